@@ -1,0 +1,45 @@
+"""The ``bangban`` command: one entry point, subcommands registered by each package.
+
+Each package owns its commands in its own ``cli`` module exposing
+``register(subparsers)``; handlers import their heavy modules lazily so that
+``bangban --help`` stays fast on a village laptop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: Modules that contribute subcommands, in help order. A module missing here
+#: (not yet built) is skipped so that the others keep working.
+COMMAND_MODULES = ("sync.cli", "node.cli", "hub.cli", "ops.demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bangban",
+        description="Bangban 帮办: offline-first casework and sync for assisted and proxy handling.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    result = args.func(args)
+    return int(result or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""The sync package's one exception tree.
+
+Every error carries CouchDB's triple: HTTP ``status``, short ``error`` code and
+human ``reason`` (CouchDB docs, "HTTP Status Codes" / the ``{"error","reason"}``
+body). Errors of sqlite3, ibmcloudant and cryptography are translated into these
+at the boundary with ``raise ... from exc`` so callers catch one base class.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SyncError(Exception):
+    """Base of every error raised by :mod:`sync`."""
+
+    status: int = 500
+    error: str = "unknown_error"
+
+    def __init__(self, reason: str = "", *, error: str | None = None, status: int | None = None):
+        super().__init__(reason)
+        self.reason = reason or self.__class__.__doc__ or self.error
+        if error is not None:
+            self.error = error
+        if status is not None:
+            self.status = status
+
+    def as_json(self) -> dict[str, Any]:
+        """The CouchDB error body ``{"error": ..., "reason": ...}``."""
+        return {"error": self.error, "reason": self.reason}
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.error}: {self.reason}"
+
+
+class BadRequest(SyncError):
+    """400: malformed request (bad JSON, bad id, bad rev format, wrong type)."""
+
+    status = 400
+    error = "bad_request"
+
+
+class Unauthorized(SyncError):
+    """401: missing or wrong credentials."""
+
+    status = 401
+    error = "unauthorized"
+
+
+class Forbidden(SyncError):
+    """403: the write was refused (validation, scope, signature)."""
+
+    status = 403
+    error = "forbidden"
+
+
+class NotFound(SyncError):
+    """404: no such database, document, revision or attachment."""
+
+    status = 404
+    error = "not_found"
+
+
+class MethodNotAllowed(SyncError):
+    """405: the method is not allowed on this path."""
+
+    status = 405
+    error = "method_not_allowed"
+
+
+class Conflict(SyncError):
+    """409: the document update conflicts (stale or missing ``_rev``)."""
+
+    status = 409
+    error = "conflict"
+
+
+class PreconditionFailed(SyncError):
+    """412: e.g. the database already exists (``file_exists``)."""
+
+    status = 412
+    error = "file_exists"
+
+
+class RequestEntityTooLarge(SyncError):
+    """413: the body or document exceeds the size limit."""
+
+    status = 413
+    error = "too_large"
+
+
+class UnsupportedMediaType(SyncError):
+    """415: the body is not ``application/json``."""
+
+    status = 415
+    error = "bad_content_type"
+
+
+class ServiceUnavailable(SyncError):
+    """503: the backend or peer could not be reached."""
+
+    status = 503
+    error = "service_unavailable"
+
+
+class TransportError(SyncError):
+    """The peer could not be reached or the connection broke (retryable)."""
+
+    status = 503
+    error = "transport_error"
+
+
+_BY_STATUS: dict[int, type[SyncError]] = {
+    cls.status: cls
+    for cls in (
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        Conflict,
+        PreconditionFailed,
+        RequestEntityTooLarge,
+        UnsupportedMediaType,
+        ServiceUnavailable,
+    )
+}
+
+
+def from_status(status: int, error: str | None = None, reason: str = "") -> SyncError:
+    """Build the matching exception for a CouchDB status and body (used at HTTP boundaries)."""
+    cls = _BY_STATUS.get(status, SyncError)
+    return cls(reason, error=error, status=status)
