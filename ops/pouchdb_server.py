@@ -81,7 +81,7 @@ def start(port: int | None = None, *, in_memory: bool = True, timeout: float = 3
     workdir = Path(tempfile.mkdtemp(prefix="bangban-pouchdb-"))
     args = ["node", str(BIN), "--port", str(port), "--host", "127.0.0.1"]
     args += ["--in-memory"] if in_memory else ["--dir", str(workdir / "data")]
-    log = open(workdir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
+    log = open(workdir / "server.log", "wb")  # lives as long as the server
     proc = subprocess.Popen(args, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     server = PouchDBServer(pid=proc.pid, port=port, workdir=workdir, process=proc)
