@@ -1,0 +1,168 @@
+"""``_changes`` on SQLite: one row per document, at the seq of its latest update.
+
+Each write replaces the document's row in ``docs`` with a fresh seq, so ordering
+by seq gives CouchDB's feed (couch_changes: a document appears once, at its
+latest change). Longpoll waits on a condition that writers of this process
+notify after COMMIT, and re-checks every half second to see writes of other
+processes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sync import mango, revtree
+from sync.errors import BadRequest
+from sync.sqlite._read import DocOptions, build_doc, load_bodies, to_docrow
+from sync.store import JSON, Seq
+
+if TYPE_CHECKING:
+    import threading
+
+    from sync.sqlite._db import Connections
+
+#: CouchDB's default longpoll timeout (``[chttpd] changes_timeout``, 60 s).
+DEFAULT_LONGPOLL_TIMEOUT = 60.0
+_POLL_INTERVAL = 0.5
+_CHUNK = 500
+
+
+def parse_since(since: Seq, current: int) -> int:
+    """``0``, ``"now"``, an int or an int-prefixed string (``"12"``, ``"12-g1..."``)."""
+    if since == "now":
+        return current
+    if isinstance(since, bool):
+        raise BadRequest("since must be an update sequence, 0 or \"now\"")
+    if isinstance(since, int):
+        return max(0, since)
+    if isinstance(since, str):
+        head = since.split("-", 1)[0]
+        if head.isdigit():
+            return int(head)
+    raise BadRequest(f"Malformed sequence supplied in 'since' parameter: {since!r}")
+
+
+class ChangesMixin:
+    _db: Connections
+    _cond: threading.Condition
+
+    def changes(
+        self,
+        *,
+        since: Seq = 0,
+        limit: int | None = None,
+        descending: bool = False,
+        style: str = "main_only",
+        include_docs: bool = False,
+        conflicts: bool = False,
+        attachments: bool = False,
+        doc_ids: Sequence[str] | None = None,
+        selector: Mapping[str, Any] | None = None,
+        feed: str = "normal",
+        timeout: float | None = None,
+        seq_interval: int | None = None,
+    ) -> JSON:
+        if style not in ("main_only", "all_docs"):
+            raise BadRequest("style must be main_only or all_docs")
+        if feed not in ("normal", "longpoll", "continuous", "eventsource"):
+            raise BadRequest("Supported `feed` types: normal, continuous, longpoll, eventsource")
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise BadRequest("limit must be a positive integer")
+        if selector is not None:
+            mango.validate(selector)
+        if doc_ids is not None and (
+            isinstance(doc_ids, str) or not all(isinstance(i, str) for i in doc_ids)
+        ):
+            raise BadRequest("`doc_ids` filter parameter is not a list of doc ids.")
+        with self._db.read() as conn:
+            start = parse_since(since, _current_seq(conn))
+        opts = DocOptions(conflicts=conflicts, attachments=attachments)
+        wait = feed != "normal" and not descending
+        deadline = time.monotonic() + (DEFAULT_LONGPOLL_TIMEOUT if timeout is None else timeout)
+        while True:
+            result, scanned = self._changes_once(
+                start, limit, descending, style, include_docs, opts, doc_ids, selector
+            )
+            if result["results"] or not wait:
+                return result
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return result
+            start = scanned
+            with self._cond:
+                with self._db.read() as conn:
+                    current = _current_seq(conn)
+                if current <= scanned:
+                    self._cond.wait(min(remaining, _POLL_INTERVAL))
+
+    def _changes_once(
+        self,
+        since: int,
+        limit: int | None,
+        descending: bool,
+        style: str,
+        include_docs: bool,
+        opts: DocOptions,
+        doc_ids: Sequence[str] | None,
+        selector: Mapping[str, Any] | None,
+    ) -> tuple[JSON, int]:
+        results: list[JSON] = []
+        id_filter = set(doc_ids) if doc_ids is not None else None
+        with self._db.read() as conn:
+            current = _current_seq(conn)
+            cursor = since if not descending else current + 1
+            scanned = since
+            done = limit == 0
+            while not done:
+                if descending:
+                    sql = "SELECT id, seq, winner, deleted, tree FROM docs WHERE seq < ? AND seq > ? ORDER BY seq DESC LIMIT ?"
+                    params: tuple[Any, ...] = (cursor, since, _CHUNK)
+                else:
+                    sql = "SELECT id, seq, winner, deleted, tree FROM docs WHERE seq > ? ORDER BY seq LIMIT ?"
+                    params = (cursor, _CHUNK)
+                rows = conn.execute(sql, params).fetchall()
+                if not rows:
+                    break
+                docs = [to_docrow(r) for r in rows if id_filter is None or r[0] in id_filter]
+                need_body = include_docs or selector is not None
+                bodies = load_bodies(conn, [(d.id, d.winner) for d in docs]) if need_body else {}
+                by_id = {d.id: d for d in docs}
+                for r in rows:
+                    cursor = r[1]
+                    d = by_id.get(r[0])
+                    if d is None:
+                        continue
+                    full = None
+                    if need_body:
+                        full = build_doc(conn, d, d.winner, bodies[(d.id, d.winner)], opts)
+                        if selector is not None and not mango.match(selector, full):
+                            continue
+                    revs = revtree.leaves(d.tree) if style == "all_docs" else [d.winner]
+                    row: JSON = {"seq": d.seq, "id": d.id, "changes": [{"rev": x} for x in revs]}
+                    if d.deleted:
+                        row["deleted"] = True
+                    if include_docs:
+                        row["doc"] = full
+                    results.append(row)
+                    if limit is not None and len(results) >= limit:
+                        done = True
+                        break
+                if len(rows) < _CHUNK:
+                    break
+            if descending:
+                last_seq = results[-1]["seq"] if results else since
+                pending = 0
+            else:
+                scanned = cursor if done else current
+                last_seq = max(scanned, since)
+                (pending,) = conn.execute(
+                    "SELECT count(*) FROM docs WHERE seq > ?", (last_seq,)
+                ).fetchone()
+        return {"results": results, "last_seq": last_seq, "pending": pending}, max(scanned, since)
+
+
+def _current_seq(conn: Any) -> int:
+    (seq,) = conn.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()
+    return int(seq)

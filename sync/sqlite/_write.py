@@ -1,0 +1,230 @@
+"""``_bulk_docs`` on SQLite: one transaction, read-modify-write of each doc row.
+
+The update rules follow couch_db:update_docs (interactive_edit / replicated_changes):
+
+* new_edits=true: the new rev is a child of ``_rev``, which must be a leaf (else 409
+  ``conflict``); without ``_rev`` a new document starts at ``1-``, a document whose
+  winner is a tombstone is resurrected as a child of that tombstone, and a live
+  document is a 409.
+* new_edits=false: the path from ``_revisions`` (or just ``_rev``) is merged into
+  the tree as given; a rev the tree already has is a no-op; successes are not
+  reported (CouchDB answers ``[]``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync import revtree
+from sync.errors import BadRequest, PreconditionFailed
+from sync.sqlite._validate import Incoming
+
+CONFLICT = {"error": "conflict", "reason": "Document update conflict."}
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(slots=True)
+class _DocState:
+    tree: revtree.RevTree
+    changed: bool = False
+    dropped: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BatchWriter:
+    """Collects one request's writes, then flushes them with ``executemany``."""
+
+    conn: sqlite3.Connection
+    revs_limit: int
+    states: dict[str, _DocState] = field(default_factory=dict)
+    rev_rows: dict[tuple[str, str], tuple[str, str | None]] = field(default_factory=dict)
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+
+    def load(self, ids: Sequence[str]) -> None:
+        wanted = [i for i in dict.fromkeys(ids) if i not in self.states]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for docid, tree in self.conn.execute(
+                f"SELECT id, tree FROM docs WHERE id IN ({marks})", chunk
+            ):
+                self.states[docid] = _DocState(revtree.loads(tree))
+        for docid in wanted:
+            self.states.setdefault(docid, _DocState({}))
+
+    # -- attachments ------------------------------------------------------------
+    def _atts_of(self, docid: str, rev: str) -> dict[str, Any] | None:
+        if (docid, rev) in self.rev_rows:
+            atts = self.rev_rows[(docid, rev)][1]
+        else:
+            row = self.conn.execute(
+                "SELECT atts FROM revs WHERE doc_id=? AND rev=?", (docid, rev)
+            ).fetchone()
+            atts = row[0] if row else None
+        return json.loads(atts) if atts else None
+
+    def _blob_known(self, digest: str) -> bool:
+        if digest in self.blobs:
+            return True
+        return self.conn.execute("SELECT 1 FROM blobs WHERE digest=?", (digest,)).fetchone() is not None
+
+    def _resolve_atts(
+        self, doc: Incoming, new_pos: int, ancestors: Sequence[str]
+    ) -> dict[str, Any] | None:
+        """Final attachment metadata of the new rev; stubs resolved against the
+        nearest ancestor that holds the attachment (couch_att:merge_stubs)."""
+        if doc.attachments is None:
+            return None
+        self.blobs.update(doc.blobs)
+        out: dict[str, Any] = {}
+        for name, att in doc.attachments.items():
+            if not att.get("stub"):
+                meta = dict(att)
+                meta.setdefault("revpos", new_pos)
+                out[name] = meta
+                continue
+            found = None
+            for anc in ancestors:
+                prev_atts = self._atts_of(doc.id, anc)
+                if prev_atts and name in prev_atts:
+                    found = prev_atts[name]
+                    break
+            if found is None and isinstance(att.get("digest"), str) and self._blob_known(att["digest"]):
+                found = {
+                    "content_type": att["content_type"],
+                    "digest": att["digest"],
+                    "length": att.get("length", 0),
+                    "revpos": att.get("revpos", new_pos),
+                }
+            if found is None:
+                raise PreconditionFailed(
+                    f"Invalid attachment stub in {doc.id} for {name}", error="missing_stub"
+                )
+            out[name] = found
+        return out or None
+
+    # -- documents -----------------------------------------------------------------
+    def _record(self, docid: str, state: _DocState, new_tree: revtree.RevTree) -> None:
+        old = state.tree
+        state.tree = new_tree
+        state.changed = True
+        state.dropped.extend(r for r in old if r not in new_tree)
+        if docid in self.order:
+            self.order.remove(docid)
+        self.order.append(docid)
+
+    def interactive(self, doc: Incoming) -> dict[str, Any]:
+        """A new_edits=true write; returns CouchDB's per-doc result."""
+        state = self.states[doc.id]
+        tree = state.tree
+        prev: str | None
+        if not tree:
+            if doc.rev is not None:
+                return {"id": doc.id, **CONFLICT}
+            prev = None
+        elif doc.rev is None:
+            winner = revtree.winning_rev(tree)
+            if not tree[winner].deleted:
+                return {"id": doc.id, **CONFLICT}
+            prev = winner  # resurrection: a child of the winning tombstone
+        elif doc.rev in tree and revtree.is_leaf(tree, doc.rev):
+            prev = doc.rev
+        else:
+            return {"id": doc.id, **CONFLICT}
+        new_pos = revtree.rev_pos(prev) + 1 if prev else 1
+        atts = self._resolve_atts(doc, new_pos, revtree.ancestry(tree, prev) if prev else [])
+        digests = [a["digest"] for a in atts.values()] if atts else []
+        rev = revtree.new_rev(prev, deleted=doc.deleted, body=doc.body, att_digests=digests)
+        path = [rev, prev] if prev else [rev]
+        new_tree, _ = revtree.merge(tree, path, deleted=doc.deleted, revs_limit=self.revs_limit)
+        self.rev_rows[(doc.id, rev)] = (dumps(doc.body), dumps(atts) if atts else None)
+        self._record(doc.id, state, new_tree)
+        return {"ok": True, "id": doc.id, "rev": rev}
+
+    def replicated(self, doc: Incoming) -> dict[str, Any] | None:
+        """A new_edits=false write; returns an error result or None."""
+        state = self.states[doc.id]
+        leaf = doc.path[0]
+        if leaf in state.tree:
+            return None  # already known: CouchDB's no-op
+        new_tree, changed = revtree.merge(
+            state.tree, doc.path, deleted=doc.deleted, revs_limit=self.revs_limit
+        )
+        if not changed:
+            return None
+        known = [r for r in doc.path[1:] if r in state.tree]
+        atts = self._resolve_atts(doc, revtree.rev_pos(leaf), known)
+        if leaf in new_tree:
+            self.rev_rows[(doc.id, leaf)] = (dumps(doc.body), dumps(atts) if atts else None)
+        self._record(doc.id, state, new_tree)
+        return None
+
+    def flush(self, next_seq: int) -> int:
+        """Write the collected rows; returns the new update seq."""
+        for (docid, rev) in list(self.rev_rows):
+            if rev not in self.states[docid].tree:
+                del self.rev_rows[(docid, rev)]  # stemmed away within this request
+        if self.blobs:
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO blobs(digest, data) VALUES (?, ?)", list(self.blobs.items())
+            )
+        dropped = [(d, r) for d in self.order for r in self.states[d].dropped]
+        if dropped:
+            self.conn.executemany("DELETE FROM revs WHERE doc_id=? AND rev=?", dropped)
+        if self.rev_rows:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO revs(doc_id, rev, body, atts) VALUES (?, ?, ?, ?)",
+                [(d, r, b, a) for (d, r), (b, a) in self.rev_rows.items()],
+            )
+        rows = []
+        seq = next_seq
+        for docid in self.order:
+            tree = self.states[docid].tree
+            seq += 1
+            winner = revtree.winning_rev(tree)
+            rows.append((docid, seq, winner, int(tree[winner].deleted), revtree.dumps(tree)))
+        if rows:
+            # The old row is replaced: the feed keeps one row per doc, at its latest seq.
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO docs(id, seq, winner, deleted, tree) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        return seq
+
+
+def parse_local_rev(rev: str | None) -> int:
+    """``"0-7"`` → 7 (couch_db_updater: local revs are ``0-N``)."""
+    if rev is None:
+        return 0
+    pos, sep, num = rev.partition("-")
+    if pos != "0" or not sep or not num.isdigit():
+        raise BadRequest("Invalid rev format")
+    return int(num)
+
+
+def write_local(
+    conn: sqlite3.Connection, doc: Incoming, *, check_rev: bool = True
+) -> dict[str, Any]:
+    """Write one ``_local`` doc: the given rev must be the stored one (else 409)."""
+    prev = parse_local_rev(doc.rev)
+    row = conn.execute("SELECT rev FROM local_docs WHERE id=?", (doc.id,)).fetchone()
+    stored = row[0] if row else 0
+    if check_rev and prev != stored:
+        return {"id": doc.id, **CONFLICT}
+    if doc.deleted:
+        conn.execute("DELETE FROM local_docs WHERE id=?", (doc.id,))
+        return {"ok": True, "id": doc.id, "rev": "0-0"}
+    new = (stored if not check_rev else prev) + 1
+    conn.execute(
+        "INSERT OR REPLACE INTO local_docs(id, rev, body) VALUES (?, ?, ?)",
+        (doc.id, new, dumps(doc.body)),
+    )
+    return {"ok": True, "id": doc.id, "rev": f"0-{new}"}

@@ -1,0 +1,500 @@
+"""The embedded document store: one SQLite file per database.
+
+Writes go through one writer connection under a lock, each ``_bulk_docs`` call in
+one transaction; reads use per-thread connections on WAL snapshots (see _db).
+Document ids sort by raw code point (SQLite's BINARY collation of UTF-8), as
+PouchDB does; Apache CouchDB sorts ``_all_docs`` with ICU collation instead, so
+clients must not rely on the order of ids that differ only in case or accents.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sync import revtree
+from sync.errors import BadRequest, NotFound
+from sync.sqlite import _changes
+from sync.sqlite._db import Connections
+from sync.sqlite._read import (
+    DocOptions,
+    DocRow,
+    build_doc,
+    load_blobs,
+    load_bodies,
+    load_doc,
+    load_docs,
+    missing_doc,
+)
+from sync.sqlite._validate import (
+    DEFAULT_MAX_DOCUMENT_SIZE,
+    LOCAL_PREFIX,
+    Incoming,
+    parse_doc,
+    validate_docid,
+)
+from sync.sqlite._write import BatchWriter, write_local
+from sync.store import JSON, DocumentStore
+
+# One condition per file, shared by every store object of this process, so a
+# longpoll wakes on any in-process write to that file.
+_CONDITIONS: dict[str, threading.Condition] = {}
+_CONDITIONS_LOCK = threading.Lock()
+
+
+def _condition_for(path: str) -> threading.Condition:
+    key = os.path.realpath(path)
+    with _CONDITIONS_LOCK:
+        return _CONDITIONS.setdefault(key, threading.Condition())
+
+
+class SQLiteStore(_changes.ChangesMixin, DocumentStore):
+    """:class:`sync.store.DocumentStore` on one SQLite file."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        max_document_size: int = DEFAULT_MAX_DOCUMENT_SIZE,
+        synchronous: str = "FULL",
+        create: bool = True,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.name = name or os.path.splitext(os.path.basename(self.path))[0]
+        self.max_document_size = max_document_size
+        self._db = Connections(self.path, synchronous=synchronous, create=create)
+        self._cond = _condition_for(self.path)
+        self._revs_limit = self._read_revs_limit()
+
+    # -- database ------------------------------------------------------------------
+    def info(self) -> JSON:
+        with self._db.read() as conn:
+            (doc_count,) = conn.execute("SELECT count(*) FROM docs WHERE deleted=0").fetchone()
+            (del_count,) = conn.execute("SELECT count(*) FROM docs WHERE deleted=1").fetchone()
+            update_seq = self._update_seq(conn)
+            (active,) = conn.execute(
+                "SELECT coalesce(sum(length(body)), 0) FROM revs"
+            ).fetchone()
+        try:
+            file_size = os.path.getsize(self.path) + os.path.getsize(self.path + "-wal")
+        except OSError:
+            file_size = os.path.getsize(self.path) if os.path.exists(self.path) else 0
+        return {
+            "db_name": self.name,
+            "doc_count": doc_count,
+            "doc_del_count": del_count,
+            "update_seq": update_seq,
+            "purge_seq": 0,
+            "compact_running": False,
+            "sizes": {"file": file_size, "external": active, "active": active},
+            "disk_format_version": 8,
+            "instance_start_time": "0",
+            "props": {},
+        }
+
+    @staticmethod
+    def _update_seq(conn: Any) -> int:
+        (seq,) = conn.execute("SELECT coalesce(max(seq), 0) FROM docs").fetchone()
+        return int(seq)
+
+    # -- documents -----------------------------------------------------------------
+    def get(
+        self,
+        docid: str,
+        *,
+        rev: str | None = None,
+        revs: bool = False,
+        revs_info: bool = False,
+        conflicts: bool = False,
+        deleted_conflicts: bool = False,
+        attachments: bool = False,
+        atts_since: Sequence[str] | None = None,
+        latest: bool = False,
+    ) -> JSON:
+        if isinstance(docid, str) and docid.startswith(LOCAL_PREFIX):
+            return self.get_local(docid)
+        validate_docid(docid)
+        if rev is not None:
+            revtree.validate_rev(rev)
+        opts = DocOptions(revs, revs_info, conflicts, deleted_conflicts, attachments, atts_since)
+        with self._db.read() as conn:
+            doc = load_doc(conn, docid)
+            if doc is None:
+                raise NotFound("missing")
+            if rev is None:
+                if doc.deleted:
+                    raise NotFound("deleted")
+                target = doc.winner
+            else:
+                if rev not in doc.tree:
+                    raise NotFound("missing")
+                target = rev
+                if latest:
+                    target = (revtree.leaf_descendants(doc.tree, rev) or [rev])[0]
+            stored = load_bodies(conn, [(docid, target)]).get((docid, target))
+            if stored is None:
+                raise NotFound("missing")
+            return build_doc(conn, doc, target, stored, opts)
+
+    def open_revs(
+        self,
+        docid: str,
+        revs: Sequence[str] | str,
+        *,
+        revs_info: bool = False,
+        attachments: bool = False,
+        atts_since: Sequence[str] | None = None,
+        latest: bool = False,
+    ) -> list[JSON]:
+        validate_docid(docid)
+        if revs != "all":
+            if isinstance(revs, str) or not isinstance(revs, Sequence):
+                raise BadRequest("open_revs must be \"all\" or a JSON array of revs")
+            for r in revs:
+                revtree.validate_rev(r)
+        opts = DocOptions(True, revs_info, False, False, attachments, atts_since)
+        with self._db.read() as conn:
+            doc = load_doc(conn, docid)
+            return self._open_revs(conn, docid, doc, revs, opts, latest)
+
+    def _open_revs(
+        self,
+        conn: Any,
+        docid: str,
+        doc: DocRow | None,
+        revs: Sequence[str] | str,
+        opts: DocOptions,
+        latest: bool,
+    ) -> list[JSON]:
+        if revs == "all":
+            if doc is None:
+                raise NotFound("missing")
+            wanted = revtree.leaves(doc.tree)
+        else:
+            wanted = []
+            for r in revs:
+                if latest and doc is not None and r in doc.tree:
+                    wanted.extend(revtree.leaf_descendants(doc.tree, r) or [r])
+                else:
+                    wanted.append(r)
+            wanted = list(dict.fromkeys(wanted))
+        if doc is None:
+            return [{"missing": r} for r in wanted]
+        bodies = load_bodies(conn, [(docid, r) for r in wanted if r in doc.tree])
+        out: list[JSON] = []
+        for r in wanted:
+            stored = bodies.get((docid, r))
+            if stored is None:
+                out.append({"missing": r})
+            else:
+                out.append({"ok": build_doc(conn, doc, r, stored, opts)})
+        return out
+
+    def bulk_docs(self, docs: Sequence[Mapping[str, Any]], *, new_edits: bool = True) -> list[JSON]:
+        if not isinstance(docs, Sequence) or isinstance(docs, (str, bytes)):
+            raise BadRequest("docs must be a JSON array")
+        parsed = [
+            parse_doc(d, new_edits=new_edits, max_document_size=self.max_document_size)
+            for d in docs
+        ]
+        results: list[JSON] = []
+        with self._db.write() as conn:
+            writer = BatchWriter(conn, self._revs_limit)
+            writer.load([d.id for d in parsed if not d.is_local])
+            for doc in parsed:
+                res: JSON | None
+                if doc.is_local:
+                    res = write_local(conn, doc, check_rev=new_edits)
+                    if not new_edits and "error" not in res:
+                        res = None
+                elif new_edits:
+                    res = writer.interactive(doc)
+                else:
+                    res = writer.replicated(doc)
+                if res is not None:
+                    results.append(res)
+            if writer.order:
+                writer.flush(self._update_seq(conn))
+        if writer.order:
+            with self._cond:
+                self._cond.notify_all()
+        return results
+
+    def all_docs(
+        self,
+        *,
+        keys: Sequence[str] | None = None,
+        startkey: str | None = None,
+        endkey: str | None = None,
+        inclusive_end: bool = True,
+        limit: int | None = None,
+        skip: int = 0,
+        descending: bool = False,
+        include_docs: bool = False,
+        conflicts: bool = False,
+    ) -> JSON:
+        if limit is not None and limit < 0:
+            raise BadRequest("limit must be a positive integer")
+        if skip < 0:
+            raise BadRequest("skip must be a positive integer")
+        opts = DocOptions(conflicts=conflicts)
+        with self._db.read() as conn:
+            (total,) = conn.execute("SELECT count(*) FROM docs WHERE deleted=0").fetchone()
+            if keys is not None:
+                rows = self._all_docs_keys(conn, keys, include_docs, opts)
+                if descending:
+                    rows.reverse()
+                rows = rows[skip:]
+                if limit is not None:
+                    rows = rows[:limit]
+                return {"total_rows": total, "offset": None, "rows": rows}
+            where, params = ["deleted=0"], []
+            if descending:
+                if startkey is not None:
+                    where.append("id <= ?")
+                    params.append(startkey)
+                if endkey is not None:
+                    where.append("id >= ?" if inclusive_end else "id > ?")
+                    params.append(endkey)
+            else:
+                if startkey is not None:
+                    where.append("id >= ?")
+                    params.append(startkey)
+                if endkey is not None:
+                    where.append("id <= ?" if inclusive_end else "id < ?")
+                    params.append(endkey)
+            order = "DESC" if descending else "ASC"
+            sql = f"SELECT id, seq, winner, deleted, tree FROM docs WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT ? OFFSET ?"
+            found = conn.execute(sql, [*params, -1 if limit is None else limit, skip]).fetchall()
+            offset = self._offset(conn, startkey, descending) + skip
+            docs = [DocRow(r[0], r[1], r[2], bool(r[3]), revtree.loads(r[4])) for r in found]
+            bodies = load_bodies(conn, [(d.id, d.winner) for d in docs]) if include_docs else {}
+            out = []
+            for d in docs:
+                row: JSON = {"id": d.id, "key": d.id, "value": {"rev": d.winner}}
+                if include_docs:
+                    row["doc"] = build_doc(conn, d, d.winner, bodies[(d.id, d.winner)], opts)
+                out.append(row)
+        return {"total_rows": total, "offset": offset, "rows": out}
+
+    @staticmethod
+    def _offset(conn: Any, startkey: str | None, descending: bool) -> int:
+        if startkey is None:
+            return 0
+        op = ">" if descending else "<"
+        (n,) = conn.execute(
+            f"SELECT count(*) FROM docs WHERE deleted=0 AND id {op} ?", (startkey,)
+        ).fetchone()
+        return int(n)
+
+    def _all_docs_keys(
+        self, conn: Any, keys: Sequence[str], include_docs: bool, opts: DocOptions
+    ) -> list[JSON]:
+        if not isinstance(keys, Sequence) or isinstance(keys, str):
+            raise BadRequest("`keys` member must be an array.")
+        str_keys = [k for k in keys if isinstance(k, str)]
+        docs = load_docs(conn, str_keys)
+        bodies = (
+            load_bodies(conn, [(d.id, d.winner) for d in docs.values() if not d.deleted])
+            if include_docs
+            else {}
+        )
+        rows: list[JSON] = []
+        for key in keys:
+            d = docs.get(key) if isinstance(key, str) else None
+            if d is None:
+                rows.append({"key": key, "error": "not_found"})
+                continue
+            row: JSON = {"id": d.id, "key": key, "value": {"rev": d.winner}}
+            if d.deleted:
+                row["value"]["deleted"] = True
+                if include_docs:
+                    row["doc"] = None
+            elif include_docs:
+                row["doc"] = build_doc(conn, d, d.winner, bodies[(d.id, d.winner)], opts)
+            rows.append(row)
+        return rows
+
+    # -- replication ----------------------------------------------------------------
+    def revs_diff(self, revs: Mapping[str, Sequence[str]]) -> JSON:
+        if not isinstance(revs, Mapping):
+            raise BadRequest("Request body must be a JSON object")
+        for docid, rev_list in revs.items():
+            if not isinstance(rev_list, list):
+                raise BadRequest(f"revs of {docid!r} must be a JSON array")
+            for r in rev_list:
+                revtree.validate_rev(r)
+        with self._db.read() as conn:
+            docs = load_docs(conn, revs.keys())
+        out: JSON = {}
+        for docid, rev_list in revs.items():
+            doc = docs.get(docid)
+            if doc is None:
+                missing = revtree.find_missing({}, rev_list)
+                if missing:
+                    out[docid] = {"missing": missing}
+                continue
+            missing = revtree.find_missing(doc.tree, rev_list)
+            if not missing:
+                continue
+            entry: JSON = {"missing": missing}
+            ancestors = revtree.possible_ancestors(doc.tree, missing)
+            if ancestors:
+                entry["possible_ancestors"] = ancestors
+            out[docid] = entry
+        return out
+
+    def bulk_get(
+        self,
+        docs: Sequence[Mapping[str, Any]],
+        *,
+        revs: bool = False,
+        attachments: bool = False,
+        latest: bool = False,
+    ) -> JSON:
+        if not isinstance(docs, Sequence):
+            raise BadRequest("docs must be a JSON array")
+        results: list[JSON] = []
+        with self._db.read() as conn:
+            for req in docs:
+                if not isinstance(req, Mapping) or not isinstance(req.get("id"), str):
+                    results.append(
+                        {"id": None, "docs": [{"error": {"id": None, "rev": None,
+                         "error": "bad_request", "reason": "document id missed"}}]}
+                    )
+                    continue
+                docid = req["id"]
+                rev = req.get("rev")
+                atts_since = req.get("atts_since")
+                opts = DocOptions(revs, False, False, False, attachments, atts_since)
+                doc = load_doc(conn, docid)
+                if rev is None:
+                    if doc is None:
+                        entries: list[JSON] = [{"missing": "undefined"}]
+                    else:
+                        entries = self._open_revs(conn, docid, doc, "all", opts, latest)
+                else:
+                    entries = self._open_revs(conn, docid, doc, [rev], opts, latest)
+                out_docs: list[JSON] = []
+                for entry in entries:
+                    if "ok" in entry:
+                        if not revs:
+                            entry["ok"].pop("_revisions", None)
+                        out_docs.append(entry)
+                    else:
+                        out_docs.append({"error": {"id": docid, "rev": entry["missing"],
+                                                   "error": "not_found", "reason": "missing"}})
+                results.append({"id": docid, "docs": out_docs})
+        return {"results": results}
+
+    # -- _local docs ------------------------------------------------------------------
+    @staticmethod
+    def _local_id(docid: str) -> str:
+        if not isinstance(docid, str) or not docid:
+            raise BadRequest("Document id must be a non-empty string")
+        return docid if docid.startswith(LOCAL_PREFIX) else LOCAL_PREFIX + docid
+
+    def get_local(self, docid: str) -> JSON:
+        full = self._local_id(docid)
+        with self._db.read() as conn:
+            row = conn.execute("SELECT rev, body FROM local_docs WHERE id=?", (full,)).fetchone()
+        if row is None:
+            raise NotFound("missing")
+        return {"_id": full, "_rev": f"0-{row[0]}", **json.loads(row[1])}
+
+    def put_local(self, doc: Mapping[str, Any]) -> JSON:
+        if not isinstance(doc, Mapping) or "_id" not in doc:
+            raise BadRequest("Document must be a JSON object with an _id")
+        full = self._local_id(doc["_id"])
+        parsed = parse_doc({**doc, "_id": full}, max_document_size=self.max_document_size)
+        return self._write_local(parsed)
+
+    def delete_local(self, docid: str, rev: str | None = None) -> JSON:
+        full = self._local_id(docid)
+        doc = Incoming(full, [rev] if rev else [], True, {})
+        with self._db.read() as conn:
+            exists = conn.execute("SELECT 1 FROM local_docs WHERE id=?", (full,)).fetchone()
+        if exists is None:
+            raise NotFound("missing")
+        return self._write_local(doc)
+
+    def _write_local(self, doc: Incoming) -> JSON:
+        from sync.errors import Conflict
+
+        with self._db.write() as conn:
+            res = write_local(conn, doc)
+        if "error" in res:
+            raise Conflict(res["reason"])
+        return res
+
+    # -- attachments -------------------------------------------------------------------
+    def get_attachment(self, docid: str, name: str, *, rev: str | None = None) -> tuple[bytes, str]:
+        validate_docid(docid)
+        with self._db.read() as conn:
+            doc = load_doc(conn, docid)
+            if doc is None or (rev is None and doc.deleted):
+                raise missing_doc(doc)
+            target = rev or doc.winner
+            if target not in doc.tree:
+                raise NotFound("missing")
+            stored = load_bodies(conn, [(docid, target)]).get((docid, target))
+            atts = json.loads(stored[1]) if stored and stored[1] else {}
+            meta = atts.get(name)
+            if meta is None:
+                raise NotFound("Document is missing attachment")
+            data = load_blobs(conn, [meta["digest"]]).get(meta["digest"])
+        if data is None:
+            raise NotFound("Document is missing attachment")
+        return data, meta["content_type"]
+
+    # -- maintenance -------------------------------------------------------------------
+    def _read_revs_limit(self) -> int:
+        with self._db.read() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='revs_limit'").fetchone()
+        return int(row[0]) if row else revtree.DEFAULT_REVS_LIMIT
+
+    def get_revs_limit(self) -> int:
+        self._revs_limit = self._read_revs_limit()
+        return self._revs_limit
+
+    def set_revs_limit(self, limit: int) -> None:
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise BadRequest("revs_limit must be a positive integer")
+        with self._db.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('revs_limit', ?)", (str(limit),)
+            )
+        self._revs_limit = limit
+
+    def compact(self) -> None:
+        """Drop bodies of non-leaf revs and unreferenced attachment blobs; the
+        trees (and so revs_diff answers) stay."""
+        with self._db.write() as conn:
+            updates: list[tuple[str, str]] = []
+            gone: list[tuple[str, str]] = []
+            for docid, tree_json in conn.execute("SELECT id, tree FROM docs").fetchall():
+                tree, dropped = revtree.drop_bodies(revtree.loads(tree_json))
+                if dropped:
+                    updates.append((revtree.dumps(tree), docid))
+                    gone.extend((docid, r) for r in dropped)
+            conn.executemany("UPDATE docs SET tree=? WHERE id=?", updates)
+            conn.executemany("DELETE FROM revs WHERE doc_id=? AND rev=?", gone)
+            used: set[str] = set()
+            for (atts,) in conn.execute("SELECT atts FROM revs WHERE atts IS NOT NULL"):
+                used.update(a["digest"] for a in json.loads(atts).values())
+            stale = [
+                (d,) for (d,) in conn.execute("SELECT digest FROM blobs").fetchall() if d not in used
+            ]
+            conn.executemany("DELETE FROM blobs WHERE digest=?", stale)
+        with self._db.write_lock:
+            self._db.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        self._db.close()
+
+
+__all__ = ["SQLiteStore"]
