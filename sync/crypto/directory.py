@@ -1,0 +1,193 @@
+"""The key directory: institutions, devices and public keys, signed by the municipal root.
+
+Design §5: nodes trust a public key only when it comes from a directory whose
+signature verifies under the municipal root key they were enrolled with (pinned,
+never fetched). The hub distributes the directory as one reference document::
+
+    {"_id": "directory", "type": "directory", "schema_version": 1, "version": 7,
+     "issued_at": "2026-11-26T03:00:00Z",
+     "institutions": [{"code", "tier", "parent", "name",
+                       "keys": [{"key_id", "alg": "X25519", "public", "status"}]}],
+     "devices": [{"device_id", "institution", "keys": [{"key_id", "alg": "Ed25519", "public", "status"}]}],
+     "escrow": {"key_id", "alg": "X25519", "public", "status"},
+     "sig": {"key_id", "alg": "Ed25519", "value"}}
+
+``status`` is ``active``, ``retired`` (an institution key after rotation: nothing
+new is wrapped to it) or ``revoked`` (a device key: its signatures are refused).
+``version`` only grows; a node refuses a directory older than the one it holds.
+Each ``key_id`` must be the fingerprint of its ``public`` key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync.crypto.encoding import b64u_decode, b64u_encode, fingerprint
+from sync.crypto.errors import BadSignature, MalformedEnvelope, UnknownKey
+from sync.crypto.keys import ED25519_PREFIX, X25519_PREFIX, KeyPair, SigningKeyPair
+from sync.crypto.sign import SIG_ALG, check_signature, signing_payload
+
+DIRECTORY_ID = "directory"
+DIRECTORY_DOMAIN = b"bangban/v1/directory\n"
+_PREFIX = {"X25519": X25519_PREFIX, "Ed25519": ED25519_PREFIX}
+
+
+@dataclass(frozen=True)
+class PublicKeyEntry:
+    key_id: str
+    alg: str
+    public: str
+    status: str = "active"
+
+    def as_json(self) -> dict[str, str]:
+        return {"key_id": self.key_id, "alg": self.alg, "public": self.public, "status": self.status}
+
+
+@dataclass(frozen=True)
+class InstitutionEntry:
+    code: str
+    tier: str
+    parent: str | None
+    name: str
+    keys: tuple[PublicKeyEntry, ...]
+
+
+@dataclass(frozen=True)
+class DeviceEntry:
+    device_id: str
+    institution: str
+    keys: tuple[PublicKeyEntry, ...]
+
+
+def key_entry(pair: KeyPair, status: str = "active") -> dict[str, str]:
+    """The directory's JSON for the public half of ``pair``."""
+    return PublicKeyEntry(pair.key_id, pair.alg, pair.public_b64, status).as_json()
+
+
+def _parse_key(raw: Any, where: str, alg: str) -> PublicKeyEntry:
+    if not isinstance(raw, Mapping):
+        raise MalformedEnvelope(f"{where}: key entry must be an object")
+    entry = PublicKeyEntry(str(raw.get("key_id")), str(raw.get("alg")), str(raw.get("public")),
+                           str(raw.get("status", "active")))
+    if entry.alg != alg:
+        raise MalformedEnvelope(f"{where}: alg must be {alg}, got {entry.alg!r}")
+    if fingerprint(b64u_decode(entry.public, field=f"{where}.public"), _PREFIX[alg]) != entry.key_id:
+        raise MalformedEnvelope(f"{where}: key_id {entry.key_id!r} is not the fingerprint of its key")
+    if entry.status not in ("active", "retired", "revoked"):
+        raise MalformedEnvelope(f"{where}: unknown status {entry.status!r}")
+    return entry
+
+
+@dataclass(frozen=True)
+class Directory:
+    """A *verified* directory. Make it with :func:`verify_directory` only."""
+
+    version: int
+    issued_at: str
+    institutions: dict[str, InstitutionEntry]
+    devices: dict[str, DeviceEntry]
+    escrow: PublicKeyEntry
+    root_key_id: str
+    doc: dict[str, Any] = field(repr=False)
+
+    def institution(self, code: str) -> InstitutionEntry:
+        try:
+            return self.institutions[code]
+        except KeyError:
+            raise UnknownKey(f"institution {code!r} is not in directory v{self.version}") from None
+
+    def encryption_key(self, code: str) -> PublicKeyEntry:
+        """The institution's active X25519 key (the newest active one)."""
+        active = [k for k in self.institution(code).keys if k.status == "active"]
+        if not active:
+            raise UnknownKey(f"institution {code!r} has no active key in directory v{self.version}")
+        return active[-1]
+
+    def is_active_key(self, code: str, key_id: str) -> bool:
+        if code == "escrow":
+            return key_id == self.escrow.key_id
+        inst = self.institutions.get(code)
+        return inst is not None and any(k.key_id == key_id and k.status == "active" for k in inst.keys)
+
+    def device_key(self, device_id: str, key_id: str, *,
+                   allow_revoked: bool = False) -> tuple[DeviceEntry, PublicKeyEntry]:
+        """The device and its Ed25519 key ``key_id``; :class:`UnknownKey` if unknown or revoked."""
+        device = self.devices.get(device_id)
+        if device is None:
+            raise UnknownKey(f"device {device_id!r} is not in directory v{self.version}")
+        key = next((k for k in device.keys if k.key_id == key_id), None)
+        if key is None:
+            raise UnknownKey(f"key {key_id!r} is not a key of device {device_id!r}")
+        if key.status == "revoked" and not allow_revoked:
+            raise UnknownKey(f"key {key_id!r} of device {device_id!r} is revoked")
+        return device, key
+
+
+def build_directory(*, version: int, institutions: Iterable[Mapping[str, Any]],
+                    devices: Iterable[Mapping[str, Any]], escrow: Mapping[str, Any],
+                    issued_at: str | None = None) -> dict[str, Any]:
+    """An unsigned directory document (sign it with :func:`sign_directory`)."""
+    if not isinstance(version, int) or version < 1:
+        raise MalformedEnvelope("version: must be a positive integer")
+    stamp = issued_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"_id": DIRECTORY_ID, "type": "directory", "schema_version": 1, "version": version,
+            "issued_at": stamp, "institutions": [dict(i) for i in institutions],
+            "devices": [dict(d) for d in devices], "escrow": dict(escrow)}
+
+
+def sign_directory(doc: Mapping[str, Any], root: SigningKeyPair) -> dict[str, Any]:
+    """A copy of ``doc`` signed by the municipal root key (done offline)."""
+    out = {k: v for k, v in doc.items() if k != "sig"}
+    out["sig"] = {"key_id": root.key_id, "alg": SIG_ALG,
+                  "value": b64u_encode(root.sign(signing_payload(out, DIRECTORY_DOMAIN)))}
+    return out
+
+
+def verify_directory(doc: Mapping[str, Any], trusted_roots: Sequence[str | bytes] | str | bytes, *,
+                     min_version: int = 0) -> Directory:
+    """Verify ``doc`` under one of the pinned root public keys and parse it.
+
+    Raises :class:`BadSignature` (unsigned, altered, signed by an untrusted key, or a
+    rollback below ``min_version``) or :class:`MalformedEnvelope` (bad shape, a key id
+    that is not the fingerprint of its key).
+    """
+    roots = [trusted_roots] if isinstance(trusted_roots, str | bytes) else list(trusted_roots)
+    by_id = {}
+    for root in roots:
+        raw = b64u_decode(root, field="root") if isinstance(root, str) else root
+        by_id[fingerprint(raw, ED25519_PREFIX)] = raw
+    sig = doc.get("sig")
+    if not isinstance(sig, Mapping) or sig.get("alg") != SIG_ALG:
+        raise BadSignature("directory: not signed by an Ed25519 root key")
+    root_pub = by_id.get(str(sig.get("key_id")))
+    if root_pub is None:
+        raise BadSignature(f"directory: signed by {sig.get('key_id')!r}, not a trusted root key")
+    check_signature(root_pub, sig.get("value"), signing_payload(doc, DIRECTORY_DOMAIN), what="directory")
+    version = doc.get("version")
+    if not isinstance(version, int) or version < min_version:
+        raise BadSignature(f"directory: version {version!r} is older than the trusted v{min_version} "
+                           "(rollback refused)")
+    try:
+        institutions = {}
+        for i, raw_inst in enumerate(doc["institutions"]):
+            keys = tuple(_parse_key(k, f"institutions[{i}].keys", "X25519") for k in raw_inst["keys"])
+            institutions[str(raw_inst["code"])] = InstitutionEntry(
+                str(raw_inst["code"]), str(raw_inst.get("tier", "")), raw_inst.get("parent"),
+                str(raw_inst.get("name", "")), keys)
+        devices = {}
+        for i, raw_dev in enumerate(doc["devices"]):
+            keys = tuple(_parse_key(k, f"devices[{i}].keys", "Ed25519") for k in raw_dev["keys"])
+            devices[str(raw_dev["device_id"])] = DeviceEntry(
+                str(raw_dev["device_id"]), str(raw_dev["institution"]), keys)
+        escrow = _parse_key(doc["escrow"], "escrow", "X25519")
+    except (KeyError, TypeError) as exc:
+        raise MalformedEnvelope(f"directory: missing or malformed field {exc}") from exc
+    return Directory(version, str(doc.get("issued_at", "")), institutions, devices, escrow,
+                     str(sig["key_id"]), dict(doc))
+
+
+__all__ = ["DIRECTORY_ID", "DeviceEntry", "Directory", "InstitutionEntry", "PublicKeyEntry",
+           "build_directory", "key_entry", "sign_directory", "verify_directory"]

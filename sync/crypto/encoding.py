@@ -1,0 +1,72 @@
+"""Byte encodings shared by the crypto modules: base64url, canonical JSON, key ids.
+
+Envelopes and signatures live inside CouchDB JSON documents, so every binary
+field is unpadded base64url (RFC 4648 §5, as JOSE uses). What is signed or bound
+as associated data is the *canonical* JSON encoding of a value: keys sorted, no
+whitespace, UTF-8, integral floats written as integers (CouchDB and PouchDB may
+turn ``1.0`` into ``1`` on the way through, which must not break a signature).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+
+from sync.crypto.errors import MalformedEnvelope
+
+
+def b64u_encode(data: bytes) -> str:
+    """Unpadded base64url text of ``data``."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64u_decode(text: object, *, field: str = "value") -> bytes:
+    """Bytes of unpadded (or padded) base64url ``text``; :class:`MalformedEnvelope` otherwise."""
+    if not isinstance(text, str):
+        raise MalformedEnvelope(f"{field}: expected base64url text, got {type(text).__name__}")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedEnvelope(f"{field}: not valid base64url") from exc
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("canonical JSON has no NaN or infinity")
+        return int(value) if value.is_integer() else value
+    if isinstance(value, Mapping):
+        return {str(k): _normalise(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalise(v) for v in value]
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Canonical UTF-8 JSON bytes: sorted keys, no whitespace, integral floats as ints."""
+    return json.dumps(
+        _normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        allow_nan=False,
+    ).encode("utf-8")
+
+
+def fingerprint(public_bytes: bytes, prefix: str) -> str:
+    """A key id: ``prefix`` + the first 12 bytes of SHA-256 of the raw public key, base64url.
+
+    Derived from the key itself, so the same key always has the same id on every
+    node and a directory cannot silently pair an id with another key.
+    """
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(public_bytes)
+    return f"{prefix}{b64u_encode(digest.finalize()[:12])}"
+
+
+__all__ = ["b64u_decode", "b64u_encode", "canonical_json", "fingerprint"]

@@ -1,0 +1,101 @@
+"""A small key world for the crypto tests and the leak scan.
+
+A municipal root and escrow key, three institutions (two villages under one town)
+each with one device, their keychains, and the root-signed directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sync.crypto import (
+    ESCROW,
+    Actor,
+    DeviceSigner,
+    Directory,
+    EncryptionKeyPair,
+    Keychain,
+    SigningKeyPair,
+    build_directory,
+    key_entry,
+    sign_directory,
+    verify_directory,
+)
+
+TOWN = "410621100"
+VILLAGE_A = "410621100201"
+VILLAGE_B = "410621100202"
+
+
+@dataclass
+class Station:
+    code: str
+    tier: str
+    parent: str | None
+    inst_key: EncryptionKeyPair
+    device_id: str
+    device_key: SigningKeyPair
+    keychain: Keychain = field(default_factory=Keychain)
+    old_keys: list[EncryptionKeyPair] = field(default_factory=list)
+
+    @property
+    def signer(self) -> DeviceSigner:
+        return DeviceSigner(self.device_id, self.device_key)
+
+    def actor(self, staff: str = "staff-01") -> Actor:
+        return Actor(staff=staff, institution=self.code, signer=self.signer)
+
+
+@dataclass
+class World:
+    root: SigningKeyPair
+    escrow: EncryptionKeyPair
+    stations: dict[str, Station]
+    version: int = 0
+    revoked_devices: set[str] = field(default_factory=set)
+
+    def __getitem__(self, code: str) -> Station:
+        return self.stations[code]
+
+    def directory_doc(self) -> dict:
+        self.version += 1
+        institutions = [{"code": s.code, "tier": s.tier, "parent": s.parent, "name": s.code,
+                         "keys": [key_entry(k, "retired") for k in s.old_keys]
+                         + [key_entry(s.inst_key)]} for s in self.stations.values()]
+        devices = [{"device_id": s.device_id, "institution": s.code,
+                    "keys": [key_entry(s.device_key, "revoked" if s.device_id in self.revoked_devices
+                                       else "active")]} for s in self.stations.values()]
+        doc = build_directory(version=self.version, institutions=institutions, devices=devices,
+                              escrow=key_entry(self.escrow))
+        return sign_directory(doc, self.root)
+
+    def directory(self) -> Directory:
+        return verify_directory(self.directory_doc(), self.root.public_b64)
+
+    def escrow_keychain(self) -> Keychain:
+        chain = Keychain()
+        chain.add("escrow", ESCROW, self.escrow)
+        return chain
+
+    def rotate(self, code: str) -> EncryptionKeyPair:
+        """Give ``code`` a new institution key; the old one is kept in its keychain as retired."""
+        st = self.stations[code]
+        old = st.inst_key
+        st.old_keys.append(old)
+        st.inst_key = EncryptionKeyPair.generate()
+        st.keychain.retire(old.key_id)
+        st.keychain.add("institution", code, st.inst_key)
+        return old
+
+
+def make_world() -> World:
+    stations = {}
+    for code, tier, parent, short in ((TOWN, "town", "410621", "T1"),
+                                      (VILLAGE_A, "village", TOWN, "A1"),
+                                      (VILLAGE_B, "village", TOWN, "B1")):
+        st = Station(code, tier, parent, EncryptionKeyPair.generate(), f"{code}-{short}",
+                     SigningKeyPair.generate())
+        st.keychain.add("institution", code, st.inst_key)
+        st.keychain.add("device", st.device_id, st.device_key)
+        stations[code] = st
+    return World(SigningKeyPair.generate(), EncryptionKeyPair.generate(), stations)
