@@ -1,0 +1,241 @@
+"""The one door to a CouchDB-API server: an ``ibmcloudant`` client plus error translation.
+
+Everything the couch backend sends goes through :class:`Transport`, which owns a
+:class:`ibmcloudant.cloudant_v1.CloudantV1` client (the brief: CouchDB is reached
+only through IBM's SDK). Named SDK operations are used where the SDK has one;
+endpoints it lacks (``_revs_limit``, ``_compact``, ``open_revs``, GET
+``_changes`` with a selector) go through the SDK's own ``prepare_request`` /
+``send`` so authentication, gzip and hooks still apply.
+
+Foreign errors stop here (house style: one exception tree, translated at the
+boundary): ``ApiException`` becomes the :mod:`sync.errors` class for its status
+with CouchDB's ``error``/``reason`` from the body; connection failures and
+timeouts become :class:`sync.errors.TransportError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import requests
+from ibm_cloud_sdk_core import ApiException, DetailedResponse
+from ibm_cloud_sdk_core.authenticators import BasicAuthenticator, NoAuthAuthenticator
+from ibmcloudant.cloudant_v1 import CloudantV1
+
+from sync import errors
+
+T = TypeVar("T")
+
+#: Default (connect, read) timeouts in seconds. Reads are generous because a
+#: big ``_bulk_docs`` on a slow hub can take a while; longpoll sets its own.
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 120.0)
+
+
+@dataclass
+class TransportStats:
+    """Per-transport counters: requests sent and body bytes on the wire (after gzip)."""
+
+    requests: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, *, requests: int = 0, sent: int = 0, received: int = 0) -> None:
+        with self._lock:
+            self.requests += requests
+            self.bytes_sent += sent
+            self.bytes_received += received
+
+    def as_dict(self) -> dict[str, int]:
+        return {"requests": self.requests, "bytes_sent": self.bytes_sent,
+                "bytes_received": self.bytes_received}
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests = self.bytes_sent = self.bytes_received = 0
+
+
+class _Client(CloudantV1):
+    """CloudantV1 whose per-call ``timeout`` wins over the service-wide default.
+
+    ``BaseService.send`` lets ``http_config`` override per-call keyword arguments,
+    so the default timeout lives here instead and ``http_config`` stays empty;
+    longpoll can then pass its own read timeout.
+    """
+
+    default_timeout: tuple[float, float] = DEFAULT_TIMEOUT
+
+    def send(self, request: Any, **kwargs: Any) -> DetailedResponse:
+        kwargs.setdefault("timeout", self.default_timeout)
+        return super().send(request, **kwargs)
+
+
+def split_url(url: str) -> tuple[str, str | None, str | None, str | None]:
+    """``http://user:pass@host:port/db`` -> (service URL without credentials, user, password, db)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise errors.BadRequest(f"not an http(s) URL: {url!r}", error="bad_request")
+    host = parts.hostname
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    path = parts.path.strip("/")
+    db = unquote(path) if path else None
+    service = urlunsplit((parts.scheme, netloc, "", "", ""))
+    user = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return service, user, password, db
+
+
+def translate(exc: BaseException) -> errors.SyncError:
+    """Map an SDK / requests / encoding error onto the :mod:`sync.errors` tree."""
+    if isinstance(exc, errors.SyncError):
+        return exc
+    if isinstance(exc, ApiException):
+        status = int(exc.status_code or 500)
+        error: str | None = None
+        reason = ""
+        resp = exc.http_response
+        if resp is not None:
+            with contextlib.suppress(ValueError):
+                body = resp.json()
+                if isinstance(body, dict):
+                    error = body.get("error")
+                    reason = str(body.get("reason") or "")
+        if not reason:
+            reason = str(exc.message or "")
+        return errors.from_status(status, error, reason)
+    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                        requests.exceptions.ChunkedEncodingError, ConnectionError, TimeoutError)):
+        return errors.TransportError(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, (TypeError, ValueError)):
+        # The SDK raises ValueError for ids it refuses (leading "_"), json.dumps
+        # TypeError for values that are not JSON: both are bad requests.
+        return errors.BadRequest(str(exc))
+    if isinstance(exc, requests.exceptions.RequestException):
+        return errors.TransportError(f"{type(exc).__name__}: {exc}")
+    return errors.SyncError(f"{type(exc).__name__}: {exc}")
+
+
+_TRANSLATED = (ApiException, requests.exceptions.RequestException, ConnectionError,
+               TimeoutError, TypeError, ValueError)
+
+
+class Transport:
+    """One SDK client for one server, with timeouts, gzip and counters."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        gzip: bool = False,
+        session: requests.Session | None = None,
+    ) -> None:
+        service, user, password, _ = split_url(url)
+        self.service_url = service
+        self.connect_timeout, self.read_timeout = (
+            (float(timeout), float(timeout)) if isinstance(timeout, (int, float)) else
+            (float(timeout[0]), float(timeout[1]))
+        )
+        authenticator = (
+            BasicAuthenticator(user, password or "") if user is not None else NoAuthAuthenticator()
+        )
+        client = _Client(authenticator=authenticator)
+        client.default_timeout = (self.connect_timeout, self.read_timeout)
+        client.set_http_config({})  # see _Client: timeouts are per call
+        client.set_service_url(service)
+        client.set_enable_gzip_compression(gzip)
+        self.stats = TransportStats()
+        self.session = session or requests.Session()
+        client.set_http_client(self.session)
+        # First hook: count before the SDK's error hook swaps the response body.
+        self.session.hooks["response"].insert(0, self._count)
+        self.client = client
+        self._flavor: str | None = None
+
+    # -- counters -----------------------------------------------------------
+    def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        body = response.request.body if response.request is not None else None
+        sent = len(body) if isinstance(body, (bytes, str)) else 0
+        received = 0
+        if not kwargs.get("stream"):
+            content = response.content  # read now; requests reads it right after anyway
+            raw_read = getattr(response.raw, "tell", None)
+            wire = raw_read() if callable(raw_read) else 0
+            received = wire if isinstance(wire, int) and wire > 0 else len(content or b"")
+        self.stats.add(requests=1, sent=sent, received=received)
+        return response
+
+    # -- calls ----------------------------------------------------------------
+    def call(self, fn: Callable[..., DetailedResponse], *args: Any, **kwargs: Any) -> Any:
+        """Run one SDK operation and return its JSON result (or raw response)."""
+        try:
+            return fn(*args, **kwargs).get_result()
+        except _TRANSLATED as exc:
+            raise translate(exc) from exc
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        timeout: tuple[float, float] | None = None,
+        stream: bool = False,
+    ) -> Any:
+        """An endpoint the SDK has no method for, still sent through the SDK."""
+        headers = {"Accept": "application/json"}
+        data: str | None = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["content-type"] = "application/json"
+        kwargs: dict[str, Any] = {"timeout": timeout} if timeout else {}
+        if stream:
+            kwargs["stream"] = True
+        try:
+            req = self.client.prepare_request(method=method, url=path, headers=headers,
+                                              params=dict(params or {}), data=data)
+            return self.client.send(req, **kwargs).get_result()
+        except _TRANSLATED as exc:
+            raise translate(exc) from exc
+
+    @contextlib.contextmanager
+    def translated(self) -> Iterator[None]:
+        try:
+            yield
+        except _TRANSLATED as exc:
+            raise translate(exc) from exc
+
+    def flavor(self) -> str:
+        """``"pouchdb-server"`` or ``"couchdb"`` (from ``GET /``), asked once.
+
+        Needed only to avoid requests that crash PouchDB Server 4.2.0
+        (shared/spec/test-environment.md: POST ``_changes`` with a selector).
+        """
+        if self._flavor is None:
+            welcome = self.call(self.client.get_server_information) or {}
+            self._flavor = "pouchdb-server" if "express-pouchdb" in welcome else "couchdb"
+        return self._flavor
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def path(*segments: str) -> str:
+    """``/seg/seg`` with each segment percent-encoded (``_design/x`` keeps its slash)."""
+    out = []
+    for seg in segments:
+        if seg.startswith(("_design/", "_local/")):
+            prefix, _, rest = seg.partition("/")
+            out.append(f"{prefix}/{quote(rest, safe='')}")
+        else:
+            out.append(quote(seg, safe=""))
+    return "/" + "/".join(out)
