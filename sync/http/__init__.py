@@ -1,0 +1,29 @@
+"""The CouchDB 3 HTTP API over any :class:`sync.store.StoreServer`.
+
+A sansio core (:class:`CouchApp`: :class:`Request` in, :class:`Response` out,
+no IO and no Flask) and a thin WSGI adapter (:class:`WSGIApp`, :func:`serve`).
+The hub mounts the same core behind its gateway; ``bangban store serve``
+serves a folder of embedded SQLite databases with it.
+
+    from sync.http import CouchApp, HTTPSettings, Request, serve
+    app = CouchApp(store_server, HTTPSettings.from_env())
+    app.handle(Request.build("GET", "/_all_dbs")).json()
+    serve(app, "127.0.0.1", 5984)
+"""
+
+from sync.http.messages import Headers, QueryArgs, Request, Response
+from sync.http.routing import CouchApp
+from sync.http.settings import HTTPSettings
+from sync.http.wsgi import WSGIApp, make_server, serve
+
+__all__ = [
+    "CouchApp",
+    "HTTPSettings",
+    "Headers",
+    "QueryArgs",
+    "Request",
+    "Response",
+    "WSGIApp",
+    "make_server",
+    "serve",
+]

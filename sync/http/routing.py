@@ -1,0 +1,127 @@
+"""The sansio application: route a :class:`Request` to its endpoint module.
+
+Paths are matched on decoded segments the way ``chttpd_db:handle_request/1``
+and ``db_req/2`` do (CouchDB 3): ``/{db}``, ``/{db}/_special``,
+``/{db}/_design/{name}[/{att...}]``, ``/{db}/_local/{id}``,
+``/{db}/{docid}[/{att...}]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from sync.errors import BadRequest, SyncError
+from sync.http import (
+    attachments,
+    changes,
+    cors,
+    databases,
+    documents,
+    encoding,
+    errors,
+    local,
+    replication,
+    server,
+)
+from sync.http.messages import Request, Response
+from sync.http.settings import HTTPSettings
+from sync.store import DocumentStore, StoreServer
+
+DbHandler = Callable[["CouchApp", Request, DocumentStore], Response]
+
+#: ``/{db}/_name`` endpoints (``chttpd_handlers:db_handler/2`` plus ``db_req/2``).
+DB_ENDPOINTS: dict[str, DbHandler] = {
+    "_all_docs": databases.all_docs,
+    "_changes": changes.changes,
+    "_bulk_docs": replication.bulk_docs,
+    "_bulk_get": replication.bulk_get,
+    "_revs_diff": replication.revs_diff,
+    "_revs_limit": databases.revs_limit,
+    "_compact": databases.compact,
+    "_ensure_full_commit": databases.ensure_full_commit,
+    "_security": databases.security,
+}
+
+
+class CouchApp:
+    """The CouchDB 3 HTTP API over any :class:`sync.store.StoreServer`, without IO.
+
+    ``handle(request) -> response`` is all an adapter needs; it never raises.
+    """
+
+    def __init__(self, store_server: StoreServer, settings: HTTPSettings | None = None) -> None:
+        self.server = store_server
+        self.settings = settings or HTTPSettings()
+        self._uuid = self.settings.server_uuid
+
+    @property
+    def uuid(self) -> str:
+        """The server uuid for ``GET /``: stable for a given StoreServer (PouchDB
+        builds replication ids from it, so a new one would restart checkpoints)."""
+        if not self._uuid:
+            info_uuid = self.server.info().get("uuid")
+            if info_uuid:
+                self._uuid = str(info_uuid)
+            else:  # a folder-backed server: derive it from the folder, stable across restarts
+                where = str(getattr(self.server, "directory", "") or id(self.server))
+                self._uuid = hashlib.md5(where.encode(), usedforsecurity=False).hexdigest()
+        return self._uuid
+
+    def handle(self, request: Request) -> Response:
+        head = request.method == "HEAD"
+        if head:
+            request.method = "GET"
+        try:
+            if request.method == "OPTIONS" and self.settings.cors_origins:
+                response = cors.preflight(request, self.settings)
+            else:
+                encoding.decode_request(request, self.settings.max_http_request_size)
+                response = self.route(request)
+                response = encoding.encode_response(request, response, self.settings.gzip_min_size)
+        except SyncError as exc:
+            response = errors.error_response(exc)
+        except Exception as exc:  # any other failure is our bug: log it, leak nothing
+            response = errors.internal_error(exc)
+        if head:
+            request.method = "HEAD"
+            if response.streaming:
+                close = getattr(response.body, "close", None)
+                if close is not None:
+                    close()
+            response.body = b""
+        if self.settings.cors_origins:
+            cors.add_headers(request, response, self.settings)
+        return response
+
+    def route(self, request: Request) -> Response:
+        segs = request.segments
+        if not segs:
+            return server.welcome(self, request)
+        first = segs[0]
+        if first in server.ENDPOINTS:
+            if len(segs) > 1:
+                raise errors.not_found_error()
+            return server.ENDPOINTS[first](self, request)
+        if len(segs) == 1:
+            return databases.database(self, request, first)
+        db = self.server.db(first)
+        second = segs[1]
+        if second in DB_ENDPOINTS:
+            if len(segs) > 2:
+                raise errors.not_found_error()
+            return DB_ENDPOINTS[second](self, request, db)
+        if second == "_local":
+            if len(segs) == 2 or not segs[2]:
+                raise BadRequest("Invalid _local document id.")
+            if len(segs) > 3:
+                raise BadRequest("_local documents do not accept attachments.")
+            return local.local_doc(self, request, db, segs[2])
+        if second == "_design" and len(segs) > 2:
+            docid = "_design/" + segs[2]
+            rest = segs[3:]
+        else:
+            docid, rest = second, segs[2:]
+        if rest:
+            return attachments.attachment(self, request, db, docid, "/".join(rest))
+        return documents.document(self, request, db, docid)

@@ -1,0 +1,158 @@
+"""The thin WSGI adapter around :class:`sync.http.routing.CouchApp`, and a server.
+
+Only this module touches WSGI: it reads the body (refusing one over the size
+limit before reading it), keeps the raw percent-encoded path (a doc id may hold
+``%2F``), and hands the sansio :class:`~sync.http.messages.Response` back.
+``serve`` runs werkzeug's threaded server: one thread per connection, HTTP/1.1
+keep-alive and chunked streaming, enough for a node or a town relay; the hub
+may mount :class:`WSGIApp` in any WSGI server instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+from sync.errors import SyncError
+from sync.http.encoding import too_large
+from sync.http.errors import error_response
+from sync.http.messages import Headers, QueryArgs, Request, Response
+from sync.http.routing import CouchApp
+
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
+
+log = logging.getLogger("sync.http")
+
+StartResponse = Callable[..., Any]
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+def _raw_path(environ: dict[str, Any]) -> str:
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        path = raw.split("?", 1)[0]
+        if "://" in path:  # absolute-form request target
+            path = urlsplit(path).path
+        script = quote(environ.get("SCRIPT_NAME", ""))
+        if script and path.startswith(script):
+            path = path[len(script):]
+        return path or "/"
+    path_info = environ.get("PATH_INFO", "/")
+    return quote(path_info.encode("latin-1").decode("utf-8", "replace"), safe="/")
+
+
+def _headers(environ: dict[str, Any]) -> Headers:
+    headers = Headers()
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").title()] = value
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").title()] = environ[key]
+    return headers
+
+
+class WSGIApp:
+    """A WSGI callable serving the CouchDB HTTP API of one :class:`CouchApp`."""
+
+    def __init__(self, app: CouchApp) -> None:
+        self.app = app
+
+    def _read_body(self, environ: dict[str, Any]) -> bytes:
+        limit = self.app.settings.max_http_request_size
+        stream = environ.get("wsgi.input")
+        length = environ.get("CONTENT_LENGTH")
+        if stream is None:
+            return b""
+        if length:
+            try:
+                size = int(length)
+            except ValueError:
+                size = 0
+            if size > limit:
+                raise too_large()
+            return stream.read(size) if size > 0 else b""
+        if environ.get("wsgi.input_terminated"):  # chunked upload
+            data = stream.read(limit + 1)
+            if len(data) > limit:
+                raise too_large()
+            return bytes(data)
+        return b""
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        headers = _headers(environ)
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        try:
+            body = self._read_body(environ)
+        except Exception as exc:  # too large, or the client went away mid-body
+            response = error_response(exc if isinstance(exc, SyncError) else too_large())
+        else:
+            request = Request(method, _raw_path(environ),
+                              QueryArgs.parse(environ.get("QUERY_STRING", "")), headers, body)
+            response = self.app.handle(request)
+        return self._respond(response, start_response)
+
+    @staticmethod
+    def _respond(response: Response, start_response: StartResponse) -> Iterable[bytes]:
+        out = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        if isinstance(response.body, bytes | bytearray):
+            out.append(("Content-Length", str(len(response.body))))
+            start_response(_status_line(response.status), out)
+            return [bytes(response.body)]
+        start_response(_status_line(response.status), out)
+        return response.body
+
+
+def make_server(app: CouchApp, host: str = "127.0.0.1", port: int = 5984, *,
+                access_log: bool = False) -> BaseWSGIServer:
+    """werkzeug's threaded server with our handler (no Nagle delay, quiet log)."""
+    from werkzeug.serving import WSGIRequestHandler
+    from werkzeug.serving import make_server as wz_make_server
+
+    class Handler(WSGIRequestHandler):
+        # Headers and body go out in two writes: without TCP_NODELAY, Nagle and the
+        # client's delayed ACK add ~40 ms to every keep-alive request.
+        disable_nagle_algorithm = True
+        server_version = "CouchDB/3.3.3 (Bangban)"
+        sys_version = ""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            if access_log:
+                super().log_request(code, size)
+
+    return wz_make_server(host, port, WSGIApp(app), threaded=True, request_handler=Handler)
+
+
+def serve(app: CouchApp, host: str = "127.0.0.1", port: int = 5984, *, access_log: bool = False,
+          on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve until SIGTERM/SIGINT, then stop accepting, and close the stores."""
+    server = make_server(app, host, port, access_log=access_log)
+    url = f"http://{host}:{server.server_port}"
+
+    def stop(signum: int, frame: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        if on_ready is not None:
+            on_ready(url)
+        server.serve_forever()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.server_close()
+        app.server.close()
