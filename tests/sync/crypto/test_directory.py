@@ -1,0 +1,86 @@
+"""The root-signed directory of institutions, devices and public keys."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from sync.crypto import (
+    BadSignature,
+    EncryptionKeyPair,
+    MalformedEnvelope,
+    SigningKeyPair,
+    UnknownKey,
+    key_entry,
+    sign_directory,
+    verify_directory,
+)
+from tests.sync.crypto.world import TOWN, VILLAGE_A, World
+
+
+def test_verify_and_lookup(world: World) -> None:
+    doc = world.directory_doc()
+    d = verify_directory(doc, world.root.public_b64)
+    assert d.version == 1 and d.root_key_id == world.root.key_id
+    assert d.encryption_key(VILLAGE_A).key_id == world[VILLAGE_A].inst_key.key_id
+    assert d.institution(VILLAGE_A).parent == TOWN
+    dev, key = d.device_key(world[VILLAGE_A].device_id, world[VILLAGE_A].device_key.key_id)
+    assert dev.institution == VILLAGE_A and key.public == world[VILLAGE_A].device_key.public_b64
+    assert d.escrow.key_id == world.escrow.key_id
+    with pytest.raises(UnknownKey):
+        d.encryption_key("999999")
+    # several trusted roots (root rotation) and raw bytes accepted
+    verify_directory(doc, [SigningKeyPair.generate().public_b64, world.root.public_bytes])
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda d: d["institutions"][0]["keys"][0].update(public=EncryptionKeyPair.generate().public_b64),
+    lambda d: d["devices"].append({"device_id": "410621100201-X9", "institution": "410621100201", "keys": []}),
+    lambda d: d.update(version=99),
+    lambda d: d["escrow"].update(status="retired"),
+])
+def test_tampered_directory(world: World, mutate) -> None:
+    doc = world.directory_doc()
+    mutate(doc)
+    with pytest.raises(BadSignature):
+        verify_directory(doc, world.root.public_b64)
+
+
+def test_untrusted_root(world: World) -> None:
+    doc = world.directory_doc()
+    with pytest.raises(BadSignature):
+        verify_directory(doc, SigningKeyPair.generate().public_b64)
+    other_root = SigningKeyPair.generate()
+    with pytest.raises(BadSignature):  # re-signed by a root nobody pinned
+        verify_directory(sign_directory(doc, other_root), world.root.public_b64)
+
+
+def test_unsigned(world: World) -> None:
+    doc = world.directory_doc()
+    del doc["sig"]
+    with pytest.raises(BadSignature):
+        verify_directory(doc, world.root.public_b64)
+
+
+def test_rollback_refused(world: World) -> None:
+    old = world.directory_doc()
+    new = world.directory_doc()
+    assert verify_directory(new, world.root.public_b64, min_version=1).version == 2
+    with pytest.raises(BadSignature):
+        verify_directory(old, world.root.public_b64, min_version=2)
+
+
+def test_key_id_must_be_fingerprint(world: World) -> None:
+    doc = world.directory_doc()
+    bogus = copy.deepcopy(doc)
+    bogus["institutions"][0]["keys"][0]["key_id"] = key_entry(EncryptionKeyPair.generate())["key_id"]
+    with pytest.raises(MalformedEnvelope):
+        verify_directory(sign_directory(bogus, world.root), world.root.public_b64)
+    wrong_alg = copy.deepcopy(doc)
+    wrong_alg["devices"][0]["keys"][0] = key_entry(EncryptionKeyPair.generate())
+    with pytest.raises(MalformedEnvelope):
+        verify_directory(sign_directory(wrong_alg, world.root), world.root.public_b64)
+    missing = {k: v for k, v in doc.items() if k != "escrow"}
+    with pytest.raises(MalformedEnvelope):
+        verify_directory(sign_directory(missing, world.root), world.root.public_b64)

@@ -1,0 +1,144 @@
+"""Event signatures: one verification function for hub and nodes."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+
+import pytest
+from cryptography.exceptions import InvalidSignature
+
+from sync.crypto import (
+    BadSignature,
+    DeviceSigner,
+    SigningKeyPair,
+    UnknownKey,
+    new_keyring,
+    sign_document,
+    signing_payload,
+    verify_document,
+)
+from sync.crypto.encoding import canonical_json
+from tests.sync.crypto.world import TOWN, VILLAGE_A, VILLAGE_B, World
+
+CASE = "019ac1f2e3a0-0000-410621100201-A1"
+
+
+def _event(world: World) -> dict:
+    directory = world.directory()
+    _ring, key = new_keyring(CASE, VILLAGE_A, directory, world[VILLAGE_A].signer)
+    doc = {"_id": f"event:{CASE}:019ac1f2e3a1-0000-410621100201-A1", "type": "event",
+           "event_type": "acceptance", "schema_version": 1, "case_id": CASE, "count": 2.0,
+           "private": {"name": "王五"}}
+    return sign_document(key.seal(doc), world[VILLAGE_A].signer)
+
+
+def test_sign_and_verify(world: World) -> None:
+    doc = _event(world)
+    assert set(doc["sig"]) == {"device", "key_id", "alg", "value"}
+    assert doc["sig"]["device"] == world[VILLAGE_A].device_id and doc["sig"]["alg"] == "Ed25519"
+    signer = verify_document(doc, world.directory())
+    assert (signer.device_id, signer.institution) == (world[VILLAGE_A].device_id, VILLAGE_A)
+
+
+def test_storage_fields_do_not_matter(world: World) -> None:
+    doc = _event(world)
+    stored = {**doc, "_rev": "3-abc", "_revisions": {"start": 3, "ids": ["abc", "def", "0"]},
+              "_conflicts": ["2-x"], "count": 2}  # PouchDB may turn 2.0 into 2
+    verify_document(stored, world.directory())
+    reordered = dict(reversed(list(stored.items())))
+    verify_document(reordered, world.directory())
+
+
+def test_attachment_inline_and_stub_forms_verify(world: World) -> None:
+    doc = _event(world)
+    del doc["sig"]
+    data = b"sealed-bytes"
+    doc["_attachments"] = {"scan": {"content_type": "application/octet-stream",
+                                    "data": base64.b64encode(data).decode()}}
+    signed = sign_document(doc, world[VILLAGE_A].signer)
+    stub = copy.deepcopy(signed)
+    stub["_attachments"]["scan"] = {
+        "content_type": "application/octet-stream", "stub": True, "length": len(data), "revpos": 2,
+        "digest": "md5-" + base64.b64encode(hashlib.md5(data).digest()).decode()}
+    verify_document(stub, world.directory())
+    swapped = copy.deepcopy(stub)
+    swapped["_attachments"]["scan"]["digest"] = "md5-" + base64.b64encode(hashlib.md5(b"x").digest()).decode()
+    with pytest.raises(BadSignature):
+        verify_document(swapped, world.directory())
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda d: d.update(event_type="completion"),
+    lambda d: d.update(case_id="another"),
+    lambda d: d.update(count=3),
+    lambda d: d.update(extra=True),
+    lambda d: d.pop("case_id"),
+    lambda d: d["sealed"].update(ct=d["sealed"]["ct"][:-2] + "AA"),
+    lambda d: d.update(_id=d["_id"] + "x"),
+    lambda d: d.update(_deleted=True),
+])
+def test_tampered_event_fails(world: World, mutate) -> None:
+    doc = _event(world)
+    mutate(doc)
+    with pytest.raises(BadSignature) as info:
+        verify_document(doc, world.directory())
+    assert isinstance(info.value.__cause__, InvalidSignature)
+
+
+def test_resigned_event_fails(world: World) -> None:
+    """Re-signed by another key while still naming the original device: refused."""
+    doc = _event(world)
+    doc["count"] = 9
+    forger = SigningKeyPair.generate()
+    doc["sig"]["value"] = DeviceSigner(doc["sig"]["device"], forger).signature(signing_payload(doc))["value"]
+    with pytest.raises(BadSignature):
+        verify_document(doc, world.directory())
+    # naming the forger's key id instead: not a key of that device
+    doc2 = sign_document(doc, DeviceSigner(world[VILLAGE_A].device_id, forger))
+    with pytest.raises(UnknownKey):
+        verify_document(doc2, world.directory())
+
+
+def test_resigned_by_other_device_names_that_device(world: World) -> None:
+    """Village B's device can sign bytes, but then the signer is B: the hub's scope check refuses it."""
+    doc = sign_document(_event(world), world[VILLAGE_B].signer)
+    signer = verify_document(doc, world.directory())
+    assert signer.institution == VILLAGE_B != VILLAGE_A
+
+
+@pytest.mark.parametrize("mutate,cls", [
+    (lambda d: d.pop("sig"), BadSignature),
+    (lambda d: d.update(sig="x"), BadSignature),
+    (lambda d: d["sig"].update(alg="RS256"), BadSignature),
+    (lambda d: d["sig"].update(value="!!"), BadSignature),
+    (lambda d: d["sig"].update(value="AAAA"), BadSignature),
+    (lambda d: d["sig"].update(device="410621100201-ZZ"), UnknownKey),
+    (lambda d: d["sig"].update(key_id="ed25519-nope"), UnknownKey),
+])
+def test_malformed_signature(world: World, mutate, cls) -> None:
+    doc = _event(world)
+    mutate(doc)
+    with pytest.raises(cls):
+        verify_document(doc, world.directory())
+
+
+def test_revoked_device(world: World) -> None:
+    doc = _event(world)
+    world.revoked_devices.add(world[VILLAGE_A].device_id)
+    directory = world.directory()
+    with pytest.raises(UnknownKey):
+        verify_document(doc, directory)
+    assert verify_document(doc, directory, allow_revoked=True).institution == VILLAGE_A
+
+
+def test_cannot_sign_open_document(world: World) -> None:
+    with pytest.raises(BadSignature):
+        sign_document({"_id": "x", "private": {"a": 1}}, world[TOWN].signer)
+
+
+def test_canonical_json() -> None:
+    assert canonical_json({"b": 1, "a": [1.0, 1.5, "é"], "c": None}) == '{"a":[1,1.5,"é"],"b":1,"c":null}'.encode()
+    with pytest.raises(ValueError):
+        canonical_json({"a": float("nan")})
