@@ -1,0 +1,153 @@
+"""Document ids and human case numbers, made without coordination (design.md §2).
+
+Formats (all ASCII, all sortable where it matters):
+
+======================  ==============================================  ===========================
+what                    form                                            example
+======================  ==============================================  ===========================
+institution code        administrative division code: city/county 6    ``410621`` (浚县),
+                        digits, town 9, village 12 (tier by length)     ``410621100201``
+device id               ``{institution code}-{short}``; short is 2-4    ``410621100201-A3``
+                        upper-case letters/digits given at enrollment
+case id                 the HLC string of the case's creation           ``019ac1f2e3a0-0000-410621100201-A3``
+event id                the HLC string of the event                     (same shape)
+``_id`` of documents    ``institution:{code}``, ``device:{device id}``,
+                        ``service_item:{code}``, ``calendar:{year}``,
+                        ``case:{case id}``, ``event:{case id}:{event id}``
+case number (编号)      ``{institution}-{year}-{short}-{serial:05d}``   ``410621100201-2026-A3-00017``
+======================  ==============================================  ===========================
+
+Why: an HLC string is unique per device (the clock is strictly monotonic per
+node) and sorts in clock order, so events of one case list in order under the
+key range ``event:{case id}:``. A case number is unique per institution and year
+because the device's ``short`` is unique within its institution (the hub assigns
+it at enrollment) and each device keeps its own yearly serial; no round trip.
+
+Public API: :func:`device_id`, :func:`split_device_id`, :func:`institution_tier`,
+:func:`new_case_id`, :func:`new_event_id`, :func:`doc_id`, :func:`event_doc_id`,
+:func:`parse_doc_id`, :func:`case_no`, :func:`parse_case_no`, the ``*_RE`` patterns.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from schemas.errors import ValidationFailed
+from schemas.hlc import HLC, pack, unpack
+
+INSTITUTION_CODE_RE = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
+SHORT_RE = re.compile(r"^[A-Z][A-Z0-9]{1,3}$")
+DEVICE_ID_RE = re.compile(r"^(\d{6}(?:\d{3}(?:\d{3})?)?)-([A-Z][A-Z0-9]{1,3})$")
+CASE_NO_RE = re.compile(r"^(\d{6}(?:\d{3}(?:\d{3})?)?)-(\d{4})-([A-Z][A-Z0-9]{1,3})-(\d{5})$")
+SERVICE_ITEM_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{1,39}$")
+
+#: doc type -> _id prefix
+ID_PREFIX = {
+    "institution": "institution:",
+    "device": "device:",
+    "service_item": "service_item:",
+    "calendar": "calendar:",
+    "case": "case:",
+    "event": "event:",
+}
+
+
+def institution_tier(code: str) -> str:
+    """Tier from the code's shape (4.3): 6 digits county or city (``xx xx 00`` is a city),
+    9 digits town, 12 digits village."""
+    if not INSTITUTION_CODE_RE.match(code):
+        raise ValidationFailed.one("institution", "institution_code",
+                                   f"not an institution code: {code!r}",
+                                   f"机构代码格式错误：{code!r}")
+    if len(code) == 12:
+        return "village"
+    if len(code) == 9:
+        return "town"
+    return "city" if code.endswith("00") else "county"
+
+
+def device_id(institution_code: str, short: str) -> str:
+    institution_tier(institution_code)
+    if not SHORT_RE.match(short):
+        raise ValidationFailed.one("device", "device_short",
+                                   f"device short name must match {SHORT_RE.pattern}: {short!r}",
+                                   f"设备简码格式错误：{short!r}")
+    return f"{institution_code}-{short}"
+
+
+def split_device_id(dev: str) -> tuple[str, str]:
+    """``(institution code, short)``."""
+    m = DEVICE_ID_RE.match(dev)
+    if not m:
+        raise ValidationFailed.one("device", "device_id", f"not a device id: {dev!r}",
+                                   f"设备标识格式错误：{dev!r}")
+    return m.group(1), m.group(2)
+
+
+def new_case_id(clock: HLC) -> str:
+    """A new case id: the creating event's clock (ticked by the device)."""
+    return pack(clock)
+
+
+def new_event_id(clock: HLC) -> str:
+    return pack(clock)
+
+
+def doc_id(doc_type: str, key: str | int) -> str:
+    """``_id`` of a reference or case document: ``doc_id("case", case_id)``."""
+    return f"{ID_PREFIX[doc_type]}{key}"
+
+
+def event_doc_id(case_id: str, event_id: str) -> str:
+    return f"event:{case_id}:{event_id}"
+
+
+class ParsedId(NamedTuple):
+    doc_type: str
+    key: str
+    event_id: str | None = None
+
+
+def parse_doc_id(_id: str) -> ParsedId:
+    """Inverse of :func:`doc_id` / :func:`event_doc_id`."""
+    for doc_type, prefix in ID_PREFIX.items():
+        if _id.startswith(prefix):
+            rest = _id[len(prefix):]
+            if doc_type == "event":
+                # case id and event id are both HLC strings: "<12>-<4>-<node>" each.
+                m = re.match(r"^([0-9a-f]{12}-[0-9a-f]{4}-[^:]+):(.+)$", rest)
+                if m:
+                    unpack(m.group(1))
+                    unpack(m.group(2))
+                    return ParsedId("event", m.group(1), m.group(2))
+                break
+            if rest:
+                return ParsedId(doc_type, rest)
+    raise ValidationFailed.one("_id", "doc_id", f"not a Bangban document id: {_id!r}",
+                               f"文档标识格式错误：{_id!r}")
+
+
+def case_no(institution_code: str, year: int, short: str, serial: int) -> str:
+    """The human case number printed on forms A–E (编号)."""
+    device_id(institution_code, short)
+    if not (1 <= serial <= 99999 and 2000 <= year <= 9999):
+        raise ValidationFailed.one("case_no", "case_no_range",
+                                   "serial must be 1..99999 and year 2000..9999",
+                                   "流水号须在 1–99999 之间，年份须在 2000–9999 之间")
+    return f"{institution_code}-{year:04d}-{short}-{serial:05d}"
+
+
+class CaseNo(NamedTuple):
+    institution: str
+    year: int
+    short: str
+    serial: int
+
+
+def parse_case_no(s: str) -> CaseNo:
+    m = CASE_NO_RE.match(s)
+    if not m:
+        raise ValidationFailed.one("case_no", "case_no", f"not a case number: {s!r}",
+                                   f"案件编号格式错误：{s!r}")
+    return CaseNo(m.group(1), int(m.group(2)), m.group(3), int(m.group(4)))

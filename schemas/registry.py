@@ -1,0 +1,195 @@
+"""Dispatch on ``type`` (and ``event_type``), and the cleartext/private split.
+
+Two forms of a document (docs/CONVENTIONS.md, "Documents"):
+
+* **open** (in memory on a node): cleartext members top-level, personal data and
+  free text in ``private``;
+* **sealed** (stored, replicated, all the hub ever sees): the same cleartext,
+  ``private`` replaced by ``sealed`` (sync.crypto's AES-256-GCM envelope).
+
+:func:`validate` accepts either; :func:`validate_open` and :func:`validate_sealed`
+insist on one. :func:`split` / :func:`join` move between the open form and the
+``(cleartext, private)`` pair that sync.crypto seals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import ValidationError
+
+from schemas.case import CaseSchema
+from schemas.errors import Problem, UnknownType, ValidationFailed
+from schemas.event_types import EVENT_SCHEMAS
+from schemas.fields import Part, problems_from_messages
+from schemas.reference import (
+    CalendarSchema,
+    DeviceSchema,
+    DocBase,
+    InstitutionSchema,
+    ServiceItemSchema,
+)
+
+DOC_SCHEMAS: dict[str, type[DocBase]] = {
+    "institution": InstitutionSchema,
+    "device": DeviceSchema,
+    "service_item": ServiceItemSchema,
+    "calendar": CalendarSchema,
+    "case": CaseSchema,
+}
+DOC_TYPES = (*DOC_SCHEMAS, "event")
+EVENT_TYPES = tuple(EVENT_SCHEMAS)
+
+_INSTANCES: dict[tuple[str, str | None], DocBase] = {}
+_PRIVATE_INSTANCES: dict[type[Part], Part] = {}
+
+
+def schema_for(doc_type: str, event_type: str | None = None) -> type[DocBase]:
+    """The schema class of a document type (raises :class:`UnknownType`)."""
+    if doc_type == "event":
+        if event_type not in EVENT_SCHEMAS:
+            raise UnknownType([Problem(
+                "event_type", "unknown_event_type",
+                f"unknown event_type {event_type!r}; known: {', '.join(EVENT_TYPES)}",
+                f"未知的事件类型 {event_type!r}")])
+        return EVENT_SCHEMAS[event_type]  # type: ignore[index]
+    if doc_type not in DOC_SCHEMAS:
+        raise UnknownType([Problem("type", "unknown_type",
+                                   f"unknown type {doc_type!r}; known: {', '.join(DOC_TYPES)}",
+                                   f"未知的文档类型 {doc_type!r}")])
+    return DOC_SCHEMAS[doc_type]
+
+
+def private_schema_for(doc_type: str, event_type: str | None = None) -> type[Part] | None:
+    """The schema of the ``private`` part, or None if the type holds no personal data."""
+    return schema_for(doc_type, event_type).PRIVATE
+
+
+def has_private(doc_type: str, event_type: str | None = None) -> bool:
+    return private_schema_for(doc_type, event_type) is not None
+
+
+def _kind(doc: Mapping[str, Any]) -> tuple[str, str | None]:
+    if not isinstance(doc, Mapping):
+        raise ValidationFailed([Problem("(document)", "type", "a document must be a JSON object",
+                                        "文档必须是 JSON 对象")])
+    doc_type = doc.get("type")
+    if not isinstance(doc_type, str):
+        raise UnknownType([Problem("type", "required", "type is missing or not a string",
+                                   "缺少 type 字段或其不是字符串")])
+    event_type = doc.get("event_type") if doc_type == "event" else None
+    if doc_type == "event" and not isinstance(event_type, str):
+        raise UnknownType([Problem("event_type", "required", "event_type is missing",
+                                   "缺少 event_type 字段")])
+    return doc_type, event_type  # type: ignore[return-value]
+
+
+def _schema(doc_type: str, event_type: str | None) -> DocBase:
+    key = (doc_type, event_type)
+    if key not in _INSTANCES:
+        _INSTANCES[key] = schema_for(doc_type, event_type)()
+    return _INSTANCES[key]
+
+
+def _load_private(cls: type[Part], value: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
+    inst = _PRIVATE_INSTANCES.setdefault(cls, cls())
+    try:
+        return inst.load(value), []
+    except ValidationError as exc:
+        return None, problems_from_messages(exc.messages, "private")
+
+
+def _check_sealed(value: Any) -> list[Problem]:
+    # The envelope's inner shape belongs to sync.crypto; here: a non-empty JSON object.
+    if not isinstance(value, Mapping) or not value:
+        return [Problem("sealed", "sealed_envelope", "sealed must be a non-empty object",
+                        "sealed 必须是非空对象")]
+    return []
+
+
+def _validate(doc: Mapping[str, Any], form: str) -> dict[str, Any]:
+    doc_type, event_type = _kind(doc)
+    schema = _schema(doc_type, event_type)
+    private_cls = schema.PRIVATE
+    body = {k: v for k, v in doc.items() if k not in ("private", "sealed")}
+    problems: list[Problem] = []
+    try:
+        out = schema.load_doc(body)
+    except ValidationError as exc:
+        out = {}
+        problems.extend(problems_from_messages(exc.messages))
+    has_p, has_s = "private" in doc, "sealed" in doc
+    if private_cls is None:
+        for name in ("private", "sealed"):
+            if name in doc:
+                problems.append(Problem(name, "no_private_part",
+                                        f"{doc_type} documents hold no personal data",
+                                        f"{doc_type} 文档不含个人信息部分"))
+    elif has_p and has_s:
+        problems.append(Problem("sealed", "exclusive", "a document has private or sealed, not both",
+                                "private 与 sealed 不能同时存在"))
+    elif form == "sealed" or (form == "any" and has_s):
+        if has_p:
+            problems.append(Problem("private", "not_sealed",
+                                    "a stored document must not carry private",
+                                    "存储的文档不得包含明文 private 部分"))
+        elif not has_s:
+            problems.append(Problem("sealed", "required", "the sealed part is missing",
+                                    "缺少 sealed 加密部分"))
+        else:
+            problems.extend(_check_sealed(doc["sealed"]))
+            out["sealed"] = doc["sealed"]
+    else:
+        private, errs = _load_private(private_cls, doc.get("private", {}))
+        problems.extend(errs)
+        if private is not None:
+            out["private"] = private
+    if problems:
+        raise ValidationFailed(problems)
+    return out
+
+
+def validate(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a document in either form; returns the loaded document (defaults filled in).
+
+    Raises :class:`ValidationFailed` (400) listing every problem with field path and rule,
+    :class:`UnknownType` for an unknown ``type``/``event_type``.
+    """
+    return _validate(doc, "any")
+
+
+def validate_open(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate the open form (``private`` present or defaulted to ``{}``; no ``sealed``)."""
+    if "sealed" in doc:
+        raise ValidationFailed([Problem("sealed", "not_open", "expected the open form",
+                                        "应为未加密（打开）形式")])
+    return _validate(doc, "open")
+
+
+def validate_sealed(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """What the hub runs on every write: cleartext valid, ``sealed`` present, no ``private``
+    (for types with a private part). The hub cannot decrypt, so this is all it can check."""
+    return _validate(doc, "sealed")
+
+
+def split(doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Open form → ``(cleartext, private)``; private is None for types without one."""
+    doc_type, event_type = _kind(doc)
+    clear = {k: v for k, v in doc.items() if k != "private"}
+    if private_schema_for(doc_type, event_type) is None:
+        return clear, None
+    return clear, dict(doc.get("private") or {})
+
+
+def join(cleartext: Mapping[str, Any], private: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Inverse of :func:`split` (also used after opening a ``sealed`` envelope)."""
+    doc = {k: v for k, v in cleartext.items() if k not in ("sealed", "private")}
+    if private is not None:
+        doc["private"] = dict(private)
+    return doc
+
+
+def error_body(exc: ValidationFailed) -> dict[str, Any]:
+    """CouchDB-style body with the problem list (for the hub's and node's HTTP answers)."""
+    return exc.as_json()
