@@ -23,7 +23,7 @@ from sync.crypto.encoding import b64u_decode, b64u_encode
 from tests.sync.crypto.world import TOWN, VILLAGE_A, VILLAGE_B, World
 
 CASE = "019ac1f2e3a0-0000-410621100201-A1"
-DOC = {"_id": f"event:{CASE}:019ac1f2e3a1-0000-410621100201-A1", "type": "event",
+DOC: dict = {"_id": f"event:{CASE}:019ac1f2e3a1-0000-410621100201-A1", "type": "event",
        "event_type": "application", "schema_version": 1, "private": {"name": "李四"}}
 
 

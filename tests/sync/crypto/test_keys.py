@@ -38,8 +38,9 @@ def test_lock_unlock_round_trip() -> None:
     again = Keychain.unlock(json.loads(text), "村站口令 2026")
     assert [(k.role, k.owner, k.key_id, k.status) for k in again.keys] == \
            [(k.role, k.owner, k.key_id, k.status) for k in chain.keys]
-    assert again.active("institution").key.exchange(EncryptionKeyPair.generate().
-                                                    _private.public_key())  # usable
+    inst = again.active("institution").key
+    assert isinstance(inst, EncryptionKeyPair)
+    assert inst.exchange(EncryptionKeyPair.generate()._private.public_key())  # usable
     sig = again.active("device").key.sign(b"x")  # type: ignore[union-attr]
     chain.active("device").key._private.public_key().verify(sig, b"x")  # type: ignore[union-attr]
 
