@@ -66,8 +66,9 @@ class Replicator:
         self.failures: list[dict[str, Any]] = []
         self.fetch_errors: list[dict[str, Any]] = []
         self._meter: TrafficMeter | None = None
-        # Stores are called from the pipeline's threads: one lock per store
-        # unless it says it is safe for concurrent calls.
+        # Stores are called from the pipeline's threads. Backends serve
+        # concurrent requests (the HTTP layer is threaded), so they are assumed
+        # thread-safe; one that is not says ``thread_safe = False`` and gets a lock.
         self._locks = {id(s): threading.Lock() for s in (source, target)}
 
     # -- helpers -------------------------------------------------------------
@@ -75,7 +76,7 @@ class Replicator:
         self.options.cancel.set()
 
     def _call(self, store: DocumentStore, fn: Callable[[], T]) -> T:
-        if getattr(store, "thread_safe", False):
+        if getattr(store, "thread_safe", True):
             return fn()
         with self._locks[id(store)]:
             return fn()

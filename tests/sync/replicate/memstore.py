@@ -61,6 +61,9 @@ class Doc:
 
 
 class MemStore(DocumentStore):
+    #: Reads walk plain dicts: the replicator must serialise calls to this store.
+    thread_safe = False
+
     def __init__(self, name: str = "mem", *, bulk_get: bool = True,
                  validate: Callable[[Mapping[str, Any]], str | None] | None = None) -> None:
         self.name = name

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,25 @@ from sync.store import DocumentStore
 
 from .helpers import Flaky, make_docs, snapshot, winners
 from .memstore import MemStore
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], DocumentStore]:
+    """A factory of empty stores: the in-memory fake, then the real SQLite backend."""
+    if request.param == "memory":
+        return MemStore
+
+    from sync.sqlite import SQLiteStore
+
+    opened: list[DocumentStore] = []
+
+    def make(name: str) -> DocumentStore:
+        store = SQLiteStore(tmp_path / f"{name}.sqlite", synchronous="OFF")
+        opened.append(store)
+        return store
+
+    request.addfinalizer(lambda: [s.close() for s in opened])
+    return make
 
 
 def fill(store: DocumentStore, n: int = 60) -> None:
@@ -34,8 +55,8 @@ def make_conflicts(a: DocumentStore, b: DocumentStore, ids: list[str]) -> None:
             store.put({**doc, "edited_on": side})
 
 
-def test_one_shot_copies_trees_exactly() -> None:
-    source, target = MemStore("a"), MemStore("b")
+def test_one_shot_copies_trees_exactly(new_store: Callable[[str], DocumentStore]) -> None:
+    source, target = new_store("a"), new_store("b")
     fill(source)
     result = replicate(source, target, batch_size=10)
     assert result.ok and not result.failures
@@ -48,8 +69,8 @@ def test_one_shot_copies_trees_exactly() -> None:
     assert again.docs_read == 0 and again.missing_checked == 0
 
 
-def test_conflicts_replicate_both_ways_to_identical_trees() -> None:
-    a, b = MemStore("a"), MemStore("b")
+def test_conflicts_replicate_both_ways_to_identical_trees(new_store: Callable[[str], DocumentStore]) -> None:
+    a, b = new_store("a"), new_store("b")
     fill(a, 30)
     replicate(a, b)
     ids = [f"doc{i:05d}" for i in (1, 2, 4, 5)]
@@ -81,8 +102,8 @@ def test_checkpoints_are_written_on_both_sides_after_every_batch() -> None:
     assert source.calls["put_local"] == target.calls["put_local"] == 10
 
 
-def test_interrupted_run_resumes_resending_at_most_one_batch() -> None:
-    source, target = MemStore("a"), MemStore("b")
+def test_interrupted_run_resumes_resending_at_most_one_batch(new_store: Callable[[str], DocumentStore]) -> None:
+    source, target = new_store("a"), new_store("b")
     make_docs(source, 200)
     flaky = Flaky(target)
     calls = {"n": 0}
@@ -103,8 +124,8 @@ def test_interrupted_run_resumes_resending_at_most_one_batch() -> None:
     assert snapshot(source) == snapshot(target)
 
 
-def test_histories_find_a_common_session_when_the_last_logs_differ() -> None:
-    source, target = MemStore("a"), MemStore("b")
+def test_histories_find_a_common_session_when_the_last_logs_differ(new_store: Callable[[str], DocumentStore]) -> None:
+    source, target = new_store("a"), new_store("b")
     make_docs(source, 30)
     first = replicate(source, target)
     make_docs(source, 30, start=30)
@@ -119,11 +140,11 @@ def test_histories_find_a_common_session_when_the_last_logs_differ() -> None:
     assert third.start_last_seq == first.last_seq == 30
 
 
-def test_filtered_by_doc_ids_and_selector() -> None:
-    source = MemStore("a")
+def test_filtered_by_doc_ids_and_selector(new_store: Callable[[str], DocumentStore]) -> None:
+    source = new_store("a")
     make_docs(source, 20)
     make_docs(source, 5, prefix="ev", type="event")
-    by_ids, by_sel = MemStore("b"), MemStore("c")
+    by_ids, by_sel = new_store("b"), new_store("c")
     r1 = replicate(source, by_ids, doc_ids=["doc00001", "doc00003"])
     assert sorted(snapshot(by_ids)) == ["doc00001", "doc00003"]
     r2 = replicate(source, by_sel, selector={"type": "event"})
@@ -153,8 +174,8 @@ def test_forbidden_documents_are_reported_and_skipped() -> None:
     assert target.info()["doc_count"] == 10
 
 
-def test_attachments_are_sent_once() -> None:
-    source, target = MemStore("a"), MemStore("b")
+def test_attachments_are_sent_once(new_store: Callable[[str], DocumentStore]) -> None:
+    source, target = new_store("a"), new_store("b")
     data = base64.b64encode(b"x" * 5000).decode()
     source.put({"_id": "scan", "type": "case",
                 "_attachments": {"a.bin": {"content_type": "application/octet-stream", "data": data}}})
@@ -171,15 +192,41 @@ def test_attachments_are_sent_once() -> None:
 
     source.bulk_get = spy  # type: ignore[method-assign,assignment]
     replicate(source, target)
-    sent = seen[0]["results"][0]["docs"][0]["ok"]["_attachments"]["a.bin"]  # type: ignore[index]
-    assert sent.get("stub") is True and "data" not in sent
     body, _ctype = target.get_attachment("scan", "a.bin")
     assert body == b"x" * 5000
     assert snapshot(source) == snapshot(target)
+    sent = seen[0]["results"][0]["docs"][0]["ok"]["_attachments"]["a.bin"]  # type: ignore[index]
+    if isinstance(source, MemStore) or STUBS_WITH_ATTACHMENTS:
+        # The target already had revpos 1: the source sends a stub (CouchDB's
+        # atts_since with attachments=true, as the replicator asks).
+        assert sent.get("stub") is True and "data" not in sent
 
 
-def test_transport_errors_are_retried_and_shrink_the_batch() -> None:
-    source, target = MemStore("a"), MemStore("b")
+#: The SQLite store (sync/sqlite/_read.py) applies ``atts_since`` only when
+#: ``attachments`` is false; CouchDB's ``_bulk_get`` (chttpd_db) applies it with
+#: ``attachments=true`` too. Until that is aligned the replicator resends
+#: unchanged attachment bodies from a SQLite source (correct, but more bytes);
+#: the strict xfail below turns red once it is fixed, to flip this switch.
+STUBS_WITH_ATTACHMENTS = False
+
+
+@pytest.mark.xfail(strict=True, reason="SQLite store: atts_since ignored with attachments=true")
+def test_sqlite_bulk_get_sends_stubs_for_atts_since(tmp_path: Path) -> None:
+    from sync.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    data = base64.b64encode(b"y" * 100).decode()
+    first = store.put({"_id": "d", "_attachments": {"a": {"content_type": "text/plain",
+                                                          "data": data}}})
+    second = store.put({**store.get("d"), "edited": True})
+    out = store.bulk_get([{"id": "d", "rev": second["rev"], "atts_since": [first["rev"]]}],
+                         revs=True, attachments=True)
+    att = out["results"][0]["docs"][0]["ok"]["_attachments"]["a"]
+    assert att.get("stub") is True
+
+
+def test_transport_errors_are_retried_and_shrink_the_batch(new_store: Callable[[str], DocumentStore]) -> None:
+    source, target = new_store("a"), new_store("b")
     make_docs(source, 120)
     flaky = Flaky(source)
     flaky.fail["bulk_get"] = 2
@@ -204,8 +251,8 @@ def test_gives_up_after_max_attempts() -> None:
     assert flaky.failed["bulk_get"] == 3
 
 
-def test_continuous_follows_new_changes_until_cancelled() -> None:
-    source, target = MemStore("a"), MemStore("b")
+def test_continuous_follows_new_changes_until_cancelled(new_store: Callable[[str], DocumentStore]) -> None:
+    source, target = new_store("a"), new_store("b")
     make_docs(source, 5)
     states: list[str] = []
     opts = ReplicationOptions(continuous=True, longpoll_timeout=0.2,
@@ -231,8 +278,8 @@ def test_continuous_follows_new_changes_until_cancelled() -> None:
     assert snapshot(source) == snapshot(target)
 
 
-def test_progress_reports_pending_rate_and_eta() -> None:
-    source, target = MemStore("a"), MemStore("b")
+def test_progress_reports_pending_rate_and_eta(new_store: Callable[[str], DocumentStore]) -> None:
+    source, target = new_store("a"), new_store("b")
     make_docs(source, 100)
     reports: list[dict[str, object]] = []
     replicate(source, target, batch_size=25, max_batch_size=25,
