@@ -1,7 +1,8 @@
 """Releasing personal data, and the access event that must go with it (design §5).
 
 Every decryption of a case's personal data is recorded as an ``access`` event
-(who, when, which case, which documents, why) that the node stores and that syncs
+(who: staff, institution, device; when: ``at`` and ``hlc``; which case; what:
+``fields_read``; why: ``purpose``) that the node stores and that syncs
 to the hub for oversight (standard 7.2.2.2: the applicant's information must not
 leak, so every look at it is accounted for). The public way to read a sealed part
 is :func:`open_private` / :func:`open_case` / :func:`open_attachment`: each needs
@@ -14,22 +15,23 @@ that failed attempts do not leave access events claiming data was read.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.hlc import HLC, pack, tick
+from schemas.build import make_event
+from schemas.errors import SchemaError
+from schemas.hlc import HLC, tick
+from schemas.vocab import ACCESS_PURPOSES
 from sync.crypto.errors import AccessNotLogged, CryptoError
 from sync.crypto.seal import CaseKey
 from sync.crypto.sign import DeviceSigner, sign_document
 
 ACCESS_EVENT_TYPE = "access"
-PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
-#: The usual purposes (any code of the right shape is accepted).
-PURPOSES = ("casework", "print_form", "hand_over", "review", "supervision", "complaint", "export")
+#: Why personal data may be opened (schemas.vocab.ACCESS_PURPOSES: handling, printing, …).
+PURPOSES = tuple(ACCESS_PURPOSES)
 
 OnAccess = Callable[[dict[str, Any]], object]
 
@@ -38,59 +40,46 @@ OnAccess = Callable[[dict[str, Any]], object]
 class Actor:
     """Who is reading: the staff member, their institution, and the device (which signs).
 
-    ``clock`` returns a fresh hybrid logical clock string for the event id; by default a
-    per-actor HLC ticked from the wall clock (nodes pass their own clock so ids stay
-    monotonic across everything the device writes).
+    ``clock`` returns a fresh hybrid logical clock for the event id; by default a
+    per-actor HLC ticked from the wall clock (nodes pass their own clock so that ids
+    stay monotonic across everything the device writes).
     """
 
     staff: str
     institution: str
     signer: DeviceSigner
-    clock: Callable[[], str] | None = None
+    clock: Callable[[], HLC] | None = None
     _last: HLC | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def next_clock(self) -> str:
+    def next_clock(self) -> HLC:
         if self.clock is not None:
             return self.clock()
         with self._lock:
             self._last = tick(int(time.time() * 1000), self._last, self.signer.device_id)
-            return pack(self._last)
+            return self._last
 
 
-def access_event(case_key: CaseKey, doc_ids: Sequence[str], purpose: str, actor: Actor,
-                 *, note: str | None = None, attachments: Sequence[str] = ()) -> dict[str, Any]:
-    """The signed ``access`` event for reading ``doc_ids`` of the case.
+def access_event(case_key: CaseKey, purpose: str, actor: Actor, *, fields_read: Sequence[str] = (),
+                 note: str | None = None) -> dict[str, Any]:
+    """The sealed, signed ``access`` event (schemas/event_types.py ``Access``) for the case.
 
-    ``purpose`` is a cleartext code (oversight counts it); a free-text ``note`` is
-    personal-ish text, so it is sealed with the case key like any ``private`` part.
+    ``purpose`` is a cleartext code that oversight counts; the optional free-text
+    ``note`` goes in ``private`` and is sealed with the case key like any other.
     """
-    if not isinstance(purpose, str) or not PURPOSE_RE.match(purpose):
+    if purpose not in ACCESS_PURPOSES:
         raise CryptoError(
-            f"purpose: required, a code matching {PURPOSE_RE.pattern} (e.g. {', '.join(PURPOSES[:3])}) "
-            "/ 查阅个人信息必须说明原因（原因代码）", status=400, error="bad_request")
-    case_id = case_key.case_id
-    clock = actor.next_clock()
-    doc: dict[str, Any] = {
-        "_id": f"event:{case_id}:{clock}",
-        "type": "event",
-        "event_type": ACCESS_EVENT_TYPE,
-        "schema_version": 1,
-        "case_id": case_id,
-        "hlc": clock,
-        "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "institution": actor.institution,
-        "device": actor.signer.device_id,
-        "staff": actor.staff,
-        "purpose": purpose,
-        "docs": list(doc_ids),
-    }
-    if attachments:
-        doc["attachments"] = list(attachments)
-    if note:
-        doc["private"] = {"note": str(note)}
-        doc = case_key.seal(doc)
-    return sign_document(doc, actor.signer)
+            f"purpose: required, one of {', '.join(PURPOSES)}, got {purpose!r} "
+            "/ 查阅个人信息必须说明目的", status=400, error="bad_request")
+    at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    try:
+        doc = make_event(ACCESS_EVENT_TYPE, case_id=case_key.case_id, clock=actor.next_clock(), at=at,
+                         institution=actor.institution, staff=actor.staff, purpose=purpose,
+                         fields_read=sorted(set(fields_read)),
+                         private={"note": note} if note else {})
+    except SchemaError as exc:
+        raise CryptoError(f"access event: {exc}", status=400, error="bad_request") from exc
+    return sign_document(case_key.seal(doc), actor.signer)
 
 
 def _release(event: dict[str, Any], on_access: OnAccess) -> None:
@@ -111,7 +100,8 @@ def open_case(docs: Sequence[Mapping[str, Any]], case_key: CaseKey, *, purpose: 
     """
     sealed = [d for d in docs if "sealed" in d]
     opened = {str(d["_id"]): case_key._open(d) for d in sealed}
-    _release(access_event(case_key, list(opened), purpose, actor, note=note), on_access)
+    read = [name for private in opened.values() for name in private]
+    _release(access_event(case_key, purpose, actor, fields_read=read, note=note), on_access)
     return opened
 
 
@@ -119,7 +109,7 @@ def open_private(doc: Mapping[str, Any], case_key: CaseKey, *, purpose: str,
                  on_access: OnAccess, actor: Actor, note: str | None = None) -> dict[str, Any]:
     """The ``private`` object of one sealed document, after its access event is stored."""
     private = case_key._open(doc)
-    _release(access_event(case_key, [str(doc["_id"])], purpose, actor, note=note), on_access)
+    _release(access_event(case_key, purpose, actor, fields_read=list(private), note=note), on_access)
     return private
 
 
@@ -127,8 +117,7 @@ def open_attachment(blob: bytes, doc_id: str, name: str, case_key: CaseKey, *, p
                     on_access: OnAccess, actor: Actor, note: str | None = None) -> bytes:
     """The plaintext bytes of a sealed attachment, after its access event is stored."""
     data = case_key._open_attachment(blob, doc_id, name)
-    _release(access_event(case_key, [doc_id], purpose, actor, note=note, attachments=[name]),
-             on_access)
+    _release(access_event(case_key, purpose, actor, fields_read=[name[:40]], note=note), on_access)
     return data
 
 
@@ -139,5 +128,5 @@ def with_private(doc: Mapping[str, Any], private: Mapping[str, Any]) -> dict[str
     return out
 
 
-__all__ = ["ACCESS_EVENT_TYPE", "PURPOSES", "PURPOSE_RE", "Actor", "access_event", "open_attachment", "open_case",
+__all__ = ["ACCESS_EVENT_TYPE", "PURPOSES", "Actor", "access_event", "open_attachment", "open_case",
            "open_private", "with_private"]

@@ -6,16 +6,18 @@ never fetched). The hub distributes the directory as one reference document::
 
     {"_id": "directory", "type": "directory", "schema_version": 1, "version": 7,
      "issued_at": "2026-11-26T03:00:00Z",
-     "institutions": [{"code", "tier", "parent", "name",
-                       "keys": [{"key_id", "alg": "X25519", "public", "status"}]}],
-     "devices": [{"device_id", "institution", "keys": [{"key_id", "alg": "Ed25519", "public", "status"}]}],
-     "escrow": {"key_id", "alg": "X25519", "public", "status"},
+     "institutions": [{"code", "tier", "parent", "name", "public_keys": [KEY, …]}],
+     "devices": [{"device_id", "institution", "public_keys": [KEY, …], "revoked_at"?}],
+     "escrow": KEY,
      "sig": {"key_id", "alg": "Ed25519", "value"}}
 
-``status`` is ``active``, ``retired`` (an institution key after rotation: nothing
-new is wrapped to it) or ``revoked`` (a device key: its signatures are refused).
-``version`` only grows; a node refuses a directory older than the one it holds.
-Each ``key_id`` must be the fingerprint of its ``public`` key.
+where ``KEY`` is the ``PublicKey`` shape of the ``institution`` and ``device``
+documents (schemas/reference.py): ``{"kid", "alg": "x25519"|"ed25519", "key",
+"created_at"?, "revoked_at"?}``, so :func:`build_directory` can be fed those
+documents as they are. A key with ``revoked_at`` is not active: nothing new is
+wrapped to a retired institution key, and a revoked device key's signatures are
+refused. ``version`` only grows; a node refuses a directory older than the one it
+holds. Each ``kid`` must be the fingerprint of its ``key``.
 """
 
 from __future__ import annotations
@@ -32,18 +34,28 @@ from sync.crypto.sign import SIG_ALG, check_signature, signing_payload
 
 DIRECTORY_ID = "directory"
 DIRECTORY_DOMAIN = b"bangban/v1/directory\n"
-_PREFIX = {"X25519": X25519_PREFIX, "Ed25519": ED25519_PREFIX}
+_PREFIX = {"x25519": X25519_PREFIX, "ed25519": ED25519_PREFIX}
 
 
 @dataclass(frozen=True)
 class PublicKeyEntry:
     key_id: str
-    alg: str
+    alg: str  # "x25519" | "ed25519"
     public: str
-    status: str = "active"
+    created_at: str | None = None
+    revoked_at: str | None = None
 
-    def as_json(self) -> dict[str, str]:
-        return {"key_id": self.key_id, "alg": self.alg, "public": self.public, "status": self.status}
+    @property
+    def active(self) -> bool:
+        return not self.revoked_at
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kid": self.key_id, "alg": self.alg, "key": self.public}
+        if self.created_at:
+            out["created_at"] = self.created_at
+        if self.revoked_at:
+            out["revoked_at"] = self.revoked_at
+        return out
 
 
 @dataclass(frozen=True)
@@ -60,25 +72,32 @@ class DeviceEntry:
     device_id: str
     institution: str
     keys: tuple[PublicKeyEntry, ...]
+    revoked_at: str | None = None
 
 
-def key_entry(pair: KeyPair, status: str = "active") -> dict[str, str]:
-    """The directory's JSON for the public half of ``pair``."""
-    return PublicKeyEntry(pair.key_id, pair.alg, pair.public_b64, status).as_json()
+def key_entry(pair: KeyPair, *, created_at: str | None = None,
+              revoked_at: str | None = None) -> dict[str, Any]:
+    """The ``PublicKey`` JSON (as in institution and device documents) of ``pair``'s public half."""
+    return PublicKeyEntry(pair.key_id, pair.alg.lower(), pair.public_b64, created_at,
+                          revoked_at).as_json()
 
 
 def _parse_key(raw: Any, where: str, alg: str) -> PublicKeyEntry:
     if not isinstance(raw, Mapping):
         raise MalformedEnvelope(f"{where}: key entry must be an object")
-    entry = PublicKeyEntry(str(raw.get("key_id")), str(raw.get("alg")), str(raw.get("public")),
-                           str(raw.get("status", "active")))
+    entry = PublicKeyEntry(str(raw.get("kid")), str(raw.get("alg")), str(raw.get("key")),
+                           raw.get("created_at"), raw.get("revoked_at"))
     if entry.alg != alg:
         raise MalformedEnvelope(f"{where}: alg must be {alg}, got {entry.alg!r}")
-    if fingerprint(b64u_decode(entry.public, field=f"{where}.public"), _PREFIX[alg]) != entry.key_id:
-        raise MalformedEnvelope(f"{where}: key_id {entry.key_id!r} is not the fingerprint of its key")
-    if entry.status not in ("active", "retired", "revoked"):
-        raise MalformedEnvelope(f"{where}: unknown status {entry.status!r}")
+    if fingerprint(b64u_decode(entry.public, field=f"{where}.key"), _PREFIX[alg]) != entry.key_id:
+        raise MalformedEnvelope(f"{where}: kid {entry.key_id!r} is not the fingerprint of its key")
     return entry
+
+
+def _entry(raw: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    out = {k: raw[k] for k in fields if raw.get(k) is not None}
+    out["public_keys"] = [dict(k) for k in raw.get("public_keys", ())]
+    return out
 
 
 @dataclass(frozen=True)
@@ -101,7 +120,7 @@ class Directory:
 
     def encryption_key(self, code: str) -> PublicKeyEntry:
         """The institution's active X25519 key (the newest active one)."""
-        active = [k for k in self.institution(code).keys if k.status == "active"]
+        active = [k for k in self.institution(code).keys if k.active]
         if not active:
             raise UnknownKey(f"institution {code!r} has no active key in directory v{self.version}")
         return active[-1]
@@ -110,7 +129,7 @@ class Directory:
         if code == "escrow":
             return key_id == self.escrow.key_id
         inst = self.institutions.get(code)
-        return inst is not None and any(k.key_id == key_id and k.status == "active" for k in inst.keys)
+        return inst is not None and any(k.key_id == key_id and k.active for k in inst.keys)
 
     def device_key(self, device_id: str, key_id: str, *,
                    allow_revoked: bool = False) -> tuple[DeviceEntry, PublicKeyEntry]:
@@ -121,21 +140,27 @@ class Directory:
         key = next((k for k in device.keys if k.key_id == key_id), None)
         if key is None:
             raise UnknownKey(f"key {key_id!r} is not a key of device {device_id!r}")
-        if key.status == "revoked" and not allow_revoked:
-            raise UnknownKey(f"key {key_id!r} of device {device_id!r} is revoked")
+        if (device.revoked_at or not key.active) and not allow_revoked:
+            raise UnknownKey(f"device {device_id!r} (key {key_id!r}) is revoked")
         return device, key
 
 
 def build_directory(*, version: int, institutions: Iterable[Mapping[str, Any]],
                     devices: Iterable[Mapping[str, Any]], escrow: Mapping[str, Any],
                     issued_at: str | None = None) -> dict[str, Any]:
-    """An unsigned directory document (sign it with :func:`sign_directory`)."""
+    """An unsigned directory document (sign it with :func:`sign_directory`).
+
+    ``institutions`` and ``devices`` may be the ``institution`` and ``device`` reference
+    documents themselves; only the members the directory needs are copied.
+    """
     if not isinstance(version, int) or version < 1:
         raise MalformedEnvelope("version: must be a positive integer")
     stamp = issued_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"_id": DIRECTORY_ID, "type": "directory", "schema_version": 1, "version": version,
-            "issued_at": stamp, "institutions": [dict(i) for i in institutions],
-            "devices": [dict(d) for d in devices], "escrow": dict(escrow)}
+            "issued_at": stamp,
+            "institutions": [_entry(i, ("code", "tier", "parent", "name")) for i in institutions],
+            "devices": [_entry(d, ("device_id", "institution", "revoked_at")) for d in devices],
+            "escrow": dict(escrow)}
 
 
 def sign_directory(doc: Mapping[str, Any], root: SigningKeyPair) -> dict[str, Any]:
@@ -173,16 +198,18 @@ def verify_directory(doc: Mapping[str, Any], trusted_roots: Sequence[str | bytes
     try:
         institutions = {}
         for i, raw_inst in enumerate(doc["institutions"]):
-            keys = tuple(_parse_key(k, f"institutions[{i}].keys", "X25519") for k in raw_inst["keys"])
+            keys = tuple(_parse_key(k, f"institutions[{i}].public_keys", "x25519")
+                         for k in raw_inst["public_keys"])
             institutions[str(raw_inst["code"])] = InstitutionEntry(
                 str(raw_inst["code"]), str(raw_inst.get("tier", "")), raw_inst.get("parent"),
                 str(raw_inst.get("name", "")), keys)
         devices = {}
         for i, raw_dev in enumerate(doc["devices"]):
-            keys = tuple(_parse_key(k, f"devices[{i}].keys", "Ed25519") for k in raw_dev["keys"])
+            keys = tuple(_parse_key(k, f"devices[{i}].public_keys", "ed25519")
+                         for k in raw_dev["public_keys"])
             devices[str(raw_dev["device_id"])] = DeviceEntry(
-                str(raw_dev["device_id"]), str(raw_dev["institution"]), keys)
-        escrow = _parse_key(doc["escrow"], "escrow", "X25519")
+                str(raw_dev["device_id"]), str(raw_dev["institution"]), keys, raw_dev.get("revoked_at"))
+        escrow = _parse_key(doc["escrow"], "escrow", "x25519")
     except (KeyError, TypeError) as exc:
         raise MalformedEnvelope(f"directory: missing or malformed field {exc}") from exc
     return Directory(version, str(doc.get("issued_at", "")), institutions, devices, escrow,

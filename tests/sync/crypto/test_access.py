@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from schemas import validate_sealed
 from sync.crypto import (
     AccessNotLogged,
     CryptoError,
@@ -33,26 +36,29 @@ def test_open_private_logs_then_releases(world: World) -> None:
     directory, _ring, key, docs = _docs(world)
     log: list[dict] = []
     actor = world[VILLAGE_A].actor("staff-7")
-    private = open_private(docs[0], key, purpose="casework", on_access=log.append, actor=actor)
+    private = open_private(docs[0], key, purpose="handling", on_access=log.append, actor=actor)
     assert private == {"question": "问题0"}
     [event] = log
     assert event["type"] == "event" and event["event_type"] == "access"
-    assert event["case_id"] == CASE and event["docs"] == [docs[0]["_id"]]
+    assert event["case_id"] == CASE and event["fields_read"] == ["question"]
     assert event["staff"] == "staff-7" and event["institution"] == VILLAGE_A
-    assert event["purpose"] == "casework" and event["at"].endswith("Z")
+    assert event["device"] == world[VILLAGE_A].device_id
+    assert event["purpose"] == "handling" and dt.datetime.fromisoformat(event["at"]).tzinfo
     assert event["_id"] == f"event:{CASE}:{event['hlc']}"
+    assert "sealed" in event and "private" not in event
+    assert validate_sealed(event) == event  # the hub's check accepts it unchanged
     assert verify_document(event, directory).device_id == world[VILLAGE_A].device_id
-    open_private(docs[1], key, purpose="print_form", on_access=log.append, actor=actor)
+    open_private(docs[1], key, purpose="printing", on_access=log.append, actor=actor)
     assert log[1]["hlc"] > log[0]["hlc"]  # unique, ordered ids
 
 
 def test_open_case_one_event(world: World) -> None:
     _d, _ring, key, docs = _docs(world)
     log: list[dict] = []
-    opened = open_case(docs + [{"_id": "case:x", "type": "case"}], key, purpose="review",
+    opened = open_case(docs + [{"_id": "case:x", "type": "case"}], key, purpose="supervision",
                        on_access=log.append, actor=world[VILLAGE_A].actor())
     assert opened == {d["_id"]: {"question": f"问题{i}"} for i, d in enumerate(docs)}
-    assert len(log) == 1 and log[0]["docs"] == [d["_id"] for d in docs]
+    assert len(log) == 1 and log[0]["fields_read"] == ["question"]
 
 
 def test_failed_log_releases_nothing(world: World) -> None:
@@ -62,11 +68,11 @@ def test_failed_log_releases_nothing(world: World) -> None:
         raise OSError("disk full")
 
     with pytest.raises(AccessNotLogged) as info:
-        open_private(docs[0], key, purpose="casework", on_access=broken_store, actor=world[VILLAGE_A].actor())
+        open_private(docs[0], key, purpose="handling", on_access=broken_store, actor=world[VILLAGE_A].actor())
     assert "问题" not in str(info.value)
 
 
-@pytest.mark.parametrize("purpose", ["", " ", "查看", "x", None, "Casework"])
+@pytest.mark.parametrize("purpose", ["", " ", "查看", "x", None, "Handling", "casework"])
 def test_purpose_required(world: World, purpose) -> None:
     _d, _ring, key, docs = _docs(world)
     log: list[dict] = []
@@ -78,7 +84,7 @@ def test_purpose_required(world: World, purpose) -> None:
 def test_on_access_required(world: World) -> None:
     _d, _ring, key, docs = _docs(world)
     with pytest.raises(CryptoError):
-        open_private(docs[0], key, purpose="casework", on_access=None, actor=world[VILLAGE_A].actor())  # type: ignore[arg-type]
+        open_private(docs[0], key, purpose="handling", on_access=None, actor=world[VILLAGE_A].actor())  # type: ignore[arg-type]
 
 
 def test_failed_decryption_logs_nothing(world: World) -> None:
@@ -86,14 +92,14 @@ def test_failed_decryption_logs_nothing(world: World) -> None:
     docs[0]["event_type"] = "tampered"
     log: list[dict] = []
     with pytest.raises(DecryptionFailed):
-        open_private(docs[0], key, purpose="casework", on_access=log.append, actor=world[VILLAGE_A].actor())
+        open_private(docs[0], key, purpose="handling", on_access=log.append, actor=world[VILLAGE_A].actor())
     assert log == []
 
 
 def test_note_is_sealed(world: World) -> None:
     directory, ring, key, docs = _docs(world)
     log: list[dict] = []
-    open_private(docs[0], key, purpose="complaint", note="申请人张三来电投诉", on_access=log.append,
+    open_private(docs[0], key, purpose="audit", note="申请人张三来电投诉", on_access=log.append,
                  actor=world[VILLAGE_A].actor())
     event = log[0]
     assert "private" not in event and "张三" not in str(event)
@@ -109,10 +115,11 @@ def test_attachment_access(world: World) -> None:
 
     town_key = unlock_case_key(add_recipient(ring, key, TOWN, directory, world[VILLAGE_A].signer),
                                world[TOWN].keychain, directory)
-    data = open_attachment(blob, docs[0]["_id"], "form-c.pdf", town_key, purpose="review",
+    data = open_attachment(blob, docs[0]["_id"], "form-c.pdf", town_key, purpose="supervision",
                            on_access=log.append, actor=world[TOWN].actor())
     assert data == b"%PDF scan"
-    assert log[0]["attachments"] == ["form-c.pdf"] and log[0]["institution"] == TOWN
+    assert log[0]["fields_read"] == ["form-c.pdf"] and log[0]["institution"] == TOWN
+    assert log[0]["device"] == world[TOWN].device_id
 
 
 def test_with_private() -> None:

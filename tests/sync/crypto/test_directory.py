@@ -35,10 +35,12 @@ def test_verify_and_lookup(world: World) -> None:
 
 
 @pytest.mark.parametrize("mutate", [
-    lambda d: d["institutions"][0]["keys"][0].update(public=EncryptionKeyPair.generate().public_b64),
-    lambda d: d["devices"].append({"device_id": "410621100201-X9", "institution": "410621100201", "keys": []}),
+    lambda d: d["institutions"][0]["public_keys"][0].update(key=EncryptionKeyPair.generate().public_b64),
+    lambda d: d["devices"].append({"device_id": "410621100201-X9", "institution": "410621100201",
+                                   "public_keys": []}),
     lambda d: d.update(version=99),
-    lambda d: d["escrow"].update(status="retired"),
+    lambda d: d["escrow"].update(revoked_at="2026-11-20T09:00:00+08:00"),
+    lambda d: d["devices"][0].update(revoked_at=None),
 ])
 def test_tampered_directory(world: World, mutate) -> None:
     doc = world.directory_doc()
@@ -74,11 +76,11 @@ def test_rollback_refused(world: World) -> None:
 def test_key_id_must_be_fingerprint(world: World) -> None:
     doc = world.directory_doc()
     bogus = copy.deepcopy(doc)
-    bogus["institutions"][0]["keys"][0]["key_id"] = key_entry(EncryptionKeyPair.generate())["key_id"]
+    bogus["institutions"][0]["public_keys"][0]["kid"] = key_entry(EncryptionKeyPair.generate())["kid"]
     with pytest.raises(MalformedEnvelope):
         verify_directory(sign_directory(bogus, world.root), world.root.public_b64)
     wrong_alg = copy.deepcopy(doc)
-    wrong_alg["devices"][0]["keys"][0] = key_entry(EncryptionKeyPair.generate())
+    wrong_alg["devices"][0]["public_keys"][0] = key_entry(EncryptionKeyPair.generate())
     with pytest.raises(MalformedEnvelope):
         verify_directory(sign_directory(wrong_alg, world.root), world.root.public_b64)
     missing = {k: v for k, v in doc.items() if k != "escrow"}

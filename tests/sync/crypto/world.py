@@ -25,6 +25,7 @@ from sync.crypto import (
 TOWN = "410621100"
 VILLAGE_A = "410621100201"
 VILLAGE_B = "410621100202"
+REVOKED_AT = "2026-11-20T09:00:00+08:00"
 
 
 @dataclass
@@ -60,11 +61,12 @@ class World:
     def directory_doc(self) -> dict:
         self.version += 1
         institutions = [{"code": s.code, "tier": s.tier, "parent": s.parent, "name": s.code,
-                         "keys": [key_entry(k, "retired") for k in s.old_keys]
+                         "public_keys": [key_entry(k, revoked_at=REVOKED_AT) for k in s.old_keys]
                          + [key_entry(s.inst_key)]} for s in self.stations.values()]
         devices = [{"device_id": s.device_id, "institution": s.code,
-                    "keys": [key_entry(s.device_key, "revoked" if s.device_id in self.revoked_devices
-                                       else "active")]} for s in self.stations.values()]
+                    "public_keys": [key_entry(s.device_key)],
+                    "revoked_at": REVOKED_AT if s.device_id in self.revoked_devices else None}
+                   for s in self.stations.values()]
         doc = build_directory(version=self.version, institutions=institutions, devices=devices,
                               escrow=key_entry(self.escrow))
         return sign_directory(doc, self.root)
