@@ -185,11 +185,12 @@ def find_missing(tree: Mapping[str, RevNode], revs: Iterable[str]) -> list[str]:
 
 def possible_ancestors(tree: Mapping[str, RevNode], missing: Sequence[str]) -> list[str]:
     """CouchDB's ``possible_ancestors`` for ``_revs_diff`` (couch_db:find_missing):
-    every leaf (deleted or not) whose pos is lower than the pos of some missing rev."""
+    every leaf (deleted or not) whose pos is lower than the pos of some missing rev,
+    in CouchDB's order: its fold prepends, so the winner comes last)."""
     if not missing:
         return []
     top = max(rev_pos(r) for r in missing)
-    return [leaf for leaf in leaves(tree) if rev_pos(leaf) < top]
+    return [leaf for leaf in reversed(leaves(tree)) if rev_pos(leaf) < top]
 
 
 def atts_since_pos(tree: Mapping[str, RevNode], rev: str, atts_since: Iterable[str]) -> int:

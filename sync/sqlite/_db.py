@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS docs(
     tree TEXT NOT NULL             -- sync.revtree.dumps(...)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS docs_by_seq ON docs(seq);
+CREATE INDEX IF NOT EXISTS docs_by_deleted ON docs(deleted, id);
 CREATE TABLE IF NOT EXISTS revs(
     doc_id TEXT NOT NULL,
     rev TEXT NOT NULL,
@@ -83,8 +84,15 @@ def translate_errors() -> Iterator[None]:
         raise SyncError(f"sqlite: {exc}", error="internal_server_error") from exc
 
 
+#: Idle read connections kept open per database (more are opened under load).
+_POOL_SIZE = 8
+
+
 class Connections:
-    """The writer connection (under :attr:`write_lock`) and per-thread readers."""
+    """The writer connection (under :attr:`write_lock`) and a pool of readers.
+
+    A pool rather than thread-locals: threaded WSGI servers start a thread per
+    request and thread-local connections would pile up."""
 
     def __init__(self, path: str, *, synchronous: str = "FULL", create: bool = True) -> None:
         self.path = path
@@ -92,19 +100,22 @@ class Connections:
         self.writer = connect(path, synchronous=synchronous, create=create)
         self.writer.executescript(SCHEMA)
         self.write_lock = threading.RLock()
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = [self.writer]
-        self._all_lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._pool_lock = threading.Lock()
         self.closed = False
 
-    def reader(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect(self.path, synchronous=self._synchronous, create=False)
-            self._local.conn = conn
-            with self._all_lock:
-                self._all.append(conn)
-        return conn
+    def _acquire(self) -> sqlite3.Connection:
+        with self._pool_lock:
+            if self._idle:
+                return self._idle.pop()
+        return connect(self.path, synchronous=self._synchronous, create=False)
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        with self._pool_lock:
+            if not self.closed and len(self._idle) < _POOL_SIZE:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -112,12 +123,15 @@ class Connections:
         if self.closed:
             raise SyncError("database is closed", error="internal_server_error")
         with translate_errors():
-            conn = self.reader()
-            conn.execute("BEGIN")
+            conn = self._acquire()
             try:
-                yield conn
+                conn.execute("BEGIN")
+                try:
+                    yield conn
+                finally:
+                    conn.execute("COMMIT")
             finally:
-                conn.execute("COMMIT")
+                self._release(conn)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -134,9 +148,11 @@ class Connections:
             self.writer.execute("COMMIT")
 
     def close(self) -> None:
-        self.closed = True
-        with self._all_lock:
-            for conn in self._all:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
-            self._all.clear()
+        with self._pool_lock:
+            self.closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        with self.write_lock, contextlib.suppress(sqlite3.Error):
+            self.writer.close()

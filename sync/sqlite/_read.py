@@ -126,15 +126,14 @@ def _attachments(
     atts: dict[str, dict[str, Any]],
     opts: DocOptions,
 ) -> dict[str, Any]:
+    # chttpd_db: atts_since implies attachments=true and wins over it (older ones stay stubs)
     since = (
-        revtree.atts_since_pos(doc.tree, rev, opts.atts_since)
-        if opts.atts_since and not opts.attachments
-        else None
+        revtree.atts_since_pos(doc.tree, rev, opts.atts_since) if opts.atts_since else None
     )
     want_data = [
         name
         for name, meta in atts.items()
-        if opts.attachments or (since is not None and meta.get("revpos", 0) > since)
+        if (meta.get("revpos", 0) > since if since is not None else opts.attachments)
     ]
     blobs = load_blobs(conn, (atts[n]["digest"] for n in want_data)) if want_data else {}
     out: dict[str, Any] = {}

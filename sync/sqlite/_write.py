@@ -46,7 +46,7 @@ class BatchWriter:
     states: dict[str, _DocState] = field(default_factory=dict)
     rev_rows: dict[tuple[str, str], tuple[str, str | None]] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)
+    order: dict[str, None] = field(default_factory=dict)  # changed ids, last change last
 
     def load(self, ids: Sequence[str]) -> None:
         wanted = [i for i in dict.fromkeys(ids) if i not in self.states]
@@ -117,9 +117,8 @@ class BatchWriter:
         state.tree = new_tree
         state.changed = True
         state.dropped.extend(r for r in old if r not in new_tree)
-        if docid in self.order:
-            self.order.remove(docid)
-        self.order.append(docid)
+        self.order.pop(docid, None)
+        self.order[docid] = None
 
     def interactive(self, doc: Incoming) -> dict[str, Any]:
         """A new_edits=true write; returns CouchDB's per-doc result."""
