@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from ibm_cloud_sdk_core import ApiException, DetailedResponse
 from ibm_cloud_sdk_core.authenticators import BasicAuthenticator, NoAuthAuthenticator
 from ibmcloudant.cloudant_v1 import CloudantV1
@@ -111,6 +112,8 @@ def translate(exc: BaseException) -> errors.SyncError:
         if not reason:
             reason = str(exc.message or "")
         return errors.from_status(status, error, reason)
+    if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
+        return errors.from_status(exc.response.status_code, None, str(exc))
     if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                         requests.exceptions.ChunkedEncodingError, ConnectionError, TimeoutError)):
         return errors.TransportError(f"{type(exc).__name__}: {exc}")
@@ -121,6 +124,14 @@ def translate(exc: BaseException) -> errors.SyncError:
     if isinstance(exc, requests.exceptions.RequestException):
         return errors.TransportError(f"{type(exc).__name__}: {exc}")
     return errors.SyncError(f"{type(exc).__name__}: {exc}")
+
+
+def is_read_timeout(exc: BaseException) -> bool:
+    """A read timeout, whether requests raised it as such or (mid-body) as ConnectionError."""
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return True
+    cause = exc.args[0] if exc.args else None
+    return isinstance(cause, urllib3.exceptions.ReadTimeoutError)
 
 
 _TRANSLATED = (ApiException, requests.exceptions.RequestException, ConnectionError,
@@ -206,6 +217,44 @@ class Transport:
             return self.client.send(req, **kwargs).get_result()
         except _TRANSLATED as exc:
             raise translate(exc) from exc
+
+    def request_until(
+        self,
+        method: str,
+        path: str,
+        deadline: float,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """Like :meth:`request` but give up at ``deadline`` (``time.monotonic``): ``None``.
+
+        A socket read timeout alone is not enough for longpoll: a server that sends
+        heartbeat newlines (PouchDB Server ignores ``timeout``) would reset it forever.
+        """
+        import time
+
+        remaining = deadline - time.monotonic()
+        resp = self.request(method, path, params=params, body=body, stream=True,
+                            timeout=(self.connect_timeout, max(0.05, remaining)))
+        chunks: list[bytes] = []
+        try:
+            for chunk in resp.iter_content(chunk_size=None):
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    return None
+            data = b"".join(chunks)
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            if is_read_timeout(exc):
+                return None
+            raise translate(exc) from exc
+        finally:
+            self.stats.add(received=sum(map(len, chunks)))
+            resp.close()
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise errors.TransportError(f"truncated or invalid JSON from {path}") from exc
 
     @contextlib.contextmanager
     def translated(self) -> Iterator[None]:

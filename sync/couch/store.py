@@ -16,8 +16,6 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import requests
-
 from sync import errors
 from sync.couch._transport import Transport, path
 from sync.store import JSON, DocumentStore, Seq
@@ -181,23 +179,19 @@ class CouchStore(DocumentStore):
         if selector is not None:
             params["filter"] = "_selector"
             body["selector"] = dict(selector)
-        try:
-            return self._changes(params, body, read_timeout)
-        except errors.TransportError as exc:
-            if read_timeout is None or not isinstance(exc.__cause__, requests.exceptions.ReadTimeout):
-                raise
-            # PouchDB Server ignores ``timeout`` (test-environment.md): our own
-            # deadline passed, which CouchDB would answer with an empty result.
+        result = self._changes(params, body, read_timeout)
+        if result is None:
+            # Our deadline passed (PouchDB Server ignores ``timeout``,
+            # test-environment.md): answer as CouchDB does, an empty result.
             return {"results": [], "last_seq": self._resolve_since(since), "pending": 0}
+        return result
 
     def _changes(self, params: dict[str, Any], body: dict[str, Any],
-                 read_timeout: float | None) -> JSON:
-        timeout = (self.transport.connect_timeout, read_timeout) if read_timeout else None
+                 read_timeout: float | None) -> JSON | None:
         use_get = "selector" in body and self.transport.flavor() == "pouchdb-server"
         if "selector" in body and not use_get:
             try:
-                return dict(self.transport.request("POST", path(self.name, "_changes"),
-                                                   params=params, body=body, timeout=timeout))
+                return self._send_changes("POST", params, body, read_timeout)
             except errors.NotFound:
                 use_get = True  # a server without POST _selector support
         if use_get:
@@ -205,13 +199,17 @@ class CouchStore(DocumentStore):
             params = dict(params, selector=json.dumps(body["selector"]))
             if "doc_ids" in body:
                 params["doc_ids"] = json.dumps(body["doc_ids"])
-            return dict(self.transport.request("GET", path(self.name, "_changes"),
-                                               params=params, timeout=timeout))
-        if not body:
-            return dict(self.transport.request("GET", path(self.name, "_changes"),
-                                               params=params, timeout=timeout))
-        return dict(self.transport.request("POST", path(self.name, "_changes"),
-                                           params=params, body=body, timeout=timeout))
+            return self._send_changes("GET", params, None, read_timeout)
+        return self._send_changes("POST" if body else "GET", params, body or None, read_timeout)
+
+    def _send_changes(self, method: str, params: dict[str, Any], body: dict[str, Any] | None,
+                      read_timeout: float | None) -> JSON | None:
+        where = path(self.name, "_changes")
+        if read_timeout is None:
+            return dict(self.transport.request(method, where, params=params, body=body))
+        deadline = time.monotonic() + read_timeout
+        result = self.transport.request_until(method, where, deadline, params=params, body=body)
+        return None if result is None else dict(result)
 
     def _resolve_since(self, since: Seq) -> Seq:
         if since == "now":
@@ -243,7 +241,7 @@ class CouchStore(DocumentStore):
     # -- _local docs ------------------------------------------------------------
     def get_local(self, docid: str) -> JSON:
         return dict(self.transport.call(self.client.get_local_document, self.name,
-                                        _local_id(docid)))
+                                        _local_id(docid), accept="application/json"))
 
     def put_local(self, doc: Mapping[str, Any]) -> JSON:
         if not isinstance(doc, Mapping) or not isinstance(doc.get("_id"), str):
