@@ -181,10 +181,9 @@ def histories(draw: st.DrawFn) -> tuple[revtree.RevTree, list[list[str]]]:
     universe: dict[str, str | None] = {}
     names = iter(itertools.count())
     for _ in range(n):
-        if universe and draw(st.booleans()):
-            parent: str | None = draw(st.sampled_from(sorted(universe)))
-        else:
-            parent = draw(st.sampled_from(sorted(universe))) if universe and draw(st.booleans()) else None
+        # mostly children of earlier revs (branches), sometimes new roots
+        use_parent = bool(universe) and (draw(st.booleans()) or draw(st.booleans()))
+        parent = draw(st.sampled_from(sorted(universe))) if use_parent else None
         pos = revtree.rev_pos(parent) + 1 if parent else 1
         rid = f"{draw(st.integers(0, 3))}{next(names):02x}"
         universe[f"{pos}-{rid}"] = parent
