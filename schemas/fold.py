@@ -1,0 +1,235 @@
+"""The deterministic fold of a case's events into its state (design.md §3).
+
+Events are ordered by hybrid logical clock, tie-broken by ``_id`` (:func:`order_key`), and
+de-duplicated by ``_id``, so any delivery order folds to the same state. An event that
+the rules refuse at its place in that order is **kept** (counted, listed in
+``state.reviews``) but not applied, and the case is flagged ``needs_review``: concurrent
+offline edits that cannot both hold never lose data.
+
+Public API: :func:`fold`, :func:`order_key`, :func:`apply`, :func:`check_transition`
+(re-exported from :mod:`schemas.rules`), :func:`check_received`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from schemas.errors import IllegalTransition
+from schemas.rules import check_transition
+from schemas.state import CaseState, Review, event_date
+from schemas.workdays import Workdays
+
+Event = Mapping[str, Any]
+
+__all__ = ["CaseState", "apply", "check_received", "check_transition", "fold", "order_key"]
+
+
+def order_key(event: Event) -> tuple[str, str]:
+    """HLC strings sort in clock order (schemas.hlc); the ``_id`` breaks ties."""
+    return (str(event.get("hlc", "")), str(event.get("_id", "")))
+
+
+def _iso(d: dt.date) -> str:
+    return d.isoformat()
+
+
+def _refresh_due(s: CaseState, wd: Workdays) -> None:
+    """The time limit runs from acceptance (or the last resumption with a new period) in
+    working days, excluding suspended periods (10.2.5: the clock stops while suspended)."""
+    if s.limit_start is None or s.time_limit_days is None:
+        return
+    start = dt.date.fromisoformat(s.limit_start)
+    excluded = [(dt.date.fromisoformat(p["since"]), dt.date.fromisoformat(p["until"]))
+                for p in s.suspensions if p["until"] >= s.limit_start]
+    d = wd.deadline(start, s.time_limit_days, excluded)
+    s.due, s.due_estimated = _iso(d.due), d.estimated
+
+
+def apply(state: CaseState, event: Event, wd: Workdays) -> CaseState:
+    """The state after one accepted event (does not check; see check_transition)."""
+    s = state.copy()
+    e = dict(event)
+    et, day = e["event_type"], event_date(e)
+    today = _iso(day)
+    if s.case_id is None:
+        s.case_id, s.origin, s.holder = e["case_id"], e["institution"], e["institution"]
+        s.institutions = [e["institution"]]
+    if et == "consultation":
+        s.consultations += 1
+        if s.status == "new":
+            s.status = "consulting"
+        s.service_item = s.service_item or e.get("service_item")
+        if not e["answered"]:  # 10.1.1.3: reply within 1 working day
+            s.pending_replies[e["hlc"]] = _iso(wd.add_working_days(day, 1))
+    elif et == "reply":
+        s.replies += 1
+        due = s.pending_replies.pop(e["consultation"])
+        if today > due:
+            s.replies_late += 1
+    elif et in ("application", "entrustment"):
+        s.status = "applied"
+        s.service_item, s.mode = e["service_item"], e["mode"]
+        s.service_type = "assist" if et == "application" else "proxy"
+        if et == "entrustment":
+            s.entrusted, s.ledger_no = True, e["ledger_no"]
+    elif et == "acceptance":
+        s.status, s.accepted_on = "handling", today
+        s.time_limit_days, s.limit_start = e["time_limit_days"], today
+        _refresh_due(s, wd)
+    elif et == "refusal":
+        s.status, s.refused_on = "refused", today
+    elif et == "notification":
+        s.materials_missing = sorted({m["code"] for m in e["materials"]})
+        s.materials_due = e.get("materials_due")
+    elif et == "material_received":
+        s.materials_missing = sorted(set(s.materials_missing) - set(e["materials"]))
+        if not s.materials_missing:
+            s.materials_due = None
+    elif et == "reminder":
+        s.materials_missing = sorted(set(s.materials_missing) | set(e["materials"]))
+        s.materials_due = e.get("due") or s.materials_due
+    elif et == "correction_requested":
+        s.corrections_open = sorted({*s.corrections_open, e["hlc"]})
+    elif et == "correction_received":
+        s.corrections_open = [c for c in s.corrections_open if c != e["request"]]
+    elif et == "problem_opened":
+        s.problems[e["problem_id"]] = "open"
+    elif et == "problem_updated":
+        s.problems[e["problem_id"]] = e["status"]
+    elif et == "problem_resolved":
+        s.problems[e["problem_id"]] = e["result"]
+    elif et == "submitted":
+        s.submissions += 1
+    elif et == "decision":
+        s.decisions += 1
+        s.last_decision = e["outcome"]
+    elif et == "work_log":
+        s.work_log_entries += 1
+    elif et == "suspension":
+        s.status = "suspended"
+        s.suspension = {"reason": e["reason"], "since": today,
+                        "resumption_deadline": e["resumption_deadline"], "event": e["hlc"]}
+    elif et == "resumption":
+        assert s.suspension is not None
+        closed = dict(s.suspension, until=_iso(day - dt.timedelta(days=1)), resumed=e["hlc"])
+        s.suspended_days += max(0, wd.working_days_between(
+            dt.date.fromisoformat(closed["since"]) - dt.timedelta(days=1), day - dt.timedelta(days=1)))
+        s.suspensions.append(closed)
+        s.suspension, s.status = None, "handling"
+        if e.get("new_time_limit_days") is not None:  # form E: a new period
+            s.time_limit_days, s.limit_start = e["new_time_limit_days"], today
+        _refresh_due(s, wd)
+    elif et == "conversion":  # 10.1.4.3
+        s.service_type, s.converted, s.entrusted, s.ledger_no = "proxy", True, True, e["ledger_no"]
+    elif et in ("hand_up", "hand_down"):  # 4.3
+        s.holder = e["to_institution"]
+        s.handovers += 1
+        if s.holder not in s.institutions:
+            s.institutions.append(s.holder)
+    elif et == "completion":
+        s.status, s.completed_on = "completed", today
+        s.on_time = s.due is None or today <= s.due
+    elif et == "termination":
+        s.status, s.terminated_on, s.termination_reason = "terminated", today, e["reason"]
+        if s.suspension is not None:
+            s.suspensions.append(dict(s.suspension, until=today, resumed=None))
+            s.suspension = None
+    elif et == "archived":
+        s.status, s.archive_no = "archived", e["archive_no"]
+    elif et == "rating":
+        s.rating = e["level"]
+    elif et == "complaint":
+        s.complaints += 1
+        s.complaints_open[e["hlc"]] = e["category"]
+    elif et == "complaint_handled":
+        s.complaints_open.pop(e["complaint"], None)
+    elif et == "access":
+        s.accesses += 1
+    s.applied += 1
+    s.applied_ids.add(str(e.get("_id")))
+    return s
+
+
+def _overdue(s: CaseState, as_of: dt.date, wd: Workdays) -> None:
+    """Deadline marks at ``as_of`` (design.md §6; oversight 5 a, 5 c, 11.1 b)."""
+    today = _iso(as_of)
+    marks = []
+    if any(due < today for due in s.pending_replies.values()):
+        marks.append("reply")  # 10.1.1.3
+    if s.status == "handling" and s.due and s.due < today:
+        marks.append("time_limit")  # 5 a)
+    if s.status in ("handling", "suspended") and s.materials_missing and s.materials_due \
+            and s.materials_due < today:
+        marks.append("materials")  # 10.2.5.1 a)
+    if s.status == "suspended" and s.suspension and s.suspension["resumption_deadline"] < today:
+        marks.append("resumption_deadline")  # 10.2.5.2: the hub writes the termination
+    if s.complaints_open:
+        marks.append("complaint")  # 5 c)
+    s.overdue = marks
+    if s.suspension:
+        since = dt.date.fromisoformat(s.suspension["since"]) - dt.timedelta(days=1)
+        s.suspended_days += max(0, wd.working_days_between(since, as_of))
+    if s.due_estimated or (s.due and not wd.known(s.due)):
+        s.warnings.append("calendar_estimated")
+
+
+def fold(events: Iterable[Event], *, calendars: Iterable[Mapping[str, Any]] = (),
+         workdays: Workdays | None = None, as_of: dt.date | str | None = None) -> CaseState:
+    """Fold a case's events (any order, duplicates allowed) into its :class:`CaseState`.
+
+    With ``as_of`` the overdue marks and the running suspended days are computed for that
+    date; without it the state depends on the events alone.
+    """
+    wd = workdays or Workdays(calendars)
+    unique = {str(e.get("_id")): e for e in events}
+    state = CaseState()
+    for ev in sorted(unique.values(), key=order_key):
+        state.events += 1
+        state.last_hlc = ev.get("hlc")
+        try:
+            check_transition(state, dict(ev))
+        except IllegalTransition as exc:
+            state.needs_review = True
+            state.reviews.append(Review(str(ev.get("hlc")), str(ev.get("event_type")),
+                                        exc.clause, exc.rule, exc.message_en, exc.message_zh))
+            continue
+        state = apply(state, ev, wd)
+    if as_of is not None:
+        _overdue(state, as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(as_of),
+                 wd)
+    return state
+
+
+def check_received(known: Iterable[Event], event: Event, *,
+                   workdays: Workdays | None = None) -> None:
+    """The hub's transition check on receipt (design.md §3).
+
+    Legal if the event may follow the fold of the known events ordered before it; or, when
+    it names ``base_hlc`` (the last event its writer had folded), the fold of the known
+    events up to that clock — then it is concurrent with events the writer had not seen:
+    it is accepted and the full fold flags ``needs_review``. If the hub does not hold
+    the writer's base event it cannot judge and refuses (the replicator re-sends later).
+    Otherwise raises :class:`IllegalTransition`. Ingest a batch in :func:`order_key` order,
+    adding each accepted event to ``known``.
+    """
+    wd = workdays or Workdays()
+    others = [e for e in known if e.get("_id") != event.get("_id")]
+    key = order_key(event)
+    prefix = [e for e in others if order_key(e) < key]
+    try:
+        check_transition(fold(prefix, workdays=wd), dict(event))
+        return
+    except IllegalTransition:
+        base = event.get("base_hlc")
+        if not base:
+            raise
+    if not any(e.get("hlc") == base for e in others):
+        # The writer's base must be an event the hub holds (its own earlier events arrive
+        # first when the hub ingests a batch in order_key order); otherwise it cannot judge.
+        raise IllegalTransition("-", "base_unknown",
+                                f"base_hlc {base} is not an event of this case known here",
+                                f"base_hlc {base} 不是已知的本案事件", event_id=event.get("hlc"))
+    seen = [e for e in others if str(e.get("hlc", "")) <= base]
+    check_transition(fold(seen, workdays=wd), dict(event))

@@ -1,0 +1,267 @@
+"""Which event may follow which state: the standard's process as transition rules.
+
+:func:`check_transition` raises :class:`IllegalTransition` naming the clause; it is what a
+node runs before recording an event and, through :func:`schemas.fold.check_received`, what
+the hub runs on receipt. Every rule cites its clause of DB4106/T 101—2023.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from schemas.errors import IllegalTransition
+from schemas.state import ENDED, OPEN, CaseState, event_date
+from schemas.vocab import TIER_ORDER
+
+Event = dict[str, Any]
+
+#: events that may open a case (10.1.1, 10.1.2, 10.2.1, 10.2.2)
+FIRST_EVENTS = frozenset({"consultation", "application", "entrustment"})
+#: process steps only the institution holding the case may record (4.3: one holder at a time)
+HOLDER_ONLY = frozenset({"acceptance", "refusal", "notification", "submitted", "decision",
+                         "correction_requested", "suspension", "resumption", "conversion",
+                         "hand_up", "hand_down", "completion", "termination", "archived"})
+
+
+def _deny(clause: str, rule: str, en: str, zh: str, ev: Event) -> IllegalTransition:
+    return IllegalTransition(clause, rule, en, zh, event_id=ev.get("hlc"))
+
+
+def _status_in(state: CaseState, ev: Event, allowed: set[str] | frozenset[str], clause: str,
+               zh_step: str) -> None:
+    if state.status not in allowed:
+        raise _deny(clause, "status",
+                    f"{ev['event_type']} is not allowed while the case is {state.status} "
+                    f"(allowed: {', '.join(sorted(allowed))})",
+                    f"案件当前状态为“{state.status}”，不能{zh_step}", ev)
+
+
+def _consultation(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"new", "consulting", "applied", "handling", "suspended", "completed",
+                       "terminated", "refused"}, "10.1.1", "登记咨询")
+
+
+def _reply(s: CaseState, ev: Event) -> None:
+    if ev["consultation"] not in s.pending_replies:
+        raise _deny("10.1.1.3", "reply_without_pending_consultation",
+                    "no consultation awaiting a reply has this id",
+                    "没有待答复的该咨询记录", ev)
+
+
+def _application(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"new", "consulting", "refused"}, "10.1.2", "提出帮办申请")
+
+
+def _entrustment(s: CaseState, ev: Event) -> None:
+    if s.status == "terminated" and s.termination_reason == "resumption_deadline_passed":
+        raise _deny("10.2.5.2", "entrust_again",
+                    "past the resumption deadline the service is terminated; entrust again "
+                    "as a new case", "超过续办期限已视为终止，须重新委托（新建案件）", ev)
+    _status_in(s, ev, {"new", "consulting", "refused"}, "10.2.2", "签订代办委托")
+
+
+def _acceptance(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"applied"}, "10.1.3", "受理（须先申请或委托）")
+
+
+def _refusal(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"applied"}, "10.1.3", "不予受理（须先申请或委托）")
+
+
+def _notification(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"consulting", "applied", "handling", "suspended"}, "10.1.4.2",
+               "一次性告知")
+
+
+def _material(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"consulting", "applied", "handling", "suspended"}, "10.1.4", "接收材料")
+
+
+def _reminder(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"handling", "suspended"}, "10.2.5.1", "催告")
+
+
+def _correction_requested(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"handling"}, "10.2.4", "登记补正通知")
+
+
+def _correction_received(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"handling", "suspended"}, "10.2.4", "接收补正材料")
+    if ev["request"] not in s.corrections_open:
+        raise _deny("10.2.4", "correction_not_open", "no open correction request has this id",
+                    "没有该待补正通知", ev)
+
+
+def _problem_opened(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, OPEN, "10.2.4", "登记问题")
+    if ev["problem_id"] in s.problems:
+        raise _deny("10.2.4", "problem_exists", f"problem {ev['problem_id']} already recorded",
+                    f"问题 {ev['problem_id']} 已登记", ev)
+
+
+def _problem_changed(s: CaseState, ev: Event) -> None:
+    if s.problems.get(ev["problem_id"]) not in ("open", "in_progress"):
+        raise _deny("10.2.4", "problem_not_open", f"problem {ev['problem_id']} is not open",
+                    f"问题 {ev['problem_id']} 不存在或已办结", ev)
+
+
+def _submitted(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"handling"}, "10.2.4", "报送审批部门")
+
+
+def _decision(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"handling"}, "10.2.4", "登记审批决定")
+    if s.decisions >= s.submissions:
+        raise _deny("10.2.4", "decision_without_submission",
+                    "a department decision needs a submission to that department first",
+                    "须先报送审批部门，才能登记审批决定", ev)
+
+
+def _work_log(s: CaseState, ev: Event) -> None:
+    if s.status in ("new", "archived"):
+        raise _deny("7.3.2", "status", f"no work-log entry while the case is {s.status}",
+                    f"案件状态为“{s.status}”，不能记工作日志", ev)
+
+
+def _suspension(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"handling"}, "10.2.5.1", "中止")
+    if s.service_type != "proxy":
+        raise _deny("10.2.5.1", "suspension_proxy_only",
+                    "suspension (form D) applies to proxy handling", "中止仅适用于代办服务", ev)
+    if ev["resumption_deadline"] <= event_date(ev).isoformat():
+        raise _deny("10.2.5.2", "resumption_deadline_future",
+                    "the resumption deadline must be after the suspension date",
+                    "续办期限必须晚于中止日期", ev)
+    if ev["reason"] == "a" and not s.materials_missing and not s.corrections_open:
+        raise _deny("10.2.5.1", "reason_a_needs_missing_materials",
+                    "reason a) needs materials notified as missing (one-time notification, "
+                    "reminder or correction) and still not submitted",
+                    "原因 a）须有已告知但仍未提交的材料（一次性告知、催告或补正）", ev)
+
+
+def _resumption(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"suspended"}, "10.2.5.1", "续办（须先中止）")
+    assert s.suspension is not None
+    day = event_date(ev).isoformat()
+    if day > s.suspension["resumption_deadline"]:
+        raise _deny("10.2.5.2", "resumption_deadline_passed",
+                    f"past the resumption deadline {s.suspension['resumption_deadline']} the "
+                    "service counts as terminated; entrust again",
+                    f"已超过续办期限 {s.suspension['resumption_deadline']}，视为终止，须重新委托", ev)
+    if ev["cause_removed_on"] > day or ev["cause_removed_on"] < s.suspension["since"]:
+        raise _deny("10.2.5.1", "cause_removed_on",
+                    "the cause must be removed between the suspension and the resumption",
+                    "中止原因消除日期须在中止日与续办日之间", ev)
+
+
+def _conversion(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"applied", "handling"}, "10.1.4.3", "帮办转代办")
+    if s.service_type != "assist":
+        raise _deny("10.1.4.3", "conversion_from_assist",
+                    "only assisted handling converts to proxy handling", "只有帮办可以转为代办", ev)
+
+
+def _handover(s: CaseState, ev: Event) -> None:
+    up = ev["event_type"] == "hand_up"
+    _status_in(s, ev, OPEN, "4.3", "上报" if up else "下派")
+    if ev["from_institution"] != s.holder:
+        raise _deny("4.3", "handover_from_holder",
+                    f"only the holder {s.holder} can hand the case over",
+                    f"只有当前承办机构 {s.holder} 可以移交案件", ev)
+    fi, ti = TIER_ORDER.index(ev["from_tier"]), TIER_ORDER.index(ev["to_tier"])
+    parent, child = (ev["to_institution"], ev["from_institution"]) if up else \
+        (ev["from_institution"], ev["to_institution"])
+    adjacent = (fi - ti == 1) if up else (ti - fi == 1)
+    # 4.3: one step up or down the city–county–town–village line. Codes nest (village
+    # 12 digits = town 9 + 3, town = county 6 + 3); a county's city shares its first 4 digits.
+    nested = child.startswith(parent) if len(parent) > 6 else child[:4] == parent[:4]
+    if not adjacent or not nested:
+        raise _deny("4.3", "handover_adjacent_tier",
+                    f"{'hand_up' if up else 'hand_down'} goes one tier "
+                    f"{'up to the parent' if up else 'down to a child'} institution",
+                    "上报只能移交给直接上级机构，下派只能移交给直接下级机构", ev)
+
+
+def _completion(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"handling"}, "10.1.5", "办结（须在办理中，中止须先续办）")
+    if s.service_type == "proxy" and not s.entrusted:
+        raise _deny("10.2.2", "proxy_needs_entrustment", "proxy handling needs form C first",
+                    "代办须先签订委托书", ev)
+
+
+def _termination(s: CaseState, ev: Event) -> None:
+    if ev["reason"] == "resumption_deadline_passed":
+        _status_in(s, ev, {"suspended"}, "10.2.5.2", "因超过续办期限终止")
+        assert s.suspension is not None
+        if event_date(ev).isoformat() <= s.suspension["resumption_deadline"]:
+            raise _deny("10.2.5.2", "resumption_deadline_not_passed",
+                        f"the resumption deadline {s.suspension['resumption_deadline']} has not "
+                        "passed", f"续办期限 {s.suspension['resumption_deadline']} 尚未届满", ev)
+        return
+    _status_in(s, ev, {"applied", "handling", "suspended"}, "10.1.5", "终止")
+
+
+def _archived(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, ENDED, "10.1.6", "归档（须先办结、终止或不予受理）")
+
+
+def _rating(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"completed", "terminated", "archived"}, "11.2.1", "评价（须办结后）")
+    if s.rating is not None:
+        raise _deny("11.2.1", "rated_once", "the service has already been rated",
+                    "该服务已评价", ev)
+
+
+def _complaint(s: CaseState, ev: Event) -> None:
+    _status_in(s, ev, {"completed", "terminated", "archived"}, "11.2.1", "投诉（须办结后）")
+
+
+def _complaint_handled(s: CaseState, ev: Event) -> None:
+    if ev["complaint"] not in s.complaints_open:
+        raise _deny("11.1", "complaint_not_open", "no open complaint has this id",
+                    "没有该待处理投诉", ev)
+
+
+def _access(s: CaseState, ev: Event) -> None:
+    return None  # design.md §5: every decryption is logged, whatever the state
+
+
+CHECKS: dict[str, Callable[[CaseState, Event], None]] = {
+    "consultation": _consultation, "reply": _reply, "application": _application,
+    "entrustment": _entrustment, "acceptance": _acceptance, "refusal": _refusal,
+    "notification": _notification, "material_received": _material, "reminder": _reminder,
+    "correction_requested": _correction_requested, "correction_received": _correction_received,
+    "problem_opened": _problem_opened, "problem_updated": _problem_changed,
+    "problem_resolved": _problem_changed, "submitted": _submitted, "decision": _decision,
+    "work_log": _work_log, "suspension": _suspension, "resumption": _resumption,
+    "conversion": _conversion, "hand_up": _handover, "hand_down": _handover,
+    "completion": _completion, "termination": _termination, "archived": _archived,
+    "rating": _rating, "complaint": _complaint, "complaint_handled": _complaint_handled,
+    "access": _access,
+}
+
+
+def check_transition(state: CaseState, event: Event) -> None:
+    """Raise :class:`IllegalTransition` if ``event`` may not follow ``state``.
+
+    ``event`` is a validated event document (open or sealed form: only cleartext is read).
+    """
+    etype = event["event_type"]
+    if state.case_id is not None and event["case_id"] != state.case_id:
+        raise _deny("-", "case_id", "the event belongs to another case", "事件不属于该案件", event)
+    if state.status == "new" and etype not in FIRST_EVENTS and etype != "access":
+        raise _deny("10.1.1", "first_event",
+                    "a case starts with a consultation, an application or an entrustment",
+                    "案件须以咨询、申请或委托开始", event)
+    if state.status == "archived" and etype not in ("access", "rating", "complaint",
+                                                    "complaint_handled"):
+        raise _deny("10.1.6", "archived", "the case is archived", "案件已归档", event)
+    if etype in HOLDER_ONLY and state.holder is not None and event["institution"] != state.holder:
+        hub_termination = etype == "termination" and event.get("reason") == \
+            "resumption_deadline_passed"
+        if not hub_termination:
+            raise _deny("4.3", "holder_only",
+                        f"only the institution holding the case ({state.holder}) may record "
+                        f"{etype}", f"只有当前承办机构（{state.holder}）可以办理此步骤", event)
+    CHECKS[etype](state, event)

@@ -1,0 +1,122 @@
+"""The state of one case: what the fold of its events yields (design.md §3).
+
+:class:`CaseState` is plain data (``as_dict()`` gives JSON for the hub's oversight
+caches and the node's lists); :func:`apply` moves it by one event that
+:func:`schemas.rules.check_transition` accepted. Nothing here reads a clock: dates come
+from the events' ``at`` and the caller's ``as_of``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+#: status values, in process order
+STATUSES = ("new", "consulting", "applied", "refused", "handling", "suspended", "completed",
+            "terminated", "archived")
+OPEN = frozenset({"consulting", "applied", "handling", "suspended"})
+ENDED = frozenset({"completed", "terminated", "refused"})
+STATUS_LABELS = {"new": ("新建", "new"), "consulting": ("咨询", "consultation"),
+                 "applied": ("已申请/委托", "applied"), "refused": ("不予受理", "refused"),
+                 "handling": ("办理中", "in handling"), "suspended": ("中止", "suspended"),
+                 "completed": ("办结", "completed"), "terminated": ("终止", "terminated"),
+                 "archived": ("已归档", "archived")}
+
+
+def event_date(event: dict[str, Any]) -> dt.date:
+    """The local date of an event (its ``at`` in the writer's own offset)."""
+    return dt.datetime.fromisoformat(event["at"]).date()
+
+
+@dataclass
+class Review:
+    """Why a case needs review: an event that the fold could not apply (kept, not dropped)."""
+
+    event_id: str
+    event_type: str
+    clause: str
+    rule: str
+    message_en: str
+    message_zh: str
+
+
+@dataclass
+class CaseState:
+    case_id: str | None = None
+    status: str = "new"
+    service_type: str | None = None  # assist / proxy (10.1 / 10.2)
+    service_item: str | None = None
+    mode: str | None = None
+    origin: str | None = None  # institution of the first event
+    holder: str | None = None  # institution holding the case now (4.3)
+    institutions: list[str] = field(default_factory=list)  # every holder so far (scope, keys)
+    converted: bool = False  # 10.1.4.3
+    entrusted: bool = False  # form C signed (10.2.2)
+    ledger_no: str | None = None
+    # deadlines (dates as ISO strings)
+    accepted_on: str | None = None
+    time_limit_days: int | None = None
+    limit_start: str | None = None
+    due: str | None = None
+    due_estimated: bool = False
+    pending_replies: dict[str, str] = field(default_factory=dict)  # consultation id -> due
+    materials_missing: list[str] = field(default_factory=list)
+    materials_due: str | None = None
+    suspension: dict[str, Any] | None = None  # the open one: reason, since, resumption_deadline
+    suspensions: list[dict[str, Any]] = field(default_factory=list)  # closed: + until
+    # outcome
+    completed_on: str | None = None
+    terminated_on: str | None = None
+    termination_reason: str | None = None
+    refused_on: str | None = None
+    archive_no: str | None = None
+    on_time: bool | None = None  # 5 a): completed within the time limit
+    rating: str | None = None
+    # open items
+    problems: dict[str, str] = field(default_factory=dict)  # problem id -> status / result
+    corrections_open: list[str] = field(default_factory=list)
+    complaints_open: dict[str, str] = field(default_factory=dict)  # id -> category
+    submissions: int = 0
+    decisions: int = 0
+    last_decision: str | None = None
+    # oversight counts (5, 11.1)
+    consultations: int = 0
+    replies: int = 0
+    replies_late: int = 0
+    complaints: int = 0
+    work_log_entries: int = 0
+    accesses: int = 0
+    handovers: int = 0
+    suspended_days: int = 0
+    # flags
+    needs_review: bool = False
+    reviews: list[Review] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)  # with as_of: which deadlines passed
+    warnings: list[str] = field(default_factory=list)  # e.g. calendar beyond known data
+    events: int = 0
+    applied: int = 0
+    last_hlc: str | None = None
+    applied_ids: set[str] = field(default_factory=set, repr=False)
+
+    @property
+    def problems_open(self) -> int:
+        return sum(1 for s in self.problems.values() if s in ("open", "in_progress"))
+
+    def copy(self) -> CaseState:
+        return dataclasses.replace(
+            self, institutions=list(self.institutions), pending_replies=dict(self.pending_replies),
+            materials_missing=list(self.materials_missing),
+            suspension=dict(self.suspension) if self.suspension else None,
+            suspensions=[dict(s) for s in self.suspensions], problems=dict(self.problems),
+            corrections_open=list(self.corrections_open),
+            complaints_open=dict(self.complaints_open), reviews=list(self.reviews),
+            overdue=list(self.overdue), warnings=list(self.warnings),
+            applied_ids=set(self.applied_ids))
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.pop("applied_ids")
+        d["problems_open"] = self.problems_open
+        return d

@@ -1,0 +1,158 @@
+"""Working days and deadline arithmetic (design.md §6), pure.
+
+Where a day's status comes from, in order:
+
+1. a ``calendar`` document for its year (the hub's editable reference data);
+2. the ``chinesecalendar`` package (State Council holiday notices, 2004–2026);
+3. Monday–Friday, flagged ``estimated`` so the UI can show a warning: no one knows
+   next year's 调休 until the State Council publishes it.
+
+Conventions: ``add_working_days(d, n)`` is the n-th working day *after* ``d`` (the day of
+acceptance is not counted, as in 《行政许可法》's counting of periods); ``n == 0`` is ``d``.
+``working_days_between(a, b)`` counts working days in ``(a, b]``. Suspended periods
+(10.2.5) are excluded from a time limit: the clock stops while the case is suspended.
+
+Public API: :class:`Workdays`, :class:`Deadline`, :func:`add_working_days`,
+:func:`working_days_between`, :data:`CHINESECALENDAR_YEARS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+import chinese_calendar
+
+from schemas.errors import CalendarError
+
+CHINESECALENDAR_YEARS = range(2004, 2027)
+MAX_SPAN_DAYS = 3 * 366  # a time limit is at most a year of working days; guard against loops
+
+Period = tuple[dt.date, dt.date]  # inclusive
+
+
+class Deadline(NamedTuple):
+    due: dt.date
+    #: True when a day on the way was beyond known calendar data (Mon–Fri assumed)
+    estimated: bool
+
+
+@lru_cache(maxsize=4096)
+def _chinesecalendar_workday(day: dt.date) -> bool:
+    return bool(chinese_calendar.is_workday(day))
+
+
+def _as_date(d: dt.date | str) -> dt.date:
+    if isinstance(d, dt.datetime):
+        return d.date()
+    if isinstance(d, dt.date):
+        return d
+    try:
+        return dt.date.fromisoformat(d[:10])
+    except (TypeError, ValueError) as exc:
+        raise CalendarError(f"not a date: {d!r}") from exc
+
+
+class Workdays:
+    """Working-day arithmetic over ``calendar`` documents and ``chinesecalendar``."""
+
+    def __init__(self, calendars: Iterable[Mapping[str, Any]] = (), *,
+                 use_chinesecalendar: bool = True):
+        self._years: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = {}
+        for doc in calendars:
+            try:
+                year = int(doc["year"])
+                hol = frozenset(dt.date.fromisoformat(x) for x in doc.get("holidays", ()))
+                work = frozenset(dt.date.fromisoformat(x) for x in doc.get("workdays", ()))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise CalendarError(f"malformed calendar document: {exc}") from exc
+            self._years[year] = (hol, work)
+        self._cc = use_chinesecalendar
+
+    # -- one day ----------------------------------------------------------------------------
+    def source(self, day: dt.date | str) -> str:
+        """``"calendar"``, ``"chinesecalendar"`` or ``"weekdays"`` (estimated)."""
+        d = _as_date(day)
+        if d.year in self._years:
+            return "calendar"
+        if self._cc and d.year in CHINESECALENDAR_YEARS:
+            return "chinesecalendar"
+        return "weekdays"
+
+    def known(self, day: dt.date | str) -> bool:
+        return self.source(day) != "weekdays"
+
+    def is_workday(self, day: dt.date | str) -> bool:
+        d = _as_date(day)
+        src = self.source(d)
+        if src == "calendar":
+            hol, work = self._years[d.year]
+            if d in work:
+                return True
+            return d.weekday() < 5 and d not in hol
+        if src == "chinesecalendar":
+            return _chinesecalendar_workday(d)
+        return d.weekday() < 5
+
+    # -- spans ------------------------------------------------------------------------------
+    def add_working_days(self, start: dt.date | str, n: int,
+                         excluded: Sequence[Period] = ()) -> dt.date:
+        return self.deadline(start, n, excluded).due
+
+    def deadline(self, start: dt.date | str, n: int,
+                 excluded: Sequence[Period] = ()) -> Deadline:
+        """The n-th working day after ``start``, not counting days inside ``excluded``
+        periods (suspensions, 10.2.5), with the ``estimated`` warning flag."""
+        if n < 0:
+            raise CalendarError(f"a time limit cannot be negative: {n}")
+        d = _as_date(start)
+        estimated = not self.known(d)
+        counted = 0
+        steps = 0
+        while counted < n:
+            d += dt.timedelta(days=1)
+            steps += 1
+            if steps > MAX_SPAN_DAYS + sum((b - a).days + 1 for a, b in excluded):
+                raise CalendarError(f"no {n} working days within {MAX_SPAN_DAYS} days of {start}")
+            if any(a <= d <= b for a, b in excluded):
+                continue
+            if not self.known(d):
+                estimated = True
+            if self.is_workday(d):
+                counted += 1
+        return Deadline(d, estimated)
+
+    def working_days_between(self, a: dt.date | str, b: dt.date | str,
+                             excluded: Sequence[Period] = ()) -> int:
+        """Working days in ``(a, b]`` (negative if ``b`` is before ``a``), excluding periods."""
+        da, db = _as_date(a), _as_date(b)
+        if db < da:
+            return -self.working_days_between(db, da, excluded)
+        if (db - da).days > 20 * 366:
+            raise CalendarError(f"span too long: {da} .. {db}")
+        count = 0
+        d = da
+        while d < db:
+            d += dt.timedelta(days=1)
+            if any(p <= d <= q for p, q in excluded):
+                continue
+            if self.is_workday(d):
+                count += 1
+        return count
+
+    def estimated_between(self, a: dt.date | str, b: dt.date | str) -> bool:
+        """True if any day in ``[a, b]`` is beyond known data."""
+        da, db = sorted((_as_date(a), _as_date(b)))
+        return any(not self.known(dt.date(y, 1, 1)) for y in range(da.year, db.year + 1))
+
+
+def add_working_days(start: dt.date | str, n: int,
+                     calendars: Iterable[Mapping[str, Any]] = ()) -> dt.date:
+    return Workdays(calendars).add_working_days(start, n)
+
+
+def working_days_between(a: dt.date | str, b: dt.date | str,
+                         calendars: Iterable[Mapping[str, Any]] = ()) -> int:
+    return Workdays(calendars).working_days_between(a, b)
