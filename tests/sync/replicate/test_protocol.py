@@ -33,7 +33,11 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str],
         opened.append(store)
         return store
 
-    request.addfinalizer(lambda: [s.close() for s in opened])
+    def close_all() -> None:
+        for store in opened:
+            store.close()
+
+    request.addfinalizer(close_all)
     return make
 
 
