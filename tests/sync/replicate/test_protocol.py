@@ -200,21 +200,11 @@ def test_attachments_are_sent_once(new_store: Callable[[str], DocumentStore]) ->
     assert body == b"x" * 5000
     assert snapshot(source) == snapshot(target)
     sent = seen[0]["results"][0]["docs"][0]["ok"]["_attachments"]["a.bin"]  # type: ignore[index]
-    if isinstance(source, MemStore) or STUBS_WITH_ATTACHMENTS:
-        # The target already had revpos 1: the source sends a stub (CouchDB's
-        # atts_since with attachments=true, as the replicator asks).
-        assert sent.get("stub") is True and "data" not in sent
+    # The target already had revpos 1: the source sends a stub (CouchDB's
+    # atts_since with attachments=true, as the replicator asks).
+    assert sent.get("stub") is True and "data" not in sent
 
 
-#: The SQLite store (sync/sqlite/_read.py) applies ``atts_since`` only when
-#: ``attachments`` is false; CouchDB's ``_bulk_get`` (chttpd_db) applies it with
-#: ``attachments=true`` too. Until that is aligned the replicator resends
-#: unchanged attachment bodies from a SQLite source (correct, but more bytes);
-#: the strict xfail below turns red once it is fixed, to flip this switch.
-STUBS_WITH_ATTACHMENTS = False
-
-
-@pytest.mark.xfail(strict=True, reason="SQLite store: atts_since ignored with attachments=true")
 def test_sqlite_bulk_get_sends_stubs_for_atts_since(tmp_path: Path) -> None:
     from sync.sqlite import SQLiteStore
 
