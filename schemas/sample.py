@@ -2,8 +2,8 @@
 
 Reference data: :func:`institutions`, :func:`devices`, :func:`catalog`, :func:`calendars`.
 People: :func:`person`, :func:`id_number` (GB 11643 check digit), :func:`mobile`.
-Case histories: :func:`case_history` / :func:`case_histories` in :mod:`schemas.sample_cases`
-(re-exported here). All documents are in their open form (``private`` present, not sealed).
+Case histories: :func:`schemas.sample_cases.case_history` / ``case_histories`` (a separate
+module because they use the case rules). All documents are in their open form (``private`` present, not sealed).
 """
 
 from __future__ import annotations
