@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import re
 import sys
 import threading
@@ -325,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cut-mode", choices=("connection", "cumulative"), default="connection")
     parser.add_argument("--black-hole", action="store_true")
     parser.add_argument("--stats-every", type=float, default=5.0, help="seconds between stats lines")
+    parser.add_argument("--control", action="store_true",
+                        help="read commands from stdin, one per line: stats | reset | cut | "
+                        "stall SECONDS | set KEY=VALUE (e.g. set black_hole=1, set bandwidth=32000)")
     args = parser.parse_args(argv)
     proxy = NetProxy(args.target_port, target_host=args.target_host, listen_port=args.listen_port,
                      latency=args.rtt_ms / 2000, bandwidth=args.bandwidth, cut_after=args.cut_after,
@@ -333,12 +337,50 @@ def main(argv: list[str] | None = None) -> int:
         print(f"listening on 127.0.0.1:{proxy.port} -> {args.target_host}:{args.target_port}",
               flush=True)
         try:
-            while True:
-                time.sleep(args.stats_every)
-                print(proxy.stats.as_dict(), file=sys.stderr, flush=True)
+            if args.control:
+                for line in sys.stdin:
+                    print(json.dumps(control(proxy, line)), flush=True)
+            else:
+                while True:
+                    time.sleep(args.stats_every)
+                    print(proxy.stats.as_dict(), file=sys.stderr, flush=True)
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _value(text: str) -> Any:
+    low = text.strip().lower()
+    if low in ("1", "true", "on", "yes"):
+        return True if low != "1" else 1
+    if low in ("0", "false", "off", "no"):
+        return False if low != "0" else 0
+    if low in ("none", "null", ""):
+        return None
+    try:
+        return float(low) if "." in low else int(low)
+    except ValueError:
+        return text.strip()
+
+
+def control(proxy: NetProxy, line: str) -> dict[str, Any]:
+    """One command of the ``--control`` protocol; answers with the stats."""
+    cmd, _, rest = line.strip().partition(" ")
+    if cmd == "reset":
+        proxy.reset_stats()
+    elif cmd == "cut":
+        proxy.cut_all()
+    elif cmd == "stall":
+        proxy.stall(float(rest))
+    elif cmd == "set":
+        key, _, value = rest.partition("=")
+        val = _value(value)
+        if key.strip() == "black_hole":
+            val = bool(val)
+        proxy.set(**{key.strip(): val})
+    elif cmd not in ("stats", ""):
+        return {"error": f"unknown command {cmd!r}"}
+    return proxy.stats.as_dict()
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import socketserver
 import subprocess
@@ -130,4 +131,33 @@ def test_runs_as_a_module(echo_port: int) -> None:
         assert roundtrip(port, b"via cli") == b"via cli"
     finally:
         proc.terminate()
+        proc.wait(10)
+
+
+def test_control_protocol_on_stdin(echo_port: int) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ops.netproxy", "--target-port", str(echo_port), "--control"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def ask(cmd: str) -> dict[str, int]:
+        proc.stdin.write(cmd + "\n")  # type: ignore[union-attr]
+        proc.stdin.flush()  # type: ignore[union-attr]
+        return json.loads(proc.stdout.readline())  # type: ignore[union-attr, no-any-return]
+
+    try:
+        port = int(proc.stdout.readline().split("127.0.0.1:")[1].split()[0])
+        assert roundtrip(port, b"12345") == b"12345"
+        assert ask("stats") == {"bytes_up": 5, "bytes_down": 5, "connections": 1, "cuts": 0}
+        assert ask("reset")["bytes_up"] == 0
+        ask("set black_hole=1")
+        with socket.create_connection(("127.0.0.1", port), timeout=0.3) as s:
+            s.sendall(b"x")
+            with pytest.raises(TimeoutError):
+                s.recv(1)
+        ask("set black_hole=0")
+        assert roundtrip(port, b"back") == b"back"
+        assert "error" in ask("bogus")
+    finally:
+        proc.stdin.close()
         proc.wait(10)

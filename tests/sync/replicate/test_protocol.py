@@ -205,19 +205,6 @@ def test_attachments_are_sent_once(new_store: Callable[[str], DocumentStore]) ->
     assert sent.get("stub") is True and "data" not in sent
 
 
-def test_sqlite_bulk_get_sends_stubs_for_atts_since(tmp_path: Path) -> None:
-    from sync.sqlite import SQLiteStore
-
-    store = SQLiteStore(tmp_path / "s.sqlite")
-    data = base64.b64encode(b"y" * 100).decode()
-    first = store.put({"_id": "d", "_attachments": {"a": {"content_type": "text/plain",
-                                                          "data": data}}})
-    second = store.put({**store.get("d"), "edited": True})
-    out = store.bulk_get([{"id": "d", "rev": second["rev"], "atts_since": [first["rev"]]}],
-                         revs=True, attachments=True)
-    att = out["results"][0]["docs"][0]["ok"]["_attachments"]["a"]
-    assert att.get("stub") is True
-
 
 def test_transport_errors_are_retried_and_shrink_the_batch(new_store: Callable[[str], DocumentStore]) -> None:
     source, target = new_store("a"), new_store("b")
