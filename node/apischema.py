@@ -1,0 +1,175 @@
+"""marshmallow schemas of the node's JSON API, and its OpenAPI document (apispec).
+
+Event bodies are the casework schemas themselves (``schemas.event_types``): the API
+documents exactly what the hub validates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields
+
+API_VERSION = "1.0"
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True, metadata={"description": "short code"})
+    reason = fields.String(required=True, metadata={"description": "what went wrong (zh/en)"})
+    field_errors = fields.Dict(keys=fields.String(), values=fields.String(), data_key="fields",
+                               metadata={"description": "field -> what to fix, in Chinese"})
+
+
+class UnlockSchema(Schema):
+    passphrase = fields.String(required=True)
+
+
+class ConsultationSchema(Schema):
+    """10.1.1 / 10.2.1: opens a case and records the consultation (and the one-time
+    notification of the materials not in ``have``)."""
+
+    applicant_name = fields.String(required=True)
+    phone = fields.String()
+    id_number = fields.String()
+    address = fields.String()
+    applicant_kind = fields.String(metadata={"enum": ["person", "enterprise"]})
+    special_groups = fields.List(fields.String())
+    channel = fields.String(metadata={"enum": ["window", "phone", "online", "door"]})
+    service_item = fields.String(metadata={"description": "catalog code"})
+    service_type = fields.String(metadata={"enum": ["assist", "proxy"]})
+    mode = fields.String(metadata={"enum": ["door", "online", "nearby"]})
+    question = fields.String(required=True)
+    answered = fields.Boolean()
+    outcome = fields.String()
+    have = fields.List(fields.String(), metadata={"description": "material codes brought"})
+
+
+class CaseSummarySchema(Schema):
+    case_id = fields.String()
+    case_no = fields.String()
+    institution = fields.String()
+    holder = fields.String()
+    service_item = fields.String()
+    service_type = fields.String()
+    status = fields.String()
+    needs_review = fields.Integer()
+    created = fields.String()
+    updated = fields.String()
+    due = fields.String(allow_none=True)
+    closed = fields.Integer()
+    handed_from = fields.String(allow_none=True)
+
+
+class CasePageSchema(Schema):
+    rows = fields.List(fields.Nested(CaseSummarySchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class CaseDetailSchema(Schema):
+    header = fields.Dict()
+    private = fields.Dict(metadata={"description": "opened personal data (access logged)"})
+    events = fields.List(fields.Dict())
+    state = fields.Dict()
+
+
+class EventRequestSchema(Schema):
+    """Cleartext fields of the event type at top level, its private part in ``private``;
+    ``signature_png_base64`` for the applicant's drawn signature (sealed attachment)."""
+
+    private = fields.Dict()
+    signature_png_base64 = fields.String()
+
+
+class RecordedSchema(Schema):
+    ok = fields.Boolean()
+    id = fields.String()
+    case_id = fields.String()
+
+
+class SyncStateSchema(Schema):
+    status = fields.String()
+    last_ok = fields.String(allow_none=True)
+    last_attempt = fields.String(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    pending = fields.Integer()
+    phase = fields.String()
+    docs_done = fields.Integer()
+    docs_total = fields.Integer(allow_none=True)
+    pushed = fields.Integer()
+    pulled = fields.Integer()
+    label = fields.String()
+
+
+#: (path, method, summary, request schema, response schema, tag)
+ROUTES: list[tuple[str, str, str, str | None, str, str]] = [
+    ("/api/status", "get", "Node status: enrollment, lock, sync", None, "SyncState", "node"),
+    ("/api/unlock", "post", "Unlock the keys with the passphrase", "Unlock", "Recorded", "node"),
+    ("/api/lock", "post", "Drop the keys from memory", None, "Recorded", "node"),
+    ("/api/catalog", "get", "Service items (清单) with materials", None, "Recorded", "catalog"),
+    ("/api/consultations", "post", "Record a consultation (opens a case)", "Consultation",
+     "Recorded", "cases"),
+    ("/api/cases", "get", "List and search cases (q, view, status, item, after)", None,
+     "CasePage", "cases"),
+    ("/api/cases/{case_id}", "get", "One case: header, opened private part, events, state",
+     None, "CaseDetail", "cases"),
+    ("/api/cases/{case_id}/events/{event_type}", "post",
+     "Record a step (any event type of the casework schemas)", "EventRequest", "Recorded",
+     "handling"),
+    ("/api/cases/{case_id}/forms/{letter}.pdf", "get", "Printable form A–E or N (notification)",
+     None, "Recorded", "forms"),
+    ("/api/sync", "get", "Sync state", None, "SyncState", "sync"),
+    ("/api/sync", "post", "Run one sync round now", None, "SyncState", "sync"),
+    ("/api/town", "get", "Town view: per-village open/overdue counts, handed-up cases", None,
+     "CasePage", "town"),
+]
+
+
+def openapi() -> dict[str, Any]:
+    from apispec import APISpec
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
+    from schemas.event_types import EVENT_SCHEMAS
+
+    spec = APISpec(title="Bangban node API", version=API_VERSION, openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()],
+                   info={"description": "The field app's JSON API: every UI action "
+                                        "(DB4106/T 101—2023 casework), on 127.0.0.1."})
+    own = {"Error": ErrorSchema, "Unlock": UnlockSchema, "Consultation": ConsultationSchema,
+           "CaseSummary": CaseSummarySchema, "CasePage": CasePageSchema,
+           "CaseDetail": CaseDetailSchema, "EventRequest": EventRequestSchema,
+           "Recorded": RecordedSchema, "SyncState": SyncStateSchema}
+    for name, own_schema in own.items():
+        spec.components.schema(name, schema=own_schema)
+    event_refs = []
+    for event_type, cls in sorted(EVENT_SCHEMAS.items()):
+        name = "Event_" + event_type
+        try:
+            spec.components.schema(name, schema=cls)
+            event_refs.append({"$ref": f"#/components/schemas/{name}"})
+        except Exception:  # a custom field apispec cannot map: document it as an object
+            spec.components.schema(name, {"type": "object", "description": cls.__doc__ or ""})
+            event_refs.append({"$ref": f"#/components/schemas/{name}"})
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, summary, req, resp, tag in ROUTES:
+        op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": {
+            "200": {"description": "OK", "content": {"application/json": {
+                "schema": {"$ref": f"#/components/schemas/{resp}"}}}},
+            "400": {"description": "invalid input (fields say what to fix)", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            "423": {"description": "keys locked"}}}
+        params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for p in ("case_id", "event_type", "letter") if "{" + p + "}" in path]
+        if params:
+            op["parameters"] = params
+        if req:
+            body: dict[str, Any] = {"$ref": f"#/components/schemas/{req}"}
+            if req == "EventRequest":
+                body = {"allOf": [body], "oneOf": event_refs}
+            op["requestBody"] = {"required": True,
+                                 "content": {"application/json": {"schema": body}}}
+        if path.endswith(".pdf"):
+            op["responses"]["200"] = {"description": "PDF", "content": {"application/pdf": {}}}
+        paths.setdefault(path, {})[method] = op
+    for path, ops in paths.items():
+        spec.path(path=path, operations=ops)
+    return spec.to_dict()

@@ -1,0 +1,117 @@
+"""The field app's factory: ``create_app(config)`` (Flask's application-factory pattern).
+
+One blueprint per resource (``node/views``); the :class:`node.core.Node` runtime
+(enrollment, local store, keys, index, sync) hangs on ``app.extensions["bangban_node"]``.
+zh-CN is the default locale, English the second (Flask-Babel, catalogs in
+``node/translations``). Every asset is served from ``node/static``: the app must work
+with no internet at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import Babel
+from werkzeug.wrappers import Response
+
+from node import settings as settings_mod
+from node.core import Node
+from node.errors import Locked, NodeError, NotEnrolled
+
+LOCALES = ("zh_CN", "en")
+#: Endpoints reachable while the keys are locked.
+OPEN_ENDPOINTS = {"static", "home.unlock", "home.lang", "home.large_text", "sync.status_json",
+                  "api.openapi", "api.status"}
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = None) -> Flask:
+    """Build the node's WSGI app. ``config`` holds setting overrides (see node.settings)."""
+    conf = dict(config or {})
+    flask_conf = {k: conf.pop(k) for k in list(conf) if k.isupper()}
+    settings = settings_mod.load(conf)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1_048_576,
+        BABEL_DEFAULT_LOCALE=settings.locale,
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+        JSON_AS_ASCII=False,
+    )
+    app.config.update(flask_conf)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    node = node or Node(settings)
+    app.extensions["bangban_node"] = node
+    Babel(app, locale_selector=_locale)
+
+    from node.views import api, cases, consultations, forms, handling, home, sync, town
+
+    for module in (home, consultations, cases, handling, forms, sync, town, api):
+        app.register_blueprint(module.bp)
+
+    app.before_request(_guard)
+    app.context_processor(_template_globals)
+    app.register_error_handler(NodeError, _node_error)
+    app.jinja_env.globals["csrf_token"] = _csrf_token
+    return app
+
+
+def get_node() -> Node:
+    from flask import current_app
+
+    node: Node = current_app.extensions["bangban_node"]
+    return node
+
+
+def _locale() -> str:
+    lang = session.get("lang") or request.args.get("lang")
+    if lang in LOCALES:
+        return str(lang)
+    return str(get_node().settings.locale)
+
+
+def _csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return str(token)
+
+
+def _guard() -> Response | None:
+    """Locked keys send people to the unlock page; the API answers 423. Forms need a CSRF
+    token (the UI listens on loopback, but another local page must not post to it)."""
+    node = get_node()
+    g.started = time.perf_counter()
+    endpoint = request.endpoint or ""
+    is_api = request.path.startswith("/api/")
+    if request.method == "POST" and not is_api and endpoint != "static":
+        if request.form.get("csrf") != session.get("csrf"):
+            return Response("CSRF token missing or wrong", status=400)
+    node.touch()
+    if endpoint in OPEN_ENDPOINTS or node.unlocked:
+        return None
+    if is_api:
+        raise Locked()
+    return redirect(url_for("home.unlock", next=request.full_path))
+
+
+def _template_globals() -> dict[str, Any]:
+    node = get_node()
+    return {
+        "node": node,
+        "large_text": bool(session.get("large")),
+        "current_lang": _locale(),
+    }
+
+
+def _node_error(exc: NodeError) -> Any:
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify(exc.as_json()), exc.status
+    if isinstance(exc, NotEnrolled):
+        return render_template("error.html", error=exc), exc.status
+    if isinstance(exc, Locked):
+        return redirect(url_for("home.unlock"))
+    return render_template("error.html", error=exc), exc.status

@@ -1,0 +1,259 @@
+"""Casework on the node: every write is an immutable, checked, sealed, signed event.
+
+The order for each step (design §2, §5; CONVENTIONS "Documents"):
+
+1. build the open event (cleartext + ``private``) from the step's input;
+2. validate it with the schemas (field-level errors, Chinese and English);
+3. fold the case's stored events and check the transition (``schemas.fold``), so an
+   illegal step is refused before anything is written;
+4. seal ``private`` (and attachments) with the case key, sign with the device key;
+5. store; update the node-local index.
+
+Reading personal data goes through :mod:`node.reading` (access events).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from node.errors import InvalidInput, NodeError, NotFound, TransitionRefused
+
+if TYPE_CHECKING:
+    from node.core import Node
+
+_clock_lock = threading.Lock()
+_last_clock: dict[str, Any] = {}
+
+SIGNATURE_ATTACHMENT = "signature.png"
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def next_clock(device_id: str) -> Any:
+    """A fresh hybrid logical clock for this device (monotonic per process)."""
+    from schemas.hlc import tick
+
+    with _clock_lock:
+        h = tick(int(time.time() * 1000), _last_clock.get(device_id), device_id)
+        _last_clock[device_id] = h
+        return h
+
+
+def next_hlc(device_id: str) -> str:
+    """:func:`next_clock` as its sortable string."""
+    from schemas.hlc import pack
+
+    return pack(next_clock(device_id))
+
+
+def observe_hlc(device_id: str, remote: str) -> None:
+    """Keep our clock ahead of every event we have seen (hub and other devices)."""
+    from schemas.hlc import receive, unpack
+
+    with _clock_lock:
+        try:
+            _last_clock[device_id] = receive(int(time.time() * 1000), _last_clock.get(device_id),
+                                             unpack(remote), device_id)
+        except Exception:  # a malformed or far-future clock from elsewhere is not ours to fix
+            pass
+
+
+def invalid_from(exc: Exception) -> InvalidInput:
+    """schemas' ValidationFailed → InvalidInput with ``fields``: path → Chinese message."""
+    problems = getattr(exc, "problems", None) or []
+    fields: dict[str, str] = {}
+    for p in problems:
+        key = p.field.removeprefix("private.")
+        fields.setdefault(key, p.message_zh or p.message_en)
+    reason = "；".join(f"{k}：{v}" for k, v in fields.items()) or str(exc)
+    return InvalidInput(reason, fields=fields)
+
+
+class Casework:
+    """The write side, bound to one unlocked :class:`node.core.Node`."""
+
+    def __init__(self, node: Node):
+        self.node = node
+
+    # -- helpers -----------------------------------------------------------------
+    @property
+    def store(self) -> Any:
+        return self.node.store
+
+    def _base(self, case_id: str, event_type: str, staff: str | None) -> dict[str, Any]:
+        from schemas.ids import event_doc_id
+        from schemas.vocab import SCHEMA_VERSION
+
+        hlc = next_hlc(self.node.device_id)
+        return {"_id": event_doc_id(case_id, hlc), "type": "event", "schema_version": SCHEMA_VERSION,
+                "event_type": event_type, "case_id": case_id, "hlc": hlc, "at": now_iso(),
+                "device": self.node.device_id, "institution": self.node.institution,
+                "staff": staff or self.node.enrollment_staff()}
+
+    def events(self, case_id: str) -> list[dict[str, Any]]:
+        """The case's stored events, in clock order (sealed form)."""
+        res = self.store.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\uffff",
+                                  include_docs=True)
+        return [r["doc"] for r in res["rows"] if r.get("doc")]
+
+    def header(self, case_id: str) -> dict[str, Any]:
+        from sync.errors import NotFound as StoreNotFound
+
+        try:
+            doc: dict[str, Any] = self.store.get(f"case:{case_id}")
+        except StoreNotFound as exc:
+            raise NotFound(f"no case {case_id}") from exc
+        return doc
+
+    def case_key(self, case_id: str) -> Any:
+        return self.node.reading.case_key(case_id)
+
+    # -- opening a case --------------------------------------------------------------
+    def open_case(self, *, service_type: str, mode: str, focus_area: str, applicant_kind: str,
+                  private: Mapping[str, Any], service_item: str | None = None,
+                  special_groups: list[str] | None = None, staff: str | None = None) -> str:
+        """Write a new case header (sealed) and its keyring; return the case id."""
+        from schemas.hlc import unpack
+        from schemas.ids import case_no, new_case_id, split_device_id
+        from schemas.registry import validate_open
+        from schemas.vocab import SCHEMA_VERSION
+        from sync.crypto import new_keyring
+
+        node = self.node
+        hlc = next_hlc(node.device_id)
+        case_id = new_case_id(unpack(hlc))
+        _, short = split_device_id(node.device_id)
+        year = today().year
+        serial = node.next_serial(year)
+        header: dict[str, Any] = {
+            "_id": f"case:{case_id}", "type": "case", "schema_version": SCHEMA_VERSION,
+            "case_id": case_id, "case_no": case_no(node.institution, year, short, serial),
+            "institution": node.institution, "institution_path": node.institution_path(),
+            "device": node.device_id, "opened_at": now_iso(), "service_type": service_type,
+            "service_item": service_item or None, "mode": mode, "focus_area": focus_area,
+            "applicant_kind": applicant_kind, "special_groups": list(special_groups or []),
+            "staff": staff or node.enrollment_staff(), "labels": [],
+            "clocks": {"private": hlc}, "history": [],
+            "private": {k: v for k, v in private.items() if v not in (None, "")},
+        }
+        try:
+            validate_open(header)
+        except Exception as exc:
+            if hasattr(exc, "problems"):
+                raise invalid_from(exc) from exc
+            raise
+        directory = node.reading.directory()
+        keyring, case_key = new_keyring(case_id, node.institution, directory, node.keys.signer)
+        sealed = case_key.seal(header)
+        node.reading.remember(case_id, case_key, {header["_id"]: header["private"]})
+        self._store_docs([keyring, sealed])
+        self.node.reindex_case(case_id, private=header["private"])
+        return case_id
+
+    # -- recording a step ------------------------------------------------------------
+    def record(self, case_id: str, event_type: str, clear: Mapping[str, Any],
+               private: Mapping[str, Any] | None = None, *, staff: str | None = None,
+               signature_png: bytes | None = None,
+               attachments: list[tuple[str, str, bytes]] | None = None) -> dict[str, Any]:
+        """Check, seal, sign and store one event; returns the stored (sealed) doc."""
+        from schemas.registry import has_private, validate_open
+        from sync.crypto import sign_document
+
+        self.header(case_id)  # 404 before anything else
+        doc = self._base(case_id, event_type, staff)
+        doc.update({k: v for k, v in clear.items() if v is not None})
+        priv = {k: v for k, v in (private or {}).items() if v not in (None, "")}
+        files: list[tuple[str, str, bytes]] = list(attachments or [])
+        if signature_png:
+            files.append((SIGNATURE_ATTACHMENT, "image/png", signature_png))
+            priv["applicant_signature"] = SIGNATURE_ATTACHMENT
+        if files and "attachments" in _schema_fields(event_type):
+            doc["attachments"] = [name for name, _, _ in files if name != SIGNATURE_ATTACHMENT]
+        if has_private("event", event_type):
+            doc["private"] = priv
+        elif priv:
+            raise InvalidInput("this step has no private part", fields={k: "不适用" for k in priv})
+        events = self.events(case_id)
+        if events:
+            doc["base_hlc"] = max(e["hlc"] for e in events)
+        try:
+            validate_open(doc)
+        except Exception as exc:
+            if hasattr(exc, "problems"):
+                raise invalid_from(exc) from exc
+            raise
+        self.check_transition(case_id, events, doc)
+        case_key = self.case_key(case_id)
+        sealed = case_key.seal(doc) if "private" in doc else dict(doc)
+        if files:
+            sealed["_attachments"] = {
+                name: {"content_type": "application/octet-stream",
+                       "data": base64.b64encode(case_key.seal_attachment(data, doc["_id"], name))
+                       .decode("ascii")}
+                for name, _ctype, data in files}
+            sealed["attachment_types"] = {name: ctype for name, ctype, _ in files}
+        signed = sign_document(sealed, self.node.keys.signer)
+        self._store_docs([signed])
+        extra: dict[str, Any] = {}
+        if event_type in ("hand_up", "hand_down"):
+            extra = self._share_with(case_id, str(doc["to_institution"]))
+        self.node.reading.remember_event(case_id, doc)
+        self.node.reindex_case(case_id)
+        return {**signed, **extra}
+
+    def check_transition(self, case_id: str, events: list[dict[str, Any]],
+                         doc: Mapping[str, Any]) -> None:
+        from node.state import check
+        from schemas.errors import IllegalTransition
+
+        try:
+            check(self.header(case_id), events, doc, self.node)
+        except IllegalTransition as exc:
+            raise TransitionRefused(f"{exc.message_zh}（{exc.clause}）",
+                                    fields={"event_type": exc.message_zh}) from exc
+
+    def _share_with(self, case_id: str, institution: str) -> dict[str, Any]:
+        """Hand-up/hand-down: wrap the case key for the receiving institution (design §5)."""
+        from sync.crypto import add_recipient, keyring_id
+
+        node = self.node
+        ring = self.store.get(keyring_id(case_id))
+        new = add_recipient(ring, self.case_key(case_id), institution, node.reading.directory(),
+                            node.keys.signer)
+        self._store_docs([new])
+        return {}
+
+    def _store_docs(self, docs: list[dict[str, Any]]) -> None:
+        result = self.store.bulk_docs(docs)
+        bad = [r for r in result if "error" in r]
+        if bad:
+            raise NodeError(f"the local store refused {bad[0].get('id')}: {bad[0].get('reason')}")
+        self.node.note_pending(len(docs))
+
+
+def _schema_fields(event_type: str) -> set[str]:
+    from schemas.event_types import EVENT_SCHEMAS
+
+    return set(EVENT_SCHEMAS[event_type]().fields)
+
+
+def decode_data_url(value: str) -> bytes | None:
+    """The PNG bytes of a canvas ``data:image/png;base64,...`` value."""
+    if not value or not value.startswith("data:image/png;base64,"):
+        return None
+    try:
+        data = base64.b64decode(value.split(",", 1)[1], validate=True)
+    except ValueError:
+        return None
+    return data if data.startswith(b"\x89PNG") else None

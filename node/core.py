@@ -1,0 +1,266 @@
+"""The node's runtime: enrollment, local store, unlocked keys, search index, sync.
+
+One :class:`Node` per process, shared by the web UI, the API and the background sync
+thread. Keys exist in clear only in memory, from unlock to lock (or idle timeout).
+Layout of the node folder (``BANGBAN_NODE_DIR``)::
+
+    enrollment.json   hub URL, database URL, device id, secret, institution (from init)
+    keychain.json     the passphrase-locked keychain (sync.crypto.Keychain.lock)
+    store.sqlite      the local DocumentStore (sealed documents only)
+    index.sqlite      the node-local case index (cleartext fields and keyed name hashes)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from node.errors import Locked, NotEnrolled
+from node.settings import Settings
+
+if TYPE_CHECKING:
+    from node.casework import Casework
+    from node.index import CaseIndex
+    from node.keys import NodeKeys
+    from node.reading import Reader
+    from node.syncer import Syncer
+    from sync.store import DocumentStore
+
+ENROLLMENT = "enrollment.json"
+KEYCHAIN = "keychain.json"
+STORE = "store.sqlite"
+INDEX = "index.sqlite"
+
+
+class Node:
+    """Everything one running node holds."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.dir = Path(settings.node_dir)
+        self._lock = threading.RLock()
+        self._store: DocumentStore | None = None
+        self._keys: NodeKeys | None = None
+        self._index: CaseIndex | None = None
+        self._syncer: Syncer | None = None
+        self._reader: Reader | None = None
+        self.last_touch = time.monotonic()
+        self.wiped = False
+
+    # -- enrollment ----------------------------------------------------------
+    @property
+    def enrollment(self) -> dict[str, Any] | None:
+        path = self.dir / ENROLLMENT
+        if not path.exists():
+            return None
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    def require_enrollment(self) -> dict[str, Any]:
+        enr = self.enrollment
+        if not enr:
+            raise NotEnrolled()
+        return enr
+
+    @property
+    def device_id(self) -> str:
+        return str(self.require_enrollment()["device_id"])
+
+    @property
+    def institution(self) -> str:
+        return str(self.require_enrollment()["institution"])
+
+    @property
+    def tier(self) -> str:
+        from schemas.ids import institution_tier
+
+        return institution_tier(self.institution)
+
+    # -- keys --------------------------------------------------------------------
+    @property
+    def unlocked(self) -> bool:
+        return self._keys is not None
+
+    @property
+    def keys(self) -> NodeKeys:
+        if self._keys is None:
+            raise Locked()
+        return self._keys
+
+    def unlock(self, passphrase: str) -> None:
+        from node.keys import NodeKeys
+
+        enr = self.require_enrollment()
+        keys = NodeKeys.unlock(self.dir / KEYCHAIN, passphrase, enr)
+        with self._lock:
+            self._keys = keys
+            if self._index is not None:
+                self._index.name_key = keys.name_hash_key
+        self.touch()
+
+    def lock(self) -> None:
+        with self._lock:
+            self._keys = None
+            self._reader = None
+            if self._index is not None:
+                self._index.name_key = None
+
+    def touch(self) -> None:
+        """Note activity; drop the keys after ``idle_lock_minutes`` without any."""
+        now = time.monotonic()
+        idle = self.settings.idle_lock_minutes
+        if idle and self._keys is not None and now - self.last_touch > idle * 60:
+            self.lock()
+        self.last_touch = now
+
+    # -- storage -------------------------------------------------------------------
+    @property
+    def store(self) -> DocumentStore:
+        with self._lock:
+            if self._store is None:
+                from sync.sqlite import SQLiteStore
+
+                self.dir.mkdir(parents=True, exist_ok=True)
+                self._store = SQLiteStore(str(self.dir / STORE))
+            return self._store
+
+    @property
+    def index(self) -> CaseIndex:
+        with self._lock:
+            if self._index is None:
+                from node.index import CaseIndex
+
+                self.dir.mkdir(parents=True, exist_ok=True)
+                self._index = CaseIndex(self.dir / INDEX)
+                if self._keys is not None:
+                    self._index.name_key = self._keys.name_hash_key
+            return self._index
+
+    @property
+    def casework(self) -> Casework:
+        from node.casework import Casework
+
+        return Casework(self)
+
+    @property
+    def syncer(self) -> Syncer:
+        with self._lock:
+            if self._syncer is None:
+                from node.syncer import Syncer
+
+                self._syncer = Syncer(self)
+            return self._syncer
+
+    @property
+    def reading(self) -> Reader:
+        from node.reading import Reader
+
+        with self._lock:
+            if self._keys is None:
+                raise Locked()
+            if self._reader is None:
+                self._reader = Reader(self)
+            return self._reader
+
+    def enrollment_staff(self) -> str | None:
+        enr = self.enrollment or {}
+        return enr.get("staff") or None
+
+    def institution_path(self) -> list[str]:
+        """City → … → this institution, from the enrollment or the institution docs."""
+        enr = self.require_enrollment()
+        if enr.get("institution_path"):
+            return list(enr["institution_path"])
+        from sync.errors import NotFound as StoreNotFound
+
+        path = [self.institution]
+        code: str | None = self.institution
+        while code and len(path) < 4:
+            try:
+                parent = self.store.get(f"institution:{code}").get("parent")
+            except StoreNotFound:
+                break
+            if not parent:
+                break
+            path.insert(0, parent)
+            code = parent
+        return path
+
+    def next_serial(self, year: int) -> int:
+        """This device's next case serial for ``year`` (a ``_local`` doc: never replicated)."""
+        from sync.errors import NotFound as StoreNotFound
+
+        with self._lock:
+            docid = f"_local/serial-{year}"
+            try:
+                doc = self.store.get_local(docid)
+            except StoreNotFound:
+                doc = {"_id": docid, "serial": 0}
+            doc["serial"] = int(doc.get("serial", 0)) + 1
+            self.store.put_local(doc)
+            return int(doc["serial"])
+
+    def note_pending(self, n: int) -> None:
+        if self._syncer is not None:
+            self._syncer.state.note_local_write(n)
+
+    def reindex_case(self, case_id: str, private: dict[str, Any] | None = None) -> None:
+        from node.state import index_row
+
+        cw = self.casework
+        header = cw.header(case_id)
+        events = cw.events(case_id)
+        tokens: list[str] = []
+        if private is None and self._reader is not None:
+            opened = self._reader._opened.get(case_id, {})
+            private = opened.get(f"case:{case_id}")
+        if private is not None and self._keys is not None:
+            from node.index import name_tokens
+
+            tokens = sorted(name_tokens(*(str(private.get(k) or "") for k in
+                                          ("applicant_name", "enterprise_name", "id_number",
+                                           "phone"))))
+        self.index.upsert(index_row(header, events, self), tokens)
+
+    # -- revocation ------------------------------------------------------------------
+    def wipe(self) -> None:
+        """Obey the hub's wipe instruction (a revoked device): drop keys and local data."""
+        with self._lock:
+            self._keys = None
+            for attr in ("_store", "_index"):
+                obj = getattr(self, attr)
+                if obj is not None:
+                    try:
+                        obj.close()
+                    except Exception:  # closing a broken handle must not stop the wipe
+                        pass
+                    setattr(self, attr, None)
+            for name in (KEYCHAIN, STORE, STORE + "-wal", STORE + "-shm", INDEX, INDEX + "-wal",
+                         INDEX + "-shm"):
+                path = self.dir / name
+                if path.exists():
+                    path.unlink()
+            att = self.dir / "attachments"
+            if att.exists():
+                shutil.rmtree(att)
+            enr = self.dir / ENROLLMENT
+            if enr.exists():
+                data = json.loads(enr.read_text(encoding="utf-8"))
+                data.pop("secret", None)
+                data["wiped"] = True
+                enr.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+            self.wiped = True
+
+    def close(self) -> None:
+        if self._syncer is not None:
+            self._syncer.stop()
+        with self._lock:
+            for attr in ("_store", "_index"):
+                obj = getattr(self, attr)
+                if obj is not None:
+                    obj.close()
+                    setattr(self, attr, None)

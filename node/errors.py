@@ -1,0 +1,107 @@
+"""The node's one exception tree, rooted at :class:`NodeError`.
+
+Each error carries CouchDB's triple (``status``, ``error``, ``reason``) like
+:class:`sync.errors.SyncError`; errors from sync, schemas, sqlite3 and reportlab are
+translated at the node's boundary with ``raise ... from exc``. Validation errors carry
+``fields``: field path -> message (Chinese first, as the schemas give them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class NodeError(Exception):
+    """Base of every error raised by :mod:`node`."""
+
+    status: int = 500
+    error: str = "node_error"
+
+    def __init__(self, reason: str = "", *, error: str | None = None, status: int | None = None,
+                 fields: dict[str, str] | None = None):
+        super().__init__(reason)
+        self.reason = reason or (self.__class__.__doc__ or self.error).strip()
+        if error is not None:
+            self.error = error
+        if status is not None:
+            self.status = status
+        self.fields: dict[str, str] = dict(fields or {})
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.error, "reason": self.reason}
+        if self.fields:
+            body["fields"] = self.fields
+        return body
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.error}: {self.reason}"
+
+
+class ConfigError(NodeError):
+    """A setting has a wrong value."""
+
+    status = 500
+    error = "config_error"
+
+
+class NotEnrolled(NodeError):
+    """This node has no enrollment yet: run `bangban node init`."""
+
+    status = 409
+    error = "not_enrolled"
+
+
+class Locked(NodeError):
+    """The keys are locked: unlock with the passphrase first."""
+
+    status = 423
+    error = "locked"
+
+
+class BadPassphrase(NodeError):
+    """The passphrase does not unlock the keys."""
+
+    status = 401
+    error = "bad_passphrase"
+
+
+class InvalidInput(NodeError):
+    """The input was refused; ``fields`` says what to fix."""
+
+    status = 400
+    error = "invalid"
+
+
+class TransitionRefused(NodeError):
+    """The step is not allowed in the case's current state."""
+
+    status = 409
+    error = "illegal_transition"
+
+
+class NotFound(NodeError):
+    """No such case, event, form or attachment."""
+
+    status = 404
+    error = "not_found"
+
+
+class SyncFailed(NodeError):
+    """A sync round with the hub failed (the hub is unreachable or refused us)."""
+
+    status = 503
+    error = "sync_failed"
+
+
+class Wiped(NodeError):
+    """The hub revoked this device: keys and local data were wiped."""
+
+    status = 410
+    error = "wiped"
+
+
+class PrintError(NodeError):
+    """A printable form could not be made."""
+
+    status = 500
+    error = "print_error"

@@ -1,0 +1,115 @@
+"""Content of the printed forms (Appendices A–E, the one-time notification) from a case.
+
+The standard gives only the forms' titles; their fields follow what a Chinese
+government form carries (standard.md, "Appendices A–E"): 编号, institution, applicant,
+service item and department, type, mode, dates, time limit, staff, signatures, and each
+form's own content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from node.pdf import FormContent
+
+TITLES = {
+    "A": "帮办代办受理单",
+    "B": "帮办代办办结（终止）单",
+    "C": "代办服务委托书",
+    "D": "代办服务中止单",
+    "E": "代办服务续办委托书",
+    "N": "一次性告知单",
+}
+EVENT_OF_FORM = {"A": ("acceptance",), "B": ("completion", "termination"),
+                 "C": ("entrustment", "conversion"), "D": ("suspension",), "E": ("resumption",)}
+
+
+def _label(table: Mapping[str, Any], code: Any) -> str:
+    value = table.get(code) if code else None
+    return value[0] if isinstance(value, tuple) else str(code or "")
+
+
+def _last(events: list[dict[str, Any]], types: tuple[str, ...]) -> dict[str, Any] | None:
+    found = [e for e in events if e.get("event_type") in types]
+    return found[-1] if found else None
+
+
+def _common(case: Mapping[str, Any], institution_name: str) -> list[tuple[str, str]]:
+    from schemas import vocab
+
+    h, p, item = case["header"], case["private"], case.get("item") or {}
+    applicant = p.get("enterprise_name") or p.get("applicant_name") or ""
+    id_text = " ".join(x for x in (_label(vocab.ID_TYPES, p.get("id_type")), p.get("id_number") or "") if x)
+    return [
+        ("服务机构", institution_name or h.get("institution", "")),
+        ("服务对象", applicant),
+        ("证件类型及号码", id_text),
+        ("联系电话", p.get("phone") or ""),
+        ("住址", p.get("address") or ""),
+        ("服务事项", f"{item.get('name', '')}（{h.get('service_item') or ''}）" if item else (h.get("service_item") or "")),
+        ("审批部门", item.get("department", "")),
+        ("服务类型", _label(vocab.SERVICE_TYPES, h.get("service_type"))),
+        ("服务方式", _label(vocab.MODES, h.get("mode"))),
+    ]
+
+
+def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
+          signature_png: bytes | None = None) -> FormContent:
+    """The FormContent of form ``letter`` (A–E, or N for the one-time notification)."""
+    from schemas import vocab
+
+    h, events = case["header"], case["events"]
+    rows = _common(case, institution_name)
+    staff = h.get("staff") or ""
+    form = FormContent(title=TITLES[letter], number=h.get("case_no", ""),
+                       subtitle="依据 DB4106/T 101—2023", signature_png=signature_png)
+    ev = _last(events, EVENT_OF_FORM.get(letter, ()))
+    pe = (ev or {}).get("private", {})
+    at = str((ev or {}).get("at", ""))[:10]
+    if letter == "A":
+        rows += [("受理日期", at), ("办理区域", _label(vocab.ZONES, (ev or {}).get("zone"))),
+                 ("承诺办理时限", f"{(ev or {}).get('time_limit_days', '')} 个工作日"),
+                 ("经办人", staff)]
+        form.note = "本单为帮办代办受理凭证，请妥善保管。帮办代办服务免费（4.1）。"
+    elif letter == "B":
+        done = (ev or {}).get("event_type") == "completion"
+        rows += [("办理结果", "办结" if done else "终止"), ("办结（终止）日期", at)]
+        if not done:
+            rows.append(("终止原因", _label(vocab.TERMINATION_REASONS, (ev or {}).get("reason"))
+                         + (f"：{pe.get('reasons')}" if pe.get("reasons") else "")))
+        rows += [("交还材料", "、".join((ev or {}).get("materials_returned") or []) or "无"),
+                 ("审批结果文件", "、".join((ev or {}).get("documents") or []) or "无")]
+        form.note = "以上材料及审批结果文件已全部移交服务对象（10.1.5）。"
+    elif letter == "C":
+        rows += [("委托事项及权限", pe.get("scope") or ""),
+                 ("已收材料", "、".join(pe.get("materials_received") or []) or "无"),
+                 ("委托期限至", (ev or {}).get("period_end", "")),
+                 ("台账编号", (ev or {}).get("ledger_no", "")), ("委托日期", at)]
+        form.note = "本人自愿委托上述服务机构代为办理上述事项（10.2.2）。"
+        form.signatures = ["委托人（签字）", "受托代办员（签字）"]
+    elif letter == "D":
+        rows += [("中止原因", f"{(ev or {}).get('reason', '')}）"
+                  + _label(vocab.SUSPENSION_REASONS, (ev or {}).get("reason"))),
+                 ("说明", pe.get("details") or ""), ("中止日期", at),
+                 ("续办期限", (ev or {}).get("resumption_deadline", ""))]
+        form.note = "超过续办期限未续办的，视为终止代办服务，需重新委托（10.2.5.2）。"
+    elif letter == "E":
+        rows += [("中止原因消除日期", (ev or {}).get("cause_removed_on", "")),
+                 ("新的办理时限", f"{(ev or {}).get('new_time_limit_days') or ''} 个工作日"),
+                 ("续办日期", at)]
+        form.note = "中止原因已消除，本人同意继续委托代办（10.2.5）。"
+        form.signatures = ["委托人（签字）", "受托代办员（签字）"]
+    elif letter == "N":
+        item = case.get("item") or {}
+        note_ev = _last(events, ("notification",))
+        mats = (note_ev or {}).get("materials") or item.get("materials", [])
+        form.items = [(f"{m.get('name', '')}" + ("（原件）" if m.get("original") else ""),
+                       m.get("how_to_obtain", "")) for m in mats]
+        form.items_title = "需要准备（补齐）的材料：" if note_ev else "所需材料清单："
+        rows += [("法定办理时限", f"{item.get('time_limit_days', '')} 个工作日"),
+                 ("材料提交期限", (note_ev or {}).get("materials_due") or "")]
+        form.note = "以上为一次性告知的全部材料及获取方式；材料齐全后即可办理。"
+        form.signatures = ["服务对象（签收）", "告知人（签字）"]
+    form.rows = rows
+    return form

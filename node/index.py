@@ -1,0 +1,276 @@
+"""The node-local case index: fast lists and search over 100,000 cases, no plaintext PII.
+
+A separate SQLite file beside the store (``index.sqlite``), rebuilt from the store at
+any time (:meth:`CaseIndex.rebuild` via casework), so it is a cache, never the record.
+It holds only cleartext fields (ids, case number, item code, status, dates, counts).
+Applicants are found by a *keyed hash*: HMAC-SHA256 with a key derived from the unlocked
+institution key, of each normalized token of the name, ID number and phone. Without the
+passphrase the hashes cannot even be tested against a dictionary of names
+(design §5: a node's SQLite file at rest contains no plaintext personal data).
+
+Pages use keyset pagination (``updated``, ``case_id``) so page 2,000 costs what page 1
+costs; all list orders are backed by an index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from node.errors import Locked, NodeError
+
+SCHEMA = """
+PRAGMA journal_mode=WAL;
+CREATE TABLE IF NOT EXISTS cases (
+  case_id TEXT PRIMARY KEY,
+  case_no TEXT,
+  institution TEXT NOT NULL,
+  holder TEXT,
+  service_item TEXT,
+  service_type TEXT,
+  status TEXT,
+  needs_review INTEGER NOT NULL DEFAULT 0,
+  created TEXT,
+  updated TEXT NOT NULL,
+  due TEXT,
+  closed INTEGER NOT NULL DEFAULT 0,
+  handed_from TEXT,
+  pending INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS cases_updated ON cases(updated DESC, case_id DESC);
+CREATE INDEX IF NOT EXISTS cases_status ON cases(status, updated DESC, case_id DESC);
+CREATE INDEX IF NOT EXISTS cases_item ON cases(service_item, updated DESC, case_id DESC);
+CREATE INDEX IF NOT EXISTS cases_no ON cases(case_no);
+CREATE INDEX IF NOT EXISTS cases_open_due ON cases(closed, due);
+CREATE INDEX IF NOT EXISTS cases_created ON cases(created);
+CREATE INDEX IF NOT EXISTS cases_handed ON cases(handed_from, closed, due);
+CREATE TABLE IF NOT EXISTS name_tokens (
+  token BLOB NOT NULL,
+  case_id TEXT NOT NULL,
+  PRIMARY KEY (token, case_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS name_tokens_case ON name_tokens(case_id);
+"""
+
+COLUMNS = ("case_id", "case_no", "institution", "holder", "service_item", "service_type",
+           "status", "needs_review", "created", "updated", "due", "closed", "handed_from",
+           "pending")
+CLOSED_STATUSES = {"completed", "terminated", "archived", "refused"}
+_SPACE = re.compile(r"[\s·•.\-_,，。]+")
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, no spaces or separators: '张 三' and '张三' are one token."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text or "").lower())
+
+
+def name_tokens(*values: str) -> set[str]:
+    """The tokens an applicant can be found by: each whole value (name, ID number, phone),
+    each space-separated part, and for a Chinese name also the given name without the
+    one-character surname."""
+    out: set[str] = set()
+    for value in values:
+        if not value:
+            continue
+        whole = normalize(value)
+        if whole:
+            out.add(whole)
+        for part in re.split(r"\s+", value.strip()):
+            p = normalize(part)
+            if len(p) >= 2:
+                out.add(p)
+        if len(whole) >= 3 and all("\u4e00" <= ch <= "\u9fff" for ch in whole):
+            out.add(whole[1:])
+    return out
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int | None = None
+
+
+class CaseIndex:
+    """The index; thread-safe through one connection behind a lock (single writer)."""
+
+    def __init__(self, path: Path | str):
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._mutex = threading.Lock()
+        with self._mutex:
+            self._db.executescript(SCHEMA)
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        #: HMAC key for name tokens; set while the keys are unlocked.
+        self.name_key: bytes | None = None
+
+    def close(self) -> None:
+        with self._mutex:
+            self._db.close()
+
+    # -- hashing -----------------------------------------------------------------
+    def hash_token(self, token: str) -> bytes:
+        if self.name_key is None:
+            raise Locked("unlock to search by applicant")
+        return hmac.new(self.name_key, token.encode("utf-8"), hashlib.sha256).digest()[:16]
+
+    # -- writing -------------------------------------------------------------------
+    def upsert(self, row: Mapping[str, Any], tokens: Iterable[str] = ()) -> None:
+        self.upsert_many([(row, tokens)])
+
+    def upsert_many(self, items: Sequence[tuple[Mapping[str, Any], Iterable[str]]]) -> None:
+        values = []
+        token_rows = []
+        ids = []
+        for row, tokens in items:
+            rec = {c: row.get(c) for c in COLUMNS}
+            rec["needs_review"] = int(bool(rec["needs_review"]))
+            rec["closed"] = int(bool(rec["closed"]) or rec.get("status") in CLOSED_STATUSES)
+            rec["pending"] = int(rec["pending"] or 0)
+            values.append(tuple(rec[c] for c in COLUMNS))
+            toks = list(tokens)
+            if toks:
+                ids.append(rec["case_id"])
+                token_rows += [(self.hash_token(t), rec["case_id"]) for t in toks]
+        placeholders = ",".join("?" * len(COLUMNS))
+        updates = ",".join(f"{c}=COALESCE(excluded.{c}, {c})" for c in COLUMNS[1:])
+        with self._mutex:
+            try:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    f"INSERT INTO cases ({','.join(COLUMNS)}) VALUES ({placeholders}) "
+                    f"ON CONFLICT(case_id) DO UPDATE SET {updates}", values)
+                if ids:
+                    self._db.executemany("DELETE FROM name_tokens WHERE case_id=?",
+                                         [(i,) for i in ids])
+                    self._db.executemany("INSERT OR IGNORE INTO name_tokens VALUES (?,?)",
+                                         token_rows)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise NodeError(f"index write failed: {exc}") from exc
+
+    def set_pending(self, case_ids: Iterable[str], pending: bool) -> None:
+        with self._mutex:
+            self._db.executemany("UPDATE cases SET pending=? WHERE case_id=?",
+                                 [(int(pending), c) for c in case_ids])
+
+    def clear(self) -> None:
+        with self._mutex:
+            self._db.execute("DELETE FROM cases")
+            self._db.execute("DELETE FROM name_tokens")
+
+    # -- meta (last indexed seq of the store) ---------------------------------------
+    def get_meta(self, key: str, default: str = "") -> str:
+        with self._mutex:
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+            row = self._db.execute("SELECT v FROM meta WHERE k=?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._mutex:
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (key, value))
+
+    # -- reading -------------------------------------------------------------------
+    def get(self, case_id: str) -> dict[str, Any] | None:
+        with self._mutex:
+            row = self._db.execute("SELECT * FROM cases WHERE case_id=?", (case_id,)).fetchone()
+        return dict(row) if row else None
+
+    def search(self, *, q: str = "", status: str = "", service_item: str = "",
+               view: str = "", today: str = "", soon: str = "", cursor: str | None = None,
+               limit: int = 50, institution: str = "") -> Page:
+        """One page of cases, newest change first. ``q`` is a case number (or its prefix) or
+        an applicant's name / ID number / phone (matched through the keyed hash). ``view``:
+        ``open``, ``overdue``, ``due_soon``, ``needs_review``, ``today``, ``handed_up``,
+        ``pending``."""
+        where: list[str] = []
+        args: list[Any] = []
+        join = ""
+        q = (q or "").strip()
+        if q:
+            if re.fullmatch(r"[0-9A-Za-z-]{4,}", q) and not re.fullmatch(r"\d{11}|\d{17}[\dXx]", q):
+                where.append("(c.case_no >= ? AND c.case_no < ?)")
+                args += [q.upper(), q.upper() + "\uffff"]
+            else:
+                join = "JOIN name_tokens t ON t.case_id = c.case_id AND t.token = ?"
+                args.insert(0, self.hash_token(normalize(q)))
+        if status:
+            where.append("c.status = ?")
+            args.append(status)
+        if service_item:
+            where.append("c.service_item = ?")
+            args.append(service_item)
+        if institution:
+            where.append("c.institution = ?")
+            args.append(institution)
+        if view == "open":
+            where.append("c.closed = 0")
+        elif view == "overdue":
+            where.append("c.closed = 0 AND c.due IS NOT NULL AND c.due < ?")
+            args.append(today)
+        elif view == "due_soon":
+            where.append("c.closed = 0 AND c.due >= ? AND c.due <= ?")
+            args += [today, soon]
+        elif view == "needs_review":
+            where.append("c.needs_review = 1")
+        elif view == "today":
+            where.append("c.created >= ?")
+            args.append(today)
+        elif view == "handed_up":
+            where.append("c.handed_from IS NOT NULL")
+        elif view == "pending":
+            where.append("c.pending = 1")
+        if cursor:
+            updated, _, cid = cursor.partition("|")
+            where.append("(c.updated < ? OR (c.updated = ? AND c.case_id < ?))")
+            args += [updated, updated, cid]
+        sql = (f"SELECT c.* FROM cases c {join} "
+               + (f"WHERE {' AND '.join(where)} " if where else "")
+               + "ORDER BY c.updated DESC, c.case_id DESC LIMIT ?")
+        args.append(limit + 1)
+        with self._mutex:
+            rows = [dict(r) for r in self._db.execute(sql, args)]
+        nxt = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            nxt = f"{rows[-1]['updated']}|{rows[-1]['case_id']}"
+        return Page(rows, nxt)
+
+    def counts(self, *, today: str, soon: str, handed: bool = False) -> dict[str, int]:
+        """The home page's numbers, each one indexed query."""
+        extra = " AND handed_from IS NOT NULL" if handed else ""
+        queries = {
+            "today": (f"SELECT count(*) FROM cases WHERE created >= ?{extra}", (today,)),
+            "open": (f"SELECT count(*) FROM cases WHERE closed = 0{extra}", ()),
+            "due_soon": (f"SELECT count(*) FROM cases WHERE closed = 0 AND due >= ? AND due <= ?{extra}",
+                         (today, soon)),
+            "overdue": (f"SELECT count(*) FROM cases WHERE closed = 0 AND due IS NOT NULL "
+                        f"AND due < ?{extra}", (today,)),
+            "needs_review": (f"SELECT count(*) FROM cases WHERE needs_review = 1{extra}", ()),
+            "pending": ("SELECT count(*) FROM cases WHERE pending = 1", ()),
+        }
+        out = {}
+        with self._mutex:
+            for key, (sql, args) in queries.items():
+                out[key] = int(self._db.execute(sql, args).fetchone()[0])
+        return out
+
+    def by_institution(self, *, today: str) -> list[dict[str, Any]]:
+        """Open and overdue counts per originating institution (the town's view)."""
+        sql = ("SELECT institution, count(*) AS total, sum(closed = 0) AS open, "
+               "sum(closed = 0 AND due IS NOT NULL AND due < ?) AS overdue, "
+               "sum(handed_from IS NOT NULL) AS handed "
+               "FROM cases GROUP BY institution ORDER BY institution")
+        with self._mutex:
+            return [dict(r) for r in self._db.execute(sql, (today,))]

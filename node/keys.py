@@ -1,0 +1,95 @@
+"""The node's keys, unlocked by the staff passphrase (design §5; sync.crypto does the crypto).
+
+``keychain.json`` holds a :class:`sync.crypto.Keychain` locked under scrypt(passphrase):
+the device's Ed25519 signing key and the institution's X25519 key. Unlocked keys live
+only in this object, in memory. The directory of institution and device public keys is
+trusted only after :func:`sync.crypto.verify_directory` against the municipal root key
+pinned at enrollment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from node.errors import BadPassphrase, NodeError, NotEnrolled
+
+NAME_HASH_INFO = b"bangban/v1/node-name-index"
+
+
+@dataclass
+class NodeKeys:
+    """Unlocked keys of this node."""
+
+    keychain: Any  # sync.crypto.Keychain
+    device_id: str
+    institution: str
+    root_keys: list[str]
+
+    @classmethod
+    def create(cls, path: Path, passphrase: str, enrollment: Mapping[str, Any],
+               imported: Mapping[str, Any] | None = None, *, scrypt_n: int | None = None) -> NodeKeys:
+        """A new keychain (or the keys the enrollment handed over), locked to ``path``."""
+        from sync.crypto import EncryptionKeyPair, Keychain, SigningKeyPair
+        from sync.crypto.keys import SCRYPT_N
+
+        chain: Any
+        if imported and imported.get("keychain"):
+            chain = Keychain.unlock(imported["keychain"], imported.get("passphrase", passphrase))
+        else:
+            chain = Keychain()
+            chain.add("device", enrollment["device_id"], SigningKeyPair.generate())
+            chain.add("institution", enrollment["institution"], EncryptionKeyPair.generate())
+        locked = chain.lock(passphrase, n=scrypt_n or SCRYPT_N)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(locked, indent=1), encoding="utf-8")
+        path.chmod(0o600)
+        return cls(chain, enrollment["device_id"], enrollment["institution"],
+                   list(enrollment.get("root_keys") or []))
+
+    @classmethod
+    def unlock(cls, path: Path, passphrase: str, enrollment: Mapping[str, Any]) -> NodeKeys:
+        from sync.crypto import CryptoError, Keychain, WrongPassphrase
+
+        if not path.exists():
+            raise NotEnrolled(f"no keychain at {path}: run `bangban node init`")
+        try:
+            chain = Keychain.unlock(json.loads(path.read_text(encoding="utf-8")), passphrase)
+        except WrongPassphrase as exc:
+            raise BadPassphrase("口令错误 / wrong passphrase") from exc
+        except CryptoError as exc:
+            raise NodeError(f"keychain unreadable: {exc.reason}") from exc
+        return cls(chain, enrollment["device_id"], enrollment["institution"],
+                   list(enrollment.get("root_keys") or []))
+
+    # -- what casework needs -------------------------------------------------------
+    @property
+    def signer(self) -> Any:
+        from sync.crypto import DeviceSigner
+
+        return DeviceSigner(self.device_id, self.keychain.active("device", self.device_id).key)
+
+    @property
+    def institution_key(self) -> Any:
+        return self.keychain.active("institution", self.institution).key
+
+    @property
+    def name_hash_key(self) -> bytes:
+        """HMAC key for the index's name tokens: HKDF-like derivation from the institution's
+        private key (never stored; the same on every node of the institution)."""
+        raw = self.institution_key._private_bytes()
+        return hmac.new(raw, NAME_HASH_INFO, hashlib.sha256).digest()
+
+    def public_entries(self) -> dict[str, Any]:
+        """Public halves, for the hub's directory (printed by `node init --json`)."""
+        from sync.crypto import key_entry
+
+        dev = self.keychain.active("device", self.device_id).key
+        inst = self.keychain.active("institution", self.institution).key
+        return {"device_id": self.device_id, "institution": self.institution,
+                "device_key": key_entry(dev), "institution_key": key_entry(inst)}

@@ -1,0 +1,187 @@
+"""Printable forms (Appendices A–E of DB4106/T 101—2023 and the one-time notification).
+
+A form is rendered from *form content*: a title, a serial number (编号), rows of
+``(label, value)`` and signature lines — the renderer knows nothing of case rules
+(schemas' ``form_a`` … give the content). Laid out like a Chinese government form:
+centred title, 编号 at the top right, a bordered two-column table, signature and
+date lines at the foot. A Chinese TTF is embedded so the print looks the same on any
+machine; reportlab's CID font STSong-Light is the fallback when no TTF exists (it is
+not embedded, the viewer must have a CJK font).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from node.errors import PrintError
+
+#: Debian fonts with CJK glyphs, tried in order (fonts-wqy-microhei is what `make test` installs).
+KNOWN_FONTS: tuple[tuple[str, int], ...] = (
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
+)
+FONT_NAME = "BangbanCJK"
+CID_FALLBACK = "STSong-Light"
+
+
+@dataclass
+class FormContent:
+    """What one printed form shows."""
+
+    title: str
+    number: str = ""
+    subtitle: str = ""
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    #: A free block under the table (e.g. the checklist of the one-time notification).
+    items: list[tuple[str, str]] = field(default_factory=list)
+    items_title: str = ""
+    note: str = ""
+    signatures: list[str] = field(default_factory=lambda: ["服务对象（签字）", "经办人（签字）"])
+    #: PNG bytes of the applicant's drawn signature, printed on the first signature line.
+    signature_png: bytes | None = None
+    footer: str = ""
+
+
+_registered: str | None = None
+
+
+def register_font(font_path: str = "") -> str:
+    """Register the CJK font once; return its reportlab name."""
+    global _registered
+    if _registered:
+        return _registered
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    candidates: list[tuple[str, int]] = [(font_path, 0)] if font_path else []
+    candidates += list(KNOWN_FONTS)
+    for path, index in candidates:
+        if not Path(path).exists():
+            continue
+        try:
+            kwargs: dict[str, Any] = {"subfontIndex": index} if path.endswith(".ttc") else {}
+            pdfmetrics.registerFont(TTFont(FONT_NAME, path, **kwargs))
+        except Exception:  # a broken font file: try the next one
+            continue
+        _registered = FONT_NAME
+        return FONT_NAME
+    pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
+    _registered = CID_FALLBACK
+    return CID_FALLBACK
+
+
+def _para(text: str, style: Any) -> Any:
+    from xml.sax.saxutils import escape
+
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(escape(str(text or "")).replace("\n", "<br/>"), style)
+
+
+def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -> bytes:
+    """One PDF (A4) holding the given forms, one per page."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Image, PageBreak, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    pages = [forms] if isinstance(forms, FormContent) else list(forms)
+    try:
+        font = register_font(font_path)
+    except Exception as exc:
+        raise PrintError(f"no usable Chinese font: {exc}") from exc
+    base = ParagraphStyle("base", fontName=font, fontSize=11, leading=16)
+    title = ParagraphStyle("title", parent=base, fontSize=20, leading=28, alignment=TA_CENTER)
+    sub = ParagraphStyle("sub", parent=base, fontSize=10, alignment=TA_CENTER)
+    right = ParagraphStyle("right", parent=base, fontSize=10, alignment=TA_RIGHT)
+    label = ParagraphStyle("label", parent=base, alignment=TA_CENTER)
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
+                            topMargin=18 * mm, bottomMargin=18 * mm,
+                            title=pages[0].title if pages else "", author="Bangban 帮办")
+    width = A4[0] - 40 * mm
+    story: list[Any] = []
+    for n, form in enumerate(pages):
+        if n:
+            story.append(PageBreak())
+        story.append(_para(form.title, title))
+        if form.subtitle:
+            story.append(_para(form.subtitle, sub))
+        story.append(Spacer(1, 4 * mm))
+        story.append(_para(f"编号：{form.number}" if form.number else "编号：", right))
+        story.append(Spacer(1, 2 * mm))
+        data = [[_para(k, label), _para(v, base)] for k, v in form.rows] or [["", ""]]
+        table = Table(data, colWidths=[38 * mm, width - 38 * mm])
+        table.setStyle(TableStyle([
+            ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
+            ("BOX", (0, 0), (-1, -1), 1.4, colors.black),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("BACKGROUND", (0, 0), (0, -1), colors.Color(0.94, 0.94, 0.94)),
+            ("TOPPADDING", (0, 0), (-1, -1), 5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+        ]))
+        story.append(table)
+        if form.items:
+            story.append(Spacer(1, 4 * mm))
+            if form.items_title:
+                story.append(_para(form.items_title, base))
+            rows = [[_para("序号", label), _para("材料", label), _para("获取方式", label)]]
+            rows += [[_para(str(i), label), _para(a, base), _para(b, base)]
+                     for i, (a, b) in enumerate(form.items, 1)]
+            items = Table(rows, colWidths=[14 * mm, 62 * mm, width - 76 * mm], repeatRows=1)
+            items.setStyle(TableStyle([
+                ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.94, 0.94, 0.94)),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]))
+            story.append(items)
+        if form.note:
+            story.append(Spacer(1, 3 * mm))
+            story.append(_para(form.note, base))
+        story.append(Spacer(1, 10 * mm))
+        story.append(_signature_block(form, base, width, Image, Table, TableStyle, mm))
+        if form.footer:
+            story.append(Spacer(1, 6 * mm))
+            story.append(_para(form.footer, sub))
+    try:
+        doc.build(story)
+    except Exception as exc:  # reportlab raises plain exceptions on layout errors
+        raise PrintError(f"layout failed: {exc}") from exc
+    return out.getvalue()
+
+
+def _signature_block(form: FormContent, style: Any, width: float, Image: Any, Table: Any,
+                     TableStyle: Any, mm: float) -> Any:
+    """Signature lines: label, a line (or the drawn signature) and 年 月 日."""
+    rows = []
+    for i, who in enumerate(form.signatures):
+        mark: Any = ""
+        if i == 0 and form.signature_png:
+            mark = Image(io.BytesIO(form.signature_png), width=45 * mm, height=15 * mm,
+                         kind="proportional")
+        rows.append([_para(who + "：", style), mark, _para("     年    月    日", style)])
+    table = Table(rows, colWidths=[40 * mm, 70 * mm, width - 110 * mm], rowHeights=18 * mm)
+    table.setStyle(TableStyle([
+        ("LINEBELOW", (1, 0), (1, -1), 0.8, "black"),
+        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+    ]))
+    return table
+
+
+def checklist_rows(materials: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
+    """``(material, how to obtain it)`` pairs from a service item's materials."""
+    out = []
+    for m in materials:
+        name = m.get("name") or m.get("label") or ""
+        how = m.get("how_to_obtain") or m.get("obtain") or m.get("how") or ""
+        out.append((str(name), str(how)))
+    return out

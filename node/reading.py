@@ -1,0 +1,165 @@
+"""Reading cases on the node: case keys, the trusted directory, opened personal data.
+
+Personal data is released only through ``sync.crypto.open_case``, which stores a signed
+``access`` event first (design §5; 7.2.2.2). Opened parts are kept in memory for the
+unlock session (bounded LRU), so paging through a case writes one access event per case
+and session, not one per click; locking the node drops them with the keys.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from node.errors import NodeError, NotFound
+
+if TYPE_CHECKING:
+    from node.core import Node
+
+CACHE_CASES = 256
+ACCESS_PURPOSE = "handling"
+
+
+class Reader:
+    """Per-node reading state (lives as long as the keys are unlocked)."""
+
+    def __init__(self, node: Node):
+        self.node = node
+        self._keys: OrderedDict[str, Any] = OrderedDict()
+        self._opened: dict[str, dict[str, dict[str, Any]]] = {}
+        self._mutex = threading.RLock()
+        self._directory: Any = None
+        self._directory_rev: str | None = None
+
+    # -- the key directory ---------------------------------------------------------
+    def directory(self) -> Any:
+        """The hub's directory, verified under the pinned root keys; before the first
+        sync brings one, a provisional directory of this node's own keys (so a clerk
+        can work from the first minute; the hub re-wraps nothing, the keyrings made
+        meanwhile stay valid because wraps are verified by device key)."""
+        from sync.crypto import DIRECTORY_ID, CryptoError, verify_directory
+        from sync.errors import NotFound as StoreNotFound
+
+        keys = self.node.keys
+        try:
+            doc = self.node.store.get(DIRECTORY_ID)
+        except StoreNotFound:
+            doc = None
+        if doc is not None and keys.root_keys:
+            if self._directory is not None and doc.get("_rev") == self._directory_rev:
+                return self._directory
+            try:
+                self._directory = verify_directory(doc, keys.root_keys)
+                self._directory_rev = doc.get("_rev")
+                return self._directory
+            except CryptoError as exc:
+                raise NodeError(f"the hub's key directory does not verify: {exc.reason}") from exc
+        if self._directory is None:
+            self._directory = provisional_directory(keys)
+        return self._directory
+
+    # -- case keys -------------------------------------------------------------------
+    def case_key(self, case_id: str) -> Any:
+        from sync.crypto import CryptoError, keyring_id, unlock_case_key
+        from sync.errors import NotFound as StoreNotFound
+
+        with self._mutex:
+            if case_id in self._keys:
+                self._keys.move_to_end(case_id)
+                return self._keys[case_id]
+        try:
+            ring = self.node.store.get(keyring_id(case_id))
+        except StoreNotFound as exc:
+            raise NotFound(f"no keyring for case {case_id} here (not synced yet?)") from exc
+        try:
+            key = unlock_case_key(ring, self.node.keys.keychain, self.directory())
+        except CryptoError as exc:
+            raise NodeError(f"案件密钥无法解开 / the case key does not open: {exc.reason}",
+                            status=403, error="no_case_key") from exc
+        self._put_key(case_id, key)
+        return key
+
+    def _put_key(self, case_id: str, key: Any) -> None:
+        with self._mutex:
+            self._keys[case_id] = key
+            while len(self._keys) > CACHE_CASES:
+                old, _ = self._keys.popitem(last=False)
+                self._opened.pop(old, None)
+
+    def remember(self, case_id: str, key: Any, opened: dict[str, dict[str, Any]]) -> None:
+        """What this node just wrote is already open: no access event needed to see it."""
+        self._put_key(case_id, key)
+        with self._mutex:
+            self._opened.setdefault(case_id, {}).update(opened)
+
+    def remember_event(self, case_id: str, doc: dict[str, Any]) -> None:
+        if "private" in doc:
+            with self._mutex:
+                if case_id in self._opened:
+                    self._opened[case_id][doc["_id"]] = dict(doc["private"])
+
+    # -- opening ---------------------------------------------------------------------
+    def open_case(self, case_id: str, docs: list[dict[str, Any]], *,
+                  purpose: str = ACCESS_PURPOSE) -> dict[str, dict[str, Any]]:
+        """``{doc id: private}`` for every sealed doc of the case; one access event for
+        whatever was not open yet in this session."""
+        from sync.crypto import Actor, open_case
+
+        with self._mutex:
+            have = self._opened.get(case_id, {})
+            todo = [d for d in docs if "sealed" in d and d["_id"] not in have]
+        if todo:
+            key = self.case_key(case_id)
+            node = self.node
+            from node.casework import next_clock
+
+            actor = Actor(staff=node.enrollment_staff() or "", institution=node.institution,
+                          signer=node.keys.signer, clock=lambda: next_clock(node.device_id))
+            opened = open_case(todo, key, purpose=purpose, actor=actor,
+                               on_access=self._store_access)
+            with self._mutex:
+                self._opened.setdefault(case_id, {}).update(opened)
+        with self._mutex:
+            return dict(self._opened.get(case_id, {}))
+
+    def _store_access(self, event: dict[str, Any]) -> None:
+        result = self.node.store.bulk_docs([event])
+        if result and "error" in result[0]:
+            raise NodeError(f"access event not stored: {result[0].get('reason')}")
+        self.node.note_pending(1)
+
+    def open_attachment(self, case_id: str, doc_id: str, name: str) -> tuple[bytes, str]:
+        from node.casework import next_clock
+        from sync.crypto import Actor, open_attachment
+
+        blob, _ = self.node.store.get_attachment(doc_id, name)
+        doc = self.node.store.get(doc_id)
+        ctype = (doc.get("attachment_types") or {}).get(name, "application/octet-stream")
+        node = self.node
+        actor = Actor(staff=node.enrollment_staff() or "", institution=node.institution,
+                      signer=node.keys.signer, clock=lambda: next_clock(node.device_id))
+        data = open_attachment(blob, doc_id, name, self.case_key(case_id), purpose=ACCESS_PURPOSE,
+                               actor=actor, on_access=self._store_access)
+        return data, ctype
+
+
+def provisional_directory(keys: Any) -> Any:
+    """A directory of this node's own public keys, signed by a throw-away root key
+    (used only until the hub's signed directory arrives)."""
+    from schemas.ids import institution_tier
+    from sync.crypto import SigningKeyPair, build_directory, key_entry, sign_directory
+    from sync.crypto.directory import verify_directory
+
+    chain = keys.keychain
+    inst = chain.active("institution", keys.institution).key
+    dev = chain.active("device", keys.device_id).key
+    root = SigningKeyPair.generate()
+    doc = build_directory(
+        version=1,
+        institutions=[{"code": keys.institution, "tier": institution_tier(keys.institution),
+                       "parent": None, "name": "", "public_keys": [key_entry(inst)]}],
+        devices=[{"device_id": keys.device_id, "institution": keys.institution,
+                  "public_keys": [key_entry(dev)]}],
+        escrow=key_entry(inst))
+    return verify_directory(sign_directory(doc, root), root.public_b64)

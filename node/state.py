@@ -1,0 +1,97 @@
+"""A case's state on the node: the schemas' fold of its events (design §3), shaped for
+the UI, the index and the API. The rules themselves live in ``schemas`` (pure, shared
+with the hub); this module only adapts their result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from node.core import Node
+
+#: statuses after which a case needs no more handling (the index's ``closed``)
+CLOSED = {"completed", "terminated", "archived", "refused"}
+
+
+def _as_dict(state: Any) -> dict[str, Any]:
+    if hasattr(state, "as_dict"):
+        return dict(state.as_dict())
+    if dataclasses.is_dataclass(state) and not isinstance(state, type):
+        return dataclasses.asdict(state)
+    return dict(state)
+
+
+def _events_only(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [e for e in events if e.get("type") == "event"]
+
+
+def _calendars(node: Node | None) -> list[dict[str, Any]]:
+    if node is None:
+        return []
+    rows = node.store.all_docs(startkey="calendar:", endkey="calendar:\uffff",
+                               include_docs=True)["rows"]
+    return [r["doc"] for r in rows if r.get("doc")]
+
+
+def fold_state(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
+               node: Node | None = None) -> Any:
+    from schemas.fold import fold as rules_fold
+
+    return rules_fold(_events_only(events), calendars=_calendars(node), as_of=dt.date.today())
+
+
+def fold(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
+         node: Node | None = None) -> dict[str, Any]:
+    """The folded state as a plain dict (``status``, ``needs_review``, ``due``, ``holder``…)."""
+    return _as_dict(fold_state(header, events, node))
+
+
+def check(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
+          event: Mapping[str, Any], node: Node | None = None) -> None:
+    """Raise ``schemas.errors.IllegalTransition`` when ``event`` may not follow ``events``."""
+    from schemas.fold import check_transition
+
+    check_transition(fold_state(header, events, node), dict(event))
+
+
+def due_date(state: Mapping[str, Any]) -> str | None:
+    """The nearest open deadline (ISO date) of a folded state, if any."""
+    dates = []
+    for key in ("due", "materials_due"):
+        value = state.get(key)
+        if isinstance(value, str) and len(value) >= 10:
+            dates.append(value[:10])
+    suspension = state.get("suspension") or {}
+    if suspension.get("resumption_deadline"):
+        dates.append(str(suspension["resumption_deadline"])[:10])
+    dates += [str(v)[:10] for v in (state.get("pending_replies") or {}).values() if v]
+    return min(dates) if dates else None
+
+
+def index_row(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
+              node: Node | None = None) -> dict[str, Any]:
+    """The cleartext row of the node-local index for one case."""
+    state = fold(header, events, node)
+    status = str(state.get("status") or "open")
+    holder = state.get("holder") or header.get("institution")
+    handed_from = None
+    for e in events:
+        if e.get("event_type") in ("hand_up", "hand_down"):
+            handed_from = e.get("from_institution")
+    hlcs = [str(e.get("hlc")) for e in events if e.get("hlc")]
+    updated = max([*(e.get("at") or "" for e in events), str(header.get("opened_at") or "")])
+    return {
+        "case_id": header["case_id"], "case_no": header.get("case_no"),
+        "institution": header.get("institution"), "holder": holder,
+        "service_item": state.get("service_item") or header.get("service_item"),
+        "service_type": state.get("service_type") or header.get("service_type"),
+        "status": status, "needs_review": bool(state.get("needs_review")),
+        "created": str(header.get("opened_at") or "")[:19],
+        "updated": updated[:19] + "|" + (max(hlcs) if hlcs else ""),
+        "due": None if status in CLOSED else due_date(state),
+        "closed": status in CLOSED, "handed_from": handed_from,
+    }

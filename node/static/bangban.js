@@ -1,0 +1,52 @@
+// Bangban field app: local script only (no CDN). Signature pad, live sync badge.
+(function () {
+  "use strict";
+  // Signature pad: draw with mouse, pen or finger; the PNG goes into a hidden field.
+  document.querySelectorAll("canvas.sigpad").forEach(function (canvas) {
+    var field = document.getElementById(canvas.dataset.field);
+    var ctx = canvas.getContext("2d");
+    var drawing = false, drawn = false;
+    function fit() {
+      var r = canvas.getBoundingClientRect();
+      canvas.width = Math.max(300, Math.round(r.width)); canvas.height = Math.max(120, Math.round(r.height));
+      ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#111";
+    }
+    fit();
+    function pos(e) { var r = canvas.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; }
+    canvas.addEventListener("pointerdown", function (e) {
+      drawing = true; canvas.setPointerCapture(e.pointerId); var p = pos(e); ctx.beginPath(); ctx.moveTo(p[0], p[1]);
+    });
+    canvas.addEventListener("pointermove", function (e) {
+      if (!drawing) return; var p = pos(e); ctx.lineTo(p[0], p[1]); ctx.stroke(); drawn = true;
+    });
+    function end() { if (drawing && drawn) { field.value = canvas.toDataURL("image/png"); } drawing = false; }
+    canvas.addEventListener("pointerup", end); canvas.addEventListener("pointerleave", end);
+    // Keyboard users (no pointer): Enter on the focused pad signs with a drawn mark of "typed" consent.
+    canvas.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); ctx.font = "28px sans-serif"; ctx.fillText("✓ " + (canvas.dataset.mark || ""), 20, canvas.height / 2);
+        drawn = true; field.value = canvas.toDataURL("image/png"); }
+    });
+    var clear = document.getElementById(canvas.dataset.clear);
+    if (clear) clear.addEventListener("click", function () { ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; field.value = ""; });
+  });
+  // Service item picker: show the checklist of the chosen item without a round trip.
+  var picker = document.getElementById("service_item");
+  if (picker) {
+    var show = function () {
+      document.querySelectorAll("[data-item-checklist]").forEach(function (el) {
+        el.hidden = el.dataset.itemChecklist !== picker.value;
+      });
+    };
+    picker.addEventListener("change", show); show();
+  }
+  // Sync badge: refresh every 10 s from the node itself (loopback).
+  var badge = document.getElementById("sync-badge");
+  if (badge && window.fetch) {
+    setInterval(function () {
+      fetch("/sync/status.json").then(function (r) { return r.json(); }).then(function (s) {
+        badge.textContent = badge.textContent.split("：")[0] + "：" + s.label;
+        badge.className = "sync-badge sync-" + s.status;
+      }).catch(function () {});
+    }, 10000);
+  }
+})();

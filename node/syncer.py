@@ -1,0 +1,242 @@
+"""Sync with the hub: one round = push (local → hub device endpoint) then pull (hub → local),
+with D's replicator over the DocumentStore interface; a background loop in `node serve`.
+
+State is visible to the UI and the API (last sync, pending changes, progress, errors).
+A 401 whose body says ``"bangban_wipe": true`` means the hub revoked this device: the
+node wipes its keys and local data at once (design §5) and stops syncing.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from node.errors import NotEnrolled, SyncFailed, Wiped
+
+if TYPE_CHECKING:
+    from node.core import Node
+
+
+@dataclass
+class SyncState:
+    """What the sync badge and /sync show."""
+
+    status: str = "idle"  # idle, running, ok, offline, error, wiped
+    last_ok: str | None = None
+    last_attempt: str | None = None
+    last_error: str | None = None
+    pending: int = 0  # local changes written since the last successful push
+    phase: str = ""
+    docs_done: int = 0
+    docs_total: int | None = None
+    pushed: int = 0
+    pulled: int = 0
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    rounds: int = 0
+
+    def note_local_write(self, n: int) -> None:
+        self.pending += n
+
+    def label(self) -> str:
+        from flask_babel import gettext as _
+
+        if self.status == "running":
+            return _("同步中") + (f" {self.docs_done}" if self.docs_done else "")
+        if self.status == "wiped":
+            return _("设备已吊销")
+        if self.status in ("offline", "error"):
+            return _("离线") + (f"（{_('待上传')} {self.pending}）" if self.pending else "")
+        if self.last_ok:
+            return _("已同步") + f" {self.last_ok[11:16]}" + (
+                f"（{_('待上传')} {self.pending}）" if self.pending else "")
+        return _("未同步") + (f"（{_('待上传')} {self.pending}）" if self.pending else "")
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        try:
+            out["label"] = self.label()
+        except RuntimeError:  # outside a request: no locale
+            out["label"] = self.status
+        return out
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _split_credentials(url: str) -> tuple[str, str | None]:
+    """``(url without credentials, "user:pass" or None)``."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return clean, f"{parts.username}:{parts.password or ''}"
+
+
+class Syncer:
+    """One per node; thread-safe (one round at a time)."""
+
+    def __init__(self, node: Node):
+        self.node = node
+        self.state = SyncState()
+        self._round = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._cancel = threading.Event()
+
+    # -- the hub endpoint ----------------------------------------------------------
+    def hub_url(self) -> str:
+        """The device's database URL with its credentials (HTTP Basic: device id + secret)."""
+        enr = self.node.require_enrollment()
+        if enr.get("wiped"):
+            raise Wiped()
+        url = enr.get("db_url") or enr.get("database_url")
+        if not url:
+            raise NotEnrolled("the enrollment has no database URL")
+        clean, creds = _split_credentials(str(url))
+        if creds is None:
+            user, secret = enr["device_id"], enr.get("secret", "")
+        else:
+            user, secret = creds.split(":", 1)
+        parts = urlsplit(clean)
+        netloc = f"{quote(user, safe='')}:{quote(secret, safe='')}@{parts.netloc}"
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+    def _revoked(self) -> bool:
+        """Ask the hub directly whether a 401 carries the wipe instruction."""
+        enr = self.node.require_enrollment()
+        clean, _ = _split_credentials(str(enr.get("db_url") or enr.get("database_url")))
+        token = base64.b64encode(f"{enr['device_id']}:{enr.get('secret', '')}".encode()).decode()
+        req = urllib.request.Request(clean, headers={"Authorization": f"Basic {token}",
+                                                     "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=self.node.settings.sync_timeout):
+                return False
+        except urllib.error.HTTPError as exc:
+            if exc.code != 401:
+                return False
+            try:
+                body = json.loads(exc.read().decode("utf-8") or "{}")
+            except ValueError:
+                return False
+            return bool(body.get("bangban_wipe"))
+        except OSError:
+            return False
+
+    # -- one round -------------------------------------------------------------------
+    def sync_once(self) -> dict[str, Any]:
+        """Push then pull. Raises SyncFailed (hub unreachable / refused) or Wiped."""
+        from sync.errors import SyncError, Unauthorized
+        from sync.open import open_db
+        from sync.replicate import ReplicationOptions, replicate
+
+        with self._round:
+            st = self.state
+            st.status, st.last_attempt, st.phase = "running", _now(), "connect"
+            st.docs_done, st.docs_total = 0, None
+            local = self.node.store
+            remote = None
+            try:
+                remote = open_db(self.hub_url(), timeout=self.node.settings.sync_timeout)
+                summary: dict[str, Any] = {}
+                for phase, src, dst in (("push", local, remote), ("pull", remote, local)):
+                    st.phase = phase
+                    opts = ReplicationOptions(
+                        progress=self._progress, max_attempts=3, backoff_cap=5.0,
+                        cancel=self._cancel,
+                        source_location="local" if phase == "push" else "hub",
+                        target_location="hub" if phase == "push" else "local")
+                    res = replicate(src, dst, opts)
+                    summary[phase] = res.summary() if hasattr(res, "summary") else {}
+                    if phase == "push":
+                        st.pushed += int(res.docs_written)
+                        st.refused = list(res.failures)[-20:]
+                        st.pending = 0
+                    else:
+                        st.pulled += int(res.docs_written)
+            except Unauthorized as exc:
+                if self._revoked():
+                    self.node.wipe()
+                    st.status, st.last_error = "wiped", "device revoked: keys and local data wiped"
+                    raise Wiped() from exc
+                st.status, st.last_error = "error", f"hub refused the device: {exc.reason}"
+                raise SyncFailed(st.last_error) from exc
+            except SyncError as exc:
+                st.status, st.last_error = "offline", f"{exc.error}: {exc.reason}"
+                raise SyncFailed(st.last_error) from exc
+            except OSError as exc:
+                st.status, st.last_error = "offline", str(exc)
+                raise SyncFailed(str(exc)) from exc
+            finally:
+                if remote is not None:
+                    remote.close()
+            st.status, st.last_ok, st.last_error, st.phase = "ok", _now(), None, ""
+            st.rounds += 1
+        self.after_pull()
+        return summary
+
+    def _progress(self, p: Any) -> None:
+        self.state.docs_done = int(getattr(p, "docs_written", 0) or getattr(p, "docs_read", 0) or 0)
+        total = getattr(p, "pending", None)
+        self.state.docs_total = (self.state.docs_done + int(total)) if total is not None else None
+
+    def after_pull(self) -> None:
+        """Index what the pull brought (cases handed to us, hub events, other devices)."""
+        if self.node.unlocked:
+            from node.indexer import index_changes
+
+            index_changes(self.node)
+
+    # -- the background loop ------------------------------------------------------------
+    def start_background(self) -> None:
+        interval = float(self.node.settings.sync_interval)
+        if interval <= 0 or self._thread is not None or not self.node.enrollment:
+            return
+        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True,
+                                        name="bangban-node-sync")
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sync_once()
+            except (SyncFailed, NotEnrolled):
+                pass
+            except Wiped:
+                return
+            except Exception as exc:  # keep the loop alive; the state shows the error
+                self.state.status, self.state.last_error = "error", repr(exc)
+            self._wake.wait(interval)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._cancel.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def wait_for(pred: Any, timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False

@@ -1,0 +1,1 @@
+"""One blueprint per resource: home, consultations, cases, handling, forms, sync, town, api."""

@@ -1,0 +1,127 @@
+"""The JSON API under /api/: every UI action, documented at /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from node.errors import InvalidInput, NodeError
+from node.views.common import catalog, load_case, node, soon, today
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("body must be a JSON object / 请求体必须是 JSON 对象",
+                           fields={"(body)": "必须是 JSON 对象"})
+    return data
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    from node.apischema import openapi as build
+
+    return jsonify(build())
+
+
+@bp.get("/status")
+def status() -> Response:
+    n = node()
+    enr = n.enrollment or {}
+    return jsonify({"enrolled": bool(enr), "institution": enr.get("institution"),
+                    "device_id": enr.get("device_id"), "unlocked": n.unlocked,
+                    "wiped": bool(enr.get("wiped")), "sync": n.syncer.state.as_json()})
+
+
+@bp.post("/unlock")
+def unlock() -> Response:
+    n = node()
+    n.unlock(str(_body().get("passphrase", "")))
+    n.syncer.start_background()
+    return jsonify({"ok": True})
+
+
+@bp.post("/lock")
+def lock() -> Response:
+    node().lock()
+    return jsonify({"ok": True})
+
+
+@bp.get("/catalog")
+def api_catalog() -> Response:
+    return jsonify({"items": catalog()})
+
+
+@bp.post("/consultations")
+def consultations() -> tuple[Response, int]:
+    from node.views.consultations import record_consultation
+
+    data = _body()
+    case_id, missing = record_consultation(data, lambda k: data.get(k) or [])
+    return jsonify({"ok": True, "case_id": case_id, "id": f"case:{case_id}",
+                    "missing": [m.get("code") for m in missing]}), 201
+
+
+@bp.get("/cases")
+def cases() -> Response:
+    n = node()
+    a = request.args
+    page = n.index.search(q=a.get("q", ""), status=a.get("status", ""),
+                          service_item=a.get("item", ""), view=a.get("view", ""),
+                          today=today().isoformat(), soon=soon(), cursor=a.get("after"),
+                          limit=min(int(a.get("limit", n.settings.page_size)), 500))
+    return jsonify({"rows": page.rows, "next_cursor": page.next_cursor})
+
+
+@bp.get("/cases/<case_id>")
+def case(case_id: str) -> Response:
+    c = load_case(case_id)
+    c.pop("item", None)
+    return jsonify(c)
+
+
+@bp.post("/cases/<case_id>/events/<event_type>")
+def event(case_id: str, event_type: str) -> tuple[Response, int]:
+    from node.views.handling import record_step
+    from schemas.event_types import EVENT_SCHEMAS
+
+    if event_type not in EVENT_SCHEMAS or event_type in ("access", "consultation"):
+        raise NodeError(f"unknown step {event_type!r}", status=404, error="not_found")
+    doc = record_step(case_id, event_type, _body())
+    return jsonify({"ok": True, "id": doc["_id"], "case_id": case_id}), 201
+
+
+@bp.get("/cases/<case_id>/forms/<letter>.pdf")
+def form(case_id: str, letter: str) -> Response:
+    from node.views.forms import form_pdf
+
+    return Response(form_pdf(case_id, letter), mimetype="application/pdf")
+
+
+@bp.get("/sync")
+def sync_state() -> Response:
+    return jsonify(node().syncer.state.as_json())
+
+
+@bp.post("/sync")
+def sync_now() -> tuple[Response, int]:
+    n = node()
+    try:
+        n.syncer.sync_once()
+    except NodeError as exc:
+        body = n.syncer.state.as_json()
+        body.update(exc.as_json())
+        return jsonify(body), exc.status
+    return jsonify(n.syncer.state.as_json()), 200
+
+
+@bp.get("/town")
+def town() -> Response:
+    n = node()
+    t = today().isoformat()
+    page = n.index.search(view="handed_up", today=t, soon=soon(), limit=int(n.settings.page_size))
+    return jsonify({"per_institution": n.index.by_institution(today=t), "rows": page.rows,
+                    "next_cursor": page.next_cursor})

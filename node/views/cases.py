@@ -1,0 +1,39 @@
+"""Case list and search (fast at 100,000 cases: the node-local index), and one case's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from node.errors import NotFound
+from node.steps import FORM_OF_STEP, STEP_ORDER, STEP_TITLES
+from node.views.common import catalog, load_case, node, soon, today
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+VIEWS = ("", "open", "today", "due_soon", "overdue", "needs_review", "handed_up", "pending")
+
+
+@bp.get("/")
+def index() -> str:
+    n = node()
+    args = request.args
+    view = args.get("view", "") if args.get("view", "") in VIEWS else ""
+    page = n.index.search(q=args.get("q", ""), status=args.get("status", ""),
+                          service_item=args.get("item", ""), view=view,
+                          today=today().isoformat(), soon=soon(), cursor=args.get("after"),
+                          limit=int(n.settings.page_size))
+    items = {i["code"]: i.get("name", "") for i in catalog()}
+    return render_template("cases.html", page=page, items=items, view=view, args=args)
+
+
+@bp.get("/<case_id>")
+def detail(case_id: str) -> str:
+    n = node()
+    if n.index.get(case_id) is None:
+        try:
+            n.casework.header(case_id)
+        except NotFound:
+            raise
+    case = load_case(case_id)
+    return render_template("case.html", case=case, steps=STEP_ORDER, titles=STEP_TITLES,
+                           forms=FORM_OF_STEP)

@@ -1,0 +1,80 @@
+"""Helpers shared by the blueprints: the node, dates, catalog, case loading."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+
+from node.core import Node
+from node.errors import NotFound
+
+
+def node() -> Node:
+    n: Node = current_app.extensions["bangban_node"]
+    return n
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def soon(days: int = 3) -> str:
+    return (today() + dt.timedelta(days=days)).isoformat()
+
+
+def catalog() -> list[dict[str, Any]]:
+    """Service items (the 清单, 6.2.4) from the local store (synced from the hub), or the
+    sample catalog before the first sync so the station can work from day one."""
+    from sync.errors import NotFound as StoreNotFound
+
+    n = node()
+    try:
+        rows = n.store.all_docs(startkey="service_item:", endkey="service_item:\uffff",
+                                include_docs=True)["rows"]
+    except StoreNotFound:
+        rows = []
+    items = [r["doc"] for r in rows if r.get("doc") and r["doc"].get("active", True)]
+    if not items:
+        from schemas.sample import catalog as sample_catalog
+
+        items = [dict(i, _sample=True) for i in sample_catalog()]
+    return sorted(items, key=lambda i: i.get("code", ""))
+
+
+def item_by_code(code: str | None) -> dict[str, Any] | None:
+    if not code:
+        return None
+    return next((i for i in catalog() if i.get("code") == code), None)
+
+
+def load_case(case_id: str) -> dict[str, Any]:
+    """Header, events (open), folded state and index row of one case."""
+    from node.state import fold
+
+    n = node()
+    cw = n.casework
+    header = cw.header(case_id)
+    events = cw.events(case_id)
+    opened = n.reading.open_case(case_id, [header, *events])
+    priv = opened.get(header["_id"], {})
+    evs = []
+    for e in events:
+        item = dict(e)
+        item.pop("_attachments", None)
+        item["private"] = opened.get(e["_id"], {})
+        item["attachment_names"] = sorted((e.get("_attachments") or {}).keys())
+        evs.append(item)
+    try:
+        state = fold(header, events, n)
+    except Exception as exc:  # a fold error is shown, never hides the case
+        state = {"status": "needs_review", "error": str(exc)}
+    return {"header": header, "private": priv, "events": evs, "state": state,
+            "item": item_by_code(header.get("service_item"))}
+
+
+def require(value: Any, what: str) -> Any:
+    if value is None:
+        raise NotFound(what)
+    return value

@@ -1,0 +1,91 @@
+"""Recording a consultation (10.1.1 / 10.2.1) with the one-time notification (3, 10.1.4.2).
+
+The clerk picks the service item; the page shows its checklist of required materials,
+each with how to obtain it; what the applicant did not bring becomes the one-time
+notification, printable at once. A consultation opens a case (the header holds the
+applicant, sealed), so that a later application or entrustment continues it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from node.errors import InvalidInput, TransitionRefused
+from node.views.common import catalog, item_by_code, node
+
+bp = Blueprint("consultations", __name__, url_prefix="/consultations")
+
+
+def _vocab() -> dict[str, Any]:
+    from schemas import vocab
+
+    return {"channels": vocab.CHANNELS, "modes": vocab.MODES, "types": vocab.SERVICE_TYPES,
+            "kinds": vocab.APPLICANT_KINDS, "groups": vocab.SPECIAL_GROUPS,
+            "focus": vocab.FOCUS_AREAS}
+
+
+@bp.get("/new")
+def new() -> str:
+    return render_template("consultation.html", items=catalog(), values={}, errors={}, **_vocab())
+
+
+def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, Any]]]:
+    """Open the case, record the consultation and (if materials are missing) the one-time
+    notification. Returns ``(case_id, missing materials)``. Shared by UI and API."""
+    n = node()
+    cw = n.casework
+    item = item_by_code(data.get("service_item") or None)
+    errors: dict[str, str] = {}
+    if not (data.get("applicant_name") or "").strip():
+        errors["applicant_name"] = "请填写服务对象姓名或企业名称"
+    if not (data.get("question") or "").strip():
+        errors["question"] = "请填写咨询问题"
+    if data.get("service_item") and item is None:
+        errors["service_item"] = "服务事项不在清单中"
+    if errors:
+        raise InvalidInput("；".join(errors.values()), fields=errors)
+    have = set(getlist("have"))
+    missing = [m for m in (item or {}).get("materials", []) if m.get("code") not in have]
+    case_id = cw.open_case(
+        service_type=data.get("service_type") or "assist",
+        mode=data.get("mode") or "nearby",
+        focus_area=(item or {}).get("focus_area") or data.get("focus_area") or "livelihood",
+        applicant_kind=data.get("applicant_kind") or "person",
+        special_groups=list(getlist("special_groups")),
+        service_item=item["code"] if item else None,
+        private={"applicant_name": data.get("applicant_name", "").strip(),
+                 "phone": (data.get("phone") or "").strip() or None,
+                 "id_number": (data.get("id_number") or "").strip() or None,
+                 "address": (data.get("address") or "").strip() or None})
+    answered = str(data.get("answered", "")).lower() in ("1", "on", "true", "yes")
+    cw.record(case_id, "consultation",
+              {"channel": data.get("channel") or "window", "answered": answered,
+               "referred_to": (data.get("referred_to") or "").strip() or None,
+               "service_item": item["code"] if item else None},
+              {"name": data.get("applicant_name", "").strip(),
+               "contact": (data.get("phone") or "").strip() or None,
+               "question": data.get("question", "").strip(),
+               "outcome": (data.get("outcome") or "").strip() or None})
+    if missing:
+        try:
+            cw.record(case_id, "notification", {
+                "materials": [{k: m[k] for k in ("code", "name", "how_to_obtain", "original",
+                                                 "copies") if k in m} for m in missing]})
+        except TransitionRefused:
+            pass  # the rules allow the notification only later: it is printed from the item
+    return case_id, missing
+
+
+@bp.post("/")
+def create() -> str | Response:
+    try:
+        case_id, missing = record_consultation(request.form, request.form.getlist)
+    except InvalidInput as exc:
+        return render_template("consultation.html", items=catalog(), values=request.form,
+                               errors=exc.fields, error=exc.reason, **_vocab()), 400  # type: ignore[return-value]
+    flash(_("咨询已登记。") + (_("一次性告知单可以打印。") if missing else ""), "ok")
+    return redirect(url_for("cases.detail", case_id=case_id))

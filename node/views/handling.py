@@ -1,0 +1,179 @@
+"""Recording a step of a case (events): acceptance, refusal, entrustment, handling,
+suspension/resumption, hand-up/down, completion/termination with a drawn signature,
+archiving, rating, complaint, scanned materials. One generic form per event type,
+its fields read from the schemas (node.steps). Refused input keeps what was typed and
+says in Chinese what to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from node.casework import decode_data_url
+from node.errors import InvalidInput, NodeError
+from node.steps import FORM_OF_STEP, STEP_TITLES, form_fields, parse_form
+from node.views.common import item_by_code, load_case, node, today
+
+bp = Blueprint("handling", __name__, url_prefix="/cases/<case_id>/steps")
+
+ALLOWED_SCANS = {"image/jpeg", "image/png", "application/pdf", "image/tiff", "image/webp"}
+#: material-code lists chosen from the item's checklist instead of typed
+MATERIAL_PICKS = {"material_received", "reminder", "correction_requested"}
+
+
+def defaults(event_type: str, case: dict[str, Any]) -> dict[str, Any]:
+    """Sensible pre-filled values (still editable) so a clerk types as little as possible."""
+    n = node()
+    header, item = case["header"], case.get("item") or {}
+    t = today()
+    out: dict[str, Any] = {}
+    if event_type == "acceptance":
+        out = {"zone": "assisted_zone", "time_limit_days": item.get("promised_days")
+               or item.get("time_limit_days") or 5}
+    elif event_type in ("entrustment", "conversion"):
+        out = {"channel": "offline", "service_item": header.get("service_item"),
+               "mode": header.get("mode"), "ledger_no": f"DB-{header.get('case_no', '')}",
+               "period_end": (t + dt.timedelta(days=60)).isoformat(),
+               "scope": "代为提交申请材料、领取审批结果"}
+    elif event_type == "application":
+        out = {"channel": "offline", "service_item": header.get("service_item"),
+               "mode": header.get("mode")}
+    elif event_type == "suspension":
+        period = int(item.get("resumption_period_days") or 20)
+        out = {"resumption_deadline": (t + dt.timedelta(days=period)).isoformat()}
+    elif event_type == "resumption":
+        out = {"cause_removed_on": t.isoformat()}
+    elif event_type in ("submitted", "decision", "correction_requested"):
+        out = {"department": item.get("department", ""), "channel": "window"}
+    elif event_type in ("problem_opened",):
+        out = {"problem_id": "P" + secrets.token_hex(3).upper()}
+    elif event_type == "archived":
+        out = {"archive_no": f"GD-{header.get('case_no', '')}"}
+    elif event_type in ("hand_up", "hand_down"):
+        out = handover_defaults(event_type)
+    elif event_type == "rating":
+        out = {"channel": "window"}
+    elif event_type in ("complaint", "reply"):
+        out = {"channel": "window"}
+    elif event_type == "work_log":
+        out = {"kind": "tracking"}
+    out.setdefault("staff", n.enrollment_staff())
+    return out
+
+
+def handover_defaults(event_type: str) -> dict[str, Any]:
+    from schemas.ids import institution_tier
+
+    n = node()
+    path = n.institution_path()
+    me = n.institution
+    out: dict[str, Any] = {"from_institution": me, "from_tier": institution_tier(me),
+                           "reason_code": "needs_coordination" if event_type == "hand_up"
+                           else "door_service"}
+    if event_type == "hand_up" and len(path) >= 2:
+        out["to_institution"] = path[-2]
+        out["to_tier"] = institution_tier(path[-2])
+    return out
+
+
+def _render(case: dict[str, Any], event_type: str, values: Any, errors: dict[str, str],
+            error: str | None = None, status: int = 200) -> Any:
+    fields = form_fields(event_type)
+    return render_template("step.html", case=case, event_type=event_type, fields=fields,
+                           title=STEP_TITLES.get(event_type, event_type), values=values,
+                           errors=errors, error=error, form_letter=FORM_OF_STEP.get(event_type),
+                           materials=(case.get("item") or {}).get("materials", []),
+                           picks=event_type in MATERIAL_PICKS), status
+
+
+@bp.get("/<event_type>")
+def form(case_id: str, event_type: str) -> Any:
+    _known(event_type)
+    case = load_case(case_id)
+    return _render(case, event_type, defaults(event_type, case), {})
+
+
+def _known(event_type: str) -> None:
+    from schemas.event_types import EVENT_SCHEMAS
+
+    if event_type not in EVENT_SCHEMAS or event_type in ("access", "consultation"):
+        abort(404)
+
+
+def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
+                getlist: Any = None) -> dict[str, Any]:
+    """Parse, then record one step (shared by the UI and the API)."""
+    n = node()
+    clear, private = parse_form(event_type, data)
+    getlist = getlist or (lambda k: data.get(k) or [])
+    if event_type in MATERIAL_PICKS and "materials" not in clear:
+        picked = list(getlist("materials"))
+        if picked:
+            clear["materials"] = picked
+    if event_type == "notification" and "materials" not in clear:
+        header = n.casework.header(case_id)
+        item = item_by_code(header.get("service_item")) or {}
+        chosen = set(getlist("materials"))
+        clear["materials"] = [{k: m[k] for k in ("code", "name", "how_to_obtain", "original",
+                                                 "copies") if k in m}
+                              for m in item.get("materials", []) if m.get("code") in chosen]
+    if event_type in ("hand_up", "hand_down"):
+        base = handover_defaults(event_type)
+        for key in ("from_institution", "from_tier"):
+            clear[key] = base[key]
+        if clear.get("to_institution") and "to_tier" not in clear:
+            from schemas.ids import institution_tier
+
+            try:
+                clear["to_tier"] = institution_tier(str(clear["to_institution"]))
+            except Exception as exc:
+                raise InvalidInput("接收机构代码格式错误", fields={"to_institution": "接收机构代码格式错误"}) from exc
+    signature = decode_data_url(str(data.get("signature_data") or ""))
+    if isinstance(data, dict) and data.get("signature_png_base64"):
+        import base64
+
+        signature = base64.b64decode(data["signature_png_base64"])
+    scans: list[tuple[str, str, bytes]] = []
+    for f in (files.getlist("scans") if files else []):
+        if not f or not f.filename:
+            continue
+        ctype = f.mimetype or "application/octet-stream"
+        if ctype not in ALLOWED_SCANS:
+            raise InvalidInput("只能上传图片或 PDF 扫描件", fields={"scans": "只能上传图片或 PDF 扫描件"})
+        blob = f.read()
+        if len(blob) > n.settings.max_upload_bytes:
+            raise InvalidInput("扫描件太大", fields={"scans": "扫描件太大"})
+        name = f"scan-{len(scans) + 1}-{secrets.token_hex(3)}" + (".pdf" if ctype.endswith("pdf") else ".img")
+        scans.append((name, ctype, blob))
+    return n.casework.record(case_id, event_type, clear, private, signature_png=signature,
+                             attachments=scans)
+
+
+@bp.post("/<event_type>")
+def submit(case_id: str, event_type: str) -> Any:
+    _known(event_type)
+    try:
+        record_step(case_id, event_type, request.form, request.files, request.form.getlist)
+    except NodeError as exc:
+        if exc.status >= 500:
+            raise
+        case = load_case(case_id)
+        return _render(case, event_type, request.form, exc.fields or {"_": exc.reason},
+                       exc.reason, 400 if exc.status < 409 else exc.status)
+    flash(_("已保存：") + str(STEP_TITLES.get(event_type, event_type)), "ok")
+    letter = FORM_OF_STEP.get(event_type)
+    if letter:
+        return redirect(url_for("cases.detail", case_id=case_id, printed=letter))
+    return redirect(url_for("cases.detail", case_id=case_id))
+
+
+@bp.get("/attachment/<path:doc_id>/<name>")
+def attachment(case_id: str, doc_id: str, name: str) -> Response:
+    data, ctype = node().reading.open_attachment(case_id, doc_id, name)
+    return Response(data, mimetype=ctype, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,66 @@
+"""Home: the institution's day at a glance; unlock, lock, language and large text."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from node.errors import BadPassphrase, NodeError
+from node.views.common import node, soon, today
+
+bp = Blueprint("home", __name__)
+
+
+def _safe_next(value: str | None) -> str:
+    if value and value.startswith("/") and not value.startswith("//"):
+        return value
+    return url_for("home.index")
+
+
+@bp.get("/")
+def index() -> str:
+    n = node()
+    t = today().isoformat()
+    counts = n.index.counts(today=t, soon=soon())
+    lists = {view: n.index.search(view=view, today=t, soon=soon(), limit=8).rows
+             for view in ("today", "overdue", "due_soon", "needs_review")}
+    return render_template("home.html", counts=counts, lists=lists, sync=n.syncer.state)
+
+
+@bp.route("/unlock", methods=["GET", "POST"])
+def unlock() -> str | Response:
+    n = node()
+    error = None
+    nxt = request.values.get("next")
+    if request.method == "POST":
+        try:
+            n.unlock(request.form.get("passphrase", ""))
+        except BadPassphrase:
+            error = _("口令不正确，请重新输入。")
+        except NodeError as exc:
+            error = exc.reason
+        else:
+            n.syncer.start_background()
+            return redirect(_safe_next(nxt))
+    return render_template("unlock.html", error=error, next=nxt), (401 if error else 200)  # type: ignore[return-value]
+
+
+@bp.post("/lock")
+def lock() -> Response:
+    node().lock()
+    flash(_("已锁定。"), "ok")
+    return redirect(url_for("home.unlock"))
+
+
+@bp.post("/lang")
+def lang() -> Response:
+    code = request.form.get("lang", "zh_CN")
+    session["lang"] = code if code in ("zh_CN", "en") else "zh_CN"
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/large-text")
+def large_text() -> Response:
+    session["large"] = not session.get("large")
+    return redirect(_safe_next(request.form.get("next")))

@@ -1,0 +1,36 @@
+"""Sync state (last sync, pending changes, progress, errors) and 'sync now'."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from node.errors import SyncFailed, Wiped
+from node.views.common import node
+
+bp = Blueprint("sync", __name__, url_prefix="/sync")
+
+
+@bp.get("/")
+def index() -> str:
+    n = node()
+    return render_template("sync.html", state=n.syncer.state, enrollment=n.enrollment or {})
+
+
+@bp.get("/status.json")
+def status_json() -> Response:
+    return jsonify(node().syncer.state.as_json())
+
+
+@bp.post("/now")
+def now() -> Response:
+    n = node()
+    try:
+        n.syncer.sync_once()
+        flash(_("同步完成。"), "ok")
+    except Wiped:
+        return redirect(url_for("home.unlock"))
+    except SyncFailed as exc:
+        flash(_("同步失败，稍后自动重试：") + exc.reason, "error")
+    return redirect(url_for("sync.index"))

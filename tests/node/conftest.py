@@ -1,0 +1,62 @@
+"""Fixtures for the node: an enrolled node folder with fast test keys, its app and client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.app import create_app
+from node.core import ENROLLMENT, KEYCHAIN
+from node.keys import NodeKeys
+
+VILLAGE = "410621100201"
+TOWN = "410621100"
+DEVICE = f"{VILLAGE}-A1"
+PASSPHRASE = "测试口令 correct horse"
+
+
+def make_node_dir(path: Path, device_id: str = DEVICE, **extra: Any) -> Path:
+    institution = device_id.split("-")[0]
+    enrollment = {"hub_url": "http://127.0.0.1:9", "device_id": device_id, "secret": "s3cret",
+                  "institution": institution, "db_url": f"http://127.0.0.1:9/db/{device_id}",
+                  "institution_name": "测试村便民服务站", "root_keys": [], **extra}
+    path.mkdir(parents=True, exist_ok=True)
+    NodeKeys.create(path / KEYCHAIN, PASSPHRASE, enrollment, scrypt_n=2**12)
+    (path / ENROLLMENT).write_text(json.dumps(enrollment, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def node_dir(tmp_path: Path) -> Path:
+    return make_node_dir(tmp_path / "node", institution_path=["410600", "410621", TOWN, VILLAGE])
+
+
+@pytest.fixture
+def app(node_dir: Path) -> Iterator[Any]:
+    app = create_app({"node_dir": str(node_dir), "sync_interval": 0, "secret_key": "test",
+                      "TESTING": True})
+    yield app
+    app.extensions["bangban_node"].close()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+def csrf(client: Any) -> str:
+    with client.session_transaction() as sess:
+        sess.setdefault("csrf", "test-csrf")
+        return str(sess["csrf"])
+
+
+@pytest.fixture
+def unlocked(client: Any) -> Any:
+    token = csrf(client)
+    resp = client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf": token})
+    assert resp.status_code == 302, resp.data
+    return client
