@@ -115,9 +115,10 @@ def _op_regex(arg: Any, v: Any) -> bool:
     if not isinstance(arg, str):
         raise BadRequest("Invalid selector: $regex requires a string")
     try:
-        return isinstance(v, str) and re.search(arg, v) is not None
+        pattern = re.compile(arg)
     except re.error as exc:
         raise BadRequest(f"Invalid selector: bad $regex {arg!r}") from exc
+    return isinstance(v, str) and pattern.search(v) is not None
 
 
 def _op_mod(arg: Any, v: Any) -> bool:

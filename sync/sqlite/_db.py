@@ -12,8 +12,10 @@ field laptops lose power.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Iterator
 
 from sync.errors import NotFound, ServiceUnavailable, SyncError
@@ -53,7 +55,8 @@ CREATE TABLE IF NOT EXISTS meta(
 
 def connect(path: str, *, synchronous: str = "FULL", create: bool = True) -> sqlite3.Connection:
     """Open ``path`` in autocommit mode (we issue BEGIN/COMMIT ourselves)."""
-    uri = f"file:{path}?mode={'rwc' if create else 'rw'}"
+    # quote: database files may contain "%2F" (a "/" in the database name)
+    uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode={'rwc' if create else 'rw'}"
     try:
         conn = sqlite3.connect(
             uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30.0

@@ -134,7 +134,9 @@ def parse_doc(
         elif key == "_rev":
             rev = value
         elif key == "_deleted":
-            deleted = value is True
+            if not isinstance(value, bool):  # couch_doc:transfer_fields: is_boolean(B) only
+                raise BadRequest(f"Bad special document member: {key}", error="doc_validation")
+            deleted = value
         elif key == "_revisions":
             if not isinstance(value, Mapping):
                 raise BadRequest("_revisions must be a JSON object")
@@ -142,7 +144,7 @@ def parse_doc(
         elif key == "_attachments":
             attachments = _parse_attachments(docid, value, blobs)
         else:
-            raise BadRequest(f"Bad special document member: {key}")
+            raise BadRequest(f"Bad special document member: {key}", error="doc_validation")
     if docid.startswith(LOCAL_PREFIX):
         # _local revs are "0-N" (couch_db_updater), validated by the local-doc writer.
         path = [rev] if isinstance(rev, str) and rev else []

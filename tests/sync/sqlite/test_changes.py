@@ -1,0 +1,106 @@
+"""The SQLite changes feed: one row per doc, options, filters, longpoll wake-up."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from sync.errors import BadRequest
+from sync.sqlite import SQLiteStore
+
+
+@pytest.fixture
+def filled(store: SQLiteStore) -> SQLiteStore:
+    store.bulk_docs([{"_id": f"d{i}", "n": i, "kind": "odd" if i % 2 else "even"} for i in range(5)])
+    store.put({"_id": "d1", "_rev": store.get("d1")["_rev"], "n": 10, "kind": "odd"})
+    store.delete("d3", store.get("d3")["_rev"])
+    return store
+
+
+def test_one_row_per_doc_at_latest_seq(filled: SQLiteStore) -> None:
+    feed = filled.changes()
+    assert [(r["seq"], r["id"]) for r in feed["results"]] == [
+        (1, "d0"), (3, "d2"), (5, "d4"), (6, "d1"), (7, "d3")]
+    assert feed["results"][-1]["deleted"] is True
+    assert feed["last_seq"] == 7 and feed["pending"] == 0
+
+
+def test_since_limit_descending_pending(filled: SQLiteStore) -> None:
+    feed = filled.changes(since=3, limit=2)
+    assert [r["id"] for r in feed["results"]] == ["d4", "d1"]
+    assert feed["last_seq"] == 6 and feed["pending"] == 1
+    assert filled.changes(since="now")["results"] == []
+    assert filled.changes(since="now")["last_seq"] == 7
+    assert filled.changes(since="5")["results"][0]["id"] == "d1"
+    desc = filled.changes(descending=True, limit=2)
+    assert [r["id"] for r in desc["results"]] == ["d3", "d1"] and desc["last_seq"] == 6
+    with pytest.raises(BadRequest):
+        filled.changes(since="abc")
+
+
+def test_style_all_docs_include_docs_conflicts(store: SQLiteStore) -> None:
+    store.bulk_docs([{"_id": "c", "_revisions": {"start": 2, "ids": ["b", "a"]}, "v": "b"},
+                     {"_id": "c", "_revisions": {"start": 2, "ids": ["c", "a"]}, "v": "c"}],
+                    new_edits=False)
+    row = store.changes(style="all_docs", include_docs=True, conflicts=True)["results"][0]
+    assert row["changes"] == [{"rev": "2-c"}, {"rev": "2-b"}]
+    assert row["doc"] == {"_id": "c", "_rev": "2-c", "v": "c", "_conflicts": ["2-b"]}
+    assert store.changes()["results"][0]["changes"] == [{"rev": "2-c"}]
+
+
+def test_doc_ids_and_selector_filters(filled: SQLiteStore) -> None:
+    feed = filled.changes(doc_ids=["d4", "d0", "zz"])
+    assert [r["id"] for r in feed["results"]] == ["d0", "d4"] and feed["last_seq"] == 7
+    sel = filled.changes(selector={"kind": "odd", "n": {"$gt": 2}}, include_docs=True)
+    assert [r["id"] for r in sel["results"]] == ["d1"]
+    assert [r["id"] for r in filled.changes(selector={"_id": {"$regex": "^d[02]$"}})["results"]] == [
+        "d0", "d2"]
+    with pytest.raises(BadRequest):
+        filled.changes(selector={"n": {"$bogus": 1}})
+
+
+def test_local_docs_never_in_feed(store: SQLiteStore) -> None:
+    store.put_local({"_id": "_local/cp", "x": 1})
+    store.bulk_docs([{"_id": "_local/other"}])
+    assert store.changes()["results"] == [] and store.info()["update_seq"] == 0
+    assert store.all_docs()["rows"] == []
+
+
+def test_longpoll_times_out_empty(store: SQLiteStore) -> None:
+    store.put({"_id": "a"})
+    feed = store.changes(feed="longpoll", since=1, timeout=0.2)
+    assert feed["results"] == [] and feed["last_seq"] == 1
+
+
+def test_longpoll_wakes_on_write(store: SQLiteStore) -> None:
+    started = threading.Event()
+    out: dict[str, object] = {}
+
+    def wait() -> None:
+        started.set()
+        out["feed"] = store.changes(feed="longpoll", since="now", timeout=30)
+
+    t = threading.Thread(target=wait)
+    t.start()
+    started.wait()
+    store.put({"_id": "woke"})
+    t.join(timeout=30)
+    assert not t.is_alive()
+    feed = out["feed"]
+    assert isinstance(feed, dict) and [r["id"] for r in feed["results"]] == ["woke"]
+
+
+def test_longpoll_with_filter_waits_for_a_match(store: SQLiteStore) -> None:
+    out: dict[str, object] = {}
+
+    def wait() -> None:
+        out["feed"] = store.changes(feed="longpoll", doc_ids=["target"], timeout=30)
+
+    t = threading.Thread(target=wait)
+    t.start()
+    store.put({"_id": "other"})
+    store.put({"_id": "target"})
+    t.join(timeout=30)
+    feed = out["feed"]
+    assert isinstance(feed, dict) and [r["id"] for r in feed["results"]] == ["target"]

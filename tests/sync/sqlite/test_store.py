@@ -1,0 +1,239 @@
+"""SQLiteStore against CouchDB 3's documented behaviour (documents, edits, validation)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from sync.errors import BadRequest, Conflict, NotFound, PreconditionFailed, RequestEntityTooLarge
+from sync.sqlite import SQLiteStore
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+# -- interactive edits ---------------------------------------------------------------
+def test_resurrection_extends_the_tombstone(store: SQLiteStore) -> None:
+    r1 = store.put({"_id": "d", "v": 1})["rev"]
+    r2 = store.delete("d", r1)["rev"]
+    assert r2.startswith("2-")
+    with pytest.raises(NotFound, match="deleted"):
+        store.get("d")
+    tomb = store.get("d", rev=r2)
+    assert tomb == {"_id": "d", "_rev": r2, "_deleted": True}
+    r3 = store.put({"_id": "d", "v": 3})["rev"]
+    assert r3.startswith("3-")
+    assert store.get("d", revs=True)["_revisions"]["ids"] == [r3[2:], r2[2:], r1[2:]]
+
+
+def test_rev_on_missing_doc_and_non_leaf_rev_conflict(store: SQLiteStore) -> None:
+    res = store.bulk_docs([{"_id": "x", "_rev": "1-abc"}])
+    assert res == [{"id": "x", "error": "conflict", "reason": "Document update conflict."}]
+    r1 = store.put({"_id": "y"})["rev"]
+    store.put({"_id": "y", "_rev": r1, "v": 2})
+    with pytest.raises(Conflict):
+        store.put({"_id": "y", "_rev": r1, "v": 3})
+
+
+def test_same_id_twice_in_one_request(store: SQLiteStore) -> None:
+    res = store.bulk_docs([{"_id": "z", "v": 1}, {"_id": "z", "v": 2}])
+    assert res[0]["ok"] and res[1]["error"] == "conflict"
+    assert store.info()["update_seq"] == 1
+
+
+def test_edit_a_deleted_conflict_leaf(store: SQLiteStore) -> None:
+    store.bulk_docs([{"_id": "c", "_rev": "1-a", "v": "a"}], new_edits=False)
+    store.bulk_docs([{"_id": "c", "_revisions": {"start": 2, "ids": ["b", "a"]}, "v": "b"},
+                     {"_id": "c", "_revisions": {"start": 2, "ids": ["c", "a"]}, "v": "c"}],
+                    new_edits=False)
+    doc = store.get("c", conflicts=True)
+    assert doc["_rev"] == "2-c" and doc["_conflicts"] == ["2-b"]
+    store.delete("c", "2-c")
+    doc = store.get("c", conflicts=True, deleted_conflicts=True)
+    assert doc["_rev"] == "2-b" and "_conflicts" not in doc
+    assert doc["_deleted_conflicts"][0].startswith("3-")
+
+
+def test_new_edits_false_known_rev_is_noop_and_returns_nothing(store: SQLiteStore) -> None:
+    doc = {"_id": "n", "_revisions": {"start": 2, "ids": ["b", "a"]}, "v": 1}
+    assert store.bulk_docs([doc], new_edits=False) == []
+    seq = store.info()["update_seq"]
+    assert store.bulk_docs([{**doc, "v": 2}], new_edits=False) == []
+    assert store.info()["update_seq"] == seq
+    assert store.get("n")["v"] == 1
+    with pytest.raises(NotFound):
+        store.get("n", rev="1-a")  # known ancestor without a body
+    assert store.revs_diff({"n": ["1-a", "2-b"]}) == {}
+
+
+def test_revs_limit_stems_history(store: SQLiteStore) -> None:
+    store.set_revs_limit(3)
+    assert store.get_revs_limit() == 3
+    rev = store.put({"_id": "s", "v": 0})["rev"]
+    first = rev
+    for v in range(1, 6):
+        rev = store.put({"_id": "s", "_rev": rev, "v": v})["rev"]
+    assert len(store.get("s", revs=True)["_revisions"]["ids"]) == 3
+    # the stemmed rev is forgotten: missing again, and no leaf is older than it
+    assert store.revs_diff({"s": [first]}) == {"s": {"missing": [first]}}
+
+
+def test_compact_drops_non_leaf_bodies_and_keeps_tree(store: SQLiteStore) -> None:
+    r1 = store.put({"_id": "k", "v": 1})["rev"]
+    r2 = store.put({"_id": "k", "_rev": r1, "v": 2})["rev"]
+    assert store.get("k", rev=r1)["v"] == 1
+    store.compact()
+    with pytest.raises(NotFound):
+        store.get("k", rev=r1)
+    assert store.get("k", rev=r2)["v"] == 2
+    assert store.revs_diff({"k": [r1, r2]}) == {}
+    assert store.get("k", revs_info=True)["_revs_info"][1] == {"rev": r1, "status": "missing"}
+
+
+# -- validation: whole request rejected, nothing stored ---------------------------------
+@pytest.mark.parametrize(
+    ("doc", "reason"),
+    [
+        ({"_id": "_foo"}, "Only reserved document ids may start with underscore."),
+        ({"_id": ""}, "Document id must not be empty"),
+        ({"_id": 5}, "Document id must be a string"),
+        ({"_id": "a", "_rev": "abc"}, "Invalid rev format"),
+        ({"_id": "a", "_rev": "1-"}, "Invalid rev format"),
+        ({"_id": "a", "_x": 1}, "Bad special document member: _x"),
+        ({"_id": "a", "_attachments": {"f": {"data": "!!!"}}}, "Invalid attachment data for f"),
+        ("not a doc", "Document must be a JSON object"),
+    ],
+)
+def test_bad_documents_are_400_and_nothing_is_stored(
+    store: SQLiteStore, doc: object, reason: str
+) -> None:
+    with pytest.raises(BadRequest) as info:
+        store.bulk_docs([{"_id": "ok"}, doc])  # type: ignore[list-item]
+    assert info.value.status == 400 and info.value.reason == reason
+    assert store.info()["update_seq"] == 0
+
+
+def test_design_and_ignored_specials_are_accepted(store: SQLiteStore) -> None:
+    store.put({"_id": "_design/x", "views": {}})
+    store.put({"_id": "y", "_conflicts": [], "_revs_info": [], "_local_seq": 1})
+    assert [r["id"] for r in store.all_docs()["rows"]] == ["_design/x", "y"]
+
+
+def test_document_size_limit(tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    with SQLiteStore(tmp_path / "small.sqlite", max_document_size=100) as s:
+        with pytest.raises(RequestEntityTooLarge) as info:
+            s.bulk_docs([{"_id": "a"}, {"_id": "big", "pad": "x" * 200}])
+        assert info.value.status == 413 and info.value.error == "document_too_large"
+        assert s.info()["update_seq"] == 0
+
+
+# -- attachments ---------------------------------------------------------------------
+def test_attachments_inline_stub_data_and_since(store: SQLiteStore) -> None:
+    r1 = store.put({"_id": "a", "_attachments": {
+        "one.txt": {"content_type": "text/plain", "data": b64(b"hello")}}})["rev"]
+    stub = store.get("a")["_attachments"]["one.txt"]
+    # CouchDB's digest: "md5-" + base64 of the raw md5
+    assert stub == {"content_type": "text/plain", "revpos": 1, "length": 5, "stub": True,
+                    "digest": "md5-XUFAKrxLKna5cZ2REBfFkg=="}
+    doc = store.get("a")
+    doc["_attachments"]["two.bin"] = {"content_type": "application/octet-stream",
+                                      "data": b64(b"\x00\x01")}
+    r2 = store.put(doc)["rev"]
+    full = store.get("a", attachments=True)["_attachments"]
+    assert full["one.txt"]["data"] == b64(b"hello") and full["two.bin"]["revpos"] == 2
+    since = store.get("a", atts_since=[r1])["_attachments"]
+    assert since["one.txt"].get("stub") is True and "data" in since["two.bin"]
+    assert store.get_attachment("a", "two.bin") == (b"\x00\x01", "application/octet-stream")
+    assert store.get_attachment("a", "one.txt", rev=r1) == (b"hello", "text/plain")
+    # dropping _attachments drops them
+    r3 = store.put({"_id": "a", "_rev": r2})["rev"]
+    assert "_attachments" not in store.get("a", rev=r3)
+    with pytest.raises(NotFound):
+        store.get_attachment("a", "one.txt")
+    store.compact()  # r1 and r2 are no longer leaves: their bodies and blobs go
+    with pytest.raises(NotFound):
+        store.get_attachment("a", "one.txt", rev=r1)
+
+
+def test_missing_stub_is_412(store: SQLiteStore) -> None:
+    r1 = store.put({"_id": "a"})["rev"]
+    with pytest.raises(PreconditionFailed) as info:
+        store.put({"_id": "a", "_rev": r1, "_attachments": {
+            "x": {"stub": True, "content_type": "text/plain"}}})
+    assert info.value.error == "missing_stub"
+
+
+def test_replicated_attachment_stub_resolves_by_ancestor(store: SQLiteStore) -> None:
+    store.bulk_docs([{"_id": "r", "_rev": "1-a", "_attachments": {
+        "f": {"content_type": "text/plain", "data": b64(b"abc"), "revpos": 1}}}], new_edits=False)
+    stub = store.get("r")["_attachments"]["f"]
+    store.bulk_docs([{"_id": "r", "_revisions": {"start": 2, "ids": ["b", "a"]},
+                      "_attachments": {"f": stub}}], new_edits=False)
+    assert store.get_attachment("r", "f") == (b"abc", "text/plain")
+    assert store.get("r")["_attachments"]["f"]["revpos"] == 1
+
+
+# -- reads -----------------------------------------------------------------------------
+def test_open_revs_and_latest(store: SQLiteStore) -> None:
+    store.bulk_docs([{"_id": "o", "_revisions": {"start": 2, "ids": ["b", "a"]}, "v": "b"},
+                     {"_id": "o", "_revisions": {"start": 2, "ids": ["c", "a"]}, "v": "c",
+                      "_deleted": True}], new_edits=False)
+    all_revs = store.open_revs("o", "all")
+    assert {e["ok"]["_rev"] for e in all_revs} == {"2-b", "2-c"}
+    assert all("_revisions" in e["ok"] for e in all_revs)
+    assert store.open_revs("o", ["2-b", "9-z"]) == [
+        {"ok": {"_id": "o", "_rev": "2-b", "v": "b", "_revisions": {"start": 2, "ids": ["b", "a"]}}},
+        {"missing": "9-z"},
+    ]
+    assert store.open_revs("o", ["1-a"]) == [{"missing": "1-a"}]
+    latest = store.open_revs("o", ["1-a"], latest=True)
+    assert {e["ok"]["_rev"] for e in latest} == {"2-b", "2-c"}
+
+
+def test_bulk_get(store: SQLiteStore) -> None:
+    store.bulk_docs([{"_id": "g", "_revisions": {"start": 2, "ids": ["b", "a"]}, "v": 1}],
+                    new_edits=False)
+    res = store.bulk_get([{"id": "g", "rev": "2-b"}, {"id": "g", "rev": "3-x"}, {"id": "nope"}],
+                         revs=True)["results"]
+    assert res[0]["docs"][0]["ok"]["_revisions"] == {"start": 2, "ids": ["b", "a"]}
+    assert res[1]["docs"][0]["error"] == {"id": "g", "rev": "3-x", "error": "not_found",
+                                          "reason": "missing"}
+    assert res[2]["docs"][0]["error"]["error"] == "not_found"
+    plain = store.bulk_get([{"id": "g"}])["results"][0]["docs"][0]["ok"]
+    assert "_revisions" not in plain
+
+
+def test_all_docs_ranges_keys_and_deleted(store: SQLiteStore) -> None:
+    store.bulk_docs([{"_id": i} for i in ["a", "b", "c", "d", "é", "B"]])
+    store.delete("c", store.get("c")["_rev"])
+
+    def ids(**kw: object) -> list[str]:
+        return [r["id"] for r in store.all_docs(**kw)["rows"]]  # type: ignore[arg-type]
+
+    # raw code point order: "B" < "a" < "é"
+    assert ids() == ["B", "a", "b", "d", "é"]
+    assert ids(startkey="a", endkey="d") == ["a", "b", "d"]
+    assert ids(startkey="a", endkey="d", inclusive_end=False) == ["a", "b"]
+    assert ids(descending=True, startkey="d", endkey="a") == ["d", "b", "a"]
+    assert ids(descending=True, startkey="d", endkey="a", inclusive_end=False) == ["d", "b"]
+    assert ids(skip=1, limit=2) == ["a", "b"]
+    res = store.all_docs(startkey="b", skip=1, limit=1)
+    assert res["total_rows"] == 5 and res["offset"] == 3 and res["rows"][0]["id"] == "d"
+    rows = store.all_docs(keys=["c", "zz", "a"], include_docs=True)["rows"]
+    assert rows[0]["value"]["deleted"] is True and rows[0]["doc"] is None
+    assert rows[1] == {"key": "zz", "error": "not_found"}
+    assert rows[2]["doc"]["_id"] == "a"
+
+
+def test_info_counts(store: SQLiteStore) -> None:
+    store.bulk_docs([{"_id": "a"}, {"_id": "b"}])
+    store.delete("a", store.get("a")["_rev"])
+    store.put_local({"_id": "_local/x"})
+    info = store.info()
+    assert (info["doc_count"], info["doc_del_count"], info["update_seq"]) == (1, 1, 3)
+    assert info["db_name"] == "db" and info["instance_start_time"] == "0"
