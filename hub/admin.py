@@ -1,0 +1,283 @@
+"""What the hub's administrator does (the `bangban hub …` commands), as functions.
+
+Reference data written here — institutions, devices, the catalog (清单, 6.2.4),
+calendars and the root-signed directory — flows down to every device read-only
+(scope ``all``). Device enrollment follows design.md §5:
+
+1. ``enroll_device`` makes the device id and a random secret; the hub keeps only
+   the secret's salted scrypt hash (:mod:`hub.auth`).
+2. The node makes its own keys (``bangban node init``) and registers the public
+   halves: ``POST /_hub/keys`` with its Basic credentials and the body of
+   ``NodeKeys.public_entries()`` (``{"device_id", "institution", "device_key",
+   "institution_key"}``), or the administrator runs ``bangban hub device keys FILE``.
+3. :func:`register_keys` puts them in the device and institution records and
+   publishes a new directory version signed by the root key; nodes verify it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from hub.auth import CRED_PREFIX, hash_secret, new_secret
+from hub.errors import AlreadyExists, BadInput, UnknownDevice, UnknownInstitution
+from schemas.errors import SchemaError
+from schemas.ids import SHORT_RE, device_id, institution_tier
+from schemas.registry import validate
+from schemas.vocab import SCHEMA_VERSION
+from sync.crypto import build_directory, key_entry, sign_directory, sign_document
+from sync.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+HUB_SHORT = "HUB"
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+
+
+def _checked(doc: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        validate(doc)
+    except SchemaError as exc:
+        raise BadInput(exc.reason) from exc
+    return dict(doc)
+
+
+def put_reference(hub: Hub, doc: Mapping[str, Any], *, sign: bool = True) -> dict[str, Any]:
+    """Create or replace a reference document (signed by the hub device)."""
+    main = hub.stores.main
+    body = {k: v for k, v in doc.items() if k not in ("_rev", "sig")}
+    _checked(body)
+    for _ in range(5):
+        try:
+            current = main.get(body["_id"])
+            body["_rev"] = current["_rev"]
+        except NotFound:
+            body.pop("_rev", None)
+        out = sign_document(body, hub.keys.signer) if sign else body
+        try:
+            main.put(out)
+            return out
+        except Conflict:
+            continue
+    raise AlreadyExists(f"{body['_id']} kept changing")
+
+
+# -- init -----------------------------------------------------------------------
+def init(hub: Hub, *, city: str, name: str) -> dict[str, Any]:
+    """Create the databases, the hub's keys and identity, the city institution, directory v1."""
+    from hub import keys as hub_keys
+
+    if institution_tier(city) != "city":
+        raise BadInput(f"--city {city}: a city code is 6 digits ending in 00 (4.3)")
+    if hub.stores.exists() and hub.initialised():
+        raise AlreadyExists(f"the hub in {hub.settings.hub_dir} is already initialised")
+    hub_device = device_id(city, HUB_SHORT)
+    chain, escrow = hub_keys.create(hub.settings.hub_dir, hub_device)
+    root = chain.active("root").key
+    hub.create_identity(city=city, device_id=hub_device, root_keys=[root.public_b64],
+                        escrow=key_entry(escrow))
+    hub.reset_keys()
+    put_reference(hub, {"_id": f"institution:{city}", "type": "institution",
+                        "schema_version": SCHEMA_VERSION, "code": city, "name": name,
+                        "tier": "city", "public_keys": [], "active": True})
+    dev_key = chain.active("device", hub_device).key
+    put_reference(hub, {"_id": f"device:{hub_device}", "type": "device",
+                        "schema_version": SCHEMA_VERSION, "device_id": hub_device,
+                        "institution": city, "short": HUB_SHORT, "label": "hub",
+                        "public_keys": [key_entry(dev_key, created_at=now())],
+                        "enrolled_at": now()})
+    publish_directory(hub)
+    hub.indexer.catch_up()
+    return hub.identity
+
+
+def _pk(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A public key entry in schemas' ``PublicKey`` shape (what F's directory reads)."""
+    return {"kid": str(entry["kid"]), "alg": str(entry["alg"]), "key": str(entry["key"]),
+            "created_at": now()}
+
+
+# -- institutions ------------------------------------------------------------------
+def add_institution(hub: Hub, *, code: str, name: str, parent: str | None = None,
+                    region: str | None = None) -> dict[str, Any]:
+    try:
+        tier = institution_tier(code)
+    except SchemaError as exc:
+        raise BadInput(exc.reason) from exc
+    if parent is None and tier != "city":
+        parent = {"village": code[:9], "town": code[:6]}.get(tier) or hub.identity["city"]
+    if parent is not None:
+        institution(hub, parent)
+    try:
+        existing = hub.stores.main.get(f"institution:{code}")
+        raise AlreadyExists(f"institution {code} exists ({existing.get('name')})")
+    except NotFound:
+        pass
+    doc: dict[str, Any] = {"_id": f"institution:{code}", "type": "institution",
+                           "schema_version": SCHEMA_VERSION, "code": code, "name": name,
+                           "tier": tier, "public_keys": [], "active": True}
+    if parent:
+        doc["parent"] = parent
+    if region:
+        doc["region"] = region
+    out = put_reference(hub, doc)
+    publish_directory(hub)
+    return out
+
+
+def institution(hub: Hub, code: str) -> dict[str, Any]:
+    try:
+        return hub.stores.main.get(f"institution:{code}")
+    except NotFound:
+        raise UnknownInstitution(f"no institution {code}: add it with "
+                                 "`bangban hub institution add`") from None
+
+
+# -- devices ---------------------------------------------------------------------------
+def enroll_device(hub: Hub, *, institution_code: str, short: str | None = None,
+                  label: str | None = None) -> dict[str, Any]:
+    """A new device of ``institution_code``: returns the enrollment (secret shown once)."""
+    institution(hub, institution_code)
+    private = hub.stores.private
+    if short is None:
+        n = 1
+        while True:
+            short = f"D{n}"
+            try:
+                private.get(CRED_PREFIX + device_id(institution_code, short))
+                n += 1
+            except NotFound:
+                break
+    if not SHORT_RE.match(short):
+        raise BadInput(f"--short {short!r}: 2-4 upper-case letters/digits, starting with a letter")
+    dev = device_id(institution_code, short)
+    secret = new_secret()
+    try:
+        private.put({"_id": CRED_PREFIX + dev, "type": "credential", "device_id": dev,
+                     "institution": institution_code, "secret_hash": hash_secret(
+                         secret, n=hub.settings.scrypt_n), "revoked": False,
+                     "enrolled_at": now()})
+    except Conflict:
+        raise AlreadyExists(f"device {dev} is already enrolled") from None
+    put_reference(hub, {"_id": f"device:{dev}", "type": "device",
+                        "schema_version": SCHEMA_VERSION, "device_id": dev,
+                        "institution": institution_code, "short": short,
+                        "label": label or dev, "public_keys": [], "enrolled_at": now()})
+    return {"hub_url": hub.settings.url, "db_url": hub.db_url, "device_id": dev,
+            "secret": secret, "institution": institution_code,
+            "root_keys": list(hub.identity["root_keys"])}
+
+
+def revoke_device(hub: Hub, dev: str) -> dict[str, Any]:
+    """Refuse the device from its next contact (401 + wipe) and revoke its keys."""
+    private = hub.stores.private
+    try:
+        cred = private.get(CRED_PREFIX + dev)
+    except NotFound:
+        raise UnknownDevice(f"no device {dev}") from None
+    cred["revoked"] = True
+    cred["revoked_at"] = now()
+    private.put(cred)
+    doc = hub.stores.main.get(f"device:{dev}")
+    doc["revoked_at"] = cred["revoked_at"]
+    for key in doc.get("public_keys", []):
+        key.setdefault("revoked_at", cred["revoked_at"])
+    put_reference(hub, doc)
+    publish_directory(hub)
+    return cred
+
+
+def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any]) -> dict[str, Any]:
+    """Record a node's public keys (``NodeKeys.public_entries()``) and republish the directory."""
+    if entries.get("device_id") not in (None, dev):
+        raise BadInput(f"device_id: {entries.get('device_id')!r} is not {dev}")
+    dev_doc = hub.stores.main.get(f"device:{dev}")
+    inst_doc = institution(hub, dev_doc["institution"])
+    dkey, ikey = entries.get("device_key"), entries.get("institution_key")
+    if not isinstance(dkey, Mapping) or dkey.get("alg") != "ed25519" or "key" not in dkey:
+        raise BadInput("device_key: an ed25519 key entry {kid, alg, key} is required")
+    if dev_doc.get("revoked_at"):
+        raise BadInput(f"device {dev} is revoked")
+    changed = False
+    keys = [k for k in dev_doc.get("public_keys", []) if not k.get("revoked_at")]
+    if not any(k["kid"] == dkey["kid"] for k in keys):
+        if keys:
+            raise AlreadyExists(f"device {dev} already has key {keys[-1]['kid']}")
+        dev_doc["public_keys"] = [*dev_doc.get("public_keys", []), _pk(dkey)]
+        put_reference(hub, dev_doc)
+        changed = True
+    if isinstance(ikey, Mapping):
+        if ikey.get("alg") != "x25519" or "key" not in ikey:
+            raise BadInput("institution_key: an x25519 key entry {kid, alg, key} is required")
+        active = [k for k in inst_doc.get("public_keys", []) if not k.get("revoked_at")]
+        if not any(k["kid"] == ikey["kid"] for k in active):
+            if active:
+                raise AlreadyExists(
+                    f"institution {inst_doc['code']} already has key {active[-1]['kid']}: import "
+                    "the institution's keychain from one of its nodes instead of a new key")
+            inst_doc["public_keys"] = [*inst_doc.get("public_keys", []), _pk(ikey)]
+            put_reference(hub, inst_doc)
+            changed = True
+    if changed:
+        publish_directory(hub)
+    return {"ok": True, "device_id": dev, "directory_version": _directory_version(hub)}
+
+
+# -- directory ----------------------------------------------------------------------------
+def _directory_version(hub: Hub) -> int:
+    try:
+        return int(hub.stores.main.get("directory").get("version", 0))
+    except NotFound:
+        return 0
+
+
+def publish_directory(hub: Hub) -> dict[str, Any]:
+    """Build the directory from the institution and device records, root-sign, store."""
+    main = hub.stores.main
+    insts = main.all_docs(startkey="institution:", endkey="institution:\ufff0",
+                          include_docs=True)["rows"]
+    devs = main.all_docs(startkey="device:", endkey="device:\ufff0", include_docs=True)["rows"]
+    institutions = [r["doc"] for r in insts]
+    devices = [r["doc"] for r in devs]
+    for _ in range(5):
+        try:
+            current = main.get("directory")
+        except NotFound:
+            current = None
+        version = int(current["version"]) + 1 if current else 1
+        doc = sign_directory(build_directory(version=version, institutions=institutions,
+                                             devices=devices, escrow=hub.identity["escrow"]),
+                             hub.keys.root)
+        if current:
+            doc["_rev"] = current["_rev"]
+        try:
+            main.put(doc)
+            return doc
+        except Conflict:
+            continue
+    raise AlreadyExists("the directory kept changing")
+
+
+# -- catalog and calendar ----------------------------------------------------------------------
+def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]]) -> int:
+    n = 0
+    for item in items:
+        put_reference(hub, {**item, "_id": f"service_item:{item.get('code')}"})
+        n += 1
+    return n
+
+
+def set_calendar(hub: Hub, *, year: int, holidays: list[str], workdays: list[str],
+                 source: str | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"_id": f"calendar:{year}", "type": "calendar",
+                           "schema_version": SCHEMA_VERSION, "year": year,
+                           "holidays": sorted(holidays), "workdays": sorted(workdays),
+                           "updated_at": now()}
+    if source:
+        doc["source"] = source
+    return put_reference(hub, doc)

@@ -1,0 +1,54 @@
+"""The hub's own resources under ``/_hub/`` (never a CouchDB database name: ``_`` first).
+
+* ``GET /_hub/health`` — liveness and the worker counters;
+* ``POST /_hub/keys`` — a device registers its public keys (HTTP Basic, device
+  credentials; body: ``NodeKeys.public_entries()``), answer
+  ``{"ok", "device_id", "directory_version"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Response, current_app, request
+
+from hub.errors import BadInput, HubError
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+blueprint = Blueprint("hub_api", __name__, url_prefix="/_hub")
+
+
+def _hub() -> Hub:
+    return current_app.extensions["bangban_hub"]  # type: ignore[no-any-return]
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False) + "\n", status=status,
+                    content_type="application/json")
+
+
+@blueprint.get("/health")
+def health() -> Response:
+    hub = _hub()
+    return _json(200, {"ok": True, "db": hub.stores.prefix, **hub.stats()})
+
+
+@blueprint.post("/keys")
+def register_keys() -> Response:
+    from hub import admin
+
+    hub = _hub()
+    try:
+        device = hub.auth.authenticate(request.headers.get("Authorization"))
+        try:
+            body = json.loads(request.get_data(cache=False) or b"null")
+        except ValueError as exc:
+            raise BadInput(f"body: not valid JSON ({exc})") from exc
+        if not isinstance(body, dict):
+            raise BadInput("body: a JSON object of public key entries is required")
+        return _json(201, admin.register_keys(hub, device.device_id, body))
+    except HubError as exc:
+        return _json(exc.status, exc.as_json())

@@ -1,0 +1,253 @@
+"""``bangban hub …``: initialise, enroll, manage reference data, serve, back up.
+
+Handlers import the hub lazily so ``bangban --help`` stays fast. Every command
+reads the settings from ``--hub-dir``/``BANGBAN_HUB_DIR`` and the environment
+(:mod:`hub.settings`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def _hub(args: argparse.Namespace) -> Any:
+    from hub.core import Hub
+    from hub.settings import Settings
+
+    config = {"hub_dir": args.hub_dir} if args.hub_dir else {}
+    return Hub(Settings.load(config))
+
+
+def _print(args: argparse.Namespace, data: Any, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+    else:
+        print(text)
+
+
+def _run(func: Any) -> Any:
+    def wrapper(args: argparse.Namespace) -> int:
+        from hub.errors import HubError
+        from sync.errors import SyncError
+
+        try:
+            return int(func(args) or 0)
+        except (HubError, SyncError) as exc:
+            print(f"bangban hub: {exc.reason}", file=sys.stderr)
+            return 2
+    return wrapper
+
+
+@_run
+def cmd_init(args: argparse.Namespace) -> int:
+    from hub import admin
+
+    hub = _hub(args)
+    if args.couchdb_url or args.port or args.public_url:
+        hub.settings.save(**{k: v for k, v in (("couchdb_url", args.couchdb_url),
+                                               ("hub_port", args.port),
+                                               ("public_url", args.public_url)) if v})
+        hub = _hub(args)
+    ident = admin.init(hub, city=args.city, name=args.name)
+    if args.sample_reference:
+        from schemas import sample
+
+        admin.import_catalog(hub, sample.catalog())
+        for cal in sample.calendars():
+            admin.set_calendar(hub, year=cal["year"], holidays=cal["holidays"],
+                               workdays=cal["workdays"], source=cal.get("source"))
+    _print(args, {k: v for k, v in ident.items() if not k.startswith("_")},
+           f"hub initialised in {hub.settings.hub_dir}: city {ident['city']}, "
+           f"hub device {ident['device_id']}")
+    return 0
+
+
+@_run
+def cmd_institution_add(args: argparse.Namespace) -> int:
+    from hub import admin
+
+    hub = _hub(args)
+    doc = admin.add_institution(hub, code=args.code, name=args.name, parent=args.parent,
+                                region=args.region)
+    _print(args, doc, f"institution {doc['code']} ({doc['tier']}) added")
+    return 0
+
+
+@_run
+def cmd_device_enroll(args: argparse.Namespace) -> int:
+    from hub import admin
+
+    hub = _hub(args)
+    enr = admin.enroll_device(hub, institution_code=args.institution, short=args.short,
+                              label=args.label)
+    _print(args, enr, "\n".join([
+        f"hub URL:      {enr['hub_url']}", f"database URL: {enr['db_url']}",
+        f"device id:    {enr['device_id']}", f"secret:       {enr['secret']}",
+        "(the secret is shown once; the hub keeps only its hash)"]))
+    return 0
+
+
+@_run
+def cmd_device_revoke(args: argparse.Namespace) -> int:
+    from hub import admin
+
+    admin.revoke_device(_hub(args), args.device_id)
+    print(f"device {args.device_id} revoked: it is refused (and told to wipe) at next contact")
+    return 0
+
+
+@_run
+def cmd_device_keys(args: argparse.Namespace) -> int:
+    from hub import admin
+
+    entries = json.loads(open(args.file, encoding="utf-8").read())
+    result = admin.register_keys(_hub(args), args.device_id or entries.get("device_id"), entries)
+    _print(args, result, f"keys registered; directory v{result['directory_version']}")
+    return 0
+
+
+@_run
+def cmd_catalog_import(args: argparse.Namespace) -> int:
+    from hub import admin
+
+    if args.sample:
+        from schemas import sample
+
+        items = sample.catalog()
+    else:
+        if not args.file:
+            print("bangban hub catalog import: give FILE (a JSON list) or --sample",
+                  file=sys.stderr)
+            return 2
+        items = json.loads(open(args.file, encoding="utf-8").read())
+    n = admin.import_catalog(_hub(args), items)
+    print(f"{n} service items imported")
+    return 0
+
+
+@_run
+def cmd_calendar_set(args: argparse.Namespace) -> int:
+    from hub import admin
+
+    doc = admin.set_calendar(_hub(args), year=args.year,
+                             holidays=args.holidays.split(",") if args.holidays else [],
+                             workdays=args.workdays.split(",") if args.workdays else [],
+                             source=args.source)
+    print(f"calendar {doc['year']}: {len(doc['holidays'])} holidays, "
+          f"{len(doc['workdays'])} make-up workdays")
+    return 0
+
+
+@_run
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hub.serve import serve
+
+    config: dict[str, Any] = {}
+    if args.hub_dir:
+        config["hub_dir"] = args.hub_dir
+    if args.host:
+        config["hub_host"] = args.host
+    if args.port:
+        config["hub_port"] = args.port
+    if args.no_workers:
+        config["workers"] = False
+    serve(config)
+    return 0
+
+
+@_run
+def cmd_backup(args: argparse.Namespace) -> int:
+    from hub.backup import backup
+
+    stats = backup(_hub(args), args.dir)
+    print(f"backup in {args.dir}: {stats}")
+    return 0
+
+
+@_run
+def cmd_restore(args: argparse.Namespace) -> int:
+    from hub.backup import restore
+
+    stats = restore(_hub(args), args.dir)
+    print(f"restored from {args.dir}: {stats}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    from hub.settings import describe
+
+    hub = subparsers.add_parser("hub", help="the municipal hub (replication gateway, workers)",
+                                epilog=describe(),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    hub.add_argument("--hub-dir", help="hub folder (default BANGBAN_HUB_DIR or ./hub-data)")
+    sub = hub.add_subparsers(dest="hub_command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("init", help="create databases, keys, identity and directory v1")
+    p.add_argument("--city", default="410600", help="city code (6 digits ending in 00)")
+    p.add_argument("--name", default="鹤壁市政务服务中心", help="city center name")
+    p.add_argument("--couchdb-url", help="store in this Apache CouchDB (saved in settings.json)")
+    p.add_argument("--port", type=int, help="port of `hub serve` (saved)")
+    p.add_argument("--public-url", help="URL devices use to reach the hub (saved)")
+    p.add_argument("--sample-reference", action="store_true",
+                   help="also import the sample catalog and calendars")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_init)
+
+    inst = sub.add_parser("institution", help="institutions").add_subparsers(
+        dest="inst_command", metavar="COMMAND", required=True)
+    p = inst.add_parser("add", help="add an institution (village, town, county)")
+    p.add_argument("--code", required=True, help="administrative code (12 village, 9 town, 6)")
+    p.add_argument("--name", required=True)
+    p.add_argument("--parent", help="parent code (default: from the code's prefix)")
+    p.add_argument("--region")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_institution_add)
+
+    dev = sub.add_parser("device", help="devices").add_subparsers(
+        dest="dev_command", metavar="COMMAND", required=True)
+    p = dev.add_parser("enroll", help="enroll a device: prints hub URL, database URL, id, secret")
+    p.add_argument("--institution", required=True, help="institution code")
+    p.add_argument("--short", help="device short name (default D1, D2, …)")
+    p.add_argument("--label")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_device_enroll)
+    p = dev.add_parser("revoke", help="revoke a device (401 + wipe at next contact)")
+    p.add_argument("device_id")
+    p.set_defaults(func=cmd_device_revoke)
+    p = dev.add_parser("keys", help="register a device's public keys (JSON of `node init --json`)")
+    p.add_argument("file")
+    p.add_argument("--device-id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_device_keys)
+
+    cat = sub.add_parser("catalog", help="the catalog of service items (清单)").add_subparsers(
+        dest="cat_command", metavar="COMMAND", required=True)
+    p = cat.add_parser("import", help="import service items from a JSON list")
+    p.add_argument("file", nargs="?")
+    p.add_argument("--sample", action="store_true", help="import the sample catalog")
+    p.set_defaults(func=cmd_catalog_import)
+
+    cal = sub.add_parser("calendar", help="working-day calendars").add_subparsers(
+        dest="cal_command", metavar="COMMAND", required=True)
+    p = cal.add_parser("set", help="set a year's holidays and make-up workdays")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--holidays", default="", help="comma-separated ISO dates")
+    p.add_argument("--workdays", default="", help="comma-separated ISO dates (weekends)")
+    p.add_argument("--source")
+    p.set_defaults(func=cmd_calendar_set)
+
+    p = sub.add_parser("serve", help="serve the replication endpoint and run the workers")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--no-workers", action="store_true")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("backup", help="stream every document (all revisions) and checkpoints")
+    p.add_argument("dir")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="restore a backup into an empty hub store")
+    p.add_argument("dir")
+    p.set_defaults(func=cmd_restore)

@@ -1,0 +1,141 @@
+"""The hub as one object: settings, databases, indexer, validator, authentication.
+
+:class:`Hub` is what the Flask app (``create_app``), the CLI and the workers share.
+It holds no per-request state; several gateway processes may run over the same
+store (design.md §7: stateless gateways, indexes in CouchDB).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from hub.auth import Device, DeviceAuth
+from hub.errors import NotInitialized
+from hub.index import ScopeIndexer
+from hub.replication.scoped import FeedSignal, ScopedStore
+from hub.replication.view import AnonymousServer, DeviceServer
+from hub.settings import Settings
+from hub.storage import HubStores
+from hub.validate import WriteValidator
+from sync.errors import NotFound
+
+if TYPE_CHECKING:
+    from sync.http.routing import CouchApp
+
+IDENTITY_ID = "hub:identity"
+
+
+class Hub:
+    """Everything one hub process needs, opened lazily from :class:`Settings`."""
+
+    def __init__(self, settings: Settings, stores: HubStores | None = None):
+        self.settings = settings
+        self.stores = stores or HubStores.from_settings(settings)
+        self.indexer = ScopeIndexer(self.stores)
+        self.signal = FeedSignal()
+        self.indexer.listeners.append(self.signal.notify)
+        self._validator: WriteValidator | None = None
+        self._auth: DeviceAuth | None = None
+        self._identity: dict[str, Any] | None = None
+        self._keys: Any = None
+        self.worker_stats: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    # -- identity -----------------------------------------------------------------
+    @property
+    def identity(self) -> dict[str, Any]:
+        """``hub:identity`` in the private database: uuid, city code, the hub's device id."""
+        if self._identity is None:
+            try:
+                self._identity = self.stores.private.get(IDENTITY_ID)
+            except (NotFound, NotInitialized) as exc:
+                raise NotInitialized() from exc
+        return self._identity
+
+    def initialised(self) -> bool:
+        try:
+            return bool(self.identity)
+        except NotInitialized:
+            return False
+        return True
+
+    def create_identity(self, **fields: Any) -> dict[str, Any]:
+        self.stores.create()
+        doc = {"_id": IDENTITY_ID, "type": "hub_identity", "uuid": uuid.uuid4().hex, **fields}
+        self.stores.private.put(doc)
+        self._identity = None
+        return self.identity
+
+    @property
+    def keys(self) -> Any:
+        """The hub's unlocked root and device keys (:class:`hub.keys.HubKeys`)."""
+        if self._keys is None:
+            from hub import keys as hub_keys
+
+            self._keys = hub_keys.HubKeys(hub_keys.load(self.settings.hub_dir),
+                                          self.identity["device_id"])
+        return self._keys
+
+    def reset_keys(self) -> None:
+        self._keys = None
+        self._identity = None
+
+    # -- parts ----------------------------------------------------------------------
+    @property
+    def auth(self) -> DeviceAuth:
+        if self._auth is None:
+            self._auth = DeviceAuth(self.stores.private,
+                                    cache_seconds=self.settings.auth_cache_seconds)
+        return self._auth
+
+    @property
+    def validator(self) -> WriteValidator:
+        with self._lock:
+            if self._validator is None:
+                from hub.signatures import SignatureCheck
+                from hub.transitions import TransitionCheck
+
+                self._validator = WriteValidator(
+                    self.stores, self.indexer,
+                    max_document_bytes=self.settings.max_document_bytes,
+                    signatures=SignatureCheck(self.stores),
+                    transitions=TransitionCheck(self.stores))
+            return self._validator
+
+    def view(self, device: Device) -> ScopedStore:
+        return ScopedStore(self.stores, self.indexer, self.validator, device, signal=self.signal,
+                           changes_limit=self.settings.changes_limit,
+                           longpoll_timeout=self.settings.longpoll_timeout)
+
+    def _http_settings(self) -> Any:
+        from sync.http.settings import HTTPSettings
+
+        return HTTPSettings(max_http_request_size=self.settings.max_request_bytes)
+
+    def device_app(self, device: Device) -> CouchApp:
+        from sync.http.routing import CouchApp
+
+        server = DeviceServer(self.view(device), uuid=self.identity["uuid"])
+        return CouchApp(server, self._http_settings())
+
+    def anonymous_app(self) -> CouchApp:
+        from sync.http.routing import CouchApp
+
+        return CouchApp(AnonymousServer(uuid=self.identity["uuid"]), self._http_settings())
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for health checks and the demo summary."""
+        out: dict[str, Any] = {"routed": self.indexer.routed,
+                               "refused": self._validator.refused if self._validator else 0}
+        out.update(self.worker_stats)
+        return out
+
+    @property
+    def db_url(self) -> str:
+        """The replication database URL devices use (credentials not included)."""
+        return f"{self.settings.url}/{self.stores.prefix}"
+
+    def close(self) -> None:
+        self.stores.close()

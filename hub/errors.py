@@ -1,0 +1,94 @@
+"""The hub's one exception tree.
+
+Each error carries CouchDB's triple (``status``, ``error``, ``reason``) like
+:class:`sync.errors.SyncError`, so the HTTP layer renders hub and sync errors
+the same way. Foreign errors are translated where they happen (``raise … from``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HubError(Exception):
+    """Base of every error raised by :mod:`hub`."""
+
+    status: int = 500
+    error: str = "hub_error"
+
+    def __init__(self, reason: str = "", *, error: str | None = None, status: int | None = None):
+        super().__init__(reason)
+        self.reason = reason or (self.__class__.__doc__ or self.error).strip()
+        if error is not None:
+            self.error = error
+        if status is not None:
+            self.status = status
+
+    def as_json(self) -> dict[str, Any]:
+        return {"error": self.error, "reason": self.reason}
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.error}: {self.reason}"
+
+
+class ConfigError(HubError):
+    """A setting is missing or malformed."""
+
+    status = 500
+    error = "config_error"
+
+
+class NotInitialized(HubError):
+    """The hub directory has not been initialised: run `bangban hub init` first."""
+
+    status = 503
+    error = "not_initialized"
+
+
+class AlreadyExists(HubError):
+    """The institution, device or hub already exists."""
+
+    status = 409
+    error = "conflict"
+
+
+class UnknownInstitution(HubError):
+    """No such institution in the hub's directory."""
+
+    status = 404
+    error = "not_found"
+
+
+class UnknownDevice(HubError):
+    """No such device."""
+
+    status = 404
+    error = "not_found"
+
+
+class BadInput(HubError):
+    """A command or request argument is malformed."""
+
+    status = 400
+    error = "bad_request"
+
+
+class Unauthorized(HubError):
+    """Missing or wrong device credentials (HTTP Basic: device id and secret)."""
+
+    status = 401
+    error = "unauthorized"
+
+
+class DeviceRevoked(Unauthorized):
+    """The device was revoked: it must wipe its keys and local data (design.md §5)."""
+
+    reason_text = "device revoked"
+
+    def __init__(self, device_id: str = ""):
+        super().__init__("device revoked")
+        self.device_id = device_id
+
+    def as_json(self) -> dict[str, Any]:
+        # The contract with node/ (engineer H): 401 and ``bangban_wipe: true``.
+        return {"error": "unauthorized", "reason": "device revoked", "bangban_wipe": True}

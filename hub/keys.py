@@ -1,0 +1,96 @@
+"""The hub's own keys, kept in ``HUB_DIR/keys/``.
+
+* ``hub.keychain.json`` — a :class:`sync.crypto.Keychain` with the municipal root
+  signing key (role ``root``: signs the directory) and the hub's device key (role
+  ``device``: signs conflict resolutions, 10.2.5.2 terminations and reference data).
+  Locked under ``BANGBAN_HUB_KEY_PASSPHRASE`` or, when unset, a random passphrase in
+  ``keys/passphrase`` (mode 0600) so an unattended ``hub serve`` can start.
+  design.md §5 wants the root key offline: in production, keep the keychain's root
+  entry off the server and run directory signing where it lives (not automated yet).
+* ``escrow-OFFLINE.json`` — the escrow X25519 private key, locked the same way. The
+  hub never loads it: move it offline (audited supervision only).
+
+The hub holds no institution key, so it cannot open any sealed case (design.md §5).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from hub.errors import NotInitialized
+from sync.crypto import DeviceSigner, EncryptionKeyPair, Keychain, SigningKeyPair
+
+KEYCHAIN = "hub.keychain.json"
+ESCROW = "escrow-OFFLINE.json"
+SCRYPT_N = 2**14  # unattended start; the file is as safe as the folder's permissions
+
+
+def _folder(hub_dir: str | Path) -> Path:
+    return Path(hub_dir) / "keys"
+
+
+def _passphrase(hub_dir: str | Path, *, create: bool = False) -> str:
+    env = os.environ.get("BANGBAN_HUB_KEY_PASSPHRASE")
+    if env:
+        return env
+    path = _folder(hub_dir) / "passphrase"
+    if not path.exists():
+        if not create:
+            raise NotInitialized(f"{path} is missing (or set BANGBAN_HUB_KEY_PASSPHRASE)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24), "utf-8")
+        path.chmod(0o600)
+    return path.read_text("utf-8").strip()
+
+
+def _write(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1), "utf-8")
+    path.chmod(0o600)
+
+
+def create(hub_dir: str | Path, hub_device_id: str) -> tuple[Keychain, EncryptionKeyPair]:
+    """New root, hub device and escrow keys; returns the keychain and the escrow pair."""
+    folder = _folder(hub_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    passphrase = _passphrase(hub_dir, create=True)
+    chain = Keychain()
+    chain.add("root", "municipal", SigningKeyPair.generate())
+    chain.add("device", hub_device_id, SigningKeyPair.generate())
+    escrow = EncryptionKeyPair.generate()
+    offline = Keychain()
+    offline.add("escrow", "escrow", escrow)
+    _write(folder / KEYCHAIN, chain.lock(passphrase, n=SCRYPT_N))
+    _write(folder / ESCROW, offline.lock(passphrase, n=SCRYPT_N))
+    return chain, escrow
+
+
+def load(hub_dir: str | Path) -> Keychain:
+    path = _folder(hub_dir) / KEYCHAIN
+    if not path.exists():
+        raise NotInitialized(f"{path} is missing: run `bangban hub init`")
+    return Keychain.unlock(json.loads(path.read_text("utf-8")), _passphrase(hub_dir))
+
+
+class HubKeys:
+    """The unlocked root and device keys (loaded once per process)."""
+
+    def __init__(self, chain: Keychain, device_id: str):
+        self.chain = chain
+        self.device_id = device_id
+
+    @property
+    def root(self) -> SigningKeyPair:
+        key = self.chain.active("root").key
+        assert isinstance(key, SigningKeyPair)
+        return key
+
+    @property
+    def signer(self) -> DeviceSigner:
+        key = self.chain.active("device", self.device_id).key
+        assert isinstance(key, SigningKeyPair)
+        return DeviceSigner(self.device_id, key)

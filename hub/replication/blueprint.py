@@ -1,0 +1,86 @@
+"""The Flask blueprint of the replication endpoint: authenticate, then hand over to
+:mod:`sync.http`'s CouchDB core with the device's :class:`~hub.replication.view.DeviceServer`.
+
+The wire behaviour (paths, status codes, bodies) is therefore exactly the core's,
+which follows CouchDB 3; this module only adds HTTP Basic device authentication
+and the revoked-device answer (401 with ``bangban_wipe: true``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, request
+
+from hub.errors import HubError
+from sync.http.messages import Headers, QueryArgs
+from sync.http.messages import Request as CouchRequest
+from sync.http.messages import Response as CouchResponse
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+blueprint = Blueprint("replication", __name__)
+
+
+def hub() -> Hub:
+    return current_app.extensions["bangban_hub"]  # type: ignore[no-any-return]
+
+
+def error_response(exc: HubError) -> Response:
+    import json
+
+    return Response(json.dumps(exc.as_json()) + "\n", status=exc.status,
+                    content_type="application/json", headers={"Cache-Control": "must-revalidate"})
+
+
+def _raw_path() -> str:
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        path = str(raw).split("?", 1)[0]
+        if "://" in path:  # absolute-form request target
+            path = "/" + path.split("://", 1)[1].partition("/")[2]
+        return path
+    return quote(request.path)
+
+
+def to_couch_request() -> CouchRequest:
+    return CouchRequest(
+        request.method,
+        _raw_path(),
+        QueryArgs.parse(request.query_string.decode("latin-1")),
+        Headers(list(request.headers.items())),
+        request.get_data(cache=False),
+    )
+
+
+def to_flask_response(resp: CouchResponse) -> Response:
+    headers = resp.headers.items()
+    if resp.streaming:
+        return Response(resp.body, status=resp.status, headers=headers,  # type: ignore[arg-type]
+                        direct_passthrough=True)
+    return Response(resp.body, status=resp.status, headers=headers)
+
+
+@blueprint.route("/", methods=["GET", "HEAD"])
+def welcome() -> Response:
+    """``GET /``: CouchDB's welcome, with the hub's uuid (no credentials needed, as CouchDB)."""
+    return to_flask_response(hub().anonymous_app().handle(to_couch_request()))
+
+
+@blueprint.route("/<db>", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
+@blueprint.route("/<db>/<path:rest>", methods=["GET", "HEAD", "POST", "PUT", "DELETE",
+                                                "COPY", "OPTIONS"])
+def database(db: str, rest: str = "") -> Response:
+    h = hub()
+    try:
+        length = request.content_length
+        if length is not None and length > h.settings.max_request_bytes:
+            return Response('{"error":"too_large","reason":"the request entity is too large"}\n',
+                            status=413, content_type="application/json")
+        device = h.auth.authenticate(request.headers.get("Authorization"))
+    except HubError as exc:
+        return error_response(exc)
+    app = h.device_app(device)
+    return to_flask_response(app.handle(to_couch_request()))

@@ -1,0 +1,335 @@
+"""One device's view of the hub as a :class:`sync.store.DocumentStore`.
+
+Served unchanged by the CouchDB HTTP core (:mod:`sync.http`), so the wire
+behaviour is CouchDB's (Cloudant Envoy and Couchbase Sync Gateway follow the same
+model: one database, each client replicating its own view through a filter).
+
+* ``changes`` reads the scope indexes (:mod:`hub.index`), never the whole feed.
+* ``get``/``open_revs``/``bulk_get``/``all_docs``/attachments show only visible
+  documents; anything else is ``not_found`` as if it did not exist.
+* ``revs_diff`` answers for invisible ids as for unknown ones (nothing leaks).
+* ``bulk_docs`` checks each document (:mod:`hub.validate`) and refuses it alone
+  with ``forbidden`` and a reason; accepted ones go to the main database.
+* ``_local`` documents live per device in the private database, so two devices'
+  checkpoints never collide and backups carry them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from hub import scope as scopes
+from hub.replication.seqs import join_seq, split_seq
+from sync.errors import BadRequest, Conflict, Forbidden, NotFound
+from sync.store import JSON, DocumentStore, Seq
+
+if TYPE_CHECKING:
+    from hub.auth import Device
+    from hub.index import ScopeIndexer
+    from hub.storage import HubStores
+    from hub.validate import WriteValidator
+
+LOCAL = "_local/"
+
+
+class FeedSignal:
+    """Wakes longpolling feeds when the indexer wrote to their scope."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._version = 0
+
+    def notify(self, _scopes: set[str] | None = None) -> None:
+        with self._cond:
+            self._version += 1
+            self._cond.notify_all()
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def wait(self, version: int, timeout: float) -> None:
+        with self._cond:
+            if self._version == version:
+                self._cond.wait(timeout)
+
+
+class ScopedStore(DocumentStore):
+    """The hub's main database as one device is allowed to see and write it."""
+
+    def __init__(self, stores: HubStores, indexer: ScopeIndexer, validator: WriteValidator,
+                 device: Device, *, signal: FeedSignal | None = None,
+                 changes_limit: int = 1000, longpoll_timeout: float = 30.0):
+        self.stores = stores
+        self.indexer = indexer
+        self.validator = validator
+        self.device = device
+        self.name = stores.prefix
+        self.signal = signal or FeedSignal()
+        self.changes_limit = changes_limit
+        self.longpoll_timeout = longpoll_timeout
+
+    # -- visibility ------------------------------------------------------------
+    @property
+    def _scopes(self) -> tuple[DocumentStore, DocumentStore]:
+        return self.stores.scope(self.device.institution), self.stores.scope(scopes.ALL)
+
+    def visible(self, ids: Sequence[str]) -> set[str]:
+        """The ids among ``ids`` that are in this device's scope indexes."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return set()
+        found: set[str] = set()
+        for db in self._scopes:
+            rows = db.all_docs(keys=[i for i in wanted if i not in found])["rows"]
+            found.update(r["key"] for r in rows if "error" not in r
+                         and not r.get("value", {}).get("deleted"))
+        return found
+
+    def _check_visible(self, docid: str) -> None:
+        if docid not in self.visible([docid]):
+            raise NotFound("missing")
+
+    # -- database --------------------------------------------------------------------
+    def _update_seqs(self) -> tuple[Seq, Seq]:
+        own, ref = self._scopes
+        return own.info()["update_seq"], ref.info()["update_seq"]
+
+    def info(self) -> JSON:
+        self.indexer.catch_up()
+        own, ref = self._scopes
+        own_info, ref_info = own.info(), ref.info()
+        return {
+            "db_name": self.name,
+            "doc_count": own_info.get("doc_count", 0) + ref_info.get("doc_count", 0),
+            "doc_del_count": 0,
+            "update_seq": join_seq(own_info["update_seq"], ref_info["update_seq"]),
+            "purge_seq": 0,
+            "compact_running": False,
+            "disk_format_version": 8,
+            "instance_start_time": "0",
+            "sizes": {"active": 0, "external": 0, "file": 0},
+            "props": {},
+        }
+
+    # -- documents ---------------------------------------------------------------------
+    def get(self, docid: str, **options: Any) -> JSON:
+        if docid.startswith(LOCAL):
+            return self.get_local(docid)
+        self._check_visible(docid)
+        return self.stores.main.get(docid, **options)
+
+    def open_revs(self, docid: str, revs: Sequence[str] | str, **options: Any) -> list[JSON]:
+        self._check_visible(docid)
+        return self.stores.main.open_revs(docid, revs, **options)
+
+    def bulk_docs(self, docs: Sequence[Mapping[str, Any]], *, new_edits: bool = True) -> list[JSON]:
+        refusals = self.validator.check_batch(self.device, docs, new_edits=new_edits)
+        accepted = [doc for doc, refusal in zip(docs, refusals, strict=True) if refusal is None]
+        written: list[JSON] = []
+        if accepted:
+            written = self.stores.main.bulk_docs(accepted, new_edits=new_edits)
+            self.indexer.catch_up()
+        if not new_edits:
+            failures = [{"id": doc.get("_id"), "rev": doc.get("_rev"), **refusal}
+                        for doc, refusal in zip(docs, refusals, strict=True) if refusal]
+            return failures + written
+        out: list[JSON] = []
+        results = iter(written)
+        for doc, refusal in zip(docs, refusals, strict=True):
+            out.append({"id": doc.get("_id"), **refusal} if refusal else next(results))
+        return out
+
+    def all_docs(self, *, keys: Sequence[str] | None = None, startkey: str | None = None,
+                 endkey: str | None = None, inclusive_end: bool = True,
+                 limit: int | None = None, skip: int = 0, descending: bool = False,
+                 include_docs: bool = False, conflicts: bool = False) -> JSON:
+        if keys is not None:
+            vis = self.visible(keys)
+            res = self.stores.main.all_docs(keys=list(keys), include_docs=include_docs,
+                                            conflicts=conflicts)
+            rows = [r if r.get("key") in vis else {"key": r.get("key"), "error": "not_found"}
+                    for r in res["rows"]]
+            return {"total_rows": len(vis), "offset": 0, "rows": rows}
+        ids: set[str] = set()
+        for db in self._scopes:
+            res = db.all_docs(startkey=startkey, endkey=endkey, inclusive_end=inclusive_end,
+                              descending=descending, include_docs=True)
+            ids.update(r["id"] for r in res["rows"] if not (r.get("doc") or {}).get("deleted"))
+        ordered = sorted(ids, reverse=descending)
+        page = ordered[skip:] if limit is None else ordered[skip:skip + limit]
+        res = self.stores.main.all_docs(keys=page, include_docs=include_docs,
+                                        conflicts=conflicts) if page else {"rows": []}
+        rows = [r for r in res["rows"] if "error" not in r and not r.get("value", {}).get("deleted")]
+        return {"total_rows": len(ordered), "offset": skip, "rows": rows}
+
+    # -- replication ------------------------------------------------------------------
+    def changes(self, *, since: Seq = 0, limit: int | None = None, descending: bool = False,
+                style: str = "main_only", include_docs: bool = False, conflicts: bool = False,
+                attachments: bool = False, doc_ids: Sequence[str] | None = None,
+                selector: Mapping[str, Any] | None = None, feed: str = "normal",
+                timeout: float | None = None, seq_interval: int | None = None) -> JSON:
+        if descending:
+            raise BadRequest("descending is not supported on a device's view")
+        if selector is not None:
+            raise BadRequest("selector filters are not supported on a device's view; "
+                             "it is already filtered to the device's institution")
+        if feed not in ("normal", "longpoll"):
+            raise BadRequest(f"feed={feed} is not supported on a device's view")
+        self.indexer.catch_up()
+        if since == "now":
+            own_seq, ref_seq = self._update_seqs()
+            if feed != "longpoll":
+                return {"results": [], "last_seq": join_seq(own_seq, ref_seq), "pending": 0}
+        else:
+            own_seq, ref_seq = split_seq(since)
+        limit = min(limit or self.changes_limit, self.changes_limit)
+        wait = min(timeout if timeout is not None else self.longpoll_timeout,
+                   self.longpoll_timeout)
+        deadline = time.monotonic() + wait
+        while True:
+            version = self.signal.version
+            result = self._changes_once(own_seq, ref_seq, limit, style, include_docs,
+                                        conflicts, attachments, doc_ids)
+            remaining = deadline - time.monotonic()
+            if result["results"] or feed != "longpoll" or remaining <= 0:
+                return result
+            self.signal.wait(version, min(remaining, 1.0))
+            self.indexer.catch_up()
+
+    def _changes_once(self, own_seq: Seq, ref_seq: Seq, limit: int, style: str,
+                      include_docs: bool, conflicts: bool, attachments: bool,
+                      doc_ids: Sequence[str] | None) -> JSON:
+        own, ref = self._scopes
+        rows: list[JSON] = []
+        pending = 0
+        last = [own_seq, ref_seq]
+        for i, db in ((1, ref), (0, own)):  # reference data first: nodes need it to verify
+            room = limit - len(rows)
+            if room <= 0:
+                pending += 1
+                break
+            feed = db.changes(since=last[i], limit=room, include_docs=True, doc_ids=doc_ids)
+            for row in feed["results"]:
+                entry = row.get("doc") or {}
+                if not entry.get("revs"):
+                    continue
+                last[i] = row["seq"]
+                revs = entry["revs"] if style == "all_docs" else [entry["rev"]]
+                out: JSON = {"seq": join_seq(*last), "id": row["id"],
+                             "changes": [{"rev": r} for r in revs]}
+                if entry.get("deleted"):
+                    out["deleted"] = True
+                rows.append(out)
+            last[i] = feed["last_seq"]
+            pending += int(feed.get("pending", 0) or 0)
+        if include_docs and rows:
+            self._attach_docs(rows, conflicts=conflicts, attachments=attachments)
+        return {"results": rows, "last_seq": join_seq(*last), "pending": pending}
+
+    def _attach_docs(self, rows: list[JSON], *, conflicts: bool, attachments: bool) -> None:
+        res = self.stores.main.all_docs(keys=[r["id"] for r in rows], include_docs=True,
+                                        conflicts=conflicts)
+        by_id = {r["key"]: r for r in res["rows"]}
+        for row in rows:
+            found = by_id.get(row["id"], {})
+            doc = found.get("doc")
+            if doc is None and found.get("value", {}).get("deleted"):
+                doc = {"_id": row["id"], "_rev": found["value"]["rev"], "_deleted": True}
+            if doc is not None and attachments and doc.get("_attachments"):
+                doc = self.stores.main.get(row["id"], attachments=True, conflicts=conflicts)
+            row["doc"] = doc
+
+    def revs_diff(self, revs: Mapping[str, Sequence[str]]) -> JSON:
+        existing = self.stores.main.all_docs(keys=list(revs))["rows"]
+        exists = {r["key"] for r in existing if "error" not in r}
+        vis = self.visible([k for k in revs if k in exists])
+        known = {k: v for k, v in revs.items() if k in vis or k not in exists}
+        result = self.stores.main.revs_diff(known) if known else {}
+        for docid, rev_list in revs.items():
+            if docid in exists and docid not in vis:
+                result[docid] = {"missing": list(rev_list)}
+        return result
+
+    def bulk_get(self, docs: Sequence[Mapping[str, Any]], *, revs: bool = False,
+                 attachments: bool = False, latest: bool = False) -> JSON:
+        vis = self.visible([str(d.get("id")) for d in docs])
+        allowed = [d for d in docs if d.get("id") in vis]
+        got = self.stores.main.bulk_get(allowed, revs=revs, attachments=attachments,
+                                        latest=latest) if allowed else {"results": []}
+        answers = iter(got["results"])
+        results = []
+        for d in docs:
+            if d.get("id") in vis:
+                results.append(next(answers))
+            else:
+                results.append({"id": d.get("id"), "docs": [{"error": {
+                    "id": d.get("id"), "rev": d.get("rev", "undefined"),
+                    "error": "not_found", "reason": "missing"}}]})
+        return {"results": results}
+
+    # -- _local documents, per device ----------------------------------------------------
+    def _local_key(self, docid: str) -> str:
+        name = docid[len(LOCAL):] if docid.startswith(LOCAL) else docid
+        if not name:
+            raise BadRequest("Invalid _local document id.")
+        return f"local:{self.device.device_id}:{name}"
+
+    def get_local(self, docid: str) -> JSON:
+        try:
+            stored = self.stores.private.get(self._local_key(docid))
+        except NotFound:
+            raise NotFound("missing") from None
+        name = docid if docid.startswith(LOCAL) else LOCAL + docid
+        return {**stored["body"], "_id": name, "_rev": f"0-{stored['lrev']}"}
+
+    def put_local(self, doc: Mapping[str, Any]) -> JSON:
+        docid = str(doc.get("_id", ""))
+        key = self._local_key(docid)
+        private = self.stores.private
+        try:
+            stored = private.get(key)
+        except NotFound:
+            stored = None
+        if doc.get("_deleted"):
+            return self.delete_local(docid, doc.get("_rev"))
+        if stored is not None and doc.get("_rev") != f"0-{stored['lrev']}":
+            raise Conflict("Document update conflict.")
+        lrev = (stored["lrev"] if stored else 0) + 1
+        body = {k: v for k, v in doc.items() if k not in ("_id", "_rev")}
+        new = {"_id": key, "type": "local", "device": self.device.device_id, "body": body,
+               "lrev": lrev}
+        if stored is not None:
+            new["_rev"] = stored["_rev"]
+        private.put(new)
+        name = docid if docid.startswith(LOCAL) else LOCAL + docid
+        return {"ok": True, "id": name, "rev": f"0-{lrev}"}
+
+    def delete_local(self, docid: str, rev: str | None = None) -> JSON:
+        key = self._local_key(docid)
+        try:
+            stored = self.stores.private.get(key)
+        except NotFound:
+            raise NotFound("missing") from None
+        if rev is not None and rev != f"0-{stored['lrev']}":
+            raise Conflict("Document update conflict.")
+        self.stores.private.delete(key, stored["_rev"])
+        name = docid if docid.startswith(LOCAL) else LOCAL + docid
+        return {"ok": True, "id": name, "rev": "0-0"}
+
+    # -- attachments and maintenance ------------------------------------------------------
+    def get_attachment(self, docid: str, name: str, *, rev: str | None = None) -> tuple[bytes, str]:
+        self._check_visible(docid)
+        return self.stores.main.get_attachment(docid, name, rev=rev)
+
+    def get_revs_limit(self) -> int:
+        return self.stores.main.get_revs_limit()
+
+    def set_revs_limit(self, limit: int) -> None:
+        raise Forbidden("devices cannot change the hub's _revs_limit")
+
+    def compact(self) -> None:
+        raise Forbidden("devices cannot compact the hub's database")

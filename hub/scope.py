@@ -1,0 +1,82 @@
+"""Who may see a document: the scope rules of design.md §5, as pure functions.
+
+A *scope* is an institution code, or :data:`ALL` for reference data every device
+receives (catalog, calendar, the institution and device directory). A case and
+every document bound to it (events, its keyring, ratings, complaints) are visible
+to the institution that created the case — the institution of the device in its
+id (a case id is the creating device's HLC, ``schemas/ids.py``) — and to every
+institution it was handed to (hand-up/hand-down, recorded in the case's route).
+Scopes only grow: a handed-up case stays visible to the village that made it, so
+the rule is monotone and every gateway computes the same answer from the same
+documents in any order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from schemas.errors import SchemaError
+from schemas.hlc import unpack
+from schemas.ids import split_device_id
+
+ALL = "all"
+
+#: ``_id`` prefixes of reference data (flows hub → nodes, read-only for devices).
+REFERENCE_PREFIXES = ("institution:", "device:", "service_item:", "calendar:", "directory:",
+                      "directory")
+#: ``_id`` prefixes of documents bound to one case: ``prefix + case_id [+ ":" + more]``.
+CASE_PREFIXES = ("case:", "event:", "keyring:", "rating:", "complaint:", "access:")
+REFERENCE_TYPES = frozenset({"institution", "device", "service_item", "calendar", "directory"})
+#: Event types that make a case visible to another institution, and the field naming it.
+HAND_EVENT_TYPES = frozenset({"hand_up", "hand_down"})
+HAND_TARGET_FIELDS = ("to_institution", "target_institution", "to")
+
+
+def is_reference(docid: str, doc: Mapping[str, Any] | None = None) -> bool:
+    if doc is not None and doc.get("type") in REFERENCE_TYPES:
+        return True
+    return docid.startswith(REFERENCE_PREFIXES)
+
+
+def case_id_of(docid: str, doc: Mapping[str, Any] | None = None) -> str | None:
+    """The case a document belongs to (from its ``_id``, else its ``case_id`` field)."""
+    for prefix in CASE_PREFIXES:
+        if docid.startswith(prefix):
+            rest = docid[len(prefix):]
+            # an HLC case id is "wall-counter-node" and the node (a device id) has no ':'
+            return rest.split(":", 1)[0] or None
+    if doc is not None and isinstance(doc.get("case_id"), str):
+        return str(doc["case_id"])
+    return None
+
+
+def origin_institution(case_id: str) -> str | None:
+    """The institution whose device created the case (the HLC's node is a device id)."""
+    try:
+        return split_device_id(unpack(case_id).node)[0]
+    except (SchemaError, ValueError):
+        return None
+
+
+def hand_target(doc: Mapping[str, Any]) -> str | None:
+    """For a hand-up/hand-down event, the receiving institution's code."""
+    if doc.get("type") != "event" or doc.get("event_type") not in HAND_EVENT_TYPES:
+        return None
+    for name in HAND_TARGET_FIELDS:
+        value = doc.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def case_scopes(case_id: str, handed: Iterable[str] = ()) -> set[str]:
+    scopes = set(handed)
+    origin = origin_institution(case_id)
+    if origin:
+        scopes.add(origin)
+    return scopes
+
+
+def visible_to(institution: str, scopes: Iterable[str]) -> bool:
+    return institution in scopes or ALL in scopes

@@ -1,0 +1,91 @@
+"""Signature and keyring checks of device writes, with engineer F's one verifier.
+
+The hub trusts public keys only from the root-signed directory (``_id: directory``
+in the main database), verified with :func:`sync.crypto.verify_directory` under the
+root key pinned in the hub's identity. Case headers and events must carry a ``sig``
+of the very device that pushes them (design.md §5: "signed by itself"); keyrings
+carry a signature per wrap (:mod:`sync.crypto.keyring`) and every wrap must verify.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sync.crypto import CryptoError, Directory, verify_directory, verify_document
+from sync.crypto.directory import DIRECTORY_ID
+from sync.errors import NotFound
+
+if TYPE_CHECKING:
+    from hub.auth import Device
+    from hub.storage import HubStores
+
+
+class DirectoryCache:
+    """The verified directory, re-verified only when its revision changes."""
+
+    def __init__(self, stores: HubStores):
+        self.stores = stores
+        self._lock = threading.Lock()
+        self._rev: str | None = None
+        self._directory: Directory | None = None
+
+    def root_keys(self) -> list[str]:
+        ident = self.stores.private.get("hub:identity")
+        return list(ident.get("root_keys", []))
+
+    def get(self) -> Directory:
+        try:
+            doc = self.stores.main.get(DIRECTORY_ID)
+        except NotFound:
+            raise CryptoError("the hub has no directory yet: run `bangban hub init`") from None
+        with self._lock:
+            if doc["_rev"] != self._rev or self._directory is None:
+                self._directory = verify_directory(doc, self.root_keys())
+                self._rev = doc["_rev"]
+            return self._directory
+
+
+class SignatureCheck:
+    """``check(device, doc)`` → None, or a ``forbidden`` refusal naming the rule."""
+
+    def __init__(self, stores: HubStores, directory: DirectoryCache | None = None):
+        self.directory = directory or DirectoryCache(stores)
+
+    def check(self, device: Device, doc: Mapping[str, Any]) -> dict[str, str] | None:
+        try:
+            directory = self.directory.get()
+            if doc.get("type") == "keyring":
+                return self._check_keyring(doc, directory)
+            signer = verify_document(doc, directory)
+        except CryptoError as exc:
+            return {"error": "forbidden", "reason": f"signature: {exc.reason}"}
+        if signer.device_id != device.device_id:
+            return {"error": "forbidden", "reason": (
+                f"signature: signed by {signer.device_id}, pushed by {device.device_id}; "
+                "a device writes only what it signed itself (design.md §5)")}
+        return None
+
+    def _check_keyring(self, doc: Mapping[str, Any], directory: Directory) -> dict[str, str] | None:
+        from sync.crypto.keyring import verify_wrap
+
+        gens = doc.get("data_keys")
+        if not isinstance(gens, list) or not gens:
+            return {"error": "forbidden", "reason": "keyring: data_keys must be a non-empty list"}
+        for gen in gens:
+            if not isinstance(gen, Mapping) or not isinstance(gen.get("wraps"), list):
+                return {"error": "forbidden", "reason": "keyring: malformed data key generation"}
+            for wrap in gen["wraps"]:
+                verify_wrap(doc, str(gen.get("kid")), wrap, directory)
+        return None
+
+
+def keyring_has_wrap(keyring: Mapping[str, Any], institution: str) -> bool:
+    """Whether the current data key generation is wrapped for ``institution`` (hand-up rule)."""
+    current = keyring.get("current")
+    for gen in keyring.get("data_keys") or []:
+        if isinstance(gen, Mapping) and gen.get("kid") == current:
+            return any(isinstance(w, Mapping) and w.get("institution") == institution
+                       for w in gen.get("wraps") or [])
+    return False

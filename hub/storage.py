@@ -1,0 +1,105 @@
+"""The hub's databases, always reached through :mod:`sync.store`'s interface.
+
+One :class:`sync.store.StoreServer` holds them: Apache CouchDB through the couch
+backend (``ibmcloudant``) when ``BANGBAN_COUCHDB_URL`` is set, the embedded SQLite
+store in ``HUB_DIR/db`` otherwise. Databases (``P`` = ``db_prefix``):
+
+``P``             every replicated document: reference data, cases, events, keyrings.
+``P-hub``         hub-private state never served to devices: device credentials
+                  (salted scrypt hashes), case routes, worker checkpoints (``_local``).
+``P-scope-all``   the scope index of reference data every device sees.
+``P-scope-CODE``  the scope index of institution CODE (design.md §7: per-scope change
+                  indexes live in the store, not in process memory).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from hub.errors import ConfigError, NotInitialized
+from hub.settings import Settings
+from sync.errors import NotFound, SyncError
+from sync.store import DocumentStore, StoreServer
+
+ALL_SCOPE = "all"
+_SAFE = re.compile(r"[^a-z0-9_$()+/-]")
+
+
+def open_server(settings: Settings) -> StoreServer:
+    """The configured backend (CouchDB URL or the embedded folder)."""
+    from sync.open import open_server as _open  # lazy: the couch backend pulls in ibmcloudant
+
+    if settings.couchdb_url:
+        return _open(settings.couchdb_url)
+    folder = Path(settings.hub_dir) / "db"
+    folder.mkdir(parents=True, exist_ok=True)
+    return _open(str(folder))
+
+
+class HubStores:
+    """The hub's databases on one server, opened lazily and cached."""
+
+    def __init__(self, server: StoreServer, prefix: str = "bangban"):
+        if not re.fullmatch(r"[a-z][a-z0-9_$()+/-]*", prefix):
+            raise ConfigError(f"db_prefix {prefix!r} is not a legal CouchDB database name")
+        self.server = server
+        self.prefix = prefix
+        self._open: dict[str, DocumentStore] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HubStores:
+        return cls(open_server(settings), settings.db_prefix)
+
+    # -- names -----------------------------------------------------------------
+    @property
+    def main_name(self) -> str:
+        return self.prefix
+
+    def scope_name(self, scope: str) -> str:
+        return f"{self.prefix}-scope-{_SAFE.sub('_', scope.lower())}"
+
+    # -- databases ---------------------------------------------------------------
+    def _db(self, name: str, *, create: bool) -> DocumentStore:
+        with self._lock:
+            db = self._open.get(name)
+            if db is None:
+                try:
+                    db = (self.server.create_db(name, exist_ok=True) if create
+                          else self.server.db(name))
+                except NotFound as exc:
+                    raise NotInitialized() from exc
+                self._open[name] = db
+            return db
+
+    @property
+    def main(self) -> DocumentStore:
+        return self._db(self.main_name, create=False)
+
+    @property
+    def private(self) -> DocumentStore:
+        return self._db(f"{self.prefix}-hub", create=False)
+
+    def scope(self, scope: str) -> DocumentStore:
+        """The scope index of an institution code (or :data:`ALL_SCOPE`), created on first use."""
+        return self._db(self.scope_name(scope), create=True)
+
+    def create(self) -> None:
+        """Create the main and private databases (``bangban hub init``)."""
+        for name in (self.main_name, f"{self.prefix}-hub", self.scope_name(ALL_SCOPE)):
+            self._db(name, create=True)
+
+    def exists(self) -> bool:
+        try:
+            return self.main_name in self.server.all_dbs()
+        except SyncError:
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._open.values():
+                db.close()
+            self._open.clear()
+        self.server.close()

@@ -1,0 +1,46 @@
+"""The legal-transition check of an incoming event, with engineer E's case rules.
+
+The hub gives the case's events it holds (plus those accepted earlier in the same
+batch) and the new event to :func:`schemas.fold.check_received` (engineer E's receipt
+rule). Per design.md §3 an event made concurrently with others (its ``base_hlc``
+older than the case's latest event) is *not* refused: E's rules flag the case
+``needs_review`` and keep both; only a sequence that is illegal from the writer's
+own point of view is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from schemas.errors import SchemaError
+
+if TYPE_CHECKING:
+    from hub.storage import HubStores
+
+
+def case_events(stores: HubStores, case_id: str) -> list[dict[str, Any]]:
+    """Every event of a case stored at the hub (``event:{case id}:`` key range)."""
+    res = stores.main.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\ufff0",
+                               include_docs=True)
+    return [r["doc"] for r in res["rows"] if r.get("doc")]
+
+
+class TransitionCheck:
+    """``check(case_id, event, batch_docs)`` → None, or a ``forbidden`` refusal."""
+
+    def __init__(self, stores: HubStores):
+        self.stores = stores
+
+    def check(self, case_id: str, event: Mapping[str, Any],
+              batch: Sequence[Mapping[str, Any]]) -> dict[str, str] | None:
+        from schemas.fold import check_received
+
+        events = case_events(self.stores, case_id)
+        seen = {e["_id"] for e in events}
+        events.extend(dict(d) for d in batch if d.get("type") == "event" and d["_id"] not in seen)
+        try:
+            check_received(events, event)
+        except SchemaError as exc:
+            return {"error": "forbidden", "reason": f"transition: {exc.reason}"}
+        return None

@@ -1,0 +1,162 @@
+"""Every write a device sends is checked here, one document at a time.
+
+Checks, in order (each refusal is CouchDB's per-document ``forbidden`` with a
+reason naming the rule, so one bad document never blocks the batch):
+
+1. shape: an ``_id`` that is a string, not ``_design/`` or ``_local/``; not a deletion
+   (devices never delete: the hub writes conflict resolutions, design.md §3);
+2. size: at most ``max_document_bytes`` of JSON, attachments included;
+3. reference data (catalog, calendar, directory) is read-only for devices;
+4. schema of the sealed form (:func:`schemas.registry.validate_sealed`): no ``private``,
+   cleartext valid, unknown types refused;
+5. signature by this very device (:mod:`hub.signatures`, engineer F's verifier);
+6. scope: the case belongs to, or was handed to, the device's institution (design.md §5);
+7. events are immutable: a second revision of an event is refused;
+8. a legal transition given the case's events at the hub (:mod:`hub.transitions`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from hub import scope as scopes
+from schemas.errors import SchemaError
+from sync.errors import NotFound
+
+if TYPE_CHECKING:
+    from hub.auth import Device
+    from hub.index import ScopeIndexer
+    from hub.storage import HubStores
+
+Refusal = dict[str, str]
+
+
+def forbidden(reason: str) -> Refusal:
+    return {"error": "forbidden", "reason": reason}
+
+
+class Batch:
+    """What one ``_bulk_docs`` call already accepted (later documents see earlier ones)."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, Mapping[str, Any]] = {}
+
+    def by_case(self, case_id: str) -> list[Mapping[str, Any]]:
+        return [d for d in self.docs.values() if scopes.case_id_of(str(d["_id"]), d) == case_id]
+
+
+class WriteValidator:
+    """Runs the checks above for one device's batch."""
+
+    def __init__(self, stores: HubStores, indexer: ScopeIndexer, *,
+                 max_document_bytes: int = 1_048_576, signatures: Any = None,
+                 transitions: Any = None):
+        self.stores = stores
+        self.indexer = indexer
+        self.max_document_bytes = max_document_bytes
+        self.signatures = signatures
+        self.transitions = transitions
+        self.refused = 0
+
+    def check_batch(self, device: Device, docs: Sequence[Mapping[str, Any]], *,
+                    new_edits: bool) -> list[Refusal | None]:
+        batch = Batch()
+        existing = self._existing(docs)
+        out: list[Refusal | None] = []
+        # Case headers first, then events in clock order: an event may follow its case
+        # header or an earlier event in the same batch (the replicator sends feed order).
+        order = sorted(range(len(docs)), key=lambda i: _order_key(docs[i]))
+        results: dict[int, Refusal | None] = {}
+        for i in order:
+            doc = docs[i]
+            try:
+                refusal = self.check(device, doc, existing, batch, new_edits=new_edits)
+            except SchemaError as exc:
+                refusal = forbidden(exc.reason)
+            if refusal is None and isinstance(doc, Mapping):
+                batch.docs[str(doc["_id"])] = doc
+            else:
+                self.refused += 1
+            results[i] = refusal
+        out = [results[i] for i in range(len(docs))]
+        return out
+
+    def _existing(self, docs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+        """``{docid: winning rev}`` of the batch's ids already stored at the hub."""
+        ids = [d["_id"] for d in docs if isinstance(d, Mapping) and isinstance(d.get("_id"), str)
+               and not d["_id"].startswith(("_local/", "_design/"))]
+        if not ids:
+            return {}
+        rows = self.stores.main.all_docs(keys=ids)["rows"]
+        return {r["key"]: r["value"]["rev"] for r in rows if "error" not in r}
+
+    def check(self, device: Device, doc: Mapping[str, Any], existing: Mapping[str, str],
+              batch: Batch, *, new_edits: bool) -> Refusal | None:
+        if not isinstance(doc, Mapping):
+            return forbidden("a document must be a JSON object")
+        docid = doc.get("_id")
+        if not isinstance(docid, str) or not docid:
+            return forbidden("_id: every document needs a string _id (ids are made by devices, "
+                             "schemas/ids.py)")
+        if docid.startswith(("_design/", "_local/")) or docid.startswith("_"):
+            return forbidden(f"_id: {docid!r} is reserved; devices write only case documents")
+        if doc.get("_deleted"):
+            return forbidden("_deleted: devices never delete documents (design.md §3: the hub "
+                             "writes conflict resolutions)")
+        size = len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        if size > self.max_document_bytes:
+            return forbidden(f"document too large: {size} bytes > {self.max_document_bytes}")
+        if scopes.is_reference(docid, doc):
+            return forbidden("reference data (catalog, calendar, directory) is read-only for "
+                             "devices; the hub distributes it")
+        refusal = self._check_schema(doc)
+        if refusal:
+            return refusal
+        if self.signatures is not None:
+            refusal = self.signatures.check(device, doc)
+            if refusal:
+                return refusal
+        case_id = scopes.case_id_of(docid, doc)
+        if case_id is None:
+            return forbidden(f"_id: {docid!r} belongs to no case")
+        allowed = self.indexer.case_scopes(case_id)
+        if device.institution not in allowed:
+            return forbidden(f"scope: case {case_id} is not held by institution "
+                             f"{device.institution} (design.md §5)")
+        if doc.get("type") == "event" and docid in existing:
+            rev = doc.get("_rev")
+            if new_edits or rev != existing[docid]:
+                return forbidden("events are immutable (design.md §3): event "
+                                 f"{docid} is already stored")
+        if self.transitions is not None and doc.get("type") == "event" and docid not in existing:
+            refusal = self.transitions.check(case_id, doc, batch.by_case(case_id))
+            if refusal:
+                return refusal
+        return None
+
+    def _check_schema(self, doc: Mapping[str, Any]) -> Refusal | None:
+        from schemas.registry import validate_sealed
+
+        if doc.get("type") == "keyring":
+            return None  # checked by the signatures/keyring rules (sync.crypto)
+        try:
+            validate_sealed(doc)
+        except SchemaError as exc:
+            return forbidden(f"schema: {exc.reason}")
+        return None
+
+
+def _order_key(doc: Any) -> tuple[int, str]:
+    if not isinstance(doc, Mapping):
+        return (3, "")
+    kind = {"case": 0, "keyring": 1}.get(str(doc.get("type")), 2)
+    return (kind, str(doc.get("hlc") or doc.get("_id") or ""))
+
+
+def stored_doc(stores: HubStores, docid: str) -> Mapping[str, Any] | None:
+    try:
+        return stores.main.get(docid)
+    except NotFound:
+        return None

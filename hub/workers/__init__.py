@@ -1,0 +1,73 @@
+"""The hub's workers, run in one background thread of ``bangban hub serve``.
+
+Each worker follows the main database's changes feed from its own checkpoint
+(a ``_local`` document of the private database) and is idempotent, so several
+gateway processes may run them over one store (design.md §7):
+
+* the scope indexer and router (:mod:`hub.index`): scope indexes, hand-up/hand-down;
+* the conflict resolver (:mod:`hub.workers.resolver`): E's header merge, one
+  resolution per conflict, written by the hub only;
+* the deadline watcher (:mod:`hub.workers.deadlines`): overdue marks and 10.2.5.2
+  terminations written as hub-signed events.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from hub.workers.deadlines import DeadlineWatcher
+from hub.workers.resolver import ConflictResolver
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+log = logging.getLogger("bangban.hub.workers")
+
+
+class Workers:
+    """Runs every worker pass each ``interval`` seconds (sooner when the feed moves)."""
+
+    def __init__(self, hub: Hub, *, interval: float = 2.0):
+        self.hub = hub
+        self.interval = interval
+        self.resolver = ConflictResolver(hub)
+        self.deadlines = DeadlineWatcher(hub)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.errors = 0
+
+    def run_once(self) -> dict[str, Any]:
+        """One pass of every worker; returns counters."""
+        self.hub.indexer.catch_up()
+        resolved = self.resolver.run_once()
+        deadline = self.deadlines.run_once()
+        if resolved or deadline:
+            self.hub.indexer.catch_up()
+        self.hub.worker_stats = {"conflicts_resolved": self.resolver.resolved,
+                                 "terminated": self.deadlines.terminated,
+                                 "overdue": self.deadlines.overdue}
+        return self.hub.worker_stats
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # a worker failure must not stop the gateway; retry next pass
+                self.errors += 1
+                log.exception("hub worker pass failed")
+            self._stop.wait(self.interval)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="bangban-hub-workers",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+__all__ = ["ConflictResolver", "DeadlineWatcher", "Workers"]
