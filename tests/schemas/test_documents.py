@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ def _case() -> dict:
                      private=sample.person(rng, elderly=True), special_groups=["elderly"])
 
 
-def _consultation(**over: object) -> dict:
+def _consultation(**over: Any) -> dict:
     case = _case()
     return make_event("consultation", case_id=case["case_id"],
                       clock=HLC(1_770_000_000_500, 0, DEV), at="2026-02-10T09:05:00+08:00",

@@ -1,0 +1,314 @@
+"""Transition and deadline rules of DB4106/T 101—2023, one test per rule, clause in the name."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.errors import IllegalTransition
+from schemas.rules import check_transition
+from tests.schemas.helpers import (
+    CITY,
+    COUNTY,
+    OTHER_VILLAGE,
+    SIGNED,
+    TOWN,
+    VILLAGE,
+    CaseBuilder,
+)
+
+
+def _refused(c: CaseBuilder, event_type: str, at: str, clause: str, rule: str,
+             **kw: object) -> IllegalTransition:
+    doc = c.make(event_type, at, **kw)  # type: ignore[arg-type]
+    with pytest.raises(IllegalTransition) as e:
+        check_transition(c.state(), doc)
+    assert e.value.clause == clause, e.value.as_json()
+    assert e.value.rule == rule, e.value.as_json()
+    assert e.value.status == 403 and e.value.error == "forbidden"
+    assert e.value.message_zh and clause in e.value.reason
+    return e.value
+
+
+# -- 10.1.1 consultation ------------------------------------------------------------------------
+
+def test_10_1_1_case_starts_with_consultation_application_or_entrustment() -> None:
+    c = CaseBuilder()
+    _refused(c, "acceptance", "2026-03-02T09:00", "10.1.1", "first_event",
+             zone="assisted_zone", time_limit_days=5)
+
+
+def test_10_1_1_3_reply_due_within_one_working_day() -> None:
+    """Unanswered on Friday 2026-03-06 → due Monday 2026-03-09; overdue from the 10th."""
+    c = CaseBuilder()
+    q = c.consult("2026-03-06T15:00", answered=False, referred_to="民政局")
+    s = c.state()
+    assert s.pending_replies == {q["hlc"]: "2026-03-09"}
+    assert c.state(as_of="2026-03-09").overdue == []
+    assert c.state(as_of="2026-03-10").overdue == ["reply"]
+    c.ev("reply", "2026-03-10T09:00", consultation=q["hlc"], channel="phone",
+         private={"answer": "可以办理"})
+    s = c.state(as_of="2026-03-10")
+    assert s.replies == 1 and s.replies_late == 1 and s.overdue == [] and not s.pending_replies
+
+
+def test_10_1_1_3_reply_due_on_spring_festival_makeup_saturday() -> None:
+    """2026-02-13 (Fri) + 1 working day = 2026-02-14, a make-up workday (调休上班)."""
+    c = CaseBuilder("2026-02-13T08:00")
+    q = c.consult("2026-02-13T16:00", answered=False)
+    assert c.state().pending_replies[q["hlc"]] == "2026-02-14"
+
+
+def test_10_1_1_3_reply_needs_a_pending_consultation() -> None:
+    c = CaseBuilder()
+    q = c.consult("2026-03-02T09:00", answered=True)
+    _refused(c, "reply", "2026-03-02T10:00", "10.1.1.3", "reply_without_pending_consultation",
+             consultation=q["hlc"], channel="phone", private={"answer": "x"})
+
+
+# -- 10.1.2 / 10.2.2 / 10.1.3 application, entrustment, acceptance, refusal ---------------------
+
+def test_10_1_3_acceptance_needs_application_and_starts_time_limit() -> None:
+    c = CaseBuilder()
+    c.consult("2026-03-02T09:00")
+    _refused(c, "acceptance", "2026-03-02T09:10", "10.1.3", "status",
+             zone="assisted_zone", time_limit_days=5)
+    c.apply_assist("2026-03-02T09:20")
+    c.accept("2026-03-02T09:30", days=5)
+    s = c.state()
+    assert (s.status, s.service_type, s.due) == ("handling", "assist", "2026-03-09")
+
+
+def test_10_1_3_refusal_with_reasons_then_new_application_allowed() -> None:
+    c = CaseBuilder()
+    c.apply_assist("2026-03-02T09:00")
+    c.ev("refusal", "2026-03-02T09:30", reason_codes=["not_eligible"],
+         private={"reasons": "不符合条件"})
+    assert c.state().status == "refused"
+    c.apply_assist("2026-03-03T09:00")
+    assert c.state().status == "applied"
+
+
+def test_10_2_2_entrustment_enters_proxy_ledger() -> None:
+    c = CaseBuilder()
+    c.entrust("2026-03-02T09:00")
+    s = c.state()
+    assert (s.status, s.service_type, s.entrusted, s.ledger_no) == \
+        ("applied", "proxy", True, "DB-2026-00001")
+
+
+def test_4_3_only_holder_accepts() -> None:
+    c = CaseBuilder()
+    c.apply_assist("2026-03-02T09:00")
+    _refused(c, "acceptance", "2026-03-02T09:30", "4.3", "holder_only",
+             institution=OTHER_VILLAGE, zone="assisted_zone", time_limit_days=5)
+
+
+# -- 10.1.4 / 10.2.4 handling ---------------------------------------------------------------------
+
+def test_10_1_4_one_time_notification_lists_missing_materials_until_received() -> None:
+    c = CaseBuilder().assist_in_handling()
+    c.notify("2026-03-02T11:00", materials_due="2026-03-09")
+    assert c.state().materials_missing == ["M02"]
+    assert c.state(as_of="2026-03-10").overdue == ["materials"]
+    c.ev("material_received", "2026-03-05T09:00", materials=["M02"])
+    assert c.state(as_of="2026-03-10").materials_missing == []
+
+
+def test_10_2_4_decision_needs_submission() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    _refused(c, "decision", "2026-03-03T09:00", "10.2.4", "decision_without_submission",
+             department="民政局", outcome="approved")
+    c.ev("submitted", "2026-03-03T09:00", department="民政局", channel="online")
+    c.ev("decision", "2026-03-04T09:00", department="民政局", outcome="approved")
+    assert c.state().last_decision == "approved"
+
+
+def test_10_2_4_problems_recorded_with_status_and_result() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    c.ev("problem_opened", "2026-03-03T09:00", problem_id="P1", category="department",
+         private={"description": "系统故障"})
+    _refused(c, "problem_opened", "2026-03-03T09:05", "10.2.4", "problem_exists",
+             problem_id="P1", category="other", private={"description": "重复"})
+    c.ev("problem_updated", "2026-03-03T10:00", problem_id="P1", status="in_progress")
+    assert c.state().problems_open == 1
+    c.ev("problem_resolved", "2026-03-04T10:00", problem_id="P1", result="resolved")
+    assert c.state().problems_open == 0 and c.state().problems == {"P1": "resolved"}
+    _refused(c, "problem_updated", "2026-03-04T11:00", "10.2.4", "problem_not_open",
+             problem_id="P1", status="open")
+
+
+def test_10_2_4_correction_received_needs_open_request() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    r = c.ev("correction_requested", "2026-03-03T09:00", department="民政局",
+             materials=["M01"])
+    assert c.state().corrections_open == [r["hlc"]]
+    c.ev("correction_received", "2026-03-04T09:00", request=r["hlc"])
+    _refused(c, "correction_received", "2026-03-04T10:00", "10.2.4", "correction_not_open",
+             request=r["hlc"])
+
+
+# -- 10.1.4.3 conversion ---------------------------------------------------------------------------
+
+def test_10_1_4_3_assist_converts_to_proxy() -> None:
+    c = CaseBuilder().assist_in_handling()
+    c.ev("conversion", "2026-03-03T09:00", ledger_no="DB-2026-00009", period_end="2026-06-30",
+         private={"reason": "年老不便", **SIGNED})
+    s = c.state()
+    assert (s.service_type, s.converted, s.entrusted, s.status) == ("proxy", True, True,
+                                                                     "handling")
+
+
+def test_10_1_4_3_proxy_cannot_convert_again() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    _refused(c, "conversion", "2026-03-03T09:00", "10.1.4.3", "conversion_from_assist",
+             ledger_no="DB-1", period_end="2026-06-30", private=SIGNED)
+
+
+# -- 10.2.5.1 suspension a–d, resumption; 10.2.5.2 termination ------------------------------------
+
+@pytest.mark.parametrize("reason", ["a", "b", "c", "d"])
+def test_10_2_5_1_suspension_reasons_a_to_d_and_resumption(reason: str) -> None:
+    c = CaseBuilder().proxy_in_handling()
+    if reason == "a":  # a) materials not submitted in the set period: they must be notified
+        c.notify("2026-03-02T11:00", materials_due="2026-03-06")
+    c.suspend("2026-03-09T09:00", reason=reason, deadline="2026-03-20")
+    s = c.state()
+    assert s.status == "suspended" and s.suspension and s.suspension["reason"] == reason
+    c.resume("2026-03-16T09:00", removed="2026-03-13")
+    s = c.state()
+    assert s.status == "handling" and s.suspended_days == 5  # 9th..13th March
+    # 10 working days from 2 March = 16 March, plus 5 suspended working days = 23 March
+    assert s.due == "2026-03-23"
+
+
+def test_10_2_5_1_reason_a_needs_notified_missing_materials() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    _refused(c, "suspension", "2026-03-09T09:00", "10.2.5.1",
+             "reason_a_needs_missing_materials", reason="a", resumption_deadline="2026-03-20")
+
+
+def test_10_2_5_1_suspension_is_for_proxy_handling() -> None:
+    c = CaseBuilder().assist_in_handling()
+    _refused(c, "suspension", "2026-03-09T09:00", "10.2.5.1", "suspension_proxy_only",
+             reason="c", resumption_deadline="2026-03-20")
+
+
+def test_10_2_5_1_resumption_needs_suspension() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    _refused(c, "resumption", "2026-03-09T09:00", "10.2.5.1", "status",
+             cause_removed_on="2026-03-09", private=SIGNED)
+
+
+def test_10_2_5_2_no_resumption_after_deadline() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-09T09:00", deadline="2026-03-20")
+    _refused(c, "resumption", "2026-03-23T09:00", "10.2.5.2", "resumption_deadline_passed",
+             cause_removed_on="2026-03-23", private=SIGNED)
+
+
+def test_10_2_5_2_hub_terminates_after_deadline_only() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-09T09:00", deadline="2026-03-20")
+    assert c.state(as_of="2026-03-20").overdue == []
+    assert c.state(as_of="2026-03-21").overdue == ["resumption_deadline"]
+    _refused(c, "termination", "2026-03-20T23:00", "10.2.5.2", "resumption_deadline_not_passed",
+             institution=CITY, short="HB", reason="resumption_deadline_passed")
+    c.ev("termination", "2026-03-21T02:00", institution=CITY, short="HB",
+         reason="resumption_deadline_passed")
+    s = c.state()
+    assert (s.status, s.termination_reason) == ("terminated", "resumption_deadline_passed")
+    # 10.2.5.2: the applicant must entrust again from the start (a new case)
+    _refused(c, "entrustment", "2026-03-23T09:00", "10.2.5.2", "entrust_again",
+             channel="offline", service_item="MS-004", mode="door", ledger_no="DB-2",
+             period_end="2026-06-30", private={"scope": "x", **SIGNED})
+
+
+def test_10_1_5_no_completion_while_suspended() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-09T09:00")
+    _refused(c, "completion", "2026-03-10T09:00", "10.1.5", "status", private=SIGNED)
+
+
+def test_10_1_5_termination_by_holder_with_form_b() -> None:
+    c = CaseBuilder().assist_in_handling()
+    c.ev("termination", "2026-03-05T09:00", reason="applicant_withdrew",
+         private={**SIGNED, "reasons": "申请人撤回"})
+    assert c.state().status == "terminated"
+
+
+def test_10_1_5_on_time_completion_is_measured() -> None:
+    c = CaseBuilder().assist_in_handling()  # 10 working days from 2 March → 16 March
+    c.complete("2026-03-16T17:00")
+    assert c.state().on_time is True
+    late = CaseBuilder().assist_in_handling()
+    late.complete("2026-03-17T09:00")
+    assert late.state().on_time is False
+
+
+def test_10_1_6_archive_only_after_end() -> None:
+    c = CaseBuilder().assist_in_handling()
+    _refused(c, "archived", "2026-03-05T09:00", "10.1.6", "status", archive_no="GD-1")
+    c.complete("2026-03-05T10:00")
+    c.ev("archived", "2026-03-06T09:00", archive_no="GD-1")
+    _refused(c, "work_log", "2026-03-07T09:00", "10.1.6", "archived", kind="other",
+             private={"text": "x"})
+
+
+# -- 4.3 hand-up / hand-down ------------------------------------------------------------------------
+
+def test_4_3_hand_up_village_town_county_and_down_again() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    c.hand("hand_up", "2026-03-03T09:00", VILLAGE, TOWN)
+    assert c.state().holder == TOWN
+    _refused(c, "submitted", "2026-03-03T10:00", "4.3", "holder_only",
+             department="民政局", channel="online")
+    c.hand("hand_up", "2026-03-03T11:00", TOWN, COUNTY)
+    c.hand("hand_down", "2026-03-04T09:00", COUNTY, TOWN)
+    s = c.state()
+    assert s.holder == TOWN and s.institutions == [VILLAGE, TOWN, COUNTY] and s.handovers == 3
+
+
+def test_4_3_hand_up_one_tier_to_own_parent_only() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    from schemas.build import handover_fields
+    _refused(c, "hand_up", "2026-03-03T09:00", "4.3", "handover_adjacent_tier",
+             **handover_fields(VILLAGE, COUNTY, "other"))
+    _refused(c, "hand_up", "2026-03-03T09:00", "4.3", "handover_adjacent_tier",
+             **handover_fields(VILLAGE, "410622101", "other"))  # another county's town
+    _refused(c, "hand_down", "2026-03-03T09:00", "4.3", "handover_adjacent_tier",
+             **handover_fields(VILLAGE, TOWN, "other"))
+
+
+# -- 11.2.1 rating and complaints after completion --------------------------------------------------
+
+def test_11_2_1_rating_only_after_completion_and_once() -> None:
+    c = CaseBuilder().assist_in_handling()
+    _refused(c, "rating", "2026-03-04T09:00", "11.2.1", "status", level="satisfied",
+             channel="haochaping")
+    c.complete("2026-03-05T09:00")
+    c.ev("rating", "2026-03-05T10:00", level="very_satisfied", channel="haochaping")
+    assert c.state().rating == "very_satisfied"
+    _refused(c, "rating", "2026-03-06T09:00", "11.2.1", "rated_once", level="dissatisfied",
+             channel="haochaping")
+
+
+def test_11_2_1_complaint_after_completion_and_handled() -> None:
+    c = CaseBuilder().assist_in_handling()
+    _refused(c, "complaint", "2026-03-04T09:00", "11.2.1", "status", channel="phone",
+             category="attitude", private={"text": "x"})
+    c.complete("2026-03-05T09:00")
+    k = c.ev("complaint", "2026-03-06T09:00", channel="phone", category="overdue",
+             private={"text": "太慢"})
+    assert c.state(as_of="2026-03-06").overdue == ["complaint"]
+    c.ev("complaint_handled", "2026-03-07T09:00", complaint=k["hlc"], result="rejected",
+         private={"text": "已核实"})
+    s = c.state(as_of="2026-03-07")
+    assert s.complaints == 1 and not s.complaints_open and s.overdue == []
+
+
+def test_7_2_2_2_access_is_logged_in_any_state() -> None:
+    c = CaseBuilder().assist_in_handling()
+    c.complete("2026-03-05T09:00")
+    c.ev("archived", "2026-03-06T09:00", archive_no="GD-1")
+    c.ev("access", "2026-03-09T09:00", institution=COUNTY, purpose="supervision")
+    assert c.state().accesses == 1
