@@ -84,7 +84,7 @@ def make_event(event_type: str, *, case_id: str, clock: HLC, at: str, institutio
     return validate_open(doc)
 
 
-def handover_fields(from_code: str, to_code: str, reason_code: str) -> dict[str, str]:
+def handover_fields(from_code: str, to_code: str, reason_code: str) -> dict[str, Any]:
     """Cleartext of a hand_up / hand_down (tiers derived from the codes' shape)."""
     return {"from_institution": from_code, "to_institution": to_code,
             "from_tier": institution_tier(from_code), "to_tier": institution_tier(to_code),
