@@ -166,9 +166,10 @@ class Node:
                 self._reader = Reader(self)
             return self._reader
 
-    def enrollment_staff(self) -> str | None:
+    def enrollment_staff(self) -> str:
+        """The staff id recorded on events (never a name): the enrollment's, else the device id."""
         enr = self.enrollment or {}
-        return enr.get("staff") or None
+        return str(enr.get("staff") or enr.get("device_id") or "")
 
     def institution_path(self) -> list[str]:
         """City → … → this institution, from the enrollment or the institution docs."""

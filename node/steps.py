@@ -104,6 +104,10 @@ def _kind(name: str, f: mf.Field) -> tuple[str, list[tuple[str, str]]]:
         return "signature", []
     if name == "attachments":
         return "file", []
+    if name == "service_item":
+        return "item", []
+    if name == "to_institution":
+        return "institution", []
     if one_of is not None:
         return "select", _vocab_labels([str(c) for c in one_of.choices])
     if isinstance(f, mf.List):
@@ -155,7 +159,7 @@ def parse_form(event_type: str, form: Any) -> tuple[dict[str, Any], dict[str, An
     names what is missing."""
     clear: dict[str, Any] = {}
     private: dict[str, Any] = {}
-    is_json = isinstance(form, dict)
+    is_json = isinstance(form, dict) and not hasattr(form, "getlist")
     for ff in form_fields(event_type):
         target = private if ff.private else clear
         if is_json:

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from node.casework import decode_data_url
 from node.errors import InvalidInput, NodeError
 from node.steps import FORM_OF_STEP, STEP_TITLES, form_fields, parse_form
-from node.views.common import item_by_code, load_case, node, today
+from node.views.common import catalog, item_by_code, load_case, node, today
 
 bp = Blueprint("handling", __name__, url_prefix="/cases/<case_id>/steps")
 
@@ -85,11 +85,27 @@ def handover_defaults(event_type: str) -> dict[str, Any]:
 def _render(case: dict[str, Any], event_type: str, values: Any, errors: dict[str, str],
             error: str | None = None, status: int = 200) -> Any:
     fields = form_fields(event_type)
-    return render_template("step.html", case=case, event_type=event_type, fields=fields,
+    if hasattr(values, "getlist"):
+        getlist = values.getlist
+    else:
+        def getlist(key: str) -> list[Any]:
+            value = values.get(key) or []
+            return value if isinstance(value, list) else [value]
+    return render_template("step.html", case=case, getlist=getlist, villages=_villages(),
+                           items=catalog(), event_type=event_type, fields=fields,
                            title=STEP_TITLES.get(event_type, event_type), values=values,
                            errors=errors, error=error, form_letter=FORM_OF_STEP.get(event_type),
                            materials=(case.get("item") or {}).get("materials", []),
                            picks=event_type in MATERIAL_PICKS), status
+
+
+def _villages() -> list[dict[str, Any]]:
+    from node.views.town import villages
+
+    try:
+        return villages()
+    except NodeError:
+        return []
 
 
 @bp.get("/<event_type>")

@@ -1,0 +1,88 @@
+"""A proxy case through the standard's steps (10.2) with the Flask test client."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import subprocess
+from typing import Any
+
+from tests.node.conftest import csrf
+
+# a 1x1 PNG (what the signature canvas posts, shrunk)
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+def _consult(client: Any) -> str:
+    from schemas.sample import catalog
+
+    item = catalog()[0]
+    resp = client.post("/consultations/", data={
+        "csrf": csrf(client), "applicant_name": "王小明", "phone": "13800000000",
+        "question": "怎么办理？", "service_item": item["code"], "service_type": "proxy",
+        "mode": "nearby", "channel": "window", "answered": "1"})
+    assert resp.status_code == 302, resp.data.decode()[:2000]
+    return resp.headers["Location"].rstrip("/").split("/")[-1]
+
+
+def _step(client: Any, case_id: str, event_type: str, **data: Any) -> Any:
+    form = client.get(f"/cases/{case_id}/steps/{event_type}")
+    assert form.status_code == 200, form.data.decode()[:2000]
+    return client.post(f"/cases/{case_id}/steps/{event_type}", data={"csrf": csrf(client), **data})
+
+
+def test_proxy_case_through_every_step(unlocked: Any, tmp_path: Any) -> None:
+    c = unlocked
+    case_id = _consult(c)
+    sig = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    from schemas.sample import catalog
+
+    r = _step(c, case_id, "entrustment", channel="offline", mode="nearby",
+              service_item=catalog()[0]["code"], ledger_no="DB-1", period_end="2026-12-31", scope="代为提交", signature_data=sig)
+    assert r.status_code == 302, r.data.decode()[:3000]
+    r = _step(c, case_id, "acceptance", zone="assisted_zone", time_limit_days="5")
+    assert r.status_code == 302, r.data.decode()[:3000]
+    r = _step(c, case_id, "suspension", reason="c", resumption_deadline="2026-12-20",
+              signature_data=sig)
+    assert r.status_code == 302, r.data.decode()[:3000]
+    r = _step(c, case_id, "resumption", cause_removed_on=dt.date.today().isoformat(),
+              signature_data=sig)
+    assert r.status_code == 302, r.data.decode()[:3000]
+    r = _step(c, case_id, "completion", signature_data=sig, documents="营业执照")
+    assert r.status_code == 302, r.data.decode()[:3000]
+    page = c.get(f"/cases/{case_id}").data.decode()
+    assert "completed" in page
+    pdf = c.get(f"/cases/{case_id}/forms/B.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    out = tmp_path / "b.pdf"
+    out.write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "帮办代办办结（终止）单" in text and "王小明" in text
+
+
+def test_refused_input_keeps_what_was_typed(unlocked: Any) -> None:
+    c = unlocked
+    case_id = _consult(c)
+    r = _step(c, case_id, "entrustment", channel="offline", mode="nearby", ledger_no="",
+              period_end="不是日期", scope="我输入的委托范围")
+    assert r.status_code == 400
+    html = r.data.decode()
+    assert "我输入的委托范围" in html  # kept
+    assert 'aria-invalid="true"' in html
+    assert "未保存" in html
+
+
+def test_illegal_transition_is_refused_in_chinese(unlocked: Any) -> None:
+    c = unlocked
+    case_id = _consult(c)
+    r = _step(c, case_id, "resumption", cause_removed_on="2026-11-27")
+    assert r.status_code in (400, 409)
+    assert "未保存" in r.data.decode()
+
+
+def test_consultation_without_name_says_what_to_fix(unlocked: Any) -> None:
+    r = unlocked.post("/consultations/", data={"csrf": csrf(unlocked), "question": "问题在此"})
+    assert r.status_code == 400
+    html = r.data.decode()
+    assert "请填写服务对象姓名" in html and "问题在此" in html
