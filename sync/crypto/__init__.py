@@ -13,7 +13,8 @@ Directory (:mod:`.directory`)
 Case keys (:mod:`.keyring`, :mod:`.seal`)
     :func:`new_keyring`, :func:`unlock_case_key` -> :class:`CaseKey` (``seal(doc)``,
     ``seal_attachment(bytes, doc_id, name)``), :func:`add_recipient` (hand-up, transfer),
-    :func:`rewrap` / :func:`rotate_keyrings` (key rotation), :func:`keyring_id`.
+    :func:`rewrap` / :func:`rotate_keyrings` (key rotation), :func:`needs_rewrap` (after a
+    merged conflict), :func:`keyring_id`.
 Reading personal data (:mod:`.access`)
     :func:`open_private`, :func:`open_case`, :func:`open_attachment`: each requires a
     ``purpose`` and an ``on_access`` callback that stores the signed access event.
@@ -55,6 +56,7 @@ from sync.crypto.keyring import (
     ESCROW,
     add_recipient,
     keyring_id,
+    needs_rewrap,
     new_keyring,
     rewrap,
     rotate_keyrings,
@@ -96,6 +98,7 @@ __all__ = [
     "is_sealed",
     "key_entry",
     "keyring_id",
+    "needs_rewrap",
     "new_keyring",
     "open_attachment",
     "open_case",

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from sync.crypto.directory import Directory
 from sync.crypto.encoding import b64u_encode, canonical_json
-from sync.crypto.errors import BadSignature, MalformedEnvelope, UnknownKey
-from sync.crypto.keys import Keychain
+from sync.crypto.errors import BadSignature, CryptoError, MalformedEnvelope, UnknownKey
+from sync.crypto.keys import EncryptionKeyPair, Keychain
 from sync.crypto.seal import CaseKey
 from sync.crypto.sign import DeviceSigner, check_signature
 from sync.crypto.wrap import unwrap_key, wrap_key
@@ -42,6 +43,12 @@ ESCROW = "escrow"
 
 def keyring_id(case_id: str) -> str:
     return f"{KEYRING_PREFIX}{case_id}"
+
+
+def _new_kid() -> str:
+    """A data key id that sorts by creation time (ms, hex) then random: when keyring
+    revisions conflict, the greatest ``current`` is the newest generation."""
+    return f"dk-{int(time.time() * 1000):012x}{b64u_encode(os.urandom(6))}"
 
 
 def _context(case_id: str, kid: str, institution: str, key_id: str) -> dict[str, str]:
@@ -70,7 +77,7 @@ def _recipient_key(directory: Directory, institution: str) -> tuple[str, str]:
 def new_keyring(case_id: str, owner: str, directory: Directory,
                 signer: DeviceSigner) -> tuple[dict[str, Any], CaseKey]:
     """A fresh data key for a new case, wrapped for ``owner`` and the escrow key."""
-    kid = "dk-" + b64u_encode(os.urandom(9))
+    kid = _new_kid()
     case_key = CaseKey(case_id, {kid: os.urandom(32)}, kid)
     doc: dict[str, Any] = {"_id": keyring_id(case_id), "type": "keyring", "schema_version": 1,
                            "case_id": case_id, "current": kid, "recipients": [],
@@ -111,7 +118,7 @@ def rewrap(keyring: Mapping[str, Any], case_key: CaseKey, directory: Directory,
     for gen in doc["data_keys"]:
         gen["wraps"] = [w for w in gen["wraps"] if directory.is_active_key(w["institution"], w["key_id"])]
     if new_generation:
-        kid = "dk-" + b64u_encode(os.urandom(9))
+        kid = _new_kid()
         keys = {k: case_key._raw(k) for k in case_key.key_ids}
         keys[kid] = os.urandom(32)
         case_key = CaseKey(case_key.case_id, keys, kid)
@@ -121,6 +128,29 @@ def rewrap(keyring: Mapping[str, Any], case_key: CaseKey, directory: Directory,
         doc = _ensure_recipient(doc, case_key, recipient["institution"], recipient["role"],
                                 directory, signer)
     return doc, case_key
+
+
+def needs_rewrap(keyring: Mapping[str, Any], directory: Directory) -> list[str]:
+    """Why this keyring should be re-wrapped (empty when it need not be): a recipient
+    without a wrap to its active key for some generation (e.g. a hand-up that raced a
+    rotation and was merged by union), or a wrap to a key no longer active. Any holder
+    of the case key repairs it with ``rewrap(..., new_generation=False)``."""
+    reasons = []
+    for gen in keyring.get("data_keys", ()):
+        have = {(w.get("institution"), w.get("key_id")) for w in gen.get("wraps", ())}
+        for inst, key_id in sorted(have):
+            if not directory.is_active_key(str(inst), str(key_id)):
+                reasons.append(f"{gen.get('kid')}: wrap to inactive key {key_id} of {inst}")
+        for recipient in keyring.get("recipients", ()):
+            inst = str(recipient.get("institution"))
+            try:
+                _public, key_id = _recipient_key(directory, inst)
+            except UnknownKey:
+                reasons.append(f"recipient {inst} has no active key in the directory")
+                continue
+            if (inst, key_id) not in have:
+                reasons.append(f"{gen.get('kid')}: no wrap for {inst} key {key_id}")
+    return reasons
 
 
 def rotate_keyrings(keyrings: list[Mapping[str, Any]], keychain: Keychain, directory: Directory,
@@ -161,17 +191,24 @@ def unlock_case_key(keyring: Mapping[str, Any], keychain: Keychain, directory: D
         raise MalformedEnvelope(f"keyring: missing field {exc}") from exc
     held = {k.key_id: k for k in keychain.encryption_keys() if k.status == "active" or not active_only}
     keys: dict[str, bytes] = {}
+    failure: CryptoError | None = None
     for gen in generations:
         kid = str(gen.get("kid"))
         for wrap in gen.get("wraps", ()):
             mine = held.get(str(wrap.get("key_id")))
-            if mine is None:
+            if mine is None or not isinstance(mine.key, EncryptionKeyPair):
                 continue
-            verify_wrap(keyring, kid, wrap, directory)
-            ctx = _context(case_id, kid, str(wrap.get("institution")), mine.key_id)
-            keys[kid] = unwrap_key(wrap, mine.key, ctx)  # type: ignore[arg-type]
-            break
+            # A bad wrap (forged, altered) must not hide a good one for the same key.
+            try:
+                verify_wrap(keyring, kid, wrap, directory)
+                ctx = _context(case_id, kid, str(wrap.get("institution")), mine.key_id)
+                keys[kid] = unwrap_key(wrap, mine.key, ctx)
+                break
+            except CryptoError as exc:
+                failure = failure or exc
     if current not in keys:
+        if failure is not None:
+            raise failure
         raise UnknownKey(f"no key held here opens case {case_id} (not a recipient of its keyring)")
     return CaseKey(case_id, keys, current)
 
@@ -182,5 +219,5 @@ def _check_case(keyring: Mapping[str, Any], case_key: CaseKey) -> None:
                                 f"{case_key.case_id!r}")
 
 
-__all__ = ["ESCROW", "KEYRING_PREFIX", "add_recipient", "keyring_id", "new_keyring", "rewrap",
+__all__ = ["ESCROW", "KEYRING_PREFIX", "add_recipient", "keyring_id", "needs_rewrap", "new_keyring", "rewrap",
            "rotate_keyrings", "unlock_case_key", "verify_wrap"]

@@ -14,6 +14,7 @@ from sync.crypto import (
     UnknownKey,
     add_recipient,
     keyring_id,
+    needs_rewrap,
     new_keyring,
     rewrap,
     rotate_keyrings,
@@ -176,3 +177,58 @@ def test_malformed_keyring(world: World) -> None:
     bad = {k: v for k, v in ring.items() if k != "data_keys"}
     with pytest.raises(MalformedEnvelope):
         unlock_case_key(bad, world[VILLAGE_A].keychain, directory)
+
+
+def _union(a: dict, b: dict) -> dict:
+    """What a conflict resolver does with two keyring leaves: union of signed wraps."""
+    out = copy.deepcopy(a)
+    recipients = {r["institution"]: r for r in out["recipients"]}
+    for r in b["recipients"]:
+        recipients.setdefault(r["institution"], r)
+    gens = {g["kid"]: g for g in out["data_keys"]}
+    for gen in b["data_keys"]:
+        mine = gens.setdefault(gen["kid"], {"kid": gen["kid"], "wraps": []})
+        have = {(w["institution"], w["key_id"]) for w in mine["wraps"]}
+        mine["wraps"] += [w for w in gen["wraps"] if (w["institution"], w["key_id"]) not in have]
+    out["recipients"], out["data_keys"] = list(recipients.values()), list(gens.values())
+    out["current"] = max(a["current"], b["current"])  # kids sort by creation time
+    return out
+
+
+def test_needs_rewrap_after_rotation(world: World) -> None:
+    directory, ring, key, _ = _village_case(world)
+    assert needs_rewrap(ring, directory) == []
+    world.rotate(VILLAGE_A)
+    v2 = world.directory()
+    reasons = needs_rewrap(ring, v2)
+    assert any("inactive key" in r for r in reasons) and any("no wrap for" in r for r in reasons)
+    [rotated] = rotate_keyrings([ring], world[VILLAGE_A].keychain, v2, world[VILLAGE_A].signer)
+    assert needs_rewrap(rotated, v2) == []
+
+
+def test_hand_up_racing_rotation_is_repaired(world: World) -> None:
+    directory, ring, key, sealed = _village_case(world)
+    handed = add_recipient(ring, key, TOWN, directory, world[TOWN].signer)  # branch A
+    world.rotate(VILLAGE_A)
+    v2 = world.directory()
+    [rotated] = rotate_keyrings([ring], world[VILLAGE_A].keychain, v2, world[VILLAGE_A].signer)  # B
+    assert rotated["current"] > ring["current"]
+    merged = _union(handed, rotated)
+    with pytest.raises(UnknownKey):  # the town has no wrap of the newest generation yet
+        unlock_case_key(merged, world[TOWN].keychain, v2)
+    assert any(TOWN in r for r in needs_rewrap(merged, v2))
+    village_key = unlock_case_key(merged, world[VILLAGE_A].keychain, v2)
+    repaired, _ = rewrap(merged, village_key, v2, world[VILLAGE_A].signer, new_generation=False)
+    assert needs_rewrap(repaired, v2) == []
+    assert unlock_case_key(repaired, world[TOWN].keychain, v2)._open(sealed) == DOC["private"]
+
+
+def test_bogus_wrap_does_not_hide_a_good_one(world: World) -> None:
+    directory, ring, key, sealed = _village_case(world)
+    bad = copy.deepcopy(ring)
+    wraps = bad["data_keys"][0]["wraps"]
+    good = next(w for w in wraps if w["institution"] == VILLAGE_A)
+    bogus = copy.deepcopy(good)
+    bogus["wrapped"] = b64u_encode(bytes(48))
+    wraps.insert(0, bogus)
+    assert unlock_case_key(bad, world[VILLAGE_A].keychain, directory)._open(sealed) == DOC["private"]
