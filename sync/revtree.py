@@ -122,8 +122,11 @@ def winning_rev(tree: Mapping[str, RevNode]) -> str:
     """The deterministic winner every replica agrees on (CouchDB "Replication and
     conflict model": non-deleted leaves beat deleted ones, then highest pos, then
     the greatest rev id)."""
+    parents = {n.parent for n in tree.values() if n.parent is not None}
     best = max(
-        (r for r in leaves(tree)), key=lambda r: _sort_key(r, tree[r].deleted), default=None
+        (r for r in tree if r not in parents),
+        key=lambda r: _sort_key(r, tree[r].deleted),
+        default=None,
     )
     if best is None:
         raise ValueError("empty revision tree")
@@ -237,6 +240,8 @@ def stem(tree: Mapping[str, RevNode], limit: int) -> tuple[RevTree, list[str]]:
     Returns ``(new_tree, dropped_revs)``; every leaf survives (``limit >= 1``).
     """
     limit = max(1, limit)
+    if len(tree) <= limit:
+        return dict(tree), []  # no rev can be further than `limit` from a leaf
     keep: set[str] = set()
     for leaf in leaves(tree):
         rev: str | None = leaf
@@ -274,29 +279,30 @@ def new_rev(
     prev_rev: str | None,
     *,
     deleted: bool,
-    body: Mapping[str, Any],
+    body: Mapping[str, Any] | str,
     att_digests: Iterable[str] = (),
 ) -> str:
     """The next rev for a ``new_edits=true`` write: pos+1 and an md5 over the
-    deleted flag, the previous rev, the canonical body and the attachment digests
-    (as couch_db:new_revid does over its Erlang terms), so the same edit of the same
-    parent gives the same rev on every replica."""
+    deleted flag, the previous rev, the body and the attachment digests, as
+    couch_db:new_revid does over the Erlang terms. The body is hashed as compact
+    JSON in document order (CouchDB hashes term_to_binary of the body, also in
+    document order); pass ``body`` already serialised to skip a re-encoding. The
+    same edit of the same parent gives the same rev on every replica."""
     pos = rev_pos(prev_rev) + 1 if prev_rev else 1
-    canonical = json.dumps(
-        [deleted, prev_rev, body, sorted(att_digests)],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return format_rev(pos, hashlib.md5(canonical.encode("utf-8")).hexdigest())
+    body_json = body if isinstance(body, str) else _ENCODER.encode(body)
+    digests = ",".join(sorted(att_digests))
+    payload = f"{int(deleted)}\n{prev_rev or ''}\n{digests}\n{body_json}"
+    return format_rev(pos, hashlib.md5(payload.encode("utf-8")).hexdigest())
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 # -- (de)serialisation: compact JSON kept in the document row ---------------------
 def dumps(tree: Mapping[str, RevNode]) -> str:
     """``{"rev": [parent, deleted, available], ...}`` as compact JSON."""
-    return json.dumps(
-        {r: [n.parent, int(n.deleted), int(n.available)] for r, n in tree.items()},
-        separators=(",", ":"),
+    return _ENCODER.encode(
+        {r: [n.parent, int(n.deleted), int(n.available)] for r, n in tree.items()}
     )
 
 

@@ -26,6 +26,7 @@ _IGNORED_SPECIALS = frozenset(
     {"_revs_info", "_conflicts", "_deleted_conflicts", "_local_seq", "_access"}
 )
 LOCAL_PREFIX = "_local/"
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 DESIGN_PREFIX = "_design/"
 
 
@@ -37,6 +38,7 @@ class Incoming:
     path: list[str]  # leaf first; [] when no _rev was given
     deleted: bool
     body: dict[str, Any]  # without any "_" member
+    body_json: str  # compact JSON of body, as stored and hashed
     attachments: dict[str, dict[str, Any]] | None = None
     blobs: dict[str, bytes] = field(default_factory=dict)  # digest -> data of inline atts
 
@@ -156,7 +158,9 @@ def parse_doc(
             path = [rev]
     if not new_edits and not path and not docid.startswith(LOCAL_PREFIX):
         raise BadRequest("Document must have a _rev when new_edits is false")
-    size = len(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-    if size > max_document_size:
+    body_json = _ENCODER.encode(body)
+    # couch_doc:from_json_obj_validate compares the encoded body size with the limit;
+    # characters are at most 4 UTF-8 bytes, so only long bodies need the exact count.
+    if len(body_json) * 4 > max_document_size and len(body_json.encode("utf-8")) > max_document_size:
         raise RequestEntityTooLarge(docid, error="document_too_large")
-    return Incoming(docid, path, deleted, body, attachments, blobs)
+    return Incoming(docid, path, deleted, body, body_json, attachments, blobs)

@@ -141,10 +141,10 @@ class BatchWriter:
         new_pos = revtree.rev_pos(prev) + 1 if prev else 1
         atts = self._resolve_atts(doc, new_pos, revtree.ancestry(tree, prev) if prev else [])
         digests = [a["digest"] for a in atts.values()] if atts else []
-        rev = revtree.new_rev(prev, deleted=doc.deleted, body=doc.body, att_digests=digests)
+        rev = revtree.new_rev(prev, deleted=doc.deleted, body=doc.body_json, att_digests=digests)
         path = [rev, prev] if prev else [rev]
         new_tree, _ = revtree.merge(tree, path, deleted=doc.deleted, revs_limit=self.revs_limit)
-        self.rev_rows[(doc.id, rev)] = (dumps(doc.body), dumps(atts) if atts else None)
+        self.rev_rows[(doc.id, rev)] = (doc.body_json, dumps(atts) if atts else None)
         self._record(doc.id, state, new_tree)
         return {"ok": True, "id": doc.id, "rev": rev}
 
@@ -162,7 +162,7 @@ class BatchWriter:
         known = [r for r in doc.path[1:] if r in state.tree]
         atts = self._resolve_atts(doc, revtree.rev_pos(leaf), known)
         if leaf in new_tree:
-            self.rev_rows[(doc.id, leaf)] = (dumps(doc.body), dumps(atts) if atts else None)
+            self.rev_rows[(doc.id, leaf)] = (doc.body_json, dumps(atts) if atts else None)
         self._record(doc.id, state, new_tree)
         return None
 
@@ -224,6 +224,6 @@ def write_local(
     new = (stored if not check_rev else prev) + 1
     conn.execute(
         "INSERT OR REPLACE INTO local_docs(id, rev, body) VALUES (?, ?, ?)",
-        (doc.id, new, dumps(doc.body)),
+        (doc.id, new, doc.body_json),
     )
     return {"ok": True, "id": doc.id, "rev": f"0-{new}"}

