@@ -32,7 +32,7 @@ from sync.errors import Conflict, NotFound
 if TYPE_CHECKING:
     from hub.core import Hub
 
-HUB_SHORT = "HUB"
+HUB_SHORT = "HB"  # as schemas.sample_cases names the hub device
 
 
 def now() -> str:
@@ -128,6 +128,23 @@ def add_institution(hub: Hub, *, code: str, name: str, parent: str | None = None
     out = put_reference(hub, doc)
     publish_directory(hub)
     return out
+
+
+def import_institutions(hub: Hub, docs: Iterable[Mapping[str, Any]]) -> int:
+    """Add (or update) many institutions at once, e.g. ``schemas.sample.institutions()``;
+    public keys already registered are kept."""
+    n = 0
+    for doc in docs:
+        body = dict(doc)
+        try:
+            current = hub.stores.main.get(str(body["_id"]))
+            body["public_keys"] = current.get("public_keys", [])
+        except NotFound:
+            pass
+        put_reference(hub, body)
+        n += 1
+    publish_directory(hub)
+    return n
 
 
 def institution(hub: Hub, code: str) -> dict[str, Any]:

@@ -33,7 +33,8 @@ def _json(status: int, body: Any) -> Response:
 @blueprint.get("/health")
 def health() -> Response:
     hub = _hub()
-    return _json(200, {"ok": True, "db": hub.stores.prefix, **hub.stats()})
+    return _json(200, {"ok": True, "db": hub.stores.prefix, "pending": hub.pending(),
+                       **hub.stats()})
 
 
 @blueprint.post("/keys")

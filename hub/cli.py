@@ -55,6 +55,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.sample_reference:
         from schemas import sample
 
+        admin.import_institutions(hub, [i for i in sample.institutions()
+                                        if i["code"] != ident["city"]])
         admin.import_catalog(hub, sample.catalog())
         for cal in sample.calendars():
             admin.set_calendar(hub, year=cal["year"], holidays=cal["holidays"],
@@ -150,7 +152,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config["hub_dir"] = args.hub_dir
     if args.host:
         config["hub_host"] = args.host
-    if args.port:
+    if args.port is not None:
         config["hub_port"] = args.port
     if args.no_workers:
         config["workers"] = False
@@ -192,7 +194,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--port", type=int, help="port of `hub serve` (saved)")
     p.add_argument("--public-url", help="URL devices use to reach the hub (saved)")
     p.add_argument("--sample-reference", action="store_true",
-                   help="also import the sample catalog and calendars")
+                   help="also import the sample institutions, catalog and calendars")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_init)
 

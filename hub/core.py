@@ -132,6 +132,14 @@ class Hub:
         out.update(self.worker_stats)
         return out
 
+    def pending(self) -> bool:
+        """Whether the workers have changes of the main database left to look at."""
+        from hub.workers.feed import FeedFollower
+        from hub.workers.resolver import CHECKPOINT
+
+        since = FeedFollower(self.stores, CHECKPOINT).checkpoint()
+        return bool(self.stores.main.changes(since=since, limit=1)["results"])
+
     @property
     def db_url(self) -> str:
         """The replication database URL devices use (credentials not included)."""

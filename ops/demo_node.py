@@ -23,8 +23,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from schemas import build, sample
-from schemas.hlc import HLC, pack, tick
-from schemas.ids import case_no
+from schemas.hlc import HLC, tick
 from sync.crypto import (
     DeviceSigner,
     Directory,
@@ -42,6 +41,11 @@ from sync.open import open_db
 from sync.store import DocumentStore
 
 TZ = dt.timezone(dt.timedelta(hours=8))
+#: E's scenarios a village plays alone (hand-ups are done live by :meth:`SimNode.hand_up`;
+#: ``proxy_suspended_expired`` stops before the hub's 10.2.5.2 termination, which the
+#: hub's deadline watcher writes).
+SCENARIOS = ("consult_answered", "assist_completed", "proxy_suspended_expired", "in_handling",
+             "proxy_completed", "consult_reply", "converted", "proxy_suspended_resumed", "refused")
 
 
 def with_credentials(url: str, user: str, password: str) -> str:
@@ -136,48 +140,54 @@ class SimNode:
         ring = self.store.get(f"keyring:{case_id}")
         return unlock_case_key(ring, self.keychain, self.directory())
 
-    def path(self) -> list[str]:
-        code = self.institution
-        return [p for p in (code[:4] + "00", code[:6], code[:9], code) if len(p) <= len(code)][
-            : {6: 2, 9: 3, 12: 4}[len(code)]]
+    def load_histories(self, histories: list[list[dict[str, Any]]]) -> list[str]:
+        """Store case histories (E's generator, open form) sealed and signed by this device.
 
-    def new_case(self, *, events: int = 2) -> str:
-        """A case opened here: keyring, sealed header, ``events`` sealed events (signed)."""
+        Events recorded by another device (the town after a hand-up, the hub's 10.2.5.2
+        termination) are cut off: those devices write them themselves.
+        """
         directory = self.directory()
-        clock = self.clock()
-        case_id = pack(clock)
-        ring, case_key = new_keyring(case_id, self.institution, directory, self.signer)
-        self.serial += 1
-        person = sample.person(self.rng, area=self.institution[:6])
-        header = build.make_case(
-            clock=clock, case_no=case_no(self.institution, 2026, self.device_id.split("-")[1],
-                                         self.serial),
-            institution=self.institution, path=self.path(), device=self.device_id,
-            opened_at=self.now(), service_type="proxy", mode="nearby", focus_area="livelihood",
-            applicant_kind="person", private={k: v for k, v in person.items()
-                                              if k in ("applicant_name", "id_number", "phone",
-                                                       "address")},
-            service_item=None)
-        docs = [ring, self._seal_sign(header, case_key)]
-        item = sample.catalog()[0]["code"]
-        steps: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [("consultation", {"channel": "window", "answered": True,
-                                   "service_item": item},
-                  {"name": person.get("applicant_name"), "question": "如何办理？"}),
-                 ("entrustment", {"channel": "offline", "service_item": item, "mode": "nearby",
-                                  "ledger_no": f"L{self.serial:05d}",
-                                  "period_end": "2026-12-31"},
-                  {"scope": "代为提交材料", "applicant_signature": "sig.png"}),
-                 ("acceptance", {"zone": "assisted_zone", "time_limit_days": 10}, None)]
-        base = None
-        for event_type, fields, private in steps[:events]:
-            ev = build.make_event(event_type, case_id=case_id, clock=self.clock(), at=self.now(),
-                                  institution=self.institution, base_hlc=base,
-                                  private=private, **fields)
-            base = ev["hlc"]
-            docs.append(self._seal_sign(ev, case_key))
-        for doc in docs:
-            self.store.put(doc)
-        return case_id
+        out = []
+        for header, *events in histories:
+            case_id = header["case_id"]
+            ring, case_key = new_keyring(case_id, self.institution, directory, self.signer)
+            docs = [ring, self._seal_sign(header, case_key)]
+            for ev in events:
+                if ev["device"] != self.device_id:
+                    break
+                docs.append(self._seal_sign(ev, case_key))
+            for doc in docs:
+                self.store.put(doc)
+            out.append(case_id)
+        return out
+
+    def sample_cases(self, n: int, *, town: str, seed: int = 1,
+                     scenarios: tuple[str, ...] = SCENARIOS) -> list[str]:
+        """``n`` sample cases of E's scenarios opened at this village station."""
+        from schemas.sample_cases import case_history
+        from schemas.workdays import Workdays
+
+        insts = {i["code"]: i for i in sample.institutions()}
+        items = [c for c in sample.catalog() if c["assist"] and c["proxy"]
+                 and ("village" in c["tiers"] or "town" in c["tiers"])]
+        rng = random.Random(seed)
+        wd = Workdays(sample.calendars())
+        histories = []
+        day = dt.date(2026, 3, 2)
+        for k in range(n):
+            self.serial += 1
+            at = dt.datetime.combine(day, dt.time(9 + k % 8, rng.randrange(60)), TZ)
+            histories.append(case_history(
+                rng, scenarios[k % len(scenarios)], village=insts[self.institution],
+                town=insts[town], item=items[rng.randrange(len(items))], serial=self.serial,
+                start=at, workdays=wd))
+            day = wd.add_working_days(day, 1)
+        return self.load_histories(histories)
+
+    def new_case(self) -> str:
+        """One fresh case opened now (a consultation answered on the spot, then entrusted)."""
+        return self.sample_cases(1, town=self.institution[:9], seed=self.rng.randrange(10**6),
+                                 scenarios=("in_handling",))[0]
 
     def hand_up(self, case_id: str, to: str) -> None:
         """Wrap the case key for ``to`` (the sending node's job) and record the hand-up."""
@@ -189,8 +199,13 @@ class SimNode:
         self.store.put(ring2)
         ev = build.make_event("hand_up", case_id=case_id, clock=self.clock(), at=self.now(),
                               institution=self.institution, private={},
+                              base_hlc=self.last_event(case_id),
                               **build.handover_fields(self.institution, to, "needs_coordination"))
         self.store.put(self._seal_sign(ev, case_key))
+
+    def last_event(self, case_id: str) -> str | None:
+        res = self.store.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\ufff0")
+        return res["rows"][-1]["id"].rsplit(":", 1)[1] if res["rows"] else None
 
     def edit_header(self, case_id: str, **changes: Any) -> None:
         doc = self.store.get(f"case:{case_id}")

@@ -1,0 +1,82 @@
+"""10.2.5.2: a suspended case past its resumption deadline is terminated by the hub.
+
+The termination is an ordinary event, written by the hub's own device (``{city}-HUB``),
+signed with its key. Its private part (the reason text) must be sealed like every
+event's, but the hub holds no case key (design.md §5). So it makes a fresh data key
+generation for this one event, wraps it with F's :func:`sync.crypto.add_recipient`
+for every recipient of the case's keyring (public keys only, from the verified
+directory) and escrow, and seals with it. The keyring's ``current`` generation is
+left unchanged, so nodes keep sealing with a key the hub never knew.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from schemas import build
+from schemas.fold import fold
+from schemas.hlc import HLC, tick, unpack
+from sync.crypto import CaseKey, add_recipient, sign_document
+from sync.crypto.encoding import b64u_encode
+from sync.errors import NotFound
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+CLOSED = frozenset({"completed", "terminated", "archived", "refused"})
+
+
+def calendars(hub: Hub) -> list[dict[str, Any]]:
+    res = hub.stores.main.all_docs(startkey="calendar:", endkey="calendar:\ufff0",
+                                   include_docs=True)
+    return [r["doc"] for r in res["rows"] if r.get("doc")]
+
+
+def terminate_if_due(hub: Hub, case_id: str, events: Sequence[Mapping[str, Any]],
+                     today: dt.date) -> str:
+    """``"terminated"``, ``"overdue"``, ``"closed"`` or ``"open"``."""
+    state = fold(events, calendars=calendars(hub), as_of=today)
+    if state.status in CLOSED:
+        return "closed"
+    if "resumption_deadline" not in state.overdue:
+        return "overdue" if state.overdue else "open"
+    write_termination(hub, case_id, base_hlc=state.last_hlc, today=today)
+    return "terminated"
+
+
+def write_termination(hub: Hub, case_id: str, *, base_hlc: str | None,
+                      today: dt.date) -> dict[str, Any]:
+    from hub.signatures import DirectoryCache
+
+    main = hub.stores.main
+    try:
+        ring = main.get(f"keyring:{case_id}")
+    except NotFound:
+        raise NotFound(f"case {case_id} has no keyring at the hub") from None
+    directory = DirectoryCache(hub.stores).get()
+    signer = hub.keys.signer
+    kid = "dk-hub-" + b64u_encode(os.urandom(9))
+    case_key = CaseKey(case_id, {kid: os.urandom(32)}, kid)
+    new_ring = copy.deepcopy(ring)
+    new_ring["data_keys"] = [*new_ring.get("data_keys", []), {"kid": kid, "wraps": []}]
+    for recipient in ring.get("recipients", []):
+        new_ring = add_recipient(new_ring, case_key, recipient["institution"], directory, signer,
+                                 role=recipient.get("role", "handed"))
+    new_ring["current"] = ring.get("current")
+    last = unpack(base_hlc) if base_hlc else None
+    clock = tick(int(time.time() * 1000),
+                 HLC(last.wall_ms, last.counter, signer.device_id) if last else None,
+                 signer.device_id)
+    at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+    event = build.make_event(
+        "termination", case_id=case_id, clock=clock, at=at, institution=hub.identity["city"],
+        base_hlc=base_hlc, reason="resumption_deadline_passed",
+        private={"reasons": "超过续办期限，视为终止（10.2.5.2） / resumption deadline passed"})
+    sealed = sign_document(case_key.seal(event), signer)
+    main.bulk_docs([new_ring, sealed])
+    return sealed
