@@ -9,36 +9,58 @@ from sync.errors import NotFound, TransportError
 from sync.store import DocumentStore
 
 
-def snapshot(store: DocumentStore, doc_ids: list[str] | None = None) -> dict[str, Any]:
-    """Every document's full revision tree, leaves and bodies, comparable across stores:
-    ``{id: sorted [(leaf rev, revision path, deleted, body without _rev/_revisions)]}``."""
-    ids = doc_ids
-    if ids is None:
-        ids = []
-        since: Any = 0
-        while True:
-            body = store.changes(since=since, limit=500, style="all_docs")
-            ids += [r["id"] for r in body["results"]]
-            if not body["results"] or body.get("pending", 0) == 0:
-                break
-            since = body["last_seq"]
+def list_ids(store: DocumentStore) -> list[str]:
+    """Every document id in the store, deleted ones included (from ``_changes``)."""
+    ids: list[str] = []
+    since: Any = 0
+    while True:
+        body = store.changes(since=since, limit=500, style="all_docs")
+        ids += [r["id"] for r in body["results"]]
+        if len(body["results"]) < 500 or body.get("pending") == 0:
+            break
+        since = body["last_seq"]
+    return sorted(set(ids))
+
+
+def tree_rows(leaves: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """One document's ``open_revs=all&revs=true`` answer as comparable rows."""
+    rows = []
+    for entry in leaves:
+        if "ok" not in entry:
+            continue
+        doc = dict(entry["ok"])
+        revisions = doc.pop("_revisions")
+        rev = doc.pop("_rev")
+        doc.pop("_id", None)
+        deleted = bool(doc.pop("_deleted", False))
+        atts = doc.pop("_attachments", None)
+        stubs = sorted((n, a.get("digest"), a.get("length")) for n, a in (atts or {}).items())
+        rows.append((rev, revisions["start"], tuple(revisions["ids"]), deleted,
+                     repr(sorted(doc.items())), tuple(stubs)))
+    return sorted(rows)
+
+
+def snapshot(store: DocumentStore, doc_ids: list[str] | None = None,
+             *, via: str = "open_revs") -> dict[str, Any]:
+    """Every document's leaves with their revision paths, deleted flags, bodies and
+    attachment digests: ``{id: sorted rows}``, comparable across stores. ``via``
+    ``open_revs`` (one GET per doc, as CouchDB's docs compare trees) or
+    ``bulk_get`` (all leaves of 200 docs per request, for large databases)."""
+    ids = doc_ids if doc_ids is not None else list_ids(store)
     out: dict[str, Any] = {}
-    for doc_id in sorted(set(ids)):
+    if via == "bulk_get":
+        for i in range(0, len(ids), 200):
+            body = store.bulk_get([{"id": d} for d in ids[i:i + 200]], revs=True)
+            for result in body["results"]:
+                rows = tree_rows(result["docs"])
+                if rows:
+                    out[result["id"]] = rows
+        return out
+    for doc_id in ids:
         try:
-            leaves = store.open_revs(doc_id, "all")
+            out[doc_id] = tree_rows(store.open_revs(doc_id, "all"))
         except NotFound:
             continue
-        rows = []
-        for entry in leaves:
-            doc = dict(entry["ok"])
-            revisions = doc.pop("_revisions")
-            rev = doc.pop("_rev")
-            deleted = bool(doc.pop("_deleted", False))
-            atts = doc.pop("_attachments", None)
-            stubs = sorted((n, a.get("digest"), a.get("length")) for n, a in (atts or {}).items())
-            rows.append((rev, revisions["start"], tuple(revisions["ids"]), deleted,
-                         repr(sorted(doc.items())), tuple(stubs)))
-        out[doc_id] = sorted(rows)
     return out
 
 
