@@ -2,7 +2,8 @@
 
 Each mergeable field (``schemas.case.MERGE_FIELDS``) carries its own hybrid logical clock in
 ``clocks``; the private part is one unit under ``clocks["private"]`` whose value is the
-``sealed`` envelope (stored form; the hub cannot look inside) or ``private`` (open form).
+``sealed`` envelope (the hub cannot look inside). Only stored (sealed) revisions merge:
+a node merges its stored leaves the same way and then opens the winner's envelope.
 
 The merge is a join on the set of *versions* ``(field, hlc, value)`` a header knows: its
 current values plus its ``history``. Merging two headers takes the union; each field's
@@ -86,6 +87,12 @@ def _check(a: Doc, b: Doc) -> None:
         if d.get("type") != "case":
             raise ValidationFailed.one("type", "merge_case_only", "only case headers merge",
                                        "只有案件头文档可以合并")
+        if "private" in d:
+            # Open-form losers would land in ``history`` in clear text and leak when the
+            # header is sealed: merge stored revisions, then open the winner (design.md §3).
+            raise ValidationFailed.one("private", "merge_sealed_only",
+                                       "merge stored (sealed) revisions, not open ones",
+                                       "只能合并已加密（sealed）的修订版本")
     if a.get("_id") != b.get("_id"):
         raise ValidationFailed.one("_id", "merge_same_doc", "cannot merge different documents",
                                    "不能合并不同的文档")

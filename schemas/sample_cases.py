@@ -147,6 +147,9 @@ def case_history(rng: random.Random, scenario: str, *, village: Mapping[str, Any
              ledger_no=f"DB-{start.year}-{serial:05d}", period_end=period_end)
     if scenario.startswith("proxy_suspended"):
         r.later(working_days=6)
+        r.ev("reminder", {"note": "电话催告补齐材料"}, materials=[m["code"] for m in missing],
+             due=wd.add_working_days(r.now.date(), 2).isoformat())
+        r.later(working_days=3)
         reason = "a" if scenario.endswith("resumed") else "c"
         r.ev("suspension", {"details": "申请人逾期未补齐材料" if reason == "a" else "申请人要求暂停",
                             "applicant_signature": "sig-form-d.png"}, reason=reason,
@@ -183,6 +186,8 @@ def case_history(rng: random.Random, scenario: str, *, village: Mapping[str, Any
     r.later(working_days=max(1, item["time_limit_days"] // 2))
     r.ev("decision", {"note": "审批部门已出具结果"}, department=item["department"], outcome="approved",
          document_no=f"{item['code']}-{start.year}-{serial:04d}")
+    # printing form B decrypts the applicant's data: logged (design.md §5)
+    r.ev("access", {"note": "打印办结单"}, purpose="printing", fields_read=["applicant_name"])
     r.ev("completion", {"applicant_signature": "sig-form-b.png"},
          materials_returned=[m["name"] for m in mats if m.get("original")],
          documents=[f"{item['name']}审批结果"])

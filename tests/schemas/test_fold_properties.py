@@ -1,0 +1,144 @@
+"""design.md §3: any delivery order of the same events folds to the same state; concurrent
+events that cannot both hold are kept and flag ``needs_review``; the hub's receipt check."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schemas.errors import IllegalTransition
+from schemas.fold import check_received, fold
+from schemas.sample_cases import SCENARIOS, case_histories
+from tests.schemas.helpers import SIGNED, CaseBuilder
+
+HISTORIES = list(case_histories(seed=11, n=2 * len(SCENARIOS)))
+AS_OF = "2026-05-01"
+
+
+def _state(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return fold(events, as_of=AS_OF).as_dict()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(HISTORIES), st.randoms(use_true_random=False))
+def test_any_delivery_order_of_sample_histories_folds_the_same(history: list[dict[str, Any]],
+                                                                rnd: random.Random) -> None:
+    events = history[1:]
+    expected = _state(events)
+    shuffled = list(events)
+    rnd.shuffle(shuffled)
+    shuffled += rnd.sample(events, k=min(3, len(events)))  # duplicates: redelivery
+    assert _state(shuffled) == expected
+    assert not expected["needs_review"]
+
+
+# Random sequences, legal or not, from two devices: the fold must still be order-independent.
+STEPS = ["consultation", "application", "entrustment", "acceptance", "notification",
+         "material_received", "suspension", "resumption", "conversion", "completion",
+         "termination", "rating", "archived", "work_log", "submitted", "decision", "access"]
+
+
+def _random_events(spec: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
+    c = CaseBuilder("2026-03-02T08:00")
+    kw: dict[str, dict[str, Any]] = {
+        "consultation": dict(channel="window", answered=False, private={"question": "?"}),
+        "application": dict(channel="offline", service_item="MS-004", mode="nearby"),
+        "entrustment": dict(channel="offline", service_item="MS-004", mode="door",
+                            ledger_no="DB-1", period_end="2026-06-30",
+                            private={"scope": "s", **SIGNED}),
+        "acceptance": dict(zone="assisted_zone", time_limit_days=5),
+        "notification": dict(materials=[{"code": "M1", "name": "n", "how_to_obtain": "h"}]),
+        "material_received": dict(materials=["M1"]),
+        "suspension": dict(reason="c", resumption_deadline="2026-04-30"),
+        "resumption": dict(cause_removed_on="2026-03-02", private=SIGNED),
+        "conversion": dict(ledger_no="DB-2", period_end="2026-06-30", private=SIGNED),
+        "completion": dict(private=SIGNED),
+        "termination": dict(reason="applicant_withdrew"),
+        "rating": dict(level="basic", channel="haochaping"),
+        "archived": dict(archive_no="GD-1"),
+        "work_log": dict(kind="tracking", private={"text": "t"}),
+        "submitted": dict(department="民政局", channel="online"),
+        "decision": dict(department="民政局", outcome="approved"),
+        "access": dict(purpose="handling"),
+    }
+    out = []
+    for step, minute, device in spec:
+        at = f"2026-03-{2 + minute // 600:02d}T{8 + (minute % 600) // 60:02d}:{minute % 60:02d}"
+        out.append(c.make(step, at, short=f"A{device}", **kw[step]))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(STEPS), st.integers(0, 5999), st.integers(1, 2)),
+                min_size=1, max_size=25),
+       st.randoms(use_true_random=False))
+def test_any_delivery_order_of_arbitrary_events_folds_the_same(
+        spec: list[tuple[str, int, int]], rnd: random.Random) -> None:
+    events = _random_events(spec)
+    expected = _state(events)
+    shuffled = list(events)
+    rnd.shuffle(shuffled)
+    assert _state(shuffled) == expected
+    # nothing is dropped: every event is either applied or listed for review
+    assert expected["applied"] + len(expected["reviews"]) == expected["events"] == len(
+        {e["_id"] for e in events})
+
+
+def _concurrent_suspension_and_completion() -> tuple[CaseBuilder, dict[str, Any],
+                                                        dict[str, Any], dict[str, Any]]:
+    """Two laptops of one station, offline: A1 suspends (10.2.5.1), A2 completes (10.1.5)."""
+    c = CaseBuilder().proxy_in_handling()
+    base = c.events[-1]
+    susp = c.make("suspension", "2026-03-05T09:00", reason="c", base_hlc=base["hlc"],
+                  resumption_deadline="2026-03-20")
+    done = c.make("completion", "2026-03-05T09:30", short="A2", base_hlc=base["hlc"],
+                  private=SIGNED)
+    return c, base, susp, done
+
+
+def test_concurrent_events_that_cannot_both_hold_are_kept_and_flagged() -> None:
+    c, _base, susp, done = _concurrent_suspension_and_completion()
+    for order in ([susp, done], [done, susp]):
+        s = fold(c.events + order)
+        assert s.status == "suspended" and s.needs_review
+        assert [(r.event_type, r.clause, r.rule) for r in s.reviews] == \
+            [("completion", "10.1.5", "status")]
+        assert s.events == len(c.events) + 2  # both kept
+
+
+def test_hub_accepts_concurrent_event_by_its_base_and_refuses_illegal_ones() -> None:
+    c, base, susp, done = _concurrent_suspension_and_completion()
+    known = c.events + [susp]
+    check_received(known, susp)
+    check_received(known, done)  # illegal after susp, legal in what its writer had seen
+    without_base = dict(done)
+    without_base.pop("base_hlc")
+    with pytest.raises(IllegalTransition):
+        check_received(known, without_base)
+    unknown_base = dict(done, base_hlc=done["hlc"][:-2] + "A9")
+    with pytest.raises(IllegalTransition) as e:
+        check_received(known, unknown_base)
+    assert e.value.rule == "base_unknown"
+    rating = c.make("rating", "2026-03-06T09:00", level="satisfied", channel="haochaping",
+                    base_hlc=base["hlc"])
+    with pytest.raises(IllegalTransition) as e:  # 11.2.1: never legal before completion
+        check_received(known, rating)
+    assert e.value.clause == "11.2.1"
+
+
+def test_hand_down_and_concurrent_village_step_flags_review() -> None:
+    """4.3: the town hands the case down while the village (not yet synced) hands it up."""
+    from tests.schemas.helpers import TOWN, VILLAGE
+
+    c = CaseBuilder().proxy_in_handling()
+    c.hand("hand_up", "2026-03-03T09:00", VILLAGE, TOWN)
+    c.hand("hand_down", "2026-03-04T09:00", TOWN, VILLAGE)
+    assert c.state().holder == VILLAGE
+    stale = c.make("submitted", "2026-03-04T10:00", institution=TOWN, department="民政局",
+                   channel="online")
+    s = fold(c.events + [stale])
+    assert s.needs_review and s.reviews[0].rule == "holder_only"
