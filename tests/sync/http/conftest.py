@@ -64,11 +64,13 @@ class Served:
 
 def start_served(directory: Path, *extra: str) -> Served:
     """Start ``bangban store serve DIR --port 0`` and wait for its URL line."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ops.cli", "store", "serve", str(directory), "--port", "0", *extra],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with open(directory.parent / f"{directory.name}.log", "a") as log:  # never a full pipe
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ops.cli", "store", "serve", str(directory), "--port", "0", *extra],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     assert proc.stdout is not None
     deadline = time.monotonic() + 30
     line = ""
