@@ -10,11 +10,15 @@
   scrypt run.
 
 scrypt parameters: ``n=2**17, r=8, p=1`` (128 MiB of memory per attempt). On the
-development machine (2 cores, busy) one derivation takes ~0.6-0.7 s, inside the
-0.3-1 s target: slow enough that a stolen laptop's keychain costs an attacker
-~1 s per guess per core, fast enough for staff unlocking at the start of a day.
-``ops/bench/bench_crypto.py`` measures it; the parameters are stored with each
-keychain so they can be raised later without breaking old files.
+development machine (AMD EPYC, 2 cores) one derivation costs 0.50-0.64 s of CPU; the
+wall time was 0.69 s with the machine near idle (load 1.3), 0.5-1.1 s at load 5
+and up to 2.4 s at load 6 (eight engineers sharing two cores). So an unlock takes 0.3-1 s here
+when the machine is not oversubscribed: slow enough that each guess at a stolen
+laptop's keychain costs an attacker ~0.5 s of a core and 128 MiB, fast enough for
+staff unlocking once at the start of a day. (``n=2**16`` costs 0.25-0.3 s of CPU,
+below the target.) ``ops/bench/bench_crypto.py`` measures it (wall and CPU); the
+parameters are stored with each keychain so they can be raised later without
+breaking old files (:func:`change_passphrase` re-locks with the current ones).
 """
 
 from __future__ import annotations
@@ -159,6 +163,10 @@ class HeldKey:
 def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     if not isinstance(passphrase, str) or not passphrase:
         raise CryptoError("passphrase: must be a non-empty string", status=400, error="bad_request")
+    # Bounds keep a crafted keychain from asking for gigabytes (or a useless n).
+    if not (2**10 <= n <= 2**20 and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16
+            and len(salt) >= 16):
+        raise MalformedEnvelope(f"kdf: scrypt parameters out of bounds (n={n}, r={r}, p={p})")
     # NFKC so the same passphrase typed through different input methods derives the same key.
     secret = unicodedata.normalize("NFKC", passphrase).encode("utf-8")
     return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(secret)

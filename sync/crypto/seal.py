@@ -94,8 +94,12 @@ class CaseKey:
         private = out.pop("private")
         if not isinstance(private, Mapping):
             raise CryptoError("private: must be an object", status=400, error="bad_request")
+        try:
+            plain = canonical_json(private)
+        except (TypeError, ValueError) as exc:
+            raise CryptoError(f"private: not JSON ({exc})", status=400, error="bad_request") from exc
         nonce = os.urandom(12)
-        ct = self._key(self.current).encrypt(nonce, canonical_json(private), self._aad(doc, self.current))
+        ct = self._key(self.current).encrypt(nonce, plain, self._aad(doc, self.current))
         out["sealed"] = {"v": SEAL_VERSION, "alg": SEAL_ALG, "kid": self.current,
                          "nonce": b64u_encode(nonce), "ct": b64u_encode(ct)}
         return out

@@ -93,7 +93,11 @@ def sign_document(doc: Mapping[str, Any], signer: DeviceSigner) -> dict[str, Any
     if "private" in doc:
         raise BadSignature("private: seal the document before signing it", status=400)
     out = {k: v for k, v in doc.items() if k != "sig"}
-    out["sig"] = signer.signature(signing_payload(out))
+    try:
+        payload = signing_payload(out)
+    except (TypeError, ValueError) as exc:
+        raise BadSignature(f"document {doc.get('_id')!r} is not JSON ({exc})", status=400) from exc
+    out["sig"] = signer.signature(payload)
     return out
 
 

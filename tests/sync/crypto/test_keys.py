@@ -113,3 +113,11 @@ def test_retire_and_forget() -> None:
 def test_reprs_hide_private_keys() -> None:
     chain = _chain()
     assert "_private" not in repr(chain) and chain.keys[0].key_id in repr(chain)
+
+
+@pytest.mark.parametrize("kdf", [{"n": 2**30}, {"n": 1000}, {"r": 0}, {"p": 99}, {"salt": "AAAA"}])
+def test_crafted_kdf_parameters_refused(kdf: dict) -> None:
+    locked = _chain().lock("pw", **FAST)
+    locked["kdf"].update(kdf)
+    with pytest.raises(MalformedEnvelope):
+        Keychain.unlock(locked, "pw")

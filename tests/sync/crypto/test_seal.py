@@ -194,3 +194,16 @@ def test_attachment_wrong_key(case_key: CaseKey) -> None:
     with pytest.raises(DecryptionFailed) as info:
         other._open_attachment(blob, "event:a", "scan")
     assert isinstance(info.value.__cause__, InvalidTag)
+
+
+def test_private_must_be_json(case_key: CaseKey) -> None:
+    from sync.crypto import CryptoError
+
+    with pytest.raises(CryptoError):
+        case_key.seal({**_event(), "private": {"x": float("nan")}})
+    with pytest.raises(CryptoError):
+        case_key.seal({**_event(), "private": {"x": object()}})
+    with pytest.raises(CryptoError):
+        case_key.seal({**_event(), "private": ["not", "an", "object"]})
+    with pytest.raises(CryptoError):
+        case_key.seal({**_event(), "_id": None})
