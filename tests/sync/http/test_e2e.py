@@ -89,7 +89,7 @@ def test_oversized_body_refused_before_it_is_read(tmp_path: Path) -> None:
     try:
         call(server.url + "/db", "PUT")
         parts = urlsplit(server.url)
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        conn = http.client.HTTPConnection(str(parts.hostname), parts.port, timeout=30)
         # announce 10 MB but send only the headers: the answer must not wait for the body
         conn.putrequest("PUT", "/db/big")
         conn.putheader("Content-Type", "application/json")
@@ -109,7 +109,7 @@ def test_longpoll_over_a_real_socket(served: Served) -> None:
     status, body, _ = call(served.url + "/db/_changes?feed=longpoll&since=now&timeout=300")
     assert status == 200 and body["results"] == []
     parts = urlsplit(served.url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn = http.client.HTTPConnection(str(parts.hostname), parts.port, timeout=30)
     conn.request("GET", "/db/_changes?feed=longpoll&since=0&heartbeat=200")
     call(served.url + "/db/x", "PUT", {"v": 1})
     resp = conn.getresponse()
