@@ -21,11 +21,13 @@ from werkzeug.wrappers import Response
 from node import settings as settings_mod
 from node.core import Node
 from node.errors import Locked, NodeError, NotEnrolled
+from schemas.errors import SchemaError
+from sync.errors import SyncError
 
 LOCALES = ("zh_CN", "en")
 #: Endpoints reachable while the keys are locked.
 OPEN_ENDPOINTS = {"static", "home.unlock", "home.lang", "home.large_text", "sync.status_json",
-                  "api.openapi", "api.status"}
+                  "api.openapi", "api.status", "api.unlock", "api.sync_state"}
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = None) -> Flask:
@@ -55,6 +57,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
     app.before_request(_guard)
     app.context_processor(_template_globals)
     app.register_error_handler(NodeError, _node_error)
+    app.register_error_handler(SyncError, _foreign_error)
+    app.register_error_handler(SchemaError, _foreign_error)
     app.jinja_env.globals["csrf_token"] = _csrf_token
     return app
 
@@ -115,3 +119,9 @@ def _node_error(exc: NodeError) -> Any:
     if isinstance(exc, Locked):
         return redirect(url_for("home.unlock"))
     return render_template("error.html", error=exc), exc.status
+
+
+def _foreign_error(exc: SyncError | SchemaError) -> Any:
+    """Errors of sync (store, crypto) and schemas reaching a view: translated here, at the
+    node's boundary, into the node's own error with the same status and reason."""
+    return _node_error(NodeError(exc.reason, error=exc.error, status=exc.status))

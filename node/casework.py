@@ -128,7 +128,7 @@ class Casework:
         from schemas.ids import case_no, new_case_id, split_device_id
         from schemas.registry import validate_open
         from schemas.vocab import SCHEMA_VERSION
-        from sync.crypto import new_keyring
+        from sync.crypto import new_keyring, sign_document
 
         node = self.node
         hlc = next_hlc(node.device_id)
@@ -155,7 +155,8 @@ class Casework:
             raise
         directory = node.reading.directory()
         keyring, case_key = new_keyring(case_id, node.institution, directory, node.keys.signer)
-        sealed = case_key.seal(header)
+        # The header is signed like events: the hub accepts only what a known device signed.
+        sealed = sign_document(case_key.seal(header), node.keys.signer)
         node.reading.remember(case_id, case_key, {header["_id"]: header["private"]})
         self._store_docs([keyring, sealed])
         self.node.reindex_case(case_id, private=header["private"])
@@ -195,6 +196,10 @@ class Casework:
             raise
         self.check_transition(case_id, events, doc)
         case_key = self.case_key(case_id)
+        shared: list[dict[str, Any]] = []
+        if event_type in ("hand_up", "hand_down"):
+            # Wrap the case key for the receiver first: no hand-over the receiver cannot open.
+            shared = [self._share_with(case_id, str(doc["to_institution"]))]
         sealed = case_key.seal(doc) if "private" in doc else dict(doc)
         if files:
             sealed["_attachments"] = {
@@ -204,13 +209,10 @@ class Casework:
                 for name, _ctype, data in files}
             sealed["attachment_types"] = {name: ctype for name, ctype, _ in files}
         signed = sign_document(sealed, self.node.keys.signer)
-        self._store_docs([signed])
-        extra: dict[str, Any] = {}
-        if event_type in ("hand_up", "hand_down"):
-            extra = self._share_with(case_id, str(doc["to_institution"]))
+        self._store_docs([*shared, signed])
         self.node.reading.remember_event(case_id, doc)
         self.node.reindex_case(case_id)
-        return {**signed, **extra}
+        return signed
 
     def check_transition(self, case_id: str, events: list[dict[str, Any]],
                          doc: Mapping[str, Any]) -> None:
@@ -224,15 +226,20 @@ class Casework:
                                     fields={"event_type": exc.message_zh}) from exc
 
     def _share_with(self, case_id: str, institution: str) -> dict[str, Any]:
-        """Hand-up/hand-down: wrap the case key for the receiving institution (design §5)."""
-        from sync.crypto import add_recipient, keyring_id
+        """Hand-up/hand-down: the keyring with the case key wrapped for the receiving
+        institution too (design §5), ready to store with the event."""
+        from sync.crypto import UnknownKey, add_recipient, keyring_id
 
         node = self.node
         ring = self.store.get(keyring_id(case_id))
-        new = add_recipient(ring, self.case_key(case_id), institution, node.reading.directory(),
-                            node.keys.signer)
-        self._store_docs([new])
-        return {}
+        try:
+            new: dict[str, Any] = add_recipient(ring, self.case_key(case_id), institution,
+                                                node.reading.directory(), node.keys.signer)
+        except UnknownKey as exc:
+            msg = (f"接收机构 {institution} 在密钥目录中没有有效密钥（尚未登记设备或尚未同步），"
+                   "暂不能移交")
+            raise InvalidInput(msg, fields={"to_institution": msg}) from exc
+        return new
 
     def _store_docs(self, docs: list[dict[str, Any]]) -> None:
         result = self.store.bulk_docs(docs)
