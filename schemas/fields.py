@@ -182,11 +182,14 @@ class ItemCode(_Checked):
         return SERVICE_ITEM_CODE_RE.match(value) is not None
 
 
-def one_of(choices: Iterable[str], field_zh: str = "") -> validate.OneOf:
-    choices = list(choices)
-    return validate.OneOf(choices, error=msg(
-        "one_of", f"must be one of: {', '.join(choices)}",
-        f"{field_zh}必须是以下之一：{'、'.join(choices)}"))
+def one_of(choices: Iterable[str] | Mapping[str, tuple[str, str]],
+           field_zh: str = "") -> validate.OneOf:
+    """A code list; when given a vocabulary (code -> (zh, en)) the messages show the labels."""
+    codes = list(choices)
+    labels = choices if isinstance(choices, Mapping) else {}
+    zh = "、".join(f"{c}（{labels[c][0]}）" if c in labels else c for c in codes)
+    return validate.OneOf(codes, error=msg(
+        "one_of", f"must be one of: {', '.join(codes)}", f"{field_zh}必须是以下之一：{zh}"))
 
 
 def _as_list(v: Any) -> list[Any]:

@@ -1,0 +1,110 @@
+"""Hybrid logical clocks (design.md §6), ids and case numbers (design.md §2), sample people."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schemas import ValidationFailed
+from schemas.errors import ClockError
+from schemas.hlc import HLC, compare, pack, receive, skew_ms, tick, unpack
+from schemas.ids import (
+    case_no,
+    device_id,
+    doc_id,
+    event_doc_id,
+    institution_tier,
+    parse_case_no,
+    parse_doc_id,
+    split_device_id,
+)
+from schemas.sample import gb11643_check_digit, id_number, is_valid_id_number, mobile, person
+
+nodes = st.sampled_from(["410621101201-A1", "410621101201-A2", "410621-B7", "410600-HB"])
+clocks = st.builds(HLC, st.integers(0, 16**12 - 1), st.integers(0, 16**4 - 1), nodes)
+
+
+@given(clocks)
+def test_pack_unpack_roundtrip(h: HLC) -> None:
+    assert unpack(pack(h)) == h
+
+
+@given(clocks, clocks)
+def test_string_order_is_clock_order(a: HLC, b: HLC) -> None:
+    assert (pack(a) < pack(b)) == (a < b)
+    assert compare(a, b) == compare(pack(a), pack(b))
+
+
+@given(st.lists(st.integers(0, 10**6), min_size=1, max_size=30), nodes)
+def test_tick_is_strictly_monotonic_even_when_the_wall_clock_goes_back(walls: list[int],
+                                                                        node: str) -> None:
+    last = None
+    for w in walls:
+        nxt = tick(w, last, node)
+        assert last is None or nxt > last
+        assert nxt.wall_ms >= w
+        last = nxt
+
+
+@given(st.integers(0, 10**6), st.one_of(st.none(), clocks), clocks, nodes)
+def test_receive_is_after_both(local: int, last: HLC | None, remote: HLC, node: str) -> None:
+    if remote.wall_ms >= 16**12 - 2 or (last and last.wall_ms >= 16**12 - 2):
+        return
+    h = receive(local, last, remote, node)
+    assert (h.wall_ms, h.counter) > (remote.wall_ms, remote.counter)
+    if last:
+        assert (h.wall_ms, h.counter) > (last.wall_ms, last.counter)
+
+
+def test_counter_overflow_borrows_next_ms_and_clock_limits() -> None:
+    assert tick(5, HLC(10, 16**4 - 1, "n1"), "n1") == HLC(11, 0, "n1")
+    with pytest.raises(ClockError):
+        receive(1000, None, HLC(10**9, 0, "x1"), "n1", max_ahead_ms=60_000)
+    with pytest.raises(ClockError):
+        unpack("2026-01-01")
+    assert skew_ms(HLC(1500, 0, "n"), 1000) == 500
+
+
+def test_ids_and_case_numbers() -> None:
+    assert [institution_tier(c) for c in ("410600", "410621", "410621101", "410621101201")] == \
+        ["city", "county", "town", "village"]
+    dev = device_id("410621101201", "A3")
+    assert split_device_id(dev) == ("410621101201", "A3")
+    no = case_no("410621101201", 2026, "A3", 17)
+    assert no == "410621101201-2026-A3-00017"
+    assert parse_case_no(no) == ("410621101201", 2026, "A3", 17)
+    cid = pack(HLC(1_770_000_000_000, 0, dev))
+    eid = pack(HLC(1_770_000_000_001, 3, dev))
+    assert parse_doc_id(event_doc_id(cid, eid)) == ("event", cid, eid)
+    assert parse_doc_id(doc_id("case", cid)) == ("case", cid, None)
+    for bad in (lambda: device_id("4106", "A3"), lambda: device_id("410621", "a3"),
+                lambda: parse_case_no("410621-26-A3-17"), lambda: parse_doc_id("foo:1"),
+                lambda: case_no("410621", 2026, "A3", 0)):
+        with pytest.raises(ValidationFailed):
+            bad()
+
+
+def test_case_numbers_of_two_devices_never_collide() -> None:
+    a = {case_no("410621101201", 2026, "A1", n) for n in range(1, 200)}
+    b = {case_no("410621101201", 2026, "A2", n) for n in range(1, 200)}
+    assert not a & b
+
+
+def test_gb11643_check_digit() -> None:
+    assert gb11643_check_digit("11010519491231002") == "X"  # the standard's own example
+    assert is_valid_id_number("11010519491231002X")
+    assert not is_valid_id_number("110105194912310021")
+    rng = random.Random(3)
+    for _ in range(200):
+        n = id_number(rng)
+        assert len(n) == 18 and is_valid_id_number(n)
+        m = mobile(rng)
+        assert len(m) == 11 and m.startswith("1") and m.isdigit()
+
+
+def test_sample_people_are_deterministic() -> None:
+    assert person(random.Random(9)) == person(random.Random(9))
+    assert person(random.Random(9)) != person(random.Random(10))
