@@ -1,0 +1,248 @@
+"""Regenerate the English catalog: ``python node/translations/update.py``.
+
+Extracts the Chinese msgids (the UI's source language is zh-CN) from the node's code
+and templates with pybabel, fills the English strings from :data:`EN`, writes
+``en/LC_MESSAGES/messages.po`` and compiles ``messages.mo`` (both committed, so no
+build step is needed on a station laptop).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+HERE = Path(__file__).resolve().parent
+NODE = HERE.parent
+
+EN = dict(line.split("\t", 1) for line in """渠道	Channel
+当场答复	Answered on the spot
+转询审批部门	Referred to department
+服务事项	Service item
+姓名	Name
+联系方式	Contact
+咨询问题	Question
+结果	Result
+答复内容	Answer
+对应咨询	Consultation
+服务方式	Service mode
+委托事项及权限	Scope of entrustment
+已收材料（每行一项）	Materials received (one per line)
+服务对象签字	Applicant's signature
+备注	Note
+台账编号	Ledger number
+委托期限至	Entrusted until
+办理区域	Zone
+承诺时限（工作日）	Promised time limit (working days)
+理由	Reasons
+不予受理原因	Reasons for refusal
+材料	Materials
+材料提交期限	Materials due
+扫描件	Scans
+期限	Due
+详细说明	Details
+审批部门	Approval department
+对应补正通知	Correction request
+问题描述	Problem
+问题编号	Problem no.
+类别	Category
+进展	Progress
+状态	Status
+处理结果说明	Result
+部门收件编号	Department receipt no.
+批准文号	Approval document no.
+内容	Text
+原因	Reason
+续办期限	Resumption deadline
+中止原因消除日期	Cause removed on
+新的办理时限（工作日）	New time limit (working days)
+移交机构	From institution
+接收机构	To institution
+移交层级	From tier
+接收层级	To tier
+移交原因	Reason for hand-over
+交还材料（每行一项）	Materials returned (one per line)
+审批结果文件（每行一项）	Approval documents (one per line)
+档案号	Archive no.
+评价等级	Rating
+评价意见	Comment
+投诉人	Complainant
+对应投诉	Complaint
+查阅目的	Purpose
+查阅字段	Fields read
+咨询	Consultation
+咨询答复	Reply
+申请	Application
+委托（附录C）	Entrustment (form C)
+受理（附录A）	Acceptance (form A)
+不予受理	Refusal
+一次性告知	One-time notification
+材料接收	Materials received
+催告	Reminder
+补正通知	Correction requested
+补正材料接收	Correction received
+问题登记	Problem opened
+问题进展	Problem update
+问题办结	Problem resolved
+报送审批部门	Submitted to department
+审批决定	Department decision
+工作日志	Work log
+中止（附录D）	Suspension (form D)
+续办（附录E）	Resumption (form E)
+帮办转代办	Convert to proxy
+上报	Hand up
+下派	Hand down
+办结（附录B）	Completion (form B)
+终止（附录B）	Termination (form B)
+归档	Archive
+好差评	Rating
+投诉	Complaint
+投诉处理	Complaint handled
+查阅个人信息	Access to personal data
+同步中	Syncing
+设备已吊销	Device revoked
+离线	Offline
+已同步	Synced
+未同步	Not synced
+帮办代办	Bangban
+跳到正文	Skip to content
+主菜单	Main menu
+首页	Home
+登记咨询	New consultation
+案件	Cases
+下辖协调	Coordination
+同步	Sync
+标准字号	Normal text
+大字模式	Large text
+锁定	Lock
+依据 DB4106/T 101—2023《政务服务帮办代办服务规范》	After DB4106/T 101—2023, Specification for assisted and proxy handling of government services
+快捷键：Alt+字母	Shortcuts: Alt+letter
+需复核	Needs review
+服务对象	Applicant
+联系电话	Phone
+（未定）	(not chosen)
+服务类型	Service type
+帮办	Assisted
+代办	Proxy
+受理机构	Institution
+登记时间	Opened
+打印	Print
+一次性告知单	One-time notification
+受理单（附录A）	Acceptance slip (A)
+办结（终止）单（附录B）	Completion slip (B)
+委托书（附录C）	Entrustment (C)
+中止单（附录D）	Suspension slip (D)
+续办委托书（附录E）	Resumption (E)
+办理步骤	Steps
+办理记录	History
+签名	Signature
+暂无记录	Nothing recorded yet
+按编号、姓名、证件号或电话查找	Find by case number, name, ID number or phone
+范围	Scope
+全部	All
+在办	Open
+今日	Today
+即将到期	Due soon
+已超期	Overdue
+上下移交	Handed over
+待上传	Not uploaded
+查找	Search
+下一页	Next page
+登记咨询（一次性告知）	New consultation (one-time notification)
+请修改以下内容后再保存：	Please fix the following, then save again: 
+服务对象姓名（或企业名称）	Applicant's name (or enterprise)
+证件号码	ID number
+申请人类型	Applicant kind
+特殊群体	Special groups
+咨询渠道	Channel
+（暂不确定）	(not sure yet)
+尚未从枢纽同步事项清单，暂用内置示例清单。	The catalog has not been synced from the hub yet; showing the built-in sample catalog.
+所需材料（勾选已带齐的；未勾选的列入一次性告知单）	Required materials (tick what was brought; the rest goes on the one-time notification)
+法定时限	Statutory limit
+个工作日	working days
+原件	original
+获取方式	How to obtain
+已当场答复（否则须在1个工作日内答复，10.1.1.3）	Answered on the spot (otherwise reply within 1 working day, 10.1.1.3)
+答复结果	Outcome
+保存	Save
+取消	Cancel
+出错了	Something went wrong
+返回首页	Back to home
+今日工作	Today
+今日咨询与受理	Today's consultations and cases
+在办案件	Open cases
+查找案件	Find cases
+编号	Case no.
+类型	Type
+机构	Institution
+没有案件	No cases
+未保存，请修改后再提交：	Not saved, please fix: 
+本事项没有材料清单	This item has no materials list
+在此签名（键盘用户按回车确认签署）	Sign here (keyboard: press Enter to sign)
+清除签名	Clear signature
+扫描件（高拍仪图片或 PDF，加密保存）	Scans (document camera images or PDF, stored encrypted)
+返回	Back
+与枢纽同步	Sync with the hub
+上次成功	Last success
+从未	Never
+上次尝试	Last attempt
+已上传 / 已下载	Uploaded / downloaded
+进度	Progress
+错误	Error
+枢纽	Hub
+设备	Device
+枢纽拒收的文档	Documents refused by the hub
+立即同步	Sync now
+上报在办	Handed up, open
+上报超期	Handed up, overdue
+各村（社区）	Villages
+超期	Overdue
+暂无	None
+上报（移交）的案件	Cases handed over
+在案件页选择“下派”把工作分配给村（社区）。	Use "Hand down" on a case page to assign work to a village.
+解锁	Unlock
+输入口令解锁	Unlock with your passphrase
+本机尚未登记到枢纽：请先运行 bangban node init。	This laptop is not enrolled: run bangban node init first.
+本设备已被吊销，密钥和本地数据已清除。	This device was revoked; its keys and local data were wiped.
+个人信息已加密保存。解锁后才能查看和登记案件。	Personal data is stored encrypted. Unlock to see and record cases.
+口令	Passphrase
+咨询已登记。	Consultation recorded.
+一次性告知单可以打印。	The one-time notification is ready to print.
+已保存：	Saved: 
+口令不正确，请重新输入。	Wrong passphrase, please try again.
+已锁定。	Locked.
+同步完成。	Sync done.
+同步失败，稍后自动重试：	Sync failed, will retry: 
+""".strip("\n").splitlines())
+
+
+def main() -> int:
+    pot = HERE / "messages.pot"
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
+                    str(NODE / "babel.cfg"), "-k", "_l", "-o", str(pot), "--omit-header",
+                    str(NODE)], check=True, cwd=NODE)
+    with pot.open("rb") as fh:
+        catalog = read_po(fh, locale="en")
+    missing = []
+    for message in catalog:
+        if message.id:
+            message.string = EN.get(str(message.id), "")
+            if not message.string:
+                missing.append(message.id)
+    out = HERE / "en" / "LC_MESSAGES"
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "messages.po").open("wb") as fh:
+        write_po(fh, catalog, width=100)
+    with (out / "messages.mo").open("wb") as fh:
+        write_mo(fh, catalog)
+    pot.unlink()
+    for m in missing:
+        print("untranslated:", m)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
