@@ -18,7 +18,9 @@ from babel.messages.pofile import read_po, write_po
 HERE = Path(__file__).resolve().parent
 NODE = HERE.parent
 
-EN = dict(line.split("\t", 1) for line in """渠道	Channel
+#: msgid -> English; a trailing ":" gets the space the sentence after it needs
+EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
+    line.split("\t", 1) for line in """渠道	Channel
 当场答复	Answered on the spot
 转询审批部门	Referred to department
 服务事项	Service item
@@ -152,7 +154,7 @@ EN = dict(line.split("\t", 1) for line in """渠道	Channel
 查找	Search
 下一页	Next page
 登记咨询（一次性告知）	New consultation (one-time notification)
-请修改以下内容后再保存：	Please fix the following, then save again: 
+请修改以下内容后再保存：	Please fix the following, then save again:
 服务对象姓名（或企业名称）	Applicant's name (or enterprise)
 证件号码	ID number
 申请人类型	Applicant kind
@@ -179,7 +181,7 @@ EN = dict(line.split("\t", 1) for line in """渠道	Channel
 类型	Type
 机构	Institution
 没有案件	No cases
-未保存，请修改后再提交：	Not saved, please fix: 
+未保存，请修改后再提交：	Not saved, please fix:
 本事项没有材料清单	This item has no materials list
 在此签名（键盘用户按回车确认签署）	Sign here (keyboard: press Enter to sign)
 清除签名	Clear signature
@@ -211,12 +213,12 @@ EN = dict(line.split("\t", 1) for line in """渠道	Channel
 口令	Passphrase
 咨询已登记。	Consultation recorded.
 一次性告知单可以打印。	The one-time notification is ready to print.
-已保存：	Saved: 
+已保存：	Saved:
 口令不正确，请重新输入。	Wrong passphrase, please try again.
 已锁定。	Locked.
 同步完成。	Sync done.
-同步失败，稍后自动重试：	Sync failed, will retry: 
-""".strip("\n").splitlines())
+同步失败，稍后自动重试：	Sync failed, will retry:
+""".strip("\n").splitlines()))
 
 
 def main() -> int:
