@@ -1,6 +1,6 @@
 """Leak scan (issue 5, design §5; standard 7.2.2.2, 7.3.2.4): no plaintext personal data at rest.
 
-Sample cases (schemas.sample people, schemas.build documents) are sealed, signed and
+Sample cases (schemas.sample.case_histories: every scenario of the process) are sealed, signed and
 stored through the public APIs: written to a node's SQLite file, replicated to the
 hub's embedded SQLite store and to a CouchDB-API server (PouchDB Server with a data
 directory) with :func:`sync.replicate.replicate`. Then the raw bytes of every file
@@ -12,7 +12,6 @@ in clear and must be found by the same scan, so the zero is meaningful.
 from __future__ import annotations
 
 import base64
-import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +21,7 @@ import pytest
 
 from ops import pouchdb_server
 from schemas import sample
-from schemas.build import handover_fields, institution_path, make_case, make_event
-from schemas.hlc import HLC
-from schemas.ids import case_no
+from schemas.sample_cases import HUB_SHORT, case_histories
 from sync.crypto import (
     DeviceSigner,
     EncryptionKeyPair,
@@ -33,6 +30,7 @@ from sync.crypto import (
     add_recipient,
     build_directory,
     key_entry,
+    keyring_id,
     new_keyring,
     open_private,
     sign_directory,
@@ -47,22 +45,19 @@ from sync.replicate import replicate
 from sync.store import DocumentStore
 from tests.leakscan import assert_no_leak, assert_scan_finds, sensitive_values
 
-N_CASES = 24
+N_CASES = 30  # three rounds of schemas.sample_cases.SCENARIOS
 AT = "2026-11-20T09:30:00+08:00"
 FAST_SCRYPT = {"n": 2**12, "r": 8, "p": 1}  # at-rest format is the same; cost measured in bench
 
 
 @dataclass
 class Fleet:
-    """One village station and its town, with keys and the signed directory."""
+    """Every sample institution with its keys, one device each (and the hub's), the directory."""
 
-    village: str
-    town: str
-    parents: dict[str, str | None]
     directory_doc: dict[str, Any]
     root: SigningKeyPair
-    chains: dict[str, Keychain]
-    signers: dict[str, DeviceSigner]
+    chains: dict[str, Keychain]  # institution code -> its node's keychain
+    signers: dict[str, DeviceSigner]  # device id -> signer
     escrow: EncryptionKeyPair
 
     @property
@@ -72,26 +67,29 @@ class Fleet:
 
 def make_fleet() -> Fleet:
     insts = sample.institutions()
-    village = next(i for i in insts if i["tier"] == "village")
-    town = next(i for i in insts if i["code"] == village["parent"])
-    devices = sample.devices([village, town])
+    city = next(i for i in insts if i["tier"] == "city")
+    devices = sample.devices(insts)
+    hub_device = {**devices[0], "_id": f"device:{city['code']}-{HUB_SHORT}",
+                  "device_id": f"{city['code']}-{HUB_SHORT}", "institution": city["code"],
+                  "short": HUB_SHORT}
+    devices.append(hub_device)
     root, escrow = SigningKeyPair.generate(), EncryptionKeyPair.generate()
     chains: dict[str, Keychain] = {}
     signers: dict[str, DeviceSigner] = {}
-    for inst, dev in zip((village, town), devices, strict=True):
-        inst_key, dev_key = EncryptionKeyPair.generate(), SigningKeyPair.generate()
+    for inst in insts:
+        inst_key = EncryptionKeyPair.generate()
         inst["public_keys"] = [key_entry(inst_key, created_at=AT)]
+        chains[inst["code"]] = Keychain()
+        chains[inst["code"]].add("institution", inst["code"], inst_key)
+    for dev in devices:
+        dev_key = SigningKeyPair.generate()
         dev["public_keys"] = [key_entry(dev_key, created_at=AT)]
-        chain = Keychain()
-        chain.add("institution", inst["code"], inst_key)
-        chain.add("device", dev["device_id"], dev_key)
-        chains[inst["code"]] = chain
-        signers[inst["code"]] = DeviceSigner(dev["device_id"], dev_key)
+        signers[dev["device_id"]] = DeviceSigner(dev["device_id"], dev_key)
+        chains[dev["institution"]].add("device", dev["device_id"], dev_key)
     # the directory is built from the reference documents themselves
     doc = sign_directory(build_directory(version=1, institutions=insts, devices=devices,
                                          escrow=key_entry(escrow)), root)
-    return Fleet(village["code"], town["code"], {i["code"]: i.get("parent") for i in insts}, doc,
-                 root, chains, signers, escrow)
+    return Fleet(doc, root, chains, signers, escrow)
 
 
 @dataclass
@@ -99,69 +97,56 @@ class Batch:
     stored: list[dict[str, Any]] = field(default_factory=list)  # sealed, signed: what is written
     privates: list[dict[str, Any]] = field(default_factory=list)  # what must never be readable
     open_docs: list[dict[str, Any]] = field(default_factory=list)  # the open form (controls only)
+    villages: set[str] = field(default_factory=set)
+    handed: dict[str, str] = field(default_factory=dict)  # case id -> town it was handed to
 
 
-def scan_bytes(person: dict[str, Any]) -> bytes:
-    """A fake scanned ID card: some image-ish bytes with the person's data written in."""
-    text = f"姓名 {person['applicant_name']} 公民身份号码 {person['id_number']} 电话 {person['phone']}"
-    return b"\xff\xd8\xff\xe0JFIF" + text.encode("utf-8") * 4 + bytes(range(256)) * 8
+def image_bytes(applicant: dict[str, Any], what: str) -> bytes:
+    """A fake scan or signature image with the applicant's data written into it."""
+    text = f"{what} 姓名 {applicant['applicant_name']} 证件号码 {applicant.get('id_number')} " \
+           f"电话 {applicant.get('phone')}"
+    return b"\x89PNG\r\n\x1a\n" + text.encode("utf-8") * 4 + bytes(range(256)) * 8
+
+
+def _attach(doc: dict[str, Any], name: str, blob: bytes) -> None:
+    doc.setdefault("_attachments", {})[name] = {
+        "content_type": "application/octet-stream", "data": base64.b64encode(blob).decode()}
 
 
 def sample_cases(fleet: Fleet, seed: int, n: int = N_CASES) -> Batch:
-    """``n`` cases of the village, each with header, consultation, application, a scanned
-    material, an access event, and for every other case a hand-up to the town."""
-    rng = random.Random(seed)
-    catalog = sample.catalog()
-    signer = fleet.signers[fleet.village]
-    dev = signer.device_id
+    """``schemas.sample.case_histories`` sealed and signed as the nodes do it: one keyring per
+    case (owner + escrow; the town added on hand-up), every event signed by its device, the
+    applicant's signature images and an ID-card scan sealed as attachments, and one access
+    event per case (reading the header to print a form)."""
     directory = fleet.directory
     batch = Batch()
-    wall = 1_763_600_000_000 + seed * 10_000_000
-    for i in range(n):
-        person = sample.person(rng) if i % 5 else sample.enterprise(rng)
-        clocks = iter(HLC(wall + i * 1000 + k, 0, dev) for k in range(20))
-        header = make_case(
-            clock=next(clocks), case_no=case_no(fleet.village, 2026, dev.split("-")[1], i + 1 + seed),
-            institution=fleet.village, path=institution_path(fleet.village, fleet.parents),
-            device=dev, opened_at=AT, service_type="proxy", mode="nearby",
-            focus_area="livelihood", applicant_kind="person" if i % 5 else "enterprise",
-            private=person, service_item=catalog[i % len(catalog)]["code"], staff="staff-01")
-        case_id = header["case_id"]
-        common = {"case_id": case_id, "at": AT, "institution": fleet.village, "staff": "staff-01"}
-        events = [
-            make_event("consultation", clock=next(clocks), channel="window", answered=True,
-                       private={"name": person["applicant_name"], "contact": person["phone"],
-                                "question": f"{person['applicant_name']}（{person['id_number']}）"
-                                            f"咨询，住址{person['address']}"}, **common),
-            make_event("application", clock=next(clocks), channel="offline", mode="nearby",
-                       service_item=header["service_item"],
-                       private={"note": f"联系电话 {person['phone']}"}, **common),
-        ]
-        scan_event = make_event("material_received", clock=next(clocks), materials=["ID"],
-                                attachments=["scan-1.jpg"], private={}, **common)
-        if i % 2 == 0:
-            events.append(make_event("hand_up", clock=next(clocks),
-                                     **handover_fields(fleet.village, fleet.town, "beyond_authority"),
-                                     private={"note": f"申请人{person['applicant_name']}需上级协调"},
-                                     **common))
-        ring, case_key = new_keyring(case_id, fleet.village, directory, signer)
-        if i % 2 == 0:
-            ring = add_recipient(ring, case_key, fleet.town, directory, signer)
-        sealed_scan = case_key.seal_attachment(scan_bytes(person), scan_event["_id"], "scan-1.jpg")
-        scan_event_sealed = case_key.seal(scan_event)
-        scan_event_sealed["_attachments"] = {"scan-1.jpg": {
-            "content_type": "application/octet-stream", "data": base64.b64encode(sealed_scan).decode()}}
-        stored = [ring, case_key.seal(header)]
-        stored += [sign_document(case_key.seal(e), signer) for e in events]
-        stored.append(sign_document(scan_event_sealed, signer))
-        # reading the case writes an access event, which is stored with the rest
-        actor = Actor("staff-01", fleet.village, signer,
-                      clock=lambda c=clocks: next(c))  # type: ignore[misc]
-        open_private(stored[1], case_key, purpose="handling", on_access=stored.append, actor=actor,
-                     note=f"为{person['applicant_name']}打印委托书")
-        batch.stored += stored
-        batch.privates += [person, *(e["private"] for e in events)]
-        batch.open_docs += [header, *events]
+    for history in case_histories(seed=seed, n=n):
+        header, events = history[0], history[1:]
+        applicant = header["private"]
+        owner = header["institution"]
+        batch.villages.add(owner)
+        owner_signer = fleet.signers[header["device"]]
+        ring, case_key = new_keyring(header["case_id"], owner, directory, owner_signer)
+        stored: list[dict[str, Any]] = [case_key.seal(header)]
+        for event in events:
+            sealed = case_key.seal(event)
+            names = [v for k, v in event["private"].items() if k == "applicant_signature" and v]
+            if event["event_type"] in ("entrustment", "application"):
+                names.append("id-card-scan.png")
+            for name in names:
+                _attach(sealed, name, case_key.seal_attachment(image_bytes(applicant, name),
+                                                               sealed["_id"], name))
+            stored.append(sign_document(sealed, fleet.signers[event["device"]]))
+            if event["event_type"] == "hand_up":
+                ring = add_recipient(ring, case_key, event["to_institution"], directory,
+                                     fleet.signers[event["device"]])
+                batch.handed[header["case_id"]] = event["to_institution"]
+        actor = Actor(header.get("staff") or "staff-01", owner, owner_signer)
+        open_private(stored[0], case_key, purpose="printing", on_access=stored.append, actor=actor,
+                     note=f"为{applicant['applicant_name']}打印委托书")
+        batch.stored += [ring, *stored]
+        batch.privates += [d["private"] for d in history]
+        batch.open_docs += history
     return batch
 
 
@@ -181,6 +166,7 @@ def batch(fleet: Fleet) -> Batch:
 def secrets(batch: Batch) -> set[str]:
     values = sensitive_values(batch.privates)
     assert len(values) >= 3 * N_CASES  # names, ID numbers, phones, addresses of every case
+    assert any(len(v) == 18 for v in values) and any(len(v) == 11 and v.isdigit() for v in values)
     return values
 
 
@@ -188,9 +174,7 @@ def secrets(batch: Batch) -> set[str]:
 def control(fleet: Fleet, batch: Batch) -> tuple[list[dict[str, Any]], set[str]]:
     """Other sample people stored in clear (never done by the app): what the scan must find."""
     ctl = sample_cases(fleet, seed=2, n=6)
-    values = sensitive_values(ctl.privates)
-    assert values.isdisjoint(sensitive_values(batch.privates))
-    return ctl.open_docs, values
+    return ctl.open_docs, sensitive_values(ctl.privates)
 
 
 @pytest.fixture(scope="module")
@@ -201,8 +185,9 @@ def node_dir(tmp_path_factory: pytest.TempPathFactory, fleet: Fleet, batch: Batc
     try:
         results = node.bulk_docs(batch.stored)
         assert not [r for r in results if "error" in r], results[:3]
-        node.put_local({"_id": "_local/keychain",
-                        "keychain": fleet.chains[fleet.village].lock("村站口令", **FAST_SCRYPT)})
+        for code in sorted(batch.villages):  # (one node per station in life; one file here)
+            node.put_local({"_id": f"_local/keychain-{code}",
+                            "keychain": fleet.chains[code].lock("村站口令", **FAST_SCRYPT)})
     finally:
         node.close()
     return path
@@ -224,8 +209,8 @@ def _store_control(store: DocumentStore, docs: list[dict[str, Any]]) -> None:
         store.close()
 
 
-def _private_key_forms(fleet: Fleet) -> set[str]:
-    held = fleet.chains[fleet.village].keys
+def _private_key_forms(fleet: Fleet, codes: set[str]) -> set[str]:
+    held = [k for code in codes for k in fleet.chains[code].keys]
     return {base64.urlsafe_b64encode(k.key._private_bytes()).decode().rstrip("=") for k in held} | \
            {base64.b64encode(k.key._private_bytes()).decode().rstrip("=") for k in held} | \
            {k.key._private_bytes().hex() for k in held}
@@ -233,22 +218,22 @@ def _private_key_forms(fleet: Fleet) -> set[str]:
 
 # -- the scans -----------------------------------------------------------------------------------
 
-def test_node_sqlite_file_holds_no_plaintext(node_dir: Path, fleet: Fleet, secrets: set[str],
-                                             control, tmp_path: Path) -> None:
+def test_node_sqlite_file_holds_no_plaintext(node_dir: Path, fleet: Fleet, batch: Batch,
+                                             secrets: set[str], control, tmp_path: Path) -> None:
     assert_no_leak([node_dir], secrets)
-    assert_no_leak([node_dir], _private_key_forms(fleet))  # the keychain is locked at rest
+    assert_no_leak([node_dir], _private_key_forms(fleet, batch.villages))  # keychains locked at rest
     docs, values = control
     _store_control(open_db(tmp_path / "control.sqlite", create=True), docs)
     assert_scan_finds([tmp_path], values)
 
 
-def test_hub_embedded_store_holds_no_plaintext(node_dir: Path, fleet: Fleet, secrets: set[str],
-                                               control, tmp_path: Path) -> None:
+def test_hub_embedded_store_holds_no_plaintext(node_dir: Path, fleet: Fleet, batch: Batch,
+                                               secrets: set[str], control, tmp_path: Path) -> None:
     (tmp_path / "hub").mkdir()
     hub = open_server(tmp_path / "hub").create_db("cases")
     try:
         _replicate_to(node_dir, hub)
-        _check_replicated(hub, fleet)
+        _check_replicated(hub, fleet, batch)
     finally:
         hub.close()
     assert_no_leak([tmp_path / "hub"], secrets)
@@ -269,12 +254,12 @@ def couch_on_disk() -> Iterator[pouchdb_server.PouchDBServer]:
 
 @pytest.mark.couchdb
 def test_hub_couchdb_store_holds_no_plaintext(couch_on_disk: pouchdb_server.PouchDBServer,
-                                              node_dir: Path, fleet: Fleet, secrets: set[str],
-                                              control) -> None:
+                                              node_dir: Path, fleet: Fleet, batch: Batch,
+                                              secrets: set[str], control) -> None:
     hub = open_db(f"{couch_on_disk.url}/cases", create=True)
     try:
         _replicate_to(node_dir, hub)
-        _check_replicated(hub, fleet)
+        _check_replicated(hub, fleet, batch)
     finally:
         hub.close()
     docs, values = control
@@ -287,21 +272,22 @@ def test_hub_couchdb_store_holds_no_plaintext(couch_on_disk: pouchdb_server.Pouc
     assert_scan_finds([data / "control"], values)
 
 
-def _check_replicated(hub: DocumentStore, fleet: Fleet) -> None:
-    """What reached the hub is what the node wrote: signatures verify, the town opens handed cases."""
+def _check_replicated(hub: DocumentStore, fleet: Fleet, batch: Batch) -> None:
+    """What reached the hub is what the nodes wrote: every signature verifies (attachments now
+    stubs), and a town opens a case handed up to it."""
     rows = hub.all_docs(include_docs=True)["rows"]
-    docs = [r["doc"] for r in rows]
+    docs = {r["id"]: r["doc"] for r in rows}
+    assert len(docs) == len(batch.stored)
     directory = fleet.directory
-    events = [d for d in docs if d["type"] == "event"]
-    assert len(events) >= 4 * N_CASES
+    events = [d for d in docs.values() if d["type"] == "event"]
+    assert sum(1 for d in events if d.get("_attachments")) >= N_CASES // 2
     for event in events:
-        assert verify_document(event, directory).institution == fleet.village
-    rings = [d for d in docs if d["type"] == "keyring"]
-    handed = [r for r in rings if any(x["institution"] == fleet.town for x in r["recipients"])]
-    assert len(rings) == N_CASES and len(handed) == N_CASES // 2
-    town_key = unlock_case_key(handed[0], fleet.chains[fleet.town], directory)
-    header = next(d for d in docs if d["_id"] == f"case:{town_key.case_id}")
+        verify_document(event, directory)
+    assert batch.handed, "the sample has no hand-up"
+    case_id, town = next(iter(batch.handed.items()))
+    town_key = unlock_case_key(docs[keyring_id(case_id)], fleet.chains[town], directory)
     log: list[dict[str, Any]] = []
-    private = open_private(header, town_key, purpose="handling", on_access=log.append,
-                           actor=Actor("staff-09", fleet.town, fleet.signers[fleet.town]))
+    town_signer = next(s for d, s in fleet.signers.items() if d.startswith(f"{town}-"))
+    private = open_private(docs[f"case:{case_id}"], town_key, purpose="handling",
+                          on_access=log.append, actor=Actor("staff-09", town, town_signer))
     assert private["applicant_name"] and len(log) == 1
