@@ -19,6 +19,7 @@ from sync import revtree
 from sync.errors import BadRequest, NotFound
 from sync.sqlite import _changes
 from sync.sqlite._db import Connections
+from sync.sqlite._local import LocalDocsMixin
 from sync.sqlite._read import (
     DocOptions,
     DocRow,
@@ -29,10 +30,10 @@ from sync.sqlite._read import (
     load_docs,
     missing_doc,
 )
+from sync.sqlite._replication import ReplicationMixin
 from sync.sqlite._validate import (
     DEFAULT_MAX_DOCUMENT_SIZE,
     LOCAL_PREFIX,
-    Incoming,
     parse_doc,
     validate_docid,
 )
@@ -51,7 +52,7 @@ def _condition_for(path: str) -> threading.Condition:
         return _CONDITIONS.setdefault(key, threading.Condition())
 
 
-class SQLiteStore(_changes.ChangesMixin, DocumentStore):
+class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, DocumentStore):
     """:class:`sync.store.DocumentStore` on one SQLite file."""
 
     def __init__(
@@ -139,60 +140,6 @@ class SQLiteStore(_changes.ChangesMixin, DocumentStore):
             if stored is None:
                 raise NotFound("missing")
             return build_doc(conn, doc, target, stored, opts)
-
-    def open_revs(
-        self,
-        docid: str,
-        revs: Sequence[str] | str,
-        *,
-        revs_info: bool = False,
-        attachments: bool = False,
-        atts_since: Sequence[str] | None = None,
-        latest: bool = False,
-    ) -> list[JSON]:
-        validate_docid(docid)
-        if revs != "all":
-            if isinstance(revs, str) or not isinstance(revs, Sequence):
-                raise BadRequest("open_revs must be \"all\" or a JSON array of revs")
-            for r in revs:
-                revtree.validate_rev(r)
-        opts = DocOptions(True, revs_info, False, False, attachments, atts_since)
-        with self._db.read() as conn:
-            doc = load_doc(conn, docid)
-            return self._open_revs(conn, docid, doc, revs, opts, latest)
-
-    def _open_revs(
-        self,
-        conn: Any,
-        docid: str,
-        doc: DocRow | None,
-        revs: Sequence[str] | str,
-        opts: DocOptions,
-        latest: bool,
-    ) -> list[JSON]:
-        if revs == "all":
-            if doc is None:
-                raise NotFound("missing")
-            wanted = revtree.leaves(doc.tree)
-        else:
-            wanted = []
-            for r in revs:
-                if latest and doc is not None and r in doc.tree:
-                    wanted.extend(revtree.leaf_descendants(doc.tree, r) or [r])
-                else:
-                    wanted.append(r)
-            wanted = list(dict.fromkeys(wanted))
-        if doc is None:
-            return [{"missing": r} for r in wanted]
-        bodies = load_bodies(conn, [(docid, r) for r in wanted if r in doc.tree])
-        out: list[JSON] = []
-        for r in wanted:
-            stored = bodies.get((docid, r))
-            if stored is None:
-                out.append({"missing": r})
-            else:
-                out.append({"ok": build_doc(conn, doc, r, stored, opts)})
-        return out
 
     def bulk_docs(self, docs: Sequence[Mapping[str, Any]], *, new_edits: bool = True) -> list[JSON]:
         if not isinstance(docs, Sequence) or isinstance(docs, (str, bytes)):
@@ -318,118 +265,6 @@ class SQLiteStore(_changes.ChangesMixin, DocumentStore):
                 row["doc"] = build_doc(conn, d, d.winner, bodies[(d.id, d.winner)], opts)
             rows.append(row)
         return rows
-
-    # -- replication ----------------------------------------------------------------
-    def revs_diff(self, revs: Mapping[str, Sequence[str]]) -> JSON:
-        if not isinstance(revs, Mapping):
-            raise BadRequest("Request body must be a JSON object")
-        for docid, rev_list in revs.items():
-            if not isinstance(rev_list, list):
-                raise BadRequest(f"revs of {docid!r} must be a JSON array")
-            for r in rev_list:
-                revtree.validate_rev(r)
-        with self._db.read() as conn:
-            docs = load_docs(conn, revs.keys())
-        out: JSON = {}
-        for docid, rev_list in revs.items():
-            doc = docs.get(docid)
-            if doc is None:
-                missing = revtree.find_missing({}, rev_list)
-                if missing:
-                    out[docid] = {"missing": missing}
-                continue
-            missing = revtree.find_missing(doc.tree, rev_list)
-            if not missing:
-                continue
-            entry: JSON = {"missing": missing}
-            ancestors = revtree.possible_ancestors(doc.tree, missing)
-            if ancestors:
-                entry["possible_ancestors"] = ancestors
-            out[docid] = entry
-        return out
-
-    def bulk_get(
-        self,
-        docs: Sequence[Mapping[str, Any]],
-        *,
-        revs: bool = False,
-        attachments: bool = False,
-        latest: bool = False,
-    ) -> JSON:
-        if not isinstance(docs, Sequence):
-            raise BadRequest("docs must be a JSON array")
-        results: list[JSON] = []
-        with self._db.read() as conn:
-            for req in docs:
-                if not isinstance(req, Mapping) or not isinstance(req.get("id"), str):
-                    results.append(
-                        {"id": None, "docs": [{"error": {"id": None, "rev": None,
-                         "error": "bad_request", "reason": "document id missed"}}]}
-                    )
-                    continue
-                docid = req["id"]
-                rev = req.get("rev")
-                atts_since = req.get("atts_since")
-                opts = DocOptions(revs, False, False, False, attachments, atts_since)
-                doc = load_doc(conn, docid)
-                if rev is None:
-                    if doc is None:
-                        entries: list[JSON] = [{"missing": "undefined"}]
-                    else:
-                        entries = self._open_revs(conn, docid, doc, "all", opts, latest)
-                else:
-                    entries = self._open_revs(conn, docid, doc, [rev], opts, latest)
-                out_docs: list[JSON] = []
-                for entry in entries:
-                    if "ok" in entry:
-                        if not revs:
-                            entry["ok"].pop("_revisions", None)
-                        out_docs.append(entry)
-                    else:
-                        out_docs.append({"error": {"id": docid, "rev": entry["missing"],
-                                                   "error": "not_found", "reason": "missing"}})
-                results.append({"id": docid, "docs": out_docs})
-        return {"results": results}
-
-    # -- _local docs ------------------------------------------------------------------
-    @staticmethod
-    def _local_id(docid: str) -> str:
-        if not isinstance(docid, str) or not docid:
-            raise BadRequest("Document id must be a non-empty string")
-        return docid if docid.startswith(LOCAL_PREFIX) else LOCAL_PREFIX + docid
-
-    def get_local(self, docid: str) -> JSON:
-        full = self._local_id(docid)
-        with self._db.read() as conn:
-            row = conn.execute("SELECT rev, body FROM local_docs WHERE id=?", (full,)).fetchone()
-        if row is None:
-            raise NotFound("missing")
-        return {"_id": full, "_rev": f"0-{row[0]}", **json.loads(row[1])}
-
-    def put_local(self, doc: Mapping[str, Any]) -> JSON:
-        if not isinstance(doc, Mapping) or "_id" not in doc:
-            raise BadRequest("Document must be a JSON object with an _id")
-        full = self._local_id(doc["_id"])
-        parsed = parse_doc({**doc, "_id": full}, max_document_size=self.max_document_size)
-        return self._write_local(parsed)
-
-    def delete_local(self, docid: str, rev: str | None = None) -> JSON:
-        full = self._local_id(docid)
-        doc = Incoming(full, [rev] if rev else [], True, {}, "{}")
-        with self._db.read() as conn:
-            exists = conn.execute("SELECT 1 FROM local_docs WHERE id=?", (full,)).fetchone()
-        if exists is None:
-            raise NotFound("missing")
-        return self._write_local(doc)
-
-    def _write_local(self, doc: Incoming) -> JSON:
-        from sync.errors import Conflict
-
-        with self._db.write() as conn:
-            res = write_local(conn, doc)
-        if "error" in res:
-            raise Conflict(res["reason"])
-        return res
 
     # -- attachments -------------------------------------------------------------------
     def get_attachment(self, docid: str, name: str, *, rev: str | None = None) -> tuple[bytes, str]:
