@@ -100,6 +100,8 @@ def open_case(docs: Sequence[Mapping[str, Any]], case_key: CaseKey, *, purpose: 
     """
     sealed = [d for d in docs if "sealed" in d]
     opened = {str(d["_id"]): case_key._open(d) for d in sealed}
+    if not opened:
+        return opened  # nothing personal was decrypted: nothing to account for
     read = [name for private in opened.values() for name in private]
     _release(access_event(case_key, purpose, actor, fields_read=read, note=note), on_access)
     return opened

@@ -59,6 +59,9 @@ def test_open_case_one_event(world: World) -> None:
                        on_access=log.append, actor=world[VILLAGE_A].actor())
     assert opened == {d["_id"]: {"question": f"问题{i}"} for i, d in enumerate(docs)}
     assert len(log) == 1 and log[0]["fields_read"] == ["question"]
+    assert open_case([{"_id": "case:x", "type": "case"}], key, purpose="supervision",
+                     on_access=log.append, actor=world[VILLAGE_A].actor()) == {}
+    assert len(log) == 1
 
 
 def test_failed_log_releases_nothing(world: World) -> None:
