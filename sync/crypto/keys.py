@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from sync.crypto.encoding import b64u_decode, b64u_encode, canonical_json, fingerprint
@@ -75,6 +76,16 @@ class EncryptionKeyPair:
     def exchange(self, peer: X25519PublicKey) -> bytes:
         """ECDH shared secret with ``peer`` (used by :mod:`sync.crypto.wrap`)."""
         return self._private.exchange(peer)
+
+    def derive_key(self, info: bytes, length: int = 32) -> bytes:
+        """A secret derived from this private key for one purpose named by ``info``
+        (HKDF-SHA256), e.g. the node index's HMAC key for name tokens: the same on every
+        node holding the institution key, never stored, changed by a key rotation."""
+        if not info:
+            raise CryptoError("info: name the purpose of the derived key", status=400,
+                              error="bad_request")
+        return HKDF(algorithm=hashes.SHA256(), length=length, salt=b"bangban/v1/derive",
+                    info=bytes(info)).derive(self._private_bytes())
 
     def _private_bytes(self) -> bytes:
         return self._private.private_bytes(_RAW, _RAW_PRIV, _NOENC)

@@ -16,7 +16,7 @@ from sync.crypto import (
     change_passphrase,
 )
 from sync.crypto.errors import CryptoError
-from sync.crypto.keys import SCRYPT_N, SCRYPT_P, SCRYPT_R
+from sync.crypto.keys import SCRYPT_N, SCRYPT_P, SCRYPT_R, HeldKey
 
 FAST = {"n": 2**10, "r": 8, "p": 1}  # unit tests only; the real cost is measured in make bench
 
@@ -121,3 +121,15 @@ def test_crafted_kdf_parameters_refused(kdf: dict) -> None:
     locked["kdf"].update(kdf)
     with pytest.raises(MalformedEnvelope):
         Keychain.unlock(locked, "pw")
+
+
+def test_derive_key() -> None:
+    pair = EncryptionKeyPair.generate()
+    a = pair.derive_key(b"node-index/name-hash")
+    assert len(a) == 32 and a == pair.derive_key(b"node-index/name-hash")
+    assert a != pair.derive_key(b"other") and a != EncryptionKeyPair.generate().derive_key(b"node-index/name-hash")
+    assert a not in (pair._private_bytes(), pair.public_bytes)
+    again = Keychain.unlock(Keychain([HeldKey("institution", "x", pair)]).lock("pw", **FAST), "pw")
+    assert again.active("institution").key.derive_key(b"node-index/name-hash") == a  # type: ignore[union-attr]
+    with pytest.raises(CryptoError):
+        pair.derive_key(b"")
