@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from sync.errors import BadRequest
 from sync.http.body import int_arg
 from sync.http.errors import method_not_allowed
 from sync.http.messages import Request, Response, json_response
@@ -58,9 +59,7 @@ def uuids(app: CouchApp, request: Request) -> Response:
     _get_only(request)
     count = int_arg(request.query, "count", minimum=1) or 1
     if count > MAX_UUIDS:
-        from sync.errors import BadRequest
-
-        raise BadRequest("count parameter too large", error="bad_request")
+        raise BadRequest("count parameter too large")
     return json_response(200, {"uuids": [uuid.uuid4().hex for _ in range(count)]},
                          {"Cache-Control": "no-cache"})
 
