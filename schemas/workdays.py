@@ -39,9 +39,12 @@ class Deadline(NamedTuple):
     estimated: bool
 
 
-@lru_cache(maxsize=4096)
-def _chinesecalendar_workday(day: dt.date) -> bool:
-    return bool(chinese_calendar.is_workday(day))
+@lru_cache(maxsize=64)
+def _cc_year(year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    """chinesecalendar's weekday holidays and weekend make-up workdays of one year."""
+    hol = frozenset(d for d in chinese_calendar.holidays if d.year == year and d.weekday() < 5)
+    work = frozenset(d for d in chinese_calendar.workdays if d.year == year)
+    return hol, work
 
 
 def _as_date(d: dt.date | str) -> dt.date:
@@ -60,7 +63,7 @@ class Workdays:
 
     def __init__(self, calendars: Iterable[Mapping[str, Any]] = (), *,
                  use_chinesecalendar: bool = True):
-        self._years: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = {}
+        self._docs: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = {}
         for doc in calendars:
             try:
                 year = int(doc["year"])
@@ -68,33 +71,35 @@ class Workdays:
                 work = frozenset(dt.date.fromisoformat(x) for x in doc.get("workdays", ()))
             except (KeyError, TypeError, ValueError) as exc:
                 raise CalendarError(f"malformed calendar document: {exc}") from exc
-            self._years[year] = (hol, work)
+            self._docs[year] = (hol, work)
         self._cc = use_chinesecalendar
+        self._tables: dict[int, tuple[frozenset[dt.date], frozenset[dt.date], str]] = {}
+
+    def _table(self, year: int) -> tuple[frozenset[dt.date], frozenset[dt.date], str]:
+        """(days off on weekdays, make-up workdays on weekends, source) of one year."""
+        table = self._tables.get(year)
+        if table is None:
+            if year in self._docs:
+                table = (*self._docs[year], "calendar")
+            elif self._cc and year in CHINESECALENDAR_YEARS:
+                table = (_cc_year(year)[0], _cc_year(year)[1], "chinesecalendar")
+            else:
+                table = (frozenset(), frozenset(), "weekdays")
+            self._tables[year] = table
+        return table
 
     # -- one day ----------------------------------------------------------------------------
     def source(self, day: dt.date | str) -> str:
         """``"calendar"``, ``"chinesecalendar"`` or ``"weekdays"`` (estimated)."""
-        d = _as_date(day)
-        if d.year in self._years:
-            return "calendar"
-        if self._cc and d.year in CHINESECALENDAR_YEARS:
-            return "chinesecalendar"
-        return "weekdays"
+        return self._table(_as_date(day).year)[2]
 
     def known(self, day: dt.date | str) -> bool:
         return self.source(day) != "weekdays"
 
     def is_workday(self, day: dt.date | str) -> bool:
         d = _as_date(day)
-        src = self.source(d)
-        if src == "calendar":
-            hol, work = self._years[d.year]
-            if d in work:
-                return True
-            return d.weekday() < 5 and d not in hol
-        if src == "chinesecalendar":
-            return _chinesecalendar_workday(d)
-        return d.weekday() < 5
+        hol, work, _src = self._table(d.year)
+        return d in work or (d.weekday() < 5 and d not in hol)
 
     # -- spans ------------------------------------------------------------------------------
     def add_working_days(self, start: dt.date | str, n: int,
@@ -108,20 +113,25 @@ class Workdays:
         if n < 0:
             raise CalendarError(f"a time limit cannot be negative: {n}")
         d = _as_date(start)
-        estimated = not self.known(d)
+        hol, work, src = self._table(d.year)
+        estimated = src == "weekdays"
         counted = 0
-        steps = 0
-        while counted < n:
-            d += dt.timedelta(days=1)
-            steps += 1
-            if steps > MAX_SPAN_DAYS + sum((b - a).days + 1 for a, b in excluded):
-                raise CalendarError(f"no {n} working days within {MAX_SPAN_DAYS} days of {start}")
-            if any(a <= d <= b for a, b in excluded):
+        limit = MAX_SPAN_DAYS + sum((b - a).days + 1 for a, b in excluded)
+        one = dt.timedelta(days=1)
+        for _ in range(limit):
+            if counted >= n:
+                break
+            d += one
+            if excluded and any(a <= d <= b for a, b in excluded):
                 continue
-            if not self.known(d):
-                estimated = True
-            if self.is_workday(d):
+            if d.month == 1 and d.day == 1:
+                hol, work, src = self._table(d.year)
+                estimated = estimated or src == "weekdays"
+            if d in work or (d.weekday() < 5 and d not in hol):
                 counted += 1
+        else:
+            if counted < n:
+                raise CalendarError(f"no {n} working days within {limit} days of {start}")
         return Deadline(d, estimated)
 
     def working_days_between(self, a: dt.date | str, b: dt.date | str,
