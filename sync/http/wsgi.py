@@ -39,9 +39,19 @@ def _status_line(status: int) -> str:
         return f"{status} Unknown"
 
 
+def _wsgi_str(value: str) -> str:
+    """PEP 3333 hands bytes over as latin-1 text; a client that sent raw UTF-8
+    (not percent-encoded) means UTF-8."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def _raw_path(environ: dict[str, Any]) -> str:
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:
+        raw = _wsgi_str(raw)
         path = raw.split("?", 1)[0]
         if "://" in path:  # absolute-form request target
             path = urlsplit(path).path
@@ -100,7 +110,7 @@ class WSGIApp:
             response = error_response(exc if isinstance(exc, SyncError) else too_large())
         else:
             request = Request(method, _raw_path(environ),
-                              QueryArgs.parse(environ.get("QUERY_STRING", "")), headers, body)
+                              QueryArgs.parse(_wsgi_str(environ.get("QUERY_STRING", ""))), headers, body)
             response = self.app.handle(request)
         return self._respond(response, start_response)
 
