@@ -1,0 +1,76 @@
+"""An in-process hub on the embedded store with three enrolled stations.
+
+Stations talk to their device view (:class:`hub.replication.ScopedStore`) directly,
+without HTTP, so these tests stay fast; ``tests/e2e/test_hub_*.py`` run the same paths
+through a real ``bangban hub serve`` process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CITY, TOWN, VILLAGE_A, VILLAGE_B = "410600", "410602101", "410602101201", "410602101202"
+
+
+@dataclass
+class World:
+    hub: Any
+    folder: Path
+    nodes: dict[str, Any] = field(default_factory=dict)
+
+    def node(self, code: str) -> Any:
+        return self.nodes[code]
+
+    def sync(self, *codes: str) -> None:
+        for code in codes or tuple(self.nodes):
+            self.nodes[code].sync()
+
+    def round(self) -> None:
+        from hub.workers import Workers
+
+        self.sync()
+        Workers(self.hub).run_once()
+        self.sync()
+
+
+def make_world(folder: Path, *, workers: bool = True) -> World:
+    from hub import admin
+    from hub.auth import Device
+    from hub.core import Hub
+    from hub.settings import Settings
+    from ops.demo_node import SimNode
+    from schemas import sample
+
+    settings = Settings.load({"hub_dir": str(folder / "hub"), "scrypt_n": 1024,
+                              "max_document_bytes": 100_000}, environ={})
+    hub = Hub(settings)
+    admin.init(hub, city=CITY, name="鹤壁市政务服务中心")
+    admin.import_institutions(hub, [i for i in sample.institutions()
+                                    if i["code"] in (TOWN, VILLAGE_A, VILLAGE_B, "410602")])
+    admin.import_catalog(hub, sample.catalog()[:5])
+    world = World(hub, folder)
+    for code in (TOWN, VILLAGE_A, VILLAGE_B):
+        enr = admin.enroll_device(hub, institution_code=code, short="A1")
+        node = SimNode(folder / code, enr)
+        node.adopt_institution_key()
+        admin.register_keys(hub, enr["device_id"], node.public_entries())
+        node._remote = hub.view(Device(enr["device_id"], code, {}))
+        world.nodes[code] = node
+    world.sync()
+    return world
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = make_world(tmp_path)
+    try:
+        yield w
+    finally:
+        for node in w.nodes.values():
+            node.store.close()
+        w.hub.close()

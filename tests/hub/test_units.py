@@ -1,0 +1,94 @@
+"""Pure pieces of the hub: settings, credentials, seqs, scope rules, keyring merge."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from hub import scope
+from hub.auth import check_secret, hash_secret, new_secret, parse_basic
+from hub.errors import ConfigError, DeviceRevoked, Unauthorized
+from hub.replication.seqs import join_seq, split_seq
+from hub.settings import SETTINGS, Settings, describe
+from hub.workers.resolver import merge_keyrings
+from sync.errors import BadRequest
+
+CASE = "019ac1f2e3a0-0000-410621100201-A3"
+
+
+def test_settings_env_prefix_and_precedence(tmp_path):
+    env = {"BANGBAN_HUB_DIR": str(tmp_path), "BANGBAN_HUB_PORT": "9999",
+           "BANGBAN_WORKERS": "off", "BANGBAN_COUCHDB_URL": "http://x"}
+    s = Settings.load(environ=env)
+    assert (s.hub_port, s.workers, s.couchdb_url, s.hub_dir) == (9999, False, "http://x",
+                                                                 str(tmp_path))
+    s.save(db_prefix="town")
+    again = Settings.load({"hub_port": 7}, environ={"BANGBAN_HUB_DIR": str(tmp_path)})
+    assert (again.db_prefix, again.hub_port) == ("town", 7)  # file, then config wins
+    assert all(setting.help for setting in SETTINGS) and "BANGBAN_COUCHDB_URL" in describe()
+
+
+def test_settings_refuse_bad_values(tmp_path):
+    with pytest.raises(ConfigError, match="BANGBAN_HUB_PORT"):
+        Settings.load(environ={"BANGBAN_HUB_DIR": str(tmp_path), "BANGBAN_HUB_PORT": "x"})
+    with pytest.raises(ConfigError, match="unknown"):
+        Settings.load({"hub_dirr": "x"})
+
+
+def test_secrets_are_stored_as_salted_scrypt_hashes():
+    secret = new_secret()
+    stored = hash_secret(secret, n=1024)
+    assert secret not in stored and stored.startswith("scrypt$1024$")
+    assert check_secret(secret, stored) and not check_secret(secret + "x", stored)
+    assert hash_secret(secret, n=1024) != stored  # salted
+    assert not check_secret(secret, "garbage")
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer x", "Basic !!", "Basic " +
+                                    base64.b64encode(b"nocolon").decode()])
+def test_malformed_basic_credentials_are_401(header):
+    with pytest.raises(Unauthorized):
+        parse_basic(header)
+
+
+def test_revoked_answer_carries_the_wipe_instruction():
+    exc = DeviceRevoked("410602101201-A1")
+    assert exc.status == 401
+    assert exc.as_json() == {"error": "unauthorized", "reason": "device revoked",
+                             "bangban_wipe": True}
+
+
+def test_device_seq_round_trips_and_refuses_foreign_seqs():
+    assert split_seq(join_seq(12, "3-g1AAA")) == (12, "3-g1AAA")
+    assert split_seq(0) == (0, 0) and split_seq("0") == (0, 0)
+    for bad in (5, "17", "~3", "3~"):
+        with pytest.raises(BadRequest):
+            split_seq(bad)
+
+
+def test_scope_rules():
+    assert scope.case_id_of(f"case:{CASE}") == CASE
+    assert scope.case_id_of(f"event:{CASE}:{CASE}") == CASE
+    assert scope.case_id_of(f"keyring:{CASE}") == CASE
+    assert scope.case_id_of("service_item:X") is None
+    assert scope.origin_institution(CASE) == "410621100201"
+    assert scope.origin_institution("nonsense") is None
+    assert scope.is_reference("directory") and scope.is_reference("calendar:2027")
+    assert scope.hand_target({"type": "event", "event_type": "hand_up",
+                              "to_institution": "410621100"}) == "410621100"
+    assert scope.hand_target({"type": "event", "event_type": "work_log"}) is None
+    assert scope.case_scopes(CASE, ["410621100"]) == {"410621100201", "410621100"}
+
+
+def test_keyring_merge_is_a_union_of_signed_wraps():
+    a = {"_id": "keyring:c", "case_id": "c", "current": "dk-1",
+         "recipients": [{"institution": "V", "key_id": "k1", "role": "owner"}],
+         "data_keys": [{"kid": "dk-1", "wraps": [{"institution": "V", "key_id": "k1"}]}]}
+    b = {**a, "recipients": [*a["recipients"], {"institution": "T", "key_id": "k2",
+                                                "role": "handed"}],
+         "data_keys": [{"kid": "dk-1", "wraps": [{"institution": "V", "key_id": "k1"},
+                                                 {"institution": "T", "key_id": "k2"}]}]}
+    for merged in (merge_keyrings([a, b]), merge_keyrings([b, a])):
+        assert {r["institution"] for r in merged["recipients"]} == {"V", "T"}
+        assert len(merged["data_keys"][0]["wraps"]) == 2

@@ -1,0 +1,139 @@
+"""A device's view of the hub (ScopedStore), the router, the workers and backups, in process."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hub.auth import Device
+from hub.backup import backup, restore
+from hub.core import Hub
+from hub.settings import Settings
+from hub.workers import Workers
+from sync.errors import Forbidden, NotFound
+
+from .conftest import TOWN, VILLAGE_A, VILLAGE_B, World
+
+
+def view(world: World, code: str):
+    return world.node(code).remote
+
+
+def test_changes_come_from_the_scope_index_and_hold_only_the_view(world: World):
+    a, b = world.node(VILLAGE_A), world.node(VILLAGE_B)
+    mine, theirs = a.new_case(), b.new_case()
+    world.sync()
+    ids = {r["id"] for r in view(world, VILLAGE_A).changes(style="all_docs")["results"]}
+    assert f"case:{mine}" in ids and f"case:{theirs}" not in ids
+    assert "directory" in ids and any(i.startswith("service_item:") for i in ids)
+    # the index lives in the store: one database per scope
+    names = set(world.hub.stores.server.all_dbs())
+    assert {world.hub.stores.scope_name(VILLAGE_A), world.hub.stores.scope_name("all")} <= names
+    # paging with limit returns every row exactly once
+    seen, since = [], 0
+    while True:
+        page = view(world, VILLAGE_A).changes(since=since, limit=3)
+        seen += [r["id"] for r in page["results"]]
+        since = page["last_seq"]
+        if not page["results"]:
+            break
+    assert sorted(seen) == sorted(ids)
+
+
+def test_invisible_documents_do_not_exist_for_the_device(world: World):
+    b = world.node(VILLAGE_B)
+    theirs = b.new_case()
+    world.sync()
+    va = view(world, VILLAGE_A)
+    with pytest.raises(NotFound):
+        va.get(f"case:{theirs}")
+    with pytest.raises(NotFound):
+        va.open_revs(f"case:{theirs}", "all")
+    rev = b.store.get(f"case:{theirs}")["_rev"]
+    assert va.revs_diff({f"case:{theirs}": [rev]}) == {f"case:{theirs}": {"missing": [rev]}}
+    res = va.bulk_get([{"id": f"case:{theirs}", "rev": rev}])
+    assert res["results"][0]["docs"][0]["error"]["error"] == "not_found"
+    rows = va.all_docs(keys=[f"case:{theirs}"])["rows"]
+    assert rows[0].get("error") == "not_found"
+    with pytest.raises(Forbidden):
+        va.compact()
+
+
+def test_local_checkpoints_are_kept_per_device(world: World):
+    va, vb = view(world, VILLAGE_A), view(world, VILLAGE_B)
+    va.put_local({"_id": "_local/cp", "seq": 1})
+    with pytest.raises(NotFound):
+        vb.get_local("_local/cp")
+    doc = va.get_local("_local/cp")
+    assert doc["seq"] == 1 and doc["_rev"] == "0-1"
+    va.put_local({**doc, "seq": 2})
+    assert va.get_local("_local/cp")["_rev"] == "0-2"
+
+
+def test_longpoll_returns_empty_after_its_timeout(world: World):
+    va = view(world, VILLAGE_A)
+    now = va.changes(since="now")["last_seq"]
+    started = time.monotonic()
+    res = va.changes(since=now, feed="longpoll", timeout=0.3)
+    assert res["results"] == [] and time.monotonic() - started >= 0.25
+
+
+def test_hand_up_routes_the_whole_case_to_the_town(world: World):
+    a, town = world.node(VILLAGE_A), world.node(TOWN)
+    case_id = a.new_case()
+    world.sync()
+    assert case_id not in town.cases()
+    a.hand_up(case_id, TOWN)
+    world.sync(VILLAGE_A)
+    world.sync(TOWN)
+    assert case_id in town.cases()
+    case_docs = {r["id"] for r in a.store.all_docs()["rows"] if case_id in r["id"]}
+    assert case_docs <= {r["id"] for r in town.store.all_docs()["rows"]}
+    assert world.hub.indexer.routed == 1
+
+
+def test_resolver_writes_one_resolution_per_conflict(world: World):
+    a, town = world.node(VILLAGE_A), world.node(TOWN)
+    case_id = a.new_case()
+    a.hand_up(case_id, TOWN)
+    world.round()
+    town.edit_header(case_id, labels=["t"])
+    a.edit_header(case_id, labels=["a"])
+    world.round()
+    workers = Workers(world.hub)
+    workers.run_once()
+    assert workers.resolver.resolved == 0  # one resolution per conflict: nothing left
+    docs = [n.store.get(f"case:{case_id}", conflicts=True) for n in (a, town)]
+    hub_doc = world.hub.stores.main.get(f"case:{case_id}", conflicts=True)
+    assert "_conflicts" not in hub_doc and {d["_rev"] for d in docs} == {hub_doc["_rev"]}
+    assert {hub_doc["labels"][0], hub_doc["history"][0]["value"][0]} == {"a", "t"}
+    leaves = world.hub.stores.main.open_revs(f"case:{case_id}", "all")
+    assert sum(1 for leaf in leaves if not leaf["ok"].get("_deleted")) == 1
+
+
+def test_backup_and_restore_keep_every_revision(world: World, tmp_path):
+    a, town = world.node(VILLAGE_A), world.node(TOWN)
+    case_id = a.new_case()
+    a.hand_up(case_id, TOWN)
+    world.round()
+    town.edit_header(case_id, labels=["t"])
+    a.edit_header(case_id, labels=["a"])
+    world.round()
+    counts = backup(world.hub, tmp_path / "bk")
+    assert counts["main"] > 0 and counts["private"] > 0
+    fresh = Hub(Settings.load({"hub_dir": str(tmp_path / "restored"), "scrypt_n": 1024},
+                              environ={}))
+    try:
+        restore(fresh, tmp_path / "bk")
+        src, dst = world.hub.stores.main, fresh.stores.main
+        ids = [r["id"] for r in src.changes(style="all_docs")["results"]]
+        for docid in ids:
+            want = sorted(str(x["ok"]) for x in src.open_revs(docid, "all"))
+            assert sorted(str(x["ok"]) for x in dst.open_revs(docid, "all")) == want
+        device = Device(a.device_id, VILLAGE_A, {})
+        assert {r["id"] for r in fresh.view(device).changes()["results"]} == \
+            {r["id"] for r in world.hub.view(device).changes()["results"]}
+        assert fresh.auth.record(a.device_id) is not None
+    finally:
+        fresh.close()
