@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from schemas.errors import IllegalTransition
-from schemas.rules import check_transition
+from schemas.rules import FIRST_EVENTS, check_transition
 from schemas.state import CaseState, Review, event_date
 from schemas.workdays import Workdays
 
@@ -54,7 +54,9 @@ def apply(state: CaseState, event: Event, wd: Workdays) -> CaseState:
     et, day = e["event_type"], event_date(e)
     today = _iso(day)
     if s.case_id is None:
-        s.case_id, s.origin, s.holder = e["case_id"], e["institution"], e["institution"]
+        s.case_id = e["case_id"]
+    if s.origin is None and et in FIRST_EVENTS:  # an access log entry never makes a holder
+        s.origin, s.holder = e["institution"], e["institution"]
         s.institutions = [e["institution"]]
     if et == "consultation":
         s.consultations += 1

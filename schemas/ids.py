@@ -50,6 +50,7 @@ ID_PREFIX = {
     "calendar": "calendar:",
     "case": "case:",
     "event": "event:",
+    "keyring": "keyring:",
 }
 
 

@@ -1,4 +1,5 @@
-"""Reference documents (hub → nodes, design.md §2): institution, device, service_item, calendar.
+"""Reference documents (hub → nodes, design.md §2): institution, device, service_item, calendar;
+and the per-case ``keyring`` (cleartext routing members only).
 
 None of them holds personal data, so none has a ``private`` part.
 """
@@ -16,6 +17,7 @@ from schemas.fields import (
     DateStr,
     DateTimeStr,
     DeviceId,
+    HlcStr,
     InstitutionCode,
     Int,
     ItemCode,
@@ -201,3 +203,28 @@ class CalendarSchema(DocBase):
                 raise ValidationError(msg("makeup_weekend",
                                           f"{d} is a weekday; make-up workdays are weekend days",
                                           f"{d} 是工作日；调休上班日应为周末"), f"workdays.{i}")
+
+
+class KeyringRecipient(Part):
+    institution = Str(required=True, max_len=40)  # an institution code, or "escrow"
+    key_id = Str(required=True, max_len=200)
+    role = Str(required=True, max_len=20)
+
+
+class KeyringGeneration(Part):
+    kid = Str(required=True, max_len=100)
+    wraps = fields.List(fields.Dict(keys=fields.String()), required=True)  # sync.crypto's
+
+
+class KeyringSchema(DocBase):
+    """design.md §5: the case data key wrapped per holder (shape owned by sync.crypto.keyring;
+    here only the cleartext routing members are checked)."""
+
+    DOC_TYPE = "keyring"
+    case_id = HlcStr(required=True)
+    current = Str(required=True, max_len=100)
+    recipients = fields.List(fields.Nested(KeyringRecipient), required=True)
+    data_keys = fields.List(fields.Nested(KeyringGeneration), required=True)
+
+    def expected_id(self, data: dict[str, Any]) -> str | None:
+        return f"keyring:{data['case_id']}" if "case_id" in data else None

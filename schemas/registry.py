@@ -28,6 +28,7 @@ from schemas.reference import (
     DeviceSchema,
     DocBase,
     InstitutionSchema,
+    KeyringSchema,
     ServiceItemSchema,
 )
 
@@ -37,6 +38,7 @@ DOC_SCHEMAS: dict[str, type[DocBase]] = {
     "service_item": ServiceItemSchema,
     "calendar": CalendarSchema,
     "case": CaseSchema,
+    "keyring": KeyringSchema,
 }
 DOC_TYPES = (*DOC_SCHEMAS, "event")
 EVENT_TYPES = tuple(EVENT_SCHEMAS)

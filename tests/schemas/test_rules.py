@@ -312,3 +312,13 @@ def test_7_2_2_2_access_is_logged_in_any_state() -> None:
     c.ev("archived", "2026-03-06T09:00", archive_no="GD-1")
     c.ev("access", "2026-03-09T09:00", institution=COUNTY, purpose="supervision")
     assert c.state().accesses == 1
+
+
+def test_7_2_2_2_access_before_first_event_does_not_make_a_holder() -> None:
+    """An access entry whose clock sorts before the case's first event (skew) is applied
+    without deciding who holds the case (4.3)."""
+    c = CaseBuilder()
+    c.ev("access", "2026-03-02T08:00", institution=COUNTY, purpose="supervision")
+    c.consult("2026-03-02T09:00")
+    s = c.state()
+    assert (s.origin, s.holder, s.accesses, s.status) == (VILLAGE, VILLAGE, 1, "consulting")
