@@ -10,14 +10,14 @@ answers a JSON list when the client accepts ``application/json`` and
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
-from sync.errors import BadRequest, UnsupportedMediaType
+from sync.errors import BadRequest
+from sync.http import multipart
 from sync.http.body import flag, loads, parse_rev, parse_revs
 from sync.http.databases import location
 from sync.http.errors import method_not_allowed, not_found_error
-from sync.http.messages import Headers, Request, Response, dumps, json_response
+from sync.http.messages import Headers, Request, Response, json_response
 from sync.store import DocumentStore
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def get_doc(request: Request, db: DocumentStore, docid: str) -> Response:
         if not results and wanted == "all":
             raise not_found_error("missing")
         if _wants_multipart(request):
-            return _multipart_mixed(results)
+            return multipart.mixed_response(results)
         return json_response(200, results)
     rev = q.get("rev")
     doc = db.get(
@@ -96,23 +96,6 @@ def _wants_multipart(request: Request) -> bool:
         if media in ("multipart/mixed", "multipart/*", "*/*"):
             return True
     return False
-
-
-def _multipart_mixed(results: list[dict[str, Any]]) -> Response:
-    """``send_docs_multipart/3`` with every document as one JSON part (attachments,
-    if asked for, stay inline base64 inside the JSON)."""
-    boundary = uuid.uuid4().hex
-    chunks = [f"--{boundary}".encode()]
-    for result in results:
-        if "ok" in result:
-            chunks += [b"\r\nContent-Type: application/json\r\n\r\n", dumps(result["ok"])]
-        else:
-            chunks += [b'\r\nContent-Type: application/json; error="true"\r\n\r\n',
-                       dumps({"missing": result.get("missing")})]
-        chunks.append(f"\r\n--{boundary}".encode())
-    chunks.append(b"--")
-    headers = Headers({"Content-Type": f'multipart/mixed; boundary="{boundary}"'})
-    return Response(200, headers, b"".join(chunks))
 
 
 # -- PUT / DELETE -------------------------------------------------------------
@@ -149,12 +132,12 @@ def doc_from_request(request: Request, docid: str, body: Any) -> dict[str, Any]:
 
 
 def put_doc(request: Request, db: DocumentStore, docid: str) -> Response:
-    if (request.media_type() or "").startswith("multipart/"):
-        raise UnsupportedMediaType(
-            "multipart document uploads are not supported here; send attachments inline "
-            "(base64) or PUT them one by one", error="bad_content_type")
     new_edits = request.query.get("new_edits") != "false"
-    doc = doc_from_request(request, docid, loads(request.body))
+    if request.media_type() == "multipart/related":
+        body: Any = multipart.related_to_doc(request.body, request.headers.get("Content-Type") or "")
+    else:
+        body = loads(request.body)
+    doc = doc_from_request(request, docid, body)
     if not new_edits and "_rev" not in doc and "_revisions" not in doc:
         raise BadRequest("When `new_edits: false`, the document needs `_rev` or `_revisions` specified")
     result = db.put(doc, new_edits=new_edits)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
+import json
 
 from tests.sync.http.conftest import CouchClient
 
@@ -174,3 +176,28 @@ def test_attachments(client: CouchClient) -> None:
     assert client.get("/db/case/scan.txt").status_code == 404
     assert client.get(f"/db/case/scan.txt?rev={rev1}").get_data() == data
     assert client.delete(f"/db/case/nothing.txt?rev={gone.get_json()['rev']}").status_code == 404
+
+
+def test_multipart_related_upload_as_couchdb_replicator_sends_it(client: CouchClient) -> None:
+    scan = b"%PDF-1.4 \x00\xff binary\r\n--not-a-boundary\r\n"
+    note = "一次性告知".encode()
+    doc = {"_id": "mp", "_rev": "2-bbb", "_revisions": {"start": 2, "ids": ["bbb", "aaa"]}, "type": "case",
+           "_attachments": {
+               "scan.pdf": {"follows": True, "content_type": "application/pdf", "length": len(scan)},
+               "note.txt": {"follows": True, "content_type": "text/plain", "encoding": "gzip",
+                            "length": len(note)}}}
+    boundary = "b0undary"
+    body = (f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode() + json.dumps(doc).encode()
+            + f"\r\n--{boundary}\r\nContent-Disposition: attachment; filename=\"note.txt\"\r\n\r\n".encode()
+            + gzip.compress(note)
+            + f"\r\n--{boundary}\r\nContent-Disposition: attachment; filename=\"scan.pdf\"\r\n\r\n".encode()
+            + scan + f"\r\n--{boundary}--".encode())
+    resp = client.put("/db/mp?new_edits=false", data=body,
+                      content_type=f'multipart/related; boundary="{boundary}"')
+    assert resp.status_code == 201, resp.get_data()
+    assert client.get("/db/mp").get_json()["_rev"] == "2-bbb"
+    assert client.get("/db/mp/scan.pdf").get_data() == scan
+    assert client.get("/db/mp/note.txt").get_data() == note
+    short = body.replace(b"\r\n--b0undary\r\nContent-Disposition: attachment; filename=\"scan.pdf\"", b"X")
+    bad = client.put("/db/mp2", data=short, content_type=f"multipart/related; boundary={boundary}")
+    assert bad.status_code == 400 and client.get("/db/mp2").status_code == 404

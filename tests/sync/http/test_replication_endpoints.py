@@ -87,7 +87,7 @@ def test_longpoll_returns_on_a_write_and_times_out_empty(client: CouchClient) ->
 
 def test_longpoll_with_heartbeat_streams_newlines_then_the_result(client: CouchClient) -> None:
     seq = client.get("/db").get_json()["update_seq"]
-    writer = _write_later(client, "beat", 0.5)
+    writer = _write_later(client, "beat", 1.0)
     resp = client.get(f"/db/_changes?feed=longpoll&since={seq}&heartbeat=100", buffered=False)
     chunks = [bytes(c) for c in resp.response]  # type: ignore[arg-type]
     writer.join()
