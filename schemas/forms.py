@@ -11,8 +11,9 @@ each form's own content. Every function returns::
      "lists": [{"key", "label_zh", "label_en", "items": [str]}],
      "signatures": [{"key", "label_zh", "label_en", "ref", "date"}]}
 
-Inputs are the open header (with ``private``), the folded :class:`CaseState`, the event the
-form records (open form), and optionally the service item, institution and staff name.
+Inputs are the header (open form, or sealed with its opened ``private=`` passed separately),
+the folded :class:`CaseState`, the event the form records (open form), and optionally the
+service item, institution and staff name.
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ def _label(table: Mapping[str, tuple[str, str]], code: str | None) -> str:
 
 
 def _common(header: Doc, state: CaseState, item: Doc | None, institution: Doc | None,
-            staff_name: str | None) -> list[dict[str, Any]]:
-    p = header.get("private") or {}
+            staff_name: str | None, private: Doc | None = None) -> list[dict[str, Any]]:
+    p = private if private is not None else (header.get("private") or {})
     holder = institution["name"] if institution else (state.holder or header["institution"])
     applicant = p.get("enterprise_name") or p.get("applicant_name")
     return [
@@ -94,9 +95,10 @@ def _list(key: str, zh: str, en: str, items: list[str]) -> dict[str, Any]:
 
 
 def form_a(state: CaseState, header: Doc, acceptance: Doc, *, item: Doc | None = None,
-           institution: Doc | None = None, staff_name: str | None = None) -> dict[str, Any]:
+           institution: Doc | None = None, staff_name: str | None = None,
+           private: Doc | None = None) -> dict[str, Any]:
     """Appendix A 《帮办代办受理单》 (10.1.3, 10.2.3)."""
-    fields = _common(header, state, item, institution, staff_name) + [
+    fields = _common(header, state, item, institution, staff_name, private) + [
         _f("accepted_on", "受理日期", "Accepted on", zh_date(acceptance["at"])),
         _f("zone", "办理区域", "Zone", _label(ZONES, acceptance["zone"])),
         _f("time_limit", "承诺办结时限（工作日）", "Time limit (working days)",
@@ -111,11 +113,12 @@ def form_a(state: CaseState, header: Doc, acceptance: Doc, *, item: Doc | None =
 
 
 def form_b(state: CaseState, header: Doc, ending: Doc, *, item: Doc | None = None,
-           institution: Doc | None = None, staff_name: str | None = None) -> dict[str, Any]:
+           institution: Doc | None = None, staff_name: str | None = None,
+           private: Doc | None = None) -> dict[str, Any]:
     """Appendix B 《帮办代办办结（终止）单》 (10.1.5, 10.2.6): completion or termination."""
     done = ending["event_type"] == "completion"
     p = ending.get("private") or {}
-    fields = _common(header, state, item, institution, staff_name) + [
+    fields = _common(header, state, item, institution, staff_name, private) + [
         _f("outcome", "办理结果", "Outcome", "办结" if done else "终止"),
         _f("ended_on", "办结（终止）日期", "Date", zh_date(ending["at"])),
         _f("reason", "终止原因", "Reason for termination",
@@ -135,10 +138,11 @@ def form_b(state: CaseState, header: Doc, ending: Doc, *, item: Doc | None = Non
 
 
 def form_c(state: CaseState, header: Doc, entrustment: Doc, *, item: Doc | None = None,
-           institution: Doc | None = None, staff_name: str | None = None) -> dict[str, Any]:
+           institution: Doc | None = None, staff_name: str | None = None,
+           private: Doc | None = None) -> dict[str, Any]:
     """Appendix C 《代办服务委托书》 (10.2.2; also on conversion, 10.1.4.3)."""
     p = entrustment.get("private") or {}
-    fields = _common(header, state, item, institution, staff_name) + [
+    fields = _common(header, state, item, institution, staff_name, private) + [
         _f("ledger_no", "代办台账编号", "Proxy ledger no.", entrustment.get("ledger_no")),
         _f("scope", "委托事项及权限", "Scope of entrustment",
            p.get("scope") or p.get("reason") or ""),
@@ -157,11 +161,12 @@ def form_c(state: CaseState, header: Doc, entrustment: Doc, *, item: Doc | None 
 
 
 def form_d(state: CaseState, header: Doc, suspension: Doc, *, item: Doc | None = None,
-           institution: Doc | None = None, staff_name: str | None = None) -> dict[str, Any]:
+           institution: Doc | None = None, staff_name: str | None = None,
+           private: Doc | None = None) -> dict[str, Any]:
     """Appendix D 《代办服务中止单》 (10.2.5.1 a–d, resumption deadline 10.2.5.2)."""
     p = suspension.get("private") or {}
     reason = suspension["reason"]
-    fields = _common(header, state, item, institution, staff_name) + [
+    fields = _common(header, state, item, institution, staff_name, private) + [
         _f("reason", "中止原因", "Reason", f"{reason}）{SUSPENSION_REASONS[reason][0]}"),
         _f("details", "情况说明", "Details", p.get("details")),
         _f("suspended_on", "中止日期", "Suspended on", zh_date(suspension["at"])),
@@ -179,11 +184,12 @@ def form_d(state: CaseState, header: Doc, suspension: Doc, *, item: Doc | None =
 
 
 def form_e(state: CaseState, header: Doc, resumption: Doc, *, item: Doc | None = None,
-           institution: Doc | None = None, staff_name: str | None = None) -> dict[str, Any]:
+           institution: Doc | None = None, staff_name: str | None = None,
+           private: Doc | None = None) -> dict[str, Any]:
     """Appendix E 《代办服务续办委托书》 (10.2.5.1)."""
     p = resumption.get("private") or {}
     new_days = resumption.get("new_time_limit_days")
-    fields = _common(header, state, item, institution, staff_name) + [
+    fields = _common(header, state, item, institution, staff_name, private) + [
         _f("cause_removed_on", "中止原因消除日期", "Cause removed on",
            zh_date(resumption["cause_removed_on"])),
         _f("resumed_on", "续办日期", "Resumed on", zh_date(resumption["at"])),
@@ -201,9 +207,10 @@ def form_e(state: CaseState, header: Doc, resumption: Doc, *, item: Doc | None =
 
 def form_notification(state: CaseState, header: Doc, notification: Doc, *,
                       item: Doc | None = None, institution: Doc | None = None,
-                      staff_name: str | None = None) -> dict[str, Any]:
+                      staff_name: str | None = None, private: Doc | None = None
+                      ) -> dict[str, Any]:
     """一次性告知书 (3, 10.1.4): every missing material at once, each with how to obtain it."""
-    fields = _common(header, state, item, institution, staff_name) + [
+    fields = _common(header, state, item, institution, staff_name, private) + [
         _f("notified_on", "告知日期", "Date", zh_date(notification["at"])),
         _f("materials_due", "材料补齐期限", "Materials due",
            zh_date(notification.get("materials_due"))),

@@ -94,12 +94,10 @@ def _schema(doc_type: str, event_type: str | None) -> DocBase:
     return _INSTANCES[key]
 
 
-def _load_private(cls: type[Part], value: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
+def _load_private(cls: type[Part], value: Any) -> dict[str, Any]:
     inst = _PRIVATE_INSTANCES.setdefault(cls, cls())
-    try:
-        return inst.load(value), []
-    except ValidationError as exc:
-        return None, problems_from_messages(exc.messages, "private")
+    loaded: dict[str, Any] = inst.load(value)
+    return loaded
 
 
 def _check_sealed(value: Any) -> list[Problem]:
@@ -116,10 +114,11 @@ def _validate(doc: Mapping[str, Any], form: str) -> dict[str, Any]:
     private_cls = schema.PRIVATE
     body = {k: v for k, v in doc.items() if k not in ("private", "sealed")}
     problems: list[Problem] = []
+    cause: ValidationError | None = None
     try:
         out = schema.load_doc(body)
     except ValidationError as exc:
-        out = {}
+        out, cause = {}, exc
         problems.extend(problems_from_messages(exc.messages))
     has_p, has_s = "private" in doc, "sealed" in doc
     if private_cls is None:
@@ -143,12 +142,13 @@ def _validate(doc: Mapping[str, Any], form: str) -> dict[str, Any]:
             problems.extend(_check_sealed(doc["sealed"]))
             out["sealed"] = doc["sealed"]
     else:
-        private, errs = _load_private(private_cls, doc.get("private", {}))
-        problems.extend(errs)
-        if private is not None:
-            out["private"] = private
+        try:
+            out["private"] = _load_private(private_cls, doc.get("private", {}))
+        except ValidationError as exc:
+            cause = cause or exc
+            problems.extend(problems_from_messages(exc.messages, "private"))
     if problems:
-        raise ValidationFailed(problems)
+        raise ValidationFailed(problems) from cause  # marshmallow stops here (CONVENTIONS)
     return out
 
 

@@ -322,3 +322,87 @@ def test_7_2_2_2_access_before_first_event_does_not_make_a_holder() -> None:
     c.consult("2026-03-02T09:00")
     s = c.state()
     assert (s.origin, s.holder, s.accesses, s.status) == (VILLAGE, VILLAGE, 1, "consulting")
+
+
+# -- the remaining status rules, one row each: (setup, event, fields, clause, rule) -------------
+
+def _suspended() -> CaseBuilder:
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-05T09:00")
+    return c
+
+
+def _completed() -> CaseBuilder:
+    c = CaseBuilder().assist_in_handling()
+    c.complete("2026-03-05T09:00")
+    return c
+
+
+STATUS_RULES = [
+    (lambda: CaseBuilder().proxy_in_handling(), "entrustment",
+     dict(channel="offline", service_item="MS-004", mode="door", ledger_no="DB-9",
+          period_end="2026-06-30", private={"scope": "s", **SIGNED}), "10.2.2", "status"),
+    (lambda: CaseBuilder().proxy_in_handling(), "application",
+     dict(channel="offline", service_item="MS-004", mode="door"), "10.1.2", "status"),
+    (_completed, "notification",
+     dict(materials=[{"code": "M1", "name": "n", "how_to_obtain": "h"}]), "10.1.4.2", "status"),
+    (_completed, "material_received", dict(materials=["M1"]), "10.1.4", "status"),
+    (lambda: CaseBuilder().proxy_in_handling(), "reminder", dict(materials=["M1"]), "10.2.5.1", None),
+    (_suspended, "correction_requested", dict(department="民政局", materials=["M1"]), "10.2.4",
+     "status"),
+    (_suspended, "submitted", dict(department="民政局", channel="online"), "10.2.4", "status"),
+    (_completed, "problem_opened", dict(problem_id="P9", category="other",
+                                        private={"description": "d"}), "10.2.4", "status"),
+    (_completed, "complaint_handled", dict(complaint="019cb4f0b2a0-0000-410621101201-A1",
+                                           result="upheld", private={"text": "t"}), "11.1",
+     "complaint_not_open"),
+    (_completed, "termination", dict(reason="other"), "10.1.5", "status"),
+    (_suspended, "suspension", dict(reason="c", resumption_deadline="2026-03-30"), "10.2.5.1",
+     "status"),
+    (_completed, "hand_up", dict(from_institution=VILLAGE, to_institution=TOWN,
+                                 from_tier="village", to_tier="town", reason_code="other"),
+     "4.3", "status"),
+]
+
+
+@pytest.mark.parametrize("setup,event_type,fields,clause,rule", STATUS_RULES,
+                         ids=[f"{r[3]}-{r[1]}" for r in STATUS_RULES])
+def test_status_rules(setup: object, event_type: str, fields: dict, clause: str,
+                      rule: str | None) -> None:
+    c = setup()  # type: ignore[operator]
+    if rule is None:  # allowed here: a reminder in handling (10.2.5.1 a)
+        c.ev(event_type, "2026-03-09T09:00", **fields)
+        return
+    _refused(c, event_type, "2026-03-09T09:00", clause, rule, **fields)
+
+
+def test_suspension_deadline_must_follow_the_suspension() -> None:
+    """10.2.5.2: a resumption deadline on or before the suspension date is refused."""
+    c = CaseBuilder().proxy_in_handling()
+    _refused(c, "suspension", "2026-03-09T09:00", "10.2.5.2", "resumption_deadline_future",
+             reason="d", resumption_deadline="2026-03-09")
+
+
+def test_resumption_cause_removed_between_suspension_and_resumption() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-09T09:00")
+    _refused(c, "resumption", "2026-03-12T09:00", "10.2.5.1", "cause_removed_on",
+             cause_removed_on="2026-03-13", private=SIGNED)
+
+
+def test_event_of_another_case_is_refused() -> None:
+    c = CaseBuilder().assist_in_handling()
+    other = CaseBuilder("2026-03-01T09:00")
+    doc = other.make("consultation", "2026-03-02T09:00", channel="window", answered=True,
+                     private={"question": "q"})
+    with pytest.raises(IllegalTransition) as e:
+        check_transition(c.state(), doc)
+    assert e.value.rule == "case_id"
+
+
+def test_form_e_new_period_restarts_the_time_limit() -> None:
+    """10.2.5.1 (form E): a new period counts from the resumption."""
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-05T09:00")
+    c.resume("2026-03-10T09:00", removed="2026-03-10", new_time_limit_days=3)
+    assert c.state().due == "2026-03-13"
