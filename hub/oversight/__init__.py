@@ -1,0 +1,110 @@
+"""Oversight and supervision at the hub (issue 8; DB4106/T 101—2023 clauses 5, 8.1.2, 11).
+
+Public API:
+
+* :data:`blueprint` and :func:`init_app` — the dashboard under ``/oversight/``
+  (registered by :func:`hub.app.create_app`), the public disclosure pages under
+  ``/oversight/public/<code>`` (8.1.2, no login);
+* :func:`oversight_for` — the app's :class:`Oversight` (fact store and materializer);
+* :func:`hub.oversight.supervisors.add_supervisor` — create a supervisor login;
+* :mod:`hub.oversight.facts`, :mod:`hub.oversight.indicators` — the indicators' pure
+  definitions and their queries; :mod:`hub.oversight.materialize` — the incremental
+  materialization driven by the changes feed.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+
+from hub.oversight.materialize import FactStore, Materializer
+from hub.oversight.supervisors import Supervisor, add_supervisor, authenticate
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+FACTS_FILE = "oversight.sqlite"
+CATCH_UP_SECONDS = 1.0  # a page read folds what changed since, at most this often
+
+
+class Oversight:
+    """Per app: the fact store (``HUB_DIR/oversight.sqlite``) and its materializer."""
+
+    def __init__(self, hub: Hub, path: str | Path | None = None):
+        self.hub = hub
+        folder = Path(hub.settings.hub_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.facts = FactStore(path or folder / FACTS_FILE)
+        self._materializer: Materializer | None = None
+        self._last = 0.0
+        self._lock = threading.Lock()
+        self._names: tuple[float, dict[str, dict[str, Any]]] = (0.0, {})
+
+    @property
+    def materializer(self) -> Materializer:
+        if self._materializer is None:
+            hub_devices: list[str] = []
+            if self.hub.initialised():
+                hub_devices.append(str(self.hub.identity.get("device_id", "")))
+            self._materializer = Materializer(self.hub.stores, self.facts,
+                                              hub_devices=hub_devices)
+        return self._materializer
+
+    def catch_up(self, *, force: bool = False) -> int:
+        with self._lock:
+            if not force and time.monotonic() - self._last < CATCH_UP_SECONDS:
+                return 0
+            self._last = time.monotonic()
+        return self.materializer.catch_up()
+
+    def institutions(self) -> dict[str, dict[str, Any]]:
+        """code -> institution document (cached for a minute)."""
+        at, names = self._names
+        if time.monotonic() - at > 60 or not names:
+            res = self.hub.stores.main.all_docs(startkey="institution:",
+                                                endkey="institution:\ufff0", include_docs=True)
+            names = {r["doc"]["code"]: r["doc"] for r in res["rows"] if r.get("doc")}
+            self._names = (time.monotonic(), names)
+        return names
+
+
+def _secret_key(hub: Hub) -> str:
+    path = Path(hub.settings.hub_dir) / "oversight-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), "utf-8")
+        path.chmod(0o600)
+    return path.read_text("utf-8").strip()
+
+
+def init_app(app: Flask) -> None:
+    from hub.oversight.views import blueprint
+
+    hub = app.extensions["bangban_hub"]
+    if not app.secret_key:
+        app.secret_key = _secret_key(hub)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.extensions["bangban_oversight"] = Oversight(hub)
+    app.register_blueprint(blueprint)
+
+
+def oversight_for(app: Flask) -> Oversight:
+    return app.extensions["bangban_oversight"]  # type: ignore[no-any-return]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "blueprint":  # lazy: the views import Flask templates only when used
+        from hub.oversight.views import blueprint
+
+        return blueprint
+    raise AttributeError(name)
+
+
+__all__ = ["FactStore", "Materializer", "Oversight", "Supervisor", "add_supervisor",
+           "authenticate", "init_app", "oversight_for"]

@@ -1,0 +1,144 @@
+"""Complaint intake at the hub (11.1: on-site, phone, written and online complaints).
+
+A complaint is an event of its case (schemas: ``complaint`` / ``complaint_handled``),
+so the station that holds the case sees it, must handle it, and its handling is
+tracked against :data:`hub.oversight.facts.COMPLAINT_WORKING_DAYS` (5 c). The hub
+writes it as G's deadline watcher writes 10.2.5.2 terminations
+(:mod:`hub.workers.terminate`): an ordinary event recorded by the hub's own device,
+signed with the hub's key, its private part (the complaint text, complainant, contact)
+sealed with a fresh data-key generation wrapped for every recipient of the case's
+keyring — the hub itself cannot read it afterwards.
+
+The event's ``channel`` uses the schemas' vocabulary (window, phone, online, door);
+the intake form (on-site, phone, written, online) and the supervisor who took it are
+kept in a hub-private ``complaint_intake:{hlc}`` document.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from hub.errors import BadInput
+from schemas import build
+from schemas.errors import SchemaError
+from schemas.hlc import HLC, tick, unpack
+from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
+from sync.crypto import CaseKey, add_recipient, sign_document
+from sync.crypto.encoding import b64u_encode
+from sync.errors import NotFound
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+#: intake form (11.1) -> the event's channel (schemas.vocab.CHANNELS)
+INTAKE = {"onsite": ("现场", "window"), "phone": ("电话", "phone"),
+          "written": ("书面", "window"), "online": ("网上", "online")}
+
+
+def _seal_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> list[dict[str, Any]]:
+    """[new keyring, sealed signed event]: a fresh key generation for this one event."""
+    from hub.signatures import DirectoryCache
+
+    try:
+        ring = hub.stores.main.get(f"keyring:{case_id}")
+    except NotFound:
+        raise BadInput(f"case: {case_id} has no keyring at the hub / 该案件在中心无密钥环") from None
+    directory = DirectoryCache(hub.stores).get()
+    signer = hub.keys.signer
+    kid = "dk-hub-" + b64u_encode(os.urandom(9))
+    case_key = CaseKey(case_id, {kid: os.urandom(32)}, kid)
+    new_ring = copy.deepcopy(ring)
+    new_ring["data_keys"] = [*new_ring.get("data_keys", []), {"kid": kid, "wraps": []}]
+    for recipient in ring.get("recipients", []):
+        new_ring = add_recipient(new_ring, case_key, recipient["institution"], directory, signer,
+                                 role=recipient.get("role", "handed"))
+    new_ring["current"] = ring.get("current")
+    return [new_ring, sign_document(case_key.seal(event), signer)]
+
+
+def _clock(hub: Hub, case_id: str) -> tuple[HLC, str | None]:
+    res = hub.stores.main.all_docs(startkey=f"event:{case_id}:",
+                                   endkey=f"event:{case_id}:\ufff0")
+    last = max((r["id"].split(":", 2)[2] for r in res["rows"]), default=None)
+    signer = hub.keys.signer
+    base = unpack(last) if last else None
+    clock = tick(int(time.time() * 1000),
+                 HLC(base.wall_ms, base.counter, signer.device_id) if base else None,
+                 signer.device_id)
+    return clock, last
+
+
+def find_case(hub: Hub, case_ref: str, facts_db: Any) -> str:
+    """A case id from a case number (``410621101201-2026-A1-00017``) or a case id."""
+    ref = (case_ref or "").strip()
+    if not ref:
+        raise BadInput("case: required / 案件编号：必填")
+    row = facts_db.execute("SELECT case_id FROM facts WHERE case_no = ? OR case_id = ?",
+                           (ref, ref)).fetchone()
+    if row is None:
+        raise BadInput(f"case: no case numbered {ref} / 案件编号 {ref} 不存在")
+    return str(row[0])
+
+
+def take_complaint(hub: Hub, case_id: str, *, intake: str, category: str, text: str,
+                   complainant: str = "", contact: str = "", received_by: str = "",
+                   now: dt.datetime | None = None) -> dict[str, Any]:
+    """Record a complaint about a case as a hub-signed, sealed ``complaint`` event."""
+    if intake not in INTAKE:
+        raise BadInput(f"intake: one of {', '.join(INTAKE)} / 投诉方式：现场、电话、书面、网上")
+    if category not in COMPLAINT_CATEGORIES:
+        raise BadInput(f"category: one of {', '.join(COMPLAINT_CATEGORIES)} / 投诉类别无效")
+    if not text.strip():
+        raise BadInput("text: required / 投诉内容：必填")
+    clock, base = _clock(hub, case_id)
+    at = (now or dt.datetime.now(dt.UTC).astimezone()).isoformat(timespec="seconds")
+    private = {"text": text.strip()}
+    if complainant.strip():
+        private["complainant"] = complainant.strip()
+    if contact.strip():
+        private["contact"] = contact.strip()
+    try:
+        event = build.make_event("complaint", case_id=case_id, clock=clock, at=at,
+                                 institution=hub.identity["city"], base_hlc=base,
+                                 channel=INTAKE[intake][1], category=category, private=private)
+    except SchemaError as exc:
+        raise BadInput(str(exc)) from exc
+    docs = _seal_for_case(hub, case_id, event)
+    hub.stores.main.bulk_docs(docs)
+    hub.stores.private.put({"_id": f"complaint_intake:{event['hlc']}", "type": "complaint_intake",
+                            "case_id": case_id, "intake": intake, "received_by": received_by,
+                            "received_at": at})
+    return docs[1]
+
+
+def handle_complaint(hub: Hub, case_id: str, complaint: str, *, result: str, text: str,
+                     now: dt.datetime | None = None) -> dict[str, Any]:
+    """Record the handling of a complaint decided at the hub (``complaint_handled``)."""
+    if result not in COMPLAINT_RESULTS:
+        raise BadInput(f"result: one of {', '.join(COMPLAINT_RESULTS)} / 处理结果无效")
+    if not text.strip():
+        raise BadInput("text: required / 处理情况：必填")
+    clock, base = _clock(hub, case_id)
+    at = (now or dt.datetime.now(dt.UTC).astimezone()).isoformat(timespec="seconds")
+    try:
+        event = build.make_event("complaint_handled", case_id=case_id, clock=clock, at=at,
+                                 institution=hub.identity["city"], base_hlc=base,
+                                 complaint=complaint, result=result,
+                                 private={"text": text.strip()})
+    except SchemaError as exc:
+        raise BadInput(str(exc)) from exc
+    docs = _seal_for_case(hub, case_id, event)
+    hub.stores.main.bulk_docs(docs)
+    return docs[1]
+
+
+def intake_forms(hub: Hub) -> dict[str, str]:
+    """complaint hlc -> intake form, for the tracking list."""
+    res = hub.stores.private.all_docs(startkey="complaint_intake:",
+                                      endkey="complaint_intake:\ufff0", include_docs=True)
+    return {r["id"].split(":", 1)[1]: r["doc"].get("intake", "")
+            for r in res["rows"] if r.get("doc")}

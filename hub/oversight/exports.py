@@ -1,0 +1,72 @@
+"""Exports of the indicator table: CSV (UTF-8 with BOM, so spreadsheet programs in zh-CN
+locales read it) and XLSX (openpyxl: the format supervisors' offices file reports in;
+writing OOXML by hand would be a second, untested spreadsheet writer)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hub.oversight.facts import RATING_LEVELS
+from hub.oversight.indicators import Row
+
+RATING_ZH = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("opened", "新立案件"), ("completed", "办结"), ("on_time", "按时办结"),
+    ("on_time_rate", "按时办结率"), ("terminated", "终止"), ("refused", "不予受理"),
+    ("consultations", "咨询"), ("consult_late", "咨询答复超时"), ("consult_rate", "咨询及时答复率"),
+    ("complaints", "投诉"), ("complaints_open", "投诉未处理"), ("complaint_rate", "投诉及时处理率"),
+    *((f"rating_{lv}", zh) for lv, zh in zip(RATING_LEVELS, RATING_ZH, strict=True)),
+    ("bad_ratings", "差评"), ("bad_followed", "差评已回访整改"),
+    ("finished", "已结案件"), ("records_complete", "档案完整"), ("records_rate", "档案完整率"),
+    ("overdue", "当前超期"), ("review", "需复核"), ("suspended_near", "中止临近续办期限"))
+RATES = frozenset({"on_time_rate", "consult_rate", "complaint_rate", "records_rate"})
+
+
+def table(rows: Sequence[Row], total: Row, name: Callable[[str], str], *,
+          by_staff: bool = False) -> list[list[Any]]:
+    """Header row plus one row per unit (or staff member) plus the total."""
+    head = ["机构代码", "机构", *(["工作人员"] if by_staff else []), *(zh for _k, zh in COLUMNS)]
+    out: list[list[Any]] = [head]
+    for r in [*rows, total]:
+        d = r.as_dict()
+        label = [r.key or "合计", name(r.key) if r.key else "合计"]
+        if by_staff:
+            label.append(r.staff)
+        vals = [(round(d[k], 4) if d.get(k) is not None else None) if k in RATES
+                else d.get(k, 0) for k, _zh in COLUMNS]
+        out.append([*label, *vals])
+    return out
+
+
+def to_csv(rows: list[list[Any]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def to_xlsx(rows: list[list[Any]], *, title: str = "oversight") -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = title[:31]
+    for row in rows:
+        ws.append(row)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    head = rows[0]
+    for j, label in enumerate(head, start=1):
+        if label.endswith("率"):
+            for i in range(2, len(rows) + 1):
+                ws.cell(row=i, column=j).number_format = "0.0%"
+    ws.freeze_panes = "C2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,265 @@
+"""One compact fact row per case, from cleartext metadata only (pure, no IO).
+
+The hub never holds case keys (design.md §5): everything here reads top-level
+cleartext fields of the case header and its events (event types, dates, staff ids,
+``sig`` presence) and E's fold (:func:`schemas.fold.fold`), never ``sealed``.
+
+:func:`case_fact` gives a :class:`CaseFact`; :func:`contributions` turns it into the
+counters it adds to per (institution, staff, month) so the materialization can apply
+``new - old`` when a case changes (incremental aggregates, issue 8).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from schemas.fold import fold
+from schemas.workdays import Workdays
+
+#: 5 c) complaints must be handled in time; the standard names no period, so the hub
+#: uses this many working days from receipt (a supervision policy, documented in README).
+COMPLAINT_WORKING_DAYS = 5
+RATING_LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
+BAD_RATINGS = frozenset({"dissatisfied", "very_dissatisfied"})
+#: Events that count as following up a bad rating (11.2.1: institutions improve accordingly).
+FOLLOW_UP_EVENTS = frozenset({"work_log", "complaint_handled"})
+#: Record items checked for a finished case (5 d, 11.1 e); labels for reports.
+RECORD_ITEMS = {"A": ("受理单（附录A）", "form A: acceptance"),
+                "B": ("办结/终止单（附录B）", "form B: completion or termination"),
+                "C": ("委托书（附录C）", "form C: entrustment"),
+                "D": ("中止单（附录D）", "form D: suspension"),
+                "E": ("续办单（附录E）", "form E: resumption"),
+                "sig": ("设备签名", "device signatures"),
+                "log": ("工作日志", "work log (7.3.2)"),
+                "archive": ("归档", "archiving (10.1.6, 10.2.7)")}
+FINISHED = frozenset({"completed", "terminated", "refused", "archived"})
+
+
+@dataclass
+class Complaint:
+    """One complaint (11.1) and its handling (5 c)."""
+
+    complaint_id: str  # the complaint event's hlc
+    case_id: str
+    institution: str  # the institution complained about (the case holder)
+    received_on: str
+    channel: str
+    category: str
+    due: str
+    handled_on: str | None = None
+    result: str | None = None
+    by_hub: bool = False  # taken in at the hub (on-site, phone, written, online intake)
+
+
+@dataclass
+class CaseFact:
+    case_id: str
+    case_no: str = ""
+    institution: str = ""  # the holder (4.3): who answers for the case now
+    origin: str = ""
+    staff: str = ""
+    service_item: str = ""
+    service_type: str = ""
+    status: str = "new"
+    opened_on: str = ""
+    accepted_on: str | None = None
+    due: str | None = None
+    completed_on: str | None = None
+    on_time: bool | None = None
+    terminated_on: str | None = None
+    termination_reason: str | None = None
+    refused_on: str | None = None
+    finished_on: str | None = None
+    consulted_on: str | None = None
+    consultations: int = 0
+    consult_late: int = 0
+    consult_pending: int = 0
+    reply_due: str | None = None  # earliest pending reply deadline (10.1.1.3)
+    rating: str | None = None
+    rated_on: str | None = None
+    rating_followed: bool | None = None
+    missing: list[str] = field(default_factory=list)  # RECORD_ITEMS keys (finished cases)
+    suspended_since: str | None = None
+    resumption_deadline: str | None = None
+    needs_review: bool = False
+    reviews: int = 0
+    handovers: int = 0
+    department: str = ""  # approval department the case was submitted to (11.1 d)
+    submitted_on: str | None = None
+    corrections: int = 0
+    decision: str | None = None
+    complaints: list[Complaint] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _day(at: str) -> str:
+    return dt.datetime.fromisoformat(at).date().isoformat()
+
+
+def _ordered(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    unique = {str(e.get("_id")): e for e in events if e.get("type") == "event"}
+    return sorted(unique.values(), key=lambda e: (str(e.get("hlc", "")), str(e.get("_id"))))
+
+
+def record_gaps(status: str, events: list[Mapping[str, Any]], *, proxy: bool) -> list[str]:
+    """Missing record items of a finished case (5 d, 11.1 e); [] for unfinished cases."""
+    if status not in FINISHED:
+        return []
+    types = {e["event_type"] for e in events}
+    missing: list[str] = []
+    refused = "refusal" in types and "acceptance" not in types
+    if not refused:
+        if "acceptance" not in types:
+            missing.append("A")
+        if not types & {"completion", "termination"}:
+            missing.append("B")
+        if proxy and not types & {"entrustment", "conversion"}:
+            missing.append("C")
+        # D and E apply where the case was suspended / resumed (10.2.5.1)
+        if "resumption" in types and "suspension" not in types:
+            missing.append("D")
+        suspensions = sum(1 for e in events if e["event_type"] == "suspension")
+        resumptions = sum(1 for e in events if e["event_type"] == "resumption")
+        # a case terminated while suspended (10.2.5.2) has no form E for its last suspension
+        if resumptions < suspensions - (1 if "termination" in types else 0):
+            missing.append("E")
+        if "work_log" not in types:
+            missing.append("log")
+    if any(not e.get("sig") for e in events):
+        missing.append("sig")
+    if "archived" not in types:
+        missing.append("archive")
+    return missing
+
+
+def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, Any]],
+              workdays: Workdays, *, hub_devices: Iterable[str] = ()) -> CaseFact:
+    """The fact row of one case (``header`` may still be missing: events arrive first)."""
+    evs = _ordered(events)
+    hub_set = set(hub_devices)
+    state = fold(evs, workdays=workdays)
+    case_id = str((header or {}).get("case_id") or state.case_id or
+                  (evs[0]["case_id"] if evs else ""))
+    f = CaseFact(case_id=case_id)
+    h = header or {}
+    f.case_no = str(h.get("case_no", ""))
+    f.origin = str(h.get("institution") or state.origin or "")
+    f.institution = str(state.holder or f.origin)
+    f.service_item = str(state.service_item or h.get("service_item") or "")
+    f.service_type = str(state.service_type or h.get("service_type") or "")
+    f.status = state.status
+    f.opened_on = _day(h["opened_at"]) if h.get("opened_at") else (
+        _day(evs[0]["at"]) if evs else "")
+    staff = [e["staff"] for e in evs if e.get("staff") and e.get("institution") == f.institution]
+    f.staff = staff[-1] if staff else str(h.get("staff") or "")
+    f.accepted_on, f.due, f.on_time = state.accepted_on, state.due, state.on_time
+    f.completed_on, f.refused_on = state.completed_on, state.refused_on
+    f.terminated_on, f.termination_reason = state.terminated_on, state.termination_reason
+    f.finished_on = f.completed_on or f.terminated_on or f.refused_on
+    f.consultations, f.consult_late = state.consultations, state.replies_late
+    f.consult_pending = len(state.pending_replies)
+    f.reply_due = min(state.pending_replies.values()) if state.pending_replies else None
+    consults = [e for e in evs if e["event_type"] == "consultation"]
+    f.consulted_on = _day(consults[0]["at"]) if consults else None
+    f.rating = state.rating
+    ratings = [e for e in evs if e["event_type"] == "rating"]
+    if ratings:
+        last = ratings[-1]
+        f.rated_on = _day(last["at"])
+        if f.rating in BAD_RATINGS:
+            f.rating_followed = any(e["event_type"] in FOLLOW_UP_EVENTS
+                                    and str(e["hlc"]) > str(last["hlc"]) for e in evs)
+    applied = [e for e in evs if str(e.get("_id")) in state.applied_ids]
+    f.missing = record_gaps(state.status, applied,
+                            proxy=state.service_type == "proxy" or state.entrusted)
+    if state.suspension:
+        f.suspended_since = state.suspension["since"]
+        f.resumption_deadline = state.suspension["resumption_deadline"]
+    f.needs_review, f.reviews, f.handovers = state.needs_review, len(state.reviews), \
+        state.handovers
+    submitted = [e for e in evs if e["event_type"] == "submitted"]
+    if submitted:
+        f.department, f.submitted_on = str(submitted[0]["department"]), _day(submitted[0]["at"])
+    f.corrections = sum(1 for e in evs if e["event_type"] == "correction_requested")
+    f.decision = state.last_decision
+    handled = {e["complaint"]: e for e in evs if e["event_type"] == "complaint_handled"}
+    for e in evs:
+        if e["event_type"] != "complaint":
+            continue
+        received = _day(e["at"])
+        done = handled.get(e["hlc"])
+        f.complaints.append(Complaint(
+            complaint_id=str(e["hlc"]), case_id=case_id, institution=f.institution,
+            received_on=received, channel=str(e.get("channel", "")),
+            category=str(e.get("category", "")),
+            due=workdays.add_working_days(received, COMPLAINT_WORKING_DAYS).isoformat(),
+            handled_on=_day(done["at"]) if done else None,
+            result=str(done.get("result")) if done and done.get("result") else None,
+            by_hub=str(e.get("device", "")) in hub_set))
+    return f
+
+
+Key = tuple[str, str, str]  # (institution, staff, month YYYY-MM)
+#: Every counter kept per (institution, staff, month); the materialization's columns.
+COUNTERS = ("opened", "proxy_opened", "proxy_completed", "proxy_terminated", "completed", "on_time", "terminated", "terminated_deadline", "refused",
+            "consultations", "consult_in_time", "consult_late", "consult_pending",
+            "complaints", "complaints_in_time", "complaints_late", "complaints_open",
+            *(f"rating_{lv}" for lv in RATING_LEVELS), "bad_ratings", "bad_followed",
+            "finished", "records_complete", *(f"missing_{k}" for k in RECORD_ITEMS))
+
+
+def contributions(f: CaseFact | None) -> dict[Key, dict[str, int]]:
+    """The counters one case adds; each indicator is counted in the month of its own date
+    (completions by completion date, consultations by consultation date, …)."""
+    out: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    if f is None:
+        return out
+
+    def add(day: str | None, name: str, n: int = 1) -> None:
+        if day and n:
+            out[(f.institution, f.staff, day[:7])][name] += n
+
+    add(f.opened_on, "opened")
+    if f.service_type == "proxy":  # 11.1 a) execution of entrustments
+        add(f.opened_on, "proxy_opened")
+        add(f.completed_on, "proxy_completed")
+        add(f.terminated_on, "proxy_terminated")
+    if f.completed_on:
+        add(f.completed_on, "completed")
+        add(f.completed_on, "on_time", 1 if f.on_time else 0)
+    if f.terminated_on:
+        add(f.terminated_on, "terminated")
+        if f.termination_reason == "resumption_deadline_passed":
+            add(f.terminated_on, "terminated_deadline")
+    add(f.refused_on, "refused")
+    if f.consultations:
+        add(f.consulted_on, "consultations", f.consultations)
+        add(f.consulted_on, "consult_late", f.consult_late)
+        add(f.consulted_on, "consult_pending", f.consult_pending)
+        add(f.consulted_on, "consult_in_time",
+            f.consultations - f.consult_late - f.consult_pending)
+    for c in f.complaints:
+        add(c.received_on, "complaints")
+        if c.handled_on is None:
+            add(c.received_on, "complaints_open")
+        elif c.handled_on <= c.due:
+            add(c.received_on, "complaints_in_time")
+        else:
+            add(c.received_on, "complaints_late")
+    if f.rating:
+        add(f.rated_on, f"rating_{f.rating}")
+        if f.rating in BAD_RATINGS:
+            add(f.rated_on, "bad_ratings")
+            add(f.rated_on, "bad_followed", 1 if f.rating_followed else 0)
+    if f.finished_on:
+        add(f.finished_on, "finished")
+        add(f.finished_on, "records_complete", 0 if f.missing else 1)
+        for k in f.missing:
+            add(f.finished_on, f"missing_{k}")
+    return out

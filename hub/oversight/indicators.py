@@ -1,0 +1,214 @@
+"""The standard's indicators, read from the materialized facts (:mod:`.materialize`).
+
+Period sums come from ``counters`` (a few rows per institution and month, so a city of
+1,000 stations sums a year in milliseconds); what depends on *today* (overdue cases,
+replies and complaints past their deadline, suspensions near their resumption deadline)
+is read from indexed columns of ``facts`` and ``complaints`` at query time.
+
+Definitions (clause numbers of DB4106/T 101—2023):
+
+* on-time completion rate (5 a) = completed within the time limit / completed in the
+  period (the limit runs in working days from acceptance, suspended time excluded:
+  E's fold); terminated and refused cases are counted apart, not in the rate;
+* consultations answered in time (10.1.1.3, 5 c) = consultations answered at once or
+  replied within 1 working day / consultations answered (those still waiting are
+  listed as pending, and as overdue once their day has passed);
+* complaints handled in time (5 c) = handled within
+  :data:`hub.oversight.facts.COMPLAINT_WORKING_DAYS` working days / complaints handled
+  plus those open past their deadline;
+* ratings (11.2): the five levels; bad ratings (不满意, 非常不满意) followed up by a
+  later work-log entry or complaint handling;
+* record completeness (5 d, 11.1 e) = finished cases with no missing record item /
+  finished cases (forms A/B, C for proxy cases, D/E where suspended/resumed, device
+  signatures on every event, a work log, archiving).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.oversight.facts import COUNTERS, RATING_LEVELS, RECORD_ITEMS
+
+NEAR_RESUMPTION_DAYS = 5  # calendar days ahead shown as "near the resumption deadline"
+
+
+def child_length(prefix: str) -> int:
+    """Code length of the units one level below a scope prefix (city → county → town → village)."""
+    return {0: 6, 6: 9, 9: 12}.get(len(prefix), 12)
+
+
+def _range(prefix: str) -> tuple[str, str]:
+    return prefix, prefix + "~"  # "~" sorts after every digit
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return None if den <= 0 else num / den
+
+
+@dataclass
+class Row:
+    """Indicators of one unit (an institution subtree) or one staff member."""
+
+    key: str
+    staff: str = ""
+    c: dict[str, int] = field(default_factory=dict)
+    live: dict[str, int] = field(default_factory=dict)
+
+    def get(self, name: str) -> int:
+        return self.c.get(name, 0) or self.live.get(name, 0)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return _ratio(self.c.get("on_time", 0), self.c.get("completed", 0))
+
+    @property
+    def consult_rate(self) -> float | None:
+        return _ratio(self.c.get("consult_in_time", 0),
+                      self.c.get("consult_in_time", 0) + self.c.get("consult_late", 0))
+
+    @property
+    def complaint_rate(self) -> float | None:
+        late = self.c.get("complaints_late", 0) + self.live.get("complaints_overdue", 0)
+        return _ratio(self.c.get("complaints_in_time", 0),
+                      self.c.get("complaints_in_time", 0) + late)
+
+    @property
+    def records_rate(self) -> float | None:
+        return _ratio(self.c.get("records_complete", 0), self.c.get("finished", 0))
+
+    @property
+    def ratings(self) -> dict[str, int]:
+        return {lv: self.c.get(f"rating_{lv}", 0) for lv in RATING_LEVELS}
+
+    @property
+    def satisfaction(self) -> float | None:
+        r = self.ratings
+        return _ratio(r["very_satisfied"] + r["satisfied"] + r["basic"], sum(r.values()))
+
+    @property
+    def follow_rate(self) -> float | None:
+        return _ratio(self.c.get("bad_followed", 0), self.c.get("bad_ratings", 0))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "staff": self.staff, **self.c, **self.live,
+                "on_time_rate": self.on_time_rate, "consult_rate": self.consult_rate,
+                "complaint_rate": self.complaint_rate, "records_rate": self.records_rate,
+                "satisfaction": self.satisfaction, "follow_rate": self.follow_rate}
+
+
+def _sums() -> str:
+    return ", ".join(f"SUM({c})" for c in COUNTERS)
+
+
+def rollup(db: sqlite3.Connection, prefix: str, first: str, last: str, *, today: dt.date,
+           by_staff: bool = False) -> tuple[list[Row], Row]:
+    """Rows per unit one level below ``prefix`` (or per staff member), and the total."""
+    lo, hi = _range(prefix)
+    n = child_length(prefix)
+    unit = f"substr(institution, 1, {n})"
+    group = "institution, staff" if by_staff else unit
+    sql = (f"SELECT {'institution, staff' if by_staff else unit + ', NULL'}, {_sums()} "
+           f"FROM counters WHERE institution >= ? AND institution < ? AND month >= ? "
+           f"AND month <= ? GROUP BY {group}")
+    rows: dict[tuple[str, str], Row] = {}
+    for rec in db.execute(sql, (lo, hi, first, last)):
+        key = (rec[0], rec[1] or "")
+        rows[key] = Row(rec[0], rec[1] or "", dict(zip(COUNTERS, (v or 0 for v in rec[2:]),
+                                                       strict=True)))
+    for name, count in _live_counts(db, prefix, first, last, today, unit, by_staff).items():
+        for key, v in count.items():
+            rows.setdefault(key, Row(key[0], key[1])).live[name] = v
+    total = Row("")
+    for r in rows.values():
+        for k, v in r.c.items():
+            total.c[k] = total.c.get(k, 0) + v
+        for k, v in r.live.items():
+            total.live[k] = total.live.get(k, 0) + v
+    return sorted(rows.values(), key=lambda r: (r.key, r.staff)), total
+
+
+def _live_counts(db: sqlite3.Connection, prefix: str, first: str, last: str, today: dt.date,
+                 unit: str, by_staff: bool) -> dict[str, dict[tuple[str, str], int]]:
+    lo, hi = _range(prefix)
+    t = today.isoformat()
+    near = (today + dt.timedelta(days=NEAR_RESUMPTION_DAYS)).isoformat()
+    key = "institution, staff" if by_staff else f"{unit}, ''"
+    end = _month_end(last)
+    queries = {
+        "overdue": "status = 'handling' AND due < ?", "reply_overdue": "reply_due < ?",
+        "review": "needs_review", "suspended_near": "resumption_deadline <= ?",
+        "resumption_passed": "resumption_deadline < ?"}
+    params: dict[str, tuple[Any, ...]] = {"overdue": (t,), "reply_overdue": (t,), "review": (),
+                                          "suspended_near": (near,), "resumption_passed": (t,)}
+    out: dict[str, dict[tuple[str, str], int]] = {}
+    for name, cond in queries.items():
+        sql = (f"SELECT {key}, COUNT(*) FROM facts WHERE {cond} AND institution >= ? "
+               f"AND institution < ? GROUP BY 1, 2")
+        out[name] = {(r[0], r[1] or ""): r[2] for r in db.execute(sql, (*params[name], lo, hi))}
+    ckey = "institution, ''" if by_staff else f"{unit}, ''"
+    sql = (f"SELECT {ckey}, COUNT(*) FROM complaints WHERE handled_on IS NULL AND due < ? "
+           f"AND received_on >= ? AND received_on <= ? AND institution >= ? "
+           f"AND institution < ? GROUP BY 1, 2")
+    out["complaints_overdue"] = {(r[0], r[1] or ""): r[2] for r in db.execute(
+        sql, (t, first + "-01", end, lo, hi))}
+    return out
+
+
+def _month_end(month: str) -> str:
+    return month + "-31"  # string comparison: every date of the month sorts before "-31"+
+
+
+CASE_LISTS = {
+    "overdue": ("超期未办结（5 a、11.1 b）", "status = 'handling' AND due < :today", "due"),
+    "reply_overdue": ("咨询超过1个工作日未答复（10.1.1.3）", "reply_due < :today", "reply_due"),
+    "review": ("需复核（并发离线修改）", "needs_review", "opened_on"),
+    "suspended_near": ("中止临近续办期限（10.2.5.1）", "resumption_deadline <= :near",
+                       "resumption_deadline"),
+}
+
+
+def case_list(db: sqlite3.Connection, name: str, prefix: str, today: dt.date,
+              limit: int = 50) -> list[dict[str, Any]]:
+    """The cases of one live list, oldest deadline first (cleartext columns only)."""
+    _label, cond, order = CASE_LISTS[name]
+    lo, hi = _range(prefix)
+    near = (today + dt.timedelta(days=NEAR_RESUMPTION_DAYS)).isoformat()
+    sql = (f"SELECT case_id, case_no, institution, staff, status, opened_on, due, "
+           f"resumption_deadline, reply_due FROM facts WHERE {cond} AND institution >= :lo "
+           f"AND institution < :hi ORDER BY {order} LIMIT :limit")
+    cols = ("case_id", "case_no", "institution", "staff", "status", "opened_on", "due",
+            "resumption_deadline", "reply_due")
+    return [dict(zip(cols, r, strict=True)) for r in db.execute(
+        sql, {"today": today.isoformat(), "near": near, "lo": lo, "hi": hi, "limit": limit})]
+
+
+def complaints(db: sqlite3.Connection, prefix: str, first: str, last: str,
+               limit: int = 200) -> list[dict[str, Any]]:
+    lo, hi = _range(prefix)
+    cols = ("complaint_id", "case_id", "institution", "received_on", "due", "handled_on",
+            "channel", "category", "result", "by_hub")
+    sql = (f"SELECT {', '.join(cols)} FROM complaints WHERE institution >= ? AND "
+           f"institution < ? AND received_on >= ? AND received_on <= ? "
+           f"ORDER BY handled_on IS NOT NULL, due LIMIT ?")
+    return [dict(zip(cols, r, strict=True)) for r in db.execute(
+        sql, (lo, hi, first + "-01", _month_end(last), limit))]
+
+
+def departments(db: sqlite3.Connection, prefix: str, first: str, last: str) -> list[dict[str, Any]]:
+    """11.1 d) cooperation of approval departments: submissions, corrections, decisions."""
+    lo, hi = _range(prefix)
+    sql = ("SELECT department, COUNT(*), SUM(corrections), SUM(decision IS NOT NULL), "
+           "SUM(decision = 'approved'), SUM(decision IN ('rejected', 'returned')) FROM facts "
+           "WHERE submitted_on >= ? AND submitted_on <= ? AND institution >= ? "
+           "AND institution < ? GROUP BY department ORDER BY 2 DESC")
+    cols = ("department", "submitted", "corrections", "decided", "approved", "returned")
+    return [dict(zip(cols, (v or 0 if i else v for i, v in enumerate(r)), strict=True))
+            for r in db.execute(sql, (first + "-01", _month_end(last), lo, hi))]
+
+
+def missing_breakdown(total: Row) -> list[tuple[str, str, int]]:
+    """11.1 e): how many finished cases miss each record item."""
+    return [(k, zh, total.c.get(f"missing_{k}", 0)) for k, (zh, _en) in RECORD_ITEMS.items()]

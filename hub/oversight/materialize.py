@@ -1,0 +1,238 @@
+"""Hub-side materialization of the oversight facts, driven by the changes feed.
+
+Why a hub-side SQLite file (``HUB_DIR/oversight.sqlite``) and not CouchDB views:
+the :class:`sync.store.DocumentStore` interface has no views (the embedded backend
+has none, and the replicator must see only the interface), while the dashboard needs
+grouped sums over ranges of institution codes and months at 1,000,000 cases. The file
+is a *derived cache*: every row comes from the main database's ``_changes`` and E's
+fold, the feed checkpoint is written in the same SQLite transaction as the rows it
+produced (so a crash never double-counts), and deleting the file rebuilds it. Several
+gateways each keep their own file; all agree because they follow the same feed.
+
+Tables: ``facts`` (one compact row per case, :class:`hub.oversight.facts.CaseFact`),
+``complaints`` (one row per complaint, 5 c), ``counters`` (per institution, staff and
+month: every column of :data:`hub.oversight.facts.COUNTERS`), ``meta`` (checkpoint).
+A changed case is re-folded and its counters move by ``new - old`` contributions.
+Single writer (a lock), readers on their own connections (WAL), Datasette style.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hub.oversight.facts import COUNTERS, CaseFact, Complaint, case_fact, contributions
+from schemas.workdays import Workdays
+from sync.errors import NotFound
+
+if TYPE_CHECKING:
+    from hub.storage import HubStores
+
+BATCH = 500
+_COLS = ", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTERS)
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS facts (
+  case_id TEXT PRIMARY KEY, case_no TEXT, institution TEXT NOT NULL, staff TEXT,
+  status TEXT, opened_on TEXT, due TEXT, finished_on TEXT, needs_review INTEGER,
+  resumption_deadline TEXT, reply_due TEXT, department TEXT, submitted_on TEXT,
+  corrections INTEGER, decision TEXT, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS facts_submitted ON facts (submitted_on) WHERE submitted_on IS NOT NULL;
+CREATE INDEX IF NOT EXISTS facts_due ON facts (status, due);
+CREATE INDEX IF NOT EXISTS facts_inst ON facts (institution, finished_on);
+CREATE INDEX IF NOT EXISTS facts_review ON facts (institution) WHERE needs_review;
+CREATE INDEX IF NOT EXISTS facts_resume ON facts (resumption_deadline)
+  WHERE resumption_deadline IS NOT NULL;
+CREATE INDEX IF NOT EXISTS facts_reply ON facts (reply_due) WHERE reply_due IS NOT NULL;
+CREATE INDEX IF NOT EXISTS facts_no ON facts (case_no);
+CREATE TABLE IF NOT EXISTS complaints (
+  complaint_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, institution TEXT NOT NULL,
+  received_on TEXT, due TEXT, handled_on TEXT, channel TEXT, category TEXT, result TEXT,
+  by_hub INTEGER);
+CREATE INDEX IF NOT EXISTS complaints_inst ON complaints (institution, received_on);
+CREATE INDEX IF NOT EXISTS complaints_case ON complaints (case_id);
+CREATE TABLE IF NOT EXISTS counters (
+  institution TEXT NOT NULL, staff TEXT NOT NULL, month TEXT NOT NULL, {_COLS},
+  PRIMARY KEY (institution, month, staff)) WITHOUT ROWID;
+"""
+
+
+def fact_from_dict(d: Mapping[str, Any]) -> CaseFact:
+    data = dict(d)
+    data["complaints"] = [Complaint(**c) for c in data.get("complaints", [])]
+    return CaseFact(**data)
+
+
+class FactStore:
+    """The materialized facts in one SQLite file (``:memory:`` is not shared across threads)."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self._write = threading.Lock()
+        self._local = threading.local()
+        with self._write:
+            self.reader().executescript(SCHEMA)
+
+    # -- connections -----------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def reader(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._connect()
+        return db
+
+    class _Tx:
+        def __init__(self, store: FactStore):
+            self.store = store
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.store._write.acquire()
+            self.db = self.store.reader()
+            self.db.execute("BEGIN IMMEDIATE")
+            return self.db
+
+        def __exit__(self, exc_type: Any, *rest: Any) -> None:
+            try:
+                self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+            finally:
+                self.store._write.release()
+
+    def _writer(self) -> FactStore._Tx:
+        return FactStore._Tx(self)
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    # -- meta ------------------------------------------------------------------------
+    def meta(self, key: str, default: Any = None) -> Any:
+        row = self.reader().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    @staticmethod
+    def _set_meta(db: sqlite3.Connection, key: str, value: Any) -> None:
+        db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value="
+                   "excluded.value", (key, json.dumps(value)))
+
+    # -- writing ---------------------------------------------------------------------
+    def get(self, case_id: str) -> CaseFact | None:
+        row = self.reader().execute("SELECT data FROM facts WHERE case_id=?",
+                                    (case_id,)).fetchone()
+        return fact_from_dict(json.loads(row[0])) if row else None
+
+    def upsert(self, facts: Iterable[CaseFact], *, checkpoint: Any = None) -> int:
+        """Store facts and move the counters by their change; one transaction."""
+        n = 0
+        with self._writer() as db:
+            for f in facts:
+                self._upsert_one(db, f)
+                n += 1
+            if checkpoint is not None:
+                self._set_meta(db, "checkpoint", checkpoint)
+        return n
+
+    def _upsert_one(self, db: sqlite3.Connection, f: CaseFact) -> None:
+        row = db.execute("SELECT data FROM facts WHERE case_id=?", (f.case_id,)).fetchone()
+        old = fact_from_dict(json.loads(row[0])) if row else None
+        delta: dict[tuple[str, str, str], dict[str, int]] = {}
+        for sign, contrib in ((-1, contributions(old)), (1, contributions(f))):
+            for key, counts in contrib.items():
+                slot = delta.setdefault(key, {})
+                for name, v in counts.items():
+                    slot[name] = slot.get(name, 0) + sign * v
+        for (inst, staff, month), counts in delta.items():
+            counts = {k: v for k, v in counts.items() if v}
+            if not counts:
+                continue
+            cols = ", ".join(counts)
+            marks = ", ".join("?" for _ in counts)
+            sets = ", ".join(f"{c}={c}+excluded.{c}" for c in counts)
+            db.execute(f"INSERT INTO counters (institution, staff, month, {cols}) "
+                       f"VALUES (?, ?, ?, {marks}) ON CONFLICT(institution, month, staff) "
+                       f"DO UPDATE SET {sets}", (inst, staff, month, *counts.values()))
+        data = f.as_dict()
+        db.execute(
+            "INSERT OR REPLACE INTO facts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (f.case_id, f.case_no, f.institution, f.staff, f.status, f.opened_on, f.due,
+             f.finished_on, 1 if f.needs_review else 0, f.resumption_deadline, f.reply_due,
+             f.department, f.submitted_on, f.corrections, f.decision,
+             json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+        db.execute("DELETE FROM complaints WHERE case_id=?", (f.case_id,))
+        db.executemany("INSERT OR REPLACE INTO complaints VALUES (?,?,?,?,?,?,?,?,?,?)",
+                       [(c.complaint_id, c.case_id, c.institution, c.received_on, c.due,
+                         c.handled_on, c.channel, c.category, c.result, int(c.by_hub))
+                        for c in f.complaints])
+
+
+class Materializer:
+    """Follows the main database's ``_changes`` and keeps a :class:`FactStore` current."""
+
+    def __init__(self, stores: HubStores, facts: FactStore, *, hub_devices: Iterable[str] = ()):
+        self.stores = stores
+        self.facts = facts
+        self.hub_devices = set(hub_devices)
+        self._workdays: Workdays | None = None
+        self._lock = threading.Lock()
+        self.folded = 0
+
+    def workdays(self) -> Workdays:
+        if self._workdays is None:
+            res = self.stores.main.all_docs(startkey="calendar:", endkey="calendar:\ufff0",
+                                            include_docs=True)
+            self._workdays = Workdays([r["doc"] for r in res["rows"] if r.get("doc")])
+        return self._workdays
+
+    def case_docs(self, case_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        main = self.stores.main
+        try:
+            header: dict[str, Any] | None = main.get(f"case:{case_id}")
+        except NotFound:
+            header = None
+        res = main.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\ufff0",
+                            include_docs=True)
+        return header, [r["doc"] for r in res["rows"] if r.get("doc")]
+
+    def fact(self, case_id: str) -> CaseFact:
+        header, events = self.case_docs(case_id)
+        return case_fact(header, events, self.workdays(), hub_devices=self.hub_devices)
+
+    def _batches(self) -> Iterator[tuple[list[str], Any]]:
+        since = self.facts.meta("checkpoint", 0)
+        while True:
+            feed = self.stores.main.changes(since=since, limit=BATCH)
+            rows = feed["results"]
+            ids: list[str] = []
+            for row in rows:
+                docid = row["id"]
+                if docid.startswith("calendar:"):
+                    self._workdays = None  # later folds use the new calendar
+                if docid.startswith(("case:", "event:")):
+                    case_id = docid.split(":")[1]
+                    if case_id not in ids:
+                        ids.append(case_id)
+            yield ids, feed["last_seq"]
+            since = feed["last_seq"]
+            if len(rows) < BATCH:
+                return
+
+    def catch_up(self) -> int:
+        """Fold every case changed since the checkpoint; returns how many were folded."""
+        with self._lock:
+            total = 0
+            for ids, seq in self._batches():
+                facts = [self.fact(case_id) for case_id in ids]
+                self.facts.upsert(facts, checkpoint=seq)
+                total += len(facts)
+            self.folded += total
+            return total

@@ -1,0 +1,101 @@
+"""The printable monthly report (PDF, reportlab) with an embedded CJK font.
+
+Same approach as the node's forms (a TrueType CJK font from Debian's fonts-wqy-microhei
+embedded in the PDF, reportlab's built-in CID font as the last resort), kept as the
+hub's own small module: node and hub never import each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hub.oversight.indicators import Row
+
+FONTS: tuple[tuple[str, int], ...] = (
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
+)
+FONT = "BangbanHubCJK"
+_font: str | None = None
+
+
+def font() -> str:
+    global _font
+    if _font:
+        return _font
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    for path, index in FONTS:
+        if Path(path).exists():
+            try:
+                pdfmetrics.registerFont(TTFont(FONT, path, subfontIndex=index))
+            except Exception:  # a broken font file: try the next one
+                continue
+            _font = FONT
+            return FONT
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    _font = "STSong-Light"
+    return _font
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.1f}%"
+
+
+def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
+                   rows: Sequence[Row], total: Row, name: Callable[[str], str],
+                   overdue: Sequence[dict[str, Any]],
+                   missing: Sequence[tuple[str, str, int]]) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    f = font()
+    h1 = ParagraphStyle("h1", fontName=f, fontSize=16, leading=22)
+    h2 = ParagraphStyle("h2", fontName=f, fontSize=12, leading=18, spaceBefore=8)
+    body = ParagraphStyle("body", fontName=f, fontSize=9, leading=13)
+    period = first if first == last else f"{first} 至 {last}"
+    story: list[Any] = [
+        Paragraph(f"{scope_name} 帮办代办服务监督月报（{period}）", h1),
+        Paragraph(f"依据 DB4106/T 101—2023 第5章、第11章；统计截至 {today.isoformat()}；"
+                  "仅使用明文元数据，不含服务对象个人信息。", body),
+        Spacer(1, 4 * mm),
+        Paragraph("一、质量指标（5 a、5 c、5 d、11.2）", h2)]
+    head = ["机构", "办结", "按时办结率", "咨询及时答复率", "投诉及时处理率", "满意率",
+            "差评回访率", "档案完整率", "当前超期", "需复核"]
+    data: list[list[Any]] = [head]
+    for r in [*rows, total]:
+        data.append([name(r.key) if r.key else "合计", r.c.get("completed", 0),
+                     _pct(r.on_time_rate), _pct(r.consult_rate), _pct(r.complaint_rate),
+                     _pct(r.satisfaction), _pct(r.follow_rate), _pct(r.records_rate),
+                     r.live.get("overdue", 0), r.live.get("review", 0)])
+    style = TableStyle([("FONT", (0, 0), (-1, -1), f, 8),
+                        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+                        ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f4f4f4")),
+                        ("ALIGN", (1, 0), (-1, -1), "RIGHT")])
+    story.append(Table(data, repeatRows=1, style=style))
+    story.append(Paragraph("二、档案完整性（5 d、11.1 e）：已结案件缺项统计", h2))
+    story.append(Table([["项目", "缺失件数"], *[[zh, n] for _k, zh, n in missing]],
+                       style=style))
+    story.append(Paragraph(f"三、超期未办结案件（5 a、11.1 b）：{len(overdue)} 件", h2))
+    if overdue:
+        story.append(Table(
+            [["案件编号", "机构", "工作人员", "受理后办结期限"],
+             *[[o["case_no"] or o["case_id"], name(o["institution"]), o["staff"] or "",
+                o["due"] or ""] for o in overdue]], repeatRows=1, style=style))
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=14 * mm,
+                            rightMargin=14 * mm, topMargin=14 * mm, bottomMargin=14 * mm,
+                            title=f"帮办代办服务监督月报 {period}", author="Bangban hub")
+    doc.build(story)
+    return buf.getvalue()

@@ -1,0 +1,115 @@
+"""Supervisor accounts (11.1: the departments that set up the institutions supervise them).
+
+A supervisor belongs to one institution of the city, county or town tier and sees its
+subtree: institution codes are hierarchical (county ``410621``, town ``410621101``,
+village ``410621101201``), so the subtree of a county or town is its code prefix and the
+city sees everything. Accounts live in the hub-private database (``P-hub``, never
+replicated) as ``supervisor:{login}`` with a salted scrypt hash (RFC 7914, as the hub's
+device secrets), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hub.errors import AlreadyExists, BadInput
+from sync.errors import NotFound
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+LEVELS = {"city": ("市级", "city"), "county": ("县（区）级", "county"), "town": ("乡镇（街道）级", "town")}
+_LOGIN = re.compile(r"[a-z0-9][a-z0-9_.-]{1,39}")
+
+
+class SupervisorError(BadInput):
+    """Bad supervisor input (400)."""
+
+
+@dataclass(frozen=True)
+class Supervisor:
+    login: str
+    name: str
+    level: str
+    institution: str
+
+    @property
+    def prefix(self) -> str:
+        """The code prefix of the subtree this supervisor sees ("" = the whole city)."""
+        return "" if self.level == "city" else self.institution
+
+    def sees(self, code: str) -> bool:
+        return code.startswith(self.prefix)
+
+
+def hash_password(password: str, *, n: int = 16384) -> dict[str, Any]:
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=8, p=1, dklen=32)
+    return {"alg": "scrypt", "n": n, "r": 8, "p": 1, "salt": salt.hex(), "hash": digest.hex()}
+
+
+def check_password(stored: dict[str, Any], password: str) -> bool:
+    if stored.get("alg") != "scrypt":
+        return False
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(stored["salt"]),
+                            n=int(stored["n"]), r=int(stored["r"]), p=int(stored["p"]),
+                            dklen=len(bytes.fromhex(stored["hash"])))
+    return hmac.compare_digest(digest.hex(), stored["hash"])
+
+
+def add_supervisor(hub: Hub, login: str, password: str, *, institution: str, name: str = "",
+                   replace: bool = False) -> Supervisor:
+    """Create (or with ``replace`` update) a supervisor of ``institution``'s subtree."""
+    if not _LOGIN.fullmatch(login or ""):
+        raise SupervisorError("login: 2–40 lower-case letters, digits, _ . - / "
+                              "登录名：2–40 位小写字母、数字、_ . -")
+    if len(password or "") < 8:
+        raise SupervisorError("password: at least 8 characters / 密码：至少 8 位")
+    try:
+        inst = hub.stores.main.get(f"institution:{institution}")
+    except NotFound:
+        raise SupervisorError(f"institution: {institution} is not known to the hub / "
+                              f"机构 {institution} 不存在") from None
+    level = inst.get("tier")
+    if level not in LEVELS:
+        raise SupervisorError(f"institution: supervisors belong to a city, county or town "
+                              f"institution, {institution} is a {level} / 监督账号须属于市、县、乡镇机构")
+    doc: dict[str, Any] = {"_id": f"supervisor:{login}", "type": "supervisor", "login": login,
+                           "name": name or login, "level": level, "institution": institution,
+                           "password": hash_password(password, n=hub.settings.scrypt_n)}
+    private = hub.stores.private
+    try:
+        old = private.get(doc["_id"])
+    except NotFound:
+        old = None
+    if old is not None:
+        if not replace:
+            raise AlreadyExists(f"supervisor {login} exists / 账号已存在")
+        doc["_rev"] = old["_rev"]
+    private.put(doc)
+    return Supervisor(login, doc["name"], level, institution)
+
+
+def authenticate(hub: Hub, login: str, password: str) -> Supervisor | None:
+    try:
+        doc = hub.stores.private.get(f"supervisor:{login}")
+    except NotFound:
+        return None
+    if doc.get("disabled") or not check_password(doc.get("password", {}), password):
+        return None
+    return Supervisor(doc["login"], doc.get("name", login), doc["level"], doc["institution"])
+
+
+def load(hub: Hub, login: str) -> Supervisor | None:
+    try:
+        doc = hub.stores.private.get(f"supervisor:{login}")
+    except NotFound:
+        return None
+    if doc.get("disabled"):
+        return None
+    return Supervisor(doc["login"], doc.get("name", login), doc["level"], doc["institution"])

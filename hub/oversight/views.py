@@ -1,0 +1,310 @@
+"""The oversight blueprint: server-rendered pages, zh-CN first, no script, no CDN.
+
+Supervisors log in (``/oversight/login``) and see their subtree; ``scope`` narrows it
+to one institution below. Period = ``from``/``to`` months (``YYYY-MM``); ``as_of``
+(a date) fixes "today" for the live lists (used by tests and reports).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from hub.errors import BadInput
+from hub.oversight import indicators as ind
+from hub.oversight import supervisors as sup
+from hub.oversight.charts import rate_bars, stacked_ratings
+from hub.oversight.facts import RATING_LEVELS
+from schemas.state import STATUS_LABELS
+from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
+
+blueprint = Blueprint("oversight", __name__, url_prefix="/oversight",
+                      template_folder="templates", static_folder="static",
+                      static_url_path="/static")
+
+RATING_ZH = {"very_satisfied": "非常满意", "satisfied": "满意", "basic": "基本满意",
+             "dissatisfied": "不满意", "very_dissatisfied": "非常不满意"}
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def _ov() -> Any:
+    from hub.oversight import oversight_for
+
+    return oversight_for(current_app)
+
+
+def _csrf() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return str(token)
+
+
+def _check_csrf() -> None:
+    if not secrets.compare_digest(request.form.get("csrf", ""), session.get("csrf", "") or "-"):
+        abort(400)
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        who = sup.load(_ov().hub, session.get("supervisor", ""))
+        if who is None:
+            return redirect(url_for("oversight.login", next=request.full_path))
+        g.supervisor = who
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@blueprint.app_template_filter("pct")
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@blueprint.context_processor
+def _context() -> dict[str, Any]:
+    return {"csrf_token": _csrf, "supervisor": getattr(g, "supervisor", None),
+            "levels": sup.LEVELS, "rating_zh": RATING_ZH, "status_zh": STATUS_LABELS}
+
+
+# -- parameters -------------------------------------------------------------------------
+def _params() -> dict[str, Any]:
+    today = dt.date.today()
+    as_of = request.args.get("as_of", "")
+    try:
+        today = dt.date.fromisoformat(as_of) if as_of else today
+    except ValueError:
+        raise BadInput("as_of: a date YYYY-MM-DD / 日期格式应为 YYYY-MM-DD") from None
+    first = request.args.get("from") or today.strftime("%Y-%m")
+    last = request.args.get("to") or first
+    for name, value in (("from", first), ("to", last)):
+        if not _MONTH.fullmatch(value):
+            raise BadInput(f"{name}: a month YYYY-MM / 月份格式应为 YYYY-MM")
+    if last < first:
+        raise BadInput("to: must not be before from / 结束月份不能早于开始月份")
+    who: sup.Supervisor = g.supervisor
+    scope = request.args.get("scope") or who.institution
+    if not who.sees(scope):
+        abort(403)
+    names = _ov().institutions()
+    if scope not in names:
+        raise BadInput(f"scope: unknown institution {scope} / 机构不存在")
+    prefix = "" if names[scope].get("tier") == "city" else scope
+    return {"today": today, "first": first, "last": last, "scope": scope, "prefix": prefix,
+            "names": names, "as_of": as_of}
+
+
+def _name(names: dict[str, Any], code: str) -> str:
+    doc = names.get(code)
+    return str(doc["name"]) if doc else code
+
+
+def _dashboard_data(p: dict[str, Any], *, by_staff: bool = False) -> dict[str, Any]:
+    db = _ov().facts.reader()
+    rows, total = ind.rollup(db, p["prefix"], p["first"], p["last"], today=p["today"],
+                             by_staff=by_staff)
+    return {"rows": rows, "total": total}
+
+
+# -- login ------------------------------------------------------------------------------
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = ""
+    if request.method == "POST":
+        _check_csrf()
+        who = sup.authenticate(_ov().hub, request.form.get("login", "").strip(),
+                               request.form.get("password", ""))
+        if who is not None:
+            session.clear()
+            session["supervisor"] = who.login
+            nxt = request.args.get("next", "")
+            return redirect(nxt if nxt.startswith("/oversight/") else url_for("oversight.index"))
+        error = "登录名或密码错误 / wrong login or password"
+    return render_template("oversight/login.html", error=error), 401 if error else 200
+
+
+@blueprint.post("/logout")
+def logout() -> Any:
+    _check_csrf()
+    session.clear()
+    return redirect(url_for("oversight.login"))
+
+
+# -- dashboard --------------------------------------------------------------------------
+@blueprint.get("/")
+@login_required
+def index() -> Any:
+    _ov().catch_up()
+    p = _params()
+    data = _dashboard_data(p)
+    names = p["names"]
+    labels = [(_name(names, r.key), r) for r in data["rows"]]
+    charts = {
+        "on_time": rate_bars("按时办结率（5 a）", [(n, r.on_time_rate) for n, r in labels]),
+        "consult": rate_bars("咨询1个工作日内答复率（10.1.1.3）",
+                             [(n, r.consult_rate) for n, r in labels]),
+        "records": rate_bars("档案完整率（5 d、11.1 e）", [(n, r.records_rate) for n, r in labels]),
+        "ratings": stacked_ratings("好差评五级分布（11.2）",
+                                   [(n, list(r.ratings.values())) for n, r in labels],
+                                   [RATING_ZH[lv] for lv in RATING_LEVELS]),
+    }
+    db = _ov().facts.reader()
+    lists = {name: (label, ind.case_list(db, name, p["prefix"], p["today"], limit=20))
+             for name, (label, _c, _o) in ind.CASE_LISTS.items()}
+    return render_template("oversight/dashboard.html", p=p, data=data, charts=charts,
+                           lists=lists, name=lambda c: _name(names, c), children=_children(p))
+
+
+def _children(p: dict[str, Any]) -> list[tuple[str, str]]:
+    n = ind.child_length(p["prefix"])
+    return sorted((c, d["name"]) for c, d in p["names"].items()
+                  if c.startswith(p["prefix"]) and len(c) == n and c != p["scope"])
+
+
+@blueprint.get("/staff")
+@login_required
+def staff() -> Any:
+    _ov().catch_up()
+    p = _params()
+    data = _dashboard_data(p, by_staff=True)
+    return render_template("oversight/staff.html", p=p, data=data,
+                           name=lambda c: _name(p["names"], c))
+
+
+@blueprint.get("/checks")
+@login_required
+def checks() -> Any:
+    """11.1 a–e as one report."""
+    _ov().catch_up()
+    p = _params()
+    data = _dashboard_data(p)
+    db = _ov().facts.reader()
+    return render_template(
+        "oversight/checks.html", p=p, data=data, name=lambda c: _name(p["names"], c),
+        overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=100),
+        complaints=ind.complaints(db, p["prefix"], p["first"], p["last"]),
+        departments=ind.departments(db, p["prefix"], p["first"], p["last"]),
+        missing=ind.missing_breakdown(data["total"]), categories=COMPLAINT_CATEGORIES)
+
+
+# -- complaints -------------------------------------------------------------------------
+@blueprint.route("/complaints", methods=["GET", "POST"])
+@login_required
+def complaints() -> Any:
+    from hub.oversight import complaints as cmp
+
+    ov = _ov()
+    message, error = "", ""
+    if request.method == "POST":
+        _check_csrf()
+        f = request.form
+        try:
+            case_id = cmp.find_case(ov.hub, f.get("case", ""), ov.facts.reader())
+            holder = ov.facts.get(case_id)
+            if holder is None or not g.supervisor.sees(holder.institution):
+                raise BadInput("case: outside your area / 案件不在您的监督范围内")
+            if f.get("action") == "handle":
+                cmp.handle_complaint(ov.hub, case_id, f.get("complaint", ""),
+                                     result=f.get("result", ""), text=f.get("text", ""))
+                message = "已登记处理结果 / handling recorded"
+            else:
+                ev = cmp.take_complaint(ov.hub, case_id, intake=f.get("intake", ""),
+                                        category=f.get("category", ""), text=f.get("text", ""),
+                                        complainant=f.get("complainant", ""),
+                                        contact=f.get("contact", ""),
+                                        received_by=g.supervisor.login)
+                message = f"投诉已登记（{ev['hlc']}）/ complaint recorded"
+            ov.catch_up(force=True)
+        except BadInput as exc:
+            error = exc.reason
+    p = _params()
+    rows = ind.complaints(ov.facts.reader(), p["prefix"], p["first"], p["last"])
+    return render_template("oversight/complaints.html", p=p, rows=rows, message=message,
+                           error=error, intake=cmp.INTAKE, forms=cmp.intake_forms(ov.hub),
+                           categories=COMPLAINT_CATEGORIES, results=COMPLAINT_RESULTS,
+                           name=lambda c: _name(p["names"], c)), 400 if error else 200
+
+
+# -- exports and the monthly report -----------------------------------------------------
+@blueprint.get("/export.<fmt>")
+@login_required
+def export(fmt: str) -> Response:
+    from hub.oversight import exports
+
+    _ov().catch_up()
+    p = _params()
+    by_staff = request.args.get("by") == "staff"
+    data = _dashboard_data(p, by_staff=by_staff)
+    table = exports.table(data["rows"], data["total"], lambda c: _name(p["names"], c),
+                          by_staff=by_staff)
+    stem = f"oversight-{p['scope']}-{p['first']}-{p['last']}"
+    if fmt == "csv":
+        return Response(exports.to_csv(table), content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename={stem}.csv"})
+    if fmt == "xlsx":
+        return Response(exports.to_xlsx(table, title=p["first"]),
+                        content_type="application/vnd.openxmlformats-officedocument."
+                                     "spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename={stem}.xlsx"})
+    abort(404)
+
+
+@blueprint.get("/report.pdf")
+@login_required
+def report() -> Response:
+    from hub.oversight import report as rep
+
+    _ov().catch_up()
+    p = _params()
+    data = _dashboard_data(p)
+    db = _ov().facts.reader()
+    pdf = rep.monthly_report(
+        scope_name=_name(p["names"], p["scope"]), first=p["first"], last=p["last"],
+        today=p["today"], rows=data["rows"], total=data["total"],
+        name=lambda c: _name(p["names"], c),
+        overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=200),
+        missing=ind.missing_breakdown(data["total"]))
+    return Response(pdf, content_type="application/pdf",
+                    headers={"Content-Disposition":
+                             f"inline; filename=report-{p['scope']}-{p['first']}.pdf"})
+
+
+# -- public disclosure (8.1.2, 5 b): no login -------------------------------------------
+@blueprint.get("/public/<code>")
+def public(code: str) -> Any:
+    ov = _ov()
+    names = ov.institutions()
+    inst = names.get(code)
+    if inst is None:
+        abort(404)
+    ov.catch_up()
+    since = (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    db = ov.facts.reader()
+    staff_rows = db.execute(
+        "SELECT staff, COUNT(*) FROM facts WHERE institution = ? AND staff != '' AND "
+        "(finished_on IS NULL OR finished_on >= ?) GROUP BY staff ORDER BY staff",
+        (code, since)).fetchall()
+    res = ov.hub.stores.main.all_docs(startkey="service_item:", endkey="service_item:\ufff0",
+                                      include_docs=True)
+    items = [r["doc"] for r in res["rows"] if r.get("doc") and r["doc"].get("active", True)
+             and inst.get("tier") in r["doc"].get("tiers", [inst.get("tier")])]
+    parent = names.get(inst.get("parent", ""))
+    return render_template("oversight/public.html", inst=inst, parent=parent, staff=staff_rows,
+                           items=sorted(items, key=lambda d: d["code"]))

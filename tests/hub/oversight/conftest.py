@@ -1,0 +1,55 @@
+"""A hub on the embedded store with Hebi's sample institutions, catalog and calendars;
+cases are written to the main database in their stored (cleartext) form, as the hub
+receives them: ``private`` removed, a ``sealed`` stand-in and a device ``sig`` present
+(the hub's validator checked the real ones on receipt; oversight reads neither)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CITY = "410600"
+
+
+def stored(doc: Mapping[str, Any], *, signed: bool = True) -> dict[str, Any]:
+    out = {k: v for k, v in doc.items() if k != "private"}
+    if "private" in doc:
+        out["sealed"] = {"v": 1, "kid": "dk-test", "ct": "AAAA"}
+    if signed:
+        out["sig"] = {"alg": "ed25519", "kid": "test", "sig": "AAAA"}
+    return out
+
+
+def put_cases(hub: Any, histories: Iterable[list[dict[str, Any]]], **kw: Any) -> int:
+    docs = [stored(d, **kw) for h in histories for d in h]
+    hub.stores.main.bulk_docs(docs)
+    return len(docs)
+
+
+def make_hub(folder: Path) -> Any:
+    from hub import admin
+    from hub.core import Hub
+    from hub.settings import Settings
+    from schemas import sample
+
+    settings = Settings.load({"hub_dir": str(folder / "hub"), "scrypt_n": 1024}, environ={})
+    hub = Hub(settings)
+    admin.init(hub, city=CITY, name="鹤壁市政务服务中心")
+    admin.import_institutions(hub, [i for i in sample.institutions() if i["code"] != CITY])
+    admin.import_catalog(hub, sample.catalog())
+    for cal in sample.calendars():
+        admin.set_calendar(hub, year=cal["year"], holidays=cal["holidays"],
+                           workdays=cal["workdays"])
+    return hub
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[Any]:
+    h = make_hub(tmp_path)
+    try:
+        yield h
+    finally:
+        h.close()
