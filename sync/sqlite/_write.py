@@ -32,7 +32,8 @@ def dumps(value: Any) -> str:
 
 @dataclass(slots=True)
 class _DocState:
-    tree: revtree.RevTree
+    tree: revtree.RevTree  # as updated by the earlier docs of this request
+    original: revtree.RevTree  # as stored before this request
     changed: bool = False
     dropped: list[str] = field(default_factory=list)
 
@@ -56,9 +57,10 @@ class BatchWriter:
             for docid, tree in self.conn.execute(
                 f"SELECT id, tree FROM docs WHERE id IN ({marks})", chunk
             ):
-                self.states[docid] = _DocState(revtree.loads(tree))
+                stored = revtree.loads(tree)
+                self.states[docid] = _DocState(stored, stored)
         for docid in wanted:
-            self.states.setdefault(docid, _DocState({}))
+            self.states.setdefault(docid, _DocState({}, {}))
 
     # -- attachments ------------------------------------------------------------
     def _atts_of(self, docid: str, rev: str) -> dict[str, Any] | None:
@@ -123,18 +125,23 @@ class BatchWriter:
     def interactive(self, doc: Incoming) -> dict[str, Any]:
         """A new_edits=true write; returns CouchDB's per-doc result."""
         state = self.states[doc.id]
+        if not self._prep_ok(state.original, doc):
+            return {"id": doc.id, **CONFLICT}
+        # couch_db_updater:merge_rev_tree, against the tree as this request left it.
         tree = state.tree
         prev: str | None
-        if not tree:
-            if doc.rev is not None:
+        if tree and revtree.is_deleted(tree):
+            # Only a recreation (no _rev, not a delete) may touch a deleted doc; it
+            # becomes a child of the winning tombstone. Editing from a tombstone's
+            # rev is a conflict in CouchDB 3 (PouchDB allows it).
+            if doc.rev is not None or doc.deleted:
                 return {"id": doc.id, **CONFLICT}
-            prev = None
+            prev = revtree.winning_rev(tree)
         elif doc.rev is None:
-            winner = revtree.winning_rev(tree)
-            if not tree[winner].deleted:
-                return {"id": doc.id, **CONFLICT}
-            prev = winner  # resurrection: a child of the winning tombstone
-        elif doc.rev in tree and revtree.is_leaf(tree, doc.rev):
+            if tree:
+                return {"id": doc.id, **CONFLICT}  # would be a new branch
+            prev = None
+        elif revtree.is_leaf(tree, doc.rev):
             prev = doc.rev
         else:
             return {"id": doc.id, **CONFLICT}
@@ -147,6 +154,16 @@ class BatchWriter:
         self.rev_rows[(doc.id, rev)] = (doc.body_json, dumps(atts) if atts else None)
         self._record(doc.id, state, new_tree)
         return {"ok": True, "id": doc.id, "rev": rev}
+
+    @staticmethod
+    def _prep_ok(stored: revtree.RevTree, doc: Incoming) -> bool:
+        """couch_db:prep_and_validate_update, against the stored tree: a given _rev
+        must be a stored leaf; no _rev needs a new or deleted document."""
+        if not stored:
+            return doc.rev is None
+        if doc.rev is None:
+            return revtree.is_deleted(stored)
+        return doc.rev in stored and revtree.is_leaf(stored, doc.rev)
 
     def replicated(self, doc: Incoming) -> dict[str, Any] | None:
         """A new_edits=false write; returns an error result or None."""

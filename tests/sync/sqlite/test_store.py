@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from sync import revtree
 from sync.errors import BadRequest, Conflict, NotFound, PreconditionFailed, RequestEntityTooLarge
 from sync.sqlite import SQLiteStore
 
@@ -237,3 +238,22 @@ def test_info_counts(store: SQLiteStore) -> None:
     info = store.info()
     assert (info["doc_count"], info["doc_del_count"], info["update_seq"]) == (1, 1, 3)
     assert info["db_name"] == "db" and info["instance_start_time"] == "0"
+
+
+def test_deleted_doc_accepts_only_recreation(store: SQLiteStore) -> None:
+    # couch_db_updater:merge_rev_tree: editing from the tombstone's rev, or deleting
+    # again, is a conflict; a PUT without _rev recreates on top of the tombstone.
+    r1 = store.put({"_id": "t"})["rev"]
+    r2 = store.delete("t", r1)["rev"]
+    assert store.bulk_docs([{"_id": "t", "_rev": r2, "v": 1}])[0]["error"] == "conflict"
+    assert store.bulk_docs([{"_id": "t", "_deleted": True}])[0]["error"] == "conflict"
+    assert store.bulk_docs([{"_id": "t", "v": 2}])[0]["rev"].startswith("3-")
+
+
+def test_revs_are_checked_against_the_stored_tree(store: SQLiteStore) -> None:
+    # couch_db:prep_and_validate_updates checks every doc of a request against the
+    # tree as stored, so a request cannot build on a rev it creates itself.
+    r1 = store.put({"_id": "z", "v": 1})["rev"]
+    predicted = revtree.new_rev(r1, deleted=False, body='{"v":2}')
+    res = store.bulk_docs([{"_id": "z", "_rev": r1, "v": 2}, {"_id": "z", "_rev": predicted, "v": 3}])
+    assert res[0]["rev"] == predicted and res[1]["error"] == "conflict"
