@@ -5,7 +5,13 @@ cleartext fields and its private part. :data:`EVENT_SCHEMAS` maps ``event_type``
 from __future__ import annotations
 
 from schemas.events import EventSchema, NoPrivate
-from schemas.events_oversight import Access, Complaint, ComplaintHandled, Rating
+from schemas.events_oversight import (
+    Access,
+    Complaint,
+    ComplaintHandled,
+    Rating,
+    ReviewResolved,
+)
 from schemas.fields import (
     Bool,
     DateStr,
@@ -348,7 +354,7 @@ EVENT_SCHEMAS: dict[str, type[EventSchema]] = {
                 MaterialReceived, Reminder, CorrectionRequested, CorrectionReceived, ProblemOpened,
                 ProblemUpdated, ProblemResolved, Submitted, Decision, WorkLog, Suspension,
                 Resumption, Conversion, HandUp, HandDown, Completion, Termination, Archived,
-                Rating, Complaint, ComplaintHandled, Access)
+                Rating, Complaint, ComplaintHandled, Access, ReviewResolved)
 }
 
 __all__ = ["EVENT_SCHEMAS", "NoPrivate"]

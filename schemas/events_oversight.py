@@ -1,15 +1,17 @@
-"""Events of evaluation and supervision (11.1, 11.2.1) and the access log (design.md §5)."""
+"""Events of evaluation and supervision (11.1, 11.2.1), the access log (design.md §5) and the
+acknowledgement of a case flagged ``needs_review`` (design.md §3, 4.2)."""
 
 from __future__ import annotations
 
 from schemas.events import EventSchema
-from schemas.fields import HlcStr, Part, Str, fields, one_of
+from schemas.fields import HlcStr, Part, Str, fields, one_of, validate
 from schemas.vocab import (
     ACCESS_PURPOSES,
     CHANNELS,
     COMPLAINT_CATEGORIES,
     COMPLAINT_RESULTS,
     RATING_LEVELS,
+    REVIEW_DECISIONS,
 )
 
 
@@ -63,3 +65,18 @@ class Access(EventSchema):
     EVENT_TYPE, CLAUSE, LABEL_ZH = "access", "7.2.2.2", "查阅个人信息"
     purpose = Str(required=True, validate=one_of(ACCESS_PURPOSES, "查阅目的"))
     fields_read = fields.List(Str(max_len=40))
+
+
+class ReviewResolvedPrivate(Part):
+    note = Str(required=True, max_len=4000)
+
+
+class ReviewResolved(EventSchema):
+    """design.md §3 / 4.2: a coordinator looked at events the fold could not apply (concurrent
+    offline steps) and records the decision; those events stop flagging ``needs_review``.
+    Nothing is deleted: the refused events stay in the case, listed as ``resolved_reviews``."""
+
+    EVENT_TYPE, CLAUSE, LABEL_ZH = "review_resolved", "4.2", "冲突复核"
+    PRIVATE = ReviewResolvedPrivate
+    events = fields.List(HlcStr(), required=True, validate=validate.Length(min=1))
+    decision = Str(required=True, validate=one_of(REVIEW_DECISIONS, "复核结论"))

@@ -149,6 +149,11 @@ def apply(state: CaseState, event: Event, wd: Workdays) -> CaseState:
         s.complaints_open.pop(e["complaint"], None)
     elif et == "access":
         s.accesses += 1
+    elif et == "review_resolved":  # design.md §3: acknowledged, still kept
+        done = set(e["events"])
+        s.resolved_reviews += [r for r in s.reviews if r.event_id in done]
+        s.reviews = [r for r in s.reviews if r.event_id not in done]
+        s.needs_review = bool(s.reviews)
     s.applied += 1
     s.applied_ids.add(str(e.get("_id")))
     return s

@@ -227,6 +227,14 @@ def _access(s: CaseState, ev: Event) -> None:
     return None  # design.md §5: every decryption is logged, whatever the state
 
 
+def _review_resolved(s: CaseState, ev: Event) -> None:
+    open_ids = {r.event_id for r in s.reviews}
+    unknown = sorted(set(ev["events"]) - open_ids)
+    if unknown:
+        raise _deny("4.2", "review_not_open", f"no open review for events {unknown}",
+                    f"以下事件没有待复核的冲突：{unknown}", ev)
+
+
 CHECKS: dict[str, Callable[[CaseState, Event], None]] = {
     "consultation": _consultation, "reply": _reply, "application": _application,
     "entrustment": _entrustment, "acceptance": _acceptance, "refusal": _refusal,
@@ -238,7 +246,7 @@ CHECKS: dict[str, Callable[[CaseState, Event], None]] = {
     "conversion": _conversion, "hand_up": _handover, "hand_down": _handover,
     "completion": _completion, "termination": _termination, "archived": _archived,
     "rating": _rating, "complaint": _complaint, "complaint_handled": _complaint_handled,
-    "access": _access,
+    "access": _access, "review_resolved": _review_resolved,
 }
 
 
@@ -255,7 +263,7 @@ def check_transition(state: CaseState, event: Event) -> None:
                     "a case starts with a consultation, an application or an entrustment",
                     "案件须以咨询、申请或委托开始", event)
     if state.status == "archived" and etype not in ("access", "rating", "complaint",
-                                                    "complaint_handled"):
+                                                    "complaint_handled", "review_resolved"):
         raise _deny("10.1.6", "archived", "the case is archived", "案件已归档", event)
     if etype in HOLDER_ONLY and state.holder is not None and event["institution"] != state.holder:
         hub_termination = etype == "termination" and event.get("reason") == \

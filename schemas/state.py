@@ -92,7 +92,8 @@ class CaseState:
     suspended_days: int = 0
     # flags
     needs_review: bool = False
-    reviews: list[Review] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)  # open: needs_review == bool(reviews)
+    resolved_reviews: list[Review] = field(default_factory=list)
     overdue: list[str] = field(default_factory=list)  # with as_of: which deadlines passed
     warnings: list[str] = field(default_factory=list)  # e.g. calendar beyond known data
     events: int = 0
@@ -112,6 +113,7 @@ class CaseState:
             suspensions=[dict(s) for s in self.suspensions], problems=dict(self.problems),
             corrections_open=list(self.corrections_open),
             complaints_open=dict(self.complaints_open), reviews=list(self.reviews),
+            resolved_reviews=list(self.resolved_reviews),
             overdue=list(self.overdue), warnings=list(self.warnings),
             applied_ids=set(self.applied_ids))
 

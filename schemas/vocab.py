@@ -92,3 +92,7 @@ ACCESS_PURPOSES = {"handling": ("办理", "handling"), "printing": ("打印表�
                    "audit": ("审计", "audit"), "export": ("导出", "export")}
 SUBMIT_CHANNELS = {"online": ("网上提交", "online"), "window": ("窗口提交", "at the window"),
                    "mail": ("邮寄", "by mail")}
+#: design.md §3: what a coordinator decided about events the fold could not apply
+REVIEW_DECISIONS = {"kept_as_record": ("保留为记录，不影响案件状态", "kept as a record only"),
+                    "redo_recorded": ("已按正确顺序重新登记", "re-recorded in the right order"),
+                    "other": ("其他", "other")}

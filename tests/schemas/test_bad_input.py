@@ -26,6 +26,12 @@ def _samples() -> dict[str, dict[str, Any]]:
     c = CaseBuilder().proxy_in_handling()
     c.hand("hand_up", "2026-03-03T09:00", VILLAGE, TOWN)
     out["event/hand_down"] = c.hand("hand_down", "2026-03-04T09:00", TOWN, VILLAGE)
+    late = c.make("submitted", "2026-03-04T10:00", institution=TOWN, department="民政局",
+                  channel="online")  # the town, not yet synced: refused by the fold
+    c.events.append(late)
+    out["event/review_resolved"] = c.ev("review_resolved", "2026-03-05T09:00",
+                                        institution=TOWN, events=[late["hlc"]],
+                                        decision="kept_as_record", private={"note": "已核实"})
     return out
 
 

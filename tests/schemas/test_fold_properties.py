@@ -142,3 +142,22 @@ def test_hand_down_and_concurrent_village_step_flags_review() -> None:
                    channel="online")
     s = fold(c.events + [stale])
     assert s.needs_review and s.reviews[0].rule == "holder_only"
+
+
+def test_review_resolved_clears_the_flag_and_keeps_the_event() -> None:
+    """design.md §3 / 4.2: a coordinator acknowledges the conflict; nothing is deleted."""
+    c, _base, susp, done = _concurrent_suspension_and_completion()
+    c.events += [susp, done]
+    assert c.state().needs_review
+    from tests.schemas.helpers import TOWN
+
+    with pytest.raises(IllegalTransition) as e:
+        c.ev("review_resolved", "2026-03-06T09:00", institution=TOWN, events=[susp["hlc"]],
+             decision="other", private={"note": "x"})
+    assert e.value.rule == "review_not_open"
+    c.ev("review_resolved", "2026-03-06T09:00", institution=TOWN, events=[done["hlc"]],
+         decision="kept_as_record", private={"note": "两台电脑离线冲突，以中止为准"})
+    s = c.state()
+    assert not s.needs_review and s.status == "suspended"
+    assert [r.event_id for r in s.resolved_reviews] == [done["hlc"]]
+    assert s.events == len(c.events)
