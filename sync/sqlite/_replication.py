@@ -148,6 +148,12 @@ class ReplicationMixin:
                     continue
                 docid = req["id"]
                 rev = req.get("rev")
+                try:
+                    validate_docid(docid)
+                except BadRequest as exc:
+                    results.append({"id": docid, "docs": [{"error": {
+                        "id": docid, "rev": None, "error": exc.error, "reason": exc.reason}}]})
+                    continue
                 if i in bad_rev:
                     results.append({"id": docid, "docs": [{"error": {
                         "id": docid, "rev": rev, "error": "bad_request",

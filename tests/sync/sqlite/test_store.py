@@ -257,3 +257,25 @@ def test_revs_are_checked_against_the_stored_tree(store: SQLiteStore) -> None:
     predicted = revtree.new_rev(r1, deleted=False, body='{"v":2}')
     res = store.bulk_docs([{"_id": "z", "_rev": r1, "v": 2}, {"_id": "z", "_rev": predicted, "v": 3}])
     assert res[0]["rev"] == predicted and res[1]["error"] == "conflict"
+
+
+def test_bulk_get_errors_as_chttpd(store: SQLiteStore) -> None:
+    # chttpd_db:bulk_get_open_doc_revs1 answers per request, never for the whole body
+    res = store.bulk_get([{"id": "_bad"}, {"id": "x", "rev": "nope"}, {"rev": "1-a"}])["results"]
+    assert res[0] == {"id": "_bad", "docs": [{"error": {
+        "id": "_bad", "rev": None, "error": "bad_request",
+        "reason": "Only reserved document ids may start with underscore."}}]}
+    assert res[1]["docs"][0]["error"] == {"id": "x", "rev": "nope", "error": "bad_request",
+                                          "reason": "Invalid rev format"}
+    assert res[2]["docs"][0]["error"]["reason"] == "document id missed"
+
+
+def test_atts_since_filters_even_with_attachments(store: SQLiteStore) -> None:
+    r1 = store.put({"_id": "a", "_attachments": {"old": {"content_type": "text/plain",
+                                                         "data": b64(b"1")}}})["rev"]
+    doc = store.get("a")
+    doc["_attachments"]["new"] = {"content_type": "text/plain", "data": b64(b"2")}
+    store.put(doc)
+    got = store.bulk_get([{"id": "a", "atts_since": [r1]}], attachments=True)
+    atts = got["results"][0]["docs"][0]["ok"]["_attachments"]
+    assert atts["old"].get("stub") is True and atts["new"]["data"] == b64(b"2")
