@@ -209,8 +209,10 @@ def revoke_device(hub: Hub, dev: str) -> dict[str, Any]:
     return cred
 
 
-def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any]) -> dict[str, Any]:
-    """Record a node's public keys (``NodeKeys.public_entries()``) and republish the directory."""
+def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any], *,
+                  publish: bool = True) -> dict[str, Any]:
+    """Record a node's public keys (``NodeKeys.public_entries()``) and republish the directory
+    (``publish=False`` when registering many at once: call :func:`publish_directory` after)."""
     if entries.get("device_id") not in (None, dev):
         raise BadInput(f"device_id: {entries.get('device_id')!r} is not {dev}")
     dev_doc = hub.stores.main.get(f"device:{dev}")
@@ -240,7 +242,7 @@ def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any]) -> dict[str, A
             inst_doc["public_keys"] = [*inst_doc.get("public_keys", []), _pk(ikey)]
             put_reference(hub, inst_doc)
             changed = True
-    if changed:
+    if changed and publish:
         publish_directory(hub)
     return {"ok": True, "device_id": dev, "directory_version": _directory_version(hub)}
 

@@ -146,4 +146,8 @@ class Hub:
         return f"{self.settings.url}/{self.stores.prefix}"
 
     def close(self) -> None:
+        try:
+            self.indexer.flush()
+        except Exception:  # closing must not fail because the store is already gone
+            pass
         self.stores.close()

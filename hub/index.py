@@ -20,6 +20,7 @@ answering a feed and after accepting writes, so a device reads its own writes.
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -44,9 +45,15 @@ def index_entry(row: Mapping[str, Any]) -> JSON:
 class ScopeIndexer:
     """Keeps ``P-scope-*`` in step with the main database; routes handed cases."""
 
+    #: Seconds between checkpoint writes: re-indexing is idempotent, so after a crash the
+    #: indexer repeats at most this much work, and a push costs one fsync less.
+    CHECKPOINT_EVERY = 2.0
+
     def __init__(self, stores: HubStores):
         self.stores = stores
         self._lock = threading.Lock()
+        self._since: Seq | None = None
+        self._saved_at = 0.0
         self._routes: dict[str, set[str]] = {}
         self.listeners: list[Callable[[set[str]], None]] = []
         self.routed = 0
@@ -115,7 +122,7 @@ class ScopeIndexer:
         """Index every change since the checkpoint; returns how many rows were read."""
         with self._lock:
             total = 0
-            since = self.checkpoint()
+            since = self.checkpoint() if self._since is None else self._since
             while True:
                 feed = self.stores.main.changes(since=since, limit=BATCH, style="all_docs",
                                                 include_docs=True)
@@ -123,11 +130,18 @@ class ScopeIndexer:
                 if rows:
                     self._index_rows(rows)
                     total += len(rows)
-                since = feed["last_seq"]
-                if rows:
+                since = self._since = feed["last_seq"]
+                if rows and time.monotonic() - self._saved_at >= self.CHECKPOINT_EVERY:
                     self._save_checkpoint(since)
+                    self._saved_at = time.monotonic()
                 if len(rows) < BATCH:
                     return total
+
+    def flush(self) -> None:
+        """Write the checkpoint now (on shutdown)."""
+        with self._lock:
+            if self._since is not None:
+                self._save_checkpoint(self._since)
 
     def _index_rows(self, rows: Iterable[Mapping[str, Any]]) -> None:
         by_scope: dict[str, dict[str, JSON]] = defaultdict(dict)

@@ -10,6 +10,7 @@ carry a signature per wrap (:mod:`sync.crypto.keyring`) and every wrap must veri
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -23,19 +24,24 @@ if TYPE_CHECKING:
 
 
 class DirectoryCache:
-    """The verified directory, re-verified only when its revision changes."""
+    """The verified directory, re-verified only when its revision changes; the store is
+    asked at most once per ``max_age`` seconds (a new directory is seen within that)."""
 
-    def __init__(self, stores: HubStores):
+    def __init__(self, stores: HubStores, *, max_age: float = 1.0):
         self.stores = stores
+        self.max_age = max_age
         self._lock = threading.Lock()
         self._rev: str | None = None
         self._directory: Directory | None = None
+        self._checked = 0.0
 
     def root_keys(self) -> list[str]:
         ident = self.stores.private.get("hub:identity")
         return list(ident.get("root_keys", []))
 
     def get(self) -> Directory:
+        if self._directory is not None and time.monotonic() - self._checked < self.max_age:
+            return self._directory
         try:
             doc = self.stores.main.get(DIRECTORY_ID)
         except NotFound:
@@ -44,6 +50,7 @@ class DirectoryCache:
             if doc["_rev"] != self._rev or self._directory is None:
                 self._directory = verify_directory(doc, self.root_keys())
                 self._rev = doc["_rev"]
+            self._checked = time.monotonic()
             return self._directory
 
 

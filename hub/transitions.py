@@ -10,13 +10,14 @@ own point of view is refused.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from schemas.errors import SchemaError
 
 if TYPE_CHECKING:
     from hub.storage import HubStores
+    from hub.validate import Batch
 
 
 def case_events(stores: HubStores, case_id: str) -> list[dict[str, Any]]:
@@ -32,13 +33,15 @@ class TransitionCheck:
     def __init__(self, stores: HubStores):
         self.stores = stores
 
-    def check(self, case_id: str, event: Mapping[str, Any],
-              batch: Sequence[Mapping[str, Any]]) -> dict[str, str] | None:
+    def check(self, case_id: str, event: Mapping[str, Any], batch: Batch) -> dict[str, str] | None:
         from schemas.fold import check_received
 
-        events = case_events(self.stores, case_id)
-        seen = {e["_id"] for e in events}
-        events.extend(dict(d) for d in batch if d.get("type") == "event" and d["_id"] not in seen)
+        stored = batch.stored_events.get(case_id)
+        if stored is None:
+            stored = batch.stored_events[case_id] = case_events(self.stores, case_id)
+        seen = {e["_id"] for e in stored}
+        events = stored + [dict(d) for d in batch.by_case(case_id)
+                           if d.get("type") == "event" and d["_id"] not in seen]
         try:
             check_received(events, event)
         except SchemaError as exc:

@@ -38,13 +38,22 @@ def forbidden(reason: str) -> Refusal:
 
 
 class Batch:
-    """What one ``_bulk_docs`` call already accepted (later documents see earlier ones)."""
+    """What one ``_bulk_docs`` call already accepted (later documents see earlier ones),
+    and what it read from the store (each case's events are read once per batch)."""
 
     def __init__(self) -> None:
         self.docs: dict[str, Mapping[str, Any]] = {}
+        self._by_case: dict[str, list[Mapping[str, Any]]] = {}
+        self.stored_events: dict[str, list[dict[str, Any]]] = {}
+
+    def add(self, doc: Mapping[str, Any]) -> None:
+        self.docs[str(doc["_id"])] = doc
+        case_id = scopes.case_id_of(str(doc["_id"]), doc)
+        if case_id:
+            self._by_case.setdefault(case_id, []).append(doc)
 
     def by_case(self, case_id: str) -> list[Mapping[str, Any]]:
-        return [d for d in self.docs.values() if scopes.case_id_of(str(d["_id"]), d) == case_id]
+        return self._by_case.get(case_id, [])
 
 
 class WriteValidator:
@@ -76,7 +85,7 @@ class WriteValidator:
             except SchemaError as exc:
                 refusal = forbidden(exc.reason)
             if refusal is None and isinstance(doc, Mapping):
-                batch.docs[str(doc["_id"])] = doc
+                batch.add(doc)
             else:
                 self.refused += 1
             results[i] = refusal
@@ -131,7 +140,7 @@ class WriteValidator:
                 return forbidden("events are immutable (design.md §3): event "
                                  f"{docid} is already stored")
         if self.transitions is not None and doc.get("type") == "event" and docid not in existing:
-            refusal = self.transitions.check(case_id, doc, batch.by_case(case_id))
+            refusal = self.transitions.check(case_id, doc, batch)
             if refusal:
                 return refusal
         return None

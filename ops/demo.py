@@ -59,8 +59,8 @@ class HubProcess:
             line = self.proc.stdout.readline()
             if not line:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"hub exited ({self.proc.returncode}); see "
-                                       f"{self.hub_dir / 'hub.log'}")
+                    tail = (self.hub_dir / "hub.log").read_text("utf-8")[-2000:]
+                    raise RuntimeError(f"hub exited ({self.proc.returncode}):\n{tail}")
                 continue
             if line.startswith("hub listening on "):
                 self.url = line.split("on ", 1)[1].strip()
