@@ -27,7 +27,7 @@ from sync.errors import SyncError
 LOCALES = ("zh_CN", "en")
 #: Endpoints reachable while the keys are locked.
 OPEN_ENDPOINTS = {"static", "home.unlock", "home.lang", "home.large_text", "sync.status_json",
-                  "api.openapi", "api.status", "api.unlock", "api.sync_state"}
+                  "api.openapi", "api.status", "api.unlock", "api.sync_state", "home.favicon"}
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = None) -> Flask:

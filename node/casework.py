@@ -202,12 +202,12 @@ class Casework:
             shared = [self._share_with(case_id, str(doc["to_institution"]))]
         sealed = case_key.seal(doc) if "private" in doc else dict(doc)
         if files:
+            # The bytes are sealed with the case key; only the media type stays readable.
             sealed["_attachments"] = {
-                name: {"content_type": "application/octet-stream",
+                name: {"content_type": ctype,
                        "data": base64.b64encode(case_key.seal_attachment(data, doc["_id"], name))
                        .decode("ascii")}
-                for name, _ctype, data in files}
-            sealed["attachment_types"] = {name: ctype for name, ctype, _ in files}
+                for name, ctype, data in files}
         signed = sign_document(sealed, self.node.keys.signer)
         self._store_docs([*shared, signed])
         self.node.reading.remember_event(case_id, doc)

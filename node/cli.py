@@ -16,9 +16,10 @@ def register(subparsers: Any) -> None:
     sub = p.add_subparsers(dest="node_command", metavar="ACTION", required=True)
 
     init = sub.add_parser("init", help="store the enrollment and create the passphrase-locked keys")
-    init.add_argument("--hub", required=True, help="hub URL (from `bangban hub device enroll`)")
-    init.add_argument("--device-id", required=True, help="device id (INSTITUTION-SHORT)")
-    init.add_argument("--secret", required=True, help="device secret (HTTP Basic password)")
+    init.add_argument("--hub", help="hub URL (from `bangban hub device enroll`)")
+    init.add_argument("--device-id", help="device id (INSTITUTION-SHORT)")
+    init.add_argument("--secret", help="device secret (HTTP Basic password); a secret that "
+                      "starts with '-' is given as --secret=VALUE")
     init.add_argument("--db-url", default="", help="the device's database URL (default HUB/db/DEVICE)")
     init.add_argument("--institution-name", default="", help="shown on screens and printed forms")
     init.add_argument("--root-key", action="append", default=[],
@@ -82,13 +83,17 @@ def cmd_init(args: argparse.Namespace) -> int:
     extra: dict[str, Any] = {}
     if args.enrollment_json:
         extra = json.loads(Path(args.enrollment_json).read_text(encoding="utf-8"))
-    institution, _short = split_device_id(args.device_id)
-    hub = args.hub.rstrip("/")
+    hub = str(args.hub or extra.get("hub_url") or "").rstrip("/")
+    device = args.device_id or extra.get("device_id")
+    secret = args.secret or extra.get("secret")
+    if not (hub and device and secret):
+        raise SystemExit("node init needs --hub, --device-id and --secret (or --enrollment-json)")
+    institution, _short = split_device_id(device)
     enrollment = {
-        "hub_url": hub, "device_id": args.device_id, "secret": args.secret,
+        "hub_url": hub, "device_id": device, "secret": secret,
         "institution": institution,
         "db_url": args.db_url or extra.get("db_url") or extra.get("database_url")
-        or f"{hub}/db/{args.device_id}",
+        or f"{hub}/db/{device}",
         "institution_name": args.institution_name or extra.get("institution_name", ""),
         "root_keys": list(args.root_key) + list(extra.get("root_keys") or []),
     }

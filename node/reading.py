@@ -133,9 +133,7 @@ class Reader:
         from node.casework import next_clock
         from sync.crypto import Actor, open_attachment
 
-        blob, _ = self.node.store.get_attachment(doc_id, name)
-        doc = self.node.store.get(doc_id)
-        ctype = (doc.get("attachment_types") or {}).get(name, "application/octet-stream")
+        blob, ctype = self.node.store.get_attachment(doc_id, name)
         node = self.node
         actor = Actor(staff=node.enrollment_staff() or "", institution=node.institution,
                       signer=node.keys.signer, clock=lambda: next_clock(node.device_id))

@@ -28,6 +28,11 @@ def index() -> str:
     return render_template("home.html", counts=counts, lists=lists, sync=n.syncer.state)
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    return redirect(url_for("static", filename="favicon.svg"))
+
+
 @bp.route("/unlock", methods=["GET", "POST"])
 def unlock() -> str | Response:
     n = node()
