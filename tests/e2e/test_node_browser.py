@@ -151,7 +151,7 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     # home page: today's work
     page.goto(base + "/")
     shot(page, "01-home")
-    page.goto(base + f"/cases/?q=李桂兰")
+    page.goto(base + "/cases/?q=李桂兰")
     assert case_id in page.content()  # found by the keyed hash of the name
     shot(page, "08-search")
     # the hub comes back: the case reaches it
