@@ -47,6 +47,16 @@ def _refresh_due(s: CaseState, wd: Workdays) -> None:
     s.due, s.due_estimated = _iso(d.due), d.estimated
 
 
+def _close_suspension(s: CaseState, day: dt.date, resumed: str | None, wd: Workdays) -> None:
+    """The open suspension ends the day before ``day``; its working days are counted."""
+    assert s.suspension is not None
+    until = day - dt.timedelta(days=1)
+    since = dt.date.fromisoformat(s.suspension["since"])
+    s.suspended_days += max(0, wd.working_days_between(since - dt.timedelta(days=1), until))
+    s.suspensions.append(dict(s.suspension, until=_iso(until), resumed=resumed))
+    s.suspension = None
+
+
 def apply(state: CaseState, event: Event, wd: Workdays) -> CaseState:
     """The state after one accepted event (does not check; see check_transition)."""
     s = state.copy()
@@ -84,12 +94,13 @@ def apply(state: CaseState, event: Event, wd: Workdays) -> CaseState:
         s.status, s.refused_on = "refused", today
     elif et == "notification":
         s.materials_missing = sorted({m["code"] for m in e["materials"]})
-        s.materials_due = e.get("materials_due")
+        s.materials_due, s.reminders = e.get("materials_due"), 0
     elif et == "material_received":
         s.materials_missing = sorted(set(s.materials_missing) - set(e["materials"]))
         if not s.materials_missing:
             s.materials_due = None
     elif et == "reminder":
+        s.reminders += 1
         s.materials_missing = sorted(set(s.materials_missing) | set(e["materials"]))
         s.materials_due = e.get("due") or s.materials_due
     elif et == "correction_requested":
@@ -114,12 +125,8 @@ def apply(state: CaseState, event: Event, wd: Workdays) -> CaseState:
         s.suspension = {"reason": e["reason"], "since": today,
                         "resumption_deadline": e["resumption_deadline"], "event": e["hlc"]}
     elif et == "resumption":
-        assert s.suspension is not None
-        closed = dict(s.suspension, until=_iso(day - dt.timedelta(days=1)), resumed=e["hlc"])
-        s.suspended_days += max(0, wd.working_days_between(
-            dt.date.fromisoformat(closed["since"]) - dt.timedelta(days=1), day - dt.timedelta(days=1)))
-        s.suspensions.append(closed)
-        s.suspension, s.status = None, "handling"
+        _close_suspension(s, day, e["hlc"], wd)
+        s.status = "handling"
         if e.get("new_time_limit_days") is not None:  # form E: a new period
             s.time_limit_days, s.limit_start = e["new_time_limit_days"], today
         _refresh_due(s, wd)
@@ -135,9 +142,8 @@ def apply(state: CaseState, event: Event, wd: Workdays) -> CaseState:
         s.on_time = s.due is None or today <= s.due
     elif et == "termination":
         s.status, s.terminated_on, s.termination_reason = "terminated", today, e["reason"]
-        if s.suspension is not None:
-            s.suspensions.append(dict(s.suspension, until=today, resumed=None))
-            s.suspension = None
+        if s.suspension is not None:  # 10.2.5.2: suspended until the termination
+            _close_suspension(s, day, None, wd)
     elif et == "archived":
         s.status, s.archive_no = "archived", e["archive_no"]
     elif et == "rating":

@@ -133,11 +133,18 @@ def _suspension(s: CaseState, ev: Event) -> None:
         raise _deny("10.2.5.2", "resumption_deadline_future",
                     "the resumption deadline must be after the suspension date",
                     "续办期限必须晚于中止日期", ev)
-    if ev["reason"] == "a" and not s.materials_missing and not s.corrections_open:
-        raise _deny("10.2.5.1", "reason_a_needs_missing_materials",
-                    "reason a) needs materials notified as missing (one-time notification, "
-                    "reminder or correction) and still not submitted",
-                    "原因 a）须有已告知但仍未提交的材料（一次性告知、催告或补正）", ev)
+    if ev["reason"] == "a":
+        if not s.materials_missing and not s.corrections_open:
+            raise _deny("10.2.5.1", "reason_a_needs_missing_materials",
+                        "reason a) needs materials notified as missing (one-time notification, "
+                        "reminder or correction) and still not submitted",
+                        "原因 a）须有已告知但仍未提交的材料（一次性告知、催告或补正）", ev)
+        period_over = s.materials_due is not None and event_date(ev).isoformat() > s.materials_due
+        if s.materials_missing and not s.corrections_open and not period_over \
+                and not s.reminders:
+            raise _deny("10.2.5.1", "reason_a_period_or_reminder",
+                        "reason a) applies after the set period has passed or after a reminder",
+                        "原因 a）须在规定期限届满后或经催告后才能适用", ev)
 
 
 def _resumption(s: CaseState, ev: Event) -> None:

@@ -64,6 +64,7 @@ class CaseState:
     pending_replies: dict[str, str] = field(default_factory=dict)  # consultation id -> due
     materials_missing: list[str] = field(default_factory=list)
     materials_due: str | None = None
+    reminders: int = 0  # 10.2.5.1 a): reminders since the last notification
     suspension: dict[str, Any] | None = None  # the open one: reason, since, resumption_deadline
     suspensions: list[dict[str, Any]] = field(default_factory=list)  # closed: + until
     # outcome

@@ -187,6 +187,27 @@ def test_10_2_5_1_reason_a_needs_notified_missing_materials() -> None:
              "reason_a_needs_missing_materials", reason="a", resumption_deadline="2026-03-20")
 
 
+def test_10_2_5_1_reason_a_after_the_period_or_a_reminder() -> None:
+    """a) materials not submitted within the set period, or still not after reminders."""
+    c = CaseBuilder().proxy_in_handling()
+    c.notify("2026-03-02T11:00", materials_due="2026-03-13")
+    _refused(c, "suspension", "2026-03-09T09:00", "10.2.5.1", "reason_a_period_or_reminder",
+             reason="a", resumption_deadline="2026-03-20")
+    c.ev("reminder", "2026-03-09T10:00", materials=["M02"])
+    c.suspend("2026-03-10T09:00", reason="a", deadline="2026-03-20")
+    assert c.state().suspension["reason"] == "a"  # type: ignore[index]
+
+
+def test_10_2_5_2_termination_closes_the_suspension() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-09T09:00", deadline="2026-03-13")
+    c.ev("termination", "2026-03-14T02:00", institution=CITY, short="HB",
+         reason="resumption_deadline_passed")
+    s = c.state(as_of="2026-04-01")
+    assert s.suspension is None and s.suspended_days == 5
+    assert s.suspensions[0]["until"] == "2026-03-13" and s.overdue == []
+
+
 def test_10_2_5_1_suspension_is_for_proxy_handling() -> None:
     c = CaseBuilder().assist_in_handling()
     _refused(c, "suspension", "2026-03-09T09:00", "10.2.5.1", "suspension_proxy_only",
