@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+try:
+    import orjson as _orjson
+except ModuleNotFoundError:  # pragma: no cover - orjson is a declared dependency
+    _orjson = None  # type: ignore[assignment]
+
 Body = bytes | Iterable[bytes]
 
 
@@ -152,9 +157,25 @@ class Response:
         return json.loads(self.body)
 
 
-def dumps(value: Any) -> bytes:
-    """JSON as CouchDB sends it: compact, UTF-8, non-ASCII left as is."""
+def _stdlib_dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def dumps(value: Any) -> bytes:
+    """JSON as CouchDB sends it: compact, UTF-8, non-ASCII left as is.
+
+    Encoding is the HTTP layer's main cost on a changes feed with docs, so orjson
+    (4x faster) is used when installed; it refuses integers beyond 64 bits, which
+    JSON and CouchDB allow, and those bodies go through the standard library.
+    Decoding stays with the standard library: orjson would turn such integers into
+    floats silently.
+    """
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(value)
+        except (TypeError, _orjson.JSONEncodeError):
+            pass
+    return _stdlib_dumps(value)
 
 
 def json_response(status: int, value: Any, headers: Mapping[str, str] | None = None) -> Response:
