@@ -127,7 +127,12 @@ def _all_docs_args(query: QueryArgs, body: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
-def all_docs(app: CouchApp, request: Request, db: DocumentStore) -> Response:
+def design_docs(app: CouchApp, request: Request, db: DocumentStore) -> Response:
+    """``_design_docs``: ``_all_docs`` restricted to ``_design/`` ids."""
+    return all_docs(app, request, db, namespace="_design/")
+
+
+def all_docs(app: CouchApp, request: Request, db: DocumentStore, *, namespace: str = "") -> Response:
     if request.method == "GET":
         keys = json_arg(request.query, "keys")
         if keys is not None and not isinstance(keys, list):
@@ -145,7 +150,19 @@ def all_docs(app: CouchApp, request: Request, db: DocumentStore) -> Response:
         if not all(isinstance(k, str) for k in keys):
             raise BadRequest("`keys` must be an array of document ids (strings).")
         args.pop("startkey"), args.pop("endkey")
+        if namespace:
+            keys = [k for k in keys if k.startswith(namespace)]
         return json_response(200, db.all_docs(keys=keys, **args))
+    if namespace:
+        # "\ufff0" sorts after every id of the namespace (code-point order, as the store sorts)
+        low, high = namespace, namespace + "\ufff0"
+        start, end = args["startkey"], args["endkey"]
+        if args["descending"]:
+            args["startkey"] = high if start is None else min(start, high)
+            args["endkey"] = low if end is None else max(end, low)
+        else:
+            args["startkey"] = low if start is None else max(start, low)
+            args["endkey"] = high if end is None else min(end, high)
     return json_response(200, db.all_docs(**args))
 
 

@@ -55,6 +55,17 @@ def revs_diff(app: CouchApp, request: Request, db: DocumentStore) -> Response:
     return json_response(200, db.revs_diff(body))
 
 
+def missing_revs(app: CouchApp, request: Request, db: DocumentStore) -> Response:
+    """``POST /{db}/_missing_revs``: ``_revs_diff`` without ancestors (older replicators)."""
+    if request.method != "POST":
+        raise method_not_allowed("POST")
+    body = json_body_obj(request)
+    for revs in body.values():
+        parse_revs(revs)
+    diff = db.revs_diff(body)
+    return json_response(200, {"missing_revs": {docid: row["missing"] for docid, row in diff.items()}})
+
+
 def _bulk_get_error(docid: Any, rev: Any, error: str, reason: str) -> dict[str, Any]:
     return {"id": docid, "docs": [{"error": {"id": docid, "rev": rev, "error": error, "reason": reason}}]}
 

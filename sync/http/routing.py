@@ -41,7 +41,15 @@ DB_ENDPOINTS: dict[str, DbHandler] = {
     "_compact": databases.compact,
     "_ensure_full_commit": databases.ensure_full_commit,
     "_security": databases.security,
+    "_design_docs": databases.design_docs,
+    "_missing_revs": replication.missing_revs,
 }
+
+#: CouchDB endpoints this API does not serve: a clear 501 rather than a document
+#: lookup of a reserved id (Mango, views and purge live elsewhere or nowhere).
+NOT_IMPLEMENTED = frozenset({"_find", "_index", "_explain", "_purge", "_purged_infos_limit",
+                             "_local_docs", "_view_cleanup", "_partition", "_shards",
+                             "_sync_shards", "_temp_view"})
 
 
 class CouchApp:
@@ -111,6 +119,9 @@ class CouchApp:
             if len(segs) > 2:
                 raise errors.not_found_error()
             return DB_ENDPOINTS[second](self, request, db)
+        if second in NOT_IMPLEMENTED:
+            raise SyncError(f"{second} is not supported by this server", error="not_implemented",
+                            status=501)
         if second == "_local":
             if len(segs) == 2 or not segs[2]:
                 raise BadRequest("Invalid _local document id.")

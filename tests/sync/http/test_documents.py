@@ -201,3 +201,20 @@ def test_multipart_related_upload_as_couchdb_replicator_sends_it(client: CouchCl
     short = body.replace(b"\r\n--b0undary\r\nContent-Disposition: attachment; filename=\"scan.pdf\"", b"X")
     bad = client.put("/db/mp2", data=short, content_type=f"multipart/related; boundary={boundary}")
     assert bad.status_code == 400 and client.get("/db/mp2").status_code == 404
+
+
+def test_design_docs_missing_revs_and_unsupported_endpoints(client: CouchClient) -> None:
+    for docid in ("_design/a", "_design/b", "plain", "zeta"):
+        client.put(f"/db/{docid}", json={"v": 1})
+    rows = client.get("/db/_design_docs").get_json()["rows"]
+    assert [r["id"] for r in rows] == ["_design/a", "_design/b"]
+    desc = client.get("/db/_design_docs?descending=true").get_json()["rows"]
+    assert [r["id"] for r in desc] == ["_design/b", "_design/a"]
+    rev = client.get("/db/plain").get_json()["_rev"]
+    missing = client.post("/db/_missing_revs", json={"plain": [rev, "2-x"], "new": ["1-y"]}).get_json()
+    assert missing == {"missing_revs": {"plain": ["2-x"], "new": ["1-y"]}}
+    for path in ("/db/_find", "/db/_index", "/db/_purge"):
+        resp = client.post(path, json={})
+        assert resp.status_code == 501 and resp.get_json()["error"] == "not_implemented"
+    unknown = client.get("/db/_unknown_thing")  # a reserved id, not an endpoint
+    assert unknown.status_code == 400 and "reserved" in unknown.get_json()["reason"]
