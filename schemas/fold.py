@@ -58,9 +58,16 @@ def _close_suspension(s: CaseState, day: dt.date, resumed: str | None, wd: Workd
 
 
 def apply(state: CaseState, event: Event, wd: Workdays) -> CaseState:
-    """The state after one accepted event (does not check; see check_transition)."""
+    """The state after one accepted event (does not check; see check_transition).
+    ``state`` is left unchanged."""
     s = state.copy()
-    e = dict(event)
+    _apply(s, event, wd)
+    return s
+
+
+def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
+    """:func:`apply` in place (the fold owns its state, so it skips the copy)."""
+    e = event
     et, day = e["event_type"], event_date(e)
     today = _iso(day)
     if s.case_id is None:
@@ -162,7 +169,6 @@ def apply(state: CaseState, event: Event, wd: Workdays) -> CaseState:
         s.needs_review = bool(s.reviews)
     s.applied += 1
     s.applied_ids.add(str(e.get("_id")))
-    return s
 
 
 def _overdue(s: CaseState, as_of: dt.date, wd: Workdays) -> None:
@@ -202,13 +208,13 @@ def fold(events: Iterable[Event], *, calendars: Iterable[Mapping[str, Any]] = ()
         state.events += 1
         state.last_hlc = ev.get("hlc")
         try:
-            check_transition(state, dict(ev))
+            check_transition(state, ev)
         except IllegalTransition as exc:
             state.needs_review = True
             state.reviews.append(Review(str(ev.get("hlc")), str(ev.get("event_type")),
                                         exc.clause, exc.rule, exc.message_en, exc.message_zh))
             continue
-        state = apply(state, ev, wd)
+        _apply(state, ev, wd)
     if as_of is not None:
         _overdue(state, as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(as_of),
                  wd)

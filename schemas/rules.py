@@ -7,14 +7,14 @@ the hub runs on receipt. Every rule cites its clause of DB4106/T 101—2023.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from schemas.errors import IllegalTransition
 from schemas.state import ENDED, OPEN, CaseState, event_date
 from schemas.vocab import TIER_ORDER
 
-Event = dict[str, Any]
+Event = Mapping[str, Any]
 
 #: events that may open a case (10.1.1, 10.1.2, 10.2.1, 10.2.2)
 FIRST_EVENTS = frozenset({"consultation", "application", "entrustment"})

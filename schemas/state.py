@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ STATUS_LABELS = {"new": ("新建", "new"), "consulting": ("咨询", "consultatio
                  "archived": ("已归档", "archived")}
 
 
-def event_date(event: dict[str, Any]) -> dt.date:
+def event_date(event: Mapping[str, Any]) -> dt.date:
     """The local date of an event (its ``at`` in the writer's own offset)."""
     return dt.datetime.fromisoformat(event["at"]).date()
 
