@@ -1,0 +1,114 @@
+"""The dashboard through Flask's test client: logins per level, subtrees, exports, PDF,
+the public disclosure page (8.1.2)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hub.oversight.supervisors import (
+    SupervisorError,
+    add_supervisor,
+    check_password,
+    hash_password,
+)
+from tests.hub.oversight.conftest import make_hub
+from tests.hub.oversight.scenario import AS_OF, V1, scenario, stored_histories
+
+Q = f"from=2026-02&to=2026-03&as_of={AS_OF}"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: Any) -> Iterator[Any]:
+    from hub.app import create_app
+
+    hub = make_hub(tmp_path_factory.mktemp("web"))
+    hub.stores.main.bulk_docs([d for h in stored_histories(scenario()) for d in h])
+    add_supervisor(hub, "city", "city-pass-1", institution="410600", name="市中心监督员")
+    add_supervisor(hub, "town", "town-pass-1", institution="410602101", name="鹤壁集镇监督员")
+    yield create_app(hub=hub)
+    hub.close()
+
+
+def login(app: Any, user: str, password: str) -> Any:
+    client = app.test_client()
+    page = client.get("/oversight/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    resp = client.post("/oversight/login", data={"login": user, "password": password,
+                                                 "csrf": token})
+    return client, resp
+
+
+def test_login_is_required_and_checked(app: Any) -> None:
+    client = app.test_client()
+    assert client.get("/oversight/").status_code == 302
+    _c, resp = login(app, "city", "wrong-password")
+    assert resp.status_code == 401 and "密码错误" in resp.text
+    _c, resp = login(app, "city", "city-pass-1")
+    assert resp.status_code == 302
+    assert client.post("/oversight/login", data={"login": "city"}).status_code == 400  # csrf
+
+
+def test_city_dashboard_shows_known_indicators(app: Any) -> None:
+    client, _ = login(app, "city", "city-pass-1")
+    page = client.get(f"/oversight/?{Q}").text
+    assert "75.0%" in page  # on-time completion 3/4
+    assert "3/4 件" in page and "鹤山区政务服务中心" in page and "浚县政务服务中心" in page
+    assert "<svg" in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"',
+                                                            "")
+    assert "410621101201-2026-A1" in page  # c9, overdue since 9 Mar, is listed
+
+
+def test_town_supervisor_sees_only_its_subtree(app: Any) -> None:
+    client, _ = login(app, "town", "town-pass-1")
+    page = client.get(f"/oversight/?{Q}").text
+    assert "鹤壁集村便民服务站" in page and "浚县" not in page
+    assert "410621101201-2026-A1" not in page  # the overdue case of another county
+    assert "2/3 件" in page  # c1 on time, c2 late, c3 on time thanks to the suspension
+    assert client.get(f"/oversight/?{Q}&scope=410621").status_code == 403
+    assert client.get(f"/oversight/?{Q}&scope={V1}").status_code == 200
+    assert client.get("/oversight/?from=2026-13").status_code == 400
+
+
+def test_exports_and_report(app: Any) -> None:
+    client, _ = login(app, "town", "town-pass-1")
+    resp = client.get(f"/oversight/export.csv?{Q}")
+    rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
+    head, total = rows[0], rows[-1]
+    assert total[head.index("办结")] == "3" and total[head.index("按时办结率")] == "0.6667"
+    from openpyxl import load_workbook
+
+    resp = client.get(f"/oversight/export.xlsx?{Q}&by=staff")
+    ws = load_workbook(io.BytesIO(resp.data)).active
+    values = [[c.value for c in r] for r in ws.iter_rows()]
+    staff = {r[2]: r for r in values[1:-1]}
+    assert staff["s1"][values[0].index("按时办结率")] == 0.5
+    pdf = client.get(f"/oversight/report.pdf?{Q}").data
+    assert pdf.startswith(b"%PDF") and b"FontFile2" in pdf  # the CJK TrueType font is embedded
+    checks = client.get(f"/oversight/checks?{Q}").text
+    for clause in ("check-a", "check-b", "check-c", "check-d", "check-e"):
+        assert f'id="{clause}"' in checks
+    assert "超过续办期限视为终止 1 件" in checks
+
+
+def test_public_disclosure_page_needs_no_login(app: Any) -> None:
+    page = app.test_client().get(f"/oversight/public/{V1}").text
+    assert "鹤壁集村便民服务站" in page and "帮办代办事项清单" in page and "办理流程" in page
+    assert "MS-001" in page
+    assert app.test_client().get("/oversight/public/999999").status_code == 404
+
+
+def test_supervisor_accounts(app: Any) -> None:
+    hub = app.extensions["bangban_hub"]
+    with pytest.raises(SupervisorError, match="institution"):
+        add_supervisor(hub, "vil", "long-enough", institution=V1)  # a village station
+    with pytest.raises(SupervisorError, match="password"):
+        add_supervisor(hub, "x1", "short", institution="410602")
+    stored = hash_password("secret-123", n=1024)
+    assert "secret-123" not in str(stored) and check_password(stored, "secret-123")
+    assert not check_password(stored, "secret-124")
