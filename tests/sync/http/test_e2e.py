@@ -251,3 +251,28 @@ def test_pouchdb9_replicates_from_and_to_store_serve(served: Served) -> None:
     assert result["openRevs"] == ["2-aaa", "2-bbb"]
     assert result["keyed"][1] == "not_found" and result["keyed"][2] == "2-bbb"
     assert result["feed"] == 3 and result["liveOk"] is True
+
+
+def test_concurrent_clients_on_the_threaded_server(served: Served) -> None:
+    """Eight clients write and read at once: every write is acknowledged exactly
+    once and the feed ends up with all of them (one writer behind many threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = served.url
+    call(url + "/busy", "PUT")
+
+    def work(worker: int) -> int:
+        written = 0
+        for batch in range(5):
+            docs = [{"_id": f"w{worker}-{batch}-{i}"} for i in range(20)]
+            status, rows, _ = call(url + "/busy/_bulk_docs", "POST", {"docs": docs})
+            assert status == 201
+            written += sum(1 for r in rows if r.get("ok"))
+            call(url + "/busy/_changes?limit=5")
+        return written
+
+    with ThreadPoolExecutor(8) as pool:
+        assert sum(pool.map(work, range(8))) == 800
+    feed = call(url + "/busy/_changes")[1]
+    assert len(feed["results"]) == 800 and len({r["seq"] for r in feed["results"]}) == 800
+    assert call(url + "/busy")[1]["doc_count"] == 800
