@@ -100,6 +100,20 @@ def test_oversized_body_refused_before_it_is_read(tmp_path: Path) -> None:
         assert json.loads(resp.read()) == {"error": "too_large", "reason": "the request entity is too large"}
         conn.close()
         assert call(server.url + "/db/big")[0] == 404
+        # chunked uploads (no Content-Length) are cut off at the limit too
+        conn = http.client.HTTPConnection(str(parts.hostname), parts.port, timeout=30)
+        pieces = iter([b'{"docs":[{"_id":"big","pad":"', b"x" * 8192, b'"}]}'])
+        conn.request("POST", "/db/_bulk_docs", body=pieces, encode_chunked=True,
+                     headers={"Content-Type": "application/json"})
+        assert conn.getresponse().status == 413
+        conn.close()
+        conn = http.client.HTTPConnection(str(parts.hostname), parts.port, timeout=30)
+        pieces = iter([b'{"docs":[', b'{"_id":"small"}', b"]}"])
+        conn.request("POST", "/db/_bulk_docs", body=pieces, encode_chunked=True,
+                     headers={"Content-Type": "application/json"})
+        assert conn.getresponse().status == 201
+        conn.close()
+        assert call(server.url + "/db/_all_docs")[1]["rows"][0]["id"] == "small"
     finally:
         stop_served(server.process)
 
