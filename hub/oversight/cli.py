@@ -1,0 +1,71 @@
+"""``bangban hub supervisor add|list`` (issue 8).
+
+:func:`register` takes the ``hub`` command's subparsers; hub/cli.py calls it (one line)
+so that the oversight package keeps its own commands. Passwords are read from
+``--password-env`` (an environment variable's name) or prompted, never from argv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+from typing import Any
+
+
+def _hub(args: argparse.Namespace) -> Any:
+    from hub.core import Hub
+    from hub.settings import Settings
+
+    return Hub(Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}))
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from hub.oversight.supervisors import add_supervisor
+
+    if args.password_env:
+        password = os.environ.get(args.password_env, "")
+    else:
+        password = getpass.getpass(f"password for {args.login}: ")
+    hub = _hub(args)
+    try:
+        who = add_supervisor(hub, args.login, password, institution=args.institution,
+                             name=args.name or "", replace=args.replace)
+    finally:
+        hub.close()
+    print(f"supervisor {who.login}: {who.level} {who.institution} ({who.name})")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    hub = _hub(args)
+    try:
+        res = hub.stores.private.all_docs(startkey="supervisor:", endkey="supervisor:\ufff0",
+                                          include_docs=True)
+        rows = [{k: r["doc"].get(k) for k in ("login", "name", "level", "institution")}
+                for r in res["rows"] if r.get("doc")]
+    finally:
+        hub.close()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        for r in rows:
+            print(f"{r['login']}\t{r['level']}\t{r['institution']}\t{r['name']}")
+    return 0
+
+
+def register(hub_subparsers: Any) -> None:
+    sup = hub_subparsers.add_parser(
+        "supervisor", help="supervisor logins of the oversight dashboard (11.1)"
+    ).add_subparsers(dest="supervisor_command", metavar="COMMAND", required=True)
+    p = sup.add_parser("add", help="add a supervisor of a city, county or town institution")
+    p.add_argument("login")
+    p.add_argument("--institution", required=True, help="institution code; sees its subtree")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--password-env", help="read the password from this environment variable")
+    p.add_argument("--replace", action="store_true", help="replace an existing login")
+    p.set_defaults(func=cmd_add)
+    p = sup.add_parser("list", help="list supervisors")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)

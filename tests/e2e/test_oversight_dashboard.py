@@ -1,0 +1,156 @@
+"""Issue 8 in a real browser (Playwright driving Debian's chromium) against a real
+``bangban hub serve`` process: a supervisor logs in, reads the indicators and charts,
+drills down, reads staff indicators and the 11.1 report, uses the complaint form,
+downloads the XLSX export; the public disclosure page needs no login.
+
+Set ``BANGBAN_SCREENSHOTS=1`` to also write the screens to ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+Q = "from=2026-02&to=2026-03&as_of=2026-03-20"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from hub.oversight.supervisors import add_supervisor
+    from schemas.sample_cases import case_histories
+    from tests.hub.oversight.conftest import make_hub, stored
+    from tests.hub.oversight.scenario import scenario, stored_histories
+
+    folder = tmp_path_factory.mktemp("oversight-e2e")
+    hub = make_hub(folder)
+    docs = [d for h in stored_histories(scenario()) for d in h]
+    docs += [stored(d) for h in case_histories(seed=5, n=200) for d in h]
+    hub.stores.main.bulk_docs(docs)
+    add_supervisor(hub, "city", "city-pass-1", institution="410600", name="市监督员")
+    hub_dir = hub.settings.hub_dir
+    hub.close()
+    port = _port()
+    log = open(folder / "hub.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ops.cli", "hub", "--hub-dir", hub_dir, "serve",
+         "--host", "127.0.0.1", "--port", str(port), "--no-workers"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "BANGBAN_SCRYPT_N": "1024"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{url}/_hub/health", timeout=1).read()
+                break
+            except OSError:
+                assert proc.poll() is None, (folder / "hub.log").read_text()
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def shot(page: Any, name: str) -> None:
+    if os.environ.get("BANGBAN_SCREENSHOTS"):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"oversight-{name}.png"), full_page=True)
+
+
+def test_supervisor_dashboard(hub_url: str, browser: Any, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN",
+                            accept_downloads=True)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"{hub_url}/oversight/?{Q}")
+    assert "/oversight/login" in page.url
+    shot(page, "login")
+    page.fill("#login", "city")
+    page.fill("#password", "wrong-password")
+    page.click("button[type=submit]")
+    assert "密码错误" in page.inner_text("[role=alert]")
+    page.fill("#login", "city")
+    page.fill("#password", "city-pass-1")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#kpi-on-time")
+    assert page.url.endswith(f"/oversight/?{Q}")
+    assert page.locator("svg.chart").count() == 4
+    assert page.locator("#units tbody tr").count() == 6  # 5 counties + total
+    rate = page.inner_text("#kpi-on-time b")
+    assert rate.endswith("%") and rate != "—"
+    assert int(page.inner_text("#kpi-overdue b")) >= 1
+    shot(page, "dashboard")
+    page.click("#units a:has-text('浚县')")
+    page.wait_for_selector("h2:has-text('浚县政务服务中心')")
+    assert page.locator("#units tbody tr").count() > 2  # towns of the county + total
+    assert "善堂镇便民服务中心" in page.inner_text("#units")
+    page.click("nav a:has-text('工作人员')")
+    page.wait_for_selector("#staff")
+    assert "s9" in page.inner_text("#staff")
+    shot(page, "staff")
+    page.click("nav a:has-text('监督检查')")
+    for clause in "abcde":
+        assert page.locator(f"#check-{clause}").is_visible()
+    shot(page, "checks")
+    page.click("nav a:has-text('投诉受理')")
+    page.fill("#intake input[name=case]", "410602101201-2026-A1-99999")
+    page.fill("#intake textarea[name=text]", "窗口无人")
+    page.click("#intake button[type=submit]")
+    assert "不存在" in page.inner_text("[role=alert]")
+    page.goto(f"{hub_url}/oversight/complaints?{Q}&scope=410600")
+    assert page.locator("#complaints tbody tr").count() >= 2
+    shot(page, "complaints")
+    page.goto(f"{hub_url}/oversight/?{Q}")
+    with page.expect_download() as dl:
+        page.click("a:has-text('Excel (XLSX)')")
+    path = tmp_path / "export.xlsx"
+    dl.value.save_as(path)
+    assert path.read_bytes()[:2] == b"PK"
+    page.emulate_media(media="print")
+    assert not page.locator("header nav").is_visible()  # printable: no navigation
+    assert all(u.startswith(hub_url) for u in requests)  # nothing from the internet
+    page.close()
+
+
+def test_public_disclosure_page(hub_url: str, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 800}, locale="zh-CN")
+    page.goto(f"{hub_url}/oversight/public/410621101201")
+    assert "善堂村便民服务站" in page.inner_text("h1")
+    assert page.locator("#items tbody tr").count() > 5
+    assert page.locator("#process li").count() == 7
+    shot(page, "public")
+    page.close()

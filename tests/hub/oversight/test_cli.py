@@ -1,0 +1,44 @@
+"""``bangban hub supervisor add|list`` through argparse, as hub/cli.py wires it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.oversight.cli import register
+from hub.oversight.supervisors import authenticate
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bangban hub")
+    parser.add_argument("--hub-dir")
+    register(parser.add_subparsers(dest="hub_command", required=True))
+    return parser
+
+
+def test_supervisor_add_and_list(hub: Any, capsys: pytest.CaptureFixture[str],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = str(Path(hub.settings.hub_dir))
+    hub.close()
+    monkeypatch.setenv("SUP_PW", "county-pass-1")
+    args = _parser().parse_args(["--hub-dir", folder, "supervisor", "add", "xian",
+                                 "--institution", "410621", "--name", "浚县监督员",
+                                 "--password-env", "SUP_PW"])
+    assert args.func(args) == 0
+    assert "county 410621" in capsys.readouterr().out
+    args = _parser().parse_args(["--hub-dir", folder, "supervisor", "list", "--json"])
+    args.func(args)
+    assert json.loads(capsys.readouterr().out) == [
+        {"login": "xian", "name": "浚县监督员", "level": "county", "institution": "410621"}]
+    from hub.core import Hub
+    from hub.settings import Settings
+
+    again = Hub(Settings.load({"hub_dir": folder}, environ={}))
+    who = authenticate(again, "xian", "county-pass-1")
+    assert who is not None and who.prefix == "410621" and who.sees("410621101201")
+    assert not who.sees("410622101")
+    again.close()
