@@ -77,11 +77,13 @@ class _Recorder:
 def case_history(rng: random.Random, scenario: str, *, village: Mapping[str, Any],
                  town: Mapping[str, Any], item: Mapping[str, Any], serial: int,
                  start: dt.datetime, workdays: Workdays | None = None,
-                 city: str = "410600") -> list[dict[str, Any]]:
-    """One case: ``[header, event, event, …]`` in open form."""
+                 city: str = "410600", short: str = "A1") -> list[dict[str, Any]]:
+    """One case: ``[header, event, event, …]`` in open form, opened by the village device
+    ``{village code}-{short}``."""
     wd = workdays or Workdays(sample_calendars())
     staff = f"staff-{village['code'][-3:]}-{rng.randrange(1, 4)}"
     r = _Recorder(rng, wd, start, village["code"], town["code"], city, staff)
+    r.as_(village["code"], short)
     elderly = item["focus_area"] == "livelihood" and rng.random() < 0.5
     disabled = item["code"] in ("MS-003", "MS-014") or (not elderly and rng.random() < 0.15)
     is_enterprise = item["focus_area"] == "enterprise"
@@ -93,7 +95,7 @@ def case_history(rng: random.Random, scenario: str, *, village: Mapping[str, Any
     clock = r.tick()
     r.case_id = pack(clock)
     header = make_case(
-        clock=clock, case_no=case_no(village["code"], start.year, "A1", serial),
+        clock=clock, case_no=case_no(village["code"], start.year, short, serial),
         institution=village["code"], path=[city, village["code"][:6], town["code"],
                                            village["code"]],
         device=r.device, opened_at=start.isoformat(),
