@@ -51,7 +51,7 @@ def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     hub_dir = hub.settings.hub_dir
     hub.close()
     port = _port()
-    log = open(folder / "hub.log", "wb")  # noqa: SIM115 - closed below
+    log = open(folder / "hub.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ops.cli", "hub", "--hub-dir", hub_dir, "serve",
          "--host", "127.0.0.1", "--port", str(port), "--no-workers"],
