@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import chinese_calendar
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,6 +53,22 @@ def test_add_and_count_are_inverse_around_spring_festival(start: dt.date, n: int
         # no working day is skipped: the day before `end` leaves n - 1
         assert WD.working_days_between(start, end - dt.timedelta(days=1)) == n - 1
     assert not WD.deadline(start, n).estimated  # all within chinesecalendar's 2026
+
+
+def _oracle(start: dt.date, n: int) -> dt.date:
+    """The naive count with chinesecalendar's own is_workday (an independent check)."""
+    d, left = start, n
+    while left:
+        d += dt.timedelta(days=1)
+        left -= chinese_calendar.is_workday(d)
+    return d
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=D(2026, 1, 1), max_value=D(2026, 3, 31)), st.integers(0, 40))
+def test_add_working_days_matches_chinesecalendar_across_spring_festival(start: dt.date,
+                                                                         n: int) -> None:
+    assert WD.add_working_days(start, n) == _oracle(start, n)
 
 
 def test_suspended_periods_are_excluded_from_deadlines() -> None:
