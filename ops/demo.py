@@ -92,11 +92,100 @@ class HubProcess:
         self.proc = None
 
 
+class RealStation:
+    """A real field node (engineer H's ``bangban node``) driven through its CLI."""
+
+    def __init__(self, folder: Path, enrollment: Mapping[str, Any], *, env: Mapping[str, str]):
+        self.folder = folder
+        self.enrollment = dict(enrollment)
+        self.device_id = str(enrollment["device_id"])
+        self.passphrase_file = folder.parent / f"{folder.name}.passphrase"
+        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def _run(self, *args: str) -> str:
+        out = subprocess.run([sys.executable, "-m", "ops.cli", "node", *args, "--dir",
+                              str(self.folder), "--passphrase-file", str(self.passphrase_file)],
+                             capture_output=True, text=True, env=self.env, timeout=600,
+                             cwd=str(Path(__file__).resolve().parent.parent))
+        if out.returncode != 0:
+            raise RuntimeError(f"bangban node {args[0]} failed: {out.stderr[-2000:]}")
+        return out.stdout
+
+    def init(self) -> dict[str, Any]:
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        self.passphrase_file.write_text(f"demo passphrase {self.device_id}\n", "utf-8")
+        self.passphrase_file.chmod(0o600)
+        enr_file = self.folder.parent / f"{self.folder.name}.enrollment.json"
+        enr_file.write_text(json.dumps(self.enrollment, ensure_ascii=False), "utf-8")
+        enr_file.chmod(0o600)
+        out = self._run("init", "--hub", str(self.enrollment["hub_url"]), "--device-id",
+                        self.device_id, "--secret", str(self.enrollment["secret"]),
+                        "--db-url", str(self.enrollment["db_url"]),
+                        "--enrollment-json", str(enr_file))
+        return dict(json.loads(out.strip().splitlines()[-1]))
+
+    def sync(self) -> dict[str, Any]:
+        out = json.loads(self._run("sync", "--json").strip().splitlines()[-1])
+        state = out.get("state", {})
+        return {"pulled": int(state.get("pulled", 0)), "pushed": int(state.get("pushed", 0)),
+                "refused": len(state.get("refused") or [])}
+
+    def sim(self) -> Any:
+        """The node's folder as a :class:`~ops.demo_node.SimNode` (process stopped)."""
+        from ops.demo_node import SimNode
+
+        phrase = self.passphrase_file.read_text("utf-8").splitlines()[0]
+        return SimNode.from_node_dir(self.folder, phrase)
+
+    def cases(self) -> list[str]:
+        from sync.open import open_db
+
+        store = open_db(str(self.folder / "store.sqlite"), create=True)
+        try:
+            res = store.all_docs(startkey="case:", endkey="case:\ufff0")
+            return [r["id"][5:] for r in res["rows"]]
+        finally:
+            store.close()
+
+    @property
+    def db_url(self) -> str:
+        from ops.demo_node import with_credentials
+
+        return with_credentials(str(self.enrollment["db_url"]), self.device_id,
+                                str(self.enrollment["secret"]))
+
+    def serve(self, port: int = 0) -> str:
+        cmd = [sys.executable, "-m", "ops.cli", "node", "serve", "--dir", str(self.folder),
+               "--passphrase-file", str(self.passphrase_file), "--port", str(port)]
+        log = open(self.folder.parent / f"{self.folder.name}.log", "a", encoding="utf-8")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True,
+                                     env=self.env, cwd=str(Path(__file__).resolve().parent.parent))
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if "http://" not in line:
+            raise RuntimeError(f"node {self.device_id} did not start: {line!r}")
+        self.url = line[line.index("http://"):].split()[0]
+        return self.url
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
 class DemoNetwork:
     """The hub and three stations, set up in ``folder``."""
 
     def __init__(self, folder: Path, *, couchdb_url: str = "", db_prefix: str = "bangban",
-                 port: int = 0):
+                 port: int = 0, real_nodes: bool = False):
+        self.real_nodes = real_nodes
         self.folder = Path(folder)
         self.hub_dir = self.folder / "hub"
         self.couchdb_url = couchdb_url
@@ -141,11 +230,19 @@ class DemoNetwork:
 
         self.setup_hub()
         url = self.hub.start()
+        from ops.demo_node import register_keys
+
         for code in STATIONS:
             enr = dict(self.enrollments[code])
             enr["hub_url"] = url
             enr["db_url"] = f"{url}/{self.db_prefix}"
             self.enrollments[code] = enr
+            if self.real_nodes:
+                station = RealStation(self.folder / "nodes" / code, enr,
+                                      env={"BANGBAN_SYNC_INTERVAL": "10"})
+                register_keys(url, enr["device_id"], enr["secret"], station.init())
+                self.nodes[code] = station
+                continue
             node = SimNode(self.folder / "nodes" / code, enr, seed=int(code[-3:]))
             node.adopt_institution_key()
             node.register_keys()
@@ -181,17 +278,31 @@ class DemoNetwork:
         second = self.sync_all()
         return {"first": first, "second": second, "hub": health}
 
+    def act(self, code: str) -> Any:
+        """A station's store and keys to write with (a real node's folder while it is stopped)."""
+        node = self.nodes[code]
+        return node.sim() if self.real_nodes else node
+
+    def _done(self, sim: Any) -> None:
+        if self.real_nodes:
+            sim.store.close()
+
     def scenario(self, cases_per_village: int = 6) -> dict[str, Any]:
         """The story of the README: sample data, a hand-up, concurrent offline edits."""
-        a, b, town = self.nodes[VILLAGE_A], self.nodes[VILLAGE_B], self.nodes[TOWN]
+        a, b = self.act(VILLAGE_A), self.act(VILLAGE_B)
         a.sample_cases(cases_per_village, town=TOWN, seed=1)
         b.sample_cases(cases_per_village, town=TOWN, seed=2)
         handed = a.new_case()
         a.hand_up(handed, TOWN)
+        self._done(a)
+        self._done(b)
         self.round()  # cases reach the hub; the handed-up one reaches the town
         # Both stations edit the same header while offline (design.md §3).
+        town, a = self.act(TOWN), self.act(VILLAGE_A)
         town.edit_header(handed, labels=["town-coordinated"])
         a.edit_header(handed, staff="staff-201-9")
+        self._done(town)
+        self._done(a)
         result = self.round()
         return {"handed_up": handed, **result}
 
@@ -208,9 +319,17 @@ class DemoNetwork:
             "devices_json": str(self.folder / "devices.json"),
         }
 
+    def serve_nodes(self) -> dict[str, str]:
+        """Start ``bangban node serve`` for every station (real nodes): their UI URLs."""
+        return {code: node.serve() for code, node in self.nodes.items()} if self.real_nodes \
+            else {}
+
     def stop(self) -> None:
         for node in self.nodes.values():
-            node.store.close()
+            if self.real_nodes:
+                node.stop()
+            else:
+                node.store.close()
         self.hub.stop()
 
 
@@ -232,7 +351,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if folder.exists() and not args.keep:
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    net = DemoNetwork(folder, couchdb_url=args.couchdb_url or "", port=args.port)
+    net = DemoNetwork(folder, couchdb_url=args.couchdb_url or "", port=args.port,
+                      real_nodes=args.nodes == "real")
     try:
         net.start()
         print(f"hub serving on {net.hub.url} (store: "
@@ -250,7 +370,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  curl -u {e['device_id']}:{e['secret']} {e['db_url']}/_changes")
         while True:
             time.sleep(args.interval)
-            net.round()
+            if not net.real_nodes:  # real nodes sync in the background by themselves
+                net.round()
             s = net.summary()
             print(f"round: cases {s['cases']}, synced {s['documents_synced']}, "
                   f"conflicts resolved {s['conflicts_resolved']}", flush=True)
@@ -269,4 +390,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--interval", type=float, default=10.0, help="seconds between rounds")
     p.add_argument("--keep", action="store_true", help="do not wipe DIR first")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--nodes", choices=("real", "sim"), default="real",
+                   help="real: `bangban node` processes (default); sim: in-process stations")
     p.set_defaults(func=cmd_demo)

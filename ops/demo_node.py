@@ -56,6 +56,21 @@ def with_credentials(url: str, user: str, password: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def register_keys(hub_url: str, device_id: str, secret: str,
+                  entries: Mapping[str, Any]) -> dict[str, Any]:
+    """``POST /_hub/keys`` with the device's credentials (the enrollment's second step)."""
+    token = base64.b64encode(f"{device_id}:{secret}".encode()).decode()
+    req = urllib.request.Request(
+        hub_url.rstrip("/") + "/_hub/keys", data=json.dumps(dict(entries)).encode(),
+        method="POST", headers={"Authorization": f"Basic {token}",
+                                "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return dict(json.loads(resp.read()))
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(f"key registration refused: {exc.code} {exc.read()!r}") from exc
+
+
 class SimNode:
     """One enrolled device with its local store."""
 
@@ -76,6 +91,26 @@ class SimNode:
         self.serial = 0
         self._remote: DocumentStore | None = None
 
+    @classmethod
+    def from_node_dir(cls, folder: Path, passphrase: str, *, seed: int = 0) -> SimNode:
+        """Act on a real node's folder (``bangban node init``): its enrollment, its
+        passphrase-locked keychain and its ``store.sqlite`` (while its process is stopped)."""
+        enr = json.loads((Path(folder) / "enrollment.json").read_text("utf-8"))
+        node = cls.__new__(cls)
+        node.folder = Path(folder)
+        node.enrollment = enr
+        node.device_id, node.institution = str(enr["device_id"]), str(enr["institution"])
+        node.secret = str(enr["secret"])
+        node.store = open_db(str(node.folder / "store.sqlite"), create=True)
+        node.keychain = Keychain.unlock(
+            json.loads((node.folder / "keychain.json").read_text("utf-8")), passphrase)
+        key = node.keychain.active("device", node.device_id).key
+        assert isinstance(key, SigningKeyPair)
+        node.signing, node.signer = key, DeviceSigner(node.device_id, key)
+        node.rng = random.Random(seed)
+        node.last, node.serial, node._remote = None, 100, None
+        return node
+
     # -- keys and enrollment ------------------------------------------------------------
     def adopt_institution_key(self, key: EncryptionKeyPair | None = None) -> EncryptionKeyPair:
         key = key or EncryptionKeyPair.generate()
@@ -87,19 +122,9 @@ class SimNode:
                 "device_key": key_entry(self.signing),
                 "institution_key": key_entry(self.keychain.active("institution").key)}
 
-    def _auth(self) -> str:
-        return "Basic " + base64.b64encode(f"{self.device_id}:{self.secret}".encode()).decode()
-
     def register_keys(self) -> dict[str, Any]:
-        req = urllib.request.Request(
-            str(self.enrollment["hub_url"]) + "/_hub/keys",
-            data=json.dumps(self.public_entries()).encode(), method="POST",
-            headers={"Authorization": self._auth(), "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                return dict(json.loads(resp.read()))
-        except urllib.error.HTTPError as exc:
-            raise RuntimeError(f"key registration refused: {exc.code} {exc.read()!r}") from exc
+        return register_keys(str(self.enrollment["hub_url"]), self.device_id, self.secret,
+                             self.public_entries())
 
     @property
     def db_url(self) -> str:
