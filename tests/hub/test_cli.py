@@ -1,0 +1,71 @@
+"""``bangban hub …`` commands through the dispatcher (in process, embedded store)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ops.cli import main
+
+
+@pytest.fixture
+def hub_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
+    folder = tmp_path / "hub"
+    assert main(["hub", "--hub-dir", str(folder), "init", "--public-url",
+                 "http://hub.example:8840"]) == 0
+    return str(folder)
+
+
+def test_init_enroll_revoke(hub_dir, capsys):
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "institution", "add", "--code", "410602",
+                 "--name", "鹤山区"]) == 0
+    assert main(["hub", "--hub-dir", hub_dir, "institution", "add", "--code", "410602101",
+                 "--name", "鹤壁集镇"]) == 0
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "device", "enroll", "--institution",
+                 "410602101", "--json"]) == 0
+    enr = json.loads(capsys.readouterr().out)
+    assert enr["hub_url"] == "http://hub.example:8840"
+    assert enr["db_url"] == "http://hub.example:8840/bangban"
+    assert enr["device_id"] == "410602101-D1" and len(enr["secret"]) >= 40
+    assert enr["root_keys"]
+    from hub.core import Hub
+    from hub.settings import Settings
+
+    hub = Hub(Settings.load({"hub_dir": hub_dir}))
+    try:
+        record = hub.auth.record(enr["device_id"])
+        assert record is not None and enr["secret"] not in json.dumps(record)
+    finally:
+        hub.close()
+    assert main(["hub", "--hub-dir", hub_dir, "device", "revoke", enr["device_id"]]) == 0
+    hub = Hub(Settings.load({"hub_dir": hub_dir}))
+    try:
+        assert hub.auth.record(enr["device_id"])["revoked"] is True
+        assert hub.stores.main.get(f"device:{enr['device_id']}")["revoked_at"]
+    finally:
+        hub.close()
+
+
+def test_errors_are_one_line_and_exit_2(hub_dir, capsys):
+    assert main(["hub", "--hub-dir", hub_dir, "device", "enroll", "--institution",
+                 "999999999"]) == 2
+    assert "no institution 999999999" in capsys.readouterr().err
+    assert main(["hub", "--hub-dir", hub_dir, "init"]) == 2
+    assert "already initialised" in capsys.readouterr().err
+    assert main(["hub", "--hub-dir", hub_dir, "institution", "add", "--code", "12",
+                 "--name", "x"]) == 2
+
+
+def test_catalog_and_calendar(hub_dir, capsys):
+    assert main(["hub", "--hub-dir", hub_dir, "catalog", "import", "--sample"]) == 0
+    assert main(["hub", "--hub-dir", hub_dir, "calendar", "set", "--year", "2027",
+                 "--holidays", "2027-01-01", "--workdays", ""]) == 0
+    assert main(["hub", "--hub-dir", hub_dir, "calendar", "set", "--year", "2027",
+                 "--holidays", "2026-01-01"]) == 2  # a date outside the year
+    out = capsys.readouterr()
+    assert "service items imported" in out.out and "calendar_year" in out.err
