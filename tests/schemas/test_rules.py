@@ -427,3 +427,25 @@ def test_form_e_new_period_restarts_the_time_limit() -> None:
     c.suspend("2026-03-05T09:00")
     c.resume("2026-03-10T09:00", removed="2026-03-10", new_time_limit_days=3)
     assert c.state().due == "2026-03-13"
+
+
+def test_next_steps_follow_the_rules() -> None:
+    """The node's buttons: probed against the same rules (10.1.3, 10.2.5.1, 10.2.5.2, 11.2.1)."""
+    from schemas.steps import next_steps
+
+    c = CaseBuilder()
+    assert set(next_steps(c.state(), institution=VILLAGE, on="2026-03-02")) == \
+        {"consultation", "application", "entrustment", "access"}
+    c.consult("2026-03-02T09:00", answered=False)
+    c.entrust("2026-03-02T09:30")
+    steps = next_steps(c.state(), institution=VILLAGE, on="2026-03-02")
+    assert {"reply", "acceptance", "refusal", "hand_up"} <= set(steps)
+    assert "completion" not in steps and "rating" not in steps
+    c.accept("2026-03-02T10:00")
+    c.suspend("2026-03-03T09:00", deadline="2026-03-10")
+    steps = next_steps(c.state(), institution=VILLAGE, on="2026-03-09")
+    assert "resumption" in steps and "completion" not in steps and "suspension" not in steps
+    steps = next_steps(c.state(), institution=CITY, on="2026-03-11")  # the hub, past deadline
+    assert "termination" in steps and "resumption" not in steps
+    assert "resumption" not in next_steps(c.state(), institution=VILLAGE, on="2026-03-11")
+    assert "acceptance" not in next_steps(c.state(), institution=TOWN, on="2026-03-09")
