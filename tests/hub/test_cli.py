@@ -45,7 +45,8 @@ def test_init_enroll_revoke(hub_dir, capsys):
     assert main(["hub", "--hub-dir", hub_dir, "device", "revoke", enr["device_id"]]) == 0
     hub = Hub(Settings.load({"hub_dir": hub_dir}))
     try:
-        assert hub.auth.record(enr["device_id"])["revoked"] is True
+        record = hub.auth.record(enr["device_id"])
+        assert record is not None and record["revoked"] is True
         assert hub.stores.main.get(f"device:{enr['device_id']}")["revoked_at"]
     finally:
         hub.close()
