@@ -68,7 +68,7 @@ class HistoryEntry(Part):
     value = fields.Raw(required=True, allow_none=True)
     #: the clock of the lost version ("" for a fixed field two revisions disagreed on)
     hlc = fields.String(required=True, validate=validate.Regexp(
-        r"^(|[0-9a-f]{12}-[0-9a-f]{4}-[A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$",
+        r"^(|[0-9a-f]{12}-[0-9a-f]{4}-[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$",
         error=msg("hlc", "not a hybrid logical clock", "混合逻辑时钟格式错误")))
 
 

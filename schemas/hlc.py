@@ -23,7 +23,7 @@ from schemas.errors import ClockError
 
 MAX_WALL = 16**12 - 1
 MAX_COUNTER = 16**4 - 1
-_RE = re.compile(r"^([0-9a-f]{12})-([0-9a-f]{4})-([A-Za-z0-9][A-Za-z0-9_.:-]{0,63})$")
+_RE = re.compile(r"^([0-9a-f]{12})-([0-9a-f]{4})-([A-Za-z0-9][A-Za-z0-9_.-]{0,63})$")
 
 
 class HLC(NamedTuple):
