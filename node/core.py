@@ -75,6 +75,24 @@ class Node:
         return str(self.require_enrollment()["institution"])
 
     @property
+    def institution_name(self) -> str:
+        """The institution's name: from the enrollment, else the synced institution doc."""
+        enr = self.enrollment or {}
+        if enr.get("institution_name"):
+            return str(enr["institution_name"])
+        return self.name_of(str(enr.get("institution", "")))
+
+    def name_of(self, code: str) -> str:
+        from sync.errors import NotFound as StoreNotFound
+
+        if not code:
+            return ""
+        try:
+            return str(self.store.get(f"institution:{code}").get("name") or code)
+        except StoreNotFound:
+            return code
+
+    @property
     def tier(self) -> str:
         from schemas.ids import institution_tier
 

@@ -21,8 +21,7 @@ def form_pdf(case_id: str, letter: str) -> bytes:
     ev = formdata._last(case["events"], formdata.EVENT_OF_FORM.get(letter, ()))
     if ev and "signature.png" in ev.get("attachment_names", []):
         signature, _ = n.reading.open_attachment(case_id, ev["_id"], "signature.png")
-    enr = n.enrollment or {}
-    content = formdata.build(letter, case, institution_name=enr.get("institution_name", ""),
+    content = formdata.build(letter, case, institution_name=n.name_of(case["header"]["institution"]),
                              signature_png=signature)
     return render(content, font_path=n.settings.font_path)
 

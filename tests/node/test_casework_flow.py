@@ -52,7 +52,7 @@ def test_proxy_case_through_every_step(unlocked: Any, tmp_path: Any) -> None:
     r = _step(c, case_id, "completion", signature_data=sig, documents="营业执照")
     assert r.status_code == 302, r.data.decode()[:3000]
     page = c.get(f"/cases/{case_id}").data.decode()
-    assert "completed" in page
+    assert 'data-status="completed"' in page
     pdf = c.get(f"/cases/{case_id}/forms/B.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     out = tmp_path / "b.pdf"
