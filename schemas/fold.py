@@ -229,7 +229,10 @@ def check_received(known: Iterable[Event], event: Event, *,
     it names ``base_hlc`` (the last event its writer had folded), the fold of the known
     events up to that clock — then it is concurrent with events the writer had not seen:
     it is accepted and the full fold flags ``needs_review``. If the hub does not hold
-    the writer's base event it cannot judge and refuses (the replicator re-sends later).
+    the writer's base event it cannot judge and refuses (``base_unknown``): the base is the
+    writer's own earlier event (refused itself, or later in a badly ordered batch) or one
+    pulled from the hub, so this only happens to writes that follow a refused one. A CouchDB
+    replicator does not resend a refused document: the node keeps it and shows the refusal.
     Otherwise raises :class:`IllegalTransition`. Ingest a batch in :func:`order_key` order,
     adding each accepted event to ``known``.
     """
