@@ -161,3 +161,12 @@ def test_review_resolved_clears_the_flag_and_keeps_the_event() -> None:
     assert not s.needs_review and s.status == "suspended"
     assert [r.event_id for r in s.resolved_reviews] == [done["hlc"]]
     assert s.events == len(c.events)
+
+
+def test_hub_accepts_every_sample_event_in_clock_order() -> None:
+    """What the hub sees from honest devices: each event after those it was based on."""
+    for history in HISTORIES:
+        known: list[dict[str, Any]] = []
+        for ev in sorted(history[1:], key=lambda e: e["hlc"]):
+            check_received(known, ev)
+            known.append(ev)
