@@ -143,6 +143,22 @@ class WriteValidator:
             refusal = self.transitions.check(case_id, doc, batch)
             if refusal:
                 return refusal
+        target = scopes.hand_target(doc)
+        if target and docid not in existing:
+            return self._check_wrap(case_id, target, batch)
+        return None
+
+    def _check_wrap(self, case_id: str, target: str, batch: Batch) -> Refusal | None:
+        """Hand-up/hand-down: the sending node must have wrapped the case key for the
+        receiving institution (design.md §5); the hub cannot, it only checks."""
+        from hub.signatures import keyring_has_wrap
+
+        ring = batch.docs.get(f"keyring:{case_id}") or stored_doc(self.stores,
+                                                                  f"keyring:{case_id}")
+        if ring is None or not keyring_has_wrap(ring, target):
+            return forbidden(f"hand-over: the keyring of case {case_id} has no wrap for "
+                             f"{target}; add the recipient to the keyring before handing over "
+                             "(design.md §5)")
         return None
 
     def _check_schema(self, doc: Mapping[str, Any]) -> Refusal | None:

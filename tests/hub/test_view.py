@@ -137,3 +137,20 @@ def test_backup_and_restore_keep_every_revision(world: World, tmp_path):
         assert fresh.auth.record(a.device_id) is not None
     finally:
         fresh.close()
+
+
+def test_hand_up_without_the_recipients_wrap_is_refused(world: World):
+    from schemas import build
+    from sync.crypto import sign_document
+
+    a = world.node(VILLAGE_A)
+    case_id = a.new_case()
+    world.sync(VILLAGE_A)
+    key = a.case_key(case_id)
+    ev = build.make_event("hand_up", case_id=case_id, clock=a.clock(), at=a.now(),
+                          institution=VILLAGE_A, private={}, base_hlc=a.last_event(case_id),
+                          **build.handover_fields(VILLAGE_A, TOWN, "needs_coordination"))
+    doc = sign_document(key.seal(ev), a.signer)
+    (row,) = view(world, VILLAGE_A).bulk_docs([doc])
+    assert row["error"] == "forbidden" and "no wrap for" in row["reason"]
+    assert world.hub.indexer.case_scopes(case_id) == {VILLAGE_A}
