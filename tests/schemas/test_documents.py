@@ -113,3 +113,11 @@ def test_event_id_must_match_case_and_clock() -> None:
     with pytest.raises(ValidationFailed) as e:
         validate(ev)
     assert ("_id", "doc_id") in _problems(e.value)
+
+
+def test_nested_list_paths_are_named() -> None:
+    item = sample.catalog()[0]
+    bad = dict(item, materials=[dict(item["materials"][0], how_to_obtain=7)])
+    with pytest.raises(ValidationFailed) as e:
+        validate(bad)
+    assert ("materials.0.how_to_obtain", "type") in _problems(e.value)
