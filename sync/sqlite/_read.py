@@ -13,13 +13,25 @@ from sync import revtree
 from sync.errors import NotFound
 
 
-@dataclass(frozen=True, slots=True)
 class DocRow:
-    id: str
-    seq: int
-    winner: str
-    deleted: bool
-    tree: revtree.RevTree
+    """One row of ``docs``; the revision tree is decoded only when asked for (the
+    feed, ``_all_docs`` and plain GETs need just the winner)."""
+
+    __slots__ = ("_tree", "_tree_json", "deleted", "id", "seq", "winner")
+
+    def __init__(self, docid: str, seq: int, winner: str, deleted: bool, tree_json: str) -> None:
+        self.id = docid
+        self.seq = seq
+        self.winner = winner
+        self.deleted = deleted
+        self._tree_json = tree_json
+        self._tree: revtree.RevTree | None = None
+
+    @property
+    def tree(self) -> revtree.RevTree:
+        if self._tree is None:
+            self._tree = revtree.loads(self._tree_json)
+        return self._tree
 
 
 def load_doc(conn: sqlite3.Connection, docid: str) -> DocRow | None:
@@ -30,7 +42,7 @@ def load_doc(conn: sqlite3.Connection, docid: str) -> DocRow | None:
 
 
 def to_docrow(row: Sequence[Any]) -> DocRow:
-    return DocRow(row[0], row[1], row[2], bool(row[3]), revtree.loads(row[4]))
+    return DocRow(row[0], row[1], row[2], bool(row[3]), row[4])
 
 
 def load_docs(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, DocRow]:
@@ -97,9 +109,9 @@ def build_doc(
 ) -> dict[str, Any]:
     """The JSON CouchDB returns for one revision of a document."""
     body_json, atts_json = stored
-    node = doc.tree[rev]
+    deleted = doc.deleted if rev == doc.winner else doc.tree[rev].deleted
     out: dict[str, Any] = {"_id": doc.id, "_rev": rev}
-    if node.deleted:
+    if deleted:
         out["_deleted"] = True
     out.update(json.loads(body_json))
     if atts_json:

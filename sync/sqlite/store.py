@@ -22,13 +22,13 @@ from sync.sqlite._db import Connections
 from sync.sqlite._local import LocalDocsMixin
 from sync.sqlite._read import (
     DocOptions,
-    DocRow,
     build_doc,
     load_blobs,
     load_bodies,
     load_doc,
     load_docs,
     missing_doc,
+    to_docrow,
 )
 from sync.sqlite._replication import ReplicationMixin
 from sync.sqlite._validate import (
@@ -218,7 +218,7 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
             sql = f"SELECT id, seq, winner, deleted, tree FROM docs WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT ? OFFSET ?"
             found = conn.execute(sql, [*params, -1 if limit is None else limit, skip]).fetchall()
             offset = self._offset(conn, startkey, descending) + skip
-            docs = [DocRow(r[0], r[1], r[2], bool(r[3]), revtree.loads(r[4])) for r in found]
+            docs = [to_docrow(r) for r in found]
             bodies = load_bodies(conn, [(d.id, d.winner) for d in docs]) if include_docs else {}
             out = []
             for d in docs:
