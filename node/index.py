@@ -74,8 +74,8 @@ def normalize(text: str) -> str:
 
 def name_tokens(*values: str) -> set[str]:
     """The tokens an applicant can be found by: each whole value (name, ID number, phone),
-    each space-separated part, and for a Chinese name also the given name without the
-    one-character surname."""
+    each space-separated part, and for a Chinese name also the given name without a one-
+    or two-character surname."""
     out: set[str] = set()
     for value in values:
         if not value:
@@ -88,7 +88,9 @@ def name_tokens(*values: str) -> set[str]:
             if len(p) >= 2:
                 out.add(p)
         if len(whole) >= 3 and all("\u4e00" <= ch <= "\u9fff" for ch in whole):
-            out.add(whole[1:])
+            out.add(whole[1:])  # given name after a one-character surname
+            if len(whole) >= 4:
+                out.add(whole[2:])  # after a two-character surname (欧阳, 司马 …)
     return out
 
 
@@ -232,7 +234,7 @@ class CaseIndex:
         elif view == "pending":
             where.append("c.pending = 1")
         if cursor:
-            updated, _, cid = cursor.partition("|")
+            updated, _, cid = cursor.rpartition("|")
             where.append("(c.updated < ? OR (c.updated = ? AND c.case_id < ?))")
             args += [updated, updated, cid]
         sql = (f"SELECT c.* FROM cases c {join} "

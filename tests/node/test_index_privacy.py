@@ -1,0 +1,96 @@
+"""The node-local index: keyed-hash name search, keyset pages; no plaintext personal data
+in the node's SQLite files (design §5)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.errors import Locked
+from node.index import CaseIndex, name_tokens, normalize
+from tests.node.conftest import PASSPHRASE
+
+PEOPLE = [("欧阳娜娜", "13512340001", "410621195001011234"),
+          ("王 建 军", "13512340002", "41062119600202123X")]
+
+
+def _raw_files(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.iterdir() if p.is_file()
+                    and p.name.startswith(("store.sqlite", "index.sqlite")))
+
+
+def test_name_tokens_normalize() -> None:
+    assert normalize(" 王 建军 ") == "王建军"
+    toks = name_tokens("王建军", "41062119600202123x")
+    assert {"王建军", "建军", "41062119600202123x"} <= toks
+
+
+def test_search_by_name_phone_id_and_number_and_no_plaintext(client: Any, node_dir: Path) -> None:
+    assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
+    ids = []
+    for name, phone, idno in PEOPLE:
+        r = client.post("/api/consultations", json={"applicant_name": name, "phone": phone,
+                                                     "id_number": idno, "question": "咨询事项"})
+        assert r.status_code == 201, r.json
+        ids.append(r.json["case_id"])
+
+    def found(q: str) -> list[str]:
+        return [row["case_id"] for row in client.get("/api/cases", query_string={"q": q}).json["rows"]]
+
+    assert found("欧阳娜娜") == [ids[0]]
+    assert found("娜娜") == [ids[0]]
+    assert found("王建军") == [ids[1]] and found("王 建 军") == [ids[1]]
+    assert found("13512340002") == [ids[1]]
+    assert found("41062119600202123x") == [ids[1]]
+    assert found("张三") == []
+    case_no = client.get(f"/api/cases/{ids[0]}").json["header"]["case_no"]
+    assert found(case_no) == [ids[0]] and ids[0] in found(case_no[:-2])
+    node = client.application.extensions["bangban_node"]
+    node.close()  # flush WAL into the files
+    raw = _raw_files(node_dir)
+    assert len(raw) > 10_000
+    for name, phone, idno in PEOPLE:
+        for value in (name, name.replace(" ", ""), phone, idno):
+            for form in (value.encode(), json.dumps(value).encode()[1:-1]):
+                assert form not in raw, f"{value!r} found in the node's files"
+
+
+def test_hash_needs_the_unlocked_key(tmp_path: Path) -> None:
+    index = CaseIndex(tmp_path / "i.sqlite")
+    with pytest.raises(Locked):
+        index.search(q="王建军")
+    index.name_key = b"k" * 32
+    row = {"case_id": "c1", "case_no": "X-1", "institution": "410621100201", "status": "handling",
+           "updated": "2026-11-26T00:00:00|a"}
+    index.upsert(row, ["王建军"])
+    assert [r["case_id"] for r in index.search(q="王建军").rows] == ["c1"]
+    index.name_key = b"j" * 32  # another institution's key finds nothing
+    assert index.search(q="王建军").rows == []
+    index.close()
+
+
+def test_keyset_pages_cover_everything_once(tmp_path: Path) -> None:
+    index = CaseIndex(tmp_path / "i.sqlite")
+    rows = [({"case_id": f"c{i:04d}", "case_no": f"N-{i:04d}", "institution": "410621100201",
+              "status": "handling" if i % 3 else "completed",
+              "updated": f"2026-11-{1 + i % 25:02d}T00:00:00|{i:04d}",
+              "due": f"2026-12-{1 + i % 28:02d}"}, []) for i in range(230)]
+    index.upsert_many(rows)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = index.search(cursor=cursor, limit=50)
+        seen += [r["case_id"] for r in page.rows]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == 230 and len(set(seen)) == 230
+    open_rows = index.search(view="open", limit=500).rows
+    assert len(open_rows) == sum(1 for i in range(230) if i % 3)
+    counts = index.counts(today="2026-12-10", soon="2026-12-13")
+    assert counts["open"] == len(open_rows)
+    assert counts["overdue"] == len(index.search(view="overdue", today="2026-12-10", limit=500).rows)
+    index.close()

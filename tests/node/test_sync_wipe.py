@@ -1,0 +1,79 @@
+"""Sync against a hub that is down, and against one that revoked this device (401 with
+``"bangban_wipe": true``): the node wipes its keys and local data (design §5)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.core import Node
+from node.errors import SyncFailed, Wiped
+from node.settings import load
+from tests.node.conftest import PASSPHRASE, make_node_dir
+
+
+class Revoked(BaseHTTPRequestHandler):
+    def _answer(self) -> None:
+        body = json.dumps({"error": "unauthorized", "reason": "device revoked",
+                           "bangban_wipe": True}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_HEAD = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def revoked_hub() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Revoked)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_hub_down_is_offline_not_fatal(tmp_path: Path) -> None:
+    folder = make_node_dir(tmp_path / "n")  # enrollment points at 127.0.0.1:9 (nothing there)
+    node = Node(load({"node_dir": str(folder), "sync_timeout": 2.0}))
+    node.unlock(PASSPHRASE)
+    with pytest.raises(SyncFailed):
+        node.syncer.sync_once()
+    assert node.syncer.state.status in ("offline", "error")
+    assert node.syncer.state.last_error
+    assert (folder / "keychain.json").exists()
+    node.close()
+
+
+def test_revoked_device_wipes_keys_and_data(tmp_path: Path, revoked_hub: str) -> None:
+    folder = make_node_dir(tmp_path / "n", hub_url=revoked_hub,
+                           db_url=f"{revoked_hub}/bangban")
+    node = Node(load({"node_dir": str(folder), "sync_timeout": 5.0}))
+    node.unlock(PASSPHRASE)
+    from node.casework import Casework
+
+    Casework(node).open_case(service_type="assist", mode="nearby", focus_area="livelihood",
+                             applicant_kind="person", private={"applicant_name": "测试"})
+    assert (folder / "store.sqlite").exists()
+    with pytest.raises(Wiped):
+        node.syncer.sync_once()
+    assert node.syncer.state.status == "wiped"
+    assert not node.unlocked
+    for name in ("keychain.json", "store.sqlite", "index.sqlite"):
+        assert not (folder / name).exists(), name
+    enrollment = json.loads((folder / "enrollment.json").read_text())
+    assert enrollment["wiped"] is True and "secret" not in enrollment
+    node.close()
