@@ -63,11 +63,15 @@ def connect(path: str, *, synchronous: str = "FULL", create: bool = True) -> sql
         )
     except sqlite3.OperationalError as exc:
         raise NotFound("Database does not exist.", error="not_found") from exc
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("PRAGMA foreign_keys=OFF")
-    conn.execute("PRAGMA temp_store=MEMORY")
-    conn.execute("PRAGMA cache_size=-16000")
+    try:
+        with translate_errors():
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={synchronous}")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA cache_size=-16000")
+    except SyncError:
+        conn.close()
+        raise
     return conn
 
 
@@ -100,8 +104,15 @@ class Connections:
     def __init__(self, path: str, *, synchronous: str = "FULL", create: bool = True) -> None:
         self.path = path
         self._synchronous = synchronous
+        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError("synchronous must be FULL, NORMAL or EXTRA")
         self.writer = connect(path, synchronous=synchronous, create=create)
-        self.writer.executescript(SCHEMA)
+        try:
+            with translate_errors():
+                self.writer.executescript(SCHEMA)
+        except SyncError:
+            self.writer.close()
+            raise
         self.write_lock = threading.RLock()
         self._idle: list[sqlite3.Connection] = []
         self._pool_lock = threading.Lock()

@@ -1,7 +1,11 @@
 """``_local`` documents on SQLite: their own table, revs ``0-N``, never in the feed.
 
-CouchDB (couch_db_updater): the given ``_rev`` must be the stored one (none for a
-new doc), else 409; a delete removes the row.
+A write must carry the stored rev (none for a new doc), else 409, as
+:meth:`sync.store.DocumentStore.put_local` specifies and PouchDB does. Apache
+CouchDB 3 is laxer: couch_db_updater:update_local_doc_revs only increments the
+given rev, without comparing it to the stored one. The stricter rule keeps two
+replicators from silently overwriting each other's checkpoint; a client that
+sends the right rev sees no difference. A delete removes the row (rev ``0-0``).
 """
 
 from __future__ import annotations

@@ -46,3 +46,16 @@ def test_reopen_from_disk(tmp_path: Path) -> None:
     assert again.db("x").get("a")["v"] == 1
     assert again.db("x").get_revs_limit() == 7
     again.close()
+
+
+def test_foreign_errors_are_translated(tmp_path: Path) -> None:
+    from sync.errors import SyncError
+    from sync.sqlite import SQLiteStore
+
+    bad = tmp_path / "garbage.sqlite"
+    bad.write_bytes(b"not a database" * 100)
+    with pytest.raises(SyncError) as info:
+        SQLiteStore(bad)
+    assert info.value.status == 500 and info.value.__cause__ is not None
+    with pytest.raises(NotFound):
+        SQLiteStore(tmp_path / "missing-dir" / "x.sqlite")
