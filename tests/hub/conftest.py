@@ -65,9 +65,10 @@ def make_world(folder: Path, *, workers: bool = True) -> World:
     return world
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = make_world(tmp_path)
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One world per test module (each test opens its own cases, so they do not meet)."""
+    w = make_world(tmp_path_factory.mktemp("world"))
     try:
         yield w
     finally:

@@ -11,7 +11,7 @@ from hub.backup import backup, restore
 from hub.core import Hub
 from hub.settings import Settings
 from hub.workers import Workers
-from sync.errors import Forbidden, NotFound
+from sync.errors import Conflict, Forbidden, NotFound
 
 from .conftest import TOWN, VILLAGE_A, VILLAGE_B, World
 
@@ -26,6 +26,8 @@ def test_changes_come_from_the_scope_index_and_hold_only_the_view(world: World):
     world.sync()
     ids = {r["id"] for r in view(world, VILLAGE_A).changes(style="all_docs")["results"]}
     assert f"case:{mine}" in ids and f"case:{theirs}" not in ids
+    assert not any(r["id"].startswith(("case:", "event:")) and VILLAGE_B + "-" in r["id"]
+                   for r in view(world, VILLAGE_A).changes()["results"])
     assert "directory" in ids and any(i.startswith("service_item:") for i in ids)
     # the index lives in the store: one database per scope
     names = set(world.hub.stores.server.all_dbs())
@@ -62,13 +64,15 @@ def test_invisible_documents_do_not_exist_for_the_device(world: World):
 
 def test_local_checkpoints_are_kept_per_device(world: World):
     va, vb = view(world, VILLAGE_A), view(world, VILLAGE_B)
-    va.put_local({"_id": "_local/cp", "seq": 1})
+    va.put_local({"_id": "_local/cp-test", "seq": 1})
     with pytest.raises(NotFound):
-        vb.get_local("_local/cp")
-    doc = va.get_local("_local/cp")
+        vb.get_local("_local/cp-test")
+    doc = va.get_local("_local/cp-test")
     assert doc["seq"] == 1 and doc["_rev"] == "0-1"
     va.put_local({**doc, "seq": 2})
-    assert va.get_local("_local/cp")["_rev"] == "0-2"
+    assert va.get_local("_local/cp-test")["_rev"] == "0-2"
+    with pytest.raises(Conflict):
+        va.put_local({**doc, "seq": 3})  # a stale _rev
 
 
 def test_longpoll_returns_empty_after_its_timeout(world: World):
@@ -84,13 +88,14 @@ def test_hand_up_routes_the_whole_case_to_the_town(world: World):
     case_id = a.new_case()
     world.sync()
     assert case_id not in town.cases()
+    routed = world.hub.indexer.routed
     a.hand_up(case_id, TOWN)
     world.sync(VILLAGE_A)
     world.sync(TOWN)
     assert case_id in town.cases()
     case_docs = {r["id"] for r in a.store.all_docs()["rows"] if case_id in r["id"]}
     assert case_docs <= {r["id"] for r in town.store.all_docs()["rows"]}
-    assert world.hub.indexer.routed == 1
+    assert world.hub.indexer.routed == routed + 1
 
 
 def test_resolver_writes_one_resolution_per_conflict(world: World):
