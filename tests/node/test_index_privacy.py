@@ -74,7 +74,7 @@ def test_hash_needs_the_unlocked_key(tmp_path: Path) -> None:
 
 def test_keyset_pages_cover_everything_once(tmp_path: Path) -> None:
     index = CaseIndex(tmp_path / "i.sqlite")
-    rows = [({"case_id": f"c{i:04d}", "case_no": f"N-{i:04d}", "institution": "410621100201",
+    rows: list[tuple[dict[str, Any], list[str]]] = [({"case_id": f"c{i:04d}", "case_no": f"N-{i:04d}", "institution": "410621100201",
               "status": "handling" if i % 3 else "completed",
               "updated": f"2026-11-{1 + i % 25:02d}T00:00:00|{i:04d}",
               "due": f"2026-12-{1 + i % 28:02d}"}, []) for i in range(230)]
