@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from schemas.errors import IllegalTransition
+from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.rules import FIRST_EVENTS, check_transition
 from schemas.state import CaseState, Review, event_date
 from schemas.workdays import Workdays
@@ -199,25 +199,59 @@ def fold(events: Iterable[Event], *, calendars: Iterable[Mapping[str, Any]] = ()
     """Fold a case's events (any order, duplicates allowed) into its :class:`CaseState`.
 
     With ``as_of`` the overdue marks and the running suspended days are computed for that
-    date; without it the state depends on the events alone.
+    date; without it the state depends on the events alone. Documents other than events
+    are ignored; a malformed event is kept as a review, never a crash.
     """
     wd = workdays or Workdays(calendars)
-    unique = {str(e.get("_id")): e for e in events}
-    state = CaseState()
-    for ev in sorted(unique.values(), key=order_key):
-        state.events += 1
-        state.last_hlc = ev.get("hlc")
+    unique = {str(e.get("_id")): e for e in events if e.get("type", "event") == "event"}
+    ordered = sorted(unique.values(), key=order_key)
+    malformed: set[str] = set()
+    while True:
         try:
-            check_transition(state, ev)
-        except IllegalTransition as exc:
-            state.needs_review = True
-            state.reviews.append(Review(str(ev.get("hlc")), str(ev.get("event_type")),
-                                        exc.clause, exc.rule, exc.message_en, exc.message_zh))
-            continue
-        _apply(state, ev, wd)
+            state = _fold(ordered, wd, malformed)
+            break
+        except _Malformed as exc:  # rare: restart without the event that broke `apply`
+            malformed.add(exc.event_id)
     if as_of is not None:
         _overdue(state, as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(as_of),
                  wd)
+    return state
+
+
+class _Malformed(Exception):
+    def __init__(self, event_id: str):
+        self.event_id = event_id
+
+
+def _review(state: CaseState, ev: Event, clause: str, rule: str, en: str, zh: str) -> None:
+    state.needs_review = True
+    state.reviews.append(Review(str(ev.get("hlc")), str(ev.get("event_type")), clause, rule,
+                                en, zh))
+
+
+def _fold(ordered: list[Event], wd: Workdays, malformed: set[str]) -> CaseState:
+    state = CaseState()
+    for ev in ordered:
+        state.events += 1
+        state.last_hlc = ev.get("hlc")
+        ev_id = str(ev.get("_id"))
+        if ev_id in malformed:
+            _review(state, ev, "-", "malformed_event", "the event is malformed",
+                    "事件格式错误")
+            continue
+        try:
+            check_transition(state, ev)
+        except IllegalTransition as exc:
+            _review(state, ev, exc.clause, exc.rule, exc.message_en, exc.message_zh)
+            continue
+        except ValidationFailed as exc:
+            p = exc.problems[0]
+            _review(state, ev, "-", p.rule, p.message_en, p.message_zh)
+            continue
+        try:
+            _apply(state, ev, wd)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise _Malformed(ev_id) from exc
     return state
 
 

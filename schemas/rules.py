@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from schemas.errors import IllegalTransition
+from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.state import ENDED, OPEN, CaseState, event_date
 from schemas.vocab import TIER_ORDER
 
@@ -262,6 +262,16 @@ def check_transition(state: CaseState, event: Event) -> None:
 
     ``event`` is a validated event document (open or sealed form: only cleartext is read).
     """
+    try:
+        _check(state, event)
+    except (KeyError, TypeError, ValueError) as exc:
+        # Only validated events reach the rules; a malformed one must still be a clean 4xx.
+        raise ValidationFailed.one(str(exc).strip("'") or "(event)", "malformed_event",
+                                   f"the event is not valid for the rules: {exc!r}",
+                                   "事件格式不符合规则要求（请先通过模式校验）") from exc
+
+
+def _check(state: CaseState, event: Event) -> None:
     etype = event["event_type"]
     if state.case_id is not None and event["case_id"] != state.case_id:
         raise _deny("-", "case_id", "the event belongs to another case", "事件不属于该案件", event)

@@ -170,3 +170,16 @@ def test_hub_accepts_every_sample_event_in_clock_order() -> None:
         for ev in sorted(history[1:], key=lambda e: e["hlc"]):
             check_received(known, ev)
             known.append(ev)
+
+
+def test_malformed_and_foreign_documents_never_crash_the_fold() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    bad = c.make("notification", "2026-03-03T09:00",
+                 materials=[{"code": "M1", "name": "n", "how_to_obtain": "h"}])
+    del bad["materials"]  # passes the status rule, breaks apply
+    odd = dict(c.make("work_log", "2026-03-03T10:00", kind="other", private={"text": "t"}))
+    del odd["event_type"]
+    header = {"_id": "case:x", "type": "case"}
+    s = fold(c.events + [bad, odd, header])
+    assert s.status == "handling" and s.needs_review and s.events == len(c.events) + 2
+    assert {r.rule for r in s.reviews} == {"malformed_event"}
