@@ -69,7 +69,6 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
         self.max_document_size = max_document_size
         self._db = Connections(self.path, synchronous=synchronous, create=create)
         self._cond = _condition_for(self.path)
-        self._revs_limit = self._read_revs_limit()
 
     # -- database ------------------------------------------------------------------
     def info(self) -> JSON:
@@ -150,7 +149,8 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
         ]
         results: list[JSON] = []
         with self._db.write() as conn:
-            writer = BatchWriter(conn, self._revs_limit)
+            # read inside the write transaction: another process may have changed it
+            writer = BatchWriter(conn, self._revs_limit_in(conn))
             writer.load([d.id for d in parsed if not d.is_local])
             for doc in parsed:
                 res: JSON | None
@@ -287,14 +287,14 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
         return data, meta["content_type"]
 
     # -- maintenance -------------------------------------------------------------------
-    def _read_revs_limit(self) -> int:
-        with self._db.read() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key='revs_limit'").fetchone()
+    @staticmethod
+    def _revs_limit_in(conn: Any) -> int:
+        row = conn.execute("SELECT value FROM meta WHERE key='revs_limit'").fetchone()
         return int(row[0]) if row else revtree.DEFAULT_REVS_LIMIT
 
     def get_revs_limit(self) -> int:
-        self._revs_limit = self._read_revs_limit()
-        return self._revs_limit
+        with self._db.read() as conn:
+            return self._revs_limit_in(conn)
 
     def set_revs_limit(self, limit: int) -> None:
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
@@ -303,7 +303,6 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
             conn.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('revs_limit', ?)", (str(limit),)
             )
-        self._revs_limit = limit
 
     def compact(self) -> None:
         """Drop bodies of non-leaf revs and unreferenced attachment blobs; the
