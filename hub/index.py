@@ -118,24 +118,34 @@ class ScopeIndexer:
         doc["seq"] = seq
         private.put_local(doc)
 
-    def catch_up(self) -> int:
-        """Index every change since the checkpoint; returns how many rows were read."""
-        with self._lock:
-            total = 0
-            since = self.checkpoint() if self._since is None else self._since
-            while True:
-                feed = self.stores.main.changes(since=since, limit=BATCH, style="all_docs",
-                                                include_docs=True)
-                rows = feed["results"]
-                if rows:
-                    self._index_rows(rows)
-                    total += len(rows)
-                since = self._since = feed["last_seq"]
-                if rows and time.monotonic() - self._saved_at >= self.CHECKPOINT_EVERY:
-                    self._save_checkpoint(since)
-                    self._saved_at = time.monotonic()
-                if len(rows) < BATCH:
-                    return total
+    def catch_up(self, *, wait: bool = True) -> int:
+        """Index every change since the checkpoint; returns how many rows were read.
+
+        ``wait=False`` returns at once when another thread is indexing (readers use it: a
+        writer indexes its own write before answering, so nothing of it can be missed)."""
+        if not self._lock.acquire(blocking=wait):
+            return 0
+        try:
+            return self._catch_up()
+        finally:
+            self._lock.release()
+
+    def _catch_up(self) -> int:
+        total = 0
+        since = self.checkpoint() if self._since is None else self._since
+        while True:
+            feed = self.stores.main.changes(since=since, limit=BATCH, style="all_docs",
+                                            include_docs=True)
+            rows = feed["results"]
+            if rows:
+                self._index_rows(rows)
+                total += len(rows)
+            since = self._since = feed["last_seq"]
+            if rows and time.monotonic() - self._saved_at >= self.CHECKPOINT_EVERY:
+                self._save_checkpoint(since)
+                self._saved_at = time.monotonic()
+            if len(rows) < BATCH:
+                return total
 
     def flush(self) -> None:
         """Write the checkpoint now (on shutdown)."""

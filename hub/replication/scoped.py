@@ -99,7 +99,7 @@ class ScopedStore(DocumentStore):
         return own.info()["update_seq"], ref.info()["update_seq"]
 
     def info(self) -> JSON:
-        self.indexer.catch_up()
+        self.indexer.catch_up(wait=False)
         own, ref = self._scopes
         own_info, ref_info = own.info(), ref.info()
         return {
@@ -179,7 +179,7 @@ class ScopedStore(DocumentStore):
                              "it is already filtered to the device's institution")
         if feed not in ("normal", "longpoll"):
             raise BadRequest(f"feed={feed} is not supported on a device's view")
-        self.indexer.catch_up()
+        self.indexer.catch_up(wait=False)
         if since == "now":
             own_seq, ref_seq = self._update_seqs()
             if feed != "longpoll":
@@ -198,7 +198,7 @@ class ScopedStore(DocumentStore):
             if result["results"] or feed != "longpoll" or remaining <= 0:
                 return result
             self.signal.wait(version, min(remaining, 1.0))
-            self.indexer.catch_up()
+            self.indexer.catch_up(wait=False)
 
     def _changes_once(self, own_seq: Seq, ref_seq: Seq, limit: int, style: str,
                       include_docs: bool, conflicts: bool, attachments: bool,
