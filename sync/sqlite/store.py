@@ -330,5 +330,8 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
     def close(self) -> None:
         self._db.close()
 
+    def __enter__(self) -> SQLiteStore:
+        return self
+
 
 __all__ = ["SQLiteStore"]
