@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from schemas.state import CaseState
+from schemas.state import LOCAL_TZ, CaseState
 from schemas.vocab import (
     APPLICANT_KINDS,
     ID_TYPES,
@@ -39,7 +39,10 @@ Doc = Mapping[str, Any]
 def zh_date(value: str | None) -> str:
     if not value:
         return ""
-    d = dt.date.fromisoformat(value[:10])
+    if len(value) > 10:  # a date-time: its Beijing date
+        d = dt.datetime.fromisoformat(value).astimezone(LOCAL_TZ).date()
+    else:
+        d = dt.date.fromisoformat(value)
     return f"{d.year}年{d.month}月{d.day}日"
 
 

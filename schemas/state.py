@@ -26,9 +26,14 @@ STATUS_LABELS = {"new": ("新建", "new"), "consulting": ("咨询", "consultatio
                  "archived": ("已归档", "archived")}
 
 
+#: Beijing time: the standard's dates and deadlines are local dates in Hebi, whatever
+#: offset a writer used (a hub server may run in UTC).
+LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
 def event_date(event: Mapping[str, Any]) -> dt.date:
-    """The local date of an event (its ``at`` in the writer's own offset)."""
-    return dt.datetime.fromisoformat(event["at"]).date()
+    """The date of an event in Beijing time."""
+    return dt.datetime.fromisoformat(event["at"]).astimezone(LOCAL_TZ).date()
 
 
 @dataclass

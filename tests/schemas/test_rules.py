@@ -449,3 +449,14 @@ def test_next_steps_follow_the_rules() -> None:
     assert "termination" in steps and "resumption" not in steps
     assert "resumption" not in next_steps(c.state(), institution=VILLAGE, on="2026-03-11")
     assert "acceptance" not in next_steps(c.state(), institution=TOWN, on="2026-03-09")
+
+
+def test_10_2_5_2_dates_are_beijing_dates_whatever_the_writer_offset() -> None:
+    """A hub server in UTC writes 2026-03-13T18:00Z = 14 March in Hebi: past a 13 March
+    deadline."""
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-09T09:00", deadline="2026-03-13")
+    ev = c.make("termination", "2026-03-14T02:00", institution=CITY, short="HB",
+                reason="resumption_deadline_passed")
+    ev["at"] = "2026-03-13T18:00:00+00:00"
+    check_transition(c.state(), ev)
