@@ -219,3 +219,15 @@ def test_compaction_keeps_leaves(store: DocumentStore) -> None:
         store.get("a", rev=r1)
     assert store.get("a", revs=True)["_revisions"]["ids"][-1] == r1.split("-")[1]
     assert len(leaves(store, "a")) == 2
+
+
+@pouchdb_deviation("a replicated rev that is not a leaf after its batch still adds ancestors")
+def test_replicated_non_leaf_in_a_batch_is_ignored(store: DocumentStore) -> None:
+    # couch_db:prep_and_validate_replicated_updates: "this doc isn't a leaf or already
+    # exists in the tree. ignore but consider it a success."
+    long = {"_id": "a", "_rev": rev(5, "e"), "_revisions": history(5, ["e", "d", "c", "b"])}
+    short = {"_id": "a", "_rev": rev(3, "c"), "_revisions": history(3, ["c", "b", "a"]),
+             "_deleted": True}
+    assert store.bulk_docs([long, short], new_edits=False) == []
+    assert store.get("a", revs=True)["_revisions"] == history(5, ["e", "d", "c", "b"])
+    assert store.revs_diff({"a": [rev(1, "a")]})["a"]["missing"] == [rev(1, "a")]
