@@ -235,8 +235,13 @@ class Transport:
         import time
 
         remaining = deadline - time.monotonic()
-        resp = self.request(method, path, params=params, body=body, stream=True,
-                            timeout=(self.connect_timeout, max(0.05, remaining)))
+        try:
+            resp = self.request(method, path, params=params, body=body, stream=True,
+                                timeout=(self.connect_timeout, max(0.05, remaining)))
+        except errors.TransportError as exc:
+            if exc.__cause__ is not None and is_read_timeout(exc.__cause__):
+                return None  # not even the headers came before the deadline
+            raise
         chunks: list[bytes] = []
         try:
             for chunk in resp.iter_content(chunk_size=None):
