@@ -8,6 +8,12 @@ takes about ``target_seconds`` at the measured doc rate, at most doubling per
 step and never above ``max_docs`` or ``max_bytes``; halve on a timeout or a
 broken connection (a smaller request has a better chance to get through a link
 that cuts every few hundred KB).
+
+A link that breaks again and again also gets a byte cap: the bytes that got
+through between two breaks estimate the link's "run length" L, and a request
+of R bytes then wastes about R/2 per break, so batches are held to about L/8
+(a few per cent of re-sent bytes) until the link has carried 3 L without a
+break (a link that breaks every L never does), when the cap is doubled again.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from dataclasses import dataclass
 class BatchSizer:
     start: int = 25
     max_docs: int = 1000
-    max_bytes: int = 1_000_000
+    max_bytes: int = 128_000
     min_docs: int = 1
     target_seconds: float = 4.0
     size: int = 0
@@ -27,6 +33,12 @@ class BatchSizer:
     bytes_per_doc: float = 0.0
     docs_per_second: float = 0.0
     failures_in_row: int = 0
+    #: Bytes fetched since the last break, the smoothed run length between
+    #: breaks, and the byte cap they imply (None: no break seen yet).
+    bytes_since_failure: int = 0
+    run_length: float = 0.0
+    link_cap: float | None = None
+    min_bytes: int = 16_000
 
     def __post_init__(self) -> None:
         if not self.size:
@@ -39,6 +51,10 @@ class BatchSizer:
         """Record a completed batch of ``docs`` documents (``nbytes`` fetched) and
         return the next size."""
         self.failures_in_row = 0
+        self.bytes_since_failure += nbytes
+        if self.link_cap is not None and self.bytes_since_failure > 3 * self.run_length:
+            self.link_cap = min(float(self.max_bytes), self.link_cap * 2)
+            self.bytes_since_failure = 0
         if docs > 0:
             self.bytes_per_doc = self._smooth(self.bytes_per_doc, nbytes / docs)
             if seconds > 0:
@@ -54,12 +70,31 @@ class BatchSizer:
             grow = min(grow, max(self.size, int(self.docs_per_second * self.target_seconds)))
         cap = self.max_docs
         if self.bytes_per_doc > 0:
-            cap = min(cap, int(self.max_bytes / self.bytes_per_doc))
+            max_bytes = min(self.max_bytes, self.link_cap or self.max_bytes)
+            cap = min(cap, max(1, int(max_bytes / self.bytes_per_doc)))
         self.size = max(self.min_docs, min(grow, cap))
         return self.size
 
+    @property
+    def feed_size(self) -> int:
+        """How many changes to read at once. On a link that breaks, fetches are
+        held small by :attr:`link_cap`, but the feed (about 100 bytes a row) is
+        read four chunks at a time so that its request and the checkpoint that
+        follows each feed batch are amortised over more documents."""
+        if self.link_cap is None:
+            return self.size
+        return min(self.max_docs, self.size * 4)
+
     def failure(self, timeout: bool = True) -> int:
-        """A batch failed on the wire: halve (a timeout or cut says "too much at once")."""
+        """A batch failed on the wire: halve (a timeout or cut says "too much at once")
+        and learn the link's run length between breaks."""
         self.failures_in_row += 1
+        if self.bytes_since_failure > 0:
+            sample = float(self.bytes_since_failure)
+            self.run_length = sample if self.run_length <= 0 else 0.5 * (self.run_length + sample)
+            self.link_cap = max(float(self.min_bytes), self.run_length / 8)
+        self.bytes_since_failure = 0
         self.size = max(self.min_docs, self.size // 2)
+        if self.link_cap is not None and self.bytes_per_doc > 0:
+            self.size = max(self.min_docs, min(self.size, int(self.link_cap / self.bytes_per_doc)))
         return self.size

@@ -104,7 +104,7 @@ class Replicator:
     # -- protocol steps ------------------------------------------------------
     def _read(self, since: Seq, longpoll: bool) -> ChangesBatch:
         opts = self.options
-        limit = self.sizer.size
+        limit = self.sizer.feed_size
         return self._retry(lambda: self._call(self.source, lambda: read_changes(
             self.source, since, limit, doc_ids=opts.doc_ids, selector=opts.selector,
             longpoll=opts.longpoll_timeout if longpoll else None)), on_failure=self._shrink)

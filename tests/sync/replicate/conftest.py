@@ -28,8 +28,9 @@ def seed(store: DocumentStore, n: int = 120, *, conflicts: int = 20, deletions: 
          prefix: str = "doc", payload: int = 0) -> None:
     """``n`` docs, ``conflicts`` of them with a second branch (new_edits=false),
     ``deletions`` deleted, a few edited twice, one with an attachment."""
-    pad = "x" * payload
-    docs = [{"_id": f"{prefix}{i:05d}", "type": "case", "n": i, "pad": pad} for i in range(n)]
+    # Random (incompressible) padding: PouchDB Server gzips its answers.
+    docs = [{"_id": f"{prefix}{i:05d}", "type": "case", "n": i,
+             "pad": base64.b64encode(os.urandom(payload * 3 // 4)).decode()} for i in range(n)]
     revs = {r["id"]: r["rev"] for r in store.bulk_docs(docs)}
     branches = []
     for i in range(0, min(n, conflicts * 3), 3):

@@ -9,17 +9,22 @@ from sync.errors import NotFound, TransportError
 from sync.store import DocumentStore
 
 
-def list_ids(store: DocumentStore) -> list[str]:
-    """Every document id in the store, deleted ones included (from ``_changes``)."""
-    ids: list[str] = []
+def list_leaves(store: DocumentStore) -> dict[str, list[str]]:
+    """Every document's leaf revs, deleted ones included (``_changes?style=all_docs``)."""
+    leaves: dict[str, list[str]] = {}
     since: Any = 0
     while True:
         body = store.changes(since=since, limit=500, style="all_docs")
-        ids += [r["id"] for r in body["results"]]
+        for row in body["results"]:
+            leaves[row["id"]] = [c["rev"] for c in row["changes"]]
         if len(body["results"]) < 500 or body.get("pending") == 0:
             break
         since = body["last_seq"]
-    return sorted(set(ids))
+    return leaves
+
+
+def list_ids(store: DocumentStore) -> list[str]:
+    return sorted(list_leaves(store))
 
 
 def tree_rows(leaves: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -46,16 +51,19 @@ def snapshot(store: DocumentStore, doc_ids: list[str] | None = None,
     attachment digests: ``{id: sorted rows}``, comparable across stores. ``via``
     ``open_revs`` (one GET per doc, as CouchDB's docs compare trees) or
     ``bulk_get`` (all leaves of 200 docs per request, for large databases)."""
-    ids = doc_ids if doc_ids is not None else list_ids(store)
-    out: dict[str, Any] = {}
     if via == "bulk_get":
-        for i in range(0, len(ids), 200):
-            body = store.bulk_get([{"id": d} for d in ids[i:i + 200]], revs=True)
+        # Each leaf asked by rev: PouchDB Server's _bulk_get without a rev
+        # returns the winner only (CouchDB and our stores return every leaf).
+        wanted = [{"id": d, "rev": r} for d, revs in list_leaves(store).items()
+                  if doc_ids is None or d in doc_ids for r in revs]
+        out: dict[str, Any] = {}
+        for i in range(0, len(wanted), 500):
+            body = store.bulk_get(wanted[i:i + 500], revs=True)
             for result in body["results"]:
-                rows = tree_rows(result["docs"])
-                if rows:
-                    out[result["id"]] = rows
-        return out
+                out.setdefault(result["id"], []).extend(tree_rows(result["docs"]))
+        return {doc_id: sorted(rows) for doc_id, rows in sorted(out.items()) if rows}
+    ids = doc_ids if doc_ids is not None else list_ids(store)
+    out = {}
     for doc_id in ids:
         try:
             out[doc_id] = tree_rows(store.open_revs(doc_id, "all"))

@@ -29,7 +29,7 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str],
     opened: list[DocumentStore] = []
 
     def make(name: str) -> DocumentStore:
-        store = SQLiteStore(tmp_path / f"{name}.sqlite", synchronous="OFF")
+        store = SQLiteStore(tmp_path / f"{name}.sqlite", synchronous="NORMAL")
         opened.append(store)
         return store
 
@@ -269,3 +269,19 @@ def test_progress_reports_pending_rate_and_eta(new_store: Callable[[str], Docume
     assert [p["pending"] for p in running] == [75, 50, 25]
     assert reports[-1]["state"] == "done" and reports[-1]["docs_written"] == 100
     assert all(p["eta"] is not None for p in running)
+
+
+def test_batch_sizer_learns_the_run_length_of_a_breaking_link() -> None:
+    from sync.replicate.batching import BatchSizer
+
+    sizer = BatchSizer(start=25, max_docs=1000, max_bytes=1_000_000)
+    for _ in range(5):
+        sizer.success(sizer.size, sizer.size * 500, 0.01)
+    assert sizer.size == 800 and sizer.feed_size == 800  # slow start, no cap yet
+    sizer.failure()  # ~387 kB got through before the break
+    assert sizer.link_cap == pytest.approx(775 * 500 / 8)
+    assert sizer.size * 500 <= sizer.link_cap  # chunks now fit the run length
+    assert sizer.feed_size == min(1000, sizer.size * 4)
+    for _ in range(80):  # the link holds again: the cap relaxes
+        sizer.success(sizer.size, sizer.size * 500, 0.01)
+    assert sizer.link_cap == 1_000_000 and sizer.size == 1000

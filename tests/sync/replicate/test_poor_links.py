@@ -1,0 +1,103 @@
+"""Poor links (issue 3, Must show): a run cut every few hundred KB completes with at
+most 10 % more bytes on the wire than an uncut run; a black-holed server is noticed
+within the client timeout, retried with backoff, and the run completes when it returns.
+Both go through ops/netproxy.py in front of PouchDB Server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from ops.netproxy import NetProxy
+from sync.open import open_db
+from sync.replicate import ReplicationOptions, Replicator, replicate
+from sync.sqlite import SQLiteStore
+from sync.store import DocumentStore
+
+from .conftest import seed
+from .helpers import snapshot
+
+pytestmark = [pytest.mark.couchdb, pytest.mark.e2e]
+
+
+def via_proxy(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    netloc = f"{parts.username}:{parts.password}@127.0.0.1:{port}" if parts.username else \
+        f"127.0.0.1:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def pull(url: str, target: DocumentStore, **options: Any) -> Any:
+    source = open_db(url, timeout=(2.0, 5.0), gzip=True)  # as `bangban replicate`
+    try:
+        return replicate(source, target, source_location=url.split("@")[-1], **options)
+    finally:
+        source.close()
+
+
+def test_cut_every_400kb_completes_within_10_percent_of_the_bytes(
+        couch_store: DocumentStore, couchdb_url: str, tmp_path: Path) -> None:
+    seed(couch_store, 3000, conflicts=100, payload=600)  # about 1.7 MB on the wire
+    db_url = f"{couchdb_url}/{couch_store.name}"
+    port = urlsplit(couchdb_url).port
+    assert port is not None
+    with NetProxy(port) as proxy, SQLiteStore(tmp_path / "uncut.sqlite") as uncut:
+        clean = pull(via_proxy(db_url, proxy.port), uncut, backoff_base=0.05)
+        clean_bytes = proxy.stats.total
+        assert proxy.stats.cuts == 0 and clean.docs_written > 3000
+    with NetProxy(port, cut_after=400_000, cut_mode="cumulative") as proxy, \
+            SQLiteStore(tmp_path / "cut.sqlite") as cut:
+        result = pull(via_proxy(db_url, proxy.port), cut, backoff_base=0.05)
+        cut_bytes = proxy.stats.total
+        assert proxy.stats.cuts >= 3  # the link really broke, several times
+        assert result.retries >= 3
+        assert result.docs_written == clean.docs_written
+        assert snapshot(cut, via="bulk_get") == snapshot(couch_store, via="bulk_get")
+    print(f"bytes on the wire: cut {cut_bytes}, uncut {clean_bytes}, +{cut_bytes / clean_bytes - 1:.1%}")
+    assert cut_bytes <= 1.10 * clean_bytes, (cut_bytes, clean_bytes)
+
+
+def test_black_holed_server_is_noticed_backed_off_and_survived(
+        couch_store: DocumentStore, couchdb_url: str, tmp_path: Path) -> None:
+    seed(couch_store, 1200, conflicts=50, payload=200)
+    db_url = f"{couchdb_url}/{couch_store.name}"
+    port = urlsplit(couchdb_url).port
+    assert port is not None
+    read_timeout = 2.0
+    with NetProxy(port) as proxy, SQLiteStore(tmp_path / "local.sqlite") as local:
+        source = open_db(via_proxy(db_url, proxy.port), timeout=(read_timeout, read_timeout))
+        holed_at: list[float] = []
+        retried_at: list[float] = []
+
+        def progress(p: Any) -> None:
+            if p.docs_written >= 100 and not holed_at:
+                proxy.set(black_hole=True)
+                holed_at.append(time.monotonic())
+
+        options = ReplicationOptions(batch_size=50, max_batch_size=100, progress=progress,
+                                     backoff_base=0.2, backoff_cap=2.0, max_attempts=12,
+                                     on_retry=lambda exc, n, wait: retried_at.append(time.monotonic()))
+        replicator = Replicator(source, local, options)
+        outcome: list[Any] = []
+        worker = threading.Thread(target=lambda: outcome.append(replicator.run()))
+        worker.start()
+        deadline = time.monotonic() + 30
+        while not retried_at and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert holed_at and retried_at, "the dead peer was never noticed"
+        # Noticed within the client timeout (plus scheduling slack), not hung.
+        assert retried_at[0] - holed_at[0] <= read_timeout + 1.5
+        time.sleep(3 * read_timeout)  # a few more failed attempts with backoff
+        assert worker.is_alive()
+        proxy.set(black_hole=False)
+        worker.join(60)
+        source.close()
+        assert not worker.is_alive()
+        result = outcome[0]
+        assert result.ok and result.retries >= 2
+        assert snapshot(local, via="bulk_get") == snapshot(couch_store, via="bulk_get")
