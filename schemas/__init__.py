@@ -24,6 +24,8 @@ from schemas.errors import (
     UnknownType,
     ValidationFailed,
 )
+from schemas.fold import check_received, check_transition, fold
+from schemas.merge import merge, resolve
 from schemas.registry import (
     DOC_TYPES,
     EVENT_TYPES,
@@ -35,10 +37,14 @@ from schemas.registry import (
     validate_open,
     validate_sealed,
 )
+from schemas.state import CaseState
+from schemas.steps import next_steps
+from schemas.workdays import Workdays
 
 __all__ = [
     "DOC_TYPES", "EVENT_TYPES", "CalendarError", "ClockError", "IllegalTransition", "Problem",
     "SchemaError", "UnknownType", "ValidationFailed", "join", "make_case", "make_event",
     "private_schema_for", "schema_for", "set_fields", "split", "validate", "validate_open",
-    "validate_sealed",
+    "validate_sealed", "fold", "check_transition", "check_received", "merge", "resolve",
+    "CaseState", "Workdays", "next_steps",
 ]
