@@ -280,7 +280,7 @@ def test_batch_sizer_learns_the_run_length_of_a_breaking_link() -> None:
     assert sizer.size == 800 and sizer.feed_size == 800  # slow start, no cap yet
     sizer.failure()  # ~387 kB got through before the break
     assert sizer.link_cap == pytest.approx(775 * 500 / 8)
-    assert sizer.size * 500 <= sizer.link_cap  # chunks now fit the run length
+    assert sizer.link_cap is not None and sizer.size * 500 <= sizer.link_cap  # fits the run
     assert sizer.feed_size == min(1000, sizer.size * 4)
     for _ in range(80):  # the link holds again: the cap relaxes
         sizer.success(sizer.size, sizer.size * 500, 0.01)
