@@ -23,7 +23,7 @@ BASE = dict(_clear, sealed={"alg": "A256GCM", "ct": "base"})  # stored form, as 
 DEVICES = ["410621101201-A1", "410621101201-A2", "410621101-A1"]
 
 edit = st.tuples(
-    st.sampled_from(["staff", "mode", "labels", "special_groups", "sealed"]),
+    st.sampled_from(["staff", "mode", "labels", "special_groups", "sealed", "opened_at"]),
     st.integers(0, 3),  # value choice
     st.integers(0, 5),  # wall ms offset (small: ties across devices are likely)
     st.integers(0, 2),  # device
@@ -34,6 +34,8 @@ VALUES: dict[str, list[Any]] = {
     "labels": [[], ["急"], ["急", "老年"], ["复核"]],
     "special_groups": [[], ["elderly"], ["disabled"], ["elderly", "disabled"]],
     "sealed": [{"ct": "a"}, {"ct": "b"}, {"ct": "c"}, {"ct": "d"}],
+    # a fixed field two revisions should never disagree on; if they do, still deterministic
+    "opened_at": [f"2026-02-0{d}T09:00:00+08:00" for d in range(2, 6)],
 }
 
 
@@ -43,7 +45,9 @@ def revision(edits: list[tuple[str, int, int, int]]) -> dict[str, Any]:
     for field, choice, offset, dev in edits:
         value = VALUES[field][choice]
         clock = HLC(wall + offset, 0, DEVICES[dev])
-        if field == "sealed":
+        if field == "opened_at":
+            doc = dict(doc, opened_at=value)
+        elif field == "sealed":
             doc = set_fields(doc, {"private": None}, clock)
             doc.pop("private")
             doc["sealed"] = value
