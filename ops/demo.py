@@ -157,6 +157,10 @@ class RealStation:
                                 str(self.enrollment["secret"]))
 
     def serve(self, port: int = 0) -> str:
+        if not port:  # `node serve --port 0` means its default port: pick a free one
+            from ops.pouchdb_server import free_port
+
+            port = free_port()
         cmd = [sys.executable, "-m", "ops.cli", "node", "serve", "--dir", str(self.folder),
                "--passphrase-file", str(self.passphrase_file), "--port", str(port)]
         log = open(self.folder.parent / f"{self.folder.name}.log", "a", encoding="utf-8")
