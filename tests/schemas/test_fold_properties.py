@@ -183,3 +183,12 @@ def test_malformed_and_foreign_documents_never_crash_the_fold() -> None:
     s = fold(c.events + [bad, odd, header])
     assert s.status == "handling" and s.needs_review and s.events == len(c.events) + 2
     assert {r.rule for r in s.reviews} == {"malformed_event"}
+
+
+def test_hub_and_node_fold_the_same_state() -> None:
+    """The hub folds sealed events, a node open ones: only cleartext counts (design.md §3)."""
+    from schemas.registry import split
+
+    for history in HISTORIES:
+        sealed = [dict(split(e)[0], sealed={"ct": "…"}) for e in history[1:]]
+        assert _state(sealed) == _state(history[1:])
