@@ -109,12 +109,16 @@ def rollup(db: sqlite3.Connection, prefix: str, first: str, last: str, *, today:
     lo, hi = _range(prefix)
     n = child_length(prefix)
     unit = f"substr(institution, 1, {n})"
-    group = "institution, staff" if by_staff else unit
-    sql = (f"SELECT {'institution, staff' if by_staff else unit + ', NULL'}, {_sums()} "
-           f"FROM counters WHERE institution >= ? AND institution < ? AND month >= ? "
-           f"AND month <= ? GROUP BY {group}")
+    if by_staff:
+        sql = (f"SELECT institution, staff, {_sums()} FROM counters WHERE institution >= ? "
+               f"AND institution < ? AND month >= ? AND month <= ? GROUP BY institution, staff")
+        params: tuple[Any, ...] = (lo, hi, first, last)
+    else:  # the rolled-up rows of the child units (materialize.UNIT_LEVELS)
+        sql = (f"SELECT unit, '', {_sums()} FROM units WHERE level = ? AND unit >= ? "
+               f"AND unit < ? AND month >= ? AND month <= ? GROUP BY unit")
+        params = (n, lo, hi, first, last)
     rows: dict[tuple[str, str], Row] = {}
-    for rec in db.execute(sql, (lo, hi, first, last)):
+    for rec in db.execute(sql, params):
         key = (rec[0], rec[1] or "")
         rows[key] = Row(rec[0], rec[1] or "", dict(zip(COUNTERS, (v or 0 for v in rec[2:]),
                                                        strict=True)))
@@ -145,8 +149,9 @@ def _live_counts(db: sqlite3.Connection, prefix: str, first: str, last: str, tod
                                           "suspended_near": (near,), "resumption_passed": (t,)}
     out: dict[str, dict[tuple[str, str], int]] = {}
     for name, cond in queries.items():
-        sql = (f"SELECT {key}, COUNT(*) FROM facts WHERE {cond} AND institution >= ? "
-               f"AND institution < ? GROUP BY 1, 2")
+        # "+institution": let SQLite pick the deadline index, not the institution range
+        sql = (f"SELECT {key}, COUNT(*) FROM facts WHERE {cond} AND +institution >= ? "
+               f"AND +institution < ? GROUP BY 1, 2")
         out[name] = {(r[0], r[1] or ""): r[2] for r in db.execute(sql, (*params[name], lo, hi))}
     ckey = "institution, ''" if by_staff else f"{unit}, ''"
     sql = (f"SELECT {ckey}, COUNT(*) FROM complaints WHERE handled_on IS NULL AND due < ? "
@@ -177,8 +182,8 @@ def case_list(db: sqlite3.Connection, name: str, prefix: str, today: dt.date,
     lo, hi = _range(prefix)
     near = (today + dt.timedelta(days=NEAR_RESUMPTION_DAYS)).isoformat()
     sql = (f"SELECT case_id, case_no, institution, staff, status, opened_on, due, "
-           f"resumption_deadline, reply_due FROM facts WHERE {cond} AND institution >= :lo "
-           f"AND institution < :hi ORDER BY {order} LIMIT :limit")
+           f"resumption_deadline, reply_due FROM facts WHERE {cond} AND +institution >= :lo "
+           f"AND +institution < :hi ORDER BY {order} LIMIT :limit")
     cols = ("case_id", "case_no", "institution", "staff", "status", "opened_on", "due",
             "resumption_deadline", "reply_due")
     return [dict(zip(cols, r, strict=True)) for r in db.execute(
@@ -200,13 +205,13 @@ def complaints(db: sqlite3.Connection, prefix: str, first: str, last: str,
 def departments(db: sqlite3.Connection, prefix: str, first: str, last: str) -> list[dict[str, Any]]:
     """11.1 d) cooperation of approval departments: submissions, corrections, decisions."""
     lo, hi = _range(prefix)
-    sql = ("SELECT department, COUNT(*), SUM(corrections), SUM(decision IS NOT NULL), "
-           "SUM(decision = 'approved'), SUM(decision IN ('rejected', 'returned')) FROM facts "
-           "WHERE submitted_on >= ? AND submitted_on <= ? AND institution >= ? "
-           "AND institution < ? GROUP BY department ORDER BY 2 DESC")
+    sql = ("SELECT department, SUM(submitted), SUM(corrections), SUM(decided), SUM(approved), "
+           "SUM(returned) FROM departments WHERE level = ? AND unit >= ? AND unit < ? "
+           "AND month >= ? AND month <= ? GROUP BY department ORDER BY 2 DESC, 1")
     cols = ("department", "submitted", "corrections", "decided", "approved", "returned")
-    return [dict(zip(cols, (v or 0 if i else v for i, v in enumerate(r)), strict=True))
-            for r in db.execute(sql, (first + "-01", _month_end(last), lo, hi))]
+    return [dict(zip(cols, r, strict=True))
+            for r in db.execute(sql, (child_length(prefix), lo, hi, first, last))
+            if r[1] or r[2] or r[3]]
 
 
 def missing_breakdown(total: Row) -> list[tuple[str, str, int]]:

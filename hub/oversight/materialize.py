@@ -11,7 +11,9 @@ gateways each keep their own file; all agree because they follow the same feed.
 
 Tables: ``facts`` (one compact row per case, :class:`hub.oversight.facts.CaseFact`),
 ``complaints`` (one row per complaint, 5 c), ``counters`` (per institution, staff and
-month: every column of :data:`hub.oversight.facts.COUNTERS`), ``meta`` (checkpoint).
+month: every column of :data:`hub.oversight.facts.COUNTERS`), ``units`` (the same
+counters rolled up per code prefix of length 6, 9 and 12 and month: the city's dashboard
+reads 5 counties x 12 months rows, whatever the number of cases), ``meta`` (checkpoint).
 A changed case is re-folded and its counters move by ``new - old`` contributions.
 Single writer (a lock), readers on their own connections (WAL), Datasette style.
 """
@@ -25,7 +27,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.oversight.facts import COUNTERS, CaseFact, Complaint, case_fact, contributions
+from hub.oversight.facts import (
+    COUNTERS,
+    DEPT_COUNTERS,
+    CaseFact,
+    Complaint,
+    case_fact,
+    contributions,
+    department_contributions,
+)
 from schemas.workdays import Workdays
 from sync.errors import NotFound
 
@@ -33,6 +43,9 @@ if TYPE_CHECKING:
     from hub.storage import HubStores
 
 BATCH = 500
+#: Code lengths of the tree (county, town, village): every counter is also kept per
+#: ``code[:n]`` so a scope's dashboard reads one row per child unit and month.
+UNIT_LEVELS = (6, 9, 12)
 _COLS = ", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTERS)
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,6 +71,15 @@ CREATE INDEX IF NOT EXISTS complaints_case ON complaints (case_id);
 CREATE TABLE IF NOT EXISTS counters (
   institution TEXT NOT NULL, staff TEXT NOT NULL, month TEXT NOT NULL, {_COLS},
   PRIMARY KEY (institution, month, staff)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS units (
+  level INTEGER NOT NULL, unit TEXT NOT NULL, month TEXT NOT NULL, {_COLS},
+  PRIMARY KEY (level, unit, month)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS departments (
+  level INTEGER NOT NULL, unit TEXT NOT NULL, department TEXT NOT NULL, month TEXT NOT NULL,
+  submitted INTEGER NOT NULL DEFAULT 0, corrections INTEGER NOT NULL DEFAULT 0,
+  decided INTEGER NOT NULL DEFAULT 0, approved INTEGER NOT NULL DEFAULT 0,
+  returned INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (level, unit, month, department)) WITHOUT ROWID;
 """
 
 
@@ -132,47 +154,87 @@ class FactStore:
         return fact_from_dict(json.loads(row[0])) if row else None
 
     def upsert(self, facts: Iterable[CaseFact], *, checkpoint: Any = None) -> int:
-        """Store facts and move the counters by their change; one transaction."""
-        n = 0
+        """Store facts and move the counters by their change; one transaction.
+
+        Deltas (new - old contributions) are summed in memory over the whole batch and
+        written once per counter row, so a batch of thousands of cases touches each
+        (unit, month) row once.
+        """
+        batch = {f.case_id: f for f in facts}  # the last fact of a case wins
         with self._writer() as db:
-            for f in facts:
-                self._upsert_one(db, f)
-                n += 1
+            ids = list(batch)
+            old: dict[str, CaseFact] = {}
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                for case_id, data in db.execute(
+                        f"SELECT case_id, data FROM facts WHERE case_id IN ({marks})", chunk):
+                    old[case_id] = fact_from_dict(json.loads(data))
+            staff_delta: dict[tuple[str, str, str], dict[str, int]] = {}
+            unit_delta: dict[tuple[int, str, str], dict[str, int]] = {}
+            for f in batch.values():
+                for sign, contrib in ((-1, contributions(old.get(f.case_id))),
+                                      (1, contributions(f))):
+                    for (inst, staff, month), counts in contrib.items():
+                        targets = [staff_delta.setdefault((inst, staff, month), {})]
+                        targets += [unit_delta.setdefault((n, inst[:n], month), {})
+                                    for n in UNIT_LEVELS]
+                        for name, v in counts.items():
+                            for slot in targets:
+                                slot[name] = slot.get(name, 0) + sign * v
+            dept_delta: dict[tuple[int, str, str, str], dict[str, int]] = {}
+            for f in batch.values():
+                for sign, dcontrib in ((-1, department_contributions(old.get(f.case_id))),
+                                       (1, department_contributions(f))):
+                    for (inst, dept, month), counts in dcontrib.items():
+                        for n in UNIT_LEVELS:
+                            slot = dept_delta.setdefault((n, inst[:n], month, dept), {})
+                            for name, v in counts.items():
+                                slot[name] = slot.get(name, 0) + sign * v
+            db.executemany(_UPSERT_DEPT, [(*key, *(d.get(c, 0) for c in DEPT_COUNTERS))
+                                          for key, d in dept_delta.items() if any(d.values())])
+            db.executemany(_UPSERT_STAFF, [(*key, *(d.get(c, 0) for c in COUNTERS))
+                                           for key, d in staff_delta.items() if any(d.values())])
+            db.executemany(_UPSERT_UNIT, [(*key, *(d.get(c, 0) for c in COUNTERS))
+                                          for key, d in unit_delta.items() if any(d.values())])
+            db.executemany("INSERT OR REPLACE INTO facts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           [_fact_row(f) for f in batch.values()])
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                db.execute(f"DELETE FROM complaints WHERE case_id IN ({','.join('?' * len(chunk))})",
+                           chunk)
+            db.executemany("INSERT OR REPLACE INTO complaints VALUES (?,?,?,?,?,?,?,?,?,?)",
+                           [(c.complaint_id, c.case_id, c.institution, c.received_on, c.due,
+                             c.handled_on, c.channel, c.category, c.result, int(c.by_hub))
+                            for f in batch.values() for c in f.complaints])
             if checkpoint is not None:
                 self._set_meta(db, "checkpoint", checkpoint)
-        return n
+        return len(batch)
 
-    def _upsert_one(self, db: sqlite3.Connection, f: CaseFact) -> None:
-        row = db.execute("SELECT data FROM facts WHERE case_id=?", (f.case_id,)).fetchone()
-        old = fact_from_dict(json.loads(row[0])) if row else None
-        delta: dict[tuple[str, str, str], dict[str, int]] = {}
-        for sign, contrib in ((-1, contributions(old)), (1, contributions(f))):
-            for key, counts in contrib.items():
-                slot = delta.setdefault(key, {})
-                for name, v in counts.items():
-                    slot[name] = slot.get(name, 0) + sign * v
-        for (inst, staff, month), counts in delta.items():
-            counts = {k: v for k, v in counts.items() if v}
-            if not counts:
-                continue
-            cols = ", ".join(counts)
-            marks = ", ".join("?" for _ in counts)
-            sets = ", ".join(f"{c}={c}+excluded.{c}" for c in counts)
-            db.execute(f"INSERT INTO counters (institution, staff, month, {cols}) "
-                       f"VALUES (?, ?, ?, {marks}) ON CONFLICT(institution, month, staff) "
-                       f"DO UPDATE SET {sets}", (inst, staff, month, *counts.values()))
-        data = f.as_dict()
-        db.execute(
-            "INSERT OR REPLACE INTO facts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (f.case_id, f.case_no, f.institution, f.staff, f.status, f.opened_on, f.due,
-             f.finished_on, 1 if f.needs_review else 0, f.resumption_deadline, f.reply_due,
-             f.department, f.submitted_on, f.corrections, f.decision,
-             json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
-        db.execute("DELETE FROM complaints WHERE case_id=?", (f.case_id,))
-        db.executemany("INSERT OR REPLACE INTO complaints VALUES (?,?,?,?,?,?,?,?,?,?)",
-                       [(c.complaint_id, c.case_id, c.institution, c.received_on, c.due,
-                         c.handled_on, c.channel, c.category, c.result, int(c.by_hub))
-                        for c in f.complaints])
+
+_UPSERT_DEPT = (f"INSERT INTO departments (level, unit, month, department, "
+                f"{', '.join(DEPT_COUNTERS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                f"ON CONFLICT(level, unit, month, department) DO UPDATE SET "
+                + ", ".join(f"{c}={c}+excluded.{c}" for c in DEPT_COUNTERS))
+
+
+def _fact_row(f: CaseFact) -> tuple[Any, ...]:
+    # only non-default members: fact_from_dict restores the defaults (1M rows stay small)
+    data = {k: v for k, v in f.as_dict().items() if v not in (None, "", 0, False, [], {})
+            or k == "case_id"}
+    return (f.case_id, f.case_no, f.institution, f.staff, f.status, f.opened_on, f.due,
+            f.finished_on, 1 if f.needs_review else 0, f.resumption_deadline, f.reply_due,
+            f.department, f.submitted_on, f.corrections, f.decision,
+            json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+_ADD = ", ".join(f"{c}={c}+excluded.{c}" for c in COUNTERS)
+_MARKS = ", ".join("?" for _ in COUNTERS)
+_UPSERT_STAFF = (f"INSERT INTO counters (institution, staff, month, {', '.join(COUNTERS)}) "
+                 f"VALUES (?, ?, ?, {_MARKS}) ON CONFLICT(institution, month, staff) "
+                 f"DO UPDATE SET {_ADD}")
+_UPSERT_UNIT = (f"INSERT INTO units (level, unit, month, {', '.join(COUNTERS)}) "
+                f"VALUES (?, ?, ?, {_MARKS}) ON CONFLICT(level, unit, month) DO UPDATE SET {_ADD}")
 
 
 class Materializer:

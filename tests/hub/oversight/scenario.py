@@ -57,7 +57,12 @@ def scenario() -> dict[str, CaseBuilder]:
     b = c["c8"] = CaseBuilder(V2, "s3", "2026-03-18")  # pending; due 19 Mar → overdue on 20
     b.ev("consultation", "2026-03-18", channel="window", answered=False, private={"question": "?"})
     # c9: accepted 2 Mar, 5 working days → 9 Mar, still handling on 20 Mar: overdue
-    c["c9"] = CaseBuilder(W, "s9", "2026-03-02").accepted("2026-03-02", 5)
+    b = c["c9"] = CaseBuilder(W, "s9", "2026-03-02").accepted("2026-03-02", 5)
+    # 11.1 d): submitted, a correction asked, returned by the department
+    b.ev("submitted", "2026-03-03", department="浚县民政局", channel="online")
+    b.ev("correction_requested", "2026-03-04", department="浚县民政局", materials=["M1"],
+         private={"details": "补正"})
+    b.ev("decision", "2026-03-05", department="浚县民政局", outcome="returned", private={})
     # c10: completed on time, one unsigned event, very bad rating without follow-up,
     # complaint still open past its deadline (5 Mar + 5 working days = 12 Mar)
     b = c["c10"] = CaseBuilder(W, "s9", "2026-03-02").accepted("2026-03-02", 10)

@@ -129,4 +129,10 @@ def test_subtree_and_staff_rows(ov: Oversight) -> None:
 
 
 def test_departments_report(ov: Oversight) -> None:
-    assert ind.departments(ov.facts.reader(), "", "2026-02", "2026-03") == []
+    expected = [{"department": "浚县民政局", "submitted": 1, "corrections": 1, "decided": 1,
+                 "approved": 0, "returned": 1}]
+    db = ov.facts.reader()
+    assert ind.departments(db, "", "2026-02", "2026-03") == expected
+    assert ind.departments(db, "410621101", "2026-03", "2026-03") == expected
+    assert ind.departments(db, "410602", "2026-02", "2026-03") == []
+    assert ind.departments(db, "", "2026-02", "2026-02") == []

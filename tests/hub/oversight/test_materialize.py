@@ -14,8 +14,12 @@ from tests.hub.oversight.scenario import scenario, stored_histories
 
 
 def _counters(facts: FactStore) -> list[tuple[Any, ...]]:
-    rows = facts.reader().execute("SELECT * FROM counters ORDER BY institution, month, staff")
-    return [r for r in rows if any(v for v in r[3:])]
+    """Every non-zero counter row: per staff, rolled up per unit, per department."""
+    out = []
+    for table, width in (("counters", 3), ("units", 3), ("departments", 4)):
+        rows = facts.reader().execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3")
+        out += [(table, *r) for r in rows if any(v for v in r[width:])]
+    return out
 
 
 def test_incremental_equals_full_rebuild(hub: Any, tmp_path: Path) -> None:
