@@ -1,9 +1,12 @@
 """The deadline watcher (design.md §6): overdue marks and 10.2.5.2 terminations.
 
-For each case whose events changed it folds the events with engineer E's rules
-(:func:`schemas.fold.fold`). A suspended case whose resumption deadline (10.2.5.1,
-form D) has passed is terminated (10.2.5.2) by a ``termination`` event signed by
-the hub's own device; cases past their time limit are counted as overdue.
+It follows the main feed from its own checkpoint and keeps the set of open cases it
+watches in the private database (``deadlines:watch``), so a restart forgets none. For
+each open case it folds the events with engineer E's rules (:func:`schemas.fold.fold`
+with ``as_of`` today): a suspended case whose resumption deadline (10.2.5.1, form D) has
+passed is terminated (10.2.5.2) by a ``termination`` event signed by the hub's own device
+(:mod:`hub.workers.terminate`); the overdue marks of every open case (reply 10.1.1.3,
+time limit, materials, complaint) are written to ``deadlines:overdue`` for oversight.
 """
 
 from __future__ import annotations
@@ -14,46 +17,83 @@ from typing import TYPE_CHECKING, Any
 from hub import scope as scopes
 from hub.transitions import case_events
 from hub.workers.feed import FeedFollower
+from sync.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
     from hub.core import Hub
 
 CHECKPOINT = "worker-deadlines"
+WATCH_ID = "deadlines:watch"
+OVERDUE_ID = "deadlines:overdue"
 
 
 class DeadlineWatcher:
-    def __init__(self, hub: Hub, *, today: Any = None):
+    def __init__(self, hub: Hub, *, today: dt.date | None = None):
         self.hub = hub
         self.feed = FeedFollower(hub.stores, CHECKPOINT)
         self.today = today
-        self.watch: set[str] = set()
+        self.watch: set[str] | None = None
+        self.marks: dict[str, Any] = {}
         self.terminated = 0
         self.overdue = 0
 
+    def _load(self) -> set[str]:
+        try:
+            return set(self.hub.stores.private.get(WATCH_ID).get("cases", []))
+        except NotFound:
+            return set()
+
+    def _save(self, docid: str, body: dict[str, Any]) -> None:
+        private = self.hub.stores.private
+        for _ in range(3):
+            try:
+                current = private.get(docid)
+                if all(current.get(k) == v for k, v in body.items()):
+                    return
+                private.put({**current, **body})
+                return
+            except NotFound:
+                try:
+                    private.put({"_id": docid, **body})
+                    return
+                except Conflict:
+                    continue
+            except Conflict:
+                continue
+
     def run_once(self) -> int:
+        if self.watch is None:
+            self.watch = self._load()
+        before = set(self.watch)
         for rows in self.feed.batches():
             for row in rows:
                 case_id = scopes.case_id_of(row["id"])
                 if case_id and row["id"].startswith(("case:", "event:")):
                     self.watch.add(case_id)
-        return self.check(dt.date.today() if self.today is None else self.today)
+        written = self.check(dt.date.today() if self.today is None else self.today)
+        if self.watch != before:
+            self._save(WATCH_ID, {"type": "deadline_watch", "cases": sorted(self.watch)})
+        return written
 
     def check(self, today: dt.date) -> int:
-        try:
-            from hub.workers.terminate import terminate_if_due
-        except ImportError:  # pragma: no cover - E's fold not available
-            return 0
+        from hub.workers.terminate import terminate_if_due
+
+        assert self.watch is not None
         written = 0
-        overdue = 0
+        marks: dict[str, Any] = {}
         for case_id in sorted(self.watch):
             events = case_events(self.hub.stores, case_id)
-            outcome = terminate_if_due(self.hub, case_id, events, today)
+            outcome, state = terminate_if_due(self.hub, case_id, events, today)
             if outcome == "terminated":
                 written += 1
-            elif outcome == "overdue":
-                overdue += 1
             elif outcome == "closed":
                 self.watch.discard(case_id)
+            elif state is not None and state.overdue:
+                marks[case_id] = {"institution": state.holder, "marks": list(state.overdue)}
         self.terminated += written
-        self.overdue = overdue
+        self.overdue = len(marks)
+        if marks != self.marks:
+            self.marks = marks
+            self._save(OVERDUE_ID, {"type": "overdue_marks", "as_of": today.isoformat(),
+                                    "cases": marks})
         return written

@@ -38,15 +38,17 @@ def calendars(hub: Hub) -> list[dict[str, Any]]:
 
 
 def terminate_if_due(hub: Hub, case_id: str, events: Sequence[Mapping[str, Any]],
-                     today: dt.date) -> str:
-    """``"terminated"``, ``"overdue"``, ``"closed"`` or ``"open"``."""
+                     today: dt.date) -> tuple[str, Any]:
+    """``("terminated" | "overdue" | "closed" | "open", the folded state)``."""
+    if not events:
+        return "open", None
     state = fold(events, calendars=calendars(hub), as_of=today)
     if state.status in CLOSED:
-        return "closed"
+        return "closed", state
     if "resumption_deadline" not in state.overdue:
-        return "overdue" if state.overdue else "open"
+        return ("overdue" if state.overdue else "open"), state
     write_termination(hub, case_id, base_hlc=state.last_hlc, today=today)
-    return "terminated"
+    return "terminated", state
 
 
 def write_termination(hub: Hub, case_id: str, *, base_hlc: str | None,

@@ -159,3 +159,15 @@ def test_hand_up_without_the_recipients_wrap_is_refused(world: World):
     (row,) = view(world, VILLAGE_A).bulk_docs([doc])
     assert row["error"] == "forbidden" and "no wrap for" in row["reason"]
     assert world.hub.indexer.case_scopes(case_id) == {VILLAGE_A}
+
+
+def test_deadline_watcher_writes_overdue_marks_and_remembers_open_cases(world: World):
+    a = world.node(VILLAGE_A)
+    (late,) = a.sample_cases(1, town=TOWN, seed=11, scenarios=("in_handling",))
+    world.round()
+    marks = world.hub.stores.private.get("deadlines:overdue")["cases"]
+    assert late in marks and marks[late]["institution"] == VILLAGE_A  # March case: late now
+    assert late in world.hub.stores.private.get("deadlines:watch")["cases"]
+    fresh = Workers(world.hub)  # a restarted hub still watches the open case
+    fresh.run_once()
+    assert late in fresh.deadlines.marks
