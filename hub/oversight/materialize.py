@@ -37,7 +37,6 @@ from hub.oversight.facts import (
     department_contributions,
 )
 from schemas.workdays import Workdays
-from sync.errors import NotFound
 
 if TYPE_CHECKING:
     from hub.storage import HubStores
@@ -255,19 +254,23 @@ class Materializer:
             self._workdays = Workdays([r["doc"] for r in res["rows"] if r.get("doc")])
         return self._workdays
 
-    def case_docs(self, case_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        main = self.stores.main
-        try:
-            header: dict[str, Any] | None = main.get(f"case:{case_id}")
-        except NotFound:
-            header = None
-        res = main.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\ufff0",
-                            include_docs=True)
-        return header, [r["doc"] for r in res["rows"] if r.get("doc")]
+    def headers(self, case_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The case headers of a batch in one ``_all_docs?keys=`` request."""
+        if not case_ids:
+            return {}
+        res = self.stores.main.all_docs(keys=[f"case:{c}" for c in case_ids], include_docs=True)
+        return {r["key"][5:]: r["doc"] for r in res["rows"] if r.get("doc")}
 
-    def fact(self, case_id: str) -> CaseFact:
-        header, events = self.case_docs(case_id)
-        return case_fact(header, events, self.workdays(), hub_devices=self.hub_devices)
+    def events(self, case_id: str) -> list[dict[str, Any]]:
+        res = self.stores.main.all_docs(startkey=f"event:{case_id}:",
+                                        endkey=f"event:{case_id}:\ufff0", include_docs=True)
+        return [r["doc"] for r in res["rows"] if r.get("doc")]
+
+    def fact(self, case_id: str, header: dict[str, Any] | None = None) -> CaseFact:
+        if header is None:
+            header = self.headers([case_id]).get(case_id)
+        return case_fact(header, self.events(case_id), self.workdays(),
+                         hub_devices=self.hub_devices)
 
     def _batches(self) -> Iterator[tuple[list[str], Any]]:
         since = self.facts.meta("checkpoint", 0)
@@ -293,7 +296,8 @@ class Materializer:
         with self._lock:
             total = 0
             for ids, seq in self._batches():
-                facts = [self.fact(case_id) for case_id in ids]
+                headers = self.headers(ids)
+                facts = [self.fact(case_id, headers.get(case_id)) for case_id in ids]
                 self.facts.upsert(facts, checkpoint=seq)
                 total += len(facts)
             self.folded += total
