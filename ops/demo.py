@@ -369,6 +369,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print_summary(summary)
         if args.once:
             return 0
+        for code, url in net.serve_nodes().items():
+            print(f"node UI of {code}: {url}  (passphrase in {net.nodes[code].passphrase_file})")
         print(f"\nsyncing every {args.interval:.0f} s; Ctrl-C to stop. Try a device's view:")
         e = net.enrollments[VILLAGE_A]
         print(f"  curl -u {e['device_id']}:{e['secret']} {e['db_url']}/_changes")
