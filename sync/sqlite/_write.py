@@ -24,6 +24,7 @@ from sync.errors import BadRequest, PreconditionFailed
 from sync.sqlite._validate import Incoming
 
 CONFLICT = {"error": "conflict", "reason": "Document update conflict."}
+_NO_STEM = 1 << 62  # merges within a request do not stem; flush does
 
 
 def dumps(value: Any) -> str:
@@ -34,8 +35,6 @@ def dumps(value: Any) -> str:
 class _DocState:
     tree: revtree.RevTree  # as updated by the earlier docs of this request
     original: revtree.RevTree  # as stored before this request
-    changed: bool = False
-    dropped: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -115,10 +114,9 @@ class BatchWriter:
 
     # -- documents -----------------------------------------------------------------
     def _record(self, docid: str, state: _DocState, new_tree: revtree.RevTree) -> None:
-        old = state.tree
+        # Trees stay unstemmed until flush: CouchDB stems once per document and
+        # request (couch_db_updater:maybe_stem_full_doc_info after the merges).
         state.tree = new_tree
-        state.changed = True
-        state.dropped.extend(r for r in old if r not in new_tree)
         self.order.pop(docid, None)
         self.order[docid] = None
 
@@ -150,7 +148,7 @@ class BatchWriter:
         digests = [a["digest"] for a in atts.values()] if atts else []
         rev = revtree.new_rev(prev, deleted=doc.deleted, body=doc.body_json, att_digests=digests)
         path = [rev, prev] if prev else [rev]
-        new_tree, _ = revtree.merge(tree, path, deleted=doc.deleted, revs_limit=self.revs_limit)
+        new_tree, _ = revtree.merge(tree, path, deleted=doc.deleted, revs_limit=_NO_STEM)
         self.rev_rows[(doc.id, rev)] = (doc.body_json, dumps(atts) if atts else None)
         self._record(doc.id, state, new_tree)
         return {"ok": True, "id": doc.id, "rev": rev}
@@ -165,26 +163,54 @@ class BatchWriter:
             return revtree.is_deleted(stored)
         return doc.rev in stored and revtree.is_leaf(stored, doc.rev)
 
-    def replicated(self, doc: Incoming) -> dict[str, Any] | None:
-        """A new_edits=false write; returns an error result or None."""
-        state = self.states[doc.id]
-        leaf = doc.path[0]
-        if leaf in state.tree:
-            return None  # already known: CouchDB's no-op
-        new_tree, changed = revtree.merge(
-            state.tree, doc.path, deleted=doc.deleted, revs_limit=self.revs_limit
-        )
-        if not changed:
-            return None
-        known = [r for r in doc.path[1:] if r in state.tree]
-        atts = self._resolve_atts(doc, revtree.rev_pos(leaf), known)
-        if leaf in new_tree:
+    def replicated(self, docs: Sequence[Incoming]) -> None:
+        """The new_edits=false docs of one id (couch_db:prep_and_validate_replicated_updates,
+        then couch_db_updater:merge_rev_tree with replicated changes).
+
+        The whole group is merged first; a doc is written only if its rev is a
+        leaf of that merge and was not a leaf before ("this doc isn't a leaf or
+        already exists in the tree. ignore but consider it a success"). So a
+        known rev is a no-op, and so is a rev that another doc of the same request
+        extends; the ignored doc's ancestors are not merged either.
+        """
+        state = self.states[docs[0].id]
+        old_leaves = set(revtree.leaves(state.original)) if state.original else set()
+        merged = state.tree
+        for doc in docs:
+            merged, _ = revtree.merge(merged, doc.path, deleted=doc.deleted, revs_limit=_NO_STEM)
+        new_leaves = set(revtree.leaves(merged))
+        tree = state.tree
+        changed = False
+        for doc in docs:
+            leaf = doc.path[0]
+            if leaf not in new_leaves or leaf in old_leaves:
+                continue
+            known = [r for r in doc.path[1:] if r in tree]
+            tree, _ = revtree.merge(tree, doc.path, deleted=doc.deleted, revs_limit=_NO_STEM)
+            atts = self._resolve_atts(doc, revtree.rev_pos(leaf), known)
             self.rev_rows[(doc.id, leaf)] = (doc.body_json, dumps(atts) if atts else None)
-        self._record(doc.id, state, new_tree)
-        return None
+            changed = True
+        if changed:
+            self._record(docs[0].id, state, tree)
 
     def flush(self, next_seq: int) -> int:
-        """Write the collected rows; returns the new update seq."""
+        """Stem, then write the collected rows; returns the new update seq.
+
+        A document whose stemmed tree equals the stored one is left alone, with
+        no new seq (couch_db_updater:merge_rev_trees, "nothing changed")."""
+        rows = []
+        dropped: list[tuple[str, str]] = []
+        seq = next_seq
+        for docid in self.order:
+            state = self.states[docid]
+            tree, _ = revtree.stem(state.tree, self.revs_limit)
+            if tree == state.original:
+                continue
+            state.tree = tree
+            dropped.extend((docid, r) for r in state.original if r not in tree)
+            seq += 1
+            winner = revtree.winning_rev(tree)
+            rows.append((docid, seq, winner, int(tree[winner].deleted), revtree.dumps(tree)))
         for (docid, rev) in list(self.rev_rows):
             if rev not in self.states[docid].tree:
                 del self.rev_rows[(docid, rev)]  # stemmed away within this request
@@ -192,7 +218,6 @@ class BatchWriter:
             self.conn.executemany(
                 "INSERT OR IGNORE INTO blobs(digest, data) VALUES (?, ?)", list(self.blobs.items())
             )
-        dropped = [(d, r) for d in self.order for r in self.states[d].dropped]
         if dropped:
             self.conn.executemany("DELETE FROM revs WHERE doc_id=? AND rev=?", dropped)
         if self.rev_rows:
@@ -200,13 +225,6 @@ class BatchWriter:
                 "INSERT OR REPLACE INTO revs(doc_id, rev, body, atts) VALUES (?, ?, ?, ?)",
                 [(d, r, b, a) for (d, r), (b, a) in self.rev_rows.items()],
             )
-        rows = []
-        seq = next_seq
-        for docid in self.order:
-            tree = self.states[docid].tree
-            seq += 1
-            winner = revtree.winning_rev(tree)
-            rows.append((docid, seq, winner, int(tree[winner].deleted), revtree.dumps(tree)))
         if rows:
             # The old row is replaced: the feed keeps one row per doc, at its latest seq.
             self.conn.executemany(

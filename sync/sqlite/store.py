@@ -34,6 +34,7 @@ from sync.sqlite._replication import ReplicationMixin
 from sync.sqlite._validate import (
     DEFAULT_MAX_DOCUMENT_SIZE,
     LOCAL_PREFIX,
+    Incoming,
     parse_doc,
     validate_docid,
 )
@@ -152,21 +153,21 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
             # read inside the write transaction: another process may have changed it
             writer = BatchWriter(conn, self._revs_limit_in(conn))
             writer.load([d.id for d in parsed if not d.is_local])
+            groups: dict[str, list[Incoming]] = {}
             for doc in parsed:
-                res: JSON | None
                 if doc.is_local:
                     res = write_local(conn, doc, check_rev=new_edits)
-                    if not new_edits and "error" not in res:
-                        res = None
+                    if new_edits or "error" in res:
+                        results.append(res)
                 elif new_edits:
-                    res = writer.interactive(doc)
+                    results.append(writer.interactive(doc))
                 else:
-                    res = writer.replicated(doc)
-                if res is not None:
-                    results.append(res)
-            if writer.order:
-                writer.flush(self._update_seq(conn))
-        if writer.order:
+                    groups.setdefault(doc.id, []).append(doc)
+            for group in groups.values():
+                writer.replicated(group)
+            start = self._update_seq(conn)
+            changed = bool(writer.order) and writer.flush(start) > start
+        if changed:
             with self._cond:
                 self._cond.notify_all()
         return results

@@ -56,7 +56,7 @@ def test_store_matches_revtree_model(ops: list[tuple[Any, ...]]) -> None:
                 store.bulk_docs([{"_id": docid, "_revisions": {
                     "start": len(choices), "ids": [r.split("-", 1)[1] for r in part]},
                     "_deleted": deleted, "v": part[0]}], new_edits=False)
-                if part[0] not in tree:
+                if part[0] not in tree:  # one doc per request: new means a new leaf
                     model[docid], _ = revtree.merge(tree, part, deleted=deleted)
             elif kind == "update" and tree and not revtree.is_deleted(tree):
                 leaf = revtree.winning_rev(tree)
@@ -96,4 +96,7 @@ def _check(store: SQLiteStore, model: dict[str, revtree.RevTree]) -> None:
             assert doc.get("_deleted_conflicts", []) == revtree.deleted_conflicts(tree)
             assert doc["_revisions"] == revtree.revisions(tree, winner)
         assert store.revs_diff({docid: list(tree)}) == {}
+        bodies = {r for r, n in tree.items() if n.available}
+        got = {e["ok"]["_rev"] for e in store.open_revs(docid, list(tree)) if "ok" in e}
+        assert got == bodies
         assert {e["ok"]["_rev"] for e in store.open_revs(docid, "all")} == set(revtree.leaves(tree))

@@ -279,3 +279,40 @@ def test_atts_since_filters_even_with_attachments(store: SQLiteStore) -> None:
     got = store.bulk_get([{"id": "a", "atts_since": [r1]}], attachments=True)
     atts = got["results"][0]["docs"][0]["ok"]["_attachments"]
     assert atts["old"].get("stub") is True and atts["new"]["data"] == b64(b"2")
+
+
+def test_replicated_known_leaf_is_ignored_even_with_new_ancestors(store: SQLiteStore) -> None:
+    # couch_db:prep_and_validate_replicated_updates: a rev that already is a leaf
+    # is ignored (its path is not merged), so 2-b stays a conflict.
+    store.bulk_docs([{"_id": "j", "_revisions": {"start": 2, "ids": ["b", "a"]}}], new_edits=False)
+    store.bulk_docs([{"_id": "j", "_revisions": {"start": 5, "ids": ["e", "d"]}}], new_edits=False)
+    seq = store.info()["update_seq"]
+    assert store.bulk_docs([{"_id": "j", "_revisions": {
+        "start": 5, "ids": ["e", "d", "c", "b", "a"]}}], new_edits=False) == []
+    assert store.get("j", conflicts=True)["_conflicts"] == ["2-b"]
+    assert store.info()["update_seq"] == seq
+
+
+def test_replicated_group_keeps_only_new_leaves(store: SQLiteStore) -> None:
+    # The docs of one id are merged together first; one that another extends is
+    # ignored whatever the order (and its own ancestors are not merged).
+    short = {"_id": "g", "_revisions": {"start": 3, "ids": ["c", "b", "a"]}, "v": "c"}
+    long = {"_id": "g", "_revisions": {"start": 5, "ids": ["e", "d", "c", "b"]}, "v": "e"}
+    store.bulk_docs([short, long], new_edits=False)
+    assert store.get("g", revs=True)["_revisions"] == {"start": 5, "ids": ["e", "d", "c", "b"]}
+    assert store.revs_diff({"g": ["1-a"]}) == {"g": {"missing": ["1-a"]}}
+    with pytest.raises(NotFound):
+        store.get("g", rev="3-c")
+
+
+def test_stemming_happens_once_per_request(store: SQLiteStore) -> None:
+    # couch_db_updater stems after merging every doc of the request
+    store.set_revs_limit(2)
+    store.bulk_docs([
+        {"_id": "s", "_revisions": {"start": 3, "ids": ["c", "b", "a"]}},
+        {"_id": "s", "_revisions": {"start": 2, "ids": ["x", "a"]}},
+    ], new_edits=False)
+    leaves = {e["ok"]["_rev"] for e in store.open_revs("s", "all")}
+    assert leaves == {"3-c", "2-x"}
+    # 1-a is kept (within 2 of 2-x), so both branches stay linked through it
+    assert store.get("s", rev="3-c", revs=True)["_revisions"]["ids"] == ["c", "b", "a"]
