@@ -29,13 +29,18 @@ def put_cases(hub: Any, histories: Iterable[list[dict[str, Any]]], **kw: Any) ->
     return len(docs)
 
 
-def make_hub(folder: Path) -> Any:
+def make_hub(folder: Path, couchdb_url: str = "") -> Any:
     from hub import admin
     from hub.core import Hub
     from hub.settings import Settings
     from schemas import sample
 
-    settings = Settings.load({"hub_dir": str(folder / "hub"), "scrypt_n": 1024}, environ={})
+    config: dict[str, Any] = {"hub_dir": str(folder / "hub"), "scrypt_n": 1024}
+    if couchdb_url:
+        import uuid
+
+        config |= {"couchdb_url": couchdb_url, "db_prefix": "ov" + uuid.uuid4().hex[:10]}
+    settings = Settings.load(config, environ={})
     hub = Hub(settings)
     admin.init(hub, city=CITY, name="鹤壁市政务服务中心")
     admin.import_institutions(hub, [i for i in sample.institutions() if i["code"] != CITY])
