@@ -140,3 +140,12 @@ def test_longpoll_wakes_on_a_write_from_another_thread(store: DocumentStore) -> 
     finally:
         t.join()
     assert doc_ids_in_changes(res) == ["late"]
+
+
+def test_include_docs_with_conflicts(store: DocumentStore) -> None:
+    graft(store, "a", 2, ["b", "a"], v="b")
+    graft(store, "a", 2, ["x", "a"], v="x")
+    row = store.changes(include_docs=True, conflicts=True)["results"][0]
+    assert row["doc"]["_rev"] == rev(2, "x") and row["doc"]["_conflicts"] == [rev(2, "b")]
+    row = store.changes(include_docs=True)["results"][0]
+    assert "_conflicts" not in row["doc"]

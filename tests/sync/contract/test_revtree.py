@@ -231,3 +231,20 @@ def test_replicated_non_leaf_in_a_batch_is_ignored(store: DocumentStore) -> None
     assert store.bulk_docs([long, short], new_edits=False) == []
     assert store.get("a", revs=True)["_revisions"] == history(5, ["e", "d", "c", "b"])
     assert store.revs_diff({"a": [rev(1, "a")]})["a"]["missing"] == [rev(1, "a")]
+
+
+def test_open_revs_latest_follows_to_the_leaf(store: DocumentStore) -> None:
+    graft(store, "a", 4, ["y", "x", "b", "a"], v="y")
+    rows = store.open_revs("a", [rev(2, "b")], latest=True)
+    assert [row["ok"]["_rev"] for row in rows] == [rev(4, "y")]
+    rows = store.open_revs("a", [rev(4, "y")], latest=True)
+    assert [row["ok"]["_rev"] for row in rows] == [rev(4, "y")]
+
+
+@pouchdb_deviation("open_revs latest=true gives one leaf, not every leaf below the rev")
+def test_open_revs_latest_gives_every_leaf_below(store: DocumentStore) -> None:
+    # couch_db:open_doc_revs with latest: couch_key_tree:get_key_leafs of each rev
+    graft(store, "a", 3, ["c", "b", "a"], v="c")
+    graft(store, "a", 4, ["y", "x", "b"], v="y")
+    rows = store.open_revs("a", [rev(2, "b")], latest=True)
+    assert {row["ok"]["_rev"] for row in rows} == {rev(3, "c"), rev(4, "y")}
