@@ -48,6 +48,7 @@ class Node:
         self._index: CaseIndex | None = None
         self._syncer: Syncer | None = None
         self._reader: Reader | None = None
+        self._names: dict[str, str] = {}
         self.last_touch = time.monotonic()
         self.wiped = False
 
@@ -83,14 +84,18 @@ class Node:
         return self.name_of(str(enr.get("institution", "")))
 
     def name_of(self, code: str) -> str:
+        """An institution's name (cached: reference data changes only through a pull,
+        which clears the cache)."""
         from sync.errors import NotFound as StoreNotFound
 
         if not code:
             return ""
-        try:
-            return str(self.store.get(f"institution:{code}").get("name") or code)
-        except StoreNotFound:
-            return code
+        if code not in self._names:
+            try:
+                self._names[code] = str(self.store.get(f"institution:{code}").get("name") or code)
+            except StoreNotFound:
+                return code
+        return self._names[code]
 
     @property
     def tier(self) -> str:

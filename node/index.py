@@ -52,6 +52,9 @@ CREATE INDEX IF NOT EXISTS cases_no ON cases(case_no);
 CREATE INDEX IF NOT EXISTS cases_open_due ON cases(closed, due);
 CREATE INDEX IF NOT EXISTS cases_created ON cases(created);
 CREATE INDEX IF NOT EXISTS cases_handed ON cases(handed_from, closed, due);
+CREATE INDEX IF NOT EXISTS cases_review ON cases(updated DESC, case_id DESC) WHERE needs_review = 1;
+CREATE INDEX IF NOT EXISTS cases_pending ON cases(updated DESC, case_id DESC) WHERE pending = 1;
+CREATE INDEX IF NOT EXISTS cases_open ON cases(updated DESC, case_id DESC) WHERE closed = 0;
 CREATE TABLE IF NOT EXISTS name_tokens (
   token BLOB NOT NULL,
   case_id TEXT NOT NULL,

@@ -194,6 +194,7 @@ class Syncer:
 
     def after_pull(self) -> None:
         """Index what the pull brought (cases handed to us, hub events, other devices)."""
+        self.node._names.clear()
         if self.node.unlocked:
             from node.indexer import index_changes
 

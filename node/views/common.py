@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 
 from node.core import Node
 from node.errors import NotFound
@@ -26,7 +27,16 @@ def soon(days: int = 3) -> str:
 
 def catalog() -> list[dict[str, Any]]:
     """Service items (the 清单, 6.2.4) from the local store (synced from the hub), or the
-    sample catalog before the first sync so the station can work from day one."""
+    sample catalog before the first sync so the station can work from day one. Read once
+    per request (a list page names an item on every row)."""
+    if "catalog" not in g:
+        g.catalog = _read_catalog()
+        g.catalog_by_code = {i.get("code"): i for i in g.catalog}
+    items: list[dict[str, Any]] = g.catalog
+    return items
+
+
+def _read_catalog() -> list[dict[str, Any]]:
     from sync.errors import NotFound as StoreNotFound
 
     n = node()
@@ -37,16 +47,16 @@ def catalog() -> list[dict[str, Any]]:
         rows = []
     items = [r["doc"] for r in rows if r.get("doc") and r["doc"].get("active", True)]
     if not items:
-        from schemas.sample import catalog as sample_catalog
-
-        items = [dict(i, _sample=True) for i in sample_catalog()]
+        items = _sample_catalog()
     return sorted(items, key=lambda i: i.get("code", ""))
 
 
 def item_by_code(code: str | None) -> dict[str, Any] | None:
     if not code:
         return None
-    return next((i for i in catalog() if i.get("code") == code), None)
+    catalog()
+    item: dict[str, Any] | None = g.catalog_by_code.get(code)
+    return item
 
 
 def load_case(case_id: str) -> dict[str, Any]:
@@ -78,3 +88,10 @@ def require(value: Any, what: str) -> Any:
     if value is None:
         raise NotFound(what)
     return value
+
+
+@functools.cache
+def _sample_catalog() -> list[dict[str, Any]]:
+    from schemas.sample import catalog as sample_catalog
+
+    return [dict(i, _sample=True) for i in sample_catalog()]
