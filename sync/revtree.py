@@ -299,6 +299,72 @@ def new_rev(
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+# -- CouchDB's update rules ----------------------------------------------------------
+class EditConflict(Exception):
+    """A ``new_edits=true`` write that CouchDB answers with 409 ``conflict``."""
+
+
+def edit_parent(
+    stored: Mapping[str, RevNode],
+    current: Mapping[str, RevNode],
+    rev: str | None,
+    *,
+    deleted: bool,
+) -> str | None:
+    """The parent of a ``new_edits=true`` edit (``None`` for a new document), or
+    :class:`EditConflict`.
+
+    ``stored`` is the tree before the request (couch_db:prep_and_validate_update: a
+    given ``_rev`` must be a stored leaf; no ``_rev`` needs a new or deleted doc);
+    ``current`` is the tree as earlier docs of the same request left it
+    (couch_db_updater:merge_rev_tree: on a deleted doc only a recreation, no
+    ``_rev`` and not a delete, is accepted, as a child of the winning tombstone;
+    CouchDB 3 refuses an edit from a tombstone's rev, which PouchDB accepts).
+    """
+    if not stored:
+        if rev is not None:
+            raise EditConflict(rev)
+    elif rev is None:
+        if not is_deleted(stored):
+            raise EditConflict(rev)
+    elif rev not in stored or not is_leaf(stored, rev):
+        raise EditConflict(rev)
+    if current and is_deleted(current):
+        if rev is not None or deleted:
+            raise EditConflict(rev)
+        return winning_rev(current)
+    if rev is None:
+        if current:
+            raise EditConflict(rev)  # it would start a second root
+        return None
+    if not is_leaf(current, rev):
+        raise EditConflict(rev)
+    return rev
+
+
+def replicated_accepted(
+    stored: Mapping[str, RevNode], paths: Sequence[tuple[Sequence[str], bool]]
+) -> list[bool]:
+    """Which ``new_edits=false`` docs of one id are written
+    (couch_db:prep_and_validate_replicated_updates): all paths ``(path, deleted)``
+    are merged together, and a doc counts only if its rev is a leaf of that merge
+    and was not a leaf before ("this doc isn't a leaf or already exists in the
+    tree. ignore but consider it a success"). CouchDB applies this when the
+    database has validation functions or the request holds design docs or
+    attachments, else it merges every path; we always apply it, which makes a
+    known rev a no-op as in PouchDB."""
+    old_leaves = set(leaves(stored)) if stored else set()
+    merged: RevTree = dict(stored)
+    for path, deleted in paths:
+        merged, _ = merge(merged, path, deleted=deleted, revs_limit=NO_STEM)
+    new_leaves = set(leaves(merged))
+    return [p[0] in new_leaves and p[0] not in old_leaves for p, _ in paths]
+
+
+#: A revs_limit that never stems (merges inside one request; stemming follows).
+NO_STEM = 1 << 62
+
+
 # -- (de)serialisation: compact JSON kept in the document row ---------------------
 def dumps(tree: Mapping[str, RevNode]) -> str:
     """``{"rev": [parent, deleted, available], ...}`` as compact JSON."""

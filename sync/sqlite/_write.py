@@ -24,7 +24,7 @@ from sync.errors import BadRequest, PreconditionFailed
 from sync.sqlite._validate import Incoming
 
 CONFLICT = {"error": "conflict", "reason": "Document update conflict."}
-_NO_STEM = 1 << 62  # merges within a request do not stem; flush does
+_NO_STEM = revtree.NO_STEM  # merges within a request do not stem; flush does
 
 
 def dumps(value: Any) -> str:
@@ -123,25 +123,10 @@ class BatchWriter:
     def interactive(self, doc: Incoming) -> dict[str, Any]:
         """A new_edits=true write; returns CouchDB's per-doc result."""
         state = self.states[doc.id]
-        if not self._prep_ok(state.original, doc):
-            return {"id": doc.id, **CONFLICT}
-        # couch_db_updater:merge_rev_tree, against the tree as this request left it.
         tree = state.tree
-        prev: str | None
-        if tree and revtree.is_deleted(tree):
-            # Only a recreation (no _rev, not a delete) may touch a deleted doc; it
-            # becomes a child of the winning tombstone. Editing from a tombstone's
-            # rev is a conflict in CouchDB 3 (PouchDB allows it).
-            if doc.rev is not None or doc.deleted:
-                return {"id": doc.id, **CONFLICT}
-            prev = revtree.winning_rev(tree)
-        elif doc.rev is None:
-            if tree:
-                return {"id": doc.id, **CONFLICT}  # would be a new branch
-            prev = None
-        elif revtree.is_leaf(tree, doc.rev):
-            prev = doc.rev
-        else:
+        try:
+            prev = revtree.edit_parent(state.original, tree, doc.rev, deleted=doc.deleted)
+        except revtree.EditConflict:
             return {"id": doc.id, **CONFLICT}
         new_pos = revtree.rev_pos(prev) + 1 if prev else 1
         atts = self._resolve_atts(doc, new_pos, revtree.ancestry(tree, prev) if prev else [])
@@ -152,16 +137,6 @@ class BatchWriter:
         self.rev_rows[(doc.id, rev)] = (doc.body_json, dumps(atts) if atts else None)
         self._record(doc.id, state, new_tree)
         return {"ok": True, "id": doc.id, "rev": rev}
-
-    @staticmethod
-    def _prep_ok(stored: revtree.RevTree, doc: Incoming) -> bool:
-        """couch_db:prep_and_validate_update, against the stored tree: a given _rev
-        must be a stored leaf; no _rev needs a new or deleted document."""
-        if not stored:
-            return doc.rev is None
-        if doc.rev is None:
-            return revtree.is_deleted(stored)
-        return doc.rev in stored and revtree.is_leaf(stored, doc.rev)
 
     def replicated(self, docs: Sequence[Incoming]) -> None:
         """The new_edits=false docs of one id (couch_db:prep_and_validate_replicated_updates,
@@ -174,17 +149,15 @@ class BatchWriter:
         extends; the ignored doc's ancestors are not merged either.
         """
         state = self.states[docs[0].id]
-        old_leaves = set(revtree.leaves(state.original)) if state.original else set()
-        merged = state.tree
-        for doc in docs:
-            merged, _ = revtree.merge(merged, doc.path, deleted=doc.deleted, revs_limit=_NO_STEM)
-        new_leaves = set(revtree.leaves(merged))
+        accepted = revtree.replicated_accepted(
+            state.original, [(doc.path, doc.deleted) for doc in docs]
+        )
         tree = state.tree
         changed = False
-        for doc in docs:
-            leaf = doc.path[0]
-            if leaf not in new_leaves or leaf in old_leaves:
+        for doc, ok in zip(docs, accepted, strict=True):
+            if not ok:
                 continue
+            leaf = doc.path[0]
             known = [r for r in doc.path[1:] if r in tree]
             tree, _ = revtree.merge(tree, doc.path, deleted=doc.deleted, revs_limit=_NO_STEM)
             atts = self._resolve_atts(doc, revtree.rev_pos(leaf), known)

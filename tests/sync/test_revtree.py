@@ -257,3 +257,41 @@ def test_merge_of_whole_history_rebuilds_it(data: tuple[revtree.RevTree, list[li
         tree, _ = revtree.merge(tree, revtree.ancestry(full, leaf))
     assert {r: n.parent for r, n in tree.items()} == {r: n.parent for r, n in full.items()}
     assert revtree.winning_rev(tree) == revtree.winning_rev(full)
+
+
+# -- update rules ------------------------------------------------------------------------
+def test_edit_parent_rules() -> None:
+    live = build(["2-b", "1-a"], ["2-c", "1-a"])
+    dead = build(["2-b", "1-a"], deleted=("2-b",))
+    assert revtree.edit_parent({}, {}, None, deleted=False) is None
+    assert revtree.edit_parent(live, live, "2-b", deleted=False) == "2-b"
+    assert revtree.edit_parent(live, live, "2-c", deleted=True) == "2-c"
+    assert revtree.edit_parent(dead, dead, None, deleted=False) == "2-b"  # recreation
+    for stored, current, rev, deleted in [
+        ({}, {}, "1-a", False),  # a rev for a doc that does not exist
+        (live, live, None, False),  # no rev on a live doc
+        (live, live, "1-a", False),  # not a leaf
+        (live, live, "9-z", False),  # unknown
+        (dead, dead, "2-b", False),  # edit from the tombstone's rev (CouchDB 3)
+        (dead, dead, None, True),  # delete a deleted doc
+    ]:
+        with pytest.raises(revtree.EditConflict):
+            revtree.edit_parent(stored, current, rev, deleted=deleted)
+    # checked against the stored tree: a rev made earlier in the request is no leaf there
+    after, _ = revtree.merge(live, ["3-d", "2-b"])
+    with pytest.raises(revtree.EditConflict):
+        revtree.edit_parent(live, after, "3-d", deleted=False)
+    # and against the current one: the first edit of 2-b used it up
+    with pytest.raises(revtree.EditConflict):
+        revtree.edit_parent(live, after, "2-b", deleted=False)
+
+
+def test_replicated_accepted() -> None:
+    stored = build(["2-b", "1-a"])
+    assert revtree.replicated_accepted(stored, [(["2-b", "1-a"], False)]) == [False]
+    assert revtree.replicated_accepted(stored, [(["1-a"], False)]) == [False]
+    assert revtree.replicated_accepted(stored, [(["3-c", "2-b"], False)]) == [True]
+    both = [(["3-c", "2-b"], False), (["4-d", "3-c", "2-b"], False)]
+    assert revtree.replicated_accepted(stored, both) == [False, True]
+    assert revtree.replicated_accepted(stored, both[::-1]) == [True, False]
+    assert revtree.replicated_accepted({}, [(["1-x"], True), (["1-y"], False)]) == [True, True]
