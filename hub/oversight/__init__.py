@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 FACTS_FILE = "oversight.sqlite"
 CATCH_UP_SECONDS = 1.0  # a page read folds what changed since, at most this often
+#: A page read folds at most this many feed batches (500 changes each), so a page stays
+#: fast after a large import; the rest is folded by later reads or `hub oversight refresh`.
+PAGE_BATCHES = 4
 
 
 class Oversight:
@@ -60,7 +63,11 @@ class Oversight:
             if not force and time.monotonic() - self._last < CATCH_UP_SECONDS:
                 return 0
             self._last = time.monotonic()
-        return self.materializer.catch_up()
+        return self.materializer.catch_up(None if force else PAGE_BATCHES)
+
+    @property
+    def behind(self) -> bool:
+        return self.materializer.behind
 
     def institutions(self) -> dict[str, dict[str, Any]]:
         """code -> institution document (cached for a minute)."""

@@ -1,4 +1,4 @@
-"""``bangban hub supervisor add|list`` (issue 8).
+"""``bangban hub supervisor add|list`` and ``bangban hub oversight refresh`` (issue 8).
 
 :func:`register` takes the ``hub`` command's subparsers; hub/cli.py calls it (one line)
 so that the oversight package keeps its own commands. Passwords are read from
@@ -55,6 +55,21 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_refresh(args: argparse.Namespace) -> int:
+    """Fold everything new in the feed into HUB_DIR/oversight.sqlite (e.g. after an import)."""
+    from hub.oversight import Oversight
+
+    hub = _hub(args)
+    try:
+        ov = Oversight(hub)
+        n = ov.catch_up(force=True)
+        ov.facts.close()
+    finally:
+        hub.close()
+    print(f"oversight: {n} cases folded")
+    return 0
+
+
 def register(hub_subparsers: Any) -> None:
     sup = hub_subparsers.add_parser(
         "supervisor", help="supervisor logins of the oversight dashboard (11.1)"
@@ -66,6 +81,11 @@ def register(hub_subparsers: Any) -> None:
     p.add_argument("--password-env", help="read the password from this environment variable")
     p.add_argument("--replace", action="store_true", help="replace an existing login")
     p.set_defaults(func=cmd_add)
+    ovs = hub_subparsers.add_parser(
+        "oversight", help="the oversight materialization (HUB_DIR/oversight.sqlite)"
+    ).add_subparsers(dest="oversight_command", metavar="COMMAND", required=True)
+    p = ovs.add_parser("refresh", help="fold every change since the last checkpoint")
+    p.set_defaults(func=cmd_refresh)
     p = sup.add_parser("list", help="list supervisors")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list)

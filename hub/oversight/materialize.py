@@ -246,6 +246,7 @@ class Materializer:
         self._workdays: Workdays | None = None
         self._lock = threading.Lock()
         self.folded = 0
+        self.behind = False  # the last catch-up stopped before the end of the feed
 
     def workdays(self) -> Workdays:
         if self._workdays is None:
@@ -286,19 +287,23 @@ class Materializer:
                     case_id = docid.split(":")[1]
                     if case_id not in ids:
                         ids.append(case_id)
+            self.behind = len(rows) == BATCH
             yield ids, feed["last_seq"]
             since = feed["last_seq"]
             if len(rows) < BATCH:
                 return
 
-    def catch_up(self) -> int:
-        """Fold every case changed since the checkpoint; returns how many were folded."""
+    def catch_up(self, max_batches: int | None = None) -> int:
+        """Fold every case changed since the checkpoint (at most ``max_batches`` feed
+        batches; :attr:`behind` tells whether more remain); returns how many were folded."""
         with self._lock:
             total = 0
-            for ids, seq in self._batches():
+            for k, (ids, seq) in enumerate(self._batches()):
                 headers = self.headers(ids)
                 facts = [self.fact(case_id, headers.get(case_id)) for case_id in ids]
                 self.facts.upsert(facts, checkpoint=seq)
                 total += len(facts)
+                if max_batches is not None and k + 1 >= max_batches:
+                    break
             self.folded += total
             return total

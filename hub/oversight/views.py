@@ -81,6 +81,7 @@ def _pct(value: float | None) -> str:
 @blueprint.context_processor
 def _context() -> dict[str, Any]:
     return {"csrf_token": _csrf, "supervisor": getattr(g, "supervisor", None),
+            "oversight_behind": _ov()._materializer is not None and _ov().behind,
             "levels": sup.LEVELS, "rating_zh": RATING_ZH, "status_zh": STATUS_LABELS}
 
 

@@ -54,3 +54,17 @@ def test_a_new_event_moves_counters_without_double_counting(hub: Any, tmp_path: 
     assert db.execute("SELECT SUM(opened), SUM(completed), SUM(on_time) FROM counters")\
         .fetchone() == (1, 1, 0)  # due 9 Mar, completed 12 Mar: late
     assert db.execute("SELECT status FROM facts").fetchone() == ("completed",)
+
+
+def test_page_reads_fold_a_bounded_number_of_batches(hub: Any, tmp_path: Path) -> None:
+    from hub.oversight import PAGE_BATCHES, Oversight
+    from hub.oversight.materialize import BATCH
+
+    histories = list(case_histories(seed=9, n=(PAGE_BATCHES + 1) * BATCH // 10 + 60))
+    hub.stores.main.bulk_docs([stored(d) for h in histories for d in h])
+    ov = Oversight(hub, tmp_path / "f.sqlite")
+    first = ov.catch_up()
+    assert 0 < first < len(histories) and ov.behind
+    assert ov.catch_up(force=True) > 0  # a case cut by a batch boundary is folded again
+    assert not ov.behind and ov.catch_up(force=True) == 0
+    assert ov.facts.reader().execute("SELECT COUNT(*) FROM facts").fetchone()[0] == len(histories)
