@@ -23,8 +23,15 @@ DEFAULT_PORT = 5984
 def register(subparsers: Any) -> None:
     store = subparsers.add_parser("store", help="the embedded document store")
     store_sub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    from sync.http.settings import HTTPSettings  # tiny module: keeps --help fast
+
+    settings_help = "\n".join(
+        f"  {name} (default {default!r}):\n    {text}" for name, default, text in HTTPSettings.describe()
+    )
     serve = store_sub.add_parser(
         "serve",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="settings from the environment:\n" + settings_help,
         help="serve a folder of embedded databases over the CouchDB HTTP API",
         description="Serve the SQLite databases of DIR (one <name>.sqlite file each) with the "
         "CouchDB 3 HTTP API: PUT /{db} creates one, GET /_all_dbs lists them. The listening "

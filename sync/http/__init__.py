@@ -9,12 +9,33 @@ serves a folder of embedded SQLite databases with it.
     app = CouchApp(store_server, HTTPSettings.from_env())
     app.handle(Request.build("GET", "/_all_dbs")).json()
     serve(app, "127.0.0.1", 5984)
+
+Names are imported on first use, so ``bangban --help`` (which reads only the
+settings) does not load the whole API.
 """
 
-from sync.http.messages import Headers, QueryArgs, Request, Response
-from sync.http.routing import CouchApp
-from sync.http.settings import HTTPSettings
-from sync.http.wsgi import WSGIApp, make_server, serve
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sync.http.messages import Headers, QueryArgs, Request, Response
+    from sync.http.routing import CouchApp
+    from sync.http.settings import HTTPSettings
+    from sync.http.wsgi import WSGIApp, make_server, serve
+
+_EXPORTS = {
+    "CouchApp": "sync.http.routing",
+    "HTTPSettings": "sync.http.settings",
+    "Headers": "sync.http.messages",
+    "QueryArgs": "sync.http.messages",
+    "Request": "sync.http.messages",
+    "Response": "sync.http.messages",
+    "WSGIApp": "sync.http.wsgi",
+    "make_server": "sync.http.wsgi",
+    "serve": "sync.http.wsgi",
+}
 
 __all__ = [
     "CouchApp",
@@ -27,3 +48,10 @@ __all__ = [
     "make_server",
     "serve",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sync.http' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

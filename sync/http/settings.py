@@ -35,13 +35,14 @@ class HTTPSettings:
     )
     changes_timeout: float = _setting(
         60.0,
-        "Default longpoll/continuous _changes timeout in seconds when the client gives none "
-        "(CouchDB's default is 60 000 ms).",
+        "Longest wait of a longpoll/continuous _changes feed without heartbeat, in seconds: "
+        "the default when the client gives no timeout and the cap when it gives a longer "
+        "one (CouchDB's [chttpd] changes_timeout, 60 000 ms).",
     )
     changes_timeout_max: float = _setting(
         3600.0,
-        "Upper bound for a client's _changes timeout, in seconds, so a request thread is "
-        "never held forever.",
+        "Longest life of a _changes feed with heartbeat, in seconds (CouchDB keeps those "
+        "open forever; we end them so a request thread is never held forever).",
     )
     cors_origins: tuple[str, ...] = _setting(
         (),
