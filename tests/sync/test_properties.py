@@ -19,6 +19,10 @@ write both must show the same winning revision and body, the same
   backend's new revision is grafted into the other, so the trees are identical
   again (two sibling leaves) and the comparison goes on.
 
+A second property checks stemming with small ``revs_limit`` values (which PouchDB
+Server cannot set) on the embedded store against :class:`KeyTreeModel`, a small
+independent model of CouchDB's key tree.
+
 Known PouchDB Server deviations (tests/sync/contract) are stepped around:
 ``_deleted_conflicts`` is read from ``open_revs`` on that side, ``_conflicts`` is
 compared as a set, and ``_revs_diff`` is not asked about inner revisions
@@ -45,8 +49,6 @@ from hypothesis import strategies as st
 
 from sync import errors
 from sync.store import DocumentStore, StoreServer
-
-pytestmark = pytest.mark.couchdb
 
 DOC_IDS = ("a", "b", "c")
 REVS_LIMIT = 1000  # CouchDB's and PouchDB's default
@@ -233,6 +235,7 @@ def couch_server(couchdb_url: str) -> Iterator[StoreServer]:
     server.close()
 
 
+@pytest.mark.couchdb
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(deep=st.sets(st.sampled_from(DOC_IDS)), steps=st.lists(step_st, min_size=1, max_size=8))
 def test_sqlite_and_pouchdb_server_agree(couch_server: StoreServer, deep: set[str],
@@ -269,4 +272,97 @@ def test_sqlite_and_pouchdb_server_agree(couch_server: StoreServer, deep: set[st
     finally:
         lite.close()
         couch_server.delete_db(name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# -- stemming with a small revs_limit: the embedded store against a model ---------------
+class KeyTreeModel:
+    """CouchDB's replicated-write semantics on one doc, written independently of
+    ``sync.revtree``: couch_db:prep_and_validate_replicated_updates (a rev that is
+    not a new leaf after the merge is ignored), couch_key_tree:merge (paths join
+    where they overlap, also above a stemmed root) and couch_key_tree:stem (a
+    revision stays while some leaf is fewer than ``limit`` revisions below it)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parent: dict[str, str | None] = {}
+        self.deleted: dict[str, bool] = {}
+
+    def leaves(self, parent: dict[str, str | None] | None = None) -> set[str]:
+        tree = self.parent if parent is None else parent
+        inner = {p for p in tree.values() if p is not None}
+        return set(tree) - inner
+
+    def graft(self, path: list[str], deleted: bool) -> None:
+        """``path``: the revs of ``_revisions``, newest first."""
+        old_leaves = self.leaves()
+        merged = dict(self.parent)
+        for child, par in zip(path, path[1:], strict=False):
+            if merged.get(child) is None:
+                merged[child] = par
+            merged.setdefault(par, None)
+        merged.setdefault(path[0], None)
+        if path[0] in old_leaves or path[0] not in self.leaves(merged):
+            return  # "this doc isn't a leaf or already exists in the tree"
+        self.parent = merged
+        self.deleted[path[0]] = deleted
+        keep: set[str] = set()
+        for leaf in self.leaves():
+            node: str | None = leaf
+            for _ in range(self.limit):
+                if node is None:
+                    break
+                keep.add(node)
+                node = self.parent[node]
+        self.parent = {r: (p if p in keep else None) for r, p in self.parent.items() if r in keep}
+
+    def history(self, leaf: str) -> list[str]:
+        out: list[str] = []
+        node: str | None = leaf
+        while node is not None:
+            out.append(node)
+            node = self.parent[node]
+        return out
+
+    def winner(self) -> str:
+        return max(self.leaves(), key=lambda r: (not self.deleted[r], int(r.split("-")[0]),
+                                                  r.split("-")[1]))
+
+
+stem_graft_st = st.builds(Graft, st.just("a"),
+                          st.lists(st.sampled_from("01"), min_size=1, max_size=8).map(tuple),
+                          st.booleans(), st.one_of(st.none(), st.integers(1, 5)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(limit=st.integers(1, 5), grafts=st.lists(stem_graft_st, min_size=1, max_size=12))
+def test_sqlite_stemming_matches_couchdb_key_tree(limit: int, grafts: list[Graft]) -> None:
+    from sync.sqlite import SQLiteStore
+
+    tmp = Path(tempfile.mkdtemp(prefix="bangban-stem-"))
+    lite = SQLiteStore(tmp / "stem.sqlite")
+    lite.set_revs_limit(limit)
+    model = KeyTreeModel(limit)
+    seen: set[str] = set()
+    try:
+        for g in grafts:
+            doc = g.doc(False)
+            revs = doc["_revisions"]
+            path = [f"{revs['start'] - i}-{h}" for i, h in enumerate(revs["ids"])]
+            seen.update(path)
+            assert lite.bulk_docs([doc], new_edits=False) == []
+            model.graft(path, g.deleted)
+            opened = [r["ok"] for r in lite.open_revs("a", "all") if "ok" in r]
+            leaves = {d["_rev"]: bool(d.get("_deleted")) for d in opened}
+            assert leaves == {r: model.deleted[r] for r in model.leaves()}
+            for d in opened:
+                got = [f"{d['_revisions']['start'] - i}-{h}"
+                       for i, h in enumerate(d["_revisions"]["ids"])]
+                assert got == model.history(d["_rev"]), f"history of {d['_rev']}"
+            main = lite.changes(doc_ids=["a"])["results"][0]
+            assert main["changes"][0]["rev"] == model.winner()
+            missing = set(lite.revs_diff({"a": sorted(seen)}).get("a", {}).get("missing", []))
+            assert missing == seen - set(model.parent)
+    finally:
+        lite.close()
         shutil.rmtree(tmp, ignore_errors=True)
