@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--black-hole", action="store_true")
     parser.add_argument("--stats-every", type=float, default=5.0, help="seconds between stats lines")
     parser.add_argument("--control", action="store_true",
-                        help="read commands from stdin, one per line: stats | reset | cut | "
+                        help="read commands from stdin, one per line: stats | reset (answers the stats before) | cut | "
                         "stall SECONDS | set KEY=VALUE (e.g. set black_hole=1, set bandwidth=32000)")
     args = parser.parse_args(argv)
     proxy = NetProxy(args.target_port, target_host=args.target_host, listen_port=args.listen_port,
@@ -364,10 +364,13 @@ def _value(text: str) -> Any:
 
 
 def control(proxy: NetProxy, line: str) -> dict[str, Any]:
-    """One command of the ``--control`` protocol; answers with the stats."""
+    """One command of the ``--control`` protocol; answers with the stats (for
+    ``reset``: the stats just before the reset)."""
     cmd, _, rest = line.strip().partition(" ")
     if cmd == "reset":
+        before = proxy.stats.as_dict()
         proxy.reset_stats()
+        return before
     elif cmd == "cut":
         proxy.cut_all()
     elif cmd == "stall":

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -70,6 +71,7 @@ class Replicator:
         # concurrent requests (the HTTP layer is threaded), so they are assumed
         # thread-safe; one that is not says ``thread_safe = False`` and gets a lock.
         self._locks = {id(s): threading.Lock() for s in (source, target)}
+        self._stats_lock = threading.RLock()
 
     # -- helpers -------------------------------------------------------------
     def cancel(self) -> None:
@@ -109,9 +111,15 @@ class Replicator:
             self.source, since, limit, doc_ids=opts.doc_ids, selector=opts.selector,
             longpoll=opts.longpoll_timeout if longpoll else None)), on_failure=self._shrink)
 
+    def _add(self, key: str, n: int) -> None:
+        with self._stats_lock:
+            self.stats[key] += n
+
     def _transfer(self, wanted: list[Missing]) -> None:
-        """Fetch and write ``wanted`` in chunks of the current batch size."""
+        """Fetch and write ``wanted`` in chunks of the current batch size; each chunk
+        is written as soon as it arrives, so a break costs only the chunk in flight."""
         queue = list(wanted)
+        failed_in_row = 0
         while queue:
             if self.options.cancel.is_set():
                 raise Cancelled("replication cancelled")
@@ -129,42 +137,52 @@ class Replicator:
             except Exception as exc:
                 if not is_retryable(exc):
                     raise
-                # Give the chunk back and retry it smaller after a backoff.
                 queue[:0] = chunk
                 self._shrink(exc)
-                self._backoff_once(exc)
+                failed_in_row += 1
+                self._backoff_once(exc, failed_in_row)
                 continue
+            failed_in_row = 0
             docs = dedupe_docs(fetched.docs)
-            self.stats["docs_read"] += len(docs)
-            self.fetch_errors.extend(fetched.errors)
+            self._add("docs_read", len(docs))
             result = self._retry(lambda d=docs: self._call(self.target, lambda: write_docs(self.target, d)))  # type: ignore[misc]
-            self.stats["docs_written"] += result.written
-            self.stats["doc_write_failures"] += len(result.failures)
-            self.failures.extend(result.failures)
-            self.sizer.success(nrevs, fetched.nbytes, time.monotonic() - started)
+            with self._stats_lock:
+                self.fetch_errors.extend(fetched.errors)
+                self.stats["docs_written"] += result.written
+                self.stats["doc_write_failures"] += len(result.failures)
+                self.failures.extend(result.failures)
+                self.sizer.success(nrevs, fetched.nbytes, time.monotonic() - started)
 
-    def _backoff_once(self, exc: BaseException) -> None:
-        self._failed_in_row = getattr(self, "_failed_in_row", 0) + 1
+    def _backoff_once(self, exc: BaseException, attempt: int) -> None:
         limit = self.backoff.max_attempts
-        if limit is not None and self._failed_in_row >= limit:
-            self._failed_in_row = 0
+        if limit is not None and attempt >= limit:
             raise exc
-        wait = self.backoff.delay(self._failed_in_row - 1)
-        self.backoff.retries += 1
+        wait = self.backoff.delay(attempt - 1)
+        with self._stats_lock:
+            self.backoff.retries += 1
         if self.backoff.on_retry is not None:
-            self.backoff.on_retry(exc, self._failed_in_row, wait)
+            self.backoff.on_retry(exc, attempt, wait)
         if self.options.cancel.wait(wait):
             raise Cancelled("replication cancelled") from exc
 
-    def _process(self, batch: ChangesBatch) -> None:
-        self.stats["missing_checked"] += sum(len(r) for r in batch.revs.values())
+    def _load(self, batch: ChangesBatch) -> None:
+        """Revs diff, fetch and write one changes batch (runs in the pipeline's pool)."""
+        if not batch.rows:
+            return
+        self._add("missing_checked", sum(len(r) for r in batch.revs.values()))
         wanted = self._retry(lambda: self._call(self.target, lambda: revs_diff(self.target, batch.revs)))
-        self.stats["missing_found"] += sum(len(m.missing) for m in wanted)
+        self._add("missing_found", sum(len(m.missing) for m in wanted))
         self._transfer(wanted)
-        self._failed_in_row = 0
 
     # -- the loop --------------------------------------------------------------
     def run(self) -> ReplicationResult:
+        """Replicate until the feed ends (one-shot) or until cancelled (continuous).
+
+        With ``pipeline`` up to two changes batches are loaded (diffed, fetched,
+        written) at once while the main thread reads the next batch; checkpoints
+        are written strictly in feed order, each after every batch up to it is
+        written, by one background writer.
+        """
         opts = self.options
         started = time.monotonic()
         self._meter = TrafficMeter(self.source, self.target)
@@ -172,63 +190,78 @@ class Replicator:
         self._retry(verify)
         start_seq = self._retry(self.checkpointer.read)
         since: Seq = start_seq
+        recorded: Seq = start_seq
         cancelled = False
-        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="replicate") if opts.pipeline else None
-        pending_read: Future[ChangesBatch] | None = None
-        pending_checkpoint: Future[None] | None = None
-        idle = False
+        depth = 2 if opts.pipeline else 1
+        loads = ThreadPoolExecutor(max_workers=depth, thread_name_prefix="replicate-load")
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replicate-checkpoint")
+        inflight: deque[tuple[ChangesBatch, Future[None]]] = deque()
+        checkpoint: Future[None] | None = None
+        done_reading = idle = stopped_by_error = False
         try:
             while True:
                 if opts.cancel.is_set():
                     raise Cancelled("replication cancelled")
-                if pending_read is not None:
-                    batch = pending_read.result()
-                    pending_read = None
-                else:
+                # Keep the pipeline full; a longpoll only when nothing is in flight.
+                while not done_reading and len(inflight) < depth and not (idle and inflight):
                     batch = self._read(since, longpoll=idle)
+                    since = batch.last_seq
+                    if opts.pipeline:
+                        inflight.append((batch, loads.submit(self._load, batch)))
+                    else:
+                        done: Future[None] = Future()
+                        self._load(batch)
+                        done.set_result(None)
+                        inflight.append((batch, done))
+                    idle = batch.complete
+                    if idle:
+                        done_reading = not opts.continuous
+                        break
+                if not inflight:
+                    if done_reading:
+                        break
+                    continue
+                batch, load = inflight.popleft()
+                load.result()
+                # Progress counts the batches done, not the ones read ahead.
                 self.progress.changes_read += len(batch.rows)
                 self.progress.pending = batch.pending
                 self.progress.last_seq = batch.last_seq
-                if pool is not None and not batch.complete:
-                    # Read ahead while this batch is fetched and written.
-                    nxt = batch.last_seq
-                    pending_read = pool.submit(self._read, nxt, False)
-                if batch.rows:
-                    self._process(batch)
-                if batch.rows or batch.last_seq != since:
-                    if pending_checkpoint is not None:
-                        pending_checkpoint.result()
-                    stats = dict(self.stats)
-                    seq = batch.last_seq
-                    record = lambda s=seq, st=stats: self._retry(  # noqa: E731
+                if batch.rows or batch.last_seq != recorded:
+                    if checkpoint is not None:
+                        checkpoint.result()
+                    with self._stats_lock:
+                        stats = dict(self.stats)
+                    record = lambda s=batch.last_seq, st=stats: self._retry(  # noqa: E731
                         lambda: self.checkpointer.record(s, st))
-                    if pool is not None:
-                        pending_checkpoint = pool.submit(record)
-                    else:
+                    checkpoint = writer.submit(record) if opts.pipeline else None
+                    if checkpoint is None:
                         record()
-                since = batch.last_seq
-                if batch.complete:
-                    if not opts.continuous:
-                        break
-                    idle = True
-                    self._report("idle")
-                else:
-                    idle = False
-                    self._report("running")
-            if pending_checkpoint is not None:
-                pending_checkpoint.result()
-                pending_checkpoint = None
+                    recorded = batch.last_seq
+                self._report("idle" if opts.continuous and idle and not inflight else "running")
+            if checkpoint is not None:
+                checkpoint.result()
+                checkpoint = None
         except Cancelled:
             cancelled = True
+        except BaseException:
+            # Stop the loads still in flight (they check the cancel event, also
+            # during backoff waits) instead of letting them retry on their own.
+            if not opts.cancel.is_set():
+                opts.cancel.set()
+                stopped_by_error = True
+            raise
         finally:
-            if pool is not None:
-                if pending_read is not None:
-                    pending_read.cancel()
-                if pending_checkpoint is not None and not pending_checkpoint.cancel():
-                    # The run's own error (if any) is the one to report.
-                    with contextlib.suppress(Exception):
-                        pending_checkpoint.result()
-                pool.shutdown(wait=True, cancel_futures=True)
+            for _batch, load in inflight:
+                load.cancel()
+            loads.shutdown(wait=True, cancel_futures=True)
+            if checkpoint is not None:
+                # The run's own error (if any) is the one to report.
+                with contextlib.suppress(Exception):
+                    checkpoint.result()
+            writer.shutdown(wait=True)
+            if stopped_by_error:
+                opts.cancel.clear()
         self._report("cancelled" if cancelled else "done")
         p = self.progress
         return ReplicationResult(

@@ -149,7 +149,8 @@ def test_control_protocol_on_stdin(echo_port: int) -> None:
         port = int(proc.stdout.readline().split("127.0.0.1:")[1].split()[0])
         assert roundtrip(port, b"12345") == b"12345"
         assert ask("stats") == {"bytes_up": 5, "bytes_down": 5, "connections": 1, "cuts": 0}
-        assert ask("reset")["bytes_up"] == 0
+        assert ask("reset")["bytes_up"] == 5  # the stats before the reset
+        assert ask("stats")["bytes_up"] == 0
         ask("set black_hole=1")
         with socket.create_connection(("127.0.0.1", port), timeout=0.3) as s:
             s.sendall(b"x")

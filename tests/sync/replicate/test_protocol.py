@@ -266,9 +266,10 @@ def test_progress_reports_pending_rate_and_eta(new_store: Callable[[str], Docume
     replicate(source, target, batch_size=25, max_batch_size=25,
               progress=lambda p: reports.append(p.as_json()))
     running = [p for p in reports if p["state"] == "running"]
-    assert [p["pending"] for p in running] == [75, 50, 25]
+    assert [p["pending"] for p in running] == [75, 50, 25, 0]
     assert reports[-1]["state"] == "done" and reports[-1]["docs_written"] == 100
     assert all(p["eta"] is not None for p in running)
+    assert running[-1]["eta"] == 0.0
 
 
 def test_batch_sizer_learns_the_run_length_of_a_breaking_link() -> None:
