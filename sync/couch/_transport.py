@@ -243,22 +243,25 @@ class Transport:
                 return None  # not even the headers came before the deadline
             raise
         chunks: list[bytes] = []
+        late = False
         try:
             for chunk in resp.iter_content(chunk_size=None):
                 chunks.append(chunk)
                 if time.monotonic() > deadline:
-                    return None
-            data = b"".join(chunks)
+                    late = True
+                    break
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            if is_read_timeout(exc):
-                return None
-            raise translate(exc) from exc
+            if not is_read_timeout(exc):
+                raise translate(exc) from exc
+            late = True
         finally:
             self.stats.add(received=sum(map(len, chunks)))
             resp.close()
         try:
-            return json.loads(data)
+            return json.loads(b"".join(chunks))
         except ValueError as exc:
+            if late:  # only heartbeats or a partial body before the deadline
+                return None
             raise errors.TransportError(f"truncated or invalid JSON from {path}") from exc
 
     @contextlib.contextmanager
