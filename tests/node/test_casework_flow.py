@@ -86,3 +86,46 @@ def test_consultation_without_name_says_what_to_fix(unlocked: Any) -> None:
     assert r.status_code == 400
     html = r.data.decode()
     assert "请填写服务对象姓名" in html and "问题在此" in html
+
+
+def test_scanned_material_is_stored_sealed_and_opens_again(unlocked: Any, node_dir: Any) -> None:
+    import io
+
+    from schemas.sample import catalog
+
+    c = unlocked
+    case_id = _consult(c)
+    item = catalog()[0]
+    assert _step(c, case_id, "application", channel="offline", mode="nearby",
+                 service_item=item["code"]).status_code == 302
+    assert _step(c, case_id, "acceptance", zone="assisted_zone", time_limit_days="5").status_code == 302
+    scan = "%PDF-1.4\n% a document camera scan of the household register 户口簿\n%%EOF\n".encode()
+    form = c.get(f"/cases/{case_id}/steps/material_received").data.decode()
+    assert 'type="file"' in form and item["materials"][0]["code"] in form
+    r = c.post(f"/cases/{case_id}/steps/material_received", data={
+        "csrf": csrf(c), "materials": [item["materials"][0]["code"]],
+        "scans": (io.BytesIO(scan), "scan.pdf", "application/pdf")},
+        content_type="multipart/form-data")
+    assert r.status_code == 302, r.data.decode()[:2000]
+    node = c.application.extensions["bangban_node"]
+    events = node.casework.events(case_id)
+    received = [e for e in events if e["event_type"] == "material_received"][0]
+    (name, stub), = received["_attachments"].items()
+    assert stub["content_type"] == "application/pdf"
+    blob, _ = node.store.get_attachment(received["_id"], name)
+    assert scan not in blob and b"%PDF" not in blob  # sealed with the case key
+    back = c.get(f"/cases/{case_id}/steps/attachment/{received['_id']}/{name}")
+    assert back.status_code == 200 and back.data == scan
+    assert back.headers["Content-Type"].startswith("application/pdf")
+
+
+def test_refusal_with_reasons(unlocked: Any) -> None:
+    c = unlocked
+    from schemas.sample import catalog
+
+    case_id = _consult(c)
+    assert _step(c, case_id, "application", channel="offline", mode="nearby",
+                 service_item=catalog()[0]["code"]).status_code == 302
+    r = _step(c, case_id, "refusal", reason_codes="not_eligible", reasons="不符合参保条件")
+    assert r.status_code == 302, r.data.decode()[:2000]
+    assert 'data-status="refused"' in c.get(f"/cases/{case_id}").data.decode()
