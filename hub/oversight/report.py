@@ -49,6 +49,33 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v * 100:.1f}%"
 
 
+def _rate_chart(font_name: str, labels: list[str], rates: list[float | None],
+                title: str) -> Any:
+    """A horizontal bar chart of rates (vector graphics in the PDF, prints sharply)."""
+    from reportlab.graphics.charts.barcharts import HorizontalBarChart
+    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.lib import colors
+
+    height = 30 + 16 * len(labels)
+    d = Drawing(520, height)
+    d.add(String(0, height - 12, title, fontName=font_name, fontSize=9))
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 150, 10, 330, height - 30
+    chart.data = [[(r or 0) * 100 for r in reversed(rates)]]
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
+    chart.valueAxis.labels.fontName = font_name
+    chart.categoryAxis.categoryNames = list(reversed(labels))
+    chart.categoryAxis.labels.fontName = font_name
+    chart.categoryAxis.labels.fontSize = 7
+    chart.bars[0].fillColor = colors.HexColor("#17457a")
+    chart.barLabelFormat = "%.1f%%"
+    chart.barLabels.fontName = font_name
+    chart.barLabels.fontSize = 7
+    chart.barLabels.nudge = 14
+    d.add(chart)
+    return d
+
+
 def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
                    rows: Sequence[Row], total: Row, name: Callable[[str], str],
                    overdue: Sequence[dict[str, Any]],
@@ -84,6 +111,11 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
                         ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f4f4f4")),
                         ("ALIGN", (1, 0), (-1, -1), "RIGHT")])
     story.append(Table(data, repeatRows=1, style=style))
+    rated = [r for r in rows if r.on_time_rate is not None]  # units with completions
+    if rated:
+        story.append(Spacer(1, 3 * mm))
+        story.append(_rate_chart(f, [name(r.key) for r in rated],
+                                 [r.on_time_rate for r in rated], "按时办结率（5 a，目标 100%）"))
     story.append(Paragraph("二、档案完整性（5 d、11.1 e）：已结案件缺项统计", h2))
     story.append(Table([["项目", "缺失件数"], *[[zh, n] for _k, zh, n in missing]],
                        style=style))
