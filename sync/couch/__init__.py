@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.couch._transport import DEFAULT_TIMEOUT, TransportStats, split_url
+from sync.couch._transport import DEFAULT_TIMEOUT, TransportStats, server_url, split_url
 from sync.couch.server import CouchServer, check_db_name
 from sync.couch.store import CouchStore
 
@@ -22,7 +22,7 @@ def open_store(url: str, *, create: bool = False, **opts: Any) -> CouchStore:
     _, _, _, name = split_url(url)
     if not name:
         raise errors.BadRequest(f"URL names no database: {url!r}")
-    server = CouchServer(url, **opts)
+    server = CouchServer(server_url(url), **opts)
     store = server.create_db(name, exist_ok=True) if create else server.db(check_db_name(name))
     store._owns_transport = True
     return store

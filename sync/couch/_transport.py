@@ -77,8 +77,14 @@ class _Client(CloudantV1):
         return super().send(request, **kwargs)
 
 
-def split_url(url: str) -> tuple[str, str | None, str | None, str | None]:
-    """``http://user:pass@host:port/db`` -> (service URL without credentials, user, password, db)."""
+def split_url(url: str, *, db: bool = True) -> tuple[str, str | None, str | None, str | None]:
+    """``http://user:pass@host:port[/prefix]/db`` -> (service URL, user, password, db).
+
+    As PouchDB reads a remote URL, the last path segment is the database (write a
+    ``/`` inside a name as ``%2F``) and anything before it a path prefix (a CouchDB
+    behind a reverse proxy). With ``db=False`` the whole path is the prefix.
+    Credentials are returned unquoted and left out of the service URL.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise errors.BadRequest(f"not an http(s) URL: {url!r}", error="bad_request")
@@ -86,12 +92,19 @@ def split_url(url: str) -> tuple[str, str | None, str | None, str | None]:
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     netloc = f"{host}:{parts.port}" if parts.port else host
-    path = parts.path.strip("/")
-    db = unquote(path) if path else None
-    service = urlunsplit((parts.scheme, netloc, "", "", ""))
+    raw = parts.path.strip("/")
+    prefix, name = raw.rpartition("/")[::2] if db else (raw, "")
+    service = urlunsplit((parts.scheme, netloc, f"/{prefix}" if prefix else "", "", ""))
     user = unquote(parts.username) if parts.username is not None else None
     password = unquote(parts.password) if parts.password is not None else None
-    return service, user, password, db
+    return service, user, password, unquote(name) if name else None
+
+
+def server_url(url: str) -> str:
+    """A database URL without its last segment (credentials kept): its server's URL."""
+    parts = urlsplit(url)
+    prefix = parts.path.strip("/").rpartition("/")[0]
+    return urlunsplit((parts.scheme, parts.netloc, f"/{prefix}" if prefix else "", "", ""))
 
 
 def translate(exc: BaseException) -> errors.SyncError:
@@ -149,7 +162,7 @@ class Transport:
         gzip: bool = False,
         session: requests.Session | None = None,
     ) -> None:
-        service, user, password, _ = split_url(url)
+        service, user, password, _ = split_url(url, db=False)
         self.service_url = service
         self.connect_timeout, self.read_timeout = (
             (float(timeout), float(timeout)) if isinstance(timeout, (int, float)) else

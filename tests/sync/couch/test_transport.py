@@ -17,7 +17,7 @@ from ibm_cloud_sdk_core import ApiException
 from ops.pouchdb_server import free_port
 from sync import errors
 from sync.couch import CouchServer, CouchStore
-from sync.couch._transport import split_url, translate
+from sync.couch._transport import server_url, split_url, translate
 from sync.couch.store import _bulk_get_entry
 
 
@@ -27,6 +27,13 @@ def test_split_url_credentials_and_db() -> None:
         "http://127.0.0.1:5984", "ad@min", "p:w", "cases")
     assert split_url("https://hub.example:6984") == ("https://hub.example:6984", None, None, None)
     assert split_url("http://[::1]:5984/a%2Fb/") == ("http://[::1]:5984", None, None, "a/b")
+    # a CouchDB behind a reverse proxy: the last segment is the database
+    assert split_url("https://u:p@gw.example/couch/v1/cases") == (
+        "https://gw.example/couch/v1", "u", "p", "cases")
+    assert split_url("https://gw.example/couch/v1", db=False) == (
+        "https://gw.example/couch/v1", None, None, None)
+    assert server_url("http://u:p@h:1/pre/db") == "http://u:p@h:1/pre"
+    assert server_url("http://h:1/db/") == "http://h:1"
 
 
 @pytest.mark.parametrize("url", ["ftp://x/db", "127.0.0.1:5984", "http:///db", "/tmp/x"])
