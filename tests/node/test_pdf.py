@@ -1,0 +1,70 @@
+"""Printed forms: A–E and the one-time notification, Chinese text extractable, the TTF
+embedded (or the CID fallback when no TTF exists), laid out with 编号 and signature lines."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node import formdata, pdf
+
+CASE: dict[str, Any] = {
+    "header": {"case_no": "410621100201-2026-A1-00007", "institution": "410621100201",
+               "service_item": "MS-001", "service_type": "proxy", "mode": "door", "staff": "s1"},
+    "private": {"applicant_name": "赵桂芳", "id_type": "resident_id",
+                "id_number": "410621195001011234", "phone": "13700001111", "address": "一组3号"},
+    "item": {"name": "城乡居民基本养老保险参保登记", "department": "人力资源和社会保障局",
+             "time_limit_days": 5,
+             "materials": [{"code": "M01", "name": "居民身份证", "how_to_obtain": "本人携带"}]},
+    "events": [
+        {"event_type": "entrustment", "at": "2026-11-20T09:00:00+08:00", "ledger_no": "DB-7",
+         "period_end": "2026-12-31", "private": {"scope": "代为提交申请", "materials_received": ["身份证复印件"]}},
+        {"event_type": "acceptance", "at": "2026-11-20T09:10:00+08:00", "zone": "assisted_zone",
+         "time_limit_days": 5, "private": {}},
+        {"event_type": "suspension", "at": "2026-11-21T09:00:00+08:00", "reason": "c",
+         "resumption_deadline": "2026-12-20", "private": {"details": "申请人外出"}},
+        {"event_type": "resumption", "at": "2026-11-24T09:00:00+08:00",
+         "cause_removed_on": "2026-11-24", "new_time_limit_days": 3, "private": {}},
+        {"event_type": "completion", "at": "2026-11-26T09:00:00+08:00", "documents": ["参保凭证"],
+         "materials_returned": [], "private": {}},
+    ],
+}
+EXPECT = {"A": ["帮办代办受理单", "帮办代办系统办理区"], "B": ["帮办代办办结（终止）单", "参保凭证"],
+          "C": ["代办服务委托书", "代为提交申请", "DB-7"], "D": ["代办服务中止单", "申请人要求暂停办理", "2026-12-20"],
+          "E": ["代办服务续办委托书", "2026-11-24"], "N": ["一次性告知单", "居民身份证", "本人携带"]}
+
+
+def _text(data: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "f.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.mark.parametrize("letter", sorted(EXPECT))
+def test_each_form_prints_its_content(letter: str, tmp_path: Path) -> None:
+    data = pdf.render(formdata.build(letter, CASE, institution_name="城关镇某村便民服务站"))
+    text = _text(data, tmp_path)
+    for phrase in [*EXPECT[letter], "410621100201-2026-A1-00007", "赵桂芳", "城关镇某村便民服务站"]:
+        assert phrase in text.replace("\n", ""), (letter, phrase)
+    assert "签字" in text or "签收" in text
+
+
+def test_ttf_is_embedded(tmp_path: Path) -> None:
+    path = tmp_path / "a.pdf"
+    path.write_bytes(pdf.render(formdata.build("A", CASE)))
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    line = next(ln for ln in fonts.splitlines() if "WenQuanYi" in ln or "Noto" in ln)
+    assert " yes " in line  # emb column
+
+
+def test_cid_fallback_without_ttf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(pdf, "KNOWN_FONTS", (("/nonexistent/font.ttc", 0),))
+    monkeypatch.setattr(pdf, "_registered", None)
+    data = pdf.render(formdata.build("B", CASE))
+    assert pdf._registered == pdf.CID_FALLBACK
+    assert "帮办代办办结（终止）单" in _text(data, tmp_path)
+    monkeypatch.setattr(pdf, "_registered", None)  # later renders pick the TTF again
