@@ -124,6 +124,12 @@ class Node:
             if self._index is not None:
                 self._index.name_key = keys.name_hash_key
         self.touch()
+        if self.index.get_meta("store_seq"):
+            # catch up with what arrived while locked (an index never fed by the
+            # changes feed is complete already: every local write indexes itself)
+            from node.indexer import index_changes
+
+            index_changes(self)
 
     def lock(self) -> None:
         with self._lock:

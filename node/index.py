@@ -169,6 +169,12 @@ class CaseIndex:
             self._db.executemany("UPDATE cases SET pending=? WHERE case_id=?",
                                  [(int(pending), c) for c in case_ids])
 
+    def has_tokens(self, case_id: str) -> bool:
+        with self._mutex:
+            row = self._db.execute("SELECT 1 FROM name_tokens WHERE case_id=? LIMIT 1",
+                                   (case_id,)).fetchone()
+        return row is not None
+
     def clear(self) -> None:
         with self._mutex:
             self._db.execute("DELETE FROM cases")

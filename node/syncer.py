@@ -193,12 +193,12 @@ class Syncer:
         self.state.docs_total = (self.state.docs_done + int(total)) if total is not None else None
 
     def after_pull(self) -> None:
-        """Index what the pull brought (cases handed to us, hub events, other devices)."""
-        self.node._names.clear()
-        if self.node.unlocked:
-            from node.indexer import index_changes
+        """Index what the pull brought (cases handed to us, hub events, other devices).
+        Cleartext rows need no key; name tokens are added when a case is first opened."""
+        from node.indexer import index_changes
 
-            index_changes(self.node)
+        self.node._names.clear()
+        index_changes(self.node)
 
     # -- the background loop ------------------------------------------------------------
     def start_background(self) -> None:

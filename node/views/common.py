@@ -69,6 +69,8 @@ def load_case(case_id: str) -> dict[str, Any]:
     events = cw.events(case_id)
     opened = n.reading.open_case(case_id, [header, *events])
     priv = opened.get(header["_id"], {})
+    if priv and not n.index.has_tokens(case_id):
+        n.reindex_case(case_id, private=priv)  # a synced-in case: findable by name from now on
     evs = []
     for e in events:
         item = dict(e)

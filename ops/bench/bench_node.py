@@ -152,6 +152,7 @@ def populate(folder: Path, n: int, seed: int = 7) -> dict[str, Any]:
         if len(docs) >= BATCH:
             flush()
     flush()
+    index.set_meta("store_seq", str(store.info()["update_seq"]))  # the index is current
     store.close()
     node.close()
     return probes

@@ -94,3 +94,20 @@ def test_keyset_pages_cover_everything_once(tmp_path: Path) -> None:
     assert counts["open"] == len(open_rows)
     assert counts["overdue"] == len(index.search(view="overdue", today="2026-12-10", limit=500).rows)
     index.close()
+
+
+def test_pulled_cases_are_indexed_and_findable_once_opened(client: Any) -> None:
+    assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
+    case_id = client.post("/api/consultations", json={"applicant_name": "司马光明",
+                                                      "question": "咨询"}).json["case_id"]
+    node = client.application.extensions["bangban_node"]
+    node.index.clear()  # as if the documents had arrived by a pull
+    node.lock()
+    node.syncer.after_pull()  # locked: cleartext rows only
+    assert node.index.get(case_id)["status"] == "consulting"
+    assert not node.index.has_tokens(case_id)
+    assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
+    assert client.get("/api/cases", query_string={"q": "司马光明"}).json["rows"] == []
+    assert client.get(f"/api/cases/{case_id}").status_code == 200  # opened: access logged
+    rows = client.get("/api/cases", query_string={"q": "光明"}).json["rows"]
+    assert [r["case_id"] for r in rows] == [case_id]
