@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sync import revtree
-from sync.errors import BadRequest, NotFound
+from sync.errors import BadRequest
 from sync.sqlite._db import Connections
 from sync.sqlite._read import DocOptions, DocRow, build_doc, load_bodies, load_doc, load_docs
 from sync.sqlite._validate import validate_docid
@@ -70,9 +70,8 @@ class ReplicationMixin:
         docid: str, doc: DocRow | None, revs: Sequence[str] | str, latest: bool
     ) -> list[str]:
         if revs == "all":
-            if doc is None:
-                raise NotFound("missing")
-            return revtree.leaves(doc.tree)
+            # couch_db:open_doc_revs_int: all leaves of a missing doc is {ok, []}
+            return revtree.leaves(doc.tree) if doc is not None else []
         wanted = []
         for r in revs:
             if latest and doc is not None and r in doc.tree:

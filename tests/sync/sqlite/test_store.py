@@ -316,3 +316,8 @@ def test_stemming_happens_once_per_request(store: SQLiteStore) -> None:
     assert leaves == {"3-c", "2-x"}
     # 1-a is kept (within 2 of 2-x), so both branches stay linked through it
     assert store.get("s", rev="3-c", revs=True)["_revisions"]["ids"] == ["c", "b", "a"]
+
+
+def test_open_revs_all_of_a_missing_doc_is_empty(store: SQLiteStore) -> None:
+    # couch_db:open_doc_revs_int answers {ok, []}: GET ?open_revs=all is 200 []
+    assert store.open_revs("nope", "all") == []
