@@ -156,6 +156,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config["hub_port"] = args.port
     if args.no_workers:
         config["workers"] = False
+    if args.processes:
+        config["hub_processes"] = args.processes
     serve(config)
     return 0
 
@@ -245,6 +247,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--no-workers", action="store_true")
+    p.add_argument("--processes", type=int, help="gateway processes on one socket (default 1)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("backup", help="stream every document (all revisions) and checkpoints")

@@ -3,28 +3,43 @@
 Prints ``hub listening on URL`` (flushed) once the socket is bound, so scripts and
 tests that start it as a process know where it is (``--port 0`` picks a free port).
 SIGTERM/SIGINT stop accepting, stop the workers and close the stores.
+
+``--processes N`` (``BANGBAN_HUB_PROCESSES``) pre-forks N gateway processes that accept
+on one listening socket, as gunicorn does: validation is CPU work under Python's GIL, so
+one process uses one core. The gateways share nothing but the store (design.md §7:
+stateless gateways, indexes in the store); only the first runs the workers.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 
-def serve(config: Mapping[str, Any] | None = None) -> None:
+def _listen(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(256)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
+             announce: bool) -> None:
+    """One gateway process: its own Hub (store connections are never shared across fork)."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     from hub.app import create_app
     from hub.core import Hub
-    from hub.settings import Settings
     from hub.workers import Workers
 
-    settings = Settings.load(config)
     hub = Hub(settings)
-    _ = hub.identity  # fail early (NotInitialized) before binding the port
     app = create_app(hub=hub)
 
     class Handler(WSGIRequestHandler):
@@ -36,9 +51,9 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass
 
-    server = make_server(settings.hub_host, settings.hub_port, app, threaded=True,
-                         request_handler=Handler)
-    workers = Workers(hub, interval=settings.worker_interval) if settings.workers else None
+    server = make_server(settings.hub_host, sock.getsockname()[1], app, threaded=True,
+                         request_handler=Handler, fd=sock.fileno())
+    workers = Workers(hub, interval=settings.worker_interval) if run_workers else None
 
     def stop(signum: int, frame: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -47,8 +62,10 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
     try:
         if workers:
             workers.start()
-        print(f"hub listening on http://{settings.hub_host}:{server.server_port}", flush=True)
-        sys.stdout.flush()
+        if announce:
+            print(f"hub listening on http://{settings.hub_host}:{sock.getsockname()[1]}",
+                  flush=True)
+            sys.stdout.flush()
         server.serve_forever()
     finally:
         for sig, handler in previous.items():
@@ -57,3 +74,45 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
             workers.stop()
         server.server_close()
         hub.close()
+
+
+def serve(config: Mapping[str, Any] | None = None) -> None:
+    from hub.core import Hub
+    from hub.settings import Settings
+
+    settings = Settings.load(config)
+    probe = Hub(settings)
+    try:
+        _ = probe.identity  # fail early (NotInitialized) before binding the port
+    finally:
+        probe.close()
+    sock = _listen(settings.hub_host, settings.hub_port)
+    children: list[int] = []
+    for _ in range(max(1, settings.hub_processes) - 1):
+        pid = os.fork()
+        if pid == 0:  # a gateway child: serve until SIGTERM, never return into the CLI
+            code = 0
+            try:
+                _gateway(settings, sock, run_workers=False, announce=False)
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    try:
+        _gateway(settings, sock, run_workers=settings.workers, announce=True)
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        sock.close()

@@ -57,6 +57,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("db_prefix", "bangban", "Prefix of the hub's database names in the store."),
     Setting("hub_host", "127.0.0.1", "Address `bangban hub serve` listens on."),
     Setting("hub_port", 8840, "Port `bangban hub serve` listens on."),
+    Setting("hub_processes", 1, "Gateway processes `bangban hub serve` pre-forks on one "
+            "socket (validation is CPU-bound; one process uses one core)."),
     Setting("public_url", "", "The hub's URL as devices reach it (printed at enrollment); "
             "default http://HUB_HOST:HUB_PORT."),
     Setting("max_document_bytes", 1_048_576, "Largest accepted document (JSON bytes), "

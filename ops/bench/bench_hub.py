@@ -35,6 +35,8 @@ from ops.bench.harness import BenchContext, timed
 
 TITLE = "Hub: validated ingest vs raw _bulk_docs; 1,000 devices pushing and pulling"
 CITY, COUNTY = "410600", "410602"
+#: gateway processes of the hub in the round (one per core; `bangban hub serve --processes`)
+PROCESSES = 2
 
 
 def _rev(doc: dict[str, Any]) -> dict[str, Any]:
@@ -283,7 +285,7 @@ def bench_round(ctx: BenchContext) -> str:
         hub, stations = build_hub(folder, villages, 2)
         directory = _directory(hub)
         hub.close()
-    proc = HubProcess(folder, worker_interval=5.0)
+    proc = HubProcess(folder, worker_interval=5.0, env={"BANGBAN_HUB_PROCESSES": str(PROCESSES)})
     url = proc.start()
     try:
         db_url = f"{url}/bangban"
@@ -313,8 +315,8 @@ def bench_round(ctx: BenchContext) -> str:
     total = t_push["seconds"] + t_pull["seconds"]
     n = len(clients)
     return "\n".join([
-        f"**A city's round**: {n} devices ({villages} stations x 2 laptops), one `bangban hub "
-        f"serve` process on the embedded store, 16 client threads (setup, untimed: "
+        f"**A city's round**: {n} devices ({villages} stations x 2 laptops), `bangban hub "
+        f"serve --processes {PROCESSES}` on the embedded store, 16 client threads (setup, untimed: "
         f"{t_setup['seconds']:.0f} s).\n",
         "| phase | seconds | documents | per device |", "|---|---:|---:|---:|",
         f"| push 10 new documents each | {t_push['seconds']:.1f} | {pushed} | "
