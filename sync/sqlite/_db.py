@@ -65,6 +65,9 @@ def connect(path: str, *, synchronous: str = "FULL", create: bool = True) -> sql
         raise NotFound("Database does not exist.", error="not_found") from exc
     try:
         with translate_errors():
+            # Only takes effect on a new, empty file (before WAL mode writes the
+            # header): lets compact() give freed pages back to the file system.
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={synchronous}")
             conn.execute("PRAGMA temp_store=MEMORY")

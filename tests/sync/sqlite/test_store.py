@@ -321,3 +321,16 @@ def test_stemming_happens_once_per_request(store: SQLiteStore) -> None:
 def test_open_revs_all_of_a_missing_doc_is_empty(store: SQLiteStore) -> None:
     # couch_db:open_doc_revs_int answers {ok, []}: GET ?open_revs=all is 200 []
     assert store.open_revs("nope", "all") == []
+
+
+def test_compact_gives_space_back(store: SQLiteStore) -> None:
+    for k in range(3):
+        docs = [{"_id": f"d{i}", "pad": "x" * 2000, "k": k} for i in range(300)]
+        if k:
+            docs = [{**d, "_rev": store.get(d["_id"])["_rev"]} for d in docs]
+        store.bulk_docs(docs)
+    before = store.info()["sizes"]["file"]
+    store.compact()
+    after = store.info()["sizes"]["file"]
+    assert after < before * 0.6
+    assert store.get("d7")["k"] == 2
