@@ -74,16 +74,14 @@ def test_longpoll_times_out_empty(store: SQLiteStore) -> None:
 
 
 def test_longpoll_wakes_on_write(store: SQLiteStore) -> None:
-    started = threading.Event()
     out: dict[str, object] = {}
+    since = store.info()["update_seq"]
 
     def wait() -> None:
-        started.set()
-        out["feed"] = store.changes(feed="longpoll", since="now", timeout=30)
+        out["feed"] = store.changes(feed="longpoll", since=since, timeout=30)
 
     t = threading.Thread(target=wait)
     t.start()
-    started.wait()
     store.put({"_id": "woke"})
     t.join(timeout=30)
     assert not t.is_alive()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
@@ -325,7 +326,8 @@ def test_open_revs_all_of_a_missing_doc_is_empty(store: SQLiteStore) -> None:
 
 def test_compact_gives_space_back(store: SQLiteStore) -> None:
     for k in range(3):
-        docs = [{"_id": f"d{i}", "pad": "x" * 2000, "k": k} for i in range(300)]
+        docs: list[dict[str, Any]] = [{"_id": f"d{i}", "pad": "x" * 2000, "k": k}
+                                      for i in range(300)]
         if k:
             docs = [{**d, "_rev": store.get(d["_id"])["_rev"]} for d in docs]
         store.bulk_docs(docs)
