@@ -95,3 +95,27 @@ def index_row(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
         "due": None if status in CLOSED else due_date(state),
         "closed": status in CLOSED, "handed_from": handed_from,
     }
+
+
+def allowed_steps(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
+                  steps: Sequence[str], node: Node) -> list[str]:
+    """The steps the rules allow next, for the case page's buttons. Each step is probed
+    with ``check_transition`` on a stub event; a rule that needs the step's own input
+    (a KeyError on the stub) counts as allowed: the real input is checked on saving."""
+    from schemas.errors import IllegalTransition, ValidationFailed
+    from schemas.fold import check_transition
+
+    state = fold_state(header, events, node)
+    now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    out = []
+    for step in steps:
+        stub = {"event_type": step, "case_id": header["case_id"], "institution": node.institution,
+                "device": node.device_id, "hlc": "~", "at": now}
+        try:
+            check_transition(state, stub)
+        except IllegalTransition:
+            continue
+        except (ValidationFailed, KeyError, TypeError, ValueError):
+            pass  # the stub lacks the step's own input: offer it, saving checks the input
+        out.append(step)
+    return out

@@ -218,6 +218,8 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 已锁定。	Locked.
 同步完成。	Sync done.
 同步失败，稍后自动重试：	Sync failed, will retry:
+本案已无可办理的步骤	No further steps for this case
+其他步骤（当前状态下不可办理）	Other steps (not allowed in the current state)
 """.strip("\n").splitlines()))
 
 

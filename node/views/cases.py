@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from node.errors import NotFound
+from node.state import allowed_steps
 from node.steps import FORM_OF_STEP, STEP_ORDER, STEP_TITLES
 from node.views.common import catalog, load_case, node, soon, today
 
@@ -35,5 +36,7 @@ def detail(case_id: str) -> str:
         except NotFound:
             raise
     case = load_case(case_id)
-    return render_template("case.html", case=case, steps=STEP_ORDER, titles=STEP_TITLES,
+    allowed = allowed_steps(case["header"], case["events"], STEP_ORDER, n)
+    return render_template("case.html", case=case, steps=allowed,
+                           more=[s for s in STEP_ORDER if s not in allowed], titles=STEP_TITLES,
                            forms=FORM_OF_STEP)

@@ -29,7 +29,6 @@ MATERIAL_PICKS = {"material_received", "reminder", "correction_requested"}
 
 def defaults(event_type: str, case: dict[str, Any]) -> dict[str, Any]:
     """Sensible pre-filled values (still editable) so a clerk types as little as possible."""
-    n = node()
     header, item = case["header"], case.get("item") or {}
     t = today()
     out: dict[str, Any] = {}
@@ -63,7 +62,6 @@ def defaults(event_type: str, case: dict[str, Any]) -> dict[str, Any]:
         out = {"channel": "window"}
     elif event_type == "work_log":
         out = {"kind": "tracking"}
-    out.setdefault("staff", n.enrollment_staff())
     return out
 
 
