@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 DEFAULT_LONGPOLL_TIMEOUT = 60.0
 _POLL_INTERVAL = 0.5
 _CHUNK = 500
+_PLAIN = DocOptions()
 
 
 def parse_since(since: Seq, current: int) -> int:
@@ -126,25 +127,35 @@ class ChangesMixin:
                 if not rows:
                     break
                 docs = [to_docrow(r) for r in rows if id_filter is None or r[0] in id_filter]
-                need_body = include_docs or selector is not None
-                bodies = load_bodies(conn, [(d.id, d.winner) for d in docs]) if need_body else {}
+                wanted = {
+                    d.id: revtree.leaves(d.tree) if style == "all_docs" else [d.winner]
+                    for d in docs
+                }
+                pairs = []
+                if selector is not None:
+                    pairs = [(i, r) for i, revs in wanted.items() for r in revs]
+                if include_docs:
+                    pairs += [(d.id, d.winner) for d in docs]
+                bodies = load_bodies(conn, pairs) if pairs else {}
                 by_id = {d.id: d for d in docs}
                 for r in rows:
                     cursor = r[1]
                     d = by_id.get(r[0])
                     if d is None:
                         continue
-                    full = None
-                    if need_body:
-                        full = build_doc(conn, d, d.winner, bodies[(d.id, d.winner)], opts)
-                        if selector is not None and not mango.match(selector, full):
+                    revs = wanted[d.id]
+                    if selector is not None:
+                        # couch_changes:filter/3: each rev of the style is matched on
+                        # its own (as couch_doc:to_json_obj/2 with no options gives it)
+                        revs = [x for x in revs if mango.match(
+                            selector, build_doc(conn, d, x, bodies[(d.id, x)], _PLAIN))]
+                        if not revs:
                             continue
-                    revs = revtree.leaves(d.tree) if style == "all_docs" else [d.winner]
                     row: JSON = {"seq": d.seq, "id": d.id, "changes": [{"rev": x} for x in revs]}
                     if d.deleted:
                         row["deleted"] = True
                     if include_docs:
-                        row["doc"] = full
+                        row["doc"] = build_doc(conn, d, d.winner, bodies[(d.id, d.winner)], opts)
                     results.append(row)
                     if limit is not None and len(results) >= limit:
                         done = True

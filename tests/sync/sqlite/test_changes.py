@@ -102,3 +102,15 @@ def test_longpoll_with_filter_waits_for_a_match(store: SQLiteStore) -> None:
     t.join(timeout=30)
     feed = out["feed"]
     assert isinstance(feed, dict) and [r["id"] for r in feed["results"]] == ["target"]
+
+
+def test_selector_matches_each_leaf_with_style_all_docs(store: SQLiteStore) -> None:
+    # couch_changes:filter/3 with a selector opens every rev of the style and
+    # keeps the ones that match; the row still carries the winner's doc.
+    store.bulk_docs([{"_id": "c", "_revisions": {"start": 2, "ids": ["b", "a"]}, "k": "blue"},
+                     {"_id": "c", "_revisions": {"start": 2, "ids": ["c", "a"]}, "k": "red"}],
+                    new_edits=False)
+    rows = store.changes(style="all_docs", selector={"k": "blue"}, include_docs=True)["results"]
+    assert rows[0]["changes"] == [{"rev": "2-b"}] and rows[0]["doc"]["_rev"] == "2-c"
+    assert store.changes(selector={"k": "blue"})["results"] == []  # main_only: the winner is red
+    assert store.changes(selector={"_conflicts": {"$exists": True}}, conflicts=True)["results"] == []
