@@ -1,24 +1,41 @@
-"""Mango selectors as a pure matcher (CouchDB's mango_selector:match/2).
+"""Mango selectors as pure functions (CouchDB's mango_selector: normalize/1, match/2).
 
-Used for ``_changes?filter=_selector`` by the embedded store. Semantics follow
-CouchDB 3, not MongoDB: ``$eq`` on an array field compares the whole array
-(no implicit element match); a missing field fails every condition except
-exactly ``{"$exists": false}``; range operators compare across types with
-CouchDB's view collation (null < false < true < numbers < strings < arrays <
-objects). Strings compare by raw code point, where CouchDB uses ICU collation.
+Used for ``_changes?filter=_selector`` by the embedded store. A selector is first
+normalized as CouchDB does it (norm_ops: validate operators, implicit ``$eq`` and
+``$and``; norm_fields: nested objects become dotted field paths; norm_negations:
+``$not``/``$nor`` pushed down to the terminals by De Morgan's laws), then matched.
+The consequences differ from MongoDB and are kept on purpose: ``$eq`` on an array
+field compares the whole array; a missing field fails every condition except
+exactly ``{"$exists": false}``, also under a ``$not`` (``{"$not": {"a": 1}}`` is
+``{"a": {"$ne": 1}}``, which a doc without ``a`` does not match); range operators
+compare across types in view collation order (null < false < true < numbers <
+strings < arrays < objects). Strings compare by code point where CouchDB uses
+ICU collation (``_id`` is compared raw by CouchDB too).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from sync.errors import BadRequest
 
-_MISSING = object()
+Selector = dict[str, Any]
+_NOT_FOUND = object()
+_BAD_PATH = object()
+_TYPES = ("null", "boolean", "number", "string", "array", "object")
+_NEGATED = {"$lt": "$gte", "$lte": "$gt", "$eq": "$ne", "$ne": "$eq", "$gte": "$lt",
+            "$gt": "$lte", "$in": "$nin", "$nin": "$in"}
+_UNSUPPORTED = ("$where", "$geoWithin", "$geoIntersects", "$near", "$nearSphere")
+_TERMINALS = ("$lt", "$lte", "$eq", "$ne", "$gte", "$gt")
 
 
+def _bad(op: str, arg: Any) -> BadRequest:
+    return BadRequest(f"Bad argument for operator {op}: {arg!r}", error="invalid_selector")
+
+
+# -- collation ------------------------------------------------------------------------
 def _rank(value: Any) -> int:
     if value is None:
         return 0
@@ -36,7 +53,7 @@ def _rank(value: Any) -> int:
 
 
 def collate(a: Any, b: Any) -> int:
-    """CouchDB view collation: -1, 0 or 1."""
+    """CouchDB view collation (couch_ejson_compare): -1, 0 or 1."""
     ra, rb = _rank(a), _rank(b)
     if ra != rb:
         return -1 if ra < rb else 1
@@ -57,171 +74,229 @@ def collate(a: Any, b: Any) -> int:
     return 0
 
 
-def get_field(value: Any, path: str) -> Any:
-    """``"a.b.0"`` into nested objects/arrays; ``_MISSING`` if absent."""
-    parts = re.split(r"(?<!\\)\.", path)
-    for raw in parts:
-        part = raw.replace("\\.", ".")
+def _exact(a: Any, b: Any) -> bool:
+    """Erlang ``=:=`` on EJSON (lists:member in ``$all``): 1 and 1.0 differ, and so
+    do objects with the same members in another order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_exact(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return len(a) == len(b) and all(
+            ka == kb and _exact(va, vb)
+            for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True)
+        )
+    return bool(a == b)
+
+
+def _type_name(value: Any) -> str:
+    rank = _rank(value)
+    return "boolean" if rank in (1, 2) else _TYPES[{0: 0, 3: 2, 4: 3, 5: 4, 6: 5}[rank]]
+
+
+# -- fields -----------------------------------------------------------------------------
+def _parse_field(field: str) -> list[str]:
+    """mango_util:parse_field: dots separate names, ``\\.`` is a literal dot."""
+    return [p.replace("\\.", ".") for p in re.split(r"(?<!\\)\.", field)]
+
+
+def get_field(value: Any, field: str) -> Any:
+    """mango_doc:get_field: the value, ``_NOT_FOUND`` (an object lacks the name) or
+    ``_BAD_PATH`` (the path runs through a scalar or past an array's end)."""
+    for name in _parse_field(field):
         if isinstance(value, Mapping):
-            if part not in value:
-                return _MISSING
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
+            if name not in value:
+                return _NOT_FOUND
+            value = value[name]
+        elif isinstance(value, list):
+            if not name.isdigit() or int(name) >= len(value):
+                return _BAD_PATH
+            value = value[int(name)]
         else:
-            return _MISSING
+            return _BAD_PATH
     return value
 
 
-_TYPES = {
-    "null": 0,
-    "boolean": 1,
-    "number": 3,
-    "string": 4,
-    "array": 5,
-    "object": 6,
-}
+# -- normalization ------------------------------------------------------------------------
+def _norm_ops(sel: Any) -> Selector:
+    if not isinstance(sel, Mapping) or not sel:
+        return {"$eq": sel}
+    if len(sel) > 1:
+        return {"$and": [_norm_ops({k: v}) for k, v in sel.items()]}
+    ((op, arg),) = sel.items()
+    if op in ("$and", "$or", "$nor"):
+        if not isinstance(arg, list):
+            raise _bad(op, arg)
+        return {op: [_norm_ops(a) for a in arg]}
+    if op in ("$not", "$elemMatch", "$allMatch"):
+        if not isinstance(arg, Mapping):
+            raise _bad(op, arg)
+        return {op: _norm_ops(arg)}
+    if op in ("$in", "$nin", "$all"):
+        if not isinstance(arg, list):
+            raise _bad(op, arg)
+        return {op: arg}
+    if op == "$exists" and not isinstance(arg, bool):
+        raise _bad(op, arg)
+    if op == "$type" and not isinstance(arg, str):
+        raise _bad(op, arg)
+    if op == "$mod" and not (
+        isinstance(arg, list) and len(arg) == 2
+        and all(isinstance(x, int) and not isinstance(x, bool) for x in arg) and arg[0] != 0
+    ):
+        raise _bad(op, arg)
+    if op == "$regex":
+        if not isinstance(arg, str):
+            raise _bad(op, arg)
+        try:
+            re.compile(arg)
+        except re.error as exc:
+            raise _bad(op, arg) from exc
+    if op == "$size" and not (isinstance(arg, int) and not isinstance(arg, bool) and arg >= 0):
+        raise _bad(op, arg)
+    if op in _UNSUPPORTED:
+        raise BadRequest(f"Unsupported operator: {op}", error="invalid_selector")
+    if op in ("$exists", "$type", "$mod", "$regex", "$size", *_TERMINALS):
+        return {op: arg}
+    if op.startswith("$"):
+        raise BadRequest(f"Invalid operator: {op}", error="invalid_selector")
+    return {op: _norm_ops(arg)}
 
 
-def _type_of(value: Any) -> str:
-    rank = _rank(value)
-    return "boolean" if rank in (1, 2) else next(k for k, v in _TYPES.items() if v == rank)
-
-
-def _list_arg(op: str, arg: Any) -> list[Any]:
-    if not isinstance(arg, list):
-        raise BadRequest(f"Invalid selector: {op} requires an array argument")
-    return arg
-
-
-def _op_in(arg: Any, v: Any) -> bool:
-    args = _list_arg("$in", arg)
-    values = v if isinstance(v, list) else [v]
-    return any(collate(x, a) == 0 for a in args for x in values)
-
-
-def _op_nin(arg: Any, v: Any) -> bool:
-    args = _list_arg("$nin", arg)
-    values = v if isinstance(v, list) else [v]
-    return all(collate(x, a) != 0 for a in args for x in values)
-
-
-def _op_all(arg: Any, v: Any) -> bool:
-    args = _list_arg("$all", arg)
-    return isinstance(v, list) and all(any(collate(x, a) == 0 for x in v) for a in args)
-
-
-def _op_regex(arg: Any, v: Any) -> bool:
-    if not isinstance(arg, str):
-        raise BadRequest("Invalid selector: $regex requires a string")
-    try:
-        pattern = re.compile(arg)
-    except re.error as exc:
-        raise BadRequest(f"Invalid selector: bad $regex {arg!r}") from exc
-    return isinstance(v, str) and pattern.search(v) is not None
-
-
-def _op_mod(arg: Any, v: Any) -> bool:
-    if not (isinstance(arg, list) and len(arg) == 2 and all(isinstance(a, int) for a in arg)):
-        raise BadRequest("Invalid selector: $mod requires [divisor, remainder]")
-    if arg[0] == 0:
-        raise BadRequest("Invalid selector: $mod divisor must not be zero")
-    return isinstance(v, int) and not isinstance(v, bool) and v % arg[0] == arg[1]
-
-
-def _op_type(arg: Any, v: Any) -> bool:
-    if arg not in _TYPES:
-        raise BadRequest(f"Invalid selector: unknown $type {arg!r}")
-    return _type_of(v) == arg
-
-
-_VALUE_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "$eq": lambda a, v: collate(v, a) == 0,
-    "$ne": lambda a, v: collate(v, a) != 0,
-    "$lt": lambda a, v: collate(v, a) < 0,
-    "$lte": lambda a, v: collate(v, a) <= 0,
-    "$gt": lambda a, v: collate(v, a) > 0,
-    "$gte": lambda a, v: collate(v, a) >= 0,
-    "$in": _op_in,
-    "$nin": _op_nin,
-    "$all": _op_all,
-    "$exists": lambda a, v: bool(a),
-    "$type": _op_type,
-    "$regex": _op_regex,
-    "$size": lambda a, v: isinstance(v, list) and isinstance(a, int) and len(v) == a,
-    "$mod": _op_mod,
-    "$beginsWith": lambda a, v: isinstance(v, str) and isinstance(a, str) and v.startswith(a),
-}
-
-
-def _combinator(op: str, arg: Any, value: Any) -> bool:
+def _norm_fields(sel: Selector, path: str = "") -> Selector:
+    ((op, arg),) = sel.items()
+    if op in ("$and", "$or", "$nor"):
+        return {op: [_norm_fields(a, path) for a in arg]}
     if op == "$not":
-        return not _match_selector(arg, value)
-    subs = _list_arg(op, arg)
+        return {op: _norm_fields(arg, path)}
+    if op in ("$elemMatch", "$allMatch"):
+        return {path: {op: _norm_fields(arg)}}
+    if op.startswith("$"):
+        return {path: sel}
+    return _norm_fields(arg, f"{path}.{op}" if path else op)
+
+
+def _norm_negations(sel: Selector) -> Selector:
+    ((op, arg),) = sel.items()
+    if op == "$not":
+        return _negate(arg)
+    if op == "$nor":
+        return {"$and": [_negate(a) for a in arg]}
+    if op in ("$and", "$or"):
+        return {op: [_norm_negations(a) for a in arg]}
+    if op in ("$elemMatch", "$allMatch"):
+        return {op: _norm_negations(arg)}
+    return sel
+
+
+def _negate(sel: Selector) -> Selector:
+    ((op, arg),) = sel.items()
+    if op == "$not":
+        return _norm_negations(arg)
+    if op == "$nor":
+        return {"$or": [_norm_negations(a) for a in arg]}
     if op == "$and":
-        return all(_match_selector(s, value) for s in subs)
+        return {"$or": [_negate(a) for a in arg]}
     if op == "$or":
-        return any(_match_selector(s, value) for s in subs)
-    return not any(_match_selector(s, value) for s in subs)  # $nor
+        return {"$and": [_negate(a) for a in arg]}
+    if op in _NEGATED:
+        return {_NEGATED[op]: arg}
+    if op == "$exists":
+        return {"$exists": not arg}
+    if op.startswith("$"):
+        return {"$not": sel}
+    return {op: _negate(arg)}
 
 
-def _match_op(op: str, arg: Any, value: Any) -> bool:
-    if op in ("$and", "$or", "$nor", "$not"):
-        return _combinator(op, arg, value)
-    if op == "$elemMatch":
-        return isinstance(value, list) and any(_match_cond(arg, v) for v in value)
-    if op == "$allMatch":
-        return isinstance(value, list) and bool(value) and all(_match_cond(arg, v) for v in value)
-    fn = _VALUE_OPS.get(op)
-    if fn is None:
-        raise BadRequest(f"Invalid operator: {op}")
-    return fn(arg, value)
-
-
-def _is_operator_object(cond: Any) -> bool:
-    return isinstance(cond, Mapping) and bool(cond) and all(k.startswith("$") for k in cond)
-
-
-def _match_cond(cond: Any, value: Any) -> bool:
-    """A field's condition: operators, a nested selector, or implicit ``$eq``."""
-    if _is_operator_object(cond):
-        return all(_match_op(op, arg, value) for op, arg in cond.items())
-    if isinstance(cond, Mapping) and cond:
-        return _match_selector(cond, value)
-    return collate(value, cond) == 0
-
-
-def _match_selector(selector: Any, value: Any) -> bool:
+def normalize(selector: Any) -> Selector:
+    """The normalized form of ``selector``; BadRequest (``invalid_selector``) if bad."""
     if not isinstance(selector, Mapping):
-        raise BadRequest("Invalid selector: must be a JSON object")
-    for key, cond in selector.items():
-        if key.startswith("$"):
-            if not _match_op(key, cond, value):
-                return False
-            continue
-        if isinstance(cond, Mapping) and cond and not _is_operator_object(cond):
-            # {"a": {"b": 1}} is the field "a.b" (mango_selector:normalize).
-            flat = {f"{key}.{k}" if not k.startswith("$") else key: v for k, v in cond.items()}
-            if not _match_selector(flat, value):
-                return False
-            continue
-        sub = get_field(value, key)
-        if sub is _MISSING:
-            if not (isinstance(cond, Mapping) and dict(cond) == {"$exists": False}):
-                return False
-            continue
-        if not _match_cond(cond, sub):
+        raise BadRequest("Selector must be a JSON object", error="invalid_selector")
+    if not selector:
+        return {}
+    norm = _norm_negations(_norm_fields(_norm_ops(selector)))
+    if "" in norm:
+        raise BadRequest("Invalid selector: missing field name", error="invalid_selector")
+    return norm
+
+
+# -- matching -----------------------------------------------------------------------------
+def _match(sel: Selector, value: Any, raw: bool = False) -> bool:
+    ((op, arg),) = sel.items()
+    cmp = _raw_cmp if raw else collate
+    if op == "$and":
+        return all(_match(a, value, raw) for a in arg)
+    if op == "$or":
+        return any(_match(a, value, raw) for a in arg)
+    if op == "$not":
+        return not _match(arg, value, raw)
+    if op == "":
+        return _match(arg, value, raw)
+    if op == "$all":
+        if not isinstance(value, list):
             return False
-    return True
+        has = all(any(_exact(a, v) for v in value) for a in arg)
+        return has or (len(arg) == 1 and isinstance(arg[0], list) and collate(arg[0], value) == 0)
+    if op == "$elemMatch":
+        return isinstance(value, list) and any(_match(arg, v, raw) for v in value)
+    if op == "$allMatch":
+        return isinstance(value, list) and bool(value) and all(_match(arg, v, raw) for v in value)
+    if op in _TERMINALS:
+        c = cmp(value, arg)
+        return {"$lt": c < 0, "$lte": c <= 0, "$eq": c == 0, "$ne": c != 0,
+                "$gte": c >= 0, "$gt": c > 0}[op]
+    if op == "$in":
+        values = value if isinstance(value, list) else [value]
+        return any(cmp(v, a) == 0 for a in arg for v in values)
+    if op == "$nin":
+        values = value if isinstance(value, list) else [value]
+        return all(cmp(v, a) != 0 for a in arg for v in values)
+    if op == "$exists":
+        return bool(arg)
+    if op == "$type":
+        return bool(arg == _type_name(value))
+    if op == "$mod":
+        if not isinstance(value, int) or isinstance(value, bool):
+            return False
+        rem = abs(value) % abs(arg[0])  # Erlang rem: the sign follows the dividend
+        return (-rem if value < 0 else rem) == arg[1]
+    if op == "$regex":
+        return isinstance(value, str) and re.search(arg, value) is not None
+    if op == "$size":
+        return isinstance(value, list) and len(value) == arg
+    if op.startswith("$"):
+        raise BadRequest(f"Invalid operator: {op}", error="invalid_selector")
+    sub = get_field(value, op)
+    if sub is _NOT_FOUND:
+        return dict(arg) == {"$exists": False}
+    if sub is _BAD_PATH:
+        return False
+    return _match(arg, sub, raw or op == "_id")
+
+
+def _raw_cmp(a: Any, b: Any) -> int:
+    # mango_json:cmp_raw for _id: plain term order; ids are strings.
+    if isinstance(a, str) and isinstance(b, str):
+        return (a > b) - (a < b)
+    return collate(a, b)
 
 
 def match(selector: Mapping[str, Any], doc: Any) -> bool:
-    """Whether ``doc`` satisfies the Mango ``selector``; BadRequest on a bad selector."""
-    return _match_selector(selector, doc)
+    """Whether ``doc`` (EJSON with ``_id``, ``_rev``...) satisfies ``selector``."""
+    norm = normalize(selector)
+    return True if not norm else _match(norm, doc)
+
+
+def compile_selector(selector: Any) -> Selector:
+    """Normalize once for many matches (see :func:`matches`)."""
+    return normalize(selector)
+
+
+def matches(normalized: Selector, doc: Any) -> bool:
+    """Match with a selector already passed through :func:`normalize`."""
+    return True if not normalized else _match(normalized, doc)
 
 
 def validate(selector: Any) -> None:
-    """Raise BadRequest now if ``selector`` is malformed (checked against ``{}``)."""
-    if not isinstance(selector, Mapping):
-        raise BadRequest("Invalid selector: must be a JSON object")
-    _match_selector(selector, {})
+    """Raise BadRequest now if ``selector`` is malformed."""
+    normalize(selector)

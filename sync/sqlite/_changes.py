@@ -71,8 +71,7 @@ class ChangesMixin:
             raise BadRequest("Supported `feed` types: normal, continuous, longpoll, eventsource")
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise BadRequest("limit must be a positive integer")
-        if selector is not None:
-            mango.validate(selector)
+        compiled = mango.compile_selector(selector) if selector is not None else None
         if doc_ids is not None and (
             isinstance(doc_ids, str) or not all(isinstance(i, str) for i in doc_ids)
         ):
@@ -84,7 +83,7 @@ class ChangesMixin:
         deadline = time.monotonic() + (DEFAULT_LONGPOLL_TIMEOUT if timeout is None else timeout)
         while True:
             result, scanned = self._changes_once(
-                start, limit, descending, style, include_docs, opts, doc_ids, selector
+                start, limit, descending, style, include_docs, opts, doc_ids, compiled
             )
             if result["results"] or not wait:
                 return result
@@ -107,7 +106,7 @@ class ChangesMixin:
         include_docs: bool,
         opts: DocOptions,
         doc_ids: Sequence[str] | None,
-        selector: Mapping[str, Any] | None,
+        selector: mango.Selector | None,
     ) -> tuple[JSON, int]:
         results: list[JSON] = []
         id_filter = set(doc_ids) if doc_ids is not None else None
@@ -147,7 +146,7 @@ class ChangesMixin:
                     if selector is not None:
                         # couch_changes:filter/3: each rev of the style is matched on
                         # its own (as couch_doc:to_json_obj/2 with no options gives it)
-                        revs = [x for x in revs if mango.match(
+                        revs = [x for x in revs if mango.matches(
                             selector, build_doc(conn, d, x, bodies[(d.id, x)], _PLAIN))]
                         if not revs:
                             continue

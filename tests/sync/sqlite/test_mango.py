@@ -58,6 +58,18 @@ DOC: dict[str, Any] = {
         ({"n": {"$not": {"$gt": 10}}}, True),
         ({"_id": {"$gt": "case-0"}}, True),
         ({}, True),
+        # CouchDB normalizes $not/$nor onto the fields, so a missing field fails them too
+        ({"$not": {"missing": 1}}, False),
+        ({"$nor": [{"missing": 1}]}, False),
+        ({"$not": {"missing": {"$exists": True}}}, True),
+        ({"n": {"$type": "int"}}, False),  # any string is accepted, only JSON types match
+        ({"tags": {"$all": [["a", "b"]]}}, True),
+        ({"n": {"$all": [5]}}, False),
+        ({"f": {"$mod": [2, 0]}}, False),  # floats never match $mod
+        ({"name.first": {"$exists": False}}, False),  # a path through a string is a bad path
+        ({"nested.nope": {"$exists": False}}, True),
+        ({"tags.5": {"$exists": False}}, False),
+        ({"nested": {"list": {"$elemMatch": {"k": 1}}}}, True),
     ],
 )
 def test_match(selector: dict[str, Any], expected: bool) -> None:
@@ -67,11 +79,18 @@ def test_match(selector: dict[str, Any], expected: bool) -> None:
 @pytest.mark.parametrize(
     "selector",
     [{"n": {"$bogus": 1}}, {"$or": {"n": 1}}, {"n": {"$in": 1}}, {"n": {"$regex": "("}},
-     {"n": {"$type": "int"}}, {"n": {"$mod": [0, 1]}}],
+     {"n": {"$mod": [0, 1]}}, {"$gt": 1}, {"n": {"$size": -1}}, {"n": {"$exists": 1}},
+     {"n": {"$where": "x"}}],
 )
 def test_bad_selectors(selector: dict[str, Any]) -> None:
     with pytest.raises(BadRequest):
         match(selector, DOC)
+
+
+def test_exact_members_and_erlang_rem() -> None:
+    assert match({"v": {"$all": [1]}}, {"v": [1.0]}) is False  # lists:member is =:=
+    assert match({"v": {"$in": [1]}}, {"v": [1.0]}) is True  # $in collates
+    assert match({"v": {"$mod": [3, -2]}}, {"v": -5}) is True  # -5 rem 3 == -2
 
 
 def test_collation_order() -> None:
