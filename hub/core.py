@@ -41,6 +41,7 @@ class Hub:
         self._identity: dict[str, Any] | None = None
         self._keys: Any = None
         self.worker_stats: dict[str, Any] = {}
+        self.workers_busy = False
         self._lock = threading.Lock()
 
     # -- identity -----------------------------------------------------------------
@@ -133,12 +134,18 @@ class Hub:
         return out
 
     def pending(self) -> bool:
-        """Whether the workers have changes of the main database left to look at."""
+        """Whether the workers are running or have changes of the main database left."""
+        from hub.workers.deadlines import CHECKPOINT as DEADLINES
         from hub.workers.feed import FeedFollower
-        from hub.workers.resolver import CHECKPOINT
+        from hub.workers.resolver import CHECKPOINT as RESOLVER
 
-        since = FeedFollower(self.stores, CHECKPOINT).checkpoint()
-        return bool(self.stores.main.changes(since=since, limit=1)["results"])
+        if self.workers_busy:
+            return True
+        for name in (RESOLVER, DEADLINES):
+            since = FeedFollower(self.stores, name).checkpoint()
+            if self.stores.main.changes(since=since, limit=1)["results"]:
+                return True
+        return False
 
     @property
     def db_url(self) -> str:

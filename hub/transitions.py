@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from hub.validate import Batch
 
 
+#: Marks a refusal for a missing dependency (base event, keyring wrap) that another
+#: batch of the same replication may still be writing (D's replicator pipelines two).
+RETRY = "_retry"
+
+
 def case_events(stores: HubStores, case_id: str) -> list[dict[str, Any]]:
     """Every event of a case stored at the hub (``event:{case id}:`` key range)."""
     res = stores.main.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\ufff0",
@@ -45,5 +50,7 @@ class TransitionCheck:
         try:
             check_received(events, event)
         except SchemaError as exc:
-            return {"error": "forbidden", "reason": f"transition: {exc.reason}"}
+            # Earlier events of the case may be in a batch still in flight (the base event,
+            # or the events before it): the validator re-checks before refusing for good.
+            return {"error": "forbidden", "reason": f"transition: {exc.reason}", RETRY: "1"}
         return None

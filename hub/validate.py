@@ -18,10 +18,12 @@ reason naming the rule, so one bad document never blocks the batch):
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub import scope as scopes
+from hub.transitions import RETRY
 from schemas.errors import SchemaError
 from sync.errors import NotFound
 
@@ -61,19 +63,38 @@ class WriteValidator:
 
     def __init__(self, stores: HubStores, indexer: ScopeIndexer, *,
                  max_document_bytes: int = 1_048_576, signatures: Any = None,
-                 transitions: Any = None):
+                 transitions: Any = None, dependency_wait: float = 20.0):
         self.stores = stores
         self.indexer = indexer
         self.max_document_bytes = max_document_bytes
         self.signatures = signatures
         self.transitions = transitions
+        self.dependency_wait = dependency_wait
         self.refused = 0
+        self._in_flight: dict[str, int] = {}
+        self._flight_lock = threading.Lock()
+
+    # -- requests of one device being handled at once ---------------------------------
+    def enter(self, device_id: str) -> None:
+        with self._flight_lock:
+            self._in_flight[device_id] = self._in_flight.get(device_id, 0) + 1
+
+    def leave(self, device_id: str) -> None:
+        with self._flight_lock:
+            n = self._in_flight.get(device_id, 1) - 1
+            if n:
+                self._in_flight[device_id] = n
+            else:
+                self._in_flight.pop(device_id, None)
+
+    def in_flight(self, device_id: str) -> int:
+        with self._flight_lock:
+            return self._in_flight.get(device_id, 0)
 
     def check_batch(self, device: Device, docs: Sequence[Mapping[str, Any]], *,
                     new_edits: bool) -> list[Refusal | None]:
         batch = Batch()
         existing = self._existing(docs)
-        out: list[Refusal | None] = []
         # Case headers first, then events in clock order: an event may follow its case
         # header or an earlier event in the same batch (the replicator sends feed order).
         order = sorted(range(len(docs)), key=lambda i: _order_key(docs[i]))
@@ -86,11 +107,13 @@ class WriteValidator:
                 refusal = forbidden(exc.reason)
             if refusal is None and isinstance(doc, Mapping):
                 batch.add(doc)
-            else:
-                self.refused += 1
             results[i] = refusal
-        out = [results[i] for i in range(len(docs))]
-        return out
+        return [results[i] for i in range(len(docs))]
+
+    def final(self, refusal: Refusal) -> Refusal:
+        """The refusal as sent: without the internal retry mark, and counted."""
+        self.refused += 1
+        return {k: v for k, v in refusal.items() if k != RETRY}
 
     def _existing(self, docs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         """``{docid: winning rev}`` of the batch's ids already stored at the hub."""
@@ -156,9 +179,9 @@ class WriteValidator:
         ring = batch.docs.get(f"keyring:{case_id}") or stored_doc(self.stores,
                                                                   f"keyring:{case_id}")
         if ring is None or not keyring_has_wrap(ring, target):
-            return forbidden(f"hand-over: the keyring of case {case_id} has no wrap for "
-                             f"{target}; add the recipient to the keyring before handing over "
-                             "(design.md §5)")
+            return {**forbidden(f"hand-over: the keyring of case {case_id} has no wrap for "
+                                f"{target}; add the recipient to the keyring before handing "
+                                "over (design.md §5)"), RETRY: "1"}
         return None
 
     def _check_schema(self, doc: Mapping[str, Any]) -> Refusal | None:

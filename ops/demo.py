@@ -74,12 +74,13 @@ class HubProcess:
     def wait_idle(self, timeout: float = 60.0) -> dict[str, Any]:
         """Until the workers have looked at every change (resolutions, terminations)."""
         deadline = time.monotonic() + timeout
+        idle = 0
         health = self.health()
-        while health.get("pending") and time.monotonic() < deadline:
-            time.sleep(0.1)
+        while idle < 2 and time.monotonic() < deadline:  # idle twice: no pass in between
+            time.sleep(0.2)
             health = self.health()
-        time.sleep(0.4)  # one more worker pass writes what the last one found
-        return self.health()
+            idle = 0 if health.get("pending") else idle + 1
+        return health
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

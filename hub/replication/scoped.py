@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub import scope as scopes
 from hub.replication.seqs import join_seq, split_seq
+from hub.transitions import RETRY
 from sync.errors import BadRequest, Conflict, Forbidden, NotFound
 from sync.store import JSON, DocumentStore, Seq
 
@@ -33,6 +34,13 @@ if TYPE_CHECKING:
     from hub.validate import WriteValidator
 
 LOCAL = "_local/"
+
+
+def dependency_key(docid: str) -> tuple[str, int, str]:
+    """Sort key: by case, then header, keyring, events (their ids end in their clock)."""
+    case_id = scopes.case_id_of(docid) or ""
+    kind = {"case:": 0, "keyring:": 1, "event:": 2}.get(docid[:docid.find(":") + 1], 3)
+    return (case_id, kind, docid)
 
 
 class FeedSignal:
@@ -127,21 +135,60 @@ class ScopedStore(DocumentStore):
         return self.stores.main.open_revs(docid, revs, **options)
 
     def bulk_docs(self, docs: Sequence[Mapping[str, Any]], *, new_edits: bool = True) -> list[JSON]:
-        refusals = self.validator.check_batch(self.device, docs, new_edits=new_edits)
-        accepted = [doc for doc, refusal in zip(docs, refusals, strict=True) if refusal is None]
-        written: list[JSON] = []
-        if accepted:
-            written = self.stores.main.bulk_docs(accepted, new_edits=new_edits)
-            self.indexer.catch_up()
-        if not new_edits:
-            failures = [{"id": doc.get("_id"), "rev": doc.get("_rev"), **refusal}
-                        for doc, refusal in zip(docs, refusals, strict=True) if refusal]
-            return failures + written
+        """Validate each document, write the accepted ones, refuse the others one by one.
+
+        A document refused for a missing dependency (earlier events of its case, the
+        keyring wrap of a hand-over) is checked again while another request of the same
+        device is being handled: replicators write several batches at once (D's pipelines
+        two, PouchDB's ``batches_limit``), and a ``forbidden`` answer is final for them.
+        """
+        device = self.device.device_id
+        self.validator.enter(device)
+        try:
+            outcome: dict[int, JSON | None] = {}
+            failures: list[JSON] = []
+            todo = list(range(len(docs)))
+            deadline = time.monotonic() + self.validator.dependency_wait
+            while True:
+                refusals = self.validator.check_batch(self.device, [docs[i] for i in todo],
+                                                      new_edits=new_edits)
+                accepted = [i for i, r in zip(todo, refusals, strict=True) if r is None]
+                if accepted:
+                    written = self.stores.main.bulk_docs([docs[i] for i in accepted],
+                                                         new_edits=new_edits)
+                    self.indexer.catch_up()
+                    if new_edits:
+                        outcome.update(zip(accepted, written, strict=True))
+                    else:
+                        failures.extend(written)
+                retry = [i for i, r in zip(todo, refusals, strict=True) if r and RETRY in r]
+                for i, r in zip(todo, refusals, strict=True):
+                    if r is not None and i not in retry:
+                        outcome[i] = r
+                others = self.validator.in_flight(device) > 1
+                if not retry or not accepted and not (others and time.monotonic() < deadline):
+                    for i, r in zip(todo, refusals, strict=True):
+                        if r is not None and i in retry:
+                            outcome[i] = r
+                    break
+                if not accepted:
+                    time.sleep(0.1)
+                todo = retry
+        finally:
+            self.validator.leave(device)
         out: list[JSON] = []
-        results = iter(written)
-        for doc, refusal in zip(docs, refusals, strict=True):
-            out.append({"id": doc.get("_id"), **refusal} if refusal else next(results))
-        return out
+        for i, doc in enumerate(docs):
+            result = outcome.get(i)
+            if result is not None and "error" in result and "ok" not in result and \
+                    result.get("error") == "forbidden":
+                result = {"id": doc.get("_id"), **self.validator.final(result)}
+                if not new_edits:
+                    result["rev"] = doc.get("_rev")
+            if new_edits:
+                out.append(result if result is not None else {"id": doc.get("_id")})
+            elif result is not None:
+                out.append(result)
+        return out + failures
 
     def all_docs(self, *, keys: Sequence[str] | None = None, startkey: str | None = None,
                  endkey: str | None = None, inclusive_end: bool = True,
@@ -252,7 +299,10 @@ class ScopedStore(DocumentStore):
         for docid, rev_list in revs.items():
             if docid in exists and docid not in vis:
                 result[docid] = {"missing": list(rev_list)}
-        return result
+        # Answer in dependency order (a case's header and keyring, then its events by
+        # clock): replicators fetch and write in this order and in several batches, and an
+        # event is judged against the events and keyring the hub already holds.
+        return {k: result[k] for k in sorted(result, key=dependency_key)}
 
     def bulk_get(self, docs: Sequence[Mapping[str, Any]], *, revs: bool = False,
                  attachments: bool = False, latest: bool = False) -> JSON:

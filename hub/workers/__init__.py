@@ -40,11 +40,15 @@ class Workers:
 
     def run_once(self) -> dict[str, Any]:
         """One pass of every worker; returns counters."""
-        self.hub.indexer.catch_up()
-        resolved = self.resolver.run_once()
-        deadline = self.deadlines.run_once()
-        if resolved or deadline:
+        self.hub.workers_busy = True
+        try:
             self.hub.indexer.catch_up()
+            resolved = self.resolver.run_once()
+            deadline = self.deadlines.run_once()
+            if resolved or deadline:
+                self.hub.indexer.catch_up()
+        finally:
+            self.hub.workers_busy = False
         self.hub.worker_stats = {"conflicts_resolved": self.resolver.resolved,
                                  "terminated": self.deadlines.terminated,
                                  "overdue": self.deadlines.overdue}

@@ -12,6 +12,7 @@ time limit, materials, complaint) are written to ``deadlines:overdue`` for overs
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import TYPE_CHECKING, Any
 
 from hub import scope as scopes
@@ -28,6 +29,10 @@ OVERDUE_ID = "deadlines:overdue"
 
 
 class DeadlineWatcher:
+    #: Seconds between sweeps of every open case (cases whose documents changed are
+    #: looked at in the next pass; the others only move with the calendar).
+    SWEEP_EVERY = 300.0
+
     def __init__(self, hub: Hub, *, today: dt.date | None = None):
         self.hub = hub
         self.feed = FeedFollower(hub.stores, CHECKPOINT)
@@ -36,6 +41,7 @@ class DeadlineWatcher:
         self.marks: dict[str, Any] = {}
         self.terminated = 0
         self.overdue = 0
+        self._swept_at: float | None = None
 
     def _load(self) -> set[str]:
         try:
@@ -65,23 +71,32 @@ class DeadlineWatcher:
         if self.watch is None:
             self.watch = self._load()
         before = set(self.watch)
+        changed: set[str] = set()
         for rows in self.feed.batches():
             for row in rows:
                 case_id = scopes.case_id_of(row["id"])
                 if case_id and row["id"].startswith(("case:", "event:")):
-                    self.watch.add(case_id)
-        written = self.check(dt.date.today() if self.today is None else self.today)
+                    changed.add(case_id)
+        self.watch |= changed
+        now = time.monotonic()
+        sweep = self._swept_at is None or now - self._swept_at >= self.SWEEP_EVERY
+        if sweep:
+            self._swept_at = now
+        written = self.check(dt.date.today() if self.today is None else self.today,
+                             None if sweep else changed)
         if self.watch != before:
             self._save(WATCH_ID, {"type": "deadline_watch", "cases": sorted(self.watch)})
         return written
 
-    def check(self, today: dt.date) -> int:
+    def check(self, today: dt.date, only: set[str] | None = None) -> int:
+        """Fold the watched cases (``only`` those, when given) and act on their deadlines."""
         from hub.workers.terminate import terminate_if_due
 
         assert self.watch is not None
         written = 0
-        marks: dict[str, Any] = {}
-        for case_id in sorted(self.watch):
+        marks: dict[str, Any] = dict(self.marks) if only is not None else {}
+        for case_id in sorted(self.watch if only is None else only & self.watch):
+            marks.pop(case_id, None)
             events = case_events(self.hub.stores, case_id)
             outcome, state = terminate_if_due(self.hub, case_id, events, today)
             if outcome == "terminated":
