@@ -171,3 +171,31 @@ def test_deadline_watcher_writes_overdue_marks_and_remembers_open_cases(world: W
     fresh = Workers(world.hub)  # a restarted hub still watches the open case
     fresh.run_once()
     assert late in fresh.deadlines.marks
+
+
+def test_a_batch_waits_for_the_batch_in_flight_that_holds_its_dependencies(world: World):
+    """Replicators pipeline batches: the later one may be validated first."""
+    import threading
+
+    a = world.node(VILLAGE_A)
+    (case_id,) = a.sample_cases(1, town=TOWN, seed=5, scenarios=("proxy_completed",))
+    docs = [r["doc"] for r in a.store.all_docs(include_docs=True)["rows"]
+            if case_id in r["id"]]
+    docs = [{**d, "_revisions": {"start": 1, "ids": [d["_rev"].split("-", 1)[1]]}}
+            for d in docs]
+    events = sorted((d for d in docs if d["type"] == "event"), key=lambda d: d["hlc"])
+    first = [d for d in docs if d["type"] != "event"] + events[:3]
+    later = events[3:]
+    va = view(world, VILLAGE_A)
+    out: dict[str, list] = {}
+    slow = threading.Thread(target=lambda: out.setdefault("later", va.bulk_docs(
+        later, new_edits=False)))
+    world.hub.validator.enter(a.device_id)  # the first batch's request is already in flight
+    slow.start()
+    time.sleep(0.5)
+    world.hub.validator.leave(a.device_id)
+    out["first"] = va.bulk_docs(first, new_edits=False)
+    slow.join(timeout=60)
+    assert out == {"later": [], "first": []}
+    stored = world.hub.stores.main.all_docs(keys=[d["_id"] for d in docs])["rows"]
+    assert all("error" not in r for r in stored)
