@@ -72,19 +72,17 @@ class BatchWriter:
             atts = row[0] if row else None
         return json.loads(atts) if atts else None
 
-    def _blob_known(self, digest: str) -> bool:
-        if digest in self.blobs:
-            return True
-        return self.conn.execute("SELECT 1 FROM blobs WHERE digest=?", (digest,)).fetchone() is not None
-
     def _resolve_atts(
-        self, doc: Incoming, new_pos: int, ancestors: Sequence[str]
+        self, doc: Incoming, new_pos: int, disk_rev: str | None
     ) -> dict[str, Any] | None:
-        """Final attachment metadata of the new rev; stubs resolved against the
-        nearest ancestor that holds the attachment (couch_att:merge_stubs)."""
+        """Final attachment metadata of the new rev. Stubs are taken, by name, from
+        the attachments of ``disk_rev`` (couch_doc:merge_stubs against the previous
+        revision on disk); a stub that names a revpos must match it, and a stub
+        without a source is 412 ``missing_stub``."""
         if doc.attachments is None:
             return None
         self.blobs.update(doc.blobs)
+        disk = (self._atts_of(doc.id, disk_rev) if disk_rev else None) or {}
         out: dict[str, Any] = {}
         for name, att in doc.attachments.items():
             if not att.get("stub"):
@@ -92,20 +90,8 @@ class BatchWriter:
                 meta.setdefault("revpos", new_pos)
                 out[name] = meta
                 continue
-            found = None
-            for anc in ancestors:
-                prev_atts = self._atts_of(doc.id, anc)
-                if prev_atts and name in prev_atts:
-                    found = prev_atts[name]
-                    break
-            if found is None and isinstance(att.get("digest"), str) and self._blob_known(att["digest"]):
-                found = {
-                    "content_type": att["content_type"],
-                    "digest": att["digest"],
-                    "length": att.get("length", 0),
-                    "revpos": att.get("revpos", new_pos),
-                }
-            if found is None:
+            found = disk.get(name)
+            if found is None or att.get("revpos", found.get("revpos")) != found.get("revpos"):
                 raise PreconditionFailed(
                     f"Invalid attachment stub in {doc.id} for {name}", error="missing_stub"
                 )
@@ -129,7 +115,7 @@ class BatchWriter:
         except revtree.EditConflict:
             return {"id": doc.id, **CONFLICT}
         new_pos = revtree.rev_pos(prev) + 1 if prev else 1
-        atts = self._resolve_atts(doc, new_pos, revtree.ancestry(tree, prev) if prev else [])
+        atts = self._resolve_atts(doc, new_pos, prev)
         digests = [a["digest"] for a in atts.values()] if atts else []
         rev = revtree.new_rev(prev, deleted=doc.deleted, body=doc.body_json, att_digests=digests)
         path = [rev, prev] if prev else [rev]
@@ -158,9 +144,11 @@ class BatchWriter:
             if not ok:
                 continue
             leaf = doc.path[0]
-            known = [r for r in doc.path[1:] if r in tree]
             tree, _ = revtree.merge(tree, doc.path, deleted=doc.deleted, revs_limit=_NO_STEM)
-            atts = self._resolve_atts(doc, revtree.rev_pos(leaf), known)
+            # couch_db:make_first_doc_on_disk: the nearest stored ancestor with a body
+            disk = next((r for r in revtree.ancestry(tree, leaf)[1:]
+                         if r in state.original and state.original[r].available), None)
+            atts = self._resolve_atts(doc, revtree.rev_pos(leaf), disk)
             self.rev_rows[(doc.id, leaf)] = (doc.body_json, dumps(atts) if atts else None)
             changed = True
         if changed:

@@ -336,3 +336,20 @@ def test_compact_gives_space_back(store: SQLiteStore) -> None:
     after = store.info()["sizes"]["file"]
     assert after < before * 0.6
     assert store.get("d7")["k"] == 2
+
+
+def test_stub_revpos_must_match_the_previous_revision(store: SQLiteStore) -> None:
+    # couch_att:merge_stubs: by name from the previous revision; a given revpos must match
+    r1 = store.put({"_id": "a", "_attachments": {"f": {"content_type": "text/plain",
+                                                       "data": b64(b"x")}}})["rev"]
+    with pytest.raises(PreconditionFailed):
+        store.put({"_id": "a", "_rev": r1, "_attachments": {
+            "f": {"stub": True, "content_type": "text/plain", "revpos": 7}}})
+    r2 = store.put({"_id": "a", "_rev": r1, "_attachments": {
+        "f": {"stub": True, "content_type": "text/plain"}}})["rev"]
+    assert store.get_attachment("a", "f", rev=r2) == (b"x", "text/plain")
+    # a stub can only come from the revision being edited, not an older one
+    r3 = store.put({"_id": "a", "_rev": r2})["rev"]
+    with pytest.raises(PreconditionFailed):
+        store.put({"_id": "a", "_rev": r3, "_attachments": {
+            "f": {"stub": True, "content_type": "text/plain"}}})
