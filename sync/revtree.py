@@ -215,9 +215,9 @@ def merge(
 ) -> tuple[RevTree, bool]:
     """Graft ``path`` (leaf first, consecutive positions) into ``tree``, then stem.
 
-    Returns ``(new_tree, changed)``. Existing nodes keep their flags (CouchDB keeps
-    the stored value of a known rev: new_edits=false with a known rev is a no-op);
-    new interior nodes have no body. A path whose root is older than a stemmed
+    Returns ``(new_tree, changed)``. Existing nodes keep their flags; new inner
+    nodes have no body (CouchDB's ?REV_MISSING). Which writes reach a merge at all
+    is decided by :func:`edit_parent` and :func:`replicated_accepted`. A path whose root is older than a stemmed
     root re-links it (couch_key_tree merge_at), and a path sharing no rev with the
     tree becomes another root.
     """
