@@ -1,14 +1,19 @@
 """``_bulk_docs`` on SQLite: one transaction, read-modify-write of each doc row.
 
-The update rules follow couch_db:update_docs (interactive_edit / replicated_changes):
+The update rules are CouchDB's (couch_db:update_docs, couch_db_updater), kept as
+pure functions in :mod:`sync.revtree`:
 
-* new_edits=true: the new rev is a child of ``_rev``, which must be a leaf (else 409
-  ``conflict``); without ``_rev`` a new document starts at ``1-``, a document whose
-  winner is a tombstone is resurrected as a child of that tombstone, and a live
-  document is a 409.
-* new_edits=false: the path from ``_revisions`` (or just ``_rev``) is merged into
-  the tree as given; a rev the tree already has is a no-op; successes are not
-  reported (CouchDB answers ``[]``).
+* new_edits=true (:func:`sync.revtree.edit_parent`): the new rev is a child of
+  ``_rev``, which must be a stored leaf; without ``_rev`` a new document starts at
+  ``1-`` and a deleted one is recreated as a child of its winning tombstone; any
+  other edit is a per-doc 409 ``conflict``.
+* new_edits=false (:func:`sync.revtree.replicated_accepted`): the paths from
+  ``_revisions`` (or just ``_rev``) are grafted as given, except revs that are
+  already leaves or that the same request extends; successes are not reported
+  (CouchDB answers ``[]``).
+
+Trees are stemmed to ``revs_limit`` once per document at the end of the request,
+and a document whose tree did not change keeps its seq.
 """
 
 from __future__ import annotations
