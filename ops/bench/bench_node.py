@@ -87,6 +87,12 @@ def populate(folder: Path, n: int, seed: int = 7) -> dict[str, Any]:
             rows.clear()
 
     store.bulk_docs(items)  # the catalog, as a pull from the hub brings it
+    serials: dict[int, int] = {}
+
+    def serial(year: int) -> int:  # a device's serial restarts every year (schemas.ids)
+        serials[year] = serials.get(year, 0) + 1
+        return serials[year]
+
     validated: set[str] = set()
     folded: dict[tuple[int, int, str], dict[str, Any]] = {}
 
@@ -107,7 +113,8 @@ def populate(folder: Path, n: int, seed: int = 7) -> dict[str, Any]:
         case_id = pack(clock)
         header = build("case", {
             "_id": f"case:{case_id}", "type": "case", "schema_version": 1, "case_id": case_id,
-            "case_no": case_no(VILLAGE, opened.year, "B1", i + 1), "institution": VILLAGE,
+            "case_no": case_no(VILLAGE, opened.year, "B1", serial(opened.year)),
+            "institution": VILLAGE,
             "institution_path": enrollment["institution_path"], "device": DEVICE,
             "opened_at": _iso(opened), "service_type": "assist", "service_item": item["code"],
             "mode": "nearby", "focus_area": item["focus_area"], "applicant_kind": "person",
