@@ -29,7 +29,9 @@ echo "== installing npm packages (PouchDB Server 4.2.0, PouchDB 9)"
   || { echo "npm install failed:"; tail -20 /tmp/bangban-npm.log; exit 1; }
 
 echo "== starting PouchDB Server"
-eval "$("$PY" -m ops.pouchdb_server start --shell)"
+pouch_env="$("$PY" -m ops.pouchdb_server start --shell)" \
+  || { echo "PouchDB Server did not start: the CouchDB-backed tests cannot run"; exit 1; }
+eval "$pouch_env"
 trap '"$PY" -m ops.pouchdb_server stop --pid "$BANGBAN_POUCHDB_PID" --dir "$BANGBAN_POUCHDB_DIR"' EXIT
 echo "PouchDB Server pid $BANGBAN_POUCHDB_PID at ${BANGBAN_TEST_COUCHDB_URL//:*@/://***@}"
 
