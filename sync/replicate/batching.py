@@ -39,6 +39,7 @@ class BatchSizer:
     run_length: float = 0.0
     link_cap: float | None = None
     min_bytes: int = 16_000
+    fast_growth_bytes: int = 32_000
 
     def __post_init__(self) -> None:
         if not self.size:
@@ -63,7 +64,10 @@ class BatchSizer:
             # A short batch (the feed's tail, or few missing revs) says little
             # about the link: keep the size.
             return self.size
-        grow = self.size * 2
+        # Small requests are all round trip and cost little when a link breaks:
+        # grow them four-fold; from ``fast_growth_bytes`` on, double.
+        small = self.bytes_per_doc * self.size < self.fast_growth_bytes
+        grow = self.size * (4 if small else 2)
         if self.docs_per_second > 0:
             # Grow only as far as the link moves docs in ``target_seconds``;
             # a slow batch is the link, not the size: never shrink on success.

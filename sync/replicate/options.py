@@ -50,6 +50,11 @@ class ReplicationOptions:
     #: Overlap the next ``_changes`` read and the source checkpoint with the
     #: fetch of the current batch (hides round trips on high-latency links).
     pipeline: bool = True
+    #: Changes batches loaded (diffed, fetched, written) at once with ``pipeline``.
+    max_inflight: int = 3
+    #: Changes read per fetch chunk once the fetch size is capped by bytes
+    #: (fewer ``_changes`` requests and checkpoints for the same documents).
+    feed_factor: int = 1
     #: Called with a :class:`Progress` after every batch and state change.
     progress: Callable[[Progress], None] | None = None
     #: Set it to stop the replication (checked between steps and during waits).

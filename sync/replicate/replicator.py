@@ -10,9 +10,11 @@ keeps the statistics.
 
 Poor links: a checkpoint follows every batch, so an interrupted run resumes at
 most one batch back; a batch whose fetch breaks is retried in smaller chunks
-(each chunk written before the next is fetched, so a cut costs at most the chunk
-in flight); with ``pipeline`` the next ``_changes`` read and the source-side
-checkpoint overlap the current fetch, hiding two round trips per batch.
+(each chunk written as soon as it arrives, so a cut costs at most the chunks in
+flight); with ``pipeline`` several batches are fetched at once while the next
+``_changes`` read and the checkpoints overlap them, so round trips hide behind
+transfers on a high-latency link (an interrupted run then re-sends at most the
+chunks that were in flight, one per loading batch).
 """
 
 from __future__ import annotations
@@ -106,7 +108,8 @@ class Replicator:
     # -- protocol steps ------------------------------------------------------
     def _read(self, since: Seq, longpoll: bool) -> ChangesBatch:
         opts = self.options
-        limit = self.sizer.feed_size
+        limit = self.sizer.feed_size if self.sizer.link_cap is not None else min(
+            self.sizer.max_docs, self.sizer.size * self.options.feed_factor)
         return self._retry(lambda: self._call(self.source, lambda: read_changes(
             self.source, since, limit, doc_ids=opts.doc_ids, selector=opts.selector,
             longpoll=opts.longpoll_timeout if longpoll else None)), on_failure=self._shrink)
@@ -125,7 +128,11 @@ class Replicator:
                 raise Cancelled("replication cancelled")
             chunk: list[Missing] = []
             nrevs = 0
-            while queue and (not chunk or nrevs + len(queue[0].missing) <= self.sizer.size):
+            size = self.sizer.size
+            # A remainder under half a chunk rides along (one round trip less).
+            if sum(len(m.missing) for m in queue) <= size * 3 // 2:
+                size = size * 3 // 2
+            while queue and (not chunk or nrevs + len(queue[0].missing) <= size):
                 item = queue.pop(0)
                 chunk.append(item)
                 nrevs += len(item.missing)
@@ -178,8 +185,8 @@ class Replicator:
     def run(self) -> ReplicationResult:
         """Replicate until the feed ends (one-shot) or until cancelled (continuous).
 
-        With ``pipeline`` up to two changes batches are loaded (diffed, fetched,
-        written) at once while the main thread reads the next batch; checkpoints
+        With ``pipeline`` up to ``max_inflight`` changes batches are loaded (diffed,
+        fetched, written) at once while the main thread reads ahead; checkpoints
         are written strictly in feed order, each after every batch up to it is
         written, by one background writer.
         """
@@ -192,7 +199,8 @@ class Replicator:
         since: Seq = start_seq
         recorded: Seq = start_seq
         cancelled = False
-        depth = 2 if opts.pipeline else 1
+        depth = max(1, opts.max_inflight) if opts.pipeline else 1
+        ahead = depth + 1 if opts.pipeline else 1
         loads = ThreadPoolExecutor(max_workers=depth, thread_name_prefix="replicate-load")
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replicate-checkpoint")
         inflight: deque[tuple[ChangesBatch, Future[None]]] = deque()
@@ -203,7 +211,9 @@ class Replicator:
                 if opts.cancel.is_set():
                     raise Cancelled("replication cancelled")
                 # Keep the pipeline full; a longpoll only when nothing is in flight.
-                while not done_reading and len(inflight) < depth and not (idle and inflight):
+                # One batch more than the loads in flight is read ahead, so a load
+                # that finishes hands its worker to a batch already read.
+                while not done_reading and len(inflight) < ahead and not (idle and inflight):
                     batch = self._read(since, longpoll=idle)
                     since = batch.last_seq
                     if opts.pipeline:

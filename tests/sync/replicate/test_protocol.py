@@ -128,6 +128,32 @@ def test_interrupted_run_resumes_resending_at_most_one_batch(new_store: Callable
     assert snapshot(source) == snapshot(target)
 
 
+def test_interrupted_pipelined_run_writes_nothing_twice(
+        new_store: Callable[[str], DocumentStore]) -> None:
+    source, target = new_store("a"), new_store("b")
+    make_docs(source, 300)
+    flaky = Flaky(target)
+    calls = {"n": 0}
+
+    def die_on_seventh(*_a: object, **_k: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 7:
+            raise Forbidden("link gone for good")
+
+    flaky.hooks["bulk_docs"] = die_on_seventh
+    with pytest.raises(Forbidden):
+        replicate(source, flaky.as_store(), batch_size=20, max_batch_size=20)
+    before = target.info()["doc_count"]
+    assert 100 <= before < 300
+    result = replicate(source, target, batch_size=20, max_batch_size=20)
+    # The restart begins at the last checkpoint; the chunks written after it
+    # are found by _revs_diff and not fetched again.
+    assert before + result.docs_written == 300
+    assert result.docs_read == result.docs_written
+    assert result.missing_checked - result.missing_found <= (3 + 1) * 20  # loads + read-ahead
+    assert snapshot(source) == snapshot(target)
+
+
 def test_histories_find_a_common_session_when_the_last_logs_differ(new_store: Callable[[str], DocumentStore]) -> None:
     source, target = new_store("a"), new_store("b")
     make_docs(source, 30)
@@ -276,11 +302,14 @@ def test_batch_sizer_learns_the_run_length_of_a_breaking_link() -> None:
     from sync.replicate.batching import BatchSizer
 
     sizer = BatchSizer(start=25, max_docs=1000, max_bytes=1_000_000)
-    for _ in range(5):
+    sizes = []
+    for _ in range(4):
         sizer.success(sizer.size, sizer.size * 500, 0.01)
-    assert sizer.size == 800 and sizer.feed_size == 800  # slow start, no cap yet
-    sizer.failure()  # ~387 kB got through before the break
-    assert sizer.link_cap == pytest.approx(775 * 500 / 8)
+        sizes.append(sizer.size)
+    # Slow start: x4 while requests are small (< 32 kB), then x2; no cap yet.
+    assert sizes == [100, 200, 400, 800] and sizer.feed_size == 800
+    sizer.failure()  # 362.5 kB got through before the break
+    assert sizer.link_cap == pytest.approx((25 + 100 + 200 + 400) * 500 / 8)
     assert sizer.link_cap is not None and sizer.size * 500 <= sizer.link_cap  # fits the run
     assert sizer.feed_size == min(1000, sizer.size * 4)
     for _ in range(80):  # the link holds again: the cap relaxes
