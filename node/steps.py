@@ -17,7 +17,9 @@ from marshmallow import validate as mv
 
 #: members every event has; the node fills them in, the form never shows them
 BASE_FIELDS = {"_id", "type", "schema_version", "sig", "event_type", "case_id", "hlc",
-               "base_hlc", "at", "device", "institution", "staff", "sealed"}
+               "base_hlc", "at", "device", "institution", "staff", "sealed",
+               # hand-over: derived from this node and the receiver's code, never typed
+               "from_institution", "from_tier", "to_tier"}
 
 #: the steps offered on a case page, in the standard's order (10.1, 10.2, 11)
 STEP_ORDER = (

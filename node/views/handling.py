@@ -141,7 +141,7 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
         base = handover_defaults(event_type)
         for key in ("from_institution", "from_tier"):
             clear[key] = base[key]
-        if clear.get("to_institution") and "to_tier" not in clear:
+        if clear.get("to_institution"):
             from schemas.ids import institution_tier
 
             try:

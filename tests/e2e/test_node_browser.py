@@ -189,4 +189,18 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     shot(tpage, "09-town")
     tpage.goto(town + f"/cases/{case2}")
     assert "张建国" in tpage.inner_text("#applicant")
+    assert tpage.get_attribute("#holder", "data-holder") == TOWN
+    # the town assigns the work back down to the village (door-to-door service)
+    tpage.click("#step-hand_down")
+    tpage.fill("#to_institution", VILLAGE)
+    tpage.click("#save")
+    tpage.wait_for_load_state()
+    assert tpage.get_attribute("#holder", "data-holder") == VILLAGE
+    for _ in range(60):  # town pushes, village pulls (background loops, 1–2 s)
+        page.goto(base + f"/cases/{case2}")
+        if page.get_attribute("#holder", "data-holder") == VILLAGE and "下派" in page.inner_text(
+                ".timeline"):
+            break
+        page.wait_for_timeout(500)
+    assert page.get_attribute("#holder", "data-holder") == VILLAGE
     ctx.close()
