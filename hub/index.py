@@ -116,7 +116,10 @@ class ScopeIndexer:
         except NotFound:
             doc = {"_id": f"_local/{CHECKPOINT_ID}"}
         doc["seq"] = seq
-        private.put_local(doc)
+        try:
+            private.put_local(doc)
+        except Conflict:
+            pass  # another gateway saved one meanwhile; indexing is idempotent
 
     def catch_up(self, *, wait: bool = True) -> int:
         """Index every change since the checkpoint; returns how many rows were read.
@@ -193,7 +196,7 @@ class ScopeIndexer:
     def _write(self, scope: str, entries: Mapping[str, JSON]) -> None:
         db = self.stores.scope(scope)
         pending = dict(entries)
-        for _ in range(5):
+        for _ in range(20):  # several gateways may index the same rows at once
             current = db.all_docs(keys=list(pending), include_docs=True)["rows"]
             docs = []
             for row in current:

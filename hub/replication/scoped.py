@@ -16,6 +16,7 @@ model: one database, each client replicating its own view through a filter).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from hub import scope as scopes
 from hub.replication.seqs import join_seq, split_seq
 from hub.transitions import RETRY
-from sync.errors import BadRequest, Conflict, Forbidden, NotFound
+from sync.errors import BadRequest, Conflict, Forbidden, NotFound, SyncError
 from sync.store import JSON, DocumentStore, Seq
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from hub.validate import WriteValidator
 
 LOCAL = "_local/"
+log = logging.getLogger("bangban.hub")
 
 
 def dependency_key(docid: str) -> tuple[str, int, str]:
@@ -107,7 +109,7 @@ class ScopedStore(DocumentStore):
         return own.info()["update_seq"], ref.info()["update_seq"]
 
     def info(self) -> JSON:
-        self.indexer.catch_up(wait=False)
+        self._index_written(wait=False)
         own, ref = self._scopes
         own_info, ref_info = own.info(), ref.info()
         return {
@@ -156,7 +158,7 @@ class ScopedStore(DocumentStore):
                 if accepted:
                     written = self.stores.main.bulk_docs([docs[i] for i in accepted],
                                                          new_edits=new_edits)
-                    self.indexer.catch_up()
+                    self._index_written()
                     if new_edits:
                         outcome.update(zip(accepted, written, strict=True))
                     else:
@@ -189,6 +191,15 @@ class ScopedStore(DocumentStore):
             elif result is not None:
                 out.append(result)
         return out + failures
+
+    def _index_written(self, *, wait: bool = True) -> None:
+        """Index what was written; a write stands and a read answers even if that fails
+        (a busy store): the next catch-up of any request or of the workers indexes it."""
+        try:
+            self.indexer.catch_up(wait=wait)
+        except SyncError:
+            log.warning("indexing after a write failed; retried at the next catch-up",
+                        exc_info=True)
 
     def all_docs(self, *, keys: Sequence[str] | None = None, startkey: str | None = None,
                  endkey: str | None = None, inclusive_end: bool = True,
@@ -226,7 +237,7 @@ class ScopedStore(DocumentStore):
                              "it is already filtered to the device's institution")
         if feed not in ("normal", "longpoll"):
             raise BadRequest(f"feed={feed} is not supported on a device's view")
-        self.indexer.catch_up(wait=False)
+        self._index_written(wait=False)
         if since == "now":
             own_seq, ref_seq = self._update_seqs()
             if feed != "longpoll":
@@ -245,7 +256,7 @@ class ScopedStore(DocumentStore):
             if result["results"] or feed != "longpoll" or remaining <= 0:
                 return result
             self.signal.wait(version, min(remaining, 1.0))
-            self.indexer.catch_up(wait=False)
+            self._index_written(wait=False)
 
     def _changes_once(self, own_seq: Seq, ref_seq: Seq, limit: int, style: str,
                       include_docs: bool, conflicts: bool, attachments: bool,

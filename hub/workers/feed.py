@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from sync.errors import NotFound
+from sync.errors import Conflict, NotFound
 from sync.store import Seq
 
 if TYPE_CHECKING:
@@ -33,7 +33,10 @@ class FeedFollower:
         except NotFound:
             doc = {"_id": f"_local/{self.name}"}
         doc["seq"] = seq
-        private.put_local(doc)
+        try:
+            private.put_local(doc)
+        except Conflict:
+            pass  # another gateway's worker saved one; the next pass saves again
 
     def batches(self, **options: Any) -> Iterator[list[dict[str, Any]]]:
         """Yield batches of rows; the checkpoint advances after the caller handled each."""
