@@ -310,16 +310,20 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
             )
 
     def compact(self) -> None:
-        """Drop bodies of non-leaf revs and unreferenced attachment blobs; the
-        trees (and so revs_diff answers) stay."""
+        """Drop bodies of non-leaf revs and unreferenced attachment blobs, and stem
+        every tree to ``revs_limit`` (couch_bt_engine_compactor: inner revs become
+        ?REV_MISSING, then couch_key_tree:stem). Seqs do not change; the trees
+        otherwise stay, so revs_diff still knows the inner revs."""
         with self._db.write() as conn:
+            limit = self._revs_limit_in(conn)
             updates: list[tuple[str, str]] = []
             gone: list[tuple[str, str]] = []
             for docid, tree_json in conn.execute("SELECT id, tree FROM docs").fetchall():
-                tree, dropped = revtree.drop_bodies(revtree.loads(tree_json))
-                if dropped:
+                stemmed, stemmed_away = revtree.stem(revtree.loads(tree_json), limit)
+                tree, emptied = revtree.drop_bodies(stemmed)
+                if stemmed_away or emptied:
                     updates.append((revtree.dumps(tree), docid))
-                    gone.extend((docid, r) for r in dropped)
+                    gone.extend((docid, r) for r in [*stemmed_away, *emptied])
             conn.executemany("UPDATE docs SET tree=? WHERE id=?", updates)
             conn.executemany("DELETE FROM revs WHERE doc_id=? AND rev=?", gone)
             used: set[str] = set()

@@ -353,3 +353,16 @@ def test_stub_revpos_must_match_the_previous_revision(store: SQLiteStore) -> Non
     with pytest.raises(PreconditionFailed):
         store.put({"_id": "a", "_rev": r3, "_attachments": {
             "f": {"stub": True, "content_type": "text/plain"}}})
+
+
+def test_compact_stems_to_a_lowered_revs_limit(store: SQLiteStore) -> None:
+    rev = store.put({"_id": "c", "v": 0})["rev"]
+    for v in range(1, 6):
+        rev = store.put({"_id": "c", "_rev": rev, "v": v})["rev"]
+    seq = store.info()["update_seq"]
+    store.set_revs_limit(2)
+    assert len(store.get("c", revs=True)["_revisions"]["ids"]) == 6  # until compaction
+    store.compact()
+    ids = store.get("c", revs=True)["_revisions"]["ids"]
+    assert len(ids) == 2 and ids[0] == rev.split("-")[1]
+    assert store.info()["update_seq"] == seq and store.get("c")["v"] == 5
