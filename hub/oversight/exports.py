@@ -50,23 +50,33 @@ def to_csv(rows: list[list[Any]]) -> bytes:
 
 
 def to_xlsx(rows: list[list[Any]], *, title: str = "oversight") -> bytes:
+    """A write-only (streaming) workbook: rates as percentages, bold header, frozen panes."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = title[:31]
-    for row in rows:
-        ws.append(row)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    head = rows[0]
-    for j, label in enumerate(head, start=1):
-        if label.endswith("率"):
-            for i in range(2, len(rows) + 1):
-                ws.cell(row=i, column=j).number_format = "0.0%"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title[:31])
     ws.freeze_panes = "C2"
+    head = rows[0]
+    bold = Font(bold=True)
+    cells = []
+    for label in head:
+        cell = WriteOnlyCell(ws, value=label)
+        cell.font = bold
+        cells.append(cell)
+    ws.append(cells)
+    rate_cols = {j for j, label in enumerate(head) if str(label).endswith("率")}
+    for row in rows[1:]:
+        out: list[Any] = []
+        for j, value in enumerate(row):
+            if j in rate_cols and value is not None:
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = "0.0%"
+                out.append(cell)
+            else:
+                out.append(value)
+        ws.append(out)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

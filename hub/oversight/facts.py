@@ -214,9 +214,14 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
 
 Key = tuple[str, str, str]  # (institution, staff, month YYYY-MM)
 #: Every counter kept per (institution, staff, month); the materialization's columns.
-COUNTERS = ("opened", "proxy_opened", "proxy_completed", "proxy_terminated", "completed", "on_time", "terminated", "terminated_deadline", "refused",
+#: 11.1 c): complaint categories (schemas.vocab.COMPLAINT_CATEGORIES), counted per category
+COMPLAINT_CATS = ("inaction", "misconduct", "bribery", "overdue", "attitude", "other")
+COUNTERS = ("opened", "proxy_opened", "proxy_completed", "proxy_terminated", "completed",
+            "on_time", "terminated", "terminated_deadline", "refused",
             "consultations", "consult_in_time", "consult_late", "consult_pending",
             "complaints", "complaints_in_time", "complaints_late", "complaints_open",
+            "complaints_upheld", *(f"complaint_{k}" for k in COMPLAINT_CATS),
+            *(f"complaint_{k}_handled" for k in COMPLAINT_CATS),
             *(f"rating_{lv}" for lv in RATING_LEVELS), "bad_ratings", "bad_followed",
             "finished", "records_complete", *(f"missing_{k}" for k in RECORD_ITEMS))
 
@@ -253,6 +258,12 @@ def contributions(f: CaseFact | None) -> dict[Key, dict[str, int]]:
             f.consultations - f.consult_late - f.consult_pending)
     for c in f.complaints:
         add(c.received_on, "complaints")
+        if c.category in COMPLAINT_CATS:
+            add(c.received_on, f"complaint_{c.category}")
+            if c.handled_on:
+                add(c.received_on, f"complaint_{c.category}_handled")
+        if c.result in ("upheld", "partly_upheld"):
+            add(c.received_on, "complaints_upheld")
         if c.handled_on is None:
             add(c.received_on, "complaints_open")
         elif c.handled_on <= c.due:

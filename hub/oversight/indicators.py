@@ -155,8 +155,8 @@ def _live_counts(db: sqlite3.Connection, prefix: str, first: str, last: str, tod
         out[name] = {(r[0], r[1] or ""): r[2] for r in db.execute(sql, (*params[name], lo, hi))}
     ckey = "institution, ''" if by_staff else f"{unit}, ''"
     sql = (f"SELECT {ckey}, COUNT(*) FROM complaints WHERE handled_on IS NULL AND due < ? "
-           f"AND received_on >= ? AND received_on <= ? AND institution >= ? "
-           f"AND institution < ? GROUP BY 1, 2")
+           f"AND +received_on >= ? AND +received_on <= ? AND +institution >= ? "
+           f"AND +institution < ? GROUP BY 1, 2")  # the partial index of open complaints
     out["complaints_overdue"] = {(r[0], r[1] or ""): r[2] for r in db.execute(
         sql, (t, first + "-01", end, lo, hi))}
     return out
@@ -192,14 +192,20 @@ def case_list(db: sqlite3.Connection, name: str, prefix: str, today: dt.date,
 
 def complaints(db: sqlite3.Connection, prefix: str, first: str, last: str,
                limit: int = 200) -> list[dict[str, Any]]:
+    """Open complaints of the period (earliest deadline first), then the latest handled."""
     lo, hi = _range(prefix)
     cols = ("complaint_id", "case_id", "institution", "received_on", "due", "handled_on",
             "channel", "category", "result", "by_hub")
-    sql = (f"SELECT {', '.join(cols)} FROM complaints WHERE institution >= ? AND "
-           f"institution < ? AND received_on >= ? AND received_on <= ? "
-           f"ORDER BY handled_on IS NOT NULL, due LIMIT ?")
-    return [dict(zip(cols, r, strict=True)) for r in db.execute(
-        sql, (lo, hi, first + "-01", _month_end(last), limit))]
+    where = ("+institution >= :lo AND +institution < :hi AND received_on >= :first "
+             "AND received_on <= :last")
+    params = {"lo": lo, "hi": hi, "first": first + "-01", "last": _month_end(last),
+              "limit": limit}
+    open_rows = db.execute(f"SELECT {', '.join(cols)} FROM complaints WHERE handled_on IS NULL "
+                           f"AND +{where} ORDER BY due LIMIT :limit", params).fetchall()
+    params["limit"] = max(0, limit - len(open_rows))
+    done = db.execute(f"SELECT {', '.join(cols)} FROM complaints WHERE handled_on IS NOT NULL "
+                      f"AND {where} ORDER BY received_on DESC LIMIT :limit", params).fetchall()
+    return [dict(zip(cols, r, strict=True)) for r in [*open_rows, *done]]
 
 
 def departments(db: sqlite3.Connection, prefix: str, first: str, last: str) -> list[dict[str, Any]]:

@@ -67,9 +67,11 @@ CREATE TABLE IF NOT EXISTS complaints (
   by_hub INTEGER);
 CREATE INDEX IF NOT EXISTS complaints_inst ON complaints (institution, received_on);
 CREATE INDEX IF NOT EXISTS complaints_case ON complaints (case_id);
+CREATE INDEX IF NOT EXISTS complaints_open ON complaints (due) WHERE handled_on IS NULL;
+CREATE INDEX IF NOT EXISTS complaints_received ON complaints (received_on);
 CREATE TABLE IF NOT EXISTS counters (
   institution TEXT NOT NULL, staff TEXT NOT NULL, month TEXT NOT NULL, {_COLS},
-  PRIMARY KEY (institution, month, staff)) WITHOUT ROWID;
+  PRIMARY KEY (institution, staff, month)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS units (
   level INTEGER NOT NULL, unit TEXT NOT NULL, month TEXT NOT NULL, {_COLS},
   PRIMARY KEY (level, unit, month)) WITHOUT ROWID;
@@ -230,7 +232,7 @@ def _fact_row(f: CaseFact) -> tuple[Any, ...]:
 _ADD = ", ".join(f"{c}={c}+excluded.{c}" for c in COUNTERS)
 _MARKS = ", ".join("?" for _ in COUNTERS)
 _UPSERT_STAFF = (f"INSERT INTO counters (institution, staff, month, {', '.join(COUNTERS)}) "
-                 f"VALUES (?, ?, ?, {_MARKS}) ON CONFLICT(institution, month, staff) "
+                 f"VALUES (?, ?, ?, {_MARKS}) ON CONFLICT(institution, staff, month) "
                  f"DO UPDATE SET {_ADD}")
 _UPSERT_UNIT = (f"INSERT INTO units (level, unit, month, {', '.join(COUNTERS)}) "
                 f"VALUES (?, ?, ?, {_MARKS}) ON CONFLICT(level, unit, month) DO UPDATE SET {_ADD}")

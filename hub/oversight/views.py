@@ -26,6 +26,7 @@ from flask import (
     session,
     url_for,
 )
+from markupsafe import Markup, escape
 
 from hub.errors import BadInput
 from hub.oversight import indicators as ind
@@ -184,9 +185,26 @@ def _children(p: dict[str, Any]) -> list[tuple[str, str]]:
 def staff() -> Any:
     _ov().catch_up()
     p = _params()
+    from hub.oversight import exports
+
     data = _dashboard_data(p, by_staff=True)
-    return render_template("oversight/staff.html", p=p, data=data,
+    table = exports.table(data["rows"], data["total"], lambda c: _name(p["names"], c),
+                          by_staff=True)
+    return render_template("oversight/staff.html", p=p, table=table, body=_tbody(table[1:-1]),
                            name=lambda c: _name(p["names"], c))
+
+
+def _tbody(rows: list[list[Any]]) -> Markup:
+    """Table rows built in Python: a county's ~1,000 staff rows x 30 cells would take Jinja
+    most of the page's time budget (docs/benchmarks.md)."""
+    out = []
+    for row in rows:
+        cells = [f'<td class="l">{escape(v or "（未记录）")}</td>' for v in row[1:3]]
+        for v in row[3:]:
+            text = "—" if v is None else (_pct(v) if isinstance(v, float) else str(v))
+            cells.append(f"<td>{text}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    return Markup("\n".join(out))
 
 
 @blueprint.get("/checks")
@@ -200,7 +218,6 @@ def checks() -> Any:
     return render_template(
         "oversight/checks.html", p=p, data=data, name=lambda c: _name(p["names"], c),
         overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=100),
-        complaints=ind.complaints(db, p["prefix"], p["first"], p["last"]),
         departments=ind.departments(db, p["prefix"], p["first"], p["last"]),
         missing=ind.missing_breakdown(data["total"]), categories=COMPLAINT_CATEGORIES)
 

@@ -87,6 +87,9 @@ def test_complaints_handled_in_time(ov: Oversight) -> None:
         == (2, 1, 1)
     assert total.live["complaints_overdue"] == 1
     assert total.complaint_rate == pytest.approx(0.5)
+    c = total.c  # 11.1 c): per category; c2's complaint was found partly upheld
+    assert (c["complaint_overdue"], c["complaint_overdue_handled"], c["complaint_attitude"],
+            c["complaint_attitude_handled"], c["complaints_upheld"]) == (1, 1, 1, 0, 1)
     listed = ind.complaints(ov.facts.reader(), "", "2026-02", "2026-03")
     assert [(c["received_on"], c["due"], c["handled_on"]) for c in listed] == [
         ("2026-03-06", "2026-03-13", None), ("2026-02-25", "2026-03-03", "2026-03-03")]
