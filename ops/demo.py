@@ -176,13 +176,19 @@ class DemoNetwork:
 
     # -- rounds -----------------------------------------------------------------------------
     def sync_all(self) -> dict[str, dict[str, Any]]:
-        out = {}
-        for code, node in self.nodes.items():
-            res = node.sync()
+        """Every station syncs once; real nodes at the same time (separate processes)."""
+        if self.real_nodes:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(len(self.nodes)) as pool:
+                results = dict(zip(self.nodes, pool.map(lambda n: n.sync(),
+                                                        self.nodes.values()), strict=True))
+        else:
+            results = {code: node.sync() for code, node in self.nodes.items()}
+        for res in results.values():
             self.synced += res["pulled"] + res["pushed"]
             self.push_refused += res["refused"]
-            out[code] = res
-        return out
+        return results
 
     def round(self) -> dict[str, Any]:
         """Everyone pushes and pulls; the hub's workers run; everyone pulls what they wrote."""
