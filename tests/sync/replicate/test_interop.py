@@ -103,3 +103,35 @@ def test_pouchdb_replicator_pushes_to_bangban_store_serve(served: Served, tmp_pa
         assert pushed == snapshot(origin)
         assert winners(target) == winners(origin)
     target.close()
+
+
+@pytest.mark.couchdb
+def test_filtered_pull_from_pouchdb_server(couch_store: DocumentStore, tmp_path: Path) -> None:
+    seed(couch_store, 30, conflicts=3)
+    couch_store.bulk_docs([{"_id": f"ev{i}", "type": "event", "n": i} for i in range(5)])
+    with SQLiteStore(tmp_path / "ids.sqlite") as by_ids, \
+            SQLiteStore(tmp_path / "sel.sqlite") as by_selector:
+        replicate(couch_store, by_ids, doc_ids=["doc00003", "ev2"])
+        assert sorted(snapshot(by_ids)) == ["doc00003", "ev2"]
+        assert snapshot(by_ids) == snapshot(couch_store, ["doc00003", "ev2"])
+        replicate(couch_store, by_selector, selector={"type": "event"})
+        assert sorted(snapshot(by_selector)) == [f"ev{i}" for i in range(5)]
+
+
+@pytest.mark.couchdb
+def test_push_refused_documents_are_reported_and_skipped(couch_store: DocumentStore,
+                                                         tmp_path: Path) -> None:
+    # A validate_doc_update on the server refuses some documents (403 forbidden
+    # per document in _bulk_docs); the others replicate and the run completes.
+    couch_store.put({"_id": "_design/guard", "validate_doc_update":
+                     "function (doc) { if (doc.secret) { throw({forbidden: 'no secrets here'}); } }"})
+    with SQLiteStore(tmp_path / "local.sqlite") as local:
+        local.bulk_docs([{"_id": f"ok{i}", "type": "case"} for i in range(20)]
+                        + [{"_id": f"bad{i}", "type": "case", "secret": True} for i in range(3)])
+        result = replicate(local, couch_store)
+        assert result.ok and result.docs_written == 20
+        assert result.doc_write_failures == 3
+        assert sorted(f["id"] for f in result.failures) == ["bad0", "bad1", "bad2"]
+        assert all(f["error"] == "forbidden" and f["rev"].startswith("1-") for f in result.failures)
+        assert couch_store.all_docs(keys=["ok0", "bad0"])["rows"][0]["id"] == "ok0"
+        assert couch_store.info()["doc_count"] == 21  # 20 docs + the design doc
