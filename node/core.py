@@ -49,6 +49,8 @@ class Node:
         self._syncer: Syncer | None = None
         self._reader: Reader | None = None
         self._names: dict[str, str] = {}
+        #: reference data read by pages (catalog …); cleared after every pull
+        self.cache: dict[str, Any] = {}
         self.last_touch = time.monotonic()
         self.wiped = False
 
@@ -94,7 +96,7 @@ class Node:
             try:
                 self._names[code] = str(self.store.get(f"institution:{code}").get("name") or code)
             except StoreNotFound:
-                return code
+                self._names[code] = code  # not synced yet: the next pull clears the cache
         return self._names[code]
 
     @property

@@ -49,7 +49,7 @@ CREATE INDEX IF NOT EXISTS cases_updated ON cases(updated DESC, case_id DESC);
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status, updated DESC, case_id DESC);
 CREATE INDEX IF NOT EXISTS cases_item ON cases(service_item, updated DESC, case_id DESC);
 CREATE INDEX IF NOT EXISTS cases_no ON cases(case_no);
-CREATE INDEX IF NOT EXISTS cases_open_due ON cases(closed, due);
+CREATE INDEX IF NOT EXISTS cases_open_due_id ON cases(closed, due, case_id);
 CREATE INDEX IF NOT EXISTS cases_created ON cases(created);
 CREATE INDEX IF NOT EXISTS cases_handed ON cases(handed_from, closed, due);
 CREATE INDEX IF NOT EXISTS cases_review ON cases(updated DESC, case_id DESC) WHERE needs_review = 1;
@@ -201,7 +201,8 @@ class CaseIndex:
     def search(self, *, q: str = "", status: str = "", service_item: str = "",
                view: str = "", today: str = "", soon: str = "", cursor: str | None = None,
                limit: int = 50, institution: str = "") -> Page:
-        """One page of cases, newest change first. ``q`` is a case number (or its prefix) or
+        """One page of cases, newest change first (deadline views: nearest deadline first).
+        ``q`` is a case number (or its prefix) or
         an applicant's name / ID number / phone (matched through the keyed hash). ``view``:
         ``open``, ``overdue``, ``due_soon``, ``needs_review``, ``today``, ``handed_up``,
         ``pending``."""
@@ -242,20 +243,24 @@ class CaseIndex:
             where.append("c.handed_from IS NOT NULL")
         elif view == "pending":
             where.append("c.pending = 1")
+        # Deadline views list the nearest deadline first (and use the (closed, due) index);
+        # the others list the latest change first. Both page by keyset, never by OFFSET.
+        by_due = view in ("overdue", "due_soon")
+        col, op, direction = ("due", ">", "ASC") if by_due else ("updated", "<", "DESC")
         if cursor:
-            updated, _, cid = cursor.rpartition("|")
-            where.append("(c.updated < ? OR (c.updated = ? AND c.case_id < ?))")
-            args += [updated, updated, cid]
+            value, _, cid = cursor.rpartition("|")
+            where.append(f"(c.{col} {op} ? OR (c.{col} = ? AND c.case_id {op} ?))")
+            args += [value, value, cid]
         sql = (f"SELECT c.* FROM cases c {join} "
                + (f"WHERE {' AND '.join(where)} " if where else "")
-               + "ORDER BY c.updated DESC, c.case_id DESC LIMIT ?")
+               + f"ORDER BY c.{col} {direction}, c.case_id {direction} LIMIT ?")
         args.append(limit + 1)
         with self._mutex:
             rows = [dict(r) for r in self._db.execute(sql, args)]
         nxt = None
         if len(rows) > limit:
             rows = rows[:limit]
-            nxt = f"{rows[-1]['updated']}|{rows[-1]['case_id']}"
+            nxt = f"{rows[-1][col]}|{rows[-1]['case_id']}"
         return Page(rows, nxt)
 
     def counts(self, *, today: str, soon: str, handed: bool = False) -> dict[str, int]:

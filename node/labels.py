@@ -66,6 +66,29 @@ def institution_name(code: Any) -> str:
     return node().name_of(str(code or ""))
 
 
+def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Case-list rows with their words filled in, in one pass (the locale, the catalog and
+    institution names looked up once per page, not once per cell)."""
+    from flask_babel import gettext as _
+
+    from node.views.common import catalog, node
+    from schemas.state import STATUS_LABELS
+
+    lang = int(_en())
+    items = {i.get("code"): i.get("name") for i in catalog()}
+    types: dict[str, str] = {"assist": _("帮办"), "proxy": _("代办")}
+    n = node()
+    out = []
+    for r in rows:
+        status = STATUS_LABELS.get(str(r.get("status")))
+        out.append({**r, "item_label": items.get(r.get("service_item")) or r.get("service_item") or "",
+                    "status_label": status[lang] if status else str(r.get("status") or ""),
+                    "type_label": types.get(str(r.get("service_type")), r.get("service_type") or ""),
+                    "institution_label": n.name_of(str(r.get("institution") or ""))})
+    return out
+
+
 def install(app: Flask) -> None:
+    app.jinja_env.globals["display_rows"] = display_rows
     for fn in (status_label, field_label, value_label, item_name, institution_name):
         app.jinja_env.filters[fn.__name__] = fn

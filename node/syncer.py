@@ -198,6 +198,7 @@ class Syncer:
         from node.indexer import index_changes
 
         self.node._names.clear()
+        self.node.cache.clear()
         index_changes(self.node)
 
     # -- the background loop ------------------------------------------------------------

@@ -30,7 +30,11 @@ def catalog() -> list[dict[str, Any]]:
     sample catalog before the first sync so the station can work from day one. Read once
     per request (a list page names an item on every row)."""
     if "catalog" not in g:
-        g.catalog = _read_catalog()
+        n = node()
+        cached = n.cache.get("catalog")
+        if cached is None:  # reference data changes only by a pull, which clears the cache
+            cached = n.cache["catalog"] = _read_catalog()
+        g.catalog = cached
         g.catalog_by_code = {i.get("code"): i for i in g.catalog}
     items: list[dict[str, Any]] = g.catalog
     return items

@@ -90,6 +90,18 @@ def test_keyset_pages_cover_everything_once(tmp_path: Path) -> None:
     assert len(seen) == 230 and len(set(seen)) == 230
     open_rows = index.search(view="open", limit=500).rows
     assert len(open_rows) == sum(1 for i in range(230) if i % 3)
+    overdue: list[str] = []
+    cursor = None
+    while True:  # deadline views page by (due, case_id)
+        page = index.search(view="overdue", today="2026-12-10", cursor=cursor, limit=7)
+        overdue += [r["case_id"] for r in page.rows]
+        dues = [r["due"] for r in page.rows]
+        assert dues == sorted(dues)
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    expected = {f"c{i:04d}" for i in range(230) if i % 3 and f"2026-12-{1 + i % 28:02d}" < "2026-12-10"}
+    assert len(overdue) == len(set(overdue)) and set(overdue) == expected
     counts = index.counts(today="2026-12-10", soon="2026-12-13")
     assert counts["open"] == len(open_rows)
     assert counts["overdue"] == len(index.search(view="overdue", today="2026-12-10", limit=500).rows)
