@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -151,6 +152,22 @@ _TRANSLATED = (ApiException, requests.exceptions.RequestException, ConnectionErr
                TimeoutError, TypeError, ValueError)
 
 
+def _session_for(service_url: str) -> requests.Session:
+    """A session that reads proxy and CA settings from the environment once.
+
+    With ``trust_env`` requests re-reads every ``*_proxy`` variable on each request
+    (about a millisecond with a large environment); the replicator sends many
+    small requests, so the environment is consulted here, once per transport.
+    """
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(service_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+    return session
+
+
 class Transport:
     """One SDK client for one server, with timeouts, gzip and counters."""
 
@@ -177,7 +194,7 @@ class Transport:
         client.set_service_url(service)
         client.set_enable_gzip_compression(gzip)
         self.stats = TransportStats()
-        self.session = session or requests.Session()
+        self.session = session or _session_for(service)
         client.set_http_client(self.session)
         # First hook: count before the SDK's error hook swaps the response body.
         self.session.hooks["response"].insert(0, self._count)

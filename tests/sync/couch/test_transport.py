@@ -208,3 +208,15 @@ def test_db_of_missing_database(couch: CouchServer) -> None:
     with pytest.raises(errors.NotFound) as ei:
         couch.db("never-created")
     assert ei.value.error == "not_found"
+
+
+def test_environment_proxies_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "no_proxy", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    server = CouchServer("http://hub.example:5984")
+    assert server.transport.session.proxies.get("http") == "http://proxy.example:3128"
+    assert server.transport.session.trust_env is False
+    monkeypatch.setenv("NO_PROXY", "hub.example")
+    assert CouchServer("http://hub.example:5984").transport.session.proxies.get("http") is None
