@@ -248,3 +248,18 @@ def test_open_revs_latest_gives_every_leaf_below(store: DocumentStore) -> None:
     graft(store, "a", 4, ["y", "x", "b"], v="y")
     rows = store.open_revs("a", [rev(2, "b")], latest=True)
     assert {row["ok"]["_rev"] for row in rows} == {rev(3, "c"), rev(4, "y")}
+
+
+@pouchdb_deviation("stem() keeps stemmed paths as separate trees, cutting histories")
+def test_stemming_keeps_one_connected_tree(store: DocumentStore) -> None:
+    # couch_key_tree:stem keeps every revision that some leaf has within revs_limit
+    # (1000 by default) and the tree stays connected: a leaf's history may then be
+    # longer than revs_limit because another leaf keeps the older revisions.
+    trunk = [h(f"t{i}") for i in range(1, 998)]  # pos 1..997
+    long_ids = [*trunk, *(h(f"long{i}") for i in range(998, 1004))]  # up to pos 1003
+    short_ids = [*trunk, *(h(f"short{i}") for i in range(998, 1001))]  # up to pos 1000
+    for ids in (long_ids, short_ids):
+        store.bulk_docs([{"_id": "a", "_rev": f"{len(ids)}-{ids[-1]}",
+                          "_revisions": {"start": len(ids), "ids": ids[::-1]}}], new_edits=False)
+    long_doc = store.open_revs("a", [f"1003-{long_ids[-1]}"])[0]["ok"]
+    assert long_doc["_revisions"]["ids"] == long_ids[::-1]  # all 1003: pos 1-3 kept by "short"
