@@ -7,13 +7,14 @@ prints the summary (``docs_read``, ``docs_written``, ``doc_write_failures``,
 ``bytes_sent``, ``bytes_received``, ``requests``, ``seconds``, ...) on stdout.
 Exit status: 0 done, 1 error, 3 done but some documents were refused by the
 target (listed in the summary's ``failures``). ``--continuous`` runs until
-interrupted (Ctrl-C stops it cleanly after the current step).
+interrupted (Ctrl-C or SIGTERM stops it cleanly after the current step).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import threading
 import time
@@ -23,6 +24,8 @@ from typing import Any, TextIO
 #: is the longest silence tolerated inside one answer: it is how a dead peer
 #: (link up, nothing arriving) is noticed.
 DEFAULT_TIMEOUT = (10.0, 30.0)
+#: Seconds to wait for the replication to stop after Ctrl-C or SIGTERM.
+STOP_GRACE = 3.0
 
 
 def register(subparsers: Any) -> None:
@@ -71,6 +74,8 @@ class ProgressPrinter:
         self.tty = stream.isatty()
         self.every = every
         self.last = 0.0
+        self.last_state = ""
+        self.last_docs = -1
 
     def line(self, p: Any) -> str:
         frac = p.fraction
@@ -97,9 +102,14 @@ class ProgressPrinter:
             if p.state in ("done", "cancelled"):
                 self.stream.write("\n")
             self.stream.flush()
-        elif now - self.last >= self.every or p.state in ("done", "cancelled", "idle"):
+        elif now - self.last >= self.every or (p.state != self.last_state and p.state != "running"):
+            # Plain lines: at most every ``every`` seconds, plus state changes
+            # (an idle continuous replication does not repeat itself).
+            if p.state == "idle" and self.last_state == "idle" and p.docs_written == self.last_docs:
+                return
             self.last = now
             print(f"replicate: {self.line(p)}", file=self.stream, flush=True)
+        self.last_state, self.last_docs = p.state, p.docs_written
 
 
 def replicate_command(args: argparse.Namespace) -> int:
@@ -133,17 +143,27 @@ def replicate_command(args: argparse.Namespace) -> int:
 
     # The run happens in a worker so Ctrl-C (delivered to the main thread) can
     # cancel it cleanly instead of breaking an HTTP call half-way.
-    worker = threading.Thread(target=run, name="replicate")
+    worker = threading.Thread(target=run, name="replicate", daemon=True)
+    # SIGTERM (a service manager) stops as cleanly as Ctrl-C does.
+    previous = signal.signal(signal.SIGTERM, lambda *_: replicator.cancel())
     worker.start()
     try:
         while worker.is_alive():
             worker.join(0.2)
+            if replicator.options.cancel.is_set() and worker.is_alive():
+                raise KeyboardInterrupt  # SIGTERM: stop as Ctrl-C does
     except KeyboardInterrupt:
         replicator.cancel()
-        worker.join()
+        # Every batch is checkpointed already: a worker still blocked in a
+        # longpoll (it cannot be interrupted) has nothing left to save.
+        worker.join(STOP_GRACE)
+        if worker.is_alive():
+            outcome.setdefault("result", replicator.result(cancelled=True))
     finally:
-        source.close()
-        target.close()
+        signal.signal(signal.SIGTERM, previous)
+        if not worker.is_alive():  # else the process exit releases them
+            source.close()
+            target.close()
     if "error" in outcome:
         print(f"bangban replicate: {outcome['error']}", file=sys.stderr)
         return 1

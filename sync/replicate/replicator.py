@@ -74,6 +74,7 @@ class Replicator:
         # thread-safe; one that is not says ``thread_safe = False`` and gets a lock.
         self._locks = {id(s): threading.Lock() for s in (source, target)}
         self._stats_lock = threading.RLock()
+        self._started = time.monotonic()
 
     # -- helpers -------------------------------------------------------------
     def cancel(self) -> None:
@@ -191,7 +192,7 @@ class Replicator:
         written, by one background writer.
         """
         opts = self.options
-        started = time.monotonic()
+        self._started = time.monotonic()
         self._meter = TrafficMeter(self.source, self.target)
         verify = lambda: verify_peers(self.source, self.target, create_target=opts.create_target)  # noqa: E731
         self._retry(verify)
@@ -273,20 +274,31 @@ class Replicator:
             if stopped_by_error:
                 opts.cancel.clear()
         self._report("cancelled" if cancelled else "done")
+        return self.result(cancelled=cancelled)
+
+    def result(self, *, cancelled: bool | None = None) -> ReplicationResult:
+        """The summary so far (also usable from another thread while a
+        continuous replication waits for changes)."""
+        if cancelled is None:
+            cancelled = self.options.cancel.is_set()
+        if self._meter is not None:
+            self._meter.update(self.progress)
         p = self.progress
-        return ReplicationResult(
-            ok=not cancelled,
-            replication_id=self.rep_id,
-            session_id=self.checkpointer.session_id,
-            start_last_seq=start_seq,
-            last_seq=self.checkpointer.last_recorded if self.checkpointer.last_recorded is not None else since,
-            cancelled=cancelled,
-            failures=list(self.failures),
-            fetch_errors=list(self.fetch_errors),
-            bytes_sent=p.bytes_sent, bytes_received=p.bytes_received, requests=p.requests,
-            retries=self.backoff.retries, seconds=time.monotonic() - started,
-            **{k: self.stats[k] for k in STAT_KEYS},
-        )
+        last = self.checkpointer.last_recorded
+        with self._stats_lock:
+            return ReplicationResult(
+                ok=not cancelled,
+                replication_id=self.rep_id,
+                session_id=self.checkpointer.session_id,
+                start_last_seq=self.checkpointer.start_seq,
+                last_seq=last if last is not None else self.checkpointer.start_seq,
+                cancelled=cancelled,
+                failures=list(self.failures),
+                fetch_errors=list(self.fetch_errors),
+                bytes_sent=p.bytes_sent, bytes_received=p.bytes_received, requests=p.requests,
+                retries=self.backoff.retries, seconds=time.monotonic() - self._started,
+                **{k: self.stats[k] for k in STAT_KEYS},
+            )
 
 
 def replicate(source: DocumentStore, target: DocumentStore,
