@@ -42,16 +42,32 @@ class DirectoryCache:
     def get(self) -> Directory:
         if self._directory is not None and time.monotonic() - self._checked < self.max_age:
             return self._directory
+        # One thread re-checks; the others keep using the verified directory meanwhile
+        # (it is at most a moment older than max_age) instead of all reading it at once.
+        if not self._lock.acquire(blocking=self._directory is None):
+            return self._directory  # type: ignore[return-value]
         try:
-            doc = self.stores.main.get(DIRECTORY_ID)
-        except NotFound:
-            raise CryptoError("the hub has no directory yet: run `bangban hub init`") from None
-        with self._lock:
-            if doc["_rev"] != self._rev or self._directory is None:
+            if self._directory is not None and time.monotonic() - self._checked < self.max_age:
+                return self._directory
+            # The revision alone first (no body): the directory lists every device and is
+            # parsed and verified again only when it changed.
+            rows = self.stores.main.all_docs(keys=[DIRECTORY_ID])["rows"]
+            row = rows[0] if rows else {}
+            value = row.get("value") or {}
+            if "error" in row or not value.get("rev") or value.get("deleted"):
+                raise CryptoError("the hub has no directory yet: run `bangban hub init`")
+            if value["rev"] != self._rev or self._directory is None:
+                try:
+                    doc = self.stores.main.get(DIRECTORY_ID)
+                except NotFound:
+                    raise CryptoError("the hub has no directory yet: run `bangban hub init`") \
+                        from None
                 self._directory = verify_directory(doc, self.root_keys())
                 self._rev = doc["_rev"]
             self._checked = time.monotonic()
             return self._directory
+        finally:
+            self._lock.release()
 
 
 class SignatureCheck:

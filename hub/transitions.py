@@ -36,7 +36,12 @@ class TransitionCheck:
     """``check(case_id, event, batch_docs)`` → None, or a ``forbidden`` refusal."""
 
     def __init__(self, stores: HubStores):
+        from schemas.workdays import Workdays
+
         self.stores = stores
+        # One working-day calendar for every check (check_received would build one per
+        # event, and its per-year tables again each time); it depends on nothing stored.
+        self.workdays = Workdays()
 
     def check(self, case_id: str, event: Mapping[str, Any], batch: Batch) -> dict[str, str] | None:
         from schemas.fold import check_received
@@ -48,7 +53,7 @@ class TransitionCheck:
         events = stored + [dict(d) for d in batch.by_case(case_id)
                            if d.get("type") == "event" and d["_id"] not in seen]
         try:
-            check_received(events, event)
+            check_received(events, event, workdays=self.workdays)
         except SchemaError as exc:
             # Earlier events of the case may be in a batch still in flight (the base event,
             # or the events before it): the validator re-checks before refusing for good.

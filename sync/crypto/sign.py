@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -110,6 +111,13 @@ class Signer:
     key_id: str
 
 
+@functools.lru_cache(maxsize=4096)
+def _public_key(public: str | bytes) -> Any:
+    """The loaded Ed25519 public key object of ``public`` (immutable; cached by its text,
+    so a hub verifying thousands of documents parses each device key once)."""
+    return load_ed25519_public(public)
+
+
 def check_signature(public: str | bytes, value: object, payload: bytes, *, what: str) -> None:
     """Verify one Ed25519 ``value`` (base64url) over ``payload``; :class:`BadSignature` otherwise."""
     try:
@@ -117,7 +125,11 @@ def check_signature(public: str | bytes, value: object, payload: bytes, *, what:
     except MalformedEnvelope as exc:
         raise BadSignature(f"{what}: signature is not base64url") from exc
     try:
-        load_ed25519_public(public).verify(raw, payload)
+        key = _public_key(public)
+    except TypeError:  # unhashable: not a key text; let the loader name the problem
+        key = load_ed25519_public(public)
+    try:
+        key.verify(raw, payload)
     except InvalidSignature as exc:
         raise BadSignature(f"{what}: signature does not verify (altered or signed by another key)") from exc
 
