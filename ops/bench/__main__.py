@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print, do not update docs/benchmarks.md")
     args = parser.parse_args(argv)
     names = args.names or discover()
-    sections = read_sections()
+    sections: dict[str, str] = {}
     server = pouchdb_server.start()
     failed = 0
     try:
@@ -65,9 +65,12 @@ def main(argv: list[str] | None = None) -> int:
                 sections[name] = text
     finally:
         server.stop()
-    if not args.no_write:
+    if not args.no_write and sections:
+        # Re-read just before writing and replace only the sections run now, so that
+        # benchmarks run in parallel (or edited meanwhile) keep their sections.
+        merged = {**read_sections(), **sections}
         DOC.parent.mkdir(parents=True, exist_ok=True)
-        out = HEADER + "".join(f"\n<!-- bench:{k} -->\n{v}" for k, v in sorted(sections.items()))
+        out = HEADER + "".join(f"\n<!-- bench:{k} -->\n{v}" for k, v in sorted(merged.items()))
         DOC.write_text(out, encoding="utf-8")
     return 1 if failed else 0
 
