@@ -147,7 +147,8 @@ class CaseIndex:
                 ids.append(rec["case_id"])
                 token_rows += [(self.hash_token(t), rec["case_id"]) for t in toks]
         placeholders = ",".join("?" * len(COLUMNS))
-        updates = ",".join(f"{c}=COALESCE(excluded.{c}, {c})" for c in COLUMNS[1:])
+        # a row is the whole truth about its case: a deadline that ended is cleared (None)
+        updates = ",".join(f"{c}=excluded.{c}" for c in COLUMNS[1:])
         with self._mutex:
             try:
                 self._db.execute("BEGIN")

@@ -156,6 +156,14 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     # home page: today's work
     page.goto(base + "/")
     shot(page, "01-home")
+    page.focus("button[accesskey=l]")  # the keyboard reaches it; Enter presses it
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert "large-text" in (page.get_attribute("body", "class") or "")
+    shot(page, "11-large-text")
+    page.click("button[accesskey=l]")
+    page.wait_for_load_state()
+    assert "large-text" not in (page.get_attribute("body", "class") or "")
     page.goto(base + "/cases/?q=李桂兰")
     assert case_id in page.content()  # found by the keyed hash of the name
     shot(page, "08-search")

@@ -123,3 +123,16 @@ def test_pulled_cases_are_indexed_and_findable_once_opened(client: Any) -> None:
     assert client.get(f"/api/cases/{case_id}").status_code == 200  # opened: access logged
     rows = client.get("/api/cases", query_string={"q": "光明"}).json["rows"]
     assert [r["case_id"] for r in rows] == [case_id]
+
+
+def test_a_row_replaces_the_old_one(tmp_path: Path) -> None:
+    index = CaseIndex(tmp_path / "i.sqlite")
+    base = {"case_id": "c1", "case_no": "N-1", "institution": "410621100201",
+            "updated": "2026-11-26T00:00:00|a"}
+    index.upsert({**base, "status": "handling", "due": "2026-11-20"})
+    assert index.counts(today="2026-11-26", soon="2026-11-29")["overdue"] == 1
+    index.upsert({**base, "status": "completed", "due": None})
+    row = index.get("c1")
+    assert row is not None and row["due"] is None and row["closed"] == 1
+    assert index.counts(today="2026-11-26", soon="2026-11-29")["overdue"] == 0
+    index.close()
