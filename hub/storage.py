@@ -48,6 +48,7 @@ class HubStores:
         self.prefix = prefix
         self._open: dict[str, DocumentStore] = {}
         self._lock = threading.Lock()
+        self._opening: dict[str, threading.Lock] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubStores:
@@ -63,14 +64,26 @@ class HubStores:
 
     # -- databases ---------------------------------------------------------------
     def _db(self, name: str, *, create: bool) -> DocumentStore:
+        db = self._open.get(name)
+        if db is not None:
+            return db
+        # Opening (or creating) a database file takes a while: only the threads that want
+        # that same database wait for it, not every request of the gateway.
         with self._lock:
             db = self._open.get(name)
-            if db is None:
-                try:
-                    db = (self.server.create_db(name, exist_ok=True) if create
-                          else self.server.db(name))
-                except NotFound as exc:
-                    raise NotInitialized() from exc
+            if db is not None:
+                return db
+            opening = self._opening.setdefault(name, threading.Lock())
+        with opening:
+            db = self._open.get(name)
+            if db is not None:
+                return db
+            try:
+                db = (self.server.create_db(name, exist_ok=True) if create
+                      else self.server.db(name))
+            except NotFound as exc:
+                raise NotInitialized() from exc
+            with self._lock:
                 self._open[name] = db
             return db
 
