@@ -256,3 +256,8 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("restore", help="restore a backup into an empty hub store")
     p.add_argument("dir")
     p.set_defaults(func=cmd_restore)
+
+    # Oversight (issue 8) keeps its own commands: supervisor add|list, oversight refresh.
+    from hub.oversight.cli import register as register_oversight
+
+    register_oversight(sub)
