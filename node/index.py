@@ -49,8 +49,11 @@ CREATE INDEX IF NOT EXISTS cases_updated ON cases(updated DESC, case_id DESC);
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status, updated DESC, case_id DESC);
 CREATE INDEX IF NOT EXISTS cases_item ON cases(service_item, updated DESC, case_id DESC);
 CREATE INDEX IF NOT EXISTS cases_no ON cases(case_no);
-CREATE INDEX IF NOT EXISTS cases_open_due_id ON cases(closed, due, case_id);
-CREATE INDEX IF NOT EXISTS cases_created ON cases(created);
+DROP INDEX IF EXISTS cases_open_due;
+DROP INDEX IF EXISTS cases_open_due_id;
+CREATE INDEX IF NOT EXISTS cases_due_open ON cases(due, case_id) WHERE closed = 0;
+DROP INDEX IF EXISTS cases_created;
+CREATE INDEX IF NOT EXISTS cases_created_id ON cases(created DESC, case_id DESC);
 CREATE INDEX IF NOT EXISTS cases_handed ON cases(handed_from, closed, due);
 CREATE INDEX IF NOT EXISTS cases_review ON cases(updated DESC, case_id DESC) WHERE needs_review = 1;
 CREATE INDEX IF NOT EXISTS cases_pending ON cases(updated DESC, case_id DESC) WHERE pending = 1;
@@ -246,8 +249,12 @@ class CaseIndex:
             where.append("c.pending = 1")
         # Deadline views list the nearest deadline first (and use the (closed, due) index);
         # the others list the latest change first. Both page by keyset, never by OFFSET.
-        by_due = view in ("overdue", "due_soon")
-        col, op, direction = ("due", ">", "ASC") if by_due else ("updated", "<", "DESC")
+        if view in ("overdue", "due_soon"):
+            col, op, direction = "due", ">", "ASC"
+        elif view == "today":  # today's new cases, newest first
+            col, op, direction = "created", "<", "DESC"
+        else:
+            col, op, direction = "updated", "<", "DESC"
         if cursor:
             value, _, cid = cursor.rpartition("|")
             where.append(f"(c.{col} {op} ? OR (c.{col} = ? AND c.case_id {op} ?))")
