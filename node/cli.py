@@ -129,6 +129,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         node.syncer.start_background()
     server = make_server(s.node_host, int(s.node_port), app, threaded=True)
     print(f"bangban node: http://{s.node_host}:{server.server_port}/ (dir {s.node_dir})", flush=True)
+
+    def _stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # stop serving, then close the store and the sync loop
+
+    import signal
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
