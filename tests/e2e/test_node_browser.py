@@ -101,6 +101,7 @@ def consult(page: Any, base: str, name: str, phone: str) -> str:
     return str(page.url.rstrip("/").split("/")[-1].split("?")[0])
 
 
+@pytest.mark.timeout(600)  # real processes and a browser on a shared 2-core machine
 def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_path: Path) -> None:
     base = net.start_node(VILLAGE)
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
