@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from sync.errors import BadRequest, MethodNotAllowed, NotFound
 from sync.store import JSON, DocumentStore
 
@@ -57,7 +59,11 @@ class Fetched:
 
 
 def _size(obj: Any) -> int:
-    return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    """The compact UTF-8 JSON size of ``obj`` (orjson: a fetched body is large)."""
+    try:
+        return len(orjson.dumps(obj))
+    except TypeError:  # e.g. an integer beyond 64 bits, which orjson refuses
+        return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
 def _bulk_get(source: DocumentStore, wanted: Sequence[Missing]) -> Fetched:
