@@ -87,6 +87,10 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
     finally:
         probe.close()
     sock = _listen(settings.hub_host, settings.hub_port)
+    # Several processes wait on one listening socket: all wake for a connection, one gets
+    # it. Non-blocking, the others' accept() fails at once (socketserver ignores that)
+    # instead of blocking serve_forever, which would then never see a shutdown request.
+    sock.setblocking(False)
     children: list[int] = []
     for _ in range(max(1, settings.hub_processes) - 1):
         pid = os.fork()
