@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -188,13 +189,29 @@ def test_a_batch_waits_for_the_batch_in_flight_that_holds_its_dependencies(world
     later = events[3:]
     va = view(world, VILLAGE_A)
     out: dict[str, list] = {}
+    validator = world.hub.validator
+    checked = threading.Event()
+    check_batch = validator.check_batch
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return check_batch(*args, **kwargs)
+        finally:
+            checked.set()
+
+    validator.check_batch = spy  # type: ignore[method-assign]
     slow = threading.Thread(target=lambda: out.setdefault("later", va.bulk_docs(
         later, new_edits=False)))
-    world.hub.validator.enter(a.device_id)  # the first batch's request is already in flight
-    slow.start()
-    time.sleep(0.5)
-    world.hub.validator.leave(a.device_id)
-    out["first"] = va.bulk_docs(first, new_edits=False)
+    validator.enter(a.device_id)  # the first batch's request is already in flight
+    try:
+        slow.start()
+        # The later batch has been checked once (its events refused for now) before
+        # the first batch lands: no sleep, so a loaded machine cannot reorder them.
+        assert checked.wait(60)
+        out["first"] = va.bulk_docs(first, new_edits=False)
+    finally:
+        validator.leave(a.device_id)
+        validator.check_batch = check_batch  # type: ignore[method-assign]
     slow.join(timeout=60)
     assert out == {"later": [], "first": []}
     stored = world.hub.stores.main.all_docs(keys=[d["_id"] for d in docs])["rows"]
