@@ -82,8 +82,8 @@ def step(page: Any, name: str, fill: dict[str, str] | None = None, *,
         sign(page)
     if shot_name:
         shot(page, shot_name)
-    page.click("#save")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#save")
     assert "未保存" not in page.content(), page.locator(".error-box").inner_text()
 
 
@@ -145,8 +145,8 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     step(page, "hand_up", shot_name="06-hand-up")
     # offline: the sync page says so and counts what waits for upload
     page.goto(base + "/sync/")
-    page.click("#sync-now")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#sync-now")
     for _ in range(40):  # a background round may be running: wait for its verdict
         status = page.inner_text("#sync-status")
         if "离线" in status:
@@ -158,12 +158,12 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     page.goto(base + "/")
     shot(page, "01-home")
     page.focus("button[accesskey=l]")  # the keyboard reaches it; Enter presses it
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "large-text" in (page.get_attribute("body", "class") or "")
     shot(page, "11-large-text")
-    page.click("button[accesskey=l]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button[accesskey=l]")
     assert "large-text" not in (page.get_attribute("body", "class") or "")
     page.goto(base + "/cases/?q=李桂兰")
     assert case_id in page.content()  # found by the keyed hash of the name
@@ -171,8 +171,8 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     # the hub comes back: the case reaches it
     net.start_hub()
     page.goto(base + "/sync/")
-    page.click("#sync-now")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#sync-now")
     for _ in range(60):  # the background loop may be mid-round: wait for a finished one
         if "已同步" in page.inner_text("#sync-status") and "待上传" not in page.inner_text(
                 "#sync-status"):
@@ -202,8 +202,8 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     # the town assigns the work back down to the village (door-to-door service)
     tpage.click("#step-hand_down")
     tpage.fill("#to_institution", VILLAGE)
-    tpage.click("#save")
-    tpage.wait_for_load_state()
+    with tpage.expect_navigation():
+        tpage.click("#save")
     assert tpage.get_attribute("#holder", "data-holder") == VILLAGE
     for _ in range(60):  # town pushes, village pulls (background loops, 1–2 s)
         page.goto(base + f"/cases/{case2}")
