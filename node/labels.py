@@ -3,9 +3,20 @@ service items), in the page's language. Codes stay in documents; people read wor
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from typing import Any
 
 from flask import Flask
+
+#: Beijing time (Asia/Shanghai has had no daylight saving since 1991: a fixed +08:00 is exact
+#: and needs no tz database on the clerk's laptop). Documents keep UTC; pages show local time.
+BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
+
+#: codes the schemas validate inline (``one_of([...])``) without a ``schemas.vocab`` table
+LOCAL_TABLES: dict[str, dict[str, tuple[str, str]]] = {
+    "ENTRY_CHANNELS": {"online": ("线上", "online"), "offline": ("线下", "in person")},
+}
 
 
 def _en() -> bool:
@@ -53,6 +64,92 @@ def value_label(value: Any) -> str:
     return text
 
 
+def local_time(value: Any) -> str:
+    """An ISO timestamp (UTC in documents) as Beijing time, ``2026-11-26 12:48``; a date or
+    anything else unparseable stays as it is."""
+    text = str(value or "")
+    if len(text) < 16 or "T" not in text:
+        return text
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def vocab_table(choices: list[str]) -> dict[str, Any] | None:
+    """The code list (``schemas.vocab`` first, then :data:`LOCAL_TABLES`) holding all these
+    codes, or None."""
+    from schemas import vocab
+
+    tables = [getattr(vocab, n) for n in dir(vocab) if n.isupper()]
+    for table in [*tables, *LOCAL_TABLES.values()]:
+        if isinstance(table, dict) and choices and set(choices) <= set(table):
+            return table
+    return None
+
+
+@functools.cache
+def _field_tables() -> dict[tuple[str, str], dict[str, Any]]:
+    """(event type, field) -> the code list its ``OneOf`` draws from, read from the schemas
+    (cleartext and private parts, lists of codes too)."""
+    from marshmallow import fields as mf
+    from marshmallow import validate as mv
+
+    from schemas.event_types import EVENT_SCHEMAS
+
+    def one_of(f: Any) -> list[str] | None:
+        if isinstance(f, mf.List):
+            f = f.inner
+        v = next((v for v in getattr(f, "validators", []) if isinstance(v, mv.OneOf)), None)
+        return [str(c) for c in v.choices] if v is not None else None
+
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for event_type, cls in EVENT_SCHEMAS.items():
+        parts = [cls().fields]
+        private = getattr(cls, "PRIVATE", None)
+        if private is not None:
+            parts.append(private().fields)
+        for flds in parts:
+            for name, f in flds.items():
+                choices = one_of(f)
+                table = vocab_table(choices) if choices else None
+                if table is not None:
+                    out[(event_type, name)] = table
+    return out
+
+
+def _coded(table: dict[str, Any], code: str) -> str:
+    pair = table.get(code)
+    if pair is None:
+        return code
+    label = str(pair[int(_en())] if isinstance(pair, tuple) else pair)
+    return f"{code}) {label}" if len(code) == 1 else label  # 10.2.5 reasons a)–d)
+
+
+def event_value(value: Any, event_type: Any, name: Any) -> str:
+    """One field of a recorded event as people read it: service items and institutions by
+    name, codes by their label in the page's language, the rest as :func:`value_label`."""
+    if name == "service_item":
+        return item_name(value)
+    if name in ("to_institution", "from_institution", "holder"):
+        return institution_name(value)
+    if name in ("tier", "from_tier", "to_tier"):
+        from schemas import vocab
+
+        return _coded(vocab.TIERS, str(value))
+    table = _field_tables().get((str(event_type), str(name)))
+    if table is not None:
+        if isinstance(value, list):
+            return "、".join(_coded(table, str(v)) for v in value)
+        return _coded(table, str(value))
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and "T" in value:
+        return local_time(value)
+    return value_label(value)
+
+
 def item_name(code: Any) -> str:
     from node.views.common import item_by_code
 
@@ -90,5 +187,6 @@ def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def install(app: Flask) -> None:
     app.jinja_env.globals["display_rows"] = display_rows
-    for fn in (status_label, field_label, value_label, item_name, institution_name):
+    app.jinja_env.globals["event_value"] = event_value
+    for fn in (status_label, field_label, value_label, item_name, institution_name, local_time):
         app.jinja_env.filters[fn.__name__] = fn

@@ -90,17 +90,16 @@ def _vocab_labels(choices: list[str]) -> list[tuple[str, str]]:
     """Label codes with the vocabularies' zh labels when the codes come from one."""
     from flask_babel import get_locale
 
-    from schemas import vocab
+    from node.labels import vocab_table
 
     try:
         en = str(get_locale() or "").startswith("en")
     except RuntimeError:  # outside a request
         en = False
-    for name in dir(vocab):
-        table = getattr(vocab, name)
-        if isinstance(table, dict) and set(choices) <= set(table):
-            return [(c, table[c][int(en)] if isinstance(table[c], tuple) else str(table[c]))
-                    for c in choices]
+    table = vocab_table(choices)
+    if table is not None:
+        return [(c, table[c][int(en)] if isinstance(table[c], tuple) else str(table[c]))
+                for c in choices]
     return [(c, c) for c in choices]
 
 

@@ -55,7 +55,9 @@ class SyncState:
         if self.status in ("offline", "error"):
             return _("离线") + (f"（{_('待上传')} {self.pending}）" if self.pending else "")
         if self.last_ok:
-            return _("已同步") + f" {self.last_ok[11:16]}" + (
+            from node.labels import local_time
+
+            return _("已同步") + f" {local_time(self.last_ok)[11:16]}" + (
                 f"（{_('待上传')} {self.pending}）" if self.pending else "")
         return _("未同步") + (f"（{_('待上传')} {self.pending}）" if self.pending else "")
 
