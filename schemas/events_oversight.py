@@ -7,8 +7,8 @@ from schemas.events import EventSchema
 from schemas.fields import HlcStr, Part, Str, fields, one_of, validate
 from schemas.vocab import (
     ACCESS_PURPOSES,
-    CHANNELS,
     COMPLAINT_CATEGORIES,
+    COMPLAINT_CHANNELS,
     COMPLAINT_RESULTS,
     RATING_LEVELS,
     REVIEW_DECISIONS,
@@ -39,11 +39,12 @@ class ComplaintPrivate(Part):
 
 
 class Complaint(EventSchema):
-    """11.1: complaints about the handling; 5 c) handled in time."""
+    """11.1: complaints about the handling (any time after the case is opened, 11.1 c);
+    5 c) handled in time."""
 
     EVENT_TYPE, CLAUSE, LABEL_ZH = "complaint", "11.1", "投诉"
     PRIVATE = ComplaintPrivate
-    channel = Str(required=True, validate=one_of(CHANNELS))
+    channel = Str(required=True, validate=one_of(COMPLAINT_CHANNELS, "投诉渠道"))
     category = Str(required=True, validate=one_of(COMPLAINT_CATEGORIES))
 
 

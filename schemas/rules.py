@@ -221,7 +221,13 @@ def _rating(s: CaseState, ev: Event) -> None:
 
 
 def _complaint(s: CaseState, ev: Event) -> None:
-    _status_in(s, ev, {"completed", "terminated", "archived"}, "11.2.1", "投诉（须办结后）")
+    # 11.1 c: supervision of inaction, misconduct and 吃拿卡要 while the case is handled, not only
+    # afterwards: a complaint may be recorded in any state once the case is opened.
+    if s.status == "new":
+        raise _deny("11.1 c", "complaint_needs_case",
+                    "a complaint is recorded on a case that has been opened (consultation, "
+                    "application or entrustment)",
+                    "投诉须针对已开始的案件（已有咨询、申请或委托）", ev)
 
 
 def _complaint_handled(s: CaseState, ev: Event) -> None:

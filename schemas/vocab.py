@@ -34,6 +34,8 @@ ID_TYPES = {"resident_id": ("居民身份证", "resident ID card"),
             "taiwan": ("台湾居民来往大陆通行证", "Taiwan permit")}
 CHANNELS = {"window": ("窗口", "window"), "phone": ("电话", "phone"),
             "online": ("网上", "online"), "door": ("上门", "door-to-door")}
+#: 11.1: how a complaint was made (on-site checks, phone, written and online reports).
+COMPLAINT_CHANNELS = {**CHANNELS, "written": ("书面", "written")}
 #: 10.1.3: the zones an applicant is directed to.
 ZONES = {"online_zone": ("网办区", "online-handling zone"),
          "kiosk_zone": ("自助机服务区", "self-service kiosk zone"),

@@ -9,9 +9,9 @@ signed with the hub's key, its private part (the complaint text, complainant, co
 sealed with a fresh data-key generation wrapped for every recipient of the case's
 keyring — the hub itself cannot read it afterwards.
 
-The event's ``channel`` uses the schemas' vocabulary (window, phone, online, door);
-the intake form (on-site, phone, written, online) and the supervisor who took it are
-kept in a hub-private ``complaint_intake:{hlc}`` document.
+The event's ``channel`` uses the schemas' vocabulary (schemas.vocab.COMPLAINT_CHANNELS:
+window, phone, online, door, written); the intake form (on-site, phone, written, online)
+and the supervisor who took it are kept in a hub-private ``complaint_intake:{hlc}`` document.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from sync.errors import NotFound
 if TYPE_CHECKING:
     from hub.core import Hub
 
-#: intake form (11.1) -> the event's channel (schemas.vocab.CHANNELS)
+#: intake form (11.1) -> the event's channel (schemas.vocab.COMPLAINT_CHANNELS)
 INTAKE = {"onsite": ("现场", "window"), "phone": ("电话", "phone"),
-          "written": ("书面", "window"), "online": ("网上", "online")}
+          "written": ("书面", "written"), "online": ("网上", "online")}
 
 
 def _seal_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schemas.errors import IllegalTransition
+from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.rules import check_transition
 from tests.schemas.helpers import (
     CITY,
@@ -300,7 +300,7 @@ def test_4_3_hand_up_one_tier_to_own_parent_only() -> None:
              **handover_fields(VILLAGE, TOWN, "other"))
 
 
-# -- 11.2.1 rating and complaints after completion --------------------------------------------------
+# -- 11.2.1 rating after completion; 11.1 complaints once the case is opened ------------------------
 
 def test_11_2_1_rating_only_after_completion_and_once() -> None:
     c = CaseBuilder().assist_in_handling()
@@ -313,10 +313,42 @@ def test_11_2_1_rating_only_after_completion_and_once() -> None:
              channel="haochaping")
 
 
+def test_11_1_c_complaint_during_handling_accepted_rating_still_refused() -> None:
+    """11.1 c: inaction, misconduct, 吃拿卡要 are complained about while the case stalls."""
+    _refused(CaseBuilder(), "complaint", "2026-03-02T08:00", "10.1.1", "first_event",
+             channel="phone", category="inaction", private={"text": "x"})  # no case yet
+    c = CaseBuilder().assist_in_handling()
+    k = c.ev("complaint", "2026-03-04T09:00", channel="written", category="inaction",
+             private={"text": "材料交了一周没人办"})
+    assert c.state(as_of="2026-03-04").overdue == ["complaint"]
+    assert c.state().status == "handling"
+    _refused(c, "rating", "2026-03-04T10:00", "11.2.1", "status", level="dissatisfied",
+             channel="haochaping")
+    c.ev("complaint_handled", "2026-03-05T09:00", complaint=k["hlc"], result="upheld",
+         private={"text": "已督促承办人当日办理"})
+    s = c.state(as_of="2026-03-05")
+    assert s.complaints == 1 and not s.complaints_open and s.status == "handling"
+
+
+def test_11_1_c_complaint_while_suspended() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-09T09:00", reason="c", deadline="2026-03-20")
+    c.ev("complaint", "2026-03-10T09:00", channel="phone", category="misconduct",
+         private={"text": "x"})
+    assert c.state().complaints == 1 and c.state().status == "suspended"
+
+
+def test_11_1_complaint_channel_written_and_unknown_channel_refused() -> None:
+    c = CaseBuilder().assist_in_handling()
+    with pytest.raises(ValidationFailed) as exc:
+        c.ev("complaint", "2026-03-04T09:00", channel="fax", category="inaction",
+             private={"text": "x"})
+    assert [(p.field, p.rule) for p in exc.value.problems] == [("channel", "one_of")]
+    assert "written（书面）" in exc.value.problems[0].message_zh
+
+
 def test_11_2_1_complaint_after_completion_and_handled() -> None:
     c = CaseBuilder().assist_in_handling()
-    _refused(c, "complaint", "2026-03-04T09:00", "11.2.1", "status", channel="phone",
-             category="attitude", private={"text": "x"})
     c.complete("2026-03-05T09:00")
     k = c.ev("complaint", "2026-03-06T09:00", channel="phone", category="overdue",
              private={"text": "太慢"})

@@ -38,7 +38,7 @@ def test_hub_complaint_is_sealed_for_the_station_and_tracked(world: Any) -> None
     stored = hub.stores.main.get(ev["_id"])
     assert "private" not in stored and "sealed" in stored
     assert "窗口人员态度生硬" not in str(stored) and "李四" not in str(stored)
-    assert stored["device"] == hub.identity["device_id"] and stored["channel"] == "window"
+    assert stored["device"] == hub.identity["device_id"] and stored["channel"] == "written"
     from hub.signatures import DirectoryCache
 
     signer = verify_document(stored, DirectoryCache(hub.stores).get())
