@@ -56,7 +56,8 @@ def value_label(value: Any) -> str:
     for name in ("ZONES", "SUSPENSION_REASONS", "TERMINATION_REASONS", "DECISIONS", "CHANNELS",
                  "MODES", "HANDOVER_REASONS", "RATING_LEVELS", "WORK_LOG_KINDS",
                  "PROBLEM_CATEGORIES", "PROBLEM_STATUSES", "PROBLEM_RESULTS", "SUBMIT_CHANNELS",
-                 "COMPLAINT_CATEGORIES", "COMPLAINT_RESULTS", "REFUSAL_REASONS", "TIERS",
+                 "COMPLAINT_CATEGORIES", "COMPLAINT_CHANNELS", "COMPLAINT_RESULTS", "REFUSAL_REASONS",
+                 "TIERS",
                  "SERVICE_TYPES"):
         table = getattr(vocab, name, {})
         if text in table and len(text) > 1:
