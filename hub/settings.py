@@ -9,46 +9,13 @@ defaults < settings.json < environment < config.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from hub.errors import ConfigError
-
-ENV_PREFIX = "BANGBAN_"
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One setting: its name (lower case), default and help text."""
-
-    name: str
-    default: Any
-    help: str
-
-    @property
-    def env(self) -> str:
-        return ENV_PREFIX + self.name.upper()
-
-    def coerce(self, value: Any) -> Any:
-        """Read strings from the environment as the default's type."""
-        kind = type(self.default)
-        if value is None or isinstance(value, kind) or self.default is None:
-            return value
-        if kind is bool:
-            if isinstance(value, str):
-                if value.lower() in ("1", "true", "yes", "on"):
-                    return True
-                if value.lower() in ("0", "false", "no", "off", ""):
-                    return False
-            raise ConfigError(f"{self.env}: expected a boolean, got {value!r}")
-        try:
-            return kind(value)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{self.env}: expected {kind.__name__}, got {value!r}") from exc
-
+from sync import settings as _settings
+from sync.settings import Setting
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("hub_dir", "hub-data", "Folder of the hub: settings.json, keys, the embedded store."),
@@ -77,51 +44,17 @@ SETTINGS: tuple[Setting, ...] = (
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 
-class Settings(Mapping[str, Any]):
+class Settings(_settings.Settings):
     """Resolved settings; read as attributes (``settings.hub_dir``) or as a mapping."""
-
-    def __init__(self, values: Mapping[str, Any]):
-        self._values = dict(values)
 
     @classmethod
     def load(cls, config: Mapping[str, Any] | None = None,
              environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        config = dict(config or {})
-        unknown = set(config) - set(_BY_NAME)
-        if unknown:
-            raise ConfigError(f"unknown hub settings: {', '.join(sorted(unknown))}")
-        values = {s.name: s.default for s in SETTINGS}
-        hub_dir = config.get("hub_dir") or env.get(_BY_NAME["hub_dir"].env) or values["hub_dir"]
-        stored = Path(hub_dir) / "settings.json"
-        if stored.exists():
-            try:
-                saved = json.loads(stored.read_text("utf-8"))
-            except ValueError as exc:
-                raise ConfigError(f"{stored}: not valid JSON ({exc})") from exc
-            values.update({k: _BY_NAME[k].coerce(v) for k, v in saved.items() if k in _BY_NAME})
-        for s in SETTINGS:
-            if s.env in env:
-                values[s.name] = s.coerce(env[s.env])
-        for k, v in config.items():
-            values[k] = _BY_NAME[k].coerce(v)
-        values["hub_dir"] = str(hub_dir)
-        return cls(values)
-
-    def __getattr__(self, name: str) -> Any:
         try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __getitem__(self, key: str) -> Any:
-        return self._values[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
+            return cls(_settings.resolve(SETTINGS, dir_setting="hub_dir", what="hub",
+                                         config=config, environ=environ))
+        except _settings.SettingError as exc:
+            raise ConfigError(exc.reason) from exc
 
     @property
     def path(self) -> Path:
@@ -143,5 +76,4 @@ class Settings(Mapping[str, Any]):
 
 def describe() -> str:
     """Help text listing every setting (``bangban hub serve --help`` epilog)."""
-    rows = [f"  {s.env:<32} {s.help} (default: {s.default!r})" for s in SETTINGS]
-    return "settings (environment variables):\n" + "\n".join(rows)
+    return _settings.describe(SETTINGS)

@@ -1,0 +1,123 @@
+"""Settings declared once, with default and help text (Datasette style), shared by hub and node.
+
+An application lists its :class:`Setting` entries once; :func:`resolve` reads them from,
+in increasing precedence, the defaults, ``DIR/settings.json`` (written by ``init``), the
+environment (``BANGBAN_<NAME>``) and the ``config`` mapping given to ``create_app``.
+Flask-free: ``sync`` is below ``hub`` and ``node``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sync.errors import SyncError
+
+ENV_PREFIX = "BANGBAN_"
+
+
+class SettingError(SyncError):
+    """A setting has a value of the wrong type, an unknown name, or a broken settings.json."""
+
+    status = 400
+    error = "bad_setting"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name (lower case), default and help text."""
+
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    def coerce(self, value: Any) -> Any:
+        """Read strings (environment, JSON) as the default's type."""
+        kind = type(self.default)
+        if value is None or isinstance(value, kind) or self.default is None:
+            return value
+        if kind is bool:
+            text = str(value).lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise SettingError(f"{self.env}: expected a boolean, got {value!r}")
+        try:
+            return kind(value)
+        except (TypeError, ValueError) as exc:
+            raise SettingError(f"{self.env}: expected {kind.__name__}, got {value!r}") from exc
+
+
+class Settings(Mapping[str, Any]):
+    """Resolved settings; read as attributes (``settings.hub_dir``) or as a mapping."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self._values = dict(values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+def resolve(declared: Sequence[Setting], *, dir_setting: str, what: str,
+            config: Mapping[str, Any] | None = None,
+            environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every declared setting's value: defaults < DIR/settings.json < environment < config.
+
+    ``dir_setting`` names the setting holding the folder whose ``settings.json`` is read;
+    ``what`` ("hub", "node") goes into error messages.
+    """
+    env = os.environ if environ is None else environ
+    by_name = {s.name: s for s in declared}
+    config = dict(config or {})
+    unknown = set(config) - set(by_name)
+    if unknown:
+        raise SettingError(f"unknown {what} settings: {', '.join(sorted(unknown))}")
+    values = {s.name: s.default for s in declared}
+    folder = config.get(dir_setting) or env.get(by_name[dir_setting].env) or values[dir_setting]
+    stored = Path(folder) / "settings.json"
+    if stored.exists():
+        try:
+            saved = json.loads(stored.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise SettingError(f"{stored}: not valid JSON ({exc})") from exc
+        values.update({k: v for k, v in saved.items() if k in by_name})
+    for s in declared:
+        if s.env in env:
+            values[s.name] = env[s.env]
+    values.update(config)
+    values[dir_setting] = str(folder)
+    return {s.name: s.coerce(values[s.name]) for s in declared}
+
+
+def describe(declared: Sequence[Setting]) -> str:
+    """Help text listing every setting (a ``--help`` epilog)."""
+    rows = [f"  {s.env:<32} {s.help} (default: {s.default!r})" for s in declared]
+    return "settings (environment variables):\n" + "\n".join(rows)
+
+
+def help_table(declared: Sequence[Setting]) -> str:
+    """The settings as a Markdown table (``--help-settings`` and the docs)."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{s.env}` | `{s.default!r}` | {s.help} |" for s in declared]
+    return "\n".join(rows)

@@ -1,0 +1,52 @@
+"""Settings declared once: precedence defaults < settings.json < environment < config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sync.settings import Setting, SettingError, help_table, resolve
+
+DECLARED = (
+    Setting("app_dir", "app-data", "folder"),
+    Setting("port", 8000, "port"),
+    Setting("workers", True, "run workers"),
+    Setting("interval", 2.0, "seconds"),
+)
+
+
+def test_precedence(tmp_path: Path) -> None:
+    (tmp_path / "settings.json").write_text(json.dumps({"port": 9000, "interval": 5}), "utf-8")
+    env = {"BANGBAN_APP_DIR": str(tmp_path), "BANGBAN_PORT": "9100", "BANGBAN_WORKERS": "off"}
+    values = resolve(DECLARED, dir_setting="app_dir", what="app", environ=env,
+                     config={"interval": "7.5"})
+    assert values == {"app_dir": str(tmp_path), "port": 9100, "workers": False, "interval": 7.5}
+    assert resolve(DECLARED, dir_setting="app_dir", what="app", environ={
+        "BANGBAN_APP_DIR": str(tmp_path)})["port"] == 9000
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"BANGBAN_WORKERS": "maybe"}, "BANGBAN_WORKERS: expected a boolean"),
+    ({"BANGBAN_PORT": "eighty"}, "BANGBAN_PORT: expected int"),
+])
+def test_wrong_types_name_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingError, match=message):
+        resolve(DECLARED, dir_setting="app_dir", what="app",
+                environ={"BANGBAN_APP_DIR": str(tmp_path), **env})
+
+
+def test_unknown_setting_and_broken_json(tmp_path: Path) -> None:
+    with pytest.raises(SettingError, match="unknown app settings: colour"):
+        resolve(DECLARED, dir_setting="app_dir", what="app", environ={}, config={"colour": 1})
+    (tmp_path / "settings.json").write_text("{not json", "utf-8")
+    with pytest.raises(SettingError, match="not valid JSON"):
+        resolve(DECLARED, dir_setting="app_dir", what="app",
+                environ={"BANGBAN_APP_DIR": str(tmp_path)})
+
+
+def test_help_table_lists_every_variable() -> None:
+    table = help_table(DECLARED)
+    for s in DECLARED:
+        assert f"`{s.env}`" in table
