@@ -29,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 CITY = "410600"
+#: The demo's city supervisor (a local demo only; real ones come from `hub supervisor add`).
+DEMO_SUPERVISOR = "city"
+DEMO_SUPERVISOR_PASSWORD = "demo-city-2026"
 TOWN = "410602101"  # 鹤壁集镇便民服务中心 (schemas.sample)
 VILLAGE_A = "410602101201"  # 鹤壁集村便民服务站
 VILLAGE_B = "410602101202"  # 东头村便民服务站
@@ -135,6 +138,11 @@ class DemoNetwork:
             for code in STATIONS:
                 self.enrollments[code] = admin.enroll_device(hub, institution_code=code,
                                                              short="A1")
+            # A city supervisor, so the oversight dashboard (issue 8) can be tried at once.
+            from hub.oversight.supervisors import add_supervisor
+
+            add_supervisor(hub, DEMO_SUPERVISOR, DEMO_SUPERVISOR_PASSWORD, institution=CITY,
+                           name="市级监督员（演示）")
         finally:
             hub.close()
 
@@ -286,6 +294,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return 0
         for code, url in net.serve_nodes().items():
             print(f"node UI of {code}: {url}  (passphrase in {net.nodes[code].passphrase_file})")
+        print(f"oversight dashboard: {net.hub.url}/oversight/  (login {DEMO_SUPERVISOR}, "
+              f"password {DEMO_SUPERVISOR_PASSWORD})")
         print(f"\nsyncing every {args.interval:.0f} s; Ctrl-C to stop. Try a device's view:")
         e = net.enrollments[VILLAGE_A]
         print(f"  curl -u {e['device_id']}:{e['secret']} {e['db_url']}/_changes")
