@@ -72,6 +72,7 @@ class WriteValidator:
         self.dependency_wait = dependency_wait
         self.refused = 0
         self._in_flight: dict[str, int] = {}
+        self._finished: dict[str, int] = {}
         self._flight_lock = threading.Lock()
 
     # -- requests of one device being handled at once ---------------------------------
@@ -81,6 +82,7 @@ class WriteValidator:
 
     def leave(self, device_id: str) -> None:
         with self._flight_lock:
+            self._finished[device_id] = self._finished.get(device_id, 0) + 1
             n = self._in_flight.get(device_id, 1) - 1
             if n:
                 self._in_flight[device_id] = n
@@ -90,6 +92,12 @@ class WriteValidator:
     def in_flight(self, device_id: str) -> int:
         with self._flight_lock:
             return self._in_flight.get(device_id, 0)
+
+    def finished(self, device_id: str) -> int:
+        """How many of the device's requests have finished so far: a batch whose check
+        overlapped another one's end must check again before refusing for good."""
+        with self._flight_lock:
+            return self._finished.get(device_id, 0)
 
     def check_batch(self, device: Device, docs: Sequence[Mapping[str, Any]], *,
                     new_edits: bool) -> list[Refusal | None]:

@@ -152,6 +152,7 @@ class ScopedStore(DocumentStore):
             todo = list(range(len(docs)))
             deadline = time.monotonic() + self.validator.dependency_wait
             while True:
+                finished = self.validator.finished(device)
                 refusals = self.validator.check_batch(self.device, [docs[i] for i in todo],
                                                       new_edits=new_edits)
                 accepted = [i for i, r in zip(todo, refusals, strict=True) if r is None]
@@ -167,7 +168,10 @@ class ScopedStore(DocumentStore):
                 for i, r in zip(todo, refusals, strict=True):
                     if r is not None and i not in retry:
                         outcome[i] = r
-                others = self.validator.in_flight(device) > 1
+                # Another request of this device still running, or one that finished while
+                # this batch was being checked (its writes may have come after our reads).
+                others = (self.validator.in_flight(device) > 1
+                          or self.validator.finished(device) != finished)
                 if not retry or not accepted and not (others and time.monotonic() < deadline):
                     for i, r in zip(todo, refusals, strict=True):
                         if r is not None and i in retry:

@@ -190,14 +190,17 @@ def test_a_batch_waits_for_the_batch_in_flight_that_holds_its_dependencies(world
     va = view(world, VILLAGE_A)
     out: dict[str, list] = {}
     validator = world.hub.validator
-    checked = threading.Event()
+    checked, release = threading.Event(), threading.Event()
     check_batch = validator.check_batch
+    calls = []
 
     def spy(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return check_batch(*args, **kwargs)
-        finally:
+        result = check_batch(*args, **kwargs)
+        calls.append(threading.current_thread())
+        if len(calls) == 1:  # the later batch's first check: it read before the first landed
             checked.set()
+            release.wait(60)
+        return result
 
     validator.check_batch = spy  # type: ignore[method-assign]
     slow = threading.Thread(target=lambda: out.setdefault("later", va.bulk_docs(
@@ -205,14 +208,15 @@ def test_a_batch_waits_for_the_batch_in_flight_that_holds_its_dependencies(world
     validator.enter(a.device_id)  # the first batch's request is already in flight
     try:
         slow.start()
-        # The later batch has been checked once (its events refused for now) before
-        # the first batch lands: no sleep, so a loaded machine cannot reorder them.
         assert checked.wait(60)
+        # The first batch lands and every other request of the device ends while the later
+        # batch's (stale) check is still running: it must check again, not refuse for good.
         out["first"] = va.bulk_docs(first, new_edits=False)
     finally:
         validator.leave(a.device_id)
-        validator.check_batch = check_batch  # type: ignore[method-assign]
+        release.set()
     slow.join(timeout=60)
+    validator.check_batch = check_batch  # type: ignore[method-assign]
     assert out == {"later": [], "first": []}
     stored = world.hub.stores.main.all_docs(keys=[d["_id"] for d in docs])["rows"]
     assert all("error" not in r for r in stored)
