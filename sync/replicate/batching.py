@@ -40,6 +40,12 @@ class BatchSizer:
     link_cap: float | None = None
     min_bytes: int = 16_000
     fast_growth_bytes: int = 32_000
+    #: Until a link has carried ``trusted_bytes`` without a break, fetches stay under
+    #: ``untrusted_max_bytes``: a cut before the first break would otherwise lose a whole
+    #: ``max_bytes`` answer (issue 3: a cut run within 10 % of the uncut bytes).
+    total_bytes: int = 0
+    trusted_bytes: int = 1_000_000
+    untrusted_max_bytes: int = 128_000
 
     def __post_init__(self) -> None:
         if not self.size:
@@ -53,6 +59,7 @@ class BatchSizer:
         return the next size."""
         self.failures_in_row = 0
         self.bytes_since_failure += nbytes
+        self.total_bytes += nbytes
         if self.link_cap is not None and self.bytes_since_failure > 3 * self.run_length:
             self.link_cap = min(float(self.max_bytes), self.link_cap * 2)
             self.bytes_since_failure = 0
@@ -75,6 +82,8 @@ class BatchSizer:
         cap = self.max_docs
         if self.bytes_per_doc > 0:
             max_bytes = min(self.max_bytes, self.link_cap or self.max_bytes)
+            if self.link_cap is None and self.total_bytes < self.trusted_bytes:
+                max_bytes = min(max_bytes, self.untrusted_max_bytes)
             cap = min(cap, max(1, int(max_bytes / self.bytes_per_doc)))
         self.size = max(self.min_docs, min(grow, cap))
         return self.size

@@ -301,7 +301,8 @@ def test_progress_reports_pending_rate_and_eta(new_store: Callable[[str], Docume
 def test_batch_sizer_learns_the_run_length_of_a_breaking_link() -> None:
     from sync.replicate.batching import BatchSizer
 
-    sizer = BatchSizer(start=25, max_docs=1000, max_bytes=1_000_000)
+    sizer = BatchSizer(start=25, max_docs=1000, max_bytes=1_000_000,
+                       untrusted_max_bytes=1_000_000)
     sizes = []
     for _ in range(4):
         sizer.success(sizer.size, sizer.size * 500, 0.01)
@@ -315,3 +316,19 @@ def test_batch_sizer_learns_the_run_length_of_a_breaking_link() -> None:
     for _ in range(80):  # the link holds again: the cap relaxes
         sizer.success(sizer.size, sizer.size * 500, 0.01)
     assert sizer.link_cap == 1_000_000 and sizer.size == 1000
+
+
+def test_batch_sizer_keeps_fetches_small_until_the_link_has_proven_itself() -> None:
+    """Issue 3: before the first break nothing is known of the link, so a fetch stays
+    under 128 kB until 1 MB went through; then it may grow to ``max_bytes``."""
+    from sync.replicate.batching import BatchSizer
+
+    sizer = BatchSizer(start=25, max_docs=1000, max_bytes=256_000)
+    sizes = []
+    while True:
+        sizer.success(sizer.size, sizer.size * 500, 0.01)
+        if sizer.total_bytes >= 1_000_000:
+            break
+        sizes.append(sizer.size)
+    assert max(sizes) * 500 <= 128_000
+    assert sizer.size * 500 == 256_000  # proven: the next fetch may be twice as large
