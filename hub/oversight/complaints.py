@@ -16,19 +16,15 @@ and the supervisor who took it are kept in a hub-private ``complaint_intake:{hlc
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import os
-import time
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import BadInput
+from hub.sealing import next_clock, seal_hub_event
 from schemas import build
 from schemas.errors import SchemaError
-from schemas.hlc import HLC, tick, unpack
+from schemas.hlc import HLC
 from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
-from sync.crypto import CaseKey, add_recipient, sign_document
-from sync.crypto.encoding import b64u_encode
 from sync.errors import NotFound
 
 if TYPE_CHECKING:
@@ -41,35 +37,17 @@ INTAKE = {"onsite": ("现场", "window"), "phone": ("电话", "phone"),
 
 def _seal_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> list[dict[str, Any]]:
     """[new keyring, sealed signed event]: a fresh key generation for this one event."""
-    from hub.signatures import DirectoryCache
-
     try:
-        ring = hub.stores.main.get(f"keyring:{case_id}")
+        return seal_hub_event(hub, case_id, event)
     except NotFound:
         raise BadInput(f"case: {case_id} has no keyring at the hub / 该案件在中心无密钥环") from None
-    directory = DirectoryCache(hub.stores).get()
-    signer = hub.keys.signer
-    kid = "dk-hub-" + b64u_encode(os.urandom(9))
-    case_key = CaseKey(case_id, {kid: os.urandom(32)}, kid)
-    new_ring = copy.deepcopy(ring)
-    new_ring["data_keys"] = [*new_ring.get("data_keys", []), {"kid": kid, "wraps": []}]
-    for recipient in ring.get("recipients", []):
-        new_ring = add_recipient(new_ring, case_key, recipient["institution"], directory, signer,
-                                 role=recipient.get("role", "handed"))
-    new_ring["current"] = ring.get("current")
-    return [new_ring, sign_document(case_key.seal(event), signer)]
 
 
 def _clock(hub: Hub, case_id: str) -> tuple[HLC, str | None]:
     res = hub.stores.main.all_docs(startkey=f"event:{case_id}:",
                                    endkey=f"event:{case_id}:\ufff0")
     last = max((r["id"].split(":", 2)[2] for r in res["rows"]), default=None)
-    signer = hub.keys.signer
-    base = unpack(last) if last else None
-    clock = tick(int(time.time() * 1000),
-                 HLC(base.wall_ms, base.counter, signer.device_id) if base else None,
-                 signer.device_id)
-    return clock, last
+    return next_clock(hub, last), last
 
 
 def find_case(hub: Hub, case_ref: str, facts_db: Any) -> str:

@@ -11,18 +11,13 @@ left unchanged, so nodes keep sealing with a key the hub never knew.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import os
-import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hub.sealing import next_clock, seal_hub_event
 from schemas import build
 from schemas.fold import fold
-from schemas.hlc import HLC, tick, unpack
-from sync.crypto import CaseKey, add_recipient, sign_document
-from sync.crypto.encoding import b64u_encode
 from sync.errors import NotFound
 
 if TYPE_CHECKING:
@@ -53,32 +48,16 @@ def terminate_if_due(hub: Hub, case_id: str, events: Sequence[Mapping[str, Any]]
 
 def write_termination(hub: Hub, case_id: str, *, base_hlc: str | None,
                       today: dt.date) -> dict[str, Any]:
-    from hub.signatures import DirectoryCache
-
     main = hub.stores.main
-    try:
-        ring = main.get(f"keyring:{case_id}")
-    except NotFound:
-        raise NotFound(f"case {case_id} has no keyring at the hub") from None
-    directory = DirectoryCache(hub.stores).get()
-    signer = hub.keys.signer
-    kid = "dk-hub-" + b64u_encode(os.urandom(9))
-    case_key = CaseKey(case_id, {kid: os.urandom(32)}, kid)
-    new_ring = copy.deepcopy(ring)
-    new_ring["data_keys"] = [*new_ring.get("data_keys", []), {"kid": kid, "wraps": []}]
-    for recipient in ring.get("recipients", []):
-        new_ring = add_recipient(new_ring, case_key, recipient["institution"], directory, signer,
-                                 role=recipient.get("role", "handed"))
-    new_ring["current"] = ring.get("current")
-    last = unpack(base_hlc) if base_hlc else None
-    clock = tick(int(time.time() * 1000),
-                 HLC(last.wall_ms, last.counter, signer.device_id) if last else None,
-                 signer.device_id)
+    clock = next_clock(hub, base_hlc)
     at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
     event = build.make_event(
         "termination", case_id=case_id, clock=clock, at=at, institution=hub.identity["city"],
         base_hlc=base_hlc, reason="resumption_deadline_passed",
         private={"reasons": "超过续办期限，视为终止（10.2.5.2） / resumption deadline passed"})
-    sealed = sign_document(case_key.seal(event), signer)
+    try:
+        new_ring, sealed = seal_hub_event(hub, case_id, event)
+    except NotFound:
+        raise NotFound(f"case {case_id} has no keyring at the hub") from None
     main.bulk_docs([new_ring, sealed])
     return sealed
