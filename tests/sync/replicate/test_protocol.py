@@ -323,7 +323,7 @@ def test_batch_sizer_keeps_fetches_small_until_the_link_has_proven_itself() -> N
     under 128 kB until 1 MB went through; then it may grow to ``max_bytes``."""
     from sync.replicate.batching import BatchSizer
 
-    sizer = BatchSizer(start=25, max_docs=1000, max_bytes=256_000)
+    sizer = BatchSizer(start=25, max_docs=1000, max_bytes=256_000, untrusted_max_bytes=128_000)
     sizes = []
     while True:
         sizer.success(sizer.size, sizer.size * 500, 0.01)
