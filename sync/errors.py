@@ -108,6 +108,9 @@ class TransportError(SyncError):
 
     status = 503
     error = "transport_error"
+    #: For an answer that broke while streaming (``_bulk_get``): the complete
+    #: items received before the break, so the caller keeps them.
+    partial: list[Any] | None = None
 
 
 _BY_STATUS: dict[int, type[SyncError]] = {

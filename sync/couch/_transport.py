@@ -31,6 +31,7 @@ from ibm_cloud_sdk_core.authenticators import BasicAuthenticator, NoAuthAuthenti
 from ibmcloudant.cloudant_v1 import CloudantV1
 
 from sync import errors
+from sync.couch._stream import ResultsStream, Truncated
 
 T = TypeVar("T")
 
@@ -112,6 +113,9 @@ def translate(exc: BaseException) -> errors.SyncError:
     """Map an SDK / requests / encoding error onto the :mod:`sync.errors` tree."""
     if isinstance(exc, errors.SyncError):
         return exc
+    if isinstance(exc, ApiException) and 200 <= exc.code <= 299:
+        # A 2xx whose JSON did not parse: the body was cut short on the way.
+        return errors.TransportError(f"truncated answer: {exc.message}")
     if isinstance(exc, ApiException):
         status = int(exc.status_code or 500)
         error: str | None = None
@@ -138,6 +142,15 @@ def translate(exc: BaseException) -> errors.SyncError:
     if isinstance(exc, requests.exceptions.RequestException):
         return errors.TransportError(f"{type(exc).__name__}: {exc}")
     return errors.SyncError(f"{type(exc).__name__}: {exc}")
+
+
+def _result(response: DetailedResponse, *, head: bool = False) -> Any:
+    """The JSON body of a 200 answer; a 200 with no body is a link that broke after
+    the headers (the SDK would hand back ``None``, and callers then fail far away)."""
+    result = response.get_result()
+    if result is None and not head and response.get_status_code() == 200:
+        raise errors.TransportError("the answer broke off after its headers (empty body)")
+    return result
 
 
 def is_read_timeout(exc: BaseException) -> bool:
@@ -218,7 +231,7 @@ class Transport:
     def call(self, fn: Callable[..., DetailedResponse], *args: Any, **kwargs: Any) -> Any:
         """Run one SDK operation and return its JSON result (or raw response)."""
         try:
-            return fn(*args, **kwargs).get_result()
+            return _result(fn(*args, **kwargs), head=fn.__name__.startswith("head_"))
         except _TRANSLATED as exc:
             raise translate(exc) from exc
 
@@ -244,7 +257,7 @@ class Transport:
         try:
             req = self.client.prepare_request(method=method, url=path, headers=headers,
                                               params=dict(params or {}), data=data)
-            return self.client.send(req, **kwargs).get_result()
+            return _result(self.client.send(req, **kwargs), head=method == "HEAD" or stream)
         except _TRANSLATED as exc:
             raise translate(exc) from exc
 
@@ -293,6 +306,31 @@ class Transport:
             if late:  # only heartbeats or a partial body before the deadline
                 return None
             raise errors.TransportError(f"truncated or invalid JSON from {path}") from exc
+
+    def stream_results(self, fn: Callable[..., DetailedResponse], *args: Any,
+                       **kwargs: Any) -> dict[str, Any]:
+        """Run an SDK ``*_as_stream`` operation whose answer is ``{"results": [...]}``
+        and parse it as it arrives; a break mid-body raises
+        :class:`errors.TransportError` whose ``partial`` holds the complete results
+        received before it (see :mod:`sync.couch._stream`)."""
+        resp = self.call(fn, *args, **kwargs)
+        parser = ResultsStream()
+        try:
+            for chunk in resp.iter_content(chunk_size=65536):
+                parser.feed(chunk)
+            return parser.close()
+        except _TRANSLATED + (urllib3.exceptions.HTTPError,) as exc:
+            broken = exc if not isinstance(exc, Truncated) else \
+                errors.TransportError(f"truncated answer: {exc}")
+            error = broken if isinstance(broken, errors.SyncError) else translate(broken)
+            if not isinstance(error, errors.TransportError):
+                error = errors.TransportError(str(error))
+            error.partial = parser.salvage()
+            raise error from exc
+        finally:
+            wire = resp.raw.tell() if resp.raw is not None else 0
+            self.stats.add(received=wire if isinstance(wire, int) else 0)
+            resp.close()
 
     @contextlib.contextmanager
     def translated(self) -> Iterator[None]:

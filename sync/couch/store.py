@@ -231,11 +231,19 @@ class CouchStore(DocumentStore):
         latest: bool = False,
     ) -> JSON:
         reqs = [dict(d) for d in docs]
-        result = dict(self.transport.call(
-            self.client.post_bulk_get, self.name, reqs,
-            **_flags(revs=revs, attachments=attachments, latest=latest)))
-        for req, row in zip(reqs, result.get("results", ()), strict=False):
-            row["docs"] = [_bulk_get_entry(req, entry) for entry in row.get("docs", ())]
+        # Streamed: a link that breaks mid-answer still yields the results that
+        # arrived complete (TransportError.partial), so the replicator keeps them.
+        try:
+            result = self.transport.stream_results(
+                self.client.post_bulk_get_as_stream, self.name, reqs,
+                **_flags(revs=revs, attachments=attachments, latest=latest))
+        except errors.TransportError as exc:
+            if exc.partial:
+                exc.partial = [_bulk_get_row(req, row) for req, row in
+                               zip(reqs, exc.partial, strict=False)]
+            raise
+        result["results"] = [_bulk_get_row(req, row) for req, row in
+                             zip(reqs, result.get("results", ()), strict=False)]
         return result
 
     # -- _local docs ------------------------------------------------------------
@@ -287,6 +295,12 @@ class CouchStore(DocumentStore):
 def _check_id(docid: Any) -> None:
     if not isinstance(docid, str) or not docid:
         raise errors.BadRequest("document id must be a non-empty string", error="bad_request")
+
+
+def _bulk_get_row(req: Mapping[str, Any], row: Any) -> JSON:
+    out = dict(row) if isinstance(row, Mapping) else {"id": req.get("id"), "docs": []}
+    out["docs"] = [_bulk_get_entry(req, entry) for entry in out.get("docs", ())]
+    return out
 
 
 def _bulk_get_entry(req: Mapping[str, Any], entry: Mapping[str, Any]) -> JSON:

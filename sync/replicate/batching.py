@@ -98,10 +98,13 @@ class BatchSizer:
             return self.size
         return min(self.max_docs, self.size * 4)
 
-    def failure(self, timeout: bool = True) -> int:
+    def failure(self, timeout: bool = True, nbytes: int = 0) -> int:
         """A batch failed on the wire: halve (a timeout or cut says "too much at once")
-        and learn the link's run length between breaks."""
+        and learn the link's run length between breaks (``nbytes``: what still got
+        through of the failed answer)."""
         self.failures_in_row += 1
+        self.bytes_since_failure += nbytes
+        self.total_bytes += nbytes
         if self.bytes_since_failure > 0:
             sample = float(self.bytes_since_failure)
             self.run_length = sample if self.run_length <= 0 else 0.5 * (self.run_length + sample)

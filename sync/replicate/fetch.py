@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from sync.errors import BadRequest, MethodNotAllowed, NotFound
+from sync.errors import BadRequest, MethodNotAllowed, NotFound, TransportError
 from sync.store import JSON, DocumentStore
 
 #: Errors meaning "this source has no ``_bulk_get``" (CouchDB < 2.0 answers 404
@@ -56,6 +56,10 @@ class Fetched:
     #: Revs the source could not give (deleted meanwhile by compaction, or
     #: replaced: ``latest=true`` then sends the newer leaf instead).
     errors: list[JSON] = field(default_factory=list)
+    #: Set when the answer broke part way: ``docs`` are the results that arrived
+    #: whole, ``unanswered`` the revs still to fetch, ``broken`` the error.
+    broken: TransportError | None = None
+    unanswered: list[Missing] = field(default_factory=list)
 
 
 def _size(obj: Any) -> int:
@@ -74,16 +78,42 @@ def _bulk_get(source: DocumentStore, wanted: Sequence[Missing]) -> Fetched:
             if item.possible_ancestors:
                 req["atts_since"] = item.possible_ancestors
             requests.append(req)
-    body = source.bulk_get(requests, revs=True, attachments=True, latest=True)
+    try:
+        body = source.bulk_get(requests, revs=True, attachments=True, latest=True)
+    except TransportError as exc:
+        if not exc.partial:
+            raise
+        # The link broke mid-answer: keep what arrived whole, say what is left.
+        fetched = _results(exc.partial)
+        fetched.broken = exc
+        fetched.unanswered = _unanswered(wanted, len(exc.partial))
+        return fetched
+    return _results(body.get("results", ()))
+
+
+def _results(results: Sequence[JSON]) -> Fetched:
     docs: list[JSON] = []
     errors: list[JSON] = []
-    for result in body.get("results", ()):
+    for result in results:
         for entry in result.get("docs", ()):
             if "ok" in entry:
                 docs.append(entry["ok"])
             elif "error" in entry:
                 errors.append(entry["error"])
-    return Fetched(docs, _size(body), errors)
+    return Fetched(docs, _size(list(results)), errors)
+
+
+def _unanswered(wanted: Sequence[Missing], answered: int) -> list[Missing]:
+    """The revs after the first ``answered`` requests (one request per rev, in
+    order: ``_bulk_get`` answers one result per request, in request order)."""
+    out: list[Missing] = []
+    for item in wanted:
+        if answered >= len(item.missing):
+            answered -= len(item.missing)
+            continue
+        out.append(Missing(item.id, item.missing[answered:], item.possible_ancestors))
+        answered = 0
+    return out
 
 
 def _open_revs(source: DocumentStore, wanted: Sequence[Missing]) -> Fetched:

@@ -32,7 +32,7 @@ from sync.store import DocumentStore, Seq
 from .batching import BatchSizer
 from .changes import ChangesBatch, read_changes
 from .checkpoint import Checkpointer
-from .fetch import DocFetcher, Missing, dedupe_docs, revs_diff
+from .fetch import DocFetcher, Fetched, Missing, dedupe_docs, revs_diff
 from .options import ReplicationOptions, ReplicationResult
 from .peers import verify_peers
 from .progress import STAT_KEYS, Progress, TrafficMeter
@@ -150,16 +150,32 @@ class Replicator:
                 failed_in_row += 1
                 self._backoff_once(exc, failed_in_row)
                 continue
+            if fetched.broken is not None:
+                # Half an answer: write what arrived whole, then go on as for a
+                # failed fetch with the revs that did not arrive.
+                queue[:0] = fetched.unanswered
+                self._write_fetched(fetched, 0, 0.0)
+                self.sizer.failure(timeout=is_timeout(fetched.broken), nbytes=fetched.nbytes)
+                # A break that still delivered documents is progress: a link that
+                # always breaks but always moves on must not run out of attempts.
+                failed_in_row = 1 if fetched.docs else failed_in_row + 1
+                self._backoff_once(fetched.broken, failed_in_row)
+                continue
             failed_in_row = 0
-            docs = dedupe_docs(fetched.docs)
-            self._add("docs_read", len(docs))
-            result = self._retry(lambda d=docs: self._call(self.target, lambda: write_docs(self.target, d)))  # type: ignore[misc]
-            with self._stats_lock:
-                self.fetch_errors.extend(fetched.errors)
-                self.stats["docs_written"] += result.written
-                self.stats["doc_write_failures"] += len(result.failures)
-                self.failures.extend(result.failures)
-                self.sizer.success(nrevs, fetched.nbytes, time.monotonic() - started)
+            self._write_fetched(fetched, nrevs, time.monotonic() - started)
+
+    def _write_fetched(self, fetched: Fetched, nrevs: int, seconds: float) -> None:
+        """Write one fetched chunk; ``nrevs`` > 0 also tells the batch sizer it went through."""
+        docs = dedupe_docs(fetched.docs)
+        self._add("docs_read", len(docs))
+        result = self._retry(lambda: self._call(self.target, lambda: write_docs(self.target, docs)))
+        with self._stats_lock:
+            self.fetch_errors.extend(fetched.errors)
+            self.stats["docs_written"] += result.written
+            self.stats["doc_write_failures"] += len(result.failures)
+            self.failures.extend(result.failures)
+            if nrevs:
+                self.sizer.success(nrevs, fetched.nbytes, seconds)
 
     def _backoff_once(self, exc: BaseException, attempt: int) -> None:
         limit = self.backoff.max_attempts

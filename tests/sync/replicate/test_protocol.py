@@ -7,10 +7,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
-from sync.errors import Forbidden
+from sync.errors import Forbidden, TransportError
 from sync.replicate import ReplicationOptions, Replicator, replicate
 from sync.store import DocumentStore
 
@@ -245,6 +246,48 @@ def test_transport_errors_are_retried_and_shrink_the_batch(new_store: Callable[[
     assert result.retries == 3
     assert sizes == [20, 10, 5]  # halved on every failure, then grown again
     assert r.sizer.size > 5
+    assert snapshot(source) == snapshot(target)
+
+
+class HalfAnswers:
+    """A source whose ``_bulk_get`` answers break after half their results (as a
+    streamed answer cut mid-body: TransportError.partial holds the whole ones)."""
+
+    def __init__(self, inner: DocumentStore) -> None:
+        self.inner = inner
+        self.breaks = 0
+        self.delivered: set[tuple[str, str]] = set()
+        self.again: list[tuple[str, str]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def bulk_get(self, docs: Any, **kwargs: Any) -> Any:
+        asked = [(d["id"], d["rev"]) for d in docs]
+        self.again += [r for r in asked if r in self.delivered]
+        answer = self.inner.bulk_get(docs, **kwargs)
+        whole = len(docs) if len(docs) < 2 else len(docs) // 2
+        self.delivered.update(asked[:whole])
+        if whole == len(docs):
+            return answer
+        self.breaks += 1
+        exc = TransportError("connection reset mid-answer")
+        exc.partial = answer["results"][:whole]
+        raise exc
+
+
+def test_a_broken_answer_keeps_its_whole_results_and_fetches_only_the_rest(
+        new_store: Callable[[str], DocumentStore]) -> None:
+    source, target = new_store("a"), new_store("b")
+    make_docs(source, 60)
+    half = HalfAnswers(source)
+    r = Replicator(cast(DocumentStore, half), target, batch_size=20, backoff_base=0.0001,
+                   pipeline=False)
+    result = r.run()
+    assert half.breaks >= 3 and result.retries >= 3
+    # What arrived before a break was written, never fetched again.
+    assert half.again == [] and len(half.delivered) == 60
+    assert result.docs_written == 60
     assert snapshot(source) == snapshot(target)
 
 
