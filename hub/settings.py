@@ -24,6 +24,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("db_prefix", "bangban", "Prefix of the hub's database names in the store."),
     Setting("hub_host", "127.0.0.1", "Address `bangban hub serve` listens on."),
     Setting("hub_port", 8840, "Port `bangban hub serve` listens on."),
+    Setting("hub_threads", 16, "Worker threads per gateway process: requests served at "
+            "once, each longpoll `_changes` holding one while it waits (idle keep-alive "
+            "connections hold none)."),
+    Setting("hub_connection_limit", 2000, "Open client connections per gateway process "
+            "(more wait in the listen backlog)."),
     Setting("hub_processes", 1, "Gateway processes `bangban hub serve` pre-forks on one "
             "socket (validation is CPU-bound; one process uses one core)."),
     Setting("public_url", "", "The hub's URL as devices reach it (printed at enrollment); "

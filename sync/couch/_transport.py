@@ -145,10 +145,11 @@ def translate(exc: BaseException) -> errors.SyncError:
 
 
 def _result(response: DetailedResponse, *, head: bool = False) -> Any:
-    """The JSON body of a 200 answer; a 200 with no body is a link that broke after
-    the headers (the SDK would hand back ``None``, and callers then fail far away)."""
+    """The JSON body of a 2xx answer. CouchDB answers every request but HEAD with a
+    body, so a 200/201/202 with none is a link that broke after the headers (the SDK
+    would hand back ``None``, and callers then fail far away)."""
     result = response.get_result()
-    if result is None and not head and response.get_status_code() == 200:
+    if result is None and not head and response.get_status_code() != 204:
         raise errors.TransportError("the answer broke off after its headers (empty body)")
     return result
 
@@ -316,7 +317,10 @@ class Transport:
         resp = self.call(fn, *args, **kwargs)
         parser = ResultsStream()
         try:
-            for chunk in resp.iter_content(chunk_size=65536):
+            # read1, not iter_content: a read that fills a fixed-size chunk loses the
+            # bytes it had when the link breaks part way (urllib3 raises IncompleteRead
+            # and drops its buffer); read1 hands over whatever has arrived.
+            while chunk := resp.raw.read1(65536, decode_content=True):
                 parser.feed(chunk)
             return parser.close()
         except _TRANSLATED + (urllib3.exceptions.HTTPError,) as exc:

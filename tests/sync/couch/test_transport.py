@@ -220,3 +220,54 @@ def test_environment_proxies_are_read_once(monkeypatch: pytest.MonkeyPatch) -> N
     assert server.transport.session.trust_env is False
     monkeypatch.setenv("NO_PROXY", "hub.example")
     assert CouchServer("http://hub.example:5984").transport.session.proxies.get("http") is None
+
+
+def one_shot_server(answer: bytes) -> tuple[int, threading.Thread, socket.socket]:
+    """Answers every connection with ``answer`` (raw bytes) and closes it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return int(sock.getsockname()[1]), t, sock
+
+
+@pytest.mark.parametrize("status", [b"200 OK", b"201 Created"])
+def test_headers_then_nothing_is_a_transport_error_not_none(status: bytes) -> None:
+    # The link broke right after the headers: the SDK would hand back None.
+    port, _t, sock = one_shot_server(b"HTTP/1.1 " + status + b"\r\nContent-Type: "
+                                     b"application/json\r\nConnection: close\r\n\r\n")
+    try:
+        store = CouchStore(CouchServer(f"http://127.0.0.1:{port}").transport, "db")
+        with pytest.raises(errors.TransportError, match="broke off"):
+            store.put_local({"_id": "_local/x"})
+    finally:
+        sock.close()
+
+
+def test_bulk_get_cut_mid_answer_keeps_the_whole_results() -> None:
+    rows = [{"id": f"d{i}", "docs": [{"ok": {"_id": f"d{i}", "_rev": "1-a", "n": i}}]}
+            for i in range(3)]
+    body = json.dumps({"results": rows}).encode()
+    cut = body.index(b'{"id": "d2"') + 10  # inside the third result
+    port, _t, sock = one_shot_server(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode() + b"\r\n\r\n" + body[:cut])
+    try:
+        store = CouchStore(CouchServer(f"http://127.0.0.1:{port}").transport, "db")
+        with pytest.raises(errors.TransportError) as ei:
+            store.bulk_get([{"id": f"d{i}", "rev": "1-a"} for i in range(3)])
+        assert ei.value.partial == rows[:2]
+    finally:
+        sock.close()
