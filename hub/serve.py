@@ -37,29 +37,23 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
              announce: bool) -> None:
     """One gateway process: its own Hub (store connections are never shared across fork).
 
-    Served by waitress, not werkzeug's development server: that one closes the
-    connection after every response (``Connection: close``), so each of a
-    replicator's many small requests paid a TCP handshake and a new thread (about
-    4 ms of the 5.5 ms a ``GET _local`` took). Waitress keeps connections alive in one
-    I/O loop and runs requests on ``hub_threads`` worker threads, so an idle
-    keep-alive connection of a device holds no thread.
+    Served by waitress (:func:`sync.http.make_waitress`: keep-alive, ``hub_threads``
+    request threads, an idle device connection holds none, CouchDB-shaped errors
+    for what waitress refuses itself, such as a body over ``max_request_bytes``).
     """
-    from waitress.server import create_server
-
     from hub.app import create_app
     from hub.core import Hub
     from hub.workers import Workers
+    from sync.http import make_waitress
 
     hub = Hub(settings)
     app = create_app(hub=hub)
-    server = create_server(
-        app, sockets=[sock], threads=settings.hub_threads,
+    server = make_waitress(
+        app, max_request_bytes=settings.max_request_bytes, ident="CouchDB/3.3.3 (Bangban hub)",
+        sockets=[sock], threads=settings.hub_threads,
         connection_limit=settings.hub_connection_limit,
         # A longpoll waits up to longpoll_timeout; idle keep-alive connections go after 2x.
-        channel_timeout=max(60, int(2 * settings.longpoll_timeout)),
-        ident="CouchDB/3.3.3 (Bangban hub)", clear_untrusted_proxy_headers=True,
-        max_request_body_size=settings.max_request_bytes + 1,
-        expose_tracebacks=False, log_socket_errors=False)
+        channel_timeout=max(60, int(2 * settings.longpoll_timeout)))
     workers = Workers(hub, interval=settings.worker_interval) if run_workers else None
 
     def stop(signum: int, frame: Any) -> None:

@@ -20,6 +20,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sync.http._waitress import make_waitress
     from sync.http.messages import Headers, QueryArgs, Request, Response
     from sync.http.routing import CouchApp
     from sync.http.settings import HTTPSettings
@@ -34,6 +35,7 @@ _EXPORTS = {
     "Response": "sync.http.messages",
     "WSGIApp": "sync.http.wsgi",
     "make_server": "sync.http.wsgi",
+    "make_waitress": "sync.http._waitress",
     "serve": "sync.http.wsgi",
 }
 
@@ -46,6 +48,7 @@ __all__ = [
     "Response",
     "WSGIApp",
     "make_server",
+    "make_waitress",
     "serve",
 ]
 

@@ -3,9 +3,9 @@
 Only this module touches WSGI: it reads the body (refusing one over the size
 limit before reading it), keeps the raw percent-encoded path (a doc id may hold
 ``%2F``), and hands the sansio :class:`~sync.http.messages.Response` back.
-``serve`` runs werkzeug's threaded server: one thread per connection, HTTP/1.1
-keep-alive and chunked streaming, enough for a node or a town relay; the hub
-may mount :class:`WSGIApp` in any WSGI server instead.
+``serve`` runs waitress (keep-alive connections in one I/O loop, a bounded
+pool of request threads, chunked streaming); the hub mounts the same app in its
+own waitress gateways.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from sync.errors import SyncError
@@ -23,9 +23,6 @@ from sync.http.encoding import too_large
 from sync.http.errors import error_response
 from sync.http.messages import Headers, QueryArgs, Request, Response
 from sync.http.routing import CouchApp
-
-if TYPE_CHECKING:
-    from werkzeug.serving import BaseWSGIServer
 
 log = logging.getLogger("sync.http")
 
@@ -125,24 +122,59 @@ class WSGIApp:
         return response.body
 
 
+class Server:
+    """waitress serving a :class:`WSGIApp` (see :mod:`sync.http._waitress` for why),
+    behind the calls callers need. A longpoll or continuous feed holds one of the
+    ``threads`` while it waits; iterable bodies are streamed chunked."""
+
+    def __init__(self, app: CouchApp, host: str, port: int, *, access_log: bool = False,
+                 threads: int = 16) -> None:
+        from sync.http._waitress import make_waitress
+
+        self._map: dict[Any, Any] = {}
+        wsgi: Callable[..., Iterable[bytes]] = WSGIApp(app)
+        if access_log:
+            wsgi = _AccessLog(wsgi)
+        self.server: Any = make_waitress(
+            wsgi, max_request_bytes=app.settings.max_http_request_size,
+            ident="CouchDB/3.3.3 (Bangban)", map=self._map, host=host, port=port,
+            threads=threads, connection_limit=1000, channel_timeout=120)
+        self.server_port = int(self.server.effective_port)
+
+    def serve_forever(self) -> None:
+        self.server.run()
+
+    def shutdown(self) -> None:
+        """Stop from another thread: close every socket inside the I/O loop, which
+        then ends (waitress's loop runs while its socket map is not empty)."""
+        def close_all() -> None:
+            for channel in list(self._map.values()):
+                channel.close()
+        self.server.trigger.pull_trigger(close_all)
+
+    def server_close(self) -> None:
+        self.server.task_dispatcher.shutdown(timeout=5)
+
+
+class _AccessLog:
+    """``--access-log``: one line per request on the ``sync.http`` logger."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        def logged(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            log.info("%s %s %s", environ.get("REQUEST_METHOD"),
+                     environ.get("RAW_URI") or environ.get("PATH_INFO"), status.split(" ")[0])
+            return start_response(status, headers, *exc)
+        return self.app(environ, logged)
+
+
 def make_server(app: CouchApp, host: str = "127.0.0.1", port: int = 5984, *,
-                access_log: bool = False) -> BaseWSGIServer:
-    """werkzeug's threaded server with our handler (no Nagle delay, quiet log)."""
-    from werkzeug.serving import WSGIRequestHandler
-    from werkzeug.serving import make_server as wz_make_server
-
-    class Handler(WSGIRequestHandler):
-        # Headers and body go out in two writes: without TCP_NODELAY, Nagle and the
-        # client's delayed ACK add ~40 ms to every keep-alive request.
-        disable_nagle_algorithm = True
-        server_version = "CouchDB/3.3.3 (Bangban)"
-        sys_version = ""
-
-        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            if access_log:
-                super().log_request(code, size)
-
-    return wz_make_server(host, port, WSGIApp(app), threaded=True, request_handler=Handler)
+                access_log: bool = False) -> Server:
+    """A bound (not yet serving) :class:`Server`; ``server_port`` is the real port."""
+    return Server(app, host, port, access_log=access_log)
 
 
 def serve(app: CouchApp, host: str = "127.0.0.1", port: int = 5984, *, access_log: bool = False,
@@ -152,7 +184,7 @@ def serve(app: CouchApp, host: str = "127.0.0.1", port: int = 5984, *, access_lo
     url = f"http://{host}:{server.server_port}"
 
     def stop(signum: int, frame: Any) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        server.shutdown()
 
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():

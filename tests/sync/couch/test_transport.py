@@ -235,8 +235,17 @@ def one_shot_server(answer: bytes) -> tuple[int, threading.Thread, socket.socket
             except OSError:
                 return
             with conn:
-                conn.recv(65536)
+                # Read the whole request, so closing sends a clean EOF, not a reset.
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                while len(body) < length:
+                    body += conn.recv(65536)
                 conn.sendall(answer)
+                conn.shutdown(socket.SHUT_WR)
 
     t = threading.Thread(target=serve, daemon=True)
     t.start()
