@@ -15,6 +15,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 
@@ -68,7 +69,7 @@ def connect(path: str, *, synchronous: str = "FULL", create: bool = True) -> sql
             # Only takes effect on a new, empty file (before WAL mode writes the
             # header): lets compact() give freed pages back to the file system.
             conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-            conn.execute("PRAGMA journal_mode=WAL")
+            _wal(conn)
             conn.execute(f"PRAGMA synchronous={synchronous}")
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA cache_size=-16000")
@@ -76,6 +77,23 @@ def connect(path: str, *, synchronous: str = "FULL", create: bool = True) -> sql
         conn.close()
         raise
     return conn
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch a new file to WAL (kept in the file: later connections find it set).
+
+    Two processes opening a new database at once (the hub's gateways creating a scope
+    index) both try; the switch needs an exclusive lock and SQLite answers "locked"
+    at once rather than waiting on the busy timeout, so it is retried for a while."""
+    for attempt in range(200):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 199:
+                raise
+            time.sleep(0.05)
 
 
 @contextlib.contextmanager
