@@ -71,6 +71,21 @@ class ScopeIndexer:
         self._routes[case_id] = handed
         return handed
 
+    def prefetch_routes(self, case_ids: Iterable[str]) -> None:
+        """Read the routes of many cases in one request (a batch's cases), not one each."""
+        wanted = sorted({c for c in case_ids if c not in self._routes})
+        if not wanted:
+            return
+        rows = self.stores.private.all_docs(keys=[f"route:{c}" for c in wanted],
+                                            include_docs=True)["rows"]
+        for case_id, row in zip(wanted, rows, strict=True):
+            doc = row.get("doc") if "error" not in row else None
+            self._routes[case_id] = set(doc.get("handed", [])) if doc else set()
+
+    def forget_route(self, case_id: str) -> None:
+        """Drop a cached route: another gateway may have recorded a hand-over since."""
+        self._routes.pop(case_id, None)
+
     def case_scopes(self, case_id: str) -> set[str]:
         return scopes.case_scopes(case_id, self.route(case_id))
 

@@ -22,6 +22,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from hub import scope as scopes
 from hub.transitions import RETRY
 from schemas.errors import SchemaError
@@ -103,6 +105,9 @@ class WriteValidator:
                     new_edits: bool) -> list[Refusal | None]:
         batch = Batch()
         existing = self._existing(docs)
+        self.indexer.prefetch_routes(
+            c for d in docs if isinstance(d, Mapping) and isinstance(d.get("_id"), str)
+            and (c := scopes.case_id_of(d["_id"], d)) is not None)
         # Case headers first, then events in clock order: an event may follow its case
         # header or an earlier event in the same batch (the replicator sends feed order).
         order = sorted(range(len(docs)), key=lambda i: _order_key(docs[i]))
@@ -145,7 +150,10 @@ class WriteValidator:
         if doc.get("_deleted"):
             return forbidden("_deleted: devices never delete documents (design.md §3: the hub "
                              "writes conflict resolutions)")
-        size = len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        try:  # orjson: the same compact UTF-8 JSON, several times faster on every doc
+            size = len(orjson.dumps(doc))
+        except TypeError:  # e.g. an integer beyond 64 bits, which orjson refuses
+            size = len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode())
         if size > self.max_document_bytes:
             return forbidden(f"document too large: {size} bytes > {self.max_document_bytes}")
         if scopes.is_reference(docid, doc):
@@ -162,6 +170,11 @@ class WriteValidator:
         if case_id is None:
             return forbidden(f"_id: {docid!r} belongs to no case")
         allowed = self.indexer.case_scopes(case_id)
+        if device.institution not in allowed:
+            # Routes are cached per gateway; a hand-over another gateway indexed a moment
+            # ago is not in this one's cache yet: read the route again before refusing.
+            self.indexer.forget_route(case_id)
+            allowed = self.indexer.case_scopes(case_id)
         if device.institution not in allowed:
             return forbidden(f"scope: case {case_id} is not held by institution "
                              f"{device.institution} (design.md §5)")
