@@ -25,7 +25,7 @@ from dataclasses import dataclass
 class BatchSizer:
     start: int = 25
     max_docs: int = 1000
-    max_bytes: int = 128_000
+    max_bytes: int = 256_000
     min_docs: int = 1
     target_seconds: float = 4.0
     size: int = 0

@@ -31,10 +31,11 @@ class ReplicationOptions:
     batch_size: int = 25
     #: Upper bounds of the adaptive batch: documents, and bytes fetched.
     max_batch_size: int = 1000
-    #: (max_batch_bytes, JSON bytes per fetch request) 128 kB: a cut link loses at most
-    #: one such answer before the sizer learns its run length; 256 kB measured faster on
-    #: clean links but broke the 10 % resume budget (issue 3) in one CI rehearsal of two.
-    max_batch_bytes: int = 128_000
+    #: (max_batch_bytes, JSON bytes per fetch request) 256 kB: about 1000 small docs, so
+    #: on a fast link the doc cap binds (half the requests, commits and checkpoints of
+    #: 128 kB); gzipped that is ~70 kB on the wire. A cut costs little whatever the size:
+    #: the answer is parsed as it streams and its whole results are kept (fetch.py).
+    max_batch_bytes: int = 256_000
     #: A batch should take about this long at the measured rate (seconds).
     batch_seconds: float = 4.0
     #: Seconds the source is asked to hold an up-to-date longpoll (continuous).
