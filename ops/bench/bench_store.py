@@ -3,7 +3,7 @@
 The same documents go through the same operations three ways: the embedded store
 in process (``sync.sqlite.SQLiteStore``, synchronous=FULL, every batch fsynced);
 the same store over loopback HTTP as served by ``bangban store serve`` (the
-``sync.http`` CouchDB API on werkzeug's threaded server, in its own process);
+``sync.http`` CouchDB API on waitress, in its own process);
 and PouchDB Server 4.2.0 over loopback HTTP. Both HTTP servers are driven by the
 same client code, a plain ``requests`` session (the lightest client, so the
 servers' own speed is what is measured). Batches of 500.
@@ -198,7 +198,7 @@ def run(ctx: BenchContext) -> str:
         "round(s), fresh databases each round. *In process*: "
         "`SQLiteStore` method calls (WAL, synchronous=FULL: every batch fsynced). "
         "*Over HTTP*: the same store served by `bangban store serve` (own process, "
-        "werkzeug threaded server, loopback). *PouchDB Server*: 4.2.0 with `--dir` "
+        "waitress, loopback). *PouchDB Server*: 4.2.0 with `--dir` "
         "(LevelDB on disk), loopback. Both HTTP columns use the same `requests` client "
         "(which asks for gzip; both servers compress): "
         "`POST _bulk_docs` per batch; the feed is read in pages of 500 "
