@@ -1,4 +1,5 @@
-"""``bangban node init|serve|sync``: enroll this laptop, run the web UI, sync once."""
+"""``bangban node init|serve|sync|keys``: enroll this laptop, run the web UI, sync once, carry the
+institution's keys to a station's second laptop."""
 
 from __future__ import annotations
 
@@ -25,7 +26,12 @@ def register(subparsers: Any) -> None:
     init.add_argument("--root-key", action="append", default=[],
                       help="municipal root public key (base64) that signs the key directory")
     init.add_argument("--enrollment-json", help="the JSON printed by `hub device enroll --json`")
+    init.add_argument("--institution-keys", metavar="FILE",
+                      help="second laptop of a station: the file written by `bangban node keys "
+                      "export` on a laptop of the same institution; this laptop gets a new device "
+                      "key and the institution's keys from the file (asks the transfer passphrase)")
     _common(init)
+    _transfer(init)
     init.set_defaults(func=cmd_init)
 
     serve = sub.add_parser("serve", help="run the web UI on 127.0.0.1 with background sync")
@@ -39,6 +45,26 @@ def register(subparsers: Any) -> None:
     _common(sync)
     sync.add_argument("--json", action="store_true", help="print the summary as JSON")
     sync.set_defaults(func=cmd_sync)
+
+    keys = sub.add_parser("keys", help="carry the institution's keys to a second laptop")
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    export = keys_sub.add_parser(
+        "export", help="write this institution's keys to a file for `node init --institution-keys`",
+        description="Write the institution's keys (every generation, no device key) to FILE, "
+        "locked under a transfer passphrase that differs from the daily one (asked twice; "
+        "scripts: --transfer-passphrase-file or BANGBAN_TRANSFER_PASSPHRASE). Carry FILE to the "
+        "second laptop, run `bangban node init ... --institution-keys FILE` there, then delete it.")
+    export.add_argument("--out", required=True, metavar="FILE", help="file to write (mode 0600)")
+    export.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    _common(export)
+    _transfer(export)
+    export.set_defaults(func=cmd_keys_export)
+
+
+def _transfer(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--transfer-passphrase-file", metavar="F", help="file whose first line is the "
+                   "passphrase of the institution key file (scripts; else "
+                   "BANGBAN_TRANSFER_PASSPHRASE, else asked)")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -54,6 +80,8 @@ def _settings(args: argparse.Namespace) -> Any:
         conf["node_dir"] = args.dir
     if getattr(args, "passphrase_file", None):
         conf["passphrase_file"] = args.passphrase_file
+    if getattr(args, "transfer_passphrase_file", None):
+        conf["transfer_passphrase_file"] = args.transfer_passphrase_file
     if getattr(args, "host", None):
         conf["node_host"] = args.host
     if getattr(args, "port", None):
@@ -62,19 +90,43 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _passphrase(s: Any, *, confirm: bool) -> str:
-    value = s.read_passphrase()
-    if value:
-        return str(value)
+    return _ask(s.read_passphrase(), "口令 / passphrase", confirm=confirm,
+                hint="--passphrase-file or BANGBAN_PASSPHRASE(_FILE)")
+
+
+def _transfer_passphrase(s: Any, *, confirm: bool) -> str:
+    return _ask(s.read_transfer_passphrase(), "传递口令 / transfer passphrase", confirm=confirm,
+                hint="--transfer-passphrase-file or BANGBAN_TRANSFER_PASSPHRASE(_FILE)")
+
+
+def _ask(scripted: str, label: str, *, confirm: bool, hint: str) -> str:
+    if scripted:
+        return str(scripted)
     if not sys.stdin.isatty():
-        raise SystemExit("no passphrase: give --passphrase-file or BANGBAN_PASSPHRASE(_FILE)")
-    first = getpass.getpass("口令 / passphrase: ")
+        raise SystemExit(f"no {label}: give {hint}")
+    first = getpass.getpass(f"{label}: ")
     if confirm and getpass.getpass("再输一次 / again: ") != first:
-        raise SystemExit("passphrases differ")
+        raise SystemExit("两次输入不同 / passphrases differ")
     return first
+
+
+def _refused(exc: Any) -> int:
+    """A NodeError as one clear line on stderr (Chinese / English) and exit status 1."""
+    print(f"bangban node: {exc.reason}", file=sys.stderr)
+    return 1
+
+
+def _carried_keys(path: str, s: Any, institution: str) -> Any:
+    """The institution keys of ``path``, opened and checked before anything is written."""
+    from node.transfer import load_document, open_document
+
+    doc = load_document(Path(path))
+    return open_document(doc, _transfer_passphrase(s, confirm=False), institution)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     from node.core import ENROLLMENT, KEYCHAIN
+    from node.errors import NodeError
     from node.keys import NodeKeys
     from schemas.ids import split_device_id
 
@@ -100,9 +152,22 @@ def cmd_init(args: argparse.Namespace) -> int:
     for key in ("institution_path", "staff"):
         if extra.get(key):
             enrollment[key] = extra[key]
+    carried = None
+    if args.institution_keys:
+        if extra.get("keys"):
+            raise SystemExit("--institution-keys cannot be combined with an enrollment that "
+                             "carries a whole keychain")
+        try:
+            carried = _carried_keys(args.institution_keys, s, institution)
+        except NodeError as exc:
+            return _refused(exc)  # before the folder exists: a failed init leaves nothing
     passphrase = _passphrase(s, confirm=True)
     folder.mkdir(parents=True, exist_ok=True)
-    keys = NodeKeys.create(folder / KEYCHAIN, passphrase, enrollment, extra.get("keys"))
+    try:
+        keys = NodeKeys.create(folder / KEYCHAIN, passphrase, enrollment, extra.get("keys"),
+                               institution_keys=carried)
+    except NodeError as exc:
+        return _refused(exc)  # refused before the keychain is written
     path = folder / ENROLLMENT
     path.write_text(json.dumps(enrollment, ensure_ascii=False, indent=2), encoding="utf-8")
     os.chmod(path, 0o600)
@@ -168,4 +233,35 @@ def cmd_sync(args: argparse.Namespace) -> int:
     else:
         print(f"synced: pushed {state['pushed']}, pulled {state['pulled']}, "
               f"refused {len(state['refused'])}")
+    return 0
+
+
+def cmd_keys_export(args: argparse.Namespace) -> int:
+    from node.core import KEYCHAIN
+    from node.errors import NodeError, TransferRefused
+    from node.keys import NodeKeys
+    from node.transfer import (
+        check_transfer_passphrase,
+        export_document,
+        read_enrollment,
+        summary,
+        write_document,
+    )
+
+    s = _settings(args)
+    folder, out = Path(s.node_dir), Path(args.out)
+    try:
+        enrollment = read_enrollment(folder)
+        if out.exists() and not args.force:  # before any passphrase is typed
+            raise TransferRefused(f"{out} 已存在 / {out} exists (give --force to overwrite)",
+                                  fields={"out": "exists"})
+        daily = _passphrase(s, confirm=False)
+        keys = NodeKeys.unlock(folder / KEYCHAIN, daily, enrollment)
+        transfer = _transfer_passphrase(s, confirm=True)
+        check_transfer_passphrase(transfer, daily)
+        doc = export_document(keys, transfer)
+        write_document(out, doc, force=args.force)
+    except NodeError as exc:
+        return _refused(exc)
+    print(json.dumps(summary(doc, out), ensure_ascii=False))
     return 0

@@ -105,3 +105,10 @@ class PrintError(NodeError):
 
     status = 500
     error = "print_error"
+
+
+class TransferRefused(NodeError):
+    """An institution key file was refused (wrong kind, institution, or altered)."""
+
+    status = 400
+    error = "bad_key_file"

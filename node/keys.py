@@ -15,9 +15,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from node.errors import BadPassphrase, NodeError, NotEnrolled
+from node.errors import BadPassphrase, InvalidInput, NodeError, NotEnrolled
+
+if TYPE_CHECKING:
+    from sync.crypto import Keychain
 
 NAME_HASH_INFO = b"bangban/v1/node-name-index"
 
@@ -33,18 +36,30 @@ class NodeKeys:
 
     @classmethod
     def create(cls, path: Path, passphrase: str, enrollment: Mapping[str, Any],
-               imported: Mapping[str, Any] | None = None, *, scrypt_n: int | None = None) -> NodeKeys:
-        """A new keychain (or the keys the enrollment handed over), locked to ``path``."""
+               imported: Mapping[str, Any] | None = None, *, scrypt_n: int | None = None,
+               institution_keys: Keychain | None = None) -> NodeKeys:
+        """A new keychain locked to ``path``: a new device key plus a new institution key, or
+        the institution's keys carried from another laptop (``institution_keys``, a
+        ``sync.crypto.Keychain`` from :mod:`node.transfer`; statuses kept, the newest active
+        one is used), or the whole keychain a demo enrollment handed over (``imported``)."""
         from sync.crypto import EncryptionKeyPair, Keychain, SigningKeyPair
         from sync.crypto.keys import SCRYPT_N
 
+        institution = enrollment["institution"]
         chain: Any
         if imported and imported.get("keychain"):
+            if institution_keys is not None:
+                raise InvalidInput("institution_keys: 不能与登记中的整套密钥同时使用 / cannot be "
+                                   "combined with the enrollment's keychain",
+                                   fields={"institution_keys": "conflicts with keys"})
             chain = Keychain.unlock(imported["keychain"], imported.get("passphrase", passphrase))
         else:
             chain = Keychain()
             chain.add("device", enrollment["device_id"], SigningKeyPair.generate())
-            chain.add("institution", enrollment["institution"], EncryptionKeyPair.generate())
+            if institution_keys is None:
+                chain.add("institution", institution, EncryptionKeyPair.generate())
+            else:
+                _add_institution_keys(chain, institution_keys, institution)
         locked = chain.lock(passphrase, n=scrypt_n or SCRYPT_N)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(locked, indent=1), encoding="utf-8")
@@ -93,3 +108,18 @@ class NodeKeys:
         inst = self.keychain.active("institution", self.institution).key
         return {"device_id": self.device_id, "institution": self.institution,
                 "device_key": key_entry(dev), "institution_key": key_entry(inst)}
+
+
+def _add_institution_keys(chain: Keychain, carried: Keychain, institution: str) -> None:
+    """Add ``carried``'s keys (in order, statuses kept) to ``chain``; refuse anything that is
+    not ``institution``'s key or a set without an active one (this laptop could not work)."""
+    for held in carried.keys:
+        if held.role != "institution" or held.owner != institution:
+            raise InvalidInput(f"institution_keys: {held.role} key of {held.owner} is not a key "
+                               f"of institution {institution}",
+                               fields={"institution_keys": "foreign key"})
+        chain.add(held.role, held.owner, held.key, held.status)
+    if not chain.find("institution", institution):
+        raise InvalidInput(f"institution_keys: 没有机构 {institution} 的有效密钥 / no active key "
+                           f"of institution {institution}",
+                           fields={"institution_keys": "no active key"})

@@ -29,6 +29,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("passphrase", "", "Passphrase that unlocks the keys at start (scripts and demos "
             "only; people type it into the unlock page). Prefer BANGBAN_PASSPHRASE_FILE."),
     Setting("passphrase_file", "", "File whose first line is the passphrase (scripts, demos)."),
+    Setting("transfer_passphrase", "", "Passphrase of an institution key file (`node keys "
+            "export`, `node init --institution-keys`) for scripts; people type it. Not the "
+            "daily passphrase."),
+    Setting("transfer_passphrase_file", "", "File whose first line is the transfer passphrase."),
     Setting("secret_key", "", "Flask session key; empty = random per process (sessions end "
             "when the node restarts, which re-locks the keys anyway)."),
     Setting("max_upload_bytes", 20_971_520, "Largest scanned file accepted (bytes)."),
@@ -49,10 +53,18 @@ class Settings(_settings.Settings):
 
     def read_passphrase(self) -> str:
         """The scripted passphrase, if any (file wins over the plain setting)."""
-        if self.passphrase_file:
-            text = Path(self.passphrase_file).read_text(encoding="utf-8")
-            return text.splitlines()[0] if text else ""
-        return str(self.passphrase or "")
+        return _scripted(self.passphrase_file, self.passphrase)
+
+    def read_transfer_passphrase(self) -> str:
+        """The scripted passphrase of an institution key file, if any (file wins)."""
+        return _scripted(self.transfer_passphrase_file, self.transfer_passphrase)
+
+
+def _scripted(file: str, plain: str) -> str:
+    if file:
+        text = Path(file).read_text(encoding="utf-8")
+        return text.splitlines()[0] if text else ""
+    return str(plain or "")
 
 
 def load(config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
