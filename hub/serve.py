@@ -54,7 +54,13 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
         connection_limit=settings.hub_connection_limit,
         # A longpoll waits up to longpoll_timeout; idle keep-alive connections go after 2x.
         channel_timeout=max(60, int(2 * settings.longpoll_timeout)))
-    workers = Workers(hub, interval=settings.worker_interval) if run_workers else None
+    workers = None
+    if run_workers:
+        from hub.oversight import oversight_for
+
+        oversight = oversight_for(app)
+        workers = Workers(hub, interval=settings.worker_interval,
+                          passes=[lambda: oversight.catch_up(force=False)])
 
     def stop(signum: int, frame: Any) -> None:
         raise _Stop()

@@ -8,13 +8,15 @@ gateway processes may run them over one store (design.md §7):
 * the conflict resolver (:mod:`hub.workers.resolver`): E's header merge, one
   resolution per conflict, written by the hub only;
 * the deadline watcher (:mod:`hub.workers.deadlines`): overdue marks and 10.2.5.2
-  terminations written as hub-signed events.
+  terminations written as hub-signed events;
+* passes the app adds (``bangban hub serve`` adds the oversight materializer).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub.workers.deadlines import DeadlineWatcher
@@ -29,9 +31,13 @@ log = logging.getLogger("bangban.hub.workers")
 class Workers:
     """Runs every worker pass each ``interval`` seconds (sooner when the feed moves)."""
 
-    def __init__(self, hub: Hub, *, interval: float = 2.0):
+    def __init__(self, hub: Hub, *, interval: float = 2.0,
+                 passes: Sequence[Callable[[], Any]] = ()):
         self.hub = hub
         self.interval = interval
+        #: More work of the same loop, after the workers (the app's oversight materializer:
+        #: supervisors' pages then find the facts folded instead of folding on the read).
+        self.passes = list(passes)
         self.resolver = ConflictResolver(hub)
         self.deadlines = DeadlineWatcher(hub)
         self._stop = threading.Event()
@@ -49,6 +55,12 @@ class Workers:
                 self.hub.indexer.catch_up()
         finally:
             self.hub.workers_busy = False
+        for extra in self.passes:
+            try:
+                extra()
+            except Exception:  # one failing pass must not stop the others
+                self.errors += 1
+                log.exception("hub worker pass %r failed", extra)
         self.hub.worker_stats = {"conflicts_resolved": self.resolver.resolved,
                                  "terminated": self.deadlines.terminated,
                                  "overdue": self.deadlines.overdue}

@@ -68,3 +68,22 @@ def test_page_reads_fold_a_bounded_number_of_batches(hub: Any, tmp_path: Path) -
     assert ov.catch_up(force=True) > 0  # a case cut by a batch boundary is folded again
     assert not ov.behind and ov.catch_up(force=True) == 0
     assert ov.facts.reader().execute("SELECT COUNT(*) FROM facts").fetchone()[0] == len(histories)
+
+
+def test_the_hub_workers_fold_the_facts_without_a_page_read(hub: Any, tmp_path: Path) -> None:
+    """``bangban hub serve`` adds the materializer to its worker loop: facts are folded
+    before any supervisor opens a page; a failing pass does not stop the others."""
+    from hub.oversight import Oversight
+    from hub.workers import Workers
+
+    histories = list(case_histories(seed=5, n=12))
+    hub.stores.main.bulk_docs([stored(d) for h in histories for d in h])
+    ov = Oversight(hub, tmp_path / "w.sqlite")
+
+    def broken() -> None:
+        raise RuntimeError("a pass that fails")
+
+    workers = Workers(hub, passes=[broken, lambda: ov.catch_up(force=False)])
+    workers.run_once()
+    assert workers.errors == 1
+    assert ov.facts.reader().execute("SELECT COUNT(*) FROM facts").fetchone()[0] == len(histories)
