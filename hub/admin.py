@@ -11,7 +11,8 @@ calendars and the root-signed directory — flows down to every device read-only
    ``NodeKeys.public_entries()`` (``{"device_id", "institution", "device_key",
    "institution_key"}``), or the administrator runs ``bangban hub device keys FILE``.
 3. :func:`register_keys` puts them in the device and institution records and
-   publishes a new directory version signed by the root key; nodes verify it.
+   publishes a new directory version signed by the root key (or, root offline, by the
+   key the root delegated: :mod:`hub.offline`); nodes verify it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sync.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
     from hub.core import Hub
+    from hub.offline import OfflineRoot
 
 HUB_SHORT = "HB"  # as schemas.sample_cases names the hub device
 
@@ -68,8 +70,13 @@ def put_reference(hub: Hub, doc: Mapping[str, Any], *, sign: bool = True) -> dic
 
 
 # -- init -----------------------------------------------------------------------
-def init(hub: Hub, *, city: str, name: str) -> dict[str, Any]:
-    """Create the databases, the hub's keys and identity, the city institution, directory v1."""
+def init(hub: Hub, *, city: str, name: str,
+         offline_root: OfflineRoot | None = None) -> dict[str, Any]:
+    """Create the databases, the hub's keys and identity, the city institution, directory v1.
+
+    With ``offline_root`` (opt-in, design.md §5) the root key is written only to that
+    file and the hub signs directories with a delegated online key (:mod:`hub.offline`).
+    """
     from hub import keys as hub_keys
 
     if institution_tier(city) != "city":
@@ -77,10 +84,16 @@ def init(hub: Hub, *, city: str, name: str) -> dict[str, Any]:
     if hub.stores.exists() and hub.initialised():
         raise AlreadyExists(f"the hub in {hub.settings.hub_dir} is already initialised")
     hub_device = device_id(city, HUB_SHORT)
-    chain, escrow = hub_keys.create(hub.settings.hub_dir, hub_device)
-    root = chain.active("root").key
-    hub.create_identity(city=city, device_id=hub_device, root_keys=[root.public_b64],
-                        escrow=key_entry(escrow))
+    if offline_root is None:
+        chain, escrow = hub_keys.create(hub.settings.hub_dir, hub_device)
+        root = chain.active("root").key
+        hub.create_identity(city=city, device_id=hub_device, root_keys=[root.public_b64],
+                            escrow=key_entry(escrow))
+    else:
+        chain, escrow, root = offline_root.create_keys(hub.settings.hub_dir, hub_device)
+        # devices still pin the root's public key; only its private half left the hub
+        hub.create_identity(city=city, device_id=hub_device, root_keys=[root.public_b64],
+                            escrow=key_entry(escrow), root_offline=True)
     hub.reset_keys()
     put_reference(hub, {"_id": f"institution:{city}", "type": "institution",
                         "schema_version": SCHEMA_VERSION, "code": city, "name": name,
@@ -256,7 +269,15 @@ def _directory_version(hub: Hub) -> int:
 
 
 def publish_directory(hub: Hub) -> dict[str, Any]:
-    """Build the directory from the institution and device records, root-sign, store."""
+    """Build the directory from the institution and device records, sign, store.
+
+    Signed by the root if the hub holds it (default), else by the online
+    directory-signing key, carrying the root's delegation (root offline, design.md §5;
+    :class:`hub.errors.DelegationExpired` once it has expired).
+    """
+    from hub.offline import directory_key
+
+    key, delegation = directory_key(hub)
     main = hub.stores.main
     insts = main.all_docs(startkey="institution:", endkey="institution:\ufff0",
                           include_docs=True)["rows"]
@@ -271,7 +292,7 @@ def publish_directory(hub: Hub) -> dict[str, Any]:
         version = int(current["version"]) + 1 if current else 1
         doc = sign_directory(build_directory(version=version, institutions=institutions,
                                              devices=devices, escrow=hub.identity["escrow"]),
-                             hub.keys.root)
+                             key, delegation)
         if current:
             doc["_rev"] = current["_rev"]
         try:

@@ -45,13 +45,19 @@ def _run(func: Any) -> Any:
 def cmd_init(args: argparse.Namespace) -> int:
     from hub import admin
 
+    offline_root = None
+    if args.offline_root:
+        from hub.offline import OfflineRoot, root_passphrase
+
+        offline_root = OfflineRoot(args.offline_root, root_passphrase(
+            args.root_passphrase_file, confirm=True), days=args.delegation_days)
     hub = _hub(args)
     if args.couchdb_url or args.port or args.public_url:
         hub.settings.save(**{k: v for k, v in (("couchdb_url", args.couchdb_url),
                                                ("hub_port", args.port),
                                                ("public_url", args.public_url)) if v})
         hub = _hub(args)
-    ident = admin.init(hub, city=args.city, name=args.name)
+    ident = admin.init(hub, city=args.city, name=args.name, offline_root=offline_root)
     if args.sample_reference:
         from schemas import sample
 
@@ -108,6 +114,37 @@ def cmd_device_keys(args: argparse.Namespace) -> int:
     entries = json.loads(open(args.file, encoding="utf-8").read())
     result = admin.register_keys(_hub(args), args.device_id or entries.get("device_id"), entries)
     _print(args, result, f"keys registered; directory v{result['directory_version']}")
+    return 0
+
+
+@_run
+def cmd_root_delegate(args: argparse.Namespace) -> int:
+    from hub import offline
+
+    doc = offline.delegate(args.root_keychain, offline.root_passphrase(args.root_passphrase_file),
+                           args.signer_key, days=args.days, serial=args.serial)
+    with open(args.out, "w", encoding="utf-8") as out:
+        json.dump(doc, out, indent=1)
+    print(f"delegation to {doc['key_id']} until {doc['not_after']} written to {args.out}: "
+          "install it with `bangban hub delegation install`")
+    return 0
+
+
+@_run
+def cmd_delegation_install(args: argparse.Namespace) -> int:
+    from hub import offline
+
+    result = offline.install(_hub(args), offline.read_file(args.file))
+    _print(args, result, f"delegation installed (until {result['not_after']}); "
+           f"directory v{result['directory_version']} published")
+    return 0
+
+
+@_run
+def cmd_delegation_show(args: argparse.Namespace) -> int:
+    from hub import offline
+
+    print(json.dumps(offline.info(_hub(args)), indent=1))
     return 0
 
 
@@ -197,8 +234,37 @@ def register(subparsers: Any) -> None:
     p.add_argument("--public-url", help="URL devices use to reach the hub (saved)")
     p.add_argument("--sample-reference", action="store_true",
                    help="also import the sample institutions, catalog and calendars")
+    p.add_argument("--offline-root", metavar="FILE",
+                   help="root key offline (design.md §5): write it only to FILE (locked), and "
+                   "sign directories with an online key the root delegates to")
+    p.add_argument("--root-passphrase-file", metavar="FILE",
+                   help="passphrase of the root keychain (else $BANGBAN_ROOT_PASSPHRASE or asked)")
+    p.add_argument("--delegation-days", type=int, default=365,
+                   help="days the first delegation is valid (default 365)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_init)
+
+    root = sub.add_parser("root", help="offline root key work (needs no hub folder)").add_subparsers(
+        dest="root_command", metavar="COMMAND", required=True)
+    p = root.add_parser("delegate", help="sign a delegation to the hub's directory-signing key")
+    p.add_argument("--root-keychain", required=True, metavar="FILE")
+    p.add_argument("--root-passphrase-file", metavar="FILE",
+                   help="passphrase file (else $BANGBAN_ROOT_PASSPHRASE or asked)")
+    p.add_argument("--signer-key", required=True, metavar="PUBLIC_B64",
+                   help="the hub's signer key (`hub delegation show` prints it)")
+    p.add_argument("--days", type=int, default=365)
+    p.add_argument("--serial", type=int, help="default: the current Unix time")
+    p.add_argument("--out", required=True, metavar="DELEGATION.json")
+    p.set_defaults(func=cmd_root_delegate)
+
+    deleg = sub.add_parser("delegation", help="the root's delegation (root offline)").add_subparsers(
+        dest="delegation_command", metavar="COMMAND", required=True)
+    p = deleg.add_parser("install", help="check, store a renewed delegation and republish")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_delegation_install)
+    p = deleg.add_parser("show", help="signer key id, not_after, days left (JSON)")
+    p.set_defaults(func=cmd_delegation_show)
 
     inst = sub.add_parser("institution", help="institutions").add_subparsers(
         dest="inst_command", metavar="COMMAND", required=True)

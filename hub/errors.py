@@ -92,3 +92,11 @@ class DeviceRevoked(Unauthorized):
     def as_json(self) -> dict[str, Any]:
         # The contract with node/ (engineer H): 401 and ``bangban_wipe: true``.
         return {"error": "unauthorized", "reason": "device revoked", "bangban_wipe": True}
+
+
+class DelegationExpired(HubError):
+    """The root's delegation to the hub's directory-signing key has expired (root offline,
+    design.md §5): renew it where the root keychain is."""
+
+    status = 503
+    error = "delegation_expired"

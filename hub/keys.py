@@ -5,10 +5,13 @@
   ``device``: signs conflict resolutions, 10.2.5.2 terminations and reference data).
   Locked under ``BANGBAN_HUB_KEY_PASSPHRASE`` or, when unset, a random passphrase in
   ``keys/passphrase`` (mode 0600) so an unattended ``hub serve`` can start.
-  design.md §5 wants the root key offline: in production, keep the keychain's root
-  entry off the server and run directory signing where it lives (not automated yet).
+  design.md §5 wants the root key offline: that is the opt-in mode below.
 * ``escrow-OFFLINE.json`` — the escrow X25519 private key, locked the same way. The
   hub never loads it: move it offline (audited supervision only).
+* With ``hub init --offline-root FILE`` (:mod:`hub.offline`, design.md §5 root offline)
+  the keychain holds no root key but an online directory-signing key (role
+  ``directory_signer``), and ``delegation.json`` holds the root-signed delegation to it
+  (public data: every directory carries it).
 
 The hub holds no institution key, so it cannot open any sealed case (design.md §5).
 """
@@ -18,13 +21,17 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from hub.errors import NotInitialized
 from sync.crypto import DeviceSigner, EncryptionKeyPair, Keychain, SigningKeyPair
 
 KEYCHAIN = "hub.keychain.json"
 ESCROW = "escrow-OFFLINE.json"
+DELEGATION = "delegation.json"
+SIGNER_ROLE = "directory_signer"
 SCRYPT_N = 2**14  # unattended start; the file is as safe as the folder's permissions
 
 
@@ -52,14 +59,21 @@ def _write(path: Path, data: object) -> None:
     path.chmod(0o600)
 
 
-def create(hub_dir: str | Path, hub_device_id: str) -> tuple[Keychain, EncryptionKeyPair]:
-    """New root, hub device and escrow keys; returns the keychain and the escrow pair."""
+def create(hub_dir: str | Path, hub_device_id: str, *,
+           root: bool = True) -> tuple[Keychain, EncryptionKeyPair]:
+    """New hub device and escrow keys and either the municipal root key (default, root
+    online) or, with ``root=False``, an online directory-signing key (role
+    ``directory_signer``) for a delegation of the offline root. Returns the keychain and
+    the escrow pair."""
     folder = _folder(hub_dir)
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     passphrase = _passphrase(hub_dir, create=True)
     chain = Keychain()
-    chain.add("root", "municipal", SigningKeyPair.generate())
+    if root:
+        chain.add("root", "municipal", SigningKeyPair.generate())
+    else:
+        chain.add(SIGNER_ROLE, "municipal", SigningKeyPair.generate())
     chain.add("device", hub_device_id, SigningKeyPair.generate())
     escrow = EncryptionKeyPair.generate()
     offline = Keychain()
@@ -67,6 +81,19 @@ def create(hub_dir: str | Path, hub_device_id: str) -> tuple[Keychain, Encryptio
     _write(folder / KEYCHAIN, chain.lock(passphrase, n=SCRYPT_N))
     _write(folder / ESCROW, offline.lock(passphrase, n=SCRYPT_N))
     return chain, escrow
+
+
+def save_delegation(hub_dir: str | Path, doc: Mapping[str, Any]) -> None:
+    """Store the root-signed delegation the hub signs directories under."""
+    _write(_folder(hub_dir) / DELEGATION, dict(doc))
+
+
+def load_delegation(hub_dir: str | Path) -> dict[str, Any] | None:
+    path = _folder(hub_dir) / DELEGATION
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text("utf-8"))
+    return data if isinstance(data, dict) else None
 
 
 def load(hub_dir: str | Path) -> Keychain:
@@ -86,6 +113,18 @@ class HubKeys:
     @property
     def root(self) -> SigningKeyPair:
         key = self.chain.active("root").key
+        assert isinstance(key, SigningKeyPair)
+        return key
+
+    @property
+    def has_root(self) -> bool:
+        """Whether the root key is online here (the default ``hub init``)."""
+        return bool(self.chain.find("root"))
+
+    @property
+    def directory_signer(self) -> SigningKeyPair:
+        """The online key a root-signed delegation lets sign directories (root offline)."""
+        key = self.chain.active(SIGNER_ROLE).key
         assert isinstance(key, SigningKeyPair)
         return key
 

@@ -10,6 +10,10 @@ Keys (:mod:`.keys`)
 Directory (:mod:`.directory`)
     :func:`build_directory`, :func:`key_entry`, :func:`sign_directory` (root, offline),
     :func:`verify_directory` -> :class:`Directory` (nodes trust no key before this).
+Delegation (:mod:`.delegation`)
+    :func:`sign_delegation` (root, offline: lets one online key sign directories until
+    ``not_after``), :func:`verify_delegation` -> :class:`Delegation`; pass the delegation
+    to :func:`sign_directory` and the directory carries it (design §5, root offline).
 Case keys (:mod:`.keyring`, :mod:`.seal`)
     :func:`new_keyring`, :func:`unlock_case_key` -> :class:`CaseKey` (``seal(doc)``,
     ``seal_attachment(bytes, doc_id, name)``), :func:`add_recipient` (hand-up, transfer),
@@ -34,6 +38,12 @@ from sync.crypto.access import (
     open_case,
     open_private,
     with_private,
+)
+from sync.crypto.delegation import (
+    DELEGATION_DOMAIN,
+    Delegation,
+    sign_delegation,
+    verify_delegation,
 )
 from sync.crypto.directory import (
     DIRECTORY_ID,
@@ -73,6 +83,7 @@ from sync.crypto.sign import DeviceSigner, Signer, sign_document, signing_payloa
 
 __all__ = [
     "ACCESS_EVENT_TYPE",
+    "DELEGATION_DOMAIN",
     "DIRECTORY_ID",
     "ESCROW",
     "PURPOSES",
@@ -82,6 +93,7 @@ __all__ = [
     "CaseKey",
     "CryptoError",
     "DecryptionFailed",
+    "Delegation",
     "DeviceSigner",
     "Directory",
     "EncryptionKeyPair",
@@ -105,10 +117,12 @@ __all__ = [
     "open_private",
     "rewrap",
     "rotate_keyrings",
+    "sign_delegation",
     "sign_directory",
     "sign_document",
     "signing_payload",
     "unlock_case_key",
+    "verify_delegation",
     "verify_directory",
     "verify_document",
     "with_private",

@@ -9,6 +9,7 @@ never fetched). The hub distributes the directory as one reference document::
      "institutions": [{"code", "tier", "parent", "name", "public_keys": [KEY, …]}],
      "devices": [{"device_id", "institution", "public_keys": [KEY, …], "revoked_at"?}],
      "escrow": KEY,
+     "delegation"?: DELEGATION,
      "sig": {"key_id", "alg": "Ed25519", "value"}}
 
 where ``KEY`` is the ``PublicKey`` shape of the ``institution`` and ``device``
@@ -17,7 +18,9 @@ documents (schemas/reference.py): ``{"kid", "alg": "x25519"|"ed25519", "key",
 documents as they are. A key with ``revoked_at`` is not active: nothing new is
 wrapped to a retired institution key, and a revoked device key's signatures are
 refused. ``version`` only grows; a node refuses a directory older than the one it
-holds. Each ``kid`` must be the fingerprint of its ``key``.
+holds. Each ``kid`` must be the fingerprint of its ``key``. ``sig`` is the root's, or
+(root offline, design.md §5) the key named by ``delegation``, a root-signed
+:mod:`sync.crypto.delegation` carried inside the signed payload.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync.crypto.delegation import Delegation, parse_time, verify_delegation
+from sync.crypto.delegation import trusted_roots as _trusted_roots
 from sync.crypto.encoding import b64u_decode, b64u_encode, fingerprint
 from sync.crypto.errors import BadSignature, MalformedEnvelope, UnknownKey
 from sync.crypto.keys import ED25519_PREFIX, X25519_PREFIX, KeyPair, SigningKeyPair
@@ -109,8 +114,9 @@ class Directory:
     institutions: dict[str, InstitutionEntry]
     devices: dict[str, DeviceEntry]
     escrow: PublicKeyEntry
-    root_key_id: str
+    root_key_id: str  # the trusted root it chains to (directly or through the delegation)
     doc: dict[str, Any] = field(repr=False)
+    delegation: Delegation | None = None  # set when signed by a delegated online key
 
     def institution(self, code: str) -> InstitutionEntry:
         try:
@@ -163,34 +169,65 @@ def build_directory(*, version: int, institutions: Iterable[Mapping[str, Any]],
             "escrow": dict(escrow)}
 
 
-def sign_directory(doc: Mapping[str, Any], root: SigningKeyPair) -> dict[str, Any]:
-    """A copy of ``doc`` signed by the municipal root key (done offline)."""
-    out = {k: v for k, v in doc.items() if k != "sig"}
-    out["sig"] = {"key_id": root.key_id, "alg": SIG_ALG,
-                  "value": b64u_encode(root.sign(signing_payload(out, DIRECTORY_DOMAIN)))}
+def sign_directory(doc: Mapping[str, Any], key: SigningKeyPair,
+                   delegation: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A copy of ``doc`` signed by ``key``: the municipal root itself, or (design.md §5,
+    root offline) the online key a root-signed ``delegation`` names. The delegation is
+    put in the field ``delegation`` *before* signing, so it is part of the signed payload
+    and cannot be swapped or stripped without breaking the signature."""
+    out = {k: v for k, v in doc.items() if k not in ("sig", "delegation")}
+    if delegation is not None:
+        if delegation.get("key_id") != key.key_id:
+            raise MalformedEnvelope(f"delegation.key_id: {delegation.get('key_id')!r} does not "
+                                    f"name the signing key {key.key_id!r}")
+        out["delegation"] = dict(delegation)
+    out["sig"] = {"key_id": key.key_id, "alg": SIG_ALG,
+                  "value": b64u_encode(key.sign(signing_payload(out, DIRECTORY_DOMAIN)))}
     return out
+
+
+def _signer_key(doc: Mapping[str, Any], sig: Mapping[str, Any],
+                by_id: Mapping[str, bytes]) -> tuple[bytes, str, Delegation | None]:
+    """The public key that must have signed ``doc``, the root it chains to, the delegation.
+
+    (a) ``sig.key_id`` is a trusted root: that root (today's behaviour). (b) Otherwise the
+    directory must carry a delegation that verifies under a trusted root, names
+    ``sig.key_id`` and had not expired when the directory was issued (design.md §5).
+    """
+    key_id = str(sig.get("key_id"))
+    if key_id in by_id:
+        return by_id[key_id], key_id, None
+    raw = doc.get("delegation")
+    if raw is None:
+        raise BadSignature(f"directory: signed by {sig.get('key_id')!r}, not a trusted root key, "
+                           "and it carries no delegation from one")
+    issued = parse_time(doc.get("issued_at"), field="directory.issued_at")
+    deleg = verify_delegation(raw, list(by_id.values()), at=issued, what="directory.delegation",
+                              at_name="the directory's issued_at")
+    if deleg.key_id != key_id:
+        raise BadSignature(f"directory.sig.key_id: {key_id!r} is not the key the delegation "
+                           f"names (directory.delegation.key_id {deleg.key_id!r})")
+    return b64u_decode(deleg.public, field="directory.delegation.key"), deleg.root_key_id, deleg
 
 
 def verify_directory(doc: Mapping[str, Any], trusted_roots: Sequence[str | bytes] | str | bytes, *,
                      min_version: int = 0) -> Directory:
     """Verify ``doc`` under one of the pinned root public keys and parse it.
 
-    Raises :class:`BadSignature` (unsigned, altered, signed by an untrusted key, or a
-    rollback below ``min_version``) or :class:`MalformedEnvelope` (bad shape, a key id
-    that is not the fingerprint of its key).
+    The signature is a trusted root's, or that of the online key named by the
+    root-signed delegation the directory carries (:mod:`sync.crypto.delegation`).
+    Raises :class:`BadSignature` (unsigned, altered, signed by an untrusted key, a
+    delegation that does not verify, names another key or had expired when the
+    directory was issued, or a rollback below ``min_version``) or
+    :class:`MalformedEnvelope` (bad shape, a key id that is not the fingerprint of its key).
     """
-    roots = [trusted_roots] if isinstance(trusted_roots, str | bytes) else list(trusted_roots)
-    by_id = {}
-    for root in roots:
-        raw = b64u_decode(root, field="root") if isinstance(root, str) else root
-        by_id[fingerprint(raw, ED25519_PREFIX)] = raw
+    by_id = _trusted_roots(trusted_roots)
     sig = doc.get("sig")
     if not isinstance(sig, Mapping) or sig.get("alg") != SIG_ALG:
         raise BadSignature("directory: not signed by an Ed25519 root key")
-    root_pub = by_id.get(str(sig.get("key_id")))
-    if root_pub is None:
-        raise BadSignature(f"directory: signed by {sig.get('key_id')!r}, not a trusted root key")
-    check_signature(root_pub, sig.get("value"), signing_payload(doc, DIRECTORY_DOMAIN), what="directory")
+    signer_pub, root_key_id, deleg = _signer_key(doc, sig, by_id)
+    check_signature(signer_pub, sig.get("value"), signing_payload(doc, DIRECTORY_DOMAIN),
+                    what="directory")
     version = doc.get("version")
     if not isinstance(version, int) or version < min_version:
         raise BadSignature(f"directory: version {version!r} is older than the trusted v{min_version} "
@@ -213,7 +250,7 @@ def verify_directory(doc: Mapping[str, Any], trusted_roots: Sequence[str | bytes
     except (KeyError, TypeError) as exc:
         raise MalformedEnvelope(f"directory: missing or malformed field {exc}") from exc
     return Directory(version, str(doc.get("issued_at", "")), institutions, devices, escrow,
-                     str(sig["key_id"]), dict(doc))
+                     root_key_id, dict(doc), deleg)
 
 
 __all__ = ["DIRECTORY_ID", "DeviceEntry", "Directory", "InstitutionEntry", "PublicKeyEntry",
