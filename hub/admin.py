@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from hub.auth import CRED_PREFIX, hash_secret, new_secret
 from hub.errors import AlreadyExists, BadInput, UnknownDevice, UnknownInstitution
+from hub.rotation import begin_key_rotation as begin_key_rotation  # the admin's command
+from hub.rotation import check_new_key, complete, rotation_hint
 from schemas.errors import SchemaError
 from schemas.ids import SHORT_RE, device_id, institution_tier
 from schemas.registry import validate
@@ -204,7 +206,11 @@ def enroll_device(hub: Hub, *, institution_code: str, short: str | None = None,
 
 
 def revoke_device(hub: Hub, dev: str) -> dict[str, Any]:
-    """Refuse the device from its next contact (401 + wipe) and revoke its keys."""
+    """Refuse the device from its next contact (401 + wipe) and revoke its keys.
+
+    The institution's key, shared by the station's laptops, is not rotated here: the hub
+    cannot make the new key (design.md §5). The result's ``hint`` says what to run
+    (:mod:`hub.rotation`)."""
     private = hub.stores.private
     try:
         cred = private.get(CRED_PREFIX + dev)
@@ -219,7 +225,7 @@ def revoke_device(hub: Hub, dev: str) -> dict[str, Any]:
         key.setdefault("revoked_at", cred["revoked_at"])
     put_reference(hub, doc)
     publish_directory(hub)
-    return cred
+    return {**cred, "hint": rotation_hint(str(doc["institution"]))}
 
 
 def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any], *,
@@ -248,12 +254,16 @@ def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any], *,
             raise BadInput("institution_key: an x25519 key entry {kid, alg, key} is required")
         active = [k for k in inst_doc.get("public_keys", []) if not k.get("revoked_at")]
         if not any(k["kid"] == ikey["kid"] for k in active):
+            check_new_key(hub, inst_doc, ikey)
             if active:
                 raise AlreadyExists(
                     f"institution {inst_doc['code']} already has key {active[-1]['kid']}: import "
                     "the institution's keychain from one of its nodes instead of a new key")
-            inst_doc["public_keys"] = [*inst_doc.get("public_keys", []), _pk(ikey)]
+            entry = _pk(ikey)
+            inst_doc["public_keys"] = [*inst_doc.get("public_keys", []), entry]
             put_reference(hub, inst_doc)
+            # after `institution rotate-key`: this is the awaited key (hub.rotation)
+            complete(hub, str(inst_doc["code"]), str(entry["kid"]), str(entry["created_at"]))
             changed = True
     if changed and publish:
         publish_directory(hub)

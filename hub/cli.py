@@ -102,8 +102,23 @@ def cmd_device_enroll(args: argparse.Namespace) -> int:
 def cmd_device_revoke(args: argparse.Namespace) -> int:
     from hub import admin
 
-    admin.revoke_device(_hub(args), args.device_id)
+    result = admin.revoke_device(_hub(args), args.device_id)
     print(f"device {args.device_id} revoked: it is refused (and told to wipe) at next contact")
+    print(result["hint"])  # the institution key is not rotated automatically (hub.rotation)
+    return 0
+
+
+@_run
+def cmd_institution_rotate_key(args: argparse.Namespace) -> int:
+    from hub import admin
+
+    result = admin.begin_key_rotation(_hub(args), args.code)
+    _print(args, result, "\n".join([
+        f"institution {args.code}: key(s) {', '.join(result['retired']) or '-'} retired "
+        f"(directory v{result['directory_version']}); a new key is awaited",
+        "请在该站另一台电脑上运行 `bangban node keys rotate`，再用 `bangban hub device keys` 登记 / "
+        "next: `bangban node keys rotate` on a remaining laptop, then `bangban hub device keys "
+        "FILE`"]))
     return 0
 
 
@@ -275,6 +290,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--region")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_institution_add)
+    p = inst.add_parser("rotate-key", help="after a lost laptop: retire the institution's key "
+                        "and accept the new one its station registers next")
+    p.add_argument("code", help="institution code")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_institution_rotate_key)
 
     dev = sub.add_parser("device", help="devices").add_subparsers(
         dest="dev_command", metavar="COMMAND", required=True)

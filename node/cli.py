@@ -60,6 +60,35 @@ def register(subparsers: Any) -> None:
     _transfer(export)
     export.set_defaults(func=cmd_keys_export)
 
+    rotate = keys_sub.add_parser(
+        "rotate", help="after a lost laptop: a new institution key (the old one kept, retired)",
+        description="Retire the institution's key and add a new one (design.md §5), after "
+        "`bangban hub device revoke` and `bangban hub institution rotate-key CODE`. Prints the "
+        "public keys as JSON for `bangban hub device keys FILE`; then carry the new key to the "
+        "station's other laptops (`node keys export` here, `node keys import` there).")
+    _common(rotate)
+    rotate.add_argument("--json", action="store_true", help="print only the JSON")
+    rotate.set_defaults(func=cmd_keys_rotate)
+
+    imp = keys_sub.add_parser(
+        "import", help="take the institution's new key from `node keys export` (enrolled laptop)",
+        description="Merge the institution keys of FILE (written by `node keys export` on a "
+        "laptop of the same station after `node keys rotate`) into this laptop's keychain: new "
+        "generations added, the file's active key becomes the active one, older ones retired.")
+    imp.add_argument("file", metavar="FILE")
+    _common(imp)
+    _transfer(imp)
+    imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+    imp.set_defaults(func=cmd_keys_import)
+
+    rew = keys_sub.add_parser(
+        "rewrap", help="after `node keys rotate` (registered, synced): re-wrap open cases",
+        description="Re-wrap the keyrings of the institution's open cases for the new key with a "
+        "new data key generation the retired key never gets (also done after each sync).")
+    _common(rew)
+    rew.add_argument("--json", action="store_true", help="print the result as JSON")
+    rew.set_defaults(func=cmd_keys_rewrap)
+
 
 def _transfer(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transfer-passphrase-file", metavar="F", help="file whose first line is the "
@@ -265,3 +294,69 @@ def cmd_keys_export(args: argparse.Namespace) -> int:
         return _refused(exc)
     print(json.dumps(summary(doc, out), ensure_ascii=False))
     return 0
+
+
+def _unlock_keychain(s: Any, enrollment: dict[str, Any]) -> tuple[Path, Any, str]:
+    """(keychain path, unlocked NodeKeys, daily passphrase) for commands that rewrite it."""
+    from node.core import KEYCHAIN
+    from node.keys import NodeKeys
+
+    path = Path(s.node_dir) / KEYCHAIN
+    passphrase = _passphrase(s, confirm=False)
+    return path, NodeKeys.unlock(path, passphrase, enrollment), passphrase
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from node.errors import NodeError
+    from node.rotation import REMINDER, rotate_keys
+    from node.transfer import read_enrollment
+
+    s = _settings(args)
+    try:
+        result = rotate_keys(*_unlock_keychain(s, read_enrollment(Path(s.node_dir))))
+    except NodeError as exc:
+        return _refused(exc)
+    # stdout is the JSON `hub device keys FILE` reads; the reminder goes to stderr
+    print(json.dumps(result, ensure_ascii=False))
+    if not args.json:
+        print("\n".join(REMINDER), file=sys.stderr)
+    return 0
+
+
+def cmd_keys_import(args: argparse.Namespace) -> int:
+    from node.errors import NodeError
+    from node.rotation import import_keys
+    from node.transfer import read_enrollment
+
+    s = _settings(args)
+    try:
+        enrollment = read_enrollment(Path(s.node_dir))
+        carried = _carried_keys(args.file, s, enrollment["institution"])
+        result = import_keys(*_unlock_keychain(s, enrollment), carried)
+    except NodeError as exc:
+        return _refused(exc)
+    print(json.dumps(result, ensure_ascii=False) if args.json else
+          f"institution {result['institution']}: active key {result['active']}, "
+          f"{len(result['added'])} added, {len(result['retired'])} retired")
+    return 0
+
+
+def cmd_keys_rewrap(args: argparse.Namespace) -> int:
+    from node.core import Node
+    from node.errors import NodeError
+    from node.rewrap import rewrap_open_cases
+
+    s = _settings(args)
+    node = Node(s)
+    try:
+        node.unlock(_passphrase(s, confirm=False))
+        result = rewrap_open_cases(node)
+    except NodeError as exc:
+        return _refused(exc)
+    finally:
+        node.close()
+    print(json.dumps(result, ensure_ascii=False) if args.json else
+          f"re-wrapped {len(result['rewrapped'])} open case(s) for key {result['active']}; "
+          f"skipped {len(result['skipped'])}" + "".join(
+              f"\n  {case}: {why}" for case, why in result["skipped"].items()))
+    return 0 if result["ok"] else 1

@@ -96,8 +96,14 @@ class NodeKeys:
     @property
     def name_hash_key(self) -> bytes:
         """HMAC key for the index's name tokens: HKDF-like derivation from the institution's
-        private key (never stored; the same on every node of the institution)."""
-        raw = self.institution_key._private_bytes()
+        private key (never stored; the same on every node of the institution).
+
+        Derived from the institution's *first* key generation, retired or not: a rotation
+        after a lost laptop (``node keys rotate``, design.md §5) must not change the hashes
+        already in the index, or name search would miss every older case. The index is a
+        node-local file; the lost laptop's own index used the same key anyway."""
+        first = self.keychain.find("institution", self.institution, active_only=False)
+        raw = (first[0].key if first else self.institution_key)._private_bytes()
         return hmac.new(raw, NAME_HASH_INFO, hashlib.sha256).digest()
 
     def public_entries(self) -> dict[str, Any]:

@@ -73,7 +73,11 @@ class Reader:
         except StoreNotFound as exc:
             raise NotFound(f"no keyring for case {case_id} here (not synced yet?)") from exc
         try:
-            key = unlock_case_key(ring, self.node.keys.keychain, self.directory())
+            # Retired institution keys too: after a rotation (node keys rotate, design.md §5)
+            # cases wrapped only for the old key must still open here; new generations are
+            # wrapped for the active key of the directory only, never for a retired one.
+            key = unlock_case_key(ring, self.node.keys.keychain, self.directory(),
+                                  active_only=False)
         except CryptoError as exc:
             raise NodeError(f"案件密钥无法解开 / the case key does not open: {exc.reason}",
                             status=403, error="no_case_key") from exc

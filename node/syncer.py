@@ -202,6 +202,10 @@ class Syncer:
         self.node._names.clear()
         self.node.cache.clear()
         index_changes(self.node)
+        # after a key rotation (design.md §5): re-wrap open cases once the new key is active
+        from node.rewrap import after_sync
+
+        after_sync(self.node)
 
     # -- the background loop ------------------------------------------------------------
     def start_background(self) -> None:
