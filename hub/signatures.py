@@ -74,6 +74,7 @@ class SignatureCheck:
     """``check(device, doc)`` → None, or a ``forbidden`` refusal naming the rule."""
 
     def __init__(self, stores: HubStores, directory: DirectoryCache | None = None):
+        self.stores = stores
         self.directory = directory or DirectoryCache(stores)
 
     def check(self, device: Device, doc: Mapping[str, Any]) -> dict[str, str] | None:
@@ -93,6 +94,11 @@ class SignatureCheck:
     def _check_keyring(self, doc: Mapping[str, Any], directory: Directory) -> dict[str, str] | None:
         from sync.crypto.keyring import verify_wrap
 
+        # A wrap is checked when it first arrives. Wraps already in the stored keyring
+        # were checked then; re-checking them against today's directory would refuse every
+        # later revision of a keyring a since-revoked laptop once wrapped (a hand-up or a
+        # re-wrap by the station's other laptop), and lock the station out of its cases.
+        accepted = _stored_wraps(self.stores, doc.get("_id"))
         gens = doc.get("data_keys")
         if not isinstance(gens, list) or not gens:
             return {"error": "forbidden", "reason": "keyring: data_keys must be a non-empty list"}
@@ -100,8 +106,34 @@ class SignatureCheck:
             if not isinstance(gen, Mapping) or not isinstance(gen.get("wraps"), list):
                 return {"error": "forbidden", "reason": "keyring: malformed data key generation"}
             for wrap in gen["wraps"]:
-                verify_wrap(doc, str(gen.get("kid")), wrap, directory)
+                if _wrap_key(gen, wrap) not in accepted:
+                    verify_wrap(doc, str(gen.get("kid")), wrap, directory)
         return None
+
+
+def _wrap_key(gen: Mapping[str, Any], wrap: Any) -> tuple[str, str]:
+    """A signed wrap's identity: its generation and its signature value (an Ed25519
+    signature over the generation, recipient and wrapped key, so equal means the same wrap)."""
+    sig = wrap.get("sig") if isinstance(wrap, Mapping) else None
+    return (str(gen.get("kid")), str(sig.get("value")) if isinstance(sig, Mapping) else "")
+
+
+def _stored_wraps(stores: HubStores, docid: Any) -> set[tuple[str, str]]:
+    """The wraps of the keyring as stored now (every leaf: each was checked on arrival)."""
+    if not isinstance(docid, str):
+        return set()
+    try:
+        leaves = stores.main.open_revs(docid, "all")
+    except NotFound:
+        return set()
+    out: set[tuple[str, str]] = set()
+    for leaf in leaves:
+        body = leaf.get("ok") if isinstance(leaf, Mapping) else None
+        for gen in (body or {}).get("data_keys") or []:
+            if isinstance(gen, Mapping):
+                out.update(_wrap_key(gen, w) for w in gen.get("wraps") or [] if w)
+    out.discard(("", ""))
+    return {k for k in out if k[1]}
 
 
 def keyring_has_wrap(keyring: Mapping[str, Any], institution: str) -> bool:

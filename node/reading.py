@@ -76,8 +76,10 @@ class Reader:
             # Retired institution keys too: after a rotation (node keys rotate, design.md §5)
             # cases wrapped only for the old key must still open here; new generations are
             # wrapped for the active key of the directory only, never for a retired one.
+            # Wraps by a device revoked since are accepted: every keyring here came
+            # through the hub, which checked each wrap when it arrived (verify_wrap).
             key = unlock_case_key(ring, self.node.keys.keychain, self.directory(),
-                                  active_only=False)
+                                  active_only=False, allow_revoked=True)
         except CryptoError as exc:
             raise NodeError(f"案件密钥无法解开 / the case key does not open: {exc.reason}",
                             status=403, error="no_case_key") from exc

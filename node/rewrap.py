@@ -100,7 +100,10 @@ def rewrap_open_cases(node: Node) -> dict[str, Any]:
         if indexed is not None and indexed.get("closed"):
             continue
         try:
-            key = unlock_case_key(ring, chain, directory, active_only=False)
+            # A keyring wrapped by the lost laptop still opens (the hub accepted those wraps
+            # before the revocation); its wraps are then dropped and made again by this one.
+            key = unlock_case_key(ring, chain, directory, active_only=False,
+                                  allow_revoked=True)
             new, key = rewrap(ring, key, directory, signer)
             if _drop_unverifiable(new, directory):
                 for recipient in list(new["recipients"]):

@@ -166,18 +166,24 @@ def rotate_keyrings(keyrings: list[Mapping[str, Any]], keychain: Keychain, direc
 
 
 def verify_wrap(keyring: Mapping[str, Any], kid: str, wrap: Mapping[str, Any],
-                directory: Directory) -> None:
+                directory: Directory, *, allow_revoked: bool = False) -> None:
+    """Check a wrap's device signature. ``allow_revoked`` accepts a device revoked since:
+    for a keyring received from the hub, which checked every wrap against the directory
+    of the moment it arrived (revocation stops new writes at the hub; it does not undo
+    the accepted ones, or a lost laptop would take its station's cases with it)."""
     sig = wrap.get("sig")
     if not isinstance(sig, Mapping):
         raise BadSignature(f"keyring {keyring.get('_id')!r}: wrap for {wrap.get('institution')!r} unsigned")
-    _, key = directory.device_key(str(sig.get("device")), str(sig.get("key_id")))
+    _, key = directory.device_key(str(sig.get("device")), str(sig.get("key_id")),
+                                  allow_revoked=allow_revoked)
     check_signature(key.public, sig.get("value"), _wrap_payload(str(keyring["case_id"]), kid, wrap),
                     what=f"keyring {keyring.get('_id')!r} wrap for {wrap.get('institution')!r}")
 
 
 def unlock_case_key(keyring: Mapping[str, Any], keychain: Keychain, directory: Directory, *,
-                    active_only: bool = True) -> CaseKey:
-    """Unwrap every data key generation this keychain can open (wrap signatures checked).
+                    active_only: bool = True, allow_revoked: bool = False) -> CaseKey:
+    """Unwrap every data key generation this keychain can open (wrap signatures checked;
+    ``allow_revoked``: see :func:`verify_wrap`).
 
     :class:`UnknownKey` if no key of the keychain opens the current generation (a
     station outside the case); :class:`DecryptionFailed` if a wrap meant for one of
@@ -200,7 +206,7 @@ def unlock_case_key(keyring: Mapping[str, Any], keychain: Keychain, directory: D
                 continue
             # A bad wrap (forged, altered) must not hide a good one for the same key.
             try:
-                verify_wrap(keyring, kid, wrap, directory)
+                verify_wrap(keyring, kid, wrap, directory, allow_revoked=allow_revoked)
                 ctx = _context(case_id, kid, str(wrap.get("institution")), mine.key_id)
                 keys[kid] = unwrap_key(wrap, mine.key, ctx)
                 break
