@@ -77,11 +77,14 @@ class SignatureCheck:
         self.stores = stores
         self.directory = directory or DirectoryCache(stores)
 
-    def check(self, device: Device, doc: Mapping[str, Any]) -> dict[str, str] | None:
+    def check(self, device: Device, doc: Mapping[str, Any], *, stored: bool = True
+              ) -> dict[str, str] | None:
+        """``stored=False``: the hub holds no revision of ``doc`` (a new keyring has no
+        wraps accepted before, and need not be looked up)."""
         try:
             directory = self.directory.get()
             if doc.get("type") == "keyring":
-                return self._check_keyring(doc, directory)
+                return self._check_keyring(doc, directory, stored=stored)
             signer = verify_document(doc, directory)
         except CryptoError as exc:
             return {"error": "forbidden", "reason": f"signature: {exc.reason}"}
@@ -91,14 +94,15 @@ class SignatureCheck:
                 "a device writes only what it signed itself (design.md §5)")}
         return None
 
-    def _check_keyring(self, doc: Mapping[str, Any], directory: Directory) -> dict[str, str] | None:
+    def _check_keyring(self, doc: Mapping[str, Any], directory: Directory, *,
+                       stored: bool = True) -> dict[str, str] | None:
         from sync.crypto.keyring import verify_wrap
 
         # A wrap is checked when it first arrives. Wraps already in the stored keyring
         # were checked then; re-checking them against today's directory would refuse every
         # later revision of a keyring a since-revoked laptop once wrapped (a hand-up or a
         # re-wrap by the station's other laptop), and lock the station out of its cases.
-        accepted = _stored_wraps(self.stores, doc.get("_id"))
+        accepted = _stored_wraps(self.stores, doc.get("_id")) if stored else set()
         gens = doc.get("data_keys")
         if not isinstance(gens, list) or not gens:
             return {"error": "forbidden", "reason": "keyring: data_keys must be a non-empty list"}
