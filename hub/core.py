@@ -102,8 +102,7 @@ class Hub:
                     self.stores, self.indexer,
                     max_document_bytes=self.settings.max_document_bytes,
                     signatures=SignatureCheck(self.stores),
-                    transitions=TransitionCheck(
-                        self.stores, parallel=8 if self.settings.couchdb_url else 1))
+                    transitions=TransitionCheck(self.stores))
             return self._validator
 
     def view(self, device: Device) -> ScopedStore:

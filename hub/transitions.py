@@ -10,8 +10,7 @@ own point of view is refused.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from schemas.errors import SchemaError
@@ -36,29 +35,13 @@ def case_events(stores: HubStores, case_id: str) -> list[dict[str, Any]]:
 class TransitionCheck:
     """``check(case_id, event, batch_docs)`` → None, or a ``forbidden`` refusal."""
 
-    def __init__(self, stores: HubStores, *, parallel: int = 1):
+    def __init__(self, stores: HubStores):
         from schemas.workdays import Workdays
 
         self.stores = stores
-        #: Reads of a batch's cases sent at once. Each case's events are one range read;
-        #: on CouchDB that is a round trip each, ten per batch of a device's new cases,
-        #: while on the embedded store a read costs less than a thread hand-off.
-        self.parallel = parallel
         # One working-day calendar for every check (check_received would build one per
         # event, and its per-year tables again each time); it depends on nothing stored.
         self.workdays = Workdays()
-
-    def prefetch(self, case_ids: Iterable[str], batch: Batch) -> None:
-        """Read the stored events of ``case_ids`` (those not read yet) into ``batch``,
-        ``parallel`` at a time: the same reads :meth:`check` would make one by one."""
-        wanted = sorted({c for c in case_ids if c not in batch.stored_events})
-        if self.parallel <= 1 or len(wanted) < 2:
-            return
-        with ThreadPoolExecutor(min(self.parallel, len(wanted)),
-                                thread_name_prefix="hub-case-events") as pool:
-            for case_id, events in zip(wanted, pool.map(
-                    lambda c: case_events(self.stores, c), wanted), strict=True):
-                batch.stored_events[case_id] = events
 
     def check(self, case_id: str, event: Mapping[str, Any], batch: Batch) -> dict[str, str] | None:
         from schemas.fold import check_received
