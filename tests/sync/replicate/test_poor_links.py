@@ -40,8 +40,11 @@ def pull(url: str, target: DocumentStore, **options: Any) -> Any:
         source.close()
 
 
-def test_cut_every_400kb_completes_within_10_percent_of_the_bytes(
-        couch_store: DocumentStore, couchdb_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("cut_every", [400_000, 200_000])
+def test_cut_every_few_hundred_kb_completes_within_10_percent_of_the_bytes(
+        couch_store: DocumentStore, couchdb_url: str, tmp_path: Path, cut_every: int) -> None:
+    # Measured: +0.1-1.6 % at 400 kB, +4.6 % at 200 kB (+11.7 % at 100 kB: what is left is
+    # each retry's own round trips, not lost answers, which the streamed fetch keeps).
     seed(couch_store, 3000, conflicts=100, payload=600)  # about 1.7 MB on the wire
     db_url = f"{couchdb_url}/{couch_store.name}"
     port = urlsplit(couchdb_url).port
@@ -50,7 +53,7 @@ def test_cut_every_400kb_completes_within_10_percent_of_the_bytes(
         clean = pull(via_proxy(db_url, proxy.port), uncut, backoff_base=0.05)
         clean_bytes = proxy.stats.total
         assert proxy.stats.cuts == 0 and clean.docs_written > 3000
-    with NetProxy(port, cut_after=400_000, cut_mode="cumulative") as proxy, \
+    with NetProxy(port, cut_after=cut_every, cut_mode="cumulative") as proxy, \
             SQLiteStore(tmp_path / "cut.sqlite") as cut:
         result = pull(via_proxy(db_url, proxy.port), cut, backoff_base=0.05)
         cut_bytes = proxy.stats.total
