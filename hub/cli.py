@@ -232,6 +232,22 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+@_run
+def cmd_bundle_import(args: argparse.Namespace) -> int:
+    from hub.bundles import import_file
+
+    hub = _hub(args)
+    try:
+        report = import_file(hub, args.file, escrow_file=args.escrow_file)
+    finally:
+        hub.close()
+    _print(args, report, f"bundle {args.file} from {report['device']}: "
+           f"{report['documents']} documents, {report['written']} written, "
+           f"{report['skipped']} already here, {len(report['refused'])} refused" + "".join(
+               f"\n  refused {r['id']}: {r['reason']}" for r in report["refused"]))
+    return 1 if report["refused"] else 0
+
+
 def register(subparsers: Any) -> None:
     from hub.settings import describe
 
@@ -342,6 +358,15 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("restore", help="restore a backup into an empty hub store")
     p.add_argument("dir")
     p.set_defaults(func=cmd_restore)
+
+    bundle = sub.add_parser("bundle", help="bundle files carried from stations without network "
+                            "(design.md §4)").add_subparsers(dest="bundle_command",
+                                                             metavar="COMMAND", required=True)
+    p = bundle.add_parser("import", help="check, open and import a node's bundle file")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--escrow-file", help="the escrow key file (default keys/escrow-OFFLINE.json)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_bundle_import)
 
     # Oversight (issue 8) keeps its own commands: supervisor add|list, oversight refresh.
     from hub.oversight.cli import register as register_oversight

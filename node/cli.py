@@ -1,4 +1,4 @@
-"""``bangban node init|serve|sync|keys``: enroll this laptop, run the web UI, sync once, carry the
+"""``bangban node init|serve|sync|keys|bundle``: enroll this laptop, run the web UI, sync once, carry the
 institution's keys to a station's second laptop."""
 
 from __future__ import annotations
@@ -88,6 +88,10 @@ def register(subparsers: Any) -> None:
     _common(rew)
     rew.add_argument("--json", action="store_true", help="print the result as JSON")
     rew.set_defaults(func=cmd_keys_rewrap)
+
+    from node.bundles import register as register_bundle  # light: imports nothing heavy
+
+    register_bundle(sub, _common)
 
 
 def _transfer(p: argparse.ArgumentParser) -> None:

@@ -1,0 +1,102 @@
+"""``bangban node bundle export``: the station's documents in a signed, encrypted file for a
+hub it cannot reach (design.md §4: "bundle files carry changes where there is no network at
+all").
+
+The node's store is replicated from the beginning into a collecting target
+(:func:`sync.bundle_stores.collect`); the hub skips what it already holds when the file is
+imported, so a bundle never depends on what was synced before (simple, and a lost stick costs
+nothing but a second export). The list is sealed for the escrow key of the hub-signed
+directory and signed by this device (:func:`sync.bundle.seal_bundle`); the file is written
+with mode 0600 (it is encrypted, but it is still the station's whole case list).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from node.errors import NodeError
+
+if TYPE_CHECKING:
+    from node.core import Node
+
+
+def hub_directory(node: Node) -> Any:
+    """The hub's directory verified under the pinned root keys. A bundle needs the real escrow
+    key: the provisional directory a node uses before its first sync has none."""
+    from sync.crypto import DIRECTORY_ID, CryptoError, verify_directory
+    from sync.errors import NotFound
+
+    keys = node.keys
+    try:
+        doc = node.store.get(DIRECTORY_ID)
+    except NotFound:
+        doc = None
+    if doc is None or not keys.root_keys:
+        raise NodeError("directory: 尚未从中心取得密钥目录，请先联网同步一次 / no hub key "
+                        "directory yet: sync once (at enrollment) before exporting a bundle",
+                        error="no_directory", status=409, fields={"directory": "missing"})
+    try:
+        return verify_directory(doc, keys.root_keys)
+    except CryptoError as exc:
+        raise NodeError(f"directory: the hub's key directory does not verify: {exc.reason}",
+                        error="bad_directory", status=409) from exc
+
+
+def export_bundle(node: Node, out: Path) -> dict[str, Any]:
+    """Write the bundle file ``out`` (refused if it exists); the one-line summary."""
+    from sync.bundle import dumps, seal_bundle
+    from sync.bundle_stores import collect
+
+    directory = hub_directory(node)
+    docs = collect(node.store)
+    envelope = seal_bundle(docs, signer=node.keys.signer, institution=node.institution,
+                           directory=directory)
+    data = dumps(envelope)
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise NodeError(f"out: {out} 已存在 / exists", error="file_exists", status=409,
+                        fields={"out": "exists"}) from exc
+    except OSError as exc:
+        raise NodeError(f"out: cannot write {out} ({exc.strerror})", status=400,
+                        fields={"out": str(exc.strerror)}) from exc
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())  # the stick is pulled out right after
+    return {"documents": len(docs), "bytes": len(data), "file": str(out),
+            "device": node.device_id, "created_at": envelope["created_at"]}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from node.cli import _passphrase, _refused, _settings
+    from node.core import Node
+
+    s = _settings(args)
+    node = Node(s)
+    try:
+        node.unlock(_passphrase(s, confirm=False))
+        summary = export_bundle(node, Path(args.out))
+    except NodeError as exc:
+        return _refused(exc)
+    finally:
+        node.close()
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+def register(sub: Any, common: Any) -> None:
+    """``node bundle export`` (called by :func:`node.cli.register`)."""
+    bundle = sub.add_parser("bundle", help="no network at all: carry documents to the hub in "
+                            "a signed, encrypted file")
+    bundle_sub = bundle.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
+    export = bundle_sub.add_parser("export", help="write this station's documents to FILE "
+                                   "(import at the hub with `bangban hub bundle import FILE`)")
+    export.add_argument("--out", required=True, metavar="FILE", help="the bundle file to write")
+    common(export)
+    export.set_defaults(func=cmd_export)
+

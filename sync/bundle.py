@@ -1,0 +1,196 @@
+"""Bundle files: signed, encrypted documents carried on a USB stick (design.md §4, "signed,
+encrypted bundle files carry changes where there is no network at all").
+
+A bundle is one JSON envelope::
+
+    {"kind": "bangban-bundle", "v": 1, "device": "…", "institution": "…",
+     "created_at": "2026-…", "count": 12,
+     "payload": {"alg": "A256GCM+gzip", "recipient": "escrow", "key_id": "x25519-…",
+                 "wrap": {"alg", "epk", "nonce", "wrapped"}, "ct": "<base64url>"},
+     "sig": {"device", "key_id", "alg": "Ed25519", "value"}}
+
+* ``payload.ct`` is the gzip'd JSON list of the documents (``_revisions`` and attachments
+  inline), AES-256-GCM sealed under a fresh key (the sealed-attachment format of
+  :class:`sync.crypto.CaseKey`, associated data binding the bundle's device and time).
+* That key is wrapped for the escrow public key of the *verified* directory with the same
+  X25519 + HKDF + AES-GCM wrap as a case keyring (:func:`sync.crypto.wrap.wrap_key`), so only
+  the holder of the escrow private key opens the payload (design.md §5). The documents are
+  sealed already (personal data in ``sealed``): the envelope hides the cleartext fields too.
+* ``sig`` is the device's Ed25519 signature over ``"bangban/v1/bundle\\n"`` + the canonical
+  JSON of everything else (its own domain tag: a bundle signature is never valid for a
+  document and the reverse). The signature covers the ciphertext, so altering any byte of the
+  file refuses the *whole* bundle before anything is decrypted; the documents inside still
+  carry their own signatures, which the hub checks one by one.
+
+Only ``sync.crypto`` primitives are used; no IO beyond the file's bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sync.crypto.directory import Directory
+from sync.crypto.encoding import b64u_decode, b64u_encode, canonical_json
+from sync.crypto.errors import BadSignature, MalformedEnvelope, UnknownKey
+from sync.crypto.keyring import ESCROW
+from sync.crypto.keys import EncryptionKeyPair
+from sync.crypto.seal import CaseKey
+from sync.crypto.sign import SIG_ALG, DeviceSigner, check_signature
+from sync.crypto.wrap import unwrap_key, wrap_key
+
+BUNDLE_KIND = "bangban-bundle"
+BUNDLE_VERSION = 1
+BUNDLE_DOMAIN = b"bangban/v1/bundle\n"
+PAYLOAD_ALG = "A256GCM+gzip"
+_KID = "dk-bundle"
+_PAYLOAD_NAME = "payload"
+#: A gzip bomb guard: the decompressed list may be at most this large.
+MAX_PLAIN_BYTES = 2 * 1024**3
+
+
+@dataclass(frozen=True)
+class BundleHeader:
+    """The checked cleartext fields of a bundle whose signature verified."""
+
+    device: str
+    institution: str
+    created_at: str
+    count: int
+    key_id: str
+
+
+def _bundle_id(device: str, created_at: str) -> str:
+    # The "case" the payload key is bound to: the key opens nothing of any real case.
+    return f"bundle:{device}:{created_at}"
+
+
+def _context(device: str, created_at: str, key_id: str) -> dict[str, str]:
+    return {"case": _bundle_id(device, created_at), "kid": _KID, "recipient": ESCROW,
+            "recipient_key": key_id}
+
+
+def _payload_to_sign(envelope: Mapping[str, Any]) -> bytes:
+    return BUNDLE_DOMAIN + canonical_json({k: v for k, v in envelope.items() if k != "sig"})
+
+
+def seal_bundle(docs: Sequence[Mapping[str, Any]], *, signer: DeviceSigner, institution: str,
+                directory: Directory, created_at: str | None = None) -> dict[str, Any]:
+    """The signed envelope carrying ``docs`` for the hub holding ``directory``'s escrow key."""
+    created = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    escrow = directory.escrow
+    key = CaseKey(_bundle_id(signer.device_id, created), {_KID: os.urandom(32)}, _KID)
+    plain = gzip.compress(json.dumps(list(docs), ensure_ascii=False,
+                                     separators=(",", ":")).encode("utf-8"))
+    blob = key.seal_attachment(plain, _bundle_id(signer.device_id, created), _PAYLOAD_NAME)
+    wrap = wrap_key(key._raw(_KID), escrow.public,
+                    _context(signer.device_id, created, escrow.key_id))
+    envelope: dict[str, Any] = {
+        "kind": BUNDLE_KIND, "v": BUNDLE_VERSION, "device": signer.device_id,
+        "institution": institution, "created_at": created, "count": len(docs),
+        "payload": {"alg": PAYLOAD_ALG, "recipient": ESCROW, "key_id": escrow.key_id,
+                    "wrap": wrap, "ct": b64u_encode(blob)}}
+    envelope["sig"] = signer.signature(_payload_to_sign(envelope))
+    return envelope
+
+
+def dumps(envelope: Mapping[str, Any]) -> bytes:
+    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def loads(data: bytes) -> dict[str, Any]:
+    """Parse a bundle file's bytes; :class:`MalformedEnvelope` naming what is wrong."""
+    try:
+        envelope = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedEnvelope(f"bundle: not a JSON envelope ({exc})") from exc
+    if not isinstance(envelope, dict) or envelope.get("kind") != BUNDLE_KIND:
+        raise MalformedEnvelope(f"kind: not a {BUNDLE_KIND} file")
+    if envelope.get("v") != BUNDLE_VERSION:
+        raise MalformedEnvelope(f"v: unsupported bundle version {envelope.get('v')!r}")
+    for name in ("device", "institution", "created_at"):
+        if not isinstance(envelope.get(name), str) or not envelope[name]:
+            raise MalformedEnvelope(f"{name}: missing or not a string")
+    if not isinstance(envelope.get("count"), int):
+        raise MalformedEnvelope("count: missing or not an integer")
+    payload = envelope.get("payload")
+    if not isinstance(payload, dict) or payload.get("alg") != PAYLOAD_ALG:
+        raise MalformedEnvelope(f"payload.alg: expected {PAYLOAD_ALG}")
+    for name in ("key_id", "ct"):
+        if not isinstance(payload.get(name), str):
+            raise MalformedEnvelope(f"payload.{name}: missing or not a string")
+    if not isinstance(payload.get("wrap"), dict):
+        raise MalformedEnvelope("payload.wrap: missing")
+    return envelope
+
+
+def verify_bundle(envelope: Mapping[str, Any], directory: Directory) -> BundleHeader:
+    """Check the device signature against the verified ``directory``.
+
+    :class:`UnknownKey` when the device is not enrolled, is revoked, or is not of the named
+    institution; :class:`BadSignature` when the signature is missing, by another device or
+    does not verify (any byte of the file altered).
+    """
+    sig = envelope.get("sig")
+    if not isinstance(sig, Mapping) or sig.get("alg") != SIG_ALG:
+        raise BadSignature(f"sig: bundle not signed (expected an {SIG_ALG} sig object)")
+    device_id = str(envelope.get("device"))
+    if sig.get("device") != device_id:
+        raise BadSignature(f"sig.device: signed by {sig.get('device')!r}, "
+                           f"but the bundle names device {device_id!r}")
+    device, key = directory.device_key(device_id, str(sig.get("key_id")))
+    if device.institution != envelope.get("institution"):
+        raise UnknownKey(f"institution: device {device_id!r} belongs to {device.institution!r}, "
+                         f"not {envelope.get('institution')!r}")
+    check_signature(key.public, sig.get("value"), _payload_to_sign(envelope), what="bundle sig")
+    payload = envelope["payload"]
+    return BundleHeader(device_id, device.institution, str(envelope["created_at"]),
+                        int(envelope["count"]), str(payload["key_id"]))
+
+
+def open_bundle(envelope: Mapping[str, Any], directory: Directory,
+                escrow: EncryptionKeyPair) -> tuple[BundleHeader, list[dict[str, Any]]]:
+    """Verify, then decrypt: ``(header, documents)``.
+
+    :class:`UnknownKey` naming ``payload.key_id`` when the bundle was sealed for another escrow
+    key (another hub, or before an escrow change); :class:`DecryptionFailed` if it does not open.
+    """
+    header = verify_bundle(envelope, directory)
+    if header.key_id != escrow.key_id:
+        raise UnknownKey(f"payload.key_id: sealed for {header.key_id}, this hub's escrow key is "
+                         f"{escrow.key_id} (a bundle for another hub?)")
+    payload = envelope["payload"]
+    raw = unwrap_key(payload["wrap"], escrow,
+                     _context(header.device, header.created_at, header.key_id))
+    bundle_id = _bundle_id(header.device, header.created_at)
+    key = CaseKey(bundle_id, {_KID: raw}, _KID)
+    blob = b64u_decode(payload["ct"], field="payload.ct")
+    plain = key._open_attachment(blob, bundle_id, _PAYLOAD_NAME)
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(plain)) as gz:
+            text = gz.read(MAX_PLAIN_BYTES + 1)
+    except (OSError, EOFError) as exc:
+        raise MalformedEnvelope(f"payload.ct: not gzip ({exc})") from exc
+    if len(text) > MAX_PLAIN_BYTES:
+        raise MalformedEnvelope("payload.ct: decompresses beyond the size limit")
+    try:
+        docs = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedEnvelope(f"payload: not a JSON list ({exc})") from exc
+    if not isinstance(docs, list) or not all(
+            isinstance(d, dict) and isinstance(d.get("_id"), str) and isinstance(d.get("_rev"), str)
+            for d in docs):
+        raise MalformedEnvelope("payload: must be a list of documents with _id and _rev")
+    if len(docs) != header.count:
+        raise MalformedEnvelope(f"count: says {header.count}, payload holds {len(docs)}")
+    return header, docs
+
+
+__all__ = ["BUNDLE_DOMAIN", "BUNDLE_KIND", "BundleHeader", "dumps", "loads", "open_bundle",
+           "seal_bundle", "verify_bundle"]

@@ -1,0 +1,147 @@
+"""Bundle files (design.md §4): format round trip, tamper detection, the two bundle stores."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from sync.bundle import BUNDLE_DOMAIN, dumps, loads, open_bundle, seal_bundle, verify_bundle
+from sync.bundle_stores import BundleSource, CollectingTarget, collect
+from sync.crypto import BadSignature, EncryptionKeyPair, MalformedEnvelope, UnknownKey
+from sync.crypto.sign import signing_payload
+from sync.errors import MethodNotAllowed
+from sync.open import open_db
+from sync.replicate import replicate
+from tests.sync.crypto.world import VILLAGE_A, VILLAGE_B, make_world
+
+DOCS = [{"_id": "case:x", "_rev": "1-aa", "_revisions": {"start": 1, "ids": ["aa"]},
+         "type": "case", "note": "村"},
+        {"_id": "event:x:1", "_rev": "1-bb", "_revisions": {"start": 1, "ids": ["bb"]},
+         "type": "event", "_attachments": {"scan": {"content_type": "application/octet-stream",
+                                                    "data": base64.b64encode(b"\0" * 99).decode()}}}]
+
+
+def _sealed(world=None, docs=DOCS):
+    world = world or make_world()
+    directory = world.directory()
+    st = world[VILLAGE_A]
+    return world, directory, seal_bundle(docs, signer=st.signer, institution=VILLAGE_A,
+                                         directory=directory)
+
+
+def test_round_trip_through_the_file_bytes():
+    world, directory, env = _sealed()
+    header, docs = open_bundle(loads(dumps(env)), directory, world.escrow)
+    assert docs == DOCS
+    assert (header.device, header.institution, header.count) == (
+        world[VILLAGE_A].device_id, VILLAGE_A, 2)
+    assert "村" not in dumps(env).decode() and "case:x" not in dumps(env).decode()
+
+
+@pytest.mark.parametrize("field", ["created_at", "count", "institution", "ct"])
+def test_any_altered_field_refuses_the_whole_bundle(field):
+    world, directory, env = _sealed()
+    bad = copy.deepcopy(env)
+    if field == "ct":
+        ct = bad["payload"]["ct"]
+        bad["payload"]["ct"] = ct[:40] + ("A" if ct[40] != "A" else "B") + ct[41:]
+    elif field == "count":
+        bad["count"] = 3
+    elif field == "institution":
+        bad["institution"] = VILLAGE_B
+    else:
+        bad["created_at"] = "2020-01-01T00:00:00+00:00"
+    with pytest.raises((BadSignature, UnknownKey)) as err:
+        open_bundle(loads(dumps(bad)), directory, world.escrow)
+    assert "sig" in err.value.reason or "institution" in err.value.reason
+
+
+def test_a_bundle_for_another_hub_names_the_key():
+    world, directory, env = _sealed()
+    with pytest.raises(UnknownKey, match="payload.key_id"):
+        open_bundle(env, directory, EncryptionKeyPair.generate())
+
+
+def test_revoked_or_unknown_device_and_a_signature_of_another_device():
+    world, directory, env = _sealed()
+    world.revoked_devices.add(world[VILLAGE_A].device_id)
+    with pytest.raises(UnknownKey, match="revoked"):
+        verify_bundle(env, world.directory())
+    world.revoked_devices.clear()
+    # Re-signed by village B's device while still naming A's: refused, naming sig.device.
+    forged = {k: v for k, v in env.items() if k != "sig"}
+    forged["sig"] = world[VILLAGE_B].signer.signature(
+        BUNDLE_DOMAIN + json.dumps(forged).encode())
+    with pytest.raises(BadSignature, match="sig.device"):
+        verify_bundle(forged, directory)
+    renamed = {**env, "device": "410699999999-Z9"}
+    with pytest.raises(BadSignature, match="sig.device"):
+        verify_bundle(renamed, directory)
+
+
+def test_bundle_signature_has_its_own_domain():
+    world, directory, env = _sealed()
+    # The same signature value is not a document signature over the same fields.
+    as_doc = {**{k: v for k, v in env.items() if k != "sig"}, "_id": "x", "sig": env["sig"]}
+    from sync.crypto import verify_document
+
+    with pytest.raises(BadSignature):
+        verify_document(as_doc, directory)
+    assert not signing_payload(as_doc).startswith(BUNDLE_DOMAIN)
+
+
+def test_malformed_files_name_the_field():
+    with pytest.raises(MalformedEnvelope, match="kind"):
+        loads(b'{"kind": "other"}')
+    with pytest.raises(MalformedEnvelope, match="JSON"):
+        loads(b"\x00garbage")
+    world, directory, env = _sealed()
+    del env["payload"]["wrap"]
+    with pytest.raises(MalformedEnvelope, match="payload.wrap"):
+        loads(dumps(env))
+
+
+def test_stores_carry_conflicts_deletions_and_attachments(tmp_path: Path):
+    src = open_db(str(tmp_path / "src.sqlite"), create=True)
+    dst = open_db(str(tmp_path / "dst.sqlite"), create=True)
+    try:
+        src.put({"_id": "a", "v": 1})
+        rev = src.put({"_id": "b", "v": 1})["rev"]
+        src.delete("b", rev)
+        src.put({"_id": "c", "_attachments": {"f": {"content_type": "application/octet-stream",
+                                                    "data": base64.b64encode(b"xyz").decode()}}})
+        src.bulk_docs([{"_id": "a", "_rev": "2-zz", "_revisions": {"start": 2, "ids": [
+            "zz", src.get("a")["_rev"].split("-")[1]]}, "v": 9}], new_edits=False)
+        src.put({"_id": "a", "_rev": src.get("a")["_rev"], "v": 2})  # a second leaf
+        docs = collect(src)
+        world, directory, env = _sealed(docs=docs)
+        _header, opened = open_bundle(env, directory, world.escrow)
+        result = replicate(BundleSource(opened), dst)
+        assert result.doc_write_failures == 0
+        for docid in ("a", "b", "c"):
+            assert ({leaf["ok"]["_rev"] for leaf in dst.open_revs(docid, "all")}
+                    == {leaf["ok"]["_rev"] for leaf in src.open_revs(docid, "all")})
+        assert dst.get_attachment("c", "f")[0] == b"xyz"
+        assert replicate(BundleSource(opened), dst).docs_written == 0  # already there
+    finally:
+        src.close()
+        dst.close()
+
+
+def test_the_ends_refuse_what_makes_no_sense():
+    source, target = BundleSource(DOCS), CollectingTarget()
+    with pytest.raises(MethodNotAllowed):
+        source.revs_diff({"case:x": ["1-aa"]})
+    with pytest.raises(MethodNotAllowed):
+        source.bulk_docs(DOCS)
+    with pytest.raises(MethodNotAllowed):
+        target.bulk_docs(DOCS, new_edits=True)
+    assert target.revs_diff({"a": ["1-x"]}) == {"a": {"missing": ["1-x"]}}
+    feed = source.changes(since=1, limit=5)
+    assert [r["seq"] for r in feed["results"]] == [2] and feed["pending"] == 0
+    assert source.put_local({"_id": "_local/k", "x": 1})["rev"] == "0-1"
+    assert source.get_local("k")["x"] == 1
