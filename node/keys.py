@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,22 @@ if TYPE_CHECKING:
     from sync.crypto import Keychain
 
 NAME_HASH_INFO = b"bangban/v1/node-name-index"
+
+
+def save_keychain(path: Path, chain: Any, passphrase: str, *, n: int | None = None) -> None:
+    """Lock ``chain`` (a sync.crypto.Keychain) under ``passphrase`` and replace ``path`` in
+    one rename: a crash leaves the old or the new keychain, never half of one, and the
+    file is 0600 from its creation."""
+    from sync.crypto import keys as crypto_keys
+
+    locked = chain.lock(passphrase, n=n or crypto_keys.SCRYPT_N)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".new")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(locked, fh, indent=1)
+    os.replace(tmp, path)
 
 
 @dataclass
@@ -60,10 +77,7 @@ class NodeKeys:
                 chain.add("institution", institution, EncryptionKeyPair.generate())
             else:
                 _add_institution_keys(chain, institution_keys, institution)
-        locked = chain.lock(passphrase, n=scrypt_n or SCRYPT_N)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(locked, indent=1), encoding="utf-8")
-        path.chmod(0o600)
+        save_keychain(path, chain, passphrase, n=scrypt_n or SCRYPT_N)
         return cls(chain, enrollment["device_id"], enrollment["institution"],
                    list(enrollment.get("root_keys") or []))
 

@@ -13,12 +13,11 @@ to the station's other laptops that are already enrolled (``node keys export`` o
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from node.errors import InvalidInput
+from node.keys import save_keychain
 
 if TYPE_CHECKING:
     from node.keys import NodeKeys
@@ -34,18 +33,6 @@ REMINDER = [
 ]
 
 
-def _save(path: Path, chain: Keychain, passphrase: str) -> None:
-    """Lock and replace the keychain file in one rename (a crash leaves the old or the new
-    keychain, never half of one)."""
-    from sync.crypto import keys as crypto_keys
-
-    locked = chain.lock(passphrase, n=crypto_keys.SCRYPT_N)
-    tmp = path.with_name(path.name + ".new")
-    tmp.write_text(json.dumps(locked, indent=1), encoding="utf-8")
-    tmp.chmod(0o600)
-    os.replace(tmp, path)
-
-
 def rotate_keys(path: Path, keys: NodeKeys, passphrase: str) -> dict[str, Any]:
     """Retire the institution's active key(s), add a new active one, save; return what
     ``node init`` prints (the public entries for ``hub device keys``) plus the retired ids."""
@@ -56,7 +43,7 @@ def rotate_keys(path: Path, keys: NodeKeys, passphrase: str) -> dict[str, Any]:
     for key_id in retired:
         chain.retire(key_id)
     chain.add("institution", keys.institution, EncryptionKeyPair.generate())
-    _save(path, chain, passphrase)
+    save_keychain(path, chain, passphrase)
     return {"ok": True, **keys.public_entries(), "retired": retired, "next": REMINDER}
 
 
@@ -92,7 +79,7 @@ def import_keys(path: Path, keys: NodeKeys, passphrase: str, carried: Keychain) 
     # keep the active generation last: Keychain.active() takes the newest (last) one
     chain.keys = [h for h in chain.keys if h.key_id != newest] + [
         h for h in chain.keys if h.key_id == newest]
-    _save(path, chain, passphrase)
+    save_keychain(path, chain, passphrase)
     return {"ok": True, "institution": keys.institution, "added": added, "active": newest,
             "retired": [h.key_id for h in chain.find("institution", keys.institution,
                                                      active_only=False)

@@ -38,6 +38,17 @@ VILLAGE_B = "410602101202"  # 东头村便民服务站
 STATIONS = (TOWN, VILLAGE_A, VILLAGE_B)
 
 
+def stop_process(proc: subprocess.Popen[str] | None, timeout: float = 20.0) -> None:
+    """SIGTERM a child we started (by its own handle), SIGKILL it if it lingers."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class HubProcess:
     """``bangban hub serve`` as a child process; stopped by its own PID."""
 
@@ -86,13 +97,7 @@ class HubProcess:
         return health
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
 

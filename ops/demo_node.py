@@ -325,11 +325,7 @@ class RealStation:
         return self.url
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        from ops.demo import stop_process
+
+        stop_process(self.proc)
         self.proc = None

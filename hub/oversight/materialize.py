@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,7 @@ from hub.oversight.facts import (
     department_contributions,
 )
 from schemas.workdays import Workdays
+from sync.sqlite import enable_wal
 
 if TYPE_CHECKING:
     from hub.storage import HubStores
@@ -104,20 +104,11 @@ class FactStore:
     # -- connections -----------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        # WAL is kept in the file, so only the first connection ever switches it. Two
-        # gateway processes starting at once both try on a new file; the switch needs
-        # an exclusive lock and SQLite answers "locked" at once instead of waiting on
-        # the busy timeout, so it is retried here.
-        for attempt in range(100):
-            try:
-                if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                    db.execute("PRAGMA journal_mode=WAL")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 99:
-                    db.close()
-                    raise
-                time.sleep(0.05)
+        try:
+            enable_wal(db)  # retried: gateways starting at once race on a new file
+        except sqlite3.Error:
+            db.close()
+            raise
         db.execute("PRAGMA synchronous=NORMAL")
         return db
 

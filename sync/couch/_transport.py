@@ -324,11 +324,10 @@ class Transport:
                 parser.feed(chunk)
             return parser.close()
         except _TRANSLATED + (urllib3.exceptions.HTTPError,) as exc:
-            broken = exc if not isinstance(exc, Truncated) else \
-                errors.TransportError(f"truncated answer: {exc}")
-            error = broken if isinstance(broken, errors.SyncError) else translate(broken)
-            if not isinstance(error, errors.TransportError):
-                error = errors.TransportError(str(error))
+            # Whatever broke the body (the link, a cut, garbage) is a transport error:
+            # the status line already said 2xx, and a retry may well get the rest.
+            error = errors.TransportError(f"truncated answer: {exc}" if isinstance(exc, Truncated)
+                                          else translate(exc).reason)
             error.partial = parser.salvage()
             raise error from exc
         finally:

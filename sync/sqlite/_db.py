@@ -69,7 +69,7 @@ def connect(path: str, *, synchronous: str = "FULL", create: bool = True) -> sql
             # Only takes effect on a new, empty file (before WAL mode writes the
             # header): lets compact() give freed pages back to the file system.
             conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-            _wal(conn)
+            enable_wal(conn)
             conn.execute(f"PRAGMA synchronous={synchronous}")
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA cache_size=-16000")
@@ -79,11 +79,11 @@ def connect(path: str, *, synchronous: str = "FULL", create: bool = True) -> sql
     return conn
 
 
-def _wal(conn: sqlite3.Connection) -> None:
+def enable_wal(conn: sqlite3.Connection) -> None:
     """Switch a new file to WAL (kept in the file: later connections find it set).
 
     Two processes opening a new database at once (the hub's gateways creating a scope
-    index) both try; the switch needs an exclusive lock and SQLite answers "locked"
+    index, or its oversight.sqlite) both try; the switch needs an exclusive lock and SQLite answers "locked"
     at once rather than waiting on the busy timeout, so it is retried for a while."""
     for attempt in range(200):
         try:
