@@ -53,7 +53,7 @@ class TransitionCheck:
         events = stored + [dict(d) for d in batch.by_case(case_id)
                            if d.get("type") == "event" and d["_id"] not in seen]
         try:
-            check_received(events, event, workdays=self.workdays)
+            check_received(events, event, workdays=self.workdays, cache=batch.fold_cache)
         except SchemaError as exc:
             # Earlier events of the case may be in a batch still in flight (the base event,
             # or the events before it): the validator re-checks before refusing for good.

@@ -27,6 +27,7 @@ import orjson
 from hub import scope as scopes
 from hub.transitions import RETRY
 from schemas.errors import SchemaError
+from schemas.fold import FoldCache
 from sync.errors import NotFound
 
 if TYPE_CHECKING:
@@ -49,6 +50,9 @@ class Batch:
         self.docs: dict[str, Mapping[str, Any]] = {}
         self._by_case: dict[str, list[Mapping[str, Any]]] = {}
         self.stored_events: dict[str, list[dict[str, Any]]] = {}
+        # The transition check's folds of each case so far: the next event of a case folds
+        # only what this batch accepted since, not the whole case again (hub.transitions).
+        self.fold_cache = FoldCache()
 
     def add(self, doc: Mapping[str, Any]) -> None:
         self.docs[str(doc["_id"])] = doc

@@ -101,3 +101,40 @@ class CaseBuilder:
         self.apply_assist("2026-03-02T09:30")
         self.accept("2026-03-02T10:00")
         return self
+
+
+# Random sequences, legal or not, from two devices (property tests of the fold).
+STEPS = ["consultation", "application", "entrustment", "acceptance", "notification",
+         "material_received", "suspension", "resumption", "conversion", "completion",
+         "termination", "rating", "archived", "work_log", "submitted", "decision", "access"]
+
+
+def random_events(spec: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
+    """One case's events: ``(step, minute after 2026-03-02 08:00 in 10-hour days, device)``."""
+    c = CaseBuilder("2026-03-02T08:00")
+    kw: dict[str, dict[str, Any]] = {
+        "consultation": dict(channel="window", answered=False, private={"question": "?"}),
+        "application": dict(channel="offline", service_item="MS-004", mode="nearby"),
+        "entrustment": dict(channel="offline", service_item="MS-004", mode="door",
+                            ledger_no="DB-1", period_end="2026-06-30",
+                            private={"scope": "s", **SIGNED}),
+        "acceptance": dict(zone="assisted_zone", time_limit_days=5),
+        "notification": dict(materials=[{"code": "M1", "name": "n", "how_to_obtain": "h"}]),
+        "material_received": dict(materials=["M1"]),
+        "suspension": dict(reason="c", resumption_deadline="2026-04-30"),
+        "resumption": dict(cause_removed_on="2026-03-02", private=SIGNED),
+        "conversion": dict(ledger_no="DB-2", period_end="2026-06-30", private=SIGNED),
+        "completion": dict(private=SIGNED),
+        "termination": dict(reason="applicant_withdrew"),
+        "rating": dict(level="basic", channel="haochaping"),
+        "archived": dict(archive_no="GD-1"),
+        "work_log": dict(kind="tracking", private={"text": "t"}),
+        "submitted": dict(department="民政局", channel="online"),
+        "decision": dict(department="民政局", outcome="approved"),
+        "access": dict(purpose="handling"),
+    }
+    out = []
+    for step, minute, device in spec:
+        at = f"2026-03-{2 + minute // 600:02d}T{8 + (minute % 600) // 60:02d}:{minute % 60:02d}"
+        out.append(c.make(step, at, short=f"A{device}", **kw[step]))
+    return out

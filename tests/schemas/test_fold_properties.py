@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from schemas.errors import IllegalTransition
 from schemas.fold import check_received, fold
 from schemas.sample_cases import SCENARIOS, case_histories
-from tests.schemas.helpers import SIGNED, CaseBuilder
+from tests.schemas.helpers import SIGNED, STEPS, CaseBuilder, random_events
 
 HISTORIES = list(case_histories(seed=11, n=2 * len(SCENARIOS)))
 AS_OF = "2026-05-01"
@@ -36,49 +36,13 @@ def test_any_delivery_order_of_sample_histories_folds_the_same(history: list[dic
     assert not expected["needs_review"]
 
 
-# Random sequences, legal or not, from two devices: the fold must still be order-independent.
-STEPS = ["consultation", "application", "entrustment", "acceptance", "notification",
-         "material_received", "suspension", "resumption", "conversion", "completion",
-         "termination", "rating", "archived", "work_log", "submitted", "decision", "access"]
-
-
-def _random_events(spec: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
-    c = CaseBuilder("2026-03-02T08:00")
-    kw: dict[str, dict[str, Any]] = {
-        "consultation": dict(channel="window", answered=False, private={"question": "?"}),
-        "application": dict(channel="offline", service_item="MS-004", mode="nearby"),
-        "entrustment": dict(channel="offline", service_item="MS-004", mode="door",
-                            ledger_no="DB-1", period_end="2026-06-30",
-                            private={"scope": "s", **SIGNED}),
-        "acceptance": dict(zone="assisted_zone", time_limit_days=5),
-        "notification": dict(materials=[{"code": "M1", "name": "n", "how_to_obtain": "h"}]),
-        "material_received": dict(materials=["M1"]),
-        "suspension": dict(reason="c", resumption_deadline="2026-04-30"),
-        "resumption": dict(cause_removed_on="2026-03-02", private=SIGNED),
-        "conversion": dict(ledger_no="DB-2", period_end="2026-06-30", private=SIGNED),
-        "completion": dict(private=SIGNED),
-        "termination": dict(reason="applicant_withdrew"),
-        "rating": dict(level="basic", channel="haochaping"),
-        "archived": dict(archive_no="GD-1"),
-        "work_log": dict(kind="tracking", private={"text": "t"}),
-        "submitted": dict(department="民政局", channel="online"),
-        "decision": dict(department="民政局", outcome="approved"),
-        "access": dict(purpose="handling"),
-    }
-    out = []
-    for step, minute, device in spec:
-        at = f"2026-03-{2 + minute // 600:02d}T{8 + (minute % 600) // 60:02d}:{minute % 60:02d}"
-        out.append(c.make(step, at, short=f"A{device}", **kw[step]))
-    return out
-
-
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(STEPS), st.integers(0, 5999), st.integers(1, 2)),
                 min_size=1, max_size=25),
        st.randoms(use_true_random=False))
 def test_any_delivery_order_of_arbitrary_events_folds_the_same(
         spec: list[tuple[str, int, int]], rnd: random.Random) -> None:
-    events = _random_events(spec)
+    events = random_events(spec)
     expected = _state(events)
     shuffled = list(events)
     rnd.shuffle(shuffled)
