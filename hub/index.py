@@ -210,7 +210,15 @@ class ScopeIndexer:
 
     def _write(self, scope: str, entries: Mapping[str, JSON]) -> None:
         db = self.stores.scope(scope)
-        pending = dict(entries)
+        # Nearly every indexed change is a new document (events are immutable), so the
+        # entries are first written as new: one request, not a read and then a write
+        # (the index write is the hub's second write of every document). An entry that
+        # exists comes back as a conflict and takes the read-then-update path below.
+        result = db.bulk_docs([{"_id": docid, **entry} for docid, entry in entries.items()])
+        exists = {r["id"] for r in result if r.get("error") == "conflict"}
+        pending = {k: v for k, v in entries.items() if k in exists}
+        if not pending:
+            return
         for _ in range(20):  # several gateways may index the same rows at once
             current = db.all_docs(keys=list(pending), include_docs=True)["rows"]
             docs = []

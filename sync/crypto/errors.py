@@ -2,8 +2,9 @@
 
 Every failure of :mod:`sync.crypto` is one of these, all subclasses of
 :class:`sync.errors.SyncError` so callers catch one base class. The errors of
-``cryptography`` (``InvalidTag``, ``InvalidSignature``, ``ValueError`` from key
-loading) and of base64/JSON decoding are translated at the boundary with
+``cryptography`` (``InvalidTag``, ``ValueError`` from key loading), of libsodium
+(PyNaCl's ``BadSignatureError``: signatures are verified there, :mod:`sync.crypto.sign`)
+and of base64/JSON decoding are translated at the boundary with
 ``raise ... from exc``: a wrong key, a flipped bit, swapped associated data or a
 truncated blob each surface as exactly one :class:`DecryptionFailed`.
 """

@@ -8,9 +8,10 @@ import hashlib
 import json
 
 import pytest
-from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nacl.exceptions import BadSignatureError
 
 from sync.crypto import (
     BadSignature,
@@ -87,7 +88,37 @@ def test_tampered_event_fails(world: World, mutate) -> None:
     mutate(doc)
     with pytest.raises(BadSignature) as info:
         verify_document(doc, world.directory())
-    assert isinstance(info.value.__cause__, InvalidSignature)
+    # translated at the boundary: libsodium's error is the cause, not the message
+    assert isinstance(info.value.__cause__, BadSignatureError)
+
+
+@settings(max_examples=60, deadline=None)
+@given(message=st.binary(max_size=2048), flip=st.integers(min_value=0, max_value=8 * 64 - 1))
+def test_libsodium_accepts_what_cryptography_signs_and_refuses_a_flipped_bit(
+        message: bytes, flip: int) -> None:
+    # Signing is cryptography's (OpenSSL), verifying libsodium's: Ed25519 is deterministic
+    # (RFC 8032), so every signature one makes the other must accept, bit for bit.
+    from sync.crypto.encoding import b64u_encode
+    from sync.crypto.sign import check_signature
+
+    key = Ed25519PrivateKey.generate()
+    public = b64u_encode(key.public_key().public_bytes_raw())
+    sig = key.sign(message)
+    check_signature(public, b64u_encode(sig), message, what="m")
+    bad = bytearray(sig)
+    bad[flip // 8] ^= 1 << (flip % 8)
+    with pytest.raises(BadSignature):
+        check_signature(public, b64u_encode(bytes(bad)), message, what="m")
+
+
+def test_a_signature_of_the_wrong_length_is_a_bad_signature_not_a_crash() -> None:
+    from sync.crypto.encoding import b64u_encode
+    from sync.crypto.sign import check_signature
+
+    key = Ed25519PrivateKey.generate()
+    public = b64u_encode(key.public_key().public_bytes_raw())
+    with pytest.raises(BadSignature, match="does not verify"):
+        check_signature(public, b64u_encode(key.sign(b"x")[:63]), b"x", what="m")
 
 
 def test_resigned_event_fails(world: World) -> None:
