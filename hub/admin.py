@@ -89,13 +89,15 @@ def init(hub: Hub, *, city: str, name: str,
     if offline_root is None:
         chain, escrow = hub_keys.create(hub.settings.hub_dir, hub_device)
         root = chain.active("root").key
-        hub.create_identity(city=city, device_id=hub_device, root_keys=[root.public_b64],
-                            escrow=key_entry(escrow))
+        extra: dict[str, Any] = {}
     else:
         chain, escrow, root = offline_root.create_keys(hub.settings.hub_dir, hub_device)
         # devices still pin the root's public key; only its private half left the hub
-        hub.create_identity(city=city, device_id=hub_device, root_keys=[root.public_b64],
-                            escrow=key_entry(escrow), root_offline=True)
+        extra = {"root_offline": True}
+    # The bundle key's public half is published in every directory (design.md §4 bundles).
+    bundle, _ = hub_keys.ensure_bundle_key(hub.settings.hub_dir)
+    hub.create_identity(city=city, device_id=hub_device, root_keys=[root.public_b64],
+                        escrow=key_entry(escrow), bundle=key_entry(bundle), **extra)
     hub.reset_keys()
     put_reference(hub, {"_id": f"institution:{city}", "type": "institution",
                         "schema_version": SCHEMA_VERSION, "code": city, "name": name,
@@ -300,8 +302,11 @@ def publish_directory(hub: Hub) -> dict[str, Any]:
         except NotFound:
             current = None
         version = int(current["version"]) + 1 if current else 1
+        # ``bundle`` is absent from the identity of a hub initialised before the bundle key
+        # (until `bangban hub bundle key`): its directories go out without one, as before.
         doc = sign_directory(build_directory(version=version, institutions=institutions,
-                                             devices=devices, escrow=hub.identity["escrow"]),
+                                             devices=devices, escrow=hub.identity["escrow"],
+                                             bundle=hub.identity.get("bundle")),
                              key, delegation)
         if current:
             doc["_rev"] = current["_rev"]

@@ -5,15 +5,17 @@ A village station with no link exports its documents to a file (``bangban node b
 export``); someone carries it to the hub, where :func:`import_bundle` writes them exactly as
 if the laptop had replicated: the file's device signature is checked against the verified
 directory (enrolled, not revoked, of the named institution), the payload is opened with the
-escrow private key it was sealed for, and the documents go through the replicator into that
+hub's private key it was sealed for, and the documents go through the replicator into that
 device's view (``hub.view(Device(...))``), which checks every document one by one (schema,
 signature, scope, transition) and refuses each bad one alone with its ``forbidden`` reason.
 
-The escrow key: the payload key is wrapped for the directory's escrow public key, so opening
-it needs ``keys/escrow-OFFLINE.json`` (:mod:`hub.keys`), which ``hub serve`` never loads. The
-key is read only by the import command, for the command's lifetime; a hub whose escrow file
-was moved offline imports with ``--escrow-file`` pointing at it (see node/README.md and the
-departure bullet in docs/architecture.md: a dedicated bundle key is the better design).
+The keys: a node seals for the hub's *bundle key* published in the directory
+(``keys/bundle.keychain.json``, :mod:`hub.keys`), so an import needs nothing offline. The
+escrow key (``keys/escrow-OFFLINE.json``, held offline, design.md §5) is read only for a
+file sealed before the bundle key existed (``payload.recipient: "escrow"``), from
+``--escrow-file``, for the command's lifetime. A hub initialised before the bundle key gets
+one with ``bangban hub bundle key`` (:func:`ensure_bundle_key`), which also publishes a
+directory carrying it; its stations pick that up at their next sync.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from sync.errors import SyncError
 if TYPE_CHECKING:
     from hub.core import Hub
 
+_MAKE_KEY = "`bangban hub bundle key` makes and publishes one"
+
 
 def load_escrow(hub_dir: str | Path, path: str | Path | None = None) -> EncryptionKeyPair:
     """The escrow private key from ``path`` (default ``HUB_DIR/keys/escrow-OFFLINE.json``),
@@ -37,14 +41,55 @@ def load_escrow(hub_dir: str | Path, path: str | Path | None = None) -> Encrypti
 
     file = Path(path) if path else Path(hub_dir) / "keys" / hub_keys.ESCROW
     if not file.exists():
-        raise NotInitialized(f"escrow key file {file} is missing: give --escrow-file where the "
-                             "escrow key is kept (it opens the bundle's payload key)")
+        raise NotInitialized(f"escrow key file {file} is missing: this bundle was sealed for "
+                             "the escrow key (a node from before the hub's bundle key): give "
+                             "--escrow-file where the escrow key is kept")
     chain = Keychain.unlock(json.loads(file.read_text("utf-8")),
                             hub_keys._passphrase(hub_dir))
     key = chain.active("escrow").key
     if not isinstance(key, EncryptionKeyPair):
         raise NotInitialized(f"{file}: holds no X25519 escrow key")
     return key
+
+
+def load_bundle_key(hub_dir: str | Path, sealed_for: str = "") -> EncryptionKeyPair:
+    """The hub's bundle private key (:class:`NotInitialized` when it has none yet; the
+    message names ``sealed_for``, the key the bundle was sealed for)."""
+    from hub import keys as hub_keys
+
+    key = hub_keys.load_bundle_key(hub_dir)
+    if key is None:
+        raise NotInitialized(f"{Path(hub_dir) / 'keys' / hub_keys.BUNDLE} is missing: this "
+                             f"hub has no bundle key ({_MAKE_KEY}), so the bundle's key "
+                             f"{sealed_for or '(unnamed)'} is another hub's")
+    return key
+
+
+def ensure_bundle_key(hub: Hub) -> dict[str, Any]:
+    """``bangban hub bundle key``: make the bundle key if the hub has none, record its public
+    half in the hub identity and publish a directory carrying it if the current one does not.
+    Safe to run again: it changes nothing once all three hold."""
+    from hub import admin
+    from hub import keys as hub_keys
+    from hub.core import IDENTITY_ID
+    from sync.crypto import key_entry
+    from sync.errors import NotFound
+
+    pair, created = hub_keys.ensure_bundle_key(hub.settings.hub_dir)
+    if (hub.identity.get("bundle") or {}).get("kid") != pair.key_id:
+        ident = hub.stores.private.get(IDENTITY_ID)
+        ident["bundle"] = key_entry(pair)
+        hub.stores.private.put(ident)
+        hub.reset_keys()  # drops the cached identity too
+    try:
+        current = hub.stores.main.get("directory")
+    except NotFound:
+        current = {}
+    published = (current.get("bundle") or {}).get("kid") != pair.key_id
+    if published:
+        current = admin.publish_directory(hub)
+    return {"key_id": pair.key_id, "created": created, "published": published,
+            "directory_version": current.get("version")}
 
 
 def read_bundle(path: str | Path) -> dict[str, Any]:
@@ -58,17 +103,18 @@ def read_bundle(path: str | Path) -> dict[str, Any]:
     return loads(data)
 
 
-def import_bundle(hub: Hub, envelope: dict[str, Any], escrow: EncryptionKeyPair
+def import_bundle(hub: Hub, envelope: dict[str, Any], key: EncryptionKeyPair
                   ) -> dict[str, Any]:
-    """Check, open and replicate one bundle into its device's view.
+    """Check, open (with ``key``, the private key of the envelope's recipient) and replicate
+    one bundle into its device's view.
 
     Raises (nothing written) for a bad signature, an unknown or revoked device, a bundle sealed
-    for another escrow key or one that does not open. Returns ``{device, institution,
+    for another hub's key or one that does not open. Returns ``{device, institution,
     created_at, documents, written, refused: [{id, rev, error, reason}], skipped}``.
     """
     from hub.auth import Device
     from hub.signatures import DirectoryCache
-    from sync.bundle import open_bundle
+    from sync.bundle import BUNDLE, open_bundle, recipient
     from sync.bundle_stores import BundleSource
     from sync.replicate import ReplicationOptions, replicate
 
@@ -80,10 +126,13 @@ def import_bundle(hub: Hub, envelope: dict[str, Any], escrow: EncryptionKeyPair
         raise Unauthorized(f"device: {device_id!r} is revoked; its bundles are refused "
                            "(design.md §5)", error="device_revoked")
     directory = DirectoryCache(hub.stores, max_age=0.0).get()
-    if directory.escrow.key_id != escrow.key_id:
-        raise BadInput(f"escrow: the loaded key {escrow.key_id} is not the directory's escrow "
-                       f"key {directory.escrow.key_id}")
-    header, docs = open_bundle(envelope, directory, escrow)
+    name = recipient(envelope)
+    published = directory.bundle if name == BUNDLE else directory.escrow
+    if published is None or published.key_id != key.key_id:
+        raise BadInput(f"{name}: the loaded key {key.key_id} is not the directory's {name} key "
+                       f"{published.key_id if published else '(none published)'}"
+                       + (f": {_MAKE_KEY}" if name == BUNDLE else ""))
+    header, docs = open_bundle(envelope, directory, key)
     if record.get("institution") != header.institution:
         raise Unauthorized(f"institution: device {device_id!r} is enrolled for "
                            f"{record.get('institution')!r}, the bundle says {header.institution!r}")
@@ -97,17 +146,27 @@ def import_bundle(hub: Hub, envelope: dict[str, Any], escrow: EncryptionKeyPair
     except SyncError:  # the write stands; the next catch-up of any request indexes it
         pass
     return {"device": device_id, "institution": header.institution,
-            "created_at": header.created_at, "documents": len(docs),
+            "created_at": header.created_at, "documents": len(docs), "sealed_for": name,
             "checked": result.missing_checked, "skipped": result.missing_checked - result.missing_found,
             "written": result.docs_written, "refused": list(result.failures)}
 
 
 def import_file(hub: Hub, path: str | Path, *, escrow_file: str | Path | None = None
                 ) -> dict[str, Any]:
-    """:func:`import_bundle` of a file (what ``bangban hub bundle import`` runs)."""
+    """:func:`import_bundle` of a file (what ``bangban hub bundle import`` runs): the hub's
+    bundle key opens it, or, for a file sealed for the escrow key, the escrow key from
+    ``escrow_file`` (default ``keys/escrow-OFFLINE.json``)."""
+    from sync.bundle import ESCROW, recipient
+
     envelope = read_bundle(path)
-    escrow = load_escrow(hub.settings.hub_dir, escrow_file)
-    return {"file": str(path), **import_bundle(hub, envelope, escrow)}
+    hub_dir = hub.settings.hub_dir
+    if recipient(envelope) == ESCROW:
+        key = load_escrow(hub_dir, escrow_file)
+    else:
+        # --escrow-file is not needed (nor read): the point of the bundle key (design.md §5)
+        key = load_bundle_key(hub_dir, str(envelope["payload"]["key_id"]))
+    return {"file": str(path), **import_bundle(hub, envelope, key)}
 
 
-__all__ = ["import_bundle", "import_file", "load_escrow", "read_bundle"]
+__all__ = ["ensure_bundle_key", "import_bundle", "import_file", "load_bundle_key", "load_escrow",
+           "read_bundle"]

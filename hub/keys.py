@@ -8,6 +8,12 @@
   design.md §5 wants the root key offline: that is the opt-in mode below.
 * ``escrow-OFFLINE.json`` — the escrow X25519 private key, locked the same way. The
   hub never loads it: move it offline (audited supervision only).
+* ``bundle.keychain.json`` — the hub's X25519 *bundle key* (role ``bundle``), locked the
+  same way: bundle files are sealed for it (:mod:`sync.bundle`), so ``hub bundle import``
+  needs no escrow key online. It is an online key like the device key: it opens only the
+  bundle envelope, whose documents stay sealed (design.md §5). Its own file, not a member of
+  the keychain, so giving a hub initialised before it one (``bangban hub bundle key``)
+  never rewrites the file holding the root key.
 * With ``hub init --offline-root FILE`` (:mod:`hub.offline`, design.md §5 root offline)
   the keychain holds no root key but an online directory-signing key (role
   ``directory_signer``), and ``delegation.json`` holds the root-signed delegation to it
@@ -31,6 +37,8 @@ from sync.crypto import DeviceSigner, EncryptionKeyPair, Keychain, SigningKeyPai
 KEYCHAIN = "hub.keychain.json"
 ESCROW = "escrow-OFFLINE.json"
 DELEGATION = "delegation.json"
+BUNDLE = "bundle.keychain.json"
+BUNDLE_ROLE = "bundle"
 SIGNER_ROLE = "directory_signer"
 SCRYPT_N = 2**14  # unattended start; the file is as safe as the folder's permissions
 
@@ -61,7 +69,7 @@ def _write(path: Path, data: object) -> None:
 
 def create(hub_dir: str | Path, hub_device_id: str, *,
            root: bool = True) -> tuple[Keychain, EncryptionKeyPair]:
-    """New hub device and escrow keys and either the municipal root key (default, root
+    """New hub device, escrow and bundle keys and either the municipal root key (default, root
     online) or, with ``root=False``, an online directory-signing key (role
     ``directory_signer``) for a delegation of the offline root. Returns the keychain and
     the escrow pair."""
@@ -80,7 +88,36 @@ def create(hub_dir: str | Path, hub_device_id: str, *,
     offline.add("escrow", "escrow", escrow)
     _write(folder / KEYCHAIN, chain.lock(passphrase, n=SCRYPT_N))
     _write(folder / ESCROW, offline.lock(passphrase, n=SCRYPT_N))
+    _write_bundle_key(hub_dir, EncryptionKeyPair.generate(), passphrase)
     return chain, escrow
+
+
+def _write_bundle_key(hub_dir: str | Path, pair: EncryptionKeyPair, passphrase: str) -> None:
+    chain = Keychain()
+    chain.add(BUNDLE_ROLE, BUNDLE_ROLE, pair)
+    _write(_folder(hub_dir) / BUNDLE, chain.lock(passphrase, n=SCRYPT_N))
+
+
+def load_bundle_key(hub_dir: str | Path) -> EncryptionKeyPair | None:
+    """The hub's bundle key, ``None`` for a hub initialised before it existed."""
+    path = _folder(hub_dir) / BUNDLE
+    if not path.exists():
+        return None
+    key = Keychain.unlock(json.loads(path.read_text("utf-8")),
+                          _passphrase(hub_dir)).active(BUNDLE_ROLE).key
+    if not isinstance(key, EncryptionKeyPair):
+        raise NotInitialized(f"{path}: holds no X25519 bundle key")
+    return key
+
+
+def ensure_bundle_key(hub_dir: str | Path) -> tuple[EncryptionKeyPair, bool]:
+    """The bundle key, made now if the hub has none: ``(pair, created)``."""
+    pair = load_bundle_key(hub_dir)
+    if pair is not None:
+        return pair, False
+    pair = EncryptionKeyPair.generate()
+    _write_bundle_key(hub_dir, pair, _passphrase(hub_dir))
+    return pair, True
 
 
 def save_delegation(hub_dir: str | Path, doc: Mapping[str, Any]) -> None:

@@ -5,9 +5,13 @@ all").
 The node's store is replicated from the beginning into a collecting target
 (:func:`sync.bundle_stores.collect`); the hub skips what it already holds when the file is
 imported, so a bundle never depends on what was synced before (simple, and a lost stick costs
-nothing but a second export). The list is sealed for the escrow key of the hub-signed
-directory and signed by this device (:func:`sync.bundle.seal_bundle`); the file is written
-with mode 0600 (it is encrypted, but it is still the station's whole case list).
+nothing but a second export). The list is sealed for the hub's bundle key named in the
+root-signed directory and signed by this device (:func:`sync.bundle.seal_bundle`); the file
+is written with mode 0600 (it is encrypted, but it is still the station's whole case list).
+
+A directory without a bundle key (a hub initialised before it, not yet updated with
+``bangban hub bundle key``) refuses the export: never the escrow key instead, since opening
+that at the hub would need the offline key that opens every case (design.md §5).
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ if TYPE_CHECKING:
 
 
 def hub_directory(node: Node) -> Any:
-    """The hub's directory verified under the pinned root keys. A bundle needs the real escrow
-    key: the provisional directory a node uses before its first sync has none."""
+    """The hub's directory verified under the pinned root keys. A bundle needs the hub's real
+    bundle key: the provisional directory a node uses before its first sync has none."""
     from sync.crypto import DIRECTORY_ID, CryptoError, verify_directory
     from sync.errors import NotFound
 
@@ -40,10 +44,18 @@ def hub_directory(node: Node) -> Any:
                         "directory yet: sync once (at enrollment) before exporting a bundle",
                         error="no_directory", status=409, fields={"directory": "missing"})
     try:
-        return verify_directory(doc, keys.root_keys)
+        directory = verify_directory(doc, keys.root_keys)
     except CryptoError as exc:
         raise NodeError(f"directory: the hub's key directory does not verify: {exc.reason}",
                         error="bad_directory", status=409) from exc
+    if directory.bundle is None:
+        raise NodeError(f"directory: 中心密钥目录 v{directory.version} 没有数据包密钥，请联网同步"
+                        "一次，或请中心管理员运行 `bangban hub bundle key` 发布新目录 / the hub's "
+                        f"key directory v{directory.version} has no bundle key: sync once, or "
+                        "ask the hub operator to run `bangban hub bundle key` (it publishes a "
+                        "directory with one)", error="no_bundle_key", status=409,
+                        fields={"directory": "没有数据包密钥 / no bundle key"})
+    return directory
 
 
 def export_bundle(node: Node, out: Path) -> dict[str, Any]:

@@ -5,17 +5,23 @@ A bundle is one JSON envelope::
 
     {"kind": "bangban-bundle", "v": 1, "device": "…", "institution": "…",
      "created_at": "2026-…", "count": 12,
-     "payload": {"alg": "A256GCM+gzip", "recipient": "escrow", "key_id": "x25519-…",
+     "payload": {"alg": "A256GCM+gzip", "recipient": "bundle", "key_id": "x25519-…",
                  "wrap": {"alg", "epk", "nonce", "wrapped"}, "ct": "<base64url>"},
      "sig": {"device", "key_id", "alg": "Ed25519", "value"}}
 
 * ``payload.ct`` is the gzip'd JSON list of the documents (``_revisions`` and attachments
   inline), AES-256-GCM sealed under a fresh key (the sealed-attachment format of
   :class:`sync.crypto.CaseKey`, associated data binding the bundle's device and time).
-* That key is wrapped for the escrow public key of the *verified* directory with the same
-  X25519 + HKDF + AES-GCM wrap as a case keyring (:func:`sync.crypto.wrap.wrap_key`), so only
-  the holder of the escrow private key opens the payload (design.md §5). The documents are
-  sealed already (personal data in ``sealed``): the envelope hides the cleartext fields too.
+* That key is wrapped for the hub's *bundle key* named in the *verified* directory
+  (``directory.bundle``) with the same X25519 + HKDF + AES-GCM wrap as a case keyring
+  (:func:`sync.crypto.wrap.wrap_key`), so only the hub opens the payload. The bundle key is an
+  online hub key: it opens no case key, since the documents are sealed already (personal data
+  in ``sealed``, design.md §5: the hub holds no key that decrypts personal data); the envelope
+  hides the cleartext fields in transit too.
+* Bundles written before the bundle key existed are sealed for the directory's *escrow* key
+  (``recipient: "escrow"``). They still open with the escrow private key, which is held
+  offline (§5), so only an operator fetching it opens them; :func:`seal_bundle` never makes
+  one (no silent fallback to the key that opens every case).
 * ``sig`` is the device's Ed25519 signature over ``"bangban/v1/bundle\\n"`` + the canonical
   JSON of everything else (its own domain tag: a bundle signature is never valid for a
   document and the reverse). The signature covers the ciphertext, so altering any byte of the
@@ -36,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sync.crypto.directory import Directory
+from sync.crypto.directory import Directory, PublicKeyEntry
 from sync.crypto.encoding import b64u_decode, b64u_encode, canonical_json
 from sync.crypto.errors import BadSignature, MalformedEnvelope, UnknownKey
 from sync.crypto.keyring import ESCROW
@@ -51,6 +57,9 @@ BUNDLE_DOMAIN = b"bangban/v1/bundle\n"
 PAYLOAD_ALG = "A256GCM+gzip"
 _KID = "dk-bundle"
 _PAYLOAD_NAME = "payload"
+#: ``payload.recipient``: the hub's bundle key; the escrow key of bundles made before it.
+BUNDLE = "bundle"
+RECIPIENTS = (BUNDLE, ESCROW)
 #: A gzip bomb guard: the decompressed list may be at most this large.
 MAX_PLAIN_BYTES = 2 * 1024**3
 
@@ -64,6 +73,7 @@ class BundleHeader:
     created_at: str
     count: int
     key_id: str
+    recipient: str  # BUNDLE or ESCROW: which private key opens the payload
 
 
 def _bundle_id(device: str, created_at: str) -> str:
@@ -71,8 +81,10 @@ def _bundle_id(device: str, created_at: str) -> str:
     return f"bundle:{device}:{created_at}"
 
 
-def _context(device: str, created_at: str, key_id: str) -> dict[str, str]:
-    return {"case": _bundle_id(device, created_at), "kid": _KID, "recipient": ESCROW,
+def _context(device: str, created_at: str, recipient: str, key_id: str) -> dict[str, str]:
+    # The recipient's name is bound into the wrap, so a bundle-key wrap is never taken for
+    # an escrow one and the reverse.
+    return {"case": _bundle_id(device, created_at), "kid": _KID, "recipient": recipient,
             "recipient_key": key_id}
 
 
@@ -82,19 +94,32 @@ def _payload_to_sign(envelope: Mapping[str, Any]) -> bytes:
 
 def seal_bundle(docs: Sequence[Mapping[str, Any]], *, signer: DeviceSigner, institution: str,
                 directory: Directory, created_at: str | None = None) -> dict[str, Any]:
-    """The signed envelope carrying ``docs`` for the hub holding ``directory``'s escrow key."""
+    """The signed envelope carrying ``docs`` for the hub holding ``directory``'s bundle key.
+
+    :class:`UnknownKey` when the directory has no bundle key (one published before it
+    existed): the escrow key is deliberately not used instead.
+    """
+    if directory.bundle is None:
+        raise UnknownKey(f"bundle: directory v{directory.version} has no bundle key (the hub "
+                         "must publish one: `bangban hub bundle key`)")
+    return _seal(docs, signer=signer, institution=institution, recipient=BUNDLE,
+                 entry=directory.bundle, created_at=created_at)
+
+
+def _seal(docs: Sequence[Mapping[str, Any]], *, signer: DeviceSigner, institution: str,
+          recipient: str, entry: PublicKeyEntry, created_at: str | None) -> dict[str, Any]:
+    """The envelope for ``recipient`` (``ESCROW`` only to make pre-bundle-key files in tests)."""
     created = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    escrow = directory.escrow
     key = CaseKey(_bundle_id(signer.device_id, created), {_KID: os.urandom(32)}, _KID)
     plain = gzip.compress(json.dumps(list(docs), ensure_ascii=False,
                                      separators=(",", ":")).encode("utf-8"))
     blob = key.seal_attachment(plain, _bundle_id(signer.device_id, created), _PAYLOAD_NAME)
-    wrap = wrap_key(key._raw(_KID), escrow.public,
-                    _context(signer.device_id, created, escrow.key_id))
+    wrap = wrap_key(key._raw(_KID), entry.public,
+                    _context(signer.device_id, created, recipient, entry.key_id))
     envelope: dict[str, Any] = {
         "kind": BUNDLE_KIND, "v": BUNDLE_VERSION, "device": signer.device_id,
         "institution": institution, "created_at": created, "count": len(docs),
-        "payload": {"alg": PAYLOAD_ALG, "recipient": ESCROW, "key_id": escrow.key_id,
+        "payload": {"alg": PAYLOAD_ALG, "recipient": recipient, "key_id": entry.key_id,
                     "wrap": wrap, "ct": b64u_encode(blob)}}
     envelope["sig"] = signer.signature(_payload_to_sign(envelope))
     return envelope
@@ -127,6 +152,9 @@ def loads(data: bytes) -> dict[str, Any]:
             raise MalformedEnvelope(f"payload.{name}: missing or not a string")
     if not isinstance(payload.get("wrap"), dict):
         raise MalformedEnvelope("payload.wrap: missing")
+    if payload.get("recipient") not in RECIPIENTS:
+        raise MalformedEnvelope(f"payload.recipient: {payload.get('recipient')!r} is not one of "
+                                f"{', '.join(RECIPIENTS)}")
     return envelope
 
 
@@ -151,27 +179,36 @@ def verify_bundle(envelope: Mapping[str, Any], directory: Directory) -> BundleHe
     check_signature(key.public, sig.get("value"), _payload_to_sign(envelope), what="bundle sig")
     payload = envelope["payload"]
     return BundleHeader(device_id, device.institution, str(envelope["created_at"]),
-                        int(envelope["count"]), str(payload["key_id"]))
+                        int(envelope["count"]), str(payload["key_id"]),
+                        str(payload.get("recipient")))
+
+
+def recipient(envelope: Mapping[str, Any]) -> str:
+    """``BUNDLE`` or ``ESCROW``: which private key the checked (:func:`loads`) envelope needs."""
+    return str(envelope["payload"]["recipient"])
 
 
 def open_bundle(envelope: Mapping[str, Any], directory: Directory,
-                escrow: EncryptionKeyPair) -> tuple[BundleHeader, list[dict[str, Any]]]:
-    """Verify, then decrypt: ``(header, documents)``.
+                key: EncryptionKeyPair) -> tuple[BundleHeader, list[dict[str, Any]]]:
+    """Verify, then decrypt with ``key``, the private key of the envelope's :func:`recipient`
+    (the hub's bundle key, or the escrow key for a file sealed before the bundle key existed):
+    ``(header, documents)``.
 
-    :class:`UnknownKey` naming ``payload.key_id`` when the bundle was sealed for another escrow
-    key (another hub, or before an escrow change); :class:`DecryptionFailed` if it does not open.
+    :class:`UnknownKey` naming ``payload.key_id`` when the bundle was sealed for another key
+    (another hub's, or one since replaced); :class:`DecryptionFailed` if it does not open.
     """
     header = verify_bundle(envelope, directory)
-    if header.key_id != escrow.key_id:
-        raise UnknownKey(f"payload.key_id: sealed for {header.key_id}, this hub's escrow key is "
-                         f"{escrow.key_id} (a bundle for another hub?)")
+    if header.key_id != key.key_id:
+        raise UnknownKey(f"payload.key_id: sealed for {header.recipient} key {header.key_id}, "
+                         f"this hub's {header.recipient} key is {key.key_id} "
+                         "(a bundle for another hub?)")
     payload = envelope["payload"]
-    raw = unwrap_key(payload["wrap"], escrow,
-                     _context(header.device, header.created_at, header.key_id))
+    raw = unwrap_key(payload["wrap"], key,
+                     _context(header.device, header.created_at, header.recipient, header.key_id))
     bundle_id = _bundle_id(header.device, header.created_at)
-    key = CaseKey(bundle_id, {_KID: raw}, _KID)
+    data_key = CaseKey(bundle_id, {_KID: raw}, _KID)
     blob = b64u_decode(payload["ct"], field="payload.ct")
-    plain = key._open_attachment(blob, bundle_id, _PAYLOAD_NAME)
+    plain = data_key._open_attachment(blob, bundle_id, _PAYLOAD_NAME)
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(plain)) as gz:
             text = gz.read(MAX_PLAIN_BYTES + 1)
@@ -192,5 +229,5 @@ def open_bundle(envelope: Mapping[str, Any], directory: Directory,
     return header, docs
 
 
-__all__ = ["BUNDLE_DOMAIN", "BUNDLE_KIND", "BundleHeader", "dumps", "loads", "open_bundle",
-           "seal_bundle", "verify_bundle"]
+__all__ = ["BUNDLE", "BUNDLE_DOMAIN", "BUNDLE_KIND", "ESCROW", "RECIPIENTS", "BundleHeader", "dumps",
+           "loads", "open_bundle", "recipient", "seal_bundle", "verify_bundle"]

@@ -9,6 +9,7 @@ never fetched). The hub distributes the directory as one reference document::
      "institutions": [{"code", "tier", "parent", "name", "public_keys": [KEY, …]}],
      "devices": [{"device_id", "institution", "public_keys": [KEY, …], "revoked_at"?}],
      "escrow": KEY,
+     "bundle"?: KEY,
      "delegation"?: DELEGATION,
      "sig": {"key_id", "alg": "Ed25519", "value"}}
 
@@ -21,6 +22,11 @@ refused. ``version`` only grows; a node refuses a directory older than the one i
 holds. Each ``kid`` must be the fingerprint of its ``key``. ``sig`` is the root's, or
 (root offline, design.md §5) the key named by ``delegation``, a root-signed
 :mod:`sync.crypto.delegation` carried inside the signed payload.
+
+``bundle`` is the hub's X25519 *bundle key*: bundle files (:mod:`sync.bundle`, design.md §4)
+are sealed for it, so importing one needs no escrow key online (design.md §5: the escrow key
+is held offline). It is optional: directories published before it existed verify unchanged,
+and like every member it is covered by ``sig``. It must not be the escrow key.
 """
 
 from __future__ import annotations
@@ -117,6 +123,7 @@ class Directory:
     root_key_id: str  # the trusted root it chains to (directly or through the delegation)
     doc: dict[str, Any] = field(repr=False)
     delegation: Delegation | None = None  # set when signed by a delegated online key
+    bundle: PublicKeyEntry | None = None  # the hub's bundle key (absent in older directories)
 
     def institution(self, code: str) -> InstitutionEntry:
         try:
@@ -153,20 +160,26 @@ class Directory:
 
 def build_directory(*, version: int, institutions: Iterable[Mapping[str, Any]],
                     devices: Iterable[Mapping[str, Any]], escrow: Mapping[str, Any],
-                    issued_at: str | None = None) -> dict[str, Any]:
+                    issued_at: str | None = None,
+                    bundle: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """An unsigned directory document (sign it with :func:`sign_directory`).
 
     ``institutions`` and ``devices`` may be the ``institution`` and ``device`` reference
-    documents themselves; only the members the directory needs are copied.
+    documents themselves; only the members the directory needs are copied. ``bundle`` is the
+    hub's bundle key entry, left out when ``None`` (a hub that has none yet).
     """
     if not isinstance(version, int) or version < 1:
         raise MalformedEnvelope("version: must be a positive integer")
     stamp = issued_at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"_id": DIRECTORY_ID, "type": "directory", "schema_version": 1, "version": version,
-            "issued_at": stamp,
-            "institutions": [_entry(i, ("code", "tier", "parent", "name")) for i in institutions],
-            "devices": [_entry(d, ("device_id", "institution", "revoked_at")) for d in devices],
-            "escrow": dict(escrow)}
+    doc: dict[str, Any] = {
+        "_id": DIRECTORY_ID, "type": "directory", "schema_version": 1, "version": version,
+        "issued_at": stamp,
+        "institutions": [_entry(i, ("code", "tier", "parent", "name")) for i in institutions],
+        "devices": [_entry(d, ("device_id", "institution", "revoked_at")) for d in devices],
+        "escrow": dict(escrow)}
+    if bundle is not None:
+        doc["bundle"] = dict(bundle)
+    return doc
 
 
 def sign_directory(doc: Mapping[str, Any], key: SigningKeyPair,
@@ -247,10 +260,14 @@ def verify_directory(doc: Mapping[str, Any], trusted_roots: Sequence[str | bytes
             devices[str(raw_dev["device_id"])] = DeviceEntry(
                 str(raw_dev["device_id"]), str(raw_dev["institution"]), keys, raw_dev.get("revoked_at"))
         escrow = _parse_key(doc["escrow"], "escrow", "x25519")
+        bundle = _parse_key(doc["bundle"], "bundle", "x25519") if "bundle" in doc else None
     except (KeyError, TypeError) as exc:
         raise MalformedEnvelope(f"directory: missing or malformed field {exc}") from exc
+    if bundle is not None and bundle.key_id == escrow.key_id:
+        # Sealing bundles for the escrow key is what the bundle key exists to avoid (§5).
+        raise MalformedEnvelope(f"bundle: {bundle.key_id} is the escrow key")
     return Directory(version, str(doc.get("issued_at", "")), institutions, devices, escrow,
-                     root_key_id, dict(doc), deleg)
+                     root_key_id, dict(doc), deleg, bundle)
 
 
 __all__ = ["DIRECTORY_ID", "DeviceEntry", "Directory", "InstitutionEntry", "PublicKeyEntry",

@@ -36,6 +36,7 @@ class Station:
         from sync.crypto import EncryptionKeyPair, SigningKeyPair
 
         self.root, self.escrow = SigningKeyPair.generate(), EncryptionKeyPair.generate()
+        self.bundle = EncryptionKeyPair.generate()  # the hub's bundle key (bundle files)
         self.folder = make_node_dir(folder, root_keys=[self.root.public_b64],
                                     institution_path=["410600", "410621", TOWN, VILLAGE])
         self.pwfile = folder.parent / "pw"
@@ -43,14 +44,16 @@ class Station:
         self.version = 0
         self.app: Any = None
 
-    def publish(self, inst_keys: list[dict[str, Any]]) -> Any:
-        """Directory v+1 with these institution key entries, stored in the node's store."""
+    def publish(self, inst_keys: list[dict[str, Any]], *, bundle: bool = True) -> Any:
+        """Directory v+1 with these institution key entries, stored in the node's store
+        (``bundle=False``: as a hub published before it had a bundle key)."""
         from sync.crypto import build_directory, key_entry, sign_directory, verify_directory
 
         self.version += 1
         dev = keys_of(self.folder).keychain.active("device", DEVICE).key
         doc = sign_directory(build_directory(
             version=self.version, escrow=key_entry(self.escrow),
+            bundle=key_entry(self.bundle) if bundle else None,
             institutions=[{"code": VILLAGE, "tier": "village", "parent": TOWN, "name": "村",
                            "public_keys": inst_keys}],
             devices=[{"device_id": DEVICE, "institution": VILLAGE,

@@ -1,4 +1,5 @@
-"""Bundle files (design.md §4): format round trip, tamper detection, the two bundle stores."""
+"""Bundle files (design.md §4): format round trip, tamper detection, the hub's bundle key (and
+old escrow-sealed files), the two bundle stores."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from sync.bundle import BUNDLE_DOMAIN, dumps, loads, open_bundle, seal_bundle, verify_bundle
+from sync.bundle import (
+    BUNDLE_DOMAIN,
+    ESCROW,
+    _seal,
+    dumps,
+    loads,
+    open_bundle,
+    seal_bundle,
+    verify_bundle,
+)
 from sync.bundle_stores import BundleSource, CollectingTarget, collect
 from sync.crypto import BadSignature, EncryptionKeyPair, MalformedEnvelope, UnknownKey
 from sync.crypto.sign import signing_payload
@@ -35,7 +45,7 @@ def _sealed(world=None, docs=DOCS):
 
 def test_round_trip_through_the_file_bytes():
     world, directory, env = _sealed()
-    header, docs = open_bundle(loads(dumps(env)), directory, world.escrow)
+    header, docs = open_bundle(loads(dumps(env)), directory, world.bundle)
     assert docs == DOCS
     assert (header.device, header.institution, header.count) == (
         world[VILLAGE_A].device_id, VILLAGE_A, 2)
@@ -56,14 +66,63 @@ def test_any_altered_field_refuses_the_whole_bundle(field):
     else:
         bad["created_at"] = "2020-01-01T00:00:00+00:00"
     with pytest.raises((BadSignature, UnknownKey)) as err:
-        open_bundle(loads(dumps(bad)), directory, world.escrow)
+        open_bundle(loads(dumps(bad)), directory, world.bundle)
     assert "sig" in err.value.reason or "institution" in err.value.reason
 
 
 def test_a_bundle_for_another_hub_names_the_key():
     world, directory, env = _sealed()
-    with pytest.raises(UnknownKey, match="payload.key_id"):
+    assert env["payload"]["recipient"] == "bundle"
+    assert env["payload"]["key_id"] == world.bundle.key_id
+    with pytest.raises(UnknownKey, match=f"payload.key_id: sealed for bundle key "
+                       f"{world.bundle.key_id}"):
         open_bundle(env, directory, EncryptionKeyPair.generate())
+    # Nor does the escrow key open it: it is not sealed for the escrow key any more (§5).
+    with pytest.raises(UnknownKey, match="payload.key_id"):
+        open_bundle(env, directory, world.escrow)
+
+
+def test_no_bundle_key_in_the_directory_refuses_rather_than_using_escrow():
+    world = make_world()
+    world.with_bundle = False
+    directory = world.directory()
+    st = world[VILLAGE_A]
+    with pytest.raises(UnknownKey, match="no bundle key"):
+        seal_bundle(DOCS, signer=st.signer, institution=VILLAGE_A, directory=directory)
+
+
+def test_an_old_escrow_sealed_bundle_still_opens_with_the_escrow_key():
+    world = make_world()
+    world.with_bundle = False
+    directory = world.directory()  # as published before the hub had a bundle key
+    st = world[VILLAGE_A]
+    env = _seal(DOCS, signer=st.signer, institution=VILLAGE_A, recipient=ESCROW,
+                entry=directory.escrow, created_at=None)
+    assert env["payload"]["recipient"] == "escrow"
+    world.with_bundle = True  # the hub has published its bundle key since
+    header, docs = open_bundle(loads(dumps(env)), world.directory(), world.escrow)
+    assert docs == DOCS and header.recipient == "escrow"
+    with pytest.raises(UnknownKey, match="payload.key_id"):
+        open_bundle(env, world.directory(), world.bundle)
+    # The recipient is signed: relabelling an escrow-sealed file as a bundle one is refused.
+    relabelled = copy.deepcopy(env)
+    relabelled["payload"]["recipient"] = "bundle"
+    with pytest.raises(BadSignature):
+        open_bundle(relabelled, world.directory(), world.escrow)
+    unknown = copy.deepcopy(env)
+    unknown["payload"]["recipient"] = "root"
+    with pytest.raises(MalformedEnvelope, match="payload.recipient"):
+        loads(dumps(unknown))
+
+
+def test_no_private_key_bytes_in_the_file():
+    world, _directory, env = _sealed()
+    data = dumps(env)
+    for pair in (world.bundle, world.escrow):
+        raw = pair._private_bytes()
+        for form in (raw, base64.b64encode(raw), base64.urlsafe_b64encode(raw).rstrip(b"="),
+                     raw.hex().encode()):
+            assert form not in data
 
 
 def test_revoked_or_unknown_device_and_a_signature_of_another_device():
@@ -119,7 +178,7 @@ def test_stores_carry_conflicts_deletions_and_attachments(tmp_path: Path):
         src.put({"_id": "a", "_rev": src.get("a")["_rev"], "v": 2})  # a second leaf
         docs = collect(src)
         world, directory, env = _sealed(docs=docs)
-        _header, opened = open_bundle(env, directory, world.escrow)
+        _header, opened = open_bundle(env, directory, world.bundle)
         result = replicate(BundleSource(opened), dst)
         assert result.doc_write_failures == 0
         for docid in ("a", "b", "c"):

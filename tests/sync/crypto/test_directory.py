@@ -28,6 +28,7 @@ def test_verify_and_lookup(world: World) -> None:
     dev, key = d.device_key(world[VILLAGE_A].device_id, world[VILLAGE_A].device_key.key_id)
     assert dev.institution == VILLAGE_A and key.public == world[VILLAGE_A].device_key.public_b64
     assert d.escrow.key_id == world.escrow.key_id
+    assert d.bundle is not None and d.bundle.key_id == world.bundle.key_id
     with pytest.raises(UnknownKey):
         d.encryption_key("999999")
     # several trusted roots (root rotation) and raw bytes accepted
@@ -41,6 +42,9 @@ def test_verify_and_lookup(world: World) -> None:
     lambda d: d.update(version=99),
     lambda d: d["escrow"].update(revoked_at="2026-11-20T09:00:00+08:00"),
     lambda d: d["devices"][0].update(revoked_at=None),
+    # The bundle member is signed like every other (bundle files are sealed for it).
+    lambda d: d.update(bundle=key_entry(EncryptionKeyPair.generate())),
+    lambda d: d.pop("bundle"),
 ])
 def test_tampered_directory(world: World, mutate) -> None:
     doc = world.directory_doc()
@@ -86,3 +90,22 @@ def test_key_id_must_be_fingerprint(world: World) -> None:
     missing = {k: v for k, v in doc.items() if k != "escrow"}
     with pytest.raises(MalformedEnvelope):
         verify_directory(sign_directory(missing, world.root), world.root.public_b64)
+
+
+def test_the_bundle_key_member(world: World) -> None:
+    """Optional (directories from before it verify and have none), checked like every key,
+    and never the escrow key itself (design.md §5: the escrow key stays offline)."""
+    world.with_bundle = False
+    old = world.directory_doc()
+    assert "bundle" not in old
+    assert verify_directory(old, world.root.public_b64).bundle is None
+    world.with_bundle = True
+    doc = world.directory_doc()
+    assert doc["bundle"]["kid"] == world.bundle.key_id
+    bogus = copy.deepcopy(doc)
+    bogus["bundle"]["kid"] = world.escrow.key_id
+    with pytest.raises(MalformedEnvelope, match="bundle"):
+        verify_directory(sign_directory(bogus, world.root), world.root.public_b64)
+    as_escrow = {**doc, "bundle": key_entry(world.escrow)}
+    with pytest.raises(MalformedEnvelope, match="bundle: .* is the escrow key"):
+        verify_directory(sign_directory(as_escrow, world.root), world.root.public_b64)

@@ -1,6 +1,6 @@
 """A small key world for the crypto tests and the leak scan.
 
-A municipal root and escrow key, three institutions (two villages under one town)
+A municipal root and escrow key, the hub's bundle key, three institutions (two villages under one town)
 each with one device, their keychains, and the root-signed directory.
 """
 
@@ -54,6 +54,9 @@ class World:
     stations: dict[str, Station]
     version: int = 0
     revoked_devices: set[str] = field(default_factory=set)
+    bundle: EncryptionKeyPair = field(default_factory=EncryptionKeyPair.generate)
+    #: False: directories as published before the hub had a bundle key
+    with_bundle: bool = True
 
     def __getitem__(self, code: str) -> Station:
         return self.stations[code]
@@ -68,7 +71,8 @@ class World:
                     "revoked_at": REVOKED_AT if s.device_id in self.revoked_devices else None}
                    for s in self.stations.values()]
         doc = build_directory(version=self.version, institutions=institutions, devices=devices,
-                              escrow=key_entry(self.escrow))
+                              escrow=key_entry(self.escrow),
+                              bundle=key_entry(self.bundle) if self.with_bundle else None)
         return sign_directory(doc, self.root)
 
     def directory(self) -> Directory:
