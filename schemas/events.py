@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from marshmallow import ValidationError, validates_schema
 
+from schemas.chunks import chunked_field
 from schemas.fields import (
     DateTimeStr,
     DeviceId,
@@ -19,6 +20,7 @@ from schemas.fields import (
     InstitutionCode,
     Part,
     Str,
+    check_device_institution,
     msg,
 )
 from schemas.ids import event_doc_id
@@ -50,6 +52,9 @@ class EventSchema(DocBase):
     device = DeviceId(required=True)
     institution = InstitutionCode(required=True)  # the recording institution
     staff = Str(allow_none=True, max_len=64)  # staff id (never a name)
+    #: scans too large to travel inline: attachment name -> manifest of its content-addressed
+    #: chunk documents (design.md §4; schemas.chunks). Cleartext so the signature covers it.
+    chunked = chunked_field()
 
     def expected_id(self, data: dict[str, Any]) -> str | None:
         if "case_id" in data and "hlc" in data:
@@ -65,12 +70,10 @@ class EventSchema(DocBase):
         if hlc and base and base >= hlc:
             raise ValidationError(msg("base_hlc", "base_hlc must be before hlc",
                                       "base_hlc 必须早于 hlc"), "base_hlc")
-        dev, inst = data.get("device"), data.get("institution")
         # Hub-written events (10.2.5.2 termination) come from the hub's own device id under
         # the city code; every other writer records for its own institution.
-        if dev and inst and not dev.startswith(inst + "-"):
-            raise ValidationError(msg("device_institution", "device must belong to institution",
-                                      "设备必须属于记录机构"), "device")
+        check_device_institution(data)
+        dev = data.get("device")
         if hlc and dev and not hlc.endswith("-" + dev):
             raise ValidationError(msg("hlc_node", "hlc must be ticked by the recording device",
                                       "hlc 必须由记录设备生成"), "hlc")

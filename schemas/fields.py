@@ -193,6 +193,28 @@ class ItemCode(_Checked):
         return SERVICE_ITEM_CODE_RE.match(value) is not None
 
 
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Sha256Hex(_Checked):
+    """A SHA-256 digest as 64 lower-case hex digits (content-addressed chunks, design.md §4)."""
+
+    rule, en, zh = "sha256", "not a SHA-256 digest (64 lower-case hex digits)", \
+        "应为 SHA-256 摘要（64 位小写十六进制）"
+
+    def check(self, value: str) -> bool:
+        return _SHA256_RE.match(value) is not None
+
+
+def check_device_institution(data: Mapping[str, Any]) -> None:
+    """A writer records for its own institution: ``device`` is ``{institution}-{short}``
+    (schemas/ids.py); raises the ``device_institution`` error on ``device``."""
+    dev, inst = data.get("device"), data.get("institution")
+    if dev and inst and not dev.startswith(inst + "-"):
+        raise ValidationError(msg("device_institution", "device must belong to institution",
+                                  "设备必须属于记录机构"), "device")
+
+
 def one_of(choices: Iterable[str] | Mapping[str, tuple[str, str]],
            field_zh: str = "") -> validate.OneOf:
     """A code list; when given a vocabulary (code -> (zh, en)) the messages show the labels."""

@@ -51,6 +51,7 @@ ID_PREFIX = {
     "case": "case:",
     "event": "event:",
     "keyring": "keyring:",
+    "chunk": "chunk:",
 }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from schemas.case import CaseSchema
+from schemas.chunks import ChunkSchema
 from schemas.errors import Problem, UnknownType, ValidationFailed
 from schemas.event_types import EVENT_SCHEMAS
 from schemas.fields import Part, problems_from_messages
@@ -39,6 +40,7 @@ DOC_SCHEMAS: dict[str, type[DocBase]] = {
     "calendar": CalendarSchema,
     "case": CaseSchema,
     "keyring": KeyringSchema,
+    "chunk": ChunkSchema,  # a slice of a sealed scan (design.md §4)
 }
 DOC_TYPES = (*DOC_SCHEMAS, "event")
 EVENT_TYPES = tuple(EVENT_SCHEMAS)
