@@ -2,7 +2,8 @@
 
 A *scope* is an institution code, or :data:`ALL` for reference data every device
 receives (catalog, calendar, the institution and device directory). A case and
-every document bound to it (events, its keyring, ratings, complaints) are visible
+every document bound to it (events, its keyring, chunks of its scans, ratings,
+complaints) are visible
 to the institution that created the case — the institution of the device in its
 id (a case id is the creating device's HLC, ``schemas/ids.py``) — and to every
 institution it was handed to (hand-up/hand-down, recorded in the case's route).
@@ -26,7 +27,8 @@ ALL = "all"
 REFERENCE_PREFIXES = ("institution:", "device:", "service_item:", "calendar:", "directory:",
                       "directory")
 #: ``_id`` prefixes of documents bound to one case: ``prefix + case_id [+ ":" + more]``.
-CASE_PREFIXES = ("case:", "event:", "keyring:", "rating:", "complaint:", "access:")
+#: ``chunk:`` (slices of sealed scans, design.md §4) travel wherever their case goes.
+CASE_PREFIXES = ("case:", "event:", "keyring:", "rating:", "complaint:", "access:", "chunk:")
 REFERENCE_TYPES = frozenset({"institution", "device", "service_item", "calendar", "directory"})
 #: Event types that make a case visible to another institution, and the field naming it.
 HAND_EVENT_TYPES = frozenset({"hand_up", "hand_down"})

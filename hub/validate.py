@@ -11,8 +11,10 @@ reason naming the rule, so one bad document never blocks the batch):
    cleartext valid, unknown types refused;
 5. signature by this very device (:mod:`hub.signatures`, engineer F's verifier);
 6. scope: the case belongs to, or was handed to, the device's institution (design.md §5);
-7. events are immutable: a second revision of an event is refused;
-8. a legal transition given the case's events at the hub (:mod:`hub.transitions`).
+7. events and chunks are immutable: a second revision of either is refused;
+8. a chunk's bytes hash to the sha256 its ``_id`` names (content-addressed chunks of large
+   scans, design.md §4; :mod:`sync.chunks`), checked right after the schema (step 4);
+9. a legal transition given the case's events at the hub (:mod:`hub.transitions`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
     from hub.storage import HubStores
 
 Refusal = dict[str, str]
+#: Types whose documents never change once stored (a chunk's id names its bytes).
+IMMUTABLE_TYPES = frozenset({"event", "chunk"})
 
 
 def forbidden(reason: str) -> Refusal:
@@ -163,7 +167,7 @@ class WriteValidator:
         if scopes.is_reference(docid, doc):
             return forbidden("reference data (catalog, calendar, directory) is read-only for "
                              "devices; the hub distributes it")
-        refusal = self._check_schema(doc)
+        refusal = self._check_schema(doc) or _check_chunk(doc)
         if refusal:
             return refusal
         if self.signatures is not None:
@@ -182,10 +186,10 @@ class WriteValidator:
         if device.institution not in allowed:
             return forbidden(f"scope: case {case_id} is not held by institution "
                              f"{device.institution} (design.md §5)")
-        if doc.get("type") == "event" and docid in existing:
+        if doc.get("type") in IMMUTABLE_TYPES and docid in existing:
             rev = doc.get("_rev")
             if new_edits or rev != existing[docid]:
-                return forbidden("events are immutable (design.md §3): event "
+                return forbidden(f"{doc.get('type')}s are immutable (design.md §3, §4): "
                                  f"{docid} is already stored")
         if self.transitions is not None and doc.get("type") == "event" and docid not in existing:
             refusal = self.transitions.check(case_id, doc, batch)
@@ -219,6 +223,23 @@ class WriteValidator:
         except SchemaError as exc:
             return forbidden(f"schema: {exc.reason}")
         return None
+
+
+def _check_chunk(doc: Mapping[str, Any]) -> Refusal | None:
+    """A chunk's one attachment must hash to the sha256 in its ``_id``: cheap (one hash of
+    at most 256 kB), and it keeps the store content-addressed, so a chunk fetched anywhere
+    can be checked without the case key (design.md §4)."""
+    from sync.chunks import attachment_bytes, sha256_hex, sha_of_id
+
+    if doc.get("type") != "chunk":
+        return None
+    data = attachment_bytes(doc)
+    if data is None:
+        return forbidden("chunk: the attachment 'data' must be inline base64 (design.md §4)")
+    if sha256_hex(data) != sha_of_id(str(doc["_id"])) or len(data) != doc.get("length"):
+        return forbidden("chunk: the attachment's bytes do not hash to the sha256 in its _id "
+                         "(content-addressed chunks, design.md §4)")
+    return None
 
 
 def _order_key(doc: Any) -> tuple[int, str]:

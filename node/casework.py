@@ -201,18 +201,41 @@ class Casework:
             # Wrap the case key for the receiver first: no hand-over the receiver cannot open.
             shared = [self._share_with(case_id, str(doc["to_institution"]))]
         sealed = case_key.seal(doc) if "private" in doc else dict(doc)
-        if files:
-            # The bytes are sealed with the case key; only the media type stays readable.
-            sealed["_attachments"] = {
-                name: {"content_type": ctype,
-                       "data": base64.b64encode(case_key.seal_attachment(data, doc["_id"], name))
-                       .decode("ascii")}
-                for name, ctype, data in files}
+        chunks = self._attach(case_id, sealed, files, case_key) if files else []
         signed = sign_document(sealed, self.node.keys.signer)
-        self._store_docs([*shared, signed])
+        # Chunks first: they reach the hub before the event that lists them (design.md §4).
+        self._store_docs([*shared, *chunks, signed])
         self.node.reading.remember_event(case_id, doc)
         self.node.reindex_case(case_id)
         return signed
+
+    def _attach(self, case_id: str, sealed: dict[str, Any], files: list[tuple[str, str, bytes]],
+                case_key: Any) -> list[dict[str, Any]]:
+        """Seal each file with the case key (only the media type stays readable) and put it
+        on the event: inline when small, else as signed content-addressed chunk documents
+        plus a manifest in the event's cleartext ``chunked`` (design.md §4; sync.chunks), so
+        no document exceeds the hub's max_document_bytes whatever the scan's size."""
+        from sync.chunks import chunk_doc, inline_names, manifest, split
+        from sync.crypto import sign_document
+
+        blobs = [(name, ctype, case_key.seal_attachment(data, sealed["_id"], name))
+                 for name, ctype, data in files]
+        # The drawn signature first: it stays inline whatever else the event carries.
+        order = sorted(blobs, key=lambda b: b[0] != SIGNATURE_ATTACHMENT)
+        inline = inline_names((name, len(blob)) for name, _, blob in order)
+        chunks: dict[str, dict[str, Any]] = {}
+        for name, ctype, blob in blobs:
+            if name in inline:
+                sealed.setdefault("_attachments", {})[name] = {
+                    "content_type": ctype, "data": base64.b64encode(blob).decode("ascii")}
+                continue
+            parts = split(blob)
+            sealed.setdefault("chunked", {})[name] = manifest(ctype, blob, parts)
+            for sha, part in parts:
+                doc = chunk_doc(case_id, sha, part, institution=self.node.institution,
+                                device=self.node.device_id)
+                chunks.setdefault(doc["_id"], sign_document(doc, self.node.keys.signer))
+        return list(chunks.values())
 
     def check_transition(self, case_id: str, events: list[dict[str, Any]],
                          doc: Mapping[str, Any]) -> None:
@@ -243,7 +266,9 @@ class Casework:
 
     def _store_docs(self, docs: list[dict[str, Any]]) -> None:
         result = self.store.bulk_docs(docs)
-        bad = [r for r in result if "error" in r]
+        # A chunk already here holds the same bytes (its id is their hash): not an error.
+        bad = [r for r in result if "error" in r
+               and not (r["error"] == "conflict" and str(r.get("id")).startswith("chunk:"))]
         if bad:
             raise NodeError(f"the local store refused {bad[0].get('id')}: {bad[0].get('reason')}")
         self.node.note_pending(len(docs))

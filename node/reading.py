@@ -136,16 +136,52 @@ class Reader:
         self.node.note_pending(1)
 
     def open_attachment(self, case_id: str, doc_id: str, name: str) -> tuple[bytes, str]:
+        """A scan's plaintext: inline, or joined from its chunks (design.md §4); opened with
+        the same AAD (event id and name) either way, after an access event."""
         from node.casework import next_clock
         from sync.crypto import Actor, open_attachment
+        from sync.errors import NotFound as StoreNotFound
 
-        blob, ctype = self.node.store.get_attachment(doc_id, name)
+        try:
+            blob, ctype = self.node.store.get_attachment(doc_id, name)
+        except StoreNotFound:
+            blob, ctype = self._joined(case_id, doc_id, name)
         node = self.node
         actor = Actor(staff=node.enrollment_staff() or "", institution=node.institution,
                       signer=node.keys.signer, clock=lambda: next_clock(node.device_id))
         data = open_attachment(blob, doc_id, name, self.case_key(case_id), purpose=ACCESS_PURPOSE,
                                actor=actor, on_access=self._store_access)
         return data, ctype
+
+
+    def _joined(self, case_id: str, doc_id: str, name: str) -> tuple[bytes, str]:
+        """The sealed blob of a chunked scan: the event's signed manifest names its chunks."""
+        from sync.chunks import ChunkCorrupt, ChunksMissing, chunk_id, join
+        from sync.errors import NotFound as StoreNotFound
+
+        store = self.node.store
+        try:
+            entry = (store.get(doc_id).get("chunked") or {})[name]
+        except (StoreNotFound, KeyError) as exc:
+            raise NotFound(f"no attachment {name!r} on {doc_id}") from exc
+
+        def fetch(sha: str) -> bytes | None:
+            try:
+                data: bytes = store.get_attachment(chunk_id(case_id, sha), "data")[0]
+            except StoreNotFound:
+                return None
+            return data
+
+        try:
+            return join(entry, fetch), str(entry.get("content_type") or "application/octet-stream")
+        except ChunksMissing as exc:
+            raise NodeError(f"扫描件尚未完整同步（已收到 {exc.have}/{exc.total} 部分），请同步后再试"
+                            f" / the scan has not fully synced yet ({exc.have} of {exc.total} "
+                            "parts here); sync and try again", status=409,
+                            error="scan_incomplete") from exc
+        except ChunkCorrupt as exc:
+            raise NodeError(f"扫描件的分块已损坏 / a part of the scan is corrupt: {exc.reason}",
+                            status=500, error="chunk_corrupt") from exc
 
 
 def provisional_directory(keys: Any) -> Any:

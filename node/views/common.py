@@ -80,7 +80,9 @@ def load_case(case_id: str) -> dict[str, Any]:
         item = dict(e)
         item.pop("_attachments", None)
         item["private"] = opened.get(e["_id"], {})
-        item["attachment_names"] = sorted((e.get("_attachments") or {}).keys())
+        # chunked scans (design.md §4) are listed and served like inline ones
+        item["attachment_names"] = sorted({*(e.get("_attachments") or {}),
+                                           *(e.get("chunked") or {})})
         evs.append(item)
     try:
         state = fold(header, events, n)

@@ -8,6 +8,7 @@ through a real ``bangban hub serve`` process.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,8 @@ class World:
         self.sync()
 
 
-def make_world(folder: Path, *, workers: bool = True) -> World:
+def make_world(folder: Path, *, workers: bool = True,
+               max_document_bytes: int = 100_000) -> World:
     from hub import admin
     from hub.auth import Device
     from hub.core import Hub
@@ -47,7 +49,7 @@ def make_world(folder: Path, *, workers: bool = True) -> World:
     from schemas import sample
 
     settings = Settings.load({"hub_dir": str(folder / "hub"), "scrypt_n": 1024,
-                              "max_document_bytes": 100_000}, environ={})
+                              "max_document_bytes": max_document_bytes}, environ={})
     hub = Hub(settings)
     admin.init(hub, city=CITY, name="鹤壁市政务服务中心")
     admin.import_institutions(hub, [i for i in sample.institutions()
@@ -65,13 +67,20 @@ def make_world(folder: Path, *, workers: bool = True) -> World:
     return world
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """One world per test module (each test opens its own cases, so they do not meet)."""
-    w = make_world(tmp_path_factory.mktemp("world"))
+@contextmanager
+def open_world(folder: Path, **kw: Any) -> Iterator[World]:
+    """:func:`make_world`, closed again afterwards."""
+    w = make_world(folder, **kw)
     try:
         yield w
     finally:
         for node in w.nodes.values():
             node.store.close()
         w.hub.close()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One world per test module (each test opens its own cases, so they do not meet)."""
+    with open_world(tmp_path_factory.mktemp("world")) as w:
+        yield w
