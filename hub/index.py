@@ -202,7 +202,8 @@ class ScopeIndexer:
         main = self.stores.main
         ids: list[str] = []
         for prefix in scopes.CASE_PREFIXES:
-            res = main.all_docs(startkey=f"{prefix}{case_id}", endkey=f"{prefix}{case_id}:\ufff0")
+            res = main.all_docs(startkey=f"{prefix}{case_id}", endkey=f"{prefix}{case_id}:\ufff0",
+                                offset=False)
             ids.extend(r["id"] for r in res["rows"] if scopes.case_id_of(r["id"]) == case_id)
         if not ids:
             return []

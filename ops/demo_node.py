@@ -233,7 +233,8 @@ class SimNode:
         self.store.put(self._seal_sign(ev, case_key))
 
     def last_event(self, case_id: str) -> str | None:
-        res = self.store.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\ufff0")
+        res = self.store.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\ufff0",
+                                  offset=False)
         return res["rows"][-1]["id"].rsplit(":", 1)[1] if res["rows"] else None
 
     def edit_header(self, case_id: str, **changes: Any) -> None:

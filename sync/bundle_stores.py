@@ -74,7 +74,7 @@ class _BundleEnd(DocumentStore):
     def all_docs(self, *, keys: Sequence[str] | None = None, startkey: str | None = None,
                  endkey: str | None = None, inclusive_end: bool = True, limit: int | None = None,
                  skip: int = 0, descending: bool = False, include_docs: bool = False,
-                 conflicts: bool = False) -> JSON:
+                 conflicts: bool = False, offset: bool = True) -> JSON:
         raise self._refuse("_all_docs")
 
     def get_attachment(self, docid: str, name: str, *, rev: str | None = None

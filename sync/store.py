@@ -110,9 +110,15 @@ class DocumentStore(ABC):
         descending: bool = False,
         include_docs: bool = False,
         conflicts: bool = False,
+        offset: bool = True,
     ) -> JSON:
         """``GET|POST /{db}/_all_docs``: ``{"total_rows", "offset", "rows"}``;
-        ``_local`` docs are never listed."""
+        ``_local`` docs are never listed.
+
+        ``offset=False``: the caller does not read ``offset`` (a range read of one case's
+        documents); a backend that can only count the rows before ``startkey`` by
+        scanning them (SQLite) may then return ``None`` for it. Not a CouchDB parameter:
+        CouchDB reads it from its b-tree in O(log n) and ignores nothing by it."""
 
     # -- replication -------------------------------------------------------
     @abstractmethod

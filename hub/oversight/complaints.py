@@ -45,7 +45,7 @@ def _seal_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> list[dict[s
 
 def _clock(hub: Hub, case_id: str) -> tuple[HLC, str | None]:
     res = hub.stores.main.all_docs(startkey=f"event:{case_id}:",
-                                   endkey=f"event:{case_id}:\ufff0")
+                                   endkey=f"event:{case_id}:\ufff0", offset=False)
     last = max((r["id"].split(":", 2)[2] for r in res["rows"]), default=None)
     return next_clock(hub, last), last
 

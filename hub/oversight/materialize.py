@@ -271,7 +271,8 @@ class Materializer:
 
     def events(self, case_id: str) -> list[dict[str, Any]]:
         res = self.stores.main.all_docs(startkey=f"event:{case_id}:",
-                                        endkey=f"event:{case_id}:\ufff0", include_docs=True)
+                                        endkey=f"event:{case_id}:\ufff0", include_docs=True,
+                                        offset=False)
         return [r["doc"] for r in res["rows"] if r.get("doc")]
 
     def fact(self, case_id: str, header: dict[str, Any] | None = None) -> CaseFact:

@@ -208,7 +208,8 @@ class ScopedStore(DocumentStore):
     def all_docs(self, *, keys: Sequence[str] | None = None, startkey: str | None = None,
                  endkey: str | None = None, inclusive_end: bool = True,
                  limit: int | None = None, skip: int = 0, descending: bool = False,
-                 include_docs: bool = False, conflicts: bool = False) -> JSON:
+                 include_docs: bool = False, conflicts: bool = False, offset: bool = True
+                 ) -> JSON:
         if keys is not None:
             vis = self.visible(keys)
             res = self.stores.main.all_docs(keys=list(keys), include_docs=include_docs,
@@ -219,7 +220,7 @@ class ScopedStore(DocumentStore):
         ids: set[str] = set()
         for db in self._scopes:
             res = db.all_docs(startkey=startkey, endkey=endkey, inclusive_end=inclusive_end,
-                              descending=descending, include_docs=True)
+                              descending=descending, include_docs=True, offset=False)
             ids.update(r["id"] for r in res["rows"] if not (r.get("doc") or {}).get("deleted"))
         ordered = sorted(ids, reverse=descending)
         page = ordered[skip:] if limit is None else ordered[skip:skip + limit]

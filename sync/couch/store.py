@@ -121,6 +121,7 @@ class CouchStore(DocumentStore):
         descending: bool = False,
         include_docs: bool = False,
         conflicts: bool = False,
+        offset: bool = True,  # CouchDB computes it cheaply: always asked, always given
     ) -> JSON:
         kw: dict[str, Any] = _flags(descending=descending, include_docs=include_docs,
                                     conflicts=conflicts, limit=limit, skip=skip or None)

@@ -26,6 +26,7 @@ from typing import Any
 
 from sync import revtree
 from sync.errors import BadRequest, PreconditionFailed
+from sync.sqlite._db import add_counts
 from sync.sqlite._validate import Incoming
 
 CONFLICT = {"error": "conflict", "reason": "Document update conflict."}
@@ -167,6 +168,7 @@ class BatchWriter:
         rows = []
         dropped: list[tuple[str, str]] = []
         seq = next_seq
+        live = dead = 0  # how the document counts move (sync.sqlite._db.add_counts)
         for docid in self.order:
             state = self.states[docid]
             tree, _ = revtree.stem(state.tree, self.revs_limit)
@@ -176,7 +178,16 @@ class BatchWriter:
             dropped.extend((docid, r) for r in state.original if r not in tree)
             seq += 1
             winner = revtree.winning_rev(tree)
-            rows.append((docid, seq, winner, int(tree[winner].deleted), revtree.dumps(tree)))
+            deleted = tree[winner].deleted
+            if state.original:
+                was = state.original[revtree.winning_rev(state.original)].deleted
+                if was != deleted:
+                    live, dead = (live - 1, dead + 1) if deleted else (live + 1, dead - 1)
+            elif deleted:
+                dead += 1
+            else:
+                live += 1
+            rows.append((docid, seq, winner, int(deleted), revtree.dumps(tree)))
         for (docid, rev) in list(self.rev_rows):
             if rev not in self.states[docid].tree:
                 del self.rev_rows[(docid, rev)]  # stemmed away within this request
@@ -197,6 +208,7 @@ class BatchWriter:
                 "INSERT OR REPLACE INTO docs(id, seq, winner, deleted, tree) VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
+            add_counts(self.conn, live, dead)
         return seq
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from sync import revtree
 from sync.errors import BadRequest, NotFound
 from sync.sqlite import _changes
-from sync.sqlite._db import Connections, translate_errors
+from sync.sqlite._db import Connections, doc_counts, translate_errors
 from sync.sqlite._local import LocalDocsMixin
 from sync.sqlite._read import (
     DocOptions,
@@ -74,8 +74,7 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
     # -- database ------------------------------------------------------------------
     def info(self) -> JSON:
         with self._db.read() as conn:
-            (doc_count,) = conn.execute("SELECT count(*) FROM docs WHERE deleted=0").fetchone()
-            (del_count,) = conn.execute("SELECT count(*) FROM docs WHERE deleted=1").fetchone()
+            doc_count, del_count = doc_counts(conn)
             update_seq = self._update_seq(conn)
             # Page counts, not a scan of every body: GET /db is called by every
             # replication. "external" (CouchDB: uncompressed JSON) is approximated
@@ -188,6 +187,7 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
         descending: bool = False,
         include_docs: bool = False,
         conflicts: bool = False,
+        offset: bool = True,
     ) -> JSON:
         if limit is not None and limit < 0:
             raise BadRequest("limit must be a positive integer")
@@ -195,7 +195,7 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
             raise BadRequest("skip must be a positive integer")
         opts = DocOptions(conflicts=conflicts)
         with self._db.read() as conn:
-            (total,) = conn.execute("SELECT count(*) FROM docs WHERE deleted=0").fetchone()
+            total, _ = doc_counts(conn)
             if keys is not None:
                 rows = self._all_docs_keys(conn, keys, include_docs, opts)
                 if descending:
@@ -222,7 +222,9 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
             order = "DESC" if descending else "ASC"
             sql = f"SELECT id, seq, winner, deleted, tree FROM docs WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT ? OFFSET ?"
             found = conn.execute(sql, [*params, -1 if limit is None else limit, skip]).fetchall()
-            offset = self._offset(conn, startkey, descending) + skip
+            # Counting the rows before startkey scans them (SQLite keeps no rank): only
+            # when the caller reads it (the HTTP _all_docs does; a case's range read not).
+            before = self._offset(conn, startkey, descending) + skip if offset else None
             docs = [to_docrow(r) for r in found]
             bodies = load_bodies(conn, [(d.id, d.winner) for d in docs]) if include_docs else {}
             out = []
@@ -231,7 +233,7 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
                 if include_docs:
                     row["doc"] = build_doc(conn, d, d.winner, bodies[(d.id, d.winner)], opts)
                 out.append(row)
-        return {"total_rows": total, "offset": offset, "rows": out}
+        return {"total_rows": total, "offset": before, "rows": out}
 
     @staticmethod
     def _offset(conn: Any, startkey: str | None, descending: bool) -> int:

@@ -171,7 +171,7 @@ class MemStore(DocumentStore):
     def all_docs(self, *, keys: Sequence[str] | None = None, startkey: str | None = None,
                  endkey: str | None = None, inclusive_end: bool = True, limit: int | None = None,
                  skip: int = 0, descending: bool = False, include_docs: bool = False,
-                 conflicts: bool = False) -> JSON:
+                 conflicts: bool = False, offset: bool = True) -> JSON:
         rows = []
         for doc_id in sorted(keys if keys is not None else self.docs):
             d = self.docs.get(doc_id)
