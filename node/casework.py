@@ -104,7 +104,7 @@ class Casework:
     def events(self, case_id: str) -> list[dict[str, Any]]:
         """The case's stored events, in clock order (sealed form)."""
         res = self.store.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\uffff",
-                                  include_docs=True)
+                                  include_docs=True, offset=False)
         return [r["doc"] for r in res["rows"] if r.get("doc")]
 
     def header(self, case_id: str) -> dict[str, Any]:
