@@ -292,8 +292,8 @@ def publish_directory(hub: Hub) -> dict[str, Any]:
     key, delegation = directory_key(hub)
     main = hub.stores.main
     insts = main.all_docs(startkey="institution:", endkey="institution:\ufff0",
-                          include_docs=True)["rows"]
-    devs = main.all_docs(startkey="device:", endkey="device:\ufff0", include_docs=True)["rows"]
+                          include_docs=True, offset=False)["rows"]
+    devs = main.all_docs(startkey="device:", endkey="device:\ufff0", include_docs=True, offset=False)["rows"]
     institutions = [r["doc"] for r in insts]
     devices = [r["doc"] for r in devs]
     for _ in range(5):

@@ -88,7 +88,7 @@ def rewrap_open_cases(node: Node) -> dict[str, Any]:
     directory = node.reading.directory()
     chain, signer, store = node.keys.keychain, node.keys.signer, node.store
     rows = store.all_docs(startkey=KEYRING_PREFIX, endkey=KEYRING_PREFIX + "\ufff0",
-                          include_docs=True)["rows"]
+                          include_docs=True, offset=False)["rows"]
     done: list[str] = []
     skipped: dict[str, str] = {}
     for row in rows:

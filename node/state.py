@@ -33,7 +33,7 @@ def _calendars(node: Node | None) -> list[dict[str, Any]]:
     if node is None:
         return []
     rows = node.store.all_docs(startkey="calendar:", endkey="calendar:\uffff",
-                               include_docs=True)["rows"]
+                               include_docs=True, offset=False)["rows"]
     return [r["doc"] for r in rows if r.get("doc")]
 
 

@@ -74,7 +74,7 @@ class Oversight:
         at, names = self._names
         if time.monotonic() - at > 60 or not names:
             res = self.hub.stores.main.all_docs(startkey="institution:",
-                                                endkey="institution:\ufff0", include_docs=True)
+                                                endkey="institution:\ufff0", include_docs=True, offset=False)
             names = {r["doc"]["code"]: r["doc"] for r in res["rows"] if r.get("doc")}
             self._names = (time.monotonic(), names)
         return names

@@ -42,7 +42,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     hub = _hub(args)
     try:
         res = hub.stores.private.all_docs(startkey="supervisor:", endkey="supervisor:\ufff0",
-                                          include_docs=True)
+                                          include_docs=True, offset=False)
         rows = [{k: r["doc"].get(k) for k in ("login", "name", "level", "institution")}
                 for r in res["rows"] if r.get("doc")]
     finally:

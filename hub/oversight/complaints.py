@@ -117,6 +117,6 @@ def handle_complaint(hub: Hub, case_id: str, complaint: str, *, result: str, tex
 def intake_forms(hub: Hub) -> dict[str, str]:
     """complaint hlc -> intake form, for the tracking list."""
     res = hub.stores.private.all_docs(startkey="complaint_intake:",
-                                      endkey="complaint_intake:\ufff0", include_docs=True)
+                                      endkey="complaint_intake:\ufff0", include_docs=True, offset=False)
     return {r["id"].split(":", 1)[1]: r["doc"].get("intake", "")
             for r in res["rows"] if r.get("doc")}

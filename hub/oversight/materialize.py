@@ -258,7 +258,7 @@ class Materializer:
     def workdays(self) -> Workdays:
         if self._workdays is None:
             res = self.stores.main.all_docs(startkey="calendar:", endkey="calendar:\ufff0",
-                                            include_docs=True)
+                                            include_docs=True, offset=False)
             self._workdays = Workdays([r["doc"] for r in res["rows"] if r.get("doc")])
         return self._workdays
 

@@ -320,7 +320,7 @@ def public(code: str) -> Any:
         "(finished_on IS NULL OR finished_on >= ?) GROUP BY staff ORDER BY staff",
         (code, since)).fetchall()
     res = ov.hub.stores.main.all_docs(startkey="service_item:", endkey="service_item:\ufff0",
-                                      include_docs=True)
+                                      include_docs=True, offset=False)
     items = [r["doc"] for r in res["rows"] if r.get("doc") and r["doc"].get("active", True)
              and inst.get("tier") in r["doc"].get("tiers", [inst.get("tier")])]
     parent = names.get(inst.get("parent", ""))

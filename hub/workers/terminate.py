@@ -28,7 +28,7 @@ CLOSED = frozenset({"completed", "terminated", "archived", "refused"})
 
 def calendars(hub: Hub) -> list[dict[str, Any]]:
     res = hub.stores.main.all_docs(startkey="calendar:", endkey="calendar:\ufff0",
-                                   include_docs=True)
+                                   include_docs=True, offset=False)
     return [r["doc"] for r in res["rows"] if r.get("doc")]
 
 

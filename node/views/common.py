@@ -46,7 +46,7 @@ def _read_catalog() -> list[dict[str, Any]]:
     n = node()
     try:
         rows = n.store.all_docs(startkey="service_item:", endkey="service_item:\uffff",
-                                include_docs=True)["rows"]
+                                include_docs=True, offset=False)["rows"]
     except StoreNotFound:
         rows = []
     items = [r["doc"] for r in rows if r.get("doc") and r["doc"].get("active", True)]

@@ -16,7 +16,7 @@ def villages() -> list[dict[str, Any]]:
     """Institutions whose parent is this one (from the synced reference data)."""
     n = node()
     rows = n.store.all_docs(startkey="institution:", endkey="institution:\uffff",
-                            include_docs=True)["rows"]
+                            include_docs=True, offset=False)["rows"]
     return [r["doc"] for r in rows if r.get("doc") and r["doc"].get("parent") == n.institution]
 
 

@@ -53,7 +53,7 @@ def test_counters_equal_a_full_count_after_any_edits(tmp_path_factory, ops) -> N
                 store.delete(docid, current)
             elif op in ("branch", "branch_delete"):
                 # a replicated leaf of another branch: may become the winner, or a tombstone
-                rev = f"{n}-{'%032x' % n}"
+                rev = f"{n}-{n:032x}"
                 store.bulk_docs([{"_id": docid, "_rev": rev, "n": n,
                                   **({"_deleted": True} if op == "branch_delete" else {})}],
                                 new_edits=False)
