@@ -18,6 +18,8 @@ from marshmallow import validate as mv
 #: members every event has; the node fills them in, the form never shows them
 BASE_FIELDS = {"_id", "type", "schema_version", "sig", "event_type", "case_id", "hlc",
                "base_hlc", "at", "device", "institution", "staff", "sealed",
+               # scans: the node writes the chunk manifests (design.md §4), never typed
+               "chunked",
                # hand-over: derived from this node and the receiver's code, never typed
                "from_institution", "from_tier", "to_tier"}
 

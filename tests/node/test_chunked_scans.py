@@ -93,6 +93,8 @@ def test_a_small_scan_stays_inline(unlocked: Any) -> None:
     c = unlocked
     node = c.application.extensions["bangban_node"]
     case_id = _accepted_case(c)
+    form = c.get(f"/cases/{case_id}/steps/material_received").data.decode()
+    assert 'name="chunked"' not in form  # the node writes manifests; nobody types them
     scan = b"%PDF-1.4\n" + os.urandom(INLINE_MAX - 1_000)
     received = _upload(c, case_id, scan)
     (name,) = received["attachments"]
