@@ -6,8 +6,10 @@ The order for each step (design §2, §5; CONVENTIONS "Documents"):
 2. validate it with the schemas (field-level errors, Chinese and English);
 3. fold the case's stored events and check the transition (``schemas.fold``), so an
    illegal step is refused before anything is written;
-4. seal ``private`` (and attachments) with the case key, sign with the device key;
-5. store; update the node-local index.
+4. seal ``private`` (and attachments) with the case key, sign with the device key; a large
+   sealed scan becomes signed content-addressed chunk documents named by the event's
+   cleartext ``chunked`` manifest (design.md §4, :mod:`sync.chunks`);
+5. store (chunks before their event); update the node-local index.
 
 Reading personal data goes through :mod:`node.reading` (access events).
 """
