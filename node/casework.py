@@ -9,7 +9,8 @@ The order for each step (design §2, §5; CONVENTIONS "Documents"):
 4. seal ``private`` (and attachments) with the case key, sign with the device key; a large
    sealed scan becomes signed content-addressed chunk documents named by the event's
    cleartext ``chunked`` manifest (design.md §4, :mod:`sync.chunks`);
-5. store (chunks before their event); update the node-local index.
+5. store (the event before its chunks: documents before attachments); update the
+   node-local index.
 
 Reading personal data goes through :mod:`node.reading` (access events).
 """
@@ -205,8 +206,11 @@ class Casework:
         sealed = case_key.seal(doc) if "private" in doc else dict(doc)
         chunks = self._attach(case_id, sealed, files, case_key) if files else []
         signed = sign_document(sealed, self.node.keys.signer)
-        # Chunks first: they reach the hub before the event that lists them (design.md §4).
-        self._store_docs([*shared, *chunks, signed])
+        # The event before its chunks: the replicator sends in feed order, so on a slow link
+        # the step reaches the hub and the town first and the scan's bytes follow
+        # (design.md §4, "documents before attachments"); until they are all there the
+        # receiver shows the scan as not fully synced (sync.chunks.ChunksMissing).
+        self._store_docs([*shared, signed, *chunks])
         self.node.reading.remember_event(case_id, doc)
         self.node.reindex_case(case_id)
         return signed

@@ -68,6 +68,10 @@ def test_a_large_scan_is_chunked_signed_sealed_and_opens_again(unlocked: Any) ->
     assert back.headers["Content-Type"].startswith("application/pdf")
     page = c.get(f"/cases/{case_id}").data.decode()
     assert f"/attachment/{received['_id']}/{name}" in page  # listed and linked
+    # documents before attachments (design.md §4): in the node's feed, which the replicator
+    # pushes in order, the event comes before every one of its chunks
+    feed = [r["id"] for r in node.store.changes()["results"]]
+    assert all(feed.index(received["_id"]) < feed.index(d["_id"]) for d in chunks)
 
 
 def test_a_scan_whose_chunks_have_not_all_synced_says_so(unlocked: Any) -> None:
