@@ -207,22 +207,29 @@ def _http_ingest(ctx: BenchContext, backend: str, villages: int, cases: int) -> 
 
 
 def bench_ingest_http(ctx: BenchContext) -> str:
-    villages, cases = ctx.scale(2, 1), ctx.scale(50, 10)
+    villages, cases, runs = ctx.scale(2, 1), ctx.scale(50, 10), ctx.scale(3, 1)
     rows = []
     for backend, label, raw_label in (
             ("embedded", "embedded (SQLite)", "`bangban store serve`, the same SQLite store"),
             ("couchdb", "CouchDB API (PouchDB Server 4.2.0)", "PouchDB Server directly")):
-        r = _http_ingest(ctx, backend, villages, cases)
+        # Several runs, each on a fresh hub: on this shared 2-core machine one run's ratio
+        # moved by half between runs (0.27x-0.43x), so the median and the range are given.
+        tries = sorted((_http_ingest(ctx, backend, villages, cases) for _ in range(runs)),
+                       key=lambda r: r["raw"] / r["hub"])
+        r = tries[len(tries) // 2]
         ratio = r["raw"] / r["hub"]
+        each = ", ".join(f"{t['raw'] / t['hub']:.2f}" for t in tries)
+        spread = f" (runs: {each})" if runs > 1 else ""
         rows.append(f"| {label} | {raw_label}: {r['raw']:.2f} s ({r['docs'] / r['raw']:,.0f} "
                     f"docs/s) | {r['hub']:.2f} s ({r['docs'] / r['hub']:,.0f} docs/s) | "
-                    f"**{ratio:.2f}x** ({'met' if ratio >= 0.7 else 'NOT met'}) |")
+                    f"**{ratio:.2f}x**{spread} ({'met' if ratio >= 0.7 else 'NOT met'}) |")
     return "\n".join([
         f"**Ingest over HTTP**, as devices push: {r['devices']} devices at once, each "
         f"{r['docs'] // r['devices']} documents in `_bulk_docs` batches of 100 "
         "(new_edits=false, keep-alive), into the hub's device view (`bangban hub serve "
         f"--processes {PROCESSES}`: every check above, then the write into the backend) or "
-        "raw into the same backend, no checks. Client and servers share the 2 cores.\n",
+        "raw into the same backend, no checks. Client and servers share the 2 cores. "
+        f"Median of {runs} runs, each on a fresh hub.\n",
         "| backend | raw `_bulk_docs` | through the hub | hub / raw speed (goal >= 0.7x) |",
         "|---|---:|---:|---:|", *rows, ""])
 
