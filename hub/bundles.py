@@ -16,6 +16,13 @@ file sealed before the bundle key existed (``payload.recipient: "escrow"``), fro
 ``--escrow-file``, for the command's lifetime. A hub initialised before the bundle key gets
 one with ``bangban hub bundle key`` (:func:`ensure_bundle_key`), which also publishes a
 directory carrying it; its stations pick that up at their next sync.
+
+The other direction, hub → station (``bangban hub bundle export --device ID``,
+:func:`export_file`): what that device's view would pull, collected by the replicator, sealed
+for its institution's key from the directory and signed with the hub's device key
+(:func:`sync.bundle.seal_for_institution`); the station checks and imports it with
+``bangban node bundle import`` (:mod:`node.bundles`). The hub never opens such a file: it
+holds no institution key (design.md §5).
 """
 
 from __future__ import annotations
@@ -92,6 +99,75 @@ def ensure_bundle_key(hub: Hub) -> dict[str, Any]:
             "directory_version": current.get("version")}
 
 
+def _enrolled(hub: Hub, device_id: str) -> dict[str, Any]:
+    """The device's credential record: :class:`UnknownDevice` / :class:`Unauthorized` for a
+    device never enrolled here or revoked (a revoked laptop gets no file either way)."""
+    record = hub.auth.record(device_id)
+    if record is None:
+        raise UnknownDevice(f"device: {device_id!r} is not enrolled at this hub")
+    if record.get("revoked"):
+        raise Unauthorized(f"device: {device_id!r} is revoked; no bundle is exchanged with it "
+                           "(design.md §5)", error="device_revoked")
+    return record
+
+
+def export_bundle(hub: Hub, device_id: str) -> dict[str, Any]:
+    """The hub → station direction (design.md §4): everything ``device_id``'s view would
+    pull, collected by the replicator from the beginning, sealed for the device's
+    institution key and signed by the hub's device key. Returns the envelope.
+
+    From the beginning, like the node's export: the station skips what it already holds, so
+    the file never depends on what the hub believes the station has seen.
+    """
+    from hub.auth import Device
+    from hub.signatures import DirectoryCache
+    from sync.bundle import seal_for_institution
+    from sync.bundle_stores import collect
+
+    record = _enrolled(hub, device_id)
+    institution = str(record.get("institution"))
+    # The view answers from the scope index: bring it up to date with every write first,
+    # or a document written a moment ago (a hand-down) would be missing from the file.
+    hub.indexer.catch_up()
+    docs = collect(hub.view(Device(device_id, institution, record)))
+    directory = DirectoryCache(hub.stores, max_age=0.0).get()
+    return seal_for_institution(docs, signer=hub.keys.signer, institution=institution,
+                                directory=directory)
+
+
+def export_file(hub: Hub, device_id: str, out: str | Path) -> dict[str, Any]:
+    """:func:`export_bundle` written to ``out`` (refused if it exists), mode 0600, atomically:
+    a temporary file in the same folder, fsync'd, then linked to its name, so a half-written
+    file is never seen under ``out`` (the stick may be pulled out at any moment)."""
+    import os
+    import secrets
+
+    from sync.bundle import dumps
+
+    target = Path(out)
+    if target.exists():
+        raise BadInput(f"--out: {target} exists (a bundle file is never overwritten)")
+    envelope = export_bundle(hub, device_id)
+    data = dumps(envelope)
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, target)  # fails if ``out`` appeared meanwhile: never overwrite
+    except FileExistsError as exc:
+        raise BadInput(f"--out: {target} exists (a bundle file is never overwritten)") from exc
+    except OSError as exc:
+        raise BadInput(f"--out: cannot write {target} ({exc.strerror})") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    return {"file": str(target), "device": device_id, "institution": envelope["payload"]["to"],
+            "key_id": envelope["payload"]["key_id"], "documents": envelope["count"],
+            "bytes": len(data), "created_at": envelope["created_at"]}
+
+
 def read_bundle(path: str | Path) -> dict[str, Any]:
     from sync.bundle import loads
 
@@ -119,12 +195,7 @@ def import_bundle(hub: Hub, envelope: dict[str, Any], key: EncryptionKeyPair
     from sync.replicate import ReplicationOptions, replicate
 
     device_id = str(envelope.get("device"))
-    record = hub.auth.record(device_id)
-    if record is None:
-        raise UnknownDevice(f"device: {device_id!r} is not enrolled at this hub")
-    if record.get("revoked"):
-        raise Unauthorized(f"device: {device_id!r} is revoked; its bundles are refused "
-                           "(design.md §5)", error="device_revoked")
+    record = _enrolled(hub, device_id)
     directory = DirectoryCache(hub.stores, max_age=0.0).get()
     name = recipient(envelope)
     published = directory.bundle if name == BUNDLE else directory.escrow
@@ -156,10 +227,14 @@ def import_file(hub: Hub, path: str | Path, *, escrow_file: str | Path | None = 
     """:func:`import_bundle` of a file (what ``bangban hub bundle import`` runs): the hub's
     bundle key opens it, or, for a file sealed for the escrow key, the escrow key from
     ``escrow_file`` (default ``keys/escrow-OFFLINE.json``)."""
-    from sync.bundle import ESCROW, recipient
+    from sync.bundle import ESCROW, INSTITUTION, recipient
 
     envelope = read_bundle(path)
     hub_dir = hub.settings.hub_dir
+    if recipient(envelope) == INSTITUTION:
+        raise BadInput(f"FILE: {path} is a bundle the hub made for the station of "
+                       f"{envelope['payload'].get('to')}: import it there with `bangban node "
+                       "bundle import`")
     if recipient(envelope) == ESCROW:
         key = load_escrow(hub_dir, escrow_file)
     else:
@@ -168,5 +243,5 @@ def import_file(hub: Hub, path: str | Path, *, escrow_file: str | Path | None = 
     return {"file": str(path), **import_bundle(hub, envelope, key)}
 
 
-__all__ = ["ensure_bundle_key", "import_bundle", "import_file", "load_bundle_key", "load_escrow",
+__all__ = ["ensure_bundle_key", "export_bundle", "export_file", "import_bundle", "import_file", "load_bundle_key", "load_escrow",
            "read_bundle"]

@@ -232,39 +232,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-@_run
-def cmd_bundle_import(args: argparse.Namespace) -> int:
-    from hub.bundles import import_file
-
-    hub = _hub(args)
-    try:
-        report = import_file(hub, args.file, escrow_file=args.escrow_file)
-    finally:
-        hub.close()
-    _print(args, report, f"bundle {args.file} from {report['device']}: "
-           f"{report['documents']} documents, {report['written']} written, "
-           f"{report['skipped']} already here, {len(report['refused'])} refused" + "".join(
-               f"\n  refused {r['id']}: {r['reason']}" for r in report["refused"]))
-    return 1 if report["refused"] else 0
-
-
-@_run
-def cmd_bundle_key(args: argparse.Namespace) -> int:
-    from hub.bundles import ensure_bundle_key
-
-    hub = _hub(args)
-    try:
-        result = ensure_bundle_key(hub)
-    finally:
-        hub.close()
-    _print(args, result, f"bundle key {result['key_id']} "
-           f"({'created' if result['created'] else 'already there'}); directory "
-           f"v{result['directory_version']} carries it"
-           + (" (published now: stations get it at their next sync)" if result["published"]
-              else ""))
-    return 0
-
-
 def register(subparsers: Any) -> None:
     from hub.settings import describe
 
@@ -376,21 +343,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("dir")
     p.set_defaults(func=cmd_restore)
 
-    bundle = sub.add_parser("bundle", help="bundle files carried from stations without network "
-                            "(design.md §4)").add_subparsers(dest="bundle_command",
-                                                             metavar="COMMAND", required=True)
-    p = bundle.add_parser("import", help="check, open (with the hub's bundle key) and import a "
-                          "node's bundle file")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--escrow-file", help="only for an old file sealed for the escrow key "
-                   "(before the bundle key): the escrow key file (default "
-                   "keys/escrow-OFFLINE.json)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(func=cmd_bundle_import)
-    p = bundle.add_parser("key", help="give a hub initialised before bundle keys its bundle "
-                          "key and publish it in the directory (safe to run again)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_bundle_key)
+    # Bundle files, both directions (design.md §4): import, export, key.
+    from hub.bundle_cli import register as register_bundle
+
+    register_bundle(sub)
 
     # Oversight (issue 8) keeps its own commands: supervisor add|list, oversight refresh.
     from hub.oversight.cli import register as register_oversight

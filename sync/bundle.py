@@ -22,6 +22,13 @@ A bundle is one JSON envelope::
   (``recipient: "escrow"``). They still open with the escrow private key, which is held
   offline (§5), so only an operator fetching it opens them; :func:`seal_bundle` never makes
   one (no silent fallback to the key that opens every case).
+* The other direction, hub → station (design.md §4 and §5): :func:`seal_for_institution`
+  seals for the *institution's* active X25519 key from the verified directory
+  (``recipient: "institution"``, ``payload.to`` naming the institution; every laptop of the
+  station holds that private key) and the hub signs with its own device key. A station opens
+  it with :func:`open_for_institution`, which accepts only the directory's hub device as the
+  signer (the city institution's ``HB`` device, :func:`hub_device`), so a bundle made by any
+  other enrolled laptop (a neighbour station, a stolen one) is refused before decryption.
 * ``sig`` is the device's Ed25519 signature over ``"bangban/v1/bundle\\n"`` + the canonical
   JSON of everything else (its own domain tag: a bundle signature is never valid for a
   document and the reverse). The signature covers the ciphertext, so altering any byte of the
@@ -57,9 +64,14 @@ BUNDLE_DOMAIN = b"bangban/v1/bundle\n"
 PAYLOAD_ALG = "A256GCM+gzip"
 _KID = "dk-bundle"
 _PAYLOAD_NAME = "payload"
-#: ``payload.recipient``: the hub's bundle key; the escrow key of bundles made before it.
+#: ``payload.recipient``: the hub's bundle key; the escrow key of bundles made before it;
+#: a station's institution key (hub → station).
 BUNDLE = "bundle"
-RECIPIENTS = (BUNDLE, ESCROW)
+INSTITUTION = "institution"
+RECIPIENTS = (BUNDLE, ESCROW, INSTITUTION)
+#: The hub's own device is ``{city code}-HB`` (hub.admin.HUB_SHORT): the directory marks it
+#: by nothing else, and no station can be enrolled under the city code with that short name.
+HUB_SHORT = "HB"
 #: A gzip bomb guard: the decompressed list may be at most this large.
 MAX_PLAIN_BYTES = 2 * 1024**3
 
@@ -73,7 +85,8 @@ class BundleHeader:
     created_at: str
     count: int
     key_id: str
-    recipient: str  # BUNDLE or ESCROW: which private key opens the payload
+    recipient: str  # BUNDLE, ESCROW or INSTITUTION: which private key opens the payload
+    to: str | None = None  # INSTITUTION only: the station's institution code
 
 
 def _bundle_id(device: str, created_at: str) -> str:
@@ -106,8 +119,23 @@ def seal_bundle(docs: Sequence[Mapping[str, Any]], *, signer: DeviceSigner, inst
                  entry=directory.bundle, created_at=created_at)
 
 
+def seal_for_institution(docs: Sequence[Mapping[str, Any]], *, signer: DeviceSigner,
+                         institution: str, directory: Directory,
+                         created_at: str | None = None) -> dict[str, Any]:
+    """The hub's envelope carrying ``docs`` to the station of ``institution``: sealed for that
+    institution's active key in the verified ``directory``, signed by ``signer`` (the hub's
+    device). :class:`UnknownKey` when the institution is unknown or has no active key."""
+    entry = directory.encryption_key(institution)
+    own = directory.devices.get(signer.device_id)
+    if own is None:
+        raise UnknownKey(f"device {signer.device_id!r} is not in directory v{directory.version}")
+    return _seal(docs, signer=signer, institution=own.institution,
+                 recipient=INSTITUTION, entry=entry, created_at=created_at, to=institution)
+
+
 def _seal(docs: Sequence[Mapping[str, Any]], *, signer: DeviceSigner, institution: str,
-          recipient: str, entry: PublicKeyEntry, created_at: str | None) -> dict[str, Any]:
+          recipient: str, entry: PublicKeyEntry, created_at: str | None,
+          to: str | None = None) -> dict[str, Any]:
     """The envelope for ``recipient`` (``ESCROW`` only to make pre-bundle-key files in tests)."""
     created = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     key = CaseKey(_bundle_id(signer.device_id, created), {_KID: os.urandom(32)}, _KID)
@@ -121,6 +149,8 @@ def _seal(docs: Sequence[Mapping[str, Any]], *, signer: DeviceSigner, institutio
         "institution": institution, "created_at": created, "count": len(docs),
         "payload": {"alg": PAYLOAD_ALG, "recipient": recipient, "key_id": entry.key_id,
                     "wrap": wrap, "ct": b64u_encode(blob)}}
+    if to is not None:
+        envelope["payload"]["to"] = to  # signed with the rest: never re-addressed
     envelope["sig"] = signer.signature(_payload_to_sign(envelope))
     return envelope
 
@@ -155,6 +185,9 @@ def loads(data: bytes) -> dict[str, Any]:
     if payload.get("recipient") not in RECIPIENTS:
         raise MalformedEnvelope(f"payload.recipient: {payload.get('recipient')!r} is not one of "
                                 f"{', '.join(RECIPIENTS)}")
+    if (payload["recipient"] == INSTITUTION) != isinstance(payload.get("to"), str):
+        raise MalformedEnvelope("payload.to: the institution a station bundle is for, and "
+                                "only there")
     return envelope
 
 
@@ -178,13 +211,14 @@ def verify_bundle(envelope: Mapping[str, Any], directory: Directory) -> BundleHe
                          f"not {envelope.get('institution')!r}")
     check_signature(key.public, sig.get("value"), _payload_to_sign(envelope), what="bundle sig")
     payload = envelope["payload"]
+    to = payload.get("to")
     return BundleHeader(device_id, device.institution, str(envelope["created_at"]),
                         int(envelope["count"]), str(payload["key_id"]),
-                        str(payload.get("recipient")))
+                        str(payload.get("recipient")), str(to) if to is not None else None)
 
 
 def recipient(envelope: Mapping[str, Any]) -> str:
-    """``BUNDLE`` or ``ESCROW``: which private key the checked (:func:`loads`) envelope needs."""
+    """``BUNDLE``, ``ESCROW`` or ``INSTITUTION``: which private key the checked (:func:`loads`) envelope needs."""
     return str(envelope["payload"]["recipient"])
 
 
@@ -198,10 +232,60 @@ def open_bundle(envelope: Mapping[str, Any], directory: Directory,
     (another hub's, or one since replaced); :class:`DecryptionFailed` if it does not open.
     """
     header = verify_bundle(envelope, directory)
+    if header.recipient == INSTITUTION:
+        raise UnknownKey(f"payload.recipient: a bundle for the station of {header.to}, not for "
+                         "a hub (import it there with `bangban node bundle import`)")
     if header.key_id != key.key_id:
         raise UnknownKey(f"payload.key_id: sealed for {header.recipient} key {header.key_id}, "
                          f"this hub's {header.recipient} key is {key.key_id} "
                          "(a bundle for another hub?)")
+    return header, _decrypt(envelope, header, key)
+
+
+def hub_device(directory: Directory) -> str:
+    """The hub's own device id in the verified ``directory``: ``{city}-HB`` of its one
+    city-tier institution. :class:`UnknownKey` if the directory lists no such device."""
+    found = [f"{code}-{HUB_SHORT}" for code, inst in directory.institutions.items()
+             if inst.tier == "city"]
+    found = [d for d in found if d in directory.devices
+             and directory.devices[d].institution == d.rsplit("-", 1)[0]]
+    if len(found) != 1:
+        raise UnknownKey(f"directory v{directory.version}: no single hub device "
+                         f"(city institution's {HUB_SHORT} device) in it")
+    return found[0]
+
+
+def open_for_institution(envelope: Mapping[str, Any], directory: Directory, institution: str,
+                         keys: Sequence[EncryptionKeyPair]
+                         ) -> tuple[BundleHeader, list[dict[str, Any]]]:
+    """A station opening a hub-made bundle: the signature first (by the directory's hub
+    device only, :func:`hub_device`), then the address (``institution`` and one of ``keys``,
+    the station's institution keys, retired ones included), then the payload.
+
+    :class:`BadSignature` / :class:`UnknownKey` for a bundle not signed by the hub, or one for
+    another institution or an institution key this laptop does not hold (naming the key id).
+    """
+    header = verify_bundle(envelope, directory)
+    hub = hub_device(directory)
+    if header.device != hub:
+        raise BadSignature(f"sig.device: signed by {header.device!r}, not by the hub's device "
+                           f"{hub!r}: a station accepts bundles made by the hub only")
+    if header.recipient != INSTITUTION:
+        raise UnknownKey(f"payload.recipient: sealed for the hub's {header.recipient} key, "
+                         "not for a station (import it at the hub)")
+    if header.to != institution:
+        raise UnknownKey(f"payload.to: a bundle for institution {header.to} (key "
+                         f"{header.key_id}), this station is {institution}")
+    key = next((k for k in keys if k.key_id == header.key_id), None)
+    if key is None:
+        raise UnknownKey(f"payload.key_id: sealed for institution key {header.key_id}, which "
+                         f"this laptop does not hold (it holds {', '.join(k.key_id for k in keys)})")
+    return header, _decrypt(envelope, header, key)
+
+
+def _decrypt(envelope: Mapping[str, Any], header: BundleHeader, key: EncryptionKeyPair
+             ) -> list[dict[str, Any]]:
+    """The documents of a *verified* envelope (its header), with the recipient's ``key``."""
     payload = envelope["payload"]
     raw = unwrap_key(payload["wrap"], key,
                      _context(header.device, header.created_at, header.recipient, header.key_id))
@@ -226,8 +310,9 @@ def open_bundle(envelope: Mapping[str, Any], directory: Directory,
         raise MalformedEnvelope("payload: must be a list of documents with _id and _rev")
     if len(docs) != header.count:
         raise MalformedEnvelope(f"count: says {header.count}, payload holds {len(docs)}")
-    return header, docs
+    return docs
 
 
-__all__ = ["BUNDLE", "BUNDLE_DOMAIN", "BUNDLE_KIND", "ESCROW", "RECIPIENTS", "BundleHeader", "dumps",
-           "loads", "open_bundle", "recipient", "seal_bundle", "verify_bundle"]
+__all__ = ["BUNDLE", "BUNDLE_DOMAIN", "BUNDLE_KIND", "ESCROW", "INSTITUTION", "RECIPIENTS",
+           "BundleHeader", "dumps", "hub_device", "loads", "open_bundle", "open_for_institution",
+           "recipient", "seal_bundle", "seal_for_institution", "verify_bundle"]

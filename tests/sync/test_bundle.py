@@ -26,6 +26,7 @@ from sync.crypto.sign import signing_payload
 from sync.errors import MethodNotAllowed
 from sync.open import open_db
 from sync.replicate import replicate
+from tests.sync.crypto.world import TOWN as TOWN_CODE
 from tests.sync.crypto.world import VILLAGE_A, VILLAGE_B, make_world
 
 DOCS = [{"_id": "case:x", "_rev": "1-aa", "_revisions": {"start": 1, "ids": ["aa"]},
@@ -204,3 +205,104 @@ def test_the_ends_refuse_what_makes_no_sense():
     assert [r["seq"] for r in feed["results"]] == [2] and feed["pending"] == 0
     assert source.put_local({"_id": "_local/k", "x": 1})["rev"] == "0-1"
     assert source.get_local("k")["x"] == 1
+
+
+# -- hub → station: sealed for the institution, signed by the hub (design.md §4, §5) -------
+CITY = "410600"
+
+
+def _hub_world():
+    """The crypto world plus the city institution and the hub's own ``410600-HB`` device."""
+    from sync.crypto import SigningKeyPair
+    from tests.sync.crypto.world import Station
+
+    world = make_world()
+    world.stations[CITY] = Station(CITY, "city", None, EncryptionKeyPair.generate(),
+                                   f"{CITY}-HB", SigningKeyPair.generate())
+    return world, world.directory()
+
+
+def test_institution_sealed_round_trip_opens_with_a_retired_key_too():
+    from sync.bundle import INSTITUTION, hub_device, open_for_institution, seal_for_institution
+
+    world, directory = _hub_world()
+    assert hub_device(directory) == f"{CITY}-HB"
+    env = seal_for_institution(DOCS, signer=world[CITY].signer, institution=VILLAGE_A,
+                               directory=directory)
+    assert env["institution"] == CITY and env["payload"]["to"] == VILLAGE_A
+    st = world[VILLAGE_A]
+    header, docs = open_for_institution(loads(dumps(env)), directory, VILLAGE_A, [st.inst_key])
+    assert docs == DOCS and header.recipient == INSTITUTION and header.to == VILLAGE_A
+    assert header.key_id == st.inst_key.key_id and header.device == f"{CITY}-HB"
+    old = world.rotate(VILLAGE_A)  # sealed before the rotation: the retired key still opens
+    assert open_for_institution(env, world.directory(), VILLAGE_A,
+                                [old, world[VILLAGE_A].inst_key])[1] == DOCS
+    with pytest.raises(UnknownKey, match=f"institution key {env['payload']['key_id']}"):
+        open_for_institution(env, world.directory(), VILLAGE_A, [world[VILLAGE_A].inst_key])
+    # The hub's own import refuses it by name instead of trying its bundle key.
+    with pytest.raises(UnknownKey, match="a bundle for the station of"):
+        open_bundle(env, directory, world.bundle)
+
+
+def test_a_bundle_for_another_institution_is_refused_naming_the_key():
+    from sync.bundle import open_for_institution, seal_for_institution
+
+    world, directory = _hub_world()
+    env = seal_for_institution(DOCS, signer=world[CITY].signer, institution=VILLAGE_B,
+                               directory=directory)
+    key_id = world[VILLAGE_B].inst_key.key_id
+    with pytest.raises(UnknownKey, match=f"institution {VILLAGE_B} \\(key {key_id}\\)"):
+        open_for_institution(env, directory, VILLAGE_A, [world[VILLAGE_A].inst_key])
+    # Re-addressing the file to A breaks the signature (``to`` is signed).
+    env["payload"]["to"] = VILLAGE_A
+    with pytest.raises(BadSignature):
+        open_for_institution(env, directory, VILLAGE_A, [world[VILLAGE_A].inst_key])
+
+
+def test_a_tampered_byte_is_refused_before_decryption(monkeypatch: pytest.MonkeyPatch):
+    from sync import bundle
+    from sync.bundle import open_for_institution, seal_for_institution
+
+    world, directory = _hub_world()
+    env = seal_for_institution(DOCS, signer=world[CITY].signer, institution=VILLAGE_A,
+                               directory=directory)
+    ct = env["payload"]["ct"]
+    env["payload"]["ct"] = ct[:50] + ("A" if ct[50] != "A" else "B") + ct[51:]
+
+    def never(*args, **kw):
+        raise AssertionError("decrypted before the signature was checked")
+
+    monkeypatch.setattr(bundle, "_decrypt", never)
+    monkeypatch.setattr(bundle, "unwrap_key", never)
+    with pytest.raises(BadSignature, match="bundle sig"):
+        open_for_institution(env, directory, VILLAGE_A, [world[VILLAGE_A].inst_key])
+
+
+def test_a_bundle_signed_by_a_station_device_is_refused():
+    """Any enrolled, non-revoked laptop can sign a well-formed bundle; a station accepts only
+    the hub's (a neighbour's laptop must not feed it documents)."""
+    from sync.bundle import INSTITUTION, open_for_institution
+
+    world, directory = _hub_world()
+    town = world[TOWN_CODE]
+    entry = directory.encryption_key(VILLAGE_A)
+    env = _seal(DOCS, signer=town.signer, institution=TOWN_CODE, recipient=INSTITUTION,
+                entry=entry, created_at=None, to=VILLAGE_A)
+    verify_bundle(env, directory)  # a valid signature of an enrolled device …
+    with pytest.raises(BadSignature, match="not by the hub's device"):
+        open_for_institution(env, directory, VILLAGE_A, [world[VILLAGE_A].inst_key])
+    # … and a directory without the hub's device refuses every station bundle.
+    del world.stations[CITY]
+    with pytest.raises(UnknownKey, match="no single hub device"):
+        open_for_institution(env, world.directory(), VILLAGE_A, [world[VILLAGE_A].inst_key])
+
+
+def test_an_institution_bundle_must_name_its_institution():
+    from sync.bundle import seal_for_institution
+
+    world, directory = _hub_world()
+    env = seal_for_institution(DOCS, signer=world[CITY].signer, institution=VILLAGE_A,
+                               directory=directory)
+    del env["payload"]["to"]
+    with pytest.raises(MalformedEnvelope, match="payload.to"):
+        loads(dumps(env))
