@@ -12,6 +12,10 @@ is written with mode 0600 (it is encrypted, but it is still the station's whole 
 A directory without a bundle key (a hub initialised before it, not yet updated with
 ``bangban hub bundle key``) refuses the export: never the escrow key instead, since opening
 that at the hub would need the offline key that opens every case (design.md §5).
+
+``bangban node bundle import FILE`` is the other direction (hub → station): a file the hub
+made with ``bangban hub bundle export --device ID``, checked and written by
+:mod:`node.bundle_import`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +34,10 @@ if TYPE_CHECKING:
     from node.core import Node
 
 
-def hub_directory(node: Node) -> Any:
-    """The hub's directory verified under the pinned root keys. A bundle needs the hub's real
-    bundle key: the provisional directory a node uses before its first sync has none."""
+def verified_directory(node: Node) -> Any:
+    """The hub's directory in the store, verified under the pinned root keys (the
+    provisional directory a node uses before its first sync knows neither the hub's bundle key
+    nor the hub's device: a bundle needs the real one, either way)."""
     from sync.crypto import DIRECTORY_ID, CryptoError, verify_directory
     from sync.errors import NotFound
 
@@ -41,13 +48,18 @@ def hub_directory(node: Node) -> Any:
         doc = None
     if doc is None or not keys.root_keys:
         raise NodeError("directory: 尚未从中心取得密钥目录，请先联网同步一次 / no hub key "
-                        "directory yet: sync once (at enrollment) before exporting a bundle",
+                        "directory yet: sync once (at enrollment) before using bundle files",
                         error="no_directory", status=409, fields={"directory": "missing"})
     try:
-        directory = verify_directory(doc, keys.root_keys)
+        return verify_directory(doc, keys.root_keys)
     except CryptoError as exc:
-        raise NodeError(f"directory: the hub's key directory does not verify: {exc.reason}",
-                        error="bad_directory", status=409) from exc
+        raise NodeError(f"directory: 中心密钥目录验证失败 / the hub's key directory does not "
+                        f"verify: {exc.reason}", error="bad_directory", status=409) from exc
+
+
+def hub_directory(node: Node) -> Any:
+    """:func:`verified_directory`, which must carry the hub's bundle key (for an export)."""
+    directory = verified_directory(node)
     if directory.bundle is None:
         raise NodeError(f"directory: 中心密钥目录 v{directory.version} 没有数据包密钥，请联网同步"
                         "一次，或请中心管理员运行 `bangban hub bundle key` 发布新目录 / the hub's "
@@ -84,25 +96,56 @@ def export_bundle(node: Node, out: Path) -> dict[str, Any]:
             "device": node.device_id, "created_at": envelope["created_at"]}
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from node.cli import _passphrase, _refused, _settings
+def _unlocked(args: argparse.Namespace, work: Callable[[Node], dict[str, Any]]
+              ) -> dict[str, Any]:
+    """``work`` on this node, unlocked as the other node commands are (passphrase file,
+    environment, else asked), closed again afterwards."""
+    from node.cli import _passphrase, _settings
     from node.core import Node
 
     s = _settings(args)
     node = Node(s)
     try:
         node.unlock(_passphrase(s, confirm=False))
-        summary = export_bundle(node, Path(args.out))
-    except NodeError as exc:
-        return _refused(exc)
+        return work(node)
     finally:
         node.close()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from node.cli import _refused
+
+    try:
+        summary = _unlocked(args, lambda node: export_bundle(node, Path(args.out)))
+    except NodeError as exc:
+        return _refused(exc)
     print(json.dumps(summary, ensure_ascii=False))
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from node.bundle_import import import_file
+
+    try:
+        report = _unlocked(args, lambda node: import_file(node, Path(args.file)))
+    except NodeError as exc:
+        # Chinese first, then English, like every node CLI error; nothing was written.
+        print(json.dumps(exc.as_json(), ensure_ascii=False) if args.json
+              else f"bangban node: {exc.reason}", file=sys.stderr)
+        return 1
+    refused = report["refused"]
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(f"数据包已导入：写入 {report['written']}，已有 {report['already_here']}，拒收 "
+              f"{len(refused)} / bundle imported: {report['written']} written, "
+              f"{report['already_here']} already here, {len(refused)} refused" + "".join(
+                  f"\n  拒收 / refused {r['id']}: {r['reason']}" for r in refused))
+    return 1 if refused else 0
+
+
 def register(sub: Any, common: Any) -> None:
-    """``node bundle export`` (called by :func:`node.cli.register`)."""
+    """``node bundle export|import`` (called by :func:`node.cli.register`)."""
     bundle = sub.add_parser("bundle", help="no network at all: carry documents to the hub in "
                             "a signed, encrypted file")
     bundle_sub = bundle.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
@@ -111,4 +154,10 @@ def register(sub: Any, common: Any) -> None:
     export.add_argument("--out", required=True, metavar="FILE", help="the bundle file to write")
     common(export)
     export.set_defaults(func=cmd_export)
+    imp = bundle_sub.add_parser("import", help="check and import a bundle the hub made for this "
+                                "station (`bangban hub bundle export --device ID`)")
+    imp.add_argument("file", metavar="FILE", help="the bundle file to read")
+    imp.add_argument("--json", action="store_true", help="print the report as JSON")
+    common(imp)
+    imp.set_defaults(func=cmd_import)
 

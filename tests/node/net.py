@@ -71,12 +71,15 @@ class NodeNet:
     def node_dir(self, code: str) -> Path:
         return self.folder / f"node-{code}"
 
-    def setup(self) -> None:
+    def setup(self, short: str | None = None) -> None:
+        """``short``: the devices' short name (``A1`` matches the device ids of
+        :mod:`schemas.sample_cases`, which :class:`ops.demo_node.SimNode` replays)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self.pwfile.write_text(PASSPHRASE + "\n", encoding="utf-8")
         self.cli("hub", "init", "--sample-reference", "--port", str(self.hub_port))
         for code in (VILLAGE, TOWN):
-            enr = json.loads(self.cli("hub", "device", "enroll", "--institution", code, "--json"))
+            enr = json.loads(self.cli("hub", "device", "enroll", "--institution", code, "--json",
+                                      *(["--short", short] if short else [])))
             self.enrollments[code] = enr
             path = self.folder / f"enroll-{code}.json"
             path.write_text(json.dumps(enr), encoding="utf-8")
