@@ -5,7 +5,8 @@ exactly as it does over a link, seeing only :class:`sync.store.DocumentStore`:
 * :class:`CollectingTarget` — write-only: ``revs_diff`` says every revision is missing,
   ``bulk_docs(new_edits=False)`` collects what the replicator pushes (with ``_revisions`` and
   attachments inline, as fetched), so a node's store replicated into it yields the bundle's
-  document list. The hub skips what it already has when the bundle is imported.
+  document list (a node's store for the hub, or a device's view at the hub for a station,
+  design.md §4 both ways). The importing side skips what it already has.
 * :class:`BundleSource` — read-only over a decrypted bundle: ``changes`` numbers the documents
   1..n in bundle order (the node's own changes order, so a case's keyring and earlier events
   come first), ``bulk_get``/``open_revs`` answer from the bundle.
