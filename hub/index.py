@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -32,6 +32,44 @@ from sync.store import JSON, Seq
 
 CHECKPOINT_ID = "scope-indexer"
 BATCH = 500
+#: Cases whose route a gateway keeps in memory. A hub runs for months and sees every case
+#: of the city (a million cases would hold ~200 MB); a case not cached costs one read, and
+#: a batch reads all its missing routes in one request (:meth:`ScopeIndexer.prefetch_routes`).
+ROUTE_CACHE_SIZE = 100_000
+
+
+class RouteCache:
+    """``case id -> institutions it was handed to``, the least recently used dropped beyond
+    ``size``. Dropping is always safe: routes only grow and are re-read from the store."""
+
+    def __init__(self, size: int = ROUTE_CACHE_SIZE):
+        self.size = size
+        self._routes: OrderedDict[str, set[str]] = OrderedDict()
+        self._lock = threading.Lock()  # request threads share one indexer
+
+    def get(self, case_id: str) -> set[str] | None:
+        with self._lock:
+            found = self._routes.get(case_id)
+            if found is not None:
+                self._routes.move_to_end(case_id)
+            return found
+
+    def __contains__(self, case_id: object) -> bool:
+        return case_id in self._routes
+
+    def __setitem__(self, case_id: str, handed: set[str]) -> None:
+        with self._lock:
+            self._routes[case_id] = handed
+            self._routes.move_to_end(case_id)
+            while len(self._routes) > self.size:
+                self._routes.popitem(last=False)
+
+    def pop(self, case_id: str) -> None:
+        with self._lock:
+            self._routes.pop(case_id, None)
+
+    def __len__(self) -> int:
+        return len(self._routes)
 
 
 def index_entry(row: Mapping[str, Any]) -> JSON:
@@ -54,7 +92,7 @@ class ScopeIndexer:
         self._lock = threading.Lock()
         self._since: Seq | None = None
         self._saved_at = 0.0
-        self._routes: dict[str, set[str]] = {}
+        self._routes = RouteCache()
         self.listeners: list[Callable[[set[str]], None]] = []
         self.routed = 0
 
@@ -84,7 +122,7 @@ class ScopeIndexer:
 
     def forget_route(self, case_id: str) -> None:
         """Drop a cached route: another gateway may have recorded a hand-over since."""
-        self._routes.pop(case_id, None)
+        self._routes.pop(case_id)
 
     def case_scopes(self, case_id: str) -> set[str]:
         return scopes.case_scopes(case_id, self.route(case_id))

@@ -92,3 +92,39 @@ def test_keyring_merge_is_a_union_of_signed_wraps():
     for merged in (merge_keyrings([a, b]), merge_keyrings([b, a])):
         assert {r["institution"] for r in merged["recipients"]} == {"V", "T"}
         assert len(merged["data_keys"][0]["wraps"]) == 2
+
+
+def test_the_route_cache_keeps_the_recently_used_and_drops_the_rest():
+    from hub.index import RouteCache
+
+    cache = RouteCache(size=3)
+    for case in "abc":
+        cache[case] = {f"to-{case}"}
+    assert cache.get("a") == {"to-a"}  # a is now the most recently used
+    cache["d"] = set()
+    assert len(cache) == 3 and "b" not in cache and cache.get("b") is None
+    assert cache.get("a") == {"to-a"} and cache.get("d") == set()
+    cache.pop("a")
+    cache.pop("never-there")  # forgetting a route that is not cached is fine
+    assert "a" not in cache
+
+
+def test_an_evicted_route_is_read_again_from_the_store(tmp_path):
+    from hub.index import ScopeIndexer
+
+    class Private:
+        reads = 0
+
+        def get(self, docid):
+            Private.reads += 1
+            return {"_id": docid, "handed": ["410602101"]}
+
+    class Stores:
+        private = Private()
+
+    indexer = ScopeIndexer(Stores())  # type: ignore[arg-type]
+    indexer._routes.size = 1
+    assert indexer.route("case-1") == {"410602101"} and Private.reads == 1
+    assert indexer.route("case-1") == {"410602101"} and Private.reads == 1  # cached
+    indexer.route("case-2")  # pushes case-1 out
+    assert indexer.route("case-1") == {"410602101"} and Private.reads == 3
