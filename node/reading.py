@@ -153,7 +153,6 @@ class Reader:
                                actor=actor, on_access=self._store_access)
         return data, ctype
 
-
     def _joined(self, case_id: str, doc_id: str, name: str) -> tuple[bytes, str]:
         """The sealed blob of a chunked scan: the event's signed manifest names its chunks."""
         from sync.chunks import ChunkCorrupt, ChunksMissing, chunk_id, join
