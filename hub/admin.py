@@ -190,6 +190,10 @@ def enroll_device(hub: Hub, *, institution_code: str, short: str | None = None,
     if not SHORT_RE.match(short):
         raise BadInput(f"--short {short!r}: 2-4 upper-case letters/digits, starting with a letter")
     dev = device_id(institution_code, short)
+    if dev == hub.identity.get("device_id"):
+        # The hub's device has no credential to collide with; enrolling its id would replace
+        # its record and keys, the signer stations trust for bundle files (design.md §5).
+        raise AlreadyExists(f"device {dev} is the hub's own device")
     secret = new_secret()
     try:
         private.put({"_id": CRED_PREFIX + dev, "type": "credential", "device_id": dev,
@@ -280,6 +284,14 @@ def _directory_version(hub: Hub) -> int:
         return 0
 
 
+def _own_device(hub: Hub, devices: Iterable[Mapping[str, Any]]) -> str | None:
+    """The hub's device id for the directory's ``hub`` member, or ``None`` if its device
+    record is missing (never after `hub init`): nodes refuse a directory whose ``hub`` is not
+    listed, so an unlisted one would stop every directory update (design.md §5)."""
+    own = hub.identity.get("device_id")
+    return own if any(d.get("device_id") == own for d in devices) else None
+
+
 def publish_directory(hub: Hub) -> dict[str, Any]:
     """Build the directory from the institution and device records, sign, store.
 
@@ -304,9 +316,12 @@ def publish_directory(hub: Hub) -> dict[str, Any]:
         version = int(current["version"]) + 1 if current else 1
         # ``bundle`` is absent from the identity of a hub initialised before the bundle key
         # (until `bangban hub bundle key`): its directories go out without one, as before.
+        # ``hub`` names this hub's own device, the only signer stations accept hub-made
+        # bundle files from (design.md §4, §5); signed with the rest, not left to a name.
         doc = sign_directory(build_directory(version=version, institutions=institutions,
                                              devices=devices, escrow=hub.identity["escrow"],
-                                             bundle=hub.identity.get("bundle")),
+                                             bundle=hub.identity.get("bundle"),
+                                             hub=_own_device(hub, devices)),
                              key, delegation)
         if current:
             doc["_rev"] = current["_rev"]

@@ -27,7 +27,7 @@ A bundle is one JSON envelope::
   (``recipient: "institution"``, ``payload.to`` naming the institution; every laptop of the
   station holds that private key) and the hub signs with its own device key. A station opens
   it with :func:`open_for_institution`, which accepts only the directory's hub device as the
-  signer (the city institution's ``HB`` device, :func:`hub_device`), so a bundle made by any
+  signer (the directory's signed ``hub`` member, :func:`hub_device`), so a bundle made by any
   other enrolled laptop (a neighbour station, a stolen one) is refused before decryption.
 * ``sig`` is the device's Ed25519 signature over ``"bangban/v1/bundle\\n"`` + the canonical
   JSON of everything else (its own domain tag: a bundle signature is never valid for a
@@ -69,8 +69,8 @@ _PAYLOAD_NAME = "payload"
 BUNDLE = "bundle"
 INSTITUTION = "institution"
 RECIPIENTS = (BUNDLE, ESCROW, INSTITUTION)
-#: The hub's own device is ``{city code}-HB`` (hub.admin.HUB_SHORT): the directory marks it
-#: by nothing else, and no station can be enrolled under the city code with that short name.
+#: The hub's own device was ``{city code}-HB`` (hub.admin.HUB_SHORT) by convention only;
+#: directories now name it (``hub``), the convention is the fallback for older ones.
 HUB_SHORT = "HB"
 #: A gzip bomb guard: the decompressed list may be at most this large.
 MAX_PLAIN_BYTES = 2 * 1024**3
@@ -243,15 +243,24 @@ def open_bundle(envelope: Mapping[str, Any], directory: Directory,
 
 
 def hub_device(directory: Directory) -> str:
-    """The hub's own device id in the verified ``directory``: ``{city}-HB`` of its one
-    city-tier institution. :class:`UnknownKey` if the directory lists no such device."""
+    """The hub's own device id in the verified ``directory``: its ``hub`` member, which the
+    root (or delegated) signature covers and :func:`sync.crypto.verify_directory` has checked
+    names a listed device of a city-tier institution (design.md §5: trust comes from the
+    signed directory, not from names).
+
+    Fallback, only for directories published before the ``hub`` member existed: ``{city}-HB``
+    of its one city-tier institution, by naming convention. :class:`UnknownKey` if such an old
+    directory lists no such device.
+    """
+    if directory.hub is not None:
+        return directory.hub
     found = [f"{code}-{HUB_SHORT}" for code, inst in directory.institutions.items()
              if inst.tier == "city"]
     found = [d for d in found if d in directory.devices
              and directory.devices[d].institution == d.rsplit("-", 1)[0]]
     if len(found) != 1:
-        raise UnknownKey(f"directory v{directory.version}: no single hub device "
-                         f"(city institution's {HUB_SHORT} device) in it")
+        raise UnknownKey(f"directory v{directory.version}: no hub member and no single hub "
+                         f"device (city institution's {HUB_SHORT} device) in it")
     return found[0]
 
 

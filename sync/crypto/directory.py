@@ -10,6 +10,7 @@ never fetched). The hub distributes the directory as one reference document::
      "devices": [{"device_id", "institution", "public_keys": [KEY, …], "revoked_at"?}],
      "escrow": KEY,
      "bundle"?: KEY,
+     "hub"?: DEVICE_ID,
      "delegation"?: DELEGATION,
      "sig": {"key_id", "alg": "Ed25519", "value"}}
 
@@ -27,6 +28,12 @@ holds. Each ``kid`` must be the fingerprint of its ``key``. ``sig`` is the root'
 are sealed for it, so importing one needs no escrow key online (design.md §5: the escrow key
 is held offline). It is optional: directories published before it existed verify unchanged,
 and like every member it is covered by ``sig``. It must not be the escrow key.
+
+``hub`` is the hub's own device id: the one signer a station accepts a hub-made bundle file
+from (:func:`sync.bundle.hub_device`, design.md §4, §5). Naming it in the signed directory
+makes that trust explicit instead of resting on the ``{city}-HB`` naming convention. It is
+optional (directories published before it existed verify unchanged) and, when present, must
+name a device listed in the directory under a city-tier institution.
 """
 
 from __future__ import annotations
@@ -124,6 +131,7 @@ class Directory:
     doc: dict[str, Any] = field(repr=False)
     delegation: Delegation | None = None  # set when signed by a delegated online key
     bundle: PublicKeyEntry | None = None  # the hub's bundle key (absent in older directories)
+    hub: str | None = None  # the hub's own device id (absent in older directories)
 
     def institution(self, code: str) -> InstitutionEntry:
         try:
@@ -161,12 +169,15 @@ class Directory:
 def build_directory(*, version: int, institutions: Iterable[Mapping[str, Any]],
                     devices: Iterable[Mapping[str, Any]], escrow: Mapping[str, Any],
                     issued_at: str | None = None,
-                    bundle: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                    bundle: Mapping[str, Any] | None = None,
+                    hub: str | None = None) -> dict[str, Any]:
     """An unsigned directory document (sign it with :func:`sign_directory`).
 
     ``institutions`` and ``devices`` may be the ``institution`` and ``device`` reference
     documents themselves; only the members the directory needs are copied. ``bundle`` is the
-    hub's bundle key entry, left out when ``None`` (a hub that has none yet).
+    hub's bundle key entry, left out when ``None`` (a hub that has none yet). ``hub`` is the
+    hub's own device id (left out when ``None``); it must be one of ``devices``, under a
+    city-tier institution, or :func:`verify_directory` refuses the directory.
     """
     if not isinstance(version, int) or version < 1:
         raise MalformedEnvelope("version: must be a positive integer")
@@ -179,6 +190,8 @@ def build_directory(*, version: int, institutions: Iterable[Mapping[str, Any]],
         "escrow": dict(escrow)}
     if bundle is not None:
         doc["bundle"] = dict(bundle)
+    if hub is not None:
+        doc["hub"] = hub
     return doc
 
 
@@ -266,8 +279,30 @@ def verify_directory(doc: Mapping[str, Any], trusted_roots: Sequence[str | bytes
     if bundle is not None and bundle.key_id == escrow.key_id:
         # Sealing bundles for the escrow key is what the bundle key exists to avoid (§5).
         raise MalformedEnvelope(f"bundle: {bundle.key_id} is the escrow key")
+    hub = _check_hub(doc["hub"], institutions, devices) if "hub" in doc else None
     return Directory(version, str(doc.get("issued_at", "")), institutions, devices, escrow,
-                     root_key_id, dict(doc), deleg, bundle)
+                     root_key_id, dict(doc), deleg, bundle, hub)
+
+
+def _check_hub(raw: Any, institutions: Mapping[str, InstitutionEntry],
+               devices: Mapping[str, DeviceEntry]) -> str:
+    """The ``hub`` member, which must name a listed device of a city-tier institution.
+
+    Stations accept hub-made bundle files from this device only (design.md §4, §5), so a
+    ``hub`` naming a station's laptop, or no laptop at all, is refused outright rather than
+    left to fail later at a station.
+    """
+    if not isinstance(raw, str) or not raw:
+        raise MalformedEnvelope(f"hub: must be a device id, got {raw!r}")
+    device = devices.get(raw)
+    if device is None:
+        raise MalformedEnvelope(f"hub: device {raw!r} is not listed in the directory")
+    inst = institutions.get(device.institution)
+    if inst is None or inst.tier != "city":
+        tier = inst.tier if inst is not None else "unlisted"
+        raise MalformedEnvelope(f"hub: device {raw!r} belongs to institution "
+                                f"{device.institution!r} ({tier}), not to the city-tier one")
+    return raw
 
 
 __all__ = ["DIRECTORY_ID", "DeviceEntry", "Directory", "InstitutionEntry", "PublicKeyEntry",

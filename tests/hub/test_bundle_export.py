@@ -79,3 +79,20 @@ def test_unknown_or_revoked_devices_get_no_file(world: World, tmp_path: Path,
     assert main(["hub", "--hub-dir", str(world.hub.settings.hub_dir), "bundle", "export",
                  "--device", enr["device_id"], "--out", str(out)]) == 2
     assert "revoked" in capsys.readouterr().err and not out.exists()
+
+
+def test_the_published_directory_names_the_hub_device(world: World):
+    """The hub names its own device in every directory it publishes (design.md §4, §5): the
+    signed ``hub`` member stations check bundle signers against, not a naming convention."""
+    from hub import admin
+    from hub.errors import AlreadyExists
+
+    hub_id = world.hub.identity["device_id"]
+    assert world.hub.stores.main.get("directory")["hub"] == hub_id == f"{CITY}-HB"
+    world.sync(VILLAGE_A)
+    assert world.node(VILLAGE_A).directory().hub == hub_id
+    # The hub's device has no credential to collide with: enrolling its id is refused, so no
+    # laptop can take over the record (and keys) of the device the directory names.
+    with pytest.raises(AlreadyExists, match="the hub's own device"):
+        admin.enroll_device(world.hub, institution_code=CITY, short="HB")
+    assert admin.publish_directory(world.hub)["hub"] == hub_id

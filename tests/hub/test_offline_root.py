@@ -81,6 +81,7 @@ def test_publish_via_delegation_verifies_under_root(offline_hub: tuple[Any, Path
     assert doc["sig"]["key_id"] == signer.key_id and doc["delegation"]["key_id"] == signer.key_id
     directory = verify_directory(doc, hub.identity["root_keys"], min_version=first["version"])
     assert directory.delegation is not None and TOWN in directory.institutions
+    assert directory.hub == hub.identity["device_id"]  # named under the delegated signature too
     # the hub's own write checks verify it the same way
     assert DirectoryCache(hub.stores).get().version == doc["version"]
     enr = admin.enroll_device(hub, institution_code=TOWN, short="A1")

@@ -26,8 +26,8 @@ from sync.crypto.sign import signing_payload
 from sync.errors import MethodNotAllowed
 from sync.open import open_db
 from sync.replicate import replicate
+from tests.sync.crypto.world import CITY, VILLAGE_A, VILLAGE_B, make_world
 from tests.sync.crypto.world import TOWN as TOWN_CODE
-from tests.sync.crypto.world import VILLAGE_A, VILLAGE_B, make_world
 
 DOCS = [{"_id": "case:x", "_rev": "1-aa", "_revisions": {"start": 1, "ids": ["aa"]},
          "type": "case", "note": "村"},
@@ -208,17 +208,15 @@ def test_the_ends_refuse_what_makes_no_sense():
 
 
 # -- hub → station: sealed for the institution, signed by the hub (design.md §4, §5) -------
-CITY = "410600"
 
 
-def _hub_world():
-    """The crypto world plus the city institution and the hub's own ``410600-HB`` device."""
-    from sync.crypto import SigningKeyPair
-    from tests.sync.crypto.world import Station
+def _hub_world(*, short: str = "HB", named: bool = True):
+    """The crypto world plus the city institution and the hub's own ``410600-HB`` device,
+    named by the directory's ``hub`` member (``named=False``: a directory from before it)."""
+    from tests.sync.crypto.world import add_hub
 
     world = make_world()
-    world.stations[CITY] = Station(CITY, "city", None, EncryptionKeyPair.generate(),
-                                   f"{CITY}-HB", SigningKeyPair.generate())
+    add_hub(world, short=short, named=named)
     return world, world.directory()
 
 
@@ -291,10 +289,49 @@ def test_a_bundle_signed_by_a_station_device_is_refused():
     verify_bundle(env, directory)  # a valid signature of an enrolled device …
     with pytest.raises(BadSignature, match="not by the hub's device"):
         open_for_institution(env, directory, VILLAGE_A, [world[VILLAGE_A].inst_key])
-    # … and a directory without the hub's device refuses every station bundle.
+    # … and an old directory (no hub member) without the hub's device refuses every one.
     del world.stations[CITY]
+    world.hub = None
     with pytest.raises(UnknownKey, match="no single hub device"):
         open_for_institution(env, world.directory(), VILLAGE_A, [world[VILLAGE_A].inst_key])
+
+
+def test_the_directory_names_the_hub_device_and_old_ones_fall_back():
+    """``hub_device`` takes the signed ``hub`` member; only a directory published before the
+    member existed falls back to the ``{city}-HB`` naming convention (design.md §5)."""
+    from sync.bundle import hub_device, open_for_institution, seal_for_institution
+
+    world, directory = _hub_world(short="H2")  # named, though not by the convention
+    assert directory.hub == hub_device(directory) == f"{CITY}-H2"
+    env = seal_for_institution(DOCS, signer=world[CITY].signer, institution=VILLAGE_A,
+                               directory=directory)
+    assert open_for_institution(env, directory, VILLAGE_A, [world[VILLAGE_A].inst_key])[1] == DOCS
+    world.hub = None  # the same device, unnamed: the convention finds no HB device
+    with pytest.raises(UnknownKey, match="no hub member and no single hub device"):
+        hub_device(world.directory())
+    world, old = _hub_world(named=False)
+    assert old.hub is None and hub_device(old) == f"{CITY}-HB"
+    env = seal_for_institution(DOCS, signer=world[CITY].signer, institution=VILLAGE_A,
+                               directory=old)
+    assert open_for_institution(env, old, VILLAGE_A, [world[VILLAGE_A].inst_key])[1] == DOCS
+
+
+def test_a_station_device_dressed_as_the_hub_is_refused():
+    """Enrollment names a device ``{institution}-{short}`` and refuses the hub's own id, so a
+    station's laptop can at most look like the hub by its short name ``HB``; the directory
+    names the real hub, and that laptop's (validly signed) bundle is refused."""
+    from sync.bundle import INSTITUTION, hub_device, open_for_institution
+
+    world, _ = _hub_world()
+    lookalike = world[VILLAGE_B]
+    lookalike.device_id = f"{VILLAGE_B}-HB"
+    directory = world.directory()
+    assert hub_device(directory) == f"{CITY}-HB" and lookalike.device_id in directory.devices
+    env = _seal(DOCS, signer=lookalike.signer, institution=VILLAGE_B, recipient=INSTITUTION,
+                entry=directory.encryption_key(VILLAGE_A), created_at=None, to=VILLAGE_A)
+    verify_bundle(env, directory)
+    with pytest.raises(BadSignature, match=f"signed by '{VILLAGE_B}-HB', not by the hub's"):
+        open_for_institution(env, directory, VILLAGE_A, [world[VILLAGE_A].inst_key])
 
 
 def test_an_institution_bundle_must_name_its_institution():

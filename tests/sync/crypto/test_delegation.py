@@ -19,7 +19,7 @@ from sync.crypto import (
 )
 from sync.crypto.encoding import b64u_encode
 from sync.crypto.sign import signing_payload
-from tests.sync.crypto.world import VILLAGE_A, World
+from tests.sync.crypto.world import VILLAGE_A, World, add_hub
 
 NOW = dt.datetime(2026, 11, 26, 7, 0, tzinfo=dt.UTC)
 
@@ -61,6 +61,15 @@ def test_delegated_directory_verifies(world: World) -> None:
     assert d.encryption_key(VILLAGE_A).key_id == world[VILLAGE_A].inst_key.key_id
     with pytest.raises(BadSignature, match="rollback"):
         verify_directory(doc, world.root.public_b64, min_version=doc["version"] + 1)
+
+
+def test_delegated_directory_covers_the_hub_member(world: World) -> None:
+    """Signed by the delegated key, ``hub`` is covered like every member (design.md §5)."""
+    hub = add_hub(world)
+    doc, _ = _delegated(world)
+    assert verify_directory(doc, world.root.public_b64).hub == hub.device_id
+    with pytest.raises(BadSignature):
+        verify_directory({**doc, "hub": world[VILLAGE_A].device_id}, world.root.public_b64)
 
 
 def test_root_signed_directory_still_verifies(world: World) -> None:

@@ -16,7 +16,7 @@ from sync.crypto import (
     sign_directory,
     verify_directory,
 )
-from tests.sync.crypto.world import TOWN, VILLAGE_A, World
+from tests.sync.crypto.world import CITY, TOWN, VILLAGE_A, World, add_hub
 
 
 def test_verify_and_lookup(world: World) -> None:
@@ -109,3 +109,30 @@ def test_the_bundle_key_member(world: World) -> None:
     as_escrow = {**doc, "bundle": key_entry(world.escrow)}
     with pytest.raises(MalformedEnvelope, match="bundle: .* is the escrow key"):
         verify_directory(sign_directory(as_escrow, world.root), world.root.public_b64)
+
+
+def test_the_hub_member(world: World) -> None:
+    """Names the hub's own device, the one signer stations accept hub-made bundle files from
+    (design.md §4, §5): optional, signed like every member, and only a listed device of a
+    city-tier institution."""
+    root = world.root.public_b64
+    hub = add_hub(world)
+    doc = world.directory_doc()
+    assert doc["hub"] == hub.device_id and verify_directory(doc, root).hub == hub.device_id
+    # Signed: altered or removed, the signature no longer verifies.
+    for bad in ({**doc, "hub": world[TOWN].device_id}, {k: v for k, v in doc.items() if k != "hub"}):
+        with pytest.raises(BadSignature):
+            verify_directory(bad, root)
+    # Re-signed by the root itself, a hub that is not a city device is still refused, with why.
+    orphan = copy.deepcopy(doc)
+    orphan["devices"].append({"device_id": "410700-HB", "institution": "410700", "public_keys": []})
+    for d, name, reason in ((doc, world[VILLAGE_A].device_id, r"\(village\), not to the city"),
+                            (doc, f"{CITY}-ZZ", "is not listed"),
+                            (orphan, "410700-HB", r"\(unlisted\), not to the city"),
+                            (doc, "", "must be a device id"), (doc, 7, "must be a device id")):
+        with pytest.raises(MalformedEnvelope, match=f"hub: .*{reason}"):
+            verify_directory(sign_directory({**d, "hub": name}, world.root), root)
+    # Directories published before the member existed verify unchanged.
+    world.hub = None
+    old = world.directory_doc()
+    assert "hub" not in old and verify_directory(old, root).hub is None

@@ -57,6 +57,9 @@ class World:
     bundle: EncryptionKeyPair = field(default_factory=EncryptionKeyPair.generate)
     #: False: directories as published before the hub had a bundle key
     with_bundle: bool = True
+    #: the directory's ``hub`` member (the hub's device id); None: left out, as published
+    #: before the member existed
+    hub: str | None = None
 
     def __getitem__(self, code: str) -> Station:
         return self.stations[code]
@@ -72,7 +75,8 @@ class World:
                    for s in self.stations.values()]
         doc = build_directory(version=self.version, institutions=institutions, devices=devices,
                               escrow=key_entry(self.escrow),
-                              bundle=key_entry(self.bundle) if self.with_bundle else None)
+                              bundle=key_entry(self.bundle) if self.with_bundle else None,
+                              hub=self.hub)
         return sign_directory(doc, self.root)
 
     def directory(self) -> Directory:
@@ -92,6 +96,19 @@ class World:
         st.keychain.retire(old.key_id)
         st.keychain.add("institution", code, st.inst_key)
         return old
+
+
+CITY = "410600"
+
+
+def add_hub(world: World, *, short: str = "HB", named: bool = True) -> Station:
+    """Give ``world`` the city institution and the hub's own device ``{CITY}-{short}``;
+    ``named``: the directory's ``hub`` member names it (False: published before it existed)."""
+    hub = Station(CITY, "city", None, EncryptionKeyPair.generate(), f"{CITY}-{short}",
+                  SigningKeyPair.generate())
+    world.stations[CITY] = hub
+    world.hub = hub.device_id if named else None
+    return hub
 
 
 def make_world() -> World:
