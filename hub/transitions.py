@@ -32,6 +32,17 @@ def case_events(stores: HubStores, case_id: str) -> list[dict[str, Any]]:
     return [r["doc"] for r in res["rows"] if r.get("doc")]
 
 
+def prefetch_case_events(stores: HubStores, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Every event of each case, for a whole batch in one ``_all_docs/queries`` request on
+    CouchDB (it was one range read per case: 10 of a 100-document batch's ~16 requests);
+    the embedded store answers the same queries one by one, each in microseconds."""
+    queries = [{"startkey": f"event:{c}:", "endkey": f"event:{c}:\ufff0", "include_docs": True,
+                "offset": False} for c in case_ids]
+    results = stores.main.all_docs_queries(queries) if queries else []
+    return {c: [r["doc"] for r in res["rows"] if r.get("doc")]
+            for c, res in zip(case_ids, results, strict=True)}
+
+
 class TransitionCheck:
     """``check(case_id, event, batch_docs)`` → None, or a ``forbidden`` refusal."""
 
@@ -42,6 +53,11 @@ class TransitionCheck:
         # One working-day calendar for every check (check_received would build one per
         # event, and its per-year tables again each time); it depends on nothing stored.
         self.workdays = Workdays()
+
+    def prefetch(self, batch: Batch, case_ids: list[str]) -> None:
+        """Read the stored events of the batch's cases at once (those not read yet)."""
+        wanted = sorted({c for c in case_ids if c not in batch.stored_events})
+        batch.stored_events.update(prefetch_case_events(self.stores, wanted))
 
     def check(self, case_id: str, event: Mapping[str, Any], batch: Batch) -> dict[str, str] | None:
         from schemas.fold import check_received

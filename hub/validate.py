@@ -116,6 +116,12 @@ class WriteValidator:
         self.indexer.prefetch_routes(
             c for d in docs if isinstance(d, Mapping) and isinstance(d.get("_id"), str)
             and (c := scopes.case_id_of(d["_id"], d)) is not None)
+        if self.transitions is not None:
+            # The stored events of every case with a new event here, in one request.
+            self.transitions.prefetch(batch, [
+                c for d in docs if isinstance(d, Mapping) and d.get("type") == "event"
+                and isinstance(d.get("_id"), str) and d["_id"] not in existing
+                and (c := scopes.case_id_of(d["_id"], d)) is not None])
         # Case headers first, then events in clock order: an event may follow its case
         # header or an earlier event in the same batch (the replicator sends feed order).
         order = sorted(range(len(docs)), key=lambda i: _order_key(docs[i]))

@@ -214,6 +214,9 @@ class Transport:
         self.session.hooks["response"].insert(0, self._count)
         self.client = client
         self._flavor: str | None = None
+        #: endpoints this server was found to have (True) or lack (False), learnt on first
+        #: use: PouchDB Server 4.2 lacks some CouchDB 3 ones (``_all_docs/queries``)
+        self.features: dict[str, bool] = {}
 
     # -- counters -----------------------------------------------------------
     def _count(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:

@@ -146,13 +146,40 @@ def all_docs(app: CouchApp, request: Request, db: DocumentStore, *, namespace: s
         args = _all_docs_args(request.query, body)
     else:
         raise method_not_allowed("GET", "HEAD", "POST")
+    return json_response(200, db.all_docs(**_with_keys(args, keys, namespace)))
+
+
+def all_docs_queries(app: CouchApp, request: Request, db: DocumentStore) -> Response:
+    """``POST /{db}/_all_docs/queries`` (CouchDB >= 2.2): ``{"queries": [{...}, ...]}``, each
+    query what an ``_all_docs`` POST body holds; ``{"results": [...]}`` in the same order.
+    One request for many reads (the hub on CouchDB reads a batch's cases with it)."""
+    if request.method != "POST":
+        raise method_not_allowed("POST")
+    body = json_body_obj(request)
+    queries = body.get("queries")
+    if not isinstance(queries, list) or not all(isinstance(q, dict) for q in queries):
+        raise BadRequest("`queries` must be an array of query objects", error="query_parse_error")
+    empty = QueryArgs([])
+    parsed = []
+    for query in queries:
+        query = dict(query)
+        keys = query.pop("keys", None)
+        parsed.append(_with_keys(_all_docs_args(empty, query), keys, ""))
+    return json_response(200, {"results": db.all_docs_queries(parsed)})
+
+
+def _with_keys(args: dict[str, Any], keys: Any, namespace: str) -> dict[str, Any]:
+    """The :meth:`DocumentStore.all_docs` keywords of one query: ``keys`` checked, or the
+    range narrowed to ``namespace`` (``_design_docs``)."""
     if keys is not None:
+        if not isinstance(keys, list):
+            raise BadRequest("`keys` member must be an array.")
         if not all(isinstance(k, str) for k in keys):
             raise BadRequest("`keys` must be an array of document ids (strings).")
         args.pop("startkey"), args.pop("endkey")
         if namespace:
             keys = [k for k in keys if k.startswith(namespace)]
-        return json_response(200, db.all_docs(keys=keys, **args))
+        return {**args, "keys": keys}
     if namespace:
         # "\ufff0" sorts after every id of the namespace (code-point order, as the store sorts)
         low, high = namespace, namespace + "\ufff0"
@@ -163,7 +190,7 @@ def all_docs(app: CouchApp, request: Request, db: DocumentStore, *, namespace: s
         else:
             args["startkey"] = low if start is None else max(start, low)
             args["endkey"] = high if end is None else min(end, high)
-    return json_response(200, db.all_docs(**args))
+    return args
 
 
 # -- maintenance ------------------------------------------------------------

@@ -115,6 +115,8 @@ class CouchApp:
             return databases.database(self, request, first)
         db = self.server.db(first)
         second = segs[1]
+        if second == "_all_docs" and segs[2:] == ["queries"]:
+            return databases.all_docs_queries(self, request, db)
         if second in DB_ENDPOINTS:
             if len(segs) > 2:
                 raise errors.not_found_error()

@@ -220,3 +220,33 @@ def test_a_batch_waits_for_the_batch_in_flight_that_holds_its_dependencies(world
     assert out == {"later": [], "first": []}
     stored = world.hub.stores.main.all_docs(keys=[d["_id"] for d in docs])["rows"]
     assert all("error" not in r for r in stored)
+
+
+def test_a_batch_reads_its_cases_events_in_one_request(world: World, monkeypatch):
+    # the transition check needs each case's stored events: one _all_docs/queries for the
+    # whole batch (CouchDB >= 2.2), not one range read per case
+    a = world.node(VILLAGE_A)
+    for _ in range(3):
+        a.new_case()
+    main = world.hub.stores.main
+    calls: list[int] = []
+    real = main.all_docs_queries
+
+    def counted(queries):  # type: ignore[no-untyped-def]
+        calls.append(len(queries))
+        return real(queries)
+
+    monkeypatch.setattr(main, "all_docs_queries", counted)
+    ranges: list[str] = []
+    real_all_docs = main.all_docs
+
+    def all_docs(**kw):  # type: ignore[no-untyped-def]
+        if str(kw.get("startkey", "")).startswith("event:") and not kw.get("keys"):
+            ranges.append(kw["startkey"])
+        return real_all_docs(**kw)
+
+    monkeypatch.setattr(main, "all_docs", all_docs)
+    world.sync(VILLAGE_A)
+    assert calls and max(calls) >= 3  # one request carried every case of the batch
+    # the embedded store answers the queries one by one, inside that one call
+    assert len(ranges) == sum(calls)

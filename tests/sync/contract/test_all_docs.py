@@ -76,3 +76,19 @@ def test_include_docs_and_conflicts(store: DocumentStore) -> None:
     assert row["doc"]["v"] == "x" and row["doc"]["_conflicts"] == [rev(2, "b")]
     row = store.all_docs(include_docs=True)["rows"][0]
     assert "_conflicts" not in row["doc"]
+
+
+def test_all_docs_queries_answer_each_query_in_order(store: DocumentStore) -> None:
+    # POST /{db}/_all_docs/queries (CouchDB >= 2.2); PouchDB Server lacks the endpoint and
+    # CouchStore asks it one query at a time: the answers must be the same either way.
+    _fill(store)
+    queries = [{"startkey": "b", "endkey": "c", "include_docs": True},
+               {"keys": ["e", "zz", "a"]},
+               {"startkey": "d", "offset": False},
+               {"descending": True, "limit": 2}]
+    results = store.all_docs_queries(queries)
+    assert [[row["key"] for row in r["rows"]] for r in results] == \
+        [["b", "c"], ["e", "zz", "a"], ["d", "e"], ["e", "d"]]
+    assert [r["doc"]["n"] for r in results[0]["rows"]] == [1, 2]
+    assert results[1]["rows"][1] == {"key": "zz", "error": "not_found"}
+    assert store.all_docs_queries([]) == []

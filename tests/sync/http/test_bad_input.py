@@ -279,3 +279,15 @@ def test_attachment_name_rules(client: CouchClient) -> None:
     assert_error(client.put("/db/_local/cp/att", data=b"x"), 400, "bad_request",
                  "_local documents do not accept attachments.")
     assert client.get("/db/doc").status_code == 404
+
+
+def test_all_docs_queries_refuses_what_is_not_a_list_of_queries(client: CouchClient) -> None:
+    for body in ({}, {"queries": "a"}, {"queries": [1]}):
+        assert_error(client.post("/db/_all_docs/queries", json=body), 400, "query_parse_error",
+                     "`queries` must be an array of query objects")
+    assert_error(client.post("/db/_all_docs/queries", json={"queries": [{"limit": "ten"}]}),
+                 400, "query_parse_error")
+    assert_error(client.post("/db/_all_docs/queries", json={"queries": [{"keys": "a"}]}),
+                 400, "bad_request", "`keys` member must be an array.")
+    assert client.get("/db/_all_docs/queries").status_code == 405
+    assert client.post("/db/_all_docs/queries", json={"queries": []}).get_json() == {"results": []}
