@@ -155,6 +155,48 @@ def bench_ingest_full(ctx: BenchContext) -> str:
         "a hub's reads per batch must not grow with what it holds).\n"])
 
 
+# -- 1c. requests the hub sends its CouchDB per batch -----------------------------------------
+def _couch_requests(ctx: BenchContext, url: str, label: str) -> str:
+    from hub.auth import Device
+
+    cases = ctx.scale(100, 20)
+    hub, (st,) = build_hub(ctx.scratch(f"hub-requests-{label}"), 1, 1, couchdb_url=url)
+    try:
+        directory = directory_of(hub)
+        docs = [d for i in range(cases) for d in st.case(directory, i + 1)]
+        batches = [docs[i:i + 100] for i in range(0, len(docs), 100)]
+        view = hub.view(Device(st.device_id, st.institution, {}))
+        hub.indexer.catch_up()
+        stats = hub.stores.server.stats
+        stats.reset()
+        with timed() as t:
+            for b in batches:
+                failures = view.bulk_docs(b, new_edits=False)
+                assert not failures, failures[:2]
+        return (f"| {label} | {stats.requests / len(batches):.1f} | "
+                f"{len(docs) / t['seconds']:,.0f} |")
+    finally:
+        hub.close()
+
+
+def bench_requests(ctx: BenchContext) -> str:
+    """The hub on the CouchDB backend (ibmcloudant), in process: how many requests one
+    100-document batch costs, with and without ``_all_docs/queries`` on the server."""
+    from ops.bench.bench_store import store_serve
+
+    rows = [_couch_requests(ctx, ctx.couchdb_url, "PouchDB Server 4.2.0 (no `_all_docs/queries`: "
+                                                  "one range read per case)")]
+    with store_serve(ctx.scratch("hub-requests-served")) as served:
+        rows.append(_couch_requests(ctx, served, "`bangban store serve` (has `_all_docs/queries`, "
+                                                 "as CouchDB >= 2.2)"))
+    return "\n".join([
+        "**Requests to the database per 100-document batch** (10 cases), the hub on its CouchDB "
+        "backend (`BANGBAN_COUCHDB_URL`), in process: the batch's ids, routes, every case's "
+        "events, the write, the index feed and the index write. No Apache CouchDB here; "
+        "`bangban store serve` speaks the same API and has the endpoint.\n",
+        "| CouchDB-API server | requests per batch | docs/s |", "|---|---:|---:|", *rows, ""])
+
+
 # -- 1b. ingest over HTTP, as devices push -------------------------------------------------
 def _push_all(url_of: Any, auth_of: Any, per_device: list[tuple[Station, list[dict[str, Any]]]]
               ) -> float:
@@ -405,6 +447,7 @@ def bench_round(ctx: BenchContext) -> str:
 
 def run(ctx: BenchContext) -> str:
     started = dt.datetime.now()
-    parts = [bench_ingest(ctx), bench_ingest_full(ctx), bench_ingest_http(ctx), bench_round(ctx)]
+    parts = [bench_ingest(ctx), bench_ingest_full(ctx), bench_requests(ctx),
+             bench_ingest_http(ctx), bench_round(ctx)]
     parts.append(f"_Ran in {(dt.datetime.now() - started).total_seconds():.0f} s._\n")
     return "\n".join(parts)
