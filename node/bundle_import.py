@@ -10,14 +10,12 @@ In order, and nothing is written until all of the file-level checks pass:
    laptop is refused whole;
 3. the address: this node's institution and one of its institution keys (retired ones too:
    a file sealed before a key rotation still opens), else an error naming the key id;
-4. each document: a normal pull writes what the authenticated hub link delivers without a
-   per-document check (the hub checked each one when it arrived). A file has no link, so the
-   hub's signature on the whole file stands in for it, and on top of that each document is
-   checked like the hub checks a write: a ``sig`` must verify against the directory (the
-   newest of this node's and the one in the file, both root-verified; a device revoked since
-   it signed is accepted, as its history still reaches the node by a pull), case headers and
-   events must be signed, a directory must verify under the pinned root. A refused document
-   is left out alone, with its reason.
+4. each document, as on a pull (:func:`node.verify.check_documents`, design.md §5): a
+   ``sig`` must verify against the directory (the newest of this node's and the one in the
+   file, both root-verified; a file has no link to ask the hub for a newer one; a device
+   revoked since it signed is accepted, as its history still reaches the node by a pull),
+   case headers and events must be signed, a directory must verify under the pinned root.
+   A refused document is left out alone, with its reason.
 
 The accepted documents then move with the replicator from a
 :class:`sync.bundle_stores.BundleSource` into the node's store, which skips the revisions it
@@ -27,19 +25,15 @@ after a pull (:meth:`node.syncer.Syncer.after_pull`: reindex, re-wrap after a ro
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from node.errors import NodeError
+from node.verify import check_documents
 
 if TYPE_CHECKING:
     from node.core import Node
     from sync.crypto import Directory
-
-#: What the hub refuses unsigned (hub.signatures): a station refuses it from a file too.
-MUST_BE_SIGNED = ("case", "event")
-
 
 def _refuse(reason: str, error: str = "bundle_refused", status: int = 409) -> NodeError:
     return NodeError(reason, error=error, status=status, fields={"file": error})
@@ -59,56 +53,6 @@ def read_envelope(path: Path) -> dict[str, Any]:
     except CryptoError as exc:
         raise _refuse(f"file: 不是有效的数据包 / not a bundle file: {exc.reason}",
                       "bad_bundle", 400) from exc
-
-
-def _newest_directory(docs: Sequence[Mapping[str, Any]], held: Directory,
-                      root_keys: Sequence[str]) -> tuple[Directory, dict[str, str]]:
-    """The newer of the held directory and the file's (root-verified), and the refusal of a
-    directory in the file that does not verify. Documents signed by a device enrolled after
-    this node's last sync are checked against the file's directory."""
-    from sync.crypto import DIRECTORY_ID, CryptoError, verify_directory
-
-    for doc in docs:
-        if doc.get("_id") != DIRECTORY_ID or doc.get("_deleted"):
-            continue
-        try:
-            carried = verify_directory(doc, list(root_keys))
-        except CryptoError as exc:
-            return held, {str(doc["_rev"]): f"directory: {exc.reason}"}
-        return (carried if carried.version > held.version else held), {}
-    return held, {}
-
-
-def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory,
-                    root_keys: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``(accepted, refused)``; each refusal ``{id, rev, error: "forbidden", reason}`` like
-    the replicator's failures."""
-    from sync.crypto import DIRECTORY_ID, CryptoError, verify_document
-
-    directory, bad_dir = _newest_directory(docs, held, root_keys)
-    accepted: list[dict[str, Any]] = []
-    refused: list[dict[str, Any]] = []
-    for doc in docs:
-        docid, rev = str(doc["_id"]), str(doc["_rev"])
-        reason = None
-        if docid.startswith("_"):
-            reason = "id: not a replicated document (design or local documents never travel)"
-        elif docid == DIRECTORY_ID:
-            reason = bad_dir.get(rev)
-        elif doc.get("_deleted"):
-            pass  # a tombstone carries no signature; deleting is the hub's decision
-        elif doc.get("type") == "keyring":
-            pass  # each wrap carries its own signature; the node's re-wrap drops bad ones
-        elif "sig" in doc or doc.get("type") in MUST_BE_SIGNED:
-            try:
-                verify_document(doc, directory, allow_revoked=True)
-            except CryptoError as exc:
-                reason = f"signature: {exc.reason}"
-        if reason is None:
-            accepted.append(dict(doc))
-        else:
-            refused.append({"id": docid, "rev": rev, "error": "forbidden", "reason": reason})
-    return accepted, refused
 
 
 def open_file(node: Node, path: Path) -> tuple[Any, list[dict[str, Any]], Directory]:
@@ -153,4 +97,4 @@ def import_file(node: Node, path: Path) -> dict[str, Any]:
             "refused": refused + list(result.failures)}
 
 
-__all__ = ["check_documents", "import_file", "open_file", "read_envelope"]
+__all__ = ["import_file", "open_file", "read_envelope"]

@@ -265,7 +265,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(json.dumps({"summary": summary, "state": state}, ensure_ascii=False, default=str))
     else:
         print(f"synced: pushed {state['pushed']}, pulled {state['pulled']}, "
-              f"refused {len(state['refused'])}")
+              f"refused {len(state['refused'])}, refused on pull {len(state['pull_refused'])}")
     return 0
 
 

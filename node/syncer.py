@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from node.core import Node
 
 
+#: A pulled document the verifying target refused (node.pull): the hub sent something no
+#: enrolled device signed, which only a compromised or broken hub does (design.md §5).
+PULL_REFUSED = ("集中端发来的文档签名无效，已拒收 / a document from the hub failed its signature "
+                "check and was refused: {id}: {reason}")
+
+
 @dataclass
 class SyncState:
     """What the sync badge and /sync show."""
@@ -40,10 +46,24 @@ class SyncState:
     pushed: int = 0
     pulled: int = 0
     refused: list[dict[str, Any]] = field(default_factory=list)
+    #: Documents from the hub refused on pull (bad signature, design.md §5), the last 20 kept
+    #: across rounds: the checkpoint moves past them, so they are not offered again.
+    pull_refused: list[dict[str, Any]] = field(default_factory=list)
     rounds: int = 0
 
     def note_local_write(self, n: int) -> None:
         self.pending += n
+
+    def note_pull_refused(self, failures: list[dict[str, Any]]) -> str | None:
+        """Keep the documents a pull refused, each with its line for the sync page; the
+        first line (and how many more), or ``None`` when nothing was refused."""
+        lines = [dict(f, message=PULL_REFUSED.format(id=f.get("id"), reason=f.get("reason")))
+                 for f in failures if f.get("error") == "forbidden"]
+        if not lines:
+            return None
+        self.pull_refused = (self.pull_refused + lines)[-20:]
+        more = f" (+{len(lines) - 1})" if len(lines) > 1 else ""
+        return str(lines[0]["message"]) + more
 
     def label(self) -> str:
         from flask_babel import gettext as _
@@ -140,6 +160,7 @@ class Syncer:
     # -- one round -------------------------------------------------------------------
     def sync_once(self) -> dict[str, Any]:
         """Push then pull. Raises SyncFailed (hub unreachable / refused) or Wiped."""
+        from node.pull import VerifyingTarget
         from sync.errors import SyncError, Unauthorized
         from sync.open import open_db
         from sync.replicate import ReplicationOptions, replicate
@@ -152,8 +173,14 @@ class Syncer:
             remote = None
             try:
                 remote = open_db(self.hub_url(), timeout=self.node.settings.sync_timeout)
+                # Every pulled document is checked before it is stored (design.md §5: a
+                # hub holds no device key, so it must not be able to forge a device's event).
+                # The pinned root keys come from the enrollment: a locked node syncs too.
+                roots = self.node.require_enrollment().get("root_keys") or []
+                checked = VerifyingTarget(local, remote, roots)
                 summary: dict[str, Any] = {}
-                for phase, src, dst in (("push", local, remote), ("pull", remote, local)):
+                refused_line: str | None = None
+                for phase, src, dst in (("push", local, remote), ("pull", remote, checked)):
                     st.phase = phase
                     opts = ReplicationOptions(
                         progress=self._progress, max_attempts=3, backoff_cap=5.0,
@@ -168,6 +195,7 @@ class Syncer:
                         st.pending = 0
                     else:
                         st.pulled += int(res.docs_written)
+                        refused_line = st.note_pull_refused(list(res.failures))
             except Unauthorized as exc:
                 if self._revoked():
                     self.node.wipe()
@@ -184,7 +212,7 @@ class Syncer:
             finally:
                 if remote is not None:
                     remote.close()
-            st.status, st.last_ok, st.last_error, st.phase = "ok", _now(), None, ""
+            st.status, st.last_ok, st.last_error, st.phase = "ok", _now(), refused_line, ""
             st.rounds += 1
         self.after_pull()
         return summary

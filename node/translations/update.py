@@ -197,6 +197,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 枢纽	Hub
 设备	Device
 枢纽拒收的文档	Documents refused by the hub
+集中端发来的文档签名无效，已拒收	Documents from the hub that failed their signature check (refused)
 立即同步	Sync now
 上报在办	Handed up, open
 上报超期	Handed up, overdue

@@ -16,7 +16,12 @@ Attachments of case documents are AES-GCM sealed, so the digest only has to
 name the bytes, not resist forgery of them.
 
 :func:`verify_document` is the one verification function used by the hub (on
-every write) and by nodes (on every pulled document).
+every write, hub.signatures) and by nodes on every document the hub sends them,
+by a pull (node.pull's verifying target) or in a bundle file (node.bundle_import),
+both through node.verify (design.md §5). A node checks against the hub's
+directory verified under its pinned root keys, with ``allow_revoked=True``;
+tombstones and keyrings carry no document signature and pass (each keyring wrap
+is signed on its own and checked where it is used).
 """
 
 from __future__ import annotations

@@ -1,0 +1,112 @@
+"""The station's check of every document the hub sends, by a pull or in a bundle file.
+
+Design.md §5: device Ed25519 keys sign every event and the hub holds no key that decrypts
+personal data, so the hub must not be able to put words in a device's mouth either: a
+compromised hub could otherwise slip a forged completion or hand-over into a station. The hub
+checks each pushed document (hub.signatures); a station checks each document coming the other
+way, with :func:`check_documents`, against the hub's directory verified under the station's
+pinned root keys (never the hub's word alone):
+
+* a ``sig`` must verify against the directory; case headers and events must be signed
+  (:data:`MUST_BE_SIGNED`, as the hub refuses them unsigned). A device revoked since it signed
+  is accepted (``allow_revoked``): the hub accepted its history, which still reaches the node;
+* a directory must verify under the pinned root keys;
+* tombstones and keyrings pass (a tombstone carries no signature; each wrap of a keyring
+  carries its own, checked where it is used: the node's re-wrap drops bad ones).
+
+The directory is the newest root-verified one of: the node's own, one travelling in the same
+batch, and (only when a document names a device the others do not know: a laptop enrolled
+since this node's last directory, which the hub accepted against *its* newer directory) the
+one ``newer()`` supplies, asked once per batch. A pull takes that one from the hub
+(:class:`node.pull.VerifyingTarget`); a bundle file has no link to ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sync.crypto import Directory
+
+#: What the hub refuses unsigned (hub.signatures): a station refuses it from the hub too.
+MUST_BE_SIGNED = ("case", "event")
+
+#: A directory fresher than what the node holds, or ``None`` (asked at most once per batch).
+NewerDirectory = Callable[[], "Directory | None"]
+
+
+def _newest_directory(docs: Sequence[Mapping[str, Any]], held: Directory | None,
+                      root_keys: Sequence[str]) -> tuple[Directory | None, dict[str, str]]:
+    """The newer of the held directory and one in ``docs`` (root-verified), and the refusal
+    of a directory in ``docs`` that does not verify. Documents signed by a device enrolled
+    after this node's last directory are checked against the newer one."""
+    from sync.crypto import DIRECTORY_ID, CryptoError, verify_directory
+
+    for doc in docs:
+        if doc.get("_id") != DIRECTORY_ID or doc.get("_deleted"):
+            continue
+        try:
+            carried = verify_directory(doc, list(root_keys))
+        except CryptoError as exc:
+            return held, {str(doc["_rev"]): f"directory: {exc.reason}"}
+        return _newer(held, carried), {}
+    return held, {}
+
+
+def _newer(a: Directory | None, b: Directory | None) -> Directory | None:
+    if a is None or (b is not None and b.version > a.version):
+        return b
+    return a
+
+
+def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory | None,
+                    root_keys: Sequence[str], *, newer: NewerDirectory | None = None
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(accepted, refused)``; each refusal ``{id, rev, error: "forbidden", reason}`` like
+    the replicator's failures. ``newer`` is called (once) only when a signer is unknown to
+    every directory at hand; whatever it raises propagates (a pull retries the batch)."""
+    from sync.crypto import DIRECTORY_ID, CryptoError, UnknownKey, verify_document
+
+    directory, bad_dir = _newest_directory(docs, held, root_keys)
+    asked = newer is None
+    stale = ""
+    accepted: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+    for doc in docs:
+        docid, rev = str(doc["_id"]), str(doc["_rev"])
+        reason = None
+        if docid.startswith("_"):
+            reason = "id: not a replicated document (design or local documents never travel)"
+        elif docid == DIRECTORY_ID:
+            reason = bad_dir.get(rev)
+        elif doc.get("_deleted"):
+            pass  # a tombstone carries no signature; deleting is the hub's decision
+        elif doc.get("type") == "keyring":
+            pass  # each wrap carries its own signature; the node's re-wrap drops bad ones
+        elif "sig" in doc or doc.get("type") in MUST_BE_SIGNED:
+            while True:
+                try:
+                    if directory is None:
+                        raise UnknownKey("no root-verified key directory of the hub yet")
+                    verify_document(doc, directory, allow_revoked=True)
+                except UnknownKey as exc:
+                    if not asked and newer is not None:
+                        asked = True  # one question per batch, however many unknown signers
+                        try:
+                            directory = _newer(directory, newer())
+                        except CryptoError as bad:  # nothing newer to trust: refuse, and say why
+                            stale = f" (the hub's current directory does not verify: {bad.reason})"
+                        continue
+                    reason = f"signature: {exc.reason}{stale}"
+                except CryptoError as exc:
+                    reason = f"signature: {exc.reason}"
+                break
+        if reason is None:
+            accepted.append(dict(doc))
+        else:
+            refused.append({"id": docid, "rev": rev, "error": "forbidden", "reason": reason})
+    return accepted, refused
+
+
+__all__ = ["MUST_BE_SIGNED", "NewerDirectory", "check_documents"]

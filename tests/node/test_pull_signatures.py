@@ -1,0 +1,154 @@
+"""A node checks the device signature of every document it pulls (design.md §5: the hub holds
+no device key, so a compromised hub must not be able to slip a forged event into a station).
+
+The real :class:`node.syncer.Syncer` pulls from a "hub" that is a local SQLite store
+(``sync.open.open_db`` is patched); the directory cases drive :class:`node.pull.VerifyingTarget`
+with the replicator directly, the hub's feed being a :class:`sync.bundle_stores.BundleSource`
+so that the newer directory is *not* in the batch and must be fetched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.core import Node
+from node.settings import load
+from sync.bundle_stores import BundleSource
+from sync.crypto import (
+    DeviceSigner,
+    EncryptionKeyPair,
+    SigningKeyPair,
+    build_directory,
+    key_entry,
+    sign_directory,
+    sign_document,
+)
+from sync.errors import SyncError, TransportError
+from sync.replicate import ReplicationOptions, replicate
+from sync.sqlite import SQLiteStore
+from tests.node.conftest import PASSPHRASE, TOWN, VILLAGE, make_node_dir
+
+ROOT = SigningKeyPair.generate()
+TOWN_KEY, VILLAGE_KEY = EncryptionKeyPair.generate(), EncryptionKeyPair.generate()
+D1, D2 = f"{TOWN}-A1", f"{TOWN}-A2"  # D2: a laptop enrolled after the node's last sync
+KEYS = {D1: SigningKeyPair.generate(), D2: SigningKeyPair.generate()}
+FAST = ReplicationOptions(max_attempts=2, backoff_base=0.01, backoff_cap=0.01)
+
+
+def directory(version: int, devices: list[str], node: Node) -> dict[str, Any]:
+    own = node.keys.public_entries()
+    doc = build_directory(
+        version=version,
+        institutions=[{"code": TOWN, "tier": "town", "parent": None, "name": "",
+                       "public_keys": [key_entry(TOWN_KEY)]},
+                      {"code": VILLAGE, "tier": "village", "parent": TOWN, "name": "",
+                       "public_keys": [key_entry(VILLAGE_KEY)]}],
+        devices=[{"device_id": own["device_id"], "institution": VILLAGE,
+                  "public_keys": [own["device_key"]]}]
+        + [{"device_id": d, "institution": TOWN, "public_keys": [key_entry(KEYS[d])]}
+           for d in devices],
+        escrow=key_entry(TOWN_KEY))
+    return sign_directory(doc, ROOT)
+
+
+def event(n: int, device: str, *, key: SigningKeyPair | None = None) -> dict[str, Any]:
+    doc = {"_id": f"event:C{n}:0001", "type": "event", "case_id": f"C{n}",
+           "event_type": "complete", "institution": TOWN}
+    return sign_document(doc, DeviceSigner(device, key or KEYS[device]))
+
+
+def with_rev(doc: dict[str, Any], rev: str = "1-abc") -> dict[str, Any]:
+    return {**doc, "_rev": rev, "_revisions": {"start": 1, "ids": [rev.split("-", 1)[1]]}}
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Any:
+    folder = make_node_dir(tmp_path / "node", root_keys=[ROOT.public_b64])
+    n = Node(load({"node_dir": str(folder), "sync_timeout": 2.0, "sync_interval": 0}))
+    n.unlock(PASSPHRASE)
+    yield n
+    n.close()
+
+
+def stored(store: Any, docid: str) -> bool:
+    return bool(store.revs_diff({docid: ["1-abc"]}) == {})
+
+
+def test_a_forged_event_is_refused_and_the_rest_of_the_batch_stored(
+        node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hub = SQLiteStore(str(tmp_path / "hub.sqlite"))
+    hub.put(directory(2, [D1, D2], node))
+    good, by_new_laptop = event(1, D1), event(2, D2)
+    other_key = event(3, D1, key=KEYS[D2])  # a sig by a key that is not D1's
+    altered = {**event(4, D1), "event_type": "hand_down"}  # a field changed after signing
+    unsigned = {"_id": "event:C5:0001", "type": "event", "case_id": "C5"}
+    docs = [good, by_new_laptop, other_key, altered, unsigned]
+    hub.bulk_docs([with_rev(d) for d in docs], new_edits=False)
+    monkeypatch.setattr("sync.open.open_db", lambda url, **kw: hub)
+
+    node.syncer.sync_once()
+
+    for doc in (good, by_new_laptop):
+        assert stored(node.store, doc["_id"])
+    for doc in (other_key, altered, unsigned):
+        assert not stored(node.store, doc["_id"])
+    st = node.syncer.state
+    assert {r["id"] for r in st.pull_refused} == {other_key["_id"], altered["_id"],
+                                                 unsigned["_id"]}
+    assert all(r["error"] == "forbidden" and "signature" in r["reason"] for r in st.pull_refused)
+    assert st.status == "ok" and st.last_error is not None
+    assert "集中端发来的文档签名无效，已拒收" in st.last_error and "(+2)" in st.last_error
+    assert st.pulled >= 3  # the directory and the two good events
+
+
+class Hub(SQLiteStore):
+    """The hub's device view for the directory fetch: ``down`` makes it unreachable."""
+
+    down = 0  # how many more fetches fail
+
+    def get(self, docid: str, **kwargs: Any) -> dict[str, Any]:
+        if self.down:
+            self.down -= 1
+            raise TransportError("connection reset")
+        return super().get(docid, **kwargs)
+
+
+def setup_stores(node: Node, tmp_path: Path) -> tuple[Hub, Any]:
+    from node.pull import VerifyingTarget
+
+    node.store.put(directory(1, [D1], node))  # the node's last sync: before D2 was enrolled
+    hub = Hub(str(tmp_path / "hub.sqlite"))
+    hub.put(directory(2, [D1, D2], node))
+    return hub, VerifyingTarget(node.store, hub, [ROOT.public_b64])
+
+
+def test_a_laptop_enrolled_since_the_last_sync_is_checked_against_the_hubs_directory(
+        node: Node, tmp_path: Path) -> None:
+    hub, target = setup_stores(node, tmp_path)
+    docs = [with_rev(event(1, D1)), with_rev(event(2, D2)), with_rev(event(3, D2))]
+    res = replicate(BundleSource(docs), target, FAST)
+    assert res.failures == [] and res.docs_written == 3
+    assert target.directory_fetches == 1  # once for the batch, not per document
+    assert all(stored(node.store, d["_id"]) for d in docs)
+    # A device unknown to the hub's directory as well is refused.
+    stranger = with_rev(sign_document({"_id": "event:C9:0001", "type": "event"},
+                                      DeviceSigner(f"{TOWN}-Z9", SigningKeyPair.generate())))
+    refused = target.bulk_docs([stranger], new_edits=False)
+    assert [r["error"] for r in refused] == ["forbidden"] and not stored(node.store, "event:C9:0001")
+
+
+def test_a_failed_directory_fetch_retries_the_batch_and_refuses_nothing(
+        node: Node, tmp_path: Path) -> None:
+    hub, target = setup_stores(node, tmp_path)
+    docs = [with_rev(event(1, D1)), with_rev(event(2, D2))]
+    hub.down = 10
+    with pytest.raises(SyncError):
+        replicate(BundleSource(docs), target, FAST)
+    assert not any(stored(node.store, d["_id"]) for d in docs)  # nothing refused, nothing lost
+    hub.down = 1  # one broken fetch: the replicator's retry of the batch gets through
+    res = replicate(BundleSource(docs), target, FAST)
+    assert res.failures == [] and res.docs_written == 2
+    assert all(stored(node.store, d["_id"]) for d in docs)
