@@ -27,9 +27,7 @@ RETRY = "_retry"
 
 def case_events(stores: HubStores, case_id: str) -> list[dict[str, Any]]:
     """Every event of a case stored at the hub (``event:{case id}:`` key range)."""
-    res = stores.main.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\ufff0",
-                               include_docs=True, offset=False)
-    return [r["doc"] for r in res["rows"] if r.get("doc")]
+    return prefetch_case_events(stores, [case_id])[case_id]
 
 
 def prefetch_case_events(stores: HubStores, case_ids: list[str]) -> dict[str, list[dict[str, Any]]]:

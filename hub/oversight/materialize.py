@@ -36,6 +36,7 @@ from hub.oversight.facts import (
     contributions,
     department_contributions,
 )
+from hub.transitions import case_events
 from schemas.workdays import Workdays
 from sync.sqlite import enable_wal
 
@@ -270,10 +271,7 @@ class Materializer:
         return {r["key"][5:]: r["doc"] for r in res["rows"] if r.get("doc")}
 
     def events(self, case_id: str) -> list[dict[str, Any]]:
-        res = self.stores.main.all_docs(startkey=f"event:{case_id}:",
-                                        endkey=f"event:{case_id}:\ufff0", include_docs=True,
-                                        offset=False)
-        return [r["doc"] for r in res["rows"] if r.get("doc")]
+        return case_events(self.stores, case_id)
 
     def fact(self, case_id: str, header: dict[str, Any] | None = None) -> CaseFact:
         if header is None:

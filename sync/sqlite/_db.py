@@ -119,6 +119,13 @@ def translate_errors() -> Iterator[None]:
 COUNT_KEYS = {False: "doc_count", True: "doc_del_count"}
 
 
+def has_counts(conn: sqlite3.Connection) -> bool:
+    """Whether the file keeps its counters already (then opening it writes nothing)."""
+    (n,) = conn.execute("SELECT count(*) FROM meta WHERE key IN (?, ?)",
+                        tuple(COUNT_KEYS.values())).fetchone()
+    return int(n) == len(COUNT_KEYS)
+
+
 def init_counts(conn: sqlite3.Connection) -> None:
     """Count once, in a write transaction, when a file has no counters yet (new, or
     written before they existed); the scalar subquery runs only for a missing key."""
@@ -170,8 +177,13 @@ class Connections:
         self._pool_lock = threading.Lock()
         self.closed = False
         try:
-            with self.write() as conn:
-                init_counts(conn)
+            # Only a file without counters takes the write lock at open (several gateway
+            # processes open the same files at once).
+            with translate_errors():
+                counted = has_counts(self.writer)
+            if not counted:
+                with self.write() as conn:
+                    init_counts(conn)
         except SyncError:
             self.writer.close()
             raise
