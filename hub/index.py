@@ -130,6 +130,8 @@ class ScopeIndexer:
     def scopes_of(self, docid: str, doc: Mapping[str, Any] | None = None) -> set[str]:
         if scopes.is_reference(docid, doc):
             return {scopes.ALL}
+        if scopes.is_board(docid, doc):
+            return scopes.board_scopes(doc)
         case_id = scopes.case_id_of(docid, doc)
         if case_id is None:
             return set()

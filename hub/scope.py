@@ -35,6 +35,22 @@ HAND_EVENT_TYPES = frozenset({"hand_up", "hand_down"})
 HAND_TARGET_FIELDS = ("to_institution", "target_institution", "to")
 
 
+#: ``_id`` prefix of the hub's coordination boards (schemas/boards.py): the cleartext of an
+#: institution's open cases, for the institutions above it (design.md §5).
+BOARD_PREFIX = "board:"
+
+
+def is_board(docid: str, doc: Mapping[str, Any] | None = None) -> bool:
+    return docid.startswith(BOARD_PREFIX) or (doc is not None and doc.get("type") == "board")
+
+
+def board_scopes(doc: Mapping[str, Any] | None) -> set[str]:
+    """Who receives a board: its ``audience`` (only the hub writes boards, hub/validate.py,
+    so the member is the hub's own word; a tombstone goes nowhere new)."""
+    members = (doc or {}).get("audience")
+    return {m for m in members if isinstance(m, str) and m} if isinstance(members, list) else set()
+
+
 def is_reference(docid: str, doc: Mapping[str, Any] | None = None) -> bool:
     if doc is not None and doc.get("type") in REFERENCE_TYPES:
         return True

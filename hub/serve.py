@@ -60,7 +60,7 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
 
         oversight = oversight_for(app)
         workers = Workers(hub, interval=settings.worker_interval,
-                          passes=[lambda: oversight.catch_up(force=False)])
+                          passes=[oversight.work])
 
     def stop(signum: int, frame: Any) -> None:
         raise _Stop()

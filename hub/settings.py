@@ -41,6 +41,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", True, "Run the workers (indexer, conflict resolver, router, deadline "
             "watcher) in a background thread of `hub serve`."),
     Setting("worker_interval", 2.0, "Seconds between worker passes when the feed is idle."),
+    Setting("board_interval", 30.0, "Shortest time (s) between two rewrites of one "
+            "institution's coordination board (`board:CODE`, the open cases its town and "
+            "county see): a busy station's board is rewritten at most this often, not per step."),
     Setting("auth_cache_seconds", 300.0, "How long a verified device secret is remembered "
             "(the revocation flag is still read on every request)."),
     Setting("scrypt_n", 16384, "scrypt cost N for device secrets (r=8, p=1)."),

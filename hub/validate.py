@@ -6,7 +6,8 @@ reason naming the rule, so one bad document never blocks the batch):
 1. shape: an ``_id`` that is a string, not ``_design/`` or ``_local/``; not a deletion
    (devices never delete: the hub writes conflict resolutions, design.md §3);
 2. size: at most ``max_document_bytes`` of JSON, attachments included;
-3. reference data (catalog, calendar, directory) is read-only for devices;
+3. reference data (catalog, calendar, directory) is read-only for devices, and so are the
+   hub's coordination boards (``board:``, schemas/boards.py);
 4. schema of the sealed form (:func:`schemas.registry.validate_sealed`): no ``private``,
    cleartext valid, unknown types refused;
 5. signature by this very device (:mod:`hub.signatures`, engineer F's verifier);
@@ -173,6 +174,9 @@ class WriteValidator:
         if scopes.is_reference(docid, doc):
             return forbidden("reference data (catalog, calendar, directory) is read-only for "
                              "devices; the hub distributes it")
+        if scopes.is_board(docid, doc):
+            return forbidden("coordination boards are written by the hub only (design.md §5: "
+                             "built from the cases' cleartext at the hub)")
         refusal = self._check_schema(doc) or _check_chunk(doc)
         if refusal:
             return refusal

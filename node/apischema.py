@@ -119,8 +119,9 @@ ROUTES: list[tuple[str, str, str, str | None, str, str]] = [
      None, "Recorded", "forms"),
     ("/api/sync", "get", "Sync state", None, "SyncState", "sync"),
     ("/api/sync", "post", "Run one sync round now", None, "SyncState", "sync"),
-    ("/api/town", "get", "Town view: per-village open/overdue counts, handed-up cases", None,
-     "CasePage", "town"),
+    ("/api/town", "get", "Town view: per-village open/overdue counts, handed-up cases, and "
+     "the villages' open cases from the hub's coordination boards (`boards`, `board_rows`)",
+     None, "CasePage", "town"),
 ]
 
 

@@ -56,7 +56,10 @@ class HubProcess:
                  worker_interval: float = 0.3):
         self.hub_dir = hub_dir
         self.port = port
-        self.env = {**os.environ, **(env or {}),
+        # The demo rewrites coordination boards on every pass (a hub's default waits
+        # `board_interval`, 30 s, between two rewrites of one board), so its one round shows
+        # the town every village's cases as they are.
+        self.env = {"BANGBAN_BOARD_INTERVAL": "0", **os.environ, **(env or {}),
                     "BANGBAN_WORKER_INTERVAL": str(worker_interval), "PYTHONUNBUFFERED": "1"}
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""

@@ -19,6 +19,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from schemas.boards import BoardSchema
 from schemas.case import CaseSchema
 from schemas.chunks import ChunkSchema
 from schemas.errors import Problem, UnknownType, ValidationFailed
@@ -41,6 +42,7 @@ DOC_SCHEMAS: dict[str, type[DocBase]] = {
     "case": CaseSchema,
     "keyring": KeyringSchema,
     "chunk": ChunkSchema,  # a slice of a sealed scan (design.md §4)
+    "board": BoardSchema,  # the hub's coordination board of one institution (design.md §5)
 }
 DOC_TYPES = (*DOC_SCHEMAS, "event")
 EVENT_TYPES = tuple(EVENT_SCHEMAS)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
+from hub.oversight.boards import BoardPublisher
 from hub.oversight.materialize import FactStore, Materializer
 from hub.oversight.supervisors import Supervisor, add_supervisor, authenticate
 
@@ -33,6 +34,8 @@ CATCH_UP_SECONDS = 1.0  # a page read folds what changed since, at most this oft
 #: A page read folds at most this many feed batches (500 changes each), so a page stays
 #: fast after a large import; the rest is folded by later reads or `hub oversight refresh`.
 PAGE_BATCHES = 4
+#: Feed batches the workers' pass folds at most (the rest in the next passes).
+WORK_BATCHES = 20
 
 
 class Oversight:
@@ -47,6 +50,7 @@ class Oversight:
         self._last = 0.0
         self._lock = threading.Lock()
         self._names: tuple[float, dict[str, dict[str, Any]]] = (0.0, {})
+        self._boards: BoardPublisher | None = None
 
     @property
     def materializer(self) -> Materializer:
@@ -64,6 +68,25 @@ class Oversight:
                 return 0
             self._last = time.monotonic()
         return self.materializer.catch_up(None if force else PAGE_BATCHES)
+
+    @property
+    def boards(self) -> BoardPublisher:
+        """Publishes the coordination boards (design.md §5) from these facts."""
+        if self._boards is None:
+            self._boards = BoardPublisher(self.hub, self.facts, self.institutions,
+                                          interval=float(self.hub.settings.board_interval))
+        return self._boards
+
+    def work(self) -> None:
+        """The workers' pass (``hub serve``): fold what changed, then rebuild the boards
+        of the institutions whose cases changed."""
+        # Not the page reads' once-a-second throttle: a pass must fold what it was woken
+        # for, or the boards it then builds miss the change (at most WORK_BATCHES feed
+        # batches, so a large import does not hold the other workers up).
+        with self._lock:
+            self._last = time.monotonic()
+        self.materializer.catch_up(WORK_BATCHES)
+        self.boards.run_once()
 
     @property
     def behind(self) -> bool:
@@ -113,5 +136,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["FactStore", "Materializer", "Oversight", "Supervisor", "add_supervisor",
+__all__ = ["BoardPublisher", "FactStore", "Materializer", "Oversight", "Supervisor", "add_supervisor",
            "authenticate", "init_app", "oversight_for"]

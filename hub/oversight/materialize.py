@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS departments (
   decided INTEGER NOT NULL DEFAULT 0, approved INTEGER NOT NULL DEFAULT 0,
   returned INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (level, unit, month, department)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS board_dirty (code TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
@@ -214,6 +215,12 @@ class FactStore:
                            [(c.complaint_id, c.case_id, c.institution, c.received_on, c.due,
                              c.handled_on, c.channel, c.category, c.result, int(c.by_hub))
                             for f in batch.values() for c in f.complaints])
+            # Coordination boards (hub.oversight.boards) to rebuild: the old and new holder
+            # of every changed case (a hand-up moves a case off the village's board).
+            dirty = {c for f in batch.values() for c in (f.institution, f.origin) if c}
+            dirty |= {o.institution for o in old.values() if o.institution}
+            db.executemany("INSERT OR IGNORE INTO board_dirty VALUES (?)",
+                           [(c,) for c in sorted(dirty)])
             if checkpoint is not None:
                 self._set_meta(db, "checkpoint", checkpoint)
         return len(batch)

@@ -46,6 +46,8 @@ class Workers:
 
     def run_once(self) -> dict[str, Any]:
         """One pass of every worker; returns counters."""
+        # Busy until the extra passes are done as well: they write too (coordination
+        # boards), and `/_hub/health` must not report idle in between.
         self.hub.workers_busy = True
         try:
             self.hub.indexer.catch_up()
@@ -53,14 +55,14 @@ class Workers:
             deadline = self.deadlines.run_once()
             if resolved or deadline:
                 self.hub.indexer.catch_up()
+            for extra in self.passes:
+                try:
+                    extra()
+                except Exception:  # one failing pass must not stop the others
+                    self.errors += 1
+                    log.exception("hub worker pass %r failed", extra)
         finally:
             self.hub.workers_busy = False
-        for extra in self.passes:
-            try:
-                extra()
-            except Exception:  # one failing pass must not stop the others
-                self.errors += 1
-                log.exception("hub worker pass %r failed", extra)
         self.hub.worker_stats = {"conflicts_resolved": self.resolver.resolved,
                                  "terminated": self.deadlines.terminated,
                                  "overdue": self.deadlines.overdue}

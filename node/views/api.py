@@ -123,5 +123,9 @@ def town() -> Response:
     n = node()
     t = today().isoformat()
     page = n.index.search(view="handed_up", today=t, soon=soon(), limit=int(n.settings.page_size))
+    from node.views.town import overview
+
+    view = overview()
     return jsonify({"per_institution": n.index.by_institution(today=t), "rows": page.rows,
-                    "next_cursor": page.next_cursor})
+                    "next_cursor": page.next_cursor, "boards": view["per_institution"],
+                    "board_rows": view["board_rows"]})

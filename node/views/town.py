@@ -1,5 +1,11 @@
-"""The town coordinator's view (4.3): cases handed up from its villages, open and overdue
-counts per village, and assigning work down (hand-down)."""
+"""The town coordinator's view (4.3): the villages' open cases from the hub's coordination
+boards (design.md §5: the cleartext of the subtree), cases handed up, and assigning work
+down (hand-down).
+
+A village's case documents reach the town only once handed up; what the town sees of the
+rest is the hub's ``board:{village}`` (schemas/boards.py): case number, item, status, staff
+and deadlines, no personal data. Overdue is computed here from today's date, so the page is
+right offline as well; the board's ``as_of`` says how fresh the rest is."""
 
 from __future__ import annotations
 
@@ -7,9 +13,13 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
+from node.labels import _en
 from node.views.common import node, soon, today
+from schemas.boards import BOARD_PREFIX, DEADLINES, ordered_rows, summarize
 
 bp = Blueprint("town", __name__, url_prefix="/town")
+#: Board rows listed on the page (late first); ``/api/town`` returns them all.
+BOARD_ROWS_SHOWN = 300
 
 
 def villages() -> list[dict[str, Any]]:
@@ -20,16 +30,47 @@ def villages() -> list[dict[str, Any]]:
     return [r["doc"] for r in rows if r.get("doc") and r["doc"].get("parent") == n.institution]
 
 
+def boards() -> list[dict[str, Any]]:
+    """The coordination boards this node received (only those of institutions below it
+    reach it: the hub sends a board to its ``audience``)."""
+    n = node()
+    rows = n.store.all_docs(startkey=BOARD_PREFIX, endkey=BOARD_PREFIX + "\uffff",
+                            include_docs=True, offset=False)["rows"]
+    return [r["doc"] for r in rows if r.get("doc") and n.institution in r["doc"].get("audience", ())]
+
+
+def overview() -> dict[str, Any]:
+    """Per institution below this one: the board's counts beside the handed-up ones; and
+    every board's open cases, late ones first (the page and ``/api/town`` share it)."""
+    n = node()
+    t = today().isoformat()
+    held = boards()
+    handed = {r["institution"]: r for r in n.index.by_institution(today=t)
+              if r["institution"] != n.institution}
+    codes = {v["code"] for v in villages()} | set(handed) | {b["institution"] for b in held}
+    summaries = {b["institution"]: summarize(b, t, soon()) for b in held}
+    per = []
+    for code in sorted(codes):
+        h = handed.get(code, {})
+        per.append({"institution": code, "board": summaries.get(code),
+                    "handed": h.get("total", 0), "handed_open": h.get("open", 0),
+                    "handed_overdue": h.get("overdue", 0)})
+    return {"per_institution": per, "board_rows": ordered_rows(held, t)}
+
+
 @bp.get("/")
 def index() -> str:
     n = node()
     t = today().isoformat()
     names = {v["code"]: v.get("name", v["code"]) for v in villages()}
-    per = [r for r in n.index.by_institution(today=t) if r["institution"] != n.institution]
-    for code in names:
-        if not any(r["institution"] == code for r in per):
-            per.append({"institution": code, "total": 0, "open": 0, "overdue": 0, "handed": 0})
+    view = overview()
     page = n.index.search(view="handed_up", today=t, soon=soon(), limit=int(n.settings.page_size))
-    return render_template("town.html", per=sorted(per, key=lambda r: r["institution"]),
-                           names=names, page=page,
+    rows = view["board_rows"]
+    shown = [r["board"] for r in view["per_institution"] if r["board"]]
+    totals = {k: sum(b[k] for b in shown) for k in ("open", "overdue")}
+    lang = int(_en())
+    return render_template("town.html", per=view["per_institution"], names=names, page=page,
+                           board_rows=rows[:BOARD_ROWS_SHOWN], totals=totals,
+                           board_more=max(0, len(rows) - BOARD_ROWS_SHOWN),
+                           deadline_labels={k: v[lang] for k, v in DEADLINES.items()},
                            counts=n.index.counts(today=t, soon=soon(), handed=True))

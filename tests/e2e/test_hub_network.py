@@ -113,6 +113,14 @@ def test_village_cases_reach_hub_and_town_once_handed_up_never_village_b(net: De
     # the town may now write to the case; village B may not read it
     status, _ = request(net, "GET", f"{db(net)}/case:{handed}", code=VILLAGE_B)
     assert status == 404
+    # design §5: the town sees the cleartext of its villages' open cases on the hub's
+    # coordination board (the handed-up case is the town's own now); village B never does
+    board = town.store.get(f"board:{VILLAGE_A}")
+    on_board = {row["case"] for row in board["cases"]}
+    assert own in on_board and handed not in on_board and other not in on_board
+    assert f"board:{VILLAGE_A}" not in b_view
+    status, _ = request(net, "GET", f"{db(net)}/board:{VILLAGE_A}", code=VILLAGE_B)
+    assert status == 404
 
 
 # -- refusals per document ---------------------------------------------------------------------

@@ -1,0 +1,171 @@
+"""The coordination board publisher: ``board:{code}`` documents (design.md §5).
+
+A town's and a county's devices receive "the cleartext of their subtree for coordination"
+(design §5) as one hub-written document per institution below them (schemas/boards.py):
+the open cases it holds, one row of cleartext facts each. The rows come from the oversight
+facts (:mod:`hub.oversight.facts`: top-level cleartext and E's fold, never ``sealed``), so
+a board costs no fold of its own. :meth:`hub.oversight.materialize.FactStore.upsert` marks
+the old and new holder of every changed case in ``board_dirty`` in the same transaction as
+the facts, so no change is missed across restarts; this pass rebuilds those boards, each at
+most once per ``board_interval`` seconds (a station entering fifty steps an hour gets one
+new board revision per interval, not fifty), and skips a write that would change nothing
+but the time. The hub's device signs each board: stations check it like every pulled
+document (node/verify.py), so a board cannot be forged on the way either.
+
+The hub scope indexer sends ``board:{code}`` to the institutions in its ``audience`` (every
+institution above ``code`` in the directory's ``parent`` chain, hub/index.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from hub.oversight.materialize import FactStore, fact_from_dict
+from schemas.boards import MAX_ROWS, board_doc_id
+from schemas.vocab import SCHEMA_VERSION
+from sync.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+log = logging.getLogger("bangban.hub.boards")
+#: Finished cases of this many days are counted on the board (on-time completions: 5 b).
+RECENT_DAYS = 30
+#: Members that change on every rebuild; a board differing only in these is not rewritten.
+VOLATILE = ("_rev", "as_of", "sig")
+
+
+def audience(code: str, institutions: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Every institution above ``code`` (nearest first), from the directory's ``parent``."""
+    out: list[str] = []
+    parent = (institutions.get(code) or {}).get("parent")
+    while isinstance(parent, str) and parent and parent not in out and parent != code:
+        out.append(parent)
+        parent = (institutions.get(parent) or {}).get("parent")
+    return out
+
+
+def board_row(f: Any) -> dict[str, Any]:
+    """One open case (a :class:`hub.oversight.facts.CaseFact`) as a board row."""
+    row: dict[str, Any] = {"case": f.case_id, "no": f.case_no, "item": f.service_item,
+                           "kind": f.service_type, "status": f.status, "staff": f.staff,
+                           "opened": f.opened_on, "due": f.due, "reply_due": f.reply_due,
+                           "resume_by": f.resumption_deadline, "review": bool(f.needs_review),
+                           "complaints_open": sum(1 for c in f.complaints if not c.handled_on)}
+    return {k: v for k, v in row.items() if v not in (None, "")}
+
+
+class BoardPublisher:
+    """Rebuilds the boards of the institutions marked in the fact store's ``board_dirty``."""
+
+    def __init__(self, hub: Hub, facts: FactStore,
+                 institutions: Callable[[], Mapping[str, Mapping[str, Any]]], *,
+                 interval: float = 30.0, clock: Callable[[], float] = time.monotonic,
+                 today: Callable[[], dt.date] | None = None):
+        self.hub = hub
+        self.facts = facts
+        self.institutions = institutions
+        self.interval = interval
+        self.clock = clock
+        self.today = today or dt.date.today
+        self._written: dict[str, float] = {}  # code -> when its board was last built here
+        self.published = 0
+
+    def run_once(self) -> int:
+        """Rebuild every due board; returns how many were written."""
+        self._seed()
+        now = self.clock()
+        db = self.facts.reader()
+        due = [c for (c,) in db.execute("SELECT code FROM board_dirty ORDER BY code")
+               if now - self._written.get(c, -1e18) >= self.interval]
+        if not due:
+            return 0
+        # Taken off the list *before* reading the facts: a case changing meanwhile marks its
+        # institution again and the next pass rebuilds it; nothing is lost in between.
+        with self.facts._writer() as tx:
+            tx.executemany("DELETE FROM board_dirty WHERE code=?", [(c,) for c in due])
+        names = self.institutions()
+        written = 0
+        for code in due:
+            try:
+                written += self.publish(code, names)
+            except Exception:  # one bad board must not hold up the others' publication
+                log.exception("board of %s not published; tried again next pass", code)
+                with self.facts._writer() as tx:
+                    tx.execute("INSERT OR IGNORE INTO board_dirty VALUES (?)", (code,))
+                continue
+            self._written[code] = now
+        self.published += written
+        return written
+
+    def _seed(self) -> None:
+        """A fact file folded before boards existed: every holder of an open case, once."""
+        if self.facts.meta("boards_seeded"):
+            return
+        with self.facts._writer() as tx:
+            tx.execute("INSERT OR IGNORE INTO board_dirty SELECT DISTINCT institution FROM facts "
+                       "WHERE finished_on IS NULL AND institution != ''")
+            FactStore._set_meta(tx, "boards_seeded", True)
+
+    def build(self, code: str, names: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
+        """The board of ``code`` (unsigned), or None when nobody is above it."""
+        above = audience(code, names)
+        if not above:
+            return None
+        db = self.facts.reader()
+        open_facts = [fact_from_dict(json.loads(d)) for (d,) in db.execute(
+            "SELECT data FROM facts WHERE institution=? AND finished_on IS NULL "
+            "ORDER BY coalesce(due, '9999'), case_no", (code,))]
+        since = (self.today() - dt.timedelta(days=RECENT_DAYS)).isoformat()
+        recent = [fact_from_dict(json.loads(d)) for (d,) in db.execute(
+            "SELECT data FROM facts WHERE institution=? AND finished_on >= ?", (code, since))]
+        counts = {"open": len(open_facts),
+                  "suspended": sum(1 for f in open_facts if f.status == "suspended"),
+                  "review": sum(1 for f in open_facts if f.needs_review),
+                  "finished_30d": len(recent),
+                  "completed_30d": sum(1 for f in recent if f.completed_on),
+                  "on_time_30d": sum(1 for f in recent if f.completed_on and f.on_time)}
+        at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+        board = {"_id": board_doc_id(code), "type": "board", "schema_version": SCHEMA_VERSION,
+                 "institution": code, "audience": above, "as_of": at, "counts": counts,
+                 "cases": [board_row(f) for f in open_facts[:MAX_ROWS]]}
+        if len(open_facts) > MAX_ROWS:
+            board["more"] = len(open_facts) - MAX_ROWS
+        return board
+
+    def publish(self, code: str, names: Mapping[str, Mapping[str, Any]]) -> int:
+        """Write ``code``'s board if it changed; 1 if written."""
+        from schemas.registry import validate_sealed
+        from sync.crypto import sign_document
+
+        board = self.build(code, names)
+        if board is None:
+            return 0
+        validate_sealed(board)  # the hub's own write obeys the schema it enforces
+        main = self.hub.stores.main
+        for _ in range(5):
+            try:
+                current = main.get(board["_id"])
+            except NotFound:
+                current = None
+            if current is not None:
+                if _same(current, board):
+                    return 0
+                board["_rev"] = current["_rev"]
+            try:
+                main.put(sign_document(board, self.hub.keys.signer))
+                return 1
+            except Conflict:  # another hub instance published meanwhile: compare again
+                board.pop("_rev", None)
+        log.warning("board %s kept changing; left for the next pass", code)
+        return 0
+
+
+def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    strip = lambda d: {k: v for k, v in d.items() if k not in VOLATILE}  # noqa: E731
+    return strip(a) == strip(b)

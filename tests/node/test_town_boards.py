@@ -1,0 +1,83 @@
+"""The town page shows its villages' open cases from the hub's coordination boards
+(design.md §5), late ones first, overdue computed from today's date (so right offline)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.app import create_app
+from tests.node.conftest import PASSPHRASE, TOWN, csrf, make_node_dir
+
+VILLAGE_1, VILLAGE_2, ELSEWHERE = f"{TOWN}201", f"{TOWN}202", "410621999201"
+
+
+def _board(code: str, rows: list[dict[str, Any]], *, audience: list[str] | None = None,
+           **counts: int) -> dict[str, Any]:
+    return {"_id": f"board:{code}", "type": "board", "schema_version": 1, "institution": code,
+            "audience": audience if audience is not None else [TOWN, "410621"],
+            "as_of": "2026-11-26T10:00:00+08:00",
+            "counts": {"open": len(rows), "suspended": 0, "review": 0, "finished_30d": 0,
+                       "completed_30d": 0, "on_time_30d": 0, **counts}, "cases": rows}
+
+
+@pytest.fixture
+def town(tmp_path: Path) -> Iterator[Any]:
+    folder = make_node_dir(tmp_path / "town", f"{TOWN}-A1",
+                           institution_path=["410600", "410621", TOWN])
+    app = create_app({"node_dir": str(folder), "sync_interval": 0, "secret_key": "test",
+                      "TESTING": True})
+    n = app.extensions["bangban_node"]
+    n.store.bulk_docs([{"_id": f"institution:{c}", "type": "institution", "code": c,
+                        "name": name, "tier": "village", "parent": TOWN}
+                       for c, name in ((VILLAGE_1, "东村"), (VILLAGE_2, "西村"))])
+    yield app
+    n.close()
+
+
+def _client(app: Any) -> Any:
+    client = app.test_client()
+    token = csrf(client)
+    assert client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf": token}).status_code == 302
+    return client
+
+
+def test_villages_open_cases_late_first_with_counts(town: Any) -> None:
+    today = dt.date.today()
+    past, ahead = (today - dt.timedelta(days=2)).isoformat(), (today + dt.timedelta(days=20)).isoformat()
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([
+        _board(VILLAGE_1, [{"case": "c-ahead", "no": "DC-2026-0001", "status": "handling",
+                            "due": ahead},
+                           {"case": "c-late", "no": "DC-2026-0002", "status": "handling",
+                            "due": past}], suspended=1),
+        _board(VILLAGE_2, [{"case": "c-reply", "no": "XC-2026-0001", "status": "consulting",
+                            "reply_due": past}]),
+        # a board for somebody else (never sent here by the hub, but never shown either)
+        _board(ELSEWHERE, [{"case": "c-else", "no": "QT-1", "status": "handling"}],
+               audience=["410621999"]),
+    ])
+    client = _client(town)
+    page = client.get("/town/").get_data(as_text=True)
+    assert "东村" in page and "西村" in page
+    late, later = page.index("DC-2026-0002"), page.index("DC-2026-0001")
+    assert page.index("XC-2026-0001") < later and late < later  # late ones first
+    assert "QT-1" not in page
+    body = client.get("/api/town").get_json()
+    per = {r["institution"]: r for r in body["boards"]}
+    assert per[VILLAGE_1]["board"]["open"] == 2 and per[VILLAGE_1]["board"]["overdue"] == 1
+    assert per[VILLAGE_1]["board"]["suspended"] == 1
+    assert per[VILLAGE_2]["board"]["overdue"] == 1
+    assert ELSEWHERE not in per
+    rows = body["board_rows"]
+    assert [r["case"] for r in rows][-1] == "c-ahead"
+    assert {r["case"]: r["late"] for r in rows}["c-reply"] == ["reply_due"]
+
+
+def test_without_boards_the_page_says_so(town: Any) -> None:
+    page = _client(town).get("/town/").get_data(as_text=True)
+    assert "尚无集中端看板" in page and "东村" in page
