@@ -169,6 +169,11 @@ def parse_form(event_type: str, form: Any) -> tuple[dict[str, Any], dict[str, An
     clear: dict[str, Any] = {}
     private: dict[str, Any] = {}
     is_json = isinstance(form, dict) and not hasattr(form, "getlist")
+    if is_json and not isinstance(form.get("private", {}), dict):
+        from node.errors import InvalidInput
+
+        problem = "应为对象（个人信息字段） / must be an object of the private fields"
+        raise InvalidInput(f"private: {problem}", fields={"private": problem})
     for ff in form_fields(event_type):
         target = private if ff.private else clear
         if is_json:

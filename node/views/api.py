@@ -20,6 +20,26 @@ def _body() -> dict[str, Any]:
     return data
 
 
+#: Members of a consultation that are text, and lists of text (the form posts both as such;
+#: JSON can send anything, and a number where a name belongs must be refused by name).
+CONSULTATION_TEXT = ("applicant_name", "question", "phone", "id_number", "address",
+                     "service_item", "service_type", "mode", "focus_area", "applicant_kind",
+                     "channel", "referred_to", "outcome")
+CONSULTATION_LISTS = ("have", "special_groups")
+
+
+def _consultation_body() -> dict[str, Any]:
+    data = _body()
+    bad = {k: "应为文本 / must be text" for k in CONSULTATION_TEXT
+           if data.get(k) is not None and not isinstance(data[k], str)}
+    bad.update({k: "应为文本列表 / must be a list of text" for k in CONSULTATION_LISTS
+                if data.get(k) is not None and not (
+                    isinstance(data[k], list) and all(isinstance(x, str) for x in data[k]))})
+    if bad:
+        raise InvalidInput("；".join(f"{k}: {v}" for k, v in bad.items()), fields=bad)
+    return data
+
+
 @bp.get("/openapi.json")
 def openapi() -> Response:
     from node.apischema import openapi as build
@@ -59,7 +79,7 @@ def api_catalog() -> Response:
 def consultations() -> tuple[Response, int]:
     from node.views.consultations import record_consultation
 
-    data = _body()
+    data = _consultation_body()
     case_id, missing = record_consultation(data, lambda k: data.get(k) or [])
     return jsonify({"ok": True, "case_id": case_id, "id": f"case:{case_id}",
                     "missing": [m.get("code") for m in missing]}), 201
@@ -72,8 +92,22 @@ def cases() -> Response:
     page = n.index.search(q=a.get("q", ""), status=a.get("status", ""),
                           service_item=a.get("item", ""), view=a.get("view", ""),
                           today=today().isoformat(), soon=soon(), cursor=a.get("after"),
-                          limit=min(int(a.get("limit", n.settings.page_size)), 500))
+                          limit=_limit(a.get("limit"), int(n.settings.page_size)))
     return jsonify({"rows": page.rows, "next_cursor": page.next_cursor})
+
+
+def _limit(raw: str | None, default: int) -> int:
+    """``limit`` of a list: 1–500 rows, the page size when absent."""
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 500:
+        raise InvalidInput("limit 应为 1–500 的整数 / limit must be a whole number from 1 to 500",
+                           fields={"limit": "应为 1–500 的整数 / a whole number from 1 to 500"})
+    return value
 
 
 @bp.get("/cases/<case_id>")

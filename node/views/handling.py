@@ -120,12 +120,21 @@ def _known(event_type: str) -> None:
         abort(404)
 
 
+def _json_list(data: Any, name: str) -> list[str]:
+    """A list member of a JSON step (``materials``: codes picked from the item)."""
+    value = data.get(name) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problem = "应为文本列表 / must be a list of text"
+        raise InvalidInput(f"{name}: {problem}", fields={name: problem})
+    return value
+
+
 def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
                 getlist: Any = None) -> dict[str, Any]:
     """Parse, then record one step (shared by the UI and the API)."""
     n = node()
     clear, private = parse_form(event_type, data)
-    getlist = getlist or (lambda k: data.get(k) or [])
+    getlist = getlist or (lambda k: _json_list(data, k))
     if event_type in MATERIAL_PICKS and "materials" not in clear:
         picked = list(getlist("materials"))
         if picked:
@@ -151,8 +160,17 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
     signature = decode_data_url(str(data.get("signature_data") or ""))
     if isinstance(data, dict) and data.get("signature_png_base64"):
         import base64
+        import binascii
 
-        signature = base64.b64decode(data["signature_png_base64"])
+        problem = "应为 PNG 图片的 base64 文本 / must be a PNG image as base64 text"
+        try:
+            signature = base64.b64decode(str(data["signature_png_base64"]), validate=True) \
+                if isinstance(data["signature_png_base64"], str) else b""
+        except (binascii.Error, ValueError):
+            signature = b""
+        if not signature.startswith(b"\x89PNG"):
+            raise InvalidInput(f"signature_png_base64: {problem}",
+                               fields={"signature_png_base64": problem})
     scans: list[tuple[str, str, bytes]] = []
     for f in (files.getlist("scans") if files else []):
         if not f or not f.filename:

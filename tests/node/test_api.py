@@ -86,3 +86,21 @@ def test_openapi_documents_every_route_and_event(client: Any) -> None:
     rules = {r.rule for r in client.application.url_map.iter_rules() if r.rule.startswith("/api/")}
     documented = {p.replace("{", "<").replace("}", ">") for p in spec["paths"]}
     assert rules - {"/api/openapi.json"} <= documented
+
+
+def test_wrong_json_types_name_the_field(client: Any) -> None:
+    """Found by tests/node/test_api_fuzz.py: each of these was a 500 before."""
+    _unlock(client)
+    r = client.get("/api/cases?limit=")
+    assert r.status_code == 400 and "limit" in r.json["fields"]
+    r = client.post("/api/consultations", json={"applicant_name": 1, "question": "问"})
+    assert r.status_code == 400 and "applicant_name" in r.json["fields"]
+    r = client.post("/api/consultations", json={"applicant_name": "甲", "question": "问",
+                                                "have": "abc"})
+    assert r.status_code == 400 and "have" in r.json["fields"]
+    case_id = client.post("/api/consultations", json={"applicant_name": "甲", "question": "问"}).json["case_id"]
+    for body, field in (({"signature_png_base64": [None]}, "signature_png_base64"),
+                        ({"signature_png_base64": "not base64!"}, "signature_png_base64"),
+                        ({"private": None}, "private")):
+        r = client.post(f"/api/cases/{case_id}/events/completion", json=body)
+        assert r.status_code == 400 and field in r.json["fields"], (body, r.json)
