@@ -103,3 +103,40 @@ def test_reads_with_any_arguments(api: tuple[Any, Any, str], query: dict[str, st
     _check(client.get("/api/cases/" + (case_id if case == "CASE" else case.replace("/", "_")
                                        or "x")))
     _check(client.get("/api/town"))
+
+
+def _form_client(app: Any) -> Any:
+    from tests.node.conftest import csrf
+
+    client = app.test_client()
+    token = csrf(client)
+    assert client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf": token}).status_code == 302
+    return client, token
+
+
+form_values = st.text(max_size=30) | st.sampled_from(
+    ["", "0", "-1", "1e9", "2026-02-30", "on", "410621100201", "9" * 30, "a\nb", "\x00"])
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(event_type=st.sampled_from(sorted(EVENT_SCHEMAS)),
+       form=st.dictionaries(st.sampled_from(EVENT_FIELDS + ["materials", "signature_data"]),
+                            form_values | st.lists(form_values, max_size=3), max_size=6),
+       page=st.sampled_from(["/cases/", "/consultations/new", "/town/", "/sync/", "/"]),
+       query=st.dictionaries(st.sampled_from(["q", "view", "status", "item", "after",
+                                              "printed", "next"]), form_values, max_size=3))
+def test_the_clerks_forms_with_any_input(api: tuple[Any, Any, str], event_type: str,
+                                         form: dict[str, Any], page: str,
+                                         query: dict[str, str]) -> None:
+    """The HTML forms (what a clerk's browser posts: text only) and the pages' arguments."""
+    app, _, case_id = api
+    client, token = _form_client(app)
+    before = _ids(app)
+    resp = client.post(f"/cases/{case_id}/steps/{event_type}", data={**form, "csrf": token})
+    assert resp.status_code < 500, resp.get_data(as_text=True)[:400]
+    resp = client.post("/consultations/", data={**form, "csrf": token})
+    assert resp.status_code < 500, resp.get_data(as_text=True)[:400]
+    assert client.get(page, query_string=query).status_code < 500
+    assert client.get(f"/cases/{case_id}", query_string=query).status_code < 500
+    assert before <= _ids(app)
