@@ -209,7 +209,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 近30日办结	Finished (30 days)
 其中按时	On time
 看板更新于	Board as of
-尚无集中端看板（同步后显示）	No board from the hub yet (shown after a sync)
+暂无看板（无在办案件，或尚未同步）	No board (no open cases, or not synced yet)
 下辖在办案件	Open cases below
 来自集中端的看板：只有案件编号、事项、状态、经办人和期限，不含个人信息；超期的在前。案件详情在村（社区）上报后可见。	From the hub's boards: case number, item, status, staff and deadlines only, no personal data; overdue first. A case's details are visible once the village hands it up.
 案件编号	Case number

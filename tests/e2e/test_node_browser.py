@@ -152,6 +152,10 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
         page.click("#save")
     assert "未保存" not in page.content(), page.locator(".error-box").inner_text()
     step(page, "hand_up", shot_name="06-hand-up")
+    # a third case stays at the village: the town sees it only on the hub's coordination
+    # board (design.md §5: case number, item, status, deadlines; no personal data)
+    case3 = consult(page, base, "王秀英", "13800001234")
+    case3_no = page.get_attribute("#case-no", "data-case-no")
     # offline: the sync page says so and counts what waits for upload
     page.goto(base + "/sync/")
     with page.expect_navigation():
@@ -204,6 +208,15 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
         tpage.reload()
     assert case2 in tpage.content()
     assert case_id not in tpage.content()
+    board_row = tpage.locator(f"#board-rows tr[data-case='{case3}']")
+    for _ in range(60):  # the hub's workers fold the case and publish the board
+        if board_row.count():
+            break
+        tpage.wait_for_timeout(500)
+        tpage.reload()
+    assert board_row.count() == 1 and case3_no and case3_no in board_row.inner_text()
+    assert "王秀英" not in tpage.content() and "13800001234" not in tpage.content()
+    assert tpage.request.get(town + f"/cases/{case3}").status == 404  # no case documents
     shot(tpage, "09-town")
     tpage.goto(town + f"/cases/{case2}")
     assert "张建国" in tpage.inner_text("#applicant")

@@ -56,7 +56,9 @@ class NodeNet:
         self.ports: dict[str, int] = {}
         self.pwfile = folder / "passphrase"
         self.env = {**os.environ, "BANGBAN_HUB_DIR": str(self.hub_dir), "PYTHONPATH": str(ROOT),
-                    "BANGBAN_HUB_PORT": str(self.hub_port)}
+                    "BANGBAN_HUB_PORT": str(self.hub_port),
+                    # coordination boards rewritten within a second, not the default 30 s
+                    "BANGBAN_BOARD_INTERVAL": "1"}
         for key in ("BANGBAN_NODE_DIR", "BANGBAN_PASSPHRASE", "BANGBAN_PASSPHRASE_FILE"):
             self.env.pop(key, None)
 

@@ -80,4 +80,4 @@ def test_villages_open_cases_late_first_with_counts(town: Any) -> None:
 
 def test_without_boards_the_page_says_so(town: Any) -> None:
     page = _client(town).get("/town/").get_data(as_text=True)
-    assert "尚无集中端看板" in page and "东村" in page
+    assert "暂无看板" in page and "东村" in page
