@@ -215,7 +215,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(settings.help_table())
         return 0
     s = _settings(args)
-    from werkzeug.serving import make_server
+    from waitress import create_server
 
     from node.app import create_app
 
@@ -225,8 +225,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if scripted and node.enrollment:
         node.unlock(scripted)
         node.syncer.start_background()
-    server = make_server(s.node_host, int(s.node_port), app, threaded=True)
-    print(f"bangban node: http://{s.node_host}:{server.server_port}/ (dir {s.node_dir})", flush=True)
+    # waitress (the hub's server too), not werkzeug's development server: a clerk's
+    # laptop runs this all day; scan uploads beyond 512 kB spool to a temporary file.
+    server = create_server(app, host=s.node_host, port=int(s.node_port), threads=8,
+                           ident="Bangban node", expose_tracebacks=False,
+                           max_request_body_size=int(s.max_upload_bytes) * 2 + 1_048_576)
+    print(f"bangban node: http://{s.node_host}:{server.effective_port}/ (dir {s.node_dir})",
+          flush=True)
 
     def _stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt  # stop serving, then close the store and the sync loop
@@ -235,10 +240,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        server.close()
         node.close()
     return 0
 
