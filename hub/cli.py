@@ -223,6 +223,32 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Exit 0 ok, 1 warnings, 2 failures (hub.doctor); a hub that cannot open reports too."""
+    from pathlib import Path
+
+    from hub import doctor
+    from hub.errors import HubError
+    from hub.settings import Settings
+    from sync.errors import SyncError
+
+    try:
+        folder = Path(Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}).hub_dir)
+        if not folder.is_dir():  # opening a hub would create the folder: report, touch nothing
+            raise HubError(f"no hub folder at {folder} (--hub-dir or BANGBAN_HUB_DIR)",
+                           status=404, error="not_found")
+        hub = _hub(args)
+    except (HubError, SyncError) as exc:
+        checks = [doctor.Check("settings", "fail", exc.reason, "see docs/operations.md")]
+    else:
+        try:
+            checks = doctor.run(hub)
+        finally:
+            hub.close()
+    _print(args, doctor.as_json(checks), doctor.render(checks))
+    return doctor.exit_status(checks)
+
+
 @_run
 def cmd_restore(args: argparse.Namespace) -> int:
     from hub.backup import restore
@@ -342,6 +368,11 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("restore", help="restore a backup into an empty hub store")
     p.add_argument("dir")
     p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("doctor", help="check the hub for an operator: store, keys, directory "
+                       "and delegation, worker lag, silent devices, disk (exit 0/1/2)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_doctor)
 
     # Bundle files, both directions (design.md §4): import, export, key.
     from hub.bundle_cli import register as register_bundle

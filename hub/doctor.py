@@ -1,0 +1,235 @@
+"""``bangban hub doctor``: what an operator checks at 2 a.m., in one command.
+
+Every check reads the hub folder and its store (no running gateway needed) and answers
+``ok``, ``warn`` or ``fail`` with one line of detail and, when not ``ok``, what to do
+(docs/operations.md has the longer runbook). The exit status follows the monitoring-plugin
+convention (0 ok, 1 warn, 2 fail), so the same command serves cron and Nagios-style probes.
+
+What it looks at: the identity, the store (reachable, how many documents), the hub's keys
+(they sign 10.2.5.2 terminations, directories and coordination boards), the bundle key, an
+escrow private key left on the server (design.md §5 wants it offline), the directory and,
+with the root offline, the days left on the root's delegation; how far behind the main
+feed the scope indexer, the workers and the oversight facts are; devices that have not
+replicated for a week; and free disk space in the hub folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+#: How many feed rows a lag count reads at most (a lag beyond it is "more than").
+LAG_CAP = 10_000
+#: A lag beyond this many changes is worth a warning (workers fold ~1,000 cases/s).
+LAG_WARN = 5_000
+#: A device that has not moved documents for this many days is listed.
+SILENT_DAYS = 7
+#: Free space below either of these is a warning (the embedded store and backups grow).
+DISK_WARN_BYTES = 2 * 1024**3
+DISK_WARN_SHARE = 0.10
+#: Days left on the root's delegation below which renewal is due (hub root delegate).
+DELEGATION_WARN_DAYS = 30
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | warn | fail
+    detail: str
+    hint: str = ""
+
+
+def _lag(hub: Hub, since: Any) -> int:
+    rows = hub.stores.main.changes(since=since, limit=LAG_CAP)["results"]
+    return len(rows)
+
+
+def _lag_text(n: int) -> str:
+    return f"more than {LAG_CAP:,}" if n >= LAG_CAP else f"{n:,}"
+
+
+def check_identity(hub: Hub) -> Check:
+    ident = hub.identity
+    if not ident:
+        return Check("identity", "fail", "the hub is not initialised",
+                     "run `bangban hub init --city CODE`")
+    return Check("identity", "ok", f"city {ident.get('city')}, hub device {ident.get('device_id')}")
+
+
+def check_store(hub: Hub) -> Check:
+    url = str(hub.settings.couchdb_url or "")
+    where = ("CouchDB at " + url.split("@")[-1]) if url else f"embedded SQLite in {hub.settings.hub_dir}/db"
+    info = hub.stores.main.info()
+    creds = hub.stores.private.all_docs(startkey="cred:", endkey="cred:\ufff0", offset=False)
+    return Check("store", "ok", f"{where}: {info.get('doc_count', 0):,} documents, "
+                                f"{len(creds['rows'])} devices enrolled")
+
+
+def check_keys(hub: Hub) -> Check:
+    signer = hub.keys.signer  # raises when the keychain or its passphrase is missing
+    return Check("keys", "ok", f"hub device key {signer.key.key_id} unlocks")
+
+
+def check_bundle_key(hub: Hub) -> Check:
+    from hub import keys as hub_keys
+
+    if hub_keys.load_bundle_key(hub.settings.hub_dir) is None:
+        return Check("bundle key", "warn", "no bundle key: stations cannot export USB bundles",
+                     "run `bangban hub bundle key`")
+    return Check("bundle key", "ok", "present")
+
+
+def check_escrow_offline(hub: Hub) -> Check:
+    path = Path(hub.settings.hub_dir) / "keys" / "escrow-OFFLINE.json"
+    if path.exists():
+        return Check("escrow key", "warn", f"{path} is on the server: it opens every case key",
+                     "copy it to offline media (two copies), then delete it here (design.md §5)")
+    return Check("escrow key", "ok", "not on this server")
+
+
+def check_directory(hub: Hub) -> Check:
+    from hub.signatures import DirectoryCache
+
+    directory = DirectoryCache(hub.stores, max_age=0.0).get()  # verified under the root keys
+    detail = f"version {directory.version}, {len(directory.devices)} devices"
+    if not hub.keys.has_root:  # root offline: directories are signed under a delegation
+        from hub import offline
+
+        info = offline.info(hub)
+        days = float(info["days_left"])
+        detail += f"; root delegation until {info['not_after']} ({days:.0f} days left)"
+        if info["expired"]:
+            return Check("directory", "fail", detail, "stations refuse new directories: renew "
+                         "with `bangban hub root delegate` where the root is, then "
+                         "`bangban hub delegation install`")
+        if days < DELEGATION_WARN_DAYS:
+            return Check("directory", "warn", detail, "renew the delegation soon "
+                         "(`bangban hub root delegate`, then `hub delegation install`)")
+    return Check("directory", "ok", detail)
+
+
+def check_lags(hub: Hub) -> list[Check]:
+    from hub.oversight.materialize import FactStore
+    from hub.workers.deadlines import CHECKPOINT as DEADLINES
+    from hub.workers.feed import FeedFollower
+    from hub.workers.resolver import CHECKPOINT as RESOLVER
+
+    out = []
+    followers: list[tuple[str, Callable[[], Any]]] = [
+        ("scope indexer", hub.indexer.checkpoint),
+        ("conflict resolver", FeedFollower(hub.stores, RESOLVER).checkpoint),
+        ("deadline watcher", FeedFollower(hub.stores, DEADLINES).checkpoint)]
+    facts_path = Path(hub.settings.hub_dir) / "oversight.sqlite"
+    facts = FactStore(facts_path) if facts_path.exists() else None
+    if facts is not None:
+        followers.append(("oversight facts", lambda: facts.meta("checkpoint", 0)))
+    for name, checkpoint in followers:
+        n = _lag(hub, checkpoint())
+        status = "warn" if n >= LAG_WARN else "ok"
+        out.append(Check(name, status, f"{_lag_text(n)} changes behind the main feed",
+                         "is `bangban hub serve` running with workers? its log says why a "
+                         "pass fails" if status != "ok" else ""))
+    if facts is not None:
+        dirty = facts.reader().execute("SELECT count(*) FROM board_dirty").fetchone()[0]
+        out.append(Check("coordination boards", "ok", f"{dirty} waiting to be rebuilt"))
+        facts.close()
+    return out
+
+
+def _last_moved(body: dict[str, Any]) -> dt.datetime | None:
+    history = body.get("history") or []
+    try:
+        return parsedate_to_datetime(str(history[0]["end_time"])) if history else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def check_devices(hub: Hub, now: dt.datetime | None = None) -> Check:
+    """Devices whose last replication checkpoint (pushed or pulled documents) is old."""
+    now = now or dt.datetime.now(dt.UTC)
+    private = hub.stores.private
+    creds = private.all_docs(startkey="cred:", endkey="cred:\ufff0", include_docs=True,
+                             offset=False)["rows"]
+    active = {r["id"][5:] for r in creds if r.get("doc") and not r["doc"].get("revoked")}
+    active.discard(str(hub.identity.get("device_id", "")))
+    last: dict[str, dt.datetime] = {}
+    for row in private.all_docs(startkey="local:", endkey="local:\ufff0", include_docs=True,
+                                offset=False)["rows"]:
+        doc = row.get("doc") or {}
+        when = _last_moved(doc.get("body") or {})
+        device = str(doc.get("device", ""))
+        if when is not None and (device not in last or when > last[device]):
+            last[device] = when
+    cutoff = now - dt.timedelta(days=SILENT_DAYS)
+    silent = sorted(d for d in active if d not in last or last[d] < cutoff)
+    if not silent:
+        return Check("devices", "ok", f"{len(active)} active, each replicated within "
+                                      f"{SILENT_DAYS} days")
+    shown = ", ".join(f"{d} ({last[d].date().isoformat() if d in last else 'never'})"
+                      for d in silent[:10])
+    more = f" and {len(silent) - 10} more" if len(silent) > 10 else ""
+    return Check("devices", "warn", f"{len(silent)} of {len(active)} active devices have not "
+                 f"replicated for {SILENT_DAYS} days: {shown}{more}",
+                 "call the stations: a laptop off the network for long needs a bundle file "
+                 "(`bangban hub bundle export --device ID`), a lost one `hub device revoke`")
+
+
+def check_disk(hub: Hub) -> Check:
+    folder = Path(hub.settings.hub_dir)
+    usage = shutil.disk_usage(folder if folder.exists() else folder.parent)
+    free_gib = usage.free / 1024**3
+    detail = f"{free_gib:.1f} GiB free of {usage.total / 1024**3:.1f} GiB at {folder}"
+    if usage.free < DISK_WARN_BYTES or usage.free < DISK_WARN_SHARE * usage.total:
+        return Check("disk", "warn", detail, "free space or move HUB_DIR (the embedded store, "
+                     "oversight facts and backups grow with every case)")
+    return Check("disk", "ok", detail)
+
+
+CHECKS: tuple[Callable[[Hub], Check | list[Check]], ...] = (
+    check_identity, check_store, check_keys, check_bundle_key, check_escrow_offline,
+    check_directory, check_lags, check_devices, check_disk)
+
+
+def run(hub: Hub) -> list[Check]:
+    """Every check; one that raises is a ``fail`` carrying the error's reason."""
+    out: list[Check] = []
+    for check in CHECKS:
+        name = check.__name__.removeprefix("check_").replace("_", " ")
+        try:
+            result = check(hub)
+        except Exception as exc:  # a check must report, not crash the doctor
+            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+            out.append(Check(name, "fail", str(reason), "see docs/operations.md"))
+            if check is check_identity:
+                break  # nothing else can be read without an initialised hub
+            continue
+        out.extend(result if isinstance(result, list) else [result])
+    return out
+
+
+def exit_status(checks: list[Check]) -> int:
+    """0 all ok, 1 a warning, 2 a failure (monitoring-plugin convention)."""
+    states = {c.status for c in checks}
+    return 2 if "fail" in states else 1 if "warn" in states else 0
+
+
+def as_json(checks: list[Check]) -> list[dict[str, str]]:
+    return [asdict(c) for c in checks]
+
+
+def render(checks: list[Check]) -> str:
+    marks = {"ok": "OK  ", "warn": "WARN", "fail": "FAIL"}
+    lines = []
+    for c in checks:
+        lines.append(f"{marks[c.status]}  {c.name:<20} {c.detail}")
+        if c.hint:
+            lines.append(f"      {'':<20} → {c.hint}")
+    return "\n".join(lines)

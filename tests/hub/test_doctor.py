@@ -1,0 +1,87 @@
+"""``bangban hub doctor``: each check reports ok/warn/fail with a hint; exit 0/1/2."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub import doctor
+from tests.hub.conftest import VILLAGE_A, World
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _by_name(checks: list[doctor.Check]) -> dict[str, doctor.Check]:
+    return {c.name: c for c in checks}
+
+
+def test_a_healthy_hub(world: World) -> None:
+    checks = _by_name(doctor.run(world.hub))
+    for name in ("identity", "store", "keys", "bundle key", "directory", "scope indexer",
+                 "devices", "disk"):
+        assert checks[name].status == "ok", checks[name]
+    assert "3 devices enrolled" in checks["store"].detail
+    # `hub init` leaves the escrow key in the folder for the operator to carry away
+    assert checks["escrow key"].status == "warn" and "offline" in checks["escrow key"].hint
+    assert doctor.exit_status(list(checks.values())) == 1
+
+
+def test_lag_and_silent_devices_are_reported(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    a = world.node(VILLAGE_A)
+    a.new_case()
+    a.sync()  # pushed; the hub's workers have not run
+    monkeypatch.setattr(doctor, "LAG_WARN", 1)
+    checks = _by_name(doctor.run(world.hub))
+    assert checks["conflict resolver"].status == "warn"
+    assert "changes behind" in checks["conflict resolver"].detail
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=doctor.SILENT_DAYS + 1)
+    silent = doctor.check_devices(world.hub, now=later)
+    assert silent.status == "warn" and a.device_id in silent.detail and "bundle" in silent.hint
+
+
+def test_an_expired_delegation_fails(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub import offline
+
+    monkeypatch.setattr(type(world.hub.keys), "has_root", property(lambda self: False))
+    info = {"days_left": -1.0, "expired": True, "not_after": "2026-01-01T00:00:00+00:00"}
+    monkeypatch.setattr(offline, "info", lambda hub: info)
+    check = doctor.check_directory(world.hub)
+    assert check.status == "fail" and "delegation install" in check.hint
+    monkeypatch.setitem(info, "expired", False)
+    monkeypatch.setitem(info, "days_left", 10.0)
+    assert doctor.check_directory(world.hub).status == "warn"
+
+
+def test_keys_that_do_not_unlock_fail(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANGBAN_HUB_KEY_PASSPHRASE", "wrong passphrase")
+    world.hub.reset_keys()
+    try:
+        checks = _by_name(doctor.run(world.hub))
+        assert checks["keys"].status == "fail"
+        assert doctor.exit_status(list(checks.values())) == 2
+    finally:
+        monkeypatch.delenv("BANGBAN_HUB_KEY_PASSPHRASE")
+        world.hub.reset_keys()
+
+
+def _cli(*args: str) -> Any:
+    return subprocess.run([sys.executable, "-m", "ops.cli", "hub", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_command_never_creates_a_missing_folder(tmp_path: Path) -> None:
+    missing = tmp_path / "no-hub"
+    res = _cli("--hub-dir", str(missing), "doctor")
+    assert res.returncode == 2 and "no hub folder" in res.stdout
+    assert not missing.exists()
+
+
+def test_the_command_on_a_real_folder(world: World) -> None:
+    res = _cli("--hub-dir", str(world.hub.settings.hub_dir), "doctor", "--json")
+    assert res.returncode == 1, res.stderr  # the escrow key warning
+    assert '"name": "keys"' in res.stdout
