@@ -251,6 +251,7 @@ class DemoNetwork:
             "refusals": health.get("refused", 0) + self.push_refused,
             "routed_hand_overs": health.get("routed", 0),
             "terminated_10_2_5_2": health.get("terminated", 0),
+            "boards_published": health.get("boards_published", 0),
             "devices_json": str(self.folder / "devices.json"),
         }
 
@@ -277,6 +278,8 @@ def print_summary(summary: Mapping[str, Any]) -> None:
     print(f"conflicts resolved: {summary['conflicts_resolved']}")
     print(f"hand-overs routed:  {summary['routed_hand_overs']}")
     print(f"10.2.5.2 terminations by the hub: {summary['terminated_10_2_5_2']}")
+    print(f"coordination boards published (the town's view of its villages, design §5): "
+          f"{summary['boards_published']}")
     print(f"refusals:           {summary['refusals']}")
     print(f"devices:            {summary['devices_json']}")
 

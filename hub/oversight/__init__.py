@@ -77,7 +77,7 @@ class Oversight:
                                           interval=float(self.hub.settings.board_interval))
         return self._boards
 
-    def work(self) -> None:
+    def work(self) -> dict[str, int]:
         """The workers' pass (``hub serve``): fold what changed, then rebuild the boards
         of the institutions whose cases changed."""
         # Not the page reads' once-a-second throttle: a pass must fold what it was woken
@@ -87,6 +87,7 @@ class Oversight:
             self._last = time.monotonic()
         self.materializer.catch_up(WORK_BATCHES)
         self.boards.run_once()
+        return {"boards_published": self.boards.published}
 
     @property
     def behind(self) -> bool:

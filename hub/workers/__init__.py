@@ -55,15 +55,20 @@ class Workers:
             deadline = self.deadlines.run_once()
             if resolved or deadline:
                 self.hub.indexer.catch_up()
+            extra_stats: dict[str, Any] = {}
             for extra in self.passes:
                 try:
-                    extra()
+                    result = extra()
                 except Exception:  # one failing pass must not stop the others
                     self.errors += 1
                     log.exception("hub worker pass %r failed", extra)
+                    continue
+                if isinstance(result, dict):  # counters for /_hub/health
+                    extra_stats.update(result)
         finally:
             self.hub.workers_busy = False
-        self.hub.worker_stats = {"conflicts_resolved": self.resolver.resolved,
+        self.hub.worker_stats = {**self.hub.worker_stats, **extra_stats,
+                                 "conflicts_resolved": self.resolver.resolved,
                                  "terminated": self.deadlines.terminated,
                                  "overdue": self.deadlines.overdue}
         return self.hub.worker_stats

@@ -24,6 +24,7 @@ def test_demo_once_runs_a_round_and_writes_devices_json(tmp_path: Path) -> None:
     assert summary["cases"][village_a] == 7 and summary["cases"][village_b] == 6
     assert summary["conflicts_resolved"] >= 1 and summary["routed_hand_overs"] == 1
     assert summary["terminated_10_2_5_2"] >= 1 and summary["refusals"] == 0
+    assert summary["boards_published"] >= 2  # both villages' boards for the town (design §5)
     devices = json.loads((tmp_path / "demo" / "devices.json").read_text("utf-8"))["devices"]
     assert {d["institution"] for d in devices} == {town, village_a, village_b}
     assert all(d["secret"] and d["database_url"].endswith("/bangban") for d in devices)
