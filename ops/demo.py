@@ -203,7 +203,7 @@ class DemoNetwork:
             results = {code: node.sync() for code, node in self.nodes.items()}
         for res in results.values():
             self.synced += res["pulled"] + res["pushed"]
-            self.push_refused += res["refused"]
+            self.push_refused += res["refused"] + res.get("pull_refused", 0)
         return results
 
     def round(self) -> dict[str, Any]:

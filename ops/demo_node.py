@@ -145,13 +145,18 @@ class SimNode:
 
     # -- sync -------------------------------------------------------------------------------
     def sync(self) -> dict[str, Any]:
-        """One round: pull from the hub, then push local changes."""
+        """One round: pull from the hub, then push local changes. Pulled documents are
+        checked as a real node checks them (node.pull.VerifyingTarget, design.md §5: a
+        signature must verify under the pinned root keys), so the demo's stations trust
+        the hub no more than a clerk's laptop does."""
+        from node.pull import VerifyingTarget
         from sync.replicate import replicate
 
-        pull = replicate(self.remote, self.store)
+        checked = VerifyingTarget(self.store, self.remote, list(self.enrollment["root_keys"]))
+        pull = replicate(self.remote, checked)
         push = replicate(self.store, self.remote)
         return {"pulled": pull.docs_written, "pushed": push.docs_written,
-                "refused": push.doc_write_failures}
+                "refused": push.doc_write_failures, "pull_refused": pull.doc_write_failures}
 
     # -- casework -----------------------------------------------------------------------------
     def clock(self) -> HLC:
