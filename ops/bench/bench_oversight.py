@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import random
 import re
@@ -217,6 +218,31 @@ def dashboard(hub: Any, path: Path, repeats: int) -> dict[str, tuple[float, floa
     return out
 
 
+def boards(hub: Any, path: Path) -> dict[str, float]:
+    """Every station's coordination board (design.md §5) built from the million facts,
+    signed and written into the hub's store: what a hub does once when it upgrades, and
+    what one busy pass costs per board."""
+    from hub.oversight.boards import BoardPublisher
+    from hub.oversight.materialize import FactStore
+
+    facts = FactStore(path)
+    with facts._writer() as tx:  # every station's board, for each backend (the file is shared)
+        tx.execute("INSERT OR IGNORE INTO board_dirty SELECT DISTINCT institution FROM facts")
+    codes = [r[0] for r in facts.reader().execute("SELECT DISTINCT institution FROM facts")]
+    names = {c: {"code": c, "parent": c[:9] if len(c) > 9 else c[:6]} for c in codes}
+    publisher = BoardPublisher(hub, facts, lambda: names, interval=0.0)
+    with timed() as t:
+        written = publisher.run_once()
+    rows = hub.stores.main.all_docs(startkey="board:", endkey="board:\ufff0",
+                                    include_docs=True, offset=False)["rows"]
+    sizes = [len(json.dumps(r["doc"], ensure_ascii=False).encode()) for r in rows]
+    facts.close()
+    return {"boards": written, "seconds": t["seconds"],
+            "mean_kb": sum(sizes) / max(1, len(sizes)) / 1024,
+            "max_kb": max(sizes, default=0) / 1024,
+            "max_rows": max((len(r["doc"]["cases"]) for r in rows), default=0)}
+
+
 def run(ctx: BenchContext) -> str:
     n_million = ctx.scale(1_000_000, 20_000)
     n_stack = ctx.scale(2_000, 200)
@@ -230,9 +256,10 @@ def run(ctx: BenchContext) -> str:
         try:
             stack = full_stack(hub, folder, n_stack)
             pages = dashboard(hub, million, repeats)
+            board = boards(hub, million)
         finally:
             hub.close()
-        results[backend] = (stack, pages)
+        results[backend] = (stack, pages, board)
     load = os.getloadavg()[0]
     lines = [
         f"**{loaded['n']:,} cases** of 1,000 stations: fact rows loaded through the "
@@ -266,4 +293,18 @@ def run(ctx: BenchContext) -> str:
                  f"{sc['write_s']:.1f} s |")
     lines.append(f"| folded from the feed (cases/s) | {se['folded'] / se['fold_s']:,.0f} | "
                  f"{sc['folded'] / sc['fold_s']:,.0f} |")
+    be, bc = results["embedded"][2], results["couchdb"][2]
+    lines += ["", "**Coordination boards** (design.md §5: each station's open cases for its town "
+              "and county, `hub/oversight/boards.py`), built from the same facts, signed by the "
+              "hub's device and written into the store, every station at once (a hub's first "
+              "pass after an upgrade; afterwards only the stations whose cases changed, each at "
+              "most once per `board_interval`):", "",
+              "| | embedded | CouchDB (PouchDB Server) |", "|---|---:|---:|",
+              f"| boards written | {be['boards']:,} in {be['seconds']:.1f} s | "
+              f"{bc['boards']:,} in {bc['seconds']:.1f} s |",
+              f"| per board (ms) | {be['seconds'] / max(1, be['boards']) * 1000:.1f} | "
+              f"{bc['seconds'] / max(1, bc['boards']) * 1000:.1f} |",
+              f"| board size: mean / largest (KiB), most rows | {be['mean_kb']:.1f} / "
+              f"{be['max_kb']:.1f}, {be['max_rows']} | {bc['mean_kb']:.1f} / "
+              f"{bc['max_kb']:.1f}, {bc['max_rows']} |"]
     return "\n".join(lines) + "\n"
