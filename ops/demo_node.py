@@ -237,6 +237,16 @@ class SimNode:
                               **build.handover_fields(self.institution, to, "needs_coordination"))
         self.store.put(self._seal_sign(ev, case_key))
 
+    def hand_down(self, case_id: str, to: str) -> None:
+        """Record a 4.3 hand-down to ``to`` (a station the case came from, which already
+        holds a wrap of the case key: the keyring stays as it is)."""
+        case_key = self.case_key(case_id)
+        ev = build.make_event("hand_down", case_id=case_id, clock=self.clock(), at=self.now(),
+                              institution=self.institution, private={},
+                              base_hlc=self.last_event(case_id),
+                              **build.handover_fields(self.institution, to, "returned"))
+        self.store.put(self._seal_sign(ev, case_key))
+
     def last_event(self, case_id: str) -> str | None:
         res = self.store.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\ufff0",
                                   offset=False)

@@ -76,6 +76,25 @@ def test_the_town_sees_its_villages_open_cases_and_no_village_sees_another(
     assert all(set(r) <= ROW_KEYS for r in board_a["cases"])
 
 
+def test_a_hand_down_moves_the_case_back_to_the_village_board(world: World, tmp_path: Path) -> None:
+    a, town = world.node(VILLAGE_A), world.node(TOWN)
+    case_id = a.new_case()
+    a.hand_up(case_id, TOWN)
+    world.round()
+    ov = _publish(world, tmp_path)
+    _pass(world, ov)
+    main = world.hub.stores.main
+    assert case_id in {r["case"] for r in main.get(f"board:{TOWN}")["cases"]}
+    assert case_id not in {r["case"] for r in main.get(f"board:{VILLAGE_A}")["cases"]}
+    town.hand_down(case_id, VILLAGE_A)
+    world.round()
+    _pass(world, ov)
+    # the old holder's board is rebuilt too (the fact store marks old and new holder)
+    assert case_id not in {r["case"] for r in main.get(f"board:{TOWN}")["cases"]}
+    assert case_id in {r["case"] for r in main.get(f"board:{VILLAGE_A}")["cases"]}
+    assert _board(town, VILLAGE_A) is not None
+
+
 def test_a_board_is_signed_by_the_hub_and_checked_like_any_pulled_document(
         world: World, tmp_path: Path) -> None:
     from node.verify import check_documents

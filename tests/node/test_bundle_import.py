@@ -37,19 +37,6 @@ def _sim(net: NodeNet, code: str) -> Any:
     return SimNode.from_node_dir(net.node_dir(code), PASSPHRASE)
 
 
-def _hand_down(town: Any, case_id: str, to: str) -> None:
-    """What the town's laptop records for a 4.3 hand-down (SimNode has the hand-up only);
-    the village already holds a wrap of the case key, so the keyring stays as it is."""
-    from schemas import build
-
-    case_key = town.case_key(case_id)
-    ev = build.make_event("hand_down", case_id=case_id, clock=town.clock(), at=town.now(),
-                          institution=town.institution, private={},
-                          base_hlc=town.last_event(case_id),
-                          **build.handover_fields(town.institution, to, "returned"))
-    town.store.put(town._seal_sign(ev, case_key))
-
-
 def _bangban(net: NodeNet, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ops.cli", *args], cwd=ROOT, env=net.env,
                           capture_output=True, text=True, timeout=180)
@@ -83,7 +70,7 @@ def test_a_hand_down_reaches_an_offline_village_by_bundle(net: NodeNet, tmp_path
     net.sync(VILLAGE)  # the last contact: from now on village A has no network at all
     net.sync(TOWN)
     town = _sim(net, TOWN)
-    _hand_down(town, case_id, VILLAGE)
+    town.hand_down(case_id, VILLAGE)
     town.store.close()
     net.sync(TOWN)
     net.stop("hub")  # the CLI below opens the hub's store itself
