@@ -45,10 +45,14 @@ def cmd_bundle_import(args: argparse.Namespace) -> int:
 def cmd_bundle_export(args: argparse.Namespace) -> int:
     from hub.bundles import export_file
 
-    summary = _on_hub(args, lambda hub: export_file(hub, args.device, args.out))
+    summary = _on_hub(args, lambda hub: export_file(hub, args.device, args.out,
+                                                    since_last=args.since_last))
+    chained = (f"; it continues the file of {summary['follows']}, which the station must "
+               "have imported" if summary.get("follows") else "")
     _print(args, summary, f"bundle {summary['file']} for {summary['device']}: "
            f"{summary['documents']} documents sealed for institution {summary['institution']} "
-           f"(key {summary['key_id']}); import it there with `bangban node bundle import`")
+           f"(key {summary['key_id']}){chained}; import it there with "
+           "`bangban node bundle import`")
     return 0
 
 
@@ -83,6 +87,9 @@ def register(sub: Any) -> None:
     p.add_argument("--device", required=True, metavar="DEVICE_ID",
                    help="the station's device (enrolled, not revoked)")
     p.add_argument("--out", required=True, metavar="FILE", help="the bundle file to write")
+    p.add_argument("--since-last", action="store_true",
+                   help="only what changed since this device's previous file (the station "
+                        "refuses it unless it imported that one)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_bundle_export)
     p = bundle.add_parser("key", help="give a hub initialised before bundle keys its bundle "

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.errors import BadInput, NotInitialized, Unauthorized, UnknownDevice
 from sync.crypto import EncryptionKeyPair, Keychain
-from sync.errors import SyncError
+from sync.errors import NotFound, SyncError
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -111,13 +111,29 @@ def _enrolled(hub: Hub, device_id: str) -> dict[str, Any]:
     return record
 
 
-def export_bundle(hub: Hub, device_id: str) -> dict[str, Any]:
-    """The hub → station direction (design.md §4): everything ``device_id``'s view would
-    pull, collected by the replicator from the beginning, sealed for the device's
-    institution key and signed by the hub's device key. Returns the envelope.
+#: Private document listing a device's hub-made bundle files (``--since-last`` chains on it).
+EXPORTS_PREFIX = "bundle-exports:"
+EXPORTS_KEPT = 20
 
-    From the beginning, like the node's export: the station skips what it already holds, so
-    the file never depends on what the hub believes the station has seen.
+
+def _exports(hub: Hub, device_id: str) -> dict[str, Any]:
+    try:
+        return hub.stores.private.get(EXPORTS_PREFIX + device_id)
+    except NotFound:
+        return {"_id": EXPORTS_PREFIX + device_id, "type": "bundle_exports", "exports": []}
+
+
+def export_bundle(hub: Hub, device_id: str, *, since_last: bool = False) -> dict[str, Any]:
+    """The hub → station direction (design.md §4): everything ``device_id``'s view would
+    pull, collected by the replicator, sealed for the device's institution key and signed by
+    the hub's device key. Returns the envelope.
+
+    By default from the beginning, like the node's export: the station skips what it already
+    holds, so the file never depends on what the hub believes the station has seen. With
+    ``since_last`` only what the view changed since this device's previous file (its view
+    seq is recorded with each export); the file names that one (``follows``, signed) and the
+    station refuses it unless it imported that one (node/bundle_import.py), so a lost stick
+    can never leave a silent gap.
     """
     from hub.auth import Device
     from hub.signatures import DirectoryCache
@@ -126,16 +142,47 @@ def export_bundle(hub: Hub, device_id: str) -> dict[str, Any]:
 
     record = _enrolled(hub, device_id)
     institution = str(record.get("institution"))
+    log = _exports(hub, device_id)
+    previous = log["exports"][-1] if log["exports"] else None
+    if since_last and previous is None:
+        raise BadInput(f"--since-last: no earlier bundle file for {device_id}; make a full one "
+                       "first (without --since-last)")
     # The view answers from the scope index: bring it up to date with every write first,
     # or a document written a moment ago (a hand-down) would be missing from the file.
     hub.indexer.catch_up()
-    docs = collect(hub.view(Device(device_id, institution, record)))
+    view = hub.view(Device(device_id, institution, record))
+    seq = view.info()["update_seq"]  # before collecting: later writes may come twice, never 0
+    if since_last and previous is not None:
+        ids: list[str] = []
+        since: Any = previous["last_seq"]
+        while True:
+            feed = view.changes(since=since, limit=1000)
+            ids.extend(r["id"] for r in feed["results"])
+            since = feed["last_seq"]
+            if len(feed["results"]) < 1000:
+                break
+        docs = collect(view, doc_ids=sorted(set(ids))) if ids else []
+    else:
+        docs = collect(view)
     directory = DirectoryCache(hub.stores, max_age=0.0).get()
-    return seal_for_institution(docs, signer=hub.keys.signer, institution=institution,
-                                directory=directory)
+    import datetime as dt
+
+    # Microseconds: the time names the file in a chain (``follows``), two exports in one
+    # second must not share a name.
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    envelope = seal_for_institution(
+        docs, signer=hub.keys.signer, institution=institution, directory=directory,
+        created_at=created,
+        follows=str(previous["created_at"]) if since_last and previous else None)
+    log["exports"] = [*log["exports"], {"created_at": envelope["created_at"], "last_seq": seq,
+                                        "documents": len(docs),
+                                        "follows": envelope.get("follows")}][-EXPORTS_KEPT:]
+    hub.stores.private.put(log)
+    return envelope
 
 
-def export_file(hub: Hub, device_id: str, out: str | Path) -> dict[str, Any]:
+def export_file(hub: Hub, device_id: str, out: str | Path, *, since_last: bool = False
+                ) -> dict[str, Any]:
     """:func:`export_bundle` written to ``out`` (refused if it exists), mode 0600, atomically:
     a temporary file in the same folder, fsync'd, then linked to its name, so a half-written
     file is never seen under ``out`` (the stick may be pulled out at any moment)."""
@@ -147,7 +194,7 @@ def export_file(hub: Hub, device_id: str, out: str | Path) -> dict[str, Any]:
     target = Path(out)
     if target.exists():
         raise BadInput(f"--out: {target} exists (a bundle file is never overwritten)")
-    envelope = export_bundle(hub, device_id)
+    envelope = export_bundle(hub, device_id, since_last=since_last)
     data = dumps(envelope)
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     try:
@@ -165,7 +212,8 @@ def export_file(hub: Hub, device_id: str, out: str | Path) -> dict[str, Any]:
         tmp.unlink(missing_ok=True)
     return {"file": str(target), "device": device_id, "institution": envelope["payload"]["to"],
             "key_id": envelope["payload"]["key_id"], "documents": envelope["count"],
-            "bytes": len(data), "created_at": envelope["created_at"]}
+            "bytes": len(data), "created_at": envelope["created_at"],
+            "follows": envelope.get("follows")}
 
 
 def read_bundle(path: str | Path) -> dict[str, Any]:

@@ -15,7 +15,10 @@ In order, and nothing is written until all of the file-level checks pass:
    file, both root-verified; a file has no link to ask the hub for a newer one; a device
    revoked since it signed is accepted, as its history still reaches the node by a pull),
    case headers and events must be signed, a directory must verify under the pinned root.
-   A refused document is left out alone, with its reason.
+   A refused document is left out alone, with its reason;
+5. a chained file (``hub bundle export --since-last``) names the file it continues
+   (``follows``, under the signature): it is refused, nothing written, unless that one was
+   imported here (``_local/bangban-bundles-imported``), so a lost stick never leaves a gap.
 
 The accepted documents then move with the replicator from a
 :class:`sync.bundle_stores.BundleSource` into the node's store, which skips the revisions it
@@ -55,13 +58,14 @@ def read_envelope(path: Path) -> dict[str, Any]:
                       "bad_bundle", 400) from exc
 
 
-def open_file(node: Node, path: Path) -> tuple[Any, list[dict[str, Any]], Directory]:
-    """Read, verify and open ``path`` for this node: ``(header, documents, directory)``."""
+def open_file(node: Node, envelope: dict[str, Any]
+              ) -> tuple[Any, list[dict[str, Any]], Directory]:
+    """Verify and open a bundle ``envelope`` for this node: ``(header, documents,
+    directory)``."""
     from node.bundles import verified_directory
     from sync.bundle import open_for_institution
     from sync.crypto import CryptoError, EncryptionKeyPair
 
-    envelope = read_envelope(path)
     directory = verified_directory(node)
     held = node.keys.keychain.find("institution", node.institution, active_only=False)
     keys = [h.key for h in held if isinstance(h.key, EncryptionKeyPair)]
@@ -73,13 +77,48 @@ def open_file(node: Node, path: Path) -> tuple[Any, list[dict[str, Any]], Direct
     return header, docs, directory
 
 
+#: ``_local`` document listing the hub bundles imported here (by their ``created_at``): a
+#: chained file (``follows``) is imported only after the one it continues.
+IMPORTED_ID = "_local/bangban-bundles-imported"
+IMPORTED_KEPT = 50
+
+
+def _imported(node: Node) -> list[str]:
+    from sync.errors import NotFound
+
+    try:
+        return list(node.store.get_local(IMPORTED_ID).get("imported", []))
+    except NotFound:
+        return []
+
+
+def _record_import(node: Node, created_at: str, imported: list[str]) -> None:
+    from sync.errors import NotFound
+
+    try:
+        doc = node.store.get_local(IMPORTED_ID)
+    except NotFound:
+        doc = {"_id": IMPORTED_ID}
+    doc["imported"] = [*[c for c in imported if c != created_at], created_at][-IMPORTED_KEPT:]
+    node.store.put_local(doc)
+
+
 def import_file(node: Node, path: Path) -> dict[str, Any]:
     """Check and import one hub-made bundle file; the report (counts in revisions)."""
     from sync.bundle_stores import BundleSource
     from sync.errors import SyncError
     from sync.replicate import ReplicationOptions, replicate
 
-    header, docs, directory = open_file(node, path)
+    envelope = read_envelope(path)
+    header, docs, directory = open_file(node, envelope)
+    imported = _imported(node)
+    follows = envelope.get("follows")  # signed: open_file verified the whole envelope
+    if follows and follows not in imported:
+        raise _refuse(f"file: 此数据包接续 {follows} 导出的数据包，本机尚未导入；请先导入该文件，"
+                      f"或请集中端导出完整数据包（不加 --since-last）/ this file continues the "
+                      f"bundle made at {follows}, which this laptop has not imported: import "
+                      "that one first, or ask the hub for a full bundle (without --since-last)",
+                      "bundle_gap")
     accepted, refused = check_documents(docs, directory, node.keys.root_keys)
     try:
         # No pipeline, one batch per 1,000: the file's order is the hub view's changes order.
@@ -89,6 +128,7 @@ def import_file(node: Node, path: Path) -> dict[str, Any]:
         raise _refuse(f"store: 写入本机失败 / writing to this laptop's store failed: "
                       f"{exc.reason}", "store_failed", 500) from exc
     node.syncer.state.pulled += int(result.docs_written)
+    _record_import(node, header.created_at, imported)
     node.syncer.after_pull()  # reindex, and re-wrap open cases after a key rotation
     return {"file": str(path), "device": header.device, "institution": header.to,
             "key_id": header.key_id, "created_at": header.created_at,

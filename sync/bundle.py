@@ -121,7 +121,8 @@ def seal_bundle(docs: Sequence[Mapping[str, Any]], *, signer: DeviceSigner, inst
 
 def seal_for_institution(docs: Sequence[Mapping[str, Any]], *, signer: DeviceSigner,
                          institution: str, directory: Directory,
-                         created_at: str | None = None) -> dict[str, Any]:
+                         created_at: str | None = None, follows: str | None = None
+                         ) -> dict[str, Any]:
     """The hub's envelope carrying ``docs`` to the station of ``institution``: sealed for that
     institution's active key in the verified ``directory``, signed by ``signer`` (the hub's
     device). :class:`UnknownKey` when the institution is unknown or has no active key."""
@@ -130,12 +131,13 @@ def seal_for_institution(docs: Sequence[Mapping[str, Any]], *, signer: DeviceSig
     if own is None:
         raise UnknownKey(f"device {signer.device_id!r} is not in directory v{directory.version}")
     return _seal(docs, signer=signer, institution=own.institution,
-                 recipient=INSTITUTION, entry=entry, created_at=created_at, to=institution)
+                 recipient=INSTITUTION, entry=entry, created_at=created_at, to=institution,
+                 follows=follows)
 
 
 def _seal(docs: Sequence[Mapping[str, Any]], *, signer: DeviceSigner, institution: str,
           recipient: str, entry: PublicKeyEntry, created_at: str | None,
-          to: str | None = None) -> dict[str, Any]:
+          to: str | None = None, follows: str | None = None) -> dict[str, Any]:
     """The envelope for ``recipient`` (``ESCROW`` only to make pre-bundle-key files in tests)."""
     created = created_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     key = CaseKey(_bundle_id(signer.device_id, created), {_KID: os.urandom(32)}, _KID)
@@ -151,6 +153,10 @@ def _seal(docs: Sequence[Mapping[str, Any]], *, signer: DeviceSigner, institutio
                     "wrap": wrap, "ct": b64u_encode(blob)}}
     if to is not None:
         envelope["payload"]["to"] = to  # signed with the rest: never re-addressed
+    if follows is not None:
+        # A chained file (``hub bundle export --since-last``) carries only what changed since
+        # the file made at ``follows``; signed, so a station can insist it imported that one.
+        envelope["follows"] = follows
     envelope["sig"] = signer.signature(_payload_to_sign(envelope))
     return envelope
 
@@ -174,6 +180,9 @@ def loads(data: bytes) -> dict[str, Any]:
             raise MalformedEnvelope(f"{name}: missing or not a string")
     if not isinstance(envelope.get("count"), int):
         raise MalformedEnvelope("count: missing or not an integer")
+    if "follows" in envelope and (not isinstance(envelope["follows"], str)
+                                  or not envelope["follows"]):
+        raise MalformedEnvelope("follows: the created_at of the file this one continues")
     payload = envelope.get("payload")
     if not isinstance(payload, dict) or payload.get("alg") != PAYLOAD_ALG:
         raise MalformedEnvelope(f"payload.alg: expected {PAYLOAD_ALG}")

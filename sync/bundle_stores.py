@@ -220,16 +220,18 @@ class BundleSource(_BundleEnd):
         raise self._refuse("_bulk_docs (read-only)")
 
 
-def collect(source: DocumentStore) -> list[JSON]:
+def collect(source: DocumentStore, doc_ids: Sequence[str] | None = None) -> list[JSON]:
     """Every document revision of ``source`` (all leaves, ``_revisions`` and attachments
     inline), replicated from the beginning into a :class:`CollectingTarget`, in the source's
-    changes order. ``_local`` docs stay behind (the replicator never moves them)."""
+    changes order. ``_local`` docs stay behind (the replicator never moves them). ``doc_ids``:
+    only these documents (CouchDB's ``_doc_ids`` filter)."""
     from sync.replicate import ReplicationOptions, replicate
 
     target = CollectingTarget()
     # No pipeline: the collected list keeps the feed's order (keyring and earlier events of a
     # case before later ones), which the hub's view checks dependencies against.
-    replicate(source, target, ReplicationOptions(pipeline=False, max_attempts=1))
+    replicate(source, target, ReplicationOptions(pipeline=False, max_attempts=1,
+                                                 doc_ids=doc_ids))
     return target.docs
 
 

@@ -13,7 +13,7 @@ from hub.auth import Device
 from hub.bundles import export_bundle, export_file, import_file
 from hub.errors import BadInput, Unauthorized, UnknownDevice
 from ops.cli import main
-from sync.bundle import hub_device, loads, open_for_institution
+from sync.bundle import dumps, hub_device, loads, open_for_institution
 from sync.bundle_stores import collect
 from tests.hub.conftest import CITY, VILLAGE_A, VILLAGE_B, World
 
@@ -96,3 +96,30 @@ def test_the_published_directory_names_the_hub_device(world: World):
     with pytest.raises(AlreadyExists, match="the hub's own device"):
         admin.enroll_device(world.hub, institution_code=CITY, short="HB")
     assert admin.publish_directory(world.hub)["hub"] == hub_id
+
+
+def test_since_last_carries_only_what_changed_and_names_the_file_it_continues(
+        world: World) -> None:
+    a = world.node(VILLAGE_A)
+    first_case = a.new_case()
+    world.sync(VILLAGE_A)
+    with pytest.raises(BadInput, match="no earlier bundle"):
+        export_bundle(world.hub, f"{VILLAGE_B}-A1", since_last=True)
+    full = export_bundle(world.hub, a.device_id)
+    assert "follows" not in full
+    later_case = a.new_case()
+    world.sync(VILLAGE_A)
+    delta = export_bundle(world.hub, a.device_id, since_last=True)
+    assert delta["follows"] == full["created_at"] != delta["created_at"]
+    ids = {d["_id"] for d in _open(world, VILLAGE_A, dumps(delta))}
+    assert f"case:{later_case}" in ids and f"keyring:{later_case}" in ids
+    assert not any(first_case in i for i in ids) and "directory" not in ids
+    # nothing new: an empty chained file, still naming its predecessor
+    again = export_bundle(world.hub, a.device_id, since_last=True)
+    assert again["count"] == 0 and again["follows"] == delta["created_at"]
+    # the signature covers `follows`: re-pointing it breaks the file
+    from sync.bundle import verify_bundle
+    from sync.crypto import BadSignature
+
+    with pytest.raises(BadSignature):
+        verify_bundle({**delta, "follows": "1999-01-01T00:00:00+00:00"}, a.directory())

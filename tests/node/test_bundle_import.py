@@ -114,3 +114,23 @@ def test_a_hand_down_reaches_an_offline_village_by_bundle(net: NodeNet, tmp_path
     assert "数据包被拒收" in refused.stderr and f"institution {TOWN}" in refused.stderr
     assert refused.stderr.index("数据包被拒收") < refused.stderr.index("bundle refused")
     assert _store_seq(net, VILLAGE) == seq
+
+    # Chained files (`--since-last`): each carries only what changed; one whose predecessor
+    # was never imported here is refused whole (a lost stick leaves no silent gap).
+    net.cli("hub", "calendar", "set", "--year", "2032", "--holidays", "2032-01-01")
+    second = tmp_path / "a-2.bundle"
+    s2 = json.loads(net.cli("hub", "bundle", "export", "--device", enr[VILLAGE]["device_id"],
+                            "--out", str(second), "--since-last", "--json"))
+    net.cli("hub", "calendar", "set", "--year", "2033", "--holidays", "2033-01-01")
+    third = tmp_path / "a-3.bundle"
+    s3 = json.loads(net.cli("hub", "bundle", "export", "--device", enr[VILLAGE]["device_id"],
+                            "--out", str(third), "--since-last", "--json"))
+    assert s3["follows"] == s2["created_at"] and s2["follows"] == summary["created_at"]
+    assert 0 < s2["documents"] < summary["documents"]
+    gap = _import(net, VILLAGE, third)
+    assert gap.returncode == 1 and "尚未导入" in gap.stderr and "not imported" in gap.stderr
+    assert _store_seq(net, VILLAGE) == seq
+    for path in (second, third):
+        res = _import(net, VILLAGE, path, "--json")
+        assert res.returncode == 0, res.stderr
+        assert json.loads(res.stdout)["written"] >= 1
