@@ -81,15 +81,17 @@ class BoardPublisher:
         self._seed()
         now = self.clock()
         db = self.facts.reader()
+        names = self.institutions()
+        # An institution missing from the (cached) directory stays marked: it may have been
+        # added a moment ago, and its board is built once its parent chain is known.
         due = [c for (c,) in db.execute("SELECT code FROM board_dirty ORDER BY code")
-               if now - self._written.get(c, -1e18) >= self.interval]
+               if c in names and now - self._written.get(c, -1e18) >= self.interval]
         if not due:
             return 0
         # Taken off the list *before* reading the facts: a case changing meanwhile marks its
         # institution again and the next pass rebuilds it; nothing is lost in between.
         with self.facts._writer() as tx:
             tx.executemany("DELETE FROM board_dirty WHERE code=?", [(c,) for c in due])
-        names = self.institutions()
         written = 0
         for code in due:
             try:

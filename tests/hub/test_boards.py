@@ -167,3 +167,19 @@ def test_a_fact_file_from_before_boards_gets_every_board_once(world: World, tmp_
         tx.execute("DELETE FROM board_dirty")
     assert ov.boards.run_once() >= 1
     assert ov.facts.meta("boards_seeded") is True
+
+
+def test_an_institution_not_yet_in_the_directory_keeps_its_mark(world: World, tmp_path: Path) -> None:
+    a = world.node(VILLAGE_A)
+    a.new_case()
+    world.round()
+    ov = _publish(world, tmp_path)
+    ov.catch_up(force=True)
+    known = dict(ov.institutions())
+    ov.boards.institutions = lambda: {k: v for k, v in known.items() if k != VILLAGE_A}
+    ov.boards.run_once()
+    marked = {c for (c,) in ov.facts.reader().execute("SELECT code FROM board_dirty")}
+    assert VILLAGE_A in marked
+    ov.boards.institutions = lambda: known
+    assert ov.boards.run_once() >= 1
+    assert world.hub.stores.main.get(f"board:{VILLAGE_A}")["cases"]
