@@ -43,13 +43,15 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
     """
     from hub.app import create_app
     from hub.core import Hub
+    from hub.profiling import from_env
     from hub.workers import Workers
     from sync.http import make_waitress
 
     hub = Hub(settings)
     app = create_app(hub=hub)
+    profiles = from_env()  # BANGBAN_HUB_PROFILE: cProfile of every request and workers pass
     server = make_waitress(
-        app, max_request_bytes=settings.max_request_bytes, ident="CouchDB/3.3.3 (Bangban hub)",
+        profiles.wsgi(app) if profiles else app, max_request_bytes=settings.max_request_bytes, ident="CouchDB/3.3.3 (Bangban hub)",
         sockets=[sock], threads=settings.hub_threads,
         connection_limit=settings.hub_connection_limit,
         # A longpoll waits up to longpoll_timeout; idle keep-alive connections go after 2x.
@@ -61,6 +63,9 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
         oversight = oversight_for(app)
         workers = Workers(hub, interval=settings.worker_interval,
                           passes=[lambda: oversight.catch_up(force=False)])
+        if profiles:
+            run_once = workers.run_once
+            workers.run_once = lambda: profiles.run(run_once)  # type: ignore[method-assign]
 
     def stop(signum: int, frame: Any) -> None:
         raise _Stop()
@@ -84,6 +89,8 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
         if workers:
             workers.stop()
         hub.close()
+        if profiles:
+            profiles.write()
 
 
 def serve(config: Mapping[str, Any] | None = None) -> None:

@@ -128,3 +128,35 @@ def test_an_evicted_route_is_read_again_from_the_store(tmp_path):
     assert indexer.route("case-1") == {"410602101"} and Private.reads == 1  # cached
     indexer.route("case-2")  # pushes case-1 out
     assert indexer.route("case-1") == {"410602101"} and Private.reads == 3
+
+
+def test_the_profiling_hook_adds_up_every_request_and_writes_one_file(tmp_path):
+    import pstats
+    import threading
+
+    from hub.profiling import from_env
+
+    assert from_env({}) is None
+    profiles = from_env({"BANGBAN_HUB_PROFILE": str(tmp_path / "prof")})
+    assert profiles is not None
+    closed = []
+
+    class Body(list):  # type: ignore[type-arg]
+        def close(self):
+            closed.append(1)
+
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        return Body([b"x" * sum(range(environ["n"]))])
+
+    app = profiles.wsgi(app)
+    threads = [threading.Thread(target=app, args=({"n": n}, lambda *a: None)) for n in (3, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert app({"n": 2}, lambda *a: None) == [b"x"] and len(closed) == 3
+    path = profiles.write()
+    assert path is not None and path.exists() and profiles.write() is None
+    calls = {name: nc for (_, _, name), (_, nc, *_) in pstats.Stats(str(path)).stats.items()}
+    assert calls["app"] == 3  # the requests of both threads and the caller's, added up
