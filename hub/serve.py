@@ -7,7 +7,9 @@ SIGTERM/SIGINT stop accepting, stop the workers and close the stores.
 ``--processes N`` (``BANGBAN_HUB_PROCESSES``) pre-forks N gateway processes that accept
 on one listening socket, as gunicorn does: validation is CPU work under Python's GIL, so
 one process uses one core. The gateways share nothing but the store (design.md §7:
-stateless gateways, indexes in the store); only the first runs the workers.
+stateless gateways, indexes in the store); only the first runs the workers. A gateway
+leaves a new connection to a sibling that holds fewer (:mod:`hub.balance`): keep-alive
+connections stay where they were accepted, and a lopsided split idles a core.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import socket
 import sys
 from collections.abc import Mapping
 from typing import Any
+
+from hub.balance import Balance
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -34,7 +38,7 @@ class _Stop(Exception):
 
 
 def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
-             announce: bool) -> None:
+             announce: bool, balance: Balance | None = None, index: int = 0) -> None:
     """One gateway process: its own Hub (store connections are never shared across fork).
 
     Served by waitress (:func:`sync.http.make_waitress`: keep-alive, ``hub_threads``
@@ -56,6 +60,8 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
         connection_limit=settings.hub_connection_limit,
         # A longpoll waits up to longpoll_timeout; idle keep-alive connections go after 2x.
         channel_timeout=max(60, int(2 * settings.longpoll_timeout)))
+    if balance is not None:  # hub.balance: leave a new connection to a less busy sibling
+        balance.attach(server, index)
     workers = None
     if run_workers:
         from hub.oversight import oversight_for
@@ -108,13 +114,16 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
     # it. Non-blocking, the others' accept() fails at once (asyncore's accept returns None
     # on EWOULDBLOCK) instead of blocking the I/O loop.
     sock.setblocking(False)
+    gateways = max(1, settings.hub_processes)
+    balance = Balance(gateways) if gateways > 1 else None
     children: list[int] = []
-    for _ in range(max(1, settings.hub_processes) - 1):
+    for index in range(1, gateways):
         pid = os.fork()
         if pid == 0:  # a gateway child: serve until SIGTERM, never return into the CLI
             code = 0
             try:
-                _gateway(settings, sock, run_workers=False, announce=False)
+                _gateway(settings, sock, run_workers=False, announce=False, balance=balance,
+                         index=index)
             except BaseException:
                 import traceback
 
@@ -124,7 +133,7 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
                 os._exit(code)
         children.append(pid)
     try:
-        _gateway(settings, sock, run_workers=settings.workers, announce=True)
+        _gateway(settings, sock, run_workers=settings.workers, announce=True, balance=balance)
     finally:
         for pid in children:
             try:

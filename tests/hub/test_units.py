@@ -160,3 +160,33 @@ def test_the_profiling_hook_adds_up_every_request_and_writes_one_file(tmp_path):
     assert path is not None and path.exists() and profiles.write() is None
     calls = {name: nc for (_, _, name), (_, nc, *_) in pstats.Stats(str(path)).stats.items()}
     assert calls["app"] == 3  # the requests of both threads and the caller's, added up
+
+
+def test_a_gateway_leaves_new_connections_to_a_live_sibling_holding_fewer(monkeypatch):
+    import time
+
+    from hub import balance as balance_mod
+    from hub.balance import Balance
+
+    class Server:  # waitress's server as Balance sees it: its map and its own readable()
+        def __init__(self, held):
+            self._map = dict.fromkeys(range(held))
+            self.limit_reached = False
+
+        def readable(self):
+            return not self.limit_reached
+
+    shared = Balance(3)
+    busy, idle, third = Server(5), Server(2), Server(9)
+    for index, server in enumerate((busy, idle, third)):
+        shared.attach(server, index)
+    assert busy.readable()  # publishes 5; siblings that never wrote do not count
+    assert idle.readable() and not busy.readable() and not third.readable()
+    idle._map.update(dict.fromkeys(range(10, 14)))  # idle took four: now 6, busy holds fewer
+    assert not idle.readable() and busy.readable()
+    idle.limit_reached = True  # waitress's own refusal always stands
+    assert not idle.readable()
+    # A sibling that stopped writing (dead, stuck) no longer counts after STALE seconds.
+    now = time.monotonic()
+    monkeypatch.setattr(balance_mod.time, "monotonic", lambda: now + balance_mod.STALE + 1)
+    assert third.readable()
