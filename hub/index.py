@@ -255,9 +255,11 @@ class ScopeIndexer:
 
     def flush(self) -> None:
         """Write the checkpoint now (on shutdown): the shared position, if this process
-        has checked it."""
-        with self._lock, self.cursor.held() as _:
-            found = self.cursor.read()
+        has checked it. Skipped while another gateway indexes (a long pass must not hold
+        up this one's shutdown): that one saves its checkpoint itself, and a checkpoint
+        that lags only means rows indexed again."""
+        with self._lock, self.cursor.held(wait=False) as held:
+            found = self.cursor.read() if held else None
             if self._epoch is not None and found is not None and found.get("epoch") == self._epoch:
                 self._save_checkpoint(found["seq"], self._epoch)
 

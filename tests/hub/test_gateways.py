@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,9 @@ def test_a_gateway_killed_while_indexing_releases_the_position(two, tmp_path):
         assert ready.wait(10)
         ratings(world, 1)
         assert a.indexer.catch_up(wait=False) == 0  # a reader does not wait for it
+        started = time.monotonic()
+        a.indexer.flush()  # nor does a gateway shutting down
+        assert time.monotonic() - started < 1.0
         os.kill(holder.pid, signal.SIGKILL)  # dies holding the lock
         holder.join(10)
         assert a.indexer.catch_up() == 1
