@@ -268,7 +268,7 @@ class ScopeIndexer:
 
     def _index_rows(self, rows: list[Mapping[str, Any]], *, fresh_routes: bool = False) -> None:
         by_scope: dict[str, dict[str, JSON]] = defaultdict(dict)
-        backfill: list[tuple[str, str]] = []
+        backfill: list[tuple[str, str, bool]] = []
         if fresh_routes:
             self.prefetch_routes((c for row in rows
                                   if (c := scopes.case_id_of(row["id"], row.get("doc")))),
@@ -280,16 +280,20 @@ class ScopeIndexer:
             doc = row.get("doc")
             target = scopes.hand_target(doc) if doc else None
             case_id = scopes.case_id_of(docid, doc)
-            if target and case_id and target not in self.case_scopes(case_id):
-                if self._add_route(case_id, target):
-                    backfill.append((case_id, target))
+            if target and case_id and target != scopes.origin_institution(case_id):
+                new = target not in self.case_scopes(case_id) and self._add_route(case_id, target)
+                # Back-filled on every pass over a hand-over, not only when its route is new:
+                # a pass that died between recording the route and writing the entries left
+                # the route behind, and the pass that repeats it must still write them
+                # (idempotent: entries already there stay as they are).
+                backfill.append((case_id, target, new))
             entry = index_entry(row)
             for scope in self.scopes_of(docid, doc):
                 by_scope[scope][docid] = entry
-        for case_id, target in backfill:
+        for case_id, target, new in backfill:
             for row in self._case_rows(case_id):
                 by_scope[target][row["id"]] = index_entry(row)
-            self.routed += 1
+            self.routed += new
         for scope, entries in by_scope.items():
             self._write(scope, entries)
         if by_scope:

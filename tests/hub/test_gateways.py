@@ -165,3 +165,28 @@ def test_a_cursor_file_of_another_store_is_not_trusted(two):
         assert json.loads(path.read_text())["epoch"] != "another store"
     finally:
         fresh.close()
+
+
+def test_a_hand_over_whose_pass_died_after_its_route_is_back_filled_by_the_next(two,
+                                                                                monkeypatch):
+    world, b = two
+    a = world.hub
+    village = world.node(VILLAGE_A)
+    case_id = village.new_case()
+    world.sync(VILLAGE_A)  # through A
+    through(b, world, VILLAGE_A)
+
+    def busy(*args: Any, **kwargs: Any) -> None:
+        raise ServiceUnavailable("database busy")
+
+    # Gateway B records the route, then its index writes fail (as if it died there); the
+    # push still stands (indexing is retried at the next pass).
+    monkeypatch.setattr(b.indexer, "_write", busy)
+    village.hand_up(case_id, TOWN)
+    world.sync(VILLAGE_A)
+    monkeypatch.undo()
+    assert TOWN in b.indexer.route(case_id) and f"case:{case_id}" not in indexed(a, TOWN)
+    routed = a.indexer.routed
+    assert a.indexer.catch_up() >= 2  # the keyring and the hand-up, again
+    assert f"case:{case_id}" in indexed(a, TOWN)  # the case's earlier documents too
+    assert a.indexer.routed == routed  # the route was not new
