@@ -190,3 +190,12 @@ def test_a_gateway_leaves_new_connections_to_a_live_sibling_holding_fewer(monkey
     now = time.monotonic()
     monkeypatch.setattr(balance_mod.time, "monotonic", lambda: now + balance_mod.STALE + 1)
     assert third.readable()
+
+
+def test_the_modules_hub_serve_preloads_before_forking_exist():
+    import importlib
+
+    from hub.serve import PRELOAD
+
+    for name in PRELOAD:  # a renamed module would otherwise only fail at `hub serve`
+        importlib.import_module(name)
