@@ -51,6 +51,20 @@ class Balance:
                 return True
         return False
 
+    def wait_for_siblings(self, index: int, timeout: float) -> bool:
+        """Until every other gateway's loop has written its entry (it accepts connections),
+        at most ``timeout`` seconds; whether they all did. ``hub serve`` announces itself
+        only then: connections made before a sibling runs all land on the gateways already
+        running and stay there (keep-alive), which balancing cannot undo."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if all(SLOT.unpack_from(self._page, i * SLOT.size)[1] > 0
+                   for i in range(self.gateways) if i != index):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+
     def attach(self, server: Any, index: int) -> None:
         """Make waitress's ``server`` gateway ``index``: its listening socket is polled only
         while no sibling holds fewer connections (waitress polls a dispatcher whose

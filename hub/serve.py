@@ -90,11 +90,13 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
     try:
         if workers:
             workers.start()
-        if announce:
-            print(f"hub listening on http://{settings.hub_host}:{sock.getsockname()[1]}",
-                  flush=True)
-            sys.stdout.flush()
         try:
+            if announce:
+                if balance is not None:  # every gateway accepting first (hub.balance)
+                    balance.wait_for_siblings(index, timeout=30.0)
+                print(f"hub listening on http://{settings.hub_host}:{sock.getsockname()[1]}",
+                      flush=True)
+                sys.stdout.flush()
             server.run()
         except _Stop:
             pass

@@ -199,3 +199,23 @@ def test_the_modules_hub_serve_preloads_before_forking_exist():
 
     for name in PRELOAD:  # a renamed module would otherwise only fail at `hub serve`
         importlib.import_module(name)
+
+
+def test_hub_serve_announces_once_every_sibling_gateway_accepts():
+    from hub.balance import Balance
+
+    class Server:
+        _map: dict[int, None] = {}
+
+        def readable(self):
+            return True
+
+    shared = Balance(3)
+    child_one, child_two = Server(), Server()
+    shared.attach(child_one, 1)
+    shared.attach(child_two, 2)
+    assert not shared.wait_for_siblings(0, timeout=0.05)  # no child loop has run yet
+    child_one.readable()
+    assert not shared.wait_for_siblings(0, timeout=0.05)
+    child_two.readable()  # each child's loop asks once it runs
+    assert shared.wait_for_siblings(0, timeout=0.05)
