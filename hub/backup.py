@@ -101,5 +101,6 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
         except NotFound:
             pass
     hub.reset_keys()
+    hub.indexer.reset()  # the shared cursor of a store that was here before counts no more
     hub.indexer.catch_up()
     return counts

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import threading
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.auth import Device, DeviceAuth
 from hub.errors import NotInitialized
 from hub.index import ScopeIndexer
+from hub.index_cursor import FileCursor
 from hub.replication.scoped import FeedSignal, ScopedStore
 from hub.replication.view import AnonymousServer, DeviceServer
 from hub.settings import Settings
@@ -33,7 +35,10 @@ class Hub:
     def __init__(self, settings: Settings, stores: HubStores | None = None):
         self.settings = settings
         self.stores = stores or HubStores.from_settings(settings)
-        self.indexer = ScopeIndexer(self.stores)
+        # The gateway processes of this hub directory share the indexer's feed position,
+        # so each row is indexed once however many processes serve (hub.index_cursor).
+        self.indexer = ScopeIndexer(self.stores, FileCursor(
+            Path(settings.hub_dir) / f"scope-indexer-{self.stores.prefix}.cursor"))
         self.signal = FeedSignal()
         self.indexer.listeners.append(self.signal.notify)
         self._validator: WriteValidator | None = None
@@ -157,4 +162,5 @@ class Hub:
             self.indexer.flush()
         except Exception:  # closing must not fail because the store is already gone
             pass
+        self.indexer.close()
         self.stores.close()

@@ -15,17 +15,21 @@ event adds the receiving institution to the case's route (``route:{case id}`` in
 the private database) and back-fills every document of the case into the
 receiving scope. Every gateway calls :meth:`ScopeIndexer.catch_up` before
 answering a feed and after accepting writes, so a device reads its own writes.
+The gateway processes of one hub directory share one position in the feed
+(:mod:`hub.index_cursor`), so each row is indexed once, not once per process.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from hub import scope as scopes
+from hub.index_cursor import Cursor, Position
 from hub.storage import HubStores
 from sync.errors import Conflict, NotFound
 from sync.store import JSON, Seq
@@ -87,10 +91,17 @@ class ScopeIndexer:
     #: indexer repeats at most this much work, and a push costs one fsync less.
     CHECKPOINT_EVERY = 2.0
 
-    def __init__(self, stores: HubStores):
+    def __init__(self, stores: HubStores, cursor: Cursor | None = None):
         self.stores = stores
         self._lock = threading.Lock()
-        self._since: Seq | None = None
+        #: The feed position, shared with the other gateways of the hub directory when a
+        #: :class:`hub.index_cursor.FileCursor`.
+        self.cursor = cursor or Cursor()
+        #: The durable checkpoint's epoch this process has checked the cursor against.
+        self._epoch: str | None = None
+        #: Where this process's last pass ended: another start means another process
+        #: indexed rows in between, whose hand-overs this process's route cache missed.
+        self._ended: Seq | None = None
         self._saved_at = 0.0
         self._routes = RouteCache()
         self.listeners: list[Callable[[set[str]], None]] = []
@@ -109,9 +120,10 @@ class ScopeIndexer:
         self._routes[case_id] = handed
         return handed
 
-    def prefetch_routes(self, case_ids: Iterable[str]) -> None:
-        """Read the routes of many cases in one request (a batch's cases), not one each."""
-        wanted = sorted({c for c in case_ids if c not in self._routes})
+    def prefetch_routes(self, case_ids: Iterable[str], *, fresh: bool = False) -> None:
+        """Read the routes of many cases in one request (a batch's cases), not one each;
+        ``fresh`` reads the cached ones again too."""
+        wanted = sorted({c for c in case_ids if fresh or c not in self._routes})
         if not wanted:
             return
         rows = self.stores.private.all_docs(keys=[f"route:{c}" for c in wanted],
@@ -158,62 +170,111 @@ class ScopeIndexer:
         raise Conflict(f"route:{case_id} kept changing")
 
     # -- the loop ------------------------------------------------------------------
-    def checkpoint(self) -> Seq:
+    def _durable(self) -> JSON:
         try:
-            return self.stores.private.get_local(CHECKPOINT_ID).get("seq", 0)
+            return self.stores.private.get_local(CHECKPOINT_ID)
         except NotFound:
-            return 0
+            return {}
 
-    def _save_checkpoint(self, seq: Seq) -> None:
-        private = self.stores.private
+    def checkpoint(self) -> Seq:
+        """The durable checkpoint's seq (``_local/scope-indexer``)."""
+        return self._durable().get("seq", 0)
+
+    def _save_checkpoint(self, seq: Seq, epoch: str) -> None:
+        doc = self._durable() or {"_id": f"_local/{CHECKPOINT_ID}"}
+        doc["seq"], doc["epoch"] = seq, epoch
         try:
-            doc = private.get_local(CHECKPOINT_ID)
-        except NotFound:
-            doc = {"_id": f"_local/{CHECKPOINT_ID}"}
-        doc["seq"] = seq
-        try:
-            private.put_local(doc)
+            self.stores.private.put_local(doc)
         except Conflict:
             pass  # another gateway saved one meanwhile; indexing is idempotent
 
-    def catch_up(self, *, wait: bool = True) -> int:
-        """Index every change since the checkpoint; returns how many rows were read.
+    def _start(self) -> Position:
+        """Where this pass starts: the shared cursor while its epoch is the durable
+        checkpoint's (checked once per process, and again when the epoch changes), else
+        the durable checkpoint (hub.index_cursor: the cursor file is only a hint)."""
+        found = self.cursor.read()
+        if found is not None and self._epoch is not None and found.get("epoch") == self._epoch:
+            return found
+        durable = self._durable()
+        epoch = durable.get("epoch")
+        if not epoch:  # a new store, or a checkpoint saved before epochs existed
+            epoch = uuid.uuid4().hex
+            self._save_checkpoint(durable.get("seq", 0), epoch)
+        self._epoch = str(epoch)
+        if found is not None and found.get("epoch") == epoch:
+            return found
+        position: Position = {"seq": durable.get("seq", 0), "epoch": epoch}
+        self.cursor.write(position)
+        return position
 
-        ``wait=False`` returns at once when another thread is indexing (readers use it: a
-        writer indexes its own write before answering, so nothing of it can be missed)."""
+    def catch_up(self, *, wait: bool = True) -> int:
+        """Index every change since the shared position; returns how many rows were read.
+
+        ``wait=False`` returns at once when another thread or gateway process is indexing
+        (readers use it: a writer indexes its own write before answering, so nothing of
+        it can be missed)."""
         if not self._lock.acquire(blocking=wait):
             return 0
         try:
-            return self._catch_up()
+            with self.cursor.held(wait=wait) as held:
+                return self._catch_up() if held else 0
         finally:
             self._lock.release()
 
     def _catch_up(self) -> int:
         total = 0
-        since = self.checkpoint() if self._since is None else self._since
+        position = self._start()
+        since, epoch = position["seq"], position["epoch"]
+        # Rows another process indexed since this one's last pass may have handed cases
+        # over: this pass's routes are read from the store, not from the cache.
+        fresh = self._ended is not None and since != self._ended
         while True:
             feed = self.stores.main.changes(since=since, limit=BATCH, style="all_docs",
                                             include_docs=True)
             rows = feed["results"]
             if rows:
-                self._index_rows(rows)
+                self._index_rows(rows, fresh_routes=fresh)
                 total += len(rows)
-            since = self._since = feed["last_seq"]
+            if feed["last_seq"] != since:
+                since = feed["last_seq"]
+                self.cursor.write({"seq": since, "epoch": epoch})
             if rows and time.monotonic() - self._saved_at >= self.CHECKPOINT_EVERY:
-                self._save_checkpoint(since)
+                self._save_checkpoint(since, epoch)
                 self._saved_at = time.monotonic()
             if len(rows) < BATCH:
+                self._ended = since
                 return total
 
-    def flush(self) -> None:
-        """Write the checkpoint now (on shutdown)."""
-        with self._lock:
-            if self._since is not None:
-                self._save_checkpoint(self._since)
+    def reset(self) -> None:
+        """Index from the start again (``hub restore`` into a fresh store): a new epoch in
+        the durable checkpoint and in the shared cursor, so no gateway trusts the old one."""
+        with self._lock, self.cursor.held() as _:
+            epoch = uuid.uuid4().hex
+            self._save_checkpoint(0, epoch)
+            self.cursor.write({"seq": 0, "epoch": epoch})
+            self._epoch, self._ended = epoch, None
+            self._saved_at = 0.0
 
-    def _index_rows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+    def flush(self) -> None:
+        """Write the checkpoint now (on shutdown): the shared position, if this process
+        has checked it. Skipped while another gateway indexes (a long pass must not hold
+        up this one's shutdown): that one saves its checkpoint itself, and a checkpoint
+        that lags only means rows indexed again."""
+        with self._lock, self.cursor.held(wait=False) as held:
+            found = self.cursor.read() if held else None
+            if self._epoch is not None and found is not None and found.get("epoch") == self._epoch:
+                self._save_checkpoint(found["seq"], self._epoch)
+
+    def close(self) -> None:
+        self.cursor.close()
+
+    def _index_rows(self, rows: list[Mapping[str, Any]], *, fresh_routes: bool = False) -> None:
         by_scope: dict[str, dict[str, JSON]] = defaultdict(dict)
-        backfill: list[tuple[str, str]] = []
+        backfill: list[tuple[str, str, bool]] = []
+        if fresh_routes:
+            self.prefetch_routes((c for row in rows
+                                  if (c := scopes.case_id_of(row["id"], row.get("doc")))),
+                                 fresh=True)
         for row in rows:
             docid = row["id"]
             if docid.startswith("_design/"):
@@ -221,16 +282,20 @@ class ScopeIndexer:
             doc = row.get("doc")
             target = scopes.hand_target(doc) if doc else None
             case_id = scopes.case_id_of(docid, doc)
-            if target and case_id and target not in self.case_scopes(case_id):
-                if self._add_route(case_id, target):
-                    backfill.append((case_id, target))
+            if target and case_id and target != scopes.origin_institution(case_id):
+                new = target not in self.case_scopes(case_id) and self._add_route(case_id, target)
+                # Back-filled on every pass over a hand-over, not only when its route is new:
+                # a pass that died between recording the route and writing the entries left
+                # the route behind, and the pass that repeats it must still write them
+                # (idempotent: entries already there stay as they are).
+                backfill.append((case_id, target, new))
             entry = index_entry(row)
             for scope in self.scopes_of(docid, doc):
                 by_scope[scope][docid] = entry
-        for case_id, target in backfill:
+        for case_id, target, new in backfill:
             for row in self._case_rows(case_id):
                 by_scope[target][row["id"]] = index_entry(row)
-            self.routed += 1
+            self.routed += new
         for scope, entries in by_scope.items():
             self._write(scope, entries)
         if by_scope:

@@ -7,17 +7,31 @@ SIGTERM/SIGINT stop accepting, stop the workers and close the stores.
 ``--processes N`` (``BANGBAN_HUB_PROCESSES``) pre-forks N gateway processes that accept
 on one listening socket, as gunicorn does: validation is CPU work under Python's GIL, so
 one process uses one core. The gateways share nothing but the store (design.md §7:
-stateless gateways, indexes in the store); only the first runs the workers.
+stateless gateways, indexes in the store); only the first runs the workers. A gateway
+leaves a new connection to a sibling that holds fewer (:mod:`hub.balance`): keep-alive
+connections stay where they were accepted, and a lopsided split idles a core.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import socket
 import sys
 from collections.abc import Mapping
 from typing import Any
+
+from hub.balance import Balance
+
+#: Modules a gateway's requests import lazily (inside functions, so that CLI commands start
+#: fast). ``serve`` imports them once before the fork: otherwise every gateway imported
+#: them during its first request, about 0.2 s of CPU each (92 modules: the signature and
+#: schema checks, the CouchDB HTTP core), counted in the time of the first devices' pushes.
+#: The forked gateways share the loaded pages.
+PRELOAD = ("hub.app", "hub.validate", "hub.signatures", "hub.transitions", "hub.workers",
+           "hub.oversight", "schemas.registry", "schemas.fold", "sync.crypto", "sync.chunks",
+           "sync.http.routing", "sync.http.replication", "sync.http.server")
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -34,7 +48,7 @@ class _Stop(Exception):
 
 
 def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
-             announce: bool) -> None:
+             announce: bool, balance: Balance | None = None, index: int = 0) -> None:
     """One gateway process: its own Hub (store connections are never shared across fork).
 
     Served by waitress (:func:`sync.http.make_waitress`: keep-alive, ``hub_threads``
@@ -43,17 +57,21 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
     """
     from hub.app import create_app
     from hub.core import Hub
+    from hub.profiling import from_env
     from hub.workers import Workers
     from sync.http import make_waitress
 
     hub = Hub(settings)
     app = create_app(hub=hub)
+    profiles = from_env()  # BANGBAN_HUB_PROFILE: cProfile of every request and workers pass
     server = make_waitress(
-        app, max_request_bytes=settings.max_request_bytes, ident="CouchDB/3.3.3 (Bangban hub)",
+        profiles.wsgi(app) if profiles else app, max_request_bytes=settings.max_request_bytes, ident="CouchDB/3.3.3 (Bangban hub)",
         sockets=[sock], threads=settings.hub_threads,
         connection_limit=settings.hub_connection_limit,
         # A longpoll waits up to longpoll_timeout; idle keep-alive connections go after 2x.
         channel_timeout=max(60, int(2 * settings.longpoll_timeout)))
+    if balance is not None:  # hub.balance: leave a new connection to a less busy sibling
+        balance.attach(server, index)
     workers = None
     if run_workers:
         from hub.oversight import oversight_for
@@ -61,6 +79,9 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
         oversight = oversight_for(app)
         workers = Workers(hub, interval=settings.worker_interval,
                           passes=[oversight.work])
+        if profiles:
+            run_once = workers.run_once
+            workers.run_once = lambda: profiles.run(run_once)  # type: ignore[method-assign]
 
     def stop(signum: int, frame: Any) -> None:
         raise _Stop()
@@ -69,11 +90,13 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
     try:
         if workers:
             workers.start()
-        if announce:
-            print(f"hub listening on http://{settings.hub_host}:{sock.getsockname()[1]}",
-                  flush=True)
-            sys.stdout.flush()
         try:
+            if announce:
+                if balance is not None:  # every gateway accepting first (hub.balance)
+                    balance.wait_for_siblings(index, timeout=30.0)
+                print(f"hub listening on http://{settings.hub_host}:{sock.getsockname()[1]}",
+                      flush=True)
+                sys.stdout.flush()
             server.run()
         except _Stop:
             pass
@@ -84,6 +107,8 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
         if workers:
             workers.stop()
         hub.close()
+        if profiles:
+            profiles.write()
 
 
 def serve(config: Mapping[str, Any] | None = None) -> None:
@@ -96,18 +121,23 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
         _ = probe.identity  # fail early (NotInitialized) before binding the port
     finally:
         probe.close()
+    for name in PRELOAD:
+        importlib.import_module(name)
     sock = _listen(settings.hub_host, settings.hub_port)
     # Several processes wait on one listening socket: all wake for a connection, one gets
     # it. Non-blocking, the others' accept() fails at once (asyncore's accept returns None
     # on EWOULDBLOCK) instead of blocking the I/O loop.
     sock.setblocking(False)
+    gateways = max(1, settings.hub_processes)
+    balance = Balance(gateways) if gateways > 1 else None
     children: list[int] = []
-    for _ in range(max(1, settings.hub_processes) - 1):
+    for index in range(1, gateways):
         pid = os.fork()
         if pid == 0:  # a gateway child: serve until SIGTERM, never return into the CLI
             code = 0
             try:
-                _gateway(settings, sock, run_workers=False, announce=False)
+                _gateway(settings, sock, run_workers=False, announce=False, balance=balance,
+                         index=index)
             except BaseException:
                 import traceback
 
@@ -117,7 +147,7 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
                 os._exit(code)
         children.append(pid)
     try:
-        _gateway(settings, sock, run_workers=settings.workers, announce=True)
+        _gateway(settings, sock, run_workers=settings.workers, announce=True, balance=balance)
     finally:
         for pid in children:
             try:

@@ -93,3 +93,29 @@ def machine_summary() -> str:
         f"{cpu}, {os.cpu_count()} cores, {mem_gb:.0f} GiB RAM; {platform.system()} "
         f"{platform.release()}; Python {platform.python_version()}; Node.js {node}"
     )
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants now living (Linux ``/proc``; just ``pid`` elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
+            children = [int(c) for c in fh.read().split()]
+    except OSError:
+        children = []
+    return [pid, *(p for child in children for p in process_tree(child))]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (``/proc/PID/stat``).
+
+    On a shared machine wall-clock speeds move with other people's load; the CPU a
+    server spent per document moves much less, so benchmarks report both."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited: its time is lost to this sum, which the caller's text says
+        total += int(fields[11]) + int(fields[12])  # utime, stime (proc(5): fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")

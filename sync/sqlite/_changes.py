@@ -2,7 +2,17 @@
 
 Each write replaces the document's row in ``docs`` with a fresh seq, so ordering
 by seq gives CouchDB's feed (couch_changes: a document appears once, at its
-latest change). Longpoll waits on a condition that writers of this process
+latest change).
+
+``pending`` is ``max(seq) - last_seq``: an upper bound on the rows left (every row
+after ``last_seq`` holds its own seq in ``(last_seq, max(seq)]``; the seqs that an
+update left behind are gaps), exact when nothing was updated twice and exactly 0
+when nothing is left, which is what replicators test. Counting the rows instead
+scanned every one of them on each call (a full read of a big feed in pages cost
+O(N^2)). CouchDB documents ``pending`` as the count of remaining items, and on a
+cluster derives it from per-shard seqs, so it is approximate there too (it can even
+be negative: apache/couchdb#513). Filters (``doc_ids``, selectors) are not applied
+to it, as before. Longpoll waits on a condition that writers of this process
 notify after COMMIT, and re-checks every half second to see writes of other
 processes.
 """
@@ -167,9 +177,7 @@ class ChangesMixin:
             else:
                 scanned = cursor if done else current
                 last_seq = max(scanned, since)
-                (pending,) = conn.execute(
-                    "SELECT count(*) FROM docs WHERE seq > ?", (last_seq,)
-                ).fetchone()
+                pending = max(0, current - last_seq)
         return {"results": results, "last_seq": last_seq, "pending": pending}, max(scanned, since)
 
 

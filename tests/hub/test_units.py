@@ -128,3 +128,94 @@ def test_an_evicted_route_is_read_again_from_the_store(tmp_path):
     assert indexer.route("case-1") == {"410602101"} and Private.reads == 1  # cached
     indexer.route("case-2")  # pushes case-1 out
     assert indexer.route("case-1") == {"410602101"} and Private.reads == 3
+
+
+def test_the_profiling_hook_adds_up_every_request_and_writes_one_file(tmp_path):
+    import pstats
+    import threading
+
+    from hub.profiling import from_env
+
+    assert from_env({}) is None
+    profiles = from_env({"BANGBAN_HUB_PROFILE": str(tmp_path / "prof")})
+    assert profiles is not None
+    closed = []
+
+    class Body(list):  # type: ignore[type-arg]
+        def close(self):
+            closed.append(1)
+
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        return Body([b"x" * sum(range(environ["n"]))])
+
+    app = profiles.wsgi(app)
+    threads = [threading.Thread(target=app, args=({"n": n}, lambda *a: None)) for n in (3, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert app({"n": 2}, lambda *a: None) == [b"x"] and len(closed) == 3
+    path = profiles.write()
+    assert path is not None and path.exists() and profiles.write() is None
+    calls = {name: nc for (_, _, name), (_, nc, *_) in pstats.Stats(str(path)).stats.items()}
+    assert calls["app"] == 3  # the requests of both threads and the caller's, added up
+
+
+def test_a_gateway_leaves_new_connections_to_a_live_sibling_holding_fewer(monkeypatch):
+    import time
+
+    from hub import balance as balance_mod
+    from hub.balance import Balance
+
+    class Server:  # waitress's server as Balance sees it: its map and its own readable()
+        def __init__(self, held):
+            self._map = dict.fromkeys(range(held))
+            self.limit_reached = False
+
+        def readable(self):
+            return not self.limit_reached
+
+    shared = Balance(3)
+    busy, idle, third = Server(5), Server(2), Server(9)
+    for index, server in enumerate((busy, idle, third)):
+        shared.attach(server, index)
+    assert busy.readable()  # publishes 5; siblings that never wrote do not count
+    assert idle.readable() and not busy.readable() and not third.readable()
+    idle._map.update(dict.fromkeys(range(10, 14)))  # idle took four: now 6, busy holds fewer
+    assert not idle.readable() and busy.readable()
+    idle.limit_reached = True  # waitress's own refusal always stands
+    assert not idle.readable()
+    # A sibling that stopped writing (dead, stuck) no longer counts after STALE seconds.
+    now = time.monotonic()
+    monkeypatch.setattr(balance_mod.time, "monotonic", lambda: now + balance_mod.STALE + 1)
+    assert third.readable()
+
+
+def test_the_modules_hub_serve_preloads_before_forking_exist():
+    import importlib
+
+    from hub.serve import PRELOAD
+
+    for name in PRELOAD:  # a renamed module would otherwise only fail at `hub serve`
+        importlib.import_module(name)
+
+
+def test_hub_serve_announces_once_every_sibling_gateway_accepts():
+    from hub.balance import Balance
+
+    class Server:
+        _map: dict[int, None] = {}
+
+        def readable(self):
+            return True
+
+    shared = Balance(3)
+    child_one, child_two = Server(), Server()
+    shared.attach(child_one, 1)
+    shared.attach(child_two, 2)
+    assert not shared.wait_for_siblings(0, timeout=0.05)  # no child loop has run yet
+    child_one.readable()
+    assert not shared.wait_for_siblings(0, timeout=0.05)
+    child_two.readable()  # each child's loop asks once it runs
+    assert shared.wait_for_siblings(0, timeout=0.05)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from typing import Any
 
 import pytest
 
@@ -38,6 +40,39 @@ def test_since_limit_descending_pending(filled: SQLiteStore) -> None:
     with pytest.raises(BadRequest):
         filled.changes(since="abc")
 
+
+
+def test_pending_is_an_upper_bound_from_seqs_without_counting_rows(
+        store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pending`` is ``max(seq) - last_seq`` (CouchDB: approximate on a cluster), never less
+    than the rows left, 0 exactly at the end, and read without visiting the rows left."""
+    store.bulk_docs([{"_id": f"d{i:03d}"} for i in range(300)])
+    for i in range(0, 300, 3):  # a third updated: their old seqs become gaps in the feed
+        store.put({"_id": f"d{i:03d}", "_rev": store.get(f"d{i:03d}")["_rev"], "v": 1})
+    since: object = 0
+    while True:
+        feed = store.changes(since=since, limit=50)
+        left = len(store.changes(since=feed["last_seq"])["results"])
+        assert feed["pending"] >= left
+        assert (feed["pending"] == 0) == (left == 0)
+        if not feed["results"]:
+            break
+        since = feed["last_seq"]
+    assert store.changes(since=10**6)["pending"] == 0  # a since beyond the end
+    # No query counts the rows left (that cost grew with the feed): trace a fresh reader.
+    queries: list[str] = []
+    real_connect = sqlite3.connect
+
+    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = real_connect(*args, **kwargs)
+        conn.set_trace_callback(queries.append)
+        return conn
+
+    store._db._idle.clear()
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    first = store.changes(since=0, limit=1)  # d001 at seq 2 (d000 moved to seq 301)
+    assert first["last_seq"] == 2 and first["pending"] == 400 - 2
+    assert queries and not [q for q in queries if "count(" in q.lower()], queries
 
 def test_style_all_docs_include_docs_conflicts(store: SQLiteStore) -> None:
     store.bulk_docs([{"_id": "c", "_revisions": {"start": 2, "ids": ["b", "a"]}, "v": "b"},
