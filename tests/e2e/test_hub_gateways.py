@@ -38,7 +38,10 @@ def test_devices_pushing_through_two_gateways_read_their_writes_indexed_once(
     prefix = hub.stores.prefix
     hub.close()
     pushes = [(st, [d for i in range(3) for d in st.case(directory, i + 1)]) for st in stations]
-    proc = HubProcess(tmp_path / "hub", env={"BANGBAN_HUB_PROCESSES": "2"})
+    # No workers: every row must be indexed by the gateway that wrote it, before it answered
+    # (the workers would index too, and write coordination boards of their own meanwhile).
+    proc = HubProcess(tmp_path / "hub", env={"BANGBAN_HUB_PROCESSES": "2",
+                                             "BANGBAN_WORKERS": "false"})
     url = proc.start()
     db = url + urlsplit(stations[0].enr["db_url"]).path
 
