@@ -19,23 +19,15 @@
 
 from __future__ import annotations
 
-import base64
 import concurrent.futures as cf
 import datetime as dt
-import json
-import random
-import time
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
-
-from ops.bench.harness import BenchContext, cpu_seconds, process_tree, timed
-from ops.bench.hubnet import Station, build_hub, directory_of
+from ops.bench.harness import BenchContext, timed
+from ops.bench.hub_http import bench_ingest_http, bench_round
+from ops.bench.hubnet import build_hub, directory_of
 
 TITLE = "Hub: validated ingest vs raw _bulk_docs; 1,000 devices pushing and pulling"
-#: gateway processes of the hub in the round (one per core; `bangban hub serve --processes`)
-PROCESSES = 2
 
 
 # -- 1. ingest ------------------------------------------------------------------------------
@@ -200,91 +192,6 @@ def bench_requests(ctx: BenchContext) -> str:
 
 
 # -- 1b. ingest over HTTP, as devices push -------------------------------------------------
-def _push_all(url_of: Any, auth_of: Any, per_device: list[tuple[Station, list[dict[str, Any]]]]
-              ) -> float:
-    """Every device pushes its documents at once (one thread each), ``_bulk_docs`` batches
-    of 100 with ``new_edits=false`` over keep-alive HTTP; the seconds until all are in."""
-    def push(item: tuple[Station, list[dict[str, Any]]]) -> None:
-        st, docs = item
-        with requests.Session() as s:
-            for i in range(0, len(docs), 100):
-                r = s.post(url_of(st) + "/_bulk_docs", auth=auth_of(st), timeout=300,
-                           data=json.dumps({"docs": docs[i:i + 100], "new_edits": False}),
-                           headers={"Content-Type": "application/json"})
-                if r.status_code != 201 or r.json():
-                    raise RuntimeError(f"push refused: {r.status_code} {r.text[:300]}")
-
-    with cf.ThreadPoolExecutor(len(per_device)) as pool, timed() as t:
-        list(pool.map(push, per_device))
-    return t["seconds"]
-
-
-def _http_ingest(ctx: BenchContext, backend: str, villages: int, cases: int) -> dict[str, float]:
-    from ops.bench.bench_store import store_serve
-    from ops.demo import HubProcess
-
-    couch = ctx.couchdb_url if backend == "couchdb" else ""
-    folder = ctx.scratch(f"hub-ingest-http-{backend}")
-    hub, stations = build_hub(folder, villages, 2, couchdb_url=couch)
-    directory = directory_of(hub)
-    hub.close()
-    per_device = [(st, [d for i in range(cases) for d in st.case(directory, i + 1)])
-                  for st in stations]
-    n = sum(len(d) for _, d in per_device)
-    proc = HubProcess(folder, worker_interval=5.0, env={"BANGBAN_HUB_PROCESSES": str(PROCESSES)})
-    url = proc.start()
-    try:
-        assert proc.proc is not None
-        gateways = process_tree(proc.proc.pid)  # every gateway is running once it announced
-        cpu_before = cpu_seconds(gateways)
-        db_path = urlsplit(stations[0].enr["db_url"]).path
-        hub_s = _push_all(lambda st: f"{url}{db_path}",
-                          lambda st: (st.device_id, st.enr["secret"]), per_device)
-        hub_cpu = cpu_seconds(gateways) - cpu_before
-    finally:
-        proc.stop()
-    raw_db = f"raw{int(time.time() * 1000) % 10**8}"
-    if couch:
-        requests.put(f"{couch}/{raw_db}", timeout=30).raise_for_status()
-        raw_s = _push_all(lambda st: f"{couch}/{raw_db}", lambda st: None, per_device)
-    else:
-        with store_serve(ctx.scratch("raw-ingest-http")) as served:
-            requests.put(f"{served}/{raw_db}", timeout=30).raise_for_status()
-            raw_s = _push_all(lambda st: f"{served}/{raw_db}", lambda st: None, per_device)
-    return {"docs": n, "devices": len(per_device), "hub": hub_s, "raw": raw_s, "hub_cpu": hub_cpu}
-
-
-def bench_ingest_http(ctx: BenchContext) -> str:
-    villages, cases, runs = ctx.scale(2, 1), ctx.scale(50, 10), ctx.scale(3, 1)
-    rows = []
-    for backend, label, raw_label in (
-            ("embedded", "embedded (SQLite)", "`bangban store serve`, the same SQLite store"),
-            ("couchdb", "CouchDB API (PouchDB Server 4.2.0)", "PouchDB Server directly")):
-        # Several runs, each on a fresh hub: on this shared 2-core machine one run's ratio
-        # moved by half between runs (0.27x-0.43x), so the median and the range are given.
-        tries = sorted((_http_ingest(ctx, backend, villages, cases) for _ in range(runs)),
-                       key=lambda r: r["raw"] / r["hub"])
-        r = tries[len(tries) // 2]
-        ratio = r["raw"] / r["hub"]
-        each = ", ".join(f"{t['raw'] / t['hub']:.2f}" for t in tries)
-        spread = f" (runs: {each})" if runs > 1 else ""
-        rows.append(f"| {label} | {raw_label}: {r['raw']:.2f} s ({r['docs'] / r['raw']:,.0f} "
-                    f"docs/s) | {r['hub']:.2f} s ({r['docs'] / r['hub']:,.0f} docs/s; gateways' "
-                    f"CPU {r['hub_cpu'] / r['docs'] * 1000:.2f} ms/doc) | "
-                    f"**{ratio:.2f}x**{spread} ({'met' if ratio >= 0.7 else 'NOT met'}) |")
-    return "\n".join([
-        f"**Ingest over HTTP**, as devices push: {r['devices']} devices at once, each "
-        f"{r['docs'] // r['devices']} documents in `_bulk_docs` batches of 100 "
-        "(new_edits=false, keep-alive), into the hub's device view (`bangban hub serve "
-        f"--processes {PROCESSES}`: every check above, then the write into the backend) or "
-        "raw into the same backend, no checks. Client and servers share the 2 cores. "
-        f"Median of {runs} runs, each on a fresh hub. The gateways' CPU is the user and "
-        "system time of the `hub serve` processes during the push (`/proc`), per document: "
-        "it moves far less than the speeds with other load on the machine.\n",
-        "| backend | raw `_bulk_docs` | through the hub | hub / raw speed (goal >= 0.7x) |",
-        "|---|---:|---:|---:|", *rows, ""])
-
-
 def _verify_cost() -> dict[str, float]:
     """Microseconds per Ed25519 verification: OpenSSL (``cryptography``) and libsodium (PyNaCl,
     what :mod:`sync.crypto.sign` uses), each in one thread and as wall time shared by two."""
@@ -341,117 +248,6 @@ def _check_costs(docs: list[dict[str, Any]], directory: Any) -> dict[str, float]
             known.append(ev)
     out["legal transition (schemas.fold.check_received)"] = t["seconds"] / max(1, len(events)) * 1000
     return out
-
-
-# -- 2. a city's round ---------------------------------------------------------------------------
-class Client:
-    """One simulated device speaking the replication protocol over HTTP."""
-
-    def __init__(self, st: Station, db_url: str):
-        self.st = st
-        self.url = db_url
-        token = base64.b64encode(f"{st.device_id}:{st.enr['secret']}".encode()).decode()
-        self.headers = {"Authorization": f"Basic {token}", "Content-Type": "application/json"}
-        self.since: Any = 0
-        self.docs: list[dict[str, Any]] = []
-        self.requests = 0
-        self.retries = 0
-
-    def call(self, s: requests.Session, method: str, path: str, body: Any = None,
-             **params: Any) -> Any:
-        for attempt in range(8):
-            self.requests += 1
-            r = s.request(method, self.url + path,
-                          data=None if body is None else json.dumps(body),
-                          params=params or None, headers=self.headers, timeout=120)
-            if r.status_code != 503:
-                break
-            self.retries += 1  # a busy store: retry with backoff, as replicators do
-            time.sleep(0.05 * 2 ** attempt)
-        if r.status_code >= 400 and not (r.status_code == 404 and method == "GET"):
-            raise RuntimeError(f"{method} {path}: {r.status_code} {r.text[:200]}")
-        return r.json()
-
-    def _checkpoint(self, s: requests.Session, name: str, seq: Any) -> None:
-        cp = self.call(s, "GET", f"/_local/{name}")
-        body = {"history": [{"recorded_seq": seq}], "last_seq": seq}
-        if "_rev" in cp:
-            body["_rev"] = cp["_rev"]
-        self.call(s, "PUT", f"/_local/{name}", body)
-
-    def push(self, s: requests.Session) -> int:
-        diff = self.call(s, "POST", "/_revs_diff", {d["_id"]: [d["_rev"]] for d in self.docs})
-        send = [d for d in self.docs if d["_id"] in diff]
-        failures = self.call(s, "POST", "/_bulk_docs", {"docs": send, "new_edits": False})
-        if failures:
-            raise RuntimeError(f"refused: {failures[:2]}")
-        self._checkpoint(s, "push-" + self.st.device_id, len(send))
-        return len(send)
-
-    def pull(self, s: requests.Session) -> int:
-        mine = {d["_id"] for d in self.docs}
-        feed = self.call(s, "GET", "/_changes", since=self.since, style="all_docs", limit=1000)
-        want = [{"id": r["id"], "rev": c["rev"]} for r in feed["results"] if r["id"] not in mine
-                for c in r["changes"]]
-        got = self.call(s, "POST", "/_bulk_get?revs=true", {"docs": want}) if want else \
-            {"results": []}
-        n = sum(1 for r in got["results"] for d in r["docs"] if "ok" in d)
-        self.since = feed["last_seq"]
-        self._checkpoint(s, "pull-" + self.st.device_id, self.since)
-        return n
-
-
-def bench_round(ctx: BenchContext) -> str:
-    from ops.demo import HubProcess
-
-    villages = ctx.scale(500, 10)
-    folder = ctx.scratch("hub-city")
-    with timed() as t_setup:
-        hub, stations = build_hub(folder, villages, 2)
-        directory = directory_of(hub)
-        hub.close()
-    proc = HubProcess(folder, worker_interval=5.0, env={"BANGBAN_HUB_PROCESSES": str(PROCESSES)})
-    url = proc.start()
-    try:
-        db_url = url + urlsplit(stations[0].enr["db_url"]).path
-        clients = [Client(st, db_url) for st in stations]
-        rng = random.Random(1)
-        for c in clients:
-            c.docs = c.st.case(directory, rng.randrange(1, 99999))
-        local = __import__("threading").local()
-
-        def session() -> requests.Session:
-            if not hasattr(local, "s"):
-                local.s = requests.Session()
-            return local.s  # type: ignore[no-any-return]
-
-        def warm(c: Client) -> None:  # where each device's feed stands before the round
-            c.since = c.call(session(), "GET", "")["update_seq"]
-
-        with cf.ThreadPoolExecutor(16) as pool:
-            list(pool.map(warm, clients))
-            with timed() as t_push:
-                pushed = sum(pool.map(lambda c: c.push(session()), clients))
-            with timed() as t_pull:
-                pulled = sum(pool.map(lambda c: c.pull(session()), clients))
-        requests_sent = sum(c.requests for c in clients)
-        retries = sum(c.retries for c in clients)
-    finally:
-        proc.stop()
-    total = t_push["seconds"] + t_pull["seconds"]
-    n = len(clients)
-    return "\n".join([
-        f"**A city's round**: {n} devices ({villages} stations x 2 laptops), `bangban hub "
-        f"serve --processes {PROCESSES}` on the embedded store, 16 client threads (setup, untimed: "
-        f"{t_setup['seconds']:.0f} s).\n",
-        "| phase | seconds | documents | per device |", "|---|---:|---:|---:|",
-        f"| push 10 new documents each | {t_push['seconds']:.1f} | {pushed} | "
-        f"{t_push['seconds'] / n * 1000:.0f} ms |",
-        f"| pull the station's other laptop's 10 | {t_pull['seconds']:.1f} | {pulled} | "
-        f"{t_pull['seconds'] / n * 1000:.0f} ms |",
-        f"\nRound: **{total:.1f} s** for {n} devices, {requests_sent} HTTP requests, "
-        f"{retries} retried after a 503 (SQLite busy between the gateway processes) "
-        f"(goal <= 60 s: {'met' if total <= 60 else 'NOT met'}).\n"])
 
 
 def run(ctx: BenchContext) -> str:
