@@ -40,7 +40,7 @@ class World:
 
 
 def make_world(folder: Path, *, workers: bool = True,
-               max_document_bytes: int = 100_000) -> World:
+               max_document_bytes: int = 100_000, couchdb_url: str = "") -> World:
     from hub import admin
     from hub.auth import Device
     from hub.core import Hub
@@ -48,8 +48,13 @@ def make_world(folder: Path, *, workers: bool = True,
     from ops.demo_node import SimNode
     from schemas import sample
 
-    settings = Settings.load({"hub_dir": str(folder / "hub"), "scrypt_n": 1024,
-                              "max_document_bytes": max_document_bytes}, environ={})
+    config: dict[str, Any] = {"hub_dir": str(folder / "hub"), "scrypt_n": 1024,
+                              "max_document_bytes": max_document_bytes}
+    if couchdb_url:  # the hub on CouchDB (PouchDB Server in tests), databases of its own
+        import uuid
+
+        config |= {"couchdb_url": couchdb_url, "db_prefix": "w" + uuid.uuid4().hex[:10]}
+    settings = Settings.load(config, environ={})
     hub = Hub(settings)
     admin.init(hub, city=CITY, name="鹤壁市政务服务中心")
     admin.import_institutions(hub, [i for i in sample.institutions()

@@ -77,9 +77,13 @@ queries = st.dictionaries(st.sampled_from(QUERY_KEYS),
                           | json_values.map(json.dumps), max_size=4)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with open_world(Path(tmp_path_factory.mktemp("fuzz"))) as w:
+@pytest.fixture(scope="module", params=["embedded", "couchdb"])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[World]:
+    """The hub on each backend: CouchDB's errors (through ibmcloudant) must be translated to
+    4xx at the boundary too, never leak as a 500."""
+    url = request.getfixturevalue("couchdb_url") if request.param == "couchdb" else ""
+    with open_world(Path(tmp_path_factory.mktemp("fuzz")), couchdb_url=url) as w:
         node = w.node(VILLAGE_A)
         node.new_case()
         w.sync()
