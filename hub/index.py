@@ -144,6 +144,8 @@ class ScopeIndexer:
             return {scopes.ALL}
         if scopes.is_board(docid, doc):
             return scopes.board_scopes(doc)
+        if scopes.is_notice(docid, doc):
+            return scopes.notice_scopes(doc)
         case_id = scopes.case_id_of(docid, doc)
         if case_id is None:
             return set()

@@ -51,6 +51,36 @@ def board_scopes(doc: Mapping[str, Any] | None) -> set[str]:
     return {m for m in members if isinstance(m, str) and m} if isinstance(members, list) else set()
 
 
+#: ``_id`` prefix of coordination notices (schemas/notices.py): from an institution above to
+#: a station, about one of its cases (4.2).
+NOTICE_PREFIX = "notice:"
+
+
+def is_notice(docid: str, doc: Mapping[str, Any] | None = None) -> bool:
+    return docid.startswith(NOTICE_PREFIX) or (doc is not None and doc.get("type") == "notice")
+
+
+def notice_scopes(doc: Mapping[str, Any] | None) -> set[str]:
+    """The writer's institution and the station it is for (checked at the write,
+    hub/validate.py, so both members are trustworthy once stored)."""
+    d = doc or {}
+    return {v for v in (d.get("institution"), d.get("to_institution"))
+            if isinstance(v, str) and v}
+
+
+def is_above(upper: str, lower: str, parents: Mapping[str, str | None]) -> bool:
+    """Whether ``upper`` is ``lower``'s parent, grandparent, … in ``parents`` (the directory's
+    ``parent`` members)."""
+    seen: set[str] = set()
+    node = parents.get(lower)
+    while node and node not in seen:
+        if node == upper:
+            return True
+        seen.add(node)
+        node = parents.get(node)
+    return False
+
+
 def is_reference(docid: str, doc: Mapping[str, Any] | None = None) -> bool:
     if doc is not None and doc.get("type") in REFERENCE_TYPES:
         return True

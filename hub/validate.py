@@ -15,7 +15,9 @@ reason naming the rule, so one bad document never blocks the batch):
 7. events and chunks are immutable: a second revision of either is refused;
 8. a chunk's bytes hash to the sha256 its ``_id`` names (content-addressed chunks of large
    scans, design.md §4; :mod:`sync.chunks`), checked right after the schema (step 4);
-9. a legal transition given the case's events at the hub (:mod:`hub.transitions`).
+9. a legal transition given the case's events at the hub (:mod:`hub.transitions`);
+10. a coordination notice (``notice:``, schemas/notices.py) comes from the device's own
+    institution, goes to a station below it, and is never changed.
 """
 
 from __future__ import annotations
@@ -184,6 +186,8 @@ class WriteValidator:
             refusal = self.signatures.check(device, doc, stored=docid in existing)
             if refusal:
                 return refusal
+        if scopes.is_notice(docid, doc):
+            return self._check_notice(device, doc, docid in existing)
         case_id = scopes.case_id_of(docid, doc)
         if case_id is None:
             return forbidden(f"_id: {docid!r} belongs to no case")
@@ -209,6 +213,35 @@ class WriteValidator:
         if target and docid not in existing:
             return self._check_wrap(case_id, target, batch)
         return None
+
+    def _check_notice(self, device: Device, doc: Mapping[str, Any], stored: bool
+                      ) -> Refusal | None:
+        """A coordination notice (schemas/notices.py, 4.2): from the device's own
+        institution, to a station below it in the directory, never changed once stored."""
+        if stored:
+            return forbidden(f"notices are immutable: {doc['_id']} is already stored")
+        if doc.get("institution") != device.institution:
+            return forbidden(f"institution: a notice is written by the device's own "
+                             f"institution {device.institution}")
+        parents = self._parents()
+        to = str(doc.get("to_institution"))
+        if not scopes.is_above(device.institution, to, parents):
+            return forbidden(f"to_institution: {to} is not below {device.institution} "
+                             "(a notice goes down the hierarchy, 4.3)")
+        return None
+
+    def _parents(self) -> dict[str, str | None]:
+        """``code -> parent`` from the directory's institutions (cached for a minute)."""
+        import time
+
+        at, parents = getattr(self, "_parents_cache", (0.0, {}))
+        if not parents or time.monotonic() - at > 60:
+            rows = self.stores.main.all_docs(startkey="institution:", endkey="institution:\ufff0",
+                                             include_docs=True, offset=False)["rows"]
+            parents = {r["doc"]["code"]: r["doc"].get("parent") for r in rows
+                       if r.get("doc") and r["doc"].get("code")}
+            self._parents_cache = (time.monotonic(), parents)
+        return parents
 
     def _check_wrap(self, case_id: str, target: str, batch: Batch) -> Refusal | None:
         """Hand-up/hand-down: the sending node must have wrapped the case key for the

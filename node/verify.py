@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sync.crypto import Directory
 
 #: What the hub refuses unsigned (hub.signatures): a station refuses it from the hub too.
-MUST_BE_SIGNED = ("case", "event", "board")
+MUST_BE_SIGNED = ("case", "event", "board", "notice")
 
 #: A directory fresher than what the node holds, or ``None`` (asked at most once per batch).
 NewerDirectory = Callable[[], "Directory | None"]

@@ -25,6 +25,7 @@ from schemas.chunks import ChunkSchema
 from schemas.errors import Problem, UnknownType, ValidationFailed
 from schemas.event_types import EVENT_SCHEMAS
 from schemas.fields import Part, problems_from_messages
+from schemas.notices import NoticeSchema
 from schemas.reference import (
     CalendarSchema,
     DeviceSchema,
@@ -43,6 +44,7 @@ DOC_SCHEMAS: dict[str, type[DocBase]] = {
     "keyring": KeyringSchema,
     "chunk": ChunkSchema,  # a slice of a sealed scan (design.md §4)
     "board": BoardSchema,  # the hub's coordination board of one institution (design.md §5)
+    "notice": NoticeSchema,  # an institution above urges a station about a case (4.2)
 }
 DOC_TYPES = (*DOC_SCHEMAS, "event")
 EVENT_TYPES = tuple(EVENT_SCHEMAS)

@@ -213,6 +213,14 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 下辖在办案件	Open cases below
 来自集中端的看板：只有案件编号、事项、状态、经办人和期限，不含个人信息；超期的在前。案件详情在村（社区）上报后可见。	From the hub's boards: case number, item, status, staff and deadlines only, no personal data; overdue first. A case's details are visible once the village hands it up.
 案件编号	Case number
+催办	Urge
+已催办	Urged
+已催办：	Urged:
+催办原因	Reason to urge
+上级催办	Notices from above
+时间	Time
+来自	From
+事由	Reason
 经办人	Staff
 另有 %(n)s 件未列出（见 /api/town）。	%(n)s more not listed (see /api/town).
 超期	Overdue

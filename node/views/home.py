@@ -25,7 +25,14 @@ def index() -> str:
     counts = n.index.counts(today=t, soon=soon())
     lists = {view: n.index.search(view=view, today=t, soon=soon(), limit=8).rows
              for view in ("today", "overdue", "due_soon", "needs_review")}
-    return render_template("home.html", counts=counts, lists=lists, sync=n.syncer.state)
+    from node.labels import _en
+    from node.notices import received
+    from schemas.notices import NOTICE_REASONS
+
+    lang = int(_en())
+    return render_template("home.html", counts=counts, lists=lists, sync=n.syncer.state,
+                           notices=received(n),
+                           reasons={k: v[lang] for k, v in NOTICE_REASONS.items()})
 
 
 @bp.get("/favicon.ico")

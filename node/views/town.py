@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from node.labels import _en
 from node.views.common import node, soon, today
@@ -69,8 +71,31 @@ def index() -> str:
     shown = [r["board"] for r in view["per_institution"] if r["board"]]
     totals = {k: sum(b[k] for b in shown) for k in ("open", "overdue")}
     lang = int(_en())
+    from node.notices import sent_by_case
+    from schemas.notices import NOTICE_REASONS
+
     return render_template("town.html", per=view["per_institution"], names=names, page=page,
                            board_rows=rows[:BOARD_ROWS_SHOWN], totals=totals,
+                           urged=sent_by_case(n),
+                           reasons={k: v[lang] for k, v in NOTICE_REASONS.items()},
                            board_more=max(0, len(rows) - BOARD_ROWS_SHOWN),
                            deadline_labels={k: v[lang] for k, v in DEADLINES.items()},
                            counts=n.index.counts(today=t, soon=soon(), handed=True))
+
+
+@bp.post("/notice")
+def notice() -> Response:
+    """Urge a station about a case its board lists (4.2): only what the board shows here."""
+    from node.errors import InvalidInput
+    from node.notices import send
+
+    n = node()
+    to, case = request.form.get("to", ""), request.form.get("case", "")
+    board = next((b for b in boards() if b.get("institution") == to), None)
+    row = next((r for r in (board or {}).get("cases", ()) if r.get("case") == case), None)
+    if row is None:
+        raise InvalidInput("case: 该案件不在下辖机构的看板上 / the case is not on that station's board",
+                           fields={"case": "不在看板上 / not on the board"})
+    send(n, row, to, request.form.get("reason", "follow_up"))
+    flash(_("已催办：") + str(row.get("no") or case), "ok")
+    return redirect(url_for("town.index") + "#board-rows")

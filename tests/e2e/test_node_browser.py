@@ -217,6 +217,17 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     assert board_row.count() == 1 and case3_no and case3_no in board_row.inner_text()
     assert "王秀英" not in tpage.content() and "13800001234" not in tpage.content()
     assert tpage.request.get(town + f"/cases/{case3}").status == 404  # no case documents
+    # the town urges the village about it (4.2); the notice reaches the village's home page
+    with tpage.expect_navigation():
+        board_row.locator("button.urge").click()
+    assert "已催办" in board_row.inner_text()
+    notice = page.locator(f"#notices tr[data-case='{case3}']")
+    for _ in range(60):  # town pushes, hub delivers, village pulls (background loops)
+        page.goto(base + "/")
+        if notice.count():
+            break
+        page.wait_for_timeout(500)
+    assert notice.count() == 1 and "鹤壁集镇" in notice.inner_text()
     shot(tpage, "09-town")
     tpage.goto(town + f"/cases/{case2}")
     assert "张建国" in tpage.inner_text("#applicant")

@@ -81,3 +81,47 @@ def test_villages_open_cases_late_first_with_counts(town: Any) -> None:
 def test_without_boards_the_page_says_so(town: Any) -> None:
     page = _client(town).get("/town/").get_data(as_text=True)
     assert "暂无看板" in page and "东村" in page
+
+
+def test_the_town_urges_a_late_case_from_its_board(town: Any) -> None:
+    past = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_1, [{"case": "01a217786f36-0000-410621100201-A1",
+                                           "no": "DC-2026-0002", "status": "handling",
+                                           "due": past}])])
+    client = _client(town)
+    token = csrf(client)
+    page = client.get("/town/").get_data(as_text=True)
+    assert 'value="due" selected' in page  # the late deadline is the default reason
+    resp = client.post("/town/notice", data={"csrf": token, "to": VILLAGE_1, "reason": "due",
+                                             "case": "01a217786f36-0000-410621100201-A1"})
+    assert resp.status_code == 302
+    sent = [r["doc"] for r in n.store.all_docs(startkey="notice:", endkey="notice:\uffff",
+                                               include_docs=True)["rows"]]
+    assert len(sent) == 1 and sent[0]["to_institution"] == VILLAGE_1 and sent[0]["sig"]
+    assert sent[0]["institution"] == TOWN and sent[0]["case_no"] == "DC-2026-0002"
+    assert "已催办" in client.get("/town/").get_data(as_text=True)
+    # only what the board shows: another case, or another station's, is refused
+    resp = client.post("/town/notice", data={"csrf": token, "to": VILLAGE_2, "reason": "due",
+                                             "case": "01a217786f36-0000-410621100201-A1"})
+    assert resp.status_code == 400
+
+
+def test_a_station_sees_the_notices_addressed_to_it(tmp_path: Path) -> None:
+    from tests.node.conftest import VILLAGE
+
+    folder = make_node_dir(tmp_path / "village", institution_path=["410600", "410621", TOWN,
+                                                                     VILLAGE])
+    app = create_app({"node_dir": str(folder), "sync_interval": 0, "secret_key": "test",
+                      "TESTING": True})
+    n = app.extensions["bangban_node"]
+    try:
+        n.store.bulk_docs([
+            {"_id": f"notice:{VILLAGE}:01a217786f36-0001-{TOWN}-A1", "type": "notice",
+             "institution": TOWN, "to_institution": VILLAGE, "reason": "reply_due",
+             "case_id": "01a217786f36-0000-410621100201-A1", "case_no": "DC-2026-0009",
+             "at": "2026-11-26T10:00:00+08:00", "hlc": f"01a217786f36-0001-{TOWN}-A1"}])
+        page = _client(app).get("/").get_data(as_text=True)
+        assert "上级催办" in page and "DC-2026-0009" in page and "咨询答复超期" in page
+    finally:
+        n.close()

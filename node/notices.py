@@ -1,0 +1,72 @@
+"""Coordination notices on the node (schemas/notices.py; 4.2 whole-process coordination).
+
+A town coordinator urges a village about a case the hub's board shows late; the notice is
+signed by the town's device, pushed at the next sync and delivered by the hub to that village
+only (hub/validate.py checks that the village is below the town). The village sees the
+notices addressed to it on its home page, newest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from node.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from node.core import Node
+
+#: Notices shown on a station's home page (newest first).
+SHOWN = 20
+
+
+def send(node: Node, board_row: Mapping[str, Any], to: str, reason: str) -> dict[str, Any]:
+    """Write and sign a notice about ``board_row`` (a row of ``to``'s board) for ``to``."""
+    from node.casework import next_hlc, now_iso
+    from schemas.errors import SchemaError
+    from schemas.notices import NOTICE_REASONS, notice_doc_id
+    from schemas.registry import validate_sealed
+    from schemas.vocab import SCHEMA_VERSION
+    from sync.crypto import sign_document
+
+    if reason not in NOTICE_REASONS:
+        raise InvalidInput(f"reason: 不是可选的催办原因 / not a notice reason: {reason!r}",
+                           fields={"reason": "请选择催办原因 / choose a reason"})
+    device = str(node.require_enrollment()["device_id"])
+    hlc = next_hlc(device)
+    doc = {"_id": notice_doc_id(to, hlc), "type": "notice", "schema_version": SCHEMA_VERSION,
+           "hlc": hlc, "at": now_iso(), "device": device, "institution": node.institution,
+           "to_institution": to, "case_id": str(board_row["case"]), "reason": reason}
+    if board_row.get("no"):
+        doc["case_no"] = str(board_row["no"])
+    try:
+        validate_sealed(doc)
+    except SchemaError as exc:
+        raise InvalidInput(exc.reason) from exc
+    signed = sign_document(doc, node.keys.signer)
+    node.store.put(signed)
+    node.syncer.state.note_local_write(1)
+    return signed
+
+
+def _range(node: Node, prefix: str) -> list[dict[str, Any]]:
+    rows = node.store.all_docs(startkey=prefix, endkey=prefix + "\uffff", include_docs=True,
+                               offset=False)["rows"]
+    return [r["doc"] for r in rows if r.get("doc")]
+
+
+def received(node: Node, limit: int = SHOWN) -> list[dict[str, Any]]:
+    """Notices addressed to this node's institution, newest first (ids sort by HLC)."""
+    return list(reversed(_range(node, f"notice:{node.institution}:")))[:limit]
+
+
+def sent_by_case(node: Node) -> dict[str, dict[str, Any]]:
+    """This institution's latest notice per case (the town page marks urged rows)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for doc in _range(node, "notice:"):
+        if doc.get("institution") != node.institution:
+            continue
+        case = str(doc.get("case_id"))
+        if case not in latest or str(doc.get("hlc")) > str(latest[case].get("hlc")):
+            latest[case] = doc
+    return latest
