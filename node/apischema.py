@@ -122,6 +122,8 @@ ROUTES: list[tuple[str, str, str, str | None, str, str]] = [
     ("/api/town", "get", "Town view: per-village open/overdue counts, handed-up cases, and "
      "the villages' open cases from the hub's coordination boards (`boards`, `board_rows`)",
      None, "CasePage", "town"),
+    ("/api/town/notice", "post", "Urge a station about a case on its board (4.2): to, case, "
+     "reason (due, reply_due, resume_by, review, follow_up)", None, "Recorded", "town"),
 ]
 
 

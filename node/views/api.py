@@ -163,3 +163,17 @@ def town() -> Response:
     return jsonify({"per_institution": n.index.by_institution(today=t), "rows": page.rows,
                     "next_cursor": page.next_cursor, "boards": view["per_institution"],
                     "board_rows": view["board_rows"]})
+
+
+@bp.post("/town/notice")
+def town_notice() -> tuple[Response, int]:
+    """Urge a station about a case on its board (4.2): ``{to, case, reason}``."""
+    from node.views.town import urge
+
+    data = _body()
+    bad = {k: "应为文本 / must be text" for k in ("to", "case", "reason")
+           if not isinstance(data.get(k), str)}
+    if bad:
+        raise InvalidInput("；".join(f"{k}: {v}" for k, v in bad.items()), fields=bad)
+    doc = urge(data["to"], data["case"], data["reason"])
+    return jsonify({"ok": True, "id": doc["_id"]}), 201

@@ -86,16 +86,21 @@ def index() -> str:
 @bp.post("/notice")
 def notice() -> Response:
     """Urge a station about a case its board lists (4.2): only what the board shows here."""
+    doc = urge(request.form.get("to", ""), request.form.get("case", ""),
+               request.form.get("reason", "follow_up"))
+    flash(_("已催办：") + str(doc.get("case_no") or doc["case_id"]), "ok")
+    return redirect(url_for("town.index") + "#board-rows")
+
+
+def urge(to: str, case: str, reason: str) -> dict[str, Any]:
+    """The notice about ``case`` for station ``to``, if its board lists the case here (the
+    page and ``POST /api/town/notice`` share it)."""
     from node.errors import InvalidInput
     from node.notices import send
 
-    n = node()
-    to, case = request.form.get("to", ""), request.form.get("case", "")
     board = next((b for b in boards() if b.get("institution") == to), None)
     row = next((r for r in (board or {}).get("cases", ()) if r.get("case") == case), None)
     if row is None:
         raise InvalidInput("case: 该案件不在下辖机构的看板上 / the case is not on that station's board",
                            fields={"case": "不在看板上 / not on the board"})
-    send(n, row, to, request.form.get("reason", "follow_up"))
-    flash(_("已催办：") + str(row.get("no") or case), "ok")
-    return redirect(url_for("town.index") + "#board-rows")
+    return send(node(), row, to, reason)

@@ -125,3 +125,16 @@ def test_a_station_sees_the_notices_addressed_to_it(tmp_path: Path) -> None:
         assert "上级催办" in page and "DC-2026-0009" in page and "咨询答复超期" in page
     finally:
         n.close()
+
+
+def test_the_api_urges_too(town: Any) -> None:
+    n = town.extensions["bangban_node"]
+    case = "01a217786f36-0000-410621100201-A1"
+    n.store.bulk_docs([_board(VILLAGE_1, [{"case": case, "no": "DC-1", "status": "handling"}])])
+    client = _client(town)
+    r = client.post("/api/town/notice", json={"to": VILLAGE_1, "case": case, "reason": "follow_up"})
+    assert r.status_code == 201 and r.json["id"].startswith(f"notice:{VILLAGE_1}:")
+    r = client.post("/api/town/notice", json={"to": VILLAGE_1, "case": case, "reason": "shout"})
+    assert r.status_code == 400 and "reason" in r.json["fields"]
+    r = client.post("/api/town/notice", json={"to": VILLAGE_1, "case": 5, "reason": "due"})
+    assert r.status_code == 400 and "case" in r.json["fields"]
