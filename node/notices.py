@@ -60,6 +60,11 @@ def received(node: Node, limit: int = SHOWN) -> list[dict[str, Any]]:
     return list(reversed(_range(node, f"notice:{node.institution}:")))[:limit]
 
 
+def about_case(node: Node, case_id: str) -> list[dict[str, Any]]:
+    """Notices this station received about ``case_id``, newest first (the case page)."""
+    return [d for d in received(node, limit=10_000) if d.get("case_id") == case_id][:SHOWN]
+
+
 def sent_by_case(node: Node) -> dict[str, dict[str, Any]]:
     """This institution's latest notice per case (the town page marks urged rows)."""
     latest: dict[str, dict[str, Any]] = {}

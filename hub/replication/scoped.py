@@ -40,9 +40,8 @@ log = logging.getLogger("bangban.hub")
 
 def dependency_key(docid: str) -> tuple[str, int, str]:
     """Sort key: by case, then header, keyring, events (their ids end in their clock)."""
-    case_id = scopes.case_id_of(docid) or ""
     kind = {"case:": 0, "keyring:": 1, "event:": 2}.get(docid[:docid.find(":") + 1], 3)
-    return (case_id, kind, docid)
+    return (scopes.case_id_of(docid) or "", kind, docid)
 
 
 class FeedSignal:

@@ -228,6 +228,9 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
             break
         page.wait_for_timeout(500)
     assert notice.count() == 1 and "鹤壁集镇" in notice.inner_text()
+    with page.expect_navigation():
+        notice.locator("a").click()  # to the case, which shows the notice too
+    assert "鹤壁集镇" in page.inner_text("#case-notices")
     shot(tpage, "09-town")
     tpage.goto(town + f"/cases/{case2}")
     assert "张建国" in tpage.inner_text("#applicant")
