@@ -124,14 +124,18 @@ class BoardPublisher:
             "SELECT data FROM facts WHERE institution=? AND finished_on IS NULL "
             "ORDER BY coalesce(due, '9999'), case_no", (code,))]
         since = (self.today() - dt.timedelta(days=RECENT_DAYS)).isoformat()
-        recent = [fact_from_dict(json.loads(d)) for (d,) in db.execute(
-            "SELECT data FROM facts WHERE institution=? AND finished_on >= ?", (code, since))]
+        # Counted in SQL: a busy station finishes hundreds of cases a month, and decoding
+        # each fact row only to count it was most of a board's cost at a million cases.
+        finished, completed, on_time = db.execute(
+            "SELECT count(*), count(json_extract(data, '$.completed_on')), "
+            "count(CASE WHEN json_extract(data, '$.completed_on') IS NOT NULL "
+            "AND json_extract(data, '$.on_time') THEN 1 END) "
+            "FROM facts WHERE institution=? AND finished_on >= ?", (code, since)).fetchone()
         counts = {"open": len(open_facts),
                   "suspended": sum(1 for f in open_facts if f.status == "suspended"),
                   "review": sum(1 for f in open_facts if f.needs_review),
-                  "finished_30d": len(recent),
-                  "completed_30d": sum(1 for f in recent if f.completed_on),
-                  "on_time_30d": sum(1 for f in recent if f.completed_on and f.on_time)}
+                  "finished_30d": int(finished), "completed_30d": int(completed),
+                  "on_time_30d": int(on_time)}
         at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
         board = {"_id": board_doc_id(code), "type": "board", "schema_version": SCHEMA_VERSION,
                  "institution": code, "audience": above, "as_of": at, "counts": counts,

@@ -1,6 +1,7 @@
 """Property: whatever the order of fact changes (cases opened, handed up and down, finished,
 re-opened by a late event) and of publisher passes in between, once the publisher has run
-every board lists exactly the open cases its institution holds (none stale, none missing).
+every board lists exactly the open cases its institution holds (none stale, none missing)
+and counts exactly its cases finished, completed and completed on time in the last 30 days.
 
 This is the dirty-marking of :meth:`hub.oversight.materialize.FactStore.upsert` (old and new
 holder of each changed case) and the take-then-build order of
@@ -8,6 +9,7 @@ holder of each changed case) and the take-then-build order of
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -40,7 +42,8 @@ def _fact(i: int, holder: str, finished: bool) -> CaseFact:
     return CaseFact(case_id=f"case-{i}", case_no=f"NO-{i}", institution=holder,
                     origin=VILLAGES[i % len(VILLAGES)], status="completed" if finished else
                     "handling", finished_on="2026-11-20" if finished else None,
-                    completed_on="2026-11-20" if finished else None)
+                    completed_on="2026-11-20" if finished else None,
+                    on_time=(i % 2 == 0) if finished else None)
 
 
 @settings(max_examples=60, deadline=None)
@@ -50,7 +53,8 @@ def test_boards_list_exactly_the_open_cases_held(tmp_path_factory: Any, steps: l
     facts = FactStore(folder / "facts.sqlite")
     main = open_db(folder / "main.sqlite", create=True)
     hub = SimpleNamespace(stores=SimpleNamespace(main=main), keys=SimpleNamespace(signer=SIGNER))
-    publisher = BoardPublisher(hub, facts, lambda: NAMES, interval=0.0)  # type: ignore[arg-type]
+    publisher = BoardPublisher(hub, facts, lambda: NAMES, interval=0.0,  # type: ignore[arg-type]
+                               today=lambda: dt.date(2026, 11, 26))
     now: dict[int, tuple[str, bool]] = {}
     try:
         for step in steps:
@@ -69,6 +73,11 @@ def test_boards_list_exactly_the_open_cases_held(tmp_path_factory: Any, steps: l
                 board = {"cases": [], "counts": {"open": 0}}
             assert {r["case"] for r in board["cases"]} == expected, code
             assert board["counts"]["open"] == len(expected)
+            if board["cases"] or "finished_30d" in board["counts"]:
+                done = [i for i, (holder, fin) in now.items() if holder == code and fin]
+                assert board["counts"]["finished_30d"] == len(done)
+                assert board["counts"]["completed_30d"] == len(done)
+                assert board["counts"]["on_time_30d"] == sum(1 for i in done if i % 2 == 0)
     finally:
         facts.close()
         main.close()
