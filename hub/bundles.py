@@ -27,6 +27,7 @@ holds no institution key (design.md §5).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,7 +81,6 @@ def ensure_bundle_key(hub: Hub) -> dict[str, Any]:
     from hub import keys as hub_keys
     from hub.core import IDENTITY_ID
     from sync.crypto import key_entry
-    from sync.errors import NotFound
 
     pair, created = hub_keys.ensure_bundle_key(hub.settings.hub_dir)
     if (hub.identity.get("bundle") or {}).get("kid") != pair.key_id:
@@ -165,8 +165,6 @@ def export_bundle(hub: Hub, device_id: str, *, since_last: bool = False) -> dict
     else:
         docs = collect(view)
     directory = DirectoryCache(hub.stores, max_age=0.0).get()
-    import datetime as dt
-
     # Microseconds: the time names the file in a chain (``follows``), two exports in one
     # second must not share a name.
     created = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")

@@ -138,7 +138,7 @@ def check_lags(hub: Hub) -> list[Check]:
                          "is `bangban hub serve` running with workers? its log says why a "
                          "pass fails" if status != "ok" else ""))
     if facts is not None:
-        dirty = facts.reader().execute("SELECT count(*) FROM board_dirty").fetchone()[0]
+        dirty = len(facts.board_marks())
         out.append(Check("coordination boards", "ok", f"{dirty} waiting to be rebuilt"))
         facts.close()
     return out

@@ -68,17 +68,15 @@ def notice_scopes(doc: Mapping[str, Any] | None) -> set[str]:
             if isinstance(v, str) and v}
 
 
-def is_above(upper: str, lower: str, parents: Mapping[str, str | None]) -> bool:
-    """Whether ``upper`` is ``lower``'s parent, grandparent, … in ``parents`` (the directory's
-    ``parent`` members)."""
-    seen: set[str] = set()
-    node = parents.get(lower)
-    while node and node not in seen:
-        if node == upper:
-            return True
-        seen.add(node)
-        node = parents.get(node)
-    return False
+def ancestors(code: str, institutions: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Every institution above ``code``, nearest first, from the directory's ``parent``
+    members (``institutions``: code -> institution document)."""
+    out: list[str] = []
+    parent = (institutions.get(code) or {}).get("parent")
+    while isinstance(parent, str) and parent and parent not in out and parent != code:
+        out.append(parent)
+        parent = (institutions.get(parent) or {}).get("parent")
+    return out
 
 
 def is_reference(docid: str, doc: Mapping[str, Any] | None = None) -> bool:

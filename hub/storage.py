@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 from hub.errors import ConfigError, NotInitialized
 from hub.settings import Settings
@@ -49,6 +51,7 @@ class HubStores:
         self._open: dict[str, DocumentStore] = {}
         self._lock = threading.Lock()
         self._opening: dict[str, threading.Lock] = {}
+        self._institutions: tuple[float, dict[str, dict[str, Any]]] = (0.0, {})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubStores:
@@ -90,6 +93,18 @@ class HubStores:
     @property
     def main(self) -> DocumentStore:
         return self._db(self.main_name, create=False)
+
+    def institutions(self, max_age: float = 60.0) -> dict[str, dict[str, Any]]:
+        """``code -> institution document`` of the main database, read again at most every
+        ``max_age`` seconds (the write checks and the oversight pages share it)."""
+        at, names = self._institutions
+        if not names or time.monotonic() - at > max_age:
+            rows = self.main.all_docs(startkey="institution:", endkey="institution:\ufff0",
+                                      include_docs=True, offset=False)["rows"]
+            names = {r["doc"]["code"]: r["doc"] for r in rows
+                     if r.get("doc") and r["doc"].get("code")}
+            self._institutions = (time.monotonic(), names)
+        return names
 
     @property
     def private(self) -> DocumentStore:

@@ -223,25 +223,11 @@ class WriteValidator:
         if doc.get("institution") != device.institution:
             return forbidden(f"institution: a notice is written by the device's own "
                              f"institution {device.institution}")
-        parents = self._parents()
         to = str(doc.get("to_institution"))
-        if not scopes.is_above(device.institution, to, parents):
+        if device.institution not in scopes.ancestors(to, self.stores.institutions()):
             return forbidden(f"to_institution: {to} is not below {device.institution} "
                              "(a notice goes down the hierarchy, 4.3)")
         return None
-
-    def _parents(self) -> dict[str, str | None]:
-        """``code -> parent`` from the directory's institutions (cached for a minute)."""
-        import time
-
-        at, parents = getattr(self, "_parents_cache", (0.0, {}))
-        if not parents or time.monotonic() - at > 60:
-            rows = self.stores.main.all_docs(startkey="institution:", endkey="institution:\ufff0",
-                                             include_docs=True, offset=False)["rows"]
-            parents = {r["doc"]["code"]: r["doc"].get("parent") for r in rows
-                       if r.get("doc") and r["doc"].get("code")}
-            self._parents_cache = (time.monotonic(), parents)
-        return parents
 
     def _check_wrap(self, case_id: str, target: str, batch: Batch) -> Refusal | None:
         """Hand-up/hand-down: the sending node must have wrapped the case key for the

@@ -35,6 +35,22 @@ def status_label(code: Any) -> str:
     return pair[int(_en())] if pair else str(code or "")
 
 
+def notice_reason(code: Any) -> str:
+    """A coordination notice's reason (schemas/notices.py) in the page's language."""
+    from schemas.notices import NOTICE_REASONS
+
+    pair = NOTICE_REASONS.get(str(code))
+    return pair[int(_en())] if pair else str(code or "")
+
+
+def deadline_label(code: Any) -> str:
+    """A board row's deadline (schemas/boards.py ``DEADLINES``) in the page's language."""
+    from schemas.boards import DEADLINES
+
+    pair = DEADLINES.get(str(code))
+    return pair[int(_en())] if pair else str(code or "")
+
+
 def field_label(name: Any) -> str:
     from node.steps import LABELS
 
@@ -189,5 +205,6 @@ def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def install(app: Flask) -> None:
     app.jinja_env.globals["display_rows"] = display_rows
     app.jinja_env.globals["event_value"] = event_value
-    for fn in (status_label, field_label, value_label, item_name, institution_name, local_time):
+    for fn in (status_label, notice_reason, deadline_label, field_label, value_label, item_name,
+               institution_name, local_time):
         app.jinja_env.filters[fn.__name__] = fn

@@ -49,7 +49,6 @@ class Oversight:
         self._materializer: Materializer | None = None
         self._last = 0.0
         self._lock = threading.Lock()
-        self._names: tuple[float, dict[str, dict[str, Any]]] = (0.0, {})
         self._boards: BoardPublisher | None = None
 
     @property
@@ -94,14 +93,8 @@ class Oversight:
         return self.materializer.behind
 
     def institutions(self) -> dict[str, dict[str, Any]]:
-        """code -> institution document (cached for a minute)."""
-        at, names = self._names
-        if time.monotonic() - at > 60 or not names:
-            res = self.hub.stores.main.all_docs(startkey="institution:",
-                                                endkey="institution:\ufff0", include_docs=True, offset=False)
-            names = {r["doc"]["code"]: r["doc"] for r in res["rows"] if r.get("doc")}
-            self._names = (time.monotonic(), names)
-        return names
+        """code -> institution document (the hub stores' copy, read at most once a minute)."""
+        return self.hub.stores.institutions()
 
 
 def _secret_key(hub: Hub) -> str:

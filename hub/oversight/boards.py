@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from hub import scope as scopes
 from hub.oversight.materialize import FactStore, fact_from_dict
 from schemas.boards import MAX_ROWS, board_doc_id
 from schemas.vocab import SCHEMA_VERSION
@@ -38,16 +39,6 @@ log = logging.getLogger("bangban.hub.boards")
 RECENT_DAYS = 30
 #: Members that change on every rebuild; a board differing only in these is not rewritten.
 VOLATILE = ("_rev", "as_of", "sig")
-
-
-def audience(code: str, institutions: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Every institution above ``code`` (nearest first), from the directory's ``parent``."""
-    out: list[str] = []
-    parent = (institutions.get(code) or {}).get("parent")
-    while isinstance(parent, str) and parent and parent not in out and parent != code:
-        out.append(parent)
-        parent = (institutions.get(parent) or {}).get("parent")
-    return out
 
 
 def board_row(f: Any) -> dict[str, Any]:
@@ -80,43 +71,36 @@ class BoardPublisher:
         """Rebuild every due board; returns how many were written."""
         self._seed()
         now = self.clock()
-        db = self.facts.reader()
         names = self.institutions()
         # An institution missing from the (cached) directory stays marked: it may have been
         # added a moment ago, and its board is built once its parent chain is known.
-        due = [c for (c,) in db.execute("SELECT code FROM board_dirty ORDER BY code")
+        due = [c for c in self.facts.board_marks()
                if c in names and now - self._written.get(c, -1e18) >= self.interval]
         if not due:
             return 0
         # Taken off the list *before* reading the facts: a case changing meanwhile marks its
         # institution again and the next pass rebuilds it; nothing is lost in between.
-        with self.facts._writer() as tx:
-            tx.executemany("DELETE FROM board_dirty WHERE code=?", [(c,) for c in due])
+        self.facts.unmark_boards(due)
         written = 0
         for code in due:
             try:
                 written += self.publish(code, names)
             except Exception:  # one bad board must not hold up the others' publication
                 log.exception("board of %s not published; tried again next pass", code)
-                with self.facts._writer() as tx:
-                    tx.execute("INSERT OR IGNORE INTO board_dirty VALUES (?)", (code,))
+                self.facts.mark_boards([code])
                 continue
             self._written[code] = now
         self.published += written
         return written
 
     def _seed(self) -> None:
-        """A fact file folded before boards existed: every holder of an open case, once."""
-        if self.facts.meta("boards_seeded"):
-            return
-        with self.facts._writer() as tx:
-            tx.execute("INSERT OR IGNORE INTO board_dirty SELECT DISTINCT institution FROM facts "
-                       "WHERE finished_on IS NULL AND institution != ''")
-            FactStore._set_meta(tx, "boards_seeded", True)
+        """A fact file folded before boards existed: every holder of a case, once."""
+        if not self.facts.meta("boards_seeded"):
+            self.facts.mark_boards([], all_holders=True)
 
     def build(self, code: str, names: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
         """The board of ``code`` (unsigned), or None when nobody is above it."""
-        above = audience(code, names)
+        above = scopes.ancestors(code, names)
         if not above:
             return None
         db = self.facts.reader()

@@ -155,6 +155,25 @@ class FactStore:
         db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value="
                    "excluded.value", (key, json.dumps(value)))
 
+    # -- coordination boards to rebuild (hub.oversight.boards) -------------------------
+    def board_marks(self) -> list[str]:
+        """Institutions whose board waits to be rebuilt (marked by :meth:`upsert`)."""
+        return [c for (c,) in self.reader().execute("SELECT code FROM board_dirty ORDER BY code")]
+
+    def mark_boards(self, codes: list[str], *, all_holders: bool = False) -> None:
+        """Mark ``codes`` again; ``all_holders``: every institution holding a fact, once
+        (``boards_seeded`` in meta: a file folded before boards existed)."""
+        with self._writer() as db:
+            db.executemany("INSERT OR IGNORE INTO board_dirty VALUES (?)", [(c,) for c in codes])
+            if all_holders:
+                db.execute("INSERT OR IGNORE INTO board_dirty SELECT DISTINCT institution "
+                           "FROM facts WHERE institution != ''")
+                self._set_meta(db, "boards_seeded", True)
+
+    def unmark_boards(self, codes: list[str]) -> None:
+        with self._writer() as db:
+            db.executemany("DELETE FROM board_dirty WHERE code=?", [(c,) for c in codes])
+
     # -- writing ---------------------------------------------------------------------
     def get(self, case_id: str) -> CaseFact | None:
         row = self.reader().execute("SELECT data FROM facts WHERE case_id=?",

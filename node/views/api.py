@@ -28,11 +28,14 @@ CONSULTATION_TEXT = ("applicant_name", "question", "phone", "id_number", "addres
 CONSULTATION_LISTS = ("have", "special_groups")
 
 
-def _consultation_body() -> dict[str, Any]:
+def _typed_body(text: tuple[str, ...], lists: tuple[str, ...] = (), *,
+                required: bool = False) -> dict[str, Any]:
+    """The JSON body, its ``text`` members strings (each present if ``required``) and its
+    ``lists`` lists of strings, or :class:`InvalidInput` naming every member that is not."""
     data = _body()
-    bad = {k: "应为文本 / must be text" for k in CONSULTATION_TEXT
-           if data.get(k) is not None and not isinstance(data[k], str)}
-    bad.update({k: "应为文本列表 / must be a list of text" for k in CONSULTATION_LISTS
+    bad = {k: "应为文本 / must be text" for k in text
+           if (required or data.get(k) is not None) and not isinstance(data.get(k), str)}
+    bad.update({k: "应为文本列表 / must be a list of text" for k in lists
                 if data.get(k) is not None and not (
                     isinstance(data[k], list) and all(isinstance(x, str) for x in data[k]))})
     if bad:
@@ -79,7 +82,7 @@ def api_catalog() -> Response:
 def consultations() -> tuple[Response, int]:
     from node.views.consultations import record_consultation
 
-    data = _consultation_body()
+    data = _typed_body(CONSULTATION_TEXT, CONSULTATION_LISTS)
     case_id, missing = record_consultation(data, lambda k: data.get(k) or [])
     return jsonify({"ok": True, "case_id": case_id, "id": f"case:{case_id}",
                     "missing": [m.get("code") for m in missing]}), 201
@@ -170,10 +173,6 @@ def town_notice() -> tuple[Response, int]:
     """Urge a station about a case on its board (4.2): ``{to, case, reason}``."""
     from node.views.town import urge
 
-    data = _body()
-    bad = {k: "应为文本 / must be text" for k in ("to", "case", "reason")
-           if not isinstance(data.get(k), str)}
-    if bad:
-        raise InvalidInput("；".join(f"{k}: {v}" for k, v in bad.items()), fields=bad)
+    data = _typed_body(("to", "case", "reason"), required=True)
     doc = urge(data["to"], data["case"], data["reason"])
     return jsonify({"ok": True, "id": doc["_id"]}), 201

@@ -37,12 +37,8 @@ def detail(case_id: str) -> str:
             raise
     case = load_case(case_id)
     allowed = allowed_steps(case["header"], case["events"], STEP_ORDER, n)
-    from node.labels import _en
     from node.notices import about_case
-    from schemas.notices import NOTICE_REASONS
 
-    lang = int(_en())
     return render_template("case.html", case=case, steps=allowed,
                            more=[s for s in STEP_ORDER if s not in allowed], titles=STEP_TITLES,
-                           forms=FORM_OF_STEP, notices=about_case(n, case_id),
-                           reasons={k: v[lang] for k, v in NOTICE_REASONS.items()})
+                           forms=FORM_OF_STEP, notices=about_case(n, case_id))

@@ -25,14 +25,10 @@ def index() -> str:
     counts = n.index.counts(today=t, soon=soon())
     lists = {view: n.index.search(view=view, today=t, soon=soon(), limit=8).rows
              for view in ("today", "overdue", "due_soon", "needs_review")}
-    from node.labels import _en
     from node.notices import received
-    from schemas.notices import NOTICE_REASONS
 
-    lang = int(_en())
     return render_template("home.html", counts=counts, lists=lists, sync=n.syncer.state,
-                           notices=received(n),
-                           reasons={k: v[lang] for k, v in NOTICE_REASONS.items()})
+                           notices=received(n))
 
 
 @bp.get("/favicon.ico")

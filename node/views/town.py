@@ -15,9 +15,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from node.labels import _en
 from node.views.common import node, soon, today
-from schemas.boards import BOARD_PREFIX, DEADLINES, ordered_rows, summarize
+from schemas.boards import BOARD_PREFIX, ordered_rows, summarize
 
 bp = Blueprint("town", __name__, url_prefix="/town")
 #: Board rows listed on the page (late first); ``/api/town`` returns them all.
@@ -70,16 +69,13 @@ def index() -> str:
     rows = view["board_rows"]
     shown = [r["board"] for r in view["per_institution"] if r["board"]]
     totals = {k: sum(b[k] for b in shown) for k in ("open", "overdue")}
-    lang = int(_en())
     from node.notices import sent_by_case
     from schemas.notices import NOTICE_REASONS
 
     return render_template("town.html", per=view["per_institution"], names=names, page=page,
                            board_rows=rows[:BOARD_ROWS_SHOWN], totals=totals,
-                           urged=sent_by_case(n),
-                           reasons={k: v[lang] for k, v in NOTICE_REASONS.items()},
+                           urged=sent_by_case(n), reasons=list(NOTICE_REASONS),
                            board_more=max(0, len(rows) - BOARD_ROWS_SHOWN),
-                           deadline_labels={k: v[lang] for k, v in DEADLINES.items()},
                            counts=n.index.counts(today=t, soon=soon(), handed=True))
 
 

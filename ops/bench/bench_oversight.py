@@ -226,8 +226,7 @@ def boards(hub: Any, path: Path) -> dict[str, float]:
     from hub.oversight.materialize import FactStore
 
     facts = FactStore(path)
-    with facts._writer() as tx:  # every station's board, for each backend (the file is shared)
-        tx.execute("INSERT OR IGNORE INTO board_dirty SELECT DISTINCT institution FROM facts")
+    facts.mark_boards([], all_holders=True)  # every station's board, for each backend
     codes = [r[0] for r in facts.reader().execute("SELECT DISTINCT institution FROM facts")]
     names = {c: {"code": c, "parent": c[:9] if len(c) > 9 else c[:6]} for c in codes}
     publisher = BoardPublisher(hub, facts, lambda: names, interval=0.0)

@@ -50,6 +50,19 @@ def _board(node: Any, code: str) -> dict[str, Any] | None:
         return None
 
 
+def _folded_case_at_a(world: World, tmp_path: Path) -> Any:
+    """A new case of village A, synced and folded into a fresh oversight's facts."""
+    world.node(VILLAGE_A).new_case()
+    world.round()
+    ov = _publish(world, tmp_path)
+    ov.catch_up(force=True)
+    return ov
+
+
+def _cases_on(world: World, code: str) -> set[str]:
+    return {r["case"] for r in world.hub.stores.main.get(f"board:{code}")["cases"]}
+
+
 def test_the_town_sees_its_villages_open_cases_and_no_village_sees_another(
         world: World, tmp_path: Path) -> None:
     a, b, town = world.node(VILLAGE_A), world.node(VILLAGE_B), world.node(TOWN)
@@ -83,15 +96,12 @@ def test_a_hand_down_moves_the_case_back_to_the_village_board(world: World, tmp_
     world.round()
     ov = _publish(world, tmp_path)
     _pass(world, ov)
-    main = world.hub.stores.main
-    assert case_id in {r["case"] for r in main.get(f"board:{TOWN}")["cases"]}
-    assert case_id not in {r["case"] for r in main.get(f"board:{VILLAGE_A}")["cases"]}
+    assert case_id in _cases_on(world, TOWN) and case_id not in _cases_on(world, VILLAGE_A)
     town.hand_down(case_id, VILLAGE_A)
     world.round()
     _pass(world, ov)
     # the old holder's board is rebuilt too (the fact store marks old and new holder)
-    assert case_id not in {r["case"] for r in main.get(f"board:{TOWN}")["cases"]}
-    assert case_id in {r["case"] for r in main.get(f"board:{VILLAGE_A}")["cases"]}
+    assert case_id not in _cases_on(world, TOWN) and case_id in _cases_on(world, VILLAGE_A)
     assert _board(town, VILLAGE_A) is not None
 
 
@@ -150,36 +160,26 @@ def test_a_rebuild_that_changes_nothing_writes_nothing_and_the_interval_holds(
     later = a.new_case()
     world.round()
     assert _pass(world, ov) == 0
-    assert later not in {r["case"] for r in world.hub.stores.main.get(f"board:{VILLAGE_A}")["cases"]}
+    assert later not in _cases_on(world, VILLAGE_A)
     ov.boards.interval = 0.0
     assert _pass(world, ov) == 1
-    assert later in {r["case"] for r in world.hub.stores.main.get(f"board:{VILLAGE_A}")["cases"]}
+    assert later in _cases_on(world, VILLAGE_A)
 
 
 def test_a_fact_file_from_before_boards_gets_every_board_once(world: World, tmp_path: Path) -> None:
-    a = world.node(VILLAGE_A)
-    a.new_case()
-    world.round()
-    ov = _publish(world, tmp_path)
-    ov.catch_up(force=True)
+    ov = _folded_case_at_a(world, tmp_path)
     # as if folded by an older hub: the dirty marks are gone, no seed mark yet
-    with ov.facts._writer() as tx:
-        tx.execute("DELETE FROM board_dirty")
+    ov.facts.unmark_boards(ov.facts.board_marks())
     assert ov.boards.run_once() >= 1
     assert ov.facts.meta("boards_seeded") is True
 
 
 def test_an_institution_not_yet_in_the_directory_keeps_its_mark(world: World, tmp_path: Path) -> None:
-    a = world.node(VILLAGE_A)
-    a.new_case()
-    world.round()
-    ov = _publish(world, tmp_path)
-    ov.catch_up(force=True)
+    ov = _folded_case_at_a(world, tmp_path)
     known = dict(ov.institutions())
     ov.boards.institutions = lambda: {k: v for k, v in known.items() if k != VILLAGE_A}
     ov.boards.run_once()
-    marked = {c for (c,) in ov.facts.reader().execute("SELECT code FROM board_dirty")}
-    assert VILLAGE_A in marked
+    assert VILLAGE_A in ov.facts.board_marks()
     ov.boards.institutions = lambda: known
     assert ov.boards.run_once() >= 1
-    assert world.hub.stores.main.get(f"board:{VILLAGE_A}")["cases"]
+    assert _cases_on(world, VILLAGE_A)
