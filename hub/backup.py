@@ -2,9 +2,10 @@
 
 What is saved: the main database (reference data, cases, events, keyrings: every leaf
 revision, deleted ones included, with its ``_revisions`` history and inline
-attachments, as ``open_revs=all&revs=true&attachments=true`` returns them) and the
+attachments, as ``open_revs=all&revs=true&attachments=true`` returns them), the
 private database (device credentials as salted hashes, case routes, and the devices'
-``_local`` replication checkpoints, which the hub keeps there per device), one
+``_local`` replication checkpoints, which the hub keeps there per device) and the receipt
+times of events (:mod:`hub.receipts`: not derived, a laptop's clock cannot give them back), one
 JSON document per line, gzip-compressed, streamed batch by batch so memory stays flat.
 The scope indexes are not saved: they are derived, and rebuilt after a restore. The
 hub's keys (``HUB_DIR/keys``) are files: copy them with your usual file backup.
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from hub.core import Hub
 
 BATCH = 200
-FILES = {"main": "main.jsonl.gz", "private": "private.jsonl.gz"}
+FILES = {"main": "main.jsonl.gz", "private": "private.jsonl.gz", "receipts": "receipts.jsonl.gz"}
 
 
 def _dump(db: DocumentStore, path: Path) -> int:
@@ -54,7 +55,8 @@ def backup(hub: Hub, folder: str | Path) -> dict[str, Any]:
     if any(out.iterdir()):
         raise AlreadyExists(f"{out} is not empty")
     counts = {"main": _dump(hub.stores.main, out / FILES["main"]),
-              "private": _dump(hub.stores.private, out / FILES["private"])}
+              "private": _dump(hub.stores.private, out / FILES["private"]),
+              "receipts": _dump(hub.stores.receipts, out / FILES["receipts"])}
     manifest = {"format": "bangban-hub-backup/1", "db_prefix": hub.stores.prefix,
                 "hub_uuid": hub.identity["uuid"], "revisions": counts,
                 "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
@@ -95,6 +97,8 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
     hub.stores.create()
     counts = {"main": _load(hub.stores.main, src / FILES["main"]),
               "private": _load(hub.stores.private, src / FILES["private"])}
+    if (src / FILES["receipts"]).exists():  # backups made before receipts (hub.receipts) lack it
+        counts["receipts"] = _load(hub.stores.receipts, src / FILES["receipts"])
     for name in ("scope-indexer", "worker-resolver", "worker-deadlines"):
         try:
             hub.stores.private.delete_local(name)

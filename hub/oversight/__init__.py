@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from hub.oversight.boards import BoardPublisher
+from hub.oversight.clocks import ClockFold
 from hub.oversight.materialize import FactStore, Materializer
 from hub.oversight.supervisors import Supervisor, add_supervisor, authenticate
 
@@ -50,6 +51,7 @@ class Oversight:
         self._last = 0.0
         self._lock = threading.Lock()
         self._boards: BoardPublisher | None = None
+        self._clocks: ClockFold | None = None
 
     @property
     def materializer(self) -> Materializer:
@@ -61,12 +63,21 @@ class Oversight:
                                               hub_devices=hub_devices)
         return self._materializer
 
+    @property
+    def clocks(self) -> ClockFold:
+        """Folds the hub's receipt times (design.md §6) into the same file."""
+        if self._clocks is None:
+            self._clocks = ClockFold(self.hub.stores, self.facts)
+        return self._clocks
+
     def catch_up(self, *, force: bool = False) -> int:
         with self._lock:
             if not force and time.monotonic() - self._last < CATCH_UP_SECONDS:
                 return 0
             self._last = time.monotonic()
-        return self.materializer.catch_up(None if force else PAGE_BATCHES)
+        folded = self.materializer.catch_up(None if force else PAGE_BATCHES)
+        self.clocks.catch_up(None if force else PAGE_BATCHES)
+        return folded
 
     @property
     def boards(self) -> BoardPublisher:
@@ -85,6 +96,7 @@ class Oversight:
         with self._lock:
             self._last = time.monotonic()
         self.materializer.catch_up(WORK_BATCHES)
+        self.clocks.catch_up(WORK_BATCHES)
         self.boards.run_once()
         return {"boards_published": self.boards.published}
 
@@ -130,5 +142,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["BoardPublisher", "FactStore", "Materializer", "Oversight", "Supervisor", "add_supervisor",
+__all__ = ["BoardPublisher", "ClockFold", "FactStore", "Materializer", "Oversight", "Supervisor", "add_supervisor",
            "authenticate", "init_app", "oversight_for"]

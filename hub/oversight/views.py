@@ -29,6 +29,7 @@ from flask import (
 from markupsafe import Markup, escape
 
 from hub.errors import BadInput
+from hub.oversight import clocks as clk
 from hub.oversight import indicators as ind
 from hub.oversight import supervisors as sup
 from hub.oversight.charts import rate_bars, stacked_ratings
@@ -219,7 +220,11 @@ def checks() -> Any:
         "oversight/checks.html", p=p, data=data, name=lambda c: _name(p["names"], c),
         overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=100),
         departments=ind.departments(db, p["prefix"], p["first"], p["last"]),
-        missing=ind.missing_breakdown(data["total"]), categories=COMPLAINT_CATEGORIES)
+        missing=ind.missing_breakdown(data["total"]), categories=COMPLAINT_CATEGORIES,
+        clocks=clk.device_clocks(db, p["prefix"], p["first"], p["last"]),
+        late=clk.late_receipts(db, p["prefix"], p["first"], p["last"]),
+        duration=clk.duration, local_time=clk.local_time,
+        tolerance_min=clk.TOLERANCE_MS // 60000)
 
 
 # -- complaints -------------------------------------------------------------------------
