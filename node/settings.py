@@ -25,6 +25,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sync_interval", 30.0, "Seconds between background sync rounds of `node serve` "
             "(0 = no background sync; `bangban node sync` still works)."),
     Setting("sync_timeout", 20.0, "Seconds before a silent hub connection counts as dead."),
+    Setting("clock_warn_seconds", 120, "Every page warns the clerk while this laptop's clock "
+            "differs from the hub's by more than this many seconds (checked during sync; "
+            "recorded times come from this clock, design.md §6)."),
     Setting("page_size", 50, "Cases per page in lists and search results."),
     Setting("passphrase", "", "Passphrase that unlocks the keys at start (scripts and demos "
             "only; people type it into the unlock page). Prefer BANGBAN_PASSPHRASE_FILE."),
