@@ -70,3 +70,19 @@ def test_catalog_and_calendar(hub_dir, capsys):
                  "--holidays", "2026-01-01"]) == 2  # a date outside the year
     out = capsys.readouterr()
     assert "service items imported" in out.out and "calendar_year" in out.err
+
+
+def test_init_never_replaces_the_keys_of_a_hub_whose_store_is_gone(hub_dir, capsys):
+    """A lost db/ (or a wrong BANGBAN_COUCHDB_URL) must not make `hub init` mint a new root
+    key: every station pins the old one and would refuse the hub's directories."""
+    import shutil
+    from pathlib import Path
+
+    keys = Path(hub_dir) / "keys"
+    before = {p.name: p.read_bytes() for p in keys.iterdir()}
+    shutil.rmtree(Path(hub_dir) / "db")
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "init"]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a hub's keys" in err and "hub restore" in err
+    assert {p.name: p.read_bytes() for p in keys.iterdir()} == before
