@@ -125,9 +125,14 @@ def cmd_institution_rotate_key(args: argparse.Namespace) -> int:
 @_run
 def cmd_device_keys(args: argparse.Namespace) -> int:
     from hub import admin
+    from hub.errors import BadInput
+    from sync.settings import read_json_file
 
-    entries = json.loads(open(args.file, encoding="utf-8").read())
-    result = admin.register_keys(_hub(args), args.device_id or entries.get("device_id"), entries)
+    entries = read_json_file(args.file, "FILE (the JSON `node init` printed)")
+    dev = args.device_id or entries.get("device_id")
+    if not isinstance(dev, str) or not dev:
+        raise BadInput("device_id: give --device-id or a FILE naming its device_id")
+    result = admin.register_keys(_hub(args), dev, entries)
     _print(args, result, f"keys registered; directory v{result['directory_version']}")
     return 0
 
@@ -176,7 +181,9 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
             print("bangban hub catalog import: give FILE (a JSON list) or --sample",
                   file=sys.stderr)
             return 2
-        items = json.loads(open(args.file, encoding="utf-8").read())
+        from sync.settings import read_json_file
+
+        items = read_json_file(args.file, "FILE (a JSON list of service items)", list)
     n = admin.import_catalog(_hub(args), items)
     print(f"{n} service items imported")
     return 0

@@ -86,3 +86,50 @@ def test_init_never_replaces_the_keys_of_a_hub_whose_store_is_gone(hub_dir, caps
     err = capsys.readouterr().err
     assert "already holds a hub's keys" in err and "hub restore" in err
     assert {p.name: p.read_bytes() for p in keys.iterdir()} == before
+
+
+def _err(capsys, *argv: str) -> str:
+    """Run a command that must be refused: exit 2 and one line on stderr, no traceback."""
+    capsys.readouterr()
+    assert main(list(argv)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_bad_files_are_one_line_naming_the_argument(hub_dir, tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{nope", encoding="utf-8")
+    obj = tmp_path / "obj.json"
+    obj.write_text('{"a": 1}', encoding="utf-8")
+    h = ["hub", "--hub-dir", hub_dir]
+    assert "cannot read" in _err(capsys, *h, "device", "keys", str(tmp_path / "missing.json"))
+    assert "not valid JSON" in _err(capsys, *h, "device", "keys", str(broken))
+    assert "device_id" in _err(capsys, *h, "device", "keys", str(obj))
+    assert "no device 410600-X9" in _err(capsys, *h, "device", "keys", str(obj),
+                                         "--device-id", "410600-X9")
+    assert "cannot read" in _err(capsys, *h, "catalog", "import", str(tmp_path / "no.json"))
+    assert "JSON list" in _err(capsys, *h, "catalog", "import", str(obj))
+
+
+def test_a_catalog_is_imported_whole_or_not_at_all(hub_dir, tmp_path, capsys):
+    from schemas import sample
+
+    good, second = sample.catalog()[:2]
+    bad = tmp_path / "catalog.json"
+    bad.write_text(json.dumps([dict(good, code="NEW-1"),
+                               dict(second, code="NEW-2", time_limit_days="ten")]), "utf-8")
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "catalog", "import", str(bad))
+    assert "items[1] (NEW-2)" in err and "time_limit_days" in err
+    bad.write_text(json.dumps([dict(good, code="NEW-1"), "QY-002"]), "utf-8")
+    assert "items[1]" in _err(capsys, "hub", "--hub-dir", hub_dir, "catalog", "import", str(bad))
+    from hub.core import Hub
+    from hub.settings import Settings
+    from sync.errors import NotFound
+
+    hub = Hub(Settings.load({"hub_dir": hub_dir}))
+    try:
+        with pytest.raises(NotFound):
+            hub.stores.main.get("service_item:NEW-1")  # the good first item was not stored
+    finally:
+        hub.close()
