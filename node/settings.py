@@ -62,7 +62,11 @@ class Settings(_settings.Settings):
 
 def _scripted(file: str, plain: str) -> str:
     if file:
-        text = Path(file).read_text(encoding="utf-8")
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"passphrase file: cannot read {file} "
+                              f"({getattr(exc, 'strerror', None) or exc})") from exc
         return text.splitlines()[0] if text else ""
     return str(plain or "")
 
