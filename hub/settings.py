@@ -9,6 +9,7 @@ defaults < settings.json < environment < config.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,13 @@ class Settings(_settings.Settings):
         out = {k: v for k, v in self._values.items()
                if k != "hub_dir" and v != _BY_NAME[k].default}
         self.path.mkdir(parents=True, exist_ok=True)
-        (self.path / "settings.json").write_text(json.dumps(out, indent=2, sort_keys=True), "utf-8")
+        # 0600 from creation: it may hold the CouchDB admin URL with its password
+        # (ops/couchdb/README.md), and `hub init` runs outside the service's UMask.
+        path = self.path / "settings.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an older file may have been made world-readable
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(out, indent=2, sort_keys=True))
 
 
 def describe() -> str:

@@ -133,3 +133,39 @@ def test_a_catalog_is_imported_whole_or_not_at_all(hub_dir, tmp_path, capsys):
             hub.stores.main.get("service_item:NEW-1")  # the good first item was not stored
     finally:
         hub.close()
+
+
+def test_settings_json_with_the_couchdb_password_is_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
+    from hub.settings import Settings
+
+    folder = tmp_path / "hub"
+    Settings.load({"hub_dir": str(folder)}).save(couchdb_url="http://bangban:pw@db:5984")
+    assert (folder / "settings.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_serve_on_a_port_in_use_is_one_line(hub_dir, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        err = _err(capsys, "hub", "--hub-dir", hub_dir, "serve", "--port", str(port))
+    assert f"--port {port}" in err and "BANGBAN_HUB_PORT" in err
+
+
+def test_backup_and_restore_refusals(hub_dir, tmp_path, capsys):
+    import gzip
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    h = ["hub", "--hub-dir", hub_dir]
+    assert "backup is incomplete" in _err(capsys, *h, "backup", str(blocker / "bk"))
+    assert main([*h, "backup", str(tmp_path / "bk")]) == 0
+    with gzip.open(tmp_path / "bk" / "main.jsonl.gz", "wt", encoding="utf-8") as out:
+        out.write('{"_id": "cut in the mid')  # a copy damaged on its way
+    err = _err(capsys, "hub", "--hub-dir", str(tmp_path / "fresh"), "restore",
+               str(tmp_path / "bk"))
+    assert "main.jsonl.gz: damaged" in err
