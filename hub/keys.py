@@ -48,13 +48,16 @@ def _folder(hub_dir: str | Path) -> Path:
 
 
 def _passphrase(hub_dir: str | Path, *, create: bool = False) -> str:
-    env = os.environ.get("BANGBAN_HUB_KEY_PASSPHRASE")
+    from hub.settings import env_name
+
+    variable = env_name("hub_key_passphrase")  # declared once, in hub.settings
+    env = os.environ.get(variable)
     if env:
         return env
     path = _folder(hub_dir) / "passphrase"
     if not path.exists():
         if not create:
-            raise NotInitialized(f"{path} is missing (or set BANGBAN_HUB_KEY_PASSPHRASE)")
+            raise NotInitialized(f"{path} is missing (or set {variable})")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(24), "utf-8")
         path.chmod(0o600)

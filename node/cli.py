@@ -13,7 +13,10 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("node", help="the field app of a village or town station")
+    from node.settings import describe
+
+    p = subparsers.add_parser("node", help="the field app of a village or town station",
+                              epilog=describe(), formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="node_command", metavar="ACTION", required=True)
 
     init = sub.add_parser("init", help="store the enrollment and create the passphrase-locked keys")
@@ -75,7 +78,7 @@ def register(subparsers: Any) -> None:
         description="Merge the institution keys of FILE (written by `node keys export` on a "
         "laptop of the same station after `node keys rotate`) into this laptop's keychain: new "
         "generations added, the file's active key becomes the active one, older ones retired.")
-    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("file", metavar="FILE", help="the file `node keys export` wrote")
     _common(imp)
     _transfer(imp)
     imp.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -83,3 +83,8 @@ def load(config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None 
 def help_table() -> str:
     """The settings as a Markdown table (for --help-settings and the docs)."""
     return _settings.help_table(SETTINGS)
+
+
+def describe() -> str:
+    """Every setting with its environment variable and default (``bangban node --help``)."""
+    return _settings.describe(SETTINGS)

@@ -140,9 +140,11 @@ def test_settings_json_with_the_couchdb_password_is_private(tmp_path, monkeypatc
     monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
     from hub.settings import Settings
 
+    monkeypatch.setenv("BANGBAN_HUB_KEY_PASSPHRASE", "never on disk")
     folder = tmp_path / "hub"
     Settings.load({"hub_dir": str(folder)}).save(couchdb_url="http://bangban:pw@db:5984")
     assert (folder / "settings.json").stat().st_mode & 0o777 == 0o600
+    assert "never on disk" not in (folder / "settings.json").read_text("utf-8")
 
 
 def test_serve_on_a_port_in_use_is_one_line(hub_dir, capsys):
