@@ -51,16 +51,20 @@ def _dump(db: DocumentStore, path: Path) -> int:
 
 def backup(hub: Hub, folder: str | Path) -> dict[str, Any]:
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    if any(out.iterdir()):
-        raise AlreadyExists(f"{out} is not empty")
-    counts = {"main": _dump(hub.stores.main, out / FILES["main"]),
-              "private": _dump(hub.stores.private, out / FILES["private"]),
-              "receipts": _dump(hub.stores.receipts, out / FILES["receipts"])}
-    manifest = {"format": "bangban-hub-backup/1", "db_prefix": hub.stores.prefix,
-                "hub_uuid": hub.identity["uuid"], "revisions": counts,
-                "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if any(out.iterdir()):
+            raise AlreadyExists(f"{out} is not empty")
+        counts = {"main": _dump(hub.stores.main, out / FILES["main"]),
+                  "private": _dump(hub.stores.private, out / FILES["private"]),
+                  "receipts": _dump(hub.stores.receipts, out / FILES["receipts"])}
+        manifest = {"format": "bangban-hub-backup/1", "db_prefix": hub.stores.prefix,
+                    "hub_uuid": hub.identity["uuid"], "revisions": counts,
+                    "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    except OSError as exc:  # not writable, a full disk: no manifest, so no restore takes it
+        raise BadInput(f"DIR {out}: {exc.strerror or exc}; the backup is incomplete "
+                       "(no manifest.json): free space or choose another DIR") from exc
     return counts
 
 
@@ -95,10 +99,17 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
         if hub.stores.main.info().get("doc_count"):
             raise AlreadyExists("the hub's store is not empty: restore into a fresh store")
     hub.stores.create()
-    counts = {"main": _load(hub.stores.main, src / FILES["main"]),
-              "private": _load(hub.stores.private, src / FILES["private"])}
+    counts: dict[str, Any] = {}
+    parts = [("main", hub.stores.main), ("private", hub.stores.private)]
     if (src / FILES["receipts"]).exists():  # backups made before receipts (hub.receipts) lack it
-        counts["receipts"] = _load(hub.stores.receipts, src / FILES["receipts"])
+        parts.append(("receipts", hub.stores.receipts))
+    for name, db in parts:
+        try:
+            counts[name] = _load(db, src / FILES[name])
+        except (OSError, EOFError, ValueError) as exc:  # gzip.BadGzipFile is an OSError
+            raise BadInput(f"{src / FILES[name]}: damaged or missing ({exc}); the store now "
+                           "holds part of the backup: empty it (HUB_DIR/db, or the CouchDB "
+                           "databases) before restoring another copy") from exc
     for name in ("scope-indexer", "worker-resolver", "worker-deadlines"):
         try:
             hub.stores.private.delete_local(name)

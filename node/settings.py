@@ -65,7 +65,11 @@ class Settings(_settings.Settings):
 
 def _scripted(file: str, plain: str) -> str:
     if file:
-        text = Path(file).read_text(encoding="utf-8")
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"passphrase file: cannot read {file} "
+                              f"({getattr(exc, 'strerror', None) or exc})") from exc
         return text.splitlines()[0] if text else ""
     return str(plain or "")
 
@@ -82,3 +86,8 @@ def load(config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None 
 def help_table() -> str:
     """The settings as a Markdown table (for --help-settings and the docs)."""
     return _settings.help_table(SETTINGS)
+
+
+def describe() -> str:
+    """Every setting with its environment variable and default (``bangban node --help``)."""
+    return _settings.describe(SETTINGS)
