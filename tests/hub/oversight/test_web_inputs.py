@@ -1,0 +1,58 @@
+"""The dashboard's query arguments as a supervisor uses them: bad values answer 400 naming
+the argument and its rule (never a 500), and a drilled-down scope survives the filter form."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.hub.oversight.scenario import AS_OF, V1
+from tests.hub.oversight.test_web import Q, app, login
+
+__all__ = ["app"]  # the module's app fixture, shared with test_web
+
+
+@pytest.mark.parametrize(("query", "named"), [
+    ("as_of=9999-12-31", "as_of"),  # was a 500: as_of + 5 days overflowed
+    ("as_of=0001-01-01", "as_of"),  # was refused naming "from"
+    ("from=0000-01", "from"),
+    ("from=2026-01&to=2999-12", "to"),
+])
+def test_dates_out_of_range_are_refused_by_name(app: Any, query: str, named: str) -> None:
+    client, _ = login(app, "city", "city-pass-1")
+    for page in ("/oversight/", "/oversight/staff", "/oversight/report.pdf"):
+        resp = client.get(f"{page}?{query}")
+        assert resp.status_code == 400, (page, resp.status_code)
+        assert resp.get_json()["reason"].startswith(f"{named}:")
+
+
+def test_export_grouping_must_be_known(app: Any) -> None:
+    client, _ = login(app, "city", "city-pass-1")
+    resp = client.get(f"/oversight/export.csv?{Q}&by=institution")
+    assert resp.status_code == 400 and resp.get_json()["reason"].startswith("by:")
+    assert client.get(f"/oversight/export.csv?{Q}&by=staff").status_code == 200
+
+
+def _selected_scope(page: str) -> str:
+    menu = re.search(r'<select name="scope">(.*?)</select>', page, re.S)
+    assert menu is not None
+    chosen = re.findall(r'<option value="(\d+)" selected', menu.group(1))
+    return chosen[0] if chosen else ""
+
+
+def test_a_drilled_down_scope_stays_selected(app: Any) -> None:
+    """The menu offered the supervisor's own unit and the current scope's children only: on
+    a town's page nothing was selected, so changing the months went back to the whole city."""
+    client, _ = login(app, "city", "city-pass-1")
+    town = V1[:9]
+    page = client.get(f"/oversight/?{Q}&scope={town}").text
+    assert _selected_scope(page) == town
+    assert '<option value="410602"' in page  # the way back up to the county
+    assert _selected_scope(client.get(f"/oversight/?{Q}&scope={V1}").text) == V1
+    assert _selected_scope(client.get(f"/oversight/?{Q}").text) == ""  # the city: first option
+    # a town supervisor is never offered a unit above its own
+    client, _ = login(app, "town", "town-pass-1")
+    page = client.get(f"/oversight/?from=2026-03&as_of={AS_OF}&scope={V1}").text
+    assert _selected_scope(page) == V1 and '<option value="410602"' not in page
