@@ -205,7 +205,14 @@ def complaints(db: sqlite3.Connection, prefix: str, first: str, last: str,
     params["limit"] = max(0, limit - len(open_rows))
     done = db.execute(f"SELECT {', '.join(cols)} FROM complaints WHERE handled_on IS NOT NULL "
                       f"AND {where} ORDER BY received_on DESC LIMIT :limit", params).fetchall()
-    return [dict(zip(cols, r, strict=True)) for r in [*open_rows, *done]]
+    rows = [dict(zip(cols, r, strict=True)) for r in [*open_rows, *done]]
+    # the case number the supervisor typed in and reads on every other list, not the id
+    ids = sorted({r["case_id"] for r in rows})
+    numbers = dict(db.execute(f"SELECT case_id, case_no FROM facts WHERE case_id IN "
+                              f"({', '.join('?' * len(ids))})", ids).fetchall()) if ids else {}
+    for r in rows:
+        r["case_no"] = numbers.get(r["case_id"]) or ""
+    return rows
 
 
 def departments(db: sqlite3.Connection, prefix: str, first: str, last: str) -> list[dict[str, Any]]:

@@ -248,6 +248,7 @@ def complaints() -> Any:
     from hub.oversight import complaints as cmp
 
     ov = _ov()
+    ov.catch_up()  # like every page: fold what arrived since (README: "a page read folds")
     message, error = "", ""
     if request.method == "POST":
         _check_csrf()

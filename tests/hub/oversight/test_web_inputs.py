@@ -4,11 +4,15 @@ the argument and its rule (never a 500), and a drilled-down scope survives the f
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.hub.oversight.scenario import AS_OF, V1
+from hub.oversight.supervisors import add_supervisor
+from tests.hub.oversight.conftest import make_hub
+from tests.hub.oversight.scenario import AS_OF, V1, scenario, stored_histories
 from tests.hub.oversight.test_web import Q, app, login
 
 __all__ = ["app"]  # the module's app fixture, shared with test_web
@@ -56,3 +60,26 @@ def test_a_drilled_down_scope_stays_selected(app: Any) -> None:
     client, _ = login(app, "town", "town-pass-1")
     page = client.get(f"/oversight/?from=2026-03&as_of={AS_OF}&scope={V1}").text
     assert _selected_scope(page) == V1 and '<option value="410602"' not in page
+
+
+@pytest.fixture
+def fresh_app(tmp_path: Path) -> Iterator[Any]:
+    """A hub whose facts nothing has folded yet."""
+    from hub.app import create_app
+
+    hub = make_hub(tmp_path)
+    hub.stores.main.bulk_docs([d for h in stored_histories(scenario()) for d in h])
+    add_supervisor(hub, "city", "city-pass-1", institution="410600")
+    yield create_app(hub=hub)
+    hub.close()
+
+
+def test_complaints_are_listed_by_case_number(fresh_app: Any) -> None:
+    """The supervisor types a case number to take a complaint; the tracking table showed
+    the case's internal id instead, matching nothing on the other pages. The page is the
+    first one read here: it must fold the feed itself, as every other page does."""
+    client, _ = login(fresh_app, "city", "city-pass-1")
+    page = client.get(f"/oversight/complaints?{Q}").text
+    table = page.split('id="complaints"', 1)[1]
+    cells = re.findall(r'<tr>\s*<td class="l">[\d-]{10}</td><td class="l">([^<]*)</td>', table)
+    assert len(cells) == 2 and all(re.fullmatch(r"4106\d{8}-2026-A1-\d{5}", c) for c in cells)
