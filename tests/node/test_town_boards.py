@@ -138,3 +138,15 @@ def test_the_api_urges_too(town: Any) -> None:
     assert r.status_code == 400 and "reason" in r.json["fields"]
     r = client.post("/api/town/notice", json={"to": VILLAGE_1, "case": 5, "reason": "due"})
     assert r.status_code == 400 and "case" in r.json["fields"]
+
+
+def test_completions_of_30_days_exclude_terminations(town: Any) -> None:
+    """"近30日办结 / 其中按时" showed every finished case (terminations by the hub after the
+    resumption deadline, 10.2.5.2, and refusals too) beside the on-time completions, so a
+    village with one termination read "1 completed, 0 on time"."""
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_1, [], finished_30d=3, completed_30d=2, on_time_30d=1)])
+    page = _client(town).get("/town/").get_data(as_text=True)
+    row = page.split(f'data-institution="{VILLAGE_1}"', 1)[1].split("</tr>", 1)[0]
+    cells = [c for c in row.replace("<td", "\n<td").splitlines() if c.startswith("<td")]
+    assert [c.split(">", 1)[1].split("<", 1)[0] for c in cells[6:8]] == ["2", "1"]
