@@ -117,8 +117,11 @@ def _params() -> dict[str, Any]:
     if scope not in names:
         raise BadInput(f"scope: unknown institution {scope} / 机构不存在")
     prefix = "" if names[scope].get("tier") == "city" else scope
+    # the checked arguments again, for links (never request.args: a stray "fmt" or "by"
+    # clashed with url_for's own arguments, a 500)
+    q = {"from": first, "to": last, "scope": scope, **({"as_of": as_of} if as_of else {})}
     return {"today": today, "first": first, "last": last, "scope": scope, "prefix": prefix,
-            "names": names, "as_of": as_of}
+            "names": names, "as_of": as_of, "q": q}
 
 
 def _name(names: dict[str, Any], code: str) -> str:
