@@ -150,3 +150,15 @@ def test_completions_of_30_days_exclude_terminations(town: Any) -> None:
     row = page.split(f'data-institution="{VILLAGE_1}"', 1)[1].split("</tr>", 1)[0]
     cells = [c for c in row.replace("<td", "\n<td").splitlines() if c.startswith("<td")]
     assert [c.split(">", 1)[1].split("<", 1)[0] for c in cells[6:8]] == ["2", "1"]
+
+
+def test_an_open_complaint_shows_on_the_board_row(town: Any) -> None:
+    """The hub puts each case's open complaints on the board (5 c); the page dropped them,
+    so the town never saw that a station's case had a complaint waiting."""
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_1, [
+        {"case": "c-1", "no": "DC-2026-0009", "status": "handling", "complaints_open": 2},
+        {"case": "c-2", "no": "DC-2026-0010", "status": "handling"}])])
+    page = _client(town).get("/town/").get_data(as_text=True)
+    rows = {r.split('"', 1)[0]: r.split("</tr>", 1)[0] for r in page.split('data-case="')[1:]}
+    assert "投诉 2" in rows["c-1"] and "投诉" not in rows["c-2"].split("<form", 1)[0]
