@@ -175,19 +175,32 @@ CASE_LISTS = {
 }
 
 
-def case_list(db: sqlite3.Connection, name: str, prefix: str, today: dt.date,
-              limit: int = 50) -> list[dict[str, Any]]:
-    """The cases of one live list, oldest deadline first (cleartext columns only)."""
-    _label, cond, order = CASE_LISTS[name]
+def _list_query(name: str, prefix: str, today: dt.date) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of one live list and its parameters."""
+    _label, cond, _order = CASE_LISTS[name]
     lo, hi = _range(prefix)
     near = (today + dt.timedelta(days=NEAR_RESUMPTION_DAYS)).isoformat()
+    return (f"{cond} AND +institution >= :lo AND +institution < :hi",
+            {"today": today.isoformat(), "near": near, "lo": lo, "hi": hi})
+
+
+def case_list(db: sqlite3.Connection, name: str, prefix: str, today: dt.date,
+              limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """The cases of one live list, oldest deadline first (cleartext columns only)."""
+    where, params = _list_query(name, prefix, today)
     sql = (f"SELECT case_id, case_no, institution, staff, status, opened_on, due, "
-           f"resumption_deadline, reply_due FROM facts WHERE {cond} AND +institution >= :lo "
-           f"AND +institution < :hi ORDER BY {order} LIMIT :limit")
+           f"resumption_deadline, reply_due FROM facts WHERE {where} "
+           f"ORDER BY {CASE_LISTS[name][2]}, case_no LIMIT :limit OFFSET :offset")
     cols = ("case_id", "case_no", "institution", "staff", "status", "opened_on", "due",
             "resumption_deadline", "reply_due")
-    return [dict(zip(cols, r, strict=True)) for r in db.execute(
-        sql, {"today": today.isoformat(), "near": near, "lo": lo, "hi": hi, "limit": limit})]
+    return [dict(zip(cols, r, strict=True))
+            for r in db.execute(sql, {**params, "limit": limit, "offset": offset})]
+
+
+def case_count(db: sqlite3.Connection, name: str, prefix: str, today: dt.date) -> int:
+    """How many cases one live list holds (the dashboard shows the first few)."""
+    where, params = _list_query(name, prefix, today)
+    return int(db.execute(f"SELECT COUNT(*) FROM facts WHERE {where}", params).fetchone()[0])
 
 
 def complaints(db: sqlite3.Connection, prefix: str, first: str, last: str,

@@ -46,6 +46,9 @@ _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 #: Years a period or ``as_of`` may name: the working-day calendar's reach and then some
 #: (a date near 9999-12-31 overflowed "as_of + 5 days" into a 500).
 YEARS = (2000, 2099)
+#: Rows a page of a full case list shows (``/oversight/cases/NAME``); the dashboard shows
+#: the first DASHBOARD_LIST_ROWS of each list and links to the rest.
+CASES_PER_PAGE, DASHBOARD_LIST_ROWS = 50, 20
 
 
 def _ov() -> Any:
@@ -179,7 +182,8 @@ def index() -> Any:
                                    [RATING_ZH[lv] for lv in RATING_LEVELS]),
     }
     db = _ov().facts.reader()
-    lists = {name: (label, ind.case_list(db, name, p["prefix"], p["today"], limit=20))
+    lists = {name: (label, ind.case_list(db, name, p["prefix"], p["today"],
+                                         limit=DASHBOARD_LIST_ROWS))
              for name, (label, _c, _o) in ind.CASE_LISTS.items()}
     return render_template("oversight/dashboard.html", p=p, data=data, charts=charts,
                            lists=lists, name=lambda c: _name(names, c), children=_children(p),
@@ -200,6 +204,29 @@ def _scope_path(p: dict[str, Any]) -> list[tuple[str, str]]:
     path = [(c, str(d["name"])) for c, d in p["names"].items()
             if p["scope"].startswith(c) and c != who.institution and who.sees(c)]
     return sorted(path, key=lambda cn: len(cn[0]))
+
+
+@blueprint.get("/cases/<name>")
+@login_required
+def cases(name: str) -> Any:
+    """One live list in full, a page at a time: the dashboard lists the first 20 of each
+    (overdue 5 a and 11.1 b, replies 10.1.1.3, review, near the resumption deadline)."""
+    if name not in ind.CASE_LISTS:
+        abort(404)
+    _ov().catch_up()
+    p = _params()
+    db = _ov().facts.reader()
+    total = ind.case_count(db, name, p["prefix"], p["today"])
+    pages = max(1, -(-total // CASES_PER_PAGE))
+    raw = request.args.get("page", "1")
+    if not (raw.isdigit() and 1 <= int(raw) <= pages):
+        raise BadInput(f"page: a whole number from 1 to {pages} / 页码应为 1–{pages} 的整数")
+    page = int(raw)
+    rows = ind.case_list(db, name, p["prefix"], p["today"], limit=CASES_PER_PAGE,
+                         offset=(page - 1) * CASES_PER_PAGE)
+    return render_template("oversight/cases.html", p=p, key=name, label=ind.CASE_LISTS[name][0],
+                           cases=rows, total=total, page=page, pages=pages,
+                           name=lambda c: _name(p["names"], c))
 
 
 @blueprint.get("/staff")

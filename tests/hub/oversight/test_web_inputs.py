@@ -95,3 +95,32 @@ def test_stray_arguments_do_not_break_the_export_links(app: Any, query: str) -> 
         assert resp.status_code == 200, (page, resp.status_code)
         links = re.findall(r'href="(/oversight/export\.[^"]+)"', resp.text)
         assert links and all("from=2026-02" in u and "http" not in u for u in links)
+
+
+def test_every_case_behind_a_count_is_one_click_away(app: Any, monkeypatch: Any) -> None:
+    """The dashboard listed the first 20 cases of each list ("20+") and nothing led to the
+    rest; the overdue and complaint counts linked nowhere."""
+    from hub.oversight import views
+
+    client, _ = login(app, "city", "city-pass-1")
+    monkeypatch.setattr(views, "DASHBOARD_LIST_ROWS", 0)  # as if the list were longer
+    page = client.get(f"/oversight/?{Q}").text
+    assert '<a href="#list-overdue">1</a>' in page
+    assert re.search(r'<h3 id="list-overdue">[^<]*（1）</h3>', page)
+    full = re.search(r'href="(/oversight/cases/overdue\?[^"]+)">共 1 件', page)
+    assert full is not None and "/oversight/complaints?" in page
+    listed = client.get(full.group(1).replace("&amp;", "&"))
+    assert listed.status_code == 200 and "410621101201-2026-A1" in listed.text  # c9
+    # a unit's overdue count opens that unit's list
+    unit = client.get(f"/oversight/cases/overdue?{Q}&scope=410621").text
+    assert "410621101201-2026-A1" in unit
+    assert "410621101201-2026-A1" not in client.get(
+        f"/oversight/cases/overdue?{Q}&scope=410602").text
+
+
+@pytest.mark.parametrize("page", ["0", "2", "-1", "x", "99999999999999999999"])
+def test_a_case_list_page_out_of_range_is_refused_by_name(app: Any, page: str) -> None:
+    client, _ = login(app, "city", "city-pass-1")
+    resp = client.get(f"/oversight/cases/overdue?{Q}&page={page}")
+    assert resp.status_code == 400 and resp.get_json()["reason"].startswith("page: ")
+    assert client.get(f"/oversight/cases/nonsense?{Q}").status_code == 404
