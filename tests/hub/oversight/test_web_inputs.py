@@ -124,3 +124,12 @@ def test_a_case_list_page_out_of_range_is_refused_by_name(app: Any, page: str) -
     resp = client.get(f"/oversight/cases/overdue?{Q}&page={page}")
     assert resp.status_code == 400 and resp.get_json()["reason"].startswith("page: ")
     assert client.get(f"/oversight/cases/nonsense?{Q}").status_code == 404
+
+
+def test_the_login_cookie_is_not_the_node_uis(app: Any) -> None:
+    """Cookies ignore ports: the hub and a node UI on one host both set "session", so
+    opening the node logged the supervisor out (seen with the demo's URLs)."""
+    _client, resp = login(app, "city", "city-pass-1")
+    cookie = resp.headers["Set-Cookie"]
+    assert cookie.startswith("bangban_oversight=") and "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie  # meant all along; Flask's default (None) won
