@@ -133,3 +133,12 @@ def test_the_login_cookie_is_not_the_node_uis(app: Any) -> None:
     cookie = resp.headers["Set-Cookie"]
     assert cookie.startswith("bangban_oversight=") and "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie  # meant all along; Flask's default (None) won
+
+
+def test_the_public_page_says_which_items_carry_fees_in_words(app: Any) -> None:
+    """8.1.2: the disclosure page printed the catalog's boolean ("True") for items with
+    administrative fees (10.2.5.1 b) and "免费" for the others."""
+    page = app.test_client().get(f"/oversight/public/{V1}").text
+    rows = {r.split("<", 1)[0]: r for r in page.split('<tr><td class="l">')[1:]}
+    assert "True" not in page and "False" not in page
+    assert "依法缴纳行政收费" in rows["MS-001"] and "依法缴纳行政收费" not in rows["MS-002"]
