@@ -119,6 +119,11 @@ def rollup(db: sqlite3.Connection, prefix: str, first: str, last: str, *, today:
         params = (n, lo, hi, first, last)
     rows: dict[tuple[str, str], Row] = {}
     for rec in db.execute(sql, params):
+        if by_staff and not any(rec[2:]):
+            # counters that moved away with their case (a hand-up counts it at the town under
+            # the village's staff id until a town member writes a step) leave a zero row
+            # behind: nobody is listed where nothing of theirs is counted (11.2.2)
+            continue
         key = (rec[0], rec[1] or "")
         rows[key] = Row(rec[0], rec[1] or "", dict(zip(COUNTERS, (v or 0 for v in rec[2:]),
                                                        strict=True)))
