@@ -162,3 +162,23 @@ def test_an_open_complaint_shows_on_the_board_row(town: Any) -> None:
     page = _client(town).get("/town/").get_data(as_text=True)
     rows = {r.split('"', 1)[0]: r.split("</tr>", 1)[0] for r in page.split('data-case="')[1:]}
     assert "投诉 2" in rows["c-1"] and "投诉" not in rows["c-2"].split("<form", 1)[0]
+
+
+def test_a_post_without_a_session_token_is_refused(town: Any) -> None:
+    """A cross-site form post reaches the unlocked node without its cookie (SameSite=Lax),
+    so neither the session nor the form had a token, and None == None let it urge a
+    station in the town's name."""
+    today = dt.date.today().isoformat()
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_1, [{"case": "c-1", "no": "DC-1", "status": "handling",
+                                           "due": today}])])
+    _client(town)  # unlocked, by somebody else's session
+    stranger = town.test_client()
+    resp = stranger.post("/town/notice", data={"to": VILLAGE_1, "case": "c-1", "reason": "due"})
+    assert resp.status_code == 400 and b"CSRF" in resp.data
+    resp = stranger.post("/town/notice", data={"to": VILLAGE_1, "case": "c-1", "reason": "due",
+                                               "csrf": ""})
+    assert resp.status_code == 400
+    from node.notices import sent_by_case
+
+    assert sent_by_case(n) == {}
