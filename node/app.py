@@ -95,7 +95,11 @@ def _guard() -> Response | None:
     endpoint = request.endpoint or ""
     is_api = request.path.startswith("/api/")
     if request.method == "POST" and not is_api and endpoint != "static":
-        if request.form.get("csrf") != session.get("csrf"):
+        # a session without a token is refused too: a cross-site post carries no cookie
+        # (SameSite=Lax), and "no token" == "no token" let it through to an unlocked node
+        token = session.get("csrf")
+        if not token or not secrets.compare_digest(str(request.form.get("csrf", "")),
+                                                   str(token)):
             return Response("CSRF token missing or wrong", status=400)
     node.touch()
     if endpoint in OPEN_ENDPOINTS or node.unlocked:

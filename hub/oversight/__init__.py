@@ -124,8 +124,14 @@ def init_app(app: Flask) -> None:
     hub = app.extensions["bangban_hub"]
     if not app.secret_key:
         app.secret_key = _secret_key(hub)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Not Flask's "session": cookies ignore the port, so a node UI on the same host (the
+    # demo, a supervisor's own laptop) overwrote the supervisor's login and vice versa.
+    # (setdefault did nothing here: Flask's defaults are already in app.config.)
+    for key, ours, flasks in (("SESSION_COOKIE_NAME", "bangban_oversight", "session"),
+                              ("SESSION_COOKIE_HTTPONLY", True, True),
+                              ("SESSION_COOKIE_SAMESITE", "Lax", None)):
+        if app.config.get(key, flasks) == flasks:
+            app.config[key] = ours
     app.extensions["bangban_oversight"] = Oversight(hub)
     app.register_blueprint(blueprint)
 
