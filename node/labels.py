@@ -16,6 +16,10 @@ BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
 #: codes the schemas validate inline (``one_of([...])``) without a ``schemas.vocab`` table
 LOCAL_TABLES: dict[str, dict[str, tuple[str, str]]] = {
     "ENTRY_CHANNELS": {"online": ("线上", "online"), "offline": ("线下", "in person")},
+    # 11.2.1: where the applicant rated the service (the government 好差评 system first)
+    "RATING_CHANNELS": {"haochaping": ("好差评系统", "good/bad review system"),
+                        "window": ("窗口", "window"), "phone": ("电话", "phone"),
+                        "online": ("网上", "online")},
 }
 
 
@@ -153,6 +157,8 @@ def event_value(value: Any, event_type: Any, name: Any) -> str:
         return item_name(value)
     if name in ("to_institution", "from_institution", "holder"):
         return institution_name(value)
+    if name == "fields_read" and isinstance(value, list):  # field names, not vocabulary codes
+        return "、".join(dict.fromkeys(field_label(v) for v in value))
     if name in ("tier", "from_tier", "to_tier"):
         from schemas import vocab
 

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from node.casework import decode_data_url
+from node.casework import decode_data_url, refusal
 from node.errors import InvalidInput, NodeError
 from node.steps import FORM_OF_STEP, STEP_TITLES, form_fields, parse_form
 from node.views.common import catalog, item_by_code, load_case, node, today
@@ -129,11 +129,26 @@ def _json_list(data: Any, name: str) -> list[str]:
     return value
 
 
+#: deadlines the clerk sets, each by its clause: a date already past is no deadline
+#: (10.2.2 entrustment period, 10.1.4 materials, 10.2.5 resumption)
+DEADLINES = {"period_end": "10.2.2", "materials_due": "10.1.4", "resumption_deadline": "10.2.5"}
+
+
+def _past_deadlines(clear: dict[str, Any]) -> None:
+    t = today().isoformat()
+    errors = {name: f"不能早于今天（{t}，{clause}） / must not be before today ({t})"
+              for name, clause in DEADLINES.items()
+              if isinstance(clear.get(name), str) and len(clear[name]) == 10 and clear[name] < t}
+    if errors:
+        raise refusal(errors)
+
+
 def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
                 getlist: Any = None) -> dict[str, Any]:
     """Parse, then record one step (shared by the UI and the API)."""
     n = node()
     clear, private = parse_form(event_type, data)
+    _past_deadlines(clear)
     getlist = getlist or (lambda k: _json_list(data, k))
     if event_type in MATERIAL_PICKS and "materials" not in clear:
         picked = list(getlist("materials"))
