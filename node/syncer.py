@@ -144,9 +144,15 @@ class Syncer:
         self.state.pending = max(0, seq - int(doc.get("seq") or 0))
 
     def _remember(self) -> None:
+        from sync.errors import NotFound as StoreNotFound
+
         store = self.node.store
-        store.put_local({"_id": STATE_DOC, "last_ok": self.state.last_ok,
-                         "seq": int(store.info()["update_seq"])})
+        try:
+            doc = dict(store.get_local(STATE_DOC))  # its _rev: a _local doc is updated in place
+        except StoreNotFound:
+            doc = {"_id": STATE_DOC}
+        doc.update(last_ok=self.state.last_ok, seq=int(store.info()["update_seq"]))
+        store.put_local(doc)
 
     # -- the hub endpoint ----------------------------------------------------------
     def hub_url(self) -> str:

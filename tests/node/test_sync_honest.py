@@ -82,6 +82,8 @@ def test_pending_and_last_sync_survive_a_restart(tmp_path: Path,
     monkeypatch.setattr("sync.replicate.replicate", lambda src, dst, opts: Done())
     monkeypatch.setattr("sync.open.open_db", lambda url, timeout=None: Remote())
     node.syncer.sync_once()
+    node.syncer.sync_once()  # the state is updated in place, round after round
+    assert node.syncer.state.status == "ok"
     assert node.syncer.state.pending == 0 and node.syncer.state.last_ok
     last_ok = node.syncer.state.last_ok
     node.close()
