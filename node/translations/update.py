@@ -242,6 +242,15 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 同步失败，稍后自动重试：	Sync failed, will retry:
 本案已无可办理的步骤	No further steps for this case
 其他步骤（当前状态下不可办理）	Other steps (not allowed in the current state)
+服务对象姓名	Applicant's name
+企业名称	Enterprise name
+证件类型	ID type
+住址	Address
+离线，自动重试	Offline, retrying by itself
+（请选择）	(choose)
+连接枢纽	Connecting to the hub
+上传	Upload
+下载	Download
 """.strip("\n").splitlines()))
 
 
