@@ -126,7 +126,8 @@ class Casework:
         try:
             doc: dict[str, Any] = self.store.get(f"case:{case_id}")
         except StoreNotFound as exc:
-            raise NotFound(f"no case {case_id}") from exc
+            raise NotFound(f"没有此案件（编号有误或尚未同步）：{case_id} / no case {case_id} "
+                           "here (a wrong id, or not synced yet)") from exc
         return doc
 
     def case_key(self, case_id: str) -> Any:

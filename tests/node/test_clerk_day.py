@@ -165,3 +165,18 @@ def test_form_b_before_completion_claims_no_outcome(unlocked: Any, tmp_path: Pat
                           text=True, check=True).stdout
     line = next(x for x in text.splitlines() if "办理结果" in x)
     assert "终止" not in line and "办结" not in line.replace("办理结果", "")
+
+
+def test_wrong_addresses_answer_in_the_page_s_words(unlocked: Any) -> None:
+    """A mistyped address or one opened by the wrong method (the consultation form's own
+    URL after a refusal, reloaded from the address bar) shows the app's page in Chinese,
+    not Werkzeug's English one; the API answers JSON."""
+    case_id = _case_id(_consult(unlocked))
+    for url, status in ((f"/cases/{case_id}/steps/bogus", 404), ("/consultations/", 405),
+                        (f"/cases/{case_id}/forms/Z.pdf", 404), ("/cases/nope", 404)):
+        r = unlocked.get(url)
+        html = r.data.decode()
+        assert r.status_code == status and "出错了" in html and "返回首页" in html, (url, html)
+        assert "The requested URL" not in html and "no case nope" not in html.split(" / ")[0]
+    r = unlocked.get("/api/cases/nope")
+    assert r.status_code == 404 and r.is_json
