@@ -173,6 +173,28 @@ def event_value(value: Any, event_type: Any, name: Any) -> str:
     return value_label(value)
 
 
+def case_deadlines(state: Any) -> list[tuple[str, str, bool]]:
+    """The open deadlines of a folded case as ``(label, date, passed)`` for its page: the
+    reply to a consultation (10.1.1.3), the materials (10.1.4), the promised time limit
+    (10.1.3), the resumption deadline (10.2.5); nearest first."""
+    from flask_babel import gettext as _
+
+    from node.state import CLOSED
+
+    st = dict(state or {})
+    if st.get("status") in CLOSED:
+        return []
+    rows = [(_("咨询答复期限（10.1.1.3）"), str(d)[:10]) for d in (st.get("pending_replies") or {}).values()]
+    if st.get("materials_due"):
+        rows.append((_("材料提交期限（10.1.4）"), str(st["materials_due"])[:10]))
+    if st.get("due"):
+        rows.append((_("办理期限（10.1.3）"), str(st["due"])[:10]))
+    if (st.get("suspension") or {}).get("resumption_deadline"):
+        rows.append((_("续办期限（10.2.5）"), str(st["suspension"]["resumption_deadline"])[:10]))
+    today = dt.date.today().isoformat()
+    return sorted(((label, d, d < today) for label, d in rows if d), key=lambda r: r[1])
+
+
 def item_name(code: Any) -> str:
     from node.views.common import item_by_code
 
@@ -212,5 +234,5 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["display_rows"] = display_rows
     app.jinja_env.globals["event_value"] = event_value
     for fn in (status_label, notice_reason, deadline_label, field_label, value_label, item_name,
-               institution_name, local_time):
+               institution_name, local_time, case_deadlines):
         app.jinja_env.filters[fn.__name__] = fn

@@ -251,6 +251,10 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 连接枢纽	Connecting to the hub
 上传	Upload
 下载	Download
+咨询答复期限（10.1.1.3）	Reply due (10.1.1.3)
+材料提交期限（10.1.4）	Materials due (10.1.4)
+办理期限（10.1.3）	Time limit ends (10.1.3)
+续办期限（10.2.5）	Resumption deadline (10.2.5)
 """.strip("\n").splitlines()))
 
 

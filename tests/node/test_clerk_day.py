@@ -180,3 +180,13 @@ def test_wrong_addresses_answer_in_the_page_s_words(unlocked: Any) -> None:
         assert "The requested URL" not in html and "no case nope" not in html.split(" / ")[0]
     r = unlocked.get("/api/cases/nope")
     assert r.status_code == 404 and r.is_json
+
+
+def test_the_case_page_shows_its_deadlines(unlocked: Any) -> None:
+    """10.1.1.3: a consultation not answered on the spot is replied to within one working
+    day; the clerk sees that date on the case page (before: only in the lists)."""
+    case_id = _case_id(_consult(unlocked, answered=None))
+    node = unlocked.application.extensions["bangban_node"]
+    due = node.index.get(case_id)["due"]
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert due and "咨询答复期限（10.1.1.3）" in page and f'class="deadline">{due}' in page
