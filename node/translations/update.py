@@ -255,6 +255,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 材料提交期限（10.1.4）	Materials due (10.1.4)
 办理期限（10.1.3）	Time limit ends (10.1.3)
 续办期限（10.2.5）	Resumption deadline (10.2.5)
+（本案没有待处理的此项）	(none open in this case)
 """.strip("\n").splitlines()))
 
 

@@ -190,3 +190,17 @@ def test_the_case_page_shows_its_deadlines(unlocked: Any) -> None:
     due = node.index.get(case_id)["due"]
     page = unlocked.get(f"/cases/{case_id}").data.decode()
     assert due and "咨询答复期限（10.1.1.3）" in page and f'class="deadline">{due}' in page
+
+
+def test_a_reply_picks_its_consultation_instead_of_typing_a_clock(unlocked: Any) -> None:
+    """10.1.1.3: the reply names the consultation it answers; the form offers the case's
+    unanswered ones (before: a text box wanting the consultation's event clock)."""
+    case_id = _case_id(_consult(unlocked, answered=None, question="宅基地怎么批"))
+    node = unlocked.application.extensions["bangban_node"]
+    hlc = next(e["hlc"] for e in node.casework.events(case_id) if e["event_type"] == "consultation")
+    form = unlocked.get(f"/cases/{case_id}/steps/reply").data.decode()
+    picked = re.search(r'<select id="consultation"[^>]*>(.*?)</select>', form, re.S)
+    assert picked and f'value="{hlc}" selected' in picked.group(1) and "宅基地怎么批" in picked.group(1)
+    r = _step(unlocked, case_id, "reply", consultation=hlc, channel="phone", answer="已电话答复")
+    assert r.status_code == 302, r.data.decode()[:2000]
+    assert node.index.get(case_id)["due"] is None
