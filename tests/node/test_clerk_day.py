@@ -204,3 +204,13 @@ def test_a_reply_picks_its_consultation_instead_of_typing_a_clock(unlocked: Any)
     r = _step(unlocked, case_id, "reply", consultation=hlc, channel="phone", answer="已电话答复")
     assert r.status_code == 302, r.data.decode()[:2000]
     assert node.index.get(case_id)["due"] is None
+
+
+def test_a_phone_is_found_as_it_was_written(unlocked: Any) -> None:
+    """Search (the clerk types the number as the applicant gives it): a landline with its
+    area code and hyphen was taken for a case number and found nothing."""
+    case_id = _case_id(_consult(unlocked, phone="0392-1234567"))
+    no = unlocked.application.extensions["bangban_node"].index.get(case_id)["case_no"]
+    for q in ("0392-1234567", "03921234567", no, no[:12]):
+        page = unlocked.get("/cases/", query_string={"q": q}).data.decode()
+        assert case_id in page, q
