@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import Babel
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from node import settings as settings_mod
@@ -57,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
     app.before_request(_guard)
     app.context_processor(_template_globals)
     app.register_error_handler(NodeError, _node_error)
+    app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(SyncError, _foreign_error)
     app.register_error_handler(SchemaError, _foreign_error)
     app.jinja_env.globals["csrf_token"] = _csrf_token
@@ -100,7 +102,9 @@ def _guard() -> Response | None:
         token = session.get("csrf")
         if not token or not secrets.compare_digest(str(request.form.get("csrf", "")),
                                                    str(token)):
-            return Response("CSRF token missing or wrong", status=400)
+            raise NodeError("页面已过期（应用已重启或已锁定），请返回重新填写 / the page has "
+                            "expired (the app restarted or locked): go back and fill it in "
+                            "again", error="csrf", status=400)
     node.touch()
     if endpoint in OPEN_ENDPOINTS or node.unlocked:
         return None
@@ -126,6 +130,21 @@ def _node_error(exc: NodeError) -> Any:
     if isinstance(exc, Locked):
         return redirect(url_for("home.unlock"))
     return render_template("error.html", error=exc), exc.status
+
+
+#: Werkzeug's own refusals (a mistyped address, a page opened by a method it has not,
+#: too large an upload) in the page's words, Chinese then English, not its English pages
+HTTP_REASONS = {
+    404: "页面不存在：地址有误或已失效，请从菜单进入 / page not found: use the menu",
+    405: "此地址不能直接打开，请从菜单进入 / this address cannot be opened directly: use the menu",
+    413: "上传的内容太大，请分开上传扫描件 / the upload is too large: send the scans separately",
+}
+
+
+def _http_error(exc: HTTPException) -> Any:
+    code = int(exc.code or 500)
+    reason = HTTP_REASONS.get(code, f"{code} {exc.name}")
+    return _node_error(NodeError(reason, error=exc.name.lower().replace(" ", "_"), status=code))
 
 
 def _foreign_error(exc: SyncError | SchemaError) -> Any:

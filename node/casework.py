@@ -73,14 +73,24 @@ def observe_hlc(device_id: str, remote: str) -> None:
 
 
 def invalid_from(exc: Exception) -> InvalidInput:
-    """schemas' ValidationFailed → InvalidInput with ``fields``: path → Chinese message."""
+    """schemas' ValidationFailed → InvalidInput with ``fields``: path → the rule, Chinese
+    then English (CONVENTIONS "Errors"); the reason names each field by its form label."""
     problems = getattr(exc, "problems", None) or []
     fields: dict[str, str] = {}
     for p in problems:
         key = p.field.removeprefix("private.")
-        fields.setdefault(key, p.message_zh or p.message_en)
-    reason = "；".join(f"{k}：{v}" for k, v in fields.items()) or str(exc)
-    return InvalidInput(reason, fields=fields)
+        both = [m for m in (p.message_zh, p.message_en) if m]
+        fields.setdefault(key, " / ".join(dict.fromkeys(both)))
+    return refusal(fields) if fields else InvalidInput(str(exc))
+
+
+def refusal(fields: dict[str, str]) -> InvalidInput:
+    """Refused input: ``fields`` (name → rule) shown next to each input, and a reason that
+    names each field by its form label, as the clerk reads it."""
+    from node.labels import field_label
+
+    return InvalidInput("；".join(f"{field_label(k.split('.')[0])}：{v}" for k, v in fields.items()),
+                        fields=fields)
 
 
 class Casework:
@@ -116,7 +126,8 @@ class Casework:
         try:
             doc: dict[str, Any] = self.store.get(f"case:{case_id}")
         except StoreNotFound as exc:
-            raise NotFound(f"no case {case_id}") from exc
+            raise NotFound(f"没有此案件（编号有误或尚未同步）：{case_id} / no case {case_id} "
+                           "here (a wrong id, or not synced yet)") from exc
         return doc
 
     def case_key(self, case_id: str) -> Any:
@@ -129,7 +140,6 @@ class Casework:
         """Write a new case header (sealed) and its keyring; return the case id."""
         from schemas.hlc import unpack
         from schemas.ids import case_no, new_case_id, split_device_id
-        from schemas.registry import validate_open
         from schemas.vocab import SCHEMA_VERSION
         from sync.crypto import new_keyring, sign_document
 
@@ -150,12 +160,7 @@ class Casework:
             "clocks": {"private": hlc}, "history": [],
             "private": {k: v for k, v in private.items() if v not in (None, "")},
         }
-        try:
-            validate_open(header)
-        except Exception as exc:
-            if hasattr(exc, "problems"):
-                raise invalid_from(exc) from exc
-            raise
+        _validate(header)
         directory = node.reading.directory()
         keyring, case_key = new_keyring(case_id, node.institution, directory, node.keys.signer)
         # The header is signed like events: the hub accepts only what a known device signed.
@@ -165,19 +170,38 @@ class Casework:
         self.node.reindex_case(case_id, private=header["private"])
         return case_id
 
+    def check_first(self, event_type: str, clear: Mapping[str, Any],
+                    private: Mapping[str, Any] | None = None) -> None:
+        """Validate a new case's first event before the case is opened (10.1.1: the
+        consultation), so refused input writes nothing: no header left without its
+        first record, no case number used up."""
+        from schemas.hlc import unpack
+        from schemas.ids import new_case_id
+
+        draft_id = new_case_id(unpack(next_hlc(self.node.device_id)))
+        doc, priv = self._draft(draft_id, event_type, clear, private, None)
+        doc["private"] = priv
+        _validate(doc)
+
+    def _draft(self, case_id: str, event_type: str, clear: Mapping[str, Any],
+               private: Mapping[str, Any] | None, staff: str | None
+               ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The open event (cleartext members set) and its private part, empty values left out."""
+        doc = self._base(case_id, event_type, staff)
+        doc.update({k: v for k, v in clear.items() if v is not None})
+        return doc, {k: v for k, v in (private or {}).items() if v not in (None, "")}
+
     # -- recording a step ------------------------------------------------------------
     def record(self, case_id: str, event_type: str, clear: Mapping[str, Any],
                private: Mapping[str, Any] | None = None, *, staff: str | None = None,
                signature_png: bytes | None = None,
                attachments: list[tuple[str, str, bytes]] | None = None) -> dict[str, Any]:
         """Check, seal, sign and store one event; returns the stored (sealed) doc."""
-        from schemas.registry import has_private, validate_open
+        from schemas.registry import has_private
         from sync.crypto import sign_document
 
         self.header(case_id)  # 404 before anything else
-        doc = self._base(case_id, event_type, staff)
-        doc.update({k: v for k, v in clear.items() if v is not None})
-        priv = {k: v for k, v in (private or {}).items() if v not in (None, "")}
+        doc, priv = self._draft(case_id, event_type, clear, private, staff)
         files: list[tuple[str, str, bytes]] = list(attachments or [])
         if signature_png:
             files.append((SIGNATURE_ATTACHMENT, "image/png", signature_png))
@@ -191,12 +215,7 @@ class Casework:
         events = self.events(case_id)
         if events:
             doc["base_hlc"] = max(e["hlc"] for e in events)
-        try:
-            validate_open(doc)
-        except Exception as exc:
-            if hasattr(exc, "problems"):
-                raise invalid_from(exc) from exc
-            raise
+        _validate(doc)
         self.check_transition(case_id, events, doc)
         case_key = self.case_key(case_id)
         shared: list[dict[str, Any]] = []
@@ -251,8 +270,10 @@ class Casework:
         try:
             check(self.header(case_id), events, doc, self.node)
         except IllegalTransition as exc:
-            raise TransitionRefused(f"{exc.message_zh}（{exc.clause}）",
-                                    fields={"event_type": exc.message_zh}) from exc
+            zh = _status_words(exc.message_zh)
+            field = RULE_FIELDS.get(exc.rule, "event_type")
+            raise TransitionRefused(f"{zh}（{exc.clause}） / {exc.message_en}",
+                                    fields={field: f"{zh}（{exc.clause}）"}) from exc
 
     def _share_with(self, case_id: str, institution: str) -> dict[str, Any]:
         """Hand-up/hand-down: the keyring with the case key wrapped for the receiving
@@ -278,6 +299,39 @@ class Casework:
         if bad:
             raise NodeError(f"the local store refused {bad[0].get('id')}: {bad[0].get('reason')}")
         self.node.note_pending(len(docs))
+
+
+#: rules of schemas.rules that judge one input: the refusal is shown next to it
+RULE_FIELDS = {"resumption_deadline_future": "resumption_deadline",
+               "cause_removed_on": "cause_removed_on",
+               "reason_a_needs_missing_materials": "reason",
+               "reason_a_period_or_reminder": "reason",
+               "handover_adjacent_tier": "to_institution",
+               "reply_without_pending_consultation": "consultation",
+               "problem_exists": "problem_id", "problem_not_open": "problem_id",
+               "correction_not_open": "request", "complaint_not_open": "complaint"}
+
+
+def _status_words(message: str) -> str:
+    """A rule's Chinese message with the case status code (“handling”) as its label."""
+    import re
+
+    from schemas.state import STATUS_LABELS
+
+    return re.sub(r"“([a-z_]+)”", lambda m: "“" + (STATUS_LABELS.get(m.group(1)) or (m.group(1),))[0]
+                  + "”", message)
+
+
+def _validate(doc: dict[str, Any]) -> None:
+    """The schemas' check of an open document; refusals as :class:`InvalidInput`."""
+    from schemas.registry import validate_open
+
+    try:
+        validate_open(doc)
+    except Exception as exc:
+        if hasattr(exc, "problems"):
+            raise invalid_from(exc) from exc
+        raise
 
 
 def _schema_fields(event_type: str) -> set[str]:

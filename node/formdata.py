@@ -73,9 +73,11 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                  ("经办人", staff)]
         form.note = "本单为帮办代办受理凭证，请妥善保管。帮办代办服务免费（4.1）。"
     elif letter == "B":
-        done = (ev or {}).get("event_type") == "completion"
-        rows += [("办理结果", "办结" if done else "终止"), ("办结（终止）日期", at)]
-        if not done:
+        # 10.1.5: the outcome as recorded; printed before either, the form is left blank
+        kind = (ev or {}).get("event_type")
+        rows += [("办理结果", {"completion": "办结", "termination": "终止"}.get(str(kind), "")),
+                 ("办结（终止）日期", at)]
+        if kind == "termination":
             rows.append(("终止原因", _label(vocab.TERMINATION_REASONS, (ev or {}).get("reason"))
                          + (f"：{pe.get('reasons')}" if pe.get("reasons") else "")))
         rows += [("交还材料", "、".join((ev or {}).get("materials_returned") or []) or "无"),

@@ -216,8 +216,13 @@ class CaseIndex:
         q = (q or "").strip()
         if q:
             if re.fullmatch(r"[0-9A-Za-z-]{4,}", q) and not re.fullmatch(r"\d{11}|\d{17}[\dXx]", q):
-                where.append("(c.case_no >= ? AND c.case_no < ?)")
+                cond = "(c.case_no >= ? AND c.case_no < ?)"
                 args += [q.upper(), q.upper() + "\uffff"]
+                if self.name_key is not None:  # or a phone as written: "0392-1234567"
+                    cond = (f"({cond} OR c.case_id IN "
+                            "(SELECT case_id FROM name_tokens WHERE token = ?))")
+                    args.append(self.hash_token(normalize(q)))
+                where.append(cond)
             else:
                 join = "JOIN name_tokens t ON t.case_id = c.case_id AND t.token = ?"
                 args.insert(0, self.hash_token(normalize(q)))

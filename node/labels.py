@@ -16,6 +16,10 @@ BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
 #: codes the schemas validate inline (``one_of([...])``) without a ``schemas.vocab`` table
 LOCAL_TABLES: dict[str, dict[str, tuple[str, str]]] = {
     "ENTRY_CHANNELS": {"online": ("线上", "online"), "offline": ("线下", "in person")},
+    # 11.2.1: where the applicant rated the service (the government 好差评 system first)
+    "RATING_CHANNELS": {"haochaping": ("好差评系统", "good/bad review system"),
+                        "window": ("窗口", "window"), "phone": ("电话", "phone"),
+                        "online": ("网上", "online")},
 }
 
 
@@ -153,6 +157,8 @@ def event_value(value: Any, event_type: Any, name: Any) -> str:
         return item_name(value)
     if name in ("to_institution", "from_institution", "holder"):
         return institution_name(value)
+    if name == "fields_read" and isinstance(value, list):  # field names, not vocabulary codes
+        return "、".join(dict.fromkeys(field_label(v) for v in value))
     if name in ("tier", "from_tier", "to_tier"):
         from schemas import vocab
 
@@ -165,6 +171,28 @@ def event_value(value: Any, event_type: Any, name: Any) -> str:
     if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and "T" in value:
         return local_time(value)
     return value_label(value)
+
+
+def case_deadlines(state: Any) -> list[tuple[str, str, bool]]:
+    """The open deadlines of a folded case as ``(label, date, passed)`` for its page: the
+    reply to a consultation (10.1.1.3), the materials (10.1.4), the promised time limit
+    (10.1.3), the resumption deadline (10.2.5); nearest first."""
+    from flask_babel import gettext as _
+
+    from node.state import CLOSED
+
+    st = dict(state or {})
+    if st.get("status") in CLOSED:
+        return []
+    rows = [(_("咨询答复期限（10.1.1.3）"), str(d)[:10]) for d in (st.get("pending_replies") or {}).values()]
+    if st.get("materials_due"):
+        rows.append((_("材料提交期限（10.1.4）"), str(st["materials_due"])[:10]))
+    if st.get("due"):
+        rows.append((_("办理期限（10.1.3）"), str(st["due"])[:10]))
+    if (st.get("suspension") or {}).get("resumption_deadline"):
+        rows.append((_("续办期限（10.2.5）"), str(st["suspension"]["resumption_deadline"])[:10]))
+    today = dt.date.today().isoformat()
+    return sorted(((label, d, d < today) for label, d in rows if d), key=lambda r: r[1])
 
 
 def item_name(code: Any) -> str:
@@ -206,5 +234,5 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["display_rows"] = display_rows
     app.jinja_env.globals["event_value"] = event_value
     for fn in (status_label, notice_reason, deadline_label, field_label, value_label, item_name,
-               institution_name, local_time):
+               institution_name, local_time, case_deadlines):
         app.jinja_env.filters[fn.__name__] = fn

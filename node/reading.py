@@ -134,6 +134,10 @@ class Reader:
         if result and "error" in result[0]:
             raise NodeError(f"access event not stored: {result[0].get('reason')}")
         self.node.note_pending(1)
+        # Our own access event is sealed too (no note here: its private part is empty);
+        # counted as open, else the next view would "read" it and write another one.
+        with self._mutex:
+            self._opened.setdefault(str(event["case_id"]), {})[str(event["_id"])] = {}
 
     def open_attachment(self, case_id: str, doc_id: str, name: str) -> tuple[bytes, str]:
         """A scan's plaintext: inline, or joined from its chunks (design.md §4); opened with

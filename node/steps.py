@@ -25,7 +25,7 @@ BASE_FIELDS = {"_id", "type", "schema_version", "sig", "event_type", "case_id", 
 
 #: the steps offered on a case page, in the standard's order (10.1, 10.2, 11)
 STEP_ORDER = (
-    "acceptance", "refusal", "entrustment", "conversion", "notification", "material_received",
+    "application", "acceptance", "refusal", "entrustment", "conversion", "notification", "material_received",
     "reminder", "correction_requested", "correction_received", "problem_opened",
     "problem_updated", "problem_resolved", "submitted", "decision", "work_log", "suspension",
     "resumption", "hand_up", "hand_down", "completion", "termination", "rating", "complaint",
@@ -58,6 +58,10 @@ LABELS: dict[str, Any] = {
     "archive_no": _l("档案号"), "level": _l("评价等级"), "comment": _l("评价意见"),
     "complainant": _l("投诉人"), "complaint": _l("对应投诉"), "purpose": _l("查阅目的"),
     "fields_read": _l("查阅字段"),
+    # the case header's personal data (what an access event names as read, 7.2.2.2)
+    "applicant_name": _l("服务对象姓名"), "enterprise_name": _l("企业名称"),
+    "phone": _l("联系电话"), "id_type": _l("证件类型"), "id_number": _l("证件号码"),
+    "address": _l("住址"),
 }
 
 STEP_TITLES: dict[str, Any] = {

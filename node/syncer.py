@@ -27,6 +27,13 @@ if TYPE_CHECKING:
 
 #: A pulled document the verifying target refused (node.pull): the hub sent something no
 #: enrolled device signed, which only a compromised or broken hub does (design.md §5).
+#: the hub unreachable, in words (design §4: offline first; the loop retries by itself)
+OFFLINE = ("无法连接枢纽：网络中断或枢纽未运行。本机照常办理，数据已保存在本机，联通后自动上传"
+           " / cannot reach the hub: the network is down or the hub is not running. Work goes on"
+           " here; everything is saved on this laptop and uploads by itself when the link is back")
+#: node-private (never replicated): the last good round and the store's seq at its end, so
+#: the count of what waits for upload and the last sync survive a restart
+STATE_DOC = "_local/bangban-sync-state"
 PULL_REFUSED = ("集中端发来的文档签名无效，已拒收 / a document from the hub failed its signature "
                 "check and was refused: {id}: {reason}")
 
@@ -78,7 +85,7 @@ class SyncState:
         if self.status == "wiped":
             return _("设备已吊销")
         if self.status in ("offline", "error"):
-            return _("离线") + (f"（{_('待上传')} {self.pending}）" if self.pending else "")
+            return _("离线，自动重试") + (f"（{_('待上传')} {self.pending}）" if self.pending else "")
         if self.last_ok:
             from node.labels import local_time
 
@@ -135,6 +142,35 @@ class Syncer:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
+        self._restore()
+
+    # -- what survives a restart ---------------------------------------------------
+    def _restore(self) -> None:
+        """Last good sync and the writes since (``STATE_DOC``), read once at start."""
+        from sync.errors import SyncError
+
+        store = self.node.store
+        try:
+            doc = store.get_local(STATE_DOC)
+        except SyncError:  # never synced here
+            doc = {}
+        try:
+            seq = int(store.info()["update_seq"])
+        except (SyncError, TypeError, ValueError):
+            return
+        self.state.last_ok = doc.get("last_ok")
+        self.state.pending = max(0, seq - int(doc.get("seq") or 0))
+
+    def _remember(self) -> None:
+        from sync.errors import NotFound as StoreNotFound
+
+        store = self.node.store
+        try:
+            doc = dict(store.get_local(STATE_DOC))  # its _rev: a _local doc is updated in place
+        except StoreNotFound:
+            doc = {"_id": STATE_DOC}
+        doc.update(last_ok=self.state.last_ok, seq=int(store.info()["update_seq"]))
+        store.put_local(doc)
 
     # -- the hub endpoint ----------------------------------------------------------
     def hub_url(self) -> str:
@@ -241,16 +277,17 @@ class Syncer:
                 st.status, st.last_error = "error", f"hub refused the device: {exc.reason}"
                 raise SyncFailed(st.last_error) from exc
             except SyncError as exc:
-                st.status, st.last_error = "offline", f"{exc.error}: {exc.reason}"
+                st.status, st.last_error = "offline", f"{OFFLINE}（{exc.error}）"
                 raise SyncFailed(st.last_error) from exc
             except OSError as exc:
-                st.status, st.last_error = "offline", str(exc)
-                raise SyncFailed(str(exc)) from exc
+                st.status, st.last_error = "offline", f"{OFFLINE}（{type(exc).__name__}）"
+                raise SyncFailed(st.last_error) from exc
             finally:
                 if remote is not None:
                     remote.close()
             st.status, st.last_ok, st.last_error, st.phase = "ok", _now(), refused_line, ""
             st.rounds += 1
+            self._remember()
             self.check_clock()
         self.after_pull()
         return summary

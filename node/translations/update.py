@@ -242,6 +242,20 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 同步失败，稍后自动重试：	Sync failed, will retry:
 本案已无可办理的步骤	No further steps for this case
 其他步骤（当前状态下不可办理）	Other steps (not allowed in the current state)
+服务对象姓名	Applicant's name
+企业名称	Enterprise name
+证件类型	ID type
+住址	Address
+离线，自动重试	Offline, retrying by itself
+（请选择）	(choose)
+连接枢纽	Connecting to the hub
+上传	Upload
+下载	Download
+咨询答复期限（10.1.1.3）	Reply due (10.1.1.3)
+材料提交期限（10.1.4）	Materials due (10.1.4)
+办理期限（10.1.3）	Time limit ends (10.1.3)
+续办期限（10.2.5）	Resumption deadline (10.2.5)
+（本案没有待处理的此项）	(none open in this case)
 """.strip("\n").splitlines()))
 
 

@@ -8,12 +8,14 @@ applicant, sealed), so that a later application or entrustment continues it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from node.casework import refusal
 from node.errors import InvalidInput, TransitionRefused
 from node.views.common import catalog, item_by_code, node
 
@@ -33,21 +35,53 @@ def new() -> str:
     return render_template("consultation.html", items=catalog(), values={}, errors={}, **_vocab())
 
 
+#: a phone number as clerks write it: digits, with +, -, spaces or brackets
+PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{4,38}[0-9]")
+#: the consultation event's private fields (10.1.1 record) as the form names them
+FORM_NAMES = {"name": "applicant_name", "contact": "phone"}
+
+
+def _own_checks(data: Any, item: dict[str, Any] | None) -> dict[str, str]:
+    """What the form itself requires (10.1.1: name, contact, question), each message naming
+    the field and the rule, Chinese then English."""
+    errors: dict[str, str] = {}
+    if not (data.get("applicant_name") or "").strip():
+        errors["applicant_name"] = ("请填写服务对象姓名或企业名称 / applicant's name (or the "
+                                    "enterprise's): required")
+    phone = (data.get("phone") or "").strip()
+    if phone and not PHONE.fullmatch(phone):
+        errors["phone"] = ("联系电话只能填数字（可含 +、-、空格、括号），如 13800000000 / phone: "
+                           "digits only (+, -, spaces, brackets allowed), e.g. 13800000000")
+    if not (data.get("question") or "").strip():
+        errors["question"] = "请填写咨询问题 / question: required"
+    if data.get("service_item") and item is None:
+        errors["service_item"] = "服务事项不在清单中 / service item: not in the catalog (6.2.4)"
+    return errors
+
+
 def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, Any]]]:
     """Open the case, record the consultation and (if materials are missing) the one-time
-    notification. Returns ``(case_id, missing materials)``. Shared by UI and API."""
+    notification. Returns ``(case_id, missing materials)``. Shared by UI and API.
+    Everything is checked before the case is opened: refused input writes nothing."""
     n = node()
     cw = n.casework
     item = item_by_code(data.get("service_item") or None)
-    errors: dict[str, str] = {}
-    if not (data.get("applicant_name") or "").strip():
-        errors["applicant_name"] = "请填写服务对象姓名或企业名称"
-    if not (data.get("question") or "").strip():
-        errors["question"] = "请填写咨询问题"
-    if data.get("service_item") and item is None:
-        errors["service_item"] = "服务事项不在清单中"
+    errors = _own_checks(data, item)
+    answered = str(data.get("answered", "")).lower() in ("1", "on", "true", "yes")
+    clear = {"channel": data.get("channel") or "window", "answered": answered,
+             "referred_to": (data.get("referred_to") or "").strip() or None,
+             "service_item": item["code"] if item else None}
+    private = {"name": (data.get("applicant_name") or "").strip(),
+               "contact": (data.get("phone") or "").strip() or None,
+               "question": (data.get("question") or "").strip(),
+               "outcome": (data.get("outcome") or "").strip() or None}
+    try:
+        cw.check_first("consultation", clear, private)
+    except InvalidInput as exc:
+        for key, problem in exc.fields.items():
+            errors.setdefault(FORM_NAMES.get(key, key), problem)
     if errors:
-        raise InvalidInput("；".join(errors.values()), fields=errors)
+        raise refusal(errors)
     have = set(getlist("have"))
     missing = [m for m in (item or {}).get("materials", []) if m.get("code") not in have]
     case_id = cw.open_case(
@@ -61,15 +95,7 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
                  "phone": (data.get("phone") or "").strip() or None,
                  "id_number": (data.get("id_number") or "").strip() or None,
                  "address": (data.get("address") or "").strip() or None})
-    answered = str(data.get("answered", "")).lower() in ("1", "on", "true", "yes")
-    cw.record(case_id, "consultation",
-              {"channel": data.get("channel") or "window", "answered": answered,
-               "referred_to": (data.get("referred_to") or "").strip() or None,
-               "service_item": item["code"] if item else None},
-              {"name": data.get("applicant_name", "").strip(),
-               "contact": (data.get("phone") or "").strip() or None,
-               "question": data.get("question", "").strip(),
-               "outcome": (data.get("outcome") or "").strip() or None})
+    cw.record(case_id, "consultation", clear, private)
     if missing:
         try:
             cw.record(case_id, "notification", {

@@ -15,7 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from node.casework import decode_data_url
+from node.casework import decode_data_url, refusal
 from node.errors import InvalidInput, NodeError
 from node.steps import FORM_OF_STEP, STEP_TITLES, form_fields, parse_form
 from node.views.common import catalog, item_by_code, load_case, node, today
@@ -62,6 +62,40 @@ def defaults(event_type: str, case: dict[str, Any]) -> dict[str, Any]:
         out = {"channel": "window"}
     elif event_type == "work_log":
         out = {"kind": "tracking"}
+    for name, items in open_items(event_type, case).items():  # the oldest open item
+        if items:
+            out.setdefault(name, items[0][0])
+    return out
+
+
+#: inputs that name an open item of the case (its event's clock): picked from the fold's
+#: list, never typed (10.1.1.3 reply, 10.2.4 correction received, 11.1 complaint handled)
+OPEN_ITEMS = {"consultation": "pending_replies", "request": "corrections_open",
+              "complaint": "complaints_open"}
+
+
+def open_items(event_type: str, case: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """``{input: [(id, words), …]}``: each open item as the clerk knows it (when, which
+    step, its first words); 10.2.4 problems by their number once registered."""
+    from node.labels import local_time
+    from node.steps import STEP_TITLES
+    from schemas.vocab import PROBLEM_RESULTS
+
+    state = case.get("state") or {}
+    by_hlc = {e.get("hlc"): e for e in case.get("events") or []}
+
+    def words(hlc: str) -> str:
+        e = by_hlc.get(hlc) or {}
+        priv = e.get("private") or {}
+        text = str(priv.get("question") or priv.get("text") or priv.get("details") or "")
+        head = f"{local_time(e.get('at'))} {STEP_TITLES.get(str(e.get('event_type')), '')}"
+        return f"{head}：{text[:30]}" if text else head.strip() or hlc
+
+    out = {name: [(str(h), words(str(h))) for h in (state.get(key) or [])]
+           for name, key in OPEN_ITEMS.items()}
+    if event_type in ("problem_updated", "problem_resolved"):
+        out["problem_id"] = [(pid, pid) for pid, status in (state.get("problems") or {}).items()
+                             if status not in PROBLEM_RESULTS]
     return out
 
 
@@ -94,7 +128,8 @@ def _render(case: dict[str, Any], event_type: str, values: Any, errors: dict[str
                            title=STEP_TITLES.get(event_type, event_type), values=values,
                            errors=errors, error=error, form_letter=FORM_OF_STEP.get(event_type),
                            materials=(case.get("item") or {}).get("materials", []),
-                           picks=event_type in MATERIAL_PICKS), status
+                           picks=event_type in MATERIAL_PICKS,
+                           open_items=open_items(event_type, case)), status
 
 
 def _villages() -> list[dict[str, Any]]:
@@ -129,11 +164,26 @@ def _json_list(data: Any, name: str) -> list[str]:
     return value
 
 
+#: deadlines the clerk sets, each by its clause: a date already past is no deadline
+#: (10.2.2 entrustment period, 10.1.4 materials, 10.2.5 resumption)
+DEADLINES = {"period_end": "10.2.2", "materials_due": "10.1.4", "resumption_deadline": "10.2.5"}
+
+
+def _past_deadlines(clear: dict[str, Any]) -> None:
+    t = today().isoformat()
+    errors = {name: f"不能早于今天（{t}，{clause}） / must not be before today ({t})"
+              for name, clause in DEADLINES.items()
+              if isinstance(clear.get(name), str) and len(clear[name]) == 10 and clear[name] < t}
+    if errors:
+        raise refusal(errors)
+
+
 def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
                 getlist: Any = None) -> dict[str, Any]:
     """Parse, then record one step (shared by the UI and the API)."""
     n = node()
     clear, private = parse_form(event_type, data)
+    _past_deadlines(clear)
     getlist = getlist or (lambda k: _json_list(data, k))
     if event_type in MATERIAL_PICKS and "materials" not in clear:
         picked = list(getlist("materials"))

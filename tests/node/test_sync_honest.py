@@ -1,0 +1,96 @@
+"""What the clerk is told about sync with the hub down (design §4: offline first): in words,
+that work goes on here and uploads by itself; and the count of what waits for upload and
+the last good sync survive a restart of the laptop (before: after a restart offline the page
+said "never synced" and "0 waiting", although nothing had been pushed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_babel import Babel
+
+from node.core import Node
+from node.errors import SyncFailed
+from node.settings import load
+from tests.node.conftest import PASSPHRASE, make_node_dir
+
+
+def _dir(path: Path) -> Path:  # a hub URL where nothing listens
+    return make_node_dir(path, db_url="http://127.0.0.1:9/bangban")
+
+
+def _node(folder: Path) -> Node:
+    node = Node(load({"node_dir": str(folder), "sync_timeout": 2.0, "sync_interval": 0}))
+    node.unlock(PASSPHRASE)
+    return node
+
+
+def _consult(node: Node) -> str:
+    cw = node.casework
+    case_id = cw.open_case(service_type="assist", mode="nearby", focus_area="livelihood",
+                           applicant_kind="person", private={"applicant_name": "赵六"})
+    cw.record(case_id, "consultation", {"channel": "window", "answered": True},
+              {"name": "赵六", "question": "怎么办？"})
+    return case_id
+
+
+def _label(node: Node) -> str:
+    app = Flask("t")
+    app.config["BABEL_DEFAULT_LOCALE"] = "zh_CN"
+    Babel(app)
+    with app.test_request_context():
+        return node.syncer.state.label()
+
+
+def test_hub_down_is_said_in_words_with_the_automatic_retry(tmp_path: Path) -> None:
+    node = _node(_dir(tmp_path / "n"))
+    _consult(node)
+    with pytest.raises(SyncFailed):
+        node.syncer.sync_once()
+    st = node.syncer.state
+    assert st.last_error and "无法连接枢纽" in st.last_error and " / " in st.last_error
+    assert "HTTPConnectionPool" not in st.last_error  # no library text for the clerk
+    label = _label(node)
+    assert "离线" in label and "自动重试" in label and "待上传" in label
+    node.close()
+
+
+def test_pending_and_last_sync_survive_a_restart(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _dir(tmp_path / "n")
+    node = _node(folder)
+    _consult(node)
+    node.close()
+    node = _node(folder)  # restarted, still offline: nothing was ever pushed
+    assert node.syncer.state.pending >= 3  # keyring, header, consultation
+    assert "待上传" in _label(node)
+
+    class Done:  # a round the hub accepted whole (no network in a unit test)
+        docs_written = 0
+        failures: list[Any] = []
+
+        def summary(self) -> dict[str, Any]:
+            return {}
+
+    class Remote:
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr("sync.replicate.replicate", lambda src, dst, opts: Done())
+    monkeypatch.setattr("sync.open.open_db", lambda url, timeout=None: Remote())
+    node.syncer.sync_once()
+    node.syncer.sync_once()  # the state is updated in place, round after round
+    assert node.syncer.state.status == "ok"
+    assert node.syncer.state.pending == 0 and node.syncer.state.last_ok
+    last_ok = node.syncer.state.last_ok
+    node.close()
+    node = _node(folder)
+    assert node.syncer.state.pending == 0 and node.syncer.state.last_ok == last_ok
+    _consult(node)
+    node.close()
+    node = _node(folder)
+    assert node.syncer.state.pending >= 3 and node.syncer.state.last_ok == last_ok
+    node.close()
