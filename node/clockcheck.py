@@ -49,14 +49,19 @@ def measure_offset(request: urllib.request.Request, *, timeout: float,
     return (sent + received) / 2 - (hub + 0.5)
 
 
-def offset_text(seconds: float) -> str:
-    """``快 3 分钟`` / ``慢 2.5 小时`` / ``慢 3 天``: how far and which way, in words."""
-    way, v = ("快" if seconds > 0 else "慢"), abs(seconds)
+def offset_text(seconds: float, *, en: bool = False) -> str:
+    """``快 3 分钟`` / ``慢 2.5 小时`` / ``慢 3 天`` (``3 minutes fast``, ``3 days slow``):
+    how far and which way, in words."""
+    v = abs(seconds)
     if v < 3600:
-        return f"{way} {max(1, round(v / 60))} 分钟"
-    if v < 86400:
-        return f"{way} {v / 3600:.1f} 小时"
-    return f"{way} {v / 86400:.0f} 天"
+        n, zh_unit, en_unit = f"{max(1, round(v / 60))}", "分钟", "minutes"
+    elif v < 86400:
+        n, zh_unit, en_unit = f"{v / 3600:.1f}", "小时", "hours"
+    else:
+        n, zh_unit, en_unit = f"{v / 86400:.0f}", "天", "days"
+    if en:
+        return f"{n} {en_unit} {'fast' if seconds > 0 else 'slow'}"
+    return f"{'快' if seconds > 0 else '慢'} {n} {zh_unit}"
 
 
 __all__ = ["CHECK_EVERY", "measure_offset", "offset_text"]

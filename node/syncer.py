@@ -99,11 +99,12 @@ class SyncState:
         from flask_babel import gettext as _
 
         from node.clockcheck import offset_text
+        from node.labels import _en
 
         if self.clock_offset is None or abs(self.clock_offset) <= limit:
             return None
         return _("本机时钟比枢纽%(offset)s，办理时间将记错：请校准电脑的日期和时间。",
-                 offset=offset_text(self.clock_offset))
+                 offset=offset_text(self.clock_offset, en=_en()))
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)

@@ -57,7 +57,7 @@ def test_a_laptop_three_days_behind_is_measured(serve: Any) -> None:
     req = serve(_hub(formatdate(time.time() + 3 * DAY, usegmt=True)))
     offset = measure_offset(req, timeout=5)
     assert offset is not None and abs(offset + 3 * DAY) < 3  # behind: negative
-    assert offset_text(offset) == "慢 3 天"
+    assert offset_text(offset) == "慢 3 天" and offset_text(offset, en=True) == "3 days slow"
 
 
 def test_a_refusal_still_tells_the_hubs_time(serve: Any) -> None:
