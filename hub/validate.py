@@ -113,9 +113,13 @@ class WriteValidator:
             return self._finished.get(device_id, 0)
 
     def check_batch(self, device: Device, docs: Sequence[Mapping[str, Any]], *,
-                    new_edits: bool) -> list[Refusal | None]:
+                    new_edits: bool, stored: set[str] | None = None) -> list[Refusal | None]:
+        """A refusal or ``None`` per document; ``stored`` gets the ids the hub already had
+        (the receipts of :mod:`hub.receipts` leave replays out)."""
         batch = Batch()
         existing = self._existing(docs)
+        if stored is not None:
+            stored.update(existing)
         self.indexer.prefetch_routes(
             c for d in docs if isinstance(d, Mapping) and isinstance(d.get("_id"), str)
             and (c := scopes.case_id_of(d["_id"], d)) is not None)

@@ -155,15 +155,16 @@ class ScopedStore(DocumentStore):
             deadline = time.monotonic() + self.validator.dependency_wait
             while True:
                 finished = self.validator.finished(device)
+                stored: set[str] = set()
                 refusals = self.validator.check_batch(self.device, [docs[i] for i in todo],
-                                                      new_edits=new_edits)
+                                                      new_edits=new_edits, stored=stored)
                 accepted = [i for i, r in zip(todo, refusals, strict=True) if r is None]
                 if accepted:
                     written = self.stores.main.bulk_docs([docs[i] for i in accepted],
                                                          new_edits=new_edits)
                     self._index_written()
                     self._record_receipt([docs[i] for i in accepted], written,
-                                         new_edits=new_edits)
+                                         new_edits=new_edits, stored=stored)
                     if new_edits:
                         outcome.update(zip(accepted, written, strict=True))
                     else:
@@ -201,13 +202,15 @@ class ScopedStore(DocumentStore):
         return out + failures
 
     def _record_receipt(self, docs: list[Mapping[str, Any]], written: list[JSON], *,
-                        new_edits: bool) -> None:
-        """The hub's receipt time of the events written (design.md §6, :mod:`hub.receipts`)."""
+                        new_edits: bool, stored: set[str]) -> None:
+        """The hub's receipt time of the events written (design.md §6, :mod:`hub.receipts`),
+        not of those it already had (``stored``: a replay is not a second receipt)."""
         if new_edits:
             docs = [d for d, r in zip(docs, written, strict=True) if "error" not in r]
         else:  # only the failures come back
             failed = {r.get("id") for r in written}
             docs = [d for d in docs if d.get("_id") not in failed]
+        docs = [d for d in docs if d.get("_id") not in stored]
         record_receipt(self.stores, self.device.device_id, self.device.institution, docs,
                        via=self.via)
 

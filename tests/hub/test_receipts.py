@@ -65,3 +65,16 @@ def test_a_write_stands_when_its_receipt_cannot_be_written(
     result = a.sync()
     assert result["refused"] == 0
     assert world.hub.stores.main.get(f"case:{case_id}")
+
+
+def test_a_replayed_event_gets_no_second_receipt(world: World) -> None:
+    a = world.node(VILLAGE_A)
+    case_id = a.new_case()
+    world.sync(VILLAGE_A)
+    before = len(_receipts(world))
+    docs = [r["doc"] for r in a.store.changes(include_docs=True, style="all_docs")["results"]
+            if r["id"].startswith(f"event:{case_id}:")]
+    replay = [{**d, "_revisions": {"start": 1, "ids": [d["_rev"].split("-", 1)[1]]}}
+              for d in docs]
+    assert a.remote.bulk_docs(replay, new_edits=False) == []  # accepted, nothing new
+    assert len(_receipts(world)) == before

@@ -76,9 +76,22 @@ def test_the_fold_keeps_the_first_receipt(world: Any) -> None:
     ov.catch_up(force=True)
     completion = _event(cases["c1"], "completion")["_id"]
     got = ov.facts.reader().execute(
-        "SELECT received_ms FROM receipts WHERE event_id=?", (completion,)).fetchone()
+        "SELECT received_ms FROM completion_receipts WHERE event_id=?", (completion,)).fetchone()
     assert got == (_ms("2026-02-26T10:00:00"),)  # not the replay of 2 Mar
     assert ov.clocks.catch_up() == 0  # checkpointed: nothing folded twice
+
+
+def test_month_sums_count_fast_clocks_beyond_the_tolerance() -> None:
+    received = _ms("2026-03-31T23:59:00")
+    rows = [("e1", "c", "D", "I", "work_log", received + clk.TOLERANCE_MS + 1, received, "r"),
+            ("e2", "c", "D", "I", "work_log", received + clk.TOLERANCE_MS, received, "r"),
+            ("e3", "c", "D", "I", "work_log", received - 5_000, received + 120_000, "r"),
+            ("e4", "c", "D", "I", "work_log", None, received, "r")]  # no stated time
+    sums = clk.month_sums(rows)
+    # 23:59 + 2 min is April in Beijing: the months are the receipts' local months
+    assert sums[("I", "D", "2026-03")] == [2, 1, -clk.TOLERANCE_MS - 1, -clk.TOLERANCE_MS,
+                                           received]
+    assert sums[("I", "D", "2026-04")] == [1, 0, 125_000, 125_000, received + 120_000]
 
 
 def test_late_receipts_and_device_clocks(world: Any) -> None:
