@@ -182,3 +182,22 @@ def test_a_post_without_a_session_token_is_refused(town: Any) -> None:
     from node.notices import sent_by_case
 
     assert sent_by_case(n) == {}
+
+
+def test_a_stations_counts_open_its_cases(town: Any) -> None:
+    """The per-station counts (open, overdue) led nowhere: the coordinator searched a mixed
+    list of every station's cases for the ones behind a number."""
+    past = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([
+        _board(VILLAGE_1, [{"case": "c-1", "no": "DC-1", "status": "handling", "due": past}]),
+        _board(VILLAGE_2, [{"case": "c-2", "no": "XC-1", "status": "handling", "due": past}])])
+    client = _client(town)
+    page = client.get("/town/").get_data(as_text=True)
+    row = page.split(f'data-institution="{VILLAGE_1}"', 1)[1].split("</tr>", 1)[0]
+    assert f'href="/town/?institution={VILLAGE_1}#board-rows"' in row
+    only = client.get(f"/town/?institution={VILLAGE_1}").get_data(as_text=True)
+    assert 'data-case="c-1"' in only and 'data-case="c-2"' not in only
+    for bad in ("410621999201", "x"):
+        resp = client.get(f"/town/?institution={bad}")
+        assert resp.status_code == 400 and "institution" in resp.get_data(as_text=True)
