@@ -85,7 +85,8 @@ def index() -> str:
                            board_rows=rows[:BOARD_ROWS_SHOWN], totals=totals,
                            urged=sent_by_case(n), reasons=list(NOTICE_REASONS), only=only,
                            board_more=max(0, len(rows) - BOARD_ROWS_SHOWN),
-                           counts=n.index.counts(today=t, soon=soon(), handed=True))
+                           counts=n.index.counts(today=t, soon=soon(), handed=True,
+                                                 holder=n.institution))
 
 
 @bp.post("/notice")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,20 @@ def test_a_stations_counts_open_its_cases(town: Any) -> None:
     for bad in ("410621999201", "x"):
         resp = client.get(f"/town/?institution={bad}")
         assert resp.status_code == 400 and "institution" in resp.get_data(as_text=True)
+
+
+def test_a_case_sent_down_again_is_counted_once(town: Any) -> None:
+    """Handed up, then handed down to a station, a case is on that station's board; the
+    town's "handed up, open / overdue" boxes counted it as well (the same late case twice)."""
+    past = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    n = town.extensions["bangban_node"]
+    base = {"institution": VILLAGE_1, "handed_from": VILLAGE_1, "status": "handling",
+            "due": past, "updated": "2026-11-26T00:00:00|a"}
+    n.index.upsert({**base, "case_id": "c-here", "case_no": "DC-1", "holder": TOWN})
+    n.index.upsert({**base, "case_id": "c-down", "case_no": "DC-2", "holder": VILLAGE_2})
+    n.store.bulk_docs([_board(VILLAGE_2, [{"case": "c-down", "no": "DC-2",
+                                           "status": "handling", "due": past}])])
+    page = _client(town).get("/town/").get_data(as_text=True)
+    boxes = page.split('class="grid"', 1)[1].split("</div>\n<h2>", 1)[0]
+    numbers = [int(x) for x in re.findall(r'<div class="n">(\d+)</div>', boxes)]
+    assert numbers == [1, 1, 1, 1]  # below: open, overdue; here: open, overdue
