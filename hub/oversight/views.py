@@ -123,8 +123,11 @@ def _params() -> dict[str, Any]:
     # the checked arguments again, for links (never request.args: a stray "fmt" or "by"
     # clashed with url_for's own arguments, a 500)
     q = {"from": first, "to": last, "scope": scope, **({"as_of": as_of} if as_of else {})}
-    return {"today": today, "first": first, "last": last, "scope": scope, "prefix": prefix,
-            "names": names, "as_of": as_of, "q": q}
+    p = {"today": today, "first": first, "last": last, "scope": scope, "prefix": prefix,
+         "names": names, "as_of": as_of, "q": q}
+    # the scope menu of every page's filter (staff, checks and complaints had none)
+    p["path"], p["children"] = _scope_path(p), _children(p)
+    return p
 
 
 def _name(names: dict[str, Any], code: str) -> str:
@@ -186,8 +189,7 @@ def index() -> Any:
                                          limit=DASHBOARD_LIST_ROWS))
              for name, (label, _c, _o) in ind.CASE_LISTS.items()}
     return render_template("oversight/dashboard.html", p=p, data=data, charts=charts,
-                           lists=lists, name=lambda c: _name(names, c), children=_children(p),
-                           path=_scope_path(p))
+                           lists=lists, name=lambda c: _name(names, c))
 
 
 def _children(p: dict[str, Any]) -> list[tuple[str, str]]:

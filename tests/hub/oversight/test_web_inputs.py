@@ -56,6 +56,8 @@ def test_a_drilled_down_scope_stays_selected(app: Any) -> None:
     assert '<option value="410602"' in page  # the way back up to the county
     assert _selected_scope(client.get(f"/oversight/?{Q}&scope={V1}").text) == V1
     assert _selected_scope(client.get(f"/oversight/?{Q}").text) == ""  # the city: first option
+    for page in ("staff", "checks", "complaints"):  # these had no scope menu at all
+        assert _selected_scope(client.get(f"/oversight/{page}?{Q}&scope={town}").text) == town
     # a town supervisor is never offered a unit above its own
     client, _ = login(app, "town", "town-pass-1")
     page = client.get(f"/oversight/?from=2026-03&as_of={AS_OF}&scope={V1}").text
