@@ -146,17 +146,21 @@ def test_the_public_page_says_which_items_carry_fees_in_words(app: Any) -> None:
     assert "依法缴纳行政收费" in rows["MS-001"] and "依法缴纳行政收费" not in rows["MS-002"]
 
 
-BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+BROWSERS = [  # Firefox's and Chromium's Accept headers
+    {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+    {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+               "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"}]
 
 
-def test_a_refusal_reads_as_a_page_in_a_browser(app: Any) -> None:
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_a_refusal_reads_as_a_page_in_a_browser(app: Any, browser: dict[str, str]) -> None:
     """A browser got the hub's JSON for a bad month, and Werkzeug's English "Forbidden"
     page, naming nothing, for a scope outside the supervisor's area."""
     client, _ = login(app, "town", "town-pass-1")
-    resp = client.get("/oversight/?from=2026-13", headers=BROWSER)
+    resp = client.get("/oversight/?from=2026-13", headers=browser)
     assert resp.status_code == 400 and resp.mimetype == "text/html"
     assert "from: a month YYYY-MM / 月份格式应为 YYYY-MM" in resp.text and "返回总览" in resp.text
-    resp = client.get(f"/oversight/staff?{Q}&scope=410621", headers=BROWSER)
+    resp = client.get(f"/oversight/staff?{Q}&scope=410621", headers=browser)
     assert resp.status_code == 403 and "scope: 410621 is outside your area" in resp.text
     assert "超出您的监督范围" in resp.text
     resp = client.get(f"/oversight/cases/overdue?{Q}&scope=410621")  # other clients: JSON
