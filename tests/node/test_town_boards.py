@@ -219,3 +219,21 @@ def test_a_case_sent_down_again_is_counted_once(town: Any) -> None:
     boxes = page.split('class="grid"', 1)[1].split("</div>\n<h2>", 1)[0]
     numbers = [int(x) for x in re.findall(r'<div class="n">(\d+)</div>', boxes)]
     assert numbers == [1, 1, 1, 1]  # below: open, overdue; here: open, overdue
+
+
+def test_more_handed_up_cases_than_a_page_lead_on(town: Any) -> None:
+    """The handed-up list showed the first page (page_size) and nothing said there were
+    more, nor led to them."""
+    n = town.extensions["bangban_node"]
+    for i in range(3):
+        n.index.upsert({"case_id": f"c-{i}", "case_no": f"DC-{i}", "institution": VILLAGE_1,
+                        "handed_from": VILLAGE_1, "holder": TOWN, "status": "handling",
+                        "due": f"2099-01-0{i + 1}", "updated": "2026-11-26T00:00:00|a"})
+    n.settings.page_size = 2
+    page = _client(town).get("/town/").get_data(as_text=True)
+    more = re.search(r'href="(/cases/\?view=handed_up&amp;after=[^"]+)"', page)
+    assert more is not None
+    rest = _client(town).get(more.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    first = set(re.findall(r">(DC-\d)</a>", page))
+    assert len(first) == 2 and first | set(re.findall(r">(DC-\d)</a>", rest)) == {
+        "DC-0", "DC-1", "DC-2"}
