@@ -63,7 +63,10 @@ def _csrf() -> str:
 
 def _check_csrf() -> None:
     if not secrets.compare_digest(request.form.get("csrf", ""), session.get("csrf", "") or "-"):
-        abort(400)
+        # a stale tab (logged out, or the form older than the session) met Werkzeug's
+        # English "Bad Request"; say what happened and what to do
+        raise BadInput("csrf: the form has expired, reload the page and send it again "
+                       "/ 表单已失效，请刷新页面后重新提交")
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:

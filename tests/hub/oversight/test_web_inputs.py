@@ -167,3 +167,13 @@ def test_a_refusal_reads_as_a_page_in_a_browser(app: Any, browser: dict[str, str
     assert resp.status_code == 403 and resp.get_json() == {
         "error": "forbidden",
         "reason": "scope: 410621 is outside your area (410602101) / 超出您的监督范围"}
+
+
+def test_a_stale_form_says_what_to_do(app: Any) -> None:
+    """A form from before a logout (its token gone with the session) met Werkzeug's English
+    "Bad Request", naming nothing."""
+    client = app.test_client()
+    resp = client.post("/oversight/login", data={"login": "city", "password": "x",
+                                                 "csrf": "old"}, headers=BROWSERS[1])
+    assert resp.status_code == 400 and "表单已失效，请刷新页面后重新提交" in resp.text
+    assert resp.mimetype == "text/html"
