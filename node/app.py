@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from node import settings as settings_mod
 from node.core import Node
-from node.errors import Locked, NodeError, NotEnrolled
+from node.errors import InvalidInput, Locked, NodeError, NotEnrolled
 from schemas.errors import SchemaError
 from sync.errors import SyncError
 
@@ -100,7 +100,9 @@ def _guard() -> Response | None:
         token = session.get("csrf")
         if not token or not secrets.compare_digest(str(request.form.get("csrf", "")),
                                                    str(token)):
-            return Response("CSRF token missing or wrong", status=400)
+            raise InvalidInput("csrf: 表单已失效，请刷新页面后重新提交 / the form has expired, "
+                               "reload the page and send it again",
+                               fields={"csrf": "请刷新页面 / reload the page"})
     node.touch()
     if endpoint in OPEN_ENDPOINTS or node.unlocked:
         return None
