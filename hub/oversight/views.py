@@ -327,8 +327,9 @@ def public(code: str) -> Any:
     ov = _ov()
     names = ov.institutions()
     inst = names.get(code)
-    if inst is None:
-        abort(404)
+    if inst is None:  # a citizen's typo: said in words, not the API's {"reason": "missing"}
+        raise HubError(f"code: no institution {code} / 没有代码为 {code} 的机构", status=404,
+                       error="not_found")
     ov.catch_up()
     since = (dt.date.today() - dt.timedelta(days=30)).isoformat()
     db = ov.facts.reader()

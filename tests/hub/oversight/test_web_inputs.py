@@ -177,3 +177,8 @@ def test_a_stale_form_says_what_to_do(app: Any) -> None:
                                                  "csrf": "old"}, headers=BROWSERS[1])
     assert resp.status_code == 400 and "表单已失效，请刷新页面后重新提交" in resp.text
     assert resp.mimetype == "text/html"
+
+
+def test_an_unknown_public_page_says_so(app: Any) -> None:
+    resp = app.test_client().get("/oversight/public/4106021019", headers=BROWSERS[1])
+    assert resp.status_code == 404 and "没有代码为 4106021019 的机构" in resp.text
