@@ -276,17 +276,23 @@ class CaseIndex:
             nxt = f"{rows[-1][col]}|{rows[-1]['case_id']}"
         return Page(rows, nxt)
 
-    def counts(self, *, today: str, soon: str, handed: bool = False) -> dict[str, int]:
-        """The home page's numbers, each one indexed query."""
+    def counts(self, *, today: str, soon: str, handed: bool = False,
+               holder: str = "") -> dict[str, int]:
+        """The home page's numbers, each one indexed query; ``holder``: only the cases that
+        institution holds now (the town's handed-up cases, not those it sent down again:
+        those are counted on the station's board)."""
         extra = " AND handed_from IS NOT NULL" if handed else ""
+        more: tuple[str, ...] = ()
+        if holder:
+            extra, more = extra + " AND holder = ?", (holder,)
         queries = {
-            "today": (f"SELECT count(*) FROM cases WHERE created >= ?{extra}", (today,)),
-            "open": (f"SELECT count(*) FROM cases WHERE closed = 0{extra}", ()),
+            "today": (f"SELECT count(*) FROM cases WHERE created >= ?{extra}", (today, *more)),
+            "open": (f"SELECT count(*) FROM cases WHERE closed = 0{extra}", more),
             "due_soon": (f"SELECT count(*) FROM cases WHERE closed = 0 AND due >= ? AND due <= ?{extra}",
-                         (today, soon)),
+                         (today, soon, *more)),
             "overdue": (f"SELECT count(*) FROM cases WHERE closed = 0 AND due IS NOT NULL "
-                        f"AND due < ?{extra}", (today,)),
-            "needs_review": (f"SELECT count(*) FROM cases WHERE needs_review = 1{extra}", ()),
+                        f"AND due < ?{extra}", (today, *more)),
+            "needs_review": (f"SELECT count(*) FROM cases WHERE needs_review = 1{extra}", more),
             "pending": ("SELECT count(*) FROM cases WHERE pending = 1", ()),
         }
         out = {}

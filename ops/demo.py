@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -284,6 +285,10 @@ def print_summary(summary: Mapping[str, Any]) -> None:
     print(f"devices:            {summary['devices_json']}")
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     if folder.exists() and not args.keep:
@@ -291,6 +296,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     net = DemoNetwork(folder, couchdb_url=args.couchdb_url or "", port=args.port,
                       real_nodes=args.nodes == "real")
+    # `kill PID` (SIGTERM: what stops a demo started in the background, whose SIGINT the
+    # shell ignores) stops like Ctrl-C, the hub and node servers with it, instead of
+    # leaving them running with the demo's ports and files open
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         net.start()
         print(f"hub serving on {net.hub.url} (store: "

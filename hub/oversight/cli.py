@@ -71,6 +71,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def register(hub_subparsers: Any) -> None:
+    # hub/cli.py's wrapper: a refused input (a village's supervisor, a short password, an
+    # unknown institution) is one line on stderr and exit 2, not a traceback
+    from hub.cli import _run
+
     sup = hub_subparsers.add_parser(
         "supervisor", help="supervisor logins of the oversight dashboard (11.1)"
     ).add_subparsers(dest="supervisor_command", metavar="COMMAND", required=True)
@@ -80,12 +84,12 @@ def register(hub_subparsers: Any) -> None:
     p.add_argument("--name", help="display name")
     p.add_argument("--password-env", help="read the password from this environment variable")
     p.add_argument("--replace", action="store_true", help="replace an existing login")
-    p.set_defaults(func=cmd_add)
+    p.set_defaults(func=_run(cmd_add))
     ovs = hub_subparsers.add_parser(
         "oversight", help="the oversight materialization (HUB_DIR/oversight.sqlite)"
     ).add_subparsers(dest="oversight_command", metavar="COMMAND", required=True)
     p = ovs.add_parser("refresh", help="fold every change since the last checkpoint")
-    p.set_defaults(func=cmd_refresh)
+    p.set_defaults(func=_run(cmd_refresh))
     p = sup.add_parser("list", help="list supervisors")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_list)
+    p.set_defaults(func=_run(cmd_list))

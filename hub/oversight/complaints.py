@@ -100,6 +100,17 @@ def handle_complaint(hub: Hub, case_id: str, complaint: str, *, result: str, tex
         raise BadInput(f"result: one of {', '.join(COMPLAINT_RESULTS)} / 处理结果无效")
     if not text.strip():
         raise BadInput("text: required / 处理情况：必填")
+    # 11.1: one handling per complaint. A second one (the form sent twice, two supervisors)
+    # is an illegal step (schemas.rules "complaint_not_open"): every replica would flag
+    # the station's case for review, so it is refused here, before it is signed.
+    from schemas.fold import fold
+
+    res = hub.stores.main.all_docs(startkey=f"event:{case_id}:",
+                                   endkey=f"event:{case_id}:\ufff0", include_docs=True,
+                                   offset=False)
+    if complaint not in fold(r["doc"] for r in res["rows"] if r.get("doc")).complaints_open:
+        raise BadInput(f"complaint: {complaint} is not an open complaint of this case "
+                       f"/ 该投诉已处理或不存在")
     clock, base = _clock(hub, case_id)
     at = (now or dt.datetime.now(dt.UTC).astimezone()).isoformat(timespec="seconds")
     try:

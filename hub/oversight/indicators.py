@@ -210,16 +210,19 @@ def case_count(db: sqlite3.Connection, name: str, prefix: str, today: dt.date) -
 
 def complaints(db: sqlite3.Connection, prefix: str, first: str, last: str,
                limit: int = 200) -> list[dict[str, Any]]:
-    """Open complaints of the period (earliest deadline first), then the latest handled."""
+    """Every complaint still open at the period's end, whatever month it came in (earliest
+    deadline first: tracking, 5 c), then the latest handled of the period."""
     lo, hi = _range(prefix)
     cols = ("complaint_id", "case_id", "institution", "received_on", "due", "handled_on",
             "channel", "category", "result", "by_hub")
-    where = ("+institution >= :lo AND +institution < :hi AND received_on >= :first "
-             "AND received_on <= :last")
+    until = "+institution >= :lo AND +institution < :hi AND received_on <= :last"
+    where = f"{until} AND received_on >= :first"
     params = {"lo": lo, "hi": hi, "first": first + "-01", "last": _month_end(last),
               "limit": limit}
+    # an open complaint from an earlier month stays listed until handled (it was listed
+    # only in the month it came in, so the default view, this month, lost it)
     open_rows = db.execute(f"SELECT {', '.join(cols)} FROM complaints WHERE handled_on IS NULL "
-                           f"AND +{where} ORDER BY due LIMIT :limit", params).fetchall()
+                           f"AND +{until} ORDER BY due LIMIT :limit", params).fetchall()
     params["limit"] = max(0, limit - len(open_rows))
     done = db.execute(f"SELECT {', '.join(cols)} FROM complaints WHERE handled_on IS NOT NULL "
                       f"AND {where} ORDER BY received_on DESC LIMIT :limit", params).fetchall()

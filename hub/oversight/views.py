@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
+import json
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -28,12 +28,13 @@ from flask import (
 )
 from markupsafe import Markup, escape
 
-from hub.errors import BadInput
+from hub.errors import BadInput, HubError
 from hub.oversight import clocks as clk
 from hub.oversight import indicators as ind
 from hub.oversight import supervisors as sup
 from hub.oversight.charts import rate_bars, stacked_ratings
 from hub.oversight.facts import RATING_LEVELS
+from hub.oversight.params import period_params
 from schemas.state import STATUS_LABELS
 from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
 
@@ -43,10 +44,6 @@ blueprint = Blueprint("oversight", __name__, url_prefix="/oversight",
 
 RATING_ZH = {"very_satisfied": "非常满意", "satisfied": "满意", "basic": "基本满意",
              "dissatisfied": "不满意", "very_dissatisfied": "非常不满意"}
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-#: Years a period or ``as_of`` may name: the working-day calendar's reach and then some
-#: (a date near 9999-12-31 overflowed "as_of + 5 days" into a 500).
-YEARS = (2000, 2099)
 #: Rows a page of a full case list shows (``/oversight/cases/NAME``); the dashboard shows
 #: the first DASHBOARD_LIST_ROWS of each list and links to the rest.
 CASES_PER_PAGE, DASHBOARD_LIST_ROWS = 50, 20
@@ -67,7 +64,10 @@ def _csrf() -> str:
 
 def _check_csrf() -> None:
     if not secrets.compare_digest(request.form.get("csrf", ""), session.get("csrf", "") or "-"):
-        abort(400)
+        # a stale tab (logged out, or the form older than the session) met Werkzeug's
+        # English "Bad Request"; say what happened and what to do
+        raise BadInput("csrf: the form has expired, reload the page and send it again "
+                       "/ 表单已失效，请刷新页面后重新提交")
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -79,6 +79,18 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         g.supervisor = who
         return view(*args, **kwargs)
     return wrapped
+
+
+@blueprint.errorhandler(HubError)
+def _refused(exc: HubError) -> Any:
+    """People read these pages: a browser gets the refusal (the argument and its rule, in
+    both languages) on a page of the dashboard; other clients the hub's JSON, as before."""
+    # best_match, not best: Chromium lists image types at q=1 beside text/html, and a
+    # client sending */* (curl, the tests) gets the first offer, JSON
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) != "text/html":
+        return Response(json.dumps(exc.as_json(), ensure_ascii=False) + "\n",
+                        status=exc.status, content_type="application/json")
+    return render_template("oversight/error.html", exc=exc, p=None), exc.status
 
 
 @blueprint.app_template_filter("pct")
@@ -93,39 +105,8 @@ def _context() -> dict[str, Any]:
             "levels": sup.LEVELS, "rating_zh": RATING_ZH, "status_zh": STATUS_LABELS}
 
 
-# -- parameters -------------------------------------------------------------------------
 def _params() -> dict[str, Any]:
-    today = dt.date.today()
-    as_of = request.args.get("as_of", "")
-    lo, hi = YEARS
-    try:
-        today = dt.date.fromisoformat(as_of) if as_of else today
-    except ValueError:
-        raise BadInput("as_of: a date YYYY-MM-DD / 日期格式应为 YYYY-MM-DD") from None
-    if not lo <= today.year <= hi:
-        raise BadInput(f"as_of: a year from {lo} to {hi} / 日期年份应在 {lo}–{hi} 之间")
-    first = request.args.get("from") or today.isoformat()[:7]
-    last = request.args.get("to") or first
-    for name, value in (("from", first), ("to", last)):
-        if not _MONTH.fullmatch(value):
-            raise BadInput(f"{name}: a month YYYY-MM / 月份格式应为 YYYY-MM")
-        if not lo <= int(value[:4]) <= hi:
-            raise BadInput(f"{name}: a year from {lo} to {hi} / 月份的年份应在 {lo}–{hi} 之间")
-    if last < first:
-        raise BadInput("to: must not be before from / 结束月份不能早于开始月份")
-    who: sup.Supervisor = g.supervisor
-    scope = request.args.get("scope") or who.institution
-    if not who.sees(scope):
-        abort(403)
-    names = _ov().institutions()
-    if scope not in names:
-        raise BadInput(f"scope: unknown institution {scope} / 机构不存在")
-    prefix = "" if names[scope].get("tier") == "city" else scope
-    # the checked arguments again, for links (never request.args: a stray "fmt" or "by"
-    # clashed with url_for's own arguments, a 500)
-    q = {"from": first, "to": last, "scope": scope, **({"as_of": as_of} if as_of else {})}
-    return {"today": today, "first": first, "last": last, "scope": scope, "prefix": prefix,
-            "names": names, "as_of": as_of, "q": q}
+    return period_params(g.supervisor, _ov().institutions())
 
 
 def _name(names: dict[str, Any], code: str) -> str:
@@ -187,24 +168,7 @@ def index() -> Any:
                                          limit=DASHBOARD_LIST_ROWS))
              for name, (label, _c, _o) in ind.CASE_LISTS.items()}
     return render_template("oversight/dashboard.html", p=p, data=data, charts=charts,
-                           lists=lists, name=lambda c: _name(names, c), children=_children(p),
-                           path=_scope_path(p))
-
-
-def _children(p: dict[str, Any]) -> list[tuple[str, str]]:
-    n = ind.child_length(p["prefix"])
-    return sorted((c, d["name"]) for c, d in p["names"].items()
-                  if c.startswith(p["prefix"]) and len(c) == n and c != p["scope"])
-
-
-def _scope_path(p: dict[str, Any]) -> list[tuple[str, str]]:
-    """The units from below the supervisor's own down to the current scope (county, town,
-    …): the scope menu offers them, so a drilled-down scope stays selected when the period
-    changes, and the way back up is one choice."""
-    who: sup.Supervisor = g.supervisor
-    path = [(c, str(d["name"])) for c, d in p["names"].items()
-            if p["scope"].startswith(c) and c != who.institution and who.sees(c)]
-    return sorted(path, key=lambda cn: len(cn[0]))
+                           lists=lists, name=lambda c: _name(names, c))
 
 
 @blueprint.get("/cases/<name>")
@@ -368,8 +332,9 @@ def public(code: str) -> Any:
     ov = _ov()
     names = ov.institutions()
     inst = names.get(code)
-    if inst is None:
-        abort(404)
+    if inst is None:  # a citizen's typo: said in words, not the API's {"reason": "missing"}
+        raise HubError(f"code: no institution {code} / 没有代码为 {code} 的机构", status=404,
+                       error="not_found")
     ov.catch_up()
     since = (dt.date.today() - dt.timedelta(days=30)).isoformat()
     db = ov.facts.reader()

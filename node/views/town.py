@@ -67,6 +67,15 @@ def index() -> str:
     view = overview()
     page = n.index.search(view="handed_up", today=t, soon=soon(), limit=int(n.settings.page_size))
     rows = view["board_rows"]
+    # ?institution=CODE: the cases behind one station's counts (4.2 coordination)
+    only = request.args.get("institution", "")
+    if only:
+        from node.errors import InvalidInput
+
+        if only not in {r["institution"] for r in view["per_institution"]}:
+            raise InvalidInput("institution: 不是本中心下辖机构 / not an institution below this one",
+                               fields={"institution": "不是下辖机构 / not below this one"})
+        rows = [r for r in rows if r["institution"] == only]
     shown = [r["board"] for r in view["per_institution"] if r["board"]]
     totals = {k: sum(b[k] for b in shown) for k in ("open", "overdue")}
     from node.notices import sent_by_case
@@ -74,9 +83,10 @@ def index() -> str:
 
     return render_template("town.html", per=view["per_institution"], names=names, page=page,
                            board_rows=rows[:BOARD_ROWS_SHOWN], totals=totals,
-                           urged=sent_by_case(n), reasons=list(NOTICE_REASONS),
+                           urged=sent_by_case(n), reasons=list(NOTICE_REASONS), only=only,
                            board_more=max(0, len(rows) - BOARD_ROWS_SHOWN),
-                           counts=n.index.counts(today=t, soon=soon(), handed=True))
+                           counts=n.index.counts(today=t, soon=soon(), handed=True,
+                                                 holder=n.institution))
 
 
 @bp.post("/notice")

@@ -12,6 +12,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _ps() -> str:
+    """Every process's whole command line ("ps -eo args" cuts them at 80 columns when not
+    on a terminal, so a demo's folder was never found, running or not)."""
+    return subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True).stdout
+
+
 @pytest.mark.e2e
 def test_demo_once_runs_a_round_and_writes_devices_json(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "ops.cli", "demo", "--once", "--nodes", "sim",
@@ -29,5 +35,33 @@ def test_demo_once_runs_a_round_and_writes_devices_json(tmp_path: Path) -> None:
     assert {d["institution"] for d in devices} == {town, village_a, village_b}
     assert all(d["secret"] and d["database_url"].endswith("/bangban") for d in devices)
     # nothing keeps running after --once (the hub process was stopped)
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert str(tmp_path / "demo" / "hub") not in ps
+    assert str(tmp_path / "demo" / "hub") not in _ps()
+
+
+@pytest.mark.e2e
+def test_a_terminated_demo_stops_its_servers(tmp_path: Path) -> None:
+    """SIGTERM (``kill PID``, the way to stop a demo started in the background: the shell
+    makes it ignore SIGINT) left the hub and the three node servers running, ports and
+    files open."""
+    import signal
+    import time
+
+    folder = tmp_path / "demo"
+    proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "demo", "--dir", str(folder),
+                             "--interval", "3600"], stdout=subprocess.PIPE,
+                            stderr=(tmp_path / "stderr").open("w"), text=True, cwd=ROOT)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # up once the dashboard's URL is printed
+            if line.startswith("oversight dashboard:"):
+                break
+        assert f"node serve --dir {folder}" in _ps()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 0, (tmp_path / "stderr").read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 30
+    while str(folder) in _ps() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert str(folder) not in _ps()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -182,3 +183,57 @@ def test_a_post_without_a_session_token_is_refused(town: Any) -> None:
     from node.notices import sent_by_case
 
     assert sent_by_case(n) == {}
+
+
+def test_a_stations_counts_open_its_cases(town: Any) -> None:
+    """The per-station counts (open, overdue) led nowhere: the coordinator searched a mixed
+    list of every station's cases for the ones behind a number."""
+    past = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([
+        _board(VILLAGE_1, [{"case": "c-1", "no": "DC-1", "status": "handling", "due": past}]),
+        _board(VILLAGE_2, [{"case": "c-2", "no": "XC-1", "status": "handling", "due": past}])])
+    client = _client(town)
+    page = client.get("/town/").get_data(as_text=True)
+    row = page.split(f'data-institution="{VILLAGE_1}"', 1)[1].split("</tr>", 1)[0]
+    assert f'href="/town/?institution={VILLAGE_1}#board-rows"' in row
+    only = client.get(f"/town/?institution={VILLAGE_1}").get_data(as_text=True)
+    assert 'data-case="c-1"' in only and 'data-case="c-2"' not in only
+    for bad in ("410621999201", "x"):
+        resp = client.get(f"/town/?institution={bad}")
+        assert resp.status_code == 400 and "institution" in resp.get_data(as_text=True)
+
+
+def test_a_case_sent_down_again_is_counted_once(town: Any) -> None:
+    """Handed up, then handed down to a station, a case is on that station's board; the
+    town's "handed up, open / overdue" boxes counted it as well (the same late case twice)."""
+    past = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    n = town.extensions["bangban_node"]
+    base = {"institution": VILLAGE_1, "handed_from": VILLAGE_1, "status": "handling",
+            "due": past, "updated": "2026-11-26T00:00:00|a"}
+    n.index.upsert({**base, "case_id": "c-here", "case_no": "DC-1", "holder": TOWN})
+    n.index.upsert({**base, "case_id": "c-down", "case_no": "DC-2", "holder": VILLAGE_2})
+    n.store.bulk_docs([_board(VILLAGE_2, [{"case": "c-down", "no": "DC-2",
+                                           "status": "handling", "due": past}])])
+    page = _client(town).get("/town/").get_data(as_text=True)
+    boxes = page.split('class="grid"', 1)[1].split("</div>\n<h2>", 1)[0]
+    numbers = [int(x) for x in re.findall(r'<div class="n">(\d+)</div>', boxes)]
+    assert numbers == [1, 1, 1, 1]  # below: open, overdue; here: open, overdue
+
+
+def test_more_handed_up_cases_than_a_page_lead_on(town: Any) -> None:
+    """The handed-up list showed the first page (page_size) and nothing said there were
+    more, nor led to them."""
+    n = town.extensions["bangban_node"]
+    for i in range(3):
+        n.index.upsert({"case_id": f"c-{i}", "case_no": f"DC-{i}", "institution": VILLAGE_1,
+                        "handed_from": VILLAGE_1, "holder": TOWN, "status": "handling",
+                        "due": f"2099-01-0{i + 1}", "updated": "2026-11-26T00:00:00|a"})
+    n.settings.page_size = 2
+    page = _client(town).get("/town/").get_data(as_text=True)
+    more = re.search(r'href="(/cases/\?view=handed_up&amp;after=[^"]+)"', page)
+    assert more is not None
+    rest = _client(town).get(more.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    first = set(re.findall(r">(DC-\d)</a>", page))
+    assert len(first) == 2 and first | set(re.findall(r">(DC-\d)</a>", rest)) == {
+        "DC-0", "DC-1", "DC-2"}

@@ -42,3 +42,20 @@ def test_supervisor_add_and_list(hub: Any, capsys: pytest.CaptureFixture[str],
     assert who is not None and who.prefix == "410621" and who.sees("410621101201")
     assert not who.sees("410622101")
     again.close()
+
+
+@pytest.mark.parametrize(("institution", "says"), [
+    ("410602101201", "institution: supervisors belong to a city, county or town"),
+    ("410699", "institution"),
+])
+def test_a_refused_supervisor_is_one_line_not_a_traceback(
+        hub: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        institution: str, says: str) -> None:
+    folder = str(Path(hub.settings.hub_dir))
+    hub.close()
+    monkeypatch.setenv("SUP_PW", "village-pass-1")
+    args = _parser().parse_args(["--hub-dir", folder, "supervisor", "add", "cun",
+                                 "--institution", institution, "--password-env", "SUP_PW"])
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bangban hub: ") and says in err and err.count("\n") == 1

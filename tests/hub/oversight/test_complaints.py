@@ -64,6 +64,11 @@ def test_hub_complaint_is_sealed_for_the_station_and_tracked(world: Any) -> None
                            today=dt.date(2026, 3, 30))
     assert (total.c["complaints"], total.c["complaints_in_time"]) == (1, 1)
     assert ov.facts.get(case_id).needs_review is False  # type: ignore[union-attr]
+    # the form sent twice: refused, or the station's case would need review everywhere
+    with pytest.raises(BadInput, match="^400 bad_request: complaint: .* not an open"):
+        cmp.handle_complaint(hub, case_id, ev["hlc"], result="upheld", text="again")
+    ov.catch_up(force=True)
+    assert ov.facts.get(case_id).needs_review is False  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("field", "kw"), [

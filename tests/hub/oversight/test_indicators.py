@@ -93,6 +93,11 @@ def test_complaints_handled_in_time(ov: Oversight) -> None:
     listed = ind.complaints(ov.facts.reader(), "", "2026-02", "2026-03")
     assert [(c["received_on"], c["due"], c["handled_on"]) for c in listed] == [
         ("2026-03-06", "2026-03-13", None), ("2026-02-25", "2026-03-03", "2026-03-03")]
+    # the next month: the open one (received in March, overdue) is still tracked; the one
+    # handled in March belongs to March; nothing received later than the period is listed
+    later = ind.complaints(ov.facts.reader(), "", "2026-04", "2026-04")
+    assert [(c["received_on"], c["handled_on"]) for c in later] == [("2026-03-06", None)]
+    assert ind.complaints(ov.facts.reader(), "", "2026-01", "2026-01") == []
 
 
 def test_ratings_and_follow_up_of_bad_ratings(ov: Oversight) -> None:

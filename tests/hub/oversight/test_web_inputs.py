@@ -56,6 +56,8 @@ def test_a_drilled_down_scope_stays_selected(app: Any) -> None:
     assert '<option value="410602"' in page  # the way back up to the county
     assert _selected_scope(client.get(f"/oversight/?{Q}&scope={V1}").text) == V1
     assert _selected_scope(client.get(f"/oversight/?{Q}").text) == ""  # the city: first option
+    for page in ("staff", "checks", "complaints"):  # these had no scope menu at all
+        assert _selected_scope(client.get(f"/oversight/{page}?{Q}&scope={town}").text) == town
     # a town supervisor is never offered a unit above its own
     client, _ = login(app, "town", "town-pass-1")
     page = client.get(f"/oversight/?from=2026-03&as_of={AS_OF}&scope={V1}").text
@@ -142,3 +144,41 @@ def test_the_public_page_says_which_items_carry_fees_in_words(app: Any) -> None:
     rows = {r.split("<", 1)[0]: r for r in page.split('<tr><td class="l">')[1:]}
     assert "True" not in page and "False" not in page
     assert "依法缴纳行政收费" in rows["MS-001"] and "依法缴纳行政收费" not in rows["MS-002"]
+
+
+BROWSERS = [  # Firefox's and Chromium's Accept headers
+    {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+    {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+               "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"}]
+
+
+@pytest.mark.parametrize("browser", BROWSERS)
+def test_a_refusal_reads_as_a_page_in_a_browser(app: Any, browser: dict[str, str]) -> None:
+    """A browser got the hub's JSON for a bad month, and Werkzeug's English "Forbidden"
+    page, naming nothing, for a scope outside the supervisor's area."""
+    client, _ = login(app, "town", "town-pass-1")
+    resp = client.get("/oversight/?from=2026-13", headers=browser)
+    assert resp.status_code == 400 and resp.mimetype == "text/html"
+    assert "from: a month YYYY-MM / 月份格式应为 YYYY-MM" in resp.text and "返回总览" in resp.text
+    resp = client.get(f"/oversight/staff?{Q}&scope=410621", headers=browser)
+    assert resp.status_code == 403 and "scope: 410621 is outside your area" in resp.text
+    assert "超出您的监督范围" in resp.text
+    resp = client.get(f"/oversight/cases/overdue?{Q}&scope=410621")  # other clients: JSON
+    assert resp.status_code == 403 and resp.get_json() == {
+        "error": "forbidden",
+        "reason": "scope: 410621 is outside your area (410602101) / 超出您的监督范围"}
+
+
+def test_a_stale_form_says_what_to_do(app: Any) -> None:
+    """A form from before a logout (its token gone with the session) met Werkzeug's English
+    "Bad Request", naming nothing."""
+    client = app.test_client()
+    resp = client.post("/oversight/login", data={"login": "city", "password": "x",
+                                                 "csrf": "old"}, headers=BROWSERS[1])
+    assert resp.status_code == 400 and "表单已失效，请刷新页面后重新提交" in resp.text
+    assert resp.mimetype == "text/html"
+
+
+def test_an_unknown_public_page_says_so(app: Any) -> None:
+    resp = app.test_client().get("/oversight/public/4106021019", headers=BROWSERS[1])
+    assert resp.status_code == 404 and "没有代码为 4106021019 的机构" in resp.text
