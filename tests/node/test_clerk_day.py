@@ -214,3 +214,29 @@ def test_a_phone_is_found_as_it_was_written(unlocked: Any) -> None:
     for q in ("0392-1234567", "03921234567", no, no[:12]):
         page = unlocked.get("/cases/", query_string={"q": q}).data.decode()
         assert case_id in page, q
+
+
+def test_the_case_page_offers_only_steps_some_input_makes_legal(unlocked: Any) -> None:
+    """A step whose rule reads its own input was always offered (a completed case offered
+    终止, a case with nothing to answer offered 咨询答复); clicking led to a refusal."""
+    case_id = _case_id(_consult(unlocked))  # answered on the spot: no reply pending
+    offered = unlocked.get(f"/cases/{case_id}").data.decode().split("其他步骤")[0]
+    assert 'id="step-reply"' not in offered and 'id="step-termination"' not in offered
+    waiting = _case_id(_consult(unlocked, answered=None))
+    offered = unlocked.get(f"/cases/{waiting}").data.decode().split("其他步骤")[0]
+    assert 'id="step-reply"' in offered
+    from schemas.sample import catalog
+
+    future = (dt.date.today() + dt.timedelta(days=60)).isoformat()
+    for event_type, data in (
+            ("entrustment", dict(channel="offline", mode="nearby", service_item=catalog()[0]["code"],
+                                 ledger_no="DB-1", period_end=future, scope="代为提交",
+                                 signature_data=SIG)),
+            ("acceptance", dict(zone="assisted_zone", time_limit_days="5"))):
+        r = _step(unlocked, case_id, event_type, **data)
+        assert r.status_code == 302, r.data.decode()[:2000]
+    offered = unlocked.get(f"/cases/{case_id}").data.decode().split("其他步骤")[0]
+    assert 'id="step-termination"' in offered and 'id="step-completion"' in offered
+    assert _step(unlocked, case_id, "completion", signature_data=SIG).status_code == 302
+    offered = unlocked.get(f"/cases/{case_id}").data.decode().split("其他步骤")[0]
+    assert 'id="step-termination"' not in offered and 'id="step-rating"' in offered
