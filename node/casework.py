@@ -211,7 +211,7 @@ class Casework:
         if has_private("event", event_type):
             doc["private"] = priv
         elif priv:
-            raise InvalidInput("this step has no private part", fields={k: "不适用" for k in priv})
+            raise refusal({k: "此步骤不收此项 / not part of this step" for k in priv})
         events = self.events(case_id)
         if events:
             doc["base_hlc"] = max(e["hlc"] for e in events)

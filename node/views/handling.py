@@ -201,7 +201,8 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
             try:
                 clear["to_tier"] = institution_tier(str(clear["to_institution"]))
             except Exception as exc:
-                raise InvalidInput("接收机构代码格式错误", fields={"to_institution": "接收机构代码格式错误"}) from exc
+                raise refusal({"to_institution": "应为机构代码（县 6 位、镇 9 位、村 12 位数字） / "
+                               "must be an institution code (6, 9 or 12 digits, 4.3)"}) from exc
     signature = decode_data_url(str(data.get("signature_data") or ""))
     if isinstance(data, dict) and data.get("signature_png_base64"):
         import base64
@@ -222,10 +223,12 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
             continue
         ctype = f.mimetype or "application/octet-stream"
         if ctype not in ALLOWED_SCANS:
-            raise InvalidInput("只能上传图片或 PDF 扫描件", fields={"scans": "只能上传图片或 PDF 扫描件"})
+            raise refusal({"scans": "只能上传图片或 PDF 扫描件 / only images or PDF scans (8.2.3)"})
         blob = f.read()
         if len(blob) > n.settings.max_upload_bytes:
-            raise InvalidInput("扫描件太大", fields={"scans": "扫描件太大"})
+            mb = n.settings.max_upload_bytes // 1_048_576
+            raise refusal({"scans": f"扫描件太大（每份不超过 {mb} MB） / the scan is too large "
+                                    f"(at most {mb} MB each)"})
         name = f"scan-{len(scans) + 1}-{secrets.token_hex(3)}" + (".pdf" if ctype.endswith("pdf") else ".img")
         scans.append((name, ctype, blob))
     return n.casework.record(case_id, event_type, clear, private, signature_png=signature,

@@ -240,3 +240,13 @@ def test_the_case_page_offers_only_steps_some_input_makes_legal(unlocked: Any) -
     assert _step(unlocked, case_id, "completion", signature_data=SIG).status_code == 302
     offered = unlocked.get(f"/cases/{case_id}").data.decode().split("其他步骤")[0]
     assert 'id="step-termination"' not in offered and 'id="step-rating"' in offered
+
+
+def test_refusals_of_the_step_form_are_bilingual(unlocked: Any) -> None:
+    case_id = _case_id(_consult(unlocked))
+    r = _step(unlocked, case_id, "hand_up", to_institution="999", reason_code="other")
+    err = re.search(r'id="to_institution-err"[^>]*>([^<]*)<', r.data.decode())
+    assert r.status_code == 400 and err and "机构代码" in err.group(1) and " / " in err.group(1)
+    r = _step(unlocked, case_id, "work_log", kind="tracking", text="记录", signature_data=SIG)
+    box = re.search(r'class="error-box"[^>]*>([^<]*)<', r.data.decode())
+    assert r.status_code == 400 and box and "服务对象签字" in box.group(1), box
