@@ -250,3 +250,24 @@ def test_refusals_of_the_step_form_are_bilingual(unlocked: Any) -> None:
     r = _step(unlocked, case_id, "work_log", kind="tracking", text="记录", signature_data=SIG)
     box = re.search(r'class="error-box"[^>]*>([^<]*)<', r.data.decode())
     assert r.status_code == 400 and box and "服务对象签字" in box.group(1), box
+
+
+def test_form_a_lists_the_materials_received_and_missing(unlocked: Any, tmp_path: Path) -> None:
+    """10.1.3 form A with the item's checklist: what was received, what is still missing
+    and how to obtain it (before: form A named no material at all)."""
+    from schemas.sample import catalog
+
+    item = catalog()[0]
+    first, *rest = item["materials"]
+    case_id = _case_id(_consult(unlocked, service_type="assist", have=first["code"]))
+    assert _step(unlocked, case_id, "application", channel="offline", mode="nearby",
+                 service_item=item["code"]).status_code == 302
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="5").status_code == 302
+    out = tmp_path / "a.pdf"
+    out.write_bytes(unlocked.get(f"/cases/{case_id}/forms/A.pdf").data)
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "材料清单" in text and "收取情况" in text
+    assert next(x for x in text.splitlines() if first["name"] in x).rstrip().endswith("已收")
+    assert text.count("待补") == len(rest) and all(m["name"] in text for m in rest)
