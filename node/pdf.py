@@ -171,7 +171,8 @@ def _signature_block(form: FormContent, style: Any, width: float, Image: Any, Ta
             mark = Image(io.BytesIO(form.signature_png), width=45 * mm, height=15 * mm,
                          kind="proportional")
         rows.append([_para(who + "：", style), mark, _para("     年    月    日", style)])
-    table = Table(rows, colWidths=[40 * mm, 70 * mm, width - 110 * mm], rowHeights=18 * mm)
+    # the label column fits the longest label (受托代办员（签字）：) on one line
+    table = Table(rows, colWidths=[48 * mm, 64 * mm, width - 112 * mm], rowHeights=18 * mm)
     table.setStyle(TableStyle([
         ("LINEBELOW", (1, 0), (1, -1), 0.8, "black"),
         ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),

@@ -271,3 +271,14 @@ def test_form_a_lists_the_materials_received_and_missing(unlocked: Any, tmp_path
     assert "材料清单" in text and "收取情况" in text
     assert next(x for x in text.splitlines() if first["name"] in x).rstrip().endswith("已收")
     assert text.count("待补") == len(rest) and all(m["name"] in text for m in rest)
+
+
+def test_signature_labels_print_on_one_line(unlocked: Any, tmp_path: Path) -> None:
+    """Forms C and E: 受托代办员（签字）： wrapped its colon onto a line of its own."""
+    case_id = _case_id(_consult(unlocked))
+    for letter in "CE":
+        out = tmp_path / f"{letter}.pdf"
+        out.write_bytes(unlocked.get(f"/cases/{case_id}/forms/{letter}.pdf").data)
+        text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "受托代办员（签字）：" in text, text
