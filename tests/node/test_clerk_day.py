@@ -282,3 +282,9 @@ def test_signature_labels_print_on_one_line(unlocked: Any, tmp_path: Path) -> No
         text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
                               text=True, check=True).stdout
         assert "受托代办员（签字）：" in text, text
+
+
+def test_the_consultation_form_s_choices_follow_the_language(unlocked: Any) -> None:
+    unlocked.post("/lang", data={"csrf": csrf(unlocked), "lang": "en", "next": "/"})
+    html = unlocked.get("/consultations/new").data.decode()
+    assert ">proxy handling<" in html and ">代办<" not in html and ">window<" in html
