@@ -288,3 +288,12 @@ def test_the_consultation_form_s_choices_follow_the_language(unlocked: Any) -> N
     unlocked.post("/lang", data={"csrf": csrf(unlocked), "lang": "en", "next": "/"})
     html = unlocked.get("/consultations/new").data.decode()
     assert ">proxy handling<" in html and ">代办<" not in html and ">window<" in html
+
+
+def test_after_a_step_that_issues_a_form_the_page_offers_to_print_it(unlocked: Any) -> None:
+    """Saving an entrustment redirected with ``?printed=C`` and the page ignored it; the
+    clerk must hand form C (10.2.2) to the applicant: the page now offers it first."""
+    case_id = _case_id(_consult(unlocked))
+    page = unlocked.get(f"/cases/{case_id}?printed=C").data.decode()
+    assert 'id="print-now"' in page and f"/cases/{case_id}/forms/C.pdf" in page.split('id="print-now"')[1][:200]
+    assert 'id="print-now"' not in unlocked.get(f"/cases/{case_id}?printed=<x>").data.decode()
