@@ -257,7 +257,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 续办期限（10.2.5）	Resumption deadline (10.2.5)
 （本案没有待处理的此项）	(none open in this case)
 该步骤须出具纸质表单，请打印后由服务对象签字：	This step issues a paper form: print it for the applicant to sign:
-附录	form 
+附录	form
 """.strip("\n").splitlines()))
 
 
