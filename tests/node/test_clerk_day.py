@@ -297,3 +297,18 @@ def test_after_a_step_that_issues_a_form_the_page_offers_to_print_it(unlocked: A
     page = unlocked.get(f"/cases/{case_id}?printed=C").data.decode()
     assert 'id="print-now"' in page and f"/cases/{case_id}/forms/C.pdf" in page.split('id="print-now"')[1][:200]
     assert 'id="print-now"' not in unlocked.get(f"/cases/{case_id}?printed=<x>").data.decode()
+
+
+def test_the_forms_address_and_id_type_can_be_recorded(unlocked: Any, tmp_path: Path) -> None:
+    """Forms A–E print 证件类型及号码 and 住址 (standard.md, Appendices), but the consultation
+    form had no input for either: they printed blank. A resident ID is checked for shape."""
+    r = _consult(unlocked, id_type="resident_id", id_number="12345")
+    assert r.status_code == 400 and 'id="id_number-err"' in r.data.decode()
+    assert _stored_cases(unlocked) == []
+    case_id = _case_id(_consult(unlocked, id_type="resident_id", id_number="41060219500101123X",
+                                address="鹤壁集镇鹤壁集村三组12号"))
+    out = tmp_path / "n.pdf"
+    out.write_bytes(unlocked.get(f"/cases/{case_id}/forms/N.pdf").data)
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "居民身份证 41060219500101123X" in text and "鹤壁集镇鹤壁集村三组12号" in text
