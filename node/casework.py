@@ -168,6 +168,7 @@ class Casework:
         node.reading.remember(case_id, case_key, {header["_id"]: header["private"]})
         self._store_docs([keyring, sealed])
         self.node.reindex_case(case_id, private=header["private"])
+        self.node.index.set_pending([case_id], True)
         return case_id
 
     def check_first(self, event_type: str, clear: Mapping[str, Any],
@@ -232,6 +233,7 @@ class Casework:
         self._store_docs([*shared, signed, *chunks])
         self.node.reading.remember_event(case_id, doc)
         self.node.reindex_case(case_id)
+        self.node.index.set_pending([case_id], True)
         return signed
 
     def _attach(self, case_id: str, sealed: dict[str, Any], files: list[tuple[str, str, bytes]],

@@ -216,6 +216,7 @@ class Syncer:
                 checked = VerifyingTarget(local, remote, roots)
                 summary: dict[str, Any] = {}
                 refused_line: str | None = None
+                unpushed = self.node.index.pending_ids()  # the cases this push carries
                 for phase, src, dst in (("push", local, remote), ("pull", remote, checked)):
                     st.phase = phase
                     opts = ReplicationOptions(
@@ -229,6 +230,9 @@ class Syncer:
                         st.pushed += int(res.docs_written)
                         st.refused = list(res.failures)[-20:]
                         st.pending = 0
+                        kept = {str(f.get("id", "")).split(":")[1] for f in res.failures
+                                if ":" in str(f.get("id", ""))}  # refused: still to fix
+                        self.node.index.set_pending(unpushed - kept, False)
                     else:
                         st.pulled += int(res.docs_written)
                         refused_line = st.note_pull_refused(list(res.failures))
