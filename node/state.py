@@ -160,6 +160,33 @@ def allowed_steps(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
     ``check_transition`` on a stub event, see :func:`_legal`)."""
     state = fold_state(header, events, node)
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    return [step for step in steps if _legal(state, {
-        "event_type": step, "case_id": header["case_id"], "institution": node.institution,
-        "device": node.device_id, "hlc": "~", "at": now})]
+    out = []
+    for step in steps:
+        stub = {"event_type": step, "case_id": header["case_id"], "institution": node.institution,
+                "device": node.device_id, "hlc": "~", "at": now}
+        if step in ("hand_up", "hand_down"):
+            stub.update(_handover_probe(node, step == "hand_up") or {})
+            if "to_institution" not in stub:
+                continue  # 4.3: no institution that way (nothing below a village)
+        if _legal(state, stub):
+            out.append(step)
+    return out
+
+
+def _handover_probe(node: Node, up: bool) -> dict[str, Any] | None:
+    """The hand-over members of a probe: this institution, and its parent (up) or a child
+    code one tier below (down); None when there is none (4.3: city–county–town–village)."""
+    from schemas.errors import SchemaError
+    from schemas.ids import institution_tier
+
+    me = node.institution
+    path = node.institution_path()
+    target = (path[-2] if len(path) >= 2 else None) if up else f"{me}001"
+    try:
+        tiers = (institution_tier(me), institution_tier(target)) if target else None
+    except SchemaError:
+        tiers = None
+    if tiers is None:
+        return None
+    return {"from_institution": me, "from_tier": tiers[0], "to_institution": target,
+            "to_tier": tiers[1]}

@@ -312,3 +312,11 @@ def test_the_forms_address_and_id_type_can_be_recorded(unlocked: Any, tmp_path: 
     text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "居民身份证 41060219500101123X" in text and "鹤壁集镇鹤壁集村三组12号" in text
+
+
+def test_a_village_is_offered_hand_up_never_hand_down(unlocked: Any) -> None:
+    """4.3: a village station hands cases up to its town; nothing lies below it, so 下派
+    was a button that could only be refused."""
+    case_id = _case_id(_consult(unlocked))
+    offered = unlocked.get(f"/cases/{case_id}").data.decode().split("其他步骤")[0]
+    assert 'id="step-hand_up"' in offered and 'id="step-hand_down"' not in offered
