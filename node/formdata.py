@@ -89,7 +89,8 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                          + (f"：{pe.get('reasons')}" if pe.get("reasons") else "")))
         rows += [("交还材料", "、".join((ev or {}).get("materials_returned") or []) or "无"),
                  ("审批结果文件", "、".join((ev or {}).get("documents") or []) or "无")]
-        form.note = "以上材料及审批结果文件已全部移交服务对象（10.1.5）。"
+        proxy = ((case.get("state") or {}).get("service_type") or h.get("service_type")) == "proxy"
+        form.note = f"以上材料及审批结果文件已全部移交服务对象（{'10.2.6' if proxy else '10.1.5'}）。"
     elif letter == "C":
         rows += [("委托事项及权限", pe.get("scope") or ""),
                  ("已收材料", "、".join(pe.get("materials_received") or []) or "无"),

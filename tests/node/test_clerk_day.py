@@ -320,3 +320,16 @@ def test_a_village_is_offered_hand_up_never_hand_down(unlocked: Any) -> None:
     case_id = _case_id(_consult(unlocked))
     offered = unlocked.get(f"/cases/{case_id}").data.decode().split("其他步骤")[0]
     assert 'id="step-hand_up"' in offered and 'id="step-hand_down"' not in offered
+
+
+def test_form_b_cites_the_completion_clause_of_its_service_type(unlocked: Any,
+                                                               tmp_path: Path) -> None:
+    """Form B is filled at completion: 10.1.5 for assisted handling, 10.2.6 for proxy
+    handling (it cited 10.1.5 for both)."""
+    for service_type, clause in (("proxy", "10.2.6"), ("assist", "10.1.5")):
+        case_id = _case_id(_consult(unlocked, service_type=service_type))
+        out = tmp_path / f"b-{service_type}.pdf"
+        out.write_bytes(unlocked.get(f"/cases/{case_id}/forms/B.pdf").data)
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert f"（{clause}）" in text, (service_type, text)
