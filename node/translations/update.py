@@ -174,7 +174,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 出错了	Something went wrong
 返回首页	Back to home
 今日工作	Today
-今日咨询与受理	Today's consultations and cases
+今日新登记案件	Cases opened today
 在办案件	Open cases
 查找案件	Find cases
 编号	Case no.

@@ -333,3 +333,12 @@ def test_form_b_cites_the_completion_clause_of_its_service_type(unlocked: Any,
         text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                               check=True).stdout
         assert f"（{clause}）" in text, (service_type, text)
+
+
+def test_the_home_tile_says_what_it_counts(unlocked: Any) -> None:
+    """The tile counts cases opened today (a consultation, application or entrustment); it
+    said 今日咨询与受理, though a case accepted today but opened earlier was not in it."""
+    _case_id(_consult(unlocked))
+    html = unlocked.get("/").data.decode()
+    assert "今日咨询与受理" not in html
+    assert re.search(r'<div class="n">1</div>今日新登记案件', html)
