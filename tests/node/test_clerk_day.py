@@ -342,3 +342,11 @@ def test_the_home_tile_says_what_it_counts(unlocked: Any) -> None:
     html = unlocked.get("/").data.decode()
     assert "今日咨询与受理" not in html
     assert re.search(r'<div class="n">1</div>今日新登记案件', html)
+
+
+def test_the_api_takes_the_id_type_as_the_form_does(unlocked: Any) -> None:
+    spec = unlocked.get("/api/openapi.json").json
+    assert "id_type" in spec["components"]["schemas"]["Consultation"]["properties"]
+    r = unlocked.post("/api/consultations", json={"applicant_name": "甲", "question": "问",
+                                                  "id_type": 1, "id_number": "x"})
+    assert r.status_code == 400 and "id_type" in r.json["fields"]
