@@ -85,6 +85,7 @@ def init(hub: Hub, *, city: str, name: str,
         raise BadInput(f"--city {city}: a city code is 6 digits ending in 00 (4.3)")
     if hub.stores.exists() and hub.initialised():
         raise AlreadyExists(f"the hub in {hub.settings.hub_dir} is already initialised")
+    hub_keys.refuse_existing(hub.settings.hub_dir)  # never replace a root key nodes pin
     hub_device = device_id(city, HUB_SHORT)
     if offline_root is None:
         chain, escrow = hub_keys.create(hub.settings.hub_dir, hub_device)
@@ -240,7 +241,10 @@ def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any], *,
     (``publish=False`` when registering many at once: call :func:`publish_directory` after)."""
     if entries.get("device_id") not in (None, dev):
         raise BadInput(f"device_id: {entries.get('device_id')!r} is not {dev}")
-    dev_doc = hub.stores.main.get(f"device:{dev}")
+    try:
+        dev_doc = hub.stores.main.get(f"device:{dev}")
+    except NotFound:
+        raise UnknownDevice(f"no device {dev}: enroll it with `bangban hub device enroll`") from None
     inst_doc = institution(hub, dev_doc["institution"])
     dkey, ikey = entries.get("device_key"), entries.get("institution_key")
     if not isinstance(dkey, Mapping) or dkey.get("alg") != "ed25519" or "key" not in dkey:
@@ -335,11 +339,21 @@ def publish_directory(hub: Hub) -> dict[str, Any]:
 
 # -- catalog and calendar ----------------------------------------------------------------------
 def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]]) -> int:
-    n = 0
-    for item in items:
-        put_reference(hub, {**item, "_id": f"service_item:{item.get('code')}"})
-        n += 1
-    return n
+    """Store every item of a catalog (6.2.4), or none: each is checked first, and a refusal
+    names the item (position and code), the field and the rule."""
+    docs = []
+    for n, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise BadInput(f"items[{n}]: a service item is a JSON object, not "
+                           f"{type(item).__name__}")
+        doc = {**item, "_id": f"service_item:{item.get('code')}"}
+        try:
+            docs.append(_checked({k: v for k, v in doc.items() if k not in ("_rev", "sig")}))
+        except BadInput as exc:
+            raise BadInput(f"items[{n}] ({item.get('code')}): {exc.reason}") from exc
+    for doc in docs:
+        put_reference(hub, doc)
+    return len(docs)
 
 
 def set_calendar(hub: Hub, *, year: int, holidays: list[str], workdays: list[str],

@@ -2,9 +2,10 @@
 
 What is saved: the main database (reference data, cases, events, keyrings: every leaf
 revision, deleted ones included, with its ``_revisions`` history and inline
-attachments, as ``open_revs=all&revs=true&attachments=true`` returns them) and the
+attachments, as ``open_revs=all&revs=true&attachments=true`` returns them), the
 private database (device credentials as salted hashes, case routes, and the devices'
-``_local`` replication checkpoints, which the hub keeps there per device), one
+``_local`` replication checkpoints, which the hub keeps there per device) and the receipt
+times of events (:mod:`hub.receipts`: not derived, a laptop's clock cannot give them back), one
 JSON document per line, gzip-compressed, streamed batch by batch so memory stays flat.
 The scope indexes are not saved: they are derived, and rebuilt after a restore. The
 hub's keys (``HUB_DIR/keys``) are files: copy them with your usual file backup.
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from hub.core import Hub
 
 BATCH = 200
-FILES = {"main": "main.jsonl.gz", "private": "private.jsonl.gz"}
+FILES = {"main": "main.jsonl.gz", "private": "private.jsonl.gz", "receipts": "receipts.jsonl.gz"}
 
 
 def _dump(db: DocumentStore, path: Path) -> int:
@@ -50,15 +51,20 @@ def _dump(db: DocumentStore, path: Path) -> int:
 
 def backup(hub: Hub, folder: str | Path) -> dict[str, Any]:
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    if any(out.iterdir()):
-        raise AlreadyExists(f"{out} is not empty")
-    counts = {"main": _dump(hub.stores.main, out / FILES["main"]),
-              "private": _dump(hub.stores.private, out / FILES["private"])}
-    manifest = {"format": "bangban-hub-backup/1", "db_prefix": hub.stores.prefix,
-                "hub_uuid": hub.identity["uuid"], "revisions": counts,
-                "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if any(out.iterdir()):
+            raise AlreadyExists(f"{out} is not empty")
+        counts = {"main": _dump(hub.stores.main, out / FILES["main"]),
+                  "private": _dump(hub.stores.private, out / FILES["private"]),
+                  "receipts": _dump(hub.stores.receipts, out / FILES["receipts"])}
+        manifest = {"format": "bangban-hub-backup/1", "db_prefix": hub.stores.prefix,
+                    "hub_uuid": hub.identity["uuid"], "revisions": counts,
+                    "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    except OSError as exc:  # not writable, a full disk: no manifest, so no restore takes it
+        raise BadInput(f"DIR {out}: {exc.strerror or exc}; the backup is incomplete "
+                       "(no manifest.json): free space or choose another DIR") from exc
     return counts
 
 
@@ -93,8 +99,17 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
         if hub.stores.main.info().get("doc_count"):
             raise AlreadyExists("the hub's store is not empty: restore into a fresh store")
     hub.stores.create()
-    counts = {"main": _load(hub.stores.main, src / FILES["main"]),
-              "private": _load(hub.stores.private, src / FILES["private"])}
+    counts: dict[str, Any] = {}
+    parts = [("main", hub.stores.main), ("private", hub.stores.private)]
+    if (src / FILES["receipts"]).exists():  # backups made before receipts (hub.receipts) lack it
+        parts.append(("receipts", hub.stores.receipts))
+    for name, db in parts:
+        try:
+            counts[name] = _load(db, src / FILES[name])
+        except (OSError, EOFError, ValueError) as exc:  # gzip.BadGzipFile is an OSError
+            raise BadInput(f"{src / FILES[name]}: damaged or missing ({exc}); the store now "
+                           "holds part of the backup: empty it (HUB_DIR/db, or the CouchDB "
+                           "databases) before restoring another copy") from exc
     for name in ("scope-indexer", "worker-resolver", "worker-deadlines"):
         try:
             hub.stores.private.delete_local(name)

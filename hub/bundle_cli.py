@@ -76,7 +76,7 @@ def register(sub: Any) -> None:
         dest="bundle_command", metavar="COMMAND", required=True)
     p = bundle.add_parser("import", help="check, open (with the hub's bundle key) and import a "
                           "node's bundle file")
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help="the file `bangban node bundle export` wrote")
     p.add_argument("--escrow-file", help="only for an old file sealed for the escrow key "
                    "(before the bundle key): the escrow key file (default "
                    "keys/escrow-OFFLINE.json)")

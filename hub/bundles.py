@@ -253,7 +253,7 @@ def import_bundle(hub: Hub, envelope: dict[str, Any], key: EncryptionKeyPair
     if record.get("institution") != header.institution:
         raise Unauthorized(f"institution: device {device_id!r} is enrolled for "
                            f"{record.get('institution')!r}, the bundle says {header.institution!r}")
-    view = hub.view(Device(device_id, header.institution, record))
+    view = hub.view(Device(device_id, header.institution, record), via="bundle")
     # One batch for a bundle of up to 1,000 documents, no pipeline: the bundle's order is the
     # node's changes order, and the view resolves dependencies within one _bulk_docs call.
     result = replicate(BundleSource(docs, name=f"bundle-{device_id}"), view,

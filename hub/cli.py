@@ -125,9 +125,14 @@ def cmd_institution_rotate_key(args: argparse.Namespace) -> int:
 @_run
 def cmd_device_keys(args: argparse.Namespace) -> int:
     from hub import admin
+    from hub.errors import BadInput
+    from sync.settings import read_json_file
 
-    entries = json.loads(open(args.file, encoding="utf-8").read())
-    result = admin.register_keys(_hub(args), args.device_id or entries.get("device_id"), entries)
+    entries = read_json_file(args.file, "FILE (the JSON `node init` printed)")
+    dev = args.device_id or entries.get("device_id")
+    if not isinstance(dev, str) or not dev:
+        raise BadInput("device_id: give --device-id or a FILE naming its device_id")
+    result = admin.register_keys(_hub(args), dev, entries)
     _print(args, result, f"keys registered; directory v{result['directory_version']}")
     return 0
 
@@ -176,7 +181,9 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
             print("bangban hub catalog import: give FILE (a JSON list) or --sample",
                   file=sys.stderr)
             return 2
-        items = json.loads(open(args.file, encoding="utf-8").read())
+        from sync.settings import read_json_file
+
+        items = read_json_file(args.file, "FILE (a JSON list of service items)", list)
     n = admin.import_catalog(_hub(args), items)
     print(f"{n} service items imported")
     return 0
@@ -288,20 +295,22 @@ def register(subparsers: Any) -> None:
     root = sub.add_parser("root", help="offline root key work (needs no hub folder)").add_subparsers(
         dest="root_command", metavar="COMMAND", required=True)
     p = root.add_parser("delegate", help="sign a delegation to the hub's directory-signing key")
-    p.add_argument("--root-keychain", required=True, metavar="FILE")
+    p.add_argument("--root-keychain", required=True, metavar="FILE",
+                   help="the file `hub init --offline-root` wrote (kept offline)")
     p.add_argument("--root-passphrase-file", metavar="FILE",
                    help="passphrase file (else $BANGBAN_ROOT_PASSPHRASE or asked)")
     p.add_argument("--signer-key", required=True, metavar="PUBLIC_B64",
                    help="the hub's signer key (`hub delegation show` prints it)")
-    p.add_argument("--days", type=int, default=365)
+    p.add_argument("--days", type=int, default=365, help="days it is valid (default 365)")
     p.add_argument("--serial", type=int, help="default: the current Unix time")
-    p.add_argument("--out", required=True, metavar="DELEGATION.json")
+    p.add_argument("--out", required=True, metavar="DELEGATION.json",
+                   help="file to write, for `hub delegation install`")
     p.set_defaults(func=cmd_root_delegate)
 
     deleg = sub.add_parser("delegation", help="the root's delegation (root offline)").add_subparsers(
         dest="delegation_command", metavar="COMMAND", required=True)
     p = deleg.add_parser("install", help="check, store a renewed delegation and republish")
-    p.add_argument("file")
+    p.add_argument("file", help="the file `hub root delegate --out` wrote")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_delegation_install)
     p = deleg.add_parser("show", help="signer key id, not_after, days left (JSON)")
@@ -311,9 +320,9 @@ def register(subparsers: Any) -> None:
         dest="inst_command", metavar="COMMAND", required=True)
     p = inst.add_parser("add", help="add an institution (village, town, county)")
     p.add_argument("--code", required=True, help="administrative code (12 village, 9 town, 6)")
-    p.add_argument("--name", required=True)
+    p.add_argument("--name", required=True, help="the service point's name (便民服务站/中心)")
     p.add_argument("--parent", help="parent code (default: from the code's prefix)")
-    p.add_argument("--region")
+    p.add_argument("--region", help="optional region name")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_institution_add)
     p = inst.add_parser("rotate-key", help="after a lost laptop: retire the institution's key "
@@ -327,46 +336,50 @@ def register(subparsers: Any) -> None:
     p = dev.add_parser("enroll", help="enroll a device: prints hub URL, database URL, id, secret")
     p.add_argument("--institution", required=True, help="institution code")
     p.add_argument("--short", help="device short name (default D1, D2, …)")
-    p.add_argument("--label")
+    p.add_argument("--label", help="a note to recognise the laptop (default: the device id)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_device_enroll)
     p = dev.add_parser("revoke", help="revoke a device (401 + wipe at next contact)")
-    p.add_argument("device_id")
+    p.add_argument("device_id", help="the device id (INSTITUTION-SHORT), as enrolled")
     p.set_defaults(func=cmd_device_revoke)
     p = dev.add_parser("keys", help="register a device's public keys (JSON of `node init --json`)")
-    p.add_argument("file")
-    p.add_argument("--device-id")
+    p.add_argument("file", help="the JSON `bangban node init` (or `node keys rotate`) printed")
+    p.add_argument("--device-id", help="default: the file's device_id")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_device_keys)
 
     cat = sub.add_parser("catalog", help="the catalog of service items (清单)").add_subparsers(
         dest="cat_command", metavar="COMMAND", required=True)
     p = cat.add_parser("import", help="import service items from a JSON list")
-    p.add_argument("file", nargs="?")
+    p.add_argument("file", nargs="?", help="a JSON list of service items (schemas/reference.py); "
+                   "all are checked before any is stored")
     p.add_argument("--sample", action="store_true", help="import the sample catalog")
     p.set_defaults(func=cmd_catalog_import)
 
     cal = sub.add_parser("calendar", help="working-day calendars").add_subparsers(
         dest="cal_command", metavar="COMMAND", required=True)
     p = cal.add_parser("set", help="set a year's holidays and make-up workdays")
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--year", type=int, required=True, help="the year (a hub calendar wins "
+                   "over chinesecalendar, whose data ends in 2026)")
     p.add_argument("--holidays", default="", help="comma-separated ISO dates")
     p.add_argument("--workdays", default="", help="comma-separated ISO dates (weekends)")
-    p.add_argument("--source")
+    p.add_argument("--source", help="where the dates come from (e.g. the State Council notice)")
     p.set_defaults(func=cmd_calendar_set)
 
     p = sub.add_parser("serve", help="serve the replication endpoint and run the workers")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
-    p.add_argument("--no-workers", action="store_true")
+    p.add_argument("--host", help="listen address (default BANGBAN_HUB_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default BANGBAN_HUB_PORT, 8840)")
+    p.add_argument("--no-workers", action="store_true", help="serve only: another `hub "
+                   "serve` runs the workers (BANGBAN_WORKERS=0)")
     p.add_argument("--processes", type=int, help="gateway processes on one socket (default 1)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("backup", help="stream every document (all revisions) and checkpoints")
-    p.add_argument("dir")
+    p.add_argument("dir", help="a new or empty folder (copy HUB_DIR/keys and settings.json "
+                   "with your file backup: they are not in it)")
     p.set_defaults(func=cmd_backup)
     p = sub.add_parser("restore", help="restore a backup into an empty hub store")
-    p.add_argument("dir")
+    p.add_argument("dir", help="a folder written by `hub backup` (put HUB_DIR/keys back first)")
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("doctor", help="check the hub for an operator: store, keys, directory "

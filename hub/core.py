@@ -110,10 +110,12 @@ class Hub:
                     transitions=TransitionCheck(self.stores))
             return self._validator
 
-    def view(self, device: Device) -> ScopedStore:
+    def view(self, device: Device, *, via: str = "replication") -> ScopedStore:
+        """``device``'s view; ``via`` says in its events' receipts how they came
+        (``"bundle"`` for ``hub bundle import``)."""
         return ScopedStore(self.stores, self.indexer, self.validator, device, signal=self.signal,
                            changes_limit=self.settings.changes_limit,
-                           longpoll_timeout=self.settings.longpoll_timeout)
+                           longpoll_timeout=self.settings.longpoll_timeout, via=via)
 
     def _http_settings(self) -> Any:
         from sync.http.settings import HTTPSettings

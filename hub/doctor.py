@@ -56,18 +56,55 @@ def _lag_text(n: int) -> str:
     return f"more than {LAG_CAP:,}" if n >= LAG_CAP else f"{n:,}"
 
 
+#: What to do when a check raises, by check name (docs/operations.md has the long form).
+KEY_HINT = ("the keychains open with $BANGBAN_HUB_KEY_PASSPHRASE when it is set (for the "
+            "service: /etc/bangban/hub.env), else with HUB_DIR/keys/passphrase: give the one "
+            "`hub init` locked them with, or restore HUB_DIR/keys from the file backup")
+HINTS = {
+    "store": "is CouchDB running and is BANGBAN_COUCHDB_URL right (`systemctl status couchdb`, "
+             "ops/couchdb/README.md)? Is the disk full?",
+    "keys": KEY_HINT, "bundle key": KEY_HINT, "directory": KEY_HINT,
+}
+
+
+def _no_hub(hub: Hub, name: str, detail: str) -> Check:
+    """The store holds no hub: a new folder, or keys whose store is lost or not the one named."""
+    from hub.keys import KEYCHAIN
+
+    keys = Path(hub.settings.hub_dir) / "keys" / KEYCHAIN
+    if keys.exists():
+        return Check(name, "fail", f"{detail}, yet {keys} exists",
+                     "check BANGBAN_COUCHDB_URL and BANGBAN_DB_PREFIX, else load the last "
+                     "backup (`bangban hub restore DIR`); not `hub init`: stations pin "
+                     "this hub's root key")
+    return Check(name, "fail", f"{detail}: the hub is not initialised",
+                 "run `bangban hub init --city CODE`")
+
+
 def check_identity(hub: Hub) -> Check:
-    ident = hub.identity
+    from hub.errors import NotInitialized
+
+    try:
+        ident = hub.identity
+    except NotInitialized:
+        ident = {}
     if not ident:
-        return Check("identity", "fail", "the hub is not initialised",
-                     "run `bangban hub init --city CODE`")
+        return _no_hub(hub, "identity", "the store holds no hub identity")
     return Check("identity", "ok", f"city {ident.get('city')}, hub device {ident.get('device_id')}")
 
 
 def check_store(hub: Hub) -> Check:
     url = str(hub.settings.couchdb_url or "")
     where = ("CouchDB at " + url.split("@")[-1]) if url else f"embedded SQLite in {hub.settings.hub_dir}/db"
-    info = hub.stores.main.info()
+    from hub.errors import NotInitialized
+
+    try:
+        info = hub.stores.main.info()
+    except NotInitialized:
+        return _no_hub(hub, "store", f"{where}: no hub databases (prefix {hub.stores.prefix})")
+    except Exception as exc:  # unreachable, refused, unreadable: say where, never the password
+        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+        return Check("store", "fail", f"{where}: {reason}", HINTS["store"])
     creds = hub.stores.private.all_docs(startkey="cred:", endkey="cred:\ufff0", offset=False)
     return Check("store", "ok", f"{where}: {info.get('doc_count', 0):,} documents, "
                                 f"{len(creds['rows'])} devices enrolled")
@@ -194,7 +231,7 @@ def check_disk(hub: Hub) -> Check:
 
 
 CHECKS: tuple[Callable[[Hub], Check | list[Check]], ...] = (
-    check_identity, check_store, check_keys, check_bundle_key, check_escrow_offline,
+    check_store, check_identity, check_keys, check_bundle_key, check_escrow_offline,
     check_directory, check_lags, check_devices, check_disk)
 
 
@@ -207,11 +244,13 @@ def run(hub: Hub) -> list[Check]:
             result = check(hub)
         except Exception as exc:  # a check must report, not crash the doctor
             reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-            out.append(Check(name, "fail", str(reason), "see docs/operations.md"))
-            if check is check_identity:
-                break  # nothing else can be read without an initialised hub
+            out.append(Check(name, "fail", str(reason), HINTS.get(name, "see docs/operations.md")))
+            if check in (check_store, check_identity):
+                break  # nothing else can be read without the store of an initialised hub
             continue
         out.extend(result if isinstance(result, list) else [result])
+        if check in (check_store, check_identity) and out[-1].status == "fail":
+            break
     return out
 
 

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hub.errors import NotInitialized
+from hub.errors import AlreadyExists, NotInitialized
 from sync.crypto import DeviceSigner, EncryptionKeyPair, Keychain, SigningKeyPair
 
 KEYCHAIN = "hub.keychain.json"
@@ -48,13 +48,16 @@ def _folder(hub_dir: str | Path) -> Path:
 
 
 def _passphrase(hub_dir: str | Path, *, create: bool = False) -> str:
-    env = os.environ.get("BANGBAN_HUB_KEY_PASSPHRASE")
+    from hub.settings import env_name
+
+    variable = env_name("hub_key_passphrase")  # declared once, in hub.settings
+    env = os.environ.get(variable)
     if env:
         return env
     path = _folder(hub_dir) / "passphrase"
     if not path.exists():
         if not create:
-            raise NotInitialized(f"{path} is missing (or set BANGBAN_HUB_KEY_PASSPHRASE)")
+            raise NotInitialized(f"{path} is missing (or set {variable})")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(24), "utf-8")
         path.chmod(0o600)
@@ -65,6 +68,23 @@ def _write(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1), "utf-8")
     path.chmod(0o600)
+
+
+def refuse_existing(hub_dir: str | Path) -> None:
+    """Refuse to make keys over those of a hub whose store looks empty.
+
+    Every node pins the root key and every case keyring wraps for the escrow key
+    (design.md §5): new ones would make every station refuse the hub's directories.
+    A folder with keys and no identity is a store gone missing or pointed elsewhere
+    (``BANGBAN_COUCHDB_URL``, ``BANGBAN_DB_PREFIX``) or a restore being prepared."""
+    folder = _folder(hub_dir)
+    found = sorted(name for name in (KEYCHAIN, ESCROW, BUNDLE) if (folder / name).exists())
+    if found:
+        raise AlreadyExists(
+            f"{folder} already holds a hub's keys ({', '.join(found)}) but its store has no "
+            "hub: check BANGBAN_COUCHDB_URL and BANGBAN_DB_PREFIX, or load a backup with "
+            "`bangban hub restore DIR`; to start a new hub, use a new --hub-dir (stations "
+            "pin the old root key)")
 
 
 def create(hub_dir: str | Path, hub_device_id: str, *,

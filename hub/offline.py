@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub import keys as hub_keys
 from hub.errors import AlreadyExists, BadInput, DelegationExpired, NotInitialized
+from hub.settings import env_name
 from sync.crypto import (
     CryptoError,
     Keychain,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 DEFAULT_DAYS = 365
 #: scrypt N of the root keychain file: the full offline-keychain cost (tests lower it).
 ROOT_SCRYPT_N = SCRYPT_N
-PASSPHRASE_ENV = "BANGBAN_ROOT_PASSPHRASE"
+PASSPHRASE_ENV = env_name("root_passphrase")  # BANGBAN_ROOT_PASSPHRASE, declared in hub.settings
 
 
 def _now() -> dt.datetime:

@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-ENV = "BANGBAN_HUB_PROFILE"
+from hub.settings import env_name
+
+ENV = env_name("hub_profile")  # BANGBAN_HUB_PROFILE, declared in hub.settings
 
 
 class Profiles:

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub.balance import Balance
+from hub.errors import ConfigError
 
 #: Modules a gateway's requests import lazily (inside functions, so that CLI commands start
 #: fast). ``serve`` imports them once before the fork: otherwise every gateway imported
@@ -37,7 +38,12 @@ PRELOAD = ("hub.app", "hub.validate", "hub.signatures", "hub.transitions", "hub.
 def _listen(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:  # the port is taken (another `hub serve`?) or no such address
+        sock.close()
+        raise ConfigError(f"--port {port} --host {host}: cannot listen ({exc.strerror or exc}); "
+                          "stop what holds it or give another --port (BANGBAN_HUB_PORT)") from exc
     sock.listen(256)
     sock.set_inheritable(True)
     return sock

@@ -9,6 +9,7 @@ defaults < settings.json < environment < config.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("auth_cache_seconds", 300.0, "How long a verified device secret is remembered "
             "(the revocation flag is still read on every request)."),
     Setting("scrypt_n", 16384, "scrypt cost N for device secrets (r=8, p=1)."),
+    Setting("hub_key_passphrase", "", "Passphrase of the hub's keychains in HUB_DIR/keys; "
+            "empty = the random one `hub init` wrote to HUB_DIR/keys/passphrase. Environment "
+            "only (never saved in settings.json)."),
+    Setting("root_passphrase", "", "Passphrase of the offline root keychain (`hub init "
+            "--offline-root`, `hub root delegate`) for scripts; else --root-passphrase-file, "
+            "else asked. Environment only (never saved in settings.json)."),
+    Setting("hub_profile", "", "Folder where each gateway of `hub serve` writes its cProfile "
+            "when it stops; empty = no profiling."),
 )
+
+#: Secrets: read from the environment, never written to settings.json by :meth:`Settings.save`.
+SECRETS = frozenset({"hub_key_passphrase", "root_passphrase"})
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -77,9 +89,20 @@ class Settings(_settings.Settings):
         """Persist non-default values (plus ``changes``) to HUB_DIR/settings.json."""
         self._values.update(changes)
         out = {k: v for k, v in self._values.items()
-               if k != "hub_dir" and v != _BY_NAME[k].default}
+               if k != "hub_dir" and k not in SECRETS and v != _BY_NAME[k].default}
         self.path.mkdir(parents=True, exist_ok=True)
-        (self.path / "settings.json").write_text(json.dumps(out, indent=2, sort_keys=True), "utf-8")
+        # 0600 from creation: it may hold the CouchDB admin URL with its password
+        # (ops/couchdb/README.md), and `hub init` runs outside the service's UMask.
+        path = self.path / "settings.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an older file may have been made world-readable
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(out, indent=2, sort_keys=True))
+
+
+def env_name(name: str) -> str:
+    """The environment variable of a declared setting (for code that runs without a hub)."""
+    return _BY_NAME[name].env
 
 
 def describe() -> str:

@@ -7,6 +7,8 @@ store in ``HUB_DIR/db`` otherwise. Databases (``P`` = ``db_prefix``):
 ``P``             every replicated document: reference data, cases, events, keyrings.
 ``P-hub``         hub-private state never served to devices: device credentials
                   (salted scrypt hashes), case routes, worker checkpoints (``_local``).
+``P-receipts``    when the hub received each event, one document per accepted batch
+                  (:mod:`hub.receipts`, design.md §6); never served to devices.
 ``P-scope-all``   the scope index of reference data every device sees.
 ``P-scope-CODE``  the scope index of institution CODE (design.md §7: per-scope change
                   indexes live in the store, not in process memory).
@@ -110,13 +112,20 @@ class HubStores:
     def private(self) -> DocumentStore:
         return self._db(f"{self.prefix}-hub", create=False)
 
+    @property
+    def receipts(self) -> DocumentStore:
+        """Receipt times of events (:mod:`hub.receipts`), created on first use: hubs made
+        before receipts existed get it at their first write."""
+        return self._db(f"{self.prefix}-receipts", create=True)
+
     def scope(self, scope: str) -> DocumentStore:
         """The scope index of an institution code (or :data:`ALL_SCOPE`), created on first use."""
         return self._db(self.scope_name(scope), create=True)
 
     def create(self) -> None:
         """Create the main and private databases (``bangban hub init``)."""
-        for name in (self.main_name, f"{self.prefix}-hub", self.scope_name(ALL_SCOPE)):
+        for name in (self.main_name, f"{self.prefix}-hub", f"{self.prefix}-receipts",
+                     self.scope_name(ALL_SCOPE)):
             self._db(name, create=True)
 
     def exists(self) -> bool:

@@ -97,7 +97,11 @@ def _guard() -> Response | None:
     endpoint = request.endpoint or ""
     is_api = request.path.startswith("/api/")
     if request.method == "POST" and not is_api and endpoint != "static":
-        if request.form.get("csrf") != session.get("csrf"):
+        # a session without a token is refused too: a cross-site post carries no cookie
+        # (SameSite=Lax), and "no token" == "no token" let it through to an unlocked node
+        token = session.get("csrf")
+        if not token or not secrets.compare_digest(str(request.form.get("csrf", "")),
+                                                   str(token)):
             raise NodeError("页面已过期（应用已重启或已锁定），请返回重新填写 / the page has "
                             "expired (the app restarted or locked): go back and fill it in "
                             "again", error="csrf", status=400)

@@ -13,7 +13,10 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("node", help="the field app of a village or town station")
+    from node.settings import describe
+
+    p = subparsers.add_parser("node", help="the field app of a village or town station",
+                              epilog=describe(), formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="node_command", metavar="ACTION", required=True)
 
     init = sub.add_parser("init", help="store the enrollment and create the passphrase-locked keys")
@@ -75,7 +78,7 @@ def register(subparsers: Any) -> None:
         description="Merge the institution keys of FILE (written by `node keys export` on a "
         "laptop of the same station after `node keys rotate`) into this laptop's keychain: new "
         "generations added, the file's active key becomes the active one, older ones retired.")
-    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("file", metavar="FILE", help="the file `node keys export` wrote")
     _common(imp)
     _transfer(imp)
     imp.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -149,6 +152,21 @@ def _refused(exc: Any) -> int:
     return 1
 
 
+def _one_line(func: Any) -> Any:
+    """Refusals of this package and of ``sync`` (a wrong passphrase, a wiped folder, a
+    broken enrollment file) as one line and exit 1, never a traceback."""
+    def wrapper(args: argparse.Namespace) -> int:
+        from node.errors import NodeError
+        from schemas.errors import SchemaError
+        from sync.errors import SyncError
+
+        try:
+            return int(func(args) or 0)
+        except (NodeError, SchemaError, SyncError) as exc:
+            return _refused(exc)
+    return wrapper
+
+
 def _carried_keys(path: str, s: Any, institution: str) -> Any:
     """The institution keys of ``path``, opened and checked before anything is written."""
     from node.transfer import load_document, open_document
@@ -157,17 +175,23 @@ def _carried_keys(path: str, s: Any, institution: str) -> Any:
     return open_document(doc, _transfer_passphrase(s, confirm=False), institution)
 
 
+@_one_line
 def cmd_init(args: argparse.Namespace) -> int:
     from node.core import ENROLLMENT, KEYCHAIN
-    from node.errors import NodeError
+    from node.errors import AlreadyEnrolled, NodeError
     from node.keys import NodeKeys
     from schemas.ids import split_device_id
+    from sync.settings import read_json_file
 
     s = _settings(args)
     folder = Path(s.node_dir)
+    if (folder / KEYCHAIN).exists():  # its keys may be the only ones opening its cases
+        raise AlreadyEnrolled(f"{folder} 已登记 / is already enrolled ({KEYCHAIN} exists): "
+                              "a new keychain would lose the keys of its cases; give another "
+                              "--dir (or BANGBAN_NODE_DIR)")
     extra: dict[str, Any] = {}
     if args.enrollment_json:
-        extra = json.loads(Path(args.enrollment_json).read_text(encoding="utf-8"))
+        extra = read_json_file(args.enrollment_json, "--enrollment-json")
     hub = str(args.hub or extra.get("hub_url") or "").rstrip("/")
     device = args.device_id or extra.get("device_id")
     secret = args.secret or extra.get("secret")
@@ -208,6 +232,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+@_one_line
 def cmd_serve(args: argparse.Namespace) -> int:
     from node import settings
 
@@ -227,9 +252,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         node.syncer.start_background()
     # waitress (the hub's server too), not werkzeug's development server: a clerk's
     # laptop runs this all day; scan uploads beyond 512 kB spool to a temporary file.
-    server = create_server(app, host=s.node_host, port=int(s.node_port), threads=8,
-                           ident="Bangban node", expose_tracebacks=False,
-                           max_request_body_size=int(s.max_upload_bytes) * 2 + 1_048_576)
+    try:
+        server = create_server(app, host=s.node_host, port=int(s.node_port), threads=8,
+                               ident="Bangban node", expose_tracebacks=False,
+                               max_request_body_size=int(s.max_upload_bytes) * 2 + 1_048_576)
+    except OSError as exc:  # the port is taken (another node serve?) or the address is wrong
+        node.close()
+        from node.errors import ConfigError
+
+        raise ConfigError(f"--port {s.node_port} --host {s.node_host}: cannot listen "
+                          f"({exc.strerror or exc}); give another --port "
+                          "(BANGBAN_NODE_PORT)") from exc
     print(f"bangban node: http://{s.node_host}:{server.effective_port}/ (dir {s.node_dir})",
           flush=True)
 
@@ -249,6 +282,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+@_one_line
 def cmd_sync(args: argparse.Namespace) -> int:
     from node.core import Node
     from node.errors import NodeError
@@ -316,16 +350,13 @@ def _unlock_keychain(s: Any, enrollment: dict[str, Any]) -> tuple[Path, Any, str
     return path, NodeKeys.unlock(path, passphrase, enrollment), passphrase
 
 
+@_one_line
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from node.errors import NodeError
     from node.rotation import REMINDER, rotate_keys
     from node.transfer import read_enrollment
 
     s = _settings(args)
-    try:
-        result = rotate_keys(*_unlock_keychain(s, read_enrollment(Path(s.node_dir))))
-    except NodeError as exc:
-        return _refused(exc)
+    result = rotate_keys(*_unlock_keychain(s, read_enrollment(Path(s.node_dir))))
     # stdout is the JSON `hub device keys FILE` reads; the reminder goes to stderr
     print(json.dumps(result, ensure_ascii=False))
     if not args.json:
@@ -333,18 +364,15 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+@_one_line
 def cmd_keys_import(args: argparse.Namespace) -> int:
-    from node.errors import NodeError
     from node.rotation import import_keys
     from node.transfer import read_enrollment
 
     s = _settings(args)
-    try:
-        enrollment = read_enrollment(Path(s.node_dir))
-        carried = _carried_keys(args.file, s, enrollment["institution"])
-        result = import_keys(*_unlock_keychain(s, enrollment), carried)
-    except NodeError as exc:
-        return _refused(exc)
+    enrollment = read_enrollment(Path(s.node_dir))
+    carried = _carried_keys(args.file, s, enrollment["institution"])
+    result = import_keys(*_unlock_keychain(s, enrollment), carried)
     print(json.dumps(result, ensure_ascii=False) if args.json else
           f"institution {result['institution']}: active key {result['active']}, "
           f"{len(result['added'])} added, {len(result['retired'])} retired")

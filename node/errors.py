@@ -51,6 +51,13 @@ class NotEnrolled(NodeError):
     error = "not_enrolled"
 
 
+class AlreadyEnrolled(NodeError):
+    """This node folder is enrolled already: `bangban node init` never replaces its keys."""
+
+    status = 409
+    error = "already_enrolled"
+
+
 class Locked(NodeError):
     """The keys are locked: unlock with the passphrase first."""
 

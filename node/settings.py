@@ -25,6 +25,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sync_interval", 30.0, "Seconds between background sync rounds of `node serve` "
             "(0 = no background sync; `bangban node sync` still works)."),
     Setting("sync_timeout", 20.0, "Seconds before a silent hub connection counts as dead."),
+    Setting("clock_warn_seconds", 120, "Every page warns the clerk while this laptop's clock "
+            "differs from the hub's by more than this many seconds (checked during sync; "
+            "recorded times come from this clock, design.md §6)."),
     Setting("page_size", 50, "Cases per page in lists and search results."),
     Setting("passphrase", "", "Passphrase that unlocks the keys at start (scripts and demos "
             "only; people type it into the unlock page). Prefer BANGBAN_PASSPHRASE_FILE."),
@@ -62,7 +65,11 @@ class Settings(_settings.Settings):
 
 def _scripted(file: str, plain: str) -> str:
     if file:
-        text = Path(file).read_text(encoding="utf-8")
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"passphrase file: cannot read {file} "
+                              f"({getattr(exc, 'strerror', None) or exc})") from exc
         return text.splitlines()[0] if text else ""
     return str(plain or "")
 
@@ -79,3 +86,8 @@ def load(config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None 
 def help_table() -> str:
     """The settings as a Markdown table (for --help-settings and the docs)."""
     return _settings.help_table(SETTINGS)
+
+
+def describe() -> str:
+    """Every setting with its environment variable and default (``bangban node --help``)."""
+    return _settings.describe(SETTINGS)

@@ -57,6 +57,11 @@ class SyncState:
     #: across rounds: the checkpoint moves past them, so they are not offered again.
     pull_refused: list[dict[str, Any]] = field(default_factory=list)
     rounds: int = 0
+    #: Seconds this laptop's clock is ahead of the hub's (negative: behind), measured at
+    #: :data:`node.clockcheck.CHECK_EVERY` intervals during sync rounds (design.md §6).
+    clock_offset: float | None = None
+    clock_checked: str | None = None
+    clock_checked_at: float = field(default=0.0, repr=False)
 
     def note_local_write(self, n: int) -> None:
         self.pending += n
@@ -88,8 +93,22 @@ class SyncState:
                 f"（{_('待上传')} {self.pending}）" if self.pending else "")
         return _("未同步") + (f"（{_('待上传')} {self.pending}）" if self.pending else "")
 
+    def clock_warning(self, limit: float) -> str | None:
+        """The warning every page shows while this laptop's clock is off by more than
+        ``limit`` seconds, or ``None``."""
+        from flask_babel import gettext as _
+
+        from node.clockcheck import offset_text
+        from node.labels import _en
+
+        if self.clock_offset is None or abs(self.clock_offset) <= limit:
+            return None
+        return _("本机时钟比枢纽%(offset)s，办理时间将记错：请校准电脑的日期和时间。",
+                 offset=offset_text(self.clock_offset, en=_en()))
+
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
+        out.pop("clock_checked_at", None)
         try:
             out["label"] = self.label()
         except RuntimeError:  # outside a request: no locale
@@ -172,13 +191,32 @@ class Syncer:
         netloc = f"{quote(user, safe='')}:{quote(secret, safe='')}@{parts.netloc}"
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
-    def _revoked(self) -> bool:
-        """Ask the hub directly whether a 401 carries the wipe instruction."""
+    def _hub_request(self) -> urllib.request.Request:
+        """A GET of the device's database at the hub, with its credentials."""
         enr = self.node.require_enrollment()
         clean, _ = _split_credentials(str(enr.get("db_url") or enr.get("database_url")))
         token = base64.b64encode(f"{enr['device_id']}:{enr.get('secret', '')}".encode()).decode()
-        req = urllib.request.Request(clean, headers={"Authorization": f"Basic {token}",
-                                                     "Accept": "application/json"})
+        return urllib.request.Request(clean, headers={"Authorization": f"Basic {token}",
+                                                      "Accept": "application/json"})
+
+    def check_clock(self, *, force: bool = False) -> float | None:
+        """Compare this laptop's clock with the hub's (:mod:`node.clockcheck`), at most
+        every ``CHECK_EVERY`` seconds unless ``force``; the offset is kept in the state."""
+        from node.clockcheck import CHECK_EVERY, measure_offset
+
+        st = self.state
+        if not force and time.monotonic() - st.clock_checked_at < CHECK_EVERY \
+                and st.clock_checked_at:
+            return st.clock_offset
+        offset = measure_offset(self._hub_request(), timeout=self.node.settings.sync_timeout)
+        if offset is not None:
+            st.clock_offset, st.clock_checked = offset, _now()
+            st.clock_checked_at = time.monotonic()
+        return offset
+
+    def _revoked(self) -> bool:
+        """Ask the hub directly whether a 401 carries the wipe instruction."""
+        req = self._hub_request()
         try:
             with urllib.request.urlopen(req, timeout=self.node.settings.sync_timeout):
                 return False
@@ -255,6 +293,7 @@ class Syncer:
             st.status, st.last_ok, st.last_error, st.phase = "ok", _now(), refused_line, ""
             st.rounds += 1
             self._remember()
+            self.check_clock()
         self.after_pull()
         return summary
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sync.errors import SyncError
+from sync.errors import BadRequest, SyncError
 
 ENV_PREFIX = "BANGBAN_"
 
@@ -121,3 +121,19 @@ def help_table(declared: Sequence[Setting]) -> str:
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
     rows += [f"| `{s.env}` | `{s.default!r}` | {s.help} |" for s in declared]
     return "\n".join(rows)
+
+
+def read_json_file(path: str | Path, what: str, kind: type = dict) -> Any:
+    """An operator's JSON file (an enrollment, public keys, a catalog) as ``kind``, or one
+    :class:`~sync.errors.BadRequest` naming the argument, the file and the rule: a
+    missing file, broken JSON or the wrong shape must not end a command in a traceback."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadRequest(f"{what}: cannot read {path} ({exc.strerror or exc})") from exc
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise BadRequest(f"{what}: {path} is not valid JSON ({exc})") from exc
+    if not isinstance(data, kind):
+        shape = "a JSON object" if kind is dict else "a JSON list" if kind is list else kind.__name__
+        raise BadRequest(f"{what}: {path} must hold {shape}, not {type(data).__name__}")
+    return data

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from hub.oversight.boards import BoardPublisher
+from hub.oversight.clocks import ClockFold
 from hub.oversight.materialize import FactStore, Materializer
 from hub.oversight.supervisors import Supervisor, add_supervisor, authenticate
 
@@ -50,6 +51,7 @@ class Oversight:
         self._last = 0.0
         self._lock = threading.Lock()
         self._boards: BoardPublisher | None = None
+        self._clocks: ClockFold | None = None
 
     @property
     def materializer(self) -> Materializer:
@@ -61,12 +63,21 @@ class Oversight:
                                               hub_devices=hub_devices)
         return self._materializer
 
+    @property
+    def clocks(self) -> ClockFold:
+        """Folds the hub's receipt times (design.md §6) into the same file."""
+        if self._clocks is None:
+            self._clocks = ClockFold(self.hub.stores, self.facts)
+        return self._clocks
+
     def catch_up(self, *, force: bool = False) -> int:
         with self._lock:
             if not force and time.monotonic() - self._last < CATCH_UP_SECONDS:
                 return 0
             self._last = time.monotonic()
-        return self.materializer.catch_up(None if force else PAGE_BATCHES)
+        folded = self.materializer.catch_up(None if force else PAGE_BATCHES)
+        self.clocks.catch_up(None if force else PAGE_BATCHES)
+        return folded
 
     @property
     def boards(self) -> BoardPublisher:
@@ -85,6 +96,7 @@ class Oversight:
         with self._lock:
             self._last = time.monotonic()
         self.materializer.catch_up(WORK_BATCHES)
+        self.clocks.catch_up(WORK_BATCHES)
         self.boards.run_once()
         return {"boards_published": self.boards.published}
 
@@ -112,8 +124,14 @@ def init_app(app: Flask) -> None:
     hub = app.extensions["bangban_hub"]
     if not app.secret_key:
         app.secret_key = _secret_key(hub)
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Not Flask's "session": cookies ignore the port, so a node UI on the same host (the
+    # demo, a supervisor's own laptop) overwrote the supervisor's login and vice versa.
+    # (setdefault did nothing here: Flask's defaults are already in app.config.)
+    for key, ours, flasks in (("SESSION_COOKIE_NAME", "bangban_oversight", "session"),
+                              ("SESSION_COOKIE_HTTPONLY", True, True),
+                              ("SESSION_COOKIE_SAMESITE", "Lax", None)):
+        if app.config.get(key, flasks) == flasks:
+            app.config[key] = ours
     app.extensions["bangban_oversight"] = Oversight(hub)
     app.register_blueprint(blueprint)
 
@@ -130,5 +148,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["BoardPublisher", "FactStore", "Materializer", "Oversight", "Supervisor", "add_supervisor",
+__all__ = ["BoardPublisher", "ClockFold", "FactStore", "Materializer", "Oversight", "Supervisor", "add_supervisor",
            "authenticate", "init_app", "oversight_for"]

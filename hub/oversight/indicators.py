@@ -119,6 +119,11 @@ def rollup(db: sqlite3.Connection, prefix: str, first: str, last: str, *, today:
         params = (n, lo, hi, first, last)
     rows: dict[tuple[str, str], Row] = {}
     for rec in db.execute(sql, params):
+        if by_staff and not any(rec[2:]):
+            # counters that moved away with their case (a hand-up counts it at the town under
+            # the village's staff id until a town member writes a step) leave a zero row
+            # behind: nobody is listed where nothing of theirs is counted (11.2.2)
+            continue
         key = (rec[0], rec[1] or "")
         rows[key] = Row(rec[0], rec[1] or "", dict(zip(COUNTERS, (v or 0 for v in rec[2:]),
                                                        strict=True)))
@@ -175,19 +180,32 @@ CASE_LISTS = {
 }
 
 
-def case_list(db: sqlite3.Connection, name: str, prefix: str, today: dt.date,
-              limit: int = 50) -> list[dict[str, Any]]:
-    """The cases of one live list, oldest deadline first (cleartext columns only)."""
-    _label, cond, order = CASE_LISTS[name]
+def _list_query(name: str, prefix: str, today: dt.date) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of one live list and its parameters."""
+    _label, cond, _order = CASE_LISTS[name]
     lo, hi = _range(prefix)
     near = (today + dt.timedelta(days=NEAR_RESUMPTION_DAYS)).isoformat()
+    return (f"{cond} AND +institution >= :lo AND +institution < :hi",
+            {"today": today.isoformat(), "near": near, "lo": lo, "hi": hi})
+
+
+def case_list(db: sqlite3.Connection, name: str, prefix: str, today: dt.date,
+              limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    """The cases of one live list, oldest deadline first (cleartext columns only)."""
+    where, params = _list_query(name, prefix, today)
     sql = (f"SELECT case_id, case_no, institution, staff, status, opened_on, due, "
-           f"resumption_deadline, reply_due FROM facts WHERE {cond} AND +institution >= :lo "
-           f"AND +institution < :hi ORDER BY {order} LIMIT :limit")
+           f"resumption_deadline, reply_due FROM facts WHERE {where} "
+           f"ORDER BY {CASE_LISTS[name][2]}, case_no LIMIT :limit OFFSET :offset")
     cols = ("case_id", "case_no", "institution", "staff", "status", "opened_on", "due",
             "resumption_deadline", "reply_due")
-    return [dict(zip(cols, r, strict=True)) for r in db.execute(
-        sql, {"today": today.isoformat(), "near": near, "lo": lo, "hi": hi, "limit": limit})]
+    return [dict(zip(cols, r, strict=True))
+            for r in db.execute(sql, {**params, "limit": limit, "offset": offset})]
+
+
+def case_count(db: sqlite3.Connection, name: str, prefix: str, today: dt.date) -> int:
+    """How many cases one live list holds (the dashboard shows the first few)."""
+    where, params = _list_query(name, prefix, today)
+    return int(db.execute(f"SELECT COUNT(*) FROM facts WHERE {where}", params).fetchone()[0])
 
 
 def complaints(db: sqlite3.Connection, prefix: str, first: str, last: str,
@@ -205,7 +223,14 @@ def complaints(db: sqlite3.Connection, prefix: str, first: str, last: str,
     params["limit"] = max(0, limit - len(open_rows))
     done = db.execute(f"SELECT {', '.join(cols)} FROM complaints WHERE handled_on IS NOT NULL "
                       f"AND {where} ORDER BY received_on DESC LIMIT :limit", params).fetchall()
-    return [dict(zip(cols, r, strict=True)) for r in [*open_rows, *done]]
+    rows = [dict(zip(cols, r, strict=True)) for r in [*open_rows, *done]]
+    # the case number the supervisor typed in and reads on every other list, not the id
+    ids = sorted({r["case_id"] for r in rows})
+    numbers = dict(db.execute(f"SELECT case_id, case_no FROM facts WHERE case_id IN "
+                              f"({', '.join('?' * len(ids))})", ids).fetchall()) if ids else {}
+    for r in rows:
+        r["case_no"] = numbers.get(r["case_id"]) or ""
+    return rows
 
 
 def departments(db: sqlite3.Connection, prefix: str, first: str, last: str) -> list[dict[str, Any]]:

@@ -139,6 +139,16 @@ class FactStore:
     def _writer(self) -> FactStore._Tx:
         return FactStore._Tx(self)
 
+    def transaction(self) -> FactStore._Tx:
+        """A write transaction for the other folds of this file (:mod:`hub.oversight.clocks`):
+        one writer for the whole file."""
+        return self._writer()
+
+    def ensure_schema(self, script: str) -> None:
+        """Create another fold's tables (``CREATE ... IF NOT EXISTS``)."""
+        with self._write:
+            self.reader().executescript(script)
+
     def close(self) -> None:
         db = getattr(self._local, "db", None)
         if db is not None:
@@ -149,6 +159,11 @@ class FactStore:
     def meta(self, key: str, default: Any = None) -> Any:
         row = self.reader().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return json.loads(row[0]) if row else default
+
+    @staticmethod
+    def set_meta(db: sqlite3.Connection, key: str, value: Any) -> None:
+        """Write a checkpoint inside the caller's :meth:`transaction`."""
+        FactStore._set_meta(db, key, value)
 
     @staticmethod
     def _set_meta(db: sqlite3.Connection, key: str, value: Any) -> None:

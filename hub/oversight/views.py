@@ -29,6 +29,7 @@ from flask import (
 from markupsafe import Markup, escape
 
 from hub.errors import BadInput
+from hub.oversight import clocks as clk
 from hub.oversight import indicators as ind
 from hub.oversight import supervisors as sup
 from hub.oversight.charts import rate_bars, stacked_ratings
@@ -43,6 +44,12 @@ blueprint = Blueprint("oversight", __name__, url_prefix="/oversight",
 RATING_ZH = {"very_satisfied": "非常满意", "satisfied": "满意", "basic": "基本满意",
              "dissatisfied": "不满意", "very_dissatisfied": "非常不满意"}
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+#: Years a period or ``as_of`` may name: the working-day calendar's reach and then some
+#: (a date near 9999-12-31 overflowed "as_of + 5 days" into a 500).
+YEARS = (2000, 2099)
+#: Rows a page of a full case list shows (``/oversight/cases/NAME``); the dashboard shows
+#: the first DASHBOARD_LIST_ROWS of each list and links to the rest.
+CASES_PER_PAGE, DASHBOARD_LIST_ROWS = 50, 20
 
 
 def _ov() -> Any:
@@ -90,15 +97,20 @@ def _context() -> dict[str, Any]:
 def _params() -> dict[str, Any]:
     today = dt.date.today()
     as_of = request.args.get("as_of", "")
+    lo, hi = YEARS
     try:
         today = dt.date.fromisoformat(as_of) if as_of else today
     except ValueError:
         raise BadInput("as_of: a date YYYY-MM-DD / 日期格式应为 YYYY-MM-DD") from None
-    first = request.args.get("from") or today.strftime("%Y-%m")
+    if not lo <= today.year <= hi:
+        raise BadInput(f"as_of: a year from {lo} to {hi} / 日期年份应在 {lo}–{hi} 之间")
+    first = request.args.get("from") or today.isoformat()[:7]
     last = request.args.get("to") or first
     for name, value in (("from", first), ("to", last)):
         if not _MONTH.fullmatch(value):
             raise BadInput(f"{name}: a month YYYY-MM / 月份格式应为 YYYY-MM")
+        if not lo <= int(value[:4]) <= hi:
+            raise BadInput(f"{name}: a year from {lo} to {hi} / 月份的年份应在 {lo}–{hi} 之间")
     if last < first:
         raise BadInput("to: must not be before from / 结束月份不能早于开始月份")
     who: sup.Supervisor = g.supervisor
@@ -109,8 +121,11 @@ def _params() -> dict[str, Any]:
     if scope not in names:
         raise BadInput(f"scope: unknown institution {scope} / 机构不存在")
     prefix = "" if names[scope].get("tier") == "city" else scope
+    # the checked arguments again, for links (never request.args: a stray "fmt" or "by"
+    # clashed with url_for's own arguments, a 500)
+    q = {"from": first, "to": last, "scope": scope, **({"as_of": as_of} if as_of else {})}
     return {"today": today, "first": first, "last": last, "scope": scope, "prefix": prefix,
-            "names": names, "as_of": as_of}
+            "names": names, "as_of": as_of, "q": q}
 
 
 def _name(names: dict[str, Any], code: str) -> str:
@@ -168,16 +183,51 @@ def index() -> Any:
                                    [RATING_ZH[lv] for lv in RATING_LEVELS]),
     }
     db = _ov().facts.reader()
-    lists = {name: (label, ind.case_list(db, name, p["prefix"], p["today"], limit=20))
+    lists = {name: (label, ind.case_list(db, name, p["prefix"], p["today"],
+                                         limit=DASHBOARD_LIST_ROWS))
              for name, (label, _c, _o) in ind.CASE_LISTS.items()}
     return render_template("oversight/dashboard.html", p=p, data=data, charts=charts,
-                           lists=lists, name=lambda c: _name(names, c), children=_children(p))
+                           lists=lists, name=lambda c: _name(names, c), children=_children(p),
+                           path=_scope_path(p))
 
 
 def _children(p: dict[str, Any]) -> list[tuple[str, str]]:
     n = ind.child_length(p["prefix"])
     return sorted((c, d["name"]) for c, d in p["names"].items()
                   if c.startswith(p["prefix"]) and len(c) == n and c != p["scope"])
+
+
+def _scope_path(p: dict[str, Any]) -> list[tuple[str, str]]:
+    """The units from below the supervisor's own down to the current scope (county, town,
+    …): the scope menu offers them, so a drilled-down scope stays selected when the period
+    changes, and the way back up is one choice."""
+    who: sup.Supervisor = g.supervisor
+    path = [(c, str(d["name"])) for c, d in p["names"].items()
+            if p["scope"].startswith(c) and c != who.institution and who.sees(c)]
+    return sorted(path, key=lambda cn: len(cn[0]))
+
+
+@blueprint.get("/cases/<name>")
+@login_required
+def cases(name: str) -> Any:
+    """One live list in full, a page at a time: the dashboard lists the first 20 of each
+    (overdue 5 a and 11.1 b, replies 10.1.1.3, review, near the resumption deadline)."""
+    if name not in ind.CASE_LISTS:
+        abort(404)
+    _ov().catch_up()
+    p = _params()
+    db = _ov().facts.reader()
+    total = ind.case_count(db, name, p["prefix"], p["today"])
+    pages = max(1, -(-total // CASES_PER_PAGE))
+    raw = request.args.get("page", "1")
+    if not (raw.isdigit() and 1 <= int(raw) <= pages):
+        raise BadInput(f"page: a whole number from 1 to {pages} / 页码应为 1–{pages} 的整数")
+    page = int(raw)
+    rows = ind.case_list(db, name, p["prefix"], p["today"], limit=CASES_PER_PAGE,
+                         offset=(page - 1) * CASES_PER_PAGE)
+    return render_template("oversight/cases.html", p=p, key=name, label=ind.CASE_LISTS[name][0],
+                           cases=rows, total=total, page=page, pages=pages,
+                           name=lambda c: _name(p["names"], c))
 
 
 @blueprint.get("/staff")
@@ -219,7 +269,11 @@ def checks() -> Any:
         "oversight/checks.html", p=p, data=data, name=lambda c: _name(p["names"], c),
         overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=100),
         departments=ind.departments(db, p["prefix"], p["first"], p["last"]),
-        missing=ind.missing_breakdown(data["total"]), categories=COMPLAINT_CATEGORIES)
+        missing=ind.missing_breakdown(data["total"]), categories=COMPLAINT_CATEGORIES,
+        clocks=clk.device_clocks(db, p["prefix"], p["first"], p["last"]),
+        late=clk.late_receipts(db, p["prefix"], p["first"], p["last"]),
+        duration=clk.duration, local_time=clk.local_time,
+        tolerance_min=clk.TOLERANCE_MS // 60000)
 
 
 # -- complaints -------------------------------------------------------------------------
@@ -229,6 +283,7 @@ def complaints() -> Any:
     from hub.oversight import complaints as cmp
 
     ov = _ov()
+    ov.catch_up()  # like every page: fold what arrived since (README: "a page read folds")
     message, error = "", ""
     if request.method == "POST":
         _check_csrf()
@@ -268,7 +323,10 @@ def export(fmt: str) -> Response:
 
     _ov().catch_up()
     p = _params()
-    by_staff = request.args.get("by") == "staff"
+    by = request.args.get("by", "")
+    if by not in ("", "staff"):
+        raise BadInput("by: empty (per institution) or staff / 分组只能为空（按机构）或 staff（按工作人员）")
+    by_staff = by == "staff"
     data = _dashboard_data(p, by_staff=by_staff)
     table = exports.table(data["rows"], data["total"], lambda c: _name(p["names"], c),
                           by_staff=by_staff)

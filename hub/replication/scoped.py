@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub import scope as scopes
+from hub.receipts import record_receipt
 from hub.replication.seqs import join_seq, split_seq
 from hub.transitions import RETRY
 from sync.errors import BadRequest, Conflict, Forbidden, NotFound, SyncError
@@ -71,8 +72,10 @@ class ScopedStore(DocumentStore):
 
     def __init__(self, stores: HubStores, indexer: ScopeIndexer, validator: WriteValidator,
                  device: Device, *, signal: FeedSignal | None = None,
-                 changes_limit: int = 1000, longpoll_timeout: float = 30.0):
+                 changes_limit: int = 1000, longpoll_timeout: float = 30.0,
+                 via: str = "replication"):
         self.stores = stores
+        self.via = via  # how documents written here arrive: "replication" or "bundle"
         self.indexer = indexer
         self.validator = validator
         self.device = device
@@ -159,6 +162,8 @@ class ScopedStore(DocumentStore):
                     written = self.stores.main.bulk_docs([docs[i] for i in accepted],
                                                          new_edits=new_edits)
                     self._index_written()
+                    self._record_receipt([docs[i] for i in accepted], written,
+                                         new_edits=new_edits)
                     if new_edits:
                         outcome.update(zip(accepted, written, strict=True))
                     else:
@@ -194,6 +199,17 @@ class ScopedStore(DocumentStore):
             elif result is not None:
                 out.append(result)
         return out + failures
+
+    def _record_receipt(self, docs: list[Mapping[str, Any]], written: list[JSON], *,
+                        new_edits: bool) -> None:
+        """The hub's receipt time of the events written (design.md §6, :mod:`hub.receipts`)."""
+        if new_edits:
+            docs = [d for d, r in zip(docs, written, strict=True) if "error" not in r]
+        else:  # only the failures come back
+            failed = {r.get("id") for r in written}
+            docs = [d for d in docs if d.get("_id") not in failed]
+        record_receipt(self.stores, self.device.device_id, self.device.institution, docs,
+                       via=self.via)
 
     def _index_written(self, *, wait: bool = True) -> None:
         """Index what was written; a write stands and a read answers even if that fails

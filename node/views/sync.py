@@ -15,7 +15,8 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 @bp.get("/")
 def index() -> str:
     n = node()
-    return render_template("sync.html", state=n.syncer.state, enrollment=n.enrollment or {})
+    return render_template("sync.html", state=n.syncer.state, enrollment=n.enrollment or {},
+                           clock_limit=n.settings.clock_warn_seconds)
 
 
 @bp.get("/status.json")

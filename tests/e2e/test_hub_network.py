@@ -95,8 +95,15 @@ def test_village_cases_reach_hub_and_town_once_handed_up_never_village_b(net: De
     hub = hub_store(net)
     try:
         stored = {r["id"] for r in hub.stores.main.all_docs()["rows"]}
+        # design §6: the hub recorded when it received each event, and from whom
+        receipts = [r["doc"] for r in
+                    hub.stores.receipts.changes(include_docs=True)["results"]]
     finally:
         hub.close()
+    received = {e[0]: r["device"] for r in receipts for e in r["events"]}
+    assert {r["id"] for r in a.store.all_docs(startkey=f"event:{own}:",
+                                              endkey=f"event:{own}:\ufff0")["rows"]} <= set(received)
+    assert {received[i] for i in received if own in i} == {a.device_id}
     for case_id in (own, handed, other):
         assert f"case:{case_id}" in stored and f"keyring:{case_id}" in stored
     assert handed in town.cases()

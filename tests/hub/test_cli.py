@@ -70,3 +70,104 @@ def test_catalog_and_calendar(hub_dir, capsys):
                  "--holidays", "2026-01-01"]) == 2  # a date outside the year
     out = capsys.readouterr()
     assert "service items imported" in out.out and "calendar_year" in out.err
+
+
+def test_init_never_replaces_the_keys_of_a_hub_whose_store_is_gone(hub_dir, capsys):
+    """A lost db/ (or a wrong BANGBAN_COUCHDB_URL) must not make `hub init` mint a new root
+    key: every station pins the old one and would refuse the hub's directories."""
+    import shutil
+    from pathlib import Path
+
+    keys = Path(hub_dir) / "keys"
+    before = {p.name: p.read_bytes() for p in keys.iterdir()}
+    shutil.rmtree(Path(hub_dir) / "db")
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "init"]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a hub's keys" in err and "hub restore" in err
+    assert {p.name: p.read_bytes() for p in keys.iterdir()} == before
+
+
+def _err(capsys, *argv: str) -> str:
+    """Run a command that must be refused: exit 2 and one line on stderr, no traceback."""
+    capsys.readouterr()
+    assert main(list(argv)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_bad_files_are_one_line_naming_the_argument(hub_dir, tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{nope", encoding="utf-8")
+    obj = tmp_path / "obj.json"
+    obj.write_text('{"a": 1}', encoding="utf-8")
+    h = ["hub", "--hub-dir", hub_dir]
+    assert "cannot read" in _err(capsys, *h, "device", "keys", str(tmp_path / "missing.json"))
+    assert "not valid JSON" in _err(capsys, *h, "device", "keys", str(broken))
+    assert "device_id" in _err(capsys, *h, "device", "keys", str(obj))
+    assert "no device 410600-X9" in _err(capsys, *h, "device", "keys", str(obj),
+                                         "--device-id", "410600-X9")
+    assert "cannot read" in _err(capsys, *h, "catalog", "import", str(tmp_path / "no.json"))
+    assert "JSON list" in _err(capsys, *h, "catalog", "import", str(obj))
+
+
+def test_a_catalog_is_imported_whole_or_not_at_all(hub_dir, tmp_path, capsys):
+    from schemas import sample
+
+    good, second = sample.catalog()[:2]
+    bad = tmp_path / "catalog.json"
+    bad.write_text(json.dumps([dict(good, code="NEW-1"),
+                               dict(second, code="NEW-2", time_limit_days="ten")]), "utf-8")
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "catalog", "import", str(bad))
+    assert "items[1] (NEW-2)" in err and "time_limit_days" in err
+    bad.write_text(json.dumps([dict(good, code="NEW-1"), "QY-002"]), "utf-8")
+    assert "items[1]" in _err(capsys, "hub", "--hub-dir", hub_dir, "catalog", "import", str(bad))
+    from hub.core import Hub
+    from hub.settings import Settings
+    from sync.errors import NotFound
+
+    hub = Hub(Settings.load({"hub_dir": hub_dir}))
+    try:
+        with pytest.raises(NotFound):
+            hub.stores.main.get("service_item:NEW-1")  # the good first item was not stored
+    finally:
+        hub.close()
+
+
+def test_settings_json_with_the_couchdb_password_is_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
+    from hub.settings import Settings
+
+    monkeypatch.setenv("BANGBAN_HUB_KEY_PASSPHRASE", "never on disk")
+    folder = tmp_path / "hub"
+    Settings.load({"hub_dir": str(folder)}).save(couchdb_url="http://bangban:pw@db:5984")
+    assert (folder / "settings.json").stat().st_mode & 0o777 == 0o600
+    assert "never on disk" not in (folder / "settings.json").read_text("utf-8")
+
+
+def test_serve_on_a_port_in_use_is_one_line(hub_dir, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        err = _err(capsys, "hub", "--hub-dir", hub_dir, "serve", "--port", str(port))
+    assert f"--port {port}" in err and "BANGBAN_HUB_PORT" in err
+
+
+def test_backup_and_restore_refusals(hub_dir, tmp_path, capsys):
+    import gzip
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    h = ["hub", "--hub-dir", hub_dir]
+    assert "backup is incomplete" in _err(capsys, *h, "backup", str(blocker / "bk"))
+    assert main([*h, "backup", str(tmp_path / "bk")]) == 0
+    with gzip.open(tmp_path / "bk" / "main.jsonl.gz", "wt", encoding="utf-8") as out:
+        out.write('{"_id": "cut in the mid')  # a copy damaged on its way
+    err = _err(capsys, "hub", "--hub-dir", str(tmp_path / "fresh"), "restore",
+               str(tmp_path / "bk"))
+    assert "main.jsonl.gz: damaged" in err

@@ -85,3 +85,45 @@ def test_the_command_on_a_real_folder(world: World) -> None:
     res = _cli("--hub-dir", str(world.hub.settings.hub_dir), "doctor", "--json")
     assert res.returncode == 1, res.stderr  # the escrow key warning
     assert '"name": "keys"' in res.stdout
+
+
+def test_keys_without_a_store_never_advise_hub_init(world: World, tmp_path: Path) -> None:
+    """A hub folder whose store is gone (or a wrong BANGBAN_DB_PREFIX): `hub init` would mint
+    a new root key that no station trusts; the doctor points at the store and at restore."""
+    from hub.core import Hub
+    from hub.settings import Settings
+
+    hub = Hub(Settings.load({"hub_dir": str(world.hub.settings.hub_dir),
+                             "db_prefix": "elsewhere"}, environ={}))
+    try:
+        checks = doctor.run(hub)
+    finally:
+        hub.close()
+    assert [c.name for c in checks] == ["store"]  # nothing else can be read
+    store = checks[0]
+    assert store.status == "fail" and "elsewhere" in store.detail
+    assert "hub restore" in store.hint and "not `hub init`" in store.hint
+
+
+def test_an_unreachable_couchdb_is_the_store_that_fails(tmp_path: Path) -> None:
+    res = _cli("--hub-dir", str(tmp_path), "doctor", "--json")
+    assert res.returncode == 2
+    (tmp_path / "settings.json").write_text(
+        '{"couchdb_url": "http://bangban:s3cret@127.0.0.1:9"}', encoding="utf-8")
+    res = _cli("--hub-dir", str(tmp_path), "doctor")
+    assert res.returncode == 2, res.stderr
+    first = res.stdout.splitlines()[0]
+    assert first.startswith("FAIL  store") and "CouchDB at 127.0.0.1:9" in first
+    assert "s3cret" not in res.stdout and "BANGBAN_COUCHDB_URL" in res.stdout
+
+
+def test_a_wrong_key_passphrase_says_which_one(world: World,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANGBAN_HUB_KEY_PASSPHRASE", "wrong passphrase")
+    world.hub.reset_keys()
+    try:
+        check = _by_name(doctor.run(world.hub))["keys"]
+        assert "BANGBAN_HUB_KEY_PASSPHRASE" in check.hint and "keys/passphrase" in check.hint
+    finally:
+        monkeypatch.delenv("BANGBAN_HUB_KEY_PASSPHRASE")
+        world.hub.reset_keys()

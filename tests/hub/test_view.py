@@ -127,7 +127,7 @@ def test_backup_and_restore_keep_every_revision(world: World, tmp_path):
     a.edit_header(case_id, labels=["a"])
     world.round()
     counts = backup(world.hub, tmp_path / "bk")
-    assert counts["main"] > 0 and counts["private"] > 0
+    assert counts["main"] > 0 and counts["private"] > 0 and counts["receipts"] > 0
     fresh = Hub(Settings.load({"hub_dir": str(tmp_path / "restored"), "scrypt_n": 1024},
                               environ={}))
     try:
@@ -141,6 +141,9 @@ def test_backup_and_restore_keep_every_revision(world: World, tmp_path):
         assert {r["id"] for r in fresh.view(device).changes()["results"]} == \
             {r["id"] for r in world.hub.view(device).changes()["results"]}
         assert fresh.auth.record(a.device_id) is not None
+        # receipt times are not derived: a restore must bring them back (hub.receipts)
+        assert fresh.stores.receipts.info()["doc_count"] == \
+            world.hub.stores.receipts.info()["doc_count"] == counts["receipts"]
     finally:
         fresh.close()
 

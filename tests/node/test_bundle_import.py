@@ -62,7 +62,10 @@ def test_a_hand_down_reaches_an_offline_village_by_bundle(net: NodeNet, tmp_path
     from node.settings import load
 
     net.start_hub()
-    net.sync(VILLAGE)  # at enrollment: the directory (the hub's device and keys) arrives
+    first = net.sync(VILLAGE)  # at enrollment: the directory (the hub's device and keys) arrives
+    # the real hub's Date header against this machine's clock (node/clockcheck.py): one clock
+    offset = first["state"]["clock_offset"]
+    assert offset is not None and abs(offset) < 5, offset
     village = _sim(net, VILLAGE)
     case_id = village.new_case()
     village.hand_up(case_id, TOWN)

@@ -138,3 +138,47 @@ def test_the_api_urges_too(town: Any) -> None:
     assert r.status_code == 400 and "reason" in r.json["fields"]
     r = client.post("/api/town/notice", json={"to": VILLAGE_1, "case": 5, "reason": "due"})
     assert r.status_code == 400 and "case" in r.json["fields"]
+
+
+def test_completions_of_30_days_exclude_terminations(town: Any) -> None:
+    """"近30日办结 / 其中按时" showed every finished case (terminations by the hub after the
+    resumption deadline, 10.2.5.2, and refusals too) beside the on-time completions, so a
+    village with one termination read "1 completed, 0 on time"."""
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_1, [], finished_30d=3, completed_30d=2, on_time_30d=1)])
+    page = _client(town).get("/town/").get_data(as_text=True)
+    row = page.split(f'data-institution="{VILLAGE_1}"', 1)[1].split("</tr>", 1)[0]
+    cells = [c for c in row.replace("<td", "\n<td").splitlines() if c.startswith("<td")]
+    assert [c.split(">", 1)[1].split("<", 1)[0] for c in cells[6:8]] == ["2", "1"]
+
+
+def test_an_open_complaint_shows_on_the_board_row(town: Any) -> None:
+    """The hub puts each case's open complaints on the board (5 c); the page dropped them,
+    so the town never saw that a station's case had a complaint waiting."""
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_1, [
+        {"case": "c-1", "no": "DC-2026-0009", "status": "handling", "complaints_open": 2},
+        {"case": "c-2", "no": "DC-2026-0010", "status": "handling"}])])
+    page = _client(town).get("/town/").get_data(as_text=True)
+    rows = {r.split('"', 1)[0]: r.split("</tr>", 1)[0] for r in page.split('data-case="')[1:]}
+    assert "投诉 2" in rows["c-1"] and "投诉" not in rows["c-2"].split("<form", 1)[0]
+
+
+def test_a_post_without_a_session_token_is_refused(town: Any) -> None:
+    """A cross-site form post reaches the unlocked node without its cookie (SameSite=Lax),
+    so neither the session nor the form had a token, and None == None let it urge a
+    station in the town's name."""
+    today = dt.date.today().isoformat()
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_1, [{"case": "c-1", "no": "DC-1", "status": "handling",
+                                           "due": today}])])
+    _client(town)  # unlocked, by somebody else's session
+    stranger = town.test_client()
+    resp = stranger.post("/town/notice", data={"to": VILLAGE_1, "case": "c-1", "reason": "due"})
+    assert resp.status_code == 400 and "页面已过期" in resp.text
+    resp = stranger.post("/town/notice", data={"to": VILLAGE_1, "case": "c-1", "reason": "due",
+                                               "csrf": ""})
+    assert resp.status_code == 400
+    from node.notices import sent_by_case
+
+    assert sent_by_case(n) == {}

@@ -1,0 +1,55 @@
+"""Per-staff rows (11.2.2) after a case changes hands: nobody is listed at an institution
+where nothing of theirs is counted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from hub.oversight import Oversight
+from hub.oversight import indicators as ind
+from schemas.build import handover_fields
+from schemas.ids import device_id
+from tests.hub.oversight.cases import CaseBuilder
+from tests.hub.oversight.conftest import make_hub, put_cases
+from tests.hub.oversight.scenario import V1
+
+TOWN = V1[:9]
+
+
+def test_a_handed_up_case_leaves_no_empty_staff_row(tmp_path: Path) -> None:
+    """Handed up, a case is counted at the town under the village's staff id until a town
+    staff member writes a step; then that id's counters at the town sum to zero, and the
+    staff page listed the village's staff member at the town with a row of zeros."""
+    hub = make_hub(tmp_path)
+    ov = Oversight(hub, tmp_path / "facts.sqlite")
+    b = CaseBuilder(V1, "s-village", "2026-03-02").accepted("2026-03-02", 10)
+    b.ev("hand_up", "2026-03-03", **handover_fields(V1, TOWN, "needs_coordination"))
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    assert (ov.facts.get(b.case_id).institution, ov.facts.get(b.case_id).staff) == (  # type: ignore[union-attr]
+        TOWN, "s-village")
+    b.ev("work_log", "2026-03-04", device=device_id(TOWN, "A1"), institution=TOWN,
+         staff="s-town", kind="tracking", private={"text": "协调"})
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    rows, total = ind.rollup(ov.facts.reader(), TOWN, "2026-03", "2026-03",
+                             today=dt.date(2026, 3, 5), by_staff=True)
+    assert [(r.key, r.staff) for r in rows] == [(TOWN, "s-town")]
+    assert total.c["opened"] == 1
+    ov.facts.close()
+    hub.close()
+
+
+def test_an_institution_without_cases_says_so(tmp_path: Path) -> None:
+    """A new station (no cases yet): the staff page was an empty table without a word."""
+    from hub.app import create_app
+    from hub.oversight.supervisors import add_supervisor
+    from tests.hub.oversight.test_web import login
+
+    hub = make_hub(tmp_path)
+    add_supervisor(hub, "city", "city-pass-1", institution="410600")
+    client, _ = login(create_app(hub=hub), "city", "city-pass-1")
+    page = client.get(f"/oversight/staff?scope={V1}")
+    assert page.status_code == 200 and "本期无工作人员记录" in page.text
+    hub.close()

@@ -1,0 +1,144 @@
+"""The dashboard's query arguments as a supervisor uses them: bad values answer 400 naming
+the argument and its rule (never a 500), and a drilled-down scope survives the filter form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.oversight.supervisors import add_supervisor
+from tests.hub.oversight.conftest import make_hub
+from tests.hub.oversight.scenario import AS_OF, V1, scenario, stored_histories
+from tests.hub.oversight.test_web import Q, app, login
+
+__all__ = ["app"]  # the module's app fixture, shared with test_web
+
+
+@pytest.mark.parametrize(("query", "named"), [
+    ("as_of=9999-12-31", "as_of"),  # was a 500: as_of + 5 days overflowed
+    ("as_of=0001-01-01", "as_of"),  # was refused naming "from"
+    ("from=0000-01", "from"),
+    ("from=2026-01&to=2999-12", "to"),
+])
+def test_dates_out_of_range_are_refused_by_name(app: Any, query: str, named: str) -> None:
+    client, _ = login(app, "city", "city-pass-1")
+    for page in ("/oversight/", "/oversight/staff", "/oversight/report.pdf"):
+        resp = client.get(f"{page}?{query}")
+        assert resp.status_code == 400, (page, resp.status_code)
+        assert resp.get_json()["reason"].startswith(f"{named}:")
+
+
+def test_export_grouping_must_be_known(app: Any) -> None:
+    client, _ = login(app, "city", "city-pass-1")
+    resp = client.get(f"/oversight/export.csv?{Q}&by=institution")
+    assert resp.status_code == 400 and resp.get_json()["reason"].startswith("by:")
+    assert client.get(f"/oversight/export.csv?{Q}&by=staff").status_code == 200
+
+
+def _selected_scope(page: str) -> str:
+    menu = re.search(r'<select name="scope">(.*?)</select>', page, re.S)
+    assert menu is not None
+    chosen = re.findall(r'<option value="(\d+)" selected', menu.group(1))
+    return chosen[0] if chosen else ""
+
+
+def test_a_drilled_down_scope_stays_selected(app: Any) -> None:
+    """The menu offered the supervisor's own unit and the current scope's children only: on
+    a town's page nothing was selected, so changing the months went back to the whole city."""
+    client, _ = login(app, "city", "city-pass-1")
+    town = V1[:9]
+    page = client.get(f"/oversight/?{Q}&scope={town}").text
+    assert _selected_scope(page) == town
+    assert '<option value="410602"' in page  # the way back up to the county
+    assert _selected_scope(client.get(f"/oversight/?{Q}&scope={V1}").text) == V1
+    assert _selected_scope(client.get(f"/oversight/?{Q}").text) == ""  # the city: first option
+    # a town supervisor is never offered a unit above its own
+    client, _ = login(app, "town", "town-pass-1")
+    page = client.get(f"/oversight/?from=2026-03&as_of={AS_OF}&scope={V1}").text
+    assert _selected_scope(page) == V1 and '<option value="410602"' not in page
+
+
+@pytest.fixture
+def fresh_app(tmp_path: Path) -> Iterator[Any]:
+    """A hub whose facts nothing has folded yet."""
+    from hub.app import create_app
+
+    hub = make_hub(tmp_path)
+    hub.stores.main.bulk_docs([d for h in stored_histories(scenario()) for d in h])
+    add_supervisor(hub, "city", "city-pass-1", institution="410600")
+    yield create_app(hub=hub)
+    hub.close()
+
+
+def test_complaints_are_listed_by_case_number(fresh_app: Any) -> None:
+    """The supervisor types a case number to take a complaint; the tracking table showed
+    the case's internal id instead, matching nothing on the other pages. The page is the
+    first one read here: it must fold the feed itself, as every other page does."""
+    client, _ = login(fresh_app, "city", "city-pass-1")
+    page = client.get(f"/oversight/complaints?{Q}").text
+    table = page.split('id="complaints"', 1)[1]
+    cells = re.findall(r'<tr>\s*<td class="l">[\d-]{10}</td><td class="l">([^<]*)</td>', table)
+    assert len(cells) == 2 and all(re.fullmatch(r"4106\d{8}-2026-A1-\d{5}", c) for c in cells)
+
+
+@pytest.mark.parametrize("query", ["by=staff", "fmt=csv", "fmt=csv&by=staff&_external=1"])
+def test_stray_arguments_do_not_break_the_export_links(app: Any, query: str) -> None:
+    """The export links were built from request.args, whose "fmt" or "by" clashed with the
+    link's own: a 500 on /oversight/staff?by=staff."""
+    client, _ = login(app, "city", "city-pass-1")
+    for page in ("/oversight/", "/oversight/staff"):
+        resp = client.get(f"{page}?{Q}&{query}")
+        assert resp.status_code == 200, (page, resp.status_code)
+        links = re.findall(r'href="(/oversight/export\.[^"]+)"', resp.text)
+        assert links and all("from=2026-02" in u and "http" not in u for u in links)
+
+
+def test_every_case_behind_a_count_is_one_click_away(app: Any, monkeypatch: Any) -> None:
+    """The dashboard listed the first 20 cases of each list ("20+") and nothing led to the
+    rest; the overdue and complaint counts linked nowhere."""
+    from hub.oversight import views
+
+    client, _ = login(app, "city", "city-pass-1")
+    monkeypatch.setattr(views, "DASHBOARD_LIST_ROWS", 0)  # as if the list were longer
+    page = client.get(f"/oversight/?{Q}").text
+    assert '<a href="#list-overdue">1</a>' in page
+    assert re.search(r'<h3 id="list-overdue">[^<]*（1）</h3>', page)
+    full = re.search(r'href="(/oversight/cases/overdue\?[^"]+)">共 1 件', page)
+    assert full is not None and "/oversight/complaints?" in page
+    listed = client.get(full.group(1).replace("&amp;", "&"))
+    assert listed.status_code == 200 and "410621101201-2026-A1" in listed.text  # c9
+    # a unit's overdue count opens that unit's list
+    unit = client.get(f"/oversight/cases/overdue?{Q}&scope=410621").text
+    assert "410621101201-2026-A1" in unit
+    assert "410621101201-2026-A1" not in client.get(
+        f"/oversight/cases/overdue?{Q}&scope=410602").text
+
+
+@pytest.mark.parametrize("page", ["0", "2", "-1", "x", "99999999999999999999"])
+def test_a_case_list_page_out_of_range_is_refused_by_name(app: Any, page: str) -> None:
+    client, _ = login(app, "city", "city-pass-1")
+    resp = client.get(f"/oversight/cases/overdue?{Q}&page={page}")
+    assert resp.status_code == 400 and resp.get_json()["reason"].startswith("page: ")
+    assert client.get(f"/oversight/cases/nonsense?{Q}").status_code == 404
+
+
+def test_the_login_cookie_is_not_the_node_uis(app: Any) -> None:
+    """Cookies ignore ports: the hub and a node UI on one host both set "session", so
+    opening the node logged the supervisor out (seen with the demo's URLs)."""
+    _client, resp = login(app, "city", "city-pass-1")
+    cookie = resp.headers["Set-Cookie"]
+    assert cookie.startswith("bangban_oversight=") and "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie  # meant all along; Flask's default (None) won
+
+
+def test_the_public_page_says_which_items_carry_fees_in_words(app: Any) -> None:
+    """8.1.2: the disclosure page printed the catalog's boolean ("True") for items with
+    administrative fees (10.2.5.1 b) and "免费" for the others."""
+    page = app.test_client().get(f"/oversight/public/{V1}").text
+    rows = {r.split("<", 1)[0]: r for r in page.split('<tr><td class="l">')[1:]}
+    assert "True" not in page and "False" not in page
+    assert "依法缴纳行政收费" in rows["MS-001"] and "依法缴纳行政收费" not in rows["MS-002"]

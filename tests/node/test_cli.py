@@ -1,0 +1,93 @@
+"""``bangban node init|sync|serve`` refusals as an operator meets them (in process through
+ops.cli.main): one line on stderr, exit 1, no traceback, nothing already stored replaced."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from node.core import KEYCHAIN
+from ops.cli import main
+from tests.node.conftest import DEVICE, PASSPHRASE, make_node_dir
+
+
+@pytest.fixture(autouse=True)
+def cheap_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sync.crypto.keys.SCRYPT_N", 2**12)
+    for name in ("BANGBAN_NODE_DIR", "BANGBAN_PASSPHRASE", "BANGBAN_PASSPHRASE_FILE",
+                 "BANGBAN_NODE_PORT", "BANGBAN_NODE_HOST"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def pwfile(tmp_path: Path) -> Path:
+    path = tmp_path / "passphrase"
+    path.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def enrollment(tmp_path: Path) -> Path:
+    path = tmp_path / "enrollment.json"
+    path.write_text(json.dumps({"hub_url": "http://127.0.0.1:9", "device_id": DEVICE,
+                                "secret": "s3cret", "root_keys": []}), encoding="utf-8")
+    return path
+
+
+def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    capsys.readouterr()
+    assert main(["node", *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_init_never_replaces_the_keys_of_an_enrolled_folder(
+        tmp_path: Path, pwfile: Path, enrollment: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "node"
+    args = ("init", "--dir", str(folder), "--enrollment-json", str(enrollment),
+            "--passphrase-file", str(pwfile))
+    assert main(["node", *args]) == 0
+    keychain = (folder / KEYCHAIN).read_bytes()
+    assert "already enrolled" in refused(capsys, *args)
+    assert (folder / KEYCHAIN).read_bytes() == keychain
+
+
+def test_init_bad_enrollment_files(tmp_path: Path, pwfile: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "node"
+    broken = tmp_path / "broken.json"
+    broken.write_text("{nope", encoding="utf-8")
+    common = ("--dir", str(folder), "--passphrase-file", str(pwfile))
+    err = refused(capsys, "init", "--enrollment-json", str(tmp_path / "missing.json"), *common)
+    assert "--enrollment-json" in err and "cannot read" in err
+    assert "not valid JSON" in refused(capsys, "init", "--enrollment-json", str(broken), *common)
+    assert not folder.exists()
+
+
+def test_sync_with_a_wrong_or_missing_passphrase(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    folder = make_node_dir(tmp_path / "node")
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not it\n", encoding="utf-8")
+    assert "wrong passphrase" in refused(capsys, "sync", "--dir", str(folder),
+                                         "--passphrase-file", str(wrong))
+    err = refused(capsys, "sync", "--dir", str(folder), "--passphrase-file",
+                  str(tmp_path / "no-such-file"))
+    assert "passphrase file" in err and "no-such-file" in err
+    (folder / KEYCHAIN).unlink()  # what a wipe leaves: `node init` is the way back
+    assert "node init" in refused(capsys, "sync", "--dir", str(folder), "--passphrase-file",
+                                  str(wrong))
+
+
+def test_serve_on_a_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = make_node_dir(tmp_path / "node")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        err = refused(capsys, "serve", "--dir", str(folder), "--port", str(port))
+    assert f"--port {port}" in err and "BANGBAN_NODE_PORT" in err
