@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,3 +62,15 @@ def unlocked(client: Any) -> Any:
     resp = client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf": token})
     assert resp.status_code == 302, resp.data
     return client
+
+
+@contextlib.contextmanager
+def serving(server: Any) -> Iterator[str]:
+    """Run a loopback HTTP server (``serve_forever``/``shutdown``) in a thread; its URL."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

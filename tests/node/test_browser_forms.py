@@ -4,7 +4,6 @@ loopback (no hub: the station works offline)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,20 +11,15 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.e2e.test_node_browser import CHROMIUM_ARGS, sign
-from tests.node.conftest import PASSPHRASE
+from tests.node.conftest import PASSPHRASE, serving
 
 pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture
 def base(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
+        yield url
 
 
 @pytest.fixture

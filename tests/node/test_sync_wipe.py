@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from node.core import Node
 from node.errors import SyncFailed, Wiped
 from node.settings import load
-from tests.node.conftest import PASSPHRASE, make_node_dir
+from tests.node.conftest import PASSPHRASE, make_node_dir, serving
 
 
 class Revoked(BaseHTTPRequestHandler):
@@ -36,14 +35,8 @@ class Revoked(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def revoked_hub() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Revoked)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Revoked)) as url:
+        yield url
 
 
 def test_hub_down_is_offline_not_fatal(tmp_path: Path) -> None:
