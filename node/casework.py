@@ -288,9 +288,10 @@ class Casework:
             new: dict[str, Any] = add_recipient(ring, self.case_key(case_id), institution,
                                                 node.reading.directory(), node.keys.signer)
         except UnknownKey as exc:
-            msg = (f"接收机构 {institution} 在密钥目录中没有有效密钥（尚未登记设备或尚未同步），"
-                   "暂不能移交")
-            raise InvalidInput(msg, fields={"to_institution": msg}) from exc
+            raise refusal({"to_institution": (
+                f"接收机构 {institution} 在密钥目录中没有有效密钥（尚未登记设备或尚未同步），暂不能"
+                f"移交 / {institution} has no key in the directory yet (no device enrolled, or "
+                "not synced): the case cannot be handed to it yet")}) from exc
         return new
 
     def _store_docs(self, docs: list[dict[str, Any]]) -> None:

@@ -350,3 +350,13 @@ def test_the_api_takes_the_id_type_as_the_form_does(unlocked: Any) -> None:
     r = unlocked.post("/api/consultations", json={"applicant_name": "甲", "question": "问",
                                                   "id_type": 1, "id_number": "x"})
     assert r.status_code == 400 and "id_type" in r.json["fields"]
+
+
+def test_a_hand_up_the_town_cannot_open_yet_says_why_in_both_languages(unlocked: Any) -> None:
+    """4.3: before the first sync the node knows no key of its town; the refusal names the
+    field in Chinese / English (it was Chinese only)."""
+    case_id = _case_id(_consult(unlocked))
+    r = _step(unlocked, case_id, "hand_up", reason_code="needs_coordination",
+              to_institution="410621100")
+    err = re.search(r'id="to_institution-err"[^>]*>([^<]*)<', r.data.decode())
+    assert r.status_code == 400 and err and "密钥" in err.group(1) and "no key" in err.group(1)
