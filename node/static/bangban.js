@@ -51,6 +51,10 @@
   if (badge && window.fetch) {
     setInterval(function () {
       fetch("/sync/status.json").then(function (r) { return r.json(); }).then(function (s) {
+        if (s.locked) {  // idle lock: take the applicant's data off the screen
+          window.location.href = "/unlock?next=" + encodeURIComponent(location.pathname + location.search);
+          return;
+        }
         badge.textContent = badge.textContent.split("：")[0] + "：" + s.label;
         badge.className = "sync-badge sync-" + s.status;
       }).catch(function () {});

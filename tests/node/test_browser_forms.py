@@ -5,6 +5,7 @@ loopback (no hub: the station works offline)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -80,3 +81,18 @@ def test_a_signature_survives_a_refusal_of_another_input(page: Any, base: str) -
     with page.expect_navigation():
         page.click("#save")
     assert "printed=C" in page.url, page.locator(".error-box").inner_text()
+
+
+@pytest.mark.timeout(120)
+def test_an_idle_lock_takes_the_page_to_the_unlock_screen(page: Any, base: str,
+                                                        app: Any, monkeypatch: Any) -> None:
+    """7.2.2.2: an open page whose laptop was left alone past idle_lock_minutes goes to the
+    unlock screen by itself at the badge's next poll (before: the poll kept the keys open
+    and the applicant's data stayed on screen)."""
+    from node import core
+
+    page.goto(base + "/consultations/new")
+    later = core.time.monotonic() + 31 * 60  # the node's clock only, not the browser's
+    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: later))
+    page.wait_for_url("**/unlock?next=%2Fconsultations%2Fnew", timeout=30_000)
+    assert not app.extensions["bangban_node"].unlocked

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from tests.node.conftest import PASSPHRASE, csrf
@@ -360,3 +361,21 @@ def test_a_hand_up_the_town_cannot_open_yet_says_why_in_both_languages(unlocked:
               to_institution="410621100")
     err = re.search(r'id="to_institution-err"[^>]*>([^<]*)<', r.data.decode())
     assert r.status_code == 400 and err and "密钥" in err.group(1) and "no key" in err.group(1)
+
+
+def test_the_sync_badge_s_poll_does_not_keep_an_idle_laptop_unlocked(
+        unlocked: Any, monkeypatch: Any) -> None:
+    """7.2.2.2: the keys drop after ``idle_lock_minutes`` (30) without a request; every page
+    polls /sync/status.json each 10 s, which counted as activity, so a laptop left with the
+    UI open never locked. The poll now tells the page to go to the unlock screen."""
+    from node import core
+
+    n = unlocked.application.extensions["bangban_node"]
+    start = n.last_touch
+    clock = [start]
+    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    for minutes in (10, 20, 29, 31):  # the clerk has gone; the open page keeps polling
+        clock[0] = start + 60 * minutes
+        body = unlocked.get("/sync/status.json").get_json()
+    assert body["locked"] is True and not n.unlocked
+    assert unlocked.get("/").status_code == 302  # to the unlock page
