@@ -379,3 +379,12 @@ def test_the_sync_badge_s_poll_does_not_keep_an_idle_laptop_unlocked(
         body = unlocked.get("/sync/status.json").get_json()
     assert body["locked"] is True and not n.unlocked
     assert unlocked.get("/").status_code == 302  # to the unlock page
+
+
+def test_an_unanswered_consultation_names_the_department_asked(unlocked: Any) -> None:
+    """10.1.1.3: not answerable on the spot, the clerk asks the approval department; the
+    consultation records which (``referred_to``), but the form had no input for it."""
+    form = unlocked.get("/consultations/new").data.decode()
+    assert '<label for="referred_to">' in form and 'name="referred_to"' in form
+    case_id = _case_id(_consult(unlocked, answered=None, referred_to="民政局社会救助股"))
+    assert "民政局社会救助股" in unlocked.get(f"/cases/{case_id}").data.decode()
