@@ -277,9 +277,12 @@ class Syncer:
             except Unauthorized as exc:
                 if self._revoked():
                     self.node.wipe()
-                    st.status, st.last_error = "wiped", "device revoked: keys and local data wiped"
+                    st.status, st.last_error = "wiped", ("本设备已被吊销，密钥和本机数据已清除 / "
+                                                         "device revoked: keys and local data wiped")
                     raise Wiped() from exc
-                st.status, st.last_error = "error", f"hub refused the device: {exc.reason}"
+                st.status, st.last_error = "error", (
+                    f"枢纽拒绝了本设备（设备编号或密钥不符），请联系管理员 / the hub refused the "
+                    f"device: {exc.reason}")
                 raise SyncFailed(st.last_error) from exc
             except SyncError as exc:
                 st.status, st.last_error = "offline", f"{OFFLINE}（{exc.error}）"

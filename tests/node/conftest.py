@@ -74,3 +74,26 @@ def serving(server: Any) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def answering(status: int, body: dict[str, Any]) -> Any:
+    """An HTTP handler class that answers every request with ``status`` and JSON ``body``
+    (a hub that refuses or revokes the device)."""
+    from http.server import BaseHTTPRequestHandler
+
+    data = json.dumps(body).encode()
+
+    class Answer(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_HEAD = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Answer

@@ -114,3 +114,20 @@ def test_the_cases_waiting_for_upload_are_listed_until_pushed(
     node.syncer.sync_once()
     assert node.index.pending_ids() == set() and node.index.get(case_id)["pending"] == 0
     node.close()
+
+
+def test_a_hub_that_refuses_the_device_is_said_in_words(tmp_path: Path) -> None:
+    """A 401 without the wipe instruction (a wrong secret): the sync page said only
+    'hub refused the device: …' in English."""
+    from http.server import ThreadingHTTPServer
+
+    from tests.node.conftest import answering, serving
+
+    Refused = answering(401, {"error": "unauthorized", "reason": "Name or password is incorrect."})
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Refused)) as url:
+        node = _node(make_node_dir(tmp_path / "n", db_url=f"{url}/bangban"))
+        with pytest.raises(SyncFailed):
+            node.syncer.sync_once()
+    st = node.syncer.state
+    assert st.status == "error" and st.last_error and "枢纽拒绝了本设备" in st.last_error
+    node.close()

@@ -5,32 +5,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from node.core import Node
 from node.errors import SyncFailed, Wiped
 from node.settings import load
-from tests.node.conftest import PASSPHRASE, make_node_dir, serving
+from tests.node.conftest import PASSPHRASE, answering, make_node_dir, serving
 
-
-class Revoked(BaseHTTPRequestHandler):
-    def _answer(self) -> None:
-        body = json.dumps({"error": "unauthorized", "reason": "device revoked",
-                           "bangban_wipe": True}).encode()
-        self.send_response(401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_PUT = do_HEAD = _answer
-
-    def log_message(self, *args: Any) -> None:
-        pass
+Revoked = answering(401, {"error": "unauthorized", "reason": "device revoked",
+                         "bangban_wipe": True})
 
 
 @pytest.fixture
