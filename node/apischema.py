@@ -30,6 +30,8 @@ class ConsultationSchema(Schema):
 
     applicant_name = fields.String(required=True)
     phone = fields.String()
+    id_type = fields.String(metadata={"enum": ["resident_id", "uscc", "passport", "hk_macao",
+                                               "taiwan"]})
     id_number = fields.String()
     address = fields.String()
     applicant_kind = fields.String(metadata={"enum": ["person", "enterprise"]})

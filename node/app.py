@@ -31,6 +31,10 @@ OPEN_ENDPOINTS = {"static", "home.unlock", "home.lang", "home.large_text", "sync
                   "api.openapi", "api.status", "api.unlock", "api.sync_state", "home.favicon"}
 
 
+#: Endpoints pages call by themselves in the background (no sign of a clerk at the laptop).
+POLLS = {"sync.status_json"}
+
+
 def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = None) -> Flask:
     """Build the node's WSGI app. ``config`` holds setting overrides (see node.settings)."""
     conf = dict(config or {})
@@ -105,7 +109,7 @@ def _guard() -> Response | None:
             raise NodeError("页面已过期（应用已重启或已锁定），请返回重新填写 / the page has "
                             "expired (the app restarted or locked): go back and fill it in "
                             "again", error="csrf", status=400)
-    node.touch()
+    node.touch(activity=endpoint not in POLLS)
     if endpoint in OPEN_ENDPOINTS or node.unlocked:
         return None
     if is_api:

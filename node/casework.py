@@ -168,6 +168,7 @@ class Casework:
         node.reading.remember(case_id, case_key, {header["_id"]: header["private"]})
         self._store_docs([keyring, sealed])
         self.node.reindex_case(case_id, private=header["private"])
+        self.node.index.set_pending([case_id], True)
         return case_id
 
     def check_first(self, event_type: str, clear: Mapping[str, Any],
@@ -211,7 +212,7 @@ class Casework:
         if has_private("event", event_type):
             doc["private"] = priv
         elif priv:
-            raise InvalidInput("this step has no private part", fields={k: "不适用" for k in priv})
+            raise refusal({k: "此步骤不收此项 / not part of this step" for k in priv})
         events = self.events(case_id)
         if events:
             doc["base_hlc"] = max(e["hlc"] for e in events)
@@ -232,6 +233,7 @@ class Casework:
         self._store_docs([*shared, signed, *chunks])
         self.node.reading.remember_event(case_id, doc)
         self.node.reindex_case(case_id)
+        self.node.index.set_pending([case_id], True)
         return signed
 
     def _attach(self, case_id: str, sealed: dict[str, Any], files: list[tuple[str, str, bytes]],
@@ -286,9 +288,10 @@ class Casework:
             new: dict[str, Any] = add_recipient(ring, self.case_key(case_id), institution,
                                                 node.reading.directory(), node.keys.signer)
         except UnknownKey as exc:
-            msg = (f"接收机构 {institution} 在密钥目录中没有有效密钥（尚未登记设备或尚未同步），"
-                   "暂不能移交")
-            raise InvalidInput(msg, fields={"to_institution": msg}) from exc
+            raise refusal({"to_institution": (
+                f"接收机构 {institution} 在密钥目录中没有有效密钥（尚未登记设备或尚未同步），暂不能"
+                f"移交 / {institution} has no key in the directory yet (no device enrolled, or "
+                "not synced): the case cannot be handed to it yet")}) from exc
         return new
 
     def _store_docs(self, docs: list[dict[str, Any]]) -> None:

@@ -140,13 +140,16 @@ class Node:
             if self._index is not None:
                 self._index.name_key = None
 
-    def touch(self) -> None:
-        """Note activity; drop the keys after ``idle_lock_minutes`` without any."""
+    def touch(self, *, activity: bool = True) -> None:
+        """Note activity; drop the keys after ``idle_lock_minutes`` without any. A page's
+        background poll (the sync badge) is no activity: it may lock, never keeps the keys
+        open on an unattended laptop (7.2.2.2)."""
         now = time.monotonic()
         idle = self.settings.idle_lock_minutes
         if idle and self._keys is not None and now - self.last_touch > idle * 60:
             self.lock()
-        self.last_touch = now
+        if activity:
+            self.last_touch = now
 
     # -- storage -------------------------------------------------------------------
     @property

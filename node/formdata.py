@@ -72,6 +72,13 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                  ("承诺办理时限", f"{(ev or {}).get('time_limit_days', '')} 个工作日"),
                  ("经办人", staff)]
         form.note = "本单为帮办代办受理凭证，请妥善保管。帮办代办服务免费（4.1）。"
+        # 10.1.3 / 10.1.4: the item's checklist as it stands, what is still missing with
+        # how to obtain it (the one-time notification's list, less what was received since)
+        missing = set((case.get("state") or {}).get("materials_missing") or [])
+        form.items = [(m.get("name", "") + ("（原件）" if m.get("original") else ""),
+                       f"待补：{m.get('how_to_obtain', '')}" if m.get("code") in missing else "已收")
+                      for m in (case.get("item") or {}).get("materials", [])]
+        form.items_title, form.items_head = "材料清单：", ("材料", "收取情况")
     elif letter == "B":
         # 10.1.5: the outcome as recorded; printed before either, the form is left blank
         kind = (ev or {}).get("event_type")
@@ -82,7 +89,8 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                          + (f"：{pe.get('reasons')}" if pe.get("reasons") else "")))
         rows += [("交还材料", "、".join((ev or {}).get("materials_returned") or []) or "无"),
                  ("审批结果文件", "、".join((ev or {}).get("documents") or []) or "无")]
-        form.note = "以上材料及审批结果文件已全部移交服务对象（10.1.5）。"
+        proxy = ((case.get("state") or {}).get("service_type") or h.get("service_type")) == "proxy"
+        form.note = f"以上材料及审批结果文件已全部移交服务对象（{'10.2.6' if proxy else '10.1.5'}）。"
     elif letter == "C":
         rows += [("委托事项及权限", pe.get("scope") or ""),
                  ("已收材料", "、".join(pe.get("materials_received") or []) or "无"),

@@ -151,7 +151,8 @@ class CaseIndex:
                 token_rows += [(self.hash_token(t), rec["case_id"]) for t in toks]
         placeholders = ",".join("?" * len(COLUMNS))
         # a row is the whole truth about its case: a deadline that ended is cleared (None)
-        updates = ",".join(f"{c}=excluded.{c}" for c in COLUMNS[1:])
+        # except ``pending``: set by local writes and cleared by a push (:meth:`set_pending`)
+        updates = ",".join(f"{c}=excluded.{c}" for c in COLUMNS[1:] if c != "pending")
         with self._mutex:
             try:
                 self._db.execute("BEGIN")
@@ -172,6 +173,11 @@ class CaseIndex:
         with self._mutex:
             self._db.executemany("UPDATE cases SET pending=? WHERE case_id=?",
                                  [(int(pending), c) for c in case_ids])
+
+    def pending_ids(self) -> set[str]:
+        """Cases with local writes not yet pushed (the list's 待上传)."""
+        with self._mutex:
+            return {r[0] for r in self._db.execute("SELECT case_id FROM cases WHERE pending = 1")}
 
     def has_tokens(self, case_id: str) -> bool:
         with self._mutex:

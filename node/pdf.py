@@ -41,6 +41,8 @@ class FormContent:
     #: A free block under the table (e.g. the checklist of the one-time notification).
     items: list[tuple[str, str]] = field(default_factory=list)
     items_title: str = ""
+    #: the heads of the block's two columns after 序号
+    items_head: tuple[str, str] = ("材料", "获取方式")
     note: str = ""
     signatures: list[str] = field(default_factory=lambda: ["服务对象（签字）", "经办人（签字）"])
     #: PNG bytes of the applicant's drawn signature, printed on the first signature line.
@@ -134,7 +136,7 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
             story.append(Spacer(1, 4 * mm))
             if form.items_title:
                 story.append(_para(form.items_title, base))
-            rows = [[_para("序号", label), _para("材料", label), _para("获取方式", label)]]
+            rows = [[_para("序号", label), *(_para(h, label) for h in form.items_head)]]
             rows += [[_para(str(i), label), _para(a, base), _para(b, base)]
                      for i, (a, b) in enumerate(form.items, 1)]
             items = Table(rows, colWidths=[14 * mm, 62 * mm, width - 76 * mm], repeatRows=1)
@@ -169,7 +171,8 @@ def _signature_block(form: FormContent, style: Any, width: float, Image: Any, Ta
             mark = Image(io.BytesIO(form.signature_png), width=45 * mm, height=15 * mm,
                          kind="proportional")
         rows.append([_para(who + "：", style), mark, _para("     年    月    日", style)])
-    table = Table(rows, colWidths=[40 * mm, 70 * mm, width - 110 * mm], rowHeights=18 * mm)
+    # the label column fits the longest label (受托代办员（签字）：) on one line
+    table = Table(rows, colWidths=[48 * mm, 64 * mm, width - 112 * mm], rowHeights=18 * mm)
     table.setStyle(TableStyle([
         ("LINEBELOW", (1, 0), (1, -1), 0.8, "black"),
         ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),

@@ -71,7 +71,8 @@ class Reader:
         try:
             ring = self.node.store.get(keyring_id(case_id))
         except StoreNotFound as exc:
-            raise NotFound(f"no keyring for case {case_id} here (not synced yet?)") from exc
+            raise NotFound(f"本机没有此案件的密钥（尚未同步？）：{case_id} / no keyring for case "
+                           f"{case_id} here (not synced yet?)") from exc
         try:
             # Retired institution keys too: after a rotation (node keys rotate, design.md §5)
             # cases wrapped only for the old key must still open here; new generations are

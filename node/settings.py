@@ -41,8 +41,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_upload_bytes", 20_971_520, "Largest scanned file accepted (bytes)."),
     Setting("font_path", "", "TTF/TTC with Chinese glyphs embedded in printed forms; empty = "
             "the first of the known Debian fonts, else reportlab's STSong-Light CID font."),
-    Setting("idle_lock_minutes", 30, "Minutes without a request after which the keys are "
-            "dropped from memory and the unlock page is shown again (0 = never)."),
+    Setting("idle_lock_minutes", 30, "Minutes without a request from the clerk (the sync "
+            "badge's poll does not count) after which the keys are dropped from memory and "
+            "open pages go to the unlock page (0 = never)."),
 )
 
 

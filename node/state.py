@@ -97,25 +97,96 @@ def index_row(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
     }
 
 
-def allowed_steps(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
-                  steps: Sequence[str], node: Node) -> list[str]:
-    """The steps the rules allow next, for the case page's buttons. Each step is probed
-    with ``check_transition`` on a stub event; a rule that needs the step's own input
-    (a KeyError on the stub) counts as allowed: the real input is checked on saving."""
+#: inputs naming an open item of the case (the clock of its event) and the folded list it
+#: is one of: 10.1.1.3 reply, 10.2.4 correction received, 11.1 complaint handled
+OPEN_ITEMS = {"consultation": "pending_replies", "request": "corrections_open",
+              "complaint": "complaints_open"}
+
+
+def open_ids(state: Mapping[str, Any], event_type: str, name: str) -> list[str] | None:
+    """The values the rules can accept for input ``name`` of a step, when the case's state
+    fixes them (its open items; 10.2.4 problems not yet resolved); else None."""
+    from schemas.vocab import PROBLEM_RESULTS
+
+    if name in OPEN_ITEMS:
+        return [str(h) for h in state.get(OPEN_ITEMS[name]) or []]
+    if name == "problem_id" and event_type in ("problem_updated", "problem_resolved"):
+        return [p for p, st in (state.get("problems") or {}).items() if st not in PROBLEM_RESULTS]
+    return None
+
+
+def _choices(state: Mapping[str, Any], event_type: str, name: str) -> list[str] | None:
+    """What input ``name`` can be: the case's open items, else the schema's code list."""
+    from marshmallow import validate as mv
+
+    from schemas.event_types import EVENT_SCHEMAS
+
+    ids = open_ids(state, event_type, name)
+    if ids is not None:
+        return ids
+    f = EVENT_SCHEMAS[event_type]().fields.get(name)
+    one_of = next((v for v in getattr(f, "validators", []) if isinstance(v, mv.OneOf)), None)
+    return [str(c) for c in one_of.choices] if one_of is not None else None
+
+
+def _legal(state: Any, stub: dict[str, Any], depth: int = 0) -> bool:
+    """Whether some input makes the step legal now. A rule that reads an input the stub
+    lacks (KeyError) is probed with each value the input can take (a termination's reason,
+    a reply's consultation): offered only if one passes; a free input counts as legal, the
+    real one is checked on saving."""
     from schemas.errors import IllegalTransition, ValidationFailed
     from schemas.fold import check_transition
 
+    try:
+        check_transition(state, stub)
+    except IllegalTransition:
+        return False
+    except ValidationFailed as exc:  # the rules name a missing input as a malformed event
+        missing = [p.field for p in exc.problems if p.rule == "malformed_event"]
+        name = missing[0] if missing else ""
+        choices = _choices(_as_dict(state), stub["event_type"], name) \
+            if name and name not in stub else None
+        if choices is None or depth > 2:
+            return True
+        return any(_legal(state, {**stub, name: c}, depth + 1) for c in choices)
+    except (KeyError, TypeError, ValueError):
+        pass
+    return True
+
+
+def allowed_steps(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
+                  steps: Sequence[str], node: Node) -> list[str]:
+    """The steps the rules allow next, for the case page's buttons (each probed with
+    ``check_transition`` on a stub event, see :func:`_legal`)."""
     state = fold_state(header, events, node)
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     out = []
     for step in steps:
         stub = {"event_type": step, "case_id": header["case_id"], "institution": node.institution,
                 "device": node.device_id, "hlc": "~", "at": now}
-        try:
-            check_transition(state, stub)
-        except IllegalTransition:
-            continue
-        except (ValidationFailed, KeyError, TypeError, ValueError):
-            pass  # the stub lacks the step's own input: offer it, saving checks the input
-        out.append(step)
+        if step in ("hand_up", "hand_down"):
+            stub.update(_handover_probe(node, step == "hand_up") or {})
+            if "to_institution" not in stub:
+                continue  # 4.3: no institution that way (nothing below a village)
+        if _legal(state, stub):
+            out.append(step)
     return out
+
+
+def _handover_probe(node: Node, up: bool) -> dict[str, Any] | None:
+    """The hand-over members of a probe: this institution, and its parent (up) or a child
+    code one tier below (down); None when there is none (4.3: city–county–town–village)."""
+    from schemas.errors import SchemaError
+    from schemas.ids import institution_tier
+
+    me = node.institution
+    path = node.institution_path()
+    target = (path[-2] if len(path) >= 2 else None) if up else f"{me}001"
+    try:
+        tiers = (institution_tier(me), institution_tier(target)) if target else None
+    except SchemaError:
+        tiers = None
+    if tiers is None:
+        return None
+    return {"from_institution": me, "from_tier": tiers[0], "to_institution": target,
+            "to_tier": tiers[1]}

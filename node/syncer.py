@@ -254,6 +254,7 @@ class Syncer:
                 checked = VerifyingTarget(local, remote, roots)
                 summary: dict[str, Any] = {}
                 refused_line: str | None = None
+                unpushed = self.node.index.pending_ids()  # the cases this push carries
                 for phase, src, dst in (("push", local, remote), ("pull", remote, checked)):
                     st.phase = phase
                     opts = ReplicationOptions(
@@ -267,15 +268,21 @@ class Syncer:
                         st.pushed += int(res.docs_written)
                         st.refused = list(res.failures)[-20:]
                         st.pending = 0
+                        kept = {str(f.get("id", "")).split(":")[1] for f in res.failures
+                                if ":" in str(f.get("id", ""))}  # refused: still to fix
+                        self.node.index.set_pending(unpushed - kept, False)
                     else:
                         st.pulled += int(res.docs_written)
                         refused_line = st.note_pull_refused(list(res.failures))
             except Unauthorized as exc:
                 if self._revoked():
                     self.node.wipe()
-                    st.status, st.last_error = "wiped", "device revoked: keys and local data wiped"
+                    st.status, st.last_error = "wiped", ("本设备已被吊销，密钥和本机数据已清除 / "
+                                                         "device revoked: keys and local data wiped")
                     raise Wiped() from exc
-                st.status, st.last_error = "error", f"hub refused the device: {exc.reason}"
+                st.status, st.last_error = "error", (
+                    f"枢纽拒绝了本设备（设备编号或密钥不符），请联系管理员 / the hub refused the "
+                    f"device: {exc.reason}")
                 raise SyncFailed(st.last_error) from exc
             except SyncError as exc:
                 st.status, st.last_error = "offline", f"{OFFLINE}（{exc.error}）"

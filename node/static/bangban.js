@@ -12,6 +12,13 @@
       ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#111";
     }
     fit();
+    // A form refused on another input comes back with the signature in the hidden field:
+    // show it, so the applicant is not asked to sign again for nothing.
+    if (field.value.indexOf("data:image/png;base64,") === 0) {
+      var img = new Image();
+      img.onload = function () { ctx.drawImage(img, 0, 0); drawn = true; };
+      img.src = field.value;
+    }
     function pos(e) { var r = canvas.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; }
     canvas.addEventListener("pointerdown", function (e) {
       drawing = true; canvas.setPointerCapture(e.pointerId); var p = pos(e); ctx.beginPath(); ctx.moveTo(p[0], p[1]);
@@ -44,6 +51,10 @@
   if (badge && window.fetch) {
     setInterval(function () {
       fetch("/sync/status.json").then(function (r) { return r.json(); }).then(function (s) {
+        if (s.locked) {  // idle lock: take the applicant's data off the screen
+          window.location.href = "/unlock?next=" + encodeURIComponent(location.pathname + location.search);
+          return;
+        }
         badge.textContent = badge.textContent.split("：")[0] + "：" + s.label;
         badge.className = "sync-badge sync-" + s.status;
       }).catch(function () {});

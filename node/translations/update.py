@@ -174,7 +174,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 出错了	Something went wrong
 返回首页	Back to home
 今日工作	Today
-今日咨询与受理	Today's consultations and cases
+今日新登记案件	Cases opened today
 在办案件	Open cases
 查找案件	Find cases
 编号	Case no.
@@ -256,6 +256,9 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 办理期限（10.1.3）	Time limit ends (10.1.3)
 续办期限（10.2.5）	Resumption deadline (10.2.5)
 （本案没有待处理的此项）	(none open in this case)
+该步骤须出具纸质表单，请打印后由服务对象签字：	This step issues a paper form: print it for the applicant to sign:
+附录	form
+转询审批部门（未能当场答复时）	Department asked (when not answered on the spot)
 本机时钟比枢纽%(offset)s，办理时间将记错：请校准电脑的日期和时间。	This laptop's clock is %(offset)s compared with the hub's: the times of the steps you record will be wrong. Please set the computer's date and time.
 本机时钟	This laptop's clock
 未核对	Not checked yet

@@ -39,6 +39,8 @@ def detail(case_id: str) -> str:
     allowed = allowed_steps(case["header"], case["events"], STEP_ORDER, n)
     from node.notices import about_case
 
+    printed = request.args.get("printed", "")  # the step just saved issues this form
     return render_template("case.html", case=case, steps=allowed,
                            more=[s for s in STEP_ORDER if s not in allowed], titles=STEP_TITLES,
-                           forms=FORM_OF_STEP, notices=about_case(n, case_id))
+                           forms=FORM_OF_STEP, notices=about_case(n, case_id),
+                           print_now=printed if printed in FORM_OF_STEP.values() else None)

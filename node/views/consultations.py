@@ -27,7 +27,7 @@ def _vocab() -> dict[str, Any]:
 
     return {"channels": vocab.CHANNELS, "modes": vocab.MODES, "types": vocab.SERVICE_TYPES,
             "kinds": vocab.APPLICANT_KINDS, "groups": vocab.SPECIAL_GROUPS,
-            "focus": vocab.FOCUS_AREAS}
+            "focus": vocab.FOCUS_AREAS, "id_types": vocab.ID_TYPES}
 
 
 @bp.get("/new")
@@ -37,6 +37,8 @@ def new() -> str:
 
 #: a phone number as clerks write it: digits, with +, -, spaces or brackets
 PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{4,38}[0-9]")
+#: a resident ID card number (18 characters; the 15-digit first generation still valid)
+RESIDENT_ID = re.compile(r"\d{17}[\dXx]|\d{15}")
 #: the consultation event's private fields (10.1.1 record) as the form names them
 FORM_NAMES = {"name": "applicant_name", "contact": "phone"}
 
@@ -52,6 +54,11 @@ def _own_checks(data: Any, item: dict[str, Any] | None) -> dict[str, str]:
     if phone and not PHONE.fullmatch(phone):
         errors["phone"] = ("联系电话只能填数字（可含 +、-、空格、括号），如 13800000000 / phone: "
                            "digits only (+, -, spaces, brackets allowed), e.g. 13800000000")
+    id_number = (data.get("id_number") or "").strip()
+    if id_number and (data.get("id_type") or "resident_id") == "resident_id" \
+            and not RESIDENT_ID.fullmatch(id_number):
+        errors["id_number"] = ("居民身份证号应为 18 位（末位可为 X） / a resident ID number has "
+                               "18 characters, the last may be X")
     if not (data.get("question") or "").strip():
         errors["question"] = "请填写咨询问题 / question: required"
     if data.get("service_item") and item is None:
@@ -94,6 +101,8 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
         private={"applicant_name": data.get("applicant_name", "").strip(),
                  "phone": (data.get("phone") or "").strip() or None,
                  "id_number": (data.get("id_number") or "").strip() or None,
+                 "id_type": (data.get("id_type") or "resident_id")
+                 if (data.get("id_number") or "").strip() else None,
                  "address": (data.get("address") or "").strip() or None})
     cw.record(case_id, "consultation", clear, private)
     if missing:

@@ -68,18 +68,13 @@ def defaults(event_type: str, case: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-#: inputs that name an open item of the case (its event's clock): picked from the fold's
-#: list, never typed (10.1.1.3 reply, 10.2.4 correction received, 11.1 complaint handled)
-OPEN_ITEMS = {"consultation": "pending_replies", "request": "corrections_open",
-              "complaint": "complaints_open"}
-
-
 def open_items(event_type: str, case: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
-    """``{input: [(id, words), …]}``: each open item as the clerk knows it (when, which
-    step, its first words); 10.2.4 problems by their number once registered."""
+    """``{input: [(id, words), …]}``: the case's open items an input names (node.state
+    ``open_ids``), picked, never typed, each as the clerk knows it (when, which step, its
+    first words); 10.2.4 problems by their number."""
     from node.labels import local_time
+    from node.state import OPEN_ITEMS, open_ids
     from node.steps import STEP_TITLES
-    from schemas.vocab import PROBLEM_RESULTS
 
     state = case.get("state") or {}
     by_hlc = {e.get("hlc"): e for e in case.get("events") or []}
@@ -91,11 +86,11 @@ def open_items(event_type: str, case: dict[str, Any]) -> dict[str, list[tuple[st
         head = f"{local_time(e.get('at'))} {STEP_TITLES.get(str(e.get('event_type')), '')}"
         return f"{head}：{text[:30]}" if text else head.strip() or hlc
 
-    out = {name: [(str(h), words(str(h))) for h in (state.get(key) or [])]
-           for name, key in OPEN_ITEMS.items()}
-    if event_type in ("problem_updated", "problem_resolved"):
-        out["problem_id"] = [(pid, pid) for pid, status in (state.get("problems") or {}).items()
-                             if status not in PROBLEM_RESULTS]
+    out = {name: [(h, words(h)) for h in open_ids(state, event_type, name) or []]
+           for name in OPEN_ITEMS}
+    problems = open_ids(state, event_type, "problem_id")
+    if problems is not None:
+        out["problem_id"] = [(p, p) for p in problems]
     return out
 
 
@@ -206,7 +201,8 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
             try:
                 clear["to_tier"] = institution_tier(str(clear["to_institution"]))
             except Exception as exc:
-                raise InvalidInput("接收机构代码格式错误", fields={"to_institution": "接收机构代码格式错误"}) from exc
+                raise refusal({"to_institution": "应为机构代码（县 6 位、镇 9 位、村 12 位数字） / "
+                               "must be an institution code (6, 9 or 12 digits, 4.3)"}) from exc
     signature = decode_data_url(str(data.get("signature_data") or ""))
     if isinstance(data, dict) and data.get("signature_png_base64"):
         import base64
@@ -227,10 +223,12 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
             continue
         ctype = f.mimetype or "application/octet-stream"
         if ctype not in ALLOWED_SCANS:
-            raise InvalidInput("只能上传图片或 PDF 扫描件", fields={"scans": "只能上传图片或 PDF 扫描件"})
+            raise refusal({"scans": "只能上传图片或 PDF 扫描件 / only images or PDF scans (8.2.3)"})
         blob = f.read()
         if len(blob) > n.settings.max_upload_bytes:
-            raise InvalidInput("扫描件太大", fields={"scans": "扫描件太大"})
+            mb = n.settings.max_upload_bytes // 1_048_576
+            raise refusal({"scans": f"扫描件太大（每份不超过 {mb} MB） / the scan is too large "
+                                    f"(at most {mb} MB each)"})
         name = f"scan-{len(scans) + 1}-{secrets.token_hex(3)}" + (".pdf" if ctype.endswith("pdf") else ".img")
         scans.append((name, ctype, blob))
     return n.casework.record(case_id, event_type, clear, private, signature_png=signature,

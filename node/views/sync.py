@@ -21,7 +21,9 @@ def index() -> str:
 
 @bp.get("/status.json")
 def status_json() -> Response:
-    return jsonify(node().syncer.state.as_json())
+    n = node()
+    # the badge's poll also tells an open page that the keys were dropped (idle lock)
+    return jsonify({**n.syncer.state.as_json(), "locked": not n.unlocked})
 
 
 @bp.post("/now")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,3 +62,38 @@ def unlocked(client: Any) -> Any:
     resp = client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf": token})
     assert resp.status_code == 302, resp.data
     return client
+
+
+@contextlib.contextmanager
+def serving(server: Any) -> Iterator[str]:
+    """Run a loopback HTTP server (``serve_forever``/``shutdown``) in a thread; its URL."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def answering(status: int, body: dict[str, Any]) -> Any:
+    """An HTTP handler class that answers every request with ``status`` and JSON ``body``
+    (a hub that refuses or revokes the device)."""
+    from http.server import BaseHTTPRequestHandler
+
+    data = json.dumps(body).encode()
+
+    class Answer(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_HEAD = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Answer

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from tests.node.conftest import PASSPHRASE, csrf
@@ -214,3 +215,176 @@ def test_a_phone_is_found_as_it_was_written(unlocked: Any) -> None:
     for q in ("0392-1234567", "03921234567", no, no[:12]):
         page = unlocked.get("/cases/", query_string={"q": q}).data.decode()
         assert case_id in page, q
+
+
+def test_the_case_page_offers_only_steps_some_input_makes_legal(unlocked: Any) -> None:
+    """A step whose rule reads its own input was always offered (a completed case offered
+    终止, a case with nothing to answer offered 咨询答复); clicking led to a refusal."""
+    case_id = _case_id(_consult(unlocked))  # answered on the spot: no reply pending
+    offered = unlocked.get(f"/cases/{case_id}").data.decode().split("其他步骤")[0]
+    assert 'id="step-reply"' not in offered and 'id="step-termination"' not in offered
+    waiting = _case_id(_consult(unlocked, answered=None))
+    offered = unlocked.get(f"/cases/{waiting}").data.decode().split("其他步骤")[0]
+    assert 'id="step-reply"' in offered
+    from schemas.sample import catalog
+
+    future = (dt.date.today() + dt.timedelta(days=60)).isoformat()
+    for event_type, data in (
+            ("entrustment", dict(channel="offline", mode="nearby", service_item=catalog()[0]["code"],
+                                 ledger_no="DB-1", period_end=future, scope="代为提交",
+                                 signature_data=SIG)),
+            ("acceptance", dict(zone="assisted_zone", time_limit_days="5"))):
+        r = _step(unlocked, case_id, event_type, **data)
+        assert r.status_code == 302, r.data.decode()[:2000]
+    offered = unlocked.get(f"/cases/{case_id}").data.decode().split("其他步骤")[0]
+    assert 'id="step-termination"' in offered and 'id="step-completion"' in offered
+    assert _step(unlocked, case_id, "completion", signature_data=SIG).status_code == 302
+    offered = unlocked.get(f"/cases/{case_id}").data.decode().split("其他步骤")[0]
+    assert 'id="step-termination"' not in offered and 'id="step-rating"' in offered
+
+
+def test_refusals_of_the_step_form_are_bilingual(unlocked: Any) -> None:
+    case_id = _case_id(_consult(unlocked))
+    r = _step(unlocked, case_id, "hand_up", to_institution="999", reason_code="other")
+    err = re.search(r'id="to_institution-err"[^>]*>([^<]*)<', r.data.decode())
+    assert r.status_code == 400 and err and "机构代码" in err.group(1) and " / " in err.group(1)
+    r = _step(unlocked, case_id, "work_log", kind="tracking", text="记录", signature_data=SIG)
+    box = re.search(r'class="error-box"[^>]*>([^<]*)<', r.data.decode())
+    assert r.status_code == 400 and box and "服务对象签字" in box.group(1), box
+
+
+def test_form_a_lists_the_materials_received_and_missing(unlocked: Any, tmp_path: Path) -> None:
+    """10.1.3 form A with the item's checklist: what was received, what is still missing
+    and how to obtain it (before: form A named no material at all)."""
+    from schemas.sample import catalog
+
+    item = catalog()[0]
+    first, *rest = item["materials"]
+    case_id = _case_id(_consult(unlocked, service_type="assist", have=first["code"]))
+    assert _step(unlocked, case_id, "application", channel="offline", mode="nearby",
+                 service_item=item["code"]).status_code == 302
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="5").status_code == 302
+    out = tmp_path / "a.pdf"
+    out.write_bytes(unlocked.get(f"/cases/{case_id}/forms/A.pdf").data)
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "材料清单" in text and "收取情况" in text
+    assert next(x for x in text.splitlines() if first["name"] in x).rstrip().endswith("已收")
+    assert text.count("待补") == len(rest) and all(m["name"] in text for m in rest)
+
+
+def test_signature_labels_print_on_one_line(unlocked: Any, tmp_path: Path) -> None:
+    """Forms C and E: 受托代办员（签字）： wrapped its colon onto a line of its own."""
+    case_id = _case_id(_consult(unlocked))
+    for letter in "CE":
+        out = tmp_path / f"{letter}.pdf"
+        out.write_bytes(unlocked.get(f"/cases/{case_id}/forms/{letter}.pdf").data)
+        text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "受托代办员（签字）：" in text, text
+
+
+def test_the_consultation_form_s_choices_follow_the_language(unlocked: Any) -> None:
+    unlocked.post("/lang", data={"csrf": csrf(unlocked), "lang": "en", "next": "/"})
+    html = unlocked.get("/consultations/new").data.decode()
+    assert ">proxy handling<" in html and ">代办<" not in html and ">window<" in html
+
+
+def test_after_a_step_that_issues_a_form_the_page_offers_to_print_it(unlocked: Any) -> None:
+    """Saving an entrustment redirected with ``?printed=C`` and the page ignored it; the
+    clerk must hand form C (10.2.2) to the applicant: the page now offers it first."""
+    case_id = _case_id(_consult(unlocked))
+    page = unlocked.get(f"/cases/{case_id}?printed=C").data.decode()
+    assert 'id="print-now"' in page and f"/cases/{case_id}/forms/C.pdf" in page.split('id="print-now"')[1][:200]
+    assert 'id="print-now"' not in unlocked.get(f"/cases/{case_id}?printed=<x>").data.decode()
+
+
+def test_the_forms_address_and_id_type_can_be_recorded(unlocked: Any, tmp_path: Path) -> None:
+    """Forms A–E print 证件类型及号码 and 住址 (standard.md, Appendices), but the consultation
+    form had no input for either: they printed blank. A resident ID is checked for shape."""
+    r = _consult(unlocked, id_type="resident_id", id_number="12345")
+    assert r.status_code == 400 and 'id="id_number-err"' in r.data.decode()
+    assert _stored_cases(unlocked) == []
+    case_id = _case_id(_consult(unlocked, id_type="resident_id", id_number="41060219500101123X",
+                                address="鹤壁集镇鹤壁集村三组12号"))
+    out = tmp_path / "n.pdf"
+    out.write_bytes(unlocked.get(f"/cases/{case_id}/forms/N.pdf").data)
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "居民身份证 41060219500101123X" in text and "鹤壁集镇鹤壁集村三组12号" in text
+
+
+def test_a_village_is_offered_hand_up_never_hand_down(unlocked: Any) -> None:
+    """4.3: a village station hands cases up to its town; nothing lies below it, so 下派
+    was a button that could only be refused."""
+    case_id = _case_id(_consult(unlocked))
+    offered = unlocked.get(f"/cases/{case_id}").data.decode().split("其他步骤")[0]
+    assert 'id="step-hand_up"' in offered and 'id="step-hand_down"' not in offered
+
+
+def test_form_b_cites_the_completion_clause_of_its_service_type(unlocked: Any,
+                                                               tmp_path: Path) -> None:
+    """Form B is filled at completion: 10.1.5 for assisted handling, 10.2.6 for proxy
+    handling (it cited 10.1.5 for both)."""
+    for service_type, clause in (("proxy", "10.2.6"), ("assist", "10.1.5")):
+        case_id = _case_id(_consult(unlocked, service_type=service_type))
+        out = tmp_path / f"b-{service_type}.pdf"
+        out.write_bytes(unlocked.get(f"/cases/{case_id}/forms/B.pdf").data)
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert f"（{clause}）" in text, (service_type, text)
+
+
+def test_the_home_tile_says_what_it_counts(unlocked: Any) -> None:
+    """The tile counts cases opened today (a consultation, application or entrustment); it
+    said 今日咨询与受理, though a case accepted today but opened earlier was not in it."""
+    _case_id(_consult(unlocked))
+    html = unlocked.get("/").data.decode()
+    assert "今日咨询与受理" not in html
+    assert re.search(r'<div class="n">1</div>今日新登记案件', html)
+
+
+def test_the_api_takes_the_id_type_as_the_form_does(unlocked: Any) -> None:
+    spec = unlocked.get("/api/openapi.json").json
+    assert "id_type" in spec["components"]["schemas"]["Consultation"]["properties"]
+    r = unlocked.post("/api/consultations", json={"applicant_name": "甲", "question": "问",
+                                                  "id_type": 1, "id_number": "x"})
+    assert r.status_code == 400 and "id_type" in r.json["fields"]
+
+
+def test_a_hand_up_the_town_cannot_open_yet_says_why_in_both_languages(unlocked: Any) -> None:
+    """4.3: before the first sync the node knows no key of its town; the refusal names the
+    field in Chinese / English (it was Chinese only)."""
+    case_id = _case_id(_consult(unlocked))
+    r = _step(unlocked, case_id, "hand_up", reason_code="needs_coordination",
+              to_institution="410621100")
+    err = re.search(r'id="to_institution-err"[^>]*>([^<]*)<', r.data.decode())
+    assert r.status_code == 400 and err and "密钥" in err.group(1) and "no key" in err.group(1)
+
+
+def test_the_sync_badge_s_poll_does_not_keep_an_idle_laptop_unlocked(
+        unlocked: Any, monkeypatch: Any) -> None:
+    """7.2.2.2: the keys drop after ``idle_lock_minutes`` (30) without a request; every page
+    polls /sync/status.json each 10 s, which counted as activity, so a laptop left with the
+    UI open never locked. The poll now tells the page to go to the unlock screen."""
+    from node import core
+
+    n = unlocked.application.extensions["bangban_node"]
+    start = n.last_touch
+    clock = [start]
+    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    for minutes in (10, 20, 29, 31):  # the clerk has gone; the open page keeps polling
+        clock[0] = start + 60 * minutes
+        body = unlocked.get("/sync/status.json").get_json()
+    assert body["locked"] is True and not n.unlocked
+    assert unlocked.get("/").status_code == 302  # to the unlock page
+
+
+def test_an_unanswered_consultation_names_the_department_asked(unlocked: Any) -> None:
+    """10.1.1.3: not answerable on the spot, the clerk asks the approval department; the
+    consultation records which (``referred_to``), but the form had no input for it."""
+    form = unlocked.get("/consultations/new").data.decode()
+    assert '<label for="referred_to">' in form and 'name="referred_to"' in form
+    case_id = _case_id(_consult(unlocked, answered=None, referred_to="民政局社会救助股"))
+    assert "民政局社会救助股" in unlocked.get(f"/cases/{case_id}").data.decode()

@@ -37,6 +37,24 @@ def _consult(node: Node) -> str:
     return case_id
 
 
+def _done(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every round the hub accepts whole (no network in a unit test)."""
+
+    class Done:
+        docs_written = 0
+        failures: list[Any] = []
+
+        def summary(self) -> dict[str, Any]:
+            return {}
+
+    class Remote:
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr("sync.replicate.replicate", lambda src, dst, opts: Done())
+    monkeypatch.setattr("sync.open.open_db", lambda url, timeout=None: Remote())
+
+
 def _label(node: Node) -> str:
     app = Flask("t")
     app.config["BABEL_DEFAULT_LOCALE"] = "zh_CN"
@@ -68,19 +86,7 @@ def test_pending_and_last_sync_survive_a_restart(tmp_path: Path,
     assert node.syncer.state.pending >= 3  # keyring, header, consultation
     assert "待上传" in _label(node)
 
-    class Done:  # a round the hub accepted whole (no network in a unit test)
-        docs_written = 0
-        failures: list[Any] = []
-
-        def summary(self) -> dict[str, Any]:
-            return {}
-
-    class Remote:
-        def close(self) -> None:
-            pass
-
-    monkeypatch.setattr("sync.replicate.replicate", lambda src, dst, opts: Done())
-    monkeypatch.setattr("sync.open.open_db", lambda url, timeout=None: Remote())
+    _done(monkeypatch)
     node.syncer.sync_once()
     node.syncer.sync_once()  # the state is updated in place, round after round
     assert node.syncer.state.status == "ok"
@@ -93,4 +99,35 @@ def test_pending_and_last_sync_survive_a_restart(tmp_path: Path,
     node.close()
     node = _node(folder)
     assert node.syncer.state.pending >= 3 and node.syncer.state.last_ok == last_ok
+    node.close()
+
+
+def test_the_cases_waiting_for_upload_are_listed_until_pushed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The case list's 待上传 view and badge read the index's ``pending``, which nothing
+    ever set: the view was always empty. A local write marks its case; a push clears it."""
+    node = _node(_dir(tmp_path / "n"))
+    case_id = _consult(node)
+    assert node.index.pending_ids() == {case_id}
+    assert [r["case_id"] for r in node.index.search(view="pending").rows] == [case_id]
+    _done(monkeypatch)
+    node.syncer.sync_once()
+    assert node.index.pending_ids() == set() and node.index.get(case_id)["pending"] == 0
+    node.close()
+
+
+def test_a_hub_that_refuses_the_device_is_said_in_words(tmp_path: Path) -> None:
+    """A 401 without the wipe instruction (a wrong secret): the sync page said only
+    'hub refused the device: …' in English."""
+    from http.server import ThreadingHTTPServer
+
+    from tests.node.conftest import answering, serving
+
+    Refused = answering(401, {"error": "unauthorized", "reason": "Name or password is incorrect."})
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Refused)) as url:
+        node = _node(make_node_dir(tmp_path / "n", db_url=f"{url}/bangban"))
+        with pytest.raises(SyncFailed):
+            node.syncer.sync_once()
+    st = node.syncer.state
+    assert st.status == "error" and st.last_error and "枢纽拒绝了本设备" in st.last_error
     node.close()

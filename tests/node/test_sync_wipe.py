@@ -4,46 +4,25 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from node.core import Node
 from node.errors import SyncFailed, Wiped
 from node.settings import load
-from tests.node.conftest import PASSPHRASE, make_node_dir
+from tests.node.conftest import PASSPHRASE, answering, make_node_dir, serving
 
-
-class Revoked(BaseHTTPRequestHandler):
-    def _answer(self) -> None:
-        body = json.dumps({"error": "unauthorized", "reason": "device revoked",
-                           "bangban_wipe": True}).encode()
-        self.send_response(401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_PUT = do_HEAD = _answer
-
-    def log_message(self, *args: Any) -> None:
-        pass
+Revoked = answering(401, {"error": "unauthorized", "reason": "device revoked",
+                         "bangban_wipe": True})
 
 
 @pytest.fixture
 def revoked_hub() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Revoked)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Revoked)) as url:
+        yield url
 
 
 def test_hub_down_is_offline_not_fatal(tmp_path: Path) -> None:

@@ -1,0 +1,98 @@
+"""The step forms in a real browser (Playwright, Debian's chromium) on a clerk's 1366×768
+laptop screen: what only a browser shows. The node's app is served in this process on
+loopback (no hub: the station works offline)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.e2e.test_node_browser import CHROMIUM_ARGS, sign
+from tests.node.conftest import PASSPHRASE, serving
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def base(app: Any) -> Iterator[str]:
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
+        yield url
+
+
+@pytest.fixture
+def page(base: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768}).new_page()
+            pg.goto(base + "/")
+            pg.fill("#passphrase", PASSPHRASE)
+            pg.keyboard.press("Enter")
+            pg.wait_for_url(base + "/")
+            yield pg
+        finally:
+            browser.close()
+
+
+def _sign(page: Any) -> None:
+    page.locator("canvas.sigpad").scroll_into_view_if_needed()  # below the fold at 768 px
+    sign(page)
+
+
+INK = """() => { const c = document.querySelector('canvas.sigpad');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+
+
+@pytest.mark.timeout(180)
+def test_a_signature_survives_a_refusal_of_another_input(page: Any, base: str) -> None:
+    """10.2.2: the applicant signs form C; the clerk's mistake elsewhere (here the ledger
+    number cleared) must not blank the pad (before: the hidden field kept the signature
+    but the pad showed empty, so the applicant was asked to sign again)."""
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "孙桂芝")
+    page.select_option("#service_type", "proxy")
+    page.select_option("#service_item", index=1)
+    page.fill("#question", "请村里代办")
+    page.click("#save")
+    page.wait_for_url("**/cases/*")
+    page.click("#step-entrustment")
+    page.fill("#ledger_no", "")
+    page.fill("#period_end", "")
+    _sign(page)
+    signed = page.input_value("#signature_data")
+    assert signed.startswith("data:image/png;base64,") and page.evaluate(INK) > 0
+    with page.expect_navigation():
+        page.click("#save")
+    assert page.locator("#period_end-err").count() == 1
+    assert page.input_value("#signature_data") == signed
+    page.wait_for_function("() => document.querySelector('canvas.sigpad') !== null")
+    page.wait_for_timeout(200)  # the image decodes asynchronously
+    assert page.evaluate(INK) > 0, "the pad is blank although the signature was kept"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    page.fill("#period_end", "2099-12-31")
+    page.fill("#ledger_no", "DB-7")
+    with page.expect_navigation():
+        page.click("#save")
+    assert "printed=C" in page.url, page.locator(".error-box").inner_text()
+
+
+@pytest.mark.timeout(120)
+def test_an_idle_lock_takes_the_page_to_the_unlock_screen(page: Any, base: str,
+                                                        app: Any, monkeypatch: Any) -> None:
+    """7.2.2.2: an open page whose laptop was left alone past idle_lock_minutes goes to the
+    unlock screen by itself at the badge's next poll (before: the poll kept the keys open
+    and the applicant's data stayed on screen)."""
+    from node import core
+
+    page.goto(base + "/consultations/new")
+    later = core.time.monotonic() + 31 * 60  # the node's clock only, not the browser's
+    monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: later))
+    page.wait_for_url("**/unlock?next=%2Fconsultations%2Fnew", timeout=30_000)
+    assert not app.extensions["bangban_node"].unlocked
