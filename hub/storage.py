@@ -54,6 +54,7 @@ class HubStores:
         self._lock = threading.Lock()
         self._opening: dict[str, threading.Lock] = {}
         self._institutions: tuple[float, dict[str, dict[str, Any]]] = (0.0, {})
+        self._items: tuple[float, dict[str, dict[str, Any]]] = (0.0, {})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubStores:
@@ -107,6 +108,18 @@ class HubStores:
                      if r.get("doc") and r["doc"].get("code")}
             self._institutions = (time.monotonic(), names)
         return names
+
+    def service_items(self, max_age: float = 60.0) -> dict[str, dict[str, Any]]:
+        """``code -> service_item document`` (the 清单), read again at most every
+        ``max_age`` seconds (the time-limit check of acceptances reads it)."""
+        at, items = self._items
+        if not items or time.monotonic() - at > max_age:
+            rows = self.main.all_docs(startkey="service_item:", endkey="service_item:\ufff0",
+                                      include_docs=True, offset=False)["rows"]
+            items = {r["doc"]["code"]: r["doc"] for r in rows
+                     if r.get("doc") and r["doc"].get("code")}
+            self._items = (time.monotonic(), items)
+        return items
 
     @property
     def private(self) -> DocumentStore:

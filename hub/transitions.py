@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from schemas.errors import SchemaError
+from schemas.rules import PROMISED_LIMITS
+from sync.errors import NotFound
 
 if TYPE_CHECKING:
     from hub.storage import HubStores
@@ -72,4 +74,25 @@ class TransitionCheck:
             # Earlier events of the case may be in a batch still in flight (the base event,
             # or the events before it): the validator re-checks before refusing for good.
             return {"error": "forbidden", "reason": f"transition: {exc.reason}", RETRY: "1"}
+        if event.get("event_type") in PROMISED_LIMITS:
+            return self._check_time_limit(case_id, event, batch)
+        return None
+
+    def _check_time_limit(self, case_id: str, event: Mapping[str, Any], batch: Batch
+                          ) -> dict[str, str] | None:
+        """A promised time limit within the item's statutory one (schemas.rules, 10.1.3)."""
+        from schemas.rules import check_time_limit
+
+        header = batch.docs.get(f"case:{case_id}")
+        if header is None:
+            try:
+                header = self.stores.main.get(f"case:{case_id}")
+            except NotFound:
+                return None  # no header, no item: the schema and scope checks judge the case
+        code = header.get("service_item")
+        item = self.stores.service_items().get(str(code)) if code else None
+        try:
+            check_time_limit(event, item)
+        except SchemaError as exc:
+            return {"error": "forbidden", "reason": f"transition: {exc.reason}"}
         return None

@@ -268,14 +268,29 @@ class Casework:
                          doc: Mapping[str, Any]) -> None:
         from node.state import check
         from schemas.errors import IllegalTransition
+        from schemas.rules import check_time_limit
 
+        header = self.header(case_id)
         try:
-            check(self.header(case_id), events, doc, self.node)
+            check(header, events, doc, self.node)
+            check_time_limit(doc, self._item(header.get("service_item")))
         except IllegalTransition as exc:
             zh = _status_words(exc.message_zh)
             field = RULE_FIELDS.get(exc.rule, "event_type")
             raise TransitionRefused(f"{zh}（{exc.clause}） / {exc.message_en}",
                                     fields={field: f"{zh}（{exc.clause}）"}) from exc
+
+    def _item(self, code: Any) -> dict[str, Any] | None:
+        """The 清单 entry of a service item from the local store (reference data pulled
+        from the hub), or ``None`` when it has not arrived."""
+        from sync.errors import NotFound
+
+        if not code:
+            return None
+        try:
+            return dict(self.store.get(f"service_item:{code}"))
+        except NotFound:
+            return None
 
     def _share_with(self, case_id: str, institution: str) -> dict[str, Any]:
         """Hand-up/hand-down: the keyring with the case key wrapped for the receiving
@@ -312,6 +327,8 @@ RULE_FIELDS = {"resumption_deadline_future": "resumption_deadline",
                "handover_adjacent_tier": "to_institution",
                "reply_without_pending_consultation": "consultation",
                "problem_exists": "problem_id", "problem_not_open": "problem_id",
+               "time_limit_days_over_statutory": "time_limit_days",
+               "new_time_limit_days_over_statutory": "new_time_limit_days",
                "correction_not_open": "request", "complaint_not_open": "complaint"}
 
 

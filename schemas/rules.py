@@ -3,6 +3,8 @@
 :func:`check_transition` raises :class:`IllegalTransition` naming the clause; it is what a
 node runs before recording an event and, through :func:`schemas.fold.check_received`, what
 the hub runs on receipt. Every rule cites its clause of DB4106/T 101—2023.
+:func:`check_time_limit` holds a promised time limit to the service item's statutory one
+(it needs the 清单 entry, which the fold does not carry).
 """
 
 from __future__ import annotations
@@ -296,3 +298,24 @@ def _check(state: CaseState, event: Event) -> None:
                         f"only the institution holding the case ({state.holder}) may record "
                         f"{etype}", f"只有当前承办机构（{state.holder}）可以办理此步骤", event)
     CHECKS[etype](state, event)
+
+
+#: Event types that promise a time limit, and their field (10.1.3 form A; 10.2.5 form E).
+PROMISED_LIMITS = {"acceptance": ("time_limit_days", "10.1.3"),
+                   "resumption": ("new_time_limit_days", "10.2.5")}
+
+
+def check_time_limit(event: Event, item: Mapping[str, Any] | None) -> None:
+    """A promised time limit (承诺时限) may be shorter than the service item's statutory limit
+    (法定时限, the 清单's ``time_limit_days``), never longer: a station that promised 365
+    working days for a 3-day item would count as on time for a year (5 a). Unknown items
+    (catalog not yet synced) are left to the hub, which holds the whole catalog."""
+    field = PROMISED_LIMITS.get(str(event.get("event_type")))
+    if field is None or not item:
+        return
+    promised, statutory = event.get(field[0]), item.get("time_limit_days")
+    if isinstance(promised, int) and isinstance(statutory, int) and promised > statutory:
+        raise _deny(field[1], f"{field[0]}_over_statutory",
+                    f"{field[0]} {promised} exceeds the statutory limit of {item.get('code')}: "
+                    f"{statutory} working days",
+                    f"承诺时限 {promised} 个工作日超过该事项的法定时限 {statutory} 个工作日", event)

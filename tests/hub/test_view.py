@@ -253,3 +253,36 @@ def test_a_batch_reads_its_cases_events_in_one_request(world: World, monkeypatch
     assert calls and max(calls) >= 3  # one request carried every case of the batch
     # the embedded store answers the queries one by one, inside that one call
     assert len(ranges) == sum(calls)
+
+
+def test_an_acceptance_promising_more_than_the_statutory_limit_is_refused(world: World):
+    """10.1.3: the hub holds every station to the 清单's statutory limit, whatever its
+    software (the node checks too, when it has the item)."""
+    from schemas import build
+    from sync.crypto import sign_document
+
+    a = world.node(VILLAGE_A)
+    (case_id,) = a.sample_cases(1, town=TOWN, seed=23, scenarios=("consult_reply",))
+    world.sync(VILLAGE_A)
+    from hub import admin
+    from schemas import sample
+
+    code = world.hub.stores.main.get(f"case:{case_id}")["service_item"]
+    admin.import_catalog(world.hub, [i for i in sample.catalog() if i["code"] == code])
+    limit = world.hub.stores.service_items(max_age=0)[code]["time_limit_days"]
+    key = a.case_key(case_id)
+
+    def event(event_type: str, base: str | None, **fields: Any) -> dict:
+        ev = build.make_event(event_type, case_id=case_id, clock=a.clock(), at=a.now(),
+                              institution=VILLAGE_A, private={}, base_hlc=base, **fields)
+        return sign_document(key.seal(ev), a.signer)
+
+    applied = event("application", a.last_event(case_id), channel="offline", mode="nearby",
+                    service_item=code)
+    assert view(world, VILLAGE_A).bulk_docs([applied])[0].get("ok")
+    over = event("acceptance", applied["hlc"], zone="assisted_zone", time_limit_days=limit + 30)
+    (row,) = view(world, VILLAGE_A).bulk_docs([over])
+    assert row["error"] == "forbidden" and "time_limit_days_over_statutory" in row["reason"]
+    within = event("acceptance", applied["hlc"], zone="assisted_zone", time_limit_days=limit)
+    (row,) = view(world, VILLAGE_A).bulk_docs([within])
+    assert row.get("ok"), row

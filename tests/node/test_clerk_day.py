@@ -388,3 +388,22 @@ def test_an_unanswered_consultation_names_the_department_asked(unlocked: Any) ->
     assert '<label for="referred_to">' in form and 'name="referred_to"' in form
     case_id = _case_id(_consult(unlocked, answered=None, referred_to="民政局社会救助股"))
     assert "民政局社会救助股" in unlocked.get(f"/cases/{case_id}").data.decode()
+
+
+def test_a_promise_longer_than_the_statutory_limit_is_refused_on_its_field(unlocked: Any) -> None:
+    """10.1.3: 承诺时限 within the item's 法定时限 (the 清单 entry the node pulled); before,
+    365 working days for a 3-day item was accepted and counted as on time for a year."""
+    from schemas.sample import catalog
+
+    item = catalog()[0]
+    node = unlocked.application.extensions["bangban_node"]
+    node.store.bulk_docs([{"_id": f"service_item:{item['code']}", **item}])
+    case_id = _case_id(_consult(unlocked, service_type="assist"))
+    assert _step(unlocked, case_id, "application", channel="offline", mode="nearby",
+                 service_item=item["code"]).status_code == 302
+    over = item["time_limit_days"] + 1
+    r = _step(unlocked, case_id, "acceptance", zone="assisted_zone", time_limit_days=str(over))
+    assert r.status_code == 409 and "法定时限" in r.text  # TransitionRefused: a rule, not a type
+    assert 'id="time_limit_days-err"' in r.text  # shown next to its input
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days=str(item["time_limit_days"])).status_code == 302

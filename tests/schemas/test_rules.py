@@ -492,3 +492,21 @@ def test_10_2_5_2_dates_are_beijing_dates_whatever_the_writer_offset() -> None:
                 reason="resumption_deadline_passed")
     ev["at"] = "2026-03-13T18:00:00+00:00"
     check_transition(c.state(), ev)
+
+
+def test_10_1_3_a_promised_time_limit_stays_within_the_statutory_one() -> None:
+    from schemas.rules import check_time_limit
+
+    item = {"code": "QY-001", "time_limit_days": 3}
+    check_time_limit({"event_type": "acceptance", "time_limit_days": 3}, item)  # equal: fine
+    check_time_limit({"event_type": "acceptance", "time_limit_days": 1}, item)  # shorter: fine
+    check_time_limit({"event_type": "acceptance", "time_limit_days": 30}, None)  # item unknown
+    check_time_limit({"event_type": "work_log", "time_limit_days": 30}, item)  # no promise
+    with pytest.raises(IllegalTransition) as e:
+        check_time_limit({"event_type": "acceptance", "time_limit_days": 4, "hlc": "h"}, item)
+    assert (e.value.clause, e.value.rule) == ("10.1.3", "time_limit_days_over_statutory")
+    assert "法定时限 3" in e.value.message_zh and e.value.event_id == "h"
+    with pytest.raises(IllegalTransition) as e:  # form E's new period too (10.2.5)
+        check_time_limit({"event_type": "resumption", "new_time_limit_days": 9}, item)
+    assert (e.value.clause, e.value.rule) == ("10.2.5", "new_time_limit_days_over_statutory")
+    check_time_limit({"event_type": "resumption", "new_time_limit_days": None}, item)
