@@ -23,6 +23,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sync.errors import NotFound
+
 if TYPE_CHECKING:
     from hub.core import Hub
 
@@ -37,6 +39,8 @@ DISK_WARN_BYTES = 2 * 1024**3
 DISK_WARN_SHARE = 0.10
 #: Days left on the root's delegation below which renewal is due (hub root delegate).
 DELEGATION_WARN_DAYS = 30
+#: From this month on, next year's holiday calendar is due (deadlines set now reach into it).
+CALENDAR_WARN_MONTH = 11
 
 
 @dataclass
@@ -219,6 +223,30 @@ def check_devices(hub: Hub, now: dt.datetime | None = None) -> Check:
                  "(`bangban hub bundle export --device ID`), a lost one `hub device revoke`")
 
 
+def check_calendar(hub: Hub, today: dt.date | None = None) -> Check:
+    """This year's working-day calendar and, from November, next year's: a year with no hub
+    ``calendar`` document beyond chinesecalendar's data counts Monday–Friday only, and every
+    deadline in it is flagged estimated (schemas/workdays.py)."""
+    from schemas.workdays import CHINESECALENDAR_YEARS
+
+    today = today or dt.date.today()
+    years = [today.year] + ([today.year + 1] if today.month >= CALENDAR_WARN_MONTH else [])
+    missing = []
+    for year in years:
+        try:
+            hub.stores.main.get(f"calendar:{year}")
+        except NotFound:
+            if year not in CHINESECALENDAR_YEARS:
+                missing.append(year)
+    if missing:
+        return Check("calendar", "warn", "no working-day calendar for "
+                     f"{', '.join(map(str, missing))} (chinesecalendar's data ends in "
+                     f"{max(CHINESECALENDAR_YEARS)}): its deadlines count Monday–Friday, "
+                     "marked estimated", f"`bangban hub calendar set --year {missing[0]} "
+                     "--holidays … --workdays …` from the State Council's holiday notice")
+    return Check("calendar", "ok", f"working days known for {', '.join(map(str, years))}")
+
+
 def check_disk(hub: Hub) -> Check:
     folder = Path(hub.settings.hub_dir)
     usage = shutil.disk_usage(folder if folder.exists() else folder.parent)
@@ -232,7 +260,7 @@ def check_disk(hub: Hub) -> Check:
 
 CHECKS: tuple[Callable[[Hub], Check | list[Check]], ...] = (
     check_store, check_identity, check_keys, check_bundle_key, check_escrow_offline,
-    check_directory, check_lags, check_devices, check_disk)
+    check_directory, check_lags, check_devices, check_calendar, check_disk)
 
 
 def run(hub: Hub) -> list[Check]:

@@ -127,3 +127,16 @@ def test_a_wrong_key_passphrase_says_which_one(world: World,
     finally:
         monkeypatch.delenv("BANGBAN_HUB_KEY_PASSPHRASE")
         world.hub.reset_keys()
+
+
+def test_next_years_calendar_is_due_in_november(world: World) -> None:
+    """chinesecalendar stops at 2026: without a hub calendar, 2027's deadlines count
+    Monday–Friday (estimated); the operator hears of it before the year turns."""
+    from hub import admin
+
+    assert doctor.check_calendar(world.hub, dt.date(2026, 6, 1)).status == "ok"
+    late = doctor.check_calendar(world.hub, dt.date(2026, 11, 26))
+    assert late.status == "warn" and "2027" in late.detail and "calendar set --year 2027" in late.hint
+    admin.set_calendar(world.hub, year=2027, holidays=["2027-01-01"], workdays=[])
+    assert doctor.check_calendar(world.hub, dt.date(2026, 11, 26)).status == "ok"
+    assert doctor.check_calendar(world.hub, dt.date(2027, 12, 1)).status == "warn"  # 2028
