@@ -81,7 +81,11 @@ def init(hub: Hub, *, city: str, name: str,
     """
     from hub import keys as hub_keys
 
-    if institution_tier(city) != "city":
+    try:
+        tier = institution_tier(city)
+    except SchemaError:
+        tier = None
+    if tier != "city":
         raise BadInput(f"--city {city}: a city code is 6 digits ending in 00 (4.3)")
     if hub.stores.exists() and hub.initialised():
         raise AlreadyExists(f"the hub in {hub.settings.hub_dir} is already initialised")

@@ -31,11 +31,12 @@ def _print(args: argparse.Namespace, data: Any, text: str) -> None:
 def _run(func: Any) -> Any:
     def wrapper(args: argparse.Namespace) -> int:
         from hub.errors import HubError
+        from schemas.errors import SchemaError
         from sync.errors import SyncError
 
         try:
             return int(func(args) or 0)
-        except (HubError, SyncError) as exc:
+        except (HubError, SchemaError, SyncError) as exc:
             print(f"bangban hub: {exc.reason}", file=sys.stderr)
             return 2
     return wrapper
@@ -44,6 +45,7 @@ def _run(func: Any) -> Any:
 @_run
 def cmd_init(args: argparse.Namespace) -> int:
     from hub import admin
+    from hub.storage import check_couchdb_url
 
     offline_root = None
     if args.offline_root:
@@ -51,6 +53,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
         offline_root = OfflineRoot(args.offline_root, root_passphrase(
             args.root_passphrase_file, confirm=True), days=args.delegation_days)
+    check_couchdb_url(args.couchdb_url or "")  # before it is saved
     hub = _hub(args)
     if args.couchdb_url or args.port or args.public_url:
         hub.settings.save(**{k: v for k, v in (("couchdb_url", args.couchdb_url),
@@ -359,8 +362,7 @@ def register(subparsers: Any) -> None:
     cal = sub.add_parser("calendar", help="working-day calendars").add_subparsers(
         dest="cal_command", metavar="COMMAND", required=True)
     p = cal.add_parser("set", help="set a year's holidays and make-up workdays")
-    p.add_argument("--year", type=int, required=True, help="the year (a hub calendar wins "
-                   "over chinesecalendar, whose data ends in 2026)")
+    p.add_argument("--year", type=int, required=True, help="the year (chinesecalendar ends 2026)")
     p.add_argument("--holidays", default="", help="comma-separated ISO dates")
     p.add_argument("--workdays", default="", help="comma-separated ISO dates (weekends)")
     p.add_argument("--source", help="where the dates come from (e.g. the State Council notice)")

@@ -29,12 +29,23 @@ ALL_SCOPE = "all"
 _SAFE = re.compile(r"[^a-z0-9_$()+/-]")
 
 
+def check_couchdb_url(url: str) -> str:
+    """``url`` if it is an http(s) URL. Anything else used to be taken for a folder: a
+    typo such as ``127.0.0.1:5984`` put the hub's store in ``./127.0.0.1:5984``."""
+    from sync.open import is_url
+
+    if url and not is_url(url):
+        raise ConfigError(f"couchdb_url (--couchdb-url, BANGBAN_COUCHDB_URL): {url.split('@')[-1]!r} "
+                          "is not an http:// or https:// URL (http://USER:PASSWORD@HOST:5984)")
+    return url
+
+
 def open_server(settings: Settings) -> StoreServer:
     """The configured backend (CouchDB URL or the embedded folder)."""
     from sync.open import open_server as _open  # lazy: the couch backend pulls in ibmcloudant
 
     if settings.couchdb_url:
-        return _open(settings.couchdb_url)
+        return _open(check_couchdb_url(str(settings.couchdb_url)))
     folder = Path(settings.hub_dir) / "db"
     folder.mkdir(parents=True, exist_ok=True)
     return _open(str(folder))

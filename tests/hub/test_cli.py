@@ -171,3 +171,21 @@ def test_backup_and_restore_refusals(hub_dir, tmp_path, capsys):
     err = _err(capsys, "hub", "--hub-dir", str(tmp_path / "fresh"), "restore",
                str(tmp_path / "bk"))
     assert "main.jsonl.gz: damaged" in err
+
+
+def test_init_refusals_are_one_line_and_store_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
+    monkeypatch.delenv("BANGBAN_ROOT_PASSPHRASE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)  # cron, ssh without a terminal
+    folder = str(tmp_path / "hub")
+    assert "--city abc: a city code" in _err(capsys, "hub", "--hub-dir", folder, "init", "--city",
+                                              "abc")
+    err = _err(capsys, "hub", "--hub-dir", folder, "init", "--couchdb-url", "127.0.0.1:5984")
+    assert "--couchdb-url" in err and "http://" in err
+    assert not (tmp_path / "hub" / "settings.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hub"]  # no ./127.0.0.1:5984 store
+    err = _err(capsys, "hub", "--hub-dir", folder, "init", "--offline-root",
+               str(tmp_path / "root.json"))
+    assert "BANGBAN_ROOT_PASSPHRASE" in err
