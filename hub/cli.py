@@ -98,6 +98,8 @@ def cmd_device_enroll(args: argparse.Namespace) -> int:
         f"hub URL:      {enr['hub_url']}", f"database URL: {enr['db_url']}",
         f"device id:    {enr['device_id']}", f"secret:       {enr['secret']}",
         "(the secret is shown once; the hub keeps only its hash)"]))
+    if note := hub.settings.loopback_note():  # stderr: `--json > enrollment.json` stays JSON
+        print(f"bangban hub: {note}", file=sys.stderr)
     return 0
 
 
@@ -371,14 +373,12 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("serve", help="serve the replication endpoint and run the workers")
     p.add_argument("--host", help="listen address (default BANGBAN_HUB_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default BANGBAN_HUB_PORT, 8840)")
-    p.add_argument("--no-workers", action="store_true", help="serve only: another `hub "
-                   "serve` runs the workers (BANGBAN_WORKERS=0)")
+    p.add_argument("--no-workers", action="store_true", help="serve only (BANGBAN_WORKERS=0)")
     p.add_argument("--processes", type=int, help="gateway processes on one socket (default 1)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("backup", help="stream every document (all revisions) and checkpoints")
-    p.add_argument("dir", help="a new or empty folder (copy HUB_DIR/keys and settings.json "
-                   "with your file backup: they are not in it)")
+    p.add_argument("dir", help="a new or empty folder (HUB_DIR/keys, settings.json: not in it)")
     p.set_defaults(func=cmd_backup)
     p = sub.add_parser("restore", help="restore a backup into an empty hub store")
     p.add_argument("dir", help="a folder written by `hub backup` (put HUB_DIR/keys back first)")

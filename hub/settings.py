@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from hub.errors import ConfigError
 from sync import settings as _settings
@@ -84,6 +85,16 @@ class Settings(_settings.Settings):
     def url(self) -> str:
         """The hub's public base URL."""
         return (self.public_url or f"http://{self.hub_host}:{self.hub_port}").rstrip("/")
+
+    def loopback_note(self) -> str | None:
+        """A warning when devices are told a loopback URL (no ``public_url``): fine for a
+        demo on one machine, unreachable from a village laptop."""
+        host = (urlsplit(self.url).hostname or "").lower()
+        if host in ("127.0.0.1", "::1", "localhost") or host.startswith("127."):
+            return (f"warning: devices are told {self.url}, a loopback address other machines "
+                    "cannot reach; set the hub's public URL (`hub init --public-url`, or "
+                    "BANGBAN_PUBLIC_URL) and enroll again")
+        return None
 
     def save(self, **changes: Any) -> None:
         """Persist non-default values (plus ``changes``) to HUB_DIR/settings.json."""

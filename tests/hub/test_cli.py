@@ -189,3 +189,32 @@ def test_init_refusals_are_one_line_and_store_nothing(tmp_path, monkeypatch, cap
     err = _err(capsys, "hub", "--hub-dir", folder, "init", "--offline-root",
                str(tmp_path / "root.json"))
     assert "BANGBAN_ROOT_PASSPHRASE" in err
+
+
+@pytest.mark.timeout(60)  # before the check, the gateway started and served on: a hang here
+def test_serve_refuses_to_start_when_its_keys_do_not_open(hub_dir, monkeypatch, capsys):
+    """A gateway whose keys do not open answered `/_hub/health` ok while no termination,
+    directory or board could be signed; now it does not start, and says why."""
+    monkeypatch.setenv("BANGBAN_HUB_KEY_PASSPHRASE", "not the one hub init used")
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "serve", "--port", "0")
+    assert "does not unlock" in err and "BANGBAN_HUB_KEY_PASSPHRASE" in err
+
+
+def test_enrolling_with_a_loopback_hub_url_warns(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    for name in ("BANGBAN_COUCHDB_URL", "BANGBAN_PUBLIC_URL", "BANGBAN_HUB_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    folder = str(tmp_path / "hub")
+    assert main(["hub", "--hub-dir", folder, "init"]) == 0
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", folder, "device", "enroll", "--institution", "410600",
+                 "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["hub_url"] == "http://127.0.0.1:8840"  # stdout: JSON only
+    assert "loopback" in out.err and "--public-url" in out.err
+
+
+def test_no_loopback_warning_with_a_public_url(hub_dir, capsys):
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "device", "enroll", "--institution", "410600"]) == 0
+    assert capsys.readouterr().err == ""
