@@ -47,7 +47,17 @@ def test_init_enroll_revoke(hub_dir, capsys):
     try:
         record = hub.auth.record(enr["device_id"])
         assert record is not None and record["revoked"] is True
-        assert hub.stores.main.get(f"device:{enr['device_id']}")["revoked_at"]
+        first = hub.stores.main.get(f"device:{enr['device_id']}")["revoked_at"]
+        assert first
+    finally:
+        hub.close()
+    # a second revoke says so and keeps the first time (it rewrote it, and republished)
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "device", "revoke", enr["device_id"]]) == 2
+    assert "revoked already" in capsys.readouterr().err
+    hub = Hub(Settings.load({"hub_dir": hub_dir}))
+    try:
+        assert hub.stores.main.get(f"device:{enr['device_id']}")["revoked_at"] == first
     finally:
         hub.close()
 
@@ -218,3 +228,31 @@ def test_no_loopback_warning_with_a_public_url(hub_dir, capsys):
     capsys.readouterr()
     assert main(["hub", "--hub-dir", hub_dir, "device", "enroll", "--institution", "410600"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_keys_that_would_break_the_directory_are_refused(hub_dir, tmp_path, capsys):
+    """One bad entry in the directory failed every device's signature check, hub-wide."""
+    from sync.crypto import SigningKeyPair, key_entry
+
+    h = ["hub", "--hub-dir", hub_dir]
+    assert main([*h, "institution", "add", "--code", "410602", "--name", "鹤山区"]) == 0
+    assert main([*h, "institution", "add", "--code", "410602101", "--name", "鹤壁集镇"]) == 0
+    assert main([*h, "device", "enroll", "--institution", "410602101", "--short", "A1"]) == 0
+    good = key_entry(SigningKeyPair.generate())
+    entries = tmp_path / "keys.json"
+    for bad, rule in ((dict(good, kid="ed25519-typo"), "fingerprint"),
+                      (dict(good, key="!!"), "base64url"),
+                      ({"kid": "k", "alg": "ed25519", "key": "AAAA"}, "fingerprint")):
+        entries.write_text(json.dumps({"device_id": "410602101-A1", "device_key": bad}), "utf-8")
+        assert rule in _err(capsys, *h, "device", "keys", str(entries))
+    entries.write_text(json.dumps({"device_id": "410602101-A1", "device_key": good}), "utf-8")
+    assert main([*h, "device", "keys", str(entries)]) == 0
+
+
+def test_an_institution_hangs_under_the_tier_above(hub_dir, capsys):
+    h = ["hub", "--hub-dir", hub_dir, "institution", "add"]
+    assert main([*h, "--code", "410602", "--name", "鹤山区"]) == 0
+    assert main([*h, "--code", "410602101", "--name", "鹤壁集镇"]) == 0
+    err = _err(capsys, *h, "--code", "410602101201", "--name", "村", "--parent", "410602")
+    assert "--parent 410602" in err and "town" in err
+    assert main([*h, "--code", "410602101201", "--name", "村"]) == 0
