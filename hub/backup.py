@@ -10,7 +10,8 @@ The scope indexes are not saved: they are derived, and rebuilt after a restore. 
 hub's keys (``HUB_DIR/keys``) are files: copy them with your usual file backup.
 
 Restore writes with ``new_edits=false`` into empty databases, so revision trees,
-conflicts and tombstones come back exactly, then rebuilds the scope indexes.
+conflicts and tombstones come back exactly, then rebuilds the scope indexes and drops
+the oversight facts file, which the workers rebuild from the restored feed.
 """
 
 from __future__ import annotations
@@ -110,6 +111,13 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
             hub.stores.private.delete_local(name)
         except NotFound:
             pass
+    # The oversight facts (a derived cache, hub/oversight/materialize.py) of a store that
+    # was here before follow its feed: their checkpoint, ahead of the restored feed, hid
+    # every case written after the restore. Deleted, they are rebuilt from this feed.
+    from hub.oversight import FACTS_FILE
+
+    for suffix in ("", "-wal", "-shm"):
+        (Path(hub.settings.hub_dir) / (FACTS_FILE + suffix)).unlink(missing_ok=True)
     hub.reset_keys()
     hub.indexer.reset()  # the shared cursor of a store that was here before counts no more
     hub.indexer.catch_up()
