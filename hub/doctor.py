@@ -66,7 +66,9 @@ KEY_HINT = ("the keychains open with $BANGBAN_HUB_KEY_PASSPHRASE when it is set 
             "`hub init` locked them with, or restore HUB_DIR/keys from the file backup")
 HINTS = {
     "store": "is CouchDB running and is BANGBAN_COUCHDB_URL right (`systemctl status couchdb`, "
-             "ops/couchdb/README.md)? Is the disk full?",
+             "ops/couchdb/README.md)? Is its disk full?",
+    "embedded store": "is the disk full (see `disk` below), or HUB_DIR/db not readable and "
+                      "writable by the user running this?",
     "keys": KEY_HINT, "bundle key": KEY_HINT, "directory": KEY_HINT,
 }
 
@@ -108,7 +110,8 @@ def check_store(hub: Hub) -> Check:
         return _no_hub(hub, "store", f"{where}: no hub databases (prefix {hub.stores.prefix})")
     except Exception as exc:  # unreachable, refused, unreadable: say where, never the password
         reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-        return Check("store", "fail", f"{where}: {reason}", HINTS["store"])
+        return Check("store", "fail", f"{where}: {reason}",
+                     HINTS["store" if url else "embedded store"])
     creds = hub.stores.private.all_docs(startkey="cred:", endkey="cred:\ufff0", offset=False)
     return Check("store", "ok", f"{where}: {info.get('doc_count', 0):,} documents, "
                                 f"{len(creds['rows'])} devices enrolled")
@@ -279,7 +282,16 @@ def run(hub: Hub) -> list[Check]:
         out.extend(result if isinstance(result, list) else [result])
         if check in (check_store, check_identity) and out[-1].status == "fail":
             break
+    if out and out[-1].name in ("store", "identity") and out[-1].status == "fail":
+        out.append(_disk_or_fail(hub))  # needs no store, and a full disk is a likely cause
     return out
+
+
+def _disk_or_fail(hub: Hub) -> Check:
+    try:
+        return check_disk(hub)
+    except OSError as exc:
+        return Check("disk", "fail", f"{hub.settings.hub_dir}: {exc.strerror or exc}")
 
 
 def exit_status(checks: list[Check]) -> int:

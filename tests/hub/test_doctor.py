@@ -99,7 +99,7 @@ def test_keys_without_a_store_never_advise_hub_init(world: World, tmp_path: Path
         checks = doctor.run(hub)
     finally:
         hub.close()
-    assert [c.name for c in checks] == ["store"]  # nothing else can be read
+    assert [c.name for c in checks] == ["store", "disk"]  # nothing else can be read
     store = checks[0]
     assert store.status == "fail" and "elsewhere" in store.detail
     assert "hub restore" in store.hint and "not `hub init`" in store.hint
@@ -140,3 +140,17 @@ def test_next_years_calendar_is_due_in_november(world: World) -> None:
     admin.set_calendar(world.hub, year=2027, holidays=["2027-01-01"], workdays=[])
     assert doctor.check_calendar(world.hub, dt.date(2026, 11, 26)).status == "ok"
     assert doctor.check_calendar(world.hub, dt.date(2027, 12, 1)).status == "warn"  # 2028
+
+
+def test_a_store_that_fails_on_a_full_disk_shows_the_disk(world: World,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from sync.errors import ServiceUnavailable
+
+    def full(*args: Any, **kw: Any) -> Any:
+        raise ServiceUnavailable("sqlite: disk I/O error")
+
+    monkeypatch.setattr(type(world.hub.stores.main), "info", full)
+    monkeypatch.setattr(doctor, "DISK_WARN_BYTES", 2**62)  # this disk counts as full
+    checks = _by_name(doctor.run(world.hub))
+    assert checks["store"].status == "fail" and "CouchDB" not in checks["store"].hint
+    assert "disk" in checks["store"].hint and checks["disk"].status == "warn"
