@@ -45,7 +45,8 @@ def _run(func: Any) -> Any:
 @_run
 def cmd_init(args: argparse.Namespace) -> int:
     from hub import admin
-    from hub.storage import check_couchdb_url
+    from hub.core import Hub
+    from hub.settings import Settings
 
     offline_root = None
     if args.offline_root:
@@ -53,14 +54,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 
         offline_root = OfflineRoot(args.offline_root, root_passphrase(
             args.root_passphrase_file, confirm=True), days=args.delegation_days)
-    check_couchdb_url(args.couchdb_url or "")  # before it is saved
-    hub = _hub(args)
-    if args.couchdb_url or args.port or args.public_url:
-        hub.settings.save(**{k: v for k, v in (("couchdb_url", args.couchdb_url),
-                                               ("hub_port", args.port),
-                                               ("public_url", args.public_url)) if v})
-        hub = _hub(args)
+    flags = (("hub_dir", args.hub_dir), ("couchdb_url", args.couchdb_url),
+             ("hub_port", args.port), ("public_url", args.public_url))
+    hub = Hub(Settings.load({k: v for k, v in flags if v}))  # a bad URL stops here, unsaved
     ident = admin.init(hub, city=args.city, name=args.name, offline_root=offline_root)
+    # Saved once init succeeded, the store's URL and prefix too when they came from the
+    # environment (ops/couchdb/README.md): every later command and the service find it.
+    hub.settings.save({k for k, v in flags if v} | {"couchdb_url", "db_prefix"})
     if args.sample_reference:
         from schemas import sample
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -96,11 +96,13 @@ class Settings(_settings.Settings):
                     "BANGBAN_PUBLIC_URL) and enroll again")
         return None
 
-    def save(self, **changes: Any) -> None:
-        """Persist non-default values (plus ``changes``) to HUB_DIR/settings.json."""
+    def save(self, keys: Iterable[str] | None = None, **changes: Any) -> None:
+        """Persist non-default values (plus ``changes``; only ``keys`` if given) to
+        HUB_DIR/settings.json; the secrets never."""
         self._values.update(changes)
         out = {k: v for k, v in self._values.items()
-               if k != "hub_dir" and k not in SECRETS and v != _BY_NAME[k].default}
+               if k != "hub_dir" and k not in SECRETS and v != _BY_NAME[k].default
+               and (keys is None or k in keys)}
         self.path.mkdir(parents=True, exist_ok=True)
         # 0600 from creation: it may hold the CouchDB admin URL with its password
         # (ops/couchdb/README.md), and `hub init` runs outside the service's UMask.

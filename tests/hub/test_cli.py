@@ -256,3 +256,19 @@ def test_an_institution_hangs_under_the_tier_above(hub_dir, capsys):
     err = _err(capsys, *h, "--code", "410602101201", "--name", "村", "--parent", "410602")
     assert "--parent 410602" in err and "town" in err
     assert main([*h, "--code", "410602101201", "--name", "村"]) == 0
+
+
+def test_init_saves_a_store_given_in_the_environment(tmp_path, monkeypatch, capsys):
+    """ops/couchdb/README.md: `BANGBAN_COUCHDB_URL=… bangban hub init`; the URL was not
+    saved, so the service (and every command run without the variable) found no hub."""
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
+    monkeypatch.setenv("BANGBAN_DB_PREFIX", "elsewhere")  # as BANGBAN_COUCHDB_URL would be
+    folder = str(tmp_path / "hub")
+    assert main(["hub", "--hub-dir", folder, "init", "--port", "18999"]) == 0
+    saved = json.loads((tmp_path / "hub" / "settings.json").read_text("utf-8"))
+    assert saved == {"db_prefix": "elsewhere", "hub_port": 18999}
+    monkeypatch.delenv("BANGBAN_DB_PREFIX")
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", folder, "doctor"]) == 1  # finds its store: warnings only
+    assert "FAIL" not in capsys.readouterr().out
