@@ -293,7 +293,9 @@ def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any], *,
             if active:
                 raise AlreadyExists(
                     f"institution {inst_doc['code']} already has key {active[-1]['kid']}: import "
-                    "the institution's keychain from one of its nodes instead of a new key")
+                    "the institution's keychain from one of its nodes instead of a new key (a "
+                    "new key after a lost laptop: `bangban hub institution rotate-key "
+                    f"{inst_doc['code']}` first, then this again)")
             entry = _pk(ikey)
             inst_doc["public_keys"] = [*inst_doc.get("public_keys", []), entry]
             put_reference(hub, inst_doc)

@@ -272,3 +272,22 @@ def test_init_saves_a_store_given_in_the_environment(tmp_path, monkeypatch, caps
     capsys.readouterr()
     assert main(["hub", "--hub-dir", folder, "doctor"]) == 1  # finds its store: warnings only
     assert "FAIL" not in capsys.readouterr().out
+
+
+def test_a_second_institution_key_points_at_rotate_key(hub_dir, tmp_path, capsys):
+    """`node keys rotate` registered before `hub institution rotate-key`: the refusal names
+    the step that was skipped, not only the second-laptop path."""
+    from sync.crypto import EncryptionKeyPair, SigningKeyPair, key_entry
+
+    h = ["hub", "--hub-dir", hub_dir]
+    for code in ("410602", "410602101"):
+        assert main([*h, "institution", "add", "--code", code, "--name", code]) == 0
+    for short in ("A1", "A2"):
+        assert main([*h, "device", "enroll", "--institution", "410602101", "--short", short]) == 0
+        entries = tmp_path / f"{short}.json"
+        entries.write_text(json.dumps({
+            "device_id": f"410602101-{short}", "device_key": key_entry(SigningKeyPair.generate()),
+            "institution_key": key_entry(EncryptionKeyPair.generate())}), "utf-8")
+    assert main([*h, "device", "keys", str(tmp_path / "A1.json")]) == 0
+    err = _err(capsys, *h, "device", "keys", str(tmp_path / "A2.json"))
+    assert "already has key" in err and "institution rotate-key 410602101" in err
