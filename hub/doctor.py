@@ -118,8 +118,15 @@ def check_store(hub: Hub) -> Check:
 
 
 def check_keys(hub: Hub) -> Check:
-    signer = hub.keys.signer  # raises when the keychain or its passphrase is missing
-    return Check("keys", "ok", f"hub device key {signer.key.key_id} unlocks")
+    from hub.errors import ConfigError
+    from hub.keys import own_key_id
+
+    try:
+        kid = own_key_id(hub)  # raises when the keychain or its passphrase is missing
+    except ConfigError as exc:  # another hub's keys/
+        return Check("keys", "fail", exc.reason, "put back the keys/ folder of the hub this "
+                     "store (or backup) came from")
+    return Check("keys", "ok", f"hub device key {kid} unlocks")
 
 
 def check_bundle_key(hub: Hub) -> Check:

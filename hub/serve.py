@@ -120,6 +120,7 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
 
 def serve(config: Mapping[str, Any] | None = None) -> None:
     from hub.core import Hub
+    from hub.keys import own_key_id
     from hub.settings import Settings
 
     settings = Settings.load(config)
@@ -127,7 +128,7 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
     try:
         _ = probe.identity  # fail early (NotInitialized) before binding the port
         try:  # the keys sign terminations (10.2.5.2), directories and boards: no start without
-            _ = probe.keys.signer
+            own_key_id(probe)  # and they are this hub's (hub.keys)
         except SyncError as exc:
             raise ConfigError(f"HUB_DIR/keys: {exc.reason} (they open with "
                               "BANGBAN_HUB_KEY_PASSPHRASE when it is set, else with "

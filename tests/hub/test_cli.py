@@ -291,3 +291,16 @@ def test_a_second_institution_key_points_at_rotate_key(hub_dir, tmp_path, capsys
     assert main([*h, "device", "keys", str(tmp_path / "A1.json")]) == 0
     err = _err(capsys, *h, "device", "keys", str(tmp_path / "A2.json"))
     assert "already has key" in err and "institution rotate-key 410602101" in err
+
+
+@pytest.mark.timeout(60)
+def test_serve_refuses_another_hubs_keys(hub_dir, tmp_path, monkeypatch, capsys):
+    import shutil
+    from pathlib import Path
+
+    other = str(tmp_path / "other")
+    assert main(["hub", "--hub-dir", other, "init"]) == 0
+    shutil.rmtree(Path(hub_dir) / "keys")
+    shutil.copytree(Path(other) / "keys", Path(hub_dir) / "keys")
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "serve", "--port", "0")
+    assert "another hub" in err

@@ -154,3 +154,30 @@ def test_a_store_that_fails_on_a_full_disk_shows_the_disk(world: World,
     checks = _by_name(doctor.run(world.hub))
     assert checks["store"].status == "fail" and "CouchDB" not in checks["store"].hint
     assert "disk" in checks["store"].hint and checks["disk"].status == "warn"
+
+
+def test_keys_of_another_hub_fail(world: World, tmp_path: Path) -> None:
+    """A restore into a folder holding another hub's keys/: they unlock, but sign nothing
+    a station accepts."""
+    import shutil
+
+    from hub import admin
+    from hub.core import Hub
+    from hub.settings import Settings
+
+    other = Hub(Settings.load({"hub_dir": str(tmp_path / "other"), "scrypt_n": 1024}, environ={}))
+    try:
+        admin.init(other, city="410600", name="x")
+    finally:
+        other.close()
+    keys = Path(world.hub.settings.hub_dir) / "keys"
+    shutil.move(str(keys), str(tmp_path / "ours"))
+    shutil.copytree(tmp_path / "other" / "keys", keys)
+    world.hub.reset_keys()
+    try:
+        check = _by_name(doctor.run(world.hub))["keys"]
+        assert check.status == "fail" and "another hub" in check.detail
+    finally:
+        shutil.rmtree(keys)
+        shutil.move(str(tmp_path / "ours"), str(keys))
+        world.hub.reset_keys()
