@@ -385,6 +385,12 @@ def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]]) -> int:
 
 def set_calendar(hub: Hub, *, year: int, holidays: list[str], workdays: list[str],
                  source: str | None = None) -> dict[str, Any]:
+    """The year's holidays and make-up workdays; they replace chinesecalendar's for that year.
+    A calendar without holidays is refused: stored, it would silently count the Spring
+    Festival and National Day as working days (it wins over chinesecalendar)."""
+    if not holidays:
+        raise BadInput(f"--holidays: none given for {year}; a year's calendar lists its "
+                       "public holidays (the State Council's notice)")
     doc: dict[str, Any] = {"_id": f"calendar:{year}", "type": "calendar",
                            "schema_version": SCHEMA_VERSION, "year": year,
                            "holidays": sorted(holidays), "workdays": sorted(workdays),

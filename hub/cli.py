@@ -198,9 +198,9 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
 def cmd_calendar_set(args: argparse.Namespace) -> int:
     from hub import admin
 
-    doc = admin.set_calendar(_hub(args), year=args.year,
-                             holidays=args.holidays.split(",") if args.holidays else [],
-                             workdays=args.workdays.split(",") if args.workdays else [],
+    dates = {k: [d.strip() for d in getattr(args, k).split(",") if d.strip()]  # "a, b" too
+             for k in ("holidays", "workdays")}
+    doc = admin.set_calendar(_hub(args), year=args.year, **dates,
                              source=args.source)
     print(f"calendar {doc['year']}: {len(doc['holidays'])} holidays, "
           f"{len(doc['workdays'])} make-up workdays")

@@ -304,3 +304,24 @@ def test_serve_refuses_another_hubs_keys(hub_dir, tmp_path, monkeypatch, capsys)
     shutil.copytree(Path(other) / "keys", Path(hub_dir) / "keys")
     err = _err(capsys, "hub", "--hub-dir", hub_dir, "serve", "--port", "0")
     assert "another hub" in err
+
+
+def test_a_calendar_without_holidays_is_refused(hub_dir, capsys):
+    """Stored, it would win over chinesecalendar and count every holiday as a working day."""
+    h = ["hub", "--hub-dir", hub_dir, "calendar", "set"]
+    assert "--holidays" in _err(capsys, *h, "--year", "2026")
+    assert "--holidays" in _err(capsys, *h, "--year", "2027", "--holidays", " , ")
+    capsys.readouterr()
+    assert main([*h, "--year", "2027", "--holidays", "2027-01-01, 2027-02-05",
+                 "--workdays", "2027-02-14 "]) == 0  # spaces after the commas are fine
+    assert "2 holidays, 1 make-up workdays" in capsys.readouterr().out
+    from hub.core import Hub
+    from hub.settings import Settings
+    from sync.errors import NotFound
+
+    hub = Hub(Settings.load({"hub_dir": hub_dir}))
+    try:
+        with pytest.raises(NotFound):
+            hub.stores.main.get("calendar:2026")  # chinesecalendar's 2026 still counts
+    finally:
+        hub.close()
