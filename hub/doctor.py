@@ -41,6 +41,8 @@ DISK_WARN_SHARE = 0.10
 DELEGATION_WARN_DAYS = 30
 #: From this month on, next year's holiday calendar is due (deadlines set now reach into it).
 CALENDAR_WARN_MONTH = 11
+#: Seconds the gateway check waits for ``/_hub/health``.
+GATEWAY_TIMEOUT = 3.0
 
 
 @dataclass
@@ -233,6 +235,27 @@ def check_devices(hub: Hub, now: dt.datetime | None = None) -> Check:
                  "(`bangban hub bundle export --device ID`), a lost one `hub device revoke`")
 
 
+def check_gateway(hub: Hub) -> Check:
+    """Whether `hub serve` answers on this machine (``GET /_hub/health``, as a probe would):
+    the other checks read the store and would look the same with the gateway down."""
+    import json
+    import urllib.request
+
+    host = str(hub.settings.hub_host)
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
+    url = f"http://{host}:{hub.settings.hub_port}/_hub/health"
+    try:
+        with urllib.request.urlopen(url, timeout=GATEWAY_TIMEOUT) as resp:
+            body = json.loads(resp.read() or b"{}")
+    except (OSError, ValueError) as exc:  # refused, timed out, not JSON
+        return Check("gateway", "warn", f"no answer at {url} ({getattr(exc, 'reason', exc)})",
+                     "is `bangban hub serve` running (`systemctl status bangban-hub`, "
+                     "`journalctl -u bangban-hub`)? Stations retry and work offline meanwhile")
+    if not body.get("ok"):
+        return Check("gateway", "warn", f"{url} answers {body}", "see its log")
+    return Check("gateway", "ok", f"answering at {url}")
+
+
 def check_calendar(hub: Hub, today: dt.date | None = None) -> Check:
     """This year's working-day calendar and, from November, next year's: a year with no hub
     ``calendar`` document beyond chinesecalendar's data counts Monday–Friday only, and every
@@ -270,7 +293,7 @@ def check_disk(hub: Hub) -> Check:
 
 CHECKS: tuple[Callable[[Hub], Check | list[Check]], ...] = (
     check_store, check_identity, check_keys, check_bundle_key, check_escrow_offline,
-    check_directory, check_lags, check_devices, check_calendar, check_disk)
+    check_directory, check_gateway, check_lags, check_devices, check_calendar, check_disk)
 
 
 def run(hub: Hub) -> list[Check]:

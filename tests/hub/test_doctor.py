@@ -181,3 +181,39 @@ def test_keys_of_another_hub_fail(world: World, tmp_path: Path) -> None:
         shutil.rmtree(keys)
         shutil.move(str(tmp_path / "ours"), str(keys))
         world.hub.reset_keys()
+
+
+def test_the_gateway_is_probed_like_a_load_balancer_would() -> None:
+    """Every other check reads the store: with `hub serve` down they all looked fine."""
+    import http.server
+    import json
+    import socket
+    import threading
+    from types import SimpleNamespace
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"ok": self.path == "/_hub/health"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    down = doctor.check_gateway(SimpleNamespace(  # type: ignore[arg-type]
+        settings=SimpleNamespace(hub_host="127.0.0.1", hub_port=closed)))
+    assert down.status == "warn" and "hub serve" in down.hint
+    server = http.server.HTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        up = doctor.check_gateway(SimpleNamespace(  # type: ignore[arg-type]
+            settings=SimpleNamespace(hub_host="0.0.0.0", hub_port=server.server_port)))
+        assert up.status == "ok", up
+    finally:
+        server.shutdown()
+        server.server_close()
