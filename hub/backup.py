@@ -122,3 +122,18 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
     hub.indexer.reset()  # the shared cursor of a store that was here before counts no more
     hub.indexer.catch_up()
     return counts
+
+
+def keys_note(hub: Hub) -> str | None:
+    """After a restore, why this folder cannot serve it yet (`hub serve` refuses keys that
+    are missing, locked or another hub's: :func:`hub.keys.own_key_id`), else ``None``."""
+    from hub.errors import HubError
+    from hub.keys import own_key_id
+    from sync.errors import SyncError
+
+    try:
+        own_key_id(hub)
+    except (HubError, SyncError) as exc:
+        return (f"restored, but HUB_DIR/keys: {exc.reason}; put back this hub's keys/ (and "
+                "settings.json) from the file backup before `bangban hub serve`")
+    return None

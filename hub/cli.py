@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -228,17 +229,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 @_run
 def cmd_backup(args: argparse.Namespace) -> int:
-    from hub.backup import backup
+    """`hub backup DIR` and `hub restore DIR` (hub.backup)."""
+    from hub import backup
 
-    stats = backup(_hub(args), args.dir)
-    print(f"backup in {args.dir}: {stats}")
-    return 0
+    hub = _hub(args)
+    if args.hub_command == "backup":
+        print(f"backup in {args.dir}: {backup.backup(hub, args.dir)}")
+        return 0
+    print(f"restored from {args.dir}: {backup.restore(hub, args.dir)}")
+    note = backup.keys_note(hub)  # the data is back; can this folder serve it?
+    if note:
+        print(f"bangban hub: {note}", file=sys.stderr)
+    return 1 if note else 0
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Exit 0 ok, 1 warnings, 2 failures (hub.doctor); a hub that cannot open reports too."""
-    from pathlib import Path
-
     from hub import doctor
     from hub.errors import HubError
     from hub.settings import Settings
@@ -259,15 +265,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             hub.close()
     _print(args, doctor.as_json(checks), doctor.render(checks))
     return doctor.exit_status(checks)
-
-
-@_run
-def cmd_restore(args: argparse.Namespace) -> int:
-    from hub.backup import restore
-
-    stats = restore(_hub(args), args.dir)
-    print(f"restored from {args.dir}: {stats}")
-    return 0
 
 
 def register(subparsers: Any) -> None:
@@ -382,7 +379,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_backup)
     p = sub.add_parser("restore", help="restore a backup into an empty hub store")
     p.add_argument("dir", help="a folder written by `hub backup` (put HUB_DIR/keys back first)")
-    p.set_defaults(func=cmd_restore)
+    p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("doctor", help="check the hub for an operator: store, keys, directory "
                        "and delegation, worker lag, silent devices, disk (exit 0/1/2)")

@@ -325,3 +325,24 @@ def test_a_calendar_without_holidays_is_refused(hub_dir, capsys):
             hub.stores.main.get("calendar:2026")  # chinesecalendar's 2026 still counts
     finally:
         hub.close()
+
+
+def test_restore_says_when_the_folder_cannot_serve_it_yet(hub_dir, tmp_path, capsys):
+    """The data came back, but without this hub's keys/ `hub serve` refuses to start:
+    the operator hears it at the restore, not from the service at start."""
+    import shutil
+    from pathlib import Path
+
+    h = ["hub", "--hub-dir"]
+    assert main([*h, hub_dir, "backup", str(tmp_path / "bk")]) == 0
+    capsys.readouterr()
+    bare = str(tmp_path / "bare")
+    assert main([*h, bare, "restore", str(tmp_path / "bk")]) == 1
+    out = capsys.readouterr()
+    assert "restored from" in out.out and "put back this hub's keys/" in out.err
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    shutil.copytree(Path(hub_dir) / "keys", whole / "keys")
+    shutil.copy(Path(hub_dir) / "settings.json", whole / "settings.json")
+    assert main([*h, str(whole), "restore", str(tmp_path / "bk")]) == 0
+    assert capsys.readouterr().err == ""
