@@ -63,10 +63,14 @@ class HubStores:
         self._lock = threading.Lock()
         self._opening: dict[str, threading.Lock] = {}
         self._institutions: tuple[float, dict[str, dict[str, Any]]] = (0.0, {})
+        self.where = ""  # the store's location for messages (:meth:`from_settings`)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubStores:
-        return cls(open_server(settings), settings.db_prefix)
+        stores = cls(open_server(settings), settings.db_prefix)
+        url = str(settings.couchdb_url or "")  # named in errors, never with its password
+        stores.where = ("CouchDB at " + url.split("@")[-1]) if url else f"{settings.hub_dir}/db"
+        return stores
 
     # -- names -----------------------------------------------------------------
     @property
@@ -95,8 +99,11 @@ class HubStores:
             try:
                 db = (self.server.create_db(name, exist_ok=True) if create
                       else self.server.db(name))
-            except NotFound as exc:
-                raise NotInitialized() from exc
+            except NotFound as exc:  # a typo in --hub-dir, another prefix, or a new hub
+                raise NotInitialized(
+                    f"no hub database {name} in {self.where or 'the store'} (--hub-dir or "
+                    "BANGBAN_HUB_DIR; BANGBAN_COUCHDB_URL, BANGBAN_DB_PREFIX); `bangban hub "
+                    "init` only to start a new hub") from exc
             with self._lock:
                 self._open[name] = db
             return db

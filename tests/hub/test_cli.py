@@ -346,3 +346,10 @@ def test_restore_says_when_the_folder_cannot_serve_it_yet(hub_dir, tmp_path, cap
     shutil.copy(Path(hub_dir) / "settings.json", whole / "settings.json")
     assert main([*h, str(whole), "restore", str(tmp_path / "bk")]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_mistyped_hub_folder_is_named_and_not_mistaken_for_a_new_hub(tmp_path, capsys):
+    """'run `bangban hub init` first' at a typo in --hub-dir made a second hub there."""
+    typo = str(tmp_path / "bangabn-hub")
+    err = _err(capsys, "hub", "--hub-dir", typo, "device", "enroll", "--institution", "410600")
+    assert f"in {typo}/db" in err and "only to start a new hub" in err
