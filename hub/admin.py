@@ -29,8 +29,14 @@ from schemas.errors import SchemaError
 from schemas.ids import SHORT_RE, device_id, institution_tier
 from schemas.registry import validate
 from schemas.vocab import SCHEMA_VERSION
-from sync.crypto import build_directory, key_entry, sign_directory, sign_document
-from sync.errors import Conflict, NotFound
+from sync.crypto import (
+    build_directory,
+    check_public_key,
+    key_entry,
+    sign_directory,
+    sign_document,
+)
+from sync.errors import Conflict, NotFound, SyncError
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -81,7 +87,11 @@ def init(hub: Hub, *, city: str, name: str,
     """
     from hub import keys as hub_keys
 
-    if institution_tier(city) != "city":
+    try:
+        tier = institution_tier(city)
+    except SchemaError:
+        tier = None
+    if tier != "city":
         raise BadInput(f"--city {city}: a city code is 6 digits ending in 00 (4.3)")
     if hub.stores.exists() and hub.initialised():
         raise AlreadyExists(f"the hub in {hub.settings.hub_dir} is already initialised")
@@ -130,7 +140,14 @@ def add_institution(hub: Hub, *, code: str, name: str, parent: str | None = None
     if parent is None and tier != "city":
         parent = {"village": code[:9], "town": code[:6]}.get(tier) or hub.identity["city"]
     if parent is not None:
-        institution(hub, parent)
+        above = institution(hub, parent).get("tier")
+        # The standard's three tiers (4.3): a station answers to its town, a town to its
+        # county; the scopes follow the parent chain (hub.scope.ancestors), so a village
+        # hung under its county would never reach its town's coordinators.
+        wanted = {"village": "town", "town": "county", "county": "city"}.get(tier)
+        if wanted and above != wanted:
+            raise BadInput(f"--parent {parent}: a {tier}'s parent is a {wanted}, "
+                           f"{parent} is a {above}")
     try:
         existing = hub.stores.main.get(f"institution:{code}")
         raise AlreadyExists(f"institution {code} exists ({existing.get('name')})")
@@ -223,6 +240,8 @@ def revoke_device(hub: Hub, dev: str) -> dict[str, Any]:
         cred = private.get(CRED_PREFIX + dev)
     except NotFound:
         raise UnknownDevice(f"no device {dev}") from None
+    if cred.get("revoked"):  # keep the first time: signatures are judged against it
+        raise AlreadyExists(f"device {dev} was revoked already ({cred.get('revoked_at')})")
     cred["revoked"] = True
     cred["revoked_at"] = now()
     private.put(cred)
@@ -249,6 +268,12 @@ def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any], *,
     dkey, ikey = entries.get("device_key"), entries.get("institution_key")
     if not isinstance(dkey, Mapping) or dkey.get("alg") != "ed25519" or "key" not in dkey:
         raise BadInput("device_key: an ed25519 key entry {kid, alg, key} is required")
+    try:  # one bad key in the directory makes every device's signature check fail
+        check_public_key(dkey, "device_key", "ed25519")
+        if isinstance(ikey, Mapping):
+            check_public_key(ikey, "institution_key", "x25519")
+    except SyncError as exc:
+        raise BadInput(exc.reason) from exc
     if dev_doc.get("revoked_at"):
         raise BadInput(f"device {dev} is revoked")
     changed = False
@@ -268,7 +293,9 @@ def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any], *,
             if active:
                 raise AlreadyExists(
                     f"institution {inst_doc['code']} already has key {active[-1]['kid']}: import "
-                    "the institution's keychain from one of its nodes instead of a new key")
+                    "the institution's keychain from one of its nodes instead of a new key (a "
+                    "new key after a lost laptop: `bangban hub institution rotate-key "
+                    f"{inst_doc['code']}` first, then this again)")
             entry = _pk(ikey)
             inst_doc["public_keys"] = [*inst_doc.get("public_keys", []), entry]
             put_reference(hub, inst_doc)
@@ -358,6 +385,12 @@ def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]]) -> int:
 
 def set_calendar(hub: Hub, *, year: int, holidays: list[str], workdays: list[str],
                  source: str | None = None) -> dict[str, Any]:
+    """The year's holidays and make-up workdays; they replace chinesecalendar's for that year.
+    A calendar without holidays is refused: stored, it would silently count the Spring
+    Festival and National Day as working days (it wins over chinesecalendar)."""
+    if not holidays:
+        raise BadInput(f"--holidays: none given for {year}; a year's calendar lists its "
+                       "public holidays (the State Council's notice)")
     doc: dict[str, Any] = {"_id": f"calendar:{year}", "type": "calendar",
                            "schema_version": SCHEMA_VERSION, "year": year,
                            "holidays": sorted(holidays), "workdays": sorted(workdays),

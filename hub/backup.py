@@ -11,7 +11,8 @@ The scope indexes are not saved: they are derived, and rebuilt after a restore. 
 hub's keys (``HUB_DIR/keys``) are files: copy them with your usual file backup.
 
 Restore writes with ``new_edits=false`` into empty databases, so revision trees,
-conflicts and tombstones come back exactly, then rebuilds the scope indexes.
+conflicts and tombstones come back exactly, then rebuilds the scope indexes and drops
+the oversight facts file, which the workers rebuild from the restored feed.
 """
 
 from __future__ import annotations
@@ -115,7 +116,29 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
             hub.stores.private.delete_local(name)
         except NotFound:
             pass
+    # The oversight facts (a derived cache, hub/oversight/materialize.py) of a store that
+    # was here before follow its feed: their checkpoint, ahead of the restored feed, hid
+    # every case written after the restore. Deleted, they are rebuilt from this feed.
+    from hub.oversight import FACTS_FILE
+
+    for suffix in ("", "-wal", "-shm"):
+        (Path(hub.settings.hub_dir) / (FACTS_FILE + suffix)).unlink(missing_ok=True)
     hub.reset_keys()
     hub.indexer.reset()  # the shared cursor of a store that was here before counts no more
     hub.indexer.catch_up()
     return counts
+
+
+def keys_note(hub: Hub) -> str | None:
+    """After a restore, why this folder cannot serve it yet (`hub serve` refuses keys that
+    are missing, locked or another hub's: :func:`hub.keys.own_key_id`), else ``None``."""
+    from hub.errors import HubError
+    from hub.keys import own_key_id
+    from sync.errors import SyncError
+
+    try:
+        own_key_id(hub)
+    except (HubError, SyncError) as exc:
+        return (f"restored, but HUB_DIR/keys: {exc.reason}; put back this hub's keys/ (and "
+                "settings.json) from the file backup before `bangban hub serve`")
+    return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -31,11 +32,12 @@ def _print(args: argparse.Namespace, data: Any, text: str) -> None:
 def _run(func: Any) -> Any:
     def wrapper(args: argparse.Namespace) -> int:
         from hub.errors import HubError
+        from schemas.errors import SchemaError
         from sync.errors import SyncError
 
         try:
             return int(func(args) or 0)
-        except (HubError, SyncError) as exc:
+        except (HubError, SchemaError, SyncError) as exc:
             print(f"bangban hub: {exc.reason}", file=sys.stderr)
             return 2
     return wrapper
@@ -44,6 +46,8 @@ def _run(func: Any) -> Any:
 @_run
 def cmd_init(args: argparse.Namespace) -> int:
     from hub import admin
+    from hub.core import Hub
+    from hub.settings import Settings
 
     offline_root = None
     if args.offline_root:
@@ -51,13 +55,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 
         offline_root = OfflineRoot(args.offline_root, root_passphrase(
             args.root_passphrase_file, confirm=True), days=args.delegation_days)
-    hub = _hub(args)
-    if args.couchdb_url or args.port or args.public_url:
-        hub.settings.save(**{k: v for k, v in (("couchdb_url", args.couchdb_url),
-                                               ("hub_port", args.port),
-                                               ("public_url", args.public_url)) if v})
-        hub = _hub(args)
+    flags = (("hub_dir", args.hub_dir), ("couchdb_url", args.couchdb_url),
+             ("hub_port", args.port), ("public_url", args.public_url))
+    hub = Hub(Settings.load({k: v for k, v in flags if v}))  # a bad URL stops here, unsaved
     ident = admin.init(hub, city=args.city, name=args.name, offline_root=offline_root)
+    # Saved once init succeeded, the store's URL and prefix too when they came from the
+    # environment (ops/couchdb/README.md): every later command and the service find it.
+    hub.settings.save({k for k, v in flags if v} | {"couchdb_url", "db_prefix"})
     if args.sample_reference:
         from schemas import sample
 
@@ -95,6 +99,8 @@ def cmd_device_enroll(args: argparse.Namespace) -> int:
         f"hub URL:      {enr['hub_url']}", f"database URL: {enr['db_url']}",
         f"device id:    {enr['device_id']}", f"secret:       {enr['secret']}",
         "(the secret is shown once; the hub keeps only its hash)"]))
+    if note := hub.settings.loopback_note():  # stderr: `--json > enrollment.json` stays JSON
+        print(f"bangban hub: {note}", file=sys.stderr)
     return 0
 
 
@@ -193,9 +199,9 @@ def cmd_catalog_import(args: argparse.Namespace) -> int:
 def cmd_calendar_set(args: argparse.Namespace) -> int:
     from hub import admin
 
-    doc = admin.set_calendar(_hub(args), year=args.year,
-                             holidays=args.holidays.split(",") if args.holidays else [],
-                             workdays=args.workdays.split(",") if args.workdays else [],
+    dates = {k: [d.strip() for d in getattr(args, k).split(",") if d.strip()]  # "a, b" too
+             for k in ("holidays", "workdays")}
+    doc = admin.set_calendar(_hub(args), year=args.year, **dates,
                              source=args.source)
     print(f"calendar {doc['year']}: {len(doc['holidays'])} holidays, "
           f"{len(doc['workdays'])} make-up workdays")
@@ -223,17 +229,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 @_run
 def cmd_backup(args: argparse.Namespace) -> int:
-    from hub.backup import backup
+    """`hub backup DIR` and `hub restore DIR` (hub.backup)."""
+    from hub import backup
 
-    stats = backup(_hub(args), args.dir)
-    print(f"backup in {args.dir}: {stats}")
-    return 0
+    hub = _hub(args)
+    if args.hub_command == "backup":
+        print(f"backup in {args.dir}: {backup.backup(hub, args.dir)}")
+        return 0
+    print(f"restored from {args.dir}: {backup.restore(hub, args.dir)}")
+    note = backup.keys_note(hub)  # the data is back; can this folder serve it?
+    if note:
+        print(f"bangban hub: {note}", file=sys.stderr)
+    return 1 if note else 0
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Exit 0 ok, 1 warnings, 2 failures (hub.doctor); a hub that cannot open reports too."""
-    from pathlib import Path
-
     from hub import doctor
     from hub.errors import HubError
     from hub.settings import Settings
@@ -254,15 +265,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             hub.close()
     _print(args, doctor.as_json(checks), doctor.render(checks))
     return doctor.exit_status(checks)
-
-
-@_run
-def cmd_restore(args: argparse.Namespace) -> int:
-    from hub.backup import restore
-
-    stats = restore(_hub(args), args.dir)
-    print(f"restored from {args.dir}: {stats}")
-    return 0
 
 
 def register(subparsers: Any) -> None:
@@ -359,8 +361,7 @@ def register(subparsers: Any) -> None:
     cal = sub.add_parser("calendar", help="working-day calendars").add_subparsers(
         dest="cal_command", metavar="COMMAND", required=True)
     p = cal.add_parser("set", help="set a year's holidays and make-up workdays")
-    p.add_argument("--year", type=int, required=True, help="the year (a hub calendar wins "
-                   "over chinesecalendar, whose data ends in 2026)")
+    p.add_argument("--year", type=int, required=True, help="the year (chinesecalendar ends 2026)")
     p.add_argument("--holidays", default="", help="comma-separated ISO dates")
     p.add_argument("--workdays", default="", help="comma-separated ISO dates (weekends)")
     p.add_argument("--source", help="where the dates come from (e.g. the State Council notice)")
@@ -369,18 +370,16 @@ def register(subparsers: Any) -> None:
     p = sub.add_parser("serve", help="serve the replication endpoint and run the workers")
     p.add_argument("--host", help="listen address (default BANGBAN_HUB_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default BANGBAN_HUB_PORT, 8840)")
-    p.add_argument("--no-workers", action="store_true", help="serve only: another `hub "
-                   "serve` runs the workers (BANGBAN_WORKERS=0)")
+    p.add_argument("--no-workers", action="store_true", help="serve only (BANGBAN_WORKERS=0)")
     p.add_argument("--processes", type=int, help="gateway processes on one socket (default 1)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("backup", help="stream every document (all revisions) and checkpoints")
-    p.add_argument("dir", help="a new or empty folder (copy HUB_DIR/keys and settings.json "
-                   "with your file backup: they are not in it)")
+    p.add_argument("dir", help="a new or empty folder (HUB_DIR/keys, settings.json: not in it)")
     p.set_defaults(func=cmd_backup)
     p = sub.add_parser("restore", help="restore a backup into an empty hub store")
     p.add_argument("dir", help="a folder written by `hub backup` (put HUB_DIR/keys back first)")
-    p.set_defaults(func=cmd_restore)
+    p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("doctor", help="check the hub for an operator: store, keys, directory "
                        "and delegation, worker lag, silent devices, disk (exit 0/1/2)")

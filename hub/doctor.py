@@ -23,6 +23,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sync.errors import NotFound
+
 if TYPE_CHECKING:
     from hub.core import Hub
 
@@ -37,6 +39,10 @@ DISK_WARN_BYTES = 2 * 1024**3
 DISK_WARN_SHARE = 0.10
 #: Days left on the root's delegation below which renewal is due (hub root delegate).
 DELEGATION_WARN_DAYS = 30
+#: From this month on, next year's holiday calendar is due (deadlines set now reach into it).
+CALENDAR_WARN_MONTH = 11
+#: Seconds the gateway check waits for ``/_hub/health``.
+GATEWAY_TIMEOUT = 3.0
 
 
 @dataclass
@@ -62,7 +68,9 @@ KEY_HINT = ("the keychains open with $BANGBAN_HUB_KEY_PASSPHRASE when it is set 
             "`hub init` locked them with, or restore HUB_DIR/keys from the file backup")
 HINTS = {
     "store": "is CouchDB running and is BANGBAN_COUCHDB_URL right (`systemctl status couchdb`, "
-             "ops/couchdb/README.md)? Is the disk full?",
+             "ops/couchdb/README.md)? Is its disk full?",
+    "embedded store": "is the disk full (see `disk` below), or HUB_DIR/db not readable and "
+                      "writable by the user running this?",
     "keys": KEY_HINT, "bundle key": KEY_HINT, "directory": KEY_HINT,
 }
 
@@ -104,15 +112,23 @@ def check_store(hub: Hub) -> Check:
         return _no_hub(hub, "store", f"{where}: no hub databases (prefix {hub.stores.prefix})")
     except Exception as exc:  # unreachable, refused, unreadable: say where, never the password
         reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-        return Check("store", "fail", f"{where}: {reason}", HINTS["store"])
+        return Check("store", "fail", f"{where}: {reason}",
+                     HINTS["store" if url else "embedded store"])
     creds = hub.stores.private.all_docs(startkey="cred:", endkey="cred:\ufff0", offset=False)
     return Check("store", "ok", f"{where}: {info.get('doc_count', 0):,} documents, "
                                 f"{len(creds['rows'])} devices enrolled")
 
 
 def check_keys(hub: Hub) -> Check:
-    signer = hub.keys.signer  # raises when the keychain or its passphrase is missing
-    return Check("keys", "ok", f"hub device key {signer.key.key_id} unlocks")
+    from hub.errors import ConfigError
+    from hub.keys import own_key_id
+
+    try:
+        kid = own_key_id(hub)  # raises when the keychain or its passphrase is missing
+    except ConfigError as exc:  # another hub's keys/
+        return Check("keys", "fail", exc.reason, "put back the keys/ folder of the hub this "
+                     "store (or backup) came from")
+    return Check("keys", "ok", f"hub device key {kid} unlocks")
 
 
 def check_bundle_key(hub: Hub) -> Check:
@@ -219,6 +235,51 @@ def check_devices(hub: Hub, now: dt.datetime | None = None) -> Check:
                  "(`bangban hub bundle export --device ID`), a lost one `hub device revoke`")
 
 
+def check_gateway(hub: Hub) -> Check:
+    """Whether `hub serve` answers on this machine (``GET /_hub/health``, as a probe would):
+    the other checks read the store and would look the same with the gateway down."""
+    import json
+    import urllib.request
+
+    host = str(hub.settings.hub_host)
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
+    url = f"http://{host}:{hub.settings.hub_port}/_hub/health"
+    try:
+        with urllib.request.urlopen(url, timeout=GATEWAY_TIMEOUT) as resp:
+            body = json.loads(resp.read() or b"{}")
+    except (OSError, ValueError) as exc:  # refused, timed out, not JSON
+        return Check("gateway", "warn", f"no answer at {url} ({getattr(exc, 'reason', exc)})",
+                     "is `bangban hub serve` running (`systemctl status bangban-hub`, "
+                     "`journalctl -u bangban-hub`)? Stations retry and work offline meanwhile")
+    if not body.get("ok"):
+        return Check("gateway", "warn", f"{url} answers {body}", "see its log")
+    return Check("gateway", "ok", f"answering at {url}")
+
+
+def check_calendar(hub: Hub, today: dt.date | None = None) -> Check:
+    """This year's working-day calendar and, from November, next year's: a year with no hub
+    ``calendar`` document beyond chinesecalendar's data counts Monday–Friday only, and every
+    deadline in it is flagged estimated (schemas/workdays.py)."""
+    from schemas.workdays import CHINESECALENDAR_YEARS
+
+    today = today or dt.date.today()
+    years = [today.year] + ([today.year + 1] if today.month >= CALENDAR_WARN_MONTH else [])
+    missing = []
+    for year in years:
+        try:
+            hub.stores.main.get(f"calendar:{year}")
+        except NotFound:
+            if year not in CHINESECALENDAR_YEARS:
+                missing.append(year)
+    if missing:
+        return Check("calendar", "warn", "no working-day calendar for "
+                     f"{', '.join(map(str, missing))} (chinesecalendar's data ends in "
+                     f"{max(CHINESECALENDAR_YEARS)}): its deadlines count Monday–Friday, "
+                     "marked estimated", f"`bangban hub calendar set --year {missing[0]} "
+                     "--holidays … --workdays …` from the State Council's holiday notice")
+    return Check("calendar", "ok", f"working days known for {', '.join(map(str, years))}")
+
+
 def check_disk(hub: Hub) -> Check:
     folder = Path(hub.settings.hub_dir)
     usage = shutil.disk_usage(folder if folder.exists() else folder.parent)
@@ -232,7 +293,7 @@ def check_disk(hub: Hub) -> Check:
 
 CHECKS: tuple[Callable[[Hub], Check | list[Check]], ...] = (
     check_store, check_identity, check_keys, check_bundle_key, check_escrow_offline,
-    check_directory, check_lags, check_devices, check_disk)
+    check_directory, check_gateway, check_lags, check_devices, check_calendar, check_disk)
 
 
 def run(hub: Hub) -> list[Check]:
@@ -251,7 +312,16 @@ def run(hub: Hub) -> list[Check]:
         out.extend(result if isinstance(result, list) else [result])
         if check in (check_store, check_identity) and out[-1].status == "fail":
             break
+    if out and out[-1].name in ("store", "identity") and out[-1].status == "fail":
+        out.append(_disk_or_fail(hub))  # needs no store, and a full disk is a likely cause
     return out
+
+
+def _disk_or_fail(hub: Hub) -> Check:
+    try:
+        return check_disk(hub)
+    except OSError as exc:
+        return Check("disk", "fail", f"{hub.settings.hub_dir}: {exc.strerror or exc}")
 
 
 def exit_status(checks: list[Check]) -> int:

@@ -29,10 +29,13 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hub.errors import AlreadyExists, NotInitialized
+from hub.errors import AlreadyExists, ConfigError, NotInitialized
 from sync.crypto import DeviceSigner, EncryptionKeyPair, Keychain, SigningKeyPair
+
+if TYPE_CHECKING:
+    from hub.core import Hub
 
 KEYCHAIN = "hub.keychain.json"
 ESCROW = "escrow-OFFLINE.json"
@@ -68,6 +71,18 @@ def _write(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1), "utf-8")
     path.chmod(0o600)
+
+
+def own_key_id(hub: Hub) -> str:
+    """The hub device key id of HUB_DIR/keys, checked against the store's record of the
+    hub's device: keys/ of another hub (a restore into a new folder, a mixed-up copy) unlock
+    but sign what no station accepts (:class:`ConfigError`)."""
+    kid = hub.keys.signer.key.key_id
+    record = hub.stores.main.get(f"device:{hub.identity['device_id']}")
+    if kid not in {k.get("kid") for k in record.get("public_keys", [])}:
+        raise ConfigError(f"HUB_DIR/keys hold device key {kid}, not the key this hub's store "
+                          "names for its device: they belong to another hub")
+    return str(kid)
 
 
 def refuse_existing(hub_dir: str | Path) -> None:

@@ -24,6 +24,7 @@ import datetime as dt
 import getpass
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,9 @@ def root_passphrase(file: str | None = None, *, confirm: bool = False) -> str:
     elif os.environ.get(PASSPHRASE_ENV):
         text = os.environ[PASSPHRASE_ENV]
     else:
+        if not sys.stdin.isatty():  # getpass would fail with EOFError (cron, ssh without -t)
+            raise BadInput(f"no root keychain passphrase: give --root-passphrase-file or "
+                           f"{PASSPHRASE_ENV}")
         text = getpass.getpass("root keychain passphrase: ")
         if confirm and getpass.getpass("again: ") != text:
             raise BadInput("the two root passphrases differ")

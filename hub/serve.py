@@ -24,6 +24,7 @@ from typing import Any
 
 from hub.balance import Balance
 from hub.errors import ConfigError
+from sync.errors import SyncError
 
 #: Modules a gateway's requests import lazily (inside functions, so that CLI commands start
 #: fast). ``serve`` imports them once before the fork: otherwise every gateway imported
@@ -119,12 +120,19 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
 
 def serve(config: Mapping[str, Any] | None = None) -> None:
     from hub.core import Hub
+    from hub.keys import own_key_id
     from hub.settings import Settings
 
     settings = Settings.load(config)
     probe = Hub(settings)
     try:
         _ = probe.identity  # fail early (NotInitialized) before binding the port
+        try:  # the keys sign terminations (10.2.5.2), directories and boards: no start without
+            own_key_id(probe)  # and they are this hub's (hub.keys)
+        except SyncError as exc:
+            raise ConfigError(f"HUB_DIR/keys: {exc.reason} (they open with "
+                              "BANGBAN_HUB_KEY_PASSPHRASE when it is set, else with "
+                              "HUB_DIR/keys/passphrase; `bangban hub doctor`)") from exc
     finally:
         probe.close()
     for name in PRELOAD:

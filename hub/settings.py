@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from hub.errors import ConfigError
 from sync import settings as _settings
@@ -85,11 +86,23 @@ class Settings(_settings.Settings):
         """The hub's public base URL."""
         return (self.public_url or f"http://{self.hub_host}:{self.hub_port}").rstrip("/")
 
-    def save(self, **changes: Any) -> None:
-        """Persist non-default values (plus ``changes``) to HUB_DIR/settings.json."""
+    def loopback_note(self) -> str | None:
+        """A warning when devices are told a loopback URL (no ``public_url``): fine for a
+        demo on one machine, unreachable from a village laptop."""
+        host = (urlsplit(self.url).hostname or "").lower()
+        if host in ("127.0.0.1", "::1", "localhost") or host.startswith("127."):
+            return (f"warning: devices are told {self.url}, a loopback address other machines "
+                    "cannot reach; set the hub's public URL (`hub init --public-url`, or "
+                    "BANGBAN_PUBLIC_URL) and enroll again")
+        return None
+
+    def save(self, keys: Iterable[str] | None = None, **changes: Any) -> None:
+        """Persist non-default values (plus ``changes``; only ``keys`` if given) to
+        HUB_DIR/settings.json; the secrets never."""
         self._values.update(changes)
         out = {k: v for k, v in self._values.items()
-               if k != "hub_dir" and k not in SECRETS and v != _BY_NAME[k].default}
+               if k != "hub_dir" and k not in SECRETS and v != _BY_NAME[k].default
+               and (keys is None or k in keys)}
         self.path.mkdir(parents=True, exist_ok=True)
         # 0600 from creation: it may hold the CouchDB admin URL with its password
         # (ops/couchdb/README.md), and `hub init` runs outside the service's UMask.

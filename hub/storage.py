@@ -31,12 +31,23 @@ ALL_SCOPE = "all"
 _SAFE = re.compile(r"[^a-z0-9_$()+/-]")
 
 
+def check_couchdb_url(url: str) -> str:
+    """``url`` if it is an http(s) URL. Anything else used to be taken for a folder: a
+    typo such as ``127.0.0.1:5984`` put the hub's store in ``./127.0.0.1:5984``."""
+    from sync.open import is_url
+
+    if url and not is_url(url):
+        raise ConfigError(f"couchdb_url (--couchdb-url, BANGBAN_COUCHDB_URL): {url.split('@')[-1]!r} "
+                          "is not an http:// or https:// URL (http://USER:PASSWORD@HOST:5984)")
+    return url
+
+
 def open_server(settings: Settings) -> StoreServer:
     """The configured backend (CouchDB URL or the embedded folder)."""
     from sync.open import open_server as _open  # lazy: the couch backend pulls in ibmcloudant
 
     if settings.couchdb_url:
-        return _open(settings.couchdb_url)
+        return _open(check_couchdb_url(str(settings.couchdb_url)))
     folder = Path(settings.hub_dir) / "db"
     folder.mkdir(parents=True, exist_ok=True)
     return _open(str(folder))
@@ -53,12 +64,16 @@ class HubStores:
         self._open: dict[str, DocumentStore] = {}
         self._lock = threading.Lock()
         self._opening: dict[str, threading.Lock] = {}
-        self._institutions: tuple[float, dict[str, dict[str, Any]]] = (0.0, {})
-        self._items: tuple[float, dict[str, dict[str, Any]]] = (0.0, {})
+        #: reference documents by code, per id prefix: (read at, documents)
+        self._reference: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
+        self.where = ""  # the store's location for messages (:meth:`from_settings`)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubStores:
-        return cls(open_server(settings), settings.db_prefix)
+        stores = cls(open_server(settings), settings.db_prefix)
+        url = str(settings.couchdb_url or "")  # named in errors, never with its password
+        stores.where = ("CouchDB at " + url.split("@")[-1]) if url else f"{settings.hub_dir}/db"
+        return stores
 
     # -- names -----------------------------------------------------------------
     @property
@@ -87,8 +102,11 @@ class HubStores:
             try:
                 db = (self.server.create_db(name, exist_ok=True) if create
                       else self.server.db(name))
-            except NotFound as exc:
-                raise NotInitialized() from exc
+            except NotFound as exc:  # a typo in --hub-dir, another prefix, or a new hub
+                raise NotInitialized(
+                    f"no hub database {name} in {self.where or 'the store'} (--hub-dir or "
+                    "BANGBAN_HUB_DIR; BANGBAN_COUCHDB_URL, BANGBAN_DB_PREFIX); `bangban hub "
+                    "init` only to start a new hub") from exc
             with self._lock:
                 self._open[name] = db
             return db
@@ -100,26 +118,23 @@ class HubStores:
     def institutions(self, max_age: float = 60.0) -> dict[str, dict[str, Any]]:
         """``code -> institution document`` of the main database, read again at most every
         ``max_age`` seconds (the write checks and the oversight pages share it)."""
-        at, names = self._institutions
-        if not names or time.monotonic() - at > max_age:
-            rows = self.main.all_docs(startkey="institution:", endkey="institution:\ufff0",
-                                      include_docs=True, offset=False)["rows"]
-            names = {r["doc"]["code"]: r["doc"] for r in rows
-                     if r.get("doc") and r["doc"].get("code")}
-            self._institutions = (time.monotonic(), names)
-        return names
+        return self._by_code("institution:", max_age)
 
     def service_items(self, max_age: float = 60.0) -> dict[str, dict[str, Any]]:
         """``code -> service_item document`` (the 清单), read again at most every
         ``max_age`` seconds (the time-limit check of acceptances reads it)."""
-        at, items = self._items
-        if not items or time.monotonic() - at > max_age:
-            rows = self.main.all_docs(startkey="service_item:", endkey="service_item:\ufff0",
+        return self._by_code("service_item:", max_age)
+
+    def _by_code(self, prefix: str, max_age: float) -> dict[str, dict[str, Any]]:
+        """The reference documents under ``prefix`` by their ``code``, cached."""
+        at, docs = self._reference.get(prefix, (0.0, {}))
+        if not docs or time.monotonic() - at > max_age:
+            rows = self.main.all_docs(startkey=prefix, endkey=prefix + "\ufff0",
                                       include_docs=True, offset=False)["rows"]
-            items = {r["doc"]["code"]: r["doc"] for r in rows
-                     if r.get("doc") and r["doc"].get("code")}
-            self._items = (time.monotonic(), items)
-        return items
+            docs = {r["doc"]["code"]: r["doc"] for r in rows
+                    if r.get("doc") and r["doc"].get("code")}
+            self._reference[prefix] = (time.monotonic(), docs)
+        return docs
 
     @property
     def private(self) -> DocumentStore:

@@ -178,7 +178,7 @@ def _carried_keys(path: str, s: Any, institution: str) -> Any:
 @_one_line
 def cmd_init(args: argparse.Namespace) -> int:
     from node.core import ENROLLMENT, KEYCHAIN
-    from node.errors import AlreadyEnrolled, NodeError
+    from node.errors import AlreadyEnrolled, InvalidInput, NodeError
     from node.keys import NodeKeys
     from schemas.ids import split_device_id
     from sync.settings import read_json_file
@@ -206,6 +206,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         "institution_name": args.institution_name or extra.get("institution_name", ""),
         "root_keys": list(args.root_key) + list(extra.get("root_keys") or []),
     }
+    if not enrollment["root_keys"]:  # nothing from the hub could ever be verified (node.pull)
+        raise InvalidInput("root_keys: 没有根公钥 / no root key: give --enrollment-json or --root-key")
     for key in ("institution_path", "staff"):
         if extra.get(key):
             enrollment[key] = extra[key]
@@ -309,9 +311,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+@_one_line
 def cmd_keys_export(args: argparse.Namespace) -> int:
     from node.core import KEYCHAIN
-    from node.errors import NodeError, TransferRefused
+    from node.errors import TransferRefused
     from node.keys import NodeKeys
     from node.transfer import (
         check_transfer_passphrase,
@@ -323,19 +326,16 @@ def cmd_keys_export(args: argparse.Namespace) -> int:
 
     s = _settings(args)
     folder, out = Path(s.node_dir), Path(args.out)
-    try:
-        enrollment = read_enrollment(folder)
-        if out.exists() and not args.force:  # before any passphrase is typed
-            raise TransferRefused(f"{out} 已存在 / {out} exists (give --force to overwrite)",
-                                  fields={"out": "exists"})
-        daily = _passphrase(s, confirm=False)
-        keys = NodeKeys.unlock(folder / KEYCHAIN, daily, enrollment)
-        transfer = _transfer_passphrase(s, confirm=True)
-        check_transfer_passphrase(transfer, daily)
-        doc = export_document(keys, transfer)
-        write_document(out, doc, force=args.force)
-    except NodeError as exc:
-        return _refused(exc)
+    enrollment = read_enrollment(folder)
+    if out.exists() and not args.force:  # before any passphrase is typed
+        raise TransferRefused(f"{out} 已存在 / {out} exists (give --force to overwrite)",
+                              fields={"out": "exists"})
+    daily = _passphrase(s, confirm=False)
+    keys = NodeKeys.unlock(folder / KEYCHAIN, daily, enrollment)
+    transfer = _transfer_passphrase(s, confirm=True)
+    check_transfer_passphrase(transfer, daily)
+    doc = export_document(keys, transfer)
+    write_document(out, doc, force=args.force)
     print(json.dumps(summary(doc, out), ensure_ascii=False))
     return 0
 

@@ -83,7 +83,7 @@ class VerifyingTarget(DocumentStore):
         if not self.root_keys:
             raise NoRootKeys("pull: 本机没有固定的根公钥，无法验证中心发来的文档 / this node has "
                              "no pinned root key, so documents from the hub cannot be verified "
-                             "(re-run `bangban node init` with --root-key)")
+                             "(enroll it again in a new folder: `bangban node init --enrollment-json`)")
         self.directory_fetches += 1
         try:
             doc = self.source.get(DIRECTORY_ID)

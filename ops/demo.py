@@ -289,11 +289,32 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+#: Written into every demo folder: only such a folder (or an empty one) is ever wiped.
+MARKER = ".bangban-demo"
+
+
+def _wipe_refused(folder: Path) -> str | None:
+    """Why ``folder`` must not be wiped: ``--dir .`` or ``--dir /var/lib/bangban-hub``
+    used to be deleted whole, a real hub's keys and store with it."""
+    if not folder.exists() or (folder / MARKER).exists() or (folder / "devices.json").exists():
+        return None  # devices.json: a demo folder from before the marker
+    if folder.is_dir() and not any(folder.iterdir()):
+        return None
+    return (f"--dir {folder}: not a folder `bangban demo` made (no {MARKER}), and the demo "
+            "wipes its folder first: give a new or empty folder (or --keep)")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
-    if folder.exists() and not args.keep:
-        shutil.rmtree(folder)
+    if not args.keep:
+        refused = _wipe_refused(folder)
+        if refused:
+            print(f"bangban demo: {refused}", file=sys.stderr)
+            return 2
+        if folder.exists():
+            shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).touch()
     net = DemoNetwork(folder, couchdb_url=args.couchdb_url or "", port=args.port,
                       real_nodes=args.nodes == "real")
     # `kill PID` (SIGTERM: what stops a demo started in the background, whose SIGINT the
@@ -334,7 +355,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("demo", help="hub + one town + two villages on loopback, syncing")
-    p.add_argument("--dir", default=".demo", help="folder for the demo (wiped first)")
+    p.add_argument("--dir", default=".demo", help="folder for the demo (wiped first if a demo "
+                   "made it; another non-empty folder is refused)")
     p.add_argument("--once", action="store_true", help="one full round, print a summary, exit")
     p.add_argument("--port", type=int, default=0, help="hub port (default: a free one)")
     p.add_argument("--couchdb-url", help="run the hub on this CouchDB instead of SQLite")

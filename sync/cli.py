@@ -84,6 +84,7 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         serve(app, args.host, args.port, access_log=args.access_log, on_ready=ready)
     except OSError as exc:  # port taken, address not available
-        print(f"bangban store serve: {exc}", file=sys.stderr)
+        print(f"bangban store serve: --port {args.port} --host {args.host}: cannot listen "
+              f"({exc.strerror or exc}); give another --port", file=sys.stderr)
         return 1
     return 0

@@ -112,6 +112,16 @@ def _parse_key(raw: Any, where: str, alg: str) -> PublicKeyEntry:
     return entry
 
 
+def check_public_key(raw: Any, where: str, alg: str) -> None:
+    """Refuse a key entry no directory may carry: the checks every station makes when it
+    verifies a directory (:func:`_parse_key`), plus the 32 bytes of an Ed25519 or X25519
+    public key. The hub calls it before it publishes a key it was handed, since one bad
+    entry fails the whole directory for every device."""
+    entry = _parse_key(raw, where, alg)
+    if len(b64u_decode(entry.public, field=f"{where}.key")) != 32:
+        raise MalformedEnvelope(f"{where}.key: an {alg} public key is 32 bytes")
+
+
 def _entry(raw: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     out = {k: raw[k] for k in fields if raw.get(k) is not None}
     out["public_keys"] = [dict(k) for k in raw.get("public_keys", ())]

@@ -47,7 +47,17 @@ def test_init_enroll_revoke(hub_dir, capsys):
     try:
         record = hub.auth.record(enr["device_id"])
         assert record is not None and record["revoked"] is True
-        assert hub.stores.main.get(f"device:{enr['device_id']}")["revoked_at"]
+        first = hub.stores.main.get(f"device:{enr['device_id']}")["revoked_at"]
+        assert first
+    finally:
+        hub.close()
+    # a second revoke says so and keeps the first time (it rewrote it, and republished)
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "device", "revoke", enr["device_id"]]) == 2
+    assert "revoked already" in capsys.readouterr().err
+    hub = Hub(Settings.load({"hub_dir": hub_dir}))
+    try:
+        assert hub.stores.main.get(f"device:{enr['device_id']}")["revoked_at"] == first
     finally:
         hub.close()
 
@@ -171,3 +181,175 @@ def test_backup_and_restore_refusals(hub_dir, tmp_path, capsys):
     err = _err(capsys, "hub", "--hub-dir", str(tmp_path / "fresh"), "restore",
                str(tmp_path / "bk"))
     assert "main.jsonl.gz: damaged" in err
+
+
+def test_init_refusals_are_one_line_and_store_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
+    monkeypatch.delenv("BANGBAN_ROOT_PASSPHRASE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)  # cron, ssh without a terminal
+    folder = str(tmp_path / "hub")
+    assert "--city abc: a city code" in _err(capsys, "hub", "--hub-dir", folder, "init", "--city",
+                                              "abc")
+    err = _err(capsys, "hub", "--hub-dir", folder, "init", "--couchdb-url", "127.0.0.1:5984")
+    assert "--couchdb-url" in err and "http://" in err
+    assert not (tmp_path / "hub" / "settings.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hub"]  # no ./127.0.0.1:5984 store
+    err = _err(capsys, "hub", "--hub-dir", folder, "init", "--offline-root",
+               str(tmp_path / "root.json"))
+    assert "BANGBAN_ROOT_PASSPHRASE" in err
+
+
+@pytest.mark.timeout(60)  # before the check, the gateway started and served on: a hang here
+def test_serve_refuses_to_start_when_its_keys_do_not_open(hub_dir, monkeypatch, capsys):
+    """A gateway whose keys do not open answered `/_hub/health` ok while no termination,
+    directory or board could be signed; now it does not start, and says why."""
+    monkeypatch.setenv("BANGBAN_HUB_KEY_PASSPHRASE", "not the one hub init used")
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "serve", "--port", "0")
+    assert "does not unlock" in err and "BANGBAN_HUB_KEY_PASSPHRASE" in err
+
+
+def test_enrolling_with_a_loopback_hub_url_warns(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    for name in ("BANGBAN_COUCHDB_URL", "BANGBAN_PUBLIC_URL", "BANGBAN_HUB_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    folder = str(tmp_path / "hub")
+    assert main(["hub", "--hub-dir", folder, "init"]) == 0
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", folder, "device", "enroll", "--institution", "410600",
+                 "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["hub_url"] == "http://127.0.0.1:8840"  # stdout: JSON only
+    assert "loopback" in out.err and "--public-url" in out.err
+
+
+def test_no_loopback_warning_with_a_public_url(hub_dir, capsys):
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "device", "enroll", "--institution", "410600"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_keys_that_would_break_the_directory_are_refused(hub_dir, tmp_path, capsys):
+    """One bad entry in the directory failed every device's signature check, hub-wide."""
+    from sync.crypto import SigningKeyPair, key_entry
+
+    h = ["hub", "--hub-dir", hub_dir]
+    assert main([*h, "institution", "add", "--code", "410602", "--name", "鹤山区"]) == 0
+    assert main([*h, "institution", "add", "--code", "410602101", "--name", "鹤壁集镇"]) == 0
+    assert main([*h, "device", "enroll", "--institution", "410602101", "--short", "A1"]) == 0
+    good = key_entry(SigningKeyPair.generate())
+    entries = tmp_path / "keys.json"
+    for bad, rule in ((dict(good, kid="ed25519-typo"), "fingerprint"),
+                      (dict(good, key="!!"), "base64url"),
+                      ({"kid": "k", "alg": "ed25519", "key": "AAAA"}, "fingerprint")):
+        entries.write_text(json.dumps({"device_id": "410602101-A1", "device_key": bad}), "utf-8")
+        assert rule in _err(capsys, *h, "device", "keys", str(entries))
+    entries.write_text(json.dumps({"device_id": "410602101-A1", "device_key": good}), "utf-8")
+    assert main([*h, "device", "keys", str(entries)]) == 0
+
+
+def test_an_institution_hangs_under_the_tier_above(hub_dir, capsys):
+    h = ["hub", "--hub-dir", hub_dir, "institution", "add"]
+    assert main([*h, "--code", "410602", "--name", "鹤山区"]) == 0
+    assert main([*h, "--code", "410602101", "--name", "鹤壁集镇"]) == 0
+    err = _err(capsys, *h, "--code", "410602101201", "--name", "村", "--parent", "410602")
+    assert "--parent 410602" in err and "town" in err
+    assert main([*h, "--code", "410602101201", "--name", "村"]) == 0
+
+
+def test_init_saves_a_store_given_in_the_environment(tmp_path, monkeypatch, capsys):
+    """ops/couchdb/README.md: `BANGBAN_COUCHDB_URL=… bangban hub init`; the URL was not
+    saved, so the service (and every command run without the variable) found no hub."""
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
+    monkeypatch.setenv("BANGBAN_DB_PREFIX", "elsewhere")  # as BANGBAN_COUCHDB_URL would be
+    folder = str(tmp_path / "hub")
+    assert main(["hub", "--hub-dir", folder, "init", "--port", "18999"]) == 0
+    saved = json.loads((tmp_path / "hub" / "settings.json").read_text("utf-8"))
+    assert saved == {"db_prefix": "elsewhere", "hub_port": 18999}
+    monkeypatch.delenv("BANGBAN_DB_PREFIX")
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", folder, "doctor"]) == 1  # finds its store: warnings only
+    assert "FAIL" not in capsys.readouterr().out
+
+
+def test_a_second_institution_key_points_at_rotate_key(hub_dir, tmp_path, capsys):
+    """`node keys rotate` registered before `hub institution rotate-key`: the refusal names
+    the step that was skipped, not only the second-laptop path."""
+    from sync.crypto import EncryptionKeyPair, SigningKeyPair, key_entry
+
+    h = ["hub", "--hub-dir", hub_dir]
+    for code in ("410602", "410602101"):
+        assert main([*h, "institution", "add", "--code", code, "--name", code]) == 0
+    for short in ("A1", "A2"):
+        assert main([*h, "device", "enroll", "--institution", "410602101", "--short", short]) == 0
+        entries = tmp_path / f"{short}.json"
+        entries.write_text(json.dumps({
+            "device_id": f"410602101-{short}", "device_key": key_entry(SigningKeyPair.generate()),
+            "institution_key": key_entry(EncryptionKeyPair.generate())}), "utf-8")
+    assert main([*h, "device", "keys", str(tmp_path / "A1.json")]) == 0
+    err = _err(capsys, *h, "device", "keys", str(tmp_path / "A2.json"))
+    assert "already has key" in err and "institution rotate-key 410602101" in err
+
+
+@pytest.mark.timeout(60)
+def test_serve_refuses_another_hubs_keys(hub_dir, tmp_path, monkeypatch, capsys):
+    import shutil
+    from pathlib import Path
+
+    other = str(tmp_path / "other")
+    assert main(["hub", "--hub-dir", other, "init"]) == 0
+    shutil.rmtree(Path(hub_dir) / "keys")
+    shutil.copytree(Path(other) / "keys", Path(hub_dir) / "keys")
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "serve", "--port", "0")
+    assert "another hub" in err
+
+
+def test_a_calendar_without_holidays_is_refused(hub_dir, capsys):
+    """Stored, it would win over chinesecalendar and count every holiday as a working day."""
+    h = ["hub", "--hub-dir", hub_dir, "calendar", "set"]
+    assert "--holidays" in _err(capsys, *h, "--year", "2026")
+    assert "--holidays" in _err(capsys, *h, "--year", "2027", "--holidays", " , ")
+    capsys.readouterr()
+    assert main([*h, "--year", "2027", "--holidays", "2027-01-01, 2027-02-05",
+                 "--workdays", "2027-02-14 "]) == 0  # spaces after the commas are fine
+    assert "2 holidays, 1 make-up workdays" in capsys.readouterr().out
+    from hub.core import Hub
+    from hub.settings import Settings
+    from sync.errors import NotFound
+
+    hub = Hub(Settings.load({"hub_dir": hub_dir}))
+    try:
+        with pytest.raises(NotFound):
+            hub.stores.main.get("calendar:2026")  # chinesecalendar's 2026 still counts
+    finally:
+        hub.close()
+
+
+def test_restore_says_when_the_folder_cannot_serve_it_yet(hub_dir, tmp_path, capsys):
+    """The data came back, but without this hub's keys/ `hub serve` refuses to start:
+    the operator hears it at the restore, not from the service at start."""
+    import shutil
+    from pathlib import Path
+
+    h = ["hub", "--hub-dir"]
+    assert main([*h, hub_dir, "backup", str(tmp_path / "bk")]) == 0
+    capsys.readouterr()
+    bare = str(tmp_path / "bare")
+    assert main([*h, bare, "restore", str(tmp_path / "bk")]) == 1
+    out = capsys.readouterr()
+    assert "restored from" in out.out and "put back this hub's keys/" in out.err
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    shutil.copytree(Path(hub_dir) / "keys", whole / "keys")
+    shutil.copy(Path(hub_dir) / "settings.json", whole / "settings.json")
+    assert main([*h, str(whole), "restore", str(tmp_path / "bk")]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_mistyped_hub_folder_is_named_and_not_mistaken_for_a_new_hub(tmp_path, capsys):
+    """'run `bangban hub init` first' at a typo in --hub-dir made a second hub there."""
+    typo = str(tmp_path / "bangabn-hub")
+    err = _err(capsys, "hub", "--hub-dir", typo, "device", "enroll", "--institution", "410600")
+    assert f"in {typo}/db" in err and "only to start a new hub" in err

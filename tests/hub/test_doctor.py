@@ -99,7 +99,7 @@ def test_keys_without_a_store_never_advise_hub_init(world: World, tmp_path: Path
         checks = doctor.run(hub)
     finally:
         hub.close()
-    assert [c.name for c in checks] == ["store"]  # nothing else can be read
+    assert [c.name for c in checks] == ["store", "disk"]  # nothing else can be read
     store = checks[0]
     assert store.status == "fail" and "elsewhere" in store.detail
     assert "hub restore" in store.hint and "not `hub init`" in store.hint
@@ -127,3 +127,93 @@ def test_a_wrong_key_passphrase_says_which_one(world: World,
     finally:
         monkeypatch.delenv("BANGBAN_HUB_KEY_PASSPHRASE")
         world.hub.reset_keys()
+
+
+def test_next_years_calendar_is_due_in_november(world: World) -> None:
+    """chinesecalendar stops at 2026: without a hub calendar, 2027's deadlines count
+    Monday–Friday (estimated); the operator hears of it before the year turns."""
+    from hub import admin
+
+    assert doctor.check_calendar(world.hub, dt.date(2026, 6, 1)).status == "ok"
+    late = doctor.check_calendar(world.hub, dt.date(2026, 11, 26))
+    assert late.status == "warn" and "2027" in late.detail and "calendar set --year 2027" in late.hint
+    admin.set_calendar(world.hub, year=2027, holidays=["2027-01-01"], workdays=[])
+    assert doctor.check_calendar(world.hub, dt.date(2026, 11, 26)).status == "ok"
+    assert doctor.check_calendar(world.hub, dt.date(2027, 12, 1)).status == "warn"  # 2028
+
+
+def test_a_store_that_fails_on_a_full_disk_shows_the_disk(world: World,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from sync.errors import ServiceUnavailable
+
+    def full(*args: Any, **kw: Any) -> Any:
+        raise ServiceUnavailable("sqlite: disk I/O error")
+
+    monkeypatch.setattr(type(world.hub.stores.main), "info", full)
+    monkeypatch.setattr(doctor, "DISK_WARN_BYTES", 2**62)  # this disk counts as full
+    checks = _by_name(doctor.run(world.hub))
+    assert checks["store"].status == "fail" and "CouchDB" not in checks["store"].hint
+    assert "disk" in checks["store"].hint and checks["disk"].status == "warn"
+
+
+def test_keys_of_another_hub_fail(world: World, tmp_path: Path) -> None:
+    """A restore into a folder holding another hub's keys/: they unlock, but sign nothing
+    a station accepts."""
+    import shutil
+
+    from hub import admin
+    from hub.core import Hub
+    from hub.settings import Settings
+
+    other = Hub(Settings.load({"hub_dir": str(tmp_path / "other"), "scrypt_n": 1024}, environ={}))
+    try:
+        admin.init(other, city="410600", name="x")
+    finally:
+        other.close()
+    keys = Path(world.hub.settings.hub_dir) / "keys"
+    shutil.move(str(keys), str(tmp_path / "ours"))
+    shutil.copytree(tmp_path / "other" / "keys", keys)
+    world.hub.reset_keys()
+    try:
+        check = _by_name(doctor.run(world.hub))["keys"]
+        assert check.status == "fail" and "another hub" in check.detail
+    finally:
+        shutil.rmtree(keys)
+        shutil.move(str(tmp_path / "ours"), str(keys))
+        world.hub.reset_keys()
+
+
+def test_the_gateway_is_probed_like_a_load_balancer_would() -> None:
+    """Every other check reads the store: with `hub serve` down they all looked fine."""
+    import http.server
+    import json
+    import socket
+    import threading
+    from types import SimpleNamespace
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"ok": self.path == "/_hub/health"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    down = doctor.check_gateway(SimpleNamespace(  # type: ignore[arg-type]
+        settings=SimpleNamespace(hub_host="127.0.0.1", hub_port=closed)))
+    assert down.status == "warn" and "hub serve" in down.hint
+    server = http.server.HTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        up = doctor.check_gateway(SimpleNamespace(  # type: ignore[arg-type]
+            settings=SimpleNamespace(hub_host="0.0.0.0", hub_port=server.server_port)))
+        assert up.status == "ok", up
+    finally:
+        server.shutdown()
+        server.server_close()

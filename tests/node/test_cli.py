@@ -13,6 +13,8 @@ from node.core import KEYCHAIN
 from ops.cli import main
 from tests.node.conftest import DEVICE, PASSPHRASE, make_node_dir
 
+ROOT = "Espc5xkSJ9C383Omm5gG2_O7HAkM774ubhZT5RsY1KU"  # a municipal root public key (pinned)
+
 
 @pytest.fixture(autouse=True)
 def cheap_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,7 +35,7 @@ def pwfile(tmp_path: Path) -> Path:
 def enrollment(tmp_path: Path) -> Path:
     path = tmp_path / "enrollment.json"
     path.write_text(json.dumps({"hub_url": "http://127.0.0.1:9", "device_id": DEVICE,
-                                "secret": "s3cret", "root_keys": []}), encoding="utf-8")
+                                "secret": "s3cret", "root_keys": [ROOT]}), encoding="utf-8")
     return path
 
 
@@ -91,3 +93,13 @@ def test_serve_on_a_port_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[st
         port = taken.getsockname()[1]
         err = refused(capsys, "serve", "--dir", str(folder), "--port", str(port))
     assert f"--port {port}" in err and "BANGBAN_NODE_PORT" in err
+
+
+def test_init_without_a_root_key_is_refused(tmp_path: Path, pwfile: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A node without a pinned root key can verify nothing from the hub, and `node init`
+    cannot be run again over it: refused before the folder is made."""
+    folder = tmp_path / "node"
+    err = refused(capsys, "init", "--hub", "http://127.0.0.1:9", "--device-id", DEVICE,
+                  "--secret=s3cret", "--dir", str(folder), "--passphrase-file", str(pwfile))
+    assert "--root-key" in err and not folder.exists()

@@ -18,6 +18,7 @@ from tests.node.conftest import DEVICE, PASSPHRASE, VILLAGE, make_node_dir
 
 TRANSFER = "传递口令 usb-stick 42"
 SECOND = f"{VILLAGE}-A2"
+ROOT = "Espc5xkSJ9C383Omm5gG2_O7HAkM774ubhZT5RsY1KU"  # a municipal root public key (pinned)
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +51,8 @@ def export(folder: Path, out: Path, pwfile: Path, *extra: str) -> int:
 
 def init_second(folder: Path, keyfile: Path, pwfile: Path, device: str = SECOND) -> int:
     return main(["node", "init", "--hub", "http://127.0.0.1:9", "--device-id", device,
-                 "--secret=s3cret-2", "--dir", str(folder), "--passphrase-file", str(pwfile),
+                 "--secret=s3cret-2", "--root-key", ROOT, "--dir", str(folder),
+                 "--passphrase-file", str(pwfile),
                  "--institution-keys", str(keyfile)])
 
 
