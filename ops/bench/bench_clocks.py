@@ -90,7 +90,8 @@ def run(ctx: BenchContext) -> str:
         f"{cpu:.1f} s CPU), {rows:,} rows of per-device monthly sums "
         f"(`clock_months`), oversight file {size:.0f} MiB.",
         "- The first version kept one row per event and grouped them on each read: at "
-        "2,000,000 events the city's month took 44 s; the sums per device and month made it "
+        "2,000,000 events the city's month took 44 s (one run of a throwaway script on a "
+        "loaded machine, load average 7); the sums per device and month made it "
         "the table below.\n",
         "| per-device clock table (checks page) | median ms of 5 | devices |",
         "|---|---:|---:|", *lines, "",

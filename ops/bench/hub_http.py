@@ -23,6 +23,10 @@ from ops.bench.hubnet import Station, build_hub, directory_of
 
 #: gateway processes of the hub (one per core; `bangban hub serve --processes`)
 PROCESSES = 2
+#: The hub as deployed: the demo's HubProcess republishes coordination boards at once
+#: (interval 0, so its towns see changes in one round); a hub in service waits the default
+#: 30 s between rebuilds of one institution's board (hub.settings board_interval).
+HUB_ENV = {"BANGBAN_HUB_PROCESSES": str(PROCESSES), "BANGBAN_BOARD_INTERVAL": "30"}
 
 
 # -- 3. ingest over HTTP ---------------------------------------------------------------------
@@ -50,14 +54,15 @@ def _http_ingest(ctx: BenchContext, backend: str, villages: int, cases: int) -> 
     from ops.demo import HubProcess
 
     couch = ctx.couchdb_url if backend == "couchdb" else ""
-    folder = ctx.scratch(f"hub-ingest-http-{backend}")
+    # a new hub folder each run: `hub init` refuses a folder that holds another hub's keys
+    folder = ctx.scratch(f"hub-ingest-http-{backend}-{time.time_ns()}")
     hub, stations = build_hub(folder, villages, 2, couchdb_url=couch)
     directory = directory_of(hub)
     hub.close()
     per_device = [(st, [d for i in range(cases) for d in st.case(directory, i + 1)])
                   for st in stations]
     n = sum(len(d) for _, d in per_device)
-    proc = HubProcess(folder, worker_interval=5.0, env={"BANGBAN_HUB_PROCESSES": str(PROCESSES)})
+    proc = HubProcess(folder, worker_interval=5.0, env=HUB_ENV)
     url = proc.start()
     try:
         assert proc.proc is not None
@@ -178,7 +183,7 @@ def bench_round(ctx: BenchContext) -> str:
         hub, stations = build_hub(folder, villages, 2)
         directory = directory_of(hub)
         hub.close()
-    proc = HubProcess(folder, worker_interval=5.0, env={"BANGBAN_HUB_PROCESSES": str(PROCESSES)})
+    proc = HubProcess(folder, worker_interval=5.0, env=HUB_ENV)
     url = proc.start()
     try:
         db_url = url + urlsplit(stations[0].enr["db_url"]).path
