@@ -149,9 +149,17 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         s.status, s.completed_on = "completed", today
         s.on_time = s.due is None or today <= s.due
     elif et == "termination":
-        s.status, s.terminated_on, s.termination_reason = "terminated", today, e["reason"]
+        ended = day
+        if e["reason"] == "resumption_deadline_passed" and s.suspension is not None:
+            # 10.2.5.2: "deemed terminated" once the resumption deadline has passed: the
+            # day after it, however late the hub's watcher wrote the event (a hub down for
+            # a week must not move the terminations into another month's report, 11.1 a)
+            after = dt.date.fromisoformat(str(s.suspension["resumption_deadline"])[:10]) \
+                + dt.timedelta(days=1)
+            ended = min(day, after)
+        s.status, s.terminated_on, s.termination_reason = "terminated", _iso(ended), e["reason"]
         if s.suspension is not None:  # 10.2.5.2: suspended until the termination
-            _close_suspension(s, day, None, wd)
+            _close_suspension(s, ended, None, wd)
     elif et == "archived":
         s.status, s.archive_no = "archived", e["archive_no"]
     elif et == "rating":

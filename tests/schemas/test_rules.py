@@ -208,6 +208,23 @@ def test_10_2_5_2_termination_closes_the_suspension() -> None:
     assert s.suspensions[0]["until"] == "2026-03-13" and s.overdue == []
 
 
+def test_10_2_5_2_a_late_termination_is_dated_the_day_after_the_deadline() -> None:
+    """Deemed terminated once the resumption deadline passed: a hub that wrote the event a
+    month late must not move the termination into another month's report (11.1 a)."""
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-09T09:00", deadline="2026-03-13")
+    c.ev("termination", "2026-04-20T02:00", institution=CITY, short="HB",
+         reason="resumption_deadline_passed")
+    s = c.state(as_of="2026-05-01")
+    assert s.terminated_on == "2026-03-14"
+    assert s.suspensions[0]["until"] == "2026-03-13" and s.suspended_days == 5
+    # another reason ends the case on the day it is recorded
+    d = CaseBuilder().proxy_in_handling()
+    d.suspend("2026-03-09T09:00", deadline="2026-03-13")
+    d.ev("termination", "2026-03-11T10:00", reason="applicant_withdrew")
+    assert d.state().terminated_on == "2026-03-11"
+
+
 def test_10_2_5_1_suspension_is_for_proxy_handling() -> None:
     c = CaseBuilder().assist_in_handling()
     _refused(c, "suspension", "2026-03-09T09:00", "10.2.5.1", "suspension_proxy_only",
