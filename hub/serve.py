@@ -118,6 +118,21 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
             profiles.write()
 
 
+def _die_with(parent: int) -> None:
+    """End this gateway child when its parent ends, even by SIGKILL (Linux
+    ``prctl(PR_SET_PDEATHSIG)``; elsewhere a no-op). An orphaned gateway keeps serving the
+    hub's port with the old code, and the restarted hub finds the port in use."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before prctl took effect
+        raise _Stop()
+
+
 def serve(config: Mapping[str, Any] | None = None) -> None:
     from hub.core import Hub
     from hub.keys import own_key_id
@@ -145,13 +160,17 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
     gateways = max(1, settings.hub_processes)
     balance = Balance(gateways) if gateways > 1 else None
     children: list[int] = []
+    parent = os.getpid()
     for index in range(1, gateways):
         pid = os.fork()
         if pid == 0:  # a gateway child: serve until SIGTERM, never return into the CLI
             code = 0
             try:
+                _die_with(parent)
                 _gateway(settings, sock, run_workers=False, announce=False, balance=balance,
                          index=index)
+            except _Stop:  # the parent ended while this child started
+                pass
             except BaseException:
                 import traceback
 

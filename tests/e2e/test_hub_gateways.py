@@ -76,3 +76,43 @@ def test_devices_pushing_through_two_gateways_read_their_writes_indexed_once(
         assert (tmp_path / "hub" / f"scope-indexer-{prefix}.cursor").exists()
     finally:
         check.close()
+
+
+def test_gateways_end_with_the_hub_process_even_when_it_is_killed(tmp_path: Path) -> None:
+    """``kill -9`` of ``hub serve`` (an OOM kill, a hard stop) must not leave forked gateways
+    serving the port with the old code: they get SIGTERM when their parent dies
+    (PR_SET_PDEATHSIG), and a restarted hub finds the port free."""
+    import os
+    import signal
+    import time
+
+    from ops.bench.harness import process_tree
+    from ops.bench.hubnet import build_hub
+    from ops.demo import HubProcess
+
+    hub, _ = build_hub(tmp_path / "hub", 1, 1)
+    hub.close()
+    proc = HubProcess(tmp_path / "hub", env={"BANGBAN_HUB_PROCESSES": "2",
+                                             "BANGBAN_WORKERS": "false"})
+    proc.start()
+    try:
+        assert proc.proc is not None
+        children = [p for p in process_tree(proc.proc.pid) if p != proc.proc.pid]
+        assert children, "no forked gateway"
+        os.kill(proc.proc.pid, signal.SIGKILL)
+        proc.proc.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_alive(p) for p in children):
+            time.sleep(0.2)
+        assert not any(_alive(p) for p in children), children
+    finally:
+        proc.stop()
+
+
+def _alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
