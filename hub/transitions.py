@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from schemas.errors import SchemaError
 from schemas.rules import PROMISED_LIMITS
-from sync.errors import NotFound
 
 if TYPE_CHECKING:
     from hub.storage import HubStores
@@ -81,14 +80,12 @@ class TransitionCheck:
     def _check_time_limit(self, case_id: str, event: Mapping[str, Any], batch: Batch
                           ) -> dict[str, str] | None:
         """A promised time limit within the item's statutory one (schemas.rules, 10.1.3)."""
+        from hub.validate import stored_doc  # lazy: hub.validate imports this module
         from schemas.rules import check_time_limit
 
-        header = batch.docs.get(f"case:{case_id}")
+        header = batch.docs.get(f"case:{case_id}") or stored_doc(self.stores, f"case:{case_id}")
         if header is None:
-            try:
-                header = self.stores.main.get(f"case:{case_id}")
-            except NotFound:
-                return None  # no header, no item: the schema and scope checks judge the case
+            return None  # no header, no item: the schema and scope checks judge the case
         code = header.get("service_item")
         item = self.stores.service_items().get(str(code)) if code else None
         try:

@@ -32,6 +32,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from hub import scope as scopes
+from hub.oversight.indicators import month_end
 from schemas.state import LOCAL_TZ
 
 if TYPE_CHECKING:
@@ -158,19 +159,18 @@ def late_receipts(db: sqlite3.Connection, prefix: str, first: str, last: str,
                   limit: int = 100) -> list[dict[str, Any]]:
     """Completions of the months ``first``..``last``, on time by their stated date, whose
     first receipt at the hub came after the deadline (a later day than ``due``, local time)."""
-    y, m = (int(x) for x in last.split("-"))
-    after = f"{y + m // 12:04d}-{m % 12 + 1:02d}-01"
     sql = ("SELECT f.case_id, f.case_no, f.institution, f.staff, f.due, "
            "json_extract(f.data, '$.completed_on'), MIN(r.received_ms), r.device "
            "FROM facts f JOIN completion_receipts r ON r.case_id = f.case_id "
            "WHERE f.institution >= :lo AND f.institution < :hi "
-           "AND f.finished_on >= :first AND f.finished_on < :after "  # on time: completed
+           "AND f.finished_on >= :first AND f.finished_on <= :last "  # on time: completed
            "AND json_extract(f.data, '$.on_time') = 1 GROUP BY f.case_id "
+           # the receipt's day in Beijing time (schemas.state.LOCAL_TZ, no daylight saving)
            "HAVING date(MIN(r.received_ms) / 1000, 'unixepoch', '+8 hours') > f.due "
            "ORDER BY f.due LIMIT :limit")
     cols = ("case_id", "case_no", "institution", "staff", "due", "completed_on", "received_ms",
             "device")
-    params = {"lo": prefix, "hi": prefix + "~", "first": f"{first}-01", "after": after,
+    params = {"lo": prefix, "hi": prefix + "~", "first": f"{first}-01", "last": month_end(last),
               "limit": limit}
     return [dict(zip(cols, r, strict=True)) for r in db.execute(sql, params)]
 

@@ -145,7 +145,7 @@ def _live_counts(db: sqlite3.Connection, prefix: str, first: str, last: str, tod
     t = today.isoformat()
     near = (today + dt.timedelta(days=NEAR_RESUMPTION_DAYS)).isoformat()
     key = "institution, staff" if by_staff else f"{unit}, ''"
-    end = _month_end(last)
+    end = month_end(last)
     queries = {
         "overdue": "status = 'handling' AND due < ?", "reply_overdue": "reply_due < ?",
         "review": "needs_review", "suspended_near": "resumption_deadline <= ?",
@@ -167,7 +167,8 @@ def _live_counts(db: sqlite3.Connection, prefix: str, first: str, last: str, tod
     return out
 
 
-def _month_end(month: str) -> str:
+def month_end(month: str) -> str:
+    """The upper bound of a month for ``<=`` on ISO dates (also :mod:`hub.oversight.clocks`)."""
     return month + "-31"  # string comparison: every date of the month sorts before "-31"+
 
 
@@ -217,7 +218,7 @@ def complaints(db: sqlite3.Connection, prefix: str, first: str, last: str,
             "channel", "category", "result", "by_hub")
     until = "+institution >= :lo AND +institution < :hi AND received_on <= :last"
     where = f"{until} AND received_on >= :first"
-    params = {"lo": lo, "hi": hi, "first": first + "-01", "last": _month_end(last),
+    params = {"lo": lo, "hi": hi, "first": first + "-01", "last": month_end(last),
               "limit": limit}
     # an open complaint from an earlier month stays listed until handled (it was listed
     # only in the month it came in, so the default view, this month, lost it)
