@@ -13,8 +13,14 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from ops import pouchdb_server
+
+# No per-example deadline anywhere: CI shares 2 cores with PouchDB Server and browsers, and a
+# slow example there is a loaded machine, not a bug (hypothesis would report it as Flaky).
+settings.register_profile("bangban", deadline=None)
+settings.load_profile("bangban")
 
 
 @pytest.fixture(scope="session")
