@@ -53,8 +53,9 @@ class Check:
     hint: str = ""
 
 
-def _lag(hub: Hub, since: Any) -> int:
-    rows = hub.stores.main.changes(since=since, limit=LAG_CAP)["results"]
+def _lag(hub: Hub, since: Any, feed: str = "main") -> int:
+    db = hub.stores.receipts if feed == "receipts" else hub.stores.main
+    rows = db.changes(since=since, limit=LAG_CAP)["results"]
     return len(rows)
 
 
@@ -170,24 +171,28 @@ def check_directory(hub: Hub) -> Check:
 
 
 def check_lags(hub: Hub) -> list[Check]:
+    from hub.oversight.clocks import CHECKPOINT as CLOCKS
     from hub.oversight.materialize import FactStore
     from hub.workers.deadlines import CHECKPOINT as DEADLINES
     from hub.workers.feed import FeedFollower
     from hub.workers.resolver import CHECKPOINT as RESOLVER
 
     out = []
-    followers: list[tuple[str, Callable[[], Any]]] = [
-        ("scope indexer", hub.indexer.checkpoint),
-        ("conflict resolver", FeedFollower(hub.stores, RESOLVER).checkpoint),
-        ("deadline watcher", FeedFollower(hub.stores, DEADLINES).checkpoint)]
+    followers: list[tuple[str, Callable[[], Any], str]] = [
+        ("scope indexer", hub.indexer.checkpoint, "main"),
+        ("conflict resolver", FeedFollower(hub.stores, RESOLVER).checkpoint, "main"),
+        ("deadline watcher", FeedFollower(hub.stores, DEADLINES).checkpoint, "main")]
     facts_path = Path(hub.settings.hub_dir) / "oversight.sqlite"
     facts = FactStore(facts_path) if facts_path.exists() else None
     if facts is not None:
-        followers.append(("oversight facts", lambda: facts.meta("checkpoint", 0)))
-    for name, checkpoint in followers:
-        n = _lag(hub, checkpoint())
+        followers.append(("oversight facts", lambda: facts.meta("checkpoint", 0), "main"))
+        # design.md §6: the device-clock table and the late-receipt list are only as fresh
+        # as this fold of P-receipts, which follows its own feed
+        followers.append(("receipt times", lambda: facts.meta(CLOCKS, 0), "receipts"))
+    for name, checkpoint, feed in followers:
+        n = _lag(hub, checkpoint(), feed)
         status = "warn" if n >= LAG_WARN else "ok"
-        out.append(Check(name, status, f"{_lag_text(n)} changes behind the main feed",
+        out.append(Check(name, status, f"{_lag_text(n)} changes behind the {feed} feed",
                          "is `bangban hub serve` running with workers? its log says why a "
                          "pass fails" if status != "ok" else ""))
     if facts is not None:

@@ -44,6 +44,28 @@ def test_lag_and_silent_devices_are_reported(world: World, monkeypatch: pytest.M
     assert silent.status == "warn" and a.device_id in silent.detail and "bundle" in silent.hint
 
 
+def test_the_receipt_times_fold_is_watched_on_its_own_feed(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """design.md §6: oversight's device clocks come from P-receipts, a feed of its own; a
+    fold that stopped must show, even when the main feed's followers are current."""
+    from hub.oversight import Oversight
+
+    a = world.node(VILLAGE_A)
+    a.new_case()
+    a.sync()  # the hub received events: receipts written
+    oversight = Oversight(world.hub)
+    oversight.materializer.catch_up()  # the case facts are current, the receipts are not
+    monkeypatch.setattr(doctor, "LAG_WARN", 1)
+    checks = _by_name(doctor.run(world.hub))
+    assert checks["receipt times"].status == "warn"
+    assert "behind the receipts feed" in checks["receipt times"].detail
+    oversight.clocks.catch_up()
+    checks = _by_name(doctor.run(world.hub))
+    assert checks["receipt times"].status == "ok", checks["receipt times"]
+    assert checks["receipt times"].detail.startswith("0 changes")
+    oversight.facts.close()
+
+
 def test_an_expired_delegation_fails(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     from hub import offline
 
