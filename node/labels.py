@@ -226,8 +226,16 @@ def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append({**r, "item_label": items.get(r.get("service_item")) or r.get("service_item") or "",
                     "status_label": status[lang] if status else str(r.get("status") or ""),
                     "type_label": types.get(str(r.get("service_type")), r.get("service_type") or ""),
-                    "institution_label": n.name_of(str(r.get("institution") or ""))})
+                    "institution_label": _handed_to(n, r)})
     return out
+
+
+def _handed_to(n: Any, row: dict[str, Any]) -> str:
+    """The institution a case was registered at and, once handed to another one, "→ the
+    holder" (4.3: the list says whose case it is now, as the home tiles count it)."""
+    origin = str(row.get("institution") or "")
+    holder = str(row.get("holder") or origin)
+    return n.name_of(origin) if holder == origin else f"{n.name_of(origin)} → {n.name_of(holder)}"
 
 
 def install(app: Flask) -> None:

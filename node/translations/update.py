@@ -150,6 +150,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 即将到期	Due soon
 已超期	Overdue
 上下移交	Handed over
+已移交他处	Handed to others
 待上传	Not uploaded
 查找	Search
 下一页	Next page
