@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from schemas.errors import IllegalTransition, ValidationFailed
+from schemas.overdue import time_limit_overdue
 from schemas.rules import FIRST_EVENTS, check_transition
 from schemas.state import CaseState, Review, event_date
 from schemas.workdays import Workdays
@@ -186,8 +187,8 @@ def _overdue(s: CaseState, as_of: dt.date, wd: Workdays) -> None:
     marks = []
     if any(due < today for due in s.pending_replies.values()):
         marks.append("reply")  # 10.1.1.3
-    if s.status == "handling" and s.due and s.due < today:
-        marks.append("time_limit")  # 5 a)
+    if time_limit_overdue(s.status, s.due, today):
+        marks.append("time_limit")  # 5 a), 11.1 b): the one definition (schemas.overdue)
     if s.status in ("handling", "suspended") and s.materials_missing and s.materials_due \
             and s.materials_due < today:
         marks.append("materials")  # 10.2.5.1 a)

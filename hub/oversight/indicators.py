@@ -10,6 +10,8 @@ Definitions (clause numbers of DB4106/T 101—2023):
 * on-time completion rate (5 a) = completed within the time limit / completed in the
   period (the limit runs in working days from acceptance, suspended time excluded:
   E's fold); terminated and refused cases are counted apart, not in the rate;
+* overdue (超期未办结, 11.1 b) = still handled past the time limit: one definition with
+  the towns' coordination boards and the fold (:mod:`schemas.overdue`);
 * consultations answered in time (10.1.1.3, 5 c) = consultations answered at once or
   replied within 1 working day / consultations answered (those still waiting are
   listed as pending, and as overdue once their day has passed);
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.oversight.facts import COUNTERS, RATING_LEVELS, RECORD_ITEMS
+from schemas.overdue import time_limit_overdue_sql
 
 NEAR_RESUMPTION_DAYS = 5  # calendar days ahead shown as "near the resumption deadline"
 
@@ -147,7 +150,7 @@ def _live_counts(db: sqlite3.Connection, prefix: str, first: str, last: str, tod
     key = "institution, staff" if by_staff else f"{unit}, ''"
     end = month_end(last)
     queries = {
-        "overdue": "status = 'handling' AND due < ?", "reply_overdue": "reply_due < ?",
+        "overdue": time_limit_overdue_sql("?"), "reply_overdue": "reply_due < ?",
         "review": "needs_review", "suspended_near": "resumption_deadline <= ?",
         "resumption_passed": "resumption_deadline < ?"}
     params: dict[str, tuple[Any, ...]] = {"overdue": (t,), "reply_overdue": (t,), "review": (),
@@ -173,7 +176,7 @@ def month_end(month: str) -> str:
 
 
 CASE_LISTS = {
-    "overdue": ("超期未办结（5 a、11.1 b）", "status = 'handling' AND due < :today", "due"),
+    "overdue": ("超期未办结（5 a、11.1 b）", time_limit_overdue_sql(":today"), "due"),
     "reply_overdue": ("咨询超过1个工作日未答复（10.1.1.3）", "reply_due < :today", "reply_due"),
     "review": ("需复核（并发离线修改）", "needs_review", "opened_on"),
     "suspended_near": ("中止临近续办期限（10.2.5.1）", "resumption_deadline <= :near",

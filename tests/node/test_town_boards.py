@@ -72,7 +72,10 @@ def test_villages_open_cases_late_first_with_counts(town: Any) -> None:
     per = {r["institution"]: r for r in body["boards"]}
     assert per[VILLAGE_1]["board"]["open"] == 2 and per[VILLAGE_1]["board"]["overdue"] == 1
     assert per[VILLAGE_1]["board"]["suspended"] == 1
-    assert per[VILLAGE_2]["board"]["overdue"] == 1
+    # a late reply (10.1.1.3, 5 c) is marked and listed first, but is not 超期 (11.1 b):
+    # the oversight counts it apart, and so does the board (schemas/overdue.py)
+    assert per[VILLAGE_2]["board"]["overdue"] == 0
+    assert per[VILLAGE_2]["board"]["reply_overdue"] == 1
     assert ELSEWHERE not in per
     rows = body["board_rows"]
     assert [r["case"] for r in rows][-1] == "c-ahead"
