@@ -59,9 +59,16 @@ def check(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
 
 
 def due_date(state: Mapping[str, Any]) -> str | None:
-    """The nearest open deadline (ISO date) of a folded state, if any."""
+    """The nearest running deadline (ISO date) of a folded state, if any. The time limit
+    counts only while it runs (schemas.overdue): a suspended case's ``due`` is the one it
+    had when its clock stopped (10.2.5), computed again at resumption; meanwhile what runs
+    is its resumption deadline (10.2.5.2)."""
+    from schemas.overdue import time_limit_runs
+
     dates = []
-    for key in ("due", "materials_due"):
+    keys = ("due", "materials_due") if time_limit_runs(state.get("status")) else \
+        ("materials_due",)
+    for key in keys:
         value = state.get(key)
         if isinstance(value, str) and len(value) >= 10:
             dates.append(value[:10])

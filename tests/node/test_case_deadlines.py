@@ -1,0 +1,46 @@
+"""Which deadline of a case runs on the node (its index row, its page): the time limit stops
+while the case is suspended (10.2.5, schemas/overdue.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask
+from flask_babel import Babel
+
+from node.index import CaseIndex
+from node.labels import case_deadlines
+from node.state import fold, index_row
+from tests.hub.oversight.cases import CaseBuilder
+
+VILLAGE = "410621100201"
+
+
+def test_a_suspended_case_is_not_overdue_by_its_stopped_time_limit(tmp_path: object) -> None:
+    """A proxy case suspended before its time limit ended (applicant asked to pause, 10.2.5.1
+    c) showed on the station's home page as 已超期 once that old limit passed, though its
+    clock had stopped and its resumption deadline was weeks ahead."""
+    b = CaseBuilder(VILLAGE, "s1", "2026-03-02", service_type="proxy")
+    b.accepted("2026-03-02", 5, proxy=True)  # due Mon 9 Mar
+    b.ev("suspension", "2026-03-05", reason="c", resumption_deadline="2099-12-31",
+         private={"details": "申请人要求暂停"})
+    row = index_row(b.header, b.events)
+    assert row["status"] == "suspended" and row["due"] == "2099-12-31"
+    app = Flask(__name__)
+    Babel(app)
+    with app.test_request_context():  # the case page lists what runs, nothing 已超期
+        assert case_deadlines(fold(b.header, b.events)) == [
+            ("续办期限（10.2.5）", "2099-12-31", False)]
+    index = CaseIndex(f"{tmp_path}/i.sqlite")
+    try:
+        index.upsert(row)
+        today = dt.date.today().isoformat()
+        assert index.counts(today=today, soon=today)["overdue"] == 0
+        # resumed on 20 Mar: the limit runs again, the suspended days left out
+        b.ev("resumption", "2026-03-20", cause_removed_on="2026-03-20", private={})
+        index.upsert(index_row(b.header, b.events))
+        assert index.counts(today=today, soon=today)["overdue"] == 1
+        # 3, 4 Mar; 5-19 Mar suspended; 20, 23, 24 Mar
+        assert index.get(b.case_id)["due"] == "2026-03-24"  # type: ignore[index]
+    finally:
+        index.close()
