@@ -210,13 +210,15 @@ class CaseIndex:
 
     def search(self, *, q: str = "", status: str = "", service_item: str = "",
                view: str = "", today: str = "", soon: str = "", cursor: str | None = None,
-               limit: int = 50, institution: str = "", holder: str = "") -> Page:
+               limit: int = 50, institution: str = "", holder: str = "",
+               handed: bool = False) -> Page:
         """One page of cases, newest change first (deadline views: nearest deadline first).
         ``q`` is a case number (or its prefix) or
         an applicant's name / ID number / phone (matched through the keyed hash). ``view``:
         ``open``, ``overdue``, ``due_soon``, ``needs_review``, ``today``, ``handed_up``,
         ``elsewhere``, ``pending`` (:func:`view_condition`; ``holder``: this institution,
-        whose own cases the work views keep to)."""
+        whose own cases the work views keep to); ``handed``: only cases that came or went by
+        a hand-over, as :meth:`counts` with ``handed`` counts them."""
         where: list[str] = []
         args: list[Any] = []
         join = ""
@@ -242,6 +244,8 @@ class CaseIndex:
         if institution:
             where.append("c.institution = ?")
             args.append(institution)
+        if handed:
+            where.append("c.handed_from IS NOT NULL")
         cond, more = view_condition(view, today=today, soon=soon, holder=holder)
         if cond:
             where.append(cond)

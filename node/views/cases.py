@@ -20,12 +20,16 @@ def index() -> str:
     n = node()
     args = request.args
     view = args.get("view", "") if args.get("view", "") in VIEWS else ""
+    # the town's "handed up, open / overdue" tiles open these lists (counts(handed=True))
+    handed = args.get("handed", "") == "1"
     page = n.index.search(q=args.get("q", ""), status=args.get("status", ""),
                           service_item=args.get("item", ""), view=view,
                           today=today().isoformat(), soon=soon(), cursor=args.get("after"),
-                          limit=int(n.settings.page_size), holder=n.institution)
+                          limit=int(n.settings.page_size), holder=n.institution,
+                          handed=handed)
     items = {i["code"]: i.get("name", "") for i in catalog()}
-    return render_template("cases.html", page=page, items=items, view=view, args=args)
+    return render_template("cases.html", page=page, items=items, view=view, args=args,
+                           handed=handed)
 
 
 @bp.get("/<case_id>")

@@ -236,6 +236,22 @@ def test_a_case_sent_down_again_is_counted_once(town: Any) -> None:
     assert numbers == [1, 1, 1, 1]  # below: open, overdue; here: open, overdue
 
 
+def test_the_handed_up_tiles_open_the_cases_they_count(town: Any) -> None:
+    """"上报在办 / 上报超期" counted the open (late) cases the town holds, but both opened the
+    whole handed-over list: closed cases and the one handed down again to a station too."""
+    _handed_up_and_down_again(town)
+    client = _client(town)
+    page = client.get("/town/").get_data(as_text=True)
+    boxes = page.split('class="grid"', 1)[1].split("</div>\n<h2>", 1)[0]
+    tiles = re.findall(r'<a class="stat[^"]*" href="(/cases/[^"]+)"><div class="n">(\d+)</div>',
+                       boxes)
+    assert len(tiles) == 2
+    for href, count in tiles:
+        listed = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
+        assert re.findall(r">(DC-\d)</a>", listed) == ["DC-1"] and count == "1", href
+        assert 'id="handed-only"' in listed
+
+
 def test_more_handed_up_cases_than_a_page_lead_on(town: Any) -> None:
     """The handed-up list showed the first page (page_size) and nothing said there were
     more, nor led to them."""
