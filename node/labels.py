@@ -180,7 +180,7 @@ def case_deadlines(state: Any) -> list[tuple[str, str, bool]]:
     from flask_babel import gettext as _
 
     from node.state import CLOSED
-    from schemas.overdue import time_limit_runs
+    from schemas.overdue import time_limit_holds
 
     st = dict(state or {})
     if st.get("status") in CLOSED:
@@ -188,7 +188,8 @@ def case_deadlines(state: Any) -> list[tuple[str, str, bool]]:
     rows = [(_("咨询答复期限（10.1.1.3）"), str(d)[:10]) for d in (st.get("pending_replies") or {}).values()]
     if st.get("materials_due"):
         rows.append((_("材料提交期限（10.1.4）"), str(st["materials_due"])[:10]))
-    if st.get("due") and time_limit_runs(st.get("status")):  # stopped while suspended
+    if time_limit_holds(st.get("status"), st.get("due"),  # stopped while suspended
+                        (st.get("suspension") or {}).get("since")):
         rows.append((_("办理期限（10.1.3）"), str(st["due"])[:10]))
     if (st.get("suspension") or {}).get("resumption_deadline"):
         rows.append((_("续办期限（10.2.5）"), str(st["suspension"]["resumption_deadline"])[:10]))

@@ -36,7 +36,7 @@ from schemas.fields import (
     msg,
     validate,
 )
-from schemas.overdue import time_limit_overdue, time_limit_runs
+from schemas.overdue import time_limit_holds, time_limit_overdue
 from schemas.reference import DocBase
 
 BOARD_PREFIX = "board:"
@@ -66,6 +66,7 @@ class BoardRow(Part):
     due = DateStr(allow_none=True)
     reply_due = DateStr(allow_none=True)
     resume_by = DateStr(allow_none=True)
+    since = DateStr(allow_none=True)  # suspended since (10.2.5.1): late before it, or not
     review = Bool()  # needs_review: concurrent steps made an illegal sequence (design §3)
     complaints_open = Int(validate=validate.Range(min=0))
 
@@ -105,10 +106,12 @@ class BoardSchema(DocBase):
 
 
 def running_deadlines(row: Mapping[str, Any]) -> dict[str, str]:
-    """The deadlines of ``row`` that run (keys of :data:`DEADLINES`): the time limit only
-    while the case is handled (a suspended case's clock stops, 10.2.5: its ``due`` is
-    computed again at resumption), the resumption deadline only while it is suspended."""
-    runs = {"due": time_limit_runs(row.get("status")), "reply_due": True,
+    """The deadlines of ``row`` that hold (keys of :data:`DEADLINES`): the time limit while
+    the case is handled, or passed before it was suspended (:func:`schemas.overdue.
+    time_limit_holds`: a suspended case's clock stops, 10.2.5), the resumption deadline
+    only while it is suspended."""
+    runs = {"due": time_limit_holds(row.get("status"), row.get("due"), row.get("since")),
+            "reply_due": True,
             "resume_by": row.get("status") == "suspended"}
     return {k: str(row[k]) for k in DEADLINES if row.get(k) and runs[k]}
 
@@ -120,7 +123,8 @@ def overdue_marks(row: Mapping[str, Any], today: dt.date | str) -> list[str]:
     (10.2.5.2) is marked too, but is not 超期. A deadline day is still in time."""
     day = today if isinstance(today, str) else today.isoformat()
     running = running_deadlines(row)
-    marks = ["due"] if time_limit_overdue(row.get("status"), running.get("due"), day) else []
+    marks = ["due"] if time_limit_overdue(row.get("status"), running.get("due"), day,
+                                          row.get("since")) else []
     return marks + [k for k in ("reply_due", "resume_by") if k in running and running[k] < day]
 
 

@@ -187,7 +187,7 @@ def _overdue(s: CaseState, as_of: dt.date, wd: Workdays) -> None:
     marks = []
     if any(due < today for due in s.pending_replies.values()):
         marks.append("reply")  # 10.1.1.3
-    if time_limit_overdue(s.status, s.due, today):
+    if time_limit_overdue(s.status, s.due, today, (s.suspension or {}).get("since")):
         marks.append("time_limit")  # 5 a), 11.1 b): the one definition (schemas.overdue)
     if s.status in ("handling", "suspended") and s.materials_missing and s.materials_due \
             and s.materials_due < today:

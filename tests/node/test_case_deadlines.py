@@ -16,14 +16,21 @@ from tests.hub.oversight.cases import CaseBuilder
 VILLAGE = "410621100201"
 
 
+def _suspended_on(day: str) -> CaseBuilder:
+    """A proxy case accepted Mon 2 Mar with 5 working days (due Mon 9 Mar), suspended on
+    ``day`` at the applicant's request (10.2.5.1 c) until the end of the century."""
+    b = CaseBuilder(VILLAGE, "s1", "2026-03-02", service_type="proxy")
+    b.accepted("2026-03-02", 5, proxy=True)
+    b.ev("suspension", day, reason="c", resumption_deadline="2099-12-31",
+         private={"details": "申请人要求暂停"})
+    return b
+
+
 def test_a_suspended_case_is_not_overdue_by_its_stopped_time_limit(tmp_path: object) -> None:
     """A proxy case suspended before its time limit ended (applicant asked to pause, 10.2.5.1
     c) showed on the station's home page as 已超期 once that old limit passed, though its
     clock had stopped and its resumption deadline was weeks ahead."""
-    b = CaseBuilder(VILLAGE, "s1", "2026-03-02", service_type="proxy")
-    b.accepted("2026-03-02", 5, proxy=True)  # due Mon 9 Mar
-    b.ev("suspension", "2026-03-05", reason="c", resumption_deadline="2099-12-31",
-         private={"details": "申请人要求暂停"})
+    b = _suspended_on("2026-03-05")
     row = index_row(b.header, b.events)
     assert row["status"] == "suspended" and row["due"] == "2099-12-31"
     app = Flask(__name__)
@@ -44,3 +51,11 @@ def test_a_suspended_case_is_not_overdue_by_its_stopped_time_limit(tmp_path: obj
         assert index.get(b.case_id)["due"] == "2026-03-24"  # type: ignore[index]
     finally:
         index.close()
+
+
+def test_a_case_suspended_after_its_time_limit_stays_overdue(tmp_path: object) -> None:
+    """Suspended three days after its limit had passed, a case left the 已超期 list until
+    it resumed, though it had been handled beyond its limit (11.1 b) for good."""
+    b = _suspended_on("2026-03-12")
+    row = index_row(b.header, b.events)
+    assert row["status"] == "suspended" and row["due"] == "2026-03-09"

@@ -27,6 +27,11 @@ def _cases() -> dict[str, CaseBuilder]:
     b.accepted("2026-03-02", 5, proxy=True)
     b.ev("suspension", "2026-03-05", reason="c", resumption_deadline="2026-03-31",
          private={"details": "申请人要求暂停"})
+    # suspended only on 12 Mar, three days after its limit had passed: late for good
+    b = c["late_then_suspended"] = CaseBuilder(V, "s1", "2026-03-02", service_type="proxy")
+    b.accepted("2026-03-02", 5, proxy=True)
+    b.ev("suspension", "2026-03-12", reason="c", resumption_deadline="2026-03-31",
+         private={"details": "申请人要求暂停"})
     # a consultation of Tue 17 Mar waiting for its reply (due 18 Mar): late reply, 5 c)
     b = c["reply"] = CaseBuilder(V, "s1", "2026-03-17")
     b.ev("consultation", "2026-03-17", channel="window", answered=False,
@@ -41,7 +46,8 @@ def test_the_board_counts_the_overdue_cases_the_oversight_counts(hub: Any,
     """The board's 超期 counted every row with any past date: a suspended case by the due
     date it had before its clock stopped, and a consultation waiting for its reply; the
     dashboard's 超期未办结 counted neither, so a town read 3 late cases where the city
-    read 1."""
+    read 1. And both lost a case suspended after its time limit had passed: handled
+    beyond its limit (11.1 b), it left the lists until it resumed."""
     cases = _cases()
     put_cases(hub, [b.history() for b in cases.values()])
     ov = Oversight(hub, tmp_path / "facts.sqlite")
@@ -53,10 +59,10 @@ def test_the_board_counts_the_overdue_cases_the_oversight_counts(hub: Any,
         board = ov.boards.build(V, ov.institutions())
         assert board is not None
         marked = {r["no"] for r in board["cases"] if "due" in overdue_marks(r, TODAY)}
-        late = cases["late"].header["case_no"]
-        assert listed == marked == {late}
+        late = {cases[k].header["case_no"] for k in ("late", "late_then_suspended")}
+        assert listed == marked == late
         summary = summarize(board, TODAY, "2026-03-25")
-        assert summary["overdue"] == total.live["overdue"] == 1
+        assert summary["overdue"] == total.live["overdue"] == 2
         assert summary["reply_overdue"] == total.live["reply_overdue"] == 1
         assert summary["resumption_passed"] == total.live.get("resumption_passed", 0) == 0
         # due soon: the case due today; the suspended one by its resumption deadline only
