@@ -89,6 +89,7 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         due = s.pending_replies.pop(e["consultation"])
         if today > due:
             s.replies_late += 1
+            s.late_replies.append(e["consultation"])
     elif et in ("application", "entrustment"):
         s.status = "applied"
         s.service_item, s.mode = e["service_item"], e["mode"]
