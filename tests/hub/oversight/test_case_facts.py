@@ -1,6 +1,9 @@
-"""One case's fact and what it counts, on hand-made histories (pure: no hub)."""
+"""Hand-made case histories and what they count: facts, counters, the report (no hub)."""
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Any
 
 from hub.oversight.facts import CaseFact, case_fact, contributions
 from schemas import sample
@@ -57,3 +60,31 @@ def test_a_fact_stored_before_consultation_days_is_taken_back_as_counted() -> No
     assert dict(contributions(old)[(V, "s1", "2026-02")]) == {
         "opened": 1, "consultations": 3, "consult_late": 1, "consult_pending": 1,
         "consult_in_time": 1}
+
+
+def test_the_monthly_report_states_how_many_cases_are_overdue(monkeypatch: Any) -> None:
+    """The PDF report's 超期未办结 heading counted the rows it listed, which stop at 200 (the
+    earliest deadlines): a city with 250 late cases reported "200 件", against 250 in its
+    own table's total row."""
+    import reportlab.platypus
+
+    from hub.oversight.indicators import Row
+    from hub.oversight.report import monthly_report
+
+    said: list[str] = []
+
+    class Recorded(reportlab.platypus.Paragraph):  # type: ignore[misc]
+        def __init__(self, text: str, *args: Any, **kw: Any) -> None:
+            said.append(text)
+            super().__init__(text, *args, **kw)
+
+    monkeypatch.setattr(reportlab.platypus, "Paragraph", Recorded)
+    total = Row("", live={"overdue": 3})
+    listed = [{"case_no": f"N-{i}", "case_id": f"c{i}", "institution": V, "staff": "s1",
+               "due": "2026-03-09"} for i in range(2)]
+    pdf = monthly_report(scope_name="鹤壁市", first="2026-03", last="2026-03",
+                         today=dt.date(2026, 3, 20), rows=[], total=total, name=str,
+                         overdue=listed, missing=[])
+    assert pdf.startswith(b"%PDF")
+    assert "三、超期未办结案件（5 a、11.1 b）：3 件" in said
+    assert "下表列出办结期限最早的 2 件。" in said
