@@ -215,21 +215,26 @@ def case_count(db: sqlite3.Connection, name: str, prefix: str, today: dt.date) -
 def complaints(db: sqlite3.Connection, prefix: str, first: str, last: str,
                limit: int = 200) -> list[dict[str, Any]]:
     """Every complaint still open at the period's end, whatever month it came in (earliest
-    deadline first: tracking, 5 c), then the latest handled of the period."""
+    deadline first: tracking, 5 c), then the latest handled in the period."""
     lo, hi = _range(prefix)
     cols = ("complaint_id", "case_id", "institution", "received_on", "due", "handled_on",
             "channel", "category", "result", "by_hub")
-    until = "+institution >= :lo AND +institution < :hi AND received_on <= :last"
-    where = f"{until} AND received_on >= :first"
+    scope = "+institution >= :lo AND +institution < :hi"
     params = {"lo": lo, "hi": hi, "first": first + "-01", "last": month_end(last),
               "limit": limit}
     # an open complaint from an earlier month stays listed until handled (it was listed
-    # only in the month it came in, so the default view, this month, lost it)
-    open_rows = db.execute(f"SELECT {', '.join(cols)} FROM complaints WHERE handled_on IS NULL "
-                           f"AND +{until} ORDER BY due LIMIT :limit", params).fetchall()
+    # only in the month it came in, so the default view, this month, lost it); a past
+    # period lists what was open at its end, even if handled since
+    select = f"SELECT {', '.join(cols)} FROM complaints WHERE {scope} AND +received_on <= :last"
+    open_rows = db.execute(f"{select} AND handled_on IS NULL UNION ALL "  # the partial index
+                           f"{select} AND handled_on > :last ORDER BY due LIMIT :limit",
+                           params).fetchall()
     params["limit"] = max(0, limit - len(open_rows))
-    done = db.execute(f"SELECT {', '.join(cols)} FROM complaints WHERE handled_on IS NOT NULL "
-                      f"AND {where} ORDER BY received_on DESC LIMIT :limit", params).fetchall()
+    # handled in the period, whatever month it came in: a complaint of 28 March handled on
+    # 2 April is April's work (it was listed by receipt, so April's table never showed it)
+    done = db.execute(f"{select} AND handled_on >= :first AND handled_on <= :last "
+                      f"ORDER BY handled_on DESC, received_on DESC LIMIT :limit",
+                      params).fetchall()
     rows = [dict(zip(cols, r, strict=True)) for r in [*open_rows, *done]]
     # the case number the supervisor typed in and reads on every other list, not the id
     ids = sorted({r["case_id"] for r in rows})

@@ -71,6 +71,8 @@ CREATE INDEX IF NOT EXISTS complaints_inst ON complaints (institution, received_
 CREATE INDEX IF NOT EXISTS complaints_case ON complaints (case_id);
 CREATE INDEX IF NOT EXISTS complaints_open ON complaints (due) WHERE handled_on IS NULL;
 CREATE INDEX IF NOT EXISTS complaints_received ON complaints (received_on);
+CREATE INDEX IF NOT EXISTS complaints_handled ON complaints (handled_on)
+  WHERE handled_on IS NOT NULL;
 CREATE TABLE IF NOT EXISTS counters (
   institution TEXT NOT NULL, staff TEXT NOT NULL, month TEXT NOT NULL, {_COLS},
   PRIMARY KEY (institution, staff, month)) WITHOUT ROWID;
