@@ -111,28 +111,15 @@ def test_the_town_urges_a_late_case_from_its_board(town: Any) -> None:
     assert resp.status_code == 400
 
 
-@pytest.fixture
-def village(tmp_path: Path) -> Iterator[Any]:
-    """The app of a station below TOWN (tests.node.conftest.VILLAGE)."""
+def test_a_station_sees_the_notices_addressed_to_it(app: Any) -> None:
     from tests.node.conftest import VILLAGE
 
-    folder = make_node_dir(tmp_path / "village", institution_path=["410600", "410621", TOWN,
-                                                                     VILLAGE])
-    app = create_app({"node_dir": str(folder), "sync_interval": 0, "secret_key": "test",
-                      "TESTING": True})
-    yield app
-    app.extensions["bangban_node"].close()
-
-
-def test_a_station_sees_the_notices_addressed_to_it(village: Any) -> None:
-    from tests.node.conftest import VILLAGE
-
-    village.extensions["bangban_node"].store.bulk_docs([
+    app.extensions["bangban_node"].store.bulk_docs([
         {"_id": f"notice:{VILLAGE}:01a217786f36-0001-{TOWN}-A1", "type": "notice",
          "institution": TOWN, "to_institution": VILLAGE, "reason": "reply_due",
          "case_id": "01a217786f36-0000-410621100201-A1", "case_no": "DC-2026-0009",
          "at": "2026-11-26T10:00:00+08:00", "hlc": f"01a217786f36-0001-{TOWN}-A1"}])
-    page = _client(village).get("/").get_data(as_text=True)
+    page = _client(app).get("/").get_data(as_text=True)
     assert "上级催办" in page and "DC-2026-0009" in page and "咨询答复超期" in page
 
 
@@ -297,19 +284,19 @@ def test_the_home_page_counts_the_cases_held_here(town: Any) -> None:
         == ["DC-1"]
 
 
-def test_a_station_does_not_count_a_case_it_handed_up(village: Any) -> None:
+def test_a_station_does_not_count_a_case_it_handed_up(app: Any) -> None:
     """A village that handed a late case up to its town still saw it on its home page as
     its own open, overdue case; the town holds it now and counts it (4.3)."""
     from tests.node.conftest import VILLAGE
 
-    n = village.extensions["bangban_node"]
+    n = app.extensions["bangban_node"]
     past = (dt.date.today() - dt.timedelta(days=3)).isoformat()
     base = {"institution": VILLAGE, "status": "handling", "due": past,
             "updated": "2026-11-26T00:00:00|a"}
     n.index.upsert({**base, "case_id": "c-own", "case_no": "DC-1", "holder": VILLAGE})
     n.index.upsert({**base, "case_id": "c-up", "case_no": "DC-2", "holder": TOWN,
                     "handed_from": VILLAGE})
-    client = _client(village)
+    client = _client(app)
     tiles = _tiles(client.get("/").get_data(as_text=True))
     assert (tiles["open"], tiles["overdue"], tiles["elsewhere"]) == (1, 1, 1)
     assert _listed(client, "overdue") == ["DC-1"]
