@@ -174,6 +174,11 @@ class CaseIndex:
             self._db.executemany("UPDATE cases SET pending=? WHERE case_id=?",
                                  [(int(pending), c) for c in case_ids])
 
+    def open_case_ids(self) -> set[str]:
+        """The cases not closed (their deadlines still run)."""
+        with self._mutex:
+            return {r[0] for r in self._db.execute("SELECT case_id FROM cases WHERE closed = 0")}
+
     def pending_ids(self) -> set[str]:
         """Cases with local writes not yet pushed (the list's 待上传)."""
         with self._mutex:

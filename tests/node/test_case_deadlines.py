@@ -4,6 +4,7 @@ while the case is suspended (10.2.5, schemas/overdue.py)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Flask
 from flask_babel import Babel
@@ -59,3 +60,22 @@ def test_a_case_suspended_after_its_time_limit_stays_overdue(tmp_path: object) -
     b = _suspended_on("2026-03-12")
     row = index_row(b.header, b.events)
     assert row["status"] == "suspended" and row["due"] == "2026-03-09"
+
+
+def test_a_calendar_pulled_later_counts_the_open_cases_again(app: Any) -> None:
+    """2027's holidays reach a station with a later pull (the hub sets them once the State
+    Council publishes them); the index kept the due dates counted before (Mon–Fri), so the
+    home page's 已超期 / 即将到期 missed the Spring Festival until each case changed."""
+    from node.indexer import index_changes
+    from tests.hub.oversight.conftest import stored
+
+    n = app.extensions["bangban_node"]
+    b = CaseBuilder(VILLAGE, "s1", "2027-02-05").accepted("2027-02-05", 3)
+    n.store.bulk_docs([stored(d) for d in b.history()])
+    index_changes(n)
+    assert n.index.get(b.case_id)["due"] == "2027-02-10"  # Mon 8, Tue 9, Wed 10
+    n.store.bulk_docs([{"_id": "calendar:2027", "type": "calendar", "schema_version": 1,
+                        "year": 2027, "holidays": ["2027-01-01", *(
+                            f"2027-02-{d:02d}" for d in range(8, 13))], "workdays": []}])
+    index_changes(n)
+    assert n.index.get(b.case_id)["due"] == "2027-02-17"
