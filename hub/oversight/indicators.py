@@ -13,8 +13,8 @@ Definitions (clause numbers of DB4106/T 101—2023):
 * overdue (超期未办结, 11.1 b) = still handled past the time limit: one definition with
   the towns' coordination boards and the fold (:mod:`schemas.overdue`);
 * consultations answered in time (10.1.1.3, 5 c) = consultations answered at once or
-  replied within 1 working day / consultations answered (those still waiting are
-  listed as pending, and as overdue once their day has passed);
+  replied within 1 working day / consultations answered plus those still waiting past
+  their day (as for complaints); each counted in the month it was asked;
 * complaints handled in time (5 c) = handled within
   :data:`hub.oversight.facts.COMPLAINT_WORKING_DAYS` working days / complaints handled
   plus those open past their deadline;
@@ -69,8 +69,11 @@ class Row:
 
     @property
     def consult_rate(self) -> float | None:
+        # 5 c) as for complaints: a consultation still unanswered past its day is not
+        # handled in time (else a station that never replies would read 100 %)
+        late = self.c.get("consult_late", 0) + self.live.get("consult_overdue", 0)
         return _ratio(self.c.get("consult_in_time", 0),
-                      self.c.get("consult_in_time", 0) + self.c.get("consult_late", 0))
+                      self.c.get("consult_in_time", 0) + late)
 
     @property
     def complaint_rate(self) -> float | None:
@@ -161,6 +164,15 @@ def _live_counts(db: sqlite3.Connection, prefix: str, first: str, last: str, tod
         sql = (f"SELECT {key}, COUNT(*) FROM facts WHERE {cond} AND +institution >= ? "
                f"AND +institution < ? GROUP BY 1, 2")
         out[name] = {(r[0], r[1] or ""): r[2] for r in db.execute(sql, (*params[name], lo, hi))}
+    # 10.1.1.3: the consultations of the period still waiting for a reply past their day
+    # (one per consultation, CaseFact.consults; the reply_due index finds their cases)
+    sql = (f"SELECT {key}, COUNT(*) FROM facts, json_each(facts.data, '$.consults') AS j "
+           f"WHERE reply_due < ? AND json_extract(j.value, '$[1]') = 'pending' "
+           f"AND json_extract(j.value, '$[2]') < ? AND json_extract(j.value, '$[0]') >= ? "
+           f"AND json_extract(j.value, '$[0]') <= ? AND +institution >= ? "
+           f"AND +institution < ? GROUP BY 1, 2")
+    out["consult_overdue"] = {(r[0], r[1] or ""): r[2] for r in db.execute(
+        sql, (t, t, first + "-01", end, lo, hi))}
     ckey = "institution, ''" if by_staff else f"{unit}, ''"
     sql = (f"SELECT {ckey}, COUNT(*) FROM complaints WHERE handled_on IS NULL AND due < ? "
            f"AND +received_on >= ? AND +received_on <= ? AND +institution >= ? "
