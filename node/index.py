@@ -174,6 +174,11 @@ class CaseIndex:
             self._db.executemany("UPDATE cases SET pending=? WHERE case_id=?",
                                  [(int(pending), c) for c in case_ids])
 
+    def open_case_ids(self) -> set[str]:
+        """The cases not closed (their deadlines still run)."""
+        with self._mutex:
+            return {r[0] for r in self._db.execute("SELECT case_id FROM cases WHERE closed = 0")}
+
     def pending_ids(self) -> set[str]:
         """Cases with local writes not yet pushed (the list's 待上传)."""
         with self._mutex:
@@ -210,12 +215,15 @@ class CaseIndex:
 
     def search(self, *, q: str = "", status: str = "", service_item: str = "",
                view: str = "", today: str = "", soon: str = "", cursor: str | None = None,
-               limit: int = 50, institution: str = "") -> Page:
+               limit: int = 50, institution: str = "", holder: str = "",
+               handed: bool = False) -> Page:
         """One page of cases, newest change first (deadline views: nearest deadline first).
         ``q`` is a case number (or its prefix) or
         an applicant's name / ID number / phone (matched through the keyed hash). ``view``:
         ``open``, ``overdue``, ``due_soon``, ``needs_review``, ``today``, ``handed_up``,
-        ``pending``."""
+        ``elsewhere``, ``pending`` (:func:`view_condition`; ``holder``: this institution,
+        whose own cases the work views keep to); ``handed``: only cases that came or went by
+        a hand-over, as :meth:`counts` with ``handed`` counts them."""
         where: list[str] = []
         args: list[Any] = []
         join = ""
@@ -241,23 +249,12 @@ class CaseIndex:
         if institution:
             where.append("c.institution = ?")
             args.append(institution)
-        if view == "open":
-            where.append("c.closed = 0")
-        elif view == "overdue":
-            where.append("c.closed = 0 AND c.due IS NOT NULL AND c.due < ?")
-            args.append(today)
-        elif view == "due_soon":
-            where.append("c.closed = 0 AND c.due >= ? AND c.due <= ?")
-            args += [today, soon]
-        elif view == "needs_review":
-            where.append("c.needs_review = 1")
-        elif view == "today":
-            where.append("c.created >= ?")
-            args.append(today)
-        elif view == "handed_up":
+        if handed:
             where.append("c.handed_from IS NOT NULL")
-        elif view == "pending":
-            where.append("c.pending = 1")
+        cond, more = view_condition(view, today=today, soon=soon, holder=holder)
+        if cond:
+            where.append(cond)
+            args += more
         # Deadline views list the nearest deadline first (and use the (closed, due) index);
         # the others list the latest change first. Both page by keyset, never by OFFSET.
         if view in ("overdue", "due_soon"):
@@ -284,27 +281,22 @@ class CaseIndex:
 
     def counts(self, *, today: str, soon: str, handed: bool = False,
                holder: str = "") -> dict[str, int]:
-        """The home page's numbers, each one indexed query; ``holder``: only the cases that
-        institution holds now (the town's handed-up cases, not those it sent down again:
-        those are counted on the station's board)."""
-        extra = " AND handed_from IS NOT NULL" if handed else ""
-        more: tuple[str, ...] = ()
-        if holder:
-            extra, more = extra + " AND holder = ?", (holder,)
-        queries = {
-            "today": (f"SELECT count(*) FROM cases WHERE created >= ?{extra}", (today, *more)),
-            "open": (f"SELECT count(*) FROM cases WHERE closed = 0{extra}", more),
-            "due_soon": (f"SELECT count(*) FROM cases WHERE closed = 0 AND due >= ? AND due <= ?{extra}",
-                         (today, soon, *more)),
-            "overdue": (f"SELECT count(*) FROM cases WHERE closed = 0 AND due IS NOT NULL "
-                        f"AND due < ?{extra}", (today, *more)),
-            "needs_review": (f"SELECT count(*) FROM cases WHERE needs_review = 1{extra}", more),
-            "pending": ("SELECT count(*) FROM cases WHERE pending = 1", ()),
-        }
+        """The home page's numbers, each one indexed query and each the count of the list its
+        tile opens (:func:`view_condition`, shared with :meth:`search`); ``holder``: this
+        institution, so the work views count only the cases it holds now (a case handed up
+        or down is counted by its new holder, and here under ``elsewhere``); ``handed``: only
+        cases that came or went by a hand-over (the town's handed-up boxes)."""
+        extra = " AND c.handed_from IS NOT NULL" if handed else ""
         out = {}
         with self._mutex:
-            for key, (sql, args) in queries.items():
-                out[key] = int(self._db.execute(sql, args).fetchone()[0])
+            for view in COUNTED_VIEWS:
+                cond, args = view_condition(view, today=today, soon=soon, holder=holder)
+                if not cond:  # "elsewhere" needs to know who "here" is
+                    out[view] = 0
+                    continue
+                out[view] = int(self._db.execute(
+                    f"SELECT count(*) FROM cases c WHERE {cond}"
+                    f"{extra if view != 'pending' else ''}", args).fetchone()[0])
         return out
 
     def by_institution(self, *, today: str) -> list[dict[str, Any]]:
@@ -315,3 +307,39 @@ class CaseIndex:
                "FROM cases GROUP BY institution ORDER BY institution")
         with self._mutex:
             return [dict(r) for r in self._db.execute(sql, (today,))]
+
+
+#: The case-list views whose cases are "ours": those the institution holds now (4.3: one
+#: holder at a time answers for a case; the one it was handed to counts it, and the
+#: oversight's indicators follow the holder too, hub/oversight/facts.py).
+OWN_VIEWS = frozenset({"open", "overdue", "due_soon", "needs_review"})
+#: The views the home page counts (its tiles open these lists).
+COUNTED_VIEWS = ("today", "open", "due_soon", "overdue", "needs_review", "elsewhere", "pending")
+
+
+def view_condition(view: str, *, today: str = "", soon: str = "",
+                   holder: str = "") -> tuple[str, list[Any]]:
+    """The SQL condition (over ``cases c``) of one list view and its arguments; the home
+    tiles count exactly these lists (:meth:`CaseIndex.counts`), so a tile and the list
+    behind it never disagree. With ``holder`` the work views (:data:`OWN_VIEWS`) keep to
+    the cases this institution holds, ``today`` to those registered here, and
+    ``elsewhere`` lists the open cases handed to another institution."""
+    ours = "coalesce(c.holder, c.institution) = ?"
+    conds: dict[str, tuple[str, list[Any]]] = {
+        "open": ("c.closed = 0", []),
+        "overdue": ("c.closed = 0 AND c.due IS NOT NULL AND c.due < ?", [today]),
+        "due_soon": ("c.closed = 0 AND c.due >= ? AND c.due <= ?", [today, soon]),
+        "needs_review": ("c.needs_review = 1", []),
+        "today": ("c.created >= ?", [today]),
+        "handed_up": ("c.handed_from IS NOT NULL", []),
+        "pending": ("c.pending = 1", []),
+        "elsewhere": (f"c.closed = 0 AND NOT {ours}", [holder]),
+    }
+    if view not in conds or (view == "elsewhere" and not holder):
+        return "", []
+    cond, args = conds[view]
+    if holder and view in OWN_VIEWS:
+        cond, args = f"{cond} AND {ours}", [*args, holder]
+    elif holder and view == "today":  # registered here today (not handed in today)
+        cond, args = f"{cond} AND c.institution = ?", [*args, holder]
+    return cond, args

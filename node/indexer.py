@@ -1,5 +1,6 @@
 """Keep the node-local index in step with the store: after a pull (or at unlock) read the
-store's changes feed since the last indexed seq and refold each touched case."""
+store's changes feed since the last indexed seq and refold each touched case (and every open
+case when a calendar arrived: their due dates move)."""
 
 from __future__ import annotations
 
@@ -27,9 +28,11 @@ def index_changes(node: Node) -> int:
     since: int | str = index.get_meta("store_seq", "0")
     since = int(since) if str(since).isdigit() else since
     touched: set[str] = set()
+    calendar = False
     while True:
         res = node.store.changes(since=since, limit=BATCH)
         for row in res["results"]:
+            calendar = calendar or str(row["id"]).startswith("calendar:")
             cid = _case_of(str(row["id"]))
             if cid:
                 touched.add(cid)
@@ -38,6 +41,11 @@ def index_changes(node: Node) -> int:
         since = res["last_seq"]
         if len(res["results"]) < BATCH:
             break
+    if calendar:
+        # a year's holidays pulled (set or corrected at the hub): every open case's
+        # deadlines are counted again in working days (design.md §6), not only those of
+        # the cases that change later
+        touched |= node.index.open_case_ids()
     done = 0
     for cid in sorted(touched):
         try:

@@ -180,6 +180,7 @@ def case_deadlines(state: Any) -> list[tuple[str, str, bool]]:
     from flask_babel import gettext as _
 
     from node.state import CLOSED
+    from schemas.overdue import time_limit_holds
 
     st = dict(state or {})
     if st.get("status") in CLOSED:
@@ -187,7 +188,8 @@ def case_deadlines(state: Any) -> list[tuple[str, str, bool]]:
     rows = [(_("咨询答复期限（10.1.1.3）"), str(d)[:10]) for d in (st.get("pending_replies") or {}).values()]
     if st.get("materials_due"):
         rows.append((_("材料提交期限（10.1.4）"), str(st["materials_due"])[:10]))
-    if st.get("due"):
+    if time_limit_holds(st.get("status"), st.get("due"),  # stopped while suspended
+                        (st.get("suspension") or {}).get("since")):
         rows.append((_("办理期限（10.1.3）"), str(st["due"])[:10]))
     if (st.get("suspension") or {}).get("resumption_deadline"):
         rows.append((_("续办期限（10.2.5）"), str(st["suspension"]["resumption_deadline"])[:10]))
@@ -226,8 +228,16 @@ def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append({**r, "item_label": items.get(r.get("service_item")) or r.get("service_item") or "",
                     "status_label": status[lang] if status else str(r.get("status") or ""),
                     "type_label": types.get(str(r.get("service_type")), r.get("service_type") or ""),
-                    "institution_label": n.name_of(str(r.get("institution") or ""))})
+                    "institution_label": _handed_to(n, r)})
     return out
+
+
+def _handed_to(n: Any, row: dict[str, Any]) -> str:
+    """The institution a case was registered at and, once handed to another one, "→ the
+    holder" (4.3: the list says whose case it is now, as the home tiles count it)."""
+    origin = str(row.get("institution") or "")
+    holder = str(row.get("holder") or origin)
+    return n.name_of(origin) if holder == origin else f"{n.name_of(origin)} → {n.name_of(holder)}"
 
 
 def install(app: Flask) -> None:

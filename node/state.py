@@ -59,13 +59,21 @@ def check(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
 
 
 def due_date(state: Mapping[str, Any]) -> str | None:
-    """The nearest open deadline (ISO date) of a folded state, if any."""
+    """The nearest running deadline (ISO date) of a folded state, if any. The time limit
+    counts while it holds (schemas.overdue): a suspended case's ``due`` is the one it had
+    when its clock stopped (10.2.5), computed again at resumption; meanwhile what runs is
+    its resumption deadline (10.2.5.2), unless the limit had passed before the suspension
+    (late for good)."""
+    from schemas.overdue import time_limit_holds
+
+    suspension = state.get("suspension") or {}
     dates = []
-    for key in ("due", "materials_due"):
+    keys = ("due", "materials_due") if time_limit_holds(
+        state.get("status"), state.get("due"), suspension.get("since")) else ("materials_due",)
+    for key in keys:
         value = state.get(key)
         if isinstance(value, str) and len(value) >= 10:
             dates.append(value[:10])
-    suspension = state.get("suspension") or {}
     if suspension.get("resumption_deadline"):
         dates.append(str(suspension["resumption_deadline"])[:10])
     dates += [str(v)[:10] for v in (state.get("pending_replies") or {}).values() if v]

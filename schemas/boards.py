@@ -12,6 +12,8 @@ device, so a station checks it like any pulled document (node/verify.py).
 
 Overdue is *not* stored: the node computes it from the deadlines and its own date
 (:func:`overdue_marks`), so a board read offline a week later still shows what is late.
+超期 means what the oversight counts (:mod:`schemas.overdue`): the time limit passed while
+the case is handled; a late reply and a passed resumption deadline are marked apart.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from schemas.fields import (
     msg,
     validate,
 )
+from schemas.overdue import time_limit_holds, time_limit_overdue
 from schemas.reference import DocBase
 
 BOARD_PREFIX = "board:"
@@ -63,6 +66,7 @@ class BoardRow(Part):
     due = DateStr(allow_none=True)
     reply_due = DateStr(allow_none=True)
     resume_by = DateStr(allow_none=True)
+    since = DateStr(allow_none=True)  # suspended since (10.2.5.1): late before it, or not
     review = Bool()  # needs_review: concurrent steps made an illegal sequence (design §3)
     complaints_open = Int(validate=validate.Range(min=0))
 
@@ -101,28 +105,48 @@ class BoardSchema(DocBase):
                                       "看板只发给上级机构"), "audience")
 
 
-def overdue_marks(row: Mapping[str, Any], today: dt.date | str) -> list[str]:
-    """The deadlines of ``row`` that have passed on ``today`` (keys of :data:`DEADLINES`).
+def running_deadlines(row: Mapping[str, Any]) -> dict[str, str]:
+    """The deadlines of ``row`` that hold (keys of :data:`DEADLINES`): the time limit while
+    the case is handled, or passed before it was suspended (:func:`schemas.overdue.
+    time_limit_holds`: a suspended case's clock stops, 10.2.5), the resumption deadline
+    only while it is suspended."""
+    runs = {"due": time_limit_holds(row.get("status"), row.get("due"), row.get("since")),
+            "reply_due": True,
+            "resume_by": row.get("status") == "suspended"}
+    return {k: str(row[k]) for k in DEADLINES if row.get(k) and runs[k]}
 
-    A deadline day is still in time (10.1.1.3 counts whole working days), so a case is late
-    from the day after it."""
+
+def overdue_marks(row: Mapping[str, Any], today: dt.date | str) -> list[str]:
+    """The running deadlines of ``row`` that have passed on ``today`` (keys of
+    :data:`DEADLINES`): ``due`` exactly when the case is 超期 (:mod:`schemas.overdue`, the
+    oversight's definition); a late reply (10.1.1.3) or a passed resumption deadline
+    (10.2.5.2) is marked too, but is not 超期. A deadline day is still in time."""
     day = today if isinstance(today, str) else today.isoformat()
-    return [k for k in DEADLINES if row.get(k) and str(row[k]) < day]
+    running = running_deadlines(row)
+    marks = ["due"] if time_limit_overdue(row.get("status"), running.get("due"), day,
+                                          row.get("since")) else []
+    return marks + [k for k in ("reply_due", "resume_by") if k in running and running[k] < day]
 
 
 def summarize(board: Mapping[str, Any], today: dt.date | str,
               soon: dt.date | str | None = None) -> dict[str, Any]:
-    """Counts for one board as of ``today``: open, overdue, due soon (by ``soon``), plus the
-    stored ones (suspended, needs review, finished / completed on time in 30 days)."""
+    """Counts for one board as of ``today``: open, overdue (超期: the time limit passed,
+    :mod:`schemas.overdue`, as the oversight counts it), replies overdue (10.1.1.3) and
+    resumption deadlines passed (10.2.5.2) apart, due soon (a running deadline by
+    ``soon``, none passed), plus the stored ones (suspended, needs review, finished /
+    completed on time in 30 days)."""
     rows = list(board.get("cases") or [])
     soon_day = None if soon is None else (soon if isinstance(soon, str) else soon.isoformat())
     day = today if isinstance(today, str) else today.isoformat()
-    overdue = sum(1 for r in rows if overdue_marks(r, day))
-    due_soon = sum(1 for r in rows if soon_day and not overdue_marks(r, day)
-                   and any(r.get(k) and str(r[k]) <= soon_day for k in DEADLINES))
+    marks = [overdue_marks(r, day) for r in rows]
+    due_soon = sum(1 for r, m in zip(rows, marks, strict=True) if soon_day and not m
+                   and any(d <= soon_day for d in running_deadlines(r).values()))
     counts = dict(board.get("counts") or {})
     return {"institution": board.get("institution"), "as_of": board.get("as_of"),
-            "open": int(counts.get("open", len(rows))), "overdue": overdue,
+            "open": int(counts.get("open", len(rows))),
+            "overdue": sum(1 for m in marks if "due" in m),
+            "reply_overdue": sum(1 for m in marks if "reply_due" in m),
+            "resumption_passed": sum(1 for m in marks if "resume_by" in m),
             "due_soon": due_soon, "suspended": int(counts.get("suspended", 0)),
             "review": int(counts.get("review", 0)),
             "finished_30d": int(counts.get("finished_30d", 0)),
@@ -139,7 +163,7 @@ def ordered_rows(boards: Iterable[Mapping[str, Any]], today: dt.date | str
     for board in boards:
         for row in board.get("cases") or ():
             late = overdue_marks(row, today)
-            dates = [str(row[k]) for k in DEADLINES if row.get(k)]
+            dates = list(running_deadlines(row).values())
             out.append({**row, "institution": board.get("institution"), "late": late,
                         "next": min(dates) if dates else "9999-12-31"})
     out.sort(key=lambda r: (not r["late"], r["next"], str(r.get("no") or r["case"])))

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from schemas.errors import IllegalTransition, ValidationFailed
+from schemas.overdue import time_limit_overdue
 from schemas.rules import FIRST_EVENTS, check_transition
 from schemas.state import CaseState, Review, event_date
 from schemas.workdays import Workdays
@@ -88,6 +89,7 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         due = s.pending_replies.pop(e["consultation"])
         if today > due:
             s.replies_late += 1
+            s.late_replies.append(e["consultation"])
     elif et in ("application", "entrustment"):
         s.status = "applied"
         s.service_item, s.mode = e["service_item"], e["mode"]
@@ -186,8 +188,8 @@ def _overdue(s: CaseState, as_of: dt.date, wd: Workdays) -> None:
     marks = []
     if any(due < today for due in s.pending_replies.values()):
         marks.append("reply")  # 10.1.1.3
-    if s.status == "handling" and s.due and s.due < today:
-        marks.append("time_limit")  # 5 a)
+    if time_limit_overdue(s.status, s.due, today, (s.suspension or {}).get("since")):
+        marks.append("time_limit")  # 5 a), 11.1 b): the one definition (schemas.overdue)
     if s.status in ("handling", "suspended") and s.materials_missing and s.materials_due \
             and s.materials_due < today:
         marks.append("materials")  # 10.2.5.1 a)

@@ -121,6 +121,8 @@ def _decision(s: CaseState, ev: Event) -> None:
 
 
 def _work_log(s: CaseState, ev: Event) -> None:
+    if s.status == "archived" and s.rating is not None:
+        return  # 11.2.1: the follow-up of a rating (see _check)
     if s.status in ("new", "archived"):
         raise _deny("7.3.2", "status", f"no work-log entry while the case is {s.status}",
                     f"案件状态为“{s.status}”，不能记工作日志", ev)
@@ -287,8 +289,13 @@ def _check(state: CaseState, event: Event) -> None:
         raise _deny("10.1.1", "first_event",
                     "a case starts with a consultation, an application or an entrustment",
                     "案件须以咨询、申请或委托开始", event)
-    if state.status == "archived" and etype not in ("access", "rating", "complaint",
-                                                    "complaint_handled", "review_resolved"):
+    # 11.2.1: the 好差评 rating comes after completion, usually once the case is archived
+    # (10.1.6: promptly); the institution "improves accordingly", so the follow-up of a
+    # rating (a call back, recorded in the work log) stays possible: without it no bad
+    # rating of an archived case could ever count as followed up (hub/oversight/facts.py).
+    follow_up = etype == "work_log" and state.rating is not None
+    if state.status == "archived" and not follow_up and etype not in (
+            "access", "rating", "complaint", "complaint_handled", "review_resolved"):
         raise _deny("10.1.6", "archived", "the case is archived", "案件已归档", event)
     if etype in HOLDER_ONLY and state.holder is not None and event["institution"] != state.holder:
         hub_termination = etype == "termination" and event.get("reason") == \

@@ -68,6 +68,7 @@ class CaseState:
     due: str | None = None
     due_estimated: bool = False
     pending_replies: dict[str, str] = field(default_factory=dict)  # consultation id -> due
+    late_replies: list[str] = field(default_factory=list)  # consultation ids replied late
     materials_missing: list[str] = field(default_factory=list)
     materials_due: str | None = None
     reminders: int = 0  # 10.2.5.1 a): reminders since the last notification
@@ -115,6 +116,7 @@ class CaseState:
     def copy(self) -> CaseState:
         return dataclasses.replace(
             self, institutions=list(self.institutions), pending_replies=dict(self.pending_replies),
+            late_replies=list(self.late_replies),
             materials_missing=list(self.materials_missing),
             suspension=dict(self.suspension) if self.suspension else None,
             suspensions=[dict(s) for s in self.suspensions], problems=dict(self.problems),

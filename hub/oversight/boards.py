@@ -46,7 +46,8 @@ def board_row(f: Any) -> dict[str, Any]:
     row: dict[str, Any] = {"case": f.case_id, "no": f.case_no, "item": f.service_item,
                            "kind": f.service_type, "status": f.status, "staff": f.staff,
                            "opened": f.opened_on, "due": f.due, "reply_due": f.reply_due,
-                           "resume_by": f.resumption_deadline, "review": bool(f.needs_review),
+                           "resume_by": f.resumption_deadline, "since": f.suspended_since,
+                           "review": bool(f.needs_review),
                            "complaints_open": sum(1 for c in f.complaints if not c.handled_on)}
     return {k: v for k, v in row.items() if v not in (None, "")}
 

@@ -79,6 +79,10 @@ class CaseFact:
     consult_late: int = 0
     consult_pending: int = 0
     reply_due: str | None = None  # earliest pending reply deadline (10.1.1.3)
+    #: [day, "in_time" | "late" | "pending", reply due if pending] per consultation
+    #: (10.1.1.3), each counted in the month it was asked (a case's later question is not
+    #: its first one's month); a pending one counts as late once its due day has passed
+    consults: list[list[str]] = field(default_factory=list)
     rating: str | None = None
     rated_on: str | None = None
     rating_followed: bool | None = None
@@ -99,6 +103,7 @@ class CaseFact:
         d = {name: getattr(self, name) for name in _FACT_FIELDS}
         d["complaints"] = [dict(c.__dict__) for c in self.complaints]
         d["missing"] = list(self.missing)
+        d["consults"] = [list(c) for c in self.consults]
         return d
 
 
@@ -174,6 +179,11 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     f.reply_due = min(state.pending_replies.values()) if state.pending_replies else None
     consults = [e for e in evs if e["event_type"] == "consultation"]
     f.consulted_on = _day(consults[0]["at"]) if consults else None
+    late = set(state.late_replies)
+    f.consults = [[_day(e["at"]), "pending", state.pending_replies[e["hlc"]]]
+                  if e["hlc"] in state.pending_replies else
+                  [_day(e["at"]), "late" if e["hlc"] in late else "in_time"]
+                  for e in consults if str(e.get("_id")) in state.applied_ids]
     f.rating = state.rating
     ratings = [e for e in evs if e["event_type"] == "rating"]
     if ratings:
@@ -250,7 +260,11 @@ def contributions(f: CaseFact | None) -> dict[Key, dict[str, int]]:
         if f.termination_reason == "resumption_deadline_passed":
             add(f.terminated_on, "terminated_deadline")
     add(f.refused_on, "refused")
-    if f.consultations:
+    for day, outcome, *_due in f.consults:  # 10.1.1.3: each in the month it was asked
+        add(day, "consultations")
+        add(day, f"consult_{outcome}")
+    if f.consultations and not f.consults:
+        # a fact stored before per-consultation days: taken back as it was counted
         add(f.consulted_on, "consultations", f.consultations)
         add(f.consulted_on, "consult_late", f.consult_late)
         add(f.consulted_on, "consult_pending", f.consult_pending)

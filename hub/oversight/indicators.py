@@ -10,9 +10,11 @@ Definitions (clause numbers of DB4106/T 101—2023):
 * on-time completion rate (5 a) = completed within the time limit / completed in the
   period (the limit runs in working days from acceptance, suspended time excluded:
   E's fold); terminated and refused cases are counted apart, not in the rate;
+* overdue (超期未办结, 11.1 b) = still handled past the time limit: one definition with
+  the towns' coordination boards and the fold (:mod:`schemas.overdue`);
 * consultations answered in time (10.1.1.3, 5 c) = consultations answered at once or
-  replied within 1 working day / consultations answered (those still waiting are
-  listed as pending, and as overdue once their day has passed);
+  replied within 1 working day / consultations answered plus those still waiting past
+  their day (as for complaints); each counted in the month it was asked;
 * complaints handled in time (5 c) = handled within
   :data:`hub.oversight.facts.COMPLAINT_WORKING_DAYS` working days / complaints handled
   plus those open past their deadline;
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.oversight.facts import COUNTERS, RATING_LEVELS, RECORD_ITEMS
+from schemas.overdue import time_limit_overdue_sql
 
 NEAR_RESUMPTION_DAYS = 5  # calendar days ahead shown as "near the resumption deadline"
 
@@ -66,8 +69,11 @@ class Row:
 
     @property
     def consult_rate(self) -> float | None:
+        # 5 c) as for complaints: a consultation still unanswered past its day is not
+        # handled in time (else a station that never replies would read 100 %)
+        late = self.c.get("consult_late", 0) + self.live.get("consult_overdue", 0)
         return _ratio(self.c.get("consult_in_time", 0),
-                      self.c.get("consult_in_time", 0) + self.c.get("consult_late", 0))
+                      self.c.get("consult_in_time", 0) + late)
 
     @property
     def complaint_rate(self) -> float | None:
@@ -147,7 +153,7 @@ def _live_counts(db: sqlite3.Connection, prefix: str, first: str, last: str, tod
     key = "institution, staff" if by_staff else f"{unit}, ''"
     end = month_end(last)
     queries = {
-        "overdue": "status = 'handling' AND due < ?", "reply_overdue": "reply_due < ?",
+        "overdue": time_limit_overdue_sql("?"), "reply_overdue": "reply_due < ?",
         "review": "needs_review", "suspended_near": "resumption_deadline <= ?",
         "resumption_passed": "resumption_deadline < ?"}
     params: dict[str, tuple[Any, ...]] = {"overdue": (t,), "reply_overdue": (t,), "review": (),
@@ -158,6 +164,15 @@ def _live_counts(db: sqlite3.Connection, prefix: str, first: str, last: str, tod
         sql = (f"SELECT {key}, COUNT(*) FROM facts WHERE {cond} AND +institution >= ? "
                f"AND +institution < ? GROUP BY 1, 2")
         out[name] = {(r[0], r[1] or ""): r[2] for r in db.execute(sql, (*params[name], lo, hi))}
+    # 10.1.1.3: the consultations of the period still waiting for a reply past their day
+    # (one per consultation, CaseFact.consults; the reply_due index finds their cases)
+    sql = (f"SELECT {key}, COUNT(*) FROM facts, json_each(facts.data, '$.consults') AS j "
+           f"WHERE reply_due < ? AND json_extract(j.value, '$[1]') = 'pending' "
+           f"AND json_extract(j.value, '$[2]') < ? AND json_extract(j.value, '$[0]') >= ? "
+           f"AND json_extract(j.value, '$[0]') <= ? AND +institution >= ? "
+           f"AND +institution < ? GROUP BY 1, 2")
+    out["consult_overdue"] = {(r[0], r[1] or ""): r[2] for r in db.execute(
+        sql, (t, t, first + "-01", end, lo, hi))}
     ckey = "institution, ''" if by_staff else f"{unit}, ''"
     sql = (f"SELECT {ckey}, COUNT(*) FROM complaints WHERE handled_on IS NULL AND due < ? "
            f"AND +received_on >= ? AND +received_on <= ? AND +institution >= ? "
@@ -173,7 +188,7 @@ def month_end(month: str) -> str:
 
 
 CASE_LISTS = {
-    "overdue": ("超期未办结（5 a、11.1 b）", "status = 'handling' AND due < :today", "due"),
+    "overdue": ("超期未办结（5 a、11.1 b）", time_limit_overdue_sql(":today"), "due"),
     "reply_overdue": ("咨询超过1个工作日未答复（10.1.1.3）", "reply_due < :today", "reply_due"),
     "review": ("需复核（并发离线修改）", "needs_review", "opened_on"),
     "suspended_near": ("中止临近续办期限（10.2.5.1）", "resumption_deadline <= :near",
@@ -212,21 +227,26 @@ def case_count(db: sqlite3.Connection, name: str, prefix: str, today: dt.date) -
 def complaints(db: sqlite3.Connection, prefix: str, first: str, last: str,
                limit: int = 200) -> list[dict[str, Any]]:
     """Every complaint still open at the period's end, whatever month it came in (earliest
-    deadline first: tracking, 5 c), then the latest handled of the period."""
+    deadline first: tracking, 5 c), then the latest handled in the period."""
     lo, hi = _range(prefix)
     cols = ("complaint_id", "case_id", "institution", "received_on", "due", "handled_on",
             "channel", "category", "result", "by_hub")
-    until = "+institution >= :lo AND +institution < :hi AND received_on <= :last"
-    where = f"{until} AND received_on >= :first"
+    scope = "+institution >= :lo AND +institution < :hi"
     params = {"lo": lo, "hi": hi, "first": first + "-01", "last": month_end(last),
               "limit": limit}
     # an open complaint from an earlier month stays listed until handled (it was listed
-    # only in the month it came in, so the default view, this month, lost it)
-    open_rows = db.execute(f"SELECT {', '.join(cols)} FROM complaints WHERE handled_on IS NULL "
-                           f"AND +{until} ORDER BY due LIMIT :limit", params).fetchall()
+    # only in the month it came in, so the default view, this month, lost it); a past
+    # period lists what was open at its end, even if handled since
+    select = f"SELECT {', '.join(cols)} FROM complaints WHERE {scope} AND +received_on <= :last"
+    open_rows = db.execute(f"{select} AND handled_on IS NULL UNION ALL "  # the partial index
+                           f"{select} AND handled_on > :last ORDER BY due LIMIT :limit",
+                           params).fetchall()
     params["limit"] = max(0, limit - len(open_rows))
-    done = db.execute(f"SELECT {', '.join(cols)} FROM complaints WHERE handled_on IS NOT NULL "
-                      f"AND {where} ORDER BY received_on DESC LIMIT :limit", params).fetchall()
+    # handled in the period, whatever month it came in: a complaint of 28 March handled on
+    # 2 April is April's work (it was listed by receipt, so April's table never showed it)
+    done = db.execute(f"{select} AND handled_on >= :first AND handled_on <= :last "
+                      f"ORDER BY handled_on DESC, received_on DESC LIMIT :limit",
+                      params).fetchall()
     rows = [dict(zip(cols, r, strict=True)) for r in [*open_rows, *done]]
     # the case number the supervisor typed in and reads on every other list, not the id
     ids = sorted({r["case_id"] for r in rows})

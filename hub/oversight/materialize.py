@@ -13,7 +13,8 @@ Tables: ``facts`` (one compact row per case, :class:`hub.oversight.facts.CaseFac
 ``complaints`` (one row per complaint, 5 c), ``counters`` (per institution, staff and
 month: every column of :data:`hub.oversight.facts.COUNTERS`), ``units`` (the same
 counters rolled up per code prefix of length 6, 9 and 12 and month: the city's dashboard
-reads 5 counties x 12 months rows, whatever the number of cases), ``meta`` (checkpoint).
+reads 5 counties x 12 months rows, whatever the number of cases), ``meta`` (checkpoint),
+``refold`` (open cases to fold again because a calendar changed: their due dates move).
 A changed case is re-folded and its counters move by ``new - old`` contributions.
 Single writer (a lock), readers on their own connections (WAL), Datasette style.
 """
@@ -71,6 +72,8 @@ CREATE INDEX IF NOT EXISTS complaints_inst ON complaints (institution, received_
 CREATE INDEX IF NOT EXISTS complaints_case ON complaints (case_id);
 CREATE INDEX IF NOT EXISTS complaints_open ON complaints (due) WHERE handled_on IS NULL;
 CREATE INDEX IF NOT EXISTS complaints_received ON complaints (received_on);
+CREATE INDEX IF NOT EXISTS complaints_handled ON complaints (handled_on)
+  WHERE handled_on IS NOT NULL;
 CREATE TABLE IF NOT EXISTS counters (
   institution TEXT NOT NULL, staff TEXT NOT NULL, month TEXT NOT NULL, {_COLS},
   PRIMARY KEY (institution, staff, month)) WITHOUT ROWID;
@@ -84,6 +87,7 @@ CREATE TABLE IF NOT EXISTS departments (
   returned INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (level, unit, month, department)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS board_dirty (code TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS refold (case_id TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
@@ -189,6 +193,18 @@ class FactStore:
         with self._writer() as db:
             db.executemany("DELETE FROM board_dirty WHERE code=?", [(c,) for c in codes])
 
+    # -- cases to fold again (a calendar changed) -----------------------------------------
+    def mark_refolds(self) -> None:
+        """Mark every case not finished yet: its deadlines are counted again (a calendar
+        changed); :meth:`upsert` clears a case's mark when it folds it."""
+        with self._writer() as db:
+            db.execute("INSERT OR IGNORE INTO refold SELECT case_id FROM facts "
+                       "WHERE finished_on IS NULL")
+
+    def refolds(self, limit: int) -> list[str]:
+        return [c for (c,) in self.reader().execute(
+            "SELECT case_id FROM refold ORDER BY case_id LIMIT ?", (limit,))]
+
     # -- writing ---------------------------------------------------------------------
     def get(self, case_id: str) -> CaseFact | None:
         row = self.reader().execute("SELECT data FROM facts WHERE case_id=?",
@@ -244,6 +260,8 @@ class FactStore:
             for i in range(0, len(ids), 500):
                 chunk = ids[i:i + 500]
                 db.execute(f"DELETE FROM complaints WHERE case_id IN ({','.join('?' * len(chunk))})",
+                           chunk)
+                db.execute(f"DELETE FROM refold WHERE case_id IN ({','.join('?' * len(chunk))})",
                            chunk)
             db.executemany("INSERT OR REPLACE INTO complaints VALUES (?,?,?,?,?,?,?,?,?,?)",
                            [(c.complaint_id, c.case_id, c.institution, c.received_on, c.due,
@@ -323,21 +341,35 @@ class Materializer:
     def _batches(self) -> Iterator[tuple[list[str], Any]]:
         since = self.facts.meta("checkpoint", 0)
         while True:
+            # Cases marked when a calendar changed, a batch at a time (each fold clears its
+            # mark, so a catch-up stopped half way resumes where it stopped).
+            while stale := self.facts.refolds(BATCH):
+                self.behind = True
+                yield stale, since
             feed = self.stores.main.changes(since=since, limit=BATCH)
             rows = feed["results"]
             ids: list[str] = []
+            calendar = False
             for row in rows:
                 docid = row["id"]
                 if docid.startswith("calendar:"):
                     self._workdays = None  # later folds use the new calendar
+                    calendar = True
                 if docid.startswith(("case:", "event:")):
                     case_id = docid.split(":")[1]
                     if case_id not in ids:
                         ids.append(case_id)
-            self.behind = len(rows) == BATCH
+            if calendar:
+                # A year's holidays set or corrected (the State Council's notice comes late
+                # in the year before): every open case's deadlines are counted again in
+                # working days (design.md §6), not only those of cases that change later;
+                # finished cases keep the on-time verdict of their day. Marked before the
+                # checkpoint passes the calendar, so a crash cannot lose the marks.
+                self.facts.mark_refolds()
+            self.behind = len(rows) == BATCH or calendar
             yield ids, feed["last_seq"]
             since = feed["last_seq"]
-            if len(rows) < BATCH:
+            if len(rows) < BATCH and not calendar:
                 return
 
     def catch_up(self, max_batches: int | None = None) -> int:

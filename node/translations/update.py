@@ -150,6 +150,8 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 即将到期	Due soon
 已超期	Overdue
 上下移交	Handed over
+已移交他处	Handed to others
+仅列出上报或移交来的案件。	Only cases that came by a hand-over.
 待上传	Not uploaded
 查找	Search
 下一页	Next page

@@ -95,7 +95,8 @@ def cases() -> Response:
     page = n.index.search(q=a.get("q", ""), status=a.get("status", ""),
                           service_item=a.get("item", ""), view=a.get("view", ""),
                           today=today().isoformat(), soon=soon(), cursor=a.get("after"),
-                          limit=_limit(a.get("limit"), int(n.settings.page_size)))
+                          limit=_limit(a.get("limit"), int(n.settings.page_size)),
+                          holder=n.institution)
     return jsonify({"rows": page.rows, "next_cursor": page.next_cursor})
 
 

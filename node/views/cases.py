@@ -11,7 +11,8 @@ from node.views.common import catalog, load_case, node, soon, today
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
-VIEWS = ("", "open", "today", "due_soon", "overdue", "needs_review", "handed_up", "pending")
+VIEWS = ("", "open", "today", "due_soon", "overdue", "needs_review", "handed_up", "elsewhere",
+         "pending")
 
 
 @bp.get("/")
@@ -19,12 +20,16 @@ def index() -> str:
     n = node()
     args = request.args
     view = args.get("view", "") if args.get("view", "") in VIEWS else ""
+    # the town's "handed up, open / overdue" tiles open these lists (counts(handed=True))
+    handed = args.get("handed", "") == "1"
     page = n.index.search(q=args.get("q", ""), status=args.get("status", ""),
                           service_item=args.get("item", ""), view=view,
                           today=today().isoformat(), soon=soon(), cursor=args.get("after"),
-                          limit=int(n.settings.page_size))
+                          limit=int(n.settings.page_size), holder=n.institution,
+                          handed=handed)
     items = {i["code"]: i.get("name", "") for i in catalog()}
-    return render_template("cases.html", page=page, items=items, view=view, args=args)
+    return render_template("cases.html", page=page, items=items, view=view, args=args,
+                           handed=handed)
 
 
 @bp.get("/<case_id>")

@@ -22,8 +22,11 @@ def _safe_next(value: str | None) -> str:
 def index() -> str:
     n = node()
     t = today().isoformat()
-    counts = n.index.counts(today=t, soon=soon())
-    lists = {view: n.index.search(view=view, today=t, soon=soon(), limit=8).rows
+    # The cases this institution holds now: one handed up (or down) is the new holder's,
+    # counted here as "handed elsewhere" (4.3); each tile counts the list it opens.
+    counts = n.index.counts(today=t, soon=soon(), holder=n.institution)
+    lists = {view: n.index.search(view=view, today=t, soon=soon(), limit=8,
+                                  holder=n.institution).rows
              for view in ("today", "overdue", "due_soon", "needs_review")}
     from node.notices import received
 

@@ -144,7 +144,8 @@ def stream(pool: list[Any], n: int, codes: list[str], seed: int = 1) -> Iterator
                 c, complaint_id=f"{case_id}-c{j}", case_id=case_id, institution=inst,
                 received_on=_shift(c.received_on, delta), due=_shift(c.due, delta),
                 handled_on=_shift(c.handled_on, delta)) for j, c in enumerate(tpl.complaints)],
-            missing=list(tpl.missing))
+            missing=list(tpl.missing),
+            consults=[[_shift(d, delta), outcome] for d, outcome in tpl.consults])
         yield f
 
 

@@ -40,7 +40,7 @@ def test_bad_boards_name_the_field(change: dict[str, Any], field: str) -> None:
 
 
 def test_a_deadline_day_is_still_in_time() -> None:
-    row = {"due": "2026-11-26", "reply_due": "2026-11-20"}
+    row = {"status": "handling", "due": "2026-11-26", "reply_due": "2026-11-20"}
     assert overdue_marks(row, "2026-11-26") == ["reply_due"]
     assert overdue_marks(row, "2026-11-27") == ["due", "reply_due"]
     counts = summarize(board(), "2026-11-27", "2026-11-30")

@@ -290,6 +290,12 @@ def test_10_1_6_archive_only_after_end() -> None:
     c.ev("archived", "2026-03-06T09:00", archive_no="GD-1")
     _refused(c, "work_log", "2026-03-07T09:00", "10.1.6", "archived", kind="other",
              private={"text": "x"})
+    # 11.2.1: once rated, the follow-up of the rating is logged on the archived case
+    c.ev("rating", "2026-03-08T09:00", level="dissatisfied", channel="haochaping")
+    c.ev("work_log", "2026-03-09T09:00", kind="contact", private={"text": "回访"})
+    assert c.state().work_log_entries == 1 and not c.state().needs_review
+    _refused(c, "completion", "2026-03-10T09:00", "10.1.6", "archived",
+             materials_returned=[], documents=[], private=SIGNED)
 
 
 # -- 4.3 hand-up / hand-down ------------------------------------------------------------------------

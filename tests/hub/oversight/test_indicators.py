@@ -74,11 +74,18 @@ def test_consultations_answered_within_one_working_day(ov: Oversight) -> None:
     c = total.c
     assert (c["consultations"], c["consult_in_time"], c["consult_late"],
             c["consult_pending"]) == (4, 2, 1, 1)
-    assert total.consult_rate == pytest.approx(2 / 3)
+    # c8, still waiting past its day (19 Mar), is not handled in time (5 c, as an open
+    # complaint past its deadline): 2 in time of 4 (it was 2 of 3, the unanswered one left
+    # out, so a station that never replied read 100 %)
+    assert total.live["consult_overdue"] == 1
+    assert total.consult_rate == pytest.approx(2 / 4)
     assert total.live["reply_overdue"] == 1  # c8: due 19 Mar
-    before, _ = ind.rollup(ov.facts.reader(), "", "2026-03", "2026-03",
-                           today=dt.date(2026, 3, 19))
+    before, before_total = ind.rollup(ov.facts.reader(), "", "2026-02", "2026-03",
+                                      today=dt.date(2026, 3, 19))
     assert sum(r.live.get("reply_overdue", 0) for r in before) == 0
+    assert before_total.consult_rate == pytest.approx(2 / 3)  # c8 still within its day
+    february, _ = ind.rollup(ov.facts.reader(), "", "2026-02", "2026-02", today=TODAY)
+    assert sum(r.live.get("consult_overdue", 0) for r in february) == 0  # asked in March
 
 
 def test_complaints_handled_in_time(ov: Oversight) -> None:
@@ -98,6 +105,15 @@ def test_complaints_handled_in_time(ov: Oversight) -> None:
     later = ind.complaints(ov.facts.reader(), "", "2026-04", "2026-04")
     assert [(c["received_on"], c["handled_on"]) for c in later] == [("2026-03-06", None)]
     assert ind.complaints(ov.facts.reader(), "", "2026-01", "2026-01") == []
+    # c2's complaint came in on 25 Feb and was handled on 3 Mar (5 c): March's table lists
+    # it as handled in March (it did not: a handled complaint was listed by its month of
+    # receipt only); February's, as still open at February's end
+    march = ind.complaints(ov.facts.reader(), "", "2026-03", "2026-03")
+    assert [(c["received_on"], c["handled_on"]) for c in march] == [
+        ("2026-03-06", None), ("2026-02-25", "2026-03-03")]
+    february = ind.complaints(ov.facts.reader(), "", "2026-02", "2026-02")
+    assert [(c["received_on"], c["handled_on"]) for c in february] == [
+        ("2026-02-25", "2026-03-03")]
 
 
 def test_ratings_and_follow_up_of_bad_ratings(ov: Oversight) -> None:

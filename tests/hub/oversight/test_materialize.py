@@ -87,3 +87,28 @@ def test_the_hub_workers_fold_the_facts_without_a_page_read(hub: Any, tmp_path: 
     workers.run_once()
     assert workers.errors == 1
     assert ov.facts.reader().execute("SELECT COUNT(*) FROM facts").fetchone()[0] == len(histories)
+
+
+def test_a_calendar_change_counts_the_open_cases_deadlines_again(hub: Any,
+                                                                  tmp_path: Path) -> None:
+    """2027's calendar is provisional until the State Council's notice (fixed-date holidays
+    only, schemas.sample); once the hub sets the Spring Festival, the open cases' due
+    dates were not counted again: the dashboard and the towns' boards kept the old ones
+    until each case happened to change (design.md §6, 5 a)."""
+    from hub import admin
+    from schemas import sample
+    from tests.hub.oversight.cases import CaseBuilder
+
+    b = CaseBuilder("410602101201", "s1", "2027-02-05").accepted("2027-02-05", 3)
+    hub.stores.main.bulk_docs([stored(d) for d in b.history()])
+    m = Materializer(hub.stores, FactStore(tmp_path / "f.sqlite"))
+    m.catch_up()
+    assert m.facts.get(b.case_id).due == "2027-02-10"  # type: ignore[union-attr]  # 8, 9, 10
+    provisional = next(c for c in sample.calendars() if c["year"] == 2027)
+    spring = [f"2027-02-{d:02d}" for d in range(8, 13)]
+    admin.set_calendar(hub, year=2027, holidays=provisional["holidays"] + spring,
+                       workdays=[])
+    m.catch_up(max_batches=1)  # a page read: the marks survive a catch-up stopped early
+    m.catch_up()
+    assert m.facts.get(b.case_id).due == "2027-02-17"  # type: ignore[union-attr]
+    assert m.facts.refolds(10) == [] and not m.behind

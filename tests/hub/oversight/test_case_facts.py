@@ -1,0 +1,90 @@
+"""Hand-made case histories and what they count: facts, counters, the report (no hub)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hub.oversight.facts import CaseFact, case_fact, contributions
+from schemas import sample
+from schemas.workdays import Workdays
+from tests.hub.oversight.cases import CaseBuilder
+
+V = "410602101201"
+WD = Workdays(sample.calendars())
+
+
+def test_a_bad_rating_of_an_archived_case_can_be_followed_up() -> None:
+    """The 好差评 rating arrives after completion, usually once the case is archived (10.1.6:
+    promptly); the rules refused every work-log entry on an archived case, so the station
+    could not record its call back: the bad rating stayed 'not followed up' for good (the
+    hub's copy of such an entry was kept as a conflict: needs review)."""
+    b = CaseBuilder(V, "s1", "2026-03-02").accepted("2026-03-02", 10)
+    b.completed("2026-03-05", archive="2026-03-06")
+    b.ev("rating", "2026-03-09", level="dissatisfied", channel="haochaping")
+    b.ev("work_log", "2026-03-10", kind="contact", private={"text": "差评回访，已整改"})
+    f = case_fact(b.header, b.events, WD)
+    assert f.status == "archived" and not f.needs_review and f.reviews == 0
+    assert f.rating_followed is True
+    counted = contributions(f)[(V, "s1", "2026-03")]
+    assert (counted["bad_ratings"], counted["bad_followed"]) == (1, 1)
+
+
+def test_each_consultation_is_counted_in_the_month_it_was_asked() -> None:
+    """All the consultations of a case were counted in the month of its first one: a
+    question asked on 16 Mar during handling, answered late, went into February's report
+    (changing it afterwards) and March's showed no late reply (10.1.1.3, 5 c)."""
+    b = CaseBuilder(V, "s1", "2026-02-27")
+    b.ev("consultation", "2026-02-27", channel="window", answered=True,
+         private={"question": "要带什么材料？"})
+    b.accepted("2026-03-02", 10)
+    q = b.ev("consultation", "2026-03-16", channel="phone", answered=False,
+             private={"question": "进度？"})
+    b.ev("reply", "2026-03-18", consultation=q["hlc"], channel="phone",
+         private={"answer": "已报送"})  # due Tue 17 Mar: one day late
+    b.ev("consultation", "2026-03-19", channel="phone", answered=False,
+         private={"question": "何时办结？"})  # still waiting
+    counted = contributions(case_fact(b.header, b.events, WD))
+    feb, mar = counted[(V, "s1", "2026-02")], counted[(V, "s1", "2026-03")]
+    assert (feb["consultations"], feb["consult_in_time"], feb["consult_late"]) == (1, 1, 0)
+    assert (mar["consultations"], mar["consult_in_time"], mar["consult_late"],
+            mar["consult_pending"]) == (2, 0, 1, 1)
+
+
+def test_a_fact_stored_before_consultation_days_is_taken_back_as_counted() -> None:
+    """The materialization moves counters by new - old contributions; an old fact (no
+    per-consultation days) must take back exactly what it added."""
+    old = CaseFact(case_id="c", institution=V, staff="s1", opened_on="2026-02-27",
+                   consulted_on="2026-02-27", consultations=3, consult_late=1,
+                   consult_pending=1)
+    assert dict(contributions(old)[(V, "s1", "2026-02")]) == {
+        "opened": 1, "consultations": 3, "consult_late": 1, "consult_pending": 1,
+        "consult_in_time": 1}
+
+
+def test_the_monthly_report_states_how_many_cases_are_overdue(monkeypatch: Any) -> None:
+    """The PDF report's 超期未办结 heading counted the rows it listed, which stop at 200 (the
+    earliest deadlines): a city with 250 late cases reported "200 件", against 250 in its
+    own table's total row."""
+    import reportlab.platypus
+
+    from hub.oversight.indicators import Row
+    from hub.oversight.report import monthly_report
+
+    said: list[str] = []
+
+    class Recorded(reportlab.platypus.Paragraph):  # type: ignore[misc]
+        def __init__(self, text: str, *args: Any, **kw: Any) -> None:
+            said.append(text)
+            super().__init__(text, *args, **kw)
+
+    monkeypatch.setattr(reportlab.platypus, "Paragraph", Recorded)
+    total = Row("", live={"overdue": 3})
+    listed = [{"case_no": f"N-{i}", "case_id": f"c{i}", "institution": V, "staff": "s1",
+               "due": "2026-03-09"} for i in range(2)]
+    pdf = monthly_report(scope_name="鹤壁市", first="2026-03", last="2026-03",
+                         today=dt.date(2026, 3, 20), rows=[], total=total, name=str,
+                         overdue=listed, missing=[])
+    assert pdf.startswith(b"%PDF")
+    assert "三、超期未办结案件（5 a、11.1 b）：3 件" in said
+    assert "下表列出办结期限最早的 2 件。" in said
