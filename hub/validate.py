@@ -249,8 +249,11 @@ class WriteValidator:
     def _check_schema(self, doc: Mapping[str, Any]) -> Refusal | None:
         from schemas.registry import validate_sealed
 
-        if doc.get("type") == "keyring":
-            return None  # checked by the signatures/keyring rules (sync.crypto)
+        # Keyrings too: their wraps are checked by sync.crypto (hub.signatures), but only
+        # the schema ties ``type`` to the ``_id`` (``keyring:{case_id}``). Without it, a
+        # "keyring" with an event's or a case header's ``_id`` skipped the signature of the
+        # pusher, the immutability of events and the transition check, and replaced a
+        # stored, signed event with anything (design.md §3, §5).
         try:
             validate_sealed(doc)
         except SchemaError as exc:
