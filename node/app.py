@@ -9,10 +9,12 @@ with no internet at all.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import Babel
@@ -98,6 +100,9 @@ def _guard() -> Response | None:
     token (the UI listens on loopback, but another local page must not post to it)."""
     node = get_node()
     g.started = time.perf_counter()
+    if not host_allowed(request.host, str(node.settings.node_host)):
+        raise NodeError("请用 http://127.0.0.1 地址打开本应用 / open the app at its "
+                        "http://127.0.0.1 address", error="host", status=400)
     endpoint = request.endpoint or ""
     is_api = request.path.startswith("/api/")
     if request.method == "POST" and not is_api and endpoint != "static":
@@ -115,6 +120,24 @@ def _guard() -> Response | None:
     if is_api:
         raise Locked()
     return redirect(url_for("home.unlock", next=request.full_path))
+
+
+def host_allowed(host: str, listen: str) -> bool:
+    """Whether ``Host:`` names this laptop: an IP address, ``localhost`` or the address the
+    UI listens on. Any other name is a DNS rebinding (a web page's own name pointed at
+    127.0.0.1): its script would read this unauthenticated API (``/api/cases/…``: names,
+    ID numbers, in clear once unlocked) as its own origin (7.2.2.2)."""
+    try:
+        name = (urlsplit("//" + host).hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    if name in ("localhost", listen.lower()):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _template_globals() -> dict[str, Any]:
