@@ -59,3 +59,37 @@ def test_a_page_rebinding_its_name_to_the_laptop_reads_nothing(unlocked: Any, ho
 def test_the_laptops_own_addresses_are_served(unlocked: Any, host: str) -> None:
     assert unlocked.get("/api/cases", headers={"Host": host}).status_code == 200
 
+
+def test_a_scan_declared_as_html_by_its_writer_is_not_run_as_the_app(unlocked: Any) -> None:
+    """A scan's content type is what its event's writer declared (another station's
+    device, through the hub): ``text/html`` was served as such from the node's origin,
+    a script able to read every case through /api/."""
+    import io
+
+    from schemas.sample import catalog
+
+    from .test_casework_flow import _consult, _step
+
+    c = unlocked
+    case_id = _consult(c)
+    assert _step(c, case_id, "application", channel="offline", mode="nearby",
+                 service_item=catalog()[0]["code"]).status_code == 302
+    assert _step(c, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="5").status_code == 302
+    html = b"<script>fetch('/api/cases').then(r => r.text()).then(alert)</script>"
+    r = c.post(f"/cases/{case_id}/steps/material_received", data={
+        "csrf": csrf(c), "materials": [catalog()[0]["materials"][0]["code"]],
+        "scans": (io.BytesIO(html), "scan.pdf", "application/pdf")},
+        content_type="multipart/form-data")
+    assert r.status_code == 302, r.data[:500]
+    node = c.application.extensions["bangban_node"]
+    ev = next(e for e in node.casework.events(case_id) if e["event_type"] == "material_received")
+    name = next(iter(ev["_attachments"]))
+    doc = node.store.get(ev["_id"], attachments=True)
+    doc["_attachments"][name]["content_type"] = "text/html; charset=utf-8"
+    node.store.put(doc)  # as the writer's device declared it
+    back = c.get(f"/cases/{case_id}/steps/attachment/{ev['_id']}/{name}")
+    assert back.status_code == 200 and back.data == html
+    assert back.headers["Content-Type"] == "application/octet-stream"
+    assert back.headers["Content-Disposition"] == "attachment"
+    assert back.headers["X-Content-Type-Options"] == "nosniff"
