@@ -92,6 +92,15 @@ class SignatureCheck:
             return {"error": "forbidden", "reason": (
                 f"signature: signed by {signer.device_id}, pushed by {device.device_id}; "
                 "a device writes only what it signed itself (design.md §5)")}
+        if doc.get("type") == "event" and doc.get("device") != signer.device_id:
+            # The event's recorder (device, its hlc and institution follow it, schemas.events)
+            # is what the work log (7.3.2), the case page and oversight show: unchecked, a
+            # station recorded events as another station, or as the hub's own device (a
+            # 10.2.5.2 termination or a complaint "taken in at the hub").
+            return {"error": "forbidden", "reason": (
+                f"device: the event names {doc.get('device')} as its recorder but is signed "
+                f"by {signer.device_id}; an event is recorded by the device that signs it "
+                "(design.md §5)")}
         return None
 
     def _check_keyring(self, doc: Mapping[str, Any], directory: Directory, *,

@@ -3,7 +3,7 @@ another type to skip the rules of their own (security audit, design.md §3, §5)
 
 from __future__ import annotations
 
-from .conftest import TOWN, VILLAGE_A, World
+from .conftest import TOWN, VILLAGE_A, VILLAGE_B, World
 
 
 def test_a_keyring_shaped_document_cannot_replace_a_signed_event_or_case_header(world: World):
@@ -26,3 +26,27 @@ def test_a_keyring_shaped_document_cannot_replace_a_signed_event_or_case_header(
         assert result.get("error") == "forbidden", result
         assert "_id" in result["reason"] or "case_id" in result["reason"]
         assert main.get(docid) == before
+
+
+def test_an_event_is_recorded_by_the_device_that_signs_it(world: World):
+    """A station's device signed events naming another station's device, or the hub's own
+    device (a termination or a complaint intake "by the hub"), as their recorder."""
+    import time
+
+    from schemas import build
+    from schemas.hlc import tick
+
+    a = world.node(VILLAGE_A)
+    case_id = a.new_case()
+    world.sync()
+    hub_device = world.hub.identity["device_id"]
+    for dev in (f"{VILLAGE_B}-A1", hub_device, a.device_id):
+        clock = tick(int(time.time() * 1000), a.last, dev)
+        ev = build.make_event("work_log", case_id=case_id, clock=clock, at=a.now(),
+                              institution=dev.split("-")[0], base_hlc=a.last_event(case_id),
+                              kind="tracking", private={"text": "跟踪"})
+        result = a.remote.bulk_docs([a._seal_sign(ev, a.case_key(case_id))])[0]
+        if dev == a.device_id:
+            assert result.get("ok"), result  # its own events still go through
+        else:
+            assert result.get("error") == "forbidden" and "device" in result["reason"], result
