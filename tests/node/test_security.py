@@ -93,3 +93,30 @@ def test_a_scan_declared_as_html_by_its_writer_is_not_run_as_the_app(unlocked: A
     assert back.headers["Content-Type"] == "application/octet-stream"
     assert back.headers["Content-Disposition"] == "attachment"
     assert back.headers["X-Content-Type-Options"] == "nosniff"
+
+
+#: What a browser sends with a request another site's page makes (W3C Fetch Metadata).
+IMG = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}
+
+
+def test_another_sites_page_cannot_open_cases_or_keep_the_laptop_unlocked(unlocked: Any) -> None:
+    """A hidden image on any site opened a case (an access event in the clerk's name) and
+    counted as the clerk's activity, so the idle lock never came."""
+    node = unlocked.application.extensions["bangban_node"]
+    touched = node.last_touch
+    for headers in (IMG, {**IMG, "Sec-Fetch-Site": "same-site"},
+                    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors"}):
+        resp = unlocked.get("/cases/", headers=headers)
+        assert resp.status_code == 403 and "another site" in resp.text
+        resp = unlocked.post("/api/lock", headers=headers)
+        assert resp.status_code == 403 and resp.get_json()["error"] == "cross_site"
+    assert node.last_touch == touched and node.unlocked
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"},
+    {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"},
+    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}])
+def test_the_apps_own_pages_typed_addresses_and_links_still_work(unlocked: Any,
+                                                                 headers: dict[str, str]) -> None:
+    assert unlocked.get("/cases/", headers=headers).status_code == 200
