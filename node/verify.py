@@ -10,6 +10,7 @@ pinned root keys (never the hub's word alone):
 * a ``sig`` must verify against the directory; case headers and events must be signed
   (:data:`MUST_BE_SIGNED`, as the hub refuses them unsigned). A device revoked since it signed
   is accepted (``allow_revoked``): the hub accepted its history, which still reaches the node;
+  an event's recorder (``device``) must be its signer, as at the hub (hub.signatures);
 * a directory must verify under the pinned root keys;
 * tombstones and keyrings pass (a tombstone carries no signature; each wrap of a keyring
   carries its own, checked where it is used: the node's re-wrap drops bad ones).
@@ -89,7 +90,8 @@ def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory | None,
                 try:
                     if directory is None:
                         raise UnknownKey("no root-verified key directory of the hub yet")
-                    verify_document(doc, directory, allow_revoked=True)
+                    signer = verify_document(doc, directory, allow_revoked=True)
+                    reason = _recorder_mismatch(doc, signer.device_id)
                 except UnknownKey as exc:
                     if not asked and newer is not None:
                         asked = True  # one question per batch, however many unknown signers
@@ -107,6 +109,18 @@ def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory | None,
         else:
             refused.append({"id": docid, "rev": rev, "error": "forbidden", "reason": reason})
     return accepted, refused
+
+
+def _recorder_mismatch(doc: Mapping[str, Any], signer: str) -> str | None:
+    """An event names its recorder (``device``; its ``hlc`` and ``institution`` follow it):
+    it must be the device that signed it. The hub's own device signs what the hub records
+    (10.2.5.2 terminations, complaints); with this unchecked, a compromised hub signed an
+    event with that key naming a station's laptop as its recorder, and the station showed
+    words its own laptop never said (design.md §5)."""
+    if doc.get("type") == "event" and doc.get("device") != signer:
+        return (f"signature: the event names {doc.get('device')} as its recorder but is "
+                f"signed by {signer}")
+    return None
 
 
 __all__ = ["MUST_BE_SIGNED", "NewerDirectory", "check_documents"]

@@ -54,9 +54,11 @@ def directory(version: int, devices: list[str], node: Node) -> dict[str, Any]:
     return sign_directory(doc, ROOT)
 
 
-def event(n: int, device: str, *, key: SigningKeyPair | None = None) -> dict[str, Any]:
+def event(n: int, device: str, *, key: SigningKeyPair | None = None,
+          recorder: str | None = None) -> dict[str, Any]:
+    """An event of ``recorder`` (default: ``device``), signed as ``device``."""
     doc = {"_id": f"event:C{n}:0001", "type": "event", "case_id": f"C{n}",
-           "event_type": "complete", "institution": TOWN}
+           "event_type": "complete", "institution": TOWN, "device": recorder or device}
     return sign_document(doc, DeviceSigner(device, key or KEYS[device]))
 
 
@@ -102,6 +104,22 @@ def test_a_forged_event_is_refused_and_the_rest_of_the_batch_stored(
     assert st.status == "ok" and st.last_error is not None
     assert "集中端发来的文档签名无效，已拒收" in st.last_error and "(+2)" in st.last_error
     assert st.pulled >= 3  # the directory and the two good events
+
+
+def test_an_event_naming_another_recorder_than_its_signer_is_refused(
+        node: Node, tmp_path: Path) -> None:
+    """A compromised hub signs with its own device key (it has one: terminations, complaint
+    intake): an event so signed that names a station's laptop as its recorder put words in
+    that laptop's mouth."""
+    from node.verify import check_documents
+    from sync.crypto import verify_directory
+
+    held = verify_directory(directory(2, [D1, D2], node), [ROOT.public_b64])
+    honest, posing = with_rev(event(1, D1)), with_rev(event(2, D1, recorder=D2))
+    accepted, refused = check_documents([honest, posing], held, [ROOT.public_b64])
+    assert [d["_id"] for d in accepted] == [honest["_id"]]
+    assert [r["id"] for r in refused] == [posing["_id"]]
+    assert D2 in refused[0]["reason"] and "recorder" in refused[0]["reason"]
 
 
 class Hub(SQLiteStore):
