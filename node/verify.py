@@ -12,8 +12,10 @@ pinned root keys (never the hub's word alone):
   is accepted (``allow_revoked``): the hub accepted its history, which still reaches the node;
   an event's recorder (``device``) must be its signer, as at the hub (hub.signatures);
 * a directory must verify under the pinned root keys;
-* tombstones and keyrings pass (a tombstone carries no signature; each wrap of a keyring
-  carries its own, checked where it is used: the node's re-wrap drops bad ones).
+* tombstones and keyrings at their own id (``keyring:{case_id}``) pass (a tombstone carries
+  no signature; each wrap of a keyring carries its own, checked where it is used: the node's
+  re-wrap drops bad ones); anything else at a case header's, event's, board's or notice's id
+  must be signed whatever its ``type`` says (:data:`SIGNED_PREFIXES`).
 
 The directory is the newest root-verified one of: the node's own, one travelling in the same
 batch, and (only when a document names a device the others do not know: a laptop enrolled
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
 
 #: What the hub refuses unsigned (hub.signatures): a station refuses it from the hub too.
 MUST_BE_SIGNED = ("case", "event", "board", "notice")
+#: The same by ``_id``: a body at one of these ids whose ``type`` says otherwise (a
+#: "keyring") passed unsigned, so a compromised hub replaced a signed event or case header.
+SIGNED_PREFIXES = tuple(f"{t}:" for t in MUST_BE_SIGNED)
 
 #: A directory fresher than what the node holds, or ``None`` (asked at most once per batch).
 NewerDirectory = Callable[[], "Directory | None"]
@@ -83,9 +88,10 @@ def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory | None,
             reason = bad_dir.get(rev)
         elif doc.get("_deleted"):
             pass  # a tombstone carries no signature; deleting is the hub's decision
-        elif doc.get("type") == "keyring":
+        elif doc.get("type") == "keyring" and docid == f"keyring:{doc.get('case_id')}":
             pass  # each wrap carries its own signature; the node's re-wrap drops bad ones
-        elif "sig" in doc or doc.get("type") in MUST_BE_SIGNED:
+        elif ("sig" in doc or doc.get("type") in MUST_BE_SIGNED
+              or docid.startswith(SIGNED_PREFIXES)):
             while True:
                 try:
                     if directory is None:
@@ -123,4 +129,4 @@ def _recorder_mismatch(doc: Mapping[str, Any], signer: str) -> str | None:
     return None
 
 
-__all__ = ["MUST_BE_SIGNED", "NewerDirectory", "check_documents"]
+__all__ = ["MUST_BE_SIGNED", "SIGNED_PREFIXES", "NewerDirectory", "check_documents"]

@@ -170,3 +170,18 @@ def test_a_failed_directory_fetch_retries_the_batch_and_refuses_nothing(
     res = replicate(BundleSource(docs), target, FAST)
     assert res.failures == [] and res.docs_written == 2
     assert all(stored(node.store, d["_id"]) for d in docs)
+
+
+def test_an_unsigned_body_at_a_signed_documents_id_is_refused(node: Node) -> None:
+    """Keyrings pass unsigned (their wraps are signed one by one): a "keyring" at an event's
+    or case header's id let a compromised hub replace a signed document with anything."""
+    from node.verify import check_documents
+    from sync.crypto import verify_directory
+
+    held = verify_directory(directory(2, [D1], node), [ROOT.public_b64])
+    ring = {"type": "keyring", "case_id": "C7", "current": "k", "data_keys": []}
+    docs = [with_rev({"_id": docid, **ring}) for docid in
+            ("keyring:C7", "event:C7:0001", "case:C7", "notice:C7")]
+    accepted, refused = check_documents(docs, held, [ROOT.public_b64])
+    assert [d["_id"] for d in accepted] == ["keyring:C7"]
+    assert {r["id"] for r in refused} == {"event:C7:0001", "case:C7", "notice:C7"}
