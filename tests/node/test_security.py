@@ -120,3 +120,22 @@ def test_another_sites_page_cannot_open_cases_or_keep_the_laptop_unlocked(unlock
 def test_the_apps_own_pages_typed_addresses_and_links_still_work(unlocked: Any,
                                                                  headers: dict[str, str]) -> None:
     assert unlocked.get("/cases/", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("passphrase", ["", "1", "1234567", "口令口令口令口"])
+def test_a_new_keychain_needs_a_passphrase_of_eight_characters(tmp_path: Any,
+                                                               passphrase: str) -> None:
+    """The keychain holds the institution's private key; "1" as its passphrase was accepted,
+    and a copied disk gave every case of the station away to an offline guess."""
+    from node.errors import InvalidInput
+    from node.keys import NodeKeys
+
+    from .conftest import DEVICE, VILLAGE
+
+    enrollment = {"device_id": DEVICE, "institution": VILLAGE, "root_keys": []}
+    with pytest.raises(InvalidInput) as refused:
+        NodeKeys.create(tmp_path / "keychain.json", passphrase, enrollment, scrypt_n=2**10)
+    assert "passphrase" in refused.value.reason and refused.value.fields == {
+        "passphrase": "至少 8 个字符 / at least 8 characters"}
+    assert not (tmp_path / "keychain.json").exists()
+    NodeKeys.create(tmp_path / "keychain.json", "12345678", enrollment, scrypt_n=2**10)
