@@ -35,3 +35,23 @@ def test_xlsx_keeps_formula_like_text_as_text() -> None:
     ws = load_workbook(io.BytesIO(data)).active
     values = [[c.value for c in r] for r in ws.iter_rows()]
     assert values[1][2] == EVIL and values[2][2] == "-1+1" and values[1][3] == 0.5
+
+
+def test_the_monthly_report_prints_any_institution_name() -> None:
+    """The report's title is reportlab markup: "<b" in a name was a 500, "<x>" vanished."""
+    import datetime as dt
+    import subprocess
+    import tempfile
+
+    from hub.oversight.indicators import Row
+    from hub.oversight.report import monthly_report
+
+    name = "R&D<x>实验<b村"
+    pdf = monthly_report(scope_name=name, first="2026-03", last="2026-03",
+                         today=dt.date(2026, 3, 31), rows=[Row("410621101201")],
+                         total=Row(""), name=lambda c: "某村", overdue=[], missing=[])
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf)
+        f.flush()
+        text = subprocess.run(["pdftotext", f.name, "-"], capture_output=True, text=True).stdout
+    assert name in text
