@@ -26,6 +26,7 @@ one ``newer()`` supplies, asked once per batch. A pull takes that one from the h
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +54,8 @@ def _newest_directory(docs: Sequence[Mapping[str, Any]], held: Directory | None,
         if doc.get("_id") != DIRECTORY_ID or doc.get("_deleted"):
             continue
         try:
-            carried = verify_directory(doc, list(root_keys))
+            # arriving: its delegation must still hold today (sync.crypto.verify_directory)
+            carried = verify_directory(doc, list(root_keys), now=dt.datetime.now(dt.UTC))
         except CryptoError as exc:
             return held, {str(doc["_rev"]): f"directory: {exc.reason}"}
         return _newer(held, carried), {}

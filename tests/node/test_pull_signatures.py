@@ -9,6 +9,7 @@ so that the newer directory is *not* in the batch and must be fetched.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from sync.crypto import (
     SigningKeyPair,
     build_directory,
     key_entry,
+    sign_delegation,
     sign_directory,
     sign_document,
 )
@@ -38,9 +40,14 @@ KEYS = {D1: SigningKeyPair.generate(), D2: SigningKeyPair.generate()}
 FAST = ReplicationOptions(max_attempts=2, backoff_base=0.01, backoff_cap=0.01)
 
 
-def directory(version: int, devices: list[str], node: Node) -> dict[str, Any]:
+def directory(version: int, devices: list[str], node: Node, *,
+              delegated_until: dt.datetime | None = None) -> dict[str, Any]:
+    """Signed by ROOT, or (``delegated_until``) by an online key ROOT delegated until then,
+    the directory dated a day before that end."""
     own = node.keys.public_entries()
     doc = build_directory(
+        issued_at=None if delegated_until is None else
+        (delegated_until - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         version=version,
         institutions=[{"code": TOWN, "tier": "town", "parent": None, "name": "",
                        "public_keys": [key_entry(TOWN_KEY)]},
@@ -51,7 +58,12 @@ def directory(version: int, devices: list[str], node: Node) -> dict[str, Any]:
         + [{"device_id": d, "institution": TOWN, "public_keys": [key_entry(KEYS[d])]}
            for d in devices],
         escrow=key_entry(TOWN_KEY))
-    return sign_directory(doc, ROOT)
+    if delegated_until is None:
+        return sign_directory(doc, ROOT)
+    online = SigningKeyPair.generate()
+    deleg = sign_delegation(online, ROOT, days=30, serial=1,
+                            issued_at=delegated_until - dt.timedelta(days=30))
+    return sign_directory(doc, online, deleg)
 
 
 def event(n: int, device: str, *, key: SigningKeyPair | None = None,
@@ -185,3 +197,23 @@ def test_an_unsigned_body_at_a_signed_documents_id_is_refused(node: Node) -> Non
     accepted, refused = check_documents(docs, held, [ROOT.public_b64])
     assert [d["_id"] for d in accepted] == ["keyring:C7"]
     assert {r["id"] for r in refused} == {"event:C7:0001", "case:C7", "notice:C7"}
+
+
+def test_a_directory_arriving_after_its_delegation_ended_is_refused(node: Node) -> None:
+    """A directory signed by the hub's online key is dated by that key itself: once the key
+    was taken, directories dated "before the delegation ended" verified for ever (adding a
+    device of the taker's), and the delegation's end limited nothing."""
+    from node.verify import check_documents
+    from sync.crypto import DIRECTORY_ID, verify_directory
+
+    held = verify_directory(directory(1, [D1], node), [ROOT.public_b64])
+    now = dt.datetime.now(dt.UTC)
+    for until, ok in ((now + dt.timedelta(days=3), True), (now - dt.timedelta(days=3), False)):
+        carried = with_rev(directory(2, [D1, D2], node, delegated_until=until))
+        by_d2 = with_rev(event(2, D2))
+        accepted, refused = check_documents([carried, by_d2], held, [ROOT.public_b64])
+        if ok:
+            assert [d["_id"] for d in accepted] == [DIRECTORY_ID, by_d2["_id"]], refused
+        else:
+            assert accepted == [] and "delegation.not_after" in refused[0]["reason"], refused
+            assert refused[1]["id"] == by_d2["_id"]  # its signer is in no directory held
