@@ -50,3 +50,23 @@ def test_an_event_is_recorded_by_the_device_that_signs_it(world: World):
             assert result.get("ok"), result  # its own events still go through
         else:
             assert result.get("error") == "forbidden" and "device" in result["reason"], result
+
+
+def test_a_keyring_revision_keeps_every_wrap_to_an_active_key(world: World):
+    """Any holder of a case pushes its keyring: the town a case was handed up to dropped the
+    village's wraps (copies of the others, all verifying) and locked the village out."""
+    a, town = world.node(VILLAGE_A), world.node(TOWN)
+    case_id = a.new_case()
+    a.hand_up(case_id, TOWN)
+    world.round()
+    ring = town.store.get(f"keyring:{case_id}")
+    cut = {**ring, "data_keys": [{**g, "wraps": [w for w in g["wraps"]
+                                                 if w["institution"] != VILLAGE_A]}
+                                 for g in ring["data_keys"]],
+           "recipients": [r for r in ring["recipients"] if r["institution"] != VILLAGE_A]}
+    result = town.remote.bulk_docs([cut])[0]
+    assert result.get("error") == "forbidden" and VILLAGE_A in result["reason"], result
+    town.store.put(cut)  # and as a replicated revision (new_edits=False), the same
+    world.round()
+    assert world.hub.stores.main.get(f"keyring:{case_id}")["_rev"] == ring["_rev"]
+    a.case_key(case_id)  # the village still opens its case
