@@ -34,7 +34,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hub_processes", 1, "Gateway processes `bangban hub serve` pre-forks on one "
             "socket (validation is CPU-bound; one process uses one core)."),
     Setting("public_url", "", "The hub's URL as devices reach it (printed at enrollment); "
-            "default http://HUB_HOST:HUB_PORT."),
+            "default http://HUB_HOST:HUB_PORT. An https URL also marks the oversight login "
+            "cookie Secure."),
     Setting("max_document_bytes", 1_048_576, "Largest accepted document (JSON bytes), "
             "attachments included; larger ones are refused one by one with `forbidden`."),
     Setting("max_request_bytes", 67_108_864, "Largest accepted request body (413 beyond)."),

@@ -92,6 +92,15 @@ class SignatureCheck:
             return {"error": "forbidden", "reason": (
                 f"signature: signed by {signer.device_id}, pushed by {device.device_id}; "
                 "a device writes only what it signed itself (design.md §5)")}
+        if doc.get("type") == "event" and doc.get("device") != signer.device_id:
+            # The event's recorder (device, its hlc and institution follow it, schemas.events)
+            # is what the work log (7.3.2), the case page and oversight show: unchecked, a
+            # station recorded events as another station, or as the hub's own device (a
+            # 10.2.5.2 termination or a complaint "taken in at the hub").
+            return {"error": "forbidden", "reason": (
+                f"device: the event names {doc.get('device')} as its recorder but is signed "
+                f"by {signer.device_id}; an event is recorded by the device that signs it "
+                "(design.md §5)")}
         return None
 
     def _check_keyring(self, doc: Mapping[str, Any], directory: Directory, *,
@@ -113,6 +122,52 @@ class SignatureCheck:
                 if _wrap_key(gen, wrap) not in accepted:
                     verify_wrap(doc, str(gen.get("kid")), wrap, directory)
         return None
+
+
+    def check_kept(self, doc: Mapping[str, Any], *, new_edits: bool) -> dict[str, str] | None:
+        """A keyring's next revision keeps every generation of the one it replaces and, in
+        each, a wrap for every (institution, key) wrapped there whose key is still active:
+        what :func:`sync.crypto.keyring.rewrap` keeps (it drops only wraps to retired keys;
+        a re-made wrap has a new signature, the same recipient). Any holder of a case pushes
+        its keyring, so without this the town a case was handed up to dropped the village's
+        wraps and locked the village out of its own case (nothing stored is lost, §3)."""
+        parent = _parent_rev(doc, new_edits=new_edits)
+        if parent is None:
+            return None
+        try:
+            before = self.stores.main.get(str(doc["_id"]), rev=parent)
+            directory = self.directory.get()
+        except (NotFound, CryptoError):
+            return None  # a revision the hub never had (or no body left): nothing to keep
+        after = {str(g.get("kid")): {(str(w.get("institution")), str(w.get("key_id")))
+                                     for w in g.get("wraps") or [] if isinstance(w, Mapping)}
+                 for g in doc.get("data_keys") or [] if isinstance(g, Mapping)}
+        for gen in before.get("data_keys") or []:
+            kid = str(gen.get("kid"))
+            for wrap in gen.get("wraps") or []:
+                inst, key_id = str(wrap.get("institution")), str(wrap.get("key_id"))
+                if directory.is_active_key(inst, key_id) and (inst, key_id) not in after.get(
+                        kid, set()):
+                    return {"error": "forbidden", "reason": (
+                        f"keyring: generation {kid} lost its wrap for {inst} (key {key_id}, "
+                        "still active); a keyring revision keeps every wrap to an active key "
+                        "(design.md §3, §5)")}
+        return None
+
+
+def _parent_rev(doc: Mapping[str, Any], *, new_edits: bool) -> str | None:
+    """The revision ``doc`` replaces: its ``_rev`` for an edit, the second entry of its
+    ``_revisions`` for a replicated revision (None for a first one)."""
+    if new_edits:
+        rev = doc.get("_rev")
+        return rev if isinstance(rev, str) else None
+    revs = doc.get("_revisions")
+    if not isinstance(revs, Mapping) or not isinstance(revs.get("start"), int):
+        return None
+    ids = revs.get("ids")
+    if not isinstance(ids, list) or len(ids) < 2 or not isinstance(ids[1], str):
+        return None
+    return f"{revs['start'] - 1}-{ids[1]}"
 
 
 def _wrap_key(gen: Mapping[str, Any], wrap: Any) -> tuple[str, str]:

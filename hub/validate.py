@@ -12,7 +12,8 @@ reason naming the rule, so one bad document never blocks the batch):
    cleartext valid, unknown types refused;
 5. signature by this very device (:mod:`hub.signatures`, engineer F's verifier);
 6. scope: the case belongs to, or was handed to, the device's institution (design.md §5);
-7. events and chunks are immutable: a second revision of either is refused;
+7. events and chunks are immutable: a second revision of either is refused; a keyring's
+   next revision keeps every wrap to a key still active (hub.signatures.check_kept);
 8. a chunk's bytes hash to the sha256 its ``_id`` names (content-addressed chunks of large
    scans, design.md §4; :mod:`sync.chunks`), checked right after the schema (step 4);
 9. a legal transition given the case's events at the hub (:mod:`hub.transitions`);
@@ -209,6 +210,10 @@ class WriteValidator:
             if new_edits or rev != existing[docid]:
                 return forbidden(f"{doc.get('type')}s are immutable (design.md §3, §4): "
                                  f"{docid} is already stored")
+        if doc.get("type") == "keyring" and docid in existing and self.signatures is not None:
+            refusal = self.signatures.check_kept(doc, new_edits=new_edits)
+            if refusal:
+                return refusal
         if self.transitions is not None and doc.get("type") == "event" and docid not in existing:
             refusal = self.transitions.check(case_id, doc, batch)
             if refusal:
@@ -249,8 +254,11 @@ class WriteValidator:
     def _check_schema(self, doc: Mapping[str, Any]) -> Refusal | None:
         from schemas.registry import validate_sealed
 
-        if doc.get("type") == "keyring":
-            return None  # checked by the signatures/keyring rules (sync.crypto)
+        # Keyrings too: their wraps are checked by sync.crypto (hub.signatures), but only
+        # the schema ties ``type`` to the ``_id`` (``keyring:{case_id}``). Without it, a
+        # "keyring" with an event's or a case header's ``_id`` skipped the signature of the
+        # pusher, the immutability of events and the transition check, and replaced a
+        # stored, signed event with anything (design.md §3, §5).
         try:
             validate_sealed(doc)
         except SchemaError as exc:

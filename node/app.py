@@ -9,10 +9,12 @@ with no internet at all.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import Babel
@@ -98,6 +100,13 @@ def _guard() -> Response | None:
     token (the UI listens on loopback, but another local page must not post to it)."""
     node = get_node()
     g.started = time.perf_counter()
+    if not host_allowed(request.host, str(node.settings.node_host)):
+        raise NodeError("请用 http://127.0.0.1 地址打开本应用 / open the app at its "
+                        "http://127.0.0.1 address", error="host", status=400)
+    if from_another_site(request.method, request.headers):
+        raise NodeError("其他网站的网页不能使用本应用，请从本应用的页面操作 / a page of another "
+                        "site cannot use this app: work from the app's own pages",
+                        error="cross_site", status=403)
     endpoint = request.endpoint or ""
     is_api = request.path.startswith("/api/")
     if request.method == "POST" and not is_api and endpoint != "static":
@@ -115,6 +124,37 @@ def _guard() -> Response | None:
     if is_api:
         raise Locked()
     return redirect(url_for("home.unlock", next=request.full_path))
+
+
+def host_allowed(host: str, listen: str) -> bool:
+    """Whether ``Host:`` names this laptop: an IP address, ``localhost`` or the address the
+    UI listens on. Any other name is a DNS rebinding (a web page's own name pointed at
+    127.0.0.1): its script would read this unauthenticated API (``/api/cases/…``: names,
+    ID numbers, in clear once unlocked) as its own origin (7.2.2.2)."""
+    try:
+        name = (urlsplit("//" + host).hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    if name in ("localhost", listen.lower()):
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def from_another_site(method: str, headers: Any) -> bool:
+    """A request another site's page made by itself (W3C Fetch Metadata; browsers send it
+    to loopback too): an image, script or fetch. Every read of a case records an access in
+    the clerk's name and any request kept an unattended laptop unlocked, so a hidden
+    ``<img src="http://127.0.0.1:8470/cases/…">`` on any site did both (7.2.2.2). A link
+    followed to one of the app's pages (a navigation) is the clerk's own doing.
+    ``headers``: the request's (Werkzeug ``Headers``, or any mapping of names)."""
+    if headers.get("Sec-Fetch-Site") not in ("cross-site", "same-site"):
+        return False  # same-origin, a typed address or bookmark ("none"), or no browser
+    return not (method == "GET" and headers.get("Sec-Fetch-Mode") == "navigate"
+                and headers.get("Sec-Fetch-Dest", "document") == "document")
 
 
 def _template_globals() -> dict[str, Any]:

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from sync.crypto import Keychain
 
 NAME_HASH_INFO = b"bangban/v1/node-name-index"
+#: The keychain holds the institution's private key, which opens every case of the station:
+#: a copied laptop disk is guessed offline at scrypt's pace, so a short passphrase is a key
+#: given away (7.2.2.2). Eight characters, as a transfer passphrase (node.transfer).
+MIN_PASSPHRASE = 8
 
 
 def save_keychain(path: Path, chain: Any, passphrase: str, *, n: int | None = None) -> None:
@@ -62,6 +66,11 @@ class NodeKeys:
         from sync.crypto import EncryptionKeyPair, Keychain, SigningKeyPair
         from sync.crypto.keys import SCRYPT_N
 
+        if len(passphrase) < MIN_PASSPHRASE:
+            raise InvalidInput(f"passphrase: 口令至少 {MIN_PASSPHRASE} 个字符 / the passphrase "
+                               f"needs at least {MIN_PASSPHRASE} characters",
+                               fields={"passphrase": f"至少 {MIN_PASSPHRASE} 个字符 / at least "
+                                                     f"{MIN_PASSPHRASE} characters"})
         institution = enrollment["institution"]
         chain: Any
         if imported and imported.get("keychain"):

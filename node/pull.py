@@ -19,6 +19,7 @@ next sync round does: nothing is refused for a link that broke.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -89,7 +90,8 @@ class VerifyingTarget(DocumentStore):
             doc = self.source.get(DIRECTORY_ID)
         except NotFound:
             return None
-        self._fetched = verify_directory(doc, self.root_keys)
+        # arriving: its delegation must still hold today (sync.crypto.verify_directory)
+        self._fetched = verify_directory(doc, self.root_keys, now=dt.datetime.now(dt.UTC))
         return self._fetched
 
     # -- the checked write -------------------------------------------------------------

@@ -10,9 +10,12 @@ pinned root keys (never the hub's word alone):
 * a ``sig`` must verify against the directory; case headers and events must be signed
   (:data:`MUST_BE_SIGNED`, as the hub refuses them unsigned). A device revoked since it signed
   is accepted (``allow_revoked``): the hub accepted its history, which still reaches the node;
+  an event's recorder (``device``) must be its signer, as at the hub (hub.signatures);
 * a directory must verify under the pinned root keys;
-* tombstones and keyrings pass (a tombstone carries no signature; each wrap of a keyring
-  carries its own, checked where it is used: the node's re-wrap drops bad ones).
+* tombstones and keyrings at their own id (``keyring:{case_id}``) pass (a tombstone carries
+  no signature; each wrap of a keyring carries its own, checked where it is used: the node's
+  re-wrap drops bad ones); anything else at a case header's, event's, board's or notice's id
+  must be signed whatever its ``type`` says (:data:`SIGNED_PREFIXES`).
 
 The directory is the newest root-verified one of: the node's own, one travelling in the same
 batch, and (only when a document names a device the others do not know: a laptop enrolled
@@ -23,6 +26,7 @@ one ``newer()`` supplies, asked once per batch. A pull takes that one from the h
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +35,9 @@ if TYPE_CHECKING:
 
 #: What the hub refuses unsigned (hub.signatures): a station refuses it from the hub too.
 MUST_BE_SIGNED = ("case", "event", "board", "notice")
+#: The same by ``_id``: a body at one of these ids whose ``type`` says otherwise (a
+#: "keyring") passed unsigned, so a compromised hub replaced a signed event or case header.
+SIGNED_PREFIXES = tuple(f"{t}:" for t in MUST_BE_SIGNED)
 
 #: A directory fresher than what the node holds, or ``None`` (asked at most once per batch).
 NewerDirectory = Callable[[], "Directory | None"]
@@ -47,7 +54,8 @@ def _newest_directory(docs: Sequence[Mapping[str, Any]], held: Directory | None,
         if doc.get("_id") != DIRECTORY_ID or doc.get("_deleted"):
             continue
         try:
-            carried = verify_directory(doc, list(root_keys))
+            # arriving: its delegation must still hold today (sync.crypto.verify_directory)
+            carried = verify_directory(doc, list(root_keys), now=dt.datetime.now(dt.UTC))
         except CryptoError as exc:
             return held, {str(doc["_rev"]): f"directory: {exc.reason}"}
         return _newer(held, carried), {}
@@ -82,14 +90,16 @@ def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory | None,
             reason = bad_dir.get(rev)
         elif doc.get("_deleted"):
             pass  # a tombstone carries no signature; deleting is the hub's decision
-        elif doc.get("type") == "keyring":
+        elif doc.get("type") == "keyring" and docid == f"keyring:{doc.get('case_id')}":
             pass  # each wrap carries its own signature; the node's re-wrap drops bad ones
-        elif "sig" in doc or doc.get("type") in MUST_BE_SIGNED:
+        elif ("sig" in doc or doc.get("type") in MUST_BE_SIGNED
+              or docid.startswith(SIGNED_PREFIXES)):
             while True:
                 try:
                     if directory is None:
                         raise UnknownKey("no root-verified key directory of the hub yet")
-                    verify_document(doc, directory, allow_revoked=True)
+                    signer = verify_document(doc, directory, allow_revoked=True)
+                    reason = _recorder_mismatch(doc, signer.device_id)
                 except UnknownKey as exc:
                     if not asked and newer is not None:
                         asked = True  # one question per batch, however many unknown signers
@@ -109,4 +119,16 @@ def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory | None,
     return accepted, refused
 
 
-__all__ = ["MUST_BE_SIGNED", "NewerDirectory", "check_documents"]
+def _recorder_mismatch(doc: Mapping[str, Any], signer: str) -> str | None:
+    """An event names its recorder (``device``; its ``hlc`` and ``institution`` follow it):
+    it must be the device that signed it. The hub's own device signs what the hub records
+    (10.2.5.2 terminations, complaints); with this unchecked, a compromised hub signed an
+    event with that key naming a station's laptop as its recorder, and the station showed
+    words its own laptop never said (design.md §5)."""
+    if doc.get("type") == "event" and doc.get("device") != signer:
+        return (f"signature: the event names {doc.get('device')} as its recorder but is "
+                f"signed by {signer}")
+    return None
+
+
+__all__ = ["MUST_BE_SIGNED", "SIGNED_PREFIXES", "NewerDirectory", "check_documents"]

@@ -127,9 +127,14 @@ def init_app(app: Flask) -> None:
     # Not Flask's "session": cookies ignore the port, so a node UI on the same host (the
     # demo, a supervisor's own laptop) overwrote the supervisor's login and vice versa.
     # (setdefault did nothing here: Flask's defaults are already in app.config.)
+    # Secure when the hub is reached over https (public_url, behind a TLS proxy): the
+    # login cookie was sent again on any plain-http request to the same host, readable on
+    # the wire (a supervisor sees the cases of a whole county, 7.2.2.2).
+    https = str(hub.settings.public_url).lower().startswith("https://")
     for key, ours, flasks in (("SESSION_COOKIE_NAME", "bangban_oversight", "session"),
                               ("SESSION_COOKIE_HTTPONLY", True, True),
-                              ("SESSION_COOKIE_SAMESITE", "Lax", None)):
+                              ("SESSION_COOKIE_SAMESITE", "Lax", None),
+                              ("SESSION_COOKIE_SECURE", https, False)):
         if app.config.get(key, flasks) == flasks:
             app.config[key] = ours
     app.extensions["bangban_oversight"] = Oversight(hub)

@@ -23,6 +23,14 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("finished", "已结案件"), ("records_complete", "档案完整"), ("records_rate", "档案完整率"),
     ("overdue", "当前超期"), ("review", "需复核"), ("suspended_near", "中止临近续办期限"))
 RATES = frozenset({"on_time_rate", "consult_rate", "complaint_rate", "records_rate"})
+#: A text cell starting with one of these is a formula to a spreadsheet program (OWASP
+#: "CSV Injection"). The staff id is free text a station's device writes (schemas.case,
+#: up to 64 characters): "=HYPERLINK(…)" in it ran in the supervisor's spreadsheet.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_formula_text(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_START)
 
 
 def table(rows: Sequence[Row], total: Row, name: Callable[[str], str], *,
@@ -45,7 +53,10 @@ def to_csv(rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        # CSV has no cell types: a leading apostrophe makes such text read as text (the
+        # spreadsheet shows the rest unchanged)
+        writer.writerow(["" if v is None else "'" + v if _is_formula_text(v) else v
+                         for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -73,6 +84,12 @@ def to_xlsx(rows: list[list[Any]], *, title: str = "oversight") -> bytes:
             if j in rate_cols and value is not None:
                 cell = WriteOnlyCell(ws, value=value)
                 cell.number_format = "0.0%"
+                out.append(cell)
+            elif _is_formula_text(value):
+                # openpyxl stores a str starting with "=" as a formula; a string cell keeps
+                # the text as it is and never evaluates it
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"
                 out.append(cell)
             else:
                 out.append(value)

@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from hub.oversight.indicators import Row
 
@@ -91,8 +92,10 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
     h2 = ParagraphStyle("h2", fontName=f, fontSize=12, leading=18, spaceBefore=8)
     body = ParagraphStyle("body", fontName=f, fontSize=9, leading=13)
     period = first if first == last else f"{first} 至 {last}"
+    # A Paragraph reads its text as markup: "<b" in a name failed the whole report (a
+    # 500), "<x>" vanished from it; the tables take plain text and need nothing.
     story: list[Any] = [
-        Paragraph(f"{scope_name} 帮办代办服务监督月报（{period}）", h1),
+        Paragraph(f"{escape(scope_name)} 帮办代办服务监督月报（{period}）", h1),
         Paragraph(f"依据 DB4106/T 101—2023 第5章、第11章；统计截至 {today.isoformat()}；"
                   "仅使用明文元数据，不含服务对象个人信息。", body),
         Spacer(1, 4 * mm),

@@ -256,4 +256,13 @@ def submit(case_id: str, event_type: str) -> Any:
 @bp.get("/attachment/<path:doc_id>/<name>")
 def attachment(case_id: str, doc_id: str, name: str) -> Response:
     data, ctype = node().reading.open_attachment(case_id, doc_id, name)
-    return Response(data, mimetype=ctype, headers={"Cache-Control": "no-store"})
+    # The type is what the event's writer declared: any station holding the case, whose
+    # device signs what it likes. Served as given, "text/html" ran its script as this
+    # app (the same origin as /api/, every case in clear). Only the scan and signature
+    # types a station can upload are shown in the browser; anything else is a download.
+    ctype = ctype.split(";", 1)[0].strip().lower()
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    if ctype not in ALLOWED_SCANS:
+        ctype = "application/octet-stream"
+        headers["Content-Disposition"] = "attachment"
+    return Response(data, mimetype=ctype, headers=headers)

@@ -13,7 +13,13 @@ bp = Blueprint("home", __name__)
 
 
 def _safe_next(value: str | None) -> str:
-    if value and value.startswith("/") and not value.startswith("//"):
+    """A ``next=`` that stays on this app: a path, never another host. Browsers drop tabs
+    and newlines from a URL and read a backslash as a slash (WHATWG URL), and Werkzeug
+    dropped the tab itself: ``next=/%09/evil.test`` passed the "//" test and was sent as
+    ``Location: //evil.test`` after the unlock (a page there asking for the passphrase
+    again would have had it)."""
+    if (value and value.startswith("/") and not value.startswith("//")
+            and not any(c < " " or c in "\\\x7f" for c in value)):
         return value
     return url_for("home.index")
 

@@ -15,9 +15,11 @@ accepted as a directory signature (or the reverse). A delegated directory carrie
 delegation in its field ``delegation`` *inside* its signed payload and is signed by the
 delegated key (:func:`sync.crypto.sign_directory`). Nodes keep pinning only the root:
 :func:`sync.crypto.verify_directory` accepts a directory signed by a key the root
-delegated, as long as the directory was issued no later than ``not_after``. The limit
-of the scheme: whoever takes the online key can sign directories until the delegation
-expires; the root then refuses to renew it.
+delegated, as long as the directory was issued no later than ``not_after`` and, for a
+directory arriving at a node (``now``), as long as ``not_after`` has not passed: the
+directory's ``issued_at`` is the online key's own word. The limit of the scheme: whoever
+takes the online key can sign directories until the delegation expires; the root then
+refuses to renew it.
 
 Pure: no IO, no clock except the default ``issued_at`` of :func:`sign_delegation`.
 """

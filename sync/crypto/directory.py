@@ -247,7 +247,7 @@ def _signer_key(doc: Mapping[str, Any], sig: Mapping[str, Any],
 
 
 def verify_directory(doc: Mapping[str, Any], trusted_roots: Sequence[str | bytes] | str | bytes, *,
-                     min_version: int = 0) -> Directory:
+                     min_version: int = 0, now: dt.datetime | None = None) -> Directory:
     """Verify ``doc`` under one of the pinned root public keys and parse it.
 
     The signature is a trusted root's, or that of the online key named by the
@@ -256,12 +256,23 @@ def verify_directory(doc: Mapping[str, Any], trusted_roots: Sequence[str | bytes
     delegation that does not verify, names another key or had expired when the
     directory was issued, or a rollback below ``min_version``) or
     :class:`MalformedEnvelope` (bad shape, a key id that is not the fingerprint of its key).
+
+    ``now``: a directory *arriving* (not one already held) must also carry a delegation
+    that has not expired by then. Its ``issued_at`` is the delegated key's own word, so
+    without this a taken online key signed directories forever, each dated before the
+    delegation's end: the expiry, the limit of the scheme, limited nothing.
     """
     by_id = _trusted_roots(trusted_roots)
     sig = doc.get("sig")
     if not isinstance(sig, Mapping) or sig.get("alg") != SIG_ALG:
         raise BadSignature("directory: not signed by an Ed25519 root key")
     signer_pub, root_key_id, deleg = _signer_key(doc, sig, by_id)
+    if deleg is not None and now is not None and deleg.expired(now):
+        stamp = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        raise BadSignature(f"directory.delegation.not_after: {deleg.doc.get('not_after')} has "
+                           f"passed ({stamp}): a directory signed by a delegated key is "
+                           "accepted only while its delegation lasts, whatever date it says "
+                           "it was issued; renew the delegation with the root key")
     check_signature(signer_pub, sig.get("value"), signing_payload(doc, DIRECTORY_DOMAIN),
                     what="directory")
     version = doc.get("version")

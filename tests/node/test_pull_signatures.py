@@ -9,6 +9,7 @@ so that the newer directory is *not* in the batch and must be fetched.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from sync.crypto import (
     SigningKeyPair,
     build_directory,
     key_entry,
+    sign_delegation,
     sign_directory,
     sign_document,
 )
@@ -38,9 +40,14 @@ KEYS = {D1: SigningKeyPair.generate(), D2: SigningKeyPair.generate()}
 FAST = ReplicationOptions(max_attempts=2, backoff_base=0.01, backoff_cap=0.01)
 
 
-def directory(version: int, devices: list[str], node: Node) -> dict[str, Any]:
+def directory(version: int, devices: list[str], node: Node, *,
+              delegated_until: dt.datetime | None = None) -> dict[str, Any]:
+    """Signed by ROOT, or (``delegated_until``) by an online key ROOT delegated until then,
+    the directory dated a day before that end."""
     own = node.keys.public_entries()
     doc = build_directory(
+        issued_at=None if delegated_until is None else
+        (delegated_until - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         version=version,
         institutions=[{"code": TOWN, "tier": "town", "parent": None, "name": "",
                        "public_keys": [key_entry(TOWN_KEY)]},
@@ -51,12 +58,19 @@ def directory(version: int, devices: list[str], node: Node) -> dict[str, Any]:
         + [{"device_id": d, "institution": TOWN, "public_keys": [key_entry(KEYS[d])]}
            for d in devices],
         escrow=key_entry(TOWN_KEY))
-    return sign_directory(doc, ROOT)
+    if delegated_until is None:
+        return sign_directory(doc, ROOT)
+    online = SigningKeyPair.generate()
+    deleg = sign_delegation(online, ROOT, days=30, serial=1,
+                            issued_at=delegated_until - dt.timedelta(days=30))
+    return sign_directory(doc, online, deleg)
 
 
-def event(n: int, device: str, *, key: SigningKeyPair | None = None) -> dict[str, Any]:
+def event(n: int, device: str, *, key: SigningKeyPair | None = None,
+          recorder: str | None = None) -> dict[str, Any]:
+    """An event of ``recorder`` (default: ``device``), signed as ``device``."""
     doc = {"_id": f"event:C{n}:0001", "type": "event", "case_id": f"C{n}",
-           "event_type": "complete", "institution": TOWN}
+           "event_type": "complete", "institution": TOWN, "device": recorder or device}
     return sign_document(doc, DeviceSigner(device, key or KEYS[device]))
 
 
@@ -102,6 +116,22 @@ def test_a_forged_event_is_refused_and_the_rest_of_the_batch_stored(
     assert st.status == "ok" and st.last_error is not None
     assert "集中端发来的文档签名无效，已拒收" in st.last_error and "(+2)" in st.last_error
     assert st.pulled >= 3  # the directory and the two good events
+
+
+def test_an_event_naming_another_recorder_than_its_signer_is_refused(
+        node: Node, tmp_path: Path) -> None:
+    """A compromised hub signs with its own device key (it has one: terminations, complaint
+    intake): an event so signed that names a station's laptop as its recorder put words in
+    that laptop's mouth."""
+    from node.verify import check_documents
+    from sync.crypto import verify_directory
+
+    held = verify_directory(directory(2, [D1, D2], node), [ROOT.public_b64])
+    honest, posing = with_rev(event(1, D1)), with_rev(event(2, D1, recorder=D2))
+    accepted, refused = check_documents([honest, posing], held, [ROOT.public_b64])
+    assert [d["_id"] for d in accepted] == [honest["_id"]]
+    assert [r["id"] for r in refused] == [posing["_id"]]
+    assert D2 in refused[0]["reason"] and "recorder" in refused[0]["reason"]
 
 
 class Hub(SQLiteStore):
@@ -152,3 +182,38 @@ def test_a_failed_directory_fetch_retries_the_batch_and_refuses_nothing(
     res = replicate(BundleSource(docs), target, FAST)
     assert res.failures == [] and res.docs_written == 2
     assert all(stored(node.store, d["_id"]) for d in docs)
+
+
+def test_an_unsigned_body_at_a_signed_documents_id_is_refused(node: Node) -> None:
+    """Keyrings pass unsigned (their wraps are signed one by one): a "keyring" at an event's
+    or case header's id let a compromised hub replace a signed document with anything."""
+    from node.verify import check_documents
+    from sync.crypto import verify_directory
+
+    held = verify_directory(directory(2, [D1], node), [ROOT.public_b64])
+    ring = {"type": "keyring", "case_id": "C7", "current": "k", "data_keys": []}
+    docs = [with_rev({"_id": docid, **ring}) for docid in
+            ("keyring:C7", "event:C7:0001", "case:C7", "notice:C7")]
+    accepted, refused = check_documents(docs, held, [ROOT.public_b64])
+    assert [d["_id"] for d in accepted] == ["keyring:C7"]
+    assert {r["id"] for r in refused} == {"event:C7:0001", "case:C7", "notice:C7"}
+
+
+def test_a_directory_arriving_after_its_delegation_ended_is_refused(node: Node) -> None:
+    """A directory signed by the hub's online key is dated by that key itself: once the key
+    was taken, directories dated "before the delegation ended" verified for ever (adding a
+    device of the taker's), and the delegation's end limited nothing."""
+    from node.verify import check_documents
+    from sync.crypto import DIRECTORY_ID, verify_directory
+
+    held = verify_directory(directory(1, [D1], node), [ROOT.public_b64])
+    now = dt.datetime.now(dt.UTC)
+    for until, ok in ((now + dt.timedelta(days=3), True), (now - dt.timedelta(days=3), False)):
+        carried = with_rev(directory(2, [D1, D2], node, delegated_until=until))
+        by_d2 = with_rev(event(2, D2))
+        accepted, refused = check_documents([carried, by_d2], held, [ROOT.public_b64])
+        if ok:
+            assert [d["_id"] for d in accepted] == [DIRECTORY_ID, by_d2["_id"]], refused
+        else:
+            assert accepted == [] and "delegation.not_after" in refused[0]["reason"], refused
+            assert refused[1]["id"] == by_d2["_id"]  # its signer is in no directory held

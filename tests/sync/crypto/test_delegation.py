@@ -145,3 +145,15 @@ def test_malformed_delegation_fields_named(world: World) -> None:
         bad["delegation"][field] = value
         with pytest.raises(MalformedEnvelope, match=pattern):
             verify_directory(bad, world.root.public_b64)
+
+
+def test_arriving_directory_needs_a_delegation_still_valid_now(world: World) -> None:
+    """``issued_at`` is the delegated key's own word: ``now`` (a directory arriving at a
+    node) is checked against the delegation's end too; a directory already held is not."""
+    doc, _signer = _delegated(world, days=30)  # delegated NOW .. NOW+30d, issued NOW+1d
+    assert verify_directory(doc, [world.root.public_b64]).version == doc["version"]
+    verify_directory(doc, [world.root.public_b64], now=NOW + dt.timedelta(days=29))
+    with pytest.raises(BadSignature, match="delegation.not_after"):
+        verify_directory(doc, [world.root.public_b64], now=NOW + dt.timedelta(days=31))
+    root_signed = sign_directory(world.directory_doc(), world.root)  # no delegation to end
+    verify_directory(root_signed, [world.root.public_b64], now=NOW + dt.timedelta(days=999))

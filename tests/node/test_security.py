@@ -1,0 +1,141 @@
+"""The node's web UI against a hostile link or page (security audit): what a clerk's
+browser can be made to do by a URL it was sent."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from .conftest import PASSPHRASE, csrf
+
+BASE = "http://127.0.0.1:8470/unlock"
+#: ``next=`` values a browser follows to another host (WHATWG URL: tabs and newlines are
+#: dropped, a backslash is a slash).
+OFFSITE = ["//evil.test", "/\t/evil.test", "/\n/evil.test", "/\\evil.test", "/\\/evil.test",
+           "https://evil.test/", "/\r/evil.test"]
+
+
+def _browser_target(location: str) -> str:
+    """The host a browser goes to for ``Location: location`` (what it strips first)."""
+    cleaned = location.replace("\t", "").replace("\n", "").replace("\r", "").replace("\\", "/")
+    return urlsplit(urljoin(BASE, cleaned)).netloc
+
+
+@pytest.mark.parametrize("nxt", OFFSITE)
+def test_unlock_never_redirects_to_another_host(client: Any, nxt: str) -> None:
+    resp = client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf": csrf(client),
+                                        "next": nxt})
+    assert resp.status_code == 302
+    assert _browser_target(resp.headers["Location"]) == "127.0.0.1:8470", resp.headers
+
+
+@pytest.mark.parametrize("nxt", OFFSITE)
+def test_language_switch_never_redirects_to_another_host(unlocked: Any, nxt: str) -> None:
+    resp = unlocked.post("/lang", data={"csrf": csrf(unlocked), "lang": "en", "next": nxt})
+    assert _browser_target(resp.headers["Location"]) == "127.0.0.1:8470", resp.headers
+
+
+def test_a_path_on_the_node_is_still_followed(client: Any) -> None:
+    resp = client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf": csrf(client),
+                                        "next": "/cases?q=%E5%BC%A0&view=today"})
+    assert resp.headers["Location"] == "/cases?q=%E5%BC%A0&view=today"
+
+
+@pytest.mark.parametrize("host", ["evil.test:8470", "127.0.0.1.evil.test", "attacker.example"])
+def test_a_page_rebinding_its_name_to_the_laptop_reads_nothing(unlocked: Any, host: str) -> None:
+    """DNS rebinding: a site's name resolved to 127.0.0.1 makes the node's unauthenticated
+    API same-origin to that site's script; only names of this laptop are served."""
+    for path in ("/api/cases", "/api/status"):
+        resp = unlocked.get(path, headers={"Host": host})
+        assert resp.status_code == 400 and resp.get_json()["error"] == "host", resp.data
+    page = unlocked.get("/", headers={"Host": host})
+    assert page.status_code == 400 and "open the app at" in page.text
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8470", "localhost:8470", "[::1]:8470",
+                                  "192.168.1.20:8470"])
+def test_the_laptops_own_addresses_are_served(unlocked: Any, host: str) -> None:
+    assert unlocked.get("/api/cases", headers={"Host": host}).status_code == 200
+
+
+def test_a_scan_declared_as_html_by_its_writer_is_not_run_as_the_app(unlocked: Any) -> None:
+    """A scan's content type is what its event's writer declared (another station's
+    device, through the hub): ``text/html`` was served as such from the node's origin,
+    a script able to read every case through /api/."""
+    import io
+
+    from schemas.sample import catalog
+
+    from .test_casework_flow import _consult, _step
+
+    c = unlocked
+    case_id = _consult(c)
+    assert _step(c, case_id, "application", channel="offline", mode="nearby",
+                 service_item=catalog()[0]["code"]).status_code == 302
+    assert _step(c, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="5").status_code == 302
+    html = b"<script>fetch('/api/cases').then(r => r.text()).then(alert)</script>"
+    r = c.post(f"/cases/{case_id}/steps/material_received", data={
+        "csrf": csrf(c), "materials": [catalog()[0]["materials"][0]["code"]],
+        "scans": (io.BytesIO(html), "scan.pdf", "application/pdf")},
+        content_type="multipart/form-data")
+    assert r.status_code == 302, r.data[:500]
+    node = c.application.extensions["bangban_node"]
+    ev = next(e for e in node.casework.events(case_id) if e["event_type"] == "material_received")
+    name = next(iter(ev["_attachments"]))
+    doc = node.store.get(ev["_id"], attachments=True)
+    doc["_attachments"][name]["content_type"] = "text/html; charset=utf-8"
+    node.store.put(doc)  # as the writer's device declared it
+    back = c.get(f"/cases/{case_id}/steps/attachment/{ev['_id']}/{name}")
+    assert back.status_code == 200 and back.data == html
+    assert back.headers["Content-Type"] == "application/octet-stream"
+    assert back.headers["Content-Disposition"] == "attachment"
+    assert back.headers["X-Content-Type-Options"] == "nosniff"
+
+
+#: What a browser sends with a request another site's page makes (W3C Fetch Metadata).
+IMG = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}
+
+
+def test_another_sites_page_cannot_open_cases_or_keep_the_laptop_unlocked(unlocked: Any) -> None:
+    """A hidden image on any site opened a case (an access event in the clerk's name) and
+    counted as the clerk's activity, so the idle lock never came."""
+    node = unlocked.application.extensions["bangban_node"]
+    touched = node.last_touch
+    for headers in (IMG, {**IMG, "Sec-Fetch-Site": "same-site"},
+                    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors"}):
+        resp = unlocked.get("/cases/", headers=headers)
+        assert resp.status_code == 403 and "another site" in resp.text
+        resp = unlocked.post("/api/lock", headers=headers)
+        assert resp.status_code == 403 and resp.get_json()["error"] == "cross_site"
+    assert node.last_touch == touched and node.unlocked
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"},
+    {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"},
+    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}])
+def test_the_apps_own_pages_typed_addresses_and_links_still_work(unlocked: Any,
+                                                                 headers: dict[str, str]) -> None:
+    assert unlocked.get("/cases/", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("passphrase", ["", "1", "1234567", "口令口令口令口"])
+def test_a_new_keychain_needs_a_passphrase_of_eight_characters(tmp_path: Any,
+                                                               passphrase: str) -> None:
+    """The keychain holds the institution's private key; "1" as its passphrase was accepted,
+    and a copied disk gave every case of the station away to an offline guess."""
+    from node.errors import InvalidInput
+    from node.keys import NodeKeys
+
+    from .conftest import DEVICE, VILLAGE
+
+    enrollment = {"device_id": DEVICE, "institution": VILLAGE, "root_keys": []}
+    with pytest.raises(InvalidInput) as refused:
+        NodeKeys.create(tmp_path / "keychain.json", passphrase, enrollment, scrypt_n=2**10)
+    assert "passphrase" in refused.value.reason and refused.value.fields == {
+        "passphrase": "至少 8 个字符 / at least 8 characters"}
+    assert not (tmp_path / "keychain.json").exists()
+    NodeKeys.create(tmp_path / "keychain.json", "12345678", enrollment, scrypt_n=2**10)
