@@ -215,8 +215,8 @@ def enroll_device(hub: Hub, *, institution_code: str, short: str | None = None,
     secret = new_secret()
     try:
         private.put({"_id": CRED_PREFIX + dev, "type": "credential", "device_id": dev,
-                     "institution": institution_code, "secret_hash": hash_secret(
-                         secret, n=hub.settings.scrypt_n), "revoked": False,
+                     "institution": institution_code, "secret_hash": hash_secret(secret),
+                     "revoked": False,
                      "enrolled_at": now()})
     except Conflict:
         raise AlreadyExists(f"device {dev} is already enrolled") from None

@@ -2,13 +2,21 @@
 
 A device authenticates every request with HTTP Basic (device id, secret) — what
 ibmcloudant's ``BasicAuthenticator`` and a PouchDB URL with credentials send. The
-hub stores only a salted scrypt hash of the secret (RFC 7914; ``hashlib.scrypt``),
-in the hub-private database, never in the replicated one.
+hub stores only a salted hash of the secret, in the hub-private database, never in the
+replicated one.
 
-Verifying scrypt costs tens of ms, so a verified (device, secret) pair is
-remembered in memory for ``auth_cache_seconds`` as a keyed digest; the device's
-record (revocation flag) is still read from the store on every request, so a
-revocation made through any gateway is seen at the next contact (design.md §5).
+The hash is HMAC-SHA-256 keyed with a random salt, not a slow password hash: the secret is
+256 random bits (:func:`new_secret`), so a stolen hash cannot be guessed back however fast
+each guess is, and a slow hash bought nothing but cost. That cost was a hazard: anyone
+who knew a device id (they are printed on forms) made the hub run a full scrypt (tens of
+ms of CPU) per request with a wrong secret. Secrets enrolled before this change keep their
+``scrypt$…`` hashes, which are still checked (RFC 7914, ``hashlib.scrypt``); re-enrolling
+such a device gives it the fast hash. Supervisors' passwords, chosen by people, stay on
+scrypt (:mod:`hub.oversight.supervisors`).
+
+A verified (device, secret) pair is remembered in memory for ``auth_cache_seconds`` as a
+keyed digest; the device's record (revocation flag) is still read from the store on every
+request, so a revocation made through any gateway is seen at the next contact (design.md §5).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from sync.store import DocumentStore
 SCRYPT_R = 8
 SCRYPT_P = 1
 CRED_PREFIX = "cred:"
+HMAC_KIND = "hmac-sha256"
 
 
 def new_secret() -> str:
@@ -38,8 +47,17 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def hash_secret(secret: str, *, n: int = 16384, salt: bytes | None = None) -> str:
-    """``scrypt$N$r$p$salt$hash`` (salt and hash base64)."""
+def hash_secret(secret: str, *, salt: bytes | None = None) -> str:
+    """``hmac-sha256$salt$hash`` (salt and hash base64) of a secret from :func:`new_secret`."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hmac.new(salt, secret.encode("utf-8"), hashlib.sha256).digest()
+    return "$".join((HMAC_KIND, base64.b64encode(salt).decode(),
+                     base64.b64encode(digest).decode()))
+
+
+def scrypt_hash(secret: str, *, n: int = 16384, salt: bytes | None = None) -> str:
+    """``scrypt$N$r$p$salt$hash``: how secrets were hashed before ``hmac-sha256`` (kept to
+    check those records, and to test that they still pass)."""
     salt = salt if salt is not None else secrets.token_bytes(16)
     digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P,
                             dklen=32, maxmem=256 * 1024 * 1024)
@@ -49,13 +67,18 @@ def hash_secret(secret: str, *, n: int = 16384, salt: bytes | None = None) -> st
 
 def check_secret(secret: str, stored: str) -> bool:
     try:
-        kind, n, r, p, salt_b64, hash_b64 = stored.split("$")
-        if kind != "scrypt":
+        kind, *fields = stored.split("$")
+        if kind == HMAC_KIND and len(fields) == 2:
+            salt, want = (base64.b64decode(f) for f in fields)
+            got = hmac.new(salt, secret.encode("utf-8"), hashlib.sha256).digest()
+        elif kind == "scrypt" and len(fields) == 5:
+            n, r, p, salt_b64, hash_b64 = fields
+            salt = base64.b64decode(salt_b64)
+            want = base64.b64decode(hash_b64)
+            got = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=int(n), r=int(r),
+                                 p=int(p), dklen=len(want), maxmem=256 * 1024 * 1024)
+        else:
             return False
-        salt = base64.b64decode(salt_b64)
-        want = base64.b64decode(hash_b64)
-        got = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=int(n), r=int(r), p=int(p),
-                             dklen=len(want), maxmem=256 * 1024 * 1024)
     except (ValueError, binascii.Error):
         return False
     return hmac.compare_digest(got, want)

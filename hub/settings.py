@@ -49,7 +49,8 @@ SETTINGS: tuple[Setting, ...] = (
             "county see): a busy station's board is rewritten at most this often, not per step."),
     Setting("auth_cache_seconds", 300.0, "How long a verified device secret is remembered "
             "(the revocation flag is still read on every request)."),
-    Setting("scrypt_n", 16384, "scrypt cost N for device secrets (r=8, p=1)."),
+    Setting("scrypt_n", 16384, "scrypt cost N for supervisors' passwords (r=8, p=1); device "
+            "secrets are 256 random bits and need no slow hash (hub.auth)."),
     Setting("hub_key_passphrase", "", "Passphrase of the hub's keychains in HUB_DIR/keys; "
             "empty = the random one `hub init` wrote to HUB_DIR/keys/passphrase. Environment "
             "only (never saved in settings.json)."),

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from hub import scope
-from hub.auth import check_secret, hash_secret, new_secret, parse_basic
+from hub.auth import check_secret, hash_secret, new_secret, parse_basic, scrypt_hash
 from hub.errors import ConfigError, DeviceRevoked, Unauthorized
 from hub.replication.seqs import join_seq, split_seq
 from hub.settings import SETTINGS, Settings, describe
@@ -36,13 +36,38 @@ def test_settings_refuse_bad_values(tmp_path):
         Settings.load({"hub_dirr": "x"})
 
 
-def test_secrets_are_stored_as_salted_scrypt_hashes():
+def test_secrets_are_stored_as_salted_hashes():
     secret = new_secret()
-    stored = hash_secret(secret, n=1024)
-    assert secret not in stored and stored.startswith("scrypt$1024$")
+    stored = hash_secret(secret)
+    assert secret not in stored and stored.startswith("hmac-sha256$")
     assert check_secret(secret, stored) and not check_secret(secret + "x", stored)
-    assert hash_secret(secret, n=1024) != stored  # salted
+    assert hash_secret(secret) != stored  # salted
     assert not check_secret(secret, "garbage")
+    assert not check_secret(secret, "hmac-sha256$!!$??")
+    assert not check_secret(secret, stored.replace("hmac-sha256", "md5"))
+
+
+def test_secrets_hashed_with_scrypt_before_still_pass():
+    secret = new_secret()
+    stored = scrypt_hash(secret, n=1024)
+    assert stored.startswith("scrypt$1024$")
+    assert check_secret(secret, stored) and not check_secret(secret + "x", stored)
+
+
+def test_a_wrong_secret_costs_the_hub_no_slow_hash(monkeypatch):
+    """Device ids are printed on forms: anyone could make the hub run a full scrypt (tens
+    of ms of CPU) per request by sending a known id with any secret."""
+    import hashlib
+
+    calls = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(hashlib, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    secret = new_secret()
+    stored = hash_secret(secret)
+    for guess in ("x", secret[:-1], secret + "x"):
+        assert not check_secret(guess, stored)
+    assert check_secret(secret, stored)
+    assert calls == []
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer x", "Basic !!", "Basic " +
