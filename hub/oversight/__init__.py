@@ -25,7 +25,7 @@ from flask import Flask
 from hub.oversight.boards import BoardPublisher
 from hub.oversight.clocks import ClockFold
 from hub.oversight.materialize import FactStore, Materializer
-from hub.oversight.supervisors import Supervisor, add_supervisor, authenticate
+from hub.oversight.supervisors import LoginThrottle, Supervisor, add_supervisor, authenticate
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -52,6 +52,7 @@ class Oversight:
         self._lock = threading.Lock()
         self._boards: BoardPublisher | None = None
         self._clocks: ClockFold | None = None
+        self.login_throttle = LoginThrottle()
 
     @property
     def materializer(self) -> Materializer:

@@ -4,8 +4,9 @@ A supervisor belongs to one institution of the city, county or town tier and see
 subtree: institution codes are hierarchical (county ``410621``, town ``410621101``,
 village ``410621101201``), so the subtree of a county or town is its code prefix and the
 city sees everything. Accounts live in the hub-private database (``P-hub``, never
-replicated) as ``supervisor:{login}`` with a salted scrypt hash (RFC 7914, as the hub's
-device secrets), compared in constant time.
+replicated) as ``supervisor:{login}`` with a salted scrypt hash (RFC 7914: a password is
+chosen by a person, so each guess must be slow), compared in constant time; failed logins
+are throttled per login and address (:class:`LoginThrottle`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import hashlib
 import hmac
 import os
 import re
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -113,3 +117,51 @@ def load(hub: Hub, login: str) -> Supervisor | None:
     if doc.get("disabled"):
         return None
     return Supervisor(doc["login"], doc.get("name", login), doc["level"], doc["institution"])
+
+
+class LoginThrottle:
+    """Failed logins per (login, client address), kept in memory per gateway process.
+
+    A supervisor's password is chosen by a person and each guess costs the attacker one
+    request: after ``max_failures`` wrong passwords within ``window`` seconds, that login
+    from that address is refused without checking the password (no scrypt run either)
+    until the oldest failure leaves the window. Keyed by address too, so a stranger cannot
+    lock a supervisor out from elsewhere; a correct login clears the count.
+    """
+
+    def __init__(self, max_failures: int = 5, window: float = 900.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.max_failures = max_failures
+        self.window = window
+        self.clock = clock
+        self._failures: dict[tuple[str, str], list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> list[float]:
+        times = [t for t in self._failures.get(key, []) if now - t < self.window]
+        if times:
+            self._failures[key] = times
+        else:
+            self._failures.pop(key, None)
+        return times
+
+    def wait_seconds(self, login: str, address: str) -> int:
+        """0 when a try is allowed, else the seconds until the next one is."""
+        now = self.clock()
+        with self._lock:
+            times = self._recent((login, address), now)
+        if len(times) < self.max_failures:
+            return 0
+        return max(1, int(times[-self.max_failures] + self.window - now + 0.999))
+
+    def failed(self, login: str, address: str) -> None:
+        now = self.clock()
+        with self._lock:
+            self._failures[(login, address)] = [*self._recent((login, address), now), now]
+            if len(self._failures) > 10_000:  # a flood of made-up logins: forget the oldest
+                oldest = min(self._failures, key=lambda k: self._failures[k][-1])
+                del self._failures[oldest]
+
+    def succeeded(self, login: str, address: str) -> None:
+        with self._lock:
+            self._failures.pop((login, address), None)

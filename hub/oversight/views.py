@@ -127,13 +127,22 @@ def login() -> Any:
     error = ""
     if request.method == "POST":
         _check_csrf()
-        who = sup.authenticate(_ov().hub, request.form.get("login", "").strip(),
-                               request.form.get("password", ""))
+        name, address = request.form.get("login", "").strip(), request.remote_addr or ""
+        throttle = _ov().login_throttle
+        wait = throttle.wait_seconds(name, address)
+        if wait:
+            minutes = (wait + 59) // 60
+            error = (f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed logins: "
+                     f"try again in {minutes} min")
+            return render_template("oversight/login.html", error=error), 429
+        who = sup.authenticate(_ov().hub, name, request.form.get("password", ""))
         if who is not None:
+            throttle.succeeded(name, address)
             session.clear()
             session["supervisor"] = who.login
             nxt = request.args.get("next", "")
             return redirect(nxt if nxt.startswith("/oversight/") else url_for("oversight.index"))
+        throttle.failed(name, address)
         error = "登录名或密码错误 / wrong login or password"
     return render_template("oversight/login.html", error=error), 401 if error else 200
 

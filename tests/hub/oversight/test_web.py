@@ -54,6 +54,47 @@ def test_login_is_required_and_checked(app: Any) -> None:
     assert client.post("/oversight/login", data={"login": "city"}).status_code == 400  # csrf
 
 
+def _login_from(app: Any, address: str, user: str, password: str) -> Any:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    page = client.get("/oversight/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    resp = client.post("/oversight/login", data={"login": user, "password": password,
+                                                 "csrf": token})
+    return client, resp
+
+
+def test_password_guessing_is_stopped_after_five_failures(app: Any) -> None:
+    """A person's password and one guess per request: the sixth try from the same address
+    within 15 minutes is refused unchecked, even with the right password; another address
+    (the supervisor at their own desk) still logs in."""
+    for i in range(5):
+        assert _login_from(app, "10.9.9.9", "town", f"guess-{i}")[1].status_code == 401
+    client, blocked = _login_from(app, "10.9.9.9", "town", "town-pass-1")
+    assert blocked.status_code == 429 and "分钟后再试" in blocked.text
+    assert client.get("/oversight/").status_code == 302  # not logged in
+    client, ok = _login_from(app, "10.8.8.8", "town", "town-pass-1")
+    assert ok.status_code == 302 and client.get("/oversight/").status_code == 200
+
+
+def test_login_throttle_window() -> None:
+    from hub.oversight.supervisors import LoginThrottle
+
+    now = [1000.0]
+    t = LoginThrottle(max_failures=3, window=60, clock=lambda: now[0])
+    for _ in range(3):
+        assert t.wait_seconds("a", "ip") == 0
+        t.failed("a", "ip")
+    assert t.wait_seconds("a", "ip") == 60 and t.wait_seconds("b", "ip") == 0
+    now[0] += 59.5
+    assert t.wait_seconds("a", "ip") == 1
+    now[0] += 1
+    assert t.wait_seconds("a", "ip") == 0  # the oldest failure left the window
+    t.failed("a", "ip")
+    t.succeeded("a", "ip")
+    assert t.wait_seconds("a", "ip") == 0
+
+
 def test_city_dashboard_shows_known_indicators(app: Any) -> None:
     client, _ = login(app, "city", "city-pass-1")
     page = client.get(f"/oversight/?{Q}").text
