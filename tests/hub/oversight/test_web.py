@@ -35,8 +35,9 @@ def app(tmp_path_factory: Any) -> Iterator[Any]:
     hub.close()
 
 
-def login(app: Any, user: str, password: str) -> Any:
+def login(app: Any, user: str, password: str, address: str = "127.0.0.1") -> Any:
     client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
     page = client.get("/oversight/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     resp = client.post("/oversight/login", data={"login": user, "password": password,
@@ -54,26 +55,16 @@ def test_login_is_required_and_checked(app: Any) -> None:
     assert client.post("/oversight/login", data={"login": "city"}).status_code == 400  # csrf
 
 
-def _login_from(app: Any, address: str, user: str, password: str) -> Any:
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    page = client.get("/oversight/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    resp = client.post("/oversight/login", data={"login": user, "password": password,
-                                                 "csrf": token})
-    return client, resp
-
-
 def test_password_guessing_is_stopped_after_five_failures(app: Any) -> None:
     """A person's password and one guess per request: the sixth try from the same address
     within 15 minutes is refused unchecked, even with the right password; another address
     (the supervisor at their own desk) still logs in."""
     for i in range(5):
-        assert _login_from(app, "10.9.9.9", "town", f"guess-{i}")[1].status_code == 401
-    client, blocked = _login_from(app, "10.9.9.9", "town", "town-pass-1")
+        assert login(app, "town", f"guess-{i}", address="10.9.9.9")[1].status_code == 401
+    client, blocked = login(app, "town", "town-pass-1", address="10.9.9.9")
     assert blocked.status_code == 429 and "分钟后再试" in blocked.text
     assert client.get("/oversight/").status_code == 302  # not logged in
-    client, ok = _login_from(app, "10.8.8.8", "town", "town-pass-1")
+    client, ok = login(app, "town", "town-pass-1", address="10.8.8.8")
     assert ok.status_code == 302 and client.get("/oversight/").status_code == 200
 
 
