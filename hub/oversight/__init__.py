@@ -14,6 +14,7 @@ Public API:
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import threading
 import time
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from hub.core import Hub
 
 FACTS_FILE = "oversight.sqlite"
+#: How long a supervisor's login lasts.
+SESSION_LIFETIME = dt.timedelta(hours=12)
 CATCH_UP_SECONDS = 1.0  # a page read folds what changed since, at most this often
 #: A page read folds at most this many feed batches (500 changes each), so a page stays
 #: fast after a large import; the rest is folded by later reads or `hub oversight refresh`.
@@ -135,7 +138,11 @@ def init_app(app: Flask) -> None:
     for key, ours, flasks in (("SESSION_COOKIE_NAME", "bangban_oversight", "session"),
                               ("SESSION_COOKIE_HTTPONLY", True, True),
                               ("SESSION_COOKIE_SAMESITE", "Lax", None),
-                              ("SESSION_COOKIE_SECURE", https, False)):
+                              ("SESSION_COOKIE_SECURE", https, False),
+                              # a signed cookie cannot be recalled: it lasts a working day,
+                              # not Flask's 31 days (a session left on a shared computer)
+                              ("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME,
+                               dt.timedelta(days=31))):
         if app.config.get(key, flasks) == flasks:
             app.config[key] = ours
     app.extensions["bangban_oversight"] = Oversight(hub)

@@ -41,6 +41,7 @@ class Supervisor:
     name: str
     level: str
     institution: str
+    stamp: str = ""  # session_stamp of the account when read
 
     @property
     def prefix(self) -> str:
@@ -96,7 +97,20 @@ def add_supervisor(hub: Hub, login: str, password: str, *, institution: str, nam
             raise AlreadyExists(f"supervisor {login} exists / 账号已存在")
         doc["_rev"] = old["_rev"]
     private.put(doc)
-    return Supervisor(login, doc["name"], level, institution)
+    return _supervisor(doc)
+
+
+def _supervisor(doc: dict[str, Any]) -> Supervisor:
+    return Supervisor(doc["login"], doc.get("name", doc["login"]), doc["level"],
+                      doc["institution"], session_stamp(doc))
+
+
+def session_stamp(doc: dict[str, Any]) -> str:
+    """What a login session remembers of the account: its password's salt, new with every
+    password set. A session whose stamp no longer matches (the password was changed, say
+    after a laptop was lost) is logged out at its next request: the signed cookie itself
+    cannot be recalled."""
+    return str(doc.get("password", {}).get("salt", ""))[:16]
 
 
 def authenticate(hub: Hub, login: str, password: str) -> Supervisor | None:
@@ -106,17 +120,22 @@ def authenticate(hub: Hub, login: str, password: str) -> Supervisor | None:
         return None
     if doc.get("disabled") or not check_password(doc.get("password", {}), password):
         return None
-    return Supervisor(doc["login"], doc.get("name", login), doc["level"], doc["institution"])
+    return _supervisor(doc)
 
 
-def load(hub: Hub, login: str) -> Supervisor | None:
+def load(hub: Hub, login: str, stamp: str | None = None) -> Supervisor | None:
+    """The supervisor of a session; None when unknown, disabled, or (``stamp`` given) when
+    the password changed since the session logged in."""
     try:
         doc = hub.stores.private.get(f"supervisor:{login}")
     except NotFound:
         return None
     if doc.get("disabled"):
         return None
-    return Supervisor(doc["login"], doc.get("name", login), doc["level"], doc["institution"])
+    who = _supervisor(doc)
+    if stamp is not None and not hmac.compare_digest(stamp, who.stamp):
+        return None
+    return who
 
 
 class LoginThrottle:

@@ -73,7 +73,7 @@ def _check_csrf() -> None:
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        who = sup.load(_ov().hub, session.get("supervisor", ""))
+        who = sup.load(_ov().hub, session.get("supervisor", ""), session.get("stamp", ""))
         if who is None:
             return redirect(url_for("oversight.login", next=request.full_path))
         g.supervisor = who
@@ -140,6 +140,7 @@ def login() -> Any:
             throttle.succeeded(name, address)
             session.clear()
             session["supervisor"] = who.login
+            session["stamp"] = who.stamp
             nxt = request.args.get("next", "")
             return redirect(nxt if nxt.startswith("/oversight/") else url_for("oversight.index"))
         throttle.failed(name, address)

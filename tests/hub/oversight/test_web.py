@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -144,3 +145,26 @@ def test_supervisor_accounts(app: Any) -> None:
     stored = hash_password("secret-123", n=1024)
     assert "secret-123" not in str(stored) and check_password(stored, "secret-123")
     assert not check_password(stored, "secret-124")
+
+
+def test_a_password_change_ends_the_sessions_logged_in_with_the_old_one(app: Any) -> None:
+    """A signed cookie cannot be recalled; after a lost laptop the operator sets a new
+    password (`supervisor add --replace`), and the old sessions must end with it."""
+    hub = app.extensions["bangban_hub"]
+    add_supervisor(hub, "county2", "county-pass-1", institution="410602101", name="甲")
+    client, _ = login(app, "county2", "county-pass-1")
+    assert client.get("/oversight/").status_code == 200
+    add_supervisor(hub, "county2", "county-pass-2", institution="410602101", replace=True)
+    assert client.get("/oversight/").status_code == 302
+    client, _ = login(app, "county2", "county-pass-2")
+    assert client.get("/oversight/").status_code == 200
+
+
+def test_a_login_lasts_a_working_day(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import itsdangerous.timed
+
+    client, _ = login(app, "city", "city-pass-1")
+    assert client.get("/oversight/").status_code == 200
+    later = time.time() + 13 * 3600
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
+    assert client.get("/oversight/").status_code == 302
