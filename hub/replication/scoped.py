@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from hub import scope as scopes
 from hub.receipts import record_receipt
+from hub.replication.local import LOCAL, LocalDocs
 from hub.replication.seqs import join_seq, split_seq
 from hub.transitions import RETRY
-from sync.errors import BadRequest, Conflict, Forbidden, NotFound, SyncError
+from sync.errors import BadRequest, Forbidden, NotFound, SyncError
 from sync.store import JSON, DocumentStore, Seq
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from hub.storage import HubStores
     from hub.validate import WriteValidator
 
-LOCAL = "_local/"
 log = logging.getLogger("bangban.hub")
 
 
@@ -83,6 +83,7 @@ class ScopedStore(DocumentStore):
         self.signal = signal or FeedSignal()
         self.changes_limit = changes_limit
         self.longpoll_timeout = longpoll_timeout
+        self._locals = LocalDocs(stores.private, device.device_id)
 
     # -- visibility ------------------------------------------------------------
     @property
@@ -355,54 +356,15 @@ class ScopedStore(DocumentStore):
                     "error": "not_found", "reason": "missing"}}]})
         return {"results": results}
 
-    # -- _local documents, per device ----------------------------------------------------
-    def _local_key(self, docid: str) -> str:
-        name = docid[len(LOCAL):] if docid.startswith(LOCAL) else docid
-        if not name:
-            raise BadRequest("Invalid _local document id.")
-        return f"local:{self.device.device_id}:{name}"
-
+    # -- _local documents, per device (hub.replication.local) ----------------------------
     def get_local(self, docid: str) -> JSON:
-        try:
-            stored = self.stores.private.get(self._local_key(docid))
-        except NotFound:
-            raise NotFound("missing") from None
-        name = docid if docid.startswith(LOCAL) else LOCAL + docid
-        return {**stored["body"], "_id": name, "_rev": f"0-{stored['lrev']}"}
+        return self._locals.get(docid)
 
     def put_local(self, doc: Mapping[str, Any]) -> JSON:
-        docid = str(doc.get("_id", ""))
-        key = self._local_key(docid)
-        private = self.stores.private
-        try:
-            stored = private.get(key)
-        except NotFound:
-            stored = None
-        if doc.get("_deleted"):
-            return self.delete_local(docid, doc.get("_rev"))
-        if stored is not None and doc.get("_rev") != f"0-{stored['lrev']}":
-            raise Conflict("Document update conflict.")
-        lrev = (stored["lrev"] if stored else 0) + 1
-        body = {k: v for k, v in doc.items() if k not in ("_id", "_rev")}
-        new = {"_id": key, "type": "local", "device": self.device.device_id, "body": body,
-               "lrev": lrev}
-        if stored is not None:
-            new["_rev"] = stored["_rev"]
-        private.put(new)
-        name = docid if docid.startswith(LOCAL) else LOCAL + docid
-        return {"ok": True, "id": name, "rev": f"0-{lrev}"}
+        return self._locals.put(doc)
 
     def delete_local(self, docid: str, rev: str | None = None) -> JSON:
-        key = self._local_key(docid)
-        try:
-            stored = self.stores.private.get(key)
-        except NotFound:
-            raise NotFound("missing") from None
-        if rev is not None and rev != f"0-{stored['lrev']}":
-            raise Conflict("Document update conflict.")
-        self.stores.private.delete(key, stored["_rev"])
-        name = docid if docid.startswith(LOCAL) else LOCAL + docid
-        return {"ok": True, "id": name, "rev": "0-0"}
+        return self._locals.delete(docid, rev)
 
     # -- attachments and maintenance ------------------------------------------------------
     def get_attachment(self, docid: str, name: str, *, rev: str | None = None) -> tuple[bytes, str]:

@@ -76,6 +76,42 @@ def test_local_checkpoints_are_kept_per_device(world: World):
         va.put_local({**doc, "seq": 3})  # a stale _rev
 
 
+def test_local_documents_are_bounded_in_size_and_number(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one write a device makes unchecked by the casework rules: one device's
+    credentials must not fill the hub's disk with _local documents."""
+    import base64
+    import json
+
+    from hub.app import create_app
+    from hub.replication import local
+
+    node = world.node(VILLAGE_A)
+    token = base64.b64encode(f"{node.device_id}:{node.secret}".encode()).decode()
+    client = create_app(hub=world.hub).test_client()
+    base = f"/{world.hub.stores.prefix}/_local"
+    auth = {"Authorization": f"Basic {token}"}
+    big = client.put(f"{base}/big", headers=auth,
+                     data=json.dumps({"pad": "x" * (local.LOCAL_MAX_BYTES + 1)}))
+    assert big.status_code == 413 and "too large" in big.get_json()["reason"]
+    assert client.get(f"{base}/big", headers=auth).status_code == 404
+    have = local.LocalDocs(world.hub.stores.private, node.device_id).count()
+    monkeypatch.setattr(local, "LOCAL_MAX_DOCS", have + 2)
+    made = [f"{base}/n{i}" for i in range(2)]
+    revs = [client.put(u, headers=auth, data=json.dumps({"seq": 1})).get_json()["rev"]
+            for u in made]
+    refused = client.put(f"{base}/n2", headers=auth, data=json.dumps({"seq": 1}))
+    assert refused.status_code == 403 and refused.get_json()["error"] == "forbidden"
+    assert "delete old checkpoints" in refused.get_json()["reason"]
+    # an existing checkpoint still moves on, and deleting one makes room
+    again = client.put(made[0], headers=auth, data=json.dumps({"seq": 2, "_rev": revs[0]}))
+    assert again.status_code == 201, again.get_json()
+    for u in made:
+        rev = client.get(u, headers=auth).get_json()["_rev"]
+        assert client.delete(f"{u}?rev={rev}", headers=auth).status_code == 200
+    assert client.put(f"{base}/n2", headers=auth, data=json.dumps({"seq": 1})).status_code == 201
+
+
 def test_longpoll_returns_empty_after_its_timeout(world: World):
     va = view(world, VILLAGE_A)
     now = va.changes(since="now")["last_seq"]
