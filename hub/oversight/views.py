@@ -251,6 +251,24 @@ def checks() -> Any:
 
 
 # -- complaints -------------------------------------------------------------------------
+def _case_in_area(cmp: Any, ov: Any, ref: str) -> str:
+    """The case numbered ``ref`` if this supervisor sees it. A case outside the area is
+    refused as an unknown number is: "not in your area" told a town supervisor which
+    numbers exist in other towns (security audit)."""
+    ref = ref.strip()
+    try:
+        case_id = cmp.find_case(ov.hub, ref, ov.facts.reader())
+    except BadInput:
+        if not ref:
+            raise
+        case_id = None
+    holder = ov.facts.get(case_id) if case_id else None
+    if holder is None or not g.supervisor.sees(holder.institution):
+        raise BadInput(f"case: no case numbered {ref} in your area / "
+                       f"您的监督范围内不存在案件编号 {ref}")
+    return str(case_id)
+
+
 @blueprint.route("/complaints", methods=["GET", "POST"])
 @login_required
 def complaints() -> Any:
@@ -263,10 +281,7 @@ def complaints() -> Any:
         _check_csrf()
         f = request.form
         try:
-            case_id = cmp.find_case(ov.hub, f.get("case", ""), ov.facts.reader())
-            holder = ov.facts.get(case_id)
-            if holder is None or not g.supervisor.sees(holder.institution):
-                raise BadInput("case: outside your area / 案件不在您的监督范围内")
+            case_id = _case_in_area(cmp, ov, f.get("case", ""))
             if f.get("action") == "handle":
                 cmp.handle_complaint(ov.hub, case_id, f.get("complaint", ""),
                                      result=f.get("result", ""), text=f.get("text", ""))

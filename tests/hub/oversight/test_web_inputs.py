@@ -182,3 +182,22 @@ def test_a_stale_form_says_what_to_do(app: Any) -> None:
 def test_an_unknown_public_page_says_so(app: Any) -> None:
     resp = app.test_client().get("/oversight/public/4106021019", headers=BROWSERS[1])
     assert resp.status_code == 404 and "没有代码为 4106021019 的机构" in resp.text
+
+
+def test_a_case_outside_the_area_is_refused_as_an_unknown_number_is(app: Any) -> None:
+    """Taking a complaint: "outside your area" told a town supervisor which case numbers
+    exist in other towns; both answers are now the same."""
+    ov = app.extensions["bangban_oversight"]
+    (elsewhere,) = ov.facts.reader().execute(
+        "SELECT case_no FROM facts WHERE case_no LIKE '410621101201-%' LIMIT 1").fetchone()
+    client, _ = login(app, "town", "town-pass-1")
+    page = client.get(f"/oversight/complaints?{Q}").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    answers = []
+    for ref in (elsewhere, "410621101201-2026-A1-99999"):
+        resp = client.post(f"/oversight/complaints?{Q}", data={
+            "csrf": token, "case": ref, "intake": "phone", "category": "attitude",
+            "text": "窗口无人"})
+        answers.append(resp.text.replace(ref, "REF"))
+        assert f"您的监督范围内不存在案件编号 {ref}" in resp.text
+    assert answers[0] == answers[1]
