@@ -62,6 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
         app.register_blueprint(module.bp)
 
     app.before_request(_guard)
+    app.after_request(_no_store)
     app.context_processor(_template_globals)
     app.register_error_handler(NodeError, _node_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -124,6 +125,16 @@ def _guard() -> Response | None:
     if is_api:
         raise Locked()
     return redirect(url_for("home.unlock", next=request.full_path))
+
+
+def _no_store(response: Response) -> Response:
+    """Pages hold applicants' names and ID numbers in clear once unlocked: the browser must
+    not keep them in its disk cache, where the sealed store's protection of a lost laptop
+    would not reach (design.md: personal data is sealed before it touches a disk; 7.2.2.2).
+    Static files (CSS, scripts, fonts) hold none and stay cacheable."""
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def host_allowed(host: str, listen: str) -> bool:

@@ -51,6 +51,9 @@ class Node:
         self._names: dict[str, str] = {}
         #: reference data read by pages (catalog …); cleared after every pull
         self.cache: dict[str, Any] = {}
+        #: searches posted from the case list, by token (node.views.cases): kept in memory
+        #: only, never in an address, and forgotten when the keys are
+        self.searches: dict[str, str] = {}
         self.last_touch = time.monotonic()
         self.wiped = False
 
@@ -137,6 +140,7 @@ class Node:
         with self._lock:
             self._keys = None
             self._reader = None
+            self.searches.clear()
             if self._index is not None:
                 self._index.name_key = None
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+import secrets
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from node.errors import NotFound
 from node.state import allowed_steps
@@ -15,6 +19,33 @@ VIEWS = ("", "open", "today", "due_soon", "overdue", "needs_review", "handed_up"
          "pending")
 
 
+#: Searches remembered per node (the newest kept).
+SEARCHES_KEPT = 200
+
+
+@bp.post("/")
+def search() -> Response:
+    """A search is posted, then the list shown at an address holding only a token: the
+    browser's history (on the laptop's disk, in clear) would otherwise keep every name and
+    ID number a clerk searched for (7.2.2.2), and a results page answered to a POST would
+    ask to post again when the clerk goes back to it."""
+    n = node()
+    q = request.form.get("q", "").strip()
+    args: dict[str, Any] = {}
+    if q:
+        token = secrets.token_urlsafe(9)
+        n.searches[token] = q
+        while len(n.searches) > SEARCHES_KEPT:
+            n.searches.pop(next(iter(n.searches)))
+        args["s"] = token
+    view = request.form.get("view", "")
+    if view in VIEWS and view:
+        args["view"] = view
+    if request.form.get("handed", "") == "1":
+        args["handed"] = "1"
+    return redirect(url_for("cases.index", **args))
+
+
 @bp.get("/")
 def index() -> str:
     n = node()
@@ -22,14 +53,17 @@ def index() -> str:
     view = args.get("view", "") if args.get("view", "") in VIEWS else ""
     # the town's "handed up, open / overdue" tiles open these lists (counts(handed=True))
     handed = args.get("handed", "") == "1"
-    page = n.index.search(q=args.get("q", ""), status=args.get("status", ""),
+    token = args.get("s", "")
+    q = n.searches.get(token, "") if token else args.get("q", "")
+    page = n.index.search(q=q, status=args.get("status", ""),
                           service_item=args.get("item", ""), view=view,
                           today=today().isoformat(), soon=soon(), cursor=args.get("after"),
                           limit=int(n.settings.page_size), holder=n.institution,
                           handed=handed)
     items = {i["code"]: i.get("name", "") for i in catalog()}
     return render_template("cases.html", page=page, items=items, view=view, args=args,
-                           handed=handed)
+                           handed=handed, q=q, token=token if q else "",
+                           forgotten=bool(token) and not q)
 
 
 @bp.get("/<case_id>")
