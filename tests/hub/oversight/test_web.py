@@ -112,3 +112,14 @@ def test_supervisor_accounts(app: Any) -> None:
     stored = hash_password("secret-123", n=1024)
     assert "secret-123" not in str(stored) and check_password(stored, "secret-123")
     assert not check_password(stored, "secret-124")
+
+
+def test_without_as_of_the_dashboard_counts_as_of_beijing_today(app: Any,
+                                                                  off_beijing_tz: str) -> None:
+    """Overdue (5 a, 11.1 b) is judged against today in Beijing, not the server's date: a
+    hub in UTC took a case due yesterday (Beijing) as not yet late until 08:00."""
+    from schemas.state import local_today
+
+    client, _ = login(app, "city", "city-pass-1")
+    page = client.get("/oversight/?from=2026-02&to=2026-03").text
+    assert f"当前超期未办结（{local_today().isoformat()}）" in page, off_beijing_tz
