@@ -81,6 +81,7 @@ def test_pouchdb_server_s_port_is_held_until_it_answers(
         raise _Started
 
     monkeypatch.setattr(pouchdb_server, "BIN", Path(__file__))  # installed or not
+    monkeypatch.setattr(pouchdb_server.tempfile, "mkdtemp", lambda prefix: str(tmp_path))
     monkeypatch.setattr(pouchdb_server.subprocess, "Popen", popen)
     with pytest.raises(_Started):
         pouchdb_server.start()
