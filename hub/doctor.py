@@ -23,6 +23,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from schemas.state import local_today
 from sync.errors import NotFound
 
 if TYPE_CHECKING:
@@ -267,7 +268,7 @@ def check_calendar(hub: Hub, today: dt.date | None = None) -> Check:
     deadline in it is flagged estimated (schemas/workdays.py)."""
     from schemas.workdays import CHINESECALENDAR_YEARS
 
-    today = today or dt.date.today()
+    today = today or local_today()
     years = [today.year] + ([today.year + 1] if today.month >= CALENDAR_WARN_MONTH else [])
     missing = []
     for year in years:

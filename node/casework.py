@@ -40,7 +40,10 @@ def now_iso() -> str:
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    """Beijing's date (the case number's year), whatever the laptop's time zone."""
+    from schemas.state import local_today
+
+    return local_today()
 
 
 def next_clock(device_id: str) -> Any:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from node.pdf import FormContent
+from schemas.state import local_timestamp
 
 TITLES = {
     "A": "帮办代办受理单",
@@ -66,7 +67,9 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                        subtitle="依据 DB4106/T 101—2023", signature_png=signature_png)
     ev = _last(events, EVENT_OF_FORM.get(letter, ()))
     pe = (ev or {}).get("private", {})
-    at = str((ev or {}).get("at", ""))[:10]
+    # the step's date in Beijing time: the first ten characters of an ``at`` written with
+    # another offset (a laptop or hub on UTC) were the day before from 00:00 to 08:00
+    at = local_timestamp(str((ev or {}).get("at", "")))[:10]
     if letter == "A":
         rows += [("受理日期", at), ("办理区域", _label(vocab.ZONES, (ev or {}).get("zone"))),
                  ("承诺办理时限", f"{(ev or {}).get('time_limit_days', '')} 个工作日"),

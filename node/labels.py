@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Flask
 
+from schemas.state import local_today
+
 #: Beijing time (Asia/Shanghai has had no daylight saving since 1991: a fixed +08:00 is exact
 #: and needs no tz database on the clerk's laptop). Documents keep UTC; pages show local time.
 BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -193,7 +195,7 @@ def case_deadlines(state: Any) -> list[tuple[str, str, bool]]:
         rows.append((_("办理期限（10.1.3）"), str(st["due"])[:10]))
     if (st.get("suspension") or {}).get("resumption_deadline"):
         rows.append((_("续办期限（10.2.5）"), str(st["suspension"]["resumption_deadline"])[:10]))
-    today = dt.date.today().isoformat()
+    today = local_today().isoformat()  # Beijing's date, as the deadlines are
     return sorted(((label, d, d < today) for label, d in rows if d), key=lambda r: r[1])
 
 

@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from schemas.state import local_timestamp, local_today
+
 if TYPE_CHECKING:
     from node.core import Node
 
@@ -41,7 +43,7 @@ def fold_state(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
                node: Node | None = None) -> Any:
     from schemas.fold import fold as rules_fold
 
-    return rules_fold(_events_only(events), calendars=_calendars(node), as_of=dt.date.today())
+    return rules_fold(_events_only(events), calendars=_calendars(node), as_of=local_today())
 
 
 def fold(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
@@ -98,7 +100,9 @@ def index_row(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
         "service_item": state.get("service_item") or header.get("service_item"),
         "service_type": state.get("service_type") or header.get("service_type"),
         "status": status, "needs_review": bool(state.get("needs_review")),
-        "created": str(header.get("opened_at") or "")[:19],
+        # Beijing wall-clock time, to compare with the "today" lists' Beijing date (an
+        # opened_at with a UTC offset was still "yesterday" for 8 hours a day)
+        "created": local_timestamp(str(header.get("opened_at") or "")),
         "updated": updated[:19] + "|" + (max(hlcs) if hlcs else ""),
         "due": None if status in CLOSED else due_date(state),
         "closed": status in CLOSED, "handed_from": handed_from,

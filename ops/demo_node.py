@@ -324,10 +324,20 @@ class RealStation:
                                 str(self.enrollment["secret"]))
 
     def serve(self, port: int = 0) -> str:
-        if not port:  # `node serve --port 0` means its default port: pick a free one
-            from ops.pouchdb_server import free_port
+        reservation = None
+        if not port:  # `node serve --port 0` means its default port: pick a free one, and
+            # hold it until the node listens (ops.pouchdb_server.reserve_port says why)
+            from ops.pouchdb_server import reserve_port
 
-            port = free_port()
+            reservation = reserve_port()
+            port = int(reservation.getsockname()[1])
+        try:
+            return self._serve(port)
+        finally:
+            if reservation is not None:
+                reservation.close()
+
+    def _serve(self, port: int) -> str:
         cmd = [sys.executable, "-m", "ops.cli", "node", "serve", "--dir", str(self.folder),
                "--passphrase-file", str(self.passphrase_file), "--port", str(port)]
         log = open(self.folder.parent / f"{self.folder.name}.log", "a", encoding="utf-8")

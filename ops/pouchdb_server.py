@@ -36,9 +36,27 @@ class PouchDBServerError(RuntimeError):
 
 
 def free_port() -> int:
+    """A loopback port free *now* (only for a peer that must not answer; a server to be
+    started on it takes :func:`reserve_port`)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def reserve_port() -> socket.socket:
+    """A loopback port kept from everyone else until the returned socket is closed.
+
+    Bound with SO_REUSEADDR and never listening: a connection to it is refused, the kernel
+    gives it to no other ``bind(0)`` or outgoing connection, and the server we start on it
+    can still bind it (``hub serve``, waitress and Node's libuv set SO_REUSEADDR too), and
+    bind it again after a restart. A port found free and closed at once (:func:`free_port`)
+    is anyone's until the server binds it: on a CI machine shared with other test runs,
+    another one could be given it, and our server failed to start, or we talked to theirs.
+    """
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 @dataclass
@@ -77,7 +95,19 @@ def start(port: int | None = None, *, in_memory: bool = True, timeout: float = 3
         raise PouchDBServerError(
             f"{BIN} is missing: run `make test` (or `cd ops/pouchdb && npm ci`) to install it"
         )
-    port = port or free_port()
+    # held until the server answers: from then on its own listening socket holds the port
+    reservation = None if port else reserve_port()
+    if reservation is not None:
+        port = int(reservation.getsockname()[1])
+    assert port
+    try:
+        return _start(port, in_memory=in_memory, timeout=timeout)
+    finally:
+        if reservation is not None:
+            reservation.close()
+
+
+def _start(port: int, *, in_memory: bool, timeout: float) -> PouchDBServer:
     workdir = Path(tempfile.mkdtemp(prefix="bangban-pouchdb-"))
     args = ["node", str(BIN), "--port", str(port), "--host", "127.0.0.1"]
     args += ["--in-memory"] if in_memory else ["--dir", str(workdir / "data")]

@@ -3,7 +3,8 @@
 :class:`CaseState` is plain data (``as_dict()`` gives JSON for the hub's oversight
 caches and the node's lists); :func:`apply` moves it by one event that
 :func:`schemas.rules.check_transition` accepted. Nothing here reads a clock: dates come
-from the events' ``at`` and the caller's ``as_of``.
+from the events' ``at`` and the caller's ``as_of`` (which callers take from
+:func:`local_today`, the one place that turns the machine's clock into a Beijing date).
 """
 
 from __future__ import annotations
@@ -29,6 +30,31 @@ STATUS_LABELS = {"new": ("新建", "new"), "consulting": ("咨询", "consultatio
 #: Beijing time: the standard's dates and deadlines are local dates in Hebi, whatever
 #: offset a writer used (a hub server may run in UTC).
 LOCAL_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's date in Beijing time, whatever the machine's time zone. ``dt.date.today()``
+    is the *machine's* date: on a server or laptop set to UTC it is still yesterday from
+    00:00 to 08:00 Beijing time, so a deadline due today looked not yet passed, a date
+    "today" was refused as being before the suspension recorded a minute earlier, and a
+    case opened then got last year's number on 1 January. Every "today" that is compared
+    with the standard's dates (10.1.1.3, 10.2.5, 11.1) must be this one."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(LOCAL_TZ).date()
+
+
+def local_timestamp(value: str) -> str:
+    """An ISO date-time as Beijing wall-clock time ``YYYY-MM-DDTHH:MM:SS`` (sortable, and
+    comparable with :func:`local_today`'s ISO date); a value without an offset is taken as
+    already local; a date alone is kept as it is."""
+    if len(value) <= 10:
+        return value
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:  # not ours to judge here (the schema refuses it on write)
+        return value[:19]
+    if when.tzinfo is not None:
+        when = when.astimezone(LOCAL_TZ)
+    return when.isoformat(timespec="seconds")[:19]
 
 
 def event_date(event: Mapping[str, Any]) -> dt.date:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from hub import scope as scopes
 from hub.oversight.materialize import FactStore, fact_from_dict
 from schemas.boards import MAX_ROWS, board_doc_id
+from schemas.state import local_today
 from schemas.vocab import SCHEMA_VERSION
 from sync.errors import Conflict, NotFound
 
@@ -64,7 +65,7 @@ class BoardPublisher:
         self.institutions = institutions
         self.interval = interval
         self.clock = clock
-        self.today = today or dt.date.today
+        self.today = today or local_today
         self._written: dict[str, float] = {}  # code -> when its board was last built here
         self.published = 0
 

@@ -17,6 +17,7 @@ from flask import request
 from hub.errors import BadInput, HubError
 from hub.oversight import indicators as ind
 from hub.oversight import supervisors as sup
+from schemas.state import local_today
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 #: Years a period or ``as_of`` may name: the working-day calendar's reach and then some
@@ -28,7 +29,7 @@ def period_params(who: sup.Supervisor, names: dict[str, dict[str, Any]]) -> dict
     """The request's period (``from``/``to`` months), ``as_of`` day and ``scope``, checked:
     a refusal names the argument and its rule (400), a scope outside ``who``'s area is
     403; with the links' query (``q``) and the scope menu (``path``, ``children``)."""
-    today = dt.date.today()
+    today = local_today()  # the standard's dates are Beijing dates, whatever the server's zone
     as_of = request.args.get("as_of", "")
     lo, hi = YEARS
     try:

@@ -35,7 +35,7 @@ from hub.oversight import supervisors as sup
 from hub.oversight.charts import rate_bars, stacked_ratings
 from hub.oversight.facts import RATING_LEVELS
 from hub.oversight.params import period_params
-from schemas.state import STATUS_LABELS
+from schemas.state import STATUS_LABELS, local_today
 from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
 
 blueprint = Blueprint("oversight", __name__, url_prefix="/oversight",
@@ -361,7 +361,7 @@ def public(code: str) -> Any:
         raise HubError(f"code: no institution {code} / 没有代码为 {code} 的机构", status=404,
                        error="not_found")
     ov.catch_up()
-    since = (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    since = (local_today() - dt.timedelta(days=30)).isoformat()
     db = ov.facts.reader()
     staff_rows = db.execute(
         "SELECT staff, COUNT(*) FROM facts WHERE institution = ? AND staff != '' AND "

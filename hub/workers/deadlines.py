@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from hub import scope as scopes
 from hub.transitions import case_events
 from hub.workers.feed import FeedFollower
+from schemas.state import local_today
 from sync.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class DeadlineWatcher:
         sweep = self._swept_at is None or now - self._swept_at >= self.SWEEP_EVERY
         if sweep:
             self._swept_at = now
-        written = self.check(dt.date.today() if self.today is None else self.today,
+        written = self.check(local_today() if self.today is None else self.today,
                              None if sweep else changed)
         if self.watch != before:
             self._save(WATCH_ID, {"type": "deadline_watch", "cases": sorted(self.watch)})

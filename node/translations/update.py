@@ -154,6 +154,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 仅列出上报或移交来的案件。	Only cases that came by a hand-over.
 待上传	Not uploaded
 查找	Search
+查找条件已清除（应用已锁定或重启），请重新输入。	The search was cleared (the app locked or restarted): type it again.
 下一页	Next page
 登记咨询（一次性告知）	New consultation (one-time notification)
 请修改以下内容后再保存：	Please fix the following, then save again:

@@ -10,6 +10,7 @@ from flask import current_app, g
 
 from node.core import Node
 from node.errors import NotFound
+from schemas.state import local_today
 
 
 def node() -> Node:
@@ -18,7 +19,8 @@ def node() -> Node:
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    """Beijing's date, not the laptop's: deadlines and "today" lists are local dates."""
+    return local_today()
 
 
 def soon(days: int = 3) -> str:

@@ -9,7 +9,6 @@ Set ``BANGBAN_SCREENSHOTS=1`` to also write the screens to ``docs/screenshots/``
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from ops.pouchdb_server import reserve_port
+
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,10 +30,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 Q = "from=2026-02&to=2026-03&as_of=2026-03-20"
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +47,8 @@ def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     add_supervisor(hub, "city", "city-pass-1", institution="410600", name="市监督员")
     hub_dir = hub.settings.hub_dir
     hub.close()
-    port = _port()
+    reserved = reserve_port()  # held while the hub runs: nobody else is given the port
+    port = reserved.getsockname()[1]
     log = open(folder / "hub.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ops.cli", "hub", "--hub-dir", hub_dir, "serve",
@@ -71,6 +69,7 @@ def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+        reserved.close()
 
 
 @pytest.fixture(scope="module")

@@ -224,11 +224,11 @@ def test_the_gateway_is_probed_like_a_load_balancer_would() -> None:
         def log_message(self, *args: Any) -> None:
             pass
 
-    with socket.socket() as s:
+    with socket.socket() as s:  # bound, never listening: refused, and nobody else's port
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
-    down = doctor.check_gateway(SimpleNamespace(  # type: ignore[arg-type]
-        settings=SimpleNamespace(hub_host="127.0.0.1", hub_port=closed)))
+        down = doctor.check_gateway(SimpleNamespace(  # type: ignore[arg-type]
+            settings=SimpleNamespace(hub_host="127.0.0.1", hub_port=closed)))
     assert down.status == "warn" and "hub serve" in down.hint
     server = http.server.HTTPServer(("127.0.0.1", 0), Health)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -213,6 +213,17 @@ def test_deadline_watcher_writes_overdue_marks_and_remembers_open_cases(world: W
     assert late in fresh.deadlines.marks
 
 
+def test_the_deadline_watcher_judges_by_beijing_today(world: World, off_beijing_tz: str):
+    """10.2.5.2: a resumption deadline passes at midnight in Beijing; the watcher took the
+    server's date (a UTC hub terminated 8 hours late and marked overdue a day late)."""
+    from schemas.state import local_today
+
+    fresh = Workers(world.hub)
+    fresh.run_once()
+    marks = world.hub.stores.private.get("deadlines:overdue")
+    assert marks["as_of"] == local_today().isoformat(), off_beijing_tz
+
+
 def test_a_batch_waits_for_the_batch_in_flight_that_holds_its_dependencies(world: World):
     """Replicators pipeline batches: the later one may be validated first."""
     import threading

@@ -19,16 +19,21 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from ops.pouchdb_server import reserve_port
+
 ROOT = Path(__file__).resolve().parents[2]
 VILLAGE = "410602101201"  # 鹤壁集村便民服务站 (schemas.sample)
 TOWN = "410602101"  # 鹤壁集镇便民服务中心, its parent
 PASSPHRASE = "村站口令 2026"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def reserved_port(reservations: list[socket.socket]) -> int:
+    """A port held from everyone else (:func:`ops.pouchdb_server.reserve_port`) until its
+    socket, kept in ``reservations``, is closed by the owner; its number. NodeNet took ports
+    found free and closed them: until `hub serve` bound one, or while a test kept the hub
+    down, another run on the shared CI machine could be given it."""
+    reservations.append(reserve_port())
+    return int(reservations[-1].getsockname()[1])
 
 
 def wait_http(url: str, timeout: float = 30.0) -> None:
@@ -50,7 +55,8 @@ class NodeNet:
     def __init__(self, folder: Path):
         self.folder = folder
         self.hub_dir = folder / "hub"
-        self.hub_port = free_port()
+        self.reservations: list[socket.socket] = []  # held until close()
+        self.hub_port = reserved_port(self.reservations)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.enrollments: dict[str, dict[str, Any]] = {}
         self.ports: dict[str, int] = {}
@@ -92,7 +98,7 @@ class NodeNet:
             kpath = self.folder / f"keys-{code}.json"
             kpath.write_text(keys, encoding="utf-8")
             self.cli("hub", "device", "keys", str(kpath))
-            self.ports[code] = free_port()
+            self.ports[code] = reserved_port(self.reservations)
 
     # -- processes -----------------------------------------------------------------
     def start_hub(self) -> None:
@@ -150,6 +156,8 @@ class NodeNet:
     def close(self) -> None:
         for name in list(self.procs):
             self.stop(name)
+        for sock in self.reservations:
+            sock.close()
 
     def rss_kb(self, name: str) -> int:
         """Resident memory of a running process (for the benchmark)."""

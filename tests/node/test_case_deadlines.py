@@ -3,7 +3,6 @@ while the case is suspended (10.2.5, schemas/overdue.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Flask
@@ -12,6 +11,7 @@ from flask_babel import Babel
 from node.index import CaseIndex
 from node.labels import case_deadlines
 from node.state import fold, index_row
+from schemas.state import local_today
 from tests.hub.oversight.cases import CaseBuilder
 
 VILLAGE = "410621100201"
@@ -42,7 +42,7 @@ def test_a_suspended_case_is_not_overdue_by_its_stopped_time_limit(tmp_path: obj
     index = CaseIndex(f"{tmp_path}/i.sqlite")
     try:
         index.upsert(row)
-        today = dt.date.today().isoformat()
+        today = local_today().isoformat()
         assert index.counts(today=today, soon=today)["overdue"] == 0
         # resumed on 20 Mar: the limit runs again, the suspended days left out
         b.ev("resumption", "2026-03-20", cause_removed_on="2026-03-20", private={})

@@ -7,6 +7,7 @@ import datetime as dt
 import subprocess
 from typing import Any
 
+from schemas.state import local_today
 from tests.node.conftest import csrf
 
 # a 1x1 PNG (what the signature canvas posts, shrunk)
@@ -26,6 +27,12 @@ def _consult(client: Any) -> str:
     return resp.headers["Location"].rstrip("/").split("/")[-1]
 
 
+def later(days: int) -> str:
+    """A deadline ``days`` after today in Beijing: a fixed date ("2026-12-20") turned into a
+    past one, refused (10.2.5), on the day after it, and so did the test."""
+    return (local_today() + dt.timedelta(days=days)).isoformat()
+
+
 def _step(client: Any, case_id: str, event_type: str, **data: Any) -> Any:
     form = client.get(f"/cases/{case_id}/steps/{event_type}")
     assert form.status_code == 200, form.data.decode()[:2000]
@@ -39,14 +46,14 @@ def test_proxy_case_through_every_step(unlocked: Any, tmp_path: Any) -> None:
     from schemas.sample import catalog
 
     r = _step(c, case_id, "entrustment", channel="offline", mode="nearby",
-              service_item=catalog()[0]["code"], ledger_no="DB-1", period_end="2026-12-31", scope="代为提交", signature_data=sig)
+              service_item=catalog()[0]["code"], ledger_no="DB-1", period_end=later(60), scope="代为提交", signature_data=sig)
     assert r.status_code == 302, r.data.decode()[:3000]
     r = _step(c, case_id, "acceptance", zone="assisted_zone", time_limit_days="5")
     assert r.status_code == 302, r.data.decode()[:3000]
-    r = _step(c, case_id, "suspension", reason="c", resumption_deadline="2026-12-20",
+    r = _step(c, case_id, "suspension", reason="c", resumption_deadline=later(20),
               signature_data=sig)
     assert r.status_code == 302, r.data.decode()[:3000]
-    r = _step(c, case_id, "resumption", cause_removed_on=dt.date.today().isoformat(),
+    r = _step(c, case_id, "resumption", cause_removed_on=local_today().isoformat(),
               signature_data=sig)
     assert r.status_code == 302, r.data.decode()[:3000]
     r = _step(c, case_id, "completion", signature_data=sig, documents="营业执照")

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from schemas.state import local_today
 from tests.node.conftest import PASSPHRASE, csrf
 
 PNG = base64.b64decode(
@@ -136,14 +137,14 @@ def test_a_deadline_in_the_past_is_refused_on_its_field(unlocked: Any) -> None:
     from schemas.sample import catalog
 
     case_id = _case_id(_consult(unlocked))
-    past = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    past = (local_today() - dt.timedelta(days=3)).isoformat()
     r = _step(unlocked, case_id, "entrustment", channel="offline", mode="nearby",
               service_item=catalog()[0]["code"], ledger_no="DB-1", period_end=past,
               scope="代为提交", signature_data=SIG)
     html = r.data.decode()
     assert r.status_code == 400 and 'id="period_end-err"' in html, html[:3000]
     assert f'value="{past}"' in html and 'value="DB-1"' in html
-    future = (dt.date.today() + dt.timedelta(days=60)).isoformat()
+    future = (local_today() + dt.timedelta(days=60)).isoformat()
     assert _step(unlocked, case_id, "entrustment", channel="offline", mode="nearby",
                  service_item=catalog()[0]["code"], ledger_no="DB-1", period_end=future,
                  scope="代为提交", signature_data=SIG).status_code == 302
@@ -228,7 +229,7 @@ def test_the_case_page_offers_only_steps_some_input_makes_legal(unlocked: Any) -
     assert 'id="step-reply"' in offered
     from schemas.sample import catalog
 
-    future = (dt.date.today() + dt.timedelta(days=60)).isoformat()
+    future = (local_today() + dt.timedelta(days=60)).isoformat()
     for event_type, data in (
             ("entrustment", dict(channel="offline", mode="nearby", service_item=catalog()[0]["code"],
                                  ledger_no="DB-1", period_end=future, scope="代为提交",

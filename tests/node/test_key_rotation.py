@@ -15,7 +15,7 @@ import pytest
 from node.app import create_app
 from ops.cli import main
 from tests.node.conftest import DEVICE, PASSPHRASE, TOWN, VILLAGE, make_node_dir
-from tests.node.test_casework_flow import PNG, _consult, _step
+from tests.node.test_casework_flow import PNG, _consult, _step, later
 from tests.node.test_keys_transfer import SECOND, TRANSFER, keys_of
 
 
@@ -194,7 +194,7 @@ def test_rewrap_open_case_then_new_events_are_closed_to_the_old_key(
 
     client = station.client()
     r = _step(client, case, "entrustment", channel="offline", mode="nearby", ledger_no="DB-9",
-              period_end="2026-12-31", scope="代为提交", service_item=catalog()[0]["code"],
+              period_end=later(60), scope="代为提交", service_item=catalog()[0]["code"],
               signature_data="data:image/png;base64," + base64.b64encode(PNG).decode())
     assert r.status_code == 302, r.data.decode()[:2000]
     with station.opened() as node:

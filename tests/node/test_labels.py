@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from tests.node.conftest import csrf
-from tests.node.test_casework_flow import PNG, _consult, _step
+from tests.node.test_casework_flow import PNG, _consult, _step, later
 
 
 def test_local_time_is_beijing() -> None:
@@ -29,11 +29,11 @@ def test_case_page_shows_labels_and_beijing_time(unlocked: Any) -> None:
     form = c.get(f"/cases/{case_id}/steps/entrustment").data.decode()
     assert ">线下<" in form  # the select offers words too
     assert _step(c, case_id, "entrustment", channel="offline", mode="nearby",
-                 service_item=item["code"], ledger_no="DB-1", period_end="2026-12-31",
+                 service_item=item["code"], ledger_no="DB-1", period_end=later(60),
                  scope="代为提交", signature_data=sig).status_code == 302
     assert _step(c, case_id, "acceptance", zone="assisted_zone",
                  time_limit_days="5").status_code == 302
-    assert _step(c, case_id, "suspension", reason="c", resumption_deadline="2026-12-20",
+    assert _step(c, case_id, "suspension", reason="c", resumption_deadline=later(20),
                  signature_data=sig).status_code == 302
     page = c.get(f"/cases/{case_id}").data.decode()
     text = re.sub(r"<[^>]+>", "", page)

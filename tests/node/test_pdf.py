@@ -68,3 +68,11 @@ def test_cid_fallback_without_ttf(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert pdf._registered == pdf.CID_FALLBACK
     assert "帮办代办办结（终止）单" in _text(data, tmp_path)
     monkeypatch.setattr(pdf, "_registered", None)  # later renders pick the TTF again
+
+
+def test_a_form_dates_its_step_in_beijing_time() -> None:
+    """Form A's 受理日期 (10.1.3) is the Beijing date of the acceptance: a laptop on UTC
+    wrote at 01:10 Beijing time as "2026-11-26T17:10:00+00:00", and the form printed 26."""
+    case = {**CASE, "events": [{"event_type": "acceptance", "at": "2026-11-26T17:10:00+00:00",
+                                "zone": "assisted_zone", "time_limit_days": 5, "private": {}}]}
+    assert ("受理日期", "2026-11-27") in formdata.build("A", case).rows

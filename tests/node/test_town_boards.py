@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from node.app import create_app
+from schemas.state import local_today
 from tests.node.conftest import PASSPHRASE, TOWN, csrf, make_node_dir
 
 VILLAGE_1, VILLAGE_2, ELSEWHERE = f"{TOWN}201", f"{TOWN}202", "410621999201"
@@ -48,7 +49,7 @@ def _client(app: Any) -> Any:
 
 
 def test_villages_open_cases_late_first_with_counts(town: Any) -> None:
-    today = dt.date.today()
+    today = local_today()
     past, ahead = (today - dt.timedelta(days=2)).isoformat(), (today + dt.timedelta(days=20)).isoformat()
     n = town.extensions["bangban_node"]
     n.store.bulk_docs([
@@ -88,7 +89,7 @@ def test_without_boards_the_page_says_so(town: Any) -> None:
 
 
 def test_the_town_urges_a_late_case_from_its_board(town: Any) -> None:
-    past = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+    past = (local_today() - dt.timedelta(days=2)).isoformat()
     n = town.extensions["bangban_node"]
     n.store.bulk_docs([_board(VILLAGE_1, [{"case": "01a217786f36-0000-410621100201-A1",
                                            "no": "DC-2026-0002", "status": "handling",
@@ -164,7 +165,7 @@ def test_a_post_without_a_session_token_is_refused(town: Any) -> None:
     """A cross-site form post reaches the unlocked node without its cookie (SameSite=Lax),
     so neither the session nor the form had a token, and None == None let it urge a
     station in the town's name."""
-    today = dt.date.today().isoformat()
+    today = local_today().isoformat()
     n = town.extensions["bangban_node"]
     n.store.bulk_docs([_board(VILLAGE_1, [{"case": "c-1", "no": "DC-1", "status": "handling",
                                            "due": today}])])
@@ -183,7 +184,7 @@ def test_a_post_without_a_session_token_is_refused(town: Any) -> None:
 def test_a_stations_counts_open_its_cases(town: Any) -> None:
     """The per-station counts (open, overdue) led nowhere: the coordinator searched a mixed
     list of every station's cases for the ones behind a number."""
-    past = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    past = (local_today() - dt.timedelta(days=3)).isoformat()
     n = town.extensions["bangban_node"]
     n.store.bulk_docs([
         _board(VILLAGE_1, [{"case": "c-1", "no": "DC-1", "status": "handling", "due": past}]),
@@ -202,7 +203,7 @@ def test_a_stations_counts_open_its_cases(town: Any) -> None:
 def _handed_up_and_down_again(town: Any) -> str:
     """Two late cases handed up from VILLAGE_1: DC-1 held by the town, DC-2 handed down
     again to VILLAGE_2; returns their (past) due date."""
-    past = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    past = (local_today() - dt.timedelta(days=3)).isoformat()
     n = town.extensions["bangban_node"]
     base = {"institution": VILLAGE_1, "handed_from": VILLAGE_1, "status": "handling",
             "due": past, "updated": "2026-11-26T00:00:00|a"}
@@ -290,7 +291,7 @@ def test_a_station_does_not_count_a_case_it_handed_up(app: Any) -> None:
     from tests.node.conftest import VILLAGE
 
     n = app.extensions["bangban_node"]
-    past = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    past = (local_today() - dt.timedelta(days=3)).isoformat()
     base = {"institution": VILLAGE, "status": "handling", "due": past,
             "updated": "2026-11-26T00:00:00|a"}
     n.index.upsert({**base, "case_id": "c-own", "case_no": "DC-1", "holder": VILLAGE})

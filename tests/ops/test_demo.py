@@ -32,3 +32,57 @@ def test_what_may_be_wiped(tmp_path: Path) -> None:
     old.mkdir()
     (old / "devices.json").write_text("{}", encoding="utf-8")
     assert demo._wipe_refused(old) is None
+
+
+class _Started(Exception):
+    pass
+
+
+def _port_held_from_others(cmd: list[str]) -> bool:
+    """Could another program bind the ``--port`` of ``cmd`` right now?"""
+    import socket
+
+    port = int(cmd[cmd.index("--port") + 1])
+    with socket.socket() as other:
+        try:
+            other.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def test_a_real_node_s_port_is_held_until_the_node_listens(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bangban demo` picked a "free" port for each real node and closed it; until the node
+    bound it another process on the machine could be given it (the node then did not start)."""
+    from ops import demo_node
+
+    seen: list[bool] = []
+
+    def popen(cmd: list[str], **kw: object) -> None:
+        seen.append(_port_held_from_others(cmd))
+        raise _Started
+
+    monkeypatch.setattr(demo_node.subprocess, "Popen", popen)
+    station = demo_node.RealStation(tmp_path / "node", {"device_id": "410602101201-A1"}, env={})
+    with pytest.raises(_Started):
+        station.serve()
+    assert seen == [True]
+
+
+def test_pouchdb_server_s_port_is_held_until_it_answers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops import pouchdb_server
+
+    seen: list[bool] = []
+
+    def popen(cmd: list[str], **kw: object) -> None:
+        seen.append(_port_held_from_others(cmd))
+        raise _Started
+
+    monkeypatch.setattr(pouchdb_server, "BIN", Path(__file__))  # installed or not
+    monkeypatch.setattr(pouchdb_server.tempfile, "mkdtemp", lambda prefix: str(tmp_path))
+    monkeypatch.setattr(pouchdb_server.subprocess, "Popen", popen)
+    with pytest.raises(_Started):
+        pouchdb_server.start()
+    assert seen == [True]

@@ -77,8 +77,8 @@ def test_bandwidth_limits_the_rate(echo_port: int) -> None:
 
 def test_stall_pauses_forwarding(echo_port: int) -> None:
     with NetProxy(echo_port) as proxy:
-        proxy.stall(0.4)
-        start = time.monotonic()
+        start = time.monotonic()  # before: the stall runs from the call (a loaded machine
+        proxy.stall(0.4)  # could take 50 ms to get from there to a start taken after it)
         assert roundtrip(proxy.port, b"hello") == b"hello"
         assert time.monotonic() - start >= 0.35
 

@@ -168,3 +168,14 @@ def test_a_login_lasts_a_working_day(app: Any, monkeypatch: pytest.MonkeyPatch) 
     later = time.time() + 13 * 3600
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
     assert client.get("/oversight/").status_code == 302
+
+
+def test_without_as_of_the_dashboard_counts_as_of_beijing_today(app: Any,
+                                                                  off_beijing_tz: str) -> None:
+    """Overdue (5 a, 11.1 b) is judged against today in Beijing, not the server's date: a
+    hub in UTC took a case due yesterday (Beijing) as not yet late until 08:00."""
+    from schemas.state import local_today
+
+    client, _ = login(app, "city", "city-pass-1")
+    page = client.get("/oversight/?from=2026-02&to=2026-03").text
+    assert f"当前超期未办结（{local_today().isoformat()}）" in page, off_beijing_tz

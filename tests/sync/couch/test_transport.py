@@ -14,7 +14,6 @@ import pytest
 import requests
 from ibm_cloud_sdk_core import ApiException
 
-from ops.pouchdb_server import free_port
 from sync import errors
 from sync.couch import CouchServer, CouchStore
 from sync.couch._transport import server_url, split_url, translate
@@ -78,9 +77,11 @@ def test_bulk_get_entries_take_couchdb_shape() -> None:
 
 # -- against unreachable and stalling peers ----------------------------------------
 def test_connection_refused_is_transport_error() -> None:
-    server = CouchServer(f"http://127.0.0.1:{free_port()}", timeout=(1.0, 1.0))
-    with pytest.raises(errors.TransportError) as ei:
-        server.all_dbs()
+    with socket.socket() as closed:  # bound, never listening: refused, and nobody else's
+        closed.bind(("127.0.0.1", 0))
+        server = CouchServer(f"http://127.0.0.1:{closed.getsockname()[1]}", timeout=(1.0, 1.0))
+        with pytest.raises(errors.TransportError) as ei:
+            server.all_dbs()
     assert isinstance(ei.value.__cause__, requests.exceptions.ConnectionError)
     assert ei.value.status == 503
 
