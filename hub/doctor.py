@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemas.state import local_today
 from sync.errors import NotFound
+from sync.store import DocumentStore
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -54,10 +55,8 @@ class Check:
     hint: str = ""
 
 
-def _lag(hub: Hub, since: Any, feed: str = "main") -> int:
-    db = hub.stores.receipts if feed == "receipts" else hub.stores.main
-    rows = db.changes(since=since, limit=LAG_CAP)["results"]
-    return len(rows)
+def _lag(db: DocumentStore, since: Any) -> int:
+    return len(db.changes(since=since, limit=LAG_CAP)["results"])
 
 
 def _lag_text(n: int) -> str:
@@ -191,7 +190,8 @@ def check_lags(hub: Hub) -> list[Check]:
         # as this fold of P-receipts, which follows its own feed
         followers.append(("receipt times", lambda: facts.meta(CLOCKS, 0), "receipts"))
     for name, checkpoint, feed in followers:
-        n = _lag(hub, checkpoint(), feed)
+        # the receipts database is read only when its fold exists (it is created on use)
+        n = _lag(hub.stores.receipts if feed == "receipts" else hub.stores.main, checkpoint())
         status = "warn" if n >= LAG_WARN else "ok"
         out.append(Check(name, status, f"{_lag_text(n)} changes behind the {feed} feed",
                          "is `bangban hub serve` running with workers? its log says why a "

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from sync.crypto import CryptoError, Directory, verify_directory, verify_document
 from sync.crypto.directory import DIRECTORY_ID
-from sync.errors import NotFound
+from sync.crypto.sign import recorder_mismatch
+from sync.errors import BadRequest, NotFound
+from sync.revtree import path_from_revisions
 
 if TYPE_CHECKING:
     from hub.auth import Device
@@ -92,16 +94,8 @@ class SignatureCheck:
             return {"error": "forbidden", "reason": (
                 f"signature: signed by {signer.device_id}, pushed by {device.device_id}; "
                 "a device writes only what it signed itself (design.md §5)")}
-        if doc.get("type") == "event" and doc.get("device") != signer.device_id:
-            # The event's recorder (device, its hlc and institution follow it, schemas.events)
-            # is what the work log (7.3.2), the case page and oversight show: unchecked, a
-            # station recorded events as another station, or as the hub's own device (a
-            # 10.2.5.2 termination or a complaint "taken in at the hub").
-            return {"error": "forbidden", "reason": (
-                f"device: the event names {doc.get('device')} as its recorder but is signed "
-                f"by {signer.device_id}; an event is recorded by the device that signs it "
-                "(design.md §5)")}
-        return None
+        mismatch = recorder_mismatch(doc, signer)
+        return {"error": "forbidden", "reason": mismatch} if mismatch else None
 
     def _check_keyring(self, doc: Mapping[str, Any], directory: Directory, *,
                        stored: bool = True) -> dict[str, str] | None:
@@ -162,12 +156,11 @@ def _parent_rev(doc: Mapping[str, Any], *, new_edits: bool) -> str | None:
         rev = doc.get("_rev")
         return rev if isinstance(rev, str) else None
     revs = doc.get("_revisions")
-    if not isinstance(revs, Mapping) or not isinstance(revs.get("start"), int):
+    try:
+        path = path_from_revisions(revs) if isinstance(revs, Mapping) else []
+    except BadRequest:
         return None
-    ids = revs.get("ids")
-    if not isinstance(ids, list) or len(ids) < 2 or not isinstance(ids[1], str):
-        return None
-    return f"{revs['start'] - 1}-{ids[1]}"
+    return path[1] if len(path) > 1 else None
 
 
 def _wrap_key(gen: Mapping[str, Any], wrap: Any) -> tuple[str, str]:

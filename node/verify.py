@@ -10,7 +10,8 @@ pinned root keys (never the hub's word alone):
 * a ``sig`` must verify against the directory; case headers and events must be signed
   (:data:`MUST_BE_SIGNED`, as the hub refuses them unsigned). A device revoked since it signed
   is accepted (``allow_revoked``): the hub accepted its history, which still reaches the node;
-  an event's recorder (``device``) must be its signer, as at the hub (hub.signatures);
+  an event's recorder (``device``) must be its signer, as at the hub
+  (:func:`sync.crypto.sign.recorder_mismatch`);
 * a directory must verify under the pinned root keys;
 * tombstones and keyrings at their own id (``keyring:{case_id}``) pass (a tombstone carries
   no signature; each wrap of a keyring carries its own, checked where it is used: the node's
@@ -75,6 +76,7 @@ def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory | None,
     the replicator's failures. ``newer`` is called (once) only when a signer is unknown to
     every directory at hand; whatever it raises propagates (a pull retries the batch)."""
     from sync.crypto import DIRECTORY_ID, CryptoError, UnknownKey, verify_document
+    from sync.crypto.sign import recorder_mismatch
 
     directory, bad_dir = _newest_directory(docs, held, root_keys)
     asked = newer is None
@@ -99,7 +101,8 @@ def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory | None,
                     if directory is None:
                         raise UnknownKey("no root-verified key directory of the hub yet")
                     signer = verify_document(doc, directory, allow_revoked=True)
-                    reason = _recorder_mismatch(doc, signer.device_id)
+                    mismatch = recorder_mismatch(doc, signer)
+                    reason = f"signature: {mismatch}" if mismatch else None
                 except UnknownKey as exc:
                     if not asked and newer is not None:
                         asked = True  # one question per batch, however many unknown signers
@@ -117,18 +120,6 @@ def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory | None,
         else:
             refused.append({"id": docid, "rev": rev, "error": "forbidden", "reason": reason})
     return accepted, refused
-
-
-def _recorder_mismatch(doc: Mapping[str, Any], signer: str) -> str | None:
-    """An event names its recorder (``device``; its ``hlc`` and ``institution`` follow it):
-    it must be the device that signed it. The hub's own device signs what the hub records
-    (10.2.5.2 terminations, complaints); with this unchecked, a compromised hub signed an
-    event with that key naming a station's laptop as its recorder, and the station showed
-    words its own laptop never said (design.md §5)."""
-    if doc.get("type") == "event" and doc.get("device") != signer:
-        return (f"signature: the event names {doc.get('device')} as its recorder but is "
-                f"signed by {signer}")
-    return None
 
 
 __all__ = ["MUST_BE_SIGNED", "SIGNED_PREFIXES", "NewerDirectory", "check_documents"]

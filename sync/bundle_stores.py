@@ -23,13 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sync.errors import BadRequest, Conflict, MethodNotAllowed, NotFound
-from sync.store import JSON, DocumentStore, Seq
-
-_LOCAL = "_local/"
-
-
-def _local_id(docid: str) -> str:
-    return docid if docid.startswith(_LOCAL) else _LOCAL + docid
+from sync.store import JSON, DocumentStore, Seq, local_docid
 
 
 class _BundleEnd(DocumentStore):
@@ -49,13 +43,13 @@ class _BundleEnd(DocumentStore):
     # -- _local docs, in memory (a bundle has no place for checkpoints) ---------------
     def get_local(self, docid: str) -> JSON:
         with self._lock:
-            doc = self._local.get(_local_id(docid))
+            doc = self._local.get(local_docid(docid))
         if doc is None:
             raise NotFound("missing")
         return copy.deepcopy(doc)
 
     def put_local(self, doc: Mapping[str, Any]) -> JSON:
-        docid = _local_id(str(doc["_id"]))
+        docid = local_docid(str(doc["_id"]))
         with self._lock:
             old = self._local.get(docid)
             if (old or {}).get("_rev") != doc.get("_rev"):
@@ -67,9 +61,9 @@ class _BundleEnd(DocumentStore):
 
     def delete_local(self, docid: str, rev: str | None = None) -> JSON:
         with self._lock:
-            if self._local.pop(_local_id(docid), None) is None:
+            if self._local.pop(local_docid(docid), None) is None:
                 raise NotFound("missing")
-        return {"ok": True, "id": _local_id(docid), "rev": "0-0"}
+        return {"ok": True, "id": local_docid(docid), "rev": "0-0"}
 
     # -- what a file does not do -------------------------------------------------------
     def all_docs(self, *, keys: Sequence[str] | None = None, startkey: str | None = None,

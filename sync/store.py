@@ -28,6 +28,20 @@ from typing import Any
 JSON = dict[str, Any]
 Seq = int | str
 
+#: The id prefix of ``_local`` documents (CouchDB: "Local (non-replicating) Documents");
+#: every ``*_local`` method takes an id with or without it.
+LOCAL_PREFIX = "_local/"
+
+
+def local_docid(docid: str) -> str:
+    """``_local/NAME`` from ``NAME`` or ``_local/NAME``."""
+    return docid if docid.startswith(LOCAL_PREFIX) else LOCAL_PREFIX + docid
+
+
+def local_name(docid: str) -> str:
+    """``NAME`` from ``NAME`` or ``_local/NAME``."""
+    return docid[len(LOCAL_PREFIX):] if docid.startswith(LOCAL_PREFIX) else docid
+
 
 class DocumentStore(ABC):
     """One database with CouchDB semantics."""

@@ -19,17 +19,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from sync.errors import BadRequest, Conflict, Forbidden, NotFound, RequestEntityTooLarge
-from sync.store import JSON, DocumentStore
+from sync.store import JSON, DocumentStore, local_docid, local_name
 
-LOCAL = "_local/"
 #: Largest ``_local`` body, JSON bytes.
 LOCAL_MAX_BYTES = 64 * 1024
 #: Most ``_local`` documents one device may keep.
 LOCAL_MAX_DOCS = 100
-
-
-def _public(docid: str) -> str:
-    return docid if docid.startswith(LOCAL) else LOCAL + docid
 
 
 class LocalDocs:
@@ -41,7 +36,7 @@ class LocalDocs:
         self.device_id = device_id
 
     def key(self, docid: str) -> str:
-        name = docid[len(LOCAL):] if docid.startswith(LOCAL) else docid
+        name = local_name(docid)
         if not name:
             raise BadRequest("Invalid _local document id.")
         return self.prefix + name
@@ -56,7 +51,7 @@ class LocalDocs:
         stored = self._stored(self.key(docid))
         if stored is None:
             raise NotFound("missing")
-        return {**stored["body"], "_id": _public(docid), "_rev": f"0-{stored['lrev']}"}
+        return {**stored["body"], "_id": local_docid(docid), "_rev": f"0-{stored['lrev']}"}
 
     def put(self, doc: Mapping[str, Any]) -> JSON:
         docid = str(doc.get("_id", ""))
@@ -80,7 +75,7 @@ class LocalDocs:
         if stored is not None:
             new["_rev"] = stored["_rev"]
         self.private.put(new)
-        return {"ok": True, "id": _public(docid), "rev": f"0-{lrev}"}
+        return {"ok": True, "id": local_docid(docid), "rev": f"0-{lrev}"}
 
     def delete(self, docid: str, rev: str | None = None) -> JSON:
         key = self.key(docid)
@@ -90,7 +85,7 @@ class LocalDocs:
         if rev is not None and rev != f"0-{stored['lrev']}":
             raise Conflict("Document update conflict.")
         self.private.delete(key, stored["_rev"])
-        return {"ok": True, "id": _public(docid), "rev": "0-0"}
+        return {"ok": True, "id": local_docid(docid), "rev": "0-0"}
 
     def count(self) -> int:
         rows = self.private.all_docs(startkey=self.prefix, endkey=self.prefix + "\ufff0",

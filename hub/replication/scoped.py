@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from hub import scope as scopes
 from hub.receipts import record_receipt
-from hub.replication.local import LOCAL, LocalDocs
+from hub.replication.local import LocalDocs
 from hub.replication.seqs import join_seq, split_seq
 from hub.transitions import RETRY
 from sync.errors import BadRequest, Forbidden, NotFound, SyncError
-from sync.store import JSON, DocumentStore, Seq
+from sync.store import JSON, LOCAL_PREFIX, DocumentStore, Seq
 
 if TYPE_CHECKING:
     from hub.auth import Device
@@ -130,7 +130,7 @@ class ScopedStore(DocumentStore):
 
     # -- documents ---------------------------------------------------------------------
     def get(self, docid: str, **options: Any) -> JSON:
-        if docid.startswith(LOCAL):
+        if docid.startswith(LOCAL_PREFIX):
             return self.get_local(docid)
         self._check_visible(docid)
         return self.stores.main.get(docid, **options)

@@ -18,15 +18,10 @@ from typing import Any
 
 from sync import errors
 from sync.couch._transport import Transport, path
-from sync.store import JSON, DocumentStore, Seq
+from sync.store import JSON, LOCAL_PREFIX, DocumentStore, Seq, local_docid, local_name
 
-LOCAL = "_local/"
 #: Extra seconds the client waits beyond a longpoll ``timeout`` before it gives up.
 LONGPOLL_GRACE = 1.0
-
-
-def _local_id(docid: str) -> str:
-    return docid[len(LOCAL):] if docid.startswith(LOCAL) else docid
 
 
 def _flags(**kw: Any) -> dict[str, Any]:
@@ -71,7 +66,7 @@ class CouchStore(DocumentStore):
         latest: bool = False,
     ) -> JSON:
         _check_id(docid)
-        if docid.startswith(LOCAL):
+        if docid.startswith(LOCAL_PREFIX):
             return self.get_local(docid)
         flags = _flags(rev=rev, revs=revs, revs_info=revs_info, conflicts=conflicts,
                        deleted_conflicts=deleted_conflicts, attachments=attachments,
@@ -273,19 +268,19 @@ class CouchStore(DocumentStore):
     # -- _local docs ------------------------------------------------------------
     def get_local(self, docid: str) -> JSON:
         return dict(self.transport.call(self.client.get_local_document, self.name,
-                                        _local_id(docid), accept="application/json"))
+                                        local_name(docid), accept="application/json"))
 
     def put_local(self, doc: Mapping[str, Any]) -> JSON:
         if not isinstance(doc, Mapping) or not isinstance(doc.get("_id"), str):
             raise errors.BadRequest("a _local doc needs a string _id")
         body = dict(doc)
-        docid = _local_id(body["_id"])
-        body["_id"] = LOCAL + docid
+        docid = local_name(body["_id"])
+        body["_id"] = local_docid(docid)
         return dict(self.transport.call(self.client.put_local_document, self.name, docid, body))
 
     def delete_local(self, docid: str, rev: str | None = None) -> JSON:
         params = {"rev": rev} if rev is not None else {}
-        return dict(self.transport.request("DELETE", path(self.name, LOCAL + _local_id(docid)),
+        return dict(self.transport.request("DELETE", path(self.name, local_docid(docid)),
                                            params=params))
 
     # -- attachments ------------------------------------------------------------

@@ -170,5 +170,18 @@ def verify_document(doc: Mapping[str, Any], directory: Directory, *,
     return Signer(device.device_id, device.institution, key.key_id)
 
 
-__all__ = ["DeviceSigner", "Signer", "sign_document", "signed_view", "signing_payload",
-           "verify_document"]
+def recorder_mismatch(doc: Mapping[str, Any], signer: Signer) -> str | None:
+    """Why an event's recorder is not its signer, or None. An event names its recorder
+    (``device``; its hlc and institution follow it), which the work log (7.3.2), the case
+    page and oversight show. Signed by another device, a station recorded events as another
+    station or as the hub (a 10.2.5.2 termination, a complaint intake), and a compromised
+    hub, with its own key, put words in a station laptop's mouth. The hub's write check and
+    the node's pull check both ask this (design.md §5)."""
+    if doc.get("type") == "event" and doc.get("device") != signer.device_id:
+        return (f"device: the event names {doc.get('device')} as its recorder but is signed "
+                f"by {signer.device_id}; an event is recorded by the device that signs it")
+    return None
+
+
+__all__ = ["DeviceSigner", "Signer", "recorder_mismatch", "sign_document", "signed_view",
+           "signing_payload", "verify_document"]

@@ -13,16 +13,13 @@ from sync.errors import BadRequest
 from sync.http.body import loads
 from sync.http.errors import method_not_allowed
 from sync.http.messages import Request, Response, json_response
-from sync.store import DocumentStore
+from sync.store import LOCAL_PREFIX, DocumentStore
 
 if TYPE_CHECKING:
     from sync.http.routing import CouchApp
 
-PREFIX = "_local/"
-
-
 def local_doc(app: CouchApp, request: Request, db: DocumentStore, name: str) -> Response:
-    docid = PREFIX + name
+    docid = LOCAL_PREFIX + name
     if request.method == "GET":
         return json_response(200, db.get_local(docid))
     if request.method == "PUT":

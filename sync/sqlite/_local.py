@@ -16,9 +16,9 @@ from typing import Any
 
 from sync.errors import BadRequest, Conflict, NotFound
 from sync.sqlite._db import Connections
-from sync.sqlite._validate import LOCAL_PREFIX, Incoming, parse_doc
+from sync.sqlite._validate import Incoming, parse_doc
 from sync.sqlite._write import write_local
-from sync.store import JSON
+from sync.store import JSON, local_docid
 
 
 class LocalDocsMixin:
@@ -30,7 +30,7 @@ class LocalDocsMixin:
     def _local_id(docid: str) -> str:
         if not isinstance(docid, str) or not docid:
             raise BadRequest("Document id must be a non-empty string")
-        return docid if docid.startswith(LOCAL_PREFIX) else LOCAL_PREFIX + docid
+        return local_docid(docid)
 
     def get_local(self, docid: str) -> JSON:
         full = self._local_id(docid)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sync import revtree
 from sync.errors import BadRequest, RequestEntityTooLarge
+from sync.store import LOCAL_PREFIX
 
 #: CouchDB 3's ``[couchdb] max_document_size`` default (bytes of the JSON body).
 DEFAULT_MAX_DOCUMENT_SIZE = 8_000_000
@@ -25,7 +26,6 @@ DEFAULT_MAX_DOCUMENT_SIZE = 8_000_000
 _IGNORED_SPECIALS = frozenset(
     {"_revs_info", "_conflicts", "_deleted_conflicts", "_local_seq", "_access"}
 )
-LOCAL_PREFIX = "_local/"
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 DESIGN_PREFIX = "_design/"
 

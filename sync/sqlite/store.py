@@ -33,13 +33,12 @@ from sync.sqlite._read import (
 from sync.sqlite._replication import ReplicationMixin
 from sync.sqlite._validate import (
     DEFAULT_MAX_DOCUMENT_SIZE,
-    LOCAL_PREFIX,
     Incoming,
     parse_doc,
     validate_docid,
 )
 from sync.sqlite._write import BatchWriter, write_local
-from sync.store import JSON, DocumentStore
+from sync.store import JSON, LOCAL_PREFIX, DocumentStore
 
 # One condition per file, shared by every store object of this process, so a
 # longpoll wakes on any in-process write to that file.
