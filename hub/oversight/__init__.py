@@ -26,7 +26,9 @@ from flask import Flask
 from hub.oversight.boards import BoardPublisher
 from hub.oversight.clocks import ClockFold
 from hub.oversight.materialize import FactStore, Materializer
-from hub.oversight.supervisors import LoginThrottle, Supervisor, add_supervisor, authenticate
+from hub.oversight.supervisors import Supervisor, add_supervisor, authenticate
+from hub.oversight.throttle import FILE as LOGINS_FILE
+from hub.oversight.throttle import LoginThrottle
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -55,7 +57,7 @@ class Oversight:
         self._lock = threading.Lock()
         self._boards: BoardPublisher | None = None
         self._clocks: ClockFold | None = None
-        self.login_throttle = LoginThrottle()
+        self.login_throttle = LoginThrottle(folder / LOGINS_FILE)
 
     @property
     def materializer(self) -> Materializer:

@@ -6,7 +6,7 @@ village ``410621101201``), so the subtree of a county or town is its code prefix
 city sees everything. Accounts live in the hub-private database (``P-hub``, never
 replicated) as ``supervisor:{login}`` with a salted scrypt hash (RFC 7914: a password is
 chosen by a person, so each guess must be slow), compared in constant time; failed logins
-are throttled per login and address (:class:`LoginThrottle`).
+are throttled per login and address (:class:`hub.oversight.throttle.LoginThrottle`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,6 @@ import hashlib
 import hmac
 import os
 import re
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -136,51 +133,3 @@ def load(hub: Hub, login: str, stamp: str | None = None) -> Supervisor | None:
     if stamp is not None and not hmac.compare_digest(stamp, who.stamp):
         return None
     return who
-
-
-class LoginThrottle:
-    """Failed logins per (login, client address), kept in memory per gateway process.
-
-    A supervisor's password is chosen by a person and each guess costs the attacker one
-    request: after ``max_failures`` wrong passwords within ``window`` seconds, that login
-    from that address is refused without checking the password (no scrypt run either)
-    until the oldest failure leaves the window. Keyed by address too, so a stranger cannot
-    lock a supervisor out from elsewhere; a correct login clears the count.
-    """
-
-    def __init__(self, max_failures: int = 5, window: float = 900.0,
-                 clock: Callable[[], float] = time.monotonic):
-        self.max_failures = max_failures
-        self.window = window
-        self.clock = clock
-        self._failures: dict[tuple[str, str], list[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> list[float]:
-        times = [t for t in self._failures.get(key, []) if now - t < self.window]
-        if times:
-            self._failures[key] = times
-        else:
-            self._failures.pop(key, None)
-        return times
-
-    def wait_seconds(self, login: str, address: str) -> int:
-        """0 when a try is allowed, else the seconds until the next one is."""
-        now = self.clock()
-        with self._lock:
-            times = self._recent((login, address), now)
-        if len(times) < self.max_failures:
-            return 0
-        return max(1, int(times[-self.max_failures] + self.window - now + 0.999))
-
-    def failed(self, login: str, address: str) -> None:
-        now = self.clock()
-        with self._lock:
-            self._failures[(login, address)] = [*self._recent((login, address), now), now]
-            if len(self._failures) > 10_000:  # a flood of made-up logins: forget the oldest
-                oldest = min(self._failures, key=lambda k: self._failures[k][-1])
-                del self._failures[oldest]
-
-    def succeeded(self, login: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop((login, address), None)

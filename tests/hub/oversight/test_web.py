@@ -8,6 +8,7 @@ import io
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,11 +70,11 @@ def test_password_guessing_is_stopped_after_five_failures(app: Any) -> None:
     assert ok.status_code == 302 and client.get("/oversight/").status_code == 200
 
 
-def test_login_throttle_window() -> None:
-    from hub.oversight.supervisors import LoginThrottle
+def test_login_throttle_window(tmp_path: Path) -> None:
+    from hub.oversight.throttle import LoginThrottle
 
     now = [1000.0]
-    t = LoginThrottle(max_failures=3, window=60, clock=lambda: now[0])
+    t = LoginThrottle(tmp_path / "logins.sqlite", max_failures=3, window=60, clock=lambda: now[0])
     for _ in range(3):
         assert t.wait_seconds("a", "ip") == 0
         t.failed("a", "ip")
@@ -85,6 +86,38 @@ def test_login_throttle_window() -> None:
     t.failed("a", "ip")
     t.succeeded("a", "ip")
     assert t.wait_seconds("a", "ip") == 0
+
+
+def test_login_throttle_is_shared_by_gateways_and_kept_over_a_restart(tmp_path: Path) -> None:
+    """`hub serve --processes 2`: the guesses made through either gateway add up, and a
+    restarted gateway still refuses (an in-memory count gave 2x the guesses, and a fresh
+    start at every restart)."""
+    from hub.oversight.throttle import LoginThrottle
+
+    now = [5000.0]
+    path = tmp_path / "logins.sqlite"
+    one, two = (LoginThrottle(path, max_failures=4, window=900, clock=lambda: now[0])
+                for _ in range(2))
+    for gateway in (one, two, one, two):
+        gateway.failed("town", "10.9.9.9")
+    assert one.wait_seconds("town", "10.9.9.9") == two.wait_seconds("town", "10.9.9.9") == 900
+    restarted = LoginThrottle(path, max_failures=4, window=900, clock=lambda: now[0])
+    assert restarted.wait_seconds("town", "10.9.9.9") == 900
+    assert restarted.wait_seconds("town", "10.8.8.8") == 0
+    two.succeeded("town", "10.9.9.9")
+    assert one.wait_seconds("town", "10.9.9.9") == 0
+
+
+def test_login_throttle_file_stays_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flood of made-up logins must not grow the file without bound."""
+    import hub.oversight.throttle as throttle
+
+    monkeypatch.setattr(throttle, "MAX_ROWS", 50)
+    t = throttle.LoginThrottle(tmp_path / "logins.sqlite", max_failures=3, window=900)
+    for i in range(80):
+        t.failed(f"made-up-{i}", "10.9.9.9")
+    rows = t._db().execute("SELECT login FROM failures ORDER BY at").fetchall()
+    assert len(rows) == 50 and rows[-1][0] == "made-up-79"
 
 
 def test_city_dashboard_shows_known_indicators(app: Any) -> None:

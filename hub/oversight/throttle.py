@@ -1,0 +1,104 @@
+"""Failed oversight logins, counted in one SQLite file shared by every gateway process.
+
+A supervisor's password is chosen by a person and each guess costs the attacker one request
+(11.1: supervisors see a whole subtree's cases). After ``max_failures`` wrong passwords
+within ``window`` seconds, that login from that address is refused without checking the
+password (no scrypt run either) until the oldest failure leaves the window. Keyed by
+address too, so a stranger cannot lock a supervisor out from elsewhere; a correct login
+clears the count.
+
+The count lives in ``HUB_DIR/logins.sqlite``, not in a process's memory: `hub serve
+--processes N` balances connections over N gateways, and an in-memory count gave an
+attacker N times the guesses and a fresh start at every restart. A file of its own, so
+a burst of guesses never waits on the oversight fold's writer. Times are wall-clock
+seconds (``time.time``): monotonic clocks are not comparable between processes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from hub.errors import HubError
+from sync.sqlite import enable_wal
+
+T = TypeVar("T")
+FILE = "logins.sqlite"
+#: Rows kept at most: a flood of made-up logins must not grow the file without bound.
+MAX_ROWS = 100_000
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS failures (login TEXT NOT NULL, address TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS failures_key ON failures (login, address, at);
+CREATE INDEX IF NOT EXISTS failures_at ON failures (at);
+"""
+
+
+class ThrottleError(HubError):
+    """The login-failure file cannot be read or written (503: try again)."""
+
+    status, error = 503, "service_unavailable"
+
+
+class LoginThrottle:
+    """Failed logins per (login, client address) within a sliding window."""
+
+    def __init__(self, path: str | Path, max_failures: int = 5, window: float = 900.0,
+                 clock: Callable[[], float] = time.time):
+        self.path = str(path)
+        self.max_failures = max_failures
+        self.window = window
+        self.clock = clock
+        self._local = threading.local()
+        self._run(lambda db: db.executescript(_SCHEMA))
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None,
+                                 check_same_thread=False)
+            try:
+                enable_wal(db)  # retried: gateways starting at once race on a new file
+            except sqlite3.Error:
+                db.close()
+                raise
+            self._local.db = db
+        return db
+
+    def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            return fn(self._db())
+        except sqlite3.Error as exc:
+            raise ThrottleError(f"login failures ({self.path}): {exc}") from exc
+
+    def _times(self, db: sqlite3.Connection, login: str, address: str, now: float) -> list[float]:
+        rows = db.execute("SELECT at FROM failures WHERE login = ? AND address = ? AND at > ? "
+                          "ORDER BY at", (login, address, now - self.window)).fetchall()
+        return [r[0] for r in rows]
+
+    def wait_seconds(self, login: str, address: str) -> int:
+        """0 when a try is allowed, else the seconds until the next one is."""
+        now = self.clock()
+        times = self._run(lambda db: self._times(db, login, address, now))
+        if len(times) < self.max_failures:
+            return 0
+        return max(1, int(times[-self.max_failures] + self.window - now + 0.999))
+
+    def failed(self, login: str, address: str) -> None:
+        now = self.clock()
+
+        def write(db: sqlite3.Connection) -> None:
+            with db:  # one transaction: the insert and the pruning of what left the window
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("DELETE FROM failures WHERE at <= ?", (now - self.window,))
+                db.execute("INSERT INTO failures VALUES (?, ?, ?)", (login, address, now))
+                db.execute("DELETE FROM failures WHERE rowid IN (SELECT rowid FROM failures "
+                           "ORDER BY at DESC LIMIT -1 OFFSET ?)", (MAX_ROWS,))
+        self._run(write)
+
+    def succeeded(self, login: str, address: str) -> None:
+        self._run(lambda db: db.execute(
+            "DELETE FROM failures WHERE login = ? AND address = ?", (login, address)))
