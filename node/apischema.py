@@ -129,6 +129,10 @@ ROUTES: list[tuple[str, str, str, str | None, str, str]] = [
 ]
 
 
+#: routes answered without a session (node.app.OPEN_ENDPOINTS): no case data
+OPEN_ROUTES = {("/api/status", "get"), ("/api/unlock", "post"), ("/api/sync", "get")}
+
+
 def openapi() -> dict[str, Any]:
     from apispec import APISpec
     from apispec.ext.marshmallow import MarshmallowPlugin
@@ -145,6 +149,11 @@ def openapi() -> dict[str, Any]:
            "Recorded": RecordedSchema, "SyncState": SyncStateSchema}
     for name, own_schema in own.items():
         spec.components.schema(name, schema=own_schema)
+    spec.components.security_scheme("session", {
+        "type": "apiKey", "in": "cookie", "name": "bangban_node_{port}",
+        "description": "Set by POST /api/unlock (or the unlock page) for the right passphrase, "
+                       "even while the node is unlocked; send it back with every call. It "
+                       "ends when the node locks (node.sessions)."})
     event_refs = []
     for event_type, cls in sorted(EVENT_SCHEMAS.items()):
         name = "Event_" + event_type
@@ -162,6 +171,12 @@ def openapi() -> dict[str, Any]:
             "400": {"description": "invalid input (fields say what to fix)", "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
             "423": {"description": "keys locked"}}}
+        if (path, method) not in OPEN_ROUTES:
+            op["security"] = [{"session": []}]
+            op["responses"]["401"] = {
+                "description": "no_session: unlocked, but this client sent no live session "
+                               "cookie (POST /api/unlock first)", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                   for p in ("case_id", "event_type", "letter") if "{" + p + "}" in path]
         if params:

@@ -23,7 +23,8 @@ from werkzeug.wrappers import Response
 
 from node import settings as settings_mod
 from node.core import Node
-from node.errors import Locked, NodeError, NotEnrolled
+from node.errors import Locked, NodeError, NoSession, NotEnrolled
+from node.sessions import cookie_name
 from schemas.errors import SchemaError
 from sync.errors import SyncError
 
@@ -97,8 +98,9 @@ def _csrf_token() -> str:
 
 
 def _guard() -> Response | None:
-    """Locked keys send people to the unlock page; the API answers 423. Forms need a CSRF
-    token (the UI listens on loopback, but another local page must not post to it)."""
+    """Locked keys, or no session of this browser, send people to the unlock page; the API
+    answers 423 (locked) or 401 (``no_session``). Forms need a CSRF token (the UI listens
+    on loopback, but another local page must not post to it)."""
     node = get_node()
     g.started = time.perf_counter()
     if not host_allowed(request.host, str(node.settings.node_host)):
@@ -119,11 +121,18 @@ def _guard() -> Response | None:
             raise NodeError("页面已过期（应用已重启或已锁定），请返回重新填写 / the page has "
                             "expired (the app restarted or locked): go back and fill it in "
                             "again", error="csrf", status=400)
-    node.touch(activity=endpoint not in POLLS)
-    if endpoint in OPEN_ENDPOINTS or node.unlocked:
+    node.touch(activity=False)  # an idle lock first: it ends every session
+    # Unlocked keys serve only the browser (or program) that entered the passphrase: its
+    # session cookie (node.sessions; 7.2.2, design.md §5). Another OS user's curl, another
+    # browser, gets the unlock page or a 401, never a case. Only its requests are activity:
+    # a request without a session never keeps an unattended laptop unlocked (7.2.2.2).
+    g.session_live = node.has_session(request.cookies.get(cookie_name(request.environ)))
+    if g.session_live and endpoint not in POLLS:
+        node.touch()
+    if endpoint in OPEN_ENDPOINTS or g.session_live:
         return None
     if is_api:
-        raise Locked()
+        raise NoSession() if node.unlocked else Locked()
     return redirect(url_for("home.unlock", next=request.full_path))
 
 
@@ -172,6 +181,9 @@ def _template_globals() -> dict[str, Any]:
     node = get_node()
     return {
         "node": node,
+        # this browser's view: the menu, the sync badge (whose poll would send an unlock
+        # page to itself) and the clock warning only with a live session
+        "session_live": bool(g.get("session_live")),
         "large_text": bool(session.get("large")),
         "current_lang": _locale(),
     }

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from node.errors import Locked, NotEnrolled
+from node.sessions import Sessions
 from node.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ class Node:
         #: searches posted from the case list, by token (node.views.cases): kept in memory
         #: only, never in an address, and forgotten when the keys are
         self.searches: dict[str, str] = {}
+        #: browser sessions allowed to use the unlocked keys (node.sessions); end on lock
+        self.sessions = Sessions()
         self.last_touch = time.monotonic()
         self.wiped = False
 
@@ -120,15 +123,46 @@ class Node:
         return self._keys
 
     def unlock(self, passphrase: str) -> None:
+        """Unlock the keys for this process (the CLI's commands, ``serve`` with a scripted
+        passphrase). No browser gets in by this: each opens its own session."""
+        keys = self._check_passphrase(passphrase)
+        with self._lock:
+            self._install(keys)
+        self._catch_up()
+
+    def open_session(self, passphrase: str) -> str:
+        """A new browser session's token, for the right passphrase only: checked against the
+        keychain even while the keys are unlocked already (a second browser, ``curl``: 7.2.2,
+        design.md §5), then the keys are unlocked if they were not."""
+        keys = self._check_passphrase(passphrase)  # scrypt, outside the lock: pages go on
+        with self._lock:  # a lock() cannot fall between the keys and the token
+            fresh = self._keys is None
+            if fresh:
+                self._install(keys)
+            token = self.sessions.issue()
+        if fresh:
+            self._catch_up()
+        return token
+
+    def has_session(self, token: str | None) -> bool:
+        """Whether ``token`` is a live session of these unlocked keys."""
+        return self._keys is not None and self.sessions.valid(token)
+
+    def _check_passphrase(self, passphrase: str) -> NodeKeys:
         from node.keys import NodeKeys
 
         enr = self.require_enrollment()
-        keys = NodeKeys.unlock(self.dir / KEYCHAIN, passphrase, enr)
-        with self._lock:
-            self._keys = keys
-            if self._index is not None:
-                self._index.name_key = keys.name_hash_key
-        self.touch()
+        return NodeKeys.unlock(self.dir / KEYCHAIN, passphrase, enr)
+
+    def _install(self, keys: NodeKeys) -> None:
+        # the unlock is activity: the idle clock starts now, not at the last request
+        # (a request without a session does not count, see node.app._guard)
+        self.last_touch = time.monotonic()
+        self._keys = keys
+        if self._index is not None:
+            self._index.name_key = keys.name_hash_key
+
+    def _catch_up(self) -> None:
         if self.index.get_meta("store_seq"):
             # catch up with what arrived while locked (an index never fed by the
             # changes feed is complete already: every local write indexes itself)
@@ -137,10 +171,12 @@ class Node:
             index_changes(self)
 
     def lock(self) -> None:
+        """Drop the keys and end every browser session (manual and idle lock, wipe)."""
         with self._lock:
             self._keys = None
             self._reader = None
             self.searches.clear()
+            self.sessions.clear()
             if self._index is not None:
                 self._index.name_key = None
 
@@ -269,7 +305,7 @@ class Node:
     def wipe(self) -> None:
         """Obey the hub's wipe instruction (a revoked device): drop keys and local data."""
         with self._lock:
-            self._keys = None
+            self.lock()
             for attr in ("_store", "_index"):
                 obj = getattr(self, attr)
                 if obj is not None:

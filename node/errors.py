@@ -65,6 +65,21 @@ class Locked(NodeError):
     error = "locked"
 
 
+class NoSession(NodeError):
+    """The keys are unlocked, but not for this browser or program: it sends no live session
+    cookie (node.sessions). It enters the passphrase to get one."""
+
+    status = 401
+    error = "no_session"
+
+    def __init__(self, reason: str = "", **kw: Any):
+        super().__init__(reason or (
+            "本浏览器（或程序）尚未输入口令：即使本应用已解锁，每个浏览器也须在解锁页输入口令"
+            "（程序：POST /api/unlock 并回传其会话 Cookie） / this browser (or program) has no "
+            "session: each must enter the passphrase at /unlock even while the app is unlocked "
+            "(programs: POST /api/unlock and send its session cookie back)"), **kw)
+
+
 class BadPassphrase(NodeError):
     """The passphrase does not unlock the keys."""
 

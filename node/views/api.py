@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from node.errors import InvalidInput, NodeError
 from node.views.common import catalog, load_case, node, soon, today
@@ -56,21 +56,28 @@ def status() -> Response:
     enr = n.enrollment or {}
     return jsonify({"enrolled": bool(enr), "institution": enr.get("institution"),
                     "device_id": enr.get("device_id"), "unlocked": n.unlocked,
+                    "session": bool(g.get("session_live")),
                     "wiped": bool(enr.get("wiped")), "sync": n.syncer.state.as_json()})
 
 
 @bp.post("/unlock")
 def unlock() -> Response:
+    """The passphrase opens a session for this client: its cookie must come back with every
+    later call (``curl -c jar -b jar``; node.sessions), even while the node is unlocked."""
+    from node.views.home import with_session
+
     n = node()
-    n.unlock(str(_body().get("passphrase", "")))
+    token = n.open_session(str(_body().get("passphrase", "")))
     n.syncer.start_background()
-    return jsonify({"ok": True})
+    return with_session(jsonify({"ok": True}), token)
 
 
 @bp.post("/lock")
 def lock() -> Response:
+    from node.views.home import without_session
+
     node().lock()
-    return jsonify({"ok": True})
+    return without_session(jsonify({"ok": True}))
 
 
 @bp.get("/catalog")

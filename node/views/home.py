@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from node.errors import BadPassphrase, NodeError
+from node.sessions import cookie_name, cookie_options
 from node.views.common import node, soon, today
 
 bp = Blueprint("home", __name__)
+R = TypeVar("R", bound=Response)  # Flask's JSON responses too
 
 
 def _safe_next(value: str | None) -> str:
@@ -52,14 +56,14 @@ def unlock() -> str | Response:
     nxt = request.values.get("next")
     if request.method == "POST":
         try:
-            n.unlock(request.form.get("passphrase", ""))
+            token = n.open_session(request.form.get("passphrase", ""))
         except BadPassphrase:
             error = _("口令不正确，请重新输入。")
         except NodeError as exc:
             error = exc.reason
         else:
             n.syncer.start_background()
-            return redirect(_safe_next(nxt))
+            return with_session(redirect(_safe_next(nxt)), token)
     return render_template("unlock.html", error=error, next=nxt), (401 if error else 200)  # type: ignore[return-value]
 
 
@@ -67,7 +71,19 @@ def unlock() -> str | Response:
 def lock() -> Response:
     node().lock()
     flash(_("已锁定。"), "ok")
-    return redirect(url_for("home.unlock"))
+    return without_session(redirect(url_for("home.unlock")))
+
+
+def with_session(response: R, token: str) -> R:
+    """``response`` carrying this browser's new session cookie (node.sessions)."""
+    response.set_cookie(cookie_name(request.environ), token, **cookie_options())
+    return response
+
+
+def without_session(response: R) -> R:
+    """``response`` telling the browser to forget its session cookie (the lock ended it)."""
+    response.delete_cookie(cookie_name(request.environ), **cookie_options())
+    return response
 
 
 @bp.post("/lang")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -22,8 +22,9 @@ def index() -> str:
 @bp.get("/status.json")
 def status_json() -> Response:
     n = node()
-    # the badge's poll also tells an open page that the keys were dropped (idle lock)
-    return jsonify({**n.syncer.state.as_json(), "locked": not n.unlocked})
+    # the badge's poll also tells an open page that the keys were dropped (idle lock) or
+    # its session ended (a lock in another tab): "locked" for this browser
+    return jsonify({**n.syncer.state.as_json(), "locked": not g.get("session_live")})
 
 
 @bp.post("/now")

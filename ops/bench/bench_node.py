@@ -7,7 +7,8 @@ store's ``_bulk_docs``; the node-local index gets each case's folded state and t
 hashes of its applicant's name, ID number and phone, as the clerk's write path does.
 
 Measured: a real ``bangban node serve`` process (unlocked by passphrase file, no sync)
-answers HTTP requests on loopback — JSON API pages and the rendered HTML list — for the
+answers HTTP requests on loopback from a client that entered the passphrase too (its
+session cookie, node.sessions) — JSON API pages and the rendered HTML list — for the
 default list, deep pages (keyset cursor), the open / overdue / due-soon views, search by
 applicant name, by phone and by case-number prefix. Goal: p95 ≤ 50 ms per page. Then
 the serve process's resident memory (VmRSS now, VmHWM peak). Goal: ≤ 150 MB.
@@ -173,11 +174,25 @@ def _rss(pid: int) -> tuple[float, float]:
     return out.get("VmRSS", 0.0), out.get("VmHWM", 0.0)
 
 
+#: the bench's HTTP client: keeps the node's session cookie, as a browser does
+CLIENT = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+
+
 def _get(url: str) -> tuple[float, bytes]:
     start = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=30) as resp:
+    with CLIENT.open(url, timeout=30) as resp:
         body = resp.read()
     return (time.perf_counter() - start) * 1000, body
+
+
+def _open_session(base: str, passphrase: str = PASSPHRASE) -> None:
+    """Enter the passphrase (POST /api/unlock): an unlocked node serves cases only to a
+    client with its own session cookie (node.sessions), kept by :data:`CLIENT`."""
+    req = urllib.request.Request(base + "/api/unlock", method="POST",
+                                 data=json.dumps({"passphrase": passphrase}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with CLIENT.open(req, timeout=60) as resp:
+        resp.read()
 
 
 def run(ctx: BenchContext) -> str:
@@ -207,6 +222,7 @@ def run(ctx: BenchContext) -> str:
                 break
             except OSError:
                 time.sleep(0.1)
+        _open_session(base)
         rss_idle, _ = _rss(proc.pid)
         # one warm-up of each kind (first-use imports, SQLite page cache)
         _get(base + "/api/cases")

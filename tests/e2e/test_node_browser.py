@@ -8,8 +8,11 @@ Set ``BANGBAN_SCREENSHOTS=1`` to also write the main screens to ``docs/screensho
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -199,8 +202,20 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     assert code == 200 and "sealed" in doc and "李桂兰" not in str(doc)
     # the town sees the handed-up case (and can open it), but not the other one
     town = net.start_node(TOWN, scripted=True, sync_interval=1.0)
+    # unlocked at start (syncing), yet no browser nor program reads a case without
+    # entering the passphrase itself (node.sessions; 7.2.2)
+    with urllib.request.urlopen(town + "/api/status", timeout=30) as resp:
+        assert json.load(resp)["unlocked"] is True
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(town + "/api/cases", timeout=30)
+    assert refused.value.code == 401 and json.load(refused.value)["error"] == "no_session"
     tpage = ctx.new_page()
     tpage.goto(town + "/town/")
+    assert "/unlock" in tpage.url  # the village's session is not the town's
+    tpage.fill("#passphrase", PASSPHRASE)
+    with tpage.expect_navigation():
+        tpage.keyboard.press("Enter")
+    assert tpage.url == town + "/town/"
     for _ in range(60):
         if case2 in tpage.content():
             break

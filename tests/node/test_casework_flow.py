@@ -95,9 +95,21 @@ def test_consultation_without_name_says_what_to_fix(unlocked: Any) -> None:
     assert "请填写服务对象姓名" in html and "问题在此" in html
 
 
-def test_scanned_material_is_stored_sealed_and_opens_again(unlocked: Any, node_dir: Any) -> None:
+def scan_received(c: Any, case_id: str, item: dict[str, Any], scan: bytes) -> dict[str, Any]:
+    """Post a material_received step with ``scan`` (a PDF); its stored event."""
     import io
 
+    r = c.post(f"/cases/{case_id}/steps/material_received", data={
+        "csrf": csrf(c), "materials": [item["materials"][0]["code"]],
+        "scans": (io.BytesIO(scan), "scan.pdf", "application/pdf")},
+        content_type="multipart/form-data")
+    assert r.status_code == 302, r.data.decode()[:2000]
+    node = c.application.extensions["bangban_node"]
+    events = node.casework.events(case_id)
+    return dict(next(e for e in events if e["event_type"] == "material_received"))
+
+
+def test_scanned_material_is_stored_sealed_and_opens_again(unlocked: Any, node_dir: Any) -> None:
     from schemas.sample import catalog
 
     c = unlocked
@@ -109,14 +121,8 @@ def test_scanned_material_is_stored_sealed_and_opens_again(unlocked: Any, node_d
     scan = "%PDF-1.4\n% a document camera scan of the household register 户口簿\n%%EOF\n".encode()
     form = c.get(f"/cases/{case_id}/steps/material_received").data.decode()
     assert 'type="file"' in form and item["materials"][0]["code"] in form
-    r = c.post(f"/cases/{case_id}/steps/material_received", data={
-        "csrf": csrf(c), "materials": [item["materials"][0]["code"]],
-        "scans": (io.BytesIO(scan), "scan.pdf", "application/pdf")},
-        content_type="multipart/form-data")
-    assert r.status_code == 302, r.data.decode()[:2000]
+    received = scan_received(c, case_id, item, scan)
     node = c.application.extensions["bangban_node"]
-    events = node.casework.events(case_id)
-    received = [e for e in events if e["event_type"] == "material_received"][0]
     (name, stub), = received["_attachments"].items()
     assert stub["content_type"] == "application/pdf"
     blob, _ = node.store.get_attachment(received["_id"], name)

@@ -1,0 +1,85 @@
+"""Browser sessions of an unlocked node: who may read the cases the keys open.
+
+Unlocking puts the keychain in this process's memory; before sessions, every request that
+passed the host and Fetch-Metadata checks was then served, so another OS user of the same
+laptop (or any local process) could read every case in clear with ``curl`` while the clerk
+worked (7.2.2 personal information protection; design.md §5: personal data is opened only
+for the clerk who unlocked). Now the passphrase form issues a random token in a cookie, and
+only a request carrying a live token gets a page or API answer that needs the keys. A
+second browser enters the passphrase again (checked against the keychain: one scrypt run).
+
+Tokens live in memory only, never on disk, and end all at once when the keys are dropped
+(lock, idle lock, wipe). Only their SHA-256 is kept: comparing digests of equal length
+leaks nothing useful about a live token through timing.
+What this does not protect against: root on the laptop (or the clerk's own OS account)
+can read the process's memory, keys and tokens included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+#: Live sessions kept at most; the oldest is dropped for a new one (a clerk opens a second
+#: browser, a script unlocks once per run: a few, never hundreds).
+MAX_SESSIONS = 8
+
+COOKIE_PREFIX = "bangban_node_"
+
+
+def cookie_name(environ: Mapping[str, Any]) -> str:
+    """The session cookie's name for the node serving ``environ``. Browsers keep cookies per
+    host, not per port (RFC 6265 §8.5): two nodes on one laptop (a demo's stations, the
+    village and town in the browser test) would overwrite each other's cookie under one name."""
+    port = str(environ.get("SERVER_PORT") or "")
+    return COOKIE_PREFIX + (port if port.isdigit() else "0")
+
+
+def cookie_options() -> dict[str, Any]:
+    """Attributes of the session cookie: HttpOnly (no script of a page reads it), SameSite
+    Strict (no other site's page makes the browser send it, not even a followed link), path
+    ``/``, and no Max-Age or Expires: the browser forgets it when it closes."""
+    return {"httponly": True, "samesite": "Strict", "path": "/"}
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+
+
+class Sessions:
+    """The live session tokens of one node process (bounded, oldest dropped first)."""
+
+    def __init__(self, limit: int = MAX_SESSIONS):
+        if limit < 1:
+            raise ValueError("a node needs room for at least one session")
+        self.limit = limit
+        self._live: OrderedDict[bytes, None] = OrderedDict()
+        self._guard = threading.Lock()
+
+    def issue(self) -> str:
+        """A new token (``secrets.token_urlsafe(32)``: 256 random bits)."""
+        token = secrets.token_urlsafe(32)
+        with self._guard:
+            self._live[_digest(token)] = None
+            while len(self._live) > self.limit:
+                self._live.popitem(last=False)
+        return token
+
+    def valid(self, token: str | None) -> bool:
+        if not token:
+            return False
+        with self._guard:
+            return _digest(token) in self._live
+
+    def clear(self) -> None:
+        """End every session: the keys were dropped."""
+        with self._guard:
+            self._live.clear()
+
+    def __len__(self) -> int:
+        with self._guard:
+            return len(self._live)
