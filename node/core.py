@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from node.errors import Locked, NotEnrolled
-from node.sessions import Sessions
+from node.errors import BadPassphrase, Locked, NotEnrolled, TooManyAttempts
+from node.sessions import Sessions, UnlockThrottle
 from node.settings import Settings
 
 if TYPE_CHECKING:
@@ -57,6 +57,8 @@ class Node:
         self.searches: dict[str, str] = {}
         #: browser sessions allowed to use the unlocked keys (node.sessions); end on lock
         self.sessions = Sessions()
+        #: wrong passphrases at the unlock page and API (node.sessions.UnlockThrottle)
+        self.unlock_throttle = UnlockThrottle()
         self.last_touch = time.monotonic()
         self.wiped = False
 
@@ -133,8 +135,18 @@ class Node:
     def open_session(self, passphrase: str) -> str:
         """A new browser session's token, for the right passphrase only: checked against the
         keychain even while the keys are unlocked already (a second browser, ``curl``: 7.2.2,
-        design.md §5), then the keys are unlocked if they were not."""
-        keys = self._check_passphrase(passphrase)  # scrypt, outside the lock: pages go on
+        design.md §5), then the keys are unlocked if they were not. After several wrong
+        passphrases in a row a try must wait (:class:`node.sessions.UnlockThrottle`): the
+        session is what keeps another OS user out, so guessing it must be slow."""
+        wait = self.unlock_throttle.wait_seconds()
+        if wait:
+            raise TooManyAttempts(wait)
+        try:
+            keys = self._check_passphrase(passphrase)  # scrypt, outside the lock: pages go on
+        except BadPassphrase:
+            self.unlock_throttle.failed()
+            raise
+        self.unlock_throttle.succeeded()
         with self._lock:  # a lock() cannot fall between the keys and the token
             fresh = self._keys is None
             if fresh:

@@ -87,6 +87,18 @@ class BadPassphrase(NodeError):
     error = "bad_passphrase"
 
 
+class TooManyAttempts(NodeError):
+    """Too many wrong passphrases in a row: the next try must wait (node.sessions)."""
+
+    status = 429
+    error = "too_many_attempts"
+
+    def __init__(self, seconds: int):
+        minutes = (seconds + 59) // 60
+        super().__init__(f"口令错误次数过多，请 {minutes} 分钟后再试 / too many wrong "
+                         f"passphrases: try again in {minutes} min")
+
+
 class InvalidInput(NodeError):
     """The input was refused; ``fields`` says what to fix."""
 

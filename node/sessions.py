@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 #: Live sessions kept at most; the oldest is dropped for a new one (a clerk opens a second
@@ -83,3 +84,43 @@ class Sessions:
     def __len__(self) -> int:
         with self._guard:
             return len(self._live)
+
+
+class UnlockThrottle:
+    """Wrong passphrases at the unlock page, counted in this node process's memory.
+
+    A session exists so that another OS user of the laptop cannot read the cases (see the
+    module's docstring), and such a user can still guess at ``/unlock``: each guess costs
+    one scrypt run (~0.4 s), so an 8-character passphrase of lowercase letters would fall
+    in days. After ``free`` wrong passphrases in a row, each further try waits
+    ``first_wait`` seconds, doubling per wrong one up to ``max_wait``; the right passphrase
+    clears the count. A clerk who mistypes a few times is never held up; a script is slowed
+    to a handful of guesses an hour. One process serves a node, so memory is enough: another
+    OS user cannot restart the clerk's process to clear it.
+    """
+
+    def __init__(self, free: int = 5, first_wait: float = 30.0, max_wait: float = 900.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.free, self.first_wait, self.max_wait = free, first_wait, max_wait
+        self.clock = clock
+        self._failures = 0
+        self._next_try = 0.0
+        self._guard = threading.Lock()
+
+    def wait_seconds(self) -> int:
+        """0 when a try is allowed now, else the whole seconds until it is."""
+        with self._guard:
+            left = self._next_try - self.clock()
+        return 0 if left <= 0 else int(left + 0.999)
+
+    def failed(self) -> None:
+        with self._guard:
+            self._failures += 1
+            over = self._failures - self.free
+            if over > 0:
+                wait = min(self.max_wait, self.first_wait * 2 ** min(over - 1, 20))
+                self._next_try = self.clock() + wait
+
+    def succeeded(self) -> None:
+        with self._guard:
+            self._failures, self._next_try = 0, 0.0

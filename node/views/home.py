@@ -52,19 +52,19 @@ def favicon() -> Response:
 @bp.route("/unlock", methods=["GET", "POST"])
 def unlock() -> str | Response:
     n = node()
-    error = None
+    error, status = None, 200
     nxt = request.values.get("next")
     if request.method == "POST":
         try:
             token = n.open_session(request.form.get("passphrase", ""))
         except BadPassphrase:
-            error = _("口令不正确，请重新输入。")
-        except NodeError as exc:
-            error = exc.reason
+            error, status = _("口令不正确，请重新输入。"), 401
+        except NodeError as exc:  # e.g. 429 after too many wrong passphrases
+            error, status = exc.reason, exc.status
         else:
             n.syncer.start_background()
             return with_session(redirect(_safe_next(nxt)), token)
-    return render_template("unlock.html", error=error, next=nxt), (401 if error else 200)  # type: ignore[return-value]
+    return render_template("unlock.html", error=error, next=nxt), status  # type: ignore[return-value]
 
 
 @bp.post("/lock")

@@ -151,3 +151,47 @@ def test_a_wipe_ends_every_session(app: Any, unlocked: Any) -> None:
     node.wipe()
     assert len(node.sessions) == 0 and not node.unlocked
     assert unlocked.get("/api/cases").status_code == 423
+
+
+def test_guessing_the_passphrase_is_slowed_after_five_wrong_tries(app: Any, unlocked: Any) -> None:
+    """The session keeps another OS user out only if the passphrase cannot be guessed at
+    scrypt speed: after 5 wrong ones in a row, each try waits (30 s, doubling to 15 min), the
+    right passphrase too; a success clears the count."""
+    from node.sessions import UnlockThrottle
+
+    node = app.extensions["bangban_node"]
+    now = [100.0]
+    node.unlock_throttle = UnlockThrottle(clock=lambda: now[0])
+    other = app.test_client()
+    for _ in range(5):  # a clerk's typos: never held up
+        assert _api_unlock(other, "wrong passphrase").status_code == 401
+    assert _api_unlock(other, "wrong again").status_code == 401  # the 6th: from now on, wait
+    held = _api_unlock(other)
+    assert held.status_code == 429 and held.get_json()["error"] == "too_many_attempts"
+    assert "1 分钟后再试" in held.get_json()["reason"]
+    form = other.post("/unlock", data={"passphrase": PASSPHRASE, "csrf": csrf(other)})
+    assert form.status_code == 429 and "分钟后再试" in form.text
+    now[0] += 31
+    assert _api_unlock(other, "still wrong").status_code == 401
+    assert _api_unlock(other).status_code == 429  # 60 s now
+    now[0] += 61
+    assert _api_unlock(other).status_code == 200  # the right one, once the wait is over
+    assert _api_unlock(app.test_client(), "one typo").status_code == 401  # count cleared
+    assert _api_unlock(app.test_client()).status_code == 200
+
+
+def test_unlock_waits_double_and_stop_at_the_cap() -> None:
+    from node.sessions import UnlockThrottle
+
+    now = [0.0]
+    t = UnlockThrottle(free=2, first_wait=30, max_wait=100, clock=lambda: now[0])
+    t.failed()
+    t.failed()
+    assert t.wait_seconds() == 0
+    waits = []
+    for _ in range(4):
+        t.failed()
+        waits.append(t.wait_seconds())
+    assert waits == [30, 60, 100, 100]
+    t.succeeded()
+    assert t.wait_seconds() == 0
