@@ -76,7 +76,10 @@ class CaseDetailSchema(Schema):
 
 class EventRequestSchema(Schema):
     """Cleartext fields of the event type at top level, its private part in ``private``;
-    ``signature_png_base64`` for the applicant's drawn signature (sealed attachment)."""
+    ``signature_png_base64`` for the applicant's drawn signature (sealed attachment). With no
+    ``private`` object the private fields may come at the top level too; beside one, a
+    private field at the top level is refused (e.g. a completion's ``materials_returned``,
+    sealed since its schema_version 2), never dropped."""
 
     private = fields.Dict()
     signature_png_base64 = fields.String()

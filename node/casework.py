@@ -109,10 +109,12 @@ class Casework:
 
     def _base(self, case_id: str, event_type: str, staff: str | None) -> dict[str, Any]:
         from schemas.ids import event_doc_id
-        from schemas.vocab import SCHEMA_VERSION
+        from schemas.registry import writing_version
 
         hlc = next_hlc(self.node.device_id)
-        return {"_id": event_doc_id(case_id, hlc), "type": "event", "schema_version": SCHEMA_VERSION,
+        # the newest version of the type only (older ones are accepted as received)
+        return {"_id": event_doc_id(case_id, hlc), "type": "event",
+                "schema_version": writing_version("event", event_type),
                 "event_type": event_type, "case_id": case_id, "hlc": hlc, "at": now_iso(),
                 "device": self.node.device_id, "institution": self.node.institution,
                 "staff": staff or self.node.enrollment_staff()}

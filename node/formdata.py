@@ -36,6 +36,12 @@ def _last(events: list[dict[str, Any]], types: tuple[str, ...]) -> dict[str, Any
     return found[-1] if found else None
 
 
+def _member(ev: dict[str, Any] | None, name: str) -> list[str]:
+    from schemas.registry import member
+
+    return list(member(ev, name) or []) if ev else []
+
+
 def _common(case: Mapping[str, Any], institution_name: str) -> list[tuple[str, str]]:
     from schemas import vocab
 
@@ -90,8 +96,9 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         if kind == "termination":
             rows.append(("终止原因", _label(vocab.TERMINATION_REASONS, (ev or {}).get("reason"))
                          + (f"：{pe.get('reasons')}" if pe.get("reasons") else "")))
-        rows += [("交还材料", "、".join((ev or {}).get("materials_returned") or []) or "无"),
-                 ("审批结果文件", "、".join((ev or {}).get("documents") or []) or "无")]
+        # sealed since schema_version 2, in clear in a version 1 written by an older node
+        rows += [("交还材料", "、".join(_member(ev, "materials_returned")) or "无"),
+                 ("审批结果文件", "、".join(_member(ev, "documents")) or "无")]
         proxy = ((case.get("state") or {}).get("service_type") or h.get("service_type")) == "proxy"
         form.note = f"以上材料及审批结果文件已全部移交服务对象（{'10.2.6' if proxy else '10.1.5'}）。"
     elif letter == "C":

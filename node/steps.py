@@ -184,6 +184,15 @@ def parse_form(event_type: str, form: Any) -> tuple[dict[str, Any], dict[str, An
             src = form.get("private", {}) if ff.private and "private" in form else form
             if ff.name in src:
                 target[ff.name] = src[ff.name]
+            elif ff.private and ff.name in form:
+                # A member an older client sent at the top level that this version seals
+                # (e.g. a completion's materials_returned, schema_version 2): refused, not
+                # dropped while the rest of ``private`` is stored.
+                from node.errors import InvalidInput
+
+                problem = ("属于个人信息部分，须放在 private 中加密存放 / must be sealed: send it "
+                           "inside private (7.2.2.2)")
+                raise InvalidInput(f"{ff.name}: {problem}", fields={ff.name: problem})
             continue
         if ff.kind == "checkbox":
             target[ff.name] = form.get(ff.name) in ("1", "on", "true", "yes")

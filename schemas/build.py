@@ -13,7 +13,7 @@ from typing import Any
 from schemas.case import MERGE_FIELDS, PRIVATE_CLOCK
 from schemas.hlc import HLC, pack
 from schemas.ids import doc_id, event_doc_id, institution_tier
-from schemas.registry import validate_open
+from schemas.registry import validate_open, writing_version
 from schemas.vocab import SCHEMA_VERSION
 
 
@@ -71,7 +71,8 @@ def make_event(event_type: str, *, case_id: str, clock: HLC, at: str, institutio
     """An event in open form; ``clock.node`` is the recording device."""
     hlc = pack(clock)
     doc: dict[str, Any] = {
-        "_id": event_doc_id(case_id, hlc), "type": "event", "schema_version": SCHEMA_VERSION,
+        "_id": event_doc_id(case_id, hlc), "type": "event",
+        "schema_version": writing_version("event", event_type),
         "event_type": event_type, "case_id": case_id, "hlc": hlc, "at": at,
         "device": clock.node, "institution": institution,
     }

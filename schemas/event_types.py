@@ -4,6 +4,8 @@ cleartext fields and its private part. :data:`EVENT_SCHEMAS` maps ``event_type``
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from schemas.events import EventSchema, NoPrivate
 from schemas.events_oversight import (
     Access,
@@ -228,20 +230,43 @@ class ProblemResolved(EventSchema):
     result = Str(required=True, validate=one_of(PROBLEM_RESULTS))
 
 
+# Version 2 of submitted, decision, completion and termination: their free text (receipt and
+# document numbers, materials handed back) moved into the sealed part (7.2.2.2, design.md §2):
+# a clerk may type a name or an ID number there, and the cleartext is read at the hub and by
+# every oversight user. Version 1 (those members in clear) stays valid as received:
+# schemas.event_versions.
+
+
+class SubmittedPrivate(Part):
+    reference = _opt(100)  # the department's receipt number
+    note = _opt()
+
+
 class Submitted(EventSchema):
     """10.1.4 / 10.2.4: materials submitted to the approval department."""
 
     EVENT_TYPE, CLAUSE, LABEL_ZH = "submitted", "10.2.4", "报送审批部门"
-    department = Str(required=True, max_len=100)
+    SCHEMA_VERSION = 2
+    ACCEPTED_VERSIONS = (1, 2)
+    SEALED_FIELDS: ClassVar[tuple[str, ...]] = ("reference",)
+    PRIVATE: type[Part] | None = SubmittedPrivate
+    department = Str(required=True, max_len=100)  # an institution's name, not a person's
     channel = Str(required=True, validate=one_of(SUBMIT_CHANNELS))
-    reference = _opt(100)  # the department's receipt number
+
+
+class DecisionPrivate(Part):
+    document_no = _opt(100)  # 批准文号: may be a certificate number naming the holder
+    note = _opt()
 
 
 class Decision(EventSchema):
     EVENT_TYPE, CLAUSE, LABEL_ZH = "decision", "10.2.4", "审批决定"
+    SCHEMA_VERSION = 2
+    ACCEPTED_VERSIONS = (1, 2)
+    SEALED_FIELDS: ClassVar[tuple[str, ...]] = ("document_no",)
+    PRIVATE: type[Part] | None = DecisionPrivate
     department = Str(required=True, max_len=100)
     outcome = Str(required=True, validate=one_of(DECISIONS))
-    document_no = _opt(100)
 
 
 class WorkLogPrivate(Part):
@@ -318,16 +343,25 @@ class HandDown(_Handover):
 
 # -- completion, termination, archiving ------------------------------------------------------
 
+class CompletionPrivate(Part):
+    materials_returned = fields.List(Str(max_len=200))
+    documents = fields.List(Str(max_len=200))  # approval documents
+    applicant_signature = Str(required=True, max_len=200)
+    note = _opt()
+
+
 class Completion(EventSchema):
     """10.1.5 / 10.2.6: form B signed by the applicant; materials and documents handed over."""
 
     EVENT_TYPE, CLAUSE, LABEL_ZH = "completion", "10.1.5", "办结"
-    PRIVATE = SignedRequired
-    materials_returned = fields.List(Str(max_len=200))
-    documents = fields.List(Str(max_len=200))  # approval documents
+    SCHEMA_VERSION = 2
+    ACCEPTED_VERSIONS = (1, 2)
+    SEALED_FIELDS: ClassVar[tuple[str, ...]] = ("materials_returned", "documents")
+    PRIVATE: type[Part] | None = CompletionPrivate
 
 
 class TerminationPrivate(Part):
+    materials_returned = fields.List(Str(max_len=200))
     applicant_signature = _opt(200)  # none when the hub writes 10.2.5.2
     reasons = _opt()
 
@@ -336,9 +370,11 @@ class Termination(EventSchema):
     """10.1.5 / 10.2.6 (form B), or 10.2.5.2 past the resumption deadline (hub-written)."""
 
     EVENT_TYPE, CLAUSE, LABEL_ZH = "termination", "10.1.5", "终止"
-    PRIVATE = TerminationPrivate
+    SCHEMA_VERSION = 2
+    ACCEPTED_VERSIONS = (1, 2)
+    SEALED_FIELDS: ClassVar[tuple[str, ...]] = ("materials_returned",)
+    PRIVATE: type[Part] | None = TerminationPrivate
     reason = Str(required=True, validate=one_of(TERMINATION_REASONS, "终止原因"))
-    materials_returned = fields.List(Str(max_len=200))
 
 
 class Archived(EventSchema):

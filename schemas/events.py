@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from marshmallow import ValidationError, validates_schema
+from marshmallow import ValidationError, validates, validates_schema
 
 from schemas.chunks import chunked_field
 from schemas.fields import (
@@ -18,6 +18,7 @@ from schemas.fields import (
     DeviceId,
     HlcStr,
     InstitutionCode,
+    Int,
     Part,
     Str,
     check_device_institution,
@@ -25,6 +26,15 @@ from schemas.fields import (
 )
 from schemas.ids import event_doc_id
 from schemas.reference import DocBase
+
+
+def must_be_sealed(name: str, version: int) -> str:
+    """The refusal of free text written in clear where its schema version seals it."""
+    return msg("must_be_sealed",
+               f"{name} must be sealed: since schema_version {version} it is free text kept in "
+               "the private part, which the hub and oversight users cannot read (7.2.2.2)",
+               f"{name} 必须加密存放：自 schema_version {version} 起该自由文本只能写在 private "
+               "部分，中心和监督用户不可读（7.2.2.2）")
 
 
 class NoPrivate(Part):
@@ -42,7 +52,17 @@ class EventSchema(DocBase):
     CLAUSE: ClassVar[str] = ""
     LABEL_ZH: ClassVar[str] = ""
     PRIVATE: type[Part] | None = NoPrivate
+    #: the version this class describes (registry: ``(event_type, schema_version)`` -> class);
+    #: this software writes each type's newest version only (schemas.registry.writing_version)
+    SCHEMA_VERSION: ClassVar[int] = 1
+    #: every version of this event type still accepted as received (older nodes keep writing
+    #: and syncing them); named in the error for a version outside it
+    ACCEPTED_VERSIONS: ClassVar[tuple[int, ...]] = (1,)
+    #: members an older version kept in clear that this version keeps in ``private`` only:
+    #: refused at the top level with the rule ``must_be_sealed``
+    SEALED_FIELDS: ClassVar[tuple[str, ...]] = ()
 
+    schema_version = Int(required=True)
     event_type = Str(required=True, max_len=40)
     case_id = HlcStr(required=True)
     hlc = HlcStr(required=True)  # the event id; ordering key (design.md §6)
@@ -55,6 +75,31 @@ class EventSchema(DocBase):
     #: scans too large to travel inline: attachment name -> manifest of its content-addressed
     #: chunk documents (design.md §4; schemas.chunks). Cleartext so the signature covers it.
     chunked = chunked_field()
+
+    def load_doc(self, doc: Any) -> dict[str, Any]:
+        in_clear = [k for k in self.SEALED_FIELDS if isinstance(doc, dict) and k in doc]
+        if not in_clear:
+            return super().load_doc(doc)
+        # Named as its own rule rather than marshmallow's "unknown field": the clerk's
+        # software is older or wrong, and the fix is to move the value into ``private``.
+        errors: dict[str, Any] = {k: [must_be_sealed(k, self.SCHEMA_VERSION)] for k in in_clear}
+        try:
+            super().load_doc({k: v for k, v in doc.items() if k not in in_clear})
+        except ValidationError as exc:
+            if isinstance(exc.messages, dict):
+                errors.update({k: v for k, v in exc.messages.items() if k not in errors})
+        raise ValidationError(errors)
+
+    @validates("schema_version")
+    def _version(self, value: int, **kw: Any) -> None:
+        # The registry picks the class of the document's own version; a mismatch here is a
+        # version no class describes.
+        if value != self.SCHEMA_VERSION:
+            versions = [str(v) for v in self.ACCEPTED_VERSIONS]
+            raise ValidationError(msg(
+                "schema_version",
+                f"schema_version must be {' or '.join(versions)} for {self.EVENT_TYPE} events",
+                f"{self.EVENT_TYPE} 事件的 schema_version 必须为 {' 或 '.join(versions)}"))
 
     def expected_id(self, data: dict[str, Any]) -> str | None:
         if "case_id" in data and "hlc" in data:

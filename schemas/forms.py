@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from schemas.registry import member
 from schemas.state import LOCAL_TZ, CaseState
 from schemas.vocab import (
     APPLICANT_KINDS,
@@ -130,9 +131,10 @@ def form_b(state: CaseState, header: Doc, ending: Doc, *, item: Doc | None = Non
         _f("on_time", "是否按时办结", "On time",
            "" if state.on_time is None else ("是" if state.on_time else "否")),
     ]
+    # sealed since schema_version 2, in clear in version 1 (schemas.event_versions)
     lists = [_list("materials_returned", "移交材料", "Materials handed over",
-                   ending.get("materials_returned", [])),
-             _list("documents", "审批文件", "Approval documents", ending.get("documents", []))]
+                   member(ending, "materials_returned") or []),
+             _list("documents", "审批文件", "Approval documents", member(ending, "documents") or [])]
     return _form("B", "帮办代办办结（终止）单", "Completion (termination) slip",
                  "附录B；10.1.5、10.2.6、10.2.5.2", header, fields, lists,
                  [_sig("applicant", "申请人（签字）", "Applicant's signature",

@@ -7,7 +7,7 @@ None of them holds personal data, so none has a ``private`` part.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import ValidationError, validates_schema
 
@@ -38,6 +38,9 @@ class DocBase(Base):
     DOC_TYPE = ""
     #: the nested schema of the ``private`` part, or None when the type holds no personal data
     PRIVATE: type[Part] | None = None
+    #: the version this class describes and this software writes (events may keep older
+    #: versions valid as received: schemas.events.EventSchema.ACCEPTED_VERSIONS)
+    SCHEMA_VERSION: ClassVar[int] = SCHEMA_VERSION
 
     _id = Str(required=True, data_key="_id", max_len=200)
     type = Str(required=True)

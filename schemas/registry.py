@@ -22,8 +22,9 @@ from marshmallow import ValidationError
 from schemas.boards import BoardSchema
 from schemas.case import CaseSchema
 from schemas.chunks import ChunkSchema
-from schemas.errors import Problem, UnknownType, ValidationFailed
+from schemas.errors import Problem, SchemaError, UnknownType, ValidationFailed
 from schemas.event_types import EVENT_SCHEMAS
+from schemas.event_versions import EVENT_VERSIONS
 from schemas.fields import Part, problems_from_messages
 from schemas.notices import NoticeSchema
 from schemas.reference import (
@@ -34,6 +35,7 @@ from schemas.reference import (
     KeyringSchema,
     ServiceItemSchema,
 )
+from schemas.vocab import SCHEMA_VERSION
 
 DOC_SCHEMAS: dict[str, type[DocBase]] = {
     "institution": InstitutionSchema,
@@ -49,18 +51,23 @@ DOC_SCHEMAS: dict[str, type[DocBase]] = {
 DOC_TYPES = (*DOC_SCHEMAS, "event")
 EVENT_TYPES = tuple(EVENT_SCHEMAS)
 
-_INSTANCES: dict[tuple[str, str | None], DocBase] = {}
+_INSTANCES: dict[tuple[str, str | None, int | None], DocBase] = {}
 _PRIVATE_INSTANCES: dict[type[Part], Part] = {}
 
 
-def schema_for(doc_type: str, event_type: str | None = None) -> type[DocBase]:
-    """The schema class of a document type (raises :class:`UnknownType`)."""
+def schema_for(doc_type: str, event_type: str | None = None,
+               version: int | None = None) -> type[DocBase]:
+    """The schema class of a document type (raises :class:`UnknownType`): of the given
+    ``schema_version`` when that version of an event type is accepted, else the newest (which
+    names the accepted versions when asked to load another one)."""
     if doc_type == "event":
         if event_type not in EVENT_SCHEMAS:
             raise UnknownType([Problem(
                 "event_type", "unknown_event_type",
                 f"unknown event_type {event_type!r}; known: {', '.join(EVENT_TYPES)}",
                 f"未知的事件类型 {event_type!r}")])
+        if version is not None and (event_type, version) in EVENT_VERSIONS:
+            return EVENT_VERSIONS[(event_type, version)]  # type: ignore[index]
         return EVENT_SCHEMAS[event_type]  # type: ignore[index]
     if doc_type not in DOC_SCHEMAS:
         raise UnknownType([Problem("type", "unknown_type",
@@ -69,13 +76,27 @@ def schema_for(doc_type: str, event_type: str | None = None) -> type[DocBase]:
     return DOC_SCHEMAS[doc_type]
 
 
-def private_schema_for(doc_type: str, event_type: str | None = None) -> type[Part] | None:
+def writing_version(doc_type: str, event_type: str | None = None) -> int:
+    """The ``schema_version`` this software writes for a type: always the newest (older
+    event versions are accepted as received only, schemas.event_versions). An unknown type
+    gets the base version: validating the document then names what is unknown."""
+    known = event_type in EVENT_SCHEMAS if doc_type == "event" else doc_type in DOC_SCHEMAS
+    return schema_for(doc_type, event_type).SCHEMA_VERSION if known else SCHEMA_VERSION
+
+
+def private_schema_for(doc_type: str, event_type: str | None = None,
+                       version: int | None = None) -> type[Part] | None:
     """The schema of the ``private`` part, or None if the type holds no personal data."""
-    return schema_for(doc_type, event_type).PRIVATE
+    return schema_for(doc_type, event_type, version).PRIVATE
 
 
 def has_private(doc_type: str, event_type: str | None = None) -> bool:
     return private_schema_for(doc_type, event_type) is not None
+
+
+def _version(doc: Mapping[str, Any]) -> int | None:
+    version = doc.get("schema_version")
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 def _kind(doc: Mapping[str, Any]) -> tuple[str, str | None]:
@@ -93,10 +114,10 @@ def _kind(doc: Mapping[str, Any]) -> tuple[str, str | None]:
     return doc_type, event_type  # type: ignore[return-value]
 
 
-def _schema(doc_type: str, event_type: str | None) -> DocBase:
-    key = (doc_type, event_type)
+def _schema(doc_type: str, event_type: str | None, version: int | None) -> DocBase:
+    key = (doc_type, event_type, version if doc_type == "event" else None)
     if key not in _INSTANCES:
-        _INSTANCES[key] = schema_for(doc_type, event_type)()
+        _INSTANCES[key] = schema_for(*key)()
     return _INSTANCES[key]
 
 
@@ -116,7 +137,7 @@ def _check_sealed(value: Any) -> list[Problem]:
 
 def _validate(doc: Mapping[str, Any], form: str) -> dict[str, Any]:
     doc_type, event_type = _kind(doc)
-    schema = _schema(doc_type, event_type)
+    schema = _schema(doc_type, event_type, _version(doc))
     private_cls = schema.PRIVATE
     body = {k: v for k, v in doc.items() if k not in ("private", "sealed")}
     problems: list[Problem] = []
@@ -185,7 +206,7 @@ def split(doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None
     """Open form → ``(cleartext, private)``; private is None for types without one."""
     doc_type, event_type = _kind(doc)
     clear = {k: v for k, v in doc.items() if k != "private"}
-    if private_schema_for(doc_type, event_type) is None:
+    if private_schema_for(doc_type, event_type, _version(doc)) is None:
         return clear, None
     return clear, dict(doc.get("private") or {})
 
@@ -196,6 +217,26 @@ def join(cleartext: Mapping[str, Any], private: Mapping[str, Any] | None) -> dic
     if private is not None:
         doc["private"] = dict(private)
     return doc
+
+
+def member(doc: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    """A member of an open document, read where the document's own schema version keeps it:
+    ``private`` when that version's private part declares it, else the top level. (A
+    version-1 completion holds ``materials_returned`` in clear, a version-2 one in
+    ``private``; a sealed document not opened yields ``default`` for a private member.)
+    A partial dict with no type or version this software knows is read wherever it holds
+    the member, ``private`` first."""
+    private = doc.get("private") or {}
+    try:
+        doc_type, event_type = _kind(doc)
+        cls: type[DocBase] | None = schema_for(doc_type, event_type, _version(doc))
+    except SchemaError:
+        cls = None
+    if cls is None or cls.SCHEMA_VERSION != _version(doc):
+        return private[name] if name in private else doc.get(name, default)
+    if cls.PRIVATE is not None and name in cls.PRIVATE._declared_fields:
+        return private.get(name, default)
+    return doc.get(name, default)
 
 
 def error_body(exc: ValidationFailed) -> dict[str, Any]:

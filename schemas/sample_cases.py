@@ -186,13 +186,15 @@ def case_history(rng: random.Random, scenario: str, *, village: Mapping[str, Any
         r.later(working_days=1)
         r.ev("correction_received", request=corr["hlc"])
     r.later(working_days=max(1, item["time_limit_days"] // 2))
-    r.ev("decision", {"note": "审批部门已出具结果"}, department=item["department"], outcome="approved",
-         document_no=f"{item['code']}-{start.year}-{serial:04d}")
+    # document numbers and materials are free text: sealed (schema_version 2, 7.2.2.2)
+    r.ev("decision", {"note": "审批部门已出具结果",
+                      "document_no": f"{item['code']}-{start.year}-{serial:04d}"},
+         department=item["department"], outcome="approved")
     # printing form B decrypts the applicant's data: logged (design.md §5)
     r.ev("access", {"note": "打印办结单"}, purpose="printing", fields_read=["applicant_name"])
-    r.ev("completion", {"applicant_signature": "sig-form-b.png"},
-         materials_returned=[m["name"] for m in mats if m.get("original")],
-         documents=[f"{item['name']}审批结果"])
+    r.ev("completion", {"applicant_signature": "sig-form-b.png",
+                        "materials_returned": [m["name"] for m in mats if m.get("original")],
+                        "documents": [f"{item['name']}审批结果"]})
     level = rng.choices(["very_satisfied", "satisfied", "basic", "dissatisfied"],
                         weights=[6, 3, 1, 1])[0]
     r.ev("rating", {"comment": "服务周到" if level != "dissatisfied" else "等待时间较长"},

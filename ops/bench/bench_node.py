@@ -54,7 +54,7 @@ def populate(folder: Path, n: int, seed: int = 7) -> dict[str, Any]:
     from schemas import sample
     from schemas.hlc import HLC, pack
     from schemas.ids import case_no
-    from schemas.registry import validate_open
+    from schemas.registry import validate_open, writing_version
     from sync.crypto import new_keyring, sign_document
     from sync.sqlite import SQLiteStore
 
@@ -127,7 +127,7 @@ def populate(folder: Path, n: int, seed: int = 7) -> dict[str, Any]:
              {"name": person["applicant_name"], "question": "咨询办理条件", "contact": person["phone"]}),
             ("application", {"channel": "offline", "service_item": item["code"], "mode": "nearby"}, {}),
             ("acceptance", {"zone": "assisted_zone", "time_limit_days": item["time_limit_days"]}, {}),
-            ("completion", {"documents": ["审批结果"]}, {"applicant_signature": "sig"}),
+            ("completion", {}, {"applicant_signature": "sig", "documents": ["审批结果"]}),
         ]
         depth = 1 + (i % 7 != 0) + (i % 7 > 1) + (i % 10 < 4 and i % 7 > 1)
         events: list[dict[str, Any]] = []
@@ -136,7 +136,8 @@ def populate(folder: Path, n: int, seed: int = 7) -> dict[str, Any]:
             t = t + dt.timedelta(minutes=5 + k)
             hlc = pack(HLC(wall + 1 + k, 0, DEVICE))
             ev = build(etype, {
-                "_id": f"event:{case_id}:{hlc}", "type": "event", "schema_version": 1,
+                "_id": f"event:{case_id}:{hlc}", "type": "event",
+                "schema_version": writing_version("event", etype),
                 "event_type": etype, "case_id": case_id, "hlc": hlc, "at": _iso(t),
                 "device": DEVICE, "institution": VILLAGE, "staff": DEVICE,
                 **({"base_hlc": events[-1]["hlc"]} if events else {}), **clear,

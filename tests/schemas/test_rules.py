@@ -295,7 +295,7 @@ def test_10_1_6_archive_only_after_end() -> None:
     c.ev("work_log", "2026-03-09T09:00", kind="contact", private={"text": "回访"})
     assert c.state().work_log_entries == 1 and not c.state().needs_review
     _refused(c, "completion", "2026-03-10T09:00", "10.1.6", "archived",
-             materials_returned=[], documents=[], private=SIGNED)
+             private={**SIGNED, "materials_returned": [], "documents": []})
 
 
 # -- 4.3 hand-up / hand-down ------------------------------------------------------------------------

@@ -72,8 +72,8 @@ class CaseBuilder:
     def completed(self, day: str, *, log: bool = True, archive: str | None = None) -> CaseBuilder:
         if log:
             self.ev("work_log", day, kind="tracking", private={"text": "跟踪"})
-        self.ev("completion", day, materials_returned=[], documents=[],
-                private={"applicant_signature": "b.png"})
+        self.ev("completion", day, private={"applicant_signature": "b.png",
+                                           "materials_returned": [], "documents": []})
         if archive:
             self.ev("archived", archive, archive_no=f"GD-{self.case_id[-6:]}")
         return self

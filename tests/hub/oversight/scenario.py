@@ -72,8 +72,8 @@ def scenario() -> dict[str, CaseBuilder]:
     # c11: a completion the rules refuse (no acceptance): kept, flagged for review
     b = c["c11"] = CaseBuilder(W, "s9", "2026-03-03")
     b.ev("application", "2026-03-03", channel="offline", service_item="MS-001", mode="nearby")
-    b.ev("completion", "2026-03-04", materials_returned=[], documents=[],
-         private={"applicant_signature": "b.png"})
+    b.ev("completion", "2026-03-04",
+         private={"applicant_signature": "b.png", "materials_returned": [], "documents": []})
     # c12: suspended 16 Mar, resumption deadline 23 Mar: near it on 20 Mar
     b = c["c12"] = CaseBuilder(W, "s9", "2026-03-02", service_type="proxy")
     b.accepted("2026-03-02", 20, proxy=True)
