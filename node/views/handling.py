@@ -118,13 +118,28 @@ def _render(case: dict[str, Any], event_type: str, values: Any, errors: dict[str
         def getlist(key: str) -> list[Any]:
             value = values.get(key) or []
             return value if isinstance(value, list) else [value]
-    return render_template("step.html", case=case, getlist=getlist, villages=_villages(),
+    return render_template("step.html", case=case, getlist=getlist,
+                           villages=_handover_targets(event_type),
                            items=catalog(), event_type=event_type, fields=fields,
                            title=STEP_TITLES.get(event_type, event_type), values=values,
                            errors=errors, error=error, form_letter=FORM_OF_STEP.get(event_type),
                            materials=(case.get("item") or {}).get("materials", []),
                            picks=event_type in MATERIAL_PICKS,
                            open_items=open_items(event_type, case)), status
+
+
+def _handover_targets(event_type: str) -> list[dict[str, Any]]:
+    """The institutions a hand-over can go to, as ``{code, name}``: up to the one above
+    (4.3: a case moves one tier at a time, schemas.rules ``handover_adjacent_tier``), down
+    to the ones below. A village's hand-up offered the villages below it (none), so the
+    clerk saw only the town's bare code in a text box."""
+    if event_type != "hand_up":
+        return _villages()
+    n = node()
+    path = n.institution_path()
+    if len(path) < 2:
+        return []
+    return [{"code": path[-2], "name": n.name_of(path[-2])}]
 
 
 def _villages() -> list[dict[str, Any]]:
