@@ -27,6 +27,7 @@ class Reader:
     def __init__(self, node: Node):
         self.node = node
         self._keys: OrderedDict[str, Any] = OrderedDict()
+        self._revs: dict[str, str | None] = {}  # case id -> keyring _rev its key came from
         self._opened: dict[str, dict[str, dict[str, Any]]] = {}
         self._mutex = threading.RLock()
         self._directory: Any = None
@@ -64,15 +65,19 @@ class Reader:
         from sync.crypto import CryptoError, keyring_id, unlock_case_key
         from sync.errors import NotFound as StoreNotFound
 
-        with self._mutex:
-            if case_id in self._keys:
-                self._keys.move_to_end(case_id)
-                return self._keys[case_id]
         try:
             ring = self.node.store.get(keyring_id(case_id))
         except StoreNotFound as exc:
             raise NotFound(f"本机没有此案件的密钥（尚未同步？）：{case_id} / no keyring for case "
                            f"{case_id} here (not synced yet?)") from exc
+        with self._mutex:
+            # A key unlocked from an older revision of the keyring lacks the generations
+            # added since (the hub seals each complaint it takes with a fresh one, a key
+            # rotation re-wraps): the case stopped opening ("data key … is not a key of
+            # case") until the laptop was locked.
+            if case_id in self._keys and self._revs.get(case_id) == ring.get("_rev"):
+                self._keys.move_to_end(case_id)
+                return self._keys[case_id]
         try:
             # Retired institution keys too: after a rotation (node keys rotate, design.md §5)
             # cases wrapped only for the old key must still open here; new generations are
@@ -84,15 +89,19 @@ class Reader:
         except CryptoError as exc:
             raise NodeError(f"案件密钥无法解开 / the case key does not open: {exc.reason}",
                             status=403, error="no_case_key") from exc
-        self._put_key(case_id, key)
+        self._put_key(case_id, key, ring.get("_rev"))
         return key
 
-    def _put_key(self, case_id: str, key: Any) -> None:
+    def _put_key(self, case_id: str, key: Any, rev: str | None = None) -> None:
+        """``rev``: the keyring revision ``key`` was unlocked from (None: unknown, so the
+        next read unlocks it again from the stored keyring)."""
         with self._mutex:
             self._keys[case_id] = key
+            self._revs[case_id] = rev
             while len(self._keys) > CACHE_CASES:
                 old, _ = self._keys.popitem(last=False)
                 self._opened.pop(old, None)
+                self._revs.pop(old, None)
 
     def remember(self, case_id: str, key: Any, opened: dict[str, dict[str, Any]]) -> None:
         """What this node just wrote is already open: no access event needed to see it."""

@@ -33,3 +33,47 @@ def test_a_hand_up_offers_the_town_by_its_name(unlocked: Any) -> None:
     r = _step(unlocked, case_id, "hand_up", to_institution=TOWN, reason_code="")
     assert r.status_code == 400
     assert re.search(rf'<option value="{TOWN}" selected>', r.data.decode())
+
+
+def test_a_case_opens_after_a_new_key_generation_arrives(unlocked: Any) -> None:
+    """The hub seals a complaint it takes (11.1) with a fresh data key it adds to the case's
+    keyring. The station had that case's key cached from before: once the pull brought the
+    new keyring and the complaint, the case page said "data key 'dk-hub-…' is not a key of
+    case …" (403) for every step, until the laptop was locked."""
+    import os
+
+    from node.casework import next_clock, now_iso
+    from schemas.build import make_event
+    from sync.crypto import CaseKey, add_recipient, keyring_id, sign_document
+
+    case_id = _case_id(_consult(unlocked))
+    assert unlocked.get(f"/cases/{case_id}").status_code == 200  # its key is cached now
+    node = unlocked.application.extensions["bangban_node"]
+    ring = node.store.get(keyring_id(case_id))
+    kid = "dk-hub-test"
+    fresh = CaseKey(case_id, {kid: os.urandom(32)}, kid)
+    new_ring = add_recipient({**ring, "data_keys": [*ring["data_keys"], {"kid": kid, "wraps": []}]},
+                             fresh, node.institution, node.reading.directory(), node.keys.signer,
+                             role="owner")
+    new_ring["current"] = ring["current"]
+    event = make_event("work_log", case_id=case_id, clock=next_clock(node.device_id),
+                       at=now_iso(), institution=node.institution, kind="tracking",
+                       private={"text": "中心登记的投诉已转办"})
+    node.store.bulk_docs([new_ring, sign_document(fresh.seal(event), node.keys.signer)])
+    page = unlocked.get(f"/cases/{case_id}")
+    assert page.status_code == 200, page.data.decode()[:500]
+    assert "中心登记的投诉已转办" in page.data.decode()
+
+
+def test_the_record_names_the_consultation_a_reply_answers_in_words(unlocked: Any) -> None:
+    """10.1.1.3: the reply's line in the case's record showed the consultation's event
+    clock (对应咨询: 01a2190c2b3d-0000-…); a handled complaint showed the complaint's the
+    same way. The clerk reads when it was asked and what."""
+    case_id = _case_id(_consult(unlocked, answered=None, question="宅基地怎么批"))
+    node = unlocked.application.extensions["bangban_node"]
+    hlc = next(e["hlc"] for e in node.casework.events(case_id) if e["event_type"] == "consultation")
+    r = _step(unlocked, case_id, "reply", consultation=hlc, channel="phone", answer="已电话答复")
+    assert r.status_code == 302, r.data.decode()[:2000]
+    record = unlocked.get(f"/cases/{case_id}").data.decode().split('class="timeline"')[1]
+    line = next(li for li in record.split("<li>") if "已电话答复" in li)
+    assert hlc not in line and re.search(r"对应咨询</span>: [^;]*咨询：宅基地怎么批;", line), line
