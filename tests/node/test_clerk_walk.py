@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.node.conftest import TOWN, VILLAGE
+from tests.node.conftest import TOWN, VILLAGE, csrf
 from tests.node.test_clerk_day import _case_id, _consult, _step
 
 
@@ -77,3 +77,57 @@ def test_the_record_names_the_consultation_a_reply_answers_in_words(unlocked: An
     record = unlocked.get(f"/cases/{case_id}").data.decode().split('class="timeline"')[1]
     line = next(li for li in record.split("<li>") if "已电话答复" in li)
     assert hlc not in line and re.search(r"对应咨询</span>: [^;]*咨询：宅基地怎么批;", line), line
+
+
+def test_a_typo_in_the_applicant_s_particulars_can_be_corrected(unlocked: Any,
+                                                                  tmp_path: Any) -> None:
+    """A typo in the name or ID number at the consultation was printed on forms A–E for
+    good: the case page had no way to fix it. Corrected, the forms and the search use the
+    new particulars; the replaced ones stay (sealed) in the header's history."""
+    import subprocess
+
+    case_id = _case_id(_consult(unlocked, applicant_name="王小眀", id_number="410602195001011235"))
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert f'href="/cases/{case_id}/applicant/"' in page
+    form = unlocked.get(f"/cases/{case_id}/applicant/").data.decode()
+    assert 'value="王小眀"' in form
+    bad = unlocked.post(f"/cases/{case_id}/applicant/",
+                        data={"csrf": csrf(unlocked), "applicant_name": "王小明",
+                              "id_number": "4106021950", "phone": "13800000000"})
+    assert bad.status_code == 400 and 'id="id_number-err"' in bad.data.decode()
+    assert 'value="王小明"' in bad.data.decode()  # what was typed is kept
+    ok = unlocked.post(f"/cases/{case_id}/applicant/",
+                       data={"csrf": csrf(unlocked), "applicant_name": "王小明",
+                             "id_type": "resident_id", "id_number": "410602195001011234",
+                             "phone": "13800000000", "address": "一组3号"})
+    assert ok.status_code == 302, ok.data.decode()[:1500]
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert "王小明" in page and "410602195001011234" in page
+    out = tmp_path / "a.pdf"
+    out.write_bytes(unlocked.get(f"/cases/{case_id}/forms/A.pdf").data)
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "王小明" in text and "410602195001011234" in text and "王小眀" not in text
+    node = unlocked.application.extensions["bangban_node"]
+    stored = node.store.get(f"case:{case_id}")
+    assert "private" not in stored and "王小明" not in str(stored)  # sealed
+    assert [h["field"] for h in stored["history"]] == ["private"] and "sealed" in str(stored["history"])
+    found = unlocked.get("/cases/", query_string={"q": "王小明"}, follow_redirects=True)
+    assert case_id in found.data.decode()
+
+
+def test_the_record_shows_what_was_recorded_not_the_form_s_hint(unlocked: Any) -> None:
+    """The case's record read "交还材料（每行一项）: 户口簿原件": the form's instruction to
+    the clerk, printed as if it were part of what happened."""
+    from schemas.sample import catalog
+
+    case_id = _case_id(_consult(unlocked))
+    r = _step(unlocked, case_id, "entrustment", channel="offline", ledger_no="DB-1",
+              service_item=catalog()[0]["code"], mode="nearby",
+              period_end="2099-12-31", scope="代为提交", materials_received="身份证复印件",
+              signature_data="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ"
+              "AAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    assert r.status_code == 302, r.data.decode()[:3000]
+    record = unlocked.get(f"/cases/{case_id}").data.decode().split('class="timeline"')[1]
+    assert "身份证复印件" in record and "已收材料</span>" in record
+    assert "每行一项" not in record
