@@ -28,6 +28,7 @@ class Reader:
         self.node = node
         self._keys: OrderedDict[str, Any] = OrderedDict()
         self._revs: dict[str, str | None] = {}  # case id -> keyring _rev its key came from
+        self._header_clocks: dict[str, str | None] = {}  # case id -> private clock opened
         self._opened: dict[str, dict[str, dict[str, Any]]] = {}
         self._mutex = threading.RLock()
         self._directory: Any = None
@@ -102,12 +103,17 @@ class Reader:
                 old, _ = self._keys.popitem(last=False)
                 self._opened.pop(old, None)
                 self._revs.pop(old, None)
+                self._header_clocks.pop(old, None)
 
-    def remember(self, case_id: str, key: Any, opened: dict[str, dict[str, Any]]) -> None:
-        """What this node just wrote is already open: no access event needed to see it."""
+    def remember(self, case_id: str, key: Any, opened: dict[str, dict[str, Any]],
+                 header_clock: str | None = None) -> None:
+        """What this node just wrote is already open: no access event needed to see it.
+        ``header_clock``: the private clock of the header revision in ``opened``."""
         self._put_key(case_id, key)
         with self._mutex:
             self._opened.setdefault(case_id, {}).update(opened)
+            if header_clock:
+                self._header_clocks[case_id] = header_clock
 
     def remember_event(self, case_id: str, doc: dict[str, Any]) -> None:
         if "private" in doc:
@@ -124,7 +130,12 @@ class Reader:
 
         with self._mutex:
             have = self._opened.get(case_id, {})
-            todo = [d for d in docs if "sealed" in d and d["_id"] not in have]
+            # Events never change; a header does (a correction of the applicant's
+            # particulars here or at the town, a merge): a revision whose private part is
+            # newer than the one opened is opened again, or the page showed the old name.
+            todo = [d for d in docs if "sealed" in d and (
+                d["_id"] not in have or (str(d["_id"]).startswith("case:") and
+                                         _private_clock(d) != self._header_clocks.get(case_id)))]
         if todo:
             key = self.case_key(case_id)
             node = self.node
@@ -136,6 +147,9 @@ class Reader:
                                on_access=self._store_access)
             with self._mutex:
                 self._opened.setdefault(case_id, {}).update(opened)
+                for d in todo:
+                    if str(d["_id"]).startswith("case:"):
+                        self._header_clocks[case_id] = _private_clock(d)
         with self._mutex:
             return dict(self._opened.get(case_id, {}))
 
@@ -195,6 +209,11 @@ class Reader:
         except ChunkCorrupt as exc:
             raise NodeError(f"扫描件的分块已损坏 / a part of the scan is corrupt: {exc.reason}",
                             status=500, error="chunk_corrupt") from exc
+
+
+def _private_clock(header: dict[str, Any]) -> str | None:
+    clock = (header.get("clocks") or {}).get("private")
+    return str(clock) if clock else None
 
 
 def provisional_directory(keys: Any) -> Any:

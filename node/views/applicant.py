@@ -67,7 +67,7 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
         raise NodeError(f"案件未更新，请重试 / the case was not updated ({result[0].get('reason')}): "
                         "try again", status=409, error="conflict")
     n.note_pending(1)
-    n.reading.remember(case_id, key, {stored["_id"]: new})
+    n.reading.remember(case_id, key, {stored["_id"]: new}, edited["clocks"]["private"])
     n.reindex_case(case_id, private=new)
     n.index.set_pending([case_id], True)
     return new

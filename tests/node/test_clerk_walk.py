@@ -131,3 +131,28 @@ def test_the_record_shows_what_was_recorded_not_the_form_s_hint(unlocked: Any) -
     record = unlocked.get(f"/cases/{case_id}").data.decode().split('class="timeline"')[1]
     assert "身份证复印件" in record and "已收材料</span>" in record
     assert "每行一项" not in record
+
+
+def test_a_correction_made_elsewhere_shows_once_it_arrives(unlocked: Any) -> None:
+    """The town corrected the name of a case the village had open this session; the
+    village pulled the new header but kept showing (and printing) the old name until it was
+    locked: the header's opened private part was cached as if headers never changed."""
+    from node.casework import next_clock
+    from schemas.build import set_fields
+    from sync.crypto import sign_document
+
+    case_id = _case_id(_consult(unlocked, applicant_name="张大爷"))
+    assert "张大爷" in unlocked.get(f"/cases/{case_id}").data.decode()
+    node = unlocked.application.extensions["bangban_node"]
+    stored = node.store.get(f"case:{case_id}")  # as the town writes it, then the pull stores it
+    body = {k: v for k, v in stored.items() if k not in ("sig", "sealed")}
+    private = {"applicant_name": "张德福", "phone": "13800000000"}
+    edited = set_fields({**body, "private": private}, {"private": private},
+                        next_clock(node.device_id))
+    node.store.bulk_docs([sign_document(node.reading.case_key(case_id).seal(edited),
+                                        node.keys.signer)])
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert "张德福" in page.split('id="applicant"')[1][:40], page.split('id="applicant"')[1][:40]
+    before = len(node.casework.events(case_id))
+    unlocked.get(f"/cases/{case_id}")  # opened once: no second access event for it
+    assert len(node.casework.events(case_id)) == before
