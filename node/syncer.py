@@ -336,6 +336,11 @@ class Syncer:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def in_background(self) -> bool:
+        """Whether rounds run in the background loop (``node serve`` once unlocked)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def _loop(self, interval: float) -> None:
         while not self._stop.is_set():
             try:

@@ -155,3 +155,38 @@ def test_the_retry_after_an_offline_round_still_says_offline_and_what_waits(
     assert node.syncer.state.pending >= 3
     assert len(seen) == 1 and "离线" in seen[0] and "待上传" in seen[0], seen
     node.close()
+
+
+def test_sync_now_leaves_the_round_to_the_background_loop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a bad link "立即同步" ran the round in the clerk's request: the page hung for
+    sync_timeout (20 s) per request, longer behind a round already running. With the
+    background loop running, the button wakes it and the page answers at once."""
+    import threading
+
+    from node.app import create_app
+    from node.syncer import wait_for
+    from tests.node.conftest import csrf
+
+    app = create_app({"node_dir": str(_dir(tmp_path / "n")), "sync_interval": 3600,
+                      "sync_timeout": 2.0, "secret_key": "t", "TESTING": True})
+    client = app.test_client()
+    node = app.extensions["bangban_node"]
+    try:
+        assert client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                            "csrf": csrf(client)}).status_code == 302
+        assert wait_for(lambda: node.syncer.state.rounds + (node.syncer.state.status
+                                                            == "offline") > 0, 30)
+        rounds_by: list[str] = []
+
+        def hub(url: str, timeout: float | None = None) -> Any:
+            rounds_by.append(threading.current_thread().name)
+            raise TimeoutError("timed out")
+
+        monkeypatch.setattr("sync.open.open_db", hub)
+        r = client.post("/sync/now", data={"csrf": csrf(client)})
+        assert r.status_code == 302
+        assert wait_for(lambda: bool(rounds_by), 30)
+        assert rounds_by == ["bangban-node-sync"], rounds_by
+    finally:
+        node.close()
