@@ -29,6 +29,7 @@ class Reader:
         self._keys: OrderedDict[str, Any] = OrderedDict()
         self._revs: dict[str, str | None] = {}  # case id -> keyring _rev its key came from
         self._header_clocks: dict[str, str | None] = {}  # case id -> private clock opened
+        self._changed: set[str] = set()  # cases whose header was opened again, changed
         self._opened: dict[str, dict[str, dict[str, Any]]] = {}
         self._mutex = threading.RLock()
         self._directory: Any = None
@@ -115,6 +116,15 @@ class Reader:
             if header_clock:
                 self._header_clocks[case_id] = header_clock
 
+    def header_changed(self, case_id: str) -> bool:
+        """Whether the case's header was opened again since the last call, a newer revision
+        (its search tokens are then stale: the name or phone changed)."""
+        with self._mutex:
+            if case_id in self._changed:
+                self._changed.discard(case_id)
+                return True
+            return False
+
     def remember_event(self, case_id: str, doc: dict[str, Any]) -> None:
         if "private" in doc:
             with self._mutex:
@@ -149,6 +159,8 @@ class Reader:
                 self._opened.setdefault(case_id, {}).update(opened)
                 for d in todo:
                     if str(d["_id"]).startswith("case:"):
+                        if case_id in self._header_clocks:  # a newer revision than seen
+                            self._changed.add(case_id)
                         self._header_clocks[case_id] = _private_clock(d)
         with self._mutex:
             return dict(self._opened.get(case_id, {}))

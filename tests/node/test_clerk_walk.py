@@ -156,3 +156,5 @@ def test_a_correction_made_elsewhere_shows_once_it_arrives(unlocked: Any) -> Non
     before = len(node.casework.events(case_id))
     unlocked.get(f"/cases/{case_id}")  # opened once: no second access event for it
     assert len(node.casework.events(case_id)) == before
+    found = unlocked.get("/cases/", query_string={"q": "张德福"}, follow_redirects=True)
+    assert case_id in found.data.decode()  # the search knows the corrected name
