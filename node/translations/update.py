@@ -267,6 +267,8 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 未核对	Not checked yet
 准确	Right
 核对于	checked
+待上传案件	Cases to upload
+待上传记录	Records to upload
 已开始同步，结果见本页与右上角的同步状态。	Sync started; this page and the sync status at the top right tell how it goes.
 更正服务对象信息	Correct the applicant's particulars
 更正	correct

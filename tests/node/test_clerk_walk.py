@@ -158,3 +158,15 @@ def test_a_correction_made_elsewhere_shows_once_it_arrives(unlocked: Any) -> Non
     assert len(node.casework.events(case_id)) == before
     found = unlocked.get("/cases/", query_string={"q": "张德福"}, follow_redirects=True)
     assert case_id in found.data.decode()  # the search knows the corrected name
+
+
+def test_the_home_tile_counts_the_cases_its_list_shows(unlocked: Any) -> None:
+    """Offline, one new consultation: the home tile said 待上传 4 (documents: keyring,
+    header, consultation, notification) while the 待上传 list showed 1 case."""
+    case_id = _case_id(_consult(unlocked))
+    home = unlocked.get("/").data.decode()
+    tile = re.search(r'<a class="stat" href="([^"]*view=pending[^"]*)"><div class="n">(\d+)</div>',
+                     home)
+    assert tile and tile.group(2) == "1", home[home.find("待上传") - 300:home.find("待上传") + 50]
+    listed = unlocked.get(tile.group(1).replace("&amp;", "&")).data.decode()
+    assert listed.count(f'href="/cases/{case_id}"') == 1
