@@ -57,9 +57,19 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
     app.extensions["bangban_node"] = node
     Babel(app, locale_selector=_locale)
 
-    from node.views import api, cases, consultations, forms, handling, home, sync, town
+    from node.views import (
+        api,
+        applicant,
+        cases,
+        consultations,
+        forms,
+        handling,
+        home,
+        sync,
+        town,
+    )
 
-    for module in (home, consultations, cases, handling, forms, sync, town, api):
+    for module in (home, consultations, cases, handling, applicant, forms, sync, town, api):
         app.register_blueprint(module.bp)
 
     app.before_request(_guard)

@@ -170,7 +170,7 @@ class Casework:
         keyring, case_key = new_keyring(case_id, node.institution, directory, node.keys.signer)
         # The header is signed like events: the hub accepts only what a known device signed.
         sealed = sign_document(case_key.seal(header), node.keys.signer)
-        node.reading.remember(case_id, case_key, {header["_id"]: header["private"]})
+        node.reading.remember(case_id, case_key, {header["_id"]: header["private"]}, hlc)
         self._store_docs([keyring, sealed])
         self.node.reindex_case(case_id, private=header["private"])
         self.node.index.set_pending([case_id], True)

@@ -76,6 +76,7 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
     # the step's date in Beijing time: the first ten characters of an ``at`` written with
     # another offset (a laptop or hub on UTC) were the day before from 00:00 to 08:00
     at = local_timestamp(str((ev or {}).get("at", "")))[:10]
+    form.signed_on = at if signature_png else ""
     if letter == "A":
         rows += [("受理日期", at), ("办理区域", _label(vocab.ZONES, (ev or {}).get("zone"))),
                  ("承诺办理时限", f"{(ev or {}).get('time_limit_days', '')} 个工作日"),
@@ -115,9 +116,13 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                  ("续办期限", (ev or {}).get("resumption_deadline", ""))]
         form.note = "超过续办期限未续办的，视为终止代办服务，需重新委托（10.2.5.2）。"
     elif letter == "E":
+        # 10.2.5: with no new period the time limit runs on, less the suspension (the fold):
+        # the form said " 个工作日", a blank the applicant signed under
+        days = (ev or {}).get("new_time_limit_days")
+        due = str((case.get("state") or {}).get("due") or "")[:10]
         rows += [("中止原因消除日期", (ev or {}).get("cause_removed_on", "")),
-                 ("新的办理时限", f"{(ev or {}).get('new_time_limit_days') or ''} 个工作日"),
-                 ("续办日期", at)]
+                 ("新的办理时限", f"{days} 个工作日" if days else "原时限扣除中止期间"),
+                 ("续办日期", at)] + ([("预计办结日期", due)] if ev and due else [])
         form.note = "中止原因已消除，本人同意继续委托代办（10.2.5）。"
         form.signatures = ["委托人（签字）", "受托代办员（签字）"]
     elif letter == "N":

@@ -64,6 +64,15 @@ def field_label(name: Any) -> str:
     return str(label) if label is not None else str(name)
 
 
+def record_label(name: Any) -> str:
+    """A field's label in a case's record: the form's label without its hint to the
+    clerk (交还材料（每行一项）: … read as an instruction, not as what was recorded)."""
+    label = field_label(name)
+    for hint in ("（每行一项）", " (one per line)"):  # the zh label, and its English one
+        label = label.replace(hint, "")
+    return label
+
+
 def value_label(value: Any) -> str:
     """A code from any vocabulary as its label; lists joined; other values as they are."""
     from schemas import vocab
@@ -245,6 +254,6 @@ def _handed_to(n: Any, row: dict[str, Any]) -> str:
 def install(app: Flask) -> None:
     app.jinja_env.globals["display_rows"] = display_rows
     app.jinja_env.globals["event_value"] = event_value
-    for fn in (status_label, notice_reason, deadline_label, field_label, value_label, item_name,
-               institution_name, local_time, case_deadlines):
+    for fn in (status_label, notice_reason, deadline_label, field_label, record_label,
+               value_label, item_name, institution_name, local_time, case_deadlines):
         app.jinja_env.filters[fn.__name__] = fn

@@ -47,6 +47,8 @@ class FormContent:
     signatures: list[str] = field(default_factory=lambda: ["服务对象（签字）", "经办人（签字）"])
     #: PNG bytes of the applicant's drawn signature, printed on the first signature line.
     signature_png: bytes | None = None
+    #: the Beijing date (YYYY-MM-DD) the drawn signature was given, printed beside it
+    signed_on: str = ""
     footer: str = ""
 
 
@@ -170,7 +172,12 @@ def _signature_block(form: FormContent, style: Any, width: float, Image: Any, Ta
         if i == 0 and form.signature_png:
             mark = Image(io.BytesIO(form.signature_png), width=45 * mm, height=15 * mm,
                          kind="proportional")
-        rows.append([_para(who + "：", style), mark, _para("     年    月    日", style)])
+        date = "     年    月    日"
+        if i == 0 and form.signature_png and len(form.signed_on) == 10:
+            # signed on the pad at that step: the date is the step's, not left blank
+            y, m, d = form.signed_on.split("-")
+            date = f" {y} 年 {int(m)} 月 {int(d)} 日"
+        rows.append([_para(who + "：", style), mark, _para(date, style)])
     # the label column fits the longest label (受托代办员（签字）：) on one line
     table = Table(rows, colWidths=[48 * mm, 64 * mm, width - 112 * mm], rowHeights=18 * mm)
     table.setStyle(TableStyle([

@@ -27,6 +27,9 @@ class Reader:
     def __init__(self, node: Node):
         self.node = node
         self._keys: OrderedDict[str, Any] = OrderedDict()
+        self._revs: dict[str, str | None] = {}  # case id -> keyring _rev its key came from
+        self._header_clocks: dict[str, str | None] = {}  # case id -> private clock opened
+        self._changed: set[str] = set()  # cases whose header was opened again, changed
         self._opened: dict[str, dict[str, dict[str, Any]]] = {}
         self._mutex = threading.RLock()
         self._directory: Any = None
@@ -64,15 +67,19 @@ class Reader:
         from sync.crypto import CryptoError, keyring_id, unlock_case_key
         from sync.errors import NotFound as StoreNotFound
 
-        with self._mutex:
-            if case_id in self._keys:
-                self._keys.move_to_end(case_id)
-                return self._keys[case_id]
         try:
             ring = self.node.store.get(keyring_id(case_id))
         except StoreNotFound as exc:
             raise NotFound(f"本机没有此案件的密钥（尚未同步？）：{case_id} / no keyring for case "
                            f"{case_id} here (not synced yet?)") from exc
+        with self._mutex:
+            # A key unlocked from an older revision of the keyring lacks the generations
+            # added since (the hub seals each complaint it takes with a fresh one, a key
+            # rotation re-wraps): the case stopped opening ("data key … is not a key of
+            # case") until the laptop was locked.
+            if case_id in self._keys and self._revs.get(case_id) == ring.get("_rev"):
+                self._keys.move_to_end(case_id)
+                return self._keys[case_id]
         try:
             # Retired institution keys too: after a rotation (node keys rotate, design.md §5)
             # cases wrapped only for the old key must still open here; new generations are
@@ -84,21 +91,39 @@ class Reader:
         except CryptoError as exc:
             raise NodeError(f"案件密钥无法解开 / the case key does not open: {exc.reason}",
                             status=403, error="no_case_key") from exc
-        self._put_key(case_id, key)
+        self._put_key(case_id, key, ring.get("_rev"))
         return key
 
-    def _put_key(self, case_id: str, key: Any) -> None:
+    def _put_key(self, case_id: str, key: Any, rev: str | None = None) -> None:
+        """``rev``: the keyring revision ``key`` was unlocked from (None: unknown, so the
+        next read unlocks it again from the stored keyring)."""
         with self._mutex:
             self._keys[case_id] = key
+            self._revs[case_id] = rev
             while len(self._keys) > CACHE_CASES:
                 old, _ = self._keys.popitem(last=False)
                 self._opened.pop(old, None)
+                self._revs.pop(old, None)
+                self._header_clocks.pop(old, None)
 
-    def remember(self, case_id: str, key: Any, opened: dict[str, dict[str, Any]]) -> None:
-        """What this node just wrote is already open: no access event needed to see it."""
+    def remember(self, case_id: str, key: Any, opened: dict[str, dict[str, Any]],
+                 header_clock: str | None = None) -> None:
+        """What this node just wrote is already open: no access event needed to see it.
+        ``header_clock``: the private clock of the header revision in ``opened``."""
         self._put_key(case_id, key)
         with self._mutex:
             self._opened.setdefault(case_id, {}).update(opened)
+            if header_clock:
+                self._header_clocks[case_id] = header_clock
+
+    def header_changed(self, case_id: str) -> bool:
+        """Whether the case's header was opened again since the last call, a newer revision
+        (its search tokens are then stale: the name or phone changed)."""
+        with self._mutex:
+            if case_id in self._changed:
+                self._changed.discard(case_id)
+                return True
+            return False
 
     def remember_event(self, case_id: str, doc: dict[str, Any]) -> None:
         if "private" in doc:
@@ -115,7 +140,12 @@ class Reader:
 
         with self._mutex:
             have = self._opened.get(case_id, {})
-            todo = [d for d in docs if "sealed" in d and d["_id"] not in have]
+            # Events never change; a header does (a correction of the applicant's
+            # particulars here or at the town, a merge): a revision whose private part is
+            # newer than the one opened is opened again, or the page showed the old name.
+            todo = [d for d in docs if "sealed" in d and (
+                d["_id"] not in have or (str(d["_id"]).startswith("case:") and
+                                         _private_clock(d) != self._header_clocks.get(case_id)))]
         if todo:
             key = self.case_key(case_id)
             node = self.node
@@ -127,6 +157,11 @@ class Reader:
                                on_access=self._store_access)
             with self._mutex:
                 self._opened.setdefault(case_id, {}).update(opened)
+                for d in todo:
+                    if str(d["_id"]).startswith("case:"):
+                        if case_id in self._header_clocks:  # a newer revision than seen
+                            self._changed.add(case_id)
+                        self._header_clocks[case_id] = _private_clock(d)
         with self._mutex:
             return dict(self._opened.get(case_id, {}))
 
@@ -186,6 +221,11 @@ class Reader:
         except ChunkCorrupt as exc:
             raise NodeError(f"扫描件的分块已损坏 / a part of the scan is corrupt: {exc.reason}",
                             status=500, error="chunk_corrupt") from exc
+
+
+def _private_clock(header: dict[str, Any]) -> str | None:
+    clock = (header.get("clocks") or {}).get("private")
+    return str(clock) if clock else None
 
 
 def provisional_directory(keys: Any) -> Any:

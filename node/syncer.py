@@ -80,12 +80,18 @@ class SyncState:
     def label(self) -> str:
         from flask_babel import gettext as _
 
+        waiting = f"（{_('待上传')} {self.pending}）" if self.pending else ""
+        # On a bad link a round hangs up to sync_timeout per request: the retry after an
+        # offline round is still offline to the clerk, with what is waiting to go (the badge
+        # said "同步中" most of the time, and never how much was not uploaded yet).
+        if self.status == "running" and str(self.last_error or "").startswith(OFFLINE):
+            return _("离线，自动重试") + waiting
         if self.status == "running":
-            return _("同步中") + (f" {self.docs_done}" if self.docs_done else "")
+            return _("同步中") + (f" {self.docs_done}" if self.docs_done else "") + waiting
         if self.status == "wiped":
             return _("设备已吊销")
         if self.status in ("offline", "error"):
-            return _("离线，自动重试") + (f"（{_('待上传')} {self.pending}）" if self.pending else "")
+            return _("离线，自动重试") + waiting
         if self.last_ok:
             from node.labels import local_time
 
@@ -329,6 +335,11 @@ class Syncer:
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def in_background(self) -> bool:
+        """Whether rounds run in the background loop (``node serve`` once unlocked)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def _loop(self, interval: float) -> None:
         while not self._stop.is_set():

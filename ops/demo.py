@@ -285,6 +285,20 @@ def print_summary(summary: Mapping[str, Any]) -> None:
     print(f"devices:            {summary['devices_json']}")
 
 
+def round_line(net: DemoNetwork) -> str:
+    """One round of the running demo, as a line. A hub that does not answer (stopped or
+    paused to try the stations offline, as a village with a bad link is) is a line, not
+    the end of the demo: it used to stop the hub and every station's UI with it."""
+    try:
+        if not net.real_nodes:  # real nodes sync in the background by themselves
+            net.round()
+        s = net.summary()
+    except OSError as exc:  # URLError, TimeoutError, ConnectionRefusedError
+        return f"round: the hub at {net.hub.url} does not answer ({exc}); stations work offline"
+    return (f"round: cases {s['cases']}, synced {s['documents_synced']}, "
+            f"conflicts resolved {s['conflicts_resolved']}")
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -342,11 +356,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  curl -u {e['device_id']}:{e['secret']} {e['db_url']}/_changes")
         while True:
             time.sleep(args.interval)
-            if not net.real_nodes:  # real nodes sync in the background by themselves
-                net.round()
-            s = net.summary()
-            print(f"round: cases {s['cases']}, synced {s['documents_synced']}, "
-                  f"conflicts resolved {s['conflicts_resolved']}", flush=True)
+            print(round_line(net), flush=True)
     except KeyboardInterrupt:
         return 0
     finally:

@@ -11,13 +11,13 @@ counters it adds to per (institution, staff, month) so the materialization can a
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from schemas.fold import fold
+from schemas.state import local_timestamp
 from schemas.workdays import Workdays
 
 #: 5 c) complaints must be handled in time; the standard names no period, so the hub
@@ -111,7 +111,9 @@ _FACT_FIELDS = tuple(f.name for f in fields(CaseFact))
 
 
 def _day(at: str) -> str:
-    return dt.datetime.fromisoformat(at).date().isoformat()
+    """The Beijing date of a time stamp: the standard's days are Hebi's, whatever offset the
+    writer used (the hub, a server in UTC, writes complaints at +00:00; schemas.state)."""
+    return local_timestamp(at)[:10]
 
 
 def _ordered(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

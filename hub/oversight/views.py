@@ -289,12 +289,16 @@ def complaints() -> Any:
                                      result=f.get("result", ""), text=f.get("text", ""))
                 message = "已登记处理结果 / handling recorded"
             else:
-                ev = cmp.take_complaint(ov.hub, case_id, intake=f.get("intake", ""),
+                cmp.take_complaint(ov.hub, case_id, intake=f.get("intake", ""),
                                         category=f.get("category", ""), text=f.get("text", ""),
                                         complainant=f.get("complainant", ""),
                                         contact=f.get("contact", ""),
                                         received_by=g.supervisor.login)
-                message = f"投诉已登记（{ev['hlc']}）/ complaint recorded"
+                # named by its case as the supervisor typed it (the event clock meant
+                # nothing to anyone); its deadline is on its row below (5 c)
+                ref = f.get("case", "").strip()
+                message = (f"投诉已登记：案件 {ref}，处理期限见下表投诉跟踪 / complaint "
+                           f"recorded on case {ref}; its deadline is in the list below")
             ov.catch_up(force=True)
         except BadInput as exc:
             error = exc.reason

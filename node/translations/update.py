@@ -267,6 +267,13 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 未核对	Not checked yet
 准确	Right
 核对于	checked
+待上传案件	Cases to upload
+待上传记录	Records to upload
+已开始同步，结果见本页与右上角的同步状态。	Sync started; this page and the sync status at the top right tell how it goes.
+更正服务对象信息	Correct the applicant's particulars
+更正	correct
+服务对象信息已更正。	The applicant's particulars were corrected.
+更正后打印的表单使用新信息；原信息加密保留在案件记录中。	Forms printed from now on use the corrected particulars; the replaced ones are kept, encrypted, in the case's record.
 """.strip("\n").splitlines()))
 
 

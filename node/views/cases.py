@@ -77,9 +77,11 @@ def detail(case_id: str) -> str:
     case = load_case(case_id)
     allowed = allowed_steps(case["header"], case["events"], STEP_ORDER, n)
     from node.notices import about_case
+    from node.views.handling import item_words
 
     printed = request.args.get("printed", "")  # the step just saved issues this form
     return render_template("case.html", case=case, steps=allowed,
                            more=[s for s in STEP_ORDER if s not in allowed], titles=STEP_TITLES,
                            forms=FORM_OF_STEP, notices=about_case(n, case_id),
+                           refs=item_words(case),
                            print_now=printed if printed in FORM_OF_STEP.values() else None)

@@ -72,25 +72,31 @@ def open_items(event_type: str, case: dict[str, Any]) -> dict[str, list[tuple[st
     """``{input: [(id, words), …]}``: the case's open items an input names (node.state
     ``open_ids``), picked, never typed, each as the clerk knows it (when, which step, its
     first words); 10.2.4 problems by their number."""
-    from node.labels import local_time
     from node.state import OPEN_ITEMS, open_ids
-    from node.steps import STEP_TITLES
 
     state = case.get("state") or {}
-    by_hlc = {e.get("hlc"): e for e in case.get("events") or []}
-
-    def words(hlc: str) -> str:
-        e = by_hlc.get(hlc) or {}
-        priv = e.get("private") or {}
-        text = str(priv.get("question") or priv.get("text") or priv.get("details") or "")
-        head = f"{local_time(e.get('at'))} {STEP_TITLES.get(str(e.get('event_type')), '')}"
-        return f"{head}：{text[:30]}" if text else head.strip() or hlc
-
-    out = {name: [(h, words(h)) for h in open_ids(state, event_type, name) or []]
+    words = item_words(case)
+    out = {name: [(h, words.get(h, h)) for h in open_ids(state, event_type, name) or []]
            for name in OPEN_ITEMS}
     problems = open_ids(state, event_type, "problem_id")
     if problems is not None:
         out["problem_id"] = [(p, p) for p in problems]
+    return out
+
+
+def item_words(case: dict[str, Any]) -> dict[str, str]:
+    """``{hlc: words}``: each event of the case as the clerk knows it (when, which step,
+    its first words), for the items a later step names (a reply's consultation, a handled
+    complaint) in the picker and in the case's record."""
+    from node.labels import local_time
+    from node.steps import STEP_TITLES
+
+    out = {}
+    for e in case.get("events") or []:
+        priv = e.get("private") or {}
+        text = str(priv.get("question") or priv.get("text") or priv.get("details") or "")
+        head = f"{local_time(e.get('at'))} {STEP_TITLES.get(str(e.get('event_type')), '')}"
+        out[str(e.get("hlc"))] = f"{head}：{text[:30]}" if text else head.strip() or str(e.get("hlc"))
     return out
 
 
@@ -118,13 +124,28 @@ def _render(case: dict[str, Any], event_type: str, values: Any, errors: dict[str
         def getlist(key: str) -> list[Any]:
             value = values.get(key) or []
             return value if isinstance(value, list) else [value]
-    return render_template("step.html", case=case, getlist=getlist, villages=_villages(),
+    return render_template("step.html", case=case, getlist=getlist,
+                           villages=_handover_targets(event_type),
                            items=catalog(), event_type=event_type, fields=fields,
                            title=STEP_TITLES.get(event_type, event_type), values=values,
                            errors=errors, error=error, form_letter=FORM_OF_STEP.get(event_type),
                            materials=(case.get("item") or {}).get("materials", []),
                            picks=event_type in MATERIAL_PICKS,
                            open_items=open_items(event_type, case)), status
+
+
+def _handover_targets(event_type: str) -> list[dict[str, Any]]:
+    """The institutions a hand-over can go to, as ``{code, name}``: up to the one above
+    (4.3: a case moves one tier at a time, schemas.rules ``handover_adjacent_tier``), down
+    to the ones below. A village's hand-up offered the villages below it (none), so the
+    clerk saw only the town's bare code in a text box."""
+    if event_type != "hand_up":
+        return _villages()
+    n = node()
+    path = n.institution_path()
+    if len(path) < 2:
+        return []
+    return [{"code": path[-2], "name": n.name_of(path[-2])}]
 
 
 def _villages() -> list[dict[str, Any]]:

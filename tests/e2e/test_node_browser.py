@@ -259,7 +259,7 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     assert got.ok and got.body() == scan  # chunked at the village, joined and opened here
     # the town assigns the work back down to the village (door-to-door service)
     tpage.click("#step-hand_down")
-    tpage.fill("#to_institution", VILLAGE)
+    tpage.select_option("#to_institution", VILLAGE)  # chosen by name, not typed
     with tpage.expect_navigation():
         tpage.click("#save")
     assert tpage.get_attribute("#holder", "data-holder") == VILLAGE

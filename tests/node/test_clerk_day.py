@@ -23,7 +23,7 @@ PNG = base64.b64decode(
 SIG = "data:image/png;base64," + base64.b64encode(PNG).decode()
 
 
-def _consult(client: Any, **extra: str) -> Any:
+def _consult(client: Any, **extra: str | None) -> Any:
     from schemas.sample import catalog
 
     data = {"csrf": csrf(client), "applicant_name": "王小明", "phone": "13800000000",

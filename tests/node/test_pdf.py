@@ -76,3 +76,27 @@ def test_a_form_dates_its_step_in_beijing_time() -> None:
     case = {**CASE, "events": [{"event_type": "acceptance", "at": "2026-11-26T17:10:00+00:00",
                                 "zone": "assisted_zone", "time_limit_days": 5, "private": {}}]}
     assert ("受理日期", "2026-11-27") in formdata.build("A", case).rows
+
+
+def test_form_e_without_a_new_period_says_what_runs_on() -> None:
+    """10.2.5: a resumption that sets no new period keeps the time limit, less the
+    suspension. Form E printed "新的办理时限： 个工作日", a blank the applicant signed."""
+    events = [*CASE["events"][:3], {"event_type": "resumption", "at": "2026-11-24T09:00:00+08:00",
+                                    "cause_removed_on": "2026-11-24", "private": {}}]
+    case = {**CASE, "events": events, "state": {"status": "handling", "due": "2026-12-01"}}
+    rows = dict(formdata.build("E", case).rows)
+    assert rows["新的办理时限"] == "原时限扣除中止期间"
+    assert rows["预计办结日期"] == "2026-12-01"
+    with_days = dict(formdata.build("E", {**CASE, "state": {"due": "2026-11-27"}}).rows)
+    assert with_days["新的办理时限"] == "3 个工作日"
+
+
+def test_a_drawn_signature_is_dated_on_the_form(tmp_path: Path) -> None:
+    """The applicant signs forms B–E on the pad at the step; the printed form carried the
+    signature beside an empty "年 月 日" (the standard's forms: signature and date)."""
+    from tests.node.test_clerk_day import PNG
+
+    signed = pdf.render(formdata.build("C", CASE, signature_png=PNG))
+    assert "2026 年 11 月 20 日" in _text(signed, tmp_path)
+    blank = _text(pdf.render(formdata.build("C", CASE)), tmp_path)  # printed to sign by hand
+    assert "2026 年" not in blank

@@ -112,7 +112,8 @@ def test_the_cases_waiting_for_upload_are_listed_until_pushed(
     assert [r["case_id"] for r in node.index.search(view="pending").rows] == [case_id]
     _done(monkeypatch)
     node.syncer.sync_once()
-    assert node.index.pending_ids() == set() and node.index.get(case_id)["pending"] == 0
+    row = node.index.get(case_id)
+    assert node.index.pending_ids() == set() and row is not None and row["pending"] == 0
     node.close()
 
 
@@ -131,3 +132,61 @@ def test_a_hub_that_refuses_the_device_is_said_in_words(tmp_path: Path) -> None:
     st = node.syncer.state
     assert st.status == "error" and st.last_error and "枢纽拒绝了本设备" in st.last_error
     node.close()
+
+
+def test_the_retry_after_an_offline_round_still_says_offline_and_what_waits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a bad link every request of a round hangs until sync_timeout: the badge said
+    "同步中" (syncing) for most of the day, never that the hub was out of reach nor how many
+    changes were still on this laptop only."""
+    node = _node(_dir(tmp_path / "n"))
+    _consult(node)
+    with pytest.raises(SyncFailed):
+        node.syncer.sync_once()
+    seen: list[str] = []
+
+    def hanging(url: str, timeout: float | None = None) -> Any:
+        seen.append(_label(node))  # the next round is running, the link still dead
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr("sync.open.open_db", hanging)
+    with pytest.raises(SyncFailed):
+        node.syncer.sync_once()
+    assert node.syncer.state.pending >= 3
+    assert len(seen) == 1 and "离线" in seen[0] and "待上传" in seen[0], seen
+    node.close()
+
+
+def test_sync_now_leaves_the_round_to_the_background_loop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a bad link "立即同步" ran the round in the clerk's request: the page hung for
+    sync_timeout (20 s) per request, longer behind a round already running. With the
+    background loop running, the button wakes it and the page answers at once."""
+    import threading
+
+    from node.app import create_app
+    from node.syncer import wait_for
+    from tests.node.conftest import csrf
+
+    app = create_app({"node_dir": str(_dir(tmp_path / "n")), "sync_interval": 3600,
+                      "sync_timeout": 2.0, "secret_key": "t", "TESTING": True})
+    client = app.test_client()
+    node = app.extensions["bangban_node"]
+    try:
+        assert client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                            "csrf": csrf(client)}).status_code == 302
+        assert wait_for(lambda: node.syncer.state.rounds + (node.syncer.state.status
+                                                            == "offline") > 0, 30)
+        rounds_by: list[str] = []
+
+        def hub(url: str, timeout: float | None = None) -> Any:
+            rounds_by.append(threading.current_thread().name)
+            raise TimeoutError("timed out")
+
+        monkeypatch.setattr("sync.open.open_db", hub)
+        r = client.post("/sync/now", data={"csrf": csrf(client)})
+        assert r.status_code == 302
+        assert wait_for(lambda: bool(rounds_by), 30)
+        assert rounds_by == ["bangban-node-sync"], rounds_by
+    finally:
+        node.close()

@@ -86,3 +86,17 @@ def test_pouchdb_server_s_port_is_held_until_it_answers(
     with pytest.raises(_Started):
         pouchdb_server.start()
     assert seen == [True]
+
+
+def test_a_hub_that_does_not_answer_does_not_end_the_running_demo(tmp_path: Path) -> None:
+    """Trying the stations offline (the hub paused) ended `bangban demo`: the round's health
+    request timed out, and the demo stopped the hub and every station's UI with it."""
+    net = demo.DemoNetwork(tmp_path, real_nodes=True)
+    net.hub.url = "http://127.0.0.1:9"
+
+    def health() -> dict[str, object]:
+        raise TimeoutError("timed out")
+
+    net.hub.health = health  # type: ignore[method-assign]
+    line = demo.round_line(net)
+    assert "does not answer" in line and "timed out" in line and net.hub.url in line

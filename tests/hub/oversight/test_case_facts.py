@@ -88,3 +88,17 @@ def test_the_monthly_report_states_how_many_cases_are_overdue(monkeypatch: Any) 
     assert pdf.startswith(b"%PDF")
     assert "三、超期未办结案件（5 a、11.1 b）：3 件" in said
     assert "下表列出办结期限最早的 2 件。" in said
+
+
+def test_a_complaint_taken_at_the_hub_in_utc_counts_on_beijing_s_day() -> None:
+    """The hub (a server in UTC) writes ``at`` with +00:00: a complaint taken at 02:00 on
+    20 Mar in Hebi is 18:00 on 19 Mar in UTC. Its day was read in the writer's offset, so
+    the tracking list showed it received the day before, its 5 c) deadline one working day
+    early, and one taken on 1 Apr counted in March."""
+    b = CaseBuilder(V, "s1", "2026-03-02").accepted("2026-03-02", 10)
+    b.completed("2026-03-05", archive="2026-03-06")
+    taken = b.ev("complaint", "2026-03-20", channel="written", category="attitude",
+                 private={"text": "态度生硬"})
+    taken["at"] = "2026-03-19T18:00:00+00:00"  # 2026-03-20 02:00 Beijing time
+    f = case_fact(b.header, b.events, WD)
+    assert [(c.received_on, c.due) for c in f.complaints] == [("2026-03-20", "2026-03-27")]

@@ -201,3 +201,30 @@ def test_a_case_outside_the_area_is_refused_as_an_unknown_number_is(app: Any) ->
         answers.append(resp.text.replace(ref, "REF"))
         assert f"您的监督范围内不存在案件编号 {ref}" in resp.text
     assert answers[0] == answers[1]
+
+
+def test_a_complaint_taken_is_confirmed_by_its_case_number(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The confirmation read "投诉已登记（01a2192cef23-0000-410600-HB）": the complaint
+    event's clock, which names nothing a supervisor knows. (The sealing itself is
+    tests/hub/oversight/test_complaints.py; these cases have no keyring.)"""
+    from hub.oversight import complaints as cmp
+
+    taken: list[str] = []
+
+    def take(hub: Any, case_id: str, **kw: Any) -> dict[str, Any]:
+        taken.append(case_id)
+        return {"case_id": case_id, "hlc": "01a2192cef23-0000-410600-HB"}
+
+    monkeypatch.setattr(cmp, "take_complaint", take)
+    client, _ = login(app, "city", "city-pass-1")
+    page = client.get(f"/oversight/complaints?{Q}").text  # a page read folds what arrived
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    (case_no,) = app.extensions["bangban_oversight"].facts.reader().execute(
+        "SELECT case_no FROM facts WHERE case_no LIKE '410621101201-%' LIMIT 1").fetchone()
+    resp = client.post(f"/oversight/complaints?{Q}", data={
+        "csrf": token, "case": case_no, "intake": "phone", "category": "attitude",
+        "text": "窗口无人"})
+    assert resp.status_code == 200, re.findall(r"alert[^>]*>([^<]*)", resp.text)
+    assert f"投诉已登记：案件 {case_no}" in resp.text
+    assert not re.search(r"投诉已登记（[0-9a-f]{12}-", resp.text) and len(taken) == 1

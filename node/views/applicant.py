@@ -1,0 +1,91 @@
+"""Correcting the applicant's particulars on a case (name, phone, ID, address).
+
+A typo in the name or ID number at the consultation was printed on every form (A–E) and
+could not be fixed: the case page had no way back. The particulars live in the case
+header's private part (sealed), one merge unit with its own clock (design.md §3,
+schemas.merge): a correction is a new header revision clocked now, signed by this device.
+Nothing is lost: the version it replaces stays, sealed, in the header's ``history`` (as a
+merge keeps a losing version), and the consultation event keeps what was said then.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from node.casework import _validate, next_clock, refusal
+from node.errors import InvalidInput, NodeError
+from node.views.common import load_case, node
+from node.views.consultations import _own_checks
+
+bp = Blueprint("applicant", __name__, url_prefix="/cases/<case_id>/applicant")
+
+#: the inputs of the form, as the consultation form names them
+FIELDS = ("applicant_name", "phone", "id_type", "id_number", "address")
+
+
+def _id_types() -> dict[str, Any]:
+    from schemas import vocab
+
+    return dict(vocab.ID_TYPES)
+
+
+def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
+    """Check the corrected particulars as the consultation form does, then store the new
+    header revision; returns the new private part."""
+    from schemas.build import set_fields
+    from schemas.merge import _unit_value
+    from sync.crypto import sign_document
+
+    errors = _own_checks({**{k: data.get(k) for k in FIELDS}, "question": "-"}, None)
+    if errors:
+        raise refusal(errors)
+    n = node()
+    cw = n.casework
+    stored = cw.header(case_id)
+    old = n.reading.open_case(case_id, [stored]).get(stored["_id"], {})
+    id_number = (data.get("id_number") or "").strip() or None
+    new = {**old, "applicant_name": (data.get("applicant_name") or "").strip(),
+           "phone": (data.get("phone") or "").strip() or None, "id_number": id_number,
+           "id_type": (data.get("id_type") or "resident_id") if id_number else None,
+           "address": (data.get("address") or "").strip() or None}
+    new = {k: v for k, v in new.items() if v not in (None, "")}
+    if new == old:
+        return old
+    body = {k: v for k, v in stored.items() if k not in ("sig", "sealed")}
+    body["history"] = [*(stored.get("history") or []),
+                       {"field": "private", "hlc": str((stored.get("clocks") or {}).get("private", "")),
+                        "value": _unit_value(stored)}]
+    edited = set_fields({**body, "private": new}, {"private": new}, next_clock(n.device_id))
+    _validate(edited)
+    key = cw.case_key(case_id)
+    result = n.store.bulk_docs([sign_document(key.seal(edited), n.keys.signer)])
+    if result and "error" in result[0]:
+        raise NodeError(f"案件未更新，请重试 / the case was not updated ({result[0].get('reason')}): "
+                        "try again", status=409, error="conflict")
+    n.note_pending(1)
+    n.reading.remember(case_id, key, {stored["_id"]: new}, edited["clocks"]["private"])
+    n.reindex_case(case_id, private=new)
+    n.index.set_pending([case_id], True)
+    return new
+
+
+@bp.get("/")
+def form(case_id: str) -> str:
+    case = load_case(case_id)
+    return render_template("applicant.html", case=case, values=case["private"], errors={},
+                           id_types=_id_types())
+
+
+@bp.post("/")
+def save(case_id: str) -> str | Response:
+    try:
+        correct_applicant(case_id, request.form)
+    except InvalidInput as exc:
+        return render_template("applicant.html", case=load_case(case_id), values=request.form,  # type: ignore[return-value]
+                               errors=exc.fields, error=exc.reason, id_types=_id_types()), 400
+    flash(_("服务对象信息已更正。"), "ok")
+    return redirect(url_for("cases.detail", case_id=case_id))
