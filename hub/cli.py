@@ -332,6 +332,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("code", help="institution code")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_institution_rotate_key)
+    from hub.staff import register as register_staff
+
+    register_staff(inst)
 
     dev = sub.add_parser("device", help="devices").add_subparsers(
         dest="dev_command", metavar="COMMAND", required=True)

@@ -29,7 +29,7 @@ from schemas.fields import (
     validate,
 )
 from schemas.ids import doc_id, institution_tier
-from schemas.vocab import FOCUS_AREAS, MODES, SCHEMA_VERSION, TIERS
+from schemas.vocab import FOCUS_AREAS, MODES, SCHEMA_VERSION, STAFF_ROLES, TIERS
 
 
 class DocBase(Base):
@@ -75,6 +75,21 @@ class PublicKey(Part):
     revoked_at = DateTimeStr(allow_none=True)
 
 
+#: Staff on one institution's roster at most (a county center has tens, a station a few).
+MAX_STAFF = 200
+
+
+class StaffMember(Part):
+    """One person on an institution's roster: the staff id events carry (``staff``, in clear:
+    design.md §2), the name the window shows (8.1.2: public, not an applicant's data) and
+    printed forms name as 经办人, the role (7.1) and whether on duty now."""
+
+    id = Str(required=True, max_len=40)
+    name = Str(required=True, max_len=40)
+    role = Str(required=True, validate=one_of(STAFF_ROLES, "岗位"))
+    on_duty = Bool()
+
+
 class InstitutionSchema(DocBase):
     """6.1: a service institution of one tier, linked to its parent (4.3)."""
 
@@ -88,9 +103,21 @@ class InstitutionSchema(DocBase):
     phone = Str(allow_none=True, max_len=40)
     public_keys = fields.List(fields.Nested(PublicKey))
     active = Bool()
+    staff = fields.List(fields.Nested(StaffMember))  # the roster (8.1.2), `hub institution staff`
 
     def expected_id(self, data: dict[str, Any]) -> str | None:
         return doc_id("institution", data["code"]) if "code" in data else None
+
+    @validates_schema
+    def _roster(self, data: dict[str, Any], **kw: Any) -> None:
+        ids = [m.get("id") for m in data.get("staff") or []]
+        if len(ids) > MAX_STAFF:
+            raise ValidationError(msg("max_items", f"at most {MAX_STAFF} staff on a roster",
+                                      f"人员名单最多 {MAX_STAFF} 人"), "staff")
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValidationError(msg("unique", f"staff id {twice[0]!r} is listed twice",
+                                      f"人员编号 {twice[0]!r} 重复"), "staff")
 
     @validates_schema
     def _tiers(self, data: dict[str, Any], **kw: Any) -> None:

@@ -33,10 +33,27 @@ GB11643_CHECK = "10X98765432"
 ENROLLED_AT = "2026-01-05T09:00:00+08:00"
 
 
+#: Given names of the sample staff: none starts with a character of the applicants' GIVEN, so
+#: no staff name contains a sample applicant's name (the leak scans look for those).
+_STAFF_GIVEN = ("思远", "嘉宁", "俊辰", "睿", "思琪", "嘉豪")
+
+
+def _roster(code: str, tier: str) -> list[dict[str, Any]]:
+    """Sample staff (7.1, 8.1.2): ids as the sample cases record them (``staff-XXX-N``, the
+    code's last three digits), three at a station, two at a town or county, one at the city."""
+    count = {"village": 3, "town": 2, "county": 2}.get(tier, 1)
+    seed = int(code)
+    return [{"id": f"staff-{code[-3:]}-{n}",
+             "name": SURNAMES[(seed + 7 * n) % len(SURNAMES)]
+             + _STAFF_GIVEN[(seed + n) % len(_STAFF_GIVEN)],
+             "role": ("proxy", "assistant", "both")[n % 3], "on_duty": True}
+            for n in range(1, count + 1)]
+
+
 def _inst(code: str, name: str, tier: str, parent: str | None, region: str) -> dict[str, Any]:
     doc = {"_id": doc_id("institution", code), "type": "institution",
            "schema_version": SCHEMA_VERSION, "code": code, "name": name, "tier": tier,
-           "region": region, "public_keys": [], "active": True}
+           "region": region, "public_keys": [], "active": True, "staff": _roster(code, tier)}
     if parent:
         doc["parent"] = parent
     return validate_open(doc)

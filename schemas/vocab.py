@@ -16,6 +16,9 @@ TIERS = {"city": ("市政务服务中心", "city center"),
 TIER_ORDER = ["city", "county", "town", "village"]
 
 #: 3 Terms.
+#: 7.1: the roles of a service point's staff (the roster on the institution document, 8.1.2)
+STAFF_ROLES = {"assistant": ("帮办员", "assistant"), "proxy": ("代办员", "proxy agent"),
+               "both": ("帮办代办员", "assistant and proxy agent")}
 SERVICE_TYPES = {"assist": ("帮办", "assisted handling"), "proxy": ("代办", "proxy handling")}
 #: 9: service modes.
 MODES = {"door": ("上门办", "door-to-door"), "online": ("网上办", "online"),

@@ -36,7 +36,7 @@ from hub.oversight.charts import rate_bars, stacked_ratings
 from hub.oversight.facts import RATING_LEVELS
 from hub.oversight.params import period_params
 from schemas.state import STATUS_LABELS, local_today
-from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
+from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS, STAFF_ROLES
 
 blueprint = Blueprint("oversight", __name__, url_prefix="/oversight",
                       template_folder="templates", static_folder="static",
@@ -378,5 +378,11 @@ def public(code: str) -> Any:
     items = [r["doc"] for r in res["rows"] if r.get("doc") and r["doc"].get("active", True)
              and inst.get("tier") in r["doc"].get("tiers", [inst.get("tier")])]
     parent = names.get(inst.get("parent", ""))
+    # 8.1.2 the staff on duty, by name and role from the roster (`hub institution staff`);
+    # a hub whose roster is not filled in yet shows the staff ids that handled cases
+    counts = {str(s): int(n) for s, n in staff_rows}
+    roster = [(m["name"], STAFF_ROLES.get(m.get("role", ""), ("", ""))[0],
+               counts.get(str(m["id"]), 0))
+              for m in inst.get("staff") or [] if m.get("on_duty", True)]
     return render_template("oversight/public.html", inst=inst, parent=parent, staff=staff_rows,
-                           items=sorted(items, key=lambda d: d["code"]))
+                           roster=roster, items=sorted(items, key=lambda d: d["code"]))

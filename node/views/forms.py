@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort
 
 from node import formdata
@@ -21,9 +23,30 @@ def form_pdf(case_id: str, letter: str) -> bytes:
     ev = formdata._last(case["events"], formdata.EVENT_OF_FORM.get(letter, ()))
     if ev and "signature.png" in ev.get("attachment_names", []):
         signature, _ = n.reading.open_attachment(case_id, ev["_id"], "signature.png")
-    content = formdata.build(letter, case, institution_name=n.name_of(case["header"]["institution"]),
-                             signature_png=signature)
+    header = case["header"]
+    content = formdata.build(letter, case, institution_name=n.name_of(header["institution"]),
+                             signature_png=signature, staff_name=_staff_name(case))
     return render(content, font_path=n.settings.font_path)
+
+
+def _staff_name(case: dict[str, Any]) -> str:
+    """The 经办人's name from the roster of the institution that holds the case, else of the
+    one that opened it (the roster on the institution document, `hub institution staff`:
+    8.1.2); "" when neither lists the staff id (the form then prints the id)."""
+    from sync.errors import NotFound
+
+    header, state = case["header"], case.get("state") or {}
+    staff = str(header.get("staff") or "")
+    for code in dict.fromkeys(c for c in (state.get("holder"), header.get("institution")) if c):
+        try:
+            doc = node().store.get(f"institution:{code}")
+        except NotFound:
+            continue
+        for member in doc.get("staff") or []:
+            if member.get("id") == staff and member.get("name"):
+                return str(member["name"])
+    return ""
+
 
 
 @bp.get("/<letter>.pdf")

@@ -1,0 +1,111 @@
+"""An institution's staff roster: ``bangban hub institution staff CODE [--add ID --name N
+--role R] [--remove ID] [--off-duty ID | --on-duty ID]``.
+
+Events carry a staff id (``staff``, in clear: design.md §2), never a name. The window must
+show the staff on duty (8.1.2), and a printed form names its 经办人: so the roster lives on
+the institution document (``staff``: id, name, role 7.1, on duty), edited here at the hub
+and flowing down read-only with the other reference data. Names of staff are public at the
+window; they are not applicant data (7.2.2.2 is about the applicant's information).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from hub.errors import BadInput
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+
+def roster(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The staff of an institution document, as stored (an older document has none)."""
+    return [dict(m) for m in doc.get("staff") or []]
+
+
+def staff_names(doc: Mapping[str, Any]) -> dict[str, str]:
+    """Staff id -> name, for forms and pages that show who handled a case."""
+    return {str(m["id"]): str(m["name"]) for m in roster(doc) if m.get("id") and m.get("name")}
+
+
+def set_staff(hub: Hub, code: str, staff_id: str, *, name: str, role: str,
+              on_duty: bool = True) -> dict[str, Any]:
+    """Add ``staff_id`` to the roster of institution ``code``, or replace its entry."""
+    from hub.admin import institution, put_reference
+
+    staff_id, name = staff_id.strip(), name.strip()
+    if not staff_id or not name:
+        raise BadInput("--add and --name: a staff id and a name are both needed "
+                       "/ 人员编号和姓名均须填写")
+    doc = dict(institution(hub, code))
+    members = [m for m in roster(doc) if m.get("id") != staff_id]
+    members.append({"id": staff_id, "name": name, "role": role, "on_duty": on_duty})
+    doc["staff"] = sorted(members, key=lambda m: str(m["id"]))
+    return put_reference(hub, doc)  # schema-checked: role, lengths, ids unique
+
+
+def remove_staff(hub: Hub, code: str, staff_id: str) -> dict[str, Any]:
+    from hub.admin import institution, put_reference
+
+    doc = dict(institution(hub, code))
+    members = roster(doc)
+    if not any(m.get("id") == staff_id for m in members):
+        raise BadInput(f"--remove {staff_id}: not on the roster of {code} / 名单中没有该人员")
+    doc["staff"] = [m for m in members if m.get("id") != staff_id]
+    return put_reference(hub, doc)
+
+
+def set_on_duty(hub: Hub, code: str, staff_id: str, on_duty: bool) -> dict[str, Any]:
+    from hub.admin import institution
+
+    member = next((m for m in roster(institution(hub, code)) if m.get("id") == staff_id), None)
+    if member is None:
+        raise BadInput(f"{staff_id}: not on the roster of {code} / 名单中没有该人员")
+    return set_staff(hub, code, staff_id, name=member["name"], role=member["role"],
+                     on_duty=on_duty)
+
+
+# -- CLI ---------------------------------------------------------------------------------
+def cmd_staff(args: argparse.Namespace) -> int:
+    from hub.cli import _hub, _print
+
+    hub = _hub(args)
+    try:
+        if args.add:
+            doc = set_staff(hub, args.code, args.add, name=args.name or "", role=args.role)
+        elif args.remove:
+            doc = remove_staff(hub, args.code, args.remove)
+        elif args.off_duty or args.on_duty:
+            doc = set_on_duty(hub, args.code, args.off_duty or args.on_duty, bool(args.on_duty))
+        else:
+            from hub.admin import institution
+
+            doc = institution(hub, args.code)
+    finally:
+        hub.close()
+    members = roster(doc)
+    lines = [f"{m['id']}\t{m['name']}\t{m['role']}\t{'' if m.get('on_duty', True) else 'off duty'}"
+             for m in members]
+    _print(args, members, "\n".join(lines) or f"{args.code}: no staff on the roster")
+    return 0
+
+
+def register(inst: Any) -> None:
+    """Add ``staff`` to the ``hub institution`` subcommands (hub/cli.py calls this)."""
+    from hub.cli import _run
+    from schemas.vocab import STAFF_ROLES
+
+    p = inst.add_parser("staff", help="the staff roster shown at the window (8.1.2) and "
+                        "named on printed forms; without options, list it")
+    p.add_argument("code", help="institution code")
+    p.add_argument("--add", metavar="ID", help="add (or replace) this staff id")
+    p.add_argument("--name", help="with --add: the person's name")
+    p.add_argument("--role", choices=list(STAFF_ROLES), default="both",
+                   help="with --add: 7.1 role (default: both)")
+    p.add_argument("--remove", metavar="ID", help="take this staff id off the roster")
+    p.add_argument("--off-duty", metavar="ID", help="keep on the roster, not shown on duty")
+    p.add_argument("--on-duty", metavar="ID", help="shown on duty again")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_run(cmd_staff))

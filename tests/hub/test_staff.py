@@ -1,0 +1,107 @@
+"""The staff roster (8.1.2 the staff on duty at the window; forms name their 经办人):
+`bangban hub institution staff`, the institution schema's checks, the public page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from ops.cli import main
+
+
+@pytest.fixture
+def hub_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
+    folder = tmp_path / "hub"
+    assert main(["hub", "--hub-dir", str(folder), "init"]) == 0
+    for code, name in (("410602", "鹤山区"), ("410602101", "鹤壁集镇"),
+                       ("410602101201", "鹤壁集村便民服务站")):
+        assert main(["hub", "--hub-dir", str(folder), "institution", "add", "--code", code,
+                     "--name", name]) == 0
+    return str(folder)
+
+
+def _staff(hub_dir: str, capsys: Any, *args: str) -> tuple[int, Any]:
+    capsys.readouterr()
+    rc = main(["hub", "--hub-dir", hub_dir, "institution", "staff", "410602101201", *args])
+    out = capsys.readouterr()
+    return rc, (json.loads(out.out) if "--json" in args and rc == 0 else out)
+
+
+def test_roster_add_list_off_duty_remove(hub_dir: str, capsys: Any) -> None:
+    assert _staff(hub_dir, capsys, "--add", "s2", "--name", "曾二丫", "--role", "assistant")[0] == 0
+    rc, roster = _staff(hub_dir, capsys, "--add", "s1", "--name", "蒋一鸣", "--role", "proxy",
+                        "--json")
+    assert rc == 0 and [m["id"] for m in roster] == ["s1", "s2"]
+    assert roster[0] == {"id": "s1", "name": "蒋一鸣", "role": "proxy", "on_duty": True}
+    # the same id again replaces its entry (a name corrected), never a second entry
+    rc, roster = _staff(hub_dir, capsys, "--add", "s1", "--name", "蒋一明", "--role", "both",
+                        "--json")
+    assert [(m["id"], m["name"], m["role"]) for m in roster] == [
+        ("s1", "蒋一明", "both"), ("s2", "曾二丫", "assistant")]
+    rc, roster = _staff(hub_dir, capsys, "--off-duty", "s2", "--json")
+    assert rc == 0 and roster[1]["on_duty"] is False
+    rc, out = _staff(hub_dir, capsys)  # the plain listing
+    assert rc == 0 and "蒋一明" in out.out and "off duty" in out.out
+    rc, out = _staff(hub_dir, capsys, "--remove", "nobody")
+    assert rc == 2 and "nobody" in out.err and "not on the roster" in out.err
+    rc, roster = _staff(hub_dir, capsys, "--remove", "s2", "--json")
+    assert rc == 0 and [m["id"] for m in roster] == ["s1"]
+    # the roster rides on the institution document, signed, as reference data flows down
+    from hub.core import Hub
+    from hub.settings import Settings
+    hub = Hub(Settings.load({"hub_dir": hub_dir}))
+    try:
+        doc = hub.stores.main.get("institution:410602101201")
+        assert doc["staff"][0]["name"] == "蒋一明"
+        assert doc["sig"]["device"] == hub.identity["device_id"]  # written by the hub only
+    finally:
+        hub.close()
+
+
+def test_bad_roster_input_names_the_field_and_stores_nothing(hub_dir: str, capsys: Any) -> None:
+    assert _staff(hub_dir, capsys, "--add", "s1", "--name", "蒋一鸣")[0] == 0
+    rc, out = _staff(hub_dir, capsys, "--add", "s9", "--name", "  ")
+    assert rc == 2 and "--name" in out.err
+    rc, out = _staff(hub_dir, capsys, "--add", "s9", "--name", "名" * 41)
+    assert rc == 2 and "staff" in out.err and "name" in out.err
+    rc, roster = _staff(hub_dir, capsys, "--json")
+    assert [m["id"] for m in roster] == ["s1"]  # nothing of the refused input was stored
+
+
+def test_the_institution_schema_checks_the_roster() -> None:
+    from schemas.errors import ValidationFailed
+    from schemas.registry import validate_open
+    from schemas.sample import institutions
+
+    doc = next(d for d in institutions() if d["tier"] == "village")
+    assert validate_open(doc)["staff"]  # the sample stations have rosters
+    twice = {**doc, "staff": [*doc["staff"], dict(doc["staff"][0])]}
+    with pytest.raises(ValidationFailed) as exc:
+        validate_open(twice)
+    assert "staff" in str(exc.value) and "twice" in str(exc.value)
+    bad_role = {**doc, "staff": [{**doc["staff"][0], "role": "chief"}]}
+    with pytest.raises(ValidationFailed) as exc:
+        validate_open(bad_role)
+    assert "role" in str(exc.value)
+
+
+def test_the_public_page_shows_the_staff_on_duty_by_name(tmp_path: Any) -> None:
+    from hub.app import create_app
+    from hub.staff import set_on_duty, set_staff
+    from tests.hub.oversight.conftest import make_hub
+    from tests.hub.oversight.scenario import V1
+
+    hub = make_hub(tmp_path)
+    try:
+        set_staff(hub, V1, "s1", name="蒋一鸣", role="proxy")
+        set_staff(hub, V1, "s2", name="曾二丫", role="assistant")
+        set_on_duty(hub, V1, "s2", False)
+        page = create_app(hub=hub).test_client().get(f"/oversight/public/{V1}").text
+    finally:
+        hub.close()
+    assert "蒋一鸣 · 代办员" in page and "曾二丫" not in page  # off duty: not at the window
+    assert "人员名单尚未登记" not in page

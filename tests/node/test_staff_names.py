@@ -1,0 +1,48 @@
+"""Form A names its 经办人 from the institution's roster (8.1.2; `hub institution staff`),
+with the staff id the events carry beside it; without a roster entry it prints the id."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.node.test_clerk_day import _case_id, _consult, _step
+
+
+def _form_a_text(client: Any, case_id: str, out: Path) -> str:
+    out.write_bytes(client.get(f"/cases/{case_id}/forms/A.pdf").data)
+    return subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def _accepted_case(client: Any) -> str:
+    from schemas.sample import catalog
+
+    case_id = _case_id(_consult(client))
+    assert _step(client, case_id, "application", channel="offline", mode="nearby",
+                 service_item=catalog()[0]["code"]).status_code == 302
+    assert _step(client, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="5").status_code == 302
+    return case_id
+
+
+def test_form_a_names_the_staff_from_the_roster(app: Any, unlocked: Any, tmp_path: Path) -> None:
+    from sync.errors import NotFound
+
+    node = app.extensions["bangban_node"]
+    case_id = _accepted_case(unlocked)
+    staff = node.enrollment_staff()
+    before = _form_a_text(unlocked, case_id, tmp_path / "before.pdf")
+    assert staff in before and "蒋思远" not in before  # no roster entry: the id alone
+    doc_id = f"institution:{node.institution}"
+    try:
+        doc = node.store.get(doc_id)
+    except NotFound:  # as the hub sends it down (reference data)
+        doc = {"_id": doc_id, "type": "institution", "code": node.institution}
+    doc["staff"] = [{"id": staff, "name": "蒋思远", "role": "proxy", "on_duty": True},
+                    {"id": "someone-else", "name": "曾嘉豪", "role": "assistant"}]
+    node.store.put(doc)
+    text = _form_a_text(unlocked, case_id, tmp_path / "after.pdf")
+    line = next(x for x in text.splitlines() if "经办人" in x)
+    assert "蒋思远" in line and staff in line and "曾嘉豪" not in text
