@@ -63,7 +63,11 @@ def overview() -> dict[str, Any]:
 def index() -> str:
     n = node()
     t = today().isoformat()
-    names = {v["code"]: v.get("name", v["code"]) for v in villages()}
+    below = villages()
+    names = {v["code"]: v.get("name", v["code"]) for v in below}
+    # the board's rows carry staff ids (cleartext); the stations' rosters name them (8.1.2)
+    staff_names = {(v["code"], m.get("id")): m.get("name") for v in below
+                   for m in v.get("staff") or []}
     view = overview()
     page = n.index.search(view="handed_up", today=t, soon=soon(), limit=int(n.settings.page_size))
     rows = view["board_rows"]
@@ -82,6 +86,7 @@ def index() -> str:
     from schemas.notices import NOTICE_REASONS
 
     return render_template("town.html", per=view["per_institution"], names=names, page=page,
+                           staff_names=staff_names,
                            board_rows=rows[:BOARD_ROWS_SHOWN], totals=totals,
                            urged=sent_by_case(n), reasons=list(NOTICE_REASONS), only=only,
                            board_more=max(0, len(rows) - BOARD_ROWS_SHOWN),

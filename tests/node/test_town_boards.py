@@ -303,3 +303,19 @@ def test_a_station_does_not_count_a_case_it_handed_up(app: Any) -> None:
     assert _listed(client, "overdue") == ["DC-1"]
     assert _listed(client, "elsewhere") == ["DC-2"]
     assert _listed(client, "handed_up") == ["DC-2"]
+
+
+def test_the_board_names_the_staff_from_the_station_s_roster(town: Any) -> None:
+    """A board row carries the staff id (cleartext, design.md §2); the town reads the name
+    from the station's roster (8.1.2), and an id not on it is shown as it is."""
+    n = town.extensions["bangban_node"]
+    inst = n.store.get(f"institution:{VILLAGE_1}")
+    inst["staff"] = [{"id": "s-1", "name": "蒋一鸣", "role": "proxy", "on_duty": True}]
+    n.store.put(inst)
+    n.store.bulk_docs([_board(VILLAGE_1, [
+        {"case": "c-1", "no": "DC-2026-0001", "status": "handling", "staff": "s-1"},
+        {"case": "c-2", "no": "DC-2026-0002", "status": "handling", "staff": "s-9"}])])
+    page = _client(town).get("/town/").get_data(as_text=True)
+    row = lambda no: page[page.index(no):page.index("</tr>", page.index(no))]  # noqa: E731
+    assert "蒋一鸣" in row("DC-2026-0001") and "s-1" not in row("DC-2026-0001")
+    assert "s-9" in row("DC-2026-0002")
