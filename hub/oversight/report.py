@@ -80,7 +80,8 @@ def _rate_chart(font_name: str, labels: list[str], rates: list[float | None],
 def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
                    rows: Sequence[Row], total: Row, name: Callable[[str], str],
                    overdue: Sequence[dict[str, Any]],
-                   missing: Sequence[tuple[str, str, int]]) -> bytes:
+                   missing: Sequence[tuple[str, str, int]],
+                   complaints: Sequence[dict[str, Any]] = ()) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
@@ -133,9 +134,48 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
             [["案件编号", "机构", "工作人员", "受理后办结期限"],
              *[[o["case_no"] or o["case_id"], name(o["institution"]), o["staff"] or "",
                 o["due"] or ""] for o in overdue]], repeatRows=1, style=style))
+    story += _ratings_and_complaints(total, complaints, name, h2, body, style)
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=14 * mm,
                             rightMargin=14 * mm, topMargin=14 * mm, bottomMargin=14 * mm,
                             title=f"帮办代办服务监督月报 {period}", author="Bangban hub")
     doc.build(story)
     return buf.getvalue()
+
+
+def _label(vocab: dict[str, tuple[str, str]], code: Any) -> str:
+    return vocab.get(str(code), (str(code or ""), ""))[0]
+
+
+def _ratings_and_complaints(total: Row, complaints: Sequence[dict[str, Any]],
+                            name: Callable[[str], str], h2: Any, body: Any,
+                            style: Any) -> list[Any]:
+    """Sections four and five: the 好差评 distribution of the period (11.2: five levels; the
+    bad ones followed up) and the complaints tracked (11.1, 5 c: open at the period's end,
+    then handled in it), as the dashboard shows them."""
+    from reportlab.platypus import Paragraph, Table
+
+    from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS, RATING_LEVELS
+
+    ratings = total.ratings
+    rated = sum(ratings.values())
+    out: list[Any] = [Paragraph(f"四、好差评（11.2）：评价 {rated} 次", h2)]
+    if rated:
+        out.append(Table([["评价", *[zh for zh, _en in RATING_LEVELS.values()]],
+                          ["次数", *[ratings[k] for k in RATING_LEVELS]],
+                          ["占比", *[_pct(ratings[k] / rated) for k in RATING_LEVELS]]],
+                         style=style))
+        bad, followed = total.c.get("bad_ratings", 0), total.c.get("bad_followed", 0)
+        out.append(Paragraph(f"差评 {bad} 次，已回访 {followed} 次。", body))
+    open_now = sum(1 for c in complaints if not c.get("handled_on"))
+    out.append(Paragraph(f"五、投诉（11.1、5 c）：期末未处理 {open_now} 件，"
+                         f"本期已处理 {len(complaints) - open_now} 件", h2))
+    if complaints:
+        out.append(Table(
+            [["案件编号", "机构", "收到日期", "处理期限", "处理日期", "类别", "处理结果"],
+             *[[c.get("case_no") or c["case_id"], name(c["institution"]),
+                c.get("received_on") or "", c.get("due") or "", c.get("handled_on") or "未处理",
+                _label(COMPLAINT_CATEGORIES, c.get("category")),
+                _label(COMPLAINT_RESULTS, c.get("result")) if c.get("result") else ""]
+               for c in complaints]], repeatRows=1, style=style))
+    return out

@@ -351,7 +351,8 @@ def report() -> Response:
         today=p["today"], rows=data["rows"], total=data["total"],
         name=lambda c: _name(p["names"], c),
         overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=200),
-        missing=ind.missing_breakdown(data["total"]))
+        missing=ind.missing_breakdown(data["total"]),
+        complaints=ind.complaints(db, p["prefix"], p["first"], p["last"]))
     return Response(pdf, content_type="application/pdf",
                     headers={"Content-Disposition":
                              f"inline; filename=report-{p['scope']}-{p['first']}.pdf"})

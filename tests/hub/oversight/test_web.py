@@ -212,3 +212,22 @@ def test_without_as_of_the_dashboard_counts_as_of_beijing_today(app: Any,
     client, _ = login(app, "city", "city-pass-1")
     page = client.get("/oversight/?from=2026-02&to=2026-03").text
     assert f"当前超期未办结（{local_today().isoformat()}）" in page, off_beijing_tz
+
+
+def test_monthly_report_has_the_ratings_and_the_complaints(app: Any, tmp_path: Path) -> None:
+    """The printed report carries what the dashboard shows for 11.2 and 11.1/5 c: the five
+    levels of 好差评 with the bad ones followed up (c2 followed up, c10 not), and the
+    complaints tracked: c10's still open past its deadline, c2's handled on 3 March."""
+    import subprocess
+
+    client, _ = login(app, "city", "city-pass-1")
+    out = tmp_path / "report.pdf"
+    out.write_bytes(client.get(f"/oversight/report.pdf?{Q}").data)
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "四、好差评（11.2）" in text and "非常不满意" in text
+    assert "差评 2 次，已回访 1 次" in text
+    assert "五、投诉（11.1、5 c）：期末未处理 1 件，本期已处理 1 件" in text
+    handled = next(x for x in text.splitlines() if "2026-03-03" in x and "部分属实" in x)
+    assert "2026-02-25" in handled
+    assert any("未处理" in x and "2026-03-06" in x for x in text.splitlines())
