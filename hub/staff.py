@@ -30,6 +30,13 @@ def staff_names(doc: Mapping[str, Any]) -> dict[str, str]:
     return {str(m["id"]): str(m["name"]) for m in roster(doc) if m.get("id") and m.get("name")}
 
 
+def staff_label(institutions: Mapping[str, Mapping[str, Any]], code: str, staff_id: str) -> str:
+    """``name（id）`` from the roster of institution ``code``, else the id as recorded (an id
+    of another institution, or a hub whose rosters are not filled in yet)."""
+    name = staff_names(institutions.get(code) or {}).get(staff_id)
+    return f"{name}（{staff_id}）" if name else staff_id
+
+
 def set_staff(hub: Hub, code: str, staff_id: str, *, name: str, role: str,
               on_duty: bool = True) -> dict[str, Any]:
     """Add ``staff_id`` to the roster of institution ``code``, or replace its entry."""

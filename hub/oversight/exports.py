@@ -34,19 +34,29 @@ def _is_formula_text(value: Any) -> bool:
 
 
 def table(rows: Sequence[Row], total: Row, name: Callable[[str], str], *,
-          by_staff: bool = False) -> list[list[Any]]:
-    """Header row plus one row per unit (or staff member) plus the total."""
-    head = ["机构代码", "机构", *(["工作人员"] if by_staff else []), *(zh for _k, zh in COLUMNS)]
+          by_staff: bool = False,
+          staff_name: Callable[[str, str], str] | None = None) -> list[list[Any]]:
+    """Header row plus one row per unit (or staff member) plus the total; by staff, the
+    staff id and, with ``staff_name`` (the roster, hub.staff), the name beside it."""
+    head = ["机构代码", "机构", *(["工作人员"] if by_staff else []),
+            *(["姓名"] if by_staff and staff_name else []), *(zh for _k, zh in COLUMNS)]
     out: list[list[Any]] = [head]
     for r in [*rows, total]:
         d = r.as_dict()
         label = [r.key or "合计", name(r.key) if r.key else "合计"]
         if by_staff:
             label.append(r.staff)
+        if by_staff and staff_name:
+            label.append(_name_only(staff_name(r.key, r.staff)) if r.key and r.staff else "")
         vals = [(round(d[k], 4) if d.get(k) is not None else None) if k in RATES
                 else d.get(k, 0) for k, _zh in COLUMNS]
         out.append([*label, *vals])
     return out
+
+
+def _name_only(label: str) -> str:
+    """The name of a ``name（id）`` label; "" for a bare id (no roster entry)."""
+    return label.partition("（")[0] if label.endswith("）") else ""
 
 
 def to_csv(rows: list[list[Any]]) -> bytes:

@@ -102,7 +102,16 @@ def _pct(value: float | None) -> str:
 def _context() -> dict[str, Any]:
     return {"csrf_token": _csrf, "supervisor": getattr(g, "supervisor", None),
             "oversight_behind": _ov()._materializer is not None and _ov().behind,
-            "levels": sup.LEVELS, "rating_zh": RATING_ZH, "status_zh": STATUS_LABELS}
+            "levels": sup.LEVELS, "rating_zh": RATING_ZH, "status_zh": STATUS_LABELS,
+            "staff_label": _staff_label}
+
+
+def _staff_label(code: str, staff_id: str | None) -> str:
+    """A staff id as the lists show it: with the name from the roster (`hub institution
+    staff`, 8.1.2) when the institution lists it."""
+    from hub.staff import staff_label
+
+    return staff_label(_ov().institutions(), code, staff_id) if staff_id else ""
 
 
 def _params() -> dict[str, Any]:
@@ -213,7 +222,7 @@ def staff() -> Any:
 
     data = _dashboard_data(p, by_staff=True)
     table = exports.table(data["rows"], data["total"], lambda c: _name(p["names"], c),
-                          by_staff=True)
+                          by_staff=True, staff_name=_staff_label)
     return render_template("oversight/staff.html", p=p, table=table, body=_tbody(table[1:-1]),
                            name=lambda c: _name(p["names"], c))
 
@@ -324,7 +333,7 @@ def export(fmt: str) -> Response:
     by_staff = by == "staff"
     data = _dashboard_data(p, by_staff=by_staff)
     table = exports.table(data["rows"], data["total"], lambda c: _name(p["names"], c),
-                          by_staff=by_staff)
+                          by_staff=by_staff, staff_name=_staff_label)
     stem = f"oversight-{p['scope']}-{p['first']}-{p['last']}"
     if fmt == "csv":
         return Response(exports.to_csv(table), content_type="text/csv; charset=utf-8",

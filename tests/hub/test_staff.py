@@ -105,3 +105,41 @@ def test_the_public_page_shows_the_staff_on_duty_by_name(tmp_path: Any) -> None:
         hub.close()
     assert "蒋一鸣 · 代办员" in page and "曾二丫" not in page  # off duty: not at the window
     assert "人员名单尚未登记" not in page
+
+
+def test_oversight_lists_and_exports_name_the_staff(tmp_path: Any) -> None:
+    """11.2.2 counts each staff member (by the id the events carry); the supervisor reads
+    the name beside it wherever the roster lists it: the staff page, its CSV, case lists."""
+    import csv
+    import io
+    import re
+
+    from hub.app import create_app
+    from hub.oversight.supervisors import add_supervisor
+    from hub.staff import set_staff
+    from tests.hub.oversight.conftest import make_hub
+    from tests.hub.oversight.scenario import AS_OF, V1, W, scenario, stored_histories
+
+    hub = make_hub(tmp_path)
+    try:
+        hub.stores.main.bulk_docs([d for h in stored_histories(scenario()) for d in h])
+        set_staff(hub, V1, "s1", name="蒋一鸣", role="proxy")
+        set_staff(hub, W, "s9", name="曾二丫", role="both")  # c9's, overdue on AS_OF
+        add_supervisor(hub, "city", "city-pass-1", institution="410600", name="市")
+        client = create_app(hub=hub).test_client()
+        page = client.get("/oversight/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        client.post("/oversight/login", data={"login": "city", "password": "city-pass-1",
+                                              "csrf": token})
+        q = f"from=2026-02&to=2026-03&as_of={AS_OF}"
+        staff_page = client.get(f"/oversight/staff?{q}&scope=410602").text
+        exported = client.get(f"/oversight/export.csv?{q}&scope=410602&by=staff").data
+        cases = client.get(f"/oversight/cases/overdue?{q}").text
+    finally:
+        hub.close()
+    assert "蒋一鸣" in staff_page
+    rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
+    col = rows[0].index("姓名")
+    assert rows[0][col - 1] == "工作人员"
+    assert {r[col - 1]: r[col] for r in rows[1:-1] if r[0] == V1}["s1"] == "蒋一鸣"
+    assert "曾二丫（s9）" in cases
