@@ -133,6 +133,18 @@ def _die_with(parent: int) -> None:
         raise _Stop()
 
 
+def _refold_if_stale(settings: Any) -> None:
+    """An oversight file folded by an older version is discarded before any gateway opens
+    it (hub.oversight.materialize.FOLD_VERSION); the workers fold the feed again."""
+    from pathlib import Path
+
+    from hub.oversight import FACTS_FILE, discard_if_stale
+
+    if discard_if_stale(Path(settings.hub_dir) / FACTS_FILE):
+        print(f"hub: {FACTS_FILE} was folded by an older version: folding the feed again "
+              "(the dashboards say so until it is done)", file=sys.stderr, flush=True)
+
+
 def serve(config: Mapping[str, Any] | None = None) -> None:
     from hub.core import Hub
     from hub.keys import own_key_id
@@ -150,6 +162,7 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
                               "HUB_DIR/keys/passphrase; `bangban hub doctor`)") from exc
     finally:
         probe.close()
+    _refold_if_stale(settings)
     for name in PRELOAD:
         importlib.import_module(name)
     sock = _listen(settings.hub_host, settings.hub_port)

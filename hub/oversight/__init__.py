@@ -44,6 +44,29 @@ PAGE_BATCHES = 4
 WORK_BATCHES = 20
 
 
+def discard_if_stale(path: str | Path) -> bool:
+    """Delete the file (with its WAL) when an older fold made it (:data:`hub.oversight.materialize.FOLD_VERSION`); it is
+    a derived cache, folded again from the feed. Call it before any process opens the file
+    (`hub serve` does, before it forks its gateways); True when it was discarded."""
+    import sqlite3
+
+    from hub.oversight.materialize import FOLD_VERSION
+
+    path = Path(path)
+    if not path.exists():
+        return False
+    db = sqlite3.connect(path)
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        db.close()
+    if version == FOLD_VERSION:
+        return False
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return True
+
+
 class Oversight:
     """Per app: the fact store (``HUB_DIR/oversight.sqlite``) and its materializer."""
 
@@ -164,4 +187,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["BoardPublisher", "ClockFold", "FactStore", "Materializer", "Oversight", "Supervisor", "add_supervisor",
-           "authenticate", "init_app", "oversight_for"]
+           "authenticate", "discard_if_stale", "init_app", "oversight_for"]

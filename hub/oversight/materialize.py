@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from hub.storage import HubStores
 
 BATCH = 500
+#: ``PRAGMA user_version`` of the file: raise it when a change makes rows already folded
+#: wrong; `hub serve` then folds again (hub.oversight.discard_if_stale). 2: Beijing days.
+FOLD_VERSION = 2
 #: Code lengths of the tree (county, town, village): every counter is also kept per
 #: ``code[:n]`` so a scope's dashboard reads one row per child unit and month.
 UNIT_LEVELS = (6, 9, 12)
@@ -105,7 +108,10 @@ class FactStore:
         self._write = threading.Lock()
         self._local = threading.local()
         with self._write:
-            self.reader().executescript(SCHEMA)
+            db = self.reader()
+            db.executescript(SCHEMA)
+            if not db.execute("SELECT 1 FROM meta LIMIT 1").fetchone():
+                db.execute(f"PRAGMA user_version = {FOLD_VERSION}")  # a new file
 
     # -- connections -----------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
