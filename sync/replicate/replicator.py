@@ -38,7 +38,7 @@ from .peers import verify_peers
 from .progress import STAT_KEYS, Progress, TrafficMeter
 from .repid import endpoint_identity, replication_id
 from .retry import Backoff, Cancelled, is_retryable, is_timeout
-from .write import write_docs
+from .write import WriteResult, pieces, write_docs
 
 T = TypeVar("T")
 
@@ -168,7 +168,7 @@ class Replicator:
         """Write one fetched chunk; ``nrevs`` > 0 also tells the batch sizer it went through."""
         docs = dedupe_docs(fetched.docs)
         self._add("docs_read", len(docs))
-        result = self._retry(lambda: self._call(self.target, lambda: write_docs(self.target, docs)))
+        result = self._upload(docs)
         with self._stats_lock:
             self.fetch_errors.extend(fetched.errors)
             self.stats["docs_written"] += result.written
@@ -176,6 +176,42 @@ class Replicator:
             self.failures.extend(result.failures)
             if nrevs:
                 self.sizer.success(nrevs, fetched.nbytes, seconds)
+
+    def _upload(self, docs: list[Any]) -> WriteResult:
+        """Write ``docs`` in uploads of at most the sizer's byte limit; an upload the link
+        breaks is halved before it is tried again (each half its own request), as a broken
+        fetch is. Only a single document that keeps failing runs out of attempts: halving
+        ends by itself, and an upload that gets through resets the count, so a link that
+        cuts every few hundred kB but moves on is never given up (design.md §4)."""
+        queue = pieces(docs, self.sizer.byte_limit())
+        total = WriteResult(0)
+        failed_in_row = 0
+        while queue:
+            if self.options.cancel.is_set():
+                raise Cancelled("replication cancelled")
+            part = queue.pop(0)
+            try:
+                res = self._call(self.target, lambda p=part: write_docs(self.target, p))  # type: ignore[misc]
+            except Exception as exc:
+                if not is_retryable(exc):
+                    raise
+                self._shrink(exc)
+                if len(part) > 1:
+                    half = len(part) // 2
+                    queue[:0] = [part[:half], part[half:]]
+                    with self._stats_lock:
+                        self.backoff.retries += 1
+                    if self.options.cancel.wait(self.backoff.delay(0)):  # a breath, no more
+                        raise Cancelled("replication cancelled") from exc
+                    continue
+                queue.insert(0, part)
+                failed_in_row += 1
+                self._backoff_once(exc, failed_in_row)
+                continue
+            failed_in_row = 0
+            total.written += res.written
+            total.failures.extend(res.failures)
+        return total
 
     def _backoff_once(self, exc: BaseException, attempt: int) -> None:
         limit = self.backoff.max_attempts
