@@ -259,7 +259,7 @@ class Syncer:
                     st.phase = phase
                     opts = ReplicationOptions(
                         progress=self._progress, max_attempts=3, backoff_cap=5.0,
-                        cancel=self._cancel,
+                        cancel=self._cancel, on_retry=self._retrying,
                         source_location="local" if phase == "push" else "hub",
                         target_location="hub" if phase == "push" else "local")
                     res = replicate(src, dst, opts)
@@ -300,7 +300,18 @@ class Syncer:
         self.after_pull()
         return summary
 
+    def _retrying(self, exc: BaseException, attempt: int, wait: float) -> None:
+        """A step of the round failed on the wire and waits to be tried again: the badge
+        says offline now. On a link that swallows packets each attempt waits for the
+        timeout, so the round's retries take a minute or more, and the badge said "syncing"
+        all that time, round after round, while nothing moved (design.md §4)."""
+        st = self.state
+        st.status = "offline"
+        st.last_error = f"{OFFLINE}（{getattr(exc, 'error', None) or type(exc).__name__}）"
+
     def _progress(self, p: Any) -> None:
+        # a batch went through: the link works again (after a retry said offline)
+        self.state.status = "running"
         self.state.docs_done = int(getattr(p, "docs_written", 0) or getattr(p, "docs_read", 0) or 0)
         total = getattr(p, "pending", None)
         self.state.docs_total = (self.state.docs_done + int(total)) if total is not None else None

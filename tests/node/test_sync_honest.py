@@ -131,3 +131,65 @@ def test_a_hub_that_refuses_the_device_is_said_in_words(tmp_path: Path) -> None:
     st = node.syncer.state
     assert st.status == "error" and st.last_error and "枢纽拒绝了本设备" in st.last_error
     node.close()
+
+
+def test_a_hub_that_swallows_packets_is_said_offline_at_the_first_timeout(
+        tmp_path: Path) -> None:
+    # A dead link whose TCP still "works" (a radio dead zone, a black-holed route): each
+    # attempt waits for the timeout. Before: the badge said "syncing" through all the
+    # round's attempts (a minute and more at the default timeout), round after round.
+    import socket
+    import threading
+
+    from ops.pouchdb_server import reserve_port
+
+    hole = reserve_port()
+    hole.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def swallow() -> None:
+        # The first request (the HEAD that opens the hub's database) is answered: the
+        # link dies after the round has begun, and every later request is swallowed.
+        hole.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                conn = hole.accept()[0]
+            except OSError:
+                continue
+            accepted.append(conn)
+            if len(accepted) == 1:
+                conn.settimeout(10)
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    taker = threading.Thread(target=swallow, daemon=True)
+    taker.start()
+    port = hole.getsockname()[1]
+    folder = make_node_dir(tmp_path / "n", db_url=f"http://127.0.0.1:{port}/bangban")
+    node = _node(folder)
+    seen: list[int] = []
+
+    def sync() -> None:
+        with pytest.raises(SyncFailed):
+            node.syncer.sync_once()
+
+    rounds = threading.Thread(target=sync)
+    rounds.start()
+    try:
+        while rounds.is_alive() and not seen:
+            if node.syncer.state.status == "offline":
+                seen.append(len(accepted))  # connections tried when the badge turned
+            stop.wait(0.01)
+        rounds.join(60)
+        assert seen, "the badge never said offline while the round was retrying"
+        assert seen[0] < 3  # at the first failed attempt, not after the last (3)
+        assert "无法连接枢纽" in str(node.syncer.state.last_error)
+        assert node.syncer.state.status == "offline"
+    finally:
+        stop.set()
+        taker.join(5)
+        for conn in accepted:
+            conn.close()
+        hole.close()
+        node.close()
