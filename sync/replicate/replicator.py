@@ -168,12 +168,9 @@ class Replicator:
         """Write one fetched chunk; ``nrevs`` > 0 also tells the batch sizer it went through."""
         docs = dedupe_docs(fetched.docs)
         self._add("docs_read", len(docs))
-        result = self._upload(docs)
+        self._upload(docs)
         with self._stats_lock:
             self.fetch_errors.extend(fetched.errors)
-            self.stats["docs_written"] += result.written
-            self.stats["doc_write_failures"] += len(result.failures)
-            self.failures.extend(result.failures)
             if nrevs:
                 self.sizer.success(nrevs, fetched.nbytes, seconds)
 
@@ -211,6 +208,14 @@ class Replicator:
             failed_in_row = 0
             total.written += res.written
             total.failures.extend(res.failures)
+            with self._stats_lock:
+                self.stats["docs_written"] += res.written
+                self.stats["doc_write_failures"] += len(res.failures)
+                self.failures.extend(res.failures)
+            if queue:
+                # A batch of scan chunks on a slow link takes minutes: say each upload
+                # that got through, not only the batch's end (the node's sync badge counts).
+                self._report()
         return total
 
     def _backoff_once(self, exc: BaseException, attempt: int) -> None:

@@ -73,3 +73,15 @@ def test_pieces_keep_order_and_each_under_the_limit_unless_alone() -> None:
     parts = pieces(docs, 100)
     assert [d["_id"] for p in parts for d in p] == [str(i) for i in range(6)]
     assert [[d["_id"] for d in p] for p in parts] == [["0", "1"], ["2"], ["3"], ["4", "5"]]
+
+
+def test_each_upload_that_gets_through_is_reported_not_only_the_batch(tmp_path: Path) -> None:
+    # 12 scan chunks are one batch, and at 256 kbit/s its uploads take a minute: the node's
+    # badge showed "syncing" with no count all that time (the bad-link e2e run).
+    with SQLiteStore(tmp_path / "laptop.sqlite") as laptop, \
+            SQLiteStore(tmp_path / "hub.sqlite") as hub:
+        _scan_chunks(laptop, 12, 40_000)  # ~54 kB of JSON each: 2 per 128 kB upload
+        seen: list[int] = []
+        result = replicate(laptop, hub, progress=lambda p: seen.append(p.docs_written))
+        assert result.docs_written == 12
+        assert len({n for n in seen if 0 < n < 12}) >= 3, seen
