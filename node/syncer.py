@@ -310,8 +310,8 @@ class Syncer:
         st.last_error = f"{OFFLINE}（{getattr(exc, 'error', None) or type(exc).__name__}）"
 
     def _progress(self, p: Any) -> None:
-        # a batch went through: the link works again (after a retry said offline)
-        self.state.status = "running"
+        if self.state.status == "offline":  # a retry said so; an upload got through since
+            self.state.status, self.state.last_error = "running", None
         self.state.docs_done = int(getattr(p, "docs_written", 0) or getattr(p, "docs_read", 0) or 0)
         total = getattr(p, "pending", None)
         self.state.docs_total = (self.state.docs_done + int(total)) if total is not None else None

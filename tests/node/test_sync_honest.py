@@ -37,8 +37,8 @@ def _consult(node: Node) -> str:
     return case_id
 
 
-def _done(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every round the hub accepts whole (no network in a unit test)."""
+def _done(monkeypatch: pytest.MonkeyPatch) -> type:
+    """Every round the hub accepts whole (no network in a unit test); the result's class."""
 
     class Done:
         docs_written = 0
@@ -53,6 +53,7 @@ def _done(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("sync.replicate.replicate", lambda src, dst, opts: Done())
     monkeypatch.setattr("sync.open.open_db", lambda url, timeout=None: Remote())
+    return Done
 
 
 def _label(node: Node) -> str:
@@ -193,3 +194,31 @@ def test_a_hub_that_swallows_packets_is_said_offline_at_the_first_timeout(
             conn.close()
         hole.close()
         node.close()
+
+
+def test_the_badge_is_syncing_again_once_an_upload_gets_through(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A link cut every ~200 kB: a retry says offline, the next upload gets through; the
+    # badge must not keep the offline words while the scan goes up (bad-link e2e run).
+    from types import SimpleNamespace
+
+    from sync.errors import TransportError
+
+    done = _done(monkeypatch)()
+    node = _node(_dir(tmp_path / "n"))
+    st = node.syncer.state
+    seen: list[tuple[str, str | None]] = []
+
+    def cut_once(src: Any, dst: Any, opts: Any) -> Any:
+        opts.on_retry(TransportError("connection reset"), 1, 0.0)
+        seen.append((st.status, st.last_error))
+        opts.progress(SimpleNamespace(docs_written=3, docs_read=3, pending=5))
+        seen.append((st.status, st.last_error))
+        return done
+
+    monkeypatch.setattr("sync.replicate.replicate", cut_once)
+    node.syncer.sync_once()
+    assert seen[0][0] == "offline" and "无法连接枢纽" in str(seen[0][1])
+    assert seen[1] == ("running", None)
+    assert st.status == "ok" and st.docs_done == 3
+    node.close()
