@@ -304,8 +304,12 @@ class Syncer:
         """A step of the round failed on the wire and waits to be tried again: the badge
         says offline now. On a link that swallows packets each attempt waits for the
         timeout, so the round's retries take a minute or more, and the badge said "syncing"
-        all that time, round after round, while nothing moved (design.md §4)."""
+        all that time, round after round, while nothing moved (design.md §4). One break
+        after documents went through is a link that cuts now and then, not one that is
+        down: the second failure in a row says offline then."""
         st = self.state
+        if attempt < 2 and st.docs_done:
+            return
         st.status = "offline"
         st.last_error = f"{OFFLINE}（{getattr(exc, 'error', None) or type(exc).__name__}）"
 

@@ -222,3 +222,30 @@ def test_the_badge_is_syncing_again_once_an_upload_gets_through(
     assert seen[1] == ("running", None)
     assert st.status == "ok" and st.docs_done == 3
     node.close()
+
+
+def test_one_break_after_documents_went_through_is_not_offline(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 5 MB scan on a link cut every ~200 kB: a break per few uploads; the badge flipped
+    # to "offline" at each one while the scan went up. Twice in a row is offline.
+    from types import SimpleNamespace
+
+    from sync.errors import TransportError
+
+    done = _done(monkeypatch)()
+    node = _node(_dir(tmp_path / "n"))
+    st = node.syncer.state
+    seen: list[str] = []
+
+    def cut(src: Any, dst: Any, opts: Any) -> Any:
+        opts.progress(SimpleNamespace(docs_written=3, docs_read=3, pending=5))
+        opts.on_retry(TransportError("connection reset"), 1, 0.0)
+        seen.append(st.status)
+        opts.on_retry(TransportError("connection reset"), 2, 0.0)
+        seen.append(st.status)
+        return done
+
+    monkeypatch.setattr("sync.replicate.replicate", cut)
+    node.syncer.sync_once()
+    assert seen[:2] == ["running", "offline"]
+    node.close()
