@@ -182,7 +182,7 @@ class Replicator:
         cuts every few hundred kB but moves on is never given up (design.md §4)."""
         queue = pieces(docs, self.sizer.byte_limit())
         total = WriteResult(0)
-        failed_in_row = 0
+        failed_in_row = broken = 0  # failures that count toward the attempts; all failures
         while queue:
             if self.options.cancel.is_set():
                 raise Cancelled("replication cancelled")
@@ -193,19 +193,27 @@ class Replicator:
                 if not is_retryable(exc):
                     raise
                 self._shrink(exc)
+                broken += 1
                 if len(part) > 1:
                     half = len(part) // 2
                     queue[:0] = [part[:half], part[half:]]
+                else:
+                    queue.insert(0, part)
+                if len(part) > 1 and not is_timeout(exc):
+                    # a cut: the halves are the retry (halving ends by itself)
                     with self._stats_lock:
                         self.backoff.retries += 1
+                    if self.backoff.on_retry is not None:
+                        self.backoff.on_retry(exc, broken, 0.0)
                     if self.options.cancel.wait(self.backoff.delay(0)):  # a breath, no more
                         raise Cancelled("replication cancelled") from exc
                     continue
-                queue.insert(0, part)
+                # A single document that fails, or a peer that answers nothing at any size
+                # (a black hole times out whatever is sent): the attempts count, as before.
                 failed_in_row += 1
                 self._backoff_once(exc, failed_in_row)
                 continue
-            failed_in_row = 0
+            failed_in_row = broken = 0
             total.written += res.written
             total.failures.extend(res.failures)
             with self._stats_lock:

@@ -85,3 +85,21 @@ def test_each_upload_that_gets_through_is_reported_not_only_the_batch(tmp_path: 
         result = replicate(laptop, hub, progress=lambda p: seen.append(p.docs_written))
         assert result.docs_written == 12
         assert len({n for n in seen if 0 < n < 12}) >= 3, seen
+
+
+def test_a_peer_that_times_out_at_any_size_is_given_up_after_the_attempts(
+        tmp_path: Path) -> None:
+    # A black hole mid-push: every upload times out, whatever its size. Halving each time
+    # (40, 20, 10, 5, 2, 1 documents, then the single one's attempts) waited a timeout per
+    # step, minutes at the node's 20 s, with the badge saying "syncing".
+    import pytest
+
+    with SQLiteStore(tmp_path / "laptop.sqlite") as laptop, \
+            SQLiteStore(tmp_path / "hub.sqlite") as hub:
+        laptop.bulk_docs([{"_id": f"event:{i:03d}", "n": i} for i in range(40)])
+        hole = Flaky(hub, error=lambda: TransportError("ReadTimeout: Read timed out."))
+        hole.fail["bulk_docs"] = 1000
+        with pytest.raises(TransportError):
+            replicate(laptop, hole.as_store(), max_attempts=3, backoff_base=0.01,
+                      batch_size=40, pipeline=False)
+        assert hole.failed["bulk_docs"] == 3
