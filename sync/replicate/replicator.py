@@ -11,7 +11,8 @@ keeps the statistics.
 Poor links: a checkpoint follows every batch, so an interrupted run resumes at
 most one batch back; a batch whose fetch breaks is retried in smaller chunks
 (each chunk written as soon as it arrives, so a cut costs at most the chunks in
-flight); with ``pipeline`` several batches are fetched at once while the next
+flight); uploads are cut to the batch sizer's byte limit and one the link breaks is
+halved (a push of scan chunks through a link cut every ~200 kB); with ``pipeline`` several batches are fetched at once while the next
 ``_changes`` read and the checkpoints overlap them, so round trips hide behind
 transfers on a high-latency link (an interrupted run then re-sends at most the
 chunks that were in flight, one per loading batch).
