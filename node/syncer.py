@@ -241,12 +241,17 @@ class Syncer:
 
         with self._round:
             st = self.state
-            st.status, st.last_attempt, st.phase = "running", _now(), "connect"
+            # Offline stays offline until the hub answers: with the link swallowing packets
+            # each round's first request waits for the timeout (20 s), and the badge said
+            # "syncing" for that long every round while nothing moved.
+            st.status = "offline" if st.status == "offline" else "running"
+            st.last_attempt, st.phase = _now(), "connect"
             st.docs_done, st.docs_total = 0, None
             local = self.node.store
             remote = None
             try:
                 remote = open_db(self.hub_url(), timeout=self.node.settings.sync_timeout)
+                st.status = "running"  # the hub answered
                 # Every pulled document is checked before it is stored (design.md §5: a
                 # hub holds no device key, so it must not be able to forge a device's event).
                 # The pinned root keys come from the enrollment: a locked node syncs too.

@@ -249,3 +249,27 @@ def test_one_break_after_documents_went_through_is_not_offline(
     node.syncer.sync_once()
     assert seen[:2] == ["running", "offline"]
     node.close()
+
+
+def test_offline_stays_offline_while_the_next_round_tries_to_reach_the_hub(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each round opens the hub's database first; on a link that swallows packets that waits
+    # for the timeout (20 s), and the badge said "syncing" that long every round.
+    from sync.errors import TransportError
+
+    node = _node(_dir(tmp_path / "n"))
+    seen: list[str] = []
+
+    def hole(url: str, timeout: Any = None) -> Any:
+        seen.append(node.syncer.state.status)
+        raise TransportError("ReadTimeout: Read timed out.")
+
+    monkeypatch.setattr("sync.open.open_db", hole)
+    for _ in range(2):
+        with pytest.raises(SyncFailed):
+            node.syncer.sync_once()
+    assert seen == ["running", "offline"] and node.syncer.state.status == "offline"
+    done = _done(monkeypatch)  # the link is back: the round says running once the hub answers
+    assert done and node.syncer.sync_once() == {"push": {}, "pull": {}}
+    assert node.syncer.state.status == "ok"
+    node.close()
