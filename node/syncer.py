@@ -247,12 +247,17 @@ class Syncer:
 
         with self._round:
             st = self.state
-            st.status, st.last_attempt, st.phase = "running", _now(), "connect"
+            # Offline stays offline until the hub answers: with the link swallowing packets
+            # each round's first request waits for the timeout (20 s), and the badge said
+            # "syncing" for that long every round while nothing moved.
+            st.status = "offline" if st.status == "offline" else "running"
+            st.last_attempt, st.phase = _now(), "connect"
             st.docs_done, st.docs_total = 0, None
             local = self.node.store
             remote = None
             try:
                 remote = open_db(self.hub_url(), timeout=self.node.settings.sync_timeout)
+                st.status = "running"  # the hub answered
                 # Every pulled document is checked before it is stored (design.md §5: a
                 # hub holds no device key, so it must not be able to forge a device's event).
                 # The pinned root keys come from the enrollment: a locked node syncs too.
@@ -265,7 +270,7 @@ class Syncer:
                     st.phase = phase
                     opts = ReplicationOptions(
                         progress=self._progress, max_attempts=3, backoff_cap=5.0,
-                        cancel=self._cancel,
+                        cancel=self._cancel, on_retry=self._retrying,
                         source_location="local" if phase == "push" else "hub",
                         target_location="hub" if phase == "push" else "local")
                     res = replicate(src, dst, opts)
@@ -306,7 +311,22 @@ class Syncer:
         self.after_pull()
         return summary
 
+    def _retrying(self, exc: BaseException, attempt: int, wait: float) -> None:
+        """A step of the round failed on the wire and waits to be tried again: the badge
+        says offline now. On a link that swallows packets each attempt waits for the
+        timeout, so the round's retries take a minute or more, and the badge said "syncing"
+        all that time, round after round, while nothing moved (design.md §4). One break
+        after documents went through is a link that cuts now and then, not one that is
+        down: the second failure in a row says offline then."""
+        st = self.state
+        if attempt < 2 and st.docs_done:
+            return
+        st.status = "offline"
+        st.last_error = f"{OFFLINE}（{getattr(exc, 'error', None) or type(exc).__name__}）"
+
     def _progress(self, p: Any) -> None:
+        if self.state.status == "offline":  # a retry said so; an upload got through since
+            self.state.status, self.state.last_error = "running", None
         self.state.docs_done = int(getattr(p, "docs_written", 0) or getattr(p, "docs_read", 0) or 0)
         total = getattr(p, "pending", None)
         self.state.docs_total = (self.state.docs_done + int(total)) if total is not None else None

@@ -13,8 +13,9 @@ Why this shape:
 
 * every document stays far below the hub's ``max_document_bytes`` (1 MiB of JSON with
   inline base64 attachments, hub/settings.py), whatever the scan's size;
-* replication moves whole documents, and the replicator's fetch batch is capped at 256 kB
-  (sync/replicate/options.py ``max_batch_bytes``): a cut link loses at most one chunk, and
+* replication moves whole documents, and the replicator's requests are capped at 256 kB
+  (sync/replicate/options.py ``max_batch_bytes``) and at the link's run between breaks: a
+  cut link loses at most the chunks of one request, and
   the checkpoint after every batch means the next sync sends only the chunks still missing;
 * the id names the bytes, so a chunk is immutable and any holder (hub, town node) can check
   it without the case key; the event's device signature covers the manifest, so the event
@@ -30,15 +31,18 @@ from typing import Any
 
 from sync.errors import SyncError
 
-#: Bytes of sealed data per chunk: the replicator's fetch cap is 256 kB
-#: (sync/replicate ``max_batch_bytes``), so one chunk is about one fetch batch.
-CHUNK_BYTES = 262_144
+#: Bytes of sealed data per chunk: 64 KiB is ~88 kB of JSON (base64). A village link that
+#: breaks every ~200 kB never carries a longer request, however often it is retried, so a
+#: chunk must fit in one run with room to spare (256 KiB chunks, ~350 kB each, never got
+#: up such a link: tests/e2e/test_bad_link.py); the replicator's uploads are held to the
+#: link's measured run between breaks (sync/replicate/batching.py ``byte_limit``).
+CHUNK_BYTES = 65_536
 #: Sealed blobs up to this size stay inline attachments of their event (the drawn
-#: ``signature.png`` and small photos): 128 KiB is ~171 kB of base64.
-INLINE_MAX = 131_072
-#: Inline sealed bytes one event may carry in all (~700 kB of base64, well under the hub's
-#: 1 MiB per document): beyond it even small files are chunked.
-INLINE_TOTAL_MAX = 4 * INLINE_MAX
+#: ``signature.png`` and small photos): 64 KiB is ~88 kB of base64, a chunk's weight.
+INLINE_MAX = 65_536
+#: Inline sealed bytes one event may carry in all (~175 kB of base64): the event still
+#: fits in one run of a link that breaks every ~200 kB; beyond it files are chunked.
+INLINE_TOTAL_MAX = 2 * INLINE_MAX
 CHUNK_PREFIX = "chunk:"
 CHUNK_TYPE = "chunk"
 DATA = "data"  # the one attachment of a chunk document

@@ -82,12 +82,19 @@ class BatchSizer:
             grow = min(grow, max(self.size, int(self.docs_per_second * self.target_seconds)))
         cap = self.max_docs
         if self.bytes_per_doc > 0:
-            max_bytes = min(self.max_bytes, self.link_cap or self.max_bytes)
-            if self.link_cap is None and self.total_bytes < self.trusted_bytes:
-                max_bytes = min(max_bytes, self.untrusted_max_bytes)
-            cap = min(cap, max(1, int(max_bytes / self.bytes_per_doc)))
+            cap = min(cap, max(1, int(self.byte_limit() / self.bytes_per_doc)))
         self.size = max(self.min_docs, min(grow, cap))
         return self.size
+
+    def byte_limit(self) -> int:
+        """Bytes one request should carry now: ``max_bytes``, held to the link's cap after
+        breaks and to ``untrusted_max_bytes`` until the link has proved itself. Fetches
+        are sized by it through the doc count; uploads are cut by it directly (the first
+        batch's doc count knows nothing of the docs' size: 25 scan chunks are megabytes)."""
+        limit = min(self.max_bytes, int(self.link_cap or self.max_bytes))
+        if self.link_cap is None and self.total_bytes < self.trusted_bytes:
+            limit = min(limit, self.untrusted_max_bytes)
+        return limit
 
     @property
     def feed_size(self) -> int:

@@ -11,7 +11,8 @@ keeps the statistics.
 Poor links: a checkpoint follows every batch, so an interrupted run resumes at
 most one batch back; a batch whose fetch breaks is retried in smaller chunks
 (each chunk written as soon as it arrives, so a cut costs at most the chunks in
-flight); with ``pipeline`` several batches are fetched at once while the next
+flight); uploads are cut to the batch sizer's byte limit and one the link breaks is
+halved (a push of scan chunks through a link cut every ~200 kB); with ``pipeline`` several batches are fetched at once while the next
 ``_changes`` read and the checkpoints overlap them, so round trips hide behind
 transfers on a high-latency link (an interrupted run then re-sends at most the
 chunks that were in flight, one per loading batch).
@@ -38,7 +39,7 @@ from .peers import verify_peers
 from .progress import STAT_KEYS, Progress, TrafficMeter
 from .repid import endpoint_identity, replication_id
 from .retry import Backoff, Cancelled, is_retryable, is_timeout
-from .write import write_docs
+from .write import WriteResult, pieces, write_docs
 
 T = TypeVar("T")
 
@@ -168,14 +169,63 @@ class Replicator:
         """Write one fetched chunk; ``nrevs`` > 0 also tells the batch sizer it went through."""
         docs = dedupe_docs(fetched.docs)
         self._add("docs_read", len(docs))
-        result = self._retry(lambda: self._call(self.target, lambda: write_docs(self.target, docs)))
+        self._upload(docs)
         with self._stats_lock:
             self.fetch_errors.extend(fetched.errors)
-            self.stats["docs_written"] += result.written
-            self.stats["doc_write_failures"] += len(result.failures)
-            self.failures.extend(result.failures)
             if nrevs:
                 self.sizer.success(nrevs, fetched.nbytes, seconds)
+
+    def _upload(self, docs: list[Any]) -> WriteResult:
+        """Write ``docs`` in uploads of at most the sizer's byte limit; an upload the link
+        breaks is halved before it is tried again (each half its own request), as a broken
+        fetch is. Only a single document that keeps failing runs out of attempts: halving
+        ends by itself, and an upload that gets through resets the count, so a link that
+        cuts every few hundred kB but moves on is never given up (design.md §4)."""
+        queue = pieces(docs, self.sizer.byte_limit())
+        total = WriteResult(0)
+        failed_in_row = broken = 0  # failures that count toward the attempts; all failures
+        while queue:
+            if self.options.cancel.is_set():
+                raise Cancelled("replication cancelled")
+            part = queue.pop(0)
+            try:
+                res = self._call(self.target, lambda p=part: write_docs(self.target, p))  # type: ignore[misc]
+            except Exception as exc:
+                if not is_retryable(exc):
+                    raise
+                self._shrink(exc)
+                broken += 1
+                if len(part) > 1:
+                    half = len(part) // 2
+                    queue[:0] = [part[:half], part[half:]]
+                else:
+                    queue.insert(0, part)
+                if len(part) > 1 and not is_timeout(exc):
+                    # a cut: the halves are the retry (halving ends by itself)
+                    with self._stats_lock:
+                        self.backoff.retries += 1
+                    if self.backoff.on_retry is not None:
+                        self.backoff.on_retry(exc, broken, 0.0)
+                    if self.options.cancel.wait(self.backoff.delay(0)):  # a breath, no more
+                        raise Cancelled("replication cancelled") from exc
+                    continue
+                # A single document that fails, or a peer that answers nothing at any size
+                # (a black hole times out whatever is sent): the attempts count, as before.
+                failed_in_row += 1
+                self._backoff_once(exc, failed_in_row)
+                continue
+            failed_in_row = broken = 0
+            total.written += res.written
+            total.failures.extend(res.failures)
+            with self._stats_lock:
+                self.stats["docs_written"] += res.written
+                self.stats["doc_write_failures"] += len(res.failures)
+                self.failures.extend(res.failures)
+            if queue:
+                # A batch of scan chunks on a slow link takes minutes: say each upload
+                # that got through, not only the batch's end (the node's sync badge counts).
+                self._report()
+        return total
 
     def _backoff_once(self, exc: BaseException, attempt: int) -> None:
         limit = self.backoff.max_attempts

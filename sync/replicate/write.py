@@ -11,6 +11,7 @@ the same and logs it).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,6 +22,28 @@ from sync.store import JSON, DocumentStore
 class WriteResult:
     written: int
     failures: list[JSON] = field(default_factory=list)
+
+
+def json_size(doc: JSON) -> int:
+    """About the bytes ``doc`` takes in a ``_bulk_docs`` body (inline attachments are
+    base64 in it, so a scan chunk weighs its data plus a third)."""
+    return len(json.dumps(doc, separators=(",", ":")))
+
+
+def pieces(docs: Sequence[JSON], limit: int) -> list[list[JSON]]:
+    """``docs`` in order, cut into uploads of at most ``limit`` bytes each (a document
+    larger than that goes alone). A link that breaks every few hundred kB never carries a
+    request longer than that, however often it is retried (design.md §4)."""
+    out: list[list[JSON]] = []
+    size = 0
+    for doc in docs:
+        n = json_size(doc)
+        if not out or size + n > limit:
+            out.append([])
+            size = 0
+        out[-1].append(doc)
+        size += n
+    return out
 
 
 def write_docs(target: DocumentStore, docs: Sequence[JSON]) -> WriteResult:

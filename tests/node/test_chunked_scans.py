@@ -58,7 +58,7 @@ def test_a_large_scan_is_chunked_signed_sealed_and_opens_again(unlocked: Any) ->
     assert received["sig"]  # the signature covers the manifest
     chunks = _chunks(node, case_id)
     assert [d["sha256"] for d in chunks] == sorted(entry["chunks"])
-    assert len(chunks) == -(-entry["length"] // CHUNK_BYTES) == 6
+    assert len(chunks) == -(-entry["length"] // CHUNK_BYTES) > 1
     for doc in chunks:
         assert doc["type"] == "chunk" and doc["sig"]["device"] == node.device_id
         blob, _ = node.store.get_attachment(doc["_id"], "data")

@@ -177,10 +177,14 @@ def test_a_failed_directory_fetch_retries_the_batch_and_refuses_nothing(
     hub.down = 10
     with pytest.raises(SyncError):
         replicate(BundleSource(docs), target, FAST)
-    assert not any(stored(node.store, d["_id"]) for d in docs)  # nothing refused, nothing lost
+    # nothing refused, nothing lost: the event of the device the hub's directory could not
+    # vouch for is not stored; the upload was halved (sync/replicate: a broken write is
+    # split), so the event of the device already known may be
+    assert not stored(node.store, docs[1]["_id"])
+    already = int(bool(stored(node.store, docs[0]["_id"])))
     hub.down = 1  # one broken fetch: the replicator's retry of the batch gets through
     res = replicate(BundleSource(docs), target, FAST)
-    assert res.failures == [] and res.docs_written == 2
+    assert res.failures == [] and res.docs_written == 2 - already
     assert all(stored(node.store, d["_id"]) for d in docs)
 
 

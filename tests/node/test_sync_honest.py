@@ -37,8 +37,8 @@ def _consult(node: Node) -> str:
     return case_id
 
 
-def _done(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every round the hub accepts whole (no network in a unit test)."""
+def _done(monkeypatch: pytest.MonkeyPatch) -> type:
+    """Every round the hub accepts whole (no network in a unit test); the result's class."""
 
     class Done:
         docs_written = 0
@@ -53,6 +53,7 @@ def _done(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("sync.replicate.replicate", lambda src, dst, opts: Done())
     monkeypatch.setattr("sync.open.open_db", lambda url, timeout=None: Remote())
+    return Done
 
 
 def _label(node: Node) -> str:
@@ -190,3 +191,144 @@ def test_sync_now_leaves_the_round_to_the_background_loop(
         assert rounds_by == ["bangban-node-sync"], rounds_by
     finally:
         node.close()
+
+
+def test_a_hub_that_swallows_packets_is_said_offline_at_the_first_timeout(
+        tmp_path: Path) -> None:
+    # A dead link whose TCP still "works" (a radio dead zone, a black-holed route): each
+    # attempt waits for the timeout. Before: the badge said "syncing" through all the
+    # round's attempts (a minute and more at the default timeout), round after round.
+    import socket
+    import threading
+
+    from ops.pouchdb_server import reserve_port
+
+    hole = reserve_port()
+    hole.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def swallow() -> None:
+        # The first request (the HEAD that opens the hub's database) is answered: the
+        # link dies after the round has begun, and every later request is swallowed.
+        hole.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                conn = hole.accept()[0]
+            except OSError:
+                continue
+            accepted.append(conn)
+            if len(accepted) == 1:
+                conn.settimeout(10)
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+    taker = threading.Thread(target=swallow, daemon=True)
+    taker.start()
+    port = hole.getsockname()[1]
+    folder = make_node_dir(tmp_path / "n", db_url=f"http://127.0.0.1:{port}/bangban")
+    node = _node(folder)
+    seen: list[int] = []
+
+    def sync() -> None:
+        with pytest.raises(SyncFailed):
+            node.syncer.sync_once()
+
+    rounds = threading.Thread(target=sync)
+    rounds.start()
+    try:
+        while rounds.is_alive() and not seen:
+            if node.syncer.state.status == "offline":
+                seen.append(len(accepted))  # connections tried when the badge turned
+            stop.wait(0.01)
+        rounds.join(60)
+        assert seen, "the badge never said offline while the round was retrying"
+        assert seen[0] < 3  # at the first failed attempt, not after the last (3)
+        assert "无法连接枢纽" in str(node.syncer.state.last_error)
+        assert node.syncer.state.status == "offline"
+    finally:
+        stop.set()
+        taker.join(5)
+        for conn in accepted:
+            conn.close()
+        hole.close()
+        node.close()
+
+
+def test_the_badge_is_syncing_again_once_an_upload_gets_through(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A link cut every ~200 kB: a retry says offline, the next upload gets through; the
+    # badge must not keep the offline words while the scan goes up (bad-link e2e run).
+    from types import SimpleNamespace
+
+    from sync.errors import TransportError
+
+    done = _done(monkeypatch)()
+    node = _node(_dir(tmp_path / "n"))
+    st = node.syncer.state
+    seen: list[tuple[str, str | None]] = []
+
+    def cut_once(src: Any, dst: Any, opts: Any) -> Any:
+        opts.on_retry(TransportError("connection reset"), 1, 0.0)
+        seen.append((st.status, st.last_error))
+        opts.progress(SimpleNamespace(docs_written=3, docs_read=3, pending=5))
+        seen.append((st.status, st.last_error))
+        return done
+
+    monkeypatch.setattr("sync.replicate.replicate", cut_once)
+    node.syncer.sync_once()
+    assert seen[0][0] == "offline" and "无法连接枢纽" in str(seen[0][1])
+    assert seen[1] == ("running", None)
+    assert st.status == "ok" and st.docs_done == 3
+    node.close()
+
+
+def test_one_break_after_documents_went_through_is_not_offline(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 5 MB scan on a link cut every ~200 kB: a break per few uploads; the badge flipped
+    # to "offline" at each one while the scan went up. Twice in a row is offline.
+    from types import SimpleNamespace
+
+    from sync.errors import TransportError
+
+    done = _done(monkeypatch)()
+    node = _node(_dir(tmp_path / "n"))
+    st = node.syncer.state
+    seen: list[str] = []
+
+    def cut(src: Any, dst: Any, opts: Any) -> Any:
+        opts.progress(SimpleNamespace(docs_written=3, docs_read=3, pending=5))
+        opts.on_retry(TransportError("connection reset"), 1, 0.0)
+        seen.append(st.status)
+        opts.on_retry(TransportError("connection reset"), 2, 0.0)
+        seen.append(st.status)
+        return done
+
+    monkeypatch.setattr("sync.replicate.replicate", cut)
+    node.syncer.sync_once()
+    assert seen[:2] == ["running", "offline"]
+    node.close()
+
+
+def test_offline_stays_offline_while_the_next_round_tries_to_reach_the_hub(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each round opens the hub's database first; on a link that swallows packets that waits
+    # for the timeout (20 s), and the badge said "syncing" that long every round.
+    from sync.errors import TransportError
+
+    node = _node(_dir(tmp_path / "n"))
+    seen: list[str] = []
+
+    def hole(url: str, timeout: Any = None) -> Any:
+        seen.append(node.syncer.state.status)
+        raise TransportError("ReadTimeout: Read timed out.")
+
+    monkeypatch.setattr("sync.open.open_db", hole)
+    for _ in range(2):
+        with pytest.raises(SyncFailed):
+            node.syncer.sync_once()
+    assert seen == ["running", "offline"] and node.syncer.state.status == "offline"
+    done = _done(monkeypatch)  # the link is back: the round says running once the hub answers
+    assert done and node.syncer.sync_once() == {"push": {}, "pull": {}}
+    assert node.syncer.state.status == "ok"
+    node.close()

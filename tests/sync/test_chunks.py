@@ -103,3 +103,15 @@ def test_inline_names_keep_small_blobs_within_the_event_budget() -> None:
     many = [(f"s{i}", INLINE_MAX) for i in range(6)]
     kept = inline_names(many)
     assert len(kept) == INLINE_TOTAL_MAX // INLINE_MAX and "s0" in kept
+
+
+def test_every_document_of_a_scan_fits_a_link_that_breaks_every_200kb() -> None:
+    # design.md §4; a request longer than a link's run between breaks never gets through
+    # (tests/e2e/test_bad_link.py: 256 KiB chunks, ~350 kB of JSON, never went up).
+    import json
+
+    sealed = os.urandom(5_000_000)
+    docs = [chunk_doc(CASE, sha, data, institution="410621100201", device="410621100201-A3")
+            for sha, data in split(sealed)]
+    assert max(len(json.dumps(d)) for d in docs) <= 100_000
+    assert INLINE_TOTAL_MAX * 4 // 3 <= 190_000  # an event's inline scans, as base64
