@@ -81,7 +81,8 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
                    rows: Sequence[Row], total: Row, name: Callable[[str], str],
                    overdue: Sequence[dict[str, Any]],
                    missing: Sequence[tuple[str, str, int]],
-                   complaints: Sequence[dict[str, Any]] = ()) -> bytes:
+                   complaints: Sequence[dict[str, Any]] = (),
+                   staff: Callable[[str, str], str] | None = None) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
@@ -132,7 +133,8 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
     if overdue:
         story.append(Table(
             [["案件编号", "机构", "工作人员", "受理后办结期限"],
-             *[[o["case_no"] or o["case_id"], name(o["institution"]), o["staff"] or "",
+             *[[o["case_no"] or o["case_id"], name(o["institution"]),
+                (staff(o["institution"], o["staff"]) if staff else o["staff"]) or "",
                 o["due"] or ""] for o in overdue]], repeatRows=1, style=style))
     story += _ratings_and_complaints(total, complaints, name, h2, body, style)
     buf = io.BytesIO()

@@ -361,7 +361,8 @@ def report() -> Response:
         name=lambda c: _name(p["names"], c),
         overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=200),
         missing=ind.missing_breakdown(data["total"]),
-        complaints=ind.complaints(db, p["prefix"], p["first"], p["last"]))
+        complaints=ind.complaints(db, p["prefix"], p["first"], p["last"]),
+        staff=_staff_label)
     return Response(pdf, content_type="application/pdf",
                     headers={"Content-Disposition":
                              f"inline; filename=report-{p['scope']}-{p['first']}.pdf"})

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import Any
 
 import pytest
@@ -135,6 +136,7 @@ def test_oversight_lists_and_exports_name_the_staff(tmp_path: Any) -> None:
         staff_page = client.get(f"/oversight/staff?{q}&scope=410602").text
         exported = client.get(f"/oversight/export.csv?{q}&scope=410602&by=staff").data
         cases = client.get(f"/oversight/cases/overdue?{q}").text
+        report = client.get(f"/oversight/report.pdf?{q}").data
     finally:
         hub.close()
     assert "蒋一鸣" in staff_page
@@ -143,3 +145,8 @@ def test_oversight_lists_and_exports_name_the_staff(tmp_path: Any) -> None:
     assert rows[0][col - 1] == "工作人员"
     assert {r[col - 1]: r[col] for r in rows[1:-1] if r[0] == V1}["s1"] == "蒋一鸣"
     assert "曾二丫（s9）" in cases
+    pdf = tmp_path / "report.pdf"  # the monthly report's overdue list, too
+    pdf.write_bytes(report)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "曾二丫（s9）" in text
