@@ -12,15 +12,13 @@ one ``open_revs`` GET per document instead.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import orjson
 
 from sync.errors import BadRequest, MethodNotAllowed, NotFound, TransportError
 from sync.store import JSON, DocumentStore
+
+from .write import json_size
 
 #: Errors meaning "this source has no ``_bulk_get``" (CouchDB < 2.0 answers 404
 #: or 405; some proxies 400).
@@ -62,14 +60,6 @@ class Fetched:
     unanswered: list[Missing] = field(default_factory=list)
 
 
-def _size(obj: Any) -> int:
-    """The compact UTF-8 JSON size of ``obj`` (orjson: a fetched body is large)."""
-    try:
-        return len(orjson.dumps(obj))
-    except TypeError:  # e.g. an integer beyond 64 bits, which orjson refuses
-        return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-
-
 def _bulk_get(source: DocumentStore, wanted: Sequence[Missing]) -> Fetched:
     requests: list[JSON] = []
     for item in wanted:
@@ -100,7 +90,7 @@ def _results(results: Sequence[JSON]) -> Fetched:
                 docs.append(entry["ok"])
             elif "error" in entry:
                 errors.append(entry["error"])
-    return Fetched(docs, _size(list(results)), errors)
+    return Fetched(docs, json_size(list(results)), errors)
 
 
 def _unanswered(wanted: Sequence[Missing], answered: int) -> list[Missing]:
@@ -123,7 +113,7 @@ def _open_revs(source: DocumentStore, wanted: Sequence[Missing]) -> Fetched:
     for item in wanted:
         answer = source.open_revs(item.id, item.missing, attachments=True,
                                   atts_since=item.possible_ancestors or None, latest=True)
-        nbytes += _size(answer)
+        nbytes += json_size(answer)
         for entry in answer:
             if "ok" in entry:
                 docs.append(entry["ok"])

@@ -39,7 +39,7 @@ from .peers import verify_peers
 from .progress import STAT_KEYS, Progress, TrafficMeter
 from .repid import endpoint_identity, replication_id
 from .retry import Backoff, Cancelled, is_retryable, is_timeout
-from .write import WriteResult, pieces, write_docs
+from .write import pieces, write_docs
 
 T = TypeVar("T")
 
@@ -175,14 +175,13 @@ class Replicator:
             if nrevs:
                 self.sizer.success(nrevs, fetched.nbytes, seconds)
 
-    def _upload(self, docs: list[Any]) -> WriteResult:
+    def _upload(self, docs: list[Any]) -> None:
         """Write ``docs`` in uploads of at most the sizer's byte limit; an upload the link
         breaks is halved before it is tried again (each half its own request), as a broken
         fetch is. Only a single document that keeps failing runs out of attempts: halving
         ends by itself, and an upload that gets through resets the count, so a link that
         cuts every few hundred kB but moves on is never given up (design.md §4)."""
         queue = pieces(docs, self.sizer.byte_limit())
-        total = WriteResult(0)
         failed_in_row = broken = 0  # failures that count toward the attempts; all failures
         while queue:
             if self.options.cancel.is_set():
@@ -215,8 +214,6 @@ class Replicator:
                 self._backoff_once(exc, failed_in_row)
                 continue
             failed_in_row = broken = 0
-            total.written += res.written
-            total.failures.extend(res.failures)
             with self._stats_lock:
                 self.stats["docs_written"] += res.written
                 self.stats["doc_write_failures"] += len(res.failures)
@@ -225,7 +222,6 @@ class Replicator:
                 # A batch of scan chunks on a slow link takes minutes: say each upload
                 # that got through, not only the batch's end (the node's sync badge counts).
                 self._report()
-        return total
 
     def _backoff_once(self, exc: BaseException, attempt: int) -> None:
         limit = self.backoff.max_attempts

@@ -14,6 +14,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
 
 from sync.store import JSON, DocumentStore
 
@@ -24,10 +27,14 @@ class WriteResult:
     failures: list[JSON] = field(default_factory=list)
 
 
-def json_size(doc: JSON) -> int:
-    """About the bytes ``doc`` takes in a ``_bulk_docs`` body (inline attachments are
-    base64 in it, so a scan chunk weighs its data plus a third)."""
-    return len(json.dumps(doc, separators=(",", ":")))
+def json_size(obj: Any) -> int:
+    """The compact UTF-8 JSON size of ``obj``: what it takes in a ``_bulk_docs`` or
+    ``_bulk_get`` body (inline attachments are base64, so a scan chunk weighs its data plus
+    a third). orjson: fetched bodies and uploads of scan chunks are large."""
+    try:
+        return len(orjson.dumps(obj))
+    except TypeError:  # e.g. an integer beyond 64 bits, which orjson refuses
+        return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
 def pieces(docs: Sequence[JSON], limit: int) -> list[list[JSON]]:
