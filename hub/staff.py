@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import BadInput
+from schemas.reference import staff_names
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -23,11 +24,6 @@ if TYPE_CHECKING:
 def roster(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The staff of an institution document, as stored (an older document has none)."""
     return [dict(m) for m in doc.get("staff") or []]
-
-
-def staff_names(doc: Mapping[str, Any]) -> dict[str, str]:
-    """Staff id -> name, for forms and pages that show who handled a case."""
-    return {str(m["id"]): str(m["name"]) for m in roster(doc) if m.get("id") and m.get("name")}
 
 
 def staff_label(institutions: Mapping[str, Mapping[str, Any]], code: str, staff_id: str) -> str:

@@ -90,6 +90,13 @@ class StaffMember(Part):
     on_duty = Bool()
 
 
+def staff_names(institution: Any) -> dict[str, str]:
+    """Staff id -> name from an institution document's roster (8.1.2), for every page and
+    form that shows who handled a case; {} for a document without one."""
+    return {str(m["id"]): str(m["name"]) for m in (institution or {}).get("staff") or []
+            if m.get("id") and m.get("name")}
+
+
 class InstitutionSchema(DocBase):
     """6.1: a service institution of one tier, linked to its parent (4.3)."""
 

@@ -33,20 +33,19 @@ def _staff_name(case: dict[str, Any]) -> str:
     """The 经办人's name from the roster of the institution that holds the case, else of the
     one that opened it (the roster on the institution document, `hub institution staff`:
     8.1.2); "" when neither lists the staff id (the form then prints the id)."""
+    from schemas.reference import staff_names
     from sync.errors import NotFound
 
     header, state = case["header"], case.get("state") or {}
     staff = str(header.get("staff") or "")
     for code in dict.fromkeys(c for c in (state.get("holder"), header.get("institution")) if c):
         try:
-            doc = node().store.get(f"institution:{code}")
+            name = staff_names(node().store.get(f"institution:{code}")).get(staff)
         except NotFound:
             continue
-        for member in doc.get("staff") or []:
-            if member.get("id") == staff and member.get("name"):
-                return str(member["name"])
+        if name:
+            return name
     return ""
-
 
 
 @bp.get("/<letter>.pdf")

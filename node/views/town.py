@@ -63,11 +63,13 @@ def overview() -> dict[str, Any]:
 def index() -> str:
     n = node()
     t = today().isoformat()
+    from schemas.reference import staff_names as roster_names
+
     below = villages()
     names = {v["code"]: v.get("name", v["code"]) for v in below}
     # the board's rows carry staff ids (cleartext); the stations' rosters name them (8.1.2)
-    staff_names = {(v["code"], m.get("id")): m.get("name") for v in below
-                   for m in v.get("staff") or []}
+    staff_names = {(v["code"], sid): name for v in below
+                   for sid, name in roster_names(v).items()}
     view = overview()
     page = n.index.search(view="handed_up", today=t, soon=soon(), limit=int(n.settings.page_size))
     rows = view["board_rows"]
