@@ -165,7 +165,7 @@ class Casework:
             "clocks": {"private": hlc}, "history": [],
             "private": {k: v for k, v in private.items() if v not in (None, "")},
         }
-        _validate(header)
+        validate_draft(header)
         directory = node.reading.directory()
         keyring, case_key = new_keyring(case_id, node.institution, directory, node.keys.signer)
         # The header is signed like events: the hub accepts only what a known device signed.
@@ -187,7 +187,7 @@ class Casework:
         draft_id = new_case_id(unpack(next_hlc(self.node.device_id)))
         doc, priv = self._draft(draft_id, event_type, clear, private, None)
         doc["private"] = priv
-        _validate(doc)
+        validate_draft(doc)
 
     def _draft(self, case_id: str, event_type: str, clear: Mapping[str, Any],
                private: Mapping[str, Any] | None, staff: str | None
@@ -221,7 +221,7 @@ class Casework:
         events = self.events(case_id)
         if events:
             doc["base_hlc"] = max(e["hlc"] for e in events)
-        _validate(doc)
+        validate_draft(doc)
         self.check_transition(case_id, events, doc)
         case_key = self.case_key(case_id)
         shared: list[dict[str, Any]] = []
@@ -347,7 +347,7 @@ def _status_words(message: str) -> str:
                   + "”", message)
 
 
-def _validate(doc: dict[str, Any]) -> None:
+def validate_draft(doc: dict[str, Any]) -> None:
     """The schemas' check of an open document; refusals as :class:`InvalidInput`."""
     from schemas.registry import validate_open
 

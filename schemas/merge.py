@@ -41,7 +41,7 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _unit_value(doc: Doc) -> dict[str, Any] | None:
+def unit_value(doc: Doc) -> dict[str, Any] | None:
     """The private unit as ``{"sealed": …}`` or ``{"private": …}`` (None if absent)."""
     if "sealed" in doc:
         return {"sealed": doc["sealed"]}
@@ -56,7 +56,7 @@ def versions(doc: Doc) -> set[Version]:
     out: set[Version] = set()
     for f in _UNITS:
         if f == PRIVATE_CLOCK:
-            value = _unit_value(doc)
+            value = unit_value(doc)
             if value is None:
                 continue
         elif f in doc:

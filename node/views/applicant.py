@@ -16,10 +16,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from node.casework import _validate, next_clock, refusal
+from node.casework import next_clock, refusal, validate_draft
 from node.errors import InvalidInput, NodeError
 from node.views.common import load_case, node
-from node.views.consultations import _own_checks
+from node.views.consultations import form_checks
 
 bp = Blueprint("applicant", __name__, url_prefix="/cases/<case_id>/applicant")
 
@@ -37,10 +37,10 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
     """Check the corrected particulars as the consultation form does, then store the new
     header revision; returns the new private part."""
     from schemas.build import set_fields
-    from schemas.merge import _unit_value
+    from schemas.merge import unit_value
     from sync.crypto import sign_document
 
-    errors = _own_checks({**{k: data.get(k) for k in FIELDS}, "question": "-"}, None)
+    errors = form_checks({**{k: data.get(k) for k in FIELDS}, "question": "-"}, None)
     if errors:
         raise refusal(errors)
     n = node()
@@ -58,9 +58,9 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
     body = {k: v for k, v in stored.items() if k not in ("sig", "sealed")}
     body["history"] = [*(stored.get("history") or []),
                        {"field": "private", "hlc": str((stored.get("clocks") or {}).get("private", "")),
-                        "value": _unit_value(stored)}]
+                        "value": unit_value(stored)}]
     edited = set_fields({**body, "private": new}, {"private": new}, next_clock(n.device_id))
-    _validate(edited)
+    validate_draft(edited)
     key = cw.case_key(case_id)
     result = n.store.bulk_docs([sign_document(key.seal(edited), n.keys.signer)])
     if result and "error" in result[0]:

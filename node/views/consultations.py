@@ -43,7 +43,7 @@ RESIDENT_ID = re.compile(r"\d{17}[\dXx]|\d{15}")
 FORM_NAMES = {"name": "applicant_name", "contact": "phone"}
 
 
-def _own_checks(data: Any, item: dict[str, Any] | None) -> dict[str, str]:
+def form_checks(data: Any, item: dict[str, Any] | None) -> dict[str, str]:
     """What the form itself requires (10.1.1: name, contact, question), each message naming
     the field and the rule, Chinese then English."""
     errors: dict[str, str] = {}
@@ -73,7 +73,7 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
     n = node()
     cw = n.casework
     item = item_by_code(data.get("service_item") or None)
-    errors = _own_checks(data, item)
+    errors = form_checks(data, item)
     answered = str(data.get("answered", "")).lower() in ("1", "on", "true", "yes")
     clear = {"channel": data.get("channel") or "window", "answered": answered,
              "referred_to": (data.get("referred_to") or "").strip() or None,
