@@ -25,6 +25,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sync_interval", 30.0, "Seconds between background sync rounds of `node serve` "
             "(0 = no background sync; `bangban node sync` still works)."),
     Setting("sync_timeout", 20.0, "Seconds before a silent hub connection counts as dead."),
+    Setting("sync_probe_interval", 5.0, "While the hub is unreachable, about this many "
+            "seconds (jittered) between checks whether it answers again: one small GET with "
+            "a short timeout; a round starts as soon as it does (0 = wait for the next "
+            "round)."),
     Setting("clock_warn_seconds", 120, "Every page warns the clerk while this laptop's clock "
             "differs from the hub's by more than this many seconds (checked during sync; "
             "recorded times come from this clock, design.md §6)."),

@@ -332,3 +332,65 @@ def test_offline_stays_offline_while_the_next_round_tries_to_reach_the_hub(
     assert done and node.syncer.sync_once() == {"push": {}, "pull": {}}
     assert node.syncer.state.status == "ok"
     node.close()
+
+
+def test_the_link_coming_back_starts_a_round_within_seconds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an offline round the loop waited out the whole interval (30 s by default, plus
+    a timeout) before it tried again, although the clerk was told uploads go "by themselves
+    when the link is back". It now checks every few seconds whether the hub answers and
+    starts a round as soon as it does; the interval here is an hour, so only that check
+    can start the second round."""
+    import http.server
+    import threading
+
+    from node.syncer import wait_for
+    from ops.pouchdb_server import reserve_port
+
+    hole = reserve_port()  # bound, not listening: connections are refused (hub down)
+    port = int(hole.getsockname()[1])
+    folder = make_node_dir(tmp_path / "n", db_url=f"http://127.0.0.1:{port}/bangban")
+    node = Node(load({"node_dir": str(folder), "sync_timeout": 2.0, "sync_interval": 3600,
+                      "sync_probe_interval": 0.2}))
+    node.unlock(PASSPHRASE)
+    up = threading.Event()
+    _done(monkeypatch)  # a round the hub accepts whole once it is reached
+
+    class Remote:
+        def close(self) -> None:
+            pass
+
+    def open_db(url: str, timeout: float | None = None) -> Any:
+        if not up.is_set():  # the hub down: the round fails as on a refused connection
+            raise ConnectionRefusedError("refused")
+        return Remote()
+
+    monkeypatch.setattr("sync.open.open_db", open_db)
+    server: http.server.HTTPServer | None = None
+    try:
+        node.syncer.start_background()
+        assert wait_for(lambda: node.syncer.state.status == "offline", 30)
+        assert node.syncer.state.rounds == 0
+
+        class Hub(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(401)  # wrong credentials is still the hub answering
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        hole.close()
+        server = http.server.HTTPServer(("127.0.0.1", port), Hub)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        up.set()
+        assert wait_for(lambda: node.syncer.state.rounds >= 1, 15), node.syncer.state
+        assert node.syncer.state.status == "ok"
+    finally:
+        node.syncer.stop()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        hole.close()
+        node.close()

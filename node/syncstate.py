@@ -1,0 +1,100 @@
+"""What the sync badge and the sync page show (:class:`SyncState`), kept apart from the
+rounds that change it (:mod:`node.syncer`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: the hub unreachable, in words (design §4: offline first; the loop retries by itself)
+OFFLINE = ("无法连接枢纽：网络中断或枢纽未运行。本机照常办理，数据已保存在本机，联通后自动上传"
+           " / cannot reach the hub: the network is down or the hub is not running. Work goes on"
+           " here; everything is saved on this laptop and uploads by itself when the link is back")
+#: A pulled document the verifying target refused (node.pull): the hub sent something no
+#: enrolled device signed, which only a compromised or broken hub does (design.md §5).
+PULL_REFUSED = ("集中端发来的文档签名无效，已拒收 / a document from the hub failed its signature "
+                "check and was refused: {id}: {reason}")
+
+
+@dataclass
+class SyncState:
+    """What the sync badge and /sync show."""
+
+    status: str = "idle"  # idle, running, ok, offline, error, wiped
+    last_ok: str | None = None
+    last_attempt: str | None = None
+    last_error: str | None = None
+    pending: int = 0  # local changes written since the last successful push
+    phase: str = ""
+    docs_done: int = 0
+    docs_total: int | None = None
+    pushed: int = 0
+    pulled: int = 0
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    #: Documents from the hub refused on pull (bad signature, design.md §5), the last 20 kept
+    #: across rounds: the checkpoint moves past them, so they are not offered again.
+    pull_refused: list[dict[str, Any]] = field(default_factory=list)
+    rounds: int = 0
+    #: Seconds this laptop's clock is ahead of the hub's (negative: behind), measured at
+    #: :data:`node.clockcheck.CHECK_EVERY` intervals during sync rounds (design.md §6).
+    clock_offset: float | None = None
+    clock_checked: str | None = None
+    clock_checked_at: float = field(default=0.0, repr=False)
+
+    def note_local_write(self, n: int) -> None:
+        self.pending += n
+
+    def note_pull_refused(self, failures: list[dict[str, Any]]) -> str | None:
+        """Keep the documents a pull refused, each with its line for the sync page; the
+        first line (and how many more), or ``None`` when nothing was refused."""
+        lines = [dict(f, message=PULL_REFUSED.format(id=f.get("id"), reason=f.get("reason")))
+                 for f in failures if f.get("error") == "forbidden"]
+        if not lines:
+            return None
+        self.pull_refused = (self.pull_refused + lines)[-20:]
+        more = f" (+{len(lines) - 1})" if len(lines) > 1 else ""
+        return str(lines[0]["message"]) + more
+
+    def label(self) -> str:
+        from flask_babel import gettext as _
+
+        waiting = f"（{_('待上传')} {self.pending}）" if self.pending else ""
+        # On a bad link a round hangs up to sync_timeout per request: the retry after an
+        # offline round is still offline to the clerk, with what is waiting to go (the badge
+        # said "同步中" most of the time, and never how much was not uploaded yet).
+        if self.status == "running" and str(self.last_error or "").startswith(OFFLINE):
+            return _("离线，自动重试") + waiting
+        if self.status == "running":
+            return _("同步中") + (f" {self.docs_done}" if self.docs_done else "") + waiting
+        if self.status == "wiped":
+            return _("设备已吊销")
+        if self.status in ("offline", "error"):
+            return _("离线，自动重试") + waiting
+        if self.last_ok:
+            from node.labels import local_time
+
+            return _("已同步") + f" {local_time(self.last_ok)[11:16]}" + (
+                f"（{_('待上传')} {self.pending}）" if self.pending else "")
+        return _("未同步") + (f"（{_('待上传')} {self.pending}）" if self.pending else "")
+
+    def clock_warning(self, limit: float) -> str | None:
+        """The warning every page shows while this laptop's clock is off by more than
+        ``limit`` seconds, or ``None``."""
+        from flask_babel import gettext as _
+
+        from node.clockcheck import offset_text
+        from node.labels import _en
+
+        if self.clock_offset is None or abs(self.clock_offset) <= limit:
+            return None
+        return _("本机时钟比枢纽%(offset)s，办理时间将记错：请校准电脑的日期和时间。",
+                 offset=offset_text(self.clock_offset, en=_en()))
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("clock_checked_at", None)
+        try:
+            out["label"] = self.label()
+        except RuntimeError:  # outside a request: no locale
+            out["label"] = self.status
+        return out
