@@ -18,6 +18,7 @@ from typing import Any
 
 from schemas.fold import fold
 from schemas.state import local_timestamp
+from schemas.vocab import FOCUS_AREAS, MODES, SPECIAL_GROUPS
 from schemas.workdays import Workdays
 
 #: 5 c) complaints must be handled in time; the standard names no period, so the hub
@@ -64,6 +65,11 @@ class CaseFact:
     staff: str = ""
     service_item: str = ""
     service_type: str = ""
+    #: clause 9 as the header says now (a merge field may change): focus area (9.1 涉企,
+    #: 9.2 民生), service mode (上门办, 网上办, 就近办), special groups served (9.2)
+    focus_area: str = ""
+    mode: str = ""
+    special_groups: list[str] = field(default_factory=list)
     status: str = "new"
     opened_on: str = ""
     accepted_on: str | None = None
@@ -104,6 +110,7 @@ class CaseFact:
         d["complaints"] = [dict(c.__dict__) for c in self.complaints]
         d["missing"] = list(self.missing)
         d["consults"] = [list(c) for c in self.consults]
+        d["special_groups"] = list(self.special_groups)
         return d
 
 
@@ -167,6 +174,8 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     f.institution = str(state.holder or f.origin)
     f.service_item = str(state.service_item or h.get("service_item") or "")
     f.service_type = str(state.service_type or h.get("service_type") or "")
+    f.focus_area, f.mode = str(h.get("focus_area") or ""), str(h.get("mode") or "")
+    f.special_groups = sorted({str(g) for g in h.get("special_groups") or ()})
     f.status = state.status
     f.opened_on = _day(h["opened_at"]) if h.get("opened_at") else (
         _day(evs[0]["at"]) if evs else "")
@@ -225,6 +234,10 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
 
 
 Key = tuple[str, str, str]  # (institution, staff, month YYYY-MM)
+#: Clause 9: cases opened per focus area, service mode and special group served, so the
+#: city sees where the 9.1/9.2 work goes and how far 上门办/网上办/就近办 are taken up.
+CLAUSE9 = (*(f"area_{k}" for k in FOCUS_AREAS), *(f"mode_{k}" for k in MODES),
+           *(f"group_{k}" for k in SPECIAL_GROUPS))
 #: Every counter kept per (institution, staff, month); the materialization's columns.
 #: 11.1 c): complaint categories (schemas.vocab.COMPLAINT_CATEGORIES), counted per category
 COMPLAINT_CATS = ("inaction", "misconduct", "bribery", "overdue", "attitude", "other")
@@ -235,7 +248,11 @@ COUNTERS = ("opened", "proxy_opened", "proxy_completed", "proxy_terminated", "co
             "complaints_upheld", *(f"complaint_{k}" for k in COMPLAINT_CATS),
             *(f"complaint_{k}_handled" for k in COMPLAINT_CATS),
             *(f"rating_{lv}" for lv in RATING_LEVELS), "bad_ratings", "bad_followed",
-            "finished", "records_complete", *(f"missing_{k}" for k in RECORD_ITEMS))
+            "finished", "records_complete", *(f"missing_{k}" for k in RECORD_ITEMS),
+            *CLAUSE9)
+
+
+_CLAUSE9 = frozenset(CLAUSE9)
 
 
 def contributions(f: CaseFact | None) -> dict[Key, dict[str, int]]:
@@ -250,6 +267,10 @@ def contributions(f: CaseFact | None) -> dict[Key, dict[str, int]]:
             out[(f.institution, f.staff, day[:7])][name] += n
 
     add(f.opened_on, "opened")
+    for name in (f"area_{f.focus_area}", f"mode_{f.mode}",
+                 *(f"group_{g}" for g in f.special_groups)):
+        if name in _CLAUSE9:  # a code outside the vocabulary is not counted anywhere
+            add(f.opened_on, name)
     if f.service_type == "proxy":  # 11.1 a) execution of entrustments
         add(f.opened_on, "proxy_opened")
         add(f.completed_on, "proxy_completed")

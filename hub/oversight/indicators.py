@@ -34,6 +34,7 @@ from typing import Any
 
 from hub.oversight.facts import COUNTERS, RATING_LEVELS, RECORD_ITEMS
 from schemas.overdue import time_limit_overdue_sql
+from schemas.vocab import FOCUS_AREAS, MODES, SPECIAL_GROUPS
 
 NEAR_RESUMPTION_DAYS = 5  # calendar days ahead shown as "near the resumption deadline"
 
@@ -272,3 +273,11 @@ def departments(db: sqlite3.Connection, prefix: str, first: str, last: str) -> l
 def missing_breakdown(total: Row) -> list[tuple[str, str, int]]:
     """11.1 e): how many finished cases miss each record item."""
     return [(k, zh, total.c.get(f"missing_{k}", 0)) for k, (zh, _en) in RECORD_ITEMS.items()]
+
+
+#: Clause 9 columns (dashboard, monthly report): (heading, [(counter, label)]) per group;
+#: counted per case opened in the period (hub.oversight.facts.CLAUSE9).
+CLAUSE9_COLUMNS = (
+    ("重点领域（9.1、9.2）", [(f"area_{k}", zh) for k, (zh, _en) in FOCUS_AREAS.items()]),
+    ("服务模式（9）", [(f"mode_{k}", zh) for k, (zh, _en) in MODES.items()]),
+    ("特殊群体（9.2）", [(f"group_{k}", zh) for k, (zh, _en) in SPECIAL_GROUPS.items()]))

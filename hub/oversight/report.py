@@ -137,6 +137,7 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
                 (staff(o["institution"], o["staff"]) if staff else o["staff"]) or "",
                 o["due"] or ""] for o in overdue]], repeatRows=1, style=style))
     story += _ratings_and_complaints(total, complaints, name, h2, body, style)
+    story += _clause9(rows, total, name, h2, body, style)
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=14 * mm,
                             rightMargin=14 * mm, topMargin=14 * mm, bottomMargin=14 * mm,
@@ -180,4 +181,23 @@ def _ratings_and_complaints(total: Row, complaints: Sequence[dict[str, Any]],
                 _label(COMPLAINT_CATEGORIES, c.get("category")),
                 _label(COMPLAINT_RESULTS, c.get("result")) if c.get("result") else ""]
                for c in complaints]], repeatRows=1, style=style))
+    return out
+
+
+def _clause9(rows: Sequence[Row], total: Row, name: Callable[[str], str], h2: Any, body: Any,
+             style: Any) -> list[Any]:
+    """Section six: the cases opened in the period per focus area, service mode and special
+    group (clause 9), as the dashboard's table shows them."""
+    from reportlab.platypus import Paragraph, Table
+
+    from hub.oversight.indicators import CLAUSE9_COLUMNS
+
+    cols = [c for _head, group in CLAUSE9_COLUMNS for c in group]
+    out: list[Any] = [Paragraph(f"六、重点领域、服务模式与特殊群体（9）：本期新立 "
+                                f"{total.c.get('opened', 0)} 件", h2)]
+    out.append(Table([["机构", "新立", *[zh for _k, zh in cols]],
+                      *[[name(r.key) if r.key else "合计", r.c.get("opened", 0),
+                         *[r.c.get(k, 0) for k, _zh in cols]] for r in [*rows, total]]],
+                     repeatRows=1, style=style))
+    out.append(Paragraph("一件案件可服务多个特殊群体，特殊群体各列之和可大于新立件数。", body))
     return out

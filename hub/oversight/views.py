@@ -103,7 +103,8 @@ def _context() -> dict[str, Any]:
     return {"csrf_token": _csrf, "supervisor": getattr(g, "supervisor", None),
             "oversight_behind": _ov()._materializer is not None and _ov().behind,
             "levels": sup.LEVELS, "rating_zh": RATING_ZH, "status_zh": STATUS_LABELS,
-            "staff_label": _staff_label}
+            "staff_label": _staff_label, "clause9": ind.CLAUSE9_COLUMNS}
+
 
 
 def _staff_label(code: str, staff_id: str | None) -> str:

@@ -20,7 +20,8 @@ class CaseBuilder:
     seconds = 0  # every event of every builder gets its own second: unique clocks
 
     def __init__(self, institution: str, staff: str, opened: str, *, service_type: str = "assist",
-                 service_item: str = "MS-001"):
+                 service_item: str = "MS-001", mode: str = "nearby",
+                 focus_area: str = "livelihood", special_groups: tuple[str, ...] = ()):
         self.institution, self.staff = institution, staff
         self.device = device_id(institution, "A1")
         self.clock: HLC | None = None
@@ -32,8 +33,9 @@ class CaseBuilder:
         self.header = make_case(
             clock=self.clock, case_no=case_no(institution, 2026, "A1", n), institution=institution,
             path=path, device=self.device, opened_at=at.isoformat(), service_type=service_type,
-            mode="nearby", focus_area="livelihood", applicant_kind="person",
-            private={"applicant_name": "张三"}, service_item=service_item, staff=staff)
+            mode=mode, focus_area=focus_area, applicant_kind="person",
+            private={"applicant_name": "张三"}, service_item=service_item, staff=staff,
+            special_groups=special_groups)
         self.events: list[dict[str, Any]] = []
         self.last: str | None = None
 

@@ -1,0 +1,90 @@
+"""Clause 9 at the hub: cases opened per focus area (9.1 涉企, 9.2 民生), service mode
+(上门办, 网上办, 就近办) and special group served (9.2). Before, the oversight counted none
+of it, though the codes are in every case header's cleartext part and the standard asks
+the institutions to take the three modes up (9.1, 9.2)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from hub.oversight.facts import case_fact, contributions
+from schemas import sample
+from schemas.workdays import Workdays
+from tests.hub.oversight.cases import CaseBuilder
+from tests.hub.oversight.conftest import make_hub, put_cases
+from tests.hub.oversight.test_web import login
+
+V1, V2 = "410602101201", "410602101202"  # two villages of 鹤壁集镇 (schemas.sample)
+WD = Workdays(sample.calendars())
+
+
+def _cases() -> list[CaseBuilder]:
+    return [
+        CaseBuilder(V1, "s1", "2026-03-02", mode="door", special_groups=("elderly", "disabled")),
+        CaseBuilder(V1, "s1", "2026-03-03", mode="door", special_groups=("elderly",)),
+        CaseBuilder(V1, "s1", "2026-03-04", mode="online", focus_area="enterprise"),
+        CaseBuilder(V2, "s2", "2026-03-05"),  # nearby, livelihood, no group
+        CaseBuilder(V2, "s2", "2026-02-10", mode="door"),  # February: outside March
+    ]
+
+
+def test_each_case_counts_once_per_area_mode_and_group_in_its_opening_month() -> None:
+    b = CaseBuilder(V1, "s1", "2026-03-02", mode="door", special_groups=("elderly", "disabled"))
+    counted = contributions(case_fact(b.header, b.events, WD))[(V1, "s1", "2026-03")]
+    assert {k: v for k, v in counted.items() if k != "opened"} == {
+        "area_livelihood": 1, "mode_door": 1, "group_elderly": 1, "group_disabled": 1}
+    assert counted["opened"] == 1
+
+
+def test_a_code_outside_the_vocabulary_is_not_counted() -> None:
+    b = CaseBuilder(V1, "s1", "2026-03-02")
+    b.header["mode"], b.header["special_groups"] = "fax", ["aliens"]
+    counted = contributions(case_fact(b.header, b.events, WD))[(V1, "s1", "2026-03")]
+    assert "mode_fax" not in counted and "group_aliens" not in counted
+    assert counted["area_livelihood"] == 1
+
+
+def _cells(page: str, table_id: str) -> list[list[str]]:
+    import re
+
+    body = page.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body.split("<tbody>", 1)[1], re.S)
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r,
+                                                                     re.S)] for r in rows]
+
+
+def test_the_dashboard_and_the_export_show_clause_9(tmp_path: Path) -> None:
+    from hub.app import create_app
+    from hub.oversight.supervisors import add_supervisor
+
+    hub = make_hub(tmp_path)
+    try:
+        put_cases(hub, [[b.header, *b.events] for b in _cases()])
+        add_supervisor(hub, "town", "town-pass-1", institution="410602101", name="镇监督员")
+        client, _ = login(create_app(hub=hub), "town", "town-pass-1")
+        q = "from=2026-03&to=2026-03&as_of=2026-03-31"
+        page = client.get(f"/oversight/?{q}").text
+        rows = {r[0]: r[1:] for r in _cells(page, "units-clause9")}
+        # columns: 新立, 涉企, 民生, 上门办, 网上办, 就近办, 老年人, 残疾人, 其他特殊群体
+        assert rows["鹤壁集村便民服务站"] == ["3", "1", "2", "2", "1", "0", "2", "1", "0"]
+        assert rows["合计"] == ["4", "1", "3", "2", "1", "1", "2", "1", "0"]
+        export = client.get(f"/oversight/export.csv?{q}")
+        table = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
+        head, total = table[0], table[-1]
+        got: dict[str, Any] = {h: total[head.index(h)] for h in
+                               ("新立·上门办", "新立·老年人", "新立·涉企服务")}
+        assert got == {"新立·上门办": "2", "新立·老年人": "2", "新立·涉企服务": "1"}
+        pdf = tmp_path / "report.pdf"
+        pdf.write_bytes(client.get(f"/oversight/report.pdf?{q}").data)
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "六、重点领域、服务模式与特殊群体（9）：本期新立 4 件" in text
+        section = text.split("六、重点领域", 1)[1]  # its table's 合计 row
+        line = next(x for x in section.splitlines() if x.strip().startswith("合计"))
+        assert line.split()[1:] == ["4", "1", "3", "2", "1", "1", "2", "1", "0"]
+    finally:
+        hub.close()
