@@ -130,15 +130,17 @@ class Syncer:
         return offset
 
     def hub_answers(self, timeout: float) -> bool:
-        """Whether the hub answers one GET of the device's database within ``timeout``:
-        any HTTP answer counts (a 401 or a 503 is the hub, not the link)."""
+        """Whether the hub answers one GET of the device's database within ``timeout``.
+        A 4xx is the hub answering (a 401 goes to the round, which reads a revocation); a
+        5xx is a hub that cannot take the round yet: a thousand stations starting rounds at
+        every 503 of a busy hub would keep it busy."""
         try:
             with urllib.request.urlopen(self._hub_request(), timeout=timeout):
                 return True
         except NotEnrolled:
             return False
-        except urllib.error.HTTPError:
-            return True
+        except urllib.error.HTTPError as exc:
+            return int(exc.code) < 500
         except (OSError, ValueError):  # refused, unreachable, timed out, a bad URL
             return False
 

@@ -334,13 +334,15 @@ def test_offline_stays_offline_while_the_next_round_tries_to_reach_the_hub(
     node.close()
 
 
+@pytest.mark.parametrize("answer", [401, 503])
 def test_the_link_coming_back_starts_a_round_within_seconds(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: int) -> None:
     """After an offline round the loop waited out the whole interval (30 s by default, plus
     a timeout) before it tried again, although the clerk was told uploads go "by themselves
     when the link is back". It now checks every few seconds whether the hub answers and
     starts a round as soon as it does; the interval here is an hour, so only that check
-    can start the second round."""
+    can start the second round. A 503 is a hub too busy for the round: the stations do not
+    all come back at it (the round's own retries back off)."""
     import http.server
     import threading
 
@@ -374,7 +376,7 @@ def test_the_link_coming_back_starts_a_round_within_seconds(
 
         class Hub(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                self.send_response(401)  # wrong credentials is still the hub answering
+                self.send_response(answer)  # a 401: wrong credentials, still the hub
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -385,6 +387,9 @@ def test_the_link_coming_back_starts_a_round_within_seconds(
         server = http.server.HTTPServer(("127.0.0.1", port), Hub)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         up.set()
+        if answer == 503:
+            assert not wait_for(lambda: node.syncer.state.rounds >= 1, 3)
+            return
         assert wait_for(lambda: node.syncer.state.rounds >= 1, 15), node.syncer.state
         assert node.syncer.state.status == "ok"
     finally:
