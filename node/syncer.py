@@ -295,27 +295,31 @@ class Syncer:
                 return
             except Exception as exc:  # keep the loop alive; the state shows the error
                 self.state.status, self.state.last_error = "error", repr(exc)
-            if self.state.status == "offline":
-                self._wait_for_the_hub(interval)
-            else:
-                self._wake.wait(interval)
+            self._pause(interval)
             self._wake.clear()
 
-    def _wait_for_the_hub(self, interval: float) -> None:
-        """After an offline round, look for the link coming back every few seconds instead
-        of waiting out the whole interval (design.md §4: sync by itself when the network
-        returns): before, the clerk's work waited up to ``sync_interval`` plus a timeout
-        after the link was back. The jitter keeps a thousand stations that lost the hub
-        together from all starting a round in the same second when it returns."""
+    def _pause(self, interval: float) -> None:
+        """Wait for the next round; while offline, look for the link coming back every few
+        seconds instead of waiting out the whole interval (design.md §4: sync by itself
+        when the network returns): before, the clerk's work waited up to ``sync_interval``
+        plus a timeout after the link was back. Offline is read at each look, so a round
+        the clerk started (API ``POST /api/sync``) that found the hub gone counts too. The
+        jitter keeps a thousand stations that lost the hub together from all starting a
+        round in the same second when it returns."""
         probe = float(self.node.settings.sync_probe_interval)
         end = time.monotonic() + interval
-        while probe > 0 and not self._stop.is_set():
+        while not self._stop.is_set():
             left = end - time.monotonic()
-            if left <= 0 or self._wake.wait(min(left, probe * random.uniform(0.5, 1.5))):
+            if left <= 0:
                 return
-            if self.hub_answers(min(5.0, float(self.node.settings.sync_timeout))):
+            if probe <= 0:
+                self._wake.wait(left)
                 return
-        self._wake.wait(max(0.0, end - time.monotonic()))
+            if self._wake.wait(min(left, probe * random.uniform(0.5, 1.5))):
+                return
+            if self.state.status == "offline" and \
+                    self.hub_answers(min(5.0, float(self.node.settings.sync_timeout))):
+                return
 
     def stop(self) -> None:
         self._stop.set()

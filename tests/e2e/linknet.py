@@ -38,12 +38,14 @@ def wait_until(pred: Callable[[], Any], timeout: float, what: str, step: float =
 class LinkNet(NodeNet):
     """One village node behind a proxy; ``self.proxy`` is the link."""
 
-    def __init__(self, folder: Path, *, sync_timeout: float = 20.0, **proxy: Any) -> None:
+    def __init__(self, folder: Path, *, sync_timeout: float = 20.0, sync_interval: float = 1.0,
+                 **proxy: Any) -> None:
         super().__init__(folder)
         self.link_port = reserved_port(self.reservations)
         # the node learns the hub's URL from its enrollment: make it the proxy's
         self.env["BANGBAN_PUBLIC_URL"] = f"http://127.0.0.1:{self.link_port}"
         self.env["BANGBAN_SYNC_TIMEOUT"] = str(sync_timeout)
+        self.sync_interval = sync_interval
         self.proxy = NetProxy(self.hub_port, listen_port=self.link_port, **proxy)
         self.http = requests.Session()
         self.url = ""
@@ -52,7 +54,7 @@ class LinkNet(NodeNet):
         self.setup()
         self.proxy.start()
         self.start_hub()
-        self.url = self.start_node(VILLAGE, scripted=True, sync_interval=1.0)
+        self.url = self.start_node(VILLAGE, scripted=True, sync_interval=self.sync_interval)
         self.unlock()
 
     def refuse(self) -> None:

@@ -82,3 +82,28 @@ def test_link_black_holed_then_refused_then_back(net: LinkNet) -> None:
     net.reconnect()
     wait_until(net.converged, 120, "the hub to hold the node's documents")
     _settled(net, back)
+
+
+def test_the_node_notices_the_link_back_long_before_its_next_round(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Rounds an hour apart: once a round found the hub gone, the node looks for it every
+    second or so (BANGBAN_SYNC_PROBE_INTERVAL) and uploads as soon as it answers. Before,
+    the work recorded meanwhile waited for the next round: up to the interval (30 s by
+    default, an hour here) after the link was back."""
+    link = LinkNet(tmp_path_factory.mktemp("probe"), sync_timeout=5.0, sync_interval=3600.0)
+    link.env["BANGBAN_SYNC_PROBE_INTERVAL"] = "1"
+    try:
+        link.start()
+        wait_until(lambda: link.sync_state()["last_ok"], 120, "the first sync")
+        link.refuse()
+        case_id = link.accepted_case("钱七")  # saved on the laptop
+        r = link.http.post(link.url + "/api/sync", timeout=120)  # the clerk's "sync now"
+        assert r.status_code >= 400 and link.sync_state()["status"] == "offline", r.text
+        assert not link.converged()
+        back = dt.datetime.now().astimezone().replace(microsecond=0)
+        link.reconnect()
+        wait_until(link.converged, 60, "the case at the hub without waiting for the hour")
+        _settled(link, back)
+        assert link.hub_docs([f"case:{case_id}"])
+    finally:
+        link.close()
