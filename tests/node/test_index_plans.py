@@ -52,3 +52,16 @@ def test_each_list_reads_its_page_from_an_index(tmp_path: Path, view: str, used:
     assert f"USING INDEX {used} " in plan + " ", plan
     # a sort is fine only for the few cases handed elsewhere, not for a whole list
     assert view == "elsewhere" or "TEMP B-TREE" not in plan, plan
+
+
+def test_the_count_of_cases_handed_elsewhere_searches_two_ranges(tmp_path: Path) -> None:
+    index = CaseIndex(tmp_path / "index.sqlite")
+    sent: list[str] = []
+    index._db.set_trace_callback(sent.append)
+    try:
+        index.counts(today="2026-11-26", soon="2026-12-03", holder=HOLDER)
+    finally:
+        index._db.set_trace_callback(None)
+    sql = next(q for q in sent if " < " in q and " > " in q and "count(*)" in q)
+    plan = _plan(index, sql, [])
+    assert plan.count("SEARCH c USING") == 2 and "SCAN c" not in plan, plan
