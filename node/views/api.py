@@ -107,6 +107,15 @@ def cases() -> Response:
     return jsonify({"rows": page.rows, "next_cursor": page.next_cursor})
 
 
+@bp.get("/counts")
+def counts() -> Response:
+    """The home page's tiles: ``overdue`` (已超期, the hub's 超期) and ``deadline_passed``
+    (待办到期, any deadline) apart, each the length of ``/api/cases?view=…``."""
+    n = node()
+    return jsonify(n.index.counts(today=today().isoformat(), soon=soon(),
+                                  holder=n.institution))
+
+
 def _limit(raw: str | None, default: int) -> int:
     """``limit`` of a list: 1–500 rows, the page size when absent."""
     if raw is None:
@@ -171,7 +180,8 @@ def town() -> Response:
     from node.views.town import overview
 
     view = overview()
-    return jsonify({"per_institution": n.index.by_institution(today=t), "rows": page.rows,
+    return jsonify({"per_institution": n.index.by_institution(today=t, holder=n.institution),
+                    "rows": page.rows,
                     "next_cursor": page.next_cursor, "boards": view["per_institution"],
                     "board_rows": view["board_rows"]})
 

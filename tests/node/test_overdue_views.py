@@ -1,0 +1,101 @@
+"""已超期 on the node is the hub's 超期 (the time limit, schemas/overdue.py); a passed deadline
+of any other kind (materials 10.1.4, a reply 10.1.1.3, a resumption 10.2.5.2) is in the
+to-do list 待办到期 (``deadline_passed``): on the home tiles, the lists and the JSON API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+from node.index import CaseIndex
+from node.state import index_row
+from schemas.state import local_today
+from tests.hub.oversight.cases import CaseBuilder
+from tests.node.conftest import VILLAGE
+
+
+def _day(offset: int) -> str:
+    return (local_today() + dt.timedelta(days=offset)).isoformat()
+
+
+def _waiting_for_materials() -> CaseBuilder:
+    """Accepted yesterday with 20 working days, the applicant told to bring a document by
+    yesterday and not back yet: a passed materials deadline, well inside the time limit."""
+    b = CaseBuilder(VILLAGE, "s1", _day(-1)).accepted(_day(-1), 20)
+    b.ev("notification", _day(-1), materials_due=_day(-1), materials=[
+        {"code": "M02", "name": "户口簿", "how_to_obtain": "本人户口簿原件"}])
+    return b
+
+
+def _late() -> CaseBuilder:
+    """Accepted 30 days ago with 5 working days, still handled: past its time limit."""
+    return CaseBuilder(VILLAGE, "s1", _day(-30)).accepted(_day(-30), 5)
+
+
+def _tiles(page: str) -> dict[str, int]:
+    return {v: int(n) for v, n in
+            re.findall(r'view=(\w+)"[^>]*><div class="n">(\d+)</div>', page)}
+
+
+def test_a_passed_materials_deadline_is_to_do_not_overdue(app: Any, unlocked: Any) -> None:
+    """The station's 已超期 tile, list and ``/api/cases?view=overdue`` took a case whose
+    materials deadline had passed though its time limit was weeks ahead: the supervisor's
+    超期 did not count it, the clerk's did."""
+    waiting, late = _waiting_for_materials(), _late()
+    n = app.extensions["bangban_node"]
+    n.index.upsert_many([(index_row(b.header, b.events), []) for b in (waiting, late)])
+    client = unlocked
+    no = {"waiting": waiting.header["case_no"], "late": late.header["case_no"]}
+
+    def api(view: str) -> set[str]:
+        rows = client.get(f"/api/cases?view={view}").get_json()["rows"]
+        return {r["case_no"] for r in rows}
+
+    assert api("overdue") == {no["late"]}
+    assert api("deadline_passed") == {no["waiting"], no["late"]}
+    counts = client.get("/api/counts").get_json()
+    assert (counts["overdue"], counts["deadline_passed"]) == (1, 2)
+    tiles = _tiles(client.get("/").get_data(as_text=True))
+    assert (tiles["overdue"], tiles["deadline_passed"]) == (1, 2)
+    for view, expected in (("overdue", {no["late"]}),
+                           ("deadline_passed", {no["waiting"], no["late"]})):
+        page = client.get(f"/cases/?view={view}").get_data(as_text=True)
+        assert set(re.findall(r">(\d{12}-\d{4}-A1-\d{5})</a>", page)) == expected, view
+        assert 'id="view-legend"' in page
+
+
+def test_an_old_index_gets_the_new_columns_and_is_refolded(tmp_path: Path) -> None:
+    """An index file written before 已超期 read the time limit has no ``limit_due``: it is
+    given the columns and its catch-up starts again from the store's first change, so every
+    case is refolded (node.indexer) rather than left out of 已超期 until it next changes."""
+    import sqlite3
+
+    path = tmp_path / "index.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript("CREATE TABLE cases (case_id TEXT PRIMARY KEY, case_no TEXT, "
+                     "institution TEXT NOT NULL, holder TEXT, service_item TEXT, "
+                     "service_type TEXT, status TEXT, needs_review INTEGER NOT NULL DEFAULT 0, "
+                     "created TEXT, updated TEXT NOT NULL, due TEXT, "
+                     "closed INTEGER NOT NULL DEFAULT 0, handed_from TEXT, "
+                     "pending INTEGER NOT NULL DEFAULT 0);"
+                     "CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT);"
+                     "INSERT INTO meta VALUES ('store_seq', '42');")
+    db.close()
+    index = CaseIndex(path)
+    try:
+        assert index.get_meta("store_seq") == "0"
+        late = _late()
+        index.upsert(index_row(late.header, late.events))
+        assert index.counts(today=_day(0), soon=_day(0))["overdue"] == 1
+    finally:
+        index.close()
+    index = CaseIndex(path)  # opened again: nothing to add, the catch-up goes on from there
+    try:
+        index.set_meta("store_seq", "7")
+        index.close()
+        index = CaseIndex(path)
+        assert index.get_meta("store_seq") == "7"
+    finally:
+        index.close()
