@@ -130,6 +130,10 @@ ROUTES: list[tuple[str, str, str, str | None, str, str]] = [
     ("/api/cases/{case_id}/events/{event_type}", "post",
      "Record a step (any event type of the casework schemas)", "EventRequest", "Recorded",
      "handling"),
+    ("/api/cases/{case_id}/applicant", "post", "Correct the applicant's particulars "
+     "(applicant_name, phone, id_type, id_number, address; checked as the consultation "
+     "form checks them); the replaced ones stay, sealed, in the header's history", None,
+     "Recorded", "cases"),
     ("/api/cases/{case_id}/forms/{letter}.pdf", "get", "Printable form A–E or N (notification)",
      None, "Recorded", "forms"),
     ("/api/sync", "get", "Sync state", None, "SyncState", "sync"),
