@@ -187,7 +187,8 @@ def index() -> Any:
                                          limit=DASHBOARD_LIST_ROWS))
              for name, (label, _c, _o) in ind.CASE_LISTS.items()}
     return render_template("oversight/dashboard.html", p=p, data=data, charts=charts,
-                           lists=lists, name=lambda c: _name(names, c))
+                           lists=lists, name=lambda c: _name(names, c),
+                           rate_legend=ind.RATE_LEGEND)
 
 
 @blueprint.get("/cases/<name>")
