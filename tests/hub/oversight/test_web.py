@@ -259,3 +259,21 @@ def test_each_rate_is_printed_with_its_own_counts(app: Any) -> None:
         counted = sum(int(total[k]) for k in den)
         assert float(total[rate]) == round(int(total[num]) / counted, 4), (rate, total)
     assert "满意率" in head
+
+
+def test_the_complaint_counts_say_which_complaints_they_count(app: Any) -> None:
+    """April's dashboard read "投诉 0，未处理 0" and its link opened the complaints page
+    listing March's complaint, still open (every open one is listed until handled); and
+    the page said handled ones are listed by the month they came in, while it lists them
+    in the month they were handled (a February complaint handled on 3 March is March's)."""
+    client, _ = login(app, "city", "city-pass-1")
+    q = f"from=2026-04&to=2026-04&as_of={AS_OF}"
+    kpi = re.search(r'id="kpi-complaints">(.*?)</div>', client.get(f"/oversight/?{q}").text,
+                    re.S)
+    assert kpi is not None and "本期受理投诉 0，其中未处理 0" in kpi.group(1)
+    april = client.get(f"/oversight/complaints?{q}").text
+    assert april.count("未处理</td>") == 1  # March's, still open
+    march = client.get(f"/oversight/complaints?from=2026-03&to=2026-03&as_of={AS_OF}").text
+    rows = [row for row in march.split("<tr>") if "2026-02-25" in row]
+    assert len(rows) == 1 and "<td>2026-03-03</td>" in rows[0]  # received, handled
+    assert "已处理的按处理日期列入当期" in march
