@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from node.index import CaseIndex
 from node.state import index_row
 from schemas.state import local_today
@@ -99,3 +101,40 @@ def test_an_old_index_gets_the_new_columns_and_is_refolded(tmp_path: Path) -> No
         assert index.get_meta("store_seq") == "7"
     finally:
         index.close()
+
+
+def test_the_case_page_calls_only_a_passed_time_limit_overdue(
+        app: Any, unlocked: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The case page marked every passed deadline 已超期: a case waiting for materials past
+    their deadline read 已超期 on its own page, and was in no 已超期 list. Only the time
+    limit is 已超期; another passed deadline is 已过期 (the to-do list's)."""
+    from flask import Flask
+    from flask_babel import Babel
+
+    from node.labels import case_deadlines
+    from node.state import fold
+
+    waiting, late = _waiting_for_materials(), _late()
+    flask = Flask(__name__)
+    Babel(flask)
+    with flask.test_request_context():
+        assert [p for _label, _d, p in case_deadlines(fold(waiting.header, waiting.events))] \
+            == ["passed", False]  # materials (yesterday), then the time limit (ahead)
+        assert [p for _label, _d, p in case_deadlines(fold(late.header, late.events))] \
+            == ["overdue"]
+    # through the page: a case of this station, opened from its list
+    r = unlocked.post("/api/consultations", json={"applicant_name": "甲", "question": "问"})
+    case_id = r.get_json()["case_id"]
+    for step, body in (("application", {"channel": "offline", "service_item": "MS-001",
+                                        "mode": "nearby"}),
+                       ("acceptance", {"zone": "assisted_zone", "time_limit_days": 20}),
+                       ("notification", {"materials_due": _day(0), "materials": [
+                           {"code": "M02", "name": "户口簿", "how_to_obtain": "原件"}]})):
+        resp = unlocked.post(f"/api/cases/{case_id}/events/{step}", json=body)
+        assert resp.status_code == 201, (step, resp.get_json())
+    page = unlocked.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "已过期" not in page  # the materials are due today: still in time
+    # two days on (the page's clock only): the materials deadline has passed, the limit not
+    monkeypatch.setattr("node.labels.local_today", lambda: local_today() + dt.timedelta(days=2))
+    page = unlocked.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "已过期" in page and 'class="badge overdue"' not in page
