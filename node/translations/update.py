@@ -285,6 +285,9 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 待办到期：任一期限已过（办理时限、材料提交、咨询答复、续办期限），是待办提醒，不都是超期。	Deadlines passed: any deadline has passed (time limit, materials, consultation reply, resumption); a to-do list, not all of them overdue.
 仅列出以下机构登记的案件：	Only the cases registered at:
 已过期	Passed
+最近期限	Next deadline
+办理期限	Time limit
+任一期限中最近的一个：办理期限、材料提交、咨询答复、续办期限	The nearest of the deadlines: time limit, materials, consultation reply, resumption
 期限已过，见首页“待办到期”；已超期只指办理期限	This deadline has passed (see "Deadlines passed" on the home page); overdue means the time limit only
 本中心现持有、尚在办理的该村（社区）上报案件；已下派回村或已办结的不计	Cases this station handed up that this centre holds and is still handling; those handed back down or finished are not counted
 本中心现持有、尚在办理的上报（移交）案件	Cases handed up (or over) that this centre holds and is still handling

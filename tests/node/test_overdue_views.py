@@ -66,6 +66,14 @@ def test_a_passed_materials_deadline_is_to_do_not_overdue(app: Any, unlocked: An
         page = client.get(f"/cases/?view={view}").get_data(as_text=True)
         assert set(re.findall(r">(\d{12}-\d{4}-A1-\d{5})</a>", page)) == expected, view
         assert 'id="view-legend"' in page
+    # the to-do list shows each case's time limit beside its nearest deadline, and says
+    # which of them is 已超期 (the list's 最近期限 of the waiting case is its materials')
+    page = client.get("/cases/?view=deadline_passed").get_data(as_text=True)
+    rows = {no_: row for row in page.split("<tr>") for no_ in no.values() if no_ in row}
+    assert 'class="badge overdue"' in rows[no["late"]]
+    assert 'class="badge overdue"' not in rows[no["waiting"]]
+    assert f"<td>{_day(-1)}</td>" in rows[no["waiting"]]  # the materials deadline
+    assert re.search(r'class="time-limit">\d{4}-\d\d-\d\d</td>', rows[no["waiting"]])
 
 
 def test_an_old_index_gets_the_new_columns_and_is_refolded(tmp_path: Path) -> None:
