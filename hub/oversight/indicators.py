@@ -196,10 +196,14 @@ def _live_counts(db: sqlite3.Connection, prefix: str, first: str, last: str, tod
            f"AND +institution < ? GROUP BY 1, 2")
     out["consult_overdue"] = {(r[0], r[1] or ""): r[2] for r in db.execute(
         sql, (t, t, first + "-01", end, lo, hi))}
-    ckey = "institution, ''" if by_staff else f"{unit}, ''"
-    sql = (f"SELECT {ckey}, COUNT(*) FROM complaints WHERE handled_on IS NULL AND due < ? "
-           f"AND +received_on >= ? AND +received_on <= ? AND +institution >= ? "
-           f"AND +institution < ? GROUP BY 1, 2")  # the partial index of open complaints
+    # by staff, a complaint counts against the staff member of its case, as its counters
+    # do (facts.contributions): keyed by institution alone, its overdue landed on a row of
+    # nobody, and the staff member's complaint rate left it out
+    ckey, join = (("c.institution, f.staff", "JOIN facts f ON f.case_id = c.case_id")
+                  if by_staff else (f"{unit}, ''", ""))
+    sql = (f"SELECT {ckey}, COUNT(*) FROM complaints c {join} WHERE c.handled_on IS NULL "
+           f"AND c.due < ? AND +c.received_on >= ? AND +c.received_on <= ? "
+           f"AND +c.institution >= ? AND +c.institution < ? GROUP BY 1, 2")  # open: partial index
     out["complaints_overdue"] = {(r[0], r[1] or ""): r[2] for r in db.execute(
         sql, (t, first + "-01", end, lo, hi))}
     return out
