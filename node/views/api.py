@@ -97,8 +97,15 @@ def consultations() -> tuple[Response, int]:
 
 @bp.get("/cases")
 def cases() -> Response:
+    from node.views.cases import VIEWS
+
     n = node()
     a = request.args
+    if a.get("view", "") not in VIEWS:  # an unknown view listed every case, unfiltered
+        raise InvalidInput("view 不是已知的列表 / view: not a known list "
+                           f"({', '.join(v for v in VIEWS if v)})",
+                           fields={"view": "应为 " + "、".join(v for v in VIEWS if v)
+                                   + " 之一 / one of the lists named"})
     page = n.index.search(q=a.get("q", ""), status=a.get("status", ""),
                           service_item=a.get("item", ""), view=a.get("view", ""),
                           today=today().isoformat(), soon=soon(), cursor=a.get("after"),

@@ -146,3 +146,14 @@ def test_the_case_page_calls_only_a_passed_time_limit_overdue(
     monkeypatch.setattr("node.labels.local_today", lambda: local_today() + dt.timedelta(days=2))
     page = unlocked.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "已过期" in page and 'class="badge overdue"' not in page
+
+
+def test_an_unknown_list_is_refused_by_name(app: Any, unlocked: Any) -> None:
+    """``/api/cases?view=deadlines_passed`` (one letter off) answered every case of the
+    node, unfiltered, as if they were the list asked for."""
+    late = _late()
+    app.extensions["bangban_node"].index.upsert(index_row(late.header, late.events))
+    r = unlocked.get("/api/cases?view=deadlines_passed")
+    assert r.status_code == 400 and "deadline_passed" in r.get_json()["fields"]["view"]
+    assert unlocked.get("/api/cases?view=deadline_passed").get_json()["rows"]
+    assert unlocked.get("/api/cases").get_json()["rows"]  # no view: every case, as before
