@@ -72,9 +72,9 @@ CREATE INDEX IF NOT EXISTS name_tokens_case ON name_tokens(case_id);
 COLUMNS = ("case_id", "case_no", "institution", "holder", "service_item", "service_type",
            "status", "needs_review", "created", "updated", "due", "closed", "handed_from",
            "pending", "limit_due", "suspended_since")
-#: Columns added after the first release, with the version of the index that has them: an
-#: older index file gets them (ALTER TABLE) and is refolded from the store at the next
-#: catch-up (``store_seq`` reset), since its rows cannot say what they lack.
+#: Columns added after the first release, with their SQL type: an older index file gets
+#: them (ALTER TABLE) and is refolded from the store at the next catch-up (``store_seq``
+#: reset), since its rows cannot fill them in themselves.
 ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 CLOSED_STATUSES = {"completed", "terminated", "archived", "refused"}
 _SPACE = re.compile(r"[\s·•.\-_,，。]+")
