@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from node.index import CaseIndex
 from node.state import index_row
 from schemas.state import local_today
 from tests.hub.oversight.cases import CaseBuilder
@@ -76,39 +75,53 @@ def test_a_passed_materials_deadline_is_to_do_not_overdue(app: Any, unlocked: An
     assert re.search(r'class="time-limit">\d{4}-\d\d-\d\d</td>', rows[no["waiting"]])
 
 
-def test_an_old_index_gets_the_new_columns_and_is_refolded(tmp_path: Path) -> None:
+def test_an_old_index_gets_the_new_columns_and_is_refolded(node_dir: Path) -> None:
     """An index file written before 已超期 read the time limit has no ``limit_due``: it is
-    given the columns and its catch-up starts again from the store's first change, so every
-    case is refolded (node.indexer) rather than left out of 已超期 until it next changes."""
+    given the columns, and the unlock's catch-up refolds every case from the store
+    (node.indexer), rather than leaving them out of 已超期 until they next change."""
     import sqlite3
 
-    path = tmp_path / "index.sqlite"
-    db = sqlite3.connect(path)
-    db.executescript("CREATE TABLE cases (case_id TEXT PRIMARY KEY, case_no TEXT, "
+    from node.app import create_app
+    from tests.node.conftest import PASSPHRASE
+
+    config = {"node_dir": str(node_dir), "sync_interval": 0, "secret_key": "test",
+              "TESTING": True}
+    app = create_app(config)
+    client = app.test_client()
+    assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
+    case_id = client.post("/api/consultations", json={"applicant_name": "甲", "question": "问"}
+                          ).get_json()["case_id"]
+    for step, body in (("application", {"channel": "offline", "service_item": "MS-001",
+                                        "mode": "nearby"}),
+                       ("acceptance", {"zone": "assisted_zone", "time_limit_days": 5})):
+        assert client.post(f"/api/cases/{case_id}/events/{step}", json=body).status_code == 201
+    n = app.extensions["bangban_node"]
+    limit = n.index.get(case_id)["limit_due"]
+    assert limit and limit > _day(0)
+    path = n.index.path
+    n.close()
+    db = sqlite3.connect(path)  # the index as the release before wrote it
+    old = ("case_id, case_no, institution, holder, service_item, service_type, status, "
+           "needs_review, created, updated, due, closed, handed_from, pending")
+    db.executescript("CREATE TABLE old (case_id TEXT PRIMARY KEY, case_no TEXT, "
                      "institution TEXT NOT NULL, holder TEXT, service_item TEXT, "
                      "service_type TEXT, status TEXT, needs_review INTEGER NOT NULL DEFAULT 0, "
                      "created TEXT, updated TEXT NOT NULL, due TEXT, "
                      "closed INTEGER NOT NULL DEFAULT 0, handed_from TEXT, "
                      "pending INTEGER NOT NULL DEFAULT 0);"
-                     "CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT);"
-                     "INSERT INTO meta VALUES ('store_seq', '42');")
+                     f"INSERT INTO old SELECT {old} FROM cases; DROP TABLE cases; "
+                     "ALTER TABLE old RENAME TO cases;")
+    db.commit()
     db.close()
-    index = CaseIndex(path)
+    app = create_app(config)
     try:
-        assert index.get_meta("store_seq") == "0"
-        late = _late()
-        index.upsert(index_row(late.header, late.events))
-        assert index.counts(today=_day(0), soon=_day(0))["overdue"] == 1
+        n = app.extensions["bangban_node"]
+        assert n.index.get(case_id)["limit_due"] is None  # the new column, empty
+        client = app.test_client()
+        assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
+        assert n.index.get(case_id)["limit_due"] == limit
     finally:
-        index.close()
-    index = CaseIndex(path)  # opened again: nothing to add, the catch-up goes on from there
-    try:
-        index.set_meta("store_seq", "7")
-        index.close()
-        index = CaseIndex(path)
-        assert index.get_meta("store_seq") == "7"
-    finally:
-        index.close()
+        app.extensions["bangban_node"].close()
 
 
 def test_the_case_page_calls_only_a_passed_time_limit_overdue(
