@@ -345,3 +345,16 @@ def test_the_board_names_the_staff_from_the_station_s_roster(town: Any) -> None:
     row = lambda no: page[page.index(no):page.index("</tr>", page.index(no))]  # noqa: E731
     assert "蒋一鸣" in row("DC-2026-0001") and "s-1" not in row("DC-2026-0001")
     assert "s-9" in row("DC-2026-0002")
+
+
+def test_the_town_page_names_needs_review_as_the_other_pages_do(town: Any) -> None:
+    """The town page said 待复核 for what the node's home page, its lists and the city's
+    dashboard call 需复核 (concurrent offline steps, design §3): one count, two names."""
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_1, [{"case": "c-r", "no": "DC-2026-0009",
+                                           "status": "handling", "review": True}], review=1)])
+    page = _client(town).get("/town/").get_data(as_text=True)
+    head = page.split('id="per-institution"', 1)[1].split("</thead>", 1)[0]
+    assert "需复核" in head and "待复核" not in head
+    row = page.split('data-case="c-r"', 1)[1].split("<form", 1)[0]  # before the urge form
+    assert "需复核" in row and "待复核" not in row
