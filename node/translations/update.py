@@ -214,7 +214,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 看板更新于	Board as of
 暂无看板（无在办案件，或尚未同步）	No board (no open cases, or not synced yet)
 下辖在办案件	Open cases below
-来自集中端的看板：只有案件编号、事项、状态、经办人和期限，不含个人信息；超期的在前。案件详情在村（社区）上报后可见。	From the hub's boards: case number, item, status, staff and deadlines only, no personal data; overdue first. A case's details are visible once the village hands it up.
+来自集中端的看板：只有案件编号、事项、状态、经办人和期限，不含个人信息；有期限已过的在前。案件详情在村（社区）上报后可见。	From the hub's boards: case number, item, status, staff and deadlines only, no personal data; those with a passed deadline first. A case's details are visible once the village hands it up.
 案件编号	Case number
 催办	Urge
 已催办	Urged
@@ -285,6 +285,8 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 待办到期：任一期限已过（办理时限、材料提交、咨询答复、续办期限），是待办提醒，不都是超期。	Deadlines passed: any deadline has passed (time limit, materials, consultation reply, resumption); a to-do list, not all of them overdue.
 仅列出以下机构登记的案件：	Only the cases registered at:
 已过期	Passed
+已过期限	Deadlines passed
+办理时限已过即超期；咨询答复、续办期限已过另列，不计超期	A passed time limit is overdue; a passed consultation reply or resumption deadline is listed too but is not overdue
 最近期限	Next deadline
 办理期限	Time limit
 任一期限中最近的一个：办理期限、材料提交、咨询答复、续办期限	The nearest of the deadlines: time limit, materials, consultation reply, resumption

@@ -358,3 +358,19 @@ def test_the_town_page_names_needs_review_as_the_other_pages_do(town: Any) -> No
     assert "需复核" in head and "待复核" not in head
     row = page.split('data-case="c-r"', 1)[1].split("<form", 1)[0]  # before the urge form
     assert "需复核" in row and "待复核" not in row
+
+
+def test_a_late_reply_on_a_board_row_is_not_called_overdue(town: Any) -> None:
+    """The board rows' column headed 超期 listed a consultation's passed reply deadline
+    (10.1.1.3) too, while the 下辖超期 tile and the per-station 超期 count only a passed time
+    limit (schemas.overdue): the column is 已过期限 and its tooltip says which is 超期."""
+    yesterday = (local_today() - dt.timedelta(days=1)).isoformat()
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_1, [{"case": "c-q", "no": "DC-2026-0010",
+                                           "status": "consulting", "reply_due": yesterday}])])
+    page = _client(town).get("/town/").get_data(as_text=True)
+    tile = re.search(r'<div class="n">(\d+)</div>下辖超期', page)
+    assert tile is not None and tile.group(1) == "0"
+    head = page.split('id="board-rows"', 1)[1].split("</thead>", 1)[0]
+    assert "超期" not in re.sub(r'title="[^"]*"', "", head) and "已过期限" in head
+    assert "咨询答复期限" in page.split('data-case="c-q"', 1)[1].split("<form", 1)[0]
