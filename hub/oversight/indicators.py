@@ -32,7 +32,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.oversight.facts import COUNTERS, RATING_LEVELS, RECORD_ITEMS
+from hub.oversight.facts import COMPLAINT_WORKING_DAYS, COUNTERS, RATING_LEVELS, RECORD_ITEMS
 from schemas.overdue import time_limit_overdue_sql
 
 NEAR_RESUMPTION_DAYS = 5  # calendar days ahead shown as "near the resumption deadline"
@@ -40,7 +40,7 @@ NEAR_RESUMPTION_DAYS = 5  # calendar days ahead shown as "near the resumption de
 #: dashboard's table and the monthly report's, so a reader can check a rate by its counts.
 RATE_LEGEND = ("按时办结率 = 按时办结 / 办结（终止、不予受理另计）；"
                "咨询及时答复率 = 1个工作日内答复 / （已答复 + 超时未答复）；"
-               "投诉及时处理率 = 5个工作日内处理 / （已处理 + 超期未处理）；"
+               f"投诉及时处理率 = {COMPLAINT_WORKING_DAYS}个工作日内处理 / （已处理 + 超期未处理）；"
                "满意率 = 非常满意、满意、基本满意 / 评价次数；差评回访率 = 已回访 / 差评；"
                "档案完整率 = 档案完整 / 已结案件（办结、终止、不予受理）；"
                "当前超期 = 办理时限已过仍在办理（统计截至日）。")

@@ -191,7 +191,8 @@ def index() -> Any:
              for name, (label, _c, _o) in ind.CASE_LISTS.items()}
     return render_template("oversight/dashboard.html", p=p, data=data, charts=charts,
                            lists=lists, name=lambda c: _name(names, c),
-                           rate_legend=ind.RATE_LEGEND)
+                           rate_legend=ind.RATE_LEGEND,
+                           complaint_days=ind.COMPLAINT_WORKING_DAYS)
 
 
 @blueprint.get("/cases/<name>")
