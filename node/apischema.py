@@ -57,9 +57,15 @@ class CaseSummarySchema(Schema):
     needs_review = fields.Integer()
     created = fields.String()
     updated = fields.String()
-    due = fields.String(allow_none=True)
+    due = fields.String(allow_none=True, metadata={
+        "description": "the nearest running deadline of any kind (time limit, materials, "
+                       "reply, resumption): past it, the case is in view=deadline_passed"})
     closed = fields.Integer()
     handed_from = fields.String(allow_none=True)
+    limit_due = fields.String(allow_none=True, metadata={
+        "description": "the time limit (10.1.3): past it while handled, the case is in "
+                       "view=overdue, the hub's 超期 (schemas/overdue.py)"})
+    suspended_since = fields.String(allow_none=True)
 
 
 class CasePageSchema(Schema):
@@ -113,18 +119,28 @@ ROUTES: list[tuple[str, str, str, str | None, str, str]] = [
     ("/api/catalog", "get", "Service items (清单) with materials", None, "Recorded", "catalog"),
     ("/api/consultations", "post", "Record a consultation (opens a case)", "Consultation",
      "Recorded", "cases"),
-    ("/api/cases", "get", "List and search cases (q, view, status, item, after)", None,
-     "CasePage", "cases"),
+    ("/api/cases", "get", "List and search cases (q, view, status, item, after, limit); view: "
+     "open, today, due_soon, overdue (已超期: past the time limit, as the hub counts it), "
+     "deadline_passed (待办到期: any deadline passed), needs_review, handed_up, elsewhere, "
+     "pending", None, "CasePage", "cases"),
+    ("/api/counts", "get", "The home page's numbers, each the length of its view's list "
+     "(overdue and deadline_passed apart)", None, "Recorded", "cases"),
     ("/api/cases/{case_id}", "get", "One case: header, opened private part, events, state",
      None, "CaseDetail", "cases"),
     ("/api/cases/{case_id}/events/{event_type}", "post",
      "Record a step (any event type of the casework schemas)", "EventRequest", "Recorded",
      "handling"),
+    ("/api/cases/{case_id}/applicant", "post", "Correct the applicant's particulars "
+     "(applicant_name, phone, id_type, id_number, address; checked as the consultation "
+     "form checks them); the replaced ones stay, sealed, in the header's history", None,
+     "Recorded", "cases"),
     ("/api/cases/{case_id}/forms/{letter}.pdf", "get", "Printable form A–E or N (notification)",
      None, "Recorded", "forms"),
     ("/api/sync", "get", "Sync state", None, "SyncState", "sync"),
     ("/api/sync", "post", "Run one sync round now", None, "SyncState", "sync"),
-    ("/api/town", "get", "Town view: per-village open/overdue counts, handed-up cases, and "
+    ("/api/town", "get", "Town view: per originating station `handed_ever` (every case it "
+     "handed up) and `held_open` / `held_overdue` (those this centre holds now, as the "
+     "上报在办 / 上报超期 tiles count them), handed-up cases, and "
      "the villages' open cases from the hub's coordination boards (`boards`, `board_rows`)",
      None, "CasePage", "town"),
     ("/api/town/notice", "post", "Urge a station about a case on its board (4.2): to, case, "

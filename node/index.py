@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from node.errors import Locked, NodeError
+from schemas.overdue import time_limit_overdue_sql
 
 SCHEMA = """
 PRAGMA journal_mode=WAL;
@@ -43,7 +44,9 @@ CREATE TABLE IF NOT EXISTS cases (
   due TEXT,
   closed INTEGER NOT NULL DEFAULT 0,
   handed_from TEXT,
-  pending INTEGER NOT NULL DEFAULT 0
+  pending INTEGER NOT NULL DEFAULT 0,
+  limit_due TEXT,
+  suspended_since TEXT
 );
 CREATE INDEX IF NOT EXISTS cases_updated ON cases(updated DESC, case_id DESC);
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status, updated DESC, case_id DESC);
@@ -74,7 +77,11 @@ CREATE INDEX IF NOT EXISTS name_tokens_case ON name_tokens(case_id);
 
 COLUMNS = ("case_id", "case_no", "institution", "holder", "service_item", "service_type",
            "status", "needs_review", "created", "updated", "due", "closed", "handed_from",
-           "pending")
+           "pending", "limit_due", "suspended_since")
+#: Columns added after the first release, with their SQL type: an older index file gets
+#: them (ALTER TABLE) and is refolded from the store at the next catch-up (``store_seq``
+#: reset), since its rows cannot fill them in themselves.
+ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 CLOSED_STATUSES = {"completed", "terminated", "archived", "refused"}
 _SPACE = re.compile(r"[\s·•.\-_,，。]+")
 
@@ -122,6 +129,15 @@ class CaseIndex:
         self._db.row_factory = sqlite3.Row
         self._mutex = threading.Lock()
         with self._mutex:
+            have = {r[1] for r in self._db.execute("PRAGMA table_info(cases)")}
+            if have:  # an index written by an older release (the table exists)
+                for name, kind in ADDED_COLUMNS.items():
+                    if name not in have:
+                        self._db.execute(f"ALTER TABLE cases ADD COLUMN {name} {kind}")
+                        self._db.execute("CREATE TABLE IF NOT EXISTS meta "
+                                         "(k TEXT PRIMARY KEY, v TEXT)")
+                        # refold every case at the next catch-up (node.indexer)
+                        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('store_seq', '0')")
             self._db.executescript(SCHEMA)
             self._db.execute("PRAGMA synchronous=NORMAL")
         #: HMAC key for name tokens; set while the keys are unlocked.
@@ -226,7 +242,8 @@ class CaseIndex:
         """One page of cases, newest change first (deadline views: nearest deadline first).
         ``q`` is a case number (or its prefix) or
         an applicant's name / ID number / phone (matched through the keyed hash). ``view``:
-        ``open``, ``overdue``, ``due_soon``, ``needs_review``, ``today``, ``handed_up``,
+        ``open``, ``overdue`` (已超期: the time limit), ``deadline_passed`` (待办到期: any
+        deadline), ``due_soon``, ``needs_review``, ``today``, ``handed_up``,
         ``elsewhere``, ``pending`` (:func:`view_condition`; ``holder``: this institution,
         whose own cases the work views keep to); ``handed``: only cases that came or went by
         a hand-over, as :meth:`counts` with ``handed`` counts them."""
@@ -263,7 +280,7 @@ class CaseIndex:
             args += more
         # Deadline views list the nearest deadline first (and use the (closed, due) index);
         # the others list the latest change first. Both page by keyset, never by OFFSET.
-        if view in ("overdue", "due_soon"):
+        if view in ("overdue", "deadline_passed", "due_soon"):
             col, op, direction = "due", ">", "ASC"
         elif view == "today":  # today's new cases, newest first
             col, op, direction = "created", "<", "DESC"
@@ -315,14 +332,22 @@ class CaseIndex:
                     f"{extra if view != 'pending' else ''}", args).fetchone()[0])
         return out
 
-    def by_institution(self, *, today: str) -> list[dict[str, Any]]:
-        """Open and overdue counts per originating institution (the town's view)."""
-        sql = ("SELECT institution, count(*) AS total, sum(closed = 0) AS open, "
-               "sum(closed = 0 AND due IS NOT NULL AND due < ?) AS overdue, "
-               "sum(handed_from IS NOT NULL) AS handed "
-               "FROM cases GROUP BY institution ORDER BY institution")
+    def by_institution(self, *, today: str, holder: str = "") -> list[dict[str, Any]]:
+        """Per originating institution (the town's view): ``handed_ever``, its cases that
+        reached this node by a hand-over, whoever holds them now and open or not; and of
+        those, ``held_open`` and ``held_overdue``, the ones this institution (``holder``)
+        holds and answers for now (4.3), exactly as the town's 上报在办 and 上报超期 tiles
+        count them (:meth:`counts` with ``handed``, :func:`view_condition`)."""
+        sums, args = [], []
+        for name, view in (("held_open", "open"), ("held_overdue", "overdue")):
+            cond, more = view_condition(view, today=today, holder=holder)
+            sums.append(f"sum(c.handed_from IS NOT NULL AND {cond}) AS {name}")
+            args += more
+        sql = ("SELECT c.institution, count(*) AS total, "
+               "sum(c.handed_from IS NOT NULL) AS handed_ever, " + ", ".join(sums)
+               + " FROM cases c GROUP BY c.institution ORDER BY c.institution")
         with self._mutex:
-            return [dict(r) for r in self._db.execute(sql, (today,))]
+            return [dict(r) for r in self._db.execute(sql, args)]
 
 
 #: The home page counts every open case it holds: at 100,000 cases, counting them through
@@ -334,9 +359,16 @@ HOLDER = "coalesce(c.holder, c.institution)"
 #: The case-list views whose cases are "ours": those the institution holds now (4.3: one
 #: holder at a time answers for a case; the one it was handed to counts it, and the
 #: oversight's indicators follow the holder too, hub/oversight/facts.py).
-OWN_VIEWS = frozenset({"open", "overdue", "due_soon", "needs_review"})
+OWN_VIEWS = frozenset({"open", "overdue", "deadline_passed", "due_soon", "needs_review"})
 #: The views the home page counts (its tiles open these lists).
-COUNTED_VIEWS = ("today", "open", "due_soon", "overdue", "needs_review", "elsewhere", "pending")
+COUNTED_VIEWS = ("today", "open", "due_soon", "overdue", "deadline_passed", "needs_review",
+                 "elsewhere", "pending")
+#: 已超期 (5 a, 11.1 b): the time limit passed while the case is handled, the hub's
+#: definition in the hub's own words (:func:`schemas.overdue.time_limit_overdue_sql`) over
+#: the row's time limit (``limit_due``) and suspension day, not over ``due``, which is the
+#: nearest deadline of any kind (a materials deadline, a reply, a resumption deadline).
+OVERDUE_SQL = time_limit_overdue_sql("?", "c.suspended_since", status="c.status",
+                                     due="c.limit_due")
 
 
 def view_condition(view: str, *, today: str = "", soon: str = "",
@@ -349,7 +381,9 @@ def view_condition(view: str, *, today: str = "", soon: str = "",
     ours = f"{HOLDER} = ?"
     conds: dict[str, tuple[str, list[Any]]] = {
         "open": ("c.closed = 0", []),
-        "overdue": ("c.closed = 0 AND c.due IS NOT NULL AND c.due < ?", [today]),
+        "overdue": (f"c.closed = 0 AND {OVERDUE_SQL}", [today]),
+        # 待办到期: any running deadline passed (the clerk's to-do list, wider than 已超期)
+        "deadline_passed": ("c.closed = 0 AND c.due IS NOT NULL AND c.due < ?", [today]),
         "due_soon": ("c.closed = 0 AND c.due >= ? AND c.due <= ?", [today, soon]),
         "needs_review": ("c.needs_review = 1", []),
         "today": ("c.created >= ?", [today]),

@@ -184,10 +184,12 @@ def event_value(value: Any, event_type: Any, name: Any) -> str:
     return value_label(value)
 
 
-def case_deadlines(state: Any) -> list[tuple[str, str, bool]]:
+def case_deadlines(state: Any) -> list[tuple[str, str, str | bool]]:
     """The open deadlines of a folded case as ``(label, date, passed)`` for its page: the
     reply to a consultation (10.1.1.3), the materials (10.1.4), the promised time limit
-    (10.1.3), the resumption deadline (10.2.5); nearest first."""
+    (10.1.3), the resumption deadline (10.2.5); nearest first. ``passed`` is False, or
+    ``"overdue"`` for the time limit (已超期, the hub's 超期: schemas.overdue), or
+    ``"passed"`` for another deadline (past, on the to-do list 待办到期, not 超期)."""
     from flask_babel import gettext as _
 
     from node.state import CLOSED
@@ -196,16 +198,19 @@ def case_deadlines(state: Any) -> list[tuple[str, str, bool]]:
     st = dict(state or {})
     if st.get("status") in CLOSED:
         return []
-    rows = [(_("咨询答复期限（10.1.1.3）"), str(d)[:10]) for d in (st.get("pending_replies") or {}).values()]
+    rows = [(_("咨询答复期限（10.1.1.3）"), str(d)[:10], "passed")
+            for d in (st.get("pending_replies") or {}).values()]
     if st.get("materials_due"):
-        rows.append((_("材料提交期限（10.1.4）"), str(st["materials_due"])[:10]))
+        rows.append((_("材料提交期限（10.1.4）"), str(st["materials_due"])[:10], "passed"))
     if time_limit_holds(st.get("status"), st.get("due"),  # stopped while suspended
                         (st.get("suspension") or {}).get("since")):
-        rows.append((_("办理期限（10.1.3）"), str(st["due"])[:10]))
+        rows.append((_("办理期限（10.1.3）"), str(st["due"])[:10], "overdue"))
     if (st.get("suspension") or {}).get("resumption_deadline"):
-        rows.append((_("续办期限（10.2.5）"), str(st["suspension"]["resumption_deadline"])[:10]))
+        rows.append((_("续办期限（10.2.5）"), str(st["suspension"]["resumption_deadline"])[:10],
+                     "passed"))
     today = local_today().isoformat()  # Beijing's date, as the deadlines are
-    return sorted(((label, d, d < today) for label, d in rows if d), key=lambda r: r[1])
+    return sorted(((label, d, kind if d < today else False) for label, d, kind in rows if d),
+                  key=lambda r: r[1])
 
 
 def item_name(code: Any) -> str:
@@ -227,16 +232,22 @@ def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from flask_babel import gettext as _
 
     from node.views.common import catalog, node
+    from schemas.overdue import time_limit_holds, time_limit_overdue
     from schemas.state import STATUS_LABELS
 
     lang = int(_en())
+    today = local_today().isoformat()
     items = {i.get("code"): i.get("name") for i in catalog()}
     types: dict[str, str] = {"assist": _("帮办"), "proxy": _("代办")}
     n = node()
     out = []
     for r in rows:
         status = STATUS_LABELS.get(str(r.get("status")))
-        out.append({**r, "item_label": items.get(r.get("service_item")) or r.get("service_item") or "",
+        # the time limit beside the nearest deadline: 已超期 is about the former only
+        # (schemas.overdue), and a stopped clock's stale limit is not shown (10.2.5)
+        st, limit, since = r.get("status"), r.get("limit_due"), r.get("suspended_since")
+        out.append({**r, "time_limit": limit if time_limit_holds(st, limit, since) else "",
+                    "time_limit_overdue": time_limit_overdue(st, limit, today, since), "item_label": items.get(r.get("service_item")) or r.get("service_item") or "",
                     "status_label": status[lang] if status else str(r.get("status") or ""),
                     "type_label": types.get(str(r.get("service_type")), r.get("service_type") or ""),
                     "institution_label": _handed_to(n, r)})

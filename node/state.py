@@ -106,6 +106,10 @@ def index_row(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
         "updated": updated[:19] + "|" + (max(hlcs) if hlcs else ""),
         "due": None if status in CLOSED else due_date(state),
         "closed": status in CLOSED, "handed_from": handed_from,
+        # what 已超期 reads, as the hub reads them (schemas.overdue: the time limit and the
+        # day the clock stopped, 10.2.5), apart from ``due``, the nearest deadline of any kind
+        "limit_due": None if status in CLOSED else state.get("due"),
+        "suspended_since": (state.get("suspension") or {}).get("since"),
     }
 
 

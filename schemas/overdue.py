@@ -65,9 +65,12 @@ def time_limit_overdue(status: str | None, due: str | None, today: dt.date | str
 
 
 def time_limit_overdue_sql(today: str = ":today",
-                           since: str = "json_extract(data, '$.suspended_since')") -> str:
+                           since: str = "json_extract(data, '$.suspended_since')", *,
+                           status: str = "status", due: str = "due") -> str:
     """:func:`time_limit_overdue` as an SQL condition over columns ``status`` and ``due``
     (ISO dates) and the expression ``since`` (the suspension day), ``today`` naming the
-    parameter once (``:today`` or ``?``); an index on ``(status, due)`` serves it."""
-    return (f"status IN ('{RUNNING}', 'suspended') AND due < {today} "
-            f"AND (status = '{RUNNING}' OR due < {since})")
+    parameter once (``:today`` or ``?``); an index on ``(status, due)`` serves it. The
+    node's case index names its columns apart (its ``due`` is the nearest deadline of any
+    kind), hence ``status`` and ``due`` as arguments."""
+    return (f"{status} IN ('{RUNNING}', 'suspended') AND {due} < {today} "
+            f"AND ({status} = '{RUNNING}' OR {due} < {since})")

@@ -17,16 +17,24 @@ RATING_ZH = ("非常满意", "满意", "基本满意", "不满意", "非常不�
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("opened", "新立案件"), ("completed", "办结"), ("on_time", "按时办结"),
     ("on_time_rate", "按时办结率"), ("terminated", "终止"), ("refused", "不予受理"),
-    ("consultations", "咨询"), ("consult_late", "咨询答复超时"), ("consult_rate", "咨询及时答复率"),
-    ("complaints", "投诉"), ("complaints_open", "投诉未处理"), ("complaint_rate", "投诉及时处理率"),
+    # each rate's numerator and denominator are columns too (indicators.Row): the late
+    # replies and complaints still open past their deadline count against the rate
+    ("consultations", "咨询"), ("consult_in_time", "咨询及时答复"),
+    ("consult_late", "咨询答复超时"), ("consult_overdue", "咨询超时未答复"),
+    ("consult_rate", "咨询及时答复率"),
+    ("complaints", "投诉"), ("complaints_in_time", "投诉及时处理"),
+    ("complaints_late", "投诉处理超时"), ("complaints_open", "投诉未处理"),
+    ("complaints_overdue", "投诉超期未处理"), ("complaint_rate", "投诉及时处理率"),
     *((f"rating_{lv}", zh) for lv, zh in zip(RATING_LEVELS, RATING_ZH, strict=True)),
+    ("satisfaction", "满意率"),
     ("bad_ratings", "差评"), ("bad_followed", "差评已回访整改"),
     ("finished", "已结案件"), ("records_complete", "档案完整"), ("records_rate", "档案完整率"),
     ("overdue", "当前超期"), ("review", "需复核"), ("suspended_near", "中止临近续办期限"),
     *((f"area_{k}", f"新立·{zh}") for k, (zh, _en) in FOCUS_AREAS.items()),
     *((f"mode_{k}", f"新立·{zh}") for k, (zh, _en) in MODES.items()),
     *((f"group_{k}", f"新立·{zh}") for k, (zh, _en) in SPECIAL_GROUPS.items()))
-RATES = frozenset({"on_time_rate", "consult_rate", "complaint_rate", "records_rate"})
+RATES = frozenset({"on_time_rate", "consult_rate", "complaint_rate", "satisfaction",
+                   "records_rate"})
 #: A text cell starting with one of these is a formula to a spreadsheet program (OWASP
 #: "CSV Injection"). The staff id is free text a station's device writes (schemas.case,
 #: up to 64 characters): "=HYPERLINK(…)" in it ran in the supervisor's spreadsheet.

@@ -32,11 +32,19 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.oversight.facts import COUNTERS, RATING_LEVELS, RECORD_ITEMS
+from hub.oversight.facts import COMPLAINT_WORKING_DAYS, COUNTERS, RATING_LEVELS, RECORD_ITEMS
 from schemas.overdue import time_limit_overdue_sql
 from schemas.vocab import FOCUS_AREAS, MODES, SPECIAL_GROUPS
 
 NEAR_RESUMPTION_DAYS = 5  # calendar days ahead shown as "near the resumption deadline"
+#: Each rate's numerator and denominator in words (the module docstring), printed under the
+#: dashboard's table and the monthly report's, so a reader can check a rate by its counts.
+RATE_LEGEND = ("按时办结率 = 按时办结 / 办结（终止、不予受理另计）；"
+               "咨询及时答复率 = 1个工作日内答复 / （已答复 + 超时未答复）；"
+               f"投诉及时处理率 = {COMPLAINT_WORKING_DAYS}个工作日内处理 / （已处理 + 超期未处理）；"
+               "满意率 = 非常满意、满意、基本满意 / 评价次数；差评回访率 = 已回访 / 差评；"
+               "档案完整率 = 档案完整 / 已结案件（办结、终止、不予受理）；"
+               "当前超期 = 办理时限已过仍在办理（统计截至日）。")
 
 
 def child_length(prefix: str) -> int:
@@ -69,18 +77,28 @@ class Row:
         return _ratio(self.c.get("on_time", 0), self.c.get("completed", 0))
 
     @property
+    def consult_counted(self) -> int:
+        """The denominator of :attr:`consult_rate`: answered (in time or late) plus still
+        waiting past their day; the pages print it beside the rate."""
+        return (self.c.get("consult_in_time", 0) + self.c.get("consult_late", 0)
+                + self.live.get("consult_overdue", 0))
+
+    @property
     def consult_rate(self) -> float | None:
         # 5 c) as for complaints: a consultation still unanswered past its day is not
         # handled in time (else a station that never replies would read 100 %)
-        late = self.c.get("consult_late", 0) + self.live.get("consult_overdue", 0)
-        return _ratio(self.c.get("consult_in_time", 0),
-                      self.c.get("consult_in_time", 0) + late)
+        return _ratio(self.c.get("consult_in_time", 0), self.consult_counted)
+
+    @property
+    def complaints_counted(self) -> int:
+        """The denominator of :attr:`complaint_rate`: handled (in time or late) plus still
+        open past their deadline."""
+        return (self.c.get("complaints_in_time", 0) + self.c.get("complaints_late", 0)
+                + self.live.get("complaints_overdue", 0))
 
     @property
     def complaint_rate(self) -> float | None:
-        late = self.c.get("complaints_late", 0) + self.live.get("complaints_overdue", 0)
-        return _ratio(self.c.get("complaints_in_time", 0),
-                      self.c.get("complaints_in_time", 0) + late)
+        return _ratio(self.c.get("complaints_in_time", 0), self.complaints_counted)
 
     @property
     def records_rate(self) -> float | None:
@@ -91,9 +109,14 @@ class Row:
         return {lv: self.c.get(f"rating_{lv}", 0) for lv in RATING_LEVELS}
 
     @property
-    def satisfaction(self) -> float | None:
+    def satisfied(self) -> int:
+        """The numerator of :attr:`satisfaction`: 非常满意, 满意 and 基本满意 (11.2)."""
         r = self.ratings
-        return _ratio(r["very_satisfied"] + r["satisfied"] + r["basic"], sum(r.values()))
+        return r["very_satisfied"] + r["satisfied"] + r["basic"]
+
+    @property
+    def satisfaction(self) -> float | None:
+        return _ratio(self.satisfied, sum(self.ratings.values()))
 
     @property
     def follow_rate(self) -> float | None:
@@ -174,10 +197,14 @@ def _live_counts(db: sqlite3.Connection, prefix: str, first: str, last: str, tod
            f"AND +institution < ? GROUP BY 1, 2")
     out["consult_overdue"] = {(r[0], r[1] or ""): r[2] for r in db.execute(
         sql, (t, t, first + "-01", end, lo, hi))}
-    ckey = "institution, ''" if by_staff else f"{unit}, ''"
-    sql = (f"SELECT {ckey}, COUNT(*) FROM complaints WHERE handled_on IS NULL AND due < ? "
-           f"AND +received_on >= ? AND +received_on <= ? AND +institution >= ? "
-           f"AND +institution < ? GROUP BY 1, 2")  # the partial index of open complaints
+    # by staff, a complaint counts against the staff member of its case, as its counters
+    # do (facts.contributions): keyed by institution alone, its overdue landed on a row of
+    # nobody, and the staff member's complaint rate left it out
+    ckey, join = (("c.institution, f.staff", "JOIN facts f ON f.case_id = c.case_id")
+                  if by_staff else (f"{unit}, ''", ""))
+    sql = (f"SELECT {ckey}, COUNT(*) FROM complaints c {join} WHERE c.handled_on IS NULL "
+           f"AND c.due < ? AND +c.received_on >= ? AND +c.received_on <= ? "
+           f"AND +c.institution >= ? AND +c.institution < ? GROUP BY 1, 2")  # open: partial index
     out["complaints_overdue"] = {(r[0], r[1] or ""): r[2] for r in db.execute(
         sql, (t, first + "-01", end, lo, hi))}
     return out

@@ -47,6 +47,9 @@ RATING_ZH = {"very_satisfied": "非常满意", "satisfied": "满意", "basic": "
 #: Rows a page of a full case list shows (``/oversight/cases/NAME``); the dashboard shows
 #: the first DASHBOARD_LIST_ROWS of each list and links to the rest.
 CASES_PER_PAGE, DASHBOARD_LIST_ROWS = 50, 20
+#: Overdue cases the 11.1 checks report lists (the earliest deadlines; it says so, and
+#: links to the full list, when there are more).
+CHECKS_LIST_ROWS = 100
 
 
 def _ov() -> Any:
@@ -188,7 +191,9 @@ def index() -> Any:
                                          limit=DASHBOARD_LIST_ROWS))
              for name, (label, _c, _o) in ind.CASE_LISTS.items()}
     return render_template("oversight/dashboard.html", p=p, data=data, charts=charts,
-                           lists=lists, name=lambda c: _name(names, c))
+                           lists=lists, name=lambda c: _name(names, c),
+                           rate_legend=ind.RATE_LEGEND,
+                           complaint_days=ind.COMPLAINT_WORKING_DAYS)
 
 
 @blueprint.get("/cases/<name>")
@@ -251,7 +256,7 @@ def checks() -> Any:
     db = _ov().facts.reader()
     return render_template(
         "oversight/checks.html", p=p, data=data, name=lambda c: _name(p["names"], c),
-        overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=100),
+        overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=CHECKS_LIST_ROWS),
         departments=ind.departments(db, p["prefix"], p["first"], p["last"]),
         missing=ind.missing_breakdown(data["total"]), categories=COMPLAINT_CATEGORIES,
         clocks=clk.device_clocks(db, p["prefix"], p["first"], p["last"]),

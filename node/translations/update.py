@@ -214,7 +214,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 看板更新于	Board as of
 暂无看板（无在办案件，或尚未同步）	No board (no open cases, or not synced yet)
 下辖在办案件	Open cases below
-来自集中端的看板：只有案件编号、事项、状态、经办人和期限，不含个人信息；超期的在前。案件详情在村（社区）上报后可见。	From the hub's boards: case number, item, status, staff and deadlines only, no personal data; overdue first. A case's details are visible once the village hands it up.
+来自集中端的看板：只有案件编号、事项、状态、经办人和期限，不含个人信息；有期限已过的在前。案件详情在村（社区）上报后可见。	From the hub's boards: case number, item, status, staff and deadlines only, no personal data; those with a passed deadline first. A case's details are visible once the village hands it up.
 案件编号	Case number
 催办	Urge
 已催办	Urged
@@ -274,6 +274,27 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 更正	correct
 服务对象信息已更正。	The applicant's particulars were corrected.
 更正后打印的表单使用新信息；原信息加密保留在案件记录中。	Forms printed from now on use the corrected particulars; the replaced ones are kept, encrypted, in the case's record.
+办理时限已过仍在办理（与监管端超期同一口径）	Past the time limit and still being handled (overdue as the oversight counts it)
+待办到期	Deadlines passed
+任一期限已过：办理时限、材料提交、咨询答复、续办期限	Any deadline passed: time limit, materials, consultation reply, resumption
+办理时限已过	time limit passed
+任一期限已过（材料、答复、续办、办理时限）	any deadline passed (materials, reply, resumption, time limit)
+已超期（超过办理时限）	Overdue (past the time limit)
+待办到期（任一期限已过）	Deadlines passed (any deadline)
+已超期：办理时限（10.1.3）已过仍在办理的案件，与监管端“超期未办结”同一口径。材料、答复、续办期限已过的见“待办到期”。	Overdue: cases still being handled after their time limit (10.1.3), as the oversight counts them. Passed materials, reply or resumption deadlines are under "Deadlines passed".
+待办到期：任一期限已过（办理时限、材料提交、咨询答复、续办期限），是待办提醒，不都是超期。	Deadlines passed: any deadline has passed (time limit, materials, consultation reply, resumption); a to-do list, not all of them overdue.
+仅列出以下机构登记的案件：	Only the cases registered at:
+已过期	Passed
+已过期限	Deadlines passed
+办理时限已过即超期；咨询答复、续办期限已过另列，不计超期	A passed time limit is overdue; a passed consultation reply or resumption deadline is listed too but is not overdue
+最近期限	Next deadline
+办理期限	Time limit
+任一期限中最近的一个：办理期限、材料提交、咨询答复、续办期限	The nearest of the deadlines: time limit, materials, consultation reply, resumption
+期限已过，见首页“待办到期”；已超期只指办理期限	This deadline has passed (see "Deadlines passed" on the home page); overdue means the time limit only
+本中心现持有、尚在办理的该村（社区）上报案件；已下派回村或已办结的不计	Cases this station handed up that this centre holds and is still handling; those handed back down or finished are not counted
+本中心现持有、尚在办理的上报（移交）案件	Cases handed up (or over) that this centre holds and is still handling
+其中办理时限已过的（与监管端超期同一口径）	Of those, past the time limit (overdue as the oversight counts it)
+在办、超期等列来自集中端看板（该村（社区）持有的案件）；“上报在办”是本中心现持有、尚在办理的该村上报案件，与上方“上报在办”同一口径（已下派回村或已办结的不计）。超期均指办理时限已过。	Open, overdue and the next columns come from the hub's board (the cases the station holds); "Handed up, open" counts the station's cases this centre holds and is still handling, as the tile above does (those handed back down or finished are not counted). Overdue always means past the time limit.
 """.strip("\n").splitlines()))
 
 

@@ -97,14 +97,30 @@ def consultations() -> tuple[Response, int]:
 
 @bp.get("/cases")
 def cases() -> Response:
+    from node.views.cases import VIEWS
+
     n = node()
     a = request.args
+    if a.get("view", "") not in VIEWS:  # an unknown view listed every case, unfiltered
+        raise InvalidInput("view 不是已知的列表 / view: not a known list "
+                           f"({', '.join(v for v in VIEWS if v)})",
+                           fields={"view": "应为 " + "、".join(v for v in VIEWS if v)
+                                   + " 之一 / one of the lists named"})
     page = n.index.search(q=a.get("q", ""), status=a.get("status", ""),
                           service_item=a.get("item", ""), view=a.get("view", ""),
                           today=today().isoformat(), soon=soon(), cursor=a.get("after"),
                           limit=_limit(a.get("limit"), int(n.settings.page_size)),
                           holder=n.institution)
     return jsonify({"rows": page.rows, "next_cursor": page.next_cursor})
+
+
+@bp.get("/counts")
+def counts() -> Response:
+    """The home page's tiles: ``overdue`` (已超期, the hub's 超期) and ``deadline_passed``
+    (待办到期, any deadline) apart, each the length of ``/api/cases?view=…``."""
+    n = node()
+    return jsonify(n.index.counts(today=today().isoformat(), soon=soon(),
+                                  holder=n.institution))
 
 
 def _limit(raw: str | None, default: int) -> int:
@@ -139,6 +155,19 @@ def event(case_id: str, event_type: str) -> tuple[Response, int]:
     return jsonify({"ok": True, "id": doc["_id"], "case_id": case_id}), 201
 
 
+@bp.post("/cases/<case_id>/applicant")
+def applicant(case_id: str) -> Response:
+    """Correct the applicant's particulars (the case page's 更正, node.views.applicant):
+    ``{applicant_name, phone, id_type, id_number, address}``, each checked as the form
+    checks it; the replaced particulars stay, sealed, in the header's history."""
+    from node.views.applicant import FIELDS, correct_applicant
+
+    data = _typed_body(FIELDS)
+    before = load_case(case_id)["private"]  # opened, as the form opens it (access logged)
+    after = correct_applicant(case_id, data)
+    return jsonify({"ok": True, "case_id": case_id, "changed": after != before})
+
+
 @bp.get("/cases/<case_id>/forms/<letter>.pdf")
 def form(case_id: str, letter: str) -> Response:
     from node.views.forms import form_pdf
@@ -171,7 +200,8 @@ def town() -> Response:
     from node.views.town import overview
 
     view = overview()
-    return jsonify({"per_institution": n.index.by_institution(today=t), "rows": page.rows,
+    return jsonify({"per_institution": n.index.by_institution(today=t, holder=n.institution),
+                    "rows": page.rows,
                     "next_cursor": page.next_cursor, "boards": view["per_institution"],
                     "board_rows": view["board_rows"]})
 

@@ -15,8 +15,8 @@ from node.views.common import catalog, load_case, node, soon, today
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
-VIEWS = ("", "open", "today", "due_soon", "overdue", "needs_review", "handed_up", "elsewhere",
-         "pending")
+VIEWS = ("", "open", "today", "due_soon", "overdue", "deadline_passed", "needs_review",
+         "handed_up", "elsewhere", "pending")
 
 
 #: Searches remembered per node (the newest kept).
@@ -43,6 +43,8 @@ def search() -> Response:
         args["view"] = view
     if request.form.get("handed", "") == "1":
         args["handed"] = "1"
+    if request.form.get("institution", ""):
+        args["institution"] = request.form["institution"]
     return redirect(url_for("cases.index", **args))
 
 
@@ -53,16 +55,18 @@ def index() -> str:
     view = args.get("view", "") if args.get("view", "") in VIEWS else ""
     # the town's "handed up, open / overdue" tiles open these lists (counts(handed=True))
     handed = args.get("handed", "") == "1"
+    # ?institution=CODE: the cases registered there (the town's per-station 上报在办 column)
+    origin = args.get("institution", "")
     token = args.get("s", "")
     q = n.searches.get(token, "") if token else args.get("q", "")
     page = n.index.search(q=q, status=args.get("status", ""),
                           service_item=args.get("item", ""), view=view,
                           today=today().isoformat(), soon=soon(), cursor=args.get("after"),
                           limit=int(n.settings.page_size), holder=n.institution,
-                          handed=handed)
+                          handed=handed, institution=origin)
     items = {i["code"]: i.get("name", "") for i in catalog()}
     return render_template("cases.html", page=page, items=items, view=view, args=args,
-                           handed=handed, q=q, token=token if q else "",
+                           handed=handed, origin=origin, q=q, token=token if q else "",
                            forgotten=bool(token) and not q)
 
 

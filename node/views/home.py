@@ -37,7 +37,7 @@ def index() -> str:
     counts = n.index.counts(today=t, soon=soon(), holder=n.institution)
     lists = {view: n.index.search(view=view, today=t, soon=soon(), limit=8,
                                   holder=n.institution).rows
-             for view in ("today", "overdue", "due_soon", "needs_review")}
+             for view in ("today", "overdue", "deadline_passed", "due_soon", "needs_review")}
     from node.notices import received
 
     return render_template("home.html", counts=counts, lists=lists, sync=n.syncer.state,

@@ -46,16 +46,20 @@ def overview() -> dict[str, Any]:
     n = node()
     t = today().isoformat()
     held = boards()
-    handed = {r["institution"]: r for r in n.index.by_institution(today=t)
+    handed = {r["institution"]: r for r in n.index.by_institution(today=t, holder=n.institution)
               if r["institution"] != n.institution}
     codes = {v["code"] for v in villages()} | set(handed) | {b["institution"] for b in held}
     summaries = {b["institution"]: summarize(b, t, soon()) for b in held}
     per = []
     for code in sorted(codes):
         h = handed.get(code, {})
+        # 上报在办 per station: what the 上报在办 tile counts, of this station (the cases
+        # handed up that this centre holds, open); ``handed_ever`` also counts those handed
+        # back down or finished, which is why it is not what the column shows
         per.append({"institution": code, "board": summaries.get(code),
-                    "handed": h.get("total", 0), "handed_open": h.get("open", 0),
-                    "handed_overdue": h.get("overdue", 0)})
+                    "handed_ever": h.get("handed_ever") or 0,
+                    "handed_open": h.get("held_open") or 0,
+                    "handed_overdue": h.get("held_overdue") or 0})
     return {"per_institution": per, "board_rows": ordered_rows(held, t)}
 
 

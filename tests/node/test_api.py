@@ -104,3 +104,39 @@ def test_wrong_json_types_name_the_field(client: Any) -> None:
                         ({"private": None}, "private")):
         r = client.post(f"/api/cases/{case_id}/events/completion", json=body)
         assert r.status_code == 400 and field in r.json["fields"], (body, r.json)
+
+
+def test_the_applicant_correction_by_api(client: Any) -> None:
+    """The correction of the applicant's particulars (更正) was a web form only: the API,
+    which has every other action, had no way to fix a typo in a name or ID number. It
+    checks what the form checks, names the field, and keeps the replaced version sealed."""
+    _unlock(client)
+    case_id = client.post("/api/consultations", json={
+        "applicant_name": "王小眀", "question": "问", "id_number": "410602195001011235"}
+    ).json["case_id"]
+    url = f"/api/cases/{case_id}/applicant"
+    refused = (({"applicant_name": " "}, "applicant_name", "required"),
+               ({"applicant_name": "王小明", "id_number": "4106021950"}, "id_number", "18"),
+               ({"applicant_name": "王小明", "phone": "电话"}, "phone", "digits"),
+               ({"applicant_name": "王小明", "id_number": 410602195001011234}, "id_number",
+                "must be text"))
+    for body, field, rule in refused:
+        r = client.post(url, json=body)
+        assert r.status_code == 400 and rule in r.json["fields"][field], (body, r.json)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in r.json["fields"][field])
+    assert client.post(url, data="not json").status_code == 400
+    assert client.get(f"/api/cases/{case_id}").json["private"]["applicant_name"] == "王小眀"
+    r = client.post(url, json={"applicant_name": "王小明", "id_type": "resident_id",
+                               "id_number": "410602195001011234", "phone": "13800000000"})
+    assert r.status_code == 200 and r.json["changed"] is True, r.json
+    private = client.get(f"/api/cases/{case_id}").json["private"]
+    assert (private["applicant_name"], private["id_number"]) == ("王小明", "410602195001011234")
+    stored = client.application.extensions["bangban_node"].store.get(f"case:{case_id}")
+    assert "private" not in stored and "王小明" not in str(stored)  # sealed
+    assert [h["field"] for h in stored["history"]] == ["private"]
+    assert "sealed" in str(stored["history"]) and "王小眀" not in str(stored["history"])
+    again = client.post(url, json={"applicant_name": "王小明", "id_type": "resident_id",
+                                   "id_number": "410602195001011234", "phone": "13800000000"})
+    assert again.status_code == 200 and again.json["changed"] is False
+    assert client.post("/api/cases/nonexistent/applicant",
+                       json={"applicant_name": "甲"}).status_code == 404

@@ -77,7 +77,8 @@ def test_keyset_pages_cover_everything_once(tmp_path: Path) -> None:
     rows: list[tuple[dict[str, Any], list[str]]] = [({"case_id": f"c{i:04d}", "case_no": f"N-{i:04d}", "institution": "410621100201",
               "status": "handling" if i % 3 else "completed",
               "updated": f"2026-11-{1 + i % 25:02d}T00:00:00|{i:04d}",
-              "due": f"2026-12-{1 + i % 28:02d}"}, []) for i in range(230)]
+              "due": f"2026-12-{1 + i % 28:02d}", "limit_due": f"2026-12-{1 + i % 28:02d}"},
+             []) for i in range(230)]
     index.upsert_many(rows)
     seen: list[str] = []
     cursor = None
@@ -90,18 +91,19 @@ def test_keyset_pages_cover_everything_once(tmp_path: Path) -> None:
     assert len(seen) == 230 and len(set(seen)) == 230
     open_rows = index.search(view="open", limit=500).rows
     assert len(open_rows) == sum(1 for i in range(230) if i % 3)
-    overdue: list[str] = []
-    cursor = None
-    while True:  # deadline views page by (due, case_id)
-        page = index.search(view="overdue", today="2026-12-10", cursor=cursor, limit=7)
-        overdue += [r["case_id"] for r in page.rows]
-        dues = [r["due"] for r in page.rows]
-        assert dues == sorted(dues)
-        if not page.next_cursor:
-            break
-        cursor = page.next_cursor
     expected = {f"c{i:04d}" for i in range(230) if i % 3 and f"2026-12-{1 + i % 28:02d}" < "2026-12-10"}
-    assert len(overdue) == len(set(overdue)) and set(overdue) == expected
+    for view in ("overdue", "deadline_passed"):
+        overdue: list[str] = []
+        cursor = None
+        while True:  # deadline views page by (due, case_id)
+            page = index.search(view=view, today="2026-12-10", cursor=cursor, limit=7)
+            overdue += [r["case_id"] for r in page.rows]
+            dues = [r["due"] for r in page.rows]
+            assert dues == sorted(dues)
+            if not page.next_cursor:
+                break
+            cursor = page.next_cursor
+        assert len(overdue) == len(set(overdue)) and set(overdue) == expected, view
     counts = index.counts(today="2026-12-10", soon="2026-12-13")
     assert counts["open"] == len(open_rows)
     assert counts["overdue"] == len(index.search(view="overdue", today="2026-12-10", limit=500).rows)
@@ -129,9 +131,9 @@ def test_a_row_replaces_the_old_one(tmp_path: Path) -> None:
     index = CaseIndex(tmp_path / "i.sqlite")
     base = {"case_id": "c1", "case_no": "N-1", "institution": "410621100201",
             "updated": "2026-11-26T00:00:00|a"}
-    index.upsert({**base, "status": "handling", "due": "2026-11-20"})
+    index.upsert({**base, "status": "handling", "due": "2026-11-20", "limit_due": "2026-11-20"})
     assert index.counts(today="2026-11-26", soon="2026-11-29")["overdue"] == 1
-    index.upsert({**base, "status": "completed", "due": None})
+    index.upsert({**base, "status": "completed", "due": None, "limit_due": None})
     row = index.get("c1")
     assert row is not None and row["due"] is None and row["closed"] == 1
     assert index.counts(today="2026-11-26", soon="2026-11-29")["overdue"] == 0

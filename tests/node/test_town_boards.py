@@ -206,7 +206,7 @@ def _handed_up_and_down_again(town: Any) -> str:
     past = (local_today() - dt.timedelta(days=3)).isoformat()
     n = town.extensions["bangban_node"]
     base = {"institution": VILLAGE_1, "handed_from": VILLAGE_1, "status": "handling",
-            "due": past, "updated": "2026-11-26T00:00:00|a"}
+            "due": past, "limit_due": past, "updated": "2026-11-26T00:00:00|a"}
     n.index.upsert({**base, "case_id": "c-here", "case_no": "DC-1", "holder": TOWN})
     n.index.upsert({**base, "case_id": "c-down", "case_no": "DC-2", "holder": VILLAGE_2})
     return past
@@ -231,13 +231,38 @@ def test_the_handed_up_tiles_open_the_cases_they_count(town: Any) -> None:
     client = _client(town)
     page = client.get("/town/").get_data(as_text=True)
     boxes = page.split('class="grid"', 1)[1].split("</div>\n<h2>", 1)[0]
-    tiles = re.findall(r'<a class="stat[^"]*" href="(/cases/[^"]+)"><div class="n">(\d+)</div>',
+    tiles = re.findall(r'<a class="stat[^"]*" href="(/cases/[^"]+)"[^>]*><div class="n">(\d+)</div>',
                        boxes)
     assert len(tiles) == 2
     for href, count in tiles:
         listed = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
         assert re.findall(r">(DC-\d)</a>", listed) == ["DC-1"] and count == "1", href
         assert 'id="handed-only"' in listed
+
+
+def test_the_per_station_handed_column_counts_what_the_tile_counts(town: Any) -> None:
+    """The per-station 上报 column counted every case the station had ever handed up: the
+    one handed down again (held by a station) and the finished one too, so 东村 read 3
+    beside a 上报在办 tile of 1. It is 上报在办 now, the tile's count for that station, and
+    opens those cases; ``/api/town`` names both numbers."""
+    _handed_up_and_down_again(town)
+    n = town.extensions["bangban_node"]
+    n.index.upsert({"case_id": "c-done", "case_no": "DC-3", "institution": VILLAGE_1,
+                    "handed_from": VILLAGE_1, "holder": TOWN, "status": "completed",
+                    "updated": "2026-11-26T00:00:00|a"})
+    client = _client(town)
+    page = client.get("/town/").get_data(as_text=True)
+    tile = re.search(r'view=open&amp;handed=1"[^>]*><div class="n">(\d+)</div>', page)
+    row = re.search(rf'data-institution="{VILLAGE_1}">.*?<td class="handed-open">(.*?)</td>',
+                    page, re.S)
+    assert tile is not None and row is not None
+    link = re.search(r'href="([^"]+)">(\d+)</a>', row.group(1))
+    assert link is not None and link.group(2) == tile.group(1) == "1"
+    listed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert re.findall(r">(DC-\d)</a>", listed) == ["DC-1"]
+    per = {r["institution"]: r for r in client.get("/api/town").get_json()["per_institution"]}
+    assert (per[VILLAGE_1]["handed_ever"], per[VILLAGE_1]["held_open"],
+            per[VILLAGE_1]["held_overdue"]) == (3, 1, 1)
 
 
 def test_more_handed_up_cases_than_a_page_lead_on(town: Any) -> None:
@@ -259,7 +284,8 @@ def test_more_handed_up_cases_than_a_page_lead_on(town: Any) -> None:
 
 
 def _tiles(page: str) -> dict[str, int]:
-    return {v: int(n) for v, n in re.findall(r'view=(\w+)"><div class="n">(\d+)</div>', page)}
+    return {v: int(n) for v, n in re.findall(r'view=(\w+)"[^>]*><div class="n">(\d+)</div>',
+                                             page)}
 
 
 def _listed(client: Any, view: str) -> list[str]:
@@ -292,7 +318,7 @@ def test_a_station_does_not_count_a_case_it_handed_up(app: Any) -> None:
 
     n = app.extensions["bangban_node"]
     past = (local_today() - dt.timedelta(days=3)).isoformat()
-    base = {"institution": VILLAGE, "status": "handling", "due": past,
+    base = {"institution": VILLAGE, "status": "handling", "due": past, "limit_due": past,
             "updated": "2026-11-26T00:00:00|a"}
     n.index.upsert({**base, "case_id": "c-own", "case_no": "DC-1", "holder": VILLAGE})
     n.index.upsert({**base, "case_id": "c-up", "case_no": "DC-2", "holder": TOWN,
@@ -319,3 +345,32 @@ def test_the_board_names_the_staff_from_the_station_s_roster(town: Any) -> None:
     row = lambda no: page[page.index(no):page.index("</tr>", page.index(no))]  # noqa: E731
     assert "蒋一鸣" in row("DC-2026-0001") and "s-1" not in row("DC-2026-0001")
     assert "s-9" in row("DC-2026-0002")
+
+
+def test_the_town_page_names_needs_review_as_the_other_pages_do(town: Any) -> None:
+    """The town page said 待复核 for what the node's home page, its lists and the city's
+    dashboard call 需复核 (concurrent offline steps, design §3): one count, two names."""
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_1, [{"case": "c-r", "no": "DC-2026-0009",
+                                           "status": "handling", "review": True}], review=1)])
+    page = _client(town).get("/town/").get_data(as_text=True)
+    head = page.split('id="per-institution"', 1)[1].split("</thead>", 1)[0]
+    assert "需复核" in head and "待复核" not in head
+    row = page.split('data-case="c-r"', 1)[1].split("<form", 1)[0]  # before the urge form
+    assert "需复核" in row and "待复核" not in row
+
+
+def test_a_late_reply_on_a_board_row_is_not_called_overdue(town: Any) -> None:
+    """The board rows' column headed 超期 listed a consultation's passed reply deadline
+    (10.1.1.3) too, while the 下辖超期 tile and the per-station 超期 count only a passed time
+    limit (schemas.overdue): the column is 已过期限 and its tooltip says which is 超期."""
+    yesterday = (local_today() - dt.timedelta(days=1)).isoformat()
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_1, [{"case": "c-q", "no": "DC-2026-0010",
+                                           "status": "consulting", "reply_due": yesterday}])])
+    page = _client(town).get("/town/").get_data(as_text=True)
+    tile = re.search(r'<div class="n">(\d+)</div>下辖超期', page)
+    assert tile is not None and tile.group(1) == "0"
+    head = page.split('id="board-rows"', 1)[1].split("</thead>", 1)[0]
+    assert "超期" not in re.sub(r'title="[^"]*"', "", head) and "已过期限" in head
+    assert "咨询答复期限" in page.split('data-case="c-q"', 1)[1].split("<form", 1)[0]

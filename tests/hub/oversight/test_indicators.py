@@ -152,6 +152,21 @@ def test_subtree_and_staff_rows(ov: Oversight) -> None:
     assert s["s3"].c["terminated"] == 1 and s["s3"].c["consultations"] == 4
 
 
+def test_a_staff_member_s_overdue_complaint_is_on_their_row(ov: Oversight) -> None:
+    """By staff, the complaint still open past its deadline (W's, on s9's case) was counted
+    on a row of no one (staff "", 0 % of nothing), while s9's row held the complaint with
+    no rate: the export by staff and the staff page showed it twice, on two rows."""
+    staff, total = _rollup(ov, "410621101", by_staff=True)
+    rows = {r.staff: r for r in staff}
+    assert set(rows) == {"s9"}
+    s9 = rows["s9"]
+    assert (s9.c["complaints"], s9.c["complaints_open"], s9.live["complaints_overdue"]) \
+        == (1, 1, 1)
+    assert s9.complaint_rate == 0.0
+    _units, by_unit = _rollup(ov, "410621101")
+    assert by_unit.live["complaints_overdue"] == total.live["complaints_overdue"] == 1
+
+
 def test_departments_report(ov: Oversight) -> None:
     expected = [{"department": "浚县民政局", "submitted": 1, "corrections": 1, "decided": 1,
                  "approved": 0, "returned": 1}]

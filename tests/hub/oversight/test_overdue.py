@@ -72,3 +72,45 @@ def test_the_board_counts_the_overdue_cases_the_oversight_counts(hub: Any,
         assert overdue_marks(suspended, "2026-04-01") == ["resume_by"]
     finally:
         ov.facts.close()
+
+
+def test_the_node_s_overdue_list_is_the_hub_s(hub: Any, tmp_path: Path) -> None:
+    """The station's 已超期 list (node/index.py) took any passed deadline of a case: a
+    materials deadline (10.1.4), a reply (10.1.1.3), a resumption deadline; the city's
+    超期未办结 is the time limit only. A clerk read 4 late cases where the supervisor read 2
+    for the same histories. Now 已超期 is the hub's rule (schemas/overdue.py) and the
+    passed deadlines of any kind are the to-do list 待办到期 (``deadline_passed``)."""
+    from node.index import CaseIndex
+    from node.state import index_row
+
+    cases = _cases()
+    # accepted Fri 13 Mar with 10 working days (due 27 Mar), told to bring a document by
+    # Mon 16 Mar and not back yet: a passed materials deadline inside the time limit
+    b = cases["materials"] = CaseBuilder(V, "s1", "2026-03-13").accepted("2026-03-13", 10)
+    b.ev("notification", "2026-03-13", materials_due="2026-03-16", materials=[
+        {"code": "M02", "name": "户口簿", "how_to_obtain": "本人户口簿原件"}])
+    put_cases(hub, [c.history() for c in cases.values()])
+    ov = Oversight(hub, tmp_path / "facts.sqlite")
+    index = CaseIndex(tmp_path / "node-index.sqlite")
+    try:
+        ov.catch_up(force=True)
+        db = ov.facts.reader()
+        hub_late = {r["case_no"] for r in ind.case_list(db, "overdue", TOWN, TODAY)}
+        _rows, total = ind.rollup(db, TOWN, "2026-03", "2026-03", today=TODAY)
+        index.upsert_many([(index_row(c.header, c.events), []) for c in cases.values()])
+        day = TODAY.isoformat()
+
+        def listed(view: str) -> set[str]:
+            return {r["case_no"] for r in index.search(view=view, today=day, limit=50).rows}
+
+        no = {k: c.header["case_no"] for k, c in cases.items()}
+        assert listed("overdue") == hub_late == {no["late"], no["late_then_suspended"]}
+        counts = index.counts(today=day, soon=day, holder=V)
+        assert counts["overdue"] == total.live["overdue"] == 2
+        # the to-do list: the late ones, the late reply and the passed materials deadline
+        assert no["materials"] in listed("deadline_passed") - listed("overdue")
+        assert listed("deadline_passed") == hub_late | {no["reply"], no["materials"]}
+        assert counts["deadline_passed"] == 4
+    finally:
+        index.close()
+        ov.facts.close()

@@ -231,3 +231,49 @@ def test_monthly_report_has_the_ratings_and_the_complaints(app: Any, tmp_path: P
     handled = next(x for x in text.splitlines() if "2026-03-03" in x and "部分属实" in x)
     assert "2026-02-25" in handled
     assert any("未处理" in x and "2026-03-06" in x for x in text.splitlines())
+
+
+def test_each_rate_is_printed_with_its_own_counts(app: Any) -> None:
+    """The dashboard printed 咨询 "50.0%" over "2/3": the rate counts the consultation still
+    waiting past its day (c8) against the station, the fraction beside it left it out; the
+    complaint and satisfaction rates had no counts at all, and the export's consultation
+    columns could not give the rate back. Each rate now stands beside its own numerator
+    and denominator, on the page and in the export, and the legend says what they are."""
+    client, _ = login(app, "city", "city-pass-1")
+    page = client.get(f"/oversight/?{Q}").text
+
+    def kpi(name: str) -> str:
+        found = re.search(rf'id="kpi-{name}">(.*?)</div>', page, re.S)
+        assert found is not None, name
+        return re.sub(r"<[^>]+>", "", found.group(1))
+
+    assert "50.0%" in kpi("consult") and "2/4，" in kpi("consult")
+    assert "50.0%" in kpi("complaints") and "1/2，" in kpi("complaints")
+    assert re.search(r"\d+/\d+ 次评价", kpi("satisfaction"))
+    assert 'id="rate-legend"' in page and "超时未答复" in page
+    rows = list(csv.reader(io.StringIO(
+        client.get(f"/oversight/export.csv?{Q}").data.decode("utf-8-sig"))))
+    head, total = rows[0], dict(zip(rows[0], rows[-1], strict=True))
+    for rate, num, den in (("咨询及时答复率", "咨询及时答复", ("咨询及时答复", "咨询答复超时", "咨询超时未答复")),
+                           ("投诉及时处理率", "投诉及时处理", ("投诉及时处理", "投诉处理超时", "投诉超期未处理"))):
+        counted = sum(int(total[k]) for k in den)
+        assert float(total[rate]) == round(int(total[num]) / counted, 4), (rate, total)
+    assert "满意率" in head
+
+
+def test_the_complaint_counts_say_which_complaints_they_count(app: Any) -> None:
+    """April's dashboard read "投诉 0，未处理 0" and its link opened the complaints page
+    listing March's complaint, still open (every open one is listed until handled); and
+    the page said handled ones are listed by the month they came in, while it lists them
+    in the month they were handled (a February complaint handled on 3 March is March's)."""
+    client, _ = login(app, "city", "city-pass-1")
+    q = f"from=2026-04&to=2026-04&as_of={AS_OF}"
+    kpi = re.search(r'id="kpi-complaints">(.*?)</div>', client.get(f"/oversight/?{q}").text,
+                    re.S)
+    assert kpi is not None and "本期受理投诉 0，其中未处理 0" in kpi.group(1)
+    april = client.get(f"/oversight/complaints?{q}").text
+    assert april.count("未处理</td>") == 1  # March's, still open
+    march = client.get(f"/oversight/complaints?from=2026-03&to=2026-03&as_of={AS_OF}").text
+    rows = [row for row in march.split("<tr>") if "2026-02-25" in row]
+    assert len(rows) == 1 and "<td>2026-03-03</td>" in rows[0]  # received, handled
+    assert "已处理的按处理日期列入当期" in march

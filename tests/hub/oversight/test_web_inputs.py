@@ -228,3 +228,21 @@ def test_a_complaint_taken_is_confirmed_by_its_case_number(
     assert resp.status_code == 200, re.findall(r"alert[^>]*>([^<]*)", resp.text)
     assert f"投诉已登记：案件 {case_no}" in resp.text
     assert not re.search(r"投诉已登记（[0-9a-f]{12}-", resp.text) and len(taken) == 1
+
+
+def test_the_checks_report_says_when_its_overdue_table_is_cut(app: Any, monkeypatch: Any) -> None:
+    """The 11.1 b) report said "超期未办结 N 件" above a table cut at 100 rows, and
+    nothing said the table held fewer, nor led to the rest (the monthly report and the
+    dashboard both say so)."""
+    from hub.oversight import views
+
+    client, _ = login(app, "city", "city-pass-1")
+    whole = client.get(f"/oversight/checks?{Q}").text
+    assert 'id="overdue-shown"' not in whole and "410621101201-2026-A1" in whole  # c9
+    monkeypatch.setattr(views, "CHECKS_LIST_ROWS", 0)  # as if there were more than shown
+    page = client.get(f"/oversight/checks?{Q}").text
+    shown = re.search(r'<p id="overdue-shown">(.*?)</p>', page, re.S)
+    assert shown is not None and "最早的 0 件（共 1 件）" in shown.group(1)
+    link = re.search(r'href="(/oversight/cases/overdue\?[^"]+)"', shown.group(1))
+    assert link is not None
+    assert "410621101201-2026-A1" in client.get(link.group(1).replace("&amp;", "&")).text
