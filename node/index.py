@@ -63,6 +63,9 @@ CREATE INDEX IF NOT EXISTS cases_pending ON cases(updated DESC, case_id DESC) WH
 CREATE INDEX IF NOT EXISTS cases_open ON cases(updated DESC, case_id DESC) WHERE closed = 0;
 CREATE INDEX IF NOT EXISTS cases_open_holder
   ON cases(coalesce(holder, institution), due, case_id) WHERE closed = 0;
+CREATE INDEX IF NOT EXISTS cases_open_holder_limit
+  ON cases(coalesce(holder, institution), limit_due, case_id, status, suspended_since)
+  WHERE closed = 0;
 CREATE INDEX IF NOT EXISTS cases_open_holder_updated
   ON cases(coalesce(holder, institution), updated DESC, case_id DESC) WHERE closed = 0;
 CREATE INDEX IF NOT EXISTS cases_handed_updated
@@ -279,8 +282,12 @@ class CaseIndex:
             where.append(cond)
             args += more
         # Deadline views list the nearest deadline first (and use the (closed, due) index);
-        # the others list the latest change first. Both page by keyset, never by OFFSET.
-        if view in ("overdue", "deadline_passed", "due_soon"):
+        # 已超期 the earliest time limit first (the one it is overdue by, and the holder's
+        # index over it); the others list the latest change first. All page by keyset,
+        # never by OFFSET.
+        if view == "overdue":
+            col, op, direction = "limit_due", ">", "ASC"
+        elif view in ("deadline_passed", "due_soon"):
             col, op, direction = "due", ">", "ASC"
         elif view == "today":  # today's new cases, newest first
             col, op, direction = "created", "<", "DESC"
