@@ -116,6 +116,7 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
             hub.stores.private.delete_local(name)
         except NotFound:
             pass
+    _drop_pull_checkpoints(hub.stores.private)
     # The oversight facts (a derived cache, hub/oversight/materialize.py) of a store that
     # was here before follow its feed: their checkpoint, ahead of the restored feed, hid
     # every case written after the restore. Deleted, they are rebuilt from this feed.
@@ -127,6 +128,33 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
     hub.indexer.reset()  # the shared cursor of a store that was here before counts no more
     hub.indexer.catch_up()
     return counts
+
+
+def _drop_pull_checkpoints(private: DocumentStore) -> int:
+    """Delete the devices' checkpoints of pulls from the hub; the number deleted.
+
+    Their seqs count the scope indexes (hub.replication.seqs), which are not saved but
+    rebuilt, with fewer and other seqs: a station that pulled after the backup resumed
+    from a seq the rebuilt index reaches only later, and never pulled what was written in
+    between (a revocation, a new key directory). Without the hub's half of the checkpoint
+    the station's replicator finds no common session and pulls from 0 ("Compare
+    Replication Logs", CouchDB's replication protocol), which ``revs_diff`` makes cheap and
+    harmless: nothing it holds is fetched or written twice. Push checkpoints (the
+    station's own seqs) are kept: the station resumes from them and pushes again what it
+    wrote after the backup."""
+    from hub.replication.seqs import SEP
+
+    rows = private.all_docs(startkey="local:", endkey="local:\ufff0", include_docs=True,
+                            offset=False)["rows"]
+    dropped = 0
+    for row in rows:
+        body = (row.get("doc") or {}).get("body") or {}
+        # source_last_seq: CouchDB's and this project's replicator; last_seq: PouchDB's.
+        seq = body.get("source_last_seq", body.get("last_seq"))
+        if isinstance(seq, str) and SEP in seq:
+            private.delete(row["id"], row["doc"]["_rev"])
+            dropped += 1
+    return dropped
 
 
 def keys_note(hub: Hub) -> str | None:
