@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ops.envcheck import unknown_lines
+
+    for line in unknown_lines():
+        print(line, file=sys.stderr)
     result = args.func(args)
     return int(result or 0)
 
