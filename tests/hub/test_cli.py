@@ -353,3 +353,29 @@ def test_a_mistyped_hub_folder_is_named_and_not_mistaken_for_a_new_hub(tmp_path,
     typo = str(tmp_path / "bangabn-hub")
     err = _err(capsys, "hub", "--hub-dir", typo, "device", "enroll", "--institution", "410600")
     assert f"in {typo}/db" in err and "only to start a new hub" in err
+
+
+def test_a_wrong_key_passphrase_names_the_keychain_and_where_it_came_from(
+        hub_dir, monkeypatch, capsys):
+    """`hub device enroll` and `institution add` said only "the passphrase does not unlock
+    this keychain": which keychain, which passphrase (the variable wins over the file), and
+    what to do must be on the line."""
+    from pathlib import Path
+
+    monkeypatch.delenv("BANGBAN_HUB_KEY_PASSPHRASE", raising=False)
+    assert main(["hub", "--hub-dir", hub_dir, "institution", "add", "--code", "410602",
+                 "--name", "县"]) == 0
+    (Path(hub_dir) / "keys" / "passphrase").write_text("not the one", "utf-8")
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "device", "enroll", "--institution",
+               "410602")
+    assert "hub.keychain.json" in err and "keys/passphrase" in err
+    assert "BANGBAN_HUB_KEY_PASSPHRASE is not set" in err and "restore HUB_DIR/keys" in err
+    monkeypatch.setenv("BANGBAN_HUB_KEY_PASSPHRASE", "also wrong")
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "institution", "add", "--code",
+               "410603", "--name", "另一县")
+    assert "BANGBAN_HUB_KEY_PASSPHRASE, which is set" in err
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "doctor"]) == 2
+    out = capsys.readouterr().out
+    keys_line = next(line for line in out.splitlines() if line.startswith("FAIL  keys"))
+    assert "hub.keychain.json" in keys_line and "another hub" not in out
