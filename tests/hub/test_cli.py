@@ -379,3 +379,19 @@ def test_a_wrong_key_passphrase_names_the_keychain_and_where_it_came_from(
     out = capsys.readouterr().out
     keys_line = next(line for line in out.splitlines() if line.startswith("FAIL  keys"))
     assert "hub.keychain.json" in keys_line and "another hub" not in out
+
+
+@pytest.mark.timeout(60)
+def test_serve_with_its_store_gone_says_restore_not_init(hub_dir, tmp_path, capsys):
+    """HUB_DIR/db moved away (a disk not mounted, a wrong --hub-dir copy): `hub serve` said
+    "run `bangban hub init` first", which refuses (the keys are there) and would be the
+    wrong thing if it did not."""
+    import shutil
+    from pathlib import Path
+
+    shutil.move(str(Path(hub_dir) / "db"), str(tmp_path / "db.moved"))
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "serve", "--port", "0")
+    assert "hub restore" in err and "BANGBAN_COUCHDB_URL" in err
+    assert "run `bangban hub init` first" not in err
+    err = _err(capsys, "hub", "--hub-dir", str(tmp_path / "new"), "serve", "--port", "0")
+    assert "run `bangban hub init` first" in err
