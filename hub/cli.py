@@ -347,7 +347,8 @@ def register(subparsers: Any) -> None:
     p = dev.add_parser("revoke", help="revoke a device (401 + wipe at next contact)")
     p.add_argument("device_id", help="the device id (INSTITUTION-SHORT), as enrolled")
     p.set_defaults(func=cmd_device_revoke)
-    p = dev.add_parser("keys", help="register a device's public keys (JSON of `node init --json`)")
+    p = dev.add_parser("keys", help="register a device's public keys (the JSON `node init` "
+                       "printed)")
     p.add_argument("file", help="the JSON `bangban node init` (or `node keys rotate`) printed")
     p.add_argument("--device-id", help="default: the file's device_id")
     p.add_argument("--json", action="store_true")

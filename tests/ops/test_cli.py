@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -133,3 +134,66 @@ def test_node_port_out_of_range_is_named(tmp_path) -> None:  # type: ignore[no-u
     out = _run({"BANGBAN_NODE_PORT": "70000"}, "node", "serve", "--dir", str(tmp_path))
     assert out.returncode != 0 and "BANGBAN_NODE_PORT: must be from 0 to 65535" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def _command_error(parser: Any, text: str) -> str | None:
+    """Why ``text`` (``[bangban] hub device keys FILE …``) is not a command line ``parser``
+    takes: a subcommand or an option it does not have; ``None`` when it is one (or is no
+    command line at all). Placeholders (FILE, CODE) are positionals and pass."""
+    import argparse
+    import re
+
+    def subs(p: Any) -> dict[str, Any]:
+        return next((a.choices for a in p._actions
+                     if isinstance(a, argparse._SubParsersAction)), {})
+
+    tokens = text.strip().removeprefix("bangban ").split()
+    if not tokens or tokens[0] not in ("hub", "node", "store", "replicate", "demo"):
+        return None
+    p, path, known = parser, [], set()
+    for tok in tokens:
+        if tok in ("|", ">", "→", "&&", ";", "2>&1") or tok.startswith("…"):
+            break
+        if tok in subs(p):
+            p = subs(p)[tok]
+            path.append(tok)
+            known |= {o for a in p._actions for o in a.option_strings}
+        elif tok.startswith("--") and tok.split("=")[0] not in known:
+            return f"`{' '.join(path)}` has no option {tok.split('=')[0]}"
+        elif not tok.startswith("-") and subs(p) and re.fullmatch(r"[a-z][a-z-]+", tok):
+            return f"`{' '.join(path)}` has no command {tok}"
+    return None
+
+
+def test_help_and_docs_name_only_real_commands_and_options() -> None:
+    """`hub device keys --help` sent the operator to `node init --json`, an option that
+    does not exist; every command line in backquotes in a help text, README.md, the runbook,
+    ops/couchdb/README.md and the service units must be one `bangban` takes."""
+    import argparse
+    import re
+    from pathlib import Path
+
+    parser = cli.build_parser()
+    quoted: list[tuple[str, str]] = []
+
+    def walk(p: argparse.ArgumentParser, where: str) -> None:
+        texts = [p.description or "", p.epilog or ""]
+        for a in p._actions:
+            texts.append(str(a.help or ""))
+            if isinstance(a, argparse._SubParsersAction):
+                texts += [str(c.help or "") for c in a._choices_actions]
+                for name, sub in a.choices.items():
+                    walk(sub, f"{where} {name}")
+        quoted.extend((where, q) for t in texts for q in re.findall(r"`([^`]+)`", t))
+
+    walk(parser, "bangban")
+    root = Path(__file__).resolve().parents[2]
+    docs = ["README.md", "docs/operations.md", "ops/couchdb/README.md", "hub/README.md",
+            "node/README.md", *(str(p.relative_to(root)) for p in root.glob("ops/systemd/*"))]
+    for name in docs:
+        text = (root / name).read_text("utf-8")
+        quoted += [(name, q) for q in re.findall(r"`([^`\n]+)`", text)]
+        quoted += [(name, q) for q in re.findall(r"(?m)(?:^|\s)(bangban [a-z][^\n`#]*)", text)]
+    wrong = [f"{where}: {q}: {err}" for where, q in quoted
+             if (err := _command_error(parser, q)) is not None]
+    assert wrong == []
