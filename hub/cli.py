@@ -250,14 +250,20 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from hub.settings import Settings
     from sync.errors import SyncError
 
+    # What to do, by what failed ("see docs/operations.md" sent the operator to read a page).
+    hint = ("set it right where it comes from: the environment (the unit's Environment=, "
+            "/etc/bangban/hub.env), HUB_DIR/settings.json or the command line; `bangban hub "
+            "--help` lists every setting")
     try:
         folder = Path(Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}).hub_dir)
         if not folder.is_dir():  # opening a hub would create the folder: report, touch nothing
+            hint = ("give the hub's folder (the service's is BANGBAN_HUB_DIR in "
+                    "ops/systemd/bangban-hub.service), or `bangban hub init` to start a new hub")
             raise HubError(f"no hub folder at {folder} (--hub-dir or BANGBAN_HUB_DIR)",
                            status=404, error="not_found")
         hub = _hub(args)
     except (HubError, SyncError) as exc:
-        checks = [doctor.Check("settings", "fail", exc.reason, "see docs/operations.md")]
+        checks = [doctor.Check("settings", "fail", exc.reason, hint)]
     else:
         try:
             checks = doctor.run(hub)
