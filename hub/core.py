@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 IDENTITY_ID = "hub:identity"
 
 
+#: Seconds a refusal for a missing dependency (an earlier event of the case) is checked
+#: again when another gateway process may be writing it (hub.replication.scoped).
+PEER_WAIT = 5.0
+
+
 class Hub:
     """Everything one hub process needs, opened lazily from :class:`Settings`."""
 
@@ -126,7 +131,11 @@ class Hub:
                     self.stores, self.indexer,
                     max_document_bytes=self.settings.max_document_bytes,
                     signatures=SignatureCheck(self.stores),
-                    transitions=TransitionCheck(self.stores))
+                    transitions=TransitionCheck(self.stores),
+                    # Pre-forked gateways, or several over one CouchDB (design.md §7): a
+                    # device's two concurrent batches may reach two processes.
+                    peer_wait=PEER_WAIT if (self.settings.hub_processes > 1
+                                            or self.settings.couchdb_url) else 0.0)
             return self._validator
 
     def view(self, device: Device, *, via: str = "replication") -> ScopedStore:
