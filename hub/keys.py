@@ -202,7 +202,10 @@ def load_delegation(hub_dir: str | Path) -> dict[str, Any] | None:
 def load(hub_dir: str | Path) -> Keychain:
     path = _folder(hub_dir) / KEYCHAIN
     if not path.exists():
-        raise NotInitialized(f"{path} is missing: run `bangban hub init`")
+        # Its store holds a hub (a restore, a copied folder) far more often than not: `hub
+        # init` refuses a store that has one, and would orphan every station if it did not.
+        raise NotInitialized(f"{path} is missing: put back this hub's keys/ folder from the "
+                             "file backup (only a hub never initialised: `bangban hub init`)")
     return unlock(path, hub_dir)
 
 

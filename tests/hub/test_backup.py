@@ -117,3 +117,23 @@ def test_reference_data_written_after_a_restore_reaches_a_station(tmp_path: Path
             # it keeps their newer revisions, so only the roster is compared)
         finally:
             hub.close()
+
+
+def test_a_restore_without_the_keys_says_to_put_them_back(tmp_path: Path) -> None:
+    """It said "hub.keychain.json is missing: run `bangban hub init`", which refuses a store
+    that holds a hub, and the doctor said the same on the restored folder."""
+    from hub import doctor
+    from hub.backup import keys_note
+
+    with open_world(tmp_path / "w") as world:
+        backup(world.hub, tmp_path / "bk")
+    hub = Hub(Settings.load({"hub_dir": str(tmp_path / "new"), "scrypt_n": 1024}, environ={}))
+    try:
+        restore(hub, tmp_path / "bk")
+        note = keys_note(hub)
+        assert note is not None and "run `bangban hub init`" not in note
+        assert "from the file backup" in note
+        keys = next(c for c in doctor.run(hub) if c.name == "keys")
+        assert keys.status == "fail" and "put back this hub's keys/" in keys.detail
+    finally:
+        hub.close()
