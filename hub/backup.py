@@ -20,8 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from hub.errors import AlreadyExists, BadInput
 from sync.errors import NotFound
@@ -34,10 +35,17 @@ BATCH = 200
 FILES = {"main": "main.jsonl.gz", "private": "private.jsonl.gz", "receipts": "receipts.jsonl.gz"}
 
 
+def _private(path: Path) -> IO[bytes]:
+    """``path`` opened for writing, readable by its owner only from its creation: the
+    files hold the devices' credential hashes, every keyring and case metadata, and `hub
+    backup` is run by hand, under a umask that made them world-readable (0644)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
 def _dump(db: DocumentStore, path: Path) -> int:
     n = 0
     since: Any = 0
-    with gzip.open(path, "wt", encoding="utf-8") as out:
+    with _private(path) as raw, gzip.open(raw, "wt", encoding="utf-8") as out:
         while True:
             feed = db.changes(since=since, limit=BATCH, style="all_docs")
             for row in feed["results"]:
@@ -53,7 +61,7 @@ def _dump(db: DocumentStore, path: Path) -> int:
 def backup(hub: Hub, folder: str | Path) -> dict[str, Any]:
     out = Path(folder)
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(mode=0o700, parents=True, exist_ok=True)
         if any(out.iterdir()):
             raise AlreadyExists(f"{out} is not empty")
         counts = {"main": _dump(hub.stores.main, out / FILES["main"]),
@@ -62,7 +70,8 @@ def backup(hub: Hub, folder: str | Path) -> dict[str, Any]:
         manifest = {"format": "bangban-hub-backup/1", "db_prefix": hub.stores.prefix,
                     "hub_uuid": hub.identity["uuid"], "revisions": counts,
                     "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-        (out / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+        with _private(out / "manifest.json") as fh:
+            fh.write(json.dumps(manifest, indent=1).encode("utf-8"))
     except OSError as exc:  # not writable, a full disk: no manifest, so no restore takes it
         raise BadInput(f"DIR {out}: {exc.strerror or exc}; the backup is incomplete "
                        "(no manifest.json): free space or choose another DIR") from exc

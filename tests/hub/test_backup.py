@@ -137,3 +137,21 @@ def test_a_restore_without_the_keys_says_to_put_them_back(tmp_path: Path) -> Non
         assert keys.status == "fail" and "put back this hub's keys/" in keys.detail
     finally:
         hub.close()
+
+
+def test_backup_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    """Run by hand (umask 022) they were 0644: device credential hashes, keyrings and case
+    metadata readable by every user of the machine."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        with open_world(tmp_path / "w") as world:
+            backup(world.hub, tmp_path / "bk")
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "bk").iterdir()}
+    assert set(modes) >= {"manifest.json", "main.jsonl.gz", "private.jsonl.gz"}
+    assert all(mode == 0o600 for mode in modes.values()), modes
+    assert stat.S_IMODE((tmp_path / "bk").stat().st_mode) == 0o700
