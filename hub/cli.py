@@ -135,6 +135,10 @@ def cmd_device_keys(args: argparse.Namespace) -> int:
     from sync.settings import read_json_file
 
     entries = read_json_file(args.file, "FILE (the JSON `node init` printed)")
+    if "secret" in entries or "db_url" in entries:  # the two JSON files of "A new station"
+        raise BadInput(f"FILE: {args.file} is an enrollment (what `hub device enroll --json` "
+                       "printed, with the device's secret), not its keys: give the JSON "
+                       "`bangban node init` printed on the laptop")
     dev = args.device_id or entries.get("device_id")
     if not isinstance(dev, str) or not dev:
         raise BadInput("device_id: give --device-id or a FILE naming its device_id")

@@ -395,3 +395,18 @@ def test_serve_with_its_store_gone_says_restore_not_init(hub_dir, tmp_path, caps
     assert "run `bangban hub init` first" not in err
     err = _err(capsys, "hub", "--hub-dir", str(tmp_path / "new"), "serve", "--port", "0")
     assert "run `bangban hub init` first" in err
+
+
+def test_device_keys_given_the_enrollment_file_says_which_file_it_wants(
+        hub_dir, tmp_path, capsys):
+    """The two JSON files of "A new station" look alike at 2 a.m.: given the enrollment,
+    `hub device keys` said "device_key: an ed25519 key entry {kid, alg, key} is required"."""
+    assert main(["hub", "--hub-dir", hub_dir, "institution", "add", "--code", "410602",
+                 "--name", "县"]) == 0
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "device", "enroll", "--institution", "410602",
+                 "--json"]) == 0
+    enrollment = tmp_path / "enrollment.json"
+    enrollment.write_text(capsys.readouterr().out, "utf-8")
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "device", "keys", str(enrollment))
+    assert "is an enrollment" in err and "`bangban node init` printed" in err
