@@ -197,3 +197,18 @@ def test_help_and_docs_name_only_real_commands_and_options() -> None:
     wrong = [f"{where}: {q}: {err}" for where, q in quoted
              if (err := _command_error(parser, q)) is not None]
     assert wrong == []
+
+
+def test_output_piped_to_a_reader_that_stops_early_ends_quietly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`bangban hub doctor | head -1` ended in a BrokenPipeError traceback."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BANGBAN_")}
+    proc = subprocess.run([sys.executable, "-m", "ops.cli", "hub", "--hub-dir",
+                           str(tmp_path / "none"), "doctor"], stdout=write,
+                          stderr=subprocess.PIPE, text=True, timeout=120, env=clean)
+    os.close(write)
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr, proc.stderr
+    assert proc.returncode == 141
