@@ -20,8 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from hub.errors import AlreadyExists, BadInput
 from sync.errors import NotFound
@@ -34,10 +35,17 @@ BATCH = 200
 FILES = {"main": "main.jsonl.gz", "private": "private.jsonl.gz", "receipts": "receipts.jsonl.gz"}
 
 
+def _private(path: Path) -> IO[bytes]:
+    """``path`` opened for writing, readable by its owner only from its creation: the
+    files hold the devices' credential hashes, every keyring and case metadata, and `hub
+    backup` is run by hand, under a umask that made them world-readable (0644)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
 def _dump(db: DocumentStore, path: Path) -> int:
     n = 0
     since: Any = 0
-    with gzip.open(path, "wt", encoding="utf-8") as out:
+    with _private(path) as raw, gzip.open(raw, "wt", encoding="utf-8") as out:
         while True:
             feed = db.changes(since=since, limit=BATCH, style="all_docs")
             for row in feed["results"]:
@@ -53,7 +61,7 @@ def _dump(db: DocumentStore, path: Path) -> int:
 def backup(hub: Hub, folder: str | Path) -> dict[str, Any]:
     out = Path(folder)
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(mode=0o700, parents=True, exist_ok=True)
         if any(out.iterdir()):
             raise AlreadyExists(f"{out} is not empty")
         counts = {"main": _dump(hub.stores.main, out / FILES["main"]),
@@ -62,7 +70,8 @@ def backup(hub: Hub, folder: str | Path) -> dict[str, Any]:
         manifest = {"format": "bangban-hub-backup/1", "db_prefix": hub.stores.prefix,
                     "hub_uuid": hub.identity["uuid"], "revisions": counts,
                     "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-        (out / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+        with _private(out / "manifest.json") as fh:
+            fh.write(json.dumps(manifest, indent=1).encode("utf-8"))
     except OSError as exc:  # not writable, a full disk: no manifest, so no restore takes it
         raise BadInput(f"DIR {out}: {exc.strerror or exc}; the backup is incomplete "
                        "(no manifest.json): free space or choose another DIR") from exc
@@ -116,6 +125,7 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
             hub.stores.private.delete_local(name)
         except NotFound:
             pass
+    _drop_pull_checkpoints(hub.stores.private)
     # The oversight facts (a derived cache, hub/oversight/materialize.py) of a store that
     # was here before follow its feed: their checkpoint, ahead of the restored feed, hid
     # every case written after the restore. Deleted, they are rebuilt from this feed.
@@ -127,6 +137,33 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
     hub.indexer.reset()  # the shared cursor of a store that was here before counts no more
     hub.indexer.catch_up()
     return counts
+
+
+def _drop_pull_checkpoints(private: DocumentStore) -> int:
+    """Delete the devices' checkpoints of pulls from the hub; the number deleted.
+
+    Their seqs count the scope indexes (hub.replication.seqs), which are not saved but
+    rebuilt, with fewer and other seqs: a station that pulled after the backup resumed
+    from a seq the rebuilt index reaches only later, and never pulled what was written in
+    between (a revocation, a new key directory). Without the hub's half of the checkpoint
+    the station's replicator finds no common session and pulls from 0 ("Compare
+    Replication Logs", CouchDB's replication protocol), which ``revs_diff`` makes cheap and
+    harmless: nothing it holds is fetched or written twice. Push checkpoints (the
+    station's own seqs) are kept: the station resumes from them and pushes again what it
+    wrote after the backup."""
+    from hub.replication.seqs import SEP
+
+    rows = private.all_docs(startkey="local:", endkey="local:\ufff0", include_docs=True,
+                            offset=False)["rows"]
+    dropped = 0
+    for row in rows:
+        body = (row.get("doc") or {}).get("body") or {}
+        # source_last_seq: CouchDB's and this project's replicator; last_seq: PouchDB's.
+        seq = body.get("source_last_seq", body.get("last_seq"))
+        if isinstance(seq, str) and SEP in seq:
+            private.delete(row["id"], row["doc"]["_rev"])
+            dropped += 1
+    return dropped
 
 
 def keys_note(hub: Hub) -> str | None:

@@ -28,12 +28,11 @@ holds no institution key (design.md §5).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import BadInput, NotInitialized, Unauthorized, UnknownDevice
-from sync.crypto import EncryptionKeyPair, Keychain
+from sync.crypto import EncryptionKeyPair
 from sync.errors import NotFound, SyncError
 
 if TYPE_CHECKING:
@@ -52,8 +51,7 @@ def load_escrow(hub_dir: str | Path, path: str | Path | None = None) -> Encrypti
         raise NotInitialized(f"escrow key file {file} is missing: this bundle was sealed for "
                              "the escrow key (a node from before the hub's bundle key): give "
                              "--escrow-file where the escrow key is kept")
-    chain = Keychain.unlock(json.loads(file.read_text("utf-8")),
-                            hub_keys._passphrase(hub_dir))
+    chain = hub_keys.unlock(file, hub_dir)
     key = chain.active("escrow").key
     if not isinstance(key, EncryptionKeyPair):
         raise NotInitialized(f"{file}: holds no X25519 escrow key")

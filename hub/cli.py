@@ -135,6 +135,10 @@ def cmd_device_keys(args: argparse.Namespace) -> int:
     from sync.settings import read_json_file
 
     entries = read_json_file(args.file, "FILE (the JSON `node init` printed)")
+    if "secret" in entries or "db_url" in entries:  # the two JSON files of "A new station"
+        raise BadInput(f"FILE: {args.file} is an enrollment (what `hub device enroll --json` "
+                       "printed, with the device's secret), not its keys: give the JSON "
+                       "`bangban node init` printed on the laptop")
     dev = args.device_id or entries.get("device_id")
     if not isinstance(dev, str) or not dev:
         raise BadInput("device_id: give --device-id or a FILE naming its device_id")
@@ -250,14 +254,20 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from hub.settings import Settings
     from sync.errors import SyncError
 
+    # What to do, by what failed ("see docs/operations.md" sent the operator to read a page).
+    hint = ("set it right where it comes from: the environment (the unit's Environment=, "
+            "/etc/bangban/hub.env), HUB_DIR/settings.json or the command line; `bangban hub "
+            "--help` lists every setting")
     try:
         folder = Path(Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}).hub_dir)
         if not folder.is_dir():  # opening a hub would create the folder: report, touch nothing
+            hint = ("give the hub's folder (the service's is BANGBAN_HUB_DIR in "
+                    "ops/systemd/bangban-hub.service), or `bangban hub init` to start a new hub")
             raise HubError(f"no hub folder at {folder} (--hub-dir or BANGBAN_HUB_DIR)",
                            status=404, error="not_found")
         hub = _hub(args)
     except (HubError, SyncError) as exc:
-        checks = [doctor.Check("settings", "fail", exc.reason, "see docs/operations.md")]
+        checks = [doctor.Check("settings", "fail", exc.reason, hint)]
     else:
         try:
             checks = doctor.run(hub)
@@ -347,7 +357,8 @@ def register(subparsers: Any) -> None:
     p = dev.add_parser("revoke", help="revoke a device (401 + wipe at next contact)")
     p.add_argument("device_id", help="the device id (INSTITUTION-SHORT), as enrolled")
     p.set_defaults(func=cmd_device_revoke)
-    p = dev.add_parser("keys", help="register a device's public keys (JSON of `node init --json`)")
+    p = dev.add_parser("keys", help="register a device's public keys (the JSON `node init` "
+                       "printed)")
     p.add_argument("file", help="the JSON `bangban node init` (or `node keys rotate`) printed")
     p.add_argument("--device-id", help="default: the file's device_id")
     p.add_argument("--json", action="store_true")

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 IDENTITY_ID = "hub:identity"
 
 
+#: Seconds a refusal for a missing dependency (an earlier event of the case) is checked
+#: again when another gateway process may be writing it (hub.replication.scoped).
+PEER_WAIT = 5.0
+
+
 class Hub:
     """Everything one hub process needs, opened lazily from :class:`Settings`."""
 
@@ -57,8 +62,27 @@ class Hub:
             try:
                 self._identity = self.stores.private.get(IDENTITY_ID)
             except (NotFound, NotInitialized) as exc:
-                raise NotInitialized() from exc
+                raise NotInitialized(self._no_identity()) from exc
         return self._identity
+
+    def _no_identity(self) -> str:
+        """Why there is no hub here, and what to do: with HUB_DIR/keys present the store is
+        lost, moved or another one is named, and `hub init` is the wrong advice (it
+        refuses: stations pin this hub's root key, hub.keys.refuse_existing)."""
+        from hub.keys import KEYCHAIN
+
+        url = str(self.settings.couchdb_url or "")
+        where = (f"CouchDB at {url.split('@')[-1]}" if url
+                 else f"the embedded store in {self.settings.path / 'db'}")
+        keys = self.settings.path / "keys" / KEYCHAIN
+        if keys.exists():
+            return (f"no hub in {where} (prefix {self.stores.prefix}), yet {keys} exists: "
+                    "the store is lost, moved or not the one named (--hub-dir, "
+                    "BANGBAN_COUCHDB_URL, BANGBAN_DB_PREFIX): point to it, or load the last "
+                    "backup with `bangban hub restore DIR`; not `hub init` (stations pin "
+                    "this hub's root key)")
+        return (f"no hub in {where}: run `bangban hub init` first (or give the hub's "
+                "folder: --hub-dir or BANGBAN_HUB_DIR)")
 
     def initialised(self) -> bool:
         try:
@@ -107,7 +131,11 @@ class Hub:
                     self.stores, self.indexer,
                     max_document_bytes=self.settings.max_document_bytes,
                     signatures=SignatureCheck(self.stores),
-                    transitions=TransitionCheck(self.stores))
+                    transitions=TransitionCheck(self.stores),
+                    # Pre-forked gateways, or several over one CouchDB (design.md §7): a
+                    # device's two concurrent batches may reach two processes.
+                    peer_wait=PEER_WAIT if (self.settings.hub_processes > 1
+                                            or self.settings.couchdb_url) else 0.0)
             return self._validator
 
     def view(self, device: Device, *, via: str = "replication") -> ScopedStore:

@@ -122,10 +122,12 @@ def check_store(hub: Hub) -> Check:
 
 def check_keys(hub: Hub) -> Check:
     from hub.errors import ConfigError
-    from hub.keys import own_key_id
+    from hub.keys import KeysDoNotOpen, own_key_id
 
     try:
         kid = own_key_id(hub)  # raises when the keychain or its passphrase is missing
+    except KeysDoNotOpen:
+        raise  # KEY_HINT (run)
     except ConfigError as exc:  # another hub's keys/
         return Check("keys", "fail", exc.reason, "put back the keys/ folder of the hub this "
                      "store (or backup) came from")
@@ -310,7 +312,8 @@ def run(hub: Hub) -> list[Check]:
         try:
             result = check(hub)
         except Exception as exc:  # a check must report, not crash the doctor
-            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+            reason = (getattr(exc, "detail", None) or getattr(exc, "reason", None)
+                      or f"{type(exc).__name__}: {exc}")
             out.append(Check(name, "fail", str(reason), HINTS.get(name, "see docs/operations.md")))
             if check in (check_store, check_identity):
                 break  # nothing else can be read without the store of an initialised hub

@@ -67,6 +67,38 @@ def _passphrase(hub_dir: str | Path, *, create: bool = False) -> str:
     return path.read_text("utf-8").strip()
 
 
+class KeysDoNotOpen(ConfigError):
+    """The hub's key passphrase does not open one of its keychains; ``detail``: which file
+    and where the passphrase came from, without the advice ``reason`` adds (the doctor
+    gives its own)."""
+
+    def __init__(self, detail: str):
+        super().__init__(f"{detail}. Give the one `hub init` locked the keys with (for the "
+                         "service: /etc/bangban/hub.env), or restore HUB_DIR/keys from the "
+                         "file backup; `bangban hub doctor`")
+        self.detail = detail
+
+
+def unlock(path: Path, hub_dir: str | Path) -> Keychain:
+    """The keychain file ``path`` of this hub, unlocked with the hub's key passphrase; a
+    passphrase that does not open it is :class:`KeysDoNotOpen`, saying which passphrase was
+    tried and what to do (it was "the passphrase does not unlock this keychain", with no
+    file named, from `hub device enroll` or `institution add` at 2 a.m.)."""
+    from hub.settings import env_name
+    from sync.crypto import WrongPassphrase
+
+    passphrase = _passphrase(hub_dir)
+    try:
+        return Keychain.unlock(json.loads(path.read_text("utf-8")), passphrase)
+    except WrongPassphrase as exc:
+        variable = env_name("hub_key_passphrase")
+        source = (f"{variable}, which is set and wins over {_folder(hub_dir) / 'passphrase'}"
+                  if os.environ.get(variable) else f"{_folder(hub_dir) / 'passphrase'} "
+                  f"({variable} is not set)")
+        raise KeysDoNotOpen(f"{path}: the passphrase does not unlock it; it came from "
+                            f"{source}") from exc
+
+
 def _write(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1), "utf-8")
@@ -138,8 +170,7 @@ def load_bundle_key(hub_dir: str | Path) -> EncryptionKeyPair | None:
     path = _folder(hub_dir) / BUNDLE
     if not path.exists():
         return None
-    key = Keychain.unlock(json.loads(path.read_text("utf-8")),
-                          _passphrase(hub_dir)).active(BUNDLE_ROLE).key
+    key = unlock(path, hub_dir).active(BUNDLE_ROLE).key
     if not isinstance(key, EncryptionKeyPair):
         raise NotInitialized(f"{path}: holds no X25519 bundle key")
     return key
@@ -171,8 +202,11 @@ def load_delegation(hub_dir: str | Path) -> dict[str, Any] | None:
 def load(hub_dir: str | Path) -> Keychain:
     path = _folder(hub_dir) / KEYCHAIN
     if not path.exists():
-        raise NotInitialized(f"{path} is missing: run `bangban hub init`")
-    return Keychain.unlock(json.loads(path.read_text("utf-8")), _passphrase(hub_dir))
+        # Its store holds a hub (a restore, a copied folder) far more often than not: `hub
+        # init` refuses a store that has one, and would orphan every station if it did not.
+        raise NotInitialized(f"{path} is missing: put back this hub's keys/ folder from the "
+                             "file backup (only a hub never initialised: `bangban hub init`)")
+    return unlock(path, hub_dir)
 
 
 class HubKeys:

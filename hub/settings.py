@@ -25,25 +25,25 @@ SETTINGS: tuple[Setting, ...] = (
             "databases; empty = the embedded SQLite store in HUB_DIR/db."),
     Setting("db_prefix", "bangban", "Prefix of the hub's database names in the store."),
     Setting("hub_host", "127.0.0.1", "Address `bangban hub serve` listens on."),
-    Setting("hub_port", 8840, "Port `bangban hub serve` listens on."),
+    Setting("hub_port", 8840, "Port `bangban hub serve` listens on.", 0, 65535),
     Setting("hub_threads", 16, "Worker threads per gateway process: requests served at "
             "once, each longpoll `_changes` holding one while it waits (idle keep-alive "
-            "connections hold none)."),
+            "connections hold none).", 1),
     Setting("hub_connection_limit", 2000, "Open client connections per gateway process "
-            "(more wait in the listen backlog)."),
+            "(more wait in the listen backlog).", 1),
     Setting("hub_processes", 1, "Gateway processes `bangban hub serve` pre-forks on one "
-            "socket (validation is CPU-bound; one process uses one core)."),
+            "socket (validation is CPU-bound; one process uses one core).", 1),
     Setting("public_url", "", "The hub's URL as devices reach it (printed at enrollment); "
             "default http://HUB_HOST:HUB_PORT. An https URL also marks the oversight login "
             "cookie Secure."),
     Setting("max_document_bytes", 1_048_576, "Largest accepted document (JSON bytes), "
-            "attachments included; larger ones are refused one by one with `forbidden`."),
-    Setting("max_request_bytes", 67_108_864, "Largest accepted request body (413 beyond)."),
-    Setting("changes_limit", 1000, "Largest batch a device's `_changes` returns at once."),
-    Setting("longpoll_timeout", 30.0, "Longest wait (s) of a device's longpoll `_changes`."),
+            "attachments included; larger ones are refused one by one with `forbidden`.", 1),
+    Setting("max_request_bytes", 67_108_864, "Largest accepted request body (413 beyond).", 1),
+    Setting("changes_limit", 1000, "Largest batch a device's `_changes` returns at once.", 1),
+    Setting("longpoll_timeout", 30.0, "Longest wait (s) of a device's longpoll `_changes`.", 0),
     Setting("workers", True, "Run the workers (indexer, conflict resolver, router, deadline "
             "watcher) in a background thread of `hub serve`."),
-    Setting("worker_interval", 2.0, "Seconds between worker passes when the feed is idle."),
+    Setting("worker_interval", 2.0, "Seconds between worker passes when the feed is idle.", 0),
     Setting("board_interval", 30.0, "Shortest time (s) between two rewrites of one "
             "institution's coordination board (`board:CODE`, the open cases its town and "
             "county see): a busy station's board is rewritten at most this often, not per step."),

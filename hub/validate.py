@@ -77,13 +77,18 @@ class WriteValidator:
 
     def __init__(self, stores: HubStores, indexer: ScopeIndexer, *,
                  max_document_bytes: int = 1_048_576, signatures: Any = None,
-                 transitions: Any = None, dependency_wait: float = 20.0):
+                 transitions: Any = None, dependency_wait: float = 20.0,
+                 peer_wait: float = 0.0):
         self.stores = stores
         self.indexer = indexer
         self.max_document_bytes = max_document_bytes
         self.signatures = signatures
         self.transitions = transitions
         self.dependency_wait = dependency_wait
+        #: Other gateway processes may be writing this device's other batch, unseen by
+        #: :meth:`in_flight`: a refusal for a missing dependency is checked again this long
+        #: (0: this process is the only gateway). hub.core sets it.
+        self.peer_wait = peer_wait
         self.refused = 0
         self._in_flight: dict[str, int] = {}
         self._finished: dict[str, int] = {}

@@ -166,6 +166,7 @@ class Casework:
             "private": {k: v for k, v in private.items() if v not in (None, "")},
         }
         validate_draft(header)
+        self.require_registered()
         directory = node.reading.directory()
         keyring, case_key = new_keyring(case_id, node.institution, directory, node.keys.signer)
         # The header is signed like events: the hub accepts only what a known device signed.
@@ -188,6 +189,28 @@ class Casework:
         doc, priv = self._draft(draft_id, event_type, clear, private, None)
         doc["private"] = priv
         validate_draft(doc)
+        self.require_registered()
+
+    def require_registered(self) -> None:
+        """Refuse to open a case while the hub's key directory, once here, lacks this
+        laptop's device key (`hub device keys` not yet run for it; until the first
+        directory arrives the provisional one, node.reading, lets a new laptop work
+        offline). A second laptop that had synced before its keys were registered opened
+        the header and keyring, then failed on the consultation ("the case key does not
+        open"): a case without its first record, which the hub refused on push (unknown
+        signer) and the station never sent again."""
+        from sync.crypto import CryptoError
+
+        signer = self.node.keys.signer
+        try:
+            self.node.reading.directory().device_key(signer.device_id, signer.key.key_id)
+        except CryptoError as exc:
+            raise NodeError(
+                "本机密钥尚未在中心登记：请管理员用本机 `bangban node init` 打印的 JSON 运行 "
+                "`bangban hub device keys`，同步后再登记 / this laptop's keys are not "
+                "registered at the hub: the operator runs `bangban hub device keys FILE` with "
+                f"the JSON `bangban node init` printed here; sync, then try again ({exc.reason})",
+                status=403, error="device_not_registered") from exc
 
     def _draft(self, case_id: str, event_type: str, clear: Mapping[str, Any],
                private: Mapping[str, Any] | None, staff: str | None

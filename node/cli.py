@@ -192,6 +192,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     extra: dict[str, Any] = {}
     if args.enrollment_json:
         extra = read_json_file(args.enrollment_json, "--enrollment-json")
+        if "device_key" in extra and "secret" not in extra:  # the other JSON of a new station
+            raise InvalidInput(f"--enrollment-json: {args.enrollment_json} 是本机密钥（node init 的"
+                               "输出），不是登记文件 / is the keys JSON a `node init` printed "
+                               "(for `hub device keys`), not the enrollment: give the JSON "
+                               "`bangban hub device enroll --json` printed at the hub")
     hub = str(args.hub or extra.get("hub_url") or "").rstrip("/")
     device = args.device_id or extra.get("device_id")
     secret = args.secret or extra.get("secret")

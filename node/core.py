@@ -46,6 +46,8 @@ class Node:
         self._lock = threading.RLock()
         self._store: DocumentStore | None = None
         self._keys: NodeKeys | None = None
+        #: keychain.json as it was when the keys were unlocked (:meth:`_keychain_stamp`).
+        self._unlocked_stamp: tuple[int, int, int] | None = None
         self._index: CaseIndex | None = None
         self._syncer: Syncer | None = None
         self._reader: Reader | None = None
@@ -171,6 +173,7 @@ class Node:
         # (a request without a session does not count, see node.app._guard)
         self.last_touch = time.monotonic()
         self._keys = keys
+        self._unlocked_stamp = self._keychain_stamp()
         if self._index is not None:
             self._index.name_key = keys.name_hash_key
 
@@ -200,8 +203,21 @@ class Node:
         idle = self.settings.idle_lock_minutes
         if idle and self._keys is not None and now - self.last_touch > idle * 60:
             self.lock()
+        if self._keys is not None and self._keychain_stamp() != self._unlocked_stamp:
+            # `node keys rotate` or `import` ran beside this app: the keys in memory lack
+            # the institution's new key, so a case opened now was wrapped for it and its
+            # first record then failed ("the case key does not open"). Unlocking again
+            # reads the new keychain.
+            self.lock()
         if activity:
             self.last_touch = now
+
+    def _keychain_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = (self.dir / KEYCHAIN).stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns
 
     # -- storage -------------------------------------------------------------------
     @property

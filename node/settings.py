@@ -20,19 +20,20 @@ SETTINGS: tuple[Setting, ...] = (
             "(store.sqlite) and the search index (index.sqlite)."),
     Setting("node_host", "127.0.0.1", "Address the web UI listens on (loopback only by default: "
             "the laptop's user is the only client)."),
-    Setting("node_port", 8470, "Port of the web UI."),
+    Setting("node_port", 8470, "Port of the web UI.", 0, 65535),
     Setting("locale", "zh_CN", "Default UI language (zh_CN or en); a user can switch per session."),
     Setting("sync_interval", 30.0, "Seconds between background sync rounds of `node serve` "
-            "(0 = no background sync; `bangban node sync` still works)."),
-    Setting("sync_timeout", 20.0, "Seconds before a silent hub connection counts as dead."),
+            "(0 = no background sync; `bangban node sync` still works).", 0),
+    Setting("sync_timeout", 20.0, "Seconds before a silent hub connection counts as dead.",
+            0.1),
     Setting("sync_probe_interval", 5.0, "While the hub is unreachable, about this many "
             "seconds (jittered) between checks whether it answers again: one small GET with "
             "a short timeout; a round starts as soon as it does (0 = wait for the next "
-            "round)."),
+            "round).", 0),
     Setting("clock_warn_seconds", 120, "Every page warns the clerk while this laptop's clock "
             "differs from the hub's by more than this many seconds (checked during sync; "
             "recorded times come from this clock, design.md §6)."),
-    Setting("page_size", 50, "Cases per page in lists and search results."),
+    Setting("page_size", 50, "Cases per page in lists and search results.", 1),
     Setting("passphrase", "", "Passphrase that unlocks the keys at start (scripts and demos "
             "only; people type it into the unlock page). Prefer BANGBAN_PASSPHRASE_FILE."),
     Setting("passphrase_file", "", "File whose first line is the passphrase (scripts, demos)."),
@@ -47,7 +48,7 @@ SETTINGS: tuple[Setting, ...] = (
             "the first of the known Debian fonts, else reportlab's STSong-Light CID font."),
     Setting("idle_lock_minutes", 30, "Minutes without a request from the clerk (the sync "
             "badge's poll does not count) after which the keys are dropped from memory and "
-            "open pages go to the unlock page (0 = never)."),
+            "open pages go to the unlock page (0 = never).", 0),
 )
 
 

@@ -165,6 +165,7 @@ class Syncer:
     def sync_once(self) -> dict[str, Any]:
         """Push then pull. Raises SyncFailed (hub unreachable / refused) or Wiped."""
         from node.pull import VerifyingTarget
+        from node.repush import push_again, remember
         from sync.errors import SyncError, Unauthorized
         from sync.open import open_db
         from sync.replicate import ReplicationOptions, replicate
@@ -200,10 +201,16 @@ class Syncer:
                     res = replicate(src, dst, opts)
                     summary[phase] = res.summary() if hasattr(res, "summary") else {}
                     if phase == "push":
-                        st.pushed += int(res.docs_written)
-                        st.refused = list(res.failures)[-20:]
+                        # What the hub refused in earlier rounds, sent again after this
+                        # push (which may carry what it waited for): the replicator's
+                        # checkpoint moved past it.
+                        again_written, again = push_again(local, remote)
+                        st.pushed += int(res.docs_written) + again_written
+                        failures = [*again, *res.failures]
+                        st.refused = failures[-20:]
+                        remember(local, res.failures)
                         st.pending = 0
-                        kept = {str(f.get("id", "")).split(":")[1] for f in res.failures
+                        kept = {str(f.get("id", "")).split(":")[1] for f in failures
                                 if ":" in str(f.get("id", ""))}  # refused: still to fix
                         self.node.index.set_pending(unpushed - kept, False)
                     else:

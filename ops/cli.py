@@ -37,7 +37,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    result = args.func(args)
+    from ops.envcheck import unknown_lines
+
+    for line in unknown_lines():
+        print(line, file=sys.stderr)
+    try:
+        result = args.func(args)
+        sys.stdout.flush()  # here, not at exit: a closed pipe is caught below
+    except BrokenPipeError:
+        # `bangban hub doctor | head -3`: the reader went away. A traceback here buried
+        # the answer the operator had piped; quiet, as `cat` is (Python docs, "Note on
+        # SIGPIPE"), with the shell's status of a process a broken pipe ended.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return int(result or 0)
 
 

@@ -34,13 +34,29 @@ class Setting:
     name: str
     default: Any
     help: str
+    #: Smallest and largest value of a number (None: unbounded). A port of 99999 or no
+    #: worker threads passed the type check and failed much later (a traceback from
+    #: ``bind``, a gateway that never answered): refused here, named.
+    low: float | None = None
+    high: float | None = None
 
     @property
     def env(self) -> str:
         return ENV_PREFIX + self.name.upper()
 
     def coerce(self, value: Any) -> Any:
-        """Read strings (environment, JSON) as the default's type."""
+        """Read strings (environment, JSON) as the default's type, within its bounds."""
+        value = self._typed(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and (
+                (self.low is not None and value < self.low)
+                or (self.high is not None and value > self.high)):
+            bounds = (f"from {self.low:g} to {self.high:g}" if self.low is not None
+                      and self.high is not None else f"at least {self.low:g}"
+                      if self.low is not None else f"at most {self.high:g}")
+            raise SettingError(f"{self.env}: must be {bounds}, got {value!r}")
+        return value
+
+    def _typed(self, value: Any) -> Any:
         kind = type(self.default)
         if value is None or isinstance(value, kind) or self.default is None:
             return value

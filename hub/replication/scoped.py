@@ -154,6 +154,9 @@ class ScopedStore(DocumentStore):
             failures: list[JSON] = []
             todo = list(range(len(docs)))
             deadline = time.monotonic() + self.validator.dependency_wait
+            # Other gateway processes' requests are not counted by in_flight: with several,
+            # a missing dependency may be in this device's other batch, being written there.
+            peers_until = time.monotonic() + self.validator.peer_wait
             while True:
                 finished = self.validator.finished(device)
                 stored: set[str] = set()
@@ -177,7 +180,8 @@ class ScopedStore(DocumentStore):
                 # Another request of this device still running, or one that finished while
                 # this batch was being checked (its writes may have come after our reads).
                 others = (self.validator.in_flight(device) > 1
-                          or self.validator.finished(device) != finished)
+                          or self.validator.finished(device) != finished
+                          or time.monotonic() < peers_until)
                 if not retry or not accepted and not (others and time.monotonic() < deadline):
                     for i, r in zip(todo, refusals, strict=True):
                         if r is not None and i in retry:

@@ -353,3 +353,60 @@ def test_a_mistyped_hub_folder_is_named_and_not_mistaken_for_a_new_hub(tmp_path,
     typo = str(tmp_path / "bangabn-hub")
     err = _err(capsys, "hub", "--hub-dir", typo, "device", "enroll", "--institution", "410600")
     assert f"in {typo}/db" in err and "only to start a new hub" in err
+
+
+def test_a_wrong_key_passphrase_names_the_keychain_and_where_it_came_from(
+        hub_dir, monkeypatch, capsys):
+    """`hub device enroll` and `institution add` said only "the passphrase does not unlock
+    this keychain": which keychain, which passphrase (the variable wins over the file), and
+    what to do must be on the line."""
+    from pathlib import Path
+
+    monkeypatch.delenv("BANGBAN_HUB_KEY_PASSPHRASE", raising=False)
+    assert main(["hub", "--hub-dir", hub_dir, "institution", "add", "--code", "410602",
+                 "--name", "县"]) == 0
+    (Path(hub_dir) / "keys" / "passphrase").write_text("not the one", "utf-8")
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "device", "enroll", "--institution",
+               "410602")
+    assert "hub.keychain.json" in err and "keys/passphrase" in err
+    assert "BANGBAN_HUB_KEY_PASSPHRASE is not set" in err and "restore HUB_DIR/keys" in err
+    monkeypatch.setenv("BANGBAN_HUB_KEY_PASSPHRASE", "also wrong")
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "institution", "add", "--code",
+               "410603", "--name", "另一县")
+    assert "BANGBAN_HUB_KEY_PASSPHRASE, which is set" in err
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "doctor"]) == 2
+    out = capsys.readouterr().out
+    keys_line = next(line for line in out.splitlines() if line.startswith("FAIL  keys"))
+    assert "hub.keychain.json" in keys_line and "another hub" not in out
+
+
+@pytest.mark.timeout(60)
+def test_serve_with_its_store_gone_says_restore_not_init(hub_dir, tmp_path, capsys):
+    """HUB_DIR/db moved away (a disk not mounted, a wrong --hub-dir copy): `hub serve` said
+    "run `bangban hub init` first", which refuses (the keys are there) and would be the
+    wrong thing if it did not."""
+    import shutil
+    from pathlib import Path
+
+    shutil.move(str(Path(hub_dir) / "db"), str(tmp_path / "db.moved"))
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "serve", "--port", "0")
+    assert "hub restore" in err and "BANGBAN_COUCHDB_URL" in err
+    assert "run `bangban hub init` first" not in err
+    err = _err(capsys, "hub", "--hub-dir", str(tmp_path / "new"), "serve", "--port", "0")
+    assert "run `bangban hub init` first" in err
+
+
+def test_device_keys_given_the_enrollment_file_says_which_file_it_wants(
+        hub_dir, tmp_path, capsys):
+    """The two JSON files of "A new station" look alike at 2 a.m.: given the enrollment,
+    `hub device keys` said "device_key: an ed25519 key entry {kid, alg, key} is required"."""
+    assert main(["hub", "--hub-dir", hub_dir, "institution", "add", "--code", "410602",
+                 "--name", "县"]) == 0
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "device", "enroll", "--institution", "410602",
+                 "--json"]) == 0
+    enrollment = tmp_path / "enrollment.json"
+    enrollment.write_text(capsys.readouterr().out, "utf-8")
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "device", "keys", str(enrollment))
+    assert "is an enrollment" in err and "`bangban node init` printed" in err

@@ -239,3 +239,30 @@ def test_the_gateway_is_probed_like_a_load_balancer_would() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_settings_failure_says_what_to_do(tmp_path: Path, monkeypatch: Any) -> None:
+    """Both said only "see docs/operations.md"."""
+    from hub.cli import cmd_doctor
+
+    class Args:
+        hub_dir, json = str(tmp_path / "no-hub"), True
+
+    monkeypatch.delenv("BANGBAN_HUB_PORT", raising=False)
+    out = _doctor_json(cmd_doctor, Args)
+    assert "hub init" in out["settings"]["hint"] and "BANGBAN_HUB_DIR" in out["settings"]["hint"]
+    monkeypatch.setenv("BANGBAN_HUB_PORT", "abc")
+    out = _doctor_json(cmd_doctor, Args)
+    assert "BANGBAN_HUB_PORT" in out["settings"]["detail"]
+    assert "/etc/bangban/hub.env" in out["settings"]["hint"]
+
+
+def _doctor_json(cmd: Any, args: Any) -> dict[str, Any]:
+    import contextlib
+    import io
+    import json
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert cmd(args) == 2
+    return {c["name"]: c for c in json.loads(buf.getvalue())}

@@ -103,3 +103,20 @@ def test_init_without_a_root_key_is_refused(tmp_path: Path, pwfile: Path,
     err = refused(capsys, "init", "--hub", "http://127.0.0.1:9", "--device-id", DEVICE,
                   "--secret=s3cret", "--dir", str(folder), "--passphrase-file", str(pwfile))
     assert "--root-key" in err and not folder.exists()
+
+
+def test_init_given_the_keys_json_says_it_wants_the_enrollment(
+        tmp_path: Path, pwfile: Path, enrollment: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The two JSON files of "A new station" look alike: given what an earlier `node init`
+    printed, it said "node init needs --hub, --device-id and --secret (or
+    --enrollment-json)" although --enrollment-json was given."""
+    capsys.readouterr()
+    assert main(["node", "init", "--dir", str(tmp_path / "first"), "--enrollment-json",
+                 str(enrollment), "--passphrase-file", str(pwfile)]) == 0
+    keys = tmp_path / "keys.json"
+    keys.write_text(capsys.readouterr().out, encoding="utf-8")
+    folder = tmp_path / "node"
+    err = refused(capsys, "init", "--dir", str(folder), "--enrollment-json", str(keys),
+                  "--passphrase-file", str(pwfile))
+    assert "not the enrollment" in err and "hub device enroll --json" in err
+    assert not folder.exists()

@@ -1,0 +1,68 @@
+"""A document the hub refused is sent again in the next rounds until it is taken
+(node.repush): the replicator moved its checkpoint past it, so it never reached the hub
+even after the operator fixed the cause (`hub device keys`), and the sync page forgot it
+after the next round."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.core import Node
+from node.settings import load
+from sync.sqlite import SQLiteStore
+from tests.node.conftest import PASSPHRASE, make_node_dir
+
+
+class Refusing(SQLiteStore):
+    """The hub's device view, refusing the ids in ``refuse`` as the hub refuses a document
+    signed by a key it does not know yet."""
+
+    refuse: set[str] = set()
+
+    def bulk_docs(self, docs: Sequence[Mapping[str, Any]], *,
+                  new_edits: bool = True) -> list[Any]:
+        out: list[Any] = [{"id": d["_id"], "rev": d.get("_rev"), "error": "forbidden",
+                           "reason": "signature: unknown device"}
+                          for d in docs if d["_id"] in self.refuse]
+        rest = [d for d in docs if d["_id"] not in self.refuse]
+        return out + (super().bulk_docs(rest, new_edits=new_edits) if rest else [])
+
+    def close(self) -> None:  # the same "hub" serves every round of the test
+        pass
+
+
+def held(store: Any, docid: str) -> bool:
+    return docid in {r["id"] for r in store.all_docs()["rows"]}
+
+
+def test_a_refused_document_is_sent_again_once_the_hub_takes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = make_node_dir(tmp_path / "node")
+    node = Node(load({"node_dir": str(folder), "sync_timeout": 2.0, "sync_interval": 0}))
+    hub = Refusing(str(tmp_path / "hub.sqlite"))
+    try:
+        node.unlock(PASSPHRASE)
+        monkeypatch.setattr("sync.open.open_db", lambda url, **kw: hub)
+        node.store.put({"_id": "event:C1:0001", "type": "note", "n": 1})
+        node.store.put({"_id": "event:C2:0001", "type": "note", "n": 2})
+        Refusing.refuse = {"event:C1:0001"}
+        node.syncer.sync_once()
+        assert held(hub, "event:C2:0001") and not held(hub, "event:C1:0001")
+        node.store.put({"_id": "event:C3:0001", "type": "note", "n": 3})
+        node.syncer.sync_once()  # still refused: the sync page still names it
+        assert [r["id"] for r in node.syncer.state.refused] == ["event:C1:0001"]
+        assert held(hub, "event:C3:0001") and not held(hub, "event:C1:0001")
+        Refusing.refuse = set()  # the cause fixed at the hub
+        node.syncer.sync_once()
+        assert held(hub, "event:C1:0001")
+        assert node.syncer.state.refused == []
+        node.syncer.sync_once()  # nothing left to send again
+        assert node.syncer.state.refused == []
+    finally:
+        Refusing.refuse = set()
+        node.close()
+        SQLiteStore.close(hub)
