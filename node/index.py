@@ -25,8 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from node import tiles
 from node.errors import Locked, NodeError
-from schemas.overdue import time_limit_overdue_sql
+from node.listviews import COUNTED_VIEWS, HOLDER, OWN_VIEWS, view_condition
+
+__all__ = ["COUNTED_VIEWS", "OWN_VIEWS", "CaseIndex", "Page", "name_tokens", "normalize",
+           "view_condition"]
 
 SCHEMA = """
 PRAGMA journal_mode=WAL;
@@ -61,6 +65,9 @@ CREATE INDEX IF NOT EXISTS cases_handed ON cases(handed_from, closed, due);
 CREATE INDEX IF NOT EXISTS cases_review ON cases(updated DESC, case_id DESC) WHERE needs_review = 1;
 CREATE INDEX IF NOT EXISTS cases_pending ON cases(updated DESC, case_id DESC) WHERE pending = 1;
 CREATE INDEX IF NOT EXISTS cases_open ON cases(updated DESC, case_id DESC) WHERE closed = 0;
+-- The work lists of the cases held here (4.3), in their orders, and the counts of the
+-- town's hand-over boxes; read through cases_open, the holder of each open case was read
+-- from its row (the home page took 180 ms at 100,000 cases, docs/benchmarks.md).
 CREATE INDEX IF NOT EXISTS cases_open_holder
   ON cases(coalesce(holder, institution), due, case_id) WHERE closed = 0;
 CREATE INDEX IF NOT EXISTS cases_open_holder_limit
@@ -143,8 +150,22 @@ class CaseIndex:
                         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('store_seq', '0')")
             self._db.executescript(SCHEMA)
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._tiles_ready()
         #: HMAC key for name tokens; set while the keys are unlocked.
         self.name_key: bytes | None = None
+
+    def _tiles_ready(self) -> None:
+        """The tile counts' table and triggers (:mod:`node.tiles`), rebuilt from the rows
+        when the file was written without them or by another version of them."""
+        self._db.executescript(tiles.SCHEMA)
+        self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+        row = self._db.execute("SELECT v FROM meta WHERE k = 'tiles'").fetchone()
+        if row is None or row[0] != tiles.TILES_VERSION:
+            self._db.execute("BEGIN")
+            tiles.rebuild(self._db)
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('tiles', ?)",
+                             (tiles.TILES_VERSION,))
+            self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._mutex:
@@ -320,9 +341,13 @@ class CaseIndex:
         or down is counted by its new holder, and here under ``elsewhere``); ``handed``: only
         cases that came or went by a hand-over (the town's handed-up boxes)."""
         extra = " AND c.handed_from IS NOT NULL" if handed else ""
-        out = {}
+        out: dict[str, int] = {}
         with self._mutex:
+            if holder and not handed:  # kept as they change (node.tiles)
+                out = tiles.counts(self._db, holder, today, soon)
             for view in COUNTED_VIEWS:
+                if view in out:
+                    continue
                 cond, args = view_condition(view, today=today, soon=soon, holder=holder)
                 if not cond:  # "elsewhere" needs to know who "here" is
                     out[view] = 0
@@ -355,55 +380,3 @@ class CaseIndex:
                + " FROM cases c GROUP BY c.institution ORDER BY c.institution")
         with self._mutex:
             return [dict(r) for r in self._db.execute(sql, args)]
-
-
-#: The home page counts every open case it holds: at 100,000 cases, counting them through
-#: ``cases_open`` read each row from the table to test its holder, and the page took 180 ms
-#: (docs/benchmarks.md); ``cases_open_holder`` answers "open, ours, due before …" alone,
-#: and ``cases_open_holder_updated`` gives the open list in its order (latest change first).
-#: Who answers for a case now (4.3): the institution it was handed to, else its own.
-HOLDER = "coalesce(c.holder, c.institution)"
-#: The case-list views whose cases are "ours": those the institution holds now (4.3: one
-#: holder at a time answers for a case; the one it was handed to counts it, and the
-#: oversight's indicators follow the holder too, hub/oversight/facts.py).
-OWN_VIEWS = frozenset({"open", "overdue", "deadline_passed", "due_soon", "needs_review"})
-#: The views the home page counts (its tiles open these lists).
-COUNTED_VIEWS = ("today", "open", "due_soon", "overdue", "deadline_passed", "needs_review",
-                 "elsewhere", "pending")
-#: 已超期 (5 a, 11.1 b): the time limit passed while the case is handled, the hub's
-#: definition in the hub's own words (:func:`schemas.overdue.time_limit_overdue_sql`) over
-#: the row's time limit (``limit_due``) and suspension day, not over ``due``, which is the
-#: nearest deadline of any kind (a materials deadline, a reply, a resumption deadline).
-OVERDUE_SQL = time_limit_overdue_sql("?", "c.suspended_since", status="c.status",
-                                     due="c.limit_due")
-
-
-def view_condition(view: str, *, today: str = "", soon: str = "",
-                   holder: str = "") -> tuple[str, list[Any]]:
-    """The SQL condition (over ``cases c``) of one list view and its arguments; the home
-    tiles count exactly these lists (:meth:`CaseIndex.counts`), so a tile and the list
-    behind it never disagree. With ``holder`` the work views (:data:`OWN_VIEWS`) keep to
-    the cases this institution holds, ``today`` to those registered here, and
-    ``elsewhere`` lists the open cases handed to another institution."""
-    ours = f"{HOLDER} = ?"
-    conds: dict[str, tuple[str, list[Any]]] = {
-        "open": ("c.closed = 0", []),
-        "overdue": (f"c.closed = 0 AND {OVERDUE_SQL}", [today]),
-        # 待办到期: any running deadline passed (the clerk's to-do list, wider than 已超期)
-        "deadline_passed": ("c.closed = 0 AND c.due IS NOT NULL AND c.due < ?", [today]),
-        "due_soon": ("c.closed = 0 AND c.due >= ? AND c.due <= ?", [today, soon]),
-        "needs_review": ("c.needs_review = 1", []),
-        "today": ("c.created >= ?", [today]),
-        "handed_up": ("c.handed_from IS NOT NULL", []),
-        "pending": ("c.pending = 1", []),
-        # "<> ?" as two ranges: SQLite searches an index for each, never for a "<>"
-        "elsewhere": (f"c.closed = 0 AND ({HOLDER} < ? OR {HOLDER} > ?)", [holder, holder]),
-    }
-    if view not in conds or (view == "elsewhere" and not holder):
-        return "", []
-    cond, args = conds[view]
-    if holder and view in OWN_VIEWS:
-        cond, args = f"{cond} AND {ours}", [*args, holder]
-    elif holder and view == "today":  # registered here today (not handed in today)
-        cond, args = f"{cond} AND c.institution = ?", [*args, holder]
-    return cond, args
