@@ -129,36 +129,36 @@ class Syncer:
             st.clock_checked_at = time.monotonic()
         return offset
 
-    def hub_answers(self, timeout: float) -> bool:
-        """Whether the hub answers one GET of the device's database within ``timeout``.
-        A 4xx is the hub answering (a 401 goes to the round, which reads a revocation); a
-        5xx is a hub that cannot take the round yet: a thousand stations starting rounds at
-        every 503 of a busy hub would keep it busy."""
+    def _ask_hub(self, timeout: float) -> tuple[int | None, bytes]:
+        """One GET of the device's database at the hub: its HTTP status and, for an error,
+        its body; ``(None, b"")`` when the hub did not answer (refused, unreachable, timed
+        out, a bad URL, not enrolled)."""
         try:
-            with urllib.request.urlopen(self._hub_request(), timeout=timeout):
-                return True
+            with urllib.request.urlopen(self._hub_request(), timeout=timeout) as resp:
+                return int(resp.status), b""
         except NotEnrolled:
-            return False
+            return None, b""
         except urllib.error.HTTPError as exc:
-            return int(exc.code) < 500
-        except (OSError, ValueError):  # refused, unreachable, timed out, a bad URL
-            return False
+            return int(exc.code), exc.read()
+        except (OSError, ValueError):
+            return None, b""
+
+    def hub_answers(self, timeout: float) -> bool:
+        """Whether the hub answers within ``timeout``. A 4xx is the hub answering (a 401
+        goes to the round, which reads a revocation); a 5xx is a hub that cannot take the
+        round yet: a thousand stations starting rounds at every 503 of a busy hub would
+        keep it busy."""
+        status, _body = self._ask_hub(timeout)
+        return status is not None and status < 500
 
     def _revoked(self) -> bool:
         """Ask the hub directly whether a 401 carries the wipe instruction."""
-        req = self._hub_request()
+        status, body = self._ask_hub(float(self.node.settings.sync_timeout))
+        if status != 401:
+            return False
         try:
-            with urllib.request.urlopen(req, timeout=self.node.settings.sync_timeout):
-                return False
-        except urllib.error.HTTPError as exc:
-            if exc.code != 401:
-                return False
-            try:
-                body = json.loads(exc.read().decode("utf-8") or "{}")
-            except ValueError:
-                return False
-            return bool(body.get("bangban_wipe"))
-        except OSError:
+            return bool(json.loads(body.decode("utf-8") or "{}").get("bangban_wipe"))
+        except (ValueError, AttributeError):  # not JSON, or JSON but not an object
             return False
 
     # -- one round -------------------------------------------------------------------
