@@ -10,8 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from hub.oversight.facts import RATING_LEVELS
-from hub.oversight.indicators import Row
-from schemas.vocab import FOCUS_AREAS, MODES, SPECIAL_GROUPS
+from hub.oversight.indicators import CLAUSE9_COLUMNS, Row
 
 RATING_ZH = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -30,9 +29,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("bad_ratings", "差评"), ("bad_followed", "差评已回访整改"),
     ("finished", "已结案件"), ("records_complete", "档案完整"), ("records_rate", "档案完整率"),
     ("overdue", "当前超期"), ("review", "需复核"), ("suspended_near", "中止临近续办期限"),
-    *((f"area_{k}", f"新立·{zh}") for k, (zh, _en) in FOCUS_AREAS.items()),
-    *((f"mode_{k}", f"新立·{zh}") for k, (zh, _en) in MODES.items()),
-    *((f"group_{k}", f"新立·{zh}") for k, (zh, _en) in SPECIAL_GROUPS.items()))
+    # clause 9: the dashboard's columns (indicators.CLAUSE9_COLUMNS), each of cases opened
+    *((k, f"新立·{zh}") for _head, group in CLAUSE9_COLUMNS for k, zh in group))
 RATES = frozenset({"on_time_rate", "consult_rate", "complaint_rate", "satisfaction",
                    "records_rate"})
 #: A text cell starting with one of these is a formula to a spreadsheet program (OWASP
