@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from node.keys import NodeKeys
     from node.reading import Reader
     from node.syncer import Syncer
+    from schemas.workdays import Workdays
     from sync.store import DocumentStore
 
 ENROLLMENT = "enrollment.json"
@@ -312,6 +313,12 @@ class Node:
             self._syncer.state.note_local_write(n)
 
     def reindex_case(self, case_id: str, private: dict[str, Any] | None = None) -> None:
+        self.index.upsert(*self.index_entry(case_id, private))
+
+    def index_entry(self, case_id: str, private: dict[str, Any] | None = None,
+                    wd: Workdays | None = None) -> tuple[dict[str, Any], list[str]]:
+        """The index row of a case and its applicant's search tokens (when unlocked);
+        ``wd``: the calendar, when the caller folds many cases (node.indexer)."""
         from node.state import index_row
 
         cw = self.casework
@@ -327,7 +334,7 @@ class Node:
             tokens = sorted(name_tokens(*(str(private.get(k) or "") for k in
                                           ("applicant_name", "enterprise_name", "id_number",
                                            "phone"))))
-        self.index.upsert(index_row(header, events, self), tokens)
+        return index_row(header, events, self, wd), tokens
 
     # -- revocation ------------------------------------------------------------------
     def wipe(self) -> None:

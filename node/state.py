@@ -14,6 +14,7 @@ from schemas.state import local_timestamp, local_today
 
 if TYPE_CHECKING:
     from node.core import Node
+    from schemas.workdays import Workdays
 
 #: statuses after which a case needs no more handling (the index's ``closed``)
 CLOSED = {"completed", "terminated", "archived", "refused"}
@@ -39,17 +40,27 @@ def _calendars(node: Node | None) -> list[dict[str, Any]]:
     return [r["doc"] for r in rows if r.get("doc")]
 
 
+def workdays(node: Node | None) -> Workdays:
+    """The working-day calendar the node's folds count with: its stored ``calendar``
+    documents (the hub's reference data), else chinesecalendar (schemas.workdays)."""
+    from schemas.workdays import Workdays
+
+    return Workdays(_calendars(node))
+
+
 def fold_state(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
-               node: Node | None = None) -> Any:
+               node: Node | None = None, wd: Workdays | None = None) -> Any:
+    """``wd``: a calendar read once for many folds (a refold of the whole index), instead
+    of the node's calendar documents read again for each case."""
     from schemas.fold import fold as rules_fold
 
-    return rules_fold(_events_only(events), calendars=_calendars(node), as_of=local_today())
+    return rules_fold(_events_only(events), workdays=wd or workdays(node), as_of=local_today())
 
 
 def fold(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
-         node: Node | None = None) -> dict[str, Any]:
+         node: Node | None = None, wd: Workdays | None = None) -> dict[str, Any]:
     """The folded state as a plain dict (``status``, ``needs_review``, ``due``, ``holder``…)."""
-    return _as_dict(fold_state(header, events, node))
+    return _as_dict(fold_state(header, events, node, wd))
 
 
 def check(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
@@ -83,9 +94,9 @@ def due_date(state: Mapping[str, Any]) -> str | None:
 
 
 def index_row(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]],
-              node: Node | None = None) -> dict[str, Any]:
+              node: Node | None = None, wd: Workdays | None = None) -> dict[str, Any]:
     """The cleartext row of the node-local index for one case."""
-    state = fold(header, events, node)
+    state = fold(header, events, node, wd)
     status = str(state.get("status") or "open")
     holder = state.get("holder") or header.get("institution")
     handed_from = None

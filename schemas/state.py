@@ -9,6 +9,7 @@ from the events' ``at`` and the caller's ``as_of`` (which callers take from
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
@@ -153,7 +154,27 @@ class CaseState:
             applied_ids=set(self.applied_ids))
 
     def as_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d.pop("applied_ids")
+        """What ``dataclasses.asdict`` gives (without ``applied_ids``), with
+        ``problems_open``. Written out because ``asdict`` deep-copies through ``copy`` and
+        took half of a refold's time on the node (docs/benchmarks.md: the first unlock
+        after an upgrade refolds every case)."""
+        d = {name: _plain(getattr(self, name)) for name in _STATE_FIELDS}
         d["problems_open"] = self.problems_open
         return d
+
+
+def _plain(value: Any) -> Any:
+    """``dataclasses.asdict``'s copy of one value: containers and dataclasses copied
+    recursively, scalars shared (they are immutable)."""
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return copy.deepcopy(value)
+
+
+_STATE_FIELDS = tuple(f.name for f in dataclasses.fields(CaseState) if f.name != "applied_ids")

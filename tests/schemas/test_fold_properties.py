@@ -156,3 +156,29 @@ def test_hub_and_node_fold_the_same_state() -> None:
     for history in HISTORIES:
         sealed = [dict(split(e)[0], sealed={"ct": "…"}) for e in history[1:]]
         assert _state(sealed) == _state(history[1:])
+
+
+def _asdict_reference(state: Any) -> dict[str, Any]:
+    import dataclasses
+
+    d = dataclasses.asdict(state)
+    d.pop("applied_ids")
+    d["problems_open"] = state.problems_open
+    return d
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(STEPS), st.integers(0, 5999), st.integers(1, 2)),
+                min_size=1, max_size=25))
+def test_as_dict_is_dataclasses_asdict_and_shares_nothing(spec: list[tuple[str, int, int]]) -> None:
+    # CaseState.as_dict is written out for speed (the node's refold); it must stay what
+    # dataclasses.asdict gives, reviews included, and be a copy the caller may change
+    state = fold(random_events(spec), as_of=AS_OF)
+    got = state.as_dict()
+    assert got == _asdict_reference(state)
+    for name, value in got.items():
+        if isinstance(value, (list, dict)) and value:
+            assert value is not getattr(state, name)
+    for h in HISTORIES[:6]:
+        s = fold(h[1:], as_of=AS_OF)
+        assert s.as_dict() == _asdict_reference(s)
