@@ -243,25 +243,51 @@ def check_devices(hub: Hub, now: dt.datetime | None = None) -> Check:
                  "(`bangban hub bundle export --device ID`), a lost one `hub device revoke`")
 
 
-def check_gateway(hub: Hub) -> Check:
-    """Whether `hub serve` answers on this machine (``GET /_hub/health``, as a probe would):
-    the other checks read the store and would look the same with the gateway down."""
+def _get_json(url: str) -> Any:
     import json
     import urllib.request
 
+    with urllib.request.urlopen(url, timeout=GATEWAY_TIMEOUT) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+def check_gateway(hub: Hub) -> Check:
+    """Whether `hub serve` answers on this machine (``GET /_hub/health``, as a probe would):
+    the other checks read the store and would look the same with the gateway down. What
+    answers must be *this* hub: another hub, or a CouchDB, on the port answers too, so the
+    uuid of its welcome (``GET /``, CouchDB's server uuid: the hub serves its identity's)
+    is compared with the one in this hub's store."""
+    import urllib.error
+
     host = str(hub.settings.hub_host)
     host = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
-    url = f"http://{host}:{hub.settings.hub_port}/_hub/health"
+    port = hub.settings.hub_port
+    base = f"http://{host}:{port}"
+    url = f"{base}/_hub/health"
+    other = (f"another server answers on port {port}", "find it (`ss -ltnp 'sport = :"
+             f"{port}'`) and stop it, or give this hub another port (BANGBAN_HUB_PORT); "
+             "stations that reach it are not talking to this hub")
     try:
-        with urllib.request.urlopen(url, timeout=GATEWAY_TIMEOUT) as resp:
-            body = json.loads(resp.read() or b"{}")
-    except (OSError, ValueError) as exc:  # refused, timed out, not JSON
+        body = _get_json(url)
+    except urllib.error.HTTPError as exc:  # it answers, but has no /_hub/health
+        return Check("gateway", "fail", f"{other[0]}: {url} gives HTTP {exc.code}", other[1])
+    except ValueError:  # it answers, not with JSON
+        return Check("gateway", "fail", f"{other[0]}: {url} is not JSON", other[1])
+    except OSError as exc:  # refused, timed out
         return Check("gateway", "warn", f"no answer at {url} ({getattr(exc, 'reason', exc)})",
                      "is `bangban hub serve` running (`systemctl status bangban-hub`, "
                      "`journalctl -u bangban-hub`)? Stations retry and work offline meanwhile")
-    if not body.get("ok"):
+    if not isinstance(body, dict) or not body.get("ok"):
         return Check("gateway", "warn", f"{url} answers {body}", "see its log")
-    return Check("gateway", "ok", f"answering at {url}")
+    ours = str(hub.identity.get("uuid") or "")
+    try:
+        theirs = _get_json(base + "/").get("uuid")
+    except (OSError, ValueError, AttributeError):
+        theirs = None
+    if theirs != ours:
+        return Check("gateway", "fail", f"{other[0]}: its uuid {theirs or '(none)'} is not "
+                     f"this hub's ({ours})", other[1])
+    return Check("gateway", "ok", f"this hub (uuid {ours}) answering at {url}")
 
 
 def check_calendar(hub: Hub, today: dt.date | None = None) -> Check:

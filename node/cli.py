@@ -92,9 +92,11 @@ def register(subparsers: Any) -> None:
     rew.add_argument("--json", action="store_true", help="print the result as JSON")
     rew.set_defaults(func=cmd_keys_rewrap)
 
+    from node.backup import register as register_backup  # light: imports nothing heavy
     from node.bundles import register as register_bundle  # light: imports nothing heavy
 
     register_bundle(sub, _common)
+    register_backup(sub, _common)
 
 
 def _transfer(p: argparse.ArgumentParser) -> None:

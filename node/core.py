@@ -50,6 +50,8 @@ class Node:
         #: keychain.json as it was when the keys were unlocked (:meth:`_keychain_stamp`).
         self._unlocked_stamp: tuple[int, int, int] | None = None
         self._index: CaseIndex | None = None
+        #: index.sqlite was created by this process (see :attr:`index`)
+        self._index_made = False
         self._syncer: Syncer | None = None
         self._reader: Reader | None = None
         self._names: dict[str, str] = {}
@@ -179,9 +181,10 @@ class Node:
             self._index.name_key = keys.name_hash_key
 
     def _catch_up(self) -> None:
-        if self.index.get_meta("store_seq"):
+        if self.index.get_meta("store_seq") or self._index_made:
             # catch up with what arrived while locked (an index never fed by the
-            # changes feed is complete already: every local write indexes itself)
+            # changes feed is complete already: every local write indexes itself, unless
+            # the index file was made after the store, see ``index``)
             from node.indexer import index_changes
 
             index_changes(self)
@@ -238,6 +241,9 @@ class Node:
                 from node.index import CaseIndex
 
                 self.dir.mkdir(parents=True, exist_ok=True)
+                # made now beside a store that may hold cases (a folder restored from
+                # `node backup`, which leaves the derived index out): _catch_up fills it
+                self._index_made = not (self.dir / INDEX).exists()
                 self._index = CaseIndex(self.dir / INDEX)
                 if self._keys is not None:
                     self._index.name_key = self._keys.name_hash_key

@@ -41,6 +41,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     for line in unknown_lines():
         print(line, file=sys.stderr)
+    import os
+
+    # What a command creates is the owner's alone, whatever the caller's umask: the SQLite
+    # stores (and the -wal/-shm/-journal files SQLite makes beside them), keychains,
+    # enrollments, backups and bundles hold credential hashes and sealed data. The service
+    # units set UMask=0077; `hub init`, `node init`, `store serve`… run by hand got 0644.
+    # One umask here covers every file and folder any command or library makes, where
+    # explicit modes would have to be repeated at each creation (SQLite's own files can
+    # take none). Only tightened (a stricter umask is kept), and put back on return (tests
+    # call main in-process).
+    umask = os.umask(0o077)
+    os.umask(umask | 0o077)
     try:
         result = args.func(args)
         sys.stdout.flush()  # here, not at exit: a closed pipe is caught below
@@ -48,10 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `bangban hub doctor | head -3`: the reader went away. A traceback here buried
         # the answer the operator had piped; quiet, as `cat` is (Python docs, "Note on
         # SIGPIPE"), with the shell's status of a process a broken pipe ended.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    finally:
+        os.umask(umask)
     return int(result or 0)
 
 

@@ -84,6 +84,13 @@ class Row:
                 + self.live.get("consult_overdue", 0))
 
     @property
+    def consult_not_in_time(self) -> int:
+        """咨询答复超时 as the rate counts it (10.1.1.3): replied after their day plus still
+        waiting past it, so the checks page's count is the rate's denominator less its
+        numerator (the page counted the late replies alone)."""
+        return self.consult_counted - self.c.get("consult_in_time", 0)
+
+    @property
     def consult_rate(self) -> float | None:
         # 5 c) as for complaints: a consultation still unanswered past its day is not
         # handled in time (else a station that never replies would read 100 %)

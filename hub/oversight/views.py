@@ -30,6 +30,7 @@ from markupsafe import Markup, escape
 
 from hub.errors import BadInput, HubError
 from hub.oversight import clocks as clk
+from hub.oversight import facts  # COMPLAINT_WORKING_DAYS: the policy the deadlines use (5 c)
 from hub.oversight import indicators as ind
 from hub.oversight import supervisors as sup
 from hub.oversight.charts import rate_bars, stacked_ratings
@@ -193,7 +194,7 @@ def index() -> Any:
     return render_template("oversight/dashboard.html", p=p, data=data, charts=charts,
                            lists=lists, name=lambda c: _name(names, c),
                            rate_legend=ind.RATE_LEGEND,
-                           complaint_days=ind.COMPLAINT_WORKING_DAYS)
+                           complaint_days=facts.COMPLAINT_WORKING_DAYS)
 
 
 @blueprint.get("/cases/<name>")
@@ -322,6 +323,7 @@ def complaints() -> Any:
     return render_template("oversight/complaints.html", p=p, rows=rows, message=message,
                            error=error, intake=cmp.INTAKE, forms=cmp.intake_forms(ov.hub),
                            categories=COMPLAINT_CATEGORIES, results=COMPLAINT_RESULTS,
+                           complaint_days=facts.COMPLAINT_WORKING_DAYS,
                            name=lambda c: _name(p["names"], c)), 400 if error else 200
 
 

@@ -30,15 +30,20 @@ def form_pdf(case_id: str, letter: str) -> bytes:
 
 
 def _staff_name(case: dict[str, Any]) -> str:
-    """The 经办人's name from the roster of the institution that holds the case, else of the
-    one that opened it (the roster on the institution document, `hub institution staff`:
-    8.1.2); "" when neither lists the staff id (the form then prints the id)."""
+    """The 经办人's name from the roster of the institution that opened the case, else of the
+    one that holds it (the roster on the institution document, `hub institution staff`:
+    8.1.2); "" when neither lists the staff id (the form then prints the id).
+
+    The header's staff id was written by the opening station's device, and rosters are per
+    institution: a town holding a handed-up case (4.3) may list another person under the
+    same id, so the opener's roster is read first. Every institution document reaches every
+    node (reference data, hub/scope.py ``ALL``), so the village's roster is known at the town."""
     from schemas.reference import staff_names
     from sync.errors import NotFound
 
     header, state = case["header"], case.get("state") or {}
     staff = str(header.get("staff") or "")
-    for code in dict.fromkeys(c for c in (state.get("holder"), header.get("institution")) if c):
+    for code in dict.fromkeys(c for c in (header.get("institution"), state.get("holder")) if c):
         try:
             name = staff_names(node().store.get(f"institution:{code}")).get(staff)
         except NotFound:

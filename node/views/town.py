@@ -86,6 +86,11 @@ def index() -> str:
             raise InvalidInput("institution: 不是本中心下辖机构 / not an institution below this one",
                                fields={"institution": "不是下辖机构 / not below this one"})
         rows = [r for r in rows if r["institution"] == only]
+    # ?overdue=1: the rows the 下辖超期 tile and the per-station 超期 column count (the time
+    # limit passed, schemas.overdue); the page listed every open row behind them before
+    late_only = request.args.get("overdue") == "1"
+    if late_only:
+        rows = [r for r in rows if "due" in r["late"]]
     shown = [r["board"] for r in view["per_institution"] if r["board"]]
     totals = {k: sum(b[k] for b in shown) for k in ("open", "overdue")}
     from node.notices import sent_by_case
@@ -95,6 +100,7 @@ def index() -> str:
                            staff_names=staff_names,
                            board_rows=rows[:BOARD_ROWS_SHOWN], totals=totals,
                            urged=sent_by_case(n), reasons=list(NOTICE_REASONS), only=only,
+                           late_only=late_only,
                            board_more=max(0, len(rows) - BOARD_ROWS_SHOWN),
                            counts=n.index.counts(today=t, soon=soon(), handed=True,
                                                  holder=n.institution))

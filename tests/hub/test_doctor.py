@@ -205,40 +205,93 @@ def test_keys_of_another_hub_fail(world: World, tmp_path: Path) -> None:
         world.hub.reset_keys()
 
 
-def test_the_gateway_is_probed_like_a_load_balancer_would() -> None:
-    """Every other check reads the store: with `hub serve` down they all looked fine."""
-    import http.server
-    import json
-    import socket
-    import threading
+class _StandIn:
+    """A server on a port: a hub's gateway as a probe sees it (``/_hub/health`` and the
+    welcome's uuid), or anything else (``health=False``: 404 there, as CouchDB answers)."""
+
+    def __init__(self, uuid: str, health: bool = True) -> None:
+        import http.server
+        import json
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                found = {"/_hub/health": {"ok": True}, "/": {"couchdb": "Welcome", "uuid": uuid}}
+                body = found.get(self.path) if health or self.path == "/" else None
+                data = json.dumps(body or {"error": "not_found"}).encode()
+                self.send_response(200 if body else 404)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)  # bound: held
+        self.port = self.server.server_port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _probe(port: int, uuid: str, host: str = "127.0.0.1") -> doctor.Check:
     from types import SimpleNamespace
 
-    class Health(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps({"ok": self.path == "/_hub/health"}).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    return doctor.check_gateway(SimpleNamespace(  # type: ignore[arg-type]
+        settings=SimpleNamespace(hub_host=host, hub_port=port), identity={"uuid": uuid}))
 
-        def log_message(self, *args: Any) -> None:
-            pass
+
+def test_the_gateway_is_probed_like_a_load_balancer_would() -> None:
+    """Every other check reads the store: with `hub serve` down they all looked fine."""
+    import socket
 
     with socket.socket() as s:  # bound, never listening: refused, and nobody else's port
         s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
-        down = doctor.check_gateway(SimpleNamespace(  # type: ignore[arg-type]
-            settings=SimpleNamespace(hub_host="127.0.0.1", hub_port=closed)))
+        down = _probe(s.getsockname()[1], "a" * 32)
     assert down.status == "warn" and "hub serve" in down.hint
-    server = http.server.HTTPServer(("127.0.0.1", 0), Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = _StandIn("a" * 32)
     try:
-        up = doctor.check_gateway(SimpleNamespace(  # type: ignore[arg-type]
-            settings=SimpleNamespace(hub_host="0.0.0.0", hub_port=server.server_port)))
+        up = _probe(server.port, "a" * 32, host="0.0.0.0")
         assert up.status == "ok", up
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
+
+
+def test_another_server_on_the_port_is_not_this_hub(world: World) -> None:
+    """The gateway check said OK when any server answered {"ok": true} on the port: another
+    hub (a test install, the old one after a move) or a CouchDB. It now compares the uuid
+    the server's welcome gives with this hub's identity, and says who answers."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from hub.app import create_app
+
+    ours = str(world.hub.identity["uuid"])
+    port_of = "another server answers on port {}"
+    other_hub = _StandIn("b" * 32)  # a hub's gateway, of another hub
+    couch = _StandIn("c" * 32, health=False)  # CouchDB: a welcome, no /_hub/health
+    real = make_server("127.0.0.1", 0, create_app(hub=world.hub), threaded=True)
+    threading.Thread(target=real.serve_forever, daemon=True).start()
+    try:
+        check = _probe(other_hub.port, ours)
+        assert check.status == "fail" and port_of.format(other_hub.port) in check.detail
+        assert "b" * 32 in check.detail and "BANGBAN_HUB_PORT" in check.hint
+        check = _probe(couch.port, ours)
+        assert check.status == "fail" and port_of.format(couch.port) in check.detail
+        assert "HTTP 404" in check.detail
+        # this hub's own gateway is recognised; seen from a second hub's folder it is not
+        check = _probe(real.server_port, ours)
+        assert check.status == "ok" and ours in check.detail, check
+        check = _probe(real.server_port, "d" * 32)
+        assert check.status == "fail" and port_of.format(real.server_port) in check.detail
+    finally:
+        real.shutdown()
+        real.server_close()
+        other_hub.close()
+        couch.close()
 
 
 def test_a_settings_failure_says_what_to_do(tmp_path: Path, monkeypatch: Any) -> None:

@@ -46,3 +46,26 @@ def test_form_a_names_the_staff_from_the_roster(app: Any, unlocked: Any, tmp_pat
     text = _form_a_text(unlocked, case_id, tmp_path / "after.pdf")
     line = next(x for x in text.splitlines() if "经办人" in x)
     assert "蒋思远" in line and staff in line and "曾嘉豪" not in text
+
+
+def test_a_handed_up_case_names_the_staff_of_the_station_that_recorded_it(app: Any) -> None:
+    """A case handed up to the town (4.3) is held there, but its 经办人 id is the village's
+    (the header's staff, written by the opening station's device): the village's roster
+    names it. Form A looked in the holder's roster first, so a town staff member with the
+    same id (rosters are per institution) was printed as the village clerk."""
+    from node.views.forms import _staff_name
+    from tests.node.conftest import TOWN, VILLAGE
+
+    node = app.extensions["bangban_node"]
+    for code, parent, person in ((TOWN, "410621", "程立群"), (VILLAGE, TOWN, "蒋思远")):
+        node.store.put({"_id": f"institution:{code}", "type": "institution", "code": code,
+                        "name": code, "parent": parent, "schema_version": 1,
+                        "staff": [{"id": "001", "name": person, "role": "proxy"}]})
+    case = {"header": {"institution": VILLAGE, "staff": "001"}, "state": {"holder": TOWN}}
+    with app.app_context():
+        assert _staff_name(case) == "蒋思远"
+        # a staff id only the holder's roster lists: named from it
+        case["header"]["staff"] = "002"
+        node.store.put({**node.store.get(f"institution:{TOWN}"),
+                        "staff": [{"id": "002", "name": "程立群", "role": "proxy"}]})
+        assert _staff_name(case) == "程立群"

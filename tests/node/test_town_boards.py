@@ -374,3 +374,33 @@ def test_a_late_reply_on_a_board_row_is_not_called_overdue(town: Any) -> None:
     head = page.split('id="board-rows"', 1)[1].split("</thead>", 1)[0]
     assert "超期" not in re.sub(r'title="[^"]*"', "", head) and "已过期限" in head
     assert "咨询答复期限" in page.split('data-case="c-q"', 1)[1].split("<form", 1)[0]
+
+
+def test_the_overdue_tile_opens_exactly_the_rows_it_counts(town: Any) -> None:
+    """The 下辖超期 tile linked to the whole board list (#board-rows): the coordinator who
+    clicked 1 late case got every open row. Its link, and each station's 超期 count, now
+    open only the rows whose time limit passed (schemas.overdue), as many as counted."""
+    today = local_today()
+    past, ahead = (today - dt.timedelta(days=3)).isoformat(), (today + dt.timedelta(days=9)).isoformat()
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([
+        _board(VILLAGE_1, [{"case": "c-late1", "no": "DC-1", "status": "handling", "due": past},
+                           {"case": "c-fine", "no": "DC-2", "status": "handling", "due": ahead},
+                           {"case": "c-reply", "no": "DC-3", "status": "consulting",
+                            "reply_due": past}]),
+        _board(VILLAGE_2, [{"case": "c-late2", "no": "XC-1", "status": "handling", "due": past},
+                           {"case": "c-fine2", "no": "XC-2", "status": "handling", "due": ahead}]),
+    ])
+    client = _client(town)
+    page = client.get("/town/").get_data(as_text=True)
+    tile = re.search(r'<a class="stat bad" href="([^"]+)"><div class="n">(\d+)</div>下辖超期', page)
+    assert tile is not None and tile.group(2) == "2"
+    listed = client.get(tile.group(1).replace("&amp;", "&").split("#")[0]).get_data(as_text=True)
+    rows = re.findall(r'<tr data-case="([^"]+)"', listed.split('id="board-rows"', 1)[1])
+    assert sorted(rows) == ["c-late1", "c-late2"]
+    # one station's 超期 count opens that station's late rows only
+    cells = page.split(f'data-institution="{VILLAGE_1}"', 1)[1].split("</tr>", 1)[0]
+    link = re.search(r'<td class="bad"><a href="([^"]+)">(\d+)</a>', cells)
+    assert link is not None and link.group(2) == "1"
+    one = client.get(link.group(1).replace("&amp;", "&").split("#")[0]).get_data(as_text=True)
+    assert re.findall(r'<tr data-case="([^"]+)"', one.split('id="board-rows"', 1)[1]) == ["c-late1"]

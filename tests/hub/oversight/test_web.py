@@ -277,3 +277,37 @@ def test_the_complaint_counts_say_which_complaints_they_count(app: Any) -> None:
     rows = [row for row in march.split("<tr>") if "2026-02-25" in row]
     assert len(rows) == 1 and "<td>2026-03-03</td>" in rows[0]  # received, handled
     assert "已处理的按处理日期列入当期" in march
+
+
+def test_the_checks_page_counts_late_consultations_as_the_rate_does(app: Any) -> None:
+    """11.1 c) 咨询答复超时 counted only the replies given late, while 咨询及时答复率
+    (10.1.1.3) also counts the consultation still waiting past its day (c8) against the
+    station: the count said 1 beside a rate of 2 in time of 4. Both now count the same
+    consultations; the legend says which."""
+    client, _ = login(app, "city", "city-pass-1")
+    checks = client.get(f"/oversight/checks?{Q}").text
+    late = re.search(r'咨询答复超时 <span id="consult-not-in-time">(\d+)</span> 件', checks)
+    assert late is not None
+    kpi = re.search(r'id="kpi-consult">.*?</b>(\d+)/(\d+)', client.get(f"/oversight/?{Q}").text,
+                    re.S)
+    assert kpi is not None
+    in_time, counted = int(kpi.group(1)), int(kpi.group(2))
+    assert (in_time, counted) == (2, 4)  # scenario.py: c8 waits past its day, one reply late
+    assert int(late.group(1)) == counted - in_time == 2
+    legend = re.search(r'id="consult-legend">(.*?)</small>', checks, re.S)
+    assert legend is not None and "同一口径" in legend.group(1) and "50.0%" in legend.group(1)
+
+
+def test_the_complaint_deadline_shown_is_the_one_the_hub_counts_with(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """5 c) names no period: the hub's policy (facts.COMPLAINT_WORKING_DAYS) sets the
+    complaint deadline, but the complaints page had "5 个工作日" written in. With another
+    policy the page (and the dashboard's column title) say the configured period."""
+    from hub.oversight import facts
+
+    monkeypatch.setattr(facts, "COMPLAINT_WORKING_DAYS", 8)
+    client, _ = login(app, "city", "city-pass-1")
+    page = client.get(f"/oversight/complaints?{Q}").text
+    assert '受理后 <span id="complaint-days">8</span> 个工作日' in page
+    assert "5 个工作日" not in page
+    assert 'title="8个工作日内处理' in client.get(f"/oversight/?{Q}").text
