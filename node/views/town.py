@@ -25,10 +25,10 @@ BOARD_ROWS_SHOWN = 300
 
 def villages() -> list[dict[str, Any]]:
     """Institutions whose parent is this one (from the synced reference data)."""
-    n = node()
-    rows = n.store.all_docs(startkey="institution:", endkey="institution:\uffff",
-                            include_docs=True, offset=False)["rows"]
-    return [r["doc"] for r in rows if r.get("doc") and r["doc"].get("parent") == n.institution]
+    from sync.reference import latest_in_range
+
+    n = node()  # the rosters the hub wrote last (schemas.written)
+    return [d for d in latest_in_range(n.store, "institution:") if d.get("parent") == n.institution]
 
 
 def boards() -> list[dict[str, Any]]:
