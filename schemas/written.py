@@ -31,6 +31,10 @@ from schemas.hlc import is_hlc, pack, tick, unpack
 
 #: The member holding the hub's clock of the write.
 WRITTEN = "written"
+#: ``_id`` prefixes of the documents only the hub writes: reference data and boards
+#: (hub.scope.REFERENCE_PREFIXES, BOARD_PREFIX; hub/validate.py refuses them from devices).
+HUB_ONLY_PREFIXES = ("institution:", "device:", "service_item:", "calendar:", "directory",
+                     "board:")
 
 
 def stamp(previous: Mapping[str, Any] | None, device: str, wall_ms: int | None = None) -> str:
