@@ -68,7 +68,8 @@ class DocBase(Base):
 
 
 class ReferenceBase(DocBase):
-    """A document only the hub writes (institution, device, service_item, calendar)."""
+    """A document only the hub writes (institution, device, service_item, calendar; and
+    schemas.boards' board)."""
 
     #: the hub's clock of this write (schemas.written): which of two conflicting leaves
     #: the hub wrote last after a restore from a backup; absent on older revisions

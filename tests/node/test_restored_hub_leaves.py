@@ -33,7 +33,7 @@ def test_the_node_reads_the_restored_hubs_reference_documents(app: Any, unlocked
     from node.state import _calendars
     from node.views.common import catalog
     from node.views.forms import _staff_name
-    from node.views.town import villages
+    from node.views.town import boards, villages
     from schemas.sample import catalog as sample_catalog
 
     node = app.extensions["bangban_node"]
@@ -49,6 +49,8 @@ def test_the_node_reads_the_restored_hubs_reference_documents(app: Any, unlocked
                 {"name": "新事项名", "active": True})
     below = {"_id": f"institution:{VILLAGE}99", "type": "institution", "parent": VILLAGE}
     _conflicted(store, below, {"name": "旧下辖点"}, {"name": "新下辖点"})
+    board = {"_id": f"board:{VILLAGE}99", "type": "board", "audience": [VILLAGE]}
+    _conflicted(store, board, {"counts": {"open": 7}}, {"counts": {"open": 2}})
     year = {"_id": "calendar:2031", "type": "calendar", "year": 2031, "workdays": []}
     _conflicted(store, year, {"holidays": ["2031-01-01"]}, {"holidays": ["2031-01-02"]})
 
@@ -60,3 +62,4 @@ def test_the_node_reads_the_restored_hubs_reference_documents(app: Any, unlocked
         case = {"header": {"staff": "S1", "institution": VILLAGE}, "state": {}}
         assert _staff_name(case) == "新名"
         assert [v["name"] for v in villages()] == ["新下辖点"]
+        assert [b["counts"]["open"] for b in boards()] == [2]
