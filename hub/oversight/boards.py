@@ -151,7 +151,7 @@ class BoardPublisher:
                     return 0
                 board["_rev"] = current["_rev"]
             # the station shows the board the hub wrote last, after a restore too (schemas.written)
-            board[WRITTEN] = stamp(current, self.hub.identity["device_id"])
+            board[WRITTEN] = stamp(current, self.hub.keys.signer.device_id)
             try:
                 main.put(sign_document(board, self.hub.keys.signer))
                 return 1
