@@ -29,6 +29,7 @@ from schemas.errors import SchemaError
 from schemas.ids import SHORT_RE, device_id, institution_tier
 from schemas.registry import validate
 from schemas.vocab import SCHEMA_VERSION
+from schemas.written import WRITTEN, stamp
 from sync.crypto import (
     build_directory,
     check_public_key,
@@ -58,16 +59,18 @@ def _checked(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def put_reference(hub: Hub, doc: Mapping[str, Any], *, sign: bool = True) -> dict[str, Any]:
-    """Create or replace a reference document (signed by the hub device)."""
+    """Create or replace a reference document (signed by the hub device; schemas.written)."""
     main = hub.stores.main
-    body = {k: v for k, v in doc.items() if k not in ("_rev", "sig")}
+    body = {k: v for k, v in doc.items() if k not in ("_rev", "sig", WRITTEN)}
     _checked(body)
     for _ in range(5):
         try:
             current = main.get(body["_id"])
             body["_rev"] = current["_rev"]
         except NotFound:
+            current = {}
             body.pop("_rev", None)
+        body[WRITTEN] = stamp(current, hub.identity["device_id"])
         out = sign_document(body, hub.keys.signer) if sign else body
         try:
             main.put(out)
@@ -349,11 +352,12 @@ def publish_directory(hub: Hub) -> dict[str, Any]:
         # (until `bangban hub bundle key`): its directories go out without one, as before.
         # ``hub`` names this hub's own device, the only signer stations accept hub-made
         # bundle files from (design.md §4, §5); signed with the rest, not left to a name.
-        doc = sign_directory(build_directory(version=version, institutions=institutions,
-                                             devices=devices, escrow=hub.identity["escrow"],
-                                             bundle=hub.identity.get("bundle"),
-                                             hub=_own_device(hub, devices)),
-                             key, delegation)
+        # ``written``: which directory the hub wrote last, even after a restore (schemas.written).
+        doc = sign_directory({**build_directory(version=version, institutions=institutions,
+                                                devices=devices, escrow=hub.identity["escrow"],
+                                                bundle=hub.identity.get("bundle"),
+                                                hub=_own_device(hub, devices)),
+                              WRITTEN: stamp(current, hub.identity["device_id"])}, key, delegation)
         if current:
             doc["_rev"] = current["_rev"]
         try:

@@ -40,10 +40,11 @@ def verified_directory(node: Node) -> Any:
     nor the hub's device: a bundle needs the real one, either way)."""
     from sync.crypto import DIRECTORY_ID, CryptoError, verify_directory
     from sync.errors import NotFound
+    from sync.reference import read_latest
 
     keys = node.keys
     try:
-        doc = node.store.get(DIRECTORY_ID)
+        doc = read_latest(node.store, DIRECTORY_ID)
     except NotFound:
         doc = None
     if doc is None or not keys.root_keys:

@@ -312,11 +312,12 @@ class Casework:
         """The 清单 entry of a service item from the local store (reference data pulled
         from the hub), or ``None`` when it has not arrived."""
         from sync.errors import NotFound
+        from sync.reference import read_latest
 
         if not code:
             return None
         try:
-            return dict(self.store.get(f"service_item:{code}"))
+            return dict(read_latest(self.store, f"service_item:{code}"))
         except NotFound:
             return None
 

@@ -102,12 +102,14 @@ class Node:
         """An institution's name (cached: reference data changes only through a pull,
         which clears the cache)."""
         from sync.errors import NotFound as StoreNotFound
+        from sync.reference import read_latest
 
         if not code:
             return ""
         if code not in self._names:
             try:
-                self._names[code] = str(self.store.get(f"institution:{code}").get("name") or code)
+                doc = read_latest(self.store, f"institution:{code}")  # schemas.written
+                self._names[code] = str(doc.get("name") or code)
             except StoreNotFound:
                 self._names[code] = code  # not synced yet: the next pull clears the cache
         return self._names[code]
@@ -286,12 +288,13 @@ class Node:
         if enr.get("institution_path"):
             return list(enr["institution_path"])
         from sync.errors import NotFound as StoreNotFound
+        from sync.reference import read_latest
 
         path = [self.institution]
         code: str | None = self.institution
         while code and len(path) < 4:
             try:
-                parent = self.store.get(f"institution:{code}").get("parent")
+                parent = read_latest(self.store, f"institution:{code}").get("parent")
             except StoreNotFound:
                 break
             if not parent:

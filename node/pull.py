@@ -60,9 +60,10 @@ class VerifyingTarget(DocumentStore):
         ``None``: the one from the hub, in the batch or fetched, takes its place)."""
         from sync.crypto import DIRECTORY_ID, CryptoError, verify_directory
         from sync.errors import NotFound
+        from sync.reference import read_latest
 
         try:
-            doc = self.store.get(DIRECTORY_ID)
+            doc = read_latest(self.store, DIRECTORY_ID)
         except NotFound:
             return None
         rev = str(doc.get("_rev"))
@@ -99,11 +100,9 @@ class VerifyingTarget(DocumentStore):
                   ) -> list[JSON]:
         if new_edits:  # a node's own edits never pass through the pull's target
             return self.store.bulk_docs(docs, new_edits=True)
-        from node.verify import check_documents
+        from node.verify import check_documents, newer_directory
 
-        held, fetched = self.held_directory(), self._fetched
-        if held is None or (fetched is not None and fetched.version > held.version):
-            held = fetched
+        held = newer_directory(self.held_directory(), self._fetched)
         accepted, refused = check_documents(docs, held, self.root_keys, newer=self.hub_directory)
         written = self.store.bulk_docs(accepted, new_edits=False) if accepted else []
         return list(written) + refused

@@ -43,10 +43,11 @@ class Reader:
         meanwhile stay valid because wraps are verified by device key)."""
         from sync.crypto import DIRECTORY_ID, CryptoError, verify_directory
         from sync.errors import NotFound as StoreNotFound
+        from sync.reference import read_latest
 
         keys = self.node.keys
-        try:
-            doc = self.node.store.get(DIRECTORY_ID)
+        try:  # the hub's latest directory among conflicting leaves (schemas.written)
+            doc = read_latest(self.node.store, DIRECTORY_ID)
         except StoreNotFound:
             doc = None
         if doc is not None and keys.root_keys:

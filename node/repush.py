@@ -49,8 +49,14 @@ def _save(local: DocumentStore, ids: Iterable[str]) -> None:
 
 
 def remember(local: DocumentStore, failures: Iterable[Mapping[str, Any]]) -> None:
-    """Add the documents a push refused."""
-    ids = [str(f["id"]) for f in failures if f.get("id")]
+    """Add the documents a push refused, but not the hub's own: after a hub restore the
+    station's push offers the lost hub's revisions of reference documents, which the hub
+    refuses for good (read-only for devices, schemas.written); kept, they went again every
+    round, and sat on the sync page for ever."""
+    from schemas.written import HUB_ONLY_PREFIXES
+
+    ids = [str(f["id"]) for f in failures
+           if f.get("id") and not str(f["id"]).startswith(HUB_ONLY_PREFIXES)]
     if ids:
         _save(local, [*kept(local), *ids])
 

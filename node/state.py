@@ -35,9 +35,9 @@ def _events_only(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]
 def _calendars(node: Node | None) -> list[dict[str, Any]]:
     if node is None:
         return []
-    rows = node.store.all_docs(startkey="calendar:", endkey="calendar:\uffff",
-                               include_docs=True, offset=False)["rows"]
-    return [r["doc"] for r in rows if r.get("doc")]
+    from sync.reference import latest_in_range
+
+    return latest_in_range(node.store, "calendar:")  # the hub's latest (schemas.written)
 
 
 def workdays(node: Node | None) -> Workdays:

@@ -59,12 +59,19 @@ def _newest_directory(docs: Sequence[Mapping[str, Any]], held: Directory | None,
             carried = verify_directory(doc, list(root_keys), now=dt.datetime.now(dt.UTC))
         except CryptoError as exc:
             return held, {str(doc["_rev"]): f"directory: {exc.reason}"}
-        return _newer(held, carried), {}
+        return newer_directory(held, carried), {}
     return held, {}
 
 
-def _newer(a: Directory | None, b: Directory | None) -> Directory | None:
-    if a is None or (b is not None and b.version > a.version):
+def newer_directory(a: Directory | None, b: Directory | None) -> Directory | None:
+    """The directory the hub wrote last: by ``written`` (schemas.written), then ``version``.
+    A restored hub numbers its directories on from the backup's, below the lost hub's last
+    (which a station may hold): by version alone a device enrolled after the restore stayed
+    unknown, its documents refused."""
+    from schemas.written import written_key
+
+    if a is None or (b is not None and (written_key(b.doc), b.version)
+                     > (written_key(a.doc), a.version)):
         return b
     return a
 
@@ -107,7 +114,7 @@ def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory | None,
                     if not asked and newer is not None:
                         asked = True  # one question per batch, however many unknown signers
                         try:
-                            directory = _newer(directory, newer())
+                            directory = newer_directory(directory, newer())
                         except CryptoError as bad:  # nothing newer to trust: refuse, and say why
                             stale = f" (the hub's current directory does not verify: {bad.reason})"
                         continue
@@ -122,4 +129,4 @@ def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory | None,
     return accepted, refused
 
 
-__all__ = ["MUST_BE_SIGNED", "SIGNED_PREFIXES", "NewerDirectory", "check_documents"]
+__all__ = ["MUST_BE_SIGNED", "SIGNED_PREFIXES", "NewerDirectory", "check_documents", "newer_directory"]

@@ -141,7 +141,10 @@ class SimNode:
         return self._remote
 
     def directory(self) -> Directory:
-        return verify_directory(self.store.get("directory"), list(self.enrollment["root_keys"]))
+        from sync.reference import read_latest  # the hub's latest leaf (schemas.written)
+
+        return verify_directory(read_latest(self.store, "directory"),
+                                list(self.enrollment["root_keys"]))
 
     # -- sync -------------------------------------------------------------------------------
     def sync(self) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from schemas.fields import (
     validate,
 )
 from schemas.overdue import time_limit_holds, time_limit_overdue
-from schemas.reference import DocBase
+from schemas.reference import ReferenceBase
 
 BOARD_PREFIX = "board:"
 #: Rows a board carries at most (a station holding more open cases is told how many more):
@@ -80,7 +80,7 @@ class BoardCounts(Part):
     completed_30d = Int(validate=validate.Range(min=0))
 
 
-class BoardSchema(DocBase):
+class BoardSchema(ReferenceBase):
     """``board:{code}``, written by the hub only (devices are refused, hub/validate.py)."""
 
     DOC_TYPE = "board"

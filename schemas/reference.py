@@ -67,6 +67,15 @@ class DocBase(Base):
                                   "_id")
 
 
+class ReferenceBase(DocBase):
+    """A document only the hub writes (institution, device, service_item, calendar; and
+    schemas.boards' board)."""
+
+    #: the hub's clock of this write (schemas.written): which of two conflicting leaves
+    #: the hub wrote last after a restore from a backup; absent on older revisions
+    written = HlcStr()
+
+
 class PublicKey(Part):
     kid = Str(required=True, max_len=100)
     alg = Str(required=True, validate=one_of(["x25519", "ed25519"]))
@@ -97,7 +106,7 @@ def staff_names(institution: Any) -> dict[str, str]:
             if m.get("id") and m.get("name")}
 
 
-class InstitutionSchema(DocBase):
+class InstitutionSchema(ReferenceBase):
     """6.1: a service institution of one tier, linked to its parent (4.3)."""
 
     DOC_TYPE = "institution"
@@ -140,7 +149,7 @@ class InstitutionSchema(DocBase):
                                       "市级以下机构必须填写上级机构（4.3）"), "parent")
 
 
-class DeviceSchema(DocBase):
+class DeviceSchema(ReferenceBase):
     """An enrolled laptop; its keys are made by sync.crypto (design.md §5)."""
 
     DOC_TYPE = "device"
@@ -177,7 +186,7 @@ DEFAULT_MATERIALS_PERIOD_DAYS = 5  # working days to bring missing materials (10
 DEFAULT_RESUMPTION_PERIOD_DAYS = 20  # working days before 10.2.5.2 termination
 
 
-class ServiceItemSchema(DocBase):
+class ServiceItemSchema(ReferenceBase):
     """6.2.4: one entry of the catalog (清单) of items that may be assisted or proxied."""
 
     DOC_TYPE = "service_item"
@@ -210,7 +219,7 @@ class ServiceItemSchema(DocBase):
                                       "事项必须至少可帮办或可代办"), "assist")
 
 
-class CalendarSchema(DocBase):
+class CalendarSchema(ReferenceBase):
     """design.md §6: one year's holidays and make-up workdays (调休上班), for years
     ``chinesecalendar`` does not know."""
 

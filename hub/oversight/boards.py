@@ -30,6 +30,7 @@ from hub.oversight.materialize import FactStore, fact_from_dict
 from schemas.boards import MAX_ROWS, board_doc_id
 from schemas.state import local_today
 from schemas.vocab import SCHEMA_VERSION
+from schemas.written import WRITTEN, stamp
 from sync.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ log = logging.getLogger("bangban.hub.boards")
 #: Finished cases of this many days are counted on the board (on-time completions: 5 b).
 RECENT_DAYS = 30
 #: Members that change on every rebuild; a board differing only in these is not rewritten.
-VOLATILE = ("_rev", "as_of", "sig")
+VOLATILE = ("_rev", "as_of", "sig", WRITTEN)
 
 
 def board_row(f: Any) -> dict[str, Any]:
@@ -149,6 +150,8 @@ class BoardPublisher:
                 if _same(current, board):
                     return 0
                 board["_rev"] = current["_rev"]
+            # the station shows the board the hub wrote last, after a restore too (schemas.written)
+            board[WRITTEN] = stamp(current, self.hub.keys.signer.device_id)
             try:
                 main.put(sign_document(board, self.hub.keys.signer))
                 return 1

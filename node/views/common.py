@@ -44,14 +44,14 @@ def catalog() -> list[dict[str, Any]]:
 
 def _read_catalog() -> list[dict[str, Any]]:
     from sync.errors import NotFound as StoreNotFound
+    from sync.reference import latest_in_range
 
     n = node()
-    try:
-        rows = n.store.all_docs(startkey="service_item:", endkey="service_item:\uffff",
-                                include_docs=True, offset=False)["rows"]
+    try:  # the hub's latest revision of each item, not CouchDB's winner (schemas.written)
+        docs = latest_in_range(n.store, "service_item:")
     except StoreNotFound:
-        rows = []
-    items = [r["doc"] for r in rows if r.get("doc") and r["doc"].get("active", True)]
+        docs = []
+    items = [d for d in docs if d.get("active", True)]
     if not items:
         items = _sample_catalog()
     return sorted(items, key=lambda i: i.get("code", ""))

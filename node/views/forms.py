@@ -40,12 +40,13 @@ def _staff_name(case: dict[str, Any]) -> str:
     node (reference data, hub/scope.py ``ALL``), so the village's roster is known at the town."""
     from schemas.reference import staff_names
     from sync.errors import NotFound
+    from sync.reference import read_latest
 
     header, state = case["header"], case.get("state") or {}
     staff = str(header.get("staff") or "")
     for code in dict.fromkeys(c for c in (header.get("institution"), state.get("holder")) if c):
         try:
-            name = staff_names(node().store.get(f"institution:{code}")).get(staff)
+            name = staff_names(read_latest(node().store, f"institution:{code}")).get(staff)
         except NotFound:
             continue
         if name:

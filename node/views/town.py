@@ -25,19 +25,19 @@ BOARD_ROWS_SHOWN = 300
 
 def villages() -> list[dict[str, Any]]:
     """Institutions whose parent is this one (from the synced reference data)."""
-    n = node()
-    rows = n.store.all_docs(startkey="institution:", endkey="institution:\uffff",
-                            include_docs=True, offset=False)["rows"]
-    return [r["doc"] for r in rows if r.get("doc") and r["doc"].get("parent") == n.institution]
+    from sync.reference import latest_in_range
+
+    n = node()  # the rosters the hub wrote last (schemas.written)
+    return [d for d in latest_in_range(n.store, "institution:") if d.get("parent") == n.institution]
 
 
 def boards() -> list[dict[str, Any]]:
     """The coordination boards this node received (only those of institutions below it
     reach it: the hub sends a board to its ``audience``)."""
-    n = node()
-    rows = n.store.all_docs(startkey=BOARD_PREFIX, endkey=BOARD_PREFIX + "\uffff",
-                            include_docs=True, offset=False)["rows"]
-    return [r["doc"] for r in rows if r.get("doc") and n.institution in r["doc"].get("audience", ())]
+    from sync.reference import latest_in_range
+
+    n = node()  # each the board the hub wrote last (schemas.written)
+    return [d for d in latest_in_range(n.store, BOARD_PREFIX) if n.institution in d.get("audience", ())]
 
 
 def overview() -> dict[str, Any]:

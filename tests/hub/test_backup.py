@@ -119,6 +119,87 @@ def test_reference_data_written_after_a_restore_reaches_a_station(tmp_path: Path
             hub.close()
 
 
+def test_reference_edits_on_the_restored_hub_win_on_the_station(tmp_path: Path) -> None:
+    """The lost hub edited rosters and revoked a laptop after the backup, and the station
+    pulled that; the restored hub edits the same documents differently. The station then
+    holds two leaves of each: the lost hub's (deeper for VILLAGE_A's roster, edited twice,
+    and for the directory) and the restored hub's. CouchDB's rule (depth, then rev hash) kept the lost hub's for
+    some: a roster change, or a revocation in the key directory, hidden on the laptop."""
+    from hub import admin
+    from hub.staff import set_staff
+    from node.pull import VerifyingTarget
+    from sync.reference import read_latest
+    from tests.hub.conftest import CITY, TOWN, VILLAGE_B
+
+    codes = (CITY, "410602", TOWN, VILLAGE_A, VILLAGE_B)  # five rosters: five rev hash draws
+    with open_world(tmp_path / "w") as world:
+        a = world.node(VILLAGE_A)
+        spare = [admin.enroll_device(world.hub, institution_code=VILLAGE_A, short=f"Z{n}")
+                 ["device_id"] for n in range(2)]
+        world.round()
+        backup(world.hub, tmp_path / "bk")
+        for code in (*codes, VILLAGE_A):
+            set_staff(world.hub, code, "S800", name="恢复前", role="both")
+        admin.revoke_device(world.hub, spare[0])
+        admin.publish_directory(world.hub)  # the lost hub's directory branch is the deeper
+        world.round()
+        assert read_latest(a.store, f"device:{spare[0]}").get("revoked_at")
+        hub = _restored(world, tmp_path / "bk")
+        try:
+            world.round()
+            for code in codes:
+                set_staff(hub, code, "S800", name="恢复后", role="both")
+            admin.revoke_device(hub, spare[1])  # the lost revocation is redone later, or not
+            world.round()
+            stale = 0
+            for code in codes:
+                docid = f"institution:{code}"
+                stale += a.store.get(docid)["staff"] != read_latest(a.store, docid)["staff"]
+                names = {m["id"]: m["name"] for m in read_latest(a.store, docid)["staff"]}
+                assert names["S800"] == "恢复后", code
+                assert "_conflicts" not in hub.stores.main.get(docid, conflicts=True)
+            assert stale >= 1  # CouchDB's winner was the lost hub's somewhere (VILLAGE_A)
+            assert read_latest(a.store, f"device:{spare[1]}").get("revoked_at")
+            held = VerifyingTarget(a.store, a.remote, a.enrollment["root_keys"]).held_directory()
+            assert held is not None and held.devices[spare[1]].revoked_at
+            assert not held.devices[spare[0]].revoked_at  # the restored hub's: redo it (runbook)
+            assert a.directory().devices[spare[1]].revoked_at  # ops.demo_node's reader too
+        finally:
+            hub.close()
+
+
+def test_a_laptop_enrolled_after_a_restore_is_trusted_by_its_station(tmp_path: Path) -> None:
+    """The restored hub numbers its directories on from the backup's, below the lost hub's
+    last, which the station holds: by version the station kept checking signatures against
+    the lost hub's directory, which does not list a laptop enrolled after the restore, and
+    refused that laptop's documents."""
+    from hub import admin
+    from ops.demo_node import SimNode
+
+    with open_world(tmp_path / "w") as world:
+        a = world.node(VILLAGE_A)
+        backup(world.hub, tmp_path / "bk")
+        for _ in range(3):  # directories the lost hub published after the backup
+            admin.publish_directory(world.hub)
+        world.round()
+        hub = _restored(world, tmp_path / "bk")
+        try:
+            world.round()
+            enr = admin.enroll_device(hub, institution_code=VILLAGE_A, short="A2")
+            second = SimNode(tmp_path / "a2", enr)
+            second.adopt_institution_key(a.keychain.active("institution").key)
+            admin.register_keys(hub, enr["device_id"], second.public_entries())
+            second._remote = hub.view(Device(enr["device_id"], VILLAGE_A, {}))
+            second.sync()
+            case_id = second.new_case()
+            assert second.sync()["refused"] == 0
+            pulled = a.sync()
+            assert pulled["pull_refused"] == 0, pulled
+            assert a.store.get(f"case:{case_id}")["case_id"] == case_id
+        finally:
+            hub.close()
+
+
 def test_a_restore_without_the_keys_says_to_put_them_back(tmp_path: Path) -> None:
     """It said "hub.keychain.json is missing: run `bangban hub init`", which refuses a store
     that holds a hub, and the doctor said the same on the restored folder."""

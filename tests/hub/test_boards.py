@@ -115,6 +115,8 @@ def test_a_board_is_signed_by_the_hub_and_checked_like_any_pulled_document(
     _pass(world, _publish(world, tmp_path))
     board = _board(town, VILLAGE_A)
     assert board is not None and board["sig"]["device"] == world.hub.identity["device_id"]
+    # stamped, so a station takes the hub's latest board after a restore (schemas.written)
+    assert board["written"].endswith("-" + world.hub.identity["device_id"])
     root_keys = town.enrollment["root_keys"]
     accepted, refused = check_documents([board], town.directory(), root_keys)
     assert len(accepted) == 1 and not refused

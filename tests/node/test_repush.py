@@ -66,3 +66,25 @@ def test_a_refused_document_is_sent_again_once_the_hub_takes_it(
         Refusing.refuse = set()
         node.close()
         SQLiteStore.close(hub)
+
+
+def test_a_refused_revision_of_a_hub_document_is_not_sent_again(tmp_path: Path) -> None:
+    """After a hub restore a station's push offers the lost hub's revisions of the reference
+    documents it pulled; the hub refuses them for good (read-only for devices), and kept
+    they were sent again, and refused again, every round."""
+    from node.repush import kept, remember
+
+    store = SQLiteStore(str(tmp_path / "station.sqlite"))
+    try:
+        reason = {"error": "forbidden", "reason": "reference data ... is read-only for devices"}
+        remember(store, [{"id": docid, "rev": "6-ab", **reason} for docid in (
+            "directory", "institution:410602101201", "device:410602101201-A1",
+            "service_item:X1", "calendar:2031", "board:410602101201", "event:C1:0001")])
+        assert kept(store) == ["event:C1:0001"]
+    finally:
+        store.close()
+    from hub.scope import BOARD_PREFIX, REFERENCE_PREFIXES
+    from schemas.written import HUB_ONLY_PREFIXES
+
+    # the same documents as the hub refuses from devices
+    assert all(p.startswith(HUB_ONLY_PREFIXES) for p in (*REFERENCE_PREFIXES, BOARD_PREFIX))
