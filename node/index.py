@@ -28,6 +28,7 @@ from typing import Any
 from node import tiles
 from node.errors import Locked, NodeError
 from node.listviews import COUNTED_VIEWS, HOLDER, OWN_VIEWS, view_condition
+from node.state import CLOSED
 
 __all__ = ["COUNTED_VIEWS", "OWN_VIEWS", "CaseIndex", "Page", "name_tokens", "normalize",
            "view_condition"]
@@ -92,7 +93,11 @@ COLUMNS = ("case_id", "case_no", "institution", "holder", "service_item", "servi
 #: them (ALTER TABLE) and is refolded from the store at the next catch-up (``store_seq``
 #: reset), since its rows cannot fill them in themselves.
 ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
-CLOSED_STATUSES = {"completed", "terminated", "archived", "refused"}
+#: The fold the rows were made by: a file written under another one (its rows' status and
+#: ``closed`` are stale) is refolded from the store at the next catch-up, as for a new
+#: column. 2: an answered consultation with no reply pending is ``consulted``, closed.
+FOLD_VERSION = "2"
+CLOSED_STATUSES = CLOSED  # one set with the rows' ``closed`` (node.state.index_row)
 _SPACE = re.compile(r"[\s·•.\-_,，。]+")
 
 
@@ -148,7 +153,13 @@ class CaseIndex:
                                          "(k TEXT PRIMARY KEY, v TEXT)")
                         # refold every case at the next catch-up (node.indexer)
                         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('store_seq', '0')")
+                self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+                row = self._db.execute("SELECT v FROM meta WHERE k = 'fold'").fetchone()
+                if row is None or row[0] != FOLD_VERSION:  # refold at the next catch-up
+                    self._db.execute("INSERT OR REPLACE INTO meta VALUES ('store_seq', '0')")
             self._db.executescript(SCHEMA)
+            self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('fold', ?)", (FOLD_VERSION,))
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._tiles_ready()
         #: HMAC key for name tokens; set while the keys are unlocked.

@@ -11,7 +11,8 @@ laptop's key never received. Wraps signed by a device revoked since (the lost la
 made again by this device: the hub refuses a keyring holding a wrap it cannot verify.
 
 Runs after each sync pull (once per active key, :func:`after_sync`) and on demand with
-``bangban node keys rewrap``. Closed cases are left alone (no new events).
+``bangban node keys rewrap``. Closed cases are left alone (no new events), except answered
+consultations (``consulted``: the visitor may come back).
 """
 
 from __future__ import annotations
@@ -97,7 +98,9 @@ def rewrap_open_cases(node: Node) -> dict[str, Any]:
             continue
         case_id = str(ring["case_id"])
         indexed = node.index.get(case_id)
-        if indexed is not None and indexed.get("closed"):
+        # an answered consultation is closed but the visitor may come back and apply (10.1.2):
+        # its next events must not be sealed under a generation the retired key holds
+        if indexed is not None and indexed.get("closed") and indexed.get("status") != "consulted":
             continue
         try:
             # A keyring wrapped by the lost laptop still opens (the hub accepted those wraps

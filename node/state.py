@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from node.core import Node
     from schemas.workdays import Workdays
 
-#: statuses after which a case needs no more handling (the index's ``closed``)
-CLOSED = {"completed", "terminated", "archived", "refused"}
+#: statuses after which a case needs no more handling (the index's ``closed``): also a
+#: consultation answered with no reply pending (10.1.1; ``consulting`` awaits one, 10.1.1.3)
+CLOSED = {"consulted", "completed", "terminated", "archived", "refused"}
 
 
 def _as_dict(state: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.overdue import time_limit_overdue
 from schemas.rules import FIRST_EVENTS, check_transition
-from schemas.state import CaseState, Review, event_date
+from schemas.state import CONSULTATION, CaseState, Review, event_date
 from schemas.workdays import Workdays
 
 Event = Mapping[str, Any]
@@ -59,6 +59,15 @@ def _close_suspension(s: CaseState, day: dt.date, resumed: str | None, wd: Workd
     s.suspension = None
 
 
+def _consultation_status(s: CaseState) -> None:
+    """A case that is only consultations so far is open while a reply is due (10.1.1.3)
+    and answered (``consulted``, not open) once none is: 10.1.1 asks for the question and
+    its outcome to be recorded, nothing more. A case applied for or further on keeps its
+    status (its own steps decide it)."""
+    if s.status in ("new", *CONSULTATION):
+        s.status = "consulting" if s.pending_replies else "consulted"
+
+
 def apply(state: CaseState, event: Event, wd: Workdays) -> CaseState:
     """The state after one accepted event (does not check; see check_transition).
     ``state`` is left unchanged."""
@@ -79,17 +88,17 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         s.institutions = [e["institution"]]
     if et == "consultation":
         s.consultations += 1
-        if s.status == "new":
-            s.status = "consulting"
         s.service_item = s.service_item or e.get("service_item")
         if not e["answered"]:  # 10.1.1.3: reply within 1 working day
             s.pending_replies[e["hlc"]] = _iso(wd.add_working_days(day, 1))
+        _consultation_status(s)
     elif et == "reply":
         s.replies += 1
         due = s.pending_replies.pop(e["consultation"])
         if today > due:
             s.replies_late += 1
             s.late_replies.append(e["consultation"])
+        _consultation_status(s)
     elif et in ("application", "entrustment"):
         s.status = "applied"
         s.service_item, s.mode = e["service_item"], e["mode"]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from schemas.errors import IllegalTransition, ValidationFailed
-from schemas.state import ENDED, OPEN, CaseState, event_date
+from schemas.state import CONSULTATION, ENDED, OPEN, CaseState, event_date
 from schemas.vocab import TIER_ORDER
 
 Event = Mapping[str, Any]
@@ -40,7 +40,7 @@ def _status_in(state: CaseState, ev: Event, allowed: set[str] | frozenset[str], 
 
 
 def _consultation(s: CaseState, ev: Event) -> None:
-    _status_in(s, ev, {"new", "consulting", "applied", "handling", "suspended", "completed",
+    _status_in(s, ev, {"new", *CONSULTATION, "applied", "handling", "suspended", "completed",
                        "terminated", "refused"}, "10.1.1", "登记咨询")
 
 
@@ -52,7 +52,7 @@ def _reply(s: CaseState, ev: Event) -> None:
 
 
 def _application(s: CaseState, ev: Event) -> None:
-    _status_in(s, ev, {"new", "consulting", "refused"}, "10.1.2", "提出帮办申请")
+    _status_in(s, ev, {"new", *CONSULTATION, "refused"}, "10.1.2", "提出帮办申请")
 
 
 def _entrustment(s: CaseState, ev: Event) -> None:
@@ -60,7 +60,7 @@ def _entrustment(s: CaseState, ev: Event) -> None:
         raise _deny("10.2.5.2", "entrust_again",
                     "past the resumption deadline the service is terminated; entrust again "
                     "as a new case", "超过续办期限已视为终止，须重新委托（新建案件）", ev)
-    _status_in(s, ev, {"new", "consulting", "refused"}, "10.2.2", "签订代办委托")
+    _status_in(s, ev, {"new", *CONSULTATION, "refused"}, "10.2.2", "签订代办委托")
 
 
 def _acceptance(s: CaseState, ev: Event) -> None:
@@ -72,12 +72,12 @@ def _refusal(s: CaseState, ev: Event) -> None:
 
 
 def _notification(s: CaseState, ev: Event) -> None:
-    _status_in(s, ev, {"consulting", "applied", "handling", "suspended"}, "10.1.4.2",
+    _status_in(s, ev, {*CONSULTATION, "applied", "handling", "suspended"}, "10.1.4.2",
                "一次性告知")
 
 
 def _material(s: CaseState, ev: Event) -> None:
-    _status_in(s, ev, {"consulting", "applied", "handling", "suspended"}, "10.1.4", "接收材料")
+    _status_in(s, ev, {*CONSULTATION, "applied", "handling", "suspended"}, "10.1.4", "接收材料")
 
 
 def _reminder(s: CaseState, ev: Event) -> None:
@@ -96,7 +96,7 @@ def _correction_received(s: CaseState, ev: Event) -> None:
 
 
 def _problem_opened(s: CaseState, ev: Event) -> None:
-    _status_in(s, ev, OPEN, "10.2.4", "登记问题")
+    _status_in(s, ev, OPEN | CONSULTATION, "10.2.4", "登记问题")
     if ev["problem_id"] in s.problems:
         raise _deny("10.2.4", "problem_exists", f"problem {ev['problem_id']} already recorded",
                     f"问题 {ev['problem_id']} 已登记", ev)
@@ -175,7 +175,8 @@ def _conversion(s: CaseState, ev: Event) -> None:
 
 def _handover(s: CaseState, ev: Event) -> None:
     up = ev["event_type"] == "hand_up"
-    _status_in(s, ev, OPEN, "4.3", "上报" if up else "下派")
+    # an answered consultation too (4.3): the visitor may come back to the other institution
+    _status_in(s, ev, OPEN | CONSULTATION, "4.3", "上报" if up else "下派")
     if ev["from_institution"] != s.holder:
         raise _deny("4.3", "handover_from_holder",
                     f"only the holder {s.holder} can hand the case over",

@@ -17,11 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: status values, in process order
-STATUSES = ("new", "consulting", "applied", "refused", "handling", "suspended", "completed",
-            "terminated", "archived")
+STATUSES = ("new", "consulting", "consulted", "applied", "refused", "handling", "suspended",
+            "completed", "terminated", "archived")
+#: Open: something is still due. ``consulting`` is a consultation awaiting its reply
+#: (10.1.1.3: within 1 working day); ``consulted`` one answered with nothing pending
+#: (10.1.1: the question was answered and recorded), done unless the visitor comes back.
 OPEN = frozenset({"consulting", "applied", "handling", "suspended"})
+#: A case that so far is only consultations (10.1.1): it may still become an application
+#: or an entrustment (10.1.2, 10.2.2), whether or not its answer is pending.
+CONSULTATION = frozenset({"consulting", "consulted"})
 ENDED = frozenset({"completed", "terminated", "refused"})
 STATUS_LABELS = {"new": ("新建", "new"), "consulting": ("咨询", "consultation"),
+                 "consulted": ("咨询已答复", "consultation answered"),
                  "applied": ("已申请/委托", "applied"), "refused": ("不予受理", "refused"),
                  "handling": ("办理中", "in handling"), "suspended": ("中止", "suspended"),
                  "completed": ("办结", "completed"), "terminated": ("终止", "terminated"),

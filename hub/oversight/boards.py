@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from hub import scope as scopes
+from hub.oversight.facts import OPEN_SQL
 from hub.oversight.materialize import FactStore, fact_from_dict
 from schemas.boards import MAX_ROWS, board_doc_id
 from schemas.state import local_today
@@ -108,7 +109,7 @@ class BoardPublisher:
             return None
         db = self.facts.reader()
         open_facts = [fact_from_dict(json.loads(d)) for (d,) in db.execute(
-            "SELECT data FROM facts WHERE institution=? AND finished_on IS NULL "
+            f"SELECT data FROM facts WHERE institution=? AND {OPEN_SQL} "
             "ORDER BY coalesce(due, '9999'), case_no", (code,))]
         since = (self.today() - dt.timedelta(days=RECENT_DAYS)).isoformat()
         # Counted in SQL: a busy station finishes hundreds of cases a month, and decoding

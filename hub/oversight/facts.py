@@ -38,6 +38,10 @@ RECORD_ITEMS = {"A": ("受理单（附录A）", "form A: acceptance"),
                 "log": ("工作日志", "work log (7.3.2)"),
                 "archive": ("归档", "archiving (10.1.6, 10.2.7)")}
 FINISHED = frozenset({"completed", "terminated", "refused", "archived"})
+#: A fact still open (在办) in SQL over ``facts``: not finished, and not a consultation
+#: answered with nothing pending (``consulted``: done, 10.1.1; ``consulting`` awaits its
+#: reply, 10.1.1.3). Not finished either: it has no record items (5 d) to count.
+OPEN_SQL = "finished_on IS NULL AND status IS NOT 'consulted'"
 
 
 @dataclass
@@ -81,6 +85,9 @@ class CaseFact:
     refused_on: str | None = None
     finished_on: str | None = None
     consulted_on: str | None = None
+    #: a ``consulted`` case: the day its last consultation was answered (at once, or by
+    #: the reply clearing the last pending one), its 经办 day on the public page (8.1.2)
+    answered_on: str | None = None
     consultations: int = 0
     consult_late: int = 0
     consult_pending: int = 0
@@ -190,6 +197,10 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     f.reply_due = min(state.pending_replies.values()) if state.pending_replies else None
     consults = [e for e in evs if e["event_type"] == "consultation"]
     f.consulted_on = _day(consults[0]["at"]) if consults else None
+    if state.status == "consulted":
+        answers = [e for e in evs if e["event_type"] in ("consultation", "reply")
+                   and str(e.get("_id")) in state.applied_ids]
+        f.answered_on = _day(answers[-1]["at"]) if answers else None
     late = set(state.late_replies)
     f.consults = [[_day(e["at"]), "pending", state.pending_replies[e["hlc"]]]
                   if e["hlc"] in state.pending_replies else

@@ -47,8 +47,9 @@ if TYPE_CHECKING:
 BATCH = 500
 #: ``PRAGMA user_version`` of the file: raise it when a change makes rows already folded
 #: wrong; `hub serve` then folds again (hub.oversight.discard_if_stale). 2: Beijing days;
-#: 3: the clause 9 counters (new columns: a file of version 2 has none of them).
-FOLD_VERSION = 3
+#: 3: the clause 9 counters (new columns: a file of version 2 has none of them);
+#: 4: a consultation answered with nothing pending is ``consulted``, not open (10.1.1).
+FOLD_VERSION = 4
 #: Code lengths of the tree (county, town, village): every counter is also kept per
 #: ``code[:n]`` so a scope's dashboard reads one row per child unit and month.
 UNIT_LEVELS = (6, 9, 12)

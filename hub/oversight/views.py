@@ -388,10 +388,13 @@ def public(code: str) -> Any:
     ov.catch_up()
     since = (local_today() - dt.timedelta(days=30)).isoformat()
     db = ov.facts.reader()
+    # 近30天经办: open, or finished in the last 30 days; a consultation answered (10.1.1,
+    # not open, never finished) in the 30 days after its answer. Two ranges of facts_inst.
     staff_rows = db.execute(
         "SELECT staff, COUNT(*) FROM facts WHERE institution = ? AND staff != '' AND "
-        "(finished_on IS NULL OR finished_on >= ?) GROUP BY staff ORDER BY staff",
-        (code, since)).fetchall()
+        "(finished_on IS NULL AND (status IS NOT 'consulted' OR "
+        "json_extract(data, '$.answered_on') >= ?) OR finished_on >= ?) "
+        "GROUP BY staff ORDER BY staff", (code, since, since)).fetchall()
     res = ov.hub.stores.main.all_docs(startkey="service_item:", endkey="service_item:\ufff0",
                                       include_docs=True, offset=False)
     items = [r["doc"] for r in res["rows"] if r.get("doc") and r["doc"].get("active", True)

@@ -23,7 +23,9 @@ from sync.errors import NotFound
 if TYPE_CHECKING:
     from hub.core import Hub
 
-CLOSED = frozenset({"completed", "terminated", "archived", "refused"})
+#: no deadline can run any more: dropped from the watch until the case changes again
+#: (an answered consultation too, 10.1.1: the visitor may come back and apply)
+CLOSED = frozenset({"consulted", "completed", "terminated", "archived", "refused"})
 
 
 def calendars(hub: Hub) -> list[dict[str, Any]]:

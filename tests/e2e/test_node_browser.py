@@ -90,7 +90,7 @@ def step(page: Any, name: str, fill: dict[str, str] | None = None, *,
     assert "未保存" not in page.content(), page.locator(".error-box").inner_text()
 
 
-def consult(page: Any, base: str, name: str, phone: str) -> str:
+def consult(page: Any, base: str, name: str, phone: str, *, answered: bool = True) -> str:
     page.goto(base + "/consultations/new")
     page.fill("#applicant_name", name)
     page.fill("#phone", phone)
@@ -98,6 +98,9 @@ def consult(page: Any, base: str, name: str, phone: str) -> str:
     page.select_option("#service_item", index=1)
     page.locator("[data-item-checklist]:not([hidden]) input[name=have]").first.check()
     page.fill("#question", "老人行动不便，想请村里代办。")
+    if not answered:  # 10.1.1.3: referred to the department, a reply due in 1 working day
+        page.locator("input[name=answered]").uncheck()
+        page.fill("#referred_to", "县民政局")
     shot(page, "02-consultation")
     page.click("#save")
     page.wait_for_url("**/cases/*")
@@ -156,8 +159,9 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     assert "未保存" not in page.content(), page.locator(".error-box").inner_text()
     step(page, "hand_up", shot_name="06-hand-up")
     # a third case stays at the village: the town sees it only on the hub's coordination
-    # board (design.md §5: case number, item, status, deadlines; no personal data)
-    case3 = consult(page, base, "王秀英", "13800001234")
+    # board (design.md §5: case number, item, status, deadlines; no personal data); open
+    # while its reply is due (answered on the spot it would be done, 10.1.1, off the board)
+    case3 = consult(page, base, "王秀英", "13800001234", answered=False)
     case3_no = page.get_attribute("#case-no", "data-case-no")
     # offline: the sync page says so and counts what waits for upload
     page.goto(base + "/sync/")

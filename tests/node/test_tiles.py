@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node.index import CaseIndex, view_condition
+from node.state import CLOSED
 
 HERE, TOWN, OTHER = "410602101201", "410602101", "410602101202"
 DAYS = ("2026-11-20", "2026-11-25", "2026-11-26", "2026-11-27", "2026-12-03", "2026-12-09")
@@ -24,8 +25,8 @@ row = st.fixed_dictionaries({
     "case_id": st.sampled_from([f"c{i}" for i in range(6)]),
     "institution": st.sampled_from([HERE, OTHER]),
     "holder": st.sampled_from([None, HERE, TOWN, OTHER]),
-    "status": st.sampled_from(["consulting", "handling", "suspended", "completed",
-                               "archived"]),
+    "status": st.sampled_from(["consulting", "consulted", "handling", "suspended",
+                               "completed", "archived"]),
     "due": st.sampled_from((None, *DAYS)),
     "limit_due": st.sampled_from((None, *DAYS)),
     "suspended_since": st.sampled_from((None, *DAYS)),
@@ -54,7 +55,7 @@ def test_each_tile_is_the_length_of_its_list(history: list[tuple[str, Any]]) -> 
             for kind, arg in history:
                 if kind == "upsert":
                     index.upsert({**arg, "case_no": arg["case_id"], "updated": TODAY,
-                                  "closed": arg["status"] in ("completed", "archived")})
+                                  "closed": arg["status"] in CLOSED})
                 elif kind == "pending":
                     index.set_pending([arg], True)
                 elif kind == "clear":
@@ -64,6 +65,12 @@ def test_each_tile_is_the_length_of_its_list(history: list[tuple[str, Any]]) -> 
                     index = CaseIndex(path)
             tiles = index.counts(today=TODAY, soon=SOON, holder=HERE)
             assert {v: tiles[v] for v in TILES} == {v: _listed(index, v) for v in TILES}
+            # the open set is the fold's: an answered consultation (consulted) is not open
+            marks = ",".join("?" * len(CLOSED))
+            held = index._db.execute(
+                f"SELECT count(*) FROM cases WHERE coalesce(holder, institution) = ? "
+                f"AND status NOT IN ({marks})", (HERE, *sorted(CLOSED))).fetchone()[0]
+            assert tiles["open"] == held
         finally:
             index.close()
 

@@ -76,7 +76,7 @@ def test_sample_generator_is_deterministic_and_covers_the_brief() -> None:
     assert {"elderly", "disabled"} <= {g for h in headers for g in h["special_groups"]}
     assert {h["mode"] for h in headers} == set(MODES)
     states = Counter(fold(h[1:]).status for h in HISTORIES)
-    assert {"consulting", "handling", "terminated", "archived"} <= set(states)
+    assert {"consulted", "handling", "terminated", "archived"} <= set(states)
     for h in HISTORIES:
         for doc in h:
             validate(doc)

@@ -397,7 +397,7 @@ def test_7_2_2_2_access_before_first_event_does_not_make_a_holder() -> None:
     c.ev("access", "2026-03-02T08:00", institution=COUNTY, purpose="supervision")
     c.consult("2026-03-02T09:00")
     s = c.state()
-    assert (s.origin, s.holder, s.accesses, s.status) == (VILLAGE, VILLAGE, 1, "consulting")
+    assert (s.origin, s.holder, s.accesses, s.status) == (VILLAGE, VILLAGE, 1, "consulted")
 
 
 # -- the remaining status rules, one row each: (setup, event, fields, clause, rule) -------------

@@ -31,17 +31,21 @@ NAMES = {COUNTY: {"parent": CITY}, TOWN: {"parent": COUNTY},
          **{v: {"parent": TOWN} for v in VILLAGES}}
 SIGNER = DeviceSigner(f"{CITY}-HB", SigningKeyPair.generate())
 
+#: its status: open (handling, a consultation awaiting its reply), finished, or a
+#: consultation answered with nothing pending (consulted: neither open nor finished, 10.1.1)
+STATUS = ("handling", "consulting", "completed", "consulted")
 change = st.tuples(st.integers(min_value=0, max_value=7),  # which case
                    st.sampled_from(CODES),  # its holder now
-                   st.booleans())  # finished
+                   st.sampled_from(STATUS))
 script = st.lists(st.one_of(st.lists(change, min_size=1, max_size=4), st.just("pass")),
                   max_size=12)
 
 
-def _fact(i: int, holder: str, finished: bool) -> CaseFact:
+def _fact(i: int, holder: str, status: str) -> CaseFact:
+    finished = status == "completed"
     return CaseFact(case_id=f"case-{i}", case_no=f"NO-{i}", institution=holder,
-                    origin=VILLAGES[i % len(VILLAGES)], status="completed" if finished else
-                    "handling", finished_on="2026-11-20" if finished else None,
+                    origin=VILLAGES[i % len(VILLAGES)], status=status,
+                    finished_on="2026-11-20" if finished else None,
                     completed_on="2026-11-20" if finished else None,
                     on_time=(i % 2 == 0) if finished else None)
 
@@ -61,12 +65,12 @@ def test_boards_list_exactly_the_open_cases_held(tmp_path_factory: Any, steps: l
             if step == "pass":
                 publisher.run_once()
                 continue
-            facts.upsert([_fact(i, holder, done) for i, holder, done in step])
-            now.update({i: (holder, done) for i, holder, done in step})
+            facts.upsert([_fact(i, holder, status) for i, holder, status in step])
+            now.update({i: (holder, status) for i, holder, status in step})
         publisher.run_once()
         for code in CODES:
-            expected = {f"case-{i}" for i, (holder, done) in now.items()
-                        if holder == code and not done}
+            expected = {f"case-{i}" for i, (holder, status) in now.items()
+                        if holder == code and status in ("handling", "consulting")}
             try:
                 board = main.get(f"board:{code}")
             except NotFound:
@@ -74,7 +78,8 @@ def test_boards_list_exactly_the_open_cases_held(tmp_path_factory: Any, steps: l
             assert {r["case"] for r in board["cases"]} == expected, code
             assert board["counts"]["open"] == len(expected)
             if board["cases"] or "finished_30d" in board["counts"]:
-                done = [i for i, (holder, fin) in now.items() if holder == code and fin]
+                done = [i for i, (holder, status) in now.items()
+                        if holder == code and status == "completed"]
                 assert board["counts"]["finished_30d"] == len(done)
                 assert board["counts"]["completed_30d"] == len(done)
                 assert board["counts"]["on_time_30d"] == sum(1 for i in done if i % 2 == 0)
