@@ -7,7 +7,6 @@ to one institution below. Period = ``from``/``to`` months (``YYYY-MM``); ``as_of
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 import secrets
@@ -36,8 +35,8 @@ from hub.oversight import supervisors as sup
 from hub.oversight.charts import rate_bars, stacked_ratings
 from hub.oversight.facts import RATING_LEVELS
 from hub.oversight.params import period_params
-from schemas.state import STATUS_LABELS, local_today
-from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS, STAFF_ROLES
+from schemas.state import STATUS_LABELS
+from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
 
 blueprint = Blueprint("oversight", __name__, url_prefix="/oversight",
                       template_folder="templates", static_folder="static",
@@ -379,32 +378,6 @@ def report() -> Response:
 # -- public disclosure (8.1.2, 5 b): no login -------------------------------------------
 @blueprint.get("/public/<code>")
 def public(code: str) -> Any:
-    ov = _ov()
-    names = ov.institutions()
-    inst = names.get(code)
-    if inst is None:  # a citizen's typo: said in words, not the API's {"reason": "missing"}
-        raise HubError(f"code: no institution {code} / 没有代码为 {code} 的机构", status=404,
-                       error="not_found")
-    ov.catch_up()
-    since = (local_today() - dt.timedelta(days=30)).isoformat()
-    db = ov.facts.reader()
-    # 近30天经办: open, or finished in the last 30 days; a consultation answered (10.1.1,
-    # not open, never finished) in the 30 days after its answer. Two ranges of facts_inst.
-    staff_rows = db.execute(
-        "SELECT staff, COUNT(*) FROM facts WHERE institution = ? AND staff != '' AND "
-        "(finished_on IS NULL AND (status IS NOT 'consulted' OR "
-        "json_extract(data, '$.answered_on') >= ?) OR finished_on >= ?) "
-        "GROUP BY staff ORDER BY staff", (code, since, since)).fetchall()
-    res = ov.hub.stores.main.all_docs(startkey="service_item:", endkey="service_item:\ufff0",
-                                      include_docs=True, offset=False)
-    items = [r["doc"] for r in res["rows"] if r.get("doc") and r["doc"].get("active", True)
-             and inst.get("tier") in r["doc"].get("tiers", [inst.get("tier")])]
-    parent = names.get(inst.get("parent", ""))
-    # 8.1.2 the staff on duty, by name and role from the roster (`hub institution staff`);
-    # a hub whose roster is not filled in yet shows the staff ids that handled cases
-    counts = {str(s): int(n) for s, n in staff_rows}
-    roster = [(m["name"], STAFF_ROLES.get(m.get("role", ""), ("", ""))[0],
-               counts.get(str(m["id"]), 0))
-              for m in inst.get("staff") or [] if m.get("on_duty", True)]
-    return render_template("oversight/public.html", inst=inst, parent=parent, staff=staff_rows,
-                           roster=roster, items=sorted(items, key=lambda d: d["code"]))
+    from hub.oversight.public import public_page
+
+    return render_template("oversight/public.html", **public_page(_ov(), code))

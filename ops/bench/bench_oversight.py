@@ -165,7 +165,9 @@ def load_million(path: Path, n: int) -> dict[str, float]:
             facts.upsert(batch)
     db = facts.reader()
     counters = db.execute("SELECT COUNT(*) FROM counters").fetchone()[0]
-    open_cases = db.execute("SELECT COUNT(*) FROM facts WHERE finished_on IS NULL").fetchone()[0]
+    from hub.oversight.facts import OPEN_SQL  # an answered consultation is not open
+
+    open_cases = db.execute(f"SELECT COUNT(*) FROM facts WHERE {OPEN_SQL}").fetchone()[0]
     facts.close()
     return {"n": n, "seconds": t["seconds"], "counters": counters, "open": open_cases,
             "mb": path.stat().st_size / 2**20}
