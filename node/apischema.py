@@ -10,6 +10,8 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
+from schemas.state import STATUSES
+
 API_VERSION = "1.0"
 
 
@@ -122,7 +124,8 @@ ROUTES: list[tuple[str, str, str, str | None, str, str]] = [
     ("/api/cases", "get", "List and search cases (q, view, status, item, after, limit); view: "
      "open, today, due_soon, overdue (已超期: past the time limit, as the hub counts it), "
      "deadline_passed (待办到期: any deadline passed), needs_review, handed_up, elsewhere, "
-     "pending", None, "CasePage", "cases"),
+     "pending; status: " + ", ".join(STATUSES) + " (consulting: a reply is due, consulted: "
+     "answered)", None, "CasePage", "cases"),
     ("/api/counts", "get", "The home page's numbers, each the length of its view's list "
      "(overdue and deadline_passed apart)", None, "Recorded", "cases"),
     ("/api/cases/{case_id}", "get", "One case: header, opened private part, events, state",

@@ -27,7 +27,11 @@ OPEN = frozenset({"consulting", "applied", "handling", "suspended"})
 #: or an entrustment (10.1.2, 10.2.2), whether or not its answer is pending.
 CONSULTATION = frozenset({"consulting", "consulted"})
 ENDED = frozenset({"completed", "terminated", "refused"})
-STATUS_LABELS = {"new": ("新建", "new"), "consulting": ("咨询", "consultation"),
+#: ``consulting`` reads 咨询待答复 beside 咨询已答复: a bare 咨询 did not tell a clerk which
+#: of the two owes the visitor a reply (10.1.1.3). One table: the node, the town page, the
+#: hub's lists and the rules' messages all take their words from it.
+STATUS_LABELS = {"new": ("新建", "new"),
+                 "consulting": ("咨询待答复", "consultation, reply due"),
                  "consulted": ("咨询已答复", "consultation answered"),
                  "applied": ("已申请/委托", "applied"), "refused": ("不予受理", "refused"),
                  "handling": ("办理中", "in handling"), "suspended": ("中止", "suspended"),

@@ -98,6 +98,7 @@ def consultations() -> tuple[Response, int]:
 @bp.get("/cases")
 def cases() -> Response:
     from node.views.cases import VIEWS
+    from schemas.state import STATUSES
 
     n = node()
     a = request.args
@@ -106,6 +107,11 @@ def cases() -> Response:
                            f"({', '.join(v for v in VIEWS if v)})",
                            fields={"view": "应为 " + "、".join(v for v in VIEWS if v)
                                    + " 之一 / one of the lists named"})
+    if a.get("status", "") not in ("", *STATUSES):  # a misspelt status listed nothing, 200
+        raise InvalidInput("status 不是已知的案件状态 / status: not a known case status "
+                           f"({', '.join(STATUSES)})",
+                           fields={"status": "应为 " + "、".join(STATUSES)
+                                   + " 之一 / one of the statuses named"})
     page = n.index.search(q=a.get("q", ""), status=a.get("status", ""),
                           service_item=a.get("item", ""), view=a.get("view", ""),
                           today=today().isoformat(), soon=soon(), cursor=a.get("after"),

@@ -12,6 +12,7 @@ from node.errors import NotFound
 from node.state import allowed_steps
 from node.steps import FORM_OF_STEP, STEP_ORDER, STEP_TITLES
 from node.views.common import catalog, load_case, node, soon, today
+from schemas.state import STATUSES
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -41,6 +42,9 @@ def search() -> Response:
     view = request.form.get("view", "")
     if view in VIEWS and view:
         args["view"] = view
+    status = request.form.get("status", "")
+    if status in STATUSES:  # the list's status filter (咨询待答复 apart from 咨询已答复)
+        args["status"] = status
     if request.form.get("handed", "") == "1":
         args["handed"] = "1"
     if request.form.get("institution", ""):
@@ -59,7 +63,8 @@ def index() -> str:
     origin = args.get("institution", "")
     token = args.get("s", "")
     q = n.searches.get(token, "") if token else args.get("q", "")
-    page = n.index.search(q=q, status=args.get("status", ""),
+    status = args.get("status", "") if args.get("status", "") in STATUSES else ""
+    page = n.index.search(q=q, status=status,
                           service_item=args.get("item", ""), view=view,
                           today=today().isoformat(), soon=soon(), cursor=args.get("after"),
                           limit=int(n.settings.page_size), holder=n.institution,
@@ -67,6 +72,7 @@ def index() -> str:
     items = {i["code"]: i.get("name", "") for i in catalog()}
     return render_template("cases.html", page=page, items=items, view=view, args=args,
                            handed=handed, origin=origin, q=q, token=token if q else "",
+                           status=status, statuses=STATUSES,
                            forgotten=bool(token) and not q)
 
 

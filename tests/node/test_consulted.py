@@ -1,16 +1,20 @@
 """10.1.1: a consultation answered on the spot is done, not open for good. It leaves the
 home tiles and the open list; one awaiting its reply (10.1.1.3) stays on them; an index
-written by a release before ``consulted`` is refolded when the node is unlocked."""
+written by a release before ``consulted`` is refolded when the node is unlocked. A clerk
+tells the two apart: 咨询待答复 / 咨询已答复 on the list and the case page, the list narrowed
+to either (the filter kept on the next page); the JSON API refuses a status it does not
+know instead of listing nothing."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from node.app import create_app
 from node.core import INDEX
-from tests.node.conftest import PASSPHRASE
+from tests.node.conftest import PASSPHRASE, csrf
 
 
 def _consult(client: Any, name: str, answered: bool) -> str:
@@ -74,3 +78,47 @@ def test_an_index_of_the_old_fold_is_refolded_at_unlock(app: Any, node_dir: Path
         assert node.index.get_meta("fold") != ""
     finally:
         again.extensions["bangban_node"].close()
+
+
+def test_the_list_and_the_case_page_tell_a_reply_due_from_an_answered_one(
+        unlocked: Any) -> None:
+    done = _consult(unlocked, "张三", answered=True)
+    waiting = _consult(unlocked, "李四", answered=False)
+    page = unlocked.get("/cases/").text
+    badges = dict(re.findall(r'<span class="badge (consult\w+)">([^<]+)</span>', page))
+    assert badges == {"consulting": "咨询待答复", "consulted": "咨询已答复"}
+    assert re.search(r'id="case-status" data-status="consulting">咨询待答复<',
+                     unlocked.get(f"/cases/{waiting}").text)
+    assert re.search(r'id="case-status" data-status="consulted">咨询已答复<',
+                     unlocked.get(f"/cases/{done}").text)
+
+
+def test_the_list_is_narrowed_to_a_status_and_stays_so_on_the_next_page(
+        unlocked: Any) -> None:
+    waiting = {_consult(unlocked, f"等待{i}", answered=False) for i in range(3)}
+    _consult(unlocked, "已答", answered=True)
+    page = unlocked.get("/cases/").text
+    assert '<select id="status" name="status">' in page
+    assert '<option value="consulting" >咨询待答复</option>' in page
+    resp = unlocked.post("/cases/", data={"csrf": csrf(unlocked), "q": "",
+                                          "status": "consulting"})
+    assert resp.status_code == 302 and "status=consulting" in resp.location
+    node = unlocked.application.extensions["bangban_node"]
+    node.settings.page_size = 2
+    first = unlocked.get(resp.location).text
+    assert '<option value="consulting" selected>' in first
+    shown = set(re.findall(r'href="/cases/([^"/?]+)"', first))
+    nxt = re.search(r'href="([^"]*after=[^"]*)"', first)
+    assert nxt is not None and "status=consulting" in nxt.group(1)
+    second = unlocked.get(nxt.group(1).replace("&amp;", "&")).text
+    shown |= set(re.findall(r'href="/cases/([^"/?]+)"', second))
+    assert shown == waiting  # not the answered one on the second page
+
+
+def test_the_api_refuses_an_unknown_status_naming_the_field(unlocked: Any) -> None:
+    _consult(unlocked, "王五", answered=False)
+    rows = unlocked.get("/api/cases", query_string={"status": "consulting"}).json["rows"]
+    assert [r["status"] for r in rows] == ["consulting"]
+    resp = unlocked.get("/api/cases", query_string={"status": "consultation"})
+    assert resp.status_code == 400
+    assert "status" in resp.json["fields"] and "consulted" in resp.json["reason"]

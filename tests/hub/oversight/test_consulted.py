@@ -109,3 +109,22 @@ def test_a_fact_file_of_the_fold_before_is_folded_again(tmp_path: Path) -> None:
     assert _board(hub, ov)["counts"]["open"] == 1
     ov.facts.close()
     hub.close()
+
+
+def test_the_reply_list_says_the_reply_is_due(tmp_path: Path) -> None:
+    """The dashboard's 咨询超过1个工作日未答复 list read 咨询 for the case's status: beside
+    咨询已答复 it now says what is missing, 咨询待答复 (schemas.state.STATUS_LABELS)."""
+    from hub.app import create_app
+    from hub.oversight.supervisors import add_supervisor
+    from tests.hub.oversight.test_web import login
+
+    hub = make_hub(tmp_path)
+    day = (local_today() - dt.timedelta(days=20)).isoformat()  # past any holiday
+    late = CaseBuilder(V1, "staff-201-2", day)
+    late.ev("consultation", day, answered=False, **ASK)
+    put_cases(hub, [late.history()])
+    add_supervisor(hub, "city", "city-pass-1", institution="410600", name="市中心监督员")
+    client, _ = login(create_app(hub=hub), "city", "city-pass-1")
+    page = client.get("/oversight/cases/reply_overdue").text
+    assert late.header["case_no"] in page and "<td class=\"l\">咨询待答复</td>" in page
+    hub.close()
