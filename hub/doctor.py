@@ -251,6 +251,15 @@ def _get_json(url: str) -> Any:
         return json.loads(resp.read() or b"{}")
 
 
+def _uuid(base: str) -> str | None:
+    """The server uuid of the welcome (``GET /``) at ``base``, if it gives one."""
+    try:
+        uuid = _get_json(base + "/").get("uuid")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(uuid) if uuid else None
+
+
 def check_gateway(hub: Hub) -> Check:
     """Whether `hub serve` answers on this machine (``GET /_hub/health``, as a probe would):
     the other checks read the store and would look the same with the gateway down. What
@@ -267,9 +276,15 @@ def check_gateway(hub: Hub) -> Check:
     other = (f"another server answers on port {port}", "find it (`ss -ltnp 'sport = :"
              f"{port}'`) and stop it, or give this hub another port (BANGBAN_HUB_PORT); "
              "stations that reach it are not talking to this hub")
+    ours = str(hub.identity.get("uuid") or "")
     try:
         body = _get_json(url)
-    except urllib.error.HTTPError as exc:  # it answers, but has no /_hub/health
+    except urllib.error.HTTPError as exc:
+        if exc.code >= 500 and _uuid(base) == ours:  # this hub, failing (its store?)
+            return Check("gateway", "warn", f"this hub answers HTTP {exc.code} at {url}",
+                         "see its log (`journalctl -u bangban-hub`); stations retry and "
+                         "work offline meanwhile")
+        # it answers, but has no /_hub/health (404 from CouchDB), or is another hub
         return Check("gateway", "fail", f"{other[0]}: {url} gives HTTP {exc.code}", other[1])
     except ValueError:  # it answers, not with JSON
         return Check("gateway", "fail", f"{other[0]}: {url} is not JSON", other[1])
@@ -279,11 +294,7 @@ def check_gateway(hub: Hub) -> Check:
                      "`journalctl -u bangban-hub`)? Stations retry and work offline meanwhile")
     if not isinstance(body, dict) or not body.get("ok"):
         return Check("gateway", "warn", f"{url} answers {body}", "see its log")
-    ours = str(hub.identity.get("uuid") or "")
-    try:
-        theirs = _get_json(base + "/").get("uuid")
-    except (OSError, ValueError, AttributeError):
-        theirs = None
+    theirs = _uuid(base)
     if theirs != ours:
         return Check("gateway", "fail", f"{other[0]}: its uuid {theirs or '(none)'} is not "
                      f"this hub's ({ours})", other[1])

@@ -209,7 +209,7 @@ class _StandIn:
     """A server on a port: a hub's gateway as a probe sees it (``/_hub/health`` and the
     welcome's uuid), or anything else (``health=False``: 404 there, as CouchDB answers)."""
 
-    def __init__(self, uuid: str, health: bool = True) -> None:
+    def __init__(self, uuid: str, health: bool = True, health_status: int = 200) -> None:
         import http.server
         import json
         import threading
@@ -219,7 +219,8 @@ class _StandIn:
                 found = {"/_hub/health": {"ok": True}, "/": {"couchdb": "Welcome", "uuid": uuid}}
                 body = found.get(self.path) if health or self.path == "/" else None
                 data = json.dumps(body or {"error": "not_found"}).encode()
-                self.send_response(200 if body else 404)
+                status = health_status if self.path == "/_hub/health" and body else 200
+                self.send_response(status if body else 404)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -292,6 +293,24 @@ def test_another_server_on_the_port_is_not_this_hub(world: World) -> None:
         real.server_close()
         other_hub.close()
         couch.close()
+
+
+def test_this_hub_failing_is_a_warning_not_another_server() -> None:
+    """A 5xx from /_hub/health (the hub's store down) was reported as "another server
+    answers on the port": the operator looks for an intruder while the hub needs its
+    store. The welcome's uuid tells them apart."""
+    ours = "e" * 32
+    failing = _StandIn(ours, health_status=503)
+    stranger = _StandIn("f" * 32, health_status=503)
+    try:
+        check = _probe(failing.port, ours)
+        assert check.status == "warn" and "this hub answers HTTP 503" in check.detail, check
+        assert "another server" not in check.detail
+        check = _probe(stranger.port, ours)
+        assert check.status == "fail" and "another server answers" in check.detail, check
+    finally:
+        failing.close()
+        stranger.close()
 
 
 def test_a_settings_failure_says_what_to_do(tmp_path: Path, monkeypatch: Any) -> None:
