@@ -24,7 +24,10 @@ import os
 import shutil
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from node.errors import NodeError
 
 #: What a backup holds, besides the store: the files that make the store usable again on
 #: the same device (the index is derived and left out).
@@ -83,6 +86,26 @@ def backup(folder: Path, out: Path) -> dict[str, Any]:
     with _private(out / MANIFEST) as f:
         f.write(json.dumps(manifest, ensure_ascii=False, indent=2).encode())
     return {**manifest, "dir": str(out)}
+
+
+def serve_refusal(folder: Path) -> NodeError | None:
+    """Why ``node serve`` must not run on ``folder``, when it is a backup (its manifest):
+    served, it is a second laptop signing as the backed-up device, which the hub cannot
+    tell apart from the first (docs/operations.md: a new laptop is a new device). Its one
+    use, a broken laptop's last push, is ``node sync --dir`` (or ``node bundle export``)."""
+    from node.errors import ConfigError
+
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("kind") != "bangban-node-backup":
+        return None
+    return ConfigError(f"--dir: {folder} 是设备 {manifest.get('device_id')} 的备份，不能作为"
+                       "工作目录运行（新电脑须登记为新设备）/ is a backup of device "
+                       f"{manifest.get('device_id')}, not a laptop's folder: set up a new laptop "
+                       "as a new device (docs/operations.md, \"A station laptop's folder\"); a "
+                       "broken laptop's backup is only synced once, `node sync --dir`")
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

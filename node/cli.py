@@ -251,6 +251,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     s = _settings(args)
     from waitress import create_server
 
+    from node.backup import serve_refusal
+
+    if (refusal := serve_refusal(Path(s.node_dir))) is not None:
+        return _refused(refusal)
+
     from node.app import create_app
 
     app = create_app(dict(s))

@@ -46,6 +46,11 @@ def test_a_live_node_folder_is_backed_up_and_restored(app: Any, unlocked: Any,
     assert main(["node", "backup", str(out), "--dir", str(node_dir)]) == 1
     assert "不是空目录" in capsys.readouterr().err
 
+    # the backup itself is not a laptop: served, it would sign as the backed-up device
+    assert main(["node", "serve", "--dir", str(out), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert f"is a backup of device {node.device_id}" in err and "new device" in err
+
     # restore: the three files into an empty folder (the laptop's replacement); the index
     # is rebuilt from the store at unlock
     restored = tmp_path / "restored"
