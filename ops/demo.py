@@ -160,6 +160,13 @@ class DemoNetwork:
 
         self.setup_hub()
         url = self.hub.start()
+        # The hub serves on a port chosen at start: saved, so that `bangban hub --hub-dir
+        # DIR/hub device enroll` against the running demo prints the URL devices can reach
+        # (hub.settings.url), not the default port 8840 nothing listens on.
+        from hub.settings import Settings
+
+        Settings.load({"hub_dir": str(self.hub_dir)}).save(
+            hub_port=int(url.rstrip("/").rsplit(":", 1)[1]))
         from ops.demo_node import register_keys
 
         for code in STATIONS:

@@ -85,6 +85,16 @@ def ids_in_view(net: DemoNetwork, code: str) -> set[str]:
 
 
 # -- scope and routing -------------------------------------------------------------------------
+def test_a_device_enrolled_at_the_running_demo_is_told_its_hub_url(net: DemoNetwork) -> None:
+    """`hub device enroll` against the demo's hub folder printed http://127.0.0.1:8840, the
+    default port, while the demo's hub listened on a port chosen at its start."""
+    from hub.settings import Settings
+
+    settings = Settings.load({"hub_dir": str(net.hub_dir)})
+    assert settings.url == net.hub.url
+    assert settings.max_request_bytes == 2_000_000  # what was saved before is kept
+
+
 def test_village_cases_reach_hub_and_town_once_handed_up_never_village_b(net: DemoNetwork) -> None:
     a, b, town = net.nodes[VILLAGE_A], net.nodes[VILLAGE_B], net.nodes[TOWN]
     own = a.new_case()
