@@ -21,11 +21,13 @@ from schemas.errors import SchemaError
 from schemas.hlc import unpack
 from schemas.ids import split_device_id
 
+# reference data (flows hub → nodes, read-only for devices) and the coordination boards
+# (the cleartext of an institution's open cases, for those above it, design.md §5)
+from schemas.written import BOARD_PREFIX as BOARD_PREFIX
+from schemas.written import REFERENCE_PREFIXES as REFERENCE_PREFIXES
+
 ALL = "all"
 
-#: ``_id`` prefixes of reference data (flows hub → nodes, read-only for devices).
-REFERENCE_PREFIXES = ("institution:", "device:", "service_item:", "calendar:", "directory:",
-                      "directory")
 #: ``_id`` prefixes of documents bound to one case: ``prefix + case_id [+ ":" + more]``.
 #: ``chunk:`` (slices of sealed scans, design.md §4) travel wherever their case goes.
 CASE_PREFIXES = ("case:", "event:", "keyring:", "rating:", "complaint:", "access:", "chunk:")
@@ -33,11 +35,6 @@ REFERENCE_TYPES = frozenset({"institution", "device", "service_item", "calendar"
 #: Event types that make a case visible to another institution, and the field naming it.
 HAND_EVENT_TYPES = frozenset({"hand_up", "hand_down"})
 HAND_TARGET_FIELDS = ("to_institution", "target_institution", "to")
-
-
-#: ``_id`` prefix of the hub's coordination boards (schemas/boards.py): the cleartext of an
-#: institution's open cases, for the institutions above it (design.md §5).
-BOARD_PREFIX = "board:"
 
 
 def is_board(docid: str, doc: Mapping[str, Any] | None = None) -> bool:

@@ -63,7 +63,8 @@ def index_changes(node: Node) -> int:
             index.upsert_many(entries)
             done += len(entries)
             entries.clear()
-    index.upsert_many(entries)
-    done += len(entries)
+    if entries:
+        index.upsert_many(entries)
+        done += len(entries)
     index.set_meta("store_seq", str(since))
     return done

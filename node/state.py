@@ -10,15 +10,13 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+# the statuses after which a case needs no more handling (the index's ``closed``)
+from schemas.state import CLOSED as CLOSED
 from schemas.state import local_timestamp, local_today
 
 if TYPE_CHECKING:
     from node.core import Node
     from schemas.workdays import Workdays
-
-#: statuses after which a case needs no more handling (the index's ``closed``): also a
-#: consultation answered with no reply pending (10.1.1; ``consulting`` awaits one, 10.1.1.3)
-CLOSED = {"consulted", "completed", "terminated", "archived", "refused"}
 
 
 def _as_dict(state: Any) -> dict[str, Any]:

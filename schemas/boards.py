@@ -38,8 +38,8 @@ from schemas.fields import (
 )
 from schemas.overdue import time_limit_holds, time_limit_overdue
 from schemas.reference import ReferenceBase
+from schemas.written import BOARD_PREFIX
 
-BOARD_PREFIX = "board:"
 #: Rows a board carries at most (a station holding more open cases is told how many more):
 #: at ~200 bytes a row the document stays far below the hub's 1 MiB document limit.
 MAX_ROWS = 1000

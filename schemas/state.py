@@ -27,6 +27,9 @@ OPEN = frozenset({"consulting", "applied", "handling", "suspended"})
 #: or an entrustment (10.1.2, 10.2.2), whether or not its answer is pending.
 CONSULTATION = frozenset({"consulting", "consulted"})
 ENDED = frozenset({"completed", "terminated", "refused"})
+#: Closed: no deadline runs any more (the node's index and the hub's deadline watch drop
+#: it until the case changes again); every status but the open ones and ``new``.
+CLOSED = frozenset(STATUSES) - OPEN - {"new"}
 #: ``consulting`` reads 咨询待答复 beside 咨询已答复: a bare 咨询 did not tell a clerk which
 #: of the two owes the visitor a reply (10.1.1.3). One table: the node, the town page, the
 #: hub's lists and the rules' messages all take their words from it.

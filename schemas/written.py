@@ -31,10 +31,14 @@ from schemas.hlc import is_hlc, pack, tick, unpack
 
 #: The member holding the hub's clock of the write.
 WRITTEN = "written"
-#: ``_id`` prefixes of the documents only the hub writes: reference data and boards
-#: (hub.scope.REFERENCE_PREFIXES, BOARD_PREFIX; hub/validate.py refuses them from devices).
-HUB_ONLY_PREFIXES = ("institution:", "device:", "service_item:", "calendar:", "directory",
-                     "board:")
+#: ``_id`` prefixes of reference data: written by the hub alone, flowing to every node
+#: read-only (hub.scope serves them to all; hub/validate.py refuses them from devices).
+REFERENCE_PREFIXES = ("institution:", "device:", "service_item:", "calendar:", "directory:",
+                      "directory")
+#: ``_id`` prefix of the hub's coordination boards (schemas/boards.py, design.md §5).
+BOARD_PREFIX = "board:"
+#: ``_id`` prefixes of the documents only the hub writes: reference data and boards.
+HUB_ONLY_PREFIXES = (*REFERENCE_PREFIXES, BOARD_PREFIX)
 
 
 def stamp(previous: Mapping[str, Any] | None, device: str, wall_ms: int | None = None) -> str:

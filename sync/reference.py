@@ -18,18 +18,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from schemas.written import latest
-from sync.store import JSON, DocumentStore
+from sync.store import JSON, DocumentStore, conflicting_leaves
 
 _EXTRA = ("_conflicts", "_revisions")
 
 
 def _chosen(store: DocumentStore, doc: Mapping[str, Any]) -> JSON:
-    losers = doc.get("_conflicts") or []
-    leaves = [doc]
-    if losers:
-        leaves += [r["ok"] for r in store.open_revs(str(doc["_id"]), list(losers))
-                   if "ok" in r and not r["ok"].get("_deleted")]
-    return {k: v for k, v in latest(leaves).items() if k not in _EXTRA}
+    return {k: v for k, v in latest(conflicting_leaves(store, doc)).items() if k not in _EXTRA}
 
 
 def read_latest(store: DocumentStore, docid: str) -> JSON:

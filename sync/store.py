@@ -253,3 +253,14 @@ class StoreServer(ABC):
 def iter_leaf_revs(changes_row: Mapping[str, Any]) -> Iterable[str]:
     """The revs listed in one ``_changes`` row."""
     return (c["rev"] for c in changes_row.get("changes", ()))
+
+
+def conflicting_leaves(store: DocumentStore, doc: Mapping[str, Any]) -> list[JSON]:
+    """``doc`` (read with ``conflicts=true``: the winner) and the live leaves its
+    ``_conflicts`` names, read with ``open_revs`` (CouchDB "Working with conflicting
+    documents"); a leaf gone meanwhile is left out."""
+    losers = list(doc.get("_conflicts") or [])
+    if not losers:
+        return [dict(doc)]
+    return [dict(doc), *(r["ok"] for r in store.open_revs(str(doc["_id"]), losers)
+                         if "ok" in r and not r["ok"].get("_deleted"))]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from hub.workers.feed import FeedFollower
 from sync.crypto import sign_document
 from sync.errors import NotFound
+from sync.store import conflicting_leaves
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -83,7 +84,7 @@ class ConflictResolver:
         losers = list(winner.get("_conflicts", []))
         if not losers:
             return 0
-        leaves = [winner] + [r["ok"] for r in main.open_revs(docid, losers) if "ok" in r]
+        leaves = conflicting_leaves(main, winner)
         merged = merge_leaves(str(winner.get("type")), leaves)
         if merged is None:
             return 0

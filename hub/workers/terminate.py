@@ -18,14 +18,12 @@ from typing import TYPE_CHECKING, Any
 from hub.sealing import next_clock, seal_hub_event
 from schemas import build
 from schemas.fold import fold
+from schemas.state import CLOSED  # no deadline runs: dropped from the watch
 from sync.errors import NotFound
 
 if TYPE_CHECKING:
     from hub.core import Hub
 
-#: no deadline can run any more: dropped from the watch until the case changes again
-#: (an answered consultation too, 10.1.1: the visitor may come back and apply)
-CLOSED = frozenset({"consulted", "completed", "terminated", "archived", "refused"})
 
 
 def calendars(hub: Hub) -> list[dict[str, Any]]:
