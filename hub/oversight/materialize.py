@@ -14,7 +14,8 @@ Tables: ``facts`` (one compact row per case, :class:`hub.oversight.facts.CaseFac
 month: every column of :data:`hub.oversight.facts.COUNTERS`), ``units`` (the same
 counters rolled up per code prefix of length 6, 9 and 12 and month: the city's dashboard
 reads 5 counties x 12 months rows, whatever the number of cases), ``meta`` (checkpoint),
-``refold`` (open cases to fold again because a calendar changed: their due dates move).
+``refold`` (open cases to fold again because a calendar changed: their due dates move);
+the schema and the row encoding are in :mod:`hub.oversight.tables`.
 A changed case is re-folded and its counters move by ``new - old`` contributions.
 Single writer (a lock), readers on their own connections (WAL), Datasette style.
 """
@@ -24,7 +25,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,10 +33,18 @@ from hub.oversight.facts import (
     COUNTERS,
     DEPT_COUNTERS,
     CaseFact,
-    Complaint,
     case_fact,
     contributions,
     department_contributions,
+)
+from hub.oversight.tables import (
+    SCHEMA,
+    UNIT_LEVELS,
+    UPSERT_DEPT,
+    UPSERT_STAFF,
+    UPSERT_UNIT,
+    fact_from_dict,
+    fact_row,
 )
 from hub.transitions import case_events
 from schemas.workdays import Workdays
@@ -50,56 +59,6 @@ BATCH = 500
 #: 3: the clause 9 counters (new columns: a file of version 2 has none of them);
 #: 4: a consultation answered with nothing pending is ``consulted``, not open (10.1.1).
 FOLD_VERSION = 4
-#: Code lengths of the tree (county, town, village): every counter is also kept per
-#: ``code[:n]`` so a scope's dashboard reads one row per child unit and month.
-UNIT_LEVELS = (6, 9, 12)
-_COLS = ", ".join(f"{c} INTEGER NOT NULL DEFAULT 0" for c in COUNTERS)
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS facts (
-  case_id TEXT PRIMARY KEY, case_no TEXT, institution TEXT NOT NULL, staff TEXT,
-  status TEXT, opened_on TEXT, due TEXT, finished_on TEXT, needs_review INTEGER,
-  resumption_deadline TEXT, reply_due TEXT, department TEXT, submitted_on TEXT,
-  corrections INTEGER, decision TEXT, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS facts_submitted ON facts (submitted_on) WHERE submitted_on IS NOT NULL;
-CREATE INDEX IF NOT EXISTS facts_due ON facts (status, due);
-CREATE INDEX IF NOT EXISTS facts_inst ON facts (institution, finished_on);
-CREATE INDEX IF NOT EXISTS facts_review ON facts (institution) WHERE needs_review;
-CREATE INDEX IF NOT EXISTS facts_resume ON facts (resumption_deadline)
-  WHERE resumption_deadline IS NOT NULL;
-CREATE INDEX IF NOT EXISTS facts_reply ON facts (reply_due) WHERE reply_due IS NOT NULL;
-CREATE INDEX IF NOT EXISTS facts_no ON facts (case_no);
-CREATE TABLE IF NOT EXISTS complaints (
-  complaint_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, institution TEXT NOT NULL,
-  received_on TEXT, due TEXT, handled_on TEXT, channel TEXT, category TEXT, result TEXT,
-  by_hub INTEGER);
-CREATE INDEX IF NOT EXISTS complaints_inst ON complaints (institution, received_on);
-CREATE INDEX IF NOT EXISTS complaints_case ON complaints (case_id);
-CREATE INDEX IF NOT EXISTS complaints_open ON complaints (due) WHERE handled_on IS NULL;
-CREATE INDEX IF NOT EXISTS complaints_received ON complaints (received_on);
-CREATE INDEX IF NOT EXISTS complaints_handled ON complaints (handled_on)
-  WHERE handled_on IS NOT NULL;
-CREATE TABLE IF NOT EXISTS counters (
-  institution TEXT NOT NULL, staff TEXT NOT NULL, month TEXT NOT NULL, {_COLS},
-  PRIMARY KEY (institution, staff, month)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS units (
-  level INTEGER NOT NULL, unit TEXT NOT NULL, month TEXT NOT NULL, {_COLS},
-  PRIMARY KEY (level, unit, month)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS departments (
-  level INTEGER NOT NULL, unit TEXT NOT NULL, department TEXT NOT NULL, month TEXT NOT NULL,
-  submitted INTEGER NOT NULL DEFAULT 0, corrections INTEGER NOT NULL DEFAULT 0,
-  decided INTEGER NOT NULL DEFAULT 0, approved INTEGER NOT NULL DEFAULT 0,
-  returned INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (level, unit, month, department)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS board_dirty (code TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS refold (case_id TEXT PRIMARY KEY) WITHOUT ROWID;
-"""
-
-
-def fact_from_dict(d: Mapping[str, Any]) -> CaseFact:
-    data = dict(d)
-    data["complaints"] = [Complaint(**c) for c in data.get("complaints", [])]
-    return CaseFact(**data)
 
 
 class FactStore:
@@ -257,14 +216,14 @@ class FactStore:
                             slot = dept_delta.setdefault((n, inst[:n], month, dept), {})
                             for name, v in counts.items():
                                 slot[name] = slot.get(name, 0) + sign * v
-            db.executemany(_UPSERT_DEPT, [(*key, *(d.get(c, 0) for c in DEPT_COUNTERS))
+            db.executemany(UPSERT_DEPT, [(*key, *(d.get(c, 0) for c in DEPT_COUNTERS))
                                           for key, d in dept_delta.items() if any(d.values())])
-            db.executemany(_UPSERT_STAFF, [(*key, *(d.get(c, 0) for c in COUNTERS))
+            db.executemany(UPSERT_STAFF, [(*key, *(d.get(c, 0) for c in COUNTERS))
                                            for key, d in staff_delta.items() if any(d.values())])
-            db.executemany(_UPSERT_UNIT, [(*key, *(d.get(c, 0) for c in COUNTERS))
+            db.executemany(UPSERT_UNIT, [(*key, *(d.get(c, 0) for c in COUNTERS))
                                           for key, d in unit_delta.items() if any(d.values())])
             db.executemany("INSERT OR REPLACE INTO facts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                           [_fact_row(f) for f in batch.values()])
+                           [fact_row(f) for f in batch.values()])
             for i in range(0, len(ids), 500):
                 chunk = ids[i:i + 500]
                 db.execute(f"DELETE FROM complaints WHERE case_id IN ({','.join('?' * len(chunk))})",
@@ -284,31 +243,6 @@ class FactStore:
             if checkpoint is not None:
                 self._set_meta(db, "checkpoint", checkpoint)
         return len(batch)
-
-
-_UPSERT_DEPT = (f"INSERT INTO departments (level, unit, month, department, "
-                f"{', '.join(DEPT_COUNTERS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                f"ON CONFLICT(level, unit, month, department) DO UPDATE SET "
-                + ", ".join(f"{c}={c}+excluded.{c}" for c in DEPT_COUNTERS))
-
-
-def _fact_row(f: CaseFact) -> tuple[Any, ...]:
-    # only non-default members: fact_from_dict restores the defaults (1M rows stay small)
-    data = {k: v for k, v in f.as_dict().items() if v not in (None, "", 0, False, [], {})
-            or k == "case_id"}
-    return (f.case_id, f.case_no, f.institution, f.staff, f.status, f.opened_on, f.due,
-            f.finished_on, 1 if f.needs_review else 0, f.resumption_deadline, f.reply_due,
-            f.department, f.submitted_on, f.corrections, f.decision,
-            json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-
-
-_ADD = ", ".join(f"{c}={c}+excluded.{c}" for c in COUNTERS)
-_MARKS = ", ".join("?" for _ in COUNTERS)
-_UPSERT_STAFF = (f"INSERT INTO counters (institution, staff, month, {', '.join(COUNTERS)}) "
-                 f"VALUES (?, ?, ?, {_MARKS}) ON CONFLICT(institution, staff, month) "
-                 f"DO UPDATE SET {_ADD}")
-_UPSERT_UNIT = (f"INSERT INTO units (level, unit, month, {', '.join(COUNTERS)}) "
-                f"VALUES (?, ?, ?, {_MARKS}) ON CONFLICT(level, unit, month) DO UPDATE SET {_ADD}")
 
 
 class Materializer:
