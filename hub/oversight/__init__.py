@@ -89,8 +89,15 @@ class Oversight:
             if self.hub.initialised():
                 hub_devices.append(str(self.hub.identity.get("device_id", "")))
             self._materializer = Materializer(self.hub.stores, self.facts,
+                                              complaint_days=self.complaint_days,
                                               hub_devices=hub_devices)
         return self._materializer
+
+    @property
+    def complaint_days(self) -> int:
+        """Working days a complaint has (5 c names none: the hub setting
+        ``complaint_working_days``); the pages show this value, the one the facts use."""
+        return int(self.hub.settings.complaint_working_days)
 
     @property
     def clocks(self) -> ClockFold:

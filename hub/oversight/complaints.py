@@ -2,7 +2,7 @@
 
 A complaint is an event of its case (schemas: ``complaint`` / ``complaint_handled``),
 so the station that holds the case sees it, must handle it, and its handling is
-tracked against :data:`hub.oversight.facts.COMPLAINT_WORKING_DAYS` (5 c). The hub
+tracked against the hub setting ``complaint_working_days`` (5 c). The hub
 writes it as G's deadline watcher writes 10.2.5.2 terminations
 (:mod:`hub.workers.terminate`): an ordinary event recorded by the hub's own device,
 signed with the hub's key, its private part (the complaint text, complainant, contact)

@@ -21,9 +21,6 @@ from schemas.state import local_timestamp
 from schemas.vocab import FOCUS_AREAS, MODES, SPECIAL_GROUPS
 from schemas.workdays import Workdays
 
-#: 5 c) complaints must be handled in time; the standard names no period, so the hub
-#: uses this many working days from receipt (a supervision policy, documented in README).
-COMPLAINT_WORKING_DAYS = 5
 RATING_LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
 BAD_RATINGS = frozenset({"dissatisfied", "very_dissatisfied"})
 #: Events that count as following up a bad rating (11.2.1: institutions improve accordingly).
@@ -167,8 +164,12 @@ def record_gaps(status: str, events: list[Mapping[str, Any]], *, proxy: bool) ->
 
 
 def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, Any]],
-              workdays: Workdays, *, hub_devices: Iterable[str] = ()) -> CaseFact:
-    """The fact row of one case (``header`` may still be missing: events arrive first)."""
+              workdays: Workdays, *, complaint_days: int,
+              hub_devices: Iterable[str] = ()) -> CaseFact:
+    """The fact row of one case (``header`` may still be missing: events arrive first).
+
+    ``complaint_days``: a complaint is due this many working days after its receipt (5 c
+    names no period; the hub setting ``complaint_working_days``, local policy)."""
     evs = _ordered(events)
     hub_set = set(hub_devices)
     state = fold(evs, workdays=workdays)
@@ -237,7 +238,7 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
             complaint_id=str(e["hlc"]), case_id=case_id, institution=f.institution,
             received_on=received, channel=str(e.get("channel", "")),
             category=str(e.get("category", "")),
-            due=workdays.add_working_days(received, COMPLAINT_WORKING_DAYS).isoformat(),
+            due=workdays.add_working_days(received, complaint_days).isoformat(),
             handled_on=_day(done["at"]) if done else None,
             result=str(done.get("result")) if done and done.get("result") else None,
             by_hub=str(e.get("device", "")) in hub_set))

@@ -15,8 +15,8 @@ Definitions (clause numbers of DB4106/T 101—2023):
 * consultations answered in time (10.1.1.3, 5 c) = consultations answered at once or
   replied within 1 working day / consultations answered plus those still waiting past
   their day (as for complaints); each counted in the month it was asked;
-* complaints handled in time (5 c) = handled within
-  :data:`hub.oversight.facts.COMPLAINT_WORKING_DAYS` working days / complaints handled
+* complaints handled in time (5 c) = handled within the hub setting
+  ``complaint_working_days`` (5 c names no period: local policy) / complaints handled
   plus those open past their deadline;
 * ratings (11.2): the five levels; bad ratings (不满意, 非常不满意) followed up by a
   later work-log entry or complaint handling;
@@ -32,19 +32,22 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.oversight.facts import COMPLAINT_WORKING_DAYS, COUNTERS, RATING_LEVELS, RECORD_ITEMS
+from hub.oversight.facts import COUNTERS, RATING_LEVELS, RECORD_ITEMS
 from schemas.overdue import time_limit_overdue_sql
 from schemas.vocab import FOCUS_AREAS, MODES, SPECIAL_GROUPS
 
 NEAR_RESUMPTION_DAYS = 5  # calendar days ahead shown as "near the resumption deadline"
 #: Each rate's numerator and denominator in words (the module docstring), printed under the
 #: dashboard's table and the monthly report's, so a reader can check a rate by its counts.
-RATE_LEGEND = ("按时办结率 = 按时办结 / 办结（终止、不予受理另计）；"
-               "咨询及时答复率 = 1个工作日内答复 / （已答复 + 超时未答复）；"
-               f"投诉及时处理率 = {COMPLAINT_WORKING_DAYS}个工作日内处理 / （已处理 + 超期未处理）；"
-               "满意率 = 非常满意、满意、基本满意 / 评价次数；差评回访率 = 已回访 / 差评；"
-               "档案完整率 = 档案完整 / 已结案件（办结、终止、不予受理）；"
-               "当前超期 = 办理时限已过仍在办理（统计截至日）。")
+def rate_legend(complaint_days: int) -> str:
+    """The legend, with the complaint period in force (the hub setting
+    ``complaint_working_days``: built per page, not once at import)."""
+    return ("按时办结率 = 按时办结 / 办结（终止、不予受理另计）；"
+            "咨询及时答复率 = 1个工作日内答复 / （已答复 + 超时未答复）；"
+            f"投诉及时处理率 = {complaint_days}个工作日内处理 / （已处理 + 超期未处理）；"
+            "满意率 = 非常满意、满意、基本满意 / 评价次数；差评回访率 = 已回访 / 差评；"
+            "档案完整率 = 档案完整 / 已结案件（办结、终止、不予受理）；"
+            "当前超期 = 办理时限已过仍在办理（统计截至日）。")
 
 
 def child_length(prefix: str) -> int:

@@ -14,7 +14,8 @@ Tables: ``facts`` (one compact row per case, :class:`hub.oversight.facts.CaseFac
 month: every column of :data:`hub.oversight.facts.COUNTERS`), ``units`` (the same
 counters rolled up per code prefix of length 6, 9 and 12 and month: the city's dashboard
 reads 5 counties x 12 months rows, whatever the number of cases), ``meta`` (checkpoint),
-``refold`` (open cases to fold again because a calendar changed: their due dates move);
+``refold`` (cases to fold again: the open ones when a calendar changed, those with a
+complaint when the complaint period changed; their due dates move);
 the schema and the row encoding are in :mod:`hub.oversight.tables`.
 A changed case is re-folded and its counters move by ``new - old`` contributions.
 Single writer (a lock), readers on their own connections (WAL), Datasette style.
@@ -168,6 +169,23 @@ class FactStore:
             db.execute("INSERT OR IGNORE INTO refold SELECT case_id FROM facts "
                        "WHERE finished_on IS NULL")
 
+    def use_complaint_days(self, days: int) -> bool:
+        """Fold complaints due ``days`` working days after receipt (the hub setting
+        ``complaint_working_days``, 5 c). When the rows were folded with another period (or
+        by a release that did not record it), every case with a complaint is marked to fold
+        again, finished or not: its due dates and in-time counters move. The period is
+        stored with the marks in one transaction, so a crash cannot lose them. True when
+        cases were marked."""
+        if self.meta("complaint_days") == days:
+            return False  # no write transaction on every page read's catch-up
+        with self._writer() as db:
+            if self.meta("complaint_days") == days:  # another thread marked them
+                return False
+            marked = db.execute("INSERT OR IGNORE INTO refold SELECT DISTINCT case_id "
+                                "FROM complaints").rowcount
+            self._set_meta(db, "complaint_days", days)
+        return marked > 0
+
     def refolds(self, limit: int) -> list[str]:
         return [c for (c,) in self.reader().execute(
             "SELECT case_id FROM refold ORDER BY case_id LIMIT ?", (limit,))]
@@ -248,9 +266,11 @@ class FactStore:
 class Materializer:
     """Follows the main database's ``_changes`` and keeps a :class:`FactStore` current."""
 
-    def __init__(self, stores: HubStores, facts: FactStore, *, hub_devices: Iterable[str] = ()):
+    def __init__(self, stores: HubStores, facts: FactStore, *, complaint_days: int,
+                 hub_devices: Iterable[str] = ()):
         self.stores = stores
         self.facts = facts
+        self.complaint_days = complaint_days  # the hub setting complaint_working_days (5 c)
         self.hub_devices = set(hub_devices)
         self._workdays: Workdays | None = None
         self._lock = threading.Lock()
@@ -278,10 +298,11 @@ class Materializer:
         if header is None:
             header = self.headers([case_id]).get(case_id)
         return case_fact(header, self.events(case_id), self.workdays(),
-                         hub_devices=self.hub_devices)
+                         complaint_days=self.complaint_days, hub_devices=self.hub_devices)
 
     def _batches(self) -> Iterator[tuple[list[str], Any]]:
         since = self.facts.meta("checkpoint", 0)
+        self.facts.use_complaint_days(self.complaint_days)  # a changed period: refold them
         while True:
             # Cases marked when a calendar changed, a batch at a time (each fold clears its
             # mark, so a catch-up stopped half way resumes where it stopped).

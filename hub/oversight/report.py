@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from hub.oversight.indicators import RATE_LEGEND, Row
+from hub.oversight.indicators import Row, rate_legend
 
 FONTS: tuple[tuple[str, int], ...] = (
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
@@ -82,7 +82,8 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
                    overdue: Sequence[dict[str, Any]],
                    missing: Sequence[tuple[str, str, int]],
                    complaints: Sequence[dict[str, Any]] = (),
-                   staff: Callable[[str, str], str] | None = None) -> bytes:
+                   staff: Callable[[str, str], str] | None = None,
+                   complaint_days: int) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
@@ -116,7 +117,7 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
                         ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f4f4f4")),
                         ("ALIGN", (1, 0), (-1, -1), "RIGHT")])
     story.append(Table(data, repeatRows=1, style=style))
-    story.append(Paragraph(escape(RATE_LEGEND), body))
+    story.append(Paragraph(escape(rate_legend(complaint_days)), body))
     rated = [r for r in rows if r.on_time_rate is not None]  # units with completions
     if rated:
         story.append(Spacer(1, 3 * mm))

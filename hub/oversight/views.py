@@ -29,7 +29,6 @@ from markupsafe import Markup, escape
 
 from hub.errors import BadInput, HubError
 from hub.oversight import clocks as clk
-from hub.oversight import facts  # COMPLAINT_WORKING_DAYS: the policy the deadlines use (5 c)
 from hub.oversight import indicators as ind
 from hub.oversight import supervisors as sup
 from hub.oversight.charts import rate_bars, stacked_ratings
@@ -192,8 +191,8 @@ def index() -> Any:
              for name, (label, _c, _o) in ind.CASE_LISTS.items()}
     return render_template("oversight/dashboard.html", p=p, data=data, charts=charts,
                            lists=lists, name=lambda c: _name(names, c),
-                           rate_legend=ind.RATE_LEGEND,
-                           complaint_days=facts.COMPLAINT_WORKING_DAYS)
+                           rate_legend=ind.rate_legend(_ov().complaint_days),
+                           complaint_days=_ov().complaint_days)
 
 
 @blueprint.get("/cases/<name>")
@@ -322,7 +321,7 @@ def complaints() -> Any:
     return render_template("oversight/complaints.html", p=p, rows=rows, message=message,
                            error=error, intake=cmp.INTAKE, forms=cmp.intake_forms(ov.hub),
                            categories=COMPLAINT_CATEGORIES, results=COMPLAINT_RESULTS,
-                           complaint_days=facts.COMPLAINT_WORKING_DAYS,
+                           complaint_days=ov.complaint_days,
                            name=lambda c: _name(p["names"], c)), 400 if error else 200
 
 
@@ -369,7 +368,7 @@ def report() -> Response:
         overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=200),
         missing=ind.missing_breakdown(data["total"]),
         complaints=ind.complaints(db, p["prefix"], p["first"], p["last"]),
-        staff=_staff_label)
+        staff=_staff_label, complaint_days=_ov().complaint_days)
     return Response(pdf, content_type="application/pdf",
                     headers={"Content-Disposition":
                              f"inline; filename=report-{p['scope']}-{p['first']}.pdf"})

@@ -83,7 +83,7 @@ def full_stack(hub: Any, folder: Path, n: int) -> dict[str, float]:
     with timed() as w:
         for i in range(0, len(docs), 1000):
             hub.stores.main.bulk_docs(docs[i:i + 1000])
-    m = Materializer(hub.stores, FactStore(folder / "full-stack.sqlite"))
+    m = Materializer(hub.stores, FactStore(folder / "full-stack.sqlite"), complaint_days=5)
     with timed() as t:
         folded = m.catch_up()
     m.facts.close()
@@ -114,7 +114,7 @@ def fact_pool(k: int) -> list[Any]:
     from schemas.workdays import Workdays
 
     wd = Workdays(calendars())
-    return [case_fact(h[0], h[1:], wd, hub_devices={"410600-HB"})
+    return [case_fact(h[0], h[1:], wd, complaint_days=5, hub_devices={"410600-HB"})
             for h in case_histories(seed=3, n=k)]
 
 

@@ -29,13 +29,13 @@ def put_cases(hub: Any, histories: Iterable[list[dict[str, Any]]], **kw: Any) ->
     return len(docs)
 
 
-def make_hub(folder: Path, couchdb_url: str = "") -> Any:
+def make_hub(folder: Path, couchdb_url: str = "", **options: Any) -> Any:
     from hub import admin
     from hub.core import Hub
     from hub.settings import Settings
     from schemas import sample
 
-    config: dict[str, Any] = {"hub_dir": str(folder / "hub"), "scrypt_n": 1024}
+    config: dict[str, Any] = {"hub_dir": str(folder / "hub"), "scrypt_n": 1024, **options}
     if couchdb_url:
         import uuid
 
@@ -58,3 +58,19 @@ def hub(tmp_path: Path) -> Iterator[Any]:
         yield h
     finally:
         h.close()
+
+
+@pytest.fixture
+def report_said(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every paragraph the monthly PDF report writes, as text (a PDF's text is compressed)."""
+    import reportlab.platypus
+
+    said: list[str] = []
+
+    class Recorded(reportlab.platypus.Paragraph):  # type: ignore[misc]
+        def __init__(self, text: str, *args: Any, **kw: Any) -> None:
+            said.append(text)
+            super().__init__(text, *args, **kw)
+
+    monkeypatch.setattr(reportlab.platypus, "Paragraph", Recorded)
+    return said

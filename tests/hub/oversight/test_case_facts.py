@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from hub.oversight.facts import CaseFact, case_fact, contributions
 from schemas import sample
@@ -23,7 +22,7 @@ def test_a_bad_rating_of_an_archived_case_can_be_followed_up() -> None:
     b.completed("2026-03-05", archive="2026-03-06")
     b.ev("rating", "2026-03-09", level="dissatisfied", channel="haochaping")
     b.ev("work_log", "2026-03-10", kind="contact", private={"text": "差评回访，已整改"})
-    f = case_fact(b.header, b.events, WD)
+    f = case_fact(b.header, b.events, WD, complaint_days=5)
     assert f.status == "archived" and not f.needs_review and f.reviews == 0
     assert f.rating_followed is True
     counted = contributions(f)[(V, "s1", "2026-03")]
@@ -44,7 +43,7 @@ def test_each_consultation_is_counted_in_the_month_it_was_asked() -> None:
          private={"answer": "已报送"})  # due Tue 17 Mar: one day late
     b.ev("consultation", "2026-03-19", channel="phone", answered=False,
          private={"question": "何时办结？"})  # still waiting
-    counted = contributions(case_fact(b.header, b.events, WD))
+    counted = contributions(case_fact(b.header, b.events, WD, complaint_days=5))
     feb, mar = counted[(V, "s1", "2026-02")], counted[(V, "s1", "2026-03")]
     assert (feb["consultations"], feb["consult_in_time"], feb["consult_late"]) == (1, 1, 0)
     assert (mar["consultations"], mar["consult_in_time"], mar["consult_late"],
@@ -62,29 +61,20 @@ def test_a_fact_stored_before_consultation_days_is_taken_back_as_counted() -> No
         "consult_in_time": 1}
 
 
-def test_the_monthly_report_states_how_many_cases_are_overdue(monkeypatch: Any) -> None:
+def test_the_monthly_report_states_how_many_cases_are_overdue(report_said: list[str]) -> None:
     """The PDF report's 超期未办结 heading counted the rows it listed, which stop at 200 (the
     earliest deadlines): a city with 250 late cases reported "200 件", against 250 in its
     own table's total row."""
-    import reportlab.platypus
-
     from hub.oversight.indicators import Row
     from hub.oversight.report import monthly_report
 
-    said: list[str] = []
-
-    class Recorded(reportlab.platypus.Paragraph):  # type: ignore[misc]
-        def __init__(self, text: str, *args: Any, **kw: Any) -> None:
-            said.append(text)
-            super().__init__(text, *args, **kw)
-
-    monkeypatch.setattr(reportlab.platypus, "Paragraph", Recorded)
+    said = report_said
     total = Row("", live={"overdue": 3})
     listed = [{"case_no": f"N-{i}", "case_id": f"c{i}", "institution": V, "staff": "s1",
                "due": "2026-03-09"} for i in range(2)]
     pdf = monthly_report(scope_name="鹤壁市", first="2026-03", last="2026-03",
                          today=dt.date(2026, 3, 20), rows=[], total=total, name=str,
-                         overdue=listed, missing=[])
+                         overdue=listed, missing=[], complaint_days=5)
     assert pdf.startswith(b"%PDF")
     assert "三、超期未办结案件（5 a、11.1 b）：3 件" in said
     assert "下表列出办结期限最早的 2 件。" in said
@@ -100,5 +90,5 @@ def test_a_complaint_taken_at_the_hub_in_utc_counts_on_beijing_s_day() -> None:
     taken = b.ev("complaint", "2026-03-20", channel="written", category="attitude",
                  private={"text": "态度生硬"})
     taken["at"] = "2026-03-19T18:00:00+00:00"  # 2026-03-20 02:00 Beijing time
-    f = case_fact(b.header, b.events, WD)
+    f = case_fact(b.header, b.events, WD, complaint_days=5)
     assert [(c.received_on, c.due) for c in f.complaints] == [("2026-03-20", "2026-03-27")]

@@ -34,7 +34,8 @@ def _cases() -> list[CaseBuilder]:
 
 def test_each_case_counts_once_per_area_mode_and_group_in_its_opening_month() -> None:
     b = CaseBuilder(V1, "s1", "2026-03-02", mode="door", special_groups=("elderly", "disabled"))
-    counted = contributions(case_fact(b.header, b.events, WD))[(V1, "s1", "2026-03")]
+    counted = contributions(case_fact(b.header, b.events, WD, complaint_days=5))[
+        (V1, "s1", "2026-03")]
     assert {k: v for k, v in counted.items() if k != "opened"} == {
         "area_livelihood": 1, "mode_door": 1, "group_elderly": 1, "group_disabled": 1}
     assert counted["opened"] == 1
@@ -43,7 +44,8 @@ def test_each_case_counts_once_per_area_mode_and_group_in_its_opening_month() ->
 def test_a_code_outside_the_vocabulary_is_not_counted() -> None:
     b = CaseBuilder(V1, "s1", "2026-03-02")
     b.header["mode"], b.header["special_groups"] = "fax", ["aliens"]
-    counted = contributions(case_fact(b.header, b.events, WD))[(V1, "s1", "2026-03")]
+    counted = contributions(case_fact(b.header, b.events, WD, complaint_days=5))[
+        (V1, "s1", "2026-03")]
     assert "mode_fax" not in counted and "group_aliens" not in counted
     assert counted["area_livelihood"] == 1
 

@@ -49,7 +49,8 @@ def test_the_monthly_report_prints_any_institution_name() -> None:
     name = "R&D<x>实验<b村"
     pdf = monthly_report(scope_name=name, first="2026-03", last="2026-03",
                          today=dt.date(2026, 3, 31), rows=[Row("410621101201")],
-                         total=Row(""), name=lambda c: "某村", overdue=[], missing=[])
+                         total=Row(""), name=lambda c: "某村", overdue=[], missing=[],
+                         complaint_days=5)
     with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
         f.write(pdf)
         f.flush()

@@ -26,16 +26,16 @@ def test_incremental_equals_full_rebuild(hub: Any, tmp_path: Path) -> None:
     docs = [d for h in stored_histories(scenario()) for d in h]
     docs += [stored(d) for h in case_histories(seed=7, n=30) for d in h]
     random.Random(3).shuffle(docs)  # events may arrive before their case header
-    live = Materializer(hub.stores, FactStore(tmp_path / "live.sqlite"))
+    live = Materializer(hub.stores, FactStore(tmp_path / "live.sqlite"), complaint_days=5)
     for start in range(0, len(docs), 17):
         hub.stores.main.bulk_docs(docs[start:start + 17])
         live.catch_up()
-    full = Materializer(hub.stores, FactStore(tmp_path / "full.sqlite"))
+    full = Materializer(hub.stores, FactStore(tmp_path / "full.sqlite"), complaint_days=5)
     assert full.catch_up() == 42
     assert _counters(live.facts) == _counters(full.facts)
     assert len(_counters(full.facts)) > 20
     # the checkpoint lives with the facts: a restarted materializer has nothing to fold
-    again = Materializer(hub.stores, FactStore(tmp_path / "live.sqlite"))
+    again = Materializer(hub.stores, FactStore(tmp_path / "live.sqlite"), complaint_days=5)
     assert again.catch_up() == 0
 
 
@@ -43,7 +43,7 @@ def test_a_new_event_moves_counters_without_double_counting(hub: Any, tmp_path: 
     cases = scenario()
     b = cases["c9"]  # handling, overdue
     hub.stores.main.bulk_docs([d for h in stored_histories({"c9": b}) for d in h])
-    m = Materializer(hub.stores, FactStore(tmp_path / "f.sqlite"))
+    m = Materializer(hub.stores, FactStore(tmp_path / "f.sqlite"), complaint_days=5)
     m.catch_up()
     assert m.facts.reader().execute("SELECT SUM(opened), SUM(completed) FROM counters")\
         .fetchone() == (1, 0)
@@ -101,7 +101,7 @@ def test_a_calendar_change_counts_the_open_cases_deadlines_again(hub: Any,
 
     b = CaseBuilder("410602101201", "s1", "2027-02-05").accepted("2027-02-05", 3)
     hub.stores.main.bulk_docs([stored(d) for d in b.history()])
-    m = Materializer(hub.stores, FactStore(tmp_path / "f.sqlite"))
+    m = Materializer(hub.stores, FactStore(tmp_path / "f.sqlite"), complaint_days=5)
     m.catch_up()
     assert m.facts.get(b.case_id).due == "2027-02-10"  # type: ignore[union-attr]  # 8, 9, 10
     provisional = next(c for c in sample.calendars() if c["year"] == 2027)

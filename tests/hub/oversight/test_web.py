@@ -296,18 +296,3 @@ def test_the_checks_page_counts_late_consultations_as_the_rate_does(app: Any) ->
     assert int(late.group(1)) == counted - in_time == 2
     legend = re.search(r'id="consult-legend">(.*?)</small>', checks, re.S)
     assert legend is not None and "同一口径" in legend.group(1) and "50.0%" in legend.group(1)
-
-
-def test_the_complaint_deadline_shown_is_the_one_the_hub_counts_with(
-        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """5 c) names no period: the hub's policy (facts.COMPLAINT_WORKING_DAYS) sets the
-    complaint deadline, but the complaints page had "5 个工作日" written in. With another
-    policy the page (and the dashboard's column title) say the configured period."""
-    from hub.oversight import facts
-
-    monkeypatch.setattr(facts, "COMPLAINT_WORKING_DAYS", 8)
-    client, _ = login(app, "city", "city-pass-1")
-    page = client.get(f"/oversight/complaints?{Q}").text
-    assert '受理后 <span id="complaint-days">8</span> 个工作日' in page
-    assert "5 个工作日" not in page
-    assert 'title="8个工作日内处理' in client.get(f"/oversight/?{Q}").text
