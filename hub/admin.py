@@ -1,8 +1,8 @@
 """What the hub's administrator does (the `bangban hub …` commands), as functions.
 
 Reference data written here — institutions, devices, the catalog (清单, 6.2.4),
-calendars and the root-signed directory — flows down to every device read-only
-(scope ``all``). Device enrollment follows design.md §5:
+calendars, and the root-signed directory republished after each key change
+(:mod:`hub.directory`) — flows down to every device read-only (scope ``all``). Device enrollment follows design.md §5:
 
 1. ``enroll_device`` makes the device id and a random secret; the hub keeps only
    the secret's salted scrypt hash (:mod:`hub.auth`).
@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from hub.auth import CRED_PREFIX, hash_secret, new_secret
+from hub.directory import directory_version
+from hub.directory import publish_directory as publish_directory  # the admin's step too
 from hub.errors import AlreadyExists, BadInput, UnknownDevice, UnknownInstitution
 from hub.rotation import begin_key_rotation as begin_key_rotation  # the admin's command
 from hub.rotation import check_new_key, complete, rotation_hint
@@ -31,10 +33,8 @@ from schemas.registry import validate
 from schemas.vocab import SCHEMA_VERSION
 from schemas.written import WRITTEN, stamp
 from sync.crypto import (
-    build_directory,
     check_public_key,
     key_entry,
-    sign_directory,
     sign_document,
 )
 from sync.errors import Conflict, NotFound, SyncError
@@ -307,65 +307,7 @@ def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any], *,
             changed = True
     if changed and publish:
         publish_directory(hub)
-    return {"ok": True, "device_id": dev, "directory_version": _directory_version(hub)}
-
-
-# -- directory ----------------------------------------------------------------------------
-def _directory_version(hub: Hub) -> int:
-    try:
-        return int(hub.stores.main.get("directory").get("version", 0))
-    except NotFound:
-        return 0
-
-
-def _own_device(hub: Hub, devices: Iterable[Mapping[str, Any]]) -> str | None:
-    """The hub's device id for the directory's ``hub`` member, or ``None`` if its device
-    record is missing (never after `hub init`): nodes refuse a directory whose ``hub`` is not
-    listed, so an unlisted one would stop every directory update (design.md §5)."""
-    own = hub.identity.get("device_id")
-    return own if any(d.get("device_id") == own for d in devices) else None
-
-
-def publish_directory(hub: Hub) -> dict[str, Any]:
-    """Build the directory from the institution and device records, sign, store.
-
-    Signed by the root if the hub holds it (default), else by the online
-    directory-signing key, carrying the root's delegation (root offline, design.md §5;
-    :class:`hub.errors.DelegationExpired` once it has expired).
-    """
-    from hub.offline import directory_key
-
-    key, delegation = directory_key(hub)
-    main = hub.stores.main
-    insts = main.all_docs(startkey="institution:", endkey="institution:\ufff0",
-                          include_docs=True, offset=False)["rows"]
-    devs = main.all_docs(startkey="device:", endkey="device:\ufff0", include_docs=True, offset=False)["rows"]
-    institutions = [r["doc"] for r in insts]
-    devices = [r["doc"] for r in devs]
-    for _ in range(5):
-        try:
-            current = main.get("directory")
-        except NotFound:
-            current = None
-        version = int(current["version"]) + 1 if current else 1
-        # ``bundle`` is absent from the identity of a hub initialised before the bundle key
-        # (until `bangban hub bundle key`): its directories go out without one, as before.
-        # ``hub`` names this hub's own device, the only signer stations accept hub-made
-        # bundle files from (design.md §4, §5); signed with the rest, not left to a name.
-        # ``written``: which directory the hub wrote last, even after a restore (schemas.written).
-        doc = sign_directory({**build_directory(version=version, institutions=institutions,
-                                                devices=devices, escrow=hub.identity["escrow"],
-                                                bundle=hub.identity.get("bundle"),
-                                                hub=_own_device(hub, devices)),
-                              WRITTEN: stamp(current, hub.identity["device_id"])}, key, delegation)
-        if current:
-            doc["_rev"] = current["_rev"]
-        try:
-            main.put(doc)
-            return doc
-        except Conflict:
-            continue
-    raise AlreadyExists("the directory kept changing")
+    return {"ok": True, "device_id": dev, "directory_version": directory_version(hub)}
 
 
 # -- catalog and calendar ----------------------------------------------------------------------
