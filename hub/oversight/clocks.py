@@ -16,6 +16,10 @@ unless the laptop's clock was *ahead*. Per device, then:
   on time by the laptop, late by the hub. Offline work explains some; a clock set back
   explains the rest (10.1.5 completion, 11.1 b 超期办理情况). The on-time rate itself stays
   the stated one: an offline station must not be penalised for its link.
+* stated before the device was enrolled (:func:`mark_before_enrollment`): a node starts
+  from its enrollment, so such a time is history loaded into the station (``bangban demo``
+  pushes sample cases dated months back at its start) or a clock set back. Their rows are
+  marked and explained on the page, not dropped; receipt times stay what the hub saw.
 
 The fold follows ``P-receipts``' changes feed, its checkpoint written in the same SQLite
 transaction as its rows. It keeps sums per device and month of receipt (``clock_months``:
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from hub import scope as scopes
@@ -175,6 +180,41 @@ def late_receipts(db: sqlite3.Connection, prefix: str, first: str, last: str,
     return [dict(zip(cols, r, strict=True)) for r in db.execute(sql, params)]
 
 
+def enrollments(stores: HubStores, devices: Iterable[str]) -> dict[str, int]:
+    """device id -> when the hub enrolled it (epoch ms, its record's ``enrolled_at``), for
+    the devices named; one ``_all_docs?keys=`` read. A record without it is left out."""
+    ids = sorted(set(devices))
+    if not ids:
+        return {}
+    res = stores.main.all_docs(keys=[f"device:{d}" for d in ids], include_docs=True)
+    out: dict[str, int] = {}
+    for row in res["rows"]:
+        doc = row.get("doc") or {}
+        ms = _ms(str(doc.get("enrolled_at") or ""))
+        if ms is not None:
+            out[str(doc.get("device_id"))] = ms
+    return out
+
+
+def mark_before_enrollment(clocks: list[dict[str, Any]], late: list[dict[str, Any]],
+                           enrolled: Mapping[str, int]) -> None:
+    """Mark the rows whose device stated a time before the hub enrolled it
+    (``before_enrollment``, with ``enrolled_ms``). A node starts from its enrollment
+    (``bangban node init``), so such a time was not recorded then by that device: it is
+    history loaded into the station (the demo's sample data, records carried over from
+    another laptop) or a clock set back. Its lag says nothing of how promptly the device
+    syncs, and its receipt cannot confirm its date: the page says so instead of calling
+    it an offline station late to sync. Only what is certain is marked: for a device, the
+    event of the largest lag was stated at most ``last_ms - lag_max``; for a completion,
+    its stated day is before the day of enrollment (Beijing days)."""
+    for d in clocks:
+        e = d["enrolled_ms"] = enrolled.get(str(d["device"]))
+        d["before_enrollment"] = e is not None and d["last_ms"] - d["lag_max"] < e
+    for c in late:
+        e = c["enrolled_ms"] = enrolled.get(str(c["device"]))
+        c["before_enrollment"] = e is not None and str(c["completed_on"]) < local_time(e)[:10]
+
+
 def local_time(ms: int | None) -> str:
     """``YYYY-MM-DD HH:MM`` in local (Beijing) time, for the page."""
     if ms is None:
@@ -196,5 +236,6 @@ def duration(ms: int | None) -> str:
     return f"{sign}{v / 86400:.1f} 天"
 
 
-__all__ = ["ClockFold", "TOLERANCE_MS", "device_clocks", "duration", "late_receipts",
-           "local_time", "month_of", "month_sums", "receipt_rows"]
+__all__ = ["ClockFold", "TOLERANCE_MS", "device_clocks", "duration", "enrollments",
+           "late_receipts", "local_time", "mark_before_enrollment", "month_of", "month_sums",
+           "receipt_rows"]

@@ -253,14 +253,17 @@ def checks() -> Any:
     p = _params()
     data = _dashboard_data(p)
     db = _ov().facts.reader()
+    clocks = clk.device_clocks(db, p["prefix"], p["first"], p["last"])
+    late = clk.late_receipts(db, p["prefix"], p["first"], p["last"])
+    # times stated before the device existed at the hub (design.md §6): said apart
+    clk.mark_before_enrollment(clocks, late, clk.enrollments(
+        _ov().hub.stores, [r["device"] for r in (*clocks, *late)]))
     return render_template(
         "oversight/checks.html", p=p, data=data, name=lambda c: _name(p["names"], c),
         overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=CHECKS_LIST_ROWS),
         departments=ind.departments(db, p["prefix"], p["first"], p["last"]),
         missing=ind.missing_breakdown(data["total"]), categories=COMPLAINT_CATEGORIES,
-        clocks=clk.device_clocks(db, p["prefix"], p["first"], p["last"]),
-        late=clk.late_receipts(db, p["prefix"], p["first"], p["last"]),
-        duration=clk.duration, local_time=clk.local_time,
+        clocks=clocks, late=late, duration=clk.duration, local_time=clk.local_time,
         tolerance_min=clk.TOLERANCE_MS // 60000)
 
 

@@ -5,6 +5,7 @@ stated on time but received after its deadline."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -127,3 +128,57 @@ def test_the_checks_page_shows_both(world: Any) -> None:
 def test_durations_read_as_words() -> None:
     assert clk.duration(None) == "—" and clk.duration(12_000) == "12 秒"
     assert clk.duration(-180_000) == "-3 分钟" and clk.duration(3 * 86_400_000) == "3.0 天"
+
+
+def test_times_stated_before_the_device_was_enrolled_are_said_apart(tmp_path: Any) -> None:
+    """`bangban demo` loads sample history dated months back; pushed at its start, every
+    on-time completion was listed "received after its deadline" and a village's device
+    read "never synced promptly" (a 246-day smallest lag). A node starts from its
+    enrollment, so a time stated before it is history loaded into the station or a clock
+    set back, not late syncing: the page marks those rows and says so. The receipts stay
+    what the hub saw, and the count is unchanged."""
+    from hub import admin
+    from hub.app import create_app
+    from hub.oversight.supervisors import add_supervisor
+
+    hub = make_hub(tmp_path)
+    try:
+        cases = scenario()
+        c1, c10 = cases["c1"], cases["c10"]
+        hub.stores.main.bulk_docs([d for h in stored_histories(cases) for d in h])
+        # c1's laptop enrolled now (after its history: 2026-02); c10's back in January
+        admin.enroll_device(hub, institution_code=V1, short="A1")
+        admin.enroll_device(hub, institution_code=W, short="A1")
+        early = hub.stores.main.get(f"device:{c10.device}")
+        admin.put_reference(hub, {**early, "enrolled_at": "2026-01-05T09:00:00+08:00"})
+        c10_done = _event(c10, "completion")
+        hub.stores.receipts.bulk_docs([
+            receipt_doc(c1.device, V1, c1.events, _ms("2026-02-26T10:00:00")),
+            receipt_doc(c10.device, W, [c10_done],
+                        int(dt.datetime.fromisoformat(c10_done["at"]).timestamp() * 1000)
+                        + 60_000)])
+        add_supervisor(hub, "city", "city-pass-1", institution="410600", name="市监督员")
+        client, _ = login(create_app(hub=hub), "city", "city-pass-1")
+        page = client.get(f"/oversight/checks?{Q}").text
+        assert '<strong id="late-count">1</strong>' in page  # still counted
+        said = re.search(r'id="late-before-enrollment">(.*?)</span>', page, re.S)
+        assert said is not None and "其中 <strong>1</strong> 件" in said.group(1)
+        rows = {m.group(1): m.group(0) for m in re.finditer(
+            r"<tr><td class=\"l\">([0-9]{12}-A1)</td>.*?</tr>", page)}
+        assert "登记前" in rows[c1.device] and "登记前" not in rows[c10.device]
+        assert "2026-01-05 09:00" in rows[c10.device]
+    finally:
+        hub.close()
+
+
+def test_only_what_is_certain_is_marked_before_enrollment() -> None:
+    enrolled = _ms("2026-03-10T15:00:00")
+    clocks = [{"device": "D", "last_ms": _ms("2026-03-12T10:00:00"), "lag_max": lag}
+              for lag in (86_400_000, 2 * 86_400_000)]  # stated by 11 Mar 10:00, 10 Mar 10:00
+    late = [{"device": "D", "completed_on": day} for day in ("2026-03-10", "2026-03-09")]
+    late.append({"device": "unknown", "completed_on": "2020-01-01"})  # no record: unmarked
+    clk.mark_before_enrollment(clocks, late, {"D": enrolled})
+    assert [d["before_enrollment"] for d in clocks] == [False, True]
+    # the day of enrollment is not before it (the time of the completion is not known)
+    assert [c["before_enrollment"] for c in late] == [False, True, False]
+    assert late[0]["enrolled_ms"] == enrolled and late[2]["enrolled_ms"] is None
