@@ -17,18 +17,7 @@ from urllib.parse import urlsplit
 
 from hub.errors import ConfigError
 from sync import settings as _settings
-from sync.settings import Setting, SettingError
-
-
-class WholeNumber(Setting):
-    """An integer setting that refuses what ``int()`` would quietly change: ``5.5`` or
-    ``true`` in settings.json became 5 and True (a period of "true" working days)."""
-
-    def _typed(self, value: Any) -> Any:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise SettingError(f"{self.env}: expected a whole number, got {value!r}")
-        return super()._typed(value)
-
+from sync.settings import Setting
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("hub_dir", "hub-data", "Folder of the hub: settings.json, keys, the embedded store."),
@@ -60,10 +49,10 @@ SETTINGS: tuple[Setting, ...] = (
             "county see): a busy station's board is rewritten at most this often, not per step."),
     # 5 c) and 11.1: complaints are handled in time, the standard names no period: a local
     # policy. Bounded so a typo (0: every complaint late at once; 500) stops the hub at start.
-    WholeNumber("complaint_working_days", 5, "Working days from receipt within which a "
-                "complaint counts as handled in time, 1 to 60 (5 c; the standard names no period, "
-                "this is local policy). Shown on the oversight pages and report; a change "
-                "refolds every complaint's due date on the next fold.", 1, 60),
+    Setting("complaint_working_days", 5, "Working days from receipt within which a "
+            "complaint counts as handled in time, 1 to 60 (5 c; the standard names no period, "
+            "this is local policy). Shown on the oversight pages and report; a change "
+            "refolds every complaint's due date on the next fold.", 1, 60),
     Setting("auth_cache_seconds", 300.0, "How long a verified device secret is remembered "
             "(the revocation flag is still read on every request)."),
     Setting("scrypt_n", 16384, "scrypt cost N for supervisors' passwords (r=8, p=1); device "

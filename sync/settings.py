@@ -58,6 +58,12 @@ class Setting:
 
     def _typed(self, value: Any) -> Any:
         kind = type(self.default)
+        if kind in (int, float) and (isinstance(value, bool) or (
+                kind is int and isinstance(value, float) and not value.is_integer())):
+            # int() and float() would quietly read settings.json's ``true`` as 1 and ``5.5``
+            # as 5: a period of "true" days, a port rounded down. Refused, named.
+            what = "a whole number" if kind is int else "a number"
+            raise SettingError(f"{self.env}: expected {what}, got {json.dumps(value)}")
         if value is None or isinstance(value, kind) or self.default is None:
             return value
         if kind is bool:

@@ -50,3 +50,25 @@ def test_help_table_lists_every_variable() -> None:
     table = help_table(DECLARED)
     for s in DECLARED:
         assert f"`{s.env}`" in table
+
+
+@pytest.mark.parametrize(("saved", "message"), [
+    ({"port": 5.5}, "BANGBAN_PORT: expected a whole number, got 5.5"),
+    ({"port": True}, "BANGBAN_PORT: expected a whole number, got true"),
+    ({"interval": False}, "BANGBAN_INTERVAL: expected a number, got false"),
+])
+def test_settings_json_numbers_are_not_rounded_or_read_from_booleans(
+        tmp_path: Path, saved: dict[str, object], message: str) -> None:
+    """int() and float() read settings.json's 5.5 as 5 and true as 1: refused, named."""
+    (tmp_path / "settings.json").write_text(json.dumps(saved), "utf-8")
+    with pytest.raises(SettingError, match=message):
+        resolve(DECLARED, dir_setting="app_dir", what="app",
+                environ={"BANGBAN_APP_DIR": str(tmp_path)})
+
+
+def test_whole_floats_in_settings_json_are_whole_numbers(tmp_path: Path) -> None:
+    (tmp_path / "settings.json").write_text(json.dumps({"port": 9000.0, "interval": 3}), "utf-8")
+    values = resolve(DECLARED, dir_setting="app_dir", what="app",
+                     environ={"BANGBAN_APP_DIR": str(tmp_path)})
+    assert values["port"] == 9000 and isinstance(values["port"], int)
+    assert values["interval"] == 3.0
