@@ -232,10 +232,15 @@ class DemoNetwork:
 
     def scenario(self, cases_per_village: int = 6) -> dict[str, Any]:
         """The story of the README: sample data, a hand-up, concurrent offline edits."""
+        from ops.demo_node import recent_start
+
         a, b = self.act(VILLAGE_A), self.act(VILLAGE_B)
-        a.sample_cases(cases_per_village, town=TOWN, seed=1)
-        b.sample_cases(cases_per_village, town=TOWN, seed=2)
-        handed = a.new_case()
+        # Dated back from today: the oversight pages' current month and the stations'
+        # due-soon lists have work in them, and the case handed up is a recent one.
+        start = recent_start(cases_per_village)
+        a.sample_cases(cases_per_village, town=TOWN, seed=1, start=start)
+        b.sample_cases(cases_per_village, town=TOWN, seed=2, start=start)
+        handed = a.new_case(start=recent_start(1, span=8))
         a.hand_up(handed, TOWN)
         self._done(a)
         self._done(b)

@@ -44,6 +44,27 @@ from sync.open import open_db
 from sync.store import DocumentStore
 
 TZ = dt.timezone(dt.timedelta(hours=8))
+#: The first sample case's day in tests: fixed, so their deadlines and terminations are known.
+FIXED_START = dt.date(2026, 3, 2)
+#: Working days a sample history may run past its opening day (the longest of E's
+#: scenarios: acceptance, reminder, suspension, a 10-working-day resumption period, then
+#: the decision after half the item's time limit, rating, complaint, archive).
+HISTORY_SPAN = 40
+
+
+def recent_start(n: int, span: int = HISTORY_SPAN) -> dt.date:
+    """The opening day for ``n`` sample cases, a working day apart, whose histories all
+    end by today (Beijing): a supervisor opening the demo sees this month's work, not a
+    spring eight months gone with every case counted against this month's clock."""
+    from schemas.state import local_today
+    from schemas.workdays import Workdays
+
+    wd = Workdays(sample.calendars())
+    today = local_today()
+    day = today
+    while wd.working_days_between(day, today) < n + span or not wd.is_workday(day):
+        day -= dt.timedelta(days=1)
+    return day
 ROOT = Path(__file__).resolve().parent.parent
 #: E's scenarios a village plays alone (hand-ups are done live by :meth:`SimNode.hand_up`;
 #: ``proxy_suspended_expired`` stops before the hub's 10.2.5.2 termination, which the
@@ -199,8 +220,11 @@ class SimNode:
         return out
 
     def sample_cases(self, n: int, *, town: str, seed: int = 1,
-                     scenarios: tuple[str, ...] = SCENARIOS) -> list[str]:
-        """``n`` sample cases of E's scenarios opened at this village station."""
+                     scenarios: tuple[str, ...] = SCENARIOS,
+                     start: dt.date = FIXED_START) -> list[str]:
+        """``n`` sample cases of E's scenarios opened at this village station, the first
+        on ``start``, each next one a working day later. Tests keep the fixed default (their
+        deadlines are known); the demo passes :func:`recent_start`."""
         from schemas.sample_cases import case_history
         from schemas.workdays import Workdays
 
@@ -210,7 +234,7 @@ class SimNode:
         rng = random.Random(seed)
         wd = Workdays(sample.calendars())
         histories = []
-        day = dt.date(2026, 3, 2)
+        day = start
         for k in range(n):
             self.serial += 1
             at = dt.datetime.combine(day, dt.time(9 + k % 8, rng.randrange(60)), TZ)
@@ -221,10 +245,11 @@ class SimNode:
             day = wd.add_working_days(day, 1)
         return self.load_histories(histories)
 
-    def new_case(self) -> str:
-        """One fresh case opened now (a consultation answered on the spot, then entrusted)."""
+    def new_case(self, start: dt.date = FIXED_START) -> str:
+        """One case in handling (a consultation answered on the spot, then entrusted,
+        accepted and submitted to the department), opened on ``start``."""
         return self.sample_cases(1, town=self.institution[:9], seed=self.rng.randrange(10**6),
-                                 scenarios=("in_handling",))[0]
+                                 scenarios=("in_handling",), start=start)[0]
 
     def hand_up(self, case_id: str, to: str) -> None:
         """Wrap the case key for ``to`` (the sending node's job) and record the hand-up."""
