@@ -308,11 +308,14 @@ class Node:
         never replicated) and past every number of this device and year in the index. The
         counter alone missed cases written without it (the demo's samples, a bundle) and,
         after a restore from an older backup, those given out since, back from the hub at
-        the first pull (schemas.ids: a number is unique per institution and year)."""
+        the first pull (schemas.ids: a number is unique per institution and year); until
+        that pull a restored store gives none (:func:`node.restore.require_synced`)."""
+        from node.restore import require_synced
         from schemas.ids import split_device_id
         from sync.errors import NotFound as StoreNotFound
 
         with self._lock:
+            require_synced(self.store)
             docid = f"_local/serial-{year}"
             try:
                 doc = self.store.get_local(docid)

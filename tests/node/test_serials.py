@@ -12,11 +12,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node.casework import today
 from node.core import Node
+from node.errors import NotSyncedSinceRestore
 from node.settings import load
 from tests.node.conftest import DEVICE, PASSPHRASE, VILLAGE, make_node_dir
 
@@ -98,5 +100,39 @@ def test_the_highest_number_is_one_seek_of_the_case_number_index(tmp_path: Path)
         plan = " ".join(str(r[-1]) for r in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
         assert "SEARCH cases USING COVERING INDEX cases_no (case_no>? AND case_no<?)" in plan
         assert "TEMP B-TREE" not in plan
+    finally:
+        node.close()
+
+
+def test_a_restored_store_opens_no_case_until_it_has_synced(tmp_path: Path) -> None:
+    """The new-case page says why before the clerk types a form, the API answers 409 with
+    the reason, and a form posted anyway comes back with what was typed."""
+    from node.app import create_app
+    from node.restore import stamp
+    from tests.node.conftest import csrf
+    from tests.node.test_clerk_day import _consult
+
+    app = create_app({"node_dir": str(make_node_dir(tmp_path / "node")), "sync_interval": 0,
+                      "secret_key": "test", "TESTING": True})
+    node = app.extensions["bangban_node"]
+    try:
+        stamp(node.store, DEVICE, "2026-11-20T08:00:00+00:00")
+        client = app.test_client()
+        resp = client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf": csrf(client)})
+        assert resp.status_code == 302
+        page = client.get("/consultations/new").get_data(as_text=True)
+        assert 'id="restored-not-synced"' in page and "从备份恢复" in page
+        assert "restored from a backup" in page and "2026-11-20" in page
+        assert 'id="save" accesskey="s" disabled' in page
+        resp = _consult(client, applicant_name="钱七")
+        assert resp.status_code == 409 and "钱七" in resp.get_data(as_text=True)
+        api = client.post("/api/consultations", json={"applicant_name": "钱七",
+                                                      "question": "怎么办？"})
+        assert api.status_code == 409
+        assert api.get_json()["error"] == "restored_not_synced"
+        assert "sync" in api.get_json()["reason"]
+        assert node.store.all_docs(startkey="case:", endkey="case:\uffff")["rows"] == []
+        with pytest.raises(NotSyncedSinceRestore):
+            node.next_serial(today().year)
     finally:
         node.close()
