@@ -117,13 +117,19 @@ def restore(backup_dir: Path, folder: Path) -> dict[str, Any]:
             raise ConfigError(f"--dir: {folder} 是设备 {held} 的目录，备份是设备 {device} 的 / "
                               f"holds device {held}, the backup is of device {device}: a backup "
                               "goes back only onto its own laptop (a new laptop is a new device)")
-        when = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        aside = folder.with_name(f"{folder.name}.before-restore-{when}")
-        aside.mkdir(mode=0o700)
-        for name in present:
-            (folder / name).rename(aside / name)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    copy_files(backup_dir, folder, frozen=True)
+    try:
+        if present:  # a new folder (0700) beside it, whatever ran a second before
+            when = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            aside = Path(tempfile.mkdtemp(prefix=f"{folder.name}.before-restore-{when}-",
+                                          dir=folder.parent))
+            for name in present:
+                (folder / name).rename(aside / name)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        copy_files(backup_dir, folder, frozen=True)
+    except OSError as exc:
+        kept = f"; 原有文件在 / what was there is in {aside}" if aside else ""
+        raise ConfigError(f"--dir: {folder}: 无法恢复 / cannot restore here "
+                          f"({exc.strerror or exc}){kept}") from exc
     store = open_db(str(folder / STORE))
     try:  # a backup made before the stamp existed
         stamp(store, device, str(manifest.get("created_at") or ""))
