@@ -158,6 +158,22 @@ def test_restore_refuses_another_devices_folder_and_an_incomplete_backup(
     assert not (tmp_path / "new").exists()
 
 
+def test_restoring_twice_keeps_both_folders_it_replaced(station: Node, tmp_path: Path) -> None:
+    """Each restore moves what the folder held into a new folder beside it: a second one in
+    the same second neither fails nor mixes the two."""
+    backup = tmp_path / "backup"
+    _backup(station, backup)
+    folder = station.dir
+    station.close()
+    for _ in range(2):
+        assert main(["node", "restore", str(backup), "--dir", str(folder), "--json"]) == 0
+    asides = sorted(tmp_path.glob("node-data.before-restore-*"))
+    assert len(asides) == 2
+    assert all((a / "store.sqlite").exists() and (a / "keychain.json").exists() for a in asides)
+    # the laptop's folder (opened: its index) and the first restore's (never opened)
+    assert sorted((a / "index.sqlite").exists() for a in asides) == [False, True]
+
+
 def _files(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
 
