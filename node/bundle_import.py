@@ -130,6 +130,9 @@ def import_file(node: Node, path: Path) -> dict[str, Any]:
     node.syncer.state.pulled += int(result.docs_written)
     _record_import(node, header.created_at, imported)
     node.syncer.after_pull()  # reindex, and re-wrap open cases after a key rotation
+    from node.restore import synced_by_bundle
+
+    synced_by_bundle(node.store, header.created_at)  # numbers given out after a backup: here
     return {"file": str(path), "device": header.device, "institution": header.to,
             "key_id": header.key_id, "created_at": header.created_at,
             "documents": len(docs), "written": int(result.docs_written),

@@ -97,14 +97,33 @@ def export_bundle(node: Node, out: Path) -> dict[str, Any]:
             "device": node.device_id, "created_at": envelope["created_at"]}
 
 
-def _unlocked(args: argparse.Namespace, work: Callable[[Node], dict[str, Any]]
-              ) -> dict[str, Any]:
+def _unlocked(args: argparse.Namespace, work: Callable[[Node], dict[str, Any]], *,
+              on_backup: bool = False) -> dict[str, Any]:
     """``work`` on this node, unlocked as the other node commands are (passphrase file,
-    environment, else asked), closed again afterwards."""
-    from node.cli import _passphrase, _settings
-    from node.core import Node
+    environment, else asked), closed again afterwards. ``on_backup``: a `node backup`
+    folder is read through a temporary copy (node.restore.working_copy: nothing written
+    into it), else refused (a backup is no laptop: nothing is imported into it)."""
+    from node.backup import backup_state
+    from node.cli import _settings
+    from node.settings import Settings
 
     s = _settings(args)
+    folder = Path(s.node_dir)
+    if backup_state(folder)[0] is None:
+        return _on(s, work)
+    if not on_backup:
+        raise NodeError(f"--dir: {folder} 是备份，不能导入 / is a backup, nothing is imported "
+                        "into it: give the laptop's folder", error="config_error")
+    from node.restore import working_copy
+
+    with working_copy(folder) as tmp:  # refuses an unfinished backup
+        return _on(Settings({**dict(s), "node_dir": str(tmp)}), work)
+
+
+def _on(s: Any, work: Callable[[Node], dict[str, Any]]) -> dict[str, Any]:
+    from node.cli import _passphrase
+    from node.core import Node
+
     node = Node(s)
     try:
         node.unlock(_passphrase(s, confirm=False))
@@ -117,7 +136,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from node.cli import _refused
 
     try:
-        summary = _unlocked(args, lambda node: export_bundle(node, Path(args.out)))
+        summary = _unlocked(args, lambda node: export_bundle(node, Path(args.out)),
+                            on_backup=True)  # docs/operations.md: a broken laptop's backup
     except NodeError as exc:
         return _refused(exc)
     print(json.dumps(summary, ensure_ascii=False))

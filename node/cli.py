@@ -1,4 +1,4 @@
-"""``bangban node init|serve|sync|keys|bundle``: enroll this laptop, run the web UI, sync once, carry the
+"""``bangban node init|serve|sync|keys|bundle|backup|restore``: enroll this laptop, run the web UI, sync once, carry the
 institution's keys to a station's second laptop."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def register(subparsers: Any) -> None:
     from node.bundles import register as register_bundle  # light: imports nothing heavy
 
     register_bundle(sub, _common)
-    register_backup(sub, _common)
+    register_backup(sub, _common)  # and restore
     from node.keycmds import register as register_keys
 
     register_keys(sub, _common, _transfer)
@@ -262,6 +262,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from node.errors import NodeError
 
     s = _settings(args)
+    from node.backup import backup_state
+
+    if backup_state(Path(s.node_dir))[0] is not None:  # a broken laptop's last push
+        from node.restore import cmd_push_backup
+
+        return cmd_push_backup(args, s)  # refuses an unfinished backup; writes nothing there
     node = Node(s)
     scripted = s.read_passphrase()
     if scripted:

@@ -304,16 +304,26 @@ class Node:
         return path
 
     def next_serial(self, year: int) -> int:
-        """This device's next case serial for ``year`` (a ``_local`` doc: never replicated)."""
+        """This device's next case serial for ``year``: past its counter (a ``_local`` doc,
+        never replicated) and past every number of this device and year in the index. The
+        counter alone missed cases written without it (the demo's samples, a bundle) and,
+        after a restore from an older backup, those given out since, back from the hub at
+        the first pull (schemas.ids: a number is unique per institution and year); until
+        that pull a restored store gives none (:func:`node.restore.require_synced`)."""
+        from node.restore import require_synced
+        from schemas.ids import split_device_id
         from sync.errors import NotFound as StoreNotFound
 
         with self._lock:
+            require_synced(self.store)
             docid = f"_local/serial-{year}"
             try:
                 doc = self.store.get_local(docid)
             except StoreNotFound:
                 doc = {"_id": docid, "serial": 0}
-            doc["serial"] = int(doc.get("serial", 0)) + 1
+            short = split_device_id(self.device_id)[1]
+            seen = self.index.highest_serial(f"{self.institution}-{year}-{short}-")
+            doc["serial"] = max(int(doc.get("serial", 0)), seen) + 1
             self.store.put_local(doc)
             return int(doc["serial"])
 

@@ -146,3 +146,23 @@ class TransferRefused(NodeError):
 
     status = 400
     error = "bad_key_file"
+
+
+class NotSyncedSinceRestore(NodeError):
+    """This folder's store came from `node backup` and has not completed a sync with the hub
+    since (node.restore): the numbers this device gave out after the backup are not here
+    yet, so a new case could be given one of them again."""
+
+    status = 409
+    error = "restored_not_synced"
+
+    def __init__(self, created_at: str = ""):
+        when = f"（备份时间 {created_at}）" if created_at else ""
+        since = f" (backup of {created_at})" if created_at else ""
+        super().__init__(
+            f"本机数据是从备份恢复的{when}，恢复后尚未与中心同步完成：同步前不能新建案件（备份之后"
+            "本机发出的编号尚未取回，可能重复）。请联网后在“同步”页点“立即同步”，或运行 "
+            "`bangban node sync` / this laptop's data was restored from a backup"
+            f"{since} and has not completed a sync with the hub since: new cases wait for one "
+            "(the numbers this laptop gave out after the backup are not here yet and could be "
+            "given again). Connect, then sync now on the sync page or run `bangban node sync`")

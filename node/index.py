@@ -146,14 +146,12 @@ class CaseIndex:
         with self._mutex:
             have = {r[1] for r in self._db.execute("PRAGMA table_info(cases)")}
             if have:  # an index written by an older release (the table exists)
+                self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
                 for name, kind in ADDED_COLUMNS.items():
                     if name not in have:
                         self._db.execute(f"ALTER TABLE cases ADD COLUMN {name} {kind}")
-                        self._db.execute("CREATE TABLE IF NOT EXISTS meta "
-                                         "(k TEXT PRIMARY KEY, v TEXT)")
                         # refold every case at the next catch-up (node.indexer)
                         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('store_seq', '0')")
-                self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
                 row = self._db.execute("SELECT v FROM meta WHERE k = 'fold'").fetchone()
                 if row is None or row[0] != FOLD_VERSION:  # refold at the next catch-up
                     self._db.execute("INSERT OR REPLACE INTO meta VALUES ('store_seq', '0')")
@@ -247,6 +245,17 @@ class CaseIndex:
                                    (case_id,)).fetchone()
         return row is not None
 
+    def highest_serial(self, prefix: str) -> int:
+        """The greatest serial of the case numbers ``prefix`` + 5 digits here, else 0 (one
+        device's year: ``{institution}-{year}-{short}-``): one backward seek of ``cases_no``."""
+        with self._mutex:
+            row = self._db.execute(
+                "SELECT case_no FROM cases WHERE case_no >= ? AND case_no < ? AND "
+                "length(case_no) = ? ORDER BY case_no DESC LIMIT 1",
+                (prefix, prefix + "\uffff", len(prefix) + 5)).fetchone()
+        tail = str(row[0])[len(prefix):] if row else ""
+        return int(tail) if tail.isdigit() else 0
+
     def clear(self) -> None:
         with self._mutex:
             self._db.execute("DELETE FROM cases")
@@ -254,14 +263,12 @@ class CaseIndex:
 
     # -- meta (last indexed seq of the store) ---------------------------------------
     def get_meta(self, key: str, default: str = "") -> str:
-        with self._mutex:
-            self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+        with self._mutex:  # the table is made in __init__
             row = self._db.execute("SELECT v FROM meta WHERE k=?", (key,)).fetchone()
         return str(row[0]) if row else default
 
     def set_meta(self, key: str, value: str) -> None:
         with self._mutex:
-            self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (key, value))
 
     # -- reading -------------------------------------------------------------------

@@ -47,6 +47,24 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
     return clean, f"{parts.username}:{parts.password or ''}"
 
 
+def hub_url(enr: dict[str, Any]) -> str:
+    """The device's database URL in the enrollment ``enr``, with its credentials (HTTP
+    Basic: device id + secret); also read from a backup's enrollment (node.restore)."""
+    if enr.get("wiped"):
+        raise Wiped()
+    url = enr.get("db_url") or enr.get("database_url")
+    if not url:
+        raise NotEnrolled("the enrollment has no database URL")
+    clean, creds = _split_credentials(str(url))
+    if creds is None:
+        user, secret = enr["device_id"], enr.get("secret", "")
+    else:
+        user, secret = creds.split(":", 1)
+    parts = urlsplit(clean)
+    netloc = f"{quote(user, safe='')}:{quote(secret, safe='')}@{parts.netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 class Syncer:
     """One per node; thread-safe (one round at a time)."""
 
@@ -91,20 +109,7 @@ class Syncer:
     # -- the hub endpoint ----------------------------------------------------------
     def hub_url(self) -> str:
         """The device's database URL with its credentials (HTTP Basic: device id + secret)."""
-        enr = self.node.require_enrollment()
-        if enr.get("wiped"):
-            raise Wiped()
-        url = enr.get("db_url") or enr.get("database_url")
-        if not url:
-            raise NotEnrolled("the enrollment has no database URL")
-        clean, creds = _split_credentials(str(url))
-        if creds is None:
-            user, secret = enr["device_id"], enr.get("secret", "")
-        else:
-            user, secret = creds.split(":", 1)
-        parts = urlsplit(clean)
-        netloc = f"{quote(user, safe='')}:{quote(secret, safe='')}@{parts.netloc}"
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        return hub_url(self.node.require_enrollment())
 
     def _hub_request(self) -> urllib.request.Request:
         """A GET of the device's database at the hub, with its credentials."""
@@ -189,6 +194,7 @@ class Syncer:
                 roots = self.node.require_enrollment().get("root_keys") or []
                 checked = VerifyingTarget(local, remote, roots)
                 summary: dict[str, Any] = {}
+                complete = True  # neither phase cancelled (node.restore.synced)
                 refused_line: str | None = None
                 unpushed = self.node.index.pending_ids()  # the cases this push carries
                 for phase, src, dst in (("push", local, remote), ("pull", remote, checked)):
@@ -199,6 +205,7 @@ class Syncer:
                         source_location="local" if phase == "push" else "hub",
                         target_location="hub" if phase == "push" else "local")
                     res = replicate(src, dst, opts)
+                    complete = complete and not getattr(res, "cancelled", False)
                     summary[phase] = res.summary() if hasattr(res, "summary") else {}
                     if phase == "push":
                         # What the hub refused in earlier rounds, sent again after this
@@ -240,6 +247,12 @@ class Syncer:
             self._remember()
             self.check_clock()
         self.after_pull()
+        if complete:
+            # a store restored from a backup has now every number the hub holds of this
+            # device, indexed by after_pull: new cases may be opened again (node.restore)
+            from node.restore import synced
+
+            synced(self.node.store)
         return summary
 
     def _retrying(self, exc: BaseException, attempt: int, wait: float) -> None:

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from node.casework import refusal
-from node.errors import InvalidInput, TransitionRefused
+from node.errors import InvalidInput, NotSyncedSinceRestore, TransitionRefused
 from node.views.common import catalog, item_by_code, node
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
@@ -30,9 +30,22 @@ def _vocab() -> dict[str, Any]:
             "focus": vocab.FOCUS_AREAS, "id_types": vocab.ID_TYPES}
 
 
+def _blocked() -> str | None:
+    """Why no case can be opened here now: a store put back from a backup that has not
+    synced since (node.restore), said before the clerk types a whole form."""
+    from node.restore import require_synced
+
+    try:
+        require_synced(node().store)
+    except NotSyncedSinceRestore as exc:
+        return exc.reason
+    return None
+
+
 @bp.get("/new")
 def new() -> str:
-    return render_template("consultation.html", items=catalog(), values={}, errors={}, **_vocab())
+    return render_template("consultation.html", items=catalog(), values={}, errors={},
+                           blocked=_blocked(), **_vocab())
 
 
 #: a phone number as clerks write it: digits, with +, -, spaces or brackets
@@ -122,5 +135,8 @@ def create() -> str | Response:
     except InvalidInput as exc:
         return render_template("consultation.html", items=catalog(), values=request.form,
                                errors=exc.fields, error=exc.reason, **_vocab()), 400  # type: ignore[return-value]
+    except NotSyncedSinceRestore as exc:  # what was typed stays on the page
+        return render_template("consultation.html", items=catalog(), values=request.form,
+                               errors={}, blocked=exc.reason, **_vocab()), 409  # type: ignore[return-value]
     flash(_("咨询已登记。") + (_("一次性告知单可以打印。") if missing else ""), "ok")
     return redirect(url_for("cases.detail", case_id=case_id))
