@@ -126,6 +126,7 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
         except NotFound:
             pass
     _drop_pull_checkpoints(hub.stores.private)
+    _keep_endpoint(hub, str(manifest.get("db_prefix") or ""))
     # The oversight facts (a derived cache, hub/oversight/materialize.py) of a store that
     # was here before follow its feed: their checkpoint, ahead of the restored feed, hid
     # every case written after the restore. Deleted, they are rebuilt from this feed.
@@ -164,6 +165,23 @@ def _drop_pull_checkpoints(private: DocumentStore) -> int:
             private.delete(row["id"], row["doc"]["_rev"])
             dropped += 1
     return dropped
+
+
+def _keep_endpoint(hub: Hub, backed_up: str) -> None:
+    """Restored into another prefix (a fresh set of CouchDB databases beside the broken
+    ones, ``BANGBAN_DB_PREFIX``), the hub keeps serving devices the database name their
+    enrollment gave them (``db_url``, :attr:`hub.core.Hub.endpoint`): it answered under
+    the new prefix only, and every station's sync failed with ``not_found``, which the
+    station shows as "cannot reach the hub". Written once, into the restored identity
+    (private database, never served), so a backup of this hub carries it on."""
+    from hub.core import IDENTITY_ID
+
+    try:
+        ident = hub.stores.private.get(IDENTITY_ID)
+    except NotFound:
+        return
+    if backed_up and backed_up != hub.stores.prefix and not ident.get("db_name"):
+        hub.stores.private.put({**ident, "db_name": backed_up})
 
 
 def keys_note(hub: Hub) -> str | None:

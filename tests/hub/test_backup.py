@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from hub.auth import Device
 from hub.backup import backup, restore
 from hub.core import Hub
@@ -236,3 +238,38 @@ def test_backup_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
     assert set(modes) >= {"manifest.json", "main.jsonl.gz", "private.jsonl.gz"}
     assert all(mode == 0o600 for mode in modes.values()), modes
     assert stat.S_IMODE((tmp_path / "bk").stat().st_mode) == 0o700
+
+
+@pytest.mark.couchdb
+def test_stations_keep_their_database_url_after_a_restore_into_another_prefix(
+        tmp_path: Path, couchdb_url: str) -> None:
+    """On CouchDB a hub is restored into fresh databases beside the broken ones
+    (BANGBAN_DB_PREFIX). It answered devices under the new prefix only: every station's
+    `db_url` (`{hub}/{old prefix}`) got 404 not_found, and the stations said "cannot reach
+    the hub" until each was enrolled again."""
+    import base64
+    import uuid
+
+    from hub.app import create_app
+
+    with open_world(tmp_path / "w", couchdb_url=couchdb_url) as world:
+        a = world.node(VILLAGE_A)
+        case_id = a.new_case()
+        world.sync(VILLAGE_A)
+        backup(world.hub, tmp_path / "bk")
+        old_prefix, db_url = world.hub.stores.prefix, world.hub.db_url
+        settings = dict(world.hub.settings, db_prefix="r" + uuid.uuid4().hex[:10])
+    hub = Hub(Settings.load(settings, environ={}))
+    try:
+        restore(hub, tmp_path / "bk")
+        assert hub.stores.prefix != old_prefix and hub.db_url == db_url
+        client = create_app(hub=hub).test_client()
+        login = {"Authorization": "Basic " + base64.b64encode(
+            f"{a.device_id}:{a.secret}".encode()).decode()}
+        info = client.get(f"/{old_prefix}", headers=login)
+        assert info.status_code == 200, info.get_data(as_text=True)
+        assert info.get_json()["db_name"] == old_prefix
+        feed = client.get(f"/{old_prefix}/_changes", headers=login).get_json()
+        assert f"case:{case_id}" in {row["id"] for row in feed["results"]}
+    finally:
+        hub.close()
