@@ -113,7 +113,8 @@ def check_store(hub: Hub) -> Check:
         return _no_hub(hub, "store", f"{where}: no hub databases (prefix {hub.stores.prefix})")
     except Exception as exc:  # unreachable, refused, unreadable: say where, never the password
         reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-        return Check("store", "fail", f"{where}: {reason}",
+        detail = reason if reason.startswith(where) else f"{where}: {reason}"
+        return Check("store", "fail", detail,
                      HINTS["store" if url else "embedded store"])
     creds = hub.stores.private.all_docs(startkey="cred:", endkey="cred:\ufff0", offset=False)
     return Check("store", "ok", f"{where}: {info.get('doc_count', 0):,} documents, "

@@ -19,12 +19,14 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from hub.errors import ConfigError, NotInitialized
 from hub.settings import Settings
-from sync.errors import NotFound, SyncError
+from sync.errors import NotFound, ServiceUnavailable, SyncError, TransportError
 from sync.store import DocumentStore, StoreServer
 
 ALL_SCOPE = "all"
@@ -42,12 +44,36 @@ def check_couchdb_url(url: str) -> str:
     return url
 
 
+def couchdb_errors(url: str) -> Callable[[SyncError], SyncError]:
+    """What the hub's CouchDB answers, said as the hub's: the operator reads it in `hub`
+    commands, the log and `hub doctor`, so it names the setting to look at and the server
+    (never the password). A 401 there is the hub's configuration, not a client's: it is
+    raised as a 503, so a device whose request met it retries instead of hearing that the
+    hub refused *it* (CouchDB docs, "HTTP Status Codes": 503 = try again later)."""
+    server = urlsplit(url).netloc.rpartition("@")[2]
+
+    def name_the_store(exc: SyncError) -> SyncError:
+        if isinstance(exc, TransportError):
+            cause = exc.reason.removeprefix(f"cannot reach {server}: ")
+            exc.reason = f"CouchDB at {server} (BANGBAN_COUCHDB_URL): {cause}"
+            exc.args = (exc.reason,)
+        elif exc.status == 401:
+            said = "" if exc.reason.startswith("HTTP 401") else f" ({exc.reason})"
+            return ServiceUnavailable(
+                f"CouchDB at {server} refused the user name or password in the hub's "
+                f"couchdb_url{said}: set the right ones in HUB_DIR/settings.json or "
+                "BANGBAN_COUCHDB_URL", error="store_unauthorized")
+        return exc
+    return name_the_store
+
+
 def open_server(settings: Settings) -> StoreServer:
     """The configured backend (CouchDB URL or the embedded folder)."""
     from sync.open import open_server as _open  # lazy: the couch backend pulls in ibmcloudant
 
     if settings.couchdb_url:
-        return _open(check_couchdb_url(str(settings.couchdb_url)))
+        url = check_couchdb_url(str(settings.couchdb_url))
+        return _open(url, on_error=couchdb_errors(url))
     folder = Path(settings.hub_dir) / "db"
     folder.mkdir(parents=True, exist_ok=True)
     return _open(str(folder))
@@ -157,10 +183,10 @@ class HubStores:
             self._db(name, create=True)
 
     def exists(self) -> bool:
-        try:
-            return self.main_name in self.server.all_dbs()
-        except SyncError:
-            return False
+        """Whether the main database is there. A store that cannot be asked (CouchDB down,
+        or refusing the hub's credentials) raises: taken for "no hub yet", it let `hub init`
+        make the keys and then fail, and every `hub init` after it refused those keys."""
+        return self.main_name in self.server.all_dbs()
 
     def close(self) -> None:
         with self._lock:
