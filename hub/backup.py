@@ -107,7 +107,10 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
         raise BadInput(f"{src}: unknown backup format {manifest.get('format')!r}")
     if hub.stores.exists():
         if hub.stores.main.info().get("doc_count"):
-            raise AlreadyExists("the hub's store is not empty: restore into a fresh store")
+            raise AlreadyExists(
+                f"the hub's store (prefix {hub.stores.prefix}) is not empty: restore into a "
+                "fresh one: on CouchDB another BANGBAN_DB_PREFIX (stations keep their URL), "
+                "else a new --hub-dir with this one's keys/ and settings.json")
     hub.stores.create()
     counts: dict[str, Any] = {}
     parts = [("main", hub.stores.main), ("private", hub.stores.private)]

@@ -116,7 +116,12 @@ def check_store(hub: Hub) -> Check:
         detail = reason if reason.startswith(where) else f"{where}: {reason}"
         return Check("store", "fail", detail,
                      HINTS["store" if url else "embedded store"])
-    creds = hub.stores.private.all_docs(startkey="cred:", endkey="cred:\ufff0", offset=False)
+    try:
+        creds = hub.stores.private.all_docs(startkey="cred:", endkey="cred:\ufff0",
+                                            offset=False)
+    except NotInitialized:  # the main database is there, the hub's private one is not
+        return _no_hub(hub, "store", f"{where}: no database {hub.stores.prefix}-hub (device "
+                                     "logins, routes, checkpoints)")
     return Check("store", "ok", f"{where}: {info.get('doc_count', 0):,} documents, "
                                 f"{len(creds['rows'])} devices enrolled")
 

@@ -273,3 +273,14 @@ def test_stations_keep_their_database_url_after_a_restore_into_another_prefix(
         assert f"case:{case_id}" in {row["id"] for row in feed["results"]}
     finally:
         hub.close()
+
+
+def test_a_restore_into_a_store_in_use_says_where_to_restore(tmp_path: Path) -> None:
+    """It said "restore into a fresh store", not how to get one."""
+    from hub.errors import AlreadyExists
+
+    with open_world(tmp_path / "w") as world:
+        backup(world.hub, tmp_path / "bk")
+        with pytest.raises(AlreadyExists) as refused:
+            restore(world.hub, tmp_path / "bk")
+    assert "BANGBAN_DB_PREFIX" in refused.value.reason and "keys/" in refused.value.reason
