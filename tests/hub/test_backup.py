@@ -284,3 +284,31 @@ def test_a_restore_into_a_store_in_use_says_where_to_restore(tmp_path: Path) -> 
         with pytest.raises(AlreadyExists) as refused:
             restore(world.hub, tmp_path / "bk")
     assert "BANGBAN_DB_PREFIX" in refused.value.reason and "keys/" in refused.value.reason
+
+
+def test_the_prefix_restored_into_is_saved_for_the_service(tmp_path: Path) -> None:
+    """Restored with BANGBAN_DB_PREFIX given to `hub restore` only, the service (run without
+    the variable) opened the old prefix: the broken databases, or no hub at all."""
+    import json
+    import stat
+
+    with open_world(tmp_path / "w") as world:
+        backup(world.hub, tmp_path / "bk")
+        keys = Path(world.hub.settings.hub_dir) / "keys"
+        folder = tmp_path / "new"
+        shutil.copytree(keys, folder / "keys")
+        (folder / "settings.json").write_text('{"hub_port": 18999}', "utf-8")
+        hub = Hub(Settings.load({"hub_dir": str(folder), "scrypt_n": 1024,
+                                 "db_prefix": "bangban2"}, environ={}))
+        try:
+            restore(hub, tmp_path / "bk")
+        finally:
+            hub.close()
+    saved = folder / "settings.json"
+    assert json.loads(saved.read_text("utf-8")) == {"db_prefix": "bangban2", "hub_port": 18999}
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    hub = Hub(Settings.load({"hub_dir": str(folder)}, environ={}))
+    try:
+        assert hub.stores.prefix == "bangban2" and hub.identity["city"]
+    finally:
+        hub.close()
