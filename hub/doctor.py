@@ -70,6 +70,9 @@ KEY_HINT = ("the keychains open with $BANGBAN_HUB_KEY_PASSPHRASE when it is set 
 HINTS = {
     "store": "is CouchDB running and is BANGBAN_COUCHDB_URL right (`systemctl status couchdb`, "
              "ops/couchdb/README.md)? Is its disk full?",
+    "store login": "the CouchDB account's password changed? Put the right URL in "
+                   "HUB_DIR/settings.json (couchdb_url) or BANGBAN_COUCHDB_URL, then restart "
+                   "the hub (`systemctl restart bangban-hub`)",
     "embedded store": "is the disk full (see `disk` below), or HUB_DIR/db not readable and "
                       "writable by the user running this?",
     "keys": KEY_HINT, "bundle key": KEY_HINT, "directory": KEY_HINT,
@@ -114,8 +117,9 @@ def check_store(hub: Hub) -> Check:
     except Exception as exc:  # unreachable, refused, unreadable: say where, never the password
         reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
         detail = reason if reason.startswith(where) else f"{where}: {reason}"
-        return Check("store", "fail", detail,
-                     HINTS["store" if url else "embedded store"])
+        refused = getattr(exc, "error", None) == "store_unauthorized"  # hub.storage
+        return Check("store", "fail", detail, HINTS[
+            "store login" if refused else "store" if url else "embedded store"])
     try:
         creds = hub.stores.private.all_docs(startkey="cred:", endkey="cred:\ufff0",
                                             offset=False)
