@@ -41,6 +41,18 @@ def check_couchdb_url(url: str) -> str:
     if url and not is_url(url):
         raise ConfigError(f"couchdb_url (--couchdb-url, BANGBAN_COUCHDB_URL): {url.split('@')[-1]!r} "
                           "is not an http:// or https:// URL (http://USER:PASSWORD@HOST:5984)")
+    # "http://admin:pa/ss@host": the host part ends at the "/", so "pa" is read as the port
+    # (ValueError) or, all digits, the port of a host "admin", and the password goes unused
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # ValueError when not a number
+        ok = parts.username is not None or "@" not in url
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError("couchdb_url (--couchdb-url, BANGBAN_COUCHDB_URL): its user name or "
+                          "password holds a character a URL cannot carry as it is: write / # "
+                          "? @ : there as %2F %23 %3F %40 %3A")
     return url
 
 

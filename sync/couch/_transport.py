@@ -89,12 +89,19 @@ def split_url(url: str, *, db: bool = True) -> tuple[str, str | None, str | None
     Credentials are returned unquoted and left out of the service URL.
     """
     parts = urlsplit(url)
+    shown = url.rpartition("@")[2] if "@" in url else url  # never the password
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise errors.BadRequest(f"not an http(s) URL: {url!r}", error="bad_request")
+        raise errors.BadRequest(f"not an http(s) URL: {shown!r}", error="bad_request")
+    try:
+        port = parts.port
+    except ValueError:  # a "/", "#" or "?" in the password ended the host part early
+        raise errors.BadRequest(f"not an http(s) URL: …{shown!r} (percent-encode / # ? @ : in "
+                                "the user name and password: %2F %23 %3F %40 %3A)",
+                                error="bad_request") from None
     host = parts.hostname
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    netloc = f"{host}:{port}" if port else host
     raw = parts.path.strip("/")
     prefix, name = raw.rpartition("/")[::2] if db else (raw, "")
     service = urlunsplit((parts.scheme, netloc, f"/{prefix}" if prefix else "", "", ""))

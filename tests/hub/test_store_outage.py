@@ -178,3 +178,18 @@ def test_workers_say_once_that_the_store_failed_and_once_that_it_is_back(
     assert len(said) == 2 and "connection refused" in said[0] and "again" in said[1], said
     assert all(r.exc_info is None for r in caplog.records)
     assert workers.errors == 3
+
+
+@pytest.mark.parametrize("password", ["zq/xw99", "zq#xw99", "8123/4567"])
+def test_a_password_the_url_cannot_carry_is_said_without_showing_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        password: str) -> None:
+    """A generated password with "/" or "#" ended the URL's host part early: a ValueError
+    traceback quoting the password's first part as a port, or (all digits) a host "admin"
+    that does not resolve, named with it."""
+    monkeypatch.setenv("BANGBAN_COUCHDB_URL", f"http://admin:{password}@127.0.0.1:9")
+    assert main(["hub", "--hub-dir", str(tmp_path), "institution", "add", "--code",
+                 "410602", "--name", "鹤山区"]) == 2
+    err = capsys.readouterr().err
+    assert "%2F %23" in err and "BANGBAN_COUCHDB_URL" in err, err
+    assert password.split("/")[0].split("#")[0] not in err
