@@ -18,15 +18,25 @@ HUB_STORE_DOWN = ("枢纽有应答，但其数据库暂不可用，请告知枢�
                   "uploads by itself when the hub is back")
 
 
+#: The hub's address answered 404 for the database of the enrollment's ``db_url``: a hub
+#: restored or set up under another name, a proxy path; not the network either.
+HUB_NO_DB = ("枢纽有应答，但没有本机登记的数据库地址，请告知枢纽管理员。本机照常办理，数据已保存在本机"
+             " / the hub answers but has no database at this laptop's address (its enrollment's "
+             "db_url): tell the hub's operator. Work goes on here; everything is saved on "
+             "this laptop")
+
+
 def offline_words(exc: BaseException) -> str:
     """Why a round (or one of its retries) failed, for the sync page: the hub unreachable,
-    or the hub answering 503; the error's code in brackets."""
+    or the hub answering 503 or 404; the error's code in brackets."""
     from sync.errors import SyncError, TransportError
 
     code = getattr(exc, "error", None) or type(exc).__name__
-    answered = (isinstance(exc, SyncError) and not isinstance(exc, TransportError)
-                and exc.status == 503)  # TransportError: no answer; a 503 came from the hub
-    return f"{HUB_STORE_DOWN if answered else OFFLINE}（{code}）"
+    # TransportError: no answer; any other SyncError is the status the hub's address sent
+    words = None
+    if isinstance(exc, SyncError) and not isinstance(exc, TransportError):
+        words = {503: HUB_STORE_DOWN, 404: HUB_NO_DB}.get(exc.status)
+    return f"{words or OFFLINE}（{code}）"
 
 
 #: A pulled document the verifying target refused (node.pull): the hub sent something no
@@ -82,7 +92,7 @@ class SyncState:
         # offline round is still offline to the clerk, with what is waiting to go (the badge
         # said "同步中" most of the time, and never how much was not uploaded yet).
         if self.status == "running" and str(self.last_error or "").startswith(
-                (OFFLINE, HUB_STORE_DOWN)):
+                (OFFLINE, HUB_STORE_DOWN, HUB_NO_DB)):
             return _("离线，自动重试") + waiting
         if self.status == "running":
             return _("同步中") + (f" {self.docs_done}" if self.docs_done else "") + waiting
