@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Response, current_app, request
 
 from hub.errors import BadInput, HubError
+from sync.errors import SyncError
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -32,8 +33,17 @@ def _json(status: int, body: Any) -> Response:
 
 @blueprint.get("/health")
 def health() -> Response:
+    """200 ``{"ok": true, …}``; 503 ``{"ok": false, …}`` while the store does not answer
+    (a load balancer takes the gateway out; the cause goes to the hub's log)."""
+    from hub.app import STORE_DOWN, store_failed
+
     hub = _hub()
-    return _json(200, {"ok": True, "db": hub.stores.prefix, "pending": hub.pending(),
+    try:
+        pending = hub.pending()
+    except SyncError as exc:
+        store_failed("GET /_hub/health", exc)
+        return _json(503, {"ok": False, "db": hub.stores.prefix, **STORE_DOWN})
+    return _json(200, {"ok": True, "db": hub.stores.prefix, "pending": pending,
                        **hub.stats()})
 
 

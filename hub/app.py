@@ -15,17 +15,42 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from hub.core import Hub
 from hub.errors import HubError
 from hub.settings import Settings
+from sync.errors import SyncError
 
 #: Optional blueprints registered when their module exists (registration point, issue 8).
 EXTRA_BLUEPRINTS = ("hub.oversight",)
+#: The answer while the hub's store fails (the cause, naming the server, goes to the log
+#: only: this is sent to anyone, and a station only needs to know to retry).
+STORE_DOWN = {"error": "service_unavailable",
+              "reason": "the hub's database does not answer; retry later (the hub's log "
+                        "and `bangban hub doctor` say why)"}
+
+log = logging.getLogger("bangban.hub")
+#: At most one line per this many seconds while the store fails (stations keep retrying).
+LOG_EVERY = 30.0
+_last_logged = [float("-inf"), 0]  # monotonic time of the last line, requests since
+
+
+def store_failed(what: str, exc: SyncError) -> None:
+    """Log that ``what`` (a request) met a failing store: the cause in one line, at most
+    every :data:`LOG_EVERY` seconds, with how many more requests met it meanwhile."""
+    now = time.monotonic()
+    if now - _last_logged[0] < LOG_EVERY:
+        _last_logged[1] += 1
+        return
+    more = f" ({_last_logged[1]} more requests since the last line)" if _last_logged[1] else ""
+    _last_logged[:] = [now, 0]
+    log.warning("%s: the hub's store failed: %s%s", what, exc.reason, more)
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, hub: Hub | None = None) -> Flask:
@@ -54,6 +79,19 @@ def create_app(config: Mapping[str, Any] | None = None, *, hub: Hub | None = Non
     @app.errorhandler(HubError)
     def _hub_error(exc: HubError) -> Response:
         return _json(exc.status, exc.as_json())
+
+    @app.errorhandler(SyncError)
+    def _store_error(exc: SyncError) -> Response:
+        # An error of the hub's own store that reached a route (a device's login reads its
+        # record, the health probe reads the feed): CouchDB down, or refusing the hub's
+        # credentials. Not the client's doing, so not its status (a 401 there told a
+        # station the hub refused *it*): 503, retry later (CouchDB docs, "HTTP Status
+        # Codes"). One line to the log, without a traceback: during an outage every
+        # request of every station meets it.
+        if exc.status < 500 and exc.status not in (401, 403):
+            return _json(exc.status, exc.as_json())
+        store_failed(f"{request.method} {request.path}", exc)
+        return _json(503, STORE_DOWN)
 
     @app.errorhandler(404)
     def _not_found(exc: Exception) -> Response:

@@ -107,7 +107,10 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
         raise BadInput(f"{src}: unknown backup format {manifest.get('format')!r}")
     if hub.stores.exists():
         if hub.stores.main.info().get("doc_count"):
-            raise AlreadyExists("the hub's store is not empty: restore into a fresh store")
+            raise AlreadyExists(
+                f"the hub's store (prefix {hub.stores.prefix}) is not empty: restore into a "
+                "fresh one: on CouchDB another BANGBAN_DB_PREFIX (stations keep their URL), "
+                "else a new --hub-dir with this one's keys/ and settings.json")
     hub.stores.create()
     counts: dict[str, Any] = {}
     parts = [("main", hub.stores.main), ("private", hub.stores.private)]
@@ -126,6 +129,8 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
         except NotFound:
             pass
     _drop_pull_checkpoints(hub.stores.private)
+    _keep_endpoint(hub, str(manifest.get("db_prefix") or ""))
+    _save_prefix(hub)
     # The oversight facts (a derived cache, hub/oversight/materialize.py) of a store that
     # was here before follow its feed: their checkpoint, ahead of the restored feed, hid
     # every case written after the restore. Deleted, they are rebuilt from this feed.
@@ -164,6 +169,43 @@ def _drop_pull_checkpoints(private: DocumentStore) -> int:
             private.delete(row["id"], row["doc"]["_rev"])
             dropped += 1
     return dropped
+
+
+def _keep_endpoint(hub: Hub, backed_up: str) -> None:
+    """Restored into another prefix (a fresh set of CouchDB databases beside the broken
+    ones, ``BANGBAN_DB_PREFIX``), the hub keeps serving devices the database name their
+    enrollment gave them (``db_url``, :attr:`hub.core.Hub.endpoint`): it answered under
+    the new prefix only, and every station's sync failed with ``not_found``, which the
+    station shows as "cannot reach the hub". Written once, into the restored identity
+    (private database, never served), so a backup of this hub carries it on."""
+    from hub.core import IDENTITY_ID
+
+    try:
+        ident = hub.stores.private.get(IDENTITY_ID)
+    except NotFound:
+        return
+    if backed_up and backed_up != hub.stores.prefix and not ident.get("db_name"):
+        hub.stores.private.put({**ident, "db_name": backed_up})
+
+
+def _save_prefix(hub: Hub) -> None:
+    """The prefix restored into, saved in HUB_DIR/settings.json (merged, 0600) when it is
+    not the one saved there: given only as ``BANGBAN_DB_PREFIX`` to the restore, the service
+    started without it served the broken databases under the old prefix, or none."""
+    from hub.settings import SETTINGS
+
+    path = Path(hub.settings.hub_dir) / "settings.json"
+    try:
+        saved = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        return  # the doctor's settings check reports it; the data is restored
+    default = next(s.default for s in SETTINGS if s.name == "db_prefix")
+    if not isinstance(saved, dict) or saved.get("db_prefix", default) == hub.stores.prefix:
+        return
+    saved["db_prefix"] = hub.stores.prefix
+    with _private(path) as fh:  # it may hold the CouchDB password
+        os.fchmod(fh.fileno(), 0o600)  # an older file may have been made world-readable
+        fh.write(json.dumps(saved, indent=2, sort_keys=True).encode("utf-8"))
 
 
 def keys_note(hub: Hub) -> str | None:

@@ -143,7 +143,8 @@ class Hub:
         (``"bundle"`` for ``hub bundle import``)."""
         return ScopedStore(self.stores, self.indexer, self.validator, device, signal=self.signal,
                            changes_limit=self.settings.changes_limit,
-                           longpoll_timeout=self.settings.longpoll_timeout, via=via)
+                           longpoll_timeout=self.settings.longpoll_timeout, via=via,
+                           name=self.endpoint)
 
     def _http_settings(self) -> Any:
         from sync.http.settings import HTTPSettings
@@ -183,9 +184,20 @@ class Hub:
         return False
 
     @property
+    def endpoint(self) -> str:
+        """The database name devices replicate (the last segment of their enrollment's
+        ``db_url``): the store's prefix, or the ``db_name`` of the identity that a restore
+        into another prefix keeps (:func:`hub.backup.restore`): every station's URL names
+        the prefix the hub was enrolling under."""
+        try:
+            return str(self.identity.get("db_name") or self.stores.prefix)
+        except NotInitialized:
+            return self.stores.prefix
+
+    @property
     def db_url(self) -> str:
         """The replication database URL devices use (credentials not included)."""
-        return f"{self.settings.url}/{self.stores.prefix}"
+        return f"{self.settings.url}/{self.endpoint}"
 
     def close(self) -> None:
         try:

@@ -70,6 +70,9 @@ KEY_HINT = ("the keychains open with $BANGBAN_HUB_KEY_PASSPHRASE when it is set 
 HINTS = {
     "store": "is CouchDB running and is BANGBAN_COUCHDB_URL right (`systemctl status couchdb`, "
              "ops/couchdb/README.md)? Is its disk full?",
+    "store login": "the CouchDB account's password changed? Put the right URL in "
+                   "HUB_DIR/settings.json (couchdb_url) or BANGBAN_COUCHDB_URL, then restart "
+                   "the hub (`systemctl restart bangban-hub`)",
     "embedded store": "is the disk full (see `disk` below), or HUB_DIR/db not readable and "
                       "writable by the user running this?",
     "keys": KEY_HINT, "bundle key": KEY_HINT, "directory": KEY_HINT,
@@ -113,9 +116,16 @@ def check_store(hub: Hub) -> Check:
         return _no_hub(hub, "store", f"{where}: no hub databases (prefix {hub.stores.prefix})")
     except Exception as exc:  # unreachable, refused, unreadable: say where, never the password
         reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-        return Check("store", "fail", f"{where}: {reason}",
-                     HINTS["store" if url else "embedded store"])
-    creds = hub.stores.private.all_docs(startkey="cred:", endkey="cred:\ufff0", offset=False)
+        detail = reason if reason.startswith(where) else f"{where}: {reason}"
+        refused = getattr(exc, "error", None) == "store_unauthorized"  # hub.storage
+        return Check("store", "fail", detail, HINTS[
+            "store login" if refused else "store" if url else "embedded store"])
+    try:
+        creds = hub.stores.private.all_docs(startkey="cred:", endkey="cred:\ufff0",
+                                            offset=False)
+    except NotInitialized:  # the main database is there, the hub's private one is not
+        return _no_hub(hub, "store", f"{where}: no database {hub.stores.prefix}-hub (device "
+                                     "logins, routes, checkpoints)")
     return Check("store", "ok", f"{where}: {info.get('doc_count', 0):,} documents, "
                                 f"{len(creds['rows'])} devices enrolled")
 

@@ -19,12 +19,14 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from hub.errors import ConfigError, NotInitialized
 from hub.settings import Settings
-from sync.errors import NotFound, SyncError
+from sync.errors import NotFound, ServiceUnavailable, SyncError, TransportError
 from sync.store import DocumentStore, StoreServer
 
 ALL_SCOPE = "all"
@@ -39,7 +41,42 @@ def check_couchdb_url(url: str) -> str:
     if url and not is_url(url):
         raise ConfigError(f"couchdb_url (--couchdb-url, BANGBAN_COUCHDB_URL): {url.split('@')[-1]!r} "
                           "is not an http:// or https:// URL (http://USER:PASSWORD@HOST:5984)")
+    # "http://admin:pa/ss@host": the host part ends at the "/", so "pa" is read as the port
+    # (ValueError) or, all digits, the port of a host "admin", and the password goes unused
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # ValueError when not a number
+        ok = parts.username is not None or "@" not in url
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError("couchdb_url (--couchdb-url, BANGBAN_COUCHDB_URL): its user name or "
+                          "password holds a character a URL cannot carry as it is: write / # "
+                          "? @ : there as %2F %23 %3F %40 %3A")
     return url
+
+
+def couchdb_errors(url: str) -> Callable[[SyncError], SyncError]:
+    """What the hub's CouchDB answers, said as the hub's: the operator reads it in `hub`
+    commands, the log and `hub doctor`, so it names the setting to look at and the server
+    (never the password). A 401 there is the hub's configuration, not a client's: it is
+    raised as a 503, so a device whose request met it retries instead of hearing that the
+    hub refused *it* (CouchDB docs, "HTTP Status Codes": 503 = try again later)."""
+    server = urlsplit(url).netloc.rpartition("@")[2]
+
+    def name_the_store(exc: SyncError) -> SyncError:
+        if isinstance(exc, TransportError):
+            cause = exc.reason.removeprefix(f"cannot reach {server}: ")
+            exc.reason = f"CouchDB at {server} (BANGBAN_COUCHDB_URL): {cause}"
+            exc.args = (exc.reason,)
+        elif exc.status == 401:
+            said = "" if exc.reason.startswith("HTTP 401") else f" ({exc.reason})"
+            return ServiceUnavailable(
+                f"CouchDB at {server} refused the user name or password in the hub's "
+                f"couchdb_url{said}: set the right ones in HUB_DIR/settings.json or "
+                "BANGBAN_COUCHDB_URL", error="store_unauthorized")
+        return exc
+    return name_the_store
 
 
 def open_server(settings: Settings) -> StoreServer:
@@ -47,7 +84,8 @@ def open_server(settings: Settings) -> StoreServer:
     from sync.open import open_server as _open  # lazy: the couch backend pulls in ibmcloudant
 
     if settings.couchdb_url:
-        return _open(check_couchdb_url(str(settings.couchdb_url)))
+        url = check_couchdb_url(str(settings.couchdb_url))
+        return _open(url, on_error=couchdb_errors(url))
     folder = Path(settings.hub_dir) / "db"
     folder.mkdir(parents=True, exist_ok=True)
     return _open(str(folder))
@@ -157,10 +195,10 @@ class HubStores:
             self._db(name, create=True)
 
     def exists(self) -> bool:
-        try:
-            return self.main_name in self.server.all_dbs()
-        except SyncError:
-            return False
+        """Whether the main database is there. A store that cannot be asked (CouchDB down,
+        or refusing the hub's credentials) raises: taken for "no hub yet", it let `hub init`
+        make the keys and then fail, and every `hub init` after it refused those keys."""
+        return self.main_name in self.server.all_dbs()
 
     def close(self) -> None:
         with self._lock:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from node.errors import NotEnrolled, SyncFailed, Wiped
-from node.syncstate import OFFLINE, SyncState
+from node.syncstate import SyncState, offline_words
 
 if TYPE_CHECKING:
     from node.core import Node
@@ -234,10 +234,10 @@ class Syncer:
                     f"device: {exc.reason}")
                 raise SyncFailed(st.last_error) from exc
             except SyncError as exc:
-                st.status, st.last_error = "offline", f"{OFFLINE}（{exc.error}）"
+                st.status, st.last_error = "offline", offline_words(exc)
                 raise SyncFailed(st.last_error) from exc
             except OSError as exc:
-                st.status, st.last_error = "offline", f"{OFFLINE}（{type(exc).__name__}）"
+                st.status, st.last_error = "offline", offline_words(exc)
                 raise SyncFailed(st.last_error) from exc
             finally:
                 if remote is not None:
@@ -266,7 +266,7 @@ class Syncer:
         if attempt < 2 and st.docs_done:
             return
         st.status = "offline"
-        st.last_error = f"{OFFLINE}（{getattr(exc, 'error', None) or type(exc).__name__}）"
+        st.last_error = offline_words(exc)
 
     def _progress(self, p: Any) -> None:
         if self.state.status == "offline":  # a retry said so; an upload got through since

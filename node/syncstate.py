@@ -10,6 +10,35 @@ from typing import Any
 OFFLINE = ("无法连接枢纽：网络中断或枢纽未运行。本机照常办理，数据已保存在本机，联通后自动上传"
            " / cannot reach the hub: the network is down or the hub is not running. Work goes on"
            " here; everything is saved on this laptop and uploads by itself when the link is back")
+#: The hub answered 503: it runs, but its database does not (CouchDB down or refusing the
+#: hub, hub.app.STORE_DOWN). Not the station's network: the clerk calls the hub's operator.
+HUB_STORE_DOWN = ("枢纽有应答，但其数据库暂不可用，请告知枢纽管理员。本机照常办理，数据已保存在本机，"
+                  "恢复后自动上传 / the hub answers but its database is unavailable: tell the "
+                  "hub's operator. Work goes on here; everything is saved on this laptop and "
+                  "uploads by itself when the hub is back")
+
+
+#: The hub's address answered 404 for the database of the enrollment's ``db_url``: a hub
+#: restored or set up under another name, a proxy path; not the network either.
+HUB_NO_DB = ("枢纽有应答，但没有本机登记的数据库地址，请告知枢纽管理员。本机照常办理，数据已保存在本机"
+             " / the hub answers but has no database at this laptop's address (its enrollment's "
+             "db_url): tell the hub's operator. Work goes on here; everything is saved on "
+             "this laptop")
+
+
+def offline_words(exc: BaseException) -> str:
+    """Why a round (or one of its retries) failed, for the sync page: the hub unreachable,
+    or the hub answering 503 or 404; the error's code in brackets."""
+    from sync.errors import SyncError, TransportError
+
+    code = getattr(exc, "error", None) or type(exc).__name__
+    # TransportError: no answer; any other SyncError is the status the hub's address sent
+    words = None
+    if isinstance(exc, SyncError) and not isinstance(exc, TransportError):
+        words = {503: HUB_STORE_DOWN, 404: HUB_NO_DB}.get(exc.status)
+    return f"{words or OFFLINE}（{code}）"
+
+
 #: A pulled document the verifying target refused (node.pull): the hub sent something no
 #: enrolled device signed, which only a compromised or broken hub does (design.md §5).
 PULL_REFUSED = ("集中端发来的文档签名无效，已拒收 / a document from the hub failed its signature "
@@ -62,7 +91,8 @@ class SyncState:
         # On a bad link a round hangs up to sync_timeout per request: the retry after an
         # offline round is still offline to the clerk, with what is waiting to go (the badge
         # said "同步中" most of the time, and never how much was not uploaded yet).
-        if self.status == "running" and str(self.last_error or "").startswith(OFFLINE):
+        if self.status == "running" and str(self.last_error or "").startswith(
+                (OFFLINE, HUB_STORE_DOWN, HUB_NO_DB)):
             return _("离线，自动重试") + waiting
         if self.status == "running":
             return _("同步中") + (f" {self.docs_done}" if self.docs_done else "") + waiting

@@ -331,6 +331,9 @@ def _wipe_refused(folder: Path) -> str | None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from hub.errors import AlreadyExists, HubError
+    from sync.errors import SyncError
+
     folder = Path(args.dir)
     if not args.keep:
         refused = _wipe_refused(folder)
@@ -341,8 +344,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MARKER).touch()
-    net = DemoNetwork(folder, couchdb_url=args.couchdb_url or "", port=args.port,
-                      real_nodes=args.nodes == "real")
+    prefix = os.environ.get("BANGBAN_DB_PREFIX") or "bangban"
+    net = DemoNetwork(folder, couchdb_url=args.couchdb_url or "", db_prefix=prefix,
+                      port=args.port, real_nodes=args.nodes == "real")
     # `kill PID` (SIGTERM: what stops a demo started in the background, whose SIGINT the
     # shell ignores) stops like Ctrl-C, the hub and node servers with it, instead of
     # leaving them running with the demo's ports and files open
@@ -371,6 +375,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(round_line(net), flush=True)
     except KeyboardInterrupt:
         return 0
+    except (HubError, SyncError) as exc:  # a CouchDB already holding a hub, or not answering
+        print(f"bangban demo: {exc.reason}", file=sys.stderr)
+        if isinstance(exc, AlreadyExists) and args.couchdb_url:
+            print(f"bangban demo: that CouchDB holds a hub under the prefix {prefix} already: "
+                  "the demo needs databases of its own (BANGBAN_DB_PREFIX=demo1 bangban demo "
+                  "…, or another CouchDB)", file=sys.stderr)
+        return 2
     finally:
         net.stop()
 

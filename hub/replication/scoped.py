@@ -73,13 +73,13 @@ class ScopedStore(DocumentStore):
     def __init__(self, stores: HubStores, indexer: ScopeIndexer, validator: WriteValidator,
                  device: Device, *, signal: FeedSignal | None = None,
                  changes_limit: int = 1000, longpoll_timeout: float = 30.0,
-                 via: str = "replication"):
+                 via: str = "replication", name: str = ""):
         self.stores = stores
         self.via = via  # how documents written here arrive: "replication" or "bundle"
         self.indexer = indexer
         self.validator = validator
         self.device = device
-        self.name = stores.prefix
+        self.name = name or stores.prefix  # the database name devices ask for (Hub.endpoint)
         self.signal = signal or FeedSignal()
         self.changes_limit = changes_limit
         self.longpoll_timeout = longpoll_timeout

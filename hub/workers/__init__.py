@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.workers.deadlines import DeadlineWatcher
 from hub.workers.resolver import ConflictResolver
+from sync.errors import SyncError
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -74,12 +75,27 @@ class Workers:
         return self.hub.worker_stats
 
     def _loop(self) -> None:
+        store_down = False  # the store failed the last pass
         while not self._stop.is_set():
             try:
                 self.run_once()
-            except Exception:  # a worker failure must not stop the gateway; retry next pass
+            except Exception as exc:  # a worker failure must not stop the gateway
                 self.errors += 1
-                log.exception("hub worker pass failed")
+                if not (isinstance(exc, SyncError) and exc.status >= 500):
+                    log.exception("hub worker pass failed")  # a bug: retried next pass
+                elif not store_down:
+                    # The store (CouchDB down, refusing the hub's credentials): every pass
+                    # fails the same way until it is back, and each logged a 60-line
+                    # traceback. Said once, with the cause, and again when it answers.
+                    store_down = True
+                    log.warning("hub workers: the hub's store failed: %s; trying again every "
+                                "%g s (stations retry and keep working meanwhile)",
+                                exc.reason, self.interval)
+            else:
+                if store_down:
+                    store_down = False
+                    log.warning("hub workers: the hub's store answers again; the workers "
+                                "go on from their checkpoints")
             self._stop.wait(self.interval)
 
     def start(self) -> None:

@@ -16,6 +16,7 @@ timeouts become :class:`sync.errors.TransportError`.
 from __future__ import annotations
 
 import contextlib
+import http
 import json
 import os
 import threading
@@ -88,12 +89,19 @@ def split_url(url: str, *, db: bool = True) -> tuple[str, str | None, str | None
     Credentials are returned unquoted and left out of the service URL.
     """
     parts = urlsplit(url)
+    shown = url.rpartition("@")[2] if "@" in url else url  # never the password
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise errors.BadRequest(f"not an http(s) URL: {url!r}", error="bad_request")
+        raise errors.BadRequest(f"not an http(s) URL: {shown!r}", error="bad_request")
+    try:
+        port = parts.port
+    except ValueError:  # a "/", "#" or "?" in the password ended the host part early
+        raise errors.BadRequest(f"not an http(s) URL: …{shown!r} (percent-encode / # ? @ : in "
+                                "the user name and password: %2F %23 %3F %40 %3A)",
+                                error="bad_request") from None
     host = parts.hostname
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    netloc = f"{host}:{port}" if port else host
     raw = parts.path.strip("/")
     prefix, name = raw.rpartition("/")[::2] if db else (raw, "")
     service = urlunsplit((parts.scheme, netloc, f"/{prefix}" if prefix else "", "", ""))
@@ -107,6 +115,35 @@ def server_url(url: str) -> str:
     parts = urlsplit(url)
     prefix = parts.path.strip("/").rpartition("/")[0]
     return urlunsplit((parts.scheme, parts.netloc, f"/{prefix}" if prefix else "", "", ""))
+
+
+#: What the wrapped socket error of a failed request says, in words (urllib3 nests it
+#: three exceptions deep in a line naming its pool); first match wins. ``{0}`` is the server.
+_CONNECT_FAILURES = (
+    ("Connection refused", "cannot reach {0}: connection refused (nothing listens there)"),
+    ("Name or service not known", "cannot reach {0}: host name not found"),
+    ("nodename nor servname", "cannot reach {0}: host name not found"),
+    ("Temporary failure in name resolution", "cannot reach {0}: host name not found"),
+    ("No route to host", "cannot reach {0}: no route to host"),
+    ("Network is unreachable", "cannot reach {0}: network unreachable"),
+    ("Read timed out", "{0} did not answer in time (read timeout)"),
+    ("timed out", "cannot reach {0}: no answer in time (connect timeout)"),
+    ("Connection reset", "{0} reset the connection"),
+    ("RemoteDisconnected", "{0} closed the connection without an answer"),
+)
+
+
+def _connection_reason(exc: BaseException) -> str:
+    """``cannot reach HOST:PORT: connection refused …``: the server (never its credentials:
+    they travel in a header, not in the URL) and the cause, instead of urllib3's
+    ``HTTPConnectionPool(...): Max retries exceeded with url: …`` line."""
+    text = str(exc)
+    request = getattr(exc, "request", None)
+    netloc = urlsplit(str(getattr(request, "url", "") or "")).netloc.rpartition("@")[2]
+    for needle, words in _CONNECT_FAILURES:
+        if needle in text:
+            return words.format(netloc or "the server")
+    return f"{type(exc).__name__}: {text}"
 
 
 def translate(exc: BaseException) -> errors.SyncError:
@@ -127,14 +164,18 @@ def translate(exc: BaseException) -> errors.SyncError:
                 if isinstance(body, dict):
                     error = body.get("error")
                     reason = str(body.get("reason") or "")
+        if not reason and exc.message and exc.message != "Unknown error":
+            reason = str(exc.message)
         if not reason:
-            reason = str(exc.message or "")
+            # An answer without a body (every HEAD: the hub's `db()` asks HEAD /db) left the
+            # SDK's "Unknown error"; the status line still says what happened.
+            reason = _NO_BODY.get(status) or f"HTTP {status} {_phrase(status)}"
         return errors.from_status(status, error, reason)
     if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
         return errors.from_status(exc.response.status_code, None, str(exc))
     if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                         requests.exceptions.ChunkedEncodingError, ConnectionError, TimeoutError)):
-        return errors.TransportError(f"{type(exc).__name__}: {exc}")
+        return errors.TransportError(_connection_reason(exc))
     if isinstance(exc, (TypeError, ValueError)):
         # The SDK raises ValueError for ids it refuses (leading "_"), json.dumps
         # TypeError for values that are not JSON: both are bad requests.
@@ -142,6 +183,17 @@ def translate(exc: BaseException) -> errors.SyncError:
     if isinstance(exc, requests.exceptions.RequestException):
         return errors.TransportError(f"{type(exc).__name__}: {exc}")
     return errors.SyncError(f"{type(exc).__name__}: {exc}")
+
+
+#: Reasons for error answers without a body, by status.
+_NO_BODY = {401: "HTTP 401 Unauthorized: the user name or password was refused"}
+
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _result(response: DetailedResponse, *, head: bool = False) -> Any:
@@ -192,9 +244,13 @@ class Transport:
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         gzip: bool = False,
         session: requests.Session | None = None,
+        on_error: Callable[[errors.SyncError], errors.SyncError] | None = None,
     ) -> None:
         service, user, password, _ = split_url(url, db=False)
         self.service_url = service
+        #: Given every translated error before it is raised: a service whose own store this
+        #: server is says in it which setting names the server (the hub: BANGBAN_COUCHDB_URL).
+        self.on_error = on_error
         self.connect_timeout, self.read_timeout = (
             (float(timeout), float(timeout)) if isinstance(timeout, (int, float)) else
             (float(timeout[0]), float(timeout[1]))
@@ -232,12 +288,17 @@ class Transport:
         return response
 
     # -- calls ----------------------------------------------------------------
+    def translate(self, exc: BaseException) -> errors.SyncError:
+        """:func:`translate`, then :attr:`on_error`."""
+        error = translate(exc)
+        return self.on_error(error) if self.on_error is not None else error
+
     def call(self, fn: Callable[..., DetailedResponse], *args: Any, **kwargs: Any) -> Any:
         """Run one SDK operation and return its JSON result (or raw response)."""
         try:
             return _result(fn(*args, **kwargs), head=fn.__name__.startswith("head_"))
         except _TRANSLATED as exc:
-            raise translate(exc) from exc
+            raise self.translate(exc) from exc
 
     def request(
         self,
@@ -263,7 +324,7 @@ class Transport:
                                               params=dict(params or {}), data=data)
             return _result(self.client.send(req, **kwargs), head=method == "HEAD" or stream)
         except _TRANSLATED as exc:
-            raise translate(exc) from exc
+            raise self.translate(exc) from exc
 
     def request_until(
         self,
@@ -299,7 +360,7 @@ class Transport:
                     break
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             if not is_read_timeout(exc):
-                raise translate(exc) from exc
+                raise self.translate(exc) from exc
             late = True
         finally:
             self.stats.add(received=sum(map(len, chunks)))
@@ -332,7 +393,7 @@ class Transport:
             error = errors.TransportError(f"truncated answer: {exc}" if isinstance(exc, Truncated)
                                           else translate(exc).reason)
             error.partial = parser.salvage()
-            raise error from exc
+            raise (self.on_error(error) if self.on_error else error) from exc
         finally:
             wire = resp.raw.tell() if resp.raw is not None else 0
             self.stats.add(received=wire if isinstance(wire, int) else 0)
@@ -343,7 +404,7 @@ class Transport:
         try:
             yield
         except _TRANSLATED as exc:
-            raise translate(exc) from exc
+            raise self.translate(exc) from exc
 
     def flavor(self) -> str:
         """``"pouchdb-server"`` or ``"couchdb"`` (from ``GET /``), asked once.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -32,7 +33,8 @@ class CouchServer(StoreServer):
     ``url`` is ``http(s)://[user:password@]host:port``; credentials become a
     ``BasicAuthenticator``. ``timeout`` is seconds or ``(connect, read)``;
     ``gzip`` compresses request bodies; ``session`` lets a caller supply the
-    ``requests.Session`` (connection pool) the SDK uses.
+    ``requests.Session`` (connection pool) the SDK uses; ``on_error`` sees every error
+    before it is raised (:attr:`Transport.on_error`).
     """
 
     def __init__(
@@ -42,8 +44,10 @@ class CouchServer(StoreServer):
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         gzip: bool = False,
         session: requests.Session | None = None,
+        on_error: Callable[[errors.SyncError], errors.SyncError] | None = None,
     ) -> None:
-        self.transport = Transport(url, timeout=timeout, gzip=gzip, session=session)
+        self.transport = Transport(url, timeout=timeout, gzip=gzip, session=session,
+                                   on_error=on_error)
         self.client = self.transport.client
         self.url = self.transport.service_url
 

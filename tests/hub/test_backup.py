@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from hub.auth import Device
 from hub.backup import backup, restore
 from hub.core import Hub
@@ -236,3 +238,77 @@ def test_backup_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
     assert set(modes) >= {"manifest.json", "main.jsonl.gz", "private.jsonl.gz"}
     assert all(mode == 0o600 for mode in modes.values()), modes
     assert stat.S_IMODE((tmp_path / "bk").stat().st_mode) == 0o700
+
+
+@pytest.mark.couchdb
+def test_stations_keep_their_database_url_after_a_restore_into_another_prefix(
+        tmp_path: Path, couchdb_url: str) -> None:
+    """On CouchDB a hub is restored into fresh databases beside the broken ones
+    (BANGBAN_DB_PREFIX). It answered devices under the new prefix only: every station's
+    `db_url` (`{hub}/{old prefix}`) got 404 not_found, and the stations said "cannot reach
+    the hub" until each was enrolled again."""
+    import base64
+    import uuid
+
+    from hub.app import create_app
+
+    with open_world(tmp_path / "w", couchdb_url=couchdb_url) as world:
+        a = world.node(VILLAGE_A)
+        case_id = a.new_case()
+        world.sync(VILLAGE_A)
+        backup(world.hub, tmp_path / "bk")
+        old_prefix, db_url = world.hub.stores.prefix, world.hub.db_url
+        settings = dict(world.hub.settings, db_prefix="r" + uuid.uuid4().hex[:10])
+    hub = Hub(Settings.load(settings, environ={}))
+    try:
+        restore(hub, tmp_path / "bk")
+        assert hub.stores.prefix != old_prefix and hub.db_url == db_url
+        client = create_app(hub=hub).test_client()
+        login = {"Authorization": "Basic " + base64.b64encode(
+            f"{a.device_id}:{a.secret}".encode()).decode()}
+        info = client.get(f"/{old_prefix}", headers=login)
+        assert info.status_code == 200, info.get_data(as_text=True)
+        assert info.get_json()["db_name"] == old_prefix
+        feed = client.get(f"/{old_prefix}/_changes", headers=login).get_json()
+        assert f"case:{case_id}" in {row["id"] for row in feed["results"]}
+    finally:
+        hub.close()
+
+
+def test_a_restore_into_a_store_in_use_says_where_to_restore(tmp_path: Path) -> None:
+    """It said "restore into a fresh store", not how to get one."""
+    from hub.errors import AlreadyExists
+
+    with open_world(tmp_path / "w") as world:
+        backup(world.hub, tmp_path / "bk")
+        with pytest.raises(AlreadyExists) as refused:
+            restore(world.hub, tmp_path / "bk")
+    assert "BANGBAN_DB_PREFIX" in refused.value.reason and "keys/" in refused.value.reason
+
+
+def test_the_prefix_restored_into_is_saved_for_the_service(tmp_path: Path) -> None:
+    """Restored with BANGBAN_DB_PREFIX given to `hub restore` only, the service (run without
+    the variable) opened the old prefix: the broken databases, or no hub at all."""
+    import json
+    import stat
+
+    with open_world(tmp_path / "w") as world:
+        backup(world.hub, tmp_path / "bk")
+        keys = Path(world.hub.settings.hub_dir) / "keys"
+        folder = tmp_path / "new"
+        shutil.copytree(keys, folder / "keys")
+        (folder / "settings.json").write_text('{"hub_port": 18999}', "utf-8")
+        hub = Hub(Settings.load({"hub_dir": str(folder), "scrypt_n": 1024,
+                                 "db_prefix": "bangban2"}, environ={}))
+        try:
+            restore(hub, tmp_path / "bk")
+        finally:
+            hub.close()
+    saved = folder / "settings.json"
+    assert json.loads(saved.read_text("utf-8")) == {"db_prefix": "bangban2", "hub_port": 18999}
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    hub = Hub(Settings.load({"hub_dir": str(folder)}, environ={}))
+    try:
+        assert hub.stores.prefix == "bangban2" and hub.identity["city"]
+    finally:
+        hub.close()

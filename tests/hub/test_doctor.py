@@ -338,3 +338,26 @@ def _doctor_json(cmd: Any, args: Any) -> dict[str, Any]:
     with contextlib.redirect_stdout(buf):
         assert cmd(args) == 2
     return {c["name"]: c for c in json.loads(buf.getvalue())}
+
+
+def test_a_lost_private_database_points_to_the_backup(tmp_path: Path) -> None:
+    """The main database there, `P-hub` gone (deleted by hand, a half-copied CouchDB): the
+    doctor said "no hub database bangban-hub …; `bangban hub init` only to start a new hub"
+    with the hint for a CouchDB that does not run, on an embedded store."""
+    from hub import admin
+    from hub.core import Hub
+    from hub.settings import Settings
+
+    config = {"hub_dir": str(tmp_path / "hub"), "scrypt_n": 1024}
+    hub = Hub(Settings.load(config, environ={}))
+    admin.init(hub, city="410600", name="鹤壁市政务服务中心")
+    hub.close()
+    (tmp_path / "hub" / "db" / "bangban-hub.sqlite").unlink()
+    hub = Hub(Settings.load(config, environ={}))
+    try:
+        store = doctor.run(hub)[0]
+    finally:
+        hub.close()
+    assert store.name == "store" and store.status == "fail"
+    assert "bangban-hub" in store.detail and "hub restore" in store.hint, store
+    assert "CouchDB" not in store.hint

@@ -135,6 +135,42 @@ def test_a_hub_that_refuses_the_device_is_said_in_words(tmp_path: Path) -> None:
     node.close()
 
 
+def _round_against(folder: Path, status: int, body: dict[str, Any]) -> tuple[Node, Any]:
+    """A failed round against a hub address answering ``status`` and ``body`` to
+    everything; the node and its sync state."""
+    from http.server import ThreadingHTTPServer
+
+    from tests.node.conftest import answering, serving
+
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), answering(status, body))) as url:
+        node = _node(make_node_dir(folder, db_url=f"{url}/bangban"))
+        with pytest.raises(SyncFailed):
+            node.syncer.sync_once()
+    return node, node.syncer.state
+
+
+def test_a_hub_whose_database_is_down_is_not_said_unreachable(tmp_path: Path) -> None:
+    """The hub answers 503 while its CouchDB is down (hub.app.STORE_DOWN): the page said
+    "the network is down or the hub is not running", and the station looked at its network
+    instead of calling the hub's operator."""
+    node, st = _round_against(tmp_path / "n", 503, {
+        "error": "service_unavailable", "reason": "the hub's database does not answer"})
+    assert st.status == "offline" and st.last_error, st
+    assert "数据库暂不可用" in st.last_error and "operator" in st.last_error
+    assert "网络中断" not in st.last_error and "自动上传" in st.last_error
+    assert "离线" in _label(node)
+    node.close()
+
+
+def test_a_hub_without_the_laptops_database_is_not_said_unreachable(tmp_path: Path) -> None:
+    """404 for the enrollment's db_url (a hub restored under another name, a proxy path):
+    the page said "the network is down or the hub is not running"."""
+    node, st = _round_against(tmp_path / "n", 404, {
+        "error": "not_found", "reason": "Database does not exist."})
+    assert st.last_error and "db_url" in st.last_error and "网络中断" not in st.last_error
+    node.close()
+
+
 def test_the_retry_after_an_offline_round_still_says_offline_and_what_waits(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a bad link every request of a round hangs until sync_timeout: the badge said

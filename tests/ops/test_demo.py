@@ -100,3 +100,34 @@ def test_a_hub_that_does_not_answer_does_not_end_the_running_demo(tmp_path: Path
     net.hub.health = health  # type: ignore[method-assign]
     line = demo.round_line(net)
     assert "does not answer" in line and "timed out" in line and net.hub.url in line
+
+
+@pytest.mark.couchdb
+def test_a_couchdb_holding_a_hub_already_is_said_without_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bangban demo --couchdb-url` on a CouchDB whose `bangban` databases hold a hub ended
+    in a traceback ("AlreadyExists: the hub in DIR/hub is already initialised"), and the
+    prefix could not be changed (BANGBAN_DB_PREFIX was ignored)."""
+    from hub import admin
+    from hub.core import Hub
+    from hub.settings import Settings
+    from ops import pouchdb_server
+
+    monkeypatch.delenv("BANGBAN_DB_PREFIX", raising=False)
+    server = pouchdb_server.start()  # its own: the demo's default prefix must be taken
+    try:
+        hub = Hub(Settings.load({"hub_dir": str(tmp_path / "real"), "scrypt_n": 1024,
+                                 "couchdb_url": server.url}, environ={}))
+        try:
+            admin.init(hub, city="410600", name="鹤壁市政务服务中心")
+        finally:
+            hub.close()
+        demo_run = ["demo", "--dir", str(tmp_path / "demo"), "--once", "--nodes", "sim",
+                    "--couchdb-url", server.url]
+        assert main(demo_run) == 2
+        err = capsys.readouterr().err
+        assert "BANGBAN_DB_PREFIX" in err and "Traceback" not in err
+        assert pouchdb_server.ADMIN_PASSWORD not in err
+    finally:
+        server.stop()

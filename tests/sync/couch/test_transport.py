@@ -41,6 +41,14 @@ def test_split_url_rejects(url: str) -> None:
         split_url(url)
 
 
+@pytest.mark.parametrize("url", ["http://u:zq/xw@h:1/db", "http://u:zq#xw@h:1", "ftp://u:zqxw@h"])
+def test_a_refused_url_is_named_without_its_password(url: str) -> None:
+    """A "/" or "#" in the password: a ValueError quoting its first part as the port."""
+    with pytest.raises(errors.BadRequest) as refused:
+        split_url(url)
+    assert "zq" not in refused.value.reason
+
+
 def _api_exception(status: int, body: object, ctype: str = "application/json") -> ApiException:
     resp = requests.Response()
     resp.status_code = status
