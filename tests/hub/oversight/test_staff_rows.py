@@ -77,3 +77,25 @@ def test_opening_a_case_does_not_make_the_reader_its_staff_member(tmp_path: Path
     assert counted == {"s-worker": (1, 1)}
     ov.facts.close()
     hub.close()
+
+
+def test_the_staff_page_says_its_period(tmp_path: Path) -> None:
+    """The staff page (11.2.2, printed for the assessment) named the scope but not the
+    months counted nor the day of its 当前超期 column, and the filter that shows the months
+    is not printed: a printed page read as any month's."""
+    import re
+
+    from hub.app import create_app
+    from hub.oversight.supervisors import add_supervisor
+    from tests.hub.oversight.test_web import login
+
+    hub = make_hub(tmp_path)
+    b = CaseBuilder(V1, "s-worker", "2026-03-02").accepted("2026-03-02", 10)
+    put_cases(hub, [b.history()])
+    add_supervisor(hub, "city", "city-pass-1", institution="410600")
+    client, _ = login(create_app(hub=hub), "city", "city-pass-1")
+    page = client.get("/oversight/staff?from=2026-02&to=2026-03&as_of=2026-03-20").text
+    heading = re.sub(r"<[^>]+>", "", re.search(r"<h2>.*?</h2>", page, re.S).group(0))  # type: ignore[union-attr]
+    assert heading.endswith("2026-02 至 2026-03"), heading
+    assert "截至 2026-03-20" in page
+    hub.close()
