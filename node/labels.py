@@ -161,11 +161,17 @@ def _coded(table: dict[str, Any], code: str) -> str:
     return f"{code}) {label}" if len(code) == 1 else label  # 10.2.5 reasons a)–d)
 
 
-def event_value(value: Any, event_type: Any, name: Any) -> str:
+def event_value(value: Any, event_type: Any, name: Any, item: Any = None) -> str:
     """One field of a recorded event as people read it: service items and institutions by
-    name, codes by their label in the page's language, the rest as :func:`value_label`."""
+    name, codes by their label in the page's language, the rest as :func:`value_label`.
+    ``item``: the case's service item, whose materials a step names by code."""
     if name == "service_item":
         return item_name(value)
+    if name == "materials" and isinstance(value, list) and item:
+        # a material_received step stores the item's material codes (M03); the record read
+        # "材料: M03" where the clerk had ticked 银行账户信息 (the notification's words)
+        named = {str(m.get("code")): str(m.get("name")) for m in item.get("materials") or ()}
+        return "、".join(named.get(str(v), str(v)) for v in value)
     if name in ("to_institution", "from_institution", "holder"):
         return institution_name(value)
     if name == "fields_read" and isinstance(value, list):  # field names, not vocabulary codes

@@ -232,12 +232,13 @@ class DemoNetwork:
 
     def scenario(self, cases_per_village: int = 6) -> dict[str, Any]:
         """The story of the README: sample data, a hand-up, concurrent offline edits."""
-        from ops.demo_node import recent_start
+        from ops.demo_node import fitted_start, recent_start
 
         a, b = self.act(VILLAGE_A), self.act(VILLAGE_B)
-        # Dated back from today: the oversight pages' current month and the stations'
-        # due-soon lists have work in them, and the case handed up is a recent one.
-        start = recent_start(cases_per_village)
+        # Dated back from today, ending in the last few working days: the oversight pages'
+        # current month and the stations' due-soon lists have work in them, and the case
+        # handed up is a recent one.
+        start = fitted_start({VILLAGE_A: 1, VILLAGE_B: 2}, cases_per_village, town=TOWN)
         a.sample_cases(cases_per_village, town=TOWN, seed=1, start=start)
         b.sample_cases(cases_per_village, town=TOWN, seed=2, start=start)
         handed = a.new_case(start=recent_start(1, span=8))

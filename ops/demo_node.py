@@ -65,6 +65,60 @@ def recent_start(n: int, span: int = HISTORY_SPAN) -> dt.date:
     while wd.working_days_between(day, today) < n + span or not wd.is_workday(day):
         day -= dt.timedelta(days=1)
     return day
+
+
+def sample_histories(village: str, n: int, *, town: str, seed: int = 1,
+                     scenarios: tuple[str, ...] | None = None, start: dt.date = FIXED_START,
+                     serial: int = 0) -> list[list[dict[str, Any]]]:
+    """E's histories of ``n`` sample cases of ``village`` (open form, every device's
+    events), the first opened on ``start``, each next one a working day later."""
+    from schemas.sample_cases import case_history
+    from schemas.workdays import Workdays
+
+    insts = {i["code"]: i for i in sample.institutions()}
+    items = [c for c in sample.catalog() if c["assist"] and c["proxy"]
+             and ("village" in c["tiers"] or "town" in c["tiers"])]
+    scenarios = scenarios or SCENARIOS
+    rng = random.Random(seed)
+    wd = Workdays(sample.calendars())
+    histories = []
+    day = start
+    for k in range(n):
+        at = dt.datetime.combine(day, dt.time(9 + k % 8, rng.randrange(60)), TZ)
+        histories.append(case_history(
+            rng, scenarios[k % len(scenarios)], village=insts[village], town=insts[town],
+            item=items[rng.randrange(len(items))], serial=serial + k + 1, start=at,
+            workdays=wd))
+        day = wd.add_working_days(day, 1)
+    return histories
+
+
+def fitted_start(villages: Mapping[str, int], n: int, *, town: str) -> dt.date:
+    """The latest opening day for the demo's ``n`` sample cases per village (``{code:
+    seed}``) whose histories all end before today (Beijing), the hub's 10.2.5.2
+    termination of an expired suspension included: the demo's work ends in the last few
+    working days, so the oversight pages' current month holds its completions and ratings.
+    :func:`recent_start` is only a bound: dated back by the longest of all scenarios (40
+    working days), six cases ended a month before today, and on the first days of a month
+    its dashboard was empty."""
+    from schemas.state import local_today
+    from schemas.workdays import Workdays
+
+    wd = Workdays(sample.calendars())
+    today = local_today().isoformat()
+    earliest = recent_start(n)  # every history ends by today from here (tests/ops)
+    day = local_today()
+    while day > earliest:
+        if wd.is_workday(day) and all(
+                str(e["at"])[:10] < today
+                for code, seed in villages.items()
+                for h in sample_histories(code, n, town=town, seed=seed, start=day)
+                for e in h[1:]):
+            return day
+        day -= dt.timedelta(days=1)
+    return earliest
+
+
 ROOT = Path(__file__).resolve().parent.parent
 #: E's scenarios a village plays alone (hand-ups are done live by :meth:`SimNode.hand_up`;
 #: ``proxy_suspended_expired`` stops before the hub's 10.2.5.2 termination, which the
@@ -225,24 +279,9 @@ class SimNode:
         """``n`` sample cases of E's scenarios opened at this village station, the first
         on ``start``, each next one a working day later. Tests keep the fixed default (their
         deadlines are known); the demo passes :func:`recent_start`."""
-        from schemas.sample_cases import case_history
-        from schemas.workdays import Workdays
-
-        insts = {i["code"]: i for i in sample.institutions()}
-        items = [c for c in sample.catalog() if c["assist"] and c["proxy"]
-                 and ("village" in c["tiers"] or "town" in c["tiers"])]
-        rng = random.Random(seed)
-        wd = Workdays(sample.calendars())
-        histories = []
-        day = start
-        for k in range(n):
-            self.serial += 1
-            at = dt.datetime.combine(day, dt.time(9 + k % 8, rng.randrange(60)), TZ)
-            histories.append(case_history(
-                rng, scenarios[k % len(scenarios)], village=insts[self.institution],
-                town=insts[town], item=items[rng.randrange(len(items))], serial=self.serial,
-                start=at, workdays=wd))
-            day = wd.add_working_days(day, 1)
+        histories = sample_histories(self.institution, n, town=town, seed=seed,
+                                     scenarios=scenarios, start=start, serial=self.serial)
+        self.serial += n
         return self.load_histories(histories)
 
     def new_case(self, start: dt.date = FIXED_START) -> str:

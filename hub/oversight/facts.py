@@ -34,6 +34,8 @@ RECORD_ITEMS = {"A": ("受理单（附录A）", "form A: acceptance"),
                 "sig": ("设备签名", "device signatures"),
                 "log": ("工作日志", "work log (7.3.2)"),
                 "archive": ("归档", "archiving (10.1.6, 10.2.7)")}
+#: Events that record no handling by their staff member (the read audit of 7.2.2.2).
+NOT_HANDLING = frozenset({"access"})
 FINISHED = frozenset({"completed", "terminated", "refused", "archived"})
 #: A fact still open (在办) in SQL over ``facts``: not finished, and not a consultation
 #: answered with nothing pending (``consulted``: done, 10.1.1; ``consulting`` awaits its
@@ -187,7 +189,12 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     f.status = state.status
     f.opened_on = _day(h["opened_at"]) if h.get("opened_at") else (
         _day(evs[0]["at"]) if evs else "")
-    staff = [e["staff"] for e in evs if e.get("staff") and e.get("institution") == f.institution]
+    # who answers for the case (11.2.2) is who worked on it at the holder; an ``access``
+    # event is a read (7.2.2.2 audit: every opening of the personal data writes one), so a
+    # colleague printing a slip, or the village opening a case the town handed back down,
+    # took over its completion, rating and records on the staff page (the demo's hand-down)
+    staff = [e["staff"] for e in evs if e.get("staff") and e.get("institution") == f.institution
+             and e["event_type"] not in NOT_HANDLING]
     f.staff = staff[-1] if staff else str(h.get("staff") or "")
     f.accepted_on, f.due, f.on_time = state.accepted_on, state.due, state.on_time
     f.completed_on, f.refused_on = state.completed_on, state.refused_on

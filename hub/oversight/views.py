@@ -348,7 +348,10 @@ def export(fmt: str) -> Response:
         return Response(exports.to_csv(table), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={stem}.csv"})
     if fmt == "xlsx":
-        return Response(exports.to_xlsx(table, title=p["first"]),
+        # the sheet's name is the period, all of it: a tab of "2026-09" on an export of
+        # September to November read as one month's numbers (the file name is lost on copy)
+        period = p["first"] if p["last"] == p["first"] else f"{p['first']} 至 {p['last']}"
+        return Response(exports.to_xlsx(table, title=period),
                         content_type="application/vnd.openxmlformats-officedocument."
                                      "spreadsheetml.sheet",
                         headers={"Content-Disposition": f"attachment; filename={stem}.xlsx"})

@@ -51,3 +51,28 @@ def test_the_last_demo_case_of_every_scenario_ends_by_today(scenario: str) -> No
         last = max(dt.datetime.fromisoformat(str(e["at"])) for e in history[1:])
         assert last <= now, (scenario, item["code"], last)
     assert start.date() > local_today() - dt.timedelta(days=120)  # recent, not March
+
+
+def test_the_demo_work_ends_in_the_last_few_working_days() -> None:
+    """The demo opens its sample cases on :func:`ops.demo_node.fitted_start`: every event
+    (the hub's 10.2.5.2 termination too) is dated before today, and the last ones within
+    the last few working days. Dated back by :func:`recent_start` (the longest of all
+    scenarios), the demo's six cases a village ended about twenty working days before
+    today: on 27 November its current month held one case, and on the first days of a
+    month the supervisor's dashboard was empty."""
+    from ops.demo import TOWN, VILLAGE_A, VILLAGE_B
+    from ops.demo_node import fitted_start, sample_histories
+
+    wd = Workdays(sample.calendars())
+    seeds = {VILLAGE_A: 1, VILLAGE_B: 2}
+    start = fitted_start(seeds, 6, town=TOWN)
+    today = local_today()
+    days = [dt.date.fromisoformat(str(e["at"])[:10]) for code, seed in seeds.items()
+            for h in sample_histories(code, 6, town=TOWN, seed=seed, start=start)
+            for e in h[1:]]
+    assert max(days) < today
+    assert wd.working_days_between(max(days), today) <= 3, (start, max(days))
+    terminations = [e for code, seed in seeds.items()
+                    for h in sample_histories(code, 6, town=TOWN, seed=seed, start=start)
+                    for e in h[1:] if e["event_type"] == "termination"]
+    assert terminations  # the suspended case's resumption deadline has passed (10.2.5.2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from hub.oversight.facts import CaseFact, case_fact, contributions
 from schemas import sample
@@ -92,3 +93,26 @@ def test_a_complaint_taken_at_the_hub_in_utc_counts_on_beijing_s_day() -> None:
     taken["at"] = "2026-03-19T18:00:00+00:00"  # 2026-03-20 02:00 Beijing time
     f = case_fact(b.header, b.events, WD, complaint_days=5)
     assert [(c.received_on, c.due) for c in f.complaints] == [("2026-03-20", "2026-03-27")]
+
+
+def test_the_monthly_report_counts_terminations_beside_completions(tmp_path: Path) -> None:
+    """The report's rate leaves terminated cases out (终止另计, its legend says), but its
+    table had no 终止 column: the demo's month with two cases terminated past their
+    resumption deadline (10.2.5.2) read 办结 4, 按时办结率 100% and nothing else."""
+    import subprocess
+
+    from hub.oversight.indicators import Row
+    from hub.oversight.report import monthly_report
+
+    total = Row("", c={"completed": 4, "on_time": 4, "terminated": 2})
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(monthly_report(
+        scope_name="鹤壁市", first="2026-11", last="2026-11", today=dt.date(2026, 11, 27),
+        rows=[], total=total, name=str, overdue=[], missing=[], complaint_days=5))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    table = text.split("一、质量指标", 1)[1]
+    head = next(x for x in table.splitlines() if x.strip().startswith("机构")).split()
+    line = next(x for x in table.splitlines() if x.strip().startswith("合计")).split()
+    assert head[1:4] == ["办结", "按时办结率", "终止"]
+    assert line[1:4] == ["4", "100.0%", "2"]

@@ -53,3 +53,49 @@ def test_an_institution_without_cases_says_so(tmp_path: Path) -> None:
     page = client.get(f"/oversight/staff?scope={V1}")
     assert page.status_code == 200 and "本期无工作人员记录" in page.text
     hub.close()
+
+
+def test_opening_a_case_does_not_make_the_reader_its_staff_member(tmp_path: Path) -> None:
+    """An ``access`` event (7.2.2.2: every opening of the personal data is recorded) is a
+    read, not handling: a colleague who opened a completed case to print its slip took over
+    its completion and rating on the staff page (11.2.2), and in the demo the village's
+    device id took over the case the town handed back down, once the village opened it."""
+    hub = make_hub(tmp_path)
+    ov = Oversight(hub, tmp_path / "facts.sqlite")
+    b = CaseBuilder(V1, "s-worker", "2026-03-02").accepted("2026-03-02", 10)
+    b.completed("2026-03-05")
+    b.ev("rating", "2026-03-05", level="satisfied", channel="haochaping")
+    b.ev("access", "2026-03-06", staff="s-colleague", purpose="printing",
+         fields_read=["applicant_name"])
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    assert ov.facts.get(b.case_id).staff == "s-worker"  # type: ignore[union-attr]
+    rows, _total = ind.rollup(ov.facts.reader(), V1, "2026-03", "2026-03",
+                              today=dt.date(2026, 3, 9), by_staff=True)
+    counted = {r.staff: (r.c.get("completed", 0), r.c.get("rating_satisfied", 0))
+               for r in rows}
+    assert counted == {"s-worker": (1, 1)}
+    ov.facts.close()
+    hub.close()
+
+
+def test_the_staff_page_says_its_period(tmp_path: Path) -> None:
+    """The staff page (11.2.2, printed for the assessment) named the scope but not the
+    months counted nor the day of its 当前超期 column, and the filter that shows the months
+    is not printed: a printed page read as any month's."""
+    import re
+
+    from hub.app import create_app
+    from hub.oversight.supervisors import add_supervisor
+    from tests.hub.oversight.test_web import login
+
+    hub = make_hub(tmp_path)
+    b = CaseBuilder(V1, "s-worker", "2026-03-02").accepted("2026-03-02", 10)
+    put_cases(hub, [b.history()])
+    add_supervisor(hub, "city", "city-pass-1", institution="410600")
+    client, _ = login(create_app(hub=hub), "city", "city-pass-1")
+    page = client.get("/oversight/staff?from=2026-02&to=2026-03&as_of=2026-03-20").text
+    heading = re.sub(r"<[^>]+>", "", re.search(r"<h2>.*?</h2>", page, re.S).group(0))  # type: ignore[union-attr]
+    assert heading.endswith("2026-02 至 2026-03"), heading
+    assert "截至 2026-03-20" in page
+    hub.close()

@@ -296,3 +296,15 @@ def test_the_checks_page_counts_late_consultations_as_the_rate_does(app: Any) ->
     assert int(late.group(1)) == counted - in_time == 2
     legend = re.search(r'id="consult-legend">(.*?)</small>', checks, re.S)
     assert legend is not None and "同一口径" in legend.group(1) and "50.0%" in legend.group(1)
+
+
+def test_the_xlsx_sheet_is_named_by_the_whole_period(app: Any) -> None:
+    """An export of February to March had a sheet named "2026-02": copied or opened
+    without its file name, it read as February's numbers."""
+    from openpyxl import load_workbook
+
+    client, _ = login(app, "town", "town-pass-1")
+    for query, title in ((Q, "2026-02 至 2026-03"),
+                         (f"from=2026-03&to=2026-03&as_of={AS_OF}", "2026-03")):
+        resp = client.get(f"/oversight/export.xlsx?{query}")
+        assert load_workbook(io.BytesIO(resp.data)).sheetnames == [title]
