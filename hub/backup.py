@@ -42,8 +42,23 @@ def _private(path: Path) -> IO[bytes]:
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
 
 
-def _dump(db: DocumentStore, path: Path) -> int:
-    n = 0
+def _tally(counts: dict[str, int], doc: dict[str, Any], last_id: str | None) -> str:
+    """Count one leaf revision into ``counts`` (documents, revisions, attachments); its id.
+    A document's leaves are written one after another, so a new id is a new document."""
+    counts["revisions"] += 1
+    counts["attachments"] += len(doc.get("_attachments") or {})
+    if doc.get("_id") != last_id:
+        counts["documents"] += 1
+    return str(doc.get("_id"))
+
+
+def _counts() -> dict[str, int]:
+    return {"documents": 0, "revisions": 0, "attachments": 0}
+
+
+def _dump(db: DocumentStore, path: Path) -> dict[str, int]:
+    counts = _counts()
+    last: str | None = None
     since: Any = 0
     with _private(path) as raw, gzip.open(raw, "wt", encoding="utf-8") as out:
         while True:
@@ -52,13 +67,15 @@ def _dump(db: DocumentStore, path: Path) -> int:
                 for leaf in db.open_revs(row["id"], "all", attachments=True):
                     if "ok" in leaf:
                         out.write(json.dumps(leaf["ok"], ensure_ascii=False) + "\n")
-                        n += 1
+                        last = _tally(counts, leaf["ok"], last)
             since = feed["last_seq"]
             if len(feed["results"]) < BATCH:
-                return n
+                return counts
 
 
-def backup(hub: Hub, folder: str | Path) -> dict[str, Any]:
+def backup(hub: Hub, folder: str | Path) -> dict[str, dict[str, int]]:
+    """Write the backup into ``folder``; per database, the documents, leaf revisions and
+    attachments written."""
     out = Path(folder)
     try:
         out.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -68,7 +85,8 @@ def backup(hub: Hub, folder: str | Path) -> dict[str, Any]:
                   "private": _dump(hub.stores.private, out / FILES["private"]),
                   "receipts": _dump(hub.stores.receipts, out / FILES["receipts"])}
         manifest = {"format": "bangban-hub-backup/1", "db_prefix": hub.stores.prefix,
-                    "hub_uuid": hub.identity["uuid"], "revisions": counts,
+                    "hub_uuid": hub.identity["uuid"],
+                    "revisions": {name: c["revisions"] for name, c in counts.items()},
                     "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         with _private(out / "manifest.json") as fh:
             fh.write(json.dumps(manifest, indent=1).encode("utf-8"))
@@ -78,26 +96,32 @@ def backup(hub: Hub, folder: str | Path) -> dict[str, Any]:
     return counts
 
 
-def _load(db: DocumentStore, path: Path) -> int:
-    n = 0
+def _load(db: DocumentStore, path: Path) -> dict[str, int]:
+    counts = _counts()
+    last: str | None = None
     batch: list[dict[str, Any]] = []
     with gzip.open(path, "rt", encoding="utf-8") as src:
         for line in src:
             batch.append(json.loads(line))
+            last = _tally(counts, batch[-1], last)
             if len(batch) >= BATCH:
-                n += _write(db, batch)
+                _write(db, batch)
                 batch = []
-    return n + (_write(db, batch) if batch else 0)
+    if batch:
+        _write(db, batch)
+    return counts
 
 
-def _write(db: DocumentStore, docs: list[dict[str, Any]]) -> int:
+def _write(db: DocumentStore, docs: list[dict[str, Any]]) -> None:
     failures = db.bulk_docs(docs, new_edits=False)
     if failures:
         raise BadInput(f"restore: {len(failures)} revisions refused, first: {failures[0]}")
-    return len(docs)
 
 
 def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
+    """Load the backup in ``folder`` into the hub's empty store. Returns what was restored:
+    ``databases`` (per database, documents, leaf revisions, attachments), the backup's
+    ``taken_at`` and ``db_prefix``, and ``prefix``, the one restored into."""
     src = Path(folder)
     try:
         manifest = json.loads((src / "manifest.json").read_text("utf-8"))
@@ -112,7 +136,7 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
                 "fresh one: on CouchDB another BANGBAN_DB_PREFIX (stations keep their URL), "
                 "else a new --hub-dir with this one's keys/ and settings.json")
     hub.stores.create()
-    counts: dict[str, Any] = {}
+    counts: dict[str, dict[str, int]] = {}
     parts = [("main", hub.stores.main), ("private", hub.stores.private)]
     if (src / FILES["receipts"]).exists():  # backups made before receipts (hub.receipts) lack it
         parts.append(("receipts", hub.stores.receipts))
@@ -141,7 +165,8 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
     hub.reset_keys()
     hub.indexer.reset()  # the shared cursor of a store that was here before counts no more
     hub.indexer.catch_up()
-    return counts
+    return {"databases": counts, "taken_at": manifest.get("taken_at"),
+            "db_prefix": manifest.get("db_prefix"), "prefix": hub.stores.prefix}
 
 
 def _drop_pull_checkpoints(private: DocumentStore) -> int:

@@ -186,22 +186,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-@_run
-def cmd_backup(args: argparse.Namespace) -> int:
-    """`hub backup DIR` and `hub restore DIR` (hub.backup)."""
-    from hub import backup
-
-    hub = _hub(args)
-    if args.hub_command == "backup":
-        print(f"backup in {args.dir}: {backup.backup(hub, args.dir)}")
-        return 0
-    print(f"restored from {args.dir}: {backup.restore(hub, args.dir)}")
-    note = backup.keys_note(hub)  # the data is back; can this folder serve it?
-    if note:
-        print(f"bangban hub: {note}", file=sys.stderr)
-    return 1 if note else 0
-
-
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Exit 0 ok, 1 warnings, 2 failures (hub.doctor); a hub that cannot open reports too."""
     from hub import doctor
@@ -329,12 +313,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--processes", type=int, help="gateway processes on one socket (default 1)")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("backup", help="stream every document (all revisions) and checkpoints")
-    p.add_argument("dir", help="a new or empty folder (HUB_DIR/keys, settings.json: not in it)")
-    p.set_defaults(func=cmd_backup)
-    p = sub.add_parser("restore", help="restore a backup into an empty hub store")
-    p.add_argument("dir", help="a folder written by `hub backup` (put HUB_DIR/keys back first)")
-    p.set_defaults(func=cmd_backup)
+    from hub.backup_cli import register as register_backup
+
+    register_backup(sub)
 
     p = sub.add_parser("doctor", help="check the hub for an operator: store, keys, directory "
                        "and delegation, worker lag, silent devices, disk (exit 0/1/2)")

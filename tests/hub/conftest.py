@@ -89,3 +89,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One world per test module (each test opens its own cases, so they do not meet)."""
     with open_world(tmp_path_factory.mktemp("world")) as w:
         yield w
+
+
+@pytest.fixture
+def hub_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A hub folder made by `bangban hub init` (embedded store), for the commands' tests."""
+    from ops.cli import main
+
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
+    folder = tmp_path / "hub"
+    assert main(["hub", "--hub-dir", str(folder), "init", "--public-url",
+                 "http://hub.example:8840"]) == 0
+    return str(folder)

@@ -9,16 +9,6 @@ import pytest
 from ops.cli import main
 
 
-@pytest.fixture
-def hub_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
-    monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
-    folder = tmp_path / "hub"
-    assert main(["hub", "--hub-dir", str(folder), "init", "--public-url",
-                 "http://hub.example:8840"]) == 0
-    return str(folder)
-
-
 def test_init_enroll_revoke(hub_dir, capsys):
     capsys.readouterr()
     assert main(["hub", "--hub-dir", hub_dir, "institution", "add", "--code", "410602",
