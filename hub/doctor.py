@@ -23,6 +23,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hub.errors import ConfigError, NotInitialized
+from hub.storage import store_server
 from schemas.state import local_today
 from sync.errors import NotFound
 from sync.store import DocumentStore
@@ -94,8 +96,6 @@ def _no_hub(hub: Hub, name: str, detail: str) -> Check:
 
 
 def check_identity(hub: Hub) -> Check:
-    from hub.errors import NotInitialized
-
     try:
         ident = hub.identity
     except NotInitialized:
@@ -106,10 +106,9 @@ def check_identity(hub: Hub) -> Check:
 
 
 def check_store(hub: Hub) -> Check:
-    url = str(hub.settings.couchdb_url or "")
-    where = ("CouchDB at " + url.split("@")[-1]) if url else f"embedded SQLite in {hub.settings.hub_dir}/db"
-    from hub.errors import NotInitialized
-
+    url = str(hub.settings.couchdb_url or "")  # named as hub.storage names it in its errors
+    where = (f"CouchDB at {store_server(url)}" if url
+             else f"embedded SQLite in {hub.settings.hub_dir}/db")
     try:
         info = hub.stores.main.info()
     except NotInitialized:
@@ -131,7 +130,6 @@ def check_store(hub: Hub) -> Check:
 
 
 def check_keys(hub: Hub) -> Check:
-    from hub.errors import ConfigError
     from hub.keys import KeysDoNotOpen, own_key_id
 
     try:

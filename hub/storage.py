@@ -56,13 +56,19 @@ def check_couchdb_url(url: str) -> str:
     return url
 
 
+def store_server(url: str) -> str:
+    """``HOST:PORT`` of the hub's CouchDB URL, never its credentials: how every message
+    names the store (with or without ``USER:PASSWORD@`` in the URL, the same words)."""
+    return urlsplit(url).netloc.rpartition("@")[2]
+
+
 def couchdb_errors(url: str) -> Callable[[SyncError], SyncError]:
     """What the hub's CouchDB answers, said as the hub's: the operator reads it in `hub`
     commands, the log and `hub doctor`, so it names the setting to look at and the server
     (never the password). A 401 there is the hub's configuration, not a client's: it is
     raised as a 503, so a device whose request met it retries instead of hearing that the
     hub refused *it* (CouchDB docs, "HTTP Status Codes": 503 = try again later)."""
-    server = urlsplit(url).netloc.rpartition("@")[2]
+    server = store_server(url)
 
     def name_the_store(exc: SyncError) -> SyncError:
         if isinstance(exc, TransportError):

@@ -139,6 +139,18 @@ def test_an_unreachable_couchdb_is_the_store_that_fails(tmp_path: Path) -> None:
     assert "s3cret" not in res.stdout and "BANGBAN_COUCHDB_URL" in res.stdout
 
 
+def test_a_couchdb_url_without_credentials_is_named_once(tmp_path: Path) -> None:
+    """Without ``USER:PASSWORD@`` the doctor's "CouchDB at http://HOST" did not match the
+    store's "CouchDB at HOST …" reason, and the line said the address twice."""
+    (tmp_path / "settings.json").write_text('{"couchdb_url": "http://127.0.0.1:9"}',
+                                            encoding="utf-8")
+    res = _cli("--hub-dir", str(tmp_path), "doctor")
+    assert res.returncode == 2, res.stderr
+    first = res.stdout.splitlines()[0]
+    assert first.startswith("FAIL  store") and first.count("127.0.0.1:9") == 1, first
+    assert "CouchDB at 127.0.0.1:9 (BANGBAN_COUCHDB_URL): connection refused" in first
+
+
 def test_a_wrong_key_passphrase_says_which_one(world: World,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BANGBAN_HUB_KEY_PASSPHRASE", "wrong passphrase")
