@@ -375,9 +375,12 @@ def report() -> Response:
         missing=ind.missing_breakdown(data["total"]),
         complaints=ind.complaints(db, p["prefix"], p["first"], p["last"]),
         staff=_staff_label, complaint_days=_ov().complaint_days)
+    # named by the whole period, as the exports' files are: "report-…-2026-09.pdf" for
+    # September to November was filed as September's report
+    period = p["first"] if p["last"] == p["first"] else f"{p['first']}-{p['last']}"
     return Response(pdf, content_type="application/pdf",
                     headers={"Content-Disposition":
-                             f"inline; filename=report-{p['scope']}-{p['first']}.pdf"})
+                             f"inline; filename=report-{p['scope']}-{period}.pdf"})
 
 
 # -- public disclosure (8.1.2, 5 b): no login -------------------------------------------

@@ -308,3 +308,14 @@ def test_the_xlsx_sheet_is_named_by_the_whole_period(app: Any) -> None:
                          (f"from=2026-03&to=2026-03&as_of={AS_OF}", "2026-03")):
         resp = client.get(f"/oversight/export.xlsx?{query}")
         assert load_workbook(io.BytesIO(resp.data)).sheetnames == [title]
+
+
+def test_the_report_file_is_named_by_the_whole_period(app: Any) -> None:
+    """The PDF of February to March was offered as "report-…-2026-02.pdf" and filed as
+    February's report."""
+    client, _ = login(app, "town", "town-pass-1")
+    for query, period in ((Q, "2026-02-2026-03"),
+                          (f"from=2026-03&to=2026-03&as_of={AS_OF}", "2026-03")):
+        resp = client.get(f"/oversight/report.pdf?{query}")
+        name = resp.headers["Content-Disposition"].rpartition("filename=")[2]
+        assert re.fullmatch(rf"report-\d+-{period}\.pdf", name), name
