@@ -145,8 +145,7 @@ class DemoNetwork:
                 admin.set_calendar(hub, year=cal["year"], holidays=cal["holidays"],
                                    workdays=cal["workdays"], source=cal.get("source"))
             for code in STATIONS:
-                self.enrollments[code] = admin.enroll_device(hub, institution_code=code,
-                                                             short="A1")
+                self.enrollments[code] = admin.enroll_device(hub, institution_code=code, short="A1")
             # A city supervisor, so the oversight dashboard (issue 8) can be tried at once.
             from hub.oversight.supervisors import add_supervisor
 
@@ -160,9 +159,8 @@ class DemoNetwork:
 
         self.setup_hub()
         url = self.hub.start()
-        # The hub serves on a port chosen at start: saved, so that `bangban hub --hub-dir
-        # DIR/hub device enroll` against the running demo prints the URL devices can reach
-        # (hub.settings.url), not the default port 8840 nothing listens on.
+        # The hub serves on a port chosen at start: saved, so `hub device enroll` against the
+        # running demo prints the URL devices reach (hub.settings.url), not the default 8840.
         from hub.settings import Settings
 
         Settings.load({"hub_dir": str(self.hub_dir)}).save(
@@ -246,10 +244,13 @@ class DemoNetwork:
         self._done(a)
         self._done(b)
         self.round()  # cases reach the hub; the handed-up one reaches the town
-        # Both stations edit the same header while offline (design.md §3).
+        # Both stations edit the same header while offline (design.md §3): A gives the case
+        # to another clerk of its roster, whom every page names (an id on no roster showed bare).
         town, a = self.act(TOWN), self.act(VILLAGE_A)
         town.edit_header(handed, labels=["town-coordinated"])
-        a.edit_header(handed, staff="staff-201-9")
+        roster = a.store.get(f"institution:{VILLAGE_A}").get("staff") or []  # 8.1.2: named
+        now = a.store.get(f"case:{handed}").get("staff")
+        a.edit_header(handed, staff=next(m["id"] for m in roster if m["id"] != now))
         self._done(town)
         self._done(a)
         result = self.round()

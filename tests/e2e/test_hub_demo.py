@@ -36,6 +36,26 @@ def test_demo_once_runs_a_round_and_writes_devices_json(tmp_path: Path) -> None:
     assert all(d["secret"] and d["database_url"].endswith("/bangban") for d in devices)
     # nothing keeps running after --once (the hub process was stopped)
     assert str(tmp_path / "demo" / "hub") not in _ps()
+    _the_concurrent_edit_names_a_clerk(tmp_path / "demo" / "hub", village_a)
+
+
+def _the_concurrent_edit_names_a_clerk(hub_dir: Path, village: str) -> None:
+    """Village A's half of the concurrent header edit gave the case to "staff-201-9", on
+    no roster: the town's and the hub's pages showed a bare id. It is a clerk of A's
+    roster (8.1.2), merged with the town's label."""
+    from hub.core import Hub
+    from hub.settings import Settings
+    from schemas.reference import staff_names
+
+    hub = Hub(Settings.load({"hub_dir": str(hub_dir)}))
+    try:
+        rows = hub.stores.main.all_docs(startkey="case:", endkey="case:\ufff0",
+                                        include_docs=True)["rows"]
+        roster = staff_names(hub.stores.main.get(f"institution:{village}"))
+    finally:
+        hub.close()
+    (edited,) = [r["doc"] for r in rows if "town-coordinated" in (r["doc"].get("labels") or [])]
+    assert edited["staff"] in roster, (edited["staff"], roster)
 
 
 @pytest.mark.e2e
