@@ -418,7 +418,7 @@ class RealStation:
         return self.url
 
     def stop(self) -> None:
-        from ops.demo import stop_process
+        from ops.hubprocess import stop_process
 
         stop_process(self.proc)
         self.proc = None

@@ -23,7 +23,7 @@ from ops.bench.hubnet import Station, build_hub, directory_of
 
 #: gateway processes of the hub (one per core; `bangban hub serve --processes`)
 PROCESSES = 2
-#: The hub as deployed: the demo's HubProcess republishes coordination boards at once
+#: The hub as deployed: the demo's HubProcess (ops.hubprocess) republishes coordination boards at once
 #: (interval 0, so its towns see changes in one round); a hub in service waits the default
 #: 30 s between rebuilds of one institution's board (hub.settings board_interval).
 HUB_ENV = {"BANGBAN_HUB_PROCESSES": str(PROCESSES), "BANGBAN_BOARD_INTERVAL": "30"}
@@ -51,7 +51,7 @@ def _push_all(url_of: Any, auth_of: Any, per_device: list[tuple[Station, list[di
 
 def _http_ingest(ctx: BenchContext, backend: str, villages: int, cases: int) -> dict[str, float]:
     from ops.bench.bench_store import store_serve
-    from ops.demo import HubProcess
+    from ops.hubprocess import HubProcess
 
     couch = ctx.couchdb_url if backend == "couchdb" else ""
     # a new hub folder each run: `hub init` refuses a folder that holds another hub's keys
@@ -175,7 +175,7 @@ class Client:
 
 
 def bench_round(ctx: BenchContext) -> str:
-    from ops.demo import HubProcess
+    from ops.hubprocess import HubProcess
 
     villages = ctx.scale(500, 10)
     folder = ctx.scratch("hub-city")

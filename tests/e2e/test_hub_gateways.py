@@ -31,7 +31,7 @@ def test_devices_pushing_through_two_gateways_read_their_writes_indexed_once(
     from hub.core import Hub
     from hub.settings import Settings
     from ops.bench.hubnet import build_hub, directory_of
-    from ops.demo import HubProcess
+    from ops.hubprocess import HubProcess
 
     hub, stations = build_hub(tmp_path / "hub", 2, 2, couchdb_url=backend)
     directory = directory_of(hub)
@@ -88,7 +88,7 @@ def test_gateways_end_with_the_hub_process_even_when_it_is_killed(tmp_path: Path
 
     from ops.bench.harness import process_tree
     from ops.bench.hubnet import build_hub
-    from ops.demo import HubProcess
+    from ops.hubprocess import HubProcess
 
     hub, _ = build_hub(tmp_path / "hub", 1, 1)
     hub.close()
