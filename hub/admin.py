@@ -195,9 +195,14 @@ def institution(hub: Hub, code: str) -> dict[str, Any]:
 
 # -- devices ---------------------------------------------------------------------------
 def enroll_device(hub: Hub, *, institution_code: str, short: str | None = None,
-                  label: str | None = None) -> dict[str, Any]:
-    """A new device of ``institution_code``: returns the enrollment (secret shown once)."""
-    institution(hub, institution_code)
+                  label: str | None = None, staff: str | None = None) -> dict[str, Any]:
+    """A new device of ``institution_code``: returns the enrollment (secret shown once).
+    ``staff``: a laptop of one person, whose roster id (8.1.2) the node records its steps
+    under unless another member on duty is chosen at the window (node/window.py)."""
+    inst = institution(hub, institution_code)
+    if staff is not None and staff not in {m.get("id") for m in inst.get("staff") or []}:
+        raise BadInput(f"--staff {staff!r}: not on the roster of {institution_code} (add it "
+                       "with `bangban hub institution staff`) / 名单中没有该人员")
     private = hub.stores.private
     if short is None:
         n = 1
@@ -227,9 +232,12 @@ def enroll_device(hub: Hub, *, institution_code: str, short: str | None = None,
                         "schema_version": SCHEMA_VERSION, "device_id": dev,
                         "institution": institution_code, "short": short,
                         "label": label or dev, "public_keys": [], "enrolled_at": now()})
-    return {"hub_url": hub.settings.url, "db_url": hub.db_url, "device_id": dev,
-            "secret": secret, "institution": institution_code,
-            "root_keys": list(hub.identity["root_keys"])}
+    enrollment = {"hub_url": hub.settings.url, "db_url": hub.db_url, "device_id": dev,
+                  "secret": secret, "institution": institution_code,
+                  "root_keys": list(hub.identity["root_keys"])}
+    if staff is not None:
+        enrollment["staff"] = staff  # `node init --enrollment-json` keeps it (node/cli.py)
+    return enrollment
 
 
 def revoke_device(hub: Hub, dev: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def cmd_device_enroll(args: argparse.Namespace) -> int:
 
     hub = _hub(args)
     enr = admin.enroll_device(hub, institution_code=args.institution, short=args.short,
-                              label=args.label)
+                              label=args.label, staff=args.staff)
     _print(args, enr, "\n".join([
         f"hub URL:      {enr['hub_url']}", f"database URL: {enr['db_url']}",
         f"device id:    {enr['device_id']}", f"secret:       {enr['secret']}",
@@ -71,6 +71,8 @@ def register(sub: Any) -> None:
     p.add_argument("--institution", required=True, help="institution code")
     p.add_argument("--short", help="device short name (default D1, D2, …)")
     p.add_argument("--label", help="a note to recognise the laptop (default: the device id)")
+    p.add_argument("--staff", metavar="ID", help="a laptop of one person: that roster id "
+                   "(`hub institution staff`) is its default staff at the window")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_device_enroll)
     p = dev.add_parser("revoke", help="revoke a device (401 + wipe at next contact)")

@@ -46,6 +46,11 @@ class ConsultationSchema(Schema):
     answered = fields.Boolean()
     outcome = fields.String()
     have = fields.List(fields.String(), metadata={"description": "material codes brought"})
+    staff = fields.String(metadata={"description": "the staff id at the window (8.1.2): "
+                                   "on duty on this institution's roster; default: this "
+                                   "session's choice (POST /api/staff). Required, here or "
+                                   "chosen, when several are on duty; an institution without "
+                                   "a roster records the device (node.window)"})
 
 
 class CaseSummarySchema(Schema):
@@ -91,6 +96,29 @@ class EventRequestSchema(Schema):
 
     private = fields.Dict()
     signature_png_base64 = fields.String()
+    staff = fields.String(metadata={"description": "the staff id at the window (8.1.2): "
+                                   "on duty on this institution's roster; default: this "
+                                   "session's choice (POST /api/staff). Required, here or "
+                                   "chosen, when several are on duty; an institution without "
+                                   "a roster records the device (node.window)"})
+
+
+class StaffChoiceSchema(Schema):
+    staff = fields.String(required=True, metadata={"description": "a staff id on duty"})
+
+
+class StaffStateSchema(Schema):
+    """The staff at the window for this session (node.window, 8.1.2)."""
+
+    staff = fields.String(allow_none=True, metadata={"description": "chosen (or the only "
+                                                     "one on duty); null: none"})
+    on_duty = fields.List(fields.Dict(), metadata={"description": "id, name, role (7.1)"})
+    roster_empty = fields.Boolean(metadata={"description": "no roster: steps are recorded "
+                                            "under the enrollment's staff, else the device"})
+    required = fields.Boolean(metadata={"description": "a step would be refused (staff) "
+                                        "until one is chosen or named"})
+    recorded_as = fields.String(metadata={"description": "the id a step is recorded under "
+                                          "now"})
 
 
 class RecordedSchema(Schema):
@@ -118,6 +146,10 @@ ROUTES: list[tuple[str, str, str, str | None, str, str]] = [
     ("/api/status", "get", "Node status: enrollment, lock, sync", None, "SyncState", "node"),
     ("/api/unlock", "post", "Unlock the keys with the passphrase", "Unlock", "Recorded", "node"),
     ("/api/lock", "post", "Drop the keys from memory", None, "Recorded", "node"),
+    ("/api/staff", "get", "The staff at the window: this session's choice and the roster "
+     "members on duty (8.1.2)", None, "StaffState", "node"),
+    ("/api/staff", "post", "Choose the staff at the window for this session: later steps "
+     "and reads are recorded under that id", "StaffChoice", "StaffState", "node"),
     ("/api/catalog", "get", "Service items (清单) with materials", None, "Recorded", "catalog"),
     ("/api/consultations", "post", "Record a consultation (opens a case)", "Consultation",
      "Recorded", "cases"),
@@ -168,7 +200,8 @@ def openapi() -> dict[str, Any]:
     own = {"Error": ErrorSchema, "Unlock": UnlockSchema, "Consultation": ConsultationSchema,
            "CaseSummary": CaseSummarySchema, "CasePage": CasePageSchema,
            "CaseDetail": CaseDetailSchema, "EventRequest": EventRequestSchema,
-           "Recorded": RecordedSchema, "SyncState": SyncStateSchema}
+           "Recorded": RecordedSchema, "SyncState": SyncStateSchema,
+           "StaffChoice": StaffChoiceSchema, "StaffState": StaffStateSchema}
     for name, own_schema in own.items():
         spec.components.schema(name, schema=own_schema)
     spec.components.security_scheme("session", {

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from node import settings as settings_mod
+from node import window
 from node.core import Node
 from node.errors import Locked, NodeError, NoSession, NotEnrolled
 from node.sessions import cookie_name
@@ -65,14 +66,17 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
         forms,
         handling,
         home,
+        staff,
         sync,
         town,
     )
 
-    for module in (home, consultations, cases, handling, applicant, forms, sync, town, api):
+    for module in (home, consultations, cases, handling, applicant, forms, sync, town, api,
+                   staff):
         app.register_blueprint(module.bp)
 
     app.before_request(_guard)
+    app.teardown_request(_end_request)
     app.after_request(_no_store)
     app.context_processor(_template_globals)
     app.register_error_handler(NodeError, _node_error)
@@ -136,14 +140,25 @@ def _guard() -> Response | None:
     # session cookie (node.sessions; 7.2.2, design.md §5). Another OS user's curl, another
     # browser, gets the unlock page or a 401, never a case. Only its requests are activity:
     # a request without a session never keeps an unattended laptop unlocked (7.2.2.2).
-    g.session_live = node.has_session(request.cookies.get(cookie_name(request.environ)))
+    token = request.cookies.get(cookie_name(request.environ))
+    g.session_live = node.has_session(token)
     if g.session_live and endpoint not in POLLS:
         node.touch()
+        # who this browser's steps and reads are recorded under (8.1.2, 11.2.2)
+        g.acting = window.begin(node, node.sessions.get(token, window.SESSION_KEY))
     if endpoint in OPEN_ENDPOINTS or g.session_live:
         return None
     if is_api:
         raise NoSession() if node.unlocked else Locked()
     return redirect(url_for("home.unlock", next=request.full_path))
+
+
+def _end_request(exc: BaseException | None = None) -> None:
+    """Forget this request's staff at the window: waitress reuses its threads (and the test
+    client runs in the caller's), so the next request or the CLI must not inherit it."""
+    token = g.pop("acting", None)
+    if token is not None:
+        window.ACTING.reset(token)
 
 
 def _no_store(response: Response) -> Response:
@@ -196,7 +211,15 @@ def _template_globals() -> dict[str, Any]:
         "session_live": bool(g.get("session_live")),
         "large_text": bool(session.get("large")),
         "current_lang": _locale(),
+        "window_staff": _window_staff,
     }
+
+
+def _window_staff() -> dict[str, Any]:
+    """The page header's 当前经办人 choice (node.views.staff.state), for a live session."""
+    from node.views.staff import state
+
+    return state()
 
 
 def _node_error(exc: NodeError) -> Any:

@@ -117,7 +117,7 @@ class Casework:
                 "schema_version": writing_version("event", event_type),
                 "event_type": event_type, "case_id": case_id, "hlc": hlc, "at": now_iso(),
                 "device": self.node.device_id, "institution": self.node.institution,
-                "staff": staff or self.node.enrollment_staff()}
+                "staff": staff or self.node.acting_staff()}
 
     def events(self, case_id: str) -> list[dict[str, Any]]:
         """The case's stored events, in clock order (sealed form)."""
@@ -161,7 +161,7 @@ class Casework:
             "device": node.device_id, "opened_at": now_iso(), "service_type": service_type,
             "service_item": service_item or None, "mode": mode, "focus_area": focus_area,
             "applicant_kind": applicant_kind, "special_groups": list(special_groups or []),
-            "staff": staff or node.enrollment_staff(), "labels": [],
+            "staff": staff or node.acting_staff(), "labels": [],
             "clocks": {"private": hlc}, "history": [],
             "private": {k: v for k, v in private.items() if v not in (None, "")},
         }

@@ -282,6 +282,14 @@ class Node:
         enr = self.enrollment or {}
         return str(enr.get("staff") or enr.get("device_id") or "")
 
+    def acting_staff(self) -> str:
+        """The staff id the current request acts under (node.window: the member at the
+        window, 8.1.2), else :meth:`enrollment_staff` (the CLI, an institution without a
+        roster)."""
+        from node.window import ACTING
+
+        return ACTING.get() or self.enrollment_staff()
+
     def institution_path(self) -> list[str]:
         """City → … → this institution, from the enrollment or the institution docs."""
         enr = self.require_enrollment()

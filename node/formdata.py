@@ -62,13 +62,15 @@ def _common(case: Mapping[str, Any], institution_name: str) -> list[tuple[str, s
 
 
 def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
-          signature_png: bytes | None = None, staff_name: str = "") -> FormContent:
-    """The FormContent of form ``letter`` (A–E, or N for the one-time notification)."""
+          signature_png: bytes | None = None, staff: str | None = None,
+          staff_name: str = "") -> FormContent:
+    """The FormContent of form ``letter`` (A–E, or N for the one-time notification);
+    ``staff``: the 经办人's id (the step's recorder: node.views.forms), else the header's."""
     from schemas import vocab
 
     h, events = case["header"], case["events"]
     rows = _common(case, institution_name)
-    staff = h.get("staff") or ""
+    staff = staff or h.get("staff") or ""
     if staff_name:  # the roster's name (8.1.2), its id beside it as recorded on the events
         staff = f"{staff_name}（{staff}）"
     form = FormContent(title=TITLES[letter], number=h.get("case_no", ""),

@@ -152,7 +152,7 @@ class Reader:
             node = self.node
             from node.casework import next_clock
 
-            actor = Actor(staff=node.enrollment_staff() or "", institution=node.institution,
+            actor = Actor(staff=node.acting_staff() or "", institution=node.institution,
                           signer=node.keys.signer, clock=lambda: next_clock(node.device_id))
             opened = open_case(todo, key, purpose=purpose, actor=actor,
                                on_access=self._store_access)
@@ -188,7 +188,7 @@ class Reader:
         except StoreNotFound:
             blob, ctype = self._joined(case_id, doc_id, name)
         node = self.node
-        actor = Actor(staff=node.enrollment_staff() or "", institution=node.institution,
+        actor = Actor(staff=node.acting_staff() or "", institution=node.institution,
                       signer=node.keys.signer, clock=lambda: next_clock(node.device_id))
         data = open_attachment(blob, doc_id, name, self.case_key(case_id), purpose=ACCESS_PURPOSE,
                                actor=actor, on_access=self._store_access)

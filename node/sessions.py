@@ -58,14 +58,16 @@ class Sessions:
         if limit < 1:
             raise ValueError("a node needs room for at least one session")
         self.limit = limit
-        self._live: OrderedDict[bytes, None] = OrderedDict()
+        #: digest -> what this browser chose (node.window: the staff at the window), kept
+        #: as long as the session and no longer
+        self._live: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
         self._guard = threading.Lock()
 
     def issue(self) -> str:
         """A new token (``secrets.token_urlsafe(32)``: 256 random bits)."""
         token = secrets.token_urlsafe(32)
         with self._guard:
-            self._live[_digest(token)] = None
+            self._live[_digest(token)] = {}
             while len(self._live) > self.limit:
                 self._live.popitem(last=False)
         return token
@@ -75,6 +77,24 @@ class Sessions:
             return False
         with self._guard:
             return _digest(token) in self._live
+
+    def get(self, token: str | None, key: str) -> Any:
+        """What the session ``token`` keeps under ``key`` (None: not set, or no session)."""
+        if not token:
+            return None
+        with self._guard:
+            return (self._live.get(_digest(token)) or {}).get(key)
+
+    def put(self, token: str | None, key: str, value: Any) -> bool:
+        """Keep ``value`` under ``key`` for the live session ``token``; False without one."""
+        if not token:
+            return False
+        with self._guard:
+            data = self._live.get(_digest(token))
+            if data is None:
+                return False
+            data[key] = value
+            return True
 
     def clear(self) -> None:
         """End every session: the keys were dropped."""

@@ -36,7 +36,7 @@ FORM_OF_STEP = {"acceptance": "A", "completion": "B", "termination": "B", "entru
                 "conversion": "C", "suspension": "D", "resumption": "E"}
 
 LABELS: dict[str, Any] = {
-    "channel": _l("渠道"), "answered": _l("当场答复"), "referred_to": _l("转询审批部门"),
+    "staff": _l("当前经办人"), "channel": _l("渠道"), "answered": _l("当场答复"), "referred_to": _l("转询审批部门"),
     "service_item": _l("服务事项"), "name": _l("姓名"), "contact": _l("联系方式"),
     "question": _l("咨询问题"), "outcome": _l("结果"), "answer": _l("答复内容"),
     "consultation": _l("对应咨询"), "mode": _l("服务方式"), "scope": _l("委托事项及权限"),

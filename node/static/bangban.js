@@ -1,6 +1,10 @@
 // Bangban field app: local script only (no CDN). Signature pad, live sync badge.
 (function () {
   "use strict";
+  // The staff at the window (page header): a choice takes effect at once.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
+    sel.addEventListener("change", function () { if (sel.value) { sel.form.submit(); } });
+  });
   // Signature pad: draw with mouse, pen or finger; the PNG goes into a hidden field.
   document.querySelectorAll("canvas.sigpad").forEach(function (canvas) {
     var field = document.getElementById(canvas.dataset.field);

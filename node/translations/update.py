@@ -295,6 +295,12 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 本中心现持有、尚在办理的上报（移交）案件	Cases handed up (or over) that this centre holds and is still handling
 其中办理时限已过的（与监管端超期同一口径）	Of those, past the time limit (overdue as the oversight counts it)
 在办、超期等列来自集中端看板（该村（社区）持有的案件）；“上报在办”是本中心现持有、尚在办理的该村上报案件，与上方“上报在办”同一口径（已下派回村或已办结的不计）。超期均指办理时限已过。	Open, overdue and the next columns come from the hub's board (the cases the station holds); "Handed up, open" counts the station's cases this centre holds and is still handling, as the tile above does (those handed back down or finished are not counted). Overdue always means past the time limit.
+当前经办人	Staff at the window
+当前经办人：	Staff at the window:
+名册为空：以设备记录	No roster: steps are recorded under the device
+请选择	Choose
+确定	Set
+登记经办人	Registered by
 """.strip("\n").splitlines()))
 
 

@@ -76,6 +76,22 @@ def index() -> str:
                            forgotten=bool(token) and not q)
 
 
+def _staff_labels(case: dict[str, Any]) -> dict[str, str]:
+    """Doc id -> its 经办人 as ``name（id）`` from the roster of the institution that recorded
+    it (8.1.2; node.window), the id alone when no roster lists it: two clerks of one station
+    are told apart on the case's record (11.2.2)."""
+    from node.window import staff_name
+
+    n, header = node(), case["header"]
+    out = {}
+    for doc in (header, *case["events"]):
+        staff = str(doc.get("staff") or "")
+        if staff:
+            name = staff_name(n, staff, doc.get("institution"), header.get("institution"))
+            out[str(doc["_id"])] = f"{name}（{staff}）" if name else staff
+    return out
+
+
 @bp.get("/<case_id>")
 def detail(case_id: str) -> str:
     n = node()
@@ -90,7 +106,7 @@ def detail(case_id: str) -> str:
     from node.views.handling import item_words
 
     printed = request.args.get("printed", "")  # the step just saved issues this form
-    return render_template("case.html", case=case, steps=allowed,
+    return render_template("case.html", case=case, steps=allowed, staff_of=_staff_labels(case),
                            more=[s for s in STEP_ORDER if s not in allowed], titles=STEP_TITLES,
                            forms=FORM_OF_STEP, notices=about_case(n, case_id),
                            refs=item_words(case),

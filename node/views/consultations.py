@@ -15,6 +15,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from node import window
 from node.casework import refusal
 from node.errors import InvalidInput, NotSyncedSinceRestore, TransitionRefused
 from node.views.common import catalog, item_by_code, node
@@ -100,6 +101,11 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
     except InvalidInput as exc:
         for key, problem in exc.fields.items():
             errors.setdefault(FORM_NAMES.get(key, key), problem)
+    staff = None
+    try:  # the member at the window (8.1.2, 11.2.2; node.window), the API's ``staff``
+        staff = window.required(n, data.get("staff"))
+    except InvalidInput as exc:
+        errors.update(exc.fields)
     if errors:
         raise refusal(errors)
     have = set(getlist("have"))
@@ -116,13 +122,15 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
                  "id_number": (data.get("id_number") or "").strip() or None,
                  "id_type": (data.get("id_type") or "resident_id")
                  if (data.get("id_number") or "").strip() else None,
-                 "address": (data.get("address") or "").strip() or None})
-    cw.record(case_id, "consultation", clear, private)
+                 "address": (data.get("address") or "").strip() or None},
+        staff=staff)
+    cw.record(case_id, "consultation", clear, private, staff=staff)
     if missing:
         try:
             cw.record(case_id, "notification", {
                 "materials": [{k: m[k] for k in ("code", "name", "how_to_obtain", "original",
-                                                 "copies") if k in m} for m in missing]})
+                                                 "copies") if k in m} for m in missing]},
+                staff=staff)
         except TransitionRefused:
             pass  # the rules allow the notification only later: it is printed from the item
     return case_id, missing

@@ -24,34 +24,29 @@ def form_pdf(case_id: str, letter: str) -> bytes:
     if ev and "signature.png" in ev.get("attachment_names", []):
         signature, _ = n.reading.open_attachment(case_id, ev["_id"], "signature.png")
     header = case["header"]
+    staff, name = _staff(case, ev)
     content = formdata.build(letter, case, institution_name=n.name_of(header["institution"]),
-                             signature_png=signature, staff_name=_staff_name(case))
+                             signature_png=signature, staff=staff, staff_name=name)
     return render(content, font_path=n.settings.font_path)
 
 
-def _staff_name(case: dict[str, Any]) -> str:
-    """The 经办人's name from the roster of the institution that opened the case, else of the
-    one that holds it (the roster on the institution document, `hub institution staff`:
-    8.1.2); "" when neither lists the staff id (the form then prints the id).
+def _staff(case: dict[str, Any], ev: dict[str, Any] | None) -> tuple[str, str]:
+    """The 经办人 of a form: the staff id of the step it prints (the acceptance for form A,
+    …), else of the case's opening, with the name the roster of the institution that
+    recorded it gives ("" when no roster lists it: the form then prints the id).
 
-    The header's staff id was written by the opening station's device, and rosters are per
+    Two clerks share a station's laptop (8.1.2, node.window): the acceptance may be
+    another's than the consultation, and form A is that clerk's. Rosters are per
     institution: a town holding a handed-up case (4.3) may list another person under the
-    same id, so the opener's roster is read first. Every institution document reaches every
-    node (reference data, hub/scope.py ``ALL``), so the village's roster is known at the town."""
-    from schemas.reference import staff_names
-    from sync.errors import NotFound
-    from sync.reference import read_latest
+    same id, so the recorder's roster is read first, then the opener's, then the holder's.
+    Every institution document reaches every node (reference data, hub/scope.py ``ALL``)."""
+    from node.window import staff_name
 
     header, state = case["header"], case.get("state") or {}
-    staff = str(header.get("staff") or "")
-    for code in dict.fromkeys(c for c in (header.get("institution"), state.get("holder")) if c):
-        try:
-            name = staff_names(read_latest(node().store, f"institution:{code}")).get(staff)
-        except NotFound:
-            continue
-        if name:
-            return name
-    return ""
+    recorder = ev if ev and ev.get("staff") else header
+    staff = str(recorder.get("staff") or "")
+    return staff, staff_name(node(), staff, recorder.get("institution"),
+                             header.get("institution"), state.get("holder"))
 
 
 @bp.get("/<letter>.pdf")

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from node import window
 from node.casework import decode_data_url, refusal
 from node.errors import InvalidInput, NodeError
 from node.steps import FORM_OF_STEP, STEP_TITLES, form_fields, parse_form
@@ -198,6 +199,9 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
                 getlist: Any = None) -> dict[str, Any]:
     """Parse, then record one step (shared by the UI and the API)."""
     n = node()
+    # the member at the window (8.1.2, 11.2.2; node.window), the API's ``staff``: checked
+    # first, so a refused step writes nothing
+    staff = window.required(n, data.get("staff"))
     clear, private = parse_form(event_type, data)
     _past_deadlines(clear)
     getlist = getlist or (lambda k: _json_list(data, k))
@@ -253,7 +257,7 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
         name = f"scan-{len(scans) + 1}-{secrets.token_hex(3)}" + (".pdf" if ctype.endswith("pdf") else ".img")
         scans.append((name, ctype, blob))
     return n.casework.record(case_id, event_type, clear, private, signature_png=signature,
-                             attachments=scans)
+                             attachments=scans, staff=staff)
 
 
 @bp.post("/<event_type>")

@@ -70,6 +70,16 @@ class LinkNet(NodeNet):
         r = self.http.post(self.url + "/api/unlock", json={"passphrase": PASSPHRASE}, timeout=60)
         assert r.status_code == 200, r.text
 
+    def at_window(self) -> None:
+        """Choose the staff member at the window for this session once the roster is here
+        (the sample village has three on duty: a step names one, node/window.py)."""
+        r = self.http.get(self.url + "/api/staff", timeout=60)
+        assert r.status_code == 200, r.text
+        if r.json()["required"]:
+            first = r.json()["on_duty"][0]["id"]
+            r = self.http.post(self.url + "/api/staff", json={"staff": first}, timeout=60)
+            assert r.status_code == 200, r.text
+
     def close(self) -> None:
         super().close()
         self.proxy.stop()
@@ -79,6 +89,7 @@ class LinkNet(NodeNet):
         from schemas.sample import catalog
 
         item = catalog()[0]
+        self.at_window()
         r = self.http.post(self.url + "/api/consultations", timeout=60, json={
             "applicant_name": name, "phone": "13800000000", "question": "怎么办理？",
             "service_item": item["code"], "service_type": "assist", "answered": True})
@@ -86,6 +97,7 @@ class LinkNet(NodeNet):
         return str(r.json()["case_id"])
 
     def step(self, case_id: str, event_type: str, **body: Any) -> str:
+        self.at_window()
         r = self.http.post(f"{self.url}/api/cases/{case_id}/events/{event_type}", json=body,
                            timeout=60)
         assert r.status_code == 201, r.text
@@ -109,6 +121,7 @@ class LinkNet(NodeNet):
         token = re.search(r'name="csrf" value="([^"]+)"', page.text)
         assert token, "no csrf token on the form"
         blob = b"%PDF-1.4\n" + os.urandom(size) + b"\n%%EOF\n"
+        self.at_window()
         r = self.http.post(
             f"{self.url}/cases/{case_id}/steps/material_received", allow_redirects=False,
             data={"csrf": token.group(1), "materials": [catalog()[0]["materials"][0]["code"]]},

@@ -63,7 +63,9 @@ def shot(page: Any, name: str) -> None:
 
 def sign(page: Any) -> None:
     """Draw a signature on the canvas with the mouse, as an applicant would with a pen."""
-    box = page.locator("canvas.sigpad").bounding_box()
+    pad = page.locator("canvas.sigpad")
+    pad.scroll_into_view_if_needed()  # the mouse reaches only what the viewport shows
+    box = pad.bounding_box()
     x, y = box["x"] + 30, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()
@@ -119,9 +121,14 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     page.fill("#passphrase", PASSPHRASE)
     page.keyboard.press("Enter")
     page.wait_for_url(base + "/")
+    # the staff at the window (8.1.2): the sample village has three on duty, chosen here
+    with page.expect_navigation():
+        page.select_option("#window-staff", "staff-201-2")
+    assert page.get_attribute("#window-staff", "data-staff") == "staff-201-2"
     # a consultation and the one-time notification, offline (the hub is down)
     case_id = consult(page, base, "李桂兰", "13703921234")
     assert "李桂兰" in page.inner_text("#applicant")
+    assert page.get_attribute("#opened-by", "data-staff") == "staff-201-2"
     notification = page.request.get(base + f"/cases/{case_id}/forms/N.pdf")
     assert notification.ok and notification.body().startswith(b"%PDF")
     # a proxy case: entrustment (form C), acceptance (form A), suspension (D), resumption (E)
@@ -220,6 +227,8 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
     with tpage.expect_navigation():
         tpage.keyboard.press("Enter")
     assert tpage.url == town + "/town/"
+    with tpage.expect_navigation():  # the town's staff at the window (two on duty)
+        tpage.select_option("#window-staff", "staff-101-1")
     for _ in range(60):
         if case2 in tpage.content():
             break

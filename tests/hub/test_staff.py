@@ -150,3 +150,20 @@ def test_oversight_lists_and_exports_name_the_staff(tmp_path: Any) -> None:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "曾二丫（s9）" in text
+
+
+def test_enroll_a_laptop_of_one_person(hub_dir: str, capsys: Any) -> None:
+    """`hub device enroll --staff ID`: the enrollment carries a roster id (8.1.2), which the
+    node records its steps under by default (node/window.py); an id not on the roster is
+    refused before any credential is made."""
+    assert _staff(hub_dir, capsys, "--add", "s1", "--name", "蒋一鸣")[0] == 0
+    enroll = ["hub", "--hub-dir", hub_dir, "device", "enroll", "--institution", "410602101201",
+              "--json"]
+    capsys.readouterr()
+    assert main([*enroll, "--short", "B1", "--staff", "s9"]) == 2
+    err = capsys.readouterr().err
+    assert "--staff" in err and "s9" in err and "not on the roster" in err
+    assert main([*enroll, "--short", "B1", "--staff", "s1"]) == 0  # B1 was not used up
+    assert json.loads(capsys.readouterr().out)["staff"] == "s1"
+    assert main([*enroll, "--short", "B2"]) == 0
+    assert "staff" not in json.loads(capsys.readouterr().out)

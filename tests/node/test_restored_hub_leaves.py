@@ -32,7 +32,7 @@ def _conflicted(store: DocumentStore, doc: dict[str, Any], stale: dict[str, Any]
 def test_the_node_reads_the_restored_hubs_reference_documents(app: Any, unlocked: Any) -> None:
     from node.state import _calendars
     from node.views.common import catalog
-    from node.views.forms import _staff_name
+    from node.views.forms import _staff
     from node.views.town import boards, villages
     from schemas.sample import catalog as sample_catalog
 
@@ -60,6 +60,6 @@ def test_the_node_reads_the_restored_hubs_reference_documents(app: Any, unlocked
     with app.test_request_context("/"):
         assert {i["code"]: i["name"] for i in catalog()}[item["code"]] == "新事项名"
         case = {"header": {"staff": "S1", "institution": VILLAGE}, "state": {}}
-        assert _staff_name(case) == "新名"
+        assert _staff(case, None)[1] == "新名"
         assert [v["name"] for v in villages()] == ["新下辖点"]
         assert [b["counts"]["open"] for b in boards()] == [2]

@@ -53,7 +53,7 @@ def test_a_handed_up_case_names_the_staff_of_the_station_that_recorded_it(app: A
     (the header's staff, written by the opening station's device): the village's roster
     names it. Form A looked in the holder's roster first, so a town staff member with the
     same id (rosters are per institution) was printed as the village clerk."""
-    from node.views.forms import _staff_name
+    from node.views.forms import _staff
     from tests.node.conftest import TOWN, VILLAGE
 
     node = app.extensions["bangban_node"]
@@ -63,9 +63,9 @@ def test_a_handed_up_case_names_the_staff_of_the_station_that_recorded_it(app: A
                         "staff": [{"id": "001", "name": person, "role": "proxy"}]})
     case = {"header": {"institution": VILLAGE, "staff": "001"}, "state": {"holder": TOWN}}
     with app.app_context():
-        assert _staff_name(case) == "蒋思远"
+        assert _staff(case, None)[1] == "蒋思远"
         # a staff id only the holder's roster lists: named from it
         case["header"]["staff"] = "002"
         node.store.put({**node.store.get(f"institution:{TOWN}"),
                         "staff": [{"id": "002", "name": "程立群", "role": "proxy"}]})
-        assert _staff_name(case) == "程立群"
+        assert _staff(case, None)[1] == "程立群"
