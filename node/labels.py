@@ -167,11 +167,14 @@ def event_value(value: Any, event_type: Any, name: Any, item: Any = None) -> str
     ``item``: the case's service item, whose materials a step names by code."""
     if name == "service_item":
         return item_name(value)
-    if name == "materials" and isinstance(value, list) and item:
+    if name == "materials" and isinstance(value, list):
         # a material_received step stores the item's material codes (M03); the record read
-        # "材料: M03" where the clerk had ticked 银行账户信息 (the notification's words)
-        named = {str(m.get("code")): str(m.get("name")) for m in item.get("materials") or ()}
-        return "、".join(named.get(str(v), str(v)) for v in value)
+        # "材料: M03" where the clerk had ticked 银行账户信息 (the notification's words). A
+        # one-time notification (10.1.4) stores each material with its name and how to
+        # obtain it: the record printed those as a Python dict.
+        named = {str(m.get("code")): str(m.get("name")) for m in (item or {}).get("materials")
+                 or ()}
+        return "、".join(_material(v, named) for v in value)
     if name in ("to_institution", "from_institution", "holder"):
         return institution_name(value)
     if name == "fields_read" and isinstance(value, list):  # field names, not vocabulary codes
@@ -188,6 +191,16 @@ def event_value(value: Any, event_type: Any, name: Any, item: Any = None) -> str
     if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and "T" in value:
         return local_time(value)
     return value_label(value)
+
+
+def _material(value: Any, named: dict[str, str]) -> str:
+    """One material of a step: a code named from the service item, or a notification's
+    ``{code, name, how_to_obtain}`` as its name and, in brackets, how to obtain it."""
+    if isinstance(value, dict):
+        label = str(value.get("name") or named.get(str(value.get("code")), value.get("code")))
+        how = str(value.get("how_to_obtain") or "")
+        return f"{label}（{how}）" if how else label
+    return named.get(str(value), str(value))
 
 
 def case_deadlines(state: Any) -> list[tuple[str, str, str | bool]]:
