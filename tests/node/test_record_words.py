@@ -11,17 +11,23 @@ from tests.node.conftest import csrf
 from tests.node.test_casework_flow import _consult, _step
 
 
+def _accepted(c: Any, item: dict[str, Any]) -> str:
+    """A case of ``item`` applied for and accepted at the window."""
+    case_id = _consult(c)
+    assert _step(c, case_id, "application", channel="offline", mode="nearby",
+                 service_item=item["code"]).status_code == 302
+    assert _step(c, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="5").status_code == 302
+    return case_id
+
+
 def test_received_materials_are_named_in_the_record(unlocked: Any) -> None:
     from schemas.sample import catalog
 
     c = unlocked
     item = catalog()[0]
     material = item["materials"][1]
-    case_id = _consult(c)
-    assert _step(c, case_id, "application", channel="offline", mode="nearby",
-                 service_item=item["code"]).status_code == 302
-    assert _step(c, case_id, "acceptance", zone="assisted_zone",
-                 time_limit_days="5").status_code == 302
+    case_id = _accepted(c, item)
     r = c.post(f"/cases/{case_id}/steps/material_received",
                data={"csrf": csrf(c), "materials": [material["code"]]})
     assert r.status_code == 302, r.data.decode()[:2000]
@@ -39,11 +45,7 @@ def test_notified_materials_are_named_with_how_to_obtain_them(unlocked: Any) -> 
     c = unlocked
     item = catalog()[0]
     material = next(m for m in item["materials"] if m.get("how_to_obtain"))
-    case_id = _consult(c)
-    assert _step(c, case_id, "application", channel="offline", mode="nearby",
-                 service_item=item["code"]).status_code == 302
-    assert _step(c, case_id, "acceptance", zone="assisted_zone",
-                 time_limit_days="5").status_code == 302
+    case_id = _accepted(c, item)
     r = c.post(f"/cases/{case_id}/steps/notification",
                data={"csrf": csrf(c), "materials": [material["code"]]})
     assert r.status_code == 302, r.data.decode()[:2000]
