@@ -21,19 +21,23 @@ def _accepted(c: Any, item: dict[str, Any]) -> str:
     return case_id
 
 
+def _recorded(c: Any, case_id: str, step: str, material: dict[str, Any], label: str) -> str:
+    """Record ``step`` ticking ``material``; the text of its entry (``label``) in the record."""
+    r = c.post(f"/cases/{case_id}/steps/{step}",
+               data={"csrf": csrf(c), "materials": [material["code"]]})
+    assert r.status_code == 302, r.data.decode()[:2000]
+    page = c.get(f"/cases/{case_id}").data.decode()
+    entry = next(li for li in re.findall(r"<li>.*?</li>", page, re.S) if label in li)
+    return re.sub(r"<[^>]+>", "", entry)
+
+
 def test_received_materials_are_named_in_the_record(unlocked: Any) -> None:
     from schemas.sample import catalog
 
     c = unlocked
     item = catalog()[0]
     material = item["materials"][1]
-    case_id = _accepted(c, item)
-    r = c.post(f"/cases/{case_id}/steps/material_received",
-               data={"csrf": csrf(c), "materials": [material["code"]]})
-    assert r.status_code == 302, r.data.decode()[:2000]
-    page = c.get(f"/cases/{case_id}").data.decode()
-    entry = next(li for li in re.findall(r"<li>.*?</li>", page, re.S) if "材料接收" in li)
-    words = re.sub(r"<[^>]+>", "", entry)
+    words = _recorded(c, _accepted(c, item), "material_received", material, "材料接收")
     assert f"材料: {material['name']};" in words, words  # it read "材料: M02"
 
 
@@ -45,12 +49,6 @@ def test_notified_materials_are_named_with_how_to_obtain_them(unlocked: Any) -> 
     c = unlocked
     item = catalog()[0]
     material = next(m for m in item["materials"] if m.get("how_to_obtain"))
-    case_id = _accepted(c, item)
-    r = c.post(f"/cases/{case_id}/steps/notification",
-               data={"csrf": csrf(c), "materials": [material["code"]]})
-    assert r.status_code == 302, r.data.decode()[:2000]
-    page = c.get(f"/cases/{case_id}").data.decode()
-    entry = next(li for li in re.findall(r"<li>.*?</li>", page, re.S) if "一次性告知" in li)
-    words = re.sub(r"<[^>]+>", "", entry)
+    words = _recorded(c, _accepted(c, item), "notification", material, "一次性告知")
     assert f"{material['name']}（{material['how_to_obtain']}）" in words, words
     assert "{" not in words and "how_to_obtain" not in words, words
