@@ -33,16 +33,22 @@ def _json(status: int, body: Any) -> Response:
 
 @blueprint.get("/health")
 def health() -> Response:
-    """200 ``{"ok": true, …}``; 503 ``{"ok": false, …}`` while the store does not answer
-    (a load balancer takes the gateway out; the cause goes to the hub's log)."""
+    """200 ``{"ok": true, …}``; 503 ``{"ok": false, "store": CAUSE, …}`` while the store
+    does not answer (a load balancer takes the gateway out). The probe answers anyone
+    without credentials, as CouchDB's ``/_up`` does: it names the kind of failure
+    (:func:`hub.storage.store_cause`), so the operator's monitoring tells "CouchDB down"
+    from "its password changed" without a login to the machine, but not CouchDB's
+    address or the words naming it (the hub's log has them)."""
     from hub.app import STORE_DOWN, store_failed
+    from hub.storage import store_cause
 
     hub = _hub()
     try:
         pending = hub.pending()
     except SyncError as exc:
         store_failed("GET /_hub/health", exc)
-        return _json(503, {"ok": False, "db": hub.stores.prefix, **STORE_DOWN})
+        return _json(503, {"ok": False, "db": hub.stores.prefix, "store": store_cause(exc),
+                           **STORE_DOWN})
     return _json(200, {"ok": True, "db": hub.stores.prefix, "pending": pending,
                        **hub.stats()})
 

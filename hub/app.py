@@ -20,12 +20,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, has_request_context, request
 
 from hub.core import Hub
 from hub.errors import HubError
 from hub.settings import Settings
-from sync.errors import SyncError
+from sync.errors import ServiceUnavailable, SyncError
 
 #: Optional blueprints registered when their module exists (registration point, issue 8).
 EXTRA_BLUEPRINTS = ("hub.oversight",)
@@ -34,6 +34,11 @@ EXTRA_BLUEPRINTS = ("hub.oversight",)
 STORE_DOWN = {"error": "service_unavailable",
               "reason": "the hub's database does not answer; retry later (the hub's log "
                         "and `bangban hub doctor` say why)"}
+
+#: Seconds a client is asked to wait before it retries while the store fails (RFC 9110
+#: §10.2.3 "Retry-After", sent with every such 503): stations retry on their own schedule,
+#: a browser's reader is told to reload later.
+RETRY_AFTER = 30
 
 log = logging.getLogger("bangban.hub")
 #: At most one line per this many seconds while the store fails (stations keep retrying).
@@ -44,6 +49,8 @@ _last_logged = [float("-inf"), 0]  # monotonic time of the last line, requests s
 def store_failed(what: str, exc: SyncError) -> None:
     """Log that ``what`` (a request) met a failing store: the cause in one line, at most
     every :data:`LOG_EVERY` seconds, with how many more requests met it meanwhile."""
+    if has_request_context():  # its answer says when to retry (create_app's after_request)
+        g.bangban_store_down = True
     now = time.monotonic()
     if now - _last_logged[0] < LOG_EVERY:
         _last_logged[1] += 1
@@ -51,6 +58,29 @@ def store_failed(what: str, exc: SyncError) -> None:
     more = f" ({_last_logged[1]} more requests since the last line)" if _last_logged[1] else ""
     _last_logged[:] = [now, 0]
     log.warning("%s: the hub's store failed: %s%s", what, exc.reason, more)
+
+
+def store_down(exc: SyncError, *, couch_api: bool = False) -> bool:
+    """Whether ``exc``, raised under a request, is the hub's store failing (CouchDB down,
+    or refusing the hub's credentials: :func:`hub.storage.couchdb_errors` makes that a
+    503), not something about the request: a client's error is below 500; 501 is the
+    CouchDB API saying an endpoint is not served. A 401 or 403 reaching a route is CouchDB
+    refusing the hub (the hub's own refusals there are :class:`HubError`); inside the
+    device's CouchDB API (``couch_api``) they are the hub refusing the device's writes."""
+    if exc.status in (401, 403):
+        return not couch_api
+    return exc.status >= 500 and exc.status != 501
+
+
+def said_to_devices(exc: SyncError) -> SyncError:
+    """What a device's replication request (:mod:`hub.replication.blueprint`) is told of
+    ``exc``: the store's failure as :data:`STORE_DOWN`, its cause (CouchDB's address) to
+    the log only; the others as raised. Stations only need to know to retry, and the
+    store's address is of use to no one outside the hub's machines."""
+    if not store_down(exc, couch_api=True):
+        return exc
+    store_failed(f"{request.method} {request.path}", exc)
+    return ServiceUnavailable(STORE_DOWN["reason"])
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, hub: Hub | None = None) -> Flask:
@@ -88,10 +118,16 @@ def create_app(config: Mapping[str, Any] | None = None, *, hub: Hub | None = Non
         # station the hub refused *it*): 503, retry later (CouchDB docs, "HTTP Status
         # Codes"). One line to the log, without a traceback: during an outage every
         # request of every station meets it.
-        if exc.status < 500 and exc.status not in (401, 403):
+        if not store_down(exc):
             return _json(exc.status, exc.as_json())
         store_failed(f"{request.method} {request.path}", exc)
         return _json(503, STORE_DOWN)
+
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        if g.get("bangban_store_down"):
+            response.headers.setdefault("Retry-After", str(RETRY_AFTER))
+        return response
 
     @app.errorhandler(404)
     def _not_found(exc: Exception) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +22,10 @@ from hub.replication.view import AnonymousServer, DeviceServer
 from hub.settings import Settings
 from hub.storage import HubStores
 from hub.validate import WriteValidator
-from sync.errors import NotFound
+from sync.errors import NotFound, SyncError
 
 if TYPE_CHECKING:
+    from sync.http.messages import Request
     from sync.http.routing import CouchApp
 
 IDENTITY_ID = "hub:identity"
@@ -151,11 +153,14 @@ class Hub:
 
         return HTTPSettings(max_http_request_size=self.settings.max_request_bytes)
 
-    def device_app(self, device: Device) -> CouchApp:
+    def device_app(self, device: Device, *,
+                   on_error: Callable[[Request, SyncError], SyncError] | None = None) -> CouchApp:
+        """``device``'s CouchDB API; ``on_error`` says its errors to it (the HTTP layer
+        keeps the store's address out of them: :func:`hub.app.said_to_devices`)."""
         from sync.http.routing import CouchApp
 
         server = DeviceServer(self.view(device), uuid=self.identity["uuid"])
-        return CouchApp(server, self._http_settings())
+        return CouchApp(server, self._http_settings(), on_error=on_error)
 
     def anonymous_app(self) -> CouchApp:
         from sync.http.routing import CouchApp

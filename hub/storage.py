@@ -85,6 +85,19 @@ def couchdb_errors(url: str) -> Callable[[SyncError], SyncError]:
     return name_the_store
 
 
+def store_cause(exc: SyncError) -> str:
+    """What kind of failure of the hub's store ``exc`` is, in one word for monitoring:
+    ``unreachable`` (no connection, no answer in time: CouchDB down or its machine),
+    ``credentials_refused`` (CouchDB refuses the account in the hub's couchdb_url: a
+    password changed, no restart of CouchDB helps), ``failing`` (CouchDB answers with an
+    error: its log says why). Never its words: they name CouchDB's host and port."""
+    if isinstance(exc, TransportError):
+        return "unreachable"
+    if exc.error == "store_unauthorized" or exc.status in (401, 403):
+        return "credentials_refused"
+    return "failing"
+
+
 def open_server(settings: Settings) -> StoreServer:
     """The configured backend (CouchDB URL or the embedded folder)."""
     from sync.open import open_server as _open  # lazy: the couch backend pulls in ibmcloudant

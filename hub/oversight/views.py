@@ -33,9 +33,11 @@ from hub.oversight import indicators as ind
 from hub.oversight import supervisors as sup
 from hub.oversight.charts import rate_bars, stacked_ratings
 from hub.oversight.facts import RATING_LEVELS
+from hub.oversight.outage import store_failed_page
 from hub.oversight.params import period_params
 from schemas.state import STATUS_LABELS
 from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
+from sync.errors import SyncError
 
 blueprint = Blueprint("oversight", __name__, url_prefix="/oversight",
                       template_folder="templates", static_folder="static",
@@ -84,7 +86,7 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @blueprint.errorhandler(HubError)
-def _refused(exc: HubError) -> Any:
+def refused(exc: HubError | SyncError) -> Any:
     """People read these pages: a browser gets the refusal (the argument and its rule, in
     both languages) on a page of the dashboard; other clients the hub's JSON, as before."""
     # best_match, not best: Chromium lists image types at q=1 beside text/html, and a
@@ -93,6 +95,9 @@ def _refused(exc: HubError) -> Any:
         return Response(json.dumps(exc.as_json(), ensure_ascii=False) + "\n",
                         status=exc.status, content_type="application/json")
     return render_template("oversight/error.html", exc=exc, p=None), exc.status
+
+
+blueprint.register_error_handler(SyncError, store_failed_page)  # the store down: a page
 
 
 @blueprint.app_template_filter("pct")

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, request
 
 from hub.errors import HubError
+from sync.errors import SyncError
 from sync.http.messages import Headers, QueryArgs
 from sync.http.messages import Request as CouchRequest
 from sync.http.messages import Response as CouchResponse
@@ -82,5 +83,11 @@ def database(db: str, rest: str = "") -> Response:
         device = h.auth.authenticate(request.headers.get("Authorization"))
     except HubError as exc:
         return error_response(exc)
-    app = h.device_app(device)
+    app = h.device_app(device, on_error=_said_to_devices)
     return to_flask_response(app.handle(to_couch_request()))
+
+
+def _said_to_devices(req: CouchRequest, exc: SyncError) -> SyncError:
+    from hub.app import said_to_devices
+
+    return said_to_devices(exc)

@@ -58,10 +58,15 @@ class CouchApp:
     ``handle(request) -> response`` is all an adapter needs; it never raises.
     """
 
-    def __init__(self, store_server: StoreServer, settings: HTTPSettings | None = None) -> None:
+    def __init__(self, store_server: StoreServer, settings: HTTPSettings | None = None, *,
+                 on_error: Callable[[Request, SyncError], SyncError] | None = None) -> None:
         self.server = store_server
         self.settings = settings or HTTPSettings()
         self._uuid = self.settings.server_uuid
+        #: What a client is told of an error, when it is not the error as raised: a gateway
+        #: in front of its own store (the hub) logs the store's failure with its address
+        #: and says only "retry later" (CouchDB docs, "HTTP Status Codes": 503).
+        self.on_error = on_error
 
     @property
     def uuid(self) -> str:
@@ -88,7 +93,8 @@ class CouchApp:
                 response = self.route(request)
                 response = encoding.encode_response(request, response, self.settings.gzip_min_size)
         except SyncError as exc:
-            response = errors.error_response(exc)
+            response = errors.error_response(self.on_error(request, exc) if self.on_error
+                                             else exc)
         except Exception as exc:  # any other failure is our bug: log it, leak nothing
             response = errors.internal_error(exc)
         if head:
