@@ -19,12 +19,16 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Mapping
-from typing import Any
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from hub.balance import Balance
-from hub.errors import ConfigError
+from hub.errors import ConfigError, HubError
 from sync.errors import SyncError
+
+if TYPE_CHECKING:
+    from hub.core import Hub
 
 #: Modules a gateway's requests import lazily (inside functions, so that CLI commands start
 #: fast). ``serve`` imports them once before the fork: otherwise every gateway imported
@@ -145,15 +149,66 @@ def _refold_if_stale(settings: Any) -> None:
               "(the dashboards say so until it is done)", file=sys.stderr, flush=True)
 
 
-def serve(config: Mapping[str, Any] | None = None) -> None:
+#: Seconds between two tries of the store while ``hub serve`` waits for it, and at least
+#: between two lines saying so.
+STORE_RETRY, STORE_SAY_EVERY = 1.0, 5.0
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def open_when_the_store_answers(settings: Any, say: Callable[[str], None] = _say) -> Hub:
+    """The hub of ``settings`` once its store answers (its identity read), before the port
+    is bound. CouchDB still coming up (at boot, or started by hand at the same time) is
+    waited for up to ``store_wait`` seconds, said every few seconds: ``hub serve`` exited 2
+    at once, and only systemd's ``Restart=on-failure`` started it again; by hand it just
+    died. CouchDB refusing the hub's user name or password is not waited for (it does not
+    change by itself), nor a hub that is not there (NotInitialized)."""
     from hub.core import Hub
+    from hub.storage import store_cause
+
+    hub = Hub(settings)
+    wait = float(settings.store_wait)
+    deadline, said = time.monotonic() + wait, float("-inf")
+    try:
+        while True:
+            try:
+                _ = hub.identity
+                return hub
+            except SyncError as exc:
+                now = time.monotonic()
+                if store_cause(exc) == "credentials_refused":
+                    say("hub: not waiting for the store: a refused user name or password "
+                        "does not change by itself")
+                    raise
+                if now >= deadline:
+                    if wait:
+                        say(f"hub: the store did not answer in {wait:g} s (store_wait, "
+                            "BANGBAN_STORE_WAIT)")
+                    raise
+                if now - said >= STORE_SAY_EVERY:
+                    said, where = now, hub.stores.where
+                    what = exc.reason if exc.reason.startswith(where) else f"{where}: {exc.reason}"
+                    say(f"hub: waiting for {what}; up to {deadline - now:.0f} s more "
+                        "(BANGBAN_STORE_WAIT); Ctrl-C to stop")
+                time.sleep(min(STORE_RETRY, deadline - now))
+    except KeyboardInterrupt:
+        hub.close()
+        raise HubError(f"stopped while waiting for the store ({hub.stores.where})",
+                       status=503, error="service_unavailable") from None
+    except BaseException:
+        hub.close()
+        raise
+
+
+def serve(config: Mapping[str, Any] | None = None) -> None:
     from hub.keys import own_key_id
     from hub.settings import Settings
 
     settings = Settings.load(config)
-    probe = Hub(settings)
+    probe = open_when_the_store_answers(settings)  # before binding the port
     try:
-        _ = probe.identity  # fail early (NotInitialized) before binding the port
         try:  # the keys sign terminations (10.2.5.2), directories and boards: no start without
             own_key_id(probe)  # and they are this hub's (hub.keys)
         except SyncError as exc:

@@ -31,6 +31,10 @@ SETTINGS: tuple[Setting, ...] = (
             "connections hold none).", 1),
     Setting("hub_connection_limit", 2000, "Open client connections per gateway process "
             "(more wait in the listen backlog).", 1),
+    Setting("store_wait", 60.0, "Seconds `bangban hub serve` waits for its store (CouchDB "
+            "not answering yet, as at boot) before it exits 2, saying so every few seconds; "
+            "0 = exit at once. CouchDB refusing the hub's user name or password is never "
+            "waited for.", 0),
     Setting("hub_processes", 1, "Gateway processes `bangban hub serve` pre-forks on one "
             "socket (validation is CPU-bound; one process uses one core).", 1),
     Setting("public_url", "", "The hub's URL as devices reach it (printed at enrollment); "
