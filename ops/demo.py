@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -247,6 +248,44 @@ def round_line(net: DemoNetwork) -> str:
             f"conflicts resolved {s['conflicts_resolved']}")
 
 
+class DemoDatabases:
+    """The CouchDB databases a demo run makes (``--couchdb-url``): the hub's names under
+    its prefix (``P``, ``P-hub``, ``P-receipts``, ``P-scope-…``, hub.storage) that were not
+    there when it started. Deleted when it ends unless ``--keep``: each run left a whole
+    hub behind, and the next run under the same prefix was refused. One that was there
+    before is never deleted (a CouchDB that holds a real hub, or another demo)."""
+
+    def __init__(self, url: str, prefix: str):
+        from hub.storage import couchdb_errors
+        from sync.open import open_server
+
+        self.server = open_server(url, on_error=couchdb_errors(url))
+        self.ours = re.compile(rf"{re.escape(prefix)}(-hub|-receipts|-scope-.+)?")
+        self.before = set(self.server.all_dbs())
+
+    def made(self) -> list[str]:
+        return sorted(name for name in self.server.all_dbs()
+                      if name not in self.before and self.ours.fullmatch(name))
+
+    def end(self, keep: bool) -> str:
+        """Delete what this run made (or, ``keep``, name it); the line saying which."""
+        from sync.errors import SyncError
+
+        try:
+            names = self.made()
+            if not keep:
+                for name in names:
+                    self.server.delete_db(name)
+        except SyncError as exc:
+            return f"demo: its CouchDB databases could not be deleted: {exc.reason}"
+        finally:
+            self.server.close()
+        if keep:
+            return f"demo: its CouchDB databases stay (--keep): {', '.join(names) or 'none'}"
+        return (f"demo: deleted the {len(names)} CouchDB databases it made "
+                "(--keep leaves them)")
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -287,7 +326,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # shell ignores) stops like Ctrl-C, the hub and node servers with it, instead of
     # leaving them running with the demo's ports and files open
     signal.signal(signal.SIGTERM, _interrupt)
+    databases = None
     try:
+        if args.couchdb_url:  # before the hub makes any: only those it makes are deleted
+            databases = DemoDatabases(args.couchdb_url, prefix)
         net.start()
         print(f"hub serving on {net.hub.url} (store: "
               f"{'CouchDB' if args.couchdb_url else 'embedded SQLite'})", flush=True)
@@ -319,7 +361,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                   "…, or another CouchDB)", file=sys.stderr)
         return 2
     finally:
-        net.stop()
+        net.stop()  # first: the hub makes a scope database for a new institution's case
+        if databases is not None:
+            print(databases.end(args.keep), file=sys.stderr, flush=True)
 
 
 def register(subparsers: Any) -> None:
@@ -328,9 +372,12 @@ def register(subparsers: Any) -> None:
                    "made it; another non-empty folder is refused)")
     p.add_argument("--once", action="store_true", help="one full round, print a summary, exit")
     p.add_argument("--port", type=int, default=0, help="hub port (default: a free one)")
-    p.add_argument("--couchdb-url", help="run the hub on this CouchDB instead of SQLite")
+    p.add_argument("--couchdb-url", help="run the hub on this CouchDB instead of SQLite (its "
+                   "databases are deleted when the demo ends, unless --keep)")
     p.add_argument("--interval", type=float, default=10.0, help="seconds between rounds")
-    p.add_argument("--keep", action="store_true", help="do not wipe DIR first")
+    p.add_argument("--keep", action="store_true", help="keep what runs leave: DIR is not "
+                   "wiped first, and with --couchdb-url the CouchDB databases this run makes "
+                   "stay when it ends (by default they are deleted; never others)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--nodes", choices=("real", "sim"), default="real",
                    help="real: `bangban node` processes (default); sim: in-process stations")

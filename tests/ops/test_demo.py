@@ -131,3 +131,71 @@ def test_a_couchdb_holding_a_hub_already_is_said_without_a_traceback(
         assert pouchdb_server.ADMIN_PASSWORD not in err
     finally:
         server.stop()
+
+
+def _hub_databases(url: str, prefix: str) -> list[str]:
+    from sync.open import open_server
+
+    server = open_server(url)
+    try:
+        return sorted(n for n in server.all_dbs() if n == prefix or n.startswith(prefix + "-"))
+    finally:
+        server.close()
+
+
+@pytest.mark.couchdb
+@pytest.mark.parametrize("ending", ["--once", "Ctrl-C"])
+def test_the_demo_deletes_the_couchdb_databases_it_made_and_no_others(
+        tmp_path: Path, couchdb_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], ending: str) -> None:
+    """Each `bangban demo --couchdb-url` left its hub's databases behind (a whole hub), and
+    the next run under the same prefix was refused."""
+    import uuid
+
+    from sync.open import open_server
+
+    prefix = "d" + uuid.uuid4().hex[:10]
+    monkeypatch.setenv("BANGBAN_DB_PREFIX", prefix)
+    theirs = f"{prefix}-scope-410602101201"  # there before: the demo writes in it, keeps it
+    server = open_server(couchdb_url)
+    try:
+        server.create_db(theirs)
+        run = ["demo", "--dir", str(tmp_path / "demo"), "--nodes", "sim", "--couchdb-url",
+               couchdb_url]
+        if ending == "--once":
+            run.append("--once")
+        else:  # Ctrl-C (or SIGTERM) while it syncs every --interval
+            def ctrl_c(net: object) -> str:
+                raise KeyboardInterrupt
+
+            monkeypatch.setattr(demo, "round_line", ctrl_c)
+            run += ["--interval", "0"]
+        assert main(run) == 0, capsys.readouterr().err
+        assert _hub_databases(couchdb_url, prefix) == [theirs]
+        assert "deleted the" in capsys.readouterr().err
+    finally:
+        server.delete_db(theirs)
+        server.close()
+
+
+@pytest.mark.couchdb
+def test_the_demo_with_keep_leaves_its_couchdb_databases(
+        tmp_path: Path, couchdb_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import uuid
+
+    from sync.open import open_server
+
+    prefix = "k" + uuid.uuid4().hex[:10]
+    monkeypatch.setenv("BANGBAN_DB_PREFIX", prefix)
+    try:
+        assert main(["demo", "--dir", str(tmp_path / "demo"), "--nodes", "sim", "--once",
+                     "--keep", "--couchdb-url", couchdb_url]) == 0
+        kept = _hub_databases(couchdb_url, prefix)
+        assert {prefix, f"{prefix}-hub", f"{prefix}-receipts"} <= set(kept), kept
+        assert f"stay (--keep): {prefix}," in capsys.readouterr().err
+    finally:
+        server = open_server(couchdb_url)
+        for name in _hub_databases(couchdb_url, prefix):
+            server.delete_db(name)
+        server.close()
