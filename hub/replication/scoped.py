@@ -16,7 +16,6 @@ model: one database, each client replicating its own view through a filter).
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
     from hub.index import ScopeIndexer
     from hub.storage import HubStores
     from hub.validate import WriteValidator
-
-log = logging.getLogger("bangban.hub")
 
 
 def dependency_key(docid: str) -> tuple[str, int, str]:
@@ -224,9 +221,13 @@ class ScopedStore(DocumentStore):
         (a busy store): the next catch-up of any request or of the workers indexes it."""
         try:
             self.indexer.catch_up(wait=wait)
-        except SyncError:
-            log.warning("indexing after a write failed; retried at the next catch-up",
-                        exc_info=True)
+        except SyncError as exc:
+            # One line, at most every 30 s with the requests' own (hub.app.store_failed):
+            # with CouchDB down every request of every station met this, each logging a
+            # traceback that said no more than its cause.
+            from hub.app import store_failed
+
+            store_failed("indexing what was written (the next catch-up retries it)", exc)
 
     def all_docs(self, *, keys: Sequence[str] | None = None, startkey: str | None = None,
                  endkey: str | None = None, inclusive_end: bool = True,
