@@ -19,7 +19,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 
-from sync.errors import NotFound, ServiceUnavailable, SyncError
+from sync.errors import InsufficientStorage, NotFound, ServiceUnavailable, SyncError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs(
@@ -105,6 +105,14 @@ def translate_errors() -> Iterator[None]:
         raise
     except sqlite3.OperationalError as exc:
         msg = str(exc)
+        # SQLITE_FULL: a write found no free page (ENOSPC from the file system, or the
+        # connection's max_page_count). The statement and, at COMMIT, the transaction
+        # are undone (SQLite docs, "Result and Error Codes": SQLITE_FULL), so what was
+        # stored before is intact and the store works again once space is freed.
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            raise InsufficientStorage(
+                f"the disk holding this database is full (sqlite: {msg}); nothing of this "
+                "request was stored: free space, then retry") from exc
         if "locked" in msg or "busy" in msg:
             raise ServiceUnavailable(f"database busy: {msg}") from exc
         raise SyncError(f"sqlite: {msg}", error="internal_server_error") from exc
@@ -226,10 +234,16 @@ class Connections:
             self.writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self.writer
+                self.writer.execute("COMMIT")
             except BaseException:
-                self.writer.execute("ROLLBACK")
+                # SQLITE_FULL and SQLITE_IOERR may have rolled the transaction back
+                # already (SQLite docs, "Response To Errors Within A Transaction"): a
+                # second ROLLBACK then fails and its "no transaction is active" hid the
+                # cause; a failed COMMIT leaves it open, and the writer refused every
+                # later BEGIN. Undo whichever is left, and raise the first error.
+                if self.writer.in_transaction:
+                    self.writer.execute("ROLLBACK")
                 raise
-            self.writer.execute("COMMIT")
 
     def close(self) -> None:
         with self._pool_lock:
