@@ -8,6 +8,8 @@ translated at the node's boundary with ``raise ... from exc``. Validation errors
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -118,6 +120,43 @@ class NotFound(NodeError):
 
     status = 404
     error = "not_found"
+
+
+#: A full disk met outside a form (a page, the API, a sync round writing here).
+LAPTOP_DISK_FULL = ("本机磁盘已满，无法写入：请清理本机磁盘空间（删除不需要的文件、清空回收站）或联系"
+                    "管理员。已保存的数据都在，没有丢失 / this laptop's disk is full, nothing "
+                    "more can be written: free space on the laptop (delete files you do not "
+                    "need, empty the recycle bin) or call the operator. Everything saved is "
+                    "kept, nothing is lost")
+
+
+class DiskFull(NodeError):
+    """This laptop's disk is full: the write was refused whole (sync.errors.
+    InsufficientStorage, the store's transaction undone), so nothing of it is stored and
+    nothing stored before is lost; the page keeps what was typed."""
+
+    status = 507
+    error = "insufficient_storage"
+
+    def __init__(self, reason: str = "", **kw: Any):
+        super().__init__(reason or (
+            "本机磁盘已满，刚才的内容没有保存，但仍保留在本页，未丢失：请清理本机磁盘空间（删除不需要"
+            "的文件、清空回收站）或联系管理员，然后再点保存。此前保存的数据都在 / this laptop's disk "
+            "is full: what you just entered was not saved, but it is still on this page and "
+            "not lost. Free space on the laptop (delete files you do not need, empty the "
+            "recycle bin) or call the operator, then save again. Everything saved before is "
+            "kept"), **kw)
+
+
+@contextlib.contextmanager
+def disk_full_said() -> Iterator[None]:
+    """The store's 507 (a full disk) as :class:`DiskFull`, in the clerk's words."""
+    from sync.errors import InsufficientStorage
+
+    try:
+        yield
+    except InsufficientStorage as exc:
+        raise DiskFull() from exc
 
 
 class SyncFailed(NodeError):

@@ -18,6 +18,14 @@ HUB_STORE_DOWN = ("枢纽有应答，但其数据库暂不可用，请告知枢�
                   "uploads by itself when the hub is back")
 
 
+#: The hub answered 507: its disk is full (hub.diskfull.STORE_FULL). Nothing was taken and
+#: nothing refused: the documents wait here and go once the hub's operator frees space.
+HUB_FULL = ("枢纽的存储空间已满，暂时不能接收上传，请告知枢纽管理员。本机照常办理，数据已保存在本机，"
+            "枢纽腾出空间后自动上传 / the hub's storage is full and takes no uploads for now: "
+            "tell the hub's operator. Work goes on here; everything is saved on this laptop "
+            "and uploads by itself once the hub has room")
+
+
 #: The hub's address answered 404 for the database of the enrollment's ``db_url``: a hub
 #: restored or set up under another name, a proxy path; not the network either.
 HUB_NO_DB = ("枢纽有应答，但没有本机登记的数据库地址，请告知枢纽管理员。本机照常办理，数据已保存在本机"
@@ -29,14 +37,28 @@ HUB_NO_DB = ("枢纽有应答，但没有本机登记的数据库地址，请告
 def offline_words(exc: BaseException) -> str:
     """Why a round (or one of its retries) failed, for the sync page: the hub unreachable,
     or the hub answering 503 or 404; the error's code in brackets."""
+    from node.errors import LAPTOP_DISK_FULL
     from sync.errors import SyncError, TransportError
 
     code = getattr(exc, "error", None) or type(exc).__name__
+    if _laptop_full(exc):  # this laptop's store (or a file here) had no room: not the hub
+        return f"{LAPTOP_DISK_FULL}（{code}）"
     # TransportError: no answer; any other SyncError is the status the hub's address sent
     words = None
     if isinstance(exc, SyncError) and not isinstance(exc, TransportError):
-        words = {503: HUB_STORE_DOWN, 404: HUB_NO_DB}.get(exc.status)
+        words = {503: HUB_STORE_DOWN, 404: HUB_NO_DB, 507: HUB_FULL}.get(exc.status)
     return f"{words or OFFLINE}（{code}）"
+
+
+def _laptop_full(exc: BaseException) -> bool:
+    """A full disk here: the local store's 507 (raised from sqlite3's SQLITE_FULL, where the
+    hub's 507 comes from its HTTP answer) or the file system's ENOSPC."""
+    import errno
+    import sqlite3
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return getattr(exc, "status", None) == 507 and isinstance(exc.__cause__, sqlite3.Error)
 
 
 #: A pulled document the verifying target refused (node.pull): the hub sent something no
@@ -92,7 +114,7 @@ class SyncState:
         # offline round is still offline to the clerk, with what is waiting to go (the badge
         # said "同步中" most of the time, and never how much was not uploaded yet).
         if self.status == "running" and str(self.last_error or "").startswith(
-                (OFFLINE, HUB_STORE_DOWN, HUB_NO_DB)):
+                (OFFLINE, HUB_STORE_DOWN, HUB_NO_DB, HUB_FULL)):
             return _("离线，自动重试") + waiting
         if self.status == "running":
             return _("同步中") + (f" {self.docs_done}" if self.docs_done else "") + waiting

@@ -1,0 +1,74 @@
+"""A full disk on the station laptop, and a hub whose disk is full: the clerk is told which
+disk, what to do, and that nothing is lost; the form keeps what was typed; nothing is taken
+for refused (tests.diskfull fills the store without root or a tmpfs)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.repush import kept
+from sync.errors import InsufficientStorage, from_status
+from tests.diskfull import full_disk
+from tests.node.test_casework_flow import _consult, _step, later
+from tests.node.test_sync_honest import _consult as _consult_here
+from tests.node.test_sync_honest import _dir, _node, _round_against
+
+
+def test_a_step_saved_on_a_full_disk_keeps_the_form_and_says_what_to_do(unlocked: Any) -> None:
+    c = unlocked
+    node = c.application.extensions["bangban_node"]
+    case_id = _consult(c)
+    before = node.store.info()["doc_count"]
+    from schemas.sample import catalog
+    from tests.node.test_casework_flow import PNG
+
+    sig = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    form = dict(channel="offline", mode="nearby", service_item=catalog()[0]["code"],
+                ledger_no="DB-7", period_end=later(60), signature_data=sig,
+                scope="我输入的委托范围" + "很长" * 990)
+    with full_disk(node.store):
+        r = _step(c, case_id, "entrustment", **form)
+    html = r.data.decode()
+    assert r.status_code == 507, html[:3000]
+    assert "本机磁盘已满" in html and "disk is full" in html
+    assert "未丢失" in html and "call the operator" in html
+    assert "我输入的委托范围" in html and "DB-7" in html  # the form keeps what was typed
+    assert node.store.info()["doc_count"] == before  # nothing half-written
+    # space freed: the same form saves
+    r = _step(c, case_id, "entrustment", **form)
+    assert r.status_code == 302, r.data.decode()[:3000]
+    assert node.store.info()["doc_count"] > before
+
+
+def test_a_hub_whose_disk_is_full_is_said_and_nothing_is_refused(tmp_path: Path) -> None:
+    """The hub answers 507 insufficient_storage (hub.diskfull.STORE_FULL): the page said
+    "cannot reach the hub: the network is down", and nothing told the clerk to call the
+    hub's operator. The documents stay waiting, none kept as refused."""
+    node, st = _round_against(tmp_path / "n", 507, {
+        "error": "insufficient_storage", "reason": "the hub's storage is full"})
+    assert st.status == "offline" and st.last_error, st
+    assert "枢纽的存储空间已满" in st.last_error and "hub's operator" in st.last_error
+    assert "网络中断" not in st.last_error and "自动上传" in st.last_error
+    assert st.refused == [] and kept(node.store) == []
+    node.close()
+
+
+def test_a_round_that_meets_this_laptops_full_disk_names_this_laptop(tmp_path: Path) -> None:
+    """The same 507 from this laptop's own store (a pull writing here) is the laptop's disk,
+    not the hub's: the clerk frees space here."""
+    from node.syncstate import offline_words
+
+    node = _node(_dir(tmp_path / "n"))
+    _consult_here(node)
+    with full_disk(node.store), pytest.raises(InsufficientStorage) as here:
+        node.store.bulk_docs([{"_id": f"x{i}", "v": "x" * 4000} for i in range(20)])
+    node.close()
+    said = offline_words(here.value)
+    assert "本机磁盘已满" in said and "this laptop's disk is full" in said
+    hub = offline_words(from_status(507, "insufficient_storage", "full"))
+    assert "枢纽的存储空间已满" in hub and "本机磁盘" not in hub
+    assert "本机磁盘已满" in offline_words(OSError(28, "No space left on device"))
