@@ -159,6 +159,24 @@ def disk_full_said() -> Iterator[None]:
         raise DiskFull() from exc
 
 
+class DamagedStore(NodeError):
+    """A store file failed SQLite's quick_check after it was copied: refused by name."""
+
+    status = 500
+    error = "damaged_store"
+
+    def __init__(self, path: Any, found: list[str], *, backup: bool):
+        what = (("这份备份的数据文件已损坏，不能恢复：请用较早的一份备份 / this backup's store "
+                 "is damaged and cannot be restored: use an older backup") if backup else
+                ("本机的数据文件已损坏，不能备份（不要用它覆盖以前的备份）：请用最近一份完好的备份"
+                 "恢复（bangban node restore）/ this laptop's store is damaged and cannot be "
+                 "backed up (keep the older backups): restore the last good one (`bangban "
+                 "node restore`)"))
+        super().__init__(f"{path}: {what}；枢纽仍保存着本站已上传的全部数据 / the hub still "
+                         f"has everything this station pushed (SQLite quick_check: "
+                         f"{'; '.join(found[:3])})")
+
+
 class SyncFailed(NodeError):
     """A sync round with the hub failed (the hub is unreachable or refused us)."""
 

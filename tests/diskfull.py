@@ -40,3 +40,16 @@ def full_disk(*stores: Any) -> Iterator[None]:
     finally:
         for w in writers:
             w.execute(f"PRAGMA max_page_count={UNLIMITED}")
+
+
+def damage(path: Any) -> None:
+    """Overwrite the middle third of the SQLite file at ``path`` (b-tree pages there: a
+    failing disk, a stick pulled mid-write), leaving its header readable."""
+    from pathlib import Path
+
+    p = Path(path)
+    size = p.stat().st_size
+    assert size >= 6 * 4096, f"{p} is too small to damage its middle ({size} bytes)"
+    with p.open("r+b") as f:
+        f.seek(size // 3)
+        f.write(b"\xff" * (size // 3))
