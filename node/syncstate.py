@@ -34,14 +34,15 @@ HUB_NO_DB = ("枢纽有应答，但没有本机登记的数据库地址，请告
              "this laptop")
 
 
-def offline_words(exc: BaseException) -> str:
+def offline_words(exc: BaseException, here: str = "") -> str:
     """Why a round (or one of its retries) failed, for the sync page: the hub unreachable,
-    or the hub answering 503 or 404; the error's code in brackets."""
+    or the hub answering 503, 404 or 507; or a full disk ``here`` (the node's folder); the
+    error's code in brackets."""
     from node.errors import LAPTOP_DISK_FULL
     from sync.errors import SyncError, TransportError
 
     code = getattr(exc, "error", None) or type(exc).__name__
-    if _laptop_full(exc):  # this laptop's store (or a file here) had no room: not the hub
+    if _laptop_full(exc, here):  # this laptop's store (or a file here) had no room
         return f"{LAPTOP_DISK_FULL}（{code}）"
     # TransportError: no answer; any other SyncError is the status the hub's address sent
     words = None
@@ -50,15 +51,16 @@ def offline_words(exc: BaseException) -> str:
     return f"{words or OFFLINE}（{code}）"
 
 
-def _laptop_full(exc: BaseException) -> bool:
-    """A full disk here: the local store's 507 (raised from sqlite3's SQLITE_FULL, where the
-    hub's 507 comes from its HTTP answer) or the file system's ENOSPC."""
+def _laptop_full(exc: BaseException, here: str) -> bool:
+    """A full disk here: the file system's ENOSPC, or a 507 of a store file in the folder
+    ``here`` (sync.errors.InsufficientStorage.where; the hub's 507 names no file)."""
     import errno
-    import sqlite3
+    import os
 
     if isinstance(exc, OSError):
         return exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    return getattr(exc, "status", None) == 507 and isinstance(exc.__cause__, sqlite3.Error)
+    where = str(getattr(exc, "where", "") or "")
+    return bool(where) and (not here or where.startswith(os.path.abspath(here) + os.sep))
 
 
 #: A pulled document the verifying target refused (node.pull): the hub sent something no

@@ -113,6 +113,9 @@ class InsufficientStorage(SyncError):
 
     status = 507
     error = "insufficient_storage"
+    #: The database file whose disk is full, when this process wrote it (the embedded
+    #: store); empty for a peer's answer: a node tells its own disk from the hub's by it.
+    where: str = ""
 
 
 class TransportError(SyncError):

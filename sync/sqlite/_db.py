@@ -65,7 +65,7 @@ def connect(path: str, *, synchronous: str = "FULL", create: bool = True) -> sql
     except sqlite3.OperationalError as exc:
         raise NotFound("Database does not exist.", error="not_found") from exc
     try:
-        with translate_errors():
+        with translate_errors(path):
             # Only takes effect on a new, empty file (before WAL mode writes the
             # header): lets compact() give freed pages back to the file system.
             conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
@@ -114,8 +114,9 @@ def quick_check(path: str | os.PathLike[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def translate_errors() -> Iterator[None]:
-    """Turn sqlite3 errors into :mod:`sync.errors` at the backend boundary."""
+def translate_errors(path: str = "") -> Iterator[None]:
+    """Turn sqlite3 errors into :mod:`sync.errors` at the backend boundary (``path``: the
+    database file, named by a full disk's error)."""
     try:
         yield
     except SyncError:
@@ -127,9 +128,11 @@ def translate_errors() -> Iterator[None]:
         # are undone (SQLite docs, "Result and Error Codes": SQLITE_FULL), so what was
         # stored before is intact and the store works again once space is freed.
         if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-            raise InsufficientStorage(
-                f"the disk holding this database is full (sqlite: {msg}); nothing of this "
-                "request was stored: free space, then retry") from exc
+            full = InsufficientStorage(
+                f"the disk holding {path or 'this database'} is full (sqlite: {msg}); nothing "
+                "of this request was stored: free space, then retry")
+            full.where = os.path.abspath(path) if path else ""
+            raise full from exc
         if "locked" in msg or "busy" in msg:
             raise ServiceUnavailable(f"database busy: {msg}") from exc
         raise SyncError(f"sqlite: {msg}", error="internal_server_error") from exc
@@ -192,7 +195,7 @@ class Connections:
             raise ValueError("synchronous must be FULL, NORMAL or EXTRA")
         self.writer = connect(path, synchronous=synchronous, create=create)
         try:
-            with translate_errors():
+            with translate_errors(path):
                 self.writer.executescript(SCHEMA)
         except SyncError:
             self.writer.close()
@@ -204,7 +207,7 @@ class Connections:
         try:
             # Only a file without counters takes the write lock at open (several gateway
             # processes open the same files at once).
-            with translate_errors():
+            with translate_errors(path):
                 counted = has_counts(self.writer)
             if not counted:
                 with self.write() as conn:
@@ -231,7 +234,7 @@ class Connections:
         """A consistent snapshot (one read transaction)."""
         if self.closed:
             raise SyncError("database is closed", error="internal_server_error")
-        with translate_errors():
+        with translate_errors(self.path):
             conn = self._acquire()
             try:
                 conn.execute("BEGIN")
@@ -247,7 +250,7 @@ class Connections:
         """One atomic write transaction on the single writer."""
         if self.closed:
             raise SyncError("database is closed", error="internal_server_error")
-        with self.write_lock, translate_errors():
+        with self.write_lock, translate_errors(self.path):
             self.writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self.writer

@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 
+from node.errors import SyncFailed
 from node.repush import kept
-from sync.errors import InsufficientStorage, from_status
+from node.syncstate import offline_words
+from sync.errors import from_status
+from sync.sqlite import SQLiteStore
 from tests.diskfull import full_disk
 from tests.node.test_casework_flow import _consult, _step, later
 from tests.node.test_sync_honest import _consult as _consult_here
@@ -57,18 +60,64 @@ def test_a_hub_whose_disk_is_full_is_said_and_nothing_is_refused(tmp_path: Path)
     node.close()
 
 
-def test_a_round_that_meets_this_laptops_full_disk_names_this_laptop(tmp_path: Path) -> None:
-    """The same 507 from this laptop's own store (a pull writing here) is the laptop's disk,
-    not the hub's: the clerk frees space here."""
-    from node.syncstate import offline_words
+class Hub(SQLiteStore):
+    """The hub's device view as a store in this process (tests.node.test_repush), the same
+    for every round."""
 
+    def close(self) -> None:
+        pass
+
+
+def _held(store: Any) -> set[str]:
+    return {r["id"] for r in store.all_docs()["rows"]}
+
+
+def test_a_round_into_a_full_hub_keeps_everything_waiting_and_goes_once_freed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The node's own round (push with the replicator's retries, then the re-push of refused
+    documents): the hub's 507 fails the round; nothing is kept as refused, the case stays
+    waiting for upload, and the next round after the hub frees space takes it all."""
     node = _node(_dir(tmp_path / "n"))
-    _consult_here(node)
-    with full_disk(node.store), pytest.raises(InsufficientStorage) as here:
-        node.store.bulk_docs([{"_id": f"x{i}", "v": "x" * 4000} for i in range(20)])
-    node.close()
-    said = offline_words(here.value)
-    assert "本机磁盘已满" in said and "this laptop's disk is full" in said
-    hub = offline_words(from_status(507, "insufficient_storage", "full"))
-    assert "枢纽的存储空间已满" in hub and "本机磁盘" not in hub
+    hub = Hub(str(tmp_path / "hub.sqlite"))
+    monkeypatch.setattr("sync.open.open_db", lambda url, **kw: hub)
+    try:
+        case_id = _consult_here(node)
+        mine = _held(node.store)
+        with full_disk(hub), pytest.raises(SyncFailed):
+            node.syncer.sync_once()
+        st = node.syncer.state
+        assert st.last_error and "枢纽的存储空间已满" in st.last_error, st.last_error
+        assert "本机磁盘" not in st.last_error
+        assert st.refused == [] and kept(node.store) == []
+        assert case_id in node.index.pending_ids() and st.pending > 0
+        assert not mine & _held(hub)
+        node.syncer.sync_once()  # the hub has room again
+        assert mine <= _held(hub) and node.syncer.state.refused == []
+        assert node.index.pending_ids() == set()
+    finally:
+        node.close()
+        SQLiteStore.close(hub)
+
+
+def test_a_round_that_meets_this_laptops_full_disk_names_this_laptop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pull writes what the hub sends on this laptop: with its disk full the round
+    fails there, and the page named the network. It names this laptop's disk now."""
+    node = _node(_dir(tmp_path / "n"))
+    hub = Hub(str(tmp_path / "hub.sqlite"))
+    monkeypatch.setattr("sync.open.open_db", lambda url, **kw: hub)
+    try:
+        _consult_here(node)
+        hub.bulk_docs([{"_id": f"note:{i}", "type": "note", "v": "x" * 4000} for i in range(20)])
+        with full_disk(node.store), pytest.raises(SyncFailed):
+            node.syncer.sync_once()
+        said = str(node.syncer.state.last_error)
+        assert "本机磁盘已满" in said and "this laptop's disk is full" in said, said
+        assert "枢纽" not in said
+        assert node.syncer.state.refused == [] and kept(node.store) == []
+    finally:
+        node.close()
+        SQLiteStore.close(hub)
     assert "本机磁盘已满" in offline_words(OSError(28, "No space left on device"))
+    hub_said = offline_words(from_status(507, "insufficient_storage", "full"), str(tmp_path))
+    assert "枢纽的存储空间已满" in hub_said and "本机磁盘" not in hub_said

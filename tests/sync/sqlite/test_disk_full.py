@@ -3,6 +3,8 @@ again once space is freed (SQLITE_FULL, simulated with tests.diskfull)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from sync.errors import InsufficientStorage, from_status
@@ -31,6 +33,7 @@ def test_a_full_disk_refuses_the_write_with_507_and_keeps_everything(store: SQLi
         store.bulk_docs([{"_id": f"new:{i}", "v": BIG} for i in range(30)])
     assert caught.value.status == 507 and caught.value.error == "insufficient_storage"
     assert "disk" in caught.value.reason and "full" in caught.value.reason
+    assert caught.value.where == os.path.abspath(store.path)  # which disk: this file's
 
     # nothing of the failed request, everything from before
     assert store.info()["doc_count"] == info["doc_count"]
