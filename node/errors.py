@@ -148,6 +148,22 @@ class DiskFull(NodeError):
             "kept"), **kw)
 
 
+class IndexFull(DiskFull):
+    """The case index (a cache of the store) found no room for a row."""
+
+
+def index_write_failed(exc: Exception, db: Any) -> NodeError:
+    """The case index's failed write undone (the sqlite3 connection ``db``) and its error
+    as the node's: a full disk, or a failed write."""
+    import sqlite3
+
+    if db.in_transaction:  # SQLITE_FULL may have undone it already (sync.sqlite._db)
+        db.execute("ROLLBACK")
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return IndexFull(LAPTOP_DISK_FULL)
+    return NodeError(f"index write failed: {exc}")
+
+
 @contextlib.contextmanager
 def disk_full_said() -> Iterator[None]:
     """The store's 507 (a full disk) as :class:`DiskFull`, in the clerk's words."""

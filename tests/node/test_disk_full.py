@@ -26,13 +26,7 @@ def test_a_step_saved_on_a_full_disk_keeps_the_form_and_says_what_to_do(unlocked
     node = c.application.extensions["bangban_node"]
     case_id = _consult(c)
     before = node.store.info()["doc_count"]
-    from schemas.sample import catalog
-    from tests.node.test_casework_flow import PNG
-
-    sig = "data:image/png;base64," + base64.b64encode(PNG).decode()
-    form = dict(channel="offline", mode="nearby", service_item=catalog()[0]["code"],
-                ledger_no="DB-7", period_end=later(60), signature_data=sig,
-                scope="我输入的委托范围" + "很长" * 990)
+    form = _entrustment()
     with full_disk(node.store):
         r = _step(c, case_id, "entrustment", **form)
     html = r.data.decode()
@@ -45,6 +39,44 @@ def test_a_step_saved_on_a_full_disk_keeps_the_form_and_says_what_to_do(unlocked
     r = _step(c, case_id, "entrustment", **form)
     assert r.status_code == 302, r.data.decode()[:3000]
     assert node.store.info()["doc_count"] > before
+
+
+def _entrustment() -> dict[str, str]:
+    from schemas.sample import catalog
+    from tests.node.test_casework_flow import PNG
+
+    return dict(channel="offline", mode="nearby", service_item=catalog()[0]["code"],
+                ledger_no="DB-7", period_end=later(60),
+                signature_data="data:image/png;base64," + base64.b64encode(PNG).decode(),
+                scope="我输入的委托范围" + "很长" * 990)
+
+
+def test_the_case_index_without_room_does_not_fail_a_stored_step(unlocked: Any) -> None:
+    """The case list's index is another file, written after the store: with the step stored
+    and no room for its row, the page said "index write failed" (500) and the clerk took
+    the stored step for lost. Its row waits for the catch-up from the store's feed
+    (node.indexer, each sync round and unlock) instead; a batch still says the disk is
+    full, and the index file works again once space is freed."""
+    from node.errors import IndexFull
+    from node.indexer import index_changes
+
+    c = unlocked
+    node = c.application.extensions["bangban_node"]
+    case_id = _consult(c)
+    row = dict(node.index.get(case_id))
+    db = node.index._db
+    db.execute(f"PRAGMA max_page_count={db.execute('PRAGMA page_count').fetchone()[0]}")
+    # a case number far larger than a page: its row needs new pages (overflow), none left
+    node.index.upsert({**row, "case_no": "号" * 20_000})
+    assert not db.in_transaction and node.index.get(case_id)["case_no"] == row["case_no"]
+    with pytest.raises(IndexFull) as caught:
+        node.index.upsert_many([({**row, "case_no": "号" * 20_000}, [])])
+    assert caught.value.status == 507 and "本机磁盘已满" in caught.value.reason
+    db.execute("PRAGMA max_page_count=4294967294")  # space freed
+    r = _step(c, case_id, "entrustment", **_entrustment())
+    assert r.status_code == 302, r.data.decode()[:3000]
+    index_changes(node)
+    assert node.index.get(case_id)["status"] != row["status"]
 
 
 def test_a_hub_whose_disk_is_full_is_said_and_nothing_is_refused(tmp_path: Path) -> None:
