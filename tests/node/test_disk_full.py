@@ -153,3 +153,19 @@ def test_a_round_that_meets_this_laptops_full_disk_names_this_laptop(
     assert "本机磁盘已满" in offline_words(OSError(28, "No space left on device"))
     hub_said = offline_words(from_status(507, "insufficient_storage", "full"), str(tmp_path))
     assert "枢纽的存储空间已满" in hub_said and "本机磁盘" not in hub_said
+
+
+def test_node_sync_names_the_hubs_full_disk(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from http.server import ThreadingHTTPServer
+
+    from ops.cli import main
+    from tests.node.conftest import answering, make_node_dir, serving
+
+    full = answering(507, {"error": "insufficient_storage", "reason": "the hub's storage is full"})
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), full)) as url:
+        folder = make_node_dir(tmp_path / "n", db_url=f"{url}/bangban")
+        assert main(["node", "sync", "--dir", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "枢纽的存储空间已满" in err and "tell the hub's operator" in err
+    assert "cannot reach the hub" not in err
