@@ -57,7 +57,7 @@ def snapshot(source: Path, copy: Path, *, frozen: bool = False) -> None:
     from urllib.request import pathname2url
 
     from node.errors import DamagedStore, NodeError
-    from sync.sqlite import quick_check
+    from sync.sqlite import is_damage, quick_check
 
     private_file(copy).close()  # created 0600 before SQLite opens it
     uri = f"file:{pathname2url(str(source.absolute()))}?mode=ro" + ("&immutable=1" if frozen else "")
@@ -67,8 +67,8 @@ def snapshot(source: Path, copy: Path, *, frozen: bool = False) -> None:
         src.backup(dst)
         dst.execute("PRAGMA journal_mode=DELETE")
     except sqlite3.Error as exc:
-        if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-            raise DamagedStore(source, [str(exc)], backup=frozen) from exc  # a page unreadable
+        if is_damage(exc):  # the backup API met a page it cannot read
+            raise DamagedStore(source, [str(exc)], backup=frozen) from exc
         raise NodeError(f"{source}: 复制失败 / copy failed ({exc})") from exc
     finally:
         dst.close()

@@ -102,15 +102,24 @@ def quick_check(path: str | os.PathLike[str]) -> list[str]:
     page and checks each b-tree's structure, without the O(N log N) index cross-check of
     integrity_check (SQLite docs, "PRAGMA quick_check"): backups run it on what they copy."""
     uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
-    try:
-        conn = sqlite3.connect(uri, uri=True)
+    with translate_errors(os.fspath(path)):  # a file that cannot be read is not "damaged"
         try:
-            rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check(10)")]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
-        return [str(exc)]
+            conn = sqlite3.connect(uri, uri=True)
+            try:
+                rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check(10)")]
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
+            if not is_damage(exc):
+                raise
+            return [str(exc)]
     return [] if rows == ["ok"] else rows
+
+
+def is_damage(exc: sqlite3.Error) -> bool:
+    """SQLITE_CORRUPT or SQLITE_NOTADB (any extended code): the file's pages are wrong."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
 @contextlib.contextmanager
