@@ -17,13 +17,7 @@ from werkzeug.wrappers import Response
 
 from node import window
 from node.casework import refusal
-from node.errors import (
-    DiskFull,
-    InvalidInput,
-    NotSyncedSinceRestore,
-    TransitionRefused,
-    disk_full_said,
-)
+from node.errors import InvalidInput, NotSyncedSinceRestore, TransitionRefused
 from node.views.common import catalog, item_by_code, node
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
@@ -145,13 +139,12 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
 @bp.post("/")
 def create() -> str | Response:
     try:
-        with disk_full_said():
-            case_id, missing = record_consultation(request.form, request.form.getlist)
+        case_id, missing = record_consultation(request.form, request.form.getlist)
     except InvalidInput as exc:
         return render_template("consultation.html", items=catalog(), values=request.form,
                                errors=exc.fields, error=exc.reason, **_vocab()), 400  # type: ignore[return-value]
-    except (NotSyncedSinceRestore, DiskFull) as exc:  # what was typed stays on the page
+    except NotSyncedSinceRestore as exc:  # what was typed stays on the page
         return render_template("consultation.html", items=catalog(), values=request.form,
-                               errors={}, blocked=exc.reason, **_vocab()), exc.status  # type: ignore[return-value]
+                               errors={}, blocked=exc.reason, **_vocab()), 409  # type: ignore[return-value]
     flash(_("咨询已登记。") + (_("一次性告知单可以打印。") if missing else ""), "ok")
     return redirect(url_for("cases.detail", case_id=case_id))
