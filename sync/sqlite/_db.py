@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -122,6 +123,25 @@ def is_damage(exc: sqlite3.Error) -> bool:
     return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
 
 
+#: Free bytes below which a "disk I/O error" of a file is taken for its full disk.
+IOERR_FULL_BELOW = 1 << 20
+
+
+def _no_room(exc: sqlite3.Error, path: str) -> bool:
+    """SQLITE_FULL; SQLITE_IOERR_SHMSIZE (no room to size the ``-shm`` file: what opening
+    a store on a full disk answers, seen on a full tmpfs); or another "disk I/O error"
+    while the file's disk has less than :data:`IOERR_FULL_BELOW` free."""
+    code = getattr(exc, "sqlite_errorcode", None) or 0
+    if code & 0xFF == sqlite3.SQLITE_FULL or code == sqlite3.SQLITE_IOERR_SHMSIZE:
+        return True
+    if code & 0xFF != sqlite3.SQLITE_IOERR or not path:
+        return False
+    try:
+        return shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free < IOERR_FULL_BELOW
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def translate_errors(path: str = "") -> Iterator[None]:
     """Turn sqlite3 errors into :mod:`sync.errors` at the backend boundary (``path``: the
@@ -133,10 +153,10 @@ def translate_errors(path: str = "") -> Iterator[None]:
     except sqlite3.OperationalError as exc:
         msg = str(exc)
         # SQLITE_FULL: a write found no free page (ENOSPC from the file system, or the
-        # connection's max_page_count). The statement and, at COMMIT, the transaction
+        # connection's max_page_count); or a full disk said as an I/O error (_no_room). The statement and, at COMMIT, the transaction
         # are undone (SQLite docs, "Result and Error Codes": SQLITE_FULL), so what was
         # stored before is intact and the store works again once space is freed.
-        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        if _no_room(exc, path):
             full = InsufficientStorage(
                 f"the disk holding {path or 'this database'} is full (sqlite: {msg}); nothing "
                 "of this request was stored: free space, then retry")

@@ -3,13 +3,17 @@ again once space is freed (SQLITE_FULL, simulated with tests.diskfull)."""
 
 from __future__ import annotations
 
+import collections
 import os
+import sqlite3
+from pathlib import Path
 
 import pytest
 
-from sync.errors import InsufficientStorage, from_status
+from sync.errors import InsufficientStorage, SyncError, from_status
 from sync.replicate.retry import is_retryable
-from sync.sqlite import SQLiteStore
+from sync.sqlite import SQLiteStore, _db
+from sync.sqlite._db import translate_errors
 from tests.diskfull import full_disk
 
 BIG = "x" * 4000  # a document larger than a page: it needs new pages
@@ -62,3 +66,29 @@ def test_507_from_a_peer_is_the_same_error_and_retryable() -> None:
     # CouchDB's disk monitor answers 507 insufficient_storage: a replicator retries it
     exc = from_status(507, "insufficient_storage", "disk full")
     assert isinstance(exc, InsufficientStorage) and is_retryable(exc)
+
+
+def _sqlite_error(name: str) -> sqlite3.OperationalError:
+    """An error as sqlite3 raises it: its message and its (extended) result code."""
+    exc = sqlite3.OperationalError("disk I/O error")
+    exc.sqlite_errorcode = getattr(sqlite3, name)  # type: ignore[attr-defined]
+    exc.sqlite_errorname = name  # type: ignore[attr-defined]
+    return exc
+
+
+def test_a_full_disk_said_as_an_io_error_is_the_same_507(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a store on a full tmpfs answered SQLITE_IOERR_SHMSIZE (no room for its -shm
+    file): a 500 "disk I/O error" that named no disk. Other I/O errors are a full disk only
+    while the file's disk has (almost) no room."""
+    path = str(tmp_path / "db.sqlite")
+    with pytest.raises(InsufficientStorage) as caught, translate_errors(path):
+        raise _sqlite_error("SQLITE_IOERR_SHMSIZE")
+    assert caught.value.where == path
+    with pytest.raises(SyncError) as other, translate_errors(path):
+        raise _sqlite_error("SQLITE_IOERR_WRITE")
+    assert other.value.status == 500  # a disk with room: a real I/O error
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(_db.shutil, "disk_usage", lambda p: usage(4 << 20, 4 << 20, 0))
+    with pytest.raises(InsufficientStorage), translate_errors(path):
+        raise _sqlite_error("SQLITE_IOERR_WRITE")
