@@ -46,18 +46,27 @@ LOG_EVERY = 30.0
 _last_logged = [float("-inf"), 0]  # monotonic time of the last line, requests since
 
 
+def time_to_log(last: list[Any]) -> str | None:
+    """``None`` while the line of ``last`` (``[monotonic time, requests since]``) is younger
+    than :data:`LOG_EVERY` (the request is counted); else the ``(N more requests …)`` part
+    of the next line, and the clock restarts."""
+    now = time.monotonic()
+    if now - last[0] < LOG_EVERY:
+        last[1] += 1
+        return None
+    more = f" ({last[1]} more requests since the last line)" if last[1] else ""
+    last[:] = [now, 0]
+    return more
+
+
 def store_failed(what: str, exc: SyncError) -> None:
     """Log that ``what`` (a request) met a failing store: the cause in one line, at most
     every :data:`LOG_EVERY` seconds, with how many more requests met it meanwhile."""
     if has_request_context():  # its answer says when to retry (create_app's after_request)
         g.bangban_store_down = True
-    now = time.monotonic()
-    if now - _last_logged[0] < LOG_EVERY:
-        _last_logged[1] += 1
-        return
-    more = f" ({_last_logged[1]} more requests since the last line)" if _last_logged[1] else ""
-    _last_logged[:] = [now, 0]
-    log.warning("%s: the hub's store failed: %s%s", what, exc.reason, more)
+    more = time_to_log(_last_logged)
+    if more is not None:
+        log.warning("%s: the hub's store failed: %s%s", what, exc.reason, more)
 
 
 def store_down(exc: SyncError, *, couch_api: bool = False) -> bool:
@@ -78,6 +87,10 @@ def said_to_devices(exc: SyncError) -> SyncError:
     the log only; the others as raised. Stations only need to know to retry, and the
     store's address is of use to no one outside the hub's machines."""
     if not store_down(exc, couch_api=True):
+        return exc
+    from hub.diskfull import is_disk_full
+
+    if is_disk_full(exc):  # a 507 stays one: the blueprint logs it and says it (hub.diskfull)
         return exc
     store_failed(f"{request.method} {request.path}", exc)
     return ServiceUnavailable(STORE_DOWN["reason"])
@@ -120,6 +133,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, hub: Hub | None = Non
         # request of every station meets it.
         if not store_down(exc):
             return _json(exc.status, exc.as_json())
+        from hub.diskfull import STORE_FULL, is_disk_full, store_full
+
+        if is_disk_full(exc):  # 507, retry later: not a store that does not answer
+            store_full(f"{request.method} {request.path}", app.extensions["bangban_hub"].settings)
+            return _json(507, STORE_FULL)
         store_failed(f"{request.method} {request.path}", exc)
         return _json(503, STORE_DOWN)
 

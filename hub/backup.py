@@ -81,6 +81,7 @@ def backup(hub: Hub, folder: str | Path) -> dict[str, dict[str, int]]:
         out.mkdir(mode=0o700, parents=True, exist_ok=True)
         if any(out.iterdir()):
             raise AlreadyExists(f"{out} is not empty")
+        _check_files(hub)
         counts = {"main": _dump(hub.stores.main, out / FILES["main"]),
                   "private": _dump(hub.stores.private, out / FILES["private"]),
                   "receipts": _dump(hub.stores.receipts, out / FILES["receipts"])}
@@ -94,6 +95,25 @@ def backup(hub: Hub, folder: str | Path) -> dict[str, dict[str, int]]:
         raise BadInput(f"DIR {out}: {exc.strerror or exc}; the backup is incomplete "
                        "(no manifest.json): free space or choose another DIR") from exc
     return counts
+
+
+def _check_files(hub: Hub) -> None:
+    """SQLite's quick_check of the embedded store's files the backup reads (CouchDB checks
+    its own): a damaged page is refused by name, before a backup copies what it can read of
+    it and a later restore brings back a store with holes. There is no file copy to check
+    here: the backup is the documents, read through the store."""
+    from hub.errors import HubError
+    from sync.sqlite import quick_check
+
+    for db in (hub.stores.main, hub.stores.private, hub.stores.receipts):
+        path = getattr(db, "path", None)
+        found = quick_check(path) if path and str(path).endswith(".sqlite") else []
+        if found:
+            raise HubError(
+                f"{path} is damaged (SQLite quick_check: {'; '.join(found[:3])}): no backup "
+                "taken. Keep the older backups; restore the last good one into a fresh "
+                "HUB_DIR (`bangban hub restore`), then the stations push again what they "
+                "hold (each still has everything it wrote)", error="damaged_store", status=500)
 
 
 def _load(db: DocumentStore, path: Path) -> dict[str, int]:

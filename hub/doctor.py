@@ -16,7 +16,6 @@ replicated for a week; and free disk space in the hub folder.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from email.utils import parsedate_to_datetime
@@ -334,10 +333,12 @@ def check_calendar(hub: Hub, today: dt.date | None = None) -> Check:
 
 
 def check_disk(hub: Hub) -> Check:
-    folder = Path(hub.settings.hub_dir)
-    usage = shutil.disk_usage(folder if folder.exists() else folder.parent)
-    free_gib = usage.free / 1024**3
-    detail = f"{free_gib:.1f} GiB free of {usage.total / 1024**3:.1f} GiB at {folder}"
+    from hub.diskfull import DISK_FULL_BYTES, FULL_HINT, disk_usage, human
+
+    folder, usage = disk_usage(hub.settings)  # a full disk said "warn  0.0 GiB free of 0.0 GiB"
+    detail = f"{human(usage.free)} free of {human(usage.total)} at {folder}"
+    if usage.free < DISK_FULL_BYTES:
+        return Check("disk", "fail", f"full: {detail}", FULL_HINT)
     if usage.free < DISK_WARN_BYTES or usage.free < DISK_WARN_SHARE * usage.total:
         return Check("disk", "warn", detail, "free space or move HUB_DIR (the embedded store, "
                      "oversight facts and backups grow with every case)")

@@ -81,7 +81,9 @@ def couchdb_errors(url: str) -> Callable[[SyncError], SyncError]:
                 f"CouchDB at {server} refused the user name or password in the hub's "
                 f"couchdb_url{said}: set the right ones in HUB_DIR/settings.json or "
                 "BANGBAN_COUCHDB_URL", error="store_unauthorized")
-        return exc
+        from hub.diskfull import as_store_full
+
+        return as_store_full(exc)
     return name_the_store
 
 

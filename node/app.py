@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 from node import settings as settings_mod
 from node import window
 from node.core import Node
-from node.errors import Locked, NodeError, NoSession, NotEnrolled
+from node.errors import LAPTOP_DISK_FULL, DiskFull, Locked, NodeError, NoSession, NotEnrolled
 from node.sessions import cookie_name
 from schemas.errors import SchemaError
 from sync.errors import SyncError
@@ -249,5 +249,8 @@ def _http_error(exc: HTTPException) -> Any:
 
 def _foreign_error(exc: SyncError | SchemaError) -> Any:
     """Errors of sync (store, crypto) and schemas reaching a view: translated here, at the
-    node's boundary, into the node's own error with the same status and reason."""
+    node's boundary, into the node's own error with the same status and reason (a full
+    disk in the clerk's words: what to do, and that nothing saved is lost)."""
+    if exc.status == 507:
+        return _node_error(DiskFull(LAPTOP_DISK_FULL))
     return _node_error(NodeError(exc.reason, error=exc.error, status=exc.status))

@@ -56,7 +56,8 @@ def snapshot(source: Path, copy: Path, *, frozen: bool = False) -> None:
     made ``-wal``/``-shm`` beside a file in WAL mode (an older release left its backups so)."""
     from urllib.request import pathname2url
 
-    from node.errors import NodeError
+    from node.errors import DamagedStore, NodeError
+    from sync.sqlite import is_damage, quick_check
 
     private_file(copy).close()  # created 0600 before SQLite opens it
     uri = f"file:{pathname2url(str(source.absolute()))}?mode=ro" + ("&immutable=1" if frozen else "")
@@ -66,10 +67,17 @@ def snapshot(source: Path, copy: Path, *, frozen: bool = False) -> None:
         src.backup(dst)
         dst.execute("PRAGMA journal_mode=DELETE")
     except sqlite3.Error as exc:
+        if is_damage(exc):  # the backup API met a page it cannot read
+            raise DamagedStore(source, [str(exc)], backup=frozen) from exc
         raise NodeError(f"{source}: 复制失败 / copy failed ({exc})") from exc
     finally:
         dst.close()
         src.close()
+    # The online backup copies pages as they are: a damaged page (a failing disk, a power
+    # cut on a cheap stick) arrives in the copy. Checked there, the copy being what is kept.
+    found = quick_check(copy)
+    if found:
+        raise DamagedStore(source, found, backup=frozen)
 
 
 def copy_files(folder: Path, out: Path, *, frozen: bool = False) -> None:

@@ -8,6 +8,8 @@ translated at the node's boundary with ``raise ... from exc``. Validation errors
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -118,6 +120,77 @@ class NotFound(NodeError):
 
     status = 404
     error = "not_found"
+
+
+#: A full disk met outside a form (a page, the API, a sync round writing here).
+LAPTOP_DISK_FULL = ("本机磁盘已满，无法写入：请清理本机磁盘空间（删除不需要的文件、清空回收站）或联系"
+                    "管理员。已保存的数据都在，没有丢失 / this laptop's disk is full, nothing "
+                    "more can be written: free space on the laptop (delete files you do not "
+                    "need, empty the recycle bin) or call the operator. Everything saved is "
+                    "kept, nothing is lost")
+
+
+class DiskFull(NodeError):
+    """This laptop's disk is full: the write was refused whole (sync.errors.
+    InsufficientStorage, the store's transaction undone), so nothing of it is stored and
+    nothing stored before is lost; the page keeps what was typed."""
+
+    status = 507
+    error = "insufficient_storage"
+
+    def __init__(self, reason: str = "", **kw: Any):
+        super().__init__(reason or (
+            "本机磁盘已满，刚才的内容没有保存，但仍保留在本页，未丢失：请清理本机磁盘空间（删除不需要"
+            "的文件、清空回收站）或联系管理员，然后再点保存。此前保存的数据都在 / this laptop's disk "
+            "is full: what you just entered was not saved, but it is still on this page and "
+            "not lost. Free space on the laptop (delete files you do not need, empty the "
+            "recycle bin) or call the operator, then save again. Everything saved before is "
+            "kept"), **kw)
+
+
+class IndexFull(DiskFull):
+    """The case index (a cache of the store) found no room for a row."""
+
+
+def index_write_failed(exc: Exception, db: Any) -> NodeError:
+    """The case index's failed write undone (the sqlite3 connection ``db``) and its error
+    as the node's: a full disk, or a failed write."""
+    import sqlite3
+
+    if db.in_transaction:  # SQLITE_FULL may have undone it already (sync.sqlite._db)
+        db.execute("ROLLBACK")
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return IndexFull(LAPTOP_DISK_FULL)
+    return NodeError(f"index write failed: {exc}")
+
+
+@contextlib.contextmanager
+def disk_full_said() -> Iterator[None]:
+    """The store's 507 (a full disk) as :class:`DiskFull`, in the clerk's words."""
+    from sync.errors import InsufficientStorage
+
+    try:
+        yield
+    except InsufficientStorage as exc:
+        raise DiskFull() from exc
+
+
+class DamagedStore(NodeError):
+    """A store file failed SQLite's quick_check after it was copied: refused by name."""
+
+    status = 500
+    error = "damaged_store"
+
+    def __init__(self, path: Any, found: list[str], *, backup: bool):
+        what = (("这份备份的数据文件已损坏，不能恢复：请用较早的一份备份 / this backup's store "
+                 "is damaged and cannot be restored: use an older backup") if backup else
+                ("本机的数据文件已损坏，不能备份（不要用它覆盖以前的备份）：请用最近一份完好的备份"
+                 "恢复（bangban node restore）/ this laptop's store is damaged and cannot be "
+                 "backed up (keep the older backups): restore the last good one (`bangban "
+                 "node restore`)"))
+        super().__init__(f"{path}: {what}；枢纽仍保存着本站已上传的全部数据 / the hub still "
+                         f"has everything this station pushed (SQLite quick_check: "
+                         f"{'; '.join(found[:3])})")
 
 
 class SyncFailed(NodeError):

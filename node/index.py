@@ -1,19 +1,18 @@
 """The node-local case index: fast lists and search over 100,000 cases, no plaintext PII.
 
-A separate SQLite file beside the store (``index.sqlite``), rebuilt from the store at
-any time (:meth:`CaseIndex.rebuild` via casework), so it is a cache, never the record.
-It holds only cleartext fields (ids, case number, item code, status, dates, counts).
-Applicants are found by a *keyed hash*: HMAC-SHA256 with a key derived from the unlocked
-institution key, of each normalized token of the name, ID number and phone. Without the
-passphrase the hashes cannot even be tested against a dictionary of names
-(design §5: a node's SQLite file at rest contains no plaintext personal data).
-
-Pages use keyset pagination (``updated``, ``case_id``) so page 2,000 costs what page 1
-costs; all list orders are backed by an index.
+A separate SQLite file beside the store (``index.sqlite``), rebuilt from the store at any time
+(:meth:`CaseIndex.rebuild` via casework), so it is a cache, never the record. It holds only
+cleartext fields (ids, case number, item code, status, dates, counts). Applicants are found by a
+*keyed hash*: HMAC-SHA256 with a key derived from the unlocked institution key, of each
+normalized token of the name, ID number and phone. Without the passphrase the hashes cannot even
+be tested against a dictionary of names (design §5: a node's SQLite file at rest contains no
+plaintext personal data). Pages use keyset pagination (``updated``, ``case_id``): page 2,000
+costs what page 1 costs; all list orders are backed by an index.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from node import tiles
-from node.errors import Locked, NodeError
+from node.errors import IndexFull, Locked, index_write_failed
 from node.listviews import COUNTED_VIEWS, HOLDER, OWN_VIEWS, view_condition
 from node.state import CLOSED
 
@@ -188,7 +187,8 @@ class CaseIndex:
 
     # -- writing -------------------------------------------------------------------
     def upsert(self, row: Mapping[str, Any], tokens: Iterable[str] = ()) -> None:
-        self.upsert_many([(row, tokens)])
+        with contextlib.suppress(IndexFull):  # stored already: node.indexer catches up later
+            self.upsert_many([(row, tokens)])
 
     def upsert_many(self, items: Sequence[tuple[Mapping[str, Any], Iterable[str]]]) -> None:
         values = []
@@ -221,8 +221,7 @@ class CaseIndex:
                                          token_rows)
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise NodeError(f"index write failed: {exc}") from exc
+                raise index_write_failed(exc, self._db) from exc
 
     def set_pending(self, case_ids: Iterable[str], pending: bool) -> None:
         with self._mutex:

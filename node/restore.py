@@ -98,7 +98,7 @@ def restore(backup_dir: Path, folder: Path) -> dict[str, Any]:
     device; what ``folder`` held is moved to a sibling folder, never deleted."""
     from node.backup import complete_backup, copy_files
     from node.core import ENROLLMENT, STORE
-    from node.errors import ConfigError
+    from node.errors import ConfigError, DamagedStore
     from sync.open import open_db
 
     manifest = complete_backup(backup_dir, "BACKUP")
@@ -126,6 +126,14 @@ def restore(backup_dir: Path, folder: Path) -> dict[str, Any]:
                 (folder / name).rename(aside / name)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         copy_files(backup_dir, folder, frozen=True)
+    except DamagedStore:  # the backup is damaged: the folder goes back as it was
+        for name in FOLDER_FILES:
+            (folder / name).unlink(missing_ok=True)
+            if aside is not None and (aside / name).exists():
+                (aside / name).rename(folder / name)
+        if aside is not None:
+            aside.rmdir()
+        raise
     except OSError as exc:
         kept = f"; 原有文件在 / what was there is in {aside}" if aside else ""
         raise ConfigError(f"--dir: {folder}: 无法恢复 / cannot restore here "

@@ -236,10 +236,10 @@ class Syncer:
                     f"device: {exc.reason}")
                 raise SyncFailed(st.last_error) from exc
             except SyncError as exc:
-                st.status, st.last_error = "offline", offline_words(exc)
+                st.status, st.last_error = "offline", offline_words(exc, str(self.node.dir))
                 raise SyncFailed(st.last_error) from exc
             except OSError as exc:
-                st.status, st.last_error = "offline", offline_words(exc)
+                st.status, st.last_error = "offline", offline_words(exc, str(self.node.dir))
                 raise SyncFailed(st.last_error) from exc
             finally:
                 if remote is not None:
@@ -268,7 +268,7 @@ class Syncer:
         if attempt < 2 and st.docs_done:
             return
         st.status = "offline"
-        st.last_error = offline_words(exc)
+        st.last_error = offline_words(exc, str(self.node.dir))
 
     def _progress(self, p: Any) -> None:
         if self.state.status == "offline":  # a retry said so; an upload got through since

@@ -18,6 +18,14 @@ HUB_STORE_DOWN = ("枢纽有应答，但其数据库暂不可用，请告知枢�
                   "uploads by itself when the hub is back")
 
 
+#: The hub answered 507: its disk is full (hub.diskfull.STORE_FULL). Nothing was taken and
+#: nothing refused: the documents wait here and go once the hub's operator frees space.
+HUB_FULL = ("枢纽的存储空间已满，暂时不能接收上传，请告知枢纽管理员。本机照常办理，数据已保存在本机，"
+            "枢纽腾出空间后自动上传 / the hub's storage is full and takes no uploads for now: "
+            "tell the hub's operator. Work goes on here; everything is saved on this laptop "
+            "and uploads by itself once the hub has room")
+
+
 #: The hub's address answered 404 for the database of the enrollment's ``db_url``: a hub
 #: restored or set up under another name, a proxy path; not the network either.
 HUB_NO_DB = ("枢纽有应答，但没有本机登记的数据库地址，请告知枢纽管理员。本机照常办理，数据已保存在本机"
@@ -26,17 +34,33 @@ HUB_NO_DB = ("枢纽有应答，但没有本机登记的数据库地址，请告
              "this laptop")
 
 
-def offline_words(exc: BaseException) -> str:
+def offline_words(exc: BaseException, here: str = "") -> str:
     """Why a round (or one of its retries) failed, for the sync page: the hub unreachable,
-    or the hub answering 503 or 404; the error's code in brackets."""
+    or the hub answering 503, 404 or 507; or a full disk ``here`` (the node's folder); the
+    error's code in brackets."""
+    from node.errors import LAPTOP_DISK_FULL
     from sync.errors import SyncError, TransportError
 
     code = getattr(exc, "error", None) or type(exc).__name__
+    if _laptop_full(exc, here):  # this laptop's store (or a file here) had no room
+        return f"{LAPTOP_DISK_FULL}（{code}）"
     # TransportError: no answer; any other SyncError is the status the hub's address sent
     words = None
     if isinstance(exc, SyncError) and not isinstance(exc, TransportError):
-        words = {503: HUB_STORE_DOWN, 404: HUB_NO_DB}.get(exc.status)
+        words = {503: HUB_STORE_DOWN, 404: HUB_NO_DB, 507: HUB_FULL}.get(exc.status)
     return f"{words or OFFLINE}（{code}）"
+
+
+def _laptop_full(exc: BaseException, here: str) -> bool:
+    """A full disk here: the file system's ENOSPC, or a 507 of a store file in the folder
+    ``here`` (sync.errors.InsufficientStorage.where; the hub's 507 names no file)."""
+    import errno
+    import os
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    where = str(getattr(exc, "where", "") or "")
+    return bool(where) and (not here or where.startswith(os.path.abspath(here) + os.sep))
 
 
 #: A pulled document the verifying target refused (node.pull): the hub sent something no
@@ -92,7 +116,7 @@ class SyncState:
         # offline round is still offline to the clerk, with what is waiting to go (the badge
         # said "同步中" most of the time, and never how much was not uploaded yet).
         if self.status == "running" and str(self.last_error or "").startswith(
-                (OFFLINE, HUB_STORE_DOWN, HUB_NO_DB)):
+                (OFFLINE, HUB_STORE_DOWN, HUB_NO_DB, HUB_FULL)):
             return _("离线，自动重试") + waiting
         if self.status == "running":
             return _("同步中") + (f" {self.docs_done}" if self.docs_done else "") + waiting

@@ -103,6 +103,21 @@ class ServiceUnavailable(SyncError):
     error = "service_unavailable"
 
 
+class InsufficientStorage(SyncError):
+    """507: the disk holding the database is full; nothing of the request was stored.
+
+    CouchDB answers ``507 Insufficient Storage`` when its disk monitor stops writes
+    (CouchDB docs, "Disk Monitor Configuration", 3.4+; RFC 4918 §11.5: the server
+    cannot store what the request needs, a condition expected to pass). A retryable
+    server-side condition: never the client's data being wrong."""
+
+    status = 507
+    error = "insufficient_storage"
+    #: The database file whose disk is full, when this process wrote it (the embedded
+    #: store); empty for a peer's answer: a node tells its own disk from the hub's by it.
+    where: str = ""
+
+
 class TransportError(SyncError):
     """The peer could not be reached or the connection broke (retryable)."""
 
@@ -126,6 +141,7 @@ _BY_STATUS: dict[int, type[SyncError]] = {
         RequestEntityTooLarge,
         UnsupportedMediaType,
         ServiceUnavailable,
+        InsufficientStorage,
     )
 }
 

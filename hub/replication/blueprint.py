@@ -84,7 +84,14 @@ def database(db: str, rest: str = "") -> Response:
     except HubError as exc:
         return error_response(exc)
     app = h.device_app(device, on_error=_said_to_devices)
-    return to_flask_response(app.handle(to_couch_request()))
+    resp = app.handle(to_couch_request())
+    if resp.status == 507:  # the hub's disk is full: the device retries (hub.diskfull)
+        from hub.diskfull import STORE_FULL, store_full
+
+        store_full(f"{request.method} {request.path} of {device.device_id}", h.settings)
+        return error_response(HubError(STORE_FULL["reason"], error=STORE_FULL["error"],
+                                       status=507))
+    return to_flask_response(resp)
 
 
 def _said_to_devices(req: CouchRequest, exc: SyncError) -> SyncError:

@@ -19,9 +19,10 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hub.diskfull import is_disk_full, where
 from hub.workers.deadlines import DeadlineWatcher
 from hub.workers.resolver import ConflictResolver
-from sync.errors import SyncError
+from sync.errors import InsufficientStorage, SyncError
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -60,7 +61,9 @@ class Workers:
             for extra in self.passes:
                 try:
                     result = extra()
-                except Exception:  # one failing pass must not stop the others
+                except Exception as exc:  # one failing pass must not stop the others
+                    if is_disk_full(exc):  # the loop says it once, not a traceback a pass
+                        raise InsufficientStorage(f"{exc}") from exc
                     self.errors += 1
                     log.exception("hub worker pass %r failed", extra)
                     continue
@@ -83,6 +86,11 @@ class Workers:
                 self.errors += 1
                 if not (isinstance(exc, SyncError) and exc.status >= 500):
                     log.exception("hub worker pass failed")  # a bug: retried next pass
+                elif not store_down and is_disk_full(exc):
+                    store_down = True
+                    log.warning("hub workers: the hub's disk is full (%s): %s; trying again "
+                                "every %g s (stations retry and keep working meanwhile)",
+                                exc.reason, where(self.hub.settings), self.interval)
                 elif not store_down:
                     # The store (CouchDB down, refusing the hub's credentials): every pass
                     # fails the same way until it is back, and each logged a 60-line

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from node import window
 from node.casework import decode_data_url, refusal
-from node.errors import InvalidInput, NodeError
+from node.errors import DiskFull, InvalidInput, NodeError, disk_full_said
 from node.steps import FORM_OF_STEP, STEP_TITLES, form_fields, parse_form
 from node.views.common import catalog, item_by_code, load_case, node, today
 
@@ -256,8 +256,9 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
                                     f"(at most {mb} MB each)"})
         name = f"scan-{len(scans) + 1}-{secrets.token_hex(3)}" + (".pdf" if ctype.endswith("pdf") else ".img")
         scans.append((name, ctype, blob))
-    return n.casework.record(case_id, event_type, clear, private, signature_png=signature,
-                             attachments=scans, staff=staff)
+    with disk_full_said():  # the form is shown again with what was typed (submit)
+        return n.casework.record(case_id, event_type, clear, private, signature_png=signature,
+                                 attachments=scans, staff=staff)
 
 
 @bp.post("/<event_type>")
@@ -266,7 +267,7 @@ def submit(case_id: str, event_type: str) -> Any:
     try:
         record_step(case_id, event_type, request.form, request.files, request.form.getlist)
     except NodeError as exc:
-        if exc.status >= 500:
+        if exc.status >= 500 and not isinstance(exc, DiskFull):
             raise
         case = load_case(case_id)
         return _render(case, event_type, request.form, exc.fields or {"_": exc.reason},

@@ -4,7 +4,9 @@ A poor link drops, stalls and times out; such failures are retried, answers
 that will not change on retry (400, 401, 403, 404, 409, 413) are not. The delay
 is "full jitter" (AWS Architecture Blog, "Exponential Backoff And Jitter"):
 ``uniform(0, min(cap, base * 2**attempt))``, so that many village laptops
-coming back at once do not hammer the hub in lock step.
+coming back at once do not hammer the hub in lock step. A 507 (the peer's disk is
+full, CouchDB's disk monitor) is retried too: it passes once its operator frees space,
+and the documents wait at the source meanwhile.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sync.errors import SyncError, TransportError
 T = TypeVar("T")
 
 #: Statuses worth another try: transport failures, timeouts, overload.
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 507})
 
 
 class Cancelled(SyncError):

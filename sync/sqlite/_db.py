@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
 
-from sync.errors import NotFound, ServiceUnavailable, SyncError
+from sync.errors import InsufficientStorage, NotFound, ServiceUnavailable, SyncError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs(
@@ -65,7 +66,7 @@ def connect(path: str, *, synchronous: str = "FULL", create: bool = True) -> sql
     except sqlite3.OperationalError as exc:
         raise NotFound("Database does not exist.", error="not_found") from exc
     try:
-        with translate_errors():
+        with translate_errors(path):
             # Only takes effect on a new, empty file (before WAL mode writes the
             # header): lets compact() give freed pages back to the file system.
             conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
@@ -96,15 +97,71 @@ def enable_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.05)
 
 
+def quick_check(path: str | os.PathLike[str]) -> list[str]:
+    """SQLite's ``PRAGMA quick_check`` of the file at ``path``, opened read only: ``[]``
+    when it is sound, else what SQLite found (at most 10 lines). quick_check reads every
+    page and checks each b-tree's structure, without the O(N log N) index cross-check of
+    integrity_check (SQLite docs, "PRAGMA quick_check"): backups run it on what they copy."""
+    uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro"
+    with translate_errors(os.fspath(path)):  # a file that cannot be read is not "damaged"
+        try:
+            conn = sqlite3.connect(uri, uri=True)
+            try:
+                rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check(10)")]
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
+            if not is_damage(exc):
+                raise
+            return [str(exc)]
+    return [] if rows == ["ok"] else rows
+
+
+def is_damage(exc: sqlite3.Error) -> bool:
+    """SQLITE_CORRUPT or SQLITE_NOTADB (any extended code): the file's pages are wrong."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+#: Free bytes below which a "disk I/O error" of a file is taken for its full disk.
+IOERR_FULL_BELOW = 1 << 20
+
+
+def _no_room(exc: sqlite3.Error, path: str) -> bool:
+    """SQLITE_FULL; SQLITE_IOERR_SHMSIZE (no room to size the ``-shm`` file: what opening
+    a store on a full disk answers, seen on a full tmpfs); or another "disk I/O error"
+    while the file's disk has less than :data:`IOERR_FULL_BELOW` free."""
+    code = getattr(exc, "sqlite_errorcode", None) or 0
+    if code & 0xFF == sqlite3.SQLITE_FULL or code == sqlite3.SQLITE_IOERR_SHMSIZE:
+        return True
+    if code & 0xFF != sqlite3.SQLITE_IOERR or not path:
+        return False
+    try:
+        return shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free < IOERR_FULL_BELOW
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
-def translate_errors() -> Iterator[None]:
-    """Turn sqlite3 errors into :mod:`sync.errors` at the backend boundary."""
+def translate_errors(path: str = "") -> Iterator[None]:
+    """Turn sqlite3 errors into :mod:`sync.errors` at the backend boundary (``path``: the
+    database file, named by a full disk's error)."""
     try:
         yield
     except SyncError:
         raise
     except sqlite3.OperationalError as exc:
         msg = str(exc)
+        # SQLITE_FULL: a write found no free page (ENOSPC from the file system, or the
+        # connection's max_page_count); or a full disk said as an I/O error (_no_room). The statement and, at COMMIT, the transaction
+        # are undone (SQLite docs, "Result and Error Codes": SQLITE_FULL), so what was
+        # stored before is intact and the store works again once space is freed.
+        if _no_room(exc, path):
+            full = InsufficientStorage(
+                f"the disk holding {path or 'this database'} is full (sqlite: {msg}); nothing "
+                "of this request was stored: free space, then retry")
+            full.where = os.path.abspath(path) if path else ""
+            raise full from exc
         if "locked" in msg or "busy" in msg:
             raise ServiceUnavailable(f"database busy: {msg}") from exc
         raise SyncError(f"sqlite: {msg}", error="internal_server_error") from exc
@@ -167,7 +224,7 @@ class Connections:
             raise ValueError("synchronous must be FULL, NORMAL or EXTRA")
         self.writer = connect(path, synchronous=synchronous, create=create)
         try:
-            with translate_errors():
+            with translate_errors(path):
                 self.writer.executescript(SCHEMA)
         except SyncError:
             self.writer.close()
@@ -179,7 +236,7 @@ class Connections:
         try:
             # Only a file without counters takes the write lock at open (several gateway
             # processes open the same files at once).
-            with translate_errors():
+            with translate_errors(path):
                 counted = has_counts(self.writer)
             if not counted:
                 with self.write() as conn:
@@ -206,7 +263,7 @@ class Connections:
         """A consistent snapshot (one read transaction)."""
         if self.closed:
             raise SyncError("database is closed", error="internal_server_error")
-        with translate_errors():
+        with translate_errors(self.path):
             conn = self._acquire()
             try:
                 conn.execute("BEGIN")
@@ -222,14 +279,20 @@ class Connections:
         """One atomic write transaction on the single writer."""
         if self.closed:
             raise SyncError("database is closed", error="internal_server_error")
-        with self.write_lock, translate_errors():
+        with self.write_lock, translate_errors(self.path):
             self.writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self.writer
+                self.writer.execute("COMMIT")
             except BaseException:
-                self.writer.execute("ROLLBACK")
+                # SQLITE_FULL and SQLITE_IOERR may have rolled the transaction back
+                # already (SQLite docs, "Response To Errors Within A Transaction"): a
+                # second ROLLBACK then fails and its "no transaction is active" hid the
+                # cause; a failed COMMIT leaves it open, and the writer refused every
+                # later BEGIN. Undo whichever is left, and raise the first error.
+                if self.writer.in_transaction:
+                    self.writer.execute("ROLLBACK")
                 raise
-            self.writer.execute("COMMIT")
 
     def close(self) -> None:
         with self._pool_lock:

@@ -334,7 +334,7 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
                 (d,) for (d,) in conn.execute("SELECT digest FROM blobs").fetchall() if d not in used
             ]
             conn.executemany("DELETE FROM blobs WHERE digest=?", stale)
-        with self._db.write_lock, translate_errors():
+        with self._db.write_lock, translate_errors(self.path):
             # executescript steps the pragma to the end (each step frees one page)
             self._db.writer.executescript("PRAGMA incremental_vacuum;")
             self._db.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
