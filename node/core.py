@@ -312,12 +312,10 @@ class Node:
         return path
 
     def next_serial(self, year: int) -> int:
-        """This device's next case serial for ``year``: past its counter (a ``_local`` doc,
-        never replicated) and past every number of this device and year in the index. The
-        counter alone missed cases written without it (the demo's samples, a bundle) and,
-        after a restore from an older backup, those given out since, back from the hub at
-        the first pull (schemas.ids: a number is unique per institution and year); until
-        that pull a restored store gives none (:func:`node.restore.require_synced`)."""
+        """This device's next case serial for ``year``: past its ``_local`` counter and
+        every number of this device and year in the index, which holds cases the counter
+        missed (samples, bundles, cases pulled back after a restore: schemas.ids, unique
+        per institution and year); a restored store gives none until it syncs (node.restore)."""
         from node.restore import require_synced
         from schemas.ids import split_device_id
         from sync.errors import NotFound as StoreNotFound
