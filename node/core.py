@@ -284,8 +284,7 @@ class Node:
 
     def acting_staff(self) -> str:
         """The staff id the current request acts under (node.window: the member at the
-        window, 8.1.2), else :meth:`enrollment_staff` (the CLI, an institution without a
-        roster)."""
+        window, 8.1.2), else :meth:`enrollment_staff` (the CLI, no roster)."""
         from node.window import ACTING
 
         return ACTING.get() or self.enrollment_staff()
