@@ -90,7 +90,8 @@ class DemoNetwork:
             hub.close()
 
     def start(self) -> None:
-        from ops.demo_node import RealStation, SimNode
+        from ops.demo_node import SimNode
+        from ops.demo_station import RealStation
 
         self.setup_hub()
         url = self.hub.start()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.couch._transport import DEFAULT_TIMEOUT, TransportStats, server_url, split_url
+from sync.couch._translate import server_url, split_url
+from sync.couch._transport import DEFAULT_TIMEOUT, TransportStats
 from sync.couch.server import CouchServer, check_db_name
 from sync.couch.store import CouchStore
 

@@ -55,7 +55,7 @@ def test_a_real_node_s_port_is_held_until_the_node_listens(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`bangban demo` picked a "free" port for each real node and closed it; until the node
     bound it another process on the machine could be given it (the node then did not start)."""
-    from ops import demo_node
+    from ops import demo_station
 
     seen: list[bool] = []
 
@@ -63,8 +63,8 @@ def test_a_real_node_s_port_is_held_until_the_node_listens(
         seen.append(_port_held_from_others(cmd))
         raise _Started
 
-    monkeypatch.setattr(demo_node.subprocess, "Popen", popen)
-    station = demo_node.RealStation(tmp_path / "node", {"device_id": "410602101201-A1"}, env={})
+    monkeypatch.setattr(demo_station.subprocess, "Popen", popen)
+    station = demo_station.RealStation(tmp_path / "node", {"device_id": "410602101201-A1"}, env={})
     with pytest.raises(_Started):
         station.serve()
     assert seen == [True]

@@ -16,7 +16,7 @@ from ibm_cloud_sdk_core import ApiException
 
 from sync import errors
 from sync.couch import CouchServer, CouchStore
-from sync.couch._transport import server_url, split_url, translate
+from sync.couch._translate import server_url, split_url, translate
 from sync.couch.store import _bulk_get_entry
 
 
