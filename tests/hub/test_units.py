@@ -187,6 +187,26 @@ def test_the_profiling_hook_adds_up_every_request_and_writes_one_file(tmp_path):
     assert calls["app"] == 3  # the requests of both threads and the caller's, added up
 
 
+
+def test_the_profiling_hook_counts_a_threads_cpu_not_its_waits(tmp_path):
+    """Request threads wait for the GIL, the store, libsodium in other threads: the profile
+    shows the CPU each request used, not its wall time (which counted every other thread)."""
+    import pstats
+    import time
+
+    from hub.profiling import Profiles
+
+    profiles = Profiles(tmp_path)
+
+    def waiting():
+        time.sleep(0.3)
+
+    profiles.run(waiting)
+    path = profiles.write()
+    assert path is not None
+    cumulative = {name: ct for (_, _, name), (_, _, _, ct, _) in pstats.Stats(str(path)).stats.items()}
+    assert cumulative["waiting"] < 0.1
+
 def test_a_gateway_leaves_new_connections_to_a_live_sibling_holding_fewer(monkeypatch):
     import time
 
