@@ -14,11 +14,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate  # noqa: F401
 
 from schemas.errors import Problem
 from schemas.hlc import is_hlc
 from schemas.ids import DEVICE_ID_RE, INSTITUTION_CODE_RE, SERVICE_ITEM_CODE_RE
+from schemas.lean import LeanSchema
 
 __all__ = ["EXCLUDE", "RAISE", "Base", "fields", "validate", "msg", "problems_from_messages"]
 
@@ -233,7 +234,7 @@ def _as_list(v: Any) -> list[Any]:
 
 # -- the base schema ---------------------------------------------------------------------------
 
-class Base(Schema):
+class Base(LeanSchema):
     """Unknown fields are refused (a typo must not be stored silently); CouchDB's
     ``_rev``-style members pass through untouched."""
 
@@ -248,7 +249,7 @@ class Base(Schema):
         return loaded
 
 
-class Part(Schema):
+class Part(LeanSchema):
     """A nested part (a material, a private part): unknown fields refused too."""
 
     class Meta:
