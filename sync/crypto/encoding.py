@@ -59,9 +59,11 @@ def _canonical_slow(value: Any) -> bytes:
     ).encode("utf-8")
 
 
-#: Where a number with a fraction or an exponent may start in compact JSON: at the start,
-#: after ``:``, ``,`` or ``[``. It can also match inside a string: that only costs the slow path.
-_FLOAT_TOKEN = re.compile(rb"(?:\A|[:,\[])-?[0-9]+[.eE]")
+#: Where a number with a fraction or an exponent may start in compact JSON: after ``:``,
+#: ``,`` or ``[`` (a float alone is seen by its type). It also matches inside a string: that
+#: only costs the slow path. Searched only when the output has a ``.``, ``e+`` or ``e-``:
+#: orjson writes every finite float with one of them (``1.0``, ``1e+16``, ``5e-324``).
+_FLOAT_TOKEN = re.compile(rb"[:,\[]-?[0-9]+[.eE]")
 _FAST = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
          | orjson.OPT_PASSTHROUGH_DATACLASS)
 
@@ -84,7 +86,8 @@ def canonical_json(value: Any) -> bytes:
         out = orjson.dumps(value, option=_FAST)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return _canonical_slow(value)
-    if _FLOAT_TOKEN.search(out) is not None:
+    if isinstance(value, float) or (b"." in out or b"e+" in out or b"e-" in out) and \
+            _FLOAT_TOKEN.search(out) is not None:
         return _canonical_slow(value)
     if b"null" in out:
         # A NaN or an infinity, the floats the search above cannot see: the stdlib's C

@@ -64,6 +64,7 @@ def test_documents_without_floats_or_nulls_get_orjsons_bytes(doc: dict[str, Any]
 @pytest.mark.parametrize("value, expected", [
     ({"a": 1.0, "b": [2.0, -0.0]}, b'{"a":1,"b":[2,0]}'),
     ({"x": 1e16}, b'{"x":10000000000000000}'),
+    ({"x": [1e22, 5e-324, 1e-05]}, b'{"x":[10000000000000000000000,5e-324,1e-05]}'),
     (1.0, b"1"), (-2.5, b"-2.5"), ([0.5], b"[0.5]"),  # a float first, after no ":", "," or "["
     ({"x": 0.1}, b'{"x":0.1}'),
     ({"x": 2**64}, b'{"x":18446744073709551616}'),
