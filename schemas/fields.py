@@ -133,7 +133,9 @@ class _Checked(fields.String):
         raise NotImplementedError
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kw: Any) -> str:
-        s = super()._deserialize(value, attr, data, **kw)
+        # A str is what String._deserialize returns unchanged (JSON gives no bytes): the
+        # hub checks ~8 of these per document, so the common case skips the call.
+        s = value if type(value) is str else super()._deserialize(value, attr, data, **kw)
         if not self.check(s):
             raise ValidationError(msg(self.rule, f"{self.en}: {s!r}", f"{self.zh}：{s!r}"))
         return s
