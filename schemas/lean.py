@@ -33,12 +33,13 @@ def _plain(field: fields.Field) -> Callable[[Any], Any] | None:
     """The field's validators as one callable when ``Field.deserialize`` is just
     ``_validate_missing``, ``_deserialize``, the validators and ``post_load`` for this
     field (no override, no ``pre_load``), else ``None``. ``Field._validate`` builds the
-    same ``And`` on every call; it holds nothing between calls."""
-    cls = type(field)
-    plain = (cls.deserialize is fields.Field.deserialize and not field.pre_load
-             and cls._validate is fields.Field._validate
-             and cls._validate_all is fields.Field._validate_all  # type: ignore[comparison-overlap]
-             and cls._validate_missing is fields.Field._validate_missing)
+    same ``And`` on every call; it holds nothing between calls. (``getattr``: members
+    of marshmallow's internals that another 4.x release may not have: then the field
+    takes ``Field.deserialize``, which is always right.)"""
+    cls, base = type(field), fields.Field
+    same = all(getattr(cls, name, None) is getattr(base, name, None) is not None
+               for name in ("deserialize", "_validate", "_validate_all", "_validate_missing"))
+    plain = same and not getattr(field, "pre_load", ()) and hasattr(field, "post_load")
     return validate.And(*field.validators) if plain else None
 
 
