@@ -14,6 +14,7 @@ documents in any order.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -82,20 +83,26 @@ def is_reference(docid: str, doc: Mapping[str, Any] | None = None) -> bool:
     return docid.startswith(REFERENCE_PREFIXES)
 
 
+_CASE_HEADS = frozenset(p[:-1] for p in CASE_PREFIXES)
+
+
 def case_id_of(docid: str, doc: Mapping[str, Any] | None = None) -> str | None:
     """The case a document belongs to (from its ``_id``, else its ``case_id`` field)."""
-    for prefix in CASE_PREFIXES:
-        if docid.startswith(prefix):
-            rest = docid[len(prefix):]
-            # an HLC case id is "wall-counter-node" and the node (a device id) has no ':'
-            return rest.split(":", 1)[0] or None
+    # One split, not a startswith per prefix: asked about six times per document ingested.
+    head, colon, rest = docid.partition(":")
+    if colon and head in _CASE_HEADS:
+        # an HLC case id is "wall-counter-node" and the node (a device id) has no ':'
+        return rest.split(":", 1)[0] or None
     if doc is not None and isinstance(doc.get("case_id"), str):
         return str(doc["case_id"])
     return None
 
 
+@functools.lru_cache(maxsize=65_536)
 def origin_institution(case_id: str) -> str | None:
-    """The institution whose device created the case (the HLC's node is a device id)."""
+    """The institution whose device created the case (the HLC's node is a device id).
+    Cached: a pure function of the id, asked for every document the hub checks and
+    indexes (parsing the clock and the device id again each time was 2% of an ingest)."""
     try:
         return split_device_id(unpack(case_id).node)[0]
     except (SchemaError, ValueError):

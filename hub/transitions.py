@@ -65,8 +65,7 @@ class TransitionCheck:
         if stored is None:
             stored = batch.stored_events[case_id] = case_events(self.stores, case_id)
         seen = {e["_id"] for e in stored}
-        events = stored + [dict(d) for d in batch.by_case(case_id)
-                           if d.get("type") == "event" and d["_id"] not in seen]
+        events = stored + [d for d in batch.events(case_id) if d["_id"] not in seen]
         try:
             check_received(events, event, workdays=self.workdays, cache=batch.fold_cache)
         except SchemaError as exc:

@@ -56,7 +56,7 @@ class Batch:
 
     def __init__(self) -> None:
         self.docs: dict[str, Mapping[str, Any]] = {}
-        self._by_case: dict[str, list[Mapping[str, Any]]] = {}
+        self._events: dict[str, list[dict[str, Any]]] = {}
         self.stored_events: dict[str, list[dict[str, Any]]] = {}
         # The transition check's folds of each case so far: the next event of a case folds
         # only what this batch accepted since, not the whole case again (hub.transitions).
@@ -65,11 +65,14 @@ class Batch:
     def add(self, doc: Mapping[str, Any]) -> None:
         self.docs[str(doc["_id"])] = doc
         case_id = scopes.case_id_of(str(doc["_id"]), doc)
-        if case_id:
-            self._by_case.setdefault(case_id, []).append(doc)
+        if case_id and doc.get("type") == "event":
+            self._events.setdefault(case_id, []).append(dict(doc))
 
-    def by_case(self, case_id: str) -> list[Mapping[str, Any]]:
-        return self._by_case.get(case_id, [])
+    def events(self, case_id: str) -> list[dict[str, Any]]:
+        """Copies of the case's events accepted so far, made once: the transition check's
+        fold cache then finds its last events by identity instead of comparing contents
+        (hub.transitions; a fresh copy per check made every check compare all of them)."""
+        return self._events.get(case_id, [])
 
 
 class WriteValidator:

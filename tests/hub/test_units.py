@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hub import scope
 from hub.auth import check_secret, hash_secret, new_secret, parse_basic, scrypt_hash
@@ -91,6 +93,21 @@ def test_device_seq_round_trips_and_refuses_foreign_seqs():
         with pytest.raises(BadRequest):
             split_seq(bad)
 
+
+
+@given(st.sampled_from([*scope.CASE_PREFIXES, "case", "event", "cases:", "notice:", "", ":",
+                        "service_item:", "Case:"]),
+       st.text(st.sampled_from("0a-:Z"), max_size=12), st.none() | st.text(max_size=3))
+def test_the_case_of_an_id_is_read_as_by_the_prefixes(prefix, rest, field):
+    """case_id_of splits the id once: the same answer as matching each prefix in turn."""
+    def by_prefixes(docid, doc):
+        for p in scope.CASE_PREFIXES:
+            if docid.startswith(p):
+                return docid[len(p):].split(":", 1)[0] or None
+        return doc["case_id"] if doc and isinstance(doc.get("case_id"), str) else None
+
+    doc = None if field is None else {"case_id": field}
+    assert scope.case_id_of(prefix + rest, doc) == by_prefixes(prefix + rest, doc)
 
 def test_scope_rules():
     assert scope.case_id_of(f"case:{CASE}") == CASE
@@ -186,6 +203,26 @@ def test_the_profiling_hook_adds_up_every_request_and_writes_one_file(tmp_path):
     calls = {name: nc for (_, _, name), (_, nc, *_) in pstats.Stats(str(path)).stats.items()}
     assert calls["app"] == 3  # the requests of both threads and the caller's, added up
 
+
+
+def test_the_profiling_hook_counts_a_threads_cpu_not_its_waits(tmp_path):
+    """Request threads wait for the GIL, the store, libsodium in other threads: the profile
+    shows the CPU each request used, not its wall time (which counted every other thread)."""
+    import pstats
+    import time
+
+    from hub.profiling import Profiles
+
+    profiles = Profiles(tmp_path)
+
+    def waiting():
+        time.sleep(0.3)
+
+    profiles.run(waiting)
+    path = profiles.write()
+    assert path is not None
+    cumulative = {name: ct for (_, _, name), (_, _, _, ct, _) in pstats.Stats(str(path)).stats.items()}
+    assert cumulative["waiting"] < 0.1
 
 def test_a_gateway_leaves_new_connections_to_a_live_sibling_holding_fewer(monkeypatch):
     import time
