@@ -205,9 +205,12 @@ class Hub:
         return f"{self.settings.url}/{self.endpoint}"
 
     def close(self) -> None:
-        try:
-            self.indexer.flush()
-        except Exception:  # closing must not fail because the store is already gone
-            pass
+        from hub.receipts import flush_receipts
+
+        for last in (self.indexer.flush, lambda: flush_receipts(self.stores)):
+            try:  # and the receipt times that waited (hub.receipts)
+                last()
+            except Exception:  # closing must not fail because the store is already gone
+                pass
         self.indexer.close()
         self.stores.close()

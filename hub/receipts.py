@@ -13,14 +13,26 @@ the scope index is derived (rebuilt after a restore, when receipt times could no
 known), and one small write per batch keeps the ingest cost flat. A replayed event gets a
 second receipt; the fold keeps the first.
 
-Public API: :func:`receipt_doc` (pure), :func:`record_receipt`.
+A receipt is written after its batch (the batch stands whatever happens to receipts: a
+device must not resend what the hub holds). When that write fails (a full disk, the
+receipts database down) the device has its answer and will not send again, so nothing
+would ever bring that receipt time back. It is kept in this process instead, with the time
+the hub received the batch, and written in front of the next receipt this process writes
+(any device's batch) or by :func:`flush_receipts` when the hub closes. They cannot be one
+transaction with the batch: ``P-receipts`` is another database (CouchDB has no
+transaction across databases). A process killed while some wait loses those (bounded by
+:data:`BACKLOG_LIMIT`; the log said each).
+
+Public API: :func:`receipt_doc` (pure), :func:`record_receipt`, :func:`flush_receipts`.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -50,26 +62,65 @@ def receipt_doc(device_id: str, institution: str, docs: Sequence[Mapping[str, An
             "via": via, "events": events}
 
 
+#: Receipts waiting to be written, per process: beyond this many the oldest are dropped
+#: (a hub whose receipts database stays down must not grow without end), each said.
+BACKLOG_LIMIT = 10_000
+_backlog: weakref.WeakKeyDictionary[HubStores, list[dict[str, Any]]] = \
+    weakref.WeakKeyDictionary()
+_backlog_lock = threading.Lock()
+
+
 def record_receipt(stores: HubStores, device_id: str, institution: str,
                    docs: Sequence[Mapping[str, Any]], *, via: str = "replication",
                    now_ms: int | None = None) -> bool:
-    """Write the receipt of ``docs`` (already stored). A failure is logged, not raised:
-    the documents stand, and oversight shows their events as received with no receipt
-    rather than the device being told its accepted write failed."""
+    """Write the receipt of ``docs`` (already stored), after the receipts that wait. A
+    failure is logged, not raised: the documents stand, and the receipt waits here with
+    its time for the next write (module docstring). Whether this receipt was written."""
     doc = receipt_doc(device_id, institution, docs,
                       int(time.time() * 1000) if now_ms is None else now_ms, via=via)
-    if doc is None:
-        return False
+    return _write(stores, [doc] if doc is not None else []) and doc is not None
+
+
+def flush_receipts(stores: HubStores) -> bool:
+    """Write the receipts that wait (hub.core.Hub.close); whether none waits now."""
+    return _write(stores, [])
+
+
+def waiting_receipts(stores: HubStores) -> int:
+    """How many receipts wait in this process (hub doctor, tests)."""
+    with _backlog_lock:
+        return len(_backlog.get(stores, []))
+
+
+def _write(stores: HubStores, new: list[dict[str, Any]]) -> bool:
+    with _backlog_lock:
+        batch = _backlog.pop(stores, []) + new
+    if not batch:
+        return True
     try:
-        result = stores.receipts.bulk_docs([doc])
+        result = stores.receipts.bulk_docs(batch)
     except SyncError:
-        log.warning("receipt of %d events from %s not recorded", len(doc["events"]),
-                    device_id, exc_info=True)
+        _keep(stores, batch)
+        log.warning("receipts of %d events not recorded yet: kept with the hub's receipt "
+                    "times, written with the next receipt",
+                    sum(len(d["events"]) for d in batch), exc_info=True)
         return False
-    if result and "error" in result[0]:
-        log.warning("receipt from %s refused: %s", device_id, result[0])
-        return False
-    return True
+    refused = [r for r in result if "error" in r]
+    for r in refused:  # ids are new and random: only a broken store refuses one
+        log.warning("receipt %s refused: %s", r.get("id"), r)
+    return not refused
 
 
-__all__ = ["ReceiptEvents", "receipt_doc", "record_receipt"]
+def _keep(stores: HubStores, batch: list[dict[str, Any]]) -> None:
+    with _backlog_lock:
+        kept = batch + _backlog.pop(stores, [])  # a concurrent failure's, after ours
+        kept.sort(key=lambda d: str(d["_id"]))  # ids sort by receipt time
+        dropped, kept = kept[:-BACKLOG_LIMIT], kept[-BACKLOG_LIMIT:]
+        _backlog[stores] = kept
+    if dropped:
+        log.error("receipt times of %d events lost: more than %d receipts waited",
+                  sum(len(d["events"]) for d in dropped), BACKLOG_LIMIT)
+
+
+__all__ = ["ReceiptEvents", "flush_receipts", "receipt_doc", "record_receipt",
+           "waiting_receipts"]

@@ -21,10 +21,11 @@ import base64
 import datetime as dt
 import threading
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from node.errors import InvalidInput, NodeError, NotFound, TransitionRefused
+from node.drafts import RULE_FIELDS, refusal, schema_fields, status_words, validate_draft
+from node.errors import NodeError, NotFound, TransitionRefused
 
 if TYPE_CHECKING:
     from node.core import Node
@@ -33,6 +34,16 @@ _clock_lock = threading.Lock()
 _last_clock: dict[str, Any] = {}
 
 SIGNATURE_ATTACHMENT = "signature.png"
+
+
+class FirstStep(NamedTuple):
+    """An event written with its new case (:meth:`Casework.open_case`); ``optional``: left
+    out when the rules refuse it then (a notification allowed only later)."""
+
+    event_type: str
+    clear: Mapping[str, Any]
+    private: Mapping[str, Any] | None = None
+    optional: bool = False
 
 
 def now_iso() -> str:
@@ -73,27 +84,6 @@ def observe_hlc(device_id: str, remote: str) -> None:
                                              unpack(remote), device_id)
         except Exception:  # a malformed or far-future clock from elsewhere is not ours to fix
             pass
-
-
-def invalid_from(exc: Exception) -> InvalidInput:
-    """schemas' ValidationFailed → InvalidInput with ``fields``: path → the rule, Chinese
-    then English (CONVENTIONS "Errors"); the reason names each field by its form label."""
-    problems = getattr(exc, "problems", None) or []
-    fields: dict[str, str] = {}
-    for p in problems:
-        key = p.field.removeprefix("private.")
-        both = [m for m in (p.message_zh, p.message_en) if m]
-        fields.setdefault(key, " / ".join(dict.fromkeys(both)))
-    return refusal(fields) if fields else InvalidInput(str(exc))
-
-
-def refusal(fields: dict[str, str]) -> InvalidInput:
-    """Refused input: ``fields`` (name → rule) shown next to each input, and a reason that
-    names each field by its form label, as the clerk reads it."""
-    from node.labels import field_label
-
-    return InvalidInput("；".join(f"{field_label(k.split('.')[0])}：{v}" for k, v in fields.items()),
-                        fields=fields)
 
 
 class Casework:
@@ -141,8 +131,12 @@ class Casework:
     # -- opening a case --------------------------------------------------------------
     def open_case(self, *, service_type: str, mode: str, focus_area: str, applicant_kind: str,
                   private: Mapping[str, Any], service_item: str | None = None,
-                  special_groups: list[str] | None = None, staff: str | None = None) -> str:
-        """Write a new case header (sealed) and its keyring; return the case id."""
+                  special_groups: list[str] | None = None, staff: str | None = None,
+                  first: Sequence[FirstStep] = ()) -> str:
+        """Write a new case header (sealed), its keyring and its ``first`` events (the
+        consultation, 10.1.1) in one ``bulk_docs``, one SQLite transaction
+        (sync.sqlite._write): a refused write (a full disk) leaves no case without its
+        record, so the clerk can save the same form again; return the case id."""
         from schemas.hlc import unpack
         from schemas.ids import case_no, new_case_id, split_device_id
         from schemas.vocab import SCHEMA_VERSION
@@ -172,7 +166,24 @@ class Casework:
         # The header is signed like events: the hub accepts only what a known device signed.
         sealed = sign_document(case_key.seal(header), node.keys.signer)
         node.reading.remember(case_id, case_key, {header["_id"]: header["private"]}, hlc)
-        self._store_docs([keyring, sealed])
+        docs: list[dict[str, Any]] = [keyring, sealed]
+        events: list[dict[str, Any]] = []
+        opened: list[dict[str, Any]] = []
+        for step in first:
+            try:
+                stored, signed, doc = self._prepare(
+                    case_id, step.event_type, step.clear, step.private, staff=staff,
+                    files=[], header=sealed, events=events, case_key=case_key)
+            except TransitionRefused:
+                if step.optional:
+                    continue
+                raise
+            docs += stored
+            events.append(signed)
+            opened.append(doc)
+        self._store_docs(docs)
+        for doc in opened:
+            node.reading.remember_event(case_id, doc)
         self.node.reindex_case(case_id, private=header["private"])
         self.node.index.set_pending([case_id], True)
         return case_id
@@ -226,27 +237,44 @@ class Casework:
                signature_png: bytes | None = None,
                attachments: list[tuple[str, str, bytes]] | None = None) -> dict[str, Any]:
         """Check, seal, sign and store one event; returns the stored (sealed) doc."""
-        from schemas.registry import has_private
-        from sync.crypto import sign_document
-
-        self.header(case_id)  # 404 before anything else
-        doc, priv = self._draft(case_id, event_type, clear, private, staff)
+        header = self.header(case_id)  # 404 before anything else
         files: list[tuple[str, str, bytes]] = list(attachments or [])
         if signature_png:
             files.append((SIGNATURE_ATTACHMENT, "image/png", signature_png))
+        docs, signed, doc = self._prepare(case_id, event_type, clear, private, staff=staff,
+                                          files=files, header=header,
+                                          events=self.events(case_id),
+                                          case_key=self.case_key(case_id))
+        self._store_docs(docs)
+        self.node.reading.remember_event(case_id, doc)
+        self.node.reindex_case(case_id)
+        self.node.index.set_pending([case_id], True)
+        return signed
+
+    def _prepare(self, case_id: str, event_type: str, clear: Mapping[str, Any],
+                 private: Mapping[str, Any] | None, *, staff: str | None,
+                 files: list[tuple[str, str, bytes]], header: dict[str, Any],
+                 events: list[dict[str, Any]], case_key: Any
+                 ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+        """One event checked against ``header`` and ``events`` (stored, or written in the
+        same batch), sealed and signed: the documents to store, the signed event and its
+        open form."""
+        from schemas.registry import has_private
+        from sync.crypto import sign_document
+
+        doc, priv = self._draft(case_id, event_type, clear, private, staff)
+        if any(name == SIGNATURE_ATTACHMENT for name, _, _ in files):
             priv["applicant_signature"] = SIGNATURE_ATTACHMENT
-        if files and "attachments" in _schema_fields(event_type):
+        if files and "attachments" in schema_fields(event_type):
             doc["attachments"] = [name for name, _, _ in files if name != SIGNATURE_ATTACHMENT]
         if has_private("event", event_type):
             doc["private"] = priv
         elif priv:
             raise refusal({k: "此步骤不收此项 / not part of this step" for k in priv})
-        events = self.events(case_id)
         if events:
             doc["base_hlc"] = max(e["hlc"] for e in events)
         validate_draft(doc)
-        self.check_transition(case_id, events, doc)
-        case_key = self.case_key(case_id)
+        self.check_transition(case_id, events, doc, header)
         shared: list[dict[str, Any]] = []
         if event_type in ("hand_up", "hand_down"):
             # Wrap the case key for the receiver first: no hand-over the receiver cannot open.
@@ -258,11 +286,7 @@ class Casework:
         # the step reaches the hub and the town first and the scan's bytes follow
         # (design.md §4, "documents before attachments"); until they are all there the
         # receiver shows the scan as not fully synced (sync.chunks.ChunksMissing).
-        self._store_docs([*shared, signed, *chunks])
-        self.node.reading.remember_event(case_id, doc)
-        self.node.reindex_case(case_id)
-        self.node.index.set_pending([case_id], True)
-        return signed
+        return [*shared, signed, *chunks], signed, doc
 
     def _attach(self, case_id: str, sealed: dict[str, Any], files: list[tuple[str, str, bytes]],
                 case_key: Any) -> list[dict[str, Any]]:
@@ -293,17 +317,17 @@ class Casework:
         return list(chunks.values())
 
     def check_transition(self, case_id: str, events: list[dict[str, Any]],
-                         doc: Mapping[str, Any]) -> None:
+                         doc: Mapping[str, Any], header: dict[str, Any] | None = None) -> None:
         from node.state import check
         from schemas.errors import IllegalTransition
         from schemas.rules import check_time_limit
 
-        header = self.header(case_id)
+        header = header or self.header(case_id)
         try:
             check(header, events, doc, self.node)
             check_time_limit(doc, self._item(header.get("service_item")))
         except IllegalTransition as exc:
-            zh = _status_words(exc.message_zh)
+            zh = status_words(exc.message_zh)
             field = RULE_FIELDS.get(exc.rule, "event_type")
             raise TransitionRefused(f"{zh}（{exc.clause}） / {exc.message_en}",
                                     fields={field: f"{zh}（{exc.clause}）"}) from exc
@@ -346,55 +370,3 @@ class Casework:
         if bad:
             raise NodeError(f"the local store refused {bad[0].get('id')}: {bad[0].get('reason')}")
         self.node.note_pending(len(docs))
-
-
-#: rules of schemas.rules that judge one input: the refusal is shown next to it
-RULE_FIELDS = {"resumption_deadline_future": "resumption_deadline",
-               "cause_removed_on": "cause_removed_on",
-               "reason_a_needs_missing_materials": "reason",
-               "reason_a_period_or_reminder": "reason",
-               "handover_adjacent_tier": "to_institution",
-               "reply_without_pending_consultation": "consultation",
-               "problem_exists": "problem_id", "problem_not_open": "problem_id",
-               "time_limit_days_over_statutory": "time_limit_days",
-               "new_time_limit_days_over_statutory": "new_time_limit_days",
-               "correction_not_open": "request", "complaint_not_open": "complaint"}
-
-
-def _status_words(message: str) -> str:
-    """A rule's Chinese message with the case status code (“handling”) as its label."""
-    import re
-
-    from schemas.state import STATUS_LABELS
-
-    return re.sub(r"“([a-z_]+)”", lambda m: "“" + (STATUS_LABELS.get(m.group(1)) or (m.group(1),))[0]
-                  + "”", message)
-
-
-def validate_draft(doc: dict[str, Any]) -> None:
-    """The schemas' check of an open document; refusals as :class:`InvalidInput`."""
-    from schemas.registry import validate_open
-
-    try:
-        validate_open(doc)
-    except Exception as exc:
-        if hasattr(exc, "problems"):
-            raise invalid_from(exc) from exc
-        raise
-
-
-def _schema_fields(event_type: str) -> set[str]:
-    from schemas.event_types import EVENT_SCHEMAS
-
-    return set(EVENT_SCHEMAS[event_type]().fields)
-
-
-def decode_data_url(value: str) -> bytes | None:
-    """The PNG bytes of a canvas ``data:image/png;base64,...`` value."""
-    if not value or not value.startswith("data:image/png;base64,"):
-        return None
-    try:
-        data = base64.b64decode(value.split(",", 1)[1], validate=True)
-    except ValueError:
-        return None
-    return data if data.startswith(b"\x89PNG") else None

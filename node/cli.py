@@ -217,42 +217,53 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _refused(refusal)
 
     from node.app import create_app
+    from node.folderlock import hold
 
-    app = create_app(dict(s))
-    node = app.extensions["bangban_node"]
-    scripted = s.read_passphrase()
-    if scripted and node.enrollment:
-        node.unlock(scripted)
-        node.syncer.start_background()
-    # waitress (the hub's server too), not werkzeug's development server: a clerk's
-    # laptop runs this all day; scan uploads beyond 512 kB spool to a temporary file.
+    folder = Path(s.node_dir)
     try:
-        server = create_server(app, host=s.node_host, port=int(s.node_port), threads=8,
-                               ident="Bangban node", expose_tracebacks=False,
-                               max_request_body_size=int(s.max_upload_bytes) * 2 + 1_048_576)
-    except OSError as exc:  # the port is taken (another node serve?) or the address is wrong
-        node.close()
+        folder.mkdir(parents=True, exist_ok=True)  # as the store's first open would
+        # one server per folder, and no `node restore` under it (node.folderlock)
+        lock = hold(folder, doing="serve")
+    except OSError as exc:
         from node.errors import ConfigError
 
-        raise ConfigError(f"--port {s.node_port} --host {s.node_host}: cannot listen "
-                          f"({exc.strerror or exc}); give another --port "
-                          "(BANGBAN_NODE_PORT)") from exc
-    print(f"bangban node: http://{s.node_host}:{server.effective_port}/ (dir {s.node_dir})",
-          flush=True)
+        raise ConfigError(f"--dir: {folder}: {exc.strerror or exc}") from exc
+    with lock:
+        app = create_app(dict(s))
+        node = app.extensions["bangban_node"]
+        scripted = s.read_passphrase()
+        if scripted and node.enrollment:
+            node.unlock(scripted)
+            node.syncer.start_background()
+        # waitress (the hub's server too), not werkzeug's development server: a clerk's
+        # laptop runs this all day; scan uploads beyond 512 kB spool to a temporary file.
+        try:
+            server = create_server(app, host=s.node_host, port=int(s.node_port), threads=8,
+                                   ident="Bangban node", expose_tracebacks=False,
+                                   max_request_body_size=int(s.max_upload_bytes) * 2 + 1_048_576)
+        except OSError as exc:  # the port is taken (another node serve?) or the address is wrong
+            node.close()
+            from node.errors import ConfigError
 
-    def _stop(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt  # stop serving, then close the store and the sync loop
+            raise ConfigError(f"--port {s.node_port} --host {s.node_host}: cannot listen "
+                              f"({exc.strerror or exc}); give another --port "
+                              "(BANGBAN_NODE_PORT)") from exc
+        print(f"bangban node: http://{s.node_host}:{server.effective_port}/ (dir {s.node_dir})",
+              flush=True)
 
-    import signal
+        def _stop(signum: int, frame: Any) -> None:
+            raise KeyboardInterrupt  # stop serving, then close the store and the sync loop
 
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-        node.close()
+        import signal
+
+        signal.signal(signal.SIGTERM, _stop)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+            node.close()
     return 0
 
 

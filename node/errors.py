@@ -60,6 +60,20 @@ class AlreadyEnrolled(NodeError):
     error = "already_enrolled"
 
 
+class FolderInUse(NodeError):
+    """A running `node serve` holds the node folder (node.folderlock): a restore or a
+    second server there is refused by name."""
+
+    status = 409
+    error = "folder_in_use"
+
+    def __init__(self, folder: str, pid: str, doing: str):
+        what = {"restore": ("恢复", "restore"), "serve": ("再启动一个", "start a second one")}
+        zh, en = what.get(doing, (doing, doing))
+        super().__init__(f"node serve 正在使用 {folder}（进程 {pid}）：请先停止它，再{zh} / node "
+                         f"serve is running on {folder} (pid {pid}): stop it first, then {en}")
+
+
 class Locked(NodeError):
     """The keys are locked: unlock with the passphrase first."""
 

@@ -96,16 +96,33 @@ def synced_by_bundle(store: DocumentStore, bundle_created_at: str) -> bool:
 def restore(backup_dir: Path, folder: Path) -> dict[str, Any]:
     """Put the complete backup ``backup_dir`` back as the node folder ``folder`` of the same
     device; what ``folder`` held is moved to a sibling folder, never deleted."""
-    from node.backup import complete_backup, copy_files
+    from node.backup import complete_backup
+    from node.errors import ConfigError
+    from node.folderlock import hold
+
+    manifest = complete_backup(backup_dir, "BACKUP")
+    if folder.resolve() == backup_dir.resolve():
+        raise ConfigError("--dir: 不能恢复到备份目录本身 / the node folder cannot be the backup "
+                          "itself: give the laptop's folder")
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # held until the restored store is stamped: under a running `node serve` the moved
+        # store stayed open and took the clerk's next steps (node.folderlock)
+        lock = hold(folder, doing="restore")
+    except OSError as exc:
+        raise ConfigError(f"--dir: {folder}: 无法恢复 / cannot restore here "
+                          f"({exc.strerror or exc})") from exc
+    with lock:
+        return _put_back(backup_dir, folder, manifest)
+
+
+def _put_back(backup_dir: Path, folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    from node.backup import copy_files
     from node.core import ENROLLMENT, STORE
     from node.errors import ConfigError, DamagedStore
     from sync.open import open_db
 
-    manifest = complete_backup(backup_dir, "BACKUP")
     device = manifest.get("device_id")
-    if folder.resolve() == backup_dir.resolve():
-        raise ConfigError("--dir: 不能恢复到备份目录本身 / the node folder cannot be the backup "
-                          "itself: give the laptop's folder")
     present = [n for n in FOLDER_FILES if (folder / n).exists()]
     aside = None
     if present:

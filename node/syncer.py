@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import json
 import random
+import sqlite3
 import threading
 import time
 import urllib.error
@@ -19,8 +20,8 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from node.errors import NotEnrolled, SyncFailed, Wiped
-from node.syncstate import SyncState, offline_words
+from node.errors import NodeError, NotEnrolled, SyncFailed, Wiped
+from node.syncstate import SyncState, laptop_full, offline_words
 
 if TYPE_CHECKING:
     from node.core import Node
@@ -248,13 +249,23 @@ class Syncer:
             st.rounds += 1
             self._remember()
             self.check_clock()
-        self.after_pull()
-        if complete:
-            # a store restored from a backup has now every number the hub holds of this
-            # device, indexed by after_pull: new cases may be opened again (node.restore)
-            from node.restore import synced
+        try:
+            self.after_pull()
+            if complete:
+                # a store restored from a backup has now every number the hub holds of this
+                # device, indexed by after_pull: new cases may be opened again (node.restore)
+                from node.restore import synced
 
-            synced(self.node.store)
+                synced(self.node.store)
+        except (NodeError, SyncError, OSError, sqlite3.Error) as exc:
+            # What the round moved is stored; the index's catch-up (a cache, node.indexer)
+            # met this laptop's full disk and waits for the next round. The page said the
+            # raw error (IndexFull(...)); the same words as every full disk here now. The
+            # restore mark stays: the numbers pulled back are not indexed yet.
+            if not laptop_full(exc, str(self.node.dir)):
+                raise
+            st.status, st.last_error = "error", offline_words(exc, str(self.node.dir))
+            raise SyncFailed(st.last_error) from exc
         return summary
 
     def _retrying(self, exc: BaseException, attempt: int, wait: float) -> None:

@@ -42,7 +42,7 @@ def offline_words(exc: BaseException, here: str = "") -> str:
     from sync.errors import SyncError, TransportError
 
     code = getattr(exc, "error", None) or type(exc).__name__
-    if _laptop_full(exc, here):  # this laptop's store (or a file here) had no room
+    if laptop_full(exc, here):  # this laptop's store (or a file here) had no room
         return f"{LAPTOP_DISK_FULL}（{code}）"
     # TransportError: no answer; any other SyncError is the status the hub's address sent
     words = None
@@ -51,14 +51,23 @@ def offline_words(exc: BaseException, here: str = "") -> str:
     return f"{words or OFFLINE}（{code}）"
 
 
-def _laptop_full(exc: BaseException, here: str) -> bool:
-    """A full disk here: the file system's ENOSPC, or a 507 of a store file in the folder
-    ``here`` (sync.errors.InsufficientStorage.where; the hub's 507 names no file)."""
+def laptop_full(exc: BaseException, here: str) -> bool:
+    """A full disk here: the file system's ENOSPC, the node's own :class:`node.errors.
+    DiskFull` (the case index, say), SQLite's SQLITE_FULL on a file the node wrote itself,
+    or a 507 of a store file in the folder ``here`` (sync.errors.InsufficientStorage.where;
+    the hub's 507 names no file)."""
     import errno
     import os
+    import sqlite3
+
+    from node.errors import DiskFull
 
     if isinstance(exc, OSError):
         return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, DiskFull):
+        return True
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
     where = str(getattr(exc, "where", "") or "")
     return bool(where) and (not here or where.startswith(os.path.abspath(here) + os.sep))
 

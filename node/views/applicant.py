@@ -16,7 +16,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from node.casework import next_clock, refusal, validate_draft
+from node.casework import next_clock
+from node.drafts import refusal, validate_draft
 from node.errors import InvalidInput, NodeError
 from node.views.common import load_case, node
 from node.views.consultations import form_checks

@@ -16,8 +16,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from node import window
-from node.casework import refusal
-from node.errors import InvalidInput, NotSyncedSinceRestore, TransitionRefused
+from node.casework import FirstStep
+from node.drafts import refusal
+from node.errors import DiskFull, InvalidInput, NotSyncedSinceRestore, disk_full_said
 from node.views.common import catalog, item_by_code, node
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
@@ -110,29 +111,27 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
         raise refusal(errors)
     have = set(getlist("have"))
     missing = [m for m in (item or {}).get("materials", []) if m.get("code") not in have]
-    case_id = cw.open_case(
-        service_type=data.get("service_type") or "assist",
-        mode=data.get("mode") or "nearby",
-        focus_area=(item or {}).get("focus_area") or data.get("focus_area") or "livelihood",
-        applicant_kind=data.get("applicant_kind") or "person",
-        special_groups=list(getlist("special_groups")),
-        service_item=item["code"] if item else None,
-        private={"applicant_name": data.get("applicant_name", "").strip(),
-                 "phone": (data.get("phone") or "").strip() or None,
-                 "id_number": (data.get("id_number") or "").strip() or None,
-                 "id_type": (data.get("id_type") or "resident_id")
-                 if (data.get("id_number") or "").strip() else None,
-                 "address": (data.get("address") or "").strip() or None},
-        staff=staff)
-    cw.record(case_id, "consultation", clear, private, staff=staff)
-    if missing:
-        try:
-            cw.record(case_id, "notification", {
-                "materials": [{k: m[k] for k in ("code", "name", "how_to_obtain", "original",
-                                                 "copies") if k in m} for m in missing]},
-                staff=staff)
-        except TransitionRefused:
-            pass  # the rules allow the notification only later: it is printed from the item
+    first = [FirstStep("consultation", clear, private)]
+    if missing:  # optional: the rules may allow the notification only later; it is
+        # printed from the item then
+        first.append(FirstStep("notification", {"materials": [
+            {k: m[k] for k in ("code", "name", "how_to_obtain", "original", "copies") if k in m}
+            for m in missing]}, optional=True))
+    with disk_full_said():  # one write: refused, nothing of it is stored (casework.open_case)
+        case_id = cw.open_case(
+            service_type=data.get("service_type") or "assist",
+            mode=data.get("mode") or "nearby",
+            focus_area=(item or {}).get("focus_area") or data.get("focus_area") or "livelihood",
+            applicant_kind=data.get("applicant_kind") or "person",
+            special_groups=list(getlist("special_groups")),
+            service_item=item["code"] if item else None,
+            private={"applicant_name": data.get("applicant_name", "").strip(),
+                     "phone": (data.get("phone") or "").strip() or None,
+                     "id_number": (data.get("id_number") or "").strip() or None,
+                     "id_type": (data.get("id_type") or "resident_id")
+                     if (data.get("id_number") or "").strip() else None,
+                     "address": (data.get("address") or "").strip() or None},
+            staff=staff, first=first)
     return case_id, missing
 
 
@@ -146,5 +145,8 @@ def create() -> str | Response:
     except NotSyncedSinceRestore as exc:  # what was typed stays on the page
         return render_template("consultation.html", items=catalog(), values=request.form,
                                errors={}, blocked=exc.reason, **_vocab()), 409  # type: ignore[return-value]
+    except DiskFull as exc:  # nothing was stored (one write): the same form saves again
+        return render_template("consultation.html", items=catalog(), values=request.form,
+                               errors={}, full=exc.reason, **_vocab()), 507  # type: ignore[return-value]
     flash(_("咨询已登记。") + (_("一次性告知单可以打印。") if missing else ""), "ok")
     return redirect(url_for("cases.detail", case_id=case_id))

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from node import window
-from node.casework import decode_data_url, refusal
+from node.drafts import decode_data_url, refusal
 from node.errors import DiskFull, InvalidInput, NodeError, disk_full_said
 from node.steps import FORM_OF_STEP, STEP_TITLES, form_fields, parse_form
 from node.views.common import catalog, item_by_code, load_case, node, today

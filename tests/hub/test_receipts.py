@@ -78,3 +78,35 @@ def test_a_replayed_event_gets_no_second_receipt(world: World) -> None:
               for d in docs]
     assert a.remote.bulk_docs(replay, new_edits=False) == []  # accepted, nothing new
     assert len(_receipts(world)) == before
+
+
+def test_a_receipt_a_full_disk_refused_is_written_later_with_its_time(world: World) -> None:
+    """The batch was stored and only its receipt found no room: the device had its answer
+    and sends nothing again, so that receipt time was lost for good (hub.receipts). It
+    waits in the gateway with the hub's time now, and goes with the next receipt written,
+    another station's, once there is room."""
+    from hub.receipts import waiting_receipts
+    from tests.diskfull import full_disk
+
+    a, b = world.node(VILLAGE_A), world.node(VILLAGE_B)
+    b.new_case()
+    world.sync(VILLAGE_B)  # P-receipts exists (it is made on first use)
+    stores = world.hub.stores
+    case_ids = a.sample_cases(30, town=a.institution[:9], seed=7,  # receipts over a page
+                              scenarios=("in_handling",))
+    before = int(time.time() * 1000)
+    with full_disk(stores.receipts):
+        result = a.sync()
+    after = int(time.time() * 1000)
+    assert result["refused"] == 0
+    assert all(stores.main.get(f"case:{c}") for c in case_ids)  # the batches stand
+    events = [r["id"] for r in a.store.changes()["results"]
+              if r["id"].startswith("event:") and r["id"].split(":")[1] in case_ids]
+    assert set(events) - set(_received(world))  # the disk was full for one receipt at least
+    assert waiting_receipts(stores) >= 1
+    b.new_case()
+    world.sync(VILLAGE_B)  # room again: the next receipt takes those that waited
+    received = _received(world)
+    assert set(events) <= set(received) and waiting_receipts(stores) == 0
+    assert all(before <= received[e]["received_ms"] <= after for e in events)
+    assert {received[e]["device"] for e in events} == {a.device_id}

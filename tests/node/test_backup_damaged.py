@@ -22,6 +22,15 @@ def _station(folder: Path) -> Path:
     return folder
 
 
+def _held(folder: Path) -> dict[str, bytes]:
+    """The folder's files but the lock a restore takes (node.folderlock: it stays, empty
+    of meaning once released)."""
+    from node.folderlock import LOCK_FILE
+
+    return {p.name: p.read_bytes() for p in folder.iterdir()
+            if p.is_file() and p.name != LOCK_FILE}
+
+
 def test_a_damaged_laptop_store_is_not_backed_up(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     folder = _station(tmp_path / "n")
@@ -40,10 +49,10 @@ def test_a_damaged_backup_is_not_restored_and_the_folder_stays(
     out = tmp_path / "usb" / "b1"
     assert main(["node", "backup", str(out), "--dir", str(folder)]) == 0
     damage(out / "store.sqlite")
-    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    before = _held(folder)
     capsys.readouterr()
     assert main(["node", "restore", str(out), "--dir", str(folder)]) == 1
     err = capsys.readouterr().err
     assert str(out / "store.sqlite") in err and "use an older backup" in err
-    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+    assert _held(folder) == before
     assert not [p for p in tmp_path.iterdir() if "before-restore" in p.name]

@@ -51,6 +51,40 @@ def _entrustment() -> dict[str, str]:
                 scope="我输入的委托范围" + "很长" * 990)
 
 
+def test_a_consultation_on_a_full_disk_writes_nothing_and_keeps_the_form(
+        unlocked: Any) -> None:
+    """Opening the case (header, keyring) and recording its consultation and notification
+    were separate writes: on a full disk the header could be stored without its record, so
+    the page could not say "nothing was saved, save again" (a second case) and showed the
+    general full-disk page with the form lost. They are one write now: refused whole, the
+    form kept with what to do, and the same form saved again makes one case."""
+    from schemas.sample import catalog
+    from tests.node.conftest import csrf
+
+    c = unlocked
+    node = c.application.extensions["bangban_node"]
+    item = catalog()[0]
+    form = {"csrf": csrf(c), "applicant_name": "王小明", "phone": "13800000000",
+            "question": "我输入的咨询问题" + "很长" * 1900, "service_item": item["code"],
+            "service_type": "proxy", "mode": "nearby", "channel": "window", "answered": "1"}
+    before = node.store.info()["doc_count"]
+    with full_disk(node.store):
+        r = c.post("/consultations/", data=form)
+    html = r.data.decode()
+    assert r.status_code == 507, html[:3000]
+    assert "本机磁盘已满" in html and "save again" in html
+    assert "我输入的咨询问题" in html and "王小明" in html  # the form keeps what was typed
+    assert node.store.info()["doc_count"] == before  # no case without its record
+    r = c.post("/consultations/", data=form)  # space freed: the same form saves
+    assert r.status_code == 302, r.data.decode()[:3000]
+    case_id = r.headers["Location"].rstrip("/").split("/")[-1]
+    cases = [row["id"] for row in node.store.all_docs()["rows"] if row["id"].startswith("case:")]
+    assert cases == [f"case:{case_id}"]
+    kinds = [e["event_type"] for e in node.casework.events(case_id)]
+    assert kinds[0] == "consultation" and ("notification" in kinds) == bool(
+        item.get("materials"))
+
+
 def test_the_case_index_without_room_does_not_fail_a_stored_step(unlocked: Any) -> None:
     """The case list's index is another file, written after the store: with the step stored
     and no room for its row, the page said "index write failed" (500) and the clerk took
@@ -169,3 +203,35 @@ def test_node_sync_names_the_hubs_full_disk(tmp_path: Path,
     err = capsys.readouterr().err
     assert "枢纽的存储空间已满" in err and "tell the hub's operator" in err
     assert "cannot reach the hub" not in err
+
+
+def test_a_good_round_whose_index_catch_up_meets_a_full_disk_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Push and pull went through, then the index's catch-up (node.indexer, after the pull)
+    found no room: the round raised IndexFull, which the sync page showed as a raw error
+    (the loop's repr) or not at all ("ok"). It says the laptop's disk is full now, in the
+    words every full disk here has, and the next round with room catches up."""
+    node = _node(_dir(tmp_path / "n"))
+    hub = Hub(str(tmp_path / "hub.sqlite"))
+    monkeypatch.setattr("sync.open.open_db", lambda url, **kw: hub)
+    try:
+        cases = [_consult_here(node) for _ in range(30)]
+        db = node.index._db
+        node.index.clear()  # the catch-up has every case to write again, from the feed's start
+        node.index.set_meta("store_seq", "0")
+        db.execute("VACUUM")  # no free page left inside the file
+        db.execute(f"PRAGMA max_page_count={db.execute('PRAGMA page_count').fetchone()[0]}")
+        with pytest.raises(SyncFailed):
+            node.syncer.sync_once()
+        st = node.syncer.state
+        assert set(cases) <= {r["id"].split(":")[1] for r in hub.all_docs()["rows"]}
+        assert st.last_error and "本机磁盘已满" in st.last_error, st.last_error
+        assert "this laptop's disk is full" in st.last_error and "IndexFull(" not in st.last_error
+        assert "枢纽" not in st.last_error and st.status == "error"
+        db.execute("PRAGMA max_page_count=4294967294")  # space freed
+        node.syncer.sync_once()
+        assert node.syncer.state.status == "ok" and node.syncer.state.last_error is None
+        assert all(node.index.get(c) for c in cases)
+    finally:
+        node.close()
+        SQLiteStore.close(hub)
