@@ -312,3 +312,20 @@ def test_put_with_new_edits_false_and_only_revisions_answers_its_rev(client: Cou
     assert resp.status_code == 201, resp.get_data(as_text=True)
     assert resp.get_json() == {"ok": True, "id": "doc", "rev": "2-" + "b" * 32}
     assert client.get("/db/doc").get_json()["_rev"] == "2-" + "b" * 32
+
+
+@pytest.mark.parametrize("query", ["_changes?since=99999999999999999999",
+                                   "_changes?since=99999999999999999999-g1",
+                                   "_changes?feed=longpoll&timeout=0&since=99999999999999999999",
+                                   "_all_docs?limit=99999999999999999999",
+                                   "_all_docs?skip=99999999999999999999"])
+def test_numbers_beyond_64_bits_in_the_query_are_answered(client: CouchClient,
+                                                          query: str) -> None:
+    """JSON and query numbers have no bound, SQLite's integers do: these were 500s
+    (OverflowError) in the embedded store. A seq or skip past the end reads nothing."""
+    assert client.put("/db/doc", json={"a": 1}).status_code == 201
+    resp = client.get(f"/db/{query}")
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    rows = resp.get_json().get("results", resp.get_json().get("rows"))
+    assert rows == ([] if "since" in query or "skip" in query else [
+        {"id": "doc", "key": "doc", "value": {"rev": client.get("/db/doc").get_json()["_rev"]}}])
