@@ -149,7 +149,13 @@ class Hub:
     def _http_settings(self) -> Any:
         from sync.http.settings import HTTPSettings
 
-        return HTTPSettings(max_http_request_size=self.settings.max_request_bytes)
+        # A device's feed holds one of the gateway's few request threads while it waits: a
+        # heartbeat or a continuous feed ran for sync.http's changes_timeout_max (an hour),
+        # so one device's credentials and `hub_threads` such requests stopped the gateway for
+        # every station. Every wait of a device's feed ends at longpoll_timeout.
+        wait = self.settings.longpoll_timeout
+        return HTTPSettings(max_http_request_size=self.settings.max_request_bytes,
+                            changes_timeout=wait, changes_timeout_max=wait)
 
     def device_app(self, device: Device) -> CouchApp:
         from sync.http.routing import CouchApp
