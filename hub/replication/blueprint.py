@@ -56,7 +56,9 @@ def to_couch_request() -> CouchRequest:
 
 
 def to_flask_response(resp: CouchResponse) -> Response:
-    headers = resp.headers.items()
+    from sync.http.wsgi import wsgi_headers
+
+    headers = wsgi_headers(resp)
     if resp.streaming:
         return Response(resp.body, status=resp.status, headers=headers,  # type: ignore[arg-type]
                         direct_passthrough=True)

@@ -5,23 +5,26 @@ never a 5xx, and nothing is stored; a device holds no more of the gateway than i
 from __future__ import annotations
 
 import base64
+import gzip
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from wsgiref.util import is_hop_by_hop
 
 import pytest
 
 from tests.hub.conftest import VILLAGE_A, World, open_world
 
-#: The longest wait of a device's feed in these tests (seconds).
-WAIT = 0.3
+#: The longest wait of a device's feed in these tests (seconds), the largest request body.
+WAIT, MAX_REQUEST = 0.3, 100_000
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with open_world(Path(tmp_path_factory.mktemp("attacks")),
-                    extra={"longpoll_timeout": WAIT}) as w:
+                    extra={"longpoll_timeout": WAIT, "max_request_bytes": MAX_REQUEST}) as w:
         w.node(VILLAGE_A).new_case()
         w.sync()
         yield w
@@ -75,3 +78,33 @@ def test_a_since_beyond_64_bits_reads_nothing(world: World, device: Any) -> None
     big = "9" * 20  # past every seq of the institution's index and of the reference one
     resp = _get(world, device, f"_changes?since={big}~{big}")
     assert resp.status_code == 200 and resp.get_json()["results"] == [], resp.data
+
+
+def test_a_gzip_body_over_the_limit_once_decoded_is_a_413_a_server_can_send(world: World,
+                                                                          device: Any) -> None:
+    """The core's 413 carried ``Connection: close``, a hop-by-hop header no WSGI application
+    may send (PEP 3333): waitress, under `hub serve`, answered it with a 500."""
+    client, auth = device
+    before = world.hub.stores.main.info()["update_seq"]
+    bomb = gzip.compress(json.dumps({"docs": [{"_id": "x", "pad": " " * MAX_REQUEST}]}).encode())
+    assert len(bomb) < MAX_REQUEST
+    resp = client.post(f"/{world.hub.stores.prefix}/_bulk_docs", data=bomb, headers={
+        **auth, "Content-Type": "application/json", "Content-Encoding": "gzip"})
+    assert resp.status_code == 413 and resp.get_json()["error"] == "too_large"
+    assert not [k for k in resp.headers.keys() if is_hop_by_hop(k)], resp.headers
+    assert world.hub.stores.main.info()["update_seq"] == before
+
+
+@pytest.mark.parametrize("kind", [[], {"a": 1}, ["device"]])
+def test_a_document_whose_type_is_not_text_is_refused_by_name(world: World, device: Any,
+                                                              kind: Any) -> None:
+    """The reference-data check ran before the schema and looked ``type`` up in a set: a
+    list or an object there was a TypeError, a 500."""
+    client, auth = device
+    before = world.hub.stores.main.info()["update_seq"]
+    resp = client.post(f"/{world.hub.stores.prefix}/_bulk_docs", headers=auth,
+                       json={"docs": [{"_id": "device:410600-HB", "type": kind}]})
+    assert resp.status_code == 201, resp.data
+    [row] = resp.get_json()
+    assert row["error"] == "forbidden" and row["id"] == "device:410600-HB", row
+    assert world.hub.stores.main.info()["update_seq"] == before

@@ -257,7 +257,8 @@ def test_body_over_the_limit_is_413_and_nothing_stored(store_server: SQLiteServe
     resp = small.post("/db/_bulk_docs", data=bomb, content_type="application/json",
                       headers={"Content-Encoding": "gzip"})
     assert_error(resp, 413, "too_large")
-    assert resp.headers["Connection"] == "close"
+    # no hop-by-hop header from a WSGI application (PEP 3333; waitress made a 500 of it)
+    assert "Connection" not in resp.headers
     assert doc_ids(small) == []
     # under the limit the same request is fine
     assert small.put("/db/small", json={"text": "x" * 100}).status_code == 201
