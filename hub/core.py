@@ -16,6 +16,7 @@ from hub.auth import Device, DeviceAuth
 from hub.errors import NotInitialized
 from hub.index import ScopeIndexer
 from hub.index_cursor import FileCursor
+from hub.replication.feeds import FeedSlots
 from hub.replication.scoped import FeedSignal, ScopedStore
 from hub.replication.view import AnonymousServer, DeviceServer
 from hub.settings import Settings
@@ -45,6 +46,7 @@ class Hub:
         self.indexer = ScopeIndexer(self.stores, FileCursor(
             Path(settings.hub_dir) / f"scope-indexer-{self.stores.prefix}.cursor"))
         self.signal = FeedSignal()
+        self.feed_slots = FeedSlots(int(settings.feeds_per_device))
         self.indexer.listeners.append(self.signal.notify)
         self._validator: WriteValidator | None = None
         self._auth: DeviceAuth | None = None

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.wsgi import ClosingIterator
 
 from hub.errors import HubError
+from hub.replication.feeds import at_once, waiting_feed
 from sync.http.messages import Headers, QueryArgs
 from sync.http.messages import Request as CouchRequest
 from sync.http.messages import Response as CouchResponse
@@ -84,5 +86,21 @@ def database(db: str, rest: str = "") -> Response:
         device = h.auth.authenticate(request.headers.get("Authorization"))
     except HubError as exc:
         return error_response(exc)
-    app = h.device_app(device)
-    return to_flask_response(app.handle(to_couch_request()))
+    couch = to_couch_request()
+    waits = waiting_feed(couch)
+    if waits and not h.feed_slots.take(device.device_id):
+        couch.query, waits = at_once(couch.query), False  # hub.replication.feeds
+    try:
+        answer = h.device_app(device).handle(couch)
+    except BaseException:
+        if waits:
+            h.feed_slots.give(device.device_id)
+        raise
+    if waits and answer.streaming:
+        # held until the server has sent the stream and closes it (a passed-through body is
+        # the server's to close: Flask's call_on_close would never run)
+        answer.body = ClosingIterator(answer.body,  # type: ignore[arg-type]
+                                      lambda: h.feed_slots.give(device.device_id))
+    elif waits:
+        h.feed_slots.give(device.device_id)
+    return to_flask_response(answer)

@@ -24,7 +24,8 @@ WAIT, MAX_REQUEST = 0.3, 100_000
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with open_world(Path(tmp_path_factory.mktemp("attacks")),
-                    extra={"longpoll_timeout": WAIT, "max_request_bytes": MAX_REQUEST}) as w:
+                    extra={"longpoll_timeout": WAIT, "max_request_bytes": MAX_REQUEST,
+                           "feeds_per_device": 1}) as w:
         w.node(VILLAGE_A).new_case()
         w.sync()
         yield w
@@ -42,7 +43,8 @@ def device(world: World) -> Any:
 
 def _get(world: World, device: Any, path: str) -> Any:
     client, auth = device
-    return client.get(f"/{world.hub.stores.prefix}/{path}", headers=auth)
+    # buffered: read to its end and closed, as a server closes it (a waiting feed's slot)
+    return client.get(f"/{world.hub.stores.prefix}/{path}", headers=auth, buffered=True)
 
 
 @pytest.mark.parametrize("feed", ["feed=continuous", "feed=longpoll&heartbeat=50",
@@ -108,3 +110,20 @@ def test_a_document_whose_type_is_not_text_is_refused_by_name(world: World, devi
     [row] = resp.get_json()
     assert row["error"] == "forbidden" and row["id"] == "device:410600-HB", row
     assert world.hub.stores.main.info()["update_seq"] == before
+
+
+def test_a_device_holds_at_most_its_share_of_waiting_feeds(world: World, device: Any) -> None:
+    """Each waiting feed holds a request thread: 40 of one device's held every thread of
+    `hub serve --processes 2` (16 each), and every station's request waited 30 s. Beyond
+    ``feeds_per_device`` (1 here) a feed is answered at once, as a normal feed."""
+    client, auth = device
+    url = f"/{world.hub.stores.prefix}/_changes?feed=continuous&since=now"
+    first = client.get(url, headers=auth, buffered=False)  # its stream still open
+    assert world.hub.feed_slots.held(world.node(VILLAGE_A).device_id) == 1
+    second = client.get(url, headers=auth, buffered=True).get_json()
+    assert second["results"] == [] and "last_seq" in second  # a normal feed's one object
+    assert b"last_seq" in first.get_data()  # the stream, one row per line, to its end
+    first.close()
+    assert world.hub.feed_slots.held(world.node(VILLAGE_A).device_id) == 0
+    third = client.get(url, headers=auth, buffered=True).get_data()
+    assert b'"results"' not in third and b"last_seq" in third  # a stream again
