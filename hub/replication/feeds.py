@@ -32,19 +32,20 @@ def at_once(query: QueryArgs) -> QueryArgs:
     return QueryArgs([*kept, ("feed", "normal")])
 
 
-class FeedSlots:
-    """Waiting feeds per device in this process, at most ``per_device`` each."""
+class Tally:
+    """Counts per device shared by request threads, each at most ``limit`` (None: no bound);
+    the feeds a device holds here, its ``_bulk_docs`` in flight (:mod:`hub.validate`)."""
 
-    def __init__(self, per_device: int):
-        self.per_device = per_device
+    def __init__(self, limit: int | None = None):
+        self.limit = limit
         self._held: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def take(self, device_id: str) -> bool:
-        """One slot for ``device_id``, or False when it holds ``per_device`` already."""
+        """One more for ``device_id``, or False when it holds ``limit`` already."""
         with self._lock:
             held = self._held.get(device_id, 0)
-            if held >= self.per_device:
+            if self.limit is not None and held >= self.limit:
                 return False
             self._held[device_id] = held + 1
             return True
@@ -60,3 +61,7 @@ class FeedSlots:
     def held(self, device_id: str) -> int:
         with self._lock:
             return self._held.get(device_id, 0)
+
+
+#: The waiting feeds of each device: ``FeedSlots(feeds_per_device)``.
+FeedSlots = Tally
