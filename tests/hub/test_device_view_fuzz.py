@@ -75,10 +75,17 @@ def _case_docs(world: World, case_id: str) -> list[dict[str, Any]]:
     return [main.get(i, revs=True) for i in ids]
 
 
-@pytest.fixture(scope="module")
-def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, dict[str, str]]]:
+#: The embedded store in CI (test_endpoint_fuzz.py fuzzes the CouchDB backend too);
+#: ``BANGBAN_FUZZ_COUCHDB=1`` runs these structured requests on PouchDB Server as well.
+BACKENDS = ["embedded"] + (["couchdb"] if os.environ.get("BANGBAN_FUZZ_COUCHDB") else [])
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def planted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[tuple[World, dict[str, str]]]:
     """Village A's case, village B's case, and a second B case handed up to the town."""
-    with open_world(Path(tmp_path_factory.mktemp("view-fuzz"))) as w:
+    url = request.getfixturevalue("couchdb_url") if request.param == "couchdb" else ""
+    with open_world(Path(tmp_path_factory.mktemp("view-fuzz")), couchdb_url=url) as w:
         a, b = w.node(VILLAGE_A), w.node(VILLAGE_B)
         cases = {"a": a.new_case(), "b": b.new_case(), "b_up": b.new_case()}
         w.sync()
