@@ -15,7 +15,7 @@ from wsgiref.util import is_hop_by_hop
 
 import pytest
 
-from tests.hub.conftest import VILLAGE_A, World, open_world
+from tests.hub.conftest import VILLAGE_A, VILLAGE_B, World, open_world
 
 #: The longest wait of a device's feed in these tests (seconds), the largest request body.
 WAIT, MAX_REQUEST = 0.3, 100_000
@@ -127,3 +127,25 @@ def test_a_device_holds_at_most_its_share_of_waiting_feeds(world: World, device:
     assert world.hub.feed_slots.held(world.node(VILLAGE_A).device_id) == 0
     third = client.get(url, headers=auth, buffered=True).get_data()
     assert b'"results"' not in third and b"last_seq" in third  # a stream again
+
+
+def test_all_docs_keys_answer_names_only_the_keys_asked(world: World, device: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """PouchDB Server answered ``keys: [""]`` with the first document of the database under
+    its own key, and the view echoed that key in its not_found row: another institution's
+    case id (fuzzing on PouchDB Server). The answer is built from the keys asked for."""
+    main = world.hub.stores.main
+    other = "case:" + world.node(VILLAGE_B).new_case()
+    real = main.all_docs
+
+    def pouchdb_like(**kw: Any) -> Any:
+        answer = real(**kw)
+        if kw.get("keys") == [""]:
+            answer["rows"] = [{"key": other, "id": other, "value": {"rev": "1-x"}}]
+        return answer
+
+    monkeypatch.setattr(main, "all_docs", pouchdb_like)
+    client, auth = device
+    resp = client.post(f"/{world.hub.stores.prefix}/_all_docs", headers=auth,
+                       json={"keys": [""]})
+    assert resp.get_json()["rows"] == [{"key": "", "error": "not_found"}]
