@@ -12,8 +12,14 @@ holding fewer: that one accepts it instead.
 
 Only fresh entries count (each gateway's loop writes its own at least every second, waitress's
 ``asyncore_loop_timeout``): a dead or stuck sibling stops counting after :data:`STALE`
-seconds and the others accept as before. The gateway holding the fewest connections always
-accepts, so a connection is never left waiting for all of them.
+seconds and the others accept as before.
+
+A gateway leaves a connection only to a sibling whose last word was that it accepts. One
+that declined sleeps in its poll without the listening socket until something of its own
+wakes it (at most ``asyncore_loop_timeout``, a second): when every gateway declined on
+counts that have changed since, idle connections were accepted one every half second or
+so, and a burst of a hundred (stations reconnecting after a restart, or anyone without
+credentials) held every later request, a station's included, for half a minute.
 """
 
 from __future__ import annotations
@@ -23,9 +29,9 @@ import struct
 import time
 from typing import Any
 
-#: One gateway's entry: connections it holds, and when it last wrote them (CLOCK_MONOTONIC,
-#: one clock for every process of the machine).
-SLOT = struct.Struct("qd")
+#: One gateway's entry: connections it holds, when it last wrote them (CLOCK_MONOTONIC, one
+#: clock for every process of the machine), and whether it then polled the listening socket.
+SLOT = struct.Struct("qdq")
 #: Seconds after which a sibling's entry no longer counts.
 STALE = 3.0
 
@@ -38,16 +44,16 @@ class Balance:
         # Anonymous and MAP_SHARED (mmap's default): the forked gateways see one page.
         self._page = mmap.mmap(-1, SLOT.size * gateways)
 
-    def publish(self, index: int, held: int, now: float) -> None:
-        SLOT.pack_into(self._page, index * SLOT.size, held, now)
+    def publish(self, index: int, held: int, now: float, accepting: bool = True) -> None:
+        SLOT.pack_into(self._page, index * SLOT.size, held, now, int(accepting))
 
     def fewer_elsewhere(self, index: int, held: int, now: float) -> bool:
-        """Whether a live sibling holds fewer connections than ``held``."""
+        """Whether a live sibling holding fewer connections than ``held`` accepts them."""
         for i in range(self.gateways):
             if i == index:
                 continue
-            count, written = SLOT.unpack_from(self._page, i * SLOT.size)
-            if now - written < STALE and count < held:
+            count, written, accepting = SLOT.unpack_from(self._page, i * SLOT.size)
+            if now - written < STALE and count < held and accepting:
                 return True
         return False
 
@@ -72,11 +78,11 @@ class Balance:
         readable = server.readable
 
         def balanced_readable() -> bool:
-            if not readable():  # waitress's own rule (its connection limit) first
-                return False
             held = len(server._map)  # its channels, plus the same fixed dispatchers everywhere
             now = time.monotonic()
-            self.publish(index, held, now)
-            return not self.fewer_elsewhere(index, held, now)
+            # waitress's own rule (its connection limit) first
+            accepting = readable() and not self.fewer_elsewhere(index, held, now)
+            self.publish(index, held, now, accepting)
+            return accepting
 
         server.readable = balanced_readable

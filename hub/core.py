@@ -17,6 +17,7 @@ from hub.auth import Device, DeviceAuth
 from hub.errors import NotInitialized
 from hub.index import ScopeIndexer
 from hub.index_cursor import FileCursor
+from hub.replication.feeds import FeedSlots
 from hub.replication.scoped import FeedSignal, ScopedStore
 from hub.replication.view import AnonymousServer, DeviceServer
 from hub.settings import Settings
@@ -47,6 +48,7 @@ class Hub:
         self.indexer = ScopeIndexer(self.stores, FileCursor(
             Path(settings.hub_dir) / f"scope-indexer-{self.stores.prefix}.cursor"))
         self.signal = FeedSignal()
+        self.feed_slots = FeedSlots(int(settings.feeds_per_device))
         self.indexer.listeners.append(self.signal.notify)
         self._validator: WriteValidator | None = None
         self._auth: DeviceAuth | None = None
@@ -151,7 +153,13 @@ class Hub:
     def _http_settings(self) -> Any:
         from sync.http.settings import HTTPSettings
 
-        return HTTPSettings(max_http_request_size=self.settings.max_request_bytes)
+        # A device's feed holds one of the gateway's few request threads while it waits: a
+        # heartbeat or a continuous feed ran for sync.http's changes_timeout_max (an hour),
+        # so one device's credentials and `hub_threads` such requests stopped the gateway for
+        # every station. Every wait of a device's feed ends at longpoll_timeout.
+        wait = self.settings.longpoll_timeout
+        return HTTPSettings(max_http_request_size=self.settings.max_request_bytes,
+                            changes_timeout=wait, changes_timeout_max=wait)
 
     def device_app(self, device: Device, *,
                    on_error: Callable[[Request, SyncError], SyncError] | None = None) -> CouchApp:

@@ -78,7 +78,9 @@ def ancestors(code: str, institutions: Mapping[str, Mapping[str, Any]]) -> list[
 
 
 def is_reference(docid: str, doc: Mapping[str, Any] | None = None) -> bool:
-    if doc is not None and doc.get("type") in REFERENCE_TYPES:
+    # a device's write is asked this before its schema is checked: its type may be any JSON
+    kind = doc.get("type") if doc is not None else None
+    if isinstance(kind, str) and kind in REFERENCE_TYPES:
         return True
     return docid.startswith(REFERENCE_PREFIXES)
 

@@ -54,8 +54,13 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-class _Stop(Exception):
-    """Raised in the main thread by SIGTERM/SIGINT to leave waitress's loop."""
+class _Stop(SystemExit):
+    """Raised in the main thread by SIGTERM/SIGINT to leave waitress's loop.
+
+    A SystemExit: waitress's loop lets only those (and KeyboardInterrupt) out of a
+    connection's handler and swallows any other exception there (it logs "uncaptured
+    python exception, closing channel"). A SIGTERM that came while the loop handled a
+    connection was lost, and the hub, under load, ran on until it was killed."""
 
 
 def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,

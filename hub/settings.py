@@ -45,6 +45,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_request_bytes", 67_108_864, "Largest accepted request body (413 beyond).", 1),
     Setting("changes_limit", 1000, "Largest batch a device's `_changes` returns at once.", 1),
     Setting("longpoll_timeout", 30.0, "Longest wait (s) of a device's longpoll `_changes`.", 0),
+    Setting("feeds_per_device", 2, "Waiting `_changes` feeds (longpoll, continuous) one "
+            "device holds at once in a gateway process; more are answered at once as normal "
+            "feeds. Each holds one of `hub_threads` while it waits, and a replicator runs "
+            "one: without a bound one device's credentials held every thread.", 1),
     Setting("workers", True, "Run the workers (indexer, conflict resolver, router, deadline "
             "watcher) in a background thread of `hub serve`."),
     Setting("worker_interval", 2.0, "Seconds between worker passes when the feed is idle.", 0),

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from hub import scope as scopes
+from hub.replication.feeds import Tally
 from hub.transitions import RETRY
 from schemas.errors import SchemaError
 from schemas.fold import FoldCache
@@ -93,27 +94,22 @@ class WriteValidator:
         #: (0: this process is the only gateway). hub.core sets it.
         self.peer_wait = peer_wait
         self.refused = 0
-        self._in_flight: dict[str, int] = {}
+        self._in_flight = Tally()
         self._finished: dict[str, int] = {}
         self._flight_lock = threading.Lock()
 
     # -- requests of one device being handled at once ---------------------------------
     def enter(self, device_id: str) -> None:
-        with self._flight_lock:
-            self._in_flight[device_id] = self._in_flight.get(device_id, 0) + 1
+        self._in_flight.take(device_id)
 
     def leave(self, device_id: str) -> None:
+        # finished first: a batch that reads in_flight after this sees one or the other
         with self._flight_lock:
             self._finished[device_id] = self._finished.get(device_id, 0) + 1
-            n = self._in_flight.get(device_id, 1) - 1
-            if n:
-                self._in_flight[device_id] = n
-            else:
-                self._in_flight.pop(device_id, None)
+        self._in_flight.give(device_id)
 
     def in_flight(self, device_id: str) -> int:
-        with self._flight_lock:
-            return self._in_flight.get(device_id, 0)
+        return self._in_flight.held(device_id)
 
     def finished(self, device_id: str) -> int:
         """How many of the device's requests have finished so far: a batch whose check

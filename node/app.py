@@ -120,7 +120,8 @@ def _guard() -> Response | None:
     if not host_allowed(request.host, str(node.settings.node_host)):
         raise NodeError("请用 http://127.0.0.1 地址打开本应用 / open the app at its "
                         "http://127.0.0.1 address", error="host", status=400)
-    if from_another_site(request.method, request.headers):
+    if from_another_site(request.method, request.headers) or posted_from_elsewhere(
+            request.method, request.headers.get("Origin"), request.host):
         raise NodeError("其他网站的网页不能使用本应用，请从本应用的页面操作 / a page of another "
                         "site cannot use this app: work from the app's own pages",
                         error="cross_site", status=403)
@@ -200,6 +201,22 @@ def from_another_site(method: str, headers: Any) -> bool:
         return False  # same-origin, a typed address or bookmark ("none"), or no browser
     return not (method == "GET" and headers.get("Sec-Fetch-Mode") == "navigate"
                 and headers.get("Sec-Fetch-Dest", "document") == "document")
+
+
+def posted_from_elsewhere(method: str, origin: str | None, host: str) -> bool:
+    """A write whose ``Origin`` is not this app (RFC 6454; OWASP's CSRF check of standard
+    headers): browsers send it with every cross-origin POST, also those older than Fetch
+    Metadata (Chromium before 76, which many office browsers are built on). Without it,
+    a page of another port of this laptop (same-site: the session cookie goes along) could
+    post ``/api/lock`` and ``/api/sync``, which read no JSON body and so need no CORS
+    preflight. A request without ``Origin`` (a script, curl) is left to the other checks."""
+    if method in ("GET", "HEAD", "OPTIONS") or origin is None:
+        return False
+    try:
+        parts = urlsplit(origin.strip())
+    except ValueError:
+        return True
+    return parts.scheme not in ("http", "https") or parts.netloc.lower() != host.lower()
 
 
 def _template_globals() -> dict[str, Any]:

@@ -105,7 +105,14 @@ class DocumentStore(ABC):
             raise from_status(status, err["error"], err.get("reason", ""))
         if result:
             return {"ok": True, "id": result[0]["id"], "rev": result[0]["rev"]}
-        return {"ok": True, "id": doc["_id"], "rev": doc["_rev"]}
+        # new_edits=false answers nothing for a stored revision: it is the one the document
+        # named, by ``_rev`` or by ``_revisions`` alone (CouchDB accepts either)
+        rev = doc.get("_rev")
+        if not isinstance(rev, str):
+            from sync.revtree import path_from_revisions
+
+            rev = path_from_revisions(doc["_revisions"])[0]
+        return {"ok": True, "id": doc["_id"], "rev": rev}
 
     def delete(self, docid: str, rev: str) -> JSON:
         """``DELETE /{db}/{docid}?rev=``: writes a tombstone."""

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.wsgi import ClosingIterator
 
 from hub.errors import HubError
+from hub.replication.feeds import at_once, waiting_feed
 from sync.errors import SyncError
 from sync.http.messages import Headers, QueryArgs
 from sync.http.messages import Request as CouchRequest
@@ -57,7 +59,9 @@ def to_couch_request() -> CouchRequest:
 
 
 def to_flask_response(resp: CouchResponse) -> Response:
-    headers = resp.headers.items()
+    from sync.http.wsgi import wsgi_headers
+
+    headers = wsgi_headers(resp)
     if resp.streaming:
         return Response(resp.body, status=resp.status, headers=headers,  # type: ignore[arg-type]
                         direct_passthrough=True)
@@ -83,15 +87,30 @@ def database(db: str, rest: str = "") -> Response:
         device = h.auth.authenticate(request.headers.get("Authorization"))
     except HubError as exc:
         return error_response(exc)
-    app = h.device_app(device, on_error=_said_to_devices)
-    resp = app.handle(to_couch_request())
-    if resp.status == 507:  # the hub's disk is full: the device retries (hub.diskfull)
+    couch = to_couch_request()
+    waits = waiting_feed(couch)
+    if waits and not h.feed_slots.take(device.device_id):
+        couch.query, waits = at_once(couch.query), False  # hub.replication.feeds
+    try:
+        answer = h.device_app(device, on_error=_said_to_devices).handle(couch)
+    except BaseException:
+        if waits:
+            h.feed_slots.give(device.device_id)
+        raise
+    if waits and answer.streaming:
+        # held until the server has sent the stream and closes it (a passed-through body is
+        # the server's to close: Flask's call_on_close would never run)
+        answer.body = ClosingIterator(answer.body,  # type: ignore[arg-type]
+                                      lambda: h.feed_slots.give(device.device_id))
+    elif waits:
+        h.feed_slots.give(device.device_id)
+    if answer.status == 507:  # the hub's disk is full: the device retries (hub.diskfull)
         from hub.diskfull import STORE_FULL, store_full
 
         store_full(f"{request.method} {request.path} of {device.device_id}", h.settings)
         return error_response(HubError(STORE_FULL["reason"], error=STORE_FULL["error"],
                                        status=507))
-    return to_flask_response(resp)
+    return to_flask_response(answer)
 
 
 def _said_to_devices(req: CouchRequest, exc: SyncError) -> SyncError:

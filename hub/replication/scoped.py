@@ -238,8 +238,10 @@ class ScopedStore(DocumentStore):
             vis = self.visible(keys)
             res = self.stores.main.all_docs(keys=list(keys), include_docs=include_docs,
                                             conflicts=conflicts)
-            rows = [r if r.get("key") in vis else {"key": r.get("key"), "error": "not_found"}
-                    for r in res["rows"]]
+            # rows of the keys asked for, by the asked key: never a key the store added
+            by_key = {r.get("key"): r for r in res["rows"]}
+            rows = [by_key[k] if k in vis and k in by_key else {"key": k, "error": "not_found"}
+                    for k in keys]
             return {"total_rows": len(vis), "offset": 0, "rows": rows}
         ids: set[str] = set()
         for db in self._scopes:

@@ -130,7 +130,12 @@ class CouchStore(DocumentStore):
             kw["end_key"] = endkey
         if not inclusive_end:
             kw["inclusive_end"] = False
-        return dict(self.transport.call(self.client.post_all_docs, self.name, **kw))
+        answer = dict(self.transport.call(self.client.post_all_docs, self.name, **kw))
+        if keys is not None:
+            answer["rows"] = _rows_of_keys(keys, answer.get("rows", []),
+                                           whole=not skip and limit is None,
+                                           descending=descending)
+        return answer
 
     def all_docs_queries(self, queries: Sequence[Mapping[str, Any]]) -> list[JSON]:
         """One ``POST /{db}/_all_docs/queries`` (CouchDB >= 2.2; the hub reads every case's
@@ -250,6 +255,24 @@ class CouchStore(DocumentStore):
         latest: bool = False,
     ) -> JSON:
         reqs = [dict(d) for d in docs]
+        # One result per request, as CouchDB 3 answers; PouchDB Server 4.2.0 answers one per
+        # id, so the requests for an id named again go in a request of their own (never the
+        # case for a replicator; a device could, and the hub's view then lost count: a 500)
+        rounds: list[list[int]] = []
+        seen: dict[str, int] = {}
+        for i, req in enumerate(reqs):
+            k = seen[str(req.get("id"))] = seen.get(str(req.get("id")), -1) + 1
+            if k == len(rounds):
+                rounds.append([])
+            rounds[k].append(i)
+        if len(rounds) > 1:
+            results: list[JSON] = [{} for _ in reqs]
+            for part in rounds:
+                got = self.bulk_get([reqs[i] for i in part], revs=revs,
+                                    attachments=attachments, latest=latest)["results"]
+                for i, row in zip(part, got, strict=True):
+                    results[i] = row
+            return {"results": results}
         # Streamed: a link that breaks mid-answer still yields the results that
         # arrived complete (TransportError.partial), so the replicator keeps them.
         try:
@@ -314,6 +337,23 @@ class CouchStore(DocumentStore):
 def _check_id(docid: Any) -> None:
     if not isinstance(docid, str) or not docid:
         raise errors.BadRequest("document id must be a non-empty string", error="bad_request")
+
+
+def _rows_of_keys(keys: Sequence[str], rows: Sequence[Any], *, whole: bool,
+                  descending: bool) -> list[JSON]:
+    """``_all_docs`` rows of the keys asked for only, one per key (``whole``: no skip or
+    limit cut them) in the keys' order, as CouchDB 3 answers. PouchDB Server 4.2.0 answered
+    ``keys: [""]`` with the database's first document under its own key: a device of the
+    hub's view was told the id of a case of another institution."""
+    wanted = set(keys)
+    found: dict[str, list[JSON]] = {}
+    for row in rows:
+        if isinstance(row, Mapping) and row.get("key") in wanted:
+            found.setdefault(str(row["key"]), []).append(dict(row))
+    if not whole:
+        return [row for key in found for row in found[key]]
+    return [found[k].pop(0) if found.get(k) else {"key": k, "error": "not_found"}
+            for k in (reversed(keys) if descending else keys)]
 
 
 def _bulk_get_row(req: Mapping[str, Any], row: Any) -> JSON:

@@ -63,9 +63,14 @@ def make_waitress(app: Callable[..., Any], *, max_request_bytes: int, ident: str
     # not the 413, and a replicator retries a transport error forever. Only a body
     # announced at over twice the limit is refused at once, unread, by waitress
     # (through _CouchErrorTask): the waste an oversized upload can cause stays bounded.
+    # poll(), not waitress's default select(): select() takes no descriptor past 1023
+    # (FD_SETSIZE), so the 1,000th open connection of a gateway (hub_connection_limit allows
+    # 2,000; no credentials needed to open them) raised ValueError out of the I/O loop and
+    # the whole `hub serve` exited.
     server = create_server(app, ident=ident, max_request_body_size=2 * max_request_bytes,
                            expose_tracebacks=False, log_socket_errors=False,
-                           clear_untrusted_proxy_headers=True, **adjustments)
+                           clear_untrusted_proxy_headers=True, asyncore_use_poll=True,
+                           **adjustments)
     # One listening socket: create_server returns that server itself, whose accept
     # loop makes channels of ``channel_class``.
     server.channel_class = _CouchChannel

@@ -119,8 +119,26 @@ def changes(app: CouchApp, request: Request, db: DocumentStore) -> Response:
     if feed == "longpoll":
         if heartbeat is None:
             return json_response(200, db.changes(feed="longpoll", timeout=timeout, **args))
-        return Response(200, headers, _longpoll(db, args, timeout, heartbeat))
-    return Response(200, headers, _continuous(db, args, timeout, heartbeat))
+        return Response(200, headers, _primed(_longpoll(db, args, timeout, heartbeat)))
+    return Response(200, headers, _primed(_continuous(db, args, timeout, heartbeat)))
+
+
+def _primed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks`` with its first chunk made now, while the handler still runs: the store
+    judges ``since`` and the other arguments at its first read, and a refusal there must be
+    CouchDB's 400, not an exception out of a stream whose 200 has gone out (the client saw
+    a cut connection; the hub's device view refuses ``descending`` and ``selector`` there)."""
+    first = next(chunks, None)
+
+    def rest() -> Iterator[bytes]:
+        try:
+            if first is not None:
+                yield first
+            yield from chunks
+        finally:
+            chunks.close()  # type: ignore[attr-defined]
+
+    return rest()
 
 
 def _longpoll(db: DocumentStore, args: dict[str, Any], timeout: float, heartbeat: float) -> Iterator[bytes]:

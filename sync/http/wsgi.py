@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, urlsplit
+from wsgiref.util import is_hop_by_hop
 
 from sync.errors import SyncError
 from sync.http.encoding import too_large
@@ -113,13 +114,23 @@ class WSGIApp:
 
     @staticmethod
     def _respond(response: Response, start_response: StartResponse) -> Iterable[bytes]:
-        out = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        out = wsgi_headers(response)
         if isinstance(response.body, bytes | bytearray):
             out.append(("Content-Length", str(len(response.body))))
             start_response(_status_line(response.status), out)
             return [bytes(response.body)]
         start_response(_status_line(response.status), out)
         return response.body
+
+
+def wsgi_headers(response: Response) -> list[tuple[str, str]]:
+    """The headers of ``response`` a WSGI application may send: not ``Content-Length`` (the
+    adapter sets it from the body) and no hop-by-hop header (PEP 3333): the server owns the
+    connection, and waitress answers an application's ``Connection: close`` (the core's 413)
+    with an AssertionError, a 500. Waitress has read the whole body before the application
+    runs, so nothing of it is left on the connection to drop."""
+    return [(k, v) for k, v in response.headers.items()
+            if k.lower() != "content-length" and not is_hop_by_hop(k)]
 
 
 class Server:

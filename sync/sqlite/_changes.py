@@ -40,6 +40,11 @@ _CHUNK = 500
 _PLAIN = DocOptions()
 
 
+#: SQLite's largest INTEGER: a seq a client sends beyond it (JSON numbers have no bound) is
+#: past every change there will ever be, and SQLite cannot compare with it (OverflowError).
+MAX_SEQ = 2**63 - 1
+
+
 def parse_since(since: Seq, current: int) -> int:
     """``0``, ``"now"``, an int or an int-prefixed string (``"12"``, ``"12-g1..."``)."""
     if since == "now":
@@ -47,11 +52,11 @@ def parse_since(since: Seq, current: int) -> int:
     if isinstance(since, bool):
         raise BadRequest("since must be an update sequence, 0 or \"now\"")
     if isinstance(since, int):
-        return max(0, since)
+        return min(max(0, since), MAX_SEQ)
     if isinstance(since, str):
         head = since.split("-", 1)[0]
         if head.isdigit():
-            return int(head)
+            return min(int(head), MAX_SEQ)
     raise BadRequest(f"Malformed sequence supplied in 'since' parameter: {since!r}")
 
 

@@ -220,7 +220,10 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
                     params.append(endkey)
             order = "DESC" if descending else "ASC"
             sql = f"SELECT id, seq, winner, deleted, tree FROM docs WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT ? OFFSET ?"
-            found = conn.execute(sql, [*params, -1 if limit is None else limit, skip]).fetchall()
+            # a limit or skip beyond SQLite's INTEGER (JSON numbers have no bound) is "all" or
+            # "past the end"; SQLite itself would raise OverflowError on it
+            found = conn.execute(sql, [*params, -1 if limit is None else min(limit, _changes.MAX_SEQ),
+                                       min(skip, _changes.MAX_SEQ)]).fetchall()
             # Counting the rows before startkey scans them (SQLite keeps no rank): only
             # when the caller reads it (the HTTP _all_docs does; a case's range read not).
             before = self._offset(conn, startkey, descending) + skip if offset else None

@@ -40,7 +40,8 @@ class World:
 
 
 def make_world(folder: Path, *, workers: bool = True,
-               max_document_bytes: int = 100_000, couchdb_url: str = "") -> World:
+               max_document_bytes: int = 100_000, couchdb_url: str = "",
+               extra: dict[str, Any] | None = None) -> World:
     from hub import admin
     from hub.auth import Device
     from hub.core import Hub
@@ -49,7 +50,7 @@ def make_world(folder: Path, *, workers: bool = True,
     from schemas import sample
 
     config: dict[str, Any] = {"hub_dir": str(folder / "hub"), "scrypt_n": 1024,
-                              "max_document_bytes": max_document_bytes}
+                              "max_document_bytes": max_document_bytes, **(extra or {})}
     if couchdb_url:  # the hub on CouchDB (PouchDB Server in tests), databases of its own
         import uuid
 

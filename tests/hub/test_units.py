@@ -245,13 +245,42 @@ def test_a_gateway_leaves_new_connections_to_a_live_sibling_holding_fewer(monkey
     assert busy.readable()  # publishes 5; siblings that never wrote do not count
     assert idle.readable() and not busy.readable() and not third.readable()
     idle._map.update(dict.fromkeys(range(10, 14)))  # idle took four: now 6, busy holds fewer
-    assert not idle.readable() and busy.readable()
+    # idle's loop turned with each (it still accepts: busy, holding fewer, declined last);
+    # busy, woken, accepts again, and then idle leaves new connections to it
+    assert idle.readable() and busy.readable() and not idle.readable()
     idle.limit_reached = True  # waitress's own refusal always stands
     assert not idle.readable()
     # A sibling that stopped writing (dead, stuck) no longer counts after STALE seconds.
     now = time.monotonic()
     monkeypatch.setattr(balance_mod.time, "monotonic", lambda: now + balance_mod.STALE + 1)
     assert third.readable()
+
+
+def test_a_gateway_never_leaves_a_connection_to_a_sibling_asleep_without_the_listener():
+    """A gateway that declined sleeps in its poll without the listening socket (up to a
+    second) on counts that change meanwhile: when its sibling then declined too, nobody
+    accepted, and a burst of a hundred idle connections held every request after it for
+    half a minute at `hub serve --processes 2`."""
+    from hub.balance import Balance
+
+    class Server:
+        def __init__(self, held):
+            self._map = dict.fromkeys(range(held))
+
+        def readable(self):
+            return True
+
+    shared = Balance(2)
+    first, second = Server(3), Server(2)
+    shared.attach(first, 0)
+    shared.attach(second, 1)
+    assert second.readable()
+    assert not first.readable()  # second holds fewer and accepts: first sleeps without it
+    for extra in range(10, 14):  # second accepts; first is still asleep, its word stands
+        second._map[extra] = None
+        assert second.readable(), "nobody would accept"
+    assert first.readable()  # first wakes at last: it holds fewer now
+    assert not second.readable()
 
 
 def test_the_modules_hub_serve_preloads_before_forking_exist():

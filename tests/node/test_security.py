@@ -143,3 +143,26 @@ def test_a_new_keychain_needs_a_passphrase_of_eight_characters(tmp_path: Any,
         "passphrase": "至少 8 个字符 / at least 8 characters"}
     assert not (tmp_path / "keychain.json").exists()
     NodeKeys.create(tmp_path / "keychain.json", "12345678", enrollment, scrypt_n=2**10)
+
+
+@pytest.mark.parametrize("origin", ["http://127.0.0.1:9999", "http://localhost:8470", "null",
+                                   "http://evil.test", "file://"])
+def test_a_post_from_another_origin_is_refused_without_fetch_metadata(unlocked: Any,
+                                                                      origin: str) -> None:
+    """A browser older than Fetch Metadata still sends ``Origin`` with a cross-origin POST;
+    a page of another port of the laptop (same-site, so the session cookie went along)
+    locked the node and started syncs: those two API calls read no JSON body."""
+    node = unlocked.application.extensions["bangban_node"]
+    for path in ("/api/lock", "/api/sync"):
+        resp = unlocked.post(path, headers={"Origin": origin})
+        assert resp.status_code == 403 and resp.get_json()["error"] == "cross_site", resp.data
+    resp = unlocked.post("/lock", data={"csrf": csrf(unlocked)}, headers={"Origin": origin})
+    assert resp.status_code == 403
+    assert node.unlocked
+
+
+def test_a_post_from_the_apps_own_origin_still_works(unlocked: Any) -> None:
+    node = unlocked.application.extensions["bangban_node"]
+    # the test client's requests go to http://localhost
+    resp = unlocked.post("/api/lock", headers={"Origin": "http://localhost"})
+    assert resp.status_code == 200 and not node.unlocked

@@ -92,3 +92,12 @@ def test_all_docs_queries_answer_each_query_in_order(store: DocumentStore) -> No
     assert [r["doc"]["n"] for r in results[0]["rows"]] == [1, 2]
     assert results[1]["rows"][1] == {"key": "zz", "error": "not_found"}
     assert store.all_docs_queries([]) == []
+
+
+def test_keys_answer_only_the_keys_asked_for(store: DocumentStore) -> None:
+    """PouchDB Server answered ``keys: [""]`` with the first document under its own key: the
+    hub's view, echoing the row's key, told a device another institution's case id."""
+    store.put({"_id": "a"})
+    store.put({"_id": "b"})
+    rows = store.all_docs(keys=["", "b", ""])["rows"]
+    assert [(r["key"], "error" in r) for r in rows] == [("", True), ("b", False), ("", True)]

@@ -52,6 +52,17 @@ def test_bulk_get_with_revs(store: DocumentStore) -> None:
     assert rows[1]["docs"][0]["ok"]["_rev"] == r
 
 
+def test_bulk_get_answers_each_request_when_an_id_is_named_twice(store: DocumentStore) -> None:
+    """One result per request, in order (CouchDB 3): PouchDB Server answered one per id, and
+    the hub's device view, counting on the former, was a 500 for a device naming an id twice."""
+    graft(store, "a", 2, ["b", "a"], v=2)
+    r = store.put({"_id": "b", "v": 1})["rev"]
+    rows = store.bulk_get([{"id": "a", "rev": rev(2, "b")}, {"id": "b", "rev": r},
+                           {"id": "a", "rev": rev(2, "b")}, {"id": "b"}], revs=True)["results"]
+    assert [row["id"] for row in rows] == ["a", "b", "a", "b"]
+    assert [row["docs"][0]["ok"]["_rev"] for row in rows] == [rev(2, "b"), r, rev(2, "b"), r]
+
+
 def test_bulk_get_missing_rev_and_missing_doc(store: DocumentStore) -> None:
     graft(store, "a", 2, ["b", "a"])
     res = store.bulk_get([{"id": "a", "rev": rev(9, "z")}, {"id": "nope", "rev": rev(1, "a")}],

@@ -114,6 +114,13 @@ def test_oversized_body_refused_before_it_is_read(tmp_path: Path) -> None:
         assert conn.getresponse().status == 201
         conn.close()
         assert call(server.url + "/db/_all_docs")[1]["rows"][0]["id"] == "small"
+        # a gzip body small on the wire, over the limit once decoded: the application's own
+        # 413, whose `Connection: close` waitress refused (PEP 3333) with a 500
+        bomb = gzip.compress(json.dumps({"docs": [{"_id": "bomb", "pad": "x" * 8192}]}).encode())
+        status, body, _ = call(server.url + "/db/_bulk_docs", "POST", raw=bomb,
+                               headers={"Content-Encoding": "gzip"})
+        assert (status, body["error"]) == (413, "too_large"), body
+        assert call(server.url + "/db/bomb")[0] == 404
     finally:
         stop_served(server.process)
 
