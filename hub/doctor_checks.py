@@ -97,6 +97,13 @@ def _uuid(base: str) -> str | None:
     return str(uuid) if uuid else None
 
 
+#: What to do about receipts waiting in a gateway (hub.receipts).
+RECEIPTS_HINT = ("free the disk (see `disk`) or bring the receipts database back: they are "
+                 "written with the next receipt a station's upload makes. Do not restart "
+                 "`hub serve` until then: a stop writes them if it can and loses their "
+                 "receipt times if it cannot (the log names each); the events are stored")
+
+
 def check_gateway(hub: Hub) -> Check:
     """Whether `hub serve` answers on this machine (``GET /_hub/health``, as a probe would):
     the other checks read the store and would look the same with the gateway down. What
@@ -135,7 +142,16 @@ def check_gateway(hub: Hub) -> Check:
     if theirs != ours:
         return Check("gateway", "fail", f"{other[0]}: its uuid {theirs or '(none)'} is not "
                      f"this hub's ({ours})", other[1])
-    return Check("gateway", "ok", f"this hub (uuid {ours}) answering at {url}")
+    answering = f"this hub (uuid {ours}) answering at {url}"
+    waiting = body.get("receipts_waiting")
+    if isinstance(waiting, int) and waiting > 0:
+        gateways = body.get("gateways")
+        which = (f"the gateway that answered (one of {gateways}; each keeps its own)"
+                 if isinstance(gateways, int) and gateways > 1 else "its memory")
+        return Check("gateway", "warn", f"{answering}; {waiting} receipt(s) of stored batches "
+                     f"wait in {which}: their write to the receipts database failed",
+                     RECEIPTS_HINT)
+    return Check("gateway", "ok", answering)
 
 
 def check_calendar(hub: Hub, today: dt.date | None = None) -> Check:
