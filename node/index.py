@@ -200,8 +200,9 @@ class CaseIndex:
                     [(int(pending), c) for c in case_ids])
 
     def mark_pending(self, case_id: str) -> None:
-        """After a local write was stored: without room the mark is left (the step stands;
-        the next push clears the mark anyway), as :meth:`upsert` leaves its row."""
+        """After a local write was stored: without room the case is not marked 待上传 in
+        the list, and the step stands (its page must not say "not saved"); it is pushed
+        all the same (the push reads the store's feed), as :meth:`upsert` leaves its row."""
         with contextlib.suppress(IndexFull):
             self.set_pending([case_id], True)
 
