@@ -1,6 +1,7 @@
 """The hub's own resources under ``/_hub/`` (never a CouchDB database name: ``_`` first).
 
-* ``GET /_hub/health`` — liveness and the worker counters;
+* ``GET /_hub/health`` — liveness, the worker counters and the receipts waiting in the
+  answering gateway's memory (hub.receipts);
 * ``POST /_hub/keys`` — a device registers its public keys (HTTP Basic, device
   credentials; body: ``NodeKeys.public_entries()``), answer
   ``{"ok", "device_id", "directory_version"}``.
@@ -40,17 +41,20 @@ def health() -> Response:
     from "its password changed" without a login to the machine, but not CouchDB's
     address or the words naming it (the hub's log has them)."""
     from hub.app import STORE_DOWN, store_failed
+    from hub.receipts import waiting_receipts
     from hub.storage import store_cause
 
     hub = _hub()
+    # receipts kept in this process's memory after their write failed (hub.receipts): the
+    # doctor cannot read them elsewhere; with --processes N, one gateway's of N
+    here = {"db": hub.stores.prefix, "receipts_waiting": waiting_receipts(hub.stores),
+            "gateways": max(1, int(hub.settings.hub_processes))}
     try:
         pending = hub.pending()
     except SyncError as exc:
         store_failed("GET /_hub/health", exc)
-        return _json(503, {"ok": False, "db": hub.stores.prefix, "store": store_cause(exc),
-                           **STORE_DOWN})
-    return _json(200, {"ok": True, "db": hub.stores.prefix, "pending": pending,
-                       **hub.stats()})
+        return _json(503, {"ok": False, **here, "store": store_cause(exc), **STORE_DOWN})
+    return _json(200, {"ok": True, **here, "pending": pending, **hub.stats()})
 
 
 @blueprint.post("/keys")

@@ -10,50 +10,46 @@ What it looks at: the identity, the store (reachable, how many documents), the h
 escrow private key left on the server (design.md §5 wants it offline), the directory and,
 with the root offline, the days left on the root's delegation; how far behind the main
 feed the scope indexer, the workers and the oversight facts are; devices that have not
-replicated for a week; and free disk space in the hub folder.
+replicated for a week; and free disk space in the hub folder. The gateway, devices and
+calendar checks live in :mod:`hub.doctor_checks` (this module was at 399 lines).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from email.utils import parsedate_to_datetime
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hub.doctor_checks import (
+    CALENDAR_WARN_MONTH,
+    GATEWAY_TIMEOUT,
+    SILENT_DAYS,
+    Check,
+    check_calendar,
+    check_devices,
+    check_gateway,
+)
 from hub.errors import ConfigError, NotInitialized
 from hub.storage import store_server
-from schemas.state import local_today
-from sync.errors import NotFound
 from sync.store import DocumentStore
 
 if TYPE_CHECKING:
     from hub.core import Hub
 
+__all__ = ["CALENDAR_WARN_MONTH", "CHECKS", "GATEWAY_TIMEOUT", "SILENT_DAYS", "Check",
+           "as_json", "check_calendar", "check_devices", "check_gateway", "exit_status",
+           "render", "run"]
+
 #: How many feed rows a lag count reads at most (a lag beyond it is "more than").
 LAG_CAP = 10_000
 #: A lag beyond this many changes is worth a warning (workers fold ~1,000 cases/s).
 LAG_WARN = 5_000
-#: A device that has not moved documents for this many days is listed.
-SILENT_DAYS = 7
 #: Free space below either of these is a warning (the embedded store and backups grow).
 DISK_WARN_BYTES = 2 * 1024**3
 DISK_WARN_SHARE = 0.10
 #: Days left on the root's delegation below which renewal is due (hub root delegate).
 DELEGATION_WARN_DAYS = 30
-#: From this month on, next year's holiday calendar is due (deadlines set now reach into it).
-CALENDAR_WARN_MONTH = 11
-#: Seconds the gateway check waits for ``/_hub/health``.
-GATEWAY_TIMEOUT = 3.0
-
-
-@dataclass
-class Check:
-    name: str
-    status: str  # ok | warn | fail
-    detail: str
-    hint: str = ""
 
 
 def _lag(db: DocumentStore, since: Any) -> int:
@@ -210,126 +206,6 @@ def check_lags(hub: Hub) -> list[Check]:
         out.append(Check("coordination boards", "ok", f"{dirty} waiting to be rebuilt"))
         facts.close()
     return out
-
-
-def _last_moved(body: dict[str, Any]) -> dt.datetime | None:
-    history = body.get("history") or []
-    try:
-        return parsedate_to_datetime(str(history[0]["end_time"])) if history else None
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def check_devices(hub: Hub, now: dt.datetime | None = None) -> Check:
-    """Devices whose last replication checkpoint (pushed or pulled documents) is old."""
-    now = now or dt.datetime.now(dt.UTC)
-    private = hub.stores.private
-    creds = private.all_docs(startkey="cred:", endkey="cred:\ufff0", include_docs=True,
-                             offset=False)["rows"]
-    active = {r["id"][5:] for r in creds if r.get("doc") and not r["doc"].get("revoked")}
-    active.discard(str(hub.identity.get("device_id", "")))
-    last: dict[str, dt.datetime] = {}
-    for row in private.all_docs(startkey="local:", endkey="local:\ufff0", include_docs=True,
-                                offset=False)["rows"]:
-        doc = row.get("doc") or {}
-        when = _last_moved(doc.get("body") or {})
-        device = str(doc.get("device", ""))
-        if when is not None and (device not in last or when > last[device]):
-            last[device] = when
-    cutoff = now - dt.timedelta(days=SILENT_DAYS)
-    silent = sorted(d for d in active if d not in last or last[d] < cutoff)
-    if not silent:
-        return Check("devices", "ok", f"{len(active)} active, each replicated within "
-                                      f"{SILENT_DAYS} days")
-    shown = ", ".join(f"{d} ({last[d].date().isoformat() if d in last else 'never'})"
-                      for d in silent[:10])
-    more = f" and {len(silent) - 10} more" if len(silent) > 10 else ""
-    return Check("devices", "warn", f"{len(silent)} of {len(active)} active devices have not "
-                 f"replicated for {SILENT_DAYS} days: {shown}{more}",
-                 "call the stations: a laptop off the network for long needs a bundle file "
-                 "(`bangban hub bundle export --device ID`), a lost one `hub device revoke`")
-
-
-def _get_json(url: str) -> Any:
-    import json
-    import urllib.request
-
-    with urllib.request.urlopen(url, timeout=GATEWAY_TIMEOUT) as resp:
-        return json.loads(resp.read() or b"{}")
-
-
-def _uuid(base: str) -> str | None:
-    """The server uuid of the welcome (``GET /``) at ``base``, if it gives one."""
-    try:
-        uuid = _get_json(base + "/").get("uuid")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return str(uuid) if uuid else None
-
-
-def check_gateway(hub: Hub) -> Check:
-    """Whether `hub serve` answers on this machine (``GET /_hub/health``, as a probe would):
-    the other checks read the store and would look the same with the gateway down. What
-    answers must be *this* hub: another hub, or a CouchDB, on the port answers too, so the
-    uuid of its welcome (``GET /``, CouchDB's server uuid: the hub serves its identity's)
-    is compared with the one in this hub's store."""
-    import urllib.error
-
-    host = str(hub.settings.hub_host)
-    host = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
-    port = hub.settings.hub_port
-    base = f"http://{host}:{port}"
-    url = f"{base}/_hub/health"
-    other = (f"another server answers on port {port}", "find it (`ss -ltnp 'sport = :"
-             f"{port}'`) and stop it, or give this hub another port (BANGBAN_HUB_PORT); "
-             "stations that reach it are not talking to this hub")
-    ours = str(hub.identity.get("uuid") or "")
-    try:
-        body = _get_json(url)
-    except urllib.error.HTTPError as exc:
-        if exc.code >= 500 and _uuid(base) == ours:  # this hub, failing (its store?)
-            return Check("gateway", "warn", f"this hub answers HTTP {exc.code} at {url}",
-                         "see its log (`journalctl -u bangban-hub`); stations retry and "
-                         "work offline meanwhile")
-        # it answers, but has no /_hub/health (404 from CouchDB), or is another hub
-        return Check("gateway", "fail", f"{other[0]}: {url} gives HTTP {exc.code}", other[1])
-    except ValueError:  # it answers, not with JSON
-        return Check("gateway", "fail", f"{other[0]}: {url} is not JSON", other[1])
-    except OSError as exc:  # refused, timed out
-        return Check("gateway", "warn", f"no answer at {url} ({getattr(exc, 'reason', exc)})",
-                     "is `bangban hub serve` running (`systemctl status bangban-hub`, "
-                     "`journalctl -u bangban-hub`)? Stations retry and work offline meanwhile")
-    if not isinstance(body, dict) or not body.get("ok"):
-        return Check("gateway", "warn", f"{url} answers {body}", "see its log")
-    theirs = _uuid(base)
-    if theirs != ours:
-        return Check("gateway", "fail", f"{other[0]}: its uuid {theirs or '(none)'} is not "
-                     f"this hub's ({ours})", other[1])
-    return Check("gateway", "ok", f"this hub (uuid {ours}) answering at {url}")
-
-
-def check_calendar(hub: Hub, today: dt.date | None = None) -> Check:
-    """This year's working-day calendar and, from November, next year's: a year with no hub
-    ``calendar`` document beyond chinesecalendar's data counts Monday–Friday only, and every
-    deadline in it is flagged estimated (schemas/workdays.py)."""
-    from schemas.workdays import CHINESECALENDAR_YEARS
-
-    today = today or local_today()
-    years = [today.year] + ([today.year + 1] if today.month >= CALENDAR_WARN_MONTH else [])
-    missing = []
-    for year in years:
-        try:
-            hub.stores.main.get(f"calendar:{year}")
-        except NotFound:
-            if year not in CHINESECALENDAR_YEARS:
-                missing.append(year)
-    if missing:
-        return Check("calendar", "warn", "no working-day calendar for "
-                     f"{', '.join(map(str, missing))} (chinesecalendar's data ends in "
-                     f"{max(CHINESECALENDAR_YEARS)}): its deadlines count Monday–Friday, "
-                     "marked estimated", f"`bangban hub calendar set --year {missing[0]} "
-                     "--holidays … --workdays …` from the State Council's holiday notice")
-    return Check("calendar", "ok", f"working days known for {', '.join(map(str, years))}")
 
 
 def check_disk(hub: Hub) -> Check:

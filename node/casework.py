@@ -185,7 +185,7 @@ class Casework:
         for doc in opened:
             node.reading.remember_event(case_id, doc)
         self.node.reindex_case(case_id, private=header["private"])
-        self.node.index.set_pending([case_id], True)
+        self.node.index.mark_pending(case_id)
         return case_id
 
     def check_first(self, event_type: str, clear: Mapping[str, Any],
@@ -248,7 +248,7 @@ class Casework:
         self._store_docs(docs)
         self.node.reading.remember_event(case_id, doc)
         self.node.reindex_case(case_id)
-        self.node.index.set_pending([case_id], True)
+        self.node.index.mark_pending(case_id)
         return signed
 
     def _prepare(self, case_id: str, event_type: str, clear: Mapping[str, Any],

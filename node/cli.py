@@ -279,18 +279,33 @@ def cmd_sync(args: argparse.Namespace) -> int:
         from node.restore import cmd_push_backup
 
         return cmd_push_backup(args, s)  # refuses an unfinished backup; writes nothing there
-    node = Node(s)
-    scripted = s.read_passphrase()
-    if scripted:
-        node.unlock(scripted)
-    try:
-        summary = node.syncer.sync_once()
-    except NodeError as exc:
+    from node.folderlock import hold
+
+    def failed(exc: NodeError) -> int:
         print(json.dumps(exc.as_json(), ensure_ascii=False) if args.json else str(exc),
               file=sys.stderr)
         return 1
+
+    try:  # not beside a running serve's own sync loop (node.folderlock says why)
+        lock = hold(Path(s.node_dir), doing="sync")
+    except NodeError as exc:
+        return failed(exc)
+    except OSError:  # no folder (or not writable): Node says so in its own words below
+        lock = None
+    try:
+        node = Node(s)
+        scripted = s.read_passphrase()
+        if scripted:
+            node.unlock(scripted)
+        try:
+            summary = node.syncer.sync_once()
+        except NodeError as exc:
+            return failed(exc)
+        finally:
+            node.close()
     finally:
-        node.close()
+        if lock is not None:
+            lock.release()
     state = node.syncer.state.as_json()
     if args.json:
         print(json.dumps({"summary": summary, "state": state}, ensure_ascii=False, default=str))

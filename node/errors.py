@@ -61,17 +61,28 @@ class AlreadyEnrolled(NodeError):
 
 
 class FolderInUse(NodeError):
-    """A running `node serve` holds the node folder (node.folderlock): a restore or a
-    second server there is refused by name."""
+    """A running `node serve` (or `node sync`, `node restore`) holds the node folder
+    (node.folderlock): a restore, a second server or a `node sync` there is refused by
+    name, with the holder's command and pid."""
 
     status = 409
     error = "folder_in_use"
 
-    def __init__(self, folder: str, pid: str, doing: str):
-        what = {"restore": ("恢复", "restore"), "serve": ("再启动一个", "start a second one")}
+    def __init__(self, folder: str, pid: str, held_by: str, doing: str):
+        what = {"restore": ("恢复", "restore"), "sync": ("运行 node sync", "run node sync"),
+                "serve": (("启动第二个", "start a second one") if held_by == "serve"
+                          else ("启动 node serve", "start node serve"))}
         zh, en = what.get(doing, (doing, doing))
-        super().__init__(f"node serve 正在使用 {folder}（进程 {pid}）：请先停止它，再{zh} / node "
-                         f"serve is running on {folder} (pid {pid}): stop it first, then {en}")
+        if held_by == "serve" and doing == "sync":  # it syncs by itself (node.folderlock)
+            zh = f"它会自动同步；要立即同步，请在它的“同步”页点“立即同步”（或先停止它，再{zh}）"
+            en = (f"it syncs by itself; to sync now, press 立即同步 (sync now) on its sync "
+                  f"page (or stop it first, then {en})")
+        elif held_by == "serve":
+            zh, en = f"请先停止它，再{zh}", f"stop it first, then {en}"
+        else:  # a sync or restore ends by itself
+            zh, en = f"请等它结束，再{zh}", f"wait for it to end, then {en}"
+        super().__init__(f"node {held_by} 正在使用 {folder}（进程 {pid}）：{zh} / node "
+                         f"{held_by} is running on {folder} (pid {pid}): {en}")
 
 
 class Locked(NodeError):

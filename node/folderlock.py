@@ -1,4 +1,5 @@
-"""``node serve``'s hold on its folder: one server per folder, and no restore under it.
+"""``node serve``'s hold on its folder: one server per folder, and no restore or
+``node sync`` under it.
 
 `node restore` moves the folder's store aside and copies the backup's in: under a running
 `node serve` its open SQLite connections keep writing the moved file (the clerk's next
@@ -9,7 +10,14 @@ stop serve first (docs/operations.md, "A station laptop's folder"); nothing enfo
 The lock is the operating system's on the file ``serve.lock`` in the folder: ``flock``
 (POSIX) or ``msvcrt.locking`` (Windows station laptops), both released by the system when
 the process ends however it ends (a crash, a power cut), so no stale lock file ever holds
-a folder. The file holds the holder's pid, for the refusal's words only. SQLite's own
+a folder. The file holds the holder's pid and command, for the refusal's words only.
+
+``node sync`` holds it for its round: the running serve's background loop syncs the same
+store on the same checkpoints (``_local/<repid>`` on both sides, sync.replicate.
+checkpoint), and two replicators overwrite each other's, so a checkpoint can move back
+(the next round reads again what went) or the two sides' logs part (a round from the
+start); the serve's sync page kept its own count of what waits and its last sync, stale.
+Nothing is lost either way; the clerk is sent to the serve's own sync button instead. SQLite's own
 locks cannot say this: an idle server holds none between requests.
 """
 
@@ -65,19 +73,23 @@ class FolderLock:
         self.release()
 
 
-def holder(folder: Path) -> str:
-    """The pid written by the process holding ``folder``'s lock ("?" if unreadable)."""
+def holder(folder: Path) -> tuple[str, str]:
+    """The pid ("?" if unreadable) and the command ("serve", "sync", "restore") written by
+    the process holding ``folder``'s lock; a file of a release that wrote the pid alone
+    was serve's."""
     try:
-        pid = (folder / LOCK_FILE).read_text(encoding="ascii").split()[0]
-    except (OSError, IndexError, UnicodeDecodeError):
-        return "?"
-    return pid if pid.isdigit() else "?"
+        words = (folder / LOCK_FILE).read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        words = []
+    pid = words[0] if words and words[0].isdigit() else "?"
+    return pid, words[1] if len(words) > 1 and words[1].isalpha() else "serve"
 
 
 def hold(folder: Path, *, doing: str) -> FolderLock:
-    """Take ``folder``'s lock for this process, or refuse by name: ``doing`` is what the
-    refusal says cannot be done ("serve", "restore"). A folder that does not exist yet
-    has nothing to hold (a restore into a new folder takes it once made)."""
+    """Take ``folder``'s lock for this process, or refuse by name: ``doing`` is the command
+    taking it ("serve", "sync", "restore"), said by the refusal and written for the next
+    one's. A folder that does not exist yet has nothing to hold (a restore into a new
+    folder takes it once made)."""
     from node.errors import FolderInUse
 
     # O_CLOEXEC (PEP 446's default too): a child process never inherits the lock
@@ -85,8 +97,8 @@ def hold(folder: Path, *, doing: str) -> FolderLock:
                  0o600)
     if not _try_lock(fd):
         os.close(fd)
-        raise FolderInUse(str(folder), holder(folder), doing)
+        raise FolderInUse(str(folder), *holder(folder), doing)
     os.ftruncate(fd, 0)
     os.lseek(fd, 0, os.SEEK_SET)
-    os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+    os.write(fd, f"{os.getpid()} {doing}\n".encode("ascii"))
     return FolderLock(folder, fd)

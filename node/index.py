@@ -18,7 +18,6 @@ import hmac
 import re
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 from node import tiles
 from node.errors import IndexFull, Locked, index_write_failed
 from node.listviews import COUNTED_VIEWS, HOLDER, OWN_VIEWS, view_condition
+from node.nametokens import name_tokens, normalize
 from node.state import CLOSED
 
 __all__ = ["COUNTED_VIEWS", "OWN_VIEWS", "CaseIndex", "Page", "name_tokens", "normalize",
@@ -97,36 +97,6 @@ ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 #: column. 2: an answered consultation with no reply pending is ``consulted``, closed.
 FOLD_VERSION = "2"
 CLOSED_STATUSES = CLOSED  # one set with the rows' ``closed`` (node.state.index_row)
-_SPACE = re.compile(r"[\s·•.\-_,，。]+")
-
-
-def normalize(text: str) -> str:
-    """NFKC, lower case, no spaces or separators: '张 三' and '张三' are one token."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text or "").lower())
-
-
-def name_tokens(*values: str) -> set[str]:
-    """The tokens an applicant can be found by: each whole value (name, ID number, phone),
-    each space-separated part, and for a Chinese name also the given name without a one-
-    or two-character surname."""
-    out: set[str] = set()
-    for value in values:
-        if not value:
-            continue
-        whole = normalize(value)
-        if whole:
-            out.add(whole)
-        for part in re.split(r"\s+", value.strip()):
-            p = normalize(part)
-            if len(p) >= 2:
-                out.add(p)
-        if len(whole) >= 3 and all("\u4e00" <= ch <= "\u9fff" for ch in whole):
-            out.add(whole[1:])  # given name after a one-character surname
-            if len(whole) >= 4:
-                out.add(whole[2:])  # after a two-character surname (欧阳, 司马 …)
-    return out
-
-
 @dataclass
 class Page:
     rows: list[dict[str, Any]]
@@ -224,9 +194,26 @@ class CaseIndex:
                 raise index_write_failed(exc, self._db) from exc
 
     def set_pending(self, case_ids: Iterable[str], pending: bool) -> None:
+        """Mark rows 待上传 (or pushed) in one transaction; a failure is the node's error
+        (IndexFull on a full disk, conventions: sqlite3's errors end at this boundary)."""
+        self._write("UPDATE cases SET pending=? WHERE case_id=?",
+                    [(int(pending), c) for c in case_ids])
+
+    def mark_pending(self, case_id: str) -> None:
+        """After a local write was stored: without room the case is not marked 待上传 in
+        the list, and the step stands (its page must not say "not saved"); it is pushed
+        all the same (the push reads the store's feed), as :meth:`upsert` leaves its row."""
+        with contextlib.suppress(IndexFull):
+            self.set_pending([case_id], True)
+
+    def _write(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
         with self._mutex:
-            self._db.executemany("UPDATE cases SET pending=? WHERE case_id=?",
-                                 [(int(pending), c) for c in case_ids])
+            try:
+                self._db.execute("BEGIN")
+                self._db.executemany(sql, rows)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise index_write_failed(exc, self._db) from exc
 
     def open_case_ids(self) -> set[str]:
         """The cases not closed (their deadlines still run)."""
@@ -267,8 +254,7 @@ class CaseIndex:
         return str(row[0]) if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._mutex:
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (key, value))
+        self._write("INSERT OR REPLACE INTO meta VALUES (?,?)", [(key, value)])
 
     # -- reading -------------------------------------------------------------------
     def get(self, case_id: str) -> dict[str, Any] | None:

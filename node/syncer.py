@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 import random
 import sqlite3
 import threading
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from node.errors import NodeError, NotEnrolled, SyncFailed, Wiped
-from node.syncstate import SyncState, laptop_full, offline_words
+from node.syncstate import SyncState, laptop_full, offline_words, unexpected_words
 
 if TYPE_CHECKING:
     from node.core import Node
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 #: node-private (never replicated): the last good round and the store's seq at its end, so
 #: the count of what waits for upload and the last sync survive a restart
 STATE_DOC = "_local/bangban-sync-state"
+log = logging.getLogger("bangban.node")
 
 
 def _now() -> str:
@@ -326,8 +328,10 @@ class Syncer:
                 pass
             except Wiped:
                 return
-            except Exception as exc:  # keep the loop alive; the state shows the error
-                self.state.status, self.state.last_error = "error", repr(exc)
+            except Exception as exc:  # keep the loop alive; the page says it, the log has it
+                log.error("sync round failed", exc_info=exc)
+                self.state.status = "error"
+                self.state.last_error = unexpected_words(exc, str(self.node.dir))
             self._pause(interval)
             self._wake.clear()
 

@@ -72,6 +72,25 @@ def laptop_full(exc: BaseException, here: str) -> bool:
     return bool(where) and (not here or where.startswith(os.path.abspath(here) + os.sep))
 
 
+#: A round that failed on an error of this software or this laptop (no answer of the hub's
+#: said it): the clerk is told that nothing is lost and what to do; the error itself goes
+#: to node serve's log (its window or journal), not to the page (it said ``repr(exc)``).
+UNEXPECTED = ("同步出现意外错误，本轮没有完成。本机数据都已保存，没有丢失；会自动重试。如果反复出现，"
+              "请联系管理员（详情在 node serve 的日志中）/ the sync round failed on an "
+              "unexpected error. Everything on this laptop is saved, nothing is lost, and it "
+              "tries again by itself. If this keeps happening, call the operator (the details "
+              "are in node serve's log)")
+
+
+def unexpected_words(exc: BaseException, here: str = "") -> str:
+    """The sync page's words for an error no round expects: a full disk here is said as
+    every full disk (:func:`offline_words`), anything else as :data:`UNEXPECTED`, with the
+    error's kind in brackets for the operator."""
+    if laptop_full(exc, here):
+        return offline_words(exc, here)
+    return f"{UNEXPECTED}（{type(exc).__name__}）"
+
+
 #: A pulled document the verifying target refused (node.pull): the hub sent something no
 #: enrolled device signed, which only a compromised or broken hub does (design.md §5).
 PULL_REFUSED = ("集中端发来的文档签名无效，已拒收 / a document from the hub failed its signature "

@@ -70,7 +70,7 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
     n.note_pending(1)
     n.reading.remember(case_id, key, {stored["_id"]: new}, edited["clocks"]["private"])
     n.reindex_case(case_id, private=new)
-    n.index.set_pending([case_id], True)
+    n.index.mark_pending(case_id)
     return new
 
 

@@ -373,3 +373,48 @@ def test_a_lost_private_database_points_to_the_backup(tmp_path: Path) -> None:
     assert store.name == "store" and store.status == "fail"
     assert "bangban-hub" in store.detail and "hub restore" in store.hint, store
     assert "CouchDB" not in store.hint
+
+
+def test_receipts_waiting_in_the_gateway_are_shown(world: World,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Receipts whose write failed after their batch was stored wait in the gateway's
+    memory (hub.receipts), where the doctor, another process, could not see them: the hub
+    doctor said all was well while a restart would lose their receipt times. The running
+    hub's /_hub/health reports its count now, and the gateway check warns with it (one
+    gateway's of N with --processes N), until the next receipt written takes them."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from hub.app import create_app
+    from hub.receipts import waiting_receipts
+    from tests.diskfull import full_disk
+    from tests.hub.conftest import VILLAGE_B
+
+    a, b = world.node(VILLAGE_A), world.node(VILLAGE_B)
+    b.new_case()
+    world.sync(VILLAGE_B)  # P-receipts exists (it is made on first use)
+    stores, ours = world.hub.stores, str(world.hub.identity["uuid"])
+    real = make_server("127.0.0.1", 0, create_app(hub=world.hub), threaded=True)
+    threading.Thread(target=real.serve_forever, daemon=True).start()
+    try:
+        assert _probe(real.server_port, ours).status == "ok"
+        a.new_case()
+        with full_disk(stores.receipts):
+            assert a.sync()["refused"] == 0
+        waiting = waiting_receipts(stores)
+        assert waiting >= 1
+        check = _probe(real.server_port, ours)
+        assert check.status == "warn" and ours in check.detail, check
+        assert f"{waiting} receipt(s) of stored batches wait in its memory" in check.detail
+        assert "Do not restart" in check.hint and "free the disk" in check.hint
+        monkeypatch.setitem(world.hub.settings._values, "hub_processes", 3)
+        check = _probe(real.server_port, ours)
+        assert "wait in the gateway that answered (one of 3; each keeps its own)" in check.detail
+        b.new_case()
+        world.sync(VILLAGE_B)  # room again: the next receipt takes those that waited
+        assert waiting_receipts(stores) == 0
+        assert _probe(real.server_port, ours).status == "ok"
+    finally:
+        real.shutdown()
+        real.server_close()

@@ -117,3 +117,42 @@ def test_the_lock_is_the_systems_and_goes_with_its_holder(tmp_path: Path) -> Non
         assert "then restore" in caught.value.reason
     assert (tmp_path / LOCK_FILE).exists()
     hold(tmp_path, doing="restore").release()
+
+
+def test_node_sync_under_a_running_serve_is_refused_with_its_sync_button(
+        station_with_backup: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """`node sync` beside a running serve ran a second replicator on the serve's own
+    checkpoints (its background loop syncs the same store), and the serve's sync page kept
+    a stale count of what waits: it is refused by name, and the clerk is sent to the
+    serve's sync button. Stopped, `node sync` runs (here to a hub that is not there)."""
+    folder = station_with_backup[0]
+    capsys.readouterr()
+    with serving(folder) as proc:
+        assert main(["node", "sync", "--dir", str(folder)]) == 1
+        err = capsys.readouterr().err
+        assert f"node serve is running on {folder} (pid {proc.pid}): it syncs by itself" in err
+        assert "立即同步" in err and "then run node sync" in err and "自动同步" in err
+        assert main(["node", "sync", "--dir", str(folder), "--json"]) == 1
+        assert '"error": "folder_in_use"' in capsys.readouterr().err
+        assert proc.poll() is None
+    main(["node", "sync", "--dir", str(folder)])
+    assert "is running on" not in capsys.readouterr().err
+
+
+def test_the_refusal_names_the_command_holding_the_folder(tmp_path: Path) -> None:
+    """A `node sync` (or restore) holding the folder is named as itself: the refusal said
+    "node serve is running" whoever held it; a lock file of the release that wrote the pid
+    alone was serve's."""
+    from node.errors import FolderInUse
+    from node.folderlock import holder
+
+    with hold(tmp_path, doing="sync"):
+        with pytest.raises(FolderInUse) as caught:
+            hold(tmp_path, doing="serve")
+    assert f"node sync is running on {tmp_path} (pid {os.getpid()}): wait for it to end, " \
+           "then start node serve" in caught.value.reason and "请等它结束" in caught.value.reason
+    with hold(tmp_path, doing="serve"), pytest.raises(FolderInUse) as caught:
+        hold(tmp_path, doing="serve")
+    assert "请先停止它，再启动第二个" in caught.value.reason  # it said "再再启动一个"
+    (tmp_path / LOCK_FILE).write_text("4242\n", encoding="ascii")
+    assert holder(tmp_path) == ("4242", "serve")

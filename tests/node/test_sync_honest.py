@@ -435,3 +435,32 @@ def test_the_link_coming_back_starts_a_round_within_seconds(
             server.server_close()
         hole.close()
         node.close()
+
+
+def test_an_unexpected_error_in_the_loop_is_said_in_words_and_logged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A round failing on an error no round expects (here the case index's file closed
+    under it) showed the clerk ``ProgrammingError('Cannot operate on a closed database.')``
+    on the sync page. It says now, in both languages, that the round failed, that
+    nothing is lost, that it retries and whom to call; the error goes to the log."""
+    from node.syncer import wait_for
+
+    node = Node(load({"node_dir": str(_dir(tmp_path / "n")), "sync_timeout": 2.0,
+                      "sync_interval": 3600, "sync_probe_interval": 0}))
+    node.unlock(PASSPHRASE)
+    _done(monkeypatch)
+    node.index.close()  # any read of it raises sqlite3.ProgrammingError
+    try:
+        node.syncer.start_background()
+        assert wait_for(lambda: node.syncer.state.status == "error", 30)
+        err = str(node.syncer.state.last_error)
+        assert "意外错误" in err and "没有丢失" in err and "自动重试" in err and "联系管理员" in err
+        assert "unexpected error" in err and "nothing is lost" in err and "call the operator" in err
+        assert "（ProgrammingError）" in err and "closed database" not in err
+        assert "ProgrammingError(" not in err
+        assert wait_for(lambda: any(r.exc_info and "closed database" in str(r.exc_info[1])
+                                    for r in caplog.records if r.name == "bangban.node"), 5)
+        assert _label(node).startswith("离线，自动重试")
+    finally:
+        node.syncer.stop()
+        node.store.close()

@@ -1,0 +1,39 @@
+"""The tokens an applicant is found by in the case index (:mod:`node.index`): normalized
+name, ID number and phone, and a Chinese name's given name. The index stores only their
+keyed hashes (design §5: no plaintext personal data in a node's SQLite file at rest)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["name_tokens", "normalize"]
+
+_SPACE = re.compile(r"[\s·•.\-_,，。]+")
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, no spaces or separators: '张 三' and '张三' are one token."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text or "").lower())
+
+
+def name_tokens(*values: str) -> set[str]:
+    """The tokens an applicant can be found by: each whole value (name, ID number, phone),
+    each space-separated part, and for a Chinese name also the given name without a one-
+    or two-character surname."""
+    out: set[str] = set()
+    for value in values:
+        if not value:
+            continue
+        whole = normalize(value)
+        if whole:
+            out.add(whole)
+        for part in re.split(r"\s+", value.strip()):
+            p = normalize(part)
+            if len(p) >= 2:
+                out.add(p)
+        if len(whole) >= 3 and all("\u4e00" <= ch <= "\u9fff" for ch in whole):
+            out.add(whole[1:])  # given name after a one-character surname
+            if len(whole) >= 4:
+                out.add(whole[2:])  # after a two-character surname (欧阳, 司马 …)
+    return out
