@@ -93,6 +93,10 @@ def _fork(target: Any, *args: Any) -> int:
 def _workers_child(settings: Any, state: SharedWorkerState, supervisor: int) -> None:
     from hub.serve import _die_with
 
+    # Not the supervisor's handlers, inherited by the fork: a SIGTERM before run_workers
+    # set its own was only noted in this copy of the supervisor, and the process went on.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
     _die_with(supervisor)
     run_workers(settings, state)
 

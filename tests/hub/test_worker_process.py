@@ -9,6 +9,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,6 +71,33 @@ def test_a_gateway_reports_pending_while_the_workers_process_runs_a_pass(tmp_pat
             assert {"conflicts_resolved", "terminated", "overdue"} <= set(stats)
         finally:
             gateway.close()
+
+
+def _workers_child_under_the_supervisors_handler(ready: Any) -> None:
+    from hub.workers import process
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)  # as inherited by the fork
+    process.run_workers = lambda settings, state: (ready.set(), time.sleep(60))  # type: ignore[assignment]
+    process._workers_child(None, SharedWorkerState(), os.getppid())
+
+
+def test_a_sigterm_before_the_workers_loop_runs_ends_their_process() -> None:
+    """The workers' process is forked by the supervisor and inherited its SIGTERM handler,
+    which only noted the signal in the child's copy: stopped while it was still opening the
+    hub, the process lived on and the supervisor (and `hub serve`) waited for it forever."""
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    child = ctx.Process(target=_workers_child_under_the_supervisors_handler, args=(ready,))
+    child.start()
+    try:
+        assert ready.wait(60)
+        os.kill(child.pid or 0, signal.SIGTERM)
+        child.join(timeout=30)
+        assert child.exitcode == -signal.SIGTERM
+    finally:
+        if child.is_alive():
+            child.kill()
+            child.join()
 
 
 def _tree(pid: int) -> dict[int, list[int]]:
