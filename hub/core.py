@@ -26,6 +26,7 @@ from hub.validate import WriteValidator
 from sync.errors import NotFound, SyncError
 
 if TYPE_CHECKING:
+    from hub.workers.shared import SharedWorkerState
     from sync.http.messages import Request
     from sync.http.routing import CouchApp
 
@@ -56,6 +57,9 @@ class Hub:
         self._keys: Any = None
         self.worker_stats: dict[str, Any] = {}
         self.workers_busy = False
+        #: The workers' process under `hub serve` (hub.workers.shared): its busy flag and
+        #: counters, for this gateway's /_hub/health.
+        self.workers_state: SharedWorkerState | None = None
         self._lock = threading.Lock()
 
     # -- identity -----------------------------------------------------------------
@@ -180,6 +184,9 @@ class Hub:
         out: dict[str, Any] = {"routed": self.indexer.routed,
                                "refused": self._validator.refused if self._validator else 0}
         out.update(self.worker_stats)
+        if self.workers_state is not None:  # the workers' process: its routing adds up
+            theirs = self.workers_state.stats
+            out.update(theirs, routed=out["routed"] + int(theirs.get("routed", 0)))
         return out
 
     def pending(self) -> bool:
@@ -188,7 +195,7 @@ class Hub:
         from hub.workers.feed import FeedFollower
         from hub.workers.resolver import CHECKPOINT as RESOLVER
 
-        if self.workers_busy:
+        if self.workers_busy or (self.workers_state is not None and self.workers_state.busy):
             return True
         for name in (RESOLVER, DEADLINES):
             since = FeedFollower(self.stores, name).checkpoint()

@@ -200,7 +200,9 @@ def check_lags(hub: Hub) -> list[Check]:
         status = "warn" if n >= LAG_WARN else "ok"
         out.append(Check(name, status, f"{_lag_text(n)} changes behind the {feed} feed",
                          "is `bangban hub serve` running with workers? its log says why a "
-                         "pass fails" if status != "ok" else ""))
+                         "pass fails; they run at a lower CPU priority (BANGBAN_WORKER_NICE): "
+                         "a machine busy all the time leaves them behind" if status != "ok"
+                         else ""))
     if facts is not None:
         dirty = len(facts.board_marks())
         out.append(Check("coordination boards", "ok", f"{dirty} waiting to be rebuilt"))

@@ -3,7 +3,8 @@
 ``BANGBAN_HUB_PROFILE=FOLDER bangban hub serve ...`` profiles every request of every
 gateway process (each in its own request thread: cProfile follows one thread, so each
 request gets a profiler of its own and they are added up) and every workers pass, and each
-gateway writes ``FOLDER/gateway-PID.prof`` when it stops (read it with ``python -m pstats``).
+gateway writes ``FOLDER/gateway-PID.prof`` when it stops, the workers' process
+``FOLDER/workers-PID.prof`` (:mod:`hub.workers.process`) (read it with ``python -m pstats``).
 Times are each request thread's CPU time (``time.thread_time``): with wall time a thread
 waiting for the GIL, the store or another thread's libsodium call was charged for it, and
 the C calls that release the GIL looked several times their cost. Call counts do not depend
@@ -62,7 +63,7 @@ class Profiles:
 
         return profiled
 
-    def write(self) -> Path | None:
+    def write(self, name: str = "gateway") -> Path | None:
         with self._lock:
             done, self._done = self._done, []
         if not done:
@@ -71,7 +72,7 @@ class Profiles:
         for prof in done[1:]:
             stats.add(prof)
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"gateway-{os.getpid()}.prof"
+        path = self.folder / f"{name}-{os.getpid()}.prof"
         stats.dump_stats(path)
         return path
 

@@ -7,7 +7,8 @@ SIGTERM/SIGINT stop accepting, stop the workers and close the stores.
 ``--processes N`` (``BANGBAN_HUB_PROCESSES``) pre-forks N gateway processes that accept
 on one listening socket, as gunicorn does: validation is CPU work under Python's GIL, so
 one process uses one core. The gateways share nothing but the store (design.md §7:
-stateless gateways, indexes in the store); only the first runs the workers. A gateway
+stateless gateways, indexes in the store). The workers run in a process of their own at a
+lower CPU priority, restarted if it crashes (:mod:`hub.workers.process`). A gateway
 leaves a new connection to a sibling that holds fewer (:mod:`hub.balance`): keep-alive
 connections stay where they were accepted, and a lopsided split idles a core.
 """
@@ -29,6 +30,7 @@ from sync.errors import SyncError
 
 if TYPE_CHECKING:
     from hub.core import Hub
+    from hub.workers.shared import SharedWorkerState
 
 #: Modules a gateway's requests import lazily (inside functions, so that CLI commands start
 #: fast). ``serve`` imports them once before the fork: otherwise every gateway imported
@@ -63,7 +65,7 @@ class _Stop(SystemExit):
     connection was lost, and the hub, under load, ran on until it was killed."""
 
 
-def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
+def _gateway(settings: Any, sock: socket.socket, *, workers_state: SharedWorkerState | None,
              announce: bool, balance: Balance | None = None, index: int = 0) -> None:
     """One gateway process: its own Hub (store connections are never shared across fork).
 
@@ -74,10 +76,10 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
     from hub.app import create_app
     from hub.core import Hub
     from hub.profiling import from_env
-    from hub.workers import Workers
     from sync.http import make_waitress
 
     hub = Hub(settings)
+    hub.workers_state = workers_state  # /_hub/health: the workers' busy flag and counters
     app = create_app(hub=hub)
     profiles = from_env()  # BANGBAN_HUB_PROFILE: cProfile of every request and workers pass
     server = make_waitress(
@@ -88,24 +90,12 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
         channel_timeout=max(60, int(2 * settings.longpoll_timeout)))
     if balance is not None:  # hub.balance: leave a new connection to a less busy sibling
         balance.attach(server, index)
-    workers = None
-    if run_workers:
-        from hub.oversight import oversight_for
-
-        oversight = oversight_for(app)
-        workers = Workers(hub, interval=settings.worker_interval,
-                          passes=[oversight.work])
-        if profiles:
-            run_once = workers.run_once
-            workers.run_once = lambda: profiles.run(run_once)  # type: ignore[method-assign]
 
     def stop(signum: int, frame: Any) -> None:
         raise _Stop()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        if workers:
-            workers.start()
         try:
             if announce:
                 if balance is not None:  # every gateway accepting first (hub.balance)
@@ -120,15 +110,13 @@ def _gateway(settings: Any, sock: socket.socket, *, run_workers: bool,
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         server.task_dispatcher.shutdown(timeout=5)
-        if workers:
-            workers.stop()
         hub.close()
         if profiles:
             profiles.write()
 
 
 def _die_with(parent: int) -> None:
-    """End this gateway child when its parent ends, even by SIGKILL (Linux
+    """End this child (a gateway, the workers' process) when its parent ends, even by SIGKILL (Linux
     ``prctl(PR_SET_PDEATHSIG)``; elsewhere a no-op). An orphaned gateway keeps serving the
     hub's port with the old code, and the restarted hub finds the port in use."""
     try:
@@ -234,14 +222,21 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
     balance = Balance(gateways) if gateways > 1 else None
     children: list[int] = []
     parent = os.getpid()
+    state = None
+    if settings.workers:  # forked first, while this process has no threads yet
+        from hub.workers.process import start
+        from hub.workers.shared import SharedWorkerState
+
+        state = SharedWorkerState()
+        children.append(start(settings, state, close=sock))
     for index in range(1, gateways):
         pid = os.fork()
         if pid == 0:  # a gateway child: serve until SIGTERM, never return into the CLI
             code = 0
             try:
                 _die_with(parent)
-                _gateway(settings, sock, run_workers=False, announce=False, balance=balance,
-                         index=index)
+                _gateway(settings, sock, workers_state=state, announce=False,
+                         balance=balance, index=index)
             except _Stop:  # the parent ended while this child started
                 pass
             except BaseException:
@@ -253,7 +248,7 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
                 os._exit(code)
         children.append(pid)
     try:
-        _gateway(settings, sock, run_workers=settings.workers, announce=True, balance=balance)
+        _gateway(settings, sock, workers_state=state, announce=True, balance=balance)
     finally:
         for pid in children:
             try:

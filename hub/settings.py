@@ -50,8 +50,13 @@ SETTINGS: tuple[Setting, ...] = (
             "feeds. Each holds one of `hub_threads` while it waits, and a replicator runs "
             "one: without a bound one device's credentials held every thread.", 1),
     Setting("workers", True, "Run the workers (indexer, conflict resolver, router, deadline "
-            "watcher) in a background thread of `hub serve`."),
+            "watcher, oversight facts, boards) in a process of their own under `hub serve`."),
     Setting("worker_interval", 2.0, "Seconds between worker passes when the feed is idle.", 0),
+    # Background work gives way to the stations' requests (hub.workers.process): the
+    # kernel's nice value, added to the hub's own (0 to 19, as `nice` takes).
+    Setting("worker_nice", 10, "CPU priority of the workers' process under `hub serve`, "
+            "added to the hub's (0 = as the gateways; 19 = only when the cores are idle): a "
+            "burst of pushes goes first, the workers catch up after.", 0, 19),
     Setting("board_interval", 30.0, "Shortest time (s) between two rewrites of one "
             "institution's coordination board (`board:CODE`, the open cases its town and "
             "county see): a busy station's board is rewritten at most this often, not per step."),

@@ -1,4 +1,5 @@
-"""The hub's workers, run in one background thread of ``bangban hub serve``.
+"""The hub's workers, run by ``bangban hub serve`` in a process of their own
+(:mod:`hub.workers.process`).
 
 Each worker follows the main database's changes feed from its own checkpoint
 (a ``_local`` document of the private database) and is idempotent, so several
@@ -26,6 +27,7 @@ from sync.errors import InsufficientStorage, SyncError
 
 if TYPE_CHECKING:
     from hub.core import Hub
+    from hub.workers.shared import SharedWorkerState
 
 log = logging.getLogger("bangban.hub.workers")
 
@@ -34,8 +36,12 @@ class Workers:
     """Runs every worker pass each ``interval`` seconds (sooner when the feed moves)."""
 
     def __init__(self, hub: Hub, *, interval: float = 2.0,
-                 passes: Sequence[Callable[[], Any]] = ()):
+                 passes: Sequence[Callable[[], Any]] = (),
+                 state: SharedWorkerState | None = None):
         self.hub = hub
+        #: Where the gateways read busy/idle and the counters (their own process under
+        #: `hub serve`: hub.workers.process).
+        self.state = state
         self.interval = interval
         #: More work of the same loop, after the workers (the app's oversight materializer:
         #: supervisors' pages then find the facts folded instead of folding on the read).
@@ -51,6 +57,8 @@ class Workers:
         # Busy until the extra passes are done as well: they write too (coordination
         # boards), and `/_hub/health` must not report idle in between.
         self.hub.workers_busy = True
+        if self.state is not None:
+            self.state.publish(busy=True)
         try:
             self.hub.indexer.catch_up()
             resolved = self.resolver.run_once()
@@ -71,10 +79,15 @@ class Workers:
                     extra_stats.update(result)
         finally:
             self.hub.workers_busy = False
+            if self.state is not None:
+                self.state.publish(busy=False)
         self.hub.worker_stats = {**self.hub.worker_stats, **extra_stats,
                                  "conflicts_resolved": self.resolver.resolved,
                                  "terminated": self.deadlines.terminated,
                                  "overdue": self.deadlines.overdue}
+        if self.state is not None:
+            self.state.publish(busy=False, stats={**self.hub.worker_stats,
+                                                  "routed": self.hub.indexer.routed})
         return self.hub.worker_stats
 
     def _loop(self) -> None:
