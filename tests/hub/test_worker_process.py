@@ -199,7 +199,7 @@ def _next_workers(supervisor: int, gone: int) -> int:
 
 
 @pytest.mark.e2e
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(180)
 def test_the_workers_process_ends_when_hub_serve_is_killed(tmp_path: Path) -> None:
     from ops.bench.hubnet import build_hub
     from ops.hubprocess import HubProcess
@@ -211,9 +211,12 @@ def test_the_workers_process_ends_when_hub_serve_is_killed(tmp_path: Path) -> No
     try:
         assert proc.proc is not None
         supervisor, workers = _workers_pid(proc.proc.pid)
+        # Killed between passes: a pass in progress is finished first (run_workers), and the
+        # first pass, niced, can take long on a loaded machine (it failed once in a CI run).
+        assert proc.wait_idle()["ok"]
         os.kill(proc.proc.pid, signal.SIGKILL)
         proc.proc.wait(timeout=10)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (_alive(supervisor) or _alive(workers)):
             time.sleep(0.2)
         assert not _alive(supervisor) and not _alive(workers)
