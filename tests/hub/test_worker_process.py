@@ -212,7 +212,7 @@ def test_the_workers_process_ends_when_hub_serve_is_killed(tmp_path: Path) -> No
         assert proc.proc is not None
         supervisor, workers = _workers_pid(proc.proc.pid)
         # Killed between passes: a pass in progress is finished first (run_workers), and the
-        # first pass, niced, can take long on a loaded machine (it failed once in a CI run).
+        # first pass, niced, can take long on a loaded machine (it failed once beside a CI rehearsal).
         assert proc.wait_idle()["ok"]
         os.kill(proc.proc.pid, signal.SIGKILL)
         proc.proc.wait(timeout=10)
