@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
 import time
 from typing import Any
 
@@ -55,12 +54,19 @@ def run_workers(settings: Any, state: SharedWorkerState) -> None:
     if profiles:
         run_once = workers.run_once
         workers.run_once = lambda: profiles.run(run_once)  # type: ignore[method-assign]
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
+    # The handler only sets a flag, polled here: a handler that set a threading.Event hung
+    # the process for good when a second signal (the supervisor's SIGTERM and a service
+    # manager's to the whole group) landed inside the first handler's Event.set, which then
+    # waited for the Condition lock its own interrupted frame held (seen in py-spy: an
+    # orphaned workers' process in Event.set under Event.set). Python runs handlers in the
+    # main thread between bytecodes: nothing they call may take a lock that thread can hold.
+    stopping: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: stopping.append(signum))
                 for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         workers.start()
-        stop.wait()
+        while not stopping:
+            time.sleep(0.2)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -188,6 +188,10 @@ def make_server(app: CouchApp, host: str = "127.0.0.1", port: int = 5984, *,
     return Server(app, host, port, access_log=access_log)
 
 
+class _Stop(Exception):
+    """Raised by SIGTERM/SIGINT in the main thread to leave the serving loop."""
+
+
 def serve(app: CouchApp, host: str = "127.0.0.1", port: int = 5984, *, access_log: bool = False,
           on_ready: Callable[[str], None] | None = None) -> None:
     """Serve until SIGTERM/SIGINT, then stop accepting, and close the stores."""
@@ -195,7 +199,9 @@ def serve(app: CouchApp, host: str = "127.0.0.1", port: int = 5984, *, access_lo
     url = f"http://{host}:{server.server_port}"
 
     def stop(signum: int, frame: Any) -> None:
-        server.shutdown()
+        # Raised in the main thread, out of waitress's loop (as hub serve does): shutdown()
+        # from a handler takes the trigger's lock, which the interrupted loop may hold.
+        raise _Stop()
 
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
@@ -203,7 +209,10 @@ def serve(app: CouchApp, host: str = "127.0.0.1", port: int = 5984, *, access_lo
     try:
         if on_ready is not None:
             on_ready(url)
-        server.serve_forever()
+        try:
+            server.serve_forever()
+        except _Stop:
+            pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

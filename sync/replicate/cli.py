@@ -145,12 +145,15 @@ def replicate_command(args: argparse.Namespace) -> int:
     # cancel it cleanly instead of breaking an HTTP call half-way.
     worker = threading.Thread(target=run, name="replicate", daemon=True)
     # SIGTERM (a service manager) stops as cleanly as Ctrl-C does.
-    previous = signal.signal(signal.SIGTERM, lambda *_: replicator.cancel())
+    # The handler only notes the signal: Event.set takes a lock the main thread may hold
+    # when a second signal lands (a handler runs between that thread's bytecodes).
+    terminated: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: terminated.append(signum))
     worker.start()
     try:
         while worker.is_alive():
             worker.join(0.2)
-            if replicator.options.cancel.is_set() and worker.is_alive():
+            if (terminated or replicator.options.cancel.is_set()) and worker.is_alive():
                 raise KeyboardInterrupt  # SIGTERM: stop as Ctrl-C does
     except KeyboardInterrupt:
         replicator.cancel()

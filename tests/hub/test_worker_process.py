@@ -222,3 +222,35 @@ def test_the_workers_process_ends_when_hub_serve_is_killed(tmp_path: Path) -> No
         assert not _alive(supervisor) and not _alive(workers)
     finally:
         proc.stop()
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(180)
+def test_a_burst_of_sigterms_ends_the_workers_process(tmp_path: Path) -> None:
+    """Signals in quick succession (the supervisor's SIGTERM and a service manager's to the
+    whole group) end the workers' process. Its handler set a threading.Event: a second
+    signal landing inside the first handler's ``Event.set`` waited for the Condition lock
+    the interrupted frame held, and the process hung for good (seen: an orphaned workers'
+    process stuck in ``Event.set`` under ``Event.set``). The window is narrow: this burst did
+    not hit it on the old code in one try; it checks the process ends whatever comes."""
+    from ops.bench.hubnet import build_hub
+    from ops.hubprocess import HubProcess
+
+    hub, _ = build_hub(tmp_path / "hub", 1, 1)
+    hub.close()
+    proc = HubProcess(tmp_path / "hub", env={"BANGBAN_HUB_PROCESSES": "1",
+                                             "BANGBAN_WORKER_NICE": "0"})
+    proc.start()
+    try:
+        assert proc.proc is not None
+        supervisor, workers = _workers_pid(proc.proc.pid)
+        for _ in range(2):
+            assert proc.wait_idle()["ok"]
+            for _ in range(2000):
+                try:
+                    os.kill(workers, signal.SIGTERM)
+                except ProcessLookupError:
+                    break
+            workers = _next_workers(supervisor, workers)
+    finally:
+        proc.stop()
