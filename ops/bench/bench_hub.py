@@ -49,13 +49,25 @@ def bench_ingest(ctx: BenchContext) -> str:
     from hub.auth import Device
 
     cases = ctx.scale(200, 20)
-    hub, (st,) = build_hub(ctx.scratch("hub-ingest"), 1, 1)
-    directory = directory_of(hub)
-    docs = [d for i in range(cases) for d in st.case(directory, i + 1)]
-    batches = [docs[i:i + 100] for i in range(0, len(docs), 100)]
-    view = hub.view(Device(st.device_id, st.institution, {}))
-    raw = hub.stores.server.create_db("raw-ingest")
-    t_raw, t_hub = _ingest_both(raw, view, batches)
+    rounds = []
+    # Three rounds, each on a fresh hub, the median ratio kept: one round's raw write takes
+    # a tenth of a second, and on this shared machine one round's figures moved by half.
+    for k in range(ctx.scale(3, 1)):
+        hub, (st,) = build_hub(ctx.scratch(f"hub-ingest-{k}"), 1, 1)
+        directory = directory_of(hub)
+        docs = [d for i in range(cases) for d in st.case(directory, i + 1)]
+        batches = [docs[i:i + 100] for i in range(0, len(docs), 100)]
+        view = hub.view(Device(st.device_id, st.institution, {}))
+        raw = hub.stores.server.create_db("raw-ingest")
+        t_raw, t_hub = _ingest_both(raw, view, batches)
+        rounds.append((t_raw["seconds"] / t_hub["seconds"], t_raw, t_hub, hub, docs, directory,
+                       batches))
+    rounds.sort(key=lambda r: r[0])
+    _, t_raw, t_hub, hub, docs, directory, batches = rounds[len(rounds) // 2]
+    spread = ", ".join(f"{r[0]:.2f}" for r in rounds)
+    for r in rounds:
+        if r[3] is not hub:
+            r[3].close()
     # The hub's second write of every document: its scope index entry (hub.index, design.md
     # §7), measured alone into a fresh database in the same batches.
     index_db = hub.stores.server.create_db("raw-index")
@@ -72,6 +84,7 @@ def bench_ingest(ctx: BenchContext) -> str:
     index_ms = t_index["seconds"] / n * 1000
     ceiling = raw_ms / (raw_ms + index_ms)
     verify = _verify_cost()
+    budget_words = _budget_words(raw_ms / 0.7, checks_ms, index_ms, raw_ms)
     hub.close()
     return "\n".join([
         f"**Ingest** of {n} documents ({cases} cases) in batches of 100, embedded store:\n",
@@ -79,7 +92,8 @@ def bench_ingest(ctx: BenchContext) -> str:
         f"| raw `bulk_docs` (new_edits=false) | {t_raw['seconds']:.2f} | {n / t_raw['seconds']:,.0f} |",
         f"| hub device view: schema, signature, scope, immutability, transition, index | "
         f"{t_hub['seconds']:.2f} | {n / t_hub['seconds']:,.0f} |",
-        f"\nHub ingest speed / raw speed: **{ratio:.2f}x** (goal >= 0.7x: "
+        f"\nHub ingest speed / raw speed: **{ratio:.2f}x**, the median of {len(rounds)} "
+        f"rounds ({spread}) (goal >= 0.7x: "
         f"{'met' if ratio >= 0.7 else 'NOT met'}).\n",
         "Where the time goes (each check alone over the same documents, ms per document):\n",
         "| check | ms/doc |", "|---|---:|",
@@ -92,12 +106,22 @@ def bench_ingest(ctx: BenchContext) -> str:
         f"hub path would still reach only {ceiling:.2f}x of raw in one process.",
         f"The three checks alone cost {checks_ms:.2f} ms per document, "
         f"{checks_ms / raw_ms:.1f}x the raw write. At 0.7x the whole hub path (checks, write, "
-        f"index) may cost at most {raw_ms / 0.7:.2f} ms per document, less than the checks "
-        "alone. One Ed25519 verification on this CPU: "
+        f"index) may cost at most {raw_ms / 0.7:.2f} ms per document; {budget_words}. "
+        "One Ed25519 verification on this CPU: "
         f"{verify['libsodium']:.0f} us in libsodium (PyNaCl, used since 2026-11-26; two "
         f"threads: {verify['libsodium, two threads']:.0f} us of wall time each, the GIL is "
         f"released), {verify['openssl']:.0f} us in OpenSSL (`cryptography`, which holds the GIL: "
         f"two threads {verify['openssl, two threads']:.0f} us each).\n"])
+
+
+def _budget_words(budget: float, checks: float, index: float, write: float) -> str:
+    """What the 0.7x budget leaves, said from this run's figures (not a fixed sentence)."""
+    if checks >= budget:
+        return "less than the checks alone"
+    if checks + index >= budget:
+        return f"the checks and the index write alone take {checks + index:.2f}"
+    return (f"the checks, the index write and the write take {checks + index + write:.2f}, "
+            f"{'over' if checks + index + write > budget else 'within'} it")
 
 
 # -- 1a. the same ingest into a hub that already holds many documents ----------------------
