@@ -20,12 +20,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 
 from hub.core import Hub
 from hub.errors import HubError
 from hub.settings import Settings
-from sync.errors import ServiceUnavailable, SyncError
+from sync.errors import InsufficientStorage, ServiceUnavailable, SyncError
 
 #: Optional blueprints registered when their module exists (registration point, issue 8).
 EXTRA_BLUEPRINTS = ("hub.oversight",)
@@ -83,15 +83,18 @@ def store_down(exc: SyncError, *, couch_api: bool = False) -> bool:
 
 def said_to_devices(exc: SyncError) -> SyncError:
     """What a device's replication request (:mod:`hub.replication.blueprint`) is told of
-    ``exc``: the store's failure as :data:`STORE_DOWN`, its cause (CouchDB's address) to
-    the log only; the others as raised. Stations only need to know to retry, and the
+    ``exc``: the store's failure as :data:`STORE_DOWN`, a full disk as
+    :data:`hub.diskfull.STORE_FULL`, their causes (CouchDB's address, the folder) to the log
+    only; the others as raised. Stations only need to know to retry, and the
     store's address is of use to no one outside the hub's machines."""
     if not store_down(exc, couch_api=True):
         return exc
-    from hub.diskfull import is_disk_full
+    from hub.diskfull import STORE_FULL, is_disk_full, store_full
 
-    if is_disk_full(exc):  # a 507 stays one: the blueprint logs it and says it (hub.diskfull)
-        return exc
+    if is_disk_full(exc):  # 507, retry later; the folder and its free space to the log only
+        store_full(f"{request.method} {request.path}",
+                   current_app.extensions["bangban_hub"].settings)
+        return InsufficientStorage(STORE_FULL["reason"])
     store_failed(f"{request.method} {request.path}", exc)
     return ServiceUnavailable(STORE_DOWN["reason"])
 

@@ -104,12 +104,6 @@ def database(db: str, rest: str = "") -> Response:
                                       lambda: h.feed_slots.give(device.device_id))
     elif waits:
         h.feed_slots.give(device.device_id)
-    if answer.status == 507:  # the hub's disk is full: the device retries (hub.diskfull)
-        from hub.diskfull import STORE_FULL, store_full
-
-        store_full(f"{request.method} {request.path} of {device.device_id}", h.settings)
-        return error_response(HubError(STORE_FULL["reason"], error=STORE_FULL["error"],
-                                       status=507))
     return to_flask_response(answer)
 
 
