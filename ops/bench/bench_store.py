@@ -146,9 +146,9 @@ ROWS = [
 
 
 @contextmanager
-def store_serve(directory: Path) -> Iterator[str]:
+def store_serve(directory: Path, pid: list[int] | None = None) -> Iterator[str]:
     """Run ``bangban store serve DIR --port 0`` as its own process; yield its URL;
-    stop it by its own PID."""
+    stop it by its own PID (appended to ``pid`` when given, for its CPU time)."""
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.Popen(
         [sys.executable, "-m", "ops.cli", "store", "serve", str(directory), "--port", "0"],
@@ -160,6 +160,8 @@ def store_serve(directory: Path) -> Iterator[str]:
         line = proc.stdout.readline()
         if " at http://" not in line:
             raise RuntimeError(f"bangban store serve did not start: {line!r}")
+        if pid is not None:
+            pid.append(proc.pid)
         yield line.rsplit(" at ", 1)[1].strip()
     finally:
         proc.send_signal(signal.SIGTERM)
