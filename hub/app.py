@@ -20,7 +20,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 
 from hub.core import Hub
 from hub.errors import HubError
@@ -81,21 +81,22 @@ def store_down(exc: SyncError, *, couch_api: bool = False) -> bool:
     return exc.status >= 500 and exc.status != 501
 
 
-def said_to_devices(exc: SyncError) -> SyncError:
+def said_to_devices(exc: SyncError, *, what: str, settings: Settings) -> SyncError:
     """What a device's replication request (:mod:`hub.replication.blueprint`) is told of
     ``exc``: the store's failure as :data:`STORE_DOWN`, a full disk as
     :data:`hub.diskfull.STORE_FULL`, their causes (CouchDB's address, the folder) to the log
     only; the others as raised. Stations only need to know to retry, and the
-    store's address is of use to no one outside the hub's machines."""
+    store's address is of use to no one outside the hub's machines. ``what`` names the
+    request in the log line: no Flask globals here, since a streamed feed's failure comes
+    after its view has returned (sync.http.routing)."""
     if not store_down(exc, couch_api=True):
         return exc
     from hub.diskfull import STORE_FULL, is_disk_full, store_full
 
     if is_disk_full(exc):  # 507, retry later; the folder and its free space to the log only
-        store_full(f"{request.method} {request.path}",
-                   current_app.extensions["bangban_hub"].settings)
+        store_full(what, settings)
         return InsufficientStorage(STORE_FULL["reason"])
-    store_failed(f"{request.method} {request.path}", exc)
+    store_failed(what, exc)
     return ServiceUnavailable(STORE_DOWN["reason"])
 
 

@@ -8,6 +8,7 @@ and the revoked-device answer (401 with ``bangban_wipe: true``).
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -23,6 +24,7 @@ from sync.http.messages import Response as CouchResponse
 
 if TYPE_CHECKING:
     from hub.core import Hub
+    from hub.settings import Settings
 
 blueprint = Blueprint("replication", __name__)
 
@@ -92,7 +94,7 @@ def database(db: str, rest: str = "") -> Response:
     if waits and not h.feed_slots.take(device.device_id):
         couch.query, waits = at_once(couch.query), False  # hub.replication.feeds
     try:
-        answer = h.device_app(device, on_error=_said_to_devices).handle(couch)
+        answer = h.device_app(device, on_error=functools.partial(_said_to_devices, h.settings)).handle(couch)
     except BaseException:
         if waits:
             h.feed_slots.give(device.device_id)
@@ -107,7 +109,7 @@ def database(db: str, rest: str = "") -> Response:
     return to_flask_response(answer)
 
 
-def _said_to_devices(req: CouchRequest, exc: SyncError) -> SyncError:
+def _said_to_devices(settings: Settings, req: CouchRequest, exc: SyncError) -> SyncError:
     from hub.app import said_to_devices
 
-    return said_to_devices(exc)
+    return said_to_devices(exc, what=f"{req.method} {req.path}", settings=settings)

@@ -9,7 +9,7 @@ and ``db_req/2`` do (CouchDB 3): ``/{db}``, ``/{db}/_special``,
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from sync.errors import BadRequest, SyncError
 from sync.http import (
@@ -97,6 +97,9 @@ class CouchApp:
                                              else exc)
         except Exception as exc:  # any other failure is our bug: log it, leak nothing
             response = errors.internal_error(exc)
+        if response.streaming and self.on_error is not None:
+            response.body = _told_mid_stream(response.body, request,  # type: ignore[arg-type]
+                                             self.on_error)
         if head:
             request.method = "HEAD"
             if response.streaming:
@@ -144,3 +147,20 @@ class CouchApp:
         if rest:
             return attachments.attachment(self, request, db, docid, "/".join(rest))
         return documents.document(self, request, db, docid)
+
+
+def _told_mid_stream(chunks: Iterable[bytes], request: Request,
+                     on_error: Callable[[Request, SyncError], SyncError]) -> Iterator[bytes]:
+    """A streamed body whose store fails after the 200 has gone out (a feed waiting while
+    CouchDB goes down): the hook hears it, as it hears a failure before the answer (the hub
+    logs one line, not a traceback per waiting device), and the stream ends there. The
+    client is not misled: a longpoll body of heartbeats alone is no JSON, a continuous feed
+    has no ``last_seq`` line, and it retries from its checkpoint as after a cut."""
+    try:
+        yield from chunks
+    except SyncError as exc:
+        on_error(request, exc)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()

@@ -142,6 +142,26 @@ def test_a_station_is_not_told_couchdbs_address(
 
 
 @pytest.mark.couchdb
+def test_a_waiting_feed_whose_couchdb_stops_is_one_line_in_the_log(
+        outage: Outage, caplog: pytest.LogCaptureFixture) -> None:
+    """CouchDB stopping while a station's longpoll waits, its 200 and heartbeats sent:
+    the error left the stream into the WSGI server, a traceback for every waiting station,
+    and the device API's hook (the one line) never heard of it (sync.http.routing)."""
+    caplog.set_level(logging.WARNING)
+    feed = outage.client.get(f"/{outage.hub.stores.prefix}/_changes?feed=longpoll"
+                             "&since=now&heartbeat=100&timeout=10000", headers=outage.login(),
+                             buffered=False)
+    assert feed.status_code == 200
+    outage.stop_couchdb()
+    body = b"".join(feed.response)  # the rest of the wait, until the store fails
+    feed.close()
+    assert b"last_seq" not in body and outage.address.encode() not in body
+    logged = _logged(caplog)
+    assert outage.address in logged and logged.count("\n") == 0, logged
+    assert all(r.exc_info is None for r in caplog.records), caplog.text
+
+
+@pytest.mark.couchdb
 def test_the_health_probe_names_the_kind_of_failure_not_the_address(
         outage: Outage) -> None:
     """Monitoring could not tell CouchDB down from its password changed without the log."""
