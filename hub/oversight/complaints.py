@@ -20,7 +20,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import BadInput
-from hub.sealing import next_clock, seal_hub_event
+from hub.sealing import next_clock, store_hub_event
 from schemas import build
 from schemas.errors import SchemaError
 from schemas.hlc import HLC
@@ -35,10 +35,10 @@ INTAKE = {"onsite": ("现场", "window"), "phone": ("电话", "phone"),
           "written": ("书面", "written"), "online": ("网上", "online")}
 
 
-def _seal_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> list[dict[str, Any]]:
-    """[new keyring, sealed signed event]: a fresh key generation for this one event."""
+def _store_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The event sealed under a fresh key generation for it alone, stored with its keyring."""
     try:
-        return seal_hub_event(hub, case_id, event)
+        return store_hub_event(hub, case_id, event)
     except NotFound:
         raise BadInput(f"case: {case_id} has no keyring at the hub / 该案件在中心无密钥环") from None
 
@@ -85,12 +85,11 @@ def take_complaint(hub: Hub, case_id: str, *, intake: str, category: str, text: 
                                  channel=INTAKE[intake][1], category=category, private=private)
     except SchemaError as exc:
         raise BadInput(str(exc)) from exc
-    docs = _seal_for_case(hub, case_id, event)
-    hub.stores.main.bulk_docs(docs)
+    sealed = _store_for_case(hub, case_id, event)
     hub.stores.private.put({"_id": f"complaint_intake:{event['hlc']}", "type": "complaint_intake",
                             "case_id": case_id, "intake": intake, "received_by": received_by,
                             "received_at": at})
-    return docs[1]
+    return sealed
 
 
 def handle_complaint(hub: Hub, case_id: str, complaint: str, *, result: str, text: str,
@@ -120,9 +119,7 @@ def handle_complaint(hub: Hub, case_id: str, complaint: str, *, result: str, tex
                                  private={"text": text.strip()})
     except SchemaError as exc:
         raise BadInput(str(exc)) from exc
-    docs = _seal_for_case(hub, case_id, event)
-    hub.stores.main.bulk_docs(docs)
-    return docs[1]
+    return _store_for_case(hub, case_id, event)
 
 
 def intake_forms(hub: Hub) -> dict[str, str]:
