@@ -25,6 +25,7 @@ from schemas import build
 from schemas.errors import SchemaError
 from schemas.hlc import HLC
 from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
+from sync.crypto.errors import CryptoError
 from sync.errors import NotFound
 
 if TYPE_CHECKING:
@@ -39,6 +40,14 @@ def _store_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> dict[str, 
     """The event sealed under a fresh key generation for it alone, stored with its keyring."""
     try:
         return store_hub_event(hub, case_id, event)
+    except CryptoError as exc:
+        # a recipient of the case has no active key (its key is being replaced after a
+        # lost laptop, README "Lost laptop"): as a SyncError it reached the page of a
+        # store outage ("the database does not answer"), which it is not
+        raise BadInput(f"case: {case_id} cannot be sealed for all its institutions now "
+                       f"({exc.reason}); try again once the station's new key is registered / "
+                       "该案件有机构正在更换密钥，暂不能登记；请在其新密钥登记后再试，"
+                       "急件请电话联系该机构") from exc
     except NotFound:
         raise BadInput(f"case: {case_id} has no keyring at the hub / 该案件在中心无密钥环") from None
 
