@@ -249,6 +249,15 @@ class WriteValidator:
             return forbidden(f"to_institution: {to} is not below {device.institution} "
                              f"(a notice goes down the hierarchy, 4.3) / {to} 不是本机构"
                              f"（{device.institution}）的下级，协调通知只能发给下级机构")
+        # the case must be one the station sees (its own or handed to it): a notice naming
+        # another station's case told that station the case's number and why it was late,
+        # a case it was never handed (design.md §5)
+        case_id = str(doc.get("case_id"))
+        if to not in self.indexer.case_scopes(case_id):
+            self.indexer.forget_route(case_id)  # handed a moment ago at another gateway?
+            if to not in self.indexer.case_scopes(case_id):
+                return forbidden(f"case_id: {case_id} is not a case of {to} (design.md §5) / "
+                                 f"案件 {case_id} 不是 {to} 的案件，协调通知只能发给办理该案件的机构")
         return None
 
     def _check_wrap(self, case_id: str, target: str, batch: Batch) -> Refusal | None:
