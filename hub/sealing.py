@@ -50,3 +50,26 @@ def seal_hub_event(hub: Hub, case_id: str, event: dict[str, Any]) -> list[dict[s
                                  role=recipient.get("role", "handed"))
     new_ring["current"] = ring.get("current")
     return [new_ring, sign_document(case_key.seal(event), signer)]
+
+
+def store_hub_event(hub: Hub, case_id: str, event: dict[str, Any],
+                    attempts: int = 5) -> dict[str, Any]:
+    """Seal ``event`` (:func:`seal_hub_event`) and store it with its keyring; the stored
+    event. The keyring goes first and alone: written in one ``bulk_docs`` with the event, a
+    keyring a station changed meanwhile (a hand-over's wrap, a re-wrap) was refused as a
+    conflict while the event was stored, sealed under a generation no stored keyring has,
+    and nobody could ever open it (a complaint's text, a termination's reason: lost). On a
+    conflict the event is sealed again over the keyring as it is now.
+
+    Raises :class:`sync.errors.NotFound` when the hub has no keyring for the case."""
+    from sync.errors import Conflict
+
+    for _ in range(attempts):
+        new_ring, sealed = seal_hub_event(hub, case_id, event)
+        try:
+            hub.stores.main.put(new_ring)
+        except Conflict:
+            continue
+        hub.stores.main.put(sealed)
+        return sealed
+    raise Conflict(f"keyring:{case_id} kept changing; the hub's event was not written")

@@ -93,7 +93,8 @@ class SignatureCheck:
         if signer.device_id != device.device_id:
             return {"error": "forbidden", "reason": (
                 f"signature: signed by {signer.device_id}, pushed by {device.device_id}; "
-                "a device writes only what it signed itself (design.md §5)")}
+                "a device writes only what it signed itself (design.md §5) / 签名设备"
+                f"（{signer.device_id}）与上传设备（{device.device_id}）不符，设备只能上传自己签名的记录")}
         mismatch = recorder_mismatch(doc, signer)
         return {"error": "forbidden", "reason": mismatch} if mismatch else None
 
@@ -145,7 +146,8 @@ class SignatureCheck:
                     return {"error": "forbidden", "reason": (
                         f"keyring: generation {kid} lost its wrap for {inst} (key {key_id}, "
                         "still active); a keyring revision keeps every wrap to an active key "
-                        "(design.md §3, §5)")}
+                        f"(design.md §3, §5) / 案件密钥不能撤销已授权机构 {inst} 的访问；"
+                        "请先同步再重试")}
         return None
 
 

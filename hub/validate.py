@@ -166,28 +166,31 @@ class WriteValidator:
     def check(self, device: Device, doc: Mapping[str, Any], existing: Mapping[str, str],
               batch: Batch, *, new_edits: bool) -> Refusal | None:
         if not isinstance(doc, Mapping):
-            return forbidden("a document must be a JSON object")
+            return forbidden("a document must be a JSON object / 文档须为 JSON 对象")
         docid = doc.get("_id")
         if not isinstance(docid, str) or not docid:
             return forbidden("_id: every document needs a string _id (ids are made by devices, "
-                             "schemas/ids.py)")
+                             "schemas/ids.py) / 每个文档须有字符串 _id")
         if docid.startswith(("_design/", "_local/")) or docid.startswith("_"):
-            return forbidden(f"_id: {docid!r} is reserved; devices write only case documents")
+            return forbidden(f"_id: {docid!r} is reserved; devices write only case documents / "
+                             f"_id {docid!r} 为保留标识，设备只能写入案件文档")
         if doc.get("_deleted"):
             return forbidden("_deleted: devices never delete documents (design.md §3: the hub "
-                             "writes conflict resolutions)")
+                             "writes conflict resolutions) / 设备不能删除文档，冲突由枢纽处理")
         try:  # orjson: the same compact UTF-8 JSON, several times faster on every doc
             size = len(orjson.dumps(doc))
         except TypeError:  # e.g. an integer beyond 64 bits, which orjson refuses
             size = len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode())
         if size > self.max_document_bytes:
-            return forbidden(f"document too large: {size} bytes > {self.max_document_bytes}")
+            return forbidden(f"document too large: {size} bytes > {self.max_document_bytes} / "
+                             f"文档过大：{size} 字节，上限 {self.max_document_bytes} 字节")
         if scopes.is_reference(docid, doc):
             return forbidden("reference data (catalog, calendar, directory) is read-only for "
-                             "devices; the hub distributes it")
+                             "devices; the hub distributes it / 事项清单、日历、机构目录等基础数据"
+                             "由枢纽统一下发，设备不能修改")
         if scopes.is_board(docid, doc):
             return forbidden("coordination boards are written by the hub only (design.md §5: "
-                             "built from the cases' cleartext at the hub)")
+                             "built from the cases' cleartext at the hub) / 协调看板只由枢纽生成")
         refusal = self._check_schema(doc) or _check_chunk(doc)
         if refusal:
             return refusal
@@ -199,7 +202,7 @@ class WriteValidator:
             return self._check_notice(device, doc, docid in existing)
         case_id = scopes.case_id_of(docid, doc)
         if case_id is None:
-            return forbidden(f"_id: {docid!r} belongs to no case")
+            return forbidden(f"_id: {docid!r} belongs to no case / 文档 {docid!r} 不属于任何案件")
         allowed = self.indexer.case_scopes(case_id)
         if device.institution not in allowed:
             # Routes are cached per gateway; a hand-over another gateway indexed a moment
@@ -208,12 +211,15 @@ class WriteValidator:
             allowed = self.indexer.case_scopes(case_id)
         if device.institution not in allowed:
             return forbidden(f"scope: case {case_id} is not held by institution "
-                             f"{device.institution} (design.md §5)")
+                             f"{device.institution} (design.md §5) / 本机构（{device.institution}）"
+                             f"未承办、也未收到移交的案件 {case_id}，不能写入；如需办理，请由承办机构"
+                             "上报或下派给本机构")
         if doc.get("type") in IMMUTABLE_TYPES and docid in existing:
             rev = doc.get("_rev")
             if new_edits or rev != existing[docid]:
                 return forbidden(f"{doc.get('type')}s are immutable (design.md §3, §4): "
-                                 f"{docid} is already stored")
+                                 f"{docid} is already stored / 已保存的记录不能修改：{docid}；"
+                                 "如需更正，请另行登记一条记录")
         if doc.get("type") == "keyring" and docid in existing and self.signatures is not None:
             refusal = self.signatures.check_kept(doc, new_edits=new_edits)
             if refusal:
@@ -232,14 +238,26 @@ class WriteValidator:
         """A coordination notice (schemas/notices.py, 4.2): from the device's own
         institution, to a station below it in the directory, never changed once stored."""
         if stored:
-            return forbidden(f"notices are immutable: {doc['_id']} is already stored")
+            return forbidden(f"notices are immutable: {doc['_id']} is already stored / "
+                             f"协调通知发出后不能修改：{doc['_id']}")
         if doc.get("institution") != device.institution:
             return forbidden(f"institution: a notice is written by the device's own "
-                             f"institution {device.institution}")
+                             f"institution {device.institution} / 协调通知只能以本机构"
+                             f"（{device.institution}）名义发出")
         to = str(doc.get("to_institution"))
         if device.institution not in scopes.ancestors(to, self.stores.institutions()):
             return forbidden(f"to_institution: {to} is not below {device.institution} "
-                             "(a notice goes down the hierarchy, 4.3)")
+                             f"(a notice goes down the hierarchy, 4.3) / {to} 不是本机构"
+                             f"（{device.institution}）的下级，协调通知只能发给下级机构")
+        # the case must be one the station sees (its own or handed to it): a notice naming
+        # another station's case told that station the case's number and why it was late,
+        # a case it was never handed (design.md §5)
+        case_id = str(doc.get("case_id"))
+        if to not in self.indexer.case_scopes(case_id):
+            self.indexer.forget_route(case_id)  # handed a moment ago at another gateway?
+            if to not in self.indexer.case_scopes(case_id):
+                return forbidden(f"case_id: {case_id} is not a case of {to} (design.md §5) / "
+                                 f"案件 {case_id} 不是 {to} 的案件，协调通知只能发给办理该案件的机构")
         return None
 
     def _check_wrap(self, case_id: str, target: str, batch: Batch) -> Refusal | None:
@@ -252,7 +270,8 @@ class WriteValidator:
         if ring is None or not keyring_has_wrap(ring, target):
             return {**forbidden(f"hand-over: the keyring of case {case_id} has no wrap for "
                                 f"{target}; add the recipient to the keyring before handing "
-                                "over (design.md §5)"), RETRY: "1"}
+                                f"over (design.md §5) / 移交未完成：案件 {case_id} 的密钥尚未授权给"
+                                f"接收机构 {target}；请确认接收机构已登记密钥（可询问枢纽管理员），同步后重新移交"), RETRY: "1"}
         return None
 
     def _check_schema(self, doc: Mapping[str, Any]) -> Refusal | None:

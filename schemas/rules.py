@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from schemas.errors import IllegalTransition, ValidationFailed
+from schemas.ids import institution_tier
 from schemas.state import CONSULTATION, ENDED, OPEN, CaseState, event_date
 from schemas.vocab import TIER_ORDER
 
@@ -181,13 +182,22 @@ def _handover(s: CaseState, ev: Event) -> None:
         raise _deny("4.3", "handover_from_holder",
                     f"only the holder {s.holder} can hand the case over",
                     f"只有当前承办机构 {s.holder} 可以移交案件", ev)
-    fi, ti = TIER_ORDER.index(ev["from_tier"]), TIER_ORDER.index(ev["to_tier"])
+    # the tiers are the codes' (schemas.ids): the event's own words for them are not trusted
+    tiers = institution_tier(ev["from_institution"]), institution_tier(ev["to_institution"])
+    fi, ti = (TIER_ORDER.index(t) for t in tiers)
     parent, child = (ev["to_institution"], ev["from_institution"]) if up else \
         (ev["from_institution"], ev["to_institution"])
     adjacent = (fi - ti == 1) if up else (ti - fi == 1)
     # 4.3: one step up or down the city–county–town–village line. Codes nest (village
-    # 12 digits = town 9 + 3, town = county 6 + 3); a county's city shares its first 4 digits.
-    nested = child.startswith(parent) if len(parent) > 6 else child[:4] == parent[:4]
+    # 12 digits = town 9 + 3, town = county 6 + 3); a county's city shares its first 4
+    # digits. A county is 6 digits like its city: by length alone a town of 浚县 (410621…)
+    # could hand up to 鹤山区 (410602), another county, which then saw the case.
+    city_parent = institution_tier(parent) == "city"
+    nested = child[:4] == parent[:4] if city_parent else child.startswith(parent)
+    if (ev["from_tier"], ev["to_tier"]) != tiers:
+        raise _deny("4.3", "handover_tier",
+                    f"from_tier/to_tier must be the tiers of the codes: {tiers[0]}, {tiers[1]}",
+                    f"移交双方的层级须与机构代码一致：{tiers[0]}、{tiers[1]}", ev)
     if not adjacent or not nested:
         raise _deny("4.3", "handover_adjacent_tier",
                     f"{'hand_up' if up else 'hand_down'} goes one tier "

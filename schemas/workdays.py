@@ -113,7 +113,8 @@ class Workdays:
         if n < 0:
             raise CalendarError(f"a time limit cannot be negative: {n}")
         d = _as_date(start)
-        hol, work, src = self._table(d.year)
+        year = d.year
+        hol, work, src = self._table(year)
         estimated = src == "weekdays"
         counted = 0
         limit = MAX_SPAN_DAYS + sum((b - a).days + 1 for a, b in excluded)
@@ -122,11 +123,14 @@ class Workdays:
             if counted >= n:
                 break
             d += one
+            if d.year != year:
+                # by the year, not on 1 January: a suspension (10.2.5) over New Year skips
+                # that day, and the old year's holidays were then used for the whole new one
+                year = d.year
+                hol, work, src = self._table(year)
+                estimated = estimated or src == "weekdays"
             if excluded and any(a <= d <= b for a, b in excluded):
                 continue
-            if d.month == 1 and d.day == 1:
-                hol, work, src = self._table(d.year)
-                estimated = estimated or src == "weekdays"
             if d in work or (d.weekday() < 5 and d not in hol):
                 counted += 1
         else:

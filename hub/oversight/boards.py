@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("bangban.hub.boards")
 #: Finished cases of this many days are counted on the board (on-time completions: 5 b).
 RECENT_DAYS = 30
+#: The fact file's meta key of the day the boards' 30-day windows were last moved to.
+DAY_KEY = "boards_day"
 #: Members that change on every rebuild; a board differing only in these is not rewritten.
 VOLATILE = ("_rev", "as_of", "sig", WRITTEN)
 
@@ -74,6 +76,7 @@ class BoardPublisher:
     def run_once(self) -> int:
         """Rebuild every due board; returns how many were written."""
         self._seed()
+        self._new_day()
         now = self.clock()
         names = self.institutions()
         # An institution missing from the (cached) directory stays marked: it may have been
@@ -101,6 +104,25 @@ class BoardPublisher:
         """A fact file folded before boards existed: every holder of a case, once."""
         if not self.facts.meta("boards_seeded"):
             self.facts.mark_boards([], all_holders=True)
+
+    def _new_day(self) -> None:
+        """A board's 30-day counts move with the date, not only when a case changes: on a
+        new day (kept in the fact file: a hub stopped for a week catches up at its start),
+        the boards of every institution with a case finished in the days that left the
+        window are marked. Without it a quiet station's board said 近30天办结 3 a month
+        after its last completion."""
+        today = self.today()
+        last = self.facts.meta(DAY_KEY)
+        if last == today.isoformat():
+            return
+        window = dt.timedelta(days=RECENT_DAYS)
+        new_since = (today - window).isoformat()
+        old_since = (dt.date.fromisoformat(last) - window).isoformat() if last else ""
+        with self.facts.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO board_dirty SELECT DISTINCT institution FROM "
+                       "facts WHERE finished_on >= ? AND finished_on < ?",
+                       (old_since, new_since))
+            self.facts.set_meta(db, DAY_KEY, today.isoformat())
 
     def build(self, code: str, names: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
         """The board of ``code`` (unsigned), or None when nobody is above it."""

@@ -251,11 +251,14 @@ def case_list(db: sqlite3.Connection, name: str, prefix: str, today: dt.date,
               limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     """The cases of one live list, oldest deadline first (cleartext columns only)."""
     where, params = _list_query(name, prefix, today)
-    sql = (f"SELECT case_id, case_no, institution, staff, status, opened_on, due, "
-           f"resumption_deadline, reply_due FROM facts WHERE {where} "
+    # accepted_on beside opened_on: the time limit runs from acceptance (10.1.3), and a
+    # case may be opened (a consultation, an application) days before it is accepted
+    sql = (f"SELECT case_id, case_no, institution, staff, status, opened_on, "
+           f"json_extract(data, '$.accepted_on'), due, resumption_deadline, reply_due "
+           f"FROM facts WHERE {where} "
            f"ORDER BY {CASE_LISTS[name][2]}, case_no LIMIT :limit OFFSET :offset")
-    cols = ("case_id", "case_no", "institution", "staff", "status", "opened_on", "due",
-            "resumption_deadline", "reply_due")
+    cols = ("case_id", "case_no", "institution", "staff", "status", "opened_on", "accepted_on",
+            "due", "resumption_deadline", "reply_due")
     return [dict(zip(cols, r, strict=True))
             for r in db.execute(sql, {**params, "limit": limit, "offset": offset})]
 

@@ -59,8 +59,10 @@ BATCH = 500
 #: wrong; `hub serve` then folds again (hub.oversight.discard_if_stale). 2: Beijing days;
 #: 3: the clause 9 counters (new columns: a file of version 2 has none of them);
 #: 4: a consultation answered with nothing pending is ``consulted``, not open (10.1.1);
-#: 5: a case's staff member is not whoever last opened it (facts.NOT_HANDLING).
-FOLD_VERSION = 5
+#: 5: a case's staff member is not whoever last opened it (facts.NOT_HANDLING);
+#: 6: a time limit suspended over New Year keeps the new year's holidays (schemas.workdays);
+#: 7: a hand-over to another county's institution is not applied (a review, schemas.rules).
+FOLD_VERSION = 7
 
 
 class FactStore:

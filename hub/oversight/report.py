@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from hub.oversight.indicators import Row, rate_legend
+from hub.oversight.indicators import Row, month_end, rate_legend
 
 FONTS: tuple[tuple[str, int], ...] = (
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
@@ -141,7 +141,7 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
              *[[o["case_no"] or o["case_id"], name(o["institution"]),
                 (staff(o["institution"], o["staff"]) if staff else o["staff"]) or "",
                 o["due"] or ""] for o in overdue]], repeatRows=1, style=style))
-    story += _ratings_and_complaints(total, complaints, name, h2, body, style)
+    story += _ratings_and_complaints(total, complaints, last, name, h2, body, style)
     story += _clause9(rows, total, name, h2, body, style)
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=14 * mm,
@@ -155,7 +155,7 @@ def _label(vocab: dict[str, tuple[str, str]], code: Any) -> str:
     return vocab.get(str(code), (str(code or ""), ""))[0]
 
 
-def _ratings_and_complaints(total: Row, complaints: Sequence[dict[str, Any]],
+def _ratings_and_complaints(total: Row, complaints: Sequence[dict[str, Any]], last: str,
                             name: Callable[[str], str], h2: Any, body: Any,
                             style: Any) -> list[Any]:
     """Sections four and five: the 好差评 distribution of the period (11.2: five levels; the
@@ -175,9 +175,12 @@ def _ratings_and_complaints(total: Row, complaints: Sequence[dict[str, Any]],
                          style=style))
         bad, followed = total.c.get("bad_ratings", 0), total.c.get("bad_followed", 0)
         out.append(Paragraph(f"差评 {bad} 次，已回访 {followed} 次。", body))
-    open_now = sum(1 for c in complaints if not c.get("handled_on"))
-    out.append(Paragraph(f"五、投诉（11.1、5 c）：期末未处理 {open_now} 件，"
-                         f"本期已处理 {len(complaints) - open_now} 件", h2))
+    # open at the period's end: not handled, or handled only after it (a past month's
+    # report lists those too, indicators.complaints; they were counted as handled in it)
+    end = month_end(last)
+    open_at_end = sum(1 for c in complaints if not c.get("handled_on") or c["handled_on"] > end)
+    out.append(Paragraph(f"五、投诉（11.1、5 c）：期末未处理 {open_at_end} 件，"
+                         f"本期已处理 {len(complaints) - open_at_end} 件", h2))
     if complaints:
         out.append(Table(
             [["案件编号", "机构", "收到日期", "处理期限", "处理日期", "类别", "处理结果"],

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hub.sealing import next_clock, seal_hub_event
+from hub.sealing import next_clock, store_hub_event
 from schemas import build
 from schemas.fold import fold
 from schemas.state import CLOSED  # no deadline runs: dropped from the watch
@@ -48,7 +48,6 @@ def terminate_if_due(hub: Hub, case_id: str, events: Sequence[Mapping[str, Any]]
 
 def write_termination(hub: Hub, case_id: str, *, base_hlc: str | None,
                       today: dt.date) -> dict[str, Any]:
-    main = hub.stores.main
     clock = next_clock(hub, base_hlc)
     at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
     event = build.make_event(
@@ -56,8 +55,6 @@ def write_termination(hub: Hub, case_id: str, *, base_hlc: str | None,
         base_hlc=base_hlc, reason="resumption_deadline_passed",
         private={"reasons": "超过续办期限，视为终止（10.2.5.2） / resumption deadline passed"})
     try:
-        new_ring, sealed = seal_hub_event(hub, case_id, event)
+        return store_hub_event(hub, case_id, event)
     except NotFound:
         raise NotFound(f"case {case_id} has no keyring at the hub") from None
-    main.bulk_docs([new_ring, sealed])
-    return sealed

@@ -60,3 +60,14 @@ def test_notices_that_do_not_go_down_are_refused(world: World, sender: str, to: 
     node = world.node(sender)
     result = _push(node, _notice(node, to, "01a217786f36-0000-410602101201-A1", **over))
     assert result and result[0]["error"] == "forbidden" and rule in result[0]["reason"], result
+
+
+def test_a_notice_names_a_case_of_the_station_it_goes_to(world: World) -> None:
+    """A town's notice to village B about village A's case was delivered: B learned the
+    number of a case it was never handed, and was urged about a case it cannot open."""
+    a, town = world.node(VILLAGE_A), world.node(TOWN)
+    case_id = a.new_case()
+    world.round()
+    result = _push(town, _notice(town, VILLAGE_B, case_id))
+    assert result and result[0]["error"] == "forbidden" and "case_id" in result[0]["reason"]
+    assert "不是" in result[0]["reason"]

@@ -323,6 +323,31 @@ def test_4_3_hand_up_one_tier_to_own_parent_only() -> None:
              **handover_fields(VILLAGE, TOWN, "other"))
 
 
+def test_4_3_hand_over_stays_inside_the_county() -> None:
+    """A county code is 6 digits like its city's: the check compared only the city's 4
+    digits for a county too, so a town of 浚县 handed up to 鹤山区 (another county, which then
+    saw the case, design.md §5) and a county handed down to another county's town."""
+    from schemas.build import handover_fields
+    c = CaseBuilder().proxy_in_handling()
+    c.hand("hand_up", "2026-03-03T09:00", VILLAGE, TOWN)
+    _refused(c, "hand_up", "2026-03-03T10:00", "4.3", "handover_adjacent_tier",
+             institution=TOWN, **handover_fields(TOWN, "410602", "other"))
+    c.hand("hand_up", "2026-03-03T11:00", TOWN, COUNTY)
+    _refused(c, "hand_down", "2026-03-03T12:00", "4.3", "handover_adjacent_tier",
+             institution=COUNTY, **handover_fields(COUNTY, "410602101", "other"))
+    c.hand("hand_up", "2026-03-03T13:00", COUNTY, CITY)
+    c.hand("hand_down", "2026-03-03T14:00", CITY, "410602")  # the city: any of its counties
+    assert c.state().holder == "410602"
+
+
+def test_4_3_hand_over_tiers_are_the_codes_tiers() -> None:
+    from schemas.build import handover_fields
+    c = CaseBuilder().proxy_in_handling()
+    # a village "declaring" itself a town hands up to the county, skipping its town
+    _refused(c, "hand_up", "2026-03-03T09:00", "4.3", "handover_tier",
+             **{**handover_fields(VILLAGE, COUNTY, "other"), "from_tier": "town"})
+
+
 # -- 11.2.1 rating after completion; 11.1 complaints once the case is opened ------------------------
 
 def test_11_2_1_rating_only_after_completion_and_once() -> None:

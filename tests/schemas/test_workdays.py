@@ -80,6 +80,33 @@ def test_suspended_periods_are_excluded_from_deadlines() -> None:
     assert WD.working_days_between(start, D(2026, 3, 23), suspended) == 10
 
 
+def _oracle_excluding(start: dt.date, n: int, excluded: list[tuple[dt.date, dt.date]]) -> dt.date:
+    d, left = start, n
+    while left:
+        d += dt.timedelta(days=1)
+        if not any(a <= d <= b for a, b in excluded):
+            left -= chinese_calendar.is_workday(d)
+    return d
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=D(2025, 12, 1), max_value=D(2025, 12, 31)), st.integers(1, 45),
+       st.dates(min_value=D(2025, 12, 20), max_value=D(2026, 1, 1)), st.integers(0, 10))
+def test_a_suspension_over_new_year_keeps_the_new_years_holidays(
+        start: dt.date, n: int, since: dt.date, length: int) -> None:
+    """10.2.5: a suspension spanning 1 January skipped that day, and the deadline then ran
+    through 2026 with 2025's holidays (the Spring Festival counted as working days)."""
+    excluded = [(since, since + dt.timedelta(days=length))]
+    assert WD.add_working_days(start, n, excluded) == _oracle_excluding(start, n, excluded)
+
+
+def test_a_suspension_over_new_year_does_not_end_a_limit_in_the_spring_festival() -> None:
+    # accepted 22 Dec 2025, 40 working days, suspended 31 Dec – 2 Jan: due 25 Feb 2026
+    # (not 19 Feb, a day of the Spring Festival holiday, 15–23 Feb)
+    suspended = [(D(2025, 12, 31), D(2026, 1, 2))]
+    assert WD.add_working_days(D(2025, 12, 22), 40, suspended) == D(2026, 2, 25)
+
+
 def test_beyond_known_data_mon_fri_with_warning() -> None:
     d = WD.deadline(D(2026, 12, 24), 10)
     assert d.estimated and WD.source(D(2027, 1, 4)) == "weekdays"

@@ -233,6 +233,22 @@ def test_monthly_report_has_the_ratings_and_the_complaints(app: Any, tmp_path: P
     assert any("未处理" in x and "2026-03-06" in x for x in text.splitlines())
 
 
+def test_a_past_months_report_counts_a_complaint_handled_later_as_open_at_its_end(
+        app: Any, tmp_path: Path) -> None:
+    """February's report, printed on 20 March: c2's complaint came on 25 February and was
+    handled on 3 March, so it was open at February's end. The report listed it (with its
+    handling day) but said "期末未处理 0 件，本期已处理 1 件": nothing was handled in February."""
+    import subprocess
+
+    client, _ = login(app, "city", "city-pass-1")
+    out = tmp_path / "report-feb.pdf"
+    out.write_bytes(client.get(f"/oversight/report.pdf?from=2026-02&to=2026-02&as_of={AS_OF}"
+                               ).data)
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "五、投诉（11.1、5 c）：期末未处理 1 件，本期已处理 0 件" in text
+
+
 def test_each_rate_is_printed_with_its_own_counts(app: Any) -> None:
     """The dashboard printed 咨询 "50.0%" over "2/3": the rate counts the consultation still
     waiting past its day (c8) against the station, the fraction beside it left it out; the
