@@ -182,8 +182,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config["workers"] = False
     if args.processes:
         config["hub_processes"] = args.processes
-    serve(config)
-    return 0
+    return serve(config)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
