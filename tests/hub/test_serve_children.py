@@ -18,7 +18,7 @@ import pytest
 
 from hub.serve import ChildWatch
 
-from .test_worker_process import _alive, _tree, _workers_pid
+from .test_worker_process import _alive, _tree, _workers_pid, serving_hub
 
 
 def _sleeper() -> int:
@@ -81,13 +81,7 @@ def test_a_child_stopped_alone_ends_the_hub_after_the_grace() -> None:
 @pytest.mark.e2e
 @pytest.mark.timeout(180)
 def test_hub_serve_exits_1_when_its_workers_supervisor_is_killed(tmp_path: Path) -> None:
-    from ops.bench.hubnet import build_hub
-    from ops.hubprocess import HubProcess
-
-    hub, _ = build_hub(tmp_path / "hub", 1, 1)
-    hub.close()
-    proc = HubProcess(tmp_path / "hub", env={"BANGBAN_HUB_PROCESSES": "2"})
-    proc.start()
+    proc = serving_hub(tmp_path, {"BANGBAN_HUB_PROCESSES": "2"})
     try:
         assert proc.proc is not None
         main = proc.proc.pid
