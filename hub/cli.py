@@ -29,6 +29,36 @@ def _print(args: argparse.Namespace, data: Any, text: str) -> None:
         print(text)
 
 
+def _as_its_owner(args: argparse.Namespace) -> None:
+    """Refuse root in a hub folder of another user (the service's, `bangban`): what a
+    command makes there as root (a restore's databases, a new institution's scope database,
+    SQLite's -wal beside a store the service had closed) is root's, 0600, and the service
+    then cannot open it: pushes to that scope, or the whole hub, fail at its next start.
+    `hub doctor` only reads, and is not refused."""
+    import os
+    import pwd
+
+    from hub.errors import ConfigError
+    from hub.settings import Settings
+
+    if os.geteuid() != 0:
+        return
+    try:
+        folder = Path(Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}).hub_dir)
+        owner = folder.stat().st_uid
+    except (OSError, ConfigError):  # no folder yet (`hub init`), or the command says why
+        return
+    if owner == 0:
+        return
+    try:
+        name = pwd.getpwuid(owner).pw_name
+    except KeyError:
+        name = str(owner)
+    raise ConfigError(f"{folder} belongs to {name}: run this as that user (`sudo -u {name} "
+                      "bangban hub …`): files made there as root (0600) cannot be opened by "
+                      "the service running as its owner")
+
+
 def _run(func: Any) -> Any:
     def wrapper(args: argparse.Namespace) -> int:
         from hub.errors import HubError
@@ -36,6 +66,7 @@ def _run(func: Any) -> Any:
         from sync.errors import SyncError
 
         try:
+            _as_its_owner(args)
             return int(func(args) or 0)
         except (HubError, SchemaError, SyncError) as exc:
             print(f"bangban hub: {exc.reason}", file=sys.stderr)
