@@ -149,12 +149,25 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
         raise BadInput(f"{src}: no readable manifest.json ({exc})") from exc
     if manifest.get("format") != "bangban-hub-backup/1":
         raise BadInput(f"{src}: unknown backup format {manifest.get('format')!r}")
-    if hub.stores.exists():
-        if hub.stores.main.info().get("doc_count"):
+    marker = unfinished(hub.settings.hub_dir)
+    this = {"from": str(src.resolve()), "taken_at": manifest.get("taken_at"),
+            "prefix": hub.stores.prefix}
+    if hub.stores.exists() and hub.stores.main.info().get("doc_count"):
+        same = marker is not None and all(marker.get(k) == this[k]
+                                          for k in ("taken_at", "prefix"))
+        if not same:  # the same backup again over its own cut restore goes on (idempotent)
             raise AlreadyExists(
                 f"the hub's store (prefix {hub.stores.prefix}) is not empty: restore into a "
                 "fresh one: on CouchDB another BANGBAN_DB_PREFIX (stations keep their URL), "
-                "else a new --hub-dir with this one's keys/ and settings.json")
+                "else a new --hub-dir with this one's keys/ and settings.json"
+                + (f"; it holds part of the backup {marker.get('from')} (a restore of it "
+                   "did not finish): restore that one again, or empty the store first"
+                   if marker is not None else ""))
+    folder = Path(hub.settings.hub_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with _private(folder / UNFINISHED) as fh:  # before anything is written into the store
+        fh.write(json.dumps({**this, "started": dt.datetime.now(dt.UTC).isoformat(
+            timespec="seconds")}).encode("utf-8"))
     hub.stores.create()
     counts: dict[str, dict[str, int]] = {}
     parts = [("main", hub.stores.main), ("private", hub.stores.private)]
@@ -185,8 +198,44 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
     hub.reset_keys()
     hub.indexer.reset()  # the shared cursor of a store that was here before counts no more
     hub.indexer.catch_up()
+    (folder / UNFINISHED).unlink(missing_ok=True)
     return {"databases": counts, "taken_at": manifest.get("taken_at"),
             "db_prefix": manifest.get("db_prefix"), "prefix": hub.stores.prefix}
+
+
+#: In HUB_DIR from before a restore writes anything until it has finished. A restore cut
+#: short (Ctrl-C, a dropped SSH session, a reboot) left part of a backup in the store, and
+#: the store looked whole: `hub doctor` said ok once the identity was back, `hub serve`
+#: started, and before the pull checkpoints were dropped the stations resumed their pulls
+#: from seqs of scope indexes that were no more, missing what lay in between; restoring
+#: again was refused (the store was not empty). Now serve refuses, the doctor fails, and
+#: the same restore run again goes on (``new_edits=false`` writes are idempotent).
+UNFINISHED = "restore-unfinished.json"
+
+
+def unfinished(hub_dir: str | Path) -> dict[str, Any] | None:
+    """What the marker of a restore that has not finished says, or None."""
+    path = Path(hub_dir) / UNFINISHED
+    try:
+        body = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"from": "(unreadable marker)"}
+    return body if isinstance(body, dict) else {"from": "(unreadable marker)"}
+
+
+def unfinished_note(hub_dir: str | Path) -> str | None:
+    """The operator's sentence about a restore that did not finish into this hub, or None."""
+    marker = unfinished(hub_dir)
+    if marker is None:
+        return None
+    where = marker.get("from") or "?"
+    return (f"a restore from {where} (started {marker.get('started') or '?'}) has not "
+            f"finished: the store holds part of that backup (HUB_DIR/{UNFINISHED}); run "
+            f"`bangban hub restore {where}` again, which goes on with it (or empty the store, "
+            "HUB_DIR/db or the CouchDB databases of prefix "
+            f"{marker.get('prefix') or '?'}, and restore another backup)")
 
 
 def _drop_pull_checkpoints(private: DocumentStore) -> int:

@@ -205,6 +205,11 @@ def serve(config: Mapping[str, Any] | None = None) -> int:
     from hub.settings import Settings
 
     settings = Settings.load(config)
+    from hub.backup import unfinished_note
+
+    cut = unfinished_note(settings.hub_dir)  # not a store to serve: part of a backup
+    if cut:
+        raise ConfigError(f"not serving: {cut}")
     probe = open_when_the_store_answers(settings)  # before binding the port
     try:
         try:  # the keys sign terminations (10.2.5.2), directories and boards: no start without
