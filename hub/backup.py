@@ -181,8 +181,9 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
                            "holds part of the backup: empty it (HUB_DIR/db, or the CouchDB "
                            "databases) before restoring another copy") from exc
     for name in ("scope-indexer", "worker-resolver", "worker-deadlines"):
-        try:
-            hub.stores.private.delete_local(name)
+        try:  # with its rev: the indexer of a restore cut short wrote one (UNFINISHED)
+            rev = hub.stores.private.get_local(name)["_rev"]
+            hub.stores.private.delete_local(name, rev)
         except NotFound:
             pass
     _drop_pull_checkpoints(hub.stores.private)

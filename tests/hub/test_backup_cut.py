@@ -28,8 +28,9 @@ def _cut(*args: object) -> int:
     raise KeyboardInterrupt  # the operator's Ctrl-C, after the databases were loaded
 
 
+@pytest.mark.parametrize("where", ["before the checkpoints", "after the indexing"])
 def test_a_restore_cut_short_is_refused_by_serve_and_finished_by_running_it_again(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     with open_world(tmp_path / "w") as world:
         a, town = world.node(VILLAGE_A), world.node(TOWN)
         case_id = a.new_case()
@@ -45,7 +46,11 @@ def test_a_restore_cut_short_is_refused_by_serve_and_finished_by_running_it_agai
         world.hub = hub
         try:
             with monkeypatch.context() as m:
-                m.setattr(backup_module, "_drop_pull_checkpoints", _cut)
+                if where == "before the checkpoints":
+                    m.setattr(backup_module, "_drop_pull_checkpoints", _cut)
+                else:  # the indexer's checkpoint written: deleting it needs its rev
+                    catch_up = hub.indexer.catch_up
+                    m.setattr(hub.indexer, "catch_up", lambda: (catch_up(), _cut()))
                 with pytest.raises(KeyboardInterrupt):
                     restore(hub, tmp_path / "bk")
             assert (hub_dir / UNFINISHED).exists()
