@@ -31,32 +31,22 @@ def _print(args: argparse.Namespace, data: Any, text: str) -> None:
 
 def _as_its_owner(args: argparse.Namespace) -> None:
     """Refuse root in a hub folder of another user (the service's, `bangban`): what a
-    command makes there as root (a restore's databases, a new institution's scope database,
-    SQLite's -wal beside a store the service had closed) is root's, 0600, and the service
-    then cannot open it: pushes to that scope, or the whole hub, fail at its next start.
-    `hub doctor` only reads, and is not refused."""
-    import os
-    import pwd
-
+    command makes there as root (a restore's databases, a new institution's scope database)
+    the service cannot open (:func:`sync.settings.foreign_owner`): pushes to that scope, or
+    the whole hub, failed at its next start. `hub doctor` only reads, and is not refused."""
     from hub.errors import ConfigError
     from hub.settings import Settings
+    from sync.settings import foreign_owner
 
-    if os.geteuid() != 0:
-        return
     try:
-        folder = Path(Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}).hub_dir)
-        owner = folder.stat().st_uid
-    except (OSError, ConfigError):  # no folder yet (`hub init`), or the command says why
+        folder = Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}).hub_dir
+    except ConfigError:  # the command says why
         return
-    if owner == 0:
-        return
-    try:
-        name = pwd.getpwuid(owner).pw_name
-    except KeyError:
-        name = str(owner)
-    raise ConfigError(f"{folder} belongs to {name}: run this as that user (`sudo -u {name} "
-                      "bangban hub …`): files made there as root (0600) cannot be opened by "
-                      "the service running as its owner")
+    name = foreign_owner(folder)
+    if name is not None:
+        raise ConfigError(f"{folder} belongs to {name}: run this as that user (`sudo -u {name} "
+                          "bangban hub …`): files made there as root (0600) cannot be opened "
+                          "by the service running as its owner")
 
 
 def _run(func: Any) -> Any:
