@@ -180,5 +180,5 @@ def foreign_owner(folder: str | os.PathLike[str]) -> str | None:
         return None
     try:
         return pwd.getpwuid(owner).pw_name
-    except KeyError:
-        return str(owner)
+    except KeyError:  # no such user here (a volume mounted into a container): no service
+        return None   # of this machine runs as it
