@@ -199,6 +199,10 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
     hub.reset_keys()
     hub.indexer.reset()  # the shared cursor of a store that was here before counts no more
     hub.indexer.catch_up()
+    # its durable checkpoint too (written at most every few seconds while indexing, and at
+    # a hub's close, which `hub restore` never reached): `hub doctor` read the lagging one
+    # and said the scope indexer was behind by most of the feed the restore had indexed
+    hub.indexer.flush()
     (folder / UNFINISHED).unlink(missing_ok=True)
     return {"databases": counts, "taken_at": manifest.get("taken_at"),
             "db_prefix": manifest.get("db_prefix"), "prefix": hub.stores.prefix}

@@ -86,3 +86,30 @@ def test_a_restore_cut_short_is_refused_by_serve_and_finished_by_running_it_agai
             assert view <= held
         finally:
             hub.close()
+
+
+def test_the_doctor_finds_the_scope_indexes_rebuilt_by_a_restore(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`hub restore` says "scope indexes rebuilt"; the doctor run next said "scope indexer:
+    N changes behind" (its durable checkpoint was written only at a close the command never
+    reached)."""
+    with open_world(tmp_path / "w") as world:
+        a = world.node(VILLAGE_A)
+        for _ in range(3):
+            a.new_case()
+        world.sync(VILLAGE_A)
+        # batches of 10 rows: the restore's indexing takes several (as 500-row batches of
+        # a real hub's feed do), and the checkpoint is saved after the first only
+        backup(world.hub, tmp_path / "bk")
+        hub_dir = Path(world.hub.settings.hub_dir)
+        world.hub.close()
+        shutil.rmtree(hub_dir / "db")
+        hub = Hub(Settings.load({"hub_dir": str(hub_dir), "scrypt_n": 1024}, environ={}))
+        world.hub = hub
+        monkeypatch.setattr("hub.index.BATCH", 10)
+        try:
+            restore(hub, tmp_path / "bk")
+            lags = {c.name: c for c in doctor.check_lags(hub)}
+            assert lags["scope indexer"].detail == "0 changes behind the main feed"
+        finally:
+            hub.close()
