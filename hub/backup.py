@@ -82,13 +82,22 @@ def backup(hub: Hub, folder: str | Path) -> dict[str, dict[str, int]]:
         if any(out.iterdir()):
             raise AlreadyExists(f"{out} is not empty")
         _check_files(hub)
-        counts = {"main": _dump(hub.stores.main, out / FILES["main"]),
-                  "private": _dump(hub.stores.private, out / FILES["private"]),
+        # What the hub wrote after this moment may be missing: said to the operator at the
+        # restore ("redo what the hub did after the backup").
+        taken_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        # The private database first: it holds the stations' push checkpoints, and every
+        # one of them must count only documents already in the main database when its
+        # dump began. Dumped after it, a checkpoint counted a push that landed between the
+        # two dumps, missing from the backup: after a restore the station resumed past it
+        # and never pushed those documents again. Newer main documents than private rows
+        # are harmless: routes are rebuilt from the main feed by the restore's indexing.
+        private = _dump(hub.stores.private, out / FILES["private"])
+        counts = {"main": _dump(hub.stores.main, out / FILES["main"]), "private": private,
                   "receipts": _dump(hub.stores.receipts, out / FILES["receipts"])}
         manifest = {"format": "bangban-hub-backup/1", "db_prefix": hub.stores.prefix,
                     "hub_uuid": hub.identity["uuid"],
                     "revisions": {name: c["revisions"] for name, c in counts.items()},
-                    "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+                    "taken_at": taken_at}
         with _private(out / "manifest.json") as fh:
             fh.write(json.dumps(manifest, indent=1).encode("utf-8"))
     except OSError as exc:  # not writable, a full disk: no manifest, so no restore takes it
