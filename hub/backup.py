@@ -246,8 +246,9 @@ def unfinished_note(hub_dir: str | Path) -> str | None:
         return None
     where = marker.get("from") or "?"
     return (f"a restore from {where} (started {marker.get('started') or '?'}) has not "
-            f"finished: the store holds part of that backup (HUB_DIR/{UNFINISHED}); run "
-            f"`bangban hub restore {where}` again, which goes on with it (or empty the store, "
+            f"finished: the store holds part of that backup (HUB_DIR/{UNFINISHED}); unless "
+            f"it is still running, run `bangban hub restore {where}` again, which goes on "
+            "with it (or empty the store, "
             "HUB_DIR/db or the CouchDB databases of prefix "
             f"{marker.get('prefix') or '?'}, and restore another backup)")
 
