@@ -82,13 +82,22 @@ def backup(hub: Hub, folder: str | Path) -> dict[str, dict[str, int]]:
         if any(out.iterdir()):
             raise AlreadyExists(f"{out} is not empty")
         _check_files(hub)
-        counts = {"main": _dump(hub.stores.main, out / FILES["main"]),
-                  "private": _dump(hub.stores.private, out / FILES["private"]),
+        # What the hub wrote after this moment may be missing: said to the operator at the
+        # restore ("redo what the hub did after the backup").
+        taken_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        # The private database first: it holds the stations' push checkpoints, and every
+        # one of them must count only documents already in the main database when its
+        # dump began. Dumped after it, a checkpoint counted a push that landed between the
+        # two dumps, missing from the backup: after a restore the station resumed past it
+        # and never pushed those documents again. Newer main documents than private rows
+        # are harmless: routes are rebuilt from the main feed by the restore's indexing.
+        private = _dump(hub.stores.private, out / FILES["private"])
+        counts = {"main": _dump(hub.stores.main, out / FILES["main"]), "private": private,
                   "receipts": _dump(hub.stores.receipts, out / FILES["receipts"])}
         manifest = {"format": "bangban-hub-backup/1", "db_prefix": hub.stores.prefix,
                     "hub_uuid": hub.identity["uuid"],
                     "revisions": {name: c["revisions"] for name, c in counts.items()},
-                    "taken_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+                    "taken_at": taken_at}
         with _private(out / "manifest.json") as fh:
             fh.write(json.dumps(manifest, indent=1).encode("utf-8"))
     except OSError as exc:  # not writable, a full disk: no manifest, so no restore takes it
@@ -149,12 +158,25 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
         raise BadInput(f"{src}: no readable manifest.json ({exc})") from exc
     if manifest.get("format") != "bangban-hub-backup/1":
         raise BadInput(f"{src}: unknown backup format {manifest.get('format')!r}")
-    if hub.stores.exists():
-        if hub.stores.main.info().get("doc_count"):
+    marker = unfinished(hub.settings.hub_dir)
+    this = {"from": str(src.resolve()), "taken_at": manifest.get("taken_at"),
+            "prefix": hub.stores.prefix}
+    if hub.stores.exists() and hub.stores.main.info().get("doc_count"):
+        same = marker is not None and all(marker.get(k) == this[k]
+                                          for k in ("taken_at", "prefix"))
+        if not same:  # the same backup again over its own cut restore goes on (idempotent)
             raise AlreadyExists(
                 f"the hub's store (prefix {hub.stores.prefix}) is not empty: restore into a "
                 "fresh one: on CouchDB another BANGBAN_DB_PREFIX (stations keep their URL), "
-                "else a new --hub-dir with this one's keys/ and settings.json")
+                "else a new --hub-dir with this one's keys/ and settings.json"
+                + (f"; it holds part of the backup {marker.get('from')} (a restore of it "
+                   "did not finish): restore that one again, or empty the store first"
+                   if marker is not None else ""))
+    folder = Path(hub.settings.hub_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with _private(folder / UNFINISHED) as fh:  # before anything is written into the store
+        fh.write(json.dumps({**this, "started": dt.datetime.now(dt.UTC).isoformat(
+            timespec="seconds")}).encode("utf-8"))
     hub.stores.create()
     counts: dict[str, dict[str, int]] = {}
     parts = [("main", hub.stores.main), ("private", hub.stores.private)]
@@ -168,8 +190,9 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
                            "holds part of the backup: empty it (HUB_DIR/db, or the CouchDB "
                            "databases) before restoring another copy") from exc
     for name in ("scope-indexer", "worker-resolver", "worker-deadlines"):
-        try:
-            hub.stores.private.delete_local(name)
+        try:  # with its rev: the indexer of a restore cut short wrote one (UNFINISHED)
+            rev = hub.stores.private.get_local(name)["_rev"]
+            hub.stores.private.delete_local(name, rev)
         except NotFound:
             pass
     _drop_pull_checkpoints(hub.stores.private)
@@ -185,8 +208,49 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
     hub.reset_keys()
     hub.indexer.reset()  # the shared cursor of a store that was here before counts no more
     hub.indexer.catch_up()
+    # its durable checkpoint too (written at most every few seconds while indexing, and at
+    # a hub's close, which `hub restore` never reached): `hub doctor` read the lagging one
+    # and said the scope indexer was behind by most of the feed the restore had indexed
+    hub.indexer.flush()
+    (folder / UNFINISHED).unlink(missing_ok=True)
     return {"databases": counts, "taken_at": manifest.get("taken_at"),
             "db_prefix": manifest.get("db_prefix"), "prefix": hub.stores.prefix}
+
+
+#: In HUB_DIR from before a restore writes anything until it has finished. A restore cut
+#: short (Ctrl-C, a dropped SSH session, a reboot) left part of a backup in the store, and
+#: the store looked whole: `hub doctor` said ok once the identity was back, `hub serve`
+#: started, and before the pull checkpoints were dropped the stations resumed their pulls
+#: from seqs of scope indexes that were no more, missing what lay in between; restoring
+#: again was refused (the store was not empty). Now serve refuses, the doctor fails, and
+#: the same restore run again goes on (``new_edits=false`` writes are idempotent).
+UNFINISHED = "restore-unfinished.json"
+
+
+def unfinished(hub_dir: str | Path) -> dict[str, Any] | None:
+    """What the marker of a restore that has not finished says, or None."""
+    path = Path(hub_dir) / UNFINISHED
+    try:
+        body = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"from": "(unreadable marker)"}
+    return body if isinstance(body, dict) else {"from": "(unreadable marker)"}
+
+
+def unfinished_note(hub_dir: str | Path) -> str | None:
+    """The operator's sentence about a restore that did not finish into this hub, or None."""
+    marker = unfinished(hub_dir)
+    if marker is None:
+        return None
+    where = marker.get("from") or "?"
+    return (f"a restore from {where} (started {marker.get('started') or '?'}) has not "
+            f"finished: the store holds part of that backup (HUB_DIR/{UNFINISHED}); unless "
+            f"it is still running, run `bangban hub restore {where}` again, which goes on "
+            "with it (or empty the store, "
+            "HUB_DIR/db or the CouchDB databases of prefix "
+            f"{marker.get('prefix') or '?'}, and restore another backup)")
 
 
 def _drop_pull_checkpoints(private: DocumentStore) -> int:

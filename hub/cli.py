@@ -29,6 +29,26 @@ def _print(args: argparse.Namespace, data: Any, text: str) -> None:
         print(text)
 
 
+def _as_its_owner(args: argparse.Namespace) -> None:
+    """Refuse root in a hub folder of another user (the service's, `bangban`): what a
+    command makes there as root (a restore's databases, a new institution's scope database)
+    the service cannot open (:func:`sync.settings.foreign_owner`): pushes to that scope, or
+    the whole hub, failed at its next start. `hub doctor` only reads, and is not refused."""
+    from hub.errors import ConfigError
+    from hub.settings import Settings
+    from sync.settings import foreign_owner
+
+    try:
+        folder = Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}).hub_dir
+    except ConfigError:  # the command says why
+        return
+    name = foreign_owner(folder)
+    if name is not None:
+        raise ConfigError(f"{folder} belongs to {name}: run this as that user (`sudo -u {name} "
+                          "bangban hub …`): files made there as root (0600) cannot be opened "
+                          "by the service running as its owner")
+
+
 def _run(func: Any) -> Any:
     def wrapper(args: argparse.Namespace) -> int:
         from hub.errors import HubError
@@ -36,6 +56,7 @@ def _run(func: Any) -> Any:
         from sync.errors import SyncError
 
         try:
+            _as_its_owner(args)
             return int(func(args) or 0)
         except (HubError, SchemaError, SyncError) as exc:
             print(f"bangban hub: {exc.reason}", file=sys.stderr)
@@ -182,8 +203,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config["workers"] = False
     if args.processes:
         config["hub_processes"] = args.processes
-    serve(config)
-    return 0
+    return serve(config)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

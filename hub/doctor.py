@@ -29,6 +29,7 @@ from hub.doctor_checks import (
     check_calendar,
     check_devices,
     check_gateway,
+    check_restore,
 )
 from hub.errors import ConfigError, NotInitialized
 from hub.storage import store_server
@@ -224,7 +225,7 @@ def check_disk(hub: Hub) -> Check:
 
 
 CHECKS: tuple[Callable[[Hub], Check | list[Check]], ...] = (
-    check_store, check_identity, check_keys, check_bundle_key, check_escrow_offline,
+    check_store, check_restore, check_identity, check_keys, check_bundle_key, check_escrow_offline,
     check_directory, check_gateway, check_lags, check_devices, check_calendar, check_disk)
 
 

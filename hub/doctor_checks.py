@@ -154,6 +154,16 @@ def check_gateway(hub: Hub) -> Check:
     return Check("gateway", "ok", answering)
 
 
+def check_restore(hub: Hub) -> list[Check]:
+    """A restore that has not finished (hub.backup.UNFINISHED): the store holds part of a
+    backup and looks whole to every other check once the identity is back."""
+    from hub.backup import unfinished_note
+
+    note = unfinished_note(hub.settings.hub_dir)
+    return [Check("restore", "fail", note, "`hub serve` refuses to start on this store "
+                  "until the restore has finished")] if note else []
+
+
 def check_calendar(hub: Hub, today: dt.date | None = None) -> Check:
     """This year's working-day calendar and, from November, next year's: a year with no hub
     ``calendar`` document beyond chinesecalendar's data counts Monday–Friday only, and every

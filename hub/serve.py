@@ -20,6 +20,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -66,7 +67,8 @@ class _Stop(SystemExit):
 
 
 def _gateway(settings: Any, sock: socket.socket, *, workers_state: SharedWorkerState | None,
-             announce: bool, balance: Balance | None = None, index: int = 0) -> None:
+             announce: bool, balance: Balance | None = None, index: int = 0,
+             signalled: list[int] | None = None) -> None:
     """One gateway process: its own Hub (store connections are never shared across fork).
 
     Served by waitress (:func:`sync.http.make_waitress`: keep-alive, ``hub_threads``
@@ -92,6 +94,8 @@ def _gateway(settings: Any, sock: socket.socket, *, workers_state: SharedWorkerS
         balance.attach(server, index)
 
     def stop(signum: int, frame: Any) -> None:
+        if signalled is not None:  # a list: nothing in a handler may take a lock
+            signalled.append(signum)
         raise _Stop()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -195,11 +199,17 @@ def open_when_the_store_answers(settings: Any, say: Callable[[str], None] = _say
         raise
 
 
-def serve(config: Mapping[str, Any] | None = None) -> None:
+def serve(config: Mapping[str, Any] | None = None) -> int:
+    """Serve until SIGTERM/SIGINT (0) or until one of the hub's processes ends (1)."""
     from hub.keys import own_key_id
     from hub.settings import Settings
 
     settings = Settings.load(config)
+    from hub.backup import unfinished_note
+
+    cut = unfinished_note(settings.hub_dir)  # not a store to serve: part of a backup
+    if cut:
+        raise ConfigError(f"not serving: {cut}")
     probe = open_when_the_store_answers(settings)  # before binding the port
     try:
         try:  # the keys sign terminations (10.2.5.2), directories and boards: no start without
@@ -220,7 +230,7 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
     sock.setblocking(False)
     gateways = max(1, settings.hub_processes)
     balance = Balance(gateways) if gateways > 1 else None
-    children: list[int] = []
+    children: dict[int, str] = {}
     parent = os.getpid()
     state = None
     if settings.workers:  # forked first, while this process has no threads yet
@@ -228,7 +238,7 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
         from hub.workers.shared import SharedWorkerState
 
         state = SharedWorkerState()
-        children.append(start(settings, state, close=sock))
+        children[start(settings, state, close=sock)] = "the workers' supervisor"
     for index in range(1, gateways):
         pid = os.fork()
         if pid == 0:  # a gateway child: serve until SIGTERM, never return into the CLI
@@ -246,10 +256,14 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
                 code = 1
             finally:
                 os._exit(code)
-        children.append(pid)
+        children[pid] = f"gateway {index + 1} of {gateways}"
+    watch = ChildWatch(children)
+    watch.start()
     try:
-        _gateway(settings, sock, workers_state=state, announce=True, balance=balance)
+        _gateway(settings, sock, workers_state=state, announce=True, balance=balance,
+                 signalled=watch.signalled)
     finally:
+        watch.stopping = True
         for pid in children:
             try:
                 os.kill(pid, signal.SIGTERM)
@@ -258,6 +272,60 @@ def serve(config: Mapping[str, Any] | None = None) -> None:
         for pid in children:
             try:
                 os.waitpid(pid, 0)
-            except ChildProcessError:
+            except ChildProcessError:  # reaped by the watch
                 pass
         sock.close()
+    return 1 if watch.ended else 0
+
+
+class ChildWatch(threading.Thread):
+    """The main process's watch over its children (the other gateways, the workers'
+    supervisor). One that ends while the hub runs ends the hub, exit 1, after one log line
+    naming it: nothing else would start it again (forking from this threaded process is
+    unsafe, hub.workers.process), and the hub ran on without it, its health saying ok. A
+    supervisor killed took the workers with it (``_die_with``): no scope indexing,
+    routing or conflict resolution until a restart, and nothing said so. The service
+    manager (``Restart=on-failure``) starts the hub again whole; stations retry meanwhile,
+    and what they pushed is stored or goes again (``_revs_diff``)."""
+
+    #: Seconds between two looks; and the grace for a child that ended at its own request
+    #: (exit 0, SIGTERM) to be followed by this process's own stop signal (a service manager
+    #: signals the whole group).
+    INTERVAL, GRACE = 0.5, 3.0
+
+    def __init__(self, children: Mapping[int, str], say: Callable[[str], None] = _say,
+                 stop: Callable[[], None] = lambda: os.kill(os.getpid(), signal.SIGTERM)):
+        super().__init__(name="hub-child-watch", daemon=True)
+        self.children = dict(children)
+        self.say, self.stop = say, stop
+        self.signalled: list[int] = []  # the main gateway's stop signals
+        self.stopping = False
+        self.ended = ""
+
+    def run(self) -> None:
+        while not self.stopping and not self.signalled:
+            for pid, name in list(self.children.items()):
+                try:
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    done, status = pid, 0
+                if done:
+                    del self.children[pid]
+                    self._ended(pid, name, status)
+                    return
+            time.sleep(self.INTERVAL)
+
+    def _ended(self, pid: int, name: str, status: int) -> None:
+        from hub.workers.process import _exit_reason
+
+        asked = status == 0 or (os.WIFSIGNALED(status)
+                                and os.WTERMSIG(status) in (signal.SIGTERM, signal.SIGINT))
+        deadline = time.monotonic() + (self.GRACE if asked else 0)
+        while time.monotonic() < deadline and not (self.stopping or self.signalled):
+            time.sleep(0.05)
+        if self.stopping or self.signalled:  # the hub is stopping: the group was signalled
+            return
+        self.ended = f"{name} (pid {pid}) ended ({_exit_reason(status)})"
+        self.say(f"hub: {self.ended}; stopping the hub (exit 1) for its service manager to "
+                 "start it again whole (Restart=on-failure)")
+        self.stop()

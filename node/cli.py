@@ -84,7 +84,16 @@ def _settings(args: argparse.Namespace) -> Any:
         conf["node_host"] = args.host
     if getattr(args, "port", None):
         conf["node_port"] = args.port
-    return settings.load(conf)
+    loaded = settings.load(conf)
+    from sync.settings import foreign_owner
+
+    owner = foreign_owner(loaded.node_dir)
+    if owner is not None:  # every command resolves its folder here, wrapped or not
+        raise SystemExit(f"bangban node: {loaded.node_dir} 属于用户 {owner}，请以该用户运行 / "
+                         f"belongs to {owner}: run this as that user (`sudo -u {owner} bangban "
+                         "node …`): files made there as root (0600) cannot be opened by "
+                         "`node serve` running as its owner")
+    return loaded
 
 
 def _passphrase(s: Any, *, confirm: bool) -> str:

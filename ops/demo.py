@@ -334,6 +334,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         net.start()
         print(f"hub serving on {net.hub.url} (store: "
               f"{'CouchDB' if args.couchdb_url else 'embedded SQLite'})", flush=True)
+        print("loading sample cases into the town and its two villages and syncing them "
+              "through the hub (about half a minute)…", flush=True)
         net.scenario()
         summary = net.summary()
         if args.json:

@@ -159,3 +159,26 @@ def read_json_file(path: str | Path, what: str, kind: type = dict) -> Any:
         shape = "a JSON object" if kind is dict else "a JSON list" if kind is list else kind.__name__
         raise BadRequest(f"{what}: {path} must hold {shape}, not {type(data).__name__}")
     return data
+
+
+def foreign_owner(folder: str | os.PathLike[str]) -> str | None:
+    """The name of the user owning ``folder`` when this process runs as root and the folder
+    is another user's (a service's, a clerk's), else None.
+
+    What a command makes there as root (a restored store, a new database, SQLite's -wal
+    beside a store its owner had closed) is root's, 0600 (``ops.cli`` sets umask 077), and
+    the owner's service cannot open it at its next start. The CLIs refuse such commands."""
+    import pwd
+
+    if os.geteuid() != 0:
+        return None
+    try:
+        owner = Path(folder).stat().st_uid
+    except OSError:  # no folder yet: what makes it, makes it root's on purpose
+        return None
+    if owner == 0:
+        return None
+    try:
+        return pwd.getpwuid(owner).pw_name
+    except KeyError:  # no such user here (a volume mounted into a container): no service
+        return None   # of this machine runs as it

@@ -198,16 +198,23 @@ def _next_workers(supervisor: int, gone: int) -> int:
     return _tree(supervisor)[supervisor][0]
 
 
-@pytest.mark.e2e
-@pytest.mark.timeout(180)
-def test_the_workers_process_ends_when_hub_serve_is_killed(tmp_path: Path) -> None:
+def serving_hub(tmp_path: Path, env: dict[str, str]) -> Any:
+    """A small hub in ``tmp_path / "hub"`` under a started `hub serve` (an
+    ``ops.hubprocess.HubProcess``: stop it)."""
     from ops.bench.hubnet import build_hub
     from ops.hubprocess import HubProcess
 
     hub, _ = build_hub(tmp_path / "hub", 1, 1)
     hub.close()
-    proc = HubProcess(tmp_path / "hub", env={"BANGBAN_HUB_PROCESSES": "2"})
+    proc = HubProcess(tmp_path / "hub", env=env)
     proc.start()
+    return proc
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(180)
+def test_the_workers_process_ends_when_hub_serve_is_killed(tmp_path: Path) -> None:
+    proc = serving_hub(tmp_path, {"BANGBAN_HUB_PROCESSES": "2"})
     try:
         assert proc.proc is not None
         supervisor, workers = _workers_pid(proc.proc.pid)
