@@ -24,6 +24,10 @@ from .test_worker_process import _alive, _tree, _workers_pid, serving_hub
 def _sleeper() -> int:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
+        # the default dispositions: a test run earlier in this process may have left a
+        # Python SIGTERM handler (a demo's, a serve's), and under it the child exited 0
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_DFL)
         try:
             time.sleep(60)
         finally:
