@@ -5,6 +5,22 @@
   document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
     sel.addEventListener("change", function () { if (sel.value) { sel.form.submit(); } });
   });
+  // One save per click: a double-click on 保存 (or a second click while a slow laptop, a
+  // big scan or the hub-less disk is still saving) sent the form twice, and the node stored
+  // both: two cases with two numbers, two work logs, two urges. The first submission holds
+  // the form until the answer replaces the page; after 10 s it may be sent again (a request
+  // that never came back), and a page brought back by the browser's Back is fresh.
+  function release(form) { delete form.dataset.sending; }
+  document.querySelectorAll("form[method=post]").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      if (form.dataset.sending) { e.preventDefault(); return; }
+      form.dataset.sending = "1";
+      setTimeout(function () { release(form); }, 10000);
+    });
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) { document.querySelectorAll("form[data-sending]").forEach(release); }
+  });
   // Signature pad: draw with mouse, pen or finger; the PNG goes into a hidden field.
   document.querySelectorAll("canvas.sigpad").forEach(function (canvas) {
     var field = document.getElementById(canvas.dataset.field);

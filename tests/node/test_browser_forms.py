@@ -96,3 +96,34 @@ def test_an_idle_lock_takes_the_page_to_the_unlock_screen(page: Any, base: str,
     monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: later))
     page.wait_for_url("**/unlock?next=%2Fconsultations%2Fnew", timeout=30_000)
     assert not app.extensions["bangban_node"].unlocked
+
+
+@pytest.mark.timeout(120)
+def test_a_double_click_on_save_records_one_consultation(page: Any, base: str) -> None:
+    """A clerk double-clicks 保存 while the laptop is slow to answer: the browser sent the
+    form twice and the node opened two cases, two case numbers for one applicant's visit
+    (10.1.1). The answer is held back a second, as a slow laptop's would be; the node
+    receives each request that leaves the browser."""
+    import time
+
+    def slow(route: Any) -> None:
+        answer = route.fetch(max_redirects=0)  # the node stores it now, whatever the browser does next
+        time.sleep(1.0)
+        try:
+            route.fulfill(response=answer)
+        except Exception:  # the browser gave this request up for a second one
+            pass
+
+    page.route("**/consultations/", slow)
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "双击测试")
+    page.fill("#question", "高龄津贴怎么申请")
+    box = page.locator("#save").bounding_box()
+    page.mouse.click(box["x"] + 10, box["y"] + 10)
+    page.wait_for_timeout(250)  # the second click of a slow double-click
+    page.mouse.click(box["x"] + 10, box["y"] + 10)
+    page.wait_for_url("**/cases/*", timeout=10_000)
+    page.unroute("**/consultations/")
+    page.goto(base + "/cases")
+    assert page.locator("table tbody tr", has_text="帮办").count() == 1, \
+        page.locator("table").inner_text()
