@@ -232,6 +232,26 @@ def case_deadlines(state: Any) -> list[tuple[str, str, str | bool]]:
                   key=lambda r: r[1])
 
 
+def due_estimated(state: Any) -> str:
+    """What the case page says under a time limit counted over a year whose holidays the
+    State Council has not published (schemas.workdays: Monday–Friday assumed, the fold's
+    ``calendar_estimated``): the date may move once the calendar reaches the hub. ""
+    when the limit is not running or was counted on a known calendar."""
+    from flask_babel import gettext as _
+
+    from node.state import CLOSED
+    from schemas.overdue import time_limit_holds
+
+    st = dict(state or {})
+    if "calendar_estimated" not in (st.get("warnings") or []) or st.get("status") in CLOSED \
+            or not time_limit_holds(st.get("status"), st.get("due"),
+                                    (st.get("suspension") or {}).get("since")):
+        return ""
+    due = str(st["due"])[:10]
+    return _("办理期限 %(due)s 是预计日期：%(year)s 年的法定节假日安排尚未公布，暂按周一至周五"
+             "计算，公布后日期可能变动。", due=due, year=due[:4])
+
+
 def item_name(code: Any) -> str:
     from node.views.common import item_by_code
 
@@ -285,5 +305,6 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["display_rows"] = display_rows
     app.jinja_env.globals["event_value"] = event_value
     for fn in (status_label, notice_reason, deadline_label, field_label, record_label,
-               value_label, item_name, institution_name, local_time, case_deadlines):
+               value_label, item_name, institution_name, local_time, case_deadlines,
+               due_estimated):
         app.jinja_env.filters[fn.__name__] = fn

@@ -301,6 +301,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 请选择	Choose
 确定	Set
 登记经办人	Registered by
+办理期限 %(due)s 是预计日期：%(year)s 年的法定节假日安排尚未公布，暂按周一至周五计算，公布后日期可能变动。	The time limit %(due)s is an estimate: the public holidays of %(year)s are not published yet, so Monday to Friday are counted as working days; the date may change once they are.
 """.strip("\n").splitlines()))
 
 

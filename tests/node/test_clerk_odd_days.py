@@ -1,0 +1,45 @@
+"""A village clerk's odd days and odd input (Flask test client): deadlines in a year whose
+holidays are not published, input pasted or typed the way people write it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.node.test_clerk_day import _case_id, _consult, _step
+
+
+def _accepted(client: Any) -> str:
+    """An assisted case applied for and accepted with the item's 1 working day."""
+    from schemas.sample import catalog
+
+    case_id = _case_id(_consult(client, service_type="assist"))
+    assert _step(client, case_id, "application", channel="offline", mode="nearby",
+                 service_item=catalog()[0]["code"]).status_code == 302
+    assert _step(client, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="1").status_code == 302
+    return case_id
+
+
+@pytest.mark.parametrize("published", [False, True])
+def test_a_time_limit_counted_on_an_unpublished_calendar_is_said_to_be_estimated(
+        unlocked: Any, monkeypatch: pytest.MonkeyPatch, published: bool) -> None:
+    """A case accepted in late December runs into a year whose 调休 the State Council has
+    not published: its working days are counted Monday–Friday (schemas.workdays) and the
+    fold flags ``calendar_estimated``, but the case page showed the date as certain, and
+    the clerk promised it to the applicant. The node here has no calendar document and
+    chinesecalendar is made to know no year (or every year: no note then)."""
+    from schemas import workdays
+
+    monkeypatch.setattr(workdays, "CHINESECALENDAR_YEARS", range(1900, 3000) if published
+                        else range(0))
+    case_id = _accepted(unlocked)
+    due = unlocked.application.extensions["bangban_node"].index.get(case_id)["due"]
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert f'class="deadline">{due}' in page
+    if published:
+        assert 'id="due-estimated"' not in page
+    else:
+        assert 'id="due-estimated"' in page
+        assert f"办理期限 {due} 是预计日期：{due[:4]} 年的法定节假日安排尚未公布" in page
