@@ -151,7 +151,21 @@ def _guard() -> Response | None:
         return None
     if is_api:
         raise NoSession() if node.unlocked else Locked()
+    if request.method == "POST":
+        # a form sent after the keys locked (idle lock, another tab's lock): what the clerk
+        # typed came with it and is not stored. The unlock page says so, and leads back to
+        # the form's page: the post's own address, opened after the unlock, was a 405.
+        return redirect(url_for("home.unlock", next=form_page(request.referrer, request.host),
+                                unsaved=1))
     return redirect(url_for("home.unlock", next=request.full_path))
+
+
+def form_page(referrer: str | None, host: str) -> str | None:
+    """The path (and query) of the page a form was posted from, when it is this app's."""
+    parts = urlsplit(referrer or "")
+    if parts.netloc != host or not parts.path.startswith("/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _end_request(exc: BaseException | None = None) -> None:

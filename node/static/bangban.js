@@ -21,6 +21,12 @@
   window.addEventListener("pageshow", function (e) {
     if (e.persisted) { document.querySelectorAll("form[data-sending]").forEach(release); }
   });
+  // Something typed into a form and not saved yet: if the keys lock meanwhile (idle lock,
+  // the app restarted), the unlock page says it was not saved instead of dropping it unsaid.
+  var edited = false;
+  document.querySelectorAll("form[method=post]:not(.inline):not([role=search])").forEach(function (form) {
+    form.addEventListener("input", function () { edited = true; });
+  });
   // Signature pad: draw with mouse, pen or finger; the PNG goes into a hidden field.
   document.querySelectorAll("canvas.sigpad").forEach(function (canvas) {
     var field = document.getElementById(canvas.dataset.field);
@@ -46,7 +52,7 @@
     canvas.addEventListener("pointermove", function (e) {
       if (!drawing) return; var p = pos(e); ctx.lineTo(p[0], p[1]); ctx.stroke(); drawn = true;
     });
-    function end() { if (drawing && drawn) { field.value = canvas.toDataURL("image/png"); } drawing = false; }
+    function end() { if (drawing && drawn) { field.value = canvas.toDataURL("image/png"); edited = true; } drawing = false; }
     canvas.addEventListener("pointerup", end); canvas.addEventListener("pointerleave", end);
     // Keyboard users (no pointer): Enter on the focused pad signs with a drawn mark of "typed" consent.
     canvas.addEventListener("keydown", function (e) {
@@ -72,7 +78,8 @@
     setInterval(function () {
       fetch("/sync/status.json").then(function (r) { return r.json(); }).then(function (s) {
         if (s.locked) {  // idle lock: take the applicant's data off the screen
-          window.location.href = "/unlock?next=" + encodeURIComponent(location.pathname + location.search);
+          window.location.href = "/unlock?next=" + encodeURIComponent(location.pathname + location.search)
+            + (edited ? "&unsaved=1" : "");
           return;
         }
         badge.textContent = badge.textContent.split("：")[0] + "：" + s.label;

@@ -127,3 +127,20 @@ def test_a_double_click_on_save_records_one_consultation(page: Any, base: str) -
     page.goto(base + "/cases")
     assert page.locator("table tbody tr", has_text="帮办").count() == 1, \
         page.locator("table").inner_text()
+
+
+@pytest.mark.timeout(120)
+def test_a_lock_while_typing_says_the_entry_was_not_saved(page: Any, base: str, app: Any) -> None:
+    """The keys lock while the clerk is half-way through a consultation (the idle lock, or
+    node serve restarted): the badge's poll takes the page to the unlock screen, and what
+    was typed is gone. It went without a word; the unlock page now says it was not saved."""
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "孙桂芝")
+    page.fill("#question", "低保怎么申请，要带什么材料")
+    app.extensions["bangban_node"].lock()
+    page.wait_for_url("**/unlock?next=%2Fconsultations%2Fnew&unsaved=1", timeout=30_000)
+    assert "刚才填写的内容没有保存" in page.locator("#unsaved").inner_text()
+    page.fill("#passphrase", PASSPHRASE)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == base + "/consultations/new"

@@ -3,6 +3,8 @@ holidays are not published, input pasted or typed the way people write it."""
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pytest
@@ -43,3 +45,27 @@ def test_a_time_limit_counted_on_an_unpublished_calendar_is_said_to_be_estimated
     else:
         assert 'id="due-estimated"' in page
         assert f"办理期限 {due} 是预计日期：{due[:4]} 年的法定节假日安排尚未公布" in page
+
+
+def test_a_form_sent_after_the_keys_locked_is_said_unsaved(unlocked: Any) -> None:
+    """The laptop locked while the clerk typed a consultation (idle lock, or 锁定 in another
+    tab): 保存 went to the unlock page, which said nothing of the lost form, and after the
+    passphrase the browser opened the post's address, a 405 (此地址不能直接打开). Now the
+    unlock page says the entry was not saved and leads back to the form."""
+    from tests.node.conftest import PASSPHRASE, csrf
+
+    unlocked.application.extensions["bangban_node"].lock()
+    resp = unlocked.post(
+        "/consultations/", data={"csrf": csrf(unlocked), "applicant_name": "王小明",
+                                 "question": "怎么办理？"},
+        headers={"Referer": "http://localhost/consultations/new"})
+    assert resp.status_code == 302 and "unsaved=1" in resp.headers["Location"]
+    page = unlocked.get(resp.headers["Location"]).data.decode()
+    assert 'id="unsaved"' in page and "刚才填写的内容没有保存" in page
+    # the unlock form's next= (the header's language forms carry the page's own)
+    nxt = re.search(r'name="next" value="([^"]*)">\s*<input type="hidden" name="unsaved"', page)
+    assert nxt, page
+    back = unlocked.post("/unlock", data={"csrf": csrf(unlocked), "passphrase": PASSPHRASE,
+                                          "next": html.unescape(nxt.group(1))})
+    assert back.headers["Location"].endswith("/consultations/new")
+    assert unlocked.get(back.headers["Location"]).status_code == 200
