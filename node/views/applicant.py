@@ -20,7 +20,7 @@ from node.casework import next_clock
 from node.drafts import refusal, validate_draft
 from node.errors import InvalidInput, NodeError
 from node.views.common import load_case, node
-from node.views.consultations import form_checks
+from node.views.consultations import form_checks, id_number_of, phone_of
 
 bp = Blueprint("applicant", __name__, url_prefix="/cases/<case_id>/applicant")
 
@@ -48,9 +48,9 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
     cw = n.casework
     stored = cw.header(case_id)
     old = n.reading.open_case(case_id, [stored]).get(stored["_id"], {})
-    id_number = (data.get("id_number") or "").strip() or None
+    id_number = id_number_of(data) or None
     new = {**old, "applicant_name": (data.get("applicant_name") or "").strip(),
-           "phone": (data.get("phone") or "").strip() or None, "id_number": id_number,
+           "phone": phone_of(data) or None, "id_number": id_number,
            "id_type": (data.get("id_type") or "resident_id") if id_number else None,
            "address": (data.get("address") or "").strip() or None}
     new = {k: v for k, v in new.items() if v not in (None, "")}
