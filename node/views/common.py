@@ -92,8 +92,10 @@ def load_case(case_id: str) -> dict[str, Any]:
         state = fold(header, events, n)
     except Exception as exc:  # a fold error is shown, never hides the case
         state = {"status": "needs_review", "error": str(exc)}
+    # the item the application or entrustment chose (the fold's, as the index lists it),
+    # else the consultation's: one left open there showed （未定） after the application
     return {"header": header, "private": priv, "events": evs, "state": state,
-            "item": item_by_code(header.get("service_item"))}
+            "item": item_by_code(state.get("service_item") or header.get("service_item"))}
 
 
 def require(value: Any, what: str) -> Any:

@@ -31,19 +31,19 @@ MATERIAL_PICKS = {"material_received", "reminder", "correction_requested"}
 def defaults(event_type: str, case: dict[str, Any]) -> dict[str, Any]:
     """Sensible pre-filled values (still editable) so a clerk types as little as possible."""
     header, item = case["header"], case.get("item") or {}
+    chosen = {"service_item": item.get("code") or header.get("service_item"),
+              "mode": (case.get("state") or {}).get("mode") or header.get("mode")}
     t = today()
     out: dict[str, Any] = {}
     if event_type == "acceptance":
         out = {"zone": "assisted_zone", "time_limit_days": item.get("promised_days")
                or item.get("time_limit_days") or 5}
     elif event_type in ("entrustment", "conversion"):
-        out = {"channel": "offline", "service_item": header.get("service_item"),
-               "mode": header.get("mode"), "ledger_no": f"DB-{header.get('case_no', '')}",
+        out = {"channel": "offline", **chosen, "ledger_no": f"DB-{header.get('case_no', '')}",
                "period_end": (t + dt.timedelta(days=60)).isoformat(),
                "scope": "代为提交申请材料、领取审批结果"}
     elif event_type == "application":
-        out = {"channel": "offline", "service_item": header.get("service_item"),
-               "mode": header.get("mode")}
+        out = {"channel": "offline", **chosen}
     elif event_type == "suspension":
         period = int(item.get("resumption_period_days") or 20)
         out = {"resumption_deadline": (t + dt.timedelta(days=period)).isoformat()}
@@ -211,7 +211,10 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
             clear["materials"] = picked
     if event_type == "notification" and "materials" not in clear:
         header = n.casework.header(case_id)
-        item = item_by_code(header.get("service_item")) or {}
+        # the item the application chose (the index row's is the fold's), else the
+        # consultation's: the checklist the form offered (common.load_case)
+        row = n.index.get(case_id) or {}
+        item = item_by_code(row.get("service_item") or header.get("service_item")) or {}
         chosen = set(getlist("materials"))
         clear["materials"] = [{k: m[k] for k in ("code", "name", "how_to_obtain", "original",
                                                  "copies") if k in m}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,3 +85,38 @@ def test_a_pasted_full_width_phone_and_id_number_are_read_as_digits(unlocked: An
     assert '<dd id="id-number">41062119800101123X</dd>' in page
     rows = unlocked.get("/api/cases?q=41062119800101123X").get_json()["rows"]
     assert [r["case_id"] for r in rows] == [case_id]
+
+
+def _pdf_text(client: Any, case_id: str, letter: str, tmp_path: Path) -> str:
+    out = tmp_path / f"{letter}.pdf"
+    out.write_bytes(client.get(f"/cases/{case_id}/forms/{letter}.pdf").data)
+    return subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_the_item_and_mode_the_application_chose_are_the_case_s(unlocked: Any,
+                                                                 tmp_path: Path) -> None:
+    """A consultation may leave the item open (（暂不确定）); the application then chose
+    高龄津贴申领 and 上门办 (10.1.2). The case page still said （未定） with no department,
+    form A printed no item, no department, no checklist and 就近办 (the consultation's
+    mode), and a one-time notification picked from the offered checklist recorded none."""
+    from schemas.sample import catalog
+
+    item = next(i for i in catalog() if i["code"] == "MS-004")
+    case_id = _case_id(_consult(unlocked, service_type="assist", service_item=""))
+    assert _step(unlocked, case_id, "application", channel="offline", mode="door",
+                 service_item=item["code"]).status_code == 302
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert f"<dd>{item['name']}</dd>" in page and f"<dd>{item['department']}</dd>" in page
+    assert item["materials"][0]["name"] in unlocked.get(
+        f"/cases/{case_id}/steps/notification").data.decode()
+    assert _step(unlocked, case_id, "notification",
+                 materials=item["materials"][0]["code"]).status_code == 302
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="5").status_code == 302
+    text = _pdf_text(unlocked, case_id, "A", tmp_path)
+    assert f"{item['name']}（MS-004）" in text and item["department"] in text
+    assert "上门办" in text and "就近办" not in text
+    assert "材料清单" in text and item["materials"][0]["name"] in text
+    notice = _pdf_text(unlocked, case_id, "N", tmp_path)
+    assert "需要准备（补齐）的材料" in notice and item["materials"][0]["name"] in notice
