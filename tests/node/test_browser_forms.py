@@ -144,3 +144,19 @@ def test_a_lock_while_typing_says_the_entry_was_not_saved(page: Any, base: str, 
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.url == base + "/consultations/new"
+
+
+@pytest.mark.timeout(120)
+def test_a_pasted_web_address_does_not_widen_the_case_page(page: Any, base: str) -> None:
+    """A clerk pastes the government portal's address into the question (or a work log):
+    one unbroken run of 180 Latin characters. The case page grew wider than the laptop's
+    1366 px screen, its actions and record scrolled sideways."""
+    address = "https://zwfw.henan.gov.cn/" + "abcdefghij0123456789" * 8
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "Aisha" + "x" * 60)
+    page.fill("#question", "网上怎么办？" + address)
+    with page.expect_navigation():
+        page.click("#save")
+    assert "/cases/" in page.url
+    assert page.locator(".timeline", has_text=address[:40]).count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
