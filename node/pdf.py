@@ -145,7 +145,9 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
     try:
         font = register_font(font_path)
     except Exception as exc:
-        raise PrintError(f"no usable Chinese font: {exc}") from exc
+        raise PrintError("本机没有可用的中文字体，表单无法打印：请管理员安装 fonts-wqy-microhei / no "
+                         f"usable Chinese font to print with: install fonts-wqy-microhei ({exc})"
+                         ) from exc
     covered = coverage(font)
     base = ParagraphStyle("base", fontName=font, fontSize=11, leading=16)
     title = ParagraphStyle("title", parent=base, fontSize=20, leading=28, alignment=TA_CENTER)
@@ -170,7 +172,9 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
         story.append(_para(f"编号：{form.number}" if form.number else "编号：", right))
         story.append(Spacer(1, 2 * mm))
         data = [[_para(k, label), _para(v, base)] for k, v in form.rows] or [["", ""]]
-        table = Table(data, colWidths=[38 * mm, width - 38 * mm])
+        # splitInRow: a long free text (a scope, a reason) runs on to the next page; a row
+        # taller than a page made reportlab refuse the whole form (500, its own words)
+        table = Table(data, colWidths=[38 * mm, width - 38 * mm], splitInRow=1)
         table.setStyle(TableStyle([
             ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
             ("BOX", (0, 0), (-1, -1), 1.4, colors.black),
@@ -187,7 +191,8 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
             rows = [[_para("序号", label), *(_para(h, label) for h in form.items_head)]]
             rows += [[_para(str(i), label), _para(a, base), _para(b, base)]
                      for i, (a, b) in enumerate(form.items, 1)]
-            items = Table(rows, colWidths=[14 * mm, 62 * mm, width - 76 * mm], repeatRows=1)
+            items = Table(rows, colWidths=[14 * mm, 62 * mm, width - 76 * mm], repeatRows=1,
+                          splitInRow=1)
             items.setStyle(TableStyle([
                 ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.94, 0.94, 0.94)),
@@ -208,7 +213,8 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
     try:
         doc.build(story)
     except Exception as exc:  # reportlab raises plain exceptions on layout errors
-        raise PrintError(f"layout failed: {exc}") from exc
+        raise PrintError("表单排版失败，未能生成；请联系管理员 / the form could not be laid out: "
+                         f"call the operator ({type(exc).__name__})") from exc
     return out.getvalue()
 
 
