@@ -223,6 +223,11 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
         base = handover_defaults(event_type)
         for key in ("from_institution", "from_tier"):
             clear[key] = base[key]
+        if not clear.get("to_institution"):
+            # the receiving tier follows from the institution: the form asks only that one
+            # (the clerk was also told 接收层级 was missing, an input the page has not)
+            raise refusal({"to_institution": "请选择接收机构 / to_institution: choose the "
+                                             "institution that receives the case (4.3)"})
         if clear.get("to_institution"):
             from schemas.ids import institution_tier
 

@@ -120,3 +120,14 @@ def test_the_item_and_mode_the_application_chose_are_the_case_s(unlocked: Any,
     assert "材料清单" in text and item["materials"][0]["name"] in text
     notice = _pdf_text(unlocked, case_id, "N", tmp_path)
     assert "需要准备（补齐）的材料" in notice and item["materials"][0]["name"] in notice
+
+
+def test_a_hand_up_without_its_institution_names_only_that_input(unlocked: Any) -> None:
+    """上报 saved before the receiving institution was chosen (4.3): the clerk was told
+    接收机构 and 接收层级 were missing, and the page has no 接收层级 to fill (the tier
+    follows from the institution)."""
+    case_id = _accepted(unlocked)
+    resp = _step(unlocked, case_id, "hand_up", to_institution="", reason_code="beyond_authority")
+    page = resp.data.decode()
+    assert resp.status_code == 400 and 'id="to_institution-err"' in page
+    assert "请选择接收机构" in page and "接收层级" not in page
