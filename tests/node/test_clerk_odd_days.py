@@ -131,3 +131,37 @@ def test_a_hand_up_without_its_institution_names_only_that_input(unlocked: Any) 
     page = resp.data.decode()
     assert resp.status_code == 400 and 'id="to_institution-err"' in page
     assert "请选择接收机构" in page and "接收层级" not in page
+
+
+def _form_values(page: str) -> dict[str, str]:
+    """The inputs a browser would send back from the applicant form as the page shows them."""
+    form = page[page.index('<form method="post" action="/cases/'):]
+    form = form[:form.index("</form>")]
+    values = {name: html.unescape(value) for name, value in
+              re.findall(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', form)}
+    values.update(re.findall(r'<select[^>]*name="([^"]+)"[^>]*>.*?<option value="([^"]*)"[^>]*'
+                             r'selected', form, flags=re.S))
+    return values
+
+
+def test_two_tabs_correcting_one_applicant_keep_both_corrections(unlocked: Any) -> None:
+    """Tab A opens 更正 on a case, tab B corrects the phone and saves, tab A corrects the
+    name and saves: tab A's form still held the old phone, and its save put it back
+    (tab B's correction gone, unsaid). Now an input tab A left alone keeps what is stored;
+    an input both tabs changed is refused on its field, naming what it is now."""
+    case_id = _case_id(_consult(unlocked))
+    url = f"/cases/{case_id}/applicant/"
+    tab_a = _form_values(unlocked.get(url).data.decode())
+    tab_b = _form_values(unlocked.get(url).data.decode())
+    assert tab_a["phone"] == "13800000000"
+    assert unlocked.post(url, data={**tab_b, "phone": "13911112222"}).status_code == 302
+    assert unlocked.post(url, data={**tab_a, "applicant_name": "王晓明"}).status_code == 302
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert '<span id="applicant">王晓明</span>' in page and '<dd id="phone">13911112222</dd>' in page
+    clash = unlocked.post(url, data={**tab_a, "phone": "13700000000"})
+    text = clash.data.decode()
+    assert clash.status_code == 409 and 'id="phone-err"' in text and "13911112222" in text
+    assert '<dd id="phone">13911112222</dd>' in unlocked.get(f"/cases/{case_id}").data.decode()
+    again = _form_values(text)  # saved again from the refused page: the clerk's phone now
+    assert unlocked.post(url, data=again).status_code == 302
+    assert '<dd id="phone">13700000000</dd>' in unlocked.get(f"/cases/{case_id}").data.decode()
