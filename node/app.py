@@ -84,6 +84,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
     app.register_error_handler(SyncError, _foreign_error)
     app.register_error_handler(SchemaError, _foreign_error)
     app.jinja_env.globals["csrf_token"] = _csrf_token
+    from node.once import OnceTokens
+
+    app.extensions["bangban_once"] = OnceTokens()
+    app.jinja_env.globals["once_token"] = OnceTokens.issue
     from node import labels
 
     labels.install(app)

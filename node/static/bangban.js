@@ -15,9 +15,23 @@
     form.addEventListener("submit", function (e) {
       if (form.dataset.sending) { e.preventDefault(); return; }
       form.dataset.sending = "1";
+      // the form's one-save token (node.once), kept for this tab: Back brings the form
+      // again with what was typed, and a fresh token the node would take for a new form
+      var once = form.querySelector("input[name=once]");
+      if (once && window.sessionStorage) {
+        try { sessionStorage.setItem("bangban-once:" + form.getAttribute("action"), once.value); } catch (err) {}
+      }
       setTimeout(function () { release(form); }, 10000);
     });
   });
+  var nav = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+  if (nav && nav.type === "back_forward" && window.sessionStorage) {
+    document.querySelectorAll("form[method=post] input[name=once]").forEach(function (once) {
+      var kept = null;
+      try { kept = sessionStorage.getItem("bangban-once:" + once.form.getAttribute("action")); } catch (err) {}
+      if (kept) { once.value = kept; }
+    });
+  }
   window.addEventListener("pageshow", function (e) {
     if (e.persisted) { document.querySelectorAll("form[data-sending]").forEach(release); }
   });

@@ -7,15 +7,32 @@ import functools
 from typing import Any
 
 from flask import current_app, g
+from werkzeug.wrappers import Response
 
 from node.core import Node
 from node.errors import NotFound
+from node.once import OnceTokens
 from schemas.state import local_today
 
 
 def node() -> Node:
     n: Node = current_app.extensions["bangban_node"]
     return n
+
+
+def once() -> OnceTokens:
+    """The tokens of forms saved (node.once): one save per form shown."""
+    tokens: OnceTokens = current_app.extensions["bangban_once"]
+    return tokens
+
+
+def already_saved(page: str) -> Response:
+    """The answer to a form sent again (Back then 保存, a double-click): the first save's."""
+    from flask import flash, redirect
+    from flask_babel import gettext as _
+
+    flash(_("这张表刚才已经保存过，没有重复保存；以下是保存的结果。"), "ok")
+    return redirect(page)
 
 
 def today() -> dt.date:

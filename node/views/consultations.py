@@ -20,7 +20,8 @@ from node import window
 from node.casework import FirstStep
 from node.drafts import refusal
 from node.errors import DiskFull, InvalidInput, NotSyncedSinceRestore, disk_full_said
-from node.views.common import catalog, item_by_code, node
+from node.once import content_digest
+from node.views.common import already_saved, catalog, item_by_code, node, once
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
 
@@ -152,6 +153,14 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
 
 @bp.post("/")
 def create() -> str | Response:
+    token, digest = request.form.get("once"), content_digest(request.form.lists())
+    with once().claim(token, digest) as earlier:  # Back then 保存 again: the case it opened
+        if earlier:
+            return already_saved(earlier)
+        return _create(token, digest)
+
+
+def _create(token: str | None, digest: str) -> str | Response:
     try:
         case_id, missing = record_consultation(request.form, request.form.getlist)
     except InvalidInput as exc:
@@ -163,5 +172,7 @@ def create() -> str | Response:
     except DiskFull as exc:  # nothing was stored (one write): the same form saves again
         return render_template("consultation.html", items=catalog(), values=request.form,
                                errors={}, full=exc.reason, **_vocab()), 507  # type: ignore[return-value]
+    page = url_for("cases.detail", case_id=case_id)
+    once().done(token, digest, page)
     flash(_("咨询已登记。") + (_("一次性告知单可以打印。") if missing else ""), "ok")
-    return redirect(url_for("cases.detail", case_id=case_id))
+    return redirect(page)

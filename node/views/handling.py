@@ -18,8 +18,9 @@ from werkzeug.wrappers import Response
 from node import window
 from node.drafts import decode_data_url, refusal
 from node.errors import DiskFull, InvalidInput, NodeError, disk_full_said
+from node.once import content_digest
 from node.steps import FORM_OF_STEP, STEP_TITLES, form_fields, parse_form
-from node.views.common import catalog, item_by_code, load_case, node, today
+from node.views.common import already_saved, catalog, item_by_code, load_case, node, once, today
 
 bp = Blueprint("handling", __name__, url_prefix="/cases/<case_id>/steps")
 
@@ -272,6 +273,14 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
 @bp.post("/<event_type>")
 def submit(case_id: str, event_type: str) -> Any:
     _known(event_type)
+    token, digest = request.form.get("once"), content_digest(request.form.lists())
+    with once().claim(token, digest) as earlier:  # Back then 保存 again: not a second record
+        if earlier:
+            return already_saved(earlier)
+        return _submit(case_id, event_type, token, digest)
+
+
+def _submit(case_id: str, event_type: str, token: str | None, digest: str) -> Any:
     try:
         record_step(case_id, event_type, request.form, request.files, request.form.getlist)
     except NodeError as exc:
@@ -280,11 +289,12 @@ def submit(case_id: str, event_type: str) -> Any:
         case = load_case(case_id)
         return _render(case, event_type, request.form, exc.fields or {"_": exc.reason},
                        exc.reason, 400 if exc.status < 409 else exc.status)
-    flash(_("已保存：") + str(STEP_TITLES.get(event_type, event_type)), "ok")
     letter = FORM_OF_STEP.get(event_type)
-    if letter:
-        return redirect(url_for("cases.detail", case_id=case_id, printed=letter))
-    return redirect(url_for("cases.detail", case_id=case_id))
+    page = (url_for("cases.detail", case_id=case_id, printed=letter) if letter
+            else url_for("cases.detail", case_id=case_id))
+    once().done(token, digest, page)
+    flash(_("已保存：") + str(STEP_TITLES.get(event_type, event_type)), "ok")
+    return redirect(page)
 
 
 @bp.get("/attachment/<path:doc_id>/<name>")

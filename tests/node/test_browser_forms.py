@@ -160,3 +160,34 @@ def test_a_pasted_web_address_does_not_widen_the_case_page(page: Any, base: str)
     assert "/cases/" in page.url
     assert page.locator(".timeline", has_text=address[:40]).count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+
+@pytest.mark.timeout(120)
+def test_back_after_saving_then_save_again_records_one_case(page: Any, base: str) -> None:
+    """The clerk saves a consultation, presses the browser's Back to check it, finds the
+    form as they typed it (the browser restores it) and presses 保存 again: the node
+    opened a second case with a second number for the same visit (10.1.1). Now the
+    second save leads to the first one's case, saying it was saved already."""
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "回退测试")
+    page.fill("#question", "养老保险怎么交")
+    with page.expect_navigation():
+        page.click("#save")
+    first = page.url
+    page.go_back()
+    assert page.input_value("#applicant_name") == "回退测试"  # restored by the browser
+    with page.expect_navigation():
+        page.click("#save")
+    assert page.url == first
+    assert "已经保存过" in page.locator(".flash").inner_text()
+    page.goto(base + "/cases")
+    assert page.locator("table tbody tr", has_text="帮办").count() == 1, \
+        page.locator("table").inner_text()
+    # Back again, and the form typed over for the applicant's husband: a new consultation
+    page.go_back()
+    page.go_back()
+    page.fill("#applicant_name", "回退测试的丈夫")
+    with page.expect_navigation():
+        page.click("#save")
+    assert "/cases/" in page.url and page.url != first
+    assert page.locator(".flash", has_text="已经保存过").count() == 0

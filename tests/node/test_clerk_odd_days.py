@@ -165,3 +165,21 @@ def test_two_tabs_correcting_one_applicant_keep_both_corrections(unlocked: Any) 
     again = _form_values(text)  # saved again from the refused page: the clerk's phone now
     assert unlocked.post(url, data=again).status_code == 302
     assert '<dd id="phone">13700000000</dd>' in unlocked.get(f"/cases/{case_id}").data.decode()
+
+
+def test_a_step_sent_twice_from_one_form_is_recorded_once(unlocked: Any) -> None:
+    """The same 工作日志 form sent twice (a double-click without the page's script, or
+    Back then 保存): two identical logs. The second is answered with the first one's page;
+    the same form typed over with other content is a new log."""
+    case_id = _accepted(unlocked)
+    page = unlocked.get(f"/cases/{case_id}/steps/work_log").data.decode()
+    token = re.search(r'name="once" value="([^"]+)"', page)
+    assert token
+    log = {"once": token.group(1), "kind": "tracking", "text": "已电话联系申请人"}
+    first, second = (_step(unlocked, case_id, "work_log", **log) for _ in range(2))
+    assert first.status_code == second.status_code == 302
+    assert second.headers["Location"] == first.headers["Location"]
+    assert "已经保存过" in unlocked.get(second.headers["Location"]).data.decode()
+    assert _step(unlocked, case_id, "work_log", **{**log, "text": "已上门核实"}).status_code == 302
+    events = unlocked.application.extensions["bangban_node"].casework.events(case_id)
+    assert [e["event_type"] for e in events].count("work_log") == 2
