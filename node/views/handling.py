@@ -273,7 +273,10 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
 @bp.post("/<event_type>")
 def submit(case_id: str, event_type: str) -> Any:
     _known(event_type)
-    token, digest = request.form.get("once"), content_digest(request.form.lists())
+    # the scans chosen are content too (by name: Back, then another scan, is a new step)
+    scans = [f.filename or "" for f in request.files.getlist("scans") if f and f.filename]
+    token = request.form.get("once")
+    digest = content_digest([*request.form.lists(), ("scans", scans)])
     with once().claim(token, digest) as earlier:  # Back then 保存 again: not a second record
         if earlier:
             return already_saved(earlier)

@@ -183,3 +183,24 @@ def test_a_step_sent_twice_from_one_form_is_recorded_once(unlocked: Any) -> None
     assert _step(unlocked, case_id, "work_log", **{**log, "text": "已上门核实"}).status_code == 302
     events = unlocked.application.extensions["bangban_node"].casework.events(case_id)
     assert [e["event_type"] for e in events].count("work_log") == 2
+
+
+def test_another_scan_after_back_is_another_step(unlocked: Any) -> None:
+    """Back to 材料接收, another scan chosen and saved: a new receipt with that scan, not
+    the first one's page (the scans chosen are the form's content too)."""
+    import io
+
+    case_id = _accepted(unlocked)
+    page = unlocked.get(f"/cases/{case_id}/steps/material_received").data.decode()
+    token = re.search(r'name="once" value="([^"]+)"', page)
+    assert token
+    from tests.node.conftest import csrf
+
+    for name in ("hukou-1.png", "hukou-2.png"):
+        resp = unlocked.post(f"/cases/{case_id}/steps/material_received", data={
+            "csrf": csrf(unlocked), "once": token.group(1), "materials": "户口簿",
+            "scans": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + name.encode()), name, "image/png")},
+            content_type="multipart/form-data")
+        assert resp.status_code == 302
+    events = unlocked.application.extensions["bangban_node"].casework.events(case_id)
+    assert [e["event_type"] for e in events].count("material_received") == 2
