@@ -303,7 +303,8 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 登记经办人	Registered by
 这张表刚才已经保存过，没有重复保存；以下是保存的结果。	This form was saved already and was not saved twice; here is what it saved.
 刚才填写的内容没有保存：应用已锁定（或已重新启动）。解锁后请重新填写。	What you were entering was NOT saved: the app locked (or restarted). Unlock, then enter it again.
-办理期限 %(due)s 是预计日期：%(year)s 年的法定节假日安排尚未公布，暂按周一至周五计算，公布后日期可能变动。	The time limit %(due)s is an estimate: the public holidays of %(year)s are not published yet, so Monday to Friday are counted as working days; the date may change once they are.
+%(dates)s 是预计日期：%(years)s 年的法定节假日安排尚未公布，暂按周一至周五计算，公布后日期可能变动。	%(dates)s: estimated. The public holidays of %(years)s are not published yet, so Monday to Friday are counted as working days; the dates may change once they are.
+咨询答复期限	Reply due
 """.strip("\n").splitlines()))
 
 

@@ -49,6 +49,21 @@ def test_a_time_limit_counted_on_an_unpublished_calendar_is_said_to_be_estimated
         assert f"办理期限 {due} 是预计日期：{due[:4]} 年的法定节假日安排尚未公布" in page
 
 
+def test_a_reply_due_in_an_unpublished_year_is_said_to_be_estimated(
+        unlocked: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A question not answered on the spot on 31 December is due one working day later
+    (10.1.1.3): 1 January, counted Monday–Friday as the next year's holidays are not
+    published. The case page showed the date as certain. (chinesecalendar is made to know
+    no year, as the next one is not known.)"""
+    from schemas import workdays
+
+    monkeypatch.setattr(workdays, "CHINESECALENDAR_YEARS", range(0))
+    case_id = _case_id(_consult(unlocked, answered=None))
+    due = unlocked.application.extensions["bangban_node"].index.get(case_id)["due"]
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert f"咨询答复期限 {due} 是预计日期：{due[:4]} 年的法定节假日安排尚未公布" in page
+
+
 def test_a_form_sent_after_the_keys_locked_is_said_unsaved(unlocked: Any) -> None:
     """The laptop locked while the clerk typed a consultation (idle lock, or 锁定 in another
     tab): 保存 went to the unlock page, which said nothing of the lost form, and after the
