@@ -20,6 +20,7 @@ from node import window
 from node.casework import FirstStep
 from node.drafts import refusal
 from node.errors import DiskFull, InvalidInput, NotSyncedSinceRestore, disk_full_said
+from node.nametokens import PHONE
 from node.once import content_digest
 from node.views.common import already_saved, catalog, item_by_code, node, once
 
@@ -52,8 +53,6 @@ def new() -> str:
                            blocked=_blocked(), **_vocab())
 
 
-#: a phone number as clerks write it: digits, with +, -, spaces or brackets
-PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{4,38}[0-9]")
 #: a resident ID card number (18 characters; the 15-digit first generation still valid)
 RESIDENT_ID = re.compile(r"[0-9]{17}[0-9X]|[0-9]{15}")
 #: the consultation event's private fields (10.1.1 record) as the form names them

@@ -219,3 +219,15 @@ def test_another_scan_after_back_is_another_step(unlocked: Any) -> None:
         assert resp.status_code == 302
     events = unlocked.application.extensions["bangban_node"].casework.events(case_id)
     assert [e["event_type"] for e in events].count("material_received") == 2
+
+
+@pytest.mark.parametrize(("written", "typed"), [("+86 138 1234 5678", "13812345678"),
+                                                 ("0086-138-1234-5678", "13812345678"),
+                                                 ("(0392) 123-4567", "03921234567")])
+def test_a_phone_written_with_its_country_code_is_found_by_its_digits(
+        unlocked: Any, written: str, typed: str) -> None:
+    """A phone recorded as the applicant gave it, +86 and spaces, or brackets round the
+    area code: the clerk looking the applicant up types the digits and found nothing."""
+    case_id = _case_id(_consult(unlocked, phone=written))
+    rows = unlocked.get("/api/cases", query_string={"q": typed}).get_json()["rows"]
+    assert [r["case_id"] for r in rows] == [case_id]
