@@ -36,7 +36,7 @@ def name_tokens(*values: str) -> set[str]:
             if len(p) >= 2:
                 out.add(p)
         out |= _phone_tokens(value)
-        if len(whole) >= 3 and all("\u4e00" <= ch <= "\u9fff" for ch in whole):
+        if len(whole) >= 3 and all(_han(ch) for ch in whole):
             out.add(whole[1:])  # given name after a one-character surname
             if len(whole) >= 4:
                 out.add(whole[2:])  # after a two-character surname (欧阳, 司马 …)
@@ -56,3 +56,10 @@ def _phone_tokens(value: str) -> set[str]:
         if text.startswith(code) and len(digits) - len(code.lstrip("+")) >= 7:
             out.add(digits[len(code.lstrip("+")):])
     return out
+
+
+def _han(ch: str) -> bool:
+    """A Chinese character, also of the CJK extensions a rare name needs (㐀 in A, 𠮷 in B
+    and later): 李㐀明 had no given-name token, found by 李㐀明 but not by 㐀明."""
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" \
+        or "\U00020000" <= ch <= "\U0003134f"

@@ -231,3 +231,17 @@ def test_a_phone_written_with_its_country_code_is_found_by_its_digits(
     case_id = _case_id(_consult(unlocked, phone=written))
     rows = unlocked.get("/api/cases", query_string={"q": typed}).get_json()["rows"]
     assert [r["case_id"] for r in rows] == [case_id]
+
+
+@pytest.mark.parametrize(("name", "given"), [("李㐀明", "㐀明"), ("王𠮷", None), ("𠮷㐀林", "㐀林")])
+def test_a_name_with_a_rare_character_is_found_like_any_name(unlocked: Any, name: str,
+                                                             given: str | None) -> None:
+    """A given name is a search token of a Chinese name (张三丰 by 三丰); one with a rare
+    character (CJK extension A or B) had none: 李㐀明 was not found by 㐀明."""
+    case_id = _case_id(_consult(unlocked, applicant_name=name))
+    for q in (name, given):
+        if q:
+            rows = unlocked.get("/api/cases", query_string={"q": q}).get_json()["rows"]
+            assert [r["case_id"] for r in rows] == [case_id], q
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert f'<span id="applicant">{name}</span>' in page
