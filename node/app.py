@@ -37,6 +37,8 @@ OPEN_ENDPOINTS = {"static", "home.unlock", "home.lang", "home.large_text", "sync
 
 #: Endpoints pages call by themselves in the background (no sign of a clerk at the laptop).
 POLLS = {"sync.status_json"}
+#: the forms that record what the clerk typed (a case, a step, the applicant's particulars)
+RECORDING = {"consultations.create", "handling.submit", "applicant.save", "town.notice"}
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = None) -> Flask:
@@ -159,8 +161,9 @@ def _guard() -> Response | None:
         # a form sent after the keys locked (idle lock, another tab's lock): what the clerk
         # typed came with it and is not stored. The unlock page says so, and leads back to
         # the form's page: the post's own address, opened after the unlock, was a 405.
+        # (A lock button, a search or the staff choice carry nothing typed to lose.)
         return redirect(url_for("home.unlock", next=form_page(request.referrer, request.host),
-                                unsaved=1))
+                                unsaved=1 if endpoint in RECORDING else None))
     return redirect(url_for("home.unlock", next=request.full_path))
 
 

@@ -245,3 +245,15 @@ def test_a_name_with_a_rare_character_is_found_like_any_name(unlocked: Any, name
             assert [r["case_id"] for r in rows] == [case_id], q
     page = unlocked.get(f"/cases/{case_id}").data.decode()
     assert f'<span id="applicant">{name}</span>' in page
+
+
+def test_a_lock_button_pressed_after_the_lock_says_nothing_was_lost(unlocked: Any) -> None:
+    """Another tab had locked the laptop; 锁定 (or a search, or the staff choice) pressed
+    here goes to the unlock page without claiming that typed input was lost."""
+    from tests.node.conftest import csrf
+
+    unlocked.application.extensions["bangban_node"].lock()
+    resp = unlocked.post("/lock", data={"csrf": csrf(unlocked)},
+                         headers={"Referer": "http://localhost/cases"})
+    assert resp.status_code == 302 and "unsaved" not in resp.headers["Location"]
+    assert "/unlock" in resp.headers["Location"]
