@@ -257,3 +257,13 @@ def test_a_lock_button_pressed_after_the_lock_says_nothing_was_lost(unlocked: An
                          headers={"Referer": "http://localhost/cases"})
     assert resp.status_code == 302 and "unsaved" not in resp.headers["Location"]
     assert "/unlock" in resp.headers["Location"]
+
+
+def test_a_case_number_pasted_in_full_width_is_found(unlocked: Any) -> None:
+    """A case number copied from a document typed with a Chinese input method's full-width
+    mode (４１０…-２０２６-Ａ１-０００１): the search found nothing."""
+    case_id = _case_id(_consult(unlocked))
+    case_no = unlocked.application.extensions["bangban_node"].index.get(case_id)["case_no"]
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in case_no)
+    rows = unlocked.get("/api/cases", query_string={"q": wide}).get_json()["rows"]
+    assert [r["case_id"] for r in rows] == [case_id]
