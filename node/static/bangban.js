@@ -1,9 +1,30 @@
 // Bangban field app: local script only (no CDN). Signature pad, live sync badge.
 (function () {
   "use strict";
-  // The staff at the window (page header): a choice takes effect at once.
+  // The staff at the window (page header): a choice takes effect at once. On a page with a
+  // form being filled (a consultation refused for want of a staff member, 8.1.2) it is
+  // sent in the background: the header form's page change lost what was typed, and from
+  // a refused consultation (a POST's page) led to 此地址不能直接打开.
+  var filling = document.querySelector("main form.card[method=post]:not([role=search])");
   document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
-    sel.addEventListener("change", function () { if (sel.value) { sel.form.submit(); } });
+    sel.addEventListener("change", function () {
+      if (!sel.value) { return; }
+      if (!filling || !window.fetch) { sel.form.submit(); return; }
+      fetch("/api/staff", {method: "POST", credentials: "same-origin",
+                           headers: {"Content-Type": "application/json"},
+                           body: JSON.stringify({staff: sel.value})})
+        .then(function (r) { if (!r.ok) { throw r; } return r.json(); })
+        .then(function (s) {
+          sel.dataset.staff = s.staff || ""; sel.classList.remove("bad"); sel.removeAttribute("aria-invalid");
+          var said = document.getElementById("window-staff-said");
+          if (!said) {
+            said = document.createElement("span"); said.id = "window-staff-said"; said.setAttribute("role", "status");
+            sel.form.appendChild(said);
+          }
+          said.textContent = " ✓ " + sel.options[sel.selectedIndex].text;
+        })
+        .catch(function () { sel.form.submit(); });
+    });
   });
   // One save per click: a double-click on 保存 (or a second click while a slow laptop, a
   // big scan or the hub-less disk is still saving) sent the form twice, and the node stored

@@ -191,3 +191,34 @@ def test_back_after_saving_then_save_again_records_one_case(page: Any, base: str
         page.click("#save")
     assert "/cases/" in page.url and page.url != first
     assert page.locator(".flash", has_text="已经保存过").count() == 0
+
+
+@pytest.mark.timeout(120)
+def test_choosing_the_staff_after_a_refusal_keeps_the_typed_consultation(
+        page: Any, base: str, monkeypatch: Any) -> None:
+    """Several members on duty and none chosen: 保存 is refused with 请先在页首选择当前经办人
+    (8.1.2). Choosing one in the header then sent the browser to the refused page's own
+    address (a POST's: 此地址不能直接打开) and the typed consultation was gone. Now the
+    choice is made in place and 保存 saves what was typed, under that member."""
+    from node import window
+
+    roster = [{"id": "s-1", "name": "唐思琪", "on_duty": True},
+              {"id": "s-2", "name": "曾嘉豪", "on_duty": True}]
+    monkeypatch.setattr(window, "roster", lambda node: roster)  # as the hub's document has it
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "孙桂芝")
+    page.fill("#question", "低保怎么申请")
+    with page.expect_navigation():
+        page.click("#save")
+    refusal = page.locator(".error-box").inner_text()
+    assert "请先在页首选择当前经办人" in refusal and "曾嘉豪（s-2）" in refusal
+    page.select_option("#window-staff", "s-2")
+    page.wait_for_timeout(1500)  # the choice's answer (before: a page change)
+    page.wait_for_load_state()
+    assert page.locator("#applicant_name").count() == 1, page.locator("main").inner_text()
+    assert page.input_value("#applicant_name") == "孙桂芝"
+    assert "曾嘉豪" in page.locator("#window-staff-said").inner_text()
+    with page.expect_navigation():
+        page.click("#save")
+    assert "/cases/" in page.url, page.locator("main").inner_text()
+    assert page.locator("#opened-by").get_attribute("data-staff") == "s-2"
