@@ -86,6 +86,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
     app.register_error_handler(SyncError, _foreign_error)
     app.register_error_handler(SchemaError, _foreign_error)
     app.jinja_env.globals["csrf_token"] = _csrf_token
+    app.jinja_env.globals["page_here"] = page_here
     from node.once import OnceTokens
 
     app.extensions["bangban_once"] = OnceTokens()
@@ -165,6 +166,14 @@ def _guard() -> Response | None:
         return redirect(url_for("home.unlock", next=form_page(request.referrer, request.host),
                                 unsaved=1 if endpoint in RECORDING else None))
     return redirect(url_for("home.unlock", next=request.full_path))
+
+
+def page_here() -> str:
+    """Where the header's switches (language, large text, staff) come back to: this page,
+    or for a form's refused POST (its own address answers GET with 405) the form's page."""
+    if request.method == "GET":
+        return request.full_path
+    return form_page(request.referrer, request.host) or url_for("home.index")
 
 
 def form_page(referrer: str | None, host: str) -> str | None:

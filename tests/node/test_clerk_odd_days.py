@@ -267,3 +267,17 @@ def test_a_case_number_pasted_in_full_width_is_found(unlocked: Any) -> None:
     wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in case_no)
     rows = unlocked.get("/api/cases", query_string={"q": wide}).get_json()["rows"]
     assert [r["case_id"] for r in rows] == [case_id]
+
+
+def test_the_header_switches_of_a_refused_form_lead_back_to_the_form(unlocked: Any) -> None:
+    """A consultation refused (its page is the POST's answer), then 大字模式 or English
+    in the header: they came back to the POST's address, 此地址不能直接打开 (405)."""
+    from tests.node.conftest import csrf
+
+    refused = unlocked.post("/consultations/", data={"csrf": csrf(unlocked), "question": "q"},
+                            headers={"Referer": "http://localhost/consultations/new"})
+    assert refused.status_code == 400
+    nexts = set(re.findall(r'name="next" value="([^"]*)"', refused.data.decode()))
+    assert nexts == {"/consultations/new"}
+    back = unlocked.post("/large-text", data={"csrf": csrf(unlocked), "next": nexts.pop()})
+    assert unlocked.get(back.headers["Location"]).status_code == 200
