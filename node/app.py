@@ -285,6 +285,13 @@ HTTP_REASONS = {
     404: "页面不存在：地址有误或已失效，请从菜单进入 / page not found: use the menu",
     405: "此地址不能直接打开，请从菜单进入 / this address cannot be opened directly: use the menu",
     413: "上传的内容太大，请分开上传扫描件 / the upload is too large: send the scans separately",
+    400: "请求无法识别，请返回页面重新操作 / the request could not be read: go back and try again",
+    # an unexpected error (its traceback goes to node serve's log): said "500 Internal
+    # Server Error", English only, with nothing on what to do
+    500: "出错了：刚才的操作可能没有完成（详情已记入本机日志）。请返回查看后再试一次；仍出错请"
+         "联系管理员 / something went wrong: what you did may not have been done (the details "
+         "are in this laptop's log). Go back, check, and try again; call the operator if it "
+         "happens again",
 }
 
 

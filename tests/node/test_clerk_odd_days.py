@@ -281,3 +281,20 @@ def test_the_header_switches_of_a_refused_form_lead_back_to_the_form(unlocked: A
     assert nexts == {"/consultations/new"}
     back = unlocked.post("/large-text", data={"csrf": csrf(unlocked), "next": nexts.pop()})
     assert unlocked.get(back.headers["Location"]).status_code == 200
+
+
+def test_an_unexpected_error_is_said_in_the_clerk_s_words(app: Any, unlocked: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault the app did not foresee (here the case list's query failing) showed
+    '500 Internal Server Error', English only, nothing on what to do."""
+    from node.index import CaseIndex
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk I/O error")
+
+    monkeypatch.setattr(CaseIndex, "search", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as node serve runs it, not as a test
+    page = unlocked.get("/cases/")
+    text = page.data.decode()
+    assert page.status_code == 500 and "出错了：刚才的操作可能没有完成" in text
+    assert "Internal Server Error" not in text and "disk I/O error" not in text
