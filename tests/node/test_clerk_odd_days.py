@@ -298,3 +298,22 @@ def test_an_unexpected_error_is_said_in_the_clerk_s_words(app: Any, unlocked: An
     text = page.data.decode()
     assert page.status_code == 500 and "出错了：刚才的操作可能没有完成" in text
     assert "Internal Server Error" not in text and "disk I/O error" not in text
+
+
+def test_a_step_the_store_refuses_is_said_in_the_clerk_s_words(
+        unlocked: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The laptop's store refused a write (a conflict: another tab or a pull wrote the same
+    document meanwhile): the clerk read 'the local store refused keyring:…: Document
+    update conflict.', English only, on an error page."""
+    case_id = _accepted(unlocked)
+    store = unlocked.application.extensions["bangban_node"].store
+
+    def refusing(docs: Any, **kw: Any) -> Any:
+        return [{"id": d.get("_id"), "error": "conflict", "reason": "Document update conflict."}
+                for d in docs]
+
+    monkeypatch.setattr(store, "bulk_docs", refusing)
+    resp = _step(unlocked, case_id, "work_log", kind="tracking", text="已电话联系")
+    text = resp.data.decode()
+    assert resp.status_code == 409 and "本机未能保存这一步" in text and "再试一次" in text
+    assert "已电话联系" in text  # the form is shown again with what was typed
