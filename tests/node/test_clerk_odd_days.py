@@ -317,3 +317,12 @@ def test_a_step_the_store_refuses_is_said_in_the_clerk_s_words(
     text = resp.data.decode()
     assert resp.status_code == 409 and "本机未能保存这一步" in text and "再试一次" in text
     assert "已电话联系" in text  # the form is shown again with what was typed
+
+
+def test_a_scan_not_on_this_laptop_is_said_in_the_clerk_s_words(unlocked: Any) -> None:
+    """A scan's address that holds none here (a link kept from elsewhere, a scan not synced
+    yet): the page read "no attachment 'scan-1.png' on event:…", English only."""
+    case_id = _case_id(_consult(unlocked))
+    event = unlocked.application.extensions["bangban_node"].casework.events(case_id)[0]["_id"]
+    resp = unlocked.get(f"/cases/{case_id}/steps/attachment/{event}/scan-1.png")
+    assert resp.status_code == 404 and "本机没有这份扫描件" in resp.data.decode()
