@@ -37,6 +37,8 @@ OPEN_ENDPOINTS = {"static", "home.unlock", "home.lang", "home.large_text", "sync
 
 #: Endpoints pages call by themselves in the background (no sign of a clerk at the laptop).
 POLLS = {"sync.status_json"}
+#: the forms that record what the clerk typed (a case, a step, the applicant's particulars)
+RECORDING = {"consultations.create", "handling.submit", "applicant.save", "town.notice"}
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = None) -> Flask:
@@ -84,6 +86,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
     app.register_error_handler(SyncError, _foreign_error)
     app.register_error_handler(SchemaError, _foreign_error)
     app.jinja_env.globals["csrf_token"] = _csrf_token
+    app.jinja_env.globals["page_here"] = page_here
+    from node.once import OnceTokens
+
+    app.extensions["bangban_once"] = OnceTokens()
+    app.jinja_env.globals["once_token"] = OnceTokens.issue
     from node import labels
 
     labels.install(app)
@@ -151,7 +158,30 @@ def _guard() -> Response | None:
         return None
     if is_api:
         raise NoSession() if node.unlocked else Locked()
+    if request.method == "POST":
+        # a form sent after the keys locked (idle lock, another tab's lock): what the clerk
+        # typed came with it and is not stored. The unlock page says so, and leads back to
+        # the form's page: the post's own address, opened after the unlock, was a 405.
+        # (A lock button, a search or the staff choice carry nothing typed to lose.)
+        return redirect(url_for("home.unlock", next=form_page(request.referrer, request.host),
+                                unsaved=1 if endpoint in RECORDING else None))
     return redirect(url_for("home.unlock", next=request.full_path))
+
+
+def page_here() -> str:
+    """Where the header's switches (language, large text, staff) come back to: this page,
+    or for a form's refused POST (its own address answers GET with 405) the form's page."""
+    if request.method == "GET":
+        return request.full_path
+    return form_page(request.referrer, request.host) or url_for("home.index")
+
+
+def form_page(referrer: str | None, host: str) -> str | None:
+    """The path (and query) of the page a form was posted from, when it is this app's."""
+    parts = urlsplit(referrer or "")
+    if parts.netloc != host or not parts.path.startswith("/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _end_request(exc: BaseException | None = None) -> None:
@@ -255,6 +285,13 @@ HTTP_REASONS = {
     404: "页面不存在：地址有误或已失效，请从菜单进入 / page not found: use the menu",
     405: "此地址不能直接打开，请从菜单进入 / this address cannot be opened directly: use the menu",
     413: "上传的内容太大，请分开上传扫描件 / the upload is too large: send the scans separately",
+    400: "请求无法识别，请返回页面重新操作 / the request could not be read: go back and try again",
+    # an unexpected error (its traceback goes to node serve's log): said "500 Internal
+    # Server Error", English only, with nothing on what to do
+    500: "出错了：刚才的操作可能没有完成（详情已记入本机日志）。请返回查看后再试一次；仍出错请"
+         "联系管理员 / something went wrong: what you did may not have been done (the details "
+         "are in this laptop's log). Go back, check, and try again; call the operator if it "
+         "happens again",
 }
 
 

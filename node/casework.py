@@ -368,5 +368,10 @@ class Casework:
         bad = [r for r in result if "error" in r
                and not (r["error"] == "conflict" and str(r.get("id")).startswith("chunk:"))]
         if bad:
-            raise NodeError(f"the local store refused {bad[0].get('id')}: {bad[0].get('reason')}")
+            # a conflict (another tab, or a pull, wrote the same document meanwhile): said
+            # to the clerk, who saw "the local store refused …" in English only
+            raise NodeError(f"本机未能保存这一步（{bad[0].get('id')}：{bad[0].get('error')}）。请打开"
+                            "案件页查看已保存的内容，再试一次 / this laptop's store refused "
+                            f"{bad[0].get('id')} ({bad[0].get('reason')}): open the case page to "
+                            "see what was saved, then try again", error="not_stored", status=409)
         self.node.note_pending(len(docs))

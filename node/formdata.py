@@ -46,6 +46,11 @@ def _common(case: Mapping[str, Any], institution_name: str) -> list[tuple[str, s
     from schemas import vocab
 
     h, p, item = case["header"], case["private"], case.get("item") or {}
+    # what the application or entrustment chose (10.1.2, 10.2.2: the fold's), else what
+    # the consultation wrote in the header: an item left open at the consultation, or a
+    # mode changed at the entrustment, printed blank or as the consultation had it
+    now = {k: (case.get("state") or {}).get(k) or h.get(k)
+           for k in ("service_item", "service_type", "mode")}
     applicant = p.get("enterprise_name") or p.get("applicant_name") or ""
     id_text = " ".join(x for x in (_label(vocab.ID_TYPES, p.get("id_type")), p.get("id_number") or "") if x)
     return [
@@ -54,10 +59,10 @@ def _common(case: Mapping[str, Any], institution_name: str) -> list[tuple[str, s
         ("证件类型及号码", id_text),
         ("联系电话", p.get("phone") or ""),
         ("住址", p.get("address") or ""),
-        ("服务事项", f"{item.get('name', '')}（{h.get('service_item') or ''}）" if item else (h.get("service_item") or "")),
+        ("服务事项", f"{item.get('name', '')}（{now['service_item'] or ''}）" if item else (now["service_item"] or "")),
         ("审批部门", item.get("department", "")),
-        ("服务类型", _label(vocab.SERVICE_TYPES, h.get("service_type"))),
-        ("服务方式", _label(vocab.MODES, h.get("mode"))),
+        ("服务类型", _label(vocab.SERVICE_TYPES, now["service_type"])),
+        ("服务方式", _label(vocab.MODES, now["mode"])),
     ]
 
 

@@ -18,6 +18,7 @@ import hmac
 import re
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,7 +278,9 @@ class CaseIndex:
         where: list[str] = []
         args: list[Any] = []
         join = ""
-        q = (q or "").strip()
+        # a case number pasted in full-width characters (a Word file, a chat message) is the
+        # case number: NFKC, as the name tokens are (node.nametokens.normalize)
+        q = unicodedata.normalize("NFKC", q or "").strip()
         if q:
             if re.fullmatch(r"[0-9A-Za-z-]{4,}", q) and not re.fullmatch(r"\d{11}|\d{17}[\dXx]", q):
                 cond = "(c.case_no >= ? AND c.case_no < ?)"

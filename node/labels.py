@@ -232,6 +232,36 @@ def case_deadlines(state: Any) -> list[tuple[str, str, str | bool]]:
                   key=lambda r: r[1])
 
 
+def due_estimated(state: Any) -> str:
+    """What the case page says under deadlines counted in working days over a year whose
+    holidays the State Council has not published (schemas.workdays: Monday–Friday assumed):
+    the time limit (the fold's ``calendar_estimated``) and a consultation's reply deadline
+    (10.1.1.3: one working day, so a question of 31 December was due on 1 January). The
+    dates may move once the calendar reaches the hub. "" when none is estimated."""
+    from flask_babel import gettext as _
+
+    from node.state import CLOSED, workdays
+    from node.views.common import node
+    from schemas.overdue import time_limit_holds
+
+    st = dict(state or {})
+    if st.get("status") in CLOSED:
+        return ""
+    rows = []
+    if "calendar_estimated" in (st.get("warnings") or []) and time_limit_holds(
+            st.get("status"), st.get("due"), (st.get("suspension") or {}).get("since")):
+        rows.append((_("办理期限"), str(st["due"])[:10]))
+    replies = sorted(str(d)[:10] for d in (st.get("pending_replies") or {}).values())
+    if replies:
+        wd = workdays(node())
+        rows += [(_("咨询答复期限"), d) for d in replies if not wd.known(d)]
+    if not rows:
+        return ""
+    return _("%(dates)s 是预计日期：%(years)s 年的法定节假日安排尚未公布，暂按周一至周五计算，"
+             "公布后日期可能变动。", dates="、".join(f"{label} {d}" for label, d in rows),
+             years="、".join(sorted({d[:4] for _label, d in rows})))
+
+
 def item_name(code: Any) -> str:
     from node.views.common import item_by_code
 
@@ -285,5 +315,6 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["display_rows"] = display_rows
     app.jinja_env.globals["event_value"] = event_value
     for fn in (status_label, notice_reason, deadline_label, field_label, record_label,
-               value_label, item_name, institution_name, local_time, case_deadlines):
+               value_label, item_name, institution_name, local_time, case_deadlines,
+               due_estimated):
         app.jinja_env.filters[fn.__name__] = fn

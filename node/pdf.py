@@ -11,6 +11,7 @@ not embedded, the viewer must have a CJK font).
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ KNOWN_FONTS: tuple[tuple[str, int], ...] = (
 )
 FONT_NAME = "BangbanCJK"
 CID_FALLBACK = "STSong-Light"
+#: printed for a character the font has no glyph for (the geta mark of Chinese typesetting)
+MISSING_MARK = "〓"
 
 
 @dataclass
@@ -81,7 +84,47 @@ def register_font(font_path: str = "") -> str:
     return CID_FALLBACK
 
 
-def _para(text: str, style: Any) -> Any:
+def coverage(font: str) -> frozenset[int] | None:
+    """The code points the registered TTF draws; None for the CID fallback (not embedded:
+    the viewer's own font draws it, this process cannot know which)."""
+    from reportlab.pdfbase import pdfmetrics
+
+    face = getattr(pdfmetrics.getFont(font), "face", None)
+    table = getattr(face, "charToGlyph", None)
+    return frozenset(table) if table else None
+
+
+def printable(text: str, covered: frozenset[int] | None, missing: list[str]) -> str:
+    """``text`` with each character the font cannot draw replaced by :data:`MISSING_MARK`,
+    noted in ``missing``. A rare character of a name (𠮷, 㐀: CJK extensions the usual
+    fonts lack) was drawn as a blank: the applicant signed a form naming 林 for 𠮷㐀林."""
+    if covered is None:
+        return text
+    out = []
+    for ch in text:
+        if ord(ch) in covered or ch.isspace():
+            out.append(ch)
+        else:
+            out.append(MISSING_MARK)
+            if ch not in missing:
+                missing.append(ch)
+    return "".join(out)
+
+
+def missing_note(missing: Sequence[str]) -> str:
+    """The line under a form that says what the clerk writes in by hand (the characters
+    themselves cannot be drawn: their code points, and the case page that shows them)."""
+    codes = "、".join(f"U+{ord(ch):04X}" for ch in missing)
+    return (f"注：本机字库缺 {len(missing)} 个字（{codes}），表中“{MISSING_MARK}”处请对照"
+            "案件页面手工补写。")
+
+
+def _fitted(text: Any, style: Any, *, covered: frozenset[int] | None,
+            missing: list[str]) -> Any:
+    return _paragraph(printable(str(text or ""), covered, missing), style)
+
+
+def _paragraph(text: str, style: Any) -> Any:
     from xml.sax.saxutils import escape
 
     from reportlab.platypus import Paragraph
@@ -102,7 +145,10 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
     try:
         font = register_font(font_path)
     except Exception as exc:
-        raise PrintError(f"no usable Chinese font: {exc}") from exc
+        raise PrintError("本机没有可用的中文字体，表单无法打印：请管理员安装 fonts-wqy-microhei / no "
+                         f"usable Chinese font to print with: install fonts-wqy-microhei ({exc})"
+                         ) from exc
+    covered = coverage(font)
     base = ParagraphStyle("base", fontName=font, fontSize=11, leading=16)
     title = ParagraphStyle("title", parent=base, fontSize=20, leading=28, alignment=TA_CENTER)
     sub = ParagraphStyle("sub", parent=base, fontSize=10, alignment=TA_CENTER)
@@ -117,6 +163,8 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
     for n, form in enumerate(pages):
         if n:
             story.append(PageBreak())
+        missing: list[str] = []  # this form's characters the font lacks
+        _para = functools.partial(_fitted, covered=covered, missing=missing)
         story.append(_para(form.title, title))
         if form.subtitle:
             story.append(_para(form.subtitle, sub))
@@ -124,7 +172,9 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
         story.append(_para(f"编号：{form.number}" if form.number else "编号：", right))
         story.append(Spacer(1, 2 * mm))
         data = [[_para(k, label), _para(v, base)] for k, v in form.rows] or [["", ""]]
-        table = Table(data, colWidths=[38 * mm, width - 38 * mm])
+        # splitInRow: a long free text (a scope, a reason) runs on to the next page; a row
+        # taller than a page made reportlab refuse the whole form (500, its own words)
+        table = Table(data, colWidths=[38 * mm, width - 38 * mm], splitInRow=1)
         table.setStyle(TableStyle([
             ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
             ("BOX", (0, 0), (-1, -1), 1.4, colors.black),
@@ -141,7 +191,8 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
             rows = [[_para("序号", label), *(_para(h, label) for h in form.items_head)]]
             rows += [[_para(str(i), label), _para(a, base), _para(b, base)]
                      for i, (a, b) in enumerate(form.items, 1)]
-            items = Table(rows, colWidths=[14 * mm, 62 * mm, width - 76 * mm], repeatRows=1)
+            items = Table(rows, colWidths=[14 * mm, 62 * mm, width - 76 * mm], repeatRows=1,
+                          splitInRow=1)
             items.setStyle(TableStyle([
                 ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.94, 0.94, 0.94)),
@@ -151,6 +202,9 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
         if form.note:
             story.append(Spacer(1, 3 * mm))
             story.append(_para(form.note, base))
+        if missing:
+            story.append(Spacer(1, 2 * mm))
+            story.append(_paragraph(missing_note(missing), base))
         story.append(Spacer(1, 10 * mm))
         story.append(_signature_block(form, base, width, Image, Table, TableStyle, mm))
         if form.footer:
@@ -159,7 +213,8 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
     try:
         doc.build(story)
     except Exception as exc:  # reportlab raises plain exceptions on layout errors
-        raise PrintError(f"layout failed: {exc}") from exc
+        raise PrintError("表单排版失败，未能生成；请联系管理员 / the form could not be laid out: "
+                         f"call the operator ({type(exc).__name__})") from exc
     return out.getvalue()
 
 
@@ -177,7 +232,7 @@ def _signature_block(form: FormContent, style: Any, width: float, Image: Any, Ta
             # signed on the pad at that step: the date is the step's, not left blank
             y, m, d = form.signed_on.split("-")
             date = f" {y} 年 {int(m)} 月 {int(d)} 日"
-        rows.append([_para(who + "：", style), mark, _para(date, style)])
+        rows.append([_paragraph(who + "：", style), mark, _paragraph(date, style)])
     # the label column fits the longest label (受托代办员（签字）：) on one line
     table = Table(rows, colWidths=[48 * mm, 64 * mm, width - 112 * mm], rowHeights=18 * mm)
     table.setStyle(TableStyle([

@@ -203,7 +203,9 @@ class Reader:
         try:
             entry = (store.get(doc_id).get("chunked") or {})[name]
         except (StoreNotFound, KeyError) as exc:
-            raise NotFound(f"no attachment {name!r} on {doc_id}") from exc
+            raise NotFound(f"本机没有这份扫描件（{name}；可能尚未同步到本机，或地址有误） / no scan "
+                           f"{name!r} on {doc_id} here (not synced yet, or a wrong address)"
+                           ) from exc
 
         def fetch(sha: str) -> bytes | None:
             try:

@@ -58,7 +58,10 @@ def on_duty(node: Node) -> list[dict[str, Any]]:
 
 
 def _ids(members: list[dict[str, Any]]) -> str:
-    return "、".join(str(m["id"]) for m in members)
+    """The members as the header's choice shows them: by name, the id beside it (the
+    refusal listed staff-201-1、staff-201-2 while the choice read 唐思琪, 曾嘉豪)."""
+    return "、".join(f"{m['name']}（{m['id']}）" if m.get("name") else str(m["id"])
+                    for m in members)
 
 
 def check(node: Node, staff_id: Any) -> str:

@@ -1,9 +1,66 @@
 // Bangban field app: local script only (no CDN). Signature pad, live sync badge.
 (function () {
   "use strict";
-  // The staff at the window (page header): a choice takes effect at once.
+  // The staff at the window (page header): a choice takes effect at once. On a page with a
+  // form being filled (a consultation refused for want of a staff member, 8.1.2) it is
+  // sent in the background: the header form's page change lost what was typed, and from
+  // a refused consultation (a POST's page) led to 此地址不能直接打开.
+  var filling = document.querySelector("main form.card[method=post]:not([role=search])");
   document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
-    sel.addEventListener("change", function () { if (sel.value) { sel.form.submit(); } });
+    sel.addEventListener("change", function () {
+      if (!sel.value) { return; }
+      if (!filling || !window.fetch) { sel.form.submit(); return; }
+      fetch("/api/staff", {method: "POST", credentials: "same-origin",
+                           headers: {"Content-Type": "application/json"},
+                           body: JSON.stringify({staff: sel.value})})
+        .then(function (r) { if (!r.ok) { throw r; } return r.json(); })
+        .then(function (s) {
+          sel.dataset.staff = s.staff || ""; sel.classList.remove("bad"); sel.removeAttribute("aria-invalid");
+          var said = document.getElementById("window-staff-said");
+          if (!said) {
+            said = document.createElement("span"); said.id = "window-staff-said"; said.setAttribute("role", "status");
+            sel.form.appendChild(said);
+          }
+          said.textContent = " ✓ " + sel.options[sel.selectedIndex].text;
+        })
+        .catch(function () { sel.form.submit(); });
+    });
+  });
+  // One save per click: a double-click on 保存 (or a second click while a slow laptop, a
+  // big scan or the hub-less disk is still saving) sent the form twice, and the node stored
+  // both: two cases with two numbers, two work logs, two urges. The first submission holds
+  // the form until the answer replaces the page; after 10 s it may be sent again (a request
+  // that never came back), and a page brought back by the browser's Back is fresh.
+  function release(form) { delete form.dataset.sending; }
+  document.querySelectorAll("form[method=post]").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      if (form.dataset.sending) { e.preventDefault(); return; }
+      form.dataset.sending = "1";
+      // the form's one-save token (node.once), kept for this tab: Back brings the form
+      // again with what was typed, and a fresh token the node would take for a new form
+      var once = form.querySelector("input[name=once]");
+      if (once && window.sessionStorage) {
+        try { sessionStorage.setItem("bangban-once:" + form.getAttribute("action"), once.value); } catch (err) {}
+      }
+      setTimeout(function () { release(form); }, 10000);
+    });
+  });
+  var nav = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+  if (nav && nav.type === "back_forward" && window.sessionStorage) {
+    document.querySelectorAll("form[method=post] input[name=once]").forEach(function (once) {
+      var kept = null;
+      try { kept = sessionStorage.getItem("bangban-once:" + once.form.getAttribute("action")); } catch (err) {}
+      if (kept) { once.value = kept; }
+    });
+  }
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) { document.querySelectorAll("form[data-sending]").forEach(release); }
+  });
+  // Something typed into a form and not saved yet: if the keys lock meanwhile (idle lock,
+  // the app restarted), the unlock page says it was not saved instead of dropping it unsaid.
+  var edited = false;
+  document.querySelectorAll("form[method=post]:not(.inline):not([role=search])").forEach(function (form) {
+    form.addEventListener("input", function () { edited = true; });
   });
   // Signature pad: draw with mouse, pen or finger; the PNG goes into a hidden field.
   document.querySelectorAll("canvas.sigpad").forEach(function (canvas) {
@@ -30,7 +87,7 @@
     canvas.addEventListener("pointermove", function (e) {
       if (!drawing) return; var p = pos(e); ctx.lineTo(p[0], p[1]); ctx.stroke(); drawn = true;
     });
-    function end() { if (drawing && drawn) { field.value = canvas.toDataURL("image/png"); } drawing = false; }
+    function end() { if (drawing && drawn) { field.value = canvas.toDataURL("image/png"); edited = true; } drawing = false; }
     canvas.addEventListener("pointerup", end); canvas.addEventListener("pointerleave", end);
     // Keyboard users (no pointer): Enter on the focused pad signs with a drawn mark of "typed" consent.
     canvas.addEventListener("keydown", function (e) {
@@ -56,7 +113,8 @@
     setInterval(function () {
       fetch("/sync/status.json").then(function (r) { return r.json(); }).then(function (s) {
         if (s.locked) {  // idle lock: take the applicant's data off the screen
-          window.location.href = "/unlock?next=" + encodeURIComponent(location.pathname + location.search);
+          window.location.href = "/unlock?next=" + encodeURIComponent(location.pathname + location.search)
+            + (edited ? "&unsaved=1" : "");
           return;
         }
         badge.textContent = badge.textContent.split("：")[0] + "：" + s.label;

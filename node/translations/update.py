@@ -301,6 +301,10 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 请选择	Choose
 确定	Set
 登记经办人	Registered by
+这张表刚才已经保存过，没有重复保存；以下是保存的结果。	This form was saved already and was not saved twice; here is what it saved.
+刚才填写的内容没有保存：应用已锁定（或已重新启动）。解锁后请重新填写。	What you were entering was NOT saved: the app locked (or restarted). Unlock, then enter it again.
+%(dates)s 是预计日期：%(years)s 年的法定节假日安排尚未公布，暂按周一至周五计算，公布后日期可能变动。	%(dates)s: estimated. The public holidays of %(years)s are not published yet, so Monday to Friday are counted as working days; the dates may change once they are.
+咨询答复期限	Reply due
 """.strip("\n").splitlines()))
 
 

@@ -20,12 +20,36 @@ from node.casework import next_clock
 from node.drafts import refusal, validate_draft
 from node.errors import InvalidInput, NodeError
 from node.views.common import load_case, node
-from node.views.consultations import form_checks
+from node.views.consultations import form_checks, id_number_of, phone_of
 
 bp = Blueprint("applicant", __name__, url_prefix="/cases/<case_id>/applicant")
 
 #: the inputs of the form, as the consultation form names them
 FIELDS = ("applicant_name", "phone", "id_type", "id_number", "address")
+#: the refusal of a save whose input another tab (or a synced correction) changed meanwhile
+CHANGED = "changed_meanwhile"
+
+
+def merged(typed: dict[str, Any], old: dict[str, Any], data: Any) -> dict[str, Any]:
+    """The particulars to store: an input this form left as it showed it (its hidden
+    ``was_*``) keeps what is stored now. Two tabs on one case: tab A opened, tab B corrected
+    the phone, tab A corrected the name, and its save put the old phone back, unsaid. Both
+    changed one input differently: refused (409), naming the input and what it is now. A
+    body without ``was_*`` (the API) is the whole new state, as before."""
+    if not any(f"was_{k}" in data for k in FIELDS):
+        return typed
+    out, clash = dict(typed), {}
+    for k in FIELDS:
+        was, now = data.get(f"was_{k}") or None, old.get(k) or None
+        if typed.get(k) == was:
+            out[k] = now
+        elif now != was and now != typed.get(k):
+            clash[k] = (f"打开此页后已被改为“{now or '（空）'}”（另一个窗口或同步到的更正），请核对后"
+                        f"再保存 / changed to '{now or ''}' after this page was opened (another "
+                        "tab, or a correction synced in): check it, then save again")
+    if clash:
+        raise InvalidInput(refusal(clash).reason, fields=clash, error=CHANGED, status=409)
+    return out
 
 
 def _id_types() -> dict[str, Any]:
@@ -48,11 +72,12 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
     cw = n.casework
     stored = cw.header(case_id)
     old = n.reading.open_case(case_id, [stored]).get(stored["_id"], {})
-    id_number = (data.get("id_number") or "").strip() or None
-    new = {**old, "applicant_name": (data.get("applicant_name") or "").strip(),
-           "phone": (data.get("phone") or "").strip() or None, "id_number": id_number,
-           "id_type": (data.get("id_type") or "resident_id") if id_number else None,
-           "address": (data.get("address") or "").strip() or None}
+    id_number = id_number_of(data) or None
+    typed = {"applicant_name": (data.get("applicant_name") or "").strip() or None,
+             "phone": phone_of(data) or None, "id_number": id_number,
+             "id_type": (data.get("id_type") or "resident_id") if id_number else None,
+             "address": (data.get("address") or "").strip() or None}
+    new = {**old, **merged(typed, old, data)}
     new = {k: v for k, v in new.items() if v not in (None, "")}
     if new == old:
         return old
@@ -78,7 +103,7 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
 def form(case_id: str) -> str:
     case = load_case(case_id)
     return render_template("applicant.html", case=case, values=case["private"], errors={},
-                           id_types=_id_types())
+                           id_types=_id_types(), was=case["private"], was_fields=FIELDS)
 
 
 @bp.post("/")
@@ -86,7 +111,11 @@ def save(case_id: str) -> str | Response:
     try:
         correct_applicant(case_id, request.form)
     except InvalidInput as exc:
-        return render_template("applicant.html", case=load_case(case_id), values=request.form,  # type: ignore[return-value]
-                               errors=exc.fields, error=exc.reason, id_types=_id_types()), 400
+        case = load_case(case_id)  # after a clash, the next save is judged against now
+        was = case["private"] if exc.error == CHANGED else {
+            k: request.form.get(f"was_{k}") for k in FIELDS}
+        return render_template("applicant.html", case=case, values=request.form,  # type: ignore[return-value]
+                               errors=exc.fields, error=exc.reason, id_types=_id_types(),
+                               was=was, was_fields=FIELDS), exc.status
     flash(_("服务对象信息已更正。"), "ok")
     return redirect(url_for("cases.detail", case_id=case_id))

@@ -7,15 +7,32 @@ import functools
 from typing import Any
 
 from flask import current_app, g
+from werkzeug.wrappers import Response
 
 from node.core import Node
 from node.errors import NotFound
+from node.once import OnceTokens
 from schemas.state import local_today
 
 
 def node() -> Node:
     n: Node = current_app.extensions["bangban_node"]
     return n
+
+
+def once() -> OnceTokens:
+    """The tokens of forms saved (node.once): one save per form shown."""
+    tokens: OnceTokens = current_app.extensions["bangban_once"]
+    return tokens
+
+
+def already_saved(page: str) -> Response:
+    """The answer to a form sent again (Back then 保存, a double-click): the first save's."""
+    from flask import flash, redirect
+    from flask_babel import gettext as _
+
+    flash(_("这张表刚才已经保存过，没有重复保存；以下是保存的结果。"), "ok")
+    return redirect(page)
 
 
 def today() -> dt.date:
@@ -92,8 +109,10 @@ def load_case(case_id: str) -> dict[str, Any]:
         state = fold(header, events, n)
     except Exception as exc:  # a fold error is shown, never hides the case
         state = {"status": "needs_review", "error": str(exc)}
+    # the item the application or entrustment chose (the fold's, as the index lists it),
+    # else the consultation's: one left open there showed （未定） after the application
     return {"header": header, "private": priv, "events": evs, "state": state,
-            "item": item_by_code(header.get("service_item"))}
+            "item": item_by_code(state.get("service_item") or header.get("service_item"))}
 
 
 def require(value: Any, what: str) -> Any:

@@ -9,6 +9,7 @@ applicant, sealed), so that a later application or entrustment continues it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -19,7 +20,9 @@ from node import window
 from node.casework import FirstStep
 from node.drafts import refusal
 from node.errors import DiskFull, InvalidInput, NotSyncedSinceRestore, disk_full_said
-from node.views.common import catalog, item_by_code, node
+from node.nametokens import PHONE
+from node.once import content_digest
+from node.views.common import already_saved, catalog, item_by_code, node, once
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
 
@@ -50,12 +53,24 @@ def new() -> str:
                            blocked=_blocked(), **_vocab())
 
 
-#: a phone number as clerks write it: digits, with +, -, spaces or brackets
-PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{4,38}[0-9]")
 #: a resident ID card number (18 characters; the 15-digit first generation still valid)
-RESIDENT_ID = re.compile(r"\d{17}[\dXx]|\d{15}")
+RESIDENT_ID = re.compile(r"[0-9]{17}[0-9X]|[0-9]{15}")
 #: the consultation event's private fields (10.1.1 record) as the form names them
 FORM_NAMES = {"name": "applicant_name", "contact": "phone"}
+
+
+def phone_of(data: Any) -> str:
+    """The phone as typed, full-width digits and signs read as ASCII (NFKC): pasted from a
+    WeChat message or typed with a Chinese input method, ＋８６ １３８… looks right on
+    screen and was refused as 'digits only'."""
+    return unicodedata.normalize("NFKC", data.get("phone") or "").strip()
+
+
+def id_number_of(data: Any) -> str:
+    """The ID number as typed, NFKC (full-width digits and letters as ASCII); a resident
+    ID's check character x as X, as the card prints it (GB 11643)."""
+    value = unicodedata.normalize("NFKC", data.get("id_number") or "").strip()
+    return value.upper() if (data.get("id_type") or "resident_id") == "resident_id" else value
 
 
 def form_checks(data: Any, item: dict[str, Any] | None) -> dict[str, str]:
@@ -65,11 +80,11 @@ def form_checks(data: Any, item: dict[str, Any] | None) -> dict[str, str]:
     if not (data.get("applicant_name") or "").strip():
         errors["applicant_name"] = ("请填写服务对象姓名或企业名称 / applicant's name (or the "
                                     "enterprise's): required")
-    phone = (data.get("phone") or "").strip()
+    phone = phone_of(data)
     if phone and not PHONE.fullmatch(phone):
         errors["phone"] = ("联系电话只能填数字（可含 +、-、空格、括号），如 13800000000 / phone: "
                            "digits only (+, -, spaces, brackets allowed), e.g. 13800000000")
-    id_number = (data.get("id_number") or "").strip()
+    id_number = id_number_of(data)
     if id_number and (data.get("id_type") or "resident_id") == "resident_id" \
             and not RESIDENT_ID.fullmatch(id_number):
         errors["id_number"] = ("居民身份证号应为 18 位（末位可为 X） / a resident ID number has "
@@ -94,7 +109,7 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
              "referred_to": (data.get("referred_to") or "").strip() or None,
              "service_item": item["code"] if item else None}
     private = {"name": (data.get("applicant_name") or "").strip(),
-               "contact": (data.get("phone") or "").strip() or None,
+               "contact": phone_of(data) or None,
                "question": (data.get("question") or "").strip(),
                "outcome": (data.get("outcome") or "").strip() or None}
     try:
@@ -126,8 +141,8 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
             special_groups=list(getlist("special_groups")),
             service_item=item["code"] if item else None,
             private={"applicant_name": data.get("applicant_name", "").strip(),
-                     "phone": (data.get("phone") or "").strip() or None,
-                     "id_number": (data.get("id_number") or "").strip() or None,
+                     "phone": phone_of(data) or None,
+                     "id_number": id_number_of(data) or None,
                      "id_type": (data.get("id_type") or "resident_id")
                      if (data.get("id_number") or "").strip() else None,
                      "address": (data.get("address") or "").strip() or None},
@@ -137,6 +152,14 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
 
 @bp.post("/")
 def create() -> str | Response:
+    token, digest = request.form.get("once"), content_digest(request.form.lists())
+    with once().claim(token, digest) as earlier:  # Back then 保存 again: the case it opened
+        if earlier:
+            return already_saved(earlier)
+        return _create(token, digest)
+
+
+def _create(token: str | None, digest: str) -> str | Response:
     try:
         case_id, missing = record_consultation(request.form, request.form.getlist)
     except InvalidInput as exc:
@@ -148,5 +171,7 @@ def create() -> str | Response:
     except DiskFull as exc:  # nothing was stored (one write): the same form saves again
         return render_template("consultation.html", items=catalog(), values=request.form,
                                errors={}, full=exc.reason, **_vocab()), 507  # type: ignore[return-value]
+    page = url_for("cases.detail", case_id=case_id)
+    once().done(token, digest, page)
     flash(_("咨询已登记。") + (_("一次性告知单可以打印。") if missing else ""), "ok")
-    return redirect(url_for("cases.detail", case_id=case_id))
+    return redirect(page)

@@ -18,8 +18,9 @@ from werkzeug.wrappers import Response
 from node import window
 from node.drafts import decode_data_url, refusal
 from node.errors import DiskFull, InvalidInput, NodeError, disk_full_said
+from node.once import content_digest
 from node.steps import FORM_OF_STEP, STEP_TITLES, form_fields, parse_form
-from node.views.common import catalog, item_by_code, load_case, node, today
+from node.views.common import already_saved, catalog, item_by_code, load_case, node, once, today
 
 bp = Blueprint("handling", __name__, url_prefix="/cases/<case_id>/steps")
 
@@ -31,19 +32,19 @@ MATERIAL_PICKS = {"material_received", "reminder", "correction_requested"}
 def defaults(event_type: str, case: dict[str, Any]) -> dict[str, Any]:
     """Sensible pre-filled values (still editable) so a clerk types as little as possible."""
     header, item = case["header"], case.get("item") or {}
+    chosen = {"service_item": item.get("code") or header.get("service_item"),
+              "mode": (case.get("state") or {}).get("mode") or header.get("mode")}
     t = today()
     out: dict[str, Any] = {}
     if event_type == "acceptance":
         out = {"zone": "assisted_zone", "time_limit_days": item.get("promised_days")
                or item.get("time_limit_days") or 5}
     elif event_type in ("entrustment", "conversion"):
-        out = {"channel": "offline", "service_item": header.get("service_item"),
-               "mode": header.get("mode"), "ledger_no": f"DB-{header.get('case_no', '')}",
+        out = {"channel": "offline", **chosen, "ledger_no": f"DB-{header.get('case_no', '')}",
                "period_end": (t + dt.timedelta(days=60)).isoformat(),
                "scope": "代为提交申请材料、领取审批结果"}
     elif event_type == "application":
-        out = {"channel": "offline", "service_item": header.get("service_item"),
-               "mode": header.get("mode")}
+        out = {"channel": "offline", **chosen}
     elif event_type == "suspension":
         period = int(item.get("resumption_period_days") or 20)
         out = {"resumption_deadline": (t + dt.timedelta(days=period)).isoformat()}
@@ -211,7 +212,10 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
             clear["materials"] = picked
     if event_type == "notification" and "materials" not in clear:
         header = n.casework.header(case_id)
-        item = item_by_code(header.get("service_item")) or {}
+        # the item the application chose (the index row's is the fold's), else the
+        # consultation's: the checklist the form offered (common.load_case)
+        row = n.index.get(case_id) or {}
+        item = item_by_code(row.get("service_item") or header.get("service_item")) or {}
         chosen = set(getlist("materials"))
         clear["materials"] = [{k: m[k] for k in ("code", "name", "how_to_obtain", "original",
                                                  "copies") if k in m}
@@ -220,6 +224,11 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
         base = handover_defaults(event_type)
         for key in ("from_institution", "from_tier"):
             clear[key] = base[key]
+        if not clear.get("to_institution"):
+            # the receiving tier follows from the institution: the form asks only that one
+            # (the clerk was also told 接收层级 was missing, an input the page has not)
+            raise refusal({"to_institution": "请选择接收机构 / to_institution: choose the "
+                                             "institution that receives the case (4.3)"})
         if clear.get("to_institution"):
             from schemas.ids import institution_tier
 
@@ -264,6 +273,17 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
 @bp.post("/<event_type>")
 def submit(case_id: str, event_type: str) -> Any:
     _known(event_type)
+    # the scans chosen are content too (by name: Back, then another scan, is a new step)
+    scans = [f.filename or "" for f in request.files.getlist("scans") if f and f.filename]
+    token = request.form.get("once")
+    digest = content_digest([*request.form.lists(), ("scans", scans)])
+    with once().claim(token, digest) as earlier:  # Back then 保存 again: not a second record
+        if earlier:
+            return already_saved(earlier)
+        return _submit(case_id, event_type, token, digest)
+
+
+def _submit(case_id: str, event_type: str, token: str | None, digest: str) -> Any:
     try:
         record_step(case_id, event_type, request.form, request.files, request.form.getlist)
     except NodeError as exc:
@@ -272,11 +292,12 @@ def submit(case_id: str, event_type: str) -> Any:
         case = load_case(case_id)
         return _render(case, event_type, request.form, exc.fields or {"_": exc.reason},
                        exc.reason, 400 if exc.status < 409 else exc.status)
-    flash(_("已保存：") + str(STEP_TITLES.get(event_type, event_type)), "ok")
     letter = FORM_OF_STEP.get(event_type)
-    if letter:
-        return redirect(url_for("cases.detail", case_id=case_id, printed=letter))
-    return redirect(url_for("cases.detail", case_id=case_id))
+    page = (url_for("cases.detail", case_id=case_id, printed=letter) if letter
+            else url_for("cases.detail", case_id=case_id))
+    once().done(token, digest, page)
+    flash(_("已保存：") + str(STEP_TITLES.get(event_type, event_type)), "ok")
+    return redirect(page)
 
 
 @bp.get("/attachment/<path:doc_id>/<name>")

@@ -64,7 +64,8 @@ def unlock() -> str | Response:
         else:
             n.syncer.start_background()
             return with_session(redirect(_safe_next(nxt)), token)
-    return render_template("unlock.html", error=error, next=nxt), status  # type: ignore[return-value]
+    return render_template("unlock.html", error=error, next=nxt,  # type: ignore[return-value]
+                           unsaved=bool(request.values.get("unsaved"))), status
 
 
 @bp.post("/lock")

@@ -96,3 +96,129 @@ def test_an_idle_lock_takes_the_page_to_the_unlock_screen(page: Any, base: str,
     monkeypatch.setattr(core, "time", SimpleNamespace(monotonic=lambda: later))
     page.wait_for_url("**/unlock?next=%2Fconsultations%2Fnew", timeout=30_000)
     assert not app.extensions["bangban_node"].unlocked
+
+
+@pytest.mark.timeout(120)
+def test_a_double_click_on_save_records_one_consultation(page: Any, base: str) -> None:
+    """A clerk double-clicks 保存 while the laptop is slow to answer: the browser sent the
+    form twice and the node opened two cases, two case numbers for one applicant's visit
+    (10.1.1). The answer is held back a second, as a slow laptop's would be; the node
+    receives each request that leaves the browser."""
+    import time
+
+    def slow(route: Any) -> None:
+        answer = route.fetch(max_redirects=0)  # the node stores it now, whatever the browser does next
+        time.sleep(1.0)
+        try:
+            route.fulfill(response=answer)
+        except Exception:  # the browser gave this request up for a second one
+            pass
+
+    page.route("**/consultations/", slow)
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "双击测试")
+    page.fill("#question", "高龄津贴怎么申请")
+    box = page.locator("#save").bounding_box()
+    page.mouse.click(box["x"] + 10, box["y"] + 10)
+    page.wait_for_timeout(250)  # the second click of a slow double-click
+    page.mouse.click(box["x"] + 10, box["y"] + 10)
+    page.wait_for_url("**/cases/*", timeout=10_000)
+    page.unroute("**/consultations/")
+    page.goto(base + "/cases")
+    assert page.locator("table tbody tr", has_text="帮办").count() == 1, \
+        page.locator("table").inner_text()
+
+
+@pytest.mark.timeout(120)
+def test_a_lock_while_typing_says_the_entry_was_not_saved(page: Any, base: str, app: Any) -> None:
+    """The keys lock while the clerk is half-way through a consultation (the idle lock, or
+    node serve restarted): the badge's poll takes the page to the unlock screen, and what
+    was typed is gone. It went without a word; the unlock page now says it was not saved."""
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "孙桂芝")
+    page.fill("#question", "低保怎么申请，要带什么材料")
+    app.extensions["bangban_node"].lock()
+    page.wait_for_url("**/unlock?next=%2Fconsultations%2Fnew&unsaved=1", timeout=30_000)
+    assert "刚才填写的内容没有保存" in page.locator("#unsaved").inner_text()
+    page.fill("#passphrase", PASSPHRASE)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == base + "/consultations/new"
+
+
+@pytest.mark.timeout(120)
+def test_a_pasted_web_address_does_not_widen_the_case_page(page: Any, base: str) -> None:
+    """A clerk pastes the government portal's address into the question (or a work log):
+    one unbroken run of 180 Latin characters. The case page grew wider than the laptop's
+    1366 px screen, its actions and record scrolled sideways."""
+    address = "https://zwfw.henan.gov.cn/" + "abcdefghij0123456789" * 8
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "Aisha" + "x" * 60)
+    page.fill("#question", "网上怎么办？" + address)
+    with page.expect_navigation():
+        page.click("#save")
+    assert "/cases/" in page.url
+    assert page.locator(".timeline", has_text=address[:40]).count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+
+@pytest.mark.timeout(120)
+def test_back_after_saving_then_save_again_records_one_case(page: Any, base: str) -> None:
+    """The clerk saves a consultation, presses the browser's Back to check it, finds the
+    form as they typed it (the browser restores it) and presses 保存 again: the node
+    opened a second case with a second number for the same visit (10.1.1). Now the
+    second save leads to the first one's case, saying it was saved already."""
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "回退测试")
+    page.fill("#question", "养老保险怎么交")
+    with page.expect_navigation():
+        page.click("#save")
+    first = page.url
+    page.go_back()
+    assert page.input_value("#applicant_name") == "回退测试"  # restored by the browser
+    with page.expect_navigation():
+        page.click("#save")
+    assert page.url == first
+    assert "已经保存过" in page.locator(".flash").inner_text()
+    page.goto(base + "/cases")
+    assert page.locator("table tbody tr", has_text="帮办").count() == 1, \
+        page.locator("table").inner_text()
+    # Back again, and the form typed over for the applicant's husband: a new consultation
+    page.go_back()
+    page.go_back()
+    page.fill("#applicant_name", "回退测试的丈夫")
+    with page.expect_navigation():
+        page.click("#save")
+    assert "/cases/" in page.url and page.url != first
+    assert page.locator(".flash", has_text="已经保存过").count() == 0
+
+
+@pytest.mark.timeout(120)
+def test_choosing_the_staff_after_a_refusal_keeps_the_typed_consultation(
+        page: Any, base: str, monkeypatch: Any) -> None:
+    """Several members on duty and none chosen: 保存 is refused with 请先在页首选择当前经办人
+    (8.1.2). Choosing one in the header then sent the browser to the refused page's own
+    address (a POST's: 此地址不能直接打开) and the typed consultation was gone. Now the
+    choice is made in place and 保存 saves what was typed, under that member."""
+    from node import window
+
+    roster = [{"id": "s-1", "name": "唐思琪", "on_duty": True},
+              {"id": "s-2", "name": "曾嘉豪", "on_duty": True}]
+    monkeypatch.setattr(window, "roster", lambda node: roster)  # as the hub's document has it
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "孙桂芝")
+    page.fill("#question", "低保怎么申请")
+    with page.expect_navigation():
+        page.click("#save")
+    refusal = page.locator(".error-box").inner_text()
+    assert "请先在页首选择当前经办人" in refusal and "曾嘉豪（s-2）" in refusal
+    page.select_option("#window-staff", "s-2")
+    page.wait_for_timeout(1500)  # the choice's answer (before: a page change)
+    page.wait_for_load_state()
+    assert page.locator("#applicant_name").count() == 1, page.locator("main").inner_text()
+    assert page.input_value("#applicant_name") == "孙桂芝"
+    assert "曾嘉豪" in page.locator("#window-staff-said").inner_text()
+    with page.expect_navigation():
+        page.click("#save")
+    assert "/cases/" in page.url, page.locator("main").inner_text()
+    assert page.locator("#opened-by").get_attribute("data-staff") == "s-2"

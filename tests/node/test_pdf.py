@@ -100,3 +100,33 @@ def test_a_drawn_signature_is_dated_on_the_form(tmp_path: Path) -> None:
     assert "2026 年 11 月 20 日" in _text(signed, tmp_path)
     blank = _text(pdf.render(formdata.build("C", CASE)), tmp_path)  # printed to sign by hand
     assert "2026 年" not in blank
+
+
+def test_a_rare_character_of_a_name_is_never_printed_as_a_blank(tmp_path: Path) -> None:
+    """An applicant named 𠮷㐀林 (CJK extensions B and A, which WenQuanYi lacks): form A
+    printed "林" after two blanks, a name the applicant signed under. Either the font draws
+    the characters, or each is marked 〓 and the note under the table names its code point
+    for the clerk to write it in by hand."""
+    case = {**CASE, "private": {**CASE["private"], "applicant_name": "𠮷㐀林"}}
+    text = _text(pdf.render(formdata.build("A", case)), tmp_path).replace("\n", "")
+    from reportlab.pdfbase import pdfmetrics
+
+    face = getattr(pdfmetrics.getFont(pdf.register_font()), "face", None)
+    if {0x20BB7, 0x3400} <= set(getattr(face, "charToGlyph", None) or ()):
+        assert "𠮷㐀林" in text
+    else:
+        assert "〓〓林" in text and "U+20BB7、U+3400" in text and "手工补写" in text, text
+    assert "赵桂芳" not in text and "410621195001011234" in text
+
+
+def test_a_very_long_free_text_runs_on_to_the_next_page(tmp_path: Path) -> None:
+    """A scope of entrustment (10.2.2) as long as a page: form C could not be printed at
+    all, a 500 with reportlab's words (Flowable <Table…> too large on page 2). It prints
+    over two pages, every word of it."""
+    import copy
+
+    case = copy.deepcopy(CASE)
+    case["events"][0]["private"]["scope"] = "代为办理参保登记、领取审批结果。" * 300
+    text = _text(pdf.render(formdata.build("C", case)), tmp_path).replace("\n", "")
+    assert text.count("代为办理参保登记、领取审批结果。") == 300
+    assert "\x0c" in text and "委托人（签字）" in text
