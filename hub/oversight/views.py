@@ -7,10 +7,7 @@ to one institution below. Period = ``from``/``to`` months (``YYYY-MM``); ``as_of
 
 from __future__ import annotations
 
-import functools
 import json
-import secrets
-from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -19,20 +16,19 @@ from flask import (
     abort,
     current_app,
     g,
-    redirect,
     render_template,
     request,
-    session,
-    url_for,
 )
 from markupsafe import Markup, escape
 
 from hub.errors import BadInput, HubError
 from hub.oversight import clocks as clk
 from hub.oversight import indicators as ind
+from hub.oversight import login as auth
 from hub.oversight import supervisors as sup
 from hub.oversight.charts import rate_bars, stacked_ratings
 from hub.oversight.facts import RATING_LEVELS
+from hub.oversight.login import login_required
 from hub.oversight.outage import store_failed_page
 from hub.oversight.params import period_params
 from schemas.state import STATUS_LABELS
@@ -59,30 +55,7 @@ def _ov() -> Any:
     return oversight_for(current_app)
 
 
-def _csrf() -> str:
-    token = session.get("csrf")
-    if not token:
-        token = session["csrf"] = secrets.token_urlsafe(24)
-    return str(token)
-
-
-def _check_csrf() -> None:
-    if not secrets.compare_digest(request.form.get("csrf", ""), session.get("csrf", "") or "-"):
-        # a stale tab (logged out, or the form older than the session) met Werkzeug's
-        # English "Bad Request"; say what happened and what to do
-        raise BadInput("csrf: the form has expired, reload the page and send it again "
-                       "/ 表单已失效，请刷新页面后重新提交")
-
-
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        who = sup.load(_ov().hub, session.get("supervisor", ""), session.get("stamp", ""))
-        if who is None:
-            return redirect(url_for("oversight.login", next=request.full_path))
-        g.supervisor = who
-        return view(*args, **kwargs)
-    return wrapped
+_csrf, _check_csrf = auth.csrf_token, auth.check_csrf  # the names the views use
 
 
 @blueprint.errorhandler(HubError)
@@ -138,38 +111,9 @@ def _dashboard_data(p: dict[str, Any], *, by_staff: bool = False) -> dict[str, A
     return {"rows": rows, "total": total}
 
 
-# -- login ------------------------------------------------------------------------------
-@blueprint.route("/login", methods=["GET", "POST"])
-def login() -> Any:
-    error = ""
-    if request.method == "POST":
-        _check_csrf()
-        name, address = request.form.get("login", "").strip(), request.remote_addr or ""
-        throttle = _ov().login_throttle
-        wait = throttle.wait_seconds(name, address)
-        if wait:
-            minutes = (wait + 59) // 60
-            error = (f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed logins: "
-                     f"try again in {minutes} min")
-            return render_template("oversight/login.html", error=error), 429
-        who = sup.authenticate(_ov().hub, name, request.form.get("password", ""))
-        if who is not None:
-            throttle.succeeded(name, address)
-            session.clear()
-            session["supervisor"] = who.login
-            session["stamp"] = who.stamp
-            nxt = request.args.get("next", "")
-            return redirect(nxt if nxt.startswith("/oversight/") else url_for("oversight.index"))
-        throttle.failed(name, address)
-        error = "登录名或密码错误 / wrong login or password"
-    return render_template("oversight/login.html", error=error), 401 if error else 200
-
-
-@blueprint.post("/logout")
-def logout() -> Any:
-    _check_csrf()
-    session.clear()
-    return redirect(url_for("oversight.login"))
+# -- login (hub.oversight.login) ---------------------------------------------------------
+blueprint.add_url_rule("/login", "login", auth.login, methods=["GET", "POST"])
+blueprint.add_url_rule("/logout", "logout", auth.logout, methods=["POST"])
 
 
 # -- dashboard --------------------------------------------------------------------------

@@ -1,0 +1,80 @@
+"""Supervisors' sessions on the oversight pages: login, logout, the CSRF token of every
+form, and :func:`login_required` (split from :mod:`hub.oversight.views`, which registers
+these views on its blueprint).
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, g, redirect, render_template, request, session, url_for
+
+from hub.errors import BadInput
+from hub.oversight import supervisors as sup
+
+
+def _ov() -> Any:
+    from hub.oversight import oversight_for
+
+    return oversight_for(current_app)
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return str(token)
+
+
+def check_csrf() -> None:
+    if not secrets.compare_digest(request.form.get("csrf", ""), session.get("csrf", "") or "-"):
+        # a stale tab (logged out, or the form older than the session) met Werkzeug's
+        # English "Bad Request"; say what happened and what to do
+        raise BadInput("csrf: the form has expired, reload the page and send it again "
+                       "/ 表单已失效，请刷新页面后重新提交")
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        who = sup.load(_ov().hub, session.get("supervisor", ""), session.get("stamp", ""))
+        if who is None:
+            return redirect(url_for("oversight.login", next=request.full_path))
+        g.supervisor = who
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def login() -> Any:
+    error = ""
+    if request.method == "POST":
+        check_csrf()
+        name, address = request.form.get("login", "").strip(), request.remote_addr or ""
+        throttle = _ov().login_throttle
+        wait = throttle.wait_seconds(name, address)
+        if wait:
+            minutes = (wait + 59) // 60
+            error = (f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed logins: "
+                     f"try again in {minutes} min")
+            return render_template("oversight/login.html", error=error), 429
+        who = sup.authenticate(_ov().hub, name, request.form.get("password", ""))
+        if who is not None:
+            throttle.succeeded(name, address)
+            session.clear()
+            session["supervisor"] = who.login
+            session["stamp"] = who.stamp
+            nxt = request.args.get("next", "")
+            return redirect(nxt if nxt.startswith("/oversight/") else url_for("oversight.index"))
+        throttle.failed(name, address)
+        error = "登录名或密码错误 / wrong login or password"
+    return (render_template("oversight/login.html", error=error),
+            401 if error else 200)
+
+
+def logout() -> Any:
+    check_csrf()
+    session.clear()
+    return redirect(url_for("oversight.login"))
