@@ -1,6 +1,10 @@
 """Supervisors' sessions on the oversight pages: login, logout, the CSRF token of every
 form, and :func:`login_required` (split from :mod:`hub.oversight.views`, which registers
 these views on its blueprint).
+
+A form sent after its session ended (12 hours, a logout or a password set again in
+another tab) is not saved: the login page says so, so the supervisor types it again
+instead of believing a complaint recorded (README "a form sent meanwhile was not saved").
 """
 
 from __future__ import annotations
@@ -14,6 +18,11 @@ from flask import current_app, g, redirect, render_template, request, session, u
 
 from hub.errors import BadInput
 from hub.oversight import supervisors as sup
+
+#: The login page's notice when the request that led there was a form (``?lost=1``).
+FORM_LOST = ("登录已失效（超过12小时、已退出或密码已重设），刚才提交的内容没有保存：请登录后重新填写并提交 "
+             "/ your login had ended (12 hours, a logout or a new password): what you sent "
+             "was not saved; log in and send it again")
 
 
 def _ov() -> Any:
@@ -42,7 +51,10 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         who = sup.load(_ov().hub, session.get("supervisor", ""), session.get("stamp", ""))
         if who is None:
-            return redirect(url_for("oversight.login", next=request.full_path))
+            # a form sent without a session is dropped by the redirect (the browser GETs
+            # the login page): said there, or the complaint typed in seemed recorded
+            lost = "1" if request.method == "POST" else None  # None: left out of the URL
+            return redirect(url_for("oversight.login", next=request.full_path, lost=lost))
         g.supervisor = who
         return view(*args, **kwargs)
     return wrapped
@@ -50,6 +62,7 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def login() -> Any:
     error = ""
+    notice = FORM_LOST if request.args.get("lost") else ""
     if request.method == "POST":
         check_csrf()
         name, address = request.form.get("login", "").strip(), request.remote_addr or ""
@@ -59,7 +72,7 @@ def login() -> Any:
             minutes = (wait + 59) // 60
             error = (f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed logins: "
                      f"try again in {minutes} min")
-            return render_template("oversight/login.html", error=error), 429
+            return render_template("oversight/login.html", error=error, notice=notice), 429
         who = sup.authenticate(_ov().hub, name, request.form.get("password", ""))
         if who is not None:
             throttle.succeeded(name, address)
@@ -70,7 +83,7 @@ def login() -> Any:
             return redirect(nxt if nxt.startswith("/oversight/") else url_for("oversight.index"))
         throttle.failed(name, address)
         error = "登录名或密码错误 / wrong login or password"
-    return (render_template("oversight/login.html", error=error),
+    return (render_template("oversight/login.html", error=error, notice=notice),
             401 if error else 200)
 
 

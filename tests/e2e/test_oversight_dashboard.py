@@ -45,6 +45,7 @@ def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     docs += [stored(d) for h in case_histories(seed=5, n=200) for d in h]
     hub.stores.main.bulk_docs(docs)
     add_supervisor(hub, "city", "city-pass-1", institution="410600", name="市监督员")
+    add_supervisor(hub, "county", "county-pass-1", institution="410621", name="浚县监督员")
     hub_dir = hub.settings.hub_dir
     hub.close()
     reserved = reserve_port()  # held while the hub runs: nobody else is given the port
@@ -153,3 +154,39 @@ def test_public_disclosure_page(hub_url: str, browser: Any) -> None:
     assert page.locator("#process li").count() == 7
     shot(page, "public")
     page.close()
+
+
+def log_in(page: Any, url: str, login: str, password: str) -> None:
+    page.goto(url)
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_a_form_sent_after_the_login_ended_says_it_was_not_saved(hub_url: str,
+                                                                 browser: Any) -> None:
+    """The complaint form open in one tab, the supervisor logged out in another: sending
+    it led to the bare login page and, once logged in, to an empty form, nothing said the
+    complaint was not recorded."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    form = context.new_page()
+    log_in(form, f"{hub_url}/oversight/complaints?{Q}", "county", "county-pass-1")
+    other = context.new_page()
+    other.goto(f"{hub_url}/oversight/?{Q}")
+    other.click("header button:has-text('退出')")
+    other.wait_for_url("**/oversight/login")
+    assert not other.locator("#form-lost").count()  # a plain logout is not a lost form
+    form.fill("#intake input[name=case]", "410621101201-2026-A1-00001")
+    form.fill("#intake textarea[name=text]", "窗口无人")
+    form.click("#intake button[type=submit]")
+    form.wait_for_load_state()
+    assert "/oversight/login" in form.url
+    notice = form.inner_text("#form-lost")
+    assert "没有保存" in notice and "重新填写" in notice and "not saved" in notice
+    form.fill("#login", "county")
+    form.fill("#password", "county-pass-1")
+    form.click("button[type=submit]")
+    form.wait_for_load_state()
+    assert "/oversight/complaints?" in form.url
+    context.close()
