@@ -272,6 +272,9 @@ def complaints() -> Any:
     rows = ind.complaints(ov.facts.reader(), p["prefix"], p["first"], p["last"])
     return render_template("oversight/complaints.html", p=p, rows=rows, message=message,
                            error=error, intake=cmp.INTAKE, forms=cmp.intake_forms(ov.hub),
+                           # a refused form comes back as it was typed (a complaint taken
+                           # down on the phone was lost to a typo in the case number)
+                           sent=request.form if error else {},
                            categories=COMPLAINT_CATEGORIES, results=COMPLAINT_RESULTS,
                            complaint_days=ov.complaint_days,
                            name=lambda c: _name(p["names"], c)), 400 if error else 200

@@ -190,3 +190,41 @@ def test_a_form_sent_after_the_login_ended_says_it_was_not_saved(hub_url: str,
     form.wait_for_load_state()
     assert "/oversight/complaints?" in form.url
     context.close()
+
+
+def test_a_refused_complaint_comes_back_as_it_was_typed(hub_url: str, browser: Any) -> None:
+    """A complaint taken down on the phone and refused (a case number of another county,
+    a typo) came back as an empty form: the complainant, the contact and the text were
+    lost with the error."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, f"{hub_url}/oversight/complaints?{Q}", "county", "county-pass-1")
+    typed = {"case": "410602101201-2026-A1-00001", "complainant": "王五",
+             "contact": "0392-1234567"}
+    for name, value in typed.items():
+        page.fill(f"#intake input[name={name}]", value)
+    page.fill("#intake textarea[name=text]", "窗口无人，等了一个小时")
+    page.select_option("#intake select[name=intake]", "phone")
+    page.select_option("#intake select[name=category]", "attitude")
+    page.click("#intake button[type=submit]")
+    page.wait_for_load_state()
+    assert "案件编号 410602101201-2026-A1-00001" in page.inner_text("[role=alert]")
+    for name, value in typed.items():
+        assert page.input_value(f"#intake input[name={name}]") == value
+    assert page.input_value("#intake textarea[name=text]") == "窗口无人，等了一个小时"
+    assert page.input_value("#intake select[name=intake]") == "phone"
+    assert page.input_value("#intake select[name=category]") == "attitude"
+    # the handling of an open complaint, refused (this hub holds no keyring of the case):
+    # its row keeps what was typed, the intake form is empty again
+    row = page.locator("#complaints tbody tr:has(form)").first
+    complaint = row.locator("input[name=complaint]").input_value()
+    row.locator("select[name=result]").select_option("partly_upheld")
+    row.locator("input[name=text]").fill("已电话回访")
+    row.locator("button").click()
+    page.wait_for_load_state()
+    assert page.locator("[role=alert]").count() == 1
+    row = page.locator(f"#complaints tr:has(input[name=complaint][value='{complaint}'])")
+    assert row.locator("input[name=text]").input_value() == "已电话回访"
+    assert row.locator("select[name=result]").input_value() == "partly_upheld"
+    assert page.input_value("#intake textarea[name=text]") == ""
+    context.close()
