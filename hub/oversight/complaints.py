@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from hub.errors import BadInput
 from hub.sealing import next_clock, store_hub_event
 from schemas import build
-from schemas.errors import SchemaError
+from schemas.errors import SchemaError, ValidationFailed
 from schemas.hlc import HLC
 from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
 from sync.crypto.errors import CryptoError
@@ -34,6 +34,24 @@ if TYPE_CHECKING:
 #: intake form (11.1) -> the event's channel (schemas.vocab.COMPLAINT_CHANNELS)
 INTAKE = {"onsite": ("现场", "window"), "phone": ("电话", "phone"),
           "written": ("书面", "written"), "online": ("网上", "online")}
+
+
+#: The form's fields as the pages name them (the event's ``private.*``, the intake's
+#: labels): a refusal named "private.contact" after "400 bad_request:", words no
+#: supervisor typed into.
+FIELD_ZH = {"text": "投诉内容", "complainant": "投诉人", "contact": "联系方式"}
+
+
+def _refusal(exc: SchemaError, labels: dict[str, str]) -> BadInput:
+    """The schema's refusal of a form's text, named by the form's field and its label."""
+    if not isinstance(exc, ValidationFailed):
+        return BadInput(exc.reason)
+    said = []
+    for problem in exc.problems:
+        field = problem.field.removeprefix("private.")
+        said.append(f"{field}: {problem.message_en} / {labels.get(field, field)}："
+                    f"{problem.message_zh}")
+    return BadInput("; ".join(said))
 
 
 def _store_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +111,7 @@ def take_complaint(hub: Hub, case_id: str, *, intake: str, category: str, text: 
                                  institution=hub.identity["city"], base_hlc=base,
                                  channel=INTAKE[intake][1], category=category, private=private)
     except SchemaError as exc:
-        raise BadInput(str(exc)) from exc
+        raise _refusal(exc, FIELD_ZH) from exc
     sealed = _store_for_case(hub, case_id, event)
     hub.stores.private.put({"_id": f"complaint_intake:{event['hlc']}", "type": "complaint_intake",
                             "case_id": case_id, "intake": intake, "received_by": received_by,
@@ -127,7 +145,7 @@ def handle_complaint(hub: Hub, case_id: str, complaint: str, *, result: str, tex
                                  complaint=complaint, result=result,
                                  private={"text": text.strip()})
     except SchemaError as exc:
-        raise BadInput(str(exc)) from exc
+        raise _refusal(exc, {"text": "处理情况"}) from exc
     return _store_for_case(hub, case_id, event)
 
 
