@@ -13,7 +13,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     g,
     render_template,
@@ -71,6 +70,19 @@ def refused(exc: HubError | SyncError) -> Any:
 
 
 blueprint.register_error_handler(SyncError, store_failed_page)  # the store down: a page
+
+
+def _no_page(rule: str, zh: str) -> HubError:
+    return HubError(f"{rule} / {zh}", status=404, error="not_found")
+
+
+@blueprint.route("/<path:rest>", methods=["GET", "HEAD", "POST", "PUT", "DELETE"])
+def no_such_page(rest: str) -> Any:
+    """Any other address under /oversight/ (mistyped, a link cut short, ``GET /logout``):
+    it fell through to the replication endpoint's ``/<db>/<path>``, whose JSON asked a
+    supervisor's browser for "HTTP Basic with device id and secret" (401); a page instead."""
+    raise _no_page(f"/oversight/{rest}: no such page of the oversight dashboard",
+                   "监督平台没有这个页面，请从总览进入")
 
 
 @blueprint.app_template_filter("pct")
@@ -150,7 +162,8 @@ def cases(name: str) -> Any:
     """One live list in full, a page at a time: the dashboard lists the first 20 of each
     (overdue 5 a and 11.1 b, replies 10.1.1.3, review, near the resumption deadline)."""
     if name not in ind.CASE_LISTS:
-        abort(404)
+        raise _no_page(f"name: one of {', '.join(ind.CASE_LISTS)}",
+                       "没有这个案件列表，请从总览的各列表进入")
     _ov().catch_up()
     p = _params()
     db = _ov().facts.reader()
@@ -307,7 +320,7 @@ def export(fmt: str) -> Response:
                         content_type="application/vnd.openxmlformats-officedocument."
                                      "spreadsheetml.sheet",
                         headers={"Content-Disposition": f"attachment; filename={stem}.xlsx"})
-    abort(404)
+    raise _no_page("fmt: csv or xlsx", "导出格式只有 xlsx 和 csv，请用总览页下方的导出链接")
 
 
 @blueprint.get("/report.pdf")

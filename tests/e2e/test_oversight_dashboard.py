@@ -228,3 +228,23 @@ def test_a_refused_complaint_comes_back_as_it_was_typed(hub_url: str, browser: A
     assert row.locator("select[name=result]").input_value() == "partly_upheld"
     assert page.input_value("#intake textarea[name=text]") == ""
     context.close()
+
+
+@pytest.mark.parametrize("path", ["cases/overdu", "export.pdf", "dashboard", "logout"])
+def test_an_address_edited_by_hand_gets_a_page_in_words(hub_url: str, browser: Any,
+                                                        path: str) -> None:
+    """A list's name or an export's format mistyped answered the stations' JSON
+    ({"error": "not_found", "reason": "missing"}); any other address under /oversight/
+    (GET /oversight/logout too) the replication endpoint's 401 asking for "HTTP Basic
+    with device id and secret"."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, f"{hub_url}/oversight/?{Q}", "county", "county-pass-1")
+    answer = page.goto(f"{hub_url}/oversight/{path}?{Q}")
+    assert answer is not None and answer.status == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    said = page.inner_text("#refusal")
+    assert "请" in said and "{" not in said and "HTTP Basic" not in said
+    page.click("a:has-text('返回总览')")  # and the way back
+    page.wait_for_selector("#kpi-on-time")
+    context.close()
