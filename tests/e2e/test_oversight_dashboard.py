@@ -248,3 +248,26 @@ def test_an_address_edited_by_hand_gets_a_page_in_words(hub_url: str, browser: A
     page.click("a:has-text('返回总览')")  # and the way back
     page.wait_for_selector("#kpi-on-time")
     context.close()
+
+
+def test_the_staff_table_fits_a_laptop_and_scrolls_by_keyboard(hub_url: str,
+                                                               browser: Any) -> None:
+    """At 1366x768 the staff table (30-odd columns) made the whole page wider than the
+    window: the header, the filter and the headings moved off screen with it."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, f"{hub_url}/oversight/staff?{Q}", "county", "county-pass-1")
+    page.wait_for_selector("#staff")
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= page.evaluate("document.documentElement.clientWidth")
+    box = page.locator("#staff").evaluate_handle("t => t.parentElement")
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth")  # the table does not fit
+    for _ in range(40):  # the keyboard reaches the table's box and scrolls it
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.contains(document.getElementById('staff'))"):
+            break
+    assert page.evaluate("document.activeElement.className") == "scroll"
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.querySelector('.scroll').scrollLeft > 0")
+    assert box.evaluate("b => b.scrollLeft") > 0
+    context.close()
