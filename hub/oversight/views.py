@@ -15,8 +15,10 @@ from flask import (
     Response,
     current_app,
     g,
+    redirect,
     render_template,
     request,
+    session,
 )
 from markupsafe import Markup, escape
 
@@ -279,8 +281,15 @@ def complaints() -> Any:
                 message = (f"投诉已登记：案件 {ref}，处理期限见下表投诉跟踪 / complaint "
                            f"recorded on case {ref}; its deadline is in the list below")
             ov.catch_up(force=True)
+            # Post/Redirect/Get: the answer to the form was the page itself, and a reload
+            # (or Back, then Forward) sent the form again, a second complaint of the same
+            # call; the confirmation goes through the session, said once
+            session["complaint_message"] = message
+            return redirect(request.full_path, code=303)
         except BadInput as exc:
             error = exc.reason
+    else:
+        message = session.pop("complaint_message", "")
     p = _params()
     rows = ind.complaints(ov.facts.reader(), p["prefix"], p["first"], p["last"])
     return render_template("oversight/complaints.html", p=p, rows=rows, message=message,

@@ -224,7 +224,7 @@ def test_a_complaint_taken_is_confirmed_by_its_case_number(
         "SELECT case_no FROM facts WHERE case_no LIKE '410621101201-%' LIMIT 1").fetchone()
     resp = client.post(f"/oversight/complaints?{Q}", data={
         "csrf": token, "case": case_no, "intake": "phone", "category": "attitude",
-        "text": "窗口无人"})
+        "text": "窗口无人"}, follow_redirects=True)
     assert resp.status_code == 200, re.findall(r"alert[^>]*>([^<]*)", resp.text)
     assert f"投诉已登记：案件 {case_no}" in resp.text
     assert not re.search(r"投诉已登记（[0-9a-f]{12}-", resp.text) and len(taken) == 1
@@ -246,3 +246,29 @@ def test_the_checks_report_says_when_its_overdue_table_is_cut(app: Any, monkeypa
     link = re.search(r'href="(/oversight/cases/overdue\?[^"]+)"', shown.group(1))
     assert link is not None
     assert "410621101201-2026-A1" in client.get(link.group(1).replace("&amp;", "&")).text
+
+
+@pytest.mark.parametrize("action", ["take", "handle"])
+def test_a_recorded_complaint_is_not_sent_again_by_a_reload(
+        app: Any, monkeypatch: pytest.MonkeyPatch, action: str) -> None:
+    """The answer to the complaint form was the page itself: reloading it (or Back, then
+    Forward), the browser sent the form again and the same call was recorded twice."""
+    from hub.oversight import complaints as cmp
+
+    taken: list[str] = []
+    monkeypatch.setattr(cmp, f"{action}_complaint",
+                        lambda hub, case_id, *a, **kw: taken.append(case_id) or {})
+    client, _ = login(app, "city", "city-pass-1")
+    page = client.get(f"/oversight/complaints?{Q}").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    (case_no,) = app.extensions["bangban_oversight"].facts.reader().execute(
+        "SELECT case_no FROM facts WHERE case_no LIKE '410621101201-%' LIMIT 1").fetchone()
+    resp = client.post(f"/oversight/complaints?{Q}&scope=410621", data={
+        "csrf": token, "action": action, "case": case_no, "intake": "phone",
+        "category": "attitude", "text": "窗口无人", "complaint": "c", "result": "upheld"})
+    assert resp.status_code == 303 and len(taken) == 1
+    assert resp.headers["Location"].endswith(f"/oversight/complaints?{Q}&scope=410621")
+    shown = client.get(resp.headers["Location"]).text  # what a reload sends again
+    assert ("投诉已登记" if action == "take" else "已登记处理结果") in shown
+    assert "已登记" not in client.get(resp.headers["Location"]).text.split("<h3")[0]  # once
+    assert len(taken) == 1
