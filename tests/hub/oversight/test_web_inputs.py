@@ -182,6 +182,8 @@ def test_a_stale_form_says_what_to_do(app: Any) -> None:
 def test_an_unknown_public_page_says_so(app: Any) -> None:
     resp = app.test_client().get("/oversight/public/4106021019", headers=BROWSERS[1])
     assert resp.status_code == 404 and "没有代码为 4106021019 的机构" in resp.text
+    # a citizen's typo: no way to the supervisors' overview (a login page to them)
+    assert 'href="/oversight/"' not in resp.text and "返回总览" not in resp.text
 
 
 def test_a_case_outside_the_area_is_refused_as_an_unknown_number_is(app: Any) -> None:
