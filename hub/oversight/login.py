@@ -88,6 +88,10 @@ def login() -> Any:
 
 
 def logout() -> Any:
-    check_csrf()
+    if session.get("supervisor"):
+        check_csrf()
+    # else the login had already ended (12 hours, 退出 in another tab): a 退出 clicked on
+    # a page left open was refused as "the form has expired, reload and send it again",
+    # with no session left to end; the token only guards a live session
     session.clear()
     return redirect(url_for("oversight.login"))

@@ -271,3 +271,20 @@ def test_the_staff_table_fits_a_laptop_and_scrolls_by_keyboard(hub_url: str,
     page.wait_for_function("document.querySelector('.scroll').scrollLeft > 0")
     assert box.evaluate("b => b.scrollLeft") > 0
     context.close()
+
+
+def test_logging_out_of_a_page_left_open_logs_out(hub_url: str, browser: Any) -> None:
+    """退出 on a tab whose login had already ended (logged out in another tab, or after
+    12 hours) answered "the form has expired, reload the page and send it again"."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    left = context.new_page()
+    log_in(left, f"{hub_url}/oversight/?{Q}", "county", "county-pass-1")
+    other = context.new_page()
+    other.goto(f"{hub_url}/oversight/?{Q}")
+    other.click("header button:has-text('退出')")
+    other.wait_for_url("**/oversight/login")
+    left.click("header button:has-text('退出')")
+    left.wait_for_load_state()
+    assert left.url.endswith("/oversight/login") and left.locator("#login").is_visible()
+    assert not left.locator("[role=alert]").count()
+    context.close()

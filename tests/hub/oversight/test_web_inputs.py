@@ -179,6 +179,16 @@ def test_a_stale_form_says_what_to_do(app: Any) -> None:
     assert resp.mimetype == "text/html"
 
 
+def test_a_live_login_is_not_ended_by_a_logout_without_its_token(app: Any) -> None:
+    """退出 with no live login just goes to the login page; with one, the token is still
+    checked (another site's form must not log a supervisor out)."""
+    client, _ = login(app, "city", "city-pass-1")
+    resp = client.post("/oversight/logout", data={"csrf": "forged"}, headers=BROWSERS[1])
+    assert resp.status_code == 400 and client.get("/oversight/").status_code == 200
+    fresh = app.test_client().post("/oversight/logout", data={"csrf": "old"})
+    assert fresh.status_code == 302 and fresh.headers["Location"].endswith("/oversight/login")
+
+
 def test_an_unknown_public_page_says_so(app: Any) -> None:
     resp = app.test_client().get("/oversight/public/4106021019", headers=BROWSERS[1])
     assert resp.status_code == 404 and "没有代码为 4106021019 的机构" in resp.text
