@@ -164,18 +164,30 @@ def log_in(page: Any, url: str, login: str, password: str) -> None:
     page.wait_for_load_state()
 
 
+def county_page(browser: Any, url: str) -> tuple[Any, Any]:
+    """A browser (context) of its own at a laptop's size, the county supervisor logged in
+    at ``url``: its context and its first tab."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, url, "county", "county-pass-1")
+    return context, page
+
+
+def log_out_in_another_tab(context: Any, hub_url: str) -> Any:
+    other = context.new_page()
+    other.goto(f"{hub_url}/oversight/?{Q}")
+    other.click("header button:has-text('退出')")
+    other.wait_for_url("**/oversight/login")
+    return other
+
+
 def test_a_form_sent_after_the_login_ended_says_it_was_not_saved(hub_url: str,
                                                                  browser: Any) -> None:
     """The complaint form open in one tab, the supervisor logged out in another: sending
     it led to the bare login page and, once logged in, to an empty form, nothing said the
     complaint was not recorded."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    form = context.new_page()
-    log_in(form, f"{hub_url}/oversight/complaints?{Q}", "county", "county-pass-1")
-    other = context.new_page()
-    other.goto(f"{hub_url}/oversight/?{Q}")
-    other.click("header button:has-text('退出')")
-    other.wait_for_url("**/oversight/login")
+    context, form = county_page(browser, f"{hub_url}/oversight/complaints?{Q}")
+    other = log_out_in_another_tab(context, hub_url)
     assert not other.locator("#form-lost").count()  # a plain logout is not a lost form
     form.fill("#intake input[name=case]", "410621101201-2026-A1-00001")
     form.fill("#intake textarea[name=text]", "窗口无人")
@@ -196,9 +208,7 @@ def test_a_refused_complaint_comes_back_as_it_was_typed(hub_url: str, browser: A
     """A complaint taken down on the phone and refused (a case number of another county,
     a typo) came back as an empty form: the complainant, the contact and the text were
     lost with the error."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    page = context.new_page()
-    log_in(page, f"{hub_url}/oversight/complaints?{Q}", "county", "county-pass-1")
+    context, page = county_page(browser, f"{hub_url}/oversight/complaints?{Q}")
     typed = {"case": "410602101201-2026-A1-00001", "complainant": "王五",
              "contact": "0392-1234567"}
     for name, value in typed.items():
@@ -237,9 +247,7 @@ def test_an_address_edited_by_hand_gets_a_page_in_words(hub_url: str, browser: A
     ({"error": "not_found", "reason": "missing"}); any other address under /oversight/
     (GET /oversight/logout too) the replication endpoint's 401 asking for "HTTP Basic
     with device id and secret"."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    page = context.new_page()
-    log_in(page, f"{hub_url}/oversight/?{Q}", "county", "county-pass-1")
+    context, page = county_page(browser, f"{hub_url}/oversight/?{Q}")
     answer = page.goto(f"{hub_url}/oversight/{path}?{Q}")
     assert answer is not None and answer.status == 404
     assert answer.headers["content-type"].startswith("text/html")
@@ -254,9 +262,7 @@ def test_the_staff_table_fits_a_laptop_and_scrolls_by_keyboard(hub_url: str,
                                                                browser: Any) -> None:
     """At 1366x768 the staff table (30-odd columns) made the whole page wider than the
     window: the header, the filter and the headings moved off screen with it."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    page = context.new_page()
-    log_in(page, f"{hub_url}/oversight/staff?{Q}", "county", "county-pass-1")
+    context, page = county_page(browser, f"{hub_url}/oversight/staff?{Q}")
     page.wait_for_selector("#staff")
     wide = page.evaluate("document.documentElement.scrollWidth")
     assert wide <= page.evaluate("document.documentElement.clientWidth")
@@ -276,13 +282,8 @@ def test_the_staff_table_fits_a_laptop_and_scrolls_by_keyboard(hub_url: str,
 def test_logging_out_of_a_page_left_open_logs_out(hub_url: str, browser: Any) -> None:
     """退出 on a tab whose login had already ended (logged out in another tab, or after
     12 hours) answered "the form has expired, reload the page and send it again"."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    left = context.new_page()
-    log_in(left, f"{hub_url}/oversight/?{Q}", "county", "county-pass-1")
-    other = context.new_page()
-    other.goto(f"{hub_url}/oversight/?{Q}")
-    other.click("header button:has-text('退出')")
-    other.wait_for_url("**/oversight/login")
+    context, left = county_page(browser, f"{hub_url}/oversight/?{Q}")
+    log_out_in_another_tab(context, hub_url)
     left.click("header button:has-text('退出')")
     left.wait_for_load_state()
     assert left.url.endswith("/oversight/login") and left.locator("#login").is_visible()
