@@ -38,12 +38,23 @@ def csrf_token() -> str:
     return str(token)
 
 
-def check_csrf() -> None:
+#: A form older than the session it is sent in (a logout or a login in another tab since
+#: it was opened). Not "reload the page": the page that says it is the answer to a POST,
+#: and reloading it sent the same stale form again, the same refusal for ever.
+STALE = ("csrf: the form is older than your login (a logout or a login since it was opened): "
+         "go back, reload that page and send it again / 表单已失效（打开后有过退出或登录）："
+         "请返回上一页，刷新后重新提交")
+#: The same where the page sent comes back with the refusal, what was typed kept in it.
+STALE_KEPT = ("csrf: the form was older than your login (a logout or a login since it was "
+              "opened); what you typed is below: check it and send it again / "
+              "表单已失效（打开后有过退出或登录），填写的内容已保留在下方，请核对后再次提交")
+
+
+def check_csrf(reason: str = STALE) -> None:
     if not secrets.compare_digest(request.form.get("csrf", ""), session.get("csrf", "") or "-"):
         # a stale tab (logged out, or the form older than the session) met Werkzeug's
         # English "Bad Request"; say what happened and what to do
-        raise BadInput("csrf: the form has expired, reload the page and send it again "
-                       "/ 表单已失效，请刷新页面后重新提交")
+        raise BadInput(reason)
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -64,7 +75,11 @@ def login() -> Any:
     error = ""
     notice = FORM_LOST if request.args.get("lost") else ""
     if request.method == "POST":
-        check_csrf()
+        try:
+            check_csrf()
+        except BadInput:  # the login page again, with a token that works this time
+            error = "表单已失效，请重新输入密码登录 / the form had expired: enter the password again"
+            return render_template("oversight/login.html", error=error, notice=notice), 400
         name, address = request.form.get("login", "").strip(), request.remote_addr or ""
         throttle = _ov().login_throttle
         wait = throttle.wait_seconds(name, address)

@@ -261,9 +261,10 @@ def complaints() -> Any:
     ov.catch_up()  # like every page: fold what arrived since (README: "a page read folds")
     message, error = "", ""
     if request.method == "POST":
-        _check_csrf()
         f = request.form
         try:
+            # refused on this page, the form as it was typed and a fresh token with it
+            _check_csrf(auth.STALE_KEPT)
             case_id = _case_in_area(ov, f.get("case", ""))
             if f.get("action") == "handle":
                 cmp.handle_complaint(ov.hub, case_id, f.get("complaint", ""),

@@ -289,3 +289,23 @@ def test_logging_out_of_a_page_left_open_logs_out(hub_url: str, browser: Any) ->
     assert left.url.endswith("/oversight/login") and left.locator("#login").is_visible()
     assert not left.locator("[role=alert]").count()
     context.close()
+
+
+def test_a_complaint_form_older_than_the_login_comes_back_to_send_again(
+        hub_url: str, browser: Any) -> None:
+    """The complaint form open in one tab, a logout and login in another: sending it
+    answered "the form has expired, reload the page and send it again" on a page of its
+    own, and reloading that page sent the same stale form again, the same answer."""
+    context, page = county_page(browser, f"{hub_url}/oversight/complaints?{Q}")
+    other = log_out_in_another_tab(context, hub_url)
+    log_in(other, f"{hub_url}/oversight/?{Q}", "county", "county-pass-1")
+    page.fill("#intake input[name=case]", "410602101201-2026-A1-00001")
+    page.fill("#intake textarea[name=text]", "窗口无人")
+    page.click("#intake button[type=submit]")
+    page.wait_for_load_state()
+    assert "内容已保留" in page.inner_text("[role=alert]")
+    assert page.input_value("#intake textarea[name=text]") == "窗口无人"
+    page.click("#intake button[type=submit]")  # sent again as it says: past the token now
+    page.wait_for_load_state()
+    assert "案件编号 410602101201-2026-A1-00001" in page.inner_text("[role=alert]")
+    context.close()

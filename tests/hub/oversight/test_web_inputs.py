@@ -175,8 +175,8 @@ def test_a_stale_form_says_what_to_do(app: Any) -> None:
     client = app.test_client()
     resp = client.post("/oversight/login", data={"login": "city", "password": "x",
                                                  "csrf": "old"}, headers=BROWSERS[1])
-    assert resp.status_code == 400 and "表单已失效，请刷新页面后重新提交" in resp.text
-    assert resp.mimetype == "text/html"
+    assert resp.status_code == 400 and "表单已失效，请重新输入密码登录" in resp.text
+    assert resp.mimetype == "text/html" and 'id="password"' in resp.text  # to log in again
 
 
 def test_a_live_login_is_not_ended_by_a_logout_without_its_token(app: Any) -> None:
@@ -185,6 +185,8 @@ def test_a_live_login_is_not_ended_by_a_logout_without_its_token(app: Any) -> No
     client, _ = login(app, "city", "city-pass-1")
     resp = client.post("/oversight/logout", data={"csrf": "forged"}, headers=BROWSERS[1])
     assert resp.status_code == 400 and client.get("/oversight/").status_code == 200
+    # not "reload the page": reloading the refusal sent the same stale form again
+    assert "请返回上一页，刷新后重新提交" in resp.text and "请刷新页面" not in resp.text
     fresh = app.test_client().post("/oversight/logout", data={"csrf": "old"})
     assert fresh.status_code == 302 and fresh.headers["Location"].endswith("/oversight/login")
 
