@@ -62,12 +62,16 @@ def _store_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> dict[str, 
         # a recipient of the case has no active key (its key is being replaced after a
         # lost laptop, README "Lost laptop"): as a SyncError it reached the page of a
         # store outage ("the database does not answer"), which it is not
-        raise BadInput(f"case: {case_id} cannot be sealed for all its institutions now "
+        raise BadInput(f"case: it cannot be sealed for all its institutions now "
                        f"({exc.reason}); try again once the station's new key is registered / "
                        "该案件有机构正在更换密钥，暂不能登记；请在其新密钥登记后再试，"
                        "急件请电话联系该机构") from exc
     except NotFound:
-        raise BadInput(f"case: {case_id} has no keyring at the hub / 该案件在中心无密钥环") from None
+        # named by what the supervisor typed (the page says the case number), not the
+        # internal case id; and what to do about it
+        raise BadInput("case: the hub has no keyring of this case yet (its station has not "
+                       "synced it): try again once the station has synced / 该案件的密钥环尚未"
+                       "同步到中心，暂不能登记；请在该站同步后再试，急件请电话联系该机构") from None
 
 
 def _clock(hub: Hub, case_id: str) -> tuple[HLC, str | None]:
