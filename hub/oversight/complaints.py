@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from hub.errors import BadInput
 from hub.sealing import next_clock, store_hub_event
 from schemas import build
-from schemas.errors import SchemaError
+from schemas.errors import SchemaError, ValidationFailed
 from schemas.hlc import HLC
 from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
 from sync.crypto.errors import CryptoError
@@ -36,6 +36,24 @@ INTAKE = {"onsite": ("现场", "window"), "phone": ("电话", "phone"),
           "written": ("书面", "written"), "online": ("网上", "online")}
 
 
+#: The form's fields as the pages name them (the event's ``private.*``, the intake's
+#: labels): a refusal named "private.contact" after "400 bad_request:", words no
+#: supervisor typed into.
+FIELD_ZH = {"text": "投诉内容", "complainant": "投诉人", "contact": "联系方式"}
+
+
+def _refusal(exc: SchemaError, labels: dict[str, str]) -> BadInput:
+    """The schema's refusal of a form's text, named by the form's field and its label."""
+    if not isinstance(exc, ValidationFailed):
+        return BadInput(exc.reason)
+    said = []
+    for problem in exc.problems:
+        field = problem.field.removeprefix("private.")
+        said.append(f"{field}: {problem.message_en} / {labels.get(field, field)}："
+                    f"{problem.message_zh}")
+    return BadInput("; ".join(said))
+
+
 def _store_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> dict[str, Any]:
     """The event sealed under a fresh key generation for it alone, stored with its keyring."""
     try:
@@ -44,12 +62,16 @@ def _store_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> dict[str, 
         # a recipient of the case has no active key (its key is being replaced after a
         # lost laptop, README "Lost laptop"): as a SyncError it reached the page of a
         # store outage ("the database does not answer"), which it is not
-        raise BadInput(f"case: {case_id} cannot be sealed for all its institutions now "
+        raise BadInput(f"case: it cannot be sealed for all its institutions now "
                        f"({exc.reason}); try again once the station's new key is registered / "
                        "该案件有机构正在更换密钥，暂不能登记；请在其新密钥登记后再试，"
                        "急件请电话联系该机构") from exc
     except NotFound:
-        raise BadInput(f"case: {case_id} has no keyring at the hub / 该案件在中心无密钥环") from None
+        # named by what the supervisor typed (the page says the case number), not the
+        # internal case id; and what to do about it
+        raise BadInput("case: the hub has no keyring of this case yet (its station has not "
+                       "synced it): try again once the station has synced / 该案件的密钥环尚未"
+                       "同步到中心，暂不能登记；请在该站同步后再试，急件请电话联系该机构") from None
 
 
 def _clock(hub: Hub, case_id: str) -> tuple[HLC, str | None]:
@@ -93,7 +115,7 @@ def take_complaint(hub: Hub, case_id: str, *, intake: str, category: str, text: 
                                  institution=hub.identity["city"], base_hlc=base,
                                  channel=INTAKE[intake][1], category=category, private=private)
     except SchemaError as exc:
-        raise BadInput(str(exc)) from exc
+        raise _refusal(exc, FIELD_ZH) from exc
     sealed = _store_for_case(hub, case_id, event)
     hub.stores.private.put({"_id": f"complaint_intake:{event['hlc']}", "type": "complaint_intake",
                             "case_id": case_id, "intake": intake, "received_by": received_by,
@@ -127,7 +149,7 @@ def handle_complaint(hub: Hub, case_id: str, complaint: str, *, result: str, tex
                                  complaint=complaint, result=result,
                                  private={"text": text.strip()})
     except SchemaError as exc:
-        raise BadInput(str(exc)) from exc
+        raise _refusal(exc, {"text": "处理情况"}) from exc
     return _store_for_case(hub, case_id, event)
 
 

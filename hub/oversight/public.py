@@ -6,11 +6,24 @@ cases handled in the last 30 days."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from hub.errors import HubError
 from schemas.state import local_today
 from schemas.vocab import STAFF_ROLES
+
+#: A staff id is free text a station writes (schemas.case, up to 64 characters): one with
+#: 7 digits or more in a row holds a phone number (landline or mobile) or an ID number,
+#: which a station whose staff sign in by their mobile puts there. The public page names
+#: staff from the roster (8.1.2); an id is shown to the public only when it is no such number.
+_PERSONAL_NUMBER = re.compile(r"\d{7,}")
+WITHHELD = "工作人员（编号不公开）"
+
+
+def public_id(staff_id: str) -> str:
+    """``staff_id`` as the public page may show it."""
+    return WITHHELD if _PERSONAL_NUMBER.search(staff_id) else staff_id
 
 
 def public_page(ov: Any, code: str) -> dict[str, Any]:
@@ -41,5 +54,6 @@ def public_page(ov: Any, code: str) -> dict[str, Any]:
     roster = [(m["name"], STAFF_ROLES.get(m.get("role", ""), ("", ""))[0],
                counts.get(str(m["id"]), 0))
               for m in inst.get("staff") or [] if m.get("on_duty", True)]
-    return {"inst": inst, "parent": parent, "staff": staff_rows, "roster": roster,
+    staff = [(public_id(str(s)), int(n)) for s, n in staff_rows]
+    return {"inst": inst, "parent": parent, "staff": staff, "roster": roster,
             "items": sorted(items, key=lambda d: d["code"])}

@@ -7,32 +7,29 @@ to one institution below. Period = ``from``/``to`` months (``YYYY-MM``); ``as_of
 
 from __future__ import annotations
 
-import functools
 import json
-import secrets
-from collections.abc import Callable
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     g,
     redirect,
     render_template,
     request,
     session,
-    url_for,
 )
 from markupsafe import Markup, escape
 
 from hub.errors import BadInput, HubError
 from hub.oversight import clocks as clk
 from hub.oversight import indicators as ind
+from hub.oversight import login as auth
 from hub.oversight import supervisors as sup
 from hub.oversight.charts import rate_bars, stacked_ratings
 from hub.oversight.facts import RATING_LEVELS
+from hub.oversight.login import login_required
 from hub.oversight.outage import store_failed_page
 from hub.oversight.params import period_params
 from schemas.state import STATUS_LABELS
@@ -59,30 +56,7 @@ def _ov() -> Any:
     return oversight_for(current_app)
 
 
-def _csrf() -> str:
-    token = session.get("csrf")
-    if not token:
-        token = session["csrf"] = secrets.token_urlsafe(24)
-    return str(token)
-
-
-def _check_csrf() -> None:
-    if not secrets.compare_digest(request.form.get("csrf", ""), session.get("csrf", "") or "-"):
-        # a stale tab (logged out, or the form older than the session) met Werkzeug's
-        # English "Bad Request"; say what happened and what to do
-        raise BadInput("csrf: the form has expired, reload the page and send it again "
-                       "/ 表单已失效，请刷新页面后重新提交")
-
-
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        who = sup.load(_ov().hub, session.get("supervisor", ""), session.get("stamp", ""))
-        if who is None:
-            return redirect(url_for("oversight.login", next=request.full_path))
-        g.supervisor = who
-        return view(*args, **kwargs)
-    return wrapped
+_csrf, _check_csrf = auth.csrf_token, auth.check_csrf  # the names the views use
 
 
 @blueprint.errorhandler(HubError)
@@ -98,6 +72,19 @@ def refused(exc: HubError | SyncError) -> Any:
 
 
 blueprint.register_error_handler(SyncError, store_failed_page)  # the store down: a page
+
+
+def _no_page(rule: str, zh: str) -> HubError:
+    return HubError(f"{rule} / {zh}", status=404, error="not_found")
+
+
+@blueprint.route("/<path:rest>", methods=["GET", "HEAD", "POST", "PUT", "DELETE"])
+def no_such_page(rest: str) -> Any:
+    """Any other address under /oversight/ (mistyped, a link cut short, ``GET /logout``):
+    it fell through to the replication endpoint's ``/<db>/<path>``, whose JSON asked a
+    supervisor's browser for "HTTP Basic with device id and secret" (401); a page instead."""
+    raise _no_page(f"/oversight/{rest}: no such page of the oversight dashboard",
+                   "监督平台没有这个页面，请从总览进入")
 
 
 @blueprint.app_template_filter("pct")
@@ -138,38 +125,9 @@ def _dashboard_data(p: dict[str, Any], *, by_staff: bool = False) -> dict[str, A
     return {"rows": rows, "total": total}
 
 
-# -- login ------------------------------------------------------------------------------
-@blueprint.route("/login", methods=["GET", "POST"])
-def login() -> Any:
-    error = ""
-    if request.method == "POST":
-        _check_csrf()
-        name, address = request.form.get("login", "").strip(), request.remote_addr or ""
-        throttle = _ov().login_throttle
-        wait = throttle.wait_seconds(name, address)
-        if wait:
-            minutes = (wait + 59) // 60
-            error = (f"登录失败次数过多，请 {minutes} 分钟后再试 / too many failed logins: "
-                     f"try again in {minutes} min")
-            return render_template("oversight/login.html", error=error), 429
-        who = sup.authenticate(_ov().hub, name, request.form.get("password", ""))
-        if who is not None:
-            throttle.succeeded(name, address)
-            session.clear()
-            session["supervisor"] = who.login
-            session["stamp"] = who.stamp
-            nxt = request.args.get("next", "")
-            return redirect(nxt if nxt.startswith("/oversight/") else url_for("oversight.index"))
-        throttle.failed(name, address)
-        error = "登录名或密码错误 / wrong login or password"
-    return render_template("oversight/login.html", error=error), 401 if error else 200
-
-
-@blueprint.post("/logout")
-def logout() -> Any:
-    _check_csrf()
-    session.clear()
-    return redirect(url_for("oversight.login"))
+# -- login (hub.oversight.login) ---------------------------------------------------------
+blueprint.add_url_rule("/login", "login", auth.login, methods=["GET", "POST"])
+blueprint.add_url_rule("/logout", "logout", auth.logout, methods=["POST"])
 
 
 # -- dashboard --------------------------------------------------------------------------
@@ -206,7 +164,8 @@ def cases(name: str) -> Any:
     """One live list in full, a page at a time: the dashboard lists the first 20 of each
     (overdue 5 a and 11.1 b, replies 10.1.1.3, review, near the resumption deadline)."""
     if name not in ind.CASE_LISTS:
-        abort(404)
+        raise _no_page(f"name: one of {', '.join(ind.CASE_LISTS)}",
+                       "没有这个案件列表，请从总览的各列表进入")
     _ov().catch_up()
     p = _params()
     db = _ov().facts.reader()
@@ -302,9 +261,10 @@ def complaints() -> Any:
     ov.catch_up()  # like every page: fold what arrived since (README: "a page read folds")
     message, error = "", ""
     if request.method == "POST":
-        _check_csrf()
         f = request.form
         try:
+            # refused on this page, the form as it was typed and a fresh token with it
+            _check_csrf(auth.STALE_KEPT)
             case_id = _case_in_area(ov, f.get("case", ""))
             if f.get("action") == "handle":
                 cmp.handle_complaint(ov.hub, case_id, f.get("complaint", ""),
@@ -322,12 +282,22 @@ def complaints() -> Any:
                 message = (f"投诉已登记：案件 {ref}，处理期限见下表投诉跟踪 / complaint "
                            f"recorded on case {ref}; its deadline is in the list below")
             ov.catch_up(force=True)
+            # Post/Redirect/Get: the answer to the form was the page itself, and a reload
+            # (or Back, then Forward) sent the form again, a second complaint of the same
+            # call; the confirmation goes through the session, said once
+            session["complaint_message"] = message
+            return redirect(request.full_path, code=303)
         except BadInput as exc:
             error = exc.reason
+    else:
+        message = session.pop("complaint_message", "")
     p = _params()
     rows = ind.complaints(ov.facts.reader(), p["prefix"], p["first"], p["last"])
     return render_template("oversight/complaints.html", p=p, rows=rows, message=message,
                            error=error, intake=cmp.INTAKE, forms=cmp.intake_forms(ov.hub),
+                           # a refused form comes back as it was typed (a complaint taken
+                           # down on the phone was lost to a typo in the case number)
+                           sent=request.form if error else {},
                            categories=COMPLAINT_CATEGORIES, results=COMPLAINT_RESULTS,
                            complaint_days=ov.complaint_days,
                            name=lambda c: _name(p["names"], c)), 400 if error else 200
@@ -360,7 +330,7 @@ def export(fmt: str) -> Response:
                         content_type="application/vnd.openxmlformats-officedocument."
                                      "spreadsheetml.sheet",
                         headers={"Content-Disposition": f"attachment; filename={stem}.xlsx"})
-    abort(404)
+    raise _no_page("fmt: csv or xlsx", "导出格式只有 xlsx 和 csv，请用总览页下方的导出链接")
 
 
 @blueprint.get("/report.pdf")

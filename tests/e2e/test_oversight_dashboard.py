@@ -9,6 +9,7 @@ Set ``BANGBAN_SCREENSHOTS=1`` to also write the screens to ``docs/screenshots/``
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -45,6 +46,7 @@ def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     docs += [stored(d) for h in case_histories(seed=5, n=200) for d in h]
     hub.stores.main.bulk_docs(docs)
     add_supervisor(hub, "city", "city-pass-1", institution="410600", name="市监督员")
+    add_supervisor(hub, "county", "county-pass-1", institution="410621", name="浚县监督员")
     hub_dir = hub.settings.hub_dir
     hub.close()
     reserved = reserve_port()  # held while the hub runs: nobody else is given the port
@@ -153,3 +155,159 @@ def test_public_disclosure_page(hub_url: str, browser: Any) -> None:
     assert page.locator("#process li").count() == 7
     shot(page, "public")
     page.close()
+
+
+def log_in(page: Any, url: str, login: str, password: str) -> None:
+    page.goto(url)
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def county_page(browser: Any, url: str) -> tuple[Any, Any]:
+    """A browser (context) of its own at a laptop's size, the county supervisor logged in
+    at ``url``: its context and its first tab."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, url, "county", "county-pass-1")
+    return context, page
+
+
+def log_out_in_another_tab(context: Any, hub_url: str) -> Any:
+    other = context.new_page()
+    other.goto(f"{hub_url}/oversight/?{Q}")
+    other.click("header button:has-text('退出')")
+    other.wait_for_url("**/oversight/login")
+    return other
+
+
+def test_a_form_sent_after_the_login_ended_says_it_was_not_saved(hub_url: str,
+                                                                 browser: Any) -> None:
+    """The complaint form open in one tab, the supervisor logged out in another: sending
+    it led to the bare login page and, once logged in, to an empty form, nothing said the
+    complaint was not recorded."""
+    context, form = county_page(browser, f"{hub_url}/oversight/complaints?{Q}")
+    other = log_out_in_another_tab(context, hub_url)
+    assert not other.locator("#form-lost").count()  # a plain logout is not a lost form
+    form.fill("#intake input[name=case]", "410621101201-2026-A1-00001")
+    form.fill("#intake textarea[name=text]", "窗口无人")
+    form.click("#intake button[type=submit]")
+    form.wait_for_load_state()
+    assert "/oversight/login" in form.url
+    notice = form.inner_text("#form-lost")
+    assert "没有保存" in notice and "重新填写" in notice and "not saved" in notice
+    form.fill("#login", "county")
+    form.fill("#password", "county-pass-1")
+    form.click("button[type=submit]")
+    form.wait_for_load_state()
+    assert "/oversight/complaints?" in form.url
+    context.close()
+
+
+def test_a_refused_complaint_comes_back_as_it_was_typed(hub_url: str, browser: Any) -> None:
+    """A complaint taken down on the phone and refused (a case number of another county,
+    a typo) came back as an empty form: the complainant, the contact and the text were
+    lost with the error."""
+    context, page = county_page(browser, f"{hub_url}/oversight/complaints?{Q}")
+    typed = {"case": "410602101201-2026-A1-00001", "complainant": "王五",
+             "contact": "0392-1234567"}
+    for name, value in typed.items():
+        page.fill(f"#intake input[name={name}]", value)
+    page.fill("#intake textarea[name=text]", "窗口无人，等了一个小时")
+    page.select_option("#intake select[name=intake]", "phone")
+    page.select_option("#intake select[name=category]", "attitude")
+    page.click("#intake button[type=submit]")
+    page.wait_for_load_state()
+    assert "案件编号 410602101201-2026-A1-00001" in page.inner_text("[role=alert]")
+    for name, value in typed.items():
+        assert page.input_value(f"#intake input[name={name}]") == value
+    assert page.input_value("#intake textarea[name=text]") == "窗口无人，等了一个小时"
+    assert page.input_value("#intake select[name=intake]") == "phone"
+    assert page.input_value("#intake select[name=category]") == "attitude"
+    # the handling of an open complaint, refused (this hub holds no keyring of the case):
+    # its row keeps what was typed, the intake form is empty again
+    row = page.locator("#complaints tbody tr:has(form)").first
+    complaint = row.locator("input[name=complaint]").input_value()
+    row.locator("select[name=result]").select_option("partly_upheld")
+    row.locator("input[name=text]").fill("已电话回访")
+    row.locator("button").click()
+    page.wait_for_load_state()
+    refusal = page.inner_text("[role=alert]")  # in words: not the internal case id
+    assert "同步后再试" in refusal and not re.search(r"[0-9a-f]{12}-0000-", refusal)
+    row = page.locator(f"#complaints tr:has(input[name=complaint][value='{complaint}'])")
+    assert row.locator("input[name=text]").input_value() == "已电话回访"
+    assert row.locator("select[name=result]").input_value() == "partly_upheld"
+    assert page.input_value("#intake textarea[name=text]") == ""
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["cases/overdu", "export.pdf", "dashboard", "logout"])
+def test_an_address_edited_by_hand_gets_a_page_in_words(hub_url: str, browser: Any,
+                                                        path: str) -> None:
+    """A list's name or an export's format mistyped answered the stations' JSON
+    ({"error": "not_found", "reason": "missing"}); any other address under /oversight/
+    (GET /oversight/logout too) the replication endpoint's 401 asking for "HTTP Basic
+    with device id and secret"."""
+    context, page = county_page(browser, f"{hub_url}/oversight/?{Q}")
+    answer = page.goto(f"{hub_url}/oversight/{path}?{Q}")
+    assert answer is not None and answer.status == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    said = page.inner_text("#refusal")
+    assert "请" in said and "{" not in said and "HTTP Basic" not in said
+    page.click("a:has-text('返回总览')")  # and the way back
+    page.wait_for_selector("#kpi-on-time")
+    context.close()
+
+
+def test_the_staff_table_fits_a_laptop_and_scrolls_by_keyboard(hub_url: str,
+                                                               browser: Any) -> None:
+    """At 1366x768 the staff table (30-odd columns) made the whole page wider than the
+    window: the header, the filter and the headings moved off screen with it."""
+    context, page = county_page(browser, f"{hub_url}/oversight/staff?{Q}")
+    page.wait_for_selector("#staff")
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= page.evaluate("document.documentElement.clientWidth")
+    box = page.locator("#staff").evaluate_handle("t => t.parentElement")
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth")  # the table does not fit
+    for _ in range(40):  # the keyboard reaches the table's box and scrolls it
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.contains(document.getElementById('staff'))"):
+            break
+    assert page.evaluate("document.activeElement.className") == "scroll"
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.querySelector('.scroll').scrollLeft > 0")
+    assert box.evaluate("b => b.scrollLeft") > 0
+    context.close()
+
+
+def test_logging_out_of_a_page_left_open_logs_out(hub_url: str, browser: Any) -> None:
+    """退出 on a tab whose login had already ended (logged out in another tab, or after
+    12 hours) answered "the form has expired, reload the page and send it again"."""
+    context, left = county_page(browser, f"{hub_url}/oversight/?{Q}")
+    log_out_in_another_tab(context, hub_url)
+    left.click("header button:has-text('退出')")
+    left.wait_for_load_state()
+    assert left.url.endswith("/oversight/login") and left.locator("#login").is_visible()
+    assert not left.locator("[role=alert]").count()
+    context.close()
+
+
+def test_a_complaint_form_older_than_the_login_comes_back_to_send_again(
+        hub_url: str, browser: Any) -> None:
+    """The complaint form open in one tab, a logout and login in another: sending it
+    answered "the form has expired, reload the page and send it again" on a page of its
+    own, and reloading that page sent the same stale form again, the same answer."""
+    context, page = county_page(browser, f"{hub_url}/oversight/complaints?{Q}")
+    other = log_out_in_another_tab(context, hub_url)
+    log_in(other, f"{hub_url}/oversight/?{Q}", "county", "county-pass-1")
+    page.fill("#intake input[name=case]", "410602101201-2026-A1-00001")
+    page.fill("#intake textarea[name=text]", "窗口无人")
+    page.click("#intake button[type=submit]")
+    page.wait_for_load_state()
+    assert "内容已保留" in page.inner_text("[role=alert]")
+    assert page.input_value("#intake textarea[name=text]") == "窗口无人"
+    page.click("#intake button[type=submit]")  # sent again as it says: past the token now
+    page.wait_for_load_state()
+    assert "案件编号 410602101201-2026-A1-00001" in page.inner_text("[role=alert]")
+    context.close()

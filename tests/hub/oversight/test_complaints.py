@@ -77,3 +77,21 @@ def test_bad_complaint_input_names_the_field(field: str, kw: dict[str, str]) -> 
     args = {"intake": "phone", "category": "other", "text": "x", **kw}
     with pytest.raises(BadInput, match=f"^400 bad_request: {field}:"):
         cmp.take_complaint(None, "no-such-case", **args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("field", "label", "kw"), [
+    ("contact", "联系方式", {"contact": "1" * 101}),
+    ("complainant", "投诉人", {"complainant": "张" * 101}),
+    ("text", "投诉内容", {"text": "长" * 8001})])
+def test_too_long_complaint_text_is_refused_by_the_forms_field(hub: Any, field: str,
+                                                               label: str,
+                                                               kw: dict[str, str]) -> None:
+    """The schema's limits (schemas.events_oversight) reached the page as "400 bad_request:
+    private.contact: Length must be between 1 and 100. (length)", in the middle of the
+    supervisor's message."""
+    args = {"intake": "phone", "category": "other", "text": "x", **kw}
+    with pytest.raises(BadInput) as refused:
+        cmp.take_complaint(hub, "019cac0fc2c0-0000-410621101201-A1", **args)
+    assert refused.value.reason.startswith(f"{field}: ")
+    assert f"/ {label}：" in refused.value.reason and "private" not in refused.value.reason
+    assert "bad_request" not in refused.value.reason

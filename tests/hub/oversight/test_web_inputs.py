@@ -175,13 +175,27 @@ def test_a_stale_form_says_what_to_do(app: Any) -> None:
     client = app.test_client()
     resp = client.post("/oversight/login", data={"login": "city", "password": "x",
                                                  "csrf": "old"}, headers=BROWSERS[1])
-    assert resp.status_code == 400 and "表单已失效，请刷新页面后重新提交" in resp.text
-    assert resp.mimetype == "text/html"
+    assert resp.status_code == 400 and "表单已失效，请重新输入密码登录" in resp.text
+    assert resp.mimetype == "text/html" and 'id="password"' in resp.text  # to log in again
+
+
+def test_a_live_login_is_not_ended_by_a_logout_without_its_token(app: Any) -> None:
+    """退出 with no live login just goes to the login page; with one, the token is still
+    checked (another site's form must not log a supervisor out)."""
+    client, _ = login(app, "city", "city-pass-1")
+    resp = client.post("/oversight/logout", data={"csrf": "forged"}, headers=BROWSERS[1])
+    assert resp.status_code == 400 and client.get("/oversight/").status_code == 200
+    # not "reload the page": reloading the refusal sent the same stale form again
+    assert "请返回上一页，刷新后重新提交" in resp.text and "请刷新页面" not in resp.text
+    fresh = app.test_client().post("/oversight/logout", data={"csrf": "old"})
+    assert fresh.status_code == 302 and fresh.headers["Location"].endswith("/oversight/login")
 
 
 def test_an_unknown_public_page_says_so(app: Any) -> None:
     resp = app.test_client().get("/oversight/public/4106021019", headers=BROWSERS[1])
     assert resp.status_code == 404 and "没有代码为 4106021019 的机构" in resp.text
+    # a citizen's typo: no way to the supervisors' overview (a login page to them)
+    assert 'href="/oversight/"' not in resp.text and "返回总览" not in resp.text
 
 
 def test_a_case_outside_the_area_is_refused_as_an_unknown_number_is(app: Any) -> None:
@@ -224,7 +238,7 @@ def test_a_complaint_taken_is_confirmed_by_its_case_number(
         "SELECT case_no FROM facts WHERE case_no LIKE '410621101201-%' LIMIT 1").fetchone()
     resp = client.post(f"/oversight/complaints?{Q}", data={
         "csrf": token, "case": case_no, "intake": "phone", "category": "attitude",
-        "text": "窗口无人"})
+        "text": "窗口无人"}, follow_redirects=True)
     assert resp.status_code == 200, re.findall(r"alert[^>]*>([^<]*)", resp.text)
     assert f"投诉已登记：案件 {case_no}" in resp.text
     assert not re.search(r"投诉已登记（[0-9a-f]{12}-", resp.text) and len(taken) == 1
@@ -246,3 +260,29 @@ def test_the_checks_report_says_when_its_overdue_table_is_cut(app: Any, monkeypa
     link = re.search(r'href="(/oversight/cases/overdue\?[^"]+)"', shown.group(1))
     assert link is not None
     assert "410621101201-2026-A1" in client.get(link.group(1).replace("&amp;", "&")).text
+
+
+@pytest.mark.parametrize("action", ["take", "handle"])
+def test_a_recorded_complaint_is_not_sent_again_by_a_reload(
+        app: Any, monkeypatch: pytest.MonkeyPatch, action: str) -> None:
+    """The answer to the complaint form was the page itself: reloading it (or Back, then
+    Forward), the browser sent the form again and the same call was recorded twice."""
+    from hub.oversight import complaints as cmp
+
+    taken: list[str] = []
+    monkeypatch.setattr(cmp, f"{action}_complaint",
+                        lambda hub, case_id, *a, **kw: taken.append(case_id) or {})
+    client, _ = login(app, "city", "city-pass-1")
+    page = client.get(f"/oversight/complaints?{Q}").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    (case_no,) = app.extensions["bangban_oversight"].facts.reader().execute(
+        "SELECT case_no FROM facts WHERE case_no LIKE '410621101201-%' LIMIT 1").fetchone()
+    resp = client.post(f"/oversight/complaints?{Q}&scope=410621", data={
+        "csrf": token, "action": action, "case": case_no, "intake": "phone",
+        "category": "attitude", "text": "窗口无人", "complaint": "c", "result": "upheld"})
+    assert resp.status_code == 303 and len(taken) == 1
+    assert resp.headers["Location"].endswith(f"/oversight/complaints?{Q}&scope=410621")
+    shown = client.get(resp.headers["Location"]).text  # what a reload sends again
+    assert ("投诉已登记" if action == "take" else "已登记处理结果") in shown
+    assert "已登记" not in client.get(resp.headers["Location"]).text.split("<h3")[0]  # once
+    assert len(taken) == 1
