@@ -96,7 +96,11 @@ ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 #: The fold the rows were made by: a file written under another one (its rows' status and
 #: ``closed`` are stale) is refolded from the store at the next catch-up, as for a new
 #: column. 2: an answered consultation with no reply pending is ``consulted``, closed.
-FOLD_VERSION = "2"
+#: 3: a deadline whose suspension spans 1 January counts the new year's holidays
+#: (schemas.workdays, 10.2.5). (A refold does not open the cases' sealed particulars, so
+#: the search tokens of a phone's digits, new in the same release, come with each case's
+#: next write or opening.)
+FOLD_VERSION = "3"
 CLOSED_STATUSES = CLOSED  # one set with the rows' ``closed`` (node.state.index_row)
 @dataclass
 class Page:

@@ -326,3 +326,34 @@ def test_a_scan_not_on_this_laptop_is_said_in_the_clerk_s_words(unlocked: Any) -
     event = unlocked.application.extensions["bangban_node"].casework.events(case_id)[0]["_id"]
     resp = unlocked.get(f"/cases/{case_id}/steps/attachment/{event}/scan-1.png")
     assert resp.status_code == 404 and "本机没有这份扫描件" in resp.data.decode()
+
+
+
+def test_an_index_of_fold_2_is_refolded_at_unlock(unlocked: Any, node_dir: Path) -> None:
+    """FOLD_VERSION 3 (node.index): a deadline whose suspension spans 1 January counts the
+    new year's holidays now (schemas.workdays, 10.2.5); an index written by fold 2 kept
+    its rows, due dates included, until each case changed again."""
+    import sqlite3
+
+    from node.app import create_app
+    from node.core import INDEX
+    from tests.node.conftest import PASSPHRASE
+
+    case_id = _case_id(_consult(unlocked))
+    node = unlocked.application.extensions["bangban_node"]
+    row = node.index.get(case_id)
+    node.close()
+    db = sqlite3.connect(node_dir / INDEX, isolation_level=None)
+    db.execute("UPDATE cases SET due = '1999-01-01', updated = '1999-01-01'")  # fold 2's
+    db.execute("UPDATE meta SET v = '2' WHERE k = 'fold'")
+    db.close()
+    again = create_app({"node_dir": str(node_dir), "sync_interval": 0, "secret_key": "test",
+                        "TESTING": True})
+    try:
+        client = again.test_client()
+        assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
+        refolded = again.extensions["bangban_node"].index.get(case_id)
+        assert (refolded["due"], refolded["updated"]) == (row["due"], row["updated"])
+        assert again.extensions["bangban_node"].index.get_meta("fold") == "3"
+    finally:
+        again.extensions["bangban_node"].close()
