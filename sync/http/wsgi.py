@@ -188,8 +188,13 @@ def make_server(app: CouchApp, host: str = "127.0.0.1", port: int = 5984, *,
     return Server(app, host, port, access_log=access_log)
 
 
-class _Stop(Exception):
-    """Raised by SIGTERM/SIGINT in the main thread to leave the serving loop."""
+class _Stop(SystemExit):
+    """Raised by SIGTERM/SIGINT in the main thread to leave the serving loop.
+
+    A SystemExit, as hub serve's: waitress's loop lets only those (and KeyboardInterrupt)
+    out of a channel's handler, and a signal landing while the main thread ran one (a
+    request being read or written) was swallowed as that channel's error: `store serve`
+    went on serving until SIGKILL (a CI run's test_restart_keeps_data_and_uuid)."""
 
 
 def serve(app: CouchApp, host: str = "127.0.0.1", port: int = 5984, *, access_log: bool = False,
