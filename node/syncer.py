@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from node.errors import NodeError, NotEnrolled, SyncFailed, Wiped
-from node.syncstate import SyncState, laptop_full, offline_words, unexpected_words
+from node.syncstate import (
+    SyncState,
+    laptop_full,
+    offline_words,
+    unexpected_words,
+    written_since,
+)
 
 if TYPE_CHECKING:
     from node.core import Node
@@ -96,7 +102,7 @@ class Syncer:
         except (SyncError, TypeError, ValueError):
             return
         self.state.last_ok = doc.get("last_ok")
-        self.state.pending = max(0, seq - int(doc.get("seq") or 0))
+        self.state.pending = max(0, seq - int(doc.get("seq") or 0)) + int(doc.get("waiting") or 0)
 
     def _remember(self) -> None:
         from sync.errors import NotFound as StoreNotFound
@@ -106,7 +112,8 @@ class Syncer:
             doc = dict(store.get_local(STATE_DOC))  # its _rev: a _local doc is updated in place
         except StoreNotFound:
             doc = {"_id": STATE_DOC}
-        doc.update(last_ok=self.state.last_ok, seq=int(store.info()["update_seq"]))
+        doc.update(last_ok=self.state.last_ok, seq=int(store.info()["update_seq"]),
+                   waiting=self.state.pending)  # saved during the round: not pushed yet
         store.put_local(doc)
 
     # -- the hub endpoint ----------------------------------------------------------
@@ -172,6 +179,7 @@ class Syncer:
     # -- one round -------------------------------------------------------------------
     def sync_once(self) -> dict[str, Any]:
         """Push then pull. Raises SyncFailed (hub unreachable / refused) or Wiped."""
+        from node.indexer import _case_of
         from node.pull import VerifyingTarget
         from node.repush import push_again, remember
         from sync.errors import SyncError, Unauthorized
@@ -221,9 +229,12 @@ class Syncer:
                         again_written, failures = push_again(local, remote)
                         st.pushed += int(res.docs_written) + again_written
                         st.refused = failures[-20:]
-                        st.pending = 0
+                        # saved after the push read the feed: not in it, still waiting
+                        late = written_since(local, getattr(res, "last_seq", None))
+                        st.pending = len(late)
                         kept = {str(f.get("id", "")).split(":")[1] for f in failures
                                 if ":" in str(f.get("id", ""))}  # refused: still to fix
+                        kept |= {c for c in map(_case_of, late) if c}
                         self.node.index.set_pending(unpushed - kept, False)
                     else:
                         st.pulled += int(res.docs_written)

@@ -91,6 +91,14 @@ def unexpected_words(exc: BaseException, here: str = "") -> str:
     return f"{UNEXPECTED}（{type(exc).__name__}）"
 
 
+def written_since(store: Any, since: Any) -> list[str]:
+    """The ids of the documents ``store`` changed after its seq ``since`` (``None``: none
+    known): what the clerk saved after a push read the feed waits for the next push."""
+    if since is None:
+        return []
+    return [str(row["id"]) for row in store.changes(since=since)["results"]]
+
+
 #: A pulled document the verifying target refused (node.pull): the hub sent something no
 #: enrolled device signed, which only a compromised or broken hub does (design.md §5).
 PULL_REFUSED = ("集中端发来的文档签名无效，已拒收 / a document from the hub failed its signature "

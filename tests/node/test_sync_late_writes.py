@@ -1,0 +1,70 @@
+"""What the clerk writes while a round is under way waits for the next push, and the sync
+page and the case list say so (design.md §4: the clerk works on during a sync). The push
+reads the store's feed once; a step saved after that read is not in it. The round then
+said "nothing waiting" and cleared the case's 待上传 mark; with the link gone right after,
+the page said "已同步" for days while the step was on this laptop only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.core import Node
+from sync.sqlite import SQLiteStore
+from tests.node.test_sync_honest import _consult, _dir, _node
+
+
+def _hub_in(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hub database in a local file (no network in a unit test): every replication
+    step against it is real."""
+    monkeypatch.setattr("sync.open.open_db",
+                        lambda url, timeout=None: SQLiteStore(path, create=True))
+
+
+def _written_after_the_push(node: Node, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The clerk saves a case once the push has read the feed to its end: deterministic
+    (after the real push returns), and the same as a save a moment before it returns."""
+    from sync.replicate import replicate as real
+
+    late: list[str] = []
+
+    def replicate(src: Any, dst: Any, opts: Any) -> Any:
+        res = real(src, dst, opts)
+        if opts.target_location == "hub" and not late:
+            late.append(_consult(node))
+        return res
+
+    monkeypatch.setattr("sync.replicate.replicate", replicate)
+    return late
+
+
+def test_a_case_saved_during_the_push_still_waits_for_upload(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _dir(tmp_path / "n")
+    node = _node(folder)
+    first = _consult(node)
+    _hub_in(tmp_path / "hub.sqlite", monkeypatch)
+    late = _written_after_the_push(node, monkeypatch)
+    node.syncer.sync_once()
+    st = node.syncer.state
+    assert st.status == "ok" and late
+    assert st.pending >= 2, st  # the late case's header and consultation
+    assert node.index.pending_ids() == {late[0]}  # the first case went, the late one waits
+    assert first not in node.index.pending_ids()
+    node.close()
+
+    node = _node(folder)  # a restart (or the link gone) does not forget it either
+    assert node.syncer.state.pending >= 2
+    monkeypatch.undo()
+    _hub_in(tmp_path / "hub.sqlite", monkeypatch)
+    node.syncer.sync_once()  # the next round takes it
+    assert node.syncer.state.pending == 0 and node.index.pending_ids() == set()
+    hub = SQLiteStore(tmp_path / "hub.sqlite")
+    try:
+        ids = {r["id"] for r in hub.all_docs()["rows"]}
+    finally:
+        hub.close()
+    assert any(late[0] in i for i in ids), ids
+    node.close()
