@@ -144,6 +144,20 @@ class SyncState:
         more = f" (+{len(lines) - 1})" if len(lines) > 1 else ""
         return str(lines[0]["message"]) + more
 
+    def since_words(self) -> str:
+        """When the last round got through and what waits here, for ``bangban node sync``
+        (it said only why the round failed, or counts in English, never either)."""
+        last = self.last_ok or "从未 / never"
+        waiting = (f"待上传 {self.pending} 项 / {self.pending} changes wait for upload"
+                   if self.pending else "没有待上传的 / nothing waits for upload")
+        return f"上次成功同步 / last good sync: {last}；{waiting}"
+
+    def round_words(self) -> str:
+        """``bangban node sync``'s line after a round that got through."""
+        return (f"已同步 / synced: 上传 pushed {self.pushed}，下载 pulled {self.pulled}，"
+                f"被拒 refused {len(self.refused)}，下载被拒 refused on pull "
+                f"{len(self.pull_refused)}；{self.since_words()}")
+
     def label(self) -> str:
         from flask_babel import gettext as _
 
