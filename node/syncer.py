@@ -295,7 +295,9 @@ class Syncer:
         st.last_error = offline_words(exc, str(self.node.dir))
 
     def _progress(self, p: Any) -> None:
-        if self.state.status == "offline":  # a retry said so; an upload got through since
+        # The hub took documents: what a retry, or the round before, said about the link
+        # is over (the badge said offline all through a long push after an offline round).
+        if self.state.status == "offline" or self.state.unreachable():
             self.state.status, self.state.last_error = "running", None
         self.state.docs_done = int(getattr(p, "docs_written", 0) or getattr(p, "docs_read", 0) or 0)
         total = getattr(p, "pending", None)

@@ -158,6 +158,11 @@ class SyncState:
                 f"被拒 refused {len(self.refused)}，下载被拒 refused on pull "
                 f"{len(self.pull_refused)}；{self.since_words()}")
 
+    def unreachable(self) -> bool:
+        """Whether the last error says the hub was out of reach (or could not take it)."""
+        return str(self.last_error or "").startswith((OFFLINE, HUB_STORE_DOWN, HUB_NO_DB,
+                                                      HUB_FULL))
+
     def label(self) -> str:
         from flask_babel import gettext as _
 
@@ -165,8 +170,7 @@ class SyncState:
         # On a bad link a round hangs up to sync_timeout per request: the retry after an
         # offline round is still offline to the clerk, with what is waiting to go (the badge
         # said "同步中" most of the time, and never how much was not uploaded yet).
-        if self.status == "running" and str(self.last_error or "").startswith(
-                (OFFLINE, HUB_STORE_DOWN, HUB_NO_DB, HUB_FULL)):
+        if self.status == "running" and self.unreachable():
             return _("离线，自动重试") + waiting
         if self.status == "running":
             return _("同步中") + (f" {self.docs_done}" if self.docs_done else "") + waiting

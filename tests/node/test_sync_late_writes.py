@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from node.core import Node
+from node.errors import SyncFailed
 from sync.sqlite import SQLiteStore
 from tests.node.test_sync_honest import _consult, _dir, _node
 
@@ -67,4 +68,38 @@ def test_a_case_saved_during_the_push_still_waits_for_upload(
     finally:
         hub.close()
     assert any(late[0] in i for i in ids), ids
+    node.close()
+
+
+def test_once_documents_go_up_the_badge_no_longer_says_offline(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an offline round, the next round that reaches the hub said "离线，自动重试"
+    all through its push: the offline words of the round before stayed until the round
+    ended (a laptop back from weeks offline: minutes of uploading shown as offline)."""
+    from sync.replicate import replicate as real
+    from tests.node.test_sync_honest import _label
+
+    node = _node(_dir(tmp_path / "n"))
+    for _ in range(3):
+        _consult(node)
+    with pytest.raises(SyncFailed):  # nothing listens at the hub's address
+        node.syncer.sync_once()
+    assert "离线" in _label(node)
+    _hub_in(tmp_path / "hub.sqlite", monkeypatch)
+    seen: list[tuple[int, str]] = []
+
+    def replicate(src: Any, dst: Any, opts: Any) -> Any:
+        told = opts.progress
+
+        def progress(p: Any) -> None:
+            told(p)
+            seen.append((node.syncer.state.docs_done, _label(node)))
+
+        opts.progress, opts.batch_size = progress, 2  # several batches: several reports
+        return real(src, dst, opts)
+
+    monkeypatch.setattr("sync.replicate.replicate", replicate)
+    node.syncer.sync_once()
+    moved = [label for done, label in seen if done]
+    assert moved and all("同步中" in label and "离线" not in label for label in moved), seen
     node.close()
