@@ -103,3 +103,24 @@ def test_a_peer_that_times_out_at_any_size_is_given_up_after_the_attempts(
             replicate(laptop, hole.as_store(), max_attempts=3, backoff_base=0.01,
                       batch_size=40, pipeline=False)
         assert hole.failed["bulk_docs"] == 3
+
+
+def test_a_hub_that_answers_not_now_is_not_sent_the_batch_in_halves(tmp_path: Path) -> None:
+    # A full hub (507), a hub whose store is down (503), one that says slow down (429):
+    # each answered, and would answer the same to a smaller request. Taken for a cut,
+    # the upload was halved and every half sent (40, 20, 20, 10, ... 1 documents: the
+    # batch up the link ~log2(n) times over) before the single document's attempts, round
+    # after round, for as long as the hub stayed full.
+    import pytest
+
+    from sync.errors import InsufficientStorage
+
+    with SQLiteStore(tmp_path / "laptop.sqlite") as laptop, \
+            SQLiteStore(tmp_path / "hub.sqlite") as hub:
+        laptop.bulk_docs([{"_id": f"event:{i:03d}", "n": i} for i in range(40)])
+        full = Flaky(hub, error=lambda: InsufficientStorage("the hub's storage is full"))
+        full.fail["bulk_docs"] = 1000
+        with pytest.raises(InsufficientStorage):
+            replicate(laptop, full.as_store(), max_attempts=3, backoff_base=0.01,
+                      batch_size=40, pipeline=False)
+        assert full.failed["bulk_docs"] == 3
