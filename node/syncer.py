@@ -355,7 +355,9 @@ class Syncer:
         plus a timeout after the link was back. Offline is read at each look, so a round
         the clerk started (API ``POST /api/sync``) that found the hub gone counts too. The
         jitter keeps a thousand stations that lost the hub together from all starting a
-        round in the same second when it returns."""
+        round in the same second when it returns. A hub that answered the round no (full,
+        507; no database here, 404) answers a probe all the same: that round waits the
+        interval, or it went up the link every few seconds."""
         probe = float(self.node.settings.sync_probe_interval)
         end = time.monotonic() + interval
         while not self._stop.is_set():
@@ -367,7 +369,7 @@ class Syncer:
                 return
             if self._wake.wait(min(left, probe * random.uniform(0.5, 1.5))):
                 return
-            if self.state.status == "offline" and \
+            if self.state.status == "offline" and not self.state.hub_said_no() and \
                     self.hub_answers(min(5.0, float(self.node.settings.sync_timeout))):
                 return
 

@@ -163,6 +163,11 @@ class SyncState:
         return str(self.last_error or "").startswith((OFFLINE, HUB_STORE_DOWN, HUB_NO_DB,
                                                       HUB_FULL))
 
+    def hub_said_no(self) -> bool:
+        """Whether the hub answered the last round "not now" (its disk full, no database
+        for this laptop): not the link, so a probe's answer says nothing of it."""
+        return str(self.last_error or "").startswith((HUB_FULL, HUB_NO_DB))
+
     def label(self) -> str:
         from flask_babel import gettext as _
 

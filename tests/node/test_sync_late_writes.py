@@ -103,3 +103,33 @@ def test_once_documents_go_up_the_badge_no_longer_says_offline(
     moved = [label for done, label in seen if done]
     assert moved and all("同步中" in label and "离线" not in label for label in moved), seen
     node.close()
+
+
+@pytest.mark.parametrize("words", ["HUB_FULL", "HUB_NO_DB"])
+def test_a_hub_that_answered_no_is_not_probed_into_a_round_every_few_seconds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, words: str) -> None:
+    """The probe between rounds (sync_probe_interval) looks for the *link* coming back.
+    A full hub (507 on every upload) or one without this laptop's database (404) answers
+    the probe's GET all the same, so the next round started at the first probe, every
+    ~5 s instead of every sync_interval: the whole push up the village link each time,
+    for as long as the hub stayed full. Such a round waits for the interval."""
+    import node.syncstate as words_of
+    from node.settings import load
+
+    node = Node(load({"node_dir": str(_dir(tmp_path / "n")), "sync_interval": 3600,
+                      "sync_probe_interval": 0.01}))
+    st = node.syncer.state
+    st.status, st.last_error = "offline", f"{getattr(words_of, words)}（x）"
+    asked: list[float] = []
+
+    def hub_answers(timeout: float) -> bool:
+        asked.append(timeout)
+        return True
+
+    monkeypatch.setattr(node.syncer, "hub_answers", hub_answers)
+    node.syncer._pause(0.3)  # the interval passes: no probe ends it
+    assert asked == []
+    st.last_error = f"{words_of.OFFLINE}（transport_error）"  # the link down: probed
+    node.syncer._pause(3600)
+    assert len(asked) == 1
+    node.close()
