@@ -34,9 +34,17 @@ HUB_NO_DB = ("枢纽有应答，但没有本机登记的数据库地址，请告
              "this laptop")
 
 
+#: The hub answered the round with an error of its own (a 500 of a bug there, a request of
+#: the round refused whole): not the network, which the clerk was sent to look at.
+HUB_ERROR = ("枢纽有应答，但本轮同步出错（HTTP {status}），请告知枢纽管理员。本机照常办理，数据已保存在"
+             "本机，会自动重试 / the hub answers but failed this round (HTTP {status}): tell the "
+             "hub's operator. Work goes on here; everything is saved on this laptop and the "
+             "round is tried again by itself")
+
+
 def offline_words(exc: BaseException, here: str = "") -> str:
     """Why a round (or one of its retries) failed, for the sync page: the hub unreachable,
-    or the hub answering 503, 404 or 507; or a full disk ``here`` (the node's folder); the
+    or the hub answering 503, 404, 507 or another error; or a full disk ``here`` (the node's folder); the
     error's code in brackets."""
     from node.errors import LAPTOP_DISK_FULL
     from sync.errors import SyncError, TransportError
@@ -47,7 +55,12 @@ def offline_words(exc: BaseException, here: str = "") -> str:
     # TransportError: no answer; any other SyncError is the status the hub's address sent
     words = None
     if isinstance(exc, SyncError) and not isinstance(exc, TransportError):
-        words = {503: HUB_STORE_DOWN, 404: HUB_NO_DB, 507: HUB_FULL}.get(exc.status)
+        from node.pull import NoRootKeys
+
+        if isinstance(exc, NoRootKeys):  # this laptop's enrollment, said in its own words
+            return f"{exc.reason}（{code}）"
+        words = {503: HUB_STORE_DOWN, 404: HUB_NO_DB, 507: HUB_FULL}.get(
+            exc.status, HUB_ERROR.format(status=exc.status))
     return f"{words or OFFLINE}（{code}）"
 
 
@@ -161,7 +174,7 @@ class SyncState:
     def unreachable(self) -> bool:
         """Whether the last error says the hub was out of reach (or could not take it)."""
         return str(self.last_error or "").startswith((OFFLINE, HUB_STORE_DOWN, HUB_NO_DB,
-                                                      HUB_FULL))
+                                                      HUB_FULL, HUB_ERROR.split("（")[0]))
 
     def hub_said_no(self) -> bool:
         """Whether the hub answered the last round "not now" (its disk full, no database

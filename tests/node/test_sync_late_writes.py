@@ -133,3 +133,26 @@ def test_a_hub_that_answered_no_is_not_probed_into_a_round_every_few_seconds(
     node.syncer._pause(3600)
     assert len(asked) == 1
     node.close()
+
+
+@pytest.mark.parametrize("status", [500, 400, 413])
+def test_a_hub_that_answers_an_error_is_not_said_unreachable(tmp_path: Path,
+                                                             status: int) -> None:
+    """The hub answered, with an error of its own (a 500 of a bug there, a request it
+    refused): the page said "网络中断或枢纽未运行" (the network is down or the hub is not
+    running), and the station looked at its cables instead of calling the hub's operator."""
+    from tests.node.test_sync_honest import _round_against
+
+    node, st = _round_against(tmp_path / "n", status, {"error": "x", "reason": "broken"})
+    assert st.last_error and "网络中断" not in st.last_error, st.last_error
+    assert "枢纽有应答" in st.last_error and f"HTTP {status}" in st.last_error
+    assert "operator" in st.last_error and "自动重试" in st.last_error
+    node.close()
+
+
+def test_a_laptop_without_root_keys_is_told_so_not_that_the_network_is_down() -> None:
+    from node.pull import NoRootKeys
+    from node.syncstate import offline_words
+
+    words = offline_words(NoRootKeys("pull: 本机没有固定的根公钥 / no pinned root key"))
+    assert words.startswith("pull: 本机没有固定的根公钥") and "网络中断" not in words
