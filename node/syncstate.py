@@ -177,9 +177,10 @@ class SyncState:
                                                       HUB_FULL, HUB_ERROR.split("（")[0]))
 
     def hub_said_no(self) -> bool:
-        """Whether the hub answered the last round "not now" (its disk full, no database
-        for this laptop): not the link, so a probe's answer says nothing of it."""
-        return str(self.last_error or "").startswith((HUB_FULL, HUB_NO_DB))
+        """Whether the hub answered the last round no (its disk full, no database for this
+        laptop, an error of its own): not the link, so a probe's answer says nothing of it."""
+        return str(self.last_error or "").startswith((HUB_FULL, HUB_NO_DB,
+                                                      HUB_ERROR.split("（")[0]))
 
     def label(self) -> str:
         from flask_babel import gettext as _

@@ -105,7 +105,7 @@ def test_once_documents_go_up_the_badge_no_longer_says_offline(
     node.close()
 
 
-@pytest.mark.parametrize("words", ["HUB_FULL", "HUB_NO_DB"])
+@pytest.mark.parametrize("words", ["HUB_FULL", "HUB_NO_DB", "HUB_ERROR"])
 def test_a_hub_that_answered_no_is_not_probed_into_a_round_every_few_seconds(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, words: str) -> None:
     """The probe between rounds (sync_probe_interval) looks for the *link* coming back.
@@ -119,7 +119,7 @@ def test_a_hub_that_answered_no_is_not_probed_into_a_round_every_few_seconds(
     node = Node(load({"node_dir": str(_dir(tmp_path / "n")), "sync_interval": 3600,
                       "sync_probe_interval": 0.01}))
     st = node.syncer.state
-    st.status, st.last_error = "offline", f"{getattr(words_of, words)}（x）"
+    st.status, st.last_error = "offline", f"{getattr(words_of, words).format(status=500)}（x）"
     asked: list[float] = []
 
     def hub_answers(timeout: float) -> bool:
