@@ -253,7 +253,7 @@ class NetProxy:
             self.stats.bytes_up += n
         else:
             self.stats.bytes_down += n
-        if data:  # after counting: the reader thread may look at the stats at once
+        if data and not writer.is_closing():  # after counting: stats are read at once
             writer.write(data)
         if cut_at is not None:
             self._since_cut = 0
