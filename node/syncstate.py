@@ -42,6 +42,12 @@ HUB_ERROR = ("枢纽有应答，但本轮同步出错（HTTP {status}），请�
              "round is tried again by itself")
 
 
+#: The round was cancelled: ``node serve`` is stopping (the laptop shutting down).
+STOPPED = ("本轮同步已停止（程序正在退出）。本机数据都已保存，下次启动后自动继续 / the round was stopped "
+           "(node serve is shutting down). Everything is saved on this laptop; it goes on by "
+           "itself at the next start")
+
+
 def offline_words(exc: BaseException, here: str = "") -> str:
     """Why a round (or one of its retries) failed, for the sync page: the hub unreachable,
     or the hub answering 503, 404, 507 or another error; or a full disk ``here`` (the node's folder); the
@@ -56,9 +62,12 @@ def offline_words(exc: BaseException, here: str = "") -> str:
     words = None
     if isinstance(exc, SyncError) and not isinstance(exc, TransportError):
         from node.pull import NoRootKeys
+        from sync.replicate.retry import Cancelled
 
         if isinstance(exc, NoRootKeys):  # this laptop's enrollment, said in its own words
             return f"{exc.reason}（{code}）"
+        if isinstance(exc, Cancelled):  # node serve is stopping
+            return f"{STOPPED}（{code}）"
         words = {503: HUB_STORE_DOWN, 404: HUB_NO_DB, 507: HUB_FULL}.get(
             exc.status, HUB_ERROR.format(status=exc.status))
     return f"{words or OFFLINE}（{code}）"

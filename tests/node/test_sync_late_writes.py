@@ -156,3 +156,21 @@ def test_a_laptop_without_root_keys_is_told_so_not_that_the_network_is_down() ->
 
     words = offline_words(NoRootKeys("pull: 本机没有固定的根公钥 / no pinned root key"))
     assert words.startswith("pull: 本机没有固定的根公钥") and "网络中断" not in words
+
+
+def test_a_round_cancelled_by_shutting_down_blames_neither_the_hub_nor_the_link(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`node serve` stopping (the laptop shut down) cancels the round under way: its
+    Cancelled (499) is no answer of the hub's, nor a broken link; what it left waits."""
+    folder = _dir(tmp_path / "n")
+    node = _node(folder)
+    _consult(node)
+    _hub_in(tmp_path / "hub.sqlite", monkeypatch)
+    node.syncer._cancel.set()  # what stop() does, here before the push's first step
+    with pytest.raises(SyncFailed):
+        node.syncer.sync_once()
+    st = node.syncer.state
+    assert st.last_error and "已停止" in st.last_error and "stopped" in st.last_error
+    assert "枢纽有应答" not in st.last_error and "网络中断" not in st.last_error
+    assert st.last_ok is None and st.pending >= 3
+    node.close()
