@@ -85,6 +85,7 @@ class Syncer:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
+        self._written = 0  # documents the phase under way has written (its progress)
         self._restore()
 
     # -- what survives a restart ---------------------------------------------------
@@ -209,7 +210,7 @@ class Syncer:
                 refused_line: str | None = None
                 unpushed = self.node.index.pending_ids()  # the cases this push carries
                 for phase, src, dst in (("push", local, remote), ("pull", remote, checked)):
-                    st.phase = phase
+                    st.phase, self._written = phase, 0
                     opts = ReplicationOptions(
                         progress=self._progress, max_attempts=3, backoff_cap=5.0,
                         cancel=self._cancel, on_retry=self._retrying,
@@ -299,6 +300,11 @@ class Syncer:
         # is over (the badge said offline all through a long push after an offline round).
         if self.state.status == "offline" or self.state.unreachable():
             self.state.status, self.state.last_error = "running", None
+        written = int(getattr(p, "docs_written", 0) or 0)
+        if self.state.phase == "push":  # what the hub took waits no more (the count stood
+            # still through a long push, and after one cut short)
+            self.state.pending = max(0, self.state.pending - (written - self._written))
+        self._written = written
         self.state.docs_done = int(getattr(p, "docs_written", 0) or getattr(p, "docs_read", 0) or 0)
         total = getattr(p, "pending", None)
         self.state.docs_total = (self.state.docs_done + int(total)) if total is not None else None

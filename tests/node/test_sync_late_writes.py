@@ -174,3 +174,34 @@ def test_a_round_cancelled_by_shutting_down_blames_neither_the_hub_nor_the_link(
     assert "枢纽有应答" not in st.last_error and "网络中断" not in st.last_error
     assert st.last_ok is None and st.pending >= 3
     node.close()
+
+
+def test_what_waits_for_upload_goes_down_as_the_push_goes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"待上传 792" stood still through a ten-minute push of a laptop back from weeks
+    offline, and stayed after a push the link cut short though most had gone up."""
+    from sync.replicate import replicate as real
+
+    node = _node(_dir(tmp_path / "n"))
+    for _ in range(4):
+        _consult(node)
+    start = node.syncer.state.pending
+    _hub_in(tmp_path / "hub.sqlite", monkeypatch)
+    seen: list[int] = []
+
+    def replicate(src: Any, dst: Any, opts: Any) -> Any:
+        told = opts.progress
+
+        def progress(p: Any) -> None:
+            told(p)
+            if opts.target_location == "hub":
+                seen.append(node.syncer.state.pending)
+
+        opts.progress, opts.batch_size, opts.pipeline = progress, 2, False
+        return real(src, dst, opts)
+
+    monkeypatch.setattr("sync.replicate.replicate", replicate)
+    node.syncer.sync_once()
+    assert start >= 12 and seen == sorted(seen, reverse=True) and len(set(seen)) >= 3, seen
+    assert seen[0] < start and seen[-1] == 0, seen
+    node.close()
