@@ -290,8 +290,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return cmd_push_backup(args, s)  # refuses an unfinished backup; writes nothing there
     from node.folderlock import hold
 
-    def failed(exc: NodeError) -> int:
-        print(json.dumps(exc.as_json(), ensure_ascii=False) if args.json else str(exc),
+    def failed(exc: NodeError, state: Any = None) -> int:
+        since = f"；{state.since_words()}" if state is not None else ""
+        print(json.dumps(exc.as_json(), ensure_ascii=False) if args.json else str(exc) + since,
               file=sys.stderr)
         return 1
 
@@ -309,7 +310,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         try:
             summary = node.syncer.sync_once()
         except NodeError as exc:
-            return failed(exc)
+            return failed(exc, node.syncer.state)
         finally:
             node.close()
     finally:
@@ -319,6 +320,5 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"summary": summary, "state": state}, ensure_ascii=False, default=str))
     else:
-        print(f"synced: pushed {state['pushed']}, pulled {state['pulled']}, "
-              f"refused {len(state['refused'])}, refused on pull {len(state['pull_refused'])}")
+        print(node.syncer.state.round_words())
     return 0

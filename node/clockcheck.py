@@ -39,7 +39,9 @@ def measure_offset(request: urllib.request.Request, *, timeout: float,
     except OSError:
         return None
     received = now()
-    if not date:
+    if not date or received - sent > timeout:
+        # No socket read waited that long: the laptop slept or the node was stopped
+        # mid-request, and the middle of the round trip is nowhere near the answer's time.
         return None
     try:
         hub = parsedate_to_datetime(date).timestamp()

@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from node.errors import NodeError, NotEnrolled, SyncFailed, Wiped
-from node.syncstate import SyncState, laptop_full, offline_words, unexpected_words
+from node.syncstate import (
+    SyncState,
+    laptop_full,
+    offline_words,
+    unexpected_words,
+    written_since,
+)
 
 if TYPE_CHECKING:
     from node.core import Node
@@ -79,6 +85,7 @@ class Syncer:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
+        self._written = 0  # documents the phase under way has written (its progress)
         self._restore()
 
     # -- what survives a restart ---------------------------------------------------
@@ -96,7 +103,7 @@ class Syncer:
         except (SyncError, TypeError, ValueError):
             return
         self.state.last_ok = doc.get("last_ok")
-        self.state.pending = max(0, seq - int(doc.get("seq") or 0))
+        self.state.pending = max(0, seq - int(doc.get("seq") or 0)) + int(doc.get("waiting") or 0)
 
     def _remember(self) -> None:
         from sync.errors import NotFound as StoreNotFound
@@ -106,7 +113,8 @@ class Syncer:
             doc = dict(store.get_local(STATE_DOC))  # its _rev: a _local doc is updated in place
         except StoreNotFound:
             doc = {"_id": STATE_DOC}
-        doc.update(last_ok=self.state.last_ok, seq=int(store.info()["update_seq"]))
+        doc.update(last_ok=self.state.last_ok, seq=int(store.info()["update_seq"]),
+                   waiting=self.state.pending)  # saved during the round: not pushed yet
         store.put_local(doc)
 
     # -- the hub endpoint ----------------------------------------------------------
@@ -172,6 +180,7 @@ class Syncer:
     # -- one round -------------------------------------------------------------------
     def sync_once(self) -> dict[str, Any]:
         """Push then pull. Raises SyncFailed (hub unreachable / refused) or Wiped."""
+        from node.indexer import _case_of
         from node.pull import VerifyingTarget
         from node.repush import push_again, remember
         from sync.errors import SyncError, Unauthorized
@@ -201,7 +210,7 @@ class Syncer:
                 refused_line: str | None = None
                 unpushed = self.node.index.pending_ids()  # the cases this push carries
                 for phase, src, dst in (("push", local, remote), ("pull", remote, checked)):
-                    st.phase = phase
+                    st.phase, self._written = phase, 0
                     opts = ReplicationOptions(
                         progress=self._progress, max_attempts=3, backoff_cap=5.0,
                         cancel=self._cancel, on_retry=self._retrying,
@@ -221,9 +230,12 @@ class Syncer:
                         again_written, failures = push_again(local, remote)
                         st.pushed += int(res.docs_written) + again_written
                         st.refused = failures[-20:]
-                        st.pending = 0
+                        # saved after the push read the feed: not in it, still waiting
+                        late = written_since(local, getattr(res, "last_seq", None))
+                        st.pending = len(late)
                         kept = {str(f.get("id", "")).split(":")[1] for f in failures
                                 if ":" in str(f.get("id", ""))}  # refused: still to fix
+                        kept |= {c for c in map(_case_of, late) if c}
                         self.node.index.set_pending(unpushed - kept, False)
                     else:
                         st.pulled += int(res.docs_written)
@@ -284,8 +296,15 @@ class Syncer:
         st.last_error = offline_words(exc, str(self.node.dir))
 
     def _progress(self, p: Any) -> None:
-        if self.state.status == "offline":  # a retry said so; an upload got through since
+        # The hub took documents: what a retry, or the round before, said about the link
+        # is over (the badge said offline all through a long push after an offline round).
+        if self.state.status == "offline" or self.state.unreachable():
             self.state.status, self.state.last_error = "running", None
+        written = int(getattr(p, "docs_written", 0) or 0)
+        if self.state.phase == "push":  # what the hub took waits no more (the count stood
+            # still through a long push, and after one cut short)
+            self.state.pending = max(0, self.state.pending - (written - self._written))
+        self._written = written
         self.state.docs_done = int(getattr(p, "docs_written", 0) or getattr(p, "docs_read", 0) or 0)
         total = getattr(p, "pending", None)
         self.state.docs_total = (self.state.docs_done + int(total)) if total is not None else None
@@ -342,7 +361,9 @@ class Syncer:
         plus a timeout after the link was back. Offline is read at each look, so a round
         the clerk started (API ``POST /api/sync``) that found the hub gone counts too. The
         jitter keeps a thousand stations that lost the hub together from all starting a
-        round in the same second when it returns."""
+        round in the same second when it returns. A hub that answered the round no (full,
+        507; no database here, 404) answers a probe all the same: that round waits the
+        interval, or it went up the link every few seconds."""
         probe = float(self.node.settings.sync_probe_interval)
         end = time.monotonic() + interval
         while not self._stop.is_set():
@@ -354,7 +375,7 @@ class Syncer:
                 return
             if self._wake.wait(min(left, probe * random.uniform(0.5, 1.5))):
                 return
-            if self.state.status == "offline" and \
+            if self.state.status == "offline" and not self.state.hub_said_no() and \
                     self.hub_answers(min(5.0, float(self.node.settings.sync_timeout))):
                 return
 

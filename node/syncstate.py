@@ -34,9 +34,23 @@ HUB_NO_DB = ("枢纽有应答，但没有本机登记的数据库地址，请告
              "this laptop")
 
 
+#: The hub answered the round with an error of its own (a 500 of a bug there, a request of
+#: the round refused whole): not the network, which the clerk was sent to look at.
+HUB_ERROR = ("枢纽有应答，但本轮同步出错（HTTP {status}），请告知枢纽管理员。本机照常办理，数据已保存在"
+             "本机，会自动重试 / the hub answers but failed this round (HTTP {status}): tell the "
+             "hub's operator. Work goes on here; everything is saved on this laptop and the "
+             "round is tried again by itself")
+
+
+#: The round was cancelled: ``node serve`` is stopping (the laptop shutting down).
+STOPPED = ("本轮同步已停止（程序正在退出）。本机数据都已保存，下次启动后自动继续 / the round was stopped "
+           "(node serve is shutting down). Everything is saved on this laptop; it goes on by "
+           "itself at the next start")
+
+
 def offline_words(exc: BaseException, here: str = "") -> str:
     """Why a round (or one of its retries) failed, for the sync page: the hub unreachable,
-    or the hub answering 503, 404 or 507; or a full disk ``here`` (the node's folder); the
+    or the hub answering 503, 404, 507 or another error; or a full disk ``here`` (the node's folder); the
     error's code in brackets."""
     from node.errors import LAPTOP_DISK_FULL
     from sync.errors import SyncError, TransportError
@@ -47,7 +61,15 @@ def offline_words(exc: BaseException, here: str = "") -> str:
     # TransportError: no answer; any other SyncError is the status the hub's address sent
     words = None
     if isinstance(exc, SyncError) and not isinstance(exc, TransportError):
-        words = {503: HUB_STORE_DOWN, 404: HUB_NO_DB, 507: HUB_FULL}.get(exc.status)
+        from node.pull import NoRootKeys
+        from sync.replicate.retry import Cancelled
+
+        if isinstance(exc, NoRootKeys):  # this laptop's enrollment, said in its own words
+            return f"{exc.reason}（{code}）"
+        if isinstance(exc, Cancelled):  # node serve is stopping
+            return f"{STOPPED}（{code}）"
+        words = {503: HUB_STORE_DOWN, 404: HUB_NO_DB, 507: HUB_FULL}.get(
+            exc.status, HUB_ERROR.format(status=exc.status))
     return f"{words or OFFLINE}（{code}）"
 
 
@@ -89,6 +111,14 @@ def unexpected_words(exc: BaseException, here: str = "") -> str:
     if laptop_full(exc, here):
         return offline_words(exc, here)
     return f"{UNEXPECTED}（{type(exc).__name__}）"
+
+
+def written_since(store: Any, since: Any) -> list[str]:
+    """The ids of the documents ``store`` changed after its seq ``since`` (``None``: none
+    known): what the clerk saved after a push read the feed waits for the next push."""
+    if since is None:
+        return []
+    return [str(row["id"]) for row in store.changes(since=since)["results"]]
 
 
 #: A pulled document the verifying target refused (node.pull): the hub sent something no
@@ -136,6 +166,31 @@ class SyncState:
         more = f" (+{len(lines) - 1})" if len(lines) > 1 else ""
         return str(lines[0]["message"]) + more
 
+    def since_words(self) -> str:
+        """When the last round got through and what waits here, for ``bangban node sync``
+        (it said only why the round failed, or counts in English, never either)."""
+        last = self.last_ok or "从未 / never"
+        waiting = (f"待上传 {self.pending} 项 / {self.pending} changes wait for upload"
+                   if self.pending else "没有待上传的 / nothing waits for upload")
+        return f"上次成功同步 / last good sync: {last}；{waiting}"
+
+    def round_words(self) -> str:
+        """``bangban node sync``'s line after a round that got through."""
+        return (f"已同步 / synced: 上传 pushed {self.pushed}，下载 pulled {self.pulled}，"
+                f"被拒 refused {len(self.refused)}，下载被拒 refused on pull "
+                f"{len(self.pull_refused)}；{self.since_words()}")
+
+    def unreachable(self) -> bool:
+        """Whether the last error says the hub was out of reach (or could not take it)."""
+        return str(self.last_error or "").startswith((OFFLINE, HUB_STORE_DOWN, HUB_NO_DB,
+                                                      HUB_FULL, HUB_ERROR.split("（")[0]))
+
+    def hub_said_no(self) -> bool:
+        """Whether the hub answered the last round no (its disk full, no database for this
+        laptop, an error of its own): not the link, so a probe's answer says nothing of it."""
+        return str(self.last_error or "").startswith((HUB_FULL, HUB_NO_DB,
+                                                      HUB_ERROR.split("（")[0]))
+
     def label(self) -> str:
         from flask_babel import gettext as _
 
@@ -143,8 +198,7 @@ class SyncState:
         # On a bad link a round hangs up to sync_timeout per request: the retry after an
         # offline round is still offline to the clerk, with what is waiting to go (the badge
         # said "同步中" most of the time, and never how much was not uploaded yet).
-        if self.status == "running" and str(self.last_error or "").startswith(
-                (OFFLINE, HUB_STORE_DOWN, HUB_NO_DB, HUB_FULL)):
+        if self.status == "running" and self.unreachable():
             return _("离线，自动重试") + waiting
         if self.status == "running":
             return _("同步中") + (f" {self.docs_done}" if self.docs_done else "") + waiting

@@ -12,14 +12,14 @@ on top of that:
   this connection (``cut_mode="connection"``) or of all traffic
   (``cut_mode="cumulative"``), repeatedly: every N bytes another cut;
 * ``black_hole`` accepts connections but forwards and answers nothing while it
-  is on (a dead peer whose TCP is still "up"); switch it at runtime.
+  is on (a dead peer whose TCP is still "up"); switch it at runtime;
+* ``hang_after`` forwards byte N of a connection, then nothing, never closing it
+  (half an answer, then silence for ever while both ends' TCP stays up).
 
 Use from Python (the loop runs in a background thread)::
 
     with NetProxy(5984, bandwidth=32_000, latency=0.15) as proxy:
-        url = f"http://127.0.0.1:{proxy.port}/db"
-        ...
-        proxy.set(black_hole=True)
+        url = f"http://127.0.0.1:{proxy.port}/db"; proxy.set(black_hole=True)
 
 or from a shell: ``python -m ops.netproxy --target-port 5984 --bandwidth 256kbit --rtt-ms 300``.
 """
@@ -46,6 +46,7 @@ class ProxyStats:
     bytes_down: int = 0
     connections: int = 0
     cuts: int = 0
+    hangs: int = 0
 
     @property
     def total(self) -> int:
@@ -53,7 +54,7 @@ class ProxyStats:
 
     def as_dict(self) -> dict[str, int]:
         return {"bytes_up": self.bytes_up, "bytes_down": self.bytes_down,
-                "connections": self.connections, "cuts": self.cuts}
+                "connections": self.connections, "cuts": self.cuts, "hangs": self.hangs}
 
 
 class TokenBucket:
@@ -87,6 +88,7 @@ class _Conn:
     upstream: asyncio.StreamWriter | None = None
     forwarded: int = 0
     closed: bool = False
+    hung: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     def abort(self) -> None:
@@ -119,6 +121,7 @@ class NetProxy:
         cut_after: int | None = None,
         cut_mode: str = "connection",
         black_hole: bool = False,
+        hang_after: int | None = None,
     ) -> None:
         if cut_mode not in ("connection", "cumulative"):
             raise ValueError("cut_mode must be 'connection' or 'cumulative'")
@@ -131,6 +134,7 @@ class NetProxy:
         self.cut_after = cut_after
         self.cut_mode = cut_mode
         self.black_hole = black_hole
+        self.hang_after = hang_after
         self.stalled_until = 0.0
         self.stats = ProxyStats()
         self._since_cut = 0  # cumulative mode
@@ -145,15 +149,15 @@ class NetProxy:
     # -- runtime control (thread-safe: plain attribute writes read by the loop) ---------
     def set(self, **settings: Any) -> None:
         """Change settings: latency, latency_up/down, bandwidth, bandwidth_up/down,
-        cut_after, cut_mode, black_hole."""
+        cut_after, cut_mode, black_hole, hang_after."""
         for key, value in settings.items():
             if key == "latency":
                 self.latency_up = self.latency_down = value
             elif key in ("bandwidth", "bandwidth_up", "bandwidth_down"):
-                sides = ("up", "down") if key == "bandwidth" else (key.split("_")[1],)
-                for side in sides:
+                for side in ("up", "down") if key == "bandwidth" else (key.split("_")[1],):
                     self.buckets[side].rate = value
-            elif key in ("latency_up", "latency_down", "cut_after", "cut_mode", "black_hole"):
+            elif key in ("latency_up", "latency_down", "cut_after", "cut_mode", "black_hole",
+                         "hang_after"):
                 setattr(self, key, value)
             else:
                 raise TypeError(f"unknown setting {key!r}")
@@ -191,6 +195,8 @@ class NetProxy:
             conn.tasks = [asyncio.ensure_future(self._pump(conn, reader, up_writer, "up")),
                           asyncio.ensure_future(self._pump(conn, up_reader, writer, "down"))]
             await asyncio.gather(*conn.tasks, return_exceptions=True)
+            while conn.hung and not conn.closed:  # the server is done: the client never knows
+                await asyncio.sleep(0.05)
         except (OSError, asyncio.CancelledError):
             pass
         finally:
@@ -210,7 +216,7 @@ class NetProxy:
                 if pending:
                     await asyncio.gather(*pending, return_exceptions=True)
                 with contextlib.suppress(Exception):
-                    if writer.can_write_eof():
+                    if writer.can_write_eof() and not conn.hung:
                         writer.write_eof()
                 return
             await self._blocked()
@@ -227,8 +233,12 @@ class NetProxy:
                  done: asyncio.Future[None]) -> None:
         if not done.done():
             done.set_result(None)
-        if conn.closed:
-            return
+        if conn.closed or conn.hung:
+            return  # a hung connection swallows everything, both ways
+        if self.hang_after is not None and conn.forwarded + len(data) >= self.hang_after:
+            data = data[:max(0, self.hang_after - conn.forwarded)]
+            conn.hung = True
+            self.stats.hangs += 1
         cut_at: int | None = None
         if self.cut_after:
             used = conn.forwarded if self.cut_mode == "connection" else self._since_cut
@@ -243,7 +253,7 @@ class NetProxy:
             self.stats.bytes_up += n
         else:
             self.stats.bytes_down += n
-        if data:  # after counting: the reader thread may look at the stats at once
+        if data and not writer.is_closing():  # after counting: stats are read at once
             writer.write(data)
         if cut_at is not None:
             self._since_cut = 0
@@ -325,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cut-after", type=int, help="abort a connection every N bytes")
     parser.add_argument("--cut-mode", choices=("connection", "cumulative"), default="connection")
     parser.add_argument("--black-hole", action="store_true")
+    parser.add_argument("--hang-after", type=int,
+                        help="forward N bytes of a connection, then nothing (never closed)")
     parser.add_argument("--stats-every", type=float, default=5.0, help="seconds between stats lines")
     parser.add_argument("--control", action="store_true",
                         help="read commands from stdin, one per line: stats | reset (answers the stats before) | cut | "
@@ -332,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     proxy = NetProxy(args.target_port, target_host=args.target_host, listen_port=args.listen_port,
                      latency=args.rtt_ms / 2000, bandwidth=args.bandwidth, cut_after=args.cut_after,
-                     cut_mode=args.cut_mode, black_hole=args.black_hole)
+                     cut_mode=args.cut_mode, black_hole=args.black_hole,
+                     hang_after=args.hang_after)
     with proxy:
         print(f"listening on 127.0.0.1:{proxy.port} -> {args.target_host}:{args.target_port}",
               flush=True)
@@ -351,12 +364,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _value(text: str) -> Any:
     low = text.strip().lower()
-    if low in ("1", "true", "on", "yes"):
-        return True if low != "1" else 1
-    if low in ("0", "false", "off", "no"):
-        return False if low != "0" else 0
-    if low in ("none", "null", ""):
-        return None
+    words = {"true": True, "on": True, "yes": True, "false": False, "off": False, "no": False}
+    if low in words or low in ("none", "null", ""):
+        return words.get(low)
     try:
         return float(low) if "." in low else int(low)
     except ValueError:

@@ -38,7 +38,7 @@ from .options import ReplicationOptions, ReplicationResult
 from .peers import verify_peers
 from .progress import STAT_KEYS, Progress, TrafficMeter
 from .repid import endpoint_identity, replication_id
-from .retry import Backoff, Cancelled, is_retryable, is_timeout
+from .retry import Backoff, Cancelled, is_not_now, is_retryable, is_timeout
 from .write import pieces, write_docs
 
 T = TypeVar("T")
@@ -194,12 +194,15 @@ class Replicator:
                     raise
                 self._shrink(exc)
                 broken += 1
-                if len(part) > 1:
+                # A cut: less may get through. A timeout or an answer "not now" (a full
+                # hub, 507) says the same to any size: the part waits whole for its attempt.
+                cut = len(part) > 1 and not is_timeout(exc) and not is_not_now(exc)
+                if cut:
                     half = len(part) // 2
                     queue[:0] = [part[:half], part[half:]]
                 else:
                     queue.insert(0, part)
-                if len(part) > 1 and not is_timeout(exc):
+                if cut:
                     # a cut: the halves are the retry (halving ends by itself)
                     with self._stats_lock:
                         self.backoff.retries += 1

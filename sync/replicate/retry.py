@@ -41,6 +41,18 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionError | TimeoutError)
 
 
+#: Answers that say "not now" whatever a request's size: slow down (429), the store down
+#: (503), the disk full (507, CouchDB docs "Disk Monitor Configuration"). Retried after a
+#: backoff, never by sending less: halving an upload only sends it again in pieces.
+NOT_NOW_STATUSES = frozenset({429, 503, 507})
+
+
+def is_not_now(exc: BaseException) -> bool:
+    """Did the peer answer "not now" (rather than the link break)?"""
+    return (isinstance(exc, SyncError) and not isinstance(exc, TransportError)
+            and exc.status in NOT_NOW_STATUSES)
+
+
 def is_timeout(exc: BaseException) -> bool:
     """Did the peer go silent (a timeout) rather than answer badly?"""
     text = f"{getattr(exc, 'error', '')} {getattr(exc, 'reason', '')} {exc}".lower()

@@ -107,3 +107,22 @@ def test_the_node_notices_the_link_back_long_before_its_next_round(
         assert link.hub_docs([f"case:{case_id}"])
     finally:
         link.close()
+
+
+def test_half_an_answer_then_silence_for_ever_is_timed_out_and_resumed(net: LinkNet) -> None:
+    """Every connection goes silent after its first 2 kB, never closed (the proxy's
+    ``hang_after``): no request of a round may wait for ever. The node says offline, with
+    the scan waiting, and uploads it by itself once the link carries whole answers."""
+    case_id = net.accepted_case("孙八")
+    wait_until(net.converged, 120, "the case before the link hangs")
+    net.proxy.set(hang_after=2000)
+    net.proxy.reset_stats()
+    net.scan(case_id, 150_000)  # 2 chunks and their event: no upload fits in 2 kB
+    state = wait_until(lambda: (s := net.sync_state())["status"] == "offline" and s,
+                       120, "the node to give up the hung requests")
+    assert net.proxy.stats.hangs >= 1 and state["pending"] >= 3, (net.proxy.stats, state)
+    assert "无法连接枢纽" in state["last_error"] and not net.converged()
+    back = dt.datetime.now().astimezone().replace(microsecond=0)
+    net.proxy.set(hang_after=None)
+    wait_until(net.converged, 120, "the scan at the hub once answers come whole")
+    _settled(net, back)

@@ -3,6 +3,7 @@ ops.cli.main): one line on stderr, exit 1, no traceback, nothing already stored 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 from pathlib import Path
@@ -120,3 +121,37 @@ def test_init_given_the_keys_json_says_it_wants_the_enrollment(
                   "--passphrase-file", str(pwfile))
     assert "not the enrollment" in err and "hub device enroll --json" in err
     assert not folder.exists()
+
+
+def test_sync_says_the_last_good_sync_and_what_waits(
+        tmp_path: Path, pwfile: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``node sync`` said only why a round failed ("503 sync_failed: cannot reach the
+    hub"), and after a good one counts in English: never when it last got through nor
+    what is still on this laptop only (the sync page says both)."""
+    from node.core import Node
+    from node.settings import load
+    from sync.sqlite import SQLiteStore
+    from tests.node.test_sync_honest import _consult
+
+    folder = make_node_dir(tmp_path / "node", db_url="http://127.0.0.1:9/bangban")
+    node = Node(load({"node_dir": str(folder), "sync_interval": 0}))
+    node.unlock(PASSPHRASE)
+    _consult(node)
+    node.close()
+    sync = ("sync", "--dir", str(folder), "--passphrase-file", str(pwfile))
+    err = refused(capsys, *sync)  # nothing listens at the hub's address
+    assert "无法连接枢纽" in err and "上次成功同步" in err and "从未" in err, err
+    assert "待上传 3 项" in err, err  # the keyring, the case and its consultation
+
+    hub = tmp_path / "hub.sqlite"
+    monkeypatch.setattr("sync.open.open_db", lambda url, timeout=None: SQLiteStore(hub, create=True))
+    assert main(["node", *sync]) == 0
+    out = capsys.readouterr().out
+    assert "已同步" in out and "上传 pushed 3" in out and "没有待上传" in out, out
+    assert f"上次成功同步 / last good sync: {dt.date.today():%Y-%m-%d}" in out, out
+
+    monkeypatch.setattr("sync.open.open_db", lambda url, timeout=None: (_ for _ in ()).throw(
+        TimeoutError("timed out")))
+    err = refused(capsys, *sync)
+    assert f"上次成功同步 / last good sync: {dt.date.today():%Y-%m-%d}" in err, err

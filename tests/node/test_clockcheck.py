@@ -83,6 +83,20 @@ def test_no_answer_or_no_date_is_no_measurement(serve: Any) -> None:
     assert measure_offset(urllib.request.Request("http://127.0.0.1:9/db"), timeout=2) is None
 
 
+def test_a_laptop_asleep_during_the_request_measures_nothing(serve: Any) -> None:
+    """The lid shut (or the node stopped) between the request and its answer: the round
+    trip took an hour of this laptop's clock, whose middle is half an hour from the
+    hub's answer, and a right clock was measured 30 minutes fast (every page warned). A
+    round trip longer than the request's own timeout was stalled: it says nothing."""
+    req = serve(_hub(0.001))  # a hub on time (0.0 would send no Date)
+    start = time.time()
+    ticks = iter([start, start + 3600])
+    assert measure_offset(req, timeout=5, now=lambda: next(ticks)) is None
+    ticks = iter([start, start + 1])  # a slow answer within the timeout still counts
+    offset = measure_offset(req, timeout=5, now=lambda: next(ticks))
+    assert offset is not None and abs(offset) < 3
+
+
 def test_every_page_warns_while_the_clock_is_off(unlocked: Any, app: Any) -> None:
     state = app.extensions["bangban_node"].syncer.state
     assert 'id="clock-warning"' not in unlocked.get("/").text  # never checked: no warning

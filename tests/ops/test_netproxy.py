@@ -1,4 +1,5 @@
-"""The network-impairment proxy: pass-through, latency, bandwidth, stalls, cuts, black hole."""
+"""The network-impairment proxy: pass-through, latency, bandwidth, stalls, cuts, black hole,
+hangs."""
 
 from __future__ import annotations
 
@@ -113,6 +114,31 @@ def test_black_hole_accepts_but_never_answers_until_switched_off(echo_port: int)
         assert roundtrip(proxy.port, b"new") == b"new"
 
 
+def test_hang_after_n_bytes_keeps_the_connection_open_and_silent(echo_port: int) -> None:
+    """Half an answer, then silence for ever: the client's own timeout is all that ends it
+    (neither a cut nor a close tells it)."""
+    with NetProxy(echo_port, hang_after=3000) as proxy:
+        with socket.create_connection(("127.0.0.1", proxy.port), timeout=0.5) as s:
+            s.sendall(b"h" * 2000)  # 2000 up, then 1000 of the 2000 echoed down
+            got = b""
+            with pytest.raises(TimeoutError):
+                while True:
+                    chunk = s.recv(65536)
+                    assert chunk, "the hung connection was closed"
+                    got += chunk
+            assert got == b"h" * 1000
+            s.sendall(b"more")  # swallowed: nothing comes back, and no reset either
+            with pytest.raises(TimeoutError):
+                s.recv(10)
+            s.shutdown(socket.SHUT_WR)  # the echo server ends and closes its side,
+            s.settimeout(3)  # which the proxy did pass on (an EOF, a reset) within ms
+            with pytest.raises(TimeoutError):
+                s.recv(10)
+        assert proxy.stats.hangs == 1 and proxy.stats.total == 3000 and proxy.stats.cuts == 0
+        proxy.set(hang_after=None)
+        assert roundtrip(proxy.port, b"new") == b"new"
+
+
 def test_parse_rate() -> None:
     assert parse_rate("256kbit") == 32_000
     assert parse_rate("1mbit") == 125_000
@@ -148,7 +174,8 @@ def test_control_protocol_on_stdin(echo_port: int) -> None:
     try:
         port = int(proc.stdout.readline().split("127.0.0.1:")[1].split()[0])
         assert roundtrip(port, b"12345") == b"12345"
-        assert ask("stats") == {"bytes_up": 5, "bytes_down": 5, "connections": 1, "cuts": 0}
+        assert ask("stats") == {"bytes_up": 5, "bytes_down": 5, "connections": 1, "cuts": 0,
+                                "hangs": 0}
         assert ask("reset")["bytes_up"] == 5  # the stats before the reset
         assert ask("stats")["bytes_up"] == 0
         ask("set black_hole=1")

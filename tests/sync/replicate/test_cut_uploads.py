@@ -8,11 +8,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sync.errors import TransportError
+import pytest
+
+from sync.errors import InsufficientStorage, SyncError, TransportError
 from sync.replicate import replicate
 from sync.replicate.write import pieces
 from sync.sqlite import SQLiteStore
@@ -87,19 +89,24 @@ def test_each_upload_that_gets_through_is_reported_not_only_the_batch(tmp_path: 
         assert len({n for n in seen if 0 < n < 12}) >= 3, seen
 
 
-def test_a_peer_that_times_out_at_any_size_is_given_up_after_the_attempts(
-        tmp_path: Path) -> None:
+@pytest.mark.parametrize("error", [
     # A black hole mid-push: every upload times out, whatever its size. Halving each time
     # (40, 20, 10, 5, 2, 1 documents, then the single one's attempts) waited a timeout per
     # step, minutes at the node's 20 s, with the badge saying "syncing".
-    import pytest
-
+    lambda: TransportError("ReadTimeout: Read timed out."),
+    # A full hub (507; a store down, 503; slow down, 429) answered, and answers the same to
+    # a smaller request. Taken for a cut, the upload was halved and every half sent: the
+    # batch up the link ~log2(n) times over, round after round while the hub stayed full.
+    lambda: InsufficientStorage("the hub's storage is full"),
+], ids=["timeout", "hub-full"])
+def test_a_peer_that_times_out_or_says_not_now_is_given_up_after_the_attempts(
+        tmp_path: Path, error: Callable[[], SyncError]) -> None:
     with SQLiteStore(tmp_path / "laptop.sqlite") as laptop, \
             SQLiteStore(tmp_path / "hub.sqlite") as hub:
         laptop.bulk_docs([{"_id": f"event:{i:03d}", "n": i} for i in range(40)])
-        hole = Flaky(hub, error=lambda: TransportError("ReadTimeout: Read timed out."))
+        hole = Flaky(hub, error=error)
         hole.fail["bulk_docs"] = 1000
-        with pytest.raises(TransportError):
+        with pytest.raises(type(error())):
             replicate(laptop, hole.as_store(), max_attempts=3, backoff_base=0.01,
                       batch_size=40, pipeline=False)
         assert hole.failed["bulk_docs"] == 3
