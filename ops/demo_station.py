@@ -44,8 +44,10 @@ class RealStation:
         enr_file = self.folder.parent / f"{self.folder.name}.enrollment.json"
         enr_file.write_text(json.dumps(self.enrollment, ensure_ascii=False), "utf-8")
         enr_file.chmod(0o600)
+        # --secret=VALUE: a base64url secret may start with '-', which argparse would take
+        # for an option after a separate --secret (one demo start in about 20 failed so)
         out = self._run("init", "--hub", str(self.enrollment["hub_url"]), "--device-id",
-                        self.device_id, "--secret", str(self.enrollment["secret"]),
+                        self.device_id, f"--secret={self.enrollment['secret']}",
                         "--db-url", str(self.enrollment["db_url"]),
                         "--enrollment-json", str(enr_file))
         return dict(json.loads(out.strip().splitlines()[-1]))

@@ -199,3 +199,30 @@ def test_the_demo_with_keep_leaves_its_couchdb_databases(
         for name in _hub_databases(couchdb_url, prefix):
             server.delete_db(name)
         server.close()
+
+
+def test_a_demo_station_whose_secret_starts_with_a_dash_is_initialised(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A device secret is base64url (hub.auth.new_secret), so one in 64 starts with '-';
+    the demo passed it as ``--secret VALUE`` and argparse took it for an option: `bangban
+    node init` failed with "argument --secret: expected one argument" and the demo with it
+    (a CI rehearsal's test_a_terminated_demo_stops_its_servers)."""
+    from ops import demo_station
+    from ops.cli import build_parser
+
+    seen: list[list[str]] = []
+
+    def run(cmd: list[str], **kw: object) -> None:
+        seen.append(cmd)
+        raise _Started
+
+    monkeypatch.setattr(demo_station.subprocess, "run", run)
+    secret = "-Zk3" + "a" * 39
+    station = demo_station.RealStation(
+        tmp_path / "node", {"device_id": "410602101201-A1", "secret": secret,
+                            "hub_url": "http://127.0.0.1:9", "db_url": "http://127.0.0.1:9/db"},
+        env={})
+    with pytest.raises(_Started):
+        station.init()
+    args = build_parser().parse_args(seen[0][seen[0].index("ops.cli") + 1:])
+    assert args.secret == secret
