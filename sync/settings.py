@@ -161,6 +161,11 @@ def read_json_file(path: str | Path, what: str, kind: type = dict) -> Any:
     return data
 
 
+def folder_uid(folder: str | os.PathLike[str]) -> int:
+    """The uid owning ``folder`` (what :func:`foreign_owner` compares with root)."""
+    return Path(folder).stat().st_uid
+
+
 def foreign_owner(folder: str | os.PathLike[str]) -> str | None:
     """The name of the user owning ``folder`` when this process runs as root and the folder
     is another user's (a service's, a clerk's), else None.
@@ -173,7 +178,7 @@ def foreign_owner(folder: str | os.PathLike[str]) -> str | None:
     if os.geteuid() != 0:
         return None
     try:
-        owner = Path(folder).stat().st_uid
+        owner = folder_uid(folder)
     except OSError:  # no folder yet: what makes it, makes it root's on purpose
         return None
     if owner == 0:

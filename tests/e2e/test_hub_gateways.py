@@ -87,14 +87,9 @@ def test_gateways_end_with_the_hub_process_even_when_it_is_killed(tmp_path: Path
     import time
 
     from ops.bench.harness import process_tree
-    from ops.bench.hubnet import build_hub
-    from ops.hubprocess import HubProcess
+    from tests.hub.conftest import serving_hub
 
-    hub, _ = build_hub(tmp_path / "hub", 1, 1)
-    hub.close()
-    proc = HubProcess(tmp_path / "hub", env={"BANGBAN_HUB_PROCESSES": "2",
-                                             "BANGBAN_WORKERS": "false"})
-    proc.start()
+    proc = serving_hub(tmp_path, {"BANGBAN_HUB_PROCESSES": "2", "BANGBAN_WORKERS": "false"})
     try:
         assert proc.proc is not None
         children = [p for p in process_tree(proc.proc.pid) if p != proc.proc.pid]

@@ -103,3 +103,16 @@ def hub_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     assert main(["hub", "--hub-dir", str(folder), "init", "--public-url",
                  "http://hub.example:8840"]) == 0
     return str(folder)
+
+
+def serving_hub(tmp_path: Path, env: dict[str, str]) -> Any:
+    """A small hub in ``tmp_path / "hub"`` under a started `hub serve` (an
+    ``ops.hubprocess.HubProcess``: stop it)."""
+    from ops.bench.hubnet import build_hub
+    from ops.hubprocess import HubProcess
+
+    hub, _ = build_hub(tmp_path / "hub", 1, 1)
+    hub.close()
+    proc = HubProcess(tmp_path / "hub", env=env)
+    proc.start()
+    return proc

@@ -18,7 +18,8 @@ import pytest
 
 from hub.serve import ChildWatch
 
-from .test_worker_process import _alive, _tree, _workers_pid, serving_hub
+from .conftest import serving_hub
+from .test_worker_process import _alive, _tree, _workers_pid
 
 
 def _sleeper() -> int:

@@ -17,7 +17,7 @@ from hub.core import Hub
 from hub.workers import Workers
 from hub.workers.shared import HEAD, SharedWorkerState
 
-from .conftest import open_world
+from .conftest import open_world, serving_hub
 
 
 def _publish_in_child(state: SharedWorkerState) -> None:
@@ -143,16 +143,9 @@ def _workers_pid(main: int, timeout: float = 30.0) -> tuple[int, int]:
 @pytest.mark.timeout(180)
 def test_hub_serve_runs_the_workers_niced_apart_restarts_them_and_ends_them(
         tmp_path: Path) -> None:
-    from ops.bench.hubnet import build_hub
-    from ops.hubprocess import HubProcess
-
-    hub, _ = build_hub(tmp_path / "hub", 1, 1)
-    hub.close()
     profiles = tmp_path / "prof"
-    proc = HubProcess(tmp_path / "hub", env={"BANGBAN_HUB_PROCESSES": "1",
-                                             "BANGBAN_WORKER_NICE": "7",
-                                             "BANGBAN_HUB_PROFILE": str(profiles)})
-    proc.start()
+    proc = serving_hub(tmp_path, {"BANGBAN_HUB_PROCESSES": "1", "BANGBAN_WORKER_NICE": "7",
+                                  "BANGBAN_HUB_PROFILE": str(profiles)})
     try:
         assert proc.proc is not None
         main = proc.proc.pid
@@ -198,19 +191,6 @@ def _next_workers(supervisor: int, gone: int) -> int:
     return _tree(supervisor)[supervisor][0]
 
 
-def serving_hub(tmp_path: Path, env: dict[str, str]) -> Any:
-    """A small hub in ``tmp_path / "hub"`` under a started `hub serve` (an
-    ``ops.hubprocess.HubProcess``: stop it)."""
-    from ops.bench.hubnet import build_hub
-    from ops.hubprocess import HubProcess
-
-    hub, _ = build_hub(tmp_path / "hub", 1, 1)
-    hub.close()
-    proc = HubProcess(tmp_path / "hub", env=env)
-    proc.start()
-    return proc
-
-
 @pytest.mark.e2e
 @pytest.mark.timeout(180)
 def test_the_workers_process_ends_when_hub_serve_is_killed(tmp_path: Path) -> None:
@@ -240,14 +220,7 @@ def test_a_burst_of_sigterms_ends_the_workers_process(tmp_path: Path) -> None:
     the interrupted frame held, and the process hung for good (seen: an orphaned workers'
     process stuck in ``Event.set`` under ``Event.set``). The window is narrow: this burst did
     not hit it on the old code in one try; it checks the process ends whatever comes."""
-    from ops.bench.hubnet import build_hub
-    from ops.hubprocess import HubProcess
-
-    hub, _ = build_hub(tmp_path / "hub", 1, 1)
-    hub.close()
-    proc = HubProcess(tmp_path / "hub", env={"BANGBAN_HUB_PROCESSES": "1",
-                                             "BANGBAN_WORKER_NICE": "0"})
-    proc.start()
+    proc = serving_hub(tmp_path, {"BANGBAN_HUB_PROCESSES": "1", "BANGBAN_WORKER_NICE": "0"})
     try:
         assert proc.proc is not None
         supervisor, workers = _workers_pid(proc.proc.pid)

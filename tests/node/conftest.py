@@ -37,12 +37,22 @@ def node_dir(tmp_path: Path) -> Path:
     return make_node_dir(tmp_path / "node", institution_path=["410600", "410621", TOWN, VILLAGE])
 
 
-@pytest.fixture
-def app(node_dir: Path) -> Iterator[Any]:
+@contextlib.contextmanager
+def opened(node_dir: Path) -> Iterator[Any]:
+    """The node app on ``node_dir`` (no sync loop), its node closed at the end: the ``app``
+    fixture's, and a test's reopening of the same folder (an upgrade, a restart)."""
     app = create_app({"node_dir": str(node_dir), "sync_interval": 0, "secret_key": "test",
                       "TESTING": True})
-    yield app
-    app.extensions["bangban_node"].close()
+    try:
+        yield app
+    finally:
+        app.extensions["bangban_node"].close()
+
+
+@pytest.fixture
+def app(node_dir: Path) -> Iterator[Any]:
+    with opened(node_dir) as app:
+        yield app
 
 
 @pytest.fixture

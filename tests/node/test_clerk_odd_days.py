@@ -335,9 +335,8 @@ def test_an_index_of_fold_2_is_refolded_at_unlock(unlocked: Any, node_dir: Path)
     its rows, due dates included, until each case changed again."""
     import sqlite3
 
-    from node.app import create_app
     from node.core import INDEX
-    from tests.node.conftest import PASSPHRASE
+    from tests.node.conftest import PASSPHRASE, opened
 
     case_id = _case_id(_consult(unlocked))
     node = unlocked.application.extensions["bangban_node"]
@@ -347,13 +346,9 @@ def test_an_index_of_fold_2_is_refolded_at_unlock(unlocked: Any, node_dir: Path)
     db.execute("UPDATE cases SET due = '1999-01-01', updated = '1999-01-01'")  # fold 2's
     db.execute("UPDATE meta SET v = '2' WHERE k = 'fold'")
     db.close()
-    again = create_app({"node_dir": str(node_dir), "sync_interval": 0, "secret_key": "test",
-                        "TESTING": True})
-    try:
+    with opened(node_dir) as again:
         client = again.test_client()
         assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
         refolded = again.extensions["bangban_node"].index.get(case_id)
         assert (refolded["due"], refolded["updated"]) == (row["due"], row["updated"])
         assert again.extensions["bangban_node"].index.get_meta("fold") == "3"
-    finally:
-        again.extensions["bangban_node"].close()

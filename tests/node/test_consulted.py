@@ -12,9 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from node.app import create_app
 from node.core import INDEX
-from tests.node.conftest import PASSPHRASE, csrf
+from tests.node.conftest import PASSPHRASE, csrf, opened
 
 
 def _consult(client: Any, name: str, answered: bool) -> str:
@@ -66,9 +65,7 @@ def test_an_index_of_the_old_fold_is_refolded_at_unlock(app: Any, node_dir: Path
     db.execute("UPDATE cases SET status = 'consulting', closed = 0")
     db.execute("DELETE FROM meta WHERE k IN ('fold', 'store_seq')")
     db.close()
-    again = create_app({"node_dir": str(node_dir), "sync_interval": 0, "secret_key": "test",
-                        "TESTING": True})
-    try:
+    with opened(node_dir) as again:
         client = again.test_client()
         node = again.extensions["bangban_node"]
         assert node.index.get(done)["status"] == "consulting"  # stale until the keys open
@@ -76,8 +73,6 @@ def test_an_index_of_the_old_fold_is_refolded_at_unlock(app: Any, node_dir: Path
         assert node.index.get(done)["status"] == "consulted"
         assert _open(client) == (1, {waiting})
         assert node.index.get_meta("fold") != ""
-    finally:
-        again.extensions["bangban_node"].close()
 
 
 def test_the_list_and_the_case_page_tell_a_reply_due_from_an_answered_one(
