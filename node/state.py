@@ -77,6 +77,7 @@ def due_date(state: Mapping[str, Any]) -> str | None:
     its resumption deadline (10.2.5.2), unless the limit had passed before the suspension
     (late for good)."""
     from schemas.overdue import time_limit_holds
+    from schemas.state import resume_by
 
     suspension = state.get("suspension") or {}
     dates = []
@@ -87,7 +88,7 @@ def due_date(state: Mapping[str, Any]) -> str | None:
         if isinstance(value, str) and len(value) >= 10:
             dates.append(value[:10])
     if suspension.get("resumption_deadline"):
-        dates.append(str(suspension["resumption_deadline"])[:10])
+        dates.append(resume_by(suspension))  # 10.2.5.2: a weekend deadline runs to Monday
     dates += [str(v)[:10] for v in (state.get("pending_replies") or {}).values() if v]
     return min(dates) if dates else None
 

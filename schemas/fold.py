@@ -19,7 +19,7 @@ from typing import Any
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.overdue import time_limit_overdue
 from schemas.rules import FIRST_EVENTS, check_transition
-from schemas.state import CONSULTATION, CaseState, Review, event_date
+from schemas.state import CONSULTATION, CaseState, Review, event_date, resume_by
 from schemas.workdays import Workdays
 
 Event = Mapping[str, Any]
@@ -142,7 +142,8 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
     elif et == "suspension":
         s.status = "suspended"
         s.suspension = {"reason": e["reason"], "since": today,
-                        "resumption_deadline": e["resumption_deadline"], "event": e["hlc"]}
+                        "resumption_deadline": e["resumption_deadline"], "event": e["hlc"],
+                        "resume_by": _iso(wd.last_day(e["resumption_deadline"]))}
     elif et == "resumption":
         _close_suspension(s, day, e["hlc"], wd)
         s.status = "handling"
@@ -165,8 +166,7 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
             # 10.2.5.2: "deemed terminated" once the resumption deadline has passed: the
             # day after it, however late the hub's watcher wrote the event (a hub down for
             # a week must not move the terminations into another month's report, 11.1 a)
-            after = dt.date.fromisoformat(str(s.suspension["resumption_deadline"])[:10]) \
-                + dt.timedelta(days=1)
+            after = dt.date.fromisoformat(resume_by(s.suspension)) + dt.timedelta(days=1)
             ended = min(day, after)
         s.status, s.terminated_on, s.termination_reason = "terminated", _iso(ended), e["reason"]
         if s.suspension is not None:  # 10.2.5.2: suspended until the termination
@@ -202,7 +202,7 @@ def _overdue(s: CaseState, as_of: dt.date, wd: Workdays) -> None:
     if s.status in ("handling", "suspended") and s.materials_missing and s.materials_due \
             and s.materials_due < today:
         marks.append("materials")  # 10.2.5.1 a)
-    if s.status == "suspended" and s.suspension and s.suspension["resumption_deadline"] < today:
+    if s.status == "suspended" and s.suspension and resume_by(s.suspension) < today:
         marks.append("resumption_deadline")  # 10.2.5.2: the hub writes the termination
     if s.complaints_open:
         marks.append("complaint")  # 5 c)

@@ -14,7 +14,7 @@ from typing import Any
 
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.ids import institution_tier
-from schemas.state import CONSULTATION, ENDED, OPEN, CaseState, event_date
+from schemas.state import CONSULTATION, ENDED, OPEN, CaseState, event_date, resume_by
 from schemas.vocab import TIER_ORDER
 
 Event = Mapping[str, Any]
@@ -155,12 +155,13 @@ def _suspension(s: CaseState, ev: Event) -> None:
 def _resumption(s: CaseState, ev: Event) -> None:
     _status_in(s, ev, {"suspended"}, "10.2.5.1", "续办（须先中止）")
     assert s.suspension is not None
-    day = event_date(ev).isoformat()
-    if day > s.suspension["resumption_deadline"]:
+    day, last = event_date(ev).isoformat(), resume_by(s.suspension)
+    # 10.2.5.2 "超过续办期限": the deadline day itself is still in time (and a deadline on a
+    # weekend or holiday runs to the next working day: Workdays.last_day)
+    if day > last:
         raise _deny("10.2.5.2", "resumption_deadline_passed",
-                    f"past the resumption deadline {s.suspension['resumption_deadline']} the "
-                    "service counts as terminated; entrust again",
-                    f"已超过续办期限 {s.suspension['resumption_deadline']}，视为终止，须重新委托", ev)
+                    f"past the resumption deadline {last} the service counts as terminated; "
+                    "entrust again", f"已超过续办期限 {last}，视为终止，须重新委托", ev)
     if ev["cause_removed_on"] > day or ev["cause_removed_on"] < s.suspension["since"]:
         raise _deny("10.2.5.1", "cause_removed_on",
                     "the cause must be removed between the suspension and the resumption",
@@ -216,10 +217,11 @@ def _termination(s: CaseState, ev: Event) -> None:
     if ev["reason"] == "resumption_deadline_passed":
         _status_in(s, ev, {"suspended"}, "10.2.5.2", "因超过续办期限终止")
         assert s.suspension is not None
-        if event_date(ev).isoformat() <= s.suspension["resumption_deadline"]:
+        last = resume_by(s.suspension)
+        if event_date(ev).isoformat() <= last:
             raise _deny("10.2.5.2", "resumption_deadline_not_passed",
-                        f"the resumption deadline {s.suspension['resumption_deadline']} has not "
-                        "passed", f"续办期限 {s.suspension['resumption_deadline']} 尚未届满", ev)
+                        f"the resumption deadline {last} has not passed",
+                        f"续办期限 {last} 尚未届满", ev)
         return
     _status_in(s, ev, {"applied", "handling", "suspended"}, "10.1.5", "终止")
 

@@ -77,6 +77,14 @@ def event_date(event: Mapping[str, Any]) -> dt.date:
     return dt.datetime.fromisoformat(event["at"]).astimezone(LOCAL_TZ).date()
 
 
+def resume_by(suspension: Mapping[str, Any]) -> str:
+    """The last day a suspended case may be resumed (10.2.5.2): form D's
+    ``resumption_deadline``, moved on to the next working day when it falls on a weekend or
+    holiday (``resume_by``, set by the fold: :meth:`schemas.workdays.Workdays.last_day`).
+    A state folded before ``resume_by`` existed has only the form's date."""
+    return str(suspension.get("resume_by") or suspension["resumption_deadline"])[:10]
+
+
 @dataclass
 class Review:
     """Why a case needs review: an event that the fold could not apply (kept, not dropped)."""
@@ -113,7 +121,8 @@ class CaseState:
     materials_missing: list[str] = field(default_factory=list)
     materials_due: str | None = None
     reminders: int = 0  # 10.2.5.1 a): reminders since the last notification
-    suspension: dict[str, Any] | None = None  # the open one: reason, since, resumption_deadline
+    # the open one: reason, since, resumption_deadline (form D's), resume_by (its last day)
+    suspension: dict[str, Any] | None = None
     suspensions: list[dict[str, Any]] = field(default_factory=list)  # closed: + until
     # outcome
     completed_on: str | None = None

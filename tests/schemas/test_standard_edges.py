@@ -1,0 +1,166 @@
+"""Edge cases a literal reading of DB4106/T 101—2023 raises (the clause audit, schemas/README.md
+"Conformance"): deadlines on weekends and holidays, same-day suspensions, a resumption on
+the deadline day, acceptance on a non-working day, 即办件, a hand-up after part of the time
+limit ran, an entrustment whose validity ends before the case does."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schemas.errors import IllegalTransition
+from schemas.rules import check_transition
+from schemas.workdays import Workdays
+from tests.schemas.helpers import CITY, SIGNED, TOWN, VILLAGE, CaseBuilder
+
+WD = Workdays()
+D = dt.date
+
+
+def _refused(c: CaseBuilder, event_type: str, at: str, rule: str, **kw: object) -> None:
+    doc = c.make(event_type, at, **kw)  # type: ignore[arg-type]
+    with pytest.raises(IllegalTransition) as e:
+        check_transition(c.state(), doc)
+    assert e.value.rule == rule, e.value.as_json()
+
+
+def _proxy(days: int = 200) -> CaseBuilder:
+    """A proxy case in handling since 2 March 2026 whose time limit outlasts the tests."""
+    c = CaseBuilder()
+    c.consult("2026-03-02T09:00")
+    c.entrust("2026-03-02T09:30")
+    c.accept("2026-03-02T10:00", days=days)
+    return c
+
+
+def _hub_termination(c: CaseBuilder, at: str) -> dict[str, object]:
+    return c.make("termination", at, institution=CITY, short="HB",
+                  reason="resumption_deadline_passed")
+
+
+# -- 10.2.5.2: a resumption deadline on a weekend or holiday -----------------------------------
+
+def test_10_2_5_2_a_sunday_resumption_deadline_runs_to_monday() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-09T09:00", deadline="2026-03-22")  # a Sunday
+    assert c.state().suspension["resume_by"] == "2026-03-23"  # type: ignore[index]
+    assert c.state(as_of="2026-03-23").overdue == []  # the hub does not terminate yet
+    _refused(c, "termination", "2026-03-23T23:00", "resumption_deadline_not_passed",
+             institution=CITY, short="HB", reason="resumption_deadline_passed")
+    c.resume("2026-03-23T09:00")  # the applicant signs form E on Monday
+    assert c.state().status == "handling"
+
+
+def test_10_2_5_2_a_holiday_deadline_terminated_the_day_after_the_holidays() -> None:
+    """National Day 2026: 1–7 October off; a deadline of 1 October ends on 8 October."""
+    c = _proxy()
+    c.suspend("2026-09-21T09:00", deadline="2026-10-01")
+    assert c.state(as_of="2026-10-08").overdue == []
+    assert c.state(as_of="2026-10-09").overdue == ["resumption_deadline"]
+    c.events.append(_hub_termination(c, "2026-10-20T02:00"))  # written late
+    s = c.state()
+    assert (s.status, s.terminated_on) == ("terminated", "2026-10-09")
+    assert s.suspensions[0]["until"] == "2026-10-08"
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.dates(min_value=D(2026, 3, 10), max_value=D(2026, 12, 20)))
+def test_10_2_5_2_the_last_day_to_resume_is_the_first_working_day_from_the_deadline(
+        deadline: dt.date) -> None:
+    """Whatever the date on form D: resumable through its last day (the deadline, or the
+    next working day when it is a day off), terminated by the hub only after it; the
+    overdue mark, the rules and the termination date agree on that one day."""
+    last = WD.last_day(deadline)
+    assert WD.is_workday(last) and last >= deadline
+    assert not any(WD.is_workday(deadline + dt.timedelta(days=k))
+                   for k in range((last - deadline).days))
+    after = last + dt.timedelta(days=1)
+    c = _proxy()
+    c.suspend("2026-03-09T09:00", deadline=deadline.isoformat())
+    assert c.state(as_of=last).overdue == []
+    assert c.state(as_of=after).overdue == ["resumption_deadline"]
+    check_transition(c.state(), c.make("resumption", f"{last}T16:00",
+                                       cause_removed_on=f"{last}", private=SIGNED))
+    _refused(c, "resumption", f"{after}T09:00", "resumption_deadline_passed",
+             cause_removed_on=f"{after}", private=SIGNED)
+    _refused(c, "termination", f"{last}T23:00", "resumption_deadline_not_passed",
+             institution=CITY, short="HB", reason="resumption_deadline_passed")
+    c.events.append(_hub_termination(c, f"{after + dt.timedelta(days=9)}T02:00"))
+    assert c.state().terminated_on == after.isoformat()
+
+
+def test_10_2_5_2_resumption_on_the_deadline_day_itself() -> None:
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-09T09:00", deadline="2026-03-20")  # a Friday
+    c.resume("2026-03-20T17:30")
+    assert c.state(as_of="2026-03-21").overdue == []
+
+
+# -- 10.2.5: suspended time ------------------------------------------------------------------
+
+def test_10_2_5_a_suspension_ending_the_day_it_started_stops_no_day() -> None:
+    """The clock stops for the days a case ends suspended; suspended and resumed on one
+    day, it never stopped: the time limit and the suspended days are unchanged."""
+    plain = CaseBuilder().proxy_in_handling()
+    c = CaseBuilder().proxy_in_handling()
+    c.suspend("2026-03-04T09:00", deadline="2026-03-20")
+    c.resume("2026-03-04T15:00")
+    s = c.state(as_of="2026-03-05")
+    assert s.due == plain.state().due == "2026-03-16"
+    assert s.suspended_days == 0 and s.suspensions[0]["until"] == "2026-03-03"
+
+
+# -- 10.1.3 / 5 a): when the time limit starts -------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(st.dates(min_value=D(2026, 1, 5), max_value=D(2026, 11, 30)), st.integers(0, 20))
+def test_10_1_3_acceptance_on_a_day_off_counts_from_the_next_working_day(
+        day: dt.date, days: int) -> None:
+    """The acceptance day is not counted (《行政许可法》's periods), worked or not: the
+    limit ends on the n-th working day after it, so a Saturday acceptance is due as the
+    Friday's would be, and a 即办件 (0 days) is due the day it was accepted."""
+    c = CaseBuilder(f"{day}T08:00")
+    c.consult(f"{day}T09:00")
+    c.apply_assist(f"{day}T09:30")
+    c.accept(f"{day}T10:00", days=days)
+    s = c.state()
+    assert s.limit_start == s.accepted_on == day.isoformat()
+    assert s.due == WD.add_working_days(day, days).isoformat()
+    assert WD.working_days_between(day, s.due) == days
+    if days:
+        assert WD.is_workday(s.due)
+
+
+def test_10_1_3_a_case_done_on_the_spot_is_due_that_day() -> None:
+    c = CaseBuilder("2026-03-07T08:00")  # a Saturday (door-to-door)
+    c.consult("2026-03-07T09:00")
+    c.apply_assist("2026-03-07T09:30")
+    c.accept("2026-03-07T10:00", days=0)
+    assert c.state().due == "2026-03-07"
+    c.complete("2026-03-07T11:00")
+    assert c.state().on_time is True
+    late = CaseBuilder("2026-03-07T08:00")
+    late.consult("2026-03-07T09:00")
+    late.apply_assist("2026-03-07T09:30")
+    late.accept("2026-03-07T10:00", days=0)
+    late.complete("2026-03-09T09:00")
+    assert late.state().on_time is False
+
+
+# -- 4.3: a hand-up after part of the time limit ran ---------------------------------------------
+
+def test_4_3_a_case_handed_up_keeps_its_time_limit_and_its_acceptance() -> None:
+    """The limit promised on form A is the applicant's (4.2 whole-process tracking): the
+    town that takes the case over inherits the days already run, and cannot accept anew
+    to restart them."""
+    c = CaseBuilder().proxy_in_handling()  # accepted 2 March, 10 working days: 16 March
+    c.hand("hand_up", "2026-03-10T09:00", VILLAGE, TOWN)
+    s = c.state(as_of="2026-03-17")
+    assert (s.holder, s.due, s.overdue) == (TOWN, "2026-03-16", ["time_limit"])
+    _refused(c, "acceptance", "2026-03-10T10:00", "status", institution=TOWN,
+             zone="assisted_zone", time_limit_days=10)
+    c.ev("completion", "2026-03-16T16:00", institution=TOWN, private=SIGNED)
+    assert c.state().on_time is True
