@@ -19,7 +19,7 @@ from typing import Any
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.overdue import time_limit_overdue
 from schemas.rules import FIRST_EVENTS, check_transition
-from schemas.state import CONSULTATION, CaseState, Review, event_date, resume_by
+from schemas.state import CONSULTATION, OPEN, CaseState, Review, event_date, resume_by
 from schemas.workdays import Workdays
 
 Event = Mapping[str, Any]
@@ -105,6 +105,7 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         s.service_type = "assist" if et == "application" else "proxy"
         if et == "entrustment":
             s.entrusted, s.ledger_no = True, e["ledger_no"]
+            s.entrusted_until = e["period_end"]
     elif et == "acceptance":
         s.status, s.accepted_on = "handling", today
         s.time_limit_days, s.limit_start = e["time_limit_days"], today
@@ -152,6 +153,7 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         _refresh_due(s, wd)
     elif et == "conversion":  # 10.1.4.3
         s.service_type, s.converted, s.entrusted, s.ledger_no = "proxy", True, True, e["ledger_no"]
+        s.entrusted_until = e["period_end"]
     elif et in ("hand_up", "hand_down"):  # 4.3
         s.holder = e["to_institution"]
         s.handovers += 1
@@ -207,6 +209,11 @@ def _overdue(s: CaseState, as_of: dt.date, wd: Workdays) -> None:
     if s.complaints_open:
         marks.append("complaint")  # 5 c)
     s.overdue = marks
+    if s.status in OPEN - CONSULTATION and s.entrusted_until and s.entrusted_until < today:
+        # 11.1 a) 委托书执行落实情况: the proxy case outlived its form C. A warning, not an
+        # overdue mark: no time limit passed, and the steps after acceptance stay open
+        # (schemas.rules._acceptance says why only the acceptance is refused)
+        s.warnings.append("entrustment_expired")
     if s.suspension:
         since = dt.date.fromisoformat(s.suspension["since"]) - dt.timedelta(days=1)
         s.suspended_days += max(0, wd.working_days_between(since, as_of))

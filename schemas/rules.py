@@ -62,10 +62,34 @@ def _entrustment(s: CaseState, ev: Event) -> None:
                     "past the resumption deadline the service is terminated; entrust again "
                     "as a new case", "超过续办期限已视为终止，须重新委托（新建案件）", ev)
     _status_in(s, ev, {"new", *CONSULTATION, "refused"}, "10.2.2", "签订代办委托")
+    _period_from_signing(ev, "10.2.2")
+
+
+def _period_from_signing(ev: Event, clause: str) -> None:
+    """Form C's 委托期限 (10.2.2; the conversion's, 10.1.4.3) cannot end before it is signed:
+    such an entrustment never authorised anything. The node refuses a date before today on
+    its form; this holds it for every writer, at the hub too."""
+    if ev["period_end"] < event_date(ev).isoformat():
+        raise _deny(clause, "period_end_before_signing",
+                    f"the entrustment period ends ({ev['period_end']}) before it is signed",
+                    f"委托期限（{ev['period_end']}）早于委托书签订日期", ev)
 
 
 def _acceptance(s: CaseState, ev: Event) -> None:
     _status_in(s, ev, {"applied"}, "10.1.3", "受理（须先申请或委托）")
+    # 10.2.3 accepts the entrustment of 10.2.2: not one whose period has already run out
+    # (the proxy would act for the applicant without authority, 3.2). The standard says
+    # nothing of an entrustment that lapses later, during handling: the steps after
+    # acceptance stay open (form E, 10.2.5.2, is the only renewal the process has, and
+    # refusing the submission or the form B would strand the applicant's case), and the
+    # fold warns ``entrustment_expired`` for supervision (11.1 a). Here the way on is
+    # plain: refuse (10.2.3), then entrust again with a new period.
+    if s.service_type == "proxy" and s.entrusted_until \
+            and event_date(ev).isoformat() > s.entrusted_until:
+        raise _deny("10.2.3", "entrustment_expired",
+                    f"the entrustment ended on {s.entrusted_until}: refuse, then entrust "
+                    "again with a new period",
+                    f"委托期限已于 {s.entrusted_until} 届满，不能受理；请不予受理后重新签订委托书", ev)
 
 
 def _refusal(s: CaseState, ev: Event) -> None:
@@ -173,6 +197,7 @@ def _conversion(s: CaseState, ev: Event) -> None:
     if s.service_type != "assist":
         raise _deny("10.1.4.3", "conversion_from_assist",
                     "only assisted handling converts to proxy handling", "只有帮办可以转为代办", ev)
+    _period_from_signing(ev, "10.1.4.3")
 
 
 def _handover(s: CaseState, ev: Event) -> None:

@@ -110,6 +110,7 @@ class CaseState:
     converted: bool = False  # 10.1.4.3
     entrusted: bool = False  # form C signed (10.2.2)
     ledger_no: str | None = None
+    entrusted_until: str | None = None  # form C's 委托期限 (10.2.2; conversion: 10.1.4.3)
     # deadlines (dates as ISO strings)
     accepted_on: str | None = None
     time_limit_days: int | None = None

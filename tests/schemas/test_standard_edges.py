@@ -164,3 +164,46 @@ def test_4_3_a_case_handed_up_keeps_its_time_limit_and_its_acceptance() -> None:
              zone="assisted_zone", time_limit_days=10)
     c.ev("completion", "2026-03-16T16:00", institution=TOWN, private=SIGNED)
     assert c.state().on_time is True
+
+
+# -- 10.2.2 / 10.2.3: the entrustment's period (form C 委托期限) ------------------------------------
+
+def test_10_2_2_an_entrustment_period_cannot_end_before_it_is_signed() -> None:
+    c = CaseBuilder()
+    c.consult("2026-03-02T09:00")
+    _refused(c, "entrustment", "2026-03-02T09:30", "period_end_before_signing",
+             channel="offline", service_item="MS-004", mode="door", ledger_no="DB-1",
+             period_end="2026-03-01", private={"scope": "代为申报", **SIGNED})
+    c.entrust("2026-03-02T09:30", period_end="2026-03-02")  # the same day is a period
+    d = CaseBuilder().assist_in_handling()
+    _refused(d, "conversion", "2026-03-04T09:00", "period_end_before_signing",
+             ledger_no="DB-2", period_end="2026-03-03", private=SIGNED)
+
+
+def test_10_2_3_no_acceptance_on_a_lapsed_entrustment_refuse_and_entrust_again() -> None:
+    ok = CaseBuilder()
+    ok.consult("2026-03-02T09:00")
+    ok.entrust("2026-03-02T09:30", period_end="2026-03-06")
+    ok.accept("2026-03-06T16:00")  # its last day: still in time
+    c = CaseBuilder()
+    c.consult("2026-03-02T09:00")
+    c.entrust("2026-03-02T09:30", period_end="2026-03-06")
+    _refused(c, "acceptance", "2026-03-09T09:00", "entrustment_expired",
+             zone="assisted_zone", time_limit_days=10)
+    c.ev("refusal", "2026-03-09T09:00", reason_codes=["other"],
+         private={"reasons": "委托期限已届满"})
+    c.entrust("2026-03-09T09:30", period_end="2026-06-30")
+    c.accept("2026-03-09T10:00")
+    assert c.state().status == "handling"
+
+
+def test_11_1_a_a_proxy_case_that_outlives_its_entrustment_is_flagged_not_stranded() -> None:
+    c = CaseBuilder()
+    c.consult("2026-03-02T09:00")
+    c.entrust("2026-03-02T09:30", period_end="2026-03-13")
+    c.accept("2026-03-02T10:00", days=20)
+    assert c.state(as_of="2026-03-13").warnings == []
+    assert c.state(as_of="2026-03-16").warnings == ["entrustment_expired"]
+    c.ev("submitted", "2026-03-16T09:00", department="民政局", channel="online")
+    c.complete("2026-03-17T09:00")  # form B: the materials handed back all the same
+    assert c.state(as_of="2026-03-18").warnings == []
