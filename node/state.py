@@ -84,7 +84,9 @@ def due_date(state: Mapping[str, Any]) -> str | None:
     keys = ("due", "materials_due") if time_limit_holds(
         state.get("status"), state.get("due"), suspension.get("since")) else ("materials_due",)
     for key in keys:
-        value = state.get(key)
+        # the materials period's last day (10.2.5.1 a: a weekend date runs to Monday)
+        value = (state.get("materials_by") or state.get(key)) if key == "materials_due" \
+            else state.get(key)
         if isinstance(value, str) and len(value) >= 10:
             dates.append(value[:10])
     if suspension.get("resumption_deadline"):

@@ -59,6 +59,12 @@ def _close_suspension(s: CaseState, day: dt.date, resumed: str | None, wd: Workd
     s.suspension = None
 
 
+def _materials_by(s: CaseState, wd: Workdays) -> None:
+    """The last day of the materials period (10.2.5.1 a "未在规定期限内提交"): its date, or
+    the next working day when that is a day off (Workdays.last_day: 《民法典》第二百零三条)."""
+    s.materials_by = _iso(wd.last_day(s.materials_due)) if s.materials_due else None
+
+
 def _consultation_status(s: CaseState) -> None:
     """A case that is only consultations so far is open while a reply is due (10.1.1.3)
     and answered (``consulted``, not open) once none is: 10.1.1 asks for the question and
@@ -115,14 +121,16 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
     elif et == "notification":
         s.materials_missing = sorted({m["code"] for m in e["materials"]})
         s.materials_due, s.reminders = e.get("materials_due"), 0
+        _materials_by(s, wd)
     elif et == "material_received":
         s.materials_missing = sorted(set(s.materials_missing) - set(e["materials"]))
         if not s.materials_missing:
-            s.materials_due = None
+            s.materials_due = s.materials_by = None
     elif et == "reminder":
         s.reminders += 1
         s.materials_missing = sorted(set(s.materials_missing) | set(e["materials"]))
         s.materials_due = e.get("due") or s.materials_due
+        _materials_by(s, wd)
     elif et == "correction_requested":
         s.corrections_open = sorted({*s.corrections_open, e["hlc"]})
     elif et == "correction_received":
@@ -201,8 +209,8 @@ def _overdue(s: CaseState, as_of: dt.date, wd: Workdays) -> None:
         marks.append("reply")  # 10.1.1.3
     if time_limit_overdue(s.status, s.due, today, (s.suspension or {}).get("since")):
         marks.append("time_limit")  # 5 a), 11.1 b): the one definition (schemas.overdue)
-    if s.status in ("handling", "suspended") and s.materials_missing and s.materials_due \
-            and s.materials_due < today:
+    if s.status in ("handling", "suspended") and s.materials_missing and s.materials_by \
+            and s.materials_by < today:
         marks.append("materials")  # 10.2.5.1 a)
     if s.status == "suspended" and s.suspension and resume_by(s.suspension) < today:
         marks.append("resumption_deadline")  # 10.2.5.2: the hub writes the termination

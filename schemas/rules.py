@@ -168,7 +168,10 @@ def _suspension(s: CaseState, ev: Event) -> None:
                         "reason a) needs materials notified as missing (one-time notification, "
                         "reminder or correction) and still not submitted",
                         "原因 a）须有已告知但仍未提交的材料（一次性告知、催告或补正）", ev)
-        period_over = s.materials_due is not None and event_date(ev).isoformat() > s.materials_due
+        # the period's last day (a weekend one runs to Monday); a state folded before
+        # materials_by existed has the notified date only
+        last = s.materials_by or s.materials_due
+        period_over = last is not None and event_date(ev).isoformat() > last
         if s.materials_missing and not s.corrections_open and not period_over \
                 and not s.reminders:
             raise _deny("10.2.5.1", "reason_a_period_or_reminder",

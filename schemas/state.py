@@ -121,6 +121,7 @@ class CaseState:
     late_replies: list[str] = field(default_factory=list)  # consultation ids replied late
     materials_missing: list[str] = field(default_factory=list)
     materials_due: str | None = None
+    materials_by: str | None = None  # its last day: a day off runs to the next working day
     reminders: int = 0  # 10.2.5.1 a): reminders since the last notification
     # the open one: reason, since, resumption_deadline (form D's), resume_by (its last day)
     suspension: dict[str, Any] | None = None

@@ -99,6 +99,18 @@ def test_10_2_5_2_resumption_on_the_deadline_day_itself() -> None:
     assert c.state(as_of="2026-03-21").overdue == []
 
 
+def test_10_2_5_1_a_a_materials_period_ending_on_a_sunday_runs_to_monday() -> None:
+    """a) "未在规定期限内提交": the applicant had Monday too, so a reason-a suspension
+    (without a reminder) comes on Tuesday at the earliest, and the mark with it."""
+    c = _proxy()
+    c.notify("2026-03-02T11:00", materials_due="2026-03-15")  # a Sunday
+    assert c.state(as_of="2026-03-16").overdue == []
+    assert c.state(as_of="2026-03-17").overdue == ["materials"]
+    _refused(c, "suspension", "2026-03-16T16:00", "reason_a_period_or_reminder",
+             reason="a", resumption_deadline="2026-03-31")
+    c.suspend("2026-03-17T09:00", reason="a", deadline="2026-03-31")
+
+
 # -- 10.2.5: suspended time ------------------------------------------------------------------
 
 def test_10_2_5_a_suspension_ending_the_day_it_started_stops_no_day() -> None:
