@@ -43,7 +43,8 @@ RULE_FIELDS = {"resumption_deadline_future": "resumption_deadline",
                "time_limit_days_over_statutory": "time_limit_days",
                "new_time_limit_days_over_statutory": "new_time_limit_days",
                "correction_not_open": "request", "complaint_not_open": "complaint",
-               "period_end_before_signing": "period_end"}
+               "period_end_before_signing": "period_end", "item_not_proxy": "service_item",
+               "item_not_assist": "service_item", "item_inactive": "service_item"}
 
 
 def status_words(message: str) -> str:

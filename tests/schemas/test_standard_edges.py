@@ -219,3 +219,30 @@ def test_11_1_a_a_proxy_case_that_outlives_its_entrustment_is_flagged_not_strand
     c.ev("submitted", "2026-03-16T09:00", department="民政局", channel="online")
     c.complete("2026-03-17T09:00")  # form B: the materials handed back all the same
     assert c.state(as_of="2026-03-18").warnings == []
+
+
+# -- 6.2.4: the 清单 -------------------------------------------------------------------------------
+
+def test_6_2_4_application_and_entrustment_need_an_item_listed_for_them() -> None:
+    from schemas.eligibility import check_catalog, item_code
+    from schemas.sample import catalog
+
+    assist_only = next(i for i in catalog() if not i["proxy"])
+    both = next(i for i in catalog() if i["assist"] and i["proxy"])
+    entrust = {"event_type": "entrustment", "service_item": assist_only["code"], "hlc": "h"}
+    with pytest.raises(IllegalTransition) as e:
+        check_catalog(entrust, assist_only)
+    assert (e.value.clause, e.value.rule) == ("10.2.2", "item_not_proxy")
+    assert assist_only["code"] in e.value.message_zh
+    check_catalog({"event_type": "application", "service_item": assist_only["code"]},
+                  assist_only)
+    check_catalog(dict(entrust, service_item=both["code"]), both)
+    check_catalog(entrust, None)  # item not synced yet: the hub judges
+    with pytest.raises(IllegalTransition) as e:
+        check_catalog({"event_type": "application"}, dict(both, active=False))
+    assert e.value.rule == "item_inactive"
+    with pytest.raises(IllegalTransition) as e:  # the time limit check still runs
+        check_catalog({"event_type": "acceptance", "time_limit_days": 400}, both)
+    assert e.value.rule == "time_limit_days_over_statutory"
+    assert item_code(entrust, {"service_item": "X"}) == assist_only["code"]
+    assert item_code({"event_type": "acceptance"}, {"service_item": "X"}) == "X"
