@@ -90,7 +90,7 @@ class TransitionCheck:
             return None  # no header, no item: the schema and scope checks judge the case
         item = self.stores.service_items().get(code)
         try:
-            check_catalog(event, item)
+            check_catalog(event, item, self.workdays)
         except SchemaError as exc:
             return {"error": "forbidden", "reason": f"transition: {exc.reason}"}
         return None

@@ -12,6 +12,10 @@ has yet (catalog not synced) is not judged: the hub, which holds the whole catal
   is not handled by proxy, and the hub took it.
 * 10.1.3 / 10.2.5: a promised time limit within the statutory one
   (:func:`schemas.rules.check_time_limit`).
+* 10.2.5.2: form D's resumption deadline within the item's ``resumption_period_days``
+  (working days from the suspension, ``schemas.reference``): the clock stops while a case
+  is suspended, so a deadline a year away kept a stalled case out of 5 a) and 11.1 b) for
+  a year without being terminated.
 
 A conversion (10.1.4.3) is not checked here: it names no item, and the case header's item
 (the one known at opening) may not be the one the application chose.
@@ -25,7 +29,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from schemas.errors import IllegalTransition
+from schemas.reference import DEFAULT_RESUMPTION_PERIOD_DAYS
 from schemas.rules import PROMISED_LIMITS, check_time_limit
+from schemas.state import event_date
+from schemas.workdays import Workdays
 
 Event = Mapping[str, Any]
 
@@ -33,7 +40,7 @@ Event = Mapping[str, Any]
 ELIGIBLE = {"application": ("assist", "10.1.2", "帮办"),
             "entrustment": ("proxy", "10.2.2", "代办")}
 #: the event types whose item the callers look up and pass to :func:`check_catalog`
-CATALOG_CHECKED = frozenset(ELIGIBLE) | frozenset(PROMISED_LIMITS)
+CATALOG_CHECKED = frozenset(ELIGIBLE) | frozenset(PROMISED_LIMITS) | {"suspension"}
 
 
 def item_code(event: Event, header: Mapping[str, Any] | None) -> str | None:
@@ -42,12 +49,15 @@ def item_code(event: Event, header: Mapping[str, Any] | None) -> str | None:
     return str(code) if code else None
 
 
-def check_catalog(event: Event, item: Mapping[str, Any] | None) -> None:
+def check_catalog(event: Event, item: Mapping[str, Any] | None,
+                  workdays: Workdays | None = None) -> None:
     """Raise :class:`IllegalTransition` if ``event`` asks of ``item`` what the 清单 does not
     allow (see the module docstring). ``item`` ``None``: not judged here."""
     if not item:
         return
     check_time_limit(event, item)
+    if event.get("event_type") == "suspension":
+        _resumption_period(event, item, workdays or Workdays())
     need = ELIGIBLE.get(str(event.get("event_type")))
     if need is None:
         return
@@ -62,3 +72,15 @@ def check_catalog(event: Event, item: Mapping[str, Any] | None) -> None:
                                 f"service item {code} is not listed for {flag} handling "
                                 "(6.2.4)", f"事项 {code} 不在{zh}事项清单中（6.2.4）",
                                 event_id=event.get("hlc"))
+
+
+def _resumption_period(event: Event, item: Mapping[str, Any], wd: Workdays) -> None:
+    period = item.get("resumption_period_days") or DEFAULT_RESUMPTION_PERIOD_DAYS
+    latest = wd.add_working_days(event_date(event), int(period)).isoformat()
+    if str(event.get("resumption_deadline")) > latest:
+        raise IllegalTransition(
+            "10.2.5.2", "resumption_deadline_over_period",
+            f"resumption_deadline {event.get('resumption_deadline')} is after {latest}: the "
+            f"resumption period of {item.get('code')} is {period} working days",
+            f"续办期限 {event.get('resumption_deadline')} 超过该事项的续办期限 {period} 个工作日"
+            f"（最迟 {latest}）", event_id=event.get("hlc"))

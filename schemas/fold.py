@@ -39,7 +39,12 @@ def _iso(d: dt.date) -> str:
 
 def _refresh_due(s: CaseState, wd: Workdays) -> None:
     """The time limit runs from acceptance (or the last resumption with a new period) in
-    working days, excluding suspended periods (10.2.5: the clock stops while suspended)."""
+    working days, excluding suspended periods (10.2.5: the clock stops while suspended).
+
+    10.1.3 says only that acceptance issues form A. The code reads the limit as 《行政许可法》
+    counts periods: the acceptance day is not counted, so one accepted on a day off (a
+    door-to-door visit on Saturday) counts from the next working day and is due as if
+    accepted the working day before; a 即办件 (0 days) is due the day it was accepted."""
     if s.limit_start is None or s.time_limit_days is None:
         return
     start = dt.date.fromisoformat(s.limit_start)
@@ -50,7 +55,11 @@ def _refresh_due(s: CaseState, wd: Workdays) -> None:
 
 
 def _close_suspension(s: CaseState, day: dt.date, resumed: str | None, wd: Workdays) -> None:
-    """The open suspension ends the day before ``day``; its working days are counted."""
+    """The open suspension ends the day before ``day``; its working days are counted.
+
+    10.2.5 does not say which days a suspension stops: the code stops the days a case
+    *ends* suspended, so the resumption day counts again and a case suspended and resumed
+    on one day stops none (the period is empty, ``until`` the day before ``since``)."""
     assert s.suspension is not None
     until = day - dt.timedelta(days=1)
     since = dt.date.fromisoformat(s.suspension["since"])
@@ -163,6 +172,8 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         s.service_type, s.converted, s.entrusted, s.ledger_no = "proxy", True, True, e["ledger_no"]
         s.entrusted_until = e["period_end"]
     elif et in ("hand_up", "hand_down"):  # 4.3
+        # the limit keeps running (4.2, 4.3: one service across the tiers): the new holder
+        # inherits the days already run, and cannot accept anew (acceptance needs applied)
         s.holder = e["to_institution"]
         s.handovers += 1
         if s.holder not in s.institutions:

@@ -246,3 +246,26 @@ def test_6_2_4_application_and_entrustment_need_an_item_listed_for_them() -> Non
     assert e.value.rule == "time_limit_days_over_statutory"
     assert item_code(entrust, {"service_item": "X"}) == assist_only["code"]
     assert item_code({"event_type": "acceptance"}, {"service_item": "X"}) == "X"
+
+
+def test_10_2_5_2_a_resumption_deadline_stays_within_the_items_period() -> None:
+    """The 清单's resumption period (working days from the suspension) bounds form D's
+    deadline, as the statutory limit bounds form A's: the clock stops while suspended."""
+    from schemas.eligibility import check_catalog
+    from schemas.sample import catalog
+
+    item = dict(next(i for i in catalog() if i["proxy"]), resumption_period_days=20)
+    c = _proxy()
+    latest = WD.add_working_days(D(2026, 3, 9), 20)  # 6 April: Qingming (4–6 April) skipped
+    assert latest == D(2026, 4, 7)
+
+    def suspension(deadline: dt.date) -> dict[str, object]:
+        return c.make("suspension", "2026-03-09T09:00", reason="c",
+                      resumption_deadline=deadline.isoformat(), private={"details": "x"})
+
+    check_catalog(suspension(latest), item)
+    with pytest.raises(IllegalTransition) as e:
+        check_catalog(suspension(latest + dt.timedelta(days=1)), item)
+    assert (e.value.clause, e.value.rule) == ("10.2.5.2", "resumption_deadline_over_period")
+    assert "2026-04-07" in e.value.message_zh
+    check_catalog(suspension(D(2027, 1, 1)), None)  # item unknown here: the hub judges
