@@ -1,7 +1,8 @@
-"""Edge cases a literal reading of DB4106/T 101—2023 raises (the clause audit, schemas/README.md
-"Conformance"): deadlines on weekends and holidays, same-day suspensions, a resumption on
-the deadline day, acceptance on a non-working day, 即办件, a hand-up after part of the time
-limit ran, an entrustment whose validity ends before the case does."""
+"""Edge cases a literal reading of DB4106/T 101—2023 raises (schemas/README.md, "Rules the
+other packages rely on"): deadlines on weekends and holidays, same-day suspensions, a
+resumption on the deadline day, acceptance on a non-working day, 即办件, a hand-up after
+part of the time limit ran, an entrustment whose validity ends before the case does, and
+what the 清单 (6.2.4) allows."""
 
 from __future__ import annotations
 
