@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from schemas.eligibility import CATALOG_CHECKED
 from schemas.errors import SchemaError
-from schemas.rules import PROMISED_LIMITS
 
 if TYPE_CHECKING:
     from hub.storage import HubStores
@@ -72,23 +72,25 @@ class TransitionCheck:
             # Earlier events of the case may be in a batch still in flight (the base event,
             # or the events before it): the validator re-checks before refusing for good.
             return {"error": "forbidden", "reason": f"transition: {exc.reason}", RETRY: "1"}
-        if event.get("event_type") in PROMISED_LIMITS:
-            return self._check_time_limit(case_id, event, batch)
+        if event.get("event_type") in CATALOG_CHECKED:
+            return self._check_catalog(case_id, event, batch)
         return None
 
-    def _check_time_limit(self, case_id: str, event: Mapping[str, Any], batch: Batch
-                          ) -> dict[str, str] | None:
-        """A promised time limit within the item's statutory one (schemas.rules, 10.1.3)."""
+    def _check_catalog(self, case_id: str, event: Mapping[str, Any], batch: Batch
+                       ) -> dict[str, str] | None:
+        """What the 清单 allows (schemas.eligibility, 6.2.4): the item listed for assisted or
+        proxy handling, a promised time limit within the statutory one (10.1.3)."""
         from hub.validate import stored_doc  # lazy: hub.validate imports this module
-        from schemas.rules import check_time_limit
+        from schemas.eligibility import check_catalog, item_code
 
-        header = batch.docs.get(f"case:{case_id}") or stored_doc(self.stores, f"case:{case_id}")
-        if header is None:
+        header = None if event.get("service_item") else \
+            batch.docs.get(f"case:{case_id}") or stored_doc(self.stores, f"case:{case_id}")
+        code = item_code(event, header)
+        if code is None:
             return None  # no header, no item: the schema and scope checks judge the case
-        code = header.get("service_item")
-        item = self.stores.service_items().get(str(code)) if code else None
+        item = self.stores.service_items().get(code)
         try:
-            check_time_limit(event, item)
+            check_catalog(event, item, self.workdays)
         except SchemaError as exc:
             return {"error": "forbidden", "reason": f"transition: {exc.reason}"}
         return None

@@ -318,14 +318,14 @@ class Casework:
 
     def check_transition(self, case_id: str, events: list[dict[str, Any]],
                          doc: Mapping[str, Any], header: dict[str, Any] | None = None) -> None:
-        from node.state import check
+        from node.state import check, workdays
+        from schemas.eligibility import check_catalog, item_code
         from schemas.errors import IllegalTransition
-        from schemas.rules import check_time_limit
 
         header = header or self.header(case_id)
         try:
             check(header, events, doc, self.node)
-            check_time_limit(doc, self._item(header.get("service_item")))
+            check_catalog(doc, self._item(item_code(doc, header)), workdays(self.node))
         except IllegalTransition as exc:
             zh = status_words(exc.message_zh)
             field = RULE_FIELDS.get(exc.rule, "event_type")

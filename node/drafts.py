@@ -42,7 +42,10 @@ RULE_FIELDS = {"resumption_deadline_future": "resumption_deadline",
                "problem_exists": "problem_id", "problem_not_open": "problem_id",
                "time_limit_days_over_statutory": "time_limit_days",
                "new_time_limit_days_over_statutory": "new_time_limit_days",
-               "correction_not_open": "request", "complaint_not_open": "complaint"}
+               "correction_not_open": "request", "complaint_not_open": "complaint",
+               "period_end_before_signing": "period_end", "item_not_proxy": "service_item",
+               "item_not_assist": "service_item", "item_inactive": "service_item",
+               "resumption_deadline_over_period": "resumption_deadline"}
 
 
 def status_words(message: str) -> str:

@@ -99,8 +99,11 @@ ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 #: 3: a deadline whose suspension spans 1 January counts the new year's holidays
 #: (schemas.workdays, 10.2.5). (A refold does not open the cases' sealed particulars, so
 #: the search tokens of a phone's digits, new in the same release, come with each case's
-#: next write or opening.)
-FOLD_VERSION = "3"
+#: next write or opening.) 4: a resumption deadline on a weekend or holiday runs to the
+#: next working day (10.2.5.2, schemas.state.resume_by); an acceptance on a lapsed
+#: entrustment is a review (10.2.3); a materials period ending on a day off runs to the
+#: next working day (10.2.5.1 a).
+FOLD_VERSION = "4"
 CLOSED_STATUSES = CLOSED  # one set with the rows' ``closed`` (node.state.index_row)
 @dataclass
 class Page:

@@ -213,20 +213,23 @@ def case_deadlines(state: Any) -> list[tuple[str, str, str | bool]]:
 
     from node.state import CLOSED
     from schemas.overdue import time_limit_holds
+    from schemas.state import resume_by
 
     st = dict(state or {})
     if st.get("status") in CLOSED:
         return []
     rows = [(_("咨询答复期限（10.1.1.3）"), str(d)[:10], "passed")
             for d in (st.get("pending_replies") or {}).values()]
+    # the last days of the periods (a weekend or holiday date runs to the next working
+    # day: schemas.workdays.Workdays.last_day), as the rules and the hub go by them
     if st.get("materials_due"):
-        rows.append((_("材料提交期限（10.1.4）"), str(st["materials_due"])[:10], "passed"))
+        rows.append((_("材料提交期限（10.1.4）"),
+                     str(st.get("materials_by") or st["materials_due"])[:10], "passed"))
     if time_limit_holds(st.get("status"), st.get("due"),  # stopped while suspended
                         (st.get("suspension") or {}).get("since")):
         rows.append((_("办理期限（10.1.3）"), str(st["due"])[:10], "overdue"))
     if (st.get("suspension") or {}).get("resumption_deadline"):
-        rows.append((_("续办期限（10.2.5）"), str(st["suspension"]["resumption_deadline"])[:10],
-                     "passed"))
+        rows.append((_("续办期限（10.2.5）"), resume_by(st["suspension"]), "passed"))
     today = local_today().isoformat()  # Beijing's date, as the deadlines are
     return sorted(((label, d, kind if d < today else False) for label, d, kind in rows if d),
                   key=lambda r: r[1])

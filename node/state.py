@@ -77,17 +77,20 @@ def due_date(state: Mapping[str, Any]) -> str | None:
     its resumption deadline (10.2.5.2), unless the limit had passed before the suspension
     (late for good)."""
     from schemas.overdue import time_limit_holds
+    from schemas.state import resume_by
 
     suspension = state.get("suspension") or {}
     dates = []
     keys = ("due", "materials_due") if time_limit_holds(
         state.get("status"), state.get("due"), suspension.get("since")) else ("materials_due",)
     for key in keys:
-        value = state.get(key)
+        # the materials period's last day (10.2.5.1 a: a weekend date runs to Monday)
+        value = (state.get("materials_by") or state.get(key)) if key == "materials_due" \
+            else state.get(key)
         if isinstance(value, str) and len(value) >= 10:
             dates.append(value[:10])
     if suspension.get("resumption_deadline"):
-        dates.append(str(suspension["resumption_deadline"])[:10])
+        dates.append(resume_by(suspension))  # 10.2.5.2: a weekend deadline runs to Monday
     dates += [str(v)[:10] for v in (state.get("pending_replies") or {}).values() if v]
     return min(dates) if dates else None
 

@@ -19,7 +19,7 @@ from typing import Any
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.overdue import time_limit_overdue
 from schemas.rules import FIRST_EVENTS, check_transition
-from schemas.state import CONSULTATION, CaseState, Review, event_date
+from schemas.state import CONSULTATION, OPEN, CaseState, Review, event_date, resume_by
 from schemas.workdays import Workdays
 
 Event = Mapping[str, Any]
@@ -39,7 +39,12 @@ def _iso(d: dt.date) -> str:
 
 def _refresh_due(s: CaseState, wd: Workdays) -> None:
     """The time limit runs from acceptance (or the last resumption with a new period) in
-    working days, excluding suspended periods (10.2.5: the clock stops while suspended)."""
+    working days, excluding suspended periods (10.2.5: the clock stops while suspended).
+
+    10.1.3 says only that acceptance issues form A. The code reads the limit as 《行政许可法》
+    counts periods: the acceptance day is not counted, so one accepted on a day off (a
+    door-to-door visit on Saturday) counts from the next working day and is due as if
+    accepted the working day before; a 即办件 (0 days) is due the day it was accepted."""
     if s.limit_start is None or s.time_limit_days is None:
         return
     start = dt.date.fromisoformat(s.limit_start)
@@ -50,13 +55,23 @@ def _refresh_due(s: CaseState, wd: Workdays) -> None:
 
 
 def _close_suspension(s: CaseState, day: dt.date, resumed: str | None, wd: Workdays) -> None:
-    """The open suspension ends the day before ``day``; its working days are counted."""
+    """The open suspension ends the day before ``day``; its working days are counted.
+
+    10.2.5 does not say which days a suspension stops: the code stops the days a case
+    *ends* suspended, so the resumption day counts again and a case suspended and resumed
+    on one day stops none (the period is empty, ``until`` the day before ``since``)."""
     assert s.suspension is not None
     until = day - dt.timedelta(days=1)
     since = dt.date.fromisoformat(s.suspension["since"])
     s.suspended_days += max(0, wd.working_days_between(since - dt.timedelta(days=1), until))
     s.suspensions.append(dict(s.suspension, until=_iso(until), resumed=resumed))
     s.suspension = None
+
+
+def _materials_by(s: CaseState, wd: Workdays) -> None:
+    """The last day of the materials period (10.2.5.1 a "未在规定期限内提交"): its date, or
+    the next working day when that is a day off (Workdays.last_day: 《民法典》第二百零三条)."""
+    s.materials_by = _iso(wd.last_day(s.materials_due)) if s.materials_due else None
 
 
 def _consultation_status(s: CaseState) -> None:
@@ -105,6 +120,7 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         s.service_type = "assist" if et == "application" else "proxy"
         if et == "entrustment":
             s.entrusted, s.ledger_no = True, e["ledger_no"]
+            s.entrusted_until = e["period_end"]
     elif et == "acceptance":
         s.status, s.accepted_on = "handling", today
         s.time_limit_days, s.limit_start = e["time_limit_days"], today
@@ -114,14 +130,16 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
     elif et == "notification":
         s.materials_missing = sorted({m["code"] for m in e["materials"]})
         s.materials_due, s.reminders = e.get("materials_due"), 0
+        _materials_by(s, wd)
     elif et == "material_received":
         s.materials_missing = sorted(set(s.materials_missing) - set(e["materials"]))
         if not s.materials_missing:
-            s.materials_due = None
+            s.materials_due = s.materials_by = None
     elif et == "reminder":
         s.reminders += 1
         s.materials_missing = sorted(set(s.materials_missing) | set(e["materials"]))
         s.materials_due = e.get("due") or s.materials_due
+        _materials_by(s, wd)
     elif et == "correction_requested":
         s.corrections_open = sorted({*s.corrections_open, e["hlc"]})
     elif et == "correction_received":
@@ -142,7 +160,8 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
     elif et == "suspension":
         s.status = "suspended"
         s.suspension = {"reason": e["reason"], "since": today,
-                        "resumption_deadline": e["resumption_deadline"], "event": e["hlc"]}
+                        "resumption_deadline": e["resumption_deadline"], "event": e["hlc"],
+                        "resume_by": _iso(wd.last_day(e["resumption_deadline"]))}
     elif et == "resumption":
         _close_suspension(s, day, e["hlc"], wd)
         s.status = "handling"
@@ -151,7 +170,10 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         _refresh_due(s, wd)
     elif et == "conversion":  # 10.1.4.3
         s.service_type, s.converted, s.entrusted, s.ledger_no = "proxy", True, True, e["ledger_no"]
+        s.entrusted_until = e["period_end"]
     elif et in ("hand_up", "hand_down"):  # 4.3
+        # the limit keeps running (4.2, 4.3: one service across the tiers): the new holder
+        # inherits the days already run, and cannot accept anew (acceptance needs applied)
         s.holder = e["to_institution"]
         s.handovers += 1
         if s.holder not in s.institutions:
@@ -165,8 +187,7 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
             # 10.2.5.2: "deemed terminated" once the resumption deadline has passed: the
             # day after it, however late the hub's watcher wrote the event (a hub down for
             # a week must not move the terminations into another month's report, 11.1 a)
-            after = dt.date.fromisoformat(str(s.suspension["resumption_deadline"])[:10]) \
-                + dt.timedelta(days=1)
+            after = dt.date.fromisoformat(resume_by(s.suspension)) + dt.timedelta(days=1)
             ended = min(day, after)
         s.status, s.terminated_on, s.termination_reason = "terminated", _iso(ended), e["reason"]
         if s.suspension is not None:  # 10.2.5.2: suspended until the termination
@@ -199,14 +220,19 @@ def _overdue(s: CaseState, as_of: dt.date, wd: Workdays) -> None:
         marks.append("reply")  # 10.1.1.3
     if time_limit_overdue(s.status, s.due, today, (s.suspension or {}).get("since")):
         marks.append("time_limit")  # 5 a), 11.1 b): the one definition (schemas.overdue)
-    if s.status in ("handling", "suspended") and s.materials_missing and s.materials_due \
-            and s.materials_due < today:
+    if s.status in ("handling", "suspended") and s.materials_missing and s.materials_by \
+            and s.materials_by < today:
         marks.append("materials")  # 10.2.5.1 a)
-    if s.status == "suspended" and s.suspension and s.suspension["resumption_deadline"] < today:
+    if s.status == "suspended" and s.suspension and resume_by(s.suspension) < today:
         marks.append("resumption_deadline")  # 10.2.5.2: the hub writes the termination
     if s.complaints_open:
         marks.append("complaint")  # 5 c)
     s.overdue = marks
+    if s.status in OPEN - CONSULTATION and s.entrusted_until and s.entrusted_until < today:
+        # 11.1 a) 委托书执行落实情况: the proxy case outlived its form C. A warning, not an
+        # overdue mark: no time limit passed, and the steps after acceptance stay open
+        # (schemas.rules._acceptance says why only the acceptance is refused)
+        s.warnings.append("entrustment_expired")
     if s.suspension:
         since = dt.date.fromisoformat(s.suspension["since"]) - dt.timedelta(days=1)
         s.suspended_days += max(0, wd.working_days_between(since, as_of))

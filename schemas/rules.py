@@ -14,7 +14,7 @@ from typing import Any
 
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.ids import institution_tier
-from schemas.state import CONSULTATION, ENDED, OPEN, CaseState, event_date
+from schemas.state import CONSULTATION, ENDED, OPEN, CaseState, event_date, resume_by
 from schemas.vocab import TIER_ORDER
 
 Event = Mapping[str, Any]
@@ -62,10 +62,34 @@ def _entrustment(s: CaseState, ev: Event) -> None:
                     "past the resumption deadline the service is terminated; entrust again "
                     "as a new case", "超过续办期限已视为终止，须重新委托（新建案件）", ev)
     _status_in(s, ev, {"new", *CONSULTATION, "refused"}, "10.2.2", "签订代办委托")
+    _period_from_signing(ev, "10.2.2")
+
+
+def _period_from_signing(ev: Event, clause: str) -> None:
+    """Form C's 委托期限 (10.2.2; the conversion's, 10.1.4.3) cannot end before it is signed:
+    such an entrustment never authorised anything. The node refuses a date before today on
+    its form; this holds it for every writer, at the hub too."""
+    if ev["period_end"] < event_date(ev).isoformat():
+        raise _deny(clause, "period_end_before_signing",
+                    f"the entrustment period ends ({ev['period_end']}) before it is signed",
+                    f"委托期限（{ev['period_end']}）早于委托书签订日期", ev)
 
 
 def _acceptance(s: CaseState, ev: Event) -> None:
     _status_in(s, ev, {"applied"}, "10.1.3", "受理（须先申请或委托）")
+    # 10.2.3 accepts the entrustment of 10.2.2: not one whose period has already run out
+    # (the proxy would act for the applicant without authority, 3.2). The standard says
+    # nothing of an entrustment that lapses later, during handling: the steps after
+    # acceptance stay open (form E, 10.2.5.2, is the only renewal the process has, and
+    # refusing the submission or the form B would strand the applicant's case), and the
+    # fold warns ``entrustment_expired`` for supervision (11.1 a). Here the way on is
+    # plain: refuse (10.2.3), then entrust again with a new period.
+    if s.service_type == "proxy" and s.entrusted_until \
+            and event_date(ev).isoformat() > s.entrusted_until:
+        raise _deny("10.2.3", "entrustment_expired",
+                    f"the entrustment ended on {s.entrusted_until}: refuse, then entrust "
+                    "again with a new period",
+                    f"委托期限已于 {s.entrusted_until} 届满，不能受理；请不予受理后重新签订委托书", ev)
 
 
 def _refusal(s: CaseState, ev: Event) -> None:
@@ -144,7 +168,10 @@ def _suspension(s: CaseState, ev: Event) -> None:
                         "reason a) needs materials notified as missing (one-time notification, "
                         "reminder or correction) and still not submitted",
                         "原因 a）须有已告知但仍未提交的材料（一次性告知、催告或补正）", ev)
-        period_over = s.materials_due is not None and event_date(ev).isoformat() > s.materials_due
+        # the period's last day (a weekend one runs to Monday); a state folded before
+        # materials_by existed has the notified date only
+        last = s.materials_by or s.materials_due
+        period_over = last is not None and event_date(ev).isoformat() > last
         if s.materials_missing and not s.corrections_open and not period_over \
                 and not s.reminders:
             raise _deny("10.2.5.1", "reason_a_period_or_reminder",
@@ -155,12 +182,13 @@ def _suspension(s: CaseState, ev: Event) -> None:
 def _resumption(s: CaseState, ev: Event) -> None:
     _status_in(s, ev, {"suspended"}, "10.2.5.1", "续办（须先中止）")
     assert s.suspension is not None
-    day = event_date(ev).isoformat()
-    if day > s.suspension["resumption_deadline"]:
+    day, last = event_date(ev).isoformat(), resume_by(s.suspension)
+    # 10.2.5.2 "超过续办期限": the deadline day itself is still in time (and a deadline on a
+    # weekend or holiday runs to the next working day: Workdays.last_day)
+    if day > last:
         raise _deny("10.2.5.2", "resumption_deadline_passed",
-                    f"past the resumption deadline {s.suspension['resumption_deadline']} the "
-                    "service counts as terminated; entrust again",
-                    f"已超过续办期限 {s.suspension['resumption_deadline']}，视为终止，须重新委托", ev)
+                    f"past the resumption deadline {last} the service counts as terminated; "
+                    "entrust again", f"已超过续办期限 {last}，视为终止，须重新委托", ev)
     if ev["cause_removed_on"] > day or ev["cause_removed_on"] < s.suspension["since"]:
         raise _deny("10.2.5.1", "cause_removed_on",
                     "the cause must be removed between the suspension and the resumption",
@@ -172,6 +200,7 @@ def _conversion(s: CaseState, ev: Event) -> None:
     if s.service_type != "assist":
         raise _deny("10.1.4.3", "conversion_from_assist",
                     "only assisted handling converts to proxy handling", "只有帮办可以转为代办", ev)
+    _period_from_signing(ev, "10.1.4.3")
 
 
 def _handover(s: CaseState, ev: Event) -> None:
@@ -216,10 +245,11 @@ def _termination(s: CaseState, ev: Event) -> None:
     if ev["reason"] == "resumption_deadline_passed":
         _status_in(s, ev, {"suspended"}, "10.2.5.2", "因超过续办期限终止")
         assert s.suspension is not None
-        if event_date(ev).isoformat() <= s.suspension["resumption_deadline"]:
+        last = resume_by(s.suspension)
+        if event_date(ev).isoformat() <= last:
             raise _deny("10.2.5.2", "resumption_deadline_not_passed",
-                        f"the resumption deadline {s.suspension['resumption_deadline']} has not "
-                        "passed", f"续办期限 {s.suspension['resumption_deadline']} 尚未届满", ev)
+                        f"the resumption deadline {last} has not passed",
+                        f"续办期限 {last} 尚未届满", ev)
         return
     _status_in(s, ev, {"applied", "handling", "suspended"}, "10.1.5", "终止")
 

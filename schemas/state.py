@@ -77,6 +77,14 @@ def event_date(event: Mapping[str, Any]) -> dt.date:
     return dt.datetime.fromisoformat(event["at"]).astimezone(LOCAL_TZ).date()
 
 
+def resume_by(suspension: Mapping[str, Any]) -> str:
+    """The last day a suspended case may be resumed (10.2.5.2): form D's
+    ``resumption_deadline``, moved on to the next working day when it falls on a weekend or
+    holiday (``resume_by``, set by the fold: :meth:`schemas.workdays.Workdays.last_day`).
+    A state folded before ``resume_by`` existed has only the form's date."""
+    return str(suspension.get("resume_by") or suspension["resumption_deadline"])[:10]
+
+
 @dataclass
 class Review:
     """Why a case needs review: an event that the fold could not apply (kept, not dropped)."""
@@ -102,6 +110,7 @@ class CaseState:
     converted: bool = False  # 10.1.4.3
     entrusted: bool = False  # form C signed (10.2.2)
     ledger_no: str | None = None
+    entrusted_until: str | None = None  # form C's 委托期限 (10.2.2; conversion: 10.1.4.3)
     # deadlines (dates as ISO strings)
     accepted_on: str | None = None
     time_limit_days: int | None = None
@@ -112,8 +121,10 @@ class CaseState:
     late_replies: list[str] = field(default_factory=list)  # consultation ids replied late
     materials_missing: list[str] = field(default_factory=list)
     materials_due: str | None = None
+    materials_by: str | None = None  # its last day: a day off runs to the next working day
     reminders: int = 0  # 10.2.5.1 a): reminders since the last notification
-    suspension: dict[str, Any] | None = None  # the open one: reason, since, resumption_deadline
+    # the open one: reason, since, resumption_deadline (form D's), resume_by (its last day)
+    suspension: dict[str, Any] | None = None
     suspensions: list[dict[str, Any]] = field(default_factory=list)  # closed: + until
     # outcome
     completed_on: str | None = None

@@ -54,6 +54,7 @@ def _probe(event_type: str, s: CaseState, institution: str, on: dt.date) -> dict
         "suspension": {"reason": "c", "resumption_deadline": later},
         "resumption": {"cause_removed_on": day},
         "termination": {"reason": "other"},
+        "entrustment": {"period_end": later}, "conversion": {"period_end": later},
     }.get(event_type, {})
     if event_type == "problem_resolved":
         extra = {"problem_id": first(p for p, st in s.problems.items()

@@ -101,6 +101,24 @@ class Workdays:
         hol, work, _src = self._table(d.year)
         return d in work or (d.weekday() < 5 and d not in hol)
 
+    def last_day(self, day: dt.date | str) -> dt.date:
+        """The last day of a period set to end on ``day`` (a date a clerk wrote on a form):
+        ``day`` itself if it is a working day, else the first working day after it.
+
+        The standard (10.2.5.2 "超过续办期限的，视为服务终止") does not say how a deadline
+        that falls on a weekend or holiday counts; the code reads it as Chinese law counts
+        every period: 期间的最后一日是法定休假日的，以法定休假日结束的次日为期间的最后一日
+        (《民法典》第二百零三条; 法定休假日 include weekends). Otherwise an applicant given
+        a Sunday deadline loses the Friday-to-Sunday days it was promised, since the
+        window is closed when the form E could be signed, and the hub would terminate the
+        case (10.2.5.2) on a day no one could have resumed it."""
+        d = _as_date(day)
+        for _ in range(MAX_SPAN_DAYS):
+            if self.is_workday(d):
+                return d
+            d += dt.timedelta(days=1)
+        raise CalendarError(f"no working day within {MAX_SPAN_DAYS} days of {day}")
+
     # -- spans ------------------------------------------------------------------------------
     def add_working_days(self, start: dt.date | str, n: int,
                          excluded: Sequence[Period] = ()) -> dt.date:

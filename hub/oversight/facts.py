@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from schemas.fold import fold
-from schemas.state import local_timestamp
+from schemas.state import local_timestamp, resume_by
 from schemas.vocab import FOCUS_AREAS, MODES, SPECIAL_GROUPS
 from schemas.workdays import Workdays
 
@@ -227,7 +227,9 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
                             proxy=state.service_type == "proxy" or state.entrusted)
     if state.suspension:
         f.suspended_since = state.suspension["since"]
-        f.resumption_deadline = state.suspension["resumption_deadline"]
+        # the last day it may be resumed (10.2.5.2; a weekend deadline runs to Monday), the
+        # day the hub's terminate worker goes by: the list of passed ones shows what it ends
+        f.resumption_deadline = resume_by(state.suspension)
     f.needs_review, f.reviews, f.handovers = state.needs_review, len(state.reviews), \
         state.handovers
     submitted = [e for e in evs if e["event_type"] == "submitted"]

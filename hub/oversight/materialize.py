@@ -61,8 +61,11 @@ BATCH = 500
 #: 4: a consultation answered with nothing pending is ``consulted``, not open (10.1.1);
 #: 5: a case's staff member is not whoever last opened it (facts.NOT_HANDLING);
 #: 6: a time limit suspended over New Year keeps the new year's holidays (schemas.workdays);
-#: 7: a hand-over to another county's institution is not applied (a review, schemas.rules).
-FOLD_VERSION = 7
+#: 7: a hand-over to another county's institution is not applied (a review, schemas.rules);
+#: 8: a resumption deadline on a weekend or holiday runs to the next working day (10.2.5.2,
+#: schemas.state.resume_by), a materials period too (10.2.5.1 a); an acceptance on a
+#: lapsed entrustment is a review (10.2.3).
+FOLD_VERSION = 8
 
 
 class FactStore:

@@ -19,8 +19,10 @@ from node import window
 from node.drafts import decode_data_url, refusal
 from node.errors import DiskFull, InvalidInput, NodeError, disk_full_said
 from node.once import content_digest
+from node.state import workdays
 from node.steps import FORM_OF_STEP, STEP_TITLES, form_fields, parse_form
 from node.views.common import already_saved, catalog, item_by_code, load_case, node, once, today
+from schemas.reference import DEFAULT_RESUMPTION_PERIOD_DAYS
 
 bp = Blueprint("handling", __name__, url_prefix="/cases/<case_id>/steps")
 
@@ -46,8 +48,9 @@ def defaults(event_type: str, case: dict[str, Any]) -> dict[str, Any]:
     elif event_type == "application":
         out = {"channel": "offline", **chosen}
     elif event_type == "suspension":
-        period = int(item.get("resumption_period_days") or 20)
-        out = {"resumption_deadline": (t + dt.timedelta(days=period)).isoformat()}
+        # working days (schemas.reference), as the hub checks them (schemas.eligibility)
+        period = int(item.get("resumption_period_days") or DEFAULT_RESUMPTION_PERIOD_DAYS)
+        out = {"resumption_deadline": workdays(node()).add_working_days(t, period).isoformat()}
     elif event_type == "resumption":
         out = {"cause_removed_on": t.isoformat()}
     elif event_type in ("submitted", "decision", "correction_requested"):

@@ -333,3 +333,31 @@ def test_an_acceptance_promising_more_than_the_statutory_limit_is_refused(world:
     within = event("acceptance", applied["hlc"], zone="assisted_zone", time_limit_days=limit)
     (row,) = view(world, VILLAGE_A).bulk_docs([within])
     assert row.get("ok"), row
+
+
+def test_an_entrustment_for_an_item_not_listed_for_proxy_handling_is_refused(world: World):
+    """6.2.4 / 10.2.2: the city's 清单 says which items are handled by proxy; the hub holds
+    every station to it (before, form C for an assist-only item was taken)."""
+    from hub import admin
+    from schemas import build, sample
+    from sync.crypto import sign_document
+
+    a = world.node(VILLAGE_A)
+    (case_id,) = a.sample_cases(1, town=TOWN, seed=61, scenarios=("consult_reply",))
+    world.sync(VILLAGE_A)
+    admin.import_catalog(world.hub, [i for i in sample.catalog() if i["code"] == "MS-010"])
+    assert world.hub.stores.service_items(max_age=0)["MS-010"]["proxy"] is False
+    key = a.case_key(case_id)
+
+    def entrust(item: str) -> dict:
+        ev = build.make_event("entrustment", case_id=case_id, clock=a.clock(), at=a.now(),
+                              institution=VILLAGE_A, base_hlc=a.last_event(case_id),
+                              private={"scope": "代为申报", "applicant_signature": "s.png"},
+                              channel="offline", service_item=item, mode="nearby",
+                              ledger_no="DB-1", period_end="2099-12-31")
+        return sign_document(key.seal(ev), a.signer)
+
+    (row,) = view(world, VILLAGE_A).bulk_docs([entrust("MS-010")])
+    assert row["error"] == "forbidden" and "item_not_proxy" in row["reason"], row
+    (row,) = view(world, VILLAGE_A).bulk_docs([entrust("MS-010-UNKNOWN")])  # not judged here
+    assert row.get("ok") or "item_not_proxy" not in row.get("reason", ""), row

@@ -79,3 +79,19 @@ def test_a_calendar_pulled_later_counts_the_open_cases_again(app: Any) -> None:
                             f"2027-02-{d:02d}" for d in range(8, 13))], "workdays": []}])
     index_changes(n)
     assert n.index.get(b.case_id)["due"] == "2027-02-17"
+
+
+def test_a_sunday_resumption_deadline_is_listed_as_the_monday_it_runs_to() -> None:
+    """10.2.5.2: a deadline on a day off runs to the next working day (schemas.state.
+    resume_by); the node listed the Sunday, and on Monday the case read as past its
+    deadline while the applicant could still resume and the hub would not terminate it."""
+    b = CaseBuilder(VILLAGE, "s2", "2026-03-02", service_type="proxy")
+    b.accepted("2026-03-02", 40, proxy=True)
+    b.ev("suspension", "2026-03-05", reason="c", resumption_deadline="2026-03-22",
+         private={"details": "申请人要求暂停"})
+    assert index_row(b.header, b.events)["due"] == "2026-03-23"
+    app = Flask(__name__)
+    Babel(app)
+    with app.test_request_context():
+        assert [d for _label, d, _passed in case_deadlines(fold(b.header, b.events))] \
+            == ["2026-03-23"]

@@ -336,6 +336,7 @@ def test_an_index_of_fold_2_is_refolded_at_unlock(unlocked: Any, node_dir: Path)
     import sqlite3
 
     from node.core import INDEX
+    from node.index import FOLD_VERSION
     from tests.node.conftest import PASSPHRASE, opened
 
     case_id = _case_id(_consult(unlocked))
@@ -351,4 +352,4 @@ def test_an_index_of_fold_2_is_refolded_at_unlock(unlocked: Any, node_dir: Path)
         assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
         refolded = again.extensions["bangban_node"].index.get(case_id)
         assert (refolded["due"], refolded["updated"]) == (row["due"], row["updated"])
-        assert again.extensions["bangban_node"].index.get_meta("fold") == "3"
+        assert again.extensions["bangban_node"].index.get_meta("fold") == FOLD_VERSION

@@ -62,9 +62,9 @@ class CaseBuilder:
         return self.ev("application", at, channel="offline", service_item="MS-004",
                        mode="nearby", **kw)
 
-    def entrust(self, at: str, **kw: Any) -> dict[str, Any]:
+    def entrust(self, at: str, period_end: str = "2026-06-30", **kw: Any) -> dict[str, Any]:
         return self.ev("entrustment", at, channel="offline", service_item="MS-004", mode="door",
-                       ledger_no="DB-2026-00001", period_end="2026-06-30",
+                       ledger_no="DB-2026-00001", period_end=period_end,
                        private={"scope": "代为申报", **SIGNED}, **kw)
 
     def accept(self, at: str, days: int = 10, **kw: Any) -> dict[str, Any]:

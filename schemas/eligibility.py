@@ -1,0 +1,86 @@
+"""The 清单 (6.2.4) as rules: what an event may ask of the service item it names.
+
+The fold does not carry the catalog, so these checks are apart from
+:func:`schemas.rules.check_transition`: the node runs :func:`check_catalog` with the item
+from its local reference data, the hub with its own (``hub.transitions``). An item neither
+has yet (catalog not synced) is not judged: the hub, which holds the whole catalog, is.
+
+* 10.1.3.2 / 10.2.3 accept "符合帮办条件 / 符合代办条件" cases, and 6.2.4 manages the proxy-able
+  items as a list: an application (帮办, 10.1.2) needs an item marked ``assist``, an
+  entrustment (代办, 10.2.2) one marked ``proxy``, and neither one withdrawn from the list
+  (``active`` false). Before, a station could sign form C for an item the city's list says
+  is not handled by proxy, and the hub took it.
+* 10.1.3 / 10.2.5: a promised time limit within the statutory one
+  (:func:`schemas.rules.check_time_limit`).
+* 10.2.5.2: form D's resumption deadline within the item's ``resumption_period_days``
+  (working days from the suspension, ``schemas.reference``): the clock stops while a case
+  is suspended, so a deadline a year away kept a stalled case out of 5 a) and 11.1 b) for
+  a year without being terminated.
+
+A conversion (10.1.4.3) is not checked here: it names no item, and the case header's item
+(the one known at opening) may not be the one the application chose.
+
+Public API: :data:`CATALOG_CHECKED`, :func:`check_catalog`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from schemas.errors import IllegalTransition
+from schemas.reference import DEFAULT_RESUMPTION_PERIOD_DAYS
+from schemas.rules import PROMISED_LIMITS, check_time_limit
+from schemas.state import event_date
+from schemas.workdays import Workdays
+
+Event = Mapping[str, Any]
+
+#: event type -> (the item's flag it needs, clause, words for the service in zh)
+ELIGIBLE = {"application": ("assist", "10.1.2", "帮办"),
+            "entrustment": ("proxy", "10.2.2", "代办")}
+#: the event types whose item the callers look up and pass to :func:`check_catalog`
+CATALOG_CHECKED = frozenset(ELIGIBLE) | frozenset(PROMISED_LIMITS) | {"suspension"}
+
+
+def item_code(event: Event, header: Mapping[str, Any] | None) -> str | None:
+    """The item an event is about: its own (application, entrustment), else the case's."""
+    code = event.get("service_item") or (header or {}).get("service_item")
+    return str(code) if code else None
+
+
+def check_catalog(event: Event, item: Mapping[str, Any] | None,
+                  workdays: Workdays | None = None) -> None:
+    """Raise :class:`IllegalTransition` if ``event`` asks of ``item`` what the 清单 does not
+    allow (see the module docstring). ``item`` ``None``: not judged here."""
+    if not item:
+        return
+    check_time_limit(event, item)
+    if event.get("event_type") == "suspension":
+        _resumption_period(event, item, workdays or Workdays())
+    need = ELIGIBLE.get(str(event.get("event_type")))
+    if need is None:
+        return
+    flag, clause, zh = need
+    code = item.get("code")
+    if item.get("active") is False:
+        raise IllegalTransition("6.2.4", "item_inactive",
+                                f"service item {code} is no longer on the list",
+                                f"事项 {code} 已不在帮办代办事项清单中", event_id=event.get("hlc"))
+    if item.get(flag) is not True:
+        raise IllegalTransition(clause, f"item_not_{flag}",
+                                f"service item {code} is not listed for {flag} handling "
+                                "(6.2.4)", f"事项 {code} 不在{zh}事项清单中（6.2.4）",
+                                event_id=event.get("hlc"))
+
+
+def _resumption_period(event: Event, item: Mapping[str, Any], wd: Workdays) -> None:
+    period = item.get("resumption_period_days") or DEFAULT_RESUMPTION_PERIOD_DAYS
+    latest = wd.add_working_days(event_date(event), int(period)).isoformat()
+    if str(event.get("resumption_deadline")) > latest:
+        raise IllegalTransition(
+            "10.2.5.2", "resumption_deadline_over_period",
+            f"resumption_deadline {event.get('resumption_deadline')} is after {latest}: the "
+            f"resumption period of {item.get('code')} is {period} working days",
+            f"续办期限 {event.get('resumption_deadline')} 超过该事项的续办期限 {period} 个工作日"
+            f"（最迟 {latest}）", event_id=event.get("hlc"))

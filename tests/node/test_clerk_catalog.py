@@ -1,0 +1,61 @@
+"""The 清单 (6.2.4) at the window: what the node refuses from the service item it pulled
+(schemas.eligibility), each refusal shown on its field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from schemas.state import local_today
+from tests.node.test_clerk_day import SIG, _case_id, _consult, _step
+
+
+def _with_items(client: Any, *items: dict[str, Any]) -> None:
+    node = client.application.extensions["bangban_node"]
+    node.store.bulk_docs([{"_id": f"service_item:{i['code']}", **i} for i in items])
+
+
+def _entrust(client: Any, case_id: str, item: str) -> Any:
+    later = (local_today() + dt.timedelta(days=366)).isoformat()
+    return _step(client, case_id, "entrustment", channel="offline", mode="nearby",
+                 service_item=item, ledger_no="DB-1", period_end=later, scope="代为提交",
+                 signature_data=SIG)
+
+
+def test_form_c_for_an_item_not_listed_for_proxy_handling_is_refused(unlocked: Any) -> None:
+    """6.2.4 / 10.2.2: before, the node signed form C for an assist-only item."""
+    from schemas.sample import catalog
+
+    assist_only = next(i for i in catalog() if not i["proxy"])
+    _with_items(unlocked, assist_only)
+    case_id = _case_id(_consult(unlocked, service_item=assist_only["code"]))
+    r = _entrust(unlocked, case_id, assist_only["code"])
+    assert r.status_code == 409 and "代办事项清单" in r.text, r.text[:2000]
+    assert 'id="service_item-err"' in r.text
+
+
+def test_the_resumption_deadline_offered_is_the_items_period_in_working_days(
+        unlocked: Any) -> None:
+    """10.2.5.2: the 清单's resumption period is working days (schemas.reference); the form
+    offered that many calendar days (fewer), and a deadline past it was taken."""
+    from schemas.sample import catalog
+    from schemas.workdays import Workdays
+
+    item = dict(next(i for i in catalog() if i["proxy"] and i["assist"]),
+                resumption_period_days=20)
+    _with_items(unlocked, item)
+    case_id = _case_id(_consult(unlocked, service_item=item["code"]))
+    assert _entrust(unlocked, case_id, item["code"]).status_code == 302
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days=str(item["time_limit_days"])).status_code == 302
+    form = unlocked.get(f"/cases/{case_id}/steps/suspension").data.decode()
+    offered = re.search(r'name="resumption_deadline"[^>]*value="([^"]*)"', form)
+    latest = Workdays().add_working_days(local_today(), 20).isoformat()
+    assert offered and offered.group(1) == latest, form[:3000]
+    too_late = (local_today() + dt.timedelta(days=366)).isoformat()
+    r = _step(unlocked, case_id, "suspension", reason="c", resumption_deadline=too_late,
+              signature_data=SIG)
+    assert r.status_code == 409 and 'id="resumption_deadline-err"' in r.text, r.text[:2000]
+    assert _step(unlocked, case_id, "suspension", reason="c", resumption_deadline=latest,
+                 signature_data=SIG).status_code == 302
