@@ -1,0 +1,129 @@
+"""What the applicant takes home (the printed forms), read as the applicant reads them: the
+date the promise falls on, who acted for them, why they were refused or the case ended and
+what they can do next, whom to call, and who has the case after it went up to the town."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from schemas.state import local_today
+from tests.node.conftest import TOWN, VILLAGE
+from tests.node.test_clerk_day import SIG, _case_id, _consult, _step
+
+
+def _text(client: Any, case_id: str, letter: str, tmp_path: Path) -> str:
+    resp = client.get(f"/cases/{case_id}/forms/{letter}.pdf")
+    assert resp.status_code == 200, (letter, resp.status_code)
+    out = tmp_path / f"{letter}.pdf"
+    out.write_bytes(resp.data)
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return " ".join(text.split())
+
+
+def _applied(client: Any, **extra: str) -> str:
+    from schemas.sample import catalog
+
+    case_id = _case_id(_consult(client, service_type="assist", **extra))
+    assert _step(client, case_id, "application", channel="offline", mode="nearby",
+                 service_item=catalog()[0]["code"]).status_code == 302
+    return case_id
+
+
+def test_form_a_gives_the_date_the_time_limit_falls_on(unlocked: Any, tmp_path: Path) -> None:
+    """10.1.3: form A promised "5 个工作日" and no date: the applicant cannot count working
+    days over weekends and 调休, and had no date to hold the station to."""
+    case_id = _applied(unlocked)
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="5").status_code == 302
+    due = unlocked.application.extensions["bangban_node"].index.get(case_id)["limit_due"]
+    assert due and due > local_today().isoformat()
+    assert f"预计办结日期 {due}" in _text(unlocked, case_id, "A", tmp_path)
+
+
+def test_an_agent_acting_for_the_applicant_is_named_and_signs_as_such(
+        unlocked: Any, tmp_path: Path) -> None:
+    """A firm's 经办人 or an old person's son comes to the window: the consultation form
+    had nowhere to write him (schemas.case has ``agent_name``), so forms named only the
+    applicant and the line he signed read 服务对象（签字）, as if the applicant had signed."""
+    case_id = _applied(unlocked, applicant_name="鹤壁市某某商贸有限公司", agent_name="张三",
+                       id_type="uscc", id_number="91410600MA44XXXX1X")
+    assert 'id="agent">张三<' in unlocked.get(f"/cases/{case_id}").data.decode()
+    for letter in "NA":
+        text = _text(unlocked, case_id, letter, tmp_path)
+        assert "服务对象 鹤壁市某某商贸有限公司 代理人 张三" in text, letter
+        assert "代理人（签字）" in text and "服务对象（签" not in text, letter
+    # corrected on the case page like the other particulars, the old value kept sealed
+    page = unlocked.get(f"/cases/{case_id}/applicant/").data.decode()
+    assert 'name="agent_name"' in page and 'value="张三"' in page
+
+
+def test_a_refused_applicant_is_given_the_reasons_and_the_next_step_on_paper(
+        unlocked: Any, tmp_path: Path) -> None:
+    """10.1.3 / 10.2.3: not eligible → tell the applicant *with reasons*. Every other
+    outcome has its paper; a refusal had none (no form, no print button, R was a 404)."""
+    case_id = _applied(unlocked)
+    resp = _step(unlocked, case_id, "refusal", reason_codes="materials_insufficient",
+                 reasons="缺少股东身份证明")
+    assert resp.status_code == 302 and "printed=R" in resp.headers["Location"]
+    page = unlocked.get(resp.headers["Location"]).data.decode()
+    assert 'id="print-now"' in page and "不予受理告知单" in page and 'id="print-R"' in page
+    text = _text(unlocked, case_id, "R", tmp_path)
+    assert "不予受理告知单" in text and "不予受理原因 基本材料不足：缺少股东身份证明" in text
+    assert "请按一次性告知单补齐材料后，再来申请" in text and "投诉" in text
+
+
+def test_a_termination_says_what_the_applicant_can_do_next(unlocked: Any,
+                                                          tmp_path: Path) -> None:
+    """10.1.5: form B of a terminated case gave the reason and stopped there."""
+    case_id = _applied(unlocked)
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="5").status_code == 302
+    assert _step(unlocked, case_id, "termination", reason="applicant_withdrew",
+                 signature_data=SIG).status_code == 302
+    text = _text(unlocked, case_id, "B", tmp_path)
+    assert "终止原因 申请人撤回" in text and "后续办理 已按您的要求终止。如需再办，可随时重新申请。" in text
+
+
+def test_form_d_says_the_time_limit_stops_while_suspended(unlocked: Any, tmp_path: Path) -> None:
+    """10.2.5: the applicant signing form D was told only that missing the resumption
+    deadline ends the service, not that the days suspended do not count against them."""
+    case_id = _case_id(_consult(unlocked))
+    text = _text(unlocked, case_id, "D", tmp_path)
+    assert "中止期间不计入办理时限" in text and "续办期限内签订续办委托书" in text
+
+
+def test_forms_say_how_to_reach_the_institution(app: Any, unlocked: Any,
+                                                tmp_path: Path) -> None:
+    """8.1.2 / 4.2: the applicant goes home with form A and a question; the paper named the
+    station and gave no address or phone (the institution document has both)."""
+    node = app.extensions["bangban_node"]
+    node.store.put({"_id": f"institution:{VILLAGE}", "type": "institution", "code": VILLAGE,
+                    "name": "某村便民服务站", "tier": "village", "parent": TOWN,
+                    "schema_version": 1, "address": "某村村委会一楼", "phone": "0392-1234567"})
+    node._names.clear()
+    case_id = _applied(unlocked)
+    text = _text(unlocked, case_id, "N", tmp_path)
+    assert "服务机构 某村便民服务站 机构地址及电话 地址：某村村委会一楼；电话：0392-1234567" in text
+
+
+def test_a_case_handed_up_names_who_handles_it_now(app: Any) -> None:
+    """4.3: after a hand-up the town holds the case; a paper the village prints (the
+    notification again, form A) named the village alone, which no longer has it."""
+    from node import formdata
+    from node.views.forms import issuer
+
+    accepted = {"event_type": "acceptance", "institution": VILLAGE, "at": "2026-11-20T09:00:00+08:00",
+                "zone": "assisted_zone", "time_limit_days": 5, "private": {}}
+    case: dict[str, Any] = {"header": {"institution": VILLAGE, "case_no": "X"},
+                            "private": {"applicant_name": "王小明"}, "events": [accepted],
+                            "state": {"holder": TOWN, "status": "handling"}}
+    assert issuer(case, accepted) == (VILLAGE, TOWN)
+    assert issuer(case, None) == (TOWN, None)  # nothing recorded here: the holder's paper
+    assert issuer({**case, "state": {"holder": TOWN, "status": "completed"}}, accepted) \
+        == (VILLAGE, None)
+    form = formdata.build("A", case, institution_name="某村便民服务站",
+                          handled_by="某镇便民服务中心；电话：0392-7654321")
+    assert ("现办理机构", "某镇便民服务中心；电话：0392-7654321") in form.rows
