@@ -129,8 +129,14 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         rows += [("办理结果", {"completion": "办结", "termination": "终止"}.get(str(kind), "")),
                  ("办结（终止）日期", at)]
         if kind == "termination":
-            rows.append(("终止原因", _label(vocab.TERMINATION_REASONS, (ev or {}).get("reason"))
-                         + (f"：{pe.get('reasons')}" if pe.get("reasons") else "")))
+            reason = _label(vocab.TERMINATION_REASONS, (ev or {}).get("reason"))
+            # the hub's 10.2.5.2 termination says its reason again, in both languages: the
+            # paper read "超过续办期限，视为终止（10.2.5.2）：超过续办期限，视为终止（10.2.5.2）
+            # / resumption deadline passed"; only what adds to the reason is printed
+            said = str(pe.get("reasons") or "").strip()
+            if said.split(" / ")[0].strip() == reason:
+                said = ""
+            rows.append(("终止原因", reason + (f"：{said}" if said else "")))
             # 10.1.5, 10.2.5.2: an ended case leaves the applicant asking "and now?"
             rows.append(("后续办理", AFTER_TERMINATION.get(str((ev or {}).get("reason")),
                                                       AFTER_TERMINATION["other"])))

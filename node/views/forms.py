@@ -40,8 +40,14 @@ def issuer(case: dict[str, Any], ev: dict[str, Any] | None) -> tuple[str, str | 
     and, while the case is open, the one handling it now when that is another (a case
     handed up, 4.3: the applicant's paper named only the village, which no longer had it)."""
     header, state = case["header"], case.get("state") or {}
-    code = str((ev or {}).get("institution") or state.get("holder") or header["institution"])
-    holder = str(state.get("holder") or code)
+    holder = str(state.get("holder") or header["institution"])
+    # only an institution the case passed through serves the applicant: the hub writes a
+    # 10.2.5.2 termination (and takes complaints) under the city's code, and form B of such
+    # a case named the city centre, which the applicant never dealt with
+    held = {str(header["institution"]), holder, *(str(e.get("to_institution")) for e in
+                                                  case["events"] if e.get("to_institution"))}
+    recorder = str((ev or {}).get("institution") or "")
+    code = recorder if recorder in held else holder
     return code, (holder if holder != code and state.get("status") not in CLOSED else None)
 
 

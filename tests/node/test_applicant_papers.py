@@ -127,3 +127,25 @@ def test_a_case_handed_up_names_who_handles_it_now(app: Any) -> None:
     form = formdata.build("A", case, institution_name="某村便民服务站",
                           handled_by="某镇便民服务中心；电话：0392-7654321")
     assert ("现办理机构", "某镇便民服务中心；电话：0392-7654321") in form.rows
+
+
+def test_a_termination_written_by_the_hub_names_the_station_and_says_its_reason_once(
+        app: Any) -> None:
+    """10.2.5.2: the hub terminates a case past its resumption deadline, as the city's
+    device. Form B named 鹤壁市政务服务中心 (the event's institution), which the applicant
+    never dealt with, and printed the reason twice, the second time with English."""
+    from node import formdata
+    from node.views.forms import issuer
+
+    ended = {"event_type": "termination", "institution": "410621", "reason":
+             "resumption_deadline_passed", "at": "2026-11-27T00:00:00+08:00",
+             "private": {"reasons": "超过续办期限，视为终止（10.2.5.2） / resumption deadline passed"}}
+    case: dict[str, Any] = {"header": {"institution": VILLAGE, "case_no": "X"},
+                            "private": {"applicant_name": "王小明"}, "events": [ended],
+                            "state": {"holder": VILLAGE, "status": "terminated"}}
+    assert issuer(case, ended) == (VILLAGE, None)
+    rows = dict(formdata.build("B", case).rows)
+    assert rows["终止原因"] == "超过续办期限，视为终止（10.2.5.2）"
+    assert rows["后续办理"].endswith("如需继续办理，须重新委托（10.2.5.2）。")
+    ended["private"] = {"reasons": "材料甲 / 材料乙 逾期未交"}  # a clerk's own words stay whole
+    assert dict(formdata.build("B", case).rows)["终止原因"].endswith("：材料甲 / 材料乙 逾期未交")
