@@ -63,7 +63,8 @@ def _common(case: Mapping[str, Any], institution_name: str) -> list[tuple[str, s
         ("服务对象", applicant), *agent,
         ("证件类型及号码", id_text),
         ("联系电话", p.get("phone") or ""),
-        ("住址", p.get("address") or ""),
+        # a firm has an address, not a residence (住址)
+        ("地址" if h.get("applicant_kind") == "enterprise" else "住址", p.get("address") or ""),
         ("服务事项", f"{item.get('name', '')}（{now['service_item'] or ''}）" if item else (now["service_item"] or "")),
         ("审批部门", item.get("department", "")),
         ("服务类型", _label(vocab.SERVICE_TYPES, now["service_type"])),
@@ -144,7 +145,11 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         rows += [("交还材料", "、".join(_member(ev, "materials_returned")) or "无"),
                  ("审批结果文件", "、".join(_member(ev, "documents")) or "无")]
         proxy = ((case.get("state") or {}).get("service_type") or h.get("service_type")) == "proxy"
-        form.note = f"以上材料及审批结果文件已全部移交服务对象（{'10.2.6' if proxy else '10.1.5'}）。"
+        form.note = (f"以上材料及审批结果文件已全部移交服务对象（{'10.2.6' if proxy else '10.1.5'}）。"
+                     # 11.2.1: the rating comes after completion; the applicant holding
+                     # form B is the one who must know it is asked for, and where to object
+                     "欢迎通过政务服务“好差评”对本次服务作出评价；对服务有意见的，可以向本机构"
+                     "或其上级机构投诉（11.1、11.2.1）。")
     elif letter == "C":
         rows += [("委托事项及权限", pe.get("scope") or ""),
                  ("已收材料", "、".join(pe.get("materials_received") or []) or "无"),

@@ -149,3 +149,24 @@ def test_a_termination_written_by_the_hub_names_the_station_and_says_its_reason_
     assert rows["后续办理"].endswith("如需继续办理，须重新委托（10.2.5.2）。")
     ended["private"] = {"reasons": "材料甲 / 材料乙 逾期未交"}  # a clerk's own words stay whole
     assert dict(formdata.build("B", case).rows)["终止原因"].endswith("：材料甲 / 材料乙 逾期未交")
+
+
+def test_form_b_asks_for_the_rating_and_says_where_to_complain(unlocked: Any,
+                                                               tmp_path: Path) -> None:
+    """11.2.1: the applicant rates the service after completion (好差评); form B, the
+    paper they hold then, did not say so, nor where to take a complaint (11.1)."""
+    case_id = _applied(unlocked)
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="5").status_code == 302
+    assert _step(unlocked, case_id, "completion", documents="参保凭证",
+                 signature_data=SIG).status_code == 302
+    text = _text(unlocked, case_id, "B", tmp_path).replace(" ", "")  # lines wrap anywhere
+    assert "办理结果办结" in text and "“好差评”对本次服务作出评价" in text
+    assert "可以向本机构或其上级机构投诉" in text
+
+
+def test_a_firm_s_address_is_not_called_a_residence(unlocked: Any, tmp_path: Path) -> None:
+    case_id = _applied(unlocked, applicant_name="鹤壁市某某商贸有限公司", applicant_kind="enterprise",
+                       address="淇滨区某路1号")
+    text = _text(unlocked, case_id, "N", tmp_path)
+    assert "地址 淇滨区某路1号" in text and "住址" not in text
