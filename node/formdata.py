@@ -151,8 +151,17 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                      "欢迎通过政务服务“好差评”对本次服务作出评价；对服务有意见的，可以向本机构"
                      "或其上级机构投诉（11.1、11.2.1）。")
     elif letter == "C":
-        rows += [("委托事项及权限", pe.get("scope") or ""),
-                 ("已收材料", "、".join(pe.get("materials_received") or []) or "无"),
+        scope, received = pe.get("scope") or "", list(pe.get("materials_received") or [])
+        if (ev or {}).get("event_type") == "conversion":
+            # 10.1.4.3: a conversion records no scope nor materials of its own; its form C
+            # printed both blank, a power of attorney signed with nothing written in it
+            missing = set((case.get("state") or {}).get("materials_missing") or [])
+            scope = "代为办理上述服务事项（由帮办转为代办，10.1.4.3）" + (
+                f"。转为代办的原因：{pe['reason']}" if pe.get("reason") else "")
+            received = [str(m.get("name", "")) for m in (case.get("item") or {}).get("materials", [])
+                        if m.get("code") not in missing]
+        rows += [("委托事项及权限", scope),
+                 ("已收材料", "、".join(received) or "无"),
                  ("委托期限至", (ev or {}).get("period_end", "")),
                  ("台账编号", (ev or {}).get("ledger_no", "")), ("委托日期", at)]
         form.note = "本人自愿委托上述服务机构代为办理上述事项（10.2.2）。"

@@ -170,3 +170,21 @@ def test_a_firm_s_address_is_not_called_a_residence(unlocked: Any, tmp_path: Pat
                        address="淇滨区某路1号")
     text = _text(unlocked, case_id, "N", tmp_path)
     assert "地址 淇滨区某路1号" in text and "住址" not in text
+
+
+def test_form_c_of_a_conversion_is_not_a_blank_power_of_attorney() -> None:
+    """10.1.4.3: the applicant finds assisted handling too hard and signs form C for proxy
+    handling. The conversion records no scope nor materials of its own, and its form C
+    printed 委托事项及权限 blank and 已收材料 无 over the applicant's signature."""
+    from node import formdata
+    from tests.node.test_pdf import CASE
+
+    item = {**CASE["item"], "materials": [{"code": "M01", "name": "居民身份证"},
+                                          {"code": "M02", "name": "户口簿"}]}
+    case = {**CASE, "item": item, "state": {"materials_missing": ["M02"]}, "events": [
+        {"event_type": "conversion", "at": "2026-11-21T09:00:00+08:00", "ledger_no": "DB-9",
+         "period_end": "2026-12-31", "private": {"reason": "老人行动不便"}}]}
+    rows = dict(formdata.build("C", case).rows)
+    assert rows["委托事项及权限"] == ("代为办理上述服务事项（由帮办转为代办，10.1.4.3）。"
+                                "转为代办的原因：老人行动不便")
+    assert rows["已收材料"] == "居民身份证" and rows["委托期限至"] == "2026-12-31"
