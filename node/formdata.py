@@ -191,7 +191,9 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         form.items = [(f"{m.get('name', '')}" + ("（原件）" if m.get("original") else ""),
                        m.get("how_to_obtain", "")) for m in mats]
         form.items_title = "需要准备（补齐）的材料：" if note_ev else "所需材料清单："
-        rows += [("法定办理时限", f"{item.get('time_limit_days', '')} 个工作日"),
+        days = item.get("time_limit_days")
+        # no item chosen yet (暂不确定): " 个工作日", a blank with its unit, read as a promise
+        rows += [("法定办理时限", f"{days} 个工作日" if days is not None else "待确定服务事项后告知"),
                  ("材料提交期限", (note_ev or {}).get("materials_due") or "")]
         form.note = "以上为一次性告知的全部材料及获取方式；材料齐全后即可办理。"
         form.signatures = ["服务对象（签收）", "告知人（签字）"]

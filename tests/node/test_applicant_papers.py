@@ -188,3 +188,12 @@ def test_form_c_of_a_conversion_is_not_a_blank_power_of_attorney() -> None:
     assert rows["委托事项及权限"] == ("代为办理上述服务事项（由帮办转为代办，10.1.4.3）。"
                                 "转为代办的原因：老人行动不便")
     assert rows["已收材料"] == "居民身份证" and rows["委托期限至"] == "2026-12-31"
+
+
+def test_a_notification_before_the_item_is_known_promises_no_blank_time_limit(
+        unlocked: Any, tmp_path: Path) -> None:
+    """A consultation whose item is left open (暂不确定): form N printed 法定办理时限
+    " 个工作日", a number left out of a promise."""
+    case_id = _case_id(_consult(unlocked, service_item=""))
+    text = _text(unlocked, case_id, "N", tmp_path)
+    assert "法定办理时限 待确定服务事项后告知" in text and " 个工作日" not in text
