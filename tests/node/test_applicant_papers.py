@@ -197,3 +197,19 @@ def test_a_notification_before_the_item_is_known_promises_no_blank_time_limit(
     case_id = _case_id(_consult(unlocked, service_item=""))
     text = _text(unlocked, case_id, "N", tmp_path)
     assert "法定办理时限 待确定服务事项后告知" in text and " 个工作日" not in text
+
+
+def test_an_agent_added_later_is_kept_with_the_other_particulars(unlocked: Any,
+                                                                  tmp_path: Path) -> None:
+    """The son comes back for his mother: the agent is written in on the case page (更正),
+    the phone another tab corrected meanwhile is not put back, and the forms name him."""
+    from tests.node.conftest import csrf
+
+    case_id = _applied(unlocked, applicant_name="赵桂芳")
+    form = {"csrf": csrf(unlocked), "applicant_name": "赵桂芳", "agent_name": "赵大伟",
+            "phone": "13800000000", "id_type": "resident_id", "id_number": "", "address": "",
+            "was_applicant_name": "赵桂芳", "was_agent_name": "", "was_phone": "13800000000",
+            "was_id_type": "", "was_id_number": "", "was_address": ""}
+    assert unlocked.post(f"/cases/{case_id}/applicant/", data=form).status_code == 302
+    text = _text(unlocked, case_id, "N", tmp_path)
+    assert "服务对象 赵桂芳 代理人 赵大伟" in text and "代理人（签字）" in text
