@@ -213,3 +213,19 @@ def test_an_agent_added_later_is_kept_with_the_other_particulars(unlocked: Any,
     assert unlocked.post(f"/cases/{case_id}/applicant/", data=form).status_code == 302
     text = _text(unlocked, case_id, "N", tmp_path)
     assert "服务对象 赵桂芳 代理人 赵大伟" in text and "代理人（签字）" in text
+
+
+def test_a_bad_rating_asks_the_station_to_call_the_applicant_back(unlocked: Any) -> None:
+    """11.2.1: a 不满意 rating is to be followed up; the hub counts a later work-log entry
+    as the follow-up (差评已回访), but the case page never said one was due."""
+    case_id = _applied(unlocked)
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="5").status_code == 302
+    assert _step(unlocked, case_id, "completion", signature_data=SIG).status_code == 302
+    assert 'id="rating-follow-up"' not in unlocked.get(f"/cases/{case_id}").data.decode()
+    assert _step(unlocked, case_id, "rating", level="dissatisfied",
+                 channel="haochaping").status_code == 302
+    assert 'id="rating-follow-up"' in unlocked.get(f"/cases/{case_id}").data.decode()
+    assert _step(unlocked, case_id, "work_log", kind="contact",
+                 text="电话回访，已说明原因").status_code == 302
+    assert 'id="rating-follow-up"' not in unlocked.get(f"/cases/{case_id}").data.decode()
