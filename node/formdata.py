@@ -203,7 +203,9 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         form.signatures = ["服务对象（签收）", "告知人（签字）"]
     if (case.get("private") or {}).get("agent_name"):
         # the agent signs for the applicant: the line says so (the name is in the table)
-        form.signatures = ["代理人（签字）", *form.signatures[1:]]
+        first = form.signatures[0]  # its （签字） or （签收）: form N is signed as received
+        form.signatures = ["代理人" + first[first.find("（"):] if "（" in first else "代理人（签字）",
+                           *form.signatures[1:]]
     form.rows = rows
     return form
 

@@ -51,10 +51,10 @@ def test_an_agent_acting_for_the_applicant_is_named_and_signs_as_such(
     case_id = _applied(unlocked, applicant_name="鹤壁市某某商贸有限公司", agent_name="张三",
                        id_type="uscc", id_number="91410600MA44XXXX1X")
     assert 'id="agent">张三<' in unlocked.get(f"/cases/{case_id}").data.decode()
-    for letter in "NA":
+    for letter, signs in (("N", "代理人（签收）"), ("A", "代理人（签字）")):
         text = _text(unlocked, case_id, letter, tmp_path)
         assert "服务对象 鹤壁市某某商贸有限公司 代理人 张三" in text, letter
-        assert "代理人（签字）" in text and "服务对象（签" not in text, letter
+        assert signs in text and "服务对象（签" not in text, letter
     # corrected on the case page like the other particulars, the old value kept sealed
     page = unlocked.get(f"/cases/{case_id}/applicant/").data.decode()
     assert 'name="agent_name"' in page and 'value="张三"' in page
@@ -212,7 +212,7 @@ def test_an_agent_added_later_is_kept_with_the_other_particulars(unlocked: Any,
             "was_id_type": "", "was_id_number": "", "was_address": ""}
     assert unlocked.post(f"/cases/{case_id}/applicant/", data=form).status_code == 302
     text = _text(unlocked, case_id, "N", tmp_path)
-    assert "服务对象 赵桂芳 代理人 赵大伟" in text and "代理人（签字）" in text
+    assert "服务对象 赵桂芳 代理人 赵大伟" in text and "代理人（签收）" in text
 
 
 def test_a_bad_rating_asks_the_station_to_call_the_applicant_back(unlocked: Any) -> None:
