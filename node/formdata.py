@@ -95,8 +95,9 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
     h, events = case["header"], case["events"]
     rows = _common(case, institution_name)
     # 8.1.2, 4.2: the applicant takes the paper home and must know whom to call about it
-    rows[1:1] = [("机构地址及电话", contact)] if contact else []
-    rows[1 + bool(contact):1 + bool(contact)] = [("现办理机构", handled_by)] if handled_by else []
+    reach = [("机构地址及电话", contact)] if contact else []
+    reach += [("现办理机构", handled_by)] if handled_by else []
+    rows[1:1] = reach  # under 服务机构
     staff = staff or h.get("staff") or ""
     if staff_name:  # the roster's name (8.1.2), its id beside it as recorded on the events
         staff = f"{staff_name}（{staff}）"
