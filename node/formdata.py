@@ -1,4 +1,4 @@
-"""Content of the printed forms (Appendices A–E, the one-time notification) from a case.
+"""Content of the printed forms (Appendices A–E, the one-time notification N, the refusal R) from a case.
 
 The standard gives only the forms' titles; their fields follow what a Chinese
 government form carries (standard.md, "Appendices A–E"): 编号, institution, applicant,

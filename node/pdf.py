@@ -1,4 +1,4 @@
-"""Printable forms (Appendices A–E of DB4106/T 101—2023 and the one-time notification).
+"""Printable forms (Appendices A–E of DB4106/T 101—2023, the one-time notification, the notice of refusal).
 
 A form is rendered from *form content*: a title, a serial number (编号), rows of
 ``(label, value)`` and signature lines — the renderer knows nothing of case rules

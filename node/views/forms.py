@@ -1,4 +1,4 @@
-"""Printable PDFs: forms A–E of DB4106/T 101—2023 and the one-time notification."""
+"""Printable PDFs: forms A–E of DB4106/T 101—2023, the one-time notification and the notice of refusal."""
 
 from __future__ import annotations
 
