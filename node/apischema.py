@@ -31,6 +31,8 @@ class ConsultationSchema(Schema):
     notification of the materials not in ``have``)."""
 
     applicant_name = fields.String(required=True)
+    agent_name = fields.String(metadata={"description": "代理人（经办人）: who acts for the "
+                                         "applicant, printed on the forms"})
     phone = fields.String()
     id_type = fields.String(metadata={"enum": ["resident_id", "uscc", "passport", "hk_macao",
                                                "taiwan"]})
@@ -166,10 +168,10 @@ ROUTES: list[tuple[str, str, str, str | None, str, str]] = [
      "Record a step (any event type of the casework schemas)", "EventRequest", "Recorded",
      "handling"),
     ("/api/cases/{case_id}/applicant", "post", "Correct the applicant's particulars "
-     "(applicant_name, phone, id_type, id_number, address; checked as the consultation "
+     "(applicant_name, agent_name, phone, id_type, id_number, address; checked as the consultation "
      "form checks them); the replaced ones stay, sealed, in the header's history", None,
      "Recorded", "cases"),
-    ("/api/cases/{case_id}/forms/{letter}.pdf", "get", "Printable form A–E or N (notification)",
+    ("/api/cases/{case_id}/forms/{letter}.pdf", "get", "Printable form A–E, N (notification) or R (refusal)",
      None, "Recorded", "forms"),
     ("/api/sync", "get", "Sync state", None, "SyncState", "sync"),
     ("/api/sync", "post", "Run one sync round now", None, "SyncState", "sync"),

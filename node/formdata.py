@@ -1,4 +1,4 @@
-"""Content of the printed forms (Appendices A–E, the one-time notification) from a case.
+"""Content of the printed forms (Appendices A–E, the one-time notification N, the refusal R) from a case.
 
 The standard gives only the forms' titles; their fields follow what a Chinese
 government form carries (standard.md, "Appendices A–E"): 编号, institution, applicant,
@@ -21,9 +21,11 @@ TITLES = {
     "D": "代办服务中止单",
     "E": "代办服务续办委托书",
     "N": "一次性告知单",
+    "R": "不予受理告知单",
 }
 EVENT_OF_FORM = {"A": ("acceptance",), "B": ("completion", "termination"),
-                 "C": ("entrustment", "conversion"), "D": ("suspension",), "E": ("resumption",)}
+                 "C": ("entrustment", "conversion"), "D": ("suspension",), "E": ("resumption",),
+                 "N": ("notification",), "R": ("refusal",)}
 
 
 def _label(table: Mapping[str, Any], code: Any) -> str:
@@ -53,12 +55,16 @@ def _common(case: Mapping[str, Any], institution_name: str) -> list[tuple[str, s
            for k in ("service_item", "service_type", "mode")}
     applicant = p.get("enterprise_name") or p.get("applicant_name") or ""
     id_text = " ".join(x for x in (_label(vocab.ID_TYPES, p.get("id_type")), p.get("id_number") or "") if x)
+    # the person who came for the applicant (a firm's 经办人, an old person's son): who
+    # signed the paper must be on it, else the form reads as signed by the applicant
+    agent = [("代理人", str(p["agent_name"]))] if p.get("agent_name") else []
     return [
         ("服务机构", institution_name or h.get("institution", "")),
-        ("服务对象", applicant),
+        ("服务对象", applicant), *agent,
         ("证件类型及号码", id_text),
         ("联系电话", p.get("phone") or ""),
-        ("住址", p.get("address") or ""),
+        # a firm has an address, not a residence (住址)
+        ("地址" if h.get("applicant_kind") == "enterprise" else "住址", p.get("address") or ""),
         ("服务事项", f"{item.get('name', '')}（{now['service_item'] or ''}）" if item else (now["service_item"] or "")),
         ("审批部门", item.get("department", "")),
         ("服务类型", _label(vocab.SERVICE_TYPES, now["service_type"])),
@@ -66,15 +72,32 @@ def _common(case: Mapping[str, Any], institution_name: str) -> list[tuple[str, s
     ]
 
 
+def _due(case: Mapping[str, Any]) -> str:
+    """The date the time limit falls on (the fold's, suspensions excluded: 10.2.5), said
+    as estimated over a year whose holidays are not published (schemas.workdays)."""
+    state = case.get("state") or {}
+    due = str(state.get("due") or "")[:10]
+    if due and "calendar_estimated" in (state.get("warnings") or []):
+        return f"{due}（预计，节假日安排公布后可能调整）"
+    return due
+
+
 def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
           signature_png: bytes | None = None, staff: str | None = None,
-          staff_name: str = "") -> FormContent:
-    """The FormContent of form ``letter`` (A–E, or N for the one-time notification);
-    ``staff``: the 经办人's id (the step's recorder: node.views.forms), else the header's."""
+          staff_name: str = "", contact: str = "", handled_by: str = "") -> FormContent:
+    """The FormContent of form ``letter`` (A–E, N the one-time notification, R the notice
+    of refusal); ``staff``: the 经办人's id (the step's recorder: node.views.forms), else the
+    header's; ``contact``: the address and phone of the institution named on the form;
+    ``handled_by``: the institution handling the case now (name and contact) when that is
+    another one (a case handed up to the town, 4.3)."""
     from schemas import vocab
 
     h, events = case["header"], case["events"]
     rows = _common(case, institution_name)
+    # 8.1.2, 4.2: the applicant takes the paper home and must know whom to call about it
+    reach = [("机构地址及电话", contact)] if contact else []
+    reach += [("现办理机构", handled_by)] if handled_by else []
+    rows[1:1] = reach  # under 服务机构
     staff = staff or h.get("staff") or ""
     if staff_name:  # the roster's name (8.1.2), its id beside it as recorded on the events
         staff = f"{staff_name}（{staff}）"
@@ -87,8 +110,12 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
     at = local_timestamp(str((ev or {}).get("at", "")))[:10]
     form.signed_on = at if signature_png else ""
     if letter == "A":
+        days = (ev or {}).get("time_limit_days")
+        # 10.1.3: the promise is a date the applicant can hold the station to, not only a
+        # count of working days they cannot turn into one (weekends, 调休)
         rows += [("受理日期", at), ("办理区域", _label(vocab.ZONES, (ev or {}).get("zone"))),
-                 ("承诺办理时限", f"{(ev or {}).get('time_limit_days', '')} 个工作日"),
+                 ("承诺办理时限", f"{days} 个工作日" if days is not None else ""),
+                 ("预计办结日期", _due(case) if ev else ""),
                  ("经办人", staff)]
         form.note = "本单为帮办代办受理凭证，请妥善保管。帮办代办服务免费（4.1）。"
         # 10.1.3 / 10.1.4: the item's checklist as it stands, what is still missing with
@@ -104,16 +131,38 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         rows += [("办理结果", {"completion": "办结", "termination": "终止"}.get(str(kind), "")),
                  ("办结（终止）日期", at)]
         if kind == "termination":
-            rows.append(("终止原因", _label(vocab.TERMINATION_REASONS, (ev or {}).get("reason"))
-                         + (f"：{pe.get('reasons')}" if pe.get("reasons") else "")))
+            reason = _label(vocab.TERMINATION_REASONS, (ev or {}).get("reason"))
+            # the hub's 10.2.5.2 termination says its reason again, in both languages: the
+            # paper read "超过续办期限，视为终止（10.2.5.2）：超过续办期限，视为终止（10.2.5.2）
+            # / resumption deadline passed"; only what adds to the reason is printed
+            said = str(pe.get("reasons") or "").strip()
+            if said.split(" / ")[0].strip() == reason:
+                said = ""
+            rows.append(("终止原因", reason + (f"：{said}" if said else "")))
+            # 10.1.5, 10.2.5.2: an ended case leaves the applicant asking "and now?"
+            rows.append(("后续办理", AFTER_TERMINATION.get(str((ev or {}).get("reason")),
+                                                      AFTER_TERMINATION["other"])))
         # sealed since schema_version 2, in clear in a version 1 written by an older node
         rows += [("交还材料", "、".join(_member(ev, "materials_returned")) or "无"),
                  ("审批结果文件", "、".join(_member(ev, "documents")) or "无")]
         proxy = ((case.get("state") or {}).get("service_type") or h.get("service_type")) == "proxy"
-        form.note = f"以上材料及审批结果文件已全部移交服务对象（{'10.2.6' if proxy else '10.1.5'}）。"
+        form.note = (f"以上材料及审批结果文件已全部移交服务对象（{'10.2.6' if proxy else '10.1.5'}）。"
+                     # 11.2.1: the rating comes after completion; the applicant holding
+                     # form B is the one who must know it is asked for, and where to object
+                     "欢迎通过政务服务“好差评”对本次服务作出评价；对服务有意见的，可以向本机构"
+                     "或其上级机构投诉（11.1、11.2.1）。")
     elif letter == "C":
-        rows += [("委托事项及权限", pe.get("scope") or ""),
-                 ("已收材料", "、".join(pe.get("materials_received") or []) or "无"),
+        scope, received = pe.get("scope") or "", list(pe.get("materials_received") or [])
+        if (ev or {}).get("event_type") == "conversion":
+            # 10.1.4.3: a conversion records no scope nor materials of its own; its form C
+            # printed both blank, a power of attorney signed with nothing written in it
+            missing = set((case.get("state") or {}).get("materials_missing") or [])
+            scope = "代为办理上述服务事项（由帮办转为代办，10.1.4.3）" + (
+                f"。转为代办的原因：{pe['reason']}" if pe.get("reason") else "")
+            received = [str(m.get("name", "")) for m in (case.get("item") or {}).get("materials", [])
+                        if m.get("code") not in missing]
+        rows += [("委托事项及权限", scope),
+                 ("已收材料", "、".join(received) or "无"),
                  ("委托期限至", (ev or {}).get("period_end", "")),
                  ("台账编号", (ev or {}).get("ledger_no", "")), ("委托日期", at)]
         form.note = "本人自愿委托上述服务机构代为办理上述事项（10.2.2）。"
@@ -123,7 +172,9 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                   + _label(vocab.SUSPENSION_REASONS, (ev or {}).get("reason"))),
                  ("说明", pe.get("details") or ""), ("中止日期", at),
                  ("续办期限", (ev or {}).get("resumption_deadline", ""))]
-        form.note = "超过续办期限未续办的，视为终止代办服务，需重新委托（10.2.5.2）。"
+        # 10.2.5: the clock stops while suspended; the applicant must know both halves
+        form.note = ("中止期间不计入办理时限。中止原因消除后，请在续办期限内签订续办委托书继续办理；"
+                     "超过续办期限未续办的，视为终止代办服务，需重新委托（10.2.5.2）。")
     elif letter == "E":
         # 10.2.5: with no new period the time limit runs on, less the suspension (the fold):
         # the form said " 个工作日", a blank the applicant signed under
@@ -141,9 +192,56 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         form.items = [(f"{m.get('name', '')}" + ("（原件）" if m.get("original") else ""),
                        m.get("how_to_obtain", "")) for m in mats]
         form.items_title = "需要准备（补齐）的材料：" if note_ev else "所需材料清单："
-        rows += [("法定办理时限", f"{item.get('time_limit_days', '')} 个工作日"),
+        days = item.get("time_limit_days")
+        # no item chosen yet (暂不确定): " 个工作日", a blank with its unit, read as a promise
+        rows += [("法定办理时限", f"{days} 个工作日" if days is not None else "待确定服务事项后告知"),
                  ("材料提交期限", (note_ev or {}).get("materials_due") or "")]
         form.note = "以上为一次性告知的全部材料及获取方式；材料齐全后即可办理。"
         form.signatures = ["服务对象（签收）", "告知人（签字）"]
+    elif letter == "R":
+        rows += _refusal_rows(ev, case, at)
+        form.note = "对不予受理有异议的，可以向本机构或设立本机构的部门反映、投诉（11.1）。"
+        form.signatures = ["服务对象（签收）", "告知人（签字）"]
+    if (case.get("private") or {}).get("agent_name"):
+        # the agent signs for the applicant: the line says so (the name is in the table)
+        first = form.signatures[0]  # its （签字） or （签收）: form N is signed as received
+        form.signatures = ["代理人" + first[first.find("（"):] if "（" in first else "代理人（签字）",
+                           *form.signatures[1:]]
     form.rows = rows
     return form
+
+
+#: 10.1.5 / 10.2.5.2: what the applicant can do after a termination, by its reason
+AFTER_TERMINATION = {
+    "applicant_withdrew": "已按您的要求终止。如需再办，可随时重新申请。",
+    "not_approved": ("审批部门不予批准，理由以审批部门的决定书为准。对决定不服的，可以依法申请"
+                     "行政复议或者提起行政诉讼；需要帮助的，请联系本机构。"),
+    "not_eligible": "目前不符合办理条件。条件具备后，可以重新申请。",
+    "resumption_deadline_passed": "超过续办期限未续办，代办服务已终止。如需继续办理，须重新委托（10.2.5.2）。",
+    "other": "如需继续办理，请联系本机构重新申请。",
+}
+#: 10.1.3 / 10.2.3: refused "with reasons"; and what the applicant can do next
+AFTER_REFUSAL = {
+    "not_in_catalog": "该事项不在帮办代办服务清单内，请直接到审批部门办理。",
+    "not_eligible": "目前不符合受理条件。条件具备后，可以重新申请。",
+    "not_voluntary": "帮办代办须本人自愿。本人同意后，可以重新申请。",
+    "materials_insufficient": "请按一次性告知单补齐材料后，再来申请。",
+    "other": "如有疑问，请联系本机构。",
+}
+
+
+def _refusal_rows(ev: dict[str, Any] | None, case: Mapping[str, Any],
+                  at: str) -> list[tuple[str, str]]:
+    """10.1.3 / 10.2.3: not accepted → the applicant is told the reasons, on paper like
+    every other outcome (before: a refused applicant was given nothing to take home)."""
+    from schemas import vocab
+
+    codes = [str(c) for c in (ev or {}).get("reason_codes") or []]
+    reasons = "、".join(_label(vocab.REFUSAL_REASONS, c) for c in codes)
+    said = str(((ev or {}).get("private") or {}).get("reasons") or "")
+    nxt = [AFTER_REFUSAL.get(c, AFTER_REFUSAL["other"]) for c in codes]
+    dept = (case.get("item") or {}).get("department")
+    if "not_in_catalog" in codes and dept:
+        nxt[codes.index("not_in_catalog")] = f"该事项不在帮办代办服务清单内，请直接到{dept}办理。"
+    return [("不予受理日期", at), ("不予受理原因", reasons + (f"：{said}" if said else "")),
+            ("后续办理", "".join(dict.fromkeys(nxt)))]

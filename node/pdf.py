@@ -1,4 +1,4 @@
-"""Printable forms (Appendices A–E of DB4106/T 101—2023 and the one-time notification).
+"""Printable forms (Appendices A–E of DB4106/T 101—2023, the one-time notification, the notice of refusal).
 
 A form is rendered from *form content*: a title, a serial number (编号), rows of
 ``(label, value)`` and signature lines — the renderer knows nothing of case rules
@@ -139,7 +139,15 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Image, PageBreak, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import (
+        Image,
+        KeepTogether,
+        PageBreak,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     pages = [forms] if isinstance(forms, FormContent) else list(forms)
     try:
@@ -199,23 +207,56 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ]))
             story.append(items)
+        closing: list[Any] = []
         if form.note:
-            story.append(Spacer(1, 3 * mm))
-            story.append(_para(form.note, base))
+            closing += [Spacer(1, 3 * mm), _para(form.note, base)]
         if missing:
-            story.append(Spacer(1, 2 * mm))
-            story.append(_paragraph(missing_note(missing), base))
-        story.append(Spacer(1, 10 * mm))
-        story.append(_signature_block(form, base, width, Image, Table, TableStyle, mm))
+            closing += [Spacer(1, 2 * mm), _paragraph(missing_note(missing), base)]
+        # the signatures stay on one page with the words they confirm: a long checklist
+        # pushed form A's staff line alone onto a second sheet, the applicant's line left
+        # at the foot of the first (a sheet with a signature and nothing it signs)
+        story.append(KeepTogether([*closing, Spacer(1, 10 * mm),
+                                   _signature_block(form, base, width, Image, Table,
+                                                    TableStyle, mm)]))
         if form.footer:
             story.append(Spacer(1, 6 * mm))
             story.append(_para(form.footer, sub))
     try:
-        doc.build(story)
+        doc.build(story, canvasmaker=_numbered(font, pages[0].number if pages else ""))
     except Exception as exc:  # reportlab raises plain exceptions on layout errors
         raise PrintError("表单排版失败，未能生成；请联系管理员 / the form could not be laid out: "
                          f"call the operator ({type(exc).__name__})") from exc
     return out.getvalue()
+
+
+def _numbered(font: str, number: str) -> Any:
+    """A canvas that prints at the foot of every page the form's 编号 and 第 n 页，共 N 页:
+    a form over two sheets (a long checklist, a long scope) must show the applicant that
+    the sheets belong together and none is missing."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen.canvas import Canvas
+
+    class Numbered(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            for n, page in enumerate(self._pages, 1):
+                self.__dict__.update(page)
+                self.setFont(font, 9)
+                head = f"编号：{number}　" if number else ""
+                self.drawCentredString(A4[0] / 2, 10 * mm,
+                                       f"{head}第 {n} 页，共 {len(self._pages)} 页")
+                super().showPage()
+            super().save()
+
+    return Numbered
 
 
 def _signature_block(form: FormContent, style: Any, width: float, Image: Any, Table: Any,

@@ -31,9 +31,10 @@ STEP_ORDER = (
     "resumption", "hand_up", "hand_down", "completion", "termination", "rating", "complaint",
     "complaint_handled", "archived", "reply",
 )
-#: steps that print a form of the standard's appendices
+#: steps that print a form of the standard's appendices (R: the notice of refusal, 10.1.3:
+#: "tell the applicant with reasons", on paper as every other outcome)
 FORM_OF_STEP = {"acceptance": "A", "completion": "B", "termination": "B", "entrustment": "C",
-                "conversion": "C", "suspension": "D", "resumption": "E"}
+                "conversion": "C", "suspension": "D", "resumption": "E", "refusal": "R"}
 
 LABELS: dict[str, Any] = {
     "staff": _l("当前经办人"), "channel": _l("渠道"), "answered": _l("当场答复"), "referred_to": _l("转询审批部门"),

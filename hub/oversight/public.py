@@ -17,7 +17,9 @@ from schemas.vocab import STAFF_ROLES
 #: 7 digits or more in a row holds a phone number (landline or mobile) or an ID number,
 #: which a station whose staff sign in by their mobile puts there. The public page names
 #: staff from the roster (8.1.2); an id is shown to the public only when it is no such number.
-_PERSONAL_NUMBER = re.compile(r"\d{7,}")
+#: Digits grouped as people write them (138-1234-5678, 138 1234 5678, 0392.2345678) are one
+#: number: a run of 7 digits only was published whole once grouped (7.2.2.2).
+_PERSONAL_NUMBER = re.compile(r"\d(?:[\s.\-－—_/]?\d){6,}")
 WITHHELD = "工作人员（编号不公开）"
 
 

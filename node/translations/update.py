@@ -249,6 +249,11 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 企业名称	Enterprise name
 证件类型	ID type
 住址	Address
+代理人	Agent
+代理人姓名	Agent's name
+他人代为办理时填写，如企业派来办事的人、老人的子女	filled in when someone acts for the applicant: a firm's employee, an old person's son or daughter
+不予受理告知单	Notice of refusal
+服务对象评价为不满意：请回访服务对象，了解原因并改进，回访情况记入工作日志（11.2.1）。	The applicant rated the service as unsatisfactory: call them back, learn why and improve, and record the call in the work log (11.2.1).
 离线，自动重试	Offline, retrying by itself
 （请选择）	(choose)
 连接枢纽	Connecting to the hub

@@ -25,7 +25,7 @@ from node.views.consultations import form_checks, id_number_of, phone_of
 bp = Blueprint("applicant", __name__, url_prefix="/cases/<case_id>/applicant")
 
 #: the inputs of the form, as the consultation form names them
-FIELDS = ("applicant_name", "phone", "id_type", "id_number", "address")
+FIELDS = ("applicant_name", "agent_name", "phone", "id_type", "id_number", "address")
 #: the refusal of a save whose input another tab (or a synced correction) changed meanwhile
 CHANGED = "changed_meanwhile"
 
@@ -76,7 +76,8 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
     typed = {"applicant_name": (data.get("applicant_name") or "").strip() or None,
              "phone": phone_of(data) or None, "id_number": id_number,
              "id_type": (data.get("id_type") or "resident_id") if id_number else None,
-             "address": (data.get("address") or "").strip() or None}
+             "address": (data.get("address") or "").strip() or None,
+             "agent_name": (data.get("agent_name") or "").strip() or None}
     new = {**old, **merged(typed, old, data)}
     new = {k: v for k, v in new.items() if v not in (None, "")}
     if new == old:

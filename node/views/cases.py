@@ -92,6 +92,21 @@ def _staff_labels(case: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def follow_up_due(events: list[dict[str, Any]]) -> bool:
+    """The applicant rated the service 不满意 or 非常不满意 (11.2.1: the institution improves
+    accordingly) and nothing was recorded since that the hub counts as following it up (a
+    work-log entry or a complaint handled: hub/oversight/facts.py). The supervisors saw
+    差评 … 已回访 … and the station was never told a call back was due."""
+    from schemas.vocab import BAD_RATINGS
+
+    ratings = [e for e in events if e.get("event_type") == "rating"]
+    if not ratings or ratings[-1].get("level") not in BAD_RATINGS:
+        return False
+    after = str(ratings[-1].get("hlc") or "")
+    return not any(e.get("event_type") in ("work_log", "complaint_handled")
+                   and str(e.get("hlc") or "") > after for e in events)
+
+
 @bp.get("/<case_id>")
 def detail(case_id: str) -> str:
     n = node()
@@ -109,5 +124,5 @@ def detail(case_id: str) -> str:
     return render_template("case.html", case=case, steps=allowed, staff_of=_staff_labels(case),
                            more=[s for s in STEP_ORDER if s not in allowed], titles=STEP_TITLES,
                            forms=FORM_OF_STEP, notices=about_case(n, case_id),
-                           refs=item_words(case),
+                           refs=item_words(case), follow_up=follow_up_due(case["events"]),
                            print_now=printed if printed in FORM_OF_STEP.values() else None)

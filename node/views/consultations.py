@@ -145,7 +145,9 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
                      "id_number": id_number_of(data) or None,
                      "id_type": (data.get("id_type") or "resident_id")
                      if (data.get("id_number") or "").strip() else None,
-                     "address": (data.get("address") or "").strip() or None},
+                     "address": (data.get("address") or "").strip() or None,
+                     # who acts for the applicant (schemas.case: 经办人): printed and signing
+                     "agent_name": (data.get("agent_name") or "").strip() or None},
             staff=staff, first=first)
     return case_id, missing
 

@@ -1,4 +1,4 @@
-"""Printable PDFs: forms A–E of DB4106/T 101—2023 and the one-time notification."""
+"""Printable PDFs: forms A–E of DB4106/T 101—2023, the one-time notification and the notice of refusal."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort
 
 from node import formdata
 from node.pdf import render
+from node.state import CLOSED
 from node.views.common import load_case, node
 
 bp = Blueprint("forms", __name__, url_prefix="/cases/<case_id>/forms")
@@ -23,11 +24,45 @@ def form_pdf(case_id: str, letter: str) -> bytes:
     ev = formdata._last(case["events"], formdata.EVENT_OF_FORM.get(letter, ()))
     if ev and "signature.png" in ev.get("attachment_names", []):
         signature, _ = n.reading.open_attachment(case_id, ev["_id"], "signature.png")
-    header = case["header"]
     staff, name = _staff(case, ev)
-    content = formdata.build(letter, case, institution_name=n.name_of(header["institution"]),
-                             signature_png=signature, staff=staff, staff_name=name)
+    code, holder = issuer(case, ev)
+    handled_by = "；".join(x for x in (n.name_of(holder), contact_of(holder)) if x) \
+        if holder else ""
+    content = formdata.build(letter, case, institution_name=n.name_of(code),
+                             signature_png=signature, staff=staff, staff_name=name,
+                             contact=contact_of(code), handled_by=handled_by)
     return render(content, font_path=n.settings.font_path)
+
+
+def issuer(case: dict[str, Any], ev: dict[str, Any] | None) -> tuple[str, str | None]:
+    """The institution a form names (the one that recorded the step it prints: a town
+    completes a case a village opened, form B is the town's; else the one holding the case)
+    and, while the case is open, the one handling it now when that is another (a case
+    handed up, 4.3: the applicant's paper named only the village, which no longer had it)."""
+    header, state = case["header"], case.get("state") or {}
+    holder = str(state.get("holder") or header["institution"])
+    # only an institution the case passed through serves the applicant: the hub writes a
+    # 10.2.5.2 termination (and takes complaints) under the city's code, and form B of such
+    # a case named the city centre, which the applicant never dealt with
+    held = {str(header["institution"]), holder, *(str(e.get("to_institution")) for e in
+                                                  case["events"] if e.get("to_institution"))}
+    recorder = str((ev or {}).get("institution") or "")
+    code = recorder if recorder in held else holder
+    return code, (holder if holder != code and state.get("status") not in CLOSED else None)
+
+
+def contact_of(code: str) -> str:
+    """The public address and phone of an institution (8.1.2: shown at its window; the
+    institution document, down with the reference data), "" when none is on record."""
+    from sync.errors import NotFound as StoreNotFound
+    from sync.reference import read_latest
+
+    try:
+        doc = read_latest(node().store, f"institution:{code}")
+    except StoreNotFound:
+        return ""
+    return "；".join(f"{k}：{doc[f]}" for f, k in (("address", "地址"), ("phone", "电话"))
+                    if doc.get(f))
 
 
 def _staff(case: dict[str, Any], ev: dict[str, Any] | None) -> tuple[str, str]:

@@ -130,3 +130,29 @@ def test_a_very_long_free_text_runs_on_to_the_next_page(tmp_path: Path) -> None:
     text = _text(pdf.render(formdata.build("C", case)), tmp_path).replace("\n", "")
     assert text.count("代为办理参保登记、领取审批结果。") == 300
     assert "\x0c" in text and "委托人（签字）" in text
+
+
+def test_the_signatures_stay_together_and_every_page_says_which_form_it_is(
+        tmp_path: Path) -> None:
+    """Form A with a checklist just long enough printed the applicant's signature line at
+    the foot of page 1 and the staff's alone on page 2, and page 2 said nothing of the form
+    it belonged to. Whatever the checklist's length, both lines are on one page with the
+    note they confirm, and every page carries the 编号 and 第 n 页，共 N 页."""
+    path = tmp_path / "a.pdf"
+    spilled = False
+    for n in range(12):
+        mats = [{"code": f"M{i}", "name": f"材料{i}", "how_to_obtain": "本人携带"} for i in range(n)]
+        path.write_bytes(pdf.render(formdata.build("A", {**CASE, "item": {**CASE["item"],
+                                                                         "materials": mats}})))
+        pages = [subprocess.run(["pdftotext", "-f", str(p), "-l", str(p), str(path), "-"],
+                                capture_output=True, text=True).stdout  # none: ""
+                 for p in (1, 2, 3)]
+        total = sum(1 for t in pages if t.strip())
+        holding = [i for i, t in enumerate(pages) if "经办人（签字）" in t]
+        assert holding and "服务对象（签字）" in pages[holding[0]], n
+        assert "免费" in pages[holding[0]], n  # the note goes with them
+        for i in range(total):
+            assert f"编号：{CASE['header']['case_no']}" in pages[i].replace("\n", "")
+            assert f"第 {i + 1} 页，共 {total} 页" in pages[i], (n, i)
+        spilled = spilled or total > 1
+    assert spilled  # the range reached a second page
