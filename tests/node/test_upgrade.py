@@ -1,0 +1,97 @@
+"""A station laptop upgraded before its hub, and a laptop's folder written by an older
+version opened by this one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from node.syncstate import HUB_OLDER, WAITS_FOR_BASE
+from sync.sqlite import SQLiteStore
+from tests.node.conftest import make_node_dir
+from tests.node.test_repush import syncing_with
+
+#: What the hub of 538c776 (26 November, before event schema version 2 sealed the typed
+#: free text) answered this version's completion and the rating after it, verbatim from an
+#: upgrade rehearsal: its demo's folders, the laptop's opened by this version, pushing to
+#: its hub still on 538c776.
+OLD_HUB_VERSION = ("schema: schema_version: schema_version must be 1 (schema_version) / "
+                   "schema_version 必须为 1")
+OLD_HUB_BASE = ("transition: base_unknown (DB4106/T 101-2023 -): base_hlc {base} is not an "
+                "event of this case known here / base_hlc {base} 不是已知的本案事件")
+
+
+class OldHub(SQLiteStore):
+    """A device view of a hub that knows schema version 1 only, refusing as 538c776 did."""
+
+    upgraded = False
+
+    def bulk_docs(self, docs: Sequence[Mapping[str, Any]], *,
+                  new_edits: bool = True) -> list[Any]:
+        out: list[Any] = []
+        refused: set[str] = set()
+        rest = []
+        for d in docs:
+            base = str(d.get("base_hlc") or "")
+            if not self.upgraded and int(d.get("schema_version", 1)) > 1:
+                reason = OLD_HUB_VERSION
+            elif base and f"event:C1:{base}" in refused:
+                reason = OLD_HUB_BASE.format(base=base)
+            else:
+                rest.append(d)
+                continue
+            refused.add(d["_id"])
+            out.append({"id": d["_id"], "rev": d.get("_rev"), "error": "forbidden",
+                        "reason": reason})
+        return out + (super().bulk_docs(rest, new_edits=new_edits) if rest else [])
+
+    def close(self) -> None:  # the same "hub" serves every round of the test
+        pass
+
+
+def test_a_hub_older_than_the_laptop_is_said_with_what_to_do(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sync page listed "schema_version must be 1" and, for the step after it, an
+    unknown base_hlc: nothing said the hub was older, whom to call, or that the records
+    stay here and go up by themselves once it is upgraded (they do: node.repush)."""
+    hub = OldHub(str(tmp_path / "hub.sqlite"))
+    try:
+        with syncing_with(hub, make_node_dir(tmp_path / "node"), monkeypatch) as node:
+            node.store.put({"_id": "event:C1:0001", "type": "event", "schema_version": 2})
+            node.store.put({"_id": "event:C1:0002", "type": "event", "schema_version": 1,
+                            "base_hlc": "0001"})
+            node.store.put({"_id": "event:C2:0001", "type": "event", "schema_version": 1})
+            node.syncer.sync_once()
+            refused = {r["id"]: r for r in node.syncer.state.refused}
+            assert set(refused) == {"event:C1:0001", "event:C1:0002"}
+            assert refused["event:C1:0001"]["message"] == HUB_OLDER.format(version=2)
+            assert "upgrade the hub" in refused["event:C1:0001"]["message"]
+            assert refused["event:C1:0002"]["message"] == WAITS_FOR_BASE
+            assert refused["event:C1:0001"]["reason"] == OLD_HUB_VERSION  # the hub's, kept
+            assert HUB_OLDER.format(version=2) in node.syncer.state.round_words()
+            OldHub.upgraded = True  # the operator upgrades the hub: both go up by themselves
+            node.syncer.sync_once()
+            held = {r["id"] for r in hub.all_docs()["rows"]}
+            assert {"event:C1:0001", "event:C1:0002", "event:C2:0001"} <= held
+            assert node.syncer.state.refused == []
+    finally:
+        OldHub.upgraded = False
+
+
+def test_a_refusal_of_another_kind_keeps_the_hub_s_words(tmp_path: Path) -> None:
+    """Only a version the hub does not know is said to be the hub's age: a version this
+    hub knows (a record of its own that is wrong) keeps the hub's reason."""
+    from node.syncstate import refusal_words
+
+    store = SQLiteStore(str(tmp_path / "s.sqlite"))
+    try:
+        store.put({"_id": "event:C1:0001", "type": "event", "schema_version": 1})
+        reason = "schema: schema_version: schema_version must be 1 or 2 for completion events"
+        assert refusal_words({"id": "event:C1:0001", "reason": reason}, [], store) == reason
+        other = "signature: unknown device"
+        assert refusal_words({"id": "event:C1:0001", "reason": other}, [], store) == other
+    finally:
+        store.close()
