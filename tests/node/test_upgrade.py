@@ -132,3 +132,57 @@ def test_the_refold_after_an_upgrade_runs_once_and_says_so(
             unlock(app)
         for line in said:
             assert any(line in m for m in caplog.messages) is upgraded, caplog.messages
+
+
+def test_a_laptop_folder_written_by_538c776_opens_with_nothing_lost(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A station's folder as 538c776 (26 November) left it, never synced: tests/node/
+    fixtures/node-538c776 (made by make_old_node.py there, with that commit's code). Every
+    case, step and applicant is read as that version showed it, but for what later folds
+    changed on purpose (an answered consultation is ``consulted``, fold 2); every case
+    still waits for upload; the refold is said once; the old cases take new steps, and a
+    new case does not reuse their numbers."""
+    import json
+    import shutil
+
+    from node.index import FOLD_VERSION
+    from tests.node.conftest import PASSPHRASE, opened
+
+    folder = tmp_path / "node"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "node-538c776", folder)
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    (folder / "expected.json").unlink()
+    with caplog.at_level("WARNING", logger="bangban.node"), opened(folder) as app:
+        c = app.test_client()
+        assert c.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
+        assert any(f"(fold 1; this version folds {FOLD_VERSION})" in m for m in caplog.messages)
+        rows = {r["case_id"]: r for r in c.get("/api/cases").json["rows"]}
+        assert set(rows) == {e["case_id"] for e in expected.values()}
+        for name, old in expected.items():
+            d = c.get(f"/api/cases/{old['case_id']}").json
+            status = {"consulting": "consulted"}.get(old["status"], old["status"])
+            assert (d["state"]["status"], rows[old["case_id"]]["status"]) == (status, status)
+            assert rows[old["case_id"]]["case_no"] == old["case_no"]
+            assert d["private"]["applicant_name"] == old["applicant_name"], name
+            assert sorted(e["event_type"] for e in d["events"]
+                          if e["event_type"] != "access") == old["events"], name
+        pending = {r["case_id"] for r in c.get("/api/cases?view=pending").json["rows"]}
+        assert pending == set(rows)  # never synced: all of it still waits for upload
+        found = c.get("/api/cases", query_string={"q": "升级甲"}).json["rows"]
+        assert [r["case_id"] for r in found] == [expected["suspended"]["case_id"]]
+        from schemas.state import local_today
+
+        r = c.post(f"/api/cases/{expected['suspended']['case_id']}/events/resumption",
+                   json={"cause_removed_on": local_today().isoformat(),
+                         "signature_png_base64": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ"
+                         "AAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="})
+        assert r.status_code == 201, r.json
+        r = c.post("/api/consultations", json={"applicant_name": "升级丁", "question": "？",
+                                               "answered": True})
+        assert r.status_code == 201, r.json
+        new_no = c.get(f"/api/cases/{r.json['case_id']}").json["header"]["case_no"]
+        assert new_no not in {old["case_no"] for old in expected.values()}
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="bangban.node"), opened(folder) as app:
+        app.test_client().post("/api/unlock", json={"passphrase": PASSPHRASE})
+        assert not any("folded by an older version" in m for m in caplog.messages)
