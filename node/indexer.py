@@ -79,6 +79,7 @@ def index_changes(node: Node) -> int:
         done += len(entries)
     index.set_meta("store_seq", str(since))
     if refold is not None:
+        index.set_meta("refold_from", "")
         index.refold_from = None
         log.warning("node: %d cases folded again in %.1f s", done, time.monotonic() - started)
     return done
