@@ -117,9 +117,6 @@ class CaseIndex:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._mutex = threading.Lock()
-        #: The fold of the rows when an older release wrote them ("1": before the fold was
-        #: recorded), until the catch-up has folded them again (node.indexer says so).
-        self.refold_from: str | None
         with self._mutex:
             have = {r[1] for r in self._db.execute("PRAGMA table_info(cases)")}
             if have:  # an index written by an older release (the table exists)
@@ -131,14 +128,12 @@ class CaseIndex:
                 if row is None or row[0] != FOLD_VERSION or not set(ADDED_COLUMNS) <= have:
                     # refold every case at the next catch-up (node.indexer)
                     self._db.execute("INSERT OR REPLACE INTO meta VALUES ('store_seq', '0')")
-                    # kept until the catch-up ran: node serve may stop before an unlock
+                    # the fold replaced ("1": unrecorded), said and cleared by node.indexer
                     self._db.execute("INSERT OR REPLACE INTO meta VALUES ('refold_from', ?)",
                                      ("1" if row is None else str(row[0]),))
             self._db.executescript(SCHEMA)
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('fold', ?)", (FOLD_VERSION,))
-            row = self._db.execute("SELECT v FROM meta WHERE k = 'refold_from'").fetchone()
-            self.refold_from = str(row[0]) if row and row[0] else None
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._tiles_ready()
         #: HMAC key for name tokens; set while the keys are unlocked.

@@ -30,9 +30,9 @@ def index_changes(node: Node) -> int:
     from sync.errors import NotFound, SyncError
 
     index = node.index
-    refold = index.refold_from
+    refold = index.get_meta("refold_from") or None  # an upgrade changed the fold
     started = time.monotonic()
-    if refold is not None:  # the first catch-up after an upgrade that changed the fold
+    if refold is not None:
         log.warning("node: index.sqlite was folded by an older version (fold %s; this "
                     "version folds %s): folding every case again from the store, once",
                     refold, FOLD_VERSION)
@@ -79,7 +79,6 @@ def index_changes(node: Node) -> int:
         done += len(entries)
     index.set_meta("store_seq", str(since))
     if refold is not None:
-        index.set_meta("refold_from", "")
-        index.refold_from = None
+        index.set_meta("refold_from", "")  # kept till now: serve may stop before an unlock
         log.warning("node: %d cases folded again in %.1f s", done, time.monotonic() - started)
     return done
