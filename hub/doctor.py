@@ -177,8 +177,9 @@ def check_directory(hub: Hub) -> Check:
 
 
 def check_lags(hub: Hub) -> list[Check]:
+    from hub.oversight import FACTS_FILE, stale_fold
     from hub.oversight.clocks import CHECKPOINT as CLOCKS
-    from hub.oversight.materialize import FactStore
+    from hub.oversight.materialize import FOLD_VERSION, FactStore
     from hub.workers.deadlines import CHECKPOINT as DEADLINES
     from hub.workers.feed import FeedFollower
     from hub.workers.resolver import CHECKPOINT as RESOLVER
@@ -188,8 +189,9 @@ def check_lags(hub: Hub) -> list[Check]:
         ("scope indexer", hub.indexer.checkpoint, "main"),
         ("conflict resolver", FeedFollower(hub.stores, RESOLVER).checkpoint, "main"),
         ("deadline watcher", FeedFollower(hub.stores, DEADLINES).checkpoint, "main")]
-    facts_path = Path(hub.settings.hub_dir) / "oversight.sqlite"
-    facts = FactStore(facts_path) if facts_path.exists() else None
+    facts_path = Path(hub.settings.hub_dir) / FACTS_FILE
+    stale = stale_fold(facts_path)
+    facts = FactStore(facts_path) if facts_path.exists() and stale is None else None
     if facts is not None:
         followers.append(("oversight facts", lambda: facts.meta("checkpoint", 0), "main"))
         # design.md §6: the device-clock table and the late-receipt list are only as fresh
@@ -204,6 +206,15 @@ def check_lags(hub: Hub) -> list[Check]:
                          "pass fails; they run at a lower CPU priority (BANGBAN_WORKER_NICE): "
                          "a machine busy all the time leaves them behind" if status != "ok"
                          else ""))
+    if stale is not None:
+        # an upgrade that changed the fold: its counts are the old version's until `hub
+        # serve` starts, discards the file and folds the feed again (hub.serve), and it
+        # says nothing of its lag (the old checkpoint read "0 behind")
+        out.append(Check("oversight facts", "warn",
+                         f"{FACTS_FILE} was folded by another version (fold {stale}; this "
+                         f"version folds {FOLD_VERSION}): the dashboards show the old counts",
+                         "restart `bangban hub serve` (systemctl restart bangban-hub): at "
+                         "its start it folds the feed again, once (docs/operations.md)"))
     if facts is not None:
         dirty = len(facts.board_marks())
         out.append(Check("coordination boards", "ok", f"{dirty} waiting to be rebuilt"))

@@ -124,14 +124,16 @@ class CaseIndex:
             have = {r[1] for r in self._db.execute("PRAGMA table_info(cases)")}
             if have:  # an index written by an older release (the table exists)
                 self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
+                row = self._db.execute("SELECT v FROM meta WHERE k = 'fold'").fetchone()
                 for name, kind in ADDED_COLUMNS.items():
                     if name not in have:
                         self._db.execute(f"ALTER TABLE cases ADD COLUMN {name} {kind}")
-                        # refold every case at the next catch-up (node.indexer)
-                        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('store_seq', '0')")
-                row = self._db.execute("SELECT v FROM meta WHERE k = 'fold'").fetchone()
-                if row is None or row[0] != FOLD_VERSION:  # refold at the next catch-up
+                if row is None or row[0] != FOLD_VERSION or not set(ADDED_COLUMNS) <= have:
+                    # refold every case at the next catch-up (node.indexer)
                     self._db.execute("INSERT OR REPLACE INTO meta VALUES ('store_seq', '0')")
+                    # the fold replaced ("1": unrecorded), said and cleared by node.indexer
+                    self._db.execute("INSERT OR REPLACE INTO meta VALUES ('refold_from', ?)",
+                                     ("1" if row is None else str(row[0]),))
             self._db.executescript(SCHEMA)
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('fold', ?)", (FOLD_VERSION,))

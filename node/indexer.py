@@ -4,12 +4,17 @@ case when a calendar arrived: their due dates move)."""
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import TYPE_CHECKING, Any
+
+from node.index import FOLD_VERSION
 
 if TYPE_CHECKING:
     from node.core import Node
 
 BATCH = 500
+log = logging.getLogger("bangban.node")
 
 
 def _case_of(docid: str) -> str | None:
@@ -25,6 +30,12 @@ def index_changes(node: Node) -> int:
     from sync.errors import NotFound, SyncError
 
     index = node.index
+    refold = index.get_meta("refold_from") or None  # an upgrade changed the fold
+    started = time.monotonic()
+    if refold is not None:
+        log.warning("node: index.sqlite was folded by an older version (fold %s; this "
+                    "version folds %s): folding every case again from the store, once",
+                    refold, FOLD_VERSION)
     since: int | str = index.get_meta("store_seq", "0")
     since = int(since) if str(since).isdigit() else since
     touched: set[str] = set()
@@ -67,4 +78,7 @@ def index_changes(node: Node) -> int:
         index.upsert_many(entries)
         done += len(entries)
     index.set_meta("store_seq", str(since))
+    if refold is not None:
+        index.set_meta("refold_from", "")  # kept till now: serve may stop before an unlock
+        log.warning("node: %d cases folded again in %.1f s", done, time.monotonic() - started)
     return done

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from node.errors import NodeError, NotEnrolled, SyncFailed, Wiped
 from node.syncstate import (
     SyncState,
+    explain_refusals,
     laptop_full,
     offline_words,
     unexpected_words,
@@ -229,7 +230,7 @@ class Syncer:
                         remember(local, res.failures)
                         again_written, failures = push_again(local, remote)
                         st.pushed += int(res.docs_written) + again_written
-                        st.refused = failures[-20:]
+                        st.refused = explain_refusals(failures[-20:], local)
                         # saved after the push read the feed: not in it, still waiting
                         late = written_since(local, getattr(res, "last_seq", None))
                         st.pending = len(late)

@@ -3,6 +3,8 @@ rounds that change it (:mod:`node.syncer`)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -121,6 +123,52 @@ def written_since(store: Any, since: Any) -> list[str]:
     return [str(row["id"]) for row in store.changes(since=since)["results"]]
 
 
+#: The hub refused a record for its schema version, newer than any it knows: it runs an
+#: older Bangban than this laptop (the laptop upgraded first). The laptop writes only the
+#: newest version (docs/CONVENTIONS.md), which for a step's free text is the sealed one
+#: (7.2.2.2): it cannot write the old one instead, so the hub is what must be upgraded.
+HUB_OLDER = ("枢纽的软件版本比本机旧，还不认识本机记录的格式（schema_version {version}）：请告知枢纽"
+             "管理员升级枢纽。记录已保存在本机，枢纽升级后自动重新上传 / the hub runs an older "
+             "Bangban than this laptop and does not know this record's format (schema_version "
+             "{version}): ask the hub's operator to upgrade the hub. The record is kept on this "
+             "laptop and sent again by itself once the hub takes it")
+#: Refused only because the step before it was (base_unknown): it goes up with that one.
+WAITS_FOR_BASE = ("上一步记录被枢纽拒收，本记录随它一起重新上传（见上）/ the step before it was "
+                  "refused (above): this one is sent again with it")
+#: What the hub's schemas say of a version they do not know, from the first release on
+#: (schemas.events, schemas.reference): "schema_version must be 1" or "... 1 or 2 for ...".
+_KNOWN_VERSIONS = re.compile(r"schema_version must be (\d+(?:(?:, | or )\d+)*)")
+
+
+def refusal_words(failure: Mapping[str, Any], refused_ids: Iterable[str], store: Any) -> str:
+    """The sync page's words for a document the hub refused on push: a version the hub does
+    not know yet (:data:`HUB_OLDER`), the step after such a one (:data:`WAITS_FOR_BASE`),
+    else the hub's own reason."""
+    from sync.errors import SyncError
+
+    reason = str(failure.get("reason") or "")
+    known = _KNOWN_VERSIONS.search(reason)
+    if known:
+        try:
+            version = int(store.get(str(failure.get("id")))["schema_version"])
+        except (SyncError, KeyError, TypeError, ValueError):
+            version = 0
+        if version > max(int(v) for v in re.findall(r"\d+", known.group(1))):
+            return HUB_OLDER.format(version=version)
+    base = re.search(r"base_hlc (\S+) is not an event", reason)
+    if "base_unknown" in reason and base and any(
+            str(i).endswith(f":{base.group(1)}") for i in refused_ids):
+        return WAITS_FOR_BASE
+    return reason
+
+
+def explain_refusals(failures: list[dict[str, Any]], store: Any) -> list[dict[str, Any]]:
+    """``failures`` (the replicator's, for the sync page and the API), each with its
+    ``message`` in the clerk's words (:func:`refusal_words`) beside the hub's ``reason``."""
+    ids = [str(f.get("id")) for f in failures]
+    return [{**f, "message": refusal_words(f, ids, store)} for f in failures]
+
+
 #: A pulled document the verifying target refused (node.pull): the hub sent something no
 #: enrolled device signed, which only a compromised or broken hub does (design.md §5).
 PULL_REFUSED = ("集中端发来的文档签名无效，已拒收 / a document from the hub failed its signature "
@@ -175,10 +223,14 @@ class SyncState:
         return f"上次成功同步 / last good sync: {last}；{waiting}"
 
     def round_words(self) -> str:
-        """``bangban node sync``'s line after a round that got through."""
+        """``bangban node sync``'s line after a round that got through (and, when the hub
+        is older than this laptop, what to do: the count alone said nothing of it)."""
+        older = next((str(r["message"]) for r in self.refused
+                      if str(r.get("message", "")).startswith(HUB_OLDER[:8])), "")
         return (f"已同步 / synced: 上传 pushed {self.pushed}，下载 pulled {self.pulled}，"
                 f"被拒 refused {len(self.refused)}，下载被拒 refused on pull "
-                f"{len(self.pull_refused)}；{self.since_words()}")
+                f"{len(self.pull_refused)}；{self.since_words()}"
+                + (f"\n{older}" if older else ""))
 
     def unreachable(self) -> bool:
         """Whether the last error says the hub was out of reach (or could not take it)."""

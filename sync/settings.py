@@ -123,13 +123,38 @@ def resolve(declared: Sequence[Setting], *, dir_setting: str, what: str,
             saved = json.loads(stored.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise SettingError(f"{stored}: not valid JSON ({exc})") from exc
+        if not isinstance(saved, dict):
+            raise SettingError(f"{stored}: must hold a JSON object, not {type(saved).__name__}")
         values.update({k: v for k, v in saved.items() if k in by_name})
+        for key in sorted(set(saved) - set(by_name)):
+            _warn_once(stored, key, by_name, what)
     for s in declared:
         if s.env in env:
             values[s.name] = env[s.env]
     values.update(config)
     values[dir_setting] = str(folder)
     return {s.name: s.coerce(values[s.name]) for s in declared}
+
+
+#: (file, key) already warned about in this process: settings are resolved more than once.
+_WARNED: set[tuple[str, str]] = set()
+
+
+def _warn_once(stored: Path, key: str, by_name: Mapping[str, Setting], what: str) -> None:
+    """One line on stderr for a key of ``stored`` that is no setting of this version (a
+    typo, a setting a later version added or renamed): it was dropped without a word, as
+    a misspelt environment variable was (ops.envcheck). A warning, not a refusal: a
+    folder's settings.json outlives the version that wrote it."""
+    import difflib
+    import sys
+
+    if (str(stored), key) in _WARNED:
+        return
+    _WARNED.add((str(stored), key))
+    near = difflib.get_close_matches(key, list(by_name), n=1, cutoff=0.75)
+    hint = f" (did you mean {near[0]}?)" if near else ""
+    print(f"bangban: warning: {stored}: {key} is not a {what} setting of this version and is "
+          f"ignored{hint}; `bangban {what} --help` lists them", file=sys.stderr, flush=True)
 
 
 def describe(declared: Sequence[Setting]) -> str:

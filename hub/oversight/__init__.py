@@ -44,23 +44,30 @@ PAGE_BATCHES = 4
 WORK_BATCHES = 20
 
 
-def discard_if_stale(path: str | Path) -> bool:
-    """Delete the file (with its WAL) when an older fold made it (:data:`hub.oversight.materialize.FOLD_VERSION`); it is
-    a derived cache, folded again from the feed. Call it before any process opens the file
-    (`hub serve` does, before it forks its gateways); True when it was discarded."""
+def stale_fold(path: str | Path) -> int | None:
+    """The fold version of the file at ``path`` when an older (or newer) version of
+    Bangban folded it (:data:`hub.oversight.materialize.FOLD_VERSION`), else None (no file,
+    or folded by this version). Read only: the doctor asks too, and must not change it."""
     import sqlite3
 
     from hub.oversight.materialize import FOLD_VERSION
 
     path = Path(path)
     if not path.exists():
-        return False
+        return None
     db = sqlite3.connect(path)
     try:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
     finally:
         db.close()
-    if version == FOLD_VERSION:
+    return None if version == FOLD_VERSION else version
+
+
+def discard_if_stale(path: str | Path) -> bool:
+    """Delete the file (with its WAL) when an older fold made it (:func:`stale_fold`); it is
+    a derived cache, folded again from the feed. Call it before any process opens the file
+    (`hub serve` does, before it forks its gateways); True when it was discarded."""
+    if stale_fold(path) is None:
         return False
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -194,4 +201,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["BoardPublisher", "ClockFold", "FactStore", "Materializer", "Oversight", "Supervisor", "add_supervisor",
-           "authenticate", "discard_if_stale", "init_app", "oversight_for"]
+           "authenticate", "discard_if_stale", "init_app", "oversight_for", "stale_fold"]

@@ -11,6 +11,7 @@ import argparse
 import getpass
 import json
 import os
+import sys
 from typing import Any
 
 
@@ -57,10 +58,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     """Fold everything new in the feed into HUB_DIR/oversight.sqlite (e.g. after an import)."""
-    from hub.oversight import Oversight
+    from pathlib import Path
+
+    from hub.oversight import FACTS_FILE, Oversight, discard_if_stale
 
     hub = _hub(args)
     try:
+        # a file another version folded would take the new changes beside the old counts
+        # and say "1 cases folded": folded again whole, as `hub serve` does at its start
+        if discard_if_stale(Path(hub.settings.hub_dir) / FACTS_FILE):
+            print(f"oversight: {FACTS_FILE} was folded by another version: folding the "
+                  "feed again", file=sys.stderr, flush=True)
         ov = Oversight(hub)
         n = ov.catch_up(force=True)
         ov.facts.close()

@@ -5,7 +5,8 @@ after the next round."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,37 +36,46 @@ class Refusing(SQLiteStore):
         pass
 
 
+@contextlib.contextmanager
+def syncing_with(hub: SQLiteStore, folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Node]:
+    """An unlocked node of ``folder`` whose rounds go to ``hub`` (a store standing for the
+    hub's device view); the node and the hub closed at the end."""
+    node = Node(load({"node_dir": str(folder), "sync_timeout": 2.0, "sync_interval": 0}))
+    try:
+        node.unlock(PASSPHRASE)
+        monkeypatch.setattr("sync.open.open_db", lambda url, **kw: hub)
+        yield node
+    finally:
+        node.close()
+        SQLiteStore.close(hub)
+
+
 def held(store: Any, docid: str) -> bool:
     return docid in {r["id"] for r in store.all_docs()["rows"]}
 
 
 def test_a_refused_document_is_sent_again_once_the_hub_takes_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = make_node_dir(tmp_path / "node")
-    node = Node(load({"node_dir": str(folder), "sync_timeout": 2.0, "sync_interval": 0}))
     hub = Refusing(str(tmp_path / "hub.sqlite"))
+    Refusing.refuse = {"event:C1:0001"}
     try:
-        node.unlock(PASSPHRASE)
-        monkeypatch.setattr("sync.open.open_db", lambda url, **kw: hub)
-        node.store.put({"_id": "event:C1:0001", "type": "note", "n": 1})
-        node.store.put({"_id": "event:C2:0001", "type": "note", "n": 2})
-        Refusing.refuse = {"event:C1:0001"}
-        node.syncer.sync_once()
-        assert held(hub, "event:C2:0001") and not held(hub, "event:C1:0001")
-        node.store.put({"_id": "event:C3:0001", "type": "note", "n": 3})
-        node.syncer.sync_once()  # still refused: the sync page still names it
-        assert [r["id"] for r in node.syncer.state.refused] == ["event:C1:0001"]
-        assert held(hub, "event:C3:0001") and not held(hub, "event:C1:0001")
-        Refusing.refuse = set()  # the cause fixed at the hub
-        node.syncer.sync_once()
-        assert held(hub, "event:C1:0001")
-        assert node.syncer.state.refused == []
-        node.syncer.sync_once()  # nothing left to send again
-        assert node.syncer.state.refused == []
+        with syncing_with(hub, make_node_dir(tmp_path / "node"), monkeypatch) as node:
+            node.store.put({"_id": "event:C1:0001", "type": "note", "n": 1})
+            node.store.put({"_id": "event:C2:0001", "type": "note", "n": 2})
+            node.syncer.sync_once()
+            assert held(hub, "event:C2:0001") and not held(hub, "event:C1:0001")
+            node.store.put({"_id": "event:C3:0001", "type": "note", "n": 3})
+            node.syncer.sync_once()  # still refused: the sync page still names it
+            assert [r["id"] for r in node.syncer.state.refused] == ["event:C1:0001"]
+            assert held(hub, "event:C3:0001") and not held(hub, "event:C1:0001")
+            Refusing.refuse = set()  # the cause fixed at the hub
+            node.syncer.sync_once()
+            assert held(hub, "event:C1:0001")
+            assert node.syncer.state.refused == []
+            node.syncer.sync_once()  # nothing left to send again
+            assert node.syncer.state.refused == []
     finally:
         Refusing.refuse = set()
-        node.close()
-        SQLiteStore.close(hub)
 
 
 def test_a_refused_revision_of_a_hub_document_is_not_sent_again(tmp_path: Path) -> None:

@@ -72,3 +72,25 @@ def test_whole_floats_in_settings_json_are_whole_numbers(tmp_path: Path) -> None
                      environ={"BANGBAN_APP_DIR": str(tmp_path)})
     assert values["port"] == 9000 and isinstance(values["port"], int)
     assert values["interval"] == 3.0
+
+
+def test_a_settings_json_key_this_version_does_not_read_is_said(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A key of settings.json that is no setting (a typo made by hand, a setting a later
+    version added or renamed: the file outlives the version that wrote it) was dropped
+    without a word; the environment's misspelt variables were warned about (ops.envcheck).
+    Said once per process, with the nearest setting; the rest of the file still counts."""
+    (tmp_path / "settings.json").write_text(json.dumps({"prot": 9000, "interval": 5,
+                                                        "retired_thing": 1}), "utf-8")
+    env = {"BANGBAN_APP_DIR": str(tmp_path)}
+    for _ in range(2):
+        values = resolve(DECLARED, dir_setting="app_dir", what="app", environ=env)
+        assert (values["port"], values["interval"]) == (8000, 5.0)
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2, err
+    assert "prot is not a app setting" in err[0] and "(did you mean port?)" in err[0]
+    assert str(tmp_path / "settings.json") in err[0]
+    assert "retired_thing" in err[1] and "did you mean" not in err[1]
+    (tmp_path / "settings.json").write_text("[1, 2]", "utf-8")
+    with pytest.raises(SettingError, match="must hold a JSON object"):
+        resolve(DECLARED, dir_setting="app_dir", what="app", environ=env)
