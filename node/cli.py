@@ -82,7 +82,7 @@ def _settings(args: argparse.Namespace) -> Any:
         conf["transfer_passphrase_file"] = args.transfer_passphrase_file
     if getattr(args, "host", None):
         conf["node_host"] = args.host
-    if getattr(args, "port", None):
+    if getattr(args, "port", None) is not None:  # --port 0: any free port
         conf["node_port"] = args.port
     loaded = settings.load(conf)
     from sync.settings import foreign_owner
