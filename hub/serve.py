@@ -93,8 +93,11 @@ def _gateway(settings: Any, sock: socket.socket, *, workers_state: SharedWorkerS
     if balance is not None:  # hub.balance: leave a new connection to a less busy sibling
         balance.attach(server, index)
 
+    stopped: list[int] = []  # lists: nothing in a handler may take a lock
+
     def stop(signum: int, frame: Any) -> None:
-        if signalled is not None:  # a list: nothing in a handler may take a lock
+        stopped.append(signum)
+        if signalled is not None:
             signalled.append(signum)
         raise _Stop()
 
@@ -113,7 +116,9 @@ def _gateway(settings: Any, sock: socket.socket, *, workers_state: SharedWorkerS
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        server.task_dispatcher.shutdown(timeout=5)
+        if not stopped:  # waitress's run() took the stop itself and waited 5 s for the
+            # request threads: a second wait made a gateway with a feed open take 10 s
+            server.task_dispatcher.shutdown(timeout=5)
         hub.close()
         if profiles:
             profiles.write()

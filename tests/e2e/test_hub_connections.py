@@ -55,3 +55,39 @@ def test_a_thousand_idle_connections_neither_crash_the_hub_nor_keep_it_from_stop
     # SIGTERM while the loop closed those connections: it ended the hub (waitress swallowed
     # the signal's exception in a connection's handler, and the hub was killed 20 s later)
     assert child.returncode == 0, child.returncode
+
+
+
+def test_a_feed_left_open_is_waited_for_once_when_the_hub_stops(tmp_path: Path) -> None:
+    """Waitress's run() takes a gateway's stop itself and waits up to 5 s for a request
+    thread at work (here a device's longpoll, kept open); the gateway then stopped the
+    threads again and waited 5 s more: 10 s to stop a hub whose devices were waiting for
+    changes, half the time HubProcess gives it before SIGKILL."""
+    import base64
+    import signal
+
+    from ops.bench.hubnet import build_hub
+    from ops.hubprocess import HubProcess
+
+    hub, stations = build_hub(tmp_path / "hub", 1, 1)
+    hub.close()
+    proc = HubProcess(tmp_path / "hub", env={"BANGBAN_HUB_PROCESSES": "1",
+                                             "BANGBAN_WORKERS": "false"})
+    url = proc.start()
+    assert proc.proc is not None
+    st = stations[0]
+    parts = urlsplit(url)
+    token = base64.b64encode(f"{st.device_id}:{st.enr['secret']}".encode()).decode()
+    path = urlsplit(st.enr["db_url"]).path
+    try:
+        with socket.create_connection((str(parts.hostname), int(parts.port or 0)),
+                                      timeout=60) as feed:
+            feed.sendall(f"GET {path}/_changes?feed=longpoll&since=now&heartbeat=500 HTTP/1.1"
+                         f"\r\nHost: x\r\nAuthorization: Basic {token}\r\n\r\n".encode())
+            assert feed.recv(64).startswith(b"HTTP/1.1 200")  # a thread holds the feed
+            proc.proc.send_signal(signal.SIGTERM)
+            assert proc.proc.wait(timeout=60) == 0
+    finally:
+        proc.stop()
+    log = (tmp_path / "hub" / "hub.log").read_text("utf-8")
+    assert log.count("thread(s) still running") == 1, log

@@ -19,6 +19,7 @@ def _ps() -> str:
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(900)  # its own 600 s: the suite's 300 s cut it short under load
 def test_demo_once_runs_a_round_and_writes_devices_json(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "ops.cli", "demo", "--once", "--nodes", "sim",
                           "--json", "--dir", str(tmp_path / "demo")],
@@ -59,6 +60,7 @@ def _the_concurrent_edit_names_a_clerk(hub_dir: Path, village: str) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(600)  # the whole demo comes up first: about 4 min on a loaded machine
 def test_a_terminated_demo_stops_its_servers(tmp_path: Path) -> None:
     """SIGTERM (``kill PID``, the way to stop a demo started in the background: the shell
     makes it ignore SIGINT) left the hub and the three node servers running, ports and

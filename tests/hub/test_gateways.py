@@ -135,7 +135,7 @@ def test_a_gateway_killed_while_indexing_releases_the_position(two, tmp_path):
     holder = ctx.Process(target=_hold_and_wait, args=(path, ready))
     holder.start()
     try:
-        assert ready.wait(10)
+        assert ready.wait(60)  # a forked process starting on a loaded machine
         ratings(world, 1)
         assert a.indexer.catch_up(wait=False) == 0  # a reader does not wait for it
         # nor does a gateway shutting down: a flush that waited would wait for ever (the

@@ -36,11 +36,12 @@ def _sleeper() -> int:
     return pid
 
 
-def _watch(children: dict[int, str]) -> tuple[ChildWatch, list[str], list[int]]:
+def _watch(children: dict[int, str], grace: float = 0.5
+           ) -> tuple[ChildWatch, list[str], list[int]]:
     said: list[str] = []
     stopped: list[int] = []
     watch = ChildWatch(children, say=said.append, stop=lambda: stopped.append(1))
-    watch.INTERVAL, watch.GRACE = 0.05, 0.5
+    watch.INTERVAL, watch.GRACE = 0.05, grace
     watch.start()
     return watch, said, stopped
 
@@ -66,9 +67,15 @@ def test_children_stopped_with_the_hub_are_not_reported() -> None:
     """A service manager's SIGTERM reaches every process of the group: a child may end
     before the main gateway's handler has run, which is no failure."""
     child = _sleeper()
-    watch, said, stopped = _watch({child: "gateway 2 of 2"})
+    # The grace is long and the handler comes once the watch has seen the child end (it
+    # came after a fixed 0.1 s: a loaded machine that kept this thread off the CPU for the
+    # 0.5 s grace had the watch report the child)
+    watch, said, stopped = _watch({child: "gateway 2 of 2"}, grace=120)
     os.kill(child, signal.SIGTERM)
-    time.sleep(0.1)
+    deadline = time.monotonic() + 60
+    while child in watch.children and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert child not in watch.children, "the watch never saw the child end"
     watch.signalled.append(signal.SIGTERM)  # the main gateway's handler, a moment later
     watch.join(timeout=10)
     assert said == [] and stopped == [] and not watch.ended

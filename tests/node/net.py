@@ -36,11 +36,20 @@ def reserved_port(reservations: list[socket.socket]) -> int:
     return int(reservations[-1].getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 30.0) -> None:
+def wait_http(url: str, timeout: float = 120.0,
+              proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Until ``url`` answers (any status), polling; TimeoutError after ``timeout`` seconds,
+    RuntimeError at once if ``proc`` (the server being waited for) has exited.
+
+    Generous, and each try may take what is left of it: `node serve` on a loaded 2-core
+    machine took over 30 s to answer its first request (unlock, imports, its first sync
+    round beside it), and a try given up after 2 s never saw a slow first answer."""
     end = time.monotonic() + timeout
-    while time.monotonic() < end:
+    while (left := end - time.monotonic()) > 0:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited ({proc.returncode})")
         try:
-            with urllib.request.urlopen(url, timeout=2):
+            with urllib.request.urlopen(url, timeout=max(1.0, min(30.0, left))):
                 return
         except urllib.error.HTTPError:
             return  # it answers
@@ -106,7 +115,7 @@ class NodeNet:
         self.procs["hub"] = subprocess.Popen(
             [sys.executable, "-m", "ops.cli", "hub", "serve", "--port", str(self.hub_port)],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        wait_http(f"http://127.0.0.1:{self.hub_port}/", timeout=120)
+        wait_http(f"http://127.0.0.1:{self.hub_port}/", proc=self.procs["hub"])
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name, None)
@@ -135,7 +144,7 @@ class NodeNet:
         self.procs[code] = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log,
                                             stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{self.ports[code]}"
-        wait_http(url + "/api/status")
+        wait_http(url + "/api/status", proc=self.procs[code])
         return url
 
     def hub_get(self, code: str, docid: str) -> tuple[int, Any]:
