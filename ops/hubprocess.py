@@ -69,7 +69,9 @@ class HubProcess:
             return dict(json.loads(resp.read()))
 
     def wait_idle(self, timeout: float = 60.0) -> dict[str, Any]:
-        """Until the workers have looked at every change (resolutions, terminations)."""
+        """Until the workers have looked at every change (resolutions, terminations): the
+        hub's health, with ``idle`` False when ``timeout`` passed first (the health's own
+        ``ok`` says only that the hub answers, so a caller must read ``idle``)."""
         deadline = time.monotonic() + timeout
         idle = 0
         health = self.health()
@@ -77,7 +79,7 @@ class HubProcess:
             time.sleep(0.2)
             health = self.health()
             idle = 0 if health.get("pending") else idle + 1
-        return health
+        return {**health, "idle": idle >= 2}
 
     def stop(self) -> None:
         stop_process(self.proc)

@@ -155,7 +155,7 @@ def test_hub_serve_runs_the_workers_niced_apart_restarts_them_and_ends_them(
         nice = int(_stat(main)[16])
         _wait_for_nice(first, nice + 7)
         assert int(_stat(supervisor)[16]) == nice
-        assert proc.wait_idle()["ok"]  # the first pass folded what build_hub wrote
+        assert proc.wait_idle(timeout=120)["idle"]  # the first pass folded what build_hub wrote
 
         # Stopped alone (SIGTERM): it finishes, writes the profile of its passes, and is
         # started again (only `hub serve` ending stops the supervisor).
@@ -168,7 +168,7 @@ def test_hub_serve_runs_the_workers_niced_apart_restarts_them_and_ends_them(
         log = (tmp_path / "hub" / "hub.log").read_text("utf-8")
         assert "their process ended (exit code 0); starting it again in 1 s" in log
         assert "their process ended (killed by SIGKILL); starting it again in 2 s" in log
-        assert proc.wait_idle()["ok"]
+        assert proc.wait_idle(timeout=120)["idle"]
     finally:
         proc.stop()
     assert not _alive(supervisor) and not _alive(third)
@@ -200,7 +200,7 @@ def test_the_workers_process_ends_when_hub_serve_is_killed(tmp_path: Path) -> No
         supervisor, workers = _workers_pid(proc.proc.pid)
         # Killed between passes: a pass in progress is finished first (run_workers), and the
         # first pass, niced, can take long on a loaded machine (it failed once beside a CI rehearsal).
-        assert proc.wait_idle()["ok"]
+        assert proc.wait_idle(timeout=120)["idle"]
         os.kill(proc.proc.pid, signal.SIGKILL)
         proc.proc.wait(timeout=10)
         deadline = time.monotonic() + 60
@@ -225,7 +225,7 @@ def test_a_burst_of_sigterms_ends_the_workers_process(tmp_path: Path) -> None:
         assert proc.proc is not None
         supervisor, workers = _workers_pid(proc.proc.pid)
         for _ in range(2):
-            assert proc.wait_idle()["ok"]
+            assert proc.wait_idle(timeout=120)["idle"]
             for _ in range(2000):
                 try:
                     os.kill(workers, signal.SIGTERM)
