@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +75,16 @@ def local_timestamp(value: str) -> str:
 def event_date(event: Mapping[str, Any]) -> dt.date:
     """The date of an event in Beijing time."""
     return dt.datetime.fromisoformat(event["at"]).astimezone(LOCAL_TZ).date()
+
+
+def followed_up(events: Sequence[Mapping[str, Any]], rating: Mapping[str, Any]) -> bool:
+    """Whether a step that follows up a rating (:data:`schemas.vocab.FOLLOW_UP_EVENTS`: a
+    work-log entry, a complaint handled) was recorded after ``rating`` (by HLC, 11.2.1)."""
+    from schemas.vocab import FOLLOW_UP_EVENTS
+
+    after = str(rating.get("hlc") or "")
+    return any(e.get("event_type") in FOLLOW_UP_EVENTS and str(e.get("hlc") or "") > after
+               for e in events)
 
 
 def resume_by(suspension: Mapping[str, Any]) -> str:

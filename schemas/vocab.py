@@ -85,6 +85,10 @@ RATING_LEVELS = {"very_satisfied": ("非常满意", "very satisfied"),
                  "dissatisfied": ("不满意", "dissatisfied"),
                  "very_dissatisfied": ("非常不满意", "very dissatisfied")}
 BAD_RATINGS = ("dissatisfied", "very_dissatisfied")
+#: What counts as following up a bad rating (11.2.1: the institution improves accordingly):
+#: the hub's 差评已回访 (hub/oversight/facts.py) and the station's call-back reminder
+#: (node/views/cases.py) both read :func:`schemas.state.followed_up`.
+FOLLOW_UP_EVENTS = ("work_log", "complaint_handled")
 #: 11.1 c and b: what complaints are about.
 COMPLAINT_CATEGORIES = {"inaction": ("不作为", "inaction"), "misconduct": ("乱作为", "misconduct"),
                         "bribery": ("吃拿卡要", "bribery"), "overdue": ("超期办理", "overdue"),

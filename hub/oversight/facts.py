@@ -17,14 +17,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from schemas.fold import fold
-from schemas.state import local_timestamp, resume_by
-from schemas.vocab import FOCUS_AREAS, MODES, SPECIAL_GROUPS
+from schemas.state import followed_up, local_timestamp, resume_by
+from schemas.vocab import BAD_RATINGS, FOCUS_AREAS, MODES, SPECIAL_GROUPS
 from schemas.workdays import Workdays
 
 RATING_LEVELS = ("very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied")
-BAD_RATINGS = frozenset({"dissatisfied", "very_dissatisfied"})
-#: Events that count as following up a bad rating (11.2.1: institutions improve accordingly).
-FOLLOW_UP_EVENTS = frozenset({"work_log", "complaint_handled"})
 #: Record items checked for a finished case (5 d, 11.1 e); labels for reports.
 RECORD_ITEMS = {"A": ("受理单（附录A）", "form A: acceptance"),
                 "B": ("办结/终止单（附录B）", "form B: completion or termination"),
@@ -220,8 +217,7 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
         last = ratings[-1]
         f.rated_on = _day(last["at"])
         if f.rating in BAD_RATINGS:
-            f.rating_followed = any(e["event_type"] in FOLLOW_UP_EVENTS
-                                    and str(e["hlc"]) > str(last["hlc"]) for e in evs)
+            f.rating_followed = followed_up(evs, last)
     applied = [e for e in evs if str(e.get("_id")) in state.applied_ids]
     f.missing = record_gaps(state.status, applied,
                             proxy=state.service_type == "proxy" or state.entrusted)

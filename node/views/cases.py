@@ -97,14 +97,12 @@ def follow_up_due(events: list[dict[str, Any]]) -> bool:
     accordingly) and nothing was recorded since that the hub counts as following it up (a
     work-log entry or a complaint handled: hub/oversight/facts.py). The supervisors saw
     差评 … 已回访 … and the station was never told a call back was due."""
+    from schemas.state import followed_up
     from schemas.vocab import BAD_RATINGS
 
     ratings = [e for e in events if e.get("event_type") == "rating"]
-    if not ratings or ratings[-1].get("level") not in BAD_RATINGS:
-        return False
-    after = str(ratings[-1].get("hlc") or "")
-    return not any(e.get("event_type") in ("work_log", "complaint_handled")
-                   and str(e.get("hlc") or "") > after for e in events)
+    return bool(ratings) and ratings[-1].get("level") in BAD_RATINGS \
+        and not followed_up(events, ratings[-1])
 
 
 @bp.get("/<case_id>")
