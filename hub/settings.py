@@ -121,17 +121,32 @@ class Settings(_settings.Settings):
         """Persist non-default values (plus ``changes``; only ``keys`` if given) to
         HUB_DIR/settings.json; the secrets never."""
         self._values.update(changes)
-        out = {k: v for k, v in self._values.items()
-               if k != "hub_dir" and k not in SECRETS and v != _BY_NAME[k].default
-               and (keys is None or k in keys)}
+        saving = {k for k in self._values if k != "hub_dir" and k not in SECRETS
+                  and (keys is None or k in keys)}
+        path = self.path / "settings.json"
+        # What the file holds beyond what is saved now stays: a key of a later version or
+        # one the operator wrote by hand (warned about at every load, sync.settings), and
+        # with ``keys`` the settings not named (`hub init` in a folder whose settings.json
+        # was written first kept only its own flags, and dropped the operator's).
+        out = {k: v for k, v in _saved(path).items() if k not in saving}
+        out.update({k: v for k, v in self._values.items()
+                    if k in saving and v != _BY_NAME[k].default})
         self.path.mkdir(parents=True, exist_ok=True)
         # 0600 from creation: it may hold the CouchDB admin URL with its password
         # (ops/couchdb/README.md), and `hub init` runs outside the service's UMask.
-        path = self.path / "settings.json"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, 0o600)  # an older file may have been made world-readable
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(json.dumps(out, indent=2, sort_keys=True))
+
+
+def _saved(path: Path) -> dict[str, Any]:
+    """What ``path`` holds now (nothing when absent or unreadable: load has said why)."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
 
 
 def env_name(name: str) -> str:

@@ -82,6 +82,19 @@ def _due(case: Mapping[str, Any]) -> str:
     return due
 
 
+def _last_day(typed: str, folded: Any, last: Any) -> str:
+    """A period's end as the clerk typed it, with the day it really ends when that one fell
+    on a weekend or holiday (10.2.5.2, 10.2.5.1 a: the fold's ``resume_by``/``materials_by``,
+    《民法典》第二百零三条): the applicant reading only "2026-10-04" would think a Sunday the
+    last day, while the case page and the hub count to the next working day. ``folded`` is the
+    date the fold moved on; a reprint of an older form whose period is no longer the case's
+    current one prints the typed date alone."""
+    typed = str(typed or "")
+    if typed and folded and str(folded)[:10] == typed[:10] and last and str(last)[:10] != typed[:10]:
+        return f"{typed}（遇休息日、节假日顺延至 {str(last)[:10]}）"
+    return typed
+
+
 def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
           signature_png: bytes | None = None, staff: str | None = None,
           staff_name: str = "", contact: str = "", handled_by: str = "") -> FormContent:
@@ -93,6 +106,7 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
     from schemas import vocab
 
     h, events = case["header"], case["events"]
+    state = case.get("state") or {}
     rows = _common(case, institution_name)
     # 8.1.2, 4.2: the applicant takes the paper home and must know whom to call about it
     reach = [("机构地址及电话", contact)] if contact else []
@@ -171,7 +185,9 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         rows += [("中止原因", f"{(ev or {}).get('reason', '')}）"
                   + _label(vocab.SUSPENSION_REASONS, (ev or {}).get("reason"))),
                  ("说明", pe.get("details") or ""), ("中止日期", at),
-                 ("续办期限", (ev or {}).get("resumption_deadline", ""))]
+                 ("续办期限", _last_day((ev or {}).get("resumption_deadline", ""),
+                                        (state.get("suspension") or {}).get("resumption_deadline"),
+                                        (state.get("suspension") or {}).get("resume_by")))]
         # 10.2.5: the clock stops while suspended; the applicant must know both halves
         form.note = ("中止期间不计入办理时限。中止原因消除后，请在续办期限内签订续办委托书继续办理；"
                      "超过续办期限未续办的，视为终止代办服务，需重新委托（10.2.5.2）。")
@@ -195,7 +211,8 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         days = item.get("time_limit_days")
         # no item chosen yet (暂不确定): " 个工作日", a blank with its unit, read as a promise
         rows += [("法定办理时限", f"{days} 个工作日" if days is not None else "待确定服务事项后告知"),
-                 ("材料提交期限", (note_ev or {}).get("materials_due") or "")]
+                 ("材料提交期限", _last_day((note_ev or {}).get("materials_due") or "",
+                                          state.get("materials_due"), state.get("materials_by")))]
         form.note = "以上为一次性告知的全部材料及获取方式；材料齐全后即可办理。"
         form.signatures = ["服务对象（签收）", "告知人（签字）"]
     elif letter == "R":

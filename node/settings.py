@@ -1,7 +1,7 @@
 """The node's settings, declared once (Datasette style) with default and help text.
 
-Sources, later ones win: defaults < ``DIR/settings.json`` (written by ``bangban node
-init``) < environment ``BANGBAN_<NAME>`` < the ``config`` mapping given to
+Sources, later ones win: defaults < ``DIR/settings.json`` (the operator's, optional: ``bangban node
+init`` writes none) < environment ``BANGBAN_<NAME>`` < the ``config`` mapping given to
 :func:`node.app.create_app`. ``bangban node serve --help-settings`` prints this table.
 """
 

@@ -264,6 +264,24 @@ def test_init_saves_a_store_given_in_the_environment(tmp_path, monkeypatch, caps
     assert "FAIL" not in capsys.readouterr().out
 
 
+def test_init_keeps_what_the_operator_wrote_in_settings_json_first(tmp_path, monkeypatch,
+                                                                  capsys):
+    """settings.json written before `hub init` (a tuned board interval; a key of a later
+    version, warned about at every load): init rewrote the file with its own flags only,
+    and both were gone without a word."""
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
+    monkeypatch.delenv("BANGBAN_DB_PREFIX", raising=False)
+    folder = tmp_path / "hub"
+    folder.mkdir()
+    (folder / "settings.json").write_text(
+        '{"board_interval": 120, "from_a_later_version": 7}', "utf-8")
+    assert main(["hub", "--hub-dir", str(folder), "init", "--port", "18999"]) == 0
+    saved = json.loads((folder / "settings.json").read_text("utf-8"))
+    assert saved == {"board_interval": 120, "from_a_later_version": 7, "hub_port": 18999}
+    assert "from_a_later_version is not a hub setting" in capsys.readouterr().err
+
+
 def test_a_second_institution_key_points_at_rotate_key(hub_dir, tmp_path, capsys):
     """`node keys rotate` registered before `hub institution rotate-key`: the refusal names
     the step that was skipped, not only the second-laptop path."""
