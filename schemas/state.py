@@ -79,11 +79,13 @@ def event_date(event: Mapping[str, Any]) -> dt.date:
 
 def followed_up(events: Sequence[Mapping[str, Any]], rating: Mapping[str, Any]) -> bool:
     """Whether a step that follows up a rating (:data:`schemas.vocab.FOLLOW_UP_EVENTS`: a
-    work-log entry, a complaint handled) was recorded after ``rating`` (by HLC, 11.2.1)."""
-    from schemas.vocab import FOLLOW_UP_EVENTS
+    work-log entry of contact with the applicant, a complaint handled) was recorded after
+    ``rating`` (by HLC, 11.2.1)."""
+    from schemas.vocab import FOLLOW_UP_EVENTS, FOLLOW_UP_WORK_LOG_KINDS
 
     after = str(rating.get("hlc") or "")
     return any(e.get("event_type") in FOLLOW_UP_EVENTS and str(e.get("hlc") or "") > after
+               and (e.get("event_type") != "work_log" or e.get("kind") in FOLLOW_UP_WORK_LOG_KINDS)
                for e in events)
 
 

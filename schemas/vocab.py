@@ -89,6 +89,10 @@ BAD_RATINGS = ("dissatisfied", "very_dissatisfied")
 #: the hub's 差评已回访 (hub/oversight/facts.py) and the station's call-back reminder
 #: (node/views/cases.py) both read :func:`schemas.state.followed_up`.
 FOLLOW_UP_EVENTS = ("work_log", "complaint_handled")
+#: The work-log kinds that are a call-back (回访: the station speaks with the applicant).
+#: Any entry counted, so a 跟踪 note on the approval's progress written after a 不满意
+#: rating marked it 已回访 at the hub and silenced the station's reminder.
+FOLLOW_UP_WORK_LOG_KINDS = ("contact",)
 #: 11.1 c and b: what complaints are about.
 COMPLAINT_CATEGORIES = {"inaction": ("不作为", "inaction"), "misconduct": ("乱作为", "misconduct"),
                         "bribery": ("吃拿卡要", "bribery"), "overdue": ("超期办理", "overdue"),

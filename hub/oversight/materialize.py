@@ -64,8 +64,10 @@ BATCH = 500
 #: 7: a hand-over to another county's institution is not applied (a review, schemas.rules);
 #: 8: a resumption deadline on a weekend or holiday runs to the next working day (10.2.5.2,
 #: schemas.state.resume_by), a materials period too (10.2.5.1 a); an acceptance on a
-#: lapsed entrustment is a review (10.2.3).
-FOLD_VERSION = 8
+#: lapsed entrustment is a review (10.2.3);
+#: 9: only a work-log entry of contact with the applicant follows up a bad rating (11.2.1,
+#: schemas.state.followed_up).
+FOLD_VERSION = 9
 
 
 class FactStore:

@@ -253,7 +253,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 代理人姓名	Agent's name
 他人代为办理时填写，如企业派来办事的人、老人的子女	filled in when someone acts for the applicant: a firm's employee, an old person's son or daughter
 不予受理告知单	Notice of refusal
-服务对象评价为不满意：请回访服务对象，了解原因并改进，回访情况记入工作日志（11.2.1）。	The applicant rated the service as unsatisfactory: call them back, learn why and improve, and record the call in the work log (11.2.1).
+服务对象评价为不满意：请回访服务对象，了解原因并改进，回访情况记入工作日志，类型选“联系申请人”（11.2.1）。	The applicant rated the service as unsatisfactory: call them back, learn why and improve, and record the call in the work log as "contact with applicant" (11.2.1).
 离线，自动重试	Offline, retrying by itself
 （请选择）	(choose)
 连接枢纽	Connecting to the hub
@@ -317,7 +317,9 @@ def main() -> int:
     pot = HERE / "messages.pot"
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
                     str(NODE / "babel.cfg"), "-k", "_l", "-o", str(pot), "--omit-header",
-                    str(NODE)], check=True, cwd=NODE)
+                    # files relative to node/, without line numbers: the catalog was rewritten
+                    # whole by every edit anywhere (and named the worktree it was made in)
+                    "--add-location=file", "."], check=True, cwd=NODE)
     with pot.open("rb") as fh:
         catalog = read_po(fh, locale="en")
     missing = []

@@ -226,6 +226,10 @@ def test_a_bad_rating_asks_the_station_to_call_the_applicant_back(unlocked: Any)
     assert _step(unlocked, case_id, "rating", level="dissatisfied",
                  channel="haochaping").status_code == 302
     assert 'id="rating-follow-up"' in unlocked.get(f"/cases/{case_id}").data.decode()
+    # a note on the case's progress is no call-back: the reminder stays
+    assert _step(unlocked, case_id, "work_log", kind="tracking",
+                 text="审批结果已送达").status_code == 302
+    assert 'id="rating-follow-up"' in unlocked.get(f"/cases/{case_id}").data.decode()
     assert _step(unlocked, case_id, "work_log", kind="contact",
                  text="电话回访，已说明原因").status_code == 302
     assert 'id="rating-follow-up"' not in unlocked.get(f"/cases/{case_id}").data.decode()

@@ -30,6 +30,18 @@ def test_a_bad_rating_of_an_archived_case_can_be_followed_up() -> None:
     assert (counted["bad_ratings"], counted["bad_followed"]) == (1, 1)
 
 
+def test_only_contact_with_the_applicant_follows_up_a_bad_rating() -> None:
+    """11.2.1: a bad rating is followed up by calling the applicant back. Any work-log entry
+    counted, so a 跟踪 note on the approval written after a 不满意 marked it 已回访."""
+    b = CaseBuilder(V, "s1", "2026-03-02").accepted("2026-03-02", 10)
+    b.completed("2026-03-05")
+    b.ev("rating", "2026-03-09", level="very_dissatisfied", channel="haochaping")
+    b.ev("work_log", "2026-03-10", kind="tracking", private={"text": "审批结果已送达"})
+    assert case_fact(b.header, b.events, WD, complaint_days=5).rating_followed is False
+    b.ev("work_log", "2026-03-11", kind="contact", private={"text": "电话回访，已说明原因"})
+    assert case_fact(b.header, b.events, WD, complaint_days=5).rating_followed is True
+
+
 def test_each_consultation_is_counted_in_the_month_it_was_asked() -> None:
     """All the consultations of a case were counted in the month of its first one: a
     question asked on 16 Mar during handling, answered late, went into February's report
