@@ -157,10 +157,16 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
             rows.append(("后续办理", AFTER_TERMINATION.get(str((ev or {}).get("reason")),
                                                       AFTER_TERMINATION["other"])))
         # sealed since schema_version 2, in clear in a version 1 written by an older node
-        rows += [("交还材料", "、".join(_member(ev, "materials_returned")) or "无"),
-                 ("审批结果文件", "、".join(_member(ev, "documents")) or "无")]
+        returned, documents = _member(ev, "materials_returned"), _member(ev, "documents")
+        rows += [("交还材料", "、".join(returned) or "无"),
+                 ("审批结果文件", "、".join(documents) or "无")]
         proxy = ((case.get("state") or {}).get("service_type") or h.get("service_type")) == "proxy"
-        form.note = (f"以上材料及审批结果文件已全部移交服务对象（{'10.2.6' if proxy else '10.1.5'}）。"
+        # what the applicant signs for is what is listed: "已全部移交" over two 无 (a
+        # termination before anything was received) said papers were handed over that
+        # never existed, and over a partial list that nothing was kept back
+        handed = (f"以上所列材料及审批结果文件已移交服务对象（{'10.2.6' if proxy else '10.1.5'}）。"
+                  if returned or documents else "")
+        form.note = (handed +
                      # 11.2.1: the rating comes after completion; the applicant holding
                      # form B is the one who must know it is asked for, and where to object
                      "欢迎通过政务服务“好差评”对本次服务作出评价；对服务有意见的，可以向本机构"

@@ -96,38 +96,3 @@ def test_a_sunday_resumption_deadline_is_listed_as_the_monday_it_runs_to() -> No
         assert [d for _label, d, _passed in case_deadlines(fold(b.header, b.events))] \
             == ["2026-03-23"]
 
-
-def _form_d_deadline(serial: str, deadline: str) -> str:
-    """The 续办期限 printed on form D of a case suspended on Thu 5 Mar until ``deadline``."""
-    from node.formdata import build
-
-    b = CaseBuilder(VILLAGE, serial, "2026-03-02", service_type="proxy")
-    b.accepted("2026-03-02", 40, proxy=True)
-    b.ev("suspension", "2026-03-05", reason="c", resumption_deadline=deadline,
-         private={"details": "申请人要求暂停"})
-    case = {"header": b.header, "private": {}, "events": b.events,
-            "state": fold(b.header, b.events)}
-    return str(dict(build("D", case).rows)["续办期限"])
-
-
-def test_form_d_prints_the_working_day_a_sunday_resumption_deadline_runs_to() -> None:
-    """10.2.5.2: the case page and the hub count a Sunday deadline to the Monday, but form D,
-    the paper the applicant keeps, printed only the Sunday typed: read alone, it told the
-    applicant to come back on a day the station is closed, a day earlier than the rule."""
-    assert _form_d_deadline("s3", "2026-03-22") == "2026-03-22（遇休息日、节假日顺延至 2026-03-23）"
-    # on a working day the typed date is the last day: printed alone
-    assert _form_d_deadline("s4", "2026-03-20") == "2026-03-20"
-
-
-def test_form_n_prints_the_working_day_a_sunday_materials_period_runs_to() -> None:
-    """10.2.5.1 a: the same for the one-time notification's materials period."""
-    from node.formdata import build
-
-    b = CaseBuilder(VILLAGE, "s5", "2026-03-02")
-    b.ev("application", "2026-03-02", channel="offline", service_item="MS-001", mode="nearby")
-    b.ev("notification", "2026-03-02", materials=[{"code": "M1", "name": "身份证", "how_to_obtain": "本人携带"}],
-         materials_due="2026-03-15")  # a Sunday
-    case = {"header": b.header, "private": {}, "events": b.events,
-            "state": fold(b.header, b.events)}
-    assert dict(build("N", case).rows)["材料提交期限"] \
-        == "2026-03-15（遇休息日、节假日顺延至 2026-03-16）"

@@ -1,0 +1,59 @@
+"""What the printed forms say, built from hand-made case histories (node.formdata, no PDF):
+the periods as they really run, and what the applicant signs for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from node.formdata import build
+from node.state import fold
+from tests.hub.oversight.cases import CaseBuilder
+
+VILLAGE = "410621100201"
+
+
+def _case(b: CaseBuilder) -> dict[str, Any]:
+    return {"header": b.header, "private": {}, "events": b.events,
+            "state": fold(b.header, b.events)}
+
+
+def _form_d_deadline(serial: str, deadline: str) -> str:
+    """The 续办期限 printed on form D of a case suspended on Thu 5 Mar until ``deadline``."""
+    b = CaseBuilder(VILLAGE, serial, "2026-03-02", service_type="proxy")
+    b.accepted("2026-03-02", 40, proxy=True)
+    b.ev("suspension", "2026-03-05", reason="c", resumption_deadline=deadline,
+         private={"details": "申请人要求暂停"})
+    return str(dict(build("D", _case(b)).rows)["续办期限"])
+
+
+def test_form_d_prints_the_working_day_a_sunday_resumption_deadline_runs_to() -> None:
+    """10.2.5.2: the case page and the hub count a Sunday deadline to the Monday, but form D,
+    the paper the applicant keeps, printed only the Sunday typed: read alone, it told the
+    applicant to come back on a day the station is closed, a day earlier than the rule."""
+    assert _form_d_deadline("s3", "2026-03-22") == "2026-03-22（遇休息日、节假日顺延至 2026-03-23）"
+    # on a working day the typed date is the last day: printed alone
+    assert _form_d_deadline("s4", "2026-03-20") == "2026-03-20"
+
+
+def test_form_n_prints_the_working_day_a_sunday_materials_period_runs_to() -> None:
+    """10.2.5.1 a: the same for the one-time notification's materials period."""
+    b = CaseBuilder(VILLAGE, "s5", "2026-03-02")
+    b.ev("application", "2026-03-02", channel="offline", service_item="MS-001", mode="nearby")
+    b.ev("notification", "2026-03-02", materials=[{"code": "M1", "name": "身份证", "how_to_obtain": "本人携带"}],
+         materials_due="2026-03-15")  # a Sunday
+    assert dict(build("N", _case(b)).rows)["材料提交期限"] \
+        == "2026-03-15（遇休息日、节假日顺延至 2026-03-16）"
+
+
+def test_form_b_says_handed_over_only_what_it_lists() -> None:
+    """10.1.5 / 10.2.6: form B read "以上材料及审批结果文件已全部移交服务对象" under 交还材料 无
+    and 审批结果文件 无 (a case ended before anything was received): the applicant signed
+    for papers that never existed."""
+    def note(**private: list[str]) -> str:
+        b = CaseBuilder(VILLAGE, "s6", "2026-03-02").accepted("2026-03-02", 5)
+        b.ev("completion", "2026-03-04", private={"applicant_signature": "b.png", **private})
+        return build("B", _case(b)).note
+
+    assert "移交" not in note(materials_returned=[], documents=[])
+    assert "以上所列材料及审批结果文件已移交服务对象（10.1.5）" in note(
+        materials_returned=["身份证原件"], documents=["营业执照"])
