@@ -164,8 +164,10 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         # what the applicant signs for is what is listed: "已全部移交" over two 无 (a
         # termination before anything was received) said papers were handed over that
         # never existed, and over a partial list that nothing was kept back
-        handed = (f"以上所列材料及审批结果文件已移交服务对象（{'10.2.6' if proxy else '10.1.5'}）。"
-                  if returned or documents else "")
+        clause = "10.2.6" if proxy else "10.1.5"
+        handed = (f"以上所列材料及审批结果文件已移交服务对象（{clause}）。"
+                  if returned or documents or not ev  # a blank form B is filled in by hand
+                  else f"本次没有需要交还的材料或审批结果文件（{clause}）。")
         form.note = (handed +
                      # 11.2.1: the rating comes after completion; the applicant holding
                      # form B is the one who must know it is asked for, and where to object

@@ -55,5 +55,7 @@ def test_form_b_says_handed_over_only_what_it_lists() -> None:
         return build("B", _case(b)).note
 
     assert "移交" not in note(materials_returned=[], documents=[])
+    assert "本次没有需要交还的材料或审批结果文件（10.1.5）" in note(materials_returned=[],
+                                                       documents=[])
     assert "以上所列材料及审批结果文件已移交服务对象（10.1.5）" in note(
         materials_returned=["身份证原件"], documents=["营业执照"])
