@@ -57,6 +57,21 @@ def check_csrf(reason: str = STALE) -> None:
         raise BadInput(reason)
 
 
+#: Pages any passer-by may read, cacheable: the public disclosure pages (8.1.2) and static
+#: files.
+CACHEABLE = frozenset({"oversight.public", "oversight.static"})
+
+
+def no_store(response: Any) -> Any:
+    """A supervisor's pages (staff rated one by one for their personal assessment, 11.2.2;
+    complaints; case numbers of a whole subtree) and exports must not stay in the browser's
+    disk cache of an office computer: after the logout, Back or the cache folder showed
+    them to the next person at the desk (7.2.2.2)."""
+    if request.endpoint not in CACHEABLE:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:

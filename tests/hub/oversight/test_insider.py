@@ -1,0 +1,109 @@
+"""The oversight pages against an insider at the hub (7.2.2.2; design.md §5): markup in a
+roster name, pages left in an office computer's browser cache, passwords sprayed over every
+login, and which logins exist told by how fast a wrong one is refused."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.oversight.supervisors import add_supervisor, authenticate
+from tests.hub.oversight.conftest import make_hub
+from tests.hub.oversight.scenario import AS_OF, V1, scenario, stored_histories
+from tests.hub.oversight.test_web import login
+
+Q = f"from=2026-02&to=2026-03&as_of={AS_OF}"
+SCRIPT = '<img src=x onerror="alert(1)">'
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: Any) -> Iterator[Any]:
+    from hub.app import create_app
+    from hub.staff import set_staff
+
+    hub = make_hub(tmp_path_factory.mktemp("insider"))
+    hub.stores.main.bulk_docs([d for h in stored_histories(scenario()) for d in h])
+    set_staff(hub, V1, "s1", name=f"蒋{SCRIPT}", role="proxy")
+    add_supervisor(hub, "city", "city-pass-1", institution="410600", name="市")
+    for i in range(4):
+        add_supervisor(hub, f"town{i}", "town-pass-1", institution="410602101")
+    yield create_app(hub=hub)
+    hub.close()
+
+
+def test_a_roster_name_with_markup_is_text_on_the_staff_page(app: Any) -> None:
+    """The staff page's rows are built in Python (views._tbody); the roster's name column
+    went out unescaped, a script in every supervisor's browser."""
+    client, _ = login(app, "city", "city-pass-1")
+    page = client.get(f"/oversight/staff?{Q}&scope=410602").text
+    assert "蒋&lt;img src=x" in page
+    assert SCRIPT not in page and "<img" not in page
+
+
+def test_a_supervisors_pages_are_not_kept_in_the_browser_cache(app: Any) -> None:
+    client, _ = login(app, "city", "city-pass-1")
+    for path in ("/oversight/", f"/oversight/staff?{Q}", f"/oversight/complaints?{Q}",
+                 f"/oversight/export.csv?{Q}&by=staff", f"/oversight/cases/overdue?{Q}"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert r.headers.get("Cache-Control") == "no-store", path
+    # the public disclosure page (8.1.2) holds nothing of a supervisor's: cacheable
+    assert "no-store" not in (client.get("/oversight/public/410602101").headers
+                              .get("Cache-Control") or "")
+
+
+def test_one_address_spraying_passwords_over_every_login_is_stopped(app: Any) -> None:
+    """Four wrong passwords on each of five logins from one address: below each login's
+    own limit (5), yet twenty guesses; the address's next try waits, on any login, while
+    the supervisor at another desk still logs in."""
+    for user in ("city", "town0", "town1", "town2", "town3"):
+        for guess in ("12345678", "password", "abcd1234", "88888888"):
+            assert login(app, user, guess, address="10.7.7.7")[1].status_code == 401
+    _c, blocked = login(app, "city", "city-pass-1", address="10.7.7.7")
+    assert blocked.status_code == 429 and "分钟后再试" in blocked.text
+    _c, ok = login(app, "city", "city-pass-1", address="10.6.6.6")
+    assert ok.status_code == 302
+
+
+def test_login_throttle_counts_an_address_over_all_logins(tmp_path: Path) -> None:
+    from hub.oversight.throttle import LoginThrottle
+
+    now = [1000.0]
+    t = LoginThrottle(tmp_path / "logins.sqlite", max_failures=3, window=60,
+                      clock=lambda: now[0], max_address_failures=4)
+    for user in ("a", "b", "c", "d"):
+        assert t.wait_seconds(user, "ip") == 0
+        t.failed(user, "ip")
+    assert t.wait_seconds("e", "ip") == 60 and t.wait_seconds("e", "other") == 0
+    now[0] += 30
+    assert t.wait_seconds("a", "ip") == 30
+    now[0] += 30.5
+    assert t.wait_seconds("e", "ip") == 0  # the oldest failure left the window
+
+
+def test_an_unknown_login_costs_a_password_check_too(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong password costs one scrypt run; an unknown login was refused at once, so the
+    answer's speed told a stranger which logins exist."""
+    hub = make_hub(tmp_path)
+    try:
+        add_supervisor(hub, "city", "city-pass-1", institution="410600")
+        runs: list[int] = []
+        real = hashlib.scrypt
+
+        def counted(*args: Any, **kw: Any) -> bytes:
+            runs.append(int(kw.get("n", 0)))
+            return real(*args, **kw)
+
+        monkeypatch.setattr(hashlib, "scrypt", counted)
+        assert authenticate(hub, "city", "wrong-pass") is None
+        known = list(runs)
+        runs.clear()
+        assert authenticate(hub, "nobody", "wrong-pass") is None
+        assert runs == known and len(runs) == 1
+    finally:
+        hub.close()
