@@ -107,3 +107,23 @@ def test_an_unknown_login_costs_a_password_check_too(tmp_path: Path,
         assert runs == known and len(runs) == 1
     finally:
         hub.close()
+
+
+def test_the_address_limit_is_a_setting_for_a_hub_behind_a_proxy(tmp_path: Path) -> None:
+    """Behind a TLS proxy every supervisor comes from the proxy's address: the limit over
+    all logins is raised there (BANGBAN_LOGIN_ADDRESS_FAILURES), and a value out of its
+    bounds stops the hub at start, named."""
+    from hub.errors import ConfigError
+    from hub.oversight import oversight_for
+    from hub.settings import Settings
+
+    hub = make_hub(tmp_path, login_address_failures=500)
+    try:
+        from hub.app import create_app
+
+        assert oversight_for(create_app(hub=hub)).login_throttle.max_address_failures == 500
+    finally:
+        hub.close()
+    with pytest.raises(ConfigError, match="BANGBAN_LOGIN_ADDRESS_FAILURES"):
+        Settings.load({"hub_dir": str(tmp_path / "h2")},
+                      environ={"BANGBAN_LOGIN_ADDRESS_FAILURES": "0"})
