@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.node.conftest import PASSPHRASE, csrf
 from tests.node.test_clerk_day import _case_id, _consult
-from tests.node.test_window_staff import ROSTER, _choose, _docs, _roster, _staff_of
+from tests.node.test_window_staff import ROSTER, _accept, _choose, _docs, _roster, _staff_of
 
 
 def _lock_and_unlock(client: Any) -> None:
@@ -53,3 +53,24 @@ def test_the_writer_reading_back_what_they_wrote_is_not_logged_again(app: Any,
     _choose(unlocked, "S2")
     assert unlocked.get(f"/cases/{case_id}").status_code == 200
     assert _staff_of(_accesses(app, case_id), "access") == {"S2"}
+
+
+def test_a_step_added_to_a_case_another_opened_is_no_reading_of_it(app: Any,
+                                                                   unlocked: Any) -> None:
+    """S2 records a step on a case S1 has open (the form posted, the case page not shown):
+    S2 wrote the step, not the applicant's particulars; S2's next view of the case is
+    logged."""
+    _roster(app, ROSTER)
+    _choose(unlocked, "S1")
+    case_id = _case_id(_consult(unlocked))
+    _lock_and_unlock(unlocked)
+    _choose(unlocked, "S1")
+    assert unlocked.get(f"/cases/{case_id}").status_code == 200
+    _choose(unlocked, "S2")
+    _accept(unlocked, case_id)
+    r = unlocked.post(f"/api/cases/{case_id}/events/work_log",
+                      json={"kind": "tracking", "private": {"text": "已电话联系"}})
+    assert r.status_code == 201, r.json
+    assert _staff_of(_accesses(app, case_id), "access") == {"S1"}  # S2 wrote, read nothing
+    assert unlocked.get(f"/api/cases/{case_id}").status_code == 200
+    assert "S2" in _staff_of(_accesses(app, case_id), "access")
