@@ -69,6 +69,12 @@ def no_store(response: Any) -> Any:
     them to the next person at the desk (7.2.2.2)."""
     if request.endpoint not in CACHEABLE:
         response.headers.setdefault("Cache-Control", "no-store")
+    if response.mimetype == "text/html":
+        # never in another site's frame: the login cookie is SameSite=Lax, sent to a frame
+        # on a page of the same site (another host of the city's domain), where a click
+        # on its own buttons recorded a complaint's handling here (clickjacking)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
     return response
 
 

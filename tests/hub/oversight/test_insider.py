@@ -127,3 +127,14 @@ def test_the_address_limit_is_a_setting_for_a_hub_behind_a_proxy(tmp_path: Path)
     with pytest.raises(ConfigError, match="BANGBAN_LOGIN_ADDRESS_FAILURES"):
         Settings.load({"hub_dir": str(tmp_path / "h2")},
                       environ={"BANGBAN_LOGIN_ADDRESS_FAILURES": "0"})
+
+
+def test_no_oversight_page_goes_in_another_pages_frame(app: Any) -> None:
+    """The login cookie is SameSite=Lax: a page of another host of the same site framed the
+    logged-in dashboard under its own buttons (clickjacking a complaint's handling)."""
+    client, _ = login(app, "city", "city-pass-1")
+    for path in ("/oversight/login", "/oversight/", f"/oversight/complaints?{Q}"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert r.headers.get("X-Frame-Options") == "DENY", path
+        assert "frame-ancestors 'none'" in r.headers.get("Content-Security-Policy", ""), path
