@@ -1,8 +1,9 @@
 """What a stolen laptop's browser profile tells without the passphrase (design.md §5: no
 plaintext personal data at rest; 7.2.2.2). Chromium keeps what was typed into a form's text
-fields (its "Web Data" file, table ``autofill``) to offer it again: the applicant's name, ID
-number and phone, in clear, beside the sealed store. The node's forms say
-``autocomplete="off"``."""
+fields (its "Web Data" file, table ``autofill``) to offer it again, and a page's form state
+(to fill the form again on Back, or when tabs are restored) in its "Sessions" files: the
+applicant's name, ID number and phone, in clear, beside the sealed store. The node's forms
+say ``autocomplete="off"``."""
 
 from __future__ import annotations
 
@@ -58,6 +59,8 @@ def test_the_browser_keeps_no_applicant_data_typed_into_the_forms(app: Any,
             page.fill("#question", "请村里代办")
             page.click("#save")
             page.wait_for_url(base + "/cases/*")
+            page.go_back()  # the form again: its state went to the profile's Sessions files
+            page.wait_for_url(base + "/consultations/new")
             page.goto(base + "/cases/")  # the search by name (a POST, kept out of history)
             page.fill("input[name=q]", NAME)
             page.keyboard.press("Enter")
@@ -65,3 +68,12 @@ def test_the_browser_keeps_no_applicant_data_typed_into_the_forms(app: Any,
         finally:
             ctx.close()  # Chromium writes its profile's files as it closes
     assert _typed_values(profile) == []
+    assert _files_holding(profile, NAME, ID_NUMBER, PHONE) == []
+
+
+def _files_holding(profile: Path, *values: str) -> list[str]:
+    """The profile's files holding any of ``values``, in UTF-8 or UTF-16 (Chromium's
+    session files keep a page's form state in UTF-16)."""
+    needles = [v.encode(enc) for v in values for enc in ("utf-8", "utf-16-le")]
+    return [str(p.relative_to(profile)) for p in profile.rglob("*")
+            if p.is_file() and any(n in p.read_bytes() for n in needles)]
