@@ -68,6 +68,10 @@ SETTINGS: tuple[Setting, ...] = (
             "refolds every complaint's due date on the next fold.", 1, 60),
     Setting("auth_cache_seconds", 300.0, "How long a verified device secret is remembered "
             "(the revocation flag is still read on every request)."),
+    Setting("login_address_failures", 20, "Wrong oversight passwords one client address may "
+            "send in 15 minutes over all logins together (a password sprayed over every "
+            "supervisor's login), 5 to 10000; each login has its own 5 as well. Behind a proxy "
+            "every supervisor shares the proxy's address: raise it there.", 5, 10000),
     Setting("scrypt_n", 16384, "scrypt cost N for supervisors' passwords (r=8, p=1); device "
             "secrets are 256 random bits and need no slow hash (hub.auth)."),
     Setting("hub_key_passphrase", "", "Passphrase of the hub's keychains in HUB_DIR/keys; "

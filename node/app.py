@@ -199,6 +199,14 @@ def _no_store(response: Response) -> Response:
     Static files (CSS, scripts, fonts) hold none and stay cacheable."""
     if request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
+    if response.mimetype == "text/html":
+        # No page of the app in another's frame: a page of another port of this laptop
+        # (same-site, so the session cookie goes along) framed the unlocked app under its
+        # own buttons, and the clerk's click urged a station or saved a step there. Fetch
+        # Metadata refuses such a frame only in browsers that send it (Chromium 76 on; see
+        # posted_from_elsewhere for the office browsers older than that).
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
     return response
 
 

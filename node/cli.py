@@ -243,6 +243,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         scripted = s.read_passphrase()
         if scripted and node.enrollment:
             node.unlock(scripted)
+        if node.enrollment:
+            # rounds run while locked too (the enrollment's secret and pinned root keys are
+            # all a round needs): a laptop switched off while the hub revoked it, then
+            # started by whoever holds it, wipes at its first round (design.md §5), not only
+            # once someone enters the passphrase
             node.syncer.start_background()
         # waitress (the hub's server too), not werkzeug's development server: a clerk's
         # laptop runs this all day; scan uploads beyond 512 kB spool to a temporary file.

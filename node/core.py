@@ -13,7 +13,6 @@ Layout of the node folder (``BANGBAN_NODE_DIR``)::
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -373,20 +372,9 @@ class Node:
                     except Exception:  # closing a broken handle must not stop the wipe
                         pass
                     setattr(self, attr, None)
-            for name in (KEYCHAIN, STORE, STORE + "-wal", STORE + "-shm", INDEX, INDEX + "-wal",
-                         INDEX + "-shm"):
-                path = self.dir / name
-                if path.exists():
-                    path.unlink()
-            att = self.dir / "attachments"
-            if att.exists():
-                shutil.rmtree(att)
-            enr = self.dir / ENROLLMENT
-            if enr.exists():
-                data = json.loads(enr.read_text(encoding="utf-8"))
-                data.pop("secret", None)
-                data["wiped"] = True
-                enr.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+            from node.wipe import wipe_all
+
+            wipe_all(self.dir, self.device_id)  # and the folders a restore set aside
             self.wiped = True
 
     def close(self) -> None:

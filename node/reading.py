@@ -31,6 +31,9 @@ class Reader:
         self._header_clocks: dict[str, str | None] = {}  # case id -> private clock opened
         self._changed: set[str] = set()  # cases whose header was opened again, changed
         self._opened: dict[str, dict[str, dict[str, Any]]] = {}
+        # case id -> the staff ids an access event of this unlock names: a member who
+        # takes the window (or a second browser) reads a case another opened
+        self._readers: dict[str, set[str]] = {}
         self._mutex = threading.RLock()
         self._directory: Any = None
         self._directory_rev: str | None = None
@@ -104,6 +107,7 @@ class Reader:
             while len(self._keys) > CACHE_CASES:
                 old, _ = self._keys.popitem(last=False)
                 self._opened.pop(old, None)
+                self._readers.pop(old, None)
                 self._revs.pop(old, None)
                 self._header_clocks.pop(old, None)
 
@@ -114,6 +118,8 @@ class Reader:
         self._put_key(case_id, key)
         with self._mutex:
             self._opened.setdefault(case_id, {}).update(opened)
+            if opened:  # who wrote it has seen it
+                self._readers.setdefault(case_id, set()).add(self._staff())
             if header_clock:
                 self._header_clocks[case_id] = header_clock
 
@@ -136,9 +142,11 @@ class Reader:
     def open_case(self, case_id: str, docs: list[dict[str, Any]], *,
                   purpose: str = ACCESS_PURPOSE) -> dict[str, dict[str, Any]]:
         """``{doc id: private}`` for every sealed doc of the case; one access event for
-        whatever was not open yet in this session."""
-        from sync.crypto import Actor, open_case
+        whatever was not open yet in this session, and one for what was when the staff
+        member at the window has not been named by an access event of it yet."""
+        from sync.crypto import Actor, access_event, open_case
 
+        staff = self._staff()
         with self._mutex:
             have = self._opened.get(case_id, {})
             # Events never change; a header does (a correction of the applicant's
@@ -147,16 +155,29 @@ class Reader:
             todo = [d for d in docs if "sealed" in d and (
                 d["_id"] not in have or (str(d["_id"]).startswith("case:") and
                                          _private_clock(d) != self._header_clocks.get(case_id)))]
-        if todo:
+            # Open already, read by another: the plaintext came from memory and no access
+            # event named this member, who read the applicant's data all the same (design
+            # §5: every reading is logged; 7.2.2.2). Switching the window's staff between
+            # two reads kept the second one out of the log.
+            unnamed = not todo and staff not in self._readers.get(case_id, set()) and any(
+                have.get(d["_id"]) for d in docs if "sealed" in d)
+        if todo or unnamed:
             key = self.case_key(case_id)
             node = self.node
             from node.casework import next_clock
 
-            actor = Actor(staff=node.acting_staff() or "", institution=node.institution,
+            actor = Actor(staff=staff, institution=node.institution,
                           signer=node.keys.signer, clock=lambda: next_clock(node.device_id))
+        if unnamed:
+            fields = {f for d in docs if "sealed" in d for f in have.get(d["_id"], {})}
+            self._store_access(access_event(key, purpose, actor, fields_read=sorted(fields)))
+            with self._mutex:
+                self._readers.setdefault(case_id, set()).add(staff)
+        if todo:
             opened = open_case(todo, key, purpose=purpose, actor=actor,
                                on_access=self._store_access)
             with self._mutex:
+                self._readers.setdefault(case_id, set()).add(staff)
                 self._opened.setdefault(case_id, {}).update(opened)
                 for d in todo:
                     if str(d["_id"]).startswith("case:"):
@@ -165,6 +186,9 @@ class Reader:
                         self._header_clocks[case_id] = _private_clock(d)
         with self._mutex:
             return dict(self._opened.get(case_id, {}))
+
+    def _staff(self) -> str:
+        return self.node.acting_staff() or ""
 
     def _store_access(self, event: dict[str, Any]) -> None:
         result = self.node.store.bulk_docs([event])

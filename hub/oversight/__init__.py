@@ -87,7 +87,9 @@ class Oversight:
         self._lock = threading.Lock()
         self._boards: BoardPublisher | None = None
         self._clocks: ClockFold | None = None
-        self.login_throttle = LoginThrottle(folder / LOGINS_FILE)
+        self.login_throttle = LoginThrottle(
+            folder / LOGINS_FILE,
+            max_address_failures=int(hub.settings.login_address_failures))
 
     @property
     def materializer(self) -> Materializer:

@@ -57,6 +57,27 @@ def check_csrf(reason: str = STALE) -> None:
         raise BadInput(reason)
 
 
+#: Pages any passer-by may read, cacheable: the public disclosure pages (8.1.2) and static
+#: files.
+CACHEABLE = frozenset({"oversight.public", "oversight.static"})
+
+
+def no_store(response: Any) -> Any:
+    """A supervisor's pages (staff rated one by one for their personal assessment, 11.2.2;
+    complaints; case numbers of a whole subtree) and exports must not stay in the browser's
+    disk cache of an office computer: after the logout, Back or the cache folder showed
+    them to the next person at the desk (7.2.2.2)."""
+    if request.endpoint not in CACHEABLE:
+        response.headers.setdefault("Cache-Control", "no-store")
+    if response.mimetype == "text/html":
+        # never in another site's frame: the login cookie is SameSite=Lax, sent to a frame
+        # on a page of the same site (another host of the city's domain), where a click
+        # on its own buttons recorded a complaint's handling here (clickjacking)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    return response
+
+
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:

@@ -114,8 +114,11 @@ def authenticate(hub: Hub, login: str, password: str) -> Supervisor | None:
     try:
         doc = hub.stores.private.get(f"supervisor:{login}")
     except NotFound:
+        # one scrypt run, as a wrong password costs: a "no" at once told a stranger which
+        # logins exist (and the throttle then spent their guesses on those only)
+        hash_password(password, n=hub.settings.scrypt_n)
         return None
-    if doc.get("disabled") or not check_password(doc.get("password", {}), password):
+    if not check_password(doc.get("password", {}), password) or doc.get("disabled"):
         return None
     return _supervisor(doc)
 

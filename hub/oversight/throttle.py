@@ -5,7 +5,9 @@ A supervisor's password is chosen by a person and each guess costs the attacker 
 within ``window`` seconds, that login from that address is refused without checking the
 password (no scrypt run either) until the oldest failure leaves the window. Keyed by
 address too, so a stranger cannot lock a supervisor out from elsewhere; a correct login
-clears the count.
+clears the count. One address is held to ``max_address_failures`` wrong passwords in the
+window over all logins together: counted per login only, an address tried five common
+passwords on every supervisor's login in turn (password spraying), unchecked.
 
 The count lives in ``HUB_DIR/logins.sqlite``, not in a process's memory: `hub serve
 --processes N` balances connections over N gateways, and an in-memory count gave an
@@ -16,6 +18,7 @@ seconds (``time.time``): monotonic clocks are not comparable between processes.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 import time
@@ -34,6 +37,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS failures (login TEXT NOT NULL, address TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS failures_key ON failures (login, address, at);
 CREATE INDEX IF NOT EXISTS failures_at ON failures (at);
+CREATE INDEX IF NOT EXISTS failures_address ON failures (address, at);
 """
 
 
@@ -44,12 +48,14 @@ class ThrottleError(HubError):
 
 
 class LoginThrottle:
-    """Failed logins per (login, client address) within a sliding window."""
+    """Failed logins per (login, client address), and per address, within a sliding
+    window."""
 
     def __init__(self, path: str | Path, max_failures: int = 5, window: float = 900.0,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, max_address_failures: int = 20):
         self.path = str(path)
         self.max_failures = max_failures
+        self.max_address_failures = max_address_failures
         self.window = window
         self.clock = clock
         self._local = threading.local()
@@ -74,18 +80,26 @@ class LoginThrottle:
         except sqlite3.Error as exc:
             raise ThrottleError(f"login failures ({self.path}): {exc}") from exc
 
-    def _times(self, db: sqlite3.Connection, login: str, address: str, now: float) -> list[float]:
-        rows = db.execute("SELECT at FROM failures WHERE login = ? AND address = ? AND at > ? "
-                          "ORDER BY at", (login, address, now - self.window)).fetchall()
+    def _times(self, db: sqlite3.Connection, login: str | None, address: str,
+               now: float) -> list[float]:
+        """The failures in the window from ``address``: of ``login``, or (None) of any."""
+        where = "address = ? AND at > ?" + ("" if login is None else " AND login = ?")
+        args = (address, now - self.window, *(() if login is None else (login,)))
+        rows = db.execute(f"SELECT at FROM failures WHERE {where} ORDER BY at", args).fetchall()
         return [r[0] for r in rows]
 
     def wait_seconds(self, login: str, address: str) -> int:
         """0 when a try is allowed, else the seconds until the next one is."""
         now = self.clock()
-        times = self._run(lambda db: self._times(db, login, address, now))
-        if len(times) < self.max_failures:
-            return 0
-        return max(1, int(times[-self.max_failures] + self.window - now + 0.999))
+        wait = 0.0
+        limits: tuple[tuple[str | None, int], ...] = (
+            (login, self.max_failures), (None, self.max_address_failures))
+        for who, limit in limits:
+            times = self._run(functools.partial(self._times, login=who, address=address,
+                                                now=now))
+            if len(times) >= limit:
+                wait = max(wait, times[-limit] + self.window - now)
+        return max(1, int(wait + 0.999)) if wait > 0 else 0
 
     def failed(self, login: str, address: str) -> None:
         now = self.clock()

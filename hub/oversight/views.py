@@ -57,6 +57,7 @@ def _ov() -> Any:
 
 
 _csrf, _check_csrf = auth.csrf_token, auth.check_csrf  # the names the views use
+blueprint.after_request(auth.no_store)
 
 
 @blueprint.errorhandler(HubError)
@@ -198,13 +199,15 @@ def staff() -> Any:
 
 def _tbody(rows: list[list[Any]]) -> Markup:
     """Table rows built in Python: a county's ~1,000 staff rows x 30 cells would take Jinja
-    most of the page's time budget (docs/benchmarks.md)."""
+    most of the page's time budget (docs/benchmarks.md). Every cell is escaped: by staff,
+    the fourth is the roster's name, text typed at the hub (``hub institution staff
+    --name``), and a name with markup ran as script in every supervisor's browser."""
     out = []
     for row in rows:
         cells = [f'<td class="l">{escape(v or "（未记录）")}</td>' for v in row[1:3]]
         for v in row[3:]:
             text = "—" if v is None else (_pct(v) if isinstance(v, float) else str(v))
-            cells.append(f"<td>{text}</td>")
+            cells.append(f"<td>{escape(text)}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     return Markup("\n".join(out))
 

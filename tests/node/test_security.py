@@ -166,3 +166,15 @@ def test_a_post_from_the_apps_own_origin_still_works(unlocked: Any) -> None:
     # the test client's requests go to http://localhost
     resp = unlocked.post("/api/lock", headers={"Origin": "http://localhost"})
     assert resp.status_code == 200 and not node.unlocked
+
+
+def test_no_page_of_the_app_goes_in_another_pages_frame(unlocked: Any) -> None:
+    """A browser older than Fetch Metadata (Chromium before 76) loads the app in a frame of
+    a page of another port of this laptop, session cookie and all (same-site): the clerk's
+    click on that page's buttons landed on the app's. Every page forbids framing; a PDF
+    (opened in a tab of its own) is left as it was."""
+    for path in ("/", "/unlock", "/cases/", "/consultations/new", "/sync/"):
+        r = unlocked.get(path)
+        assert r.status_code == 200, path
+        assert r.headers.get("X-Frame-Options") == "DENY", path
+        assert "frame-ancestors 'none'" in r.headers.get("Content-Security-Policy", ""), path

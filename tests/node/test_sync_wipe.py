@@ -56,3 +56,64 @@ def test_revoked_device_wipes_keys_and_data(tmp_path: Path, revoked_hub: str) ->
     enrollment = json.loads((folder / "enrollment.json").read_text())
     assert enrollment["wiped"] is True and "secret" not in enrollment
     node.close()
+
+
+@pytest.mark.e2e
+def test_a_laptop_off_during_the_revocation_wipes_when_started_locked(
+        tmp_path: Path, revoked_hub: str) -> None:
+    """The hub revoked the device while the laptop was off; `node serve` is started by
+    whoever holds it, and nobody enters the passphrase. Rounds ran only after an unlock,
+    so the keychain stayed on the disk for as long as the laptop sat locked (design.md §5:
+    a revoked device wipes its keys at the next contact)."""
+    import subprocess
+    import sys
+
+    from ops.hubprocess import stop_process
+    from tests.node.net import ROOT
+    from tests.node.test_folder_lock import _env
+
+    folder = make_node_dir(tmp_path / "n", hub_url=revoked_hub, db_url=f"{revoked_hub}/bangban")
+    proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "node", "serve", "--dir",
+                             str(folder), "--port", "0"], cwd=ROOT, env=_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    try:
+        from node.syncer import wait_for
+
+        assert wait_for(lambda: not (folder / "keychain.json").exists(), timeout=120)
+    finally:
+        stop_process(proc, timeout=30)
+    for name in ("keychain.json", "store.sqlite", "index.sqlite"):
+        assert not (folder / name).exists(), name
+    assert json.loads((folder / "enrollment.json").read_text())["wiped"] is True
+
+
+def test_the_wipe_reaches_the_folder_a_restore_set_aside(tmp_path: Path, revoked_hub: str) -> None:
+    """`node restore` moves what the folder held beside it (``n.before-restore-…``), its
+    keychain and store too, "never deleted". The wipe left them: the institution's key and
+    the synced cases stayed on the revoked laptop's disk."""
+    from node.backup import backup
+    from node.casework import Casework
+    from node.restore import restore
+
+    folder = make_node_dir(tmp_path / "n", hub_url=revoked_hub, db_url=f"{revoked_hub}/bangban")
+    node = Node(load({"node_dir": str(folder), "sync_timeout": 5.0}))
+    node.unlock(PASSPHRASE)
+    Casework(node).open_case(service_type="assist", mode="nearby", focus_area="livelihood",
+                             applicant_kind="person", private={"applicant_name": "测试"})
+    node.close()
+    backup(folder, tmp_path / "usb")
+    moved = restore(tmp_path / "usb", folder)["moved_aside"]
+    aside = Path(moved)
+    assert (aside / "keychain.json").exists() and (aside / "store.sqlite").exists()
+    other = tmp_path / "n2.before-restore-x"  # another folder's: not this device's to wipe
+    other.mkdir()
+    (other / "keychain.json").write_text("{}")
+    node = Node(load({"node_dir": str(folder), "sync_timeout": 5.0}))
+    with pytest.raises(Wiped):
+        node.syncer.sync_once()
+    node.close()
+    for where in (folder, aside):
+        assert sorted(p.name for p in where.iterdir() if p.name != "serve.lock") == [
+            "enrollment.json"], where
+        assert json.loads((where / "enrollment.json").read_text())["wiped"] is True
+    assert (other / "keychain.json").exists()
