@@ -32,7 +32,7 @@ from hub import scope as scopes
 from hub.index_cursor import Cursor, Position
 from hub.storage import HubStores
 from sync.errors import Conflict, NotFound
-from sync.store import JSON, Seq
+from sync.store import JSON, DocumentStore, Seq
 
 CHECKPOINT_ID = "scope-indexer"
 BATCH = 500
@@ -74,6 +74,24 @@ class RouteCache:
 
     def __len__(self) -> int:
         return len(self._routes)
+
+
+#: What a gateway has just written, handed to its own index pass: ``{doc id: (rev, body)}``.
+Written = Mapping[str, tuple[str, Mapping[str, Any]]]
+
+
+def winning_docs(store: DocumentStore, ids: list[str], *, conflicts: bool = False
+                 ) -> dict[str, JSON]:
+    """The winning revision of each of ``ids`` as ``_changes?include_docs=true`` gives it (a
+    deleted one as its tombstone), in one ``_all_docs`` request; ids not stored are left out."""
+    out: dict[str, JSON] = {}
+    for row in store.all_docs(keys=ids, include_docs=True, conflicts=conflicts)["rows"]:
+        doc = row.get("doc")
+        if doc is None and (row.get("value") or {}).get("deleted"):
+            doc = {"_id": row["key"], "_rev": row["value"]["rev"], "_deleted": True}
+        if doc is not None:
+            out[row["key"]] = doc
+    return out
 
 
 def index_entry(row: Mapping[str, Any]) -> JSON:
@@ -209,21 +227,46 @@ class ScopeIndexer:
         self.cursor.write(position)
         return position
 
-    def catch_up(self, *, wait: bool = True) -> int:
+    def catch_up(self, *, wait: bool = True, written: Written | None = None) -> int:
         """Index every change since the shared position; returns how many rows were read.
 
         ``wait=False`` returns at once when another thread or gateway process is indexing
         (readers use it: a writer indexes its own write before answering, so nothing of
-        it can be missed)."""
+        it can be missed). ``written``: what the caller has just written and need not be
+        read back (:meth:`_attach_docs`)."""
         if not self._lock.acquire(blocking=wait):
             return 0
         try:
             with self.cursor.held(wait=wait) as held:
-                return self._catch_up() if held else 0
+                return self._catch_up(written or {}) if held else 0
         finally:
             self._lock.release()
 
-    def _catch_up(self) -> int:
+    def _attach_docs(self, rows: list[JSON], written: Written) -> None:
+        """Give each feed row its winning revision's body, as ``include_docs`` would.
+
+        The feed is read without bodies: nearly every row is a document this very gateway
+        has just written and still holds (``written``), and reading each back and parsing
+        it again was a third of the index pass (docs/benchmarks.md, hub). A row takes the
+        body handed in only when that revision is the document's one leaf and not deleted,
+        so it is the winner; the rest (other gateways' rows, conflicts, documents changed
+        since) are read in one ``_all_docs`` request. The caller leaves out documents it
+        found already stored (a replay: the body kept is the stored one, not the one sent)."""
+        lacking: list[JSON] = []
+        for row in rows:
+            known = written.get(row["id"])
+            if known is not None and not row.get("deleted") and \
+                    [c.get("rev") for c in row.get("changes", ())] == [known[0]]:
+                rev, body = known
+                row["doc"] = body if body.get("_rev") == rev else {**body, "_rev": rev}
+            elif not row["id"].startswith("_design/"):
+                lacking.append(row)
+        if lacking:
+            found = winning_docs(self.stores.main, [row["id"] for row in lacking])
+            for row in lacking:
+                row["doc"] = found.get(row["id"])
+
+    def _catch_up(self, written: Written) -> int:
         total = 0
         position = self._start()
         since, epoch = position["seq"], position["epoch"]
@@ -231,10 +274,10 @@ class ScopeIndexer:
         # over: this pass's routes are read from the store, not from the cache.
         fresh = self._ended is not None and since != self._ended
         while True:
-            feed = self.stores.main.changes(since=since, limit=BATCH, style="all_docs",
-                                            include_docs=True)
+            feed = self.stores.main.changes(since=since, limit=BATCH, style="all_docs")
             rows = feed["results"]
             if rows:
+                self._attach_docs(rows, written)
                 self._index_rows(rows, fresh_routes=fresh)
                 total += len(rows)
             if feed["last_seq"] != since:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sync.crypto import CryptoError, Directory, verify_directory, verify_document
 from sync.crypto.directory import DIRECTORY_ID
+from sync.crypto.keyring import verify_wrap
 from sync.crypto.sign import recorder_mismatch
 from sync.errors import BadRequest, NotFound
 from sync.revtree import path_from_revisions
@@ -100,8 +101,6 @@ class SignatureCheck:
 
     def _check_keyring(self, doc: Mapping[str, Any], directory: Directory, *,
                        stored: bool = True) -> dict[str, str] | None:
-        from sync.crypto.keyring import verify_wrap
-
         # A wrap is checked when it first arrives. Wraps already in the stored keyring
         # were checked then; re-checking them against today's directory would refuse every
         # later revision of a keyring a since-revoked laptop once wrapped (a hand-up or a

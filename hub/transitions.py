@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from schemas.eligibility import CATALOG_CHECKED
+from schemas.eligibility import CATALOG_CHECKED, check_catalog, item_code
 from schemas.errors import SchemaError
+from schemas.fold import check_received
 
 if TYPE_CHECKING:
     from hub.storage import HubStores
@@ -59,8 +60,6 @@ class TransitionCheck:
         batch.stored_events.update(prefetch_case_events(self.stores, wanted))
 
     def check(self, case_id: str, event: Mapping[str, Any], batch: Batch) -> dict[str, str] | None:
-        from schemas.fold import check_received
-
         stored = batch.stored_events.get(case_id)
         if stored is None:
             stored = batch.stored_events[case_id] = case_events(self.stores, case_id)
@@ -81,7 +80,6 @@ class TransitionCheck:
         """What the 清单 allows (schemas.eligibility, 6.2.4): the item listed for assisted or
         proxy handling, a promised time limit within the statutory one (10.1.3)."""
         from hub.validate import stored_doc  # lazy: hub.validate imports this module
-        from schemas.eligibility import check_catalog, item_code
 
         header = None if event.get("service_item") else \
             batch.docs.get(f"case:{case_id}") or stored_doc(self.stores, f"case:{case_id}")

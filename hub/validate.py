@@ -35,6 +35,8 @@ from hub.replication.feeds import Tally
 from hub.transitions import RETRY
 from schemas.errors import SchemaError
 from schemas.fold import FoldCache
+from schemas.registry import validate_sealed
+from sync.chunks import attachment_bytes, sha256_hex, sha_of_id
 from sync.errors import NotFound
 
 if TYPE_CHECKING:
@@ -275,8 +277,6 @@ class WriteValidator:
         return None
 
     def _check_schema(self, doc: Mapping[str, Any]) -> Refusal | None:
-        from schemas.registry import validate_sealed
-
         # Keyrings too: their wraps are checked by sync.crypto (hub.signatures), but only
         # the schema ties ``type`` to the ``_id`` (``keyring:{case_id}``). Without it, a
         # "keyring" with an event's or a case header's ``_id`` skipped the signature of the
@@ -293,8 +293,6 @@ def _check_chunk(doc: Mapping[str, Any]) -> Refusal | None:
     """A chunk's one attachment must hash to the sha256 in its ``_id``: cheap (one hash of
     at most 256 kB), and it keeps the store content-addressed, so a chunk fetched anywhere
     can be checked without the case key (design.md §4)."""
-    from sync.chunks import attachment_bytes, sha256_hex, sha_of_id
-
     if doc.get("type") != "chunk":
         return None
     data = attachment_bytes(doc)

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub import scope as scopes
+from hub.index import Written, winning_docs
 from hub.receipts import record_receipt
 from hub.replication.local import LocalDocs
 from hub.replication.seqs import join_seq, split_seq
@@ -34,6 +35,20 @@ if TYPE_CHECKING:
     from hub.index import ScopeIndexer
     from hub.storage import HubStores
     from hub.validate import WriteValidator
+
+
+def taken(docs: Sequence[Mapping[str, Any]], results: Sequence[JSON], *, new_edits: bool,
+          stored: set[str]) -> dict[str, tuple[str, Mapping[str, Any]]]:
+    """``{id: (rev, body)}`` of the documents of a ``bulk_docs`` call that the store took
+    and the hub did not have before (``stored``: a replay is not a second receipt, and the
+    body it keeps is the stored one, not the one sent): what the receipt lists
+    (:mod:`hub.receipts`) and the index pass need not read back (:mod:`hub.index`)."""
+    if new_edits:  # one result per document, with the revision the store made
+        return {str(d["_id"]): (str(r["rev"]), d) for d, r in zip(docs, results, strict=True)
+                if "error" not in r and d["_id"] not in stored}
+    failed = {r.get("id") for r in results}  # only the failures come back
+    return {str(d["_id"]): (str(d.get("_rev")), d) for d in docs
+            if d["_id"] not in failed and d["_id"] not in stored}
 
 
 def dependency_key(docid: str) -> tuple[str, int, str]:
@@ -163,9 +178,12 @@ class ScopedStore(DocumentStore):
                 if accepted:
                     written = self.stores.main.bulk_docs([docs[i] for i in accepted],
                                                          new_edits=new_edits)
-                    self._index_written()
-                    self._record_receipt([docs[i] for i in accepted], written,
-                                         new_edits=new_edits, stored=stored)
+                    new = taken([docs[i] for i in accepted], written, new_edits=new_edits,
+                                stored=stored)
+                    self._index_written(written=new)
+                    # The hub's receipt time of the events written (design.md §6)
+                    record_receipt(self.stores, device, self.device.institution,
+                                   [doc for _, doc in new.values()], via=self.via)
                     if new_edits:
                         outcome.update(zip(accepted, written, strict=True))
                     else:
@@ -203,24 +221,11 @@ class ScopedStore(DocumentStore):
                 out.append(result)
         return out + failures
 
-    def _record_receipt(self, docs: list[Mapping[str, Any]], written: list[JSON], *,
-                        new_edits: bool, stored: set[str]) -> None:
-        """The hub's receipt time of the events written (design.md §6, :mod:`hub.receipts`),
-        not of those it already had (``stored``: a replay is not a second receipt)."""
-        if new_edits:
-            docs = [d for d, r in zip(docs, written, strict=True) if "error" not in r]
-        else:  # only the failures come back
-            failed = {r.get("id") for r in written}
-            docs = [d for d in docs if d.get("_id") not in failed]
-        docs = [d for d in docs if d.get("_id") not in stored]
-        record_receipt(self.stores, self.device.device_id, self.device.institution, docs,
-                       via=self.via)
-
-    def _index_written(self, *, wait: bool = True) -> None:
+    def _index_written(self, *, wait: bool = True, written: Written | None = None) -> None:
         """Index what was written; a write stands and a read answers even if that fails
         (a busy store): the next catch-up of any request or of the workers indexes it."""
         try:
-            self.indexer.catch_up(wait=wait)
+            self.indexer.catch_up(wait=wait, written=written)
         except SyncError as exc:
             # One line, at most every 30 s with the requests' own (hub.app.store_failed):
             # with CouchDB down every request of every station met this, each logging a
@@ -320,14 +325,9 @@ class ScopedStore(DocumentStore):
         return {"results": rows, "last_seq": join_seq(*last), "pending": pending}
 
     def _attach_docs(self, rows: list[JSON], *, conflicts: bool, attachments: bool) -> None:
-        res = self.stores.main.all_docs(keys=[r["id"] for r in rows], include_docs=True,
-                                        conflicts=conflicts)
-        by_id = {r["key"]: r for r in res["rows"]}
+        found = winning_docs(self.stores.main, [r["id"] for r in rows], conflicts=conflicts)
         for row in rows:
-            found = by_id.get(row["id"], {})
-            doc = found.get("doc")
-            if doc is None and found.get("value", {}).get("deleted"):
-                doc = {"_id": row["id"], "_rev": found["value"]["rev"], "_deleted": True}
+            doc = found.get(row["id"])
             if doc is not None and attachments and doc.get("_attachments"):
                 doc = self.stores.main.get(row["id"], attachments=True, conflicts=conflicts)
             row["doc"] = doc
