@@ -184,14 +184,25 @@ class HubStores:
         ``max_age`` seconds (the time-limit check of acceptances reads it)."""
         return self._by_code("service_item:", max_age)
 
-    def _by_code(self, prefix: str, max_age: float) -> dict[str, dict[str, Any]]:
-        """The reference documents under ``prefix`` by their ``code``, cached."""
+    def calendars(self, max_age: float = 60.0) -> dict[str, dict[str, Any]]:
+        """``year -> calendar document`` (design.md §6: the holidays of the years
+        chinesecalendar does not know), read again at most every ``max_age`` seconds (the
+        write checks count working days with them, as the stations do)."""
+        # none is the usual state (chinesecalendar knows this year): kept like any answer,
+        # not read again per event
+        return self._by_code("calendar:", max_age, key="year", reread_empty=False)
+
+    def _by_code(self, prefix: str, max_age: float, key: str = "code", *,
+                 reread_empty: bool = True) -> dict[str, dict[str, Any]]:
+        """The reference documents under ``prefix`` by their ``key`` member, cached (none
+        found is read again at the next call unless ``reread_empty`` is false)."""
         at, docs = self._reference.get(prefix, (0.0, {}))
-        if not docs or time.monotonic() - at > max_age:
+        if prefix not in self._reference or (reread_empty and not docs) \
+                or time.monotonic() - at > max_age:
             rows = self.main.all_docs(startkey=prefix, endkey=prefix + "\ufff0",
                                       include_docs=True, offset=False)["rows"]
-            docs = {r["doc"]["code"]: r["doc"] for r in rows
-                    if r.get("doc") and r["doc"].get("code")}
+            docs = {str(r["doc"][key]): r["doc"] for r in rows
+                    if r.get("doc") and r["doc"].get(key)}
             self._reference[prefix] = (time.monotonic(), docs)
         return docs
 
