@@ -57,6 +57,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("worker_nice", 10, "CPU priority of the workers' process under `hub serve`, "
             "added to the hub's (0 = as the gateways; 19 = only when the cores are idle): a "
             "burst of pushes goes first, the workers catch up after.", 0, 19),
+    Setting("compact_hours", 24.0, "Hours between two compactions of each of the embedded "
+            "store's databases by the workers (hub/compaction.py: replaced revisions' bodies, "
+            "a device's checkpoint after every batch, dropped); 0 = never. CouchDB compacts "
+            "itself.", 0),
     Setting("board_interval", 30.0, "Shortest time (s) between two rewrites of one "
             "institution's coordination board (`board:CODE`, the open cases its town and "
             "county see): a busy station's board is rewritten at most this often, not per step."),

@@ -184,17 +184,25 @@ class HubStores:
         ``max_age`` seconds (the time-limit check of acceptances reads it)."""
         return self._by_code("service_item:", max_age)
 
-    def _by_code(self, prefix: str, max_age: float) -> dict[str, dict[str, Any]]:
-        """The reference documents under ``prefix`` by their ``code``, cached; an empty
-        answer too (a hub with no 清单 read it again at every acceptance it checked: ~2%
-        of an ingest). :meth:`forget_reference` drops it when the hub writes one."""
+    def calendars(self, max_age: float = 60.0) -> dict[str, dict[str, Any]]:
+        """``year -> calendar document`` (design.md §6: the holidays of the years
+        chinesecalendar does not know), read again at most every ``max_age`` seconds (the
+        write checks count working days with them, as the stations do)."""
+        return self._by_code("calendar:", max_age, key="year")
+
+    def _by_code(self, prefix: str, max_age: float, key: str = "code"
+                 ) -> dict[str, dict[str, Any]]:
+        """The reference documents under ``prefix`` by their ``key`` member, cached; an
+        empty answer too (a hub with no 清单 read it again at every acceptance it checked:
+        ~2% of an ingest; none is the usual state of ``calendar:`` while chinesecalendar
+        knows the year). :meth:`forget_reference` drops it when the hub writes one."""
         found = self._reference.get(prefix)
         at, docs = found or (0.0, {})
         if found is None or time.monotonic() - at > max_age:
             rows = self.main.all_docs(startkey=prefix, endkey=prefix + "\ufff0",
                                       include_docs=True, offset=False)["rows"]
-            docs = {r["doc"]["code"]: r["doc"] for r in rows
-                    if r.get("doc") and r["doc"].get("code")}
+            docs = {str(r["doc"][key]): r["doc"] for r in rows
+                    if r.get("doc") and r["doc"].get(key)}
             self._reference[prefix] = (time.monotonic(), docs)
         return docs
 

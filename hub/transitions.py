@@ -20,6 +20,7 @@ from schemas.fold import check_received
 if TYPE_CHECKING:
     from hub.storage import HubStores
     from hub.validate import Batch
+    from schemas.workdays import Workdays
 
 
 #: Marks a refusal for a missing dependency (base event, keyring wrap) that another
@@ -47,12 +48,24 @@ class TransitionCheck:
     """``check(case_id, event, batch_docs)`` → None, or a ``forbidden`` refusal."""
 
     def __init__(self, stores: HubStores):
+        self.stores = stores
+        self._calendars: dict[str, dict[str, Any]] | None = None
+        self._workdays: Workdays | None = None
+
+    @property
+    def workdays(self) -> Workdays:
+        """One working-day calendar for every check (check_received would build one per
+        event, and its per-year tables again each time), over the hub's ``calendar``
+        documents as the stations count (node.state.workdays), built again when they are
+        read again. It was chinesecalendar's alone: from 2027 on, a form D whose
+        resumption deadline a station counted over the Spring Festival (10.2.5.2) was
+        refused as beyond the item's period, and every later step of the case with it."""
         from schemas.workdays import Workdays
 
-        self.stores = stores
-        # One working-day calendar for every check (check_received would build one per
-        # event, and its per-year tables again each time); it depends on nothing stored.
-        self.workdays = Workdays()
+        docs = self.stores.calendars()
+        if self._workdays is None or docs is not self._calendars:
+            self._calendars, self._workdays = docs, Workdays(docs.values())
+        return self._workdays
 
     def prefetch(self, batch: Batch, case_ids: list[str]) -> None:
         """Read the stored events of the batch's cases at once (those not read yet)."""

@@ -57,21 +57,30 @@ def today() -> dt.date:
     return local_today()
 
 
-def next_clock(device_id: str) -> Any:
-    """A fresh hybrid logical clock for this device (monotonic per process)."""
-    from schemas.hlc import tick
+def next_clock(device_id: str, after: str | None = None) -> Any:
+    """A fresh hybrid logical clock for this device (monotonic per process), later than
+    ``after`` when given: the last clock of the case it writes to (its newest event, its
+    header's field clock). That is the HLC's receive rule (design.md §6): a laptop whose
+    clock was reset (a dead CMOS battery: 2001-01-01) or restarted after its clock was set
+    back still writes each step after the steps it saw, so the fold keeps the order the
+    steps were made in, and the schemas' ``base_hlc`` before ``hlc`` holds (a clerk could
+    record nothing on a case opened before the clock went wrong). The stated time ``at``
+    stays the laptop's own (node.clockcheck: the hub judges it)."""
+    from schemas.hlc import receive, tick, unpack
 
     with _clock_lock:
-        h = tick(int(time.time() * 1000), _last_clock.get(device_id), device_id)
+        now, last = int(time.time() * 1000), _last_clock.get(device_id)
+        h = receive(now, last, unpack(after), device_id) if after else \
+            tick(now, last, device_id)
         _last_clock[device_id] = h
         return h
 
 
-def next_hlc(device_id: str) -> str:
+def next_hlc(device_id: str, after: str | None = None) -> str:
     """:func:`next_clock` as its sortable string."""
     from schemas.hlc import pack
 
-    return pack(next_clock(device_id))
+    return pack(next_clock(device_id, after))
 
 
 def observe_hlc(device_id: str, remote: str) -> None:
@@ -97,11 +106,12 @@ class Casework:
     def store(self) -> Any:
         return self.node.store
 
-    def _base(self, case_id: str, event_type: str, staff: str | None) -> dict[str, Any]:
+    def _base(self, case_id: str, event_type: str, staff: str | None,
+              after: str | None = None) -> dict[str, Any]:
         from schemas.ids import event_doc_id
         from schemas.registry import writing_version
 
-        hlc = next_hlc(self.node.device_id)
+        hlc = next_hlc(self.node.device_id, after)
         # the newest version of the type only (older ones are accepted as received)
         return {"_id": event_doc_id(case_id, hlc), "type": "event",
                 "schema_version": writing_version("event", event_type),
@@ -224,10 +234,11 @@ class Casework:
                 status=403, error="device_not_registered") from exc
 
     def _draft(self, case_id: str, event_type: str, clear: Mapping[str, Any],
-               private: Mapping[str, Any] | None, staff: str | None
-               ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The open event (cleartext members set) and its private part, empty values left out."""
-        doc = self._base(case_id, event_type, staff)
+               private: Mapping[str, Any] | None, staff: str | None,
+               after: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The open event (cleartext members set), clocked after ``after`` (the case's
+        newest event), and its private part, empty values left out."""
+        doc = self._base(case_id, event_type, staff, after)
         doc.update({k: v for k, v in clear.items() if v is not None})
         return doc, {k: v for k, v in (private or {}).items() if v not in (None, "")}
 
@@ -262,7 +273,8 @@ class Casework:
         from schemas.registry import has_private
         from sync.crypto import sign_document
 
-        doc, priv = self._draft(case_id, event_type, clear, private, staff)
+        base = max((str(e["hlc"]) for e in events), default=None)
+        doc, priv = self._draft(case_id, event_type, clear, private, staff, base)
         if any(name == SIGNATURE_ATTACHMENT for name, _, _ in files):
             priv["applicant_signature"] = SIGNATURE_ATTACHMENT
         if files and "attachments" in schema_fields(event_type):
@@ -271,8 +283,8 @@ class Casework:
             doc["private"] = priv
         elif priv:
             raise refusal({k: "此步骤不收此项 / not part of this step" for k in priv})
-        if events:
-            doc["base_hlc"] = max(e["hlc"] for e in events)
+        if base:
+            doc["base_hlc"] = base
         validate_draft(doc)
         self.check_transition(case_id, events, doc, header)
         shared: list[dict[str, Any]] = []

@@ -322,6 +322,8 @@ class Syncer:
         from node.rewrap import after_sync
 
         after_sync(self.node)
+        # replaced revisions keep bodies until compacted: a town's boards (docs/operations.md)
+        self.node.store.compact_if_due(24 * 3600)
 
     # -- the background loop ------------------------------------------------------------
     def start_background(self) -> None:

@@ -9,7 +9,9 @@ has yet (catalog not synced) is not judged: the hub, which holds the whole catal
   items as a list: an application (帮办, 10.1.2) needs an item marked ``assist``, an
   entrustment (代办, 10.2.2) one marked ``proxy``, and neither one withdrawn from the list
   (``active`` false). Before, a station could sign form C for an item the city's list says
-  is not handled by proxy, and the hub took it.
+  is not handled by proxy, and the hub took it. A withdrawal judges only what was made
+  after it (:func:`_made_before_written`): a laptop back from weeks offline brings cases
+  taken while the item was listed.
 * 10.1.3 / 10.2.5: a promised time limit within the statutory one
   (:func:`schemas.rules.check_time_limit`).
 * 10.2.5.2: form D's resumption deadline within the item's ``resumption_period_days``
@@ -25,13 +27,15 @@ Public API: :data:`CATALOG_CHECKED`, :func:`check_catalog`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from schemas.errors import IllegalTransition
+from schemas.hlc import is_hlc, unpack
 from schemas.reference import DEFAULT_RESUMPTION_PERIOD_DAYS
 from schemas.rules import PROMISED_LIMITS, check_time_limit
-from schemas.state import event_date
+from schemas.state import LOCAL_TZ, event_date
 from schemas.workdays import Workdays
 
 Event = Mapping[str, Any]
@@ -63,7 +67,7 @@ def check_catalog(event: Event, item: Mapping[str, Any] | None,
         return
     flag, clause, zh = need
     code = item.get("code")
-    if item.get("active") is False:
+    if item.get("active") is False and not _made_before_written(event, item):
         raise IllegalTransition("6.2.4", "item_inactive",
                                 f"service item {code} is no longer on the list",
                                 f"事项 {code} 已不在帮办代办事项清单中", event_id=event.get("hlc"))
@@ -72,6 +76,31 @@ def check_catalog(event: Event, item: Mapping[str, Any] | None,
                                 f"service item {code} is not listed for {flag} handling "
                                 "(6.2.4)", f"事项 {code} 不在{zh}事项清单中（6.2.4）",
                                 event_id=event.get("hlc"))
+
+
+def _made_before_written(event: Event, item: Mapping[str, Any]) -> bool:
+    """Whether ``event`` states a time before the hub's last write of ``item`` (its
+    ``written`` clock, schemas.written), so before the item could have been withdrawn.
+
+    A station offline for weeks signs form C for an item still on the list it holds; the
+    city withdraws the item meanwhile. Judged by today's list when the laptop comes back,
+    the entrustment was refused, and with it every later step of the case (their base
+    unknown at the hub): a case the standard lets run to its end (6.2.4 manages what may be
+    *taken*) never reached supervision. The list keeps no date of withdrawal, but the
+    withdrawing write is at or before ``written``: an event stated before it may have
+    been made while the item was listed, and is not refused for the withdrawal (the other
+    rules still apply). The stated time is the laptop's; a clock set back to get past
+    this shows in the hub's clock checks (hub/oversight/clocks.py)."""
+    written, at = item.get("written"), event.get("at")
+    if not is_hlc(written) or not at:
+        return False
+    try:
+        stated = dt.datetime.fromisoformat(str(at))
+    except ValueError:
+        return False
+    if stated.tzinfo is None:
+        stated = stated.replace(tzinfo=LOCAL_TZ)
+    return stated.timestamp() * 1000 < unpack(str(written)).wall_ms
 
 
 def _resumption_period(event: Event, item: Mapping[str, Any], wd: Workdays) -> None:

@@ -90,6 +90,18 @@ def _form(code: str, zh: str, en: str, clause: str, header: Doc, fields: list[di
             "signatures": signatures}
 
 
+def _due(state: CaseState) -> str:
+    """The date the time limit falls on, as forms A and E print it for the applicant. Counted
+    over a year whose holidays are not published (schemas.workdays: Mon-Fri assumed, the
+    fold's ``calendar_estimated``) it says so (design.md §6, "with a visible warning"): the
+    case page did, and the paper the applicant takes home gave a date the Spring Festival
+    may move as certain."""
+    text = zh_date(state.due)
+    if text and (state.due_estimated or "calendar_estimated" in state.warnings):
+        text += "（该年节假日安排未公布，暂按周一至周五估算）"
+    return text
+
+
 def _sig(key: str, zh: str, en: str, ref: str | None, date: str | None) -> dict[str, Any]:
     return {"key": key, "label_zh": zh, "label_en": en, "ref": ref, "date": zh_date(date)}
 
@@ -107,7 +119,7 @@ def form_a(state: CaseState, header: Doc, acceptance: Doc, *, item: Doc | None =
         _f("zone", "办理区域", "Zone", _label(ZONES, acceptance["zone"])),
         _f("time_limit", "承诺办结时限（工作日）", "Time limit (working days)",
            acceptance["time_limit_days"]),
-        _f("due", "预计办结日期", "Due", zh_date(state.due)),
+        _f("due", "预计办结日期", "Due", _due(state)),
     ]
     mats = [m["name"] for m in (item or {}).get("materials", [])]
     return _form("A", "帮办代办受理单", "Acceptance slip", "附录A；10.1.3、10.2.3", header, fields,
@@ -200,7 +212,7 @@ def form_e(state: CaseState, header: Doc, resumption: Doc, *, item: Doc | None =
         _f("resumed_on", "续办日期", "Resumed on", zh_date(resumption["at"])),
         _f("new_period", "续办办理时限（工作日）", "New period (working days)",
            new_days if new_days is not None else "原时限扣除中止期间"),
-        _f("due", "预计办结日期", "Due", zh_date(state.due)),
+        _f("due", "预计办结日期", "Due", _due(state)),
     ]
     return _form("E", "代办服务续办委托书", "Resumption entrustment", "附录E；10.2.5.1", header,
                  fields, [],

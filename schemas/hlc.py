@@ -84,8 +84,11 @@ def receive(local_wall_ms: int, last: HLC | None, remote: HLC, node: str,
     """The local clock after seeing ``remote`` (receive rule of the HLC paper).
 
     With ``max_ahead_ms`` a remote clock further ahead of the local wall clock is
-    refused (:class:`ClockError`), so one laptop set to 2099 cannot drag every
-    replica's clock with it; the hub uses this when it records receipt.
+    refused (:class:`ClockError`). No caller passes it: the hub takes a laptop's clock
+    as stated and shows how far off it was (hub/oversight/clocks.py), since an event it
+    refused, signed and immutable, could never be sent again; and a station's step
+    follows its case's newest clock whatever that says (node.casework.next_clock), so
+    a laptop set to 2099 drags the clocks of those who write on its cases after it.
     """
     if max_ahead_ms is not None and remote.wall_ms - local_wall_ms > max_ahead_ms:
         raise ClockError(

@@ -3,7 +3,8 @@
 Where a day's status comes from, in order:
 
 1. a ``calendar`` document for its year (the hub's editable reference data);
-2. the ``chinesecalendar`` package (State Council holiday notices, 2004–2026);
+2. the ``chinesecalendar`` package (State Council holiday notices, 2004–2026, as far as
+   the installed release has them: :data:`CHINESECALENDAR_YEARS`);
 3. Monday–Friday, flagged ``estimated`` so the UI can show a warning: no one knows
    next year's 调休 until the State Council publishes it.
 
@@ -27,7 +28,19 @@ import chinese_calendar
 
 from schemas.errors import CalendarError
 
-CHINESECALENDAR_YEARS = range(2004, 2027)
+
+def _last_package_year() -> int:
+    """The last year the installed ``chinesecalendar`` release has the notice of."""
+    return max((d.year for d in chinese_calendar.holidays), default=0)
+
+
+#: The years taken from ``chinesecalendar``: a fixed range, so the hub and every laptop
+#: count alike whatever release each has installed (a year after it comes from the hub's
+#: ``calendar`` documents, design.md §6, the same everywhere), cut to what the installed
+#: release knows: ``chinesecalendar>=1.10`` admits 1.10 (made before the 2026 notice), and 2026 was
+#: then counted with no holidays at all, the Spring Festival as working days and not even
+#: flagged estimated.
+CHINESECALENDAR_YEARS = range(2004, min(2027, _last_package_year() + 1))
 MAX_SPAN_DAYS = 3 * 366  # a time limit is at most a year of working days; guard against loops
 
 Period = tuple[dt.date, dt.date]  # inclusive

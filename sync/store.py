@@ -220,6 +220,11 @@ class DocumentStore(ABC):
     def compact(self) -> None:
         """``POST /{db}/_compact``: drop bodies of non-leaf revisions."""
 
+    def compact_if_due(self, every_seconds: float) -> bool:
+        """:meth:`compact` if the last one is ``every_seconds`` old; whether it ran. A
+        backend that compacts by itself (CouchDB's compaction daemon) does nothing here."""
+        return False
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections/files."""
 

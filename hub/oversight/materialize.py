@@ -170,12 +170,20 @@ class FactStore:
             db.executemany("DELETE FROM board_dirty WHERE code=?", [(c,) for c in codes])
 
     # -- cases to fold again (a calendar changed) -----------------------------------------
-    def mark_refolds(self) -> None:
-        """Mark every case not finished yet: its deadlines are counted again (a calendar
-        changed); :meth:`upsert` clears a case's mark when it folds it."""
+    def mark_refolds(self, year: int = 0) -> None:
+        """Mark the cases whose deadlines are counted again when ``year``'s calendar changed
+        (every year's: 0): those not finished yet, and those finished in that year or
+        later, or with a complaint due then, whose verdicts (on time, 5 a; complaint in
+        time, 5 c) were reached over that year's days, on a Mon-Fri estimate when the
+        holidays were not published yet (design.md §6: an estimate, shown as one). A case
+        finished before the year cannot move: its deadlines that reach into the year are
+        after its end. :meth:`upsert` clears a case's mark when it folds it."""
+        since = f"{year:04d}-01-01"
         with self._writer() as db:
             db.execute("INSERT OR IGNORE INTO refold SELECT case_id FROM facts "
-                       "WHERE finished_on IS NULL")
+                       "WHERE finished_on IS NULL OR finished_on >= ?", (since,))
+            db.execute("INSERT OR IGNORE INTO refold SELECT DISTINCT case_id FROM complaints "
+                       "WHERE due >= ?", (since,))
 
     def use_complaint_days(self, days: int) -> bool:
         """Fold complaints due ``days`` working days after receipt (the hub setting
@@ -321,22 +329,25 @@ class Materializer:
             rows = feed["results"]
             ids: list[str] = []
             calendar = False
+            years: set[int] = set()
             for row in rows:
                 docid = row["id"]
                 if docid.startswith("calendar:"):
                     self._workdays = None  # later folds use the new calendar
                     calendar = True
+                    year = docid.split(":", 1)[1]
+                    years.add(int(year) if year.isdigit() else 0)
                 if docid.startswith(("case:", "event:")):
                     case_id = docid.split(":")[1]
                     if case_id not in ids:
                         ids.append(case_id)
             if calendar:
                 # A year's holidays set or corrected (the State Council's notice comes late
-                # in the year before): every open case's deadlines are counted again in
-                # working days (design.md §6), not only those of cases that change later;
-                # finished cases keep the on-time verdict of their day. Marked before the
-                # checkpoint passes the calendar, so a crash cannot lose the marks.
-                self.facts.mark_refolds()
+                # in the year before): the deadlines of every case they may move are counted
+                # again in working days (design.md §6), not only those of cases that change
+                # later. Marked before the checkpoint passes the calendar, so a crash cannot
+                # lose the marks.
+                self.facts.mark_refolds(min(years))
             self.behind = len(rows) == BATCH or calendar
             yield ids, feed["last_seq"]
             since = feed["last_seq"]

@@ -155,8 +155,21 @@ def index() -> Any:
              for name, (label, _c, _o) in ind.CASE_LISTS.items()}
     return render_template("oversight/dashboard.html", p=p, data=data, charts=charts,
                            lists=lists, name=lambda c: _name(names, c),
+                           estimated=_estimated_years(p, lists),
                            rate_legend=ind.rate_legend(_ov().complaint_days),
                            complaint_days=_ov().complaint_days)
+
+
+def _estimated_years(p: dict[str, Any], lists: dict[str, Any]) -> list[int]:
+    """The years of the page (its period, its day, the deadlines it lists) whose holidays
+    neither a hub calendar nor chinesecalendar knows: their deadlines count Monday-Friday,
+    an estimate the page must say (design.md §6); a supervisor read 2027's due dates and
+    the overdue list built on them as certain."""
+    days = [f"{p['first']}-01", f"{p['last']}-01", p["today"].isoformat()]
+    days += [str(c[k]) for _label, cases in lists.values() for c in cases
+             for k in ("due", "reply_due", "resumption_deadline") if c.get(k)]
+    workdays = _ov().materializer.workdays()
+    return sorted({int(d[:4]) for d in days if not workdays.known(d)})
 
 
 @blueprint.get("/cases/<name>")

@@ -36,6 +36,7 @@ RESTART_FIRST, RESTART_MAX, RESTART_CALM = 1.0, 60.0, 60.0
 
 def run_workers(settings: Any, state: SharedWorkerState) -> None:
     """The workers' loop in this process until SIGTERM/SIGINT (finishing the pass)."""
+    from hub.compaction import compact_due
     from hub.core import Hub
     from hub.oversight import Oversight
     from hub.profiling import from_env
@@ -48,8 +49,8 @@ def run_workers(settings: Any, state: SharedWorkerState) -> None:
     # the gateways' pages read it and fold what arrived since themselves (at most once a
     # second, hub.oversight.CATCH_UP_SECONDS), as every gateway but the first always did.
     oversight = Oversight(hub)
-    workers = Workers(hub, interval=settings.worker_interval, passes=[oversight.work],
-                      state=state)
+    workers = Workers(hub, interval=settings.worker_interval,
+                      passes=[oversight.work, lambda: compact_due(hub)], state=state)
     profiles = from_env()  # BANGBAN_HUB_PROFILE: every pass, in workers-PID.prof
     if profiles:
         run_once = workers.run_once

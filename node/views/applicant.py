@@ -86,7 +86,9 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
     body["history"] = [*(stored.get("history") or []),
                        {"field": "private", "hlc": str((stored.get("clocks") or {}).get("private", "")),
                         "value": unit_value(stored)}]
-    edited = set_fields({**body, "private": new}, {"private": new}, next_clock(n.device_id))
+    # after the clock it replaces, as the merge compares them (a laptop's clock set back)
+    edited = set_fields({**body, "private": new}, {"private": new},
+                        next_clock(n.device_id, (stored.get("clocks") or {}).get("private")))
     validate_draft(edited)
     key = cw.case_key(case_id)
     result = n.store.bulk_docs([sign_document(key.seal(edited), n.keys.signer)])

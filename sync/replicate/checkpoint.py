@@ -13,6 +13,7 @@ log only costs a re-check, never a lost doc). The model is
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,14 @@ from .repid import REPLICATION_ID_VERSION
 
 #: CouchDB keeps the last 50 sessions in a log.
 HISTORY_LIMIT = 50
+#: ... and this log keeps fewer when 50 would be longer than this (JSON bytes). Each entry
+#: holds four seqs, and a CouchDB cluster's seqs run to hundreds of characters (the hub's
+#: feed seq is two of them: hub/replication/seqs.py); 50 such entries made a log of
+#: ~190 kB, past the 64 kB the hub keeps of a device's ``_local`` document
+#: (hub/replication/local.py), so after a few weeks of rounds every pull failed writing
+#: its checkpoint (413). An older session dropped costs at most a re-check from an older
+#: common session, never a document.
+HISTORY_MAX_BYTES = 32 * 1024
 LOWEST_SEQ: Seq = 0
 
 
@@ -111,11 +120,16 @@ class Checkpointer:
                 "missing_checked", "missing_found", "docs_read", "docs_written",
                 "doc_write_failures")},
         }
+        history = [entry, *self.history][:HISTORY_LIMIT]
+        size = len(json.dumps(history, ensure_ascii=False).encode("utf-8"))
+        while len(history) > 1 and size > HISTORY_MAX_BYTES:
+            dropped = history.pop()
+            size -= len(json.dumps(dropped, ensure_ascii=False).encode("utf-8")) + 2
         return {
             "session_id": self.session_id,
             "source_last_seq": seq,
             "replication_id_version": REPLICATION_ID_VERSION,
-            "history": [entry, *self.history][:HISTORY_LIMIT],
+            "history": history,
         }
 
     def _write(self, side: str, store: DocumentStore, body: JSON) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -39,6 +40,9 @@ from sync.sqlite._validate import (
 )
 from sync.sqlite._write import BatchWriter, write_local
 from sync.store import JSON, LOCAL_PREFIX, DocumentStore
+
+#: Documents per transaction of :meth:`SQLiteStore.compact` (writers wait at most one).
+COMPACT_BATCH = 2000
 
 # One condition per file, shared by every store object of this process, so a
 # longpoll wakes on any in-process write to that file.
@@ -317,19 +321,30 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
         """Drop bodies of non-leaf revs and unreferenced attachment blobs, and stem
         every tree to ``revs_limit`` (couch_bt_engine_compactor: inner revs become
         ?REV_MISSING, then couch_key_tree:stem). Seqs do not change; the trees
-        otherwise stay, so revs_diff still knows the inner revs."""
+        otherwise stay, so revs_diff still knows the inner revs.
+
+        The trees are done :data:`COMPACT_BATCH` documents per transaction: a hub's
+        millions of documents took minutes under the write lock, every upload waiting."""
+        after = ""
+        while True:
+            with self._db.write() as conn:
+                limit = self._revs_limit_in(conn)
+                rows = conn.execute("SELECT id, tree FROM docs WHERE id > ? ORDER BY id LIMIT ?",
+                                    (after, COMPACT_BATCH)).fetchall()
+                updates: list[tuple[str, str]] = []
+                gone: list[tuple[str, str]] = []
+                for docid, tree_json in rows:
+                    stemmed, stemmed_away = revtree.stem(revtree.loads(tree_json), limit)
+                    tree, emptied = revtree.drop_bodies(stemmed)
+                    if stemmed_away or emptied:
+                        updates.append((revtree.dumps(tree), docid))
+                        gone.extend((docid, r) for r in [*stemmed_away, *emptied])
+                conn.executemany("UPDATE docs SET tree=? WHERE id=?", updates)
+                conn.executemany("DELETE FROM revs WHERE doc_id=? AND rev=?", gone)
+            if len(rows) < COMPACT_BATCH:
+                break
+            after = rows[-1][0]
         with self._db.write() as conn:
-            limit = self._revs_limit_in(conn)
-            updates: list[tuple[str, str]] = []
-            gone: list[tuple[str, str]] = []
-            for docid, tree_json in conn.execute("SELECT id, tree FROM docs").fetchall():
-                stemmed, stemmed_away = revtree.stem(revtree.loads(tree_json), limit)
-                tree, emptied = revtree.drop_bodies(stemmed)
-                if stemmed_away or emptied:
-                    updates.append((revtree.dumps(tree), docid))
-                    gone.extend((docid, r) for r in [*stemmed_away, *emptied])
-            conn.executemany("UPDATE docs SET tree=? WHERE id=?", updates)
-            conn.executemany("DELETE FROM revs WHERE doc_id=? AND rev=?", gone)
             used: set[str] = set()
             for (atts,) in conn.execute("SELECT atts FROM revs WHERE atts IS NOT NULL"):
                 used.update(a["digest"] for a in json.loads(atts).values())
@@ -337,10 +352,26 @@ class SQLiteStore(ReplicationMixin, LocalDocsMixin, _changes.ChangesMixin, Docum
                 (d,) for (d,) in conn.execute("SELECT digest FROM blobs").fetchall() if d not in used
             ]
             conn.executemany("DELETE FROM blobs WHERE digest=?", stale)
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('compacted_at', ?)",
+                         (str(int(time.time())),))
         with self._db.write_lock, translate_errors(self.path):
             # executescript steps the pragma to the end (each step frees one page)
             self._db.writer.executescript("PRAGMA incremental_vacuum;")
             self._db.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def compact_if_due(self, every_seconds: float) -> bool:
+        """:meth:`compact` when the last one is ``every_seconds`` old or more (or none was
+        run here); whether it ran. CouchDB compacts by itself (its compaction daemon,
+        "Compaction" in the CouchDB docs); this store only when asked, and every update
+        keeps the replaced revision's body until then: a device's replication checkpoint
+        at the hub, rewritten after each batch, kept up to ``revs_limit`` (1,000) bodies
+        of several kB, and so did every coordination board (docs/operations.md)."""
+        with self._db.read() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='compacted_at'").fetchone()
+        if row is not None and time.time() - int(row[0]) < every_seconds:
+            return False
+        self.compact()
+        return True
 
     def close(self) -> None:
         self._db.close()

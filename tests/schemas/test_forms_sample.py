@@ -94,3 +94,25 @@ def test_hebi_places() -> None:
     assert tiers["city"] == 1 and tiers["county"] == 5 and tiers["village"] >= 36
     parents = {i["code"] for i in insts}
     assert all(i.get("parent") in parents for i in insts if i["tier"] != "city")
+
+
+def test_forms_a_and_e_say_when_their_date_is_an_estimate() -> None:
+    """design.md §6: a due date counted over a year whose holidays are not published is an
+    estimate; the case page said so, forms A and E printed it as certain."""
+    from schemas.forms import form_a
+    from schemas.workdays import Workdays
+
+    history = next(h for h in HISTORIES if any(e["event_type"] == "acceptance" for e in h[1:]))
+    header, events = history[0], history[1:]
+    ev = next(e for e in events if e["event_type"] == "acceptance")
+    upto = [e for e in events if e["hlc"] <= ev["hlc"]]
+    item = ITEMS[header["service_item"]]
+
+    def due(workdays: Workdays) -> str:
+        f = form_a(fold(upto, workdays=workdays), header, ev, item=item)
+        return next(x["value"] for x in f["fields"] if x["key"] == "due")
+
+    known = due(Workdays())  # 2026: chinesecalendar knows it
+    assert known.endswith("日") and "估算" not in known
+    unknown = due(Workdays(use_chinesecalendar=False))  # as for 2027 before its notice
+    assert unknown.endswith("暂按周一至周五估算）")

@@ -112,3 +112,42 @@ def test_a_calendar_change_counts_the_open_cases_deadlines_again(hub: Any,
     m.catch_up()
     assert m.facts.get(b.case_id).due == "2027-02-17"  # type: ignore[union-attr]
     assert m.facts.refolds(10) == [] and not m.behind
+
+
+def test_a_completion_judged_on_a_provisional_calendar_is_judged_again(
+        hub: Any, tmp_path: Path) -> None:
+    """A case completed in a year whose holidays were not published yet was judged late
+    against a Mon-Fri estimate (design.md §6: shown as an estimate); when the hub set the
+    year's calendar later, only open cases were folded again, and the on-time rate (5 a)
+    kept the estimate's verdict for good. Cases finished before that year cannot move."""
+    from hub import admin
+    from schemas import sample
+    from tests.hub.oversight.cases import CaseBuilder
+
+    done = CaseBuilder("410602101201", "s1", "2027-02-05").accepted("2027-02-05", 3)
+    done.completed("2027-02-12")
+    old = CaseBuilder("410602101201", "s1", "2026-12-01").accepted("2026-12-01", 3)
+    old.completed("2026-12-03")
+    hub.stores.main.bulk_docs([stored(d) for b in (done, old) for d in b.history()])
+    m = Materializer(hub.stores, FactStore(tmp_path / "f.sqlite"), complaint_days=5)
+    m.catch_up()
+    fact = m.facts.get(done.case_id)
+    assert fact is not None, fact
+    assert (fact.status, fact.due, bool(fact.on_time)) == ("completed", "2027-02-10", False)
+
+    def on_time(month: str) -> int:
+        row = m.facts.reader().execute(
+            "SELECT SUM(on_time) FROM counters WHERE month = ?", (month,)).fetchone()
+        return int(row[0] or 0)
+
+    assert on_time("2027-02") == 0
+    provisional = next(c for c in sample.calendars() if c["year"] == 2027)
+    spring = [f"2027-02-{d:02d}" for d in range(8, 13)]
+    admin.set_calendar(hub, year=2027, holidays=provisional["holidays"] + spring,
+                       workdays=[])
+    m.catch_up(max_batches=1)
+    assert old.case_id not in m.facts.refolds(100)  # finished in 2026: 2027 cannot move it
+    m.catch_up()
+    fact = m.facts.get(done.case_id)
+    assert fact is not None and fact.due == "2027-02-17" and fact.on_time is True
+    assert on_time("2027-02") == 1

@@ -335,3 +335,14 @@ def test_the_report_file_is_named_by_the_whole_period(app: Any) -> None:
         resp = client.get(f"/oversight/report.pdf?{query}")
         name = resp.headers["Content-Disposition"].rpartition("filename=")[2]
         assert re.fullmatch(rf"report-\d+-{period}\.pdf", name), name
+
+
+def test_the_dashboard_says_when_its_deadlines_are_estimated(app: Any) -> None:
+    """design.md §6: beyond the known calendars (chinesecalendar to 2026, the hub's
+    calendar documents: here 2026-2027) deadlines count Mon-Fri "with a visible warning".
+    The stations' pages said so; the supervisor's dashboard showed 2028's due dates and
+    the overdue list and rates built on them as certain."""
+    client, _ = login(app, "city", "city-pass-1")
+    page = client.get("/oversight/?from=2028-01&to=2028-01&as_of=2028-01-10").text
+    assert 'id="calendar-estimated"' in page and "2028 年的节假日尚未公布" in page
+    assert 'id="calendar-estimated"' not in client.get(f"/oversight/?{Q}").text

@@ -366,3 +366,33 @@ def test_compact_stems_to_a_lowered_revs_limit(store: SQLiteStore) -> None:
     ids = store.get("c", revs=True)["_revisions"]["ids"]
     assert len(ids) == 2 and ids[0] == rev.split("-")[1]
     assert store.info()["update_seq"] == seq and store.get("c")["v"] == 5
+
+
+def test_compact_goes_by_batches_and_only_when_due(store: SQLiteStore,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hub's millions of documents were compacted in one transaction, every upload
+    waiting minutes; now :data:`COMPACT_BATCH` at a time, every document reached; and
+    ``compact_if_due`` runs it at most once per interval (hub/compaction.py, the node's
+    after_pull)."""
+    from sync.sqlite import store as store_module
+
+    monkeypatch.setattr(store_module, "COMPACT_BATCH", 3)
+    revs = {f"d{i}": store.put({"_id": f"d{i}", "v": 0})["rev"] for i in range(10)}
+    for docid, rev in revs.items():
+        store.put({"_id": docid, "_rev": rev, "v": 1})
+    writes: list[int] = []
+    real = store._db.write
+
+    def counted() -> Any:
+        writes.append(1)
+        return real()
+
+    monkeypatch.setattr(store._db, "write", counted)
+    assert store.compact_if_due(3600)  # never compacted here: due
+    assert len(writes) >= 4  # 10 documents, 3 a transaction
+    for docid, rev in revs.items():
+        with pytest.raises(NotFound):
+            store.get(docid, rev=rev)
+        assert store.get(docid)["v"] == 1
+    assert not store.compact_if_due(3600)
+    assert store.compact_if_due(0)
