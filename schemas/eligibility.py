@@ -12,6 +12,8 @@ has yet (catalog not synced) is not judged: the hub, which holds the whole catal
   is not handled by proxy, and the hub took it.
 * 10.1.3 / 10.2.5: a promised time limit within the statutory one
   (:func:`schemas.rules.check_time_limit`).
+* 10.1.3 / 10.2.3 and 4.3: acceptance (form A) only at a tier the item's ``tiers`` list; a
+  station consults and is entrusted for any item, and hands up what it cannot accept.
 * 10.2.5.2: form D's resumption deadline within the item's ``resumption_period_days``
   (working days from the suspension, ``schemas.reference``): the clock stops while a case
   is suspended, so a deadline a year away kept a stalled case out of 5 a) and 11.1 b) for
@@ -28,10 +30,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from schemas.errors import IllegalTransition
+from schemas.errors import IllegalTransition, SchemaError
+from schemas.ids import institution_tier
 from schemas.reference import DEFAULT_RESUMPTION_PERIOD_DAYS
 from schemas.rules import PROMISED_LIMITS, check_time_limit
 from schemas.state import event_date
+from schemas.vocab import TIERS
 from schemas.workdays import Workdays
 
 Event = Mapping[str, Any]
@@ -58,6 +62,8 @@ def check_catalog(event: Event, item: Mapping[str, Any] | None,
     check_time_limit(event, item)
     if event.get("event_type") == "suspension":
         _resumption_period(event, item, workdays or Workdays())
+    if event.get("event_type") == "acceptance":
+        _tier_listed(event, item)
     need = ELIGIBLE.get(str(event.get("event_type")))
     if need is None:
         return
@@ -72,6 +78,29 @@ def check_catalog(event: Event, item: Mapping[str, Any] | None,
                                 f"service item {code} is not listed for {flag} handling "
                                 "(6.2.4)", f"事项 {code} 不在{zh}事项清单中（6.2.4）",
                                 event_id=event.get("hlc"))
+
+
+def _tier_listed(event: Event, item: Mapping[str, Any]) -> None:
+    """10.1.3 / 10.2.3: only a tier whose 清单 lists the item (``tiers``, 6.2.4: what the public
+    page of each institution discloses, hub/oversight/public.py) accepts it; a case the
+    station cannot handle goes up (4.3). A village issued form A for 企业设立登记, listed for
+    the county and the city only, and the hub took it."""
+    tiers = item.get("tiers")
+    try:
+        tier = institution_tier(str(event.get("institution")))
+    except SchemaError:
+        return  # not an institution code: the event's schema says so
+    if not isinstance(tiers, list) or not tiers or tier in tiers:
+        return
+    code = item.get("code")
+    listed_en = ", ".join(str(t) for t in tiers)
+    listed_zh = "、".join(TIERS.get(str(t), (str(t), ""))[0] for t in tiers)
+    raise IllegalTransition(
+        "6.2.4", "item_not_for_tier",
+        f"service item {code} is listed for {listed_en}, not the {tier} tier: hand the case "
+        "up (4.3) to an institution that handles it",
+        f"事项 {code} 不在本级（{TIERS[tier][0]}）帮办代办清单内（清单所列：{listed_zh}），"
+        "请上报（4.3）由可办理该事项的机构受理", event_id=event.get("hlc"))
 
 
 def _resumption_period(event: Event, item: Mapping[str, Any], wd: Workdays) -> None:
