@@ -35,7 +35,7 @@ from schemas.ids import institution_tier
 from schemas.reference import DEFAULT_RESUMPTION_PERIOD_DAYS
 from schemas.rules import PROMISED_LIMITS, check_time_limit
 from schemas.state import event_date
-from schemas.vocab import TIERS
+from schemas.vocab import TIER_ORDER, TIERS
 from schemas.workdays import Workdays
 
 Event = Mapping[str, Any]
@@ -95,12 +95,16 @@ def _tier_listed(event: Event, item: Mapping[str, Any]) -> None:
     code = item.get("code")
     listed_en = ", ".join(str(t) for t in tiers)
     listed_zh = "、".join(TIERS.get(str(t), (str(t), ""))[0] for t in tiers)
+    # up when a tier above lists it (a village's 企业设立登记), else down (a county's item
+    # listed for villages and towns only): TIER_ORDER runs top down
+    up = any(t in TIER_ORDER and TIER_ORDER.index(t) < TIER_ORDER.index(tier) for t in tiers)
+    way_en, way_zh = ("up", "上报") if up else ("down", "下派")
     raise IllegalTransition(
         "6.2.4", "item_not_for_tier",
         f"service item {code} is listed for {listed_en}, not the {tier} tier: hand the case "
-        "up (4.3) to an institution that handles it",
+        f"{way_en} (4.3) to an institution that handles it",
         f"事项 {code} 不在本级（{TIERS[tier][0]}）帮办代办清单内（清单所列：{listed_zh}），"
-        "请上报（4.3）由可办理该事项的机构受理", event_id=event.get("hlc"))
+        f"请{way_zh}（4.3）由可办理该事项的机构受理", event_id=event.get("hlc"))
 
 
 def _resumption_period(event: Event, item: Mapping[str, Any], wd: Workdays) -> None:

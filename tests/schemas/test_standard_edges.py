@@ -289,6 +289,9 @@ def test_6_2_4_only_a_tier_listed_for_the_item_accepts_it() -> None:
     with pytest.raises(IllegalTransition):  # and so is a town
         check_catalog(dict(accept, institution="410621100"), county_only)
     check_catalog(dict(accept, institution="410621"), county_only)  # the county accepts it
+    with pytest.raises(IllegalTransition) as e:  # one listed below only: the county hands down
+        check_catalog(dict(accept, institution="410621"), dict(every, tiers=["village", "town"]))
+    assert "请下派" in e.value.message_zh and "hand the case down" in e.value.message_en
     check_catalog(accept, every)
     # consulted and entrusted anywhere (the village's proxy carries it up, 4.3)
     check_catalog({"event_type": "entrustment", "institution": "410621100201",
