@@ -59,3 +59,30 @@ def test_the_county_names_the_staff_of_its_villages_and_of_handed_up_cases(count
     assert "乔二妹" in row("DC-2026-0002") and "v-2" not in row("DC-2026-0002")
     assert "韩镇远" in row("DZ-2026-0001")
     assert "x-9" in row("DZ-2026-0002")  # on no roster: shown as it is
+
+
+def test_a_notice_to_the_village_does_not_mark_the_town_holding_the_case_now(
+        county: Any) -> None:
+    """4.2 / 4.3: the county urged the village about a case, which the village then handed
+    up; the town's board row said 已催办 though the town, holding it now, was never urged,
+    and the county took it for done. Urging the town marks it."""
+    from tests.node.conftest import csrf
+
+    n = county.extensions["bangban_node"]
+    row = {"case": HANDED_UP, "no": "DC-2026-0003", "status": "handling"}
+    n.store.bulk_docs([_board(VILLAGE, [row], audience=[TOWN, COUNTY])])
+    client = _client(county)
+    urge = {"csrf": csrf(client), "case": HANDED_UP, "reason": "follow_up"}
+    assert client.post("/town/notice", data={**urge, "to": VILLAGE}).status_code == 302
+    board = n.store.get(f"board:{VILLAGE}")
+    n.store.put({**board, "cases": []})  # handed up: off the village's board, onto the town's
+    n.store.bulk_docs([_board(TOWN, [row], audience=[COUNTY])])
+
+    def marked() -> bool:  # the board row's cell, not the flash saying it was sent
+        page = client.get("/town/").get_data(as_text=True)
+        start = page.index(f'<tr data-case="{HANDED_UP}"')
+        return "已催办" in page[start:page.index("</tr>", start)]
+
+    assert not marked()
+    assert client.post("/town/notice", data={**urge, "to": TOWN}).status_code == 302
+    assert marked()
