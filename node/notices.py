@@ -65,13 +65,15 @@ def about_case(node: Node, case_id: str) -> list[dict[str, Any]]:
     return [d for d in received(node, limit=10_000) if d.get("case_id") == case_id][:SHOWN]
 
 
-def sent_by_case(node: Node) -> dict[str, dict[str, Any]]:
-    """This institution's latest notice per case (the town page marks urged rows)."""
-    latest: dict[str, dict[str, Any]] = {}
+def sent_by_case(node: Node) -> dict[tuple[str, str], dict[str, Any]]:
+    """This institution's latest notice per (station, case) (the town page marks urged
+    rows). Per station: a case moves (4.3), and a county's notice to the village that held
+    it marked the row of the town holding it now as urged, though the town never had it."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
     for doc in _range(node, "notice:"):
         if doc.get("institution") != node.institution:
             continue
-        case = str(doc.get("case_id"))
-        if case not in latest or str(doc.get("hlc")) > str(latest[case].get("hlc")):
-            latest[case] = doc
+        key = (str(doc.get("to_institution")), str(doc.get("case_id")))
+        if key not in latest or str(doc.get("hlc")) > str(latest[key].get("hlc")):
+            latest[key] = doc
     return latest

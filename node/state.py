@@ -210,8 +210,12 @@ def _handover_probe(node: Node, up: bool) -> dict[str, Any] | None:
 
     me = node.institution
     path = node.institution_path()
-    target = (path[-2] if len(path) >= 2 else None) if up else f"{me}001"
+    # a child one tier down: a county's or a town's code and three digits; the city's is a
+    # county, six digits sharing its first four (schemas.ids), not the city's code and 001,
+    # a town the rules refuse, which hid the city's 下派
     try:
+        below = f"{me[:4]}01" if institution_tier(me) == "city" else f"{me}001"
+        target = (path[-2] if len(path) >= 2 else None) if up else below
         tiers = (institution_tier(me), institution_tier(target)) if target else None
     except SchemaError:
         tiers = None

@@ -44,8 +44,12 @@ class DemoNetwork:
     """The hub and three stations, set up in ``folder``."""
 
     def __init__(self, folder: Path, *, couchdb_url: str = "", db_prefix: str = "bangban",
-                 port: int = 0, real_nodes: bool = False):
+                 port: int = 0, real_nodes: bool = False,
+                 stations: tuple[str, ...] = STATIONS):
         self.real_nodes = real_nodes
+        # the institutions given a device: the demo's three, or more (a county's tests add
+        # the county center 410602 and another county)
+        self.stations = stations
         self.folder = Path(folder)
         self.hub_dir = self.folder / "hub"
         self.couchdb_url = couchdb_url
@@ -79,7 +83,7 @@ class DemoNetwork:
             for cal in sample.calendars():
                 admin.set_calendar(hub, year=cal["year"], holidays=cal["holidays"],
                                    workdays=cal["workdays"], source=cal.get("source"))
-            for code in STATIONS:
+            for code in self.stations:
                 self.enrollments[code] = admin.enroll_device(hub, institution_code=code, short="A1")
             # A city supervisor, so the oversight dashboard (issue 8) can be tried at once.
             from hub.oversight.supervisors import add_supervisor
@@ -103,7 +107,7 @@ class DemoNetwork:
             hub_port=int(url.rstrip("/").rsplit(":", 1)[1]))
         from ops.demo_node import register_keys
 
-        for code in STATIONS:
+        for code in self.stations:
             enr = dict(self.enrollments[code])
             enr["hub_url"] = url
             enr["db_url"] = f"{url}/{self.db_prefix}"

@@ -14,6 +14,8 @@ has yet (catalog not synced) is not judged: the hub, which holds the whole catal
   taken while the item was listed.
 * 10.1.3 / 10.2.5: a promised time limit within the statutory one
   (:func:`schemas.rules.check_time_limit`).
+* 10.1.3 / 10.2.3 and 4.3: acceptance (form A) only at a tier the item's ``tiers`` list; a
+  station consults and is entrusted for any item, and hands up what it cannot accept.
 * 10.2.5.2: form D's resumption deadline within the item's ``resumption_period_days``
   (working days from the suspension, ``schemas.reference``): the clock stops while a case
   is suspended, so a deadline a year away kept a stalled case out of 5 a) and 11.1 b) for
@@ -31,11 +33,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from schemas.errors import IllegalTransition
+from schemas.errors import IllegalTransition, SchemaError
 from schemas.hlc import is_hlc, unpack
+from schemas.ids import institution_tier
 from schemas.reference import DEFAULT_RESUMPTION_PERIOD_DAYS
 from schemas.rules import PROMISED_LIMITS, check_time_limit
 from schemas.state import LOCAL_TZ, event_date
+from schemas.vocab import TIER_ORDER, TIERS
 from schemas.workdays import Workdays
 
 Event = Mapping[str, Any]
@@ -54,14 +58,17 @@ def item_code(event: Event, header: Mapping[str, Any] | None) -> str | None:
 
 
 def check_catalog(event: Event, item: Mapping[str, Any] | None,
-                  workdays: Workdays | None = None) -> None:
+                  workdays: Workdays | None = None, *, tiers: bool = True) -> None:
     """Raise :class:`IllegalTransition` if ``event`` asks of ``item`` what the 清单 does not
-    allow (see the module docstring). ``item`` ``None``: not judged here."""
+    allow (see the module docstring). ``item`` ``None``: not judged here. ``tiers`` false:
+    the tier of an acceptance is not judged (the hub's call: :func:`_tier_listed`)."""
     if not item:
         return
     check_time_limit(event, item)
     if event.get("event_type") == "suspension":
         _resumption_period(event, item, workdays or Workdays())
+    if tiers and event.get("event_type") == "acceptance":
+        _tier_listed(event, item)
     need = ELIGIBLE.get(str(event.get("event_type")))
     if need is None:
         return
@@ -101,6 +108,39 @@ def _made_before_written(event: Event, item: Mapping[str, Any]) -> bool:
     if stated.tzinfo is None:
         stated = stated.replace(tzinfo=LOCAL_TZ)
     return stated.timestamp() * 1000 < unpack(str(written)).wall_ms
+
+
+def _tier_listed(event: Event, item: Mapping[str, Any]) -> None:
+    """10.1.3 / 10.2.3: only a tier whose 清单 lists the item (``tiers``, 6.2.4: what the public
+    page of each institution discloses, hub/oversight/public.py) accepts it; a case the
+    station cannot handle goes up (4.3). A village issued form A for 企业设立登记, listed for
+    the county and the city only, and the hub took it.
+
+    The station judges it, the hub does not: laptops of the release before this rule accept
+    such items, and a hub upgraded first (docs/operations.md) refusing their acceptance
+    refused every later step of the case with it (its base unknown), the hand-up too, so the
+    case never left the laptop nor reached supervision. A wrong tier's acceptance is a
+    matter of organisation, not of the applicant's rights: the case is still handled."""
+    tiers = item.get("tiers")
+    try:
+        tier = institution_tier(str(event.get("institution")))
+    except SchemaError:
+        return  # not an institution code: the event's schema says so
+    if not isinstance(tiers, list) or not tiers or tier in tiers:
+        return
+    code = item.get("code")
+    listed_en = ", ".join(str(t) for t in tiers)
+    listed_zh = "、".join(TIERS.get(str(t), (str(t), ""))[0] for t in tiers)
+    # up when a tier above lists it (a village's 企业设立登记), else down (a county's item
+    # listed for villages and towns only): TIER_ORDER runs top down
+    up = any(t in TIER_ORDER and TIER_ORDER.index(t) < TIER_ORDER.index(tier) for t in tiers)
+    way_en, way_zh = ("up", "上报") if up else ("down", "下派")
+    raise IllegalTransition(
+        "6.2.4", "item_not_for_tier",
+        f"service item {code} is listed for {listed_en}, not the {tier} tier: hand the case "
+        f"{way_en} (4.3) to an institution that handles it",
+        f"事项 {code} 不在本级（{TIERS[tier][0]}）帮办代办清单内（清单所列：{listed_zh}），"
+        f"请{way_zh}（4.3）由可办理该事项的机构受理", event_id=event.get("hlc"))
 
 
 def _resumption_period(event: Event, item: Mapping[str, Any], wd: Workdays) -> None:

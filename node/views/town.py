@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from node.views.common import node, soon, today
 from schemas.boards import BOARD_PREFIX, ordered_rows, summarize
+from schemas.errors import SchemaError
 
 bp = Blueprint("town", __name__, url_prefix="/town")
 #: Board rows listed on the page (late first); ``/api/town`` returns them all.
@@ -67,13 +68,8 @@ def overview() -> dict[str, Any]:
 def index() -> str:
     n = node()
     t = today().isoformat()
-    from schemas.reference import staff_names as roster_names
-
     below = villages()
     names = {v["code"]: v.get("name", v["code"]) for v in below}
-    # the board's rows carry staff ids (cleartext); the stations' rosters name them (8.1.2)
-    staff_names = {(v["code"], sid): name for v in below
-                   for sid, name in roster_names(v).items()}
     view = overview()
     page = n.index.search(view="handed_up", today=t, soon=soon(), limit=int(n.settings.page_size))
     rows = view["board_rows"]
@@ -91,6 +87,7 @@ def index() -> str:
     late_only = request.args.get("overdue") == "1"
     if late_only:
         rows = [r for r in rows if "due" in r["late"]]
+    staff_names = board_staff_names(rows[:BOARD_ROWS_SHOWN])
     shown = [r["board"] for r in view["per_institution"] if r["board"]]
     totals = {k: sum(b[k] for b in shown) for k in ("open", "overdue")}
     from node.notices import sent_by_case
@@ -104,6 +101,43 @@ def index() -> str:
                            board_more=max(0, len(rows) - BOARD_ROWS_SHOWN),
                            counts=n.index.counts(today=t, soon=soon(), handed=True,
                                                  holder=n.institution))
+
+
+def board_staff_names(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Case id -> the name of its board row's staff (8.1.2). The row carries the staff id
+    (cleartext), named from the roster of the institution holding the case, else of the one
+    that opened it (a case handed up keeps its opener until the holder records a step,
+    hub/oversight/facts.py). Only the direct children's rosters were read: a county's page
+    showed its villages' staff, and a town's the staff of a case handed up, as bare ids."""
+    from schemas.hlc import unpack
+    from schemas.ids import split_device_id
+    from schemas.reference import staff_names
+    from sync.errors import NotFound
+    from sync.reference import read_latest
+
+    rosters: dict[str, dict[str, str]] = {}
+
+    def roster(code: str) -> dict[str, str]:
+        if code not in rosters:
+            try:
+                rosters[code] = staff_names(read_latest(node().store, f"institution:{code}"))
+            except NotFound:
+                rosters[code] = {}
+        return rosters[code]
+
+    out = {}
+    for r in rows:
+        sid = str(r.get("staff") or "")
+        if not sid:
+            continue
+        try:  # the case id is the opening device's clock (schemas/ids.py)
+            origin = split_device_id(unpack(str(r["case"])).node)[0]
+        except (SchemaError, ValueError):
+            origin = ""
+        name = roster(str(r["institution"])).get(sid) or (origin and roster(origin).get(sid))
+        if name:
+            out[str(r["case"])] = name
+    return out
 
 
 @bp.post("/notice")

@@ -35,6 +35,15 @@ def wait_until(pred: Callable[[], Any], timeout: float, what: str, step: float =
         time.sleep(step)
 
 
+def village_item() -> dict[str, Any]:
+    """A sample item a village station accepts (6.2.4: its tier on the 清单, schemas.
+    eligibility) with a time limit of at least the 3 working days the tests promise."""
+    from schemas.sample import catalog
+
+    return next(i for i in catalog() if "village" in i["tiers"] and i["assist"]
+                and i["time_limit_days"] >= 3)
+
+
 class LinkNet(NodeNet):
     """One village node behind a proxy; ``self.proxy`` is the link."""
 
@@ -86,9 +95,7 @@ class LinkNet(NodeNet):
 
     # -- casework through the node's API -----------------------------------------
     def consultation(self, name: str = "王小明") -> str:
-        from schemas.sample import catalog
-
-        item = catalog()[0]
+        item = village_item()
         self.at_window()
         r = self.http.post(self.url + "/api/consultations", timeout=60, json={
             "applicant_name": name, "phone": "13800000000", "question": "怎么办理？",
@@ -104,18 +111,14 @@ class LinkNet(NodeNet):
         return str(r.json()["id"])
 
     def accepted_case(self, name: str = "王小明") -> str:
-        from schemas.sample import catalog
-
         case_id = self.consultation(name)
         self.step(case_id, "application", channel="offline", mode="nearby",
-                  service_item=catalog()[0]["code"])
+                  service_item=village_item()["code"])
         self.step(case_id, "acceptance", zone="assisted_zone", time_limit_days=3)
         return case_id
 
     def scan(self, case_id: str, size: int) -> bytes:
         """Upload a scan of ``size`` random bytes with the material-received form."""
-        from schemas.sample import catalog
-
         page = self.http.get(f"{self.url}/cases/{case_id}/steps/material_received", timeout=60)
         assert page.status_code == 200, page.text[:2000]
         token = re.search(r'name="csrf" value="([^"]+)"', page.text)
@@ -124,7 +127,7 @@ class LinkNet(NodeNet):
         self.at_window()
         r = self.http.post(
             f"{self.url}/cases/{case_id}/steps/material_received", allow_redirects=False,
-            data={"csrf": token.group(1), "materials": [catalog()[0]["materials"][0]["code"]]},
+            data={"csrf": token.group(1), "materials": [village_item()["materials"][0]["code"]]},
             files={"scans": ("scan.pdf", blob, "application/pdf")}, timeout=120)
         assert r.status_code == 302, r.text[:2000]
         return blob

@@ -302,12 +302,27 @@ def test_a_batch_reads_its_cases_events_in_one_request(world: World, monkeypatch
     assert len(ranges) == sum(calls)
 
 
-def test_an_acceptance_promising_more_than_the_statutory_limit_is_refused(world: World):
-    """10.1.3: the hub holds every station to the 清单's statutory limit, whatever its
-    software (the node checks too, when it has the item)."""
+def _stepper(a: Any, case_id: str) -> Any:
+    """``event(type, base_hlc, **fields)``: a step of village A on ``case_id``, sealed and
+    signed, not stored (the hub's answer to it is what the tests read)."""
     from schemas import build
     from sync.crypto import sign_document
 
+    key = a.case_key(case_id)
+
+    def event(event_type: str, base: str | None, private: dict | None = None,
+              **fields: Any) -> dict:
+        ev = build.make_event(event_type, case_id=case_id, clock=a.clock(), at=a.now(),
+                              institution=VILLAGE_A, private=private or {}, base_hlc=base,
+                              **fields)
+        return sign_document(key.seal(ev), a.signer)
+
+    return event
+
+
+def test_an_acceptance_promising_more_than_the_statutory_limit_is_refused(world: World):
+    """10.1.3: the hub holds every station to the 清单's statutory limit, whatever its
+    software (the node checks too, when it has the item)."""
     a = world.node(VILLAGE_A)
     (case_id,) = a.sample_cases(1, town=TOWN, seed=23, scenarios=("consult_reply",))
     world.sync(VILLAGE_A)
@@ -317,13 +332,7 @@ def test_an_acceptance_promising_more_than_the_statutory_limit_is_refused(world:
     code = world.hub.stores.main.get(f"case:{case_id}")["service_item"]
     admin.import_catalog(world.hub, [i for i in sample.catalog() if i["code"] == code])
     limit = world.hub.stores.service_items(max_age=0)[code]["time_limit_days"]
-    key = a.case_key(case_id)
-
-    def event(event_type: str, base: str | None, **fields: Any) -> dict:
-        ev = build.make_event(event_type, case_id=case_id, clock=a.clock(), at=a.now(),
-                              institution=VILLAGE_A, private={}, base_hlc=base, **fields)
-        return sign_document(key.seal(ev), a.signer)
-
+    event = _stepper(a, case_id)
     applied = event("application", a.last_event(case_id), channel="offline", mode="nearby",
                     service_item=code)
     assert view(world, VILLAGE_A).bulk_docs([applied])[0].get("ok")
@@ -361,3 +370,37 @@ def test_an_entrustment_for_an_item_not_listed_for_proxy_handling_is_refused(wor
     assert row["error"] == "forbidden" and "item_not_proxy" in row["reason"], row
     (row,) = view(world, VILLAGE_A).bulk_docs([entrust("MS-010-UNKNOWN")])  # not judged here
     assert row.get("ok") or "item_not_proxy" not in row.get("reason", ""), row
+
+
+def test_a_village_s_acceptance_of_an_item_not_listed_for_villages_reaches_the_hub(
+        world: World):
+    """6.2.4 / 4.3: 企业设立登记 is listed for the county and the city; a station of this
+    release does not issue form A for it (tests/node/test_clerk_catalog.py), but the hub
+    takes the acceptance of a laptop of the release before: refused, it stranded the case
+    and every later step of it, the hand-up too, on that laptop (schemas.eligibility)."""
+    import datetime as dt
+    import random
+
+    from hub import admin
+    from schemas import sample
+    from schemas.sample_cases import case_history
+
+    a = world.node(VILLAGE_A)
+    insts = {i["code"]: i for i in sample.institutions()}
+    item = next(i for i in sample.catalog() if i["code"] == "QY-001")
+    at = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    (case_id,) = a.load_histories([case_history(
+        random.Random(67), "consult_reply", village=insts[VILLAGE_A], town=insts[TOWN],
+        item=item, serial=67, start=at)])
+    world.sync(VILLAGE_A)
+    admin.import_catalog(world.hub, [item])
+    assert world.hub.stores.service_items(max_age=0)["QY-001"]["tiers"] == ["county", "city"]
+    event = _stepper(a, case_id)
+    applied = event("application", a.last_event(case_id), channel="offline", mode="nearby",
+                    service_item="QY-001")
+    assert view(world, VILLAGE_A).bulk_docs([applied])[0].get("ok")
+    accepted = event("acceptance", applied["hlc"], zone="assisted_zone", time_limit_days=1)
+    assert view(world, VILLAGE_A).bulk_docs([accepted])[0].get("ok")
+    # and the step after it, which the refusal took with it
+    logged = event("work_log", accepted["hlc"], kind="tracking", private={"text": "已上报"})
+    assert view(world, VILLAGE_A).bulk_docs([logged])[0].get("ok")

@@ -42,8 +42,8 @@ def test_the_resumption_deadline_offered_is_the_items_period_in_working_days(
     from schemas.sample import catalog
     from schemas.workdays import Workdays
 
-    item = dict(next(i for i in catalog() if i["proxy"] and i["assist"]),
-                resumption_period_days=20)
+    item = dict(next(i for i in catalog() if i["proxy"] and i["assist"]
+                     and "village" in i["tiers"]), resumption_period_days=20)
     _with_items(unlocked, item)
     case_id = _case_id(_consult(unlocked, service_item=item["code"]))
     assert _entrust(unlocked, case_id, item["code"]).status_code == 302
@@ -59,3 +59,20 @@ def test_the_resumption_deadline_offered_is_the_items_period_in_working_days(
     assert r.status_code == 409 and 'id="resumption_deadline-err"' in r.text, r.text[:2000]
     assert _step(unlocked, case_id, "suspension", reason="c", resumption_deadline=latest,
                  signature_data=SIG).status_code == 302
+
+
+def test_form_a_for_an_item_the_village_does_not_handle_says_to_hand_it_up(
+        unlocked: Any) -> None:
+    """6.2.4 / 4.3: 企业设立登记 is on the county's and the city's list; the village is
+    entrusted and hands the case up; form A for it was issued at the village."""
+    from schemas.sample import catalog
+
+    item = next(i for i in catalog() if i["tiers"] == ["county", "city"] and i["proxy"])
+    _with_items(unlocked, item)
+    case_id = _case_id(_consult(unlocked, service_item=item["code"]))
+    assert _entrust(unlocked, case_id, item["code"]).status_code == 302
+    r = _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+              time_limit_days=str(item["time_limit_days"]))
+    assert r.status_code == 409 and "不在本级" in r.text and "请上报" in r.text, r.text[:2000]
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert 'id="step-hand_up"' in page.split("其他步骤")[0]

@@ -270,3 +270,29 @@ def test_10_2_5_2_a_resumption_deadline_stays_within_the_items_period() -> None:
     assert (e.value.clause, e.value.rule) == ("10.2.5.2", "resumption_deadline_over_period")
     assert "2026-04-07" in e.value.message_zh
     check_catalog(suspension(D(2027, 1, 1)), None)  # item unknown here: the hub judges
+
+
+def test_6_2_4_only_a_tier_listed_for_the_item_accepts_it() -> None:
+    """4.3 / 10.1.3: a case a station cannot handle goes up. 企业设立登记 is listed for the
+    county and the city (the public pages say so); a village issued form A for it."""
+    from schemas.eligibility import check_catalog
+    from schemas.sample import catalog
+
+    county_only = next(i for i in catalog() if i["tiers"] == ["county", "city"])
+    every = next(i for i in catalog() if "village" in i["tiers"])
+    accept = {"event_type": "acceptance", "hlc": "h", "institution": "410621100201",
+              "time_limit_days": 1}
+    with pytest.raises(IllegalTransition) as e:
+        check_catalog(accept, county_only)
+    assert (e.value.clause, e.value.rule) == ("6.2.4", "item_not_for_tier")
+    assert "村（社区）便民服务站" in e.value.message_zh and "请上报" in e.value.message_zh
+    with pytest.raises(IllegalTransition):  # and so is a town
+        check_catalog(dict(accept, institution="410621100"), county_only)
+    check_catalog(dict(accept, institution="410621"), county_only)  # the county accepts it
+    with pytest.raises(IllegalTransition) as e:  # one listed below only: the county hands down
+        check_catalog(dict(accept, institution="410621"), dict(every, tiers=["village", "town"]))
+    assert "请下派" in e.value.message_zh and "hand the case down" in e.value.message_en
+    check_catalog(accept, every)
+    # consulted and entrusted anywhere (the village's proxy carries it up, 4.3)
+    check_catalog({"event_type": "entrustment", "institution": "410621100201",
+                   "service_item": county_only["code"]}, county_only)
