@@ -205,6 +205,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 上报在办	Handed up, open
 上报超期	Handed up, overdue
 各村（社区）	Villages
+下辖乡镇（街道）及村（社区）	Towns and villages below
 下辖在办	Open below
 下辖超期	Overdue below
 中止	Suspended

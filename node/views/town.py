@@ -95,6 +95,8 @@ def index() -> str:
 
     return render_template("town.html", per=view["per_institution"], names=names, page=page,
                            staff_names=staff_names,
+                           # a county's list mixes its towns and their villages (4.3)
+                           below_towns=n.tier in ("county", "city"),
                            board_rows=rows[:BOARD_ROWS_SHOWN], totals=totals,
                            urged=sent_by_case(n), reasons=list(NOTICE_REASONS), only=only,
                            late_only=late_only,

@@ -86,3 +86,11 @@ def test_a_notice_to_the_village_does_not_mark_the_town_holding_the_case_now(
     assert not marked()
     assert client.post("/town/notice", data={**urge, "to": TOWN}).status_code == 302
     assert marked()
+
+
+def test_the_county_s_list_of_institutions_below_is_not_called_villages(county: Any) -> None:
+    """4.3: a county's per-institution table lists its towns and their villages; its
+    heading said 各村（社区） (villages), as on a town's page."""
+    page = _client(county).get("/town/").get_data(as_text=True)
+    title = page[page.index('id="per-title"'):page.index("</h2>", page.index('id="per-title"'))]
+    assert "下辖乡镇（街道）及村（社区）" in title and "各村（社区）" not in title
