@@ -10,7 +10,7 @@ own point of view is refused.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from schemas.eligibility import CATALOG_CHECKED, check_catalog, item_code
@@ -85,18 +85,20 @@ class TransitionCheck:
             # or the events before it): the validator re-checks before refusing for good.
             return {"error": "forbidden", "reason": f"transition: {exc.reason}", RETRY: "1"}
         if event.get("event_type") in CATALOG_CHECKED:
-            return self._check_catalog(case_id, event, batch)
+            return self._check_catalog(case_id, event, batch, events)
         return None
 
-    def _check_catalog(self, case_id: str, event: Mapping[str, Any], batch: Batch
-                       ) -> dict[str, str] | None:
+    def _check_catalog(self, case_id: str, event: Mapping[str, Any], batch: Batch,
+                       events: Sequence[Mapping[str, Any]]) -> dict[str, str] | None:
         """What the 清单 allows (schemas.eligibility, 6.2.4): the item listed for assisted or
         proxy handling, a promised time limit within the statutory one (10.1.3)."""
         from hub.validate import stored_doc  # lazy: hub.validate imports this module
 
-        header = None if event.get("service_item") else \
-            batch.docs.get(f"case:{case_id}") or stored_doc(self.stores, f"case:{case_id}")
-        code = item_code(event, header)
+        code = item_code(event, None, events)  # the event's, or the application's
+        if code is None:  # else what the consultation asked about (the header's)
+            header = batch.docs.get(f"case:{case_id}") or stored_doc(self.stores,
+                                                                     f"case:{case_id}")
+            code = item_code(event, header, events)
         if code is None:
             return None  # no header, no item: the schema and scope checks judge the case
         item = self.stores.service_items().get(code)

@@ -337,7 +337,7 @@ class Casework:
         header = header or self.header(case_id)
         try:
             check(header, events, doc, self.node)
-            check_catalog(doc, self._item(item_code(doc, header)), workdays(self.node))
+            check_catalog(doc, self._item(item_code(doc, header, events)), workdays(self.node))
         except IllegalTransition as exc:
             zh = status_words(exc.message_zh)
             field = RULE_FIELDS.get(exc.rule, "event_type")

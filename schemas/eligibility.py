@@ -30,7 +30,7 @@ Public API: :data:`CATALOG_CHECKED`, :func:`check_catalog`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from schemas.errors import IllegalTransition, SchemaError
@@ -51,9 +51,20 @@ ELIGIBLE = {"application": ("assist", "10.1.2", "帮办"),
 CATALOG_CHECKED = frozenset(ELIGIBLE) | frozenset(PROMISED_LIMITS) | {"suspension"}
 
 
-def item_code(event: Event, header: Mapping[str, Any] | None) -> str | None:
-    """The item an event is about: its own (application, entrustment), else the case's."""
-    code = event.get("service_item") or (header or {}).get("service_item")
+def item_code(event: Event, header: Mapping[str, Any] | None,
+              events: Sequence[Event] = ()) -> str | None:
+    """The item an event is about: its own (application, entrustment), else the one the
+    case's latest application or entrustment among ``events`` chose (the fold's
+    ``service_item``), else the header's (the consultation's). The header keeps what was
+    asked at the consultation: an application that chose another item had its acceptance
+    judged against the consultation's item (its time limit, its tiers), or against none."""
+    code = event.get("service_item")
+    if not code:
+        chosen = [e for e in events if e.get("event_type") in ("application", "entrustment")
+                  and e.get("service_item") and str(e.get("hlc") or "") < str(event.get("hlc") or "\uffff")]
+        if chosen:
+            code = max(chosen, key=lambda e: str(e.get("hlc") or "")).get("service_item")
+    code = code or (header or {}).get("service_item")
     return str(code) if code else None
 
 

@@ -372,6 +372,30 @@ def test_an_entrustment_for_an_item_not_listed_for_proxy_handling_is_refused(wor
     assert row.get("ok") or "item_not_proxy" not in row.get("reason", ""), row
 
 
+def test_an_acceptance_is_judged_against_the_item_the_application_chose(world: World):
+    """10.1.3 / 6.2.4: the case header keeps the item asked about at the consultation; the
+    application chose another, with a longer statutory limit. The hub judged the acceptance
+    by the consultation's item, and refused a time limit the chosen item allows."""
+    a = world.node(VILLAGE_A)
+    (case_id,) = a.sample_cases(1, town=TOWN, seed=29, scenarios=("consult_reply",))
+    world.sync(VILLAGE_A)
+    from hub import admin
+    from schemas import sample
+
+    asked = world.hub.stores.main.get(f"case:{case_id}")["service_item"]
+    items = {i["code"]: i for i in sample.catalog()}
+    chosen = next(c for c in ("MS-005", "MS-006") if c != asked)
+    assert items[asked]["time_limit_days"] < items[chosen]["time_limit_days"] == 30
+    admin.import_catalog(world.hub, [items[asked], items[chosen]])
+    event = _stepper(a, case_id)
+    applied = event("application", a.last_event(case_id), channel="offline", mode="nearby",
+                    service_item=chosen)
+    assert view(world, VILLAGE_A).bulk_docs([applied])[0].get("ok")
+    accepted = event("acceptance", applied["hlc"], zone="assisted_zone", time_limit_days=30)
+    (row,) = view(world, VILLAGE_A).bulk_docs([accepted])
+    assert row.get("ok"), row
+
+
 def test_a_village_s_acceptance_of_an_item_not_listed_for_villages_reaches_the_hub(
         world: World):
     """6.2.4 / 4.3: 企业设立登记 is listed for the county and the city; a station of this

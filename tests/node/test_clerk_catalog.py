@@ -76,3 +76,20 @@ def test_form_a_for_an_item_the_village_does_not_handle_says_to_hand_it_up(
     assert r.status_code == 409 and "不在本级" in r.text and "请上报" in r.text, r.text[:2000]
     page = unlocked.get(f"/cases/{case_id}").data.decode()
     assert 'id="step-hand_up"' in page.split("其他步骤")[0]
+
+
+def test_the_acceptance_is_judged_by_the_item_the_application_chose(unlocked: Any) -> None:
+    """10.1.3: asked about MS-001 (1 working day) at the consultation, the applicant applied
+    for MS-005 (30); form A's time limit was judged against the item asked about, not the
+    one chosen: its 30 days were refused as over MS-001's 1."""
+    from schemas.sample import catalog
+
+    items = {i["code"]: i for i in catalog()}
+    _with_items(unlocked, items["MS-001"], items["MS-005"])
+    case_id = _case_id(_consult(unlocked, service_type="assist", service_item="MS-001"))
+    assert _step(unlocked, case_id, "application", channel="offline", mode="nearby",
+                 service_item="MS-005").status_code == 302
+    over = _step(unlocked, case_id, "acceptance", zone="assisted_zone", time_limit_days="31")
+    assert over.status_code == 409, over.status_code
+    resp = _step(unlocked, case_id, "acceptance", zone="assisted_zone", time_limit_days="30")
+    assert resp.status_code == 302, resp.data.decode()[:600]

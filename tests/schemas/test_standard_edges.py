@@ -249,6 +249,24 @@ def test_6_2_4_application_and_entrustment_need_an_item_listed_for_them() -> Non
     assert item_code({"event_type": "acceptance"}, {"service_item": "X"}) == "X"
 
 
+def test_a_step_is_judged_against_the_item_the_application_chose() -> None:
+    """6.2.4 / 10.1.3: the header keeps the item asked about at the consultation (or none,
+    暂不确定); the application chose another. The acceptance's time limit (and its tier) were
+    judged against the consultation's item: refused for a limit the chosen item allows, or
+    let through one over its statutory limit."""
+    from schemas.eligibility import item_code
+
+    applied = {"event_type": "application", "service_item": "B", "hlc": "0002"}
+    again = {"event_type": "entrustment", "service_item": "C", "hlc": "0004"}
+    accept = {"event_type": "acceptance", "hlc": "0003"}
+    assert item_code(accept, {"service_item": "A"}, [applied]) == "B"
+    assert item_code(accept, {"service_item": None}, [applied]) == "B"
+    # only what came before the step: a later conversion's item does not judge it
+    assert item_code(accept, {"service_item": "A"}, [applied, again]) == "B"
+    assert item_code(dict(accept, hlc="0005"), {"service_item": "A"}, [applied, again]) == "C"
+    assert item_code(accept, {"service_item": "A"}, []) == "A"
+
+
 def test_10_2_5_2_a_resumption_deadline_stays_within_the_items_period() -> None:
     """The 清单's resumption period (working days from the suspension) bounds form D's
     deadline, as the statutory limit bounds form A's: the clock stops while suspended."""
