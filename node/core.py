@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from node.errors import BadPassphrase, Locked, NotEnrolled, TooManyAttempts
+from node.errors import BadPassphrase, Locked, NotEnrolled, TooManyAttempts, Wiped
 from node.sessions import Sessions, UnlockThrottle
 from node.settings import Settings
 
@@ -173,6 +173,12 @@ class Node:
         return NodeKeys.unlock(self.dir / KEYCHAIN, passphrase, enr)
 
     def _install(self, keys: NodeKeys) -> None:
+        if self.wiped:
+            # The passphrase is checked outside the lock (scrypt), and a round that met the
+            # revocation may wipe meanwhile: `node serve` runs its first round at the unlock
+            # page. Keys read before the wipe must not open an app that can never sync.
+            raise Wiped("本设备已被吊销，密钥和本机数据已清除 / device revoked: keys and "
+                        "local data wiped")
         # the unlock is activity: the idle clock starts now, not at the last request
         # (a request without a session does not count, see node.app._guard)
         self.last_touch = time.monotonic()

@@ -47,8 +47,13 @@ def taken(docs: Sequence[Mapping[str, Any]], results: Sequence[JSON], *, new_edi
         return {str(d["_id"]): (str(r["rev"]), d) for d, r in zip(docs, results, strict=True)
                 if "error" not in r and d["_id"] not in stored}
     failed = {r.get("id") for r in results}  # only the failures come back
-    return {str(d["_id"]): (str(d.get("_rev")), d) for d in docs
-            if d["_id"] not in failed and d["_id"] not in stored}
+    out: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    for d in docs:
+        # setdefault: a revision sent twice keeps its first body (couch_key_tree:merge
+        # keeps the value already in the tree; sync.sqlite alike)
+        if d["_id"] not in failed and d["_id"] not in stored:
+            out.setdefault(str(d["_id"]), (str(d.get("_rev")), d))
+    return out
 
 
 def dependency_key(docid: str) -> tuple[str, int, str]:

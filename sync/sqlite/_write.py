@@ -154,9 +154,13 @@ class BatchWriter:
             # couch_db:make_first_doc_on_disk: the nearest stored ancestor with a body
             disk = next((r for r in revtree.ancestry(tree, leaf)[1:]
                          if r in state.original and state.original[r].available), None)
+            changed = True
+            if (doc.id, leaf) in self.rev_rows:
+                # a revision sent twice in this request keeps its first body, as a replay
+                # in a later request does (couch_key_tree:merge keeps the value in the tree)
+                continue
             atts = self._resolve_atts(doc, revtree.rev_pos(leaf), disk)
             self.rev_rows[(doc.id, leaf)] = (doc.body_json, dumps(atts) if atts else None)
-            changed = True
         if changed:
             self._record(docs[0].id, state, tree)
 

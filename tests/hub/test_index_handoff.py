@@ -4,10 +4,12 @@ of reading every one back from the main database: the same index, fewer reads.""
 from __future__ import annotations
 
 import tempfile
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -157,3 +159,38 @@ def test_a_write_is_indexed_without_reading_its_bodies_back(world: World) -> Non
     ids = {r["id"] for r in world.hub.stores.scope(VILLAGE_A).all_docs()["rows"]}
     assert f"case:{case_id}" in ids and f"keyring:{case_id}" in ids
     assert any(i.startswith(f"event:{case_id}:") for i in ids)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("couch", marks=pytest.mark.couchdb)])
+def test_a_revision_sent_twice_in_one_batch_is_indexed_by_the_body_kept(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """One new revision sent twice in one ``new_edits=false`` batch, the second copy a
+    hand-over: the store keeps the first copy (CouchDB's merge keeps the value already in
+    the tree), and the index handed the batch must route as reading it back does, not
+    after the last copy sent (a route, and the case back-filled into a scope, the stored
+    event never named)."""
+    results = []
+    for side in ("handed", "read"):
+        if backend == "couch":
+            from sync.couch import CouchServer
+
+            stores = HubStores(CouchServer(request.getfixturevalue("couchdb_url")),
+                               "r" + uuid.uuid4().hex[:10])
+            stores.create()
+        else:
+            stores = _stores(tmp_path / side)
+        try:
+            plain = {**_event(1), "_rev": "1-" + "a" * 32}
+            batch = [plain, {**_event(1, hand=VILLAGE_B), "_rev": plain["_rev"]}]
+            failures = stores.main.bulk_docs(batch, new_edits=False)
+            written = taken(batch, failures, new_edits=False, stored=set())
+            ScopeIndexer(stores).catch_up(written=written if side == "handed" else None)
+            results.append({k.replace(stores.prefix + "-", "P-"): v for k, v in _index(stores).items()})
+        finally:
+            if backend == "couch":
+                for name in stores.server.all_dbs():
+                    if name.startswith(stores.prefix):
+                        stores.server.delete_db(name)
+            stores.close()
+    assert results[0] == results[1]
+    assert results[1]["routes"] == {}

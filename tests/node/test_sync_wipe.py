@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,3 +118,29 @@ def test_the_wipe_reaches_the_folder_a_restore_set_aside(tmp_path: Path, revoked
             "enrollment.json"], where
         assert json.loads((where / "enrollment.json").read_text())["wiped"] is True
     assert (other / "keychain.json").exists()
+
+
+def test_a_passphrase_checked_while_the_round_wipes_unlocks_nothing(
+        tmp_path: Path, revoked_hub: str) -> None:
+    """`node serve` runs its first round at the unlock page: the revoked laptop's round
+    wipes while the passphrase typed there is being checked (scrypt, outside the node's
+    lock). The keys read before the wipe were installed after it, a session issued, and
+    the index and store made again, empty, in the wiped folder: an unlocked app on a
+    device that can never sync, whose clerk's work would stay on the lost disk."""
+    folder = make_node_dir(tmp_path / "n", hub_url=revoked_hub, db_url=f"{revoked_hub}/bangban")
+    node = Node(load({"node_dir": str(folder), "sync_timeout": 5.0}))
+    check = node._check_passphrase
+
+    def checked_while_the_round_wipes(passphrase: str) -> Any:
+        keys = check(passphrase)
+        with pytest.raises(Wiped):
+            node.syncer.sync_once()
+        return keys
+
+    node._check_passphrase = checked_while_the_round_wipes  # type: ignore[method-assign]
+    with pytest.raises(Wiped):
+        node.open_session(PASSPHRASE)
+    assert not node.unlocked
+    assert sorted(p.name for p in folder.iterdir() if p.name != "serve.lock") == [
+        "enrollment.json"]
+    node.close()

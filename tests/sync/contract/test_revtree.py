@@ -184,6 +184,17 @@ def test_new_edits_false_without_revisions_uses_rev(store: DocumentStore) -> Non
     assert doc["_rev"] == rev(5, "e") and doc["_revisions"] == {"start": 5, "ids": [h("e")]}
 
 
+def test_a_revision_sent_twice_in_one_batch_keeps_its_first_body(store: DocumentStore) -> None:
+    # couch_key_tree:merge keeps the value already in the tree (value_pref), so the
+    # second copy of a revision in one replicated request is a no-op, as a replay in a
+    # later request is: the embedded store kept the last copy, and the hub's index pass,
+    # handed the bodies it just wrote (hub.index), must know which one was kept
+    first = {"_id": "a", "_rev": rev(1, "a"), "v": "first"}
+    assert store.bulk_docs([first, {**first, "v": "second"}], new_edits=False) == []
+    assert store.get("a")["v"] == "first"
+    assert leaves(store, "a") == {rev(1, "a")}
+
+
 @pouchdb_deviation("no GET /db/_revs_limit endpoint")
 def test_revs_limit_default(store: DocumentStore) -> None:
     assert store.get_revs_limit() == 1000
