@@ -113,6 +113,26 @@ class SQLiteServer(StoreServer):
         self._stores[name] = store
         return store
 
+    def compact_if_due(self, name: str, every_seconds: float) -> bool:
+        """:meth:`SQLiteStore.compact_if_due` of database ``name``, through the store this
+        server has open, else one opened for it and closed after: a hub's workers look at
+        every database once in a while, and keeping each open (page cache and all) for
+        that alone would hold one per institution's index for the process's life."""
+        with self._lock:
+            store = self._stores.get(name)
+        if store is not None:
+            return store.compact_if_due(every_seconds)
+        validate_db_name(name)
+        if not os.path.exists(self._path(name)):
+            raise NotFound("Database does not exist.")
+        alone = SQLiteStore(self._path(name), name=name,
+                            max_document_size=self.max_document_size,
+                            synchronous=self.synchronous, create=False)
+        try:
+            return alone.compact_if_due(every_seconds)
+        finally:
+            alone.close()
+
     def close(self) -> None:
         with self._lock:
             for store in self._stores.values():

@@ -44,3 +44,32 @@ def test_the_workers_compact_the_stations_checkpoints(tmp_path: Path) -> None:
 def test_no_compaction_when_the_setting_is_0(tmp_path: Path) -> None:
     with open_world(tmp_path, extra={"compact_hours": 0}) as world:
         assert compact_due(world.hub) == {}
+
+
+def test_the_workers_look_now_and_then_and_keep_no_database_open_for_it(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    """A city has a scope index database per institution and the workers pass every few
+    seconds: each pass read every database's last compaction, and the look left each one
+    open in the workers' process (its page cache too) for the process's life."""
+    from hub import compaction
+
+    with open_world(tmp_path) as world:
+        server = world.hub.stores.server
+        looked: list[str] = []
+        real = type(server).compact_if_due
+
+        def counting(self: Any, name: str, every: float) -> bool:
+            looked.append(name)
+            return real(self, name, every)
+
+        monkeypatch.setattr(type(server), "compact_if_due", counting)
+        server.create_db(f"{world.hub.stores.prefix}-scope-x")  # made by another process
+        server._stores.pop(f"{world.hub.stores.prefix}-scope-x").close()
+        compact_due(world.hub)
+        assert f"{world.hub.stores.prefix}-scope-x" in looked
+        assert f"{world.hub.stores.prefix}-scope-x" not in server._stores
+        looked.clear()
+        assert compact_due(world.hub) == {} and looked == []  # not again within LOOK_EVERY
+        monkeypatch.setattr(compaction, "_next_look", {})
+        compact_due(world.hub)
+        assert looked  # the next look reads them again (none due: compacted just now)
