@@ -83,3 +83,54 @@ def test_a_complaint_taken_at_the_lost_hub_comes_back_from_the_station(
                 [taken["hlc"]]
         finally:
             hub.close()
+
+
+def test_a_conflict_the_lost_hub_resolved_ends_resolved_everywhere(tmp_path: Path) -> None:
+    """The lost hub resolved a header conflict after the backup and the stations pulled its
+    resolution; the restored hub resolves the conflict again before they sync. The merge
+    and the hub's Ed25519 signature are deterministic, so it writes the very same revision
+    (no second resolution to conflict with the first on the stations): the runbook relies
+    on this (docs/operations.md, Backups)."""
+    from tests.hub.conftest import TOWN
+
+    with open_world(tmp_path / "w") as world:
+        a, town = world.node(VILLAGE_A), world.node(TOWN)
+        case_id = a.new_case()
+        a.hand_up(case_id, TOWN)
+        world.round()
+        town.edit_header(case_id, labels=["town"])
+        a.edit_header(case_id, labels=["village"])
+        world.sync()  # the conflict reaches the hub, not yet resolved
+        backup(world.hub, tmp_path / "bk")
+        world.round()  # the lost hub resolves it; the stations pull the resolution
+        hub = _restored(world, tmp_path / "bk")
+        try:
+            Workers(hub).run_once()  # before the stations sync: resolved again
+            for _ in range(3):
+                world.round()
+            docid = f"case:{case_id}"
+            winner = hub.stores.main.get(docid, conflicts=True)
+            assert "_conflicts" not in winner
+            for node in (a, town):
+                held = node.store.get(docid, conflicts=True)
+                assert "_conflicts" not in held and held["_rev"] == winner["_rev"]
+        finally:
+            hub.close()
+
+
+def test_a_restore_records_the_window_whose_receipt_times_are_lost(tmp_path: Path) -> None:
+    """The checks page (hub/oversight/clocks.py) marks the completions received again
+    after a restore; it reads the restore's window, which the restore records."""
+    import json
+
+    from hub.oversight.clocks import _ms, restores
+
+    with open_world(tmp_path / "w") as world:
+        backup(world.hub, tmp_path / "bk")
+        taken = json.loads((tmp_path / "bk" / "manifest.json").read_text())["taken_at"]
+        hub = _restored(world, tmp_path / "bk")
+        try:
+            [(since, restored)] = restores(hub.stores)
+            assert since == _ms(taken) and since <= restored
+        finally:
+            hub.close()
