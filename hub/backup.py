@@ -196,6 +196,7 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
         except NotFound:
             pass
     _drop_pull_checkpoints(hub.stores.private)
+    _note_restore(hub.stores.private, str(manifest.get("taken_at") or ""))
     _keep_endpoint(hub, str(manifest.get("db_prefix") or ""))
     _save_prefix(hub)
     # The oversight facts (a derived cache, hub/oversight/materialize.py) of a store that
@@ -278,6 +279,27 @@ def _drop_pull_checkpoints(private: DocumentStore) -> int:
             private.delete(row["id"], row["doc"]["_rev"])
             dropped += 1
     return dropped
+
+
+#: Private documents ``restore:{when}`` (never served, carried on by later backups): the
+#: window whose receipt times are lost (:func:`hub.oversight.clocks.mark_restored`).
+RESTORE_PREFIX = "restore:"
+
+
+def _note_restore(private: DocumentStore, taken_at: str) -> None:
+    """Record that this store was restored from a backup taken at ``taken_at``. The lost
+    hub's receipts of what the stations pushed after it (hub.receipts: the hub's clock,
+    the one a laptop cannot move) are gone; the stations push those events again and
+    their receipts say the restore's time: a completion stated on time before the loss
+    read "received after its deadline" on the checks page (11.1 b). The page marks them."""
+    doc: dict[str, Any] = {"_id": f"{RESTORE_PREFIX}{taken_at}", "type": "restore",
+                           "taken_at": taken_at,
+                           "restored_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    try:  # the same backup again (a restore cut short, run once more): it ends now
+        doc["_rev"] = private.get(doc["_id"])["_rev"]
+    except NotFound:
+        pass
+    private.put(doc)
 
 
 def _keep_endpoint(hub: Hub, backed_up: str) -> None:

@@ -55,7 +55,8 @@ def restore_next(summary: dict[str, Any], note: str | None) -> list[str]:
         "bangban hub doctor",
         "set this machine's clock right, then redo what the hub did after the backup "
         f"(taken {summary.get('taken_at') or 'at an unknown time'}): enrollments, device "
-        "keys, device revoke, institution rotate-key, catalog and roster changes",
+        "keys, device revoke, institution rotate-key, catalog and roster changes, "
+        "supervisor logins (docs/operations.md, Backups: what a restore cannot bring back)",
         "stations need nothing: they push what they wrote after the backup and pull once "
         "more from the beginning, by themselves"]
     return steps

@@ -4,7 +4,7 @@ Events are ordered by hybrid logical clock, tie-broken by ``_id`` (:func:`order_
 de-duplicated by ``_id``, so any delivery order folds to the same state. An event that
 the rules refuse at its place in that order is **kept** (counted, listed in
 ``state.reviews``) but not applied, and the case is flagged ``needs_review``: concurrent
-offline edits that cannot both hold never lose data.
+offline edits that cannot both hold never lose data (a hub's termination repeated is not).
 
 Public API: :func:`fold`, :func:`order_key`, :func:`apply`, :func:`check_transition`
 (re-exported from :mod:`schemas.rules`), :func:`check_received` and its :class:`FoldCache`.
@@ -18,7 +18,7 @@ from typing import Any
 
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.overdue import time_limit_overdue
-from schemas.rules import FIRST_EVENTS, check_transition
+from schemas.rules import FIRST_EVENTS, check_transition, repeats_termination
 from schemas.state import CONSULTATION, OPEN, CaseState, Review, event_date, resume_by
 from schemas.workdays import Workdays
 
@@ -262,9 +262,8 @@ class _Malformed(Exception):
 
 
 def _review(state: CaseState, ev: Event, clause: str, rule: str, en: str, zh: str) -> None:
-    state.needs_review = True
-    state.reviews.append(Review(str(ev.get("hlc")), str(ev.get("event_type")), clause, rule,
-                                en, zh))
+    state.needs_review, et = True, str(ev.get("event_type"))
+    state.reviews.append(Review(str(ev.get("hlc")), et, clause, rule, en, zh))
 
 
 def _ordered(events: Iterable[Event]) -> list[Event]:
@@ -294,6 +293,8 @@ def _fold(ordered: list[Event], wd: Workdays, malformed: set[str],
         if ev_id in malformed:
             _review(state, ev, "-", "malformed_event", "the event is malformed",
                     "事件格式错误")
+            continue
+        if repeats_termination(state, ev):  # one act written twice: no step, no review
             continue
         try:
             check_transition(state, ev)

@@ -254,6 +254,21 @@ def _termination(s: CaseState, ev: Event) -> None:
     _status_in(s, ev, {"applied", "handling", "suspended"}, "10.1.5", "终止")
 
 
+def repeats_termination(s: CaseState, ev: Event) -> bool:
+    """Is ``ev`` the hub's 10.2.5.2 termination of the suspension the case was already
+    deemed terminated for? The same act written twice, not a concurrent step: a hub
+    restored from a backup taken before it wrote the first one cannot know of it until a
+    station pushes it back, and terminates the case again (docs/operations.md, Backups).
+    Its base (``base_hlc``, the last event the hub folded) must include that suspension;
+    one written over an earlier suspension since resumed judged a state that never held."""
+    if ev.get("event_type") != "termination" or s.termination_reason != \
+            "resumption_deadline_passed" or ev.get("reason") != s.termination_reason:
+        return False
+    ended = s.suspensions[-1] if s.suspensions else {}
+    return ended.get("resumed") is None and str(ev.get("base_hlc") or "") >= \
+        str(ended.get("event") or "\uffff")
+
+
 def _archived(s: CaseState, ev: Event) -> None:
     _status_in(s, ev, ENDED, "10.1.6", "归档（须先办结、终止或不予受理）")
 

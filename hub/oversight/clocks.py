@@ -215,6 +215,29 @@ def mark_before_enrollment(clocks: list[dict[str, Any]], late: list[dict[str, An
         c["before_enrollment"] = e is not None and str(c["completed_on"]) < local_time(e)[:10]
 
 
+def restores(stores: HubStores) -> list[tuple[int, int]]:
+    """``(backup taken, restored)`` in epoch ms of every restore of this hub's store
+    (:func:`hub.backup._note_restore`), from the private database."""
+    from hub.backup import RESTORE_PREFIX
+
+    rows = stores.private.all_docs(startkey=RESTORE_PREFIX, endkey=RESTORE_PREFIX + "\ufff0",
+                                   include_docs=True, offset=False)["rows"]
+    found = [(_ms(str(d.get("taken_at") or "")), _ms(str(d.get("restored_at") or "")))
+             for r in rows if (d := r.get("doc"))]
+    return [(t, r) for t, r in found if t is not None and r is not None]
+
+
+def mark_restored(late: list[dict[str, Any]], windows: Iterable[tuple[int, int]]) -> None:
+    """Mark (``receipt_lost``) the late completions stated between a backup and the
+    restore from it (Beijing days) and first received after that restore: the lost hub
+    may have received them on time, and its receipt went with it. Their receipt time is
+    an upper bound only, not evidence of late syncing (docs/operations.md, Backups)."""
+    spans = [(local_time(t)[:10], local_time(r)[:10], r) for t, r in windows]
+    for c in late:
+        day, got = str(c["completed_on"]), int(c["received_ms"])
+        c["receipt_lost"] = any(t <= day <= r and got >= r_ms for t, r, r_ms in spans)
+
+
 def local_time(ms: int | None) -> str:
     """``YYYY-MM-DD HH:MM`` in local (Beijing) time, for the page."""
     if ms is None:
@@ -237,5 +260,5 @@ def duration(ms: int | None) -> str:
 
 
 __all__ = ["ClockFold", "TOLERANCE_MS", "device_clocks", "duration", "enrollments",
-           "late_receipts", "local_time", "mark_before_enrollment", "month_of", "month_sums",
-           "receipt_rows"]
+           "late_receipts", "local_time", "mark_before_enrollment", "mark_restored", "month_of",
+           "month_sums", "receipt_rows", "restores"]

@@ -238,6 +238,7 @@ def checks() -> Any:
     # times stated before the device existed at the hub (design.md §6): said apart
     clk.mark_before_enrollment(clocks, late, clk.enrollments(
         _ov().hub.stores, [r["device"] for r in (*clocks, *late)]))
+    clk.mark_restored(late, clk.restores(_ov().hub.stores))  # receipts lost with the store
     return render_template(
         "oversight/checks.html", p=p, data=data, name=lambda c: _name(p["names"], c),
         overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=CHECKS_LIST_ROWS),

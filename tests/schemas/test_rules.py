@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from schemas.errors import IllegalTransition, ValidationFailed
+from schemas.fold import fold
 from schemas.rules import check_transition
 from tests.schemas.helpers import (
     CITY,
@@ -558,3 +559,38 @@ def test_10_1_3_a_promised_time_limit_stays_within_the_statutory_one() -> None:
         check_time_limit({"event_type": "resumption", "new_time_limit_days": 9}, item)
     assert (e.value.clause, e.value.rule) == ("10.2.5", "new_time_limit_days_over_statutory")
     check_time_limit({"event_type": "resumption", "new_time_limit_days": None}, item)
+
+
+def test_10_2_5_2_a_restored_hub_s_second_termination_is_the_same_act() -> None:
+    """A hub restored from a backup taken before it terminated the case terminates it again
+    (it cannot know of its lost event until a station pushes it back): one act, written
+    twice, in either order of arrival; the case is not flagged needs_review."""
+    c = CaseBuilder().proxy_in_handling()
+    sus = c.suspend("2026-03-09T09:00", deadline="2026-03-13")
+    lost = c.ev("termination", "2026-03-16T02:00", institution=CITY, short="HB",
+                reason="resumption_deadline_passed", base_hlc=sus["hlc"])
+    again = c.make("termination", "2026-03-18T02:00", institution=CITY, short="HB",
+                   reason="resumption_deadline_passed", base_hlc=sus["hlc"])
+    once = c.state(as_of="2026-04-01")
+    for events in (c.events + [again], [again] + c.events):
+        s = fold(events, as_of="2026-04-01")
+        assert (s.needs_review, s.reviews) == (False, [])
+        assert (s.status, s.terminated_on, s.suspensions) == \
+            ("terminated", "2026-03-14", once.suspensions)
+        assert s.applied == once.applied and s.events == once.events + 1
+    assert lost["_id"] != again["_id"]
+
+
+def test_10_2_5_2_a_termination_judged_on_a_suspension_since_resumed_still_needs_review() -> None:
+    """Not the same act: the second termination's base is an earlier suspension, resumed in
+    time; it judged a state that never held, and stays a review."""
+    c = CaseBuilder().proxy_in_handling()
+    first = c.suspend("2026-03-09T09:00", deadline="2026-03-13")
+    c.resume("2026-03-12T09:00")
+    c.suspend("2026-03-16T09:00", deadline="2026-03-18")
+    c.ev("termination", "2026-03-20T02:00", institution=CITY, short="HB",
+         reason="resumption_deadline_passed")
+    stale = c.make("termination", "2026-03-23T02:00", institution=CITY, short="HB",
+                   reason="resumption_deadline_passed", base_hlc=first["hlc"])
+    s = fold([*c.events, stale])
+    assert [r.rule for r in s.reviews] == ["status"] and s.needs_review

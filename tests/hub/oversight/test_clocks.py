@@ -182,3 +182,46 @@ def test_only_what_is_certain_is_marked_before_enrollment() -> None:
     # the day of enrollment is not before it (the time of the completion is not known)
     assert [c["before_enrollment"] for c in late] == [False, True, False]
     assert late[0]["enrolled_ms"] == enrolled and late[2]["enrolled_ms"] is None
+
+
+def test_completions_received_again_after_a_restore_are_said_apart(tmp_path: Any) -> None:
+    """The hub's store was lost and restored from a backup of 20 Feb; c1's station pushed
+    its completion (stated 24 Feb, on time) again on 26 Feb, after the restore. The lost
+    hub's receipt of it went with the store, so the page read "received after its
+    deadline": the row is marked 恢复后 and the page says why; the count is unchanged."""
+    from hub.app import create_app
+    from hub.backup import RESTORE_PREFIX
+    from hub.oversight.supervisors import add_supervisor
+
+    hub = make_hub(tmp_path)
+    try:
+        cases = scenario()
+        c1 = cases["c1"]
+        hub.stores.main.bulk_docs([d for h in stored_histories(cases) for d in h])
+        hub.stores.receipts.bulk_docs([
+            receipt_doc(c1.device, V1, c1.events, _ms("2026-02-26T10:00:00"))])
+        hub.stores.private.put({"_id": f"{RESTORE_PREFIX}2026-02-26T01:00:00+00:00",
+                                "type": "restore", "taken_at": "2026-02-20T02:00:00+00:00",
+                                "restored_at": "2026-02-26T01:00:00+00:00"})
+        add_supervisor(hub, "city", "city-pass-1", institution="410600", name="市监督员")
+        client, _ = login(create_app(hub=hub), "city", "city-pass-1")
+        page = client.get(f"/oversight/checks?{Q}").text
+        assert '<strong id="late-count">1</strong>' in page
+        said = re.search(r'id="late-receipt-lost">(.*?)</span>', page, re.S)
+        assert said is not None and "其中 <strong>1</strong> 件" in said.group(1)
+        assert 'class="receipt-lost"' in page
+    finally:
+        hub.close()
+
+
+def test_only_completions_stated_between_backup_and_restore_are_marked() -> None:
+    taken, restored = _ms("2026-03-02T09:00:00"), _ms("2026-03-05T09:00:00")
+    late = [{"completed_on": day, "received_ms": got} for day, got in (
+        ("2026-03-03", restored + 1),        # stated after the backup, received after: lost
+        ("2026-03-01", restored + 1),        # before the backup: its receipt was backed up
+        ("2026-03-03", restored - 1),        # received before the restore: a real receipt
+        ("2026-03-06", restored + 86_400_000))]  # stated after the restore
+    clk.mark_restored(late, [(taken, restored)])
+    assert [c["receipt_lost"] for c in late] == [True, False, False, False]
+    clk.mark_restored(late, [])
+    assert not any(c["receipt_lost"] for c in late)
