@@ -102,8 +102,9 @@ ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 #: next write or opening.) 4: a resumption deadline on a weekend or holiday runs to the
 #: next working day (10.2.5.2, schemas.state.resume_by); an acceptance on a lapsed
 #: entrustment is a review (10.2.3); a materials period ending on a day off runs to the
-#: next working day (10.2.5.1 a).
-FOLD_VERSION = "4"
+#: next working day (10.2.5.1 a). 5: a restored hub's second termination of a suspension
+#: is the same act, not a review (10.2.5.2, schemas.rules.repeats_termination).
+FOLD_VERSION = "5"
 CLOSED_STATUSES = CLOSED  # one set with the rows' ``closed`` (node.state.index_row)
 @dataclass
 class Page:

@@ -66,7 +66,8 @@ BATCH = 500
 #: schemas.state.resume_by), a materials period too (10.2.5.1 a); an acceptance on a
 #: lapsed entrustment is a review (10.2.3);
 #: 9: only a work-log entry of contact with the applicant follows up a bad rating (11.2.1,
-#: schemas.state.followed_up).
+#: schemas.state.followed_up); a restored hub's second termination of a suspension is the
+#: same act, not a review (10.2.5.2, schemas.rules.repeats_termination).
 FOLD_VERSION = 9
 
 
