@@ -102,15 +102,17 @@ class SQLiteServer(StoreServer):
                 raise NotFound("Database does not exist.")
             return self._open(name, create=False)
 
-    def _open(self, name: str, *, create: bool) -> SQLiteStore:
-        store = SQLiteStore(
+    def _store(self, name: str, *, create: bool) -> SQLiteStore:
+        return SQLiteStore(
             self._path(name),
             name=name,
             max_document_size=self.max_document_size,
             synchronous=self.synchronous,
             create=create,
         )
-        self._stores[name] = store
+
+    def _open(self, name: str, *, create: bool) -> SQLiteStore:
+        store = self._stores[name] = self._store(name, create=create)
         return store
 
     def compact_if_due(self, name: str, every_seconds: float) -> bool:
@@ -125,9 +127,7 @@ class SQLiteServer(StoreServer):
         validate_db_name(name)
         if not os.path.exists(self._path(name)):
             raise NotFound("Database does not exist.")
-        alone = SQLiteStore(self._path(name), name=name,
-                            max_document_size=self.max_document_size,
-                            synchronous=self.synchronous, create=False)
+        alone = self._store(name, create=False)
         try:
             return alone.compact_if_due(every_seconds)
         finally:
