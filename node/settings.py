@@ -49,6 +49,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("idle_lock_minutes", 30, "Minutes without a request from the clerk (the sync "
             "badge's poll does not count) after which the keys are dropped from memory and "
             "open pages go to the unlock page (0 = never).", 0),
+    Setting("compact_hours", 24.0, "Hours between two compactions of the local store, looked "
+            "at after each pull: replaced revisions' bodies (a town's boards, rewritten by the "
+            "hub every few minutes) are dropped, leaves are kept; 0 = never.", 0),
 )
 
 

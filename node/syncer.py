@@ -323,7 +323,9 @@ class Syncer:
 
         after_sync(self.node)
         # replaced revisions keep bodies until compacted: a town's boards (docs/operations.md)
-        self.node.store.compact_if_due(24 * 3600)
+        hours = float(self.node.settings.compact_hours)
+        if hours > 0:
+            self.node.store.compact_if_due(hours * 3600)
 
     # -- the background loop ------------------------------------------------------------
     def start_background(self) -> None:

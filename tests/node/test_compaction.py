@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from node.settings import Settings
 from sync.sqlite import SQLiteStore
 
 
@@ -33,3 +34,16 @@ def test_a_pull_compacts_the_store_once_a_day(unlocked: Any) -> None:
     assert _bodies(store, "x:board") == 4
     assert store.compact_if_due(0)
     assert _bodies(store, "x:board") == 1
+
+
+def test_compact_hours_0_leaves_the_store_alone(unlocked: Any) -> None:
+    # an operator who backs the folder up by copying replaced revisions too (or whose laptop is
+    # too slow to compact during the working day) turns it off: BANGBAN_COMPACT_HOURS=0
+    node = unlocked.application.extensions["bangban_node"]
+    node.settings = Settings({**node.settings, "compact_hours": 0})
+    store = node.store
+    rev = None
+    for n in range(5):
+        rev = store.put({"_id": "x:board", "n": n, **({"_rev": rev} if rev else {})})["rev"]
+    node.syncer.after_pull()
+    assert _bodies(store, "x:board") == 5
