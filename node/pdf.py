@@ -188,8 +188,11 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
             ("BOX", (0, 0), (-1, -1), 1.4, colors.black),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("BACKGROUND", (0, 0), (0, -1), colors.Color(0.94, 0.94, 0.94)),
-            ("TOPPADDING", (0, 0), (-1, -1), 5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            # 4 pt, a signature row of 15 mm and 6 mm above them: form A of an item with
+            # four materials ran to a second sheet holding only the note and the two
+            # signature lines, a quarter of the first left empty
+            ("TOPPADDING", (0, 0), (-1, -1), 4),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
         ]))
         story.append(table)
         if form.items:
@@ -215,7 +218,7 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
         # the signatures stay on one page with the words they confirm: a long checklist
         # pushed form A's staff line alone onto a second sheet, the applicant's line left
         # at the foot of the first (a sheet with a signature and nothing it signs)
-        story.append(KeepTogether([*closing, Spacer(1, 10 * mm),
+        story.append(KeepTogether([*closing, Spacer(1, 6 * mm),
                                    _signature_block(form, base, width, Image, Table,
                                                     TableStyle, mm)]))
         if form.footer:
@@ -275,7 +278,7 @@ def _signature_block(form: FormContent, style: Any, width: float, Image: Any, Ta
             date = f" {y} 年 {int(m)} 月 {int(d)} 日"
         rows.append([_paragraph(who + "：", style), mark, _paragraph(date, style)])
     # the label column fits the longest label (受托代办员（签字）：) on one line
-    table = Table(rows, colWidths=[48 * mm, 64 * mm, width - 112 * mm], rowHeights=18 * mm)
+    table = Table(rows, colWidths=[48 * mm, 64 * mm, width - 112 * mm], rowHeights=15 * mm)
     table.setStyle(TableStyle([
         ("LINEBELOW", (1, 0), (1, -1), 0.8, "black"),
         ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
