@@ -29,6 +29,10 @@ KNOWN_FONTS: tuple[tuple[str, int], ...] = (
 )
 FONT_NAME = "BangbanCJK"
 CID_FALLBACK = "STSong-Light"
+#: the least height (pt) of a table row's part split onto a page: three lines of text.
+#: reportlab reads splitInRow as that height; at 1 a row of one line was split into an
+#: empty sliver at a page's foot (under a repeated head) and the row on the next page
+SPLIT_MIN = 48
 #: printed for a character the font has no glyph for (the geta mark of Chinese typesetting)
 MISSING_MARK = "〓"
 
@@ -182,7 +186,7 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
         data = [[_para(k, label), _para(v, base)] for k, v in form.rows] or [["", ""]]
         # splitInRow: a long free text (a scope, a reason) runs on to the next page; a row
         # taller than a page made reportlab refuse the whole form (500, its own words)
-        table = Table(data, colWidths=[38 * mm, width - 38 * mm], splitInRow=1)
+        table = Table(data, colWidths=[38 * mm, width - 38 * mm], splitInRow=SPLIT_MIN)
         table.setStyle(TableStyle([
             ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
             ("BOX", (0, 0), (-1, -1), 1.4, colors.black),
@@ -203,7 +207,7 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
             rows += [[_para(str(i), label), _para(a, base), _para(b, base)]
                      for i, (a, b) in enumerate(form.items, 1)]
             items = Table(rows, colWidths=[14 * mm, 62 * mm, width - 76 * mm], repeatRows=1,
-                          splitInRow=1)
+                          splitInRow=SPLIT_MIN)
             items.setStyle(TableStyle([
                 ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.94, 0.94, 0.94)),

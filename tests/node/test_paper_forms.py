@@ -123,3 +123,24 @@ def test_form_a_of_an_item_with_four_materials_fits_one_sheet(tmp_path: Path) ->
                                      staff_name="曾嘉豪"))
     text = _pdf_text(data, tmp_path)
     assert "第 1 页，共 1 页" in text and "经办人（签字）" in text
+
+
+def test_a_checklist_over_pages_leaves_no_sliver_of_a_row(tmp_path: Path) -> None:
+    """25 materials over three sheets: each sheet but the last ended with the list's
+    repeated head over an empty sliver of the next row (reportlab split a one-line row
+    at 1 pt, the least its ``splitInRow`` allowed), the row itself on the next sheet."""
+    case = copy.deepcopy(CASE)
+    case["item"]["materials"] = [
+        {"code": f"M{i:02}", "name": f"第{i}项材料名称比较长的证明文件",
+         "how_to_obtain": "到所在村（居）委会开具证明并加盖公章后提交原件及复印件"}
+        for i in range(1, 26)]
+    case["state"] = {"materials_missing": [f"M{i:02}" for i in range(1, 26, 2)]}
+    path = tmp_path / "a.pdf"
+    path.write_bytes(pdf.render(formdata.build("A", case)))
+    pages = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                           text=True, check=True).stdout.rstrip("\f").split("\f")
+    assert len(pages) > 1
+    for n, page in enumerate(pages, 1):  # the head once, at the top of the list's part
+        assert page.count("收取情况") == ("项材料" in page), n
+    text = " ".join("".join(pages).split())
+    assert all(f"第{i}项材料" in text for i in range(1, 26))
