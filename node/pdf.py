@@ -190,7 +190,10 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
         table.setStyle(TableStyle([
             ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
             ("BOX", (0, 0), (-1, -1), 1.4, colors.black),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            # TOP: reportlab pads a MIDDLE cell of a row split over pages to keep it
+            # centred, the padding grows with each page, and a scope over three pages
+            # no longer fitted one (LayoutError) once a split part had a least height
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("BACKGROUND", (0, 0), (0, -1), colors.Color(0.94, 0.94, 0.94)),
             # 4 pt, a signature row of 15 mm and 6 mm above them: form A of an item with
             # four materials ran to a second sheet holding only the note and the two
