@@ -5,8 +5,9 @@ A form is rendered from *form content*: a title, a serial number (编号), rows 
 (schemas' ``form_a`` … give the content). Laid out like a Chinese government form:
 centred title, 编号 at the top right, a bordered two-column table, signature and
 date lines at the foot. A Chinese TTF is embedded so the print looks the same on any
-machine; reportlab's CID font STSong-Light is the fallback when no TTF exists (it is
-not embedded, the viewer must have a CJK font).
+machine (node.pdffonts: the other installed fonts for what it lacks); reportlab's CID
+font STSong-Light is the fallback when no TTF exists (not embedded, the viewer must have
+a CJK font).
 """
 
 from __future__ import annotations
@@ -15,26 +16,15 @@ import functools
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from node.errors import PrintError
+from node.pdffonts import coverage, markup, missing_note, register_font
 
-#: Debian fonts with CJK glyphs, tried in order (fonts-wqy-microhei is what `make test` installs).
-KNOWN_FONTS: tuple[tuple[str, int], ...] = (
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
-    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
-)
-FONT_NAME = "BangbanCJK"
-CID_FALLBACK = "STSong-Light"
 #: the least height (pt) of a table row's part split onto a page: three lines of text.
 #: reportlab reads splitInRow as that height; at 1 a row of one line was split into an
 #: empty sliver at a page's foot (under a repeated head) and the row on the next page
 SPLIT_MIN = 48
-#: printed for a character the font has no glyph for (the geta mark of Chinese typesetting)
-MISSING_MARK = "〓"
 
 
 @dataclass
@@ -59,73 +49,11 @@ class FormContent:
     footer: str = ""
 
 
-_registered: str | None = None
+def _fitted(text: Any, style: Any, *, covered: frozenset[int] | None, missing: list[str],
+            font_path: str) -> Any:
+    from reportlab.platypus import Paragraph
 
-
-def register_font(font_path: str = "") -> str:
-    """Register the CJK font once; return its reportlab name."""
-    global _registered
-    if _registered:
-        return _registered
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    candidates: list[tuple[str, int]] = [(font_path, 0)] if font_path else []
-    candidates += list(KNOWN_FONTS)
-    for path, index in candidates:
-        if not Path(path).exists():
-            continue
-        try:
-            kwargs: dict[str, Any] = {"subfontIndex": index} if path.endswith(".ttc") else {}
-            pdfmetrics.registerFont(TTFont(FONT_NAME, path, **kwargs))
-        except Exception:  # a broken font file: try the next one
-            continue
-        _registered = FONT_NAME
-        return FONT_NAME
-    pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
-    _registered = CID_FALLBACK
-    return CID_FALLBACK
-
-
-def coverage(font: str) -> frozenset[int] | None:
-    """The code points the registered TTF draws; None for the CID fallback (not embedded:
-    the viewer's own font draws it, this process cannot know which)."""
-    from reportlab.pdfbase import pdfmetrics
-
-    face = getattr(pdfmetrics.getFont(font), "face", None)
-    table = getattr(face, "charToGlyph", None)
-    return frozenset(table) if table else None
-
-
-def printable(text: str, covered: frozenset[int] | None, missing: list[str]) -> str:
-    """``text`` with each character the font cannot draw replaced by :data:`MISSING_MARK`,
-    noted in ``missing``. A rare character of a name (𠮷, 㐀: CJK extensions the usual
-    fonts lack) was drawn as a blank: the applicant signed a form naming 林 for 𠮷㐀林."""
-    if covered is None:
-        return text
-    out = []
-    for ch in text:
-        if ord(ch) in covered or ch.isspace():
-            out.append(ch)
-        else:
-            out.append(MISSING_MARK)
-            if ch not in missing:
-                missing.append(ch)
-    return "".join(out)
-
-
-def missing_note(missing: Sequence[str]) -> str:
-    """The line under a form that says what the clerk writes in by hand (the characters
-    themselves cannot be drawn: their code points, and the case page that shows them)."""
-    codes = "、".join(f"U+{ord(ch):04X}" for ch in missing)
-    return (f"注：本机字库缺 {len(missing)} 个字（{codes}），表中“{MISSING_MARK}”处请对照"
-            "案件页面手工补写。")
-
-
-def _fitted(text: Any, style: Any, *, covered: frozenset[int] | None,
-            missing: list[str]) -> Any:
-    return _paragraph(printable(str(text or ""), covered, missing), style)
+    return Paragraph(markup(str(text or ""), covered, missing, font_path), style)
 
 
 def _paragraph(text: str, style: Any) -> Any:
@@ -176,7 +104,8 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
         if n:
             story.append(PageBreak())
         missing: list[str] = []  # this form's characters the font lacks
-        _para = functools.partial(_fitted, covered=covered, missing=missing)
+        _para = functools.partial(_fitted, covered=covered, missing=missing,
+                                  font_path=font_path)
         story.append(_para(form.title, title))
         if form.subtitle:
             story.append(_para(form.subtitle, sub))

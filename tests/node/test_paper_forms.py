@@ -144,3 +144,25 @@ def test_a_checklist_over_pages_leaves_no_sliver_of_a_row(tmp_path: Path) -> Non
         assert page.count("收取情况") == ("项材料" in page), n
     text = " ".join("".join(pages).split())
     assert all(f"第{i}项材料" in text for i in range(1, 26))
+
+
+def test_a_character_the_main_font_lacks_is_drawn_from_another_installed_one(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The first installed font was the only one: with WenQuanYi and Noto CJK both
+    installed, 𠮷 (which Noto draws) printed as 〓. Here DejaVu Sans, the one other font on
+    a test machine, stands in for Noto: Ə of a name in Latin script, which WenQuanYi lacks,
+    is printed from it, embedded, and not marked for the clerk's hand."""
+    from node import pdffonts
+
+    dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    monkeypatch.setattr(pdffonts, "KNOWN_FONTS", (*pdffonts.KNOWN_FONTS, (dejavu, 0)))
+    for name in ("_registered", "_main", "_others"):
+        monkeypatch.setattr(pdffonts, name, None)
+    case = {**CASE, "private": {**CASE["private"], "applicant_name": "Əli·林"}}
+    path = tmp_path / "a.pdf"
+    path.write_bytes(pdf.render(formdata.build("A", case)))
+    text = _pdf_text(path.read_bytes(), tmp_path)
+    assert "服务对象 Əli·林" in text and "〓" not in text and "U+018F" not in text
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
+                           check=True).stdout
+    assert any("DejaVuSans" in ln and " yes " in ln for ln in fonts.splitlines())
