@@ -140,6 +140,8 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         kind = (ev or {}).get("event_type")
         rows += [("办理结果", {"completion": "办结", "termination": "终止"}.get(str(kind), "")),
                  ("办结（终止）日期", at)]
+        if not ev:  # a blank form B may be a termination: its reason has a line to fill
+            rows.append(("终止原因", ""))
         if kind == "termination":
             reason = _label(vocab.TERMINATION_REASONS, (ev or {}).get("reason"))
             # the hub's 10.2.5.2 termination says its reason again, in both languages: the

@@ -31,12 +31,13 @@ def _pdf_text(data: bytes, tmp_path: Path) -> str:
 
 def test_a_blank_form_leaves_its_lines_for_the_hand() -> None:
     """Printed before the step, a form is filled in by hand: form D said "中止原因 ）", C
-    "已收材料 无" and B "交还材料 无" (above "以上所列材料…已移交"), E "原时限扣除中止期间"
-    and had no line for the due date at all."""
+    "已收材料 无" and B "交还材料 无" (above "以上所列材料…已移交") with no line for a
+    termination's reason, E "原时限扣除中止期间" and had no line for the due date at all."""
     blank = {**CASE, "events": []}
     assert _rows("D", blank)["中止原因"] == ""
     assert _rows("C", blank)["已收材料"] == ""
-    assert _rows("B", blank)["交还材料"] == _rows("B", blank)["审批结果文件"] == ""
+    b = _rows("B", blank)
+    assert b["交还材料"] == b["审批结果文件"] == b["终止原因"] == ""
     e = _rows("E", blank)
     assert e["新的办理时限"] == "" and e["预计办结日期"] == ""
     # recorded, the same lines say what happened
