@@ -25,6 +25,8 @@ from node.pdffonts import coverage, markup, missing_note, register_font
 #: reportlab reads splitInRow as that height; at 1 a row of one line was split into an
 #: empty sliver at a page's foot (under a repeated head) and the row on the next page
 SPLIT_MIN = 48
+#: the lines a titled list that is empty leaves for the hand
+BLANK_ITEMS = 6
 
 
 @dataclass
@@ -131,13 +133,16 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
             ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
         ]))
         story.append(table)
-        if form.items:
+        # a list with a title and nothing in it (the notification of a case whose item is
+        # not chosen yet) is written by hand: it printed no table at all, nowhere to write
+        listed = form.items or ([("\u3000", "")] * BLANK_ITEMS if form.items_title else [])
+        if listed:
             story.append(Spacer(1, 4 * mm))
             if form.items_title:
                 story.append(_para(form.items_title, base))
             rows = [[_para("序号", label), *(_para(h, label) for h in form.items_head)]]
             rows += [[_para(str(i), label), _para(a, base), _para(b, base)]
-                     for i, (a, b) in enumerate(form.items, 1)]
+                     for i, (a, b) in enumerate(listed, 1)]
             items = Table(rows, colWidths=[14 * mm, 62 * mm, width - 76 * mm], repeatRows=1,
                           splitInRow=SPLIT_MIN)
             items.setStyle(TableStyle([

@@ -167,3 +167,13 @@ def test_a_character_the_main_font_lacks_is_drawn_from_another_installed_one(
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
                            check=True).stdout
     assert any("DejaVuSans" in ln and " yes " in ln for ln in fonts.splitlines())
+
+
+def test_a_notification_before_the_item_is_chosen_has_lines_for_the_materials(
+        tmp_path: Path) -> None:
+    """A consultation may leave the item open (暂不确定): its one-time notification, to be
+    filled in by hand, printed the list's title and no table under it, nowhere to write
+    the materials and how to obtain them."""
+    case = {**CASE, "item": None, "events": []}
+    text = _pdf_text(pdf.render(formdata.build("N", case)), tmp_path)
+    assert "所需材料清单： 序号 材料 获取方式 1 2 3 4 5 6 以上为一次性告知" in text
