@@ -81,6 +81,13 @@ def _due(state: Mapping[str, Any]) -> str:
     return due
 
 
+def _promised(ev: Mapping[str, Any] | None, state: Mapping[str, Any]) -> str:
+    """The time limit in force at the step (form A's, or a resumption's new period); ""
+    on a blank form and before any acceptance."""
+    days = state.get("time_limit_days")
+    return f"{days} 个工作日" if ev and days is not None else ""
+
+
 def _last_day(typed: str, folded: Any, last: Any) -> str:
     """A period's end as the clerk typed it, with the day it really ends when that one fell
     on a weekend or holiday (10.2.5.2, 10.2.5.1 a: the fold's ``resume_by``/``materials_by``,
@@ -140,6 +147,11 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         kind = (ev or {}).get("event_type")
         rows += [("办理结果", {"completion": "办结", "termination": "终止"}.get(str(kind), "")),
                  ("办结（终止）日期", at)]
+        # the promise of form A, and whether it was kept (the appendices' common fields:
+        # the time limit; 11.2.1: what the applicant is asked to rate)
+        on_time = (step_state or state).get("on_time") if kind == "completion" else None
+        rows += [("承诺办理时限", _promised(ev, step_state or state)),
+                 ("是否按时办结", {True: "是", False: "否"}.get(on_time, ""))]
         if not ev:  # a blank form B may be a termination: its reason has a line to fill
             rows.append(("终止原因", ""))
         if kind == "termination":
@@ -193,7 +205,8 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
     elif letter == "D":
         code = (ev or {}).get("reason")
         # a blank form D printed "中止原因 ）": the a–d item's bracket with no item
-        rows += [("中止原因", f"{code}）{_label(vocab.SUSPENSION_REASONS, code)}" if code else ""),
+        rows += [("承诺办理时限", _promised(ev, step_state or state)),
+                 ("中止原因", f"{code}）{_label(vocab.SUSPENSION_REASONS, code)}" if code else ""),
                  ("说明", pe.get("details") or ""), ("中止日期", at),
                  ("续办期限", _last_day((ev or {}).get("resumption_deadline", ""),
                                         (state.get("suspension") or {}).get("resumption_deadline"),

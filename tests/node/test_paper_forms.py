@@ -177,3 +177,17 @@ def test_a_notification_before_the_item_is_chosen_has_lines_for_the_materials(
     case = {**CASE, "item": None, "events": []}
     text = _pdf_text(pdf.render(formdata.build("N", case)), tmp_path)
     assert "所需材料清单： 序号 材料 获取方式 1 2 3 4 5 6 以上为一次性告知" in text
+
+
+def test_forms_b_and_d_carry_the_time_limit_and_b_whether_it_was_kept() -> None:
+    """The appendices' common fields include the time limit promised: form D (the clock
+    stops, 10.2.5) and form B (the case ends; 11.2.1 the applicant is asked to rate it)
+    did not say what it was, nor B whether it was kept."""
+    late = {**CASE, "state": {"time_limit_days": 5, "on_time": False}}
+    b = _rows("B", late)
+    assert b["承诺办理时限"] == "5 个工作日" and b["是否按时办结"] == "否"
+    assert _rows("D", late)["承诺办理时限"] == "5 个工作日"
+    # as at the step: a resumption's new period after the suspension is not form D's
+    assert _rows("D", late, step_state={"time_limit_days": 3})["承诺办理时限"] == "3 个工作日"
+    blank = _rows("B", {**late, "events": []})
+    assert blank["承诺办理时限"] == blank["是否按时办结"] == ""
