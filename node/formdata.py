@@ -151,7 +151,7 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         # the time limit; 11.2.1: what the applicant is asked to rate)
         on_time = (step_state or state).get("on_time") if kind == "completion" else None
         rows += [("承诺办理时限", _promised(ev, step_state or state)),
-                 ("是否按时办结", {True: "是", False: "否"}.get(on_time, ""))]
+                 ("是否按时办结", "" if on_time is None else "是" if on_time else "否")]
         if not ev:  # a blank form B may be a termination: its reason has a line to fill
             rows.append(("终止原因", ""))
         if kind == "termination":
