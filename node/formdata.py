@@ -149,9 +149,11 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                  ("办结（终止）日期", at)]
         # the promise of form A, and whether it was kept (the appendices' common fields:
         # the time limit; 11.2.1: what the applicant is asked to rate)
-        on_time = (step_state or state).get("on_time") if kind == "completion" else None
-        rows += [("承诺办理时限", _promised(ev, step_state or state)),
-                 ("是否按时办结", "" if on_time is None else "是" if on_time else "否")]
+        on_time = (step_state or state).get("on_time")
+        rows.append(("承诺办理时限", _promised(ev, step_state or state)))
+        if kind != "termination":  # a terminated case was not completed, late or not
+            kept = "" if not ev or on_time is None else "是" if on_time else "否"
+            rows.append(("是否按时办结", kept))
         if not ev:  # a blank form B may be a termination: its reason has a line to fill
             rows.append(("终止原因", ""))
         if kind == "termination":

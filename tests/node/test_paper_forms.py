@@ -189,5 +189,9 @@ def test_forms_b_and_d_carry_the_time_limit_and_b_whether_it_was_kept() -> None:
     assert _rows("D", late)["承诺办理时限"] == "5 个工作日"
     # as at the step: a resumption's new period after the suspension is not form D's
     assert _rows("D", late, step_state={"time_limit_days": 3})["承诺办理时限"] == "3 个工作日"
-    blank = _rows("B", {**late, "events": []})
+    blank = _rows("B", {**late, "state": {"time_limit_days": 5, "on_time": True},
+                        "events": []})
     assert blank["承诺办理时限"] == blank["是否按时办结"] == ""
+    ended = {"event_type": "termination", "at": "2026-11-26T09:00:00+08:00",
+             "reason": "applicant_withdrew", "private": {}}
+    assert "是否按时办结" not in _rows("B", {**late, "events": [*CASE["events"][:4], ended]})
