@@ -109,8 +109,12 @@ class Node:
             try:
                 doc = read_latest(self.store, f"institution:{code}")  # schemas.written
                 self._names[code] = str(doc.get("name") or code)
-            except StoreNotFound:
-                self._names[code] = code  # not synced yet: the next pull clears the cache
+            except StoreNotFound:  # not synced yet: the next pull clears the cache
+                # this station's own name came with its enrollment: a node printing before
+                # its first pull (offline from day one) named itself "410621100201" on forms
+                enr = self.enrollment or {}
+                own = code == str(enr.get("institution") or "") and enr.get("institution_name")
+                self._names[code] = str(own or code)
         return self._names[code]
 
     @property

@@ -72,14 +72,20 @@ def _common(case: Mapping[str, Any], institution_name: str) -> list[tuple[str, s
     ]
 
 
-def _due(case: Mapping[str, Any]) -> str:
+def _due(state: Mapping[str, Any]) -> str:
     """The date the time limit falls on (the fold's, suspensions excluded: 10.2.5), said
     as estimated over a year whose holidays are not published (schemas.workdays)."""
-    state = case.get("state") or {}
     due = str(state.get("due") or "")[:10]
     if due and "calendar_estimated" in (state.get("warnings") or []):
         return f"{due}（预计，节假日安排公布后可能调整）"
     return due
+
+
+def _promised(ev: Mapping[str, Any] | None, state: Mapping[str, Any]) -> str:
+    """The time limit in force at the step (form A's, or a resumption's new period); ""
+    on a blank form and before any acceptance."""
+    days = state.get("time_limit_days")
+    return f"{days} 个工作日" if ev and days is not None else ""
 
 
 def _last_day(typed: str, folded: Any, last: Any) -> str:
@@ -96,13 +102,14 @@ def _last_day(typed: str, folded: Any, last: Any) -> str:
 
 
 def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
-          signature_png: bytes | None = None, staff: str | None = None,
-          staff_name: str = "", contact: str = "", handled_by: str = "") -> FormContent:
+          signature_png: bytes | None = None, staff_name: str = "", contact: str = "",
+          handled_by: str = "", step_state: Mapping[str, Any] | None = None) -> FormContent:
     """The FormContent of form ``letter`` (A–E, N the one-time notification, R the notice
-    of refusal); ``staff``: the 经办人's id (the step's recorder: node.views.forms), else the
-    header's; ``contact``: the address and phone of the institution named on the form;
-    ``handled_by``: the institution handling the case now (name and contact) when that is
-    another one (a case handed up to the town, 4.3)."""
+    of refusal); ``staff_name``: the 经办人's name on the roster (the step's recorder:
+    node.views.forms), "" when none lists it; ``contact``: the address and phone of the
+    institution named on the form; ``handled_by``: the institution handling the case now
+    (name and contact) when that is another one (a case handed up to the town, 4.3);
+    ``step_state``: the fold as it stood after the step the form records (its due date)."""
     from schemas import vocab
 
     h, events = case["header"], case["events"]
@@ -112,9 +119,6 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
     reach = [("机构地址及电话", contact)] if contact else []
     reach += [("现办理机构", handled_by)] if handled_by else []
     rows[1:1] = reach  # under 服务机构
-    staff = staff or h.get("staff") or ""
-    if staff_name:  # the roster's name (8.1.2), its id beside it as recorded on the events
-        staff = f"{staff_name}（{staff}）"
     form = FormContent(title=TITLES[letter], number=h.get("case_no", ""),
                        subtitle="依据 DB4106/T 101—2023", signature_png=signature_png)
     ev = _last(events, EVENT_OF_FORM.get(letter, ()))
@@ -129,8 +133,7 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         # count of working days they cannot turn into one (weekends, 调休)
         rows += [("受理日期", at), ("办理区域", _label(vocab.ZONES, (ev or {}).get("zone"))),
                  ("承诺办理时限", f"{days} 个工作日" if days is not None else ""),
-                 ("预计办结日期", _due(case) if ev else ""),
-                 ("经办人", staff)]
+                 ("预计办结日期", _due(step_state or state) if ev else "")]
         form.note = "本单为帮办代办受理凭证，请妥善保管。帮办代办服务免费（4.1）。"
         # 10.1.3 / 10.1.4: the item's checklist as it stands, what is still missing with
         # how to obtain it (the one-time notification's list, less what was received since)
@@ -144,6 +147,15 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         kind = (ev or {}).get("event_type")
         rows += [("办理结果", {"completion": "办结", "termination": "终止"}.get(str(kind), "")),
                  ("办结（终止）日期", at)]
+        # the promise of form A, and whether it was kept (the appendices' common fields:
+        # the time limit; 11.2.1: what the applicant is asked to rate)
+        on_time = (step_state or state).get("on_time")
+        rows.append(("承诺办理时限", _promised(ev, step_state or state)))
+        if kind != "termination":  # a terminated case was not completed, late or not
+            kept = "" if not ev or on_time is None else "是" if on_time else "否"
+            rows.append(("是否按时办结", kept))
+        if not ev:  # a blank form B may be a termination: its reason has a line to fill
+            rows.append(("终止原因", ""))
         if kind == "termination":
             reason = _label(vocab.TERMINATION_REASONS, (ev or {}).get("reason"))
             # the hub's 10.2.5.2 termination says its reason again, in both languages: the
@@ -158,8 +170,11 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                                                       AFTER_TERMINATION["other"])))
         # sealed since schema_version 2, in clear in a version 1 written by an older node
         returned, documents = _member(ev, "materials_returned"), _member(ev, "documents")
-        rows += [("交还材料", "、".join(returned) or "无"),
-                 ("审批结果文件", "、".join(documents) or "无")]
+        # a blank form B (printed before the case ended) is filled in by hand: its 无 said
+        # nothing was to be handed back, above a note that everything listed was
+        none = "无" if ev else ""
+        rows += [("交还材料", "、".join(returned) or none),
+                 ("审批结果文件", "、".join(documents) or none)]
         proxy = ((case.get("state") or {}).get("service_type") or h.get("service_type")) == "proxy"
         # what the applicant signs for is what is listed: "已全部移交" over two 无 (a
         # termination before anything was received) said papers were handed over that
@@ -184,14 +199,16 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
             received = [str(m.get("name", "")) for m in (case.get("item") or {}).get("materials", [])
                         if m.get("code") not in missing]
         rows += [("委托事项及权限", scope),
-                 ("已收材料", "、".join(received) or "无"),
+                 ("已收材料", "、".join(received) or ("无" if ev else "")),
                  ("委托期限至", (ev or {}).get("period_end", "")),
                  ("台账编号", (ev or {}).get("ledger_no", "")), ("委托日期", at)]
         form.note = "本人自愿委托上述服务机构代为办理上述事项（10.2.2）。"
         form.signatures = ["委托人（签字）", "受托代办员（签字）"]
     elif letter == "D":
-        rows += [("中止原因", f"{(ev or {}).get('reason', '')}）"
-                  + _label(vocab.SUSPENSION_REASONS, (ev or {}).get("reason"))),
+        code = (ev or {}).get("reason")
+        # a blank form D printed "中止原因 ）": the a–d item's bracket with no item
+        rows += [("承诺办理时限", _promised(ev, step_state or state)),
+                 ("中止原因", f"{code}）{_label(vocab.SUSPENSION_REASONS, code)}" if code else ""),
                  ("说明", pe.get("details") or ""), ("中止日期", at),
                  ("续办期限", _last_day((ev or {}).get("resumption_deadline", ""),
                                         (state.get("suspension") or {}).get("resumption_deadline"),
@@ -203,10 +220,13 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         # 10.2.5: with no new period the time limit runs on, less the suspension (the fold):
         # the form said " 个工作日", a blank the applicant signed under
         days = (ev or {}).get("new_time_limit_days")
-        due = str((case.get("state") or {}).get("due") or "")[:10]
         rows += [("中止原因消除日期", (ev or {}).get("cause_removed_on", "")),
-                 ("新的办理时限", f"{days} 个工作日" if days else "原时限扣除中止期间"),
-                 ("续办日期", at)] + ([("预计办结日期", due)] if ev and due else [])
+                 # a new period of 0 days (a 即办件) is one; a blank form E is left blank
+                 ("新的办理时限", f"{days} 个工作日" if days is not None
+                  else "原时限扣除中止期间" if ev else ""),
+                 # the due as at this resumption (a later one moves it), and the line
+                 # there on a blank form E too (it had none, nowhere to write the date)
+                 ("续办日期", at), ("预计办结日期", _due(step_state or state) if ev else "")]
         form.note = "中止原因已消除，本人同意继续委托代办（10.2.5）。"
         form.signatures = ["委托人（签字）", "受托代办员（签字）"]
     elif letter == "N":
@@ -227,6 +247,12 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         rows += _refusal_rows(ev, case, at)
         form.note = "对不予受理有异议的，可以向本机构或设立本机构的部门反映、投诉（11.1）。"
         form.signatures = ["服务对象（签收）", "告知人（签字）"]
+    # every form names its 经办人 (8.1.2), by the roster's name alone: the paper printed
+    # the events' id beside it ("蒋思远（staff-201-1）", an English word) or, with no roster
+    # entry, instead of it (the device id "410621100201-A1"), and only form A had the row.
+    # Unnamed, or on a blank form (the step not recorded: no one did it yet), the line is
+    # left for the clerk to write in by hand; the id stays on the events.
+    rows.append(("经办人", staff_name if ev or letter == "N" else ""))
     if (case.get("private") or {}).get("agent_name"):
         # the agent signs for the applicant: the line says so (the name is in the table)
         first = form.signatures[0]  # its （签字） or （签收）: form N is signed as received

@@ -5,8 +5,9 @@ A form is rendered from *form content*: a title, a serial number (编号), rows 
 (schemas' ``form_a`` … give the content). Laid out like a Chinese government form:
 centred title, 编号 at the top right, a bordered two-column table, signature and
 date lines at the foot. A Chinese TTF is embedded so the print looks the same on any
-machine; reportlab's CID font STSong-Light is the fallback when no TTF exists (it is
-not embedded, the viewer must have a CJK font).
+machine (node.pdffonts: the other installed fonts for what it lacks); reportlab's CID
+font STSong-Light is the fallback when no TTF exists (not embedded, the viewer must have
+a CJK font).
 """
 
 from __future__ import annotations
@@ -15,22 +16,17 @@ import functools
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from node.errors import PrintError
+from node.pdffonts import coverage, markup, missing_note, register_font
 
-#: Debian fonts with CJK glyphs, tried in order (fonts-wqy-microhei is what `make test` installs).
-KNOWN_FONTS: tuple[tuple[str, int], ...] = (
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),
-    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
-)
-FONT_NAME = "BangbanCJK"
-CID_FALLBACK = "STSong-Light"
-#: printed for a character the font has no glyph for (the geta mark of Chinese typesetting)
-MISSING_MARK = "〓"
+#: the least height (pt) of a table row's part split onto a page: three lines of text.
+#: reportlab reads splitInRow as that height; at 1 a row of one line was split into an
+#: empty sliver at a page's foot (under a repeated head) and the row on the next page
+SPLIT_MIN = 48
+#: the lines a titled list that is empty leaves for the hand
+BLANK_ITEMS = 6
 
 
 @dataclass
@@ -55,73 +51,11 @@ class FormContent:
     footer: str = ""
 
 
-_registered: str | None = None
+def _fitted(text: Any, style: Any, *, covered: frozenset[int] | None, missing: list[str],
+            font_path: str) -> Any:
+    from reportlab.platypus import Paragraph
 
-
-def register_font(font_path: str = "") -> str:
-    """Register the CJK font once; return its reportlab name."""
-    global _registered
-    if _registered:
-        return _registered
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    candidates: list[tuple[str, int]] = [(font_path, 0)] if font_path else []
-    candidates += list(KNOWN_FONTS)
-    for path, index in candidates:
-        if not Path(path).exists():
-            continue
-        try:
-            kwargs: dict[str, Any] = {"subfontIndex": index} if path.endswith(".ttc") else {}
-            pdfmetrics.registerFont(TTFont(FONT_NAME, path, **kwargs))
-        except Exception:  # a broken font file: try the next one
-            continue
-        _registered = FONT_NAME
-        return FONT_NAME
-    pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
-    _registered = CID_FALLBACK
-    return CID_FALLBACK
-
-
-def coverage(font: str) -> frozenset[int] | None:
-    """The code points the registered TTF draws; None for the CID fallback (not embedded:
-    the viewer's own font draws it, this process cannot know which)."""
-    from reportlab.pdfbase import pdfmetrics
-
-    face = getattr(pdfmetrics.getFont(font), "face", None)
-    table = getattr(face, "charToGlyph", None)
-    return frozenset(table) if table else None
-
-
-def printable(text: str, covered: frozenset[int] | None, missing: list[str]) -> str:
-    """``text`` with each character the font cannot draw replaced by :data:`MISSING_MARK`,
-    noted in ``missing``. A rare character of a name (𠮷, 㐀: CJK extensions the usual
-    fonts lack) was drawn as a blank: the applicant signed a form naming 林 for 𠮷㐀林."""
-    if covered is None:
-        return text
-    out = []
-    for ch in text:
-        if ord(ch) in covered or ch.isspace():
-            out.append(ch)
-        else:
-            out.append(MISSING_MARK)
-            if ch not in missing:
-                missing.append(ch)
-    return "".join(out)
-
-
-def missing_note(missing: Sequence[str]) -> str:
-    """The line under a form that says what the clerk writes in by hand (the characters
-    themselves cannot be drawn: their code points, and the case page that shows them)."""
-    codes = "、".join(f"U+{ord(ch):04X}" for ch in missing)
-    return (f"注：本机字库缺 {len(missing)} 个字（{codes}），表中“{MISSING_MARK}”处请对照"
-            "案件页面手工补写。")
-
-
-def _fitted(text: Any, style: Any, *, covered: frozenset[int] | None,
-            missing: list[str]) -> Any:
-    return _paragraph(printable(str(text or ""), covered, missing), style)
+    return Paragraph(markup(str(text or ""), covered, missing, font_path), style)
 
 
 def _paragraph(text: str, style: Any) -> Any:
@@ -172,7 +106,8 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
         if n:
             story.append(PageBreak())
         missing: list[str] = []  # this form's characters the font lacks
-        _para = functools.partial(_fitted, covered=covered, missing=missing)
+        _para = functools.partial(_fitted, covered=covered, missing=missing,
+                                  font_path=font_path)
         story.append(_para(form.title, title))
         if form.subtitle:
             story.append(_para(form.subtitle, sub))
@@ -182,25 +117,34 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
         data = [[_para(k, label), _para(v, base)] for k, v in form.rows] or [["", ""]]
         # splitInRow: a long free text (a scope, a reason) runs on to the next page; a row
         # taller than a page made reportlab refuse the whole form (500, its own words)
-        table = Table(data, colWidths=[38 * mm, width - 38 * mm], splitInRow=1)
+        table = Table(data, colWidths=[38 * mm, width - 38 * mm], splitInRow=SPLIT_MIN)
         table.setStyle(TableStyle([
             ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
             ("BOX", (0, 0), (-1, -1), 1.4, colors.black),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            # TOP: reportlab pads a MIDDLE cell of a row split over pages to keep it
+            # centred, the padding grows with each page, and a scope over three pages
+            # no longer fitted one (LayoutError) once a split part had a least height
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("BACKGROUND", (0, 0), (0, -1), colors.Color(0.94, 0.94, 0.94)),
-            ("TOPPADDING", (0, 0), (-1, -1), 5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            # 4 pt, a signature row of 15 mm and 6 mm above them: form A of an item with
+            # four materials ran to a second sheet holding only the note and the two
+            # signature lines, a quarter of the first left empty
+            ("TOPPADDING", (0, 0), (-1, -1), 4),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
         ]))
         story.append(table)
-        if form.items:
+        # a list with a title and nothing in it (the notification of a case whose item is
+        # not chosen yet) is written by hand: it printed no table at all, nowhere to write
+        listed = form.items or ([("\u3000", "")] * BLANK_ITEMS if form.items_title else [])
+        if listed:
             story.append(Spacer(1, 4 * mm))
             if form.items_title:
                 story.append(_para(form.items_title, base))
             rows = [[_para("序号", label), *(_para(h, label) for h in form.items_head)]]
             rows += [[_para(str(i), label), _para(a, base), _para(b, base)]
-                     for i, (a, b) in enumerate(form.items, 1)]
+                     for i, (a, b) in enumerate(listed, 1)]
             items = Table(rows, colWidths=[14 * mm, 62 * mm, width - 76 * mm], repeatRows=1,
-                          splitInRow=1)
+                          splitInRow=SPLIT_MIN)
             items.setStyle(TableStyle([
                 ("GRID", (0, 0), (-1, -1), 0.8, colors.black),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.94, 0.94, 0.94)),
@@ -215,7 +159,7 @@ def render(forms: FormContent | Sequence[FormContent], *, font_path: str = "") -
         # the signatures stay on one page with the words they confirm: a long checklist
         # pushed form A's staff line alone onto a second sheet, the applicant's line left
         # at the foot of the first (a sheet with a signature and nothing it signs)
-        story.append(KeepTogether([*closing, Spacer(1, 10 * mm),
+        story.append(KeepTogether([*closing, Spacer(1, 6 * mm),
                                    _signature_block(form, base, width, Image, Table,
                                                     TableStyle, mm)]))
         if form.footer:
@@ -275,7 +219,7 @@ def _signature_block(form: FormContent, style: Any, width: float, Image: Any, Ta
             date = f" {y} 年 {int(m)} 月 {int(d)} 日"
         rows.append([_paragraph(who + "：", style), mark, _paragraph(date, style)])
     # the label column fits the longest label (受托代办员（签字）：) on one line
-    table = Table(rows, colWidths=[48 * mm, 64 * mm, width - 112 * mm], rowHeights=18 * mm)
+    table = Table(rows, colWidths=[48 * mm, 64 * mm, width - 112 * mm], rowHeights=15 * mm)
     table.setStyle(TableStyle([
         ("LINEBELOW", (1, 0), (1, -1), 0.8, "black"),
         ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),

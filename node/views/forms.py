@@ -24,14 +24,30 @@ def form_pdf(case_id: str, letter: str) -> bytes:
     ev = formdata._last(case["events"], formdata.EVENT_OF_FORM.get(letter, ()))
     if ev and "signature.png" in ev.get("attachment_names", []):
         signature, _ = n.reading.open_attachment(case_id, ev["_id"], "signature.png")
-    staff, name = _staff(case, ev)
+    _, name = _staff(case, ev)
     code, holder = issuer(case, ev)
     handled_by = "；".join(x for x in (n.name_of(holder), contact_of(holder)) if x) \
         if holder else ""
     content = formdata.build(letter, case, institution_name=n.name_of(code),
-                             signature_png=signature, staff=staff, staff_name=name,
-                             contact=contact_of(code), handled_by=handled_by)
+                             signature_png=signature, staff_name=name,
+                             contact=contact_of(code), handled_by=handled_by,
+                             step_state=state_after(case, ev) if ev else None)
     return render(content, font_path=n.settings.font_path)
+
+
+def state_after(case: dict[str, Any], ev: dict[str, Any]) -> dict[str, Any]:
+    """The case's fold as it stood once ``ev`` was recorded: the due date form A promised
+    at the acceptance (10.1.3) and form E at the resumption (10.2.5.1). A reprint took the
+    case's due as it is now: form A of a case since resumed with a new period read
+    "承诺办理时限 5 个工作日" over the date of the resumption's 3 days, another paper than
+    the one the applicant signed."""
+    from node.state import fold
+    from schemas.fold import order_key
+
+    # as stored: ``private`` and ``attachment_names`` are what load_case opened for display
+    upto = [{k: v for k, v in e.items() if k not in ("private", "attachment_names")}
+            for e in case["events"] if order_key(e) <= order_key(ev)]
+    return fold(case["header"], upto, node())
 
 
 def issuer(case: dict[str, Any], ev: dict[str, Any] | None) -> tuple[str, str | None]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from node import formdata, pdf
+from node import formdata, pdf, pdffonts
 
 CASE: dict[str, Any] = {
     "header": {"case_no": "410621100201-2026-A1-00007", "institution": "410621100201",
@@ -62,12 +62,12 @@ def test_ttf_is_embedded(tmp_path: Path) -> None:
 
 
 def test_cid_fallback_without_ttf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(pdf, "KNOWN_FONTS", (("/nonexistent/font.ttc", 0),))
-    monkeypatch.setattr(pdf, "_registered", None)
+    monkeypatch.setattr(pdffonts, "KNOWN_FONTS", (("/nonexistent/font.ttc", 0),))
+    monkeypatch.setattr(pdffonts, "_registered", None)
     data = pdf.render(formdata.build("B", CASE))
-    assert pdf._registered == pdf.CID_FALLBACK
+    assert pdffonts._registered == pdffonts.CID_FALLBACK
     assert "帮办代办办结（终止）单" in _text(data, tmp_path)
-    monkeypatch.setattr(pdf, "_registered", None)  # later renders pick the TTF again
+    monkeypatch.setattr(pdffonts, "_registered", None)  # later renders pick the TTF again
 
 
 def test_a_form_dates_its_step_in_beijing_time() -> None:
@@ -111,7 +111,7 @@ def test_a_rare_character_of_a_name_is_never_printed_as_a_blank(tmp_path: Path) 
     text = _text(pdf.render(formdata.build("A", case)), tmp_path).replace("\n", "")
     from reportlab.pdfbase import pdfmetrics
 
-    face = getattr(pdfmetrics.getFont(pdf.register_font()), "face", None)
+    face = getattr(pdfmetrics.getFont(pdffonts.register_font()), "face", None)
     if {0x20BB7, 0x3400} <= set(getattr(face, "charToGlyph", None) or ()):
         assert "𠮷㐀林" in text
     else:

@@ -87,7 +87,9 @@ def test_the_chosen_member_records_the_steps(app: Any, unlocked: Any, tmp_path: 
     assert header2["staff"] == "S1" and _staff_of(events2, "application") == {"S2"}
     assert _staff_of(events2, "acceptance") == {"S1"}
     line = _form_a_line(unlocked, case2, tmp_path / "a.pdf")
-    assert "蒋思远（S1）" in line  # the acceptance's recorder, named from the roster
+    # the acceptance's recorder, named from the roster (the name alone: the id is the
+    # events', not the applicant's)
+    assert "蒋思远" in line and "S1" not in line
     detail = unlocked.get(f"/cases/{case2}").data.decode()
     assert "曾嘉豪（S2）" in detail and "蒋思远（S1）" in detail
     # an off-duty member cannot be chosen
