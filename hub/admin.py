@@ -204,6 +204,10 @@ def enroll_device(hub: Hub, *, institution_code: str, short: str | None = None,
     if staff is not None and staff not in {m.get("id") for m in inst.get("staff") or []}:
         raise BadInput(f"--staff {staff!r}: not on the roster of {institution_code} (add it "
                        "with `bangban hub institution staff`) / 名单中没有该人员")
+    left = next((m["left"] for m in inst.get("staff") or []
+                 if m.get("id") == staff and m.get("left")), None)
+    if left:  # a laptop for someone who left would record every step under their id
+        raise BadInput(f"--staff {staff!r}: left {institution_code} on {left} / 该人员已离职")
     private = hub.stores.private
     if short is None:
         n = 1

@@ -1,0 +1,40 @@
+"""A clerk leaves the station, a colleague carries on with the open case (7, 6.2.2: stations
+change their staff). The hub marks the leaver ``left`` on the roster (`hub institution staff
+--remove`, hub/staff.py); the case page and the forms printed afterwards name the leaver on
+the steps they recorded and the colleague on theirs, and the window never offers the leaver
+again. Before, `--remove` dropped the entry: every form printed later named the leaver by a
+bare staff id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.node.conftest import VILLAGE
+from tests.node.test_clerk_day import _case_id, _consult, _step
+from tests.node.test_window_staff import ROSTER, _accept, _choose, _docs, _form_a_line, _roster
+
+
+def test_a_leavers_steps_keep_their_name_and_the_colleague_carries_on(
+        app: Any, unlocked: Any, tmp_path: Path) -> None:
+    _roster(app, ROSTER)
+    _choose(unlocked, "S1")
+    case_id = _case_id(_consult(unlocked))
+    _accept(unlocked, case_id)
+    # S1 leaves: the roster as `hub institution staff --remove S1` sends it down
+    store = app.extensions["bangban_node"].store
+    doc = store.get(f"institution:{VILLAGE}")
+    store.put({**doc, "staff": [{**ROSTER[0], "on_duty": False, "left": "2026-11-20"},
+                                *ROSTER[1:]]})
+    page = unlocked.get("/").data.decode()
+    assert ">蒋思远</option>" not in page and 'data-staff="S2"' in page  # S2 alone on duty
+    r = unlocked.post("/api/staff", json={"staff": "S1"})
+    assert r.status_code == 400 and "离职" in r.json["fields"]["staff"]
+    assert _step(unlocked, case_id, "work_log", kind="handover",
+                 text="接手办理").status_code == 302
+    events = _docs(app, case_id)[1]
+    assert [e["staff"] for e in events if e["event_type"] == "work_log"] == ["S2"]
+    line = _form_a_line(unlocked, case_id, tmp_path / "a.pdf")
+    assert "蒋思远（S1）" in line  # the acceptance's recorder, who left, by name
+    detail = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert "蒋思远（S1）" in detail and "曾嘉豪（S2）" in detail
