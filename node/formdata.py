@@ -112,6 +112,7 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
     reach = [("机构地址及电话", contact)] if contact else []
     reach += [("现办理机构", handled_by)] if handled_by else []
     rows[1:1] = reach  # under 服务机构
+    given = bool(staff)  # the step's recorder (node.views.forms._staff), else the opener
     staff = staff or h.get("staff") or ""
     if staff_name:  # the roster's name (8.1.2), its id beside it as recorded on the events
         staff = f"{staff_name}（{staff}）"
@@ -232,6 +233,11 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         first = form.signatures[0]  # its （签字） or （签收）: form N is signed as received
         form.signatures = ["代理人" + first[first.find("（"):] if "（" in first else "代理人（签字）",
                            *form.signatures[1:]]
+    if letter != "A" and (ev or {}).get("staff"):
+        # who recorded the step this paper confirms (8.1.2): after a clerk left, form B of a
+        # case they accepted named nobody, and the applicant could not tell who completed
+        # it; a step the hub wrote (a 10.2.5.2 termination) names no one, not the opener
+        rows.append(("经办人", staff if given else str((ev or {})["staff"])))
     form.rows = rows
     return form
 

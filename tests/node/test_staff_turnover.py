@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.node.conftest import VILLAGE
-from tests.node.test_clerk_day import _case_id, _consult, _step
+from tests.node.test_clerk_day import SIG, _case_id, _consult, _step
 from tests.node.test_window_staff import ROSTER, _accept, _choose, _docs, _form_a_line, _roster
 
 
@@ -38,3 +38,23 @@ def test_a_leavers_steps_keep_their_name_and_the_colleague_carries_on(
     assert "蒋思远（S1）" in line  # the acceptance's recorder, who left, by name
     detail = unlocked.get(f"/cases/{case_id}").data.decode()
     assert "蒋思远（S1）" in detail and "曾嘉豪（S2）" in detail
+
+
+def test_form_b_names_who_completed_the_case_after_the_acceptors_leave(
+        app: Any, unlocked: Any, tmp_path: Path) -> None:
+    """Form A names the clerk who accepted (and left); form B, the colleague who completed
+    the case: it named no one, so the applicant's papers did not say who finished it."""
+    import subprocess
+
+    _roster(app, ROSTER)
+    _choose(unlocked, "S1")
+    case_id = _case_id(_consult(unlocked, service_type="assist"))
+    _accept(unlocked, case_id)
+    _choose(unlocked, "S2")
+    assert _step(unlocked, case_id, "completion", signature_data=SIG).status_code == 302
+    out = tmp_path / "b.pdf"
+    out.write_bytes(unlocked.get(f"/cases/{case_id}/forms/B.pdf").data)
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "曾嘉豪（S2）" in text and "蒋思远" not in text
+    assert "蒋思远（S1）" in _form_a_line(unlocked, case_id, tmp_path / "a.pdf")
