@@ -67,7 +67,8 @@ class CaseFact:
     case_no: str = ""
     institution: str = ""  # the holder (4.3): who answers for the case now
     origin: str = ""
-    staff: str = ""
+    staff: str = ""  # who did the work at the holder (facts.handlers), counted for the case
+    opener: str = ""  # who first handled it there: its 新立 counters are theirs (11.2.2)
     service_item: str = ""
     service_type: str = ""
     #: clause 9 as the header says now (a merge field may change): focus area (9.1 涉企,
@@ -167,17 +168,18 @@ def record_gaps(status: str, events: list[Mapping[str, Any]], *, proxy: bool) ->
     return missing
 
 
-def handler(evs: list[Mapping[str, Any]], holder: str, applied: Any) -> str:
-    """The staff id of the last handling step at ``holder`` up to the (applied) step that
-    finished the case, "" when none: who did the work (11.2.2), not who came after."""
-    staff = ""
+def handlers(evs: list[Mapping[str, Any]], holder: str, applied: Any) -> tuple[str, str]:
+    """The staff ids of the first handling step at ``holder`` and of the last one up to the
+    (applied) step that finished the case, "" when none: who opened it there and who did
+    the work (11.2.2), not who came after."""
+    staff: list[str] = []
     for e in evs:
         if e.get("staff") and e.get("institution") == holder and \
                 e["event_type"] not in NOT_HANDLING:
-            staff = str(e["staff"])
+            staff.append(str(e["staff"]))
         if e["event_type"] in FINISHING and str(e.get("_id")) in applied:
             break
-    return staff
+    return (staff[0], staff[-1]) if staff else ("", "")
 
 
 def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, Any]],
@@ -209,8 +211,10 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     # personal data writes one), so a colleague printing a slip, or the village opening a
     # case the town handed back down, took over its completion, rating and records on the
     # staff page (the demo's hand-down); so did the colleague of a clerk who left, by
-    # following up the bad rating or archiving the file after the leaver's completion
-    f.staff = handler(evs, f.institution, state.applied_ids) or str(h.get("staff") or "")
+    # following up the bad rating or archiving the file after the leaver's completion; and
+    # the cases a leaver opened left their 新立 count for the colleague who finished them
+    f.opener, f.staff = handlers(evs, f.institution, state.applied_ids)
+    f.staff = f.staff or str(h.get("staff") or "")
     f.accepted_on, f.due, f.on_time = state.accepted_on, state.due, state.on_time
     f.completed_on, f.refused_on = state.completed_on, state.refused_on
     f.terminated_on, f.termination_reason = state.terminated_on, state.termination_reason
@@ -297,17 +301,17 @@ def contributions(f: CaseFact | None) -> dict[Key, dict[str, int]]:
     if f is None:
         return out
 
-    def add(day: str | None, name: str, n: int = 1) -> None:
+    def add(day: str | None, name: str, n: int = 1, staff: str = "") -> None:
         if day and n:
-            out[(f.institution, f.staff, day[:7])][name] += n
+            out[(f.institution, staff or f.staff, day[:7])][name] += n
 
-    add(f.opened_on, "opened")
+    add(f.opened_on, "opened", staff=f.opener)
     for name in (f"area_{f.focus_area}", f"mode_{f.mode}",
                  *(f"group_{g}" for g in f.special_groups)):
         if name in _CLAUSE9:  # a code outside the vocabulary is not counted anywhere
-            add(f.opened_on, name)
+            add(f.opened_on, name, staff=f.opener)
     if f.service_type == "proxy":  # 11.1 a) execution of entrustments
-        add(f.opened_on, "proxy_opened")
+        add(f.opened_on, "proxy_opened", staff=f.opener)
         add(f.completed_on, "proxy_completed")
         add(f.terminated_on, "proxy_terminated")
     if f.completed_on:

@@ -106,7 +106,8 @@ def test_after_a_clerk_left_the_rating_stays_with_who_did_the_work(tmp_path: Pat
     in the applicant's bad rating, follows it up and archives the file (7, 6.2.2 staff
     turnover). The completion, its rating and its follow-up are the leaver's work (11.2.2):
     the case moved to the colleague, who had only entered what came after it. A case the
-    leaver opened and the colleague finished is the colleague's."""
+    leaver opened and the colleague finished is the colleague's, but its opening (新立)
+    stays the leaver's."""
     hub = make_hub(tmp_path)
     ov = Oversight(hub, tmp_path / "facts.sqlite")
     done = CaseBuilder(V1, "s-leaver", "2026-03-02").accepted("2026-03-02", 10)
@@ -125,8 +126,8 @@ def test_after_a_clerk_left_the_rating_stays_with_who_did_the_work(tmp_path: Pat
     assert ov.facts.get(done.case_id).staff == "s-leaver"  # type: ignore[union-attr]
     rows, _total = ind.rollup(ov.facts.reader(), V1, "2026-03", "2026-03",
                               today=dt.date(2026, 3, 11), by_staff=True)
-    counted = {r.staff: (r.c.get("completed", 0), r.c.get("bad_ratings", 0),
-                         r.c.get("bad_followed", 0)) for r in rows}
-    assert counted == {"s-leaver": (1, 1, 1), "s-new": (1, 0, 0)}
+    counted = {r.staff: (r.c.get("opened", 0), r.c.get("completed", 0),
+                         r.c.get("bad_ratings", 0), r.c.get("bad_followed", 0)) for r in rows}
+    assert counted == {"s-leaver": (2, 1, 1, 1), "s-new": (0, 1, 0, 0)}
     ov.facts.close()
     hub.close()
