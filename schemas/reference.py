@@ -104,6 +104,12 @@ class StaffMember(Part):
     left = DateStr(allow_none=True)
 
 
+def closed(institution: Any) -> bool:
+    """Is this institution closed (`hub institution close`: a village merged into another,
+    or a code changed)? Its history stays; no laptop is enrolled and no case handed to it."""
+    return (institution or {}).get("active", True) is False
+
+
 def on_duty(member: Any) -> bool:
     """Is a roster member shown at the window now (8.1.2)? ``on_duty`` absent means on
     duty; one who ``left`` never is, whatever else the entry says."""

@@ -3,7 +3,7 @@ change their staff). The hub marks the leaver ``left`` on the roster (`hub insti
 --remove`, hub/staff.py); the case page and the forms printed afterwards name the leaver on
 the steps they recorded and the colleague on theirs, and the window never offers the leaver
 again. Before, `--remove` dropped the entry: every form printed later named the leaver by a
-bare staff id."""
+bare staff id. A merged village (hub/closing.py) is handed no case."""
 
 from __future__ import annotations
 
@@ -58,3 +58,21 @@ def test_form_b_names_who_completed_the_case_after_the_acceptors_leave(
                           text=True, check=True).stdout
     assert "曾嘉豪（S2）" in text and "蒋思远" not in text
     assert "蒋思远（S1）" in _form_a_line(unlocked, case_id, tmp_path / "a.pdf")
+
+
+def test_no_case_is_handed_to_a_closed_institution(app: Any, unlocked: Any) -> None:
+    """A merged village (`hub institution close`, hub/closing.py) has no laptop left: a
+    case handed to it would be stranded. The step is refused next to its field, before the
+    case key is wrapped for it, in Chinese and English (the hub refuses it too)."""
+    import re
+
+    from tests.node.conftest import TOWN
+
+    app.extensions["bangban_node"].store.put({
+        "_id": f"institution:{TOWN}", "type": "institution", "schema_version": 1,
+        "code": TOWN, "name": "撤并的镇", "tier": "town", "active": False})
+    case_id = _case_id(_consult(unlocked))
+    r = _step(unlocked, case_id, "hand_up", reason_code="needs_coordination",
+              to_institution=TOWN)
+    err = re.search(r'id="to_institution-err"[^>]*>([^<]*)<', r.data.decode())
+    assert r.status_code == 400 and err and "已撤并" in err.group(1) and "closed" in err.group(1)
