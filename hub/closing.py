@@ -84,16 +84,28 @@ def close_institution(hub: Hub, code: str) -> dict[str, Any]:
     return put_reference(hub, doc)
 
 
+def reopen_institution(hub: Hub, code: str) -> dict[str, Any]:
+    """Undo :func:`close_institution` (a close made in error): open again, as it was."""
+    from hub.admin import institution, put_reference
+
+    doc = dict(institution(hub, code))
+    if not closed(doc):
+        raise BadInput(f"--reopen {code}: not closed / 该机构未撤并")
+    doc["active"] = True
+    return put_reference(hub, doc)
+
+
 # -- CLI ---------------------------------------------------------------------------------
 def cmd_close(args: argparse.Namespace) -> int:
     from hub.cli import _hub, _print
 
     hub = _hub(args)
     try:
-        doc = close_institution(hub, args.code)
+        doc = (reopen_institution if args.reopen else close_institution)(hub, args.code)
     finally:
         hub.close()
-    _print(args, {"code": doc["code"], "active": False},
+    _print(args, {"code": doc["code"], "active": doc["active"]},
+           f"{doc['code']} {doc.get('name', '')}: open again" if args.reopen else
            f"{doc['code']} {doc.get('name', '')}: closed (撤并). Its history stays; no laptop "
            "can be enrolled there and no case handed to it.")
     return 0
@@ -107,5 +119,6 @@ def register(inst: Any) -> None:
                         "changed: once its open cases are handed over and its laptops "
                         "revoked, close it (history kept; no enrollment, no hand-over to it)")
     p.add_argument("code", help="institution code")
+    p.add_argument("--reopen", action="store_true", help="undo a close made in error")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_run(cmd_close))

@@ -70,3 +70,8 @@ def test_a_merged_village_is_closed_once_its_cases_moved(tmp_path: Path) -> None
         from hub.index import ScopeIndexer
 
         assert VILLAGE_B not in ScopeIndexer(hub.stores).case_scopes(other)
+        from hub.closing import reopen_institution
+
+        assert reopen_institution(hub, VILLAGE_B)["active"] is True  # a close made in error
+        with pytest.raises(BadInput):
+            reopen_institution(hub, VILLAGE_B)
