@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from hub.errors import HubError
-from schemas.reference import on_duty
+from schemas.reference import closed, on_duty
 from schemas.state import local_today
 from schemas.vocab import STAFF_ROLES
 
@@ -59,4 +59,5 @@ def public_page(ov: Any, code: str) -> dict[str, Any]:
               for m in inst.get("staff") or [] if on_duty(m)]
     staff = [(public_id(str(s)), int(n)) for s, n in staff_rows]
     return {"inst": inst, "parent": parent, "staff": staff, "roster": roster,
+            "closed": closed(inst),  # merged (hub.closing): the public must go elsewhere
             "items": sorted(items, key=lambda d: d["code"])}

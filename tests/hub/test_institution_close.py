@@ -75,3 +75,23 @@ def test_a_merged_village_is_closed_once_its_cases_moved(tmp_path: Path) -> None
         assert reopen_institution(hub, VILLAGE_B)["active"] is True  # a close made in error
         with pytest.raises(BadInput):
             reopen_institution(hub, VILLAGE_B)
+
+
+def test_the_public_page_of_a_closed_station_sends_the_public_elsewhere(tmp_path: Path) -> None:
+    """8.1.2: the disclosure page of a merged village still listed its items and staff as if
+    it served, and said nothing of where to go instead."""
+    from hub.admin import institution, put_reference
+    from hub.app import create_app
+    from tests.hub.oversight.conftest import make_hub
+    from tests.hub.oversight.scenario import V1
+
+    hub = make_hub(tmp_path)
+    try:
+        client = create_app(hub=hub).test_client()
+        assert "已撤并" not in client.get(f"/oversight/public/{V1}").text
+        put_reference(hub, {**institution(hub, V1), "active": False})
+        page = client.get(f"/oversight/public/{V1}").text
+        town = institution(hub, V1[:9])["name"]
+    finally:
+        hub.close()
+    assert 'id="closed"' in page and "已撤并" in page and town in page
