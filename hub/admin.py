@@ -29,6 +29,7 @@ from hub.rotation import begin_key_rotation as begin_key_rotation  # the admin's
 from hub.rotation import check_new_key, complete, rotation_hint
 from schemas.errors import SchemaError
 from schemas.ids import SHORT_RE, device_id, institution_tier
+from schemas.reference import closed
 from schemas.registry import validate
 from schemas.vocab import SCHEMA_VERSION
 from schemas.written import WRITTEN, stamp
@@ -201,9 +202,17 @@ def enroll_device(hub: Hub, *, institution_code: str, short: str | None = None,
     ``staff``: a laptop of one person, whose roster id (8.1.2) the node records its steps
     under unless another member on duty is chosen at the window (node/window.py)."""
     inst = institution(hub, institution_code)
+    if closed(inst):  # hub.closing: merged, or its code changed
+        raise BadInput(f"--institution {institution_code}: closed (撤并, `hub institution "
+                       "close`): enroll the laptop at the institution that took its cases / "
+                       "该机构已撤并")
     if staff is not None and staff not in {m.get("id") for m in inst.get("staff") or []}:
         raise BadInput(f"--staff {staff!r}: not on the roster of {institution_code} (add it "
                        "with `bangban hub institution staff`) / 名单中没有该人员")
+    left = next((m["left"] for m in inst.get("staff") or []
+                 if m.get("id") == staff and m.get("left")), None)
+    if left:  # a laptop for someone who left would record every step under their id
+        raise BadInput(f"--staff {staff!r}: left {institution_code} on {left} / 该人员已离职")
     private = hub.stores.private
     if short is None:
         n = 1

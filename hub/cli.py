@@ -301,9 +301,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("code", help="institution code")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_institution_rotate_key)
+    from hub.closing import register as register_close
     from hub.staff import register as register_staff
 
     register_staff(inst)
+    register_close(inst)
 
     from hub.device_cli import register as register_device
 

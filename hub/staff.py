@@ -1,6 +1,12 @@
 """An institution's staff roster: ``bangban hub institution staff CODE [--add ID --name N
 --role R] [--remove ID] [--off-duty ID | --on-duty ID]``.
 
+``--remove`` is for a person who left (7, 6.2.2: stations change their staff): the entry
+stays, marked ``left`` with the day and never on duty again, because the steps that person
+recorded carry their id for good, and the case page, every form printed afterwards and the
+11.2.2 assessment name them from this roster (a dropped entry left a bare id on them). The
+window refuses a member who left; ``--add`` with the same id takes the person on again.
+
 Events carry a staff id (``staff``, in clear: design.md §2), never a name. The window must
 show the staff on duty (8.1.2), and a printed form names its 经办人: so the roster lives on
 the institution document (``staff``: id, name, role 7.1, on duty), edited here at the hub
@@ -35,7 +41,8 @@ def staff_label(institutions: Mapping[str, Mapping[str, Any]], code: str, staff_
 
 def set_staff(hub: Hub, code: str, staff_id: str, *, name: str, role: str,
               on_duty: bool = True) -> dict[str, Any]:
-    """Add ``staff_id`` to the roster of institution ``code``, or replace its entry."""
+    """Add ``staff_id`` to the roster of institution ``code``, or replace its entry (one who
+    left is taken on again: the entry loses ``left``)."""
     from hub.admin import institution, put_reference
 
     staff_id, name = staff_id.strip(), name.strip()
@@ -50,13 +57,19 @@ def set_staff(hub: Hub, code: str, staff_id: str, *, name: str, role: str,
 
 
 def remove_staff(hub: Hub, code: str, staff_id: str) -> dict[str, Any]:
+    """``staff_id`` left institution ``code``: off duty for good, the name kept for the
+    steps they recorded (module docstring)."""
     from hub.admin import institution, put_reference
+    from schemas.state import local_today
 
     doc = dict(institution(hub, code))
     members = roster(doc)
-    if not any(m.get("id") == staff_id for m in members):
+    member = next((m for m in members if m.get("id") == staff_id), None)
+    if member is None:
         raise BadInput(f"--remove {staff_id}: not on the roster of {code} / 名单中没有该人员")
-    doc["staff"] = [m for m in members if m.get("id") != staff_id]
+    if not member.get("left"):
+        member.update(on_duty=False, left=local_today().isoformat())
+    doc["staff"] = members
     return put_reference(hub, doc)
 
 
@@ -66,8 +79,19 @@ def set_on_duty(hub: Hub, code: str, staff_id: str, on_duty: bool) -> dict[str, 
     member = next((m for m in roster(institution(hub, code)) if m.get("id") == staff_id), None)
     if member is None:
         raise BadInput(f"{staff_id}: not on the roster of {code} / 名单中没有该人员")
+    if member.get("left"):
+        if not on_duty:  # off duty already, for good: the entry stays as it is
+            return institution(hub, code)
+        raise BadInput(f"--on-duty {staff_id}: left {code} on {member['left']} / 该人员已离职; "
+                       f"to take the person on again: --add {staff_id} --name NAME")
     return set_staff(hub, code, staff_id, name=member["name"], role=member["role"],
                      on_duty=on_duty)
+
+
+def _line(m: Mapping[str, Any]) -> str:
+    state = (f"left {m['left']}" if m.get("left") else
+             "" if m.get("on_duty", True) else "off duty")
+    return f"{m['id']}\t{m['name']}\t{m['role']}\t{state}"
 
 
 # -- CLI ---------------------------------------------------------------------------------
@@ -89,9 +113,7 @@ def cmd_staff(args: argparse.Namespace) -> int:
     finally:
         hub.close()
     members = roster(doc)
-    lines = [f"{m['id']}\t{m['name']}\t{m['role']}\t{'' if m.get('on_duty', True) else 'off duty'}"
-             for m in members]
-    _print(args, members, "\n".join(lines) or f"{args.code}: no staff on the roster")
+    _print(args, members, "\n".join(map(_line, members)) or f"{args.code}: no staff on the roster")
     return 0
 
 
@@ -107,7 +129,9 @@ def register(inst: Any) -> None:
     p.add_argument("--name", help="with --add: the person's name")
     p.add_argument("--role", choices=list(STAFF_ROLES), default="both",
                    help="with --add: 7.1 role (default: both)")
-    p.add_argument("--remove", metavar="ID", help="take this staff id off the roster")
+    p.add_argument("--remove", metavar="ID", help="this person left: never on duty again, the "
+                   "name kept for the steps they recorded (forms, assessment); --add takes "
+                   "them on again")
     p.add_argument("--off-duty", metavar="ID", help="keep on the roster, not shown on duty")
     p.add_argument("--on-duty", metavar="ID", help="shown on duty again")
     p.add_argument("--json", action="store_true")

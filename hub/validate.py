@@ -35,6 +35,7 @@ from hub.replication.feeds import Tally
 from hub.transitions import RETRY
 from schemas.errors import SchemaError
 from schemas.fold import FoldCache
+from schemas.reference import closed
 from schemas.registry import validate_sealed
 from sync.chunks import attachment_bytes, sha256_hex, sha_of_id
 from sync.errors import NotFound
@@ -232,6 +233,10 @@ class WriteValidator:
                 return refusal
         target = scopes.hand_target(doc)
         if target and docid not in existing:
+            if closed(self.stores.institutions().get(target) or {}):
+                # hub.closing: no laptop left there to open it, the case would be stranded
+                return forbidden(f"to_institution: {target} is closed (撤并, merged or its "
+                                 f"code changed) / 接收机构 {target} 已撤并，不能移交给它")
             return self._check_wrap(case_id, target, batch)
         return None
 

@@ -360,9 +360,20 @@ class Casework:
     def _share_with(self, case_id: str, institution: str) -> dict[str, Any]:
         """Hand-up/hand-down: the keyring with the case key wrapped for the receiving
         institution too (design §5), ready to store with the event."""
+        from schemas.reference import closed
         from sync.crypto import UnknownKey, add_recipient, keyring_id
+        from sync.errors import NotFound as StoreNotFound
+        from sync.reference import read_latest
 
         node = self.node
+        try:
+            closing = closed(read_latest(self.store, f"institution:{institution}"))
+        except StoreNotFound:
+            closing = False
+        if closing:  # hub.closing: no laptop left there, the case would be stranded
+            raise refusal({"to_institution": (
+                f"接收机构 {institution} 已撤并，不能移交给它 / {institution} is closed (merged, "
+                "or its code changed): hand the case to the institution that took its cases")})
         ring = self.store.get(keyring_id(case_id))
         try:
             new: dict[str, Any] = add_recipient(ring, self.case_key(case_id), institution,

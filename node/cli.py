@@ -80,6 +80,8 @@ def _settings(args: argparse.Namespace) -> Any:
         conf["passphrase_file"] = args.passphrase_file
     if getattr(args, "transfer_passphrase_file", None):
         conf["transfer_passphrase_file"] = args.transfer_passphrase_file
+    if getattr(args, "new_passphrase_file", None):
+        conf["new_passphrase_file"] = args.new_passphrase_file
     if getattr(args, "host", None):
         conf["node_host"] = args.host
     if getattr(args, "port", None) is not None:  # --port 0: any free port

@@ -1,6 +1,7 @@
-"""``bangban node keys export|rotate|import|rewrap``: the institution's keys carried between
-the laptops of one station, and the key rotation after a lost laptop (design.md §5; the
-runbook's "A laptop is lost or stolen"). Registered by :func:`node.cli.register`."""
+"""``bangban node keys export|rotate|import|rewrap|passphrase``: the institution's keys
+carried between the laptops of one station, the key rotation after a lost laptop (design.md
+§5; the runbook's "A laptop is lost or stolen"), and a new daily passphrase when the laptop
+changes hands (the runbook's "Staff come and go"). Registered by :func:`node.cli.register`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from node.cli import (
+    _ask,
     _carried_keys,
     _one_line,
     _passphrase,
@@ -65,6 +67,18 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None],
     common(rew)
     rew.add_argument("--json", action="store_true", help="print the result as JSON")
     rew.set_defaults(func=cmd_keys_rewrap)
+
+    pw = keys_sub.add_parser(
+        "passphrase", help="a new daily passphrase (the laptop handed to another clerk)",
+        description="Lock this laptop's keychain under a new passphrase (8+ characters, asked "
+        "twice; scripts: --new-passphrase-file or BANGBAN_NEW_PASSPHRASE(_FILE)) after the "
+        "current one. The keys stay the same: every case still opens. The old passphrase no "
+        "longer unlocks this laptop; a running `node serve` locks at once. Backups made "
+        "before keep the old passphrase: make a new one and destroy them.")
+    common(pw)
+    pw.add_argument("--new-passphrase-file", metavar="F", help="file whose first line is the "
+                    "new passphrase (scripts; else BANGBAN_NEW_PASSPHRASE, else asked)")
+    pw.set_defaults(func=cmd_keys_passphrase)
 
 
 @_one_line
@@ -154,3 +168,19 @@ def cmd_keys_rewrap(args: argparse.Namespace) -> int:
           f"skipped {len(result['skipped'])}" + "".join(
               f"\n  {case}: {why}" for case, why in result["skipped"].items()))
     return 0 if result["ok"] else 1
+
+
+@_one_line
+def cmd_keys_passphrase(args: argparse.Namespace) -> int:
+    from node.keys import change_passphrase
+    from node.transfer import read_enrollment
+
+    s = _settings(args)
+    path, keys, old = _unlock_keychain(s, read_enrollment(Path(s.node_dir)))
+    new = _ask(s.read_new_passphrase(), "新口令 / new passphrase", confirm=True,
+               hint="--new-passphrase-file or BANGBAN_NEW_PASSPHRASE(_FILE)")
+    change_passphrase(path, keys, old, new)
+    print("口令已更换：旧口令不再能解锁本机；此前的备份仍用旧口令，请重新备份并销毁旧备份 / "
+          "passphrase changed: the old one no longer unlocks this laptop; backups made before "
+          "open with the old one: make a new backup (`node backup`) and destroy the old ones")
+    return 0

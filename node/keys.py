@@ -46,6 +46,29 @@ def save_keychain(path: Path, chain: Any, passphrase: str, *, n: int | None = No
     os.replace(tmp, path)
 
 
+def check_new_passphrase(passphrase: str, old: str | None = None,
+                         field: str = "passphrase") -> None:
+    """Refuse a passphrase too short to guard the institution's key, or (``old``) one that
+    does not replace the old one, naming ``field``."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise InvalidInput(f"{field}: 口令至少 {MIN_PASSPHRASE} 个字符 / the passphrase "
+                           f"needs at least {MIN_PASSPHRASE} characters",
+                           fields={field: f"至少 {MIN_PASSPHRASE} 个字符 / at least "
+                                          f"{MIN_PASSPHRASE} characters"})
+    if old is not None and passphrase == old:
+        raise InvalidInput(f"{field}: 新口令与旧口令相同 / the new passphrase is the old one",
+                           fields={field: "与旧口令相同 / the same as the old one"})
+
+
+def change_passphrase(path: Path, keys: NodeKeys, old: str, new: str) -> None:
+    """Lock the keychain at ``path`` under ``new`` (the laptop handed to another clerk, or a
+    passphrase others learnt: 7.2.2.2). The keys are the same, so every case still opens;
+    only ``new`` unlocks this file from now on. A running ``node serve`` sees the file
+    change and locks (node.core), ending every session opened with ``old``."""
+    check_new_passphrase(new, old, "new_passphrase")
+    save_keychain(path, keys.keychain, new)
+
+
 @dataclass
 class NodeKeys:
     """Unlocked keys of this node."""
@@ -66,11 +89,7 @@ class NodeKeys:
         from sync.crypto import EncryptionKeyPair, Keychain, SigningKeyPair
         from sync.crypto.keys import SCRYPT_N
 
-        if len(passphrase) < MIN_PASSPHRASE:
-            raise InvalidInput(f"passphrase: 口令至少 {MIN_PASSPHRASE} 个字符 / the passphrase "
-                               f"needs at least {MIN_PASSPHRASE} characters",
-                               fields={"passphrase": f"至少 {MIN_PASSPHRASE} 个字符 / at least "
-                                                     f"{MIN_PASSPHRASE} characters"})
+        check_new_passphrase(passphrase)
         institution = enrollment["institution"]
         chain: Any
         if imported and imported.get("keychain"):

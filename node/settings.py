@@ -41,6 +41,9 @@ SETTINGS: tuple[Setting, ...] = (
             "export`, `node init --institution-keys`) for scripts; people type it. Not the "
             "daily passphrase."),
     Setting("transfer_passphrase_file", "", "File whose first line is the transfer passphrase."),
+    Setting("new_passphrase", "", "The new daily passphrase of `node keys passphrase` for "
+            "scripts; people type it. Prefer BANGBAN_NEW_PASSPHRASE_FILE."),
+    Setting("new_passphrase_file", "", "File whose first line is the new daily passphrase."),
     Setting("secret_key", "", "Flask session key; empty = random per process (sessions end "
             "when the node restarts, which re-locks the keys anyway)."),
     Setting("max_upload_bytes", 20_971_520, "Largest scanned file accepted (bytes)."),
@@ -70,6 +73,10 @@ class Settings(_settings.Settings):
     def read_transfer_passphrase(self) -> str:
         """The scripted passphrase of an institution key file, if any (file wins)."""
         return _scripted(self.transfer_passphrase_file, self.transfer_passphrase)
+
+    def read_new_passphrase(self) -> str:
+        """The scripted new daily passphrase of `node keys passphrase`, if any (file wins)."""
+        return _scripted(self.new_passphrase_file, self.new_passphrase)
 
 
 def _scripted(file: str, plain: str) -> str:

@@ -53,8 +53,11 @@ def roster(node: Node) -> list[dict[str, Any]]:
 
 
 def on_duty(node: Node) -> list[dict[str, Any]]:
-    """The members shown at the window now (8.1.2; ``on_duty`` absent means on duty)."""
-    return [m for m in roster(node) if m.get("on_duty", True)]
+    """The members shown at the window now (8.1.2; ``on_duty`` absent means on duty, one
+    who left never is: schemas.reference.on_duty)."""
+    from schemas.reference import on_duty as serving
+
+    return [m for m in roster(node) if serving(m)]
 
 
 def _ids(members: list[dict[str, Any]]) -> str:
@@ -78,6 +81,9 @@ def check(node: Node, staff_id: Any) -> str:
         if member is None:
             problem = (f"{staff_id} 不在本机构人员名册中（在岗：{_ids(on_duty(node)) or '无'}） / "
                        f"staff {staff_id} is not on this institution's roster (8.1.2)")
+        elif member.get("left"):
+            problem = (f"{staff_id} 已于 {member['left']} 离职 / staff {staff_id} left this "
+                       f"institution on {member['left']}")
         elif not member.get("on_duty", True):
             problem = f"{staff_id} 不在岗 / staff {staff_id} is not on duty (8.1.2)"
         else:

@@ -91,12 +91,29 @@ MAX_STAFF = 200
 class StaffMember(Part):
     """One person on an institution's roster: the staff id events carry (``staff``, in clear:
     design.md §2), the name the window shows (8.1.2: public, not an applicant's data) and
-    printed forms name as 经办人, the role (7.1) and whether on duty now."""
+    printed forms name as 经办人, the role (7.1), whether on duty now, and the day the person
+    left the institution (``left``: `hub institution staff --remove`). A member who left stays
+    on the roster, never on duty: the steps they recorded still carry their id, and the case
+    page, the forms printed afterwards and the 11.2.2 assessment must still name them (7,
+    6.2.2: stations change their staff; a dropped entry printed a bare id)."""
 
     id = Str(required=True, max_len=40)
     name = Str(required=True, max_len=40)
     role = Str(required=True, validate=one_of(STAFF_ROLES, "岗位"))
     on_duty = Bool()
+    left = DateStr(allow_none=True)
+
+
+def closed(institution: Any) -> bool:
+    """Is this institution closed (`hub institution close`: a village merged into another,
+    or a code changed)? Its history stays; no laptop is enrolled and no case handed to it."""
+    return (institution or {}).get("active", True) is False
+
+
+def on_duty(member: Any) -> bool:
+    """Is a roster member shown at the window now (8.1.2)? ``on_duty`` absent means on
+    duty; one who ``left`` never is, whatever else the entry says."""
+    return bool(member.get("on_duty", True)) and not member.get("left")
 
 
 def staff_names(institution: Any) -> dict[str, str]:

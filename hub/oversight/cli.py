@@ -1,4 +1,4 @@
-"""``bangban hub supervisor add|list`` and ``bangban hub oversight refresh`` (issue 8).
+"""``bangban hub supervisor add|list|disable`` and ``bangban hub oversight refresh`` (issue 8).
 
 :func:`register` takes the ``hub`` command's subparsers; hub/cli.py calls it (one line)
 so that the oversight package keeps its own commands. Passwords are read from
@@ -44,7 +44,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     try:
         res = hub.stores.private.all_docs(startkey="supervisor:", endkey="supervisor:\ufff0",
                                           include_docs=True, offset=False)
-        rows = [{k: r["doc"].get(k) for k in ("login", "name", "level", "institution")}
+        rows = [{k: r["doc"].get(k) for k in ("login", "name", "level", "institution",
+                                              "disabled")}
                 for r in res["rows"] if r.get("doc")]
     finally:
         hub.close()
@@ -52,7 +53,21 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False))
     else:
         for r in rows:
-            print(f"{r['login']}\t{r['level']}\t{r['institution']}\t{r['name']}")
+            print(f"{r['login']}\t{r['level']}\t{r['institution']}\t{r['name']}"
+                  + (f"\tdisabled {r['disabled']}" if r["disabled"] else ""))
+    return 0
+
+
+def cmd_disable(args: argparse.Namespace) -> int:
+    from hub.oversight.supervisors import disable_supervisor
+
+    hub = _hub(args)
+    try:
+        doc = disable_supervisor(hub, args.login)
+    finally:
+        hub.close()
+    print(f"supervisor {args.login}: disabled since {doc['disabled']}; its sessions end at "
+          "their next request")
     return 0
 
 
@@ -91,8 +106,13 @@ def register(hub_subparsers: Any) -> None:
     p.add_argument("--institution", required=True, help="institution code; sees its subtree")
     p.add_argument("--name", help="display name")
     p.add_argument("--password-env", help="read the password from this environment variable")
-    p.add_argument("--replace", action="store_true", help="replace an existing login")
+    p.add_argument("--replace", action="store_true", help="replace an existing login "
+                   "(a new password; enables a disabled one again)")
     p.set_defaults(func=_run(cmd_add))
+    p = sup.add_parser("disable", help="the supervisor left: no login from now on, sessions "
+                       "end at their next request (the account is kept for the record)")
+    p.add_argument("login")
+    p.set_defaults(func=_run(cmd_disable))
     ovs = hub_subparsers.add_parser(
         "oversight", help="the oversight materialization (HUB_DIR/oversight.sqlite)"
     ).add_subparsers(dest="oversight_command", metavar="COMMAND", required=True)

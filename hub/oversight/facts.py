@@ -31,8 +31,13 @@ RECORD_ITEMS = {"A": ("受理单（附录A）", "form A: acceptance"),
                 "sig": ("设备签名", "device signatures"),
                 "log": ("工作日志", "work log (7.3.2)"),
                 "archive": ("归档", "archiving (10.1.6, 10.2.7)")}
-#: Events that record no handling by their staff member (the read audit of 7.2.2.2).
-NOT_HANDLING = frozenset({"access"})
+#: Events that record no handling by their staff member: the read audit of 7.2.2.2, and
+#: the applicant's or a supervisor's word on the handling (11.2.1 a rating, 11.1 a complaint
+#: and its handling), which whoever sits at the window types in: after a clerk left, the
+#: colleague entering the applicant's rating took over the leaver's completion and rating.
+NOT_HANDLING = frozenset({"access", "rating", "complaint", "complaint_handled"})
+#: The step that finishes a case: who did the work is settled by it (11.2.2).
+FINISHING = frozenset({"completion", "termination", "refusal"})
 FINISHED = frozenset({"completed", "terminated", "refused", "archived"})
 #: A fact still open (在办) in SQL over ``facts``: not finished, and not a consultation
 #: answered with nothing pending (``consulted``: done, 10.1.1; ``consulting`` awaits its
@@ -62,7 +67,8 @@ class CaseFact:
     case_no: str = ""
     institution: str = ""  # the holder (4.3): who answers for the case now
     origin: str = ""
-    staff: str = ""
+    staff: str = ""  # who did the work at the holder (facts.handlers), counted for the case
+    opener: str = ""  # who first handled it there: its 新立 counters are theirs (11.2.2)
     service_item: str = ""
     service_type: str = ""
     #: clause 9 as the header says now (a merge field may change): focus area (9.1 涉企,
@@ -162,6 +168,20 @@ def record_gaps(status: str, events: list[Mapping[str, Any]], *, proxy: bool) ->
     return missing
 
 
+def handlers(evs: list[Mapping[str, Any]], holder: str, applied: Any) -> tuple[str, str]:
+    """The staff ids of the first handling step at ``holder`` and of the last one up to the
+    (applied) step that finished the case, "" when none: who opened it there and who did
+    the work (11.2.2), not who came after."""
+    staff: list[str] = []
+    for e in evs:
+        if e.get("staff") and e.get("institution") == holder and \
+                e["event_type"] not in NOT_HANDLING:
+            staff.append(str(e["staff"]))
+        if e["event_type"] in FINISHING and str(e.get("_id")) in applied:
+            break
+    return (staff[0], staff[-1]) if staff else ("", "")
+
+
 def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, Any]],
               workdays: Workdays, *, complaint_days: int,
               hub_devices: Iterable[str] = ()) -> CaseFact:
@@ -186,13 +206,15 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     f.status = state.status
     f.opened_on = _day(h["opened_at"]) if h.get("opened_at") else (
         _day(evs[0]["at"]) if evs else "")
-    # who answers for the case (11.2.2) is who worked on it at the holder; an ``access``
-    # event is a read (7.2.2.2 audit: every opening of the personal data writes one), so a
-    # colleague printing a slip, or the village opening a case the town handed back down,
-    # took over its completion, rating and records on the staff page (the demo's hand-down)
-    staff = [e["staff"] for e in evs if e.get("staff") and e.get("institution") == f.institution
-             and e["event_type"] not in NOT_HANDLING]
-    f.staff = staff[-1] if staff else str(h.get("staff") or "")
+    # who answers for the case (11.2.2) is who worked on it at the holder, up to the step
+    # that finished it; an ``access`` event is a read (7.2.2.2 audit: every opening of the
+    # personal data writes one), so a colleague printing a slip, or the village opening a
+    # case the town handed back down, took over its completion, rating and records on the
+    # staff page (the demo's hand-down); so did the colleague of a clerk who left, by
+    # following up the bad rating or archiving the file after the leaver's completion; and
+    # the cases a leaver opened left their 新立 count for the colleague who finished them
+    f.opener, f.staff = handlers(evs, f.institution, state.applied_ids)
+    f.staff = f.staff or str(h.get("staff") or "")
     f.accepted_on, f.due, f.on_time = state.accepted_on, state.due, state.on_time
     f.completed_on, f.refused_on = state.completed_on, state.refused_on
     f.terminated_on, f.termination_reason = state.terminated_on, state.termination_reason
@@ -279,17 +301,17 @@ def contributions(f: CaseFact | None) -> dict[Key, dict[str, int]]:
     if f is None:
         return out
 
-    def add(day: str | None, name: str, n: int = 1) -> None:
+    def add(day: str | None, name: str, n: int = 1, staff: str = "") -> None:
         if day and n:
-            out[(f.institution, f.staff, day[:7])][name] += n
+            out[(f.institution, staff or f.staff, day[:7])][name] += n
 
-    add(f.opened_on, "opened")
+    add(f.opened_on, "opened", staff=f.opener)
     for name in (f"area_{f.focus_area}", f"mode_{f.mode}",
                  *(f"group_{g}" for g in f.special_groups)):
         if name in _CLAUSE9:  # a code outside the vocabulary is not counted anywhere
-            add(f.opened_on, name)
+            add(f.opened_on, name, staff=f.opener)
     if f.service_type == "proxy":  # 11.1 a) execution of entrustments
-        add(f.opened_on, "proxy_opened")
+        add(f.opened_on, "proxy_opened", staff=f.opener)
         add(f.completed_on, "proxy_completed")
         add(f.terminated_on, "proxy_terminated")
     if f.completed_on:

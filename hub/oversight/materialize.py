@@ -67,8 +67,11 @@ BATCH = 500
 #: lapsed entrustment is a review (10.2.3);
 #: 9: only a work-log entry of contact with the applicant follows up a bad rating (11.2.1,
 #: schemas.state.followed_up); a restored hub's second termination of a suspension is the
-#: same act, not a review (10.2.5.2, schemas.rules.repeats_termination).
-FOLD_VERSION = 9
+#: same act, not a review (10.2.5.2, schemas.rules.repeats_termination);
+#: 10: who did the work is settled by the step that finished the case, and a rating or a
+#: complaint entered at the window does not move it; a case's 新立 counters are its
+#: opener's (facts.handlers: staff turnover).
+FOLD_VERSION = 10
 
 
 class FactStore:

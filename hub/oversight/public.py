@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from hub.errors import HubError
+from schemas.reference import closed, on_duty
 from schemas.state import local_today
 from schemas.vocab import STAFF_ROLES
 
@@ -55,7 +56,8 @@ def public_page(ov: Any, code: str) -> dict[str, Any]:
     counts = {str(s): int(n) for s, n in staff_rows}
     roster = [(m["name"], STAFF_ROLES.get(m.get("role", ""), ("", ""))[0],
                counts.get(str(m["id"]), 0))
-              for m in inst.get("staff") or [] if m.get("on_duty", True)]
+              for m in inst.get("staff") or [] if on_duty(m)]
     staff = [(public_id(str(s)), int(n)) for s, n in staff_rows]
     return {"inst": inst, "parent": parent, "staff": staff, "roster": roster,
+            "closed": closed(inst),  # merged (hub.closing): the public must go elsewhere
             "items": sorted(items, key=lambda d: d["code"])}

@@ -97,6 +97,24 @@ def add_supervisor(hub: Hub, login: str, password: str, *, institution: str, nam
     return _supervisor(doc)
 
 
+def disable_supervisor(hub: Hub, login: str) -> dict[str, Any]:
+    """``login`` leaves (7, 6.2.2: staff change; a town coordinator's deputy gets a login of
+    their own): refused at the login page and logged out at the next request (:func:`load`).
+    The account stays, with the day, because the complaints it took in name it (11.1);
+    ``add --replace`` gives it a new password and enables it again."""
+    from schemas.state import local_today
+
+    private = hub.stores.private
+    try:
+        doc = private.get(f"supervisor:{login}")
+    except NotFound:
+        raise SupervisorError(f"login: no supervisor {login} / 没有该监督账号") from None
+    if not doc.get("disabled"):
+        doc["disabled"] = local_today().isoformat()
+        private.put(doc)
+    return doc
+
+
 def _supervisor(doc: dict[str, Any]) -> Supervisor:
     return Supervisor(doc["login"], doc.get("name", doc["login"]), doc["level"],
                       doc["institution"], session_stamp(doc))

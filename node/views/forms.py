@@ -94,7 +94,11 @@ def _staff(case: dict[str, Any], ev: dict[str, Any] | None) -> tuple[str, str]:
     from node.window import staff_name
 
     header, state = case["header"], case.get("state") or {}
-    recorder = ev if ev and ev.get("staff") else header
+    if ev and not ev.get("staff"):
+        # a step the hub wrote (a 10.2.5.2 termination) names no one: form B of such a case
+        # named the opener, who did not end it (turnover15)
+        return "", ""
+    recorder = ev if ev else header
     staff = str(recorder.get("staff") or "")
     return staff, staff_name(node(), staff, recorder.get("institution"),
                              header.get("institution"), state.get("holder"))

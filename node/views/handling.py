@@ -145,7 +145,10 @@ def _handover_targets(event_type: str) -> list[dict[str, Any]]:
     to the ones below. A village's hand-up offered the villages below it (none), so the
     clerk saw only the town's bare code in a text box."""
     if event_type != "hand_up":
-        return _villages()
+        from schemas.reference import closed
+
+        # a merged village (`hub institution close`) is handed nothing: no laptop is left
+        return [v for v in _villages() if not closed(v)]
     n = node()
     path = n.institution_path()
     if len(path) < 2:

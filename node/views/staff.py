@@ -36,7 +36,7 @@ def state() -> dict[str, Any]:
     members = window.roster(n)
     current = window.ACTING.get()
     return {"staff": current, "on_duty": [{k: m.get(k) for k in ("id", "name", "role")}
-                                          for m in members if m.get("on_duty", True)],
+                                          for m in window.on_duty(n)],
             "roster_empty": not members, "required": bool(members) and not current,
             "recorded_as": n.acting_staff()}
 

@@ -50,7 +50,8 @@ def test_roster_add_list_off_duty_remove(hub_dir: str, capsys: Any) -> None:
     rc, out = _staff(hub_dir, capsys, "--remove", "nobody")
     assert rc == 2 and "nobody" in out.err and "not on the roster" in out.err
     rc, roster = _staff(hub_dir, capsys, "--remove", "s2", "--json")
-    assert rc == 0 and [m["id"] for m in roster] == ["s1"]
+    assert rc == 0 and [m["id"] for m in roster] == ["s1", "s2"]  # left: kept, by name
+    assert roster[1]["left"] and roster[1]["on_duty"] is False
     # the roster rides on the institution document, signed, as reference data flows down
     from hub.core import Hub
     from hub.settings import Settings
@@ -167,3 +168,43 @@ def test_enroll_a_laptop_of_one_person(hub_dir: str, capsys: Any) -> None:
     assert json.loads(capsys.readouterr().out)["staff"] == "s1"
     assert main([*enroll, "--short", "B2"]) == 0
     assert "staff" not in json.loads(capsys.readouterr().out)
+
+
+def test_a_clerk_who_left_keeps_their_name_and_never_takes_the_window_again(
+        hub_dir: str, capsys: Any) -> None:
+    """A clerk leaves the station (7, 6.2.2): `--remove` took the entry off the roster, so
+    the steps they had recorded (whose events carry their id for good) were named by a bare
+    id on the case page, on every form printed afterwards and on the 11.2.2 staff page. The
+    entry now stays, marked ``left`` and off duty for good; the window, `--on-duty` and an
+    enrollment refuse them; `--add` takes the person on again."""
+    from hub.core import Hub
+    from hub.settings import Settings
+    from hub.staff import staff_label
+    from schemas.reference import on_duty
+    from schemas.state import local_today
+
+    assert _staff(hub_dir, capsys, "--add", "s1", "--name", "蒋一鸣", "--role", "proxy")[0] == 0
+    assert _staff(hub_dir, capsys, "--add", "s2", "--name", "曾二丫")[0] == 0
+    rc, roster = _staff(hub_dir, capsys, "--remove", "s1", "--json")
+    assert rc == 0
+    s1 = next(m for m in roster if m["id"] == "s1")
+    assert s1["name"] == "蒋一鸣" and s1["left"] == local_today().isoformat()
+    assert not on_duty(s1)
+    hub = Hub(Settings.load({"hub_dir": hub_dir}))
+    try:
+        docs = {"410602101201": hub.stores.main.get("institution:410602101201")}
+    finally:
+        hub.close()
+    assert staff_label(docs, "410602101201", "s1") == "蒋一鸣（s1）"  # was the bare "s1"
+    rc, out = _staff(hub_dir, capsys)
+    assert f"left {s1['left']}" in out.out
+    rc, out = _staff(hub_dir, capsys, "--on-duty", "s1")
+    assert rc == 2 and "left" in out.err and "--add s1" in out.err
+    assert _staff(hub_dir, capsys, "--off-duty", "s1")[0] == 0  # already so: kept as it is
+    assert _staff(hub_dir, capsys, "--remove", "s1", "--json")[1][0]["left"] == s1["left"]
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "device", "enroll", "--institution",
+                 "410602101201", "--staff", "s1", "--json"]) == 2
+    assert "left" in capsys.readouterr().err
+    rc, roster = _staff(hub_dir, capsys, "--add", "s1", "--name", "蒋一鸣", "--json")
+    assert rc == 0 and on_duty(roster[0]) and "left" not in roster[0]  # taken on again

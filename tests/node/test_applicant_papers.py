@@ -233,3 +233,17 @@ def test_a_bad_rating_asks_the_station_to_call_the_applicant_back(unlocked: Any)
     assert _step(unlocked, case_id, "work_log", kind="contact",
                  text="电话回访，已说明原因").status_code == 302
     assert 'id="rating-follow-up"' not in unlocked.get(f"/cases/{case_id}").data.decode()
+
+
+def test_a_termination_written_by_the_hub_names_no_staff(app: Any) -> None:
+    """10.2.5.2: the hub ends the case, no clerk does; form B named the clerk who opened it
+    as its 经办人 (node.views.forms._staff fell back to the header)."""
+    from node.views.forms import _staff
+
+    ended = {"event_type": "termination", "institution": "410621", "reason":
+             "resumption_deadline_passed", "at": "2026-11-27T00:00:00+08:00"}
+    case: dict[str, Any] = {"header": {"institution": VILLAGE, "case_no": "X", "staff": "S1"},
+                            "events": [ended], "state": {"holder": VILLAGE}}
+    with app.test_request_context():
+        assert _staff(case, ended) == ("", "")
+        assert _staff(case, None)[0] == "S1"  # a blank or header-only paper: the opener

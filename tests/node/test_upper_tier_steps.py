@@ -35,3 +35,22 @@ def test_an_upper_tier_is_offered_the_hand_down(upper: tuple[str, Any]) -> None:
     assert 'id="step-hand_down"' in offered, code
     # and up only from the county, to the city; nothing lies above the city
     assert ('id="step-hand_up"' in offered) == (code != "410600"), code
+
+
+def test_a_town_is_not_offered_a_closed_village(tmp_path: Path) -> None:
+    """A merged village (`hub institution close`, hub/closing.py) stays in the town's
+    reference data for its history, but the hand-down form no longer offers it: the clerk
+    would pick it, and the step be refused."""
+    town = "410621100"
+    with opened(make_node_dir(tmp_path / town, f"{town}-A1",
+                              institution_path=["410600", "410621", town])) as app:
+        for code, active in (("410621100201", True), ("410621100202", False)):
+            app.extensions["bangban_node"].store.put({
+                "_id": f"institution:{code}", "type": "institution", "schema_version": 1,
+                "code": code, "name": f"村{code[-1]}", "tier": "village", "parent": town,
+                "active": active})
+        client = app.test_client()
+        client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf": csrf(client)})
+        case_id = _case_id(_consult(client))
+        page = client.get(f"/cases/{case_id}/steps/hand_down").data.decode()
+        assert 'value="410621100201"' in page and 'value="410621100202"' not in page

@@ -99,3 +99,35 @@ def test_the_staff_page_says_its_period(tmp_path: Path) -> None:
     assert heading.endswith("2026-02 至 2026-03"), heading
     assert "截至 2026-03-20" in page
     hub.close()
+
+
+def test_after_a_clerk_left_the_rating_stays_with_who_did_the_work(tmp_path: Path) -> None:
+    """A clerk completes a case and leaves; the colleague who takes over the window types
+    in the applicant's bad rating, follows it up and archives the file (7, 6.2.2 staff
+    turnover). The completion, its rating and its follow-up are the leaver's work (11.2.2):
+    the case moved to the colleague, who had only entered what came after it. A case the
+    leaver opened and the colleague finished is the colleague's, but its opening (新立)
+    stays the leaver's."""
+    hub = make_hub(tmp_path)
+    ov = Oversight(hub, tmp_path / "facts.sqlite")
+    done = CaseBuilder(V1, "s-leaver", "2026-03-02").accepted("2026-03-02", 10)
+    done.completed("2026-03-05")
+    done.ev("rating", "2026-03-09", staff="s-new", level="dissatisfied", channel="window")
+    done.ev("work_log", "2026-03-10", staff="s-new", kind="contact", private={"text": "回访"})
+    done.ev("archived", "2026-03-10", staff="s-new", archive_no="GD-1")
+    carried = CaseBuilder(V1, "s-leaver", "2026-03-03").accepted("2026-03-03", 10)
+    carried.ev("work_log", "2026-03-09", staff="s-new", kind="handover",
+               private={"text": "接手"})
+    carried.ev("completion", "2026-03-10", staff="s-new",
+               private={"applicant_signature": "b.png", "materials_returned": [],
+                        "documents": []})
+    put_cases(hub, [done.history(), carried.history()])
+    ov.catch_up(force=True)
+    assert ov.facts.get(done.case_id).staff == "s-leaver"  # type: ignore[union-attr]
+    rows, _total = ind.rollup(ov.facts.reader(), V1, "2026-03", "2026-03",
+                              today=dt.date(2026, 3, 11), by_staff=True)
+    counted = {r.staff: (r.c.get("opened", 0), r.c.get("completed", 0),
+                         r.c.get("bad_ratings", 0), r.c.get("bad_followed", 0)) for r in rows}
+    assert counted == {"s-leaver": (2, 1, 1, 1), "s-new": (0, 1, 0, 0)}
+    ov.facts.close()
+    hub.close()
