@@ -181,7 +181,11 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     f.institution = str(state.holder or f.origin)
     f.service_item = str(state.service_item or h.get("service_item") or "")
     f.service_type = str(state.service_type or h.get("service_type") or "")
-    f.focus_area, f.mode = str(h.get("focus_area") or ""), str(h.get("mode") or "")
+    # the mode the application or entrustment chose (10.1.2, 10.2.2: the fold's), else the
+    # consultation's in the header: a visit at home (上门办) entrusted after a call at the
+    # window was counted 就近办, the header's mode being never written after the consultation
+    f.focus_area = str(h.get("focus_area") or "")
+    f.mode = str(state.mode or h.get("mode") or "")
     f.special_groups = sorted({str(g) for g in h.get("special_groups") or ()})
     f.status = state.status
     f.opened_on = _day(h["opened_at"]) if h.get("opened_at") else (

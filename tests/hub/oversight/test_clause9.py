@@ -41,6 +41,23 @@ def test_each_case_counts_once_per_area_mode_and_group_in_its_opening_month() ->
     assert counted["opened"] == 1
 
 
+def test_the_mode_counted_is_the_entrustments_not_the_consultations() -> None:
+    """9.2: a son asks at the window (the consultation's mode: 就近办), then the clerk goes to
+    the old man's home and he signs form C there (the entrustment's mode: 上门办). The
+    header keeps the consultation's mode; the oversight counted that one, so the 上门办
+    column missed every door-to-door service that began with a visit to the window."""
+    b = CaseBuilder(V1, "s1", "2026-03-02", mode="nearby", special_groups=("elderly",))
+    b.ev("consultation", "2026-03-02", channel="window", answered=True,
+         private={"question": "老人行动不便，能否上门办理？"})
+    b.ev("entrustment", "2026-03-03", channel="offline", service_item="MS-001", mode="door",
+         ledger_no="DB-1", period_end="2026-12-31",
+         private={"scope": "代办", "applicant_signature": "c.png"})
+    fact = case_fact(b.header, b.events, WD, complaint_days=5)
+    assert fact.mode == "door"
+    counted = contributions(fact)[(V1, "s1", "2026-03")]
+    assert counted["mode_door"] == 1 and "mode_nearby" not in counted
+
+
 def test_a_code_outside_the_vocabulary_is_not_counted() -> None:
     b = CaseBuilder(V1, "s1", "2026-03-02")
     b.header["mode"], b.header["special_groups"] = "fax", ["aliens"]
