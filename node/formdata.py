@@ -227,13 +227,41 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         rows += _refusal_rows(ev, case, at)
         form.note = "对不予受理有异议的，可以向本机构或设立本机构的部门反映、投诉（11.1）。"
         form.signatures = ["服务对象（签收）", "告知人（签字）"]
-    if (case.get("private") or {}).get("agent_name"):
+    if ev is not None and ev.get("signer"):
+        # who signed this step, as recorded with it (schemas.event_signed; 9.2): not the
+        # agent the case names now, who may have come after (a firm's contact changed)
+        rows.append(("签字人", signer_text(ev)))
+        form.signatures = [signer_line(ev, form.signatures[0]), *form.signatures[1:]]
+    elif (case.get("private") or {}).get("agent_name"):
         # the agent signs for the applicant: the line says so (the name is in the table)
         first = form.signatures[0]  # its （签字） or （签收）: form N is signed as received
         form.signatures = ["代理人" + first[first.find("（"):] if "（" in first else "代理人（签字）",
                            *form.signatures[1:]]
     form.rows = rows
     return form
+
+
+def signer_text(ev: Mapping[str, Any]) -> str:
+    """Who signed a step and in what capacity: 本人, or 李四（监护人）; 按指印 when a
+    thumbprint stands for the signature (9.2: an old person who cannot write)."""
+    from schemas import vocab
+
+    capacity = _label(vocab.SIGNERS, ev.get("signer"))
+    name = str((ev.get("private") or {}).get("signer_name") or "")
+    text = f"{name}（{capacity}）" if name and ev.get("signer") != "self" else capacity
+    return text + ("，按指印" if ev.get("thumbprint") else "")
+
+
+def signer_line(ev: Mapping[str, Any], first: str) -> str:
+    """The applicant's signature line of a form whose signer was recorded: the form's own
+    (申请人、委托人…) when the applicant signed in person, else the signer's capacity;
+    （按指印） for a thumbprint."""
+    from schemas import vocab
+
+    who = first[:first.find("（")] if "（" in first else first
+    if ev.get("signer") != "self":
+        who = _label(vocab.SIGNERS, ev.get("signer"))
+    return who + ("（按指印）" if ev.get("thumbprint") else "（签字）")
 
 
 #: 10.1.5 / 10.2.5.2: what the applicant can do after a termination, by its reason

@@ -69,7 +69,8 @@ BATCH = 500
 #: schemas.state.followed_up); a restored hub's second termination of a suspension is the
 #: same act, not a review (10.2.5.2, schemas.rules.repeats_termination);
 #: 10: a case's service mode is the application's or entrustment's, not the consultation's
-#: (clause 9: 上门办 counted as 就近办).
+#: (clause 9: 上门办 counted as 就近办); forms signed by another or by thumbprint counted
+#: (new columns, schemas.event_signed).
 FOLD_VERSION = 10
 
 

@@ -1,0 +1,103 @@
+"""Who signed each form, and in what capacity (9.2 上门办: an old woman at home signs form C
+with her thumbprint, her son signs form B for her weeks later; 9.1: a firm's contact who
+changed halfway). Before, no step recorded who signed: every paper printed 代理人（签字）
+under whatever agent the case named *now*, so a form the applicant had signed in person
+read as signed by the son, and a firm's form C reprinted after its new contact was entered
+named the new contact as the one who had signed it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from schemas.state import local_today
+from tests.node.test_applicant_papers import _text
+from tests.node.test_clerk_day import SIG, _case_id, _consult, _step
+
+
+def _entrusted(client: Any, **entrust: str) -> str:
+    from schemas.sample import catalog
+
+    case_id = _case_id(_consult(client, applicant_name="李桂兰", agent_name="王小明",
+                                mode="door", special_groups="elderly"))
+    period = (local_today() + dt.timedelta(days=60)).isoformat()
+    resp = _step(client, case_id, "entrustment", channel="offline",
+                 service_item=catalog()[0]["code"], mode="door", ledger_no="DB-9",
+                 period_end=period, scope="代为申请", signature_data=SIG, **entrust)
+    assert resp.status_code == 302, resp.data.decode()[:3000]
+    return case_id
+
+
+def test_a_thumbprint_in_person_is_printed_as_such_not_as_the_agents(unlocked: Any,
+                                                                     tmp_path: Path) -> None:
+    case_id = _entrusted(unlocked, signer="self", thumbprint="1")
+    text = _text(unlocked, case_id, "C", tmp_path)
+    assert "签字人 本人，按指印" in text
+    assert "委托人（按指印）" in text and "代理人（签字）" not in text
+    ev = [e for e in unlocked.application.extensions["bangban_node"].casework.events(case_id)
+          if e["event_type"] == "entrustment"][0]
+    # the capacity is a code in clear (the hub counts it), the name is sealed
+    assert ev["signer"] == "self" and ev["thumbprint"] is True and ev["schema_version"] == 2
+
+
+def test_a_guardian_signing_is_named_with_the_capacity(unlocked: Any, tmp_path: Path) -> None:
+    case_id = _entrusted(unlocked, signer="guardian", signer_name="王小明")
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="5").status_code == 302
+    assert _step(unlocked, case_id, "completion", signature_data=SIG, signer="guardian",
+                 signer_name="王小明").status_code == 302
+    for letter in ("C", "B"):
+        text = _text(unlocked, case_id, letter, tmp_path)
+        assert "签字人 王小明（监护人）" in text and "监护人（签字）" in text, letter
+    events = unlocked.application.extensions["bangban_node"].store.all_docs(
+        startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\uffff", include_docs=True)
+    stored = " ".join(str(r["doc"]) for r in events["rows"])
+    assert "王小明" not in stored  # sealed (7.2.2.2)
+
+
+def test_someone_signing_for_the_applicant_must_be_named(unlocked: Any) -> None:
+    from schemas.sample import catalog
+
+    case_id = _case_id(_consult(unlocked))
+    period = (local_today() + dt.timedelta(days=60)).isoformat()
+    resp = _step(unlocked, case_id, "entrustment", channel="offline",
+                 service_item=catalog()[0]["code"], mode="door", ledger_no="DB-9",
+                 period_end=period, scope="代为申请", signature_data=SIG, signer="guardian")
+    assert resp.status_code == 400
+    page = resp.data.decode()
+    assert 'id="signer_name-err"' in page and "签字人姓名" in page
+    assert not [e for e in unlocked.application.extensions["bangban_node"].casework.events(case_id)
+                if e["event_type"] == "entrustment"]
+
+
+def test_a_firms_new_contact_is_not_printed_as_the_signer_of_the_old_form(
+        unlocked: Any, tmp_path: Path) -> None:
+    """9.1: the firm's 经办人 张三 signed form C; months later the firm sends 李四, and the
+    clerk corrects the contact (更正). Form C reprinted for the archive must still say 张三."""
+    from schemas.sample import catalog
+
+    case_id = _case_id(_consult(unlocked, applicant_name="鹤壁市某某机械制造有限公司",
+                                agent_name="张三", applicant_kind="enterprise", id_type="uscc",
+                                id_number="91410600MA44XXXX1X"))
+    period = (local_today() + dt.timedelta(days=60)).isoformat()
+    assert _step(unlocked, case_id, "entrustment", channel="offline",
+                 service_item=catalog()[0]["code"], mode="nearby", ledger_no="DB-10",
+                 period_end=period, scope="代为申请", signature_data=SIG, signer="agent",
+                 signer_name="张三").status_code == 302
+    resp = unlocked.post(f"/cases/{case_id}/applicant/", data={
+        "csrf": _csrf(unlocked), "applicant_name": "鹤壁市某某机械制造有限公司",
+        "agent_name": "李四", "phone": "13900000000", "id_type": "uscc",
+        "id_number": "91410600MA44XXXX1X"})
+    assert resp.status_code == 302
+    text = _text(unlocked, case_id, "C", tmp_path)
+    assert "签字人 张三（委托代理人）" in text and "委托代理人（签字）" in text
+    # the form the firm's new contact is asked to sign offers him, not the old one
+    page = unlocked.get(f"/cases/{case_id}/steps/completion").data.decode()
+    assert 'value="李四"' in page and 'value="张三"' not in page
+
+
+def _csrf(client: Any) -> str:
+    from tests.node.conftest import csrf
+
+    return str(csrf(client))
