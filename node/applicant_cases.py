@@ -26,8 +26,9 @@ SUSPENDED_ON = {"a": "申请人（补交材料）", "b": "申请人（缴纳费�
 
 
 def waiting_on(state: Mapping[str, Any], events: Sequence[Mapping[str, Any]], institution: str,
-               name_of: Any = str) -> str:
-    """Whom an open case waits on now, in the clerk's words; "" for a finished one."""
+               name_of: Any = str, tiers: Sequence[str] | None = None) -> str:
+    """Whom an open case waits on now, in the clerk's words; "" for a finished one.
+    ``tiers``: the tiers the case's item is accepted at (the 清单, 4.3)."""
     status = state.get("status")
     holder = state.get("holder") or institution
     if status in ("completed", "terminated", "refused", "archived", "consulted", None):
@@ -39,6 +40,10 @@ def waiting_on(state: Mapping[str, Any], events: Sequence[Mapping[str, Any]], in
     if status == "consulting":
         return "本机构（答复咨询）"
     if status == "applied":
+        from schemas.ids import institution_tier
+
+        if tiers and institution_tier(institution) not in tiers:  # item_not_for_tier
+            return "本机构（上报：本级不受理该事项，4.3）"
         return "本机构（受理）"
     if state.get("corrections_open"):  # 10.2.4: the department asked, the applicant owes
         return "申请人（补正材料）"
@@ -55,9 +60,11 @@ def waiting_on(state: Mapping[str, Any], events: Sequence[Mapping[str, Any]], in
     return "本机构（办理）"
 
 
-def applicant_cases(n: Node, case_id: str, private: Mapping[str, Any]) -> list[dict[str, Any]]:
+def applicant_cases(n: Node, case_id: str, private: Mapping[str, Any],
+                    item_of: Any = lambda code: None) -> list[dict[str, Any]]:
     """The applicant's other cases (by ID number), newest change first: index rows with
-    ``waiting_on``. Empty without an ID number or while the index holds no name key."""
+    ``waiting_on``. Empty without an ID number or while the index holds no name key.
+    ``item_of``: the catalog entry of an item code (its ``tiers``)."""
     from node.nametokens import normalize
     from node.state import fold
 
@@ -70,5 +77,7 @@ def applicant_cases(n: Node, case_id: str, private: Mapping[str, Any]) -> list[d
     for row in rows:
         events = n.casework.events(row["case_id"])
         state = fold(n.casework.header(row["case_id"]), events, n)
-        out.append({**row, "waiting_on": waiting_on(state, events, n.institution, n.name_of)})
+        tiers = (item_of(state.get("service_item")) or {}).get("tiers")
+        out.append({**row, "waiting_on": waiting_on(state, events, n.institution, n.name_of,
+                                                    tiers)})
     return out

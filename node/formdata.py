@@ -57,7 +57,11 @@ def _common(case: Mapping[str, Any], institution_name: str) -> list[tuple[str, s
     id_text = " ".join(x for x in (_label(vocab.ID_TYPES, p.get("id_type")), p.get("id_number") or "") if x)
     # the person who came for the applicant (a firm's 经办人, an old person's son): who
     # signed the paper must be on it, else the form reads as signed by the applicant
-    agent = [("代理人", str(p["agent_name"]))] if p.get("agent_name") else []
+    # a firm's is its contact, who acts for it by its authority (9.1; the row said 代理人,
+    # which reads as a relative's): 委托代理人, as the signature line says
+    firm = h.get("applicant_kind") == "enterprise"
+    agent = [("委托代理人" if firm else "代理人", str(p["agent_name"]))] \
+        if p.get("agent_name") else []
     return [
         ("服务机构", institution_name or h.get("institution", "")),
         ("服务对象", applicant), *agent,
@@ -187,7 +191,7 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                  ("已收材料", "、".join(received) or "无"),
                  ("委托期限至", (ev or {}).get("period_end", "")),
                  ("台账编号", (ev or {}).get("ledger_no", "")), ("委托日期", at)]
-        form.note = "本人自愿委托上述服务机构代为办理上述事项（10.2.2）。"
+        form.note = entrusted_note(h, ev)
         form.signatures = ["委托人（签字）", "受托代办员（签字）"]
     elif letter == "D":
         rows += [("中止原因", f"{(ev or {}).get('reason', '')}）"
@@ -235,10 +239,23 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
     elif (case.get("private") or {}).get("agent_name"):
         # the agent signs for the applicant: the line says so (the name is in the table)
         first = form.signatures[0]  # its （签字） or （签收）: form N is signed as received
-        form.signatures = ["代理人" + first[first.find("（"):] if "（" in first else "代理人（签字）",
+        who = "委托代理人" if h.get("applicant_kind") == "enterprise" else "代理人"
+        form.signatures = [who + first[first.find("（"):] if "（" in first else f"{who}（签字）",
                            *form.signatures[1:]]
     form.rows = rows
     return form
+
+
+def entrusted_note(header: Mapping[str, Any], ev: Mapping[str, Any] | None) -> str:
+    """Form C's declaration (10.2.2: the entrustment is voluntary) in the voice of whoever
+    makes it: a firm (本单位), or the applicant with a guardian or agent signing for them."""
+    from schemas import vocab
+
+    who = "本单位" if header.get("applicant_kind") == "enterprise" else "本人"
+    signer = (ev or {}).get("signer")
+    by = f"（由{_label(vocab.SIGNERS, signer)}代为签字）" if signer in ("agent", "guardian") \
+        and who == "本人" else ""
+    return f"{who}自愿委托上述服务机构代为办理上述事项{by}（10.2.2）。"
 
 
 def signer_text(ev: Mapping[str, Any]) -> str:

@@ -86,3 +86,7 @@ def test_whom_a_case_waits_on() -> None:
     assert waiting_on({"status": "handling", "problems": {"P1": "open", "P2": "resolved"}},
                       [], here) == "本机构（待解决问题 1 个）"
     assert waiting_on({"status": "completed"}, [], here) == ""
+    # 4.3: a county-level item entrusted at a village waits for its hand-up, not acceptance
+    assert waiting_on({"status": "applied"}, [], here, tiers=["county", "city"]) == \
+        "本机构（上报：本级不受理该事项，4.3）"
+    assert waiting_on({"status": "applied"}, [], here, tiers=["village"]) == "本机构（受理）"

@@ -50,6 +50,9 @@ def test_a_guardian_signing_is_named_with_the_capacity(unlocked: Any, tmp_path: 
     for letter in ("C", "B"):
         text = _text(unlocked, case_id, letter, tmp_path)
         assert "签字人 王小明（监护人）" in text and "监护人（签字）" in text, letter
+    # the declaration is hers, signed by her guardian
+    assert "本人自愿委托上述服务机构代为办理上述事项（由监护人代为签字）" in \
+        _text(unlocked, case_id, "C", tmp_path)
     events = unlocked.application.extensions["bangban_node"].store.all_docs(
         startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\uffff", include_docs=True)
     stored = " ".join(str(r["doc"]) for r in events["rows"])
@@ -92,9 +95,32 @@ def test_a_firms_new_contact_is_not_printed_as_the_signer_of_the_old_form(
     assert resp.status_code == 302
     text = _text(unlocked, case_id, "C", tmp_path)
     assert "签字人 张三（委托代理人）" in text and "委托代理人（签字）" in text
+    # a firm's contact is its 委托代理人, and the firm (本单位) entrusts, not "本人"
+    assert "委托代理人 李四" in text and "统一社会信用代码 91410600MA44XXXX1X" in text
+    assert "本单位自愿委托上述服务机构代为办理上述事项（10.2.2）" in text
     # the form the firm's new contact is asked to sign offers him, not the old one
     page = unlocked.get(f"/cases/{case_id}/steps/completion").data.decode()
     assert 'value="李四"' in page and 'value="张三"' not in page
+
+
+def test_a_firms_legal_representative_signs_as_such(unlocked: Any, tmp_path: Path) -> None:
+    """9.1: the firm's legal representative comes himself; the header has no member for
+    him, so the form names him where he signs (签字人 …（法定代表人）)."""
+    from schemas.sample import catalog
+
+    case_id = _case_id(_consult(unlocked, applicant_name="鹤壁市某某机械制造有限公司",
+                                applicant_kind="enterprise", id_type="uscc",
+                                id_number="91410600MA44XXXX1X"))
+    page = unlocked.get(f"/cases/{case_id}/steps/entrustment").data.decode()
+    assert '<option value="self" selected' not in page  # a firm is not "本人"
+    period = (local_today() + dt.timedelta(days=60)).isoformat()
+    assert _step(unlocked, case_id, "entrustment", channel="offline",
+                 service_item=catalog()[0]["code"], mode="nearby", ledger_no="DB-11",
+                 period_end=period, scope="代为申请", signature_data=SIG, signer="legal_rep",
+                 signer_name="赵六").status_code == 302
+    text = _text(unlocked, case_id, "C", tmp_path)
+    assert "签字人 赵六（法定代表人）" in text and "法定代表人（签字）" in text
+    assert "本单位自愿委托" in text
 
 
 def _csrf(client: Any) -> str:
