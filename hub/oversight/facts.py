@@ -71,9 +71,9 @@ class CaseFact:
     focus_area: str = ""
     mode: str = ""
     special_groups: list[str] = field(default_factory=list)
-    #: 9.2, 10.2.2: a form of the case signed by someone for the applicant (a guardian, an
-    #: agent, a firm's legal representative), and one signed with a thumbprint
-    #: (schemas.event_signed: the capacities, never the names)
+    #: 9.2, 10.2.2: a form of a person's case signed by someone for them (a guardian, an
+    #: agent; a firm always signs through someone, so its cases are not counted), and one
+    #: signed with a thumbprint (schemas.event_signed: the capacities, never the names)
     signed_other: bool = False
     thumbprint: bool = False
     status: str = "new"
@@ -194,7 +194,8 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     f.mode = str(state.mode or h.get("mode") or "")
     f.special_groups = sorted({str(g) for g in h.get("special_groups") or ()})
     signed = [e for e in evs if e.get("signer") and str(e.get("_id")) in state.applied_ids]
-    f.signed_other = any(e["signer"] in SIGNS_FOR_ANOTHER for e in signed)
+    f.signed_other = h.get("applicant_kind") != "enterprise" and any(
+        e["signer"] in SIGNS_FOR_ANOTHER for e in signed)
     f.thumbprint = any(e.get("thumbprint") is True for e in signed)
     f.status = state.status
     f.opened_on = _day(h["opened_at"]) if h.get("opened_at") else (

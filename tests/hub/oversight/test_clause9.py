@@ -84,6 +84,15 @@ def test_forms_signed_by_another_or_by_thumbprint_are_counted() -> None:
     other = contributions(case_fact(plain.header, plain.events, WD, complaint_days=5))[
         (V1, "s1", "2026-03")]
     assert "signed_other" not in other and "signed_thumbprint" not in other
+    # a firm signs through its legal representative or its agent: that is not 9.2's concern
+    firm = CaseBuilder(V1, "s1", "2026-03-04", focus_area="enterprise")
+    firm.header["applicant_kind"] = "enterprise"
+    firm.ev("entrustment", "2026-03-04", channel="offline", service_item="MS-001",
+            mode="nearby", ledger_no="DB-3", period_end="2026-12-31", signer="agent",
+            private={"scope": "代办", "applicant_signature": "c.png", "signer_name": "张伟"})
+    counted = contributions(case_fact(firm.header, firm.events, WD, complaint_days=5))[
+        (V1, "s1", "2026-03")]
+    assert "signed_other" not in counted
 
 
 def test_a_code_outside_the_vocabulary_is_not_counted() -> None:
