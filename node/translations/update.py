@@ -313,7 +313,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 咨询答复期限	Reply due
 签字人身份	Signed as
 签字人姓名（非本人签字时填写）	Signer's name (when not the applicant in person)
-按指印（不能书写的，以指印代替签字）	Thumbprint (instead of a signature, for one who cannot write)
+以指印代替签字	Thumbprint instead of a signature
 该服务对象的其他案件	This applicant's other cases
 按证件号码（企业为统一社会信用代码）查找	found by ID number (a firm's unified social credit code)
 等待	Waiting on

@@ -41,6 +41,25 @@ def test_a_thumbprint_in_person_is_printed_as_such_not_as_the_agents(unlocked: A
     assert ev["signer"] == "self" and ev["thumbprint"] is True and ev["schema_version"] == 2
 
 
+def test_the_case_page_says_door_to_door_and_whom_it_serves(unlocked: Any) -> None:
+    """9, 9.2: the page the clerk plans the visit from did not say 上门办, nor that the
+    applicant is old or disabled (both in the header, counted by the hub)."""
+    import re
+
+    from schemas.sample import catalog
+
+    case_id = _case_id(_consult(unlocked, special_groups=["elderly", "other"]))  # 就近办
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert re.search(r'id="mode">\s*就近办', page)
+    assert re.search(r'id="special-groups">\s*老年人、其他特殊群体', page)
+    period = (local_today() + dt.timedelta(days=60)).isoformat()
+    assert _step(unlocked, case_id, "entrustment", channel="offline",
+                 service_item=catalog()[0]["code"], mode="door", ledger_no="DB-9",
+                 period_end=period, scope="代为申请", signature_data=SIG,
+                 signer="self").status_code == 302
+    assert re.search(r'id="mode">\s*上门办', unlocked.get(f"/cases/{case_id}").data.decode())
+
+
 def test_a_guardian_signing_is_named_with_the_capacity(unlocked: Any, tmp_path: Path) -> None:
     case_id = _entrusted(unlocked, signer="guardian", signer_name="王小明")
     assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
