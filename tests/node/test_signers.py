@@ -146,3 +146,26 @@ def _csrf(client: Any) -> str:
     from tests.node.conftest import csrf
 
     return str(csrf(client))
+
+
+def test_special_groups_are_corrected_on_the_case(unlocked: Any) -> None:
+    """9.2: the son called (no group ticked); at the visit the clerk finds his mother old
+    and disabled. The groups were fixed at the consultation: the hub's 9.2 columns never
+    counted her. 更正 sets them now (a header merge field, the old value in history)."""
+    node = unlocked.application.extensions["bangban_node"]
+    case_id = _case_id(_consult(unlocked))
+    assert 'name="special_groups" value="elderly"' in \
+        unlocked.get(f"/cases/{case_id}/applicant/").data.decode()
+    resp = unlocked.post(f"/cases/{case_id}/applicant/", data={
+        "csrf": _csrf(unlocked), "applicant_name": "王小明", "phone": "13800000000",
+        "groups_shown": "1", "special_groups": ["elderly", "disabled"]})
+    assert resp.status_code == 302, resp.data.decode()[:2000]
+    header = node.casework.header(case_id)
+    assert header["special_groups"] == ["elderly", "disabled"]
+    assert {"field": "special_groups", "value": [], "hlc": ""} in header["history"]
+    assert "老年人、残疾人" in unlocked.get(f"/cases/{case_id}").data.decode()
+    # the API, and a code outside the list refused by name
+    resp = unlocked.post(f"/api/cases/{case_id}/applicant", json={
+        "applicant_name": "王小明", "special_groups": ["aliens"]})
+    assert resp.status_code == 400 and "special_groups" in resp.get_data(as_text=True)
+    assert node.casework.header(case_id)["special_groups"] == ["elderly", "disabled"]
