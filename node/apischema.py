@@ -169,7 +169,8 @@ ROUTES: list[tuple[str, str, str, str | None, str, str]] = [
      "handling"),
     ("/api/cases/{case_id}/applicant", "post", "Correct the applicant's particulars "
      "(applicant_name, agent_name, phone, id_type, id_number, address; checked as the consultation "
-     "form checks them); the replaced ones stay, sealed, in the header's history", None,
+     "form checks them) and, when given, special_groups (9.2); the replaced ones stay, sealed, "
+     "in the header's history", None,
      "Recorded", "cases"),
     ("/api/cases/{case_id}/forms/{letter}.pdf", "get", "Printable form A–E, N (notification) or R (refusal)",
      None, "Recorded", "forms"),

@@ -57,7 +57,11 @@ def _common(case: Mapping[str, Any], institution_name: str) -> list[tuple[str, s
     id_text = " ".join(x for x in (_label(vocab.ID_TYPES, p.get("id_type")), p.get("id_number") or "") if x)
     # the person who came for the applicant (a firm's 经办人, an old person's son): who
     # signed the paper must be on it, else the form reads as signed by the applicant
-    agent = [("代理人", str(p["agent_name"]))] if p.get("agent_name") else []
+    # a firm's is its contact, who acts for it by its authority (9.1; the row said 代理人,
+    # which reads as a relative's): 委托代理人, as the signature line says
+    firm = h.get("applicant_kind") == "enterprise"
+    agent = [("委托代理人" if firm else "代理人", str(p["agent_name"]))] \
+        if p.get("agent_name") else []
     return [
         ("服务机构", institution_name or h.get("institution", "")),
         ("服务对象", applicant), *agent,
@@ -202,7 +206,7 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                  ("已收材料", "、".join(received) or ("无" if ev else "")),
                  ("委托期限至", (ev or {}).get("period_end", "")),
                  ("台账编号", (ev or {}).get("ledger_no", "")), ("委托日期", at)]
-        form.note = "本人自愿委托上述服务机构代为办理上述事项（10.2.2）。"
+        form.note = entrusted_note(h, ev)
         form.signatures = ["委托人（签字）", "受托代办员（签字）"]
     elif letter == "D":
         code = (ev or {}).get("reason")
@@ -253,13 +257,54 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
     # Unnamed, or on a blank form (the step not recorded: no one did it yet), the line is
     # left for the clerk to write in by hand; the id stays on the events.
     rows.append(("经办人", staff_name if ev or letter == "N" else ""))
-    if (case.get("private") or {}).get("agent_name"):
+    if ev is not None and ev.get("signer"):
+        # who signed this step, as recorded with it (schemas.event_signed; 9.2): not the
+        # agent the case names now, who may have come after (a firm's contact changed)
+        rows.append(("签字人", signer_text(ev)))
+        form.signatures = [signer_line(ev, form.signatures[0]), *form.signatures[1:]]
+    elif (case.get("private") or {}).get("agent_name"):
         # the agent signs for the applicant: the line says so (the name is in the table)
         first = form.signatures[0]  # its （签字） or （签收）: form N is signed as received
-        form.signatures = ["代理人" + first[first.find("（"):] if "（" in first else "代理人（签字）",
+        who = "委托代理人" if h.get("applicant_kind") == "enterprise" else "代理人"
+        form.signatures = [who + first[first.find("（"):] if "（" in first else f"{who}（签字）",
                            *form.signatures[1:]]
     form.rows = rows
     return form
+
+
+def entrusted_note(header: Mapping[str, Any], ev: Mapping[str, Any] | None) -> str:
+    """Form C's declaration (10.2.2: the entrustment is voluntary) in the voice of whoever
+    makes it: a firm (本单位), or the applicant with a guardian or agent signing for them."""
+    from schemas import vocab
+
+    who = "本单位" if header.get("applicant_kind") == "enterprise" else "本人"
+    signer = (ev or {}).get("signer")
+    by = f"（由{_label(vocab.SIGNERS, signer)}代为签字）" if signer in ("agent", "guardian") \
+        and who == "本人" else ""
+    return f"{who}自愿委托上述服务机构代为办理上述事项{by}（10.2.2）。"
+
+
+def signer_text(ev: Mapping[str, Any]) -> str:
+    """Who signed a step and in what capacity: 本人, or 李四（监护人）; 按指印 when a
+    thumbprint stands for the signature (9.2: an old person who cannot write)."""
+    from schemas import vocab
+
+    capacity = _label(vocab.SIGNERS, ev.get("signer"))
+    name = str((ev.get("private") or {}).get("signer_name") or "")
+    text = f"{name}（{capacity}）" if name and ev.get("signer") != "self" else capacity
+    return text + ("，按指印" if ev.get("thumbprint") else "")
+
+
+def signer_line(ev: Mapping[str, Any], first: str) -> str:
+    """The applicant's signature line of a form whose signer was recorded: the form's own
+    (申请人、委托人…) when the applicant signed in person, else the signer's capacity;
+    （按指印） for a thumbprint."""
+    from schemas import vocab
+
+    who = first[:first.find("（")] if "（" in first else first
+    if ev.get("signer") != "self":
+        who = _label(vocab.SIGNERS, ev.get("signer"))
+    return who + ("（按指印）" if ev.get("thumbprint") else "（签字）")
 
 
 #: 10.1.5 / 10.2.5.2: what the applicant can do after a termination, by its reason

@@ -314,10 +314,17 @@ def _handed_to(n: Any, row: dict[str, Any]) -> str:
     return n.name_of(origin) if holder == origin else f"{n.name_of(origin)} → {n.name_of(holder)}"
 
 
+def groups_label(codes: Any) -> str:
+    """9.2's special groups as words (``other`` is 其他特殊群体 here, not any list's 其他)."""
+    from schemas.vocab import SPECIAL_GROUPS
+
+    return "、".join(_coded(SPECIAL_GROUPS, str(c)) for c in codes or ())
+
+
 def install(app: Flask) -> None:
     app.jinja_env.globals["display_rows"] = display_rows
     app.jinja_env.globals["event_value"] = event_value
     for fn in (status_label, notice_reason, deadline_label, field_label, record_label,
                value_label, item_name, institution_name, local_time, case_deadlines,
-               due_estimated):
+               due_estimated, groups_label):
         app.jinja_env.filters[fn.__name__] = fn

@@ -56,6 +56,8 @@ LABELS: dict[str, Any] = {
     "from_institution": _l("移交机构"), "to_institution": _l("接收机构"),
     "from_tier": _l("移交层级"), "to_tier": _l("接收层级"), "reason_code": _l("移交原因"),
     "materials_returned": _l("交还材料（每行一项）"), "documents": _l("审批结果文件（每行一项）"),
+    "signer": _l("签字人身份"), "signer_name": _l("签字人姓名（非本人签字时填写）"),
+    "thumbprint": _l("以指印代替签字"),
     "archive_no": _l("档案号"), "level": _l("评价等级"), "comment": _l("评价意见"),
     "complainant": _l("投诉人"), "complaint": _l("对应投诉"), "purpose": _l("查阅目的"),
     "fields_read": _l("查阅字段"),

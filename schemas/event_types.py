@@ -6,6 +6,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from schemas.event_signed import (
+    Completion,
+    Conversion,
+    Resumption,
+    SignerClear,
+    SignerPrivate,
+    Suspension,
+    Termination,
+)
 from schemas.events import EventSchema, NoPrivate
 from schemas.events_oversight import (
     Access,
@@ -38,8 +47,6 @@ from schemas.vocab import (
     PROBLEM_STATUSES,
     REFUSAL_REASONS,
     SUBMIT_CHANNELS,
-    SUSPENSION_REASONS,
-    TERMINATION_REASONS,
     TIERS,
     WORK_LOG_KINDS,
     ZONES,
@@ -52,13 +59,6 @@ def _opt(max_len: int = 4000) -> Str:
 
 def _codes(min_len: int = 1) -> fields.List:
     return fields.List(Str(max_len=40), required=True, validate=validate.Length(min=min_len))
-
-
-class Signed(Part):
-    """A form signed by the applicant: the signature is a scan/pad image attachment name."""
-
-    applicant_signature = _opt(200)
-    note = _opt()
 
 
 class SignedRequired(Part):
@@ -111,18 +111,21 @@ class Application(EventSchema):
     mode = Str(required=True, validate=one_of(MODES))
 
 
-class EntrustmentPrivate(Part):
+class EntrustmentPrivate(SignerPrivate, Part):
     scope = Str(required=True, max_len=2000)  # 委托事项及权限
     materials_received = fields.List(Str(max_len=200))
     applicant_signature = Str(required=True, max_len=200)
     note = _opt()
 
 
-class Entrustment(EventSchema):
-    """10.2.2: form C signed, case entered in the proxy ledger (代办服务台账)."""
+class Entrustment(SignerClear, EventSchema):
+    """10.2.2: form C signed, case entered in the proxy ledger (代办服务台账); who signed it
+    (schemas.event_signed: the applicant, or a guardian or agent for them, 9.2)."""
 
     EVENT_TYPE, CLAUSE, LABEL_ZH = "entrustment", "10.2.2", "委托"
-    PRIVATE = EntrustmentPrivate
+    SCHEMA_VERSION = 2
+    ACCEPTED_VERSIONS = (1, 2)
+    PRIVATE: type[Part] | None = EntrustmentPrivate
     channel = Str(required=True, validate=one_of(["online", "offline"]))
     service_item = ItemCode(required=True)
     mode = Str(required=True, validate=one_of(MODES))
@@ -283,42 +286,7 @@ class WorkLog(EventSchema):
 
 # -- suspension, resumption, conversion, hand-over ------------------------------------------
 
-class SuspensionPrivate(Part):
-    details = _opt()
-    applicant_signature = _opt(200)  # force majeure (d) may leave no one to sign
-
-
-class Suspension(EventSchema):
-    """10.2.5.1: suspend for reason a–d; form D; resumption deadline (10.2.5.2)."""
-
-    EVENT_TYPE, CLAUSE, LABEL_ZH = "suspension", "10.2.5.1", "中止"
-    PRIVATE = SuspensionPrivate
-    reason = Str(required=True, validate=one_of(SUSPENSION_REASONS, "中止原因"))
-    resumption_deadline = DateStr(required=True)
-
-
-class Resumption(EventSchema):
-    """10.2.5.1: the cause removed, form E signed, handling continues."""
-
-    EVENT_TYPE, CLAUSE, LABEL_ZH = "resumption", "10.2.5.1", "续办"
-    PRIVATE = Signed
-    cause_removed_on = DateStr(required=True)
-    new_time_limit_days = Int(allow_none=True,
-                              validate=validate.Range(min=0, max=365))
-
-
-class ConversionPrivate(Part):
-    reason = _opt()
-    applicant_signature = Str(required=True, max_len=200)  # form C for the proxy part
-
-
-class Conversion(EventSchema):
-    """10.1.4.3: the applicant finds it too hard → assisted becomes proxy handling (form C)."""
-
-    EVENT_TYPE, CLAUSE, LABEL_ZH = "conversion", "10.1.4.3", "帮办转代办"
-    PRIVATE = ConversionPrivate
-    ledger_no = Str(required=True, max_len=40)
-    period_end = DateStr(required=True)
+# suspension (form D), resumption (form E), conversion (form C): schemas.event_signed
 
 
 class _Handover(EventSchema):
@@ -343,38 +311,7 @@ class HandDown(_Handover):
 
 # -- completion, termination, archiving ------------------------------------------------------
 
-class CompletionPrivate(Part):
-    materials_returned = fields.List(Str(max_len=200))
-    documents = fields.List(Str(max_len=200))  # approval documents
-    applicant_signature = Str(required=True, max_len=200)
-    note = _opt()
-
-
-class Completion(EventSchema):
-    """10.1.5 / 10.2.6: form B signed by the applicant; materials and documents handed over."""
-
-    EVENT_TYPE, CLAUSE, LABEL_ZH = "completion", "10.1.5", "办结"
-    SCHEMA_VERSION = 2
-    ACCEPTED_VERSIONS = (1, 2)
-    SEALED_FIELDS: ClassVar[tuple[str, ...]] = ("materials_returned", "documents")
-    PRIVATE: type[Part] | None = CompletionPrivate
-
-
-class TerminationPrivate(Part):
-    materials_returned = fields.List(Str(max_len=200))
-    applicant_signature = _opt(200)  # none when the hub writes 10.2.5.2
-    reasons = _opt()
-
-
-class Termination(EventSchema):
-    """10.1.5 / 10.2.6 (form B), or 10.2.5.2 past the resumption deadline (hub-written)."""
-
-    EVENT_TYPE, CLAUSE, LABEL_ZH = "termination", "10.1.5", "终止"
-    SCHEMA_VERSION = 2
-    ACCEPTED_VERSIONS = (1, 2)
-    SEALED_FIELDS: ClassVar[tuple[str, ...]] = ("materials_returned",)
-    PRIVATE: type[Part] | None = TerminationPrivate
-    reason = Str(required=True, validate=one_of(TERMINATION_REASONS, "终止原因"))
+# completion and termination (form B): schemas.event_signed
 
 
 class Archived(EventSchema):

@@ -35,6 +35,13 @@ ID_TYPES = {"resident_id": ("居民身份证", "resident ID card"),
             "passport": ("护照", "passport"),
             "hk_macao": ("港澳居民来往内地通行证", "HK/Macao permit"),
             "taiwan": ("台湾居民来往大陆通行证", "Taiwan permit")}
+#: 10.1.5, 10.2.2, 10.2.5: in what capacity the person who signed a form did (schemas.event_signed):
+#: the applicant in person, a firm's legal representative or the employee it sent (9.1), a
+#: relative or guardian of an old or disabled person (9.2)
+SIGNERS = {"self": ("本人", "the applicant in person"),
+           "legal_rep": ("法定代表人", "legal representative"),
+           "agent": ("委托代理人", "authorised agent"),
+           "guardian": ("监护人", "guardian")}
 CHANNELS = {"window": ("窗口", "window"), "phone": ("电话", "phone"),
             "online": ("网上", "online"), "door": ("上门", "door-to-door")}
 #: 11.1: how a complaint was made (on-site checks, phone, written and online reports).

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from schemas.event_signed import SIGNS_FOR_ANOTHER
 from schemas.fold import fold
 from schemas.state import followed_up, local_timestamp, resume_by
 from schemas.vocab import BAD_RATINGS, FOCUS_AREAS, MODES, SPECIAL_GROUPS
@@ -76,6 +77,11 @@ class CaseFact:
     focus_area: str = ""
     mode: str = ""
     special_groups: list[str] = field(default_factory=list)
+    #: 9.2, 10.2.2: a form of a person's case signed by someone for them (a guardian, an
+    #: agent; a firm always signs through someone, so its cases are not counted), and one
+    #: signed with a thumbprint (schemas.event_signed: the capacities, never the names)
+    signed_other: bool = False
+    thumbprint: bool = False
     status: str = "new"
     opened_on: str = ""
     accepted_on: str | None = None
@@ -201,8 +207,16 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     f.institution = str(state.holder or f.origin)
     f.service_item = str(state.service_item or h.get("service_item") or "")
     f.service_type = str(state.service_type or h.get("service_type") or "")
-    f.focus_area, f.mode = str(h.get("focus_area") or ""), str(h.get("mode") or "")
+    # the mode the application or entrustment chose (10.1.2, 10.2.2: the fold's), else the
+    # consultation's in the header: a visit at home (上门办) entrusted after a call at the
+    # window was counted 就近办, the header's mode being never written after the consultation
+    f.focus_area = str(h.get("focus_area") or "")
+    f.mode = str(state.mode or h.get("mode") or "")
     f.special_groups = sorted({str(g) for g in h.get("special_groups") or ()})
+    signed = [e for e in evs if e.get("signer") and str(e.get("_id")) in state.applied_ids]
+    f.signed_other = h.get("applicant_kind") != "enterprise" and any(
+        e["signer"] in SIGNS_FOR_ANOTHER for e in signed)
+    f.thumbprint = any(e.get("thumbprint") is True for e in signed)
     f.status = state.status
     f.opened_on = _day(h["opened_at"]) if h.get("opened_at") else (
         _day(evs[0]["at"]) if evs else "")
@@ -276,7 +290,7 @@ Key = tuple[str, str, str]  # (institution, staff, month YYYY-MM)
 #: Clause 9: cases opened per focus area, service mode and special group served, so the
 #: city sees where the 9.1/9.2 work goes and how far 上门办/网上办/就近办 are taken up.
 CLAUSE9 = (*(f"area_{k}" for k in FOCUS_AREAS), *(f"mode_{k}" for k in MODES),
-           *(f"group_{k}" for k in SPECIAL_GROUPS))
+           *(f"group_{k}" for k in SPECIAL_GROUPS), "signed_other", "signed_thumbprint")
 #: Every counter kept per (institution, staff, month); the materialization's columns.
 #: 11.1 c): complaint categories (schemas.vocab.COMPLAINT_CATEGORIES), counted per category
 COMPLAINT_CATS = ("inaction", "misconduct", "bribery", "overdue", "attitude", "other")
@@ -310,6 +324,8 @@ def contributions(f: CaseFact | None) -> dict[Key, dict[str, int]]:
                  *(f"group_{g}" for g in f.special_groups)):
         if name in _CLAUSE9:  # a code outside the vocabulary is not counted anywhere
             add(f.opened_on, name, staff=f.opener)
+    add(f.opened_on, "signed_other", 1 if f.signed_other else 0, staff=f.opener)
+    add(f.opened_on, "signed_thumbprint", 1 if f.thumbprint else 0, staff=f.opener)
     if f.service_type == "proxy":  # 11.1 a) execution of entrustments
         add(f.opened_on, "proxy_opened", staff=f.opener)
         add(f.completed_on, "proxy_completed")

@@ -324,4 +324,6 @@ def missing_breakdown(total: Row) -> list[tuple[str, str, int]]:
 CLAUSE9_COLUMNS = (
     ("重点领域（9.1、9.2）", [(f"area_{k}", zh) for k, (zh, _en) in FOCUS_AREAS.items()]),
     ("服务模式（9）", [(f"mode_{k}", zh) for k, (zh, _en) in MODES.items()]),
-    ("特殊群体（9.2）", [(f"group_{k}", zh) for k, (zh, _en) in SPECIAL_GROUPS.items()]))
+    ("特殊群体（9.2）", [(f"group_{k}", zh) for k, (zh, _en) in SPECIAL_GROUPS.items()]),
+    # 10.2.2 "voluntary": forms signed for the applicant by someone else, or by thumbprint
+    ("签字（9.2）", [("signed_other", "他人代签"), ("signed_thumbprint", "按指印")]))

@@ -70,7 +70,9 @@ BATCH = 500
 #: same act, not a review (10.2.5.2, schemas.rules.repeats_termination);
 #: 10: who did the work is settled by the step that finished the case, and a rating or a
 #: complaint entered at the window does not move it; a case's 新立 counters are its
-#: opener's (facts.handlers: staff turnover).
+#: opener's (facts.handlers: staff turnover); a case's service mode is the application's or
+#: entrustment's, not the consultation's (clause 9: 上门办 counted as 就近办); forms signed by
+#: another or by thumbprint counted (new columns, schemas.event_signed).
 FOLD_VERSION = 10
 
 

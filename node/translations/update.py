@@ -311,6 +311,12 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 刚才填写的内容没有保存：应用已锁定（或已重新启动）。解锁后请重新填写。	What you were entering was NOT saved: the app locked (or restarted). Unlock, then enter it again.
 %(dates)s 是预计日期：%(years)s 年的法定节假日安排尚未公布，暂按周一至周五计算，公布后日期可能变动。	%(dates)s: estimated. The public holidays of %(years)s are not published yet, so Monday to Friday are counted as working days; the dates may change once they are.
 咨询答复期限	Reply due
+签字人身份	Signed as
+签字人姓名（非本人签字时填写）	Signer's name (when not the applicant in person)
+以指印代替签字	Thumbprint instead of a signature
+该服务对象的其他案件	This applicant's other cases
+按证件号码（企业为统一社会信用代码）查找	found by ID number (a firm's unified social credit code)
+等待	Waiting on
 """.strip("\n").splitlines()))
 
 

@@ -165,10 +165,11 @@ def event(case_id: str, event_type: str) -> tuple[Response, int]:
 def applicant(case_id: str) -> Response:
     """Correct the applicant's particulars (the case page's 更正, node.views.applicant):
     ``{applicant_name, phone, id_type, id_number, address}``, each checked as the form
-    checks it; the replaced particulars stay, sealed, in the header's history."""
+    checks it, and ``special_groups`` (9.2) when given; the replaced particulars stay,
+    sealed, in the header's history."""
     from node.views.applicant import FIELDS, correct_applicant
 
-    data = _typed_body(FIELDS)
+    data = _typed_body(FIELDS, ("special_groups",))
     before = load_case(case_id)["private"]  # opened, as the form opens it (access logged)
     after = correct_applicant(case_id, data)
     return jsonify({"ok": True, "case_id": case_id, "changed": after != before})

@@ -1,4 +1,5 @@
-"""Correcting the applicant's particulars on a case (name, phone, ID, address).
+"""Correcting the applicant's particulars on a case (name, phone, ID, address), and the
+special groups it serves (9.2).
 
 A typo in the name or ID number at the consultation was printed on every form (A–E) and
 could not be fixed: the case page had no way back. The particulars live in the case
@@ -52,6 +53,17 @@ def merged(typed: dict[str, Any], old: dict[str, Any], data: Any) -> dict[str, A
     return out
 
 
+def special_groups_of(data: Any) -> list[str] | None:
+    """The special groups a correction sets (9.2: a disability found on the home visit, an
+    old age not ticked at a phone consultation), or None when it does not touch them: the
+    form says it shows them (``groups_shown``), a JSON body names ``special_groups``. A
+    header merge field (schemas.case), in clear: the hub counts it (clause 9)."""
+    if hasattr(data, "getlist"):
+        return list(data.getlist("special_groups")) if data.get("groups_shown") else None
+    value = data.get("special_groups") if isinstance(data, dict) else None
+    return [str(v) for v in value] if isinstance(value, list) else None
+
+
 def _id_types() -> dict[str, Any]:
     from schemas import vocab
 
@@ -80,15 +92,21 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
              "agent_name": (data.get("agent_name") or "").strip() or None}
     new = {**old, **merged(typed, old, data)}
     new = {k: v for k, v in new.items() if v not in (None, "")}
-    if new == old:
+    changes: dict[str, Any] = {"private": new} if new != old else {}
+    groups = special_groups_of(data)
+    if groups is not None and sorted(groups) != sorted(stored.get("special_groups") or []):
+        changes["special_groups"] = groups
+    if not changes:
         return old
     body = {k: v for k, v in stored.items() if k not in ("sig", "sealed")}
-    body["history"] = [*(stored.get("history") or []),
-                       {"field": "private", "hlc": str((stored.get("clocks") or {}).get("private", "")),
-                        "value": unit_value(stored)}]
-    # after the clock it replaces, as the merge compares them (a laptop's clock set back)
-    edited = set_fields({**body, "private": new}, {"private": new},
-                        next_clock(n.device_id, (stored.get("clocks") or {}).get("private")))
+    clocks = stored.get("clocks") or {}
+    body["history"] = [*(stored.get("history") or []), *(
+        {"field": name, "hlc": str(clocks.get(name, "")),
+         "value": unit_value(stored) if name == "private" else stored.get(name)}
+        for name in changes)]
+    # after the clocks it replaces, as the merge compares them (a laptop's clock set back)
+    after = max((str(clocks[k]) for k in changes if clocks.get(k)), default=None)
+    edited = set_fields({**body, "private": new}, changes, next_clock(n.device_id, after))
     validate_draft(edited)
     key = cw.case_key(case_id)
     result = n.store.bulk_docs([sign_document(key.seal(edited), n.keys.signer)])
@@ -102,11 +120,18 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
     return new
 
 
+def _groups(chosen: list[str]) -> dict[str, Any]:
+    from schemas.vocab import SPECIAL_GROUPS
+
+    return {"groups": SPECIAL_GROUPS, "chosen_groups": list(chosen)}
+
+
 @bp.get("/")
 def form(case_id: str) -> str:
     case = load_case(case_id)
     return render_template("applicant.html", case=case, values=case["private"], errors={},
-                           id_types=_id_types(), was=case["private"], was_fields=FIELDS)
+                           id_types=_id_types(), was=case["private"], was_fields=FIELDS,
+                           **_groups(case["header"].get("special_groups") or []))
 
 
 @bp.post("/")
@@ -119,6 +144,7 @@ def save(case_id: str) -> str | Response:
             k: request.form.get(f"was_{k}") for k in FIELDS}
         return render_template("applicant.html", case=case, values=request.form,  # type: ignore[return-value]
                                errors=exc.fields, error=exc.reason, id_types=_id_types(),
-                               was=was, was_fields=FIELDS), exc.status
+                               was=was, was_fields=FIELDS,
+                               **_groups(request.form.getlist("special_groups"))), exc.status
     flash(_("服务对象信息已更正。"), "ok")
     return redirect(url_for("cases.detail", case_id=case_id))

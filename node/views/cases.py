@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from node.errors import NotFound
 from node.state import allowed_steps
 from node.steps import FORM_OF_STEP, STEP_ORDER, STEP_TITLES
-from node.views.common import catalog, load_case, node, soon, today
+from node.views.common import catalog, item_by_code, load_case, node, soon, today
 from schemas.state import STATUSES
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -115,6 +115,7 @@ def detail(case_id: str) -> str:
             raise
     case = load_case(case_id)
     allowed = allowed_steps(case["header"], case["events"], STEP_ORDER, n)
+    from node.applicant_cases import applicant_cases
     from node.notices import about_case
     from node.views.handling import item_words
 
@@ -123,4 +124,5 @@ def detail(case_id: str) -> str:
                            more=[s for s in STEP_ORDER if s not in allowed], titles=STEP_TITLES,
                            forms=FORM_OF_STEP, notices=about_case(n, case_id),
                            refs=item_words(case), follow_up=follow_up_due(case["events"]),
+                           related=applicant_cases(n, case_id, case["private"], item_by_code),
                            print_now=printed if printed in FORM_OF_STEP.values() else None)

@@ -67,10 +67,29 @@ def defaults(event_type: str, case: dict[str, Any]) -> dict[str, Any]:
         out = {"channel": "window"}
     elif event_type == "work_log":
         out = {"kind": "tracking"}
+    if event_type in SIGNED_STEPS:
+        out.update(signer_defaults(case))
     for name, items in open_items(event_type, case).items():  # the oldest open item
         if items:
             out.setdefault(name, items[0][0])
     return out
+
+
+#: the steps whose form the applicant signs (Appendices B–E), recording who signed
+SIGNED_STEPS = ("entrustment", "conversion", "suspension", "resumption", "completion",
+                "termination")
+
+
+def signer_defaults(case: dict[str, Any]) -> dict[str, Any]:
+    """Who signs, as the case's particulars suggest (schemas.event_signed): the agent named
+    on the case (an old person's son, the firm's employee), else a person in person. A
+    firm with no agent named is left to choose (法定代表人 or 委托代理人, either named)."""
+    agent = str((case.get("private") or {}).get("agent_name") or "")
+    if agent:
+        return {"signer": "agent", "signer_name": agent}
+    if case["header"].get("applicant_kind") == "enterprise":
+        return {}
+    return {"signer": "self"}
 
 
 def open_items(event_type: str, case: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
@@ -211,6 +230,10 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
     staff = window.required(n, data.get("staff"))
     clear, private = parse_form(event_type, data)
     _past_deadlines(clear)
+    from schemas.event_signed import check_signer
+
+    if problems := check_signer(clear, private):  # 9.2: whose hand is on the form
+        raise refusal(problems)
     getlist = getlist or (lambda k: _json_list(data, k))
     if event_type in MATERIAL_PICKS and "materials" not in clear:
         picked = list(getlist("materials"))

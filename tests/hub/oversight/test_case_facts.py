@@ -128,3 +128,35 @@ def test_the_monthly_report_counts_terminations_beside_completions(tmp_path: Pat
     line = next(x for x in table.splitlines() if x.strip().startswith("合计")).split()
     assert head[1:4] == ["办结", "按时办结率", "终止"]
     assert line[1:4] == ["4", "100.0%", "2"]
+
+
+def test_a_firms_parallel_items_each_keep_their_own_time_limit() -> None:
+    """9.1: one firm's items run side by side, each its own case with its own limit. The
+    one suspended for an unpaid fee (10.2.5.1 b) stops its own clock only: completed after
+    its first due day but within the days suspended it is on time; its neighbour, accepted
+    the same day and not suspended, completed as late is not; a third still suspended is
+    in no denominator and not overdue (10.2.5)."""
+    def firm_item(item: str) -> CaseBuilder:
+        b = CaseBuilder(V, "s1", "2026-03-02", service_type="proxy", service_item=item,
+                        focus_area="enterprise")
+        b.ev("entrustment", "2026-03-02", channel="offline", service_item=item, mode="nearby",
+             ledger_no=f"DB-{item}", period_end="2026-12-31", signer="agent",
+             private={"scope": "代办", "applicant_signature": "c.png", "signer_name": "张伟"})
+        b.ev("acceptance", "2026-03-02", zone="assisted_zone", time_limit_days=5)  # due 9 Mar
+        return b
+
+    fee, plain, waiting = firm_item("QY-012"), firm_item("QY-002"), firm_item("QY-004")
+    fee.ev("suspension", "2026-03-04", reason="b", resumption_deadline="2026-04-30")
+    fee.ev("resumption", "2026-03-11", cause_removed_on="2026-03-11",
+           private={"applicant_signature": "e.png"})  # 4, 5, 6, 9, 10 Mar stopped
+    fee.completed("2026-03-13")
+    plain.completed("2026-03-13")
+    waiting.ev("suspension", "2026-03-04", reason="b", resumption_deadline="2026-04-30")
+    facts = {name: case_fact(b.header, b.events, WD, complaint_days=5)
+             for name, b in (("fee", fee), ("plain", plain), ("waiting", waiting))}
+    assert facts["plain"].due == "2026-03-09" and facts["plain"].on_time is False
+    assert facts["fee"].due == "2026-03-16" and facts["fee"].on_time is True
+    assert facts["waiting"].on_time is None and facts["waiting"].suspended_since == "2026-03-04"
+    month = [contributions(f)[(V, "s1", "2026-03")] for f in facts.values()]
+    assert sum(c.get("completed", 0) for c in month) == 2
+    assert sum(c.get("on_time", 0) for c in month) == 1
