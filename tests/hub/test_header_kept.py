@@ -1,0 +1,56 @@
+"""A case header's next revision keeps every version the one before it knew (5 d, 11.1 e:
+complete case archives; design.md §3: nothing is lost): hub.header_kept, and
+schemas.build.set_fields keeping the value an edit replaces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas.build import set_fields
+from sync.crypto import sign_document
+
+from .conftest import VILLAGE_A, World
+
+
+def _push(world: World, doc: dict[str, Any]) -> dict[str, Any]:
+    a = world.node(VILLAGE_A)
+    a.store.put(sign_document(doc, a.signer))
+    return a.sync()
+
+
+def test_an_edit_keeps_the_value_it_replaces_at_the_hub(world: World):
+    a = world.node(VILLAGE_A)
+    case_id = a.new_case()
+    world.sync(VILLAGE_A)
+    before = world.hub.stores.main.get(f"case:{case_id}")
+    a.edit_header(case_id, staff="staff-7")
+    world.sync(VILLAGE_A)
+    stored = world.hub.stores.main.get(f"case:{case_id}")
+    assert stored["staff"] == "staff-7"
+    assert {"field": "staff", "value": before["staff"],
+            "hlc": before["clocks"]["staff"]} in stored["history"]
+
+
+def test_a_header_revision_dropping_history_is_refused(world: World):
+    a = world.node(VILLAGE_A)
+    case_id = a.new_case()
+    a.edit_header(case_id, staff="staff-7")
+    world.sync(VILLAGE_A)
+    kept = world.hub.stores.main.get(f"case:{case_id}")
+    assert kept["history"]
+    doc = {k: v for k, v in a.store.get(f"case:{case_id}").items() if k != "sig"}
+    wiped = set_fields(doc, {"staff": "staff-9"}, a.clock())
+    wiped["history"] = []  # the earlier staff forgotten
+    assert _push(world, wiped)["refused"] == 1
+    assert world.hub.stores.main.get(f"case:{case_id}")["_rev"] == kept["_rev"]
+
+
+def test_a_header_revision_changing_a_fixed_field_is_refused(world: World):
+    a = world.node(VILLAGE_A)
+    case_id = a.new_case()
+    world.sync(VILLAGE_A)
+    kept = world.hub.stores.main.get(f"case:{case_id}")
+    doc = {k: v for k, v in a.store.get(f"case:{case_id}").items() if k != "sig"}
+    doc["service_type"] = "assist" if doc["service_type"] == "proxy" else "proxy"
+    assert _push(world, doc)["refused"] == 1
+    assert world.hub.stores.main.get(f"case:{case_id}")["_rev"] == kept["_rev"]
