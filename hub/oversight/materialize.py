@@ -67,8 +67,10 @@ BATCH = 500
 #: lapsed entrustment is a review (10.2.3);
 #: 9: only a work-log entry of contact with the applicant follows up a bad rating (11.2.1,
 #: schemas.state.followed_up); a restored hub's second termination of a suspension is the
-#: same act, not a review (10.2.5.2, schemas.rules.repeats_termination).
-FOLD_VERSION = 9
+#: same act, not a review (10.2.5.2, schemas.rules.repeats_termination);
+#: 10: every event's first receipt (``event_receipts``, a case's history and archive:
+#: hub.oversight.archive); receipts folded before have none.
+FOLD_VERSION = 10
 
 
 class FactStore:
