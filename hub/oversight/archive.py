@@ -68,10 +68,20 @@ def _documents(hub: Hub, case_id: str) -> list[dict[str, Any]]:
 
 
 def _roster(hub: Hub, codes: set[str]) -> dict[str, list[dict[str, Any]]]:
-    from hub.staff import roster
+    """Each institution's roster now, with every name each id ever had (``names``) and the
+    people taken off it since (``left``): hub.staff.former_names."""
+    from hub.staff import former_names, roster
 
     institutions = hub.stores.institutions()
-    return {code: roster(institutions[code]) for code in sorted(codes) if code in institutions}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for code in sorted(c for c in codes if c in institutions):
+        rows = {str(m["id"]): m for m in roster(institutions[code])}
+        for staff_id, names in former_names(hub, code).items():
+            row = rows.setdefault(staff_id, {"id": staff_id, "name": names[-1], "left": True})
+            if names != [row["name"]]:
+                row["names"] = names + ([row["name"]] if row["name"] not in names else [])
+        out[code] = [rows[k] for k in sorted(rows)]
+    return out
 
 
 def _calendars(hub: Hub, state: dict[str, Any]) -> tuple[list[dict[str, Any]],

@@ -159,7 +159,11 @@ def _staff_name(archive: Mapping[str, Any], code: str, staff: Any) -> str:
     from schemas.reference import staff_names
 
     rows = (archive.get("roster") or {}).get(code) or []
-    return str(staff_names({"staff": rows}).get(str(staff)) or "")
+    row = next((r for r in rows if r.get("id") == staff), None)
+    name = str(staff_names({"staff": rows}).get(str(staff)) or "")
+    if row is not None and len(row.get("names") or []) > 1:  # the id had other names
+        name = " / ".join(str(n) for n in row["names"])
+    return f"{name}（已离开名单）" if row is not None and row.get("left") else name
 
 
 def _material_names(archive: Mapping[str, Any]) -> dict[str, str]:
@@ -177,8 +181,9 @@ def steps(archive: Mapping[str, Any]) -> list[dict[str, Any]]:
         got = receipts.get(str(ev["_id"])) or {}
         shown = {k: ev[k] for k in SHOWN if k in ev}
         if isinstance(shown.get("materials"), list):
-            shown["materials"] = [m if isinstance(m, Mapping) else f"{m} {names.get(m, '')}".strip()
-                                  for m in shown["materials"]]
+            shown["materials"] = [
+                f"{m.get('code')} {m.get('name', '')}".strip() if isinstance(m, Mapping)
+                else f"{m} {names.get(m, '')}".strip() for m in shown["materials"]]
         # the hub's own steps (a complaint taken at the hub, a 10.2.5.2 termination) are
         # written by it, on its clock: no device pushed them, so no receipt
         by_hub = ev.get("device") == archive.get("hub")

@@ -212,3 +212,22 @@ def test_only_a_supervisor_whose_area_holds_the_case_reads_it(case: Any) -> None
         # answered as an unknown number is: nothing of the case
         assert refused.status_code == 400 and b"in your area" in refused.data
         assert b"documents" not in refused.data and b"step-" not in refused.data
+
+
+def test_who_handled_it_stays_named_after_the_roster_changes(case: Any) -> None:
+    """The roster says who a staff id is now; a year later the person who kept the
+    materials (7.3.2) may have left, or the id been given to someone else (hub.staff)."""
+    from hub.staff import remove_staff, set_staff
+
+    world, first, _second = case
+    row = next(r for r in steps(_archive(world, first)) if r["staff"])
+    staff, name = row["staff"], row["staff_name"]
+    assert name
+    remove_staff(world.hub, VILLAGE_A, staff)
+    world.hub.stores.forget_reference()
+    after = next(r for r in steps(_archive(world, first)) if r["staff"] == staff)
+    assert name in after["staff_name"] and "已离开名单" in after["staff_name"]
+    set_staff(world.hub, VILLAGE_A, staff, name="接任者", role="proxy")
+    world.hub.stores.forget_reference()
+    again = next(r for r in steps(_archive(world, first)) if r["staff"] == staff)
+    assert name in again["staff_name"] and "接任者" in again["staff_name"]
