@@ -42,7 +42,7 @@ VERSION = 1
 DOMAIN = b"bangban/v1/case-archive\n"
 
 
-def _documents(hub: Hub, case_id: str) -> list[dict[str, Any]]:
+def _documents(hub: Hub, case_id: str, attachments: bool) -> list[dict[str, Any]]:
     main = hub.stores.main
     out: list[dict[str, Any]] = []
     for docid in (f"case:{case_id}", f"keyring:{case_id}"):
@@ -61,7 +61,7 @@ def _documents(hub: Hub, case_id: str) -> list[dict[str, Any]]:
             if not row.get("doc"):
                 continue
             doc = dict(row["doc"])
-            if doc.get("_attachments"):  # the bytes themselves, not stubs (scans, chunks)
+            if attachments and doc.get("_attachments"):  # the bytes, not stubs (scans)
                 doc = dict(main.get(str(doc["_id"]), attachments=True))
             out.append(doc)
     return out
@@ -101,14 +101,17 @@ def _calendars(hub: Hub, state: dict[str, Any]) -> tuple[list[dict[str, Any]],
 
 
 def case_archive(hub: Hub, case_id: str, *, receipts: dict[str, dict[str, Any]],
-                 exported_by: str, now: dt.datetime | None = None) -> dict[str, Any]:
+                 exported_by: str, now: dt.datetime | None = None,
+                 attachments: bool = True) -> dict[str, Any]:
     """The signed archive of ``case_id`` (module docstring). ``receipts``: event id ->
-    its first receipt (:func:`hub.oversight.clocks.case_receipts`)."""
+    its first receipt (:func:`hub.oversight.clocks.case_receipts`). ``attachments=False``
+    (the page, which shows no scan): stubs instead of the bytes of scans and chunks, whose
+    signatures still verify (they cover the attachments' digests)."""
     from schemas.fold import fold
     from schemas.workdays import Workdays
     from sync.crypto.directory import DIRECTORY_ID
 
-    docs = _documents(hub, case_id)
+    docs = _documents(hub, case_id, attachments)
     header = next((d for d in docs if d.get("type") == "case" and not d.get("_deleted")), {})
     events = [d for d in docs if d.get("type") == "event"]
     state = fold(events, workdays=Workdays(list(hub.stores.calendars().values()))).as_dict()
@@ -123,7 +126,7 @@ def case_archive(hub: Hub, case_id: str, *, receipts: dict[str, dict[str, Any]],
         "exported_by": exported_by, "hub": hub.keys.signer.device_id,
         "root_keys": list(hub.identity.get("root_keys", [])),
         "directory": dict(hub.stores.main.get(DIRECTORY_ID)),
-        "documents": docs,
+        "documents": docs, "attachments": attachments,
         "receipts": {e: receipts[e] for e in sorted(receipts)
                      if scopes.case_id_of(e) == case_id},
         "state": state, "calendars": calendars, "calendar_sources": sources,

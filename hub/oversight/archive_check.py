@@ -27,10 +27,15 @@ from typing import Any
 from hub.oversight.archive import DOMAIN, FORMAT
 from schemas.fold import order_key
 from schemas.hlc import unpack
-from schemas.state import LOCAL_TZ
+from schemas.state import LOCAL_TZ, local_timestamp
 from sync.crypto import CryptoError, verify_directory, verify_document
 from sync.crypto.keyring import verify_wrap
-from sync.crypto.sign import check_signature, recorder_mismatch, signing_payload
+from sync.crypto.sign import (
+    attachment_digest,
+    check_signature,
+    recorder_mismatch,
+    signing_payload,
+)
 
 #: Fold results compared between the hub's figures and the offline fold.
 FIGURES = ("status", "accepted_on", "time_limit_days", "due", "suspended_days",
@@ -63,11 +68,28 @@ def _signatures(archive: Mapping[str, Any], directory: Any) -> list[str]:
         mismatch = recorder_mismatch(doc, signer)
         if mismatch:
             problems.append(f"{docid}: {mismatch}")
-        if doc.get("type") == "chunk":
+        problems += _attachment_bytes(docid, doc)
+        if doc.get("type") == "chunk" and archive.get("attachments", True):
             data = _attachment(doc, "data")
             if data is None or hashlib.sha256(data).hexdigest() != docid.rsplit(":", 1)[-1]:
                 problems.append(f"{docid}: its bytes do not hash to its id")
     return problems
+
+
+def _attachment_bytes(docid: str, doc: Mapping[str, Any]) -> list[str]:
+    """A signature covers an attachment's stated ``digest`` (sync.crypto.sign.signed_view),
+    not the bytes beside it: bytes swapped under the same digest verified (a scan of a
+    form, whoever held the file or re-signed it with the hub's key)."""
+    out = []
+    for name, att in (doc.get("_attachments") or {}).items():
+        if isinstance(att, Mapping) and "data" in att and "digest" in att:
+            try:
+                computed = attachment_digest({"data": att["data"]})
+            except CryptoError:
+                computed = None
+            if computed != att["digest"]:
+                out.append(f"{docid}: the bytes of attachment {name} are not those signed")
+    return out
 
 
 def _missing(archive: Mapping[str, Any]) -> list[str]:
@@ -188,7 +210,10 @@ def steps(archive: Mapping[str, Any]) -> list[dict[str, Any]]:
         # written by it, on its clock: no device pushed them, so no receipt
         by_hub = ev.get("device") == archive.get("hub")
         rows.append({
-            "hlc": ev.get("hlc"), "event_type": ev.get("event_type"), "at": ev.get("at"),
+            # in Beijing time beside the receipt's (the hub's own steps state UTC on a UTC
+            # server); the file keeps the event as its device stated it
+            "hlc": ev.get("hlc"), "event_type": ev.get("event_type"),
+            "at": local_timestamp(str(ev.get("at") or "")).replace("T", " "),
             "received": "（中枢自记）" if by_hub and not got else local(got.get("received_ms")),
             "received_via": got.get("via", ""),
             "device": ev.get("device"), "institution": ev.get("institution"),

@@ -18,7 +18,7 @@ from hub.oversight.login import login_required
 from hub.oversight.views import _case_in_area, _ov, _params, blueprint
 
 
-def _archive(ref: str) -> dict[str, Any]:
+def _archive(ref: str, *, attachments: bool) -> dict[str, Any]:
     from hub.oversight.archive import case_archive
     from hub.oversight.clocks import case_receipts
 
@@ -26,7 +26,8 @@ def _archive(ref: str) -> dict[str, Any]:
     ov.catch_up()
     case_id = _case_in_area(ov, ref)
     return case_archive(ov.hub, case_id, receipts=case_receipts(ov.facts.reader(), case_id),
-                        exported_by=f"supervisor:{g.supervisor.login}")
+                        exported_by=f"supervisor:{g.supervisor.login}",
+                        attachments=attachments)
 
 
 @blueprint.get("/case")
@@ -38,7 +39,7 @@ def case_history() -> Any:
     p = _params()
     if not ref:
         return render_template("oversight/case.html", p=p, ref="", tl=None, report=None)
-    archive = _archive(ref)
+    archive = _archive(ref, attachments=False)  # the page shows no scan
     report = check_archive(archive, archive["root_keys"])
     return render_template("oversight/case.html", p=p, ref=ref, tl=timeline(archive),
                            report=report, name=lambda c: p["names"].get(c, {}).get("name", c))
@@ -47,7 +48,7 @@ def case_history() -> Any:
 @blueprint.get("/case/archive.json")
 @login_required
 def case_archive_file() -> Response:
-    archive = _archive(request.args.get("no", ""))
+    archive = _archive(request.args.get("no", ""), attachments=True)
     stem = str(archive.get("case_no") or archive["case_id"])
     body = json.dumps(archive, ensure_ascii=False, sort_keys=True, indent=1)
     return Response(body, content_type="application/json; charset=utf-8",

@@ -231,3 +231,38 @@ def test_who_handled_it_stays_named_after_the_roster_changes(case: Any) -> None:
     world.hub.stores.forget_reference()
     again = next(r for r in steps(_archive(world, first)) if r["staff"] == staff)
     assert name in again["staff_name"] and "接任者" in again["staff_name"]
+
+
+def test_a_scan_swapped_under_its_signed_digest_is_found(case: Any) -> None:
+    """A signature covers an attachment's digest, not its bytes: the bytes of a signed scan
+    replaced, and the archive sealed again with the hub's own key (its operator holds it),
+    must still be found."""
+    import base64
+    import hashlib
+
+    from hub.oversight.archive import DOMAIN
+    from sync.crypto.sign import signing_payload
+
+    world, first, _second = case
+    a = world.node(VILLAGE_A)
+    archive = _archive(world, first)
+    i, ev = next((i, d) for i, d in enumerate(archive["documents"])
+                 if d.get("event_type") == "material_received")
+    real = b"scan of the original"
+    md5 = "md5-" + base64.b64encode(hashlib.md5(real).digest()).decode()
+    body = {k: v for k, v in ev.items() if k != "sig"}
+    body["_attachments"] = {"scan-1": {"content_type": "image/png", "digest": md5,
+                                       "data": base64.b64encode(real).decode()}}
+    archive["documents"][i] = sign_document(body, a.signer)
+
+    def sealed(arc: dict[str, Any]) -> dict[str, Any]:
+        arc = {k: v for k, v in arc.items() if k != "sig"}
+        arc["sig"] = world.hub.keys.signer.signature(signing_payload(arc, DOMAIN))
+        return arc
+
+    assert check_archive(sealed(archive), _roots(world))["ok"]  # a real scan passes
+    swapped = copy.deepcopy(archive)
+    swapped["documents"][i]["_attachments"]["scan-1"]["data"] = base64.b64encode(
+        b"another paper").decode()
+    problems = check_archive(sealed(swapped), _roots(world))["problems"]
+    assert any("scan-1" in p and ev["_id"] in p for p in problems), problems
