@@ -257,7 +257,10 @@ def timeline(archive: Mapping[str, Any]) -> dict[str, Any]:
     return {"case_no": archive.get("case_no"), "case_id": archive.get("case_id"),
             "steps": steps(archive), "header": header_versions(archive),
             "state": state, "calendar_sources": archive.get("calendar_sources") or {},
-            "signed_by": (archive.get("sig") or {}).get("device")}
+            "signed_by": (archive.get("sig") or {}).get("device"),
+            # the 清单 entry the promised limit was checked against (6.2.4, 10.1.3)
+            "item": {k: (archive.get("service_item") or {}).get(k)
+                     for k in ("code", "name", "department", "time_limit_days")}}
 
 
 __all__ = ["FIGURES", "check_archive", "header_versions", "local", "steps", "timeline"]

@@ -59,6 +59,9 @@ def _lines(report: dict[str, Any], tl: dict[str, Any]) -> list[str]:
     lines += [f"  ! {p}" for p in report["problems"]]
     lines += [f"  ~ {n}" for n in report["notes"]]
     st = tl["state"]
+    item = tl["item"]
+    lines.append(f"item: {item.get('code')} {item.get('name')} ({item.get('department')}), "
+                 f"statutory limit {item.get('time_limit_days')} working days")
     lines.append(f"time limit: {st.get('time_limit_days')} working days from "
                  f"{st.get('limit_start') or st.get('accepted_on')}, due {st.get('due')}"
                  f"{' (estimated)' if st.get('due_estimated') else ''}, "
