@@ -18,19 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from schemas.case import MERGE_FIELDS, PRIVATE_CLOCK
-from schemas.merge import canonical, versions
+from schemas.merge import dropped
 from sync.errors import BadRequest, NotFound
 from sync.revtree import path_from_revisions
 
 if TYPE_CHECKING:
     from hub.storage import HubStores
-
-#: Members a revision may change besides the mergeable units and their bookkeeping.
-_FREE = frozenset({"_id", "_rev", "_revisions", "_conflicts", "_deleted_conflicts",
-                   "_attachments", "sig", "clocks", "history", "sealed", PRIVATE_CLOCK,
-                   *MERGE_FIELDS})
-
 
 def _ancestors(doc: Mapping[str, Any], *, new_edits: bool) -> list[str]:
     """The revisions ``doc`` descends from, nearest first."""
@@ -66,19 +59,17 @@ def check_header_kept(stores: HubStores, doc: Mapping[str, Any], *, new_edits: b
     before = _nearest_stored(stores, str(doc["_id"]), _ancestors(doc, new_edits=new_edits))
     if before is None:
         return None  # a first revision, or one whose ancestors the hub holds no body of
-    for key in sorted(set(before) | set(doc)):
-        if key in _FREE or key.startswith("_"):
-            continue
-        if canonical(before.get(key)) != canonical(doc.get(key)):
-            return {"error": "forbidden", "reason": (
-                f"{key}: fixed when the case was opened ({before.get(key)!r}), a header "
-                f"revision may not change it (design.md §3) / 案件{key}在立案时确定，不能修改")}
-    lost = sorted(versions(before) - versions(doc))
-    if lost:
-        field, hlc, _value = lost[0]
+    lost = dropped(before, doc)
+    if lost is None:
+        return None
+    field, hlc, fixed = lost
+    if fixed:
         return {"error": "forbidden", "reason": (
-            f"history: the revision drops the version of {field} clocked {hlc or '(opening)'} "
-            "that the one before it knew; a header keeps every value a field ever had, the "
-            "replaced ones in history (design.md §3; 5 d, 11.1 e: complete case archives) / "
-            f"案件头修订丢失了字段 {field} 的历史值，更正须保留原值以备查")}
-    return None
+            f"{field}: fixed when the case was opened ({before.get(field)!r}), a header "
+            f"revision may not change it (design.md §3) / 案件{field}在立案时确定，不能修改")}
+    return {"error": "forbidden", "reason": (
+        f"history: the revision drops the version of {field} clocked {hlc or '(opening)'} "
+        "that the one "
+        "before it knew; a header keeps every value a field ever had, the replaced ones in "
+        "history (design.md §3; 5 d, 11.1 e: complete case archives) / "
+        f"案件头修订丢失了字段 {field} 的历史值，更正须保留原值以备查")}

@@ -123,6 +123,24 @@ def merge(a: Doc, b: Doc) -> dict[str, Any]:
     return body
 
 
+def dropped(before: Doc, after: Doc) -> tuple[str, str, bool] | None:
+    """``(field, clock, fixed)`` of something ``after``, a later revision of the header
+    ``before``, lost, or ``None``: a version ``before`` knew (``history`` keeps every value a
+    field ever had: a correction keeps what it replaced, :func:`schemas.build.set_fields`),
+    or a field fixed at opening changed (``fixed``) without the old value kept in
+    ``history`` as :func:`merge` keeps it. The hub refuses such a revision from a station
+    (hub/header_kept.py) and a station refuses it from the hub (node/pull.py): the archive
+    of a case must be complete (5 d, 11.1 e)."""
+    keep = versions(after)
+    for key in sorted((set(before) | set(after)) - _DROP - set(_UNITS)):
+        if key.startswith("_") or canonical(before.get(key)) == canonical(after.get(key)):
+            continue
+        if key not in before or (key, "", canonical(before[key])) not in keep:
+            return key, "", True
+    lost = sorted(versions(before) - keep)
+    return (lost[0][0], lost[0][1], False) if lost else None
+
+
 def resolve(revisions: Iterable[Doc]) -> dict[str, Any]:
     """The merged body of all conflicting leaf revisions (the hub's conflict resolver and
     the node's local merged view compute the same thing)."""

@@ -54,3 +54,22 @@ def test_a_header_revision_changing_a_fixed_field_is_refused(world: World):
     doc["service_type"] = "assist" if doc["service_type"] == "proxy" else "proxy"
     assert _push(world, doc)["refused"] == 1
     assert world.hub.stores.main.get(f"case:{case_id}")["_rev"] == kept["_rev"]
+
+
+def test_a_station_refuses_a_hub_signed_header_that_drops_history(world: World):
+    """The hub signs conflict resolutions with its own key: whoever holds that key (its
+    operator) must not be able to rewrite a station's header and drop its history
+    (node/pull.py; design.md §5: a pull does not trust the hub)."""
+    a = world.node(VILLAGE_A)
+    case_id = a.new_case()
+    a.edit_header(case_id, staff="staff-7")
+    world.sync(VILLAGE_A)
+    main = world.hub.stores.main
+    stored = main.get(f"case:{case_id}")
+    forged = {k: v for k, v in stored.items() if k not in ("sig", "_rev")}
+    forged["history"] = []
+    forged = sign_document(forged, world.hub.keys.signer)
+    forged["_rev"] = stored["_rev"]
+    main.bulk_docs([forged])  # the operator, in the database
+    assert a.sync()["pull_refused"] == 1
+    assert a.store.get(f"case:{case_id}")["history"] == stored["history"]
