@@ -61,9 +61,8 @@ CREATE TABLE IF NOT EXISTS completion_receipts (
   received_ms INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS completion_receipts_case ON completion_receipts (case_id);
 CREATE TABLE IF NOT EXISTS event_receipts (
-  event_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, device TEXT NOT NULL,
-  received_ms INTEGER NOT NULL, via TEXT NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS event_receipts_case ON event_receipts (case_id);
+  event_id TEXT PRIMARY KEY, device TEXT NOT NULL, received_ms INTEGER NOT NULL,
+  via TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -140,10 +139,11 @@ class ClockFold:
                     [(*k, *v) for k, v in month_sums(rows).items()])
                 db.executemany("INSERT OR IGNORE INTO completion_receipts VALUES (?, ?, ?, ?)",
                                [(r[0], r[1], r[2], r[6]) for r in rows if r[4] == "completion"])
-                # every event's first receipt, read by case: a case's history and archive
-                # show when the hub got each step beside when its laptop said it happened
-                db.executemany("INSERT OR IGNORE INTO event_receipts VALUES (?, ?, ?, ?, ?)",
-                               [(r[0], r[1], r[2], r[6], r[7]) for r in rows])
+                # every event's first receipt: a case's history and archive show when the
+                # hub got each step beside when its laptop said it happened. Read by case
+                # as a range of the key (``event:{case}:…``): no case column, no index
+                db.executemany("INSERT OR IGNORE INTO event_receipts VALUES (?, ?, ?, ?)",
+                               [(r[0], r[2], r[6], r[7]) for r in rows])
                 self.facts.set_meta(db, CHECKPOINT, feed["last_seq"])
             folded += len(rows)
             batches += 1
@@ -156,9 +156,11 @@ class ClockFold:
 # -- queries (the checks page, 11.1 b) ----------------------------------------------------
 def case_receipts(db: sqlite3.Connection, case_id: str) -> dict[str, dict[str, Any]]:
     """event id -> its first receipt at the hub (``received_ms``, ``device``, ``via``)."""
-    sql = ("SELECT event_id, received_ms, device, via FROM event_receipts WHERE case_id = ?")
+    sql = ("SELECT event_id, received_ms, device, via FROM event_receipts "
+           "WHERE event_id >= ? AND event_id < ?")
+    lo = f"event:{case_id}:"
     return {str(e): {"received_ms": int(ms), "device": str(d), "via": str(v)}
-            for e, ms, d, v in db.execute(sql, (case_id,))}
+            for e, ms, d, v in db.execute(sql, (lo, lo + "\uffff"))}
 
 
 
