@@ -189,8 +189,11 @@ def _staff_name(archive: Mapping[str, Any], code: str, staff: Any) -> str:
 
 
 def _material_names(archive: Mapping[str, Any]) -> dict[str, str]:
+    """Material code -> its name in the 清单, marked when the item asks for the original
+    (7.3.2: the originals are what the agent keeps and must hand back)."""
     item = archive.get("service_item") or {}
-    return {str(m.get("code")): str(m.get("name")) for m in item.get("materials") or []}
+    return {str(m.get("code")): str(m.get("name")) + ("（原件）" if m.get("original") else "")
+            for m in item.get("materials") or []}
 
 
 def steps(archive: Mapping[str, Any]) -> list[dict[str, Any]]:

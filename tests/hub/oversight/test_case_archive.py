@@ -115,6 +115,12 @@ def test_the_on_time_figures_are_folded_again_from_the_archive(case: Any) -> Non
     assert st["suspensions"] and st["due"] and tl["calendar_sources"]
     received = [r for r in tl["steps"] if r["event_type"] == "material_received"]
     assert received and all(r["fields"]["materials"] for r in received)
+    item = {m["code"]: m for m in archive["service_item"]["materials"]}
+    for r in received:  # each material by its code and its name in the 清单, originals marked
+        for shown in r["fields"]["materials"]:
+            code = shown.split(" ")[0]
+            assert item[code]["name"] in shown
+            assert ("（原件）" in shown) == bool(item[code].get("original"))
 
 
 def test_the_archive_still_verifies_after_revocation_and_key_rotation(case: Any) -> None:
