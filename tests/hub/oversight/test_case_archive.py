@@ -35,6 +35,7 @@ def _messy(world: World) -> tuple[str, str]:
 
     admin.import_institutions(world.hub, [i for i in sample.institutions()
                                           if i["code"] == OTHER_TOWN])
+    admin.import_catalog(world.hub, sample.catalog())  # the items of the sample cases
     a, town = world.node(VILLAGE_A), world.node(TOWN)
     first = a.sample_cases(1, town=TOWN, scenarios=("proxy_suspended_resumed",), seed=3)[0]
     second = a.new_case()
