@@ -117,7 +117,7 @@ def register(hub_subparsers: Any) -> None:
     p.set_defaults(func=_run(cmd_export))
     p = case.add_parser("verify", help="check an archive's signatures offline, print its "
                                        "history (no hub folder needed); exit 1 if it fails")
-    p.add_argument("file")
+    p.add_argument("file", help="a file written by `hub case export` or the case page")
     p.add_argument("--root-key", action="append",
                    help="a root public key the auditor pins (repeatable)")
     p.add_argument("--json", action="store_true")
