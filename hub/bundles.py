@@ -182,8 +182,6 @@ def export_file(hub: Hub, device_id: str, out: str | Path, *, since_last: bool =
     """:func:`export_bundle` written to ``out`` (refused if it exists), mode 0600, atomically:
     a temporary file in the same folder, fsync'd, then linked to its name, so a half-written
     file is never seen under ``out`` (the stick may be pulled out at any moment)."""
-    import os
-    import secrets
 
     from sync.bundle import dumps
 
@@ -192,6 +190,18 @@ def export_file(hub: Hub, device_id: str, out: str | Path, *, since_last: bool =
         raise BadInput(f"--out: {target} exists (a bundle file is never overwritten)")
     envelope = export_bundle(hub, device_id, since_last=since_last)
     data = dumps(envelope)
+    write_once(target, data, "a bundle file")
+    return {"file": str(target), "device": device_id, "institution": envelope["payload"]["to"],
+            "key_id": envelope["payload"]["key_id"], "documents": envelope["count"],
+            "bytes": len(data), "created_at": envelope["created_at"],
+            "follows": envelope.get("follows")}
+
+
+def write_once(target: Path, data: bytes, what: str) -> None:
+    """Write ``data`` to ``target`` 0600, whole or not at all, never over a file there."""
+    import os
+    import secrets
+
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -201,15 +211,11 @@ def export_file(hub: Hub, device_id: str, out: str | Path, *, since_last: bool =
             os.fsync(fh.fileno())
         os.link(tmp, target)  # fails if ``out`` appeared meanwhile: never overwrite
     except FileExistsError as exc:
-        raise BadInput(f"--out: {target} exists (a bundle file is never overwritten)") from exc
+        raise BadInput(f"--out: {target} exists ({what} is never overwritten)") from exc
     except OSError as exc:
         raise BadInput(f"--out: cannot write {target} ({exc.strerror})") from exc
     finally:
         tmp.unlink(missing_ok=True)
-    return {"file": str(target), "device": device_id, "institution": envelope["payload"]["to"],
-            "key_id": envelope["payload"]["key_id"], "documents": envelope["count"],
-            "bytes": len(data), "created_at": envelope["created_at"],
-            "follows": envelope.get("follows")}
 
 
 def read_bundle(path: str | Path) -> dict[str, Any]:

@@ -39,6 +39,47 @@ def staff_label(institutions: Mapping[str, Mapping[str, Any]], code: str, staff_
     return f"{name}（{staff_id}）" if name else staff_id
 
 
+#: The private record of every name each staff id of an institution ever had.
+NAMES_PREFIX = "staff-names:"
+
+
+def former_names(hub: Hub, code: str) -> dict[str, list[str]]:
+    """Staff id -> every name it had on the roster of ``code``, oldest first (names of
+    people taken off the roster, or of an id given another name, included)."""
+    from sync.errors import NotFound
+
+    try:
+        doc = hub.stores.private.get(NAMES_PREFIX + code)
+    except NotFound:
+        return {}
+    return {str(k): [str(n) for n in v] for k, v in (doc.get("names") or {}).items()}
+
+
+def _remember(hub: Hub, code: str, members: list[dict[str, Any]]) -> None:
+    """Keep the names of ``members`` (the roster before a change, and the new entry) in the
+    hub's private record. Events carry staff ids only; the roster says who an id is *now*,
+    and a case archive read a year later (5 d, 11.1 e; 7.3.2: who kept the materials) lost
+    the name of anyone taken off the roster since, and named the wrong person once an id was
+    given to someone else. Private, not on the institution document: that one flows to
+    every station, whose older releases refuse a member they do not know."""
+    from sync.errors import NotFound
+
+    try:
+        doc = dict(hub.stores.private.get(NAMES_PREFIX + code))
+    except NotFound:
+        doc = {"_id": NAMES_PREFIX + code, "type": "staff_names", "institution": code}
+    names = {str(k): list(v) for k, v in (doc.get("names") or {}).items()}
+    changed = False
+    for m in members:
+        known = names.setdefault(str(m["id"]), [])
+        if m.get("name") and m["name"] not in known:
+            known.append(str(m["name"]))
+            changed = True
+    if changed:
+        doc["names"] = names
+        hub.stores.private.put(doc)
+
+
 def set_staff(hub: Hub, code: str, staff_id: str, *, name: str, role: str,
               on_duty: bool = True) -> dict[str, Any]:
     """Add ``staff_id`` to the roster of institution ``code``, or replace its entry (one who
@@ -50,6 +91,7 @@ def set_staff(hub: Hub, code: str, staff_id: str, *, name: str, role: str,
         raise BadInput("--add and --name: a staff id and a name are both needed "
                        "/ 人员编号和姓名均须填写")
     doc = dict(institution(hub, code))
+    _remember(hub, code, [*roster(doc), {"id": staff_id, "name": name}])
     members = [m for m in roster(doc) if m.get("id") != staff_id]
     members.append({"id": staff_id, "name": name, "role": role, "on_duty": on_duty})
     doc["staff"] = sorted(members, key=lambda m: str(m["id"]))
@@ -67,6 +109,7 @@ def remove_staff(hub: Hub, code: str, staff_id: str) -> dict[str, Any]:
     member = next((m for m in members if m.get("id") == staff_id), None)
     if member is None:
         raise BadInput(f"--remove {staff_id}: not on the roster of {code} / 名单中没有该人员")
+    _remember(hub, code, members)  # who it was stays readable in the cases' archives
     if not member.get("left"):
         member.update(on_duty=False, left=local_today().isoformat())
     doc["staff"] = members

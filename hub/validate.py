@@ -13,7 +13,8 @@ reason naming the rule, so one bad document never blocks the batch):
 5. signature by this very device (:mod:`hub.signatures`, engineer F's verifier);
 6. scope: the case belongs to, or was handed to, the device's institution (design.md §5);
 7. events and chunks are immutable: a second revision of either is refused; a keyring's
-   next revision keeps every wrap to a key still active (hub.signatures.check_kept);
+   next revision keeps every wrap to a key still active (hub.signatures.check_kept), a
+   case header's every version its stored ancestor knew (hub.header_kept);
 8. a chunk's bytes hash to the sha256 its ``_id`` names (content-addressed chunks of large
    scans, design.md §4; :mod:`sync.chunks`), checked right after the schema (step 4);
 9. a legal transition given the case's events at the hub (:mod:`hub.transitions`);
@@ -225,6 +226,12 @@ class WriteValidator:
                                  "如需更正，请另行登记一条记录")
         if doc.get("type") == "keyring" and docid in existing and self.signatures is not None:
             refusal = self.signatures.check_kept(doc, new_edits=new_edits)
+            if refusal:
+                return refusal
+        if doc.get("type") == "case" and docid in existing:
+            from hub.header_kept import check_header_kept
+
+            refusal = check_header_kept(self.stores, doc, new_edits=new_edits)
             if refusal:
                 return refusal
         if self.transitions is not None and doc.get("type") == "event" and docid not in existing:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from node.errors import NodeError
-from node.verify import check_documents
+from node.verify import check_documents, keep_history
 
 if TYPE_CHECKING:
     from node.core import Node
@@ -120,6 +120,7 @@ def import_file(node: Node, path: Path) -> dict[str, Any]:
                       "that one first, or ask the hub for a full bundle (without --since-last)",
                       "bundle_gap")
     accepted, refused = check_documents(docs, directory, node.keys.root_keys)
+    accepted = keep_history(node.store, accepted, refused)
     try:
         # No pipeline, one batch per 1,000: the file's order is the hub view's changes order.
         result = replicate(BundleSource(accepted, name=f"bundle-{header.device}"), node.store,

@@ -100,11 +100,12 @@ class VerifyingTarget(DocumentStore):
                   ) -> list[JSON]:
         if new_edits:  # a node's own edits never pass through the pull's target
             return self.store.bulk_docs(docs, new_edits=True)
-        from node.verify import check_documents, newer_directory
+        from node.verify import check_documents, keep_history, newer_directory
 
         held = newer_directory(self.held_directory(), self._fetched)
         accepted, refused = check_documents(docs, held, self.root_keys, newer=self.hub_directory)
-        written = self.store.bulk_docs(accepted, new_edits=False) if accepted else []
+        kept = keep_history(self.store, accepted, refused)
+        written = self.store.bulk_docs(kept, new_edits=False) if kept else []
         return list(written) + refused
 
     # -- everything else: the wrapped store ----------------------------------------------

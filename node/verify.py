@@ -129,4 +129,43 @@ def check_documents(docs: Sequence[Mapping[str, Any]], held: Directory | None,
     return accepted, refused
 
 
-__all__ = ["MUST_BE_SIGNED", "SIGNED_PREFIXES", "NewerDirectory", "check_documents", "newer_directory"]
+def keep_history(store: Any, docs: list[dict[str, Any]], refused: list[dict[str, Any]]
+                 ) -> list[dict[str, Any]]:
+    """``docs`` but any case header that loses what the revision it descends from (held in
+    ``store``) knew, which goes to ``refused``: as the hub refuses it from a station
+    (hub/header_kept.py, :func:`schemas.merge.dropped`). The hub signs conflict resolutions
+    with its own key, so whoever holds that key could otherwise rewrite a case's header here
+    and drop its history (5 d, 11.1 e; design.md §5: a pull does not trust the hub). A pull
+    and a bundle import both ask this."""
+    from schemas.merge import dropped
+    from sync.errors import BadRequest, NotFound
+    from sync.revtree import path_from_revisions
+
+    kept = []
+    for doc in docs:
+        lost, held = None, ""
+        if doc.get("type") == "case" and not doc.get("_deleted"):
+            try:
+                path = path_from_revisions(doc.get("_revisions") or {})
+            except BadRequest:
+                path = []
+            for rev in path[1:]:
+                try:
+                    before = store.get(str(doc["_id"]), rev=rev)
+                except NotFound:
+                    continue
+                lost = None if before.get("_deleted") else dropped(before, doc)
+                held = rev
+                break
+        if lost is None:
+            kept.append(doc)
+        else:
+            refused.append({"id": doc["_id"], "rev": doc["_rev"], "error": "forbidden",
+                            "reason": f"history: the revision loses {lost[0]} "
+                                      f"({lost[1] or 'fixed at opening'}) that {held} held "
+                                      "(5 d, 11.1 e) / 案件头修订丢失了历史值，已拒收"})
+    return kept
+
+
+__all__ = ["MUST_BE_SIGNED", "SIGNED_PREFIXES", "NewerDirectory", "check_documents", "keep_history",
+           "newer_directory"]

@@ -52,6 +52,14 @@ def unit_value(doc: Doc) -> dict[str, Any] | None:
 
 def versions(doc: Doc) -> set[Version]:
     """Every version of every mergeable field this header knows (current + history)."""
+    out = _current(doc)
+    for h in doc.get("history") or ():
+        out.add((str(h["field"]), str(h["hlc"]), canonical(h["value"])))
+    return out
+
+
+def _current(doc: Doc) -> set[Version]:
+    """The version each mergeable field of this header holds now."""
     clocks = doc.get("clocks") or {}
     out: set[Version] = set()
     for f in _UNITS:
@@ -64,8 +72,6 @@ def versions(doc: Doc) -> set[Version]:
         else:
             continue
         out.add((f, str(clocks.get(f, "")), canonical(value)))
-    for h in doc.get("history") or ():
-        out.add((str(h["field"]), str(h["hlc"]), canonical(h["value"])))
     return out
 
 
@@ -121,6 +127,31 @@ def merge(a: Doc, b: Doc) -> dict[str, Any]:
     body["history"] = [{"field": f, "value": json.loads(val), "hlc": hlc}
                        for f, hlc, val in losers]
     return body
+
+
+def dropped(before: Doc, after: Doc) -> tuple[str, str, bool] | None:
+    """``(field, clock, fixed)`` of something ``after``, a later revision of the header
+    ``before``, lost, or ``None``: a version ``before`` knew (``history`` keeps every value a
+    field ever had: a correction keeps what it replaced, :func:`schemas.build.set_fields`),
+    or a field fixed at opening changed (``fixed``) without the old value kept in
+    ``history`` as :func:`merge` keeps it. The hub refuses such a revision from a station
+    (hub/header_kept.py) and a station refuses it from the hub (node/pull.py): the archive
+    of a case must be complete (5 d, 11.1 e)."""
+    keep = versions(after)
+    for key in sorted((set(before) | set(after)) - _DROP - set(_UNITS)):
+        if key.startswith("_") or canonical(before.get(key)) == canonical(after.get(key)):
+            continue
+        if key not in before or (key, "", canonical(before[key])) not in keep:
+            return key, "", True
+    # A value ``before`` held *now* may be gone when ``after`` edited that field later:
+    # releases before 2026-11-27 replaced a value without keeping it in ``history``. A hub
+    # upgraded first (docs/operations.md "Upgrading") refused every such correction from a
+    # laptop not yet upgraded, and every later header of that case built on it, so the
+    # header never reached the hub again. What ``before`` kept in ``history`` never goes.
+    later = {f: str(c) for f, c in (after.get("clocks") or {}).items()}
+    lost = sorted(v for v in versions(before) - keep
+                  if not (v in _current(before) and later.get(v[0], "") > v[1]))
+    return (lost[0][0], lost[0][1], False) if lost else None
 
 
 def resolve(revisions: Iterable[Doc]) -> dict[str, Any]:

@@ -121,3 +121,6 @@ def register(hub_subparsers: Any) -> None:
     p = sup.add_parser("list", help="list supervisors")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_run(cmd_list))
+    from hub.oversight.archive_cli import register as register_case
+
+    register_case(hub_subparsers)

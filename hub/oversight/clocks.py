@@ -60,6 +60,9 @@ CREATE TABLE IF NOT EXISTS completion_receipts (
   event_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, device TEXT NOT NULL,
   received_ms INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS completion_receipts_case ON completion_receipts (case_id);
+CREATE TABLE IF NOT EXISTS event_receipts (
+  event_id TEXT PRIMARY KEY, device TEXT NOT NULL, received_ms INTEGER NOT NULL,
+  via TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -136,6 +139,11 @@ class ClockFold:
                     [(*k, *v) for k, v in month_sums(rows).items()])
                 db.executemany("INSERT OR IGNORE INTO completion_receipts VALUES (?, ?, ?, ?)",
                                [(r[0], r[1], r[2], r[6]) for r in rows if r[4] == "completion"])
+                # every event's first receipt: a case's history and archive show when the
+                # hub got each step beside when its laptop said it happened. Read by case
+                # as a range of the key (``event:{case}:…``): no case column, no index
+                db.executemany("INSERT OR IGNORE INTO event_receipts VALUES (?, ?, ?, ?)",
+                               [(r[0], r[2], r[6], r[7]) for r in rows])
                 self.facts.set_meta(db, CHECKPOINT, feed["last_seq"])
             folded += len(rows)
             batches += 1
@@ -146,6 +154,16 @@ class ClockFold:
 
 
 # -- queries (the checks page, 11.1 b) ----------------------------------------------------
+def case_receipts(db: sqlite3.Connection, case_id: str) -> dict[str, dict[str, Any]]:
+    """event id -> its first receipt at the hub (``received_ms``, ``device``, ``via``)."""
+    sql = ("SELECT event_id, received_ms, device, via FROM event_receipts "
+           "WHERE event_id >= ? AND event_id < ?")
+    lo = f"event:{case_id}:"
+    return {str(e): {"received_ms": int(ms), "device": str(d), "via": str(v)}
+            for e, ms, d, v in db.execute(sql, (lo, lo + "\uffff"))}
+
+
+
 def device_clocks(db: sqlite3.Connection, prefix: str, first: str, last: str,
                   limit: int = 200) -> list[dict[str, Any]]:
     """Per device, events received in the months ``first``..``last``: how many, how many
@@ -259,6 +277,6 @@ def duration(ms: int | None) -> str:
     return f"{sign}{v / 86400:.1f} 天"
 
 
-__all__ = ["ClockFold", "TOLERANCE_MS", "device_clocks", "duration", "enrollments",
+__all__ = ["ClockFold", "TOLERANCE_MS", "case_receipts", "device_clocks", "duration", "enrollments",
            "late_receipts", "local_time", "mark_before_enrollment", "mark_restored", "month_of",
            "month_sums", "receipt_rows", "restores"]

@@ -72,7 +72,9 @@ BATCH = 500
 #: complaint entered at the window does not move it; a case's 新立 counters are its
 #: opener's (facts.handlers: staff turnover); a case's service mode is the application's or
 #: entrustment's, not the consultation's (clause 9: 上门办 counted as 就近办); forms signed by
-#: another or by thumbprint counted (new columns, schemas.event_signed).
+#: another or by thumbprint counted (new columns, schemas.event_signed);
+#: every event's first receipt (``event_receipts``, a case's history and archive:
+#: hub.oversight.archive); receipts folded before have none.
 FOLD_VERSION = 10
 
 

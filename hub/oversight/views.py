@@ -381,3 +381,7 @@ def public(code: str) -> Any:
     from hub.oversight.public import public_page
 
     return render_template("oversight/public.html", **public_page(_ov(), code))
+
+
+# one case's history and archive (its own module; registered on this blueprint)
+from hub.oversight import case_views  # noqa: E402, F401

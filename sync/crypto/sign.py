@@ -66,6 +66,12 @@ def _attachment_digest(att: Mapping[str, Any]) -> str | None:
     return "md5-" + base64.b64encode(hashlib.md5(raw, usedforsecurity=False).digest()).decode()
 
 
+def attachment_digest(att: Mapping[str, Any]) -> str | None:
+    """The digest a signature covers for an attachment: its stated ``digest``, else
+    CouchDB's ``md5-…`` of its inline ``data`` (a checker compares the two)."""
+    return _attachment_digest(att)
+
+
 def signed_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The part of ``doc`` a signature covers (see the module docstring)."""
     view = {k: v for k, v in doc.items() if k != "sig" and (not k.startswith("_") or k in _KEPT_META)}

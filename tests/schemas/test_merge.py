@@ -129,3 +129,17 @@ def test_open_form_is_refused_so_history_never_holds_plaintext() -> None:
     with pytest.raises(ValidationFailed) as e:
         merge(a, BASE_OPEN)
     assert e.value.problems[0].rule == "merge_sealed_only"
+
+
+def test_set_fields_keeps_the_sealed_unit_it_replaces_never_an_open_one():
+    """5 d, 11.1 e: what a correction replaced stays in the archive (hub.header_kept)."""
+    header = {k: v for k, v in BASE_OPEN.items() if k != "private"}
+    stored = {**header, "sealed": {"alg": "A256GCM", "ct": "old"}}
+    clock = HLC(1_900_000_000_000, 0, "410621101201-A1")
+    edited = set_fields(stored, {"private": {"applicant_name": "新名"}}, clock)
+    assert {"field": "private", "value": {"sealed": {"alg": "A256GCM", "ct": "old"}},
+            "hlc": header["clocks"]["private"]} in edited["history"]
+    assert "sealed" not in edited  # the stale envelope goes; the caller seals the new part
+    opened = {**header, "private": {"applicant_name": "旧名"}}
+    again = set_fields(opened, {"private": {"applicant_name": "新名"}}, clock)
+    assert "旧名" not in str(again["history"])  # never personal data in clear

@@ -1,0 +1,55 @@
+"""One case's whole history for a supervisor (11.1 b, c, e; 5 d): ``/oversight/case?no=…``
+and its signed archive, ``/oversight/case/archive.json?no=…`` (hub.oversight.archive).
+
+Only a supervisor whose area holds the case reads it; a case outside the area is answered
+as an unknown number is (``views._case_in_area``: the number's existence told nothing).
+Everything shown is cleartext the hub holds: steps, who and when (stated and received),
+the header's versions; particulars stay sealed (design.md §5).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, g, render_template, request
+
+from hub.oversight.login import login_required
+from hub.oversight.views import _case_in_area, _ov, _params, blueprint
+
+
+def _archive(ref: str, *, attachments: bool) -> dict[str, Any]:
+    from hub.oversight.archive import case_archive
+    from hub.oversight.clocks import case_receipts
+
+    ov = _ov()
+    ov.catch_up()
+    case_id = _case_in_area(ov, ref)
+    return case_archive(ov.hub, case_id, receipts=case_receipts(ov.facts.reader(), case_id),
+                        exported_by=f"supervisor:{g.supervisor.login}",
+                        attachments=attachments)
+
+
+@blueprint.get("/case")
+@login_required
+def case_history() -> Any:
+    from hub.oversight.archive_check import check_archive, timeline
+
+    ref = request.args.get("no", "").strip()
+    p = _params()
+    if not ref:
+        return render_template("oversight/case.html", p=p, ref="", tl=None, report=None)
+    archive = _archive(ref, attachments=False)  # the page shows no scan
+    report = check_archive(archive, archive["root_keys"])
+    return render_template("oversight/case.html", p=p, ref=ref, tl=timeline(archive),
+                           report=report, name=lambda c: p["names"].get(c, {}).get("name", c))
+
+
+@blueprint.get("/case/archive.json")
+@login_required
+def case_archive_file() -> Response:
+    archive = _archive(request.args.get("no", ""), attachments=True)
+    stem = str(archive.get("case_no") or archive["case_id"])
+    body = json.dumps(archive, ensure_ascii=False, sort_keys=True, indent=1)
+    return Response(body, content_type="application/json; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename=case-{stem}.json"})
