@@ -13,7 +13,7 @@ The limit: whoever takes over the hub can sign directories until the delegation
 expires. The root holder can refuse to renew it, and nodes, which pin the root, then
 refuse every directory issued after ``not_after``. Renewal, where the root keychain is::
 
-    bangban hub root delegate --root-keychain FILE --signer-key PUB --out D.json
+    bangban hub root delegate --root-keychain FILE --signer-key=PUB --out D.json
     bangban hub --hub-dir H delegation install D.json       # verifies, stores, republishes
     bangban hub --hub-dir H delegation show                 # signer key, not_after, days left
 """
@@ -157,7 +157,7 @@ def current(hub: Hub) -> Any:
 
 def _renew_hint(hub: Hub) -> str:
     return ("renew it where the root keychain is: `bangban hub root delegate --root-keychain "
-            f"FILE --signer-key {hub.keys.directory_signer.public_b64} --out D.json`, then "
+            f"FILE --signer-key={hub.keys.directory_signer.public_b64} --out D.json`, then "
             "`bangban hub delegation install D.json`")
 
 
@@ -197,7 +197,7 @@ def install(hub: Hub, doc: Any) -> dict[str, Any]:
     signer = hub.keys.directory_signer
     if deleg.key_id != signer.key_id:
         raise BadInput(f"delegation.key_id: {deleg.key_id} is not this hub's directory-signing "
-                       f"key {signer.key_id} (give --signer-key {signer.public_b64})")
+                       f"key {signer.key_id} (give --signer-key={signer.public_b64})")
     if deleg.expired(_now()):
         raise BadInput(f"delegation.not_after: {deleg.doc['not_after']} has passed")
     old = hub_keys.load_delegation(hub.settings.hub_dir)

@@ -178,8 +178,10 @@ def test_cli_offline_init_show_delegate_install(tmp_path: Path, monkeypatch: pyt
     assert 9 < shown["days_left"] <= 10 and shown["signer_key_id"].startswith("ed25519-")
     out = str(tmp_path / "renewed.json")
     monkeypatch.setenv("BANGBAN_ROOT_PASSPHRASE", PASSPHRASE)
-    assert main(["hub", "root", "delegate", "--root-keychain", root_file, "--signer-key",
-                 shown["signer_key"], "--days", "90", "--out", out]) == 0
+    # "--signer-key=KEY": a base64 key may begin with "-", which argparse takes for an
+    # option when it is a separate word (1 key in 64: this test failed that often)
+    assert main(["hub", "root", "delegate", "--root-keychain", root_file,
+                 f"--signer-key={shown['signer_key']}", "--days", "90", "--out", out]) == 0
     assert main(["hub", "--hub-dir", hub_dir, "delegation", "install", out, "--json"]) == 0
     installed = json.loads(capsys.readouterr().out.split("\n", 1)[1])
     assert 89 < installed["days_left"] <= 90 and installed["directory_version"] >= 2
@@ -187,3 +189,19 @@ def test_cli_offline_init_show_delegate_install(tmp_path: Path, monkeypatch: pyt
     assert main(["hub", "--hub-dir", str(tmp_path / "hub2"), "init", "--offline-root",
                  root_file]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
+
+
+def test_the_renewal_hint_survives_a_key_beginning_with_a_dash(offline_hub: tuple[Any, Path]
+                                                               ) -> None:
+    """The hint the operator copies gave ``--signer-key KEY``: a base64 key beginning with
+    "-" (1 in 64) was then read by argparse as an unknown option, and the renewal failed."""
+    from hub.offline import _renew_hint
+
+    hub, _ = offline_hub
+    hint = _renew_hint(hub)
+    assert f"--signer-key={hub.keys.directory_signer.public_b64} " in hint
+    from ops.cli import build_parser  # the parser the command line goes through
+
+    args = build_parser().parse_args(["hub", "root", "delegate", "--root-keychain", "F",
+                                      "--signer-key=-AAAA", "--out", "D.json"])
+    assert args.signer_key == "-AAAA"
