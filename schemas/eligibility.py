@@ -13,7 +13,11 @@ has yet (catalog not synced) is not judged: the hub, which holds the whole catal
   after it (:func:`_made_before_written`): a laptop back from weeks offline brings cases
   taken while the item was listed.
 * 10.1.3 / 10.2.5: a promised time limit within the statutory one
-  (:func:`schemas.rules.check_time_limit`).
+  (:func:`schemas.rules.check_time_limit`). Like a withdrawal, a limit shortened by the
+  city judges only what was stated after the item's last write: a station offline for two
+  weeks promised form A's 20 days by the list it held, the city cut the item to 10, and
+  the hub refused that acceptance and every later step of the case (5 a never saw it). The
+  same holds for form D's deadline and a shortened ``resumption_period_days``.
 * 10.1.3 / 10.2.3 and 4.3: acceptance (form A) only at a tier the item's ``tiers`` list; a
   station consults and is entrusted for any item, and hands up what it cannot accept.
 * 10.2.5.2: form D's resumption deadline within the item's ``resumption_period_days``
@@ -75,9 +79,12 @@ def check_catalog(event: Event, item: Mapping[str, Any] | None,
     the tier of an acceptance is not judged (the hub's call: :func:`_tier_listed`)."""
     if not item:
         return
-    check_time_limit(event, item)
-    if event.get("event_type") == "suspension":
-        _resumption_period(event, item, workdays or Workdays())
+    # a limit the list shortened after the event was stated: the station promised by the
+    # list it held (its own check_catalog), which the hub no longer has to judge it by
+    if not _made_before_written(event, item):
+        check_time_limit(event, item)
+        if event.get("event_type") == "suspension":
+            _resumption_period(event, item, workdays or Workdays())
     if tiers and event.get("event_type") == "acceptance":
         _tier_listed(event, item)
     need = ELIGIBLE.get(str(event.get("event_type")))
