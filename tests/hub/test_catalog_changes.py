@@ -60,3 +60,40 @@ def test_a_promise_stated_after_the_limit_was_shortened_is_refused() -> None:
     with pytest.raises(IllegalTransition) as e:
         check_catalog({**suspend, "at": later, "resumption_deadline": "2099-01-01"}, item)
     assert e.value.rule == "resumption_deadline_over_period"
+
+
+def test_a_station_offline_since_the_change_is_judged_by_the_list_it_holds(
+        tmp_path: Path) -> None:
+    """Two weeks offline: the city cut an item's time limit, then the station, still
+    holding the old list, accepted a case with the old limit. The hub refused it by
+    today's list, and every later step of the case. Once the station has pulled the new
+    list, what it states after is judged by it."""
+    from tests.hub.test_view import _stepper, view
+
+    from .conftest import TOWN
+
+    with open_world(tmp_path) as world:
+        a = world.node(VILLAGE_A)
+        (case_id,) = a.sample_cases(1, town=TOWN, seed=5, scenarios=("consult_reply",))
+        a.sync()
+        code = a.store.get(f"case:{case_id}")["service_item"]
+        item = next(i for i in sample.catalog() if i["code"] == code)
+        assert item["time_limit_days"] > 1 and item["proxy"]
+        admin.import_catalog(world.hub, [{**item, "time_limit_days": 1, "promised_days": 1}])
+        time.sleep(1.1)  # `at` has whole seconds: stated after the write
+        step = _stepper(a, case_id)
+        entrusted = step("entrustment", a.last_event(case_id),
+                         private={"scope": "代为申报", "applicant_signature": "s.png"},
+                         channel="offline", service_item=code, mode="nearby",
+                         ledger_no="DB-1", period_end="2099-12-31")
+        accepted = step("acceptance", entrusted["hlc"], zone="assisted_zone",
+                        time_limit_days=item["time_limit_days"])
+        a.store.bulk_docs([entrusted, accepted])
+        assert a.sync()["refused"] == 0
+        assert _event_ids(world.hub.stores.main, case_id) == _event_ids(a.store, case_id)
+        # pulled the new list with that sync: a promise stated after it is held to it
+        time.sleep(1.1)
+        again = step("acceptance", entrusted["hlc"], zone="assisted_zone",  # concurrent
+                     time_limit_days=item["time_limit_days"])
+        (row,) = view(world, VILLAGE_A).bulk_docs([again])
+        assert row["error"] == "forbidden" and "time_limit_days_over_statutory" in row["reason"]
