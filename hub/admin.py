@@ -333,18 +333,37 @@ def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]]) -> int:
     """Store every item of a catalog (6.2.4), or none: each is checked first, and a refusal
     names the item (position and code), the field and the rule."""
     docs = []
+    seen: dict[str, int] = {}
     for n, item in enumerate(items):
         if not isinstance(item, Mapping):
             raise BadInput(f"items[{n}]: a service item is a JSON object, not "
                            f"{type(item).__name__}")
-        doc = {**item, "_id": f"service_item:{item.get('code')}"}
+        code = str(item.get("code"))
+        if code in seen:  # stored one after the other, the first was lost without a word
+            raise BadInput(f"items[{n}] ({code}): code: the same as items[{seen[code]}]'s; each "
+                           f"item once (unique, 6.2.4) / 事项编码与第 {seen[code] + 1} 项重复")
+        seen[code] = n
+        # what every item is: the officer's file names the item, not the document's shape
+        doc = {"type": "service_item", "schema_version": SCHEMA_VERSION, **item,
+               "_id": f"service_item:{code}"}
         try:
             docs.append(_checked({k: v for k, v in doc.items() if k not in ("_rev", "sig")}))
+            _promise_within_statutory(docs[-1])
         except BadInput as exc:
-            raise BadInput(f"items[{n}] ({item.get('code')}): {exc.reason}") from exc
+            raise BadInput(f"items[{n}] ({code}): {exc.reason}") from exc
     for doc in docs:
         put_reference(hub, doc)
     return len(docs)
+
+
+def _promise_within_statutory(item: Mapping[str, Any]) -> None:
+    """10.1.3: the list's promised limit (承诺时限) within its statutory one (法定时限), as
+    every station's form A must be (schemas.rules.check_time_limit). A list saying 2 days
+    promised for a 即办 (0-day) item had every station pre-fill form A with 2 and refuse it."""
+    promised, statutory = item.get("promised_days"), item.get("time_limit_days")
+    if isinstance(promised, int) and isinstance(statutory, int) and promised > statutory:
+        raise BadInput(f"promised_days: {promised} is over time_limit_days {statutory} "
+                       "(promised_within_statutory, 10.1.3) / 承诺时限不得超过法定时限")
 
 
 def set_calendar(hub: Hub, *, year: int, holidays: list[str], workdays: list[str],

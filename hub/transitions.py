@@ -10,6 +10,7 @@ own point of view is refused.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +107,46 @@ class TransitionCheck:
             # the tier of an acceptance is the station's to judge (schemas.eligibility
             # ._tier_listed: an older laptop's would strand its case here)
             check_catalog(event, item, self.workdays, tiers=False)
+            return None
         except SchemaError as exc:
-            return {"error": "forbidden", "reason": f"transition: {exc.reason}"}
+            refusal = {"error": "forbidden", "reason": f"transition: {exc.reason}"}
+        # refused by today's list: judged again by the one the device held (a refusal
+        # costs this one read of its checkpoints; a laptop back from two weeks offline)
+        held_from = pulled_after(self.stores, batch.device, (item or {}).get("written"))
+        try:
+            check_catalog(event, item, self.workdays, tiers=False, held_from=held_from)
+        except SchemaError:
+            return refusal
         return None
+
+
+def pulled_after(stores: HubStores, device: str, written: Any) -> float | None:
+    """When (epoch ms) ``device`` first held a reference document the hub wrote at
+    ``written`` (an HLC, schemas.written): the end of its first pull session started after
+    it (the history of its pull checkpoints, CouchDB's replication protocol "Record
+    Replication Checkpoint"), ``math.inf`` if none has; ``None`` unknown (no device or
+    clock). The session times are the laptop's clock, as its events' ``at`` are."""
+    from email.utils import parsedate_to_datetime
+
+    from hub.replication.seqs import SEP
+    from schemas.hlc import is_hlc, unpack
+
+    if not device or not is_hlc(written):
+        return None
+    after, ends = unpack(str(written)).wall_ms, []
+    rows = stores.private.all_docs(startkey=f"local:{device}:", endkey=f"local:{device}:\ufff0",
+                                   include_docs=True, offset=False)["rows"]
+    for row in rows:
+        body = (row.get("doc") or {}).get("body") or {}
+        seq = body.get("source_last_seq", body.get("last_seq"))
+        if not (isinstance(seq, str) and SEP in seq):  # a push: the device's own seqs
+            continue
+        for entry in body.get("history") or []:
+            try:
+                start = parsedate_to_datetime(str(entry["start_time"])).timestamp() * 1000
+                end = parsedate_to_datetime(str(entry["end_time"])).timestamp() * 1000
+            except (KeyError, TypeError, ValueError):
+                continue
+            if start >= after:  # whole seconds (RFC 1123 dates): to the end of that second
+                ends.append(end + 999)
+    return min(ends) if ends else math.inf

@@ -59,7 +59,8 @@ class Batch:
     """What one ``_bulk_docs`` call already accepted (later documents see earlier ones),
     and what it read from the store (each case's events are read once per batch)."""
 
-    def __init__(self) -> None:
+    def __init__(self, device: str = "") -> None:
+        self.device = device  # whose batch (hub.transitions: which list it could hold)
         self.docs: dict[str, Mapping[str, Any]] = {}
         self._events: dict[str, list[dict[str, Any]]] = {}
         self.stored_events: dict[str, list[dict[str, Any]]] = {}
@@ -125,7 +126,7 @@ class WriteValidator:
                     new_edits: bool, stored: set[str] | None = None) -> list[Refusal | None]:
         """A refusal or ``None`` per document; ``stored`` gets the ids the hub already had
         (the receipts of :mod:`hub.receipts` leave replays out)."""
-        batch = Batch()
+        batch = Batch(device.device_id)
         existing = self._existing(docs)
         if stored is not None:
             stored.update(existing)

@@ -283,13 +283,13 @@ def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     institution names looked up once per page, not once per cell)."""
     from flask_babel import gettext as _
 
-    from node.views.common import catalog, node
+    from node.views.common import item_names, node
     from schemas.overdue import time_limit_holds, time_limit_overdue
     from schemas.state import STATUS_LABELS
 
     lang = int(_en())
     today = local_today().isoformat()
-    items = {i.get("code"): i.get("name") for i in catalog()}
+    items = item_names()
     types: dict[str, str] = {"assist": _("帮办"), "proxy": _("代办")}
     n = node()
     out = []
@@ -299,7 +299,7 @@ def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # (schemas.overdue), and a stopped clock's stale limit is not shown (10.2.5)
         st, limit, since = r.get("status"), r.get("limit_due"), r.get("suspended_since")
         out.append({**r, "time_limit": limit if time_limit_holds(st, limit, since) else "",
-                    "time_limit_overdue": time_limit_overdue(st, limit, today, since), "item_label": items.get(r.get("service_item")) or r.get("service_item") or "",
+                    "time_limit_overdue": time_limit_overdue(st, limit, today, since), "item_label": items.get(str(r.get("service_item"))) or r.get("service_item") or "",
                     "status_label": status[lang] if status else str(r.get("status") or ""),
                     "type_label": types.get(str(r.get("service_type")), r.get("service_type") or ""),
                     "institution_label": _handed_to(n, r)})

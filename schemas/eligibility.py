@@ -9,11 +9,14 @@ has yet (catalog not synced) is not judged: the hub, which holds the whole catal
   items as a list: an application (帮办, 10.1.2) needs an item marked ``assist``, an
   entrustment (代办, 10.2.2) one marked ``proxy``, and neither one withdrawn from the list
   (``active`` false). Before, a station could sign form C for an item the city's list says
-  is not handled by proxy, and the hub took it. A withdrawal judges only what was made
-  after it (:func:`_made_before_written`): a laptop back from weeks offline brings cases
-  taken while the item was listed.
+  is not handled by proxy, and the hub took it.
 * 10.1.3 / 10.2.5: a promised time limit within the statutory one
   (:func:`schemas.rules.check_time_limit`).
+* A change of the list (an item withdrawn, no longer for proxy handling, its limit or
+  resumption period shortened) judges only what was stated after the station could hold
+  it (:func:`_made_before_written`): a laptop offline for two weeks works by the list it
+  holds; judged by today's, its entrustment or form A was refused at the hub, and every
+  later step of the case with it (their base unknown): 5 a) never saw the case.
 * 10.1.3 / 10.2.3 and 4.3: acceptance (form A) only at a tier the item's ``tiers`` list; a
   station consults and is entrusted for any item, and hands up what it cannot accept.
 * 10.2.5.2: form D's resumption deadline within the item's ``resumption_period_days``
@@ -69,15 +72,22 @@ def item_code(event: Event, header: Mapping[str, Any] | None,
 
 
 def check_catalog(event: Event, item: Mapping[str, Any] | None,
-                  workdays: Workdays | None = None, *, tiers: bool = True) -> None:
+                  workdays: Workdays | None = None, *, tiers: bool = True,
+                  held_from: float | None = None) -> None:
     """Raise :class:`IllegalTransition` if ``event`` asks of ``item`` what the 清单 does not
     allow (see the module docstring). ``item`` ``None``: not judged here. ``tiers`` false:
-    the tier of an acceptance is not judged (the hub's call: :func:`_tier_listed`)."""
+    the tier of an acceptance is not judged (the hub's call: :func:`_tier_listed`).
+    ``held_from``: since when (epoch ms, ``math.inf`` not yet) the writer holds this
+    revision of ``item`` (:func:`_made_before_written`); ``None``: since its write."""
     if not item:
         return
-    check_time_limit(event, item)
-    if event.get("event_type") == "suspension":
-        _resumption_period(event, item, workdays or Workdays())
+    # made by a list the station held before this revision: its own check_catalog judged
+    # it by that list, which the hub no longer has
+    before = _made_before_written(event, item, held_from)
+    if not before:
+        check_time_limit(event, item)
+        if event.get("event_type") == "suspension":
+            _resumption_period(event, item, workdays or Workdays())
     if tiers and event.get("event_type") == "acceptance":
         _tier_listed(event, item)
     need = ELIGIBLE.get(str(event.get("event_type")))
@@ -85,7 +95,9 @@ def check_catalog(event: Event, item: Mapping[str, Any] | None,
         return
     flag, clause, zh = need
     code = item.get("code")
-    if item.get("active") is False and not _made_before_written(event, item):
+    if before:
+        return
+    if item.get("active") is False:
         raise IllegalTransition("6.2.4", "item_inactive",
                                 f"service item {code} is no longer on the list",
                                 f"事项 {code} 已不在帮办代办事项清单中", event_id=event.get("hlc"))
@@ -96,9 +108,11 @@ def check_catalog(event: Event, item: Mapping[str, Any] | None,
                                 event_id=event.get("hlc"))
 
 
-def _made_before_written(event: Event, item: Mapping[str, Any]) -> bool:
+def _made_before_written(event: Event, item: Mapping[str, Any],
+                         held_from: float | None = None) -> bool:
     """Whether ``event`` states a time before the hub's last write of ``item`` (its
-    ``written`` clock, schemas.written), so before the item could have been withdrawn.
+    ``written`` clock, schemas.written), so before the item could have been withdrawn;
+    with ``held_from``, before the writer could hold that write.
 
     A station offline for weeks signs form C for an item still on the list it holds; the
     city withdraws the item meanwhile. Judged by today's list when the laptop comes back,
@@ -108,17 +122,25 @@ def _made_before_written(event: Event, item: Mapping[str, Any]) -> bool:
     withdrawing write is at or before ``written``: an event stated before it may have
     been made while the item was listed, and is not refused for the withdrawal (the other
     rules still apply). The stated time is the laptop's; a clock set back to get past
-    this shows in the hub's clock checks (hub/oversight/clocks.py)."""
+    this shows in the hub's clock checks (hub/oversight/clocks.py).
+
+    The laptop works on for two weeks after the write, by the list it holds: what it
+    stated then was refused just the same. The hub knows when the device first pulled
+    after the write (``held_from``, hub.transitions): before that, the laptop could not
+    know the new list, and is judged by none of it."""
     written, at = item.get("written"), event.get("at")
     if not is_hlc(written) or not at:
         return False
+    threshold = float(unpack(str(written)).wall_ms)
+    if held_from is not None:
+        threshold = max(threshold, held_from)
     try:
         stated = dt.datetime.fromisoformat(str(at))
     except ValueError:
         return False
     if stated.tzinfo is None:
         stated = stated.replace(tzinfo=LOCAL_TZ)
-    return stated.timestamp() * 1000 < unpack(str(written)).wall_ms
+    return stated.timestamp() * 1000 < threshold
 
 
 def _tier_listed(event: Event, item: Mapping[str, Any]) -> None:

@@ -175,10 +175,17 @@ def read_json_file(path: str | Path, what: str, kind: type = dict) -> Any:
     :class:`~sync.errors.BadRequest` naming the argument, the file and the rule: a
     missing file, broken JSON or the wrong shape must not end a command in a traceback."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        # utf-8-sig: a file saved by Windows Notepad or Excel starts with a BOM (RFC 8259
+        # §8.1 lets a parser ignore it); json.loads refused it as "not valid JSON"
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise BadRequest(f"{what}: cannot read {path} ({exc.strerror or exc})") from exc
-    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    except UnicodeDecodeError as exc:  # a GBK file: "not valid JSON" sent the officer to
+        # look for a syntax error in a file that has none
+        raise BadRequest(f"{what}: {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} "
+                         f"at offset {exc.start}); save it as UTF-8 (Excel's and Notepad's GBK/ANSI "
+                         "is not read) / 文件须为 UTF-8 编码（GBK 不可读），请另存为 UTF-8") from exc
+    except ValueError as exc:  # JSONDecodeError
         raise BadRequest(f"{what}: {path} is not valid JSON ({exc})") from exc
     if not isinstance(data, kind):
         shape = "a JSON object" if kind is dict else "a JSON list" if kind is list else kind.__name__

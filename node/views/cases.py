@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from node.errors import NotFound
 from node.state import allowed_steps
 from node.steps import FORM_OF_STEP, STEP_ORDER, STEP_TITLES
-from node.views.common import catalog, item_by_code, load_case, node, soon, today
+from node.views.common import item_by_code, item_names, load_case, node, soon, today
 from schemas.state import STATUSES
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -69,7 +69,7 @@ def index() -> str:
                           today=today().isoformat(), soon=soon(), cursor=args.get("after"),
                           limit=int(n.settings.page_size), holder=n.institution,
                           handed=handed, institution=origin)
-    items = {i["code"]: i.get("name", "") for i in catalog()}
+    items = item_names()
     return render_template("cases.html", page=page, items=items, view=view, args=args,
                            handed=handed, origin=origin, q=q, token=token if q else "",
                            status=status, statuses=STATUSES,

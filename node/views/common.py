@@ -53,13 +53,13 @@ def catalog() -> list[dict[str, Any]]:
         cached = n.cache.get("catalog")
         if cached is None:  # reference data changes only by a pull, which clears the cache
             cached = n.cache["catalog"] = _read_catalog()
-        g.catalog = cached
-        g.catalog_by_code = {i.get("code"): i for i in g.catalog}
+        g.catalog, g.catalog_by_code = cached
     items: list[dict[str, Any]] = g.catalog
     return items
 
 
-def _read_catalog() -> list[dict[str, Any]]:
+def _read_catalog() -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The items on the list (active), and every item by code, withdrawn ones too."""
     from sync.errors import NotFound as StoreNotFound
     from sync.reference import latest_in_range
 
@@ -71,15 +71,33 @@ def _read_catalog() -> list[dict[str, Any]]:
     items = [d for d in docs if d.get("active", True)]
     if not items:
         items = _sample_catalog()
-    return sorted(items, key=lambda i: i.get("code", ""))
+    # 6.2.4: a withdrawn item (an item split in two withdraws the old code) is offered for
+    # no new case, but still names the open ones taken while it was listed: their page,
+    # forms A and N, the materials to tick off and the case list lost the item (no
+    # checklist to record what the applicant brought, no department, no name)
+    by_code = {str(i["code"]): i for i in [*items, *docs] if i.get("code")}
+    return sorted(items, key=lambda i: i.get("code", "")), by_code
 
 
 def item_by_code(code: str | None) -> dict[str, Any] | None:
+    """The item ``code`` names, on the list or withdrawn since (the open cases' item)."""
     if not code:
         return None
     catalog()
     item: dict[str, Any] | None = g.catalog_by_code.get(code)
     return item
+
+
+def listed_item(code: str | None) -> dict[str, Any] | None:
+    """The item ``code`` names if it is on the list now (a new case may choose it)."""
+    item = item_by_code(code)
+    return item if item and item.get("active", True) else None
+
+
+def item_names() -> dict[str, str]:
+    """``code -> name`` of every item, withdrawn ones too (the case lists' column)."""
+    catalog()
+    return {c: str(i.get("name", "")) for c, i in g.catalog_by_code.items()}
 
 
 def load_case(case_id: str) -> dict[str, Any]:
@@ -111,8 +129,27 @@ def load_case(case_id: str) -> dict[str, Any]:
         state = {"status": "needs_review", "error": str(exc)}
     # the item the application or entrustment chose (the fold's, as the index lists it),
     # else the consultation's: one left open there showed （未定） after the application
+    chosen = item_by_code(state.get("service_item") or header.get("service_item"))
     return {"header": header, "private": priv, "events": evs, "state": state,
-            "item": item_by_code(state.get("service_item") or header.get("service_item"))}
+            "item": _with_notified(chosen, evs, state)}
+
+
+def _with_notified(item: dict[str, Any] | None, events: list[dict[str, Any]],
+                   state: dict[str, Any]) -> dict[str, Any] | None:
+    """``item`` with the materials its one-time notification asked for and still missing
+    that the list no longer has (the city took them off its checklist since). The case
+    still waits for them (schemas.fold), but the clerk ticked a receipt from the list's
+    checklist alone and form A listed what is missing from it: the material could never
+    be recorded as brought, the case stayed suspendable under 10.2.5.1 a) for good."""
+    missing = set(state.get("materials_missing") or [])
+    if not item or not missing:
+        return item
+    listed = {m.get("code") for m in item.get("materials", [])}
+    gone = {str(m["code"]): m for e in events if e.get("event_type") == "notification"
+            for m in e.get("materials") or []
+            if m.get("code") in missing and m.get("code") not in listed}
+    return {**item, "materials": [*item.get("materials", []), *gone.values()]} if gone \
+        else item
 
 
 def require(value: Any, what: str) -> Any:

@@ -22,7 +22,7 @@ from node.drafts import refusal
 from node.errors import DiskFull, InvalidInput, NotSyncedSinceRestore, disk_full_said
 from node.nametokens import PHONE
 from node.once import content_digest
-from node.views.common import already_saved, catalog, item_by_code, node, once
+from node.views.common import already_saved, catalog, listed_item, node, once
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
 
@@ -102,7 +102,7 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
     Everything is checked before the case is opened: refused input writes nothing."""
     n = node()
     cw = n.casework
-    item = item_by_code(data.get("service_item") or None)
+    item = listed_item(data.get("service_item") or None)
     errors = form_checks(data, item)
     answered = str(data.get("answered", "")).lower() in ("1", "on", "true", "yes")
     clear = {"channel": data.get("channel") or "window", "answered": answered,

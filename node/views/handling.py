@@ -39,8 +39,11 @@ def defaults(event_type: str, case: dict[str, Any]) -> dict[str, Any]:
     t = today()
     out: dict[str, Any] = {}
     if event_type == "acceptance":
-        out = {"zone": "assisted_zone", "time_limit_days": item.get("promised_days")
-               or item.get("time_limit_days") or 5}
+        # the list's promise, else its statutory limit: a 即办 item's 0 is a promise (`or`
+        # offered the 5 days of an unknown item, which the station then refused, 10.1.3)
+        limits = [item.get(k) for k in ("promised_days", "time_limit_days")]
+        out = {"zone": "assisted_zone",
+               "time_limit_days": next((d for d in limits if d is not None), 5)}
     elif event_type in ("entrustment", "conversion"):
         out = {"channel": "offline", **chosen, "ledger_no": f"DB-{header.get('case_no', '')}",
                "period_end": (t + dt.timedelta(days=60)).isoformat(),

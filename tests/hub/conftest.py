@@ -31,6 +31,16 @@ class World:
         for code in codes or tuple(self.nodes):
             self.nodes[code].sync()
 
+    def pull_list(self, code: str) -> None:
+        """Station ``code`` pulls the 清单 just written: the hub judges by it what the station
+        states after that pull (hub.transitions.pulled_after). The sessions' times are whole
+        seconds: the pull starts in a second after the write's, the steps after its end."""
+        import time
+
+        time.sleep(1.1)
+        self.nodes[code].sync()
+        time.sleep(1.1)
+
     def round(self) -> None:
         from hub.workers import Workers
 

@@ -333,6 +333,7 @@ def test_an_acceptance_promising_more_than_the_statutory_limit_is_refused(world:
 
     code = world.hub.stores.main.get(f"case:{case_id}")["service_item"]
     admin.import_catalog(world.hub, [i for i in sample.catalog() if i["code"] == code])
+    world.pull_list(VILLAGE_A)
     limit = world.hub.stores.service_items(max_age=0)[code]["time_limit_days"]
     event = _stepper(a, case_id)
     applied = event("application", a.last_event(case_id), channel="offline", mode="nearby",
@@ -357,6 +358,7 @@ def test_an_entrustment_for_an_item_not_listed_for_proxy_handling_is_refused(wor
     (case_id,) = a.sample_cases(1, town=TOWN, seed=61, scenarios=("consult_reply",))
     world.sync(VILLAGE_A)
     admin.import_catalog(world.hub, [i for i in sample.catalog() if i["code"] == "MS-010"])
+    world.pull_list(VILLAGE_A)
     assert world.hub.stores.service_items(max_age=0)["MS-010"]["proxy"] is False
     key = a.case_key(case_id)
 

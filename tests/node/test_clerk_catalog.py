@@ -93,3 +93,91 @@ def test_the_acceptance_is_judged_by_the_item_the_application_chose(unlocked: An
     assert over.status_code == 409, over.status_code
     resp = _step(unlocked, case_id, "acceptance", zone="assisted_zone", time_limit_days="30")
     assert resp.status_code == 302, resp.data.decode()[:600]
+
+
+def test_an_open_case_keeps_its_item_after_the_city_withdraws_it(unlocked: Any) -> None:
+    """6.2.4: the city splits an item in two, withdrawing the old code. The cases taken
+    while it was listed lost it at the node: no checklist to tick what the applicant
+    brought (the one-time notification's material could never be recorded), no
+    department, no name in the case list."""
+    from schemas.sample import catalog
+
+    item = next(i for i in catalog() if i["proxy"] and "village" in i["tiers"]
+                and len(i["materials"]) > 1)
+    other = next(i for i in catalog() if i["code"] != item["code"])
+    _with_items(unlocked, item, other)
+    case_id = _case_id(_consult(unlocked, service_item=item["code"]))
+    assert _entrust(unlocked, case_id, item["code"]).status_code == 302
+    missing = item["materials"][0]
+    assert _step(unlocked, case_id, "notification",
+                 materials=[missing["code"]]).status_code == 302
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days=str(item["time_limit_days"])).status_code == 302
+    node = unlocked.application.extensions["bangban_node"]
+    doc = node.store.get(f"service_item:{item['code']}")
+    node.store.put({**doc, "active": False})  # as a pull brings the hub's withdrawal
+    node.cache.clear()
+    page = unlocked.get(f"/cases/{case_id}/steps/material_received").data.decode()
+    assert f'value="{missing["code"]}"' in page and missing["name"] in page, page[:3000]
+    assert item["name"] in unlocked.get("/cases/").data.decode()
+    assert _step(unlocked, case_id, "material_received",
+                 materials=[missing["code"]]).status_code == 302
+    # the list offers the withdrawn item for no new case
+    form = unlocked.get("/consultations/new").data.decode()
+    assert other["code"] in form and f'value="{item["code"]}"' not in form
+    r = _consult(unlocked, service_item=item["code"])
+    assert r.status_code == 400 and 'id="service_item-err"' in r.text, r.text[:2000]
+
+
+def test_form_a_offers_a_same_day_item_its_promise_of_0_days(unlocked: Any) -> None:
+    """10.1.3: the city made an item 即办 (statutory 0 days, promised 0); form A offered the
+    5 days of an item with no limit, and the station refused its own offer as over the
+    statutory limit. An item promising 0 of its 1 day was offered 1."""
+    from schemas.sample import catalog
+
+    base = next(i for i in catalog() if i["proxy"] and "village" in i["tiers"])
+    same_day = dict(base, time_limit_days=0, promised_days=0)
+    promised_0 = dict(base, _id="service_item:MS-099", code="MS-099", time_limit_days=1,
+                      promised_days=0)
+    _with_items(unlocked, same_day, promised_0)
+    for item in (same_day, promised_0):
+        case_id = _case_id(_consult(unlocked, service_item=item["code"]))
+        assert _entrust(unlocked, case_id, item["code"]).status_code == 302
+        form = unlocked.get(f"/cases/{case_id}/steps/acceptance").data.decode()
+        offered = re.search(r'name="time_limit_days"[^>]*value="([^"]*)"', form)
+        assert offered and offered.group(1) == "0", form[:3000]
+        assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                     time_limit_days=offered.group(1)).status_code == 302
+
+
+def test_a_notified_material_the_city_took_off_the_list_can_still_be_received(
+        unlocked: Any) -> None:
+    """10.1.4, 10.2.5.1 a): the one-time notification asked for a material; the city then
+    took it off the item's checklist. The case still waits for it, but the clerk's
+    receipt offered the list's materials only: never recorded as brought, the case
+    stayed 'materials missing' for good."""
+    from schemas.sample import catalog
+
+    item = next(i for i in catalog() if i["proxy"] and "village" in i["tiers"]
+                and len(i["materials"]) > 1)
+    _with_items(unlocked, item)
+    case_id = _case_id(_consult(unlocked, service_item=item["code"]))
+    assert _entrust(unlocked, case_id, item["code"]).status_code == 302
+    dropped = item["materials"][0]
+    assert _step(unlocked, case_id, "notification",
+                 materials=[dropped["code"]]).status_code == 302
+    node = unlocked.application.extensions["bangban_node"]
+    doc = node.store.get(f"service_item:{item['code']}")
+    node.store.put({**doc, "materials": item["materials"][1:]})  # a pull of the new list
+    node.cache.clear()
+    page = unlocked.get(f"/cases/{case_id}/steps/material_received").data.decode()
+    assert f'value="{dropped["code"]}"' in page and dropped["name"] in page, page[:3000]
+    assert _step(unlocked, case_id, "material_received",
+                 materials=[dropped["code"]]).status_code == 302
+    with unlocked.application.test_request_context():
+        from node.views.common import load_case
+
+        case = load_case(case_id)
+    assert case["state"]["materials_missing"] == []
+    assert [m["code"] for m in case["item"]["materials"]] == \
+        [m["code"] for m in item["materials"][1:]]  # received: the list's own again

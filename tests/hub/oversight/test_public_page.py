@@ -59,3 +59,44 @@ def test_the_page_says_how_to_reach_the_institution_above(tmp_path: Path) -> Non
     finally:
         hub.close()
     assert f"上级：{parent['name']}（电话：0392-2610000）" in page
+
+
+def _item_rows(page: str) -> dict[str, list[str]]:
+    import re
+
+    body = page.split('id="items"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return {cells[0]: cells[1:] for cells in
+            (re.findall(r"<td[^>]*>(.*?)</td>", row) for row in body.split("<tr>")[1:])}
+
+
+def test_the_list_as_the_city_changed_it_during_the_year(tmp_path: Path) -> None:
+    """5 b), 8.1.2: each institution's page shows the 清单 as it is now, for its tier: an
+    item renamed, its department renamed, moved up to the county, split in two, a new one,
+    one made 即办 (promised 0 days), which the page showed with its statutory limit."""
+    from hub.admin import import_catalog
+    from hub.app import create_app
+    from schemas.sample import catalog
+
+    items = {i["code"]: i for i in catalog()}
+    hub = make_hub(tmp_path)
+    try:
+        import_catalog(hub, [
+            {**items["MS-001"], "name": "城乡居民养老保险参保登记（更名）", "department": "社会保险中心"},
+            {**items["MS-013"], "tiers": ["county"]},  # moved up
+            {**items["MS-004"], "active": False},  # split in two
+            {**items["MS-004"], "code": "MS-004-1", "name": "高龄津贴申领（80-89岁）"},
+            {**items["MS-004"], "code": "MS-004-2", "name": "高龄津贴申领（90岁以上）"},
+            {**items["MS-011"], "code": "MS-020", "name": "新增事项"},
+            {**items["MS-008"], "time_limit_days": 1, "promised_days": 0},  # 即办
+        ])
+        client = create_app(hub=hub).test_client()
+        village = _item_rows(client.get(f"/oversight/public/{V1}").text)
+        county = _item_rows(client.get("/oversight/public/410602").text)
+    finally:
+        hub.close()
+    assert village["MS-001"][:2] == ["城乡居民养老保险参保登记（更名）", "社会保险中心"]
+    assert "MS-013" not in village and "MS-013" in county
+    assert "MS-004" not in village and "MS-004" not in county
+    assert {"MS-004-1", "MS-004-2", "MS-020"} <= set(village) & set(county)
+    assert "QY-001" in county and "QY-001" not in village  # county and city only
+    assert village["MS-008"][4] == "0" and village["MS-005"][4] == "20"

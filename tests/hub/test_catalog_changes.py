@@ -1,0 +1,99 @@
+"""The 清单 (6.2.4) changed in the middle of the year while a station was offline for two
+weeks: what the station promised by the list it held reaches the hub; what is stated
+after the change is judged by the new list."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub import admin
+from schemas import sample
+from schemas.eligibility import check_catalog
+from schemas.errors import IllegalTransition
+from schemas.written import stamp
+
+from .conftest import VILLAGE_A, open_world
+
+
+def _event_ids(store: Any, case_id: str) -> list[str]:
+    rows = store.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\ufff0")["rows"]
+    return [r["id"] for r in rows]
+
+
+def test_a_time_limit_shortened_while_the_station_was_offline_keeps_its_cases(
+        tmp_path: Path) -> None:
+    """10.1.3, 5 a): form A promised the item's 20 working days on 2 March, the laptop
+    offline since; the city cut the item to 1 day. The hub refused that acceptance by
+    today's list, and every later step of the case (base unknown)."""
+    with open_world(tmp_path) as world:
+        a = world.node(VILLAGE_A)
+        case_id = a.new_case()
+        code = a.store.get(f"case:{case_id}")["service_item"]
+        item = next(i for i in sample.catalog() if i["code"] == code)
+        promised = [e for e in (a.store.get(i) for i in _event_ids(a.store, case_id))
+                    if e.get("event_type") == "acceptance"][0]["time_limit_days"]
+        assert promised > 1
+        admin.import_catalog(world.hub, [{**item, "time_limit_days": 1, "promised_days": 1,
+                                          "resumption_period_days": 1}])
+        assert a.sync()["refused"] == 0
+        assert _event_ids(world.hub.stores.main, case_id) == _event_ids(a.store, case_id)
+
+
+def test_a_promise_stated_after_the_limit_was_shortened_is_refused() -> None:
+    written = stamp(None, "410600-HUB", int(time.time() * 1000))
+    item = {**next(i for i in sample.catalog() if i["proxy"]), "time_limit_days": 1,
+            "resumption_period_days": 1, "written": written}
+    accept = {"event_type": "acceptance", "time_limit_days": 20,
+              "at": "2026-03-02T09:00:00+08:00"}
+    suspend = {"event_type": "suspension", "at": "2026-03-02T09:00:00+08:00",
+               "resumption_deadline": "2026-03-20"}
+    check_catalog(accept, item)  # stated before the write: the station's list judged it
+    check_catalog(suspend, item)
+    later = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 60))
+    with pytest.raises(IllegalTransition) as e:
+        check_catalog({**accept, "at": later}, item)
+    assert e.value.rule == "time_limit_days_over_statutory"
+    with pytest.raises(IllegalTransition) as e:
+        check_catalog({**suspend, "at": later, "resumption_deadline": "2099-01-01"}, item)
+    assert e.value.rule == "resumption_deadline_over_period"
+
+
+def test_a_station_offline_since_the_change_is_judged_by_the_list_it_holds(
+        tmp_path: Path) -> None:
+    """Two weeks offline: the city cut an item's time limit, then the station, still
+    holding the old list, accepted a case with the old limit. The hub refused it by
+    today's list, and every later step of the case. Once the station has pulled the new
+    list, what it states after is judged by it."""
+    from tests.hub.test_view import _stepper, view
+
+    from .conftest import TOWN
+
+    with open_world(tmp_path) as world:
+        a = world.node(VILLAGE_A)
+        (case_id,) = a.sample_cases(1, town=TOWN, seed=5, scenarios=("consult_reply",))
+        a.sync()
+        code = a.store.get(f"case:{case_id}")["service_item"]
+        item = next(i for i in sample.catalog() if i["code"] == code)
+        assert item["time_limit_days"] > 1 and item["proxy"]
+        admin.import_catalog(world.hub, [{**item, "time_limit_days": 1, "promised_days": 1}])
+        time.sleep(1.1)  # `at` has whole seconds: stated after the write
+        step = _stepper(a, case_id)
+        entrusted = step("entrustment", a.last_event(case_id),
+                         private={"scope": "代为申报", "applicant_signature": "s.png"},
+                         channel="offline", service_item=code, mode="nearby",
+                         ledger_no="DB-1", period_end="2099-12-31")
+        accepted = step("acceptance", entrusted["hlc"], zone="assisted_zone",
+                        time_limit_days=item["time_limit_days"])
+        a.store.bulk_docs([entrusted, accepted])
+        assert a.sync()["refused"] == 0
+        assert _event_ids(world.hub.stores.main, case_id) == _event_ids(a.store, case_id)
+        # pulled the new list with that sync: a promise stated after it is held to it
+        time.sleep(1.1)
+        again = step("acceptance", entrusted["hlc"], zone="assisted_zone",  # concurrent
+                     time_limit_days=item["time_limit_days"])
+        (row,) = view(world, VILLAGE_A).bulk_docs([again])
+        assert row["error"] == "forbidden" and "time_limit_days_over_statutory" in row["reason"]
