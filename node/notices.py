@@ -70,8 +70,11 @@ def sent_by_case(node: Node) -> dict[tuple[str, str], dict[str, Any]]:
     rows). Per station: a case moves (4.3), and a county's notice to the village that held
     it marked the row of the town holding it now as urged, though the town never had it."""
     latest: dict[tuple[str, str], dict[str, Any]] = {}
+    # read once: each ``node.institution`` opens the enrollment file, and a busy town's
+    # year of notices (thousands) made this loop most of the town page's time
+    here = node.institution
     for doc in _range(node, "notice:"):
-        if doc.get("institution") != node.institution:
+        if doc.get("institution") != here:
             continue
         key = (str(doc.get("to_institution")), str(doc.get("case_id")))
         if key not in latest or str(doc.get("hlc")) > str(latest[key].get("hlc")):

@@ -16,12 +16,16 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from node.views.common import node, soon, today
-from schemas.boards import BOARD_PREFIX, ordered_rows, summarize
+from schemas.boards import BOARD_PREFIX, MAX_ROWS, ordered_rows, summarize
 from schemas.errors import SchemaError
 
 bp = Blueprint("town", __name__, url_prefix="/town")
-#: Board rows listed on the page (late first); ``/api/town`` returns them all.
-BOARD_ROWS_SHOWN = 300
+#: Board rows on one page of the list (late first), ``?page=N`` for the next; ``/api/town``
+#: returns them all. A busy town's 40 villages put 3,000 rows on their boards (design.md
+#: §7); the page listed the first 300 and sent the coordinator to the JSON API for the rest.
+BOARD_PAGE_ROWS = 100
+#: The list's filters a page link and a notice's return keep (validated in :func:`index`).
+FILTERS = ("institution", "overdue", "q", "page")
 
 
 def villages() -> list[dict[str, Any]]:
@@ -29,7 +33,8 @@ def villages() -> list[dict[str, Any]]:
     from sync.reference import latest_in_range
 
     n = node()  # the rosters the hub wrote last (schemas.written)
-    return [d for d in latest_in_range(n.store, "institution:") if d.get("parent") == n.institution]
+    here = n.institution  # read once: each read opens the enrollment file
+    return [d for d in latest_in_range(n.store, "institution:") if d.get("parent") == here]
 
 
 def boards() -> list[dict[str, Any]]:
@@ -38,7 +43,8 @@ def boards() -> list[dict[str, Any]]:
     from sync.reference import latest_in_range
 
     n = node()  # each the board the hub wrote last (schemas.written)
-    return [d for d in latest_in_range(n.store, BOARD_PREFIX) if n.institution in d.get("audience", ())]
+    here = n.institution
+    return [d for d in latest_in_range(n.store, BOARD_PREFIX) if here in d.get("audience", ())]
 
 
 def overview() -> dict[str, Any]:
@@ -47,8 +53,9 @@ def overview() -> dict[str, Any]:
     n = node()
     t = today().isoformat()
     held = boards()
-    handed = {r["institution"]: r for r in n.index.by_institution(today=t, holder=n.institution)
-              if r["institution"] != n.institution}
+    here = n.institution
+    handed = {r["institution"]: r for r in n.index.by_institution(today=t, holder=here)
+              if r["institution"] != here}
     codes = {v["code"] for v in villages()} | set(handed) | {b["institution"] for b in held}
     summaries = {b["institution"]: summarize(b, t, soon()) for b in held}
     per = []
@@ -87,7 +94,14 @@ def index() -> str:
     late_only = request.args.get("overdue") == "1"
     if late_only:
         rows = [r for r in rows if "due" in r["late"]]
-    staff_names = board_staff_names(rows[:BOARD_ROWS_SHOWN])
+    # ?q=: a case number (or a part of one) asked about on the telephone; the boards carry
+    # no names (design.md §5), so a name is searched among the cases handed up instead
+    q = request.args.get("q", "").strip()
+    if q:
+        rows = [r for r in rows if q.upper() in str(r.get("no") or "").upper() or q == r["case"]]
+    number, pages = page_number(request.args.get("page"), len(rows))
+    rows_here = rows[(number - 1) * BOARD_PAGE_ROWS:number * BOARD_PAGE_ROWS]
+    staff_names = board_staff_names(rows_here)
     shown = [r["board"] for r in view["per_institution"] if r["board"]]
     totals = {k: sum(b[k] for b in shown) for k in ("open", "overdue")}
     from node.notices import sent_by_case
@@ -97,12 +111,31 @@ def index() -> str:
                            staff_names=staff_names,
                            # a county's list mixes its towns and their villages (4.3)
                            below_towns=n.tier in ("county", "city"),
-                           board_rows=rows[:BOARD_ROWS_SHOWN], totals=totals,
+                           board_rows=rows_here, totals=totals, rows_total=len(rows),
                            urged=sent_by_case(n), reasons=list(NOTICE_REASONS), only=only,
-                           late_only=late_only,
-                           board_more=max(0, len(rows) - BOARD_ROWS_SHOWN),
+                           late_only=late_only, q=q, number=number, pages=pages,
+                           filters={"institution": only or None, "overdue": 1 if late_only
+                                    else None, "q": q or None},
+                           # open cases the hub left off full boards (schemas.boards.MAX_ROWS)
+                           max_rows=MAX_ROWS,
+                           left_off=[r for r in view["per_institution"]
+                                     if r["board"] and r["board"]["more"]
+                                     and (not only or r["institution"] == only)],
                            counts=n.index.counts(today=t, soon=soon(), handed=True,
                                                  holder=n.institution))
+
+
+def page_number(raw: str | None, rows: int) -> tuple[int, int]:
+    """``(page, pages)`` of the board rows from ``?page=`` (1 when absent)."""
+    from node.errors import InvalidInput
+
+    pages = max(1, -(-rows // BOARD_PAGE_ROWS))
+    if raw in (None, ""):
+        return 1, pages
+    if not (raw.isdigit() and 1 <= int(raw) <= pages):
+        raise InvalidInput(f"page: 应为 1–{pages} 的整数 / a whole number from 1 to {pages}",
+                           fields={"page": f"1–{pages}"})
+    return int(raw), pages
 
 
 def board_staff_names(rows: list[dict[str, Any]]) -> dict[str, str]:
@@ -148,7 +181,9 @@ def notice() -> Response:
     doc = urge(request.form.get("to", ""), request.form.get("case", ""),
                request.form.get("reason", "follow_up"))
     flash(_("已催办：") + str(doc.get("case_no") or doc["case_id"]), "ok")
-    return redirect(url_for("town.index") + "#board-rows")
+    # back to the page of the list the row was urged from (query values only: no open redirect)
+    back: dict[str, Any] = {k: request.form[k] for k in FILTERS if request.form.get(k)}
+    return redirect(url_for("town.index", **back) + "#board-rows")
 
 
 def urge(to: str, case: str, reason: str) -> dict[str, Any]:
