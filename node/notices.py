@@ -8,7 +8,7 @@ notices addressed to it on its home page, newest first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from node.errors import InvalidInput
@@ -22,6 +22,13 @@ SHOWN = 20
 
 def send(node: Node, board_row: Mapping[str, Any], to: str, reason: str) -> dict[str, Any]:
     """Write and sign a notice about ``board_row`` (a row of ``to``'s board) for ``to``."""
+    return send_many(node, [(to, board_row)], reason)[0]
+
+
+def send_many(node: Node, rows: Sequence[tuple[str, Mapping[str, Any]]],
+              reason: str) -> list[dict[str, Any]]:
+    """Notices about each ``(to, board_row)`` (a row of ``to``'s board), signed and stored
+    in one write: a town urging its 150 late cases of a Monday made 150 page round trips."""
     from node.casework import next_hlc, now_iso
     from schemas.errors import SchemaError
     from schemas.notices import NOTICE_REASONS, notice_doc_id
@@ -32,21 +39,30 @@ def send(node: Node, board_row: Mapping[str, Any], to: str, reason: str) -> dict
     if reason not in NOTICE_REASONS:
         raise InvalidInput(f"reason: 不是可选的催办原因 / not a notice reason: {reason!r}",
                            fields={"reason": "请选择催办原因 / choose a reason"})
-    device = str(node.require_enrollment()["device_id"])
-    hlc = next_hlc(device)
-    doc = {"_id": notice_doc_id(to, hlc), "type": "notice", "schema_version": SCHEMA_VERSION,
-           "hlc": hlc, "at": now_iso(), "device": device, "institution": node.institution,
-           "to_institution": to, "case_id": str(board_row["case"]), "reason": reason}
-    if board_row.get("no"):
-        doc["case_no"] = str(board_row["no"])
-    try:
-        validate_sealed(doc)
-    except SchemaError as exc:
-        raise InvalidInput(exc.reason) from exc
-    signed = sign_document(doc, node.keys.signer)
-    node.store.put(signed)
-    node.syncer.state.note_local_write(1)
-    return signed
+    device, here, at = str(node.require_enrollment()["device_id"]), node.institution, now_iso()
+    out = []
+    for to, board_row in rows:
+        hlc = next_hlc(device)
+        doc = {"_id": notice_doc_id(to, hlc), "type": "notice", "schema_version": SCHEMA_VERSION,
+               "hlc": hlc, "at": at, "device": device, "institution": here,
+               "to_institution": to, "case_id": str(board_row["case"]), "reason": reason}
+        if board_row.get("no"):
+            doc["case_no"] = str(board_row["no"])
+        try:
+            validate_sealed(doc)
+        except SchemaError as exc:
+            raise InvalidInput(exc.reason) from exc
+        out.append(sign_document(doc, node.keys.signer))
+    failed: list[dict[str, Any]] = []
+    if len(out) == 1:
+        node.store.put(out[0])  # raises the document's own error
+    elif out:  # fresh ids: nothing conflicts, but whatever fails, the coordinator is told
+        failed = [r for r in node.store.bulk_docs(out) if "error" in r]
+    if len(out) > len(failed):
+        node.syncer.state.note_local_write(len(out) - len(failed))
+    if failed:
+        raise InvalidInput(f"notice: {failed[0]['error']}: {failed[0].get('reason', '')}")
+    return out
 
 
 def _range(node: Node, prefix: str) -> list[dict[str, Any]]:
