@@ -192,20 +192,26 @@ def notice_late() -> Response:
     each with the reason 办理时限已过; a row already urged today is left out, so a second
     press the same day sends nothing twice. One notice a row took a page round trip each:
     a town's 150 late cases of a Monday were 150 presses and page loads."""
+    only = request.form.get("institution", "")
+    sent = urge_late(only)
+    flash(_("已催办 %(n)s 件超期案件（今天已催办的不重复发送）。", n=len(sent)), "ok")
+    return redirect(url_for("town.index", overdue=1, institution=only or None) + "#board-rows")
+
+
+def urge_late(only: str = "") -> list[dict[str, Any]]:
+    """The notices urging the overdue board rows (of station ``only``, or all) not urged
+    today (the page and ``POST /api/town/notice/late`` share it)."""
     from node.notices import send_many, sent_by_case
     from schemas.state import local_timestamp
 
     n = node()
-    only = request.form.get("institution", "")
     day = today().isoformat()
     urged = sent_by_case(n)
     rows = [(str(r["institution"]), r) for r in overview()["board_rows"]
             if "due" in r["late"] and (not only or r["institution"] == only)
             and local_timestamp(str(urged.get((r["institution"], r["case"]), {}).get("at", "")))[:10]
             != day]
-    sent = send_many(n, rows, "due")
-    flash(_("已催办 %(n)s 件超期案件（今天已催办的不重复发送）。", n=len(sent)), "ok")
-    return redirect(url_for("town.index", overdue=1, institution=only or None) + "#board-rows")
+    return send_many(n, rows, "due")
 
 
 def urge(to: str, case: str, reason: str) -> dict[str, Any]:

@@ -165,3 +165,15 @@ def test_the_town_urges_every_overdue_row_at_once_and_not_twice_a_day(town: Any)
     assert sorted(d["case_id"] for d in _sent(town)) == sorted(
         r["case"] for r in [*late_1, *late_2])
     assert town.extensions["bangban_node"].syncer.state.pending >= 5
+
+
+def test_the_api_urges_the_overdue_rows_too(town: Any) -> None:
+    past = (local_today() - dt.timedelta(days=1)).isoformat()
+    late = [dict(r, due=past) for r in _rows(2)]
+    town.extensions["bangban_node"].store.bulk_docs([_board(VILLAGE_1, [*late, *_rows(3)[2:]])])
+    client = _client(town)
+    r = client.post("/api/town/notice/late", json={})
+    assert r.status_code == 201 and len(r.json["ids"]) == 2
+    assert client.post("/api/town/notice/late", json={}).json["ids"] == []
+    r = client.post("/api/town/notice/late", json={"institution": 5})
+    assert r.status_code == 400 and "institution" in r.json["fields"]
