@@ -9,6 +9,8 @@ right offline as well; the board's ``as_of`` says how fresh the rest is."""
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -47,9 +49,36 @@ def boards() -> list[dict[str, Any]]:
     return [d for d in latest_in_range(n.store, BOARD_PREFIX) if here in d.get("audience", ())]
 
 
+#: Per node (this process's, or a test's): the last value of each :func:`memo` name, with
+#: the state it was built from.
+_MEMO: weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[Any, ...], Any]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def memo(name: str, build: Callable[[], Any]) -> Any:
+    """``build()``, again only once the store, the index or the date moved. The boards
+    change only with a pull or a write here, and every page of the list, each filter and
+    search and each return from an urge read and ordered them all again: a county's 600
+    boards (28,000 rows) took seconds a page (docs/benchmarks.md, town). The value is
+    shared: callers must not change it."""
+    n = node()
+    key = (n.store.info()["update_seq"], n.index.get_meta("store_seq"), today().isoformat())
+    mine = _MEMO.setdefault(n, {})
+    hit = mine.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    value = build()
+    mine[name] = (key, value)
+    return value
+
+
 def overview() -> dict[str, Any]:
     """Per institution below this one: the board's counts beside the handed-up ones; and
     every board's open cases, late ones first (the page and ``/api/town`` share it)."""
+    return memo("overview", _overview)
+
+
+def _overview() -> dict[str, Any]:
     n = node()
     t = today().isoformat()
     held = boards()
@@ -112,7 +141,8 @@ def index() -> str:
                            # a county's list mixes its towns and their villages (4.3)
                            below_towns=n.tier in ("county", "city"),
                            board_rows=rows_here, totals=totals, rows_total=len(rows),
-                           urged=sent_by_case(n), reasons=list(NOTICE_REASONS), only=only,
+                           urged=memo("urged", lambda: sent_by_case(n)),
+                           reasons=list(NOTICE_REASONS), only=only,
                            late_only=late_only, q=q, number=number, pages=pages,
                            filters={"institution": only or None, "overdue": 1 if late_only
                                     else None, "q": q or None},
@@ -206,7 +236,7 @@ def urge_late(only: str = "") -> list[dict[str, Any]]:
 
     n = node()
     day = today().isoformat()
-    urged = sent_by_case(n)
+    urged = memo("urged", lambda: sent_by_case(n))
     rows = [(str(r["institution"]), r) for r in overview()["board_rows"]
             if "due" in r["late"] and (not only or r["institution"] == only)
             and local_timestamp(str(urged.get((r["institution"], r["case"]), {}).get("at", "")))[:10]

@@ -177,3 +177,30 @@ def test_the_api_urges_the_overdue_rows_too(town: Any) -> None:
     assert client.post("/api/town/notice/late", json={}).json["ids"] == []
     r = client.post("/api/town/notice/late", json={"institution": 5})
     assert r.status_code == 400 and "institution" in r.json["fields"]
+
+
+def test_the_boards_are_ordered_once_for_all_pages_until_something_changes(
+        town: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every page, filter, search and return from an urge read and ordered every board
+    again: a county's 600 boards took seconds a page. Once per state of the store."""
+    import node.views.town as town_view
+
+    built = [0]
+    real = town_view.ordered_rows
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        built[0] += 1
+        return real(*args, **kw)
+
+    monkeypatch.setattr(town_view, "ordered_rows", counted)
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_1, _rows(BOARD_PAGE_ROWS + 5))])
+    client = _client(town)
+    for url in ("/town/", "/town/?page=2", "/town/?q=DC-2026", "/api/town"):
+        assert client.get(url).status_code == 200
+    assert built[0] == 1
+    new = _rows(1, VILLAGE_2)
+    n.store.bulk_docs([_board(VILLAGE_2, new)])  # a pull brings another board
+    assert new[0]["case"] in _listed(client.get(f"/town/?institution={VILLAGE_2}").get_data(
+        as_text=True))
+    assert built[0] == 2
