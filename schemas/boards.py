@@ -40,7 +40,8 @@ from schemas.overdue import time_limit_holds, time_limit_overdue
 from schemas.reference import ReferenceBase
 from schemas.written import BOARD_PREFIX
 
-#: Rows a board carries at most (a station holding more open cases is told how many more):
+#: Rows a board carries at most, those whose running deadline comes first (hub.oversight.
+#: boards.first_due; a station holding more open cases is told how many more, ``more``):
 #: at ~200 bytes a row the document stays far below the hub's 1 MiB document limit.
 MAX_ROWS = 1000
 #: Deadlines a row may carry, and what passing each means (labels: zh, en).
