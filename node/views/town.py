@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from node.views.common import node, soon, today
-from schemas.boards import BOARD_PREFIX, MAX_ROWS, ordered_rows, summarize
+from schemas.boards import BOARD_PREFIX, MAX_ROWS, board_view
 from schemas.errors import SchemaError
 
 bp = Blueprint("town", __name__, url_prefix="/town")
@@ -50,62 +50,73 @@ def boards() -> list[dict[str, Any]]:
 
 
 #: Per node (this process's, or a test's): the last value of each :func:`memo` name, with
-#: the state it was built from.
-_MEMO: weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[Any, ...], Any]]] = \
+#: the store's seq and the date it was built at.
+_MEMO: weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[Any, str], Any]]] = \
     weakref.WeakKeyDictionary()
+#: Changes read to tell whether any touched a memo's documents; more, and it is rebuilt.
+SEEN_CHANGES = 1000
 
 
-def memo(name: str, build: Callable[[], Any]) -> Any:
-    """``build()``, again only once the store, the index or the date moved. The boards
-    change only with a pull or a write here, and every page of the list, each filter and
-    search and each return from an urge read and ordered them all again: a county's 600
-    boards (28,000 rows) took seconds a page (docs/benchmarks.md, town). The value is
-    shared: callers must not change it."""
+def memo(name: str, build: Callable[[], Any], prefixes: tuple[str, ...]) -> Any:
+    """``build()``, again only once a document whose id starts with one of ``prefixes``
+    changed in the store, or the date did. The boards change only with a pull, and every
+    page of the list, each filter and search and each return from an urge read and
+    ordered them all again: a county's 600 boards (28,000 rows) took seconds a page
+    (docs/benchmarks.md, town). The value is shared: callers must not change it."""
     n = node()
-    key = (n.store.info()["update_seq"], n.index.get_meta("store_seq"), today().isoformat())
+    seq, day = n.store.info()["update_seq"], today().isoformat()
     mine = _MEMO.setdefault(n, {})
     hit = mine.get(name)
-    if hit is not None and hit[0] == key:
-        return hit[1]
+    if hit is not None and hit[0][1] == day:
+        if hit[0][0] == seq:
+            return hit[1]
+        changed = n.store.changes(since=hit[0][0], limit=SEEN_CHANGES)["results"]
+        if len(changed) < SEEN_CHANGES and not any(
+                str(c["id"]).startswith(prefixes) for c in changed):
+            mine[name] = ((seq, day), hit[1])  # other documents only (cases, notices)
+            return hit[1]
     value = build()
-    mine[name] = (key, value)
+    mine[name] = ((seq, day), value)
     return value
 
 
 def overview() -> dict[str, Any]:
     """Per institution below this one: the board's counts beside the handed-up ones; and
     every board's open cases, late ones first (the page and ``/api/town`` share it)."""
-    return memo("overview", _overview)
-
-
-def _overview() -> dict[str, Any]:
     n = node()
     t = today().isoformat()
-    held = boards()
+    # read from the index each time (a case handed down here changes them; 1 ms)
     here = n.institution
     handed = {r["institution"]: r for r in n.index.by_institution(today=t, holder=here)
               if r["institution"] != here}
-    codes = {v["code"] for v in villages()} | set(handed) | {b["institution"] for b in held}
-    summaries = {b["institution"]: summarize(b, t, soon()) for b in held}
+    held = memo("boards", _boards_view, (BOARD_PREFIX, "institution:"))
     per = []
-    for code in sorted(codes):
+    for code in sorted(held["codes"] | set(handed)):
         h = handed.get(code, {})
         # 上报在办 per station: what the 上报在办 tile counts, of this station (the cases
         # handed up that this centre holds, open); ``handed_ever`` also counts those handed
         # back down or finished, which is why it is not what the column shows
-        per.append({"institution": code, "board": summaries.get(code),
+        per.append({"institution": code, "board": held["summaries"].get(code),
                     "handed_ever": h.get("handed_ever") or 0,
                     "handed_open": h.get("held_open") or 0,
                     "handed_overdue": h.get("held_overdue") or 0})
-    return {"per_institution": per, "board_rows": ordered_rows(held, t)}
+    return {"per_institution": per, "board_rows": held["rows"]}
+
+
+def _boards_view() -> dict[str, Any]:
+    """The boards' part of :func:`overview`: each board's counts, every row in order."""
+    held = boards()
+    summaries, rows = board_view(held, today().isoformat(), soon())
+    return {"codes": {v["code"] for v in villages()} | {b["institution"] for b in held},
+            "summaries": {s["institution"]: s for s in summaries}, "rows": rows}
 
 
 @bp.get("/")
 def index() -> str:
     n = node()
     t = today().isoformat()
-    below = villages()
-    names = {v["code"]: v.get("name", v["code"]) for v in below}
+    names = memo("names", lambda: {v["code"]: v.get("name", v["code"]) for v in villages()},
+                 ("institution:",))
     view = overview()
     page = n.index.search(view="handed_up", today=t, soon=soon(), limit=int(n.settings.page_size))
     rows = view["board_rows"]
@@ -141,7 +152,7 @@ def index() -> str:
                            # a county's list mixes its towns and their villages (4.3)
                            below_towns=n.tier in ("county", "city"),
                            board_rows=rows_here, totals=totals, rows_total=len(rows),
-                           urged=memo("urged", lambda: sent_by_case(n)),
+                           urged=memo("urged", lambda: sent_by_case(n), ("notice:",)),
                            reasons=list(NOTICE_REASONS), only=only,
                            late_only=late_only, q=q, number=number, pages=pages,
                            filters={"institution": only or None, "overdue": 1 if late_only
@@ -236,7 +247,7 @@ def urge_late(only: str = "") -> list[dict[str, Any]]:
 
     n = node()
     day = today().isoformat()
-    urged = memo("urged", lambda: sent_by_case(n))
+    urged = memo("urged", lambda: sent_by_case(n), ("notice:",))
     rows = [(str(r["institution"]), r) for r in overview()["board_rows"]
             if "due" in r["late"] and (not only or r["institution"] == only)
             and local_timestamp(str(urged.get((r["institution"], r["case"]), {}).get("at", "")))[:10]
