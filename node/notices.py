@@ -8,7 +8,7 @@ notices addressed to it on its home page, newest first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from node.errors import InvalidInput
@@ -85,14 +85,29 @@ def sent_by_case(node: Node) -> dict[tuple[str, str], dict[str, Any]]:
     """This institution's latest notice per (station, case) (the town page marks urged
     rows). Per station: a case moves (4.3), and a county's notice to the village that held
     it marked the row of the town holding it now as urged, though the town never had it."""
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    return with_sent(node, {}, _range(node, "notice:"))
+
+
+def with_sent(node: Node, latest: Mapping[tuple[str, str], dict[str, Any]],
+              docs: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """:func:`sent_by_case`'s ``latest`` with ``docs`` (notices) taken in: a notice never
+    changes, so the ones written since are added to what was read before (a county's
+    page read its year of notices, thousands, again after each urge)."""
+    out = dict(latest)
     # read once: each ``node.institution`` opens the enrollment file, and a busy town's
     # year of notices (thousands) made this loop most of the town page's time
     here = node.institution
-    for doc in _range(node, "notice:"):
-        if doc.get("institution") != here:
+    for doc in docs:
+        if doc.get("type") != "notice" or doc.get("institution") != here:
             continue
         key = (str(doc.get("to_institution")), str(doc.get("case_id")))
-        if key not in latest or str(doc.get("hlc")) > str(latest[key].get("hlc")):
-            latest[key] = doc
-    return latest
+        if key not in out or str(doc.get("hlc")) > str(out[key].get("hlc")):
+            out[key] = doc
+    return out
+
+
+def sent_since(node: Node, latest: Mapping[tuple[str, str], dict[str, Any]],
+               ids: Sequence[str]) -> dict[tuple[str, str], dict[str, Any]]:
+    """:func:`with_sent` of the notices ``ids`` (read from the store)."""
+    rows = node.store.all_docs(keys=list(ids), include_docs=True)["rows"]
+    return with_sent(node, latest, (r["doc"] for r in rows if r.get("doc")))

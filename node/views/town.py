@@ -57,11 +57,13 @@ _MEMO: weakref.WeakKeyDictionary[Any, dict[str, tuple[tuple[Any, str], Any]]] = 
 SEEN_CHANGES = 1000
 
 
-def memo(name: str, build: Callable[[], Any], prefixes: tuple[str, ...]) -> Any:
+def memo(name: str, build: Callable[[], Any], prefixes: tuple[str, ...],
+         update: Callable[[Any, list[str]], Any] | None = None) -> Any:
     """``build()``, again only once a document whose id starts with one of ``prefixes``
-    changed in the store, or the date did. The boards change only with a pull, and every
-    page of the list, each filter and search and each return from an urge read and
-    ordered them all again: a county's 600 boards (28,000 rows) took seconds a page
+    changed in the store, or the date did; with ``update``, ``update(value, ids)`` takes
+    in the few such documents changed since instead. The boards change only with a pull,
+    and every page of the list, each filter and search and each return from an urge read
+    and ordered them all again: a county's 600 boards (28,000 rows) took seconds a page
     (docs/benchmarks.md, town). The value is shared: callers must not change it."""
     n = node()
     seq, day = n.store.info()["update_seq"], today().isoformat()
@@ -71,10 +73,11 @@ def memo(name: str, build: Callable[[], Any], prefixes: tuple[str, ...]) -> Any:
         if hit[0][0] == seq:
             return hit[1]
         changed = n.store.changes(since=hit[0][0], limit=SEEN_CHANGES)["results"]
-        if len(changed) < SEEN_CHANGES and not any(
-                str(c["id"]).startswith(prefixes) for c in changed):
-            mine[name] = ((seq, day), hit[1])  # other documents only (cases, notices)
-            return hit[1]
+        ids = [str(c["id"]) for c in changed if str(c["id"]).startswith(prefixes)]
+        if len(changed) < SEEN_CHANGES and (not ids or update is not None):
+            # other documents only (cases, notices), or a few to take in
+            mine[name] = ((seq, day), update(hit[1], ids) if ids and update else hit[1])
+            return mine[name][1]
     value = build()
     mine[name] = ((seq, day), value)
     return value
@@ -111,6 +114,16 @@ def _boards_view() -> dict[str, Any]:
             "summaries": {s["institution"]: s for s in summaries}, "rows": rows}
 
 
+def urged() -> dict[tuple[str, str], dict[str, Any]]:
+    """This institution's latest notice per (station, case) (:func:`node.notices.
+    sent_by_case`), the notices written since taken in as they come."""
+    from node.notices import sent_by_case, sent_since
+
+    n = node()
+    return memo("urged", lambda: sent_by_case(n), ("notice:",),  # type: ignore[no-any-return]
+                lambda value, ids: sent_since(n, value, ids))
+
+
 @bp.get("/")
 def index() -> str:
     n = node()
@@ -144,7 +157,6 @@ def index() -> str:
     staff_names = board_staff_names(rows_here)
     shown = [r["board"] for r in view["per_institution"] if r["board"]]
     totals = {k: sum(b[k] for b in shown) for k in ("open", "overdue")}
-    from node.notices import sent_by_case
     from schemas.notices import NOTICE_REASONS
 
     return render_template("town.html", per=view["per_institution"], names=names, page=page,
@@ -152,7 +164,7 @@ def index() -> str:
                            # a county's list mixes its towns and their villages (4.3)
                            below_towns=n.tier in ("county", "city"),
                            board_rows=rows_here, totals=totals, rows_total=len(rows),
-                           urged=memo("urged", lambda: sent_by_case(n), ("notice:",)),
+                           urged=urged(),
                            reasons=list(NOTICE_REASONS), only=only,
                            late_only=late_only, q=q, number=number, pages=pages,
                            filters={"institution": only or None, "overdue": 1 if late_only
@@ -242,15 +254,15 @@ def notice_late() -> Response:
 def urge_late(only: str = "") -> list[dict[str, Any]]:
     """The notices urging the overdue board rows (of station ``only``, or all) not urged
     today (the page and ``POST /api/town/notice/late`` share it)."""
-    from node.notices import send_many, sent_by_case
+    from node.notices import send_many
     from schemas.state import local_timestamp
 
     n = node()
     day = today().isoformat()
-    urged = memo("urged", lambda: sent_by_case(n), ("notice:",))
+    last = urged()
     rows = [(str(r["institution"]), r) for r in overview()["board_rows"]
             if "due" in r["late"] and (not only or r["institution"] == only)
-            and local_timestamp(str(urged.get((r["institution"], r["case"]), {}).get("at", "")))[:10]
+            and local_timestamp(str(last.get((r["institution"], r["case"]), {}).get("at", "")))[:10]
             != day]
     return send_many(n, rows, "due")
 

@@ -210,3 +210,32 @@ def test_the_boards_are_ordered_once_for_all_pages_until_something_changes(
     assert new[0]["case"] in _listed(client.get(f"/town/?institution={VILLAGE_2}").get_data(
         as_text=True))
     assert built[0] == 2
+
+
+def test_the_notices_sent_are_read_once_and_each_new_one_taken_in(
+        town: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows' 已催办 marks read every notice the town ever sent, again after each urge:
+    a county's page after an urge took a second. The new notices are taken in instead."""
+    import node.notices as notices
+
+    reads = [0]
+    real = notices.sent_by_case
+
+    def counted(node: Any) -> Any:
+        reads[0] += 1
+        return real(node)
+
+    monkeypatch.setattr(notices, "sent_by_case", counted)
+    rows = _rows(3)
+    town.extensions["bangban_node"].store.bulk_docs([_board(VILLAGE_1, rows)])
+    client = _client(town)
+    assert "已催办" not in client.get("/town/").get_data(as_text=True)
+    token = csrf(client)
+    for row in rows[:2]:
+        client.post("/town/notice", data={"csrf": token, "to": VILLAGE_1, "case": row["case"],
+                                          "reason": "follow_up"})
+    page = client.get("/town/").get_data(as_text=True)
+    marked = [c for c in _listed(page)
+              if "已催办" in page.split(f'data-case="{c}"', 1)[1].split("</tr>", 1)[0]]
+    assert sorted(marked) == sorted(r["case"] for r in rows[:2])
+    assert reads[0] == 1
