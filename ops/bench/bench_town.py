@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import os
 import random
 import re
 import time
@@ -246,6 +247,7 @@ def _scenario(ctx: BenchContext, name: str, towns: int, reps: int) -> dict[str, 
         _, first = _get(base + "/town/")
         out["rss"], _peak = _rss(proc.pid)
     out.update(lines=lines, worst=max(worst, percentile(cold, 95)), reached=len(reached),
+               load=os.getloadavg()[0],
                rows=len(board_rows), told='id="board-left-off"' in first.decode("utf-8"))
     return out
 
@@ -263,8 +265,9 @@ def run(ctx: BenchContext) -> str:
             *r["lines"],
             "",
             f"- Worst p95 of a page: **{r['worst']:.0f} ms** (goal ≤ {GOAL_MS:.0f} ms: "
-            f"{verdict}). Serve process {r['rss']:.0f} MB RSS after the run; setup "
-            f"{r['setup_s']:.0f} s, not timed.",
+            f"{verdict}); load average {r['load']:.1f} on {os.cpu_count()} cores at the end "
+            f"(a shared machine: the p95 moves with the others' work). Serve process "
+            f"{r['rss']:.0f} MB RSS after the run; setup {r['setup_s']:.0f} s, not timed.",
             f"- What the coordinator reaches: following the page's links, **{r['reached']:,} "
             f"of {r['rows']:,}** board rows on {r['pages']} pages"
             + (f"; the {r['open'] - r['rows']:,} open cases no board carries (a station over "
