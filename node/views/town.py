@@ -272,10 +272,18 @@ def urge(to: str, case: str, reason: str) -> dict[str, Any]:
     page and ``POST /api/town/notice`` share it)."""
     from node.errors import InvalidInput
     from node.notices import send
+    from sync.errors import NotFound
+    from sync.reference import read_latest
 
-    board = next((b for b in boards() if b.get("institution") == to), None)
-    row = next((r for r in (board or {}).get("cases", ()) if r.get("case") == case), None)
+    n = node()
+    try:  # that station's board only (a county's urge read all 600 of them)
+        board = read_latest(n.store, f"{BOARD_PREFIX}{to}") if to else {}
+    except NotFound:
+        board = {}
+    if n.institution not in board.get("audience", ()):  # sent here by the hub, as boards()
+        board = {}
+    row = next((r for r in board.get("cases", ()) if r.get("case") == case), None)
     if row is None:
         raise InvalidInput("case: 该案件不在下辖机构的看板上 / the case is not on that station's board",
                            fields={"case": "不在看板上 / not on the board"})
-    return send(node(), row, to, reason)
+    return send(n, row, to, reason)

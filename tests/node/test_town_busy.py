@@ -239,3 +239,18 @@ def test_the_notices_sent_are_read_once_and_each_new_one_taken_in(
               if "已催办" in page.split(f'data-case="{c}"', 1)[1].split("</tr>", 1)[0]]
     assert sorted(marked) == sorted(r["case"] for r in rows[:2])
     assert reads[0] == 1
+
+
+def test_an_urge_reads_only_a_board_sent_here(town: Any) -> None:
+    """The urge reads that station's board alone now (not all of them): one the hub did
+    not address to this institution is still no board to urge from."""
+    rows = _rows(1, VILLAGE_2)
+    town.extensions["bangban_node"].store.bulk_docs([_board(VILLAGE_2, rows,
+                                                            audience=["410621999"])])
+    client = _client(town)
+    r = client.post("/api/town/notice", json={"to": VILLAGE_2, "case": rows[0]["case"],
+                                              "reason": "follow_up"})
+    assert r.status_code == 400 and "case" in r.json["fields"]
+    r = client.post("/api/town/notice", json={"to": "", "case": rows[0]["case"],
+                                              "reason": "follow_up"})
+    assert r.status_code == 400
