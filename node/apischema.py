@@ -183,6 +183,9 @@ ROUTES: list[tuple[str, str, str, str | None, str, str]] = [
      None, "CasePage", "town"),
     ("/api/town/notice", "post", "Urge a station about a case on its board (4.2): to, case, "
      "reason (due, reply_due, resume_by, review, follow_up)", None, "Recorded", "town"),
+    ("/api/town/notice/late", "post", "Urge every overdue row on the boards (optional "
+     "`institution`: one station's) with reason `due`, except those urged today: `ids` of "
+     "the notices written", None, "Recorded", "town"),
 ]
 
 

@@ -82,3 +82,50 @@ def index_changes(node: Node) -> int:
         index.set_meta("refold_from", "")  # kept till now: serve may stop before an unlock
         log.warning("node: %d cases folded again in %.1f s", done, time.monotonic() - started)
     return done
+
+
+def index_pulled(node: Node) -> int:
+    """Index what a pull brought; the caches of names and opened cases start again."""
+    node._names.clear()
+    node.cache.clear()
+    return index_changes(node)
+
+
+class PullIndexer:
+    """Indexes during a pull, not only after it (design.md §4: work goes on offline).
+
+    A new laptop at a busy town pulls tens of thousands of documents in its first round,
+    minutes on a poor link: the lists showed none of them until the round ended, and a
+    round cut by the link (a pull resumes from its checkpoint, sync.replicate) indexed
+    nothing at all, so a laptop whose link never held for a whole round listed nothing it
+    had pulled. Every :data:`EVERY` documents written, and once more when a round fails
+    after writing some, the cases pulled so far are indexed."""
+
+    #: documents written between two catch-ups during a pull (each costs ~0.4 ms per case,
+    #: docs/benchmarks.md "Field app"; a batch of the pull is up to a few hundred)
+    EVERY = 2000
+
+    def __init__(self, node: Node):
+        self.node = node
+        self.indexed = 0  # documents of this pull written when it last indexed
+
+    def start(self) -> None:
+        self.indexed = 0
+
+    def written(self, n: int) -> None:
+        """The pull has written ``n`` documents so far."""
+        if n - self.indexed >= self.EVERY:
+            self.catch_up(n)
+
+    def catch_up(self, n: int) -> None:
+        """Index now; a failure (a full disk) is left to the round's end, which says it."""
+        import sqlite3
+
+        from node.errors import NodeError
+        from sync.errors import SyncError
+
+        self.indexed = n
+        try:
+            index_pulled(self.node)
+        except (NodeError, SyncError, OSError, sqlite3.Error) as exc:
+            log.warning("node: indexing during the pull failed (%s); retried at its end", exc)

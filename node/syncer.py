@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from node.errors import NodeError, NotEnrolled, SyncFailed, Wiped
+from node.indexer import PullIndexer, index_pulled
 from node.syncstate import (
     SyncState,
     explain_refusals,
@@ -87,6 +88,7 @@ class Syncer:
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
         self._written = 0  # documents the phase under way has written (its progress)
+        self._indexer = PullIndexer(node)
         self._restore()
 
     # -- what survives a restart ---------------------------------------------------
@@ -212,6 +214,7 @@ class Syncer:
                 unpushed = self.node.index.pending_ids()  # the cases this push carries
                 for phase, src, dst in (("push", local, remote), ("pull", remote, checked)):
                     st.phase, self._written = phase, 0
+                    self._indexer.start()
                     opts = ReplicationOptions(
                         progress=self._progress, max_attempts=3, backoff_cap=5.0,
                         cancel=self._cancel, on_retry=self._retrying,
@@ -251,11 +254,10 @@ class Syncer:
                     f"枢纽拒绝了本设备（设备编号或密钥不符），请联系管理员 / the hub refused the "
                     f"device: {exc.reason}")
                 raise SyncFailed(st.last_error) from exc
-            except SyncError as exc:
+            except (SyncError, OSError) as exc:
                 st.status, st.last_error = "offline", offline_words(exc, str(self.node.dir))
-                raise SyncFailed(st.last_error) from exc
-            except OSError as exc:
-                st.status, st.last_error = "offline", offline_words(exc, str(self.node.dir))
+                if st.phase == "pull" and self._written:  # what came before the cut
+                    self._indexer.catch_up(self._written)
                 raise SyncFailed(st.last_error) from exc
             finally:
                 if remote is not None:
@@ -306,6 +308,8 @@ class Syncer:
             # still through a long push, and after one cut short)
             self.state.pending = max(0, self.state.pending - (written - self._written))
         self._written = written
+        if self.state.phase == "pull":
+            self._indexer.written(written)
         self.state.docs_done = int(getattr(p, "docs_written", 0) or getattr(p, "docs_read", 0) or 0)
         total = getattr(p, "pending", None)
         self.state.docs_total = (self.state.docs_done + int(total)) if total is not None else None
@@ -313,11 +317,7 @@ class Syncer:
     def after_pull(self) -> None:
         """Index what the pull brought (cases handed to us, hub events, other devices).
         Cleartext rows need no key; name tokens are added when a case is first opened."""
-        from node.indexer import index_changes
-
-        self.node._names.clear()
-        self.node.cache.clear()
-        index_changes(self.node)
+        index_pulled(self.node)
         # after a key rotation (design.md §5): re-wrap open cases once the new key is active
         from node.rewrap import after_sync
 

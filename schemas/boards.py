@@ -40,7 +40,8 @@ from schemas.overdue import time_limit_holds, time_limit_overdue
 from schemas.reference import ReferenceBase
 from schemas.written import BOARD_PREFIX
 
-#: Rows a board carries at most (a station holding more open cases is told how many more):
+#: Rows a board carries at most, those whose running deadline comes first (hub.oversight.
+#: boards.first_due; a station holding more open cases is told how many more, ``more``):
 #: at ~200 bytes a row the document stays far below the hub's 1 MiB document limit.
 MAX_ROWS = 1000
 #: Deadlines a row may carry, and what passing each means (labels: zh, en).
@@ -106,14 +107,18 @@ class BoardSchema(ReferenceBase):
 
 
 def running_deadlines(row: Mapping[str, Any]) -> dict[str, str]:
-    """The deadlines of ``row`` that hold (keys of :data:`DEADLINES`): the time limit while
-    the case is handled, or passed before it was suspended (:func:`schemas.overdue.
-    time_limit_holds`: a suspended case's clock stops, 10.2.5), the resumption deadline
-    only while it is suspended."""
-    runs = {"due": time_limit_holds(row.get("status"), row.get("due"), row.get("since")),
-            "reply_due": True,
-            "resume_by": row.get("status") == "suspended"}
-    return {k: str(row[k]) for k in DEADLINES if row.get(k) and runs[k]}
+    """The deadlines of ``row`` that hold (keys of :data:`DEADLINES`, in their order): the
+    time limit while the case is handled, or passed before it was suspended (:func:`schemas.
+    overdue.time_limit_holds`: a suspended case's clock stops, 10.2.5), a reply always, the
+    resumption deadline only while it is suspended."""
+    status, out = row.get("status"), {}
+    if row.get("due") and time_limit_holds(status, row["due"], row.get("since")):
+        out["due"] = str(row["due"])
+    if row.get("reply_due"):
+        out["reply_due"] = str(row["reply_due"])
+    if row.get("resume_by") and status == "suspended":
+        out["resume_by"] = str(row["resume_by"])
+    return out
 
 
 def overdue_marks(row: Mapping[str, Any], today: dt.date | str) -> list[str]:
@@ -122,7 +127,12 @@ def overdue_marks(row: Mapping[str, Any], today: dt.date | str) -> list[str]:
     oversight's definition); a late reply (10.1.1.3) or a passed resumption deadline
     (10.2.5.2) is marked too, but is not 超期. A deadline day is still in time."""
     day = today if isinstance(today, str) else today.isoformat()
-    running = running_deadlines(row)
+    return _marks(row, running_deadlines(row), day)
+
+
+def _marks(row: Mapping[str, Any], running: Mapping[str, str], day: str) -> list[str]:
+    """:func:`overdue_marks` given the row's :func:`running_deadlines` (read once a row:
+    a county's page orders and counts 28,000 rows)."""
     marks = ["due"] if time_limit_overdue(row.get("status"), running.get("due"), day,
                                           row.get("since")) else []
     return marks + [k for k in ("reply_due", "resume_by") if k in running and running[k] < day]
@@ -135,36 +145,53 @@ def summarize(board: Mapping[str, Any], today: dt.date | str,
     resumption deadlines passed (10.2.5.2) apart, due soon (a running deadline by
     ``soon``, none passed), plus the stored ones (suspended, needs review, finished /
     completed on time in 30 days)."""
-    rows = list(board.get("cases") or [])
-    soon_day = None if soon is None else (soon if isinstance(soon, str) else soon.isoformat())
-    day = today if isinstance(today, str) else today.isoformat()
-    marks = [overdue_marks(r, day) for r in rows]
-    due_soon = sum(1 for r, m in zip(rows, marks, strict=True) if soon_day and not m
-                   and any(d <= soon_day for d in running_deadlines(r).values()))
-    counts = dict(board.get("counts") or {})
-    return {"institution": board.get("institution"), "as_of": board.get("as_of"),
-            "open": int(counts.get("open", len(rows))),
-            "overdue": sum(1 for m in marks if "due" in m),
-            "reply_overdue": sum(1 for m in marks if "reply_due" in m),
-            "resumption_passed": sum(1 for m in marks if "resume_by" in m),
-            "due_soon": due_soon, "suspended": int(counts.get("suspended", 0)),
-            "review": int(counts.get("review", 0)),
-            "finished_30d": int(counts.get("finished_30d", 0)),
-            "on_time_30d": int(counts.get("on_time_30d", 0)),
-            "completed_30d": int(counts.get("completed_30d", 0)),
-            "more": int(board.get("more") or 0)}
+    return board_view([board], today, soon)[0][0]
 
 
 def ordered_rows(boards: Iterable[Mapping[str, Any]], today: dt.date | str
                  ) -> list[dict[str, Any]]:
     """Every board's rows with their institution and overdue marks: late cases first, then
     by the nearest deadline (what a coordinator calls about first)."""
-    out = []
+    return board_view(boards, today)[1]
+
+
+def board_view(boards: Iterable[Mapping[str, Any]], today: dt.date | str,
+               soon: dt.date | str | None = None
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """:func:`summarize` of each board and :func:`ordered_rows` of them all, in one pass
+    over the rows (each row's deadlines read once: a county's page shows 600 boards, 28,000
+    rows, and read each row four times)."""
+    day = today if isinstance(today, str) else today.isoformat()
+    soon_day = None if soon is None else (soon if isinstance(soon, str) else soon.isoformat())
+    summaries, out = [], []
     for board in boards:
+        rows = []
         for row in board.get("cases") or ():
-            late = overdue_marks(row, today)
-            dates = list(running_deadlines(row).values())
-            out.append({**row, "institution": board.get("institution"), "late": late,
-                        "next": min(dates) if dates else "9999-12-31"})
+            running = running_deadlines(row)
+            rows.append({**row, "institution": board.get("institution"),
+                         "late": _marks(row, running, day),
+                         "next": min(running.values(), default="9999-12-31")})
+        summaries.append(_summary(board, rows, soon_day))
+        out += rows
     out.sort(key=lambda r: (not r["late"], r["next"], str(r.get("no") or r["case"])))
-    return out
+    return summaries, out
+
+
+def _summary(board: Mapping[str, Any], rows: list[dict[str, Any]], soon_day: str | None
+             ) -> dict[str, Any]:
+    """:func:`summarize` of ``board`` from its rows as :func:`board_view` marks them."""
+    counts = dict(board.get("counts") or {})
+    return {"institution": board.get("institution"), "as_of": board.get("as_of"),
+            "open": int(counts.get("open", len(rows))),
+            "overdue": sum(1 for r in rows if "due" in r["late"]),
+            "reply_overdue": sum(1 for r in rows if "reply_due" in r["late"]),
+            "resumption_passed": sum(1 for r in rows if "resume_by" in r["late"]),
+            # a running deadline by ``soon`` and none passed: the nearest is by then
+            "due_soon": sum(1 for r in rows if soon_day and not r["late"]
+                            and r["next"] <= soon_day),
+            "suspended": int(counts.get("suspended", 0)),
+            "review": int(counts.get("review", 0)),
+            "finished_30d": int(counts.get("finished_30d", 0)),
+            "on_time_30d": int(counts.get("on_time_30d", 0)),
+            "completed_30d": int(counts.get("completed_30d", 0)),
+            "more": int(board.get("more") or 0)}

@@ -22,13 +22,13 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from hub import scope as scopes
 from hub.oversight.facts import OPEN_SQL
 from hub.oversight.materialize import FactStore, fact_from_dict
-from schemas.boards import MAX_ROWS, board_doc_id
+from schemas.boards import MAX_ROWS, board_doc_id, running_deadlines
 from schemas.state import local_today
 from schemas.vocab import SCHEMA_VERSION
 from schemas.written import WRITTEN, stamp
@@ -55,6 +55,18 @@ def board_row(f: Any) -> dict[str, Any]:
                            "review": bool(f.needs_review),
                            "complaints_open": sum(1 for c in f.complaints if not c.handled_on)}
     return {k: v for k, v in row.items() if v not in (None, "")}
+
+
+def first_due(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Board rows by their nearest running deadline (schemas.boards.running_deadlines),
+    the order a board is cut at :data:`MAX_ROWS`. By the time limit alone, a consultation
+    (a reply deadline, no time limit) sorted after every case with one: at a station with
+    more open cases than a board carries, the late replies (10.1.1.3) and passed resumption
+    deadlines (10.2.5.2) were the rows left off, and the town never saw them."""
+    def key(row: dict[str, Any]) -> tuple[str, str]:
+        return (min(running_deadlines(row).values(), default="9999-12-31"),
+                str(row.get("no") or row["case"]))
+    return sorted(rows, key=key)
 
 
 class BoardPublisher:
@@ -131,8 +143,7 @@ class BoardPublisher:
             return None
         db = self.facts.reader()
         open_facts = [fact_from_dict(json.loads(d)) for (d,) in db.execute(
-            f"SELECT data FROM facts WHERE institution=? AND {OPEN_SQL} "
-            "ORDER BY coalesce(due, '9999'), case_no", (code,))]
+            f"SELECT data FROM facts WHERE institution=? AND {OPEN_SQL}", (code,))]
         since = (self.today() - dt.timedelta(days=RECENT_DAYS)).isoformat()
         # Counted in SQL: a busy station finishes hundreds of cases a month, and decoding
         # each fact row only to count it was most of a board's cost at a million cases.
@@ -149,7 +160,7 @@ class BoardPublisher:
         at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
         board = {"_id": board_doc_id(code), "type": "board", "schema_version": SCHEMA_VERSION,
                  "institution": code, "audience": above, "as_of": at, "counts": counts,
-                 "cases": [board_row(f) for f in open_facts[:MAX_ROWS]]}
+                 "cases": first_due(map(board_row, open_facts))[:MAX_ROWS]}
         if len(open_facts) > MAX_ROWS:
             board["more"] = len(open_facts) - MAX_ROWS
         return board

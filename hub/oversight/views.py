@@ -219,8 +219,10 @@ def _tbody(rows: list[list[Any]]) -> Markup:
     for row in rows:
         cells = [f'<td class="l">{escape(v or "（未记录）")}</td>' for v in row[1:3]]
         for v in row[3:]:
+            # text (the roster's name) escaped; a count or a rate is digits, and escaping
+            # each of a city's 120,000 cells was a third of the page (docs/benchmarks.md)
             text = "—" if v is None else (_pct(v) if isinstance(v, float) else str(v))
-            cells.append(f"<td>{escape(text)}</td>")
+            cells.append(f"<td>{escape(text) if isinstance(v, str) else text}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     return Markup("\n".join(out))
 

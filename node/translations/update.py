@@ -226,7 +226,20 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 来自	From
 事由	Reason
 经办人	Staff
-另有 %(n)s 件未列出（见 /api/town）。	%(n)s more not listed (see /api/town).
+看板每站最多列出期限最近的 %(m)s 件	A board lists at most the %(m)s cases due first of each station
+（看板列出 %(n)s）	(%(n)s on the board)
+按案件编号查找	Find by case number
+查找	Find
+清除	Clear
+按姓名、证件号查找上报的案件请用案件页的搜索。	To find a case handed up by name or ID number, search on the cases page.
+共 %(n)s 件	%(n)s cases
+第 %(i)s / %(k)s 页	page %(i)s of %(k)s
+上一页	Previous page
+看板每站最多带来期限最近的 %(m)s 件，以下站点另有案件未随看板下发、不在上表中（请向该站了解）：	A board brings at most the %(m)s cases due first of each station; these stations have more open cases, not on their boards and not listed above (ask the station):
+件	cases
+催办所列全部 %(n)s 件超期案件	Urge all %(n)s overdue cases listed
+每件发一条“办理时限已过”的催办；今天已催办的不重复发送。	One notice "time limit passed" for each; a case urged today is not urged again.
+已催办 %(n)s 件超期案件（今天已催办的不重复发送）。	%(n)s overdue cases urged (those urged today were not urged again).
 超期	Overdue
 暂无	None
 上报（移交）的案件	Cases handed over

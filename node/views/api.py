@@ -221,3 +221,13 @@ def town_notice() -> tuple[Response, int]:
     data = _typed_body(("to", "case", "reason"), required=True)
     doc = urge(data["to"], data["case"], data["reason"])
     return jsonify({"ok": True, "id": doc["_id"]}), 201
+
+
+@bp.post("/town/notice/late")
+def town_notice_late() -> tuple[Response, int]:
+    """Urge every overdue row on the boards (of ``institution``, or all) not urged today."""
+    from node.views.town import urge_late
+
+    data = _typed_body(("institution",))
+    sent = urge_late(data.get("institution") or "")
+    return jsonify({"ok": True, "ids": [d["_id"] for d in sent]}), 201

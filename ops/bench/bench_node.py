@@ -25,6 +25,8 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +198,37 @@ def _open_session(base: str, passphrase: str = PASSPHRASE) -> None:
         resp.read()
 
 
+@contextmanager
+def serving(folder: Path, passphrase: str = PASSPHRASE) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A real ``bangban node serve`` of ``folder`` on a free loopback port (no sync),
+    unlocked by a passphrase file, with :data:`CLIENT` holding a session: ``(base URL,
+    process)``; the process is ended on leaving."""
+    import socket
+
+    pw = folder / "passphrase"
+    pw.write_text(passphrase, "utf-8")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BANGBAN_SYNC_INTERVAL": "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "node", "serve", "--dir", str(folder),
+                             "--port", str(port), "--passphrase-file", str(pw)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                _get(base + "/api/status")
+                break
+            except OSError:
+                time.sleep(0.1)
+        _open_session(base, passphrase)
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def _refold(folder: Path) -> tuple[int, float]:
     """The first unlock after an upgrade that changes the fold or the index's columns: the
     index's ``store_seq`` is reset (node.index ``ADDED_COLUMNS``), so the unlock refolds
@@ -223,26 +256,7 @@ def run(ctx: BenchContext) -> str:
     probes = populate(folder, n)
     setup_s = time.perf_counter() - t0
     size_mb = sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 2**20
-    pw = folder / "passphrase"
-    pw.write_text(PASSPHRASE, "utf-8")
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "BANGBAN_SYNC_INTERVAL": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "node", "serve", "--dir", str(folder),
-                             "--port", str(port), "--passphrase-file", str(pw)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                _get(base + "/api/status")
-                break
-            except OSError:
-                time.sleep(0.1)
-        _open_session(base)
+    with serving(folder) as (base, proc):
         rss_idle, _ = _rss(proc.pid)
         # one warm-up of each kind (first-use imports, SQLite page cache)
         _get(base + "/api/cases")
@@ -285,9 +299,6 @@ def run(ctx: BenchContext) -> str:
             lines.append(f"| {label} | {percentile(times, 50):.1f} | {p95:.1f} | {max(times):.1f} | "
                          f"{rows if rows else '—'} |")
         rss, peak = _rss(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     refolded, refold_s = _refold(folder)
     verdict_ms = "met" if worst <= GOAL_MS else "NOT met"
     verdict_mb = "met" if rss <= GOAL_MB else "NOT met"
