@@ -35,6 +35,8 @@
   document.querySelectorAll("form[method=post]").forEach(function (form) {
     form.addEventListener("submit", function (e) {
       if (form.dataset.sending) { e.preventDefault(); return; }
+      // a press that sends many notices at once (the town's 催办所列全部) asks first
+      if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) { e.preventDefault(); return; }
       form.dataset.sending = "1";
       // the form's one-save token (node.once), kept for this tab: Back brings the form
       // again with what was typed, and a fresh token the node would take for a new form

@@ -238,6 +238,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 看板每站最多带来期限最近的 %(m)s 件，以下站点另有案件未随看板下发、不在上表中（请向该站了解）：	A board brings at most the %(m)s cases due first of each station; these stations have more open cases, not on their boards and not listed above (ask the station):
 件	cases
 催办所列全部 %(n)s 件超期案件	Urge all %(n)s overdue cases listed
+向 %(n)s 件超期案件所在站点各发一条催办？	Send one notice for each of the %(n)s overdue cases to its station?
 每件发一条“办理时限已过”的催办；今天已催办的不重复发送。	One notice "time limit passed" for each; a case urged today is not urged again.
 已催办 %(n)s 件超期案件（今天已催办的不重复发送）。	%(n)s overdue cases urged (those urged today were not urged again).
 超期	Overdue
