@@ -1,0 +1,43 @@
+"""A header the station writes is one the hub takes (hub.header_kept refuses a revision
+that drops a version its stored ancestor knew; a refused header stays on the laptop for
+good): the station's own corrections, judged with the hub's rule (schemas.merge.dropped)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas.merge import dropped
+from tests.node.test_clerk_day import _case_id, _consult
+from tests.node.test_signers import _csrf
+
+
+def _revisions(node: Any, case_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    docid = f"case:{case_id}"
+    after = node.store.get(docid, revs=True)
+    ids = after["_revisions"]["ids"]
+    start = after["_revisions"]["start"]
+    before = node.store.get(docid, rev=f"{start - 1}-{ids[1]}")
+    return before, after
+
+
+def test_a_correction_of_the_special_groups_alone_keeps_the_sealed_particulars(
+        unlocked: Any) -> None:
+    """9.2: at the home visit the clerk ticks 残疾人 and changes nothing else. The header
+    was sealed again (a new nonce) under the private part's old clock, so the envelope
+    the hub held was neither current nor in history: the hub refused the revision, and
+    every later one of the case, as dropping history."""
+    node = unlocked.application.extensions["bangban_node"]
+    case_id = _case_id(_consult(unlocked))
+    resp = unlocked.post(f"/cases/{case_id}/applicant/", data={
+        "csrf": _csrf(unlocked), "applicant_name": "王小明", "phone": "13800000000",
+        "groups_shown": "1", "special_groups": ["disabled"]})
+    assert resp.status_code == 302, resp.data.decode()[:2000]
+    before, after = _revisions(node, case_id)
+    assert after["special_groups"] == ["disabled"]
+    assert dropped(before, after) is None
+    # and the particulars, corrected next, keep both the envelope and the groups' old value
+    resp = unlocked.post(f"/cases/{case_id}/applicant/", data={
+        "csrf": _csrf(unlocked), "applicant_name": "王小明", "phone": "13900000000"})
+    assert resp.status_code == 302, resp.data.decode()[:2000]
+    before, after = _revisions(node, case_id)
+    assert dropped(before, after) is None
