@@ -61,8 +61,9 @@ def set_fields(header: Mapping[str, Any], changes: Mapping[str, Any], clock: HLC
                                        f"{name} cannot be edited after opening",
                                        f"{name} 在立案后不可修改")
         replaced = _replaced(header, name, value)
-        if replaced is not None and replaced not in history:
-            history.append({"field": name, "value": replaced, "hlc": str(clocks.get(name, ""))})
+        entry = {"field": name, "value": replaced, "hlc": str(clocks.get(name, ""))}
+        if replaced is not None and entry not in history:  # a caller may have kept it
+            history.append(entry)
         doc[name] = value
         if name == PRIVATE_CLOCK:
             doc.pop("sealed", None)  # the envelope of the value replaced, now in history

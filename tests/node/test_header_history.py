@@ -41,3 +41,19 @@ def test_a_correction_of_the_special_groups_alone_keeps_the_sealed_particulars(
     assert resp.status_code == 302, resp.data.decode()[:2000]
     before, after = _revisions(node, case_id)
     assert dropped(before, after) is None
+
+
+def test_a_correction_records_the_value_it_replaces_once(unlocked: Any) -> None:
+    """correct_applicant records what it replaces and set_fields did again (it looked for
+    the replaced value, not its entry, among the history entries): every correction of
+    the groups doubled its entry, growing the header the hub caps in size."""
+    node = unlocked.application.extensions["bangban_node"]
+    case_id = _case_id(_consult(unlocked))
+    for groups in (["disabled"], ["disabled", "elderly"]):
+        resp = unlocked.post(f"/cases/{case_id}/applicant/", data={
+            "csrf": _csrf(unlocked), "applicant_name": "王小明", "phone": "13800000000",
+            "groups_shown": "1", "special_groups": groups})
+        assert resp.status_code == 302, resp.data.decode()[:2000]
+    history = node.casework.header(case_id)["history"]
+    entries = [h["value"] for h in history if h["field"] == "special_groups"]
+    assert entries == [[], ["disabled"]]
