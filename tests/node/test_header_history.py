@@ -57,3 +57,36 @@ def test_a_correction_records_the_value_it_replaces_once(unlocked: Any) -> None:
     history = node.casework.header(case_id)["history"]
     entries = [h["value"] for h in history if h["field"] == "special_groups"]
     assert entries == [[], ["disabled"]]
+
+
+def test_a_header_the_hub_merged_is_corrected_again(unlocked: Any) -> None:
+    """Two laptops corrected one case offline; the hub merged the two leaves
+    (schemas.merge.resolve, hub.workers.resolver). A station opens a header clocking only
+    its private part (node.casework), and the merge clocked every other field with "":
+    no clock, which the header's schema refuses, so the next 更正 of that case was refused
+    on the laptop (clocks.staff: not a hybrid logical clock) and the case could never be
+    corrected again."""
+    from schemas.case import MERGE_FIELDS
+    from schemas.merge import resolve
+    from sync.crypto import sign_document
+
+    node = unlocked.application.extensions["bangban_node"]
+    case_id = _case_id(_consult(unlocked))
+    docid = f"case:{case_id}"
+    first = node.store.get(docid)
+    resp = unlocked.post(f"/cases/{case_id}/applicant/", data={
+        "csrf": _csrf(unlocked), "applicant_name": "王小明", "phone": "13900000000"})
+    assert resp.status_code == 302, resp.data.decode()[:2000]
+    mine = node.store.get(docid)
+    merged = {k: v for k, v in resolve([first, mine]).items() if k != "sig"}
+    # as hubs stored it until now (schemas.merge gives such a field no clock today)
+    merged["clocks"] = {f: merged["clocks"].get(f, "") for f in (*MERGE_FIELDS, "private")}
+    # as the resolver stores it: one child of the winning leaf (here signed by the laptop:
+    # the hub's key is not in this test's directory)
+    node.store.put({**sign_document(merged, node.keys.signer), "_rev": mine["_rev"]})
+    resp = unlocked.post(f"/cases/{case_id}/applicant/", data={
+        "csrf": _csrf(unlocked), "applicant_name": "王小明", "phone": "13700000000",
+        "groups_shown": "1", "special_groups": ["elderly"]})
+    assert resp.status_code == 302, resp.data.decode()[:2000]
+    before, after = _revisions(node, case_id)
+    assert after["special_groups"] == ["elderly"] and dropped(before, after) is None
