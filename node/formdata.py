@@ -118,6 +118,7 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
 
     h, events = case["header"], case["events"]
     state = case.get("state") or {}
+    at_step = step_state or state  # the fold once the form's step was recorded
     rows = _common(case, institution_name)
     # 8.1.2, 4.2: the applicant takes the paper home and must know whom to call about it
     reach = [("机构地址及电话", contact)] if contact else []
@@ -214,9 +215,10 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         rows += [("承诺办理时限", _promised(ev, step_state or state)),
                  ("中止原因", f"{code}）{_label(vocab.SUSPENSION_REASONS, code)}" if code else ""),
                  ("说明", pe.get("details") or ""), ("中止日期", at),
+                 # as at the suspension: a reprint after the resumption is the same paper
                  ("续办期限", _last_day((ev or {}).get("resumption_deadline", ""),
-                                        (state.get("suspension") or {}).get("resumption_deadline"),
-                                        (state.get("suspension") or {}).get("resume_by")))]
+                                        (at_step.get("suspension") or {}).get("resumption_deadline"),
+                                        (at_step.get("suspension") or {}).get("resume_by")))]
         # 10.2.5: the clock stops while suspended; the applicant must know both halves
         form.note = ("中止期间不计入办理时限。中止原因消除后，请在续办期限内签订续办委托书继续办理；"
                      "超过续办期限未续办的，视为终止代办服务，需重新委托（10.2.5.2）。")
@@ -244,7 +246,8 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         # no item chosen yet (暂不确定): " 个工作日", a blank with its unit, read as a promise
         rows += [("法定办理时限", f"{days} 个工作日" if days is not None else "待确定服务事项后告知"),
                  ("材料提交期限", _last_day((note_ev or {}).get("materials_due") or "",
-                                          state.get("materials_due"), state.get("materials_by")))]
+                                          at_step.get("materials_due"),
+                                          at_step.get("materials_by")))]
         form.note = "以上为一次性告知的全部材料及获取方式；材料齐全后即可办理。"
         form.signatures = ["服务对象（签收）", "告知人（签字）"]
     elif letter == "R":

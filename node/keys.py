@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,9 @@ MIN_PASSPHRASE = 8
 def save_keychain(path: Path, chain: Any, passphrase: str, *, n: int | None = None) -> None:
     """Lock ``chain`` (a sync.crypto.Keychain) under ``passphrase`` and replace ``path`` in
     one rename: a crash leaves the old or the new keychain, never half of one, and the
-    file is 0600 from its creation."""
+    file is 0600 from its creation. The new bytes reach the disk before the rename and the
+    rename before return: renamed unsynced, a power cut could leave an empty keychain.json,
+    the only copy of the station's keys on a laptop (``keys passphrase``, a rotation)."""
     from sync.crypto import keys as crypto_keys
 
     locked = chain.lock(passphrase, n=n or crypto_keys.SCRYPT_N)
@@ -43,7 +46,15 @@ def save_keychain(path: Path, chain: Any, passphrase: str, *, n: int | None = No
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(locked, fh, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
+    if sys.platform != "win32":  # a folder cannot be opened there (NTFS journals the rename)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 def check_new_passphrase(passphrase: str, old: str | None = None,

@@ -50,7 +50,9 @@ def set_fields(header: Mapping[str, Any], changes: Mapping[str, Any], clock: HLC
 
     ``changes`` may hold MERGE_FIELDS and ``private`` (the whole private part)."""
     doc = dict(header)
-    clocks = dict(doc.get("clocks", {}))
+    # no "" clock: a header the hub merged before 2026-11-27 clocked each field never
+    # edited with "" (schemas.merge), which the schema refuses, so no edit of it validated
+    clocks = {k: v for k, v in (doc.get("clocks") or {}).items() if v}
     stamp = pack(clock)
     history = list(doc.get("history") or [])
     for name, value in changes.items():
@@ -61,8 +63,9 @@ def set_fields(header: Mapping[str, Any], changes: Mapping[str, Any], clock: HLC
                                        f"{name} cannot be edited after opening",
                                        f"{name} 在立案后不可修改")
         replaced = _replaced(header, name, value)
-        if replaced is not None and replaced not in history:
-            history.append({"field": name, "value": replaced, "hlc": str(clocks.get(name, ""))})
+        entry = {"field": name, "value": replaced, "hlc": str(clocks.get(name, ""))}
+        if replaced is not None and entry not in history:  # a caller may have kept it
+            history.append(entry)
         doc[name] = value
         if name == PRIVATE_CLOCK:
             doc.pop("sealed", None)  # the envelope of the value replaced, now in history

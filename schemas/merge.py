@@ -121,7 +121,8 @@ def merge(a: Doc, b: Doc) -> dict[str, Any]:
             body.update(value)
         else:
             body[f] = value
-        clocks[f] = hlc
+        if hlc:  # a field never edited has no clock (node.casework clocks only ``private``):
+            clocks[f] = hlc  # "" is no clock, which the header's schema refuses
     body["clocks"] = clocks
     losers = sorted(v for v in allv if v[0] not in winners or (v[1], v[2]) != winners[v[0]])
     body["history"] = [{"field": f, "value": json.loads(val), "hlc": hlc}

@@ -19,12 +19,14 @@ of a resolved conflict). Pure functions.
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hub.oversight.archive import DOMAIN, FORMAT
+from schemas.errors import CalendarError
 from schemas.fold import order_key
 from schemas.hlc import unpack
 from schemas.state import LOCAL_TZ, local_timestamp
@@ -45,7 +47,10 @@ FIGURES = ("status", "accepted_on", "time_limit_days", "due", "suspended_days",
 def _attachment(doc: Mapping[str, Any], name: str) -> bytes | None:
     att = (doc.get("_attachments") or {}).get(name) or {}
     data = att.get("data") if isinstance(att, Mapping) else None
-    return base64.b64decode(data) if isinstance(data, str) else None
+    try:
+        return base64.b64decode(data) if isinstance(data, str) else None
+    except binascii.Error:  # not base64: not the bytes its id names either
+        return None
 
 
 def _signatures(archive: Mapping[str, Any], directory: Any) -> list[str]:
@@ -129,13 +134,71 @@ def _figures(archive: Mapping[str, Any]) -> list[str]:
             for k in FIGURES if said.get(k) != again.get(k)]
 
 
+def _all(value: Any, kind: type | tuple[type, ...]) -> bool:
+    return isinstance(value, list) and all(isinstance(v, kind) for v in value)
+
+
+def _doc_shape(i: int, doc: Any) -> list[str]:
+    """What of ``documents[i]`` the checks and the timeline read is not of its shape."""
+    if not isinstance(doc, Mapping):
+        return [f"documents[{i}]: not an object"]
+    out = []
+    for key, ok in (
+            ("_id", isinstance(doc.get("_id"), str)),
+            ("_attachments", isinstance(doc.get("_attachments", {}), Mapping) and all(
+                isinstance(a, Mapping) for a in (doc.get("_attachments") or {}).values())),
+            ("chunked", isinstance(doc.get("chunked", {}), Mapping) and all(
+                isinstance(c, Mapping) and _all(c.get("chunks", []), str)
+                for c in (doc.get("chunked") or {}).values())),
+            ("events", _all(doc.get("events", []), (str, type(None)))),
+            ("clocks", isinstance(doc.get("clocks", {}), Mapping)),
+            ("history", _all(doc.get("history", []), Mapping) and all(
+                {"field", "hlc", "value"} <= set(h) for h in doc.get("history") or [])),
+            ("data_keys", _all(doc.get("data_keys", []), Mapping) and all(
+                _all(g.get("wraps", []), Mapping) for g in doc.get("data_keys") or []))):
+        if not ok:
+            out.append(f"documents[{i}] ({doc.get('_id')}): {key} is not of its shape")
+    return out
+
+
+def malformed(archive: Any) -> list[str]:
+    """What of ``archive`` is not of the shape :func:`check_archive` and :func:`timeline`
+    read, each named: a file anyone may have edited stopped ``hub case verify`` with a
+    traceback (a signature that is a string, a receipt that is a number), no verdict."""
+    if not isinstance(archive, Mapping):
+        return ["archive: not a JSON object"]
+    out = [f"{key}: is not {what}" for key, what, ok in (
+        ("sig", "an object", isinstance(archive.get("sig", {}), Mapping)),
+        ("root_keys", "a list of keys", _all(archive.get("root_keys", []), str)),
+        ("directory", "an object", isinstance(archive.get("directory", {}), Mapping)),
+        ("documents", "a list", isinstance(archive.get("documents", []), list)),
+        ("receipts", "an object of objects", isinstance(archive.get("receipts", {}), Mapping)
+         and all(isinstance(r, Mapping) for r in (archive.get("receipts") or {}).values())),
+        ("roster", "an object of lists of objects",
+         isinstance(archive.get("roster", {}), Mapping)
+         and all(_all(r, Mapping) for r in (archive.get("roster") or {}).values())),
+        ("calendars", "a list of objects", _all(archive.get("calendars", []), Mapping)),
+        ("calendar_sources", "an object",
+         isinstance(archive.get("calendar_sources", {}), Mapping)),
+        ("service_item", "an object", isinstance(archive.get("service_item") or {}, Mapping)),
+        ("state", "an object with a list of suspensions",
+         isinstance(archive.get("state", {}), Mapping)
+         and _all((archive.get("state") or {}).get("suspensions", []), Mapping)),
+    ) if not ok]
+    if isinstance(archive.get("documents", []), list):
+        for i, doc in enumerate(archive.get("documents") or []):
+            out += _doc_shape(i, doc)
+    return out
+
+
 def check_archive(archive: Mapping[str, Any], root_keys: Sequence[str]) -> dict[str, Any]:
     """``{"ok", "problems", "notes", "documents", "events"}`` (module docstring)."""
     from sync.bundle import hub_device
 
-    if archive.get("format") != FORMAT:
-        return {"ok": False, "problems": [f"format: not a {FORMAT} file"], "notes": [],
-                "documents": 0, "events": 0}
+    shape = malformed(archive)
+    if shape or archive.get("format") != FORMAT:
+        return {"ok": False, "problems": shape or [f"format: not a {FORMAT} file"],
+                "notes": [], "documents": 0, "events": 0}
     try:
         directory = verify_directory(archive["directory"], list(root_keys))
     except (CryptoError, KeyError, TypeError) as exc:
@@ -156,8 +219,13 @@ def check_archive(archive: Mapping[str, Any], root_keys: Sequence[str]) -> dict[
         problems.append(f"archive: {exc.reason}")
     problems += _signatures(archive, directory)
     problems += _missing(archive)
+    try:
+        notes = _figures(archive)
+    except CalendarError as exc:  # the file's calendars do not count days
+        problems.append(f"calendars: {exc.reason}")
+        notes = []
     docs = archive.get("documents") or []
-    return {"ok": not problems, "problems": problems, "notes": _figures(archive),
+    return {"ok": not problems, "problems": problems, "notes": notes,
             "documents": len(docs), "events": sum(d.get("type") == "event" for d in docs)}
 
 
@@ -266,4 +334,5 @@ def timeline(archive: Mapping[str, Any]) -> dict[str, Any]:
                      for k in ("code", "name", "department", "time_limit_days")}}
 
 
-__all__ = ["FIGURES", "check_archive", "header_versions", "local", "steps", "timeline"]
+__all__ = ["FIGURES", "check_archive", "header_versions", "local", "malformed", "steps",
+           "timeline"]

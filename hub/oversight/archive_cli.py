@@ -85,12 +85,18 @@ def _lines(report: dict[str, Any], tl: dict[str, Any]) -> list[str]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from hub.oversight.archive_check import check_archive, timeline
+    from hub.oversight.archive_check import check_archive, malformed, timeline
 
     try:
         archive = json.loads(Path(args.file).read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise BadInput(f"FILE: cannot read a case archive from {args.file} ({exc})") from exc
+    shape = malformed(archive)
+    if shape:  # nothing of it can be laid out: the verdict and what is wrong
+        print(json.dumps({"ok": False, "problems": shape}, ensure_ascii=False) if args.json
+              else "\n".join(["signatures and completeness: FAILED",
+                              *(f"  ! {p}" for p in shape)]))
+        return 1
     roots = list(args.root_key or [])
     report = check_archive(archive, roots or list(archive.get("root_keys") or []))
     if not roots:

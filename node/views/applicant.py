@@ -109,7 +109,15 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
     edited = set_fields({**body, "private": new}, changes, next_clock(n.device_id, after))
     validate_draft(edited)
     key = cw.case_key(case_id)
-    result = n.store.bulk_docs([sign_document(key.seal(edited), n.keys.signer)])
+    if "private" in changes:
+        sealed = key.seal(edited)
+    else:
+        # The particulars unchanged keep the envelope their clock stamps: sealed again (a
+        # new nonce) under the same clock, the stored envelope was neither current nor in
+        # history, and the hub refused the revision as dropping it (hub.header_kept).
+        sealed = {**{k: v for k, v in edited.items() if k != "private"},
+                  "sealed": stored["sealed"]}
+    result = n.store.bulk_docs([sign_document(sealed, n.keys.signer)])
     if result and "error" in result[0]:
         raise NodeError(f"案件未更新，请重试 / the case was not updated ({result[0].get('reason')}): "
                         "try again", status=409, error="conflict")

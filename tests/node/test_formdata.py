@@ -59,3 +59,32 @@ def test_form_b_says_handed_over_only_what_it_lists() -> None:
                                                        documents=[])
     assert "以上所列材料及审批结果文件已移交服务对象（10.1.5）" in note(
         materials_returned=["身份证原件"], documents=["营业执照"])
+
+
+def test_form_d_reprinted_after_the_resumption_is_the_paper_signed() -> None:
+    """Form D reprinted once the case resumed (node.views.forms passes the fold as it stood
+    after the suspension, ``step_state``): its 续办期限 lost the working day a Sunday
+    deadline runs to, read from the case's fold now (no suspension any more), and was
+    another paper than the one the applicant signed."""
+    b = CaseBuilder(VILLAGE, "s9", "2026-03-02", service_type="proxy")
+    b.accepted("2026-03-02", 40, proxy=True)
+    b.ev("suspension", "2026-03-05", reason="c", resumption_deadline="2026-03-22",
+         private={"details": "申请人要求暂停"})
+    at_step = fold(b.header, b.events)
+    b.ev("resumption", "2026-03-10", cause_removed_on="2026-03-10",
+         private={"applicant_signature": "e.png"})
+    rows = dict(build("D", _case(b), step_state=at_step).rows)
+    assert rows["续办期限"] == "2026-03-22（遇休息日、节假日顺延至 2026-03-23）"
+
+
+def test_form_n_reprinted_after_the_materials_came_is_the_paper_signed() -> None:
+    """The same for the one-time notification once the materials it asked for arrived."""
+    b = CaseBuilder(VILLAGE, "s10", "2026-03-02")
+    b.ev("application", "2026-03-02", channel="offline", service_item="MS-001", mode="nearby")
+    b.ev("notification", "2026-03-02", materials=[{"code": "M1", "name": "身份证",
+                                                   "how_to_obtain": "本人携带"}],
+         materials_due="2026-03-15")  # a Sunday
+    at_step = fold(b.header, b.events)
+    b.ev("material_received", "2026-03-04", materials=["M1"])
+    rows = dict(build("N", _case(b), step_state=at_step).rows)
+    assert rows["材料提交期限"] == "2026-03-15（遇休息日、节假日顺延至 2026-03-16）"

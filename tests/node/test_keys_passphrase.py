@@ -48,3 +48,34 @@ def test_a_new_passphrase_for_the_next_clerk_keeps_every_case(
                          ).status_code == 302
     case = unlocked.get(f"/api/cases/{case_id}").json
     assert case["private"]["applicant_name"] == "李桂兰"  # the case key still opens
+
+
+def test_the_keychain_replaced_is_on_disk_before_its_name_moves(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new passphrase (or a rotation) replaces the only copy of the station's keys: the
+    new file was renamed over the old one unsynced, and a power cut right after could leave
+    keychain.json empty on the disk, every unsynced case of the laptop sealed for good.
+    The new file's bytes are flushed to the disk before the rename, the rename after it."""
+    import os
+
+    from node import keys as node_keys
+    from sync.crypto import Keychain
+
+    done: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        done.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        done.append(("replace", str(src)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(node_keys.os, "fsync", fsync)
+    monkeypatch.setattr(node_keys.os, "replace", replace)
+    path = tmp_path / "keychain.json"
+    node_keys.save_keychain(path, Keychain(), PASSPHRASE, n=2 ** 10)
+    tmp = str(path.with_name(path.name + ".new"))
+    assert done[:2] == [("fsync", tmp), ("replace", tmp)]
+    assert ("fsync", str(tmp_path)) in done[2:]  # the rename itself

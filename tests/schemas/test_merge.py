@@ -143,3 +143,20 @@ def test_set_fields_keeps_the_sealed_unit_it_replaces_never_an_open_one():
     opened = {**header, "private": {"applicant_name": "旧名"}}
     again = set_fields(opened, {"private": {"applicant_name": "新名"}}, clock)
     assert "旧名" not in str(again["history"])  # never personal data in clear
+
+
+def test_a_header_opened_with_its_private_clock_alone_merges_valid() -> None:
+    """node.casework opens a header clocking only ``private`` (no other field was ever
+    edited); merging two corrections of it clocked every other field with "", no clock,
+    which validate_sealed refuses: the hub stored the resolution, and the laptops could
+    validate no later edit of it."""
+    base = dict(BASE, clocks={"private": BASE["clocks"]["private"]}, history=[])
+    a = dict(set_fields(base, {"private": None}, HLC(1_800_000_000_000, 0, DEVICES[0])),
+             sealed={"ct": "a"})
+    b = dict(set_fields(base, {"private": None}, HLC(1_800_000_000_001, 0, DEVICES[1])),
+             sealed={"ct": "b"})
+    for doc in (a, b):
+        doc.pop("private")
+    merged = resolve([a, b])
+    validate_sealed(merged)
+    assert set(merged["clocks"]) == {"private"}

@@ -273,3 +273,46 @@ def test_a_scan_swapped_under_its_signed_digest_is_found(case: Any) -> None:
         b"another paper").decode()
     problems = check_archive(sealed(swapped), _roots(world))["problems"]
     assert any("scan-1" in p and ev["_id"] in p for p in problems), problems
+
+
+def test_a_malformed_archive_is_refused_by_name_not_with_a_traceback(
+        case: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`hub case verify` reads a file anyone may have edited: a member of the wrong shape
+    (the signature a string, a receipt a number, a step's chunk list an object) stopped it
+    with a Python traceback, no verdict at all. The file is not OK, and the answer names
+    the member."""
+    from ops.cli import main
+
+    world, first, second = case
+    roots = _roots(world)
+    good = _archive(world, second)
+
+    def event(arc: dict[str, Any]) -> dict[str, Any]:
+        return next(d for d in arc["documents"] if d.get("type") == "event")
+
+    def header(arc: dict[str, Any]) -> dict[str, Any]:
+        return next(d for d in arc["documents"] if d.get("type") == "case")
+
+    tampers = {
+        "sig": lambda a: a.__setitem__("sig", "forged"),
+        "documents": lambda a: a["documents"].append("x"),
+        "receipts": lambda a: a.__setitem__("receipts", {"event:x": 1}),
+        "chunked": lambda a: event(a).__setitem__("chunked", {"scan": 1}),
+        "history": lambda a: header(a).__setitem__("history", [1]),
+        "state": lambda a: a.__setitem__("state", {"suspensions": [1]}),
+        "calendars": lambda a: a.__setitem__("calendars", [{"year": "x"}]),
+    }
+    for member, tamper in tampers.items():
+        bad = copy.deepcopy(good)
+        tamper(bad)
+        report = check_archive(bad, roots)
+        assert not report["ok"] and any(member in p for p in report["problems"]), (member, report)
+        out = tmp_path / f"{member}.json"
+        out.write_text(json.dumps(bad, ensure_ascii=False), "utf-8")
+        assert main(["hub", "case", "verify", str(out), "--root-key", roots[0]]) == 1, member
+        said = capsys.readouterr().out
+        assert "FAILED" in said and member in said, said
+    out = tmp_path / "list.json"
+    out.write_text("[1, 2]", "utf-8")
+    assert main(["hub", "case", "verify", str(out), "--root-key", roots[0]]) == 1
+    assert "FAILED" in capsys.readouterr().out
