@@ -155,8 +155,11 @@ def test_the_case_page_calls_only_a_passed_time_limit_overdue(
         assert resp.status_code == 201, (step, resp.get_json())
     page = unlocked.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "已过期" not in page  # the materials are due today: still in time
-    # two days on (the page's clock only): the materials deadline has passed, the limit not
-    monkeypatch.setattr("node.labels.local_today", lambda: local_today() + dt.timedelta(days=2))
+    # ten days on (the page's clock only): the materials deadline has passed, the limit of 20
+    # working days not. Ten, not two: a deadline on a day off runs to the next working day
+    # (10.2.5.1 a), so "today" on a Saturday in Beijing was still in time two days later, and
+    # over a holiday of up to eight days too
+    monkeypatch.setattr("node.labels.local_today", lambda: local_today() + dt.timedelta(days=10))
     page = unlocked.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "已过期" in page and 'class="badge overdue"' not in page
 
