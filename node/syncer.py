@@ -318,13 +318,11 @@ class Syncer:
         """Index what the pull brought (cases handed to us, hub events, other devices).
         Cleartext rows need no key; name tokens are added when a case is first opened."""
         index_pulled(self.node)
-        # after a key rotation (design.md §5): re-wrap open cases once the new key is active
-        from node.rewrap import after_sync
+        from node.rewrap import after_sync  # after a key rotation (design.md §5): re-wrap
 
-        after_sync(self.node)
+        after_sync(self.node)  # open cases once the new key is active
         # replaced revisions keep bodies until compacted: a town's boards (docs/operations.md)
-        hours = float(self.node.settings.compact_hours)
-        if hours > 0:
+        if (hours := float(self.node.settings.compact_hours)) > 0:
             self.node.store.compact_if_due(hours * 3600)
 
     # -- the background loop ------------------------------------------------------------

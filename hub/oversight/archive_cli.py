@@ -48,7 +48,7 @@ def cmd_export(args: argparse.Namespace) -> int:
            "documents": len(archive["documents"]), "bytes": len(data)}
     print(json.dumps(out, ensure_ascii=False) if args.json else
           f"case {out['case_no']}: {out['documents']} documents, {out['bytes']} bytes -> "
-          f"{target}\nverify it anywhere: bangban hub case verify {target} --root-key KEY")
+          f"{target}\nverify it anywhere: bangban hub case verify {target} --root-key=KEY")
     return 0
 
 

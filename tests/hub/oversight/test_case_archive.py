@@ -179,13 +179,13 @@ def test_export_and_verify_commands(case: Any, tmp_path: Path,
                  str(out)]) == 2  # never over a file
     capsys.readouterr()
     root = _roots(world)[0]
-    assert main(["hub", "case", "verify", str(out), "--root-key", root]) == 0
+    assert main(["hub", "case", "verify", str(out), f"--root-key={root}"]) == 0
     said = capsys.readouterr().out
     assert "OK" in said and "suspended days excluded" in said and "suspension" in said
     data = json.loads(out.read_text("utf-8"))
     data["documents"] = data["documents"][:-1]
     out.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
-    assert main(["hub", "case", "verify", str(out), "--root-key", root]) == 1
+    assert main(["hub", "case", "verify", str(out), f"--root-key={root}"]) == 1
 
 
 def _login(app: Any, user: str, password: str) -> Any:
@@ -309,10 +309,10 @@ def test_a_malformed_archive_is_refused_by_name_not_with_a_traceback(
         assert not report["ok"] and any(member in p for p in report["problems"]), (member, report)
         out = tmp_path / f"{member}.json"
         out.write_text(json.dumps(bad, ensure_ascii=False), "utf-8")
-        assert main(["hub", "case", "verify", str(out), "--root-key", roots[0]]) == 1, member
+        assert main(["hub", "case", "verify", str(out), f"--root-key={roots[0]}"]) == 1, member
         said = capsys.readouterr().out
         assert "FAILED" in said and member in said, said
     out = tmp_path / "list.json"
     out.write_text("[1, 2]", "utf-8")
-    assert main(["hub", "case", "verify", str(out), "--root-key", roots[0]]) == 1
+    assert main(["hub", "case", "verify", str(out), f"--root-key={roots[0]}"]) == 1
     assert "FAILED" in capsys.readouterr().out
