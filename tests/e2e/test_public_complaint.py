@@ -10,29 +10,17 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ops.demo import VILLAGE_A, DemoNetwork
+from tests.e2e.test_hub_routes import net  # noqa: F401  (the hub and three stations)
 
 pytestmark = pytest.mark.e2e
 
 RECEIPT = re.compile(r"TS-\d{8}-[A-Z2-9]{8}")
-
-
-@pytest.fixture(scope="module")
-def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoNetwork]:
-    network = DemoNetwork(tmp_path_factory.mktemp("publiccomplaint"),
-                          db_prefix=f"p{uuid.uuid4().hex[:10]}")
-    try:
-        network.start()
-        yield network
-    finally:
-        network.stop()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -60,7 +48,7 @@ def _file(url: str, case: str, text: str, contact: str) -> tuple[int, str, str]:
 
 
 def test_the_public_files_a_complaint_the_station_reads_it_the_hub_cannot(
-        net: DemoNetwork) -> None:
+        net: DemoNetwork) -> None:  # noqa: F811
     a = net.nodes[VILLAGE_A]
     case_id = a.new_case()
     net.round()
