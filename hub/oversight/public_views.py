@@ -40,10 +40,8 @@ def public_complaint(code: str) -> Any:
                                           session.get("csrf", "") or "-"):
                 raise BadInput(STALE)
             ov = _ov()
-            ov.catch_up()  # a case registered a moment ago is known by its number
-            receipt = pc.file_complaint(ov.hub, ov.facts.reader(), pc.throttle(ov.hub),
-                                        institution=code, form=request.form,
-                                        address=request.remote_addr or "")
+            receipt = pc.file_complaint(ov, pc.throttle(ov.hub), institution=code,
+                                        form=request.form, address=request.remote_addr or "")
             # Post/Redirect/Get: a reload must not file it twice; the receipt is said once
             session["public_receipt"] = receipt
             return redirect(url_for("oversight.public_complaint_receipt", code=code), code=303)

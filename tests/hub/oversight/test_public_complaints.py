@@ -26,6 +26,14 @@ FORM = {"last4": "5678", "category": "attitude", "contact": "139 0000 1234",
         "text": "<script>alert('x')</script>窗口人员态度生硬，多次推诿"}
 
 
+@pytest.fixture(autouse=True)
+def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The answer's padding (pc.ANSWER_SECONDS), recorded instead of slept."""
+    naps: list[float] = []
+    monkeypatch.setattr(pc, "_sleep", naps.append)
+    return naps
+
+
 @pytest.fixture(scope="module")
 def app(world: Any) -> Iterator[Any]:
     from hub.app import create_app
@@ -131,6 +139,19 @@ def test_a_real_and_an_invented_number_get_the_same_answer(app: Any, world: Any)
     assert not pc.unmatched(world.hub, lambda code: code.startswith("410621"))
 
 
+def test_a_real_and_an_invented_number_are_answered_after_the_same_time(
+        app: Any, world: Any, slept: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sealing and storing a case's event took ~30 ms, the invented number's record ~3 ms:
+    the time of the answer told whether a number exists. Both are padded to ANSWER_SECONDS
+    (a clock that reads the work as 40 ms and 3 ms: the sleeps make up the rest)."""
+    _case_id, number = _case(world)
+    ticks = iter([100.0, 100.04, 200.0, 200.003])
+    monkeypatch.setattr(pc, "_clock", lambda: next(ticks))
+    for address, case in (("10.9.0.1", number), ("10.9.0.2", "NO-SUCH-TIME")):
+        assert _file(_client(app, address), case=case).status_code == 303
+    assert slept == pytest.approx([pc.ANSWER_SECONDS - 0.04, pc.ANSWER_SECONDS - 0.003])
+
+
 def test_an_address_files_a_few_an_hour(app: Any, world: Any) -> None:
     limit = int(world.hub.settings.public_complaints_per_hour)
     client = _client(app, "10.3.0.1")
@@ -152,7 +173,7 @@ def test_a_form_without_its_token_files_nothing(app: Any, world: Any) -> None:
     assert "<script>alert" not in sent.text and "&lt;script&gt;" in sent.text
 
 
-def test_a_case_that_cannot_be_sealed_now_is_not_named(app: Any, world: Any,
+def test_a_case_that_cannot_be_sealed_now_is_not_named(app: Any, world: Any, slept: list[float],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     _case_id, number = _case(world)
 
@@ -162,6 +183,7 @@ def test_a_case_that_cannot_be_sealed_now_is_not_named(app: Any, world: Any,
     monkeypatch.setattr(cmp, "take_complaint", no_keyring)
     sent = _file(_client(app, "10.5.0.1"), case=number)
     assert sent.status_code == 503 and "keyring" not in sent.text and "稍后再试" in sent.text
+    assert len(slept) == 1  # answered no sooner than a filing is
 
 
 def test_an_unknown_institution_is_404(app: Any) -> None:
