@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,8 @@ _LAST4 = re.compile(r"\d{4}")
 #: takes longer answers later for real numbers again (docs/operations.md).
 ANSWER_SECONDS = 1.0
 _clock, _sleep = time.monotonic, time.sleep  # the tests' seam
+#: Filings served at once by one gateway process (:func:`file_complaint`).
+SLOTS = threading.BoundedSemaphore(2)
 _RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
 
 
@@ -74,6 +77,10 @@ class NotNow(HubError):
 
 NOT_NOW = ("the complaint could not be filed now: try again later or phone the institution "
            "/ 暂时无法提交投诉，请稍后再试，或拨打本页所列电话投诉")
+
+
+BUSY = ("many complaints are being filed right now: send the form again in a minute / "
+        "当前提交人数较多，请一分钟后再次提交")
 
 
 def throttle(hub: Hub) -> LoginThrottle:
@@ -131,7 +138,19 @@ def file_complaint(ov: Any, limiter: LoginThrottle, *, institution: str, form: A
         minutes = (wait + 59) // 60
         raise TooMany(f"too many complaints from this address: try again in {minutes} min "
                       f"/ 提交过于频繁，请 {minutes} 分钟后再试，或拨打服务电话投诉")
-    limiter.failed(_KEY, address)  # counted before the look-up: a probe pays as a filing
+    # a filing holds one of the gateway's request threads (hub_threads, 16) for
+    # ANSWER_SECONDS: many addresses at once would hold them all and the stations' syncs
+    # would wait; a few at a time per gateway, the others told to try again at once
+    if not SLOTS.acquire(blocking=False):
+        raise NotNow(BUSY)
+    try:
+        limiter.failed(_KEY, address)  # counted before the look-up: a probe pays as a filing
+        return _padded(ov, got, institution, now)
+    finally:
+        SLOTS.release()
+
+
+def _padded(ov: Any, got: dict[str, str], institution: str, now: dt.datetime | None) -> str:
     started = _clock()
     try:
         # the fold inside the padded time too: the next filing's fold of a real number's

@@ -162,6 +162,23 @@ def test_an_address_files_a_few_an_hour(app: Any, world: Any) -> None:
     assert _file(_client(app, "10.3.0.2"), case="NO-SUCH-Y").status_code == 303
 
 
+def test_filings_at_once_are_bounded_per_gateway(app: Any, world: Any) -> None:
+    """Each filing holds a request thread for ANSWER_SECONDS: a crowd of addresses would hold
+    every thread of the gateway and the stations' syncs would wait."""
+    before = len(pc._records(world.hub))
+    held = 0
+    while pc.SLOTS.acquire(blocking=False):  # the filings already in progress
+        held += 1
+    try:
+        sent = _file(_client(app, "10.10.0.1"), case="NO-SUCH-BUSY")
+    finally:
+        for _ in range(held):
+            pc.SLOTS.release()
+    assert held >= 1 and sent.status_code == 503 and "一分钟后" in sent.text
+    assert len(pc._records(world.hub)) == before
+    assert _file(_client(app, "10.10.0.1"), case="NO-SUCH-BUSY").status_code == 303
+
+
 def test_a_form_without_its_token_files_nothing(app: Any, world: Any) -> None:
     before = len(pc._records(world.hub))
     client = _client(app, "10.4.0.1")
