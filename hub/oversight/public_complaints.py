@@ -83,11 +83,18 @@ BUSY = ("many complaints are being filed right now: send the form again in a min
         "当前提交人数较多，请一分钟后再次提交")
 
 
-def throttle(hub: Hub) -> LoginThrottle:
-    """The per-address count of public complaints (``HUB_DIR/public-complaints.sqlite``)."""
-    limit = int(hub.settings.public_complaints_per_hour)
-    return LoginThrottle(Path(hub.settings.hub_dir) / FILE, max_failures=limit,
-                         max_address_failures=limit, window=3600.0)
+def throttle(ov: Any) -> LoginThrottle:
+    """The per-address count of public complaints (``HUB_DIR/public-complaints.sqlite``),
+    one per app (``ov``: its :class:`hub.oversight.Oversight`), as the login failures': a
+    new one per request opened the file and its schema again each time."""
+    made = getattr(ov, "_public_complaints", None)
+    if made is None:
+        settings = ov.hub.settings
+        limit = int(settings.public_complaints_per_hour)
+        made = ov._public_complaints = LoginThrottle(
+            Path(settings.hub_dir) / FILE, max_failures=limit, max_address_failures=limit,
+            window=3600.0)
+    return made  # type: ignore[no-any-return]
 
 
 def new_receipt(today: dt.date) -> str:

@@ -22,6 +22,11 @@ STALE = ("csrf: the form has expired: what you typed is below, send it again / "
          "表单已过期，填写的内容已保留在下方，请再次提交")
 
 
+#: The largest form body taken (2000 characters of text, 3 bytes each in UTF-8 and
+#: percent-encoded 9, and the other fields): far below the hub's max_request_bytes.
+MAX_BODY = 32 * 1024
+
+
 def _institution(code: str) -> dict[str, Any]:
     inst = _ov().institutions().get(code)
     if inst is None:  # as the disclosure page answers a typo
@@ -35,12 +40,17 @@ def public_complaint(code: str) -> Any:
     inst = _institution(code)
     error, status = "", 200
     if request.method == "POST":
+        # the hub takes 64 MiB bodies from stations (max_request_bytes); a passer-by's form
+        # is a page of text: refused before it is read or parsed
+        if (request.content_length or 0) > MAX_BODY:
+            raise HubError(f"body: at most {MAX_BODY} bytes / 提交内容过长", status=413,
+                           error="too_large")
         try:
             if not secrets.compare_digest(request.form.get("csrf", ""),
                                           session.get("csrf", "") or "-"):
                 raise BadInput(STALE)
             ov = _ov()
-            receipt = pc.file_complaint(ov, pc.throttle(ov.hub), institution=code,
+            receipt = pc.file_complaint(ov, pc.throttle(ov), institution=code,
                                         form=request.form, address=request.remote_addr or "")
             # Post/Redirect/Get: a reload must not file it twice; the receipt is said once
             session["public_receipt"] = receipt

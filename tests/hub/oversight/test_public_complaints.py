@@ -179,6 +179,15 @@ def test_filings_at_once_are_bounded_per_gateway(app: Any, world: Any) -> None:
     assert _file(_client(app, "10.10.0.1"), case="NO-SUCH-BUSY").status_code == 303
 
 
+def test_a_body_beyond_a_form_s_size_is_refused_unread(app: Any, world: Any) -> None:
+    """The hub takes 64 MiB from stations; a passer-by's form is refused past 32 KiB, not
+    read and parsed first (a field's own limit would answer only after)."""
+    before = len(pc._records(world.hub))
+    sent = _file(_client(app, "10.11.0.1"), case="NO-SUCH-BIG", text="x" * 40_000)
+    assert sent.status_code == 413
+    assert len(pc._records(world.hub)) == before
+
+
 def test_a_form_without_its_token_files_nothing(app: Any, world: Any) -> None:
     before = len(pc._records(world.hub))
     client = _client(app, "10.4.0.1")
