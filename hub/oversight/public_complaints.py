@@ -58,6 +58,8 @@ _LAST4 = re.compile(r"\d{4}")
 #: takes longer answers later for real numbers again (docs/operations.md).
 ANSWER_SECONDS = 1.0
 _clock, _sleep = time.monotonic, time.sleep  # the tests' seam
+#: Days the list of receipts that named no case goes back (/oversight/complaints).
+UNMATCHED_DAYS = 90
 #: Filings served at once by one gateway process (:func:`file_complaint`).
 SLOTS = threading.BoundedSemaphore(2)
 _RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
@@ -204,19 +206,25 @@ def _file(hub: Hub, facts_db: Any, got: dict[str, str], institution: str,
 
 
 def receipts(hub: Hub) -> dict[str, str]:
-    """complaint hlc -> receipt number, for the tracking list."""
+    """complaint hlc -> receipt number, for the tracking list (an open complaint stays
+    listed whatever its month: every receipt, as :func:`complaints.intake_forms` reads)."""
     return {d["complaint"]: d["receipt"] for d in _records(hub) if d.get("complaint")}
 
 
-def unmatched(hub: Hub, sees: Any, limit: int = 50) -> list[dict[str, Any]]:
-    """The latest public complaints whose number named no case, filed on the page of an
-    institution ``sees(code)`` accepts: what a supervisor answers a caller quoting one."""
-    rows = [d for d in _records(hub) if not d.get("complaint") and sees(d.get("institution"))]
+def unmatched(hub: Hub, sees: Any, limit: int = 50,
+              today: dt.date | None = None) -> list[dict[str, Any]]:
+    """The latest public complaints of the last :data:`UNMATCHED_DAYS` whose number named no
+    case, filed on the page of an institution ``sees(code)`` accepts: what a supervisor
+    answers a caller quoting one. Read by the receipt's date in its id: not every
+    invented number of every year on each view of the page."""
+    since = (today or dt.date.today()) - dt.timedelta(days=UNMATCHED_DAYS)
+    rows = [d for d in _records(hub, f"TS-{since:%Y%m%d}")
+            if not d.get("complaint") and sees(d.get("institution"))]
     return sorted(rows, key=lambda d: d.get("received_at", ""), reverse=True)[:limit]
 
 
-def _records(hub: Hub) -> list[dict[str, Any]]:
-    res = hub.stores.private.all_docs(startkey="public_complaint:",
+def _records(hub: Hub, first: str = "") -> list[dict[str, Any]]:
+    res = hub.stores.private.all_docs(startkey=f"public_complaint:{first}",
                                       endkey="public_complaint:\ufff0", include_docs=True,
                                       offset=False)
     return [r["doc"] for r in res["rows"] if r.get("doc")]

@@ -137,6 +137,8 @@ def test_a_real_and_an_invented_number_get_the_same_answer(app: Any, world: Any)
     assert invented and "text" not in invented[-1] and "contact" not in invented[-1]
     assert pc.unmatched(world.hub, lambda code: code.startswith(TOWN))
     assert not pc.unmatched(world.hub, lambda code: code.startswith("410621"))
+    later = dt.date.today() + dt.timedelta(days=pc.UNMATCHED_DAYS + 1)
+    assert not pc.unmatched(world.hub, lambda code: True, today=later)  # a quarter back
 
 
 def test_a_real_and_an_invented_number_are_answered_after_the_same_time(
