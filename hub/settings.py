@@ -76,6 +76,11 @@ SETTINGS: tuple[Setting, ...] = (
             "send in 15 minutes over all logins together (a password sprayed over every "
             "supervisor's login), 5 to 10000; each login has its own 5 as well. Behind a proxy "
             "every supervisor shares the proxy's address: raise it there.", 5, 10000),
+    # 11.1 online complaints on the public page (hub.oversight.public_complaints): no login,
+    # so each address is held to this many in an hour; a probe of case numbers gets as few.
+    Setting("public_complaints_per_hour", 5, "Complaints one client address may file on the "
+            "public complaint page (/oversight/public/CODE/complaint) in an hour, 1 to 1000; "
+            "behind a proxy every visitor shares the proxy's address: raise it there.", 1, 1000),
     Setting("scrypt_n", 16384, "scrypt cost N for supervisors' passwords (r=8, p=1); device "
             "secrets are 256 random bits and need no slow hash (hub.auth)."),
     Setting("hub_key_passphrase", "", "Passphrase of the hub's keychains in HUB_DIR/keys; "

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 #: intake form (11.1) -> the event's channel (schemas.vocab.COMPLAINT_CHANNELS)
 INTAKE = {"onsite": ("现场", "window"), "phone": ("电话", "phone"),
           "written": ("书面", "written"), "online": ("网上", "online")}
+#: Filed by the complainant on the public page (hub.oversight.public_complaints), not typed
+#: in by a supervisor: its intake form on the tracking list, never offered on the form.
+PUBLIC = "public"
+INTAKE_ZH = {**{k: zh for k, (zh, _c) in INTAKE.items()}, PUBLIC: "网上自助（身份未核实）"}
 
 
 #: The form's fields as the pages name them (the event's ``private.*``, the intake's
@@ -95,9 +99,16 @@ def find_case(hub: Hub, case_ref: str, facts_db: Any) -> str:
 
 def take_complaint(hub: Hub, case_id: str, *, intake: str, category: str, text: str,
                    complainant: str = "", contact: str = "", received_by: str = "",
-                   now: dt.datetime | None = None) -> dict[str, Any]:
-    """Record a complaint about a case as a hub-signed, sealed ``complaint`` event."""
-    if intake not in INTAKE:
+                   receipt: str = "", now: dt.datetime | None = None) -> dict[str, Any]:
+    """Record a complaint about a case as a hub-signed, sealed ``complaint`` event.
+
+    ``receipt`` (the public page's receipt number) marks it filed by the complainant
+    online: intake :data:`PUBLIC`, the event's channel ``online``."""
+    if receipt:
+        form = PUBLIC
+    elif intake in INTAKE:
+        form = intake
+    else:
         raise BadInput(f"intake: one of {', '.join(INTAKE)} / 投诉方式：现场、电话、书面、网上")
     if category not in COMPLAINT_CATEGORIES:
         raise BadInput(f"category: one of {', '.join(COMPLAINT_CATEGORIES)} / 投诉类别无效")
@@ -113,13 +124,14 @@ def take_complaint(hub: Hub, case_id: str, *, intake: str, category: str, text: 
     try:
         event = build.make_event("complaint", case_id=case_id, clock=clock, at=at,
                                  institution=hub.identity["city"], base_hlc=base,
-                                 channel=INTAKE[intake][1], category=category, private=private)
+                                 channel=INTAKE[form if form in INTAKE else "online"][1],
+                                 category=category, private=private)
     except SchemaError as exc:
         raise _refusal(exc, FIELD_ZH) from exc
     sealed = _store_for_case(hub, case_id, event)
     hub.stores.private.put({"_id": f"complaint_intake:{event['hlc']}", "type": "complaint_intake",
-                            "case_id": case_id, "intake": intake, "received_by": received_by,
-                            "received_at": at})
+                            "case_id": case_id, "intake": form, "received_by": received_by,
+                            "received_at": at, **({"receipt": receipt} if receipt else {})})
     return sealed
 
 

@@ -36,5 +36,5 @@ def store_failed_page(exc: SyncError) -> Any:
     page = render_template("oversight/unavailable.html", p=None,
                            posted=request.method == "POST",
                            # a citizen reading the disclosure page has no operator to call
-                           public=request.endpoint == "oversight.public")
+                           public=(request.endpoint or "").startswith("oversight.public"))
     return page, 503, {"Retry-After": str(RETRY_AFTER)}

@@ -275,6 +275,7 @@ def _case_in_area(ov: Any, ref: str) -> str:
 @login_required
 def complaints() -> Any:
     from hub.oversight import complaints as cmp
+    from hub.oversight import public_complaints as pc
 
     ov = _ov()
     ov.catch_up()  # like every page: fold what arrived since (README: "a page read folds")
@@ -313,7 +314,11 @@ def complaints() -> Any:
     p = _params()
     rows = ind.complaints(ov.facts.reader(), p["prefix"], p["first"], p["last"])
     return render_template("oversight/complaints.html", p=p, rows=rows, message=message,
-                           error=error, intake=cmp.INTAKE, forms=cmp.intake_forms(ov.hub),
+                           error=error, intake=cmp.INTAKE, intake_zh=cmp.INTAKE_ZH,
+                           forms=cmp.intake_forms(ov.hub),
+                           # the public page's (hub.oversight.public_complaints)
+                           receipts=pc.receipts(ov.hub),
+                           unmatched=pc.unmatched(ov.hub, g.supervisor.sees),
                            # a refused form comes back as it was typed (a complaint taken
                            # down on the phone was lost to a typo in the case number)
                            sent=request.form if error else {},
@@ -385,5 +390,6 @@ def public(code: str) -> Any:
     return render_template("oversight/public.html", **public_page(_ov(), code))
 
 
-# one case's history and archive (its own module; registered on this blueprint)
-from hub.oversight import case_views  # noqa: E402, F401
+# one case's history and archive, the public complaint page (their own modules; registered
+# on this blueprint)
+from hub.oversight import case_views, public_views  # noqa: E402, F401
