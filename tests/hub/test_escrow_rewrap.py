@@ -1,0 +1,229 @@
+"""A station loses its only laptop: revoked, its institution key rotated, a new laptop
+enrolled with a new key; `hub escrow rewrap` with the escrow key gives it its open cases
+back (design.md §5, hub/escrow.py), every use on record (7.2.2.2)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.hub.conftest import TOWN, VILLAGE_A, VILLAGE_B, World, make_world
+
+REASON = "A1 站唯一电脑被盗，已注销并轮换密钥 / the station's only laptop was stolen"
+
+
+@pytest.fixture
+def lost(tmp_path: Path) -> Iterator[tuple[World, Any, dict[str, str], Path]]:
+    """Village A's only laptop A1 held two open cases (one handed up to the town and back
+    down, so the town holds a wrap too) and is lost: revoked, key rotated. The escrow key
+    is copied to "offline media" and deleted from the hub."""
+    from hub import admin
+
+    world = make_world(tmp_path)
+    a1, town = world.node(VILLAGE_A), world.node(TOWN)
+    cases = {"plain": a1.new_case(), "handed": a1.new_case()}
+    a1.hand_up(cases["handed"], TOWN)
+    world.sync(VILLAGE_A, TOWN)
+    town.hand_down(cases["handed"], VILLAGE_A)
+    world.sync(TOWN, VILLAGE_A)
+    admin.revoke_device(world.hub, a1.device_id)
+    admin.begin_key_rotation(world.hub, VILLAGE_A)
+    usb = tmp_path / "usb" / "escrow.json"
+    usb.parent.mkdir()
+    kept = Path(world.hub.settings.hub_dir) / "keys" / "escrow-OFFLINE.json"
+    shutil.copy(kept, usb)
+    kept.unlink()
+    try:
+        yield world, a1, cases, usb
+    finally:
+        for node in world.nodes.values():
+            node.store.close()
+        world.hub.close()
+
+
+def new_laptop(world: World, folder: Path) -> Any:
+    """`hub device enroll`, `node init` (a new institution key), `hub device keys`."""
+    from hub import admin
+    from hub.auth import Device
+    from ops.demo_node import SimNode
+
+    enr = admin.enroll_device(world.hub, institution_code=VILLAGE_A, short="A3")
+    a3 = SimNode(folder, enr)
+    a3.adopt_institution_key()
+    admin.register_keys(world.hub, enr["device_id"], a3.public_entries())
+    a3._remote = world.hub.view(Device(enr["device_id"], VILLAGE_A, {}))
+    time.sleep(1.1)  # the hub re-reads the directory at most once a second (DirectoryCache)
+    return a3
+
+
+def work_log(node: Any, case_id: str, key: Any, text: str) -> str:
+    from schemas import build
+
+    ev = build.make_event("work_log", case_id=case_id, clock=node.clock(), at=node.now(),
+                          institution=node.institution, base_hlc=node.last_event(case_id),
+                          kind="tracking", private={"text": text})
+    node.store.put(node._seal_sign(ev, key))
+    return str(ev["_id"])
+
+
+def test_the_new_laptop_opens_and_advances_its_old_cases_and_the_town_reads_them(
+        lost: tuple[World, Any, dict[str, str], Path], tmp_path: Path) -> None:
+    from hub.errors import BadInput
+    from hub.escrow import rewrap_cases, uses
+    from sync.crypto import CryptoError
+
+    world, a1, cases, usb = lost
+    with pytest.raises(BadInput, match="institution: .* no current key registered yet"):
+        rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王主任")
+    assert uses(world.hub) == []  # a refusal opens nothing and records no use
+    a3 = new_laptop(world, tmp_path / "a3")
+    assert a3.sync()["pull_refused"] == 0
+    with pytest.raises(CryptoError):  # before: nothing the station holds opens them
+        a3.case_key(cases["plain"])
+
+    report = rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王主任")
+    assert report["ok"] and sorted(report["rewrapped"]) == sorted(cases.values())
+    k1 = a1.keychain.active("institution").key.key_id
+    for case_id in cases.values():
+        ring = world.hub.stores.main.get(f"keyring:{case_id}")
+        current = next(g for g in ring["data_keys"] if g["kid"] == ring["current"])
+        assert k1 not in {w["key_id"] for w in current["wraps"]}  # a generation K1 never got
+        assert not any(w["key_id"] == k1 for g in ring["data_keys"] for w in g["wraps"])
+    (use,) = uses(world.hub, VILLAGE_A)
+    assert use["reason"] == REASON and use["by"] == "王主任" and use["finished_at"]
+    assert sorted(use["cases"]) == sorted(cases.values()) and use["os_user"]
+
+    pulled = a3.sync()
+    assert pulled["pull_refused"] == 0, pulled
+    case_id = cases["handed"]
+    key = a3.case_key(case_id)  # opens now: the hub's wraps verify at the station
+    access = world.hub.stores.main.get(report["details"][case_id]["access_event"])
+    assert access["event_type"] == "access" and access["purpose"] == "supervision"
+    seen = a3.store.get(access["_id"])  # the station sees the use on the case, and why
+    assert REASON in key._open(seen)["note"] and "王主任" in key._open(seen)["note"]
+    step = work_log(a3, case_id, key, "已电话联系申请人补正材料")
+    a3.hand_up(cases["plain"], TOWN)  # a keyring revision over the hub's wraps
+    pushed = a3.sync()
+    assert pushed["refused"] == 0 and pushed["pushed"] >= 3, pushed
+    assert world.hub.stores.main.get(step)["event_type"] == "work_log"
+
+    town = world.node(TOWN)
+    town.sync()
+    opened = town.case_key(case_id)._open(town.store.get(step))
+    assert opened["text"] == "已电话联系申请人补正材料"
+    assert town.case_key(cases["plain"]).case_id == cases["plain"]
+
+    again = rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王主任")
+    # the plain case is the town's now; the other opens at the station: nothing to re-wrap
+    assert again["rewrapped"] == [] and again["unchanged"] == [cases["handed"]]
+
+
+def test_refusals_name_the_field_and_the_rule(lost: tuple[World, Any, dict[str, str], Path],
+                                              tmp_path: Path) -> None:
+    from hub import admin
+    from hub.errors import BadInput
+    from hub.escrow import rewrap_cases, uses
+    from sync.crypto import EncryptionKeyPair, Keychain
+
+    world, _a1, cases, usb = lost
+    new_laptop(world, tmp_path / "a3")
+    other = Keychain()
+    other.add("escrow", "escrow", EncryptionKeyPair.generate())
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps(other.lock("another passphrase", n=1024)), encoding="utf-8")
+    asked: list[str] = []
+
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        return "another passphrase"
+
+    with pytest.raises(BadInput, match="escrow-file: .* not this hub's escrow key"):
+        rewrap_cases(world.hub, VILLAGE_A, wrong, reason=REASON, by="王", ask=ask)
+    assert asked == [f"passphrase of {wrong}: "]  # asked, since the hub's does not open it
+    with pytest.raises(BadInput, match="escrow-file: .* does not open"):
+        rewrap_cases(world.hub, VILLAGE_A, wrong, reason=REASON, by="王", ask=lambda _: "no")
+    with pytest.raises(BadInput, match="escrow-file: .* does not exist"):
+        rewrap_cases(world.hub, VILLAGE_A, tmp_path / "none.json", reason=REASON, by="王")
+    with pytest.raises(BadInput, match="reason: required"):
+        rewrap_cases(world.hub, VILLAGE_A, usb, reason="  ", by="王")
+    with pytest.raises(BadInput, match="by: required"):
+        rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="")
+    b_case = world.node(VILLAGE_B).new_case()
+    world.sync(VILLAGE_B)
+    with pytest.raises(BadInput, match=f"cases: {b_case} is not a case of {VILLAGE_A}"):
+        rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王",
+                     cases=[cases["plain"], b_case])
+    with pytest.raises(BadInput, match="cases: nope has no keyring"):
+        rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王", cases=["nope"])
+    admin.put_reference(world.hub, {**admin.institution(world.hub, VILLAGE_B), "active": False})
+    with pytest.raises(BadInput, match=f"institution: {VILLAGE_B} is closed"):
+        rewrap_cases(world.hub, VILLAGE_B, usb, reason=REASON, by="王")
+    assert uses(world.hub) == []
+    ring = world.hub.stores.main.get(f"keyring:{cases['plain']}")
+    assert len(ring["data_keys"]) == 1  # nothing was re-wrapped by a refused run
+
+
+def test_cli_asks_the_passphrase_never_writes_the_key_and_logs_each_use(
+        hub_dir: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from ops.cli import main
+    from sync.crypto import EncryptionKeyPair, SigningKeyPair, key_entry
+    from sync.crypto.keys import change_passphrase
+
+    hub_cmd = ["hub", "--hub-dir", hub_dir]
+    for code in (TOWN[:6], TOWN, VILLAGE_A):
+        assert main([*hub_cmd, "institution", "add", "--code", code, "--name", "站"]) == 0
+    capsys.readouterr()
+
+    def laptop(short: str) -> None:
+        assert main([*hub_cmd, "device", "enroll", "--institution", VILLAGE_A, "--short",
+                     short, "--json"]) == 0
+        dev = json.loads(capsys.readouterr().out)["device_id"]
+        keys = tmp_path / f"{short}.json"
+        keys.write_text(json.dumps({
+            "device_id": dev, "institution": VILLAGE_A,
+            "device_key": key_entry(SigningKeyPair.generate()),
+            "institution_key": key_entry(EncryptionKeyPair.generate())}), encoding="utf-8")
+        assert main([*hub_cmd, "device", "keys", str(keys)]) == 0
+
+    laptop("A1")
+    assert main([*hub_cmd, "device", "revoke", f"{VILLAGE_A}-A1"]) == 0
+    assert main([*hub_cmd, "institution", "rotate-key", VILLAGE_A]) == 0
+    # the escrow key on its offline medium, locked again under a passphrase of its own
+    kept = Path(hub_dir) / "keys" / "escrow-OFFLINE.json"
+    hub_pass = (Path(hub_dir) / "keys" / "passphrase").read_text("utf-8").strip()
+    usb = tmp_path / "escrow.json"
+    usb.write_text(json.dumps(change_passphrase(json.loads(kept.read_text("utf-8")), hub_pass,
+                                                "offline medium 7", n=1024)), encoding="utf-8")
+    kept.unlink()
+    before = usb.read_bytes(), sorted(p.name for p in (Path(hub_dir) / "keys").iterdir())
+    asked: list[str] = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": asked.append(prompt)
+                        or "offline medium 7")
+    rewrap = [*hub_cmd, "escrow", "rewrap", "--institution", VILLAGE_A, "--escrow-file",
+              str(usb), "--by", "王主任"]
+    capsys.readouterr()
+    with pytest.raises(SystemExit):  # a reason is required
+        main(rewrap)
+    assert "--reason" in capsys.readouterr().err
+    assert main([*rewrap, "--reason", REASON]) == 2
+    assert "no current key registered yet" in capsys.readouterr().err and not asked
+    laptop("A3")
+    capsys.readouterr()
+    assert main([*rewrap, "--reason", REASON, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert asked == [f"passphrase of {usb}: "]  # asked, not from argv or the environment
+    assert out["ok"] and out["reason"] == REASON and out["cases"] == []
+    assert (usb.read_bytes(), sorted(p.name for p in (Path(hub_dir) / "keys").iterdir())
+            ) == before  # the escrow key is read, never written anywhere
+    assert main([*hub_cmd, "escrow", "log", "--institution", VILLAGE_A]) == 0
+    logged = capsys.readouterr().out
+    assert f"{VILLAGE_A} by 王主任" in logged and REASON in logged
+    assert main([*hub_cmd, "escrow", "log", "--institution", TOWN]) == 0
+    assert "has not been used" in capsys.readouterr().out
