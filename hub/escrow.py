@@ -40,6 +40,7 @@ from sync.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
     from hub.core import Hub
+    from hub.signatures import DirectoryCache
     from sync.crypto import Directory, Keychain
 
 USE_PREFIX = "escrow_use:"
@@ -146,16 +147,15 @@ def _covered(ring: Mapping[str, Any], code: str, key_id: str) -> bool:
 
 
 def _rewrap_one(hub: Hub, case: str, code: str, chain: Keychain, note: str,
-                attempts: int = 5) -> dict[str, Any] | None:
+                directories: DirectoryCache, attempts: int = 5) -> dict[str, Any] | None:
     """Re-wrap one case's keyring (None when it needed none) and record the access."""
     from hub.sealing import next_clock
-    from hub.signatures import DirectoryCache
     from schemas import build
     from sync.crypto import rewrap, sign_document, unlock_case_key
 
     signer = hub.keys.signer
     for _ in range(attempts):
-        directory = DirectoryCache(hub.stores).get()
+        directory = directories.get()  # verified again only when a new one is published
         ring = _keyring(hub, case, code)
         active = directory.encryption_key(code).key_id
         if _covered(ring, code, active):
@@ -193,7 +193,8 @@ def rewrap_cases(hub: Hub, code: str, escrow_file: str | Path, *, reason: str, b
     if not by or len(by) > 100:
         raise BadInput("by: required, who runs this (a name or staff id, at most 100 "
                        "characters) / 必须写明操作人")
-    directory = DirectoryCache(hub.stores).get()
+    directories = DirectoryCache(hub.stores)
+    directory = directories.get()
     current = _check_institution(hub, code, directory)
     chain = open_escrow(hub, escrow_file, directory, ask)
     wanted = list(dict.fromkeys(cases)) if cases else open_cases(hub, code)
@@ -201,7 +202,9 @@ def rewrap_cases(hub: Hub, code: str, escrow_file: str | Path, *, reason: str, b
         _keyring(hub, case, code)  # every case named is refused before any is opened
     stamp = _now()
     record: dict[str, Any] = {
-        "_id": f"{USE_PREFIX}{stamp}:{os.urandom(4).hex()}", "type": "escrow_use",
+        # UTC to the microsecond first: the records sort oldest first (``uses``)
+        "_id": f"{USE_PREFIX}{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{os.urandom(3).hex()}",
+        "type": "escrow_use",
         "institution": code, "by": by, "os_user": _os_user(), "host": socket.gethostname(),
         "reason": reason, "started_at": stamp, "finished_at": None,
         "escrow_key": directory.escrow.key_id, "institution_key": current,
@@ -213,7 +216,7 @@ def rewrap_cases(hub: Hub, code: str, escrow_file: str | Path, *, reason: str, b
     details: dict[str, Any] = {}
     for case in wanted:
         try:
-            done = _rewrap_one(hub, case, code, chain, note)
+            done = _rewrap_one(hub, case, code, chain, note, directories)
         except (CryptoError, UnknownKey, Conflict, BadInput) as exc:
             record["skipped"][case] = getattr(exc, "reason", str(exc))
             continue

@@ -227,3 +227,31 @@ def test_cli_asks_the_passphrase_never_writes_the_key_and_logs_each_use(
     assert f"{VILLAGE_A} by 王主任" in logged and REASON in logged
     assert main([*hub_cmd, "escrow", "log", "--institution", TOWN]) == 0
     assert "has not been used" in capsys.readouterr().out
+
+
+def test_each_use_is_on_record_before_a_case_is_opened_and_a_case_left_is_named(
+        lost: tuple[World, Any, dict[str, str], Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from hub import admin
+    from hub.escrow import rewrap_cases, uses
+
+    world, _a1, cases, usb = lost
+    new_laptop(world, tmp_path / "a3")
+
+    def cut(*_a: Any, **_k: Any) -> None:
+        raise RuntimeError("power cut")
+
+    with monkeypatch.context() as m:
+        m.setattr("hub.escrow._rewrap_one", cut)
+        with pytest.raises(RuntimeError):
+            rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王主任")
+    (cut_short,) = uses(world.hub)
+    assert cut_short["finished_at"] is None and sorted(cut_short["cases"]) == sorted(
+        cases.values()) and cut_short["reason"] == REASON
+    # The town is mid-rotation too: the case it holds a wrap of cannot be wrapped for it.
+    admin.begin_key_rotation(world.hub, TOWN)
+    time.sleep(1.1)
+    report = rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王主任")
+    assert not report["ok"] and report["rewrapped"] == [cases["plain"]]
+    assert TOWN in report["skipped"][cases["handed"]]
+    assert [u["finished_at"] is not None for u in uses(world.hub, VILLAGE_A)] == [False, True]
