@@ -246,4 +246,20 @@ def uses(hub: Hub, code: str | None = None) -> list[dict[str, Any]]:
     return [d for d in docs if code is None or d.get("institution") == code]
 
 
-__all__ = ["USE_PREFIX", "open_cases", "open_escrow", "rewrap_cases", "uses"]
+def uses_of_case(hub: Hub, case_id: str) -> list[dict[str, Any]]:
+    """The uses that named ``case_id``, each with what it did to it (the case page's
+    "escrow key uses": supervisors read who, when and why, which the access event on the
+    case keeps sealed)."""
+    out = []
+    for use in uses(hub):
+        if case_id not in use.get("cases", ()):
+            continue
+        outcome = ("re-wrapped" if case_id in use.get("rewrapped", ()) else
+                   "unchanged" if case_id in use.get("unchanged", ()) else
+                   f"skipped: {use['skipped'][case_id]}" if case_id in use.get("skipped", {})
+                   else "did not finish")
+        out.append({**use, "outcome": outcome})
+    return out
+
+
+__all__ = ["USE_PREFIX", "open_cases", "open_escrow", "rewrap_cases", "uses", "uses_of_case"]

@@ -255,3 +255,28 @@ def test_each_use_is_on_record_before_a_case_is_opened_and_a_case_left_is_named(
     assert not report["ok"] and report["rewrapped"] == [cases["plain"]]
     assert TOWN in report["skipped"][cases["handed"]]
     assert [u["finished_at"] is not None for u in uses(world.hub, VILLAGE_A)] == [False, True]
+
+
+def test_a_supervisor_reads_who_why_and_when_on_the_case_page(
+        lost: tuple[World, Any, dict[str, str], Path], tmp_path: Path) -> None:
+    import re
+
+    from hub.app import create_app
+    from hub.escrow import rewrap_cases
+    from hub.oversight.supervisors import add_supervisor
+
+    world, _a1, cases, usb = lost
+    new_laptop(world, tmp_path / "a3")
+    rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王主任")
+    add_supervisor(world.hub, "town", "town-pass-1", institution=TOWN)
+    client = create_app(hub=world.hub).test_client()
+    token = re.search(r'name="csrf" value="([^"]+)"',
+                      client.get("/oversight/login").text).group(1)  # type: ignore[union-attr]
+    assert client.post("/oversight/login", data={"login": "town", "password": "town-pass-1",
+                                                 "csrf": token}).status_code == 302
+    no = world.hub.stores.main.get(f"case:{cases['plain']}")["case_no"]
+    page = client.get(f"/oversight/case?no={no}").text
+    assert 'id="escrow-uses"' in page and "王主任" in page
+    assert REASON.split(" / ")[0] in page  # (the English half has an HTML-escaped ')
+    assert "re-wrapped" in page and "step-access" in page  # and the access event among the steps
+    assert "supervision" in page
