@@ -109,17 +109,18 @@ def _check_institution(hub: Hub, code: str, directory: Directory) -> str:
 
 
 def open_cases(hub: Hub, code: str) -> list[str]:
-    """Case ids of the open cases ``code`` holds now (the oversight's facts, as
-    hub.closing's refusal reads them; an answered consultation is not open)."""
+    """Case ids of the cases ``code`` holds now that are not finished (the oversight's
+    facts, folded up to the feed's end, as hub.closing's refusal reads them): the open
+    ones, and answered consultations, which the station's own re-wrap keeps too
+    (node/rewrap.py: the visitor may come back and apply, 10.1.2)."""
     from hub.oversight import Oversight
-    from hub.oversight.facts import OPEN_SQL
 
     ov = Oversight(hub)
     try:
         ov.catch_up(force=True)
         rows = ov.facts.reader().execute(
-            f"SELECT case_id FROM facts WHERE institution = ? AND {OPEN_SQL} ORDER BY case_no",
-            (code,)).fetchall()
+            "SELECT case_id FROM facts WHERE institution = ? AND finished_on IS NULL "
+            "ORDER BY case_no", (code,)).fetchall()
     finally:
         ov.facts.close()
     return [str(r[0]) for r in rows]
@@ -227,6 +228,10 @@ def rewrap_cases(hub: Hub, code: str, escrow_file: str | Path, *, reason: str, b
             details[case] = done
     record["finished_at"] = _now()
     hub.stores.private.put(record)
+    # The devices' views answer from the scope index, which a writer brings up to date
+    # with its own writes (hub/index.py): else a station's next pull could miss the new
+    # keyring while another process indexed (as hub.bundles does before its export).
+    hub.indexer.catch_up()
     return {"ok": not record["skipped"], **{k: v for k, v in record.items() if k != "_rev"},
             "details": details}
 

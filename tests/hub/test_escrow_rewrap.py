@@ -15,6 +15,8 @@ import pytest
 
 from tests.hub.conftest import TOWN, VILLAGE_A, VILLAGE_B, World, make_world
 
+#: the cases re-wrapped by default: not finished (an answered consultation is not either)
+UNFINISHED = ("plain", "handed", "consulted")
 REASON = "A1 站唯一电脑被盗，已注销并轮换密钥 / the station's only laptop was stolen"
 
 
@@ -32,6 +34,9 @@ def lost(tmp_path: Path, request: pytest.FixtureRequest
                        if on_couchdb else "")
     a1, town = world.node(VILLAGE_A), world.node(TOWN)
     cases = {"plain": a1.new_case(), "handed": a1.new_case()}
+    # an answered consultation (the visitor may come back, 10.1.2) and a finished case
+    consulted, done = a1.sample_cases(2, town=TOWN, scenarios=("consult_answered",
+                                                               "assist_completed"))
     a1.hand_up(cases["handed"], TOWN)
     world.sync(VILLAGE_A, TOWN)
     town.hand_down(cases["handed"], VILLAGE_A)
@@ -43,6 +48,9 @@ def lost(tmp_path: Path, request: pytest.FixtureRequest
     kept = Path(world.hub.settings.hub_dir) / "keys" / "escrow-OFFLINE.json"
     shutil.copy(kept, usb)
     kept.unlink()
+    world.sync(VILLAGE_A)
+    cases["consulted"] = consulted
+    cases["finished"] = done  # not re-wrapped by default
     try:
         yield world, a1, cases, usb
     finally:
@@ -64,6 +72,17 @@ def new_laptop(world: World, folder: Path) -> Any:
     a3._remote = world.hub.view(Device(enr["device_id"], VILLAGE_A, {}))
     time.sleep(1.1)  # the hub re-reads the directory at most once a second (DirectoryCache)
     return a3
+
+
+def settle(world: World, node: Any, case_ids: list[str], most: int = 3) -> int:
+    """Sync ``node`` until it holds the hub's revision of each case's keyring; the rounds."""
+    for rounds in range(1, most + 1):
+        assert node.sync()["pull_refused"] == 0
+        held = {c: node.store.all_docs(keys=[f"keyring:{c}"])["rows"][0] for c in case_ids}
+        if all((row.get("value") or {}).get("rev") == world.hub.stores.main.get(
+                f"keyring:{c}")["_rev"] for c, row in held.items()):
+            return rounds
+    raise AssertionError(f"the keyrings did not arrive in {most} syncs")
 
 
 def work_log(node: Any, case_id: str, key: Any, text: str) -> str:
@@ -94,19 +113,25 @@ def test_the_new_laptop_opens_and_advances_its_old_cases_and_the_town_reads_them
         a3.case_key(cases["plain"])             # them (on CouchDB: not pulled yet either)
 
     report = rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王主任")
-    assert report["ok"] and sorted(report["rewrapped"]) == sorted(cases.values())
+    unfinished = sorted(cases[k] for k in UNFINISHED)
+    assert report["ok"] and sorted(report["rewrapped"]) == unfinished
     k1 = a1.keychain.active("institution").key.key_id
-    for case_id in cases.values():
+    for case_id in unfinished:
         ring = world.hub.stores.main.get(f"keyring:{case_id}")
         current = next(g for g in ring["data_keys"] if g["kid"] == ring["current"])
         assert k1 not in {w["key_id"] for w in current["wraps"]}  # a generation K1 never got
         assert not any(w["key_id"] == k1 for g in ring["data_keys"] for w in g["wraps"])
     (use,) = uses(world.hub, VILLAGE_A)
     assert use["reason"] == REASON and use["by"] == "王主任" and use["finished_at"]
-    assert sorted(use["cases"]) == sorted(cases.values()) and use["os_user"]
+    assert sorted(use["cases"]) == unfinished and use["os_user"]
+    finished = world.hub.stores.main.get(f"keyring:{cases['finished']}")
+    assert len(finished["data_keys"]) == 1  # a finished case is left as it was
 
-    pulled = a3.sync()
-    assert pulled["pull_refused"] == 0, pulled
+    rounds = settle(world, a3, unfinished)
+    # the next sync brings them. On CouchDB (PouchDB Server) a newly enrolled laptop's view
+    # lagged behind before any escrow use too (a case handed down to the village was still
+    # missing after two syncs): left to the hub's CouchDB view, a round later here
+    assert rounds == 1 or world.hub.settings.couchdb_url, rounds
     case_id = cases["handed"]
     key = a3.case_key(case_id)  # opens now: the hub's wraps verify at the station
     access = world.hub.stores.main.get(report["details"][case_id]["access_event"])
@@ -134,7 +159,8 @@ def test_the_new_laptop_opens_and_advances_its_old_cases_and_the_town_reads_them
 
     again = rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王主任")
     # the plain case is the town's now; the other opens at the station: nothing to re-wrap
-    assert again["rewrapped"] == [] and again["unchanged"] == [cases["handed"]]
+    assert again["rewrapped"] == [] and sorted(again["unchanged"]) == sorted(
+        [cases["handed"], cases["consulted"]])
 
 
 def test_refusals_name_the_field_and_the_rule(lost: tuple[World, Any, dict[str, str], Path],
@@ -260,12 +286,13 @@ def test_each_use_is_on_record_before_a_case_is_opened_and_a_case_left_is_named(
             rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王主任")
     (cut_short,) = uses(world.hub)
     assert cut_short["finished_at"] is None and sorted(cut_short["cases"]) == sorted(
-        cases.values()) and cut_short["reason"] == REASON
+        cases[k] for k in UNFINISHED) and cut_short["reason"] == REASON
     # The town is mid-rotation too: the case it holds a wrap of cannot be wrapped for it.
     admin.begin_key_rotation(world.hub, TOWN)
     time.sleep(1.1)
     report = rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王主任")
-    assert not report["ok"] and report["rewrapped"] == [cases["plain"]]
+    assert not report["ok"] and sorted(report["rewrapped"]) == sorted(
+        [cases["plain"], cases["consulted"]])
     assert TOWN in report["skipped"][cases["handed"]]
     assert [u["finished_at"] is not None for u in uses(world.hub, VILLAGE_A)] == [False, True]
 
