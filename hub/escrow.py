@@ -126,13 +126,32 @@ def open_cases(hub: Hub, code: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def case_ids(hub: Hub, refs: Sequence[str]) -> list[str]:
+    """Each of ``refs`` as a case id: a case number (what the forms and the case page show)
+    is looked up in the oversight's facts; anything else is taken as a case id."""
+    from hub.oversight import Oversight
+
+    ov = Oversight(hub)
+    try:
+        ov.catch_up(force=True)
+        reader = ov.facts.reader()
+        out = []
+        for ref in refs:
+            row = reader.execute("SELECT case_id FROM facts WHERE case_no = ?",
+                                 (ref,)).fetchone()
+            out.append(str(row[0]) if row else ref)
+    finally:
+        ov.facts.close()
+    return list(dict.fromkeys(out))
+
+
 def _keyring(hub: Hub, case: str, code: str) -> dict[str, Any]:
     """The keyring of ``case`` (a case id), refused unless it names ``code`` as recipient."""
     try:
         ring: dict[str, Any] = hub.stores.main.get(f"keyring:{case}")
     except NotFound:
-        raise BadInput(f"cases: {case} has no keyring at this hub (a case id, as listed by "
-                       "the case page or `hub case export`)") from None
+        raise BadInput(f"cases: {case} is neither a case number nor a case id this hub "
+                       "holds a keyring of") from None
     if not any(r.get("institution") == code for r in ring.get("recipients", ())):
         holders = ", ".join(str(r.get("institution")) for r in ring.get("recipients", ())
                             if r.get("role") != "escrow")
@@ -198,7 +217,7 @@ def rewrap_cases(hub: Hub, code: str, escrow_file: str | Path, *, reason: str, b
     directory = directories.get()
     current = _check_institution(hub, code, directory)
     chain = open_escrow(hub, escrow_file, directory, ask)
-    wanted = list(dict.fromkeys(cases)) if cases else open_cases(hub, code)
+    wanted = case_ids(hub, cases) if cases else open_cases(hub, code)
     for case in wanted:
         _keyring(hub, case, code)  # every case named is refused before any is opened
     stamp = _now()

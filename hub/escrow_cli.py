@@ -72,8 +72,9 @@ def register(sub: Any) -> None:
                    "when the hub's does not open it")
     p.add_argument("--reason", required=True, help="why (recorded; the station sees it)")
     p.add_argument("--by", required=True, help="who runs this (recorded)")
-    p.add_argument("--cases", nargs="+", metavar="CASE_ID",
-                   help="only these cases (default: the open cases the institution holds)")
+    p.add_argument("--cases", nargs="+", metavar="CASE",
+                   help="only these cases, by case number or id (default: the cases the "
+                   "institution holds that are not finished)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_escrow_rewrap)
     p = esc.add_parser("log", help="every use of the escrow key: who, when, why, which cases")

@@ -161,6 +161,9 @@ def test_the_new_laptop_opens_and_advances_its_old_cases_and_the_town_reads_them
     # the plain case is the town's now; the other opens at the station: nothing to re-wrap
     assert again["rewrapped"] == [] and sorted(again["unchanged"]) == sorted(
         [cases["handed"], cases["consulted"]])
+    no = world.hub.stores.main.get(f"case:{case_id}")["case_no"]  # named by its number
+    named = rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王主任", cases=[no])
+    assert named["cases"] == [case_id] and named["unchanged"] == [case_id]
 
 
 def test_refusals_name_the_field_and_the_rule(lost: tuple[World, Any, dict[str, str], Path],
@@ -198,7 +201,7 @@ def test_refusals_name_the_field_and_the_rule(lost: tuple[World, Any, dict[str, 
     with pytest.raises(BadInput, match=f"cases: {b_case} is not a case of {VILLAGE_A}"):
         rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王",
                      cases=[cases["plain"], b_case])
-    with pytest.raises(BadInput, match="cases: nope has no keyring"):
+    with pytest.raises(BadInput, match="cases: nope is neither a case number nor a case id"):
         rewrap_cases(world.hub, VILLAGE_A, usb, reason=REASON, by="王", cases=["nope"])
     admin.put_reference(world.hub, {**admin.institution(world.hub, VILLAGE_B), "active": False})
     with pytest.raises(BadInput, match=f"institution: {VILLAGE_B} is closed"):
