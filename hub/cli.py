@@ -348,6 +348,9 @@ def register(subparsers: Any) -> None:
     from hub.bundle_cli import register as register_bundle
 
     register_bundle(sub)
+    from hub.escrow_cli import register as register_escrow  # a lost keychain's cases back
+
+    register_escrow(sub)
 
     # Oversight (issue 8) keeps its own commands: supervisor add|list, oversight refresh.
     from hub.oversight.cli import register as register_oversight

@@ -41,8 +41,11 @@ def case_history() -> Any:
         return render_template("oversight/case.html", p=p, ref="", tl=None, report=None)
     archive = _archive(ref, attachments=False)  # the page shows no scan
     report = check_archive(archive, archive["root_keys"])
+    from hub.escrow import uses_of_case  # design.md §5 "audited supervision"
+
     return render_template("oversight/case.html", p=p, ref=ref, tl=timeline(archive),
-                           report=report, name=lambda c: p["names"].get(c, {}).get("name", c))
+                           report=report, name=lambda c: p["names"].get(c, {}).get("name", c),
+                           escrow=uses_of_case(_ov().hub, str(archive["case_id"])))
 
 
 @blueprint.get("/case/archive.json")
