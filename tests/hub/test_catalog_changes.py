@@ -172,3 +172,33 @@ def test_a_usb_station_whose_checkpoints_at_the_hub_are_full_is_still_judged(
         rows = view(world, VILLAGE_A).bulk_docs(_entrusted_and_accepted(a, case_id, item))
         assert rows[1]["error"] == "forbidden", rows
         assert "time_limit_days_over_statutory" in rows[1]["reason"]
+
+
+def test_the_list_imported_again_keeps_the_changes_the_station_already_held(
+        tmp_path: Path) -> None:
+    """An item left out of the file is not withdrawn, so the officer imports the whole
+    list again to add one item: every item was written again, its ``written`` clock moved,
+    and the hub judged every earlier change only from each station's next pull. A station
+    that had held a cut limit for weeks promised the old one, and the hub took it."""
+    from tests.hub.test_view import view
+
+    from .conftest import TOWN
+
+    with open_world(tmp_path) as world:
+        a = world.node(VILLAGE_A)
+        (case_id,) = a.sample_cases(1, town=TOWN, seed=5, scenarios=("consult_reply",))
+        a.sync()
+        code = a.store.get(f"case:{case_id}")["service_item"]
+        item = next(i for i in sample.catalog() if i["code"] == code)
+        assert item["time_limit_days"] > 1 and item["proxy"]
+        cut = {**item, "time_limit_days": 1, "promised_days": 1}
+        admin.import_catalog(world.hub, [cut])
+        world.pull_list(VILLAGE_A)  # the station holds the cut, then goes offline
+        added = sample.catalog()[5]
+        assert added["code"] not in world.hub.stores.service_items(max_age=0)
+        admin.import_catalog(world.hub, [cut, added])
+        time.sleep(1.1)
+        rows = view(world, VILLAGE_A).bulk_docs(_entrusted_and_accepted(a, case_id, item))
+        assert rows[1].get("error") == "forbidden", rows
+        assert "time_limit_days_over_statutory" in rows[1]["reason"]
+        assert added["code"] in world.hub.stores.service_items(max_age=0)
