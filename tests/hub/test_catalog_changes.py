@@ -114,9 +114,10 @@ def _entrusted_and_accepted(a: Any, case_id: str, item: dict[str, Any]) -> list[
                             time_limit_days=item["time_limit_days"])]
 
 
-def _usb_village(world: Any, n: int) -> tuple[Any, list[str], list[dict[str, Any]]]:
+def _cut_limits(world: Any, n: int) -> tuple[Any, list[str], list[dict[str, Any]]]:
     """Village A with ``n`` open cases, synced by network once; then the city cuts their
-    items' limits to 1 day, and the village gets the hub's documents by stick only."""
+    items' limits to 1 day (the station has not pulled since: a USB station gets the hub's
+    documents by stick from now on)."""
     from .conftest import TOWN
 
     a = world.node(VILLAGE_A)
@@ -140,7 +141,7 @@ def test_a_station_that_takes_the_list_by_usb_is_judged_from_the_file_that_carri
     from tests.hub.test_view import view
 
     with open_world(tmp_path) as world:
-        a, cases, items = _usb_village(world, 2)
+        a, cases, items = _cut_limits(world, 2)
         held = _entrusted_and_accepted(a, cases[0], items[0])  # before any file came
         export_bundle(world.hub, a.device_id)  # the stick carries the new list
         time.sleep(1.1)
@@ -163,7 +164,7 @@ def test_a_usb_station_whose_checkpoints_at_the_hub_are_full_is_still_judged(
     from tests.hub.test_view import view
 
     with open_world(tmp_path) as world:
-        a, (case_id,), (item,) = _usb_village(world, 1)
+        a, (case_id,), (item,) = _cut_limits(world, 1)
         local = LocalDocs(world.hub.stores.private, a.device_id)
         for n in range(LOCAL_MAX_DOCS - local.count()):  # what earlier files left
             local.put({"_id": f"_local/earlier-file-{n}", "history": []})
@@ -182,17 +183,9 @@ def test_the_list_imported_again_keeps_the_changes_the_station_already_held(
     that had held a cut limit for weeks promised the old one, and the hub took it."""
     from tests.hub.test_view import view
 
-    from .conftest import TOWN
-
     with open_world(tmp_path) as world:
-        a = world.node(VILLAGE_A)
-        (case_id,) = a.sample_cases(1, town=TOWN, seed=5, scenarios=("consult_reply",))
-        a.sync()
-        code = a.store.get(f"case:{case_id}")["service_item"]
-        item = next(i for i in sample.catalog() if i["code"] == code)
-        assert item["time_limit_days"] > 1 and item["proxy"]
+        a, (case_id,), (item,) = _cut_limits(world, 1)
         cut = {**item, "time_limit_days": 1, "promised_days": 1}
-        admin.import_catalog(world.hub, [cut])
         world.pull_list(VILLAGE_A)  # the station holds the cut, then goes offline
         added = sample.catalog()[5]
         assert added["code"] not in world.hub.stores.service_items(max_age=0)
