@@ -351,9 +351,23 @@ def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]]) -> int:
             _promise_within_statutory(docs[-1])
         except BadInput as exc:
             raise BadInput(f"items[{n}] ({code}): {exc.reason}") from exc
+    stored = _stored_bodies(hub, [str(d["_id"]) for d in docs])
     for doc in docs:
-        put_reference(hub, doc)
+        # an item as stored is not written again: its ``written`` clock dates the last
+        # change of the list, from which the hub judges what stations state (hub.
+        # transitions.pulled_after); the officer imports the whole list to add one item,
+        # and every earlier change was judged again only from each station's next pull
+        if stored.get(str(doc["_id"])) != doc:
+            put_reference(hub, doc)
     return len(docs)
+
+
+def _stored_bodies(hub: Hub, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The reference documents ``ids`` as :func:`put_reference` was given them (without
+    ``_rev``, ``sig`` and the ``written`` clock), those the hub holds."""
+    rows = hub.stores.main.all_docs(keys=ids, include_docs=True)["rows"] if ids else []
+    return {str(r["id"]): {k: v for k, v in r["doc"].items() if k not in ("_rev", "sig", WRITTEN)}
+            for r in rows if r.get("doc")}
 
 
 def _promise_within_statutory(item: Mapping[str, Any]) -> None:

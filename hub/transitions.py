@@ -124,7 +124,8 @@ def pulled_after(stores: HubStores, device: str, written: Any) -> float | None:
     """When (epoch ms) ``device`` first held a reference document the hub wrote at
     ``written`` (an HLC, schemas.written): the end of its first pull session started after
     it (the history of its pull checkpoints, CouchDB's replication protocol "Record
-    Replication Checkpoint"), ``math.inf`` if none has; ``None`` unknown (no device or
+    Replication Checkpoint"), or the making of the first bundle file for it after it
+    (:func:`_files_after`), ``math.inf`` if none has; ``None`` unknown (no device or
     clock). The session times are the laptop's clock, as its events' ``at`` are."""
     from email.utils import parsedate_to_datetime
 
@@ -149,4 +150,32 @@ def pulled_after(stores: HubStores, device: str, written: Any) -> float | None:
                 continue
             if start >= after:  # whole seconds (RFC 1123 dates): to the end of that second
                 ends.append(end + 999)
-    return min(ends) if ends else math.inf
+    return min([*ends, *_files_after(stores, device, after)], default=math.inf)
+
+
+def _files_after(stores: HubStores, device: str, after: int) -> list[float]:
+    """When (epoch ms, the hub's clock) the hub made each bundle file for ``device`` after
+    ``after`` (``hub bundle export``: a village with no link takes the list by stick; the
+    hub cannot know when the stick arrived, so from the file's making). The hub's own log,
+    not the checkpoint that making the file leaves among the device's ``_local`` documents:
+    each ``--since-last`` file leaves one of its own (its ids are part of the replication
+    id), a device keeps at most ``LOCAL_MAX_DOCS``, and after a hundred files none was
+    recorded, so the station was judged by no later change of the list at all."""
+    import datetime as dt
+
+    from hub.bundles import EXPORTS_PREFIX
+    from sync.errors import NotFound
+
+    try:
+        log = stores.private.get(EXPORTS_PREFIX + device)
+    except NotFound:
+        return []
+    out = []
+    for entry in log.get("exports") or []:
+        try:
+            made = dt.datetime.fromisoformat(str(entry["created_at"])).timestamp() * 1000
+        except (KeyError, TypeError, ValueError):
+            continue
+        if made >= after:
+            out.append(made)
+    return out

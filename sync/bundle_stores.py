@@ -22,7 +22,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sync.errors import BadRequest, Conflict, MethodNotAllowed, NotFound
+from sync.errors import BadRequest, Conflict, MethodNotAllowed, NotFound, SyncError
 from sync.store import JSON, DocumentStore, Seq, local_docid
 
 
@@ -224,8 +224,17 @@ def collect(source: DocumentStore, doc_ids: Sequence[str] | None = None) -> list
     target = CollectingTarget()
     # No pipeline: the collected list keeps the feed's order (keyring and earlier events of a
     # case before later ones), which the hub's view checks dependencies against.
-    replicate(source, target, ReplicationOptions(pipeline=False, max_attempts=1,
-                                                 doc_ids=doc_ids))
+    result = replicate(source, target, ReplicationOptions(pipeline=False, max_attempts=1,
+                                                          doc_ids=doc_ids))
+    # The run's checkpoint on the source is of no use (a fresh target: every collect starts
+    # from the beginning), and ``doc_ids`` name a replication of their own each time: at the
+    # hub, one per ``--since-last`` file among the device's ``_local`` documents, which are
+    # bounded (hub.replication.local), so after a hundred files the station's own sync
+    # could not record its checkpoint.
+    try:
+        source.delete_local(local_docid(result.replication_id))
+    except SyncError:  # none written (a read-only source): nothing to take back
+        pass
     return target.docs
 
 

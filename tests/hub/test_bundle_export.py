@@ -123,3 +123,25 @@ def test_since_last_carries_only_what_changed_and_names_the_file_it_continues(
 
     with pytest.raises(BadSignature):
         verify_bundle({**delta, "follows": "1999-01-01T00:00:00+00:00"}, a.directory())
+
+
+def test_the_files_leave_no_checkpoint_at_the_hub(tmp_path: Path) -> None:
+    """Making a file replicated the device's view into the file and left a ``_local``
+    checkpoint among the device's at the hub, one per ``--since-last`` file (its ids are
+    part of the replication id), of no use (a file is collected from the beginning). A
+    device keeps ``LOCAL_MAX_DOCS``: after a hundred files a village given a link could
+    not record its first push checkpoint, and every sync failed ("delete old checkpoints
+    first")."""
+    from hub.replication.local import LocalDocs
+    from tests.hub.conftest import open_world
+
+    with open_world(tmp_path) as world:
+        a = world.node(VILLAGE_A)
+        local = LocalDocs(world.hub.stores.private, a.device_id)
+        before = local.count()
+        export_bundle(world.hub, a.device_id)
+        for _ in range(3):
+            a.new_case()
+            world.sync(VILLAGE_A)
+            assert export_bundle(world.hub, a.device_id, since_last=True)["count"]
+        assert local.count() == before

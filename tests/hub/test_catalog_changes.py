@@ -97,3 +97,101 @@ def test_a_station_offline_since_the_change_is_judged_by_the_list_it_holds(
                      time_limit_days=item["time_limit_days"])
         (row,) = view(world, VILLAGE_A).bulk_docs([again])
         assert row["error"] == "forbidden" and "time_limit_days_over_statutory" in row["reason"]
+
+
+
+def _entrusted_and_accepted(a: Any, case_id: str, item: dict[str, Any]) -> list[dict[str, Any]]:
+    """Form C and form A of ``case_id`` at village A, stated now, promising ``item``'s
+    statutory limit as the list the station holds says (signed, not stored)."""
+    from tests.hub.test_view import _stepper
+
+    step = _stepper(a, case_id)
+    entrusted = step("entrustment", a.last_event(case_id),
+                     private={"scope": "代为申报", "applicant_signature": "s.png"},
+                     channel="offline", service_item=item["code"], mode="nearby",
+                     ledger_no="DB-1", period_end="2099-12-31")
+    return [entrusted, step("acceptance", entrusted["hlc"], zone="assisted_zone",
+                            time_limit_days=item["time_limit_days"])]
+
+
+def _cut_limits(world: Any, n: int) -> tuple[Any, list[str], list[dict[str, Any]]]:
+    """Village A with ``n`` open cases, synced by network once; then the city cuts their
+    items' limits to 1 day (the station has not pulled since: a USB station gets the hub's
+    documents by stick from now on)."""
+    from .conftest import TOWN
+
+    a = world.node(VILLAGE_A)
+    cases = a.sample_cases(n, town=TOWN, seed=5, scenarios=("consult_reply",))
+    a.sync()  # by network, before the change; by stick from now on
+    by_code = {i["code"]: i for i in sample.catalog()}
+    items = [by_code[a.store.get(f"case:{c}")["service_item"]] for c in cases]
+    assert all(i["time_limit_days"] > 1 and i["proxy"] for i in items)
+    admin.import_catalog(world.hub, [{**i, "time_limit_days": 1, "promised_days": 1}
+                                     for i in {i["code"]: i for i in items}.values()])
+    time.sleep(1.1)  # `at` has whole seconds
+    return a, cases, items
+
+
+def test_a_station_that_takes_the_list_by_usb_is_judged_from_the_file_that_carried_it(
+        tmp_path: Path) -> None:
+    """A village with no link gets the hub's documents on a stick (``hub bundle export``)
+    and pulls nothing over the network. From the file made after the change it can hold
+    the change (the hub cannot know when the stick arrived); before, by the list it holds."""
+    from hub.bundles import export_bundle
+    from tests.hub.test_view import view
+
+    with open_world(tmp_path) as world:
+        a, cases, items = _cut_limits(world, 2)
+        held = _entrusted_and_accepted(a, cases[0], items[0])  # before any file came
+        export_bundle(world.hub, a.device_id)  # the stick carries the new list
+        time.sleep(1.1)
+        after = _entrusted_and_accepted(a, cases[1], items[1])
+        rows = view(world, VILLAGE_A).bulk_docs([*held, *after])
+        assert [r.get("error") for r in rows[:3]] == [None, None, None]
+        assert rows[3]["error"] == "forbidden"
+        assert "time_limit_days_over_statutory" in rows[3]["reason"]
+
+
+def test_a_usb_station_whose_checkpoints_at_the_hub_are_full_is_still_judged(
+        tmp_path: Path) -> None:
+    """Each ``hub bundle export --since-last`` file leaves a ``_local`` checkpoint of its
+    own at the hub (its ids are part of the replication id), and a device keeps at most
+    ``LOCAL_MAX_DOCS``: after a hundred files no file's session was recorded, the hub saw
+    the station pull nothing after any later change, and judged it by none of them again.
+    The hub's own log of the files it made says when each left."""
+    from hub.bundles import export_bundle
+    from hub.replication.local import LOCAL_MAX_DOCS, LocalDocs
+    from tests.hub.test_view import view
+
+    with open_world(tmp_path) as world:
+        a, (case_id,), (item,) = _cut_limits(world, 1)
+        local = LocalDocs(world.hub.stores.private, a.device_id)
+        for n in range(LOCAL_MAX_DOCS - local.count()):  # what earlier files left
+            local.put({"_id": f"_local/earlier-file-{n}", "history": []})
+        export_bundle(world.hub, a.device_id)
+        time.sleep(1.1)
+        rows = view(world, VILLAGE_A).bulk_docs(_entrusted_and_accepted(a, case_id, item))
+        assert rows[1]["error"] == "forbidden", rows
+        assert "time_limit_days_over_statutory" in rows[1]["reason"]
+
+
+def test_the_list_imported_again_keeps_the_changes_the_station_already_held(
+        tmp_path: Path) -> None:
+    """An item left out of the file is not withdrawn, so the officer imports the whole
+    list again to add one item: every item was written again, its ``written`` clock moved,
+    and the hub judged every earlier change only from each station's next pull. A station
+    that had held a cut limit for weeks promised the old one, and the hub took it."""
+    from tests.hub.test_view import view
+
+    with open_world(tmp_path) as world:
+        a, (case_id,), (item,) = _cut_limits(world, 1)
+        cut = {**item, "time_limit_days": 1, "promised_days": 1}
+        world.pull_list(VILLAGE_A)  # the station holds the cut, then goes offline
+        added = sample.catalog()[5]
+        assert added["code"] not in world.hub.stores.service_items(max_age=0)
+        admin.import_catalog(world.hub, [cut, added])
+        time.sleep(1.1)
+        rows = view(world, VILLAGE_A).bulk_docs(_entrusted_and_accepted(a, case_id, item))
+        assert rows[1].get("error") == "forbidden", rows
+        assert "time_limit_days_over_statutory" in rows[1]["reason"]
+        assert added["code"] in world.hub.stores.service_items(max_age=0)
