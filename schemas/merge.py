@@ -150,8 +150,9 @@ def dropped(before: Doc, after: Doc) -> tuple[str, str, bool] | None:
     # laptop not yet upgraded, and every later header of that case built on it, so the
     # header never reached the hub again. What ``before`` kept in ``history`` never goes.
     later = {f: str(c) for f, c in (after.get("clocks") or {}).items()}
+    now = _current(before)
     lost = sorted(v for v in versions(before) - keep
-                  if not (v in _current(before) and later.get(v[0], "") > v[1]))
+                  if not (v in now and later.get(v[0], "") > v[1]))
     return (lost[0][0], lost[0][1], False) if lost else None
 
 

@@ -18,12 +18,11 @@ and writes, resuming from the checkpoint the first left.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-from ops.bench.bench_node import PASSPHRASE, VILLAGE, populate
+from ops.bench.bench_node import VILLAGE, laptop, populate
 from ops.bench.harness import BenchContext
 
 TITLE = "First pull of a new laptop: progress, lists before the end, resume after a cut"
@@ -31,20 +30,7 @@ LAPTOP = f"{VILLAGE}-B2"
 
 
 def _laptop(folder: Path) -> Any:
-    from node.core import ENROLLMENT, KEYCHAIN, Node
-    from node.keys import NodeKeys
-    from node.settings import load
-
-    folder.mkdir(parents=True, exist_ok=True)
-    enrollment = {"hub_url": "http://127.0.0.1:9", "device_id": LAPTOP, "secret": "x",
-                  "institution": VILLAGE, "db_url": "http://127.0.0.1:9/bangban",
-                  "institution_name": "基准测试村便民服务站", "root_keys": [],
-                  "institution_path": ["410600", "410621", VILLAGE[:9], VILLAGE]}
-    (folder / ENROLLMENT).write_text(json.dumps(enrollment, ensure_ascii=False), "utf-8")
-    NodeKeys.create(folder / KEYCHAIN, PASSPHRASE, enrollment)
-    node = Node(load({"node_dir": str(folder), "sync_interval": 0}))
-    node.unlock(PASSPHRASE)
-    return node
+    return laptop(folder, LAPTOP)
 
 
 def _indexed(node: Any) -> int:

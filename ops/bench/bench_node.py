@@ -46,12 +46,28 @@ def _iso(ts: dt.datetime) -> str:
     return ts.isoformat(timespec="seconds")
 
 
-def populate(folder: Path, n: int, seed: int = 7) -> dict[str, Any]:
-    """Write ``n`` sealed cases into a fresh node folder; returns probes for the searches."""
-    from node.core import ENROLLMENT, KEYCHAIN, STORE, Node
-    from node.index import name_tokens
+def laptop(folder: Path, device: str) -> Any:
+    """An enrolled, unlocked node of the bench village in ``folder`` (no hub: sync off)."""
+    from node.core import ENROLLMENT, KEYCHAIN, Node
     from node.keys import NodeKeys
     from node.settings import load
+
+    folder.mkdir(parents=True, exist_ok=True)
+    enrollment = {"hub_url": "http://127.0.0.1:9", "device_id": device, "secret": "x",
+                  "institution": VILLAGE, "db_url": "http://127.0.0.1:9/bangban",
+                  "institution_name": "基准测试村便民服务站", "root_keys": [],
+                  "institution_path": ["410600", "410621", VILLAGE[:9], VILLAGE]}
+    (folder / ENROLLMENT).write_text(json.dumps(enrollment, ensure_ascii=False), "utf-8")
+    NodeKeys.create(folder / KEYCHAIN, PASSPHRASE, enrollment)
+    node = Node(load({"node_dir": str(folder), "sync_interval": 0}))
+    node.unlock(PASSPHRASE)
+    return node
+
+
+def populate(folder: Path, n: int, seed: int = 7) -> dict[str, Any]:
+    """Write ``n`` sealed cases into a fresh node folder; returns probes for the searches."""
+    from node.core import STORE
+    from node.index import name_tokens
     from node.state import index_row
     from schemas import sample
     from schemas.hlc import HLC, pack
@@ -60,15 +76,7 @@ def populate(folder: Path, n: int, seed: int = 7) -> dict[str, Any]:
     from sync.crypto import new_keyring, sign_document
     from sync.sqlite import SQLiteStore
 
-    folder.mkdir(parents=True, exist_ok=True)
-    enrollment = {"hub_url": "http://127.0.0.1:9", "device_id": DEVICE, "secret": "x",
-                  "institution": VILLAGE, "db_url": "http://127.0.0.1:9/bangban",
-                  "institution_name": "基准测试村便民服务站", "root_keys": [],
-                  "institution_path": ["410600", "410621", VILLAGE[:9], VILLAGE]}
-    (folder / ENROLLMENT).write_text(json.dumps(enrollment, ensure_ascii=False), "utf-8")
-    NodeKeys.create(folder / KEYCHAIN, PASSPHRASE, enrollment)
-    node = Node(load({"node_dir": str(folder), "sync_interval": 0}))
-    node.unlock(PASSPHRASE)
+    node = laptop(folder, DEVICE)
     signer = node.keys.signer
     directory = node.reading.directory()
     store = SQLiteStore(folder / STORE, synchronous="NORMAL")
@@ -118,7 +126,7 @@ def populate(folder: Path, n: int, seed: int = 7) -> dict[str, Any]:
             "_id": f"case:{case_id}", "type": "case", "schema_version": 1, "case_id": case_id,
             "case_no": case_no(VILLAGE, opened.year, "B1", serial(opened.year)),
             "institution": VILLAGE,
-            "institution_path": enrollment["institution_path"], "device": DEVICE,
+            "institution_path": node.enrollment["institution_path"], "device": DEVICE,
             "opened_at": _iso(opened), "service_type": "assist", "service_item": item["code"],
             "mode": "nearby", "focus_area": item["focus_area"], "applicant_kind": "person",
             "special_groups": ["elderly"] if i % 5 == 0 else [], "staff": DEVICE, "labels": [],
