@@ -157,8 +157,17 @@ def _render(case: dict[str, Any], event_type: str, values: Any, errors: dict[str
                            title=STEP_TITLES.get(event_type, event_type), values=values,
                            errors=errors, error=error, form_letter=FORM_OF_STEP.get(event_type),
                            materials=(case.get("item") or {}).get("materials", []),
-                           picks=event_type in MATERIAL_PICKS,
+                           picks=event_type in MATERIAL_PICKS, paper=_paper(case, event_type),
                            open_items=open_items(event_type, case)), status
+
+
+def _paper(case: dict[str, Any], event_type: str) -> bool:
+    """Whether the step form offers a paper date (补录, node.paper): only on a case brought
+    in from paper whose steps so far are all paper ones, so a live case never shows it."""
+    from schemas.paper import PAPER_STEPS, entered_later
+
+    steps = [e for e in case.get("events") or [] if e.get("event_type") != "access"]
+    return event_type in PAPER_STEPS and bool(steps) and all(entered_later(e) for e in steps)
 
 
 def _handover_targets(event_type: str) -> list[dict[str, Any]]:

@@ -112,3 +112,30 @@ def test_what_a_paper_date_may_not_be(client: Any) -> None:
     r = ev("work_log", kind="tracking", private={"text": "补"},
            paper_date=_workdays_back(1).isoformat())
     assert r.status_code == 400 and "当日登记" in r.json["fields"]["paper_date"], r.json
+
+
+def test_the_clerk_brings_a_paper_case_in_through_the_pages(unlocked: Any) -> None:
+    """The window's pages, not only the API: the new-case page takes the paper date, the
+    step page offers it on a paper case only, and a refused date is said next to its input."""
+    from tests.node.test_clerk_day import _case_id, _consult, _step
+
+    assert 'name="paper_date"' in unlocked.get("/consultations/new").data.decode()
+    on = _workdays_back(4).isoformat()
+    case_id = _case_id(_consult(unlocked, paper_date=on, service_type="assist"))
+    page = unlocked.get(f"/cases/{case_id}/steps/application").data.decode()
+    assert 'name="paper_date"' in page
+    from schemas.sample import catalog
+
+    r = _step(unlocked, case_id, "application", channel="offline", mode="nearby",
+              service_item=catalog()[0]["code"], paper_date=local_today().isoformat())
+    assert r.status_code == 400 and "须早于今天" in r.data.decode()
+    r = _step(unlocked, case_id, "application", channel="offline", mode="nearby",
+              service_item=catalog()[0]["code"], paper_date=on)
+    assert r.status_code == 302, r.data.decode()[:2000]
+    state = unlocked.get(f"/api/cases/{case_id}").json
+    steps = [e for e in state["events"] if e["event_type"] != "access"]
+    # the consultation, its one-time notification (10.1.4) and the application
+    assert len(steps) == 3 and {e["at"][:10] for e in steps} == {on}
+    live = _case_id(_consult(unlocked, service_type="assist"))
+    assert 'name="paper_date"' not in unlocked.get(
+        f"/cases/{live}/steps/application").data.decode()
