@@ -292,6 +292,9 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 已开始同步，结果见本页与右上角的同步状态。	Sync started; this page and the sync status at the top right tell how it goes.
 更正服务对象信息	Correct the applicant's particulars
 更正	correct
+纸质表单上的日期（须早于今天；当天的事直接登记，不填此项）	Date on the paper form (before today; leave empty for what happens today)
+补录：此步骤在启用本系统前已在纸质台账办理	Entered from the paper ledger: this step was done on paper before the station went live
+补录：纸质台账上尚未办结的案件（启用本系统前受理）	Entered from the paper ledger: a case still open on paper (taken in before the station went live)
 服务对象信息已更正。	The applicant's particulars were corrected.
 更正后打印的表单使用新信息；原信息加密保留在案件记录中。	Forms printed from now on use the corrected particulars; the replaced ones are kept, encrypted, in the case's record.
 办理时限已过仍在办理（与监管端超期同一口径）	Past the time limit and still being handled (overdue as the oversight counts it)

@@ -23,6 +23,7 @@ def _body() -> dict[str, Any]:
 #: Members of a consultation that are text, and lists of text (the form posts both as such;
 #: JSON can send anything, and a number where a name belongs must be refused by name).
 CONSULTATION_TEXT = ("applicant_name", "agent_name", "question", "phone", "id_type", "id_number", "address",
+                     "paper_date",
                      "service_item", "service_type", "mode", "focus_area", "applicant_kind",
                      "channel", "referred_to", "outcome")
 CONSULTATION_LISTS = ("have", "special_groups")
