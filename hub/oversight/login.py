@@ -73,6 +73,11 @@ def no_store(response: Any) -> Any:
     # A page's address names a case (/oversight/case?no=…) or a scope: no other site
     # learns it from a Referer (W3C Referrer Policy); the app's own pages still see theirs.
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):  # reached over https (init_app)
+        # the Secure cookie keeps the login off plain http, not the login page typed without
+        # https://, where anyone on the wire served their own asking for the password
+        # (RFC 6797); no includeSubDomains: other hosts of the domain may be plain http
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if response.mimetype == "text/html":
         # never in another site's frame: the login cookie is SameSite=Lax, sent to a frame
         # on a page of the same site (another host of the city's domain), where a click
