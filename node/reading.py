@@ -187,6 +187,21 @@ class Reader:
         with self._mutex:
             return dict(self._opened.get(case_id, {}))
 
+    def record_use(self, case_id: str, purpose: str, fields_read: list[str],
+                   note: str | None = None) -> None:
+        """An access event for a use of data already open, every time: a printed form or a
+        copy for the applicant leaves the laptop on paper (PIPL art. 51; 7.2.2.2), which the
+        one-event-per-session rule of :meth:`open_case` kept out of the log once the case
+        page had been shown (design.md §5: every reading is logged, and why)."""
+        from node.casework import next_clock
+        from sync.crypto import Actor, access_event
+
+        key, node = self.case_key(case_id), self.node
+        actor = Actor(staff=self._staff(), institution=node.institution,
+                      signer=node.keys.signer, clock=lambda: next_clock(node.device_id))
+        self._store_access(access_event(key, purpose, actor, fields_read=fields_read,
+                                        note=note))
+
     def _staff(self) -> str:
         return self.node.acting_staff() or ""
 

@@ -74,3 +74,23 @@ def test_a_step_added_to_a_case_another_opened_is_no_reading_of_it(app: Any,
     assert _staff_of(_accesses(app, case_id), "access") == {"S1"}  # S2 wrote, read nothing
     assert unlocked.get(f"/api/cases/{case_id}").status_code == 200
     assert "S2" in _staff_of(_accesses(app, case_id), "access")
+
+
+def test_every_printed_form_is_logged_with_its_purpose(app: Any, unlocked: Any) -> None:
+    """A form carries the applicant's name and ID number out on paper (PIPL art. 51):
+    printing it once the case page had opened the case wrote no access event at all."""
+    _roster(app, ROSTER)
+    _choose(unlocked, "S1")
+    case_id = _case_id(_consult(unlocked))
+    _accept(unlocked, case_id)
+    _choose(unlocked, "S2")
+    assert unlocked.get(f"/cases/{case_id}").status_code == 200  # S2's reading: logged
+    before = _accesses(app, case_id)
+    assert [e["purpose"] for e in before] == ["handling"]
+    for _ in range(2):  # a reprint is another paper
+        resp = unlocked.get(f"/cases/{case_id}/forms/A.pdf")
+        assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
+    prints = [e for e in _accesses(app, case_id) if e["purpose"] == "printing"]
+    assert len(prints) == 2 and {e["staff"] for e in prints} == {"S2"}
+    assert all("form:A" in e["fields_read"] and "applicant_name" in e["fields_read"]
+               for e in prints)
