@@ -69,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
     from node.views import (
         api,
         applicant,
+        applicant_copy,
         cases,
         consultations,
         forms,
@@ -79,8 +80,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
         town,
     )
 
-    for module in (home, consultations, cases, handling, applicant, forms, sync, town, api,
-                   staff):
+    for module in (home, consultations, cases, handling, applicant, applicant_copy, forms, sync,
+                   town, api, staff):
         app.register_blueprint(module.bp)
 
     app.before_request(_guard)

@@ -334,6 +334,16 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 该服务对象的其他案件	This applicant's other cases
 按证件号码（企业为统一社会信用代码）查找	found by ID number (a firm's unified social credit code)
 等待	Waiting on
+本人信息副本	Applicant's copy
+服务对象要求查阅、复制本人信息时打印（个人信息保护法第45条）	Print when the applicant asks to see or copy their personal information (PIPL art. 45)
+服务对象本人信息副本	The applicant's copy of their personal information
+本页列出本服务站电脑中以该服务对象名义保存的全部个人信息（按证件号码查找其全部案件）、每一办理环节所记内容，以及谁在何时因何查阅过。	This page lists all personal information this station's laptop holds in the applicant's name (every case found by their ID number), what each step recorded, and who read it, when and why.
+出具机构	Issued by
+本次出具已记入各案件的查阅记录。	This copy is recorded in each case's record of readings.
+更正：信息有误的，由工作人员在案件页点“更正”改正，原值按档案要求保留在案件历史中。	Correction: wrong particulars are corrected by staff with "correct" on the case page; the old value stays in the case's history, as the archive rules require.
+删除：办理记录属于政务服务档案，须按归档规定（10.1.6、11.1 e）保存，保存期内不能删除；保存期满后由档案管理部门按规定处置。	Deletion: the case record is a government service archive, kept as the archiving rules require (10.1.6, 11.1 e); it cannot be deleted within the retention period, after which the archives authority disposes of it.
+查阅记录	Record of readings
+目的	Purpose
 """.strip("\n").splitlines()))
 
 

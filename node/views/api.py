@@ -118,6 +118,7 @@ def cases() -> Response:
                           today=today().isoformat(), soon=soon(), cursor=a.get("after"),
                           limit=_limit(a.get("limit"), int(n.settings.page_size)),
                           holder=n.institution)
+    n.reading.note_search(a.get("q", ""), page.rows)  # logged as the page's search is
     return jsonify({"rows": page.rows, "next_cursor": page.next_cursor})
 
 

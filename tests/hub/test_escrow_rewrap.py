@@ -317,7 +317,7 @@ def test_a_supervisor_reads_who_why_and_when_on_the_case_page(
     assert client.post("/oversight/login", data={"login": "town", "password": "town-pass-1",
                                                  "csrf": token}).status_code == 302
     no = world.hub.stores.main.get(f"case:{cases['plain']}")["case_no"]
-    page = client.get(f"/oversight/case?no={no}").text
+    page = client.get(f"/oversight/case?no={no}&why=audit").text
     assert 'id="escrow-uses"' in page and "王主任" in page
     assert REASON.split(" / ")[0] in page  # (the English half has an HTML-escaped ')
     assert "re-wrapped" in page and "step-access" in page  # and the access event among the steps
