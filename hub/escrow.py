@@ -85,7 +85,7 @@ def open_escrow(hub: Hub, path: str | Path, directory: Directory, ask: Ask | Non
         found = ", ".join(k.key_id for k in held) or "no escrow key"
         raise BadInput(f"escrow-file: {file} holds {found}, not this hub's escrow key "
                        f"{directory.escrow.key_id} (published in its directory): wrong escrow "
-                       "key / 托管密钥文件不是本中枢的托管密钥")
+                       "key / 托管密钥文件不是本平台的托管密钥")
     return chain
 
 

@@ -227,7 +227,7 @@ class Casework:
             self.node.reading.directory().device_key(signer.device_id, signer.key.key_id)
         except CryptoError as exc:
             raise NodeError(
-                "本机密钥尚未在中心登记：请管理员用本机 `bangban node init` 打印的 JSON 运行 "
+                "本机密钥尚未在平台登记：请管理员用本机 `bangban node init` 打印的 JSON 运行 "
                 "`bangban hub device keys`，同步后再登记 / this laptop's keys are not "
                 "registered at the hub: the operator runs `bangban hub device keys FILE` with "
                 f"the JSON `bangban node init` printed here; sync, then try again ({exc.reason})",

@@ -90,7 +90,7 @@ class CaseSchema(DocBase):
     service_item = ItemCode(allow_none=True)
     mode = Str(required=True, validate=one_of(MODES, "服务方式"))
     focus_area = Str(required=True, validate=one_of(FOCUS_AREAS, "重点领域"))
-    applicant_kind = Str(required=True, validate=one_of(APPLICANT_KINDS, "申请人类型"))
+    applicant_kind = Str(required=True, validate=one_of(APPLICANT_KINDS, "服务对象类型"))
     special_groups = fields.List(Str(validate=one_of(SPECIAL_GROUPS)))
     staff = Str(allow_none=True, max_len=64)  # staff id, not a name
     labels = fields.List(Str(max_len=40))

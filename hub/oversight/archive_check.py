@@ -285,7 +285,7 @@ def steps(archive: Mapping[str, Any]) -> list[dict[str, Any]]:
             # server); the file keeps the event as its device stated it
             "hlc": ev.get("hlc"), "event_type": ev.get("event_type"),
             "at": local_timestamp(str(ev.get("at") or "")).replace("T", " "),
-            "received": "（中枢自记）" if by_hub and not got else local(got.get("received_ms")),
+            "received": "（平台自记）" if by_hub and not got else local(got.get("received_ms")),
             "received_via": got.get("via", ""),
             "device": ev.get("device"), "institution": ev.get("institution"),
             "staff": ev.get("staff"), "staff_name": _staff_name(

@@ -75,7 +75,7 @@ def _store_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> dict[str, 
         # internal case id; and what to do about it
         raise BadInput("case: the hub has no keyring of this case yet (its station has not "
                        "synced it): try again once the station has synced / 该案件的密钥环尚未"
-                       "同步到中心，暂不能登记；请在该站同步后再试，急件请电话联系该机构") from None
+                       "同步到平台，暂不能登记；请在该站同步后再试，急件请电话联系该机构") from None
 
 
 def _clock(hub: Hub, case_id: str) -> tuple[HLC, str | None]:

@@ -105,7 +105,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 投诉处理	Complaint handled
 查阅个人信息	Access to personal data
 同步中	Syncing
-设备已吊销	Device revoked
+本机已停用	Device revoked
 离线	Offline
 已同步	Synced
 未同步	Not synced
@@ -160,11 +160,11 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 请修改以下内容后再保存：	Please fix the following, then save again:
 服务对象姓名（或企业名称）	Applicant's name (or enterprise)
 证件号码	ID number
-申请人类型	Applicant kind
+服务对象类型	Applicant kind
 特殊群体	Special groups
 咨询渠道	Channel
 （暂不确定）	(not sure yet)
-尚未从枢纽同步事项清单，暂用内置示例清单。	The catalog has not been synced from the hub yet; showing the built-in sample catalog.
+尚未从平台同步事项清单，暂用内置示例清单。	The catalog has not been synced from the hub yet; showing the built-in sample catalog.
 所需材料（勾选已带齐的；未勾选的列入一次性告知单）	Required materials (tick what was brought; the rest goes on the one-time notification)
 法定时限	Statutory limit
 个工作日	working days
@@ -190,17 +190,17 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 清除签名	Clear signature
 扫描件（高拍仪图片或 PDF，加密保存）	Scans (document camera images or PDF, stored encrypted)
 返回	Back
-与枢纽同步	Sync with the hub
+与平台同步	Sync with the hub
 上次成功	Last success
 从未	Never
 上次尝试	Last attempt
 已上传 / 已下载	Uploaded / downloaded
 进度	Progress
 错误	Error
-枢纽	Hub
+平台	Hub
 设备	Device
-枢纽拒收的文档	Documents refused by the hub
-集中端发来的文档签名无效，已拒收	Documents from the hub that failed their signature check (refused)
+平台未接收的记录	Documents refused by the hub
+平台发来的记录未通过签名校验，已拒收	Documents from the hub that failed their signature check (refused)
 立即同步	Sync now
 上报在办	Handed up, open
 上报超期	Handed up, overdue
@@ -215,7 +215,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 看板更新于	Board as of
 暂无看板（无在办案件，或尚未同步）	No board (no open cases, or not synced yet)
 下辖在办案件	Open cases below
-来自集中端的看板：只有案件编号、事项、状态、经办人和期限，不含个人信息；有期限已过的在前。案件详情在村（社区）上报后可见。	From the hub's boards: case number, item, status, staff and deadlines only, no personal data; those with a passed deadline first. A case's details are visible once the village hands it up.
+来自平台的看板：只有案件编号、事项、状态、经办人和期限，不含个人信息；有期限已过的在前。案件详情在村（社区）上报后可见。	From the hub's boards: case number, item, status, staff and deadlines only, no personal data; those with a passed deadline first. A case's details are visible once the village hands it up.
 案件编号	Case number
 催办	Urge
 已催办	Urged
@@ -247,8 +247,8 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 在案件页选择“下派”把工作分配给村（社区）。	Use "Hand down" on a case page to assign work to a village.
 解锁	Unlock
 输入口令解锁	Unlock with your passphrase
-本机尚未登记到枢纽：请先运行 bangban node init。	This laptop is not enrolled: run bangban node init first.
-本设备已被吊销，密钥和本地数据已清除。	This device was revoked; its keys and local data were wiped.
+本机尚未登记到平台：请先运行 bangban node init。	This laptop is not enrolled: run bangban node init first.
+本机已被平台停用，密钥和本机数据已清除。	This device was revoked; its keys and local data were wiped.
 个人信息已加密保存。解锁后才能查看和登记案件。	Personal data is stored encrypted. Unlock to see and record cases.
 口令	Passphrase
 咨询已登记。	Consultation recorded.
@@ -268,21 +268,21 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 代理人姓名	Agent's name
 他人代为办理时填写，如企业派来办事的人、老人的子女	filled in when someone acts for the applicant: a firm's employee, an old person's son or daughter
 不予受理告知单	Notice of refusal
-服务对象评价为不满意：请回访服务对象，了解原因并改进，回访情况记入工作日志，类型选“联系申请人”（11.2.1）。	The applicant rated the service as unsatisfactory: call them back, learn why and improve, and record the call in the work log as "contact with applicant" (11.2.1).
+服务对象评价为不满意：请回访服务对象，了解原因并改进，回访情况记入工作日志，类型选“联系服务对象”（11.2.1）。	The applicant rated the service as unsatisfactory: call them back, learn why and improve, and record the call in the work log as "contact with applicant" (11.2.1).
 离线，自动重试	Offline, retrying by itself
 （请选择）	(choose)
-连接枢纽	Connecting to the hub
+连接平台	Connecting to the hub
 上传	Upload
 下载	Download
 咨询答复期限（10.1.1.3）	Reply due (10.1.1.3)
 材料提交期限（10.1.4）	Materials due (10.1.4)
-办理期限（10.1.3）	Time limit ends (10.1.3)
+办理时限（10.1.3）	Time limit ends (10.1.3)
 续办期限（10.2.5）	Resumption deadline (10.2.5)
 （本案没有待处理的此项）	(none open in this case)
 该步骤须出具纸质表单，请打印后由服务对象签字：	This step issues a paper form: print it for the applicant to sign:
 附录	form
 转询审批部门（未能当场答复时）	Department asked (when not answered on the spot)
-本机时钟比枢纽%(offset)s，办理时间将记错：请校准电脑的日期和时间。	This laptop's clock is %(offset)s compared with the hub's: the times of the steps you record will be wrong. Please set the computer's date and time.
+本机时钟比平台%(offset)s，办理时间将记错：请校准电脑的日期和时间。	This laptop's clock is %(offset)s compared with the hub's: the times of the steps you record will be wrong. Please set the computer's date and time.
 本机时钟	This laptop's clock
 未核对	Not checked yet
 准确	Right
@@ -294,27 +294,27 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 更正	correct
 服务对象信息已更正。	The applicant's particulars were corrected.
 更正后打印的表单使用新信息；原信息加密保留在案件记录中。	Forms printed from now on use the corrected particulars; the replaced ones are kept, encrypted, in the case's record.
-办理时限已过仍在办理（与监管端超期同一口径）	Past the time limit and still being handled (overdue as the oversight counts it)
+办理时限已过仍在办理（与监督平台超期同一口径）	Past the time limit and still being handled (overdue as the oversight counts it)
 待办到期	Deadlines passed
 任一期限已过：办理时限、材料提交、咨询答复、续办期限	Any deadline passed: time limit, materials, consultation reply, resumption
 办理时限已过	time limit passed
 任一期限已过（材料、答复、续办、办理时限）	any deadline passed (materials, reply, resumption, time limit)
 已超期（超过办理时限）	Overdue (past the time limit)
 待办到期（任一期限已过）	Deadlines passed (any deadline)
-已超期：办理时限（10.1.3）已过仍在办理的案件，与监管端“超期未办结”同一口径。材料、答复、续办期限已过的见“待办到期”。	Overdue: cases still being handled after their time limit (10.1.3), as the oversight counts them. Passed materials, reply or resumption deadlines are under "Deadlines passed".
+已超期：办理时限（10.1.3）已过仍在办理的案件，与监督平台“超期未办结”同一口径。材料、答复、续办期限已过的见“待办到期”。	Overdue: cases still being handled after their time limit (10.1.3), as the oversight counts them. Passed materials, reply or resumption deadlines are under "Deadlines passed".
 待办到期：任一期限已过（办理时限、材料提交、咨询答复、续办期限），是待办提醒，不都是超期。	Deadlines passed: any deadline has passed (time limit, materials, consultation reply, resumption); a to-do list, not all of them overdue.
 仅列出以下机构登记的案件：	Only the cases registered at:
 已过期	Passed
 已过期限	Deadlines passed
 办理时限已过即超期；咨询答复、续办期限已过另列，不计超期	A passed time limit is overdue; a passed consultation reply or resumption deadline is listed too but is not overdue
 最近期限	Next deadline
-办理期限	Time limit
-任一期限中最近的一个：办理期限、材料提交、咨询答复、续办期限	The nearest of the deadlines: time limit, materials, consultation reply, resumption
-期限已过，见首页“待办到期”；已超期只指办理期限	This deadline has passed (see "Deadlines passed" on the home page); overdue means the time limit only
+办理时限	Time limit
+任一期限中最近的一个：办理时限、材料提交、咨询答复、续办期限	The nearest of the deadlines: time limit, materials, consultation reply, resumption
+期限已过，见首页“待办到期”；已超期只指办理时限	This deadline has passed (see "Deadlines passed" on the home page); overdue means the time limit only
 本中心现持有、尚在办理的该村（社区）上报案件；已下派回村或已办结的不计	Cases this station handed up that this centre holds and is still handling; those handed back down or finished are not counted
 本中心现持有、尚在办理的上报（移交）案件	Cases handed up (or over) that this centre holds and is still handling
-其中办理时限已过的（与监管端超期同一口径）	Of those, past the time limit (overdue as the oversight counts it)
-在办、超期等列来自集中端看板（该村（社区）持有的案件）；“上报在办”是本中心现持有、尚在办理的该村上报案件，与上方“上报在办”同一口径（已下派回村或已办结的不计）。超期均指办理时限已过。	Open, overdue and the next columns come from the hub's board (the cases the station holds); "Handed up, open" counts the station's cases this centre holds and is still handling, as the tile above does (those handed back down or finished are not counted). Overdue always means past the time limit.
+其中办理时限已过的（与监督平台超期同一口径）	Of those, past the time limit (overdue as the oversight counts it)
+在办、超期等列来自平台看板（该村（社区）持有的案件）；“上报在办”是本中心现持有、尚在办理的该村上报案件，与上方“上报在办”同一口径（已下派回村或已办结的不计）。超期均指办理时限已过。	Open, overdue and the next columns come from the hub's board (the cases the station holds); "Handed up, open" counts the station's cases this centre holds and is still handling, as the tile above does (those handed back down or finished are not counted). Overdue always means past the time limit.
 当前经办人	Staff at the window
 当前经办人：	Staff at the window:
 名册为空：以设备记录	No roster: steps are recorded under the device
