@@ -156,7 +156,7 @@ def _keyring(hub: Hub, case: str, code: str) -> dict[str, Any]:
         holders = ", ".join(str(r.get("institution")) for r in ring.get("recipients", ())
                             if r.get("role") != "escrow")
         raise BadInput(f"cases: {case} is not a case of {code} (its key is held by {holders}) "
-                       "/ 该案件不属于此机构")
+                       "/ 该办件不属于此机构")
     return ring
 
 

@@ -178,7 +178,7 @@ class WriteValidator:
                              "schemas/ids.py) / 每条记录须有字符串 _id")
         if docid.startswith(("_design/", "_local/")) or docid.startswith("_"):
             return forbidden(f"_id: {docid!r} is reserved; devices write only case documents / "
-                             f"_id {docid!r} 为保留标识，设备只能写入案件记录")
+                             f"_id {docid!r} 为保留标识，设备只能写入办件记录")
         if doc.get("_deleted"):
             return forbidden("_deleted: devices never delete documents (design.md §3: the hub "
                              "writes conflict resolutions) / 设备不能删除记录，两处修改不一致时由平台统一处理")
@@ -207,7 +207,7 @@ class WriteValidator:
             return self._check_notice(device, doc, docid in existing)
         case_id = scopes.case_id_of(docid, doc)
         if case_id is None:
-            return forbidden(f"_id: {docid!r} belongs to no case / 记录 {docid!r} 不属于任何案件")
+            return forbidden(f"_id: {docid!r} belongs to no case / 记录 {docid!r} 不属于任何办件")
         allowed = self.indexer.case_scopes(case_id)
         if device.institution not in allowed:
             # Routes are cached per gateway; a hand-over another gateway indexed a moment
@@ -217,7 +217,7 @@ class WriteValidator:
         if device.institution not in allowed:
             return forbidden(f"scope: case {case_id} is not held by institution "
                              f"{device.institution} (design.md §5) / 本机构（{device.institution}）"
-                             f"未承办、也未收到移交的案件 {case_id}，不能写入；如需办理，请由承办机构"
+                             f"未承办、也未收到移交的办件 {case_id}，不能写入；如需办理，请由承办机构"
                              "上报或下派给本机构")
         if doc.get("type") in IMMUTABLE_TYPES and docid in existing:
             rev = doc.get("_rev")
@@ -272,7 +272,7 @@ class WriteValidator:
             self.indexer.forget_route(case_id)  # handed a moment ago at another gateway?
             if to not in self.indexer.case_scopes(case_id):
                 return forbidden(f"case_id: {case_id} is not a case of {to} (design.md §5) / "
-                                 f"案件 {case_id} 不是 {to} 的案件，协调通知只能发给办理该案件的机构")
+                                 f"办件 {case_id} 不是 {to} 的办件，协调通知只能发给办理该办件的机构")
         return None
 
     def _check_wrap(self, case_id: str, target: str, batch: Batch) -> Refusal | None:
@@ -285,7 +285,7 @@ class WriteValidator:
         if ring is None or not keyring_has_wrap(ring, target):
             return {**forbidden(f"hand-over: the keyring of case {case_id} has no wrap for "
                                 f"{target}; add the recipient to the keyring before handing "
-                                f"over (design.md §5) / 移交未完成：案件 {case_id} 的密钥尚未授权给"
+                                f"over (design.md §5) / 移交未完成：办件 {case_id} 的密钥尚未授权给"
                                 f"接收机构 {target}；请确认接收机构已登记密钥（可询问平台管理员），同步后重新移交"), RETRY: "1"}
         return None
 

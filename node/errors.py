@@ -258,7 +258,7 @@ class NotSyncedSinceRestore(NodeError):
         when = f"（备份时间 {created_at}）" if created_at else ""
         since = f" (backup of {created_at})" if created_at else ""
         super().__init__(
-            f"本机数据是从备份恢复的{when}，恢复后尚未与平台同步完成：同步前不能新建案件（备份之后"
+            f"本机数据是从备份恢复的{when}，恢复后尚未与平台同步完成：同步前不能新建办件（备份之后"
             "本机发出的编号尚未取回，可能重复）。请联网后在“同步”页点“立即同步”，或运行 "
             "`bangban node sync` / this laptop's data was restored from a backup"
             f"{since} and has not completed a sync with the hub since: new cases wait for one "

@@ -240,6 +240,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(f"已恢复 / restored device {out['device_id']} from the backup of "
           f"{out['backup_created_at']} into {out['dir']}"
           + (f"; what was there is kept in {out['moved_aside']}" if out["moved_aside"] else ""))
-    print("同步完成前不能新建案件 / no new case until one sync completes: `bangban node sync "
+    print("同步完成前不能新建办件 / no new case until one sync completes: `bangban node sync "
           f"--dir {out['dir']}` (or `node serve`, which syncs by itself)")
     return 0

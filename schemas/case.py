@@ -79,7 +79,7 @@ class CaseSchema(DocBase):
     case_id = HlcStr(required=True)
     case_no = Str(required=True, validate=validate.Regexp(CASE_NO_RE, error=msg(
         "case_no", "case_no must be {institution}-{year}-{short}-{serial:05d}",
-        "案件编号格式应为 机构代码-年份-设备简码-五位流水号")))
+        "办件编号格式应为 机构代码-年份-设备简码-五位流水号")))
     institution = InstitutionCode(required=True)  # where the case was opened
     #: codes from the city down to ``institution`` (scope routing, 4.3)
     institution_path = fields.List(InstitutionCode(), required=True,
@@ -112,7 +112,7 @@ class CaseSchema(DocBase):
                                       "设备必须属于受理机构"), "device")
         if no and inst and dev and not no.startswith(inst + "-"):
             raise ValidationError(msg("case_no_institution", "case_no must start with institution",
-                                      "案件编号必须以受理机构代码开头"), "case_no")
+                                      "办件编号必须以受理机构代码开头"), "case_no")
         clocks = data.get("clocks") or {}
         bad = sorted(set(clocks) - set(MERGE_FIELDS) - {PRIVATE_CLOCK})
         if bad:

@@ -70,7 +70,7 @@ TERMINATION_REASONS = {
                                    "resumption deadline passed (10.2.5.2)"),
     "other": ("其他", "other"),
 }
-DECISIONS = {"approved": ("准予", "approved"), "rejected": ("不予准予", "rejected"),
+DECISIONS = {"approved": ("批准", "approved"), "rejected": ("不予批准", "rejected"),
              "returned": ("退回补正", "returned for correction")}
 PROBLEM_CATEGORIES = {"materials": ("材料", "materials"), "department": ("审批部门", "department"),
                       "applicant": ("服务对象", "applicant"), "system": ("系统", "system"),
@@ -113,6 +113,6 @@ ACCESS_PURPOSES = {"handling": ("办理", "handling"), "printing": ("打印表�
 SUBMIT_CHANNELS = {"online": ("网上提交", "online"), "window": ("窗口提交", "at the window"),
                    "mail": ("邮寄", "by mail")}
 #: design.md §3: what a coordinator decided about events the fold could not apply
-REVIEW_DECISIONS = {"kept_as_record": ("保留为记录，不影响案件状态", "kept as a record only"),
+REVIEW_DECISIONS = {"kept_as_record": ("保留为记录，不影响办件状态", "kept as a record only"),
                     "redo_recorded": ("已按正确顺序重新登记", "re-recorded in the right order"),
                     "other": ("其他", "other")}

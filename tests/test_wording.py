@@ -8,7 +8,8 @@ printed forms). Comments and docstrings are for engineers and are left out.
 - One term per thing: the hub was 枢纽, 集中端, 中枢 and 中心 on different pages (a clerk asked to
   "请告知枢纽管理员" and a supervisor reading "中枢接收时间" meant the same server); the case's
   time limit was 办理期限 on one list and 办理时限 on the next; the person served was 申请人 on
-  forms whose steps said 服务对象 (the standard's word, used throughout 10.1 and 10.2).
+  forms whose steps said 服务对象 (the standard's word, used throughout 10.1 and 10.2); a case
+  is the standard's 办件 (8.1.1), not a court's 案件.
 - Plain words for a clerk: a revoked laptop is 停用 (stopped), not 吊销; what the platform did not
   take is a 记录 (record), not a 文档.
 - Chinese punctuation in Chinese text: no half-width comma, semicolon, question or exclamation
@@ -41,6 +42,10 @@ TERMS = {
     "本地数据": "本机数据",
     "办理期限": "办理时限", "办结期限": "办理时限",
     "申请人": "服务对象",
+    # 8.1.1's 办件: a 案件 is a court's or the police's, 立案 and 结案 theirs too
+    "案件": "办件", "本案": "本件", "立案": "登记", "结案": "办结", "新立": "新登记",
+    "不予准予": "不予批准",  # the department's decision, as the termination reason says it
+    "在办办件": "在办件",
 }
 
 #: traditional characters (those of the standard's captured text, and the commonest others)
@@ -58,6 +63,10 @@ PUNCT = [
     (re.compile(f"[{CJK}](?:\\.\\.\\.|…(?!…))|(?:\\.\\.\\.|(?<!…)…)[{CJK}]"),
      "... or a single … beside Chinese (write ……)"),
     (re.compile(f"\"[{CJK}]|[{CJK}]\""), "straight quote beside Chinese (write “ ”)"),
+    # a number is spaced from the words around it, as every count the pages fill in is
+    # ("共 %(n)s 件"): "在1个工作日内" beside "在 5 个工作日内" on one page read as a slip.
+    # A printed date (2026年3月5日, schemas.forms.zh_date) is written as the forms write it.
+    (re.compile(f"[{CJK}]\\d|\\d(?![年月日])[{CJK}]"), "a number not spaced from Chinese"),
 ]
 
 #: English a Chinese page may show: codes, commands, file types, the product's name
@@ -181,6 +190,13 @@ def test_one_term_per_thing() -> None:
     assert term_faults(shown_texts()) == []
 
 
+def test_the_runbook_quotes_the_pages_terms() -> None:
+    """docs/operations.md quotes what the clerk's page says ("平台的软件版本比本机旧"): an
+    operator on the phone with a station searches it for the words the clerk reads out."""
+    runbook = ROOT / "docs" / "operations.md"
+    assert term_faults([(str(runbook), runbook.read_text(encoding="utf-8"))]) == []
+
+
 def test_chinese_punctuation_in_chinese_text() -> None:
     assert punct_faults(shown_texts()) == []
 
@@ -205,6 +221,7 @@ def test_the_term_check_catches_the_old_words(text: str, faults: int) -> None:
     ("材料:M03", 1), ("已保存,请打印", 1), ("请稍候...", 1), ("类型选\"联系服务对象\"", 1),
     ("材料：M03", 0), ("file: 无法读取 / cannot read", 0), ("已保存，请打印", 0),
     ("请稍候……", 0), ("类型选“联系服务对象”", 0), ("需复核?", 1),
+    ("须在1个工作日内答复", 1), ("须在 1 个工作日内答复", 0), ("2026年3月5日", 0),
 ])
 def test_the_punctuation_check_catches_half_width_marks(text: str, faults: int) -> None:
     assert len(punct_faults([("x", text)])) == faults

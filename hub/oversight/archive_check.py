@@ -317,7 +317,7 @@ def header_versions(archive: Mapping[str, Any]) -> list[dict[str, Any]]:
             clock = None
         rows.append({"field": field, "hlc": hlc, "current": current,
                      "device": clock.node if clock else "",
-                     "when": local(clock.wall_ms) if clock else "（立案时）",
+                     "when": local(clock.wall_ms) if clock else "（登记时）",
                      "value": "（已加密的服务对象信息）" if field == "private" else value})
     return rows
 

@@ -217,7 +217,7 @@ def test_a_case_outside_the_area_is_refused_as_an_unknown_number_is(app: Any) ->
             "csrf": token, "case": ref, "intake": "phone", "category": "attitude",
             "text": "窗口无人"})
         answers.append(resp.text.replace(ref, "REF"))
-        assert f"您的监督范围内不存在案件编号 {ref}" in resp.text
+        assert f"您的监督范围内不存在办件编号 {ref}" in resp.text
     assert answers[0] == answers[1]
 
 
@@ -244,7 +244,7 @@ def test_a_complaint_taken_is_confirmed_by_its_case_number(
         "csrf": token, "case": case_no, "intake": "phone", "category": "attitude",
         "text": "窗口无人"}, follow_redirects=True)
     assert resp.status_code == 200, re.findall(r"alert[^>]*>([^<]*)", resp.text)
-    assert f"投诉已登记：案件 {case_no}" in resp.text
+    assert f"投诉已登记：办件 {case_no}" in resp.text
     assert not re.search(r"投诉已登记（[0-9a-f]{12}-", resp.text) and len(taken) == 1
 
 
