@@ -14,7 +14,15 @@ from typing import Any
 
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.ids import institution_tier
-from schemas.state import CONSULTATION, ENDED, OPEN, CaseState, event_date, resume_by
+from schemas.state import (
+    CONSULTATION,
+    ENDED,
+    OPEN,
+    STATUS_LABELS,
+    CaseState,
+    event_date,
+    resume_by,
+)
 from schemas.vocab import TIER_ORDER
 
 Event = Mapping[str, Any]
@@ -31,13 +39,18 @@ def _deny(clause: str, rule: str, en: str, zh: str, ev: Event) -> IllegalTransit
     return IllegalTransition(clause, rule, en, zh, event_id=ev.get("hlc"))
 
 
+def _zh_status(status: str) -> str:
+    """A status as the clerk's list shows it: the refusal said 状态为“handling”."""
+    return STATUS_LABELS[status][0] if status in STATUS_LABELS else status
+
+
 def _status_in(state: CaseState, ev: Event, allowed: set[str] | frozenset[str], clause: str,
                zh_step: str) -> None:
     if state.status not in allowed:
         raise _deny(clause, "status",
                     f"{ev['event_type']} is not allowed while the case is {state.status} "
                     f"(allowed: {', '.join(sorted(allowed))})",
-                    f"办件当前状态为“{state.status}”，不能{zh_step}", ev)
+                    f"办件当前状态为“{_zh_status(state.status)}”，不能{zh_step}", ev)
 
 
 def _consultation(s: CaseState, ev: Event) -> None:
@@ -150,7 +163,7 @@ def _work_log(s: CaseState, ev: Event) -> None:
         return  # 11.2.1: the follow-up of a rating (see _check)
     if s.status in ("new", "archived"):
         raise _deny("7.3.2", "status", f"no work-log entry while the case is {s.status}",
-                    f"办件状态为“{s.status}”，不能记工作日志", ev)
+                    f"办件状态为“{_zh_status(s.status)}”，不能记工作日志", ev)
 
 
 def _suspension(s: CaseState, ev: Event) -> None:

@@ -66,7 +66,7 @@ PUNCT = [
     # a number is spaced from the words around it, as every count the pages fill in is
     # ("共 %(n)s 件"): "在1个工作日内" beside "在 5 个工作日内" on one page read as a slip.
     # A printed date (2026年3月5日, schemas.forms.zh_date) is written as the forms write it.
-    (re.compile(f"[{CJK}]\\d|\\d(?![年月日])[{CJK}]"), "a number not spaced from Chinese"),
+    (re.compile(f"(?![年月])[{CJK}]\\d|\\d(?![年月日])[{CJK}]"), "a number not spaced from Chinese"),
 ]
 
 #: English a Chinese page may show: codes, commands, file types, the product's name
