@@ -318,6 +318,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 当前经办人	Staff at the window
 当前经办人：	Staff at the window:
 名册为空：以设备记录	No roster: steps are recorded under the device
+以设备记录	Recorded under the device
 请选择	Choose
 确定	Set
 登记经办人	Registered by

@@ -58,3 +58,12 @@ def test_the_sync_page_says_its_error_in_chinese(unlocked: Any, app: Any) -> Non
     app.extensions["bangban_node"].syncer.state.last_error = OFFLINE
     said = _text(unlocked.get("/sync/").data.decode())
     assert OFFLINE.split(" / ")[0] in said and "cannot reach the hub" not in said, said
+
+
+def test_a_step_recorded_under_the_laptop_says_so_under_its_staff(unlocked: Any, app: Any) -> None:
+    """With no roster a step is recorded under the device (名册为空：以设备记录); the record
+    printed its code alone under 经办人, as if it were a person's."""
+    device = app.extensions["bangban_node"].device_id
+    page = unlocked.get(f"/cases/{_consult(unlocked)}").data.decode()
+    assert f"经办人：以设备记录（{device}）" in page
+    assert f"经办人：{device}<" not in page
