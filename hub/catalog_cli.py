@@ -81,8 +81,8 @@ def read_catalog(path: str | Path, materials: str | Path | None = None
         return items_from_tables(*_workbook_tables(path))
     if suffix == ".csv":
         if materials is None:
-            raise BadInput("--materials: a CSV list needs its materials too (a second CSV "
-                           "file: 事项编码, 材料编码, 材料名称, 获取方式, 需原件, 份数) / "
+            raise BadInput("--materials: a CSV list needs its materials too, a second CSV "
+                           "file (columns 事项编码、材料编码、材料名称、获取方式、需原件、份数) / "
                            "请用 --materials 给出申请材料表")
         return items_from_tables(_csv_table(path, "FILE"),
                                  _csv_table(Path(materials), "--materials"),

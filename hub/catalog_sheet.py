@@ -136,7 +136,7 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column("time_limit_days", "法定时限（工作日）", _days),
     Column("promised_days", "承诺时限（工作日）", _days, required=False),
     Column("materials_period_days", "补正材料期限（工作日）", _days, required=False),
-    Column("resumption_period_days", "恢复办理期限（工作日）", _days, required=False),
+    Column("resumption_period_days", "中止恢复期限（工作日）", _days, required=False),
     Column("fees", "涉及行政事业性收费", _bool, required=False, show=_yes_no),
     Column("active", "启用", _bool, required=False, show=_yes_no),
 )

@@ -73,7 +73,7 @@ def close_institution(hub: Hub, code: str) -> dict[str, Any]:
         raise BadInput(
             f"{code} holds {len(cases)} open case(s): {shown}. Move each first: the station "
             "hands it up (上报) to its town, the town hands it down (下派) to the receiving "
-            "station or keeps it; sync both / 该机构仍有在办案件，请先逐件上报，由乡镇下派给"
+            "station or keeps it; sync both / 该机构仍有在办件，请先逐件上报，由乡镇下派给"
             "接收的服务站")
     devices = _live_devices(hub, code)
     if devices:

@@ -7,7 +7,12 @@ the same way. Foreign errors are translated where they happen (``raise … from`
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+#: "English / 中文", the hub's bilingual reason: an English half with no Chinese, then one
+#: that has Chinese
+_BILINGUAL = re.compile(r"(?P<en>[^\u3400-\u9fff]+?) / (?P<zh>.*[\u3400-\u9fff].*)", re.S)
 
 
 class HubError(Exception):
@@ -29,6 +34,13 @@ class HubError(Exception):
 
     def __str__(self) -> str:
         return f"{self.status} {self.error}: {self.reason}"
+
+    def halves(self) -> tuple[str, str]:
+        """(Chinese, English) of the reason, for a page a supervisor reads in Chinese: the
+        oversight's error page led with the English half. A reason that is not one such
+        pair is its own Chinese half, with no English one (nothing of it is dropped)."""
+        m = _BILINGUAL.fullmatch(self.reason)
+        return (m["zh"], m["en"]) if m else (self.reason, "")
 
 
 class ConfigError(HubError):

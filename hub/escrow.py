@@ -85,7 +85,7 @@ def open_escrow(hub: Hub, path: str | Path, directory: Directory, ask: Ask | Non
         found = ", ".join(k.key_id for k in held) or "no escrow key"
         raise BadInput(f"escrow-file: {file} holds {found}, not this hub's escrow key "
                        f"{directory.escrow.key_id} (published in its directory): wrong escrow "
-                       "key / 托管密钥文件不是本中枢的托管密钥")
+                       "key / 托管密钥文件不是本平台的托管密钥")
     return chain
 
 
@@ -156,7 +156,7 @@ def _keyring(hub: Hub, case: str, code: str) -> dict[str, Any]:
         holders = ", ".join(str(r.get("institution")) for r in ring.get("recipients", ())
                             if r.get("role") != "escrow")
         raise BadInput(f"cases: {case} is not a case of {code} (its key is held by {holders}) "
-                       "/ 该案件不属于此机构")
+                       "/ 该办件不属于此机构")
     return ring
 
 

@@ -66,10 +66,10 @@ def check_header_kept(stores: HubStores, doc: Mapping[str, Any], *, new_edits: b
     if fixed:
         return {"error": "forbidden", "reason": (
             f"{field}: fixed when the case was opened ({before.get(field)!r}), a header "
-            f"revision may not change it (design.md §3) / 案件{field}在立案时确定，不能修改")}
+            f"revision may not change it (design.md §3) / 办件{field}在登记时确定，不能修改")}
     return {"error": "forbidden", "reason": (
         f"history: the revision drops the version of {field} clocked {hlc or '(opening)'} "
         "that the one "
         "before it knew; a header keeps every value a field ever had, the replaced ones in "
         "history (design.md §3; 5 d, 11.1 e: complete case archives) / "
-        f"案件头修订丢失了字段 {field} 的历史值，更正须保留原值以备查")}
+        f"办件基本信息修订丢失了字段 {field} 的历史值，更正须保留原值以备查")}

@@ -162,7 +162,7 @@ class SignatureCheck:
                     return {"error": "forbidden", "reason": (
                         f"keyring: generation {kid} lost its wrap for {inst} (key {key_id}, "
                         "still active); a keyring revision keeps every wrap to an active key "
-                        f"(design.md §3, §5) / 案件密钥不能撤销已授权机构 {inst} 的访问；"
+                        f"(design.md §3, §5) / 办件密钥不能撤销已授权机构 {inst} 的访问；"
                         "请先同步再重试")}
         return None
 

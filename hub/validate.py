@@ -171,31 +171,31 @@ class WriteValidator:
     def check(self, device: Device, doc: Mapping[str, Any], existing: Mapping[str, str],
               batch: Batch, *, new_edits: bool) -> Refusal | None:
         if not isinstance(doc, Mapping):
-            return forbidden("a document must be a JSON object / 文档须为 JSON 对象")
+            return forbidden("a document must be a JSON object / 记录须为 JSON 对象")
         docid = doc.get("_id")
         if not isinstance(docid, str) or not docid:
             return forbidden("_id: every document needs a string _id (ids are made by devices, "
-                             "schemas/ids.py) / 每个文档须有字符串 _id")
+                             "schemas/ids.py) / 每条记录须有字符串 _id")
         if docid.startswith(("_design/", "_local/")) or docid.startswith("_"):
             return forbidden(f"_id: {docid!r} is reserved; devices write only case documents / "
-                             f"_id {docid!r} 为保留标识，设备只能写入案件文档")
+                             f"_id {docid!r} 为保留标识，设备只能写入办件记录")
         if doc.get("_deleted"):
             return forbidden("_deleted: devices never delete documents (design.md §3: the hub "
-                             "writes conflict resolutions) / 设备不能删除文档，冲突由枢纽处理")
+                             "writes conflict resolutions) / 设备不能删除记录，两处修改不一致时由平台统一处理")
         try:  # orjson: the same compact UTF-8 JSON, several times faster on every doc
             size = len(orjson.dumps(doc))
         except TypeError:  # e.g. an integer beyond 64 bits, which orjson refuses
             size = len(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode())
         if size > self.max_document_bytes:
             return forbidden(f"document too large: {size} bytes > {self.max_document_bytes} / "
-                             f"文档过大：{size} 字节，上限 {self.max_document_bytes} 字节")
+                             f"记录过大：{size} 字节，上限 {self.max_document_bytes} 字节")
         if scopes.is_reference(docid, doc):
             return forbidden("reference data (catalog, calendar, directory) is read-only for "
                              "devices; the hub distributes it / 事项清单、日历、机构目录等基础数据"
-                             "由枢纽统一下发，设备不能修改")
+                             "由平台统一下发，设备不能修改")
         if scopes.is_board(docid, doc):
             return forbidden("coordination boards are written by the hub only (design.md §5: "
-                             "built from the cases' cleartext at the hub) / 协调看板只由枢纽生成")
+                             "built from the cases' cleartext at the hub) / 协调看板只由平台生成")
         refusal = self._check_schema(doc) or _check_chunk(doc)
         if refusal:
             return refusal
@@ -207,7 +207,7 @@ class WriteValidator:
             return self._check_notice(device, doc, docid in existing)
         case_id = scopes.case_id_of(docid, doc)
         if case_id is None:
-            return forbidden(f"_id: {docid!r} belongs to no case / 文档 {docid!r} 不属于任何案件")
+            return forbidden(f"_id: {docid!r} belongs to no case / 记录 {docid!r} 不属于任何办件")
         allowed = self.indexer.case_scopes(case_id)
         if device.institution not in allowed:
             # Routes are cached per gateway; a hand-over another gateway indexed a moment
@@ -217,7 +217,7 @@ class WriteValidator:
         if device.institution not in allowed:
             return forbidden(f"scope: case {case_id} is not held by institution "
                              f"{device.institution} (design.md §5) / 本机构（{device.institution}）"
-                             f"未承办、也未收到移交的案件 {case_id}，不能写入；如需办理，请由承办机构"
+                             f"未承办、也未收到移交的办件 {case_id}，不能写入；如需办理，请由承办机构"
                              "上报或下派给本机构")
         if doc.get("type") in IMMUTABLE_TYPES and docid in existing:
             rev = doc.get("_rev")
@@ -272,7 +272,7 @@ class WriteValidator:
             self.indexer.forget_route(case_id)  # handed a moment ago at another gateway?
             if to not in self.indexer.case_scopes(case_id):
                 return forbidden(f"case_id: {case_id} is not a case of {to} (design.md §5) / "
-                                 f"案件 {case_id} 不是 {to} 的案件，协调通知只能发给办理该案件的机构")
+                                 f"办件 {case_id} 不是 {to} 的办件，协调通知只能发给办理该办件的机构")
         return None
 
     def _check_wrap(self, case_id: str, target: str, batch: Batch) -> Refusal | None:
@@ -285,8 +285,8 @@ class WriteValidator:
         if ring is None or not keyring_has_wrap(ring, target):
             return {**forbidden(f"hand-over: the keyring of case {case_id} has no wrap for "
                                 f"{target}; add the recipient to the keyring before handing "
-                                f"over (design.md §5) / 移交未完成：案件 {case_id} 的密钥尚未授权给"
-                                f"接收机构 {target}；请确认接收机构已登记密钥（可询问枢纽管理员），同步后重新移交"), RETRY: "1"}
+                                f"over (design.md §5) / 移交未完成：办件 {case_id} 的密钥尚未授权给"
+                                f"接收机构 {target}；请确认接收机构已登记密钥（可询问平台管理员），同步后重新移交"), RETRY: "1"}
         return None
 
     def _check_schema(self, doc: Mapping[str, Any]) -> Refusal | None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 #: at most this many other cases on the page (a firm's project has a handful of items)
 LIMIT = 30
 #: 10.2.5.1 a–d: whom a suspended case waits on
-SUSPENDED_ON = {"a": "申请人（补交材料）", "b": "申请人（缴纳费用）", "c": "申请人（要求暂停）",
+SUSPENDED_ON = {"a": "服务对象（补交材料）", "b": "服务对象（缴纳费用）", "c": "服务对象（要求暂停）",
                 "d": "不可抗力消除"}
 
 
@@ -36,7 +36,7 @@ def waiting_on(state: Mapping[str, Any], events: Sequence[Mapping[str, Any]], in
     if holder != institution:  # 4.3: handed up (or down): the other institution has it
         return f"{name_of(holder)}（已移交）"
     if status == "suspended":
-        return SUSPENDED_ON.get(str((state.get("suspension") or {}).get("reason")), "申请人")
+        return SUSPENDED_ON.get(str((state.get("suspension") or {}).get("reason")), "服务对象")
     if status == "consulting":
         return "本机构（答复咨询）"
     if status == "applied":
@@ -46,13 +46,13 @@ def waiting_on(state: Mapping[str, Any], events: Sequence[Mapping[str, Any]], in
             return "本机构（上报：本级不受理该事项，4.3）"
         return "本机构（受理）"
     if state.get("corrections_open"):  # 10.2.4: the department asked, the applicant owes
-        return "申请人（补正材料）"
+        return "服务对象（补正材料）"
     submitted = [e for e in events if e.get("event_type") == "submitted"]
     decided = [e for e in events if e.get("event_type") == "decision"]
     if len(submitted) > len(decided):  # 10.2.4: with the approval department
         return f"审批部门（{submitted[-1].get('department', '')}）"
     if state.get("materials_missing"):  # 10.1.4: the one-time notification's list
-        return "申请人（补齐材料）"
+        return "服务对象（补齐材料）"
     open_problems = [p for p, s in (state.get("problems") or {}).items()
                      if s in ("open", "in_progress")]
     if open_problems:

@@ -115,7 +115,7 @@ def import_file(node: Node, path: Path) -> dict[str, Any]:
     follows = envelope.get("follows")  # signed: open_file verified the whole envelope
     if follows and follows not in imported:
         raise _refuse(f"file: 此数据包接续 {follows} 导出的数据包，本机尚未导入；请先导入该文件，"
-                      f"或请集中端导出完整数据包（不加 --since-last）/ this file continues the "
+                      f"或请平台导出完整数据包（不加 --since-last）/ this file continues the "
                       f"bundle made at {follows}, which this laptop has not imported: import "
                       "that one first, or ask the hub for a full bundle (without --since-last)",
                       "bundle_gap")

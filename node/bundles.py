@@ -48,13 +48,13 @@ def verified_directory(node: Node) -> Any:
     except NotFound:
         doc = None
     if doc is None or not keys.root_keys:
-        raise NodeError("directory: 尚未从中心取得密钥目录，请先联网同步一次 / no hub key "
+        raise NodeError("directory: 尚未从平台取得密钥目录，请先联网同步一次 / no hub key "
                         "directory yet: sync once (at enrollment) before using bundle files",
                         error="no_directory", status=409, fields={"directory": "missing"})
     try:
         return verify_directory(doc, keys.root_keys)
     except CryptoError as exc:
-        raise NodeError(f"directory: 中心密钥目录验证失败 / the hub's key directory does not "
+        raise NodeError(f"directory: 平台密钥目录验证失败 / the hub's key directory does not "
                         f"verify: {exc.reason}", error="bad_directory", status=409) from exc
 
 
@@ -62,8 +62,8 @@ def hub_directory(node: Node) -> Any:
     """:func:`verified_directory`, which must carry the hub's bundle key (for an export)."""
     directory = verified_directory(node)
     if directory.bundle is None:
-        raise NodeError(f"directory: 中心密钥目录 v{directory.version} 没有数据包密钥，请联网同步"
-                        "一次，或请中心管理员运行 `bangban hub bundle key` 发布新目录 / the hub's "
+        raise NodeError(f"directory: 平台密钥目录 v{directory.version} 没有数据包密钥，请联网同步"
+                        "一次，或请平台管理员运行 `bangban hub bundle key` 发布新目录 / the hub's "
                         f"key directory v{directory.version} has no bundle key: sync once, or "
                         "ask the hub operator to run `bangban hub bundle key` (it publishes a "
                         "directory with one)", error="no_bundle_key", status=409,

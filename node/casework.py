@@ -131,7 +131,7 @@ class Casework:
         try:
             doc: dict[str, Any] = self.store.get(f"case:{case_id}")
         except StoreNotFound as exc:
-            raise NotFound(f"没有此案件（编号有误或尚未同步）：{case_id} / no case {case_id} "
+            raise NotFound(f"没有此办件（编号有误或尚未同步）：{case_id} / no case {case_id} "
                            "here (a wrong id, or not synced yet)") from exc
         return doc
 
@@ -228,7 +228,7 @@ class Casework:
             self.node.reading.directory().device_key(signer.device_id, signer.key.key_id)
         except CryptoError as exc:
             raise NodeError(
-                "本机密钥尚未在中心登记：请管理员用本机 `bangban node init` 打印的 JSON 运行 "
+                "本机密钥尚未在平台登记：请管理员用本机 `bangban node init` 打印的 JSON 运行 "
                 "`bangban hub device keys`，同步后再登记 / this laptop's keys are not "
                 "registered at the hub: the operator runs `bangban hub device keys FILE` with "
                 f"the JSON `bangban node init` printed here; sync, then try again ({exc.reason})",
@@ -373,7 +373,7 @@ class Casework:
             # a conflict (another tab, or a pull, wrote the same document meanwhile): said
             # to the clerk, who saw "the local store refused …" in English only
             raise NodeError(f"本机未能保存这一步（{bad[0].get('id')}：{bad[0].get('error')}）。请打开"
-                            "案件页查看已保存的内容，再试一次 / this laptop's store refused "
+                            "办件页查看已保存的内容，再试一次 / this laptop's store refused "
                             f"{bad[0].get('id')} ({bad[0].get('reason')}): open the case page to "
                             "see what was saved, then try again", error="not_stored", status=409)
         self.node.note_pending(len(docs))

@@ -181,7 +181,7 @@ class Node:
             # The passphrase is checked outside the lock (scrypt), and a round that met the
             # revocation may wipe meanwhile: `node serve` runs its first round at the unlock
             # page. Keys read before the wipe must not open an app that can never sync.
-            raise Wiped("本设备已被吊销，密钥和本机数据已清除 / device revoked: keys and "
+            raise Wiped("本机已被平台停用，密钥和本机数据已清除 / device revoked: keys and "
                         "local data wiped")
         # the unlock is activity: the idle clock starts now, not at the last request
         # (a request without a session does not count, see node.app._guard)

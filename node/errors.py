@@ -213,7 +213,7 @@ class DamagedStore(NodeError):
                  "恢复（bangban node restore）/ this laptop's store is damaged and cannot be "
                  "backed up (keep the older backups): restore the last good one (`bangban "
                  "node restore`)"))
-        super().__init__(f"{path}: {what}；枢纽仍保存着本站已上传的全部数据 / the hub still "
+        super().__init__(f"{path}: {what}；平台仍保存着本站已上传的全部数据 / the hub still "
                          f"has everything this station pushed (SQLite quick_check: "
                          f"{'; '.join(found[:3])})")
 
@@ -258,7 +258,7 @@ class NotSyncedSinceRestore(NodeError):
         when = f"（备份时间 {created_at}）" if created_at else ""
         since = f" (backup of {created_at})" if created_at else ""
         super().__init__(
-            f"本机数据是从备份恢复的{when}，恢复后尚未与中心同步完成：同步前不能新建案件（备份之后"
+            f"本机数据是从备份恢复的{when}，恢复后尚未与平台同步完成：同步前不能新建办件（备份之后"
             "本机发出的编号尚未取回，可能重复）。请联网后在“同步”页点“立即同步”，或运行 "
             "`bangban node sync` / this laptop's data was restored from a backup"
             f"{since} and has not completed a sync with the hub since: new cases wait for one "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from typing import Any
 
 from flask import Flask
@@ -96,9 +97,9 @@ def value_label(value: Any) -> str:
     return text
 
 
-def local_time(value: Any) -> str:
-    """An ISO timestamp (UTC in documents) as Beijing time, ``2026-11-26 12:48``; a date or
-    anything else unparseable stays as it is."""
+def local_time(value: Any, seconds: bool = False) -> str:
+    """An ISO timestamp (UTC in documents) as Beijing time, ``2026-11-26 12:48`` (with
+    ``seconds``, ``2026-11-26 12:48:47``); a date or anything else unparseable stays as it is."""
     text = str(value or "")
     if len(text) < 16 or "T" not in text:
         return text
@@ -108,7 +109,30 @@ def local_time(value: Any) -> str:
         return text
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+_CJK = "\u3400-\u9fff"
+
+#: "中文 / English", the house's bilingual message (docs/CONVENTIONS.md, "Errors"): one
+#: Chinese part, then one English part with no Chinese in it
+_BILINGUAL = re.compile(f"(?P<zh>.*[{_CJK}][^{_CJK}]*?) / (?P<en>[A-Za-z`'\"(-][^{_CJK}]*)", re.S)
+
+
+def one_language(text: Any) -> str:
+    """A bilingual message as the page's language reads it: the clerk's page showed the
+    English half of every refusal beside the Chinese one ("页面不存在…… / page not found").
+    A field named before the Chinese (``reason: 不是…… / not a notice reason``) stays in
+    either. Text that is not one clean pair is shown whole: nothing it says is dropped."""
+    said = str(text or "")
+    m = _BILINGUAL.fullmatch(said)
+    if m is None:
+        return said
+    field = re.match(r"([A-Za-z_-][\w.\[\]-]*): ", m["zh"])
+    if not _en():  # the field by its label on the form, where it has one
+        label = field_label(field[1]) if field else ""
+        return m["zh"] if not field or label == field[1] else f"{label}：{m['zh'][field.end():]}"
+    return m["en"] if field is None or m["en"].startswith(field[0]) else field[0] + m["en"]
 
 
 def vocab_table(choices: list[str]) -> dict[str, Any] | None:
@@ -158,7 +182,10 @@ def _coded(table: dict[str, Any], code: str) -> str:
     if pair is None:
         return code
     label = str(pair[int(_en())] if isinstance(pair, tuple) else pair)
-    return f"{code}) {label}" if len(code) == 1 else label  # 10.2.5 reasons a)–d)
+    if len(code) != 1:
+        return label
+    # 10.2.5 reasons a)–d): “c）” in Chinese, as form D prints them
+    return f"{code}) {label}" if _en() else f"{code}）{label}"
 
 
 def event_value(value: Any, event_type: Any, name: Any, item: Any = None) -> str:
@@ -227,7 +254,7 @@ def case_deadlines(state: Any) -> list[tuple[str, str, str | bool]]:
                      str(st.get("materials_by") or st["materials_due"])[:10], "passed"))
     if time_limit_holds(st.get("status"), st.get("due"),  # stopped while suspended
                         (st.get("suspension") or {}).get("since")):
-        rows.append((_("办理期限（10.1.3）"), str(st["due"])[:10], "overdue"))
+        rows.append((_("办理时限（10.1.3）"), str(st["due"])[:10], "overdue"))
     if (st.get("suspension") or {}).get("resumption_deadline"):
         rows.append((_("续办期限（10.2.5）"), resume_by(st["suspension"]), "passed"))
     today = local_today().isoformat()  # Beijing's date, as the deadlines are
@@ -253,7 +280,7 @@ def due_estimated(state: Any) -> str:
     rows = []
     if "calendar_estimated" in (st.get("warnings") or []) and time_limit_holds(
             st.get("status"), st.get("due"), (st.get("suspension") or {}).get("since")):
-        rows.append((_("办理期限"), str(st["due"])[:10]))
+        rows.append((_("办理时限"), str(st["due"])[:10]))
     replies = sorted(str(d)[:10] for d in (st.get("pending_replies") or {}).values())
     if replies:
         wd = workdays(node())
@@ -326,5 +353,5 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["event_value"] = event_value
     for fn in (status_label, notice_reason, deadline_label, field_label, record_label,
                value_label, item_name, institution_name, local_time, case_deadlines,
-               due_estimated, groups_label):
+               due_estimated, groups_label, one_language):
         app.jinja_env.filters[fn.__name__] = fn

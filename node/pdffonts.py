@@ -124,4 +124,4 @@ def missing_note(missing: Sequence[str]) -> str:
     themselves cannot be drawn: their code points, and the case page that shows them)."""
     codes = "、".join(f"U+{ord(ch):04X}" for ch in missing)
     return (f"注：本机字库缺 {len(missing)} 个字（{codes}），表中“{MISSING_MARK}”处请对照"
-            "案件页面手工补写。")
+            "办件页面手工补写。")

@@ -83,7 +83,7 @@ class VerifyingTarget(DocumentStore):
         from sync.errors import NotFound
 
         if not self.root_keys:
-            raise NoRootKeys("pull: 本机没有固定的根公钥，无法验证中心发来的文档 / this node has "
+            raise NoRootKeys("pull: 本机没有固定的根公钥，无法校验平台发来的记录 / this node has "
                              "no pinned root key, so documents from the hub cannot be verified "
                              "(enroll it again in a new folder: `bangban node init --enrollment-json`)")
         self.directory_fetches += 1

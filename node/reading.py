@@ -76,7 +76,7 @@ class Reader:
         try:
             ring = self.node.store.get(keyring_id(case_id))
         except StoreNotFound as exc:
-            raise NotFound(f"本机没有此案件的密钥（尚未同步？）：{case_id} / no keyring for case "
+            raise NotFound(f"本机没有此办件的密钥（尚未同步？）：{case_id} / no keyring for case "
                            f"{case_id} here (not synced yet?)") from exc
         with self._mutex:
             # A key unlocked from an older revision of the keyring lacks the generations
@@ -95,7 +95,7 @@ class Reader:
             key = unlock_case_key(ring, self.node.keys.keychain, self.directory(),
                                   active_only=False, allow_revoked=True)
         except CryptoError as exc:
-            raise NodeError(f"案件密钥无法解开 / the case key does not open: {exc.reason}",
+            raise NodeError(f"办件密钥无法解开 / the case key does not open: {exc.reason}",
                             status=403, error="no_case_key") from exc
         self._put_key(case_id, key, ring.get("_rev"))
         return key

@@ -201,11 +201,11 @@ def push_backup(folder: Path, timeout: float) -> dict[str, Any]:
                 max_attempts=3, backoff_cap=5.0, source_location="backup",
                 target_location="hub"))
         except Unauthorized as exc:
-            raise SyncFailed(f"枢纽拒绝了设备 {enr.get('device_id')}（已吊销或密钥不符）/ the hub "
+            raise SyncFailed(f"平台拒绝了设备 {enr.get('device_id')}（已停用或密钥不符）/ the hub "
                              f"refused device {enr.get('device_id')} (revoked, or the secret "
                              f"differs): {exc.reason}") from exc
         except (SyncError, OSError) as exc:
-            raise SyncFailed(f"无法连接枢纽，未上传 / the hub cannot be reached, nothing pushed "
+            raise SyncFailed(f"无法连接平台，未上传 / the hub cannot be reached, nothing pushed "
                              f"({getattr(exc, 'error', None) or type(exc).__name__})") from exc
         finally:
             local.close()
@@ -240,6 +240,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(f"已恢复 / restored device {out['device_id']} from the backup of "
           f"{out['backup_created_at']} into {out['dir']}"
           + (f"; what was there is kept in {out['moved_aside']}" if out["moved_aside"] else ""))
-    print("同步完成前不能新建案件 / no new case until one sync completes: `bangban node sync "
+    print("同步完成前不能新建办件 / no new case until one sync completes: `bangban node sync "
           f"--dir {out['dir']}` (or `node serve`, which syncs by itself)")
     return 0

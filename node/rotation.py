@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from sync.crypto import Keychain
 
 REMINDER = [
-    "新的机构密钥已生成（旧密钥已停用，仍保留以打开旧案件）/ a new institution key was made "
+    "新的机构密钥已生成（旧密钥已停用，仍保留以打开旧办件）/ a new institution key was made "
     "(the old one is retired and kept so old cases still open).",
-    "1. 到中心登记 / register it at the hub: bangban hub device keys FILE "
+    "1. 到平台登记 / register it at the hub: bangban hub device keys FILE "
     "(FILE = this JSON; after `bangban hub institution rotate-key CODE`).",
     "2. 带到本站其他电脑 / carry it to the station's other laptops: bangban node keys export "
     "--out F here, then `bangban node keys import F` there.",

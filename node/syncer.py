@@ -247,11 +247,11 @@ class Syncer:
             except Unauthorized as exc:
                 if self._revoked():
                     self.node.wipe()
-                    st.status, st.last_error = "wiped", ("本设备已被吊销，密钥和本机数据已清除 / "
+                    st.status, st.last_error = "wiped", ("本机已被平台停用，密钥和本机数据已清除 / "
                                                          "device revoked: keys and local data wiped")
                     raise Wiped() from exc
                 st.status, st.last_error = "error", (
-                    f"枢纽拒绝了本设备（设备编号或密钥不符），请联系管理员 / the hub refused the "
+                    f"平台拒绝了本设备（设备编号或密钥不符），请联系管理员 / the hub refused the "
                     f"device: {exc.reason}")
                 raise SyncFailed(st.last_error) from exc
             except (SyncError, OSError) as exc:

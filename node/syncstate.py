@@ -9,12 +9,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 #: the hub unreachable, in words (design §4: offline first; the loop retries by itself)
-OFFLINE = ("无法连接枢纽：网络中断或枢纽未运行。本机照常办理，数据已保存在本机，联通后自动上传"
+OFFLINE = ("无法连接平台：网络中断或平台未运行。本机照常办理，数据已保存在本机，联通后自动上传"
            " / cannot reach the hub: the network is down or the hub is not running. Work goes on"
            " here; everything is saved on this laptop and uploads by itself when the link is back")
 #: The hub answered 503: it runs, but its database does not (CouchDB down or refusing the
 #: hub, hub.app.STORE_DOWN). Not the station's network: the clerk calls the hub's operator.
-HUB_STORE_DOWN = ("枢纽有应答，但其数据库暂不可用，请告知枢纽管理员。本机照常办理，数据已保存在本机，"
+HUB_STORE_DOWN = ("平台有应答，但其数据库暂不可用，请告知平台管理员。本机照常办理，数据已保存在本机，"
                   "恢复后自动上传 / the hub answers but its database is unavailable: tell the "
                   "hub's operator. Work goes on here; everything is saved on this laptop and "
                   "uploads by itself when the hub is back")
@@ -22,15 +22,15 @@ HUB_STORE_DOWN = ("枢纽有应答，但其数据库暂不可用，请告知枢�
 
 #: The hub answered 507: its disk is full (hub.diskfull.STORE_FULL). Nothing was taken and
 #: nothing refused: the documents wait here and go once the hub's operator frees space.
-HUB_FULL = ("枢纽的存储空间已满，暂时不能接收上传，请告知枢纽管理员。本机照常办理，数据已保存在本机，"
-            "枢纽腾出空间后自动上传 / the hub's storage is full and takes no uploads for now: "
+HUB_FULL = ("平台的存储空间已满，暂时不能接收上传，请告知平台管理员。本机照常办理，数据已保存在本机，"
+            "平台腾出空间后自动上传 / the hub's storage is full and takes no uploads for now: "
             "tell the hub's operator. Work goes on here; everything is saved on this laptop "
             "and uploads by itself once the hub has room")
 
 
 #: The hub's address answered 404 for the database of the enrollment's ``db_url``: a hub
 #: restored or set up under another name, a proxy path; not the network either.
-HUB_NO_DB = ("枢纽有应答，但没有本机登记的数据库地址，请告知枢纽管理员。本机照常办理，数据已保存在本机"
+HUB_NO_DB = ("平台有应答，但没有本机登记的数据库地址，请告知平台管理员。本机照常办理，数据已保存在本机"
              " / the hub answers but has no database at this laptop's address (its enrollment's "
              "db_url): tell the hub's operator. Work goes on here; everything is saved on "
              "this laptop")
@@ -38,7 +38,7 @@ HUB_NO_DB = ("枢纽有应答，但没有本机登记的数据库地址，请告
 
 #: The hub answered the round with an error of its own (a 500 of a bug there, a request of
 #: the round refused whole): not the network, which the clerk was sent to look at.
-HUB_ERROR = ("枢纽有应答，但本轮同步出错（HTTP {status}），请告知枢纽管理员。本机照常办理，数据已保存在"
+HUB_ERROR = ("平台有应答，但本轮同步出错（HTTP {status}），请告知平台管理员。本机照常办理，数据已保存在"
              "本机，会自动重试 / the hub answers but failed this round (HTTP {status}): tell the "
              "hub's operator. Work goes on here; everything is saved on this laptop and the "
              "round is tried again by itself")
@@ -127,13 +127,13 @@ def written_since(store: Any, since: Any) -> list[str]:
 #: older Bangban than this laptop (the laptop upgraded first). The laptop writes only the
 #: newest version (docs/CONVENTIONS.md), which for a step's free text is the sealed one
 #: (7.2.2.2): it cannot write the old one instead, so the hub is what must be upgraded.
-HUB_OLDER = ("枢纽的软件版本比本机旧，还不认识本机记录的格式（schema_version {version}）：请告知枢纽"
-             "管理员升级枢纽。记录已保存在本机，枢纽升级后自动重新上传 / the hub runs an older "
+HUB_OLDER = ("平台的软件版本比本机旧，还不认识本机记录的格式（schema_version {version}）：请告知平台"
+             "管理员升级平台。记录已保存在本机，平台升级后自动重新上传 / the hub runs an older "
              "Bangban than this laptop and does not know this record's format (schema_version "
              "{version}): ask the hub's operator to upgrade the hub. The record is kept on this "
              "laptop and sent again by itself once the hub takes it")
 #: Refused only because the step before it was (base_unknown): it goes up with that one.
-WAITS_FOR_BASE = ("上一步记录被枢纽拒收，本记录随它一起重新上传（见上）/ the step before it was "
+WAITS_FOR_BASE = ("上一步记录被平台拒收，本记录随它一起重新上传（见上）/ the step before it was "
                   "refused (above): this one is sent again with it")
 #: What the hub's schemas say of a version they do not know, from the first release on
 #: (schemas.events, schemas.reference): "schema_version must be 1" or "... 1 or 2 for ...".
@@ -171,7 +171,7 @@ def explain_refusals(failures: list[dict[str, Any]], store: Any) -> list[dict[st
 
 #: A pulled document the verifying target refused (node.pull): the hub sent something no
 #: enrolled device signed, which only a compromised or broken hub does (design.md §5).
-PULL_REFUSED = ("集中端发来的文档签名无效，已拒收 / a document from the hub failed its signature "
+PULL_REFUSED = ("平台发来的记录未通过签名校验，已拒收 / a document from the hub failed its signature "
                 "check and was refused: {id}: {reason}")
 
 
@@ -255,7 +255,7 @@ class SyncState:
         if self.status == "running":
             return _("同步中") + (f" {self.docs_done}" if self.docs_done else "") + waiting
         if self.status == "wiped":
-            return _("设备已吊销")
+            return _("本机已停用")
         if self.status in ("offline", "error"):
             return _("离线，自动重试") + waiting
         if self.last_ok:
@@ -275,7 +275,7 @@ class SyncState:
 
         if self.clock_offset is None or abs(self.clock_offset) <= limit:
             return None
-        return _("本机时钟比枢纽%(offset)s，办理时间将记错：请校准电脑的日期和时间。",
+        return _("本机时钟比平台%(offset)s，办理时间将记错：请校准电脑的日期和时间。",
                  offset=offset_text(self.clock_offset, en=_en()))
 
     def as_json(self) -> dict[str, Any]:

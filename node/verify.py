@@ -163,7 +163,7 @@ def keep_history(store: Any, docs: list[dict[str, Any]], refused: list[dict[str,
             refused.append({"id": doc["_id"], "rev": doc["_rev"], "error": "forbidden",
                             "reason": f"history: the revision loses {lost[0]} "
                                       f"({lost[1] or 'fixed at opening'}) that {held} held "
-                                      "(5 d, 11.1 e) / 案件头修订丢失了历史值，已拒收"})
+                                      "(5 d, 11.1 e) / 办件基本信息修订丢失了历史值，已拒收"})
     return kept
 
 

@@ -61,7 +61,7 @@ def set_fields(header: Mapping[str, Any], changes: Mapping[str, Any], clock: HLC
 
             raise ValidationFailed.one(name, "immutable_field",
                                        f"{name} cannot be edited after opening",
-                                       f"{name} 在立案后不可修改")
+                                       f"{name} 在登记后不可修改")
         replaced = _replaced(header, name, value)
         entry = {"field": name, "value": replaced, "hlc": str(clocks.get(name, ""))}
         if replaced is not None and entry not in history:  # a caller may have kept it

@@ -79,7 +79,7 @@ class CaseSchema(DocBase):
     case_id = HlcStr(required=True)
     case_no = Str(required=True, validate=validate.Regexp(CASE_NO_RE, error=msg(
         "case_no", "case_no must be {institution}-{year}-{short}-{serial:05d}",
-        "案件编号格式应为 机构代码-年份-设备简码-五位流水号")))
+        "办件编号格式应为 机构代码-年份-设备简码-五位流水号")))
     institution = InstitutionCode(required=True)  # where the case was opened
     #: codes from the city down to ``institution`` (scope routing, 4.3)
     institution_path = fields.List(InstitutionCode(), required=True,
@@ -90,7 +90,7 @@ class CaseSchema(DocBase):
     service_item = ItemCode(allow_none=True)
     mode = Str(required=True, validate=one_of(MODES, "服务方式"))
     focus_area = Str(required=True, validate=one_of(FOCUS_AREAS, "重点领域"))
-    applicant_kind = Str(required=True, validate=one_of(APPLICANT_KINDS, "申请人类型"))
+    applicant_kind = Str(required=True, validate=one_of(APPLICANT_KINDS, "服务对象类型"))
     special_groups = fields.List(Str(validate=one_of(SPECIAL_GROUPS)))
     staff = Str(allow_none=True, max_len=64)  # staff id, not a name
     labels = fields.List(Str(max_len=40))
@@ -112,7 +112,7 @@ class CaseSchema(DocBase):
                                       "设备必须属于受理机构"), "device")
         if no and inst and dev and not no.startswith(inst + "-"):
             raise ValidationError(msg("case_no_institution", "case_no must start with institution",
-                                      "案件编号必须以受理机构代码开头"), "case_no")
+                                      "办件编号必须以受理机构代码开头"), "case_no")
         clocks = data.get("clocks") or {}
         bad = sorted(set(clocks) - set(MERGE_FIELDS) - {PRIVATE_CLOCK})
         if bad:

@@ -395,6 +395,6 @@ def check_received(known: Iterable[Event], event: Event, *,
         # first when the hub ingests a batch in order_key order); otherwise it cannot judge.
         raise IllegalTransition("-", "base_unknown",
                                 f"base_hlc {base} is not an event of this case known here",
-                                f"base_hlc {base} 不是已知的本案事件", event_id=event.get("hlc"))
+                                f"base_hlc {base} 不是已知的本件事件", event_id=event.get("hlc"))
     seen = [e for e in others if str(e.get("hlc", "")) <= base]
     check_transition(fold(seen, workdays=wd), dict(event))

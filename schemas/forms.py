@@ -67,7 +67,7 @@ def _common(header: Doc, state: CaseState, item: Doc | None, institution: Doc | 
         _f("institution", "服务机构", "Institution", holder),
         _f("applicant_kind", "服务对象类型", "Applicant type",
            _label(APPLICANT_KINDS, header.get("applicant_kind"))),
-        _f("applicant", "申请人（企业名称）", "Applicant", applicant),
+        _f("applicant", "服务对象（企业名称）", "Applicant", applicant),
         _f("agent", "经办人", "Agent", p.get("agent_name")),
         _f("id_type", "证件类型", "ID type", _label(ID_TYPES, p.get("id_type", "resident_id"))),
         _f("id_number", "证件号码", "ID number", p.get("id_number")),
@@ -124,7 +124,7 @@ def form_a(state: CaseState, header: Doc, acceptance: Doc, *, item: Doc | None =
     mats = [m["name"] for m in (item or {}).get("materials", [])]
     return _form("A", "帮办代办受理单", "Acceptance slip", "附录A；10.1.3、10.2.3", header, fields,
                  [_list("materials", "所需材料", "Required materials", mats)],
-                 [_sig("applicant", "申请人（签字）", "Applicant's signature", None, acceptance["at"]),
+                 [_sig("applicant", "服务对象（签字）", "Applicant's signature", None, acceptance["at"]),
                   _sig("staff", "受理人（签字）", "Staff's signature", None, acceptance["at"])])
 
 
@@ -149,7 +149,7 @@ def form_b(state: CaseState, header: Doc, ending: Doc, *, item: Doc | None = Non
              _list("documents", "审批文件", "Approval documents", member(ending, "documents") or [])]
     return _form("B", "帮办代办办结（终止）单", "Completion (termination) slip",
                  "附录B；10.1.5、10.2.6、10.2.5.2", header, fields, lists,
-                 [_sig("applicant", "申请人（签字）", "Applicant's signature",
+                 [_sig("applicant", "服务对象（签字）", "Applicant's signature",
                        p.get("applicant_signature"), ending["at"]),
                   _sig("staff", "经办人（签字）", "Staff's signature", None, ending["at"])])
 
@@ -194,7 +194,7 @@ def form_d(state: CaseState, header: Doc, suspension: Doc, *, item: Doc | None =
     ]
     return _form("D", "代办服务中止单", "Suspension slip", "附录D；10.2.5.1、10.2.5.2", header,
                  fields, [],
-                 [_sig("applicant", "申请人（签字）", "Applicant's signature",
+                 [_sig("applicant", "服务对象（签字）", "Applicant's signature",
                        p.get("applicant_signature"), suspension["at"]),
                   _sig("staff", "代办员（签字）", "Proxy agent's signature", None,
                        suspension["at"])])
@@ -238,7 +238,7 @@ def form_notification(state: CaseState, header: Doc, notification: Doc, *,
     return _form("N", "一次性告知书", "One-time notification", "3；10.1.4", header, fields,
                  [_list("missing", "需补齐材料及获取方式", "Missing materials and how to obtain them",
                         items)],
-                 [_sig("applicant", "申请人（签收）", "Applicant's receipt", None,
+                 [_sig("applicant", "服务对象（签收）", "Applicant's receipt", None,
                        notification["at"])])
 
 

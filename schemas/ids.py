@@ -151,5 +151,5 @@ def parse_case_no(s: str) -> CaseNo:
     m = CASE_NO_RE.match(s)
     if not m:
         raise ValidationFailed.one("case_no", "case_no", f"not a case number: {s!r}",
-                                   f"案件编号格式错误：{s!r}")
+                                   f"办件编号格式错误：{s!r}")
     return CaseNo(m.group(1), int(m.group(2)), m.group(3), int(m.group(4)))

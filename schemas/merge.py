@@ -92,7 +92,7 @@ def _check(a: Doc, b: Doc) -> None:
     for d in (a, b):
         if d.get("type") != "case":
             raise ValidationFailed.one("type", "merge_case_only", "only case headers merge",
-                                       "只有案件头文档可以合并")
+                                       "只有办件基本信息文档可以合并")
         if "private" in d:
             # Open-form losers would land in ``history`` in clear text and leak when the
             # header is sealed: merge stored revisions, then open the winner (design.md §3).

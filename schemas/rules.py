@@ -14,7 +14,15 @@ from typing import Any
 
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.ids import institution_tier
-from schemas.state import CONSULTATION, ENDED, OPEN, CaseState, event_date, resume_by
+from schemas.state import (
+    CONSULTATION,
+    ENDED,
+    OPEN,
+    STATUS_LABELS,
+    CaseState,
+    event_date,
+    resume_by,
+)
 from schemas.vocab import TIER_ORDER
 
 Event = Mapping[str, Any]
@@ -31,13 +39,18 @@ def _deny(clause: str, rule: str, en: str, zh: str, ev: Event) -> IllegalTransit
     return IllegalTransition(clause, rule, en, zh, event_id=ev.get("hlc"))
 
 
+def _zh_status(status: str) -> str:
+    """A status as the clerk's list shows it: the refusal said 状态为“handling”."""
+    return STATUS_LABELS[status][0] if status in STATUS_LABELS else status
+
+
 def _status_in(state: CaseState, ev: Event, allowed: set[str] | frozenset[str], clause: str,
                zh_step: str) -> None:
     if state.status not in allowed:
         raise _deny(clause, "status",
                     f"{ev['event_type']} is not allowed while the case is {state.status} "
                     f"(allowed: {', '.join(sorted(allowed))})",
-                    f"案件当前状态为“{state.status}”，不能{zh_step}", ev)
+                    f"办件当前状态为“{_zh_status(state.status)}”，不能{zh_step}", ev)
 
 
 def _consultation(s: CaseState, ev: Event) -> None:
@@ -60,7 +73,7 @@ def _entrustment(s: CaseState, ev: Event) -> None:
     if s.status == "terminated" and s.termination_reason == "resumption_deadline_passed":
         raise _deny("10.2.5.2", "entrust_again",
                     "past the resumption deadline the service is terminated; entrust again "
-                    "as a new case", "超过续办期限已视为终止，须重新委托（新建案件）", ev)
+                    "as a new case", "超过续办期限已视为终止，须重新委托（新建办件）", ev)
     _status_in(s, ev, {"new", *CONSULTATION, "refused"}, "10.2.2", "签订代办委托")
     _period_from_signing(ev, "10.2.2")
 
@@ -150,7 +163,7 @@ def _work_log(s: CaseState, ev: Event) -> None:
         return  # 11.2.1: the follow-up of a rating (see _check)
     if s.status in ("new", "archived"):
         raise _deny("7.3.2", "status", f"no work-log entry while the case is {s.status}",
-                    f"案件状态为“{s.status}”，不能记工作日志", ev)
+                    f"办件状态为“{_zh_status(s.status)}”，不能记工作日志", ev)
 
 
 def _suspension(s: CaseState, ev: Event) -> None:
@@ -210,7 +223,7 @@ def _handover(s: CaseState, ev: Event) -> None:
     if ev["from_institution"] != s.holder:
         raise _deny("4.3", "handover_from_holder",
                     f"only the holder {s.holder} can hand the case over",
-                    f"只有当前承办机构 {s.holder} 可以移交案件", ev)
+                    f"只有当前承办机构 {s.holder} 可以移交办件", ev)
     # the tiers are the codes' (schemas.ids): the event's own words for them are not trusted
     tiers = institution_tier(ev["from_institution"]), institution_tier(ev["to_institution"])
     fi, ti = (TIER_ORDER.index(t) for t in tiers)
@@ -287,7 +300,7 @@ def _complaint(s: CaseState, ev: Event) -> None:
         raise _deny("11.1 c", "complaint_needs_case",
                     "a complaint is recorded on a case that has been opened (consultation, "
                     "application or entrustment)",
-                    "投诉须针对已开始的案件（已有咨询、申请或委托）", ev)
+                    "投诉须针对已开始的办件（已有咨询、申请或委托）", ev)
 
 
 def _complaint_handled(s: CaseState, ev: Event) -> None:
@@ -340,11 +353,11 @@ def check_transition(state: CaseState, event: Event) -> None:
 def _check(state: CaseState, event: Event) -> None:
     etype = event["event_type"]
     if state.case_id is not None and event["case_id"] != state.case_id:
-        raise _deny("-", "case_id", "the event belongs to another case", "事件不属于该案件", event)
+        raise _deny("-", "case_id", "the event belongs to another case", "事件不属于该办件", event)
     if state.status == "new" and etype not in FIRST_EVENTS and etype != "access":
         raise _deny("10.1.1", "first_event",
                     "a case starts with a consultation, an application or an entrustment",
-                    "案件须以咨询、申请或委托开始", event)
+                    "办件须以咨询、申请或委托开始", event)
     # 11.2.1: the 好差评 rating comes after completion, usually once the case is archived
     # (10.1.6: promptly); the institution "improves accordingly", so the follow-up of a
     # rating (a call back, recorded in the work log) stays possible: without it no bad
@@ -352,7 +365,7 @@ def _check(state: CaseState, event: Event) -> None:
     follow_up = etype == "work_log" and state.rating is not None
     if state.status == "archived" and not follow_up and etype not in (
             "access", "rating", "complaint", "complaint_handled", "review_resolved"):
-        raise _deny("10.1.6", "archived", "the case is archived", "案件已归档", event)
+        raise _deny("10.1.6", "archived", "the case is archived", "办件已归档", event)
     if etype in HOLDER_ONLY and state.holder is not None and event["institution"] != state.holder:
         hub_termination = etype == "termination" and event.get("reason") == \
             "resumption_deadline_passed"

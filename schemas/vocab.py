@@ -52,28 +52,28 @@ ZONES = {"online_zone": ("网办区", "online-handling zone"),
          "assisted_zone": ("帮办代办系统办理区", "assisted-system zone")}
 REFUSAL_REASONS = {"not_in_catalog": ("不属于帮办代办事项清单", "not in the catalog"),
                    "not_eligible": ("不符合受理条件", "not eligible"),
-                   "not_voluntary": ("非申请人自愿", "not voluntary"),
+                   "not_voluntary": ("非服务对象自愿", "not voluntary"),
                    "materials_insufficient": ("基本材料不足", "basic materials insufficient"),
                    "other": ("其他", "other")}
 #: 10.2.5.1 a–d.
 SUSPENSION_REASONS = {
-    "a": ("申请人未在规定期限内提交材料，或经催告仍未提交", "materials not submitted in time"),
+    "a": ("服务对象未在规定期限内提交材料，或经催告仍未提交", "materials not submitted in time"),
     "b": ("未按时缴纳行政事业性收费或其他应缴费用", "fees not paid in time"),
-    "c": ("申请人要求暂停办理", "applicant asked to pause"),
+    "c": ("服务对象要求暂停办理", "applicant asked to pause"),
     "d": ("不可抗力", "force majeure"),
 }
 TERMINATION_REASONS = {
-    "applicant_withdrew": ("申请人撤回", "applicant withdrew"),
+    "applicant_withdrew": ("服务对象撤回", "applicant withdrew"),
     "not_approved": ("审批部门不予批准", "not approved by the department"),
     "not_eligible": ("不符合条件", "not eligible"),
     "resumption_deadline_passed": ("超过续办期限，视为终止（10.2.5.2）",
                                    "resumption deadline passed (10.2.5.2)"),
     "other": ("其他", "other"),
 }
-DECISIONS = {"approved": ("准予", "approved"), "rejected": ("不予准予", "rejected"),
+DECISIONS = {"approved": ("批准", "approved"), "rejected": ("不予批准", "rejected"),
              "returned": ("退回补正", "returned for correction")}
 PROBLEM_CATEGORIES = {"materials": ("材料", "materials"), "department": ("审批部门", "department"),
-                      "applicant": ("申请人", "applicant"), "system": ("系统", "system"),
+                      "applicant": ("服务对象", "applicant"), "system": ("系统", "system"),
                       "other": ("其他", "other")}
 PROBLEM_STATUSES = {"open": ("待处理", "open"), "in_progress": ("处理中", "in progress")}
 PROBLEM_RESULTS = {"resolved": ("已解决", "resolved"), "unresolvable": ("无法解决", "unresolvable"),
@@ -83,7 +83,7 @@ HANDOVER_REASONS = {"beyond_authority": ("超出本级权限", "beyond this tier
                     "door_service": ("需下级上门服务", "door-to-door by the lower tier"),
                     "returned": ("退回", "returned"), "other": ("其他", "other")}
 WORK_LOG_KINDS = {"tracking": ("跟踪", "tracking"), "coordination": ("协调", "coordination"),
-                  "contact": ("联系申请人", "contact with applicant"),
+                  "contact": ("联系服务对象", "contact with applicant"),
                   "handover": ("资料移交", "handover of materials"), "other": ("其他", "other")}
 #: 11.2.1: 好差评, five levels.
 RATING_LEVELS = {"very_satisfied": ("非常满意", "very satisfied"),
@@ -113,6 +113,6 @@ ACCESS_PURPOSES = {"handling": ("办理", "handling"), "printing": ("打印表�
 SUBMIT_CHANNELS = {"online": ("网上提交", "online"), "window": ("窗口提交", "at the window"),
                    "mail": ("邮寄", "by mail")}
 #: design.md §3: what a coordinator decided about events the fold could not apply
-REVIEW_DECISIONS = {"kept_as_record": ("保留为记录，不影响案件状态", "kept as a record only"),
+REVIEW_DECISIONS = {"kept_as_record": ("保留为记录，不影响办件状态", "kept as a record only"),
                     "redo_recorded": ("已按正确顺序重新登记", "re-recorded in the right order"),
                     "other": ("其他", "other")}

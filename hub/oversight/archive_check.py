@@ -285,7 +285,7 @@ def steps(archive: Mapping[str, Any]) -> list[dict[str, Any]]:
             # server); the file keeps the event as its device stated it
             "hlc": ev.get("hlc"), "event_type": ev.get("event_type"),
             "at": local_timestamp(str(ev.get("at") or "")).replace("T", " "),
-            "received": "（中枢自记）" if by_hub and not got else local(got.get("received_ms")),
+            "received": "（平台自记）" if by_hub and not got else local(got.get("received_ms")),
             "received_via": got.get("via", ""),
             "device": ev.get("device"), "institution": ev.get("institution"),
             "staff": ev.get("staff"), "staff_name": _staff_name(
@@ -317,7 +317,7 @@ def header_versions(archive: Mapping[str, Any]) -> list[dict[str, Any]]:
             clock = None
         rows.append({"field": field, "hlc": hlc, "current": current,
                      "device": clock.node if clock else "",
-                     "when": local(clock.wall_ms) if clock else "（立案时）",
+                     "when": local(clock.wall_ms) if clock else "（登记时）",
                      "value": "（已加密的服务对象信息）" if field == "private" else value})
     return rows
 

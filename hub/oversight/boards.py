@@ -121,7 +121,7 @@ class BoardPublisher:
         """A board's 30-day counts move with the date, not only when a case changes: on a
         new day (kept in the fact file: a hub stopped for a week catches up at its start),
         the boards of every institution with a case finished in the days that left the
-        window are marked. Without it a quiet station's board said 近30天办结 3 a month
+        window are marked. Without it a quiet station's board said 近 30 日办结 3 a month
         after its last completion."""
         today = self.today()
         last = self.facts.meta(DAY_KEY)

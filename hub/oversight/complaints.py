@@ -68,14 +68,14 @@ def _store_for_case(hub: Hub, case_id: str, event: dict[str, Any]) -> dict[str, 
         # store outage ("the database does not answer"), which it is not
         raise BadInput(f"case: it cannot be sealed for all its institutions now "
                        f"({exc.reason}); try again once the station's new key is registered / "
-                       "该案件有机构正在更换密钥，暂不能登记；请在其新密钥登记后再试，"
+                       "该办件有机构正在更换密钥，暂不能登记；请在其新密钥登记后再试，"
                        "急件请电话联系该机构") from exc
     except NotFound:
         # named by what the supervisor typed (the page says the case number), not the
         # internal case id; and what to do about it
         raise BadInput("case: the hub has no keyring of this case yet (its station has not "
-                       "synced it): try again once the station has synced / 该案件的密钥环尚未"
-                       "同步到中心，暂不能登记；请在该站同步后再试，急件请电话联系该机构") from None
+                       "synced it): try again once the station has synced / 该办件的密钥环尚未"
+                       "同步到平台，暂不能登记；请在该站同步后再试，急件请电话联系该机构") from None
 
 
 def _clock(hub: Hub, case_id: str) -> tuple[HLC, str | None]:
@@ -89,11 +89,11 @@ def find_case(hub: Hub, case_ref: str, facts_db: Any) -> str:
     """A case id from a case number (``410621101201-2026-A1-00017``) or a case id."""
     ref = (case_ref or "").strip()
     if not ref:
-        raise BadInput("case: required / 案件编号：必填")
+        raise BadInput("case: required / 办件编号：必填")
     row = facts_db.execute("SELECT case_id FROM facts WHERE case_no = ? OR case_id = ?",
                            (ref, ref)).fetchone()
     if row is None:
-        raise BadInput(f"case: no case numbered {ref} / 案件编号 {ref} 不存在")
+        raise BadInput(f"case: no case numbered {ref} / 办件编号 {ref} 不存在")
     return str(row[0])
 
 

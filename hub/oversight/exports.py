@@ -14,7 +14,7 @@ from hub.oversight.indicators import CLAUSE9_COLUMNS, Row
 
 RATING_ZH = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("opened", "新立案件"), ("completed", "办结"), ("on_time", "按时办结"),
+    ("opened", "新登记办件"), ("completed", "办结"), ("on_time", "按时办结"),
     ("on_time_rate", "按时办结率"), ("terminated", "终止"), ("refused", "不予受理"),
     # each rate's numerator and denominator are columns too (indicators.Row): the late
     # replies and complaints still open past their deadline count against the rate
@@ -27,10 +27,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     *((f"rating_{lv}", zh) for lv, zh in zip(RATING_LEVELS, RATING_ZH, strict=True)),
     ("satisfaction", "满意率"),
     ("bad_ratings", "差评"), ("bad_followed", "差评已回访整改"),
-    ("finished", "已结案件"), ("records_complete", "档案完整"), ("records_rate", "档案完整率"),
+    ("finished", "已结办件"), ("records_complete", "档案完整"), ("records_rate", "档案完整率"),
     ("overdue", "当前超期"), ("review", "需复核"), ("suspended_near", "中止临近续办期限"),
     # clause 9: the dashboard's columns (indicators.CLAUSE9_COLUMNS), each of cases opened
-    *((k, f"新立·{zh}") for _head, group in CLAUSE9_COLUMNS for k, zh in group))
+    *((k, f"新登记·{zh}") for _head, group in CLAUSE9_COLUMNS for k, zh in group))
 RATES = frozenset({"on_time_rate", "consult_rate", "complaint_rate", "satisfaction",
                    "records_rate"})
 #: A text cell starting with one of these is a formula to a spreadsheet program (OWASP

@@ -43,10 +43,10 @@ def rate_legend(complaint_days: int) -> str:
     """The legend, with the complaint period in force (the hub setting
     ``complaint_working_days``: built per page, not once at import)."""
     return ("按时办结率 = 按时办结 / 办结（终止、不予受理另计）；"
-            "咨询及时答复率 = 1个工作日内答复 / （已答复 + 超时未答复）；"
+            "咨询及时答复率 = 1 个工作日内答复 / （已答复 + 超时未答复）；"
             f"投诉及时处理率 = {complaint_days}个工作日内处理 / （已处理 + 超期未处理）；"
             "满意率 = 非常满意、满意、基本满意 / 评价次数；差评回访率 = 已回访 / 差评；"
-            "档案完整率 = 档案完整 / 已结案件（办结、终止、不予受理）；"
+            "档案完整率 = 档案完整 / 已结办件（办结、终止、不予受理）；"
             "当前超期 = 办理时限已过仍在办理（统计截至日）。")
 
 
@@ -231,7 +231,7 @@ def month_end(month: str) -> str:
 
 CASE_LISTS = {
     "overdue": ("超期未办结（5 a、11.1 b）", time_limit_overdue_sql(":today"), "due"),
-    "reply_overdue": ("咨询超过1个工作日未答复（10.1.1.3）", "reply_due < :today", "reply_due"),
+    "reply_overdue": ("咨询超过 1 个工作日未答复（10.1.1.3）", "reply_due < :today", "reply_due"),
     "review": ("需复核（并发离线修改）", "needs_review", "opened_on"),
     "suspended_near": ("中止临近续办期限（10.2.5.1）", "resumption_deadline <= :near",
                        "resumption_deadline"),

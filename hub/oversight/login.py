@@ -21,7 +21,7 @@ from hub.errors import BadInput
 from hub.oversight import supervisors as sup
 
 #: The login page's notice when the request that led there was a form (``?lost=1``).
-FORM_LOST = ("登录已失效（超过12小时、已退出或密码已重设），刚才提交的内容没有保存：请登录后重新填写并提交 "
+FORM_LOST = ("登录已失效（超过 12 小时、已退出或密码已重设），刚才提交的内容没有保存：请登录后重新填写并提交 "
              "/ your login had ended (12 hours, a logout or a new password): what you sent "
              "was not saved; log in and send it again")
 

@@ -35,24 +35,25 @@ def period_params(who: sup.Supervisor, names: dict[str, dict[str, Any]]) -> dict
     try:
         today = dt.date.fromisoformat(as_of) if as_of else today
     except ValueError:
-        raise BadInput("as_of: a date YYYY-MM-DD / 日期格式应为 YYYY-MM-DD") from None
+        raise BadInput("as_of: a date YYYY-MM-DD / 统计日期（as_of）格式应为 YYYY-MM-DD") from None
     if not lo <= today.year <= hi:
-        raise BadInput(f"as_of: a year from {lo} to {hi} / 日期年份应在 {lo}–{hi} 之间")
+        raise BadInput(f"as_of: a year from {lo} to {hi} / 统计日期（as_of）的年份应在 {lo}–{hi} 之间")
     first = request.args.get("from") or today.isoformat()[:7]
     last = request.args.get("to") or first
-    for name, value in (("from", first), ("to", last)):
+    # the Chinese half names the box as the filter labels it (统计月份 … 至 …)
+    for name, zh, value in (("from", "统计月份", first), ("to", "“至”月份", last)):
         if not _MONTH.fullmatch(value):
-            raise BadInput(f"{name}: a month YYYY-MM / 月份格式应为 YYYY-MM")
+            raise BadInput(f"{name}: a month YYYY-MM / {zh}格式应为 YYYY-MM，如 2026-03")
         if not lo <= int(value[:4]) <= hi:
-            raise BadInput(f"{name}: a year from {lo} to {hi} / 月份的年份应在 {lo}–{hi} 之间")
+            raise BadInput(f"{name}: a year from {lo} to {hi} / {zh}的年份应在 {lo}–{hi} 之间")
     if last < first:
-        raise BadInput("to: must not be before from / 结束月份不能早于开始月份")
+        raise BadInput("to: must not be before from / “至”月份不能早于统计月份")
     scope = request.args.get("scope") or who.institution
     if not who.sees(scope):
         raise HubError(f"scope: {scope} is outside your area ({who.institution}) / "
-                       f"超出您的监督范围", status=403, error="forbidden")
+                       f"范围：{scope} 超出您的监督范围，请在“范围”中选择", status=403, error="forbidden")
     if scope not in names:
-        raise BadInput(f"scope: unknown institution {scope} / 机构不存在")
+        raise BadInput(f"scope: unknown institution {scope} / 范围：机构 {scope} 不存在，请在“范围”中选择")
     prefix = "" if names[scope].get("tier") == "city" else scope
     # the checked arguments again, for links (never request.args: a stray "fmt" or "by"
     # clashed with url_for's own arguments, a 500)

@@ -39,7 +39,7 @@ def public_page(ov: Any, code: str) -> dict[str, Any]:
     ov.catch_up()
     since = (local_today() - dt.timedelta(days=30)).isoformat()
     db = ov.facts.reader()
-    # 近30天经办: open, or finished in the last 30 days; a consultation answered (10.1.1,
+    # 近 30 日经办: open, or finished in the last 30 days; a consultation answered (10.1.1,
     # not open, never finished) in the 30 days after its answer. Two ranges of facts_inst.
     staff_rows = db.execute(
         "SELECT staff, COUNT(*) FROM facts WHERE institution = ? AND staff != '' AND "

@@ -111,11 +111,11 @@ def check_form(form: Any) -> dict[str, str]:
     got = {k: str(form.get(k, "") or "").strip()
            for k in ("case", "last4", "category", "text", "contact")}
     if not got["case"]:
-        raise BadInput("case: required / 案件编号：必填（见受理单、回执等表单）")
+        raise BadInput("case: required / 办件编号：必填（见受理单、回执等表单）")
     if len(got["case"]) > MAX_CASE:
-        raise BadInput(f"case: at most {MAX_CASE} characters / 案件编号过长")
+        raise BadInput(f"case: at most {MAX_CASE} characters / 办件编号过长")
     if got["last4"] and not _LAST4.fullmatch(got["last4"]):
-        raise BadInput("last4: 4 digits or empty / 申请人手机号后4位：须为4位数字，可不填")
+        raise BadInput("last4: 4 digits or empty / 服务对象手机号后 4 位：须为 4 位数字，可不填")
     if got["category"] not in COMPLAINT_CATEGORIES:
         raise BadInput(f"category: one of {', '.join(COMPLAINT_CATEGORIES)} / 投诉类别无效")
     if not got["text"]:
@@ -124,7 +124,7 @@ def check_form(form: Any) -> dict[str, str]:
         raise BadInput(f"text: at most {MAX_TEXT} characters / 投诉内容：不超过{MAX_TEXT}字")
     if not _CONTACT.fullmatch(got["contact"]):
         raise BadInput("contact: a phone number, 5 to 40 digits, + - ( ) or spaces / "
-                       "联系电话：必填，5至40位数字")
+                       "联系电话：必填，5 至 40 位数字")
     return got
 
 
@@ -183,10 +183,10 @@ def _file(hub: Hub, facts_db: Any, got: dict[str, str], institution: str,
                               "received_at": at.isoformat(timespec="seconds")}
     case_id = _case_of(facts_db, got["case"])
     if case_id is not None:
-        claim = f"，自报申请人手机号后4位：{got['last4']}" if got["last4"] else ""
+        claim = f"，自报服务对象手机号后 4 位：{got['last4']}" if got["last4"] else ""
         # the receipt and the claim inside the sealed text: the station quotes the one and
         # checks the other against the case's applicant (the hub cannot: design §5)
-        text = (f"【网上自助投诉 回执 {receipt}；投诉人身份未核实{claim}，请与本案申请人核对】"
+        text = (f"【网上自助投诉 回执 {receipt}；投诉人身份未核实{claim}，请与本件服务对象核对】"
                 f"\n{got['text']}")
         try:
             event = cmp.take_complaint(hub, case_id, intake=cmp.PUBLIC,

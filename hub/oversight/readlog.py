@@ -29,10 +29,10 @@ PREFIX = "case_read:"
 #: Why a supervisor or the operator opens a case's file (the page asks; a code, so the
 #: record never holds typed personal data).
 WHY = {"complaint": "处理投诉或信访（11.1）", "check": "监督检查（11.1 a–e）",
-       "dispute": "争议或复核申请", "applicant": "服务对象查询本人信息（个人信息保护法第45条）",
+       "dispute": "争议或复核申请", "applicant": "服务对象查询本人信息（个人信息保护法第 45 条）",
        "audit": "审计", "other": "其他（线下登记）"}
 #: What was read: the page, the archive downloaded from it, the operator's export.
-WHAT = {"page": "查看案件档案页", "archive": "下载签名档案", "export": "导出签名档案（hub case export）"}
+WHAT = {"page": "查看办件档案页", "archive": "下载签名档案", "export": "导出签名档案（hub case export）"}
 
 
 def check_why(why: str | None) -> str:
@@ -58,11 +58,18 @@ def record(hub: Hub, case_id: str, *, by: str, what: str, why: str) -> dict[str,
 
 
 def reads_of_case(hub: Hub, case_id: str) -> list[dict[str, Any]]:
-    """Every recorded reading of ``case_id``, oldest first (the ids sort by time)."""
+    """Every recorded reading of ``case_id``, oldest first (the ids sort by time), each with
+    ``shown_at``: its time in Beijing time, as the page's other times are shown."""
+    from hub.oversight.clocks import local_time
+
     start = f"{PREFIX}{case_id}:"
     rows = hub.stores.private.all_docs(startkey=start, endkey=start + "\ufff0",
                                        include_docs=True, offset=False)["rows"]
-    return [{k: v for k, v in r["doc"].items() if k != "_rev"} for r in rows if r.get("doc")]
+    out = [{k: v for k, v in r["doc"].items() if k != "_rev"} for r in rows if r.get("doc")]
+    for read in out:
+        at = dt.datetime.fromisoformat(str(read.get("at")))
+        read["shown_at"] = local_time(int(at.timestamp() * 1000))
+    return out
 
 
 __all__ = ["PREFIX", "WHAT", "WHY", "check_why", "reads_of_case", "record"]

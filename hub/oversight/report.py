@@ -15,6 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from hub.oversight.indicators import Row, month_end, rate_legend
+from schemas.forms import zh_date
 
 FONTS: tuple[tuple[str, int], ...] = (
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
@@ -77,6 +78,12 @@ def _rate_chart(font_name: str, labels: list[str], rates: list[float | None],
     return d
 
 
+def _month(month: str) -> str:
+    """``2026-03`` as a printed form writes it: 2026年3月."""
+    year, mon = month.split("-")[:2]
+    return f"{int(year)}年{int(mon)}月"
+
+
 def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
                    rows: Sequence[Row], total: Row, name: Callable[[str], str],
                    overdue: Sequence[dict[str, Any]],
@@ -94,12 +101,13 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
     h1 = ParagraphStyle("h1", fontName=f, fontSize=16, leading=22)
     h2 = ParagraphStyle("h2", fontName=f, fontSize=12, leading=18, spaceBefore=8)
     body = ParagraphStyle("body", fontName=f, fontSize=9, leading=13)
-    period = first if first == last else f"{first} 至 {last}"
+    # a printed report writes its dates as the printed forms do (schemas.forms.zh_date)
+    period = _month(first) if first == last else f"{_month(first)}至{_month(last)}"
     # A Paragraph reads its text as markup: "<b" in a name failed the whole report (a
     # 500), "<x>" vanished from it; the tables take plain text and need nothing.
     story: list[Any] = [
         Paragraph(f"{escape(scope_name)} 帮办代办服务监督月报（{period}）", h1),
-        Paragraph(f"依据 DB4106/T 101—2023 第5章、第11章；统计截至 {today.isoformat()}；"
+        Paragraph(f"依据 DB4106/T 101—2023 第 5 章、第 11 章；统计截至{zh_date(today.isoformat())}；"
                   "仅使用明文元数据，不含服务对象个人信息。", body),
         Spacer(1, 4 * mm),
         Paragraph("一、质量指标（5 a、5 c、5 d、11.2）", h2)]
@@ -126,27 +134,27 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
         story.append(Spacer(1, 3 * mm))
         story.append(_rate_chart(f, [name(r.key) for r in rated],
                                  [r.on_time_rate for r in rated], "按时办结率（5 a，目标 100%）"))
-    story.append(Paragraph("二、档案完整性（5 d、11.1 e）：已结案件缺项统计", h2))
+    story.append(Paragraph("二、档案完整性（5 d、11.1 e）：已结办件缺项统计", h2))
     story.append(Table([["项目", "缺失件数"], *[[zh, n] for _k, zh, n in missing]],
                        style=style))
     # the count of the scope (the table's 合计), not of the list: the list stops at a page's
     # worth of the earliest deadlines, and a report said "200 件" where 250 were late
     late = int(total.live.get("overdue", 0))
-    story.append(Paragraph(f"三、超期未办结案件（5 a、11.1 b）：{late} 件", h2))
+    story.append(Paragraph(f"三、超期未办结的办件（5 a、11.1 b）：{late} 件", h2))
     if 0 < len(overdue) < late:
-        story.append(Paragraph(f"下表列出办结期限最早的 {len(overdue)} 件。", body))
+        story.append(Paragraph(f"下表列出办理时限到期最早的 {len(overdue)} 件。", body))
     if overdue:
         story.append(Table(
-            [["案件编号", "机构", "工作人员", "受理后办结期限"],
+            [["办件编号", "机构", "工作人员", "办理时限"],
              *[[o["case_no"] or o["case_id"], name(o["institution"]),
                 (staff(o["institution"], o["staff"]) if staff else o["staff"]) or "",
-                o["due"] or ""] for o in overdue]], repeatRows=1, style=style))
+                zh_date(o["due"])] for o in overdue]], repeatRows=1, style=style))
     story += _ratings_and_complaints(total, complaints, last, name, h2, body, style)
     story += _clause9(rows, total, name, h2, body, style)
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=14 * mm,
                             rightMargin=14 * mm, topMargin=14 * mm, bottomMargin=14 * mm,
-                            title=f"帮办代办服务监督月报 {period}", author="Bangban hub")
+                            title=f"帮办代办服务监督月报（{period}）", author="Bangban hub")
     doc.build(story)
     return buf.getvalue()
 
@@ -183,7 +191,7 @@ def _ratings_and_complaints(total: Row, complaints: Sequence[dict[str, Any]], la
                          f"本期已处理 {len(complaints) - open_at_end} 件", h2))
     if complaints:
         out.append(Table(
-            [["案件编号", "机构", "收到日期", "处理期限", "处理日期", "类别", "处理结果"],
+            [["办件编号", "机构", "收到日期", "处理期限", "处理日期", "类别", "处理结果"],
              *[[c.get("case_no") or c["case_id"], name(c["institution"]),
                 c.get("received_on") or "", c.get("due") or "", c.get("handled_on") or "未处理",
                 _label(COMPLAINT_CATEGORIES, c.get("category")),
@@ -201,11 +209,11 @@ def _clause9(rows: Sequence[Row], total: Row, name: Callable[[str], str], h2: An
     from hub.oversight.indicators import CLAUSE9_COLUMNS
 
     cols = [c for _head, group in CLAUSE9_COLUMNS for c in group]
-    out: list[Any] = [Paragraph(f"六、重点领域、服务模式与特殊群体（9）：本期新立 "
+    out: list[Any] = [Paragraph(f"六、重点领域、服务模式与特殊群体（9）：本期新登记 "
                                 f"{total.c.get('opened', 0)} 件", h2)]
-    out.append(Table([["机构", "新立", *[zh for _k, zh in cols]],
+    out.append(Table([["机构", "新登记", *[zh for _k, zh in cols]],
                       *[[name(r.key) if r.key else "合计", r.c.get("opened", 0),
                          *[r.c.get(k, 0) for k, _zh in cols]] for r in [*rows, total]]],
                      repeatRows=1, style=style))
-    out.append(Paragraph("一件案件可服务多个特殊群体，特殊群体各列之和可大于新立件数。", body))
+    out.append(Paragraph("一个办件可服务多个特殊群体，特殊群体各列之和可大于新登记件数。", body))
     return out

@@ -142,7 +142,7 @@ def index() -> Any:
     labels = [(_name(names, r.key), r) for r in data["rows"]]
     charts = {
         "on_time": rate_bars("按时办结率（5 a）", [(n, r.on_time_rate) for n, r in labels]),
-        "consult": rate_bars("咨询1个工作日内答复率（10.1.1.3）",
+        "consult": rate_bars("咨询 1 个工作日内答复率（10.1.1.3）",
                              [(n, r.consult_rate) for n, r in labels]),
         "records": rate_bars("档案完整率（5 d、11.1 e）", [(n, r.records_rate) for n, r in labels]),
         "ratings": stacked_ratings("好差评五级分布（11.2）",
@@ -179,7 +179,7 @@ def cases(name: str) -> Any:
     (overdue 5 a and 11.1 b, replies 10.1.1.3, review, near the resumption deadline)."""
     if name not in ind.CASE_LISTS:
         raise _no_page(f"name: one of {', '.join(ind.CASE_LISTS)}",
-                       "没有这个案件列表，请从总览的各列表进入")
+                       "没有这个办件列表，请从总览的各列表进入")
     _ov().catch_up()
     p = _params()
     db = _ov().facts.reader()
@@ -267,7 +267,7 @@ def _case_in_area(ov: Any, ref: str) -> str:
     holder = ov.facts.get(case_id) if case_id else None
     if holder is None or not g.supervisor.sees(holder.institution):
         raise BadInput(f"case: no case numbered {ref} in your area / "
-                       f"您的监督范围内不存在案件编号 {ref}")
+                       f"您的监督范围内不存在办件编号 {ref}")
     return str(case_id)
 
 
@@ -299,7 +299,7 @@ def complaints() -> Any:
                 # named by its case as the supervisor typed it (the event clock meant
                 # nothing to anyone); its deadline is on its row below (5 c)
                 ref = f.get("case", "").strip()
-                message = (f"投诉已登记：案件 {ref}，处理期限见下表投诉跟踪 / complaint "
+                message = (f"投诉已登记：办件 {ref}，处理期限见下表投诉跟踪 / complaint "
                            f"recorded on case {ref}; its deadline is in the list below")
             ov.catch_up(force=True)
             # Post/Redirect/Get: the answer to the form was the page itself, and a reload

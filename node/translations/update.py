@@ -105,7 +105,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 投诉处理	Complaint handled
 查阅个人信息	Access to personal data
 同步中	Syncing
-设备已吊销	Device revoked
+本机已停用	Device revoked
 离线	Offline
 已同步	Synced
 未同步	Not synced
@@ -114,7 +114,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 主菜单	Main menu
 首页	Home
 登记咨询	New consultation
-案件	Cases
+办件	Cases
 下辖协调	Coordination
 同步	Sync
 标准字号	Normal text
@@ -151,7 +151,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 已超期	Overdue
 上下移交	Handed over
 已移交他处	Handed to others
-仅列出上报或移交来的案件。	Only cases that came by a hand-over.
+仅列出上报或移交来的办件。	Only cases that came by a hand-over.
 待上传	Not uploaded
 查找	Search
 查找条件已清除（应用已锁定或重启），请重新输入。	The search was cleared (the app locked or restarted): type it again.
@@ -160,47 +160,47 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 请修改以下内容后再保存：	Please fix the following, then save again:
 服务对象姓名（或企业名称）	Applicant's name (or enterprise)
 证件号码	ID number
-申请人类型	Applicant kind
+服务对象类型	Applicant kind
 特殊群体	Special groups
 咨询渠道	Channel
 （暂不确定）	(not sure yet)
-尚未从枢纽同步事项清单，暂用内置示例清单。	The catalog has not been synced from the hub yet; showing the built-in sample catalog.
+尚未从平台同步事项清单，暂用内置示例清单。	The catalog has not been synced from the hub yet; showing the built-in sample catalog.
 所需材料（勾选已带齐的；未勾选的列入一次性告知单）	Required materials (tick what was brought; the rest goes on the one-time notification)
 法定时限	Statutory limit
 个工作日	working days
 原件	original
 获取方式	How to obtain
-已当场答复（否则须在1个工作日内答复，10.1.1.3）	Answered on the spot (otherwise reply within 1 working day, 10.1.1.3)
+已当场答复（否则须在 1 个工作日内答复，10.1.1.3）	Answered on the spot (otherwise reply within 1 working day, 10.1.1.3)
 答复结果	Outcome
 保存	Save
 取消	Cancel
 出错了	Something went wrong
 返回首页	Back to home
 今日工作	Today
-今日新登记案件	Cases opened today
-在办案件	Open cases
-查找案件	Find cases
+今日新登记办件	Cases opened today
+在办件	Open cases
+查找办件	Find cases
 编号	Case no.
 类型	Type
 机构	Institution
-没有案件	No cases
+没有办件	No cases
 未保存，请修改后再提交：	Not saved, please fix:
 本事项没有材料清单	This item has no materials list
 在此签名（键盘用户按回车确认签署）	Sign here (keyboard: press Enter to sign)
 清除签名	Clear signature
 扫描件（高拍仪图片或 PDF，加密保存）	Scans (document camera images or PDF, stored encrypted)
 返回	Back
-与枢纽同步	Sync with the hub
+与平台同步	Sync with the hub
 上次成功	Last success
 从未	Never
 上次尝试	Last attempt
 已上传 / 已下载	Uploaded / downloaded
 进度	Progress
 错误	Error
-枢纽	Hub
+平台	Hub
 设备	Device
-枢纽拒收的文档	Documents refused by the hub
-集中端发来的文档签名无效，已拒收	Documents from the hub that failed their signature check (refused)
+平台未接收的记录	Documents refused by the hub
+平台发来的记录未通过签名校验，已拒收	Documents from the hub that failed their signature check (refused)
 立即同步	Sync now
 上报在办	Handed up, open
 上报超期	Handed up, overdue
@@ -210,13 +210,13 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 下辖超期	Overdue below
 中止	Suspended
 待复核	Needs review
-近30日办结	Finished (30 days)
+近 30 日办结	Finished (30 days)
 其中按时	On time
 看板更新于	Board as of
-暂无看板（无在办案件，或尚未同步）	No board (no open cases, or not synced yet)
-下辖在办案件	Open cases below
-来自集中端的看板：只有案件编号、事项、状态、经办人和期限，不含个人信息；有期限已过的在前。案件详情在村（社区）上报后可见。	From the hub's boards: case number, item, status, staff and deadlines only, no personal data; those with a passed deadline first. A case's details are visible once the village hands it up.
-案件编号	Case number
+暂无看板（无在办件，或尚未同步）	No board (no open cases, or not synced yet)
+下辖在办件	Open cases below
+来自平台的看板：只有办件编号、事项、状态、经办人和期限，不含个人信息；有期限已过的在前。办件详情在村（社区）上报后可见。	From the hub's boards: case number, item, status, staff and deadlines only, no personal data; those with a passed deadline first. A case's details are visible once the village hands it up.
+办件编号	Case number
 催办	Urge
 已催办	Urged
 已催办：	Urged:
@@ -228,28 +228,28 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 经办人	Staff
 看板每站最多列出期限最近的 %(m)s 件	A board lists at most the %(m)s cases due first of each station
 （看板列出 %(n)s）	(%(n)s on the board)
-按案件编号查找	Find by case number
+按办件编号查找	Find by case number
 查找	Find
 清除	Clear
-按姓名、证件号查找上报的案件请用案件页的搜索。	To find a case handed up by name or ID number, search on the cases page.
+按姓名、证件号查找上报的办件请用办件页的搜索。	To find a case handed up by name or ID number, search on the cases page.
 共 %(n)s 件	%(n)s cases
 第 %(i)s / %(k)s 页	page %(i)s of %(k)s
 上一页	Previous page
-看板每站最多带来期限最近的 %(m)s 件，以下站点另有案件未随看板下发、不在上表中（请向该站了解）：	A board brings at most the %(m)s cases due first of each station; these stations have more open cases, not on their boards and not listed above (ask the station):
+看板每站最多带来期限最近的 %(m)s 件，以下站点另有办件未随看板下发、不在上表中（请向该站了解）：	A board brings at most the %(m)s cases due first of each station; these stations have more open cases, not on their boards and not listed above (ask the station):
 件	cases
-催办所列全部 %(n)s 件超期案件	Urge all %(n)s overdue cases listed
-向 %(n)s 件超期案件所在站点各发一条催办？	Send one notice for each of the %(n)s overdue cases to its station?
+催办所列全部 %(n)s 件超期办件	Urge all %(n)s overdue cases listed
+向 %(n)s 件超期办件所在站点各发一条催办？	Send one notice for each of the %(n)s overdue cases to its station?
 每件发一条“办理时限已过”的催办；今天已催办的不重复发送。	One notice "time limit passed" for each; a case urged today is not urged again.
-已催办 %(n)s 件超期案件（今天已催办的不重复发送）。	%(n)s overdue cases urged (those urged today were not urged again).
+已催办 %(n)s 件超期办件（今天已催办的不重复发送）。	%(n)s overdue cases urged (those urged today were not urged again).
 超期	Overdue
 暂无	None
-上报（移交）的案件	Cases handed over
-在案件页选择“下派”把工作分配给村（社区）。	Use "Hand down" on a case page to assign work to a village.
+上报（移交）的办件	Cases handed over
+在办件页选择“下派”把工作分配给村（社区）。	Use "Hand down" on a case page to assign work to a village.
 解锁	Unlock
 输入口令解锁	Unlock with your passphrase
-本机尚未登记到枢纽：请先运行 bangban node init。	This laptop is not enrolled: run bangban node init first.
-本设备已被吊销，密钥和本地数据已清除。	This device was revoked; its keys and local data were wiped.
-个人信息已加密保存。解锁后才能查看和登记案件。	Personal data is stored encrypted. Unlock to see and record cases.
+本机尚未登记到平台：请先运行 bangban node init。	This laptop is not enrolled: run bangban node init first.
+本机已被平台停用，密钥和本机数据已清除。	This device was revoked; its keys and local data were wiped.
+个人信息已加密保存。解锁后才能查看和登记办件。	Personal data is stored encrypted. Unlock to see and record cases.
 口令	Passphrase
 咨询已登记。	Consultation recorded.
 一次性告知单可以打印。	The one-time notification is ready to print.
@@ -258,7 +258,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 已锁定。	Locked.
 同步完成。	Sync done.
 同步失败，稍后自动重试：	Sync failed, will retry:
-本案已无可办理的步骤	No further steps for this case
+本件已无可办理的步骤	No further steps for this case
 其他步骤（当前状态下不可办理）	Other steps (not allowed in the current state)
 服务对象姓名	Applicant's name
 企业名称	Enterprise name
@@ -268,59 +268,60 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 代理人姓名	Agent's name
 他人代为办理时填写，如企业派来办事的人、老人的子女	filled in when someone acts for the applicant: a firm's employee, an old person's son or daughter
 不予受理告知单	Notice of refusal
-服务对象评价为不满意：请回访服务对象，了解原因并改进，回访情况记入工作日志，类型选“联系申请人”（11.2.1）。	The applicant rated the service as unsatisfactory: call them back, learn why and improve, and record the call in the work log as "contact with applicant" (11.2.1).
+服务对象评价为不满意：请回访服务对象，了解原因并改进，回访情况记入工作日志，类型选“联系服务对象”（11.2.1）。	The applicant rated the service as unsatisfactory: call them back, learn why and improve, and record the call in the work log as "contact with applicant" (11.2.1).
 离线，自动重试	Offline, retrying by itself
 （请选择）	(choose)
-连接枢纽	Connecting to the hub
+连接平台	Connecting to the hub
 上传	Upload
 下载	Download
 咨询答复期限（10.1.1.3）	Reply due (10.1.1.3)
 材料提交期限（10.1.4）	Materials due (10.1.4)
-办理期限（10.1.3）	Time limit ends (10.1.3)
+办理时限（10.1.3）	Time limit ends (10.1.3)
 续办期限（10.2.5）	Resumption deadline (10.2.5)
-（本案没有待处理的此项）	(none open in this case)
+（本件没有待处理的此项）	(none open in this case)
 该步骤须出具纸质表单，请打印后由服务对象签字：	This step issues a paper form: print it for the applicant to sign:
 附录	form
 转询审批部门（未能当场答复时）	Department asked (when not answered on the spot)
-本机时钟比枢纽%(offset)s，办理时间将记错：请校准电脑的日期和时间。	This laptop's clock is %(offset)s compared with the hub's: the times of the steps you record will be wrong. Please set the computer's date and time.
+本机时钟比平台%(offset)s，办理时间将记错：请校准电脑的日期和时间。	This laptop's clock is %(offset)s compared with the hub's: the times of the steps you record will be wrong. Please set the computer's date and time.
 本机时钟	This laptop's clock
 未核对	Not checked yet
 准确	Right
 核对于	checked
-待上传案件	Cases to upload
+待上传办件	Cases to upload
 待上传记录	Records to upload
 已开始同步，结果见本页与右上角的同步状态。	Sync started; this page and the sync status at the top right tell how it goes.
 更正服务对象信息	Correct the applicant's particulars
 更正	correct
 纸质表单上的日期（须早于今天；当天的事直接登记，不填此项）	Date on the paper form (before today; leave empty for what happens today)
 补录：此步骤在启用本系统前已在纸质台账办理	Entered from the paper ledger: this step was done on paper before the station went live
-补录：纸质台账上尚未办结的案件（启用本系统前受理）	Entered from the paper ledger: a case still open on paper (taken in before the station went live)
+补录：纸质台账上尚未办结的办件（启用本系统前受理）	Entered from the paper ledger: a case still open on paper (taken in before the station went live)
 服务对象信息已更正。	The applicant's particulars were corrected.
-更正后打印的表单使用新信息；原信息加密保留在案件记录中。	Forms printed from now on use the corrected particulars; the replaced ones are kept, encrypted, in the case's record.
-办理时限已过仍在办理（与监管端超期同一口径）	Past the time limit and still being handled (overdue as the oversight counts it)
+更正后打印的表单使用新信息；原信息加密保留在办件记录中。	Forms printed from now on use the corrected particulars; the replaced ones are kept, encrypted, in the case's record.
+办理时限已过仍在办理（与监督平台超期同一口径）	Past the time limit and still being handled (overdue as the oversight counts it)
 待办到期	Deadlines passed
 任一期限已过：办理时限、材料提交、咨询答复、续办期限	Any deadline passed: time limit, materials, consultation reply, resumption
 办理时限已过	time limit passed
 任一期限已过（材料、答复、续办、办理时限）	any deadline passed (materials, reply, resumption, time limit)
 已超期（超过办理时限）	Overdue (past the time limit)
 待办到期（任一期限已过）	Deadlines passed (any deadline)
-已超期：办理时限（10.1.3）已过仍在办理的案件，与监管端“超期未办结”同一口径。材料、答复、续办期限已过的见“待办到期”。	Overdue: cases still being handled after their time limit (10.1.3), as the oversight counts them. Passed materials, reply or resumption deadlines are under "Deadlines passed".
+已超期：办理时限（10.1.3）已过仍在办理的办件，与监督平台“超期未办结”同一口径。材料、答复、续办期限已过的见“待办到期”。	Overdue: cases still being handled after their time limit (10.1.3), as the oversight counts them. Passed materials, reply or resumption deadlines are under "Deadlines passed".
 待办到期：任一期限已过（办理时限、材料提交、咨询答复、续办期限），是待办提醒，不都是超期。	Deadlines passed: any deadline has passed (time limit, materials, consultation reply, resumption); a to-do list, not all of them overdue.
-仅列出以下机构登记的案件：	Only the cases registered at:
+仅列出以下机构登记的办件：	Only the cases registered at:
 已过期	Passed
 已过期限	Deadlines passed
 办理时限已过即超期；咨询答复、续办期限已过另列，不计超期	A passed time limit is overdue; a passed consultation reply or resumption deadline is listed too but is not overdue
 最近期限	Next deadline
-办理期限	Time limit
-任一期限中最近的一个：办理期限、材料提交、咨询答复、续办期限	The nearest of the deadlines: time limit, materials, consultation reply, resumption
-期限已过，见首页“待办到期”；已超期只指办理期限	This deadline has passed (see "Deadlines passed" on the home page); overdue means the time limit only
-本中心现持有、尚在办理的该村（社区）上报案件；已下派回村或已办结的不计	Cases this station handed up that this centre holds and is still handling; those handed back down or finished are not counted
-本中心现持有、尚在办理的上报（移交）案件	Cases handed up (or over) that this centre holds and is still handling
-其中办理时限已过的（与监管端超期同一口径）	Of those, past the time limit (overdue as the oversight counts it)
-在办、超期等列来自集中端看板（该村（社区）持有的案件）；“上报在办”是本中心现持有、尚在办理的该村上报案件，与上方“上报在办”同一口径（已下派回村或已办结的不计）。超期均指办理时限已过。	Open, overdue and the next columns come from the hub's board (the cases the station holds); "Handed up, open" counts the station's cases this centre holds and is still handling, as the tile above does (those handed back down or finished are not counted). Overdue always means past the time limit.
+办理时限	Time limit
+任一期限中最近的一个：办理时限、材料提交、咨询答复、续办期限	The nearest of the deadlines: time limit, materials, consultation reply, resumption
+期限已过，见首页“待办到期”；已超期只指办理时限	This deadline has passed (see "Deadlines passed" on the home page); overdue means the time limit only
+本中心现持有、尚在办理的该村（社区）上报办件；已下派回村或已办结的不计	Cases this station handed up that this centre holds and is still handling; those handed back down or finished are not counted
+本中心现持有、尚在办理的上报（移交）办件	Cases handed up (or over) that this centre holds and is still handling
+其中办理时限已过的（与监督平台超期同一口径）	Of those, past the time limit (overdue as the oversight counts it)
+在办、超期等列来自平台看板（该村（社区）持有的办件）；“上报在办”是本中心现持有、尚在办理的该村上报办件，与上方“上报在办”同一口径（已下派回村或已办结的不计）。超期均指办理时限已过。	Open, overdue and the next columns come from the hub's board (the cases the station holds); "Handed up, open" counts the station's cases this centre holds and is still handling, as the tile above does (those handed back down or finished are not counted). Overdue always means past the time limit.
 当前经办人	Staff at the window
 当前经办人：	Staff at the window:
 名册为空：以设备记录	No roster: steps are recorded under the device
+以设备记录	Recorded under the device
 请选择	Choose
 确定	Set
 登记经办人	Registered by
@@ -331,16 +332,16 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 签字人身份	Signed as
 签字人姓名（非本人签字时填写）	Signer's name (when not the applicant in person)
 以指印代替签字	Thumbprint instead of a signature
-该服务对象的其他案件	This applicant's other cases
+该服务对象的其他办件	This applicant's other cases
 按证件号码（企业为统一社会信用代码）查找	found by ID number (a firm's unified social credit code)
 等待	Waiting on
 本人信息副本	Applicant's copy
-服务对象要求查阅、复制本人信息时打印（个人信息保护法第45条）	Print when the applicant asks to see or copy their personal information (PIPL art. 45)
+服务对象要求查阅、复制本人信息时打印（个人信息保护法第 45 条）	Print when the applicant asks to see or copy their personal information (PIPL art. 45)
 服务对象本人信息副本	The applicant's copy of their personal information
-本页列出本服务站电脑中以该服务对象名义保存的全部个人信息（按证件号码查找其全部案件）、每一办理环节所记内容，以及谁在何时因何查阅过。	This page lists all personal information this station's laptop holds in the applicant's name (every case found by their ID number), what each step recorded, and who read it, when and why.
+本页列出本服务站电脑中以该服务对象名义保存的全部个人信息（按证件号码查找其全部办件）、每一办理环节所记内容，以及谁在何时因何查阅过。	This page lists all personal information this station's laptop holds in the applicant's name (every case found by their ID number), what each step recorded, and who read it, when and why.
 出具机构	Issued by
-本次出具已记入各案件的查阅记录。	This copy is recorded in each case's record of readings.
-更正：信息有误的，由工作人员在案件页点“更正”改正，原值按档案要求保留在案件历史中。	Correction: wrong particulars are corrected by staff with "correct" on the case page; the old value stays in the case's history, as the archive rules require.
+本次出具已记入各办件的查阅记录。	This copy is recorded in each case's record of readings.
+更正：信息有误的，由工作人员在办件页点“更正”改正，原值按档案要求保留在办件历史中。	Correction: wrong particulars are corrected by staff with "correct" on the case page; the old value stays in the case's history, as the archive rules require.
 删除：办理记录属于政务服务档案，须按归档规定（10.1.6、11.1 e）保存，保存期内不能删除；保存期满后由档案管理部门按规定处置。	Deletion: the case record is a government service archive, kept as the archiving rules require (10.1.6, 11.1 e); it cannot be deleted within the retention period, after which the archives authority disposes of it.
 查阅记录	Record of readings
 目的	Purpose

@@ -109,7 +109,7 @@ def cases() -> Response:
                            fields={"view": "应为 " + "、".join(v for v in VIEWS if v)
                                    + " 之一 / one of the lists named"})
     if a.get("status", "") not in ("", *STATUSES):  # a misspelt status listed nothing, 200
-        raise InvalidInput("status 不是已知的案件状态 / status: not a known case status "
+        raise InvalidInput("status 不是已知的办件状态 / status: not a known case status "
                            f"({', '.join(STATUSES)})",
                            fields={"status": "应为 " + "、".join(STATUSES)
                                    + " 之一 / one of the statuses named"})

@@ -119,7 +119,7 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
                   "sealed": stored["sealed"]}
     result = n.store.bulk_docs([sign_document(sealed, n.keys.signer)])
     if result and "error" in result[0]:
-        raise NodeError(f"案件未更新，请重试 / the case was not updated ({result[0].get('reason')}): "
+        raise NodeError(f"办件未更新，请重试 / the case was not updated ({result[0].get('reason')}): "
                         "try again", status=409, error="conflict")
     n.note_pending(1)
     n.reading.remember(case_id, key, {stored["_id"]: new}, edited["clocks"]["private"])

@@ -27,7 +27,7 @@ from node.views.common import item_by_code, load_case, node
 bp = Blueprint("applicant_copy", __name__, url_prefix="/cases/<case_id>/applicant")
 
 #: the sealed note of each copy's access event (read by the station's own laptops only)
-NOTE = "服务对象查阅、复制本人信息（个人信息保护法第45条）"
+NOTE = "服务对象查阅、复制本人信息（个人信息保护法第 45 条）"
 #: what a copy lists of a step: not the stored envelope, the words
 _ENVELOPE = {"_id", "_rev", "type", "schema_version", "sig", "sealed", "case_id", "hlc",
              "base_hlc", "device", "_revisions", "docs", "private", "attachment_names",

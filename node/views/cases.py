@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from node.errors import NotFound
@@ -89,6 +90,10 @@ def _staff_labels(case: dict[str, Any]) -> dict[str, str]:
         staff = str(doc.get("staff") or "")
         if staff:
             name = staff_name(n, staff, doc.get("institution"), header.get("institution"))
+            if not name and staff == str(doc.get("device") or ""):
+                # no roster then: recorded under the laptop (名册为空：以设备记录), said so, not a
+                # bare code under 经办人 that reads as a person's
+                name = gettext("以设备记录")
             out[str(doc["_id"])] = f"{name}（{staff}）" if name else staff
     return out
 

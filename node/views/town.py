@@ -247,7 +247,7 @@ def notice_late() -> Response:
     a town's 150 late cases of a Monday were 150 presses and page loads."""
     only = request.form.get("institution", "")
     sent = urge_late(only)
-    flash(_("已催办 %(n)s 件超期案件（今天已催办的不重复发送）。", n=len(sent)), "ok")
+    flash(_("已催办 %(n)s 件超期办件（今天已催办的不重复发送）。", n=len(sent)), "ok")
     return redirect(url_for("town.index", overdue=1, institution=only or None) + "#board-rows")
 
 
@@ -284,6 +284,6 @@ def urge(to: str, case: str, reason: str) -> dict[str, Any]:
         board = {}
     row = next((r for r in board.get("cases", ()) if r.get("case") == case), None)
     if row is None:
-        raise InvalidInput("case: 该案件不在下辖机构的看板上 / the case is not on that station's board",
+        raise InvalidInput("case: 该办件不在下辖机构的看板上 / the case is not on that station's board",
                            fields={"case": "不在看板上 / not on the board"})
     return send(n, row, to, reason)

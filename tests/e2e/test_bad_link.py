@@ -121,7 +121,7 @@ def test_half_an_answer_then_silence_for_ever_is_timed_out_and_resumed(net: Link
     state = wait_until(lambda: (s := net.sync_state())["status"] == "offline" and s,
                        120, "the node to give up the hung requests")
     assert net.proxy.stats.hangs >= 1 and state["pending"] >= 3, (net.proxy.stats, state)
-    assert "无法连接枢纽" in state["last_error"] and not net.converged()
+    assert "无法连接平台" in state["last_error"] and not net.converged()
     back = dt.datetime.now().astimezone().replace(microsecond=0)
     net.proxy.set(hang_after=None)
     wait_until(net.converged, 120, "the scan at the hub once answers come whole")

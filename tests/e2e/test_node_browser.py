@@ -207,7 +207,7 @@ def test_offline_casework_then_sync_then_town(net: NodeNet, browser: Any, tmp_pa
         page.wait_for_timeout(500)
         page.reload()
     assert "已同步" in page.inner_text("#sync-status"), page.inner_text("main")
-    assert "枢纽拒收的文档" not in page.content(), page.inner_text("main")
+    assert "平台未接收的记录" not in page.content(), page.inner_text("main")
     shot(page, "10-sync")
     code, doc = net.hub_get(VILLAGE, f"case:{case_id}")
     assert code == 200 and "sealed" in doc and "李桂兰" not in str(doc)

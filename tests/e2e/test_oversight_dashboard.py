@@ -214,7 +214,7 @@ def test_a_refused_complaint_comes_back_as_it_was_typed(hub_url: str, browser: A
     page.select_option("#intake select[name=category]", "attitude")
     page.click("#intake button[type=submit]")
     page.wait_for_load_state()
-    assert "案件编号 410602101201-2026-A1-00001" in page.inner_text("[role=alert]")
+    assert "办件编号 410602101201-2026-A1-00001" in page.inner_text("[role=alert]")
     for name, value in typed.items():
         assert page.input_value(f"#intake input[name={name}]") == value
     assert page.input_value("#intake textarea[name=text]") == "窗口无人，等了一个小时"
@@ -304,5 +304,5 @@ def test_a_complaint_form_older_than_the_login_comes_back_to_send_again(
     assert page.input_value("#intake textarea[name=text]") == "窗口无人"
     page.click("#intake button[type=submit]")  # sent again as it says: past the token now
     page.wait_for_load_state()
-    assert "案件编号 410602101201-2026-A1-00001" in page.inner_text("[role=alert]")
+    assert "办件编号 410602101201-2026-A1-00001" in page.inner_text("[role=alert]")
     context.close()

@@ -56,7 +56,7 @@ def test_a_firms_other_cases_are_listed_with_whom_each_waits_on(unlocked: Any) -
     other = _case_id(_consult(unlocked, **{**FIRM, "applicant_name": "另一家公司",
                                           "id_number": "91410600MA44YYYY2Y"}))
     page = unlocked.get(f"/cases/{pension}").data.decode()
-    assert _rows(page) == {shop: "审批部门（市场监督管理局）", tobacco: "申请人（缴纳费用）"}
+    assert _rows(page) == {shop: "审批部门（市场监督管理局）", tobacco: "服务对象（缴纳费用）"}
     assert other not in page.split('id="applicant-cases"', 1)[1].split("</section>", 1)[0]
     # from the department's case: the pension item is the station's own work now
     assert _rows(unlocked.get(f"/cases/{shop}").data.decode())[pension] == "本机构（办理）"
@@ -67,7 +67,7 @@ def test_a_firms_other_cases_are_listed_with_whom_each_waits_on(unlocked: Any) -
     # the department wants a correction: the firm owes it
     assert _step(unlocked, shop, "correction_requested", department="市场监督管理局",
                  materials=["M01"]).status_code == 302
-    assert _rows(unlocked.get(f"/cases/{pension}").data.decode())[shop] == "申请人（补正材料）"
+    assert _rows(unlocked.get(f"/cases/{pension}").data.decode())[shop] == "服务对象（补正材料）"
     # a person with no ID number gets no such list
     alone = _case_id(_consult(unlocked))
     assert 'id="applicant-cases"' not in unlocked.get(f"/cases/{alone}").data.decode()
@@ -78,11 +78,11 @@ def test_whom_a_case_waits_on() -> None:
     assert waiting_on({"status": "handling", "holder": "410621"}, [], here,
                       {"410621": "浚县政务服务中心"}.get) == "浚县政务服务中心（已移交）"
     assert waiting_on({"status": "handling", "materials_missing": ["M1"]}, [], here) == \
-        "申请人（补齐材料）"
+        "服务对象（补齐材料）"
     assert waiting_on({"status": "handling", "corrections_open": ["h"]}, [], here) == \
-        "申请人（补正材料）"
+        "服务对象（补正材料）"
     assert waiting_on({"status": "suspended", "suspension": {"reason": "a"}}, [], here) == \
-        "申请人（补交材料）"
+        "服务对象（补交材料）"
     assert waiting_on({"status": "handling", "problems": {"P1": "open", "P2": "resolved"}},
                       [], here) == "本机构（待解决问题 1 个）"
     assert waiting_on({"status": "completed"}, [], here) == ""

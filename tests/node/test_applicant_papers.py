@@ -84,7 +84,7 @@ def test_a_termination_says_what_the_applicant_can_do_next(unlocked: Any,
     assert _step(unlocked, case_id, "termination", reason="applicant_withdrew",
                  signature_data=SIG).status_code == 302
     text = _text(unlocked, case_id, "B", tmp_path)
-    assert "终止原因 申请人撤回" in text and "后续办理 已按您的要求终止。如需再办，可随时重新申请。" in text
+    assert "终止原因 服务对象撤回" in text and "后续办理 已按您的要求终止。如需再办，可随时重新申请。" in text
 
 
 def test_form_d_says_the_time_limit_stops_while_suspended(unlocked: Any, tmp_path: Path) -> None:

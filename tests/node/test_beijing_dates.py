@@ -79,7 +79,7 @@ def test_a_case_opened_now_is_today_s_and_numbered_in_beijing_s_year(
     assert [r["case_id"] for r in row] == [case_id]
     home = unlocked.get("/").data.decode()
     if local_today() == before:  # (after midnight the tile rightly counts 0)
-        assert re.search(r'<div class="n">1</div>今日新登记案件', home)
+        assert re.search(r'<div class="n">1</div>今日新登记办件', home)
 
 
 def test_local_time_is_beijing_wall_clock() -> None:

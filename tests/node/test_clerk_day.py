@@ -343,7 +343,7 @@ def test_the_home_tile_says_what_it_counts(unlocked: Any) -> None:
     _case_id(_consult(unlocked))
     html = unlocked.get("/").data.decode()
     assert "今日咨询与受理" not in html
-    assert re.search(r'<div class="n">1</div>今日新登记案件', html)
+    assert re.search(r'<div class="n">1</div>今日新登记办件', html)
 
 
 def test_the_api_takes_the_id_type_as_the_form_does(unlocked: Any) -> None:

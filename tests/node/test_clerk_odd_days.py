@@ -46,7 +46,7 @@ def test_a_time_limit_counted_on_an_unpublished_calendar_is_said_to_be_estimated
         assert 'id="due-estimated"' not in page
     else:
         assert 'id="due-estimated"' in page
-        assert f"办理期限 {due} 是预计日期：{due[:4]} 年的法定节假日安排尚未公布" in page
+        assert f"办理时限 {due} 是预计日期：{due[:4]} 年的法定节假日安排尚未公布" in page
 
 
 def test_a_reply_due_in_an_unpublished_year_is_said_to_be_estimated(

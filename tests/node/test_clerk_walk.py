@@ -76,7 +76,7 @@ def test_the_record_names_the_consultation_a_reply_answers_in_words(unlocked: An
     assert r.status_code == 302, r.data.decode()[:2000]
     record = unlocked.get(f"/cases/{case_id}").data.decode().split('class="timeline"')[1]
     line = next(li for li in record.split("<li>") if "已电话答复" in li)
-    assert hlc not in line and re.search(r"对应咨询</span>: [^;]*咨询：宅基地怎么批;", line), line
+    assert hlc not in line and re.search(r"对应咨询</span>：[^；]*咨询：宅基地怎么批；", line), line
 
 
 def test_a_typo_in_the_applicant_s_particulars_can_be_corrected(unlocked: Any,

@@ -141,7 +141,7 @@ def test_sync_says_the_last_good_sync_and_what_waits(
     node.close()
     sync = ("sync", "--dir", str(folder), "--passphrase-file", str(pwfile))
     err = refused(capsys, *sync)  # nothing listens at the hub's address
-    assert "无法连接枢纽" in err and "上次成功同步" in err and "从未" in err, err
+    assert "无法连接平台" in err and "上次成功同步" in err and "从未" in err, err
     assert "待上传 3 项" in err, err  # the keyring, the case and its consultation
 
     hub = tmp_path / "hub.sqlite"

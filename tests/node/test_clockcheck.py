@@ -102,8 +102,8 @@ def test_every_page_warns_while_the_clock_is_off(unlocked: Any, app: Any) -> Non
     assert 'id="clock-warning"' not in unlocked.get("/").text  # never checked: no warning
     state.clock_offset = -2.5 * 3600
     page = unlocked.get("/").text
-    assert 'id="clock-warning"' in page and "本机时钟比枢纽慢 2.5 小时" in page
-    assert "本机时钟比枢纽慢 2.5 小时" in unlocked.get("/sync/").text
+    assert 'id="clock-warning"' in page and "本机时钟比平台慢 2.5 小时" in page
+    assert "本机时钟比平台慢 2.5 小时" in unlocked.get("/sync/").text
     state.clock_offset = 30.0  # within clock_warn_seconds (120)
     assert 'id="clock-warning"' not in unlocked.get("/").text
     assert "准确" in unlocked.get("/sync/").text

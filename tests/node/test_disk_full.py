@@ -120,7 +120,7 @@ def test_a_hub_whose_disk_is_full_is_said_and_nothing_is_refused(tmp_path: Path)
     node, st = _round_against(tmp_path / "n", 507, {
         "error": "insufficient_storage", "reason": "the hub's storage is full"})
     assert st.status == "offline" and st.last_error, st
-    assert "枢纽的存储空间已满" in st.last_error and "hub's operator" in st.last_error
+    assert "平台的存储空间已满" in st.last_error and "hub's operator" in st.last_error
     assert "网络中断" not in st.last_error and "自动上传" in st.last_error
     assert st.refused == [] and kept(node.store) == []
     node.close()
@@ -152,7 +152,7 @@ def test_a_round_into_a_full_hub_keeps_everything_waiting_and_goes_once_freed(
         with full_disk(hub), pytest.raises(SyncFailed):
             node.syncer.sync_once()
         st = node.syncer.state
-        assert st.last_error and "枢纽的存储空间已满" in st.last_error, st.last_error
+        assert st.last_error and "平台的存储空间已满" in st.last_error, st.last_error
         assert "本机磁盘" not in st.last_error
         assert st.refused == [] and kept(node.store) == []
         assert case_id in node.index.pending_ids() and st.pending > 0
@@ -179,14 +179,14 @@ def test_a_round_that_meets_this_laptops_full_disk_names_this_laptop(
             node.syncer.sync_once()
         said = str(node.syncer.state.last_error)
         assert "本机磁盘已满" in said and "this laptop's disk is full" in said, said
-        assert "枢纽" not in said
+        assert "平台" not in said
         assert node.syncer.state.refused == [] and kept(node.store) == []
     finally:
         node.close()
         SQLiteStore.close(hub)
     assert "本机磁盘已满" in offline_words(OSError(28, "No space left on device"))
     hub_said = offline_words(from_status(507, "insufficient_storage", "full"), str(tmp_path))
-    assert "枢纽的存储空间已满" in hub_said and "本机磁盘" not in hub_said
+    assert "平台的存储空间已满" in hub_said and "本机磁盘" not in hub_said
 
 
 def test_node_sync_names_the_hubs_full_disk(tmp_path: Path,
@@ -201,7 +201,7 @@ def test_node_sync_names_the_hubs_full_disk(tmp_path: Path,
         folder = make_node_dir(tmp_path / "n", db_url=f"{url}/bangban")
         assert main(["node", "sync", "--dir", str(folder)]) == 1
     err = capsys.readouterr().err
-    assert "枢纽的存储空间已满" in err and "tell the hub's operator" in err
+    assert "平台的存储空间已满" in err and "tell the hub's operator" in err
     assert "cannot reach the hub" not in err
 
 
@@ -227,7 +227,7 @@ def test_a_good_round_whose_index_catch_up_meets_a_full_disk_says_so(
         assert set(cases) <= {r["id"].split(":")[1] for r in hub.all_docs()["rows"]}
         assert st.last_error and "本机磁盘已满" in st.last_error, st.last_error
         assert "this laptop's disk is full" in st.last_error and "IndexFull(" not in st.last_error
-        assert "枢纽" not in st.last_error and st.status == "error"
+        assert "平台" not in st.last_error and st.status == "error"
         db.execute("PRAGMA max_page_count=4294967294")  # space freed
         node.syncer.sync_once()
         assert node.syncer.state.status == "ok" and node.syncer.state.last_error is None

@@ -37,11 +37,11 @@ def test_case_page_shows_labels_and_beijing_time(unlocked: Any) -> None:
                  signature_data=sig).status_code == 302
     page = c.get(f"/cases/{case_id}").data.decode()
     text = re.sub(r"<[^>]+>", "", page)
-    assert "渠道: 线下" in text and "渠道: offline" not in text
-    assert "渠道: 窗口" in text  # the consultation's channel
-    assert "原因: c) 申请人要求暂停办理" in text and "原因: c;" not in text
-    assert "服务方式: 就近办" in text and "办理区域: 帮办代办系统办理区" in text
-    assert f"服务事项: {item['name']}" in text and item["code"] not in text
+    assert "渠道：线下；" in text and "渠道：offline" not in text
+    assert "渠道：窗口" in text  # the consultation's channel
+    assert "原因：c）服务对象要求暂停办理；" in text and "原因: c" not in text
+    assert "服务方式：就近办" in text and "办理区域：帮办代办系统办理区" in text
+    assert f"服务事项：{item['name']}" in text and item["code"] not in text
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text)  # no ISO UTC strings shown
     assert re.search(r'<span class="when" title="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d</span>', page)
     home = re.sub(r"<[^>]+>", "", c.get("/").data.decode())

@@ -41,7 +41,7 @@ def test_a_blank_form_leaves_its_lines_for_the_hand() -> None:
     e = _rows("E", blank)
     assert e["新的办理时限"] == "" and e["预计办结日期"] == ""
     # recorded, the same lines say what happened
-    assert _rows("D", CASE)["中止原因"] == "c）申请人要求暂停办理"
+    assert _rows("D", CASE)["中止原因"] == "c）服务对象要求暂停办理"
     assert _rows("B", CASE)["交还材料"] == "无"
 
 

@@ -33,7 +33,7 @@ CASE: dict[str, Any] = {
     ],
 }
 EXPECT = {"A": ["帮办代办受理单", "帮办代办系统办理区"], "B": ["帮办代办办结（终止）单", "参保凭证"],
-          "C": ["代办服务委托书", "代为提交申请", "DB-7"], "D": ["代办服务中止单", "申请人要求暂停办理", "2026-12-20"],
+          "C": ["代办服务委托书", "代为提交申请", "DB-7"], "D": ["代办服务中止单", "服务对象要求暂停办理", "2026-12-20"],
           "E": ["代办服务续办委托书", "2026-11-24"], "N": ["一次性告知单", "居民身份证", "本人携带"]}
 
 
@@ -97,7 +97,9 @@ def test_a_drawn_signature_is_dated_on_the_form(tmp_path: Path) -> None:
     from tests.node.test_clerk_day import PNG
 
     signed = pdf.render(formdata.build("C", CASE, signature_png=PNG))
-    assert "2026 年 11 月 20 日" in _text(signed, tmp_path)
+    said = _text(signed, tmp_path)
+    # the date as the form's other dates are written, not "2026 年 11 月 20 日"
+    assert "2026年11月20日" in said and "2026 年 11 月" not in said
     blank = _text(pdf.render(formdata.build("C", CASE)), tmp_path)  # printed to sign by hand
     assert "2026 年" not in blank
 

@@ -114,7 +114,7 @@ def test_a_forged_event_is_refused_and_the_rest_of_the_batch_stored(
                                                  unsigned["_id"]}
     assert all(r["error"] == "forbidden" and "signature" in r["reason"] for r in st.pull_refused)
     assert st.status == "ok" and st.last_error is not None
-    assert "集中端发来的文档签名无效，已拒收" in st.last_error and "(+2)" in st.last_error
+    assert "平台发来的记录未通过签名校验，已拒收" in st.last_error and "(+2)" in st.last_error
     assert st.pulled >= 3  # the directory and the two good events
 
 

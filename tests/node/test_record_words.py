@@ -38,7 +38,7 @@ def test_received_materials_are_named_in_the_record(unlocked: Any) -> None:
     item = catalog()[0]
     material = item["materials"][1]
     words = _recorded(c, _accepted(c, item), "material_received", material, "材料接收")
-    assert f"材料: {material['name']};" in words, words  # it read "材料: M02"
+    assert f"材料：{material['name']}；" in words, words  # it read "材料: M02"
 
 
 def test_notified_materials_are_named_with_how_to_obtain_them(unlocked: Any) -> None:

@@ -122,7 +122,7 @@ class RefusingOnce(SQLiteStore):
 
 def test_a_document_refused_for_a_moment_is_taken_in_the_same_round(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sync page said 枢纽拒收 after a round whose push had an event refused only because
+    """The sync page said 平台拒收 after a round whose push had an event refused only because
     its base event went through another gateway a moment later: the refusal stood until the
     next round (the browser test met it)."""
     node = Node(load({"node_dir": str(make_node_dir(tmp_path / "node")), "sync_timeout": 2.0,

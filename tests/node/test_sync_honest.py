@@ -70,7 +70,7 @@ def test_hub_down_is_said_in_words_with_the_automatic_retry(tmp_path: Path) -> N
     with pytest.raises(SyncFailed):
         node.syncer.sync_once()
     st = node.syncer.state
-    assert st.last_error and "无法连接枢纽" in st.last_error and " / " in st.last_error
+    assert st.last_error and "无法连接平台" in st.last_error and " / " in st.last_error
     assert "HTTPConnectionPool" not in st.last_error  # no library text for the clerk
     label = _label(node)
     assert "离线" in label and "自动重试" in label and "待上传" in label
@@ -131,7 +131,7 @@ def test_a_hub_that_refuses_the_device_is_said_in_words(tmp_path: Path) -> None:
         with pytest.raises(SyncFailed):
             node.syncer.sync_once()
     st = node.syncer.state
-    assert st.status == "error" and st.last_error and "枢纽拒绝了本设备" in st.last_error
+    assert st.status == "error" and st.last_error and "平台拒绝了本设备" in st.last_error
     node.close()
 
 
@@ -280,7 +280,7 @@ def test_a_hub_that_swallows_packets_is_said_offline_at_the_first_timeout(
         rounds.join(60)
         assert seen, "the badge never said offline while the round was retrying"
         assert seen[0] < 3  # at the first failed attempt, not after the last (3)
-        assert "无法连接枢纽" in str(node.syncer.state.last_error)
+        assert "无法连接平台" in str(node.syncer.state.last_error)
         assert node.syncer.state.status == "offline"
     finally:
         stop.set()
@@ -313,7 +313,7 @@ def test_the_badge_is_syncing_again_once_an_upload_gets_through(
 
     monkeypatch.setattr("sync.replicate.replicate", cut_once)
     node.syncer.sync_once()
-    assert seen[0][0] == "offline" and "无法连接枢纽" in str(seen[0][1])
+    assert seen[0][0] == "offline" and "无法连接平台" in str(seen[0][1])
     assert seen[1] == ("running", None)
     assert st.status == "ok" and st.docs_done == 3
     node.close()

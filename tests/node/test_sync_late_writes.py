@@ -139,13 +139,13 @@ def test_a_hub_that_answered_no_is_not_probed_into_a_round_every_few_seconds(
 def test_a_hub_that_answers_an_error_is_not_said_unreachable(tmp_path: Path,
                                                              status: int) -> None:
     """The hub answered, with an error of its own (a 500 of a bug there, a request it
-    refused): the page said "网络中断或枢纽未运行" (the network is down or the hub is not
+    refused): the page said "网络中断或平台未运行" (the network is down or the hub is not
     running), and the station looked at its cables instead of calling the hub's operator."""
     from tests.node.test_sync_honest import _round_against
 
     node, st = _round_against(tmp_path / "n", status, {"error": "x", "reason": "broken"})
     assert st.last_error and "网络中断" not in st.last_error, st.last_error
-    assert "枢纽有应答" in st.last_error and f"HTTP {status}" in st.last_error
+    assert "平台有应答" in st.last_error and f"HTTP {status}" in st.last_error
     assert "operator" in st.last_error and "自动重试" in st.last_error
     node.close()
 
@@ -171,7 +171,7 @@ def test_a_round_cancelled_by_shutting_down_blames_neither_the_hub_nor_the_link(
         node.syncer.sync_once()
     st = node.syncer.state
     assert st.last_error and "已停止" in st.last_error and "stopped" in st.last_error
-    assert "枢纽有应答" not in st.last_error and "网络中断" not in st.last_error
+    assert "平台有应答" not in st.last_error and "网络中断" not in st.last_error
     assert st.last_ok is None and st.pending >= 3
     node.close()
 

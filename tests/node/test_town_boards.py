@@ -138,7 +138,7 @@ def test_the_api_urges_too(town: Any) -> None:
 
 
 def test_completions_of_30_days_exclude_terminations(town: Any) -> None:
-    """"近30日办结 / 其中按时" showed every finished case (terminations by the hub after the
+    """"近 30 日办结 / 其中按时" showed every finished case (terminations by the hub after the
     resumption deadline, 10.2.5.2, and refusals too) beside the on-time completions, so a
     village with one termination read "1 completed, 0 on time"."""
     n = town.extensions["bangban_node"]

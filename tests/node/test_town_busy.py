@@ -153,7 +153,7 @@ def test_the_town_urges_every_overdue_row_at_once_and_not_twice_a_day(town: Any)
     page = client.get(f"/town/?overdue=1&institution={VILLAGE_1}").get_data(as_text=True)
     assert 'id="urge-late"' in page and "全部 3 件" in page
     # one press sends many notices: the page asks first (node/static/bangban.js)
-    assert 'data-confirm="向 3 件超期案件所在站点各发一条催办？"' in page
+    assert 'data-confirm="向 3 件超期办件所在站点各发一条催办？"' in page
     assert 'id="urge-late"' not in client.get("/town/").get_data(as_text=True)
     token = csrf(client)
     resp = client.post("/town/notice/late", data={"csrf": token, "institution": VILLAGE_1})

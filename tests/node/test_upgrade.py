@@ -21,7 +21,7 @@ from tests.node.test_repush import syncing_with
 OLD_HUB_VERSION = ("schema: schema_version: schema_version must be 1 (schema_version) / "
                    "schema_version 必须为 1")
 OLD_HUB_BASE = ("transition: base_unknown (DB4106/T 101-2023 -): base_hlc {base} is not an "
-                "event of this case known here / base_hlc {base} 不是已知的本案事件")
+                "event of this case known here / base_hlc {base} 不是已知的本件事件")
 
 
 class OldHub(SQLiteStore):

@@ -265,7 +265,9 @@ def test_10_2_5_2_hub_terminates_after_deadline_only() -> None:
 def test_10_1_5_no_completion_while_suspended() -> None:
     c = CaseBuilder().proxy_in_handling()
     c.suspend("2026-03-09T09:00")
-    _refused(c, "completion", "2026-03-10T09:00", "10.1.5", "status", private=SIGNED)
+    refused = _refused(c, "completion", "2026-03-10T09:00", "10.1.5", "status", private=SIGNED)
+    # the status as the clerk's list names it: the refusal said 状态为“suspended”
+    assert "状态为“中止”" in refused.message_zh and "suspended" not in refused.message_zh
 
 
 def test_10_1_5_termination_by_holder_with_form_b() -> None:

@@ -15,7 +15,7 @@ V = "410602101201"
 
 def test_a_quiet_stations_board_drops_completions_older_than_30_days(tmp_path: Path) -> None:
     """The board was rebuilt only when one of the station's cases changed: a month after
-    its last completion a quiet station's board still said 近30天办结 1 to the town."""
+    its last completion a quiet station's board still said 近 30 日办结 1 to the town."""
     hub = make_hub(tmp_path)
     ov = Oversight(hub, tmp_path / "facts.sqlite")
     b = CaseBuilder(V, "s1", "2026-03-02").accepted("2026-03-02", 5).completed("2026-03-04")

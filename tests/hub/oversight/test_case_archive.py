@@ -93,7 +93,7 @@ def test_the_history_names_who_when_and_what_changed(case: Any) -> None:
     assert "hand_up" in kinds and "hand_down" in kinds and "complaint" in kinds
     for r in rows:  # the stations' steps: received by the hub; the hub's own: said so
         assert r["device"] and r["at"] and r["received"] != "—", r
-    assert next(r for r in rows if r["event_type"] == "complaint")["received"] == "（中枢自记）"
+    assert next(r for r in rows if r["event_type"] == "complaint")["received"] == "（平台自记）"
     versions = header_versions(archive)
     labels = {(tuple(json.loads(h["value"])), h["current"]) for h in versions
               if h["field"] == "labels"}

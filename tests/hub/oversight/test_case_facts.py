@@ -89,8 +89,8 @@ def test_the_monthly_report_states_how_many_cases_are_overdue(report_said: list[
                          today=dt.date(2026, 3, 20), rows=[], total=total, name=str,
                          overdue=listed, missing=[], complaint_days=5)
     assert pdf.startswith(b"%PDF")
-    assert "三、超期未办结案件（5 a、11.1 b）：3 件" in said
-    assert "下表列出办结期限最早的 2 件。" in said
+    assert "三、超期未办结的办件（5 a、11.1 b）：3 件" in said
+    assert "下表列出办理时限到期最早的 2 件。" in said
 
 
 def test_a_complaint_taken_at_the_hub_in_utc_counts_on_beijing_s_day() -> None:

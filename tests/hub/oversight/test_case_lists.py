@@ -32,6 +32,6 @@ def test_the_overdue_list_shows_the_day_the_time_limit_runs_from(tmp_path: Path)
     assert row is not None, page
     cells = dict(zip(head[1:], re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1)),
                      strict=True))
-    assert (cells["立案日"], cells["受理日"], cells["办结期限"]) == (
+    assert (cells["登记日"], cells["受理日"], cells["办理时限"]) == (
         "2026-03-02", "2026-03-04", "2026-03-09")
     hub.close()

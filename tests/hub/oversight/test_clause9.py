@@ -133,13 +133,13 @@ def test_the_dashboard_and_the_export_show_clause_9(tmp_path: Path) -> None:
         table = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
         head, total = table[0], table[-1]
         got: dict[str, Any] = {h: total[head.index(h)] for h in
-                               ("新立·上门办", "新立·老年人", "新立·涉企服务")}
-        assert got == {"新立·上门办": "2", "新立·老年人": "2", "新立·涉企服务": "1"}
+                               ("新登记·上门办", "新登记·老年人", "新登记·涉企服务")}
+        assert got == {"新登记·上门办": "2", "新登记·老年人": "2", "新登记·涉企服务": "1"}
         pdf = tmp_path / "report.pdf"
         pdf.write_bytes(client.get(f"/oversight/report.pdf?{q}").data)
         text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                               text=True, check=True).stdout
-        assert "六、重点领域、服务模式与特殊群体（9）：本期新立 4 件" in text
+        assert "六、重点领域、服务模式与特殊群体（9）：本期新登记 4 件" in text
         section = text.split("六、重点领域", 1)[1]  # its table's 合计 row
         line = next(x for x in section.splitlines() if x.strip().startswith("合计"))
         assert line.split()[1:] == ["4", "1", "3", "2", "1", "1", "2", "1", "0", "1", "1"]

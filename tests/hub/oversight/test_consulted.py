@@ -79,7 +79,7 @@ def test_the_public_page_counts_an_answered_consultation_for_30_days(tmp_path: P
     page = create_app(hub=hub).test_client().get(f"/oversight/public/{V1}").text
     # 唐思琪's consultation answered 60 days ago is not 经办 in the last 30 days for good
     for name in ("唐思琪 · 帮办员", "曾嘉豪 · 帮办代办员", "蒋思远 · 代办员"):
-        assert f"{name}（近30天经办 1 件）" in page
+        assert f"{name}（近 30 日经办 1 件）" in page
     hub.close()
 
 
@@ -112,7 +112,7 @@ def test_a_fact_file_of_the_fold_before_is_folded_again(tmp_path: Path) -> None:
 
 
 def test_the_reply_list_says_the_reply_is_due(tmp_path: Path) -> None:
-    """The dashboard's 咨询超过1个工作日未答复 list read 咨询 for the case's status: beside
+    """The dashboard's 咨询超过 1 个工作日未答复 list read 咨询 for the case's status: beside
     咨询已答复 it now says what is missing, 咨询待答复 (schemas.state.STATUS_LABELS)."""
     from hub.app import create_app
     from hub.oversight.supervisors import add_supervisor

@@ -31,7 +31,7 @@ def test_a_staff_id_holding_a_phone_or_id_number_is_not_published(tmp_path: Path
                "138-1234-5678", "138 1234 5678")  # grouped as people write them
         cases = [CaseBuilder(V1, s, day) for s in ids]
         for case in cases:
-            case.ev("consultation", day, answered=False, **ASK)  # open: 近30天经办
+            case.ev("consultation", day, answered=False, **ASK)  # open: 近 30 日经办
         put_cases(hub, [c.history() for c in cases])
         page = create_app(hub=hub).test_client().get(f"/oversight/public/{V1}").text
     finally:
@@ -39,7 +39,7 @@ def test_a_staff_id_holding_a_phone_or_id_number_is_not_published(tmp_path: Path
     staff = page.split('id="staff"', 1)[1].split("</ul>", 1)[0]
     for personal in ("13812345678", "41062119800101123X", "2345678", "1234-5678", "1234 5678"):
         assert personal not in page
-    assert "staff-7（近30天经办 1 件）" in staff
+    assert "staff-7（近 30 日经办 1 件）" in staff
     assert staff.count("编号不公开") == 5
 
 

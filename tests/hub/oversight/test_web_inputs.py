@@ -159,14 +159,18 @@ def test_a_refusal_reads_as_a_page_in_a_browser(app: Any, browser: dict[str, str
     client, _ = login(app, "town", "town-pass-1")
     resp = client.get("/oversight/?from=2026-13", headers=browser)
     assert resp.status_code == 400 and resp.mimetype == "text/html"
-    assert "from: a month YYYY-MM / 月份格式应为 YYYY-MM" in resp.text and "返回总览" in resp.text
+    # the Chinese half first, naming the box as the filter labels it; the English one below
+    assert ('id="refusal">统计月份格式应为 YYYY-MM，如 2026-03<br><small lang="en">from: a '
+            'month YYYY-MM</small>') in resp.text and "返回总览" in resp.text
+    assert "cannot show" not in resp.text and "back to the overview" not in resp.text
     resp = client.get(f"/oversight/staff?{Q}&scope=410621", headers=browser)
     assert resp.status_code == 403 and "scope: 410621 is outside your area" in resp.text
-    assert "超出您的监督范围" in resp.text
+    assert 'id="refusal">范围：410621 超出您的监督范围' in resp.text
     resp = client.get(f"/oversight/cases/overdue?{Q}&scope=410621")  # other clients: JSON
     assert resp.status_code == 403 and resp.get_json() == {
         "error": "forbidden",
-        "reason": "scope: 410621 is outside your area (410602101) / 超出您的监督范围"}
+        "reason": "scope: 410621 is outside your area (410602101) / 范围：410621 超出您的监督范围，"
+                  "请在“范围”中选择"}
 
 
 def test_a_stale_form_says_what_to_do(app: Any) -> None:
@@ -213,7 +217,7 @@ def test_a_case_outside_the_area_is_refused_as_an_unknown_number_is(app: Any) ->
             "csrf": token, "case": ref, "intake": "phone", "category": "attitude",
             "text": "窗口无人"})
         answers.append(resp.text.replace(ref, "REF"))
-        assert f"您的监督范围内不存在案件编号 {ref}" in resp.text
+        assert f"您的监督范围内不存在办件编号 {ref}" in resp.text
     assert answers[0] == answers[1]
 
 
@@ -240,7 +244,7 @@ def test_a_complaint_taken_is_confirmed_by_its_case_number(
         "csrf": token, "case": case_no, "intake": "phone", "category": "attitude",
         "text": "窗口无人"}, follow_redirects=True)
     assert resp.status_code == 200, re.findall(r"alert[^>]*>([^<]*)", resp.text)
-    assert f"投诉已登记：案件 {case_no}" in resp.text
+    assert f"投诉已登记：办件 {case_no}" in resp.text
     assert not re.search(r"投诉已登记（[0-9a-f]{12}-", resp.text) and len(taken) == 1
 
 
