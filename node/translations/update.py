@@ -331,6 +331,17 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 该服务对象的其他案件	This applicant's other cases
 按证件号码（企业为统一社会信用代码）查找	found by ID number (a firm's unified social credit code)
 等待	Waiting on
+需复核的步骤	Step to review
+复核结论	Decision
+冲突复核	Conflict review
+需复核：以下步骤未计入案件状态	Needs review: these steps do not count in the case's state
+电脑	laptop
+未计入（需复核）	Not counted (to review)
+未计入（已复核）	Not counted (reviewed)
+可能重复登记	Possibly registered twice
+同一服务对象、同一事项有两件在办案件：可能是服务对象来了两次，本站两台电脑各登记了一件。核对后保留一件继续办理，另一件办理“终止”，原因选“其他”，注明“重复登记，以某某号案件为准”；两件的记录都会保留。	One applicant has two open cases for one item: they may have come twice and each laptop of the station opened one. Check, keep one, and end the other (终止, reason 其他, noting "registered twice, case no. … goes on"); the records of both are kept.
+这通常是本站两台电脑断网时各自为同一案件记录了步骤，联网同步后才发现冲突。以上步骤已保存为记录，不会删除，但案件状态、期限和打印的表单都不按它计算。	Usually two laptops of this station recorded steps of the same case while offline; the clash showed when they synced. These steps are kept as records, never deleted, but the case's state, deadlines and printed forms do not count them.
+请与记录它的同事核对：如已据此向服务对象出具纸质表单（如受理单），请收回，按本页重新打印交给服务对象；如该步骤仍需办理，请按现在的状态重新登记。核对后点“冲突复核”记录结论，需复核标记随之消除。	Check with the colleague who recorded it: if a paper form (form A, say) went to the applicant on its strength, take it back and give them this page's print instead; if the step is still needed, record it again as the case stands now. Then record a conflict review with what you decided, and the mark goes away.
 """.strip("\n").splitlines()))
 
 

@@ -42,3 +42,60 @@ def test_form_a_of_a_case_accepted_twice_offline_prints_the_acceptance_that_coun
     assert f"承诺办理时限 3 个工作日 预计办结日期 {state['due']}" in text, text
     assert "5 个工作日" not in text
 
+
+
+def test_the_case_page_says_which_step_did_not_count_and_the_station_settles_it(
+        unlocked: Any) -> None:
+    """After the sync the case read 需复核 and nothing more: which step did not count, why,
+    what to do, and no step at the station could clear the mark (review_resolved was on no
+    page), so the case stayed 需复核 on the station's, the town's and the city's lists."""
+    case_id = _applied(unlocked)
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="3").status_code == 302
+    second = concurrent_step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                             time_limit_days=5)
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert 'id="reviews"' in page and f'data-event="{second["hlc"]}"' in page
+    box = page[page.index('id="reviews"'):page.index("</section>", page.index('id="reviews"'))]
+    assert "受理（附录A）" in box and "不能受理" in box and "电脑 A1" in box
+    assert "重新打印" in box and 'id="resolve-review"' in box
+    assert f'data-unapplied="{second["hlc"]}"' in page  # marked in the record too
+    form = unlocked.get(f"/cases/{case_id}/steps/review_resolved").data.decode()
+    assert f'<option value="{second["hlc"]}" selected>' in form
+    r = _step(unlocked, case_id, "review_resolved", events=second["hlc"],
+              decision="kept_as_record", note="与蒋思远核对：以唐思琪受理为准，已收回第二张受理单")
+    assert r.status_code == 302, r.data.decode()[:3000]
+    state = unlocked.get(f"/api/cases/{case_id}").json["state"]
+    assert not state["needs_review"] and state["time_limit_days"] == 3
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert 'id="reviews"' not in page and "未计入（已复核）" in page
+    assert 'id="step-review_resolved"' not in page.split("<summary>")[0]  # nothing left
+
+
+def test_no_review_step_is_offered_while_nothing_waits_for_review(unlocked: Any) -> None:
+    case_id = _applied(unlocked)
+    page = unlocked.get(f"/cases/{case_id}").data.decode()
+    assert 'id="step-review_resolved"' not in page.split("<summary>")[0]
+    assert 'id="reviews"' not in page
+
+
+ID = "410602199001011234"
+
+
+def test_the_same_matter_opened_twice_is_marked_and_one_ends_without_losing_the_other(
+        unlocked: Any) -> None:
+    """The applicant came in the morning and after lunch; each laptop opened a case for the
+    same item. The case page listed the other only as "this applicant's other cases", as
+    for the several approvals of a firm's project (9.1): nothing said it was the same
+    matter twice, nor how to close one (no step deletes a case)."""
+    first = _applied(unlocked, id_type="resident_id", id_number=ID)
+    second = _applied(unlocked, id_type="resident_id", id_number=ID)
+    page = unlocked.get(f"/cases/{second}").data.decode()
+    row = page[page.index(f'data-case-id="{first}"'):]
+    assert "可能重复登记" in row[:row.index("</tr>")] and 'id="duplicate-note"' in page
+    assert _step(unlocked, second, "termination", reason="other",
+                 reasons=f"重复登记，以 {first} 为准").status_code == 302
+    page = unlocked.get(f"/cases/{first}").data.decode()
+    assert f'data-case-id="{second}"' in page  # still listed, ended: kept on the record
+    assert "可能重复登记" not in page and 'id="duplicate-note"' not in page
+    assert unlocked.get(f"/api/cases/{first}").json["state"]["status"] == "applied"
