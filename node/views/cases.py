@@ -98,6 +98,7 @@ def review_rows(case: dict[str, Any], staff_of: dict[str, str]) -> list[dict[str
     only 需复核: nothing told the two clerks which of their steps did not count, nor why."""
     from flask_babel import get_locale
 
+    from node.drafts import status_words
     from node.labels import local_time
 
     en = str(get_locale() or "").startswith("en")
@@ -109,7 +110,8 @@ def review_rows(case: dict[str, Any], staff_of: dict[str, str]) -> list[dict[str
         out.append({"hlc": r["event_id"], "title": STEP_TITLES.get(r["event_type"], r["event_type"]),
                     "at": local_time(e.get("at")), "staff": staff_of.get(str(e.get("_id")), ""),
                     "laptop": device.rsplit("-", 1)[-1] if device else "",
-                    "why": r["message_en" if en else "message_zh"], "clause": r["clause"]})
+                    "why": r["message_en"] if en else status_words(r["message_zh"]),
+                    "clause": r["clause"]})
     return out
 
 

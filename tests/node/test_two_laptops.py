@@ -58,6 +58,7 @@ def test_the_case_page_says_which_step_did_not_count_and_the_station_settles_it(
     assert 'id="reviews"' in page and f'data-event="{second["hlc"]}"' in page
     box = page[page.index('id="reviews"'):page.index("</section>", page.index('id="reviews"'))]
     assert "受理（附录A）" in box and "不能受理" in box and "电脑 A1" in box
+    assert "“办理中”" in box and "handling" not in box  # the status in words, not its code
     assert "重新打印" in box and 'id="resolve-review"' in box
     assert f'data-unapplied="{second["hlc"]}"' in page  # marked in the record too
     form = unlocked.get(f"/cases/{case_id}/steps/review_resolved").data.decode()
