@@ -338,6 +338,8 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 电脑	laptop
 未计入（需复核）	Not counted (to review)
 未计入（已复核）	Not counted (reviewed)
+按姓名、证件号或电话只能查到本机登记过或打开过的案件（个人信息加密保存，未在本机打开的案件没有检索记录）。本机另有 %(n)s 件案件（本站其他电脑登记或上级下派，尚未在本机打开）这样查不到：请按编号查找（编号在服务对象手中的告知单或受理单上），或在“今日”“在办”列表中打开。	A name, ID number or phone finds only the cases registered or opened on this laptop (personal data is sealed; a case never opened here has no search entry). %(n)s other cases here (registered on the station's other laptop, or handed down, and not yet opened here) cannot be found this way: search by the case number (on the applicant's notification or form A), or open them from the Today and Open lists.
+本机现在离线：其他电脑离线后登记的案件，联网同步后才会出现在本机。	This laptop is offline: cases the other laptops registered since they went offline appear here only after a sync.
 可能重复登记	Possibly registered twice
 同一服务对象、同一事项有两件在办案件：可能是服务对象来了两次，本站两台电脑各登记了一件。核对后保留一件继续办理，另一件办理“终止”，原因选“其他”，注明“重复登记，以某某号案件为准”；两件的记录都会保留。	One applicant has two open cases for one item: they may have come twice and each laptop of the station opened one. Check, keep one, and end the other (终止, reason 其他, noting "registered twice, case no. … goes on"); the records of both are kept.
 这通常是本站两台电脑断网时各自为同一案件记录了步骤，联网同步后才发现冲突。以上步骤已保存为记录，不会删除，但案件状态、期限和打印的表单都不按它计算。	Usually two laptops of this station recorded steps of the same case while offline; the clash showed when they synced. These steps are kept as records, never deleted, but the case's state, deadlines and printed forms do not count them.

@@ -70,7 +70,11 @@ def index() -> str:
                           limit=int(n.settings.page_size), holder=n.institution,
                           handed=handed, institution=origin)
     items = item_names()
+    # a name, ID number or phone finds only the cases opened on this laptop (node.core
+    # index_entry): a case the station's other laptop opened is found by its number
+    unfound = n.index.tokenless() if q and not page.rows and not args.get("after") else 0
     return render_template("cases.html", page=page, items=items, view=view, args=args,
+                           unfound=unfound, offline=n.syncer.state.status == "offline",
                            handed=handed, origin=origin, q=q, token=token if q else "",
                            status=status, statuses=STATUSES,
                            forgotten=bool(token) and not q)

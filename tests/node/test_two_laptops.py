@@ -100,3 +100,34 @@ def test_the_same_matter_opened_twice_is_marked_and_one_ends_without_losing_the_
     assert f'data-case-id="{second}"' in page  # still listed, ended: kept on the record
     assert "可能重复登记" not in page and 'id="duplicate-note"' not in page
     assert unlocked.get(f"/api/cases/{first}").json["state"]["status"] == "applied"
+
+
+def _search(client: Any, q: str) -> str:
+    from tests.node.conftest import csrf
+
+    r = client.post("/cases/", data={"csrf": csrf(client), "q": q}, follow_redirects=True)
+    assert r.status_code == 200
+    return str(r.data.decode())
+
+
+def test_a_name_search_that_misses_a_case_of_the_other_laptop_says_so(unlocked: Any) -> None:
+    """The applicant came back after lunch to laptop 2; the clerk searched the name and read
+    没有案件: a case pulled from laptop 1 and never opened here has no search tokens (its
+    particulars are sealed; opening writes an access event). The page now says so, how many
+    cases such a search cannot see, and to search by the number on the applicant's paper."""
+    case_id = _applied(unlocked, applicant_name="司马光明")
+    n = unlocked.application.extensions["bangban_node"]
+    n.reading._opened.clear()  # never opened here ...
+    n.index.clear()  # ... its documents arrived by a pull from the other laptop
+    n.syncer.after_pull()
+    page = _search(unlocked, "司马光明")
+    assert 'id="search-unfound"' in page and "本机另有 1 件案件" in page
+    assert 'id="search-offline"' not in page
+    n.syncer.state.status = "offline"  # the network is down: it may not even be here yet
+    assert 'id="search-offline"' in _search(unlocked, "司马光明")
+    n.syncer.state.status = "ok"
+    case_no = n.index.get(case_id)["case_no"]
+    assert f'href="/cases/{case_id}"' in _search(unlocked, case_no)  # by its number: found
+    unlocked.get(f"/cases/{case_id}")  # opened once here (an access event)
+    page = _search(unlocked, "司马光明")
+    assert f'href="/cases/{case_id}"' in page and 'id="search-unfound"' not in page
