@@ -114,7 +114,7 @@ def review_rows(case: dict[str, Any], staff_of: dict[str, str]) -> list[dict[str
         out.append({"hlc": r["event_id"], "title": STEP_TITLES.get(r["event_type"], r["event_type"]),
                     "at": local_time(e.get("at")), "staff": staff_of.get(str(e.get("_id")), ""),
                     "laptop": device.rsplit("-", 1)[-1] if device else "",
-                    "why": r["message_en"] if en else status_words(r["message_zh"]),
+                    "why": r["message_en"] if en else status_words(r["message_zh"], node().name_of),
                     "clause": r["clause"]})
     return out
 

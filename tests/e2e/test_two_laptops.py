@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.linknet import wait_until
 from tests.e2e.stationnet import StationNet
-from tests.node.net import VILLAGE
+from tests.node.net import TOWN, VILLAGE
 from tests.node.test_paper_forms import _pdf_text
 
 pytestmark = pytest.mark.e2e
@@ -76,3 +76,36 @@ def test_two_laptops_accept_one_case_offline_and_the_station_settles_it(
     assert 'id="reviews"' not in net.page("L1", f"/cases/{case_id}")
     wait_until(lambda: _board_row(net, case_id).get("review") is False, 120,
                "the town's board no longer marks it")
+
+
+def test_the_town_sends_a_case_down_while_both_laptops_are_offline(net: StationNet) -> None:
+    """The town hands a case back down (4.3) while the village is offline. The laptop whose
+    link returns first has it and takes it; the other, still offline, is told the town
+    holds it by the town's name (it read "只有当前承办机构（410602101）…"), and once it syncs
+    it sees the case taken, by whom, with nothing to review."""
+    case_id = net.applied_case("L1")
+    net.step("L1", case_id, "hand_up", to_institution=TOWN, reason_code="needs_coordination")
+    wait_until(lambda: net.case("T", case_id).get("state", {}).get("holder") == TOWN, 180,
+               "the town holds the case")
+    wait_until(lambda: net.case("L2", case_id).get("state", {}).get("holder") == TOWN, 180,
+               "laptop 2 knows it went up")
+    for name in ("L1", "L2"):
+        net.link(name, False)
+    net.step("T", case_id, "hand_down", to_institution=VILLAGE, reason_code="door_service")
+    net.link("L1", True)
+    wait_until(lambda: net.case("L1", case_id)["state"]["holder"] == VILLAGE, 180,
+               "laptop 1 gets the case back")
+    taken = net.step("L1", case_id, "acceptance", zone="assisted_zone", time_limit_days=3)
+    net.at_window("L2", 1)
+    r = net.http["L2"].post(f"{net.urls['L2']}/api/cases/{case_id}/events/acceptance",
+                            json={"zone": "assisted_zone", "time_limit_days": 3}, timeout=60)
+    assert r.status_code == 409 and "鹤壁集镇便民服务中心" in r.json()["reason"], r.text
+    assert TOWN not in r.json()["reason"].split(" / ")[0]
+    net.link("L2", True)
+    wait_until(lambda: taken.rsplit(":", 1)[1] in {
+        e["hlc"] for e in net.case("L2", case_id)["events"]}, 180, "laptop 2 learns it was taken")
+    state = net.case("L2", case_id)["state"]
+    assert state["holder"] == VILLAGE and state["status"] == "handling"
+    assert not state["needs_review"]
+    page = net.page("L2", f"/cases/{case_id}")
+    assert "唐思琪" in page  # who took it, on the record
