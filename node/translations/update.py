@@ -338,6 +338,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 电脑	laptop
 未计入（需复核）	Not counted (to review)
 未计入（已复核）	Not counted (reviewed)
+本机时钟早于上次成功同步的时间（%(at)s）：电脑的日期或时间可能被重置，办理时间将记错。请校准电脑的日期和时间。	This laptop's clock is earlier than its last good sync (%(at)s): its date or time may have been reset, and the times of the steps will be wrong. Please set the computer's date and time.
 按姓名、证件号或电话只能查到本机登记过或打开过的案件（个人信息加密保存，未在本机打开的案件没有检索记录）。本机另有 %(n)s 件案件（本站其他电脑登记或上级下派，尚未在本机打开）这样查不到：请按编号查找（编号在服务对象手中的告知单或受理单上），或在“今日”“在办”列表中打开。	A name, ID number or phone finds only the cases registered or opened on this laptop (personal data is sealed; a case never opened here has no search entry). %(n)s other cases here (registered on the station's other laptop, or handed down, and not yet opened here) cannot be found this way: search by the case number (on the applicant's notification or form A), or open them from the Today and Open lists.
 本机现在离线：其他电脑离线后登记的案件，联网同步后才会出现在本机。	This laptop is offline: cases the other laptops registered since they went offline appear here only after a sync.
 可能重复登记	Possibly registered twice
