@@ -61,9 +61,11 @@ def waiting_on(state: Mapping[str, Any], events: Sequence[Mapping[str, Any]], in
 
 
 def applicant_cases(n: Node, case_id: str, private: Mapping[str, Any],
-                    item_of: Any = lambda code: None) -> list[dict[str, Any]]:
+                    item_of: Any = lambda code: None,
+                    state: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """The applicant's other cases (by ID number), newest change first: index rows with
-    ``waiting_on``. Empty without an ID number or while the index holds no name key.
+    ``waiting_on``, and ``duplicate`` when both are open for the same item (``state``: this
+    case's fold). Empty without an ID number or while the index holds no name key.
     ``item_of``: the catalog entry of an item code (its ``tiers``)."""
     from node.nametokens import normalize
     from node.state import fold
@@ -76,8 +78,19 @@ def applicant_cases(n: Node, case_id: str, private: Mapping[str, Any],
     out = []
     for row in rows:
         events = n.casework.events(row["case_id"])
-        state = fold(n.casework.header(row["case_id"]), events, n)
-        tiers = (item_of(state.get("service_item")) or {}).get("tiers")
-        out.append({**row, "waiting_on": waiting_on(state, events, n.institution, n.name_of,
-                                                    tiers)})
+        other = fold(n.casework.header(row["case_id"]), events, n)
+        tiers = (item_of(other.get("service_item")) or {}).get("tiers")
+        out.append({**row, "waiting_on": waiting_on(other, events, n.institution, n.name_of,
+                                                    tiers),
+                    "duplicate": same_matter(state or {}, other)})
     return out
+
+
+def same_matter(mine: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Two open cases of one applicant for one item: the applicant came twice and two
+    laptops of the station (or two clerks) each opened a case, offline, for one matter.
+    One is to be ended (终止, reason 其他, naming the other's number): nothing is deleted."""
+    from node.state import CLOSED
+
+    return bool(mine.get("service_item")) and mine.get("service_item") == other.get(
+        "service_item") and mine.get("status") not in CLOSED and other.get("status") not in CLOSED

@@ -346,7 +346,7 @@ class Casework:
             check(header, events, doc, self.node)
             check_catalog(doc, self._item(item_code(doc, header, events)), workdays(self.node))
         except IllegalTransition as exc:
-            zh = status_words(exc.message_zh)
+            zh = status_words(exc.message_zh, self.node.name_of)
             field = RULE_FIELDS.get(exc.rule, "event_type")
             raise TransitionRefused(f"{zh}（{exc.clause}） / {exc.message_en}",
                                     fields={field: f"{zh}（{exc.clause}）"}) from exc

@@ -6,6 +6,7 @@ clerk reads them (each field by its form label, Chinese then English; CONVENTION
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 from node.errors import InvalidInput
@@ -48,14 +49,20 @@ RULE_FIELDS = {"resumption_deadline_future": "resumption_deadline",
                "resumption_deadline_over_period": "resumption_deadline"}
 
 
-def status_words(message: str) -> str:
-    """A rule's Chinese message with the case status code (“handling”) as its label."""
+def status_words(message: str, name_of: Callable[[str], str] | None = None) -> str:
+    """A rule's Chinese message with the case status code (“handling”) as its label, and
+    an institution's code as its name when ``name_of`` knows it (a laptop offline when the
+    town sent a case down read "只有当前承办机构（410602101）可以办理此步骤")."""
     import re
 
     from schemas.state import STATUS_LABELS
 
-    return re.sub(r"“([a-z_]+)”", lambda m: "“" + (STATUS_LABELS.get(m.group(1)) or (m.group(1),))[0]
-                  + "”", message)
+    message = re.sub(r"“([a-z_]+)”", lambda m: "“" + (STATUS_LABELS.get(m.group(1)) or (
+        m.group(1),))[0] + "”", message)
+    if name_of is not None:
+        message = re.sub(r"（(\d{6}|\d{9}|\d{12})）", lambda m: "（" + name_of(m.group(1)) + "）",
+                         message)
+    return message
 
 
 def validate_draft(doc: dict[str, Any]) -> None:

@@ -33,8 +33,22 @@ def _label(table: Mapping[str, Any], code: Any) -> str:
     return value[0] if isinstance(value, tuple) else str(code or "")
 
 
-def _last(events: list[dict[str, Any]], types: tuple[str, ...]) -> dict[str, Any] | None:
-    found = [e for e in events if e.get("event_type") in types]
+def not_applied(state: Mapping[str, Any]) -> set[str]:
+    """The clocks of the case's events the fold did not apply (design.md §3: a step two
+    laptops recorded offline that clashes with another, kept and flagged for review, or
+    reviewed since and kept as a record)."""
+    return {str(r.get("event_id")) for key in ("reviews", "resolved_reviews")
+            for r in state.get(key) or []}
+
+
+def _last(events: list[dict[str, Any]], types: tuple[str, ...],
+          state: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """The last step of ``types`` that counts: one the fold of ``state`` did not apply is
+    never the one a form prints. Two laptops accepting one case offline (3 and 5 days)
+    printed the second's 5 days over the first's due date, which the case page and the hub
+    count, and named its clerk as 经办人."""
+    skip = not_applied(state or {})
+    found = [e for e in events if e.get("event_type") in types and str(e.get("hlc")) not in skip]
     return found[-1] if found else None
 
 
@@ -126,7 +140,7 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
     rows[1:1] = reach  # under 服务机构
     form = FormContent(title=TITLES[letter], number=h.get("case_no", ""),
                        subtitle="依据 DB4106/T 101—2023", signature_png=signature_png)
-    ev = _last(events, EVENT_OF_FORM.get(letter, ()))
+    ev = _last(events, EVENT_OF_FORM.get(letter, ()), state)
     pe = (ev or {}).get("private", {})
     # the step's date in Beijing time: the first ten characters of an ``at`` written with
     # another offset (a laptop or hub on UTC) were the day before from 00:00 to 08:00
@@ -237,7 +251,7 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         form.signatures = ["委托人（签字）", "受托代办员（签字）"]
     elif letter == "N":
         item = case.get("item") or {}
-        note_ev = _last(events, ("notification",))
+        note_ev = _last(events, ("notification",), state)
         mats = (note_ev or {}).get("materials") or item.get("materials", [])
         form.items = [(f"{m.get('name', '')}" + ("（原件）" if m.get("original") else ""),
                        m.get("how_to_obtain", "")) for m in mats]

@@ -236,11 +236,13 @@ class CaseIndex:
         with self._mutex:
             return {r[0] for r in self._db.execute("SELECT case_id FROM cases WHERE pending = 1")}
 
-    def has_tokens(self, case_id: str) -> bool:
+    def tokenless(self, case_id: str | None = None) -> int:
+        """How many cases (of ``case_id`` alone: 0 or 1) no name search finds: pulled and
+        never opened on this laptop (node.core ``index_entry``: tokens of opened cases)."""
+        sql = ("SELECT count(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM name_tokens t "
+               "WHERE t.case_id = c.case_id)" + (" AND c.case_id = ?" if case_id else ""))
         with self._mutex:
-            row = self._db.execute("SELECT 1 FROM name_tokens WHERE case_id=? LIMIT 1",
-                                   (case_id,)).fetchone()
-        return row is not None
+            return int(self._db.execute(sql, (case_id,) if case_id else ()).fetchone()[0])
 
     def highest_serial(self, prefix: str) -> int:
         """The greatest serial of the case numbers ``prefix`` + 5 digits here, else 0 (one

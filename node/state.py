@@ -141,6 +141,8 @@ def open_ids(state: Mapping[str, Any], event_type: str, name: str) -> list[str] 
         return [str(h) for h in state.get(OPEN_ITEMS[name]) or []]
     if name == "problem_id" and event_type in ("problem_updated", "problem_resolved"):
         return [p for p, st in (state.get("problems") or {}).items() if st not in PROBLEM_RESULTS]
+    if name == "events" and event_type == "review_resolved":  # design.md §3: the steps kept
+        return [str(r["event_id"]) for r in state.get("reviews") or []]  # unapplied, open
     return None
 
 
@@ -193,6 +195,10 @@ def allowed_steps(header: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
     for step in steps:
         stub = {"event_type": step, "case_id": header["case_id"], "institution": node.institution,
                 "device": node.device_id, "hlc": "~", "at": now}
+        if step == "review_resolved":  # only while a step waits for review (design.md §3)
+            if not state.reviews:
+                continue
+            stub["events"] = [state.reviews[0].event_id]
         if step in ("hand_up", "hand_down"):
             stub.update(_handover_probe(node, step == "hand_up") or {})
             if "to_institution" not in stub:

@@ -30,6 +30,8 @@ STEP_ORDER = (
     "problem_updated", "problem_resolved", "submitted", "decision", "work_log", "suspension",
     "resumption", "hand_up", "hand_down", "completion", "termination", "rating", "complaint",
     "complaint_handled", "archived", "reply",
+    # design.md §3: two laptops recorded clashing steps offline; the station settles it
+    "review_resolved",
 )
 #: steps that print a form of the standard's appendices (R: the notice of refusal, 10.1.3:
 #: "tell the applicant with reasons", on paper as every other outcome)
@@ -60,7 +62,7 @@ LABELS: dict[str, Any] = {
     "thumbprint": _l("以指印代替签字"),
     "archive_no": _l("档案号"), "level": _l("评价等级"), "comment": _l("评价意见"),
     "complainant": _l("投诉人"), "complaint": _l("对应投诉"), "purpose": _l("查阅目的"),
-    "fields_read": _l("查阅字段"),
+    "fields_read": _l("查阅字段"), "events": _l("需复核的步骤"), "decision": _l("复核结论"),
     # the case header's personal data (what an access event names as read, 7.2.2.2)
     "applicant_name": _l("服务对象姓名"), "enterprise_name": _l("企业名称"),
     "phone": _l("联系电话"), "id_type": _l("证件类型"), "id_number": _l("证件号码"),
@@ -80,6 +82,7 @@ STEP_TITLES: dict[str, Any] = {
     "hand_down": _l("下派"), "completion": _l("办结（附录B）"), "termination": _l("终止（附录B）"),
     "archived": _l("归档"), "rating": _l("好差评"), "complaint": _l("投诉"),
     "complaint_handled": _l("投诉处理"), "access": _l("查阅个人信息"),
+    "review_resolved": _l("冲突复核"),
 }
 
 

@@ -273,10 +273,30 @@ class SyncState:
         from node.clockcheck import offset_text
         from node.labels import _en
 
-        if self.clock_offset is None or abs(self.clock_offset) <= limit:
+        if self.clock_offset is not None and abs(self.clock_offset) > limit:
+            return _("本机时钟比平台%(offset)s，办理时间将记错：请校准电脑的日期和时间。",
+                     offset=offset_text(self.clock_offset, en=_en()))
+        return self._clock_went_back(limit)
+
+    def _clock_went_back(self, limit: float) -> str | None:
+        """Offline, the hub cannot be asked, but a clock now earlier than this laptop's own
+        last good sync went back for certain (a reset battery-backed clock after a restart,
+        a clock set by hand): the clerk of a station offline all morning recorded every step
+        a day or years early, warned by nothing until the network returned (design.md §6)."""
+        import datetime as dt
+
+        from flask_babel import gettext as _
+
+        from node.labels import local_time
+
+        try:
+            last = dt.datetime.fromisoformat(str(self.last_ok))
+        except ValueError:
             return None
-        return _("本机时钟比平台%(offset)s，办理时间将记错：请校准电脑的日期和时间。",
-                 offset=offset_text(self.clock_offset, en=_en()))
+        if dt.datetime.now(dt.UTC) >= last - dt.timedelta(seconds=limit):
+            return None
+        return _("本机时钟早于上次成功同步的时间（%(at)s）：电脑的日期或时间可能被重置，办理时间"
+                 "将记错。请校准电脑的日期和时间。", at=local_time(self.last_ok)[:16])
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)

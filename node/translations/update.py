@@ -345,6 +345,20 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 删除：办理记录属于政务服务档案，须按归档规定（10.1.6、11.1 e）保存，保存期内不能删除；保存期满后由档案管理部门按规定处置。	Deletion: the case record is a government service archive, kept as the archiving rules require (10.1.6, 11.1 e); it cannot be deleted within the retention period, after which the archives authority disposes of it.
 查阅记录	Record of readings
 目的	Purpose
+需复核的步骤	Step to review
+复核结论	Decision
+冲突复核	Conflict review
+需复核：以下步骤未计入办件状态	Needs review: these steps do not count in the case's state
+电脑	laptop
+未计入（需复核）	Not counted (to review)
+未计入（已复核）	Not counted (reviewed)
+本机时钟早于上次成功同步的时间（%(at)s）：电脑的日期或时间可能被重置，办理时间将记错。请校准电脑的日期和时间。	This laptop's clock is earlier than its last good sync (%(at)s): its date or time may have been reset, and the times of the steps will be wrong. Please set the computer's date and time.
+按姓名、证件号或电话只能查到本机登记过或打开过的办件（个人信息加密保存，未在本机打开的办件没有检索记录）。本机另有 %(n)s 件办件（本站其他电脑登记或上级下派，尚未在本机打开）这样查不到：请按编号查找（编号在服务对象手中的告知单或受理单上），或在“今日”“在办”列表中打开。	A name, ID number or phone finds only the cases registered or opened on this laptop (personal data is sealed; a case never opened here has no search entry). %(n)s other cases here (registered on the station's other laptop, or handed down, and not yet opened here) cannot be found this way: search by the case number (on the applicant's notification or form A), or open them from the Today and Open lists.
+本机现在离线：其他电脑离线后登记的办件，联网同步后才会出现在本机。	This laptop is offline: cases the other laptops registered since they went offline appear here only after a sync.
+可能重复登记	Possibly registered twice
+同一服务对象、同一事项有两件在办件：可能是服务对象来了两次，本站两台电脑各登记了一件。核对后保留一件继续办理，另一件办理“终止”，原因选“其他”，注明“重复登记，以某某号办件为准”；两件的记录都会保留。	One applicant has two open cases for one item: they may have come twice and each laptop of the station opened one. Check, keep one, and end the other (终止, reason 其他, noting "registered twice, case no. … goes on"); the records of both are kept.
+这通常是本站两台电脑断网时各自为同一办件记录了步骤，联网同步后才发现冲突。以上步骤已保存为记录，不会删除，但办件状态、期限和打印的表单都不按它计算。	Usually two laptops of this station recorded steps of the same case while offline; the clash showed when they synced. These steps are kept as records, never deleted, but the case's state, deadlines and printed forms do not count them.
+请与记录它的同事核对：如已据此向服务对象出具纸质表单（如受理单），请收回，按本页重新打印交给服务对象；如该步骤仍需办理，请按现在的状态重新登记。核对后点“冲突复核”记录结论，需复核标记随之消除。	Check with the colleague who recorded it: if a paper form (form A, say) went to the applicant on its strength, take it back and give them this page's print instead; if the step is still needed, record it again as the case stands now. Then record a conflict review with what you decided, and the mark goes away.
 """.strip("\n").splitlines()))
 
 

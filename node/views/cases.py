@@ -72,7 +72,11 @@ def index() -> str:
                           handed=handed, institution=origin)
     n.reading.note_search(q, page.rows)  # a search by a person is a reading (reading.py)
     items = item_names()
+    # a name, ID number or phone finds only the cases opened on this laptop (node.core
+    # index_entry): a case the station's other laptop opened is found by its number
+    unfound = n.index.tokenless() if q and not page.rows and not args.get("after") else 0
     return render_template("cases.html", page=page, items=items, view=view, args=args,
+                           unfound=unfound, offline=n.syncer.state.status == "offline",
                            handed=handed, origin=origin, q=q, token=token if q else "",
                            status=status, statuses=STATUSES,
                            forgotten=bool(token) and not q)
@@ -95,6 +99,29 @@ def _staff_labels(case: dict[str, Any]) -> dict[str, str]:
                 # bare code under 经办人 that reads as a person's
                 name = gettext("以设备记录")
             out[str(doc["_id"])] = f"{name}（{staff}）" if name else staff
+    return out
+
+
+def review_rows(case: dict[str, Any], staff_of: dict[str, str]) -> list[dict[str, Any]]:
+    """The case's steps the fold kept but did not apply (design.md §3), each as the clerks
+    know it: which step, when, by whom on which laptop, and the rule it broke. The page said
+    only 需复核: nothing told the two clerks which of their steps did not count, nor why."""
+    from flask_babel import get_locale
+
+    from node.drafts import status_words
+    from node.labels import local_time
+
+    en = str(get_locale() or "").startswith("en")
+    by_hlc = {str(e.get("hlc")): e for e in case["events"]}
+    out = []
+    for r in (case.get("state") or {}).get("reviews") or []:
+        e = by_hlc.get(str(r["event_id"]), {})
+        device = str(e.get("device") or "")
+        out.append({"hlc": r["event_id"], "title": STEP_TITLES.get(r["event_type"], r["event_type"]),
+                    "at": local_time(e.get("at")), "staff": staff_of.get(str(e.get("_id")), ""),
+                    "laptop": device.rsplit("-", 1)[-1] if device else "",
+                    "why": r["message_en"] if en else status_words(r["message_zh"], node().name_of),
+                    "clause": r["clause"]})
     return out
 
 
@@ -126,9 +153,15 @@ def detail(case_id: str) -> str:
     from node.views.handling import item_words
 
     printed = request.args.get("printed", "")  # the step just saved issues this form
-    return render_template("case.html", case=case, steps=allowed, staff_of=_staff_labels(case),
+    from node.formdata import not_applied
+
+    staff_of = _staff_labels(case)
+    return render_template("case.html", case=case, steps=allowed, staff_of=staff_of,
+                           reviews=review_rows(case, staff_of),
+                           unapplied=not_applied(case.get("state") or {}),
                            more=[s for s in STEP_ORDER if s not in allowed], titles=STEP_TITLES,
                            forms=FORM_OF_STEP, notices=about_case(n, case_id),
                            refs=item_words(case), follow_up=follow_up_due(case["events"]),
-                           related=applicant_cases(n, case_id, case["private"], item_by_code),
+                           related=applicant_cases(n, case_id, case["private"], item_by_code,
+                                                   case.get("state")),
                            print_now=printed if printed in FORM_OF_STEP.values() else None)

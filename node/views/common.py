@@ -110,7 +110,7 @@ def load_case(case_id: str) -> dict[str, Any]:
     events = cw.events(case_id)
     opened = n.reading.open_case(case_id, [header, *events])
     priv = opened.get(header["_id"], {})
-    if priv and (n.reading.header_changed(case_id) or not n.index.has_tokens(case_id)):
+    if priv and (n.reading.header_changed(case_id) or n.index.tokenless(case_id)):
         # a synced-in case, or a correction of its applicant made elsewhere: findable by
         # the name as it now stands
         n.reindex_case(case_id, private=priv)

@@ -21,7 +21,8 @@ def form_pdf(case_id: str, letter: str) -> bytes:
     n = node()
     case = load_case(case_id)
     signature = None
-    ev = formdata._last(case["events"], formdata.EVENT_OF_FORM.get(letter, ()))
+    ev = formdata._last(case["events"], formdata.EVENT_OF_FORM.get(letter, ()),
+                        case.get("state"))
     if ev and "signature.png" in ev.get("attachment_names", []):
         signature, _ = n.reading.open_attachment(case_id, ev["_id"], "signature.png")
     _, name = _staff(case, ev)

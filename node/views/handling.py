@@ -108,6 +108,9 @@ def open_items(event_type: str, case: dict[str, Any]) -> dict[str, list[tuple[st
     problems = open_ids(state, event_type, "problem_id")
     if problems is not None:
         out["problem_id"] = [(p, p) for p in problems]
+    reviews = open_ids(state, event_type, "events")
+    if reviews is not None:  # each step kept for review, as the clerk knows it
+        out["events"] = [(h, words.get(h, h)) for h in reviews]
     return out
 
 

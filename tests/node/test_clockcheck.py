@@ -135,3 +135,20 @@ def test_a_sync_round_checks_the_clock_once_in_a_while(
         assert node.syncer.check_clock(force=True) is not None and st.clock_offset < -DAY + 3
     finally:
         node.close()
+
+
+def test_offline_a_clock_earlier_than_the_last_good_sync_is_warned_of(
+        unlocked: Any, app: Any) -> None:
+    """The laptop restarted offline with its clock set back (a reset CMOS battery, a clock
+    set by hand): no hub to ask, so no offset, and no page warned while the station recorded
+    its morning a day early. Its own last good sync, later than now, proves the clock
+    went back."""
+    import datetime as dt
+
+    state = app.extensions["bangban_node"].syncer.state
+    state.status, state.clock_offset = "offline", None
+    state.last_ok = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
+    assert 'id="clock-warning"' not in unlocked.get("/").text  # after it: nothing to say
+    state.last_ok = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+    page = unlocked.get("/").text
+    assert 'id="clock-warning"' in page and "本机时钟早于上次成功同步的时间" in page

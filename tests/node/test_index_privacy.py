@@ -119,7 +119,7 @@ def test_pulled_cases_are_indexed_and_findable_once_opened(client: Any) -> None:
     node.lock()
     node.syncer.after_pull()  # locked: cleartext rows only
     assert node.index.get(case_id)["status"] == "consulting"
-    assert not node.index.has_tokens(case_id)
+    assert node.index.tokenless(case_id)
     assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
     assert client.get("/api/cases", query_string={"q": "司马光明"}).json["rows"] == []
     assert client.get(f"/api/cases/{case_id}").status_code == 200  # opened: access logged
