@@ -25,6 +25,10 @@ What keeps it honest (:func:`check_paper_day`; the node refuses the rest, naming
   measures: 5 a, 11.1 b, 11.2.1); the case is finished live;
 * a case's paper steps come first: none after a step entered live (a live case cannot have
   a suspension slipped in before its deadline);
+* a case's paper history is typed in the day the case is brought in (the Beijing day of its
+  first step's hlc): a paper case left without a live step is running all the same, and a
+  suspension typed in weeks later, dated before its deadline, would stop a clock that had
+  run out (10.2.5) with nothing live to refuse it;
 * steps in order: a paper date not before the case's previous step's date;
 * none today or in the future (a step of today is entered live), none more than
   :data:`MAX_PAPER_DAYS` back (the ledger's open cases; the institution record keeps no
@@ -99,6 +103,11 @@ def check_paper_day(raw: Any, event_type: str, events: Iterable[Mapping[str, Any
     if live:
         return None, ("本案已有当日登记的步骤，不能再补录 / this case has steps recorded live: "
                       "paper steps come before them")
+    brought = min((d for e in steps if (d := hlc_day(e)) is not None), default=None)
+    if brought is not None and brought != today:
+        return None, (f"本案于 {brought} 补录，其纸质步骤须当天录完；此后的步骤当日登记 / this case "
+                      f"was brought in from paper on {brought}: its paper steps are entered that "
+                      "day, later ones are recorded on the day they happen")
     last = max((event_date(e) for e in steps), default=None)
     if last is not None and day < last:
         return None, (f"补录日期不能早于本案上一步骤的日期（{last}）/ a paper date must not be "

@@ -55,3 +55,19 @@ def test_what_a_paper_date_may_be() -> None:
     # reading the case to print its form is no step: access events do not end its paper part
     access = _event("access", TODAY, monday)
     assert check_paper_day("2026-11-25", "suspension", [accepted, access], TODAY)[1] is None
+
+
+def test_a_paper_case_takes_no_paper_step_after_the_day_it_was_brought_in() -> None:
+    """A case brought in from paper and left without a live step was open to paper steps
+    for a year: weeks later, its limit run out, a suspension dated before the deadline
+    (10.2.5) stopped the clock, and nothing live was there to refuse it. Its paper history
+    is typed in the day it is brought in."""
+    brought = TODAY - dt.timedelta(days=20)
+    accepted = _event("acceptance", brought - dt.timedelta(days=3), _typed(brought))
+    day, why = check_paper_day((brought - dt.timedelta(days=1)).isoformat(), "suspension",
+                               [accepted], TODAY)
+    assert day is None and why is not None and str(brought) in why, why
+    # the same day it was brought in, its next paper step is taken
+    ok, why = check_paper_day((brought - dt.timedelta(days=1)).isoformat(), "suspension",
+                              [accepted], brought)
+    assert ok == brought - dt.timedelta(days=1) and why is None
