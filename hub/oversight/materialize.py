@@ -77,7 +77,9 @@ BATCH = 500
 #: hub.oversight.archive); receipts folded before have none.
 #: 11: a paper step entered later (补录, schemas.paper) is timed from when it was typed in
 #: the device clock checks and counted apart (``clock_months.paper``, a new column).
-FOLD_VERSION = 11
+#: 12: not a step whose hlc is after its receipt (dragged ahead by another laptop's clock,
+#: hub.oversight.clocks.typed_ms): 11 counted such live steps as 补录, their laptop ahead.
+FOLD_VERSION = 12
 
 
 class FactStore:
