@@ -137,3 +137,29 @@ def test_csv_as_excel_saves_it_on_a_chinese_windows(hub_dir: str, tmp_path: Path
     old = tmp_path / "清单.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0")
     assert ".xlsx" in _err(capsys, "hub", "--hub-dir", hub_dir, "catalog", "import", str(old))
+
+
+def test_a_workbook_whose_stated_used_range_is_wrong_is_read_whole(tmp_path: Path) -> None:
+    """An .xlsx states its used range (``<dimension ref=...>``); some programs that write
+    them (report exports, older libraries) state A1 or a range short of the data. Read in
+    openpyxl's read-only mode the range was believed: the list imported its first item and
+    material and dropped the rest without a word (or refused a header cut at column A)."""
+    import re
+    import zipfile
+
+    from hub.catalog_cli import read_catalog, write_catalog
+
+    items = [_officer(i) for i in sample.catalog()]
+    path = write_catalog(items, tmp_path / "right.xlsx")
+    with zipfile.ZipFile(path) as book:
+        parts = {name: book.read(name) for name in book.namelist()}
+    for ref in (b"A1:J2", b"A1"):
+        wrong = tmp_path / f"wrong-{ref.decode().replace(':', '-')}.xlsx"
+        with zipfile.ZipFile(wrong, "w") as book:
+            for name, data in parts.items():
+                if name.startswith("xl/worksheets/"):
+                    data = re.sub(rb'<dimension ref="[^"]*" ?/>',
+                                  b'<dimension ref="' + ref + b'"/>', data)
+                book.writestr(name, data)
+        read, _ = read_catalog(wrong)
+        assert read == sorted(items, key=lambda i: i["code"]), ref
