@@ -218,12 +218,21 @@ def items_from_tables(items: Table, materials: Table | None,
         found.append(values)
         where.append(f"{item_sheet} 第 {n} 行")
     by_code = {item["code"]: item for item in found}
+    material_rows: dict[tuple[str, str], int] = {}
     for n, values in _records(materials or [], MATERIAL_COLUMNS, material_sheet) \
             if materials else []:
         item = by_code.get(values.pop("item"))
         if item is None:
             raise BadInput(f"{material_sheet} 第 {n} 行“事项编码”: {item_sheet}中没有这一事项 "
                            f"/ row {n}: no such item in {item_sheet}")
+        # a row copied twice: the applicant would be told of the same material twice
+        # (10.1.4), and a station checks materials off by their code
+        key = (item["code"], values["code"])
+        if key in material_rows:
+            raise BadInput(f"{material_sheet} 第 {n} 行“材料编码”: {values['code']} 与第 "
+                           f"{material_rows[key]} 行重复 / row {n}: material {values['code']} "
+                           f"of {item['code']} again (row {material_rows[key]})")
+        material_rows[key] = n
         item["materials"].append(values)
     return found, where
 

@@ -163,3 +163,13 @@ def test_a_workbook_whose_stated_used_range_is_wrong_is_read_whole(tmp_path: Pat
                 book.writestr(name, data)
         read, _ = read_catalog(wrong)
         assert read == sorted(items, key=lambda i: i["code"]), ref
+
+
+def test_a_material_row_copied_twice_is_refused_by_its_row() -> None:
+    """Copied down one row too many in the 申请材料 sheet: the item was stored with the same
+    material twice, the applicant's one-time notice (10.1.4) listing it twice."""
+    with pytest.raises(BadInput) as err:
+        items_from_tables([HEAD, ["MS-1", "x", "y", "村", "是", "是", "民生", "", "3", "2"]],
+                          [MATERIALS, ["MS-1", "M01", "身份证", "本人携带", "是", 1],
+                           ["MS-1", "M01 ", "身份证", "本人携带", "是", 1]])
+    assert "申请材料 第 3 行“材料编码”" in err.value.reason and "第 2 行" in err.value.reason
