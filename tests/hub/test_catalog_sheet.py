@@ -173,3 +173,33 @@ def test_a_material_row_copied_twice_is_refused_by_its_row() -> None:
                           [MATERIALS, ["MS-1", "M01", "身份证", "本人携带", "是", 1],
                            ["MS-1", "M01 ", "身份证", "本人携带", "是", 1]])
     assert "申请材料 第 3 行“材料编码”" in err.value.reason and "第 2 行" in err.value.reason
+
+
+def test_a_title_row_above_the_header_and_headers_typed_otherwise(tmp_path: Path) -> None:
+    """Lists are kept as they are printed: a merged title row above the header, a header
+    cell wrapped over two lines (Alt+Enter), parentheses typed half-width. Each was refused
+    as "column 事项编码 missing" while the officer could see it there."""
+    from openpyxl import Workbook
+
+    from hub.catalog_cli import read_catalog
+
+    book = Workbook()
+    items = book.active
+    assert items is not None
+    items.title = "事项清单"
+    items.append(["某市帮办代办事项清单（2026年版）"])
+    items.merge_cells("A1:J1")
+    items.append(["事项编码 ", "事项名称", "审批部门", "办理层级", "可帮办", "可代办", "重点领域",
+                  "服务方式", "法定时限\n（工作日）", "承诺时限(工作日)"])
+    items.append(["MS-1", "x", "y", "村", "是", "是", "民生", "", "5", "3"])
+    materials = book.create_sheet("申请材料")
+    materials.append(MATERIALS)
+    materials.append(["MS-1", "M01", "身份证", "本人携带", "是", 1])
+    book.save(tmp_path / "list.xlsx")
+    read, where = read_catalog(tmp_path / "list.xlsx")
+    assert [(i["code"], i["time_limit_days"], i["promised_days"]) for i in read] == [
+        ("MS-1", 5, 3)]
+    assert where == ["事项清单 第 3 行"] and read[0]["materials"][0]["code"] == "M01"
+    with pytest.raises(BadInput, match="事项清单 第 3 行“可帮办”"):
+        items_from_tables([["清单"], HEAD, ["MS-1", "x", "y", "村", "也许", "是", "民生"]],
+                          [MATERIALS])
