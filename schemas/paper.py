@@ -12,10 +12,13 @@ rule, deadline and form reads (schemas.state.event_date).
 The declaration needs no new member (no schema version: older hubs and nodes take such an
 event as it is). An event's ``hlc``, part of its id and signed with it, is the laptop's
 clock when the step was **typed** (node.casework.next_clock); ``at`` is when it
-**happened**. A live step states the day it is typed; a step whose ``at`` is on an earlier
-Beijing day than its ``hlc`` says, by itself, "entered later" (:func:`entered_later`), and
-the hub's receipt time (hub/receipts.py) confirms when it arrived. A laptop clock set back
-moves both together, so that is not mistaken for it (hub/oversight/clocks.py).
+**happened**. A live step states the second it is typed; a step whose ``at`` is the
+paper's noon (:data:`PAPER_TIME`) of an earlier Beijing day than its ``hlc`` says, by
+itself, "entered later" (:func:`entered_later`), and the hub's receipt time
+(hub/receipts.py) confirms when it arrived. A laptop clock set back moves both together on
+a new case; on a case with a later clock the hlc follows the case (node.casework.
+next_clock) and the stated time stays the laptop's, which is not noon on the dot: neither
+is mistaken for a paper step (hub/oversight/clocks.py).
 
 What keeps it honest (:func:`check_paper_day`; the node refuses the rest, naming
 ``paper_date``):
@@ -66,12 +69,28 @@ def hlc_day(event: Mapping[str, Any]) -> dt.date | None:
     return dt.datetime.fromtimestamp(wall / 1000, LOCAL_TZ).date()
 
 
+def stated_later(at: dt.datetime, typed_ms: int) -> bool:
+    """Whether a step stating ``at``, its hlc's wall time ``typed_ms``, declares itself
+    entered later from paper: ``at`` is the paper's time (:data:`PAPER_TIME`, Beijing) of
+    an earlier Beijing day than it was typed on. A live step states when it was typed, to
+    the second; on a laptop whose clock is behind its case's newest clock that is an
+    earlier day than its hlc too (node.casework.next_clock follows the case: a dead CMOS
+    battery, a clock set back), but not noon on the dot: such a step is no paper step, and
+    the hub's clock checks see its clock behind (hub/oversight/clocks.py)."""
+    local = at.astimezone(LOCAL_TZ)
+    typed = dt.datetime.fromtimestamp(typed_ms / 1000, LOCAL_TZ).date()
+    return local.time() == PAPER_TIME and local.date() < typed
+
+
 def entered_later(event: Mapping[str, Any]) -> bool:
-    """Whether ``event`` states an earlier day than the one it was typed on (补录)."""
-    typed = hlc_day(event)
+    """Whether ``event`` states an earlier day than the one it was typed on (补录):
+    :func:`stated_later`."""
+    from schemas.hlc import unpack
+
     try:
-        return typed is not None and event_date(event) < typed
-    except (KeyError, TypeError, ValueError):
+        wall = unpack(str(event.get("hlc") or "")).wall_ms
+        return stated_later(dt.datetime.fromisoformat(str(event["at"])), wall)
+    except Exception:  # a malformed clock or time is the schema's to refuse, not ours
         return False
 
 
@@ -116,4 +135,4 @@ def check_paper_day(raw: Any, event_type: str, events: Iterable[Mapping[str, Any
 
 
 __all__ = ["MAX_PAPER_DAYS", "PAPER_STEPS", "check_paper_day", "entered_later", "hlc_day",
-           "paper_at"]
+           "paper_at", "stated_later"]

@@ -100,21 +100,20 @@ def month_of(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, LOCAL_TZ).strftime("%Y-%m")
 
 
-def typed_ms(event_id: str, event_type: str, at_ms: int,
-             received_ms: int | None = None) -> int | None:
+def typed_ms(event_id: str, event_type: str, at_ms: int) -> int | None:
     """When a step of the paper ledger entered later (补录, schemas.paper) was typed: its
-    hlc's wall time, for a step of :data:`schemas.paper.PAPER_STEPS` stating an earlier
-    Beijing day than that; else ``None`` (a live step: its stated time is when it was
-    typed). Its ``at`` is the paper's date, a claim about history the receipt cannot
-    confirm or deny; the laptop's clock and how promptly it synced are judged on when it
-    was typed, as for every other step. A completion or termination stating an earlier day
-    is no paper step (the node never back-dates them) and stays judged by what it states.
-    Nor is a step whose hlc is after ``received_ms`` (beyond :data:`TOLERANCE_MS`): a step
-    follows its case's newest clock (node.casework.next_clock), so a colleague's laptop set
-    a day fast drags the hlc of a live step typed on a right clock to the next day; that
-    hlc is not when it was typed, and timed from it the right laptop read "ahead"."""
+    hlc's wall time, for a step of :data:`schemas.paper.PAPER_STEPS` that declares itself
+    one (:func:`schemas.paper.stated_later`: noon of an earlier Beijing day than that);
+    else ``None`` (a live step: its stated time is when it was typed). Its ``at`` is the
+    paper's date, a claim about history the receipt cannot confirm or deny; the laptop's
+    clock and how promptly it synced are judged on when it was typed, as for every other
+    step. A completion or termination stating an earlier day is no paper step (the node
+    never back-dates them) and stays judged by what it states. Nor is a live step whose
+    hlc a case's newest clock moved to a later day than it states (node.casework.
+    next_clock): typed on a clock set back, or behind a colleague's fast one, timed from
+    that hlc its clock was hidden, or read "ahead"."""
     from schemas.hlc import unpack
-    from schemas.paper import PAPER_STEPS
+    from schemas.paper import PAPER_STEPS, stated_later
 
     if event_type not in PAPER_STEPS:
         return None
@@ -122,10 +121,7 @@ def typed_ms(event_id: str, event_type: str, at_ms: int,
         wall = unpack(event_id.rsplit(":", 1)[-1]).wall_ms
     except Exception:  # not an event id of ours: judged as stated
         return None
-    day = dt.datetime.fromtimestamp
-    if received_ms is not None and wall - received_ms > TOLERANCE_MS:
-        return None
-    return wall if day(at_ms / 1000, LOCAL_TZ).date() < day(wall / 1000, LOCAL_TZ).date() \
+    return wall if stated_later(dt.datetime.fromtimestamp(at_ms / 1000, LOCAL_TZ), wall) \
         else None
 
 
@@ -139,7 +135,7 @@ def month_sums(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str, str], list[i
     for eid, _case, device, institution, etype, at_ms, received_ms, _via in rows:
         if at_ms is None:
             continue
-        typed = typed_ms(eid, etype, at_ms, received_ms)
+        typed = typed_ms(eid, etype, at_ms)
         lag = received_ms - (at_ms if typed is None else typed)
         s = sums.setdefault((institution, device, month_of(received_ms)),
                             [0, 0, lag, lag, received_ms, 0])

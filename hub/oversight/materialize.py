@@ -77,8 +77,8 @@ BATCH = 500
 #: hub.oversight.archive); receipts folded before have none.
 #: 11: a paper step entered later (补录, schemas.paper) is timed from when it was typed in
 #: the device clock checks and counted apart (``clock_months.paper``, a new column).
-#: 12: not a step whose hlc is after its receipt (dragged ahead by another laptop's clock,
-#: hub.oversight.clocks.typed_ms): 11 counted such live steps as 补录, their laptop ahead.
+#: 12: a paper step is one at noon (schemas.paper.stated_later): 11 took a live step whose
+#: hlc its case moved to a later day (a clock behind, or dragged ahead) for 补录.
 FOLD_VERSION = 12
 
 

@@ -71,3 +71,19 @@ def test_a_paper_case_takes_no_paper_step_after_the_day_it_was_brought_in() -> N
     ok, why = check_paper_day((brought - dt.timedelta(days=1)).isoformat(), "suspension",
                               [accepted], brought)
     assert ok == brought - dt.timedelta(days=1) and why is None
+
+
+def test_a_live_step_typed_on_a_clock_behind_its_case_is_no_paper_step() -> None:
+    """A step's hlc follows its case's newest clock (node.casework.next_clock): typed on a
+    laptop whose clock is behind (a dead CMOS battery, a clock set back), it states an
+    earlier day than its hlc just as a paper step does. It was taken for one: the case
+    counted as brought in from paper, open to back-dated steps, and the hub timed it from
+    its hlc, its clock behind unseen. A paper step states the paper's noon; a live one the
+    second it was typed."""
+    behind = dt.datetime.combine(TODAY - dt.timedelta(days=8), dt.time(9, 13, 22), LOCAL_TZ)
+    live = {"event_type": "acceptance", "at": behind.isoformat(),
+            "hlc": pack(HLC(int(_typed(TODAY).timestamp() * 1000), 0, DEVICE))}
+    assert not entered_later(live)
+    day, why = check_paper_day((TODAY - dt.timedelta(days=1)).isoformat(), "suspension",
+                               [live], TODAY)
+    assert day is None and why is not None and "当日登记" in why, why

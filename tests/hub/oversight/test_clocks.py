@@ -275,3 +275,14 @@ def test_a_live_step_whose_clock_another_laptop_dragged_ahead_is_judged_as_state
     sums = clk.month_sums([dragged])
     assert sums[("410602101201", "410602101201-A1", "2026-03")] == [
         1, 0, 120_000, 120_000, _ms("2026-03-09T09:02:00"), 0]
+
+
+def test_a_live_step_typed_on_a_clock_set_back_is_judged_as_stated() -> None:
+    """A clock set back eight days writes its steps on a case after the case's newest
+    clock (next_clock): the hlc says today, ``at`` eight days ago. Taken for a paper step
+    (补录) and timed from the hlc, the lag of a minute hid the clock that the lag of eight
+    days showed before; a paper step states the paper's noon, this one 09:13:22."""
+    live = _typed_at("2026-03-09T10:00:00", "2026-03-01T09:13:22", "acceptance")
+    lag = _ms("2026-03-09T10:01:00") - _ms("2026-03-01T09:13:22")
+    assert clk.month_sums([live])[("410602101201", "410602101201-A1", "2026-03")] == [
+        1, 0, lag, lag, _ms("2026-03-09T10:01:00"), 0]
