@@ -120,6 +120,9 @@ def write_catalog(items: list[dict[str, Any]], out: str | Path) -> Path:
         sheet = book.create_sheet(name)
         for row in rows:
             sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # openpyxl takes text starting with = for a
+                    cell.data_type = "s"  # formula: Excel ran it, the import read it blank
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"  # the header stays in view while scrolling

@@ -203,3 +203,16 @@ def test_a_title_row_above_the_header_and_headers_typed_otherwise(tmp_path: Path
     with pytest.raises(BadInput, match="事项清单 第 3 行“可帮办”"):
         items_from_tables([["清单"], HEAD, ["MS-1", "x", "y", "村", "也许", "是", "民生"]],
                           [MATERIALS])
+
+
+def test_text_starting_with_an_equals_sign_is_exported_as_text(tmp_path: Path) -> None:
+    """openpyxl writes a text starting with = as a formula: the officer's Excel ran
+    “=本人携带” (or whatever such a name says) and the list did not import back (a formula
+    has no value until Excel computes it: the cell read blank, "required")."""
+    from hub.catalog_cli import read_catalog, write_catalog
+
+    items = [_officer(i) for i in sample.catalog()][:1]
+    items[0]["name"] = "=HYPERLINK(\"http://x\")"
+    items[0]["materials"][0]["how_to_obtain"] = "=本人携带"
+    read, _ = read_catalog(write_catalog(items, tmp_path / "list.xlsx"))
+    assert read == items
