@@ -64,9 +64,13 @@ def _workbook_tables(path: Path) -> tuple[Table, Table]:
             raise BadInput(f"FILE: {path} has no sheet {'、'.join(missing)} (it has "
                            f"{'、'.join(book.sheetnames)}); `bangban hub catalog export --out "
                            "F.xlsx` writes the layout / 工作簿须含“事项清单”“申请材料”两张表")
+        sheets = [book[name] for name in (ITEMS_SHEET, MATERIALS_SHEET)]
+        for sheet in sheets:
+            # Read-only mode believes the used range the file states; some programs state
+            # A1 or less than the data: rows past it were dropped, a partial list imported.
+            sheet.reset_dimensions()
         return tuple(  # type: ignore[return-value]
-            [list(row) for row in book[name].iter_rows(values_only=True)]
-            for name in (ITEMS_SHEET, MATERIALS_SHEET))
+            [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in sheets)
     finally:
         book.close()
 
@@ -116,6 +120,9 @@ def write_catalog(items: list[dict[str, Any]], out: str | Path) -> Path:
         sheet = book.create_sheet(name)
         for row in rows:
             sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # openpyxl takes text starting with = for a
+                    cell.data_type = "s"  # formula: Excel ran it, the import read it blank
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"  # the header stays in view while scrolling

@@ -9,8 +9,8 @@ imports it back. Every value is checked here for its form (a number, 是/否, a 
 tier); :func:`hub.admin.import_catalog` then checks each item against the schema and the
 time-limit rule and stores all or none.
 
-A refusal names the sheet, the row as the spreadsheet shows it (the header is row 1), the
-column's header and the rule, in Chinese and English.
+A refusal names the sheet, the row as the spreadsheet shows it (the header is row 1, or
+below a title row), the column's header and the rule, in Chinese and English.
 
 The parsing and the table layout are pure (:func:`items_from_tables`,
 :func:`tables_from_items`); openpyxl and csv are used only in :mod:`hub.catalog_files`.
@@ -19,6 +19,7 @@ The parsing and the table layout are pure (:func:`items_from_tables`,
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -161,23 +162,41 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
+#: rows a sheet may have above its header row (a title, a date or an issuing office)
+TITLE_ROWS = 5
+
+
+def _header(text: str) -> str:
+    """A header as compared: NFKC (the half-width parentheses typed on an English keyboard
+    read as the full-width ones) and without spaces or line breaks (a header cell wrapped
+    with Alt+Enter, 法定时限 over （工作日）)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
 def _records(table: Table, columns: Sequence[Column], sheet: str
              ) -> list[tuple[int, dict[str, Any]]]:
     """``(row number, values)`` of each filled row under the header row."""
     if not table:
         raise BadInput(f"{sheet}: 表是空的，第 1 行应为表头 / the sheet is empty; row 1 "
                        "holds the column headers")
-    headers = [_cell(h) for h in table[0]]
+    # the header row: the first with the first column's header, below a title row or two
+    # (a merged 某市帮办代办事项清单 above the table, as such lists are printed)
+    first = {_header(columns[0].header), columns[0].key}
+    top = next((i for i, row in enumerate(table[:TITLE_ROWS + 1])
+                if first & {_header(_cell(v)) for v in row}), 0)
+    headers = [_header(_cell(h)) for h in table[top]]
     where: dict[str, int] = {}
     for col in columns:
-        if col.header not in headers and col.key not in headers:
+        name = next((h for h in (_header(col.header), col.key) if h in headers), None)
+        if name is None:
             if col.required:
-                raise BadInput(f"{sheet}: 缺少“{col.header}”列 / column {col.header!r} "
-                               f"({col.key}) is missing from the header row")
+                raise BadInput(f"{sheet}: 第 {top + 1} 行表头缺少“{col.header}”列 / column "
+                               f"{col.header!r} ({col.key}) is missing from the header row "
+                               f"(row {top + 1})")
             continue
-        where[col.key] = headers.index(col.header if col.header in headers else col.key)
+        where[col.key] = headers.index(name)
     out = []
-    for n, row in enumerate(table[1:], start=2):
+    for n, row in enumerate(table[top + 1:], start=top + 2):
         cells = [_cell(v) for v in row]
         if not any(cells):
             continue  # a blank line between groups of items
@@ -218,12 +237,21 @@ def items_from_tables(items: Table, materials: Table | None,
         found.append(values)
         where.append(f"{item_sheet} 第 {n} 行")
     by_code = {item["code"]: item for item in found}
+    material_rows: dict[tuple[str, str], int] = {}
     for n, values in _records(materials or [], MATERIAL_COLUMNS, material_sheet) \
             if materials else []:
         item = by_code.get(values.pop("item"))
         if item is None:
             raise BadInput(f"{material_sheet} 第 {n} 行“事项编码”: {item_sheet}中没有这一事项 "
                            f"/ row {n}: no such item in {item_sheet}")
+        # a row copied twice: the applicant would be told of the same material twice
+        # (10.1.4), and a station checks materials off by their code
+        key = (item["code"], values["code"])
+        if key in material_rows:
+            raise BadInput(f"{material_sheet} 第 {n} 行“材料编码”: {values['code']} 与第 "
+                           f"{material_rows[key]} 行重复 / row {n}: material {values['code']} "
+                           f"of {item['code']} again (row {material_rows[key]})")
+        material_rows[key] = n
         item["materials"].append(values)
     return found, where
 

@@ -12,10 +12,13 @@ rule, deadline and form reads (schemas.state.event_date).
 The declaration needs no new member (no schema version: older hubs and nodes take such an
 event as it is). An event's ``hlc``, part of its id and signed with it, is the laptop's
 clock when the step was **typed** (node.casework.next_clock); ``at`` is when it
-**happened**. A live step states the day it is typed; a step whose ``at`` is on an earlier
-Beijing day than its ``hlc`` says, by itself, "entered later" (:func:`entered_later`), and
-the hub's receipt time (hub/receipts.py) confirms when it arrived. A laptop clock set back
-moves both together, so that is not mistaken for it (hub/oversight/clocks.py).
+**happened**. A live step states the second it is typed; a step whose ``at`` is the
+paper's noon (:data:`PAPER_TIME`) of an earlier Beijing day than its ``hlc`` says, by
+itself, "entered later" (:func:`entered_later`), and the hub's receipt time
+(hub/receipts.py) confirms when it arrived. A laptop clock set back moves both together on
+a new case; on a case with a later clock the hlc follows the case (node.casework.
+next_clock) and the stated time stays the laptop's, which is not noon on the dot: neither
+is mistaken for a paper step (hub/oversight/clocks.py).
 
 What keeps it honest (:func:`check_paper_day`; the node refuses the rest, naming
 ``paper_date``):
@@ -25,6 +28,10 @@ What keeps it honest (:func:`check_paper_day`; the node refuses the rest, naming
   measures: 5 a, 11.1 b, 11.2.1); the case is finished live;
 * a case's paper steps come first: none after a step entered live (a live case cannot have
   a suspension slipped in before its deadline);
+* a case's paper history is typed in the day the case is brought in (the Beijing day of its
+  first step's hlc): a paper case left without a live step is running all the same, and a
+  suspension typed in weeks later, dated before its deadline, would stop a clock that had
+  run out (10.2.5) with nothing live to refuse it;
 * steps in order: a paper date not before the case's previous step's date;
 * none today or in the future (a step of today is entered live), none more than
   :data:`MAX_PAPER_DAYS` back (the ledger's open cases; the institution record keeps no
@@ -62,12 +69,28 @@ def hlc_day(event: Mapping[str, Any]) -> dt.date | None:
     return dt.datetime.fromtimestamp(wall / 1000, LOCAL_TZ).date()
 
 
+def stated_later(at: dt.datetime, typed_ms: int) -> bool:
+    """Whether a step stating ``at``, its hlc's wall time ``typed_ms``, declares itself
+    entered later from paper: ``at`` is the paper's time (:data:`PAPER_TIME`, Beijing) of
+    an earlier Beijing day than it was typed on. A live step states when it was typed, to
+    the second; on a laptop whose clock is behind its case's newest clock that is an
+    earlier day than its hlc too (node.casework.next_clock follows the case: a dead CMOS
+    battery, a clock set back), but not noon on the dot: such a step is no paper step, and
+    the hub's clock checks see its clock behind (hub/oversight/clocks.py)."""
+    local = at.astimezone(LOCAL_TZ)
+    typed = dt.datetime.fromtimestamp(typed_ms / 1000, LOCAL_TZ).date()
+    return local.time() == PAPER_TIME and local.date() < typed
+
+
 def entered_later(event: Mapping[str, Any]) -> bool:
-    """Whether ``event`` states an earlier day than the one it was typed on (补录)."""
-    typed = hlc_day(event)
+    """Whether ``event`` states an earlier day than the one it was typed on (补录):
+    :func:`stated_later`."""
+    from schemas.hlc import unpack
+
     try:
-        return typed is not None and event_date(event) < typed
-    except (KeyError, TypeError, ValueError):
+        wall = unpack(str(event.get("hlc") or "")).wall_ms
+        return stated_later(dt.datetime.fromisoformat(str(event["at"])), wall)
+    except Exception:  # a malformed clock or time is the schema's to refuse, not ours
         return False
 
 
@@ -99,6 +122,11 @@ def check_paper_day(raw: Any, event_type: str, events: Iterable[Mapping[str, Any
     if live:
         return None, ("本案已有当日登记的步骤，不能再补录 / this case has steps recorded live: "
                       "paper steps come before them")
+    brought = min((d for e in steps if (d := hlc_day(e)) is not None), default=None)
+    if brought is not None and brought != today:
+        return None, (f"本案于 {brought} 补录，其纸质步骤须当天录完；此后的步骤当日登记 / this case "
+                      f"was brought in from paper on {brought}: its paper steps are entered that "
+                      "day, later ones are recorded on the day they happen")
     last = max((event_date(e) for e in steps), default=None)
     if last is not None and day < last:
         return None, (f"补录日期不能早于本案上一步骤的日期（{last}）/ a paper date must not be "
@@ -107,4 +135,4 @@ def check_paper_day(raw: Any, event_type: str, events: Iterable[Mapping[str, Any
 
 
 __all__ = ["MAX_PAPER_DAYS", "PAPER_STEPS", "check_paper_day", "entered_later", "hlc_day",
-           "paper_at"]
+           "paper_at", "stated_later"]

@@ -102,14 +102,18 @@ def month_of(ms: int) -> str:
 
 def typed_ms(event_id: str, event_type: str, at_ms: int) -> int | None:
     """When a step of the paper ledger entered later (补录, schemas.paper) was typed: its
-    hlc's wall time, for a step of :data:`schemas.paper.PAPER_STEPS` stating an earlier
-    Beijing day than that; else ``None`` (a live step: its stated time is when it was
-    typed). Its ``at`` is the paper's date, a claim about history the receipt cannot
-    confirm or deny; the laptop's clock and how promptly it synced are judged on when it
-    was typed, as for every other step. A completion or termination stating an earlier day
-    is no paper step (the node never back-dates them) and stays judged by what it states."""
+    hlc's wall time, for a step of :data:`schemas.paper.PAPER_STEPS` that declares itself
+    one (:func:`schemas.paper.stated_later`: noon of an earlier Beijing day than that);
+    else ``None`` (a live step: its stated time is when it was typed). Its ``at`` is the
+    paper's date, a claim about history the receipt cannot confirm or deny; the laptop's
+    clock and how promptly it synced are judged on when it was typed, as for every other
+    step. A completion or termination stating an earlier day is no paper step (the node
+    never back-dates them) and stays judged by what it states. Nor is a live step whose
+    hlc a case's newest clock moved to a later day than it states (node.casework.
+    next_clock): typed on a clock set back, or behind a colleague's fast one, timed from
+    that hlc its clock was hidden, or read "ahead"."""
     from schemas.hlc import unpack
-    from schemas.paper import PAPER_STEPS
+    from schemas.paper import PAPER_STEPS, stated_later
 
     if event_type not in PAPER_STEPS:
         return None
@@ -117,8 +121,7 @@ def typed_ms(event_id: str, event_type: str, at_ms: int) -> int | None:
         wall = unpack(event_id.rsplit(":", 1)[-1]).wall_ms
     except Exception:  # not an event id of ours: judged as stated
         return None
-    day = dt.datetime.fromtimestamp
-    return wall if day(at_ms / 1000, LOCAL_TZ).date() < day(wall / 1000, LOCAL_TZ).date() \
+    return wall if stated_later(dt.datetime.fromtimestamp(at_ms / 1000, LOCAL_TZ), wall) \
         else None
 
 

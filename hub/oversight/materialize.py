@@ -77,7 +77,9 @@ BATCH = 500
 #: hub.oversight.archive); receipts folded before have none.
 #: 11: a paper step entered later (补录, schemas.paper) is timed from when it was typed in
 #: the device clock checks and counted apart (``clock_months.paper``, a new column).
-FOLD_VERSION = 11
+#: 12: a paper step is one at noon (schemas.paper.stated_later): 11 took a live step whose
+#: hlc its case moved to a later day (a clock behind, or dragged ahead) for 补录.
+FOLD_VERSION = 12
 
 
 class FactStore:

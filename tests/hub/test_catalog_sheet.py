@@ -137,3 +137,82 @@ def test_csv_as_excel_saves_it_on_a_chinese_windows(hub_dir: str, tmp_path: Path
     old = tmp_path / "清单.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0")
     assert ".xlsx" in _err(capsys, "hub", "--hub-dir", hub_dir, "catalog", "import", str(old))
+
+
+def test_a_workbook_whose_stated_used_range_is_wrong_is_read_whole(tmp_path: Path) -> None:
+    """An .xlsx states its used range (``<dimension ref=...>``); some programs that write
+    them (report exports, older libraries) state A1 or a range short of the data. Read in
+    openpyxl's read-only mode the range was believed: the list imported its first item and
+    material and dropped the rest without a word (or refused a header cut at column A)."""
+    import re
+    import zipfile
+
+    from hub.catalog_cli import read_catalog, write_catalog
+
+    items = [_officer(i) for i in sample.catalog()]
+    path = write_catalog(items, tmp_path / "right.xlsx")
+    with zipfile.ZipFile(path) as book:
+        parts = {name: book.read(name) for name in book.namelist()}
+    for ref in (b"A1:J2", b"A1"):
+        wrong = tmp_path / f"wrong-{ref.decode().replace(':', '-')}.xlsx"
+        with zipfile.ZipFile(wrong, "w") as book:
+            for name, data in parts.items():
+                if name.startswith("xl/worksheets/"):
+                    data = re.sub(rb'<dimension ref="[^"]*" ?/>',
+                                  b'<dimension ref="' + ref + b'"/>', data)
+                book.writestr(name, data)
+        read, _ = read_catalog(wrong)
+        assert read == sorted(items, key=lambda i: i["code"]), ref
+
+
+def test_a_material_row_copied_twice_is_refused_by_its_row() -> None:
+    """Copied down one row too many in the 申请材料 sheet: the item was stored with the same
+    material twice, the applicant's one-time notice (10.1.4) listing it twice."""
+    with pytest.raises(BadInput) as err:
+        items_from_tables([HEAD, ["MS-1", "x", "y", "村", "是", "是", "民生", "", "3", "2"]],
+                          [MATERIALS, ["MS-1", "M01", "身份证", "本人携带", "是", 1],
+                           ["MS-1", "M01 ", "身份证", "本人携带", "是", 1]])
+    assert "申请材料 第 3 行“材料编码”" in err.value.reason and "第 2 行" in err.value.reason
+
+
+def test_a_title_row_above_the_header_and_headers_typed_otherwise(tmp_path: Path) -> None:
+    """Lists are kept as they are printed: a merged title row above the header, a header
+    cell wrapped over two lines (Alt+Enter), parentheses typed half-width. Each was refused
+    as "column 事项编码 missing" while the officer could see it there."""
+    from openpyxl import Workbook
+
+    from hub.catalog_cli import read_catalog
+
+    book = Workbook()
+    items = book.active
+    assert items is not None
+    items.title = "事项清单"
+    items.append(["某市帮办代办事项清单（2026年版）"])
+    items.merge_cells("A1:J1")
+    items.append(["事项编码 ", "事项名称", "审批部门", "办理层级", "可帮办", "可代办", "重点领域",
+                  "服务方式", "法定时限\n（工作日）", "承诺时限(工作日)"])
+    items.append(["MS-1", "x", "y", "村", "是", "是", "民生", "", "5", "3"])
+    materials = book.create_sheet("申请材料")
+    materials.append(MATERIALS)
+    materials.append(["MS-1", "M01", "身份证", "本人携带", "是", 1])
+    book.save(tmp_path / "list.xlsx")
+    read, where = read_catalog(tmp_path / "list.xlsx")
+    assert [(i["code"], i["time_limit_days"], i["promised_days"]) for i in read] == [
+        ("MS-1", 5, 3)]
+    assert where == ["事项清单 第 3 行"] and read[0]["materials"][0]["code"] == "M01"
+    with pytest.raises(BadInput, match="事项清单 第 3 行“可帮办”"):
+        items_from_tables([["清单"], HEAD, ["MS-1", "x", "y", "村", "也许", "是", "民生"]],
+                          [MATERIALS])
+
+
+def test_text_starting_with_an_equals_sign_is_exported_as_text(tmp_path: Path) -> None:
+    """openpyxl writes a text starting with = as a formula: the officer's Excel ran
+    “=本人携带” (or whatever such a name says) and the list did not import back (a formula
+    has no value until Excel computes it: the cell read blank, "required")."""
+    from hub.catalog_cli import read_catalog, write_catalog
+
+    items = [_officer(i) for i in sample.catalog()][:1]
+    items[0]["name"] = "=HYPERLINK(\"http://x\")"
+    items[0]["materials"][0]["how_to_obtain"] = "=本人携带"
+    read, _ = read_catalog(write_catalog(items, tmp_path / "list.xlsx"))
+    assert read == items

@@ -55,3 +55,35 @@ def test_what_a_paper_date_may_be() -> None:
     # reading the case to print its form is no step: access events do not end its paper part
     access = _event("access", TODAY, monday)
     assert check_paper_day("2026-11-25", "suspension", [accepted, access], TODAY)[1] is None
+
+
+def test_a_paper_case_takes_no_paper_step_after_the_day_it_was_brought_in() -> None:
+    """A case brought in from paper and left without a live step was open to paper steps
+    for a year: weeks later, its limit run out, a suspension dated before the deadline
+    (10.2.5) stopped the clock, and nothing live was there to refuse it. Its paper history
+    is typed in the day it is brought in."""
+    brought = TODAY - dt.timedelta(days=20)
+    accepted = _event("acceptance", brought - dt.timedelta(days=3), _typed(brought))
+    day, why = check_paper_day((brought - dt.timedelta(days=1)).isoformat(), "suspension",
+                               [accepted], TODAY)
+    assert day is None and why is not None and str(brought) in why, why
+    # the same day it was brought in, its next paper step is taken
+    ok, why = check_paper_day((brought - dt.timedelta(days=1)).isoformat(), "suspension",
+                              [accepted], brought)
+    assert ok == brought - dt.timedelta(days=1) and why is None
+
+
+def test_a_live_step_typed_on_a_clock_behind_its_case_is_no_paper_step() -> None:
+    """A step's hlc follows its case's newest clock (node.casework.next_clock): typed on a
+    laptop whose clock is behind (a dead CMOS battery, a clock set back), it states an
+    earlier day than its hlc just as a paper step does. It was taken for one: the case
+    counted as brought in from paper, open to back-dated steps, and the hub timed it from
+    its hlc, its clock behind unseen. A paper step states the paper's noon; a live one the
+    second it was typed."""
+    behind = dt.datetime.combine(TODAY - dt.timedelta(days=8), dt.time(9, 13, 22), LOCAL_TZ)
+    live = {"event_type": "acceptance", "at": behind.isoformat(),
+            "hlc": pack(HLC(int(_typed(TODAY).timestamp() * 1000), 0, DEVICE))}
+    assert not entered_later(live)
+    day, why = check_paper_day((TODAY - dt.timedelta(days=1)).isoformat(), "suspension",
+                               [live], TODAY)
+    assert day is None and why is not None and "当日登记" in why, why

@@ -260,3 +260,29 @@ def test_only_completions_stated_between_backup_and_restore_are_marked() -> None
     assert [c["receipt_lost"] for c in late] == [True, False, False, False]
     clk.mark_restored(late, [])
     assert not any(c["receipt_lost"] for c in late)
+
+
+def test_a_live_step_whose_clock_another_laptop_dragged_ahead_is_judged_as_stated() -> None:
+    """A step follows its case's newest clock (node.casework.next_clock, the HLC's receive
+    rule): a colleague's laptop set a day fast drags the clocks of the steps this laptop
+    writes after it, and its process clock with them. Such a live step, its ``at`` from
+    this laptop's right clock, has an hlc on a later Beijing day than it states: it was
+    read as a paper step (补录) typed by its hlc, a day after the hub received it, and the
+    laptop with the right clock was counted "时钟超前" on the checks page, its live steps as
+    补录. A typing time after the hub's receipt is no typing time: judged as stated."""
+    dragged = _typed_at("2026-03-10T09:00:00", "2026-03-09T09:00:00", "acceptance")
+    dragged = dragged[:6] + (_ms("2026-03-09T09:02:00"),) + dragged[7:]
+    sums = clk.month_sums([dragged])
+    assert sums[("410602101201", "410602101201-A1", "2026-03")] == [
+        1, 0, 120_000, 120_000, _ms("2026-03-09T09:02:00"), 0]
+
+
+def test_a_live_step_typed_on_a_clock_set_back_is_judged_as_stated() -> None:
+    """A clock set back eight days writes its steps on a case after the case's newest
+    clock (next_clock): the hlc says today, ``at`` eight days ago. Taken for a paper step
+    (补录) and timed from the hlc, the lag of a minute hid the clock that the lag of eight
+    days showed before; a paper step states the paper's noon, this one 09:13:22."""
+    live = _typed_at("2026-03-09T10:00:00", "2026-03-01T09:13:22", "acceptance")
+    lag = _ms("2026-03-09T10:01:00") - _ms("2026-03-01T09:13:22")
+    assert clk.month_sums([live])[("410602101201", "410602101201-A1", "2026-03")] == [
+        1, 0, lag, lag, _ms("2026-03-09T10:01:00"), 0]
