@@ -24,6 +24,7 @@ class _Page(HTMLParser):
         self.described: list[tuple[str, str]] = []
         self.th: list[dict[str, str]] = []
         self.headings: list[int] = []
+        self.links: set[str] = set()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -31,6 +32,8 @@ class _Page(HTMLParser):
             self.ids.add(a["id"])
         for ref in a.get("aria-describedby", "").split():
             self.described.append((a.get("id") or a.get("name", tag), ref))
+        if tag == "a" and a.get("href", "").startswith("#"):
+            self.links.add(a["href"][1:])
         if tag == "html":
             self.lang = a.get("lang", "")
         elif tag == "label" and a.get("for"):
@@ -46,7 +49,7 @@ class _Page(HTMLParser):
 def markup_problems(html: str) -> list[str]:
     """What the page breaks: ``lang="zh-CN"``, a ``<th>`` without ``scope``, an input no
     ``<label for>`` (or aria-label) names, an ``aria-describedby`` naming no element, a
-    heading level skipped."""
+    heading level skipped, no link past the menus to the page's ``<main id>`` (skip link)."""
     page = _Page()
     page.feed(html)
     out = [] if page.lang == "zh-CN" else [f"html lang={page.lang!r}"]
@@ -57,6 +60,8 @@ def markup_problems(html: str) -> list[str]:
             and not a.get("aria-labelledby")]
     out += [f"{who}: aria-describedby={ref} names no element" for who, ref in page.described
             if ref not in page.ids]
+    if "main" not in page.links or "main" not in page.ids:
+        out.append("no skip link to the main content")
     levels = [0] + page.headings
     out += [f"h{b} after h{a}" for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
     return out

@@ -37,6 +37,23 @@
         .catch(function () { sel.form.submit(); });
     }
   });
+  // A refused form: the focus on the first input the refusal names (aria-invalid), so a
+  // clerk on the keyboard, or hearing a screen reader, starts where the fix is, its rule
+  // read with it (aria-describedby); before, the focus was at the page's top, past the menu.
+  var wrong = document.querySelector("main form [aria-invalid=true]");
+  if (wrong && wrong.tagName === "FIELDSET") { wrong = wrong.querySelector("input"); }
+  if (wrong) { wrong.focus(); }
+  // A table's scroll box (.scroll, macros.html) is a Tab stop only while it scrolls: on a
+  // phone or at 200 % zoom the keyboard scrolls it; at 1366 px the home page's five lists
+  // would be five stops that do nothing.
+  function scrollStops() {
+    document.querySelectorAll(".scroll").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) { box.setAttribute("tabindex", "0"); }
+      else { box.removeAttribute("tabindex"); }
+    });
+  }
+  scrollStops();
+  window.addEventListener("resize", scrollStops);
   // One save per click: a double-click on 保存 (or a second click while a slow laptop, a
   // big scan or the hub-less disk is still saving) sent the form twice, and the node stored
   // both: two cases with two numbers, two work logs, two urges. The first submission holds

@@ -61,6 +61,9 @@ def test_a_work_log_is_recorded_with_the_keyboard_alone(app: Any) -> None:
     _choose(client, "S1")
     case_id = _case_id(_consult(client))
     for page, base in _browser(app, 1366):
+        # the lists fit the laptop's screen: their scroll boxes are no Tab stops
+        assert page.locator("div.scroll").count() == 5
+        assert page.locator("div.scroll[tabindex]").count() == 0
         _tab_to(page, "#window-staff")
         page.keyboard.press("ArrowDown")
         page.keyboard.press("ArrowDown")
@@ -71,7 +74,12 @@ def test_a_work_log_is_recorded_with_the_keyboard_alone(app: Any) -> None:
         page.goto(f"{base}/cases/{case_id}/steps/work_log")
         _tab_to(page, "#kind")
         page.keyboard.press("ArrowDown")  # 跟踪 -> 协调
-        page.keyboard.press("Tab")
+        _tab_to(page, "#save", 3)  # the content forgotten: refused
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        # the focus waits on the input the refusal names (it was at the page's top)
+        assert page.evaluate("document.activeElement.id") == "text"
+        assert page.get_attribute("#text", "aria-describedby") == "text-err"
         page.keyboard.type("电话联系审批部门，材料已转交")
         _tab_to(page, "#save", 3)
         with page.expect_navigation():
