@@ -44,9 +44,12 @@ def test_the_pages_name_their_inputs_and_table_headers(unlocked: Any) -> None:
         if case_id in url:  # the title says which case (a step's said the step only)
             assert re.search(f"<title>[^<]*{case_no}[^<]*</title>", page.get_data(as_text=True)), url
     # a refused step: each error tied to its input by an element that is there
-    refused = _step(unlocked, case_id, "entrustment", ledger_no="", period_end="")
+    yesterday = (local_today() - dt.timedelta(days=1)).isoformat()
+    refused = _step(unlocked, case_id, "entrustment", ledger_no="", period_end=yesterday)
     html = refused.get_data(as_text=True)
     assert 'aria-describedby="period_end-err"' in html and markup_problems(html) == []
+    # the message under the input names it and the rule, in Chinese (it said the rule only)
+    assert re.search(r'id="period_end-err" role="alert">委托期限至：不能早于今天', html)
 
 
 def test_the_town_page_names_its_table_headers(town: Any) -> None:
