@@ -18,7 +18,7 @@ calendars, and the root-signed directory republished after each key change
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub.auth import CRED_PREFIX, hash_secret, new_secret
@@ -329,18 +329,20 @@ def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any], *,
 
 
 # -- catalog and calendar ----------------------------------------------------------------------
-def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]]) -> int:
-    """Store every item of a catalog (6.2.4), or none: each is checked first, and a refusal
-    names the item (position and code), the field and the rule."""
+def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]],
+                   where: Sequence[str] = ()) -> int:
+    """Store every item of a catalog (6.2.4), or none: each is checked first; a refusal names
+    the item (``where[n]``, a sheet's row, or its position; its code), the field, the rule."""
     docs = []
     seen: dict[str, int] = {}
     for n, item in enumerate(items):
+        at = where[n] if n < len(where) else f"items[{n}]"
         if not isinstance(item, Mapping):
-            raise BadInput(f"items[{n}]: a service item is a JSON object, not "
+            raise BadInput(f"{at}: a service item is a JSON object, not "
                            f"{type(item).__name__}")
         code = str(item.get("code"))
         if code in seen:  # stored one after the other, the first was lost without a word
-            raise BadInput(f"items[{n}] ({code}): code: the same as items[{seen[code]}]'s; each "
+            raise BadInput(f"{at} ({code}): code: the same as items[{seen[code]}]'s; each "
                            f"item once (unique, 6.2.4) / 事项编码与第 {seen[code] + 1} 项重复")
         seen[code] = n
         # what every item is: the officer's file names the item, not the document's shape
@@ -350,7 +352,7 @@ def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]]) -> int:
             docs.append(_checked({k: v for k, v in doc.items() if k not in ("_rev", "sig")}))
             _promise_within_statutory(docs[-1])
         except BadInput as exc:
-            raise BadInput(f"items[{n}] ({code}): {exc.reason}") from exc
+            raise BadInput(f"{at} ({code}): {exc.reason}") from exc
     stored = _stored_bodies(hub, [str(d["_id"]) for d in docs])
     for doc in docs:
         # an item as stored is not written again: its ``written`` clock dates the last

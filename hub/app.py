@@ -149,6 +149,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, hub: Hub | None = Non
     def _retry_after(response: Response) -> Response:
         if g.get("bangban_store_down"):
             response.headers.setdefault("Retry-After", str(RETRY_AFTER))
+        # every answer of the hub's origin read as the type it says, never sniffed into a
+        # page (WHATWG Fetch, "X-Content-Type-Options"): the oversight pages' login cookie
+        # goes to the same origin as the replication API's documents and attachments
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
     @app.errorhandler(404)

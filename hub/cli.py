@@ -155,27 +155,6 @@ def cmd_delegation_show(args: argparse.Namespace) -> int:
 
 
 @_run
-def cmd_catalog_import(args: argparse.Namespace) -> int:
-    from hub import admin
-
-    if args.sample:
-        from schemas import sample
-
-        items = sample.catalog()
-    else:
-        if not args.file:
-            print("bangban hub catalog import: give FILE (a JSON list) or --sample",
-                  file=sys.stderr)
-            return 2
-        from sync.settings import read_json_file
-
-        items = read_json_file(args.file, "FILE (a JSON list of service items)", list)
-    n = admin.import_catalog(_hub(args), items)
-    print(f"{n} service items imported")
-    return 0
-
-
-@_run
 def cmd_calendar_set(args: argparse.Namespace) -> int:
     from hub import admin
 
@@ -311,13 +290,9 @@ def register(subparsers: Any) -> None:
 
     register_device(sub)
 
-    cat = sub.add_parser("catalog", help="the catalog of service items (清单)").add_subparsers(
-        dest="cat_command", metavar="COMMAND", required=True)
-    p = cat.add_parser("import", help="import service items from a JSON list")
-    p.add_argument("file", nargs="?", help="a JSON list of service items (schemas/reference.py); "
-                   "all are checked before any is stored")
-    p.add_argument("--sample", action="store_true", help="import the sample catalog")
-    p.set_defaults(func=cmd_catalog_import)
+    from hub.catalog_cli import register as register_catalog  # JSON, .xlsx, CSV
+
+    register_catalog(sub)
 
     cal = sub.add_parser("calendar", help="working-day calendars").add_subparsers(
         dest="cal_command", metavar="COMMAND", required=True)

@@ -225,7 +225,7 @@ def rewrap_cases(hub: Hub, code: str, escrow_file: str | Path, *, reason: str, b
         # UTC to the microsecond first: the records sort oldest first (``uses``)
         "_id": f"{USE_PREFIX}{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-{os.urandom(3).hex()}",
         "type": "escrow_use",
-        "institution": code, "by": by, "os_user": _os_user(), "host": socket.gethostname(),
+        "institution": code, "by": by, "os_user": os_user(), "host": socket.gethostname(),
         "reason": reason, "started_at": stamp, "finished_at": None,
         "escrow_key": directory.escrow.key_id, "institution_key": current,
         "cases": wanted, "rewrapped": [], "unchanged": [], "skipped": {}}
@@ -255,7 +255,7 @@ def rewrap_cases(hub: Hub, code: str, escrow_file: str | Path, *, reason: str, b
             "details": details}
 
 
-def _os_user() -> str:
+def os_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (a container): the uid says who
@@ -286,4 +286,5 @@ def uses_of_case(hub: Hub, case_id: str) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["USE_PREFIX", "open_cases", "open_escrow", "rewrap_cases", "uses", "uses_of_case"]
+__all__ = ["USE_PREFIX", "open_cases", "open_escrow", "os_user", "rewrap_cases", "uses",
+           "uses_of_case"]

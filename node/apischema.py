@@ -48,6 +48,10 @@ class ConsultationSchema(Schema):
     answered = fields.Boolean()
     outcome = fields.String()
     have = fields.List(fields.String(), metadata={"description": "material codes brought"})
+    paper_date = fields.String(metadata={"description": "补录: the date on the paper ledger's "
+                                        "signed form (YYYY-MM-DD, before today) of a case "
+                                        "brought in from paper; the step states that day "
+                                        "(schemas.paper, node.paper)"})
     staff = fields.String(metadata={"description": "the staff id at the window (8.1.2): "
                                    "on duty on this institution's roster; default: this "
                                    "session's choice (POST /api/staff). Required, here or "
@@ -98,6 +102,10 @@ class EventRequestSchema(Schema):
 
     private = fields.Dict()
     signature_png_base64 = fields.String()
+    paper_date = fields.String(metadata={"description": "补录: the date on the paper ledger's "
+                                        "signed form (YYYY-MM-DD, before today) of a case "
+                                        "brought in from paper; the step states that day "
+                                        "(schemas.paper, node.paper)"})
     staff = fields.String(metadata={"description": "the staff id at the window (8.1.2): "
                                    "on duty on this institution's roster; default: this "
                                    "session's choice (POST /api/staff). Required, here or "

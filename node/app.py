@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -25,7 +26,7 @@ from node import settings as settings_mod
 from node import window
 from node.core import Node
 from node.errors import LAPTOP_DISK_FULL, DiskFull, Locked, NodeError, NoSession, NotEnrolled
-from node.sessions import cookie_name
+from node.sessions import COOKIE_PREFIX, cookie_name
 from schemas.errors import SchemaError
 from sync.errors import SyncError
 
@@ -55,6 +56,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
         JSON_AS_ASCII=False,
     )
     app.config.update(flask_conf)
+    app.session_interface = FormSessions()
+    # not sent with another site's requests (it holds the forms' token; SameSite Lax keeps
+    # it on the links the clerk follows, as the language choice should be)
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:  # Flask's default: none at all
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     node = node or Node(settings)
     app.extensions["bangban_node"] = node
@@ -63,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
     from node.views import (
         api,
         applicant,
+        applicant_copy,
         cases,
         consultations,
         forms,
@@ -73,8 +80,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, node: Node | None = N
         town,
     )
 
-    for module in (home, consultations, cases, handling, applicant, forms, sync, town, api,
-                   staff):
+    for module in (home, consultations, cases, handling, applicant, applicant_copy, forms, sync,
+                   town, api, staff):
         app.register_blueprint(module.bp)
 
     app.before_request(_guard)
@@ -206,8 +213,33 @@ def _no_store(response: Response) -> Response:
         # Metadata refuses such a frame only in browsers that send it (Chromium 76 on; see
         # posted_from_elsewhere for the office browsers older than that).
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+    # a scan or a static file is read as the type it says, never sniffed into a page; a
+    # page's address (/cases/<id>) goes to no other site in a Referer (W3C Referrer
+    # Policy), while the app's own pages still get theirs (form_page reads it)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+#: What a page may load and run (W3C CSP Level 3): the app's own script file and styles
+#: only (style attributes: the sync page's progress bar), images of its own and the
+#: signature pad's ``data:`` PNG (node/static/bangban.js), forms posting only here. A
+#: name with markup that ever escaped the templates would not run: no inline script.
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+               "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+               "form-action 'self'; frame-ancestors 'none'")
+
+
+class FormSessions(SecureCookieSessionInterface):
+    """Flask's signed session (the forms' CSRF token, language, large text) under a cookie
+    named per port, as node.sessions.cookie_name names the unlock's: browsers keep cookies
+    per host, not per port (RFC 6265 §8.5), so two nodes on one laptop (the demo's town and
+    village, a test's) overwrote each other's ``session`` and every form of the other tab
+    was refused as expired (its token gone with the cookie)."""
+
+    def get_cookie_name(self, app: Flask) -> str:
+        return "bangban_form_" + cookie_name(request.environ).removeprefix(COOKIE_PREFIX)
 
 
 def host_allowed(host: str, listen: str) -> bool:

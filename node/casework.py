@@ -107,7 +107,7 @@ class Casework:
         return self.node.store
 
     def _base(self, case_id: str, event_type: str, staff: str | None,
-              after: str | None = None) -> dict[str, Any]:
+              after: str | None = None, at: str | None = None) -> dict[str, Any]:
         from schemas.ids import event_doc_id
         from schemas.registry import writing_version
 
@@ -115,7 +115,7 @@ class Casework:
         # the newest version of the type only (older ones are accepted as received)
         return {"_id": event_doc_id(case_id, hlc), "type": "event",
                 "schema_version": writing_version("event", event_type),
-                "event_type": event_type, "case_id": case_id, "hlc": hlc, "at": now_iso(),
+                "event_type": event_type, "case_id": case_id, "hlc": hlc, "at": at or now_iso(),
                 "device": self.node.device_id, "institution": self.node.institution,
                 "staff": staff or self.node.acting_staff()}
 
@@ -142,11 +142,12 @@ class Casework:
     def open_case(self, *, service_type: str, mode: str, focus_area: str, applicant_kind: str,
                   private: Mapping[str, Any], service_item: str | None = None,
                   special_groups: list[str] | None = None, staff: str | None = None,
-                  first: Sequence[FirstStep] = ()) -> str:
+                  first: Sequence[FirstStep] = (), at: str | None = None) -> str:
         """Write a new case header (sealed), its keyring and its ``first`` events (the
         consultation, 10.1.1) in one ``bulk_docs``, one SQLite transaction
         (sync.sqlite._write): a refused write (a full disk) leaves no case without its
-        record, so the clerk can save the same form again; return the case id."""
+        record, so the clerk can save the same form again; return the case id. ``at``: the
+        paper date of a case brought in from the ledger (schemas.paper), its opening too."""
         from schemas.hlc import unpack
         from schemas.ids import case_no, new_case_id, split_device_id
         from schemas.vocab import SCHEMA_VERSION
@@ -162,7 +163,7 @@ class Casework:
             "_id": f"case:{case_id}", "type": "case", "schema_version": SCHEMA_VERSION,
             "case_id": case_id, "case_no": case_no(node.institution, year, short, serial),
             "institution": node.institution, "institution_path": node.institution_path(),
-            "device": node.device_id, "opened_at": now_iso(), "service_type": service_type,
+            "device": node.device_id, "opened_at": at or now_iso(), "service_type": service_type,
             "service_item": service_item or None, "mode": mode, "focus_area": focus_area,
             "applicant_kind": applicant_kind, "special_groups": list(special_groups or []),
             "staff": staff or node.acting_staff(), "labels": [],
@@ -183,7 +184,7 @@ class Casework:
             try:
                 stored, signed, doc = self._prepare(
                     case_id, step.event_type, step.clear, step.private, staff=staff,
-                    files=[], header=sealed, events=events, case_key=case_key)
+                    files=[], header=sealed, events=events, case_key=case_key, at=at)
             except TransitionRefused:
                 if step.optional:
                     continue
@@ -235,10 +236,12 @@ class Casework:
 
     def _draft(self, case_id: str, event_type: str, clear: Mapping[str, Any],
                private: Mapping[str, Any] | None, staff: str | None,
-               after: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+               after: str | None = None, at: str | None = None
+               ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The open event (cleartext members set), clocked after ``after`` (the case's
-        newest event), and its private part, empty values left out."""
-        doc = self._base(case_id, event_type, staff, after)
+        newest event), stating ``at`` (a paper step's date, schemas.paper) or now, and its
+        private part, empty values left out."""
+        doc = self._base(case_id, event_type, staff, after, at)
         doc.update({k: v for k, v in clear.items() if v is not None})
         return doc, {k: v for k, v in (private or {}).items() if v not in (None, "")}
 
@@ -246,8 +249,10 @@ class Casework:
     def record(self, case_id: str, event_type: str, clear: Mapping[str, Any],
                private: Mapping[str, Any] | None = None, *, staff: str | None = None,
                signature_png: bytes | None = None,
-               attachments: list[tuple[str, str, bytes]] | None = None) -> dict[str, Any]:
-        """Check, seal, sign and store one event; returns the stored (sealed) doc."""
+               attachments: list[tuple[str, str, bytes]] | None = None,
+               at: str | None = None) -> dict[str, Any]:
+        """Check, seal, sign and store one event stating ``at`` (default now); returns the
+        stored (sealed) doc."""
         header = self.header(case_id)  # 404 before anything else
         files: list[tuple[str, str, bytes]] = list(attachments or [])
         if signature_png:
@@ -255,7 +260,7 @@ class Casework:
         docs, signed, doc = self._prepare(case_id, event_type, clear, private, staff=staff,
                                           files=files, header=header,
                                           events=self.events(case_id),
-                                          case_key=self.case_key(case_id))
+                                          case_key=self.case_key(case_id), at=at)
         self._store_docs(docs)
         self.node.reading.remember_event(case_id, doc)
         self.node.reindex_case(case_id)
@@ -265,7 +270,7 @@ class Casework:
     def _prepare(self, case_id: str, event_type: str, clear: Mapping[str, Any],
                  private: Mapping[str, Any] | None, *, staff: str | None,
                  files: list[tuple[str, str, bytes]], header: dict[str, Any],
-                 events: list[dict[str, Any]], case_key: Any
+                 events: list[dict[str, Any]], case_key: Any, at: str | None = None
                  ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
         """One event checked against ``header`` and ``events`` (stored, or written in the
         same batch), sealed and signed: the documents to store, the signed event and its
@@ -274,7 +279,7 @@ class Casework:
         from sync.crypto import sign_document
 
         base = max((str(e["hlc"]) for e in events), default=None)
-        doc, priv = self._draft(case_id, event_type, clear, private, staff, base)
+        doc, priv = self._draft(case_id, event_type, clear, private, staff, base, at)
         if any(name == SIGNATURE_ATTACHMENT for name, _, _ in files):
             priv["applicant_signature"] = SIGNATURE_ATTACHMENT
         if files and "attachments" in schema_fields(event_type):
@@ -290,7 +295,9 @@ class Casework:
         shared: list[dict[str, Any]] = []
         if event_type in ("hand_up", "hand_down"):
             # Wrap the case key for the receiver first: no hand-over the receiver cannot open.
-            shared = [self._share_with(case_id, str(doc["to_institution"]))]
+            from node.rewrap import share_with
+
+            shared = [share_with(self.node, case_id, str(doc["to_institution"]))]
         sealed = case_key.seal(doc) if "private" in doc else dict(doc)
         chunks = self._attach(case_id, sealed, files, case_key) if files else []
         signed = sign_document(sealed, self.node.keys.signer)
@@ -356,34 +363,6 @@ class Casework:
             return dict(read_latest(self.store, f"service_item:{code}"))
         except NotFound:
             return None
-
-    def _share_with(self, case_id: str, institution: str) -> dict[str, Any]:
-        """Hand-up/hand-down: the keyring with the case key wrapped for the receiving
-        institution too (design §5), ready to store with the event."""
-        from schemas.reference import closed
-        from sync.crypto import UnknownKey, add_recipient, keyring_id
-        from sync.errors import NotFound as StoreNotFound
-        from sync.reference import read_latest
-
-        node = self.node
-        try:
-            closing = closed(read_latest(self.store, f"institution:{institution}"))
-        except StoreNotFound:
-            closing = False
-        if closing:  # hub.closing: no laptop left there, the case would be stranded
-            raise refusal({"to_institution": (
-                f"接收机构 {institution} 已撤并，不能移交给它 / {institution} is closed (merged, "
-                "or its code changed): hand the case to the institution that took its cases")})
-        ring = self.store.get(keyring_id(case_id))
-        try:
-            new: dict[str, Any] = add_recipient(ring, self.case_key(case_id), institution,
-                                                node.reading.directory(), node.keys.signer)
-        except UnknownKey as exc:
-            raise refusal({"to_institution": (
-                f"接收机构 {institution} 在密钥目录中没有有效密钥（尚未登记设备或尚未同步），暂不能"
-                f"移交 / {institution} has no key in the directory yet (no device enrolled, or "
-                "not synced): the case cannot be handed to it yet")}) from exc
-        return new
 
     def _store_docs(self, docs: list[dict[str, Any]]) -> None:
         result = self.store.bulk_docs(docs)

@@ -13,6 +13,8 @@ made again by this device: the hub refuses a keyring holding a wrap it cannot ve
 Runs after each sync pull (once per active key, :func:`after_sync`) and on demand with
 ``bangban node keys rewrap``. Closed cases are left alone (no new events), except answered
 consultations (``consulted``: the visitor may come back).
+
+:func:`share_with` adds a recipient instead: the institution a case is handed to (4.3).
 """
 
 from __future__ import annotations
@@ -140,3 +142,33 @@ def after_sync(node: Node) -> dict[str, Any] | None:
         return rewrap_open_cases(node)
     except (NodeError, CryptoError):
         return None
+
+
+def share_with(node: Node, case_id: str, institution: str) -> dict[str, Any]:
+    """Hand-up/hand-down: the keyring with the case key wrapped for the receiving
+    institution too (design §5), ready to store with the event."""
+    from node.drafts import refusal
+    from schemas.reference import closed
+    from sync.crypto import UnknownKey, add_recipient, keyring_id
+    from sync.errors import NotFound as StoreNotFound
+    from sync.reference import read_latest
+
+    try:
+        closing = closed(read_latest(node.store, f"institution:{institution}"))
+    except StoreNotFound:
+        closing = False
+    if closing:  # hub.closing: no laptop left there, the case would be stranded
+        raise refusal({"to_institution": (
+            f"接收机构 {institution} 已撤并，不能移交给它 / {institution} is closed (merged, "
+            "or its code changed): hand the case to the institution that took its cases")})
+    ring = node.store.get(keyring_id(case_id))
+    try:
+        new: dict[str, Any] = add_recipient(ring, node.casework.case_key(case_id), institution,
+                                            node.reading.directory(), node.keys.signer)
+    except UnknownKey as exc:
+        raise refusal({"to_institution": (
+            f"接收机构 {institution} 在密钥目录中没有有效密钥（尚未登记设备或尚未同步），暂不能"
+            f"移交 / {institution} has no key in the directory yet (no device enrolled, or "
+            "not synced): the case cannot be handed to it yet")}) from exc
+    return new
+

@@ -17,15 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import BadInput
+from hub.oversight.readlog import WHY
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from hub.bundles import write_once
     from hub.core import Hub
+    from hub.escrow import os_user
     from hub.oversight import Oversight
     from hub.oversight.archive import case_archive
     from hub.oversight.clocks import case_receipts
     from hub.oversight.complaints import find_case
+    from hub.oversight.readlog import record
     from hub.settings import Settings
 
     target = Path(args.out)
@@ -37,8 +40,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         ov.catch_up(force=True)  # the receipts of what arrived last, too
         db = ov.facts.reader()
         case_id = find_case(hub, args.case, db)
+        by = f"operator:{os_user()}"  # on record before the file is written (readlog)
+        record(hub, case_id, by=by, what="export", why=args.why)
         archive = case_archive(hub, case_id, receipts=case_receipts(db, case_id),
-                               exported_by="operator")
+                               exported_by=by)
         ov.facts.close()
     finally:
         hub.close()
@@ -119,6 +124,10 @@ def register(hub_subparsers: Any) -> None:
     p = case.add_parser("export", help="write one case's signed archive")
     p.add_argument("case", help="case number (or case id)")
     p.add_argument("--out", required=True, help="the file to write (never overwritten)")
+    p.add_argument("--why", required=True, choices=sorted(WHY),
+                   help="the reason, kept in the case's record of readings at the hub "
+                   "(hub.oversight.readlog; shown on the case page): " +
+                   "; ".join(f"{k} {v}" for k, v in WHY.items()))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_run(cmd_export))
     p = case.add_parser("verify", help="check an archive's signatures offline, print its "

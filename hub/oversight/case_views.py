@@ -18,13 +18,17 @@ from hub.oversight.login import login_required
 from hub.oversight.views import _case_in_area, _ov, _params, blueprint
 
 
-def _archive(ref: str, *, attachments: bool) -> dict[str, Any]:
+def _archive(ref: str, *, attachments: bool, why: str) -> dict[str, Any]:
     from hub.oversight.archive import case_archive
     from hub.oversight.clocks import case_receipts
+    from hub.oversight.readlog import record
 
     ov = _ov()
     ov.catch_up()
     case_id = _case_in_area(ov, ref)
+    # on record before anything of the case is shown (PIPL art. 51; hub.oversight.readlog)
+    record(ov.hub, case_id, by=f"supervisor:{g.supervisor.login}",
+           what="archive" if attachments else "page", why=why)
     return case_archive(ov.hub, case_id, receipts=case_receipts(ov.facts.reader(), case_id),
                         exported_by=f"supervisor:{g.supervisor.login}",
                         attachments=attachments)
@@ -34,24 +38,31 @@ def _archive(ref: str, *, attachments: bool) -> dict[str, Any]:
 @login_required
 def case_history() -> Any:
     from hub.oversight.archive_check import check_archive, timeline
+    from hub.oversight.readlog import WHAT, WHY, reads_of_case
 
     ref = request.args.get("no", "").strip()
+    why = request.args.get("why", "").strip()
     p = _params()
-    if not ref:
-        return render_template("oversight/case.html", p=p, ref="", tl=None, report=None)
-    archive = _archive(ref, attachments=False)  # the page shows no scan
+    if not ref or not why:  # the number alone (a link, a first visit): the reason is asked
+        return render_template("oversight/case.html", p=p, ref=ref, why=why, whys=WHY,
+                               tl=None, report=None, ask_why=bool(ref))
+    archive = _archive(ref, attachments=False, why=why)  # the page shows no scan
     report = check_archive(archive, archive["root_keys"])
     from hub.escrow import uses_of_case  # design.md §5 "audited supervision"
 
-    return render_template("oversight/case.html", p=p, ref=ref, tl=timeline(archive),
-                           report=report, name=lambda c: p["names"].get(c, {}).get("name", c),
-                           escrow=uses_of_case(_ov().hub, str(archive["case_id"])))
+    hub, case_id = _ov().hub, str(archive["case_id"])
+    return render_template("oversight/case.html", p=p, ref=ref, why=why, whys=WHY,
+                           tl=timeline(archive), report=report,
+                           name=lambda c: p["names"].get(c, {}).get("name", c),
+                           escrow=uses_of_case(hub, case_id), reads=reads_of_case(hub, case_id),
+                           what_zh=WHAT)
 
 
 @blueprint.get("/case/archive.json")
 @login_required
 def case_archive_file() -> Response:
-    archive = _archive(request.args.get("no", ""), attachments=True)
+    archive = _archive(request.args.get("no", ""), attachments=True,
+                       why=request.args.get("why", ""))
     stem = str(archive.get("case_no") or archive["case_id"])
     body = json.dumps(archive, ensure_ascii=False, sort_keys=True, indent=1)
     return Response(body, content_type="application/json; charset=utf-8",

@@ -20,6 +20,9 @@ unless the laptop's clock was *ahead*. Per device, then:
   from its enrollment, so such a time is history loaded into the station (``bangban demo``
   pushes sample cases dated months back at its start) or a clock set back. Their rows are
   marked and explained on the page, not dropped; receipt times stay what the hub saw.
+* steps of the paper ledger entered later (补录, schemas.paper): a station going live
+  states the dates on its old forms; each such step's hlc says when it was typed, and the
+  two checks above time it from then (:func:`typed_ms`), counted apart (``paper``).
 
 The fold follows ``P-receipts``' changes feed, its checkpoint written in the same SQLite
 transaction as its rows. It keeps sums per device and month of receipt (``clock_months``:
@@ -54,7 +57,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS clock_months (
   institution TEXT NOT NULL, device TEXT NOT NULL, month TEXT NOT NULL,
   events INTEGER NOT NULL, ahead INTEGER NOT NULL, lag_min INTEGER NOT NULL,
-  lag_max INTEGER NOT NULL, last_ms INTEGER NOT NULL,
+  lag_max INTEGER NOT NULL, last_ms INTEGER NOT NULL, paper INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (institution, device, month)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS completion_receipts (
   event_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, device TEXT NOT NULL,
@@ -97,19 +100,46 @@ def month_of(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, LOCAL_TZ).strftime("%Y-%m")
 
 
+def typed_ms(event_id: str, event_type: str, at_ms: int) -> int | None:
+    """When a step of the paper ledger entered later (补录, schemas.paper) was typed: its
+    hlc's wall time, for a step of :data:`schemas.paper.PAPER_STEPS` stating an earlier
+    Beijing day than that; else ``None`` (a live step: its stated time is when it was
+    typed). Its ``at`` is the paper's date, a claim about history the receipt cannot
+    confirm or deny; the laptop's clock and how promptly it synced are judged on when it
+    was typed, as for every other step. A completion or termination stating an earlier day
+    is no paper step (the node never back-dates them) and stays judged by what it states."""
+    from schemas.hlc import unpack
+    from schemas.paper import PAPER_STEPS
+
+    if event_type not in PAPER_STEPS:
+        return None
+    try:
+        wall = unpack(event_id.rsplit(":", 1)[-1]).wall_ms
+    except Exception:  # not an event id of ours: judged as stated
+        return None
+    day = dt.datetime.fromtimestamp
+    return wall if day(at_ms / 1000, LOCAL_TZ).date() < day(wall / 1000, LOCAL_TZ).date() \
+        else None
+
+
 def month_sums(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str, str], list[int]]:
-    """``(institution, device, month) -> [events, ahead, lag_min, lag_max, last_ms]`` of
-    :func:`receipt_rows` rows with a stated time (pure)."""
+    """``(institution, device, month) -> [events, ahead, lag_min, lag_max, last_ms, paper]``
+    of :func:`receipt_rows` rows with a stated time (pure). A paper step entered later
+    counts in ``paper`` and is timed from when it was typed (:func:`typed_ms`): a station's
+    first sync after bringing its ledger in is not "never synced promptly" nor "stated
+    before enrollment" for the dates on its old forms."""
     sums: dict[tuple[str, str, str], list[int]] = {}
-    for _eid, _case, device, institution, _type, at_ms, received_ms, _via in rows:
+    for eid, _case, device, institution, etype, at_ms, received_ms, _via in rows:
         if at_ms is None:
             continue
-        lag = received_ms - at_ms
+        typed = typed_ms(eid, etype, at_ms)
+        lag = received_ms - (at_ms if typed is None else typed)
         s = sums.setdefault((institution, device, month_of(received_ms)),
-                            [0, 0, lag, lag, received_ms])
+                            [0, 0, lag, lag, received_ms, 0])
         s[0] += 1
         s[1] += int(-lag > TOLERANCE_MS)
         s[2], s[3], s[4] = min(s[2], lag), max(s[3], lag), max(s[4], received_ms)
+        s[5] += typed is not None
     return sums
 
 
@@ -131,8 +161,9 @@ class ClockFold:
                     for r in receipt_rows(change["doc"])]
             with self.facts.transaction() as db:
                 db.executemany(
-                    "INSERT INTO clock_months VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "INSERT INTO clock_months VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT DO UPDATE SET events = events + excluded.events, "
+                    "paper = paper + excluded.paper, "
                     "ahead = ahead + excluded.ahead, lag_min = MIN(lag_min, excluded.lag_min), "
                     "lag_max = MAX(lag_max, excluded.lag_max), "
                     "last_ms = MAX(last_ms, excluded.last_ms)",
@@ -167,13 +198,14 @@ def case_receipts(db: sqlite3.Connection, case_id: str) -> dict[str, dict[str, A
 def device_clocks(db: sqlite3.Connection, prefix: str, first: str, last: str,
                   limit: int = 200) -> list[dict[str, Any]]:
     """Per device, events received in the months ``first``..``last``: how many, how many
-    stated ahead of their receipt, the smallest and largest ``received - at`` (ms). Fast
+    stated ahead of their receipt, the smallest and largest ``received - at`` (ms), and how
+    many were paper steps entered later (timed from their typing, :func:`typed_ms`). Fast
     clocks first, then the largest smallest lag."""
     sql = ("SELECT device, institution, SUM(events), SUM(ahead), MIN(lag_min), MAX(lag_max), "
-           "MAX(last_ms) FROM clock_months WHERE institution >= :lo AND institution < :hi "
+           "MAX(last_ms), SUM(paper) FROM clock_months WHERE institution >= :lo AND institution < :hi "
            "AND month >= :first AND month <= :last "
            "GROUP BY device ORDER BY 4 DESC, 5 DESC LIMIT :limit")
-    cols = ("device", "institution", "events", "ahead", "lag_min", "lag_max", "last_ms")
+    cols = ("device", "institution", "events", "ahead", "lag_min", "lag_max", "last_ms", "paper")
     params = {"lo": prefix, "hi": prefix + "~", "first": first, "last": last, "limit": limit}
     return [dict(zip(cols, r, strict=True)) for r in db.execute(sql, params)]
 
@@ -279,4 +311,4 @@ def duration(ms: int | None) -> str:
 
 __all__ = ["ClockFold", "TOLERANCE_MS", "case_receipts", "device_clocks", "duration", "enrollments",
            "late_receipts", "local_time", "mark_before_enrollment", "mark_restored", "month_of",
-           "month_sums", "receipt_rows", "restores"]
+           "month_sums", "receipt_rows", "restores", "typed_ms"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -69,19 +70,42 @@ def no_store(response: Any) -> Any:
     them to the next person at the desk (7.2.2.2)."""
     if request.endpoint not in CACHEABLE:
         response.headers.setdefault("Cache-Control", "no-store")
+    # A page's address names a case (/oversight/case?no=…) or a scope: no other site
+    # learns it from a Referer (W3C Referrer Policy); the app's own pages still see theirs.
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):  # reached over https (init_app)
+        # the Secure cookie keeps the login off plain http, not the login page typed without
+        # https://, where anyone on the wire served their own asking for the password
+        # (RFC 6797); no includeSubDomains: other hosts of the domain may be plain http
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if response.mimetype == "text/html":
         # never in another site's frame: the login cookie is SameSite=Lax, sent to a frame
         # on a page of the same site (another host of the city's domain), where a click
         # on its own buttons recorded a complaint's handling here (clickjacking)
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
     return response
+
+
+#: The pages have no script at all (README: server-rendered, no CDN), so none may run:
+#: markup from a station (a name, a complaint's text) that ever escaped the templates'
+#: escaping stays inert, and forms post only here (W3C CSP Level 3).
+PAGE_POLICY = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+               "form-action 'self'; frame-ancestors 'none'")
+
+
+def _ended(sid: Any) -> bool:
+    """Whether the login ``sid`` was ended by 退出; a login with no id (a cookie made before
+    logins had one) counts as ended: it cannot be told apart from one logged out."""
+    return not sid or bool(_ov().login_throttle.session_ended(str(sid)))
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         who = sup.load(_ov().hub, session.get("supervisor", ""), session.get("stamp", ""))
+        if who is not None and _ended(session.get("sid")):
+            who = None  # 退出 ended this login; the cookie was copied before (logout())
         if who is None:
             # a form sent without a session is dropped by the redirect (the browser GETs
             # the login page): said there, or the complaint typed in seemed recorded
@@ -115,6 +139,8 @@ def login() -> Any:
             session.clear()
             session["supervisor"] = who.login
             session["stamp"] = who.stamp
+            # this login's own id, which 退出 records as ended (login_required)
+            session["sid"] = secrets.token_urlsafe(16)
             nxt = request.args.get("next", "")
             return redirect(nxt if nxt.startswith("/oversight/") else url_for("oversight.index"))
         throttle.failed(name, address)
@@ -129,5 +155,12 @@ def logout() -> Any:
     # else the login had already ended (12 hours, 退出 in another tab): a 退出 clicked on
     # a page left open was refused as "the form has expired, reload and send it again",
     # with no session left to end; the token only guards a live session
+    sid = session.get("sid")
+    if sid:
+        # The cookie is signed, not stored: clearing it here left any copy taken before
+        # (the office computer's cookie store, a proxy log) logged in for the rest of its
+        # 12 hours. Recorded as ended on the hub, in the file every gateway reads.
+        until = time.time() + current_app.permanent_session_lifetime.total_seconds()
+        _ov().login_throttle.end_session(str(sid), until)
     session.clear()
     return redirect(url_for("oversight.login"))

@@ -75,7 +75,9 @@ BATCH = 500
 #: another or by thumbprint counted (new columns, schemas.event_signed);
 #: every event's first receipt (``event_receipts``, a case's history and archive:
 #: hub.oversight.archive); receipts folded before have none.
-FOLD_VERSION = 10
+#: 11: a paper step entered later (补录, schemas.paper) is timed from when it was typed in
+#: the device clock checks and counted apart (``clock_months.paper``, a new column).
+FOLD_VERSION = 11
 
 
 class FactStore:

@@ -9,6 +9,12 @@ clears the count. One address is held to ``max_address_failures`` wrong password
 window over all logins together: counted per login only, an address tried five common
 passwords on every supervisor's login in turn (password spraying), unchecked.
 
+The same file keeps the logins ended by 退出 (:meth:`LoginThrottle.end_session`): the login
+cookie is signed, not stored, so without a record of its end a copy of it taken before the
+logout (an office computer's cookie store, a proxy's log) kept opening the pages for the
+rest of its 12 hours (OWASP Session Management: logout invalidates the session on the
+server). Only SHA-256 digests of the session ids, each row dropped when the cookie expires.
+
 The count lives in ``HUB_DIR/logins.sqlite``, not in a process's memory: `hub serve
 --processes N` balances connections over N gateways, and an in-memory count gave an
 attacker N times the guesses and a fresh start at every restart. A file of its own, so
@@ -19,6 +25,7 @@ seconds (``time.time``): monotonic clocks are not comparable between processes.
 from __future__ import annotations
 
 import functools
+import hashlib
 import sqlite3
 import threading
 import time
@@ -38,6 +45,7 @@ CREATE TABLE IF NOT EXISTS failures (login TEXT NOT NULL, address TEXT NOT NULL,
 CREATE INDEX IF NOT EXISTS failures_key ON failures (login, address, at);
 CREATE INDEX IF NOT EXISTS failures_at ON failures (at);
 CREATE INDEX IF NOT EXISTS failures_address ON failures (address, at);
+CREATE TABLE IF NOT EXISTS ended (session TEXT PRIMARY KEY, until REAL NOT NULL);
 """
 
 
@@ -116,3 +124,25 @@ class LoginThrottle:
     def succeeded(self, login: str, address: str) -> None:
         self._run(lambda db: db.execute(
             "DELETE FROM failures WHERE login = ? AND address = ?", (login, address)))
+
+    def end_session(self, session_id: str, until: float) -> None:
+        """The login ``session_id`` is over (退出): :meth:`session_ended` says so until
+        ``until`` (wall-clock seconds), when its cookie has expired anyway."""
+        now = self.clock()
+
+        def write(db: sqlite3.Connection) -> None:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("DELETE FROM ended WHERE until <= ?", (now,))
+                db.execute("INSERT OR REPLACE INTO ended VALUES (?, ?)",
+                           (_digest(session_id), until))
+        self._run(write)
+
+    def session_ended(self, session_id: str) -> bool:
+        row = self._run(lambda db: db.execute(
+            "SELECT 1 FROM ended WHERE session = ?", (_digest(session_id),)).fetchone())
+        return row is not None
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()

@@ -292,6 +292,9 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 已开始同步，结果见本页与右上角的同步状态。	Sync started; this page and the sync status at the top right tell how it goes.
 更正服务对象信息	Correct the applicant's particulars
 更正	correct
+纸质表单上的日期（须早于今天；当天的事直接登记，不填此项）	Date on the paper form (before today; leave empty for what happens today)
+补录：此步骤在启用本系统前已在纸质台账办理	Entered from the paper ledger: this step was done on paper before the station went live
+补录：纸质台账上尚未办结的案件（启用本系统前受理）	Entered from the paper ledger: a case still open on paper (taken in before the station went live)
 服务对象信息已更正。	The applicant's particulars were corrected.
 更正后打印的表单使用新信息；原信息加密保留在案件记录中。	Forms printed from now on use the corrected particulars; the replaced ones are kept, encrypted, in the case's record.
 办理时限已过仍在办理（与监管端超期同一口径）	Past the time limit and still being handled (overdue as the oversight counts it)
@@ -334,6 +337,16 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 必须先选择当前经办人，才能保存	Choose the staff member at the window first: nothing is saved without one
 按证件号码（企业为统一社会信用代码）查找	found by ID number (a firm's unified social credit code)
 等待	Waiting on
+本人信息副本	Applicant's copy
+服务对象要求查阅、复制本人信息时打印（个人信息保护法第45条）	Print when the applicant asks to see or copy their personal information (PIPL art. 45)
+服务对象本人信息副本	The applicant's copy of their personal information
+本页列出本服务站电脑中以该服务对象名义保存的全部个人信息（按证件号码查找其全部案件）、每一办理环节所记内容，以及谁在何时因何查阅过。	This page lists all personal information this station's laptop holds in the applicant's name (every case found by their ID number), what each step recorded, and who read it, when and why.
+出具机构	Issued by
+本次出具已记入各案件的查阅记录。	This copy is recorded in each case's record of readings.
+更正：信息有误的，由工作人员在案件页点“更正”改正，原值按档案要求保留在案件历史中。	Correction: wrong particulars are corrected by staff with "correct" on the case page; the old value stays in the case's history, as the archive rules require.
+删除：办理记录属于政务服务档案，须按归档规定（10.1.6、11.1 e）保存，保存期内不能删除；保存期满后由档案管理部门按规定处置。	Deletion: the case record is a government service archive, kept as the archiving rules require (10.1.6, 11.1 e); it cannot be deleted within the retention period, after which the archives authority disposes of it.
+查阅记录	Record of readings
+目的	Purpose
 """.strip("\n").splitlines()))
 
 

@@ -23,6 +23,7 @@ def _body() -> dict[str, Any]:
 #: Members of a consultation that are text, and lists of text (the form posts both as such;
 #: JSON can send anything, and a number where a name belongs must be refused by name).
 CONSULTATION_TEXT = ("applicant_name", "agent_name", "question", "phone", "id_type", "id_number", "address",
+                     "paper_date",
                      "service_item", "service_type", "mode", "focus_area", "applicant_kind",
                      "channel", "referred_to", "outcome")
 CONSULTATION_LISTS = ("have", "special_groups")
@@ -117,6 +118,7 @@ def cases() -> Response:
                           today=today().isoformat(), soon=soon(), cursor=a.get("after"),
                           limit=_limit(a.get("limit"), int(n.settings.page_size)),
                           holder=n.institution)
+    n.reading.note_search(a.get("q", ""), page.rows)  # logged as the page's search is
     return jsonify({"rows": page.rows, "next_cursor": page.next_cursor})
 
 

@@ -69,6 +69,7 @@ def index() -> str:
                           today=today().isoformat(), soon=soon(), cursor=args.get("after"),
                           limit=int(n.settings.page_size), holder=n.institution,
                           handed=handed, institution=origin)
+    n.reading.note_search(q, page.rows)  # a search by a person is a reading (reading.py)
     items = item_names()
     return render_template("cases.html", page=page, items=items, view=view, args=args,
                            handed=handed, origin=origin, q=q, token=token if q else "",

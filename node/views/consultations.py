@@ -117,6 +117,13 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
     except InvalidInput as exc:
         for key, problem in exc.fields.items():
             errors.setdefault(FORM_NAMES.get(key, key), problem)
+    from node.paper import opening_at
+
+    try:  # a case of the paper ledger: its real date (补录, node.paper)
+        at = opening_at(data.get("paper_date"))
+    except InvalidInput as exc:
+        at = None
+        errors.update(exc.fields)
     staff = None
     try:  # the member at the window (8.1.2, 11.2.2; node.window), the API's ``staff``
         staff = window.required(n, data.get("staff"))
@@ -148,7 +155,7 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
                      "address": (data.get("address") or "").strip() or None,
                      # who acts for the applicant (schemas.case: 经办人): printed and signing
                      "agent_name": (data.get("agent_name") or "").strip() or None},
-            staff=staff, first=first)
+            staff=staff, first=first, at=at)
     return case_id, missing
 
 

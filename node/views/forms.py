@@ -32,7 +32,11 @@ def form_pdf(case_id: str, letter: str) -> bytes:
                              signature_png=signature, staff_name=name,
                              contact=contact_of(code), handled_by=handled_by,
                              step_state=state_after(case, ev) if ev else None)
-    return render(content, font_path=n.settings.font_path)
+    data = render(content, font_path=n.settings.font_path)
+    # each print is a use of the applicant's data on paper: logged with its purpose and the
+    # form, even when the case page opened the case a minute before (node/reading.py)
+    n.reading.record_use(case_id, "printing", [f"form:{letter}", *sorted(case["private"])])
+    return data
 
 
 def state_after(case: dict[str, Any], ev: dict[str, Any]) -> dict[str, Any]:

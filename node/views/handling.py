@@ -157,8 +157,17 @@ def _render(case: dict[str, Any], event_type: str, values: Any, errors: dict[str
                            title=STEP_TITLES.get(event_type, event_type), values=values,
                            errors=errors, error=error, form_letter=FORM_OF_STEP.get(event_type),
                            materials=(case.get("item") or {}).get("materials", []),
-                           picks=event_type in MATERIAL_PICKS,
+                           picks=event_type in MATERIAL_PICKS, paper=_paper(case, event_type),
                            open_items=open_items(event_type, case)), status
+
+
+def _paper(case: dict[str, Any], event_type: str) -> bool:
+    """Whether the step form offers a paper date (补录, node.paper): only on a case brought
+    in from paper whose steps so far are all paper ones, so a live case never shows it."""
+    from schemas.paper import PAPER_STEPS, entered_later
+
+    steps = [e for e in case.get("events") or [] if e.get("event_type") != "access"]
+    return event_type in PAPER_STEPS and bool(steps) and all(entered_later(e) for e in steps)
 
 
 def _handover_targets(event_type: str) -> list[dict[str, Any]]:
@@ -215,9 +224,11 @@ def _json_list(data: Any, name: str) -> list[str]:
 DEADLINES = {"period_end": "10.2.2", "materials_due": "10.1.4", "resumption_deadline": "10.2.5"}
 
 
-def _past_deadlines(clear: dict[str, Any]) -> None:
-    t = today().isoformat()
-    errors = {name: f"不能早于今天（{t}，{clause}） / must not be before today ({t})"
+def _past_deadlines(clear: dict[str, Any], on: dt.date) -> None:
+    """A deadline is not before the step's day: today, or a paper step's date (node.paper)."""
+    t = on.isoformat()
+    word = ("今天", "today") if on == today() else ("该步骤的日期", "the step's date")
+    errors = {name: f"不能早于{word[0]}（{t}，{clause}） / must not be before {word[1]} ({t})"
               for name, clause in DEADLINES.items()
               if isinstance(clear.get(name), str) and len(clear[name]) == 10 and clear[name] < t}
     if errors:
@@ -232,7 +243,10 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
     # first, so a refused step writes nothing
     staff = window.required(n, data.get("staff"))
     clear, private = parse_form(event_type, data)
-    _past_deadlines(clear)
+    from node.paper import step_at
+
+    at, on = step_at(n, case_id, event_type, data.get("paper_date"))  # 补录: the paper's date
+    _past_deadlines(clear, on)
     from schemas.event_signed import check_signer
 
     if problems := check_signer(clear, private):  # 9.2: whose hand is on the form
@@ -299,7 +313,7 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
         scans.append((name, ctype, blob))
     with disk_full_said():  # the form is shown again with what was typed (submit)
         return n.casework.record(case_id, event_type, clear, private, signature_png=signature,
-                                 attachments=scans, staff=staff)
+                                 attachments=scans, staff=staff, at=at)
 
 
 @bp.post("/<event_type>")

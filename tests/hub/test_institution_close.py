@@ -17,7 +17,7 @@ from tests.hub.conftest import TOWN, VILLAGE_A, VILLAGE_B, open_world
 
 def _hand_down(town: Any, case_id: str, to: str) -> None:
     """The town's hand-down to a station that never had the case: the case key wrapped for
-    it first, as a town node does (node.casework._share_with, design.md §5)."""
+    it first, as a town node does (node.rewrap.share_with, design.md §5)."""
     from sync.crypto import add_recipient, unlock_case_key
 
     directory = town.directory()

@@ -178,3 +178,46 @@ def test_no_page_of_the_app_goes_in_another_pages_frame(unlocked: Any) -> None:
         assert r.status_code == 200, path
         assert r.headers.get("X-Frame-Options") == "DENY", path
         assert "frame-ancestors 'none'" in r.headers.get("Content-Security-Policy", ""), path
+
+
+def test_no_script_but_the_apps_own_file_runs_on_a_page(unlocked: Any) -> None:
+    """A name or note with markup that ever escaped the templates must not run: only the
+    app's own script file (no inline script), forms post only to the app; a page's address
+    (/cases/<id>) goes to no other site in a Referer; nothing is sniffed into a page."""
+    for path in ("/", "/unlock", "/cases/", "/consultations/new", "/sync/",
+                 "/static/bangban.js"):
+        r = unlocked.get(path)
+        assert r.status_code == 200, path
+        assert r.headers.get("X-Content-Type-Options") == "nosniff", path
+        assert r.headers.get("Referrer-Policy") == "same-origin", path
+        if path.startswith("/static/"):
+            continue
+        policy = {d.split()[0]: d.split()[1:] for d in
+                  r.headers["Content-Security-Policy"].split("; ")}
+        assert policy["script-src"] == ["'self'"] and policy["object-src"] == ["'none'"], path
+        assert policy["form-action"] == ["'self'"] and policy["base-uri"] == ["'none'"], path
+
+
+def test_two_nodes_on_one_laptop_keep_their_forms_tokens_apart(app: Any) -> None:
+    """Browsers keep cookies per host, not port: the demo's town and village (one browser,
+    127.0.0.1, two ports, two processes with their own keys) shared Flask's ``session``
+    cookie, so a look at one tab replaced the other's forms token and its next form was
+    refused as expired. (``requests`` keeps cookies per host as browsers do.)"""
+    import requests
+    from werkzeug.serving import make_server
+
+    from node.app import create_app
+
+    from .conftest import serving
+
+    other = create_app({"secret_key": "another process's"}, node=app.extensions["bangban_node"])
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as village, \
+            serving(make_server("127.0.0.1", 0, other, threaded=True)) as town:
+        browser = requests.Session()
+        page = browser.get(village + "/unlock").text
+        token = page.split('name="csrf" value="')[1].split('"')[0]
+        seen = browser.get(town + "/unlock")  # the other node's tab
+        resp = browser.post(village + "/large-text", data={"csrf": token, "next": "/unlock"},
+                            allow_redirects=False)
+        assert resp.status_code == 302, resp.text[:300]
+        assert "SameSite=Lax" in seen.headers["Set-Cookie"]  # not sent by another site's post

@@ -173,10 +173,10 @@ def test_export_and_verify_commands(case: Any, tmp_path: Path,
     out = tmp_path / "case.json"
     no = world.hub.stores.main.get(f"case:{first}")["case_no"]
     assert main(["hub", "--hub-dir", str(hub_dir), "case", "export", no, "--out",
-                 str(out)]) == 0
+                 str(out), "--why=dispute"]) == 0
     assert out.stat().st_mode & 0o077 == 0
     assert main(["hub", "--hub-dir", str(hub_dir), "case", "export", no, "--out",
-                 str(out)]) == 2  # never over a file
+                 str(out), "--why=dispute"]) == 2  # never over a file
     capsys.readouterr()
     root = _roots(world)[0]
     assert main(["hub", "case", "verify", str(out), f"--root-key={root}"]) == 0
@@ -207,14 +207,15 @@ def test_only_a_supervisor_whose_area_holds_the_case_reads_it(case: Any) -> None
     app = create_app(hub=world.hub)
     no = world.hub.stores.main.get(f"case:{first}")["case_no"]
     mine = _login(app, "town-a", "town-pass-1")
-    page = mine.get(f"/oversight/case?no={no}")
+    page = mine.get(f"/oversight/case?no={no}&why=dispute")
     assert page.status_code == 200 and "全部通过" in page.text and "step-suspension" in page.text
     assert "中止期间不计入时限" in page.text
-    got = mine.get(f"/oversight/case/archive.json?no={no}")
+    got = mine.get(f"/oversight/case/archive.json?no={no}&why=dispute")
     assert got.status_code == 200
     assert json.loads(got.data)["exported_by"] == "supervisor:town-a"
     other = _login(app, "town-b", "town-pass-2")
-    for path in (f"/oversight/case?no={no}", f"/oversight/case/archive.json?no={no}"):
+    for path in (f"/oversight/case?no={no}&why=check",
+                 f"/oversight/case/archive.json?no={no}&why=check"):
         refused = other.get(path)
         # answered as an unknown number is: nothing of the case
         assert refused.status_code == 400 and b"in your area" in refused.data

@@ -91,8 +91,43 @@ def test_month_sums_count_fast_clocks_beyond_the_tolerance() -> None:
     sums = clk.month_sums(rows)
     # 23:59 + 2 min is April in Beijing: the months are the receipts' local months
     assert sums[("I", "D", "2026-03")] == [2, 1, -clk.TOLERANCE_MS - 1, -clk.TOLERANCE_MS,
-                                           received]
-    assert sums[("I", "D", "2026-04")] == [1, 0, 125_000, 125_000, received + 120_000]
+                                           received, 0]
+    assert sums[("I", "D", "2026-04")] == [1, 0, 125_000, 125_000, received + 120_000, 0]
+
+
+def _typed_at(when: str, stated: str, event_type: str) -> tuple[Any, ...]:
+    """A receipt row of an event typed at ``when`` (its hlc) that states ``stated``."""
+    from schemas.hlc import HLC, pack
+
+    hlc = pack(HLC(_ms(when), 0, "410602101201-A1"))
+    return (f"event:case:{hlc}", "case", "410602101201-A1", V1, event_type, _ms(stated),
+            _ms(when) + 60_000, "replication")
+
+
+def test_paper_steps_entered_later_are_timed_from_their_typing() -> None:
+    """A station going live types its open paper cases in with the dates on their forms
+    (补录, schemas.paper) and syncs a minute later. Each step stated its paper date, so the
+    device read "never synced promptly" (a smallest lag of weeks) and, enrolled that day,
+    "stated before enrollment: history loaded or a clock set back, verify the source": a
+    new station flagged for going live honestly. The step's hlc says when it was typed:
+    the lag runs from then, the step counted as paper (补录). A completion stating an earlier
+    day is no paper step (never back-dated by the node) and stays judged as stated."""
+    typed = "2026-03-09T10:00:00"
+    paper = [_typed_at(typed, "2026-02-20T12:00:00", "acceptance"),
+             _typed_at(typed, "2026-02-24T12:00:00", "suspension")]
+    sums = clk.month_sums(paper)
+    assert sums[("410602101201", "410602101201-A1", "2026-03")] == [
+        2, 0, 60_000, 60_000, _ms(typed) + 60_000, 2]
+    clocks = [{"device": "410602101201-A1", "last_ms": _ms(typed) + 60_000,
+               "lag_max": 60_000}]
+    clk.mark_before_enrollment(clocks, [], {"410602101201-A1": _ms("2026-03-09T09:00:00")})
+    assert clocks[0]["before_enrollment"] is False
+    done = clk.month_sums([_typed_at(typed, "2026-02-20T12:00:00", "completion")])
+    lag = _ms(typed) + 60_000 - _ms("2026-02-20T12:00:00")
+    assert done[("410602101201", "410602101201-A1", "2026-03")] == [
+        1, 0, lag, lag, _ms(typed) + 60_000, 0]
+    # typed the same Beijing day it states: a live step, as stated
+    assert clk.typed_ms(paper[0][0], "acceptance", _ms("2026-03-09T08:00:00")) is None
 
 
 def test_late_receipts_and_device_clocks(world: Any) -> None:

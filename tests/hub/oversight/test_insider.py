@@ -138,3 +138,43 @@ def test_no_oversight_page_goes_in_another_pages_frame(app: Any) -> None:
         assert r.status_code == 200, path
         assert r.headers.get("X-Frame-Options") == "DENY", path
         assert "frame-ancestors 'none'" in r.headers.get("Content-Security-Policy", ""), path
+
+
+def test_a_login_cookie_copied_before_the_logout_opens_nothing_after(app: Any) -> None:
+    """退出 must end the login on the hub: the cookie is signed, not stored, and a copy of
+    it taken before the logout (a shared office computer's cookie store, a proxy's log)
+    kept opening every page of a county for the rest of its 12 hours."""
+    import re
+
+    client, _ = login(app, "city", "city-pass-1")
+    copied = client.get_cookie("bangban_oversight").value
+    page = client.get("/oversight/").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    assert client.post("/oversight/logout", data={"csrf": token}).status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("bangban_oversight", copied)
+    resp = thief.get("/oversight/")
+    assert resp.status_code == 302 and "/oversight/login" in resp.headers["Location"]
+    # another login of the same supervisor (another browser) is not ended with it
+    other, _ = login(app, "city", "city-pass-1")
+    assert other.get("/oversight/").status_code == 200
+
+
+def test_no_script_runs_on_an_oversight_page_and_no_address_leaves_it(app: Any) -> None:
+    """The pages have no script: a station's markup that ever escaped the templates must
+    not run either (CSP script-src 'none', forms post only to the hub); a page's address
+    names a case or a scope and goes to no other site in a Referer; no answer of the hub's
+    origin (the replication API's JSON too) is sniffed into a page."""
+    client, _ = login(app, "city", "city-pass-1")
+    for path in ("/oversight/login", "/oversight/", f"/oversight/staff?{Q}",
+                 "/oversight/public/410602101", "/oversight/public/410602101/complaint"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        policy = {d.split()[0]: d.split()[1:] for d in
+                  r.headers["Content-Security-Policy"].split("; ")}
+        assert policy["script-src"] == ["'none'"] and policy["object-src"] == ["'none'"], path
+        assert policy["form-action"] == ["'self'"] and policy["base-uri"] == ["'none'"], path
+        assert r.headers.get("Referrer-Policy") == "same-origin", path
+        assert r.headers.get("X-Content-Type-Options") == "nosniff", path
+    api = app.test_client().get("/bangban/_all_docs")
+    assert api.headers.get("X-Content-Type-Options") == "nosniff"

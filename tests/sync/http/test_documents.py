@@ -218,3 +218,15 @@ def test_design_docs_missing_revs_and_unsupported_endpoints(client: CouchClient)
         assert resp.status_code == 501 and resp.get_json()["error"] == "not_implemented"
     unknown = client.get("/db/_unknown_thing")  # a reserved id, not an endpoint
     assert unknown.status_code == 400 and "reserved" in unknown.get_json()["reason"]
+
+
+def test_an_attachment_stored_as_a_page_never_runs_as_one(client: CouchClient) -> None:
+    """The media type is its writer's: an attachment stored as text/html, opened in a
+    browser, ran as a page of the server's origin (the hub's, whose oversight login cookie
+    went along). Sandboxed as CouchDB does by default ([csp] attachments_enable)."""
+    page = b"<script>fetch('/oversight/').then(r => r.text()).then(alert)</script>"
+    assert client.put("/db/evil/x.html", data=page, content_type="text/html").status_code == 201
+    got = client.get("/db/evil/x.html")
+    assert got.get_data() == page and got.headers["Content-Type"] == "text/html"
+    assert got.headers["Content-Security-Policy"] == "sandbox"
+    assert got.headers["X-Content-Type-Options"] == "nosniff"

@@ -1,0 +1,141 @@
+"""A station going live brings its paper ledger's open cases in (补录, schemas.paper,
+node.paper): each step states the date on the signed paper, so the time limit counts from
+the real acceptance (10.1.3), a suspension stops the days of form D (10.2.5), and the
+forms print the paper's dates. Before, every step stated the moment it was typed: a case
+accepted on paper two weeks earlier got a new time limit from the switch, and the one past
+its limit on paper was on time again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from schemas.paper import entered_later
+from schemas.state import local_today
+from schemas.workdays import Workdays
+from tests.node.test_api import _unlock
+
+
+def _workdays_back(n: int) -> dt.date:
+    """The working day ``n`` working days before today (a deadline relative to today)."""
+    wd, day = Workdays({}), local_today()
+    while n:
+        day -= dt.timedelta(days=1)
+        n -= wd.is_workday(day)
+    return day
+
+
+def _paper_case(client: Any, accepted: dt.date, proxy: bool = False) -> tuple[str, Any]:
+    from schemas.sample import catalog
+    from tests.node.test_api import PNG
+
+    item = catalog()[0]
+    r = client.post("/api/consultations", json={
+        "applicant_name": "刘德明", "phone": "13600001111", "question": "如何办理？",
+        "service_item": item["code"], "service_type": "proxy" if proxy else "assist",
+        "answered": True, "have": [m["code"] for m in item["materials"]],
+        "paper_date": accepted.isoformat()})
+    assert r.status_code == 201, r.json
+    case_id = r.json["case_id"]
+
+    def ev(t: str, **body: Any) -> Any:
+        return client.post(f"/api/cases/{case_id}/events/{t}", json=body)
+
+    on = accepted.isoformat()
+    if proxy:  # form C signed on paper that day (10.2.2)
+        import base64
+
+        r = ev("entrustment", channel="offline", service_item=item["code"], mode="nearby",
+               ledger_no="DB-7", period_end=(local_today() + dt.timedelta(days=60)).isoformat(),
+               private={"scope": "代为申请"}, paper_date=on,
+               signature_png_base64=base64.b64encode(PNG).decode())
+    else:
+        r = ev("application", channel="offline", service_item=item["code"], mode="nearby",
+               paper_date=on)
+    assert r.status_code == 201, r.json
+    r = ev("acceptance", zone="assisted_zone", time_limit_days=5, paper_date=on)
+    assert r.status_code == 201, r.json
+    return case_id, ev
+
+
+def test_a_paper_case_counts_its_time_limit_from_the_paper_acceptance(client: Any) -> None:
+    _unlock(client)
+    accepted = _workdays_back(7)  # 5 working days promised: past its limit on paper
+    case_id, ev = _paper_case(client, accepted)
+    detail = client.get(f"/api/cases/{case_id}").json
+    assert detail["state"]["accepted_on"] == accepted.isoformat()
+    assert detail["state"]["due"] < local_today().isoformat()  # overdue, as on paper
+    assert detail["header"]["opened_at"][:10] == accepted.isoformat()
+    steps = [e for e in detail["events"] if e["event_type"] != "access"]
+    assert steps and all(entered_later(e) for e in steps)
+    listing = client.get("/api/cases?view=overdue").json
+    assert [row["case_id"] for row in listing["rows"]] == [case_id]
+    # the case goes on live: the completion states today, and is late (11.1 b)
+    r = ev("work_log", kind="tracking", private={"text": "已电话联系申请人"})
+    assert r.status_code == 201, r.json
+    detail = client.get(f"/api/cases/{case_id}").json
+    assert not entered_later([e for e in detail["events"] if e["event_type"] == "work_log"][0])
+
+
+def test_a_paper_suspension_stops_the_days_of_form_d(client: Any) -> None:
+    _unlock(client)
+    accepted = _workdays_back(8)
+    case_id, ev = _paper_case(client, accepted, proxy=True)
+    suspended = _workdays_back(6)  # 2 working days used of 5
+    r = ev("suspension", reason="c", resumption_deadline=(local_today() + dt.timedelta(
+        days=20)).isoformat(), paper_date=suspended.isoformat(),
+        private={"details": "申请人要求暂停"})
+    assert r.status_code == 201, r.json
+    state = client.get(f"/api/cases/{case_id}").json["state"]
+    assert state["status"] == "suspended" and state["suspension"]["since"] == suspended.isoformat()
+    assert client.get("/api/cases?view=overdue").json["rows"] == []
+
+
+def test_what_a_paper_date_may_not_be(client: Any) -> None:
+    """Named by field and rule: not today or later, not before the previous step, not an
+    outcome oversight measures, and none after a live step."""
+    _unlock(client)
+    today = local_today()
+    r = client.post("/api/consultations", json={
+        "applicant_name": "甲", "question": "问", "paper_date": today.isoformat()})
+    assert r.status_code == 400 and "paper_date" in r.json["fields"], r.json
+    r = client.post("/api/consultations", json={
+        "applicant_name": "甲", "question": "问", "paper_date": "2026-13-01"})
+    assert r.status_code == 400 and "paper_date" in r.json["fields"], r.json
+    case_id, ev = _paper_case(client, _workdays_back(3))
+    r = ev("work_log", kind="tracking", private={"text": "补"},
+           paper_date=_workdays_back(4).isoformat())
+    assert r.status_code == 400 and "上一步骤" in r.json["fields"]["paper_date"], r.json
+    r = ev("completion", paper_date=_workdays_back(1).isoformat())
+    assert r.status_code == 400 and "paper_date" in r.json["fields"], r.json
+    assert ev("work_log", kind="tracking", private={"text": "电话"}).status_code == 201
+    r = ev("work_log", kind="tracking", private={"text": "补"},
+           paper_date=_workdays_back(1).isoformat())
+    assert r.status_code == 400 and "当日登记" in r.json["fields"]["paper_date"], r.json
+
+
+def test_the_clerk_brings_a_paper_case_in_through_the_pages(unlocked: Any) -> None:
+    """The window's pages, not only the API: the new-case page takes the paper date, the
+    step page offers it on a paper case only, and a refused date is said next to its input."""
+    from tests.node.test_clerk_day import _case_id, _consult, _step
+
+    assert 'name="paper_date"' in unlocked.get("/consultations/new").data.decode()
+    on = _workdays_back(4).isoformat()
+    case_id = _case_id(_consult(unlocked, paper_date=on, service_type="assist"))
+    page = unlocked.get(f"/cases/{case_id}/steps/application").data.decode()
+    assert 'name="paper_date"' in page
+    from schemas.sample import catalog
+
+    r = _step(unlocked, case_id, "application", channel="offline", mode="nearby",
+              service_item=catalog()[0]["code"], paper_date=local_today().isoformat())
+    assert r.status_code == 400 and "须早于今天" in r.data.decode()
+    r = _step(unlocked, case_id, "application", channel="offline", mode="nearby",
+              service_item=catalog()[0]["code"], paper_date=on)
+    assert r.status_code == 302, r.data.decode()[:2000]
+    state = unlocked.get(f"/api/cases/{case_id}").json
+    steps = [e for e in state["events"] if e["event_type"] != "access"]
+    # the consultation, its one-time notification (10.1.4) and the application
+    assert len(steps) == 3 and {e["at"][:10] for e in steps} == {on}
+    live = _case_id(_consult(unlocked, service_type="assist"))
+    assert 'name="paper_date"' not in unlocked.get(
+        f"/cases/{live}/steps/application").data.decode()
