@@ -36,7 +36,10 @@ RECORD_ITEMS = {"A": ("受理单（附录A）", "form A: acceptance"),
 #: the applicant's or a supervisor's word on the handling (11.2.1 a rating, 11.1 a complaint
 #: and its handling), which whoever sits at the window types in: after a clerk left, the
 #: colleague entering the applicant's rating took over the leaver's completion and rating.
-NOT_HANDLING = frozenset({"access", "rating", "complaint", "complaint_handled"})
+#: Nor is 冲突复核 (review_resolved, design.md §3): the station head settling two laptops'
+#: clash took over the open case and its time limit from the clerk doing the work.
+NOT_HANDLING = frozenset({"access", "rating", "complaint", "complaint_handled",
+                          "review_resolved"})
 #: The step that finishes a case: who did the work is settled by it (11.2.2).
 FINISHING = frozenset({"completion", "termination", "refusal"})
 FINISHED = frozenset({"completed", "terminated", "refused", "archived"})
