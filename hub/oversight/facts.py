@@ -180,11 +180,12 @@ def record_gaps(status: str, events: list[Mapping[str, Any]], *, proxy: bool) ->
 def handlers(evs: list[Mapping[str, Any]], holder: str, applied: Any) -> tuple[str, str]:
     """The staff ids of the first handling step at ``holder`` and of the last one up to the
     (applied) step that finished the case, "" when none: who opened it there and who did
-    the work (11.2.2), not who came after."""
+    the work (11.2.2), not who came after; nor whose step did not count (kept for review,
+    design.md §3: the second of two laptops' acceptances took the case from the first)."""
     staff: list[str] = []
     for e in evs:
         if e.get("staff") and e.get("institution") == holder and \
-                e["event_type"] not in NOT_HANDLING:
+                e["event_type"] not in NOT_HANDLING and str(e.get("_id")) in applied:
             staff.append(str(e["staff"]))
         if e["event_type"] in FINISHING and str(e.get("_id")) in applied:
             break
