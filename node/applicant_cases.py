@@ -89,8 +89,11 @@ def applicant_cases(n: Node, case_id: str, private: Mapping[str, Any],
 def same_matter(mine: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     """Two open cases of one applicant for one item: the applicant came twice and two
     laptops of the station (or two clerks) each opened a case, offline, for one matter.
-    One is to be ended (终止, reason 其他, naming the other's number): nothing is deleted."""
-    from node.state import CLOSED
+    One is to be ended (终止, reason 其他, naming the other's number): nothing is deleted.
+    A consultation is none of them: its pending reply answers it, and 终止 follows an
+    application only (10.1.5, schemas.rules._termination), so the note's advice was refused."""
+    from schemas.state import CONSULTATION, OPEN
 
+    registered = OPEN - CONSULTATION
     return bool(mine.get("service_item")) and mine.get("service_item") == other.get(
-        "service_item") and mine.get("status") not in CLOSED and other.get("status") not in CLOSED
+        "service_item") and mine.get("status") in registered and other.get("status") in registered

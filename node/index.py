@@ -104,7 +104,7 @@ ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 #: entrustment is a review (10.2.3); a materials period ending on a day off runs to the
 #: next working day (10.2.5.1 a). 5: a restored hub's second termination of a suspension
 #: is the same act, not a review (10.2.5.2, schemas.rules.repeats_termination).
-FOLD_VERSION = "5"
+FOLD_VERSION = "6"  # 6: so is a second 冲突复核 of one step (schemas.state.resettles)
 CLOSED_STATUSES = CLOSED  # one set with the rows' ``closed`` (node.state.index_row)
 @dataclass
 class Page:

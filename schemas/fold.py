@@ -19,7 +19,7 @@ from typing import Any
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.overdue import time_limit_overdue
 from schemas.rules import FIRST_EVENTS, check_transition, repeats_termination
-from schemas.state import CONSULTATION, OPEN, CaseState, Review, event_date, resume_by
+from schemas.state import CONSULTATION, OPEN, CaseState, Review, event_date, resettles, resume_by
 from schemas.workdays import Workdays
 
 Event = Mapping[str, Any]
@@ -294,7 +294,7 @@ def _fold(ordered: list[Event], wd: Workdays, malformed: set[str],
             _review(state, ev, "-", "malformed_event", "the event is malformed",
                     "事件格式错误")
             continue
-        if repeats_termination(state, ev):  # one act written twice: no step, no review
+        if repeats_termination(state, ev) or resettles(state, ev):  # one act twice
             continue
         try:
             check_transition(state, ev)

@@ -215,3 +215,13 @@ def _plain(value: Any) -> Any:
 
 
 _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(CaseState) if f.name != "applied_ids")
+
+
+def resettles(s: CaseState, ev: Mapping[str, Any]) -> bool:
+    """Is ``ev`` a 冲突复核 (review_resolved) of steps another one settled already? The
+    review box shows on every laptop of the station (design.md §3), and two clerks offline
+    each record it: the same act twice, not a clash (no step, no review; the case read
+    需复核 again, of its own 冲突复核). A live second one is refused as before: where it is
+    written (node casework, the hub's check_received) the steps are no longer open."""
+    ids = set(ev.get("events") or ()) if ev.get("event_type") == "review_resolved" else set()
+    return bool(ids) and ids <= {r.event_id for r in s.resolved_reviews}

@@ -36,7 +36,10 @@ RECORD_ITEMS = {"A": ("受理单（附录A）", "form A: acceptance"),
 #: the applicant's or a supervisor's word on the handling (11.2.1 a rating, 11.1 a complaint
 #: and its handling), which whoever sits at the window types in: after a clerk left, the
 #: colleague entering the applicant's rating took over the leaver's completion and rating.
-NOT_HANDLING = frozenset({"access", "rating", "complaint", "complaint_handled"})
+#: Nor is 冲突复核 (review_resolved, design.md §3): the station head settling two laptops'
+#: clash took over the open case and its time limit from the clerk doing the work.
+NOT_HANDLING = frozenset({"access", "rating", "complaint", "complaint_handled",
+                          "review_resolved"})
 #: The step that finishes a case: who did the work is settled by it (11.2.2).
 FINISHING = frozenset({"completion", "termination", "refusal"})
 FINISHED = frozenset({"completed", "terminated", "refused", "archived"})
@@ -177,11 +180,12 @@ def record_gaps(status: str, events: list[Mapping[str, Any]], *, proxy: bool) ->
 def handlers(evs: list[Mapping[str, Any]], holder: str, applied: Any) -> tuple[str, str]:
     """The staff ids of the first handling step at ``holder`` and of the last one up to the
     (applied) step that finished the case, "" when none: who opened it there and who did
-    the work (11.2.2), not who came after."""
+    the work (11.2.2), not who came after; nor whose step did not count (kept for review,
+    design.md §3: the second of two laptops' acceptances took the case from the first)."""
     staff: list[str] = []
     for e in evs:
         if e.get("staff") and e.get("institution") == holder and \
-                e["event_type"] not in NOT_HANDLING:
+                e["event_type"] not in NOT_HANDLING and str(e.get("_id")) in applied:
             staff.append(str(e["staff"]))
         if e["event_type"] in FINISHING and str(e.get("_id")) in applied:
             break

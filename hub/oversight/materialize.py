@@ -79,7 +79,10 @@ BATCH = 500
 #: the device clock checks and counted apart (``clock_months.paper``, a new column).
 #: 12: a paper step is one at noon (schemas.paper.stated_later): 11 took a live step whose
 #: hlc its case moved to a later day (a clock behind, or dragged ahead) for 补录.
-FOLD_VERSION = 12
+#: 13: 冲突复核 (review_resolved) is no handling: its recorder is not the case's staff member,
+#: nor is the clerk of a step kept for review (facts.handlers);
+#: two laptops' 冲突复核 of one step is one act, not a review (schemas.state.resettles).
+FOLD_VERSION = 13
 
 
 class FactStore:

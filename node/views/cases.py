@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -14,6 +16,12 @@ from node.state import allowed_steps
 from node.steps import FORM_OF_STEP, STEP_ORDER, STEP_TITLES
 from node.views.common import item_by_code, item_names, load_case, node, soon, today
 from schemas.state import STATUSES
+
+#: a case number or its start (schemas.ids.CASE_NO_RE: the institution's 6, 9 or 12 digits,
+#: a region code, never a phone's leading 0 or an 11-digit mobile; then -year-device-serial),
+#: which finds every case here, opened on this laptop or not: a mistyped one was told to
+#: search by the case number (the unfound note, index())
+CASE_NO_TYPED = re.compile(r"[1-9]\d{5}(?:\d{3}){0,2}(?:-[0-9A-Z-]*)?")
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -74,7 +82,8 @@ def index() -> str:
     items = item_names()
     # a name, ID number or phone finds only the cases opened on this laptop (node.core
     # index_entry): a case the station's other laptop opened is found by its number
-    unfound = n.index.tokenless() if q and not page.rows and not args.get("after") else 0
+    unfound = n.index.tokenless() if q and not page.rows and not args.get("after") and \
+        not CASE_NO_TYPED.fullmatch(unicodedata.normalize("NFKC", q).strip().upper()) else 0
     return render_template("cases.html", page=page, items=items, view=view, args=args,
                            unfound=unfound, offline=n.syncer.state.status == "offline",
                            handed=handed, origin=origin, q=q, token=token if q else "",

@@ -131,3 +131,37 @@ def test_a_name_search_that_misses_a_case_of_the_other_laptop_says_so(unlocked: 
     unlocked.get(f"/cases/{case_id}")  # opened once here (an access event)
     page = _search(unlocked, "司马光明")
     assert f'href="/cases/{case_id}"' in page and 'id="search-unfound"' not in page
+
+
+def test_a_question_awaiting_its_reply_is_no_second_registration(unlocked: Any) -> None:
+    """The applicant phoned about the item (a consultation, its reply pending, 10.1.1.3),
+    then came and applied. The application's page marked the consultation 可能重复登记 and
+    told the clerk to end one by 终止, which a consultation refuses (10.1.5: termination
+    follows an application): the question is answered by a reply, not ended."""
+    from tests.node.test_clerk_day import _case_id, _consult
+
+    asked = _case_id(_consult(unlocked, id_type="resident_id", id_number=ID, answered=None))
+    assert unlocked.get(f"/api/cases/{asked}").json["state"]["status"] == "consulting"
+    applied = _applied(unlocked, id_type="resident_id", id_number=ID)
+    page = unlocked.get(f"/cases/{applied}").data.decode()
+    row = page[page.index(f'data-case-id="{asked}"'):]
+    assert "可能重复登记" not in row[:row.index("</tr>")] and 'id="duplicate-note"' not in page
+    page = unlocked.get(f"/cases/{asked}").data.decode()
+    assert "可能重复登记" not in page and 'id="duplicate-note"' not in page
+
+
+def test_a_case_number_that_finds_nothing_is_not_told_to_search_by_number(unlocked: Any) -> None:
+    """A case number finds every case here, opened on this laptop or not; one mistyped
+    found nothing and the page said a name search cannot see the other laptop's cases and
+    to search by the case number, which the clerk had just done."""
+    case_id = _applied(unlocked, applicant_name="司马光明")
+    n = unlocked.application.extensions["bangban_node"]
+    n.reading._opened.clear()  # never opened here: its documents came by a pull
+    n.index.clear()
+    n.syncer.after_pull()
+    number = n.index.get(case_id)["case_no"]
+    for typed in (number[:-1] + "9", number.split("-")[0] + "-2025"):
+        page = _search(unlocked, typed)
+        assert "没有" in page and 'id="search-unfound"' not in page, typed
+    assert 'id="search-unfound"' in _search(unlocked, "0392-1234567")  # a phone as written
+    assert 'id="search-unfound"' in _search(unlocked, "司马光明")

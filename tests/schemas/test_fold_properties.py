@@ -127,6 +127,27 @@ def test_review_resolved_clears_the_flag_and_keeps_the_event() -> None:
     assert s.events == len(c.events)
 
 
+def test_both_laptops_settling_one_review_offline_is_one_act() -> None:
+    """The review box shows on both laptops of the station (design.md §3); offline, each
+    clerk records 冲突复核 for the same step. Each is legal where it was written (the hub
+    takes both, check_received); folded, the second named a review already settled, was
+    kept unapplied as a clash itself, and the case read 需复核 again, of its 冲突复核."""
+    c, base, susp, done = _concurrent_suspension_and_completion()
+    c.events += [susp, done]
+    seen = done["hlc"]  # both laptops synced the clash, then went offline again
+    first = c.make("review_resolved", "2026-03-06T09:00", events=[done["hlc"]], base_hlc=seen,
+                   decision="kept_as_record", private={"note": "以中止为准"})
+    second = c.make("review_resolved", "2026-03-06T09:30", short="A2", events=[done["hlc"]],
+                    base_hlc=seen, decision="other", private={"note": "已收回办结单"})
+    for doc in (first, second):
+        check_received(c.events, doc)
+    for order in ([first, second], [second, first]):
+        s = fold(c.events + order)
+        assert not s.needs_review and not s.reviews, s.reviews
+        assert [r.event_id for r in s.resolved_reviews] == [done["hlc"]]
+        assert s.status == "suspended" and s.events == len(c.events) + 2
+
+
 def test_hub_accepts_every_sample_event_in_clock_order() -> None:
     """What the hub sees from honest devices: each event after those it was based on."""
     for history in HISTORIES:

@@ -131,3 +131,44 @@ def test_after_a_clerk_left_the_rating_stays_with_who_did_the_work(tmp_path: Pat
     assert counted == {"s-leaver": (2, 1, 1, 1), "s-new": (0, 1, 0, 0)}
     ov.facts.close()
     hub.close()
+
+
+def test_settling_a_review_does_not_make_the_coordinator_its_staff_member(
+        tmp_path: Path) -> None:
+    """Two laptops accepted the case offline (design.md §3): the second acceptance is kept
+    for review, and the station head records 冲突复核 (review_resolved). That is no handling
+    of the case: the open case and its time limit moved to the head on the staff page
+    (11.2.2), away from the clerk doing the work, until the clerk's next step."""
+    hub = make_hub(tmp_path)
+    ov = Oversight(hub, tmp_path / "facts.sqlite")
+    b = CaseBuilder(V1, "s-worker", "2026-03-02").accepted("2026-03-02", 10)
+    second = b.ev("acceptance", "2026-03-02", device=device_id(V1, "A2"), zone="assisted_zone",
+                  time_limit_days=5)
+    b.ev("review_resolved", "2026-03-03", staff="s-head", events=[second["hlc"]],
+         decision="kept_as_record", private={"note": "以第一次受理为准"})
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    fact = ov.facts.get(b.case_id)
+    assert fact is not None and not fact.needs_review, fact
+    assert (fact.opener, fact.staff) == ("s-worker", "s-worker")
+    ov.facts.close()
+    hub.close()
+
+
+def test_a_step_that_did_not_count_does_not_make_its_clerk_the_staff_member(
+        tmp_path: Path) -> None:
+    """Two laptops accepted the case offline: the fold counts the first clerk's acceptance
+    (3 days), the second's is kept for review and counts for nothing (design.md §3), yet
+    its clerk, being later, became the case's staff member on the staff page (11.2.2)."""
+    hub = make_hub(tmp_path)
+    ov = Oversight(hub, tmp_path / "facts.sqlite")
+    b = CaseBuilder(V1, "s-worker", "2026-03-02").accepted("2026-03-02", 3)
+    b.ev("acceptance", "2026-03-02", device=device_id(V1, "A2"), staff="s-other",
+         zone="assisted_zone", time_limit_days=5)
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    fact = ov.facts.get(b.case_id)
+    assert fact is not None and fact.needs_review, fact
+    assert (fact.opener, fact.staff) == ("s-worker", "s-worker")
+    ov.facts.close()
+    hub.close()
