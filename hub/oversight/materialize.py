@@ -38,6 +38,7 @@ from hub.oversight.facts import (
     contributions,
     department_contributions,
 )
+from hub.oversight.paper import write_rows as write_paper
 from hub.oversight.tables import (
     SCHEMA,
     UNIT_LEVELS,
@@ -79,7 +80,9 @@ BATCH = 500
 #: the device clock checks and counted apart (``clock_months.paper``, a new column).
 #: 12: a paper step is one at noon (schemas.paper.stated_later): 11 took a live step whose
 #: hlc its case moved to a later day (a clock behind, or dragged ahead) for 补录.
-FOLD_VERSION = 12
+#: 13: each 补录 step in ``paper_steps`` with the live steps after it (a fact's ``paper``),
+#: each device's first receipt in ``device_first_sync`` (hub.oversight.paper): new tables.
+FOLD_VERSION = 13
 
 
 class FactStore:
@@ -276,6 +279,7 @@ class FactStore:
                            chunk)
                 db.execute(f"DELETE FROM refold WHERE case_id IN ({','.join('?' * len(chunk))})",
                            chunk)
+            write_paper(db, ids, batch.values())  # 补录 steps (hub.oversight.paper)
             db.executemany("INSERT OR REPLACE INTO complaints VALUES (?,?,?,?,?,?,?,?,?,?)",
                            [(c.complaint_id, c.case_id, c.institution, c.received_on, c.due,
                              c.handled_on, c.channel, c.category, c.result, int(c.by_hub))
