@@ -58,7 +58,12 @@ def typed_at(event: Mapping[str, Any]) -> int | None:
     from schemas.hlc import unpack
     from schemas.paper import PAPER_STEPS, entered_later
 
-    if event.get("event_type") not in PAPER_STEPS or not entered_later(event):
+    if event.get("event_type") not in PAPER_STEPS:
+        return None
+    at = str(event.get("at") or "")
+    # the fold reads every event of a million cases: a time stated in Beijing's offset
+    # (every node's) that is not noon on the dot is live without parsing two clocks
+    if at.endswith("+08:00") and at[11:19] != "12:00:00" or not entered_later(event):
         return None
     return int(unpack(str(event["hlc"])).wall_ms)
 

@@ -142,6 +142,8 @@ def test_the_list_shows_dates_devices_staff_and_flags_late_paper(world: Any) -> 
     assert reads_of_case(hub, cases["p1"].case_id) == []
     city, _ = login(app, "city", "city-pass-1")
     assert cases["p3"].header["case_no"] in city.get(f"/oversight/paper?{Q}").text
+    # the checks page, which only counts 补录 per laptop, leads here
+    assert 'id="paper-link" href="/oversight/paper?' in client.get(f"/oversight/checks?{Q}").text
     # the whole period only: nothing was typed in February
     assert "本期无补录" in client.get("/oversight/paper?from=2026-02&to=2026-02").text
 
@@ -192,3 +194,24 @@ def test_the_case_page_marks_each_paper_step_with_both_dates(world: Any) -> None
     # a supervisor outside the area still learns nothing of the case
     outside = client.get(f"/oversight/case?no={cases['p3'].header['case_no']}&why=check")
     assert outside.status_code == 400 and "step-" not in outside.text
+
+
+def test_which_steps_are_paper_steps() -> None:
+    """A 补录 step states the paper's noon (Beijing) of an earlier day than its hlc, in any
+    offset; a live step on a clock set back states an earlier day but not noon; a
+    completion is never one (schemas.paper.PAPER_STEPS)."""
+    from hub.oversight.paper import paper_steps, typed_at
+
+    b = CaseBuilder(V1, "s1", "2026-03-02")
+    utc = _paper(b, "application", "2026-02-10", "2026-03-02T10:00:00", channel="offline",
+                 service_item="MS-001", mode="nearby")
+    utc["at"] = "2026-02-10T04:00:00+00:00"  # the same noon, stated in UTC
+    assert typed_at(utc) == _ms("2026-03-02T10:00:00")
+    set_back = dict(utc, at="2026-02-10T09:13:22+08:00")
+    assert typed_at(set_back) is None
+    done = _paper(b, "completion", "2026-02-11", "2026-03-02T10:01:00",
+                  private={"applicant_signature": "b.png", "materials_returned": [],
+                           "documents": []})
+    assert typed_at(done) is None
+    steps, live, first = paper_steps([utc, set_back, done])
+    assert [s[1] for s in steps] == ["application"] and (live, first) == (2, "2026-02-10")
