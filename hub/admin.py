@@ -331,55 +331,10 @@ def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any], *,
 # -- catalog and calendar ----------------------------------------------------------------------
 def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]],
                    where: Sequence[str] = ()) -> int:
-    """Store every item of a catalog (6.2.4), or none: each is checked first; a refusal names
-    the item (``where[n]``, a sheet's row, or its position; its code), the field, the rule."""
-    docs = []
-    seen: dict[str, int] = {}
-    for n, item in enumerate(items):
-        at = where[n] if n < len(where) else f"items[{n}]"
-        if not isinstance(item, Mapping):
-            raise BadInput(f"{at}: a service item is a JSON object, not "
-                           f"{type(item).__name__}")
-        code = str(item.get("code"))
-        if code in seen:  # stored one after the other, the first was lost without a word
-            raise BadInput(f"{at} ({code}): code: the same as items[{seen[code]}]'s; each "
-                           f"item once (unique, 6.2.4) / 事项编码与第 {seen[code] + 1} 项重复")
-        seen[code] = n
-        # what every item is: the officer's file names the item, not the document's shape
-        doc = {"type": "service_item", "schema_version": SCHEMA_VERSION, **item,
-               "_id": f"service_item:{code}"}
-        try:
-            docs.append(_checked({k: v for k, v in doc.items() if k not in ("_rev", "sig")}))
-            _promise_within_statutory(docs[-1])
-        except BadInput as exc:
-            raise BadInput(f"{at} ({code}): {exc.reason}") from exc
-    stored = _stored_bodies(hub, [str(d["_id"]) for d in docs])
-    for doc in docs:
-        # an item as stored is not written again: its ``written`` clock dates the last
-        # change of the list, from which the hub judges what stations state (hub.
-        # transitions.pulled_after); the officer imports the whole list to add one item,
-        # and every earlier change was judged again only from each station's next pull
-        if stored.get(str(doc["_id"])) != doc:
-            put_reference(hub, doc)
-    return len(docs)
+    """The catalog (清单, 6.2.4), all or none: :func:`hub.catalog.import_catalog`."""
+    from hub.catalog import import_catalog as import_all
 
-
-def _stored_bodies(hub: Hub, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The reference documents ``ids`` as :func:`put_reference` was given them (without
-    ``_rev``, ``sig`` and the ``written`` clock), those the hub holds."""
-    rows = hub.stores.main.all_docs(keys=ids, include_docs=True)["rows"] if ids else []
-    return {str(r["id"]): {k: v for k, v in r["doc"].items() if k not in ("_rev", "sig", WRITTEN)}
-            for r in rows if r.get("doc")}
-
-
-def _promise_within_statutory(item: Mapping[str, Any]) -> None:
-    """10.1.3: the list's promised limit (承诺时限) within its statutory one (法定时限), as
-    every station's form A must be (schemas.rules.check_time_limit). A list saying 2 days
-    promised for a 即办 (0-day) item had every station pre-fill form A with 2 and refuse it."""
-    promised, statutory = item.get("promised_days"), item.get("time_limit_days")
-    if isinstance(promised, int) and isinstance(statutory, int) and promised > statutory:
-        raise BadInput(f"promised_days: {promised} is over time_limit_days {statutory} "
-                       "(promised_within_statutory, 10.1.3) / 承诺时限不得超过法定时限")
+    return import_all(hub, items, where)
 
 
 def set_calendar(hub: Hub, *, year: int, holidays: list[str], workdays: list[str],

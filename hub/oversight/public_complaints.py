@@ -113,11 +113,12 @@ def check_form(form: Any) -> dict[str, str]:
     if not got["case"]:
         raise BadInput("case: required / 办件编号：必填（见受理单、回执等表单）")
     if len(got["case"]) > MAX_CASE:
-        raise BadInput(f"case: at most {MAX_CASE} characters / 办件编号过长")
+        raise BadInput(f"case: at most {MAX_CASE} characters / 办件编号：不超过 {MAX_CASE} 个字符")
     if got["last4"] and not _LAST4.fullmatch(got["last4"]):
         raise BadInput("last4: 4 digits or empty / 服务对象手机号后 4 位：须为 4 位数字，可不填")
     if got["category"] not in COMPLAINT_CATEGORIES:
-        raise BadInput(f"category: one of {', '.join(COMPLAINT_CATEGORIES)} / 投诉类别无效")
+        raise BadInput(f"category: one of {', '.join(COMPLAINT_CATEGORIES)} / "
+                       "投诉类别：须从列表中选择")
     if not got["text"]:
         raise BadInput("text: required / 投诉内容：必填")
     if len(got["text"]) > MAX_TEXT:

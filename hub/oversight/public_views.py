@@ -27,6 +27,39 @@ STALE = ("csrf: the form has expired: what you typed is below, send it again / "
 MAX_BODY = 32 * 1024
 
 
+#: The public form's inputs: a refusal ``FIELD: English / 中文`` (check_form) is tied to its
+#: input (aria-invalid, aria-describedby), so a screen reader says it on the field (GB/T 37668).
+FIELDS = ("case", "last4", "category", "text", "contact")
+#: ``?size=large`` / ``?size=normal`` on a public page: the large-text switch (MIIT 适老化
+#: text of 18 px or more on request; the standard serves the elderly, 9.2), a link since the
+#: oversight pages run no script, kept in the session for the next page.
+SIZES = {"large": True, "normal": False}
+
+
+@blueprint.before_request
+def _text_size() -> None:
+    size = request.args.get("size", "")
+    if size in SIZES and (request.endpoint or "").startswith("oversight.public"):
+        session["large_text"] = SIZES[size]
+
+
+@blueprint.context_processor
+def _large_text() -> dict[str, Any]:
+    return {"large_text": bool(session.get("large_text"))}
+
+
+def said(reason: str) -> dict[str, str]:
+    """A refusal ``FIELD: English / 中文`` as the page shows it: the input it names (one of
+    :data:`FIELDS`, else ""), the Chinese first (the page's language), then the English."""
+    head, _, zh = reason.rpartition(" / ")
+    if not head:
+        return {"field": "", "zh": reason, "en": ""}
+    field, _, en = head.partition(": ")
+    if field not in FIELDS:  # the form expired, too many, not now: no one input's fault
+        return {"field": "", "zh": zh, "en": head}
+    return {"field": field, "zh": zh, "en": en}
+
+
 def _institution(code: str) -> dict[str, Any]:
     inst = _ov().institutions().get(code)
     if inst is None:  # as the disclosure page answers a typo
@@ -58,6 +91,7 @@ def public_complaint(code: str) -> Any:
         except HubError as exc:  # BadInput 400, TooMany 429, NotNow 503: the form again
             error, status = exc.reason, exc.status
     return render_template("oversight/public_complaint.html", inst=inst, error=error,
+                           said=said(error) if error else {},
                            sent=request.form if error else {}, csrf_token=csrf_token,
                            categories=COMPLAINT_CATEGORIES, max_text=pc.MAX_TEXT,
                            complaint_days=_ov().complaint_days), status

@@ -7,8 +7,19 @@
   // a refused consultation (a POST's page) led to 此地址不能直接打开.
   var filling = document.querySelector("main form.card[method=post]:not([role=search])");
   document.querySelectorAll("select[data-autosubmit]").forEach(function (sel) {
-    sel.addEventListener("change", function () {
-      if (!sel.value) { return; }
+    // From the keyboard the arrows walk a closed select's options, a change at each press:
+    // taken at once, the first press sent the page away (a clerk with only a keyboard could
+    // never reach the third name; GB/T 37668, WCAG 3.2.2 on input). A keyboard choice is
+    // taken on Enter or when the focus leaves the select; a mouse's at once, as before.
+    var keyed = false;
+    sel.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { if (keyed) { e.preventDefault(); keyed = false; take(); } }
+      else if (e.key !== "Tab" && e.key !== "Shift" && e.key !== "Escape") { keyed = true; }
+    });
+    sel.addEventListener("blur", function () { if (keyed) { keyed = false; take(); } });
+    sel.addEventListener("change", function () { if (!keyed) { take(); } });
+    function take() {
+      if (!sel.value || sel.value === sel.dataset.staff) { return; }
       if (!filling || !window.fetch) { sel.form.submit(); return; }
       fetch("/api/staff", {method: "POST", credentials: "same-origin",
                            headers: {"Content-Type": "application/json"},
@@ -24,8 +35,25 @@
           said.textContent = " ✓ " + sel.options[sel.selectedIndex].text;
         })
         .catch(function () { sel.form.submit(); });
-    });
+    }
   });
+  // A refused form: the focus on the first input the refusal names (aria-invalid), so a
+  // clerk on the keyboard, or hearing a screen reader, starts where the fix is, its rule
+  // read with it (aria-describedby); before, the focus was at the page's top, past the menu.
+  var wrong = document.querySelector("main form [aria-invalid=true]");
+  if (wrong && wrong.tagName === "FIELDSET") { wrong = wrong.querySelector("input"); }
+  if (wrong) { wrong.focus(); }
+  // A table's scroll box (.scroll, macros.html) is a Tab stop only while it scrolls: on a
+  // phone or at 200 % zoom the keyboard scrolls it; at 1366 px the home page's five lists
+  // would be five stops that do nothing.
+  function scrollStops() {
+    document.querySelectorAll(".scroll").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) { box.setAttribute("tabindex", "0"); }
+      else { box.removeAttribute("tabindex"); }
+    });
+  }
+  scrollStops();
+  window.addEventListener("resize", scrollStops);
   // One save per click: a double-click on 保存 (or a second click while a slow laptop, a
   // big scan or the hub-less disk is still saving) sent the form twice, and the node stored
   // both: two cases with two numbers, two work logs, two urges. The first submission holds

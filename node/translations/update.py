@@ -333,6 +333,9 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 签字人姓名（非本人签字时填写）	Signer's name (when not the applicant in person)
 以指印代替签字	Thumbprint instead of a signature
 该服务对象的其他办件	This applicant's other cases
+办件列表	Cases
+各机构统计	Per institution
+必须先选择当前经办人，才能保存	Choose the staff member at the window first: nothing is saved without one
 按证件号码（企业为统一社会信用代码）查找	found by ID number (a firm's unified social credit code)
 等待	Waiting on
 本人信息副本	Applicant's copy

@@ -216,3 +216,46 @@ def test_text_starting_with_an_equals_sign_is_exported_as_text(tmp_path: Path) -
     items[0]["materials"][0]["how_to_obtain"] = "=本人携带"
     read, _ = read_catalog(write_catalog(items, tmp_path / "list.xlsx"))
     assert read == items
+
+
+def test_a_store_failing_half_way_leaves_the_published_list_as_it_was(
+        hub_dir: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Items were written one ``put`` at a time: the store failing at the second (a full
+    disk) left the first one published, half a new list that was neither the old one nor
+    the officer's (hub.catalog). The changed items are now one write."""
+    from hub import admin
+    from hub.core import Hub
+    from hub.settings import Settings
+    from sync.errors import SyncError
+
+    items = [_officer(i) for i in sample.catalog()[:3]]
+    hub = Hub(Settings.load({"hub_dir": hub_dir}))
+    try:
+        admin.import_catalog(hub, items)
+        before = dict(hub.stores.service_items(max_age=0))
+        main = hub.stores.main
+        real_put, real_bulk = main.put, main.bulk_docs
+        failing = f"service_item:{items[1]['code']}"
+
+        def put(doc: Any, *a: Any, **k: Any) -> Any:
+            if doc.get("_id") == failing:
+                raise SyncError("disk full", status=500)
+            return real_put(doc, *a, **k)
+
+        def bulk_docs(docs: Any, *a: Any, **k: Any) -> Any:
+            if any(d.get("_id") == failing for d in docs):
+                raise SyncError("disk full", status=500)
+            return real_bulk(docs, *a, **k)
+
+        monkeypatch.setattr(main, "put", put)
+        monkeypatch.setattr(main, "bulk_docs", bulk_docs)
+        changed = [{**i, "name": i["name"] + "（新）"} for i in items]
+        with pytest.raises(SyncError):
+            admin.import_catalog(hub, changed)
+        monkeypatch.undo()
+        assert dict(hub.stores.service_items(max_age=0)) == before
+        assert admin.import_catalog(hub, changed) == 3  # the store back: all of it
+        names = {d["name"] for d in hub.stores.service_items(max_age=0).values()}
+        assert names == {i["name"] for i in changed}
+    finally:
+        hub.close()

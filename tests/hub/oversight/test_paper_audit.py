@@ -18,6 +18,7 @@ from hub.receipts import receipt_doc
 from schemas.build import make_event
 from schemas.hlc import HLC, tick
 from schemas.paper import paper_at
+from tests.a11y import markup_problems
 from tests.hub.oversight.cases import TZ, CaseBuilder
 from tests.hub.oversight.conftest import make_hub, stored
 from tests.hub.oversight.scenario import V1, W
@@ -122,6 +123,7 @@ def test_the_list_shows_dates_devices_staff_and_flags_late_paper(world: Any) -> 
     client, _ = login(app, "town", "town-pass-1")
     page = client.get(f"/oversight/paper?{Q}")
     assert page.status_code == 200, page.text
+    assert markup_problems(page.text) == []  # th scope, labels, skip link (tests/a11y.py)
     steps = _rows(page.text, "paper-steps")
     assert len(steps) == 5  # P1's three and P2's two; P3 is outside the town
     no1, no2 = cases["p1"].header["case_no"], cases["p2"].header["case_no"]

@@ -40,7 +40,7 @@ def test_export_grouping_must_be_known(app: Any) -> None:
 
 
 def _selected_scope(page: str) -> str:
-    menu = re.search(r'<select name="scope">(.*?)</select>', page, re.S)
+    menu = re.search(r'<select name="scope"[^>]*>(.*?)</select>', page, re.S)
     assert menu is not None
     chosen = re.findall(r'<option value="(\d+)" selected', menu.group(1))
     return chosen[0] if chosen else ""
