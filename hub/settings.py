@@ -70,6 +70,12 @@ SETTINGS: tuple[Setting, ...] = (
             "complaint counts as handled in time, 1 to 60 (5 c; the standard names no period, "
             "this is local policy). Shown on the oversight pages and report; a change "
             "refolds every complaint's due date on the next fold.", 1, 60),
+    # The runbook has a station type its paper ledger's open cases in on its first day
+    # (docs/operations.md "Going live"); 补录 long after is a way to back-date a step.
+    Setting("paper_entry_days", 7, "Days after a device's first sync within which its "
+            "补录 (paper cases brought in with their paper dates, schemas/paper.py) is "
+            "expected, 0 to 366; a 补录 step typed later is flagged on /oversight/paper "
+            "for the supervisor to check against the station's paper ledger.", 0, 366),
     Setting("auth_cache_seconds", 300.0, "How long a verified device secret is remembered "
             "(the revocation flag is still read on every request)."),
     Setting("login_address_failures", 20, "Wrong oversight passwords one client address may "

@@ -265,7 +265,10 @@ def _material_names(archive: Mapping[str, Any]) -> dict[str, str]:
 
 
 def steps(archive: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every event in the fold's order, as a row (who, when stated, when received, what)."""
+    """Every event in the fold's order, as a row (who, when stated, when received, what;
+    a step entered later from paper, 补录, also when it was typed)."""
+    from hub.oversight.paper import typed_at
+
     docs = [d for d in archive.get("documents") or [] if d.get("type") == "event"]
     receipts = archive.get("receipts") or {}
     names = _material_names(archive)
@@ -280,7 +283,9 @@ def steps(archive: Mapping[str, Any]) -> list[dict[str, Any]]:
         # the hub's own steps (a complaint taken at the hub, a 10.2.5.2 termination) are
         # written by it, on its clock: no device pushed them, so no receipt
         by_hub = ev.get("device") == archive.get("hub")
+        typed = typed_at(ev)  # 补录: states the paper's date, typed then (schemas.paper)
         rows.append({
+            "paper": typed is not None, "typed": local(typed) if typed is not None else "",
             # in Beijing time beside the receipt's (the hub's own steps state UTC on a UTC
             # server); the file keeps the event as its device stated it
             "hlc": ev.get("hlc"), "event_type": ev.get("event_type"),

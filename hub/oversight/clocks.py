@@ -66,6 +66,8 @@ CREATE INDEX IF NOT EXISTS completion_receipts_case ON completion_receipts (case
 CREATE TABLE IF NOT EXISTS event_receipts (
   event_id TEXT PRIMARY KEY, device TEXT NOT NULL, received_ms INTEGER NOT NULL,
   via TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS device_first_sync (
+  device TEXT PRIMARY KEY, first_ms INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -178,6 +180,11 @@ class ClockFold:
                 # as a range of the key (``event:{case}:…``): no case column, no index
                 db.executemany("INSERT OR IGNORE INTO event_receipts VALUES (?, ?, ?, ?)",
                                [(r[0], r[2], r[6], r[7]) for r in rows])
+                # when each device first reached the hub: its station went live (the 补录
+                # audit flags paper steps typed long after, hub.oversight.paper)
+                db.executemany("INSERT INTO device_first_sync VALUES (?, ?) ON CONFLICT DO "
+                               "UPDATE SET first_ms = MIN(first_ms, excluded.first_ms)",
+                               list(_firsts(rows).items()))
                 self.facts.set_meta(db, CHECKPOINT, feed["last_seq"])
             folded += len(rows)
             batches += 1
@@ -185,6 +192,14 @@ class ClockFold:
             if len(feed["results"]) < BATCH:
                 break
         return folded
+
+
+def _firsts(rows: list[tuple[Any, ...]]) -> dict[str, int]:
+    """device -> its earliest receipt among :func:`receipt_rows` rows."""
+    out: dict[str, int] = {}
+    for r in rows:
+        out[r[2]] = min(out.get(r[2], r[6]), r[6])
+    return out
 
 
 # -- queries (the checks page, 11.1 b) ----------------------------------------------------

@@ -7,10 +7,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.oversight.facts import RATING_LEVELS
 from hub.oversight.indicators import CLAUSE9_COLUMNS, Row
+
+if TYPE_CHECKING:
+    from flask import Response
 
 RATING_ZH = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -67,6 +70,23 @@ def table(rows: Sequence[Row], total: Row, name: Callable[[str], str], *,
 def _name_only(label: str) -> str:
     """The name of a ``name（id）`` label; "" for a bare id (no roster entry)."""
     return label.partition("（")[0] if label.endswith("）") else ""
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(rows: list[list[Any]], fmt: str, stem: str, title: str) -> Response | None:
+    """``rows`` as the attachment ``stem.csv`` or ``stem.xlsx`` (its sheet named ``title``),
+    or ``None`` for another format (the caller's 404 names the formats)."""
+    from flask import Response
+
+    if fmt == "csv":
+        return Response(to_csv(rows), content_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename={stem}.csv"})
+    if fmt == "xlsx":
+        return Response(to_xlsx(rows, title=title), content_type=XLSX_TYPE,
+                        headers={"Content-Disposition": f"attachment; filename={stem}.xlsx"})
+    return None
 
 
 def to_csv(rows: list[list[Any]]) -> bytes:

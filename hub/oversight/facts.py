@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from hub.oversight.paper import paper_steps
 from schemas.event_signed import SIGNS_FOR_ANOTHER
 from schemas.fold import fold
 from schemas.state import followed_up, local_timestamp, resume_by
@@ -121,6 +122,10 @@ class CaseFact:
     corrections: int = 0
     decision: str | None = None
     complaints: list[Complaint] = field(default_factory=list)
+    #: 补录 steps (hub.oversight.paper.paper_steps) and the live steps after them
+    paper: list[list[Any]] = field(default_factory=list)
+    paper_live: int = 0
+    paper_live_first: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         # not dataclasses.asdict: its deep copies dominate loading a million facts
@@ -129,6 +134,7 @@ class CaseFact:
         d["missing"] = list(self.missing)
         d["consults"] = [list(c) for c in self.consults]
         d["special_groups"] = list(self.special_groups)
+        d["paper"] = [list(p) for p in self.paper]
         return d
 
 
@@ -273,6 +279,7 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
         f.department, f.submitted_on = str(submitted[0]["department"]), _day(submitted[0]["at"])
     f.corrections = sum(1 for e in evs if e["event_type"] == "correction_requested")
     f.decision = state.last_decision
+    f.paper, f.paper_live, f.paper_live_first = paper_steps(evs)  # 补录 (hub.oversight.paper)
     handled = {e["complaint"]: e for e in evs if e["event_type"] == "complaint_handled"}
     for e in evs:
         if e["event_type"] != "complaint":

@@ -38,6 +38,7 @@ from hub.oversight.facts import (
     contributions,
     department_contributions,
 )
+from hub.oversight.paper import write_rows as write_paper
 from hub.oversight.tables import (
     SCHEMA,
     UNIT_LEVELS,
@@ -82,7 +83,9 @@ BATCH = 500
 #: 13: 冲突复核 (review_resolved) is no handling: its recorder is not the case's staff member,
 #: nor is the clerk of a step kept for review (facts.handlers);
 #: two laptops' 冲突复核 of one step is one act, not a review (schemas.state.resettles).
-FOLD_VERSION = 13
+#: 14: each 补录 step in ``paper_steps`` with the live steps after it (a fact's ``paper``),
+#: each device's first receipt in ``device_first_sync`` (hub.oversight.paper): new tables.
+FOLD_VERSION = 14
 
 
 class FactStore:
@@ -279,6 +282,7 @@ class FactStore:
                            chunk)
                 db.execute(f"DELETE FROM refold WHERE case_id IN ({','.join('?' * len(chunk))})",
                            chunk)
+            write_paper(db, ids, batch.values())  # 补录 steps (hub.oversight.paper)
             db.executemany("INSERT OR REPLACE INTO complaints VALUES (?,?,?,?,?,?,?,?,?,?)",
                            [(c.complaint_id, c.case_id, c.institution, c.received_on, c.due,
                              c.handled_on, c.channel, c.category, c.result, int(c.by_hub))

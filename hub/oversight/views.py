@@ -343,17 +343,12 @@ def export(fmt: str) -> Response:
     table = exports.table(data["rows"], data["total"], lambda c: _name(p["names"], c),
                           by_staff=by_staff, staff_name=_staff_label)
     stem = f"oversight-{p['scope']}-{p['first']}-{p['last']}"
-    if fmt == "csv":
-        return Response(exports.to_csv(table), content_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f"attachment; filename={stem}.csv"})
-    if fmt == "xlsx":
-        # the sheet's name is the period, all of it: a tab of "2026-09" on an export of
-        # September to November read as one month's numbers (the file name is lost on copy)
-        period = p["first"] if p["last"] == p["first"] else f"{p['first']} 至 {p['last']}"
-        return Response(exports.to_xlsx(table, title=period),
-                        content_type="application/vnd.openxmlformats-officedocument."
-                                     "spreadsheetml.sheet",
-                        headers={"Content-Disposition": f"attachment; filename={stem}.xlsx"})
+    # the sheet's name is the period, all of it: a tab of "2026-09" on an export of
+    # September to November read as one month's numbers (the file name is lost on copy)
+    period = p["first"] if p["last"] == p["first"] else f"{p['first']} 至 {p['last']}"
+    sent = exports.download(table, fmt, stem, period)
+    if sent is not None:
+        return sent
     raise _no_page("fmt: csv or xlsx", "导出格式只有 xlsx 和 csv，请用总览页下方的导出链接")
 
 
@@ -390,6 +385,7 @@ def public(code: str) -> Any:
     return render_template("oversight/public.html", **public_page(_ov(), code))
 
 
-# one case's history and archive, the public complaint page (their own modules; registered
+# one case's history and archive, the 补录 audit, the public complaint page (their own
+# modules; registered
 # on this blueprint)
-from hub.oversight import case_views, public_views  # noqa: E402, F401
+from hub.oversight import case_views, paper_views, public_views  # noqa: E402, F401
