@@ -349,24 +349,21 @@ class Node:
         self.index.upsert(*self.index_entry(case_id, private))
 
     def index_entry(self, case_id: str, private: dict[str, Any] | None = None,
-                    wd: Workdays | None = None) -> tuple[dict[str, Any], list[str]]:
-        """The index row of a case and its applicant's search tokens (when unlocked);
-        ``wd``: the calendar, when the caller folds many cases (node.indexer)."""
+                    wd: Workdays | None = None) -> tuple[dict[str, Any], list[str] | None]:
+        """The index row of a case and its applicant's search tokens: of ``private`` (the
+        particulars just written or opened), else of the stored header, made by the machine
+        (node.tokenmaker; None when they cannot be made now). ``wd``: the calendar, when the
+        caller folds many cases (node.indexer)."""
         from node.state import index_row
+        from node.tokenmaker import machine_tokens, tokens_of
 
         cw = self.casework
         header = cw.header(case_id)
         events = cw.events(case_id)
-        tokens: list[str] = []
-        if private is None and self._reader is not None:
-            opened = self._reader._opened.get(case_id, {})
-            private = opened.get(f"case:{case_id}")
         if private is not None and self._keys is not None:
-            from node.index import name_tokens
-
-            tokens = sorted(name_tokens(*(str(private.get(k) or "") for k in
-                                          ("applicant_name", "enterprise_name", "id_number",
-                                           "phone"))))
+            tokens: list[str] | None = tokens_of(private)
+        else:
+            tokens = machine_tokens(self, header)
         return index_row(header, events, self, wd), tokens
 
     # -- revocation ------------------------------------------------------------------

@@ -52,6 +52,10 @@ def index_changes(node: Node) -> int:
         since = res["last_seq"]
         if len(res["results"]) < BATCH:
             break
+    if node.unlocked:
+        # cases indexed while the keys were locked get their search tokens now (design.md
+        # §5: the keys open nothing while locked; node.tokenmaker)
+        touched |= index.owed_locked()
     if calendar:
         # a year's holidays pulled (set or corrected at the hub): every open case's
         # deadlines are counted again in working days (design.md §6), not only those of
@@ -64,7 +68,7 @@ def index_changes(node: Node) -> int:
     # (docs/benchmarks.md, "Field app": the refold), while the clerk waits at the unlock page.
     wd = workdays(node)
     done = 0
-    entries: list[tuple[dict[str, Any], list[str]]] = []
+    entries: list[tuple[dict[str, Any], list[str] | None]] = []
     for cid in sorted(touched):
         try:
             entries.append(node.index_entry(cid, wd=wd))
