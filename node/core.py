@@ -349,22 +349,24 @@ class Node:
         self.index.upsert(*self.index_entry(case_id, private))
 
     def index_entry(self, case_id: str, private: dict[str, Any] | None = None,
-                    wd: Workdays | None = None) -> tuple[dict[str, Any], list[str] | None]:
+                    wd: Workdays | None = None, *, tokens: bool = True
+                    ) -> tuple[dict[str, Any], list[str] | None]:
         """The index row of a case and its applicant's search tokens: of ``private`` (the
         particulars just written or opened), else of the stored header, made by the machine
-        (node.tokenmaker; None when they cannot be made now). ``wd``: the calendar, when the
-        caller folds many cases (node.indexer)."""
+        (node.tokenmaker; None when they cannot be made now, or not asked for: ``tokens``
+        False). ``wd``: the calendar, when the caller folds many cases (node.indexer)."""
         from node.state import index_row
         from node.tokenmaker import machine_tokens, tokens_of
 
         cw = self.casework
         header = cw.header(case_id)
         events = cw.events(case_id)
+        made: list[str] | None = None
         if private is not None and self._keys is not None:
-            tokens: list[str] | None = tokens_of(private)
-        else:
-            tokens = machine_tokens(self, header)
-        return index_row(header, events, self, wd), tokens
+            made = tokens_of(private)
+        elif tokens:
+            made = machine_tokens(self, header)
+        return index_row(header, events, self, wd), made
 
     # -- revocation ------------------------------------------------------------------
     def wipe(self) -> None:

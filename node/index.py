@@ -107,27 +107,21 @@ class CaseIndex:
         with contextlib.suppress(IndexFull):  # stored already: node.indexer catches up later
             self.upsert_many([(row, tokens)])
 
-    def upsert_many(self, items: Sequence[tuple[Mapping[str, Any], Iterable[str] | None]]
-                    ) -> None:
+    def upsert_many(self, items: Sequence[tuple[Mapping[str, Any], Iterable[str] | None]],
+                    *, later: bool = False) -> None:
         """Rows with their tokens, which replace the case's old ones (a name corrected
         elsewhere no longer finds it); tokens None: not made (node.tokenmaker), the old
-        ones dropped too (they may be of the old name) and the case owed its tokens."""
+        ones dropped too (they may be of the old name) and the case owed its tokens, to be
+        made at the next catch-up with the keys (``later``, or locked now) or when its
+        keyring changes (no key opens it here)."""
         values = []
-        token_rows = []
-        ids = []
-        owed = []
-        for row, tokens in items:
+        for row, _ in items:
             rec = {c: row.get(c) for c in COLUMNS}
             rec["needs_review"] = int(bool(rec["needs_review"]))
             rec["closed"] = int(bool(rec["closed"]) or rec.get("status") in CLOSED_STATUSES)
             rec["pending"] = int(rec["pending"] or 0)
             values.append(tuple(rec[c] for c in COLUMNS))
-            ids.append((rec["case_id"],))
-            toks = None if tokens is None else list(tokens)
-            if toks is None or (toks and self.name_key is None):  # or locked meanwhile
-                owed.append((rec["case_id"], int(self.name_key is None)))
-                continue
-            token_rows += [(self.hash_token(t), rec["case_id"]) for t in toks]
+        tokens = self._token_rows([(str(r["case_id"]), t) for r, t in items], later)
         placeholders = ",".join("?" * len(COLUMNS))
         # a row is the whole truth about its case: a deadline that ended is cleared (None)
         # except ``pending``: set by local writes and cleared by a push (:meth:`set_pending`)
@@ -138,14 +132,41 @@ class CaseIndex:
                 self._db.executemany(
                     f"INSERT INTO cases ({','.join(COLUMNS)}) VALUES ({placeholders}) "
                     f"ON CONFLICT(case_id) DO UPDATE SET {updates}", values)
-                self._db.executemany("DELETE FROM name_tokens WHERE case_id=?", ids)
-                self._db.executemany("DELETE FROM tokens_owed WHERE case_id=?", ids)
-                self._db.executemany("INSERT OR IGNORE INTO name_tokens VALUES (?,?)",
-                                     token_rows)
-                self._db.executemany("INSERT INTO tokens_owed VALUES (?,?)", owed)
+                self._put_tokens(*tokens)
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise index_write_failed(exc, self._db) from exc
+
+    def set_tokens(self, items: Sequence[tuple[str, Iterable[str] | None]]) -> None:
+        """The tokens of cases indexed already (``(case id, tokens)``, as :meth:`upsert_many`
+        takes them), their rows left as they are."""
+        tokens = self._token_rows(items, False)
+        with self._mutex:
+            try:
+                self._db.execute("BEGIN")
+                self._put_tokens(*tokens)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise index_write_failed(exc, self._db) from exc
+
+    def _token_rows(self, items: Sequence[tuple[str, Iterable[str] | None]], later: bool
+                    ) -> tuple[list[tuple[str]], list[tuple[bytes, str]], list[tuple[str, int]]]:
+        ids, token_rows, owed = [], [], []
+        for case_id, tokens in items:
+            ids.append((case_id,))
+            toks = None if tokens is None else list(tokens)
+            if toks is None or (toks and self.name_key is None):  # or locked meanwhile
+                owed.append((case_id, int(later or self.name_key is None)))
+                continue
+            token_rows += [(self.hash_token(t), case_id) for t in toks]
+        return ids, token_rows, owed
+
+    def _put_tokens(self, ids: list[tuple[str]], token_rows: list[tuple[bytes, str]],
+                    owed: list[tuple[str, int]]) -> None:
+        self._db.executemany("DELETE FROM name_tokens WHERE case_id=?", ids)
+        self._db.executemany("DELETE FROM tokens_owed WHERE case_id=?", ids)
+        self._db.executemany("INSERT OR IGNORE INTO name_tokens VALUES (?,?)", token_rows)
+        self._db.executemany("INSERT INTO tokens_owed VALUES (?,?)", owed)
 
     def set_pending(self, case_ids: Iterable[str], pending: bool) -> None:
         """Mark rows 待上传 (or pushed) in one transaction; a failure is the node's error
@@ -186,11 +207,11 @@ class CaseIndex:
         with self._mutex:
             return int(self._db.execute(sql, (case_id,) if case_id else ()).fetchone()[0])
 
-    def owed_locked(self) -> set[str]:
-        """The cases indexed while the keys were locked: their tokens come at the unlock."""
+    def owed_later(self) -> set[str]:
+        """The cases whose tokens the next catch-up with the keys makes (node.indexer)."""
         with self._mutex:
             return {r[0] for r in self._db.execute(
-                "SELECT case_id FROM tokens_owed WHERE locked = 1")}
+                "SELECT case_id FROM tokens_owed WHERE later = 1")}
 
     def highest_serial(self, prefix: str) -> int:
         """The greatest serial of the case numbers ``prefix`` + 5 digits here, else 0 (one

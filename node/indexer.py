@@ -24,8 +24,10 @@ def _case_of(docid: str) -> str | None:
     return None
 
 
-def index_changes(node: Node) -> int:
-    """Reindex every case touched since the last run; returns how many."""
+def index_changes(node: Node, *, tokens: bool = True) -> int:
+    """Reindex every case touched since the last run; returns how many. Then, unlocked,
+    the search tokens of the cases owed them for later (node.tokenmaker.make_owed);
+    ``tokens`` False (a catch-up during a pull) leaves all of them for later."""
     from node.errors import NodeError
     from sync.errors import NotFound, SyncError
 
@@ -52,10 +54,6 @@ def index_changes(node: Node) -> int:
         since = res["last_seq"]
         if len(res["results"]) < BATCH:
             break
-    if node.unlocked:
-        # cases indexed while the keys were locked get their search tokens now (design.md
-        # §5: the keys open nothing while locked; node.tokenmaker)
-        touched |= index.owed_locked()
     if calendar:
         # a year's holidays pulled (set or corrected at the hub): every open case's
         # deadlines are counted again in working days (design.md §6), not only those of
@@ -71,28 +69,32 @@ def index_changes(node: Node) -> int:
     entries: list[tuple[dict[str, Any], list[str] | None]] = []
     for cid in sorted(touched):
         try:
-            entries.append(node.index_entry(cid, wd=wd))
+            entries.append(node.index_entry(cid, wd=wd, tokens=tokens))
         except (NotFound, NodeError, SyncError):
             continue  # events before their header, or no key for it yet: indexed later
         if len(entries) >= BATCH:
-            index.upsert_many(entries)
+            index.upsert_many(entries, later=not tokens)
             done += len(entries)
             entries.clear()
     if entries:
-        index.upsert_many(entries)
+        index.upsert_many(entries, later=not tokens)
         done += len(entries)
     index.set_meta("store_seq", str(since))
+    if tokens and node.unlocked:
+        from node.tokenmaker import make_owed
+
+        make_owed(node)
     if refold is not None:
         index.set_meta("refold_from", "")  # kept till now: serve may stop before an unlock
         log.warning("node: %d cases folded again in %.1f s", done, time.monotonic() - started)
     return done
 
 
-def index_pulled(node: Node) -> int:
+def index_pulled(node: Node, *, tokens: bool = True) -> int:
     """Index what a pull brought; the caches of names and opened cases start again."""
     node._names.clear()
     node.cache.clear()
-    return index_changes(node)
+    return index_changes(node, tokens=tokens)
 
 
 class PullIndexer:
@@ -130,6 +132,9 @@ class PullIndexer:
 
         self.indexed = n
         try:
-            index_pulled(self.node)
+            # rows only: the search tokens (~0.4 ms a case: unwrapping its key, opening its
+            # header; docs/benchmarks.md "First pull") would slow the pull by as much again;
+            # they come with the round's end (Syncer.after_pull), or the next one if cut
+            index_pulled(self.node, tokens=False)
         except (NodeError, SyncError, OSError, sqlite3.Error) as exc:
             log.warning("node: indexing during the pull failed (%s); retried at its end", exc)

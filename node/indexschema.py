@@ -53,16 +53,17 @@ CREATE TABLE IF NOT EXISTS name_tokens (
   PRIMARY KEY (token, case_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS name_tokens_case ON name_tokens(case_id);
--- Cases whose search tokens could not be made (node.tokenmaker): ``locked``, indexed while
--- the keys were locked (made at the next unlock, node.indexer), else no key opens the case
--- here yet (made when its keyring's change arrives). What a name search cannot see.
+-- Cases whose search tokens are not made (node.tokenmaker): ``later``, indexed while the
+-- keys were locked or by a catch-up during a pull (made by the next catch-up with the keys:
+-- the pull's end, the unlock; node.indexer), else no key opens the case here yet (made
+-- when its keyring's change arrives). What a name search cannot see.
 CREATE TABLE IF NOT EXISTS tokens_owed (
   case_id TEXT PRIMARY KEY,
-  locked INTEGER NOT NULL DEFAULT 0
+  later INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 """
 #: Kept in ``meta`` once an older file's cases without tokens are put in ``tokens_owed``
-#: (locked: made at the next unlock): before it, a pulled case had tokens only once opened.
+#: (later: made at the next unlock): before it, a pulled case had tokens only once opened.
 TOKENS_OWED = "1"
 
 COLUMNS = ("case_id", "case_no", "institution", "holder", "service_item", "service_type",

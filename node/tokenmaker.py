@@ -50,3 +50,27 @@ def machine_tokens(node: Node, header: Mapping[str, Any]) -> list[str] | None:
         # NodeError: locked meanwhile, no keyring, no wrap for us; SyncError (CryptoError):
         # a header sealed under a generation this keyring does not hold yet
         return None
+
+
+def make_owed(node: Node) -> int:
+    """Make the tokens of the cases owed them for later (node.index ``tokens_owed``: indexed
+    while locked, or by a catch-up during a pull), in batches of one index transaction;
+    their rows stay as they are. Returns how many were made."""
+    from node.errors import NodeError
+    from node.indexer import BATCH
+    from sync.errors import SyncError
+
+    index = node.index
+    ids = sorted(index.owed_later())
+    made = 0
+    for start in range(0, len(ids), BATCH):
+        items: list[tuple[str, list[str] | None]] = []
+        for case_id in ids[start:start + BATCH]:
+            try:
+                header = node.casework.header(case_id)
+            except (NodeError, SyncError):
+                continue  # no header here (yet): owed still
+            items.append((case_id, tokens := machine_tokens(node, header)))
+            made += tokens is not None
+        index.set_tokens(items)
+    return made

@@ -66,7 +66,7 @@ def test_cases_pulled_while_locked_get_their_tokens_at_the_unlock(unlocked: Any)
     assert unlocked.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
     rows = unlocked.get("/api/cases", query_string={"q": "春晓"}).json["rows"]
     assert [r["case_id"] for r in rows] == [case_id]
-    assert not n.index.tokenless() and not n.index.owed_locked()
+    assert not n.index.tokenless() and not n.index.owed_later()
 
 
 def test_a_correction_made_on_the_other_laptop_stops_the_old_name_matching(
@@ -121,3 +121,20 @@ def test_a_case_whose_wrap_arrives_later_is_counted_unfound_till_then(unlocked: 
     assert not n.index.tokenless()
     page = _search(unlocked, "司马光明")
     assert f'href="/cases/{case_id}"' in page and 'id="search-unfound"' not in page
+
+
+def test_a_catch_up_during_a_pull_leaves_the_tokens_to_the_round_s_end(unlocked: Any) -> None:
+    """Making a case's tokens costs about what indexing it does (unwrapping its key, opening
+    its header): the catch-ups during a first pull of thousands of cases list them without
+    (the pull is not slowed), the round's end makes them."""
+    from node.indexer import PullIndexer
+
+    case_id = _applied(unlocked, applicant_name="司马光明")
+    n = _node(unlocked)
+    _as_pulled(n)
+    PullIndexer(n).catch_up(1)
+    assert n.index.get(case_id) and n.index.owed_later() == {case_id}
+    n.syncer.after_pull()
+    assert not n.index.tokenless()
+    rows = unlocked.get("/api/cases", query_string={"q": "司马光明"}).json["rows"]
+    assert [r["case_id"] for r in rows] == [case_id]
