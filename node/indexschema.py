@@ -77,9 +77,9 @@ ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 #: ``closed`` are stale) is refolded from the store at the next catch-up, as for a new
 #: column. 2: an answered consultation with no reply pending is ``consulted``, closed.
 #: 3: a deadline whose suspension spans 1 January counts the new year's holidays
-#: (schemas.workdays, 10.2.5). (A refold does not open the cases' sealed particulars, so
-#: the search tokens of a phone's digits, new in the same release, come with each case's
-#: next write or opening.) 4: a resumption deadline on a weekend or holiday runs to the
+#: (schemas.workdays, 10.2.5). (A refold then did not make the search tokens, so those
+#: of a phone's digits, new in the same release, came with each case's next write or
+#: opening; it makes them now: node.tokenmaker.) 4: a resumption deadline on a weekend or holiday runs to the
 #: next working day (10.2.5.2, schemas.state.resume_by); an acceptance on a lapsed
 #: entrustment is a review (10.2.3); a materials period ending on a day off runs to the
 #: next working day (10.2.5.1 a). 5: a restored hub's second termination of a suspension
