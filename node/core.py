@@ -23,6 +23,8 @@ from node.sessions import Sessions, UnlockThrottle
 from node.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from node.casework import Casework
     from node.index import CaseIndex
     from node.keys import NodeKeys
@@ -350,23 +352,19 @@ class Node:
 
     def index_entry(self, case_id: str, private: dict[str, Any] | None = None,
                     wd: Workdays | None = None, *, tokens: bool = True
-                    ) -> tuple[dict[str, Any], list[str] | None]:
-        """The index row of a case and its applicant's search tokens: of ``private`` (the
-        particulars just written or opened), else of the stored header, made by the machine
-        (node.tokenmaker; None when they cannot be made now, or not asked for: ``tokens``
-        False). ``wd``: the calendar, when the caller folds many cases (node.indexer)."""
+                    ) -> tuple[dict[str, Any], Sequence[str] | None]:
+        """The index row of a case and its applicant's search tokens: of ``private`` (just
+        written or opened), else of the stored header by the machine (node.tokenmaker; None
+        when they cannot be made now, or with ``tokens`` False). ``wd``: the calendar, when
+        the caller folds many cases (node.indexer)."""
         from node.state import index_row
-        from node.tokenmaker import machine_tokens, tokens_of
+        from node.tokenmaker import entry_tokens
 
         cw = self.casework
         header = cw.header(case_id)
         events = cw.events(case_id)
-        made: list[str] | None = None
-        if private is not None and self._keys is not None:
-            made = tokens_of(private)
-        elif tokens:
-            made = machine_tokens(self, header)
-        return index_row(header, events, self, wd), made
+        made = entry_tokens(self, header, private, wanted=tokens)
+        return {**index_row(header, events, self, wd), "header_rev": header.get("_rev")}, made
 
     # -- revocation ------------------------------------------------------------------
     def wipe(self) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from node import tiles
 from node.errors import IndexFull, Locked, index_write_failed
-from node.indexschema import ADDED_COLUMNS, COLUMNS, FOLD_VERSION, SCHEMA, TOKENS_OWED
+from node.indexschema import ADDED_COLUMNS, COLUMNS, FOLD_VERSION, SCHEMA, TOKENS_OWED, Kept
 from node.listviews import COUNTED_VIEWS, HOLDER, OWN_VIEWS, view_condition
 from node.nametokens import name_tokens, normalize
 from node.state import CLOSED
@@ -121,7 +121,8 @@ class CaseIndex:
             rec["closed"] = int(bool(rec["closed"]) or rec.get("status") in CLOSED_STATUSES)
             rec["pending"] = int(rec["pending"] or 0)
             values.append(tuple(rec[c] for c in COLUMNS))
-        tokens = self._token_rows([(str(r["case_id"]), t) for r, t in items], later)
+        tokens = self._token_rows([(str(r["case_id"]), t, r.get("header_rev"))
+                                   for r, t in items], later)
         placeholders = ",".join("?" * len(COLUMNS))
         # a row is the whole truth about its case: a deadline that ended is cleared (None)
         # except ``pending``: set by local writes and cleared by a push (:meth:`set_pending`)
@@ -137,9 +138,10 @@ class CaseIndex:
             except sqlite3.Error as exc:
                 raise index_write_failed(exc, self._db) from exc
 
-    def set_tokens(self, items: Sequence[tuple[str, Iterable[str] | None]]) -> None:
-        """The tokens of cases indexed already (``(case id, tokens)``, as :meth:`upsert_many`
-        takes them), their rows left as they are."""
+    def set_tokens(self, items: Sequence[tuple[str, Iterable[str] | None, str | None]]
+                   ) -> None:
+        """The tokens of cases indexed already (``(case id, tokens, header _rev)``, tokens
+        as :meth:`upsert_many` takes them), their rows left as they are."""
         tokens = self._token_rows(items, False)
         with self._mutex:
             try:
@@ -149,24 +151,34 @@ class CaseIndex:
             except sqlite3.Error as exc:
                 raise index_write_failed(exc, self._db) from exc
 
-    def _token_rows(self, items: Sequence[tuple[str, Iterable[str] | None]], later: bool
-                    ) -> tuple[list[tuple[str]], list[tuple[bytes, str]], list[tuple[str, int]]]:
-        ids, token_rows, owed = [], [], []
-        for case_id, tokens in items:
+    def _token_rows(self, items: Sequence[tuple[str, Iterable[str] | None, str | None]],
+                    later: bool) -> tuple[list[Any], ...]:
+        ids, token_rows, owed, made = [], [], [], []
+        for case_id, tokens, rev in items:
+            if isinstance(tokens, Kept):
+                continue
             ids.append((case_id,))
             toks = None if tokens is None else list(tokens)
             if toks is None or (toks and self.name_key is None):  # or locked meanwhile
                 owed.append((case_id, int(later or self.name_key is None)))
                 continue
             token_rows += [(self.hash_token(t), case_id) for t in toks]
-        return ids, token_rows, owed
+            made.append((case_id, rev or ""))
+        return ids, token_rows, owed, made
 
-    def _put_tokens(self, ids: list[tuple[str]], token_rows: list[tuple[bytes, str]],
-                    owed: list[tuple[str, int]]) -> None:
-        self._db.executemany("DELETE FROM name_tokens WHERE case_id=?", ids)
-        self._db.executemany("DELETE FROM tokens_owed WHERE case_id=?", ids)
+    def _put_tokens(self, ids: list[Any], token_rows: list[Any], owed: list[Any],
+                    made: list[Any]) -> None:
+        for table in ("name_tokens", "tokens_owed", "tokens_made"):
+            self._db.executemany(f"DELETE FROM {table} WHERE case_id=?", ids)
         self._db.executemany("INSERT OR IGNORE INTO name_tokens VALUES (?,?)", token_rows)
         self._db.executemany("INSERT INTO tokens_owed VALUES (?,?)", owed)
+        self._db.executemany("INSERT INTO tokens_made VALUES (?,?)", made)
+
+    def tokens_current(self, case_id: str, header_rev: str) -> bool:
+        """Whether the case's tokens were made from this revision of its header."""
+        with self._mutex:
+            return self._db.execute("SELECT 1 FROM tokens_made WHERE case_id=? AND header=?",
+                                    (case_id, header_rev)).fetchone() is not None
 
     def set_pending(self, case_ids: Iterable[str], pending: bool) -> None:
         """Mark rows 待上传 (or pushed) in one transaction; a failure is the node's error
@@ -229,6 +241,7 @@ class CaseIndex:
             self._db.execute("DELETE FROM cases")
             self._db.execute("DELETE FROM name_tokens")
             self._db.execute("DELETE FROM tokens_owed")
+            self._db.execute("DELETE FROM tokens_made")
 
     # -- meta (last indexed seq of the store) ---------------------------------------
     def get_meta(self, key: str, default: str = "") -> str:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from node.index import FOLD_VERSION
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from node.core import Node
 
 BATCH = 500
@@ -66,7 +68,7 @@ def index_changes(node: Node, *, tokens: bool = True) -> int:
     # (docs/benchmarks.md, "Field app": the refold), while the clerk waits at the unlock page.
     wd = workdays(node)
     done = 0
-    entries: list[tuple[dict[str, Any], list[str] | None]] = []
+    entries: list[tuple[dict[str, Any], Sequence[str] | None]] = []
     for cid in sorted(touched):
         try:
             entries.append(node.index_entry(cid, wd=wd, tokens=tokens))

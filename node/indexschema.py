@@ -61,7 +61,21 @@ CREATE TABLE IF NOT EXISTS tokens_owed (
   case_id TEXT PRIMARY KEY,
   later INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+-- The header revision (``_rev``) each case's tokens were made from: a case touched by new
+-- steps keeps them (a refold of every case, a pull of the day's steps cost no key
+-- unwrapped), one whose header changed (更正 elsewhere) gets them again.
+CREATE TABLE IF NOT EXISTS tokens_made (
+  case_id TEXT PRIMARY KEY,
+  header TEXT NOT NULL
+) WITHOUT ROWID;
 """
+
+
+class Kept(tuple[str, ...]):
+    """Tokens that are those of the case's header revision already: left as they are."""
+
+
+KEPT = Kept()
 #: Kept in ``meta`` once an older file's cases without tokens are put in ``tokens_owed``
 #: (later: made at the next unlock): before it, a pulled case had tokens only once opened.
 TOKENS_OWED = "1"

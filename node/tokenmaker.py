@@ -13,7 +13,7 @@ correction made elsewhere (更正) replaces the tokens of the old name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from node.nametokens import name_tokens
@@ -28,6 +28,21 @@ FIELDS = ("applicant_name", "enterprise_name", "id_number", "phone")
 def tokens_of(private: Mapping[str, Any]) -> list[str]:
     """The tokens of a header's open particulars."""
     return sorted(name_tokens(*(str(private.get(k) or "") for k in FIELDS)))
+
+
+def entry_tokens(node: Node, header: Mapping[str, Any], private: Mapping[str, Any] | None,
+                 *, wanted: bool = True) -> Sequence[str] | None:
+    """A case's tokens for its index row (node.core ``index_entry``): of ``private`` (just
+    written or opened), else those it has if made from this header revision (:data:`KEPT`:
+    new steps, no key unwrapped again), else made from the stored header (``wanted``)."""
+    from node.indexschema import KEPT
+
+    rev = str(header.get("_rev") or "")
+    if private is not None and node.unlocked:
+        return tokens_of(private)
+    if rev and node.index.tokens_current(str(header["case_id"]), rev):
+        return KEPT
+    return machine_tokens(node, header) if wanted else None
 
 
 def machine_tokens(node: Node, header: Mapping[str, Any]) -> list[str] | None:
@@ -64,13 +79,13 @@ def make_owed(node: Node) -> int:
     ids = sorted(index.owed_later())
     made = 0
     for start in range(0, len(ids), BATCH):
-        items: list[tuple[str, list[str] | None]] = []
+        items: list[tuple[str, list[str] | None, str | None]] = []
         for case_id in ids[start:start + BATCH]:
             try:
                 header = node.casework.header(case_id)
             except (NodeError, SyncError):
                 continue  # no header here (yet): owed still
-            items.append((case_id, tokens := machine_tokens(node, header)))
+            items.append((case_id, tokens := machine_tokens(node, header), header.get("_rev")))
             made += tokens is not None
         index.set_tokens(items)
     return made

@@ -138,3 +138,28 @@ def test_a_catch_up_during_a_pull_leaves_the_tokens_to_the_round_s_end(unlocked:
     assert not n.index.tokenless()
     rows = unlocked.get("/api/cases", query_string={"q": "司马光明"}).json["rows"]
     assert [r["case_id"] for r in rows] == [case_id]
+
+
+def test_new_steps_of_a_case_keep_its_tokens_without_unwrapping_its_key(
+        unlocked: Any, monkeypatch: Any) -> None:
+    """A pull of the day's steps, or a refold of every case after an upgrade, touches cases
+    whose header did not change: their tokens stand (made from that header revision), no
+    key is unwrapped again for them (~0.4 ms a case: bench firstpull)."""
+    from node.reading import Reader
+    from tests.node.test_clerk_day import _step
+
+    case_id = _applied(unlocked, applicant_name="司马光明")
+    n = _node(unlocked)
+    _as_pulled(n)
+    n.syncer.after_pull()
+    unwrapped: list[str] = []
+    real = Reader.machine_key
+    monkeypatch.setattr(Reader, "machine_key",
+                        lambda self, cid: unwrapped.append(cid) or real(self, cid))
+    assert _step(unlocked, case_id, "acceptance", zone="assisted_zone",
+                 time_limit_days="3").status_code == 302
+    n.index.set_meta("store_seq", "0")  # every case folded again
+    n.syncer.after_pull()
+    assert unwrapped == [] and n.index.get(case_id)["status"] == "handling"
+    rows = unlocked.get("/api/cases", query_string={"q": "司马光明"}).json["rows"]
+    assert [r["case_id"] for r in rows] == [case_id]
