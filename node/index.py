@@ -171,8 +171,8 @@ class CaseIndex:
         for table in ("name_tokens", "tokens_owed", "tokens_made"):
             self._db.executemany(f"DELETE FROM {table} WHERE case_id=?", ids)
         self._db.executemany("INSERT OR IGNORE INTO name_tokens VALUES (?,?)", token_rows)
-        self._db.executemany("INSERT INTO tokens_owed VALUES (?,?)", owed)
-        self._db.executemany("INSERT INTO tokens_made VALUES (?,?)", made)
+        self._db.executemany("INSERT OR REPLACE INTO tokens_owed VALUES (?,?)", owed)
+        self._db.executemany("INSERT OR REPLACE INTO tokens_made VALUES (?,?)", made)
 
     def tokens_current(self, case_id: str, header_rev: str) -> bool:
         """Whether the case's tokens were made from this revision of its header."""

@@ -134,9 +134,10 @@ class PullIndexer:
 
         self.indexed = n
         try:
-            # rows only: the search tokens (~0.4 ms a case: unwrapping its key, opening its
-            # header; docs/benchmarks.md "First pull") would slow the pull by as much again;
-            # they come with the round's end (Syncer.after_pull), or the next one if cut
+            # rows only: the search tokens (~0.4 ms a case, about what its row costs:
+            # unwrapping its key, opening its header; `python -m ops.bench firstpull`) would
+            # slow the pull; they come with the round's end (Syncer.after_pull), or the
+            # next round's if the link cuts this one, or the next unlock
             index_pulled(self.node, tokens=False)
         except (NodeError, SyncError, OSError, sqlite3.Error) as exc:
             log.warning("node: indexing during the pull failed (%s); retried at its end", exc)

@@ -7,8 +7,9 @@ applicant back after lunch was not found by name, ID number or phone on the othe
 and a second case was opened for them. The node now makes them as it indexes what a pull
 brought, while the keys are unlocked: a machine step, not a person's reading, so no access
 event (design.md §5; :func:`sync.crypto.derive_private`); a search that lists the case and
-its opening write theirs (node.reading). Made from the stored header every time, so a
-correction made elsewhere (更正) replaces the tokens of the old name.
+its opening write theirs (node.reading). Made from the stored header, and again whenever
+its revision changes (``tokens_made``), so a correction made elsewhere (更正) replaces the
+tokens of the old name, while new steps cost no key unwrapped.
 """
 
 from __future__ import annotations
