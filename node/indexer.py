@@ -134,7 +134,7 @@ class PullIndexer:
 
         self.indexed = n
         try:
-            # rows only: the search tokens (~0.4 ms a case, about what its row costs:
+            # rows only: the search tokens (~0.5 ms a case, more than its row costs:
             # unwrapping its key, opening its header; `python -m ops.bench firstpull`) would
             # slow the pull; they come with the round's end (Syncer.after_pull), or the
             # next round's if the link cuts this one, or the next unlock

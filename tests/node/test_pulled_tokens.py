@@ -144,7 +144,7 @@ def test_new_steps_of_a_case_keep_its_tokens_without_unwrapping_its_key(
         unlocked: Any, monkeypatch: Any) -> None:
     """A pull of the day's steps, or a refold of every case after an upgrade, touches cases
     whose header did not change: their tokens stand (made from that header revision), no
-    key is unwrapped again for them (~0.4 ms a case: bench firstpull)."""
+    key is unwrapped again for them (~0.5 ms a case: bench firstpull)."""
     from node.reading import Reader
     from tests.node.test_clerk_day import _step
 
