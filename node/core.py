@@ -23,6 +23,8 @@ from node.sessions import Sessions, UnlockThrottle
 from node.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from node.casework import Casework
     from node.index import CaseIndex
     from node.keys import NodeKeys
@@ -349,25 +351,20 @@ class Node:
         self.index.upsert(*self.index_entry(case_id, private))
 
     def index_entry(self, case_id: str, private: dict[str, Any] | None = None,
-                    wd: Workdays | None = None) -> tuple[dict[str, Any], list[str]]:
-        """The index row of a case and its applicant's search tokens (when unlocked);
-        ``wd``: the calendar, when the caller folds many cases (node.indexer)."""
+                    wd: Workdays | None = None, *, tokens: bool = True
+                    ) -> tuple[dict[str, Any], Sequence[str] | None]:
+        """The index row of a case and its applicant's search tokens: of ``private`` (just
+        written or opened), else of the stored header by the machine (node.tokenmaker; None
+        when they cannot be made now, or with ``tokens`` False). ``wd``: the calendar, when
+        the caller folds many cases (node.indexer)."""
         from node.state import index_row
+        from node.tokenmaker import entry_tokens
 
         cw = self.casework
         header = cw.header(case_id)
         events = cw.events(case_id)
-        tokens: list[str] = []
-        if private is None and self._reader is not None:
-            opened = self._reader._opened.get(case_id, {})
-            private = opened.get(f"case:{case_id}")
-        if private is not None and self._keys is not None:
-            from node.index import name_tokens
-
-            tokens = sorted(name_tokens(*(str(private.get(k) or "") for k in
-                                          ("applicant_name", "enterprise_name", "id_number",
-                                           "phone"))))
-        return index_row(header, events, self, wd), tokens
+        made = entry_tokens(self, header, private, wanted=tokens)
+        return {**index_row(header, events, self, wd), "header_rev": header.get("_rev")}, made
 
     # -- revocation ------------------------------------------------------------------
     def wipe(self) -> None:

@@ -26,85 +26,14 @@ from typing import Any
 
 from node import tiles
 from node.errors import IndexFull, Locked, index_write_failed
+from node.indexschema import ADDED_COLUMNS, COLUMNS, FOLD_VERSION, SCHEMA, TOKENS_OWED, Kept
 from node.listviews import COUNTED_VIEWS, HOLDER, OWN_VIEWS, view_condition
 from node.nametokens import name_tokens, normalize
 from node.state import CLOSED
 
-__all__ = ["COUNTED_VIEWS", "OWN_VIEWS", "CaseIndex", "Page", "name_tokens", "normalize",
-           "view_condition"]
+__all__ = ["COUNTED_VIEWS", "FOLD_VERSION", "OWN_VIEWS", "CaseIndex", "Page", "name_tokens",
+           "normalize", "view_condition"]
 
-SCHEMA = """
-PRAGMA journal_mode=WAL;
-CREATE TABLE IF NOT EXISTS cases (
-  case_id TEXT PRIMARY KEY,
-  case_no TEXT,
-  institution TEXT NOT NULL,
-  holder TEXT,
-  service_item TEXT,
-  service_type TEXT,
-  status TEXT,
-  needs_review INTEGER NOT NULL DEFAULT 0,
-  created TEXT,
-  updated TEXT NOT NULL,
-  due TEXT,
-  closed INTEGER NOT NULL DEFAULT 0,
-  handed_from TEXT,
-  pending INTEGER NOT NULL DEFAULT 0,
-  limit_due TEXT,
-  suspended_since TEXT
-);
-CREATE INDEX IF NOT EXISTS cases_updated ON cases(updated DESC, case_id DESC);
-CREATE INDEX IF NOT EXISTS cases_status ON cases(status, updated DESC, case_id DESC);
-CREATE INDEX IF NOT EXISTS cases_item ON cases(service_item, updated DESC, case_id DESC);
-CREATE INDEX IF NOT EXISTS cases_no ON cases(case_no);
-DROP INDEX IF EXISTS cases_open_due;
-DROP INDEX IF EXISTS cases_open_due_id;
-CREATE INDEX IF NOT EXISTS cases_due_open ON cases(due, case_id) WHERE closed = 0;
-DROP INDEX IF EXISTS cases_created;
-CREATE INDEX IF NOT EXISTS cases_created_id ON cases(created DESC, case_id DESC);
-CREATE INDEX IF NOT EXISTS cases_handed ON cases(handed_from, closed, due);
-CREATE INDEX IF NOT EXISTS cases_review ON cases(updated DESC, case_id DESC) WHERE needs_review = 1;
-CREATE INDEX IF NOT EXISTS cases_pending ON cases(updated DESC, case_id DESC) WHERE pending = 1;
-CREATE INDEX IF NOT EXISTS cases_open ON cases(updated DESC, case_id DESC) WHERE closed = 0;
--- The work lists of the cases held here (4.3), in their orders, and the counts of the
--- town's hand-over boxes; read through cases_open, the holder of each open case was read
--- from its row (the home page took 180 ms at 100,000 cases, docs/benchmarks.md).
-CREATE INDEX IF NOT EXISTS cases_open_holder
-  ON cases(coalesce(holder, institution), due, case_id) WHERE closed = 0;
-CREATE INDEX IF NOT EXISTS cases_open_holder_limit
-  ON cases(coalesce(holder, institution), limit_due, case_id, status, suspended_since)
-  WHERE closed = 0;
-CREATE INDEX IF NOT EXISTS cases_open_holder_updated
-  ON cases(coalesce(holder, institution), updated DESC, case_id DESC) WHERE closed = 0;
-CREATE INDEX IF NOT EXISTS cases_handed_updated
-  ON cases(updated DESC, case_id DESC) WHERE handed_from IS NOT NULL;
-CREATE TABLE IF NOT EXISTS name_tokens (
-  token BLOB NOT NULL,
-  case_id TEXT NOT NULL,
-  PRIMARY KEY (token, case_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS name_tokens_case ON name_tokens(case_id);
-"""
-
-COLUMNS = ("case_id", "case_no", "institution", "holder", "service_item", "service_type",
-           "status", "needs_review", "created", "updated", "due", "closed", "handed_from",
-           "pending", "limit_due", "suspended_since")
-#: Columns added after the first release, with their SQL type: an older index file gets
-#: them (ALTER TABLE) and is refolded from the store at the next catch-up (``store_seq``
-#: reset), since its rows cannot fill them in themselves.
-ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
-#: The fold the rows were made by: a file written under another one (its rows' status and
-#: ``closed`` are stale) is refolded from the store at the next catch-up, as for a new
-#: column. 2: an answered consultation with no reply pending is ``consulted``, closed.
-#: 3: a deadline whose suspension spans 1 January counts the new year's holidays
-#: (schemas.workdays, 10.2.5). (A refold does not open the cases' sealed particulars, so
-#: the search tokens of a phone's digits, new in the same release, come with each case's
-#: next write or opening.) 4: a resumption deadline on a weekend or holiday runs to the
-#: next working day (10.2.5.2, schemas.state.resume_by); an acceptance on a lapsed
-#: entrustment is a review (10.2.3); a materials period ending on a day off runs to the
-#: next working day (10.2.5.1 a). 5: a restored hub's second termination of a suspension
-#: is the same act, not a review (10.2.5.2, schemas.rules.repeats_termination).
-FOLD_VERSION = "6"  # 6: so is a second 冲突复核 of one step (schemas.state.resettles)
 CLOSED_STATUSES = CLOSED  # one set with the rows' ``closed`` (node.state.index_row)
 @dataclass
 class Page:
@@ -138,6 +67,13 @@ class CaseIndex:
             self._db.executescript(SCHEMA)
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('fold', ?)", (FOLD_VERSION,))
+            row = self._db.execute("SELECT v FROM meta WHERE k = 'tokens_owed'").fetchone()
+            if row is None or row[0] != TOKENS_OWED:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO tokens_owed SELECT case_id, 1 FROM cases c WHERE NOT "
+                    "EXISTS (SELECT 1 FROM name_tokens t WHERE t.case_id = c.case_id)")
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('tokens_owed', ?)",
+                                 (TOKENS_OWED,))
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._tiles_ready()
         #: HMAC key for name tokens; set while the keys are unlocked.
@@ -167,24 +103,26 @@ class CaseIndex:
         return hmac.new(self.name_key, token.encode("utf-8"), hashlib.sha256).digest()[:16]
 
     # -- writing -------------------------------------------------------------------
-    def upsert(self, row: Mapping[str, Any], tokens: Iterable[str] = ()) -> None:
+    def upsert(self, row: Mapping[str, Any], tokens: Iterable[str] | None = ()) -> None:
         with contextlib.suppress(IndexFull):  # stored already: node.indexer catches up later
             self.upsert_many([(row, tokens)])
 
-    def upsert_many(self, items: Sequence[tuple[Mapping[str, Any], Iterable[str]]]) -> None:
+    def upsert_many(self, items: Sequence[tuple[Mapping[str, Any], Iterable[str] | None]],
+                    *, later: bool = False) -> None:
+        """Rows with their tokens, which replace the case's old ones (a name corrected
+        elsewhere no longer finds it); tokens None: not made (node.tokenmaker), the old
+        ones dropped too (they may be of the old name) and the case owed its tokens, to be
+        made at the next catch-up with the keys (``later``, or locked now) or when its
+        keyring changes (no key opens it here)."""
         values = []
-        token_rows = []
-        ids = []
-        for row, tokens in items:
+        for row, _ in items:
             rec = {c: row.get(c) for c in COLUMNS}
             rec["needs_review"] = int(bool(rec["needs_review"]))
             rec["closed"] = int(bool(rec["closed"]) or rec.get("status") in CLOSED_STATUSES)
             rec["pending"] = int(rec["pending"] or 0)
             values.append(tuple(rec[c] for c in COLUMNS))
-            toks = list(tokens)
-            if toks:
-                ids.append(rec["case_id"])
-                token_rows += [(self.hash_token(t), rec["case_id"]) for t in toks]
+        tokens = self._token_rows([(str(r["case_id"]), t, r.get("header_rev"))
+                                   for r, t in items], later)
         placeholders = ",".join("?" * len(COLUMNS))
         # a row is the whole truth about its case: a deadline that ended is cleared (None)
         # except ``pending``: set by local writes and cleared by a push (:meth:`set_pending`)
@@ -195,14 +133,52 @@ class CaseIndex:
                 self._db.executemany(
                     f"INSERT INTO cases ({','.join(COLUMNS)}) VALUES ({placeholders}) "
                     f"ON CONFLICT(case_id) DO UPDATE SET {updates}", values)
-                if ids:
-                    self._db.executemany("DELETE FROM name_tokens WHERE case_id=?",
-                                         [(i,) for i in ids])
-                    self._db.executemany("INSERT OR IGNORE INTO name_tokens VALUES (?,?)",
-                                         token_rows)
+                self._put_tokens(*tokens)
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise index_write_failed(exc, self._db) from exc
+
+    def set_tokens(self, items: Sequence[tuple[str, Iterable[str] | None, str | None]]
+                   ) -> None:
+        """The tokens of cases indexed already (``(case id, tokens, header _rev)``, tokens
+        as :meth:`upsert_many` takes them), their rows left as they are."""
+        tokens = self._token_rows(items, False)
+        with self._mutex:
+            try:
+                self._db.execute("BEGIN")
+                self._put_tokens(*tokens)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise index_write_failed(exc, self._db) from exc
+
+    def _token_rows(self, items: Sequence[tuple[str, Iterable[str] | None, str | None]],
+                    later: bool) -> tuple[list[Any], ...]:
+        ids, token_rows, owed, made = [], [], [], []
+        for case_id, tokens, rev in items:
+            if isinstance(tokens, Kept):
+                continue
+            ids.append((case_id,))
+            toks = None if tokens is None else list(tokens)
+            if toks is None or (toks and self.name_key is None):  # or locked meanwhile
+                owed.append((case_id, int(later or self.name_key is None)))
+                continue
+            token_rows += [(self.hash_token(t), case_id) for t in toks]
+            made.append((case_id, rev or ""))
+        return ids, token_rows, owed, made
+
+    def _put_tokens(self, ids: list[Any], token_rows: list[Any], owed: list[Any],
+                    made: list[Any]) -> None:
+        for table in ("name_tokens", "tokens_owed", "tokens_made"):
+            self._db.executemany(f"DELETE FROM {table} WHERE case_id=?", ids)
+        self._db.executemany("INSERT OR IGNORE INTO name_tokens VALUES (?,?)", token_rows)
+        self._db.executemany("INSERT OR REPLACE INTO tokens_owed VALUES (?,?)", owed)
+        self._db.executemany("INSERT OR REPLACE INTO tokens_made VALUES (?,?)", made)
+
+    def tokens_current(self, case_id: str, header_rev: str) -> bool:
+        """Whether the case's tokens were made from this revision of its header."""
+        with self._mutex:
+            return self._db.execute("SELECT 1 FROM tokens_made WHERE case_id=? AND header=?",
+                                    (case_id, header_rev)).fetchone() is not None
 
     def set_pending(self, case_ids: Iterable[str], pending: bool) -> None:
         """Mark rows 待上传 (or pushed) in one transaction; a failure is the node's error
@@ -237,12 +213,17 @@ class CaseIndex:
             return {r[0] for r in self._db.execute("SELECT case_id FROM cases WHERE pending = 1")}
 
     def tokenless(self, case_id: str | None = None) -> int:
-        """How many cases (of ``case_id`` alone: 0 or 1) no name search finds: pulled and
-        never opened on this laptop (node.core ``index_entry``: tokens of opened cases)."""
-        sql = ("SELECT count(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM name_tokens t "
-               "WHERE t.case_id = c.case_id)" + (" AND c.case_id = ?" if case_id else ""))
+        """How many cases (of ``case_id`` alone: 0 or 1) no name search finds: their
+        tokens are owed (node.tokenmaker: no key opens them here yet, or locked since)."""
+        sql = "SELECT count(*) FROM tokens_owed" + (" WHERE case_id = ?" if case_id else "")
         with self._mutex:
             return int(self._db.execute(sql, (case_id,) if case_id else ()).fetchone()[0])
+
+    def owed_later(self) -> set[str]:
+        """The cases whose tokens the next catch-up with the keys makes (node.indexer)."""
+        with self._mutex:
+            return {r[0] for r in self._db.execute(
+                "SELECT case_id FROM tokens_owed WHERE later = 1")}
 
     def highest_serial(self, prefix: str) -> int:
         """The greatest serial of the case numbers ``prefix`` + 5 digits here, else 0 (one
@@ -259,6 +240,8 @@ class CaseIndex:
         with self._mutex:
             self._db.execute("DELETE FROM cases")
             self._db.execute("DELETE FROM name_tokens")
+            self._db.execute("DELETE FROM tokens_owed")
+            self._db.execute("DELETE FROM tokens_made")
 
     # -- meta (last indexed seq of the store) ---------------------------------------
     def get_meta(self, key: str, default: str = "") -> str:

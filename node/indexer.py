@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from node.index import FOLD_VERSION
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from node.core import Node
 
 BATCH = 500
@@ -24,8 +26,10 @@ def _case_of(docid: str) -> str | None:
     return None
 
 
-def index_changes(node: Node) -> int:
-    """Reindex every case touched since the last run; returns how many."""
+def index_changes(node: Node, *, tokens: bool = True) -> int:
+    """Reindex every case touched since the last run; returns how many. Then, unlocked,
+    the search tokens of the cases owed them for later (node.tokenmaker.make_owed);
+    ``tokens`` False (a catch-up during a pull) leaves all of them for later."""
     from node.errors import NodeError
     from sync.errors import NotFound, SyncError
 
@@ -64,31 +68,35 @@ def index_changes(node: Node) -> int:
     # (docs/benchmarks.md, "Field app": the refold), while the clerk waits at the unlock page.
     wd = workdays(node)
     done = 0
-    entries: list[tuple[dict[str, Any], list[str]]] = []
+    entries: list[tuple[dict[str, Any], Sequence[str] | None]] = []
     for cid in sorted(touched):
         try:
-            entries.append(node.index_entry(cid, wd=wd))
+            entries.append(node.index_entry(cid, wd=wd, tokens=tokens))
         except (NotFound, NodeError, SyncError):
             continue  # events before their header, or no key for it yet: indexed later
         if len(entries) >= BATCH:
-            index.upsert_many(entries)
+            index.upsert_many(entries, later=not tokens)
             done += len(entries)
             entries.clear()
     if entries:
-        index.upsert_many(entries)
+        index.upsert_many(entries, later=not tokens)
         done += len(entries)
     index.set_meta("store_seq", str(since))
+    if tokens and node.unlocked:
+        from node.tokenmaker import make_owed
+
+        make_owed(node)
     if refold is not None:
         index.set_meta("refold_from", "")  # kept till now: serve may stop before an unlock
         log.warning("node: %d cases folded again in %.1f s", done, time.monotonic() - started)
     return done
 
 
-def index_pulled(node: Node) -> int:
+def index_pulled(node: Node, *, tokens: bool = True) -> int:
     """Index what a pull brought; the caches of names and opened cases start again."""
     node._names.clear()
     node.cache.clear()
-    return index_changes(node)
+    return index_changes(node, tokens=tokens)
 
 
 class PullIndexer:
@@ -126,6 +134,10 @@ class PullIndexer:
 
         self.indexed = n
         try:
-            index_pulled(self.node)
+            # rows only: the search tokens (~0.5 ms a case, more than its row costs:
+            # unwrapping its key, opening its header; `python -m ops.bench firstpull`) would
+            # slow the pull; they come with the round's end (Syncer.after_pull), or the
+            # next round's if the link cuts this one, or the next unlock
+            index_pulled(self.node, tokens=False)
         except (NodeError, SyncError, OSError, sqlite3.Error) as exc:
             log.warning("node: indexing during the pull failed (%s); retried at its end", exc)

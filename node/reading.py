@@ -70,6 +70,19 @@ class Reader:
 
     # -- case keys -------------------------------------------------------------------
     def case_key(self, case_id: str) -> Any:
+        key, ring, cached = self._case_key(case_id)
+        if not cached:
+            self._put_key(case_id, key, ring.get("_rev"))
+        return key
+
+    def machine_key(self, case_id: str) -> Any:
+        """The case key for a machine step (node.tokenmaker), kept out of the cache: a first
+        pull of thousands of cases would push out the cases opened here, whose next view
+        then wrote a second access event."""
+        return self._case_key(case_id)[0]
+
+    def _case_key(self, case_id: str) -> tuple[Any, dict[str, Any], bool]:
+        """The key, the keyring it came from, and whether it came from the cache."""
         from sync.crypto import CryptoError, keyring_id, unlock_case_key
         from sync.errors import NotFound as StoreNotFound
 
@@ -85,7 +98,7 @@ class Reader:
             # case") until the laptop was locked.
             if case_id in self._keys and self._revs.get(case_id) == ring.get("_rev"):
                 self._keys.move_to_end(case_id)
-                return self._keys[case_id]
+                return self._keys[case_id], ring, True
         try:
             # Retired institution keys too: after a rotation (node keys rotate, design.md §5)
             # cases wrapped only for the old key must still open here; new generations are
@@ -97,8 +110,7 @@ class Reader:
         except CryptoError as exc:
             raise NodeError(f"办件密钥无法解开 / the case key does not open: {exc.reason}",
                             status=403, error="no_case_key") from exc
-        self._put_key(case_id, key, ring.get("_rev"))
-        return key
+        return key, ring, False
 
     def _put_key(self, case_id: str, key: Any, rev: str | None = None) -> None:
         """``rev``: the keyring revision ``key`` was unlocked from (None: unknown, so the

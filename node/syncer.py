@@ -316,7 +316,8 @@ class Syncer:
 
     def after_pull(self) -> None:
         """Index what the pull brought (cases handed to us, hub events, other devices).
-        Cleartext rows need no key; name tokens are added when a case is first opened."""
+        Cleartext rows need no key; the search tokens are made while unlocked, else at the
+        unlock (node.tokenmaker)."""
         index_pulled(self.node)
         from node.rewrap import after_sync  # after a key rotation (design.md §5): re-wrap
 

@@ -46,8 +46,9 @@ def _iso(ts: dt.datetime) -> str:
     return ts.isoformat(timespec="seconds")
 
 
-def laptop(folder: Path, device: str) -> Any:
-    """An enrolled, unlocked node of the bench village in ``folder`` (no hub: sync off)."""
+def laptop(folder: Path, device: str, institution_keys: Any = None) -> Any:
+    """An enrolled, unlocked node of the bench village in ``folder`` (no hub: sync off);
+    ``institution_keys``: the station's keychain, taken as a second laptop takes it."""
     from node.core import ENROLLMENT, KEYCHAIN, Node
     from node.keys import NodeKeys
     from node.settings import load
@@ -58,7 +59,7 @@ def laptop(folder: Path, device: str) -> Any:
                   "institution_name": "基准测试村便民服务站", "root_keys": [],
                   "institution_path": ["410600", "410621", VILLAGE[:9], VILLAGE]}
     (folder / ENROLLMENT).write_text(json.dumps(enrollment, ensure_ascii=False), "utf-8")
-    NodeKeys.create(folder / KEYCHAIN, PASSPHRASE, enrollment)
+    NodeKeys.create(folder / KEYCHAIN, PASSPHRASE, enrollment, institution_keys=institution_keys)
     node = Node(load({"node_dir": str(folder), "sync_interval": 0}))
     node.unlock(PASSPHRASE)
     return node

@@ -21,7 +21,8 @@ Case keys (:mod:`.keyring`, :mod:`.seal`)
     merged conflict), :func:`keyring_id`.
 Reading personal data (:mod:`.access`)
     :func:`open_private`, :func:`open_case`, :func:`open_attachment`: each requires a
-    ``purpose`` and an ``on_access`` callback that stores the signed access event.
+    ``purpose`` and an ``on_access`` callback that stores the signed access event;
+    :func:`derive_private`: a machine step's result (search tokens), never the plaintext.
 Signatures (:mod:`.sign`)
     :class:`DeviceSigner`, :func:`sign_document`, :func:`verify_document` (the one check
     used by hub and nodes).
@@ -34,6 +35,7 @@ from sync.crypto.access import (
     PURPOSES,
     Actor,
     access_event,
+    derive_private,
     open_attachment,
     open_case,
     open_private,
@@ -115,6 +117,7 @@ __all__ = [
     "needs_rewrap",
     "new_keyring",
     "open_attachment",
+    "derive_private",
     "open_case",
     "open_private",
     "rewrap",

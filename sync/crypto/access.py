@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from schemas.build import make_event
 from schemas.errors import SchemaError
@@ -34,6 +34,7 @@ ACCESS_EVENT_TYPE = "access"
 PURPOSES = tuple(ACCESS_PURPOSES)
 
 OnAccess = Callable[[dict[str, Any]], object]
+T = TypeVar("T")
 
 
 @dataclass
@@ -121,6 +122,17 @@ def open_attachment(blob: bytes, doc_id: str, name: str, case_key: CaseKey, *, p
     data = case_key._open_attachment(blob, doc_id, name)
     _release(access_event(case_key, purpose, actor, fields_read=[name[:40]], note=note), on_access)
     return data
+
+
+def derive_private(doc: Mapping[str, Any], case_key: CaseKey,
+                   derive: Callable[[dict[str, Any]], T]) -> T:
+    """What ``derive`` computes from a sealed part, in memory, without an access event: a
+    machine step no person reads (design §5 logs every *reading*), such as the node's keyed
+    search tokens of a case pulled from the station's other laptop (node.tokenmaker). The
+    plaintext never leaves this call; ``derive`` must return nothing it can be read back
+    from (the node hashes the tokens under its institution's key before they are stored),
+    and the person who then lists or opens the case writes the access event as ever."""
+    return derive(case_key._open(doc))
 
 
 def with_private(doc: Mapping[str, Any], private: Mapping[str, Any]) -> dict[str, Any]:

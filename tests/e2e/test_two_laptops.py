@@ -109,3 +109,55 @@ def test_the_town_sends_a_case_down_while_both_laptops_are_offline(net: StationN
     assert not state["needs_review"]
     page = net.page("L2", f"/cases/{case_id}")
     assert "唐思琪" in page  # who took it, on the record
+
+
+def _rows(net: StationNet, name: str, q: str) -> list[dict[str, Any]]:
+    """The cases a search on laptop ``name`` lists (a search by a person writes an access
+    event on each; one by a case number reads nobody: node.reading.note_search)."""
+    r = net.http[name].get(net.urls[name] + "/api/cases", params={"q": q}, timeout=60)
+    assert r.status_code == 200, r.text
+    return list(r.json()["rows"])
+
+
+def _found(net: StationNet, name: str, q: str) -> list[str]:
+    return [str(r["case_id"]) for r in _rows(net, name, q)]
+
+
+def _read_on(net: StationNet, case_id: str, short: str) -> list[list[str]]:
+    """What the access events laptop ``short`` wrote on the case say was read, as laptop 1
+    has them (every event's hlc ends with the device that wrote it)."""
+    return [e["fields_read"] for e in net.case("L1", case_id)["events"]
+            if e["event_type"] == "access" and str(e["hlc"]).endswith(f"-{short}")]
+
+
+def test_laptop_2_finds_the_applicant_of_a_case_laptop_1_registered(net: StationNet) -> None:
+    """The applicant registered at laptop 1 in the morning came back after lunch to laptop 2,
+    whose clerk searched the name, the ID number or the phone and read 没有办件 (the case had
+    search tokens only once opened there) and opened a second case. Laptop 2 now finds it as
+    soon as it has pulled it, without anyone opening it there (no access event until the
+    search lists it), after the town sent it back down, and by the name as corrected on
+    laptop 1 (更正), no longer by the old one."""
+    case_id = net.applied_case("L1", who="司马光明")
+    case_no = str(_rows(net, "L1", "司马光明")[0]["case_no"])
+    wait_until(lambda: _found(net, "L2", case_no) == [case_id], 180, "laptop 2 has the case")
+    wait_until(lambda: _found(net, "L2", "司马光明") == [case_id], 60,
+               "laptop 2 finds it by name")
+    assert _found(net, "L2", "13800000000") == [case_id]
+    assert _found(net, "L2", "光明") == [case_id]
+    wait_until(lambda: _read_on(net, case_id, "A2"), 120, "laptop 1 has laptop 2's access")
+    assert _read_on(net, case_id, "A2") == [["search"]]  # the search's, nothing before it
+
+    net.step("L1", case_id, "hand_up", to_institution=TOWN, reason_code="needs_coordination")
+    wait_until(lambda: net.case("T", case_id).get("state", {}).get("holder") == TOWN, 180,
+               "the town holds the case")
+    net.step("T", case_id, "hand_down", to_institution=VILLAGE, reason_code="door_service")
+    wait_until(lambda: net.case("L1", case_id)["state"]["holder"] == VILLAGE, 180,
+               "the case is back down")
+    r = net.http["L1"].post(f"{net.urls['L1']}/api/cases/{case_id}/applicant", timeout=60,
+                            json={"applicant_name": "司马光亮", "phone": "13900000000"})
+    assert r.status_code == 200, r.text
+    wait_until(lambda: _found(net, "L2", "司马光亮") == [case_id], 180,
+               "laptop 2 finds it by the corrected name")
+    assert _found(net, "L2", "13900000000") == [case_id]
+    assert _found(net, "L2", "司马光明") == [] and _found(net, "L2", "13800000000") == []
+    assert _rows(net, "L2", case_no)[0]["holder"] == VILLAGE
