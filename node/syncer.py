@@ -315,9 +315,8 @@ class Syncer:
         self.state.docs_total = (self.state.docs_done + int(total)) if total is not None else None
 
     def after_pull(self) -> None:
-        """Index what the pull brought (cases handed to us, hub events, other devices).
-        Cleartext rows need no key; the search tokens are made while unlocked, else at the
-        unlock (node.tokenmaker)."""
+        """Index what the pull brought (cases handed to us, hub events, other devices); the
+        search tokens are made while unlocked, else at the unlock (node.tokenmaker)."""
         index_pulled(self.node)
         from node.rewrap import after_sync  # after a key rotation (design.md §5): re-wrap
 
