@@ -57,25 +57,25 @@ def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]],
             _promise_within_statutory(docs[-1])
         except BadInput as exc:
             raise BadInput(f"{at} ({code}): {exc.reason}") from exc
-    stored = _stored_bodies(hub, [str(d["_id"]) for d in docs])
+    stored = _stored(hub, [str(d["_id"]) for d in docs])
     # an item as stored is not written again: its ``written`` clock dates the last change
     # of the list, from which the hub judges what stations state (hub.transitions.
     # pulled_after); the officer imports the whole list to add one item, and every earlier
     # change was judged again only from each station's next pull
-    _put_all(hub, [d for d in docs if stored.get(str(d["_id"])) != d])
+    _put_all(hub, [d for d in docs if _body(stored.get(str(d["_id"])) or {}) != d], stored)
     return len(docs)
 
 
-def _put_all(hub: Hub, docs: list[dict[str, Any]]) -> None:
+def _put_all(hub: Hub, docs: list[dict[str, Any]], current: dict[str, dict[str, Any]]
+             ) -> None:
     """Write ``docs`` (checked reference bodies) signed by the hub's device, each with its
-    ``written`` clock, in one request per round (module docstring)."""
+    ``written`` clock, in one request per round (module docstring); ``current``: the stored
+    documents as read just before (read again only for a conflict)."""
     main = hub.stores.main
     pending = {str(d["_id"]): d for d in docs}
     for _ in range(ATTEMPTS):
         if not pending:
             return
-        rows = main.all_docs(keys=list(pending), include_docs=True)["rows"]
-        current = {str(r["key"]): r.get("doc") or {} for r in rows if "error" not in r}
         signed = []
         for docid, body in pending.items():
             now = current.get(docid) or {}
@@ -95,16 +95,20 @@ def _put_all(hub: Hub, docs: list[dict[str, Any]]) -> None:
                            "存储拒绝了部分事项，请重新导入")
         pending = {k: v for k, v in pending.items()
                    if k in {r.get("id") for r in results if r.get("error") == "conflict"}}
+        current = _stored(hub, list(pending)) if pending else current
     if pending:
         raise AlreadyExists(f"{', '.join(sorted(pending))} kept changing")
 
 
-def _stored_bodies(hub: Hub, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The reference documents ``ids`` as they were given (without ``_rev``, ``sig`` and the
-    ``written`` clock), those the hub holds."""
+def _stored(hub: Hub, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The reference documents ``ids`` the hub holds, as stored, in one request."""
     rows = hub.stores.main.all_docs(keys=ids, include_docs=True)["rows"] if ids else []
-    return {str(r["id"]): {k: v for k, v in r["doc"].items() if k not in ("_rev", "sig", WRITTEN)}
-            for r in rows if r.get("doc")}
+    return {str(r["id"]): r["doc"] for r in rows if r.get("doc")}
+
+
+def _body(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored reference document as it was given (without ``_rev``, ``sig``, ``written``)."""
+    return {k: v for k, v in doc.items() if k not in ("_rev", "sig", WRITTEN)}
 
 
 def _promise_within_statutory(item: Mapping[str, Any]) -> None:
