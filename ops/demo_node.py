@@ -231,7 +231,8 @@ class SimNode:
         pull = replicate(self.remote, checked)
         push = replicate(self.store, self.remote)
         return {"pulled": pull.docs_written, "pushed": push.docs_written,
-                "refused": push.doc_write_failures, "pull_refused": pull.doc_write_failures}
+                "refused": push.doc_write_failures, "pull_refused": pull.doc_write_failures,
+                "failures": push.failures}
 
     # -- casework -----------------------------------------------------------------------------
     def clock(self) -> HLC:

@@ -53,6 +53,10 @@ class ReplicationOptions:
     pipeline: bool = True
     #: Changes batches loaded (diffed, fetched, written) at once with ``pipeline``.
     max_inflight: int = 3
+    #: Upload the batches in feed order: each waits until every earlier one is written,
+    #: their diffs and fetches still overlap (turns.py). The hub checks an event against
+    #: its case's events it holds (design.md §3): a later batch first was refused.
+    ordered_writes: bool = True
     #: Changes read per fetch chunk once the fetch size is capped by bytes
     #: (fewer ``_changes`` requests and checkpoints for the same documents).
     feed_factor: int = 1

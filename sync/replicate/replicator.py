@@ -39,6 +39,7 @@ from .peers import verify_peers
 from .progress import STAT_KEYS, Progress, TrafficMeter
 from .repid import endpoint_identity, replication_id
 from .retry import Backoff, Cancelled, is_not_now, is_retryable, is_timeout
+from .turns import Turn, Turns
 from .write import pieces, write_docs
 
 T = TypeVar("T")
@@ -70,6 +71,7 @@ class Replicator:
         self.failures: list[dict[str, Any]] = []
         self.fetch_errors: list[dict[str, Any]] = []
         self._meter: TrafficMeter | None = None
+        self.turns = Turns(opts.cancel) if opts.ordered_writes else None
         # Stores are called from the pipeline's threads. Backends serve
         # concurrent requests (the HTTP layer is threaded), so they are assumed
         # thread-safe; one that is not says ``thread_safe = False`` and gets a lock.
@@ -187,6 +189,8 @@ class Replicator:
             if self.options.cancel.is_set():
                 raise Cancelled("replication cancelled")
             part = queue.pop(0)
+            if self.turns is not None:
+                self.turns.wait()
             try:
                 res = self._call(self.target, lambda p=part: write_docs(self.target, p))  # type: ignore[misc]
             except Exception as exc:
@@ -238,8 +242,13 @@ class Replicator:
         if self.options.cancel.wait(wait):
             raise Cancelled("replication cancelled") from exc
 
-    def _load(self, batch: ChangesBatch) -> None:
-        """Revs diff, fetch and write one changes batch (runs in the pipeline's pool)."""
+    def _load(self, batch: ChangesBatch, turn: Turn | None = None) -> None:
+        """Revs diff, fetch and write one changes batch (runs in the pipeline's pool);
+        its uploads wait for ``turn`` (turns.py)."""
+        if self.turns is not None and turn is not None:
+            with self.turns.holding(turn):
+                self._load(batch)
+            return
         if not batch.rows:
             return
         self._add("missing_checked", sum(len(r) for r in batch.revs.values()))
@@ -283,7 +292,8 @@ class Replicator:
                     batch = self._read(since, longpoll=idle)
                     since = batch.last_seq
                     if opts.pipeline:
-                        inflight.append((batch, loads.submit(self._load, batch)))
+                        turn = self.turns.next() if self.turns is not None else None
+                        inflight.append((batch, loads.submit(self._load, batch, turn)))
                     else:
                         done: Future[None] = Future()
                         self._load(batch)

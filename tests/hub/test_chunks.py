@@ -66,7 +66,7 @@ def test_a_3_mb_scan_travels_as_chunks_and_reaches_the_town(world: World) -> Non
     for doc in [*chunks, event]:  # chunks first, as the node stores them
         a.store.put(doc)
     result = a.sync()
-    assert result["refused"] == 0, result
+    assert result["refused"] == 0, result["failures"]
     main = world.hub.stores.main
     assert main.get(event["_id"])["chunked"][NAME]["chunks"] == [c["sha256"] for c in chunks]
     assert all(main.get(c["_id"])["sha256"] == c["sha256"] for c in chunks)
