@@ -222,11 +222,12 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-#: What a page may load and run (W3C CSP Level 3): the app's own script file and styles
-#: only (style attributes: the sync page's progress bar), images of its own and the
+#: What a page may load and run (W3C CSP Level 3): the app's own script file and style
+#: sheet only (no style attribute either: injected markup cannot restyle a page into a
+#: fake form, CSP3 §6.1.3 'unsafe-inline'), images of its own and the
 #: signature pad's ``data:`` PNG (node/static/bangban.js), forms posting only here. A
 #: name with markup that ever escaped the templates would not run: no inline script.
-PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
                "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
                "form-action 'self'; frame-ancestors 'none'")
 

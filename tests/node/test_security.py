@@ -198,6 +198,28 @@ def test_no_script_but_the_apps_own_file_runs_on_a_page(unlocked: Any) -> None:
                   r.headers["Content-Security-Policy"].split("; ")}
         assert policy["script-src"] == ["'self'"] and policy["object-src"] == ["'none'"], path
         assert policy["form-action"] == ["'self'"] and policy["base-uri"] == ["'none'"], path
+        assert policy["style-src"] == ["'self'"], path  # no style attribute runs either
+
+
+def test_no_page_needs_a_style_attribute(unlocked: Any, app: Any) -> None:
+    """style-src 'self' without 'unsafe-inline' (injected markup cannot restyle a page into a
+    fake form): a style attribute would be dropped by the browser, so none may be written.
+    The sync page's progress bar was one (a span's width): it is a <progress> now."""
+    import re
+    from pathlib import Path
+
+    import node
+
+    templates = Path(node.__file__).parent / "templates"
+    written = [f"{t.name}: {m.group(0)}" for t in sorted(templates.rglob("*.html"))
+               for m in re.finditer(r"""\sstyle\s*=\s*["'][^"']*""", t.read_text("utf-8"))]
+    assert written == []
+    state = app.extensions["bangban_node"].syncer.state
+    state.status, state.phase, state.docs_done, state.docs_total = "running", "pull", 30, 120
+    page = unlocked.get("/sync/").get_data(as_text=True)
+    assert re.search(r'<progress class="progress" max="120" value="30"[^>]*>25%</progress>',
+                     page), page
+    assert " style=" not in page
 
 
 def test_two_nodes_on_one_laptop_keep_their_forms_tokens_apart(app: Any) -> None:
