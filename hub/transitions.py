@@ -85,6 +85,9 @@ class TransitionCheck:
             # Earlier events of the case may be in a batch still in flight (the base event,
             # or the events before it): the validator re-checks before refusing for good.
             return {"error": "forbidden", "reason": f"transition: {exc.reason}", RETRY: "1"}
+        refusal = paper_refusal(event, events)
+        if refusal is not None:
+            return refusal
         if event.get("event_type") in CATALOG_CHECKED:
             return self._check_catalog(case_id, event, batch, events)
         return None
@@ -118,6 +121,32 @@ class TransitionCheck:
         except SchemaError:
             return refusal
         return None
+
+
+def paper_refusal(event: Mapping[str, Any],
+                  events: Sequence[Mapping[str, Any]]) -> dict[str, str] | None:
+    """A step entered later from paper (补录, :func:`schemas.paper.entered_later`) judged as
+    the node judges it (:func:`schemas.paper.check_paper_day`): against the case's steps
+    before it and the Beijing day it was typed (its hlc), not the hub's today. The node
+    refuses the rest, but the hub stands for every station: a laptop with an older or
+    altered app could back-date a suspension to stop a clock that had run out (10.2.5), or
+    a completion to make a late case on time (5 a, 11.1 b). Refused for good: the rule
+    reads only the case's earlier steps and the step itself."""
+    from schemas.fold import order_key
+    from schemas.paper import check_paper_day, entered_later, hlc_day
+    from schemas.state import event_date
+
+    typed = hlc_day(event)
+    if typed is None or not entered_later(event):
+        return None
+    key = order_key(event)
+    before = [e for e in events if e.get("_id") != event.get("_id") and order_key(e) < key]
+    _day, why = check_paper_day(event_date(event).isoformat(), str(event.get("event_type")),
+                                before, typed)
+    if why is None:
+        return None
+    zh, _, en = why.partition(" / ")  # one bilingual pair, as the node shows one half
+    return {"error": "forbidden", "reason": f"at: 补录：{zh} / entered from paper: {en}"}
 
 
 def pulled_after(stores: HubStores, device: str, written: Any) -> float | None:

@@ -21,7 +21,8 @@ next_clock) and the stated time stays the laptop's, which is not noon on the dot
 is mistaken for a paper step (hub/oversight/clocks.py).
 
 What keeps it honest (:func:`check_paper_day`; the node refuses the rest, naming
-``paper_date``):
+``paper_date``, and the hub again on receipt, judged by the day the step was typed:
+hub.transitions.paper_refusal):
 
 * only the steps of a case's paper history (:data:`PAPER_STEPS`): no completion,
   termination, refusal, rating or complaint is back-dated (those are what oversight

@@ -1,0 +1,121 @@
+"""补录 checked at the hub (hub.transitions.paper_refusal): a step stating its paper date is
+judged as the node judges it (schemas.paper.check_paper_day), against the case's earlier
+steps and the day it was typed. Before, only the node's form refused the rest, so a laptop
+with an older or altered app could back-date a suspension onto a live case whose time limit
+had run out (10.2.5), or a completion (5 a, 11.1 b), and the hub stored it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from schemas import build
+from schemas.hlc import HLC
+from schemas.paper import paper_at
+from schemas.state import LOCAL_TZ, event_date
+from sync.errors import NotFound
+
+from .conftest import VILLAGE_A, World
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(LOCAL_TZ).date()
+
+
+def _typed(day: dt.date, minute: int) -> int:
+    """Epoch ms of ``day`` at 10:``minute`` Beijing time."""
+    return int(dt.datetime.combine(day, dt.time(10, minute), LOCAL_TZ).timestamp() * 1000)
+
+
+def _bring_in(node: Any, *, typed_on: dt.date | None = None, accepted_days_ago: int = 20) -> str:
+    """A case of the paper ledger, its steps stating their paper dates, typed in together:
+    on ``typed_on`` (its hlc), or now. The sample history of a case in handling gives the
+    steps; each states the paper's noon (node/paper.py)."""
+    from ops.demo_node import sample_histories
+
+    start = _today() - dt.timedelta(days=accepted_days_ago)
+    header, *events = sample_histories(node.institution, 1, town=node.institution[:9],
+                                       seed=node.rng.randrange(10**6), scenarios=("in_handling",), start=start,
+                                       serial=node.serial)[0]
+    node.serial += 1
+    header = {**header, "opened_at": paper_at(event_date(events[0]))}
+    paper, base = [], None
+    for n, ev in enumerate(events):
+        clock = HLC(_typed(typed_on, n), 0, node.device_id) if typed_on else node.clock()
+        fields = {k: v for k, v in ev.items() if k not in (
+            "_id", "type", "schema_version", "event_type", "case_id", "hlc", "at", "device",
+            "institution", "staff", "base_hlc", "private")}
+        made = build.make_event(ev["event_type"], case_id=header["case_id"], clock=clock,
+                                at=paper_at(event_date(ev)), institution=node.institution,
+                                staff=ev.get("staff"), base_hlc=base,
+                                private=ev.get("private"), **fields)
+        base = made["hlc"]
+        paper.append(made)
+    (case_id,) = node.load_histories([[header, *paper]])
+    return str(case_id)
+
+
+def _paper_step(node: Any, case_id: str, event_type: str, day: dt.date, *,
+                private: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    """One more step of ``case_id``, typed now, stating the paper date ``day``."""
+    from sync.crypto import sign_document
+
+    ev = build.make_event(event_type, case_id=case_id, clock=node.clock(), at=paper_at(day),
+                          institution=node.institution, staff="staff-201-1", private=private or {},
+                          base_hlc=node.last_event(case_id), **fields)
+    doc = sign_document(node.case_key(case_id).seal(ev), node.signer)
+    node.store.put(doc)
+    return doc
+
+
+def _refusal(world: World, doc: dict[str, Any]) -> str:
+    result = world.node(VILLAGE_A).sync()
+    with pytest.raises(NotFound):
+        world.hub.stores.main.get(doc["_id"])
+    (failure,) = [f for f in result["failures"] if f["id"] == doc["_id"]]
+    assert failure["error"] == "forbidden"
+    return str(failure["reason"])
+
+
+def test_a_case_brought_in_from_paper_is_taken(world: World) -> None:
+    a = world.node(VILLAGE_A)
+    case_id = _bring_in(a)
+    more = _paper_step(a, case_id, "work_log", _today() - dt.timedelta(days=1), kind="tracking",
+                       private={"text": "纸质台账记载的跟踪"})
+    result = a.sync()
+    assert result["refused"] == 0, result["failures"]
+    assert world.hub.stores.main.get(more["_id"])["at"] == more["at"]
+
+
+def test_a_paper_step_after_live_ones_is_refused(world: World) -> None:
+    """Paper steps come first: one slipped in behind live steps rewrites a running case's
+    history (a proxy case's suspension dated before its deadline would stop a clock that
+    has run out, 10.2.5)."""
+    a = world.node(VILLAGE_A)
+    case_id = a.new_case()  # steps recorded live (each typed when it happened)
+    a.sync()
+    doc = _paper_step(a, case_id, "material_received", _today() - dt.timedelta(days=3),
+                      materials=["ID"])
+    reason = _refusal(world, doc)
+    assert reason.startswith("at: 补录：本案已有当日登记的步骤") and "recorded live" in reason
+
+
+def test_a_completion_is_never_entered_from_paper(world: World) -> None:
+    a = world.node(VILLAGE_A)
+    case_id = _bring_in(a)
+    doc = _paper_step(a, case_id, "completion", _today() - dt.timedelta(days=1),
+                      private={"applicant_signature": "sig-form-b.png",
+                               "materials_returned": [], "documents": ["审批结果"]})
+    assert "不能补录" in _refusal(world, doc)
+
+
+def test_paper_steps_are_typed_on_the_day_the_case_is_brought_in(world: World) -> None:
+    """A case brought in yesterday takes no paper step today: typed in weeks later, a
+    suspension dated before the deadline would stop a clock that had run out."""
+    a = world.node(VILLAGE_A)
+    case_id = _bring_in(a, typed_on=_today() - dt.timedelta(days=1))
+    doc = _paper_step(a, case_id, "work_log", _today() - dt.timedelta(days=1), kind="tracking",
+                       private={"text": "纸质台账记载的跟踪"})
+    assert "须当天录完" in _refusal(world, doc)
