@@ -131,7 +131,7 @@ def paper_refusal(event: Mapping[str, Any],
     refuses the rest, but the hub stands for every station: a laptop with an older or
     altered app could back-date a suspension to stop a clock that had run out (10.2.5), or
     a completion to make a late case on time (5 a, 11.1 b). Refused for good: the rule
-    reads only the case's earlier steps and the step itself."""
+    reads only the case's earlier steps its writer had seen and the step itself."""
     from schemas.fold import order_key
     from schemas.paper import check_paper_day, entered_later, hlc_day
     from schemas.state import event_date
@@ -143,6 +143,14 @@ def paper_refusal(event: Mapping[str, Any],
     before = [e for e in events if e.get("_id") != event.get("_id") and order_key(e) < key]
     _day, why = check_paper_day(event_date(event).isoformat(), str(event.get("event_type")),
                                 before, typed)
+    base = event.get("base_hlc")
+    if why is not None and base and any(e.get("hlc") == base for e in before):
+        # Judged, as check_received judges a step, by what its writer had seen (its
+        # base_hlc, design.md §3): another laptop's live step it had not pulled makes it
+        # concurrent, taken as any concurrent step (the 补录 audit lists it), not refused.
+        seen = [e for e in before if str(e.get("hlc", "")) <= base]
+        _day, why = check_paper_day(event_date(event).isoformat(),
+                                    str(event.get("event_type")), seen, typed)
     if why is None:
         return None
     zh, _, en = why.partition(" / ")  # one bilingual pair, as the node shows one half

@@ -119,3 +119,31 @@ def test_paper_steps_are_typed_on_the_day_the_case_is_brought_in(world: World) -
     doc = _paper_step(a, case_id, "work_log", _today() - dt.timedelta(days=1), kind="tracking",
                        private={"text": "纸质台账记载的跟踪"})
     assert "须当天录完" in _refusal(world, doc)
+
+
+def test_a_paper_step_concurrent_with_a_live_one_is_taken(world: World) -> None:
+    """Two laptops of the station: one records a live step of a case brought in today,
+    the other, not synced since, types one more paper step of it. From its writer's view
+    (its base_hlc) the paper step came before any live one; the hub takes it as it takes
+    any step legal from its writer's view (design.md §3, check_received), and the 补录
+    audit lists it. It was refused for good, judged against the live step its laptop had
+    never seen: a station's honest step lost."""
+    from sync.crypto import sign_document
+
+    a = world.node(VILLAGE_A)
+    case_id = _bring_in(a)
+    base = a.last_event(case_id)
+    now = dt.datetime.now(LOCAL_TZ).isoformat(timespec="seconds")
+    live = build.make_event("work_log", case_id=case_id, clock=a.clock(), at=now,
+                            institution=a.institution, staff="staff-201-1", base_hlc=base,
+                            kind="tracking", private={"text": "当日跟踪"})
+    a.store.put(sign_document(a.case_key(case_id).seal(live), a.signer))
+    other = build.make_event("work_log", case_id=case_id, clock=a.clock(),
+                             at=paper_at(_today() - dt.timedelta(days=1)),
+                             institution=a.institution, staff="staff-201-2", base_hlc=base,
+                             kind="tracking", private={"text": "纸质台账记载的跟踪"})
+    doc = sign_document(a.case_key(case_id).seal(other), a.signer)
+    a.store.put(doc)
+    result = a.sync()
+    assert result["refused"] == 0, result["failures"]
+    assert world.hub.stores.main.get(doc["_id"])["at"] == other["at"]
