@@ -225,6 +225,10 @@ class CaseIndex:
             return {r[0] for r in self._db.execute(
                 "SELECT case_id FROM tokens_owed WHERE later = 1")}
 
+    def owe_again(self) -> None:
+        """Every case owed its tokens is made by the next catch-up with the keys (``later``)."""
+        self._write("UPDATE tokens_owed SET later = 1", [()])
+
     def highest_serial(self, prefix: str) -> int:
         """The greatest serial of the case numbers ``prefix`` + 5 digits here, else 0 (one
         device's year: ``{institution}-{year}-{short}-``): one backward seek of ``cases_no``."""
