@@ -148,7 +148,9 @@ def paper_refusal(event: Mapping[str, Any],
         # Judged, as check_received judges a step, by what its writer had seen (its
         # base_hlc, design.md §3): another laptop's live step it had not pulled makes it
         # concurrent, taken as any concurrent step (the 补录 audit lists it), not refused.
-        seen = [e for e in before if str(e.get("hlc", "")) <= base]
+        # Its own device's steps it has always seen, whatever base it names.
+        device = event.get("device")
+        seen = [e for e in before if str(e.get("hlc", "")) <= base or e.get("device") == device]
         _day, why = check_paper_day(event_date(event).isoformat(),
                                     str(event.get("event_type")), seen, typed)
     if why is None:
