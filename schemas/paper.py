@@ -17,8 +17,9 @@ paper's noon (:data:`PAPER_TIME`) of an earlier Beijing day than its ``hlc`` say
 itself, "entered later" (:func:`entered_later`), and the hub's receipt time
 (hub/receipts.py) confirms when it arrived. A laptop clock set back moves both together on
 a new case; on a case with a later clock the hlc follows the case (node.casework.
-next_clock) and the stated time stays the laptop's, which is not noon on the dot: neither
-is mistaken for a paper step (hub/oversight/clocks.py).
+next_clock) and the stated time stays the laptop's, which is not noon on the dot (a second
+later if it would be: :func:`live_at`): neither is mistaken for a paper step
+(hub/oversight/clocks.py).
 
 What keeps it honest (:func:`check_paper_day`; the node refuses the rest, naming
 ``paper_date``, and the hub again on receipt, judged by the day the step was typed:
