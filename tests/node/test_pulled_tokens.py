@@ -199,3 +199,24 @@ def test_cases_no_key_here_opened_get_their_tokens_once_the_keychain_gains_one(
     assert not n.index.tokenless()
     rows = unlocked.get("/api/cases", query_string={"q": "司马光明"}).json["rows"]
     assert [r["case_id"] for r in rows] == [case_id]
+
+
+def test_a_lock_while_tokens_are_hashed_does_not_fail_the_write(
+        unlocked: Any, monkeypatch: Any) -> None:
+    """The idle lock (another tab's request) clears the name key while a case's tokens are
+    hashed: each token read the key again, so the next one raised Locked out of the index
+    write (after a step was stored; at a sync round's end, node.tokenmaker.make_owed).
+    The tokens are made with the key as it was read."""
+    case_id = _applied(unlocked, applicant_name="司马光明")
+    n = _node(unlocked)
+    index = n.index
+    real = index.hash_token
+
+    def locking(token: str, *key: Any) -> bytes:
+        out = real(token, *key)
+        index.name_key = None  # the lock falls between two tokens
+        return out
+
+    monkeypatch.setattr(index, "hash_token", locking)
+    index.upsert_many([(index.get(case_id) or {}, name_tokens("司马光明", PHONE))])
+    assert not index.tokenless(case_id)
