@@ -179,3 +179,28 @@ def test_a_paper_step_behind_its_own_laptop_s_live_step_is_refused(world: World)
     doc = sign_document(a.case_key(case_id).seal(ev), a.signer)
     a.store.put(doc)
     assert "recorded live" in _refusal(world, doc)
+
+
+def test_a_paper_step_whose_base_is_still_in_flight_is_judged_again() -> None:
+    """Its writer's base not here yet (in the device's other batch, written out of order by
+    an older app's replicator), the steps it had seen are not known: the refusal waits for
+    that batch (RETRY, hub.replication.scoped) instead of standing for good."""
+    from hub.transitions import RETRY, paper_refusal
+    from schemas.hlc import pack
+
+    yesterday = _today() - dt.timedelta(days=1)
+    now = dt.datetime.now(LOCAL_TZ)
+    case_id = pack(HLC(int(now.timestamp() * 1000) - 1000, 0, "410602101201-A2"))
+
+    def ev(n: int, device: str, at: str, base: str | None) -> dict[str, Any]:
+        clock = HLC(int(now.timestamp() * 1000) + n, 0, device)
+        return build.make_event("work_log", case_id=case_id, clock=clock, at=at,
+                                institution="410602101201", staff="s", base_hlc=base,
+                                kind="tracking", private={"text": "x"})
+
+    first = ev(0, "410602101201-A2", paper_at(yesterday), None)
+    live = ev(1, "410602101201-A1", now.isoformat(timespec="seconds"), first["hlc"])
+    paper = ev(2, "410602101201-A2", paper_at(yesterday), first["hlc"])
+    assert paper_refusal(paper, [first, live]) is None  # concurrent with the live step
+    held = paper_refusal(paper, [live])  # its base in flight
+    assert held is not None and held.get(RETRY) == "1"
