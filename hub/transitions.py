@@ -130,8 +130,9 @@ def paper_refusal(event: Mapping[str, Any],
     before it and the Beijing day it was typed (its hlc), not the hub's today. The node
     refuses the rest, but the hub stands for every station: a laptop with an older or
     altered app could back-date a suspension to stop a clock that had run out (10.2.5), or
-    a completion to make a late case on time (5 a, 11.1 b). Refused for good: the rule
-    reads only the case's earlier steps and the step itself."""
+    a completion to make a late case on time (5 a, 11.1 b). Refused for good once its
+    writer's base is here: the rule reads only the case's earlier steps its writer had
+    seen and the step itself."""
     from schemas.fold import order_key
     from schemas.paper import check_paper_day, entered_later, hlc_day
     from schemas.state import event_date
@@ -143,10 +144,26 @@ def paper_refusal(event: Mapping[str, Any],
     before = [e for e in events if e.get("_id") != event.get("_id") and order_key(e) < key]
     _day, why = check_paper_day(event_date(event).isoformat(), str(event.get("event_type")),
                                 before, typed)
+    base = event.get("base_hlc")
+    known = bool(base) and any(e.get("hlc") == base for e in before)
+    if why is not None and known:
+        # Judged, as check_received judges a step, by what its writer had seen (its
+        # base_hlc, design.md §3): another laptop's live step it had not pulled makes it
+        # concurrent, taken as any concurrent step (the 补录 audit lists it), not refused.
+        # Its own device's steps it has always seen, whatever base it names.
+        device = event.get("device")
+        seen = [e for e in before if str(e.get("hlc", "")) <= str(base) or e.get("device") == device]
+        _day, why = check_paper_day(event_date(event).isoformat(),
+                                    str(event.get("event_type")), seen, typed)
     if why is None:
         return None
     zh, _, en = why.partition(" / ")  # one bilingual pair, as the node shows one half
-    return {"error": "forbidden", "reason": f"at: 补录：{zh} / entered from paper: {en}"}
+    refusal = {"error": "forbidden", "reason": f"at: 补录：{zh} / entered from paper: {en}"}
+    if base and not known:
+        # its base (and what its writer had seen) may be in the device's other batch still
+        # in flight (an older app's replicator writes them out of order): judged again then
+        refusal[RETRY] = "1"
+    return refusal
 
 
 def pulled_after(stores: HubStores, device: str, written: Any) -> float | None:

@@ -108,14 +108,18 @@ class Casework:
 
     def _base(self, case_id: str, event_type: str, staff: str | None,
               after: str | None = None, at: str | None = None) -> dict[str, Any]:
+        from schemas.hlc import unpack
         from schemas.ids import event_doc_id
+        from schemas.paper import live_at
         from schemas.registry import writing_version
 
         hlc = next_hlc(self.node.device_id, after)
+        # a live step never states the paper's noon of an earlier day (schemas.paper.live_at)
+        at = at or live_at(dt.datetime.fromisoformat(now_iso()), unpack(hlc).wall_ms)
         # the newest version of the type only (older ones are accepted as received)
         return {"_id": event_doc_id(case_id, hlc), "type": "event",
                 "schema_version": writing_version("event", event_type),
-                "event_type": event_type, "case_id": case_id, "hlc": hlc, "at": at or now_iso(),
+                "event_type": event_type, "case_id": case_id, "hlc": hlc, "at": at,
                 "device": self.node.device_id, "institution": self.node.institution,
                 "staff": staff or self.node.acting_staff()}
 

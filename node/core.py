@@ -199,7 +199,9 @@ class Node:
             # changes feed is complete already: every local write indexes itself, unless
             # the index file was made after the store, see ``index``)
             from node.indexer import index_changes
+            from node.tokenmaker import owed_again_with_new_keys
 
+            owed_again_with_new_keys(self)  # a key import: cases no key here opened
             index_changes(self)
 
     def lock(self) -> None:

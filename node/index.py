@@ -97,10 +97,12 @@ class CaseIndex:
             self._db.close()
 
     # -- hashing -----------------------------------------------------------------
-    def hash_token(self, token: str) -> bytes:
-        if self.name_key is None:
+    def hash_token(self, token: str, key: bytes | None = None) -> bytes:
+        """``key``: the name key as its caller read it once (a lock may clear it meanwhile)."""
+        key = key or self.name_key
+        if key is None:
             raise Locked("unlock to search by applicant")
-        return hmac.new(self.name_key, token.encode("utf-8"), hashlib.sha256).digest()[:16]
+        return hmac.new(key, token.encode("utf-8"), hashlib.sha256).digest()[:16]
 
     # -- writing -------------------------------------------------------------------
     def upsert(self, row: Mapping[str, Any], tokens: Iterable[str] | None = ()) -> None:
@@ -154,15 +156,16 @@ class CaseIndex:
     def _token_rows(self, items: Sequence[tuple[str, Iterable[str] | None, str | None]],
                     later: bool) -> tuple[list[Any], ...]:
         ids, token_rows, owed, made = [], [], [], []
+        key = self.name_key  # read once: a lock while hashing raised Locked from the write
         for case_id, tokens, rev in items:
             if isinstance(tokens, Kept):
                 continue
             ids.append((case_id,))
             toks = None if tokens is None else list(tokens)
-            if toks is None or (toks and self.name_key is None):  # or locked meanwhile
-                owed.append((case_id, int(later or self.name_key is None)))
+            if toks is None or (toks and key is None):  # or locked meanwhile
+                owed.append((case_id, int(later or key is None)))
                 continue
-            token_rows += [(self.hash_token(t), case_id) for t in toks]
+            token_rows += [(self.hash_token(t, key), case_id) for t in toks]
             made.append((case_id, rev or ""))
         return ids, token_rows, owed, made
 
@@ -224,6 +227,10 @@ class CaseIndex:
         with self._mutex:
             return {r[0] for r in self._db.execute(
                 "SELECT case_id FROM tokens_owed WHERE later = 1")}
+
+    def owe_again(self) -> None:
+        """Every case owed its tokens is made by the next catch-up with the keys (``later``)."""
+        self._write("UPDATE tokens_owed SET later = 1", [()])
 
     def highest_serial(self, prefix: str) -> int:
         """The greatest serial of the case numbers ``prefix`` + 5 digits here, else 0 (one

@@ -17,8 +17,9 @@ paper's noon (:data:`PAPER_TIME`) of an earlier Beijing day than its ``hlc`` say
 itself, "entered later" (:func:`entered_later`), and the hub's receipt time
 (hub/receipts.py) confirms when it arrived. A laptop clock set back moves both together on
 a new case; on a case with a later clock the hlc follows the case (node.casework.
-next_clock) and the stated time stays the laptop's, which is not noon on the dot: neither
-is mistaken for a paper step (hub/oversight/clocks.py).
+next_clock) and the stated time stays the laptop's, which is not noon on the dot (a second
+later if it would be: :func:`live_at`): neither is mistaken for a paper step
+(hub/oversight/clocks.py).
 
 What keeps it honest (:func:`check_paper_day`; the node refuses the rest, naming
 ``paper_date``, and the hub again on receipt, judged by the day the step was typed:
@@ -83,6 +84,19 @@ def stated_later(at: dt.datetime, typed_ms: int) -> bool:
     return local.time() == PAPER_TIME and local.date() < typed
 
 
+def live_at(now: dt.datetime, typed_ms: int) -> str:
+    """The ``at`` of a step recorded live at ``now`` (to the second), its hlc's wall time
+    ``typed_ms``: ``now``, a second later when it would read as a paper step
+    (:func:`stated_later`). A laptop whose hlc follows a case clock a day ahead
+    (node.casework.next_clock) and types at 12:00:00 would otherwise state a 补录 by
+    chance (~1 step in 86,400 on such cases), which the hub refuses for good when it is
+    not a paper step (hub.transitions.paper_refusal: a completion) and the 补录 audit
+    lists."""
+    if stated_later(now, typed_ms):
+        now += dt.timedelta(seconds=1)
+    return now.isoformat(timespec="seconds")
+
+
 def entered_later(event: Mapping[str, Any]) -> bool:
     """Whether ``event`` states an earlier day than the one it was typed on (补录):
     :func:`stated_later`."""
@@ -136,4 +150,4 @@ def check_paper_day(raw: Any, event_type: str, events: Iterable[Mapping[str, Any
 
 
 __all__ = ["MAX_PAPER_DAYS", "PAPER_STEPS", "check_paper_day", "entered_later", "hlc_day",
-           "paper_at", "stated_later"]
+           "live_at", "paper_at", "stated_later"]

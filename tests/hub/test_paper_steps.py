@@ -70,6 +70,12 @@ def _paper_step(node: Any, case_id: str, event_type: str, day: dt.date, *,
     return doc
 
 
+def _paper_log(node: Any, case_id: str) -> dict[str, Any]:
+    """A work-log entry of the paper ledger dated yesterday, typed now."""
+    return _paper_step(node, case_id, "work_log", _today() - dt.timedelta(days=1),
+                       kind="tracking", private={"text": "纸质台账记载的跟踪"})
+
+
 def _refusal(world: World, doc: dict[str, Any]) -> str:
     result = world.node(VILLAGE_A).sync()
     with pytest.raises(NotFound):
@@ -82,8 +88,7 @@ def _refusal(world: World, doc: dict[str, Any]) -> str:
 def test_a_case_brought_in_from_paper_is_taken(world: World) -> None:
     a = world.node(VILLAGE_A)
     case_id = _bring_in(a)
-    more = _paper_step(a, case_id, "work_log", _today() - dt.timedelta(days=1), kind="tracking",
-                       private={"text": "纸质台账记载的跟踪"})
+    more = _paper_log(a, case_id)
     result = a.sync()
     assert result["refused"] == 0, result["failures"]
     assert world.hub.stores.main.get(more["_id"])["at"] == more["at"]
@@ -119,3 +124,83 @@ def test_paper_steps_are_typed_on_the_day_the_case_is_brought_in(world: World) -
     doc = _paper_step(a, case_id, "work_log", _today() - dt.timedelta(days=1), kind="tracking",
                        private={"text": "纸质台账记载的跟踪"})
     assert "须当天录完" in _refusal(world, doc)
+
+
+
+def _live_step(node: Any, case_id: str) -> dict[str, Any]:
+    """A work-log entry of ``case_id`` recorded live on ``node`` (stating when it is typed)."""
+    from sync.crypto import sign_document
+
+    now = dt.datetime.now(LOCAL_TZ).isoformat(timespec="seconds")
+    ev = build.make_event("work_log", case_id=case_id, clock=node.clock(), at=now,
+                          institution=node.institution, staff="staff-201-1",
+                          base_hlc=node.last_event(case_id), kind="tracking",
+                          private={"text": "当日跟踪"})
+    doc = sign_document(node.case_key(case_id).seal(ev), node.signer)
+    node.store.put(doc)
+    return doc
+
+
+def test_a_paper_step_concurrent_with_a_live_one_is_taken(world: World, tmp_path: Any) -> None:
+    """Two laptops of the station: one records a live step of a case brought in today,
+    the other, not synced since, types one more paper step of it. From its writer's view
+    (its base_hlc) the paper step came before any live one; the hub takes it as it takes
+    any step legal from its writer's view (design.md §3, check_received), and the 补录
+    audit lists it. It was refused for good, judged against the live step its laptop had
+    never seen: a station's honest step lost."""
+    from tests.hub.test_view_pending import _new_laptop
+
+    a, b = world.node(VILLAGE_A), _new_laptop(world, tmp_path / "a2")
+    case_id = _bring_in(a)
+    a.sync()
+    b.sync()  # the second laptop has the case as brought in
+    _live_step(a, case_id)
+    assert a.sync()["refused"] == 0
+    doc = _paper_log(b, case_id)
+    result = b.sync()
+    assert result["refused"] == 0, result["failures"]
+    assert world.hub.stores.main.get(doc["_id"])["at"] == doc["at"]
+
+
+def test_a_paper_step_behind_its_own_laptop_s_live_step_is_refused(world: World) -> None:
+    """The same laptop recorded the live step: its own steps are in its view whatever
+    base_hlc it names, so naming an earlier one does not make a back-dated step
+    concurrent (an altered app's way round the rule above)."""
+    from sync.crypto import sign_document
+
+    a = world.node(VILLAGE_A)
+    case_id = _bring_in(a)
+    base = a.last_event(case_id)
+    _live_step(a, case_id)
+    ev = build.make_event("work_log", case_id=case_id, clock=a.clock(),
+                          at=paper_at(_today() - dt.timedelta(days=1)),
+                          institution=a.institution, staff="staff-201-1", base_hlc=base,
+                          kind="tracking", private={"text": "纸质台账记载的跟踪"})
+    doc = sign_document(a.case_key(case_id).seal(ev), a.signer)
+    a.store.put(doc)
+    assert "recorded live" in _refusal(world, doc)
+
+
+def test_a_paper_step_whose_base_is_still_in_flight_is_judged_again() -> None:
+    """Its writer's base not here yet (in the device's other batch, written out of order by
+    an older app's replicator), the steps it had seen are not known: the refusal waits for
+    that batch (RETRY, hub.replication.scoped) instead of standing for good."""
+    from hub.transitions import RETRY, paper_refusal
+    from schemas.hlc import pack
+
+    yesterday = _today() - dt.timedelta(days=1)
+    now = dt.datetime.now(LOCAL_TZ)
+    case_id = pack(HLC(int(now.timestamp() * 1000) - 1000, 0, "410602101201-A2"))
+
+    def ev(n: int, device: str, at: str, base: str | None) -> dict[str, Any]:
+        clock = HLC(int(now.timestamp() * 1000) + n, 0, device)
+        return build.make_event("work_log", case_id=case_id, clock=clock, at=at,
+                                institution="410602101201", staff="s", base_hlc=base,
+                                kind="tracking", private={"text": "x"})
+
+    first = ev(0, "410602101201-A2", paper_at(yesterday), None)
+    live = ev(1, "410602101201-A1", now.isoformat(timespec="seconds"), first["hlc"])
+    paper = ev(2, "410602101201-A2", paper_at(yesterday), first["hlc"])
+    assert paper_refusal(paper, [first, live]) is None  # concurrent with the live step
+    held = paper_refusal(paper, [live])  # its base in flight
+    assert held is not None and held.get(RETRY) == "1"

@@ -139,3 +139,30 @@ def test_the_clerk_brings_a_paper_case_in_through_the_pages(unlocked: Any) -> No
     live = _case_id(_consult(unlocked, service_type="assist"))
     assert 'name="paper_date"' not in unlocked.get(
         f"/cases/{live}/steps/application").data.decode()
+
+
+def test_a_live_step_typed_at_noon_on_a_clock_behind_its_case_is_no_paper_step(
+        monkeypatch: Any) -> None:
+    """A live step states the second it is typed; its hlc follows the case's newest clock
+    (node.casework.next_clock). On a laptop a day behind its case, a step typed at
+    12:00:00 stated the paper's noon of an earlier day than its hlc: a 补录 by the
+    event's own words, and the hub refused it for good unless it was a paper step
+    (hub.transitions.paper_refusal: a completion). It states 12:00:01 instead."""
+    from types import SimpleNamespace
+
+    from node import casework
+    from schemas.hlc import HLC, pack
+    from schemas.state import LOCAL_TZ
+
+    noon = dt.datetime.combine(local_today(), dt.time(12), LOCAL_TZ)
+    monkeypatch.setattr(casework, "now_iso", lambda: noon.isoformat(timespec="seconds"))
+    ahead = pack(HLC(int((noon + dt.timedelta(days=1)).timestamp() * 1000), 0, "other-D2"))
+    node = SimpleNamespace(device_id="410602101201-D9", institution="410602101201")
+    ev = casework.Casework(node)._base("case-1", "completion", "staff-201-1", after=ahead)
+    assert ev["hlc"] > ahead
+    assert not entered_later(ev), ev["at"]
+    assert dt.datetime.fromisoformat(ev["at"]) - noon == dt.timedelta(seconds=1)
+    # any other second stays as typed
+    monkeypatch.setattr(casework, "now_iso", lambda: (noon + dt.timedelta(seconds=5)).isoformat())
+    assert casework.Casework(node)._base("case-1", "completion", "s", after=ahead)["at"] == \
+        (noon + dt.timedelta(seconds=5)).isoformat()

@@ -163,3 +163,60 @@ def test_new_steps_of_a_case_keep_its_tokens_without_unwrapping_its_key(
     assert unwrapped == [] and n.index.get(case_id)["status"] == "handling"
     rows = unlocked.get("/api/cases", query_string={"q": "司马光明"}).json["rows"]
     assert [r["case_id"] for r in rows] == [case_id]
+
+
+def test_cases_no_key_here_opened_get_their_tokens_once_the_keychain_gains_one(
+        unlocked: Any, monkeypatch: Any) -> None:
+    """A laptop that has not yet taken the institution's new key (`node keys import` after a
+    rotation, design.md §5) pulls the cases wrapped for it: no key here opens them, owed
+    till their keyring changes. The import changes no keyring: they stayed unfound by name
+    (and counted so) until another laptop wrote to each. The unlock after the keychain
+    changed tries them again."""
+    from node.core import KEYCHAIN
+    from node.errors import NodeError
+    from node.keys import NodeKeys
+    from node.reading import Reader
+    from node.rotation import rotate_keys
+    from tests.node.conftest import PASSPHRASE
+
+    case_id = _applied(unlocked, applicant_name="司马光明")
+    n = _node(unlocked)
+    _as_pulled(n)
+    real = Reader.machine_key
+
+    def no_key(self: Any, cid: str) -> Any:
+        raise NodeError("no wrap for this station's keys here yet", status=403,
+                        error="no_case_key")
+
+    monkeypatch.setattr(Reader, "machine_key", no_key)
+    n.syncer.after_pull()
+    assert n.index.tokenless(case_id) and not n.index.owed_later()
+    monkeypatch.setattr(Reader, "machine_key", real)  # the key that opens it is imported
+    n.lock()
+    path = n.dir / KEYCHAIN
+    rotate_keys(path, NodeKeys.unlock(path, PASSPHRASE, n.enrollment), PASSPHRASE)
+    assert unlocked.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
+    assert not n.index.tokenless()
+    rows = unlocked.get("/api/cases", query_string={"q": "司马光明"}).json["rows"]
+    assert [r["case_id"] for r in rows] == [case_id]
+
+
+def test_a_lock_while_tokens_are_hashed_does_not_fail_the_write(
+        unlocked: Any, monkeypatch: Any) -> None:
+    """The idle lock (another tab's request) clears the name key while a case's tokens are
+    hashed: each token read the key again, so the next one raised Locked out of the index
+    write (after a step was stored; at a sync round's end, node.tokenmaker.make_owed).
+    The tokens are made with the key as it was read."""
+    case_id = _applied(unlocked, applicant_name="司马光明")
+    n = _node(unlocked)
+    index = n.index
+    real = index.hash_token
+
+    def locking(token: str, *key: Any) -> bytes:
+        out = real(token, *key)
+        index.name_key = None  # the lock falls between two tokens
+        return out
+
+    monkeypatch.setattr(index, "hash_token", locking)
+    index.upsert_many([(index.get(case_id) or {}, name_tokens("司马光明", PHONE))])
+    assert not index.tokenless(case_id)
