@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, cast
 
 from sync.errors import NotFound, TransportError
@@ -101,9 +102,10 @@ class Flaky:
         # standing for a slow round trip holds no other call up); the wrapped store still
         # sees one call at a time. Otherwise the replicator serialises calls to a store that
         # is not thread-safe, hooks included, and a late answer held every other batch.
+        self._one_at_a_time: AbstractContextManager[Any] = nullcontext()
         if overlapping:
             self.thread_safe = True
-        self._one_at_a_time = threading.Lock()
+            self._one_at_a_time = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.inner, name)
