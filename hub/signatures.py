@@ -52,6 +52,10 @@ class DirectoryCache:
         try:
             if self._directory is not None and time.monotonic() - self._checked < self.max_age:
                 return self._directory
+            # Aged from the read's start, not its end: a revocation written while a slow read
+            # (a loaded machine, a CouchDB far away) was answering was missed for max_age
+            # after that read ended, longer than the max_age promised after the write.
+            reading = time.monotonic()
             # The revision alone first (no body): the directory lists every device and is
             # parsed and verified again only when it changed.
             rows = self.stores.main.all_docs(keys=[DIRECTORY_ID])["rows"]
@@ -67,7 +71,7 @@ class DirectoryCache:
                         from None
                 self._directory = verify_directory(doc, self.root_keys())
                 self._rev = doc["_rev"]
-            self._checked = time.monotonic()
+            self._checked = reading
             return self._directory
         finally:
             self._lock.release()

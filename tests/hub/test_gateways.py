@@ -216,10 +216,22 @@ def test_a_batch_waits_for_its_case_written_through_the_other_gateway(tmp_path: 
         try:
             device = Device(a.device_id, VILLAGE_A, {})
             answer: list[Any] = []
+            # Gateway B has checked the later batch and found its case missing before A
+            # writes the case (after a fixed 0.5 s, a loaded machine could start B's check
+            # after A's write, and the test passed without the wait it is about).
+            check, refused = other.validator.check_batch, threading.Event()
+
+            def checked(*args: Any, **kwargs: Any) -> Any:
+                refusals = check(*args, **kwargs)
+                if any(refusals):
+                    refused.set()
+                return refusals
+
+            other.validator.check_batch = checked  # type: ignore[method-assign]
             late = threading.Thread(target=lambda: answer.append(
                 other.view(device).bulk_docs([last], new_edits=False)))
             late.start()
-            threading.Event().wait(0.5)  # the later batch is being checked on gateway B
+            assert refused.wait(60)
             assert world.hub.view(device).bulk_docs(first, new_edits=False) == []
             late.join(60)
             assert answer == [[]], answer

@@ -97,3 +97,37 @@ def test_a_wrap_the_revoked_laptop_signs_now_is_refused(station: Any) -> None:
     (row,) = view.bulk_docs([forged])
     assert row["error"] == "forbidden" and "signature" in row["reason"]
     assert world.hub.stores.main.get(f"keyring:{case_id}")["_rev"] == ring["_rev"]
+
+
+def test_a_directory_written_during_a_slow_read_is_seen_within_max_age(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """DirectoryCache aged its copy from the end of the read: a revocation written while
+    another request thread was reading the directory (here, half a second) was unseen a
+    whole max_age after the write, which the docstring promises, and `time.sleep(1.1)`
+    after a revocation (above) assumes."""
+    from types import SimpleNamespace
+
+    from hub import signatures
+    from hub.signatures import DirectoryCache
+
+    clock = [100.0]
+    stored = {"rev": "1-a"}
+
+    class Main:
+        def all_docs(self, keys: list[str]) -> dict[str, Any]:
+            return {"rows": [{"id": keys[0], "value": {"rev": stored["rev"]}}]}
+
+        def get(self, docid: str) -> dict[str, Any]:
+            answer = {"_id": docid, "_rev": stored["rev"]}
+            clock[0] += 0.5  # a slow answer; meanwhile the device is revoked
+            stored["rev"] = "2-b"
+            return answer
+
+    stores = SimpleNamespace(main=Main(), private=SimpleNamespace(
+        get=lambda docid: {"root_keys": []}))
+    monkeypatch.setattr(signatures, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(signatures, "verify_directory", lambda doc, keys: doc["_rev"])
+    cache = DirectoryCache(stores, max_age=1.0)  # type: ignore[arg-type]
+    assert cache.get() == "1-a"
+    clock[0] = 100.0 + 1.0  # max_age after the read began, and so after the write
+    assert cache.get() == "2-b"

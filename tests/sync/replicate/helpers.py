@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, cast
 
 from sync.errors import NotFound, TransportError
@@ -89,12 +91,21 @@ class Flaky:
     """Wraps a store; ``fail[method] = n`` makes the next n calls raise ``error()``."""
 
     def __init__(self, inner: DocumentStore,
-                 error: Callable[[], Exception] = lambda: TransportError("connection reset")):
+                 error: Callable[[], Exception] = lambda: TransportError("connection reset"),
+                 *, overlapping: bool = False):
         self.inner = inner
         self.fail: dict[str, int] = {}
         self.error = error
         self.failed: dict[str, int] = {}
         self.hooks: dict[str, Callable[..., None]] = {}
+        # ``overlapping``: calls overlap as a remote store's requests do (thread-safe: a hook
+        # standing for a slow round trip holds no other call up); the wrapped store still
+        # sees one call at a time. Otherwise the replicator serialises calls to a store that
+        # is not thread-safe, hooks included, and a late answer held every other batch.
+        self._one_at_a_time: AbstractContextManager[Any] = nullcontext()
+        if overlapping:
+            self.thread_safe = True
+            self._one_at_a_time = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.inner, name)
@@ -108,7 +119,8 @@ class Flaky:
                 self.fail[name] -= 1
                 self.failed[name] = self.failed.get(name, 0) + 1
                 raise self.error()
-            return attr(*args, **kwargs)
+            with self._one_at_a_time:
+                return attr(*args, **kwargs)
 
         return call
 

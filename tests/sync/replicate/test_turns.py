@@ -6,7 +6,6 @@ a scan's chunks once put an event in a later batch that reached the hub first.""
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -18,24 +17,25 @@ from .helpers import Flaky, make_docs, snapshot
 from .memstore import MemStore
 
 
-def _late_first_diff(target: MemStore) -> tuple[Flaky, list[int]]:
+def _late_first_diff(target: MemStore, hold: float) -> tuple[Flaky, list[int]]:
     """The target, its first ``_revs_diff`` answered late (a slow round trip), recording
-    the first document number of each upload in the order they arrive."""
-    flaky = Flaky(target)
+    the first document number of each upload in the order they arrive. The late answer
+    waits until a later batch's upload has arrived, or ``hold`` seconds (held for a fixed
+    0.3 s, whether a later batch overtook was left to the threads' timing)."""
+    flaky = Flaky(target, overlapping=True)  # as the hub's HTTP API: a late answer holds no other
     order: list[int] = []
     lock = threading.Lock()
-    diffs = {"n": 0}
+    overtaken = threading.Event()
 
-    def diff(*_a: Any, **_k: Any) -> None:
-        with lock:
-            diffs["n"] += 1
-            first = diffs["n"] == 1
-        if first:
-            time.sleep(0.3)
+    def diff(revs: dict[str, list[str]], *_a: Any, **_k: Any) -> None:
+        if "doc00000" in revs:  # the first batch's
+            overtaken.wait(hold)
 
     def upload(docs: list[dict[str, Any]], *_a: Any, **_k: Any) -> None:
         with lock:
             order.append(min(int(d["n"]) for d in docs))
+        if order[-1] > 0:
+            overtaken.set()
 
     flaky.hooks["revs_diff"] = diff
     flaky.hooks["bulk_docs"] = upload
@@ -43,9 +43,10 @@ def _late_first_diff(target: MemStore) -> tuple[Flaky, list[int]]:
 
 
 def test_a_late_first_batch_is_still_written_first() -> None:
+    """Nothing may overtake: the first batch is held a second while the later ones load."""
     source, target = MemStore("a"), MemStore("b")
     make_docs(source, 60)
-    flaky, order = _late_first_diff(target)
+    flaky, order = _late_first_diff(target, hold=1.0)
     result = replicate(source, flaky.as_store(), batch_size=10, max_batch_size=10)
     assert result.docs_written == 60
     assert order == sorted(order) and order[0] == 0, order
@@ -53,10 +54,11 @@ def test_a_late_first_batch_is_still_written_first() -> None:
 
 
 def test_without_ordered_writes_the_late_batch_comes_after_later_ones() -> None:
-    """The setting is what keeps the order: the same run unordered overtakes the first."""
+    """The setting is what keeps the order: the same run unordered overtakes the first
+    (held until a later upload arrives: generous, it ends as soon as one does)."""
     source, target = MemStore("a"), MemStore("b")
     make_docs(source, 60)
-    flaky, order = _late_first_diff(target)
+    flaky, order = _late_first_diff(target, hold=60.0)
     replicate(source, flaky.as_store(), batch_size=10, max_batch_size=10, ordered_writes=False)
     assert order != sorted(order), order
 
@@ -64,7 +66,7 @@ def test_without_ordered_writes_the_late_batch_comes_after_later_ones() -> None:
 def test_a_failed_batch_stops_the_later_ones_from_writing() -> None:
     source, target = MemStore("a"), MemStore("b")
     make_docs(source, 60)
-    flaky, order = _late_first_diff(target)
+    flaky, order = _late_first_diff(target, hold=1.0)
 
     def refuse_first(docs: list[dict[str, Any]], *_a: Any, **_k: Any) -> None:
         if min(int(d["n"]) for d in docs) == 0:
