@@ -142,19 +142,17 @@ def paper_refusal(event: Mapping[str, Any],
         return None
     key = order_key(event)
     before = [e for e in events if e.get("_id") != event.get("_id") and order_key(e) < key]
-    _day, why = check_paper_day(event_date(event).isoformat(), str(event.get("event_type")),
-                                before, typed)
     base = event.get("base_hlc")
     known = bool(base) and any(e.get("hlc") == base for e in before)
-    if why is not None and known:
+    if known:
         # Judged, as check_received judges a step, by what its writer had seen (its
         # base_hlc, design.md §3): another laptop's live step it had not pulled makes it
         # concurrent, taken as any concurrent step (the 补录 audit lists it), not refused.
         # Its own device's steps it has always seen, whatever base it names.
         device = event.get("device")
-        seen = [e for e in before if str(e.get("hlc", "")) <= str(base) or e.get("device") == device]
-        _day, why = check_paper_day(event_date(event).isoformat(),
-                                    str(event.get("event_type")), seen, typed)
+        before = [e for e in before if str(e.get("hlc", "")) <= str(base) or e.get("device") == device]
+    _day, why = check_paper_day(event_date(event).isoformat(), str(event.get("event_type")),
+                                before, typed)
     if why is None:
         return None
     zh, _, en = why.partition(" / ")  # one bilingual pair, as the node shows one half

@@ -245,16 +245,15 @@ class Replicator:
     def _load(self, batch: ChangesBatch, turn: Turn | None = None) -> None:
         """Revs diff, fetch and write one changes batch (runs in the pipeline's pool);
         its uploads wait for ``turn`` (turns.py)."""
-        if self.turns is not None and turn is not None:
-            with self.turns.holding(turn):
-                self._load(batch)
-            return
-        if not batch.rows:
-            return
-        self._add("missing_checked", sum(len(r) for r in batch.revs.values()))
-        wanted = self._retry(lambda: self._call(self.target, lambda: revs_diff(self.target, batch.revs)))
-        self._add("missing_found", sum(len(m.missing) for m in wanted))
-        self._transfer(wanted)
+        in_turn = self.turns.holding(turn) if self.turns is not None and turn is not None \
+            else contextlib.nullcontext()
+        with in_turn:
+            if not batch.rows:
+                return
+            self._add("missing_checked", sum(len(r) for r in batch.revs.values()))
+            wanted = self._retry(lambda: self._call(self.target, lambda: revs_diff(self.target, batch.revs)))
+            self._add("missing_found", sum(len(m.missing) for m in wanted))
+            self._transfer(wanted)
 
     # -- the loop --------------------------------------------------------------
     def run(self) -> ReplicationResult:
