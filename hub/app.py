@@ -105,6 +105,16 @@ def create_app(config: Mapping[str, Any] | None = None, *, hub: Hub | None = Non
     app = Flask("hub")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.extensions["bangban_hub"] = hub or Hub(settings)
+    if int(settings.proxy_hops):
+        # request.remote_addr becomes the client's address as the trusted proxies state it
+        # (werkzeug reads that many hops from the right of X-Forwarded-For, so an address a
+        # client wrote in front is never taken); only the address: the scheme of the login
+        # cookie comes from public_url (hub.oversight.init_app), not from a header
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(settings.proxy_hops)
+        fixed = ProxyFix(app.wsgi_app, x_for=hops, x_proto=0, x_host=0, x_port=0, x_prefix=0)
+        app.wsgi_app = fixed  # type: ignore[method-assign]
 
     from hub.api import blueprint as api
     from hub.replication.blueprint import blueprint as replication

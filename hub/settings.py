@@ -81,12 +81,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_address_failures", 20, "Wrong oversight passwords one client address may "
             "send in 15 minutes over all logins together (a password sprayed over every "
             "supervisor's login), 5 to 10000; each login has its own 5 as well. Behind a proxy "
-            "every supervisor shares the proxy's address: raise it there.", 5, 10000),
+            "set `proxy_hops`, or every supervisor shares the proxy's address.", 5, 10000),
+    # Behind nginx or another reverse proxy every request comes from the proxy's address:
+    # one visitor's wrong passwords or complaints would then use up everyone's (the two
+    # per-address limits above). The proxy states the client in X-Forwarded-For; a client
+    # can write that header too, so only the hops the operator vouches for are believed.
+    Setting("proxy_hops", 0, "Reverse proxies in front of the hub that append the client's "
+            "address to X-Forwarded-For (nginx: `proxy_set_header X-Forwarded-For "
+            "$proxy_add_x_forwarded_for`), 0 to 5; the per-address limits of oversight "
+            "logins and public complaints then count the address that many hops back. 0 = "
+            "read no X-Forwarded-For (a client could write any address there).", 0, 5),
     # 11.1 online complaints on the public page (hub.oversight.public_complaints): no login,
     # so each address is held to this many in an hour; a probe of case numbers gets as few.
     Setting("public_complaints_per_hour", 5, "Complaints one client address may file on the "
             "public complaint page (/oversight/public/CODE/complaint) in an hour, 1 to 1000; "
-            "behind a proxy every visitor shares the proxy's address: raise it there.", 1, 1000),
+            "behind a proxy set `proxy_hops`, or every visitor shares the proxy's address.",
+            1, 1000),
+    # The per-address count does not stop many addresses (a botnet, a crowd told to complain
+    # about invented numbers): each filing is a record, and a real number's a sealed event the
+    # station must handle (5 c). Past this the page asks the public to phone instead.
+    Setting("public_complaints_all_per_hour", 200, "Complaints the public page takes in an "
+            "hour from all addresses together, 1 to 100000; beyond it the form says to phone "
+            "the institution (503) until the hour's oldest filing leaves the count.", 1, 100000),
     Setting("scrypt_n", 16384, "scrypt cost N for supervisors' passwords (r=8, p=1); device "
             "secrets are 256 random bits and need no slow hash (hub.auth)."),
     Setting("hub_key_passphrase", "", "Passphrase of the hub's keychains in HUB_DIR/keys; "

@@ -22,7 +22,9 @@ quoting the receipt that it did not reach a case. Either way the page answers th
 
 Abuse: each client address files at most ``public_complaints_per_hour`` (its own SQLite
 file, shared by every gateway process, as failed logins are: hub.oversight.throttle), so
-probing case numbers costs an hour per handful; fields are bounded below the schema's
+probing case numbers costs an hour per handful; all addresses together file at most
+``public_complaints_all_per_hour`` (many addresses at once: beyond it the page says to
+phone); behind a reverse proxy the address is the one it states (``proxy_hops``); fields are bounded below the schema's
 limits; the form carries a CSRF token; nothing typed is ever shown back on a hub page
 (the text is sealed; the category is one of the vocabulary's keys).
 """
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
 FILE = "public-complaints.sqlite"
 #: The throttle's "login": every public complaint of an address counts together.
 _KEY = "public_complaint"
+#: The key and the address under which every filing is counted once more, all together.
+_ALL_KEY, _EVERYONE = "public_complaint_all", "*"
 #: Bounds of what a passer-by may send (the schema allows 8000 characters of text and 100
 #: of contact; a stranger gets less: a page of text, a phone number).
 MAX_TEXT, MAX_CONTACT, MAX_CASE = 2000, 40, 64
@@ -84,19 +88,35 @@ NOT_NOW = ("the complaint could not be filed now: try again later or phone the i
 BUSY = ("many complaints are being filed right now: send the form again in a minute / "
         "当前提交人数较多，请一分钟后再次提交")
 
+FULL_HOUR = ("the complaint page has taken all it can this hour: phone the institution (the "
+             "number is on this page) or try again later / 本时段网上投诉已达上限，请拨打本页所列"
+             "电话投诉，或稍后再试")
+
 
 def throttle(ov: Any) -> LoginThrottle:
     """The per-address count of public complaints (``HUB_DIR/public-complaints.sqlite``),
     one per app (``ov``: its :class:`hub.oversight.Oversight`), as the login failures': a
     new one per request opened the file and its schema again each time."""
-    made = getattr(ov, "_public_complaints", None)
+    return _counter(ov, "public_complaints_per_hour")
+
+
+def everyone(ov: Any) -> LoginThrottle:
+    """The count of every public complaint of the hour, all addresses together
+    (``public_complaints_all_per_hour``), in the same file: rows of its own key under one
+    address, :data:`_EVERYONE`."""
+    return _counter(ov, "public_complaints_all_per_hour")
+
+
+def _counter(ov: Any, setting: str) -> LoginThrottle:
+    """The hourly count bounded by ``setting``, made once per app."""
+    made: LoginThrottle | None = getattr(ov, "_" + setting, None)
     if made is None:
         settings = ov.hub.settings
-        limit = int(settings.public_complaints_per_hour)
-        made = ov._public_complaints = LoginThrottle(
-            Path(settings.hub_dir) / FILE, max_failures=limit, max_address_failures=limit,
-            window=3600.0)
-    return made  # type: ignore[no-any-return]
+        limit = int(settings[setting])
+        made = LoginThrottle(Path(settings.hub_dir) / FILE, max_failures=limit,
+                             max_address_failures=limit, window=3600.0)
+        setattr(ov, "_" + setting, made)
+    return made
 
 
 def new_receipt(today: dt.date) -> str:
@@ -141,7 +161,8 @@ def file_complaint(ov: Any, limiter: LoginThrottle, *, institution: str, form: A
     :class:`hub.oversight.Oversight`); its receipt number.
 
     The same answer whether the number names a case or not (module doc). Raises
-    :class:`BadInput` (a field), :class:`TooMany` (the address's hour is used up)."""
+    :class:`BadInput` (a field), :class:`TooMany` (the address's hour is used up),
+    :class:`NotNow` (the hour's filings of all addresses, or this process's slots, used up)."""
     got = check_form(form)
     wait = limiter.wait_seconds(_KEY, address)
     if wait:
@@ -151,10 +172,14 @@ def file_complaint(ov: Any, limiter: LoginThrottle, *, institution: str, form: A
     # a filing holds one of the gateway's request threads (hub_threads, 16) for
     # ANSWER_SECONDS: many addresses at once would hold them all and the stations' syncs
     # would wait; a few at a time per gateway, the others told to try again at once
+    total = everyone(ov)
+    if total.wait_seconds(_ALL_KEY, _EVERYONE):
+        raise NotNow(FULL_HOUR)  # the same words for every number: they name no case
     if not SLOTS.acquire(blocking=False):
         raise NotNow(BUSY)
     try:
         limiter.failed(_KEY, address)  # counted before the look-up: a probe pays as a filing
+        total.failed(_ALL_KEY, _EVERYONE)
         return _padded(ov, got, institution, now)
     finally:
         SLOTS.release()
