@@ -22,10 +22,12 @@ A sheet is read as the officer sees it in Excel or WPS:
   column read is refused by its row and column, never read as blank or as "#N/A";
 - hidden rows are not imported (an item no longer offered, a row being drafted), nor the
   materials of an item whose row is hidden; the import names how many and which rows were
-  left out. Hiding a row does not withdraw a published item: 启用 否 does. Hidden columns
-  are read (hiding a column is a view, a narrow screen); a hidden 事项清单 or 申请材料
-  sheet is refused (:mod:`hub.catalog_files`): all items, or every item's materials,
-  would have gone without a trace.
+  left out. Hiding a row does not withdraw a published item: 启用 否 does. Rows an
+  AutoFilter hides are hidden rows as well (Excel stores them so);
+- hidden columns are read (hiding a column is a view, a narrow screen), and a header over
+  two columns is refused (an old column kept hidden beside its copy was read unseen);
+- a hidden 事项清单 or 申请材料 sheet is refused (:mod:`hub.catalog_files`): left out, all
+  the items, or every item's materials, would have gone without a trace.
 
 The parsing and the table layout are pure (:func:`read_tables`, :func:`tables_from_items`);
 openpyxl and csv are used only in :mod:`hub.catalog_files`, which marks the cells
@@ -130,12 +132,14 @@ def _header(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def _header_rows(table: Table, columns: Sequence[Column]) -> tuple[int, int, list[set[str]]]:
+def _header_rows(table: Table, columns: Sequence[Column]
+                 ) -> tuple[int, int, list[set[str]], list[set[str]]]:
     """Where the header is (its first row's index, the index of the row after it) and the
     names each column carries in it. A header of two rows, as lists are printed: a group's
     name merged across its columns above the leaves' names, a leaf merged down both rows
     (the reader gives a merged range's value to every cell of it); the rows below the first
-    that hold a known header are the header's too."""
+    that hold a known header are the header's too. Last, the names typed in each column
+    (not a merged range's copies), to find a header typed over two columns."""
     first = {_header(columns[0].header), columns[0].key}
     top = next((i for i, row in enumerate(table[:TITLE_ROWS + 1])
                 if first & {_header(_cell(v)) for v in row}), 0)
@@ -151,7 +155,18 @@ def _header_rows(table: Table, columns: Sequence[Column]) -> tuple[int, int, lis
         # one cell's header typed over two cells (法定时限 above （工作日）), not merged
         joined = "".join(t for k, t in enumerate(stacked) if t and t not in stacked[:k])
         names.append({t for t in stacked if t} | {joined})
-    return top, end, names
+    own = [{_header(_cell(row[i])) for row in table[top:end]
+            if i < len(row) and not isinstance(row[i], Spread)} for i in range(width)]
+    return top, end, names, own
+
+
+def _letter(i: int) -> str:
+    """The spreadsheet's name of column ``i`` (from 0): A, …, Z, AA, …"""
+    name, i = "", i + 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        name = chr(ord("A") + r) + name
+    return name
 
 
 def _rows(sheet: str, numbers: Sequence[int]) -> str:
@@ -175,14 +190,22 @@ def _records(table: Table, columns: Sequence[Column], sheet: str
                        "holds the column headers")
     # the header row: the first with the first column's header, below a title row or two
     # (a merged 某市帮办代办事项清单 above the table, as such lists are printed)
-    top, end, names = _header_rows(table, columns)
+    top, end, names, own = _header_rows(table, columns)
+    rows = _rows(sheet, [*range(top + 1, end + 1)])
     where: dict[str, int] = {}
     for col in columns:
         at = next((i for h in (_header(col.header), col.key)
                    for i, named in enumerate(names) if h in named), None)
+        # two columns of one header: an old one kept hidden beside its copy, one read
+        # and the other not, which is which unseen
+        twice = [_letter(i) for i, typed in enumerate(own)
+                 if {_header(col.header), col.key} & typed]
+        if len(twice) > 1:
+            raise BadInput(f"{rows}表头“{col.header}”有 {len(twice)} 列（{'、'.join(twice)} "
+                           f"列，隐藏的列也算），只能有一列 / {col.header!r} ({col.key}) "
+                           f"heads columns {', '.join(twice)} (hidden ones too): keep one")
         if at is None:
             if col.required:
-                rows = _rows(sheet, [*range(top + 1, end + 1)])
                 raise BadInput(f"{rows}表头缺少“{col.header}”列 / column {col.header!r} "
                                f"({col.key}) is missing from the header row(s)")
             continue

@@ -190,7 +190,9 @@ def test_a_hidden_sheet_is_refused_and_hidden_columns_are_read(hub_dir: str, tmp
                                                                capsys: Any) -> None:
     """A hidden 申请材料 sheet was read as if shown (the officer could not see what the hub
     published); left out, every item would lose its materials. Refused, storing nothing. A
-    hidden column is a view (a narrow screen): its values are the list's."""
+    hidden column is a view (a narrow screen): its values are the list's; but an old
+    column kept hidden beside its new copy (the same header) was read in its place, unseen:
+    a header over two columns is refused, naming them."""
     items = [_officer(i) for i in sample.catalog()]
     path = write_catalog(items, tmp_path / "list.xlsx")
     from openpyxl import load_workbook
@@ -199,6 +201,16 @@ def test_a_hidden_sheet_is_refused_and_hidden_columns_are_read(hub_dir: str, tmp
     book["事项清单"].column_dimensions["E"].hidden = True  # 可帮办
     book.save(path)
     assert read_catalog(path)[0] == sorted(items, key=lambda i: i["code"])
+    sheet = book["事项清单"]
+    sheet.insert_cols(5)  # the new 可帮办 at E, the old one hidden at F
+    sheet["E1"] = "可帮办"
+    for r in range(2, sheet.max_row + 1):
+        sheet.cell(r, 5, "否")
+    sheet.column_dimensions["E"].hidden, sheet.column_dimensions["F"].hidden = False, True
+    book.save(path)
+    with pytest.raises(BadInput, match="事项清单 第 1 行表头“可帮办”有 2 列（E、F 列"):
+        read_catalog(path)
+    sheet.delete_cols(5)
     book["申请材料"].sheet_state = "hidden"
     book.save(path)
     err = _err(capsys, "hub", "--hub-dir", hub_dir, "catalog", "import", str(path))
