@@ -7,7 +7,8 @@ translated here into :class:`hub.errors.BadInput` naming the file. A workbook is
 Excel or WPS shows it (:mod:`hub.catalog_sheet`'s docstring): a merged range's value in
 each of its cells, formulas by their stored results, hidden rows marked to be left out.
 openpyxl's read-only mode keeps no merged ranges and no hidden rows, so the workbook is
-read whole; a list of a few thousand rows reads in well under a second.
+read whole: 3,000 items with 8,800 materials in about 5 s on the 2-core test machine (2.8 s
+read-only), and 2.5 s more when a sheet has formulas (their text is read apart).
 """
 
 from __future__ import annotations
