@@ -65,8 +65,8 @@ def _still_published(hub: Any, read: Catalog) -> None:
     kept = [c for c in codes if c in stored and stored[c].get("active", True) is not False]
     if kept:
         print(f"still published, as before: {', '.join(kept)} (a hidden row does not "
-              f"withdraw its item: set 启用 to 否 to withdraw it) / 以下事项仍在发布：隐藏行"
-              f"不会撤销事项，如需撤销请将“启用”填为“否”")
+              f"withdraw its item: set 启用 to 否 to withdraw it) / 仍在发布：{'、'.join(kept)}"
+              f"（隐藏行不会撤销事项，如需撤销请将“启用”填为“否”）")
 
 
 @_run
