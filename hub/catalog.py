@@ -10,7 +10,7 @@ per document; what it refuses is retried (a conflict: another write of the same 
 named in the error, and importing the file again completes it (unchanged items are not
 written again).
 
-The files the office keeps the list in (.xlsx, .csv) are read by :mod:`hub.catalog_cli`.
+The files the office keeps the list in (.xlsx, .csv) are read by :mod:`hub.catalog_files`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,24 @@ def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]],
     """Store every item of a catalog, or none: each is checked first; a refusal names the
     item (``where[n]``, a sheet's row, or its position; its code), the field and the rule.
     How many items the catalog has."""
+    docs, stored, changed = _prepared(hub, items, where)
+    _put_all(hub, changed, stored)
+    return len(docs)
+
+
+def check_catalog(hub: Hub, items: Iterable[Mapping[str, Any]],
+                  where: Sequence[str] = ()) -> tuple[int, list[str]]:
+    """:func:`import_catalog` storing nothing (``catalog import --dry-run``): how many items
+    the catalog has, and the codes of those an import would write (new or changed)."""
+    docs, _stored_now, changed = _prepared(hub, items, where)
+    return len(docs), [str(d["code"]) for d in changed]
+
+
+def _prepared(hub: Hub, items: Iterable[Mapping[str, Any]], where: Sequence[str]
+              ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]],
+                         list[dict[str, Any]]]:
+    """Every item checked (refused as :func:`import_catalog` says), the stored documents
+    of their codes, and the items that differ from what is stored."""
     from hub.admin import _checked
 
     docs = []
@@ -62,8 +80,7 @@ def import_catalog(hub: Hub, items: Iterable[Mapping[str, Any]],
     # of the list, from which the hub judges what stations state (hub.transitions.
     # pulled_after); the officer imports the whole list to add one item, and every earlier
     # change was judged again only from each station's next pull
-    _put_all(hub, [d for d in docs if _body(stored.get(str(d["_id"])) or {}) != d], stored)
-    return len(docs)
+    return docs, stored, [d for d in docs if _body(stored.get(str(d["_id"])) or {}) != d]
 
 
 def _put_all(hub: Hub, docs: list[dict[str, Any]], current: dict[str, dict[str, Any]]
@@ -121,4 +138,4 @@ def _promise_within_statutory(item: Mapping[str, Any]) -> None:
                        "(promised_within_statutory, 10.1.3) / 承诺时限不得超过法定时限")
 
 
-__all__ = ["import_catalog"]
+__all__ = ["check_catalog", "import_catalog"]

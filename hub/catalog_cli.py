@@ -1,8 +1,13 @@
 """``bangban hub catalog import|export``: the 清单 (6.2.4) from and to the files a city's
 office keeps it in: a JSON list, an Excel/WPS workbook (``.xlsx``: sheets 事项清单 and
-申请材料), or the same two tables as CSV files (:mod:`hub.catalog_sheet` reads and lays
-them out; this module only opens and writes the files, and translates openpyxl's, csv's and
-the file system's errors into :class:`hub.errors.BadInput` naming the file).
+申请材料), or the same two tables as CSV files (:mod:`hub.catalog_files` opens and writes
+them, :mod:`hub.catalog_sheet` reads and lays them out).
+
+A workbook is read as Excel shows it: merged cells count in every row they cover; a formula
+by its stored result (none stored, or an error such as #N/A: refused by its row and column);
+hidden rows are left out, and the import says how many and which, and which of their items
+stay published (hiding a row does not withdraw an item; 启用 否 does). ``--dry-run`` checks
+the whole file and says what an import would write, storing nothing.
 
 Kept out of :mod:`hub.cli` (one command group per module, as :mod:`hub.escrow_cli`).
 """
@@ -10,151 +15,58 @@ Kept out of :mod:`hub.cli` (one command group per module, as :mod:`hub.escrow_cl
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import sys
-import zipfile
-from pathlib import Path
 from typing import Any
 
-from hub.catalog_sheet import (
-    ITEMS_SHEET,
-    MATERIALS_SHEET,
-    Table,
-    items_from_tables,
-    tables_from_items,
-)
+from hub.catalog_files import load_catalog, write_catalog
+from hub.catalog_sheet import Catalog, left_out_note
 from hub.cli import _hub, _run
-from hub.errors import BadInput
-
-
-def _csv_table(path: Path, what: str) -> Table:
-    """A CSV file's rows. Excel and WPS on a Chinese Windows save CSV as GBK (GB18030 is
-    its superset), elsewhere as UTF-8, with or without a BOM: both are read."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BadInput(f"{what}: cannot read {path}: {exc.strerror or exc}") from exc
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        try:
-            return list(csv.reader(io.StringIO(text, newline="")))
-        except csv.Error as exc:
-            raise BadInput(f"{what}: {path} is not a CSV file ({exc})") from exc
-    raise BadInput(f"{what}: {path} is neither UTF-8 nor GBK text; save it from Excel or "
-                   "WPS as CSV (UTF-8) / 请另存为 CSV UTF-8 格式")
-
-
-def _workbook_tables(path: Path) -> tuple[Table, Table]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError) as exc:
-        raise BadInput(f"FILE: {path} is not an Excel workbook (.xlsx) that opens ({exc}); "
-                       "an old .xls must be saved as .xlsx first / 请另存为 .xlsx 格式") from exc
-    try:
-        missing = [s for s in (ITEMS_SHEET, MATERIALS_SHEET) if s not in book.sheetnames]
-        if missing:
-            raise BadInput(f"FILE: {path} has no sheet {'、'.join(missing)} (it has "
-                           f"{'、'.join(book.sheetnames)}); `bangban hub catalog export --out "
-                           "F.xlsx` writes the layout / 工作簿须含“事项清单”“申请材料”两张表")
-        sheets = [book[name] for name in (ITEMS_SHEET, MATERIALS_SHEET)]
-        for sheet in sheets:
-            # Read-only mode believes the used range the file states; some programs state
-            # A1 or less than the data: rows past it were dropped, a partial list imported.
-            sheet.reset_dimensions()
-        return tuple(  # type: ignore[return-value]
-            [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in sheets)
-    finally:
-        book.close()
-
-
-def read_catalog(path: str | Path, materials: str | Path | None = None
-                 ) -> tuple[list[Any], list[str]]:
-    """The items in ``path`` (``.json``, ``.xlsx``, or ``.csv`` with ``materials``) and where
-    each one is in the file, for the refusals of :func:`hub.admin.import_catalog`."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        return items_from_tables(*_workbook_tables(path))
-    if suffix == ".csv":
-        if materials is None:
-            raise BadInput("--materials: a CSV list needs its materials too, a second CSV "
-                           "file (columns 事项编码、材料编码、材料名称、获取方式、需原件、份数) / "
-                           "请用 --materials 给出申请材料表")
-        return items_from_tables(_csv_table(path, "FILE"),
-                                 _csv_table(Path(materials), "--materials"),
-                                 (f"{path.name}", f"{Path(materials).name}"))
-    if suffix in (".xls", ".et", ".wps"):
-        raise BadInput(f"FILE: {path.name} is an old Excel/WPS file; save it as .xlsx "
-                       "(or CSV) first / 请另存为 .xlsx 格式")
-    from sync.settings import read_json_file
-
-    items = read_json_file(str(path), "FILE (a JSON list of service items)", list)
-    return items, []
-
-
-def write_catalog(items: list[dict[str, Any]], out: str | Path) -> Path:
-    """The list as ``out`` (``.xlsx`` or ``.json``), in the layout :func:`read_catalog`
-    reads back."""
-    out = Path(out)
-    if out.suffix.lower() == ".json":
-        text = json.dumps(items, ensure_ascii=False, indent=1)
-        out.write_text(text + "\n", encoding="utf-8")
-        return out
-    if out.suffix.lower() != ".xlsx":
-        raise BadInput(f"--out: {out.name} must end in .xlsx or .json")
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
-    for name, rows in zip((ITEMS_SHEET, MATERIALS_SHEET), tables_from_items(items),
-                          strict=True):
-        sheet = book.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-            for cell in sheet[sheet.max_row]:
-                if cell.data_type == "f":  # openpyxl takes text starting with = for a
-                    cell.data_type = "s"  # formula: Excel ran it, the import read it blank
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"  # the header stays in view while scrolling
-        for i in range(len(rows[0])):  # CJK is about two columns wide a character
-            width = max(len(str(r[i])) for r in rows)
-            sheet.column_dimensions[sheet.cell(1, i + 1).column_letter].width = \
-                min(60, 2 * width + 2)
-    try:
-        book.save(out)
-    except OSError as exc:
-        raise BadInput(f"--out: cannot write {out}: {exc.strerror or exc}") from exc
-    return out
 
 
 @_run
 def cmd_catalog_import(args: argparse.Namespace) -> int:
-    from hub import admin
+    from hub import catalog
 
     if args.sample:
         from schemas import sample
 
-        items: list[Any] = sample.catalog()
-        where: list[str] = []
+        read = Catalog(list(sample.catalog()), [], [])
     elif not args.file:
         print("bangban hub catalog import: give FILE (.xlsx, .csv with --materials, or a "
               "JSON list) or --sample", file=sys.stderr)
         return 2
     else:
-        items, where = read_catalog(args.file, args.materials)
-    n = admin.import_catalog(_hub(args), items, where)
-    print(f"{n} service items imported / 已导入 {n} 个事项")
+        read = load_catalog(args.file, args.materials)
+    hub = _hub(args)
+    try:
+        if args.dry_run:
+            n, changed = catalog.check_catalog(hub, read.items, read.where)
+            print(f"{n} service items checked, {len(changed)} would be written (new or "
+                  f"changed{': ' + ', '.join(changed) if changed else ''}); nothing stored "
+                  f"(--dry-run) / 已检查 {n} 个事项，{len(changed)} 个将写入；未存储")
+        else:
+            n = catalog.import_catalog(hub, read.items, read.where)
+            print(f"{n} service items imported / 已导入 {n} 个事项")
+        if read.left_out:
+            print(left_out_note(read.left_out))
+            _still_published(hub, read)
+    finally:
+        hub.close()
     return 0
+
+
+def _still_published(hub: Any, read: Catalog) -> None:
+    """The items of hidden rows the hub publishes: an officer hiding the row of an item no
+    longer offered expects it gone, and stations would go on offering it."""
+    imported = {str(i.get("code")) for i in read.items}
+    stored = hub.stores.service_items(max_age=0)
+    # a hidden material row of an item imported names that item: not this warning's
+    codes = sorted({code for _sheet, _n, code in read.left_out} - imported)
+    kept = [c for c in codes if c in stored and stored[c].get("active", True) is not False]
+    if kept:
+        print(f"still published, as before: {', '.join(kept)} (a hidden row does not "
+              f"withdraw its item: set 启用 to 否 to withdraw it) / 仍在发布：{'、'.join(kept)}"
+              f"（隐藏行不会撤销事项，如需撤销请将“启用”填为“否”）")
 
 
 @_run
@@ -180,13 +92,20 @@ def register(sub: Any) -> None:
     p = cat.add_parser("import", help="import the service items of a workbook, CSV or JSON")
     p.add_argument("file", nargs="?", help="an .xlsx workbook (sheets 事项清单 and 申请材料: "
                    "`catalog export` writes the layout), a .csv of items with --materials, "
-                   "or a JSON list (schemas/reference.py); all are checked before any is stored")
+                   "or a JSON list (schemas/reference.py); all are checked before any is "
+                   "stored. A workbook is read as Excel shows it: a merged cell's value in "
+                   "every row it covers, formulas by their saved results (a workbook a "
+                   "program wrote: open and save it in Excel/WPS first); hidden rows (and "
+                   "the materials of a hidden item) are not imported and are listed, and a "
+                   "hidden row does not withdraw a published item (启用 否 does)")
     p.add_argument("--materials", help="with a .csv FILE: the CSV of its materials")
     p.add_argument("--sample", action="store_true", help="import the sample catalog")
+    p.add_argument("--dry-run", action="store_true", help="check the whole file and say "
+                   "what an import would write and which rows it leaves out; store nothing")
     p.set_defaults(func=cmd_catalog_import)
     p = cat.add_parser("export", help="write the 清单 the hub holds, to edit and import back")
     p.add_argument("--out", required=True, help="FILE.xlsx or FILE.json")
     p.set_defaults(func=cmd_catalog_export)
 
 
-__all__ = ["read_catalog", "register", "write_catalog"]
+__all__ = ["register"]

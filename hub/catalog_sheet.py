@@ -12,158 +12,117 @@ time-limit rule and stores all or none.
 A refusal names the sheet, the row as the spreadsheet shows it (the header is row 1, or
 below a title row), the column's header and the rule, in Chinese and English.
 
-The parsing and the table layout are pure (:func:`items_from_tables`,
-:func:`tables_from_items`); openpyxl and csv are used only in :mod:`hub.catalog_files`.
+A sheet is read as the officer sees it in Excel or WPS:
+
+- a merged range's value (its top-left cell) counts for every cell of the range: a 审批部门
+  merged over the rows of its items, an item's code over its materials, a header of two
+  rows (a group's name merged across its columns above the leaves' names);
+- a formula counts by the result Excel or WPS stored with it; a formula with no result (a
+  workbook written by a program and never saved by Excel/WPS) or an error (#N/A) in a
+  column read is refused by its row and column, never read as blank or as "#N/A";
+- hidden rows are not imported (an item no longer offered, a row being drafted), nor the
+  materials of an item whose row is hidden; the import names how many and which rows were
+  left out. Hiding a row does not withdraw a published item: 启用 否 does. Rows an
+  AutoFilter hides are hidden rows as well (Excel stores them so);
+- hidden columns are read (hiding a column is a view, a narrow screen), and a header over
+  two columns is refused (an old column kept hidden beside its copy was read unseen);
+- a hidden 事项清单 or 申请材料 sheet is refused (:mod:`hub.catalog_files`): left out, all
+  the items, or every item's materials, would have gone without a trace.
+
+The parsing and the table layout are pure (:func:`read_tables`, :func:`tables_from_items`);
+openpyxl and csv are used only in :mod:`hub.catalog_files`, which marks the cells
+(:class:`Spread`, :class:`Uncalculated`, :class:`ErrorValue`) and rows (:class:`HiddenRow`).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hub.catalog_columns import (
+    ITEM_COLUMNS,
+    ITEMS_SHEET,
+    MATERIAL_COLUMNS,
+    MATERIALS_SHEET,
+    Column,
+)
 from hub.errors import BadInput
-from schemas.vocab import FOCUS_AREAS, MODES, TIERS
-
-ITEMS_SHEET, MATERIALS_SHEET = "事项清单", "申请材料"
-
-#: The short names a list uses for the tiers (4.3: 市、县（区）、乡镇（街道）、村（社区）).
-_TIER_WORDS = {"市": "city", "县": "county", "区": "county", "县（区）": "county",
-               "县区": "county", "乡镇": "town", "镇": "town", "乡": "town", "街道": "town",
-               "乡镇（街道）": "town", "村": "village", "社区": "village", "村（社区）": "village"}
-_YES = {"是", "可", "有", "√", "✓", "y", "yes", "true", "1"}
-_NO = {"否", "不可", "无", "×", "✗", "n", "no", "false", "0"}
-#: 即办件: handled on the spot, a time limit of 0 working days (10.1.3).
-_SAME_DAY = {"即办", "即办件", "当场办结", "当场"}
-_SPLIT = re.compile(r"[、,，;；/\s]+")
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    parse: Callable[[str], Any]
-    required: bool = True
-    #: how the column's value is written back (export)
-    show: Callable[[Any], str] = str
-
-
-def _text(value: str) -> str:
-    return value
-
-
-def _bool(value: str) -> bool:
-    word = value.strip().lower()
-    if word in _YES:
-        return True
-    if word in _NO:
-        return False
-    raise ValueError("填“是”或“否” / write 是 or 否 (yes or no)")
-
-
-def _days(value: str) -> int:
-    word = value.strip()
-    if word in _SAME_DAY:
-        return 0
-    word = re.sub(r"(个)?(工作日|日|天)$", "", word).strip()
-    try:
-        number = float(word)
-    except ValueError:
-        raise ValueError("填工作日数（整数），即办件填 0 或“即办” / a whole number of "
-                         "working days (0 or 即办 for an item handled on the spot)") from None
-    if number != int(number) or number < 0:
-        raise ValueError("工作日数须为不小于 0 的整数 / a whole number of days, 0 or more")
-    return int(number)
-
-
-def _words(vocab: Mapping[str, tuple[str, str]], extra: Mapping[str, str],
-           what: str) -> Callable[[str], list[str]]:
-    known = {code: code for code in vocab} | {zh: code for code, (zh, _en) in vocab.items()}
-    known |= dict(extra)
-
-    def parse(value: str) -> list[str]:
-        out: list[str] = []
-        for word in _SPLIT.split(value.strip()):
-            if not word:
-                continue
-            code = known.get(word) or known.get(word.lower())
-            if code is None:
-                names = "、".join(zh for zh, _en in vocab.values())
-                raise ValueError(f"“{word}”不是{what}（可填：{names}）/ {word!r} is not one "
-                                 f"of the {what} ({', '.join(vocab)})")
-            if code not in out:
-                out.append(code)
-        if not out:
-            raise ValueError(f"至少填一项{what} / at least one")
-        return out
-    return parse
-
-
-def _one(parse: Callable[[str], list[str]]) -> Callable[[str], str]:
-    def one(value: str) -> str:
-        found = parse(value)
-        if len(found) != 1:
-            raise ValueError("只填一项 / exactly one")
-        return found[0]
-    return one
-
-
-def _yes_no(value: Any) -> str:
-    return "是" if value else "否"
-
-
-def _labels(vocab: Mapping[str, tuple[str, str]]) -> Callable[[Any], str]:
-    def show(value: Any) -> str:
-        codes = value if isinstance(value, list) else [value]
-        return "、".join(vocab.get(c, (c, c))[0] for c in codes)
-    return show
-
-
-_tiers = _words(TIERS, _TIER_WORDS, "办理层级")
-_modes = _words(MODES, {}, "服务方式")
-_focus = _one(_words(FOCUS_AREAS, {"涉企": "enterprise", "民生": "livelihood"}, "重点领域"))
-
-ITEM_COLUMNS: tuple[Column, ...] = (
-    Column("code", "事项编码", _text),
-    Column("name", "事项名称", _text),
-    Column("department", "审批部门", _text),
-    Column("tiers", "办理层级", _tiers, show=_labels(TIERS)),
-    Column("assist", "可帮办", _bool, show=_yes_no),
-    Column("proxy", "可代办", _bool, show=_yes_no),
-    Column("focus_area", "重点领域", _focus, show=_labels(FOCUS_AREAS)),
-    Column("modes", "服务方式", _modes, required=False, show=_labels(MODES)),
-    Column("time_limit_days", "法定时限（工作日）", _days),
-    Column("promised_days", "承诺时限（工作日）", _days, required=False),
-    Column("materials_period_days", "补正材料期限（工作日）", _days, required=False),
-    Column("resumption_period_days", "中止恢复期限（工作日）", _days, required=False),
-    Column("fees", "涉及行政事业性收费", _bool, required=False, show=_yes_no),
-    Column("active", "启用", _bool, required=False, show=_yes_no),
-)
-MATERIAL_COLUMNS: tuple[Column, ...] = (
-    Column("item", "事项编码", _text),
-    Column("code", "材料编码", _text),
-    Column("name", "材料名称", _text),
-    Column("how_to_obtain", "获取方式", _text),
-    Column("original", "需原件", _bool, required=False, show=_yes_no),
-    Column("copies", "份数", _days, required=False),
-)
 
 Table = Sequence[Sequence[Any]]
 
 
+@dataclass(frozen=True)
+class Spread:
+    """A cell of a merged range other than its top-left, with the range's value: lists
+    merge a column over the rows of a group (the 审批部门 of several items, an item's code
+    over its materials), and the spreadsheet shows that value in each of those rows."""
+    value: Any
+
+
+@dataclass(frozen=True)
+class Uncalculated:
+    """A formula cell with no calculated value stored (written by a program)."""
+    formula: str
+
+
+@dataclass(frozen=True)
+class ErrorValue:
+    """A cell holding an error (#N/A, #REF!, #DIV/0!)."""
+    code: str
+
+
+class HiddenRow(list[Any]):
+    """A row the sheet hides: not imported (module docstring)."""
+
+
+@dataclass
+class Catalog:
+    """What a list's tables hold: the items, where each is (``"事项清单 第 3 行"``), and the
+    filled rows left out as ``(sheet, row, item code)``: hidden rows, and the materials of
+    an item whose row is hidden."""
+    items: list[dict[str, Any]]
+    where: list[str]
+    left_out: list[tuple[str, int, str]]
+
+
 def _cell(value: Any) -> str:
-    """A cell as text: openpyxl gives numbers as int or float, a blank as None."""
-    if value is None:
+    """A cell as text: openpyxl gives numbers as int or float, a blank as None; a merged
+    range's copy reads as its value; a formula without a result or an error reads blank
+    (a data cell with either is refused by :func:`_checked_cell`)."""
+    if isinstance(value, Spread):
+        value = value.value
+    if value is None or isinstance(value, Uncalculated | ErrorValue):
         return ""
     if isinstance(value, float) and value == int(value):
         return str(int(value))
     return str(value).strip()
 
 
+def _checked_cell(value: Any, where: str) -> str:
+    """A data cell as text, refusing what has no value to read: a formula never calculated
+    (a program wrote the workbook and no Excel ever saved it) read blank, refused as
+    "required" though the officer sees a value in Excel; an error (#N/A of a VLOOKUP that
+    found nothing) read as the text "#N/A", a department or a name."""
+    base = value.value if isinstance(value, Spread) else value
+    if isinstance(base, Uncalculated):
+        raise BadInput(f"{where}: 公式没有计算结果：请在 Excel 或 WPS 中打开并保存后再导入 / "
+                       f"the formula {base.formula} has no calculated value (the workbook "
+                       "was written by a program): open it in Excel or WPS, save it, and "
+                       "import it again")
+    if isinstance(base, ErrorValue):
+        raise BadInput(f"{where}: 单元格是错误值 {base.code}，请改正公式或填入值 / the cell "
+                       f"is the error {base.code}: correct its formula or type the value")
+    return _cell(base)
+
+
 #: rows a sheet may have above its header row (a title, a date or an issuing office)
 TITLE_ROWS = 5
+#: rows a header may take: a group's name merged over its columns (办理时限 over 法定 and
+#: 承诺), and the leaves' names under it
+HEADER_ROWS = 3
 
 
 def _header(text: str) -> str:
@@ -173,61 +132,125 @@ def _header(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
+def _header_rows(table: Table, columns: Sequence[Column]
+                 ) -> tuple[int, int, list[set[str]], list[set[str]]]:
+    """Where the header is (its first row's index, the index of the row after it) and the
+    names each column carries in it. A header of two rows, as lists are printed: a group's
+    name merged across its columns above the leaves' names, a leaf merged down both rows
+    (the reader gives a merged range's value to every cell of it); the rows below the first
+    that hold a known header are the header's too. Last, the names typed in each column
+    (not a merged range's copies), to find a header typed over two columns."""
+    first = {_header(columns[0].header), columns[0].key}
+    top = next((i for i, row in enumerate(table[:TITLE_ROWS + 1])
+                if first & {_header(_cell(v)) for v in row}), 0)
+    known = {_header(c.header) for c in columns} | {c.key for c in columns}
+    end = top + 1
+    while end < min(len(table), top + HEADER_ROWS) and \
+            known & {_header(_cell(v)) for v in table[end]}:
+        end += 1
+    width = max(len(row) for row in table[top:end])
+    names: list[set[str]] = []
+    for i in range(width):
+        stacked = [_header(_cell(row[i])) for row in table[top:end] if i < len(row)]
+        # one cell's header typed over two cells (法定时限 above （工作日）), not merged
+        joined = "".join(t for k, t in enumerate(stacked) if t and t not in stacked[:k])
+        names.append({t for t in stacked if t} | {joined})
+    own = [{_header(_cell(row[i])) for row in table[top:end]
+            if i < len(row) and not isinstance(row[i], Spread)} for i in range(width)]
+    return top, end, names, own
+
+
+def _letter(i: int) -> str:
+    """The spreadsheet's name of column ``i`` (from 0): A, …, Z, AA, …"""
+    name, i = "", i + 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        name = chr(ord("A") + r) + name
+    return name
+
+
+def _rows(sheet: str, numbers: Sequence[int]) -> str:
+    """``"事项清单 第 7、9–12 行"``: row numbers, runs of them as ranges."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    shown = "、".join(f"{r[0]}" if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+    return f"{sheet} 第 {shown} 行"
+
+
 def _records(table: Table, columns: Sequence[Column], sheet: str
-             ) -> list[tuple[int, dict[str, Any]]]:
-    """``(row number, values)`` of each filled row under the header row."""
+             ) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, str]]]:
+    """``(row number, values)`` of each filled row under the header, and ``(row number,
+    first column's text)`` of each filled row the sheet hides (:class:`HiddenRow`)."""
     if not table:
         raise BadInput(f"{sheet}: 表是空的，第 1 行应为表头 / the sheet is empty; row 1 "
                        "holds the column headers")
     # the header row: the first with the first column's header, below a title row or two
     # (a merged 某市帮办代办事项清单 above the table, as such lists are printed)
-    first = {_header(columns[0].header), columns[0].key}
-    top = next((i for i, row in enumerate(table[:TITLE_ROWS + 1])
-                if first & {_header(_cell(v)) for v in row}), 0)
-    headers = [_header(_cell(h)) for h in table[top]]
+    top, end, names, own = _header_rows(table, columns)
+    rows = _rows(sheet, [*range(top + 1, end + 1)])
     where: dict[str, int] = {}
     for col in columns:
-        name = next((h for h in (_header(col.header), col.key) if h in headers), None)
-        if name is None:
+        at = next((i for h in (_header(col.header), col.key)
+                   for i, named in enumerate(names) if h in named), None)
+        # two columns of one header: an old one kept hidden beside its copy, one read
+        # and the other not, which is which unseen
+        twice = [_letter(i) for i, typed in enumerate(own)
+                 if {_header(col.header), col.key} & typed]
+        if len(twice) > 1:
+            raise BadInput(f"{rows}表头“{col.header}”有 {len(twice)} 列（{'、'.join(twice)} "
+                           f"列，隐藏的列也算），只能有一列 / {col.header!r} ({col.key}) "
+                           f"heads columns {', '.join(twice)} (hidden ones too): keep one")
+        if at is None:
             if col.required:
-                raise BadInput(f"{sheet}: 第 {top + 1} 行表头缺少“{col.header}”列 / column "
-                               f"{col.header!r} ({col.key}) is missing from the header row "
-                               f"(row {top + 1})")
+                raise BadInput(f"{rows}表头缺少“{col.header}”列 / column {col.header!r} "
+                               f"({col.key}) is missing from the header row(s)")
             continue
-        where[col.key] = headers.index(name)
-    out = []
-    for n, row in enumerate(table[top + 1:], start=top + 2):
-        cells = [_cell(v) for v in row]
-        if not any(cells):
-            continue  # a blank line between groups of items
+        where[col.key] = at
+    out, hidden = [], []
+    for n, row in enumerate(table[end:], start=end + 1):
+        # a blank line between groups of items; a merged range's value alone (a 所属部门
+        # merged down over a spare row) does not fill a row the officer sees empty
+        if not any(_cell(v) or isinstance(v, Uncalculated | ErrorValue)
+                   for v in row if not isinstance(v, Spread)):
+            continue
+        if isinstance(row, HiddenRow):
+            i = where.get(columns[0].key)
+            hidden.append((n, _cell(row[i]) if i is not None and i < len(row) else ""))
+            continue
         values: dict[str, Any] = {}
         for col in columns:
             i = where.get(col.key)
-            raw = cells[i] if i is not None and i < len(cells) else ""
+            named = f"{sheet} 第 {n} 行“{col.header}”"
+            raw = _checked_cell(row[i], named) if i is not None and i < len(row) else ""
             if not raw:
                 if col.required:
-                    raise BadInput(f"{sheet} 第 {n} 行“{col.header}”: 必填 / row {n}, "
-                                   f"{col.header} ({col.key}): required")
+                    raise BadInput(f"{named}: 必填 / row {n}, {col.header} ({col.key}): "
+                                   "required")
                 continue
             try:
                 values[col.key] = col.parse(raw)
             except ValueError as exc:
-                raise BadInput(f"{sheet} 第 {n} 行“{col.header}”: {exc} / row {n}, "
-                               f"{col.key}: {raw!r}") from exc
+                raise BadInput(f"{named}: {exc} / row {n}, {col.key}: {raw!r}") from exc
         out.append((n, values))
-    return out
+    return out, hidden
 
 
-def items_from_tables(items: Table, materials: Table | None,
-                      sheets: tuple[str, str] = (ITEMS_SHEET, MATERIALS_SHEET)
-                      ) -> tuple[list[dict[str, Any]], list[str]]:
-    """The service items of the two tables (materials joined by item code), and where each
-    item is (``"事项清单 第 3 行"``), for :func:`hub.admin.import_catalog`'s refusals."""
+def read_tables(items: Table, materials: Table | None,
+                sheets: tuple[str, str] = (ITEMS_SHEET, MATERIALS_SHEET)) -> Catalog:
+    """The service items of the two tables (materials joined by item code), where each is,
+    for :func:`hub.admin.import_catalog`'s refusals, and the rows left out."""
     item_sheet, material_sheet = sheets
     found: list[dict[str, Any]] = []
     where: list[str] = []
     rows: dict[str, int] = {}
-    for n, values in _records(items, ITEM_COLUMNS, item_sheet):
+    records, hidden = _records(items, ITEM_COLUMNS, item_sheet)
+    left_out = [(item_sheet, n, code) for n, code in hidden]
+    hidden_items = {code for _n, code in hidden}
+    for n, values in records:
         values["materials"] = []
         if values["code"] in rows:
             raise BadInput(f"{item_sheet} 第 {n} 行“事项编码”: {values['code']} 与第 "
@@ -237,10 +260,18 @@ def items_from_tables(items: Table, materials: Table | None,
         found.append(values)
         where.append(f"{item_sheet} 第 {n} 行")
     by_code = {item["code"]: item for item in found}
+    records, hidden = _records(materials, MATERIAL_COLUMNS, material_sheet) \
+        if materials else ([], [])
+    left_out += [(material_sheet, n, code) for n, code in hidden]
     material_rows: dict[tuple[str, str], int] = {}
-    for n, values in _records(materials or [], MATERIAL_COLUMNS, material_sheet) \
-            if materials else []:
-        item = by_code.get(values.pop("item"))
+    for n, values in records:
+        code = values.pop("item")
+        item = by_code.get(code)
+        if item is None and code in hidden_items:
+            # the item's row hidden (no longer offered, or a draft): its materials go with
+            # it, and are named among the rows left out
+            left_out.append((material_sheet, n, code))
+            continue
         if item is None:
             raise BadInput(f"{material_sheet} 第 {n} 行“事项编码”: {item_sheet}中没有这一事项 "
                            f"/ row {n}: no such item in {item_sheet}")
@@ -253,7 +284,26 @@ def items_from_tables(items: Table, materials: Table | None,
                            f"of {item['code']} again (row {material_rows[key]})")
         material_rows[key] = n
         item["materials"].append(values)
-    return found, where
+    return Catalog(found, where, left_out)
+
+
+def left_out_note(left_out: Sequence[tuple[str, int, str]]) -> str:
+    """The rows left out, for the import's report: so that no row of the officer's list is
+    dropped without a word (module docstring)."""
+    if not left_out:
+        return ""
+    sheets = dict.fromkeys(s for s, _n, _c in left_out)
+    rows = "; ".join(_rows(s, [n for t, n, _c in left_out if t == s]) for s in sheets)
+    return (f"{len(left_out)} hidden row(s) not imported (hidden, or the materials of a "
+            f"hidden item) / 未导入 {len(left_out)} 个隐藏的行（隐藏的行及隐藏事项的材料）: {rows}")
+
+
+def items_from_tables(items: Table, materials: Table | None,
+                      sheets: tuple[str, str] = (ITEMS_SHEET, MATERIALS_SHEET)
+                      ) -> tuple[list[dict[str, Any]], list[str]]:
+    """The items of :func:`read_tables` and where each one is."""
+    catalog = read_tables(items, materials, sheets)
+    return catalog.items, catalog.where
 
 
 def tables_from_items(items: Iterable[Mapping[str, Any]]) -> tuple[list[list[str]],
@@ -272,5 +322,6 @@ def tables_from_items(items: Iterable[Mapping[str, Any]]) -> tuple[list[list[str
     return item_rows, material_rows
 
 
-__all__ = ["ITEMS_SHEET", "ITEM_COLUMNS", "MATERIALS_SHEET", "MATERIAL_COLUMNS",
-           "items_from_tables", "tables_from_items"]
+__all__ = ["ITEMS_SHEET", "ITEM_COLUMNS", "MATERIALS_SHEET", "MATERIAL_COLUMNS", "Catalog",
+           "ErrorValue", "HiddenRow", "Spread", "Uncalculated", "items_from_tables",
+           "left_out_note", "read_tables", "tables_from_items"]

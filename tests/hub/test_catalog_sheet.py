@@ -1,6 +1,7 @@
 """The 清单 as the city's office keeps it: an Excel/WPS workbook or two CSV files
-(hub.catalog_sheet, hub.catalog_cli). Exported, edited in a spreadsheet and imported back;
-every refusal names the sheet, the row, the column and the rule, and stores nothing."""
+(hub.catalog_sheet, hub.catalog_files, hub.catalog_cli). Exported, edited in a spreadsheet
+and imported back; every refusal names the sheet, the row, the column and the rule, and
+stores nothing."""
 
 from __future__ import annotations
 
@@ -147,7 +148,7 @@ def test_a_workbook_whose_stated_used_range_is_wrong_is_read_whole(tmp_path: Pat
     import re
     import zipfile
 
-    from hub.catalog_cli import read_catalog, write_catalog
+    from hub.catalog_files import read_catalog, write_catalog
 
     items = [_officer(i) for i in sample.catalog()]
     path = write_catalog(items, tmp_path / "right.xlsx")
@@ -181,7 +182,7 @@ def test_a_title_row_above_the_header_and_headers_typed_otherwise(tmp_path: Path
     as "column 事项编码 missing" while the officer could see it there."""
     from openpyxl import Workbook
 
-    from hub.catalog_cli import read_catalog
+    from hub.catalog_files import read_catalog
 
     book = Workbook()
     items = book.active
@@ -209,7 +210,7 @@ def test_text_starting_with_an_equals_sign_is_exported_as_text(tmp_path: Path) -
     """openpyxl writes a text starting with = as a formula: the officer's Excel ran
     “=本人携带” (or whatever such a name says) and the list did not import back (a formula
     has no value until Excel computes it: the cell read blank, "required")."""
-    from hub.catalog_cli import read_catalog, write_catalog
+    from hub.catalog_files import read_catalog, write_catalog
 
     items = [_officer(i) for i in sample.catalog()][:1]
     items[0]["name"] = "=HYPERLINK(\"http://x\")"
