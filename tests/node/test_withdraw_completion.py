@@ -74,3 +74,19 @@ def test_a_rated_completion_is_not_offered_for_withdrawal(unlocked: Any) -> None
     assert r.status_code == 302, r.data.decode()[:3000]
     steps = c.get(f"/cases/{case_id}").data.decode().split("其他步骤")[0]
     assert 'id="step-completion_withdrawn" href' not in steps
+
+
+def test_form_b_does_not_print_a_withdrawn_completion() -> None:
+    """A form B printed after 撤销办结 is the blank one of a case in handling, not the paper
+    of the completion taken back (node.formdata._last)."""
+    from node.formdata import build
+    from node.state import fold
+    from tests.hub.oversight.cases import CaseBuilder
+
+    b = CaseBuilder("410621100201", "s7", "2026-03-02").accepted("2026-03-02", 5)
+    done = b.ev("completion", "2026-03-04", private={"applicant_signature": "b.png"})
+    b.ev("completion_withdrawn", "2026-03-04", completion=done["hlc"], reason="wrong_case",
+         private={"details": "点错了"})
+    rows = dict(build("B", {"header": b.header, "private": {}, "events": b.events,
+                            "state": fold(b.header, b.events)}).rows)
+    assert rows["办理结果"] == "" and rows["办结（终止）日期"] == ""
