@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from schemas.build import make_event
@@ -18,7 +18,7 @@ from schemas.registry import validate_open
 from schemas.sample_cases import case_histories
 from schemas.state import LOCAL_TZ
 from schemas.steps import next_steps
-from tests.schemas.helpers import TOWN, VILLAGE, CaseBuilder
+from tests.schemas.helpers import STEPS, TOWN, VILLAGE, CaseBuilder, random_events
 
 WHY = {"details": "点错了办件，应为邻居家的申请"}
 
@@ -156,3 +156,41 @@ def test_a_withdrawal_leaves_the_state_before_the_completion(history: list[dict[
     assert {k: v for k, v in after.items() if k not in _SKIP} == \
         {k: v for k, v in expected.items() if k not in _SKIP}
     assert [x["completion"] for x in after["withdrawals"]] == [done["hlc"]]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from([*STEPS, "completion", "completion"]),
+                          st.integers(2, 5999), st.integers(1, 2)), min_size=1, max_size=25),
+       st.lists(st.tuples(st.integers(0, 9), st.one_of(st.integers(0, 59),
+                                                       st.integers(0, 90_000)),
+                          st.integers(1, 2)), min_size=1, max_size=3))
+def test_withdrawals_anywhere_leave_a_state_the_other_steps_reach(
+        spec: list[tuple[str, int, int]], picks: list[tuple[int, int, int]]) -> None:
+    """Withdrawals dropped anywhere into arbitrary (mostly illegal) sequences from two
+    laptops: the fold equals the fold without each applied withdrawal and its completion,
+    i.e. a sequence of real steps reaches it. (A step refused between the two was judged
+    against the completed case and stays refused, design.md §3: such draws are left out.)"""
+    # applied and accepted first (minutes 0 and 1), so that completions often hold
+    events = random_events([("application", 0, 1), ("acceptance", 1, 1), *spec])
+    completions = [e for e in events if e["event_type"] == "completion"]
+    assume(completions)
+    withdrawals = []
+    for k, (i, seconds, device) in enumerate(picks):  # often at once, else within a day
+        done = completions[i % len(completions)]
+        moment = dt.datetime.fromisoformat(done["at"]) + dt.timedelta(seconds=1 + seconds)
+        withdrawals.append(make_event(
+            "completion_withdrawn", case_id=done["case_id"],
+            clock=HLC(int(moment.timestamp() * 1000), 100 + k, f"{VILLAGE}-A{device}"),
+            at=moment.isoformat(), institution=VILLAGE, staff="staff-1",
+            completion=done["hlc"], reason="other", private=WHY))
+    everything = events + withdrawals
+    s = fold(everything, as_of="2026-05-01")
+    applied = [w for w in withdrawals if str(w["_id"]) in s.applied_ids]
+    kept = [r.event_id for r in s.reviews + s.resolved_reviews]
+    assume(not any(w["completion"] < r < w["hlc"] for w in applied for r in kept))
+    gone = {w["_id"] for w in applied} | {f"event:{w['case_id']}:{w['completion']}"
+                                          for w in applied}
+    reduced = fold([e for e in everything if e["_id"] not in gone], as_of="2026-05-01")
+    assert {k: v for k, v in s.as_dict().items() if k not in _SKIP} == \
+        {k: v for k, v in reduced.as_dict().items() if k not in _SKIP}
+    assert len(s.withdrawals) == len(applied)
