@@ -90,3 +90,32 @@ def test_form_b_does_not_print_a_withdrawn_completion() -> None:
     rows = dict(build("B", {"header": b.header, "private": {}, "events": b.events,
                             "state": fold(b.header, b.events)}).rows)
     assert rows["办理结果"] == "" and rows["办结（终止）日期"] == ""
+
+
+def test_the_api_withdraws_a_completion_only_when_confirmed(client: Any) -> None:
+    from schemas.sample import catalog
+    from tests.node.test_api import _unlock
+
+    _unlock(client)
+    item = catalog()[0]
+    r = client.post("/api/consultations", json={
+        "applicant_name": "刘德明", "phone": "13600001111", "question": "如何办理？",
+        "service_item": item["code"], "service_type": "assist", "answered": True})
+    case_id = r.json["case_id"]
+
+    def ev(t: str, **body: Any) -> Any:
+        return client.post(f"/api/cases/{case_id}/events/{t}", json=body)
+
+    assert ev("application", channel="offline", service_item=item["code"],
+              mode="nearby").status_code == 201
+    assert ev("acceptance", zone="assisted_zone", time_limit_days=5).status_code == 201
+    r = ev("completion", signature_png_base64=base64.b64encode(PNG).decode())
+    assert r.status_code == 201, r.json
+    done = r.json["id"].rsplit(":", 1)[1]
+    body = {"completion": done, "reason": "not_finished", "private": {"details": "尚未办完"}}
+    r = ev("completion_withdrawn", **body)
+    assert r.status_code == 400 and "confirm" in r.json["fields"]
+    r = ev("completion_withdrawn", **body, confirm=True)
+    assert r.status_code == 201, r.json
+    state = client.get(f"/api/cases/{case_id}").json["state"]
+    assert state["status"] == "handling" and state["withdrawals"][0]["completion"] == done
