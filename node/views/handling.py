@@ -108,6 +108,9 @@ def open_items(event_type: str, case: dict[str, Any]) -> dict[str, list[tuple[st
     problems = open_ids(state, event_type, "problem_id")
     if problems is not None:
         out["problem_id"] = [(p, p) for p in problems]
+    done = open_ids(state, event_type, "completion")
+    if done is not None:  # 撤销办结: the completion that may still be withdrawn
+        out["completion"] = [(h, words.get(h, h)) for h in done]
     reviews = open_ids(state, event_type, "events")
     if reviews is not None:  # each step kept for review, as the clerk knows it
         out["events"] = [(h, words.get(h, h)) for h in reviews]
@@ -249,6 +252,9 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
     # first, so a refused step writes nothing
     staff = window.required(n, data.get("staff"))
     clear, private = parse_form(event_type, data)
+    if event_type == "completion_withdrawn" and data.get("confirm") not in ("1", "on", True):
+        # 撤销办结 takes back what the applicant signed (form B): asked twice, as a 确认 box
+        raise refusal({"confirm": "请勾选确认撤销办结 / confirm: tick to confirm the withdrawal"})
     from node.paper import step_at
 
     at, on = step_at(n, case_id, event_type, data.get("paper_date"))  # 补录: the paper's date
