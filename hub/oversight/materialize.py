@@ -85,7 +85,9 @@ BATCH = 500
 #: two laptops' 冲突复核 of one step is one act, not a review (schemas.state.resettles).
 #: 14: each 补录 step in ``paper_steps`` with the live steps after it (a fact's ``paper``),
 #: each device's first receipt in ``device_first_sync`` (hub.oversight.paper): new tables.
-FOLD_VERSION = 14
+#: 15: a 补录 step behind a live step of its case (another laptop's, concurrent) is kept for
+#: review, not applied: the case is 需复核 (schemas.paper_fold).
+FOLD_VERSION = 15
 
 
 class FactStore:

@@ -53,19 +53,13 @@ STEP_HEAD = ("机构代码", "机构", "办件编号", "事项", "环节", "纸�
 
 def typed_at(event: Mapping[str, Any]) -> int | None:
     """When a step of the paper ledger was typed (its hlc's wall time, epoch ms) if it is
-    one (a type of :data:`schemas.paper.PAPER_STEPS` declaring itself entered later:
-    :func:`schemas.paper.entered_later`), else ``None``: a live step."""
+    one (:func:`schemas.paper_fold.is_paper_step`: a type of
+    :data:`schemas.paper.PAPER_STEPS` declaring itself entered later), else ``None``: a
+    live step."""
     from schemas.hlc import unpack
-    from schemas.paper import PAPER_STEPS, entered_later
+    from schemas.paper_fold import is_paper_step
 
-    if event.get("event_type") not in PAPER_STEPS:
-        return None
-    at = str(event.get("at") or "")
-    # the fold reads every event of a million cases: a time stated in Beijing's offset
-    # (every node's) that is not noon on the dot is live without parsing two clocks
-    if at.endswith("+08:00") and at[11:19] != "12:00:00" or not entered_later(event):
-        return None
-    return int(unpack(str(event["hlc"])).wall_ms)
+    return int(unpack(str(event["hlc"])).wall_ms) if is_paper_step(event) else None
 
 
 def paper_steps(events: Sequence[Mapping[str, Any]]) -> tuple[list[list[Any]], int, str | None]:
