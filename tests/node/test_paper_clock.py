@@ -91,3 +91,17 @@ def test_a_paper_step_is_judged_again_on_the_clock_it_took(
     r = _opened(client, typed - dt.timedelta(days=MAX_PAPER_DAYS + 1))
     assert r.status_code == 400 and "paper_date" in r.json["fields"], r.json
     assert len(client.get("/api/cases").json["rows"]) == before
+
+
+def test_the_step_page_offers_the_paper_date_on_a_laptop_ahead(
+        unlocked: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The step page offers 补录 on a case brought in today by the step's clock, as the
+    rule counts it: by the calendar a day behind, the case looked brought in "tomorrow"
+    and the page hid the paper date from its next steps."""
+    from tests.node.test_clerk_day import _case_id, _consult
+
+    _a_day_ahead(unlocked, monkeypatch)
+    case_id = _case_id(_consult(unlocked, paper_date=_workdays_back(4).isoformat(),
+                                service_type="assist"))
+    page = unlocked.get(f"/cases/{case_id}/steps/application").data.decode()
+    assert 'name="paper_date"' in page
