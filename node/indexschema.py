@@ -100,4 +100,6 @@ ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 #: is the same act, not a review (10.2.5.2, schemas.rules.repeats_termination).
 #: 6: so is a second 冲突复核 of one step (schemas.state.resettles). 7: 撤销办结
 #: (schemas.withdraw): a completion withdrawn is handling again, its time limit running.
-FOLD_VERSION = "7"
+#: 8: a 补录 step behind a live step of its case (another laptop's, concurrent) is a
+#: review (schemas.paper_fold).
+FOLD_VERSION = "8"

@@ -19,6 +19,7 @@ from typing import Any
 from schemas import withdraw
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.overdue import time_limit_overdue
+from schemas.paper_fold import check_in_fold
 from schemas.rules import FIRST_EVENTS, check_transition, repeats_termination
 from schemas.state import CONSULTATION, OPEN, CaseState, Review, event_date, resettles, resume_by
 from schemas.workdays import Workdays
@@ -287,8 +288,7 @@ def _fold(ordered: list[Event], wd: Workdays, malformed: set[str],
     """Fold ``ordered`` onto ``state`` (in place; a fresh state by default)."""
     state = CaseState() if state is None else state
     for ev in ordered:
-        state.events += 1
-        state.last_hlc = ev.get("hlc")
+        state.events, state.last_hlc = state.events + 1, ev.get("hlc")
         ev_id = str(ev.get("_id"))
         if ev_id in malformed:
             _review(state, ev, "-", "malformed_event", "the event is malformed",
@@ -297,7 +297,7 @@ def _fold(ordered: list[Event], wd: Workdays, malformed: set[str],
         if repeats_termination(state, ev) or resettles(state, ev):  # one act twice
             continue
         try:
-            check_transition(state, ev)
+            check_in_fold(state, ev)  # check_transition, and 补录 behind a live step
         except IllegalTransition as exc:
             _review(state, ev, exc.clause, exc.rule, exc.message_en, exc.message_zh)
             continue

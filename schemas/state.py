@@ -169,6 +169,7 @@ class CaseState:
     needs_review: bool = False
     reviews: list[Review] = field(default_factory=list)  # open: needs_review == bool(reviews)
     resolved_reviews: list[Review] = field(default_factory=list)
+    went_live: bool = False  # a step recorded live folded: no paper step after it (paper_fold)
     overdue: list[str] = field(default_factory=list)  # with as_of: which deadlines passed
     warnings: list[str] = field(default_factory=list)  # e.g. calendar beyond known data
     events: int = 0

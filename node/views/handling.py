@@ -170,13 +170,16 @@ def _render(case: dict[str, Any], event_type: str, values: Any, errors: dict[str
 def _paper(case: dict[str, Any], event_type: str) -> bool:
     """Whether the step form offers a paper date (补录, node.paper): only on a case brought
     in from paper whose steps so far are all paper ones, so a live case never shows it."""
+    from node.paper import typing_day
     from schemas.paper import PAPER_STEPS, entered_later, hlc_day
-    from schemas.state import local_today
 
     steps = [e for e in case.get("events") or [] if e.get("event_type") != "access"]
-    # typed in the day the case was brought in only (schemas.paper.check_paper_day)
-    return event_type in PAPER_STEPS and bool(steps) and all(entered_later(e) for e in steps) \
-        and min(hlc_day(e) or local_today() for e in steps) == local_today()
+    if not (event_type in PAPER_STEPS and steps and all(entered_later(e) for e in steps)):
+        return False
+    # typed in the day the case was brought in only (schemas.paper.check_paper_day), that
+    # day as the step's clock will say it, not the laptop's calendar (node.paper.typing_day)
+    typed = typing_day(node(), case.get("events") or [])
+    return min(hlc_day(e) or typed for e in steps) == typed
 
 
 def _handover_targets(event_type: str) -> list[dict[str, Any]]:
