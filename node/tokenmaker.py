@@ -9,7 +9,8 @@ brought, while the keys are unlocked: a machine step, not a person's reading, so
 event (design.md §5; :func:`sync.crypto.derive_private`); a search that lists the case and
 its opening write theirs (node.reading). Made from the stored header, and again whenever
 its revision changes (``tokens_made``), so a correction made elsewhere (更正) replaces the
-tokens of the old name, while new steps cost no key unwrapped.
+tokens of the old name, while new steps cost no key unwrapped. Those owed by the cases
+pulled while locked are made after the unlock, in the background (:class:`OwedTokens`).
 """
 
 from __future__ import annotations
