@@ -102,18 +102,18 @@ def _unlock_owing(source: Any, station: Any, folder: Path) -> dict[str, Any]:
     node.lock()
     _pull(source, node, index=True)
     out: dict[str, Any] = {"owed": node.index.tokenless()}
+    cpu = time.thread_time()  # the unlocking thread's own: the machine is shared
+    NodeKeys.unlock(node.dir / KEYCHAIN, PASSPHRASE, node.enrollment)
+    out["scrypt_cpu"] = time.thread_time() - cpu
     # _laptop's directory, for the reader the unlock makes (the lock dropped the first)
     with patch.object(Reader, "directory", lambda self: directory):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         node.open_session(PASSPHRASE)
-        out["wait_s"] = time.perf_counter() - start
+        out["wait_s"], out["wait_cpu"] = time.perf_counter() - start, time.thread_time() - cpu
         out["owed_then"] = node.index.tokenless()
         node.owed.idle.wait(600)
         out["made_s"] = time.perf_counter() - start
         out["left"] = node.index.tokenless()
-    start = time.perf_counter()
-    NodeKeys.unlock(node.dir / KEYCHAIN, PASSPHRASE, node.enrollment)
-    out["scrypt_s"] = time.perf_counter() - start
     node.close()
     return out
 
@@ -180,7 +180,8 @@ def run(ctx: BenchContext) -> str:
         f"{again['written']:,} (of {docs:,}): it resumed from the checkpoint.",
         f"- The unlock after a pull while locked (the sync loop runs locked: {locked['owed']:,} "
         f"cases owe their search tokens): the unlock page waits **{locked['wait_s']:.2f} s** "
-        f"(scrypt alone: {locked['scrypt_s']:.2f} s) and answers with {locked['owed_then']:,} "
+        f"({locked['wait_cpu']:.2f} s CPU in its thread, the passphrase's scrypt alone "
+        f"{locked['scrypt_cpu']:.2f} s) and answers with {locked['owed_then']:,} "
         f"still owed; they are made in the background, all {locked['made_s']:.1f} s after the "
         f"unlock ({locked['left']:,} left; node.tokenmaker.OwedTokens). Before, the unlock "
         "made them before it answered, and the page waited for them too.",
