@@ -119,6 +119,38 @@ def test_a_lock_stops_the_work_and_the_next_unlock_resumes_it(
         assert _found(unlocked, name) == [case_id]
 
 
+def test_an_unlock_while_the_thread_ends_for_a_lock_is_not_missed(
+        unlocked: Any, gate: Gate, monkeypatch: Any) -> None:
+    """Locked, then unlocked again as the thread, stopped by the lock, was ending: the new
+    unlock finds it still there and it goes round again, instead of leaving the tokens
+    owed till the unlock after."""
+    from node import tokenmaker
+
+    monkeypatch.setattr(tokenmaker, "BATCH", 1, raising=False)
+    n, ids = _owing(unlocked)
+    ended, resume = threading.Event(), threading.Event()
+    real = tokenmaker.make_owed
+
+    def held(*args: Any, **kwargs: Any) -> int:
+        made = real(*args, **kwargs)
+        if not ended.is_set():
+            ended.set()
+            resume.wait(HOLD)
+        return made
+
+    monkeypatch.setattr(tokenmaker, "make_owed", held)
+    _unlock(unlocked)
+    assert n.index.tokenless() == len(ids)
+    assert gate.held.wait(DONE)
+    unlocked.post("/api/lock", json={})
+    gate.go()
+    assert ended.wait(DONE)  # the lock stopped the work; the thread is about to end
+    _unlock(unlocked)
+    resume.set()
+    assert wait_for(lambda: not n.index.tokenless(), DONE)
+    assert n.owed.idle.wait(DONE)
+
+
 def test_a_correction_written_while_a_batch_is_made_keeps_its_new_name(
         unlocked: Any, gate: Gate) -> None:
     """The clerk corrects a name (更正) on a case whose tokens the background batch is making
