@@ -86,7 +86,7 @@ def test_the_unlock_answers_before_the_owed_tokens_are_made(unlocked: Any, gate:
     assert 'id="search-indexing"' in page and "本机正在为 3 件办件建立检索记录" in page
     assert 'id="search-unfound"' not in page  # not "no key opens them": they are on their way
     unlocked.post("/lang", data={"csrf": csrf(unlocked), "lang": "en", "next": "/"})
-    assert "Name search may miss 3 cases this laptop is still indexing" in \
+    assert "A search by name, ID number or phone may miss 3 cases still being indexed" in \
         _search(unlocked, NAMES[1])
     gate.go()
     assert wait_for(lambda: not n.index.tokenless(), DONE)
