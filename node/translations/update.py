@@ -1,9 +1,8 @@
 """Regenerate the English catalog: ``python node/translations/update.py``.
 
-Extracts the Chinese msgids (the UI's source language is zh-CN) from the node's code
-and templates with pybabel, fills the English strings from :data:`EN`, writes
-``en/LC_MESSAGES/messages.po`` and compiles ``messages.mo`` (both committed, so no
-build step is needed on a station laptop).
+Extracts the Chinese msgids (the UI's source language is zh-CN) from the node's code and
+templates with pybabel, fills the English strings from :data:`EN`, writes ``en/LC_MESSAGES/
+messages.po`` and compiles ``messages.mo`` (committed: no build step on a station laptop).
 """
 
 from __future__ import annotations
