@@ -250,3 +250,13 @@ def test_a_title_merged_across_the_whole_row_adds_no_columns(tmp_path: Path) -> 
         ("MS-1", ["M01", "M02"]), ("MS-2", [])]
     assert where == ["事项清单 第 3 行", "事项清单 第 4 行"]
 
+
+def test_a_header_cell_merged_down_over_the_first_item_is_refused(tmp_path: Path) -> None:
+    """A header cell merged down over the first item's row by mistake (服务方式 over H1:H2)
+    made that row part of a two-row header: its item was left out without a word. A row
+    belongs to the header when a known name is typed in it; here row 2 is an item's, its
+    服务方式 is the header's copy, refused by its row and column."""
+    book = _book([HEAD, _item("MS-1"), _item("MS-2")], [MATERIALS])
+    book["事项清单"].merge_cells("H1:H2")
+    with pytest.raises(BadInput, match="事项清单 第 2 行“服务方式”"):
+        read_catalog(_saved(book, tmp_path / "list.xlsx"))
