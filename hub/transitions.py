@@ -126,19 +126,17 @@ class TransitionCheck:
 def paper_refusal(event: Mapping[str, Any],
                   events: Sequence[Mapping[str, Any]]) -> dict[str, str] | None:
     """A step entered later from paper (补录, :func:`schemas.paper.entered_later`) judged as
-    the node judges it (:func:`schemas.paper.check_paper_day`): against the case's steps
-    before it and the Beijing day it was typed (its hlc), not the hub's today. The node
-    refuses the rest, but the hub stands for every station: a laptop with an older or
-    altered app could back-date a suspension to stop a clock that had run out (10.2.5), or
-    a completion to make a late case on time (5 a, 11.1 b). Refused for good once its
-    writer's base is here: the rule reads only the case's earlier steps its writer had
-    seen and the step itself."""
+    the node judges it (:func:`schemas.paper.typed_refusal`, the same function): against
+    the case's steps before it and the Beijing day it was typed (its hlc), not the hub's
+    today. The node refuses the rest, but the hub stands for every station: a laptop with
+    an older or altered app could back-date a suspension to stop a clock that had run out
+    (10.2.5), or a completion to make a late case on time (5 a, 11.1 b). Refused for good
+    once its writer's base is here: the rule reads only the case's earlier steps its
+    writer had seen and the step itself."""
     from schemas.fold import order_key
-    from schemas.paper import check_paper_day, entered_later, hlc_day
-    from schemas.state import event_date
+    from schemas.paper import entered_later, typed_refusal
 
-    typed = hlc_day(event)
-    if typed is None or not entered_later(event):
+    if not entered_later(event):
         return None
     key = order_key(event)
     before = [e for e in events if e.get("_id") != event.get("_id") and order_key(e) < key]
@@ -147,12 +145,12 @@ def paper_refusal(event: Mapping[str, Any],
     if known:
         # Judged, as check_received judges a step, by what its writer had seen (its
         # base_hlc, design.md §3): another laptop's live step it had not pulled makes it
-        # concurrent, taken as any concurrent step (the 补录 audit lists it), not refused.
+        # concurrent, taken as any concurrent step and not applied: the fold keeps it for
+        # review, the case marked 需复核 (schemas.paper_fold), and the 补录 audit lists it.
         # Its own device's steps it has always seen, whatever base it names.
         device = event.get("device")
         before = [e for e in before if str(e.get("hlc", "")) <= str(base) or e.get("device") == device]
-    _day, why = check_paper_day(event_date(event).isoformat(), str(event.get("event_type")),
-                                before, typed)
+    why = typed_refusal(event, before)
     if why is None:
         return None
     zh, _, en = why.partition(" / ")  # one bilingual pair, as the node shows one half

@@ -106,6 +106,8 @@ class EventRequestSchema(Schema):
                                         "signed form (YYYY-MM-DD, before today) of a case "
                                         "brought in from paper; the step states that day "
                                         "(schemas.paper, node.paper)"})
+    confirm = fields.Boolean(metadata={"description": "only for completion_withdrawn "
+                                       "(schemas.withdraw): true, as the form's box"})
     staff = fields.String(metadata={"description": "the staff id at the window (8.1.2): "
                                    "on duty on this institution's roster; default: this "
                                    "session's choice (POST /api/staff). Required, here or "

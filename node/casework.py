@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from node.drafts import RULE_FIELDS, refusal, schema_fields, status_words, validate_draft
 from node.errors import NodeError, NotFound, TransitionRefused
+from node.paper import check_typed
 
 if TYPE_CHECKING:
     from node.core import Node
@@ -66,14 +67,23 @@ def next_clock(device_id: str, after: str | None = None) -> Any:
     steps were made in, and the schemas' ``base_hlc`` before ``hlc`` holds (a clerk could
     record nothing on a case opened before the clock went wrong). The stated time ``at``
     stays the laptop's own (node.clockcheck: the hub judges it)."""
+    with _clock_lock:
+        h = _last_clock[device_id] = _clock_now(device_id, after)
+        return h
+
+
+def peek_clock(device_id: str, after: str | None = None) -> Any:
+    """The clock :func:`next_clock` would give now, not taken: the day a step will be
+    typed on as its hlc says (schemas.paper.typed_refusal judges a paper date by it)."""
+    with _clock_lock:
+        return _clock_now(device_id, after)
+
+
+def _clock_now(device_id: str, after: str | None) -> Any:
     from schemas.hlc import receive, tick, unpack
 
-    with _clock_lock:
-        now, last = int(time.time() * 1000), _last_clock.get(device_id)
-        h = receive(now, last, unpack(after), device_id) if after else \
-            tick(now, last, device_id)
-        _last_clock[device_id] = h
-        return h
+    now, last = int(time.time() * 1000), _last_clock.get(device_id)
+    return receive(now, last, unpack(after), device_id) if after else tick(now, last, device_id)
 
 
 def next_hlc(device_id: str, after: str | None = None) -> str:
@@ -295,6 +305,8 @@ class Casework:
         if base:
             doc["base_hlc"] = base
         validate_draft(doc)
+        if at is not None:  # 补录: judged on the clock it was given, as the hub will
+            check_typed(doc, events)
         self.check_transition(case_id, events, doc, header)
         shared: list[dict[str, Any]] = []
         if event_type in ("hand_up", "hand_down"):

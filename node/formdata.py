@@ -47,7 +47,8 @@ def _last(events: list[dict[str, Any]], types: tuple[str, ...],
     never the one a form prints. Two laptops accepting one case offline (3 and 5 days)
     printed the second's 5 days over the first's due date, which the case page and the hub
     count, and named its clerk as 经办人."""
-    skip = not_applied(state or {})
+    skip = not_applied(state or {}) | {  # a withdrawn completion (撤销办结) issues no form B
+        str(w.get("completion")) for w in (state or {}).get("withdrawals") or []}
     found = [e for e in events if e.get("event_type") in types and str(e.get("hlc")) not in skip]
     return found[-1] if found else None
 

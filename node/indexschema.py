@@ -98,4 +98,8 @@ ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 #: entrustment is a review (10.2.3); a materials period ending on a day off runs to the
 #: next working day (10.2.5.1 a). 5: a restored hub's second termination of a suspension
 #: is the same act, not a review (10.2.5.2, schemas.rules.repeats_termination).
-FOLD_VERSION = "6"  # 6: so is a second 冲突复核 of one step (schemas.state.resettles)
+#: 6: so is a second 冲突复核 of one step (schemas.state.resettles). 7: 撤销办结
+#: (schemas.withdraw): a completion withdrawn is handling again, its time limit running.
+#: 8: a 补录 step behind a live step of its case (another laptop's, concurrent) is a
+#: review (schemas.paper_fold).
+FOLD_VERSION = "8"

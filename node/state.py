@@ -141,6 +141,8 @@ def open_ids(state: Mapping[str, Any], event_type: str, name: str) -> list[str] 
         return [str(h) for h in state.get(OPEN_ITEMS[name]) or []]
     if name == "problem_id" and event_type in ("problem_updated", "problem_resolved"):
         return [p for p, st in (state.get("problems") or {}).items() if st not in PROBLEM_RESULTS]
+    if name == "completion" and event_type == "completion_withdrawn":  # schemas.withdraw
+        return [str(w["event"]) for w in [state.get("withdrawable")] if w]
     if name == "events" and event_type == "review_resolved":  # design.md §3: the steps kept
         return [str(r["event_id"]) for r in state.get("reviews") or []]  # unapplied, open
     return None

@@ -51,6 +51,7 @@ from schemas.vocab import (
     WORK_LOG_KINDS,
     ZONES,
 )
+from schemas.withdraw import CompletionWithdrawn
 
 
 def _opt(max_len: int = 4000) -> Str:
@@ -326,8 +327,8 @@ EVENT_SCHEMAS: dict[str, type[EventSchema]] = {
     for cls in (Consultation, Reply, Application, Entrustment, Acceptance, Refusal, Notification,
                 MaterialReceived, Reminder, CorrectionRequested, CorrectionReceived, ProblemOpened,
                 ProblemUpdated, ProblemResolved, Submitted, Decision, WorkLog, Suspension,
-                Resumption, Conversion, HandUp, HandDown, Completion, Termination, Archived,
-                Rating, Complaint, ComplaintHandled, Access, ReviewResolved)
+                Resumption, Conversion, HandUp, HandDown, Completion, CompletionWithdrawn,
+                Termination, Archived, Rating, Complaint, ComplaintHandled, Access, ReviewResolved)
 }
 
 __all__ = ["EVENT_SCHEMAS", "NoPrivate"]

@@ -16,8 +16,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from schemas import withdraw
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.overdue import time_limit_overdue
+from schemas.paper_fold import check_in_fold
 from schemas.rules import FIRST_EVENTS, check_transition, repeats_termination
 from schemas.state import CONSULTATION, OPEN, CaseState, Review, event_date, resettles, resume_by
 from schemas.workdays import Workdays
@@ -56,7 +58,6 @@ def _refresh_due(s: CaseState, wd: Workdays) -> None:
 
 def _close_suspension(s: CaseState, day: dt.date, resumed: str | None, wd: Workdays) -> None:
     """The open suspension ends the day before ``day``; its working days are counted.
-
     10.2.5 does not say which days a suspension stops: the code stops the days a case
     *ends* suspended, so the resumption day counts again and a case suspended and resumed
     on one day stops none (the period is empty, ``until`` the day before ``since``)."""
@@ -69,16 +70,14 @@ def _close_suspension(s: CaseState, day: dt.date, resumed: str | None, wd: Workd
 
 
 def _materials_by(s: CaseState, wd: Workdays) -> None:
-    """The last day of the materials period (10.2.5.1 a "未在规定期限内提交"): its date, or
-    the next working day when that is a day off (Workdays.last_day: 《民法典》第二百零三条)."""
+    """The materials period's last day (10.2.5.1 a), or the next working day (民法典 §203)."""
     s.materials_by = _iso(wd.last_day(s.materials_due)) if s.materials_due else None
 
 
 def _consultation_status(s: CaseState) -> None:
-    """A case that is only consultations so far is open while a reply is due (10.1.1.3)
-    and answered (``consulted``, not open) once none is: 10.1.1 asks for the question and
-    its outcome to be recorded, nothing more. A case applied for or further on keeps its
-    status (its own steps decide it)."""
+    """A case that is only consultations so far is open while a reply is due (10.1.1.3) and
+    answered (``consulted``, not open) once none is: 10.1.1 asks for the question and its
+    outcome to be recorded, nothing more. A case further on keeps its status (its steps')."""
     if s.status in ("new", *CONSULTATION):
         s.status = "consulting" if s.pending_replies else "consulted"
 
@@ -178,9 +177,10 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         s.handovers += 1
         if s.holder not in s.institutions:
             s.institutions.append(s.holder)
-    elif et == "completion":
-        s.status, s.completed_on = "completed", today
-        s.on_time = s.due is None or today <= s.due
+    elif et == "completion":  # 5 a); withdrawable for a working day (schemas.withdraw)
+        withdraw.complete(s, e, today, wd)
+    elif et == "completion_withdrawn":  # 撤销办结: back to handling, the clock still running
+        withdraw.withdraw(s, e)
     elif et == "termination":
         ended = day
         if e["reason"] == "resumption_deadline_passed" and s.suspension is not None:
@@ -208,6 +208,7 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         s.resolved_reviews += [r for r in s.reviews if r.event_id in done]
         s.reviews = [r for r in s.reviews if r.event_id not in done]
         s.needs_review = bool(s.reviews)
+    withdraw.settle(s, e)
     s.applied += 1
     s.applied_ids.add(str(e.get("_id")))
 
@@ -287,8 +288,7 @@ def _fold(ordered: list[Event], wd: Workdays, malformed: set[str],
     """Fold ``ordered`` onto ``state`` (in place; a fresh state by default)."""
     state = CaseState() if state is None else state
     for ev in ordered:
-        state.events += 1
-        state.last_hlc = ev.get("hlc")
+        state.events, state.last_hlc = state.events + 1, ev.get("hlc")
         ev_id = str(ev.get("_id"))
         if ev_id in malformed:
             _review(state, ev, "-", "malformed_event", "the event is malformed",
@@ -297,7 +297,7 @@ def _fold(ordered: list[Event], wd: Workdays, malformed: set[str],
         if repeats_termination(state, ev) or resettles(state, ev):  # one act twice
             continue
         try:
-            check_transition(state, ev)
+            check_in_fold(state, ev)  # check_transition, and 补录 behind a live step
         except IllegalTransition as exc:
             _review(state, ev, exc.clause, exc.rule, exc.message_en, exc.message_zh)
             continue

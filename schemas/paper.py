@@ -22,8 +22,8 @@ later if it would be: :func:`live_at`): neither is mistaken for a paper step
 (hub/oversight/clocks.py).
 
 What keeps it honest (:func:`check_paper_day`; the node refuses the rest, naming
-``paper_date``, and the hub again on receipt, judged by the day the step was typed:
-hub.transitions.paper_refusal):
+``paper_date``, and the hub again on receipt, both judged by the day the step's hlc says
+it was typed: :func:`typed_refusal`, node.paper, hub.transitions.paper_refusal):
 
 * only the steps of a case's paper history (:data:`PAPER_STEPS`): no completion,
   termination, refusal, rating or complaint is back-dated (those are what oversight
@@ -129,9 +129,11 @@ def check_paper_day(raw: Any, event_type: str, events: Iterable[Mapping[str, Any
     if day >= today:
         return None, (f"补录日期须早于今天（{today}）；今天的步骤直接登记 / a paper date must be "
                       f"before today ({today}): record today's steps as usual")
-    if day < today - dt.timedelta(days=MAX_PAPER_DAYS):
-        return None, (f"补录日期不能早于 {MAX_PAPER_DAYS} 天前 / a paper date goes back at most "
-                      f"{MAX_PAPER_DAYS} days")
+    if day < (earliest := today - dt.timedelta(days=MAX_PAPER_DAYS)):
+        # the earliest date named: ``today`` is the step's clock (typed_refusal), which a
+        # colleague's fast clock may have put a day after the laptop's calendar
+        return None, (f"补录日期不能早于 {MAX_PAPER_DAYS} 天前（{earliest}）/ a paper date goes "
+                      f"back at most {MAX_PAPER_DAYS} days ({earliest})")
     steps = [e for e in events if e.get("event_type") != "access"]
     live = [e for e in steps if not entered_later(e)]
     if live:
@@ -149,5 +151,24 @@ def check_paper_day(raw: Any, event_type: str, events: Iterable[Mapping[str, Any
     return day, None
 
 
+def typed_refusal(event: Mapping[str, Any], before: Iterable[Mapping[str, Any]]) -> str | None:
+    """Why ``event``, a step entered later (:func:`entered_later`), may not follow
+    ``before`` (the case's steps its writer had seen), or ``None``: :func:`check_paper_day`
+    judged on the Beijing day of its hlc (:func:`hlc_day`), the one judgement the node
+    makes before it writes (node.paper) and the hub makes on receipt (hub.transitions.
+    paper_refusal). Not the laptop's calendar: a step's hlc follows its case's newest
+    clock (node.casework.next_clock), a day ahead of the calendar after a colleague's fast
+    clock, and what the step signs is all the hub can read. Counted from the calendar,
+    the node took a paper date at the exact :data:`MAX_PAPER_DAYS` bound that the hub,
+    counting from the hlc a day later, refused for good, and refused its own second paper
+    step of a case it had brought in "on" its hlc's day."""
+    typed = hlc_day(event)
+    if typed is None:  # a malformed clock is the schema's to refuse
+        return None
+    _day, why = check_paper_day(event_date(event).isoformat(), str(event.get("event_type")),
+                                before, typed)
+    return why
+
+
 __all__ = ["MAX_PAPER_DAYS", "PAPER_STEPS", "check_paper_day", "entered_later", "hlc_day",
-           "live_at", "paper_at", "stated_later"]
+           "live_at", "paper_at", "stated_later", "typed_refusal"]

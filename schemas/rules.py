@@ -24,6 +24,7 @@ from schemas.state import (
     resume_by,
 )
 from schemas.vocab import TIER_ORDER
+from schemas.withdraw import check as _withdrawal
 
 Event = Mapping[str, Any]
 
@@ -330,7 +331,8 @@ CHECKS: dict[str, Callable[[CaseState, Event], None]] = {
     "problem_resolved": _problem_changed, "submitted": _submitted, "decision": _decision,
     "work_log": _work_log, "suspension": _suspension, "resumption": _resumption,
     "conversion": _conversion, "hand_up": _handover, "hand_down": _handover,
-    "completion": _completion, "termination": _termination, "archived": _archived,
+    "completion": _completion, "completion_withdrawn": _withdrawal,
+    "termination": _termination, "archived": _archived,
     "rating": _rating, "complaint": _complaint, "complaint_handled": _complaint_handled,
     "access": _access, "review_resolved": _review_resolved,
 }

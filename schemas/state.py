@@ -145,6 +145,9 @@ class CaseState:
     refused_on: str | None = None
     archive_no: str | None = None
     on_time: bool | None = None  # 5 a): completed within the time limit
+    #: the completion still withdrawable (schemas.withdraw): event, institution, until
+    withdrawable: dict[str, str] | None = None
+    withdrawals: list[dict[str, Any]] = field(default_factory=list)  # 撤销办结, kept
     rating: str | None = None
     # open items
     problems: dict[str, str] = field(default_factory=dict)  # problem id -> status / result
@@ -166,6 +169,7 @@ class CaseState:
     needs_review: bool = False
     reviews: list[Review] = field(default_factory=list)  # open: needs_review == bool(reviews)
     resolved_reviews: list[Review] = field(default_factory=list)
+    went_live: bool = False  # a step recorded live folded: no paper step after it (paper_fold)
     overdue: list[str] = field(default_factory=list)  # with as_of: which deadlines passed
     warnings: list[str] = field(default_factory=list)  # e.g. calendar beyond known data
     events: int = 0
@@ -188,7 +192,7 @@ class CaseState:
             complaints_open=dict(self.complaints_open), reviews=list(self.reviews),
             resolved_reviews=list(self.resolved_reviews),
             overdue=list(self.overdue), warnings=list(self.warnings),
-            applied_ids=set(self.applied_ids))
+            withdrawals=list(self.withdrawals), applied_ids=set(self.applied_ids))
 
     def as_dict(self) -> dict[str, Any]:
         """What ``dataclasses.asdict`` gives (without ``applied_ids``), with

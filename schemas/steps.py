@@ -54,6 +54,8 @@ def _probe(event_type: str, s: CaseState, institution: str, on: dt.date) -> dict
         "suspension": {"reason": "c", "resumption_deadline": later},
         "resumption": {"cause_removed_on": day},
         "termination": {"reason": "other"},
+        "completion_withdrawn": {"completion": (s.withdrawable or {}).get("event"),
+                                 "reason": "other"},
         "entrustment": {"period_end": later}, "conversion": {"period_end": later},
     }.get(event_type, {})
     if event_type == "problem_resolved":

@@ -116,3 +116,8 @@ SUBMIT_CHANNELS = {"online": ("网上提交", "online"), "window": ("窗口提�
 REVIEW_DECISIONS = {"kept_as_record": ("保留为记录，不影响办件状态", "kept as a record only"),
                     "redo_recorded": ("已按正确顺序重新登记", "re-recorded in the right order"),
                     "other": ("其他", "other")}
+#: why a completion was withdrawn (撤销办结, schemas.withdraw): a code in clear, so the hub's
+#: supervisors can count and read it; the clerk's own words go in the sealed ``details``
+WITHDRAWAL_REASONS = {"wrong_case": ("误点了其他办件的办结", "completed the wrong case"),
+                      "not_finished": ("事项尚未办完，误点办结", "completed before it was finished"),
+                      "other": ("其他", "other")}

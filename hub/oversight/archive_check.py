@@ -236,7 +236,7 @@ SHOWN = ("channel", "answered", "service_item", "mode", "ledger_no", "period_end
          "outcome", "kind", "reason", "resumption_deadline", "cause_removed_on",
          "new_time_limit_days", "from_institution", "to_institution", "reason_code",
          "archive_no", "level", "category", "result", "decision", "events", "purpose",
-         "fields_read", "problem_id", "status", "attachments")
+         "fields_read", "problem_id", "status", "attachments", "completion")
 
 
 def local(ms: int | None) -> str:

@@ -39,6 +39,7 @@ def _archive(ref: str, *, attachments: bool, why: str) -> dict[str, Any]:
 def case_history() -> Any:
     from hub.oversight.archive_check import check_archive, timeline
     from hub.oversight.readlog import WHAT, WHY, reads_of_case
+    from schemas.vocab import WITHDRAWAL_REASONS
 
     ref = request.args.get("no", "").strip()
     why = request.args.get("why", "").strip()
@@ -55,7 +56,7 @@ def case_history() -> Any:
                            tl=timeline(archive), report=report,
                            name=lambda c: p["names"].get(c, {}).get("name", c),
                            escrow=uses_of_case(hub, case_id), reads=reads_of_case(hub, case_id),
-                           what_zh=WHAT)
+                           what_zh=WHAT, withdraw_reasons=WITHDRAWAL_REASONS)  # 撤销办结
 
 
 @blueprint.get("/case/archive.json")

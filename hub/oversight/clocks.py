@@ -132,7 +132,9 @@ def month_sums(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str, str], list[i
     of :func:`receipt_rows` rows with a stated time (pure). A paper step entered later
     counts in ``paper`` and is timed from when it was typed (:func:`typed_ms`): a station's
     first sync after bringing its ledger in is not "never synced promptly" nor "stated
-    before enrollment" for the dates on its old forms."""
+    before enrollment" for the dates on its old forms. ``paper`` sums by month of receipt
+    and no page reads it: the checks page counts 补录 by the month typed, as the 补录 audit
+    does (:func:`device_clocks`)."""
     sums: dict[tuple[str, str, str], list[int]] = {}
     for eid, _case, device, institution, etype, at_ms, received_ms, _via in rows:
         if at_ms is None:
@@ -216,15 +218,25 @@ def case_receipts(db: sqlite3.Connection, case_id: str) -> dict[str, dict[str, A
 def device_clocks(db: sqlite3.Connection, prefix: str, first: str, last: str,
                   limit: int = 200) -> list[dict[str, Any]]:
     """Per device, events received in the months ``first``..``last``: how many, how many
-    stated ahead of their receipt, the smallest and largest ``received - at`` (ms), and how
-    many were paper steps entered later (timed from their typing, :func:`typed_ms`). Fast
-    clocks first, then the largest smallest lag."""
-    sql = ("SELECT device, institution, SUM(events), SUM(ahead), MIN(lag_min), MAX(lag_max), "
-           "MAX(last_ms), SUM(paper) FROM clock_months WHERE institution >= :lo AND institution < :hi "
+    stated ahead of their receipt, the smallest and largest ``received - at`` (ms); and how
+    many paper steps entered later it *typed* in those months (``paper``, the 补录 audit's
+    rows: :data:`hub.oversight.paper.BY_DEVICE`), not received: counted by the month of
+    receipt (``clock_months.paper``) a step typed on the 31st and synced on the 1st fell in
+    another month than on the audit, and the two pages of one station and month did not
+    reconcile. A device that typed 补录 but sent nothing in the period has a row of its
+    own (no lags). Fast clocks first, then the largest smallest lag."""
+    from hub.oversight.paper import BY_DEVICE, period_params
+
+    sql = ("SELECT device, MAX(institution), SUM(events), SUM(ahead), MIN(lag_min), "
+           "MAX(lag_max), MAX(last_ms), SUM(paper) FROM ("
+           "SELECT device, institution, events, ahead, lag_min, lag_max, last_ms, 0 AS paper "
+           "FROM clock_months WHERE institution >= :lo AND institution < :hi "
            "AND month >= :first AND month <= :last "
+           f"UNION ALL SELECT device, institution, 0, 0, NULL, NULL, NULL, n FROM ({BY_DEVICE})) "
            "GROUP BY device ORDER BY 4 DESC, 5 DESC LIMIT :limit")
     cols = ("device", "institution", "events", "ahead", "lag_min", "lag_max", "last_ms", "paper")
-    params = {"lo": prefix, "hi": prefix + "~", "first": first, "last": last, "limit": limit}
+    params = {**period_params(prefix, first, last), "first": first, "last": last,
+              "limit": limit}
     return [dict(zip(cols, r, strict=True)) for r in db.execute(sql, params)]
 
 
@@ -277,7 +289,8 @@ def mark_before_enrollment(clocks: list[dict[str, Any]], late: list[dict[str, An
     its stated day is before the day of enrollment (Beijing days)."""
     for d in clocks:
         e = d["enrolled_ms"] = enrolled.get(str(d["device"]))
-        d["before_enrollment"] = e is not None and d["last_ms"] - d["lag_max"] < e
+        d["before_enrollment"] = e is not None and d["last_ms"] is not None and \
+            d["last_ms"] - d["lag_max"] < e  # none received in the period: only 补录 typed
     for c in late:
         e = c["enrolled_ms"] = enrolled.get(str(c["device"]))
         c["before_enrollment"] = e is not None and str(c["completed_on"]) < local_time(e)[:10]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hub.oversight.paper import paper_steps
+from hub.oversight.withdrawals import counted_ids, withdrawal_rows
 from schemas.event_signed import SIGNS_FOR_ANOTHER
 from schemas.fold import fold
 from schemas.state import followed_up, local_timestamp, resume_by
@@ -126,6 +127,7 @@ class CaseFact:
     paper: list[list[Any]] = field(default_factory=list)
     paper_live: int = 0
     paper_live_first: str | None = None
+    withdrawals: list[list[str]] = field(default_factory=list)  # 撤销办结 (withdrawals.py)
 
     def as_dict(self) -> dict[str, Any]:
         # not dataclasses.asdict: its deep copies dominate loading a million facts
@@ -142,8 +144,7 @@ _FACT_FIELDS = tuple(f.name for f in fields(CaseFact))
 
 
 def _day(at: str) -> str:
-    """The Beijing date of a time stamp: the standard's days are Hebi's, whatever offset the
-    writer used (the hub, a server in UTC, writes complaints at +00:00; schemas.state)."""
+    """The Beijing date of a time stamp, whatever offset its writer used (schemas.state)."""
     return local_timestamp(at)[:10]
 
 
@@ -237,7 +238,7 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     # staff page (the demo's hand-down); so did the colleague of a clerk who left, by
     # following up the bad rating or archiving the file after the leaver's completion; and
     # the cases a leaver opened left their 新立 count for the colleague who finished them
-    f.opener, f.staff = handlers(evs, f.institution, state.applied_ids)
+    f.opener, f.staff = handlers(evs, f.institution, counted_ids(state))  # 撤销办结 aside
     f.staff = f.staff or str(h.get("staff") or "")
     f.accepted_on, f.due, f.on_time = state.accepted_on, state.due, state.on_time
     f.completed_on, f.refused_on = state.completed_on, state.refused_on
@@ -272,14 +273,14 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
         # the last day it may be resumed (10.2.5.2; a weekend deadline runs to Monday), the
         # day the hub's terminate worker goes by: the list of passed ones shows what it ends
         f.resumption_deadline = resume_by(state.suspension)
-    f.needs_review, f.reviews, f.handovers = state.needs_review, len(state.reviews), \
-        state.handovers
+    f.needs_review, f.reviews, f.handovers = state.needs_review, len(state.reviews), state.handovers
     submitted = [e for e in evs if e["event_type"] == "submitted"]
     if submitted:
         f.department, f.submitted_on = str(submitted[0]["department"]), _day(submitted[0]["at"])
     f.corrections = sum(1 for e in evs if e["event_type"] == "correction_requested")
     f.decision = state.last_decision
     f.paper, f.paper_live, f.paper_live_first = paper_steps(evs)  # 补录 (hub.oversight.paper)
+    f.withdrawals = withdrawal_rows(state)  # 撤销办结: no completion, but listed for 11.1 b
     handled = {e["complaint"]: e for e in evs if e["event_type"] == "complaint_handled"}
     for e in evs:
         if e["event_type"] != "complaint":

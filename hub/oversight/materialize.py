@@ -48,6 +48,7 @@ from hub.oversight.tables import (
     fact_from_dict,
     fact_row,
 )
+from hub.oversight.withdrawals import write_rows as write_withdrawals
 from hub.transitions import case_events
 from schemas.workdays import Workdays
 from sync.sqlite import enable_wal
@@ -85,7 +86,11 @@ BATCH = 500
 #: two laptops' 冲突复核 of one step is one act, not a review (schemas.state.resettles).
 #: 14: each 补录 step in ``paper_steps`` with the live steps after it (a fact's ``paper``),
 #: each device's first receipt in ``device_first_sync`` (hub.oversight.paper): new tables.
-FOLD_VERSION = 14
+#: 15: 撤销办结 (schemas.withdraw): a withdrawn completion counts as none (5 a), each
+#: withdrawal a row of ``withdrawals`` (hub.oversight.withdrawals): a new table.
+#: 16: a 补录 step behind a live step of its case (another laptop's, concurrent) is kept for
+#: review, not applied: the case is 需复核 (schemas.paper_fold).
+FOLD_VERSION = 16
 
 
 class FactStore:
@@ -283,6 +288,7 @@ class FactStore:
                 db.execute(f"DELETE FROM refold WHERE case_id IN ({','.join('?' * len(chunk))})",
                            chunk)
             write_paper(db, ids, batch.values())  # 补录 steps (hub.oversight.paper)
+            write_withdrawals(db, ids, batch.values())  # 撤销办结 (hub.oversight.withdrawals)
             db.executemany("INSERT OR REPLACE INTO complaints VALUES (?,?,?,?,?,?,?,?,?,?)",
                            [(c.complaint_id, c.case_id, c.institution, c.received_on, c.due,
                              c.handled_on, c.channel, c.category, c.result, int(c.by_hub))

@@ -53,19 +53,13 @@ STEP_HEAD = ("机构代码", "机构", "办件编号", "事项", "环节", "纸�
 
 def typed_at(event: Mapping[str, Any]) -> int | None:
     """When a step of the paper ledger was typed (its hlc's wall time, epoch ms) if it is
-    one (a type of :data:`schemas.paper.PAPER_STEPS` declaring itself entered later:
-    :func:`schemas.paper.entered_later`), else ``None``: a live step."""
+    one (:func:`schemas.paper_fold.is_paper_step`: a type of
+    :data:`schemas.paper.PAPER_STEPS` declaring itself entered later), else ``None``: a
+    live step."""
     from schemas.hlc import unpack
-    from schemas.paper import PAPER_STEPS, entered_later
+    from schemas.paper_fold import is_paper_step
 
-    if event.get("event_type") not in PAPER_STEPS:
-        return None
-    at = str(event.get("at") or "")
-    # the fold reads every event of a million cases: a time stated in Beijing's offset
-    # (every node's) that is not noon on the dot is live without parsing two clocks
-    if at.endswith("+08:00") and at[11:19] != "12:00:00" or not entered_later(event):
-        return None
-    return int(unpack(str(event["hlc"])).wall_ms)
+    return int(unpack(str(event["hlc"])).wall_ms) if is_paper_step(event) else None
 
 
 def paper_steps(events: Sequence[Mapping[str, Any]]) -> tuple[list[list[Any]], int, str | None]:
@@ -119,10 +113,27 @@ def _params(prefix: str, first: str, last: str, late_days: int) -> dict[str, Any
 
 
 _JOIN = "FROM paper_steps p LEFT JOIN device_first_sync s ON s.device = p.device "
+#: a step of the period is one *typed* in it (its hlc), not received: what the auditor
+#: holds against the paper ledger is the day the station typed it in (the day it went
+#: live), which the step signs; its receipt waits on the link (typed on the 31st, synced
+#: on the 1st, it belongs with the rest of that day's ledger). The checks page counts by
+#: the same month (:data:`BY_DEVICE`).
 _WHERE = ("WHERE p.institution >= :lo AND p.institution < :hi "
           "AND p.typed_ms >= :start AND p.typed_ms < :end ")
 #: typed more than ``late`` after its device's first receipt at the hub
 _LATE = "(s.first_ms IS NOT NULL AND p.typed_ms - s.first_ms > :late)"
+#: per device and station, the 补录 steps this list holds for the period (params of
+#: :func:`period_params`): the checks page's 补录 column (hub.oversight.clocks.
+#: device_clocks) counts these rows, so the two pages of one station and month agree
+BY_DEVICE = ("SELECT p.device AS device, p.institution AS institution, COUNT(*) AS n "
+             "FROM paper_steps p "
+             f"{_WHERE}GROUP BY p.device, p.institution")
+
+
+def period_params(prefix: str, first: str, last: str) -> dict[str, Any]:
+    """The parameters of :data:`BY_DEVICE`: the institutions under ``prefix``, the steps
+    typed in the months ``first``..``last``."""
+    return _params(prefix, first, last, 0)
 
 
 def station_rows(db: sqlite3.Connection, prefix: str, first: str, last: str,
@@ -174,5 +185,5 @@ def export_table(rows: Iterable[Mapping[str, Any]], name: Any, staff: Any,
     return out
 
 
-__all__ = ["SCHEMA", "STEP_HEAD", "export_table", "paper_steps", "station_rows", "step_rows",
-           "typed_at", "write_rows"]
+__all__ = ["BY_DEVICE", "SCHEMA", "STEP_HEAD", "export_table", "paper_steps", "period_params",
+           "station_rows", "step_rows", "typed_at", "write_rows"]

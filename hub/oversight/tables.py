@@ -12,6 +12,7 @@ from typing import Any
 
 from hub.oversight.facts import COUNTERS, DEPT_COUNTERS, CaseFact, Complaint
 from hub.oversight.paper import SCHEMA as PAPER_SCHEMA
+from hub.oversight.withdrawals import SCHEMA as WITHDRAWAL_SCHEMA
 
 #: Code lengths of the tree (county, town, village): every counter is also kept per
 #: ``code[:n]`` so a scope's dashboard reads one row per child unit and month.
@@ -56,7 +57,7 @@ CREATE TABLE IF NOT EXISTS departments (
   PRIMARY KEY (level, unit, month, department)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS board_dirty (code TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS refold (case_id TEXT PRIMARY KEY) WITHOUT ROWID;
-""" + PAPER_SCHEMA
+""" + PAPER_SCHEMA + WITHDRAWAL_SCHEMA
 
 
 def fact_from_dict(d: Mapping[str, Any]) -> CaseFact:

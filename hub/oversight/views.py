@@ -241,13 +241,16 @@ def checks() -> Any:
     clk.mark_before_enrollment(clocks, late, clk.enrollments(
         _ov().hub.stores, [r["device"] for r in (*clocks, *late)]))
     clk.mark_restored(late, clk.restores(_ov().hub.stores))  # receipts lost with the store
+    from hub.oversight.withdrawals import report as withdrawals  # 撤销办结 (11.1 b)
+
     return render_template(
         "oversight/checks.html", p=p, data=data, name=lambda c: _name(p["names"], c),
         overdue=ind.case_list(db, "overdue", p["prefix"], p["today"], limit=CHECKS_LIST_ROWS),
         departments=ind.departments(db, p["prefix"], p["first"], p["last"]),
         missing=ind.missing_breakdown(data["total"]), categories=COMPLAINT_CATEGORIES,
         clocks=clocks, late=late, duration=clk.duration, local_time=clk.local_time,
-        tolerance_min=clk.TOLERANCE_MS // 60000)
+        tolerance_min=clk.TOLERANCE_MS // 60000,
+        withdrawn=withdrawals(db, p["prefix"], p["first"], p["last"]))
 
 
 # -- complaints -------------------------------------------------------------------------

@@ -362,6 +362,10 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 同一服务对象、同一事项有两件在办件：可能是服务对象来了两次，本站两台电脑各登记了一件。核对后保留一件继续办理，另一件办理“终止”，原因选“其他”，注明“重复登记，以某某号办件为准”；两件的记录都会保留。	One applicant has two open cases for one item: they may have come twice and each laptop of the station opened one. Check, keep one, and end the other (终止, reason 其他, noting "registered twice, case no. … goes on"); the records of both are kept.
 这通常是本站两台电脑断网时各自为同一办件记录了步骤，联网同步后才发现冲突。以上步骤已保存为记录，不会删除，但办件状态、期限和打印的表单都不按它计算。	Usually two laptops of this station recorded steps of the same case while offline; the clash showed when they synced. These steps are kept as records, never deleted, but the case's state, deadlines and printed forms do not count them.
 请与记录它的同事核对：如已据此向服务对象出具纸质表单（如受理单），请收回，按本页重新打印交给服务对象；如该步骤仍需办理，请按现在的状态重新登记。核对后点“冲突复核”记录结论，需复核标记随之消除。	Check with the colleague who recorded it: if a paper form (form A, say) went to the applicant on its strength, take it back and give them this page's print instead; if the step is still needed, record it again as the case stands now. Then record a conflict review with what you decided, and the mark goes away.
+撤销办结	Withdraw the completion
+撤销办结只用于误点办结：撤销后本件恢复为“办理中”，办理时限照常计算；办结和撤销都留在办理记录中，撤销原因监督部门可见。确定撤销？	Withdraw a completion only when it was recorded by mistake: the case is then in handling again and its time limit keeps running; the completion and its withdrawal both stay in the record, and supervisors see the reason. Withdraw it?
+我确认撤销该办结	I confirm the withdrawal of this completion
+已撤销	Withdrawn
 """.strip("\n").splitlines()))
 
 

@@ -168,6 +168,8 @@ def detail(case_id: str) -> str:
     return render_template("case.html", case=case, steps=allowed, staff_of=staff_of,
                            reviews=review_rows(case, staff_of),
                            unapplied=not_applied(case.get("state") or {}),
+                           withdrawn={str(w.get("completion")) for w in  # 撤销办结
+                                      (case.get("state") or {}).get("withdrawals") or []},
                            more=[s for s in STEP_ORDER if s not in allowed], titles=STEP_TITLES,
                            forms=FORM_OF_STEP, notices=about_case(n, case_id),
                            refs=item_words(case), follow_up=follow_up_due(case["events"]),

@@ -120,7 +120,7 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
     from node.paper import opening_at
 
     try:  # a case of the paper ledger: its real date (补录, node.paper)
-        at = opening_at(data.get("paper_date"))
+        at = opening_at(n, data.get("paper_date"))
     except InvalidInput as exc:
         at = None
         errors.update(exc.fields)

@@ -108,6 +108,9 @@ def open_items(event_type: str, case: dict[str, Any]) -> dict[str, list[tuple[st
     problems = open_ids(state, event_type, "problem_id")
     if problems is not None:
         out["problem_id"] = [(p, p) for p in problems]
+    done = open_ids(state, event_type, "completion")
+    if done is not None:  # 撤销办结: the completion that may still be withdrawn
+        out["completion"] = [(h, words.get(h, h)) for h in done]
     reviews = open_ids(state, event_type, "events")
     if reviews is not None:  # each step kept for review, as the clerk knows it
         out["events"] = [(h, words.get(h, h)) for h in reviews]
@@ -167,13 +170,16 @@ def _render(case: dict[str, Any], event_type: str, values: Any, errors: dict[str
 def _paper(case: dict[str, Any], event_type: str) -> bool:
     """Whether the step form offers a paper date (补录, node.paper): only on a case brought
     in from paper whose steps so far are all paper ones, so a live case never shows it."""
+    from node.paper import typing_day
     from schemas.paper import PAPER_STEPS, entered_later, hlc_day
-    from schemas.state import local_today
 
     steps = [e for e in case.get("events") or [] if e.get("event_type") != "access"]
-    # typed in the day the case was brought in only (schemas.paper.check_paper_day)
-    return event_type in PAPER_STEPS and bool(steps) and all(entered_later(e) for e in steps) \
-        and min(hlc_day(e) or local_today() for e in steps) == local_today()
+    if not (event_type in PAPER_STEPS and steps and all(entered_later(e) for e in steps)):
+        return False
+    # typed in the day the case was brought in only (schemas.paper.check_paper_day), that
+    # day as the step's clock will say it, not the laptop's calendar (node.paper.typing_day)
+    typed = typing_day(node(), case.get("events") or [])
+    return min(hlc_day(e) or typed for e in steps) == typed
 
 
 def _handover_targets(event_type: str) -> list[dict[str, Any]]:
@@ -249,6 +255,9 @@ def record_step(case_id: str, event_type: str, data: Any, files: Any = None,
     # first, so a refused step writes nothing
     staff = window.required(n, data.get("staff"))
     clear, private = parse_form(event_type, data)
+    if event_type == "completion_withdrawn" and data.get("confirm") not in ("1", "on", True):
+        # 撤销办结 takes back what the applicant signed (form B): asked twice, as a 确认 box
+        raise refusal({"confirm": "请勾选确认撤销办结 / confirm: tick to confirm the withdrawal"})
     from node.paper import step_at
 
     at, on = step_at(n, case_id, event_type, data.get("paper_date"))  # 补录: the paper's date

@@ -147,7 +147,10 @@ def test_a_paper_step_concurrent_with_a_live_one_is_taken(world: World, tmp_path
     (its base_hlc) the paper step came before any live one; the hub takes it as it takes
     any step legal from its writer's view (design.md §3, check_received), and the 补录
     audit lists it. It was refused for good, judged against the live step its laptop had
-    never seen: a station's honest step lost."""
+    never seen: a station's honest step lost. Behind a live step it breaks the rule all the
+    same: the case is 需复核 where the supervisor looks (the oversight's fact, the board)
+    and on the laptops, the step kept and not applied (schemas.paper_fold); only the
+    audit listed it."""
     from tests.hub.test_view_pending import _new_laptop
 
     a, b = world.node(VILLAGE_A), _new_laptop(world, tmp_path / "a2")
@@ -160,6 +163,24 @@ def test_a_paper_step_concurrent_with_a_live_one_is_taken(world: World, tmp_path
     result = b.sync()
     assert result["refused"] == 0, result["failures"]
     assert world.hub.stores.main.get(doc["_id"])["at"] == doc["at"]
+    from hub.oversight import Oversight
+    from hub.transitions import case_events
+    from schemas.fold import fold
+    from schemas.paper_fold import RULE
+
+    ov = Oversight(world.hub)
+    try:
+        ov.catch_up(force=True)
+        fact = ov.facts.get(case_id)
+    finally:
+        ov.facts.close()
+    assert fact is not None and fact.needs_review and fact.reviews == 1
+    a.sync()  # the station's other laptop gets the paper step
+    on_a = [r["doc"] for r in a.store.all_docs(
+        startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\ufff0", include_docs=True)["rows"]]
+    for events in (case_events(world.hub.stores, case_id), on_a):
+        state = fold(events)
+        assert [(r.event_id, r.rule) for r in state.reviews] == [(doc["hlc"], RULE)]
 
 
 def test_a_paper_step_behind_its_own_laptop_s_live_step_is_refused(world: World) -> None:

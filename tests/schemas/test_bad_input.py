@@ -32,6 +32,11 @@ def _samples() -> dict[str, dict[str, Any]]:
     out["event/review_resolved"] = c.ev("review_resolved", "2026-03-05T09:00",
                                         institution=TOWN, events=[late["hlc"]],
                                         decision="kept_as_record", private={"note": "已核实"})
+    w = CaseBuilder().assist_in_handling()  # 撤销办结 (schemas.withdraw)
+    done = w.complete("2026-03-05T09:00")
+    out["event/completion_withdrawn"] = w.ev(
+        "completion_withdrawn", "2026-03-05T10:00", completion=done["hlc"],
+        reason="wrong_case", private={"details": "点错了办件"})
     return out
 
 

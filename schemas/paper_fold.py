@@ -1,0 +1,63 @@
+"""A step entered later from paper (补录, schemas.paper) behind a live step of its case in
+the fold: kept for review, not applied, and the case marked 需复核 (design.md §3).
+
+A case's paper steps come first (:func:`schemas.paper.check_paper_day`: none after a step
+entered live, or a suspension could be slipped in before a deadline that has run out,
+10.2.5, 11.1 b). The node refuses such a step and so does the hub, judged by what its
+writer had seen (hub.transitions.paper_refusal): a laptop that had not pulled another
+laptop's live step of the case types its paper step as the case's next one, and the hub
+takes it, as it takes any step legal from its writer's view. In the fold (hlc order) it
+then follows that live step: the two cannot both hold. Only the 补录 audit listed it
+(hub.oversight.paper): the case counted the back-dated step, and neither the station's
+coordinator nor the supervisor saw the case as 需复核. Now the fold keeps it as it keeps
+any concurrent step that breaks a rule (``state.reviews``): its dates count for nothing
+until someone compares it with the paper ledger and, if the step still stands, records
+it live; then a 冲突复核 (review_resolved) clears the mark.
+
+Public API: :func:`is_paper_step`, :func:`check_in_fold`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from schemas.errors import IllegalTransition
+from schemas.paper import PAPER_STEPS, entered_later
+from schemas.rules import check_transition
+from schemas.state import CaseState
+
+#: what the review says (clause 11.1 b: a back-dated step moves the case's deadlines)
+CLAUSE, RULE = "11.1 b", "paper_after_live"
+EN = ("entered later from paper behind a step recorded live (by a laptop that had not synced "
+      "it): paper steps come before live ones, so it does not count; compare it with the paper "
+      "ledger and record it live if it still stands")
+ZH = ("补录步骤排在本案当日登记的步骤之后（录入的电脑当时未同步到该步骤）：纸质步骤须在当日登记之前，"
+      "此步未计入；请与纸质台账核对，如仍需办理请当日登记")
+
+
+def is_paper_step(event: Mapping[str, Any]) -> bool:
+    """A step of the paper ledger entered later: a type of :data:`schemas.paper.PAPER_STEPS`
+    declaring itself so (:func:`schemas.paper.entered_later`)."""
+    if event.get("event_type") not in PAPER_STEPS:
+        return False
+    at = str(event.get("at") or "")
+    # the fold reads every event of a million cases: a time stated in Beijing's offset
+    # (every node's) that is not noon on the dot is live without parsing two clocks
+    return not (at.endswith("+08:00") and at[11:19] != "12:00:00") and entered_later(event)
+
+
+def check_in_fold(state: CaseState, event: Mapping[str, Any]) -> None:
+    """:func:`schemas.rules.check_transition` at ``event``'s place in the fold, which also
+    notes a step recorded live (``state.went_live``: a read is none, a step kept for review
+    is one, as :func:`schemas.paper.check_paper_day` counts them) and refuses a paper step
+    after one. Called by the fold alone (schemas.fold._fold): it advances ``state``."""
+    paper = is_paper_step(event)
+    if paper and state.went_live:
+        raise IllegalTransition(CLAUSE, RULE, EN, ZH, event_id=event.get("hlc"))
+    if not paper and event.get("event_type") != "access":
+        state.went_live = True
+    check_transition(state, event)
+
+
+__all__ = ["CLAUSE", "RULE", "check_in_fold", "is_paper_step"]

@@ -1,0 +1,138 @@
+"""撤销办结: a completion recorded on the wrong case, withdrawn with a trace.
+
+A village clerk who clicks 办结 (10.1.5, 10.2.6) on the wrong case could not undo it: the case
+read completed for good, counted as completed on time (5 a) and the applicant's real case had
+to be completed beside it. A real office corrects such a slip the same day, in writing; so
+does this, kept narrow so that it cannot rewrite a case's history:
+
+* the ``completion_withdrawn`` event names the completion it withdraws (``completion``, its
+  hlc), a reason code in clear (``reason``: :data:`schemas.vocab.WITHDRAWAL_REASONS`, for the
+  supervisors, who read cleartext only) and the clerk's words sealed (``details``, required:
+  free text may name the applicant, docs/CONVENTIONS.md);
+* only while that completion is the case's last step (no 好差评 rating, no hand-over, no
+  archiving, nothing but access-log entries after it: a later step was taken on the word
+  that the case was completed);
+* only by the institution that recorded the completion (which holds the case: the
+  completion is a holder's step and nothing followed it);
+* only until the end of :data:`WITHDRAW_WORKING_DAYS` working day(s) after the day the
+  completion was *typed* (its hlc, Beijing date), the withdrawal's own day read from its
+  hlc and its ``at`` alike (the later one), so neither a back-dated ``at`` nor a laptop's
+  slow clock stretches it.
+
+The case returns to the state it had before the completion (``handling``, the only state a
+completion follows), its time limit running on as if the completion had never been: the
+withdrawal stops no clock (5 a). Both events stay in the case; the fold lists the
+withdrawal in ``state.withdrawals`` for the supervisors (11.1 b, e).
+
+The rule (:func:`check`) is called by :mod:`schemas.rules`; the fold's two state changes
+(:func:`complete`, :func:`withdraw`) and the bookkeeping of the last step (:func:`settle`)
+by :mod:`schemas.fold`. Pure, like them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from schemas.errors import IllegalTransition
+from schemas.events import EventSchema
+from schemas.fields import HlcStr, Part, Str, one_of
+from schemas.paper import hlc_day
+from schemas.state import event_date
+from schemas.vocab import WITHDRAWAL_REASONS
+
+if TYPE_CHECKING:
+    from schemas.state import CaseState
+    from schemas.workdays import Workdays
+
+Event = Mapping[str, Any]
+
+EVENT_TYPE = "completion_withdrawn"
+#: How long a completion can be withdrawn: to the end of the next working day after the
+#: day it was typed. A slip is found that day or at the next morning's look over the case
+#: list (or when the applicant whose case it really was comes back); the oversight's
+#: monthly figures (5 a on-time rate, hub/oversight) are printed from completions, and a
+#: longer window would let a completion that counted in a printed report be taken back.
+#: Working days, not hours: a completion typed on Friday afternoon stays correctable on
+#: Monday, one typed on a door-to-door Saturday visit too.
+WITHDRAW_WORKING_DAYS = 1
+#: Steps that do not end the window: an access-log entry is no step of the process
+#: (design.md §5), and printing form B after the completion logs one.
+NOT_STEPS = frozenset({"access"})
+#: the longest reason a clerk types
+DETAILS_MAX = 500
+
+
+class CompletionWithdrawnPrivate(Part):
+    details = Str(required=True, max_len=DETAILS_MAX)
+
+
+class CompletionWithdrawn(EventSchema):
+    """撤销办结: the completion ``completion`` was recorded in error (see the module)."""
+
+    EVENT_TYPE, CLAUSE, LABEL_ZH = EVENT_TYPE, "10.1.5", "撤销办结"
+    PRIVATE = CompletionWithdrawnPrivate
+    completion = HlcStr(required=True)
+    reason = Str(required=True, validate=one_of(WITHDRAWAL_REASONS, "撤销原因"))
+
+
+def _deny(rule: str, en: str, zh: str, ev: Event) -> IllegalTransition:
+    return IllegalTransition("10.1.5", rule, en, zh, event_id=ev.get("hlc"))
+
+
+def step_day(ev: Event) -> dt.date:
+    """The day a withdrawal is made: the later of its hlc's Beijing date and its ``at``."""
+    typed = hlc_day(ev)
+    stated = event_date(ev)
+    return max(stated, typed) if typed is not None else stated
+
+
+def check(s: CaseState, ev: Event) -> None:
+    """Raise :class:`IllegalTransition` unless ``ev`` may withdraw the case's completion."""
+    last = s.withdrawable
+    if last is None:
+        raise _deny("withdraw_not_last_step",
+                    "only a completion that is the case's last step can be withdrawn",
+                    "只能撤销作为本件最后一步的办结（其后已有评价、移交、归档等步骤的不能撤销）", ev)
+    if ev["completion"] != last["event"]:
+        raise _deny("withdraw_other_completion",
+                    f"the completion to withdraw is {last['event']}, not {ev['completion']}",
+                    f"可撤销的办结是 {last['event']}，不是 {ev['completion']}", ev)
+    if ev["institution"] not in (last["institution"], s.holder):
+        raise _deny("withdraw_institution",
+                    f"only the institution that recorded the completion ({last['institution']}) "
+                    "can withdraw it", f"只有办结该件的机构（{last['institution']}）可以撤销办结",
+                    ev)
+    if step_day(ev).isoformat() > last["until"]:
+        raise _deny("withdraw_window",
+                    f"a completion can be withdrawn until {last['until']} only "
+                    f"({WITHDRAW_WORKING_DAYS} working day after it was recorded)",
+                    f"办结只能在登记后 {WITHDRAW_WORKING_DAYS} 个工作日内（至 {last['until']}）撤销",
+                    ev)
+
+
+def complete(s: CaseState, ev: Event, today: str, wd: Workdays) -> None:
+    """The fold's completion (10.1.5): completed, on time or not (5 a); withdrawable."""
+    s.status, s.completed_on = "completed", today
+    s.on_time = s.due is None or today <= s.due
+    typed = hlc_day(ev) or event_date(ev)
+    until = wd.add_working_days(typed, WITHDRAW_WORKING_DAYS)
+    s.withdrawable = {"event": str(ev["hlc"]), "institution": str(ev["institution"]),
+                      "until": until.isoformat()}
+
+
+def withdraw(s: CaseState, ev: Event) -> None:
+    """The fold's withdrawal: back to handling (the only state a completion follows, see
+    schemas.rules._completion), no completion date, no on-time mark; listed for supervision."""
+    s.status, s.completed_on, s.on_time, s.withdrawable = "handling", None, None, None
+    s.withdrawals = [*s.withdrawals, {"event": str(ev["hlc"]), "completion": ev["completion"],
+                                      "reason": ev["reason"], "on": step_day(ev).isoformat(),
+                                      "institution": str(ev["institution"])}]
+
+
+def settle(s: CaseState, ev: Event) -> None:
+    """After any applied step but a completion (or an access entry) the completion before
+    it is no longer the last step: it stays."""
+    if ev.get("event_type") not in NOT_STEPS and ev.get("event_type") != "completion":
+        s.withdrawable = None

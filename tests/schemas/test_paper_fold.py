@@ -1,0 +1,67 @@
+"""A 补录 step behind another laptop's live step of its case (concurrent: its laptop had not
+pulled it) is kept for review and not applied, the case 需复核 (schemas.paper_fold). The
+hub takes such a step (judged by its writer's view, hub.transitions.paper_refusal); before,
+the fold applied it and nothing but the 补录 audit told anyone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from schemas.build import make_event
+from schemas.fold import fold
+from schemas.hlc import HLC, pack
+from schemas.paper import paper_at
+from schemas.paper_fold import RULE, is_paper_step
+from schemas.state import LOCAL_TZ
+
+INST = "410621101201"
+A, B = f"{INST}-A1", f"{INST}-A2"
+TYPED = dt.datetime(2026, 11, 30, 9, 0, tzinfo=LOCAL_TZ)  # the day the station went live
+PAPER = dt.date(2026, 11, 20)
+CASE = pack(HLC(int(TYPED.timestamp() * 1000) - 1, 0, A))
+
+
+def _ev(event_type: str, device: str, minute: int, base: str | None, *, paper: bool,
+        **fields: Any) -> dict[str, Any]:
+    """A step of the case typed at 09:``minute`` on ``device``: stating the paper's date
+    (补录) or the minute it is typed (live)."""
+    typed = TYPED + dt.timedelta(minutes=minute)
+    at = paper_at(PAPER) if paper else typed.isoformat(timespec="seconds")
+    return make_event(event_type, case_id=CASE, clock=HLC(int(typed.timestamp() * 1000), 0, device),
+                      at=at, institution=INST, staff="staff-201-1", base_hlc=base, **fields)
+
+
+def _consultation() -> dict[str, Any]:
+    return _ev("consultation", A, 0, None, paper=True, channel="window", answered=False,
+               private={"question": "高龄津贴怎么申请？"})
+
+
+def _log(device: str, minute: int, base: str, *, paper: bool) -> dict[str, Any]:
+    return _ev("work_log", device, minute, base, paper=paper, kind="tracking",
+               private={"text": "跟踪"})
+
+
+def test_a_paper_step_behind_a_live_one_is_kept_for_review() -> None:
+    first = _consultation()
+    live = _log(A, 5, first["hlc"], paper=False)  # laptop A goes on live
+    late = _log(B, 9, first["hlc"], paper=True)  # B had the case as brought in, not A's step
+    assert is_paper_step(late) and not is_paper_step(live)
+    state = fold([first, live, late])
+    assert state.needs_review
+    assert [(r.event_id, r.rule) for r in state.reviews] == [(late["hlc"], RULE)]
+    assert state.work_log_entries == 1  # not applied: the paper step counts for nothing yet
+    assert "纸质台账" in state.reviews[0].message_zh
+
+
+def test_a_paper_step_before_a_live_one_is_the_case_s_history() -> None:
+    """Typed (hlc) before the live step, it comes first in the fold as the rule wants: no
+    review, whichever laptop had seen what; nor after a read (7.2.2.2), which is no step."""
+    first = _consultation()
+    paper = _log(B, 3, first["hlc"], paper=True)
+    live = _log(A, 5, first["hlc"], paper=False)
+    state = fold([live, paper, first])
+    assert not state.needs_review and state.work_log_entries == 2
+    read = _ev("access", A, 1, first["hlc"], paper=False, purpose="printing",
+               fields_read=["applicant_name"], private={"note": "打印"})
+    assert not fold([first, read, paper]).needs_review
