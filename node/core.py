@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from node.errors import BadPassphrase, Locked, NotEnrolled, TooManyAttempts, Wiped
 from node.sessions import Sessions, UnlockThrottle
 from node.settings import Settings
+from node.tokenmaker import OwedTokens
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -61,6 +62,8 @@ class Node:
         #: searches posted from the case list, by token (node.views.cases): kept in memory
         #: only, never in an address, and forgotten when the keys are
         self.searches: dict[str, str] = {}
+        #: the search tokens owed (made after an unlock, in the background: node.tokenmaker)
+        self.owed = OwedTokens(self)
         #: browser sessions allowed to use the unlocked keys (node.sessions); end on lock
         self.sessions = Sessions()
         #: wrong passphrases at the unlock page and API (node.sessions.UnlockThrottle)
@@ -194,15 +197,9 @@ class Node:
             self._index.name_key = keys.name_hash_key
 
     def _catch_up(self) -> None:
-        if self.index.get_meta("store_seq") or self._index_made:
-            # catch up with what arrived while locked (an index never fed by the
-            # changes feed is complete already: every local write indexes itself, unless
-            # the index file was made after the store, see ``index``)
-            from node.indexer import index_changes
-            from node.tokenmaker import owed_again_with_new_keys
+        from node.indexer import at_unlock
 
-            owed_again_with_new_keys(self)  # a key import: cases no key here opened
-            index_changes(self)
+        at_unlock(self)
 
     def lock(self) -> None:
         """Drop the keys and end every browser session (manual and idle lock, wipe)."""
@@ -371,6 +368,7 @@ class Node:
     # -- revocation ------------------------------------------------------------------
     def wipe(self) -> None:
         """Obey the hub's wipe instruction (a revoked device): drop keys and local data."""
+        self.owed.stop()  # its batch ends before the files go (it takes the node's lock)
         with self._lock:
             self.lock()
             for attr in ("_store", "_index"):
@@ -389,6 +387,7 @@ class Node:
     def close(self) -> None:
         if self._syncer is not None:
             self._syncer.stop()
+        self.owed.stop()
         with self._lock:
             for attr in ("_store", "_index"):
                 obj = getattr(self, attr)

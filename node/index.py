@@ -142,13 +142,19 @@ class CaseIndex:
 
     def set_tokens(self, items: Sequence[tuple[str, Iterable[str] | None, str | None]]
                    ) -> None:
-        """The tokens of cases indexed already (``(case id, tokens, header _rev)``, tokens
-        as :meth:`upsert_many` takes them), their rows left as they are."""
+        """The tokens of cases owed them (``(case id, tokens, header _rev)``, tokens as
+        :meth:`upsert_many` takes them), rows left as they are, as are cases owed no more."""
         tokens = self._token_rows(items, False)
         with self._mutex:
             try:
                 self._db.execute("BEGIN")
-                self._put_tokens(*tokens)
+                marks = ",".join("?" * len(tokens[0]))
+                still = {r[0] for r in self._db.execute(
+                    f"SELECT case_id FROM tokens_owed WHERE case_id IN ({marks})",
+                    [i for i, in tokens[0]])}
+                # a clerk's write since made those of a newer header (node.tokenmaker)
+                self._put_tokens(*([r for r in rows if r[col] in still]  # (hash, case_id)
+                                   for rows, col in zip(tokens, (0, 1, 0, 0), strict=True)))
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise index_write_failed(exc, self._db) from exc
@@ -215,18 +221,22 @@ class CaseIndex:
         with self._mutex:
             return {r[0] for r in self._db.execute("SELECT case_id FROM cases WHERE pending = 1")}
 
-    def tokenless(self, case_id: str | None = None) -> int:
+    def tokenless(self, case_id: str | None = None, *, later: bool | None = None) -> int:
         """How many cases (of ``case_id`` alone: 0 or 1) no name search finds: their
-        tokens are owed (node.tokenmaker: no key opens them here yet, or locked since)."""
-        sql = "SELECT count(*) FROM tokens_owed" + (" WHERE case_id = ?" if case_id else "")
+        tokens are owed (node.tokenmaker: no key opens them here yet, or locked since);
+        ``later``: only those the catch-up makes (True), or those no key opens (False)."""
+        sql = "SELECT count(*) FROM tokens_owed WHERE " + ("case_id = ?" if case_id else "1")
+        sql += "" if later is None else f" AND later = {int(later)}"
         with self._mutex:
             return int(self._db.execute(sql, (case_id,) if case_id else ()).fetchone()[0])
 
-    def owed_later(self) -> set[str]:
-        """The cases whose tokens the next catch-up with the keys makes (node.indexer)."""
+    def owed_later(self, after: str = "", limit: int = -1) -> list[str]:
+        """The cases whose tokens the next catch-up with the keys makes (node.tokenmaker),
+        in order: ``limit`` of them (-1: all) past ``after``."""
         with self._mutex:
-            return {r[0] for r in self._db.execute(
-                "SELECT case_id FROM tokens_owed WHERE later = 1")}
+            return [r[0] for r in self._db.execute(
+                "SELECT case_id FROM tokens_owed WHERE later = 1 AND case_id > ? "
+                "ORDER BY case_id LIMIT ?", (after, limit))]
 
     def owe_again(self) -> None:
         """Every case owed its tokens is made by the next catch-up with the keys (``later``)."""

@@ -68,18 +68,17 @@ def index_changes(node: Node, *, tokens: bool = True) -> int:
     # (docs/benchmarks.md, "Field app": the refold), while the clerk waits at the unlock page.
     wd = workdays(node)
     done = 0
-    entries: list[tuple[dict[str, Any], Sequence[str] | None]] = []
-    for cid in sorted(touched):
-        try:
-            entries.append(node.index_entry(cid, wd=wd, tokens=tokens))
-        except (NotFound, NodeError, SyncError):
-            continue  # events before their header, or no key for it yet: indexed later
-        if len(entries) >= BATCH:
+    ids = sorted(touched)
+    for start in range(0, len(ids), BATCH):
+        entries: list[tuple[dict[str, Any], Sequence[str] | None]] = []
+        # read and written with no batch of the owed tokens between (node.tokenmaker)
+        with node.owed.batch:
+            for cid in ids[start:start + BATCH]:
+                try:
+                    entries.append(node.index_entry(cid, wd=wd, tokens=tokens))
+                except (NotFound, NodeError, SyncError):
+                    continue  # events before their header, or no key for it yet: later
             index.upsert_many(entries, later=not tokens)
-            done += len(entries)
-            entries.clear()
-    if entries:
-        index.upsert_many(entries, later=not tokens)
         done += len(entries)
     index.set_meta("store_seq", str(since))
     if tokens and node.unlocked:
@@ -90,6 +89,20 @@ def index_changes(node: Node, *, tokens: bool = True) -> int:
         index.set_meta("refold_from", "")  # kept till now: serve may stop before an unlock
         log.warning("node: %d cases folded again in %.1f s", done, time.monotonic() - started)
     return done
+
+
+def at_unlock(node: Node) -> None:
+    """Catch up with what arrived while locked (an index never fed by the changes feed is
+    complete already: every local write indexes itself, unless the index file was made
+    after the store, node.core ``index``), the rows only; the search tokens owed are made
+    in the background (node.tokenmaker.OwedTokens). The unlock made them before it
+    answered: 5–10 s at the unlock page after a first pull of 10,000 cases while locked."""
+    from node.tokenmaker import owed_again_with_new_keys
+
+    if node.index.get_meta("store_seq") or node._index_made:
+        owed_again_with_new_keys(node)  # a key import: cases no key here opened
+        index_changes(node, tokens=False)
+    node.owed.start()
 
 
 def index_pulled(node: Node, *, tokens: bool = True) -> int:

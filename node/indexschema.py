@@ -54,9 +54,9 @@ CREATE TABLE IF NOT EXISTS name_tokens (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS name_tokens_case ON name_tokens(case_id);
 -- Cases whose search tokens are not made (node.tokenmaker): ``later``, indexed while the
--- keys were locked or by a catch-up during a pull (made by the next catch-up with the keys:
--- the pull's end, the unlock; node.indexer), else no key opens the case here yet (made
--- when its keyring's change arrives). What a name search cannot see.
+-- keys were locked or by a catch-up during a pull (made by the pull's end, or by the
+-- unlock's background thread: node.tokenmaker.OwedTokens), else no key opens the case
+-- here yet (made when its keyring's change arrives). What a name search cannot see.
 CREATE TABLE IF NOT EXISTS tokens_owed (
   case_id TEXT PRIMARY KEY,
   later INTEGER NOT NULL DEFAULT 0

@@ -9,11 +9,14 @@ brought, while the keys are unlocked: a machine step, not a person's reading, so
 event (design.md §5; :func:`sync.crypto.derive_private`); a search that lists the case and
 its opening write theirs (node.reading). Made from the stored header, and again whenever
 its revision changes (``tokens_made``), so a correction made elsewhere (更正) replaces the
-tokens of the old name, while new steps cost no key unwrapped.
+tokens of the old name, while new steps cost no key unwrapped. Those owed by the cases
+pulled while locked are made after the unlock, in the background (:class:`OwedTokens`).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +27,10 @@ if TYPE_CHECKING:
 
 #: the header's particulars an applicant is found by
 FIELDS = ("applicant_name", "enterprise_name", "id_number", "phone")
+#: cases whose owed tokens one index transaction makes (~0.5 ms a case: `python -m ops.bench
+#: firstpull`): a lock, a catch-up of node.indexer or the process's end waits for one batch
+BATCH = 100
+log = logging.getLogger("bangban.node")
 
 
 def tokens_of(private: Mapping[str, Any]) -> list[str]:
@@ -46,50 +53,75 @@ def entry_tokens(node: Node, header: Mapping[str, Any], private: Mapping[str, An
     return machine_tokens(node, header) if wanted else None
 
 
-def machine_tokens(node: Node, header: Mapping[str, Any]) -> list[str] | None:
+def machine_tokens(node: Node, header: Mapping[str, Any], *, strict: bool = False
+                   ) -> list[str] | None:
     """The tokens of the stored ``header``, or None when they cannot be made now: the keys
-    locked (made at the next unlock, node.indexer), no keyring here yet or none this
-    institution's keys open (made when its wrap arrives: the keyring's change touches the
-    case). A header without a sealed part has nothing to be found by."""
-    from node.errors import NodeError
+    locked (made at the next unlock, node.indexer; ``strict``: :class:`node.errors.Locked`
+    raised instead, so the case stays owed them for later), no keyring here yet or none
+    this institution's keys open (made when its wrap arrives: the keyring's change touches
+    the case). A header without a sealed part has nothing to be found by."""
+    from node.errors import Locked, NodeError
     from sync.crypto import derive_private
     from sync.errors import SyncError
 
     if "sealed" not in header:
         return tokens_of(header.get("private") or {})
-    if not node.unlocked:
-        return None
     try:
+        if not node.unlocked:
+            raise Locked()
         key = node.reading.machine_key(str(header["case_id"]))
         return derive_private(header, key, tokens_of)
+    except Locked:
+        if strict:
+            raise
+        return None
     except (NodeError, SyncError, KeyError):
-        # NodeError: locked meanwhile, no keyring, no wrap for us; SyncError (CryptoError):
-        # a header sealed under a generation this keyring does not hold yet
+        # NodeError: no keyring, no wrap for us; SyncError (CryptoError): a header sealed
+        # under a generation this keyring does not hold yet
         return None
 
 
-def make_owed(node: Node) -> int:
+def make_owed(node: Node, *, stop: threading.Event | None = None) -> int:
     """Make the tokens of the cases owed them for later (node.index ``tokens_owed``: indexed
-    while locked, or by a catch-up during a pull), in batches of one index transaction;
-    their rows stay as they are. Returns how many were made."""
-    from node.errors import NodeError
-    from node.indexer import BATCH
-    from sync.errors import SyncError
+    while locked, or by a catch-up during a pull), :data:`BATCH` cases an index transaction,
+    each batch whole or not at all; their rows stay as they are. A lock (or ``stop``: the
+    process ends) stops it between two batches, a lock within one drops that batch: the
+    rest stays owed, made at the next unlock. Returns how many were made."""
+    from node.errors import Locked
 
     index = node.index
-    ids = sorted(index.owed_later())
-    made = 0
-    for start in range(0, len(ids), BATCH):
-        items: list[tuple[str, list[str] | None, str | None]] = []
-        for case_id in ids[start:start + BATCH]:
+    made, after = 0, ""
+    while node.unlocked and not (stop is not None and stop.is_set()):
+        # one batch at a time with node.indexer's: the header a batch makes a case's tokens
+        # from is never older than the one its row was just folded from (a name corrected
+        # elsewhere, 更正, pulled meanwhile would be found by the old name again)
+        with node.owed.batch:
+            ids = index.owed_later(after, BATCH)
+            if not ids:
+                break
+            after = ids[-1]
             try:
-                header = node.casework.header(case_id)
-            except (NodeError, SyncError):
-                continue  # no header here (yet): owed still
-            items.append((case_id, tokens := machine_tokens(node, header), header.get("_rev")))
-            made += tokens is not None
-        index.set_tokens(items)
+                items = _batch(node, ids)
+            except Locked:
+                break
+            index.set_tokens(items)
+        made += sum(tokens is not None for _, tokens, _ in items)
     return made
+
+
+def _batch(node: Node, ids: Sequence[str]) -> list[tuple[str, list[str] | None, str | None]]:
+    """The tokens of the cases' stored headers (Locked: the keys locked meanwhile)."""
+    from node.errors import NodeError
+    from sync.errors import SyncError
+
+    items = []
+    for case_id in ids:
+        try:
+            header = node.casework.header(case_id)
+        except (NodeError, SyncError):
+            continue  # no header here (yet): owed still
+        items.append((case_id, machine_tokens(node, header, strict=True), header.get("_rev")))
+    return items
 
 
 def owed_again_with_new_keys(node: Node) -> None:
@@ -108,3 +140,60 @@ def owed_again_with_new_keys(node: Node) -> None:
     if node.index.get_meta("owed_keys") != held:
         node.index.owe_again()
         node.index.set_meta("owed_keys", held)
+
+
+class OwedTokens:
+    """Makes the owed tokens in the background, one thread per node, started by the unlock.
+
+    A first pull of 10,000 cases while locked (the sync loop runs locked) owed each its
+    tokens, and the unlock made them all before it answered: the clerk waited 5–10 s at
+    the unlock page. The unlock now answers after scrypt; until the tokens are made the
+    search page says how many cases a name may miss (node.views.cases)."""
+
+    def __init__(self, node: Node):
+        self.node = node
+        #: one index batch at a time: this thread's, the sync round's and node.indexer's
+        self.batch = threading.Lock()
+        #: set while no thread runs (what a test waits on)
+        self.idle = threading.Event()
+        self.idle.set()
+        self._stop = threading.Event()
+        self._guard = threading.Lock()
+        self._again = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Make them now (at an unlock); a thread at work goes round once more, as a lock
+        may have stopped it meanwhile."""
+        with self._guard:
+            self._again = True
+            self._stop.clear()
+            if self._thread is not None:
+                return
+            self.idle.clear()
+            # a daemon: the process's end stops it (a batch is one transaction, committed
+            # whole or not at all; the rest stays owed), Node.close lets it end its batch
+            self._thread = threading.Thread(target=self._run, daemon=True,
+                                            name="bangban-node-tokens")
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._guard:  # one section with start(): an unlock now is never missed
+                if not self._again or self._stop.is_set():
+                    self._thread = None
+                    self.idle.set()
+                    return
+                self._again = False
+            try:
+                log.info("node: search tokens made for %d cases", make_owed(
+                    self.node, stop=self._stop))
+            except Exception as exc:  # a full disk: the rest stays owed (round's end, unlock)
+                log.warning("node: making the search tokens failed (%s); left for later", exc)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the thread after its batch (the node closes or wipes)."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)

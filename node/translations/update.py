@@ -1,9 +1,8 @@
 """Regenerate the English catalog: ``python node/translations/update.py``.
 
-Extracts the Chinese msgids (the UI's source language is zh-CN) from the node's code
-and templates with pybabel, fills the English strings from :data:`EN`, writes
-``en/LC_MESSAGES/messages.po`` and compiles ``messages.mo`` (both committed, so no
-build step is needed on a station laptop).
+Extracts the Chinese msgids (the UI's source language is zh-CN) from the node's code and
+templates with pybabel, fills the English strings from :data:`EN`, writes ``en/LC_MESSAGES/
+messages.po`` and compiles ``messages.mo`` (committed: no build step on a station laptop).
 """
 
 from __future__ import annotations
@@ -357,6 +356,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 未计入（已复核）	Not counted (reviewed)
 本机时钟早于上次成功同步的时间（%(at)s）：电脑的日期或时间可能被重置，办理时间将记错。请校准电脑的日期和时间。	This laptop's clock is earlier than its last good sync (%(at)s): its date or time may have been reset, and the times of the steps will be wrong. Please set the computer's date and time.
 本机另有 %(n)s 件办件按姓名、证件号或电话查不到：个人信息加密保存，本机没有能解开它们的密钥（密钥尚未同步到本机，或办件不由本机构经办），无法为其建立检索记录。请按编号查找（编号在服务对象手中的告知单或受理单上），或在“今日”“在办”列表中打开。	%(n)s other cases here cannot be found by name, ID number or phone: personal data is sealed, and no key here opens them (their key has not reached this laptop yet, or the case is not handled by this institution), so no search entry could be made for them. Search by the case number (on the applicant's notification or form A), or open them from the Today and Open lists.
+本机正在为 %(n)s 件办件建立检索记录：完成前按姓名、证件号或电话查找可能漏掉它们，按编号可以查到。	A search by name, ID number or phone may miss %(n)s cases still being indexed on this laptop; their case numbers find them.
 本机现在离线：其他电脑离线后登记的办件，联网同步后才会出现在本机。	This laptop is offline: cases the other laptops registered since they went offline appear here only after a sync.
 可能重复登记	Possibly registered twice
 同一服务对象、同一事项有两件在办件：可能是服务对象来了两次，本站两台电脑各登记了一件。核对后保留一件继续办理，另一件办理“终止”，原因选“其他”，注明“重复登记，以某某号办件为准”；两件的记录都会保留。	One applicant has two open cases for one item: they may have come twice and each laptop of the station opened one. Check, keep one, and end the other (终止, reason 其他, noting "registered twice, case no. … goes on"); the records of both are kept.

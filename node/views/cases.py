@@ -82,10 +82,15 @@ def index() -> str:
     items = item_names()
     # a name, ID number or phone finds only the cases opened on this laptop (node.core
     # index_entry): a case the station's other laptop opened is found by its number
-    unfound = n.index.tokenless() if q and not page.rows and not args.get("after") and \
+    unfound = n.index.tokenless(later=False) if q and not page.rows and \
+        not args.get("after") and \
         not CASE_NO_TYPED.fullmatch(unicodedata.normalize("NFKC", q).strip().upper()) else 0
+    # the tokens owed still being made (after an unlock, node.tokenmaker.OwedTokens; a pull's
+    # catch-ups): said while they are, found or not, as a result list may lack some of them
+    indexing = n.index.tokenless(later=True)
     return render_template("cases.html", page=page, items=items, view=view, args=args,
-                           unfound=unfound, offline=n.syncer.state.status == "offline",
+                           unfound=unfound, indexing=indexing,
+                           offline=n.syncer.state.status == "offline",
                            handed=handed, origin=origin, q=q, token=token if q else "",
                            status=status, statuses=STATUSES,
                            forgotten=bool(token) and not q)

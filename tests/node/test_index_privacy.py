@@ -111,7 +111,7 @@ def test_keyset_pages_cover_everything_once(tmp_path: Path) -> None:
 
 
 def test_pulled_cases_are_indexed_and_findable_once_opened(client: Any) -> None:
-    """Pulled while locked: cleartext rows, the tokens owed; the unlock makes them (a machine
+    """Pulled while locked: cleartext rows, the tokens owed; made after the unlock (a machine
     step: no access event), so the name finds the case before anyone opened it here."""
     assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
     case_id = client.post("/api/consultations", json={"applicant_name": "司马光明",
@@ -124,6 +124,7 @@ def test_pulled_cases_are_indexed_and_findable_once_opened(client: Any) -> None:
     assert node.index.tokenless(case_id)
     accesses = [e["_id"] for e in node.casework.events(case_id) if e["event_type"] == "access"]
     assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
+    assert node.owed.idle.wait(30)  # in the background (tests/node/test_unlock_tokens.py)
     assert not node.index.tokenless()
     assert accesses == [e["_id"] for e in node.casework.events(case_id)
                         if e["event_type"] == "access"]  # the unlock read nobody's data

@@ -64,6 +64,7 @@ def test_cases_pulled_while_locked_get_their_tokens_at_the_unlock(unlocked: Any)
     from tests.node.conftest import PASSPHRASE
 
     assert unlocked.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
+    assert n.owed.idle.wait(30)  # made in the background (tests/node/test_unlock_tokens.py)
     rows = unlocked.get("/api/cases", query_string={"q": "春晓"}).json["rows"]
     assert [r["case_id"] for r in rows] == [case_id]
     assert not n.index.tokenless() and not n.index.owed_later()
@@ -133,7 +134,7 @@ def test_a_catch_up_during_a_pull_leaves_the_tokens_to_the_round_s_end(unlocked:
     n = _node(unlocked)
     _as_pulled(n)
     PullIndexer(n).catch_up(1)
-    assert n.index.get(case_id) and n.index.owed_later() == {case_id}
+    assert n.index.get(case_id) and n.index.owed_later() == [case_id]
     n.syncer.after_pull()
     assert not n.index.tokenless()
     rows = unlocked.get("/api/cases", query_string={"q": "司马光明"}).json["rows"]
@@ -196,6 +197,7 @@ def test_cases_no_key_here_opened_get_their_tokens_once_the_keychain_gains_one(
     path = n.dir / KEYCHAIN
     rotate_keys(path, NodeKeys.unlock(path, PASSPHRASE, n.enrollment), PASSPHRASE)
     assert unlocked.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
+    assert n.owed.idle.wait(30)
     assert not n.index.tokenless()
     rows = unlocked.get("/api/cases", query_string={"q": "司马光明"}).json["rows"]
     assert [r["case_id"] for r in rows] == [case_id]
