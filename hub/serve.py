@@ -77,7 +77,9 @@ def gateway_server(settings: Any, app: Callable[..., Any], **adjustments: Any) -
         # app sees it (sync.http._waitress: clear_untrusted_proxy_headers), so the app's
         # ProxyFix (hub.app) found no X-Forwarded-For under `hub serve` and counted every
         # visitor as the proxy. Trusted here for that header only, the same hops from the
-        # right: waitress sets the client's address, ProxyFix then reads the same one.
+        # right: waitress sets the client's address, ProxyFix then reads the same one (a
+        # header of fewer entries, sent past the proxies, waitress takes at its first: the
+        # runbook's "0 when clients reach the hub directly" holds for both alike).
         proxy = {"trusted_proxy": "*", "trusted_proxy_count": int(settings.proxy_hops),
                  "trusted_proxy_headers": {"x-forwarded-for"}}
     return make_waitress(
