@@ -251,6 +251,20 @@ def test_a_title_merged_across_the_whole_row_adds_no_columns(tmp_path: Path) -> 
     assert where == ["事项清单 第 3 行", "事项清单 第 4 行"]
 
 
+
+def test_a_stray_value_far_to_the_right_widens_its_row_only(tmp_path: Path) -> None:
+    """A key pressed after Ctrl+→ leaves a value in the sheet's last column (XFD) of one
+    item's row: every row of the list was read 16,384 cells wide (openpyxl makes a cell at
+    every place up to the last column). Only that row is; the items read as before."""
+    from hub.catalog_files import _workbook_tables
+
+    book = _book([HEAD, _item("MS-1"), _item("MS-2"), _item("MS-3")], [MATERIALS])
+    book["事项清单"]["XFD3"] = "备注：已核"
+    path = _saved(book, tmp_path / "list.xlsx")
+    items, _materials = _workbook_tables(path)
+    assert sorted(len(r) for r in items) == [len(HEAD)] * 3 + [16384]
+    assert [i["code"] for i in read_catalog(path)[0]] == ["MS-1", "MS-2", "MS-3"]
+
 def test_a_header_cell_merged_down_over_the_first_item_is_refused(tmp_path: Path) -> None:
     """A header cell merged down over the first item's row by mistake (服务方式 over H1:H2)
     made that row part of a two-row header: its item was left out without a word. A row
