@@ -96,34 +96,58 @@ def _any_formula(path: Path) -> bool:
         raise BadInput(f"FILE: cannot read {path}: {exc}") from exc
 
 
+def _extent(sheet: Any, formulas: dict[tuple[int, int], str]) -> tuple[int, int]:
+    """The last row and column holding a value or a formula. Not openpyxl's ``max_row`` and
+    ``max_column``: they count every cell of a merged range and every cell merely
+    formatted, so a title merged across the whole row (A1:XFD1, 合并居中 of row 1) made
+    each row 16,384 cells (200 items read in 84 s and 2.6 GB), and a column merged to the
+    sheet's end a million rows."""
+    rows = cols = 0
+    # openpyxl's own cells: its public readers make a cell at every place they pass
+    for (r, c), cell in sheet._cells.items():
+        if cell.value is not None and (r > rows or c > cols):
+            rows, cols = max(rows, r), max(cols, c)
+    for r, c in formulas:  # a formula without a stored result reads None
+        rows, cols = max(rows, r), max(cols, c)
+    return rows, cols
+
+
 def _sheet_table(sheet: Any, formulas: dict[tuple[int, int], str]) -> Table:
     """A sheet's rows as Excel shows them, its cells and rows marked for
-    :func:`hub.catalog_sheet.read_tables`."""
-    table: list[list[Any]] = []
-    for r, row in enumerate(sheet.iter_rows(), start=1):
-        cells: list[Any] = []
-        for c, cell in enumerate(row, start=1):
-            value = cell.value
-            if cell.data_type == "e":
-                value = ErrorValue(str(value))
-            # Excel stores a result with every formula; a formula whose result is the
-            # empty text (=IF(A2="","",…)) is stored as t="str" with an empty value
-            elif value is None and (r, c) in formulas and cell.data_type != "str":
-                value = Uncalculated(f"={formulas[r, c].lstrip('=')}")
-            cells.append(value)
-        table.append(cells)
-    width = max((len(row) for row in table), default=0)
+    :func:`hub.catalog_sheet.read_tables`. Made from the cells the file holds, each row as
+    long as its last value: openpyxl's row reader makes a cell at every place up to the
+    sheet's last column, so one stray value far to the right (a key pressed after Ctrl+→)
+    made every row of the list that wide."""
+    rows, cols = _extent(sheet, formulas)
+    table: list[list[Any]] = [[] for _ in range(rows)]
+
+    def put(r: int, c: int, value: Any) -> None:
+        row = table[r - 1]
+        if len(row) < c:
+            row.extend([None] * (c - len(row)))
+        row[c - 1] = value
+
+    for (r, c), cell in sheet._cells.items():
+        value = cell.value
+        if cell.data_type == "e":
+            value = ErrorValue(str(value))
+        # Excel stores a result with every formula; a formula whose result is the
+        # empty text (=IF(A2="","",…)) is stored as t="str" with an empty value
+        elif value is None and (r, c) in formulas and cell.data_type != "str":
+            value = Uncalculated(f"={formulas[r, c].lstrip('=')}")
+        if value is not None and r <= rows:
+            put(r, c, value)
+    # a merged range's part past the last value is left out: rows and columns there are
+    # blank but for the range's copies, which fill no row (hub.catalog_sheet._records)
     for merged in sheet.merged_cells.ranges:
-        while len(table) < merged.max_row:
-            table.append([])
-        width = max(width, merged.max_col)
-        for row in table[merged.min_row - 1:merged.max_row]:
-            row.extend([None] * (width - len(row)))
-        top = table[merged.min_row - 1][merged.min_col - 1]
-        for r in range(merged.min_row, merged.max_row + 1):
-            for c in range(merged.min_col, merged.max_col + 1):
+        if merged.min_row > rows or merged.min_col > cols:
+            continue
+        first = table[merged.min_row - 1]
+        top = first[merged.min_col - 1] if merged.min_col <= len(first) else None
+        for r in range(merged.min_row, min(merged.max_row, rows) + 1):
+            for c in range(merged.min_col, min(merged.max_col, cols) + 1):
                 if (r, c) != (merged.min_row, merged.min_col):
-                    table[r - 1][c - 1] = Spread(top)
+                    put(r, c, Spread(top))
     for r, dimension in sheet.row_dimensions.items():
         if dimension.hidden and r <= len(table):
             table[r - 1] = HiddenRow(table[r - 1])

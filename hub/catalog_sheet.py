@@ -145,8 +145,11 @@ def _header_rows(table: Table, columns: Sequence[Column]
                 if first & {_header(_cell(v)) for v in row}), 0)
     known = {_header(c.header) for c in columns} | {c.key for c in columns}
     end = top + 1
+    # a row is the header's when a known name is typed in it: a header cell merged down
+    # over the first item's row by mistake put that row in the header, its item left out
+    # without a word (its cells are then read as data, the copy refused by its column)
     while end < min(len(table), top + HEADER_ROWS) and \
-            known & {_header(_cell(v)) for v in table[end]}:
+            known & {_header(_cell(v)) for v in table[end] if not isinstance(v, Spread)}:
         end += 1
     width = max(len(row) for row in table[top:end])
     names: list[set[str]] = []

@@ -66,6 +66,29 @@ class _Stop(SystemExit):
     connection was lost, and the hub, under load, ran on until it was killed."""
 
 
+def gateway_server(settings: Any, app: Callable[..., Any], **adjustments: Any) -> Any:
+    """The waitress server of one gateway (``adjustments``: ``sockets``, or ``host`` and
+    ``port``, and ``map``), not yet running."""
+    from sync.http import make_waitress
+
+    proxy: dict[str, Any] = {}
+    if int(settings.proxy_hops):
+        # waitress drops every X-Forwarded-* header of a peer it does not trust before the
+        # app sees it (sync.http._waitress: clear_untrusted_proxy_headers), so the app's
+        # ProxyFix (hub.app) found no X-Forwarded-For under `hub serve` and counted every
+        # visitor as the proxy. Trusted here for that header only, the same hops from the
+        # right: waitress sets the client's address, ProxyFix then reads the same one (a
+        # header of fewer entries, sent past the proxies, waitress takes at its first: the
+        # runbook's "0 when clients reach the hub directly" holds for both alike).
+        proxy = {"trusted_proxy": "*", "trusted_proxy_count": int(settings.proxy_hops),
+                 "trusted_proxy_headers": {"x-forwarded-for"}}
+    return make_waitress(
+        app, max_request_bytes=settings.max_request_bytes, ident="CouchDB/3.3.3 (Bangban hub)",
+        threads=settings.hub_threads, connection_limit=settings.hub_connection_limit,
+        # A longpoll waits up to longpoll_timeout; idle keep-alive connections go after 2x.
+        channel_timeout=max(60, int(2 * settings.longpoll_timeout)), **proxy, **adjustments)
+
+
 def _gateway(settings: Any, sock: socket.socket, *, workers_state: SharedWorkerState | None,
              announce: bool, balance: Balance | None = None, index: int = 0,
              signalled: list[int] | None = None) -> None:
@@ -78,18 +101,12 @@ def _gateway(settings: Any, sock: socket.socket, *, workers_state: SharedWorkerS
     from hub.app import create_app
     from hub.core import Hub
     from hub.profiling import from_env
-    from sync.http import make_waitress
 
     hub = Hub(settings)
     hub.workers_state = workers_state  # /_hub/health: the workers' busy flag and counters
     app = create_app(hub=hub)
     profiles = from_env()  # BANGBAN_HUB_PROFILE: cProfile of every request and workers pass
-    server = make_waitress(
-        profiles.wsgi(app) if profiles else app, max_request_bytes=settings.max_request_bytes, ident="CouchDB/3.3.3 (Bangban hub)",
-        sockets=[sock], threads=settings.hub_threads,
-        connection_limit=settings.hub_connection_limit,
-        # A longpoll waits up to longpoll_timeout; idle keep-alive connections go after 2x.
-        channel_timeout=max(60, int(2 * settings.longpoll_timeout)))
+    server = gateway_server(settings, profiles.wsgi(app) if profiles else app, sockets=[sock])
     if balance is not None:  # hub.balance: leave a new connection to a less busy sibling
         balance.attach(server, index)
 

@@ -223,3 +223,54 @@ def test_export_then_import_leaves_nothing_out(tmp_path: Path) -> None:
     items = [_officer(i) for i in sample.catalog()]
     read = load_catalog(write_catalog(items, tmp_path / "list.xlsx"))
     assert read.items == sorted(items, key=lambda i: i["code"]) and read.left_out == []
+
+
+def test_a_title_merged_across_the_whole_row_adds_no_columns(tmp_path: Path) -> None:
+    """合并居中 of the whole title row (A1:XFD1), and formatting below the list: openpyxl
+    counts every cell of a merged range and every formatted one, and each row was read
+    16,384 cells wide (200 items took 84 s and 2.6 GB; a list of thousands did not end).
+    The rows are as wide and as many as the values, and read as before."""
+    from openpyxl.styles import Border, Side
+
+    from hub.catalog_files import _workbook_tables
+
+    book = _book([["某市帮办代办事项清单"], HEAD, _item("MS-1"), _item("MS-2")],
+                 [["申请材料"], MATERIALS, ["MS-1", "M01", "身份证", "本人携带", "是", 1],
+                  [None, "M02", "户口簿", "本人携带", "是", 1]])
+    for name in ("事项清单", "申请材料"):
+        book[name].merge_cells("A1:XFD1")
+        book[name]["Z900"].border = Border(left=Side(style="thin"))  # formatting only
+    book["申请材料"].merge_cells("A3:A4")  # MS-1 over its two materials
+    path = _saved(book, tmp_path / "list.xlsx")
+    items, materials = _workbook_tables(path)
+    assert (len(items), {len(r) for r in items}) == (4, {len(HEAD)})
+    assert (len(materials), {len(r) for r in materials}) == (4, {len(MATERIALS)})
+    read, where = read_catalog(path)
+    assert [(i["code"], [m["code"] for m in i["materials"]]) for i in read] == [
+        ("MS-1", ["M01", "M02"]), ("MS-2", [])]
+    assert where == ["事项清单 第 3 行", "事项清单 第 4 行"]
+
+
+
+def test_a_stray_value_far_to_the_right_widens_its_row_only(tmp_path: Path) -> None:
+    """A key pressed after Ctrl+→ leaves a value in the sheet's last column (XFD) of one
+    item's row: every row of the list was read 16,384 cells wide (openpyxl makes a cell at
+    every place up to the last column). Only that row is; the items read as before."""
+    from hub.catalog_files import _workbook_tables
+
+    book = _book([HEAD, _item("MS-1"), _item("MS-2"), _item("MS-3")], [MATERIALS])
+    book["事项清单"]["XFD3"] = "备注：已核"
+    path = _saved(book, tmp_path / "list.xlsx")
+    items, _materials = _workbook_tables(path)
+    assert sorted(len(r) for r in items) == [len(HEAD)] * 3 + [16384]
+    assert [i["code"] for i in read_catalog(path)[0]] == ["MS-1", "MS-2", "MS-3"]
+
+def test_a_header_cell_merged_down_over_the_first_item_is_refused(tmp_path: Path) -> None:
+    """A header cell merged down over the first item's row by mistake (服务方式 over H1:H2)
+    made that row part of a two-row header: its item was left out without a word. A row
+    belongs to the header when a known name is typed in it; here row 2 is an item's, its
+    服务方式 is the header's copy, refused by its row and column."""
+    book = _book([HEAD, _item("MS-1"), _item("MS-2")], [MATERIALS])
+    book["事项清单"].merge_cells("H1:H2")
+    with pytest.raises(BadInput, match="事项清单 第 2 行“服务方式”"):
+        read_catalog(_saved(book, tmp_path / "list.xlsx"))

@@ -110,3 +110,40 @@ def test_the_bounds_are_settings_checked_at_start(tmp_path: Path) -> None:
     for name, bad in (("PROXY_HOPS", "9"), ("PUBLIC_COMPLAINTS_ALL_PER_HOUR", "0")):
         with pytest.raises(ConfigError, match=f"BANGBAN_{name}"):
             Settings.load({"hub_dir": str(tmp_path / "h")}, environ={f"BANGBAN_{name}": bad})
+
+
+def test_under_hub_serve_the_address_the_proxy_states_reaches_the_app(tmp_path: Path) -> None:
+    """Through the gateway's own server (waitress, as `hub serve` runs it), not the test
+    client: waitress dropped the X-Forwarded-For of a peer it did not trust before the app
+    saw it, so behind nginx every visitor still had the proxy's address. Only that header is
+    believed: an X-Forwarded-Proto a client writes still never reaches the app."""
+    import http.client
+    import threading
+
+    from flask import request
+
+    from hub.serve import gateway_server
+
+    app = _app(tmp_path, proxy_hops=1)
+    seen: list[tuple[str | None, str | None]] = []
+    app.before_request(lambda: seen.append(
+        (request.remote_addr, request.headers.get("X-Forwarded-Proto"))))
+    socket_map: dict[Any, Any] = {}
+    server = gateway_server(app.extensions["bangban_hub"].settings, app, map=socket_map,
+                            host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for forwarded in ("10.1.0.1", "10.9.9.9, 10.1.0.2"):
+            conn = http.client.HTTPConnection("127.0.0.1", int(server.effective_port),
+                                              timeout=30)
+            conn.request("GET", "/oversight/login", headers={
+                "X-Forwarded-For": forwarded, "X-Forwarded-Proto": "https"})
+            assert conn.getresponse().status == 200
+            conn.close()
+        assert seen == [("10.1.0.1", None), ("10.1.0.2", None)]
+    finally:
+        server.trigger.pull_trigger(lambda: [c.close() for c in list(socket_map.values())])
+        thread.join(10)
+        server.task_dispatcher.shutdown(timeout=5)
+        app.extensions["bangban_hub"].close()
