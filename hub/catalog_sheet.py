@@ -194,7 +194,27 @@ def _records(table: Table, columns: Sequence[Column], sheet: str
     # the header row: the first with the first column's header, below a title row or two
     # (a merged 某市帮办代办事项清单 above the table, as such lists are printed)
     top, end, names, own = _header_rows(table, columns)
-    rows = _rows(sheet, [*range(top + 1, end + 1)])
+    where = _columns_at(columns, names, own, _rows(sheet, [*range(top + 1, end + 1)]))
+    out, hidden = [], []
+    for n, row in enumerate(table[end:], start=end + 1):
+        # a blank line between groups of items; a merged range's value alone (a 所属部门
+        # merged down over a spare row) does not fill a row the officer sees empty
+        if not any(_cell(v) or isinstance(v, Uncalculated | ErrorValue)
+                   for v in row if not isinstance(v, Spread)):
+            continue
+        if isinstance(row, HiddenRow):
+            i = where.get(columns[0].key)
+            hidden.append((n, _cell(row[i]) if i is not None and i < len(row) else ""))
+            continue
+        out.append((n, _values(row, n, columns, where, sheet)))
+    return out, hidden
+
+
+def _columns_at(columns: Sequence[Column], names: Sequence[set[str]],
+                own: Sequence[set[str]], rows: str) -> dict[str, int]:
+    """Each column's index under the header (``names``, ``own``: :func:`_header_rows`);
+    :class:`BadInput` for a required one missing or one headed twice (``rows``: where the
+    header is, as the refusal says it)."""
     where: dict[str, int] = {}
     for col in columns:
         at = next((i for h in (_header(col.header), col.key)
@@ -213,33 +233,26 @@ def _records(table: Table, columns: Sequence[Column], sheet: str
                                f"({col.key}) is missing from the header row(s)")
             continue
         where[col.key] = at
-    out, hidden = [], []
-    for n, row in enumerate(table[end:], start=end + 1):
-        # a blank line between groups of items; a merged range's value alone (a 所属部门
-        # merged down over a spare row) does not fill a row the officer sees empty
-        if not any(_cell(v) or isinstance(v, Uncalculated | ErrorValue)
-                   for v in row if not isinstance(v, Spread)):
+    return where
+
+
+def _values(row: Sequence[Any], n: int, columns: Sequence[Column], where: Mapping[str, int],
+            sheet: str) -> dict[str, Any]:
+    """Row ``n``'s values by column key, each parsed; :class:`BadInput` naming the cell."""
+    values: dict[str, Any] = {}
+    for col in columns:
+        i = where.get(col.key)
+        named = f"{sheet} 第 {n} 行“{col.header}”"
+        raw = _checked_cell(row[i], named) if i is not None and i < len(row) else ""
+        if not raw:
+            if col.required:
+                raise BadInput(f"{named}: 必填 / row {n}, {col.header} ({col.key}): required")
             continue
-        if isinstance(row, HiddenRow):
-            i = where.get(columns[0].key)
-            hidden.append((n, _cell(row[i]) if i is not None and i < len(row) else ""))
-            continue
-        values: dict[str, Any] = {}
-        for col in columns:
-            i = where.get(col.key)
-            named = f"{sheet} 第 {n} 行“{col.header}”"
-            raw = _checked_cell(row[i], named) if i is not None and i < len(row) else ""
-            if not raw:
-                if col.required:
-                    raise BadInput(f"{named}: 必填 / row {n}, {col.header} ({col.key}): "
-                                   "required")
-                continue
-            try:
-                values[col.key] = col.parse(raw)
-            except ValueError as exc:
-                raise BadInput(f"{named}: {exc} / row {n}, {col.key}: {raw!r}") from exc
-        out.append((n, values))
-    return out, hidden
+        try:
+            values[col.key] = col.parse(raw)
+        except ValueError as exc:
+            raise BadInput(f"{named}: {exc} / row {n}, {col.key}: {raw!r}") from exc
+    return values
 
 
 def read_tables(items: Table, materials: Table | None,

@@ -41,6 +41,18 @@ class World:
         self.nodes[code].sync()
         time.sleep(1.1)
 
+    def refused(self, doc: dict[str, Any], code: str = VILLAGE_A) -> str:
+        """Station ``code`` syncs and the hub refuses ``doc`` alone, per document (CouchDB's
+        ``forbidden``), storing nothing of it: the refusal's reason."""
+        from sync.errors import NotFound
+
+        result = self.nodes[code].sync()
+        with pytest.raises(NotFound):
+            self.hub.stores.main.get(doc["_id"])
+        (failure,) = [f for f in result["failures"] if f["id"] == doc["_id"]]
+        assert failure["error"] == "forbidden"
+        return str(failure["reason"])
+
     def round(self) -> None:
         from hub.workers import Workers
 

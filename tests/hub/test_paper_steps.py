@@ -9,13 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
-
 from schemas import build
 from schemas.hlc import HLC
 from schemas.paper import paper_at
 from schemas.state import LOCAL_TZ, event_date
-from sync.errors import NotFound
 
 from .conftest import VILLAGE_A, World
 
@@ -76,15 +73,6 @@ def _paper_log(node: Any, case_id: str) -> dict[str, Any]:
                        kind="tracking", private={"text": "纸质台账记载的跟踪"})
 
 
-def _refusal(world: World, doc: dict[str, Any]) -> str:
-    result = world.node(VILLAGE_A).sync()
-    with pytest.raises(NotFound):
-        world.hub.stores.main.get(doc["_id"])
-    (failure,) = [f for f in result["failures"] if f["id"] == doc["_id"]]
-    assert failure["error"] == "forbidden"
-    return str(failure["reason"])
-
-
 def test_a_case_brought_in_from_paper_is_taken(world: World) -> None:
     a = world.node(VILLAGE_A)
     case_id = _bring_in(a)
@@ -103,7 +91,7 @@ def test_a_paper_step_after_live_ones_is_refused(world: World) -> None:
     a.sync()
     doc = _paper_step(a, case_id, "material_received", _today() - dt.timedelta(days=3),
                       materials=["ID"])
-    reason = _refusal(world, doc)
+    reason = world.refused(doc)
     assert reason.startswith("at: 补录：本案已有当日登记的步骤") and "recorded live" in reason
 
 
@@ -113,7 +101,7 @@ def test_a_completion_is_never_entered_from_paper(world: World) -> None:
     doc = _paper_step(a, case_id, "completion", _today() - dt.timedelta(days=1),
                       private={"applicant_signature": "sig-form-b.png",
                                "materials_returned": [], "documents": ["审批结果"]})
-    assert "不能补录" in _refusal(world, doc)
+    assert "不能补录" in world.refused(doc)
 
 
 def test_paper_steps_are_typed_on_the_day_the_case_is_brought_in(world: World) -> None:
@@ -123,7 +111,7 @@ def test_paper_steps_are_typed_on_the_day_the_case_is_brought_in(world: World) -
     case_id = _bring_in(a, typed_on=_today() - dt.timedelta(days=1))
     doc = _paper_step(a, case_id, "work_log", _today() - dt.timedelta(days=1), kind="tracking",
                        private={"text": "纸质台账记载的跟踪"})
-    assert "须当天录完" in _refusal(world, doc)
+    assert "须当天录完" in world.refused(doc)
 
 
 
@@ -199,7 +187,7 @@ def test_a_paper_step_behind_its_own_laptop_s_live_step_is_refused(world: World)
                           kind="tracking", private={"text": "纸质台账记载的跟踪"})
     doc = sign_document(a.case_key(case_id).seal(ev), a.signer)
     a.store.put(doc)
-    assert "recorded live" in _refusal(world, doc)
+    assert "recorded live" in world.refused(doc)
 
 
 def test_a_paper_step_whose_base_is_still_in_flight_is_judged_again() -> None:

@@ -9,15 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
-
 from hub.transitions import case_events
 from schemas import build
 from schemas.fold import fold
 from schemas.hlc import HLC
 from schemas.state import LOCAL_TZ
 from sync.crypto import sign_document
-from sync.errors import NotFound
 
 from .conftest import VILLAGE_A, World
 
@@ -50,15 +47,6 @@ def _completed(world: World, *, days_ago: int = 0) -> tuple[Any, str, dict[str, 
     return a, case_id, done
 
 
-def _refused(world: World, doc: dict[str, Any]) -> str:
-    result = world.node(VILLAGE_A).sync()
-    with pytest.raises(NotFound):
-        world.hub.stores.main.get(doc["_id"])
-    (failure,) = [f for f in result["failures"] if f["id"] == doc["_id"]]
-    assert failure["error"] == "forbidden"
-    return str(failure["reason"])
-
-
 def test_a_withdrawal_of_the_last_step_is_taken_and_the_case_is_open_again(world: World) -> None:
     a, case_id, done = _completed(world)
     w = _step(a, case_id, "completion_withdrawn", completion=done["hlc"], reason="wrong_case",
@@ -75,7 +63,7 @@ def test_a_withdrawal_after_a_rating_is_refused(world: World) -> None:
     _step(a, case_id, "rating", level="satisfied", channel="window")
     w = _step(a, case_id, "completion_withdrawn", completion=done["hlc"], reason="wrong_case",
               private=WHY)
-    reason = _refused(world, w)
+    reason = world.refused(w)
     assert "只能撤销作为本件最后一步的办结" in reason and "last step" in reason
 
 
@@ -83,4 +71,4 @@ def test_a_withdrawal_past_its_window_is_refused(world: World) -> None:
     a, case_id, done = _completed(world, days_ago=20)  # past the longest holiday (国庆, 春节)
     w = _step(a, case_id, "completion_withdrawn", completion=done["hlc"], reason="wrong_case",
               private=WHY)
-    assert "个工作日内" in _refused(world, w)
+    assert "个工作日内" in world.refused(w)
