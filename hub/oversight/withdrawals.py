@@ -61,9 +61,11 @@ def write_rows(db: sqlite3.Connection, case_ids: Sequence[str],
 
 
 def _where(prefix: str, first: str, last: str) -> tuple[str, dict[str, Any]]:
+    from hub.oversight.indicators import month_end  # imports facts, which imports this
+
     return ("w.institution >= :lo AND w.institution < :hi AND w.on_day >= :first "
             "AND w.on_day <= :last",
-            {"lo": prefix, "hi": prefix + "~", "first": first + "-01", "last": last + "-31"})
+            {"lo": prefix, "hi": prefix + "~", "first": first + "-01", "last": month_end(last)})
 
 
 def report(db: sqlite3.Connection, prefix: str, first: str, last: str) -> dict[str, Any]:
