@@ -330,3 +330,16 @@ def test_a_case_history_names_its_steps_in_chinese(hub_url: str, browser: Any) -
     assert not [s for s in steps if s.split()[0] in codes], steps
     shot(page, "case-history")
     context.close()
+
+
+def test_a_station_without_cases_says_so_in_its_charts(hub_url: str, browser: Any) -> None:
+    """赵敏 chooses a village station and a month without cases: the three rate charts and
+    the ratings chart were empty boxes, a dotted target line their only mark."""
+    context, page = county_page(
+        browser, f"{hub_url}/oversight/?from=2025-01&to=2025-01&scope=410621101204")
+    charts = page.locator("svg.chart")
+    assert charts.count() == 4
+    for i in range(4):
+        assert "本期无数据" in (charts.nth(i).text_content() or ""), charts.nth(i).inner_html()
+    shot(page, "no-cases")
+    context.close()
