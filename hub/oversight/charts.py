@@ -9,12 +9,19 @@ from markupsafe import Markup
 
 RATING_COLOURS = ("#1a7f37", "#4caf50", "#c9b458", "#e8893a", "#c62828")
 TARGET = 1.0  # 5 a), 5 c): the standard's target is 100 %
+#: What a chart without a row says: a station that had no case in the period (or never had
+#: one) showed an empty box, a dotted target line its only mark.
+NO_ROWS = "本期无数据"
+
+
+def _no_rows(y: int) -> str:
+    return f'<text x="4" y="{y}" class="chart-value">{NO_ROWS}</text>'
 
 
 def rate_bars(title: str, rows: Sequence[tuple[str, float | None]], *, width: int = 520) -> Markup:
     """Horizontal bars of rates in [0, 1] with the 100 % target line; None = no cases."""
     bar_h, gap, left, top = 18, 6, 170, 26
-    height = top + len(rows) * (bar_h + gap) + 10
+    height = top + max(1, len(rows)) * (bar_h + gap) + 10
     span = width - left - 60
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
              f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
@@ -35,7 +42,7 @@ def rate_bars(title: str, rows: Sequence[tuple[str, float | None]], *, width: in
                      f'{value * 100:.1f}%</text>')
     x = left + span * TARGET
     parts.append(f'<line x1="{x}" y1="{top - 4}" x2="{x}" y2="{height - 6}" stroke="#333" '
-                 f'stroke-dasharray="3,3"/>')
+                 f'stroke-dasharray="3,3"/>' if rows else _no_rows(top + 13))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -44,7 +51,7 @@ def stacked_ratings(title: str, rows: Sequence[tuple[str, Sequence[int]]],
                     labels: Sequence[str], *, width: int = 520) -> Markup:
     """One stacked bar per unit of the five rating levels (11.2), with a legend."""
     bar_h, gap, left, top = 18, 6, 170, 44
-    height = top + len(rows) * (bar_h + gap) + 10
+    height = top + max(1, len(rows)) * (bar_h + gap) + 10
     span = width - left - 60
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
              f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
@@ -70,5 +77,7 @@ def stacked_ratings(title: str, rows: Sequence[tuple[str, Sequence[int]]],
                 x += w
         parts.append(f'<text x="{left + span + 6}" y="{y + 13}" class="chart-value">'
                      f'{total}</text>')
+    if not rows:
+        parts.append(_no_rows(top + 13))
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -238,8 +238,10 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     # staff page (the demo's hand-down); so did the colleague of a clerk who left, by
     # following up the bad rating or archiving the file after the leaver's completion; and
     # the cases a leaver opened left their 新立 count for the colleague who finished them
-    f.opener, f.staff = handlers(evs, f.institution, counted_ids(state))  # 撤销办结 aside
-    f.staff = f.staff or str(h.get("staff") or "")
+    counted, first = counted_ids(state), str(h.get("staff") or "")  # 撤销办结 aside
+    f.staff = handlers(evs, f.institution, counted)[1] or first
+    # its 新立 counters: the first clerk at the station that registered it (contributions)
+    f.opener = handlers(evs, f.origin or f.institution, counted)[0] or first
     f.accepted_on, f.due, f.on_time = state.accepted_on, state.due, state.on_time
     f.completed_on, f.refused_on = state.completed_on, state.refused_on
     f.terminated_on, f.termination_reason = state.terminated_on, state.termination_reason
@@ -327,19 +329,23 @@ def contributions(f: CaseFact | None) -> dict[Key, dict[str, int]]:
     if f is None:
         return out
 
-    def add(day: str | None, name: str, n: int = 1, staff: str = "") -> None:
+    def add(day: str | None, name: str, n: int = 1, staff: str = "", at: str = "") -> None:
         if day and n:
-            out[(f.institution, staff or f.staff, day[:7])][name] += n
+            out[(at or f.institution, staff or f.staff, day[:7])][name] += n
 
-    add(f.opened_on, "opened", staff=f.opener)
+    # 新登记 and consultations are the work of the station that registered the case (11.1):
+    # counted at the holder, a hand-up or hand-down (4.3) moved them, a reported month too
+    origin, opener = f.origin or f.institution, f.opener
+    asker = f.staff if origin == f.institution else opener
+    add(f.opened_on, "opened", staff=opener, at=origin)
     for name in (f"area_{f.focus_area}", f"mode_{f.mode}",
                  *(f"group_{g}" for g in f.special_groups)):
         if name in _CLAUSE9:  # a code outside the vocabulary is not counted anywhere
-            add(f.opened_on, name, staff=f.opener)
-    add(f.opened_on, "signed_other", 1 if f.signed_other else 0, staff=f.opener)
-    add(f.opened_on, "signed_thumbprint", 1 if f.thumbprint else 0, staff=f.opener)
+            add(f.opened_on, name, staff=opener, at=origin)
+    add(f.opened_on, "signed_other", 1 if f.signed_other else 0, staff=opener, at=origin)
+    add(f.opened_on, "signed_thumbprint", 1 if f.thumbprint else 0, staff=opener, at=origin)
     if f.service_type == "proxy":  # 11.1 a) execution of entrustments
-        add(f.opened_on, "proxy_opened", staff=f.opener)
+        add(f.opened_on, "proxy_opened", staff=opener, at=origin)
         add(f.completed_on, "proxy_completed")
         add(f.terminated_on, "proxy_terminated")
     if f.completed_on:
@@ -351,15 +357,14 @@ def contributions(f: CaseFact | None) -> dict[Key, dict[str, int]]:
             add(f.terminated_on, "terminated_deadline")
     add(f.refused_on, "refused")
     for day, outcome, *_due in f.consults:  # 10.1.1.3: each in the month it was asked
-        add(day, "consultations")
-        add(day, f"consult_{outcome}")
+        add(day, "consultations", staff=asker, at=origin)
+        add(day, f"consult_{outcome}", staff=asker, at=origin)
     if f.consultations and not f.consults:
         # a fact stored before per-consultation days: taken back as it was counted
-        add(f.consulted_on, "consultations", f.consultations)
-        add(f.consulted_on, "consult_late", f.consult_late)
-        add(f.consulted_on, "consult_pending", f.consult_pending)
-        add(f.consulted_on, "consult_in_time",
-            f.consultations - f.consult_late - f.consult_pending)
+        for name, n in (("consultations", f.consultations), ("consult_late", f.consult_late),
+                        ("consult_pending", f.consult_pending), ("consult_in_time",
+                         f.consultations - f.consult_late - f.consult_pending)):
+            add(f.consulted_on, name, n, staff=asker, at=origin)
     for c in f.complaints:
         add(c.received_on, "complaints")
         if c.category in COMPLAINT_CATS:
@@ -386,15 +391,3 @@ def contributions(f: CaseFact | None) -> dict[Key, dict[str, int]]:
             add(f.finished_on, f"missing_{k}")
     return out
 
-
-DEPT_COUNTERS = ("submitted", "corrections", "decided", "approved", "returned")
-
-
-def department_contributions(f: CaseFact | None) -> dict[tuple[str, str, str], dict[str, int]]:
-    """11.1 d): what a case adds per (institution, approval department, month submitted)."""
-    if f is None or not f.submitted_on:
-        return {}
-    return {(f.institution, f.department, f.submitted_on[:7]): {
-        "submitted": 1, "corrections": f.corrections, "decided": 1 if f.decision else 0,
-        "approved": 1 if f.decision == "approved" else 0,
-        "returned": 1 if f.decision in ("rejected", "returned") else 0}}

@@ -30,21 +30,16 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hub.oversight.facts import (
-    COUNTERS,
-    DEPT_COUNTERS,
-    CaseFact,
-    case_fact,
-    contributions,
-    department_contributions,
-)
+from hub.oversight.facts import COUNTERS, CaseFact, case_fact, contributions
 from hub.oversight.paper import write_rows as write_paper
 from hub.oversight.tables import (
+    DEPT_COUNTERS,
     SCHEMA,
     UNIT_LEVELS,
     UPSERT_DEPT,
     UPSERT_STAFF,
     UPSERT_UNIT,
+    department_contributions,
     fact_from_dict,
     fact_row,
 )
@@ -90,7 +85,9 @@ BATCH = 500
 #: withdrawal a row of ``withdrawals`` (hub.oversight.withdrawals): a new table.
 #: 16: a 补录 step behind a live step of its case (another laptop's, concurrent) is kept for
 #: review, not applied: the case is 需复核 (schemas.paper_fold).
-FOLD_VERSION = 16
+#: 17: a case's 新登记 (opened, clause 9, entrustments) and consultations stay at the station
+#: that registered it when it is handed up or down (facts.contributions; 4.3, 11.1).
+FOLD_VERSION = 17
 
 
 class FactStore:

@@ -10,9 +10,22 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from hub.oversight.facts import COUNTERS, DEPT_COUNTERS, CaseFact, Complaint
+from hub.oversight.facts import COUNTERS, CaseFact, Complaint
 from hub.oversight.paper import SCHEMA as PAPER_SCHEMA
 from hub.oversight.withdrawals import SCHEMA as WITHDRAWAL_SCHEMA
+
+DEPT_COUNTERS = ("submitted", "corrections", "decided", "approved", "returned")
+
+
+def department_contributions(f: CaseFact | None) -> dict[tuple[str, str, str], dict[str, int]]:
+    """11.1 d): what a case adds per (institution, approval department, month submitted)."""
+    if f is None or not f.submitted_on:
+        return {}
+    return {(f.institution, f.department, f.submitted_on[:7]): {
+        "submitted": 1, "corrections": f.corrections, "decided": 1 if f.decision else 0,
+        "approved": 1 if f.decision == "approved" else 0,
+        "returned": 1 if f.decision in ("rejected", "returned") else 0}}
+
 
 #: Code lengths of the tree (county, town, village): every counter is also kept per
 #: ``code[:n]`` so a scope's dashboard reads one row per child unit and month.

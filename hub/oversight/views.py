@@ -32,6 +32,7 @@ from hub.oversight.facts import RATING_LEVELS
 from hub.oversight.login import login_required
 from hub.oversight.outage import store_failed_page
 from hub.oversight.params import period_params
+from schemas.event_types import EVENT_SCHEMAS
 from schemas.state import STATUS_LABELS
 from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
 from sync.errors import SyncError
@@ -42,6 +43,8 @@ blueprint = Blueprint("oversight", __name__, url_prefix="/oversight",
 
 RATING_ZH = {"very_satisfied": "非常满意", "satisfied": "满意", "basic": "基本满意",
              "dissatisfied": "不满意", "very_dissatisfied": "非常不满意"}
+#: A step as the standard names it (上报, not hand_up): the case page's and the 补录 list's 环节
+STEP_ZH = {code: cls.LABEL_ZH for code, cls in EVENT_SCHEMAS.items()}
 #: Rows a page of a full case list shows (``/oversight/cases/NAME``); the dashboard shows
 #: the first DASHBOARD_LIST_ROWS of each list and links to the rest.
 CASES_PER_PAGE, DASHBOARD_LIST_ROWS = 50, 20
@@ -98,7 +101,7 @@ def _context() -> dict[str, Any]:
     return {"csrf_token": _csrf, "supervisor": getattr(g, "supervisor", None),
             "oversight_behind": _ov()._materializer is not None and _ov().behind,
             "levels": sup.LEVELS, "rating_zh": RATING_ZH, "status_zh": STATUS_LABELS,
-            "staff_label": _staff_label, "clause9": ind.CLAUSE9_COLUMNS}
+            "step_zh": STEP_ZH, "staff_label": _staff_label, "clause9": ind.CLAUSE9_COLUMNS}
 
 
 

@@ -15,6 +15,7 @@ from node.errors import NotFound
 from node.state import allowed_steps
 from node.steps import FORM_OF_STEP, STEP_ORDER, STEP_TITLES
 from node.views.common import item_by_code, item_names, load_case, node, soon, today
+from schemas.ids import CASE_NO_RE
 from schemas.state import STATUSES
 
 #: a case number or its start (schemas.ids.CASE_NO_RE: the institution's 6, 9 or 12 digits,
@@ -153,8 +154,12 @@ def follow_up_due(events: list[dict[str, Any]]) -> bool:
 
 
 @bp.get("/<case_id>")
-def detail(case_id: str) -> str:
+def detail(case_id: str) -> Any:
     n = node()
+    if CASE_NO_RE.match(case_id):  # a number typed in (the board and a call give numbers)
+        held = [r for r in n.index.search(q=case_id, limit=2).rows if r["case_no"] == case_id]
+        if held:
+            return redirect(url_for("cases.detail", case_id=held[0]["case_id"]))
     if n.index.get(case_id) is None:
         try:
             n.casework.header(case_id)

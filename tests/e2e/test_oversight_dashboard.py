@@ -308,3 +308,38 @@ def test_a_complaint_form_older_than_the_login_comes_back_to_send_again(
     page.wait_for_load_state()
     assert "办件编号 410602101201-2026-A1-00001" in page.inner_text("[role=alert]")
     context.close()
+
+
+def test_a_case_history_names_its_steps_in_chinese(hub_url: str, browser: Any) -> None:
+    """赵敏 follows a complained-about case from the complaints list to its history: the
+    环节 column said ``acceptance``, ``hand_up``, ``complaint`` (the event codes), a page in
+    Chinese otherwise; each step is named as the standard names it (schemas LABEL_ZH)."""
+    from schemas.event_types import EVENT_SCHEMAS
+
+    context, page = county_page(browser, f"{hub_url}/oversight/complaints?{Q}")
+    no = re.search(r"\d{12}-\d{4}-A1-\d{5}", page.inner_text("#complaints tbody"))
+    assert no, page.inner_text("#complaints")
+    page.click("nav a:has-text('办件档案')")
+    page.fill("#f-no", no.group(0))
+    page.select_option("#f-why", "complaint")
+    with page.expect_navigation():
+        page.click("main form button")
+    steps = page.locator("#steps tbody tr td:nth-child(3)").all_inner_texts()
+    assert steps and "受理" in steps and "投诉" in steps, steps
+    codes = set(EVENT_SCHEMAS)
+    assert not [s for s in steps if s.split()[0] in codes], steps
+    shot(page, "case-history")
+    context.close()
+
+
+def test_a_station_without_cases_says_so_in_its_charts(hub_url: str, browser: Any) -> None:
+    """赵敏 chooses a village station and a month without cases: the three rate charts and
+    the ratings chart were empty boxes, a dotted target line their only mark."""
+    context, page = county_page(
+        browser, f"{hub_url}/oversight/?from=2025-01&to=2025-01&scope=410621101204")
+    charts = page.locator("svg.chart")
+    assert charts.count() == 4
+    for i in range(4):
+        assert "本期无数据" in (charts.nth(i).text_content() or ""), charts.nth(i).inner_html()
+    shot(page, "no-cases")
+    context.close()

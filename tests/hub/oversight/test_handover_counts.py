@@ -1,0 +1,64 @@
+"""A case handed up (上报) and down (下派) between stations, as the town coordinator does in
+the demo: its 新登记 and its consultation stay with the village that registered it (11.1:
+each station's work), and a month's figures do not move when the case moves later."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from hub.oversight import Oversight
+from hub.oversight import indicators as ind
+from schemas.build import handover_fields
+from schemas.ids import device_id
+from tests.hub.oversight.cases import CaseBuilder
+from tests.hub.oversight.conftest import make_hub, put_cases
+from tests.hub.oversight.scenario import V1, V2
+
+TOWN = V1[:9]
+
+
+def _units(ov: Oversight) -> dict[str, tuple[int, int]]:
+    rows, _total = ind.rollup(ov.facts.reader(), TOWN, "2026-03", "2026-03",
+                              today=dt.date(2026, 3, 20))
+    return {r.key: (r.c.get("opened", 0), r.c.get("consultations", 0)) for r in rows
+            if r.c.get("opened") or r.c.get("consultations")}
+
+
+def _staff(ov: Oversight) -> dict[tuple[str, str], int]:
+    rows, _total = ind.rollup(ov.facts.reader(), TOWN, "2026-03", "2026-03",
+                              today=dt.date(2026, 3, 20), by_staff=True)
+    return {(r.key, r.staff): r.c.get("opened", 0) for r in rows if r.c.get("opened")}
+
+
+def test_a_case_handed_up_and_down_stays_opened_where_it_was_registered(
+        tmp_path: Path) -> None:
+    """鹤壁集村 registers a case and hands it up; the town hands it down to 东头村, where
+    nobody has written a step yet. The dashboard counted its 新登记 and consultation at the
+    town, then at 东头村 (a registration 东头村 never made, 鹤壁集村's month one short),
+    and the staff page listed 鹤壁集村's clerk under 东头村 with no name."""
+    hub = make_hub(tmp_path)
+    ov = Oversight(hub, tmp_path / "facts.sqlite")
+    b = CaseBuilder(V1, "s-village", "2026-03-02")
+    b.ev("consultation", "2026-03-02", channel="window", answered=True,
+         private={"question": "?"})
+    b.accepted("2026-03-02", 20)
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    assert _units(ov) == {V1: (1, 1)}
+    town = device_id(TOWN, "A1")
+    b.ev("hand_up", "2026-03-04", **handover_fields(V1, TOWN, "needs_coordination"))
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    assert _units(ov) == {V1: (1, 1)}
+    b.ev("work_log", "2026-03-05", device=town, institution=TOWN, staff="s-town",
+         kind="coordination", private={"text": "协调"})
+    b.ev("hand_down", "2026-03-05", device=town, institution=TOWN, staff="s-town",
+         **handover_fields(TOWN, V2, "door_service"))
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    assert ov.facts.get(b.case_id).institution == V2  # type: ignore[union-attr]
+    assert _units(ov) == {V1: (1, 1)}
+    assert _staff(ov) == {(V1, "s-village"): 1}
+    ov.facts.close()
+    hub.close()
