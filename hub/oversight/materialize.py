@@ -90,7 +90,9 @@ BATCH = 500
 #: withdrawal a row of ``withdrawals`` (hub.oversight.withdrawals): a new table.
 #: 16: a 补录 step behind a live step of its case (another laptop's, concurrent) is kept for
 #: review, not applied: the case is 需复核 (schemas.paper_fold).
-FOLD_VERSION = 16
+#: 17: a step kept for review while a completion stood applies once that completion is
+#: withdrawn, if legal then (schemas.withdraw, schemas.fold._release).
+FOLD_VERSION = 17
 
 
 class FactStore:
