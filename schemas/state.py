@@ -145,6 +145,9 @@ class CaseState:
     refused_on: str | None = None
     archive_no: str | None = None
     on_time: bool | None = None  # 5 a): completed within the time limit
+    #: the hlc of the completion ``completed_on`` is the day of: not a withdrawn one, nor
+    #: one kept for review (the oversight's late-receipt check times it, hub.oversight.clocks)
+    completion: str | None = None
     #: the completion still withdrawable (schemas.withdraw): event, institution, until
     withdrawable: dict[str, str] | None = None
     withdrawals: list[dict[str, Any]] = field(default_factory=list)  # 撤销办结, kept

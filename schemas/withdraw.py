@@ -127,7 +127,7 @@ def check(s: CaseState, ev: Event) -> None:
 
 def complete(s: CaseState, ev: Event, today: str, wd: Workdays) -> None:
     """The fold's completion (10.1.5): completed, on time or not (5 a); withdrawable."""
-    s.status, s.completed_on = "completed", today
+    s.status, s.completed_on, s.completion = "completed", today, str(ev["hlc"])
     s.on_time = s.due is None or today <= s.due
     typed = hlc_day(ev) or event_date(ev)
     until = wd.add_working_days(typed, WITHDRAW_WORKING_DAYS)
@@ -139,6 +139,7 @@ def withdraw(s: CaseState, ev: Event) -> None:
     """The fold's withdrawal: back to handling (the only state a completion follows, see
     schemas.rules._completion), no completion date, no on-time mark; listed for supervision."""
     s.status, s.completed_on, s.on_time, s.withdrawable = "handling", None, None, None
+    s.completion = None
     s.withdrawals = [*s.withdrawals, {"event": str(ev["hlc"]), "completion": ev["completion"],
                                       "reason": ev["reason"], "on": step_day(ev).isoformat(),
                                       "institution": str(ev["institution"])}]

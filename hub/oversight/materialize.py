@@ -91,7 +91,8 @@ BATCH = 500
 #: 16: a 补录 step behind a live step of its case (another laptop's, concurrent) is kept for
 #: review, not applied: the case is 需复核 (schemas.paper_fold).
 #: 17: a step kept for review while a completion stood applies once that completion is
-#: withdrawn, if legal then (schemas.withdraw, schemas.fold._release).
+#: withdrawn, if legal then (schemas.withdraw, schemas.fold._release); a fact names the
+#: completion that stands (``completion``: the late-receipt check times it, not a withdrawn one).
 FOLD_VERSION = 17
 
 
