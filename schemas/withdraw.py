@@ -34,8 +34,12 @@ still withdrawable) are judged again in their clock order against the case in ha
 (schemas.fold._release): one legal now applies and leaves the reviews, one refused for
 another reason (a second acceptance, a step of an institution not holding the case) stays
 a review, its reason the one that holds now (:func:`rejudge`). The fold then equals the
-fold without the completion and its withdrawal, in any arrival order, whatever the
-replica: the office sees B's work counted and no 需复核 left over from a slip of A's.
+fold without the completion and its withdrawal (but for a 补录 step behind them: the
+withdrawal is a live step too, schemas.paper_fold), in any arrival order, whatever the
+replica: the office sees B's work counted and no 需复核 left over from a slip of A's. A
+clerk who had already settled such a step by 冲突复核 made no clash either
+(schemas.state.resettles). ``state.completion`` names the completion that stands, for
+the oversight's late-receipt check (hub.oversight.clocks).
 
 The rule (:func:`check`) is called by :mod:`schemas.rules`; the fold's two state changes
 (:func:`complete`, :func:`withdraw`) and the bookkeeping of the last step (:func:`settle`,
@@ -73,6 +77,9 @@ WITHDRAW_WORKING_DAYS = 1
 #: Steps that do not end the window: an access-log entry is no step of the process
 #: (design.md §5), and printing form B after the completion logs one.
 NOT_STEPS = frozenset({"access"})
+#: what leaves a completion withdrawable: no step, another completion (refused or, released
+#: by a withdrawal, the case's own), the withdrawal (its refusals are released, not dropped)
+_KEEPS = NOT_STEPS | {"completion", "completion_withdrawn"}
 #: the longest reason a clerk types
 DETAILS_MAX = 500
 
@@ -149,7 +156,7 @@ def settle(s: CaseState, ev: Event) -> None:
     """After any applied step but a completion (or an access entry) the completion before
     it is no longer the last step: it stays, and so do the refusals it caused (a
     withdrawal leaves them to schemas.fold._release)."""
-    if ev.get("event_type") not in (*NOT_STEPS, "completion", EVENT_TYPE):
+    if s.withdrawable is not None and ev.get("event_type") not in _KEEPS:
         s.withdrawable, s.held = None, []
 
 
