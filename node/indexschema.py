@@ -101,5 +101,6 @@ ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 #: 6: so is a second 冲突复核 of one step (schemas.state.resettles). 7: 撤销办结
 #: (schemas.withdraw): a completion withdrawn is handling again, its time limit running.
 #: 8: a 补录 step behind a live step of its case (another laptop's, concurrent) is a
-#: review (schemas.paper_fold).
-FOLD_VERSION = "8"
+#: review (schemas.paper_fold). 9: a step kept for review while a completion stood
+#: applies once that completion is withdrawn, if legal then (schemas.withdraw).
+FOLD_VERSION = "9"

@@ -173,8 +173,9 @@ class DemoNetwork:
             sim.store.close()
 
     def scenario(self, cases_per_village: int = 6) -> dict[str, Any]:
-        """The story of the README: sample data, a hand-up, concurrent offline edits."""
-        from ops.demo_node import fitted_start, recent_start
+        """The story of the README: sample data, a hand-up, concurrent offline edits, a
+        completion withdrawn (撤销办结) and the case completed again."""
+        from ops.demo_node import SCENARIOS, fitted_start, recent_start
 
         a, b = self.act(VILLAGE_A), self.act(VILLAGE_B)
         # Dated back from today, ending in the last few working days: the oversight pages'
@@ -182,7 +183,8 @@ class DemoNetwork:
         # handed up is a recent one.
         start = fitted_start({VILLAGE_A: 1, VILLAGE_B: 2}, cases_per_village, town=TOWN)
         a.sample_cases(cases_per_village, town=TOWN, seed=1, start=start)
-        b.sample_cases(cases_per_village, town=TOWN, seed=2, start=start)
+        b_cases = b.sample_cases(cases_per_village, town=TOWN, seed=2, start=start)
+        b.withdrawn_completion(b_cases[SCENARIOS.index("in_handling")])  # 撤销办结, then 办结
         handed = a.new_case(start=recent_start(1, span=8))
         a.hand_up(handed, TOWN)
         self._done(a)

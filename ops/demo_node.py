@@ -296,21 +296,35 @@ class SimNode:
         ring2 = add_recipient(ring, case_key, to, directory, self.signer)
         ring2["_rev"] = ring["_rev"]
         self.store.put(ring2)
-        ev = build.make_event("hand_up", case_id=case_id, clock=self.clock(), at=self.now(),
-                              institution=self.institution, private={},
-                              base_hlc=self.last_event(case_id),
-                              **build.handover_fields(self.institution, to, "needs_coordination"))
-        self.store.put(self._seal_sign(ev, case_key))
+        self.record(case_id, "hand_up",
+                    **build.handover_fields(self.institution, to, "needs_coordination"))
 
     def hand_down(self, case_id: str, to: str) -> None:
         """Record a 4.3 hand-down to ``to`` (a station the case came from, which already
         holds a wrap of the case key: the keyring stays as it is)."""
-        case_key = self.case_key(case_id)
-        ev = build.make_event("hand_down", case_id=case_id, clock=self.clock(), at=self.now(),
-                              institution=self.institution, private={},
-                              base_hlc=self.last_event(case_id),
-                              **build.handover_fields(self.institution, to, "returned"))
-        self.store.put(self._seal_sign(ev, case_key))
+        self.record(case_id, "hand_down", **build.handover_fields(self.institution, to,
+                                                                  "returned"))
+
+    def record(self, case_id: str, event_type: str, private: Mapping[str, Any] | None = None,
+               **fields: Any) -> str:
+        """Record a step of ``case_id`` now, after the last one this store holds, sealed
+        and signed; its hlc."""
+        ev = build.make_event(event_type, case_id=case_id, clock=self.clock(), at=self.now(),
+                              institution=self.institution, private=dict(private or {}),
+                              base_hlc=self.last_event(case_id), **fields)
+        self.store.put(self._seal_sign(ev, self.case_key(case_id)))
+        return str(ev["hlc"])
+
+    def withdrawn_completion(self, case_id: str) -> None:
+        """撤销办结 (schemas.withdraw) for the oversight pages: the clerk completes the case
+        in handling by mistake (another applicant's case was meant), withdraws the
+        completion at once, and completes the case for real once its result is handed over."""
+        staff = self.store.get(f"case:{case_id}").get("staff")
+        form_b = {"applicant_signature": "sig-form-b.png", "documents": ["审批结果"]}
+        slip = self.record(case_id, "completion", form_b, staff=staff)
+        self.record(case_id, "completion_withdrawn", {"details": "点错了办件，应办结邻号办件"},
+                    completion=slip, reason="wrong_case", staff=staff)
+        self.record(case_id, "completion", form_b, staff=staff)
 
     def last_event(self, case_id: str) -> str | None:
         res = self.store.all_docs(startkey=f"event:{case_id}:", endkey=f"event:{case_id}:\ufff0",

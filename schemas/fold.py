@@ -18,10 +18,10 @@ from typing import Any
 
 from schemas import withdraw
 from schemas.errors import IllegalTransition, ValidationFailed
-from schemas.overdue import time_limit_overdue
+from schemas.overdue import mark_overdue
 from schemas.paper_fold import check_in_fold
 from schemas.rules import FIRST_EVENTS, check_transition, repeats_termination
-from schemas.state import CONSULTATION, OPEN, CaseState, Review, event_date, resettles, resume_by
+from schemas.state import CONSULTATION, CaseState, Review, event_date, resettles, resume_by
 from schemas.workdays import Workdays
 
 Event = Mapping[str, Any]
@@ -33,10 +33,6 @@ __all__ = ["CaseState", "FoldCache", "apply", "check_received", "check_transitio
 def order_key(event: Event) -> tuple[str, str]:
     """HLC strings sort in clock order (schemas.hlc); the ``_id`` breaks ties."""
     return (str(event.get("hlc", "")), str(event.get("_id", "")))
-
-
-def _iso(d: dt.date) -> str:
-    return d.isoformat()
 
 
 def _refresh_due(s: CaseState, wd: Workdays) -> None:
@@ -53,7 +49,7 @@ def _refresh_due(s: CaseState, wd: Workdays) -> None:
     excluded = [(dt.date.fromisoformat(p["since"]), dt.date.fromisoformat(p["until"]))
                 for p in s.suspensions if p["until"] >= s.limit_start]
     d = wd.deadline(start, s.time_limit_days, excluded)
-    s.due, s.due_estimated = _iso(d.due), d.estimated
+    s.due, s.due_estimated = d.due.isoformat(), d.estimated
 
 
 def _close_suspension(s: CaseState, day: dt.date, resumed: str | None, wd: Workdays) -> None:
@@ -65,13 +61,13 @@ def _close_suspension(s: CaseState, day: dt.date, resumed: str | None, wd: Workd
     until = day - dt.timedelta(days=1)
     since = dt.date.fromisoformat(s.suspension["since"])
     s.suspended_days += max(0, wd.working_days_between(since - dt.timedelta(days=1), until))
-    s.suspensions.append(dict(s.suspension, until=_iso(until), resumed=resumed))
+    s.suspensions.append(dict(s.suspension, until=until.isoformat(), resumed=resumed))
     s.suspension = None
 
 
 def _materials_by(s: CaseState, wd: Workdays) -> None:
     """The materials period's last day (10.2.5.1 a), or the next working day (民法典 §203)."""
-    s.materials_by = _iso(wd.last_day(s.materials_due)) if s.materials_due else None
+    s.materials_by = wd.last_day(s.materials_due).isoformat() if s.materials_due else None
 
 
 def _consultation_status(s: CaseState) -> None:
@@ -83,8 +79,7 @@ def _consultation_status(s: CaseState) -> None:
 
 
 def apply(state: CaseState, event: Event, wd: Workdays) -> CaseState:
-    """The state after one accepted event (does not check; see check_transition).
-    ``state`` is left unchanged."""
+    """The state after one accepted event, ``state`` unchanged (no check: check_transition)."""
     s = state.copy()
     _apply(s, event, wd)
     return s
@@ -94,7 +89,7 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
     """:func:`apply` in place (the fold owns its state, so it skips the copy)."""
     e = event
     et, day = e["event_type"], event_date(e)
-    today = _iso(day)
+    today = day.isoformat()
     if s.case_id is None:
         s.case_id = e["case_id"]
     if s.origin is None and et in FIRST_EVENTS:  # an access log entry never makes a holder
@@ -104,7 +99,7 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         s.consultations += 1
         s.service_item = s.service_item or e.get("service_item")
         if not e["answered"]:  # 10.1.1.3: reply within 1 working day
-            s.pending_replies[e["hlc"]] = _iso(wd.add_working_days(day, 1))
+            s.pending_replies[e["hlc"]] = wd.add_working_days(day, 1).isoformat()
         _consultation_status(s)
     elif et == "reply":
         s.replies += 1
@@ -160,7 +155,7 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
         s.status = "suspended"
         s.suspension = {"reason": e["reason"], "since": today,
                         "resumption_deadline": e["resumption_deadline"], "event": e["hlc"],
-                        "resume_by": _iso(wd.last_day(e["resumption_deadline"]))}
+                        "resume_by": wd.last_day(e["resumption_deadline"]).isoformat()}
     elif et == "resumption":
         _close_suspension(s, day, e["hlc"], wd)
         s.status = "handling"
@@ -189,7 +184,8 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
             # a week must not move the terminations into another month's report, 11.1 a)
             after = dt.date.fromisoformat(resume_by(s.suspension)) + dt.timedelta(days=1)
             ended = min(day, after)
-        s.status, s.terminated_on, s.termination_reason = "terminated", _iso(ended), e["reason"]
+        s.status, s.termination_reason = "terminated", e["reason"]
+        s.terminated_on = ended.isoformat()
         if s.suspension is not None:  # 10.2.5.2: suspended until the termination
             _close_suspension(s, ended, None, wd)
     elif et == "archived":
@@ -213,34 +209,6 @@ def _apply(s: CaseState, event: Event, wd: Workdays) -> None:
     s.applied_ids.add(str(e.get("_id")))
 
 
-def _overdue(s: CaseState, as_of: dt.date, wd: Workdays) -> None:
-    """Deadline marks at ``as_of`` (design.md §6; oversight 5 a, 5 c, 11.1 b)."""
-    today = _iso(as_of)
-    marks = []
-    if any(due < today for due in s.pending_replies.values()):
-        marks.append("reply")  # 10.1.1.3
-    if time_limit_overdue(s.status, s.due, today, (s.suspension or {}).get("since")):
-        marks.append("time_limit")  # 5 a), 11.1 b): the one definition (schemas.overdue)
-    if s.status in ("handling", "suspended") and s.materials_missing and s.materials_by \
-            and s.materials_by < today:
-        marks.append("materials")  # 10.2.5.1 a)
-    if s.status == "suspended" and s.suspension and resume_by(s.suspension) < today:
-        marks.append("resumption_deadline")  # 10.2.5.2: the hub writes the termination
-    if s.complaints_open:
-        marks.append("complaint")  # 5 c)
-    s.overdue = marks
-    if s.status in OPEN - CONSULTATION and s.entrusted_until and s.entrusted_until < today:
-        # 11.1 a) 委托书执行落实情况: the proxy case outlived its form C. A warning, not an
-        # overdue mark: no time limit passed, and the steps after acceptance stay open
-        # (schemas.rules._acceptance says why only the acceptance is refused)
-        s.warnings.append("entrustment_expired")
-    if s.suspension:
-        since = dt.date.fromisoformat(s.suspension["since"]) - dt.timedelta(days=1)
-        s.suspended_days += max(0, wd.working_days_between(since, as_of))
-    if s.due_estimated or (s.due and not wd.known(s.due)):
-        s.warnings.append("calendar_estimated")
-
-
 def fold(events: Iterable[Event], *, calendars: Iterable[Mapping[str, Any]] = (),
          workdays: Workdays | None = None, as_of: dt.date | str | None = None) -> CaseState:
     """Fold a case's events (any order, duplicates allowed) into its :class:`CaseState`.
@@ -252,8 +220,7 @@ def fold(events: Iterable[Event], *, calendars: Iterable[Mapping[str, Any]] = ()
     wd = workdays or Workdays(calendars)
     state, _malformed = _fold_all(_ordered(events), wd)
     if as_of is not None:
-        _overdue(state, as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(as_of),
-                 wd)
+        mark_overdue(state, as_of, wd)
     return state
 
 
@@ -262,9 +229,22 @@ class _Malformed(Exception):
         self.event_id = event_id
 
 
-def _review(state: CaseState, ev: Event, clause: str, rule: str, en: str, zh: str) -> None:
-    state.needs_review, et = True, str(ev.get("event_type"))
-    state.reviews.append(Review(str(ev.get("hlc")), et, clause, rule, en, zh))
+def _review(state: CaseState, review: Review) -> None:
+    state.needs_review = True
+    state.reviews.append(review)
+
+
+def _refusal(state: CaseState, ev: Event) -> Review | None:
+    """Why ``ev`` may not follow ``state`` (check_transition, and 补录 behind a live step)."""
+    try:
+        check_in_fold(state, ev)
+        return None
+    except IllegalTransition as exc:
+        why = (exc.clause, exc.rule, exc.message_en, exc.message_zh)
+    except ValidationFailed as exc:
+        p = exc.problems[0]
+        why = ("-", p.rule, p.message_en, p.message_zh)
+    return Review(str(ev.get("hlc")), str(ev.get("event_type")), *why)
 
 
 def _ordered(events: Iterable[Event]) -> list[Event]:
@@ -289,27 +269,47 @@ def _fold(ordered: list[Event], wd: Workdays, malformed: set[str],
     state = CaseState() if state is None else state
     for ev in ordered:
         state.events, state.last_hlc = state.events + 1, ev.get("hlc")
-        ev_id = str(ev.get("_id"))
-        if ev_id in malformed:
-            _review(state, ev, "-", "malformed_event", "the event is malformed",
-                    "事件格式错误")
+        if str(ev.get("_id")) in malformed:
+            _review(state, Review(str(ev.get("hlc")), str(ev.get("event_type")), "-",
+                                  "malformed_event", "the event is malformed", "事件格式错误"))
             continue
         if repeats_termination(state, ev) or resettles(state, ev):  # one act twice
             continue
-        try:
-            check_in_fold(state, ev)  # check_transition, and 补录 behind a live step
-        except IllegalTransition as exc:
-            _review(state, ev, exc.clause, exc.rule, exc.message_en, exc.message_zh)
+        why = _refusal(state, ev)
+        if why is not None:
+            _review(state, why)
+            withdraw.hold(state, ev)  # judged again if the completion it met is withdrawn
             continue
-        except ValidationFailed as exc:
-            p = exc.problems[0]
-            _review(state, ev, "-", p.rule, p.message_en, p.message_zh)
-            continue
-        try:
-            _apply(state, ev, wd)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise _Malformed(ev_id) from exc
+        _applied(state, ev, wd)
+        if ev["event_type"] == "completion_withdrawn":
+            _release(state, wd)
     return state
+
+
+def _applied(state: CaseState, ev: Event, wd: Workdays) -> None:
+    """:func:`_apply`; a malformed event's error raised as :class:`_Malformed`."""
+    try:
+        _apply(state, ev, wd)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _Malformed(str(ev.get("_id"))) from exc
+
+
+def _release(state: CaseState, wd: Workdays) -> None:
+    """After a withdrawal (撤销办结), the steps refused while its completion stood
+    (``state.held``) are judged again in clock order, as if it had never been
+    (schemas.withdraw): one legal now applies and leaves the reviews, one still refused
+    stays a review, for the reason that holds now."""
+    queue, state.held = state.held, []
+    while queue:
+        ev = queue.pop(0)
+        why = _refusal(state, ev)
+        withdraw.rejudge(state, ev, why)
+        if why is not None:
+            withdraw.hold(state, ev)  # behind a completion released before it
+            continue
+        _applied(state, ev, wd)
+        if ev.get("event_type") == "completion_withdrawn":  # that completion withdrawn too
+            queue, state.held = [*state.held, *queue], []
 
 
 class FoldCache:

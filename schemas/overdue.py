@@ -24,12 +24,20 @@ over the ``status`` and ``due`` columns of the hub's fact store, for its indexed
 (``tests/schemas/test_overdue.py`` checks that the two agree).
 
 Public API: :data:`RUNNING`, :func:`time_limit_runs`, :func:`time_limit_holds`,
-:func:`time_limit_overdue`, :func:`time_limit_overdue_sql`.
+:func:`time_limit_overdue`, :func:`time_limit_overdue_sql`, and the fold's marks at a date
+(:func:`mark_overdue`, every deadline of design.md §6).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
+
+from schemas.state import CONSULTATION, OPEN, resume_by
+
+if TYPE_CHECKING:
+    from schemas.state import CaseState
+    from schemas.workdays import Workdays
 
 #: The only status in which the time limit runs (applied: not accepted yet, no limit;
 #: suspended: stopped, 10.2.5; the rest: finished).
@@ -74,3 +82,32 @@ def time_limit_overdue_sql(today: str = ":today",
     kind), hence ``status`` and ``due`` as arguments."""
     return (f"{status} IN ('{RUNNING}', 'suspended') AND {due} < {today} "
             f"AND ({status} = '{RUNNING}' OR {due} < {since})")
+
+
+def mark_overdue(s: CaseState, on: dt.date | str, wd: Workdays) -> None:
+    """The fold's deadline marks at ``as_of`` (design.md §6; oversight 5 a, 5 c, 11.1 b):
+    ``s.overdue``, its warnings, and the working days of a suspension still running."""
+    as_of = on if isinstance(on, dt.date) else dt.date.fromisoformat(on)
+    today, marks = as_of.isoformat(), []
+    if any(due < today for due in s.pending_replies.values()):
+        marks.append("reply")  # 10.1.1.3
+    if time_limit_overdue(s.status, s.due, today, (s.suspension or {}).get("since")):
+        marks.append("time_limit")  # 5 a), 11.1 b): the one definition (above)
+    if s.status in ("handling", "suspended") and s.materials_missing and s.materials_by \
+            and s.materials_by < today:
+        marks.append("materials")  # 10.2.5.1 a)
+    if s.status == "suspended" and s.suspension and resume_by(s.suspension) < today:
+        marks.append("resumption_deadline")  # 10.2.5.2: the hub writes the termination
+    if s.complaints_open:
+        marks.append("complaint")  # 5 c)
+    s.overdue = marks
+    if s.status in OPEN - CONSULTATION and s.entrusted_until and s.entrusted_until < today:
+        # 11.1 a) 委托书执行落实情况: the proxy case outlived its form C. A warning, not an
+        # overdue mark: no time limit passed, and the steps after acceptance stay open
+        # (schemas.rules._acceptance says why only the acceptance is refused)
+        s.warnings.append("entrustment_expired")
+    if s.suspension:
+        since = dt.date.fromisoformat(s.suspension["since"]) - dt.timedelta(days=1)
+        s.suspended_days += max(0, wd.working_days_between(since, as_of))
+    if s.due_estimated or (s.due and not wd.known(s.due)):
+        s.warnings.append("calendar_estimated")

@@ -145,9 +145,15 @@ class CaseState:
     refused_on: str | None = None
     archive_no: str | None = None
     on_time: bool | None = None  # 5 a): completed within the time limit
+    #: the hlc of the completion ``completed_on`` is the day of: not a withdrawn one, nor
+    #: one kept for review (the oversight's late-receipt check times it, hub.oversight.clocks)
+    completion: str | None = None
     #: the completion still withdrawable (schemas.withdraw): event, institution, until
     withdrawable: dict[str, str] | None = None
     withdrawals: list[dict[str, Any]] = field(default_factory=list)  # 撤销办结, kept
+    #: the steps refused while a withdrawable completion stood, judged again if it is
+    #: withdrawn (schemas.withdraw.hold); the fold's own, never written out (as_dict)
+    held: list[Mapping[str, Any]] = field(default_factory=list, repr=False)
     rating: str | None = None
     # open items
     problems: dict[str, str] = field(default_factory=dict)  # problem id -> status / result
@@ -192,10 +198,11 @@ class CaseState:
             complaints_open=dict(self.complaints_open), reviews=list(self.reviews),
             resolved_reviews=list(self.resolved_reviews),
             overdue=list(self.overdue), warnings=list(self.warnings),
-            withdrawals=list(self.withdrawals), applied_ids=set(self.applied_ids))
+            withdrawals=list(self.withdrawals), held=list(self.held),
+            applied_ids=set(self.applied_ids))
 
     def as_dict(self) -> dict[str, Any]:
-        """What ``dataclasses.asdict`` gives (without ``applied_ids``), with
+        """What ``dataclasses.asdict`` gives (without ``applied_ids`` and ``held``), with
         ``problems_open``. Written out because ``asdict`` deep-copies through ``copy`` and
         took half of a refold's time on the node (docs/benchmarks.md: the first unlock
         after an upgrade refolds every case)."""
@@ -218,7 +225,8 @@ def _plain(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-_STATE_FIELDS = tuple(f.name for f in dataclasses.fields(CaseState) if f.name != "applied_ids")
+_STATE_FIELDS = tuple(f.name for f in dataclasses.fields(CaseState)
+                      if f.name not in ("applied_ids", "held"))
 
 
 def resettles(s: CaseState, ev: Mapping[str, Any]) -> bool:
@@ -226,6 +234,10 @@ def resettles(s: CaseState, ev: Mapping[str, Any]) -> bool:
     review box shows on every laptop of the station (design.md §3), and two clerks offline
     each record it: the same act twice, not a clash (no step, no review; the case read
     需复核 again, of its own 冲突复核). A live second one is refused as before: where it is
-    written (node casework, the hub's check_received) the steps are no longer open."""
+    written (node casework, the hub's check_received) the steps are no longer open. So is
+    one of steps a 撤销办结 released since (schemas.withdraw: kept for review while a
+    completion stood, applied once it was withdrawn): settled by the withdrawal."""
     ids = set(ev.get("events") or ()) if ev.get("event_type") == "review_resolved" else set()
-    return bool(ids) and ids <= {r.event_id for r in s.resolved_reviews}
+    settled = {r.event_id for r in s.resolved_reviews}
+    return bool(ids) and all(i in settled or f"event:{s.case_id}:{i}" in s.applied_ids
+                             for i in ids)

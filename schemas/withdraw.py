@@ -24,9 +24,26 @@ completion follows), its time limit running on as if the completion had never be
 withdrawal stops no clock (5 a). Both events stay in the case; the fold lists the
 withdrawal in ``state.withdrawals`` for the supervisors (11.1 b, e).
 
+As if it had never been for the other laptops' steps too. Laptop B, offline, records a
+step of the case (a material received, a suspension, the real completion) while laptop A
+completes it by mistake; in clock order B's step follows A's completion and the fold keeps
+it for review (design.md §3: refused, the case 需复核), though B acted on a case in handling,
+which it was. When A withdraws the completion, the steps refused while it stood
+(``state.held``, :func:`hold`: nothing but refused steps and reads can follow a completion
+still withdrawable) are judged again in their clock order against the case in handling
+(schemas.fold._release): one legal now applies and leaves the reviews, one refused for
+another reason (a second acceptance, a step of an institution not holding the case) stays
+a review, its reason the one that holds now (:func:`rejudge`). The fold then equals the
+fold without the completion and its withdrawal (but for a 补录 step behind them: the
+withdrawal is a live step too, schemas.paper_fold), in any arrival order, whatever the
+replica: the office sees B's work counted and no 需复核 left over from a slip of A's. A
+clerk who had already settled such a step by 冲突复核 made no clash either
+(schemas.state.resettles). ``state.completion`` names the completion that stands, for
+the oversight's late-receipt check (hub.oversight.clocks).
+
 The rule (:func:`check`) is called by :mod:`schemas.rules`; the fold's two state changes
-(:func:`complete`, :func:`withdraw`) and the bookkeeping of the last step (:func:`settle`)
-by :mod:`schemas.fold`. Pure, like them.
+(:func:`complete`, :func:`withdraw`) and the bookkeeping of the last step (:func:`settle`,
+:func:`hold`, :func:`rejudge`) by :mod:`schemas.fold`. Pure, like them.
 """
 
 from __future__ import annotations
@@ -43,7 +60,7 @@ from schemas.state import event_date
 from schemas.vocab import WITHDRAWAL_REASONS
 
 if TYPE_CHECKING:
-    from schemas.state import CaseState
+    from schemas.state import CaseState, Review
     from schemas.workdays import Workdays
 
 Event = Mapping[str, Any]
@@ -60,6 +77,9 @@ WITHDRAW_WORKING_DAYS = 1
 #: Steps that do not end the window: an access-log entry is no step of the process
 #: (design.md §5), and printing form B after the completion logs one.
 NOT_STEPS = frozenset({"access"})
+#: what leaves a completion withdrawable: no step, another completion (refused or, released
+#: by a withdrawal, the case's own), the withdrawal (its refusals are released, not dropped)
+_KEEPS = NOT_STEPS | {"completion", "completion_withdrawn"}
 #: the longest reason a clerk types
 DETAILS_MAX = 500
 
@@ -114,7 +134,7 @@ def check(s: CaseState, ev: Event) -> None:
 
 def complete(s: CaseState, ev: Event, today: str, wd: Workdays) -> None:
     """The fold's completion (10.1.5): completed, on time or not (5 a); withdrawable."""
-    s.status, s.completed_on = "completed", today
+    s.status, s.completed_on, s.completion = "completed", today, str(ev["hlc"])
     s.on_time = s.due is None or today <= s.due
     typed = hlc_day(ev) or event_date(ev)
     until = wd.add_working_days(typed, WITHDRAW_WORKING_DAYS)
@@ -126,6 +146,7 @@ def withdraw(s: CaseState, ev: Event) -> None:
     """The fold's withdrawal: back to handling (the only state a completion follows, see
     schemas.rules._completion), no completion date, no on-time mark; listed for supervision."""
     s.status, s.completed_on, s.on_time, s.withdrawable = "handling", None, None, None
+    s.completion = None
     s.withdrawals = [*s.withdrawals, {"event": str(ev["hlc"]), "completion": ev["completion"],
                                       "reason": ev["reason"], "on": step_day(ev).isoformat(),
                                       "institution": str(ev["institution"])}]
@@ -133,6 +154,24 @@ def withdraw(s: CaseState, ev: Event) -> None:
 
 def settle(s: CaseState, ev: Event) -> None:
     """After any applied step but a completion (or an access entry) the completion before
-    it is no longer the last step: it stays."""
-    if ev.get("event_type") not in NOT_STEPS and ev.get("event_type") != "completion":
-        s.withdrawable = None
+    it is no longer the last step: it stays, and so do the refusals it caused (a
+    withdrawal leaves them to schemas.fold._release)."""
+    if s.withdrawable is not None and ev.get("event_type") not in _KEEPS:
+        s.withdrawable, s.held = None, []
+
+
+def hold(s: CaseState, ev: Event) -> None:
+    """Keep ``ev``, just refused, to be judged again if the completion standing as the
+    case's last step is withdrawn (the module docstring)."""
+    if s.withdrawable is not None:
+        s.held = [*s.held, ev]
+
+
+def rejudge(s: CaseState, ev: Event, why: Review | None) -> None:
+    """``ev``'s review after its completion was withdrawn: gone (``why`` None: it applies
+    now) or ``why``, the reason it is refused now (the old one named a completed case)."""
+    hlc = str(ev.get("hlc"))
+    i = next((k for k, r in enumerate(s.reviews) if r.event_id == hlc), None)
+    if i is not None:
+        s.reviews = [*s.reviews[:i], *([why] if why else []), *s.reviews[i + 1:]]
+    s.needs_review = bool(s.reviews)

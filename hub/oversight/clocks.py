@@ -243,15 +243,20 @@ def device_clocks(db: sqlite3.Connection, prefix: str, first: str, last: str,
 def late_receipts(db: sqlite3.Connection, prefix: str, first: str, last: str,
                   limit: int = 100) -> list[dict[str, Any]]:
     """Completions of the months ``first``..``last``, on time by their stated date, whose
-    first receipt at the hub came after the deadline (a later day than ``due``, local time)."""
+    first receipt at the hub came after the deadline (a later day than ``due``, local time).
+    The completion timed is the one that stands (the fact's ``completion``, the fold's): not
+    the earliest received of the case, which may be a completion withdrawn since (撤销办结,
+    schemas.withdraw: received in time, it hid the late receipt of the real one) or one
+    kept for review."""
     sql = ("SELECT f.case_id, f.case_no, f.institution, f.staff, f.due, "
-           "json_extract(f.data, '$.completed_on'), MIN(r.received_ms), r.device "
-           "FROM facts f JOIN completion_receipts r ON r.case_id = f.case_id "
+           "json_extract(f.data, '$.completed_on'), r.received_ms, r.device "
+           "FROM facts f JOIN completion_receipts r ON r.event_id = "
+           "'event:' || f.case_id || ':' || json_extract(f.data, '$.completion') "
            "WHERE f.institution >= :lo AND f.institution < :hi "
            "AND f.finished_on >= :first AND f.finished_on <= :last "  # on time: completed
-           "AND json_extract(f.data, '$.on_time') = 1 GROUP BY f.case_id "
+           "AND json_extract(f.data, '$.on_time') = 1 "
            # the receipt's day in Beijing time (schemas.state.LOCAL_TZ, no daylight saving)
-           "HAVING date(MIN(r.received_ms) / 1000, 'unixepoch', '+8 hours') > f.due "
+           "AND date(r.received_ms / 1000, 'unixepoch', '+8 hours') > f.due "
            "ORDER BY f.due LIMIT :limit")
     cols = ("case_id", "case_no", "institution", "staff", "due", "completed_on", "received_ms",
             "device")

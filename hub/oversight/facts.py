@@ -40,8 +40,7 @@ RECORD_ITEMS = {"A": ("受理单（附录A）", "form A: acceptance"),
 #: colleague entering the applicant's rating took over the leaver's completion and rating.
 #: Nor is 冲突复核 (review_resolved, design.md §3): the station head settling two laptops'
 #: clash took over the open case and its time limit from the clerk doing the work.
-NOT_HANDLING = frozenset({"access", "rating", "complaint", "complaint_handled",
-                          "review_resolved"})
+NOT_HANDLING = frozenset({"access", "rating", "complaint", "complaint_handled", "review_resolved"})
 #: The step that finishes a case: who did the work is settled by it (11.2.2).
 FINISHING = frozenset({"completion", "termination", "refusal"})
 FINISHED = frozenset({"completed", "terminated", "refused", "archived"})
@@ -93,6 +92,7 @@ class CaseFact:
     due: str | None = None
     completed_on: str | None = None
     on_time: bool | None = None
+    completion: str | None = None  # its hlc (schemas.state)
     terminated_on: str | None = None
     termination_reason: str | None = None
     refused_on: str | None = None
@@ -228,7 +228,7 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     f.signed_other = h.get("applicant_kind") != "enterprise" and any(
         e["signer"] in SIGNS_FOR_ANOTHER for e in signed)
     f.thumbprint = any(e.get("thumbprint") is True for e in signed)
-    f.status = state.status
+    f.status, f.completion = state.status, state.completion  # clocks.late_receipts times it
     f.opened_on = _day(h["opened_at"]) if h.get("opened_at") else (
         _day(evs[0]["at"]) if evs else "")
     # who answers for the case (11.2.2) is who worked on it at the holder, up to the step

@@ -87,7 +87,10 @@ BATCH = 500
 #: review, not applied: the case is 需复核 (schemas.paper_fold).
 #: 17: a case's 新登记 (opened, clause 9, entrustments) and consultations stay at the station
 #: that registered it when it is handed up or down (facts.contributions; 4.3, 11.1).
-FOLD_VERSION = 17
+#: 18: a step kept for review while a completion stood applies once that completion is
+#: withdrawn, if legal then (schemas.withdraw, schemas.fold._release); a fact names the
+#: completion that stands (``completion``: the late-receipt check times it, not a withdrawn one).
+FOLD_VERSION = 18
 
 
 class FactStore:

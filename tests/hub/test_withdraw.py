@@ -72,3 +72,20 @@ def test_a_withdrawal_past_its_window_is_refused(world: World) -> None:
     w = _step(a, case_id, "completion_withdrawn", completion=done["hlc"], reason="wrong_case",
               private=WHY)
     assert "个工作日内" in world.refused(w)
+
+
+def test_the_demo_station_withdraws_a_completion_and_completes_the_case_again(
+        world: World) -> None:
+    """`bangban demo` holds one 撤销办结 (ops.demo_node.SimNode.withdrawn_completion, on a
+    village's case in handling): the hub takes its three steps, none refused (the demo's
+    summary prints 0 refusals), and the case stands completed by the second completion,
+    the first one listed as withdrawn for the oversight's checks page."""
+    a = world.node(VILLAGE_A)
+    case_id = a.new_case()
+    a.withdrawn_completion(case_id)
+    assert a.sync()["refused"] == 0
+    events = case_events(world.hub.stores, case_id)
+    slip, real = [e["hlc"] for e in events if e["event_type"] == "completion"]
+    state = fold(events)
+    assert (state.status, state.completion, state.reviews) == ("completed", real, [])
+    assert [(w["completion"], w["reason"]) for w in state.withdrawals] == [(slip, "wrong_case")]

@@ -184,6 +184,7 @@ def _asdict_reference(state: Any) -> dict[str, Any]:
 
     d = dataclasses.asdict(state)
     d.pop("applied_ids")
+    d.pop("held")  # the fold's own (schemas.withdraw.hold), never written out
     d["problems_open"] = state.problems_open
     return d
 

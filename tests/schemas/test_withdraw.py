@@ -12,13 +12,14 @@ from hypothesis import strategies as st
 
 from schemas.build import make_event
 from schemas.errors import IllegalTransition, ValidationFailed
-from schemas.fold import check_received, fold
+from schemas.fold import FoldCache, check_received, fold, order_key
 from schemas.hlc import HLC
 from schemas.registry import validate_open
 from schemas.sample_cases import case_histories
 from schemas.state import LOCAL_TZ
 from schemas.steps import next_steps
-from tests.schemas.helpers import STEPS, TOWN, VILLAGE, CaseBuilder, random_events
+from schemas.workdays import Workdays
+from tests.schemas.helpers import SIGNED, STEPS, TOWN, VILLAGE, CaseBuilder, random_events
 
 WHY = {"details": "点错了办件，应为邻居家的申请"}
 
@@ -168,8 +169,8 @@ def test_withdrawals_anywhere_leave_a_state_the_other_steps_reach(
         spec: list[tuple[str, int, int]], picks: list[tuple[int, int, int]]) -> None:
     """Withdrawals dropped anywhere into arbitrary (mostly illegal) sequences from two
     laptops: the fold equals the fold without each applied withdrawal and its completion,
-    i.e. a sequence of real steps reaches it. (A step refused between the two was judged
-    against the completed case and stays refused, design.md §3: such draws are left out.)"""
+    i.e. a sequence of real steps reaches it; the steps refused between the two included,
+    judged again as if the completion had never been (schemas.withdraw, fold._release)."""
     # applied and accepted first (minutes 0 and 1), so that completions often hold
     events = random_events([("application", 0, 1), ("acceptance", 1, 1), *spec])
     completions = [e for e in events if e["event_type"] == "completion"]
@@ -186,11 +187,102 @@ def test_withdrawals_anywhere_leave_a_state_the_other_steps_reach(
     everything = events + withdrawals
     s = fold(everything, as_of="2026-05-01")
     applied = [w for w in withdrawals if str(w["_id"]) in s.applied_ids]
-    kept = [r.event_id for r in s.reviews + s.resolved_reviews]
-    assume(not any(w["completion"] < r < w["hlc"] for w in applied for r in kept))
     gone = {w["_id"] for w in applied} | {f"event:{w['case_id']}:{w['completion']}"
                                           for w in applied}
     reduced = fold([e for e in everything if e["_id"] not in gone], as_of="2026-05-01")
     assert {k: v for k, v in s.as_dict().items() if k not in _SKIP} == \
         {k: v for k, v in reduced.as_dict().items() if k not in _SKIP}
     assert len(s.withdrawals) == len(applied)
+
+
+def test_a_step_refused_only_for_the_completion_applies_once_it_is_withdrawn() -> None:
+    c, done = _completed()
+    base = c.events[-2]["hlc"]  # A2 had the case in handling: its base is the acceptance
+    got = c.ev("material_received", "2026-03-05T10:20", short="A2", check=False,
+               materials=["M02"], base_hlc=base)
+    check_received(c.events[:-1], got)  # the hub takes it (concurrent with the completion)
+    held = c.ev("submitted", "2026-03-05T10:40", short="A2", check=False,
+                department="民政局", channel="online", base_hlc=got["hlc"])
+    s = c.state()
+    assert [r.event_id for r in s.reviews] == [got["hlc"], held["hlc"]]
+    assert {r.rule for r in s.reviews} == {"status"}
+    w = _withdraw(c, done, "2026-03-05T15:00")
+    s = c.state()
+    assert s.reviews == [] and not s.needs_review  # B's work counts; no 需复核 of A's slip
+    assert (s.status, s.submissions, s.materials_missing) == ("handling", 1, [])
+    assert {f"event:{c.case_id}:{e['hlc']}" for e in (got, held, w)} <= s.applied_ids
+    assert s.withdrawals[0]["completion"] == done["hlc"]
+    # the same as if A had never completed it (nor withdrawn it)
+    without = fold([e for e in c.events if e["hlc"] not in (done["hlc"], w["hlc"])])
+    assert (s.status, s.submissions, s.applied_ids - without.applied_ids) == \
+        (without.status, without.submissions, {f"event:{c.case_id}:{e['hlc']}" for e in (done, w)})
+
+
+def test_a_step_refused_for_another_reason_stays_refused_with_the_reason_that_holds() -> None:
+    c, done = _completed()
+    again = c.ev("acceptance", "2026-03-05T10:20", short="A2", check=False,
+                 zone="assisted_zone", time_limit_days=3)
+    town = c.ev("submitted", "2026-03-05T10:30", institution=TOWN, check=False,
+                department="民政局", channel="online")  # not the holder's: refused anyway
+    assert "办结" in c.state().reviews[0].message_zh
+    _withdraw(c, done, "2026-03-05T15:00")
+    s = c.state()
+    assert [(r.event_id, r.rule) for r in s.reviews] == \
+        [(again["hlc"], "status"), (town["hlc"], "holder_only")] and s.needs_review
+    assert "办理中" in s.reviews[0].message_zh  # refused as the case stands: in handling
+    assert s.due == "2026-03-16"  # the second acceptance's 3 days did not count
+
+
+def test_a_completion_refused_for_the_slip_stands_once_the_slip_is_withdrawn() -> None:
+    """A1 completes the wrong case; A2 completes it for real, offline: once A1 withdraws
+    its completion, A2's is the case's, and is A2's to withdraw in its turn."""
+    c, done = _completed()
+    real = c.ev("completion", "2026-03-05T11:00", short="A2", check=False, private=SIGNED)
+    _withdraw(c, done, "2026-03-05T15:00")
+    s = c.state()
+    assert (s.status, s.completed_on, s.reviews) == ("completed", "2026-03-05", [])
+    assert (s.withdrawable or {}).get("event") == real["hlc"]
+
+
+def test_a_review_resolved_of_a_released_step_is_the_same_act_not_a_clash() -> None:
+    """A clerk who saw B's step 需复核 (the withdrawal not yet synced) and resolved it: no
+    review of its own once the withdrawal released the step (schemas.state.resettles)."""
+    c, done = _completed()
+    got = c.ev("material_received", "2026-03-05T10:20", short="A2", check=False,
+               materials=["M02"])
+    _withdraw(c, done, "2026-03-05T15:00")
+    c.ev("review_resolved", "2026-03-05T16:00", short="A2", check=False,
+         events=[got["hlc"]], decision="kept_as_record", private={"note": "已核对"})
+    s = c.state()
+    assert s.reviews == [] and not s.needs_review
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from([*STEPS, "completion"]), st.integers(2, 1199),
+                          st.integers(1, 2)), min_size=1, max_size=14),
+       st.integers(0, 9), st.integers(1, 40_000), st.randoms(use_true_random=False),
+       st.integers(0, 30))
+def test_replicas_fold_the_same_events_to_the_same_state_in_any_arrival_order(
+        spec: list[tuple[str, int, int]], pick: int, seconds: int, rnd: Any,
+        cut: int) -> None:
+    """The steps held by a completion and released by its withdrawal converge: the fold of
+    one set of events is the same whatever order they arrived in, and a replica that folded
+    part of them first and extends its fold (the hub's FoldCache) reaches it too."""
+    events = random_events([("application", 0, 1), ("acceptance", 1, 1), *spec])
+    completions = [e for e in events if e["event_type"] == "completion"]
+    assume(completions)
+    done = completions[pick % len(completions)]
+    moment = dt.datetime.fromisoformat(done["at"]) + dt.timedelta(seconds=seconds)
+    events.append(make_event("completion_withdrawn", case_id=done["case_id"],
+                             clock=HLC(int(moment.timestamp() * 1000), 100, f"{VILLAGE}-A1"),
+                             at=moment.isoformat(), institution=VILLAGE, staff="staff-1",
+                             completion=done["hlc"], reason="other", private=WHY))
+    expected = fold(events, as_of="2026-04-01").as_dict()
+    shuffled = list(events)
+    rnd.shuffle(shuffled)
+    assert fold(shuffled + shuffled[:3], as_of="2026-04-01").as_dict() == expected
+    ordered = sorted(events, key=order_key)
+    cache, wd = FoldCache(), Workdays()
+    cache.fold(done["case_id"], ordered[:cut], wd)
+    extended = cache.fold(done["case_id"], ordered, wd)
+    assert extended.as_dict() == fold(events, workdays=wd).as_dict()

@@ -286,3 +286,35 @@ def test_a_live_step_typed_on_a_clock_set_back_is_judged_as_stated() -> None:
     lag = _ms("2026-03-09T10:01:00") - _ms("2026-03-01T09:13:22")
     assert clk.month_sums([live])[("410602101201", "410602101201-A1", "2026-03")] == [
         1, 0, lag, lag, _ms("2026-03-09T10:01:00"), 0]
+
+
+def test_a_late_receipt_is_the_standing_completions_not_a_withdrawn_ones(tmp_path: Any) -> None:
+    """撤销办结 (schemas.withdraw): a clerk completed the case by mistake on 13 Feb (synced at
+    once) and withdrew it; it was completed for real on its due day, 24 Feb, and synced on
+    26 Feb. The check took the case's earliest completion receipt, the withdrawn one's, and
+    passed a completion the hub got after its deadline. A second case, completed for real
+    and synced on its due day, stays off the list."""
+    from hub.app import create_app
+    from hub.oversight import oversight_for
+
+    hub = make_hub(tmp_path)
+    try:
+        late, prompt = (CaseBuilder(V1, "s1", "2026-02-12").accepted("2026-02-12", 3)
+                        for _ in range(2))  # 3 working days: due 24 Feb
+        for b in (late, prompt):
+            slip = b.ev("completion", "2026-02-13", private={"applicant_signature": "b.png"})
+            b.ev("completion_withdrawn", "2026-02-13", completion=slip["hlc"],
+                 reason="wrong_case", private={"details": "点错了办件"})
+            b.completed("2026-02-24")
+        hub.stores.main.bulk_docs([d for b in (late, prompt) for d in b.history()])
+        hub.stores.receipts.bulk_docs([r for r in (
+            receipt_doc(late.device, V1, late.events[:-2], _ms("2026-02-13T10:00:00")),
+            receipt_doc(late.device, V1, late.events[-2:], _ms("2026-02-26T10:00:00")),
+            receipt_doc(prompt.device, V1, prompt.events, _ms("2026-02-24T18:00:00"))) if r])
+        ov = oversight_for(create_app(hub=hub))
+        ov.catch_up(force=True)
+        got = clk.late_receipts(ov.facts.reader(), "", "2026-02", "2026-03")
+        assert [(c["case_id"], c["completed_on"], c["received_ms"]) for c in got] == \
+            [(late.case_id, "2026-02-24", _ms("2026-02-26T10:00:00"))]
+    finally:
+        hub.close()
