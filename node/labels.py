@@ -205,7 +205,7 @@ def event_value(value: Any, event_type: Any, name: Any, item: Any = None) -> str
     if name in ("to_institution", "from_institution", "holder"):
         return institution_name(value)
     if name == "fields_read" and isinstance(value, list):  # field names, not vocabulary codes
-        return "、".join(dict.fromkeys(field_label(v) for v in value))
+        return "、".join(dict.fromkeys(_read_label(str(v)) for v in value))
     if name in ("tier", "from_tier", "to_tier"):
         from schemas import vocab
 
@@ -218,6 +218,23 @@ def event_value(value: Any, event_type: Any, name: Any, item: Any = None) -> str
     if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and "T" in value:
         return local_time(value)
     return value_label(value)
+
+
+def _read_label(name: str) -> str:
+    """What an access event (7.2.2.2) names as read: a field by its label, a printed form
+    (``form:A``, node.views.forms) and the drawn signature (``signature.png``) by the names
+    the case page prints them under; the record read "查阅字段：signature.png" and
+    "form:A" to the clerk."""
+    from flask_babel import gettext as _
+
+    forms = {"A": _("受理单（附录A）"), "B": _("办结（终止）单（附录B）"),
+             "C": _("委托书（附录C）"), "D": _("中止单（附录D）"), "E": _("续办委托书（附录E）"),
+             "N": _("一次性告知单"), "R": _("不予受理告知单")}
+    if name.startswith("form:") and name[5:] in forms:
+        return f"{_('打印')} {forms[name[5:]]}" if _en() else f"{_('打印')}{forms[name[5:]]}"
+    if name == "signature.png":
+        return field_label("applicant_signature")
+    return field_label(name)
 
 
 def _material(value: Any, named: dict[str, str]) -> str:

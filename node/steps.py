@@ -49,6 +49,8 @@ LABELS: dict[str, Any] = {
     "zone": _l("办理区域"), "time_limit_days": _l("承诺时限（工作日）"),
     "reasons": _l("理由"), "reason_codes": _l("不予受理原因"),
     "materials": _l("材料"), "materials_due": _l("材料提交期限"), "attachments": _l("扫描件"),
+    # 补录 (node.paper): its refusal named the input "paper_date：" to the clerk
+    "paper_date": _l("纸质表单上的日期"),
     "due": _l("期限"), "details": _l("详细说明"), "department": _l("审批部门"),
     "request": _l("对应补正通知"), "description": _l("问题描述"), "problem_id": _l("问题编号"),
     "category": _l("类别"), "progress": _l("进展"), "status": _l("状态"),

@@ -25,7 +25,9 @@ it at enrollment) and each device keeps its own yearly serial; no round trip.
 
 Public API: :func:`device_id`, :func:`split_device_id`, :func:`institution_tier`,
 :func:`new_case_id`, :func:`new_event_id`, :func:`doc_id`, :func:`event_doc_id`,
-:func:`parse_doc_id`, :func:`case_no`, :func:`parse_case_no`, the ``*_RE`` patterns.
+:func:`parse_doc_id`, :func:`case_no`, :func:`parse_case_no`, the ``*_RE`` patterns;
+a resident ID card number's GB 11643 check: :func:`gb11643_check_digit`,
+:func:`is_valid_id_number`.
 """
 
 from __future__ import annotations
@@ -153,3 +155,20 @@ def parse_case_no(s: str) -> CaseNo:
         raise ValidationFailed.one("case_no", "case_no", f"not a case number: {s!r}",
                                    f"办件编号格式错误：{s!r}")
     return CaseNo(m.group(1), int(m.group(2)), m.group(3), int(m.group(4)))
+
+
+# -- resident ID card numbers (GB 11643-1999) ----------------------------------------------
+
+GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+GB11643_CHECK = "10X98765432"
+
+
+def gb11643_check_digit(first17: str) -> str:
+    """GB 11643-1999 check digit (ISO 7064 MOD 11-2)."""
+    total = sum(int(c) * w for c, w in zip(first17, GB11643_WEIGHTS, strict=True))
+    return GB11643_CHECK[total % 11]
+
+
+def is_valid_id_number(s: str) -> bool:
+    return (len(s) == 18 and s[:17].isdigit() and s[17] in "0123456789X"
+            and gb11643_check_digit(s[:17]) == s[17])

@@ -14,7 +14,7 @@ from typing import Any
 
 import chinese_calendar
 
-from schemas.ids import device_id, doc_id
+from schemas.ids import device_id, doc_id, gb11643_check_digit
 from schemas.registry import validate_open
 from schemas.sample_data import (
     CATALOG,
@@ -28,8 +28,6 @@ from schemas.sample_data import (
 )
 from schemas.vocab import SCHEMA_VERSION
 
-GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-GB11643_CHECK = "10X98765432"
 ENROLLED_AT = "2026-01-05T09:00:00+08:00"
 
 
@@ -139,17 +137,6 @@ def calendars(years: range = range(2026, 2028)) -> list[dict[str, Any]]:
 
 
 # -- people ------------------------------------------------------------------------------------
-
-def gb11643_check_digit(first17: str) -> str:
-    """GB 11643-1999 check digit (ISO 7064 MOD 11-2)."""
-    total = sum(int(c) * w for c, w in zip(first17, GB11643_WEIGHTS, strict=True))
-    return GB11643_CHECK[total % 11]
-
-
-def is_valid_id_number(s: str) -> bool:
-    return (len(s) == 18 and s[:17].isdigit() and s[17] in "0123456789X"
-            and gb11643_check_digit(s[:17]) == s[17])
-
 
 def id_number(rng: random.Random, *, area: str = "410621", birth: dt.date | None = None,
               female: bool | None = None) -> str:

@@ -128,11 +128,15 @@
     if (clear) clear.addEventListener("click", function () { ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; field.value = ""; });
   });
   // Service item picker: show the checklist of the chosen item without a round trip.
+  // The others are disabled, so not posted: materials share codes across items (M01 …),
+  // and one ticked for an item chosen first counted the chosen item's M01 as brought,
+  // left off the one-time notification (10.1.4).
   var picker = document.getElementById("service_item");
   if (picker) {
     var show = function () {
       document.querySelectorAll("[data-item-checklist]").forEach(function (el) {
         el.hidden = el.dataset.itemChecklist !== picker.value;
+        el.disabled = el.hidden;
       });
     };
     picker.addEventListener("change", show); show();

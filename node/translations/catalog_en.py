@@ -282,6 +282,7 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 已开始同步，结果见本页与右上角的同步状态。	Sync started; this page and the sync status at the top right tell how it goes.
 更正服务对象信息	Correct the applicant's particulars
 更正	correct
+纸质表单上的日期	Date on the paper form
 纸质表单上的日期（须早于今天；当天的事直接登记，不填此项）	Date on the paper form (before today; leave empty for what happens today)
 补录：此步骤在启用本系统前已在纸质台账办理	Entered from the paper ledger: this step was done on paper before the station went live
 补录：纸质台账上尚未办结的办件（启用本系统前受理）	Entered from the paper ledger: a case still open on paper (taken in before the station went live)

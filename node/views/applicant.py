@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from node.casework import next_clock
 from node.drafts import refusal, validate_draft
 from node.errors import InvalidInput, NodeError
+from node.particulars import clean_name
 from node.views.common import load_case, node
 from node.views.consultations import form_checks, id_number_of, phone_of
 
@@ -85,11 +86,11 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
     stored = cw.header(case_id)
     old = n.reading.open_case(case_id, [stored]).get(stored["_id"], {})
     id_number = id_number_of(data) or None
-    typed = {"applicant_name": (data.get("applicant_name") or "").strip() or None,
+    typed = {"applicant_name": clean_name(data.get("applicant_name")) or None,
              "phone": phone_of(data) or None, "id_number": id_number,
              "id_type": (data.get("id_type") or "resident_id") if id_number else None,
              "address": (data.get("address") or "").strip() or None,
-             "agent_name": (data.get("agent_name") or "").strip() or None}
+             "agent_name": clean_name(data.get("agent_name")) or None}
     new = {**old, **merged(typed, old, data)}
     new = {k: v for k, v in new.items() if v not in (None, "")}
     changes: dict[str, Any] = {"private": new} if new != old else {}

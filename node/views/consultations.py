@@ -8,7 +8,6 @@ applicant, sealed), so that a later application or entrustment continues it.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Any
 
@@ -22,6 +21,7 @@ from node.drafts import refusal
 from node.errors import DiskFull, InvalidInput, NotSyncedSinceRestore, disk_full_said
 from node.nametokens import PHONE
 from node.once import content_digest
+from node.particulars import clean_name, resident_id_problem
 from node.views.common import already_saved, catalog, listed_item, node, once
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
@@ -53,8 +53,6 @@ def new() -> str:
                            blocked=_blocked(), **_vocab())
 
 
-#: a resident ID card number (18 characters; the 15-digit first generation still valid)
-RESIDENT_ID = re.compile(r"[0-9]{17}[0-9X]|[0-9]{15}")
 #: the consultation event's private fields (10.1.1 record) as the form names them
 FORM_NAMES = {"name": "applicant_name", "contact": "phone"}
 
@@ -68,16 +66,21 @@ def phone_of(data: Any) -> str:
 
 def id_number_of(data: Any) -> str:
     """The ID number as typed, NFKC (full-width digits and letters as ASCII); a resident
-    ID's check character x as X, as the card prints it (GB 11643)."""
+    ID's check character x as X, as the card prints it (GB 11643), and without the spaces
+    of one pasted in groups ("410602 19500101 123X"), refused as not 18 characters."""
     value = unicodedata.normalize("NFKC", data.get("id_number") or "").strip()
-    return value.upper() if (data.get("id_type") or "resident_id") == "resident_id" else value
+    if (data.get("id_type") or "resident_id") != "resident_id":
+        return value
+    return "".join(value.split()).upper()
 
 
 def form_checks(data: Any, item: dict[str, Any] | None) -> dict[str, str]:
     """What the form itself requires (10.1.1: name, contact, question), each message naming
     the field and the rule, Chinese then English."""
+    from schemas.state import local_today
+
     errors: dict[str, str] = {}
-    if not (data.get("applicant_name") or "").strip():
+    if not clean_name(data.get("applicant_name")):
         errors["applicant_name"] = ("请填写服务对象姓名或企业名称 / applicant's name (or the "
                                     "enterprise's): required")
     phone = phone_of(data)
@@ -85,10 +88,10 @@ def form_checks(data: Any, item: dict[str, Any] | None) -> dict[str, str]:
         errors["phone"] = ("联系电话只能填数字（可含 +、-、空格、括号），如 13800000000 / phone: "
                            "digits only (+, -, spaces, brackets allowed), e.g. 13800000000")
     id_number = id_number_of(data)
-    if id_number and (data.get("id_type") or "resident_id") == "resident_id" \
-            and not RESIDENT_ID.fullmatch(id_number):
-        errors["id_number"] = ("居民身份证号应为 18 位（末位可为 X） / a resident ID number has "
-                               "18 characters, the last may be X")
+    problem = resident_id_problem(id_number, local_today()) \
+        if id_number and (data.get("id_type") or "resident_id") == "resident_id" else None
+    if problem:
+        errors["id_number"] = problem
     if not (data.get("question") or "").strip():
         errors["question"] = "请填写咨询问题 / question: required"
     if data.get("service_item") and item is None:
@@ -108,7 +111,7 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
     clear = {"channel": data.get("channel") or "window", "answered": answered,
              "referred_to": (data.get("referred_to") or "").strip() or None,
              "service_item": item["code"] if item else None}
-    private = {"name": (data.get("applicant_name") or "").strip(),
+    private = {"name": clean_name(data.get("applicant_name")),
                "contact": phone_of(data) or None,
                "question": (data.get("question") or "").strip(),
                "outcome": (data.get("outcome") or "").strip() or None}
@@ -147,14 +150,14 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
             applicant_kind=data.get("applicant_kind") or "person",
             special_groups=list(getlist("special_groups")),
             service_item=item["code"] if item else None,
-            private={"applicant_name": data.get("applicant_name", "").strip(),
+            private={"applicant_name": clean_name(data.get("applicant_name")),
                      "phone": phone_of(data) or None,
                      "id_number": id_number_of(data) or None,
                      "id_type": (data.get("id_type") or "resident_id")
                      if (data.get("id_number") or "").strip() else None,
                      "address": (data.get("address") or "").strip() or None,
                      # who acts for the applicant (schemas.case: 经办人): printed and signing
-                     "agent_name": (data.get("agent_name") or "").strip() or None},
+                     "agent_name": clean_name(data.get("agent_name")) or None},
             staff=staff, first=first, at=at)
     return case_id, missing
 

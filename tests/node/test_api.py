@@ -112,13 +112,13 @@ def test_the_applicant_correction_by_api(client: Any) -> None:
     checks what the form checks, names the field, and keeps the replaced version sealed."""
     _unlock(client)
     case_id = client.post("/api/consultations", json={
-        "applicant_name": "王小眀", "question": "问", "id_number": "410602195001011235"}
+        "applicant_name": "王小眀", "question": "问", "id_number": "410602195001011241"}
     ).json["case_id"]
     url = f"/api/cases/{case_id}/applicant"
     refused = (({"applicant_name": " "}, "applicant_name", "required"),
                ({"applicant_name": "王小明", "id_number": "4106021950"}, "id_number", "18"),
                ({"applicant_name": "王小明", "phone": "电话"}, "phone", "digits"),
-               ({"applicant_name": "王小明", "id_number": 410602195001011234}, "id_number",
+               ({"applicant_name": "王小明", "id_number": 410602195001011233}, "id_number",
                 "must be text"))
     for body, field, rule in refused:
         r = client.post(url, json=body)
@@ -127,16 +127,16 @@ def test_the_applicant_correction_by_api(client: Any) -> None:
     assert client.post(url, data="not json").status_code == 400
     assert client.get(f"/api/cases/{case_id}").json["private"]["applicant_name"] == "王小眀"
     r = client.post(url, json={"applicant_name": "王小明", "id_type": "resident_id",
-                               "id_number": "410602195001011234", "phone": "13800000000"})
+                               "id_number": "410602195001011233", "phone": "13800000000"})
     assert r.status_code == 200 and r.json["changed"] is True, r.json
     private = client.get(f"/api/cases/{case_id}").json["private"]
-    assert (private["applicant_name"], private["id_number"]) == ("王小明", "410602195001011234")
+    assert (private["applicant_name"], private["id_number"]) == ("王小明", "410602195001011233")
     stored = client.application.extensions["bangban_node"].store.get(f"case:{case_id}")
     assert "private" not in stored and "王小明" not in str(stored)  # sealed
     assert [h["field"] for h in stored["history"]] == ["private"]
     assert "sealed" in str(stored["history"]) and "王小眀" not in str(stored["history"])
     again = client.post(url, json={"applicant_name": "王小明", "id_type": "resident_id",
-                                   "id_number": "410602195001011234", "phone": "13800000000"})
+                                   "id_number": "410602195001011233", "phone": "13800000000"})
     assert again.status_code == 200 and again.json["changed"] is False
     assert client.post("/api/cases/nonexistent/applicant",
                        json={"applicant_name": "甲"}).status_code == 404

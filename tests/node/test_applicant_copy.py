@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.node.test_clerk_day import _case_id, _consult
 
-ID = "410611199001011234"
+ID = "410611199001011238"
 
 
 def _exports(client: Any, case_id: str) -> list[dict[str, Any]]:
@@ -24,7 +24,7 @@ def test_the_copy_lists_every_case_of_the_applicant_and_is_logged(unlocked: Any)
     second = _case_id(_consult(unlocked, applicant_name="赵秀英", id_number=ID,
                                phone="13912345678"))
     stranger = _case_id(_consult(unlocked, applicant_name="钱多多",
-                                 id_number="410611198502023456"))
+                                 id_number="410611198502023451"))
     case_page = unlocked.get(f"/cases/{first}").data.decode()
     assert f'href="/cases/{first}/applicant/copy"' in case_page
     resp = unlocked.get(f"/cases/{first}/applicant/copy")

@@ -228,3 +228,45 @@ def test_choosing_the_staff_after_a_refusal_keeps_the_typed_consultation(
         page.click("#save")
     assert "/cases/" in page.url, page.locator("main").inner_text()
     assert page.locator("#opened-by").get_attribute("data-staff") == "s-2"
+
+
+@pytest.mark.timeout(180)
+def test_materials_ticked_for_another_item_are_not_taken_as_brought(page: Any, base: str) -> None:
+    """10.1.4: the one-time notification lists every material of the item the applicant
+    did not bring. A clerk ticked two materials of one item, then chose the right item:
+    the first item's checklist, hidden, was still posted, and the new item's materials of
+    the same codes (M01, M02: 个体工商户登记申请书, 申请人身份证明) were left off the
+    notification though nobody ticked them. After a refusal every item's material of a
+    ticked code came back ticked."""
+    from schemas.sample import catalog
+
+    first, chosen = (next(i for i in catalog() if i["code"] == c) for c in ("QY-001", "QY-002"))
+
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "孙桂芝")
+    page.fill("#question", "想开个小卖部")
+    page.select_option("#service_item", first["code"])
+    shown = page.locator(f"[data-item-checklist='{first['code']}'] input[name=have]")
+    shown.nth(0).check()
+    shown.nth(1).check()
+    page.select_option("#service_item", chosen["code"])  # the item was the other one
+    with page.expect_navigation():
+        page.click("#save")
+    record = page.inner_text(".timeline")
+    assert "一次性告知" in record
+    for m in chosen["materials"]:
+        assert m["name"] in record, (m["name"], record)
+    # refused (the phone), the form comes back with what was ticked for the chosen item;
+    # the first item's material of that code (M03) is not ticked, should she go back to it
+    page.goto(base + "/consultations/new")
+    page.fill("#applicant_name", "孙桂芝")
+    page.fill("#phone", "电话")
+    page.fill("#question", "想开个小卖部")
+    page.select_option("#service_item", chosen["code"])
+    page.check(f"#have-{chosen['code']}-M03")
+    with page.expect_navigation():
+        page.click("#save")
+    assert page.locator("#phone-err").count() == 1
+    assert page.is_checked(f"#have-{chosen['code']}-M03")
+    page.select_option("#service_item", first["code"])
+    assert page.locator(f"[data-item-checklist='{first['code']}'] input:checked").count() == 0

@@ -19,7 +19,7 @@ from tests.node.conftest import PASSPHRASE, serving
 
 pytestmark = [pytest.mark.browser]
 
-NAME, ID_NUMBER, PHONE = "孙桂芝", "410621195003120021", "13812345678"
+NAME, ID_NUMBER, PHONE = "孙桂芝", "410621195003120029", "13812345678"
 
 
 def _typed_values(profile: Path) -> list[tuple[str, str]]:

@@ -86,7 +86,7 @@ def test_a_typo_in_the_applicant_s_particulars_can_be_corrected(unlocked: Any,
     new particulars; the replaced ones stay (sealed) in the header's history."""
     import subprocess
 
-    case_id = _case_id(_consult(unlocked, applicant_name="王小眀", id_number="410602195001011235"))
+    case_id = _case_id(_consult(unlocked, applicant_name="王小眀", id_number="410602195001011241"))
     page = unlocked.get(f"/cases/{case_id}").data.decode()
     assert f'href="/cases/{case_id}/applicant/"' in page
     form = unlocked.get(f"/cases/{case_id}/applicant/").data.decode()
@@ -98,16 +98,16 @@ def test_a_typo_in_the_applicant_s_particulars_can_be_corrected(unlocked: Any,
     assert 'value="王小明"' in bad.data.decode()  # what was typed is kept
     ok = unlocked.post(f"/cases/{case_id}/applicant/",
                        data={"csrf": csrf(unlocked), "applicant_name": "王小明",
-                             "id_type": "resident_id", "id_number": "410602195001011234",
+                             "id_type": "resident_id", "id_number": "410602195001011233",
                              "phone": "13800000000", "address": "一组3号"})
     assert ok.status_code == 302, ok.data.decode()[:1500]
     page = unlocked.get(f"/cases/{case_id}").data.decode()
-    assert "王小明" in page and "410602195001011234" in page
+    assert "王小明" in page and "410602195001011233" in page
     out = tmp_path / "a.pdf"
     out.write_bytes(unlocked.get(f"/cases/{case_id}/forms/A.pdf").data)
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True,
                           check=True).stdout
-    assert "王小明" in text and "410602195001011234" in text and "王小眀" not in text
+    assert "王小明" in text and "410602195001011233" in text and "王小眀" not in text
     node = unlocked.application.extensions["bangban_node"]
     stored = node.store.get(f"case:{case_id}")
     assert "private" not in stored and "王小明" not in str(stored)  # sealed

@@ -13,7 +13,7 @@ from node.index import name_tokens
 from tests.node.test_applicant_papers import _applied
 from tests.node.test_two_laptops import _search
 
-ID = "410602199001011234"
+ID = "410602199001011231"
 PHONE = "13912345678"
 
 

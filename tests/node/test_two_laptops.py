@@ -80,7 +80,7 @@ def test_no_review_step_is_offered_while_nothing_waits_for_review(unlocked: Any)
     assert 'id="reviews"' not in page
 
 
-ID = "410602199001011234"
+ID = "410602199001011231"
 
 
 def test_the_same_matter_opened_twice_is_marked_and_one_ends_without_losing_the_other(

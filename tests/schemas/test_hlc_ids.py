@@ -16,12 +16,14 @@ from schemas.ids import (
     device_id,
     doc_id,
     event_doc_id,
+    gb11643_check_digit,
     institution_tier,
+    is_valid_id_number,
     parse_case_no,
     parse_doc_id,
     split_device_id,
 )
-from schemas.sample import gb11643_check_digit, id_number, is_valid_id_number, mobile, person
+from schemas.sample import id_number, mobile, person
 
 nodes = st.sampled_from(["410621101201-A1", "410621101201-A2", "410621-B7", "410600-HB"])
 clocks = st.builds(HLC, st.integers(0, 16**12 - 1), st.integers(0, 16**4 - 1), nodes)
