@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import Any
 
-from hub.cli import _hub, _print, _run
+from hub.cli import _hub, _print, _run, _run_new
 
 DATABASES = ("main", "private", "receipts")
 
@@ -74,7 +74,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-@_run
+@_run_new  # into a fresh HUB_DIR too (docs/operations.md, "Backups")
 def cmd_restore(args: argparse.Namespace) -> int:
     from hub import backup
 
