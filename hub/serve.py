@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.balance import Balance
@@ -31,7 +32,12 @@ from sync.errors import SyncError
 
 if TYPE_CHECKING:
     from hub.core import Hub
+    from hub.settings import Settings
     from hub.workers.shared import SharedWorkerState
+    from sync.folderlock import FolderLock
+
+#: The file in HUB_DIR whose lock `hub serve` holds while it runs (:func:`_hold_folder`).
+SERVE_LOCK = "serve.lock"
 
 #: Modules a gateway's requests import lazily (inside functions, so that CLI commands start
 #: fast). ``serve`` imports them once before the fork: otherwise every gateway imported
@@ -223,7 +229,6 @@ def open_when_the_store_answers(settings: Any, say: Callable[[str], None] = _say
 
 def serve(config: Mapping[str, Any] | None = None) -> int:
     """Serve until SIGTERM/SIGINT (0) or until one of the hub's processes ends (1)."""
-    from hub.keys import own_key_id
     from hub.settings import Settings
 
     settings = Settings.load(config)
@@ -232,6 +237,33 @@ def serve(config: Mapping[str, Any] | None = None) -> int:
     cut = unfinished_note(settings.hub_dir)  # not a store to serve: part of a backup
     if cut:
         raise ConfigError(f"not serving: {cut}")
+    with _hold_folder(settings.path):
+        return _serve(settings)
+
+
+def _hold_folder(folder: Path) -> FolderLock:
+    """One `hub serve` per hub folder. A second one given another port (by hand beside the
+    service, `--port`) served on: two sets of workers over one store and one
+    ``oversight.sqlite``, two gateways each keeping its own receipt times waiting, and `hub
+    doctor` seeing one of them. The lock is the system's on ``HUB_DIR/serve.lock``, gone
+    with the process however it ended (sync.folderlock); the gateways forked later share it."""
+    from sync.folderlock import holder, try_hold
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = try_hold(folder, SERVE_LOCK, doing="serve")
+    if lock is None:
+        pid, _doing = holder(folder, SERVE_LOCK)
+        raise ConfigError(
+            f"not serving: another `bangban hub serve` (pid {pid}) serves {folder} already "
+            f"(it holds {folder / SERVE_LOCK}); one hub folder, one server: stop that one "
+            "first (`systemctl stop bangban-hub`, or `kill` its pid), or give --processes N "
+            "to serve on more cores")
+    return lock
+
+
+def _serve(settings: Settings) -> int:
+    from hub.keys import own_key_id
+
     probe = open_when_the_store_answers(settings)  # before binding the port
     try:
         try:  # the keys sign terminations (10.2.5.2), directories and boards: no start without
