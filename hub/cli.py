@@ -232,7 +232,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                     "ops/systemd/bangban-hub.service), or `bangban hub init` to start a new hub")
             raise HubError(f"no hub folder at {folder} (--hub-dir or BANGBAN_HUB_DIR)",
                            status=404, error="not_found")
-        hub = _hub(args)
+        hub = doctor.open_hub(Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}))
     except (HubError, SyncError) as exc:
         checks = [doctor.Check("settings", "fail", exc.reason, hint)]
     else:

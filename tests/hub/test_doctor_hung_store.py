@@ -1,0 +1,36 @@
+"""`hub doctor` on a CouchDB that takes the connection and never answers (hub.doctor.
+STORE_TIMEOUT).
+
+Found at a 2 a.m. run of the runbook with PouchDB Server stopped (SIGSTOP: a hung VM, a
+stalled disk): the operator's first look printed nothing for minutes, each of its reads
+waiting out the CouchDB client's 120 s default, while stations already said "sync failed".
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_couchdb_that_never_answers_fails_the_store_line_in_time(tmp_path: Path) -> None:
+    with socket.socket() as hung:  # listening, never accepting: connects, never answers
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(16)
+        port = hung.getsockname()[1]
+        (tmp_path / "settings.json").write_text(
+            f'{{"couchdb_url": "http://bangban:s3cret@127.0.0.1:{port}"}}', encoding="utf-8")
+        try:  # the client's default read wait alone is 120 s: the old doctor was cut here
+            res = subprocess.run([sys.executable, "-m", "ops.cli", "hub", "--hub-dir",
+                                  str(tmp_path), "doctor"], cwd=ROOT, capture_output=True,
+                                 text=True, timeout=90)
+        except subprocess.TimeoutExpired as exc:
+            raise AssertionError("hub doctor gave no answer in 90 s") from exc
+    assert res.returncode == 2, res.stderr
+    first = res.stdout.splitlines()[0]
+    assert first.startswith("FAIL  store"), res.stdout
+    assert f"CouchDB at 127.0.0.1:{port}" in first and "did not answer in time" in first
+    assert "s3cret" not in res.stdout and "Traceback" not in res.stdout + res.stderr
