@@ -177,6 +177,9 @@ def _refold_if_stale(settings: Any) -> None:
 #: Seconds between two tries of the store while ``hub serve`` waits for it, and at least
 #: between two lines saying so.
 STORE_RETRY, STORE_SAY_EVERY = 1.0, 5.0
+#: CouchDB (connect, read) seconds of each try while `hub serve` waits for its store: the
+#: hub's identity is one small document, read in milliseconds from a CouchDB that works.
+PROBE_TIMEOUT = (3.0, 5.0)
 
 
 def _say(line: str) -> None:
@@ -191,9 +194,12 @@ def open_when_the_store_answers(settings: Any, say: Callable[[str], None] = _say
     died. CouchDB refusing the hub's user name or password is not waited for (it does not
     change by itself), nor a hub that is not there (NotInitialized)."""
     from hub.core import Hub
-    from hub.storage import store_cause
+    from hub.storage import HubStores, store_cause
 
-    hub = Hub(settings)
+    # Each try bounded (PROBE_TIMEOUT): with the client's default read wait (120 s) a
+    # CouchDB that hangs (a paused VM) held the first try 2 minutes, silent, past any
+    # store_wait, and then it said "did not answer in 10 s". The gateways open their own.
+    hub = Hub(settings, HubStores.from_settings(settings, timeout=PROBE_TIMEOUT))
     wait = float(settings.store_wait)
     deadline, said = time.monotonic() + wait, float("-inf")
     try:
