@@ -77,7 +77,15 @@ def cmd_backup(args: argparse.Namespace) -> int:
 @_run_new  # into a fresh HUB_DIR too (docs/operations.md, "Backups")
 def cmd_restore(args: argparse.Namespace) -> int:
     from hub import backup
+    from hub.folderlock import hold_folder
+    from hub.settings import Settings
 
+    folder = Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}).path
+    with hold_folder(folder, doing="restore"):  # not under a running hub (hub.folderlock)
+        return _restore(args, backup)
+
+
+def _restore(args: argparse.Namespace, backup: Any) -> int:
     hub = _hub(args)
     summary = backup.restore(hub, args.dir)
     note = backup.keys_note(hub)  # the data is back; can this folder serve it?

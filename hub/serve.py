@@ -28,16 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from hub.balance import Balance
 from hub.errors import ConfigError, HubError
+from hub.folderlock import hold_folder
 from sync.errors import SyncError
 
 if TYPE_CHECKING:
     from hub.core import Hub
     from hub.settings import Settings
     from hub.workers.shared import SharedWorkerState
-    from sync.folderlock import FolderLock
-
-#: The file in HUB_DIR whose lock `hub serve` holds while it runs (:func:`_hold_folder`).
-SERVE_LOCK = "serve.lock"
 
 #: Modules a gateway's requests import lazily (inside functions, so that CLI commands start
 #: fast). ``serve`` imports them once before the fork: otherwise every gateway imported
@@ -165,7 +162,6 @@ def _die_with(parent: int) -> None:
 def _refold_if_stale(settings: Any) -> None:
     """An oversight file folded by an older version is discarded before any gateway opens
     it (hub.oversight.materialize.FOLD_VERSION); the workers fold the feed again."""
-    from pathlib import Path
 
     from hub.oversight import FACTS_FILE, discard_if_stale
 
@@ -243,28 +239,8 @@ def serve(config: Mapping[str, Any] | None = None) -> int:
     cut = unfinished_note(settings.hub_dir)  # not a store to serve: part of a backup
     if cut:
         raise ConfigError(f"not serving: {cut}")
-    with _hold_folder(settings.path):
+    with hold_folder(settings.path, doing="serve"):
         return _serve(settings)
-
-
-def _hold_folder(folder: Path) -> FolderLock:
-    """One `hub serve` per hub folder. A second one given another port (by hand beside the
-    service, `--port`) served on: two sets of workers over one store and one
-    ``oversight.sqlite``, two gateways each keeping its own receipt times waiting, and `hub
-    doctor` seeing one of them. The lock is the system's on ``HUB_DIR/serve.lock``, gone
-    with the process however it ended (sync.folderlock); the gateways forked later share it."""
-    from sync.folderlock import holder, try_hold
-
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = try_hold(folder, SERVE_LOCK, doing="serve")
-    if lock is None:
-        pid, _doing = holder(folder, SERVE_LOCK)
-        raise ConfigError(
-            f"not serving: another `bangban hub serve` (pid {pid}) serves {folder} already "
-            f"(it holds {folder / SERVE_LOCK}); one hub folder, one server: stop that one "
-            "first (`systemctl stop bangban-hub`, or `kill` its pid), or give --processes N "
-            "to serve on more cores")
-    return lock
 
 
 def _serve(settings: Settings) -> int:
