@@ -50,6 +50,9 @@ def health() -> Response:
     here = {"db": hub.stores.prefix, "receipts_waiting": waiting_receipts(hub.stores),
             "gateways": max(1, int(hub.settings.hub_processes))}
     try:
+        # read the store even while the workers are busy: pending() then answers from their
+        # flag alone, and a CouchDB that stopped (or hung) mid-pass was a 200 "ok" here
+        hub.stores.main.info()
         pending = hub.pending()
     except SyncError as exc:
         store_failed("GET /_hub/health", exc)

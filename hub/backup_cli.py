@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import Any
 
-from hub.cli import _hub, _print, _run
+from hub.cli import _hub, _print, _run, _run_new
 
 DATABASES = ("main", "private", "receipts")
 
@@ -74,10 +74,18 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-@_run
+@_run_new  # into a fresh HUB_DIR too (docs/operations.md, "Backups")
 def cmd_restore(args: argparse.Namespace) -> int:
     from hub import backup
+    from hub.folderlock import hold_folder
+    from hub.settings import Settings
 
+    folder = Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}).path
+    with hold_folder(folder, doing="restore"):  # not under a running hub (hub.folderlock)
+        return _restore(args, backup)
+
+
+def _restore(args: argparse.Namespace, backup: Any) -> int:
     hub = _hub(args)
     summary = backup.restore(hub, args.dir)
     note = backup.keys_note(hub)  # the data is back; can this folder serve it?

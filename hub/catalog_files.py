@@ -64,7 +64,9 @@ def _open(path: Path, *, formulas: bool) -> Any:
         # the formulas' text is all that is wanted of the second reading: read-only,
         # which keeps neither merged ranges nor hidden rows, does for it
         return load_workbook(path, read_only=formulas, data_only=not formulas)
-    except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError) as exc:
+    except OSError as exc:  # no such file, no permission: not "save it as .xlsx"
+        raise BadInput(f"FILE: cannot read {path}: {exc.strerror or exc}") from exc
+    except (InvalidFileException, zipfile.BadZipFile, KeyError) as exc:
         raise BadInput(f"FILE: {path} is not an Excel workbook (.xlsx) that opens ({exc}); "
                        "an old .xls must be saved as .xlsx first / 请另存为 .xlsx 格式") from exc
 

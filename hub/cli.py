@@ -49,7 +49,29 @@ def _as_its_owner(args: argparse.Namespace) -> None:
                           "by the service running as its owner")
 
 
-def _run(func: Any) -> Any:
+def _folder_exists(args: argparse.Namespace) -> None:
+    """Refuse a hub folder that does not exist, before anything opens the store: opening
+    it made the folder and its ``db/`` (and the indexer's cursor file), so a mistyped
+    ``--hub-dir`` was a new empty hub folder, and `hub doctor` on it then advised `hub
+    init` instead of naming the wrong folder (docs/operations.md, "First look")."""
+    from hub.errors import ConfigError
+    from hub.settings import Settings
+
+    try:
+        folder = Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}).path
+    except ConfigError:  # the command says why
+        return
+    if not folder.is_dir():
+        raise ConfigError(f"no hub folder at {folder} (--hub-dir or BANGBAN_HUB_DIR): give "
+                          "the hub's folder (the service's is BANGBAN_HUB_DIR in "
+                          "ops/systemd/bangban-hub.service), or `bangban hub init` to start "
+                          "a new hub; nothing was made")
+
+
+def _run(func: Any, *, new_folder: bool = False) -> Any:
+    """A command's exit code, its refusals as one line (exit 2). ``new_folder``: the
+    command may make the hub folder (`hub init`, `hub restore` into a fresh one, the
+    offline root's work that needs none); every other one needs an existing folder."""
     def wrapper(args: argparse.Namespace) -> int:
         from hub.errors import HubError
         from schemas.errors import SchemaError
@@ -57,6 +79,8 @@ def _run(func: Any) -> Any:
 
         try:
             _as_its_owner(args)
+            if not new_folder:
+                _folder_exists(args)
             return int(func(args) or 0)
         except (HubError, SchemaError, SyncError) as exc:
             print(f"bangban hub: {exc.reason}", file=sys.stderr)
@@ -64,7 +88,12 @@ def _run(func: Any) -> Any:
     return wrapper
 
 
-@_run
+def _run_new(func: Any) -> Any:
+    """:func:`_run` for a command that may make the hub folder."""
+    return _run(func, new_folder=True)
+
+
+@_run_new
 def cmd_init(args: argparse.Namespace) -> int:
     from hub import admin
     from hub.core import Hub
@@ -123,7 +152,7 @@ def cmd_institution_rotate_key(args: argparse.Namespace) -> int:
     return 0
 
 
-@_run
+@_run_new
 def cmd_root_delegate(args: argparse.Namespace) -> int:
     from hub import offline
 
@@ -203,7 +232,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                     "ops/systemd/bangban-hub.service), or `bangban hub init` to start a new hub")
             raise HubError(f"no hub folder at {folder} (--hub-dir or BANGBAN_HUB_DIR)",
                            status=404, error="not_found")
-        hub = _hub(args)
+        hub = doctor.open_hub(Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}))
     except (HubError, SyncError) as exc:
         checks = [doctor.Check("settings", "fail", exc.reason, hint)]
     else:

@@ -37,6 +37,7 @@ from sync.store import DocumentStore
 
 if TYPE_CHECKING:
     from hub.core import Hub
+    from hub.settings import Settings
 
 __all__ = ["CALENDAR_WARN_MONTH", "CHECKS", "GATEWAY_TIMEOUT", "SILENT_DAYS", "Check",
            "as_json", "check_calendar", "check_devices", "check_gateway", "exit_status",
@@ -51,6 +52,21 @@ DISK_WARN_BYTES = 2 * 1024**3
 DISK_WARN_SHARE = 0.10
 #: Days left on the root's delegation below which renewal is due (hub root delegate).
 DELEGATION_WARN_DAYS = 30
+
+
+#: CouchDB (connect, read) seconds for the doctor's reads. The client's default read wait
+#: (120 s, for a big ``_bulk_docs`` of a push) made the operator's first look at a CouchDB
+#: that hangs (a stopped VM, a disk stalled) print nothing for minutes: each read waited it
+#: out. What the doctor reads answers in well under a second on a CouchDB that works.
+STORE_TIMEOUT = (5.0, 20.0)
+
+
+def open_hub(settings: Settings) -> Hub:
+    """The hub to check, its CouchDB reads bounded by :data:`STORE_TIMEOUT`."""
+    from hub.core import Hub
+    from hub.storage import HubStores
+
+    return Hub(settings, HubStores.from_settings(settings, timeout=STORE_TIMEOUT))
 
 
 def _lag(db: DocumentStore, since: Any) -> int:

@@ -23,14 +23,17 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.balance import Balance
 from hub.errors import ConfigError, HubError
+from hub.folderlock import hold_folder
 from sync.errors import SyncError
 
 if TYPE_CHECKING:
     from hub.core import Hub
+    from hub.settings import Settings
     from hub.workers.shared import SharedWorkerState
 
 #: Modules a gateway's requests import lazily (inside functions, so that CLI commands start
@@ -159,7 +162,6 @@ def _die_with(parent: int) -> None:
 def _refold_if_stale(settings: Any) -> None:
     """An oversight file folded by an older version is discarded before any gateway opens
     it (hub.oversight.materialize.FOLD_VERSION); the workers fold the feed again."""
-    from pathlib import Path
 
     from hub.oversight import FACTS_FILE, discard_if_stale
 
@@ -171,6 +173,9 @@ def _refold_if_stale(settings: Any) -> None:
 #: Seconds between two tries of the store while ``hub serve`` waits for it, and at least
 #: between two lines saying so.
 STORE_RETRY, STORE_SAY_EVERY = 1.0, 5.0
+#: CouchDB (connect, read) seconds of each try while `hub serve` waits for its store: the
+#: hub's identity is one small document, read in milliseconds from a CouchDB that works.
+PROBE_TIMEOUT = (3.0, 5.0)
 
 
 def _say(line: str) -> None:
@@ -185,9 +190,12 @@ def open_when_the_store_answers(settings: Any, say: Callable[[str], None] = _say
     died. CouchDB refusing the hub's user name or password is not waited for (it does not
     change by itself), nor a hub that is not there (NotInitialized)."""
     from hub.core import Hub
-    from hub.storage import store_cause
+    from hub.storage import HubStores, store_cause
 
-    hub = Hub(settings)
+    # Each try bounded (PROBE_TIMEOUT): with the client's default read wait (120 s) a
+    # CouchDB that hangs (a paused VM) held the first try 2 minutes, silent, past any
+    # store_wait, and then it said "did not answer in 10 s". The gateways open their own.
+    hub = Hub(settings, HubStores.from_settings(settings, timeout=PROBE_TIMEOUT))
     wait = float(settings.store_wait)
     deadline, said = time.monotonic() + wait, float("-inf")
     try:
@@ -223,7 +231,6 @@ def open_when_the_store_answers(settings: Any, say: Callable[[str], None] = _say
 
 def serve(config: Mapping[str, Any] | None = None) -> int:
     """Serve until SIGTERM/SIGINT (0) or until one of the hub's processes ends (1)."""
-    from hub.keys import own_key_id
     from hub.settings import Settings
 
     settings = Settings.load(config)
@@ -232,6 +239,13 @@ def serve(config: Mapping[str, Any] | None = None) -> int:
     cut = unfinished_note(settings.hub_dir)  # not a store to serve: part of a backup
     if cut:
         raise ConfigError(f"not serving: {cut}")
+    with hold_folder(settings.path, doing="serve"):
+        return _serve(settings)
+
+
+def _serve(settings: Settings) -> int:
+    from hub.keys import own_key_id
+
     probe = open_when_the_store_answers(settings)  # before binding the port
     try:
         try:  # the keys sign terminations (10.2.5.2), directories and boards: no start without

@@ -100,13 +100,16 @@ def store_cause(exc: SyncError) -> str:
     return "failing"
 
 
-def open_server(settings: Settings) -> StoreServer:
-    """The configured backend (CouchDB URL or the embedded folder)."""
+def open_server(settings: Settings, *,
+                timeout: tuple[float, float] | None = None) -> StoreServer:
+    """The configured backend (CouchDB URL or the embedded folder). ``timeout``: CouchDB's
+    (connect, read) seconds when not the client's default (`hub doctor`'s are short)."""
     from sync.open import open_server as _open  # lazy: the couch backend pulls in ibmcloudant
 
     if settings.couchdb_url:
         url = check_couchdb_url(str(settings.couchdb_url))
-        return _open(url, on_error=couchdb_errors(url))
+        opts = {"timeout": timeout} if timeout else {}
+        return _open(url, on_error=couchdb_errors(url), **opts)
     folder = Path(settings.hub_dir) / "db"
     folder.mkdir(parents=True, exist_ok=True)
     return _open(str(folder))
@@ -128,8 +131,9 @@ class HubStores:
         self.where = ""  # the store's location for messages (:meth:`from_settings`)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> HubStores:
-        stores = cls(open_server(settings), settings.db_prefix)
+    def from_settings(cls, settings: Settings, *,
+                      timeout: tuple[float, float] | None = None) -> HubStores:
+        stores = cls(open_server(settings, timeout=timeout), settings.db_prefix)
         url = str(settings.couchdb_url or "")  # named in errors, never with its password
         stores.where = ("CouchDB at " + url.split("@")[-1]) if url else f"{settings.hub_dir}/db"
         return stores

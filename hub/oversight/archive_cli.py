@@ -136,4 +136,4 @@ def register(hub_subparsers: Any) -> None:
     p.add_argument("--root-key", action="append",
                    help="a root public key the auditor pins (repeatable)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_run(cmd_verify))
+    p.set_defaults(func=_run(cmd_verify, new_folder=True))  # offline: no hub folder

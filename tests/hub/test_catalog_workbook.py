@@ -274,3 +274,17 @@ def test_a_header_cell_merged_down_over_the_first_item_is_refused(tmp_path: Path
     book["事项清单"].merge_cells("H1:H2")
     with pytest.raises(BadInput, match="事项清单 第 2 行“服务方式”"):
         read_catalog(_saved(book, tmp_path / "list.xlsx"))
+
+
+def test_a_workbook_that_is_not_there_is_named_as_missing(hub_dir: str, tmp_path: Path,
+                                                          capsys: Any) -> None:
+    """A mistyped file name was "not an Excel workbook (.xlsx) that opens ([Errno 2] …); an
+    old .xls must be saved as .xlsx first": the officer was sent to re-save a file that the
+    operator had only misspelt."""
+    err = _err(capsys, "hub", "--hub-dir", hub_dir, "catalog", "import",
+               str(tmp_path / "清单2026.xlsx"))
+    assert f"cannot read {tmp_path / '清单2026.xlsx'}: No such file or directory" in err
+    assert ".xls" not in err.split("清单2026.xlsx", 1)[1]
+    junk = tmp_path / "清单.xlsx"
+    junk.write_text("not a workbook", "utf-8")  # a real non-workbook keeps its advice
+    assert "save" in _err(capsys, "hub", "--hub-dir", hub_dir, "catalog", "import", str(junk))

@@ -84,6 +84,7 @@ def test_serve_gives_up_after_store_wait_and_exits_2(
         monkeypatch.setenv("BANGBAN_COUCHDB_URL",
                            f"http://admin:{WRONG}@127.0.0.1:{never.getsockname()[1]}")
         monkeypatch.setenv("BANGBAN_STORE_WAIT", "2")
+        (tmp_path / "hub").mkdir()  # a missing folder is refused at once (test_cli_folder)
         started = time.monotonic()
         assert main(["hub", "--hub-dir", str(tmp_path / "hub"), "serve"]) == 2
         waited = time.monotonic() - started

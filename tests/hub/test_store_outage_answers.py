@@ -172,6 +172,19 @@ def test_the_health_probe_names_the_kind_of_failure_not_the_address(
     assert outage.address not in health.get_data(as_text=True)
 
 
+@pytest.mark.couchdb
+def test_the_health_probe_reads_the_store_while_the_workers_are_busy(
+        outage: Outage) -> None:
+    """Found at a 2 a.m. run with PouchDB Server stopped mid-pass: the workers' pass hung on
+    it (busy), and the probe, which asked only whether work was pending, answered 200 ok
+    while every station's push failed (docs/operations.md, "First look")."""
+    outage.hub.workers_busy = True  # a pass running, as in the workers' process
+    outage.stop_couchdb()
+    health = outage.client.get("/_hub/health")
+    assert health.status_code == 503, health.get_json()
+    assert health.get_json()["store"] == "unreachable"
+
+
 def test_the_kinds_of_failure() -> None:
     from hub.storage import couchdb_errors, store_cause
     from sync.errors import SyncError, TransportError
