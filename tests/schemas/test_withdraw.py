@@ -286,3 +286,23 @@ def test_replicas_fold_the_same_events_to_the_same_state_in_any_arrival_order(
     cache.fold(done["case_id"], ordered[:cut], wd)
     extended = cache.fold(done["case_id"], ordered, wd)
     assert extended.as_dict() == fold(events, workdays=wd).as_dict()
+
+
+def test_a_review_resolved_of_a_released_step_and_a_refused_one_resolves_the_refused_one() -> None:
+    """A2's laptop saw two of its steps 需复核 behind A1's slip and resolved both in one
+    冲突复核, A1's withdrawal not yet synced: the withdrawal settled one of them (released),
+    the 冲突复核 settles the other; neither it nor the step is left for review."""
+    c, done = _completed()
+    got = c.ev("material_received", "2026-03-05T10:20", short="A2", check=False,
+               materials=["M02"])
+    again = c.ev("acceptance", "2026-03-05T10:30", short="A2", check=False,
+                 zone="assisted_zone", time_limit_days=3)
+    _withdraw(c, done, "2026-03-05T15:00")
+    assert [r.event_id for r in c.state().reviews] == [again["hlc"]]
+    r = c.ev("review_resolved", "2026-03-05T16:00", short="A2", check=False,
+             events=[got["hlc"], again["hlc"]], decision="kept_as_record",
+             private={"note": "已核对"})
+    s = c.state()
+    assert s.reviews == [] and not s.needs_review
+    assert [x.event_id for x in s.resolved_reviews] == [again["hlc"]]
+    assert f"event:{c.case_id}:{r['hlc']}" in s.applied_ids
