@@ -243,7 +243,11 @@ def resettles(s: CaseState, ev: Mapping[str, Any]) -> bool:
     需复核 again, of its own 冲突复核). A live second one is refused as before: where it is
     written (node casework, the hub's check_received) the steps are no longer open. So is
     one of steps a 撤销办结 released since (schemas.withdraw: kept for review while a
-    completion stood, applied once it was withdrawn): settled by the withdrawal."""
+    completion stood, applied once it was withdrawn): settled by the withdrawal. And a
+    撤销办结 of a completion withdrawn already: two laptops of the station each took the
+    slip back offline (it was refused as not the last step, the case 需复核)."""
+    if ev.get("event_type") == "completion_withdrawn":
+        return any(w.get("completion") == ev.get("completion") for w in s.withdrawals)
     ids, settled = _settled(s, ev)
     return bool(ids) and ids == settled
 

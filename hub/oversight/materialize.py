@@ -91,7 +91,8 @@ BATCH = 500
 #: withdrawn, if legal then (schemas.withdraw, schemas.fold._release); a fact names the
 #: completion that stands (``completion``: the late-receipt check times it, not a withdrawn one).
 #: 19: a 冲突复核 of a step so released and of one still refused resolves the latter
-#: (schemas.state.unsettled), not refused itself.
+#: (schemas.state.unsettled), not refused itself; a second 撤销办结 of one completion is the
+#: same act (schemas.state.resettles), not a review.
 FOLD_VERSION = 19
 
 
