@@ -102,5 +102,7 @@ ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 #: (schemas.withdraw): a completion withdrawn is handling again, its time limit running.
 #: 8: a 补录 step behind a live step of its case (another laptop's, concurrent) is a
 #: review (schemas.paper_fold). 9: a step kept for review while a completion stood
-#: applies once that completion is withdrawn, if legal then (schemas.withdraw).
-FOLD_VERSION = "9"
+#: applies once that completion is withdrawn, if legal then (schemas.withdraw). 10: a
+#: 冲突复核 of a step so released and of one still refused resolves the latter; a second
+#: 撤销办结 of one completion is the same act (schemas.state.resettles).
+FOLD_VERSION = "10"

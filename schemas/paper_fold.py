@@ -25,7 +25,7 @@ from typing import Any
 from schemas.errors import IllegalTransition
 from schemas.paper import PAPER_STEPS, entered_later
 from schemas.rules import check_transition
-from schemas.state import CaseState
+from schemas.state import CaseState, unsettled
 
 #: what the review says (clause 11.1 b: a back-dated step moves the case's deadlines)
 CLAUSE, RULE = "11.1 b", "paper_after_live"
@@ -51,13 +51,14 @@ def check_in_fold(state: CaseState, event: Mapping[str, Any]) -> None:
     """:func:`schemas.rules.check_transition` at ``event``'s place in the fold, which also
     notes a step recorded live (``state.went_live``: a read is none, a step kept for review
     is one, as :func:`schemas.paper.check_paper_day` counts them) and refuses a paper step
-    after one. Called by the fold alone (schemas.fold._fold): it advances ``state``."""
+    after one, and judges a 冲突复核 by the steps it names still open (state.unsettled).
+    Called by the fold alone (schemas.fold._fold): it advances ``state``."""
     paper = is_paper_step(event)
     if paper and state.went_live:
         raise IllegalTransition(CLAUSE, RULE, EN, ZH, event_id=event.get("hlc"))
     if not paper and event.get("event_type") != "access":
         state.went_live = True
-    check_transition(state, event)
+    check_transition(state, unsettled(state, event))
 
 
 __all__ = ["CLAUSE", "RULE", "check_in_fold", "is_paper_step"]

@@ -229,6 +229,13 @@ _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(CaseState)
                       if f.name not in ("applied_ids", "held"))
 
 
+def _settled(s: CaseState, ev: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+    """A 冲突复核's steps, and those of them settled already (see :func:`resettles`)."""
+    ids = set(ev.get("events") or ()) if ev.get("event_type") == "review_resolved" else set()
+    resolved = {r.event_id for r in s.resolved_reviews}
+    return ids, {i for i in ids if i in resolved or f"event:{s.case_id}:{i}" in s.applied_ids}
+
+
 def resettles(s: CaseState, ev: Mapping[str, Any]) -> bool:
     """Is ``ev`` a 冲突复核 (review_resolved) of steps another one settled already? The
     review box shows on every laptop of the station (design.md §3), and two clerks offline
@@ -236,8 +243,20 @@ def resettles(s: CaseState, ev: Mapping[str, Any]) -> bool:
     需复核 again, of its own 冲突复核). A live second one is refused as before: where it is
     written (node casework, the hub's check_received) the steps are no longer open. So is
     one of steps a 撤销办结 released since (schemas.withdraw: kept for review while a
-    completion stood, applied once it was withdrawn): settled by the withdrawal."""
-    ids = set(ev.get("events") or ()) if ev.get("event_type") == "review_resolved" else set()
-    settled = {r.event_id for r in s.resolved_reviews}
-    return bool(ids) and all(i in settled or f"event:{s.case_id}:{i}" in s.applied_ids
-                             for i in ids)
+    completion stood, applied once it was withdrawn): settled by the withdrawal. And a
+    撤销办结 of a completion withdrawn already: two laptops of the station each took the
+    slip back offline (it was refused as not the last step, the case 需复核)."""
+    if ev.get("event_type") == "completion_withdrawn":
+        return any(w.get("completion") == ev.get("completion") for w in s.withdrawals)
+    ids, settled = _settled(s, ev)
+    return bool(ids) and ids == settled
+
+
+def unsettled(s: CaseState, ev: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``ev`` as the fold judges it: a 冲突复核 naming steps settled already and steps still
+    under review resolves the latter (one box ticked for two steps; a withdrawal released
+    one of them before the 冲突复核 synced), not refused for the former (review_not_open)."""
+    ids, settled = _settled(s, ev)
+    if not settled or ids == settled:
+        return ev
+    return {**ev, "events": [i for i in ev["events"] if i not in settled]}

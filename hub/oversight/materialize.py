@@ -90,7 +90,10 @@ BATCH = 500
 #: 18: a step kept for review while a completion stood applies once that completion is
 #: withdrawn, if legal then (schemas.withdraw, schemas.fold._release); a fact names the
 #: completion that stands (``completion``: the late-receipt check times it, not a withdrawn one).
-FOLD_VERSION = 18
+#: 19: a 冲突复核 of a step so released and of one still refused resolves the latter
+#: (schemas.state.unsettled), not refused itself; a second 撤销办结 of one completion is the
+#: same act (schemas.state.resettles), not a review.
+FOLD_VERSION = 19
 
 
 class FactStore:

@@ -3,17 +3,21 @@ events that cannot both hold are kept and flag ``needs_review``; the hub's recei
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from schemas.build import make_event
 from schemas.errors import IllegalTransition
-from schemas.fold import check_received, fold
+from schemas.fold import FoldCache, check_received, fold, order_key
+from schemas.hlc import HLC
 from schemas.sample_cases import SCENARIOS, case_histories
-from tests.schemas.helpers import SIGNED, STEPS, CaseBuilder, random_events
+from schemas.workdays import Workdays
+from tests.schemas.helpers import SIGNED, STEPS, VILLAGE, CaseBuilder, random_events
 
 HISTORIES = list(case_histories(seed=11, n=2 * len(SCENARIOS)))
 AS_OF = "2026-05-01"
@@ -204,3 +208,48 @@ def test_as_dict_is_dataclasses_asdict_and_shares_nothing(spec: list[tuple[str, 
     for h in HISTORIES[:6]:
         s = fold(h[1:], as_of=AS_OF)
         assert s.as_dict() == _asdict_reference(s)
+
+
+def _late(kind: str, after: dict[str, Any], seconds: int, device: int, k: int,
+          **fields: Any) -> dict[str, Any]:
+    """A ``kind`` event of ``after``'s case, ``seconds`` after it, on laptop A``device``."""
+    moment = dt.datetime.fromisoformat(after["at"]) + dt.timedelta(seconds=seconds)
+    return make_event(kind, case_id=after["case_id"],
+                      clock=HLC(int(moment.timestamp() * 1000), 100 + k, f"{VILLAGE}-A{device}"),
+                      at=moment.isoformat(), institution=VILLAGE, staff="staff-1", **fields)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from([*STEPS, "completion", "completion"]),
+                          st.integers(2, 1199), st.integers(1, 2)), min_size=1, max_size=16),
+       st.lists(st.tuples(st.integers(0, 9), st.integers(1, 4000), st.integers(1, 3)),
+                min_size=1, max_size=3),
+       st.lists(st.tuples(st.lists(st.integers(0, 30), min_size=1, max_size=2),
+                          st.integers(1, 40_000), st.integers(1, 3)), max_size=2),
+       st.randoms(use_true_random=False))
+def test_withdrawals_and_reviews_resolved_fold_alike_fresh_and_extended(
+        spec: list[tuple[str, int, int]], picks: list[tuple[int, int, int]],
+        resolves: list[tuple[list[int], int, int]], rnd: Any) -> None:
+    """Several 撤销办结 (repeats among them) and 冲突复核 naming any events, from three
+    laptops: any arrival order folds alike, and the hub's FoldCache, extending its fold by
+    one event at a time as it checks a batch, reaches the fresh fold at every step (the
+    steps held by a completion and released by its withdrawal, schemas.fold._release)."""
+    events = random_events([("application", 0, 1), ("acceptance", 1, 1), *spec])
+    completions = [e for e in events if e["event_type"] == "completion"]
+    assume(completions)
+    events += [_late("completion_withdrawn", completions[i % len(completions)], seconds, device,
+                     k, completion=completions[i % len(completions)]["hlc"], reason="other",
+                     private={"details": "点错了"}) for k, (i, seconds, device) in enumerate(picks)]
+    named = list(events)
+    events += [_late("review_resolved", completions[0], seconds, device, 50 + k,
+                     events=sorted({named[j % len(named)]["hlc"] for j in idx}),
+                     decision="kept_as_record", private={"note": "已核对"})
+               for k, (idx, seconds, device) in enumerate(resolves)]
+    expected = fold(events, as_of=AS_OF).as_dict()
+    shuffled = list(events)
+    rnd.shuffle(shuffled)
+    assert fold(shuffled, as_of=AS_OF).as_dict() == expected
+    ordered, cache, wd = sorted(events, key=order_key), FoldCache(), Workdays()
+    for n in range(len(ordered) + 1):
+        assert cache.fold(events[0]["case_id"], ordered[:n], wd).as_dict() == \
+            fold(ordered[:n], workdays=wd).as_dict(), n

@@ -187,8 +187,9 @@ def test_withdrawals_anywhere_leave_a_state_the_other_steps_reach(
     everything = events + withdrawals
     s = fold(everything, as_of="2026-05-01")
     applied = [w for w in withdrawals if str(w["_id"]) in s.applied_ids]
-    gone = {w["_id"] for w in applied} | {f"event:{w['case_id']}:{w['completion']}"
-                                          for w in applied}
+    taken_back = {w["completion"] for w in applied}  # a repeat of one is the same act
+    gone = {w["_id"] for w in withdrawals if w["completion"] in taken_back} | \
+        {f"event:{w['case_id']}:{w['completion']}" for w in applied}
     reduced = fold([e for e in everything if e["_id"] not in gone], as_of="2026-05-01")
     assert {k: v for k, v in s.as_dict().items() if k not in _SKIP} == \
         {k: v for k, v in reduced.as_dict().items() if k not in _SKIP}
@@ -286,3 +287,40 @@ def test_replicas_fold_the_same_events_to_the_same_state_in_any_arrival_order(
     cache.fold(done["case_id"], ordered[:cut], wd)
     extended = cache.fold(done["case_id"], ordered, wd)
     assert extended.as_dict() == fold(events, workdays=wd).as_dict()
+
+
+def test_a_review_resolved_of_a_released_step_and_a_refused_one_resolves_the_refused_one() -> None:
+    """A2's laptop saw two of its steps 需复核 behind A1's slip and resolved both in one
+    冲突复核, A1's withdrawal not yet synced: the withdrawal settled one of them (released),
+    the 冲突复核 settles the other; neither it nor the step is left for review."""
+    c, done = _completed()
+    got = c.ev("material_received", "2026-03-05T10:20", short="A2", check=False,
+               materials=["M02"])
+    again = c.ev("acceptance", "2026-03-05T10:30", short="A2", check=False,
+                 zone="assisted_zone", time_limit_days=3)
+    _withdraw(c, done, "2026-03-05T15:00")
+    assert [r.event_id for r in c.state().reviews] == [again["hlc"]]
+    r = c.ev("review_resolved", "2026-03-05T16:00", short="A2", check=False,
+             events=[got["hlc"], again["hlc"]], decision="kept_as_record",
+             private={"note": "已核对"})
+    s = c.state()
+    assert s.reviews == [] and not s.needs_review
+    assert [x.event_id for x in s.resolved_reviews] == [again["hlc"]]
+    assert f"event:{c.case_id}:{r['hlc']}" in s.applied_ids
+
+
+def test_two_clerks_withdrawing_one_completion_offline_is_one_act() -> None:
+    """A1's slip is withdrawn on A1 and, before either synced, on A2 too: the same act
+    twice, not a clash (as a second 冲突复核, schemas.state.resettles); no 需复核, and the
+    real completion recorded since stays the case's, withdrawable."""
+    c, done = _completed()
+    first = _withdraw(c, done, "2026-03-05T15:00")
+    _withdraw(c, done, "2026-03-05T15:05", short="A2", check=False)
+    s = c.state()
+    assert (s.status, s.reviews, s.needs_review) == ("handling", [], False)
+    assert [w["event"] for w in s.withdrawals] == [first["hlc"]]
+    real = c.complete("2026-03-05T16:00")
+    _withdraw(c, done, "2026-03-05T16:30", short="A3", check=False)  # its slip synced late
+    s = c.state()
+    assert (s.status, s.reviews, (s.withdrawable or {}).get("event")) == \
+        ("completed", [], real["hlc"])
