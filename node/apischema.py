@@ -36,7 +36,8 @@ class ConsultationSchema(Schema):
     phone = fields.String()
     id_type = fields.String(metadata={"enum": ["resident_id", "uscc", "passport", "hk_macao",
                                                "taiwan"]})
-    id_number = fields.String()
+    id_number = fields.String(metadata={"description": "checked at entry: a resident ID's "
+                                        "GB 11643 and a uscc's GB 32100 check character"})
     address = fields.String()
     applicant_kind = fields.String(metadata={"enum": ["person", "enterprise"]})
     special_groups = fields.List(fields.String())

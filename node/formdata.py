@@ -334,6 +334,19 @@ AFTER_TERMINATION = {
     "resumption_deadline_passed": "超过续办期限未续办，代办服务已终止。如需继续办理，须重新委托（10.2.5.2）。",
     "other": "如需继续办理，请联系本机构重新申请。",
 }
+#: 8.1.2, 10.2.5.2: the 经办人 of a step no clerk took, the hub's own (its device wrote it):
+#: a blank line read as a clerk who would not sign, a device id as nobody a citizen can ask
+HUB_STEPS = {"termination": "平台自动终止", "complaint": "平台受理"}
+
+
+def hub_step_text(ev: Mapping[str, Any]) -> str:
+    """The 经办人 line of a step the hub recorded: who did it, in the applicant's words
+    (``平台自动终止（续办期限已过，10.2.5.2）``), with the reason when the hub gave one."""
+    kind = str(ev.get("event_type") or "")
+    why = {"resumption_deadline_passed": "（续办期限已过，10.2.5.2）"}.get(str(ev.get("reason")), "")
+    return HUB_STEPS.get(kind, "平台自动记录") + why
+
+
 #: 10.1.3 / 10.2.3: refused "with reasons"; and what the applicant can do next
 AFTER_REFUSAL = {
     "not_in_catalog": "该事项不在帮办代办服务清单内，请直接到审批部门办理。",

@@ -1,10 +1,13 @@
 """An applicant's particulars as the clerk types or pastes them: a name's whitespace, a
-resident ID card number's check (GB 11643-1999). Used by the consultation and the
+resident ID card number's check (GB 11643-1999), a firm's unified social credit code's
+(GB 32100-2015). Used by the consultation and the
 correction (更正) forms and their API (node.views.consultations, node.views.applicant).
 
 The ID number goes onto forms A–E and to the department (10.1.3, 10.2.2): a digit mistyped
 at the window was printed, signed and handed over, and came back as a refusal weeks later.
-The card's last character is a check over the other seventeen, made to catch such a typo.
+The card's last character is a check over the other seventeen, made to catch such a typo;
+so is a firm's 统一社会信用代码 on its business licence. Checked at entry only (a new
+consultation, a correction): a case stored with a bad number still opens, prints and syncs.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import datetime as dt
 import re
 import unicodedata
 
-from schemas.ids import is_valid_id_number
+from schemas.ids import GB32100_CHARS, is_valid_id_number, is_valid_uscc
 
-__all__ = ["clean_name", "resident_id_problem"]
+__all__ = ["clean_name", "id_number_problem", "resident_id_problem", "uscc_problem"]
 
 #: any run of whitespace: newlines and tabs of a pasted cell, the ideographic space U+3000
 _SPACES = re.compile(r"\s+")
@@ -57,4 +60,30 @@ def resident_id_problem(value: str, today: dt.date) -> str | None:
         return ("居民身份证号校验位不符，可能有数字输错，请对照证件逐位核对（GB 11643） / the "
                 "resident ID number's check character does not match: a digit may be "
                 "mistyped, check it against the card")
+    return None
+
+
+def uscc_problem(value: str) -> str | None:
+    """Why ``value`` (NFKC, upper case, no spaces: node.views.consultations.id_number_of)
+    cannot be a unified social credit code, Chinese then English; None when it can."""
+    if len(value) != 18 or any(c not in GB32100_CHARS for c in value):
+        return ("统一社会信用代码应为 18 位，由数字和大写字母组成（不含 I、O、S、V、Z），请对照营业执照"
+                "核对（GB 32100） / a unified social credit code has 18 characters, digits and capital "
+                "letters without I, O, S, V, Z: check it against the business licence")
+    if not is_valid_uscc(value):
+        return ("统一社会信用代码校验位不符，可能有字符输错，请对照营业执照逐位核对（GB 32100） / the "
+                "unified social credit code's check character does not match: a character "
+                "may be mistyped, check it against the business licence")
+    return None
+
+
+def id_number_problem(id_type: str, value: str, today: dt.date) -> str | None:
+    """Why ``value`` cannot be an ID number of ``id_type``; None when it can, or when the
+    type has no check this node knows (a passport's number is the issuing state's)."""
+    if not value:
+        return None
+    if id_type == "resident_id":
+        return resident_id_problem(value, today)
+    if id_type == "uscc":
+        return uscc_problem(value)
     return None

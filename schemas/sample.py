@@ -14,7 +14,7 @@ from typing import Any
 
 import chinese_calendar
 
-from schemas.ids import device_id, doc_id, gb11643_check_digit
+from schemas.ids import GB32100_CHARS, device_id, doc_id, gb11643_check_digit, gb32100_check_char
 from schemas.registry import validate_open
 from schemas.sample_data import (
     CATALOG,
@@ -170,10 +170,12 @@ def person(rng: random.Random, *, area: str = "410621", address_prefix: str = ""
 
 
 def enterprise(rng: random.Random, *, region: str = "鹤壁市") -> dict[str, Any]:
-    """A fake enterprise applicant with a well-shaped unified social credit code (not checked)."""
+    """A fake enterprise applicant with a unified social credit code the window takes (its
+    GB 32100 check character right: node.particulars refuses a wrong one)."""
     agent = person(rng)
-    uscc = "91" + "410600" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY")
-                                     for _ in range(10))
+    # ten draws as before (the rest of a seeded sample stays as it was), the last replaced
+    uscc = "91" + "410600" + "".join(rng.choice(GB32100_CHARS) for _ in range(10))
+    uscc = uscc[:17] + gb32100_check_char(uscc[:17])
     return {"applicant_name": agent["applicant_name"],
             "enterprise_name": f"{region}{rng.choice(ENTERPRISE_WORDS)}"
                                f"{rng.choice(ENTERPRISE_KINDS)}",

@@ -21,7 +21,7 @@ from node.drafts import refusal
 from node.errors import DiskFull, InvalidInput, NotSyncedSinceRestore, disk_full_said
 from node.nametokens import PHONE
 from node.once import content_digest
-from node.particulars import clean_name, resident_id_problem
+from node.particulars import clean_name, id_number_problem
 from node.views.common import already_saved, catalog, listed_item, node, once
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
@@ -69,7 +69,8 @@ def id_number_of(data: Any) -> str:
     ID's check character x as X, as the card prints it (GB 11643), and without the spaces
     of one pasted in groups ("410602 19500101 123X"), refused as not 18 characters."""
     value = unicodedata.normalize("NFKC", data.get("id_number") or "").strip()
-    if (data.get("id_type") or "resident_id") != "resident_id":
+    # a licence's code (GB 32100) likewise: capitals only, read in groups over the phone
+    if (data.get("id_type") or "resident_id") not in ("resident_id", "uscc"):
         return value
     return "".join(value.split()).upper()
 
@@ -87,9 +88,8 @@ def form_checks(data: Any, item: dict[str, Any] | None) -> dict[str, str]:
     if phone and not PHONE.fullmatch(phone):
         errors["phone"] = ("联系电话只能填数字（可含 +、-、空格、括号），如 13800000000 / phone: "
                            "digits only (+, -, spaces, brackets allowed), e.g. 13800000000")
-    id_number = id_number_of(data)
-    problem = resident_id_problem(id_number, local_today()) \
-        if id_number and (data.get("id_type") or "resident_id") == "resident_id" else None
+    problem = id_number_problem(data.get("id_type") or "resident_id", id_number_of(data),
+                                local_today())
     if problem:
         errors["id_number"] = problem
     if not (data.get("question") or "").strip():

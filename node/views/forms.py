@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort
 
 from node import formdata
+from node.errors import NodeError
 from node.pdf import render
 from node.state import CLOSED
 from node.views.common import load_case, node
@@ -101,12 +102,29 @@ def _staff(case: dict[str, Any], ev: dict[str, Any] | None) -> tuple[str, str]:
     header, state = case["header"], case.get("state") or {}
     if ev and not ev.get("staff"):
         # a step the hub wrote (a 10.2.5.2 termination) names no one: form B of such a case
-        # named the opener, who did not end it (turnover15)
-        return "", ""
+        # named the opener, who did not end it (turnover15), then left the line blank, which
+        # the applicant reads as a clerk who would not sign; it says the platform ended it
+        return "", formdata.hub_step_text(ev) if _by_hub(ev) else ""
     recorder = ev if ev else header
     staff = str(recorder.get("staff") or "")
     return staff, staff_name(node(), staff, recorder.get("institution"),
                              header.get("institution"), state.get("holder"))
+
+
+def _by_hub(ev: dict[str, Any]) -> bool:
+    """Whether the hub's own device recorded ``ev``: the signed directory's ``hub`` member
+    (sync.bundle.hub_device; design.md §5, trust from the directory, not from names); pull
+    has checked the event's signature against that device (node.verify). A directory that
+    names no hub (the provisional one before the first sync, an old one) leaves the
+    ``{city}-HB`` naming convention, as sync.bundle does for such directories."""
+    from sync.bundle import HUB_SHORT, hub_device
+    from sync.errors import SyncError
+
+    device = str(ev.get("device") or "")
+    try:
+        return device == hub_device(node().reading.directory())
+    except (SyncError, NodeError):
+        return device.endswith(f"-{HUB_SHORT}")
 
 
 @bp.get("/<letter>.pdf")

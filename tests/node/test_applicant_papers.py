@@ -49,7 +49,7 @@ def test_an_agent_acting_for_the_applicant_is_named_and_signs_as_such(
     had nowhere to write him (schemas.case has ``agent_name``), so forms named only the
     applicant and the line he signed read 服务对象（签字）, as if the applicant had signed."""
     case_id = _applied(unlocked, applicant_name="鹤壁市某某商贸有限公司", agent_name="张三",
-                       id_type="uscc", id_number="91410600MA44XXXX1X")
+                       id_type="uscc", id_number="91410600MA44XXXX1F")
     assert 'id="agent">张三<' in unlocked.get(f"/cases/{case_id}").data.decode()
     for letter, signs in (("N", "代理人（签收）"), ("A", "代理人（签字）")):
         text = _text(unlocked, case_id, letter, tmp_path)
@@ -247,3 +247,34 @@ def test_a_termination_written_by_the_hub_names_no_staff(app: Any) -> None:
     with app.test_request_context():
         assert _staff(case, ended) == ("", "")
         assert _staff(case, None)[0] == "S1"  # a blank or header-only paper: the opener
+
+
+def test_form_b_of_a_termination_by_the_hub_says_the_platform_ended_it(
+        app: Any, unlocked: Any, monkeypatch: Any) -> None:
+    """10.2.5.2, 8.1.2: form B of a case the hub terminated printed an empty 经办人, read by
+    the applicant as a clerk who would not sign. It names the platform, in words, never the
+    hub's device id; a station's step with no staff named (no roster) stays blank."""
+    from types import SimpleNamespace
+
+    from node import formdata
+    from node.views.common import node
+    from node.views.forms import _staff
+
+    ended = {"event_type": "termination", "institution": "410621", "reason":
+             "resumption_deadline_passed", "at": "2026-11-27T00:00:00+08:00",
+             "device": "410600-HB", "private": {}}
+    case: dict[str, Any] = {"header": {"institution": VILLAGE, "case_no": "X", "staff": "S1"},
+                            "private": {}, "events": [ended], "state": {"holder": VILLAGE}}
+    said = "平台自动终止（续办期限已过，10.2.5.2）"
+    with app.test_request_context():
+        # the provisional directory (before a first sync) names no hub: the naming convention
+        assert _staff(case, ended) == ("", said)
+        _, name = _staff(case, ended)
+        rows = dict(formdata.build("B", case, staff_name=name).rows)
+        assert rows["经办人"] == said and "410600" not in rows["经办人"]
+        station = {**ended, "device": "410621100201-A1"}  # a station's, no roster: no one
+        assert _staff(case, station) == ("", "")
+        # the signed directory names the hub's device: it, not the name's shape, decides
+        monkeypatch.setattr(node().reading, "directory", lambda: SimpleNamespace(hub="410600-H2"))
+        assert _staff(case, ended) == ("", "")
+        assert _staff(case, {**ended, "device": "410600-H2"}) == ("", said)

@@ -17,13 +17,15 @@ from schemas.ids import (
     doc_id,
     event_doc_id,
     gb11643_check_digit,
+    gb32100_check_char,
     institution_tier,
     is_valid_id_number,
+    is_valid_uscc,
     parse_case_no,
     parse_doc_id,
     split_device_id,
 )
-from schemas.sample import id_number, mobile, person
+from schemas.sample import enterprise, id_number, mobile, person
 
 nodes = st.sampled_from(["410621101201-A1", "410621101201-A2", "410621-B7", "410600-HB"])
 clocks = st.builds(HLC, st.integers(0, 16**12 - 1), st.integers(0, 16**4 - 1), nodes)
@@ -105,6 +107,22 @@ def test_gb11643_check_digit() -> None:
         assert len(n) == 18 and is_valid_id_number(n)
         m = mobile(rng)
         assert len(m) == 11 and m.startswith("1") and m.isdigit()
+
+
+def test_gb32100_check_character() -> None:
+    """A firm's 统一社会信用代码 (GB 32100-2015): 18 characters of 0-9 A-H J-N P-R T-U W-Y,
+    weights 3^i mod 31, the last the check of the others; the sample's firms carry valid
+    ones (they were random, and the window now refuses those)."""
+    for real in ("91110000600037341L", "914403001922038216", "91110108551385082Q"):
+        assert is_valid_uscc(real) and gb32100_check_char(real[:17]) == real[17]
+    assert gb32100_check_char("91310000775785552") == "L"
+    assert not is_valid_uscc("914403001922038217")  # the check character off by one
+    assert not is_valid_uscc("914403001922083216")  # two characters swapped
+    assert not is_valid_uscc("91110000600037341")  # 17 characters
+    assert not is_valid_uscc("9111000060003734IL")  # I is not in the code set
+    assert not is_valid_uscc("91110000600037341l")  # lower case: upper-cased at the window
+    rng = random.Random(5)
+    assert all(is_valid_uscc(enterprise(rng)["id_number"]) for _ in range(200))
 
 
 def test_sample_people_are_deterministic() -> None:
