@@ -101,12 +101,19 @@ def _staff_labels(case: dict[str, Any]) -> dict[str, str]:
     """Doc id -> its 经办人 as ``name（id）`` from the roster of the institution that recorded
     it (8.1.2; node.window), the id alone when no roster lists it: two clerks of one station
     are told apart on the case's record (11.2.2)."""
+    from node import formdata
+    from node.views.forms import recorded_by_hub
     from node.window import staff_name
 
     n, header = node(), case["header"]
     out = {}
     for doc in (header, *case["events"]):
         staff = str(doc.get("staff") or "")
+        if not staff and doc.get("type") == "event" and recorded_by_hub(doc):
+            # a 10.2.5.2 termination or a complaint taken at the hub: the record says the
+            # platform did it, as form B does (formdata.hub_step_text), not a blank 经办人
+            out[str(doc["_id"])] = formdata.hub_step_text(doc)
+            continue
         if staff:
             name = staff_name(n, staff, doc.get("institution"), header.get("institution"))
             if not name and staff == str(doc.get("device") or ""):

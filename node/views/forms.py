@@ -104,14 +104,14 @@ def _staff(case: dict[str, Any], ev: dict[str, Any] | None) -> tuple[str, str]:
         # a step the hub wrote (a 10.2.5.2 termination) names no one: form B of such a case
         # named the opener, who did not end it (turnover15), then left the line blank, which
         # the applicant reads as a clerk who would not sign; it says the platform ended it
-        return "", formdata.hub_step_text(ev) if _by_hub(ev) else ""
+        return "", formdata.hub_step_text(ev) if recorded_by_hub(ev) else ""
     recorder = ev if ev else header
     staff = str(recorder.get("staff") or "")
     return staff, staff_name(node(), staff, recorder.get("institution"),
                              header.get("institution"), state.get("holder"))
 
 
-def _by_hub(ev: dict[str, Any]) -> bool:
+def recorded_by_hub(ev: dict[str, Any]) -> bool:
     """Whether the hub's own device recorded ``ev``: the signed directory's ``hub`` member
     (sync.bundle.hub_device; design.md §5, trust from the directory, not from names); pull
     has checked the event's signature against that device (node.verify). A directory that

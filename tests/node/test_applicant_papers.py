@@ -278,3 +278,21 @@ def test_form_b_of_a_termination_by_the_hub_says_the_platform_ended_it(
         monkeypatch.setattr(node().reading, "directory", lambda: SimpleNamespace(hub="410600-H2"))
         assert _staff(case, ended) == ("", "")
         assert _staff(case, {**ended, "device": "410600-H2"}) == ("", said)
+
+
+def test_the_case_record_names_the_platform_for_a_step_the_hub_recorded(app: Any,
+                                                                        unlocked: Any) -> None:
+    """The case page's record listed a 10.2.5.2 termination with no 经办人 at all while form B
+    named the platform: the clerk reading the record could not tell who ended the case. It
+    says 平台自动终止 as the form does; a station's step without staff stays without."""
+    from node.views.cases import _staff_labels
+
+    ended = {"_id": "ev-hub", "type": "event", "event_type": "termination",
+             "reason": "resumption_deadline_passed", "device": "410600-HB"}
+    station = {"_id": "ev-st", "type": "event", "event_type": "work_log",
+               "device": "410621100201-A1"}
+    case: dict[str, Any] = {"header": {"_id": "case-1", "institution": VILLAGE},
+                            "events": [ended, station]}
+    with app.test_request_context():
+        labels = _staff_labels(case)
+    assert labels == {"ev-hub": "平台自动终止（续办期限已过，10.2.5.2）"}
