@@ -19,7 +19,7 @@ from typing import Any
 from schemas import withdraw
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.overdue import mark_overdue
-from schemas.paper_fold import check_in_fold
+from schemas.paper_fold import check_in_fold, mark_live
 from schemas.rules import FIRST_EVENTS, check_transition, repeats_termination
 from schemas.state import CONSULTATION, CaseState, Review, event_date, resettles, resume_by
 from schemas.workdays import Workdays
@@ -282,7 +282,7 @@ def _fold(ordered: list[Event], wd: Workdays, malformed: set[str],
             continue
         _applied(state, ev, wd)
         if ev["event_type"] == "completion_withdrawn":
-            _release(state, wd)
+            _release(state, ev, wd)
     return state
 
 
@@ -294,11 +294,10 @@ def _applied(state: CaseState, ev: Event, wd: Workdays) -> None:
         raise _Malformed(str(ev.get("_id"))) from exc
 
 
-def _release(state: CaseState, wd: Workdays) -> None:
-    """After a withdrawal (撤销办结), the steps refused while its completion stood
+def _release(state: CaseState, withdrawal: Event, wd: Workdays) -> None:
+    """After ``withdrawal`` (撤销办结), the steps refused while its completion stood
     (``state.held``) are judged again in clock order, as if it had never been
-    (schemas.withdraw): one legal now applies and leaves the reviews, one still refused
-    stays a review, for the reason that holds now."""
+    (schemas.withdraw); then the withdrawal, a step recorded live, counts as one."""
     queue, state.held = state.held, []
     while queue:
         ev = queue.pop(0)
@@ -310,6 +309,7 @@ def _release(state: CaseState, wd: Workdays) -> None:
         _applied(state, ev, wd)
         if ev.get("event_type") == "completion_withdrawn":  # that completion withdrawn too
             queue, state.held = [*state.held, *queue], []
+    mark_live(state, withdrawal)
 
 
 class FoldCache:

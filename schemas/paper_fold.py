@@ -14,7 +14,7 @@ any concurrent step that breaks a rule (``state.reviews``): its dates count for 
 until someone compares it with the paper ledger and, if the step still stands, records
 it live; then a 冲突复核 (review_resolved) clears the mark.
 
-Public API: :func:`is_paper_step`, :func:`check_in_fold`.
+Public API: :func:`is_paper_step`, :func:`check_in_fold`, :func:`mark_live`.
 """
 
 from __future__ import annotations
@@ -47,6 +47,13 @@ def is_paper_step(event: Mapping[str, Any]) -> bool:
     return not (at.endswith("+08:00") and at[11:19] != "12:00:00") and entered_later(event)
 
 
+def mark_live(state: CaseState, event: Mapping[str, Any]) -> None:
+    """Note ``event``, a step recorded live, in ``state.went_live`` (and the first such
+    step in ``state.live_from``, for a withdrawal of it: schemas.withdraw.withdraw)."""
+    if not state.went_live:
+        state.went_live, state.live_from = True, str(event.get("hlc"))
+
+
 def check_in_fold(state: CaseState, event: Mapping[str, Any]) -> None:
     """:func:`schemas.rules.check_transition` at ``event``'s place in the fold, which also
     notes a step recorded live (``state.went_live``: a read is none, a step kept for review
@@ -57,8 +64,8 @@ def check_in_fold(state: CaseState, event: Mapping[str, Any]) -> None:
     if paper and state.went_live:
         raise IllegalTransition(CLAUSE, RULE, EN, ZH, event_id=event.get("hlc"))
     if not paper and event.get("event_type") != "access":
-        state.went_live = True
+        mark_live(state, event)
     check_transition(state, unsettled(state, event))
 
 
-__all__ = ["CLAUSE", "RULE", "check_in_fold", "is_paper_step"]
+__all__ = ["CLAUSE", "RULE", "check_in_fold", "is_paper_step", "mark_live"]
