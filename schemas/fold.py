@@ -295,20 +295,20 @@ def _applied(state: CaseState, ev: Event, wd: Workdays) -> None:
 
 
 def _release(state: CaseState, withdrawal: Event, wd: Workdays) -> None:
-    """After ``withdrawal`` (撤销办结), the steps refused while its completion stood
-    (``state.held``) are judged again in clock order, as if it had never been
-    (schemas.withdraw); then the withdrawal, a step recorded live, counts as one."""
+    """After ``withdrawal`` (撤销办结) the steps its completion held (``state.held``) are judged
+    again in clock order as if it had never been (schemas.withdraw); it is a live step."""
     queue, state.held = state.held, []
     while queue:
         ev = queue.pop(0)
-        why = _refusal(state, ev)
+        again = resettles(state, ev)  # a repeat of an act released before it: as in _fold
+        why = None if again else _refusal(state, ev)
         withdraw.rejudge(state, ev, why)
         if why is not None:
             withdraw.hold(state, ev)  # behind a completion released before it
-            continue
-        _applied(state, ev, wd)
-        if ev.get("event_type") == "completion_withdrawn":  # that completion withdrawn too
-            queue, state.held = [*state.held, *queue], []
+        elif not again:
+            _applied(state, ev, wd)
+            if ev.get("event_type") == "completion_withdrawn":  # that completion withdrawn too
+                queue, state.held = [*state.held, *queue], []
     mark_live(state, withdrawal)
 
 

@@ -341,3 +341,18 @@ def test_two_clerks_withdrawing_one_completion_offline_is_one_act() -> None:
     s = c.state()
     assert (s.status, s.reviews, (s.withdrawable or {}).get("event")) == \
         ("completed", [], real["hlc"])
+
+
+def test_a_repeat_withdrawal_held_behind_a_slip_is_one_act_once_released() -> None:
+    """A1 completes by mistake; A2, offline, completes for real and withdraws its own
+    completion twice (two clerks of A2's office, say): all held behind A1's slip. Once A1
+    withdraws the slip, A2's completion and withdrawal apply and the repeat is the same act
+    (schemas.state.resettles), as it is outside a release, not a 需复核."""
+    c, done = _completed()
+    real = c.ev("completion", "2026-03-05T11:00", short="A2", check=False, private=SIGNED)
+    _withdraw(c, real, "2026-03-05T11:10", short="A2", check=False)
+    _withdraw(c, real, "2026-03-05T11:20", short="A2", check=False)
+    _withdraw(c, done, "2026-03-05T15:00")
+    s = c.state()
+    assert (s.status, s.reviews, s.needs_review) == ("handling", [], False)
+    assert [w["completion"] for w in s.withdrawals] == [done["hlc"], real["hlc"]]
