@@ -54,6 +54,17 @@ def mark_live(state: CaseState, event: Mapping[str, Any]) -> None:
         state.went_live, state.live_from = True, str(event.get("hlc"))
 
 
+def _relive(state: CaseState, event: Mapping[str, Any]) -> None:
+    """Note a withdrawal before ``event`` in clock order as the step that made the case
+    live. Needed for one held behind a completion withdrawn in its turn: judged again and
+    applied (schemas.fold._release) after the case was made paper again, it is live for
+    the held steps typed after it, though the release marks the case live only at its end."""
+    hlc = str(event.get("hlc"))
+    before = [str(w["event"]) for w in state.withdrawals if str(w["event"]) < hlc]
+    if before:
+        mark_live(state, {"hlc": min(before)})
+
+
 def check_in_fold(state: CaseState, event: Mapping[str, Any]) -> None:
     """:func:`schemas.rules.check_transition` at ``event``'s place in the fold, which also
     notes a step recorded live (``state.went_live``: a read is none, a step kept for review
@@ -61,6 +72,8 @@ def check_in_fold(state: CaseState, event: Mapping[str, Any]) -> None:
     after one, and judges a 冲突复核 by the steps it names still open (state.unsettled).
     Called by the fold alone (schemas.fold._fold): it advances ``state``."""
     paper = is_paper_step(event)
+    if paper and not state.went_live:
+        _relive(state, event)
     if paper and state.went_live:
         raise IllegalTransition(CLAUSE, RULE, EN, ZH, event_id=event.get("hlc"))
     if not paper and event.get("event_type") != "access":

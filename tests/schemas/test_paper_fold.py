@@ -95,3 +95,23 @@ def test_a_paper_step_held_by_a_withdrawn_completion_is_judged_as_if_it_had_neve
     after = _log(B, 20, w["hlc"], paper=True)
     assert [(r.event_id, r.rule) for r in fold([*events, late, w, after]).reviews] == \
         [(after["hlc"], RULE)]
+
+
+def test_a_withdrawal_released_by_another_is_a_live_step_for_the_paper_steps_after_it() -> None:
+    """A's slip held B's completion and B's withdrawal of it, and two 补录 steps of a third
+    laptop, one typed before B's completion and one after B's withdrawal. Once A withdraws
+    the slip, the first is paper history; the second follows B's steps, recorded live, and
+    stays a review, as a paper step after the withdrawal that released them does."""
+    events, done = _paper_case_completed_live()
+    c3 = f"{INST}-A3"
+    early = _log(c3, 6, events[1]["hlc"], paper=True)
+    real = _ev("completion", B, 7, events[1]["hlc"], paper=False, private=SIGNED)
+    why = {"details": "点错了办件"}
+    back = _ev("completion_withdrawn", B, 8, real["hlc"], paper=False, completion=real["hlc"],
+               reason="wrong_case", private=why)
+    late = _log(c3, 9, back["hlc"], paper=True)
+    w = _ev("completion_withdrawn", A, 15, done["hlc"], paper=False, completion=done["hlc"],
+            reason="wrong_case", private=why)
+    s = fold([*events, early, real, back, late, w])
+    assert [(r.event_id, r.rule) for r in s.reviews] == [(late["hlc"], RULE)]
+    assert (s.status, s.work_log_entries, len(s.withdrawals)) == ("handling", 1, 2)

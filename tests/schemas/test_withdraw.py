@@ -169,6 +169,9 @@ def test_a_withdrawal_leaves_the_state_before_the_completion(history: list[dict[
                           st.integers(1, 2)), min_size=1, max_size=3), PAPER)
 # a case brought in from paper, completed live, a 补录 step held by it (not always drawn)
 @example([("completion", 2, 1), ("work_log", 3, 2)], [(0, 100, 1)], {0, 1, 3})
+# ... and one after a withdrawal held by it, then released (schemas.paper_fold._relive)
+@example([("completion", 2, 1), ("completion", 3, 2), ("work_log", 4, 2)],
+         [(0, 200, 1), (1, 0, 2)], {0, 1, 4})
 def test_withdrawals_anywhere_leave_a_state_the_other_steps_reach(
         spec: list[tuple[str, int, int]], picks: list[tuple[int, int, int]],
         paper: set[int]) -> None:
