@@ -206,10 +206,9 @@ class CaseState:
 
     def as_dict(self) -> dict[str, Any]:
         """What ``dataclasses.asdict`` gives (without the fold's own ``applied_ids``,
-        ``held`` and ``live_from``), with
-        ``problems_open``. Written out because ``asdict`` deep-copies through ``copy`` and
-        took half of a refold's time on the node (docs/benchmarks.md: the first unlock
-        after an upgrade refolds every case)."""
+        ``held`` and ``live_from``), with ``problems_open``. Written out because ``asdict``
+        deep-copies through ``copy`` and took half of a refold's time on the node
+        (docs/benchmarks.md: the first unlock after an upgrade refolds every case)."""
         d = {name: _plain(getattr(self, name)) for name in _STATE_FIELDS}
         d["problems_open"] = self.problems_open
         return d

@@ -39,9 +39,9 @@ step recorded live: judged as the case stood before it (:func:`withdraw` makes t
 paper again, ``state.live_from``), it is the case's paper history. The fold then equals the
 fold without the completion and its withdrawal, in any arrival order, whatever the
 replica: the office sees B's work counted and no 需复核 left over from a slip of A's. One
-exception: a 补录 step *after* the withdrawal in clock order stays a review (paper_after_
-live), though without the pair it would apply. The withdrawal is itself a step recorded
-live, and paper steps come first (schemas.paper.check_paper_day: the node and the hub
+exception: a 补录 step *after* the withdrawal in clock order stays a review
+(``paper_after_live``), though without the pair it would apply. The withdrawal is itself
+a step recorded live, and paper steps come first (schemas.paper.check_paper_day: the node and the hub
 refuse such a step from a writer who has the withdrawal, 10.2.5, 11.1 b); taking the pair
 for no step there would let a clerk who slipped bring a live case back to paper. A
 clerk who had already settled such a step by 冲突复核 made no clash either
