@@ -104,5 +104,7 @@ ADDED_COLUMNS = {"limit_due": "TEXT", "suspended_since": "TEXT"}
 #: review (schemas.paper_fold). 9: a step kept for review while a completion stood
 #: applies once that completion is withdrawn, if legal then (schemas.withdraw). 10: a
 #: 冲突复核 of a step so released and of one still refused resolves the latter; a second
-#: 撤销办结 of one completion is the same act (schemas.state.resettles).
-FOLD_VERSION = "10"
+#: 撤销办结 of one completion is the same act (schemas.state.resettles). 11: a 补录 step
+#: held by a withdrawn completion that made the case live is paper history (schemas.withdraw);
+#: a repeated 撤销办结 held behind a completion and released is the same act, not a review.
+FOLD_VERSION = "11"

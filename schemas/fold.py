@@ -19,7 +19,7 @@ from typing import Any
 from schemas import withdraw
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.overdue import mark_overdue
-from schemas.paper_fold import check_in_fold
+from schemas.paper_fold import check_in_fold, mark_live
 from schemas.rules import FIRST_EVENTS, check_transition, repeats_termination
 from schemas.state import CONSULTATION, CaseState, Review, event_date, resettles, resume_by
 from schemas.workdays import Workdays
@@ -282,7 +282,7 @@ def _fold(ordered: list[Event], wd: Workdays, malformed: set[str],
             continue
         _applied(state, ev, wd)
         if ev["event_type"] == "completion_withdrawn":
-            _release(state, wd)
+            _release(state, ev, wd)
     return state
 
 
@@ -294,22 +294,22 @@ def _applied(state: CaseState, ev: Event, wd: Workdays) -> None:
         raise _Malformed(str(ev.get("_id"))) from exc
 
 
-def _release(state: CaseState, wd: Workdays) -> None:
-    """After a withdrawal (撤销办结), the steps refused while its completion stood
-    (``state.held``) are judged again in clock order, as if it had never been
-    (schemas.withdraw): one legal now applies and leaves the reviews, one still refused
-    stays a review, for the reason that holds now."""
+def _release(state: CaseState, withdrawal: Event, wd: Workdays) -> None:
+    """After ``withdrawal`` (撤销办结) the steps its completion held (``state.held``) are judged
+    again in clock order as if it had never been (schemas.withdraw); it is a live step."""
     queue, state.held = state.held, []
     while queue:
         ev = queue.pop(0)
-        why = _refusal(state, ev)
+        again = resettles(state, ev)  # a repeat of an act released before it: as in _fold
+        why = None if again else _refusal(state, ev)
         withdraw.rejudge(state, ev, why)
         if why is not None:
             withdraw.hold(state, ev)  # behind a completion released before it
-            continue
-        _applied(state, ev, wd)
-        if ev.get("event_type") == "completion_withdrawn":  # that completion withdrawn too
-            queue, state.held = [*state.held, *queue], []
+        elif not again:
+            _applied(state, ev, wd)
+            if ev.get("event_type") == "completion_withdrawn":  # that completion withdrawn too
+                queue, state.held = [*state.held, *queue], []
+    mark_live(state, withdrawal)
 
 
 class FoldCache:

@@ -14,7 +14,7 @@ any concurrent step that breaks a rule (``state.reviews``): its dates count for 
 until someone compares it with the paper ledger and, if the step still stands, records
 it live; then a 冲突复核 (review_resolved) clears the mark.
 
-Public API: :func:`is_paper_step`, :func:`check_in_fold`.
+Public API: :func:`is_paper_step`, :func:`check_in_fold`, :func:`mark_live`.
 """
 
 from __future__ import annotations
@@ -47,6 +47,24 @@ def is_paper_step(event: Mapping[str, Any]) -> bool:
     return not (at.endswith("+08:00") and at[11:19] != "12:00:00") and entered_later(event)
 
 
+def mark_live(state: CaseState, event: Mapping[str, Any]) -> None:
+    """Note ``event``, a step recorded live, in ``state.went_live`` (and the first such
+    step in ``state.live_from``, for a withdrawal of it: schemas.withdraw.withdraw)."""
+    if not state.went_live:
+        state.went_live, state.live_from = True, str(event.get("hlc"))
+
+
+def _relive(state: CaseState, event: Mapping[str, Any]) -> None:
+    """Note a withdrawal before ``event`` in clock order as the step that made the case
+    live. Needed for one held behind a completion withdrawn in its turn: judged again and
+    applied (schemas.fold._release) after the case was made paper again, it is live for
+    the held steps typed after it, though the release marks the case live only at its end."""
+    hlc = str(event.get("hlc"))
+    before = [str(w["event"]) for w in state.withdrawals if str(w["event"]) < hlc]
+    if before:
+        mark_live(state, {"hlc": min(before)})
+
+
 def check_in_fold(state: CaseState, event: Mapping[str, Any]) -> None:
     """:func:`schemas.rules.check_transition` at ``event``'s place in the fold, which also
     notes a step recorded live (``state.went_live``: a read is none, a step kept for review
@@ -54,11 +72,13 @@ def check_in_fold(state: CaseState, event: Mapping[str, Any]) -> None:
     after one, and judges a 冲突复核 by the steps it names still open (state.unsettled).
     Called by the fold alone (schemas.fold._fold): it advances ``state``."""
     paper = is_paper_step(event)
+    if paper and not state.went_live:
+        _relive(state, event)
     if paper and state.went_live:
         raise IllegalTransition(CLAUSE, RULE, EN, ZH, event_id=event.get("hlc"))
     if not paper and event.get("event_type") != "access":
-        state.went_live = True
+        mark_live(state, event)
     check_transition(state, unsettled(state, event))
 
 
-__all__ = ["CLAUSE", "RULE", "check_in_fold", "is_paper_step"]
+__all__ = ["CLAUSE", "RULE", "check_in_fold", "is_paper_step", "mark_live"]

@@ -176,6 +176,9 @@ class CaseState:
     reviews: list[Review] = field(default_factory=list)  # open: needs_review == bool(reviews)
     resolved_reviews: list[Review] = field(default_factory=list)
     went_live: bool = False  # a step recorded live folded: no paper step after it (paper_fold)
+    #: the hlc of the step that made ``went_live`` true: a withdrawn completion makes it
+    #: false again (schemas.withdraw.withdraw); the fold's own, never written out
+    live_from: str | None = field(default=None, repr=False)
     overdue: list[str] = field(default_factory=list)  # with as_of: which deadlines passed
     warnings: list[str] = field(default_factory=list)  # e.g. calendar beyond known data
     events: int = 0
@@ -202,10 +205,10 @@ class CaseState:
             applied_ids=set(self.applied_ids))
 
     def as_dict(self) -> dict[str, Any]:
-        """What ``dataclasses.asdict`` gives (without ``applied_ids`` and ``held``), with
-        ``problems_open``. Written out because ``asdict`` deep-copies through ``copy`` and
-        took half of a refold's time on the node (docs/benchmarks.md: the first unlock
-        after an upgrade refolds every case)."""
+        """What ``dataclasses.asdict`` gives (without the fold's own ``applied_ids``,
+        ``held`` and ``live_from``), with ``problems_open``. Written out because ``asdict``
+        deep-copies through ``copy`` and took half of a refold's time on the node
+        (docs/benchmarks.md: the first unlock after an upgrade refolds every case)."""
         d = {name: _plain(getattr(self, name)) for name in _STATE_FIELDS}
         d["problems_open"] = self.problems_open
         return d
@@ -226,7 +229,7 @@ def _plain(value: Any) -> Any:
 
 
 _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(CaseState)
-                      if f.name not in ("applied_ids", "held"))
+                      if f.name not in ("applied_ids", "held", "live_from"))
 
 
 def _settled(s: CaseState, ev: Mapping[str, Any]) -> tuple[set[str], set[str]]:

@@ -33,10 +33,17 @@ which it was. When A withdraws the completion, the steps refused while it stood
 still withdrawable) are judged again in their clock order against the case in handling
 (schemas.fold._release): one legal now applies and leaves the reviews, one refused for
 another reason (a second acceptance, a step of an institution not holding the case) stays
-a review, its reason the one that holds now (:func:`rejudge`). The fold then equals the
-fold without the completion and its withdrawal (but for a 补录 step behind them: the
-withdrawal is a live step too, schemas.paper_fold), in any arrival order, whatever the
-replica: the office sees B's work counted and no 需复核 left over from a slip of A's. A
+a review, its reason the one that holds now (:func:`rejudge`). So is a 补录 step
+(schemas.paper_fold) typed by B not having pulled a completion that was the case's first
+step recorded live: judged as the case stood before it (:func:`withdraw` makes the case
+paper again, ``state.live_from``), it is the case's paper history. The fold then equals the
+fold without the completion and its withdrawal, in any arrival order, whatever the
+replica: the office sees B's work counted and no 需复核 left over from a slip of A's. One
+exception: a 补录 step *after* the withdrawal in clock order stays a review
+(``paper_after_live``), though without the pair it would apply. The withdrawal is itself
+a step recorded live, and paper steps come first (schemas.paper.check_paper_day: the node and the hub
+refuse such a step from a writer who has the withdrawal, 10.2.5, 11.1 b); taking the pair
+for no step there would let a clerk who slipped bring a live case back to paper. A
 clerk who had already settled such a step by 冲突复核 made no clash either
 (schemas.state.resettles). ``state.completion`` names the completion that stands, for
 the oversight's late-receipt check (hub.oversight.clocks).
@@ -147,6 +154,8 @@ def withdraw(s: CaseState, ev: Event) -> None:
     schemas.rules._completion), no completion date, no on-time mark; listed for supervision."""
     s.status, s.completed_on, s.on_time, s.withdrawable = "handling", None, None, None
     s.completion = None
+    if s.live_from == ev["completion"]:  # it made the case live: the steps it held are
+        s.went_live, s.live_from = False, None  # judged as before it (fold._release)
     s.withdrawals = [*s.withdrawals, {"event": str(ev["hlc"]), "completion": ev["completion"],
                                       "reason": ev["reason"], "on": step_day(ev).isoformat(),
                                       "institution": str(ev["institution"])}]

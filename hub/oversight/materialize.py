@@ -93,7 +93,9 @@ BATCH = 500
 #: 19: a 冲突复核 of a step so released and of one still refused resolves the latter
 #: (schemas.state.unsettled), not refused itself; a second 撤销办结 of one completion is the
 #: same act (schemas.state.resettles), not a review.
-FOLD_VERSION = 19
+#: 20: a 补录 step held by a withdrawn completion that made the case live is paper history
+#: (schemas.withdraw); a repeated 撤销办结 held and released is the same act, not a review.
+FOLD_VERSION = 20
 
 
 class FactStore:

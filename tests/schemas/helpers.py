@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
+
+from hypothesis import strategies as st
 
 from schemas.build import handover_fields, make_event
 from schemas.fold import fold
 from schemas.hlc import HLC, pack, tick
+from schemas.paper import PAPER_STEPS, paper_at
 from schemas.rules import check_transition
 from schemas.state import CaseState
 
@@ -38,12 +42,15 @@ class CaseBuilder:
         return fold(self.events, **kw)
 
     def make(self, event_type: str, at: str, *, institution: str = VILLAGE, short: str = "A1",
-             private: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+             private: dict[str, Any] | None = None, stated: str | None = None,
+             **fields: Any) -> dict[str, Any]:
+        """An event typed at ``at`` (its clock), stating ``stated`` (补录) or ``at``."""
         moment = self._dt(at)
         dev = f"{institution}-{short}"
         clock = tick(int(moment.timestamp() * 1000), self.clocks.get(dev), dev)
         self.clocks[dev] = clock
-        return make_event(event_type, case_id=self.case_id, clock=clock, at=moment.isoformat(),
+        return make_event(event_type, case_id=self.case_id, clock=clock,
+                          at=stated or moment.isoformat(),
                           institution=institution, staff="staff-1", private=private, **fields)
 
     def ev(self, event_type: str, at: str, *, check: bool = True, **kw: Any) -> dict[str, Any]:
@@ -109,8 +116,16 @@ STEPS = ["consultation", "application", "entrustment", "acceptance", "notificati
          "termination", "rating", "archived", "work_log", "submitted", "decision", "access"]
 
 
-def random_events(spec: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
-    """One case's events: ``(step, minute after 2026-03-02 08:00 in 10-hour days, device)``."""
+#: the indices of :func:`random_events`' steps to enter from paper: any, or (a case brought
+#: in from the paper ledger) its first ones
+PAPER = st.one_of(st.sets(st.integers(0, 30)), st.integers(0, 30).map(lambda n: set(range(n))))
+
+
+def random_events(spec: list[tuple[str, int, int]],
+                  paper: Collection[int] = ()) -> list[dict[str, Any]]:
+    """One case's events: ``(step, minute after 2026-03-02 08:00 in 10-hour days, device)``;
+    those at the indices ``paper`` of ``spec`` that may be are 补录 (schemas.paper), stating
+    the paper's date a week before the day they are typed."""
     c = CaseBuilder("2026-03-02T08:00")
     kw: dict[str, dict[str, Any]] = {
         "consultation": dict(channel="window", answered=False, private={"question": "?"}),
@@ -136,5 +151,9 @@ def random_events(spec: list[tuple[str, int, int]]) -> list[dict[str, Any]]:
     out = []
     for step, minute, device in spec:
         at = f"2026-03-{2 + minute // 600:02d}T{8 + (minute % 600) // 60:02d}:{minute % 60:02d}"
-        out.append(c.make(step, at, short=f"A{device}", **kw[step]))
+        ev = c.make(step, at, short=f"A{device}", **kw[step])
+        if len(out) in paper and step in PAPER_STEPS:
+            day = dt.date.fromisoformat(at[:10]) - dt.timedelta(days=7)
+            ev = c.make(step, at, short=f"A{device}", stated=paper_at(day), **kw[step])
+        out.append(ev)
     return out

@@ -14,6 +14,7 @@ from schemas.hlc import HLC, pack
 from schemas.paper import paper_at
 from schemas.paper_fold import RULE, is_paper_step
 from schemas.state import LOCAL_TZ
+from tests.schemas.helpers import SIGNED
 
 INST = "410621101201"
 A, B = f"{INST}-A1", f"{INST}-A2"
@@ -65,3 +66,52 @@ def test_a_paper_step_before_a_live_one_is_the_case_s_history() -> None:
     read = _ev("access", A, 1, first["hlc"], paper=False, purpose="printing",
                fields_read=["applicant_name"], private={"note": "打印"})
     assert not fold([first, read, paper]).needs_review
+
+
+def _paper_case_completed_live() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A case brought in from paper (applied, accepted) and completed live on laptop A."""
+    first = _ev("application", A, 0, None, paper=True, channel="offline",
+                service_item="MS-004", mode="nearby")
+    accepted = _ev("acceptance", A, 1, first["hlc"], paper=True, zone="assisted_zone",
+                   time_limit_days=10)
+    done = _ev("completion", A, 5, accepted["hlc"], paper=False, private=SIGNED)
+    return [first, accepted, done], done
+
+
+def test_a_paper_step_held_by_a_withdrawn_completion_is_judged_as_if_it_had_never_been() -> None:
+    """B types a 补录 step not having pulled A's completion (a slip): it follows the
+    completion in the fold and is refused; once A withdraws the completion it is the case's
+    paper history, as without the pair (schemas.withdraw). A paper step typed after the
+    withdrawal stays a review: the withdrawal is a step recorded live (paper_after_live)."""
+    events, done = _paper_case_completed_live()
+    late = _log(B, 9, events[1]["hlc"], paper=True)
+    assert [r.rule for r in fold([*events, late]).reviews] == [RULE]
+    w = _ev("completion_withdrawn", A, 15, done["hlc"], paper=False, completion=done["hlc"],
+            reason="wrong_case", private={"details": "点错了办件"})
+    s = fold([*events, late, w])
+    assert (s.reviews, s.needs_review, s.work_log_entries) == ([], False, 1)
+    without = fold([*events[:2], late])
+    assert (s.status, s.work_log_entries, s.due) == (without.status, 1, without.due)
+    after = _log(B, 20, w["hlc"], paper=True)
+    assert [(r.event_id, r.rule) for r in fold([*events, late, w, after]).reviews] == \
+        [(after["hlc"], RULE)]
+
+
+def test_a_withdrawal_released_by_another_is_a_live_step_for_the_paper_steps_after_it() -> None:
+    """A's slip held B's completion and B's withdrawal of it, and two 补录 steps of a third
+    laptop, one typed before B's completion and one after B's withdrawal. Once A withdraws
+    the slip, the first is paper history; the second follows B's steps, recorded live, and
+    stays a review, as a paper step after the withdrawal that released them does."""
+    events, done = _paper_case_completed_live()
+    c3 = f"{INST}-A3"
+    early = _log(c3, 6, events[1]["hlc"], paper=True)
+    real = _ev("completion", B, 7, events[1]["hlc"], paper=False, private=SIGNED)
+    why = {"details": "点错了办件"}
+    back = _ev("completion_withdrawn", B, 8, real["hlc"], paper=False, completion=real["hlc"],
+               reason="wrong_case", private=why)
+    late = _log(c3, 9, back["hlc"], paper=True)
+    w = _ev("completion_withdrawn", A, 15, done["hlc"], paper=False, completion=done["hlc"],
+            reason="wrong_case", private=why)
+    s = fold([*events, early, real, back, late, w])
+    assert [(r.event_id, r.rule) for r in s.reviews] == [(late["hlc"], RULE)]
+    assert (s.status, s.work_log_entries, len(s.withdrawals)) == ("handling", 1, 2)

@@ -7,19 +7,21 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from schemas.build import make_event
 from schemas.errors import IllegalTransition, ValidationFailed
 from schemas.fold import FoldCache, check_received, fold, order_key
 from schemas.hlc import HLC
+from schemas.paper_fold import RULE as PAPER_RULE
+from schemas.paper_fold import is_paper_step
 from schemas.registry import validate_open
 from schemas.sample_cases import case_histories
 from schemas.state import LOCAL_TZ
 from schemas.steps import next_steps
 from schemas.workdays import Workdays
-from tests.schemas.helpers import SIGNED, STEPS, TOWN, VILLAGE, CaseBuilder, random_events
+from tests.schemas.helpers import PAPER, SIGNED, STEPS, TOWN, VILLAGE, CaseBuilder, random_events
 
 WHY = {"details": "点错了办件，应为邻居家的申请"}
 
@@ -164,15 +166,24 @@ def test_a_withdrawal_leaves_the_state_before_the_completion(history: list[dict[
                           st.integers(2, 5999), st.integers(1, 2)), min_size=1, max_size=25),
        st.lists(st.tuples(st.integers(0, 9), st.one_of(st.integers(0, 59),
                                                        st.integers(0, 90_000)),
-                          st.integers(1, 2)), min_size=1, max_size=3))
+                          st.integers(1, 2)), min_size=1, max_size=3), PAPER)
+# a case brought in from paper, completed live, a 补录 step held by it (not always drawn)
+@example([("completion", 2, 1), ("work_log", 3, 2)], [(0, 100, 1)], {0, 1, 3})
+# ... and one after a withdrawal held by it, then released (schemas.paper_fold._relive)
+@example([("completion", 2, 1), ("completion", 3, 2), ("work_log", 4, 2)],
+         [(0, 200, 1), (1, 0, 2)], {0, 1, 4})
 def test_withdrawals_anywhere_leave_a_state_the_other_steps_reach(
-        spec: list[tuple[str, int, int]], picks: list[tuple[int, int, int]]) -> None:
+        spec: list[tuple[str, int, int]], picks: list[tuple[int, int, int]],
+        paper: set[int]) -> None:
     """Withdrawals dropped anywhere into arbitrary (mostly illegal) sequences from two
-    laptops: the fold equals the fold without each applied withdrawal and its completion,
-    i.e. a sequence of real steps reaches it; the steps refused between the two included,
-    judged again as if the completion had never been (schemas.withdraw, fold._release)."""
+    laptops, 补录 steps among them: the fold equals the fold without each applied
+    withdrawal and its completion, i.e. a sequence of real steps reaches it; the steps
+    refused between the two included, judged again as if the completion had never been
+    (schemas.withdraw, fold._release), a paper step too. But for a paper step typed after
+    an applied withdrawal: that is a step recorded live, so such a step is refused
+    (paper_after_live, as the node and hub refuse it from a writer who saw it)."""
     # applied and accepted first (minutes 0 and 1), so that completions often hold
-    events = random_events([("application", 0, 1), ("acceptance", 1, 1), *spec])
+    events = random_events([("application", 0, 1), ("acceptance", 1, 1), *spec], paper)
     completions = [e for e in events if e["event_type"] == "completion"]
     assume(completions)
     withdrawals = []
@@ -188,11 +199,21 @@ def test_withdrawals_anywhere_leave_a_state_the_other_steps_reach(
     s = fold(everything, as_of="2026-05-01")
     applied = [w for w in withdrawals if str(w["_id"]) in s.applied_ids]
     taken_back = {w["completion"] for w in applied}  # a repeat of one is the same act
-    gone = {w["_id"] for w in withdrawals if w["completion"] in taken_back} | \
+    # (not one typed before the completion: the clock the completion took, following its
+    # laptop's later step, can be after its ``at`` and the withdrawal's: refused alike)
+    gone = {w["_id"] for w in withdrawals
+            if w["completion"] in taken_back and w["hlc"] > w["completion"]} | \
         {f"event:{w['case_id']}:{w['completion']}" for w in applied}
-    reduced = fold([e for e in everything if e["_id"] not in gone], as_of="2026-05-01")
-    assert {k: v for k, v in s.as_dict().items() if k not in _SKIP} == \
-        {k: v for k, v in reduced.as_dict().items() if k not in _SKIP}
+    first = min((order_key(w) for w in applied), default=None)
+    late = {e["_id"] for e in events if first and order_key(e) > first and is_paper_step(e)}
+    assert late <= {f"event:{events[0]['case_id']}:{r.event_id}" for r in s.reviews
+                    if r.rule == PAPER_RULE}
+    if late:  # the exception shown: the rest of the property holds without them
+        s = fold([e for e in everything if e["_id"] not in late], as_of="2026-05-01")
+    reduced = fold([e for e in everything if e["_id"] not in gone | late], as_of="2026-05-01")
+    skip = _SKIP | {"went_live"}  # the withdrawal is a step recorded live, as said
+    assert {k: v for k, v in s.as_dict().items() if k not in skip} == \
+        {k: v for k, v in reduced.as_dict().items() if k not in skip}
     assert len(s.withdrawals) == len(applied)
 
 
@@ -262,14 +283,15 @@ def test_a_review_resolved_of_a_released_step_is_the_same_act_not_a_clash() -> N
 @given(st.lists(st.tuples(st.sampled_from([*STEPS, "completion"]), st.integers(2, 1199),
                           st.integers(1, 2)), min_size=1, max_size=14),
        st.integers(0, 9), st.integers(1, 40_000), st.randoms(use_true_random=False),
-       st.integers(0, 30))
+       st.integers(0, 30), PAPER)
 def test_replicas_fold_the_same_events_to_the_same_state_in_any_arrival_order(
         spec: list[tuple[str, int, int]], pick: int, seconds: int, rnd: Any,
-        cut: int) -> None:
+        cut: int, paper: set[int]) -> None:
     """The steps held by a completion and released by its withdrawal converge: the fold of
     one set of events is the same whatever order they arrived in, and a replica that folded
-    part of them first and extends its fold (the hub's FoldCache) reaches it too."""
-    events = random_events([("application", 0, 1), ("acceptance", 1, 1), *spec])
+    part of them first and extends its fold (the hub's FoldCache) reaches it too; 补录
+    steps among them."""
+    events = random_events([("application", 0, 1), ("acceptance", 1, 1), *spec], paper)
     completions = [e for e in events if e["event_type"] == "completion"]
     assume(completions)
     done = completions[pick % len(completions)]
@@ -324,3 +346,18 @@ def test_two_clerks_withdrawing_one_completion_offline_is_one_act() -> None:
     s = c.state()
     assert (s.status, s.reviews, (s.withdrawable or {}).get("event")) == \
         ("completed", [], real["hlc"])
+
+
+def test_a_repeat_withdrawal_held_behind_a_slip_is_one_act_once_released() -> None:
+    """A1 completes by mistake; A2, offline, completes for real and withdraws its own
+    completion twice (two clerks of A2's office, say): all held behind A1's slip. Once A1
+    withdraws the slip, A2's completion and withdrawal apply and the repeat is the same act
+    (schemas.state.resettles), as it is outside a release, not a 需复核."""
+    c, done = _completed()
+    real = c.ev("completion", "2026-03-05T11:00", short="A2", check=False, private=SIGNED)
+    _withdraw(c, real, "2026-03-05T11:10", short="A2", check=False)
+    _withdraw(c, real, "2026-03-05T11:20", short="A2", check=False)
+    _withdraw(c, done, "2026-03-05T15:00")
+    s = c.state()
+    assert (s.status, s.reviews, s.needs_review) == ("handling", [], False)
+    assert [w["completion"] for w in s.withdrawals] == [done["hlc"], real["hlc"]]
