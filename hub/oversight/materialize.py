@@ -93,7 +93,8 @@ BATCH = 500
 #: 19: a 冲突复核 of a step so released and of one still refused resolves the latter
 #: (schemas.state.unsettled), not refused itself; a second 撤销办结 of one completion is the
 #: same act (schemas.state.resettles), not a review.
-FOLD_VERSION = 19
+#: 20: a submission (11.1 d) counts at the station that recorded it, not at a later holder.
+FOLD_VERSION = 20
 
 
 class FactStore:
