@@ -78,8 +78,9 @@ def _code_tables() -> dict[tuple[str, str], dict[str, tuple[str, str]]]:
     tables = [t for n in dir(vocab) if n.isupper() and isinstance(t := getattr(vocab, n), dict)]
     for event_type, cls in EVENT_SCHEMAS.items():
         parts: list[Any] = [cls().fields]
-        if getattr(cls, "PRIVATE", None) is not None:
-            parts.append(cls.PRIVATE().fields)
+        private = getattr(cls, "PRIVATE", None)
+        if private is not None:
+            parts.append(private().fields)
         for flds in parts:
             for name, f in flds.items():
                 inner = f.inner if isinstance(f, mf.List) else f

@@ -33,7 +33,7 @@ def main() -> int:
         catalog = read_po(fh, locale="en")
     for zh in FIELD_LABELS.values():  # msgids pybabel cannot see: _l(v) of a variable
         if zh not in catalog:
-            catalog.add(zh, locations=[("../schemas/field_labels.py", None)])
+            catalog.add(zh, locations=[("../schemas/field_labels.py", 0)])
     missing = []
     for message in catalog:
         if message.id:
