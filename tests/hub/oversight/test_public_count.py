@@ -1,5 +1,6 @@
-"""The public complaint box (投诉) and a paste longer than its limit, in Chromium: the box's
-``maxlength`` cut it silently, the end of the citizen's text lost without a word."""
+"""A complaint box (投诉内容: the public form, a supervisor's intake) and a paste longer
+than its limit, in Chromium: the box's ``maxlength`` cut it silently, the end of the
+citizen's text lost without a word."""
 
 from __future__ import annotations
 
@@ -52,5 +53,43 @@ def test_a_long_paste_is_counted_not_cut(app: Any) -> None:
                 quiet.click("#complaint button")
             assert "投诉内容" in quiet.inner_text("#refusal")
             assert quiet.input_value("#f-text") == text  # nothing of it lost
+        finally:
+            browser.close()
+
+
+@pytest.mark.timeout(180)
+def test_the_intake_box_counts_a_long_paste_too(app: Any) -> None:
+    """A supervisor's intake of a complaint taken by phone or letter (投诉内容, 8000
+    characters in the schema) was cut by maxlength alike; counted now, and kept from being
+    sent; without the script the schema refuses it by name and the form comes back whole."""
+    from playwright.sync_api import sync_playwright
+
+    from hub.oversight.complaints import MAX_TEXT as INTAKE_MAX
+
+    text = "信" * (INTAKE_MAX + 7)
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as base, \
+            sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            for script in (True, False):
+                page = browser.new_context(locale="zh-CN", java_script_enabled=script).new_page()
+                page.goto(f"{base}/oversight/login")
+                page.fill("#login", "town")
+                page.fill("#password", "town-pass-1")
+                with page.expect_navigation():
+                    page.click("button[type=submit]")
+                page.goto(f"{base}/oversight/complaints")
+                page.fill("#intake input[name=case]", "410602101201-2026-A1-00001")
+                page.fill("#f-text", text)
+                assert page.input_value("#f-text") == text
+                if script:
+                    assert "已超出 7 字" in page.inner_text("#text-count")
+                    page.click("#intake button[type=submit]")  # kept on the page
+                    assert page.evaluate("document.activeElement.id") == "f-text"
+                    continue
+                with page.expect_navigation():
+                    page.click("#intake button[type=submit]")
+                assert "投诉内容" in page.inner_text("[role=alert]")
+                assert page.input_value("#f-text") == text
         finally:
             browser.close()
