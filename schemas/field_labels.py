@@ -8,6 +8,7 @@ the node. Codes stay in documents; people read these words.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from marshmallow import fields as mf
@@ -66,15 +67,12 @@ def code_table(event_type: str, name: str) -> dict[str, tuple[str, str]] | None:
     return _code_tables().get((event_type, name))
 
 
-_TABLES: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
-
-
+@functools.cache  # built whole once (a half-built table never seen by another thread)
 def _code_tables() -> dict[tuple[str, str], dict[str, tuple[str, str]]]:
-    if _TABLES:
-        return _TABLES
     from schemas import vocab
     from schemas.event_types import EVENT_SCHEMAS
 
+    out: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
     tables = [t for n in dir(vocab) if n.isupper() and isinstance(t := getattr(vocab, n), dict)]
     for event_type, cls in EVENT_SCHEMAS.items():
         parts: list[Any] = [cls().fields]
@@ -88,5 +86,5 @@ def _code_tables() -> dict[tuple[str, str], dict[str, tuple[str, str]]]:
                 codes = {str(c) for c in v.choices} if v is not None else set()
                 table = next((t for t in tables if codes and codes <= set(t)), None)
                 if table is not None:
-                    _TABLES[(event_type, name)] = table
-    return _TABLES
+                    out[(event_type, name)] = table
+    return out
