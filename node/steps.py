@@ -15,6 +15,8 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields as mf
 from marshmallow import validate as mv
 
+from schemas.field_labels import FIELD_LABELS
+
 #: members every event has; the node fills them in, the form never shows them
 BASE_FIELDS = {"_id", "type", "schema_version", "sig", "event_type", "case_id", "hlc",
                "base_hlc", "at", "device", "institution", "staff", "sealed",
@@ -39,39 +41,8 @@ STEP_ORDER = (
 FORM_OF_STEP = {"acceptance": "A", "completion": "B", "termination": "B", "entrustment": "C",
                 "conversion": "C", "suspension": "D", "resumption": "E", "refusal": "R"}
 
-LABELS: dict[str, Any] = {
-    "staff": _l("当前经办人"), "channel": _l("渠道"), "answered": _l("当场答复"), "referred_to": _l("转询审批部门"),
-    "service_item": _l("服务事项"), "name": _l("姓名"), "contact": _l("联系方式"),
-    "question": _l("咨询问题"), "outcome": _l("结果"), "answer": _l("答复内容"),
-    "consultation": _l("对应咨询"), "mode": _l("服务方式"), "scope": _l("委托事项及权限"),
-    "materials_received": _l("已收材料（每行一项）"), "applicant_signature": _l("服务对象签字"),
-    "note": _l("备注"), "ledger_no": _l("台账编号"), "period_end": _l("委托期限至"),
-    "zone": _l("办理区域"), "time_limit_days": _l("承诺时限（工作日）"),
-    "reasons": _l("理由"), "reason_codes": _l("不予受理原因"),
-    "materials": _l("材料"), "materials_due": _l("材料提交期限"), "attachments": _l("扫描件"),
-    # 补录 (node.paper): its refusal named the input "paper_date：" to the clerk
-    "paper_date": _l("纸质表单上的日期"),
-    "due": _l("期限"), "details": _l("详细说明"), "department": _l("审批部门"),
-    "request": _l("对应补正通知"), "description": _l("问题描述"), "problem_id": _l("问题编号"),
-    "category": _l("类别"), "progress": _l("进展"), "status": _l("状态"),
-    "result_text": _l("处理结果说明"), "result": _l("结果"), "reference": _l("部门收件编号"),
-    "document_no": _l("批准文号"), "text": _l("内容"), "kind": _l("类别"),
-    "reason": _l("原因"), "resumption_deadline": _l("续办期限"),
-    "cause_removed_on": _l("中止原因消除日期"), "new_time_limit_days": _l("新的办理时限（工作日）"),
-    "from_institution": _l("移交机构"), "to_institution": _l("接收机构"),
-    "from_tier": _l("移交层级"), "to_tier": _l("接收层级"), "reason_code": _l("移交原因"),
-    "materials_returned": _l("交还材料（每行一项）"), "documents": _l("审批结果文件（每行一项）"),
-    "signer": _l("签字人身份"), "signer_name": _l("签字人姓名（非本人签字时填写）"),
-    "thumbprint": _l("以指印代替签字"), "completion": _l("撤销办结"),
-    "confirm": _l("我确认撤销该办结"),
-    "archive_no": _l("档案号"), "level": _l("评价等级"), "comment": _l("评价意见"),
-    "complainant": _l("投诉人"), "complaint": _l("对应投诉"), "purpose": _l("查阅目的"),
-    "fields_read": _l("查阅字段"), "events": _l("需复核的步骤"), "decision": _l("复核结论"),
-    # the case header's personal data (what an access event names as read, 7.2.2.2)
-    "applicant_name": _l("服务对象姓名"), "enterprise_name": _l("企业名称"),
-    "phone": _l("联系电话"), "id_type": _l("证件类型"), "id_number": _l("证件号码"),
-    "address": _l("住址"),
-}
+#: the fields' labels are the schemas' (hub.oversight shows them too), in the page's language
+LABELS: dict[str, Any] = {k: _l(v) for k, v in FIELD_LABELS.items()}
 
 STEP_TITLES: dict[str, Any] = {
     "consultation": _l("咨询"), "reply": _l("咨询答复"), "application": _l("申请"),

@@ -18,6 +18,26 @@ from hub.oversight.login import login_required
 from hub.oversight.views import _case_in_area, _ov, _params, blueprint
 
 
+def step_fields(event_type: str, fields: dict[str, Any],
+                name: Any) -> list[tuple[str, str]]:
+    """A step's cleartext as a supervisor reads it: each field by the label the station's
+    forms give it (schemas.field_labels), a code by its vocabulary's label (渠道：窗口, not
+    ``channel=window``), an institution by its name. The codes stay in the cell's title."""
+    from schemas.field_labels import code_table, record_label_zh
+
+    def shown(k: str, v: Any) -> str:
+        if isinstance(v, bool):
+            return "是" if v else "否"
+        if isinstance(v, list):
+            return "、".join(shown(k, x) for x in v)
+        table = code_table(event_type, k)
+        if table is not None and str(v) in table:
+            return str(table[str(v)][0])
+        return str(name(v)) if k.endswith("institution") else str(v)
+
+    return [(record_label_zh(k), shown(k, v)) for k, v in fields.items()]
+
+
 def _archive(ref: str, *, attachments: bool, why: str) -> dict[str, Any]:
     from hub.oversight.archive import case_archive
     from hub.oversight.clocks import case_receipts
@@ -56,7 +76,8 @@ def case_history() -> Any:
                            tl=timeline(archive), report=report,
                            name=lambda c: p["names"].get(c, {}).get("name", c),
                            escrow=uses_of_case(hub, case_id), reads=reads_of_case(hub, case_id),
-                           what_zh=WHAT, withdraw_reasons=WITHDRAWAL_REASONS)  # 撤销办结
+                           what_zh=WHAT, withdraw_reasons=WITHDRAWAL_REASONS,  # 撤销办结
+                           step_fields=step_fields)
 
 
 @blueprint.get("/case/archive.json")

@@ -17,12 +17,14 @@ and the supervisor who took it are kept in a hub-private ``complaint_intake:{hlc
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hub.errors import BadInput
 from hub.sealing import next_clock, store_hub_event
 from schemas import build
 from schemas.errors import SchemaError, ValidationFailed
+from schemas.events_oversight import ComplaintPrivate
+from schemas.fields import Str
 from schemas.hlc import HLC
 from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
 from sync.crypto.errors import CryptoError
@@ -44,6 +46,9 @@ INTAKE_ZH = {**{k: zh for k, (zh, _c) in INTAKE.items()}, PUBLIC: "网上自助�
 #: labels): a refusal named "private.contact" after "400 bad_request:", words no
 #: supervisor typed into.
 FIELD_ZH = {"text": "投诉内容", "complainant": "投诉人", "contact": "联系方式"}
+#: The intake box's limit, the schema's (static/count.js counts to it: no maxlength cuts a
+#: paste silently; beyond it the schema refuses the text by name, the form given back)
+MAX_TEXT: int = cast(Str, ComplaintPrivate._declared_fields["text"]).max_len
 
 
 def _refusal(exc: SchemaError, labels: dict[str, str]) -> BadInput:

@@ -120,6 +120,7 @@ class CaseFact:
     handovers: int = 0
     department: str = ""  # approval department the case was submitted to (11.1 d)
     submitted_on: str | None = None
+    submitted_by: str = ""  # the institution whose device recorded it: it counts there
     corrections: int = 0
     decision: str | None = None
     complaints: list[Complaint] = field(default_factory=list)
@@ -279,6 +280,7 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     submitted = [e for e in evs if e["event_type"] == "submitted"]
     if submitted:
         f.department, f.submitted_on = str(submitted[0]["department"]), _day(submitted[0]["at"])
+        f.submitted_by = str(submitted[0].get("institution") or "")
     f.corrections = sum(1 for e in evs if e["event_type"] == "correction_requested")
     f.decision = state.last_decision
     f.paper, f.paper_live, f.paper_live_first = paper_steps(evs)  # 补录 (hub.oversight.paper)

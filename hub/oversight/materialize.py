@@ -90,12 +90,11 @@ BATCH = 500
 #: 18: a step kept for review while a completion stood applies once that completion is
 #: withdrawn, if legal then (schemas.withdraw, schemas.fold._release); a fact names the
 #: completion that stands (``completion``: the late-receipt check times it, not a withdrawn one).
-#: 19: a 冲突复核 of a step so released and of one still refused resolves the latter
-#: (schemas.state.unsettled), not refused itself; a second 撤销办结 of one completion is the
-#: same act (schemas.state.resettles), not a review.
-#: 20: a 补录 step held by a withdrawn completion that made the case live is paper history
-#: (schemas.withdraw); a repeated 撤销办结 held and released is the same act, not a review.
-FOLD_VERSION = 20
+#: 19, 20: a 冲突复核 of a released step and a refused one resolves the latter (schemas.state
+#: .unsettled); a repeated 撤销办结, held and released or not, is the same act; a 补录 step held
+#: by a withdrawn completion that made the case live is paper history (schemas.withdraw).
+#: 21: a submission (11.1 d) counts at the station that recorded it, not at a later holder.
+FOLD_VERSION = 21
 
 
 class FactStore:

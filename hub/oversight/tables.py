@@ -18,10 +18,15 @@ DEPT_COUNTERS = ("submitted", "corrections", "decided", "approved", "returned")
 
 
 def department_contributions(f: CaseFact | None) -> dict[tuple[str, str, str], dict[str, int]]:
-    """11.1 d): what a case adds per (institution, approval department, month submitted)."""
+    """11.1 d): what a case adds per (institution, approval department, month submitted).
+
+    Counted at the station that submitted (10.2.4: its device recorded the step), not at the
+    case's holder: a later hand-up or hand-down (4.3) moved it to the town or another village
+    and changed a month already reported. A fact stored before ``submitted_by`` counted at
+    its holder: taken back from there."""
     if f is None or not f.submitted_on:
         return {}
-    return {(f.institution, f.department, f.submitted_on[:7]): {
+    return {(f.submitted_by or f.institution, f.department, f.submitted_on[:7]): {
         "submitted": 1, "corrections": f.corrections, "decided": 1 if f.decision else 0,
         "approved": 1 if f.decision == "approved" else 0,
         "returned": 1 if f.decision in ("rejected", "returned") else 0}}

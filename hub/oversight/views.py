@@ -29,7 +29,7 @@ from hub.oversight import login as auth
 from hub.oversight import supervisors as sup
 from hub.oversight.charts import rate_bars, stacked_ratings
 from hub.oversight.facts import RATING_LEVELS
-from hub.oversight.login import login_required
+from hub.oversight.login import login_required, script_nonce
 from hub.oversight.outage import store_failed_page
 from hub.oversight.params import period_params
 from schemas.event_types import EVENT_SCHEMAS
@@ -101,7 +101,8 @@ def _context() -> dict[str, Any]:
     return {"csrf_token": _csrf, "supervisor": getattr(g, "supervisor", None),
             "oversight_behind": _ov()._materializer is not None and _ov().behind,
             "levels": sup.LEVELS, "rating_zh": RATING_ZH, "status_zh": STATUS_LABELS,
-            "step_zh": STEP_ZH, "staff_label": _staff_label, "clause9": ind.CLAUSE9_COLUMNS}
+            "step_zh": STEP_ZH, "staff_label": _staff_label, "clause9": ind.CLAUSE9_COLUMNS,
+            "script_nonce": script_nonce}  # a complaint box's count (static/count.js)
 
 
 
@@ -329,7 +330,7 @@ def complaints() -> Any:
                            # down on the phone was lost to a typo in the case number)
                            sent=request.form if error else {},
                            categories=COMPLAINT_CATEGORIES, results=COMPLAINT_RESULTS,
-                           complaint_days=ov.complaint_days,
+                           complaint_days=ov.complaint_days, max_text=cmp.MAX_TEXT,
                            name=lambda c: _name(p["names"], c)), 400 if error else 200
 
 

@@ -343,3 +343,23 @@ def test_a_station_without_cases_says_so_in_its_charts(hub_url: str, browser: An
         assert "本期无数据" in (charts.nth(i).text_content() or ""), charts.nth(i).inner_html()
     shot(page, "no-cases")
     context.close()
+
+
+def test_a_case_history_shows_cleartext_in_words(hub_url: str, browser: Any) -> None:
+    """The 明文内容 column of a case history showed ``channel=window; department=…``, the
+    documents' keys and codes, on a page in Chinese: each field reads as the station's forms
+    label it (渠道：窗口), a code by its vocabulary's label; the codes stay in the title."""
+    context, page = county_page(browser, f"{hub_url}/oversight/complaints?{Q}")
+    no = re.search(r"\d{12}-\d{4}-A1-\d{5}", page.inner_text("#complaints tbody"))
+    assert no, page.inner_text("#complaints")
+    page.goto(f"{hub_url}/oversight/case?no={no.group(0)}&why=complaint")
+    cells = page.locator("#steps tbody tr td:nth-child(7)")
+    shown = cells.all_inner_texts()
+    titles = [cells.nth(i).get_attribute("title") or "" for i in range(cells.count())]
+    assert any("channel=" in t for t in titles), titles  # the codes, on hover
+    assert not [s for s in shown if "=" in s or "channel" in s], shown
+    for text, title in zip(shown, titles, strict=True):
+        if "channel=window" in title:
+            assert "渠道：窗口" in text or "渠道：窗口提交" in text, (text, title)
+    assert any("渠道：" in s for s in shown), shown
+    context.close()

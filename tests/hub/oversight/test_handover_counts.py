@@ -62,3 +62,38 @@ def test_a_case_handed_up_and_down_stays_opened_where_it_was_registered(
     assert _staff(ov) == {(V1, "s-village"): 1}
     ov.facts.close()
     hub.close()
+
+
+def _departments(ov: Oversight) -> dict[str, int]:
+    """11.1 d) submissions per station (a unit of the village level: the town's own too)."""
+    sql = ("SELECT unit, SUM(submitted) FROM departments WHERE level = 12 AND month = "
+           "'2026-03' GROUP BY unit")
+    return {unit: n for unit, n in ov.facts.reader().execute(sql) if n}
+
+
+def test_a_submission_stays_counted_where_it_was_made(tmp_path: Path) -> None:
+    """鹤壁集村 submits a case's materials to 浚县民政局 (10.2.4) in March, then hands the
+    case up; the town hands it down to 东头村. 11.1 d) counted the submission at the case's
+    holder: 鹤壁集村's March lost it to the town, then 东头村 gained one it never made. It
+    stays with the station whose device recorded the submission, the one that did it."""
+    hub = make_hub(tmp_path)
+    ov = Oversight(hub, tmp_path / "facts.sqlite")
+    b = CaseBuilder(V1, "s-village", "2026-03-02").accepted("2026-03-02", 20)
+    b.ev("submitted", "2026-03-03", department="浚县民政局", channel="online")
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    assert _departments(ov) == {V1: 1}
+    town = device_id(TOWN, "A1")
+    b.ev("hand_up", "2026-03-04", **handover_fields(V1, TOWN, "needs_coordination"))
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    assert _departments(ov) == {V1: 1}
+    b.ev("hand_down", "2026-03-05", device=town, institution=TOWN, staff="s-town",
+         **handover_fields(TOWN, V2, "door_service"))
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    assert ov.facts.get(b.case_id).institution == V2  # type: ignore[union-attr]
+    assert _departments(ov) == {V1: 1}
+    assert ind.departments(ov.facts.reader(), TOWN, "2026-03", "2026-03")[0]["submitted"] == 1
+    ov.facts.close()
+    hub.close()
