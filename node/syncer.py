@@ -179,8 +179,15 @@ class Syncer(SyncLoop):
             return False
 
     # -- one round -------------------------------------------------------------------
-    def sync_once(self) -> dict[str, Any]:
-        """Push then pull. Raises SyncFailed (hub unreachable / refused) or Wiped."""
+    def sync_once(self, *, rewrap_round: bool = False) -> dict[str, Any]:
+        """Push then pull. Raises SyncFailed (hub unreachable / refused) or Wiped.
+
+        A pull that brings the institution's new key re-wraps the open cases for it
+        (:func:`node.rewrap.after_sync`) after the pull: those keyrings are pushed at once,
+        by a second push and pull of the same call (``rewrap_round``, its summary under
+        ``"rewrap"``). They waited for the next round, up to ``sync_interval`` later or the
+        clerk's next click, and the page showed thousands "waiting" after a round that had
+        just said "ok"."""
         from node.indexer import _case_of
         from node.pull import VerifyingTarget
         from node.repush import push_again, remember
@@ -265,7 +272,7 @@ class Syncer(SyncLoop):
             self._remember()
             self.check_clock()
         try:
-            self.after_pull()
+            rewrap = self.after_pull()
             if complete:
                 # a store restored from a backup has now every number the hub holds of this
                 # device, indexed by after_pull: new cases may be opened again (node.restore)
@@ -281,6 +288,9 @@ class Syncer(SyncLoop):
                 raise
             st.status, st.last_error = "error", offline_words(exc, str(self.node.dir))
             raise SyncFailed(st.last_error) from exc
+        if rewrap and rewrap.get("rewrapped") and not rewrap_round:
+            again = self.sync_once(rewrap_round=True)
+            summary["rewrap"] = {"cases": len(rewrap["rewrapped"]), **again}
         return summary
 
     def _retrying(self, exc: BaseException, attempt: int, wait: float) -> None:
@@ -312,13 +322,15 @@ class Syncer(SyncLoop):
         total = getattr(p, "pending", None)
         self.state.docs_total = (self.state.docs_done + int(total)) if total is not None else None
 
-    def after_pull(self) -> None:
+    def after_pull(self) -> dict[str, Any] | None:
         """Index what the pull brought (cases handed to us, hub events, other devices); the
-        search tokens are made while unlocked, else at the unlock (node.tokenmaker)."""
+        search tokens are made while unlocked, else at the unlock (node.tokenmaker). What
+        a re-wrap after a key rotation did (:func:`node.rewrap.after_sync`), if one ran."""
         index_pulled(self.node)
         from node.rewrap import after_sync  # after a key rotation (design.md §5): re-wrap
 
-        after_sync(self.node)  # open cases once the new key is active
+        rewrap = after_sync(self.node)  # open cases once the new key is active
         # replaced revisions keep bodies until compacted: a town's boards (docs/operations.md)
         if (hours := float(self.node.settings.compact_hours)) > 0:
             self.node.store.compact_if_due(hours * 3600)
+        return rewrap
