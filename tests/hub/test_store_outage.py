@@ -116,7 +116,8 @@ def test_doctor_names_refused_credentials(tmp_path: Path, couchdb_url: str) -> N
     assert store.name == "store" and store.status == "fail"
     assert "refused the user name or password" in store.detail, store.detail
     assert "Unknown error" not in store.detail and WRONG not in store.detail
-    assert "is CouchDB running" not in store.hint and "settings.json" in store.hint
+    assert "is CouchDB running" not in store.hint
+    assert "the right URL in couchdb_url given to the hub" in store.hint
 
 
 def test_doctor_says_couchdb_refused_the_connection(tmp_path: Path, refused_url: str) -> None:
