@@ -77,7 +77,7 @@ class Problems:
         if n == 1:
             raise BadInput(self.lines[0])
         if n:
-            more = [f"…另有 {n - SHOWN} 处 / … and {n - SHOWN} more"] if n > SHOWN else []
+            more = [f"……另有 {n - SHOWN} 处 / and {n - SHOWN} more"] if n > SHOWN else []
             raise BadInput(f"{n} 处错误，未导入任何事项 / {n} bad cells, nothing imported:\n"
                            + "\n".join(f"  {line}" for line in [*self.lines[:SHOWN], *more]))
 

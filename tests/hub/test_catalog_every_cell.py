@@ -51,7 +51,7 @@ def test_a_long_list_of_bad_cells_is_cut_with_a_count() -> None:
         items_from_tables([HEAD, *rows], [MATERIALS])
     lines = err.value.reason.splitlines()
     assert lines[0].startswith(f"{SHOWN + 12} 处错误")
-    assert len(lines) == 1 + SHOWN + 1 and lines[-1].strip() == "…另有 12 处 / … and 12 more"
+    assert len(lines) == 1 + SHOWN + 1 and lines[-1].strip() == "……另有 12 处 / and 12 more"
     assert lines[SHOWN].strip().startswith(f"事项清单 第 {SHOWN + 1} 行“可帮办”（E 列）")
 
 
