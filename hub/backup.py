@@ -77,10 +77,12 @@ def backup(hub: Hub, folder: str | Path) -> dict[str, dict[str, int]]:
     """Write the backup into ``folder``; per database, the documents, leaf revisions and
     attachments written."""
     out = Path(folder)
+    made, empty = _missing(out), False  # empty: what is in ``out`` is this backup's
     try:
         out.mkdir(mode=0o700, parents=True, exist_ok=True)
         if any(out.iterdir()):
             raise AlreadyExists(f"{out} is not empty")
+        empty = True
         _check_files(hub)
         # What the hub wrote after this moment may be missing: said to the operator at the
         # restore ("redo what the hub did after the backup").
@@ -100,10 +102,42 @@ def backup(hub: Hub, folder: str | Path) -> dict[str, dict[str, int]]:
                     "taken_at": taken_at}
         with _private(out / "manifest.json") as fh:
             fh.write(json.dumps(manifest, indent=1).encode("utf-8"))
-    except OSError as exc:  # not writable, a full disk: no manifest, so no restore takes it
-        raise BadInput(f"DIR {out}: {exc.strerror or exc}; the backup is incomplete "
-                       "(no manifest.json): free space or choose another DIR") from exc
+    except OSError as exc:  # not writable, a full disk
+        _undo(out, made, wrote=empty)
+        raise BadInput(f"DIR {out}: {exc.strerror or exc}; no backup was written (what it "
+                       "had begun is removed): free space or choose another DIR") from exc
+    except BaseException:  # the store failing, Ctrl-C
+        _undo(out, made, wrote=empty)
+        raise
     return counts
+
+
+def _missing(out: Path) -> list[Path]:
+    """The folders ``out.mkdir(parents=True)`` will make, deepest first."""
+    made: list[Path] = []
+    path = out.absolute()
+    while not path.exists() and path != path.parent:
+        made.append(path)
+        path = path.parent
+    return made
+
+
+def _undo(out: Path, made: list[Path], *, wrote: bool) -> None:
+    """What a failed backup made goes (it left its new folder behind, empty or with half
+    its dumps, and the operator took a dated folder on the medium for a backup): its files
+    when ``wrote`` (``out`` was found empty: never an earlier backup's), then the folders it
+    made, each only when empty. A folder that was there before stays, and so does anything
+    else put into one meanwhile, with its folder."""
+    for name in (*FILES.values(), "manifest.json") if wrote else ():
+        try:
+            (out / name).unlink(missing_ok=True)
+        except OSError:
+            pass
+    for path in made:
+        try:
+            path.rmdir()
+        except OSError:  # not empty, or gone already: left as it is
+            return
 
 
 def _check_files(hub: Hub) -> None:

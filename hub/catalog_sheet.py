@@ -10,7 +10,9 @@ tier); :func:`hub.admin.import_catalog` then checks each item against the schema
 time-limit rule and stores all or none.
 
 A refusal names the sheet, the row as the spreadsheet shows it (the header is row 1, or
-below a title row), the column's header and the rule, in Chinese and English.
+below a title row), the column (its letter and header) and the rule, in Chinese and English,
+for every bad cell of both sheets (the first :data:`SHOWN`, then how many more): it named
+the first only, and a list with a column of wrong dates took one import per cell.
 
 A sheet is read as the officer sees it in Excel or WPS:
 
@@ -52,6 +54,32 @@ from hub.catalog_columns import (
 from hub.errors import BadInput
 
 Table = Sequence[Sequence[Any]]
+#: bad cells a refusal lists one by one; the rest are counted (a column of 2000 wrong
+#: values listed in full is a message no one reads to the end)
+SHOWN = 50
+
+
+class Problems:
+    """The bad cells of one import, collected so that one refusal names them all."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        #: the text of item code cells found bad: their materials are not "no such item"
+        self.bad_codes: set[str] = set()
+
+    def add(self, exc: BadInput) -> None:
+        self.lines.append(exc.reason)
+
+    def check(self) -> None:
+        """:class:`BadInput` listing every bad cell (the first :data:`SHOWN` and a count
+        of the rest) when there is any; nothing is imported then."""
+        n = len(self.lines)
+        if n == 1:
+            raise BadInput(self.lines[0])
+        if n:
+            more = [f"……另有 {n - SHOWN} 处 / and {n - SHOWN} more"] if n > SHOWN else []
+            raise BadInput(f"{n} 处错误，未导入任何事项 / {n} bad cells, nothing imported:\n"
+                           + "\n".join(f"  {line}" for line in [*self.lines[:SHOWN], *more]))
 
 
 @dataclass(frozen=True)
@@ -184,10 +212,11 @@ def _rows(sheet: str, numbers: Sequence[int]) -> str:
     return f"{sheet} 第 {shown} 行"
 
 
-def _records(table: Table, columns: Sequence[Column], sheet: str
+def _records(table: Table, columns: Sequence[Column], sheet: str, problems: Problems
              ) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, str]]]:
     """``(row number, values)`` of each filled row under the header, and ``(row number,
-    first column's text)`` of each filled row the sheet hides (:class:`HiddenRow`)."""
+    first column's text)`` of each filled row the sheet hides (:class:`HiddenRow`); the
+    bad cells go to ``problems`` (a row with one has only its good values)."""
     if not table:
         raise BadInput(f"{sheet}: 表是空的，第 1 行应为表头 / the sheet is empty; row 1 "
                        "holds the column headers")
@@ -206,7 +235,7 @@ def _records(table: Table, columns: Sequence[Column], sheet: str
             i = where.get(columns[0].key)
             hidden.append((n, _cell(row[i]) if i is not None and i < len(row) else ""))
             continue
-        out.append((n, _values(row, n, columns, where, sheet)))
+        out.append((n, _values(row, n, columns, where, sheet, problems)))
     return out, hidden
 
 
@@ -237,21 +266,29 @@ def _columns_at(columns: Sequence[Column], names: Sequence[set[str]],
 
 
 def _values(row: Sequence[Any], n: int, columns: Sequence[Column], where: Mapping[str, int],
-            sheet: str) -> dict[str, Any]:
-    """Row ``n``'s values by column key, each parsed; :class:`BadInput` naming the cell."""
+            sheet: str, problems: Problems) -> dict[str, Any]:
+    """Row ``n``'s values by column key, each parsed; each bad cell, named, to
+    ``problems``."""
     values: dict[str, Any] = {}
     for col in columns:
         i = where.get(col.key)
-        named = f"{sheet} 第 {n} 行“{col.header}”"
-        raw = _checked_cell(row[i], named) if i is not None and i < len(row) else ""
-        if not raw:
-            if col.required:
-                raise BadInput(f"{named}: 必填 / row {n}, {col.header} ({col.key}): required")
-            continue
+        named = f"{sheet} 第 {n} 行“{col.header}”" + (f"（{_letter(i)} 列）" if i is not None
+                                                     else "")
         try:
-            values[col.key] = col.parse(raw)
-        except ValueError as exc:
-            raise BadInput(f"{named}: {exc} / row {n}, {col.key}: {raw!r}") from exc
+            raw = _checked_cell(row[i], named) if i is not None and i < len(row) else ""
+            if not raw:
+                if col.required:
+                    raise BadInput(f"{named}: 必填 / row {n}, {col.header} ({col.key}): "
+                                   "required")
+                continue
+            try:
+                values[col.key] = col.parse(raw)
+            except ValueError as exc:
+                raise BadInput(f"{named}: {exc} / row {n}, {col.key}: {raw!r}") from exc
+        except BadInput as exc:
+            problems.add(exc)
+            if col.key == "code":  # what its materials name it by (:func:`read_tables`)
+                problems.bad_codes.add(_cell(row[i]) if i is not None and i < len(row) else "")
     return values
 
 
@@ -263,43 +300,54 @@ def read_tables(items: Table, materials: Table | None,
     found: list[dict[str, Any]] = []
     where: list[str] = []
     rows: dict[str, int] = {}
-    records, hidden = _records(items, ITEM_COLUMNS, item_sheet)
+    problems = Problems()
+    records, hidden = _records(items, ITEM_COLUMNS, item_sheet, problems)
     left_out = [(item_sheet, n, code) for n, code in hidden]
     hidden_items = {code for _n, code in hidden}
     for n, values in records:
         values["materials"] = []
+        if "code" not in values:  # its cell is bad, and named
+            continue
         if values["code"] in rows:
-            raise BadInput(f"{item_sheet} 第 {n} 行“事项编码”: {values['code']} 与第 "
+            problems.add(BadInput(f"{item_sheet} 第 {n} 行“事项编码”: {values['code']} 与第 "
                            f"{rows[values['code']]} 行重复 / row {n}: code {values['code']} "
-                           f"again (row {rows[values['code']]}); each item once (6.2.4)")
+                           f"again (row {rows[values['code']]}); each item once (6.2.4)"))
+            continue
         rows[values["code"]] = n
         found.append(values)
         where.append(f"{item_sheet} 第 {n} 行")
     by_code = {item["code"]: item for item in found}
-    records, hidden = _records(materials, MATERIAL_COLUMNS, material_sheet) \
+    bad_items = set(problems.bad_codes)  # an item code cell's, not the materials'
+    records, hidden = _records(materials, MATERIAL_COLUMNS, material_sheet, problems) \
         if materials else ([], [])
     left_out += [(material_sheet, n, code) for n, code in hidden]
     material_rows: dict[tuple[str, str], int] = {}
     for n, values in records:
-        code = values.pop("item")
-        item = by_code.get(code)
+        code = values.pop("item", None)
+        item = by_code.get(code) if code else None
+        if item is None and (code is None or code in bad_items or "code" not in values):
+            continue  # a bad cell of this row, or its item's code, is named already
         if item is None and code in hidden_items:
             # the item's row hidden (no longer offered, or a draft): its materials go with
             # it, and are named among the rows left out
             left_out.append((material_sheet, n, code))
             continue
         if item is None:
-            raise BadInput(f"{material_sheet} 第 {n} 行“事项编码”: {item_sheet}中没有这一事项 "
-                           f"/ row {n}: no such item in {item_sheet}")
+            problems.add(BadInput(f"{material_sheet} 第 {n} 行“事项编码”: {item_sheet}中没有"
+                                  f"这一事项 / row {n}: no such item in {item_sheet}"))
+            continue
         # a row copied twice: the applicant would be told of the same material twice
         # (10.1.4), and a station checks materials off by their code
         key = (item["code"], values["code"])
         if key in material_rows:
-            raise BadInput(f"{material_sheet} 第 {n} 行“材料编码”: {values['code']} 与第 "
-                           f"{material_rows[key]} 行重复 / row {n}: material {values['code']} "
-                           f"of {item['code']} again (row {material_rows[key]})")
+            problems.add(BadInput(
+                f"{material_sheet} 第 {n} 行“材料编码”: {values['code']} 与第 "
+                f"{material_rows[key]} 行重复 / row {n}: material {values['code']} "
+                f"of {item['code']} again (row {material_rows[key]})"))
+            continue
         material_rows[key] = n
         item["materials"].append(values)
+    problems.check()  # all or none: a list with a bad cell stores nothing
     return Catalog(found, where, left_out)
 
 

@@ -85,8 +85,8 @@ class Hub:
         keys = self.settings.path / "keys" / KEYCHAIN
         if keys.exists():
             return (f"no hub in {where} (prefix {self.stores.prefix}), yet {keys} exists: "
-                    "the store is lost, moved or not the one named (--hub-dir, "
-                    "BANGBAN_COUCHDB_URL, BANGBAN_DB_PREFIX): point to it, or load the last "
+                    f"the store is lost, moved or not the one named ({self.stores.named_by}): "
+                    "point to it, or load the last "
                     "backup with `bangban hub restore DIR`; not `hub init` (stations pin "
                     "this hub's root key)")
         return (f"no hub in {where}: run `bangban hub init` first (or give the hub's "

@@ -82,11 +82,11 @@ KEY_HINT = ("the keychains open with $BANGBAN_HUB_KEY_PASSPHRASE when it is set 
             "service: /etc/bangban/hub.env), else with HUB_DIR/keys/passphrase: give the one "
             "`hub init` locked them with, or restore HUB_DIR/keys from the file backup")
 HINTS = {
-    "store": "is CouchDB running and is BANGBAN_COUCHDB_URL right (`systemctl status couchdb`, "
+    # {url_from}: where the URL was set (hub.settings.Settings.origin), the place to edit
+    "store": "is CouchDB running and is {url_from} right (`systemctl status couchdb`, "
              "ops/couchdb/README.md)? Is its disk full?",
     "store login": "the CouchDB account's password changed? Put the right URL in "
-                   "HUB_DIR/settings.json (couchdb_url) or BANGBAN_COUCHDB_URL, then restart "
-                   "the hub (`systemctl restart bangban-hub`)",
+                   "{url_from}, then restart the hub (`systemctl restart bangban-hub`)",
     "embedded store": "is the disk full (see `disk` below), or HUB_DIR/db not readable and "
                       "writable by the user running this?",
     "keys": KEY_HINT, "bundle key": KEY_HINT, "directory": KEY_HINT,
@@ -130,7 +130,8 @@ def check_store(hub: Hub) -> Check:
         detail = reason if reason.startswith(where) else f"{where}: {reason}"
         refused = getattr(exc, "error", None) == "store_unauthorized"  # hub.storage
         return Check("store", "fail", detail, HINTS[
-            "store login" if refused else "store" if url else "embedded store"])
+            "store login" if refused else "store" if url else "embedded store"].format(
+                url_from=hub.settings.origin("couchdb_url")))
     try:
         creds = hub.stores.private.all_docs(startkey="cred:", endkey="cred:\ufff0",
                                             offset=False)

@@ -127,9 +127,11 @@ class Settings(_settings.Settings):
     @classmethod
     def load(cls, config: Mapping[str, Any] | None = None,
              environ: Mapping[str, str] | None = None) -> Settings:
+        origins: dict[str, str] = {}
         try:
             return cls(_settings.resolve(SETTINGS, dir_setting="hub_dir", what="hub",
-                                         config=config, environ=environ))
+                                         config=config, environ=environ, origins=origins),
+                       origins)
         except _settings.SettingError as exc:
             raise ConfigError(exc.reason) from exc
 

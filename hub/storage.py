@@ -33,13 +33,18 @@ ALL_SCOPE = "all"
 _SAFE = re.compile(r"[^a-z0-9_$()+/-]")
 
 
-def check_couchdb_url(url: str) -> str:
+#: Where the URL came from when the caller does not know (:meth:`Settings.origin` does).
+SOMEWHERE = "couchdb_url (--couchdb-url, HUB_DIR/settings.json or BANGBAN_COUCHDB_URL)"
+
+
+def check_couchdb_url(url: str, origin: str = SOMEWHERE) -> str:
     """``url`` if it is an http(s) URL. Anything else used to be taken for a folder: a
-    typo such as ``127.0.0.1:5984`` put the hub's store in ``./127.0.0.1:5984``."""
+    typo such as ``127.0.0.1:5984`` put the hub's store in ``./127.0.0.1:5984``.
+    ``origin``: where the URL was set, so the operator edits that place."""
     from sync.open import is_url
 
     if url and not is_url(url):
-        raise ConfigError(f"couchdb_url (--couchdb-url, BANGBAN_COUCHDB_URL): {url.split('@')[-1]!r} "
+        raise ConfigError(f"{origin}: {url.split('@')[-1]!r} "
                           "is not an http:// or https:// URL (http://USER:PASSWORD@HOST:5984)")
     # "http://admin:pa/ss@host": the host part ends at the "/", so "pa" is read as the port
     # (ValueError) or, all digits, the port of a host "admin", and the password goes unused
@@ -50,7 +55,7 @@ def check_couchdb_url(url: str) -> str:
     except ValueError:
         ok = False
     if not ok:
-        raise ConfigError("couchdb_url (--couchdb-url, BANGBAN_COUCHDB_URL): its user name or "
+        raise ConfigError(f"{origin}: its user name or "
                           "password holds a character a URL cannot carry as it is: write / # "
                           "? @ : there as %2F %23 %3F %40 %3A")
     return url
@@ -62,25 +67,27 @@ def store_server(url: str) -> str:
     return urlsplit(url).netloc.rpartition("@")[2]
 
 
-def couchdb_errors(url: str) -> Callable[[SyncError], SyncError]:
+def couchdb_errors(url: str, origin: str = SOMEWHERE) -> Callable[[SyncError], SyncError]:
     """What the hub's CouchDB answers, said as the hub's: the operator reads it in `hub`
     commands, the log and `hub doctor`, so it names the setting to look at and the server
     (never the password). A 401 there is the hub's configuration, not a client's: it is
     raised as a 503, so a device whose request met it retries instead of hearing that the
-    hub refused *it* (CouchDB docs, "HTTP Status Codes": 503 = try again later)."""
+    hub refused *it* (CouchDB docs, "HTTP Status Codes": 503 = try again later).
+    ``origin`` (:meth:`hub.settings.Settings.origin`): where the URL was set; they named
+    BANGBAN_COUCHDB_URL when it was in settings.json, and the operator looked for a
+    variable that was never set."""
     server = store_server(url)
 
     def name_the_store(exc: SyncError) -> SyncError:
         if isinstance(exc, TransportError):
             cause = exc.reason.removeprefix(f"cannot reach {server}: ")
-            exc.reason = f"CouchDB at {server} (BANGBAN_COUCHDB_URL): {cause}"
+            exc.reason = f"CouchDB at {server} ({origin}): {cause}"
             exc.args = (exc.reason,)
         elif exc.status == 401:
             said = "" if exc.reason.startswith("HTTP 401") else f" ({exc.reason})"
             return ServiceUnavailable(
-                f"CouchDB at {server} refused the user name or password in the hub's "
-                f"couchdb_url{said}: set the right ones in HUB_DIR/settings.json or "
-                "BANGBAN_COUCHDB_URL", error="store_unauthorized")
+                f"CouchDB at {server} refused the user name or password in {origin}"
+                f"{said}: set the right ones there", error="store_unauthorized")
         from hub.diskfull import as_store_full
 
         return as_store_full(exc)
@@ -107,9 +114,10 @@ def open_server(settings: Settings, *,
     from sync.open import open_server as _open  # lazy: the couch backend pulls in ibmcloudant
 
     if settings.couchdb_url:
-        url = check_couchdb_url(str(settings.couchdb_url))
+        origin = settings.origin("couchdb_url")
+        url = check_couchdb_url(str(settings.couchdb_url), origin)
         opts = {"timeout": timeout} if timeout else {}
-        return _open(url, on_error=couchdb_errors(url), **opts)
+        return _open(url, on_error=couchdb_errors(url, origin), **opts)
     folder = Path(settings.hub_dir) / "db"
     folder.mkdir(parents=True, exist_ok=True)
     return _open(str(folder))
@@ -129,6 +137,8 @@ class HubStores:
         #: reference documents by code, per id prefix: (read at, documents)
         self._reference: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
         self.where = ""  # the store's location for messages (:meth:`from_settings`)
+        #: the settings that chose it, where each was set (:meth:`from_settings`)
+        self.named_by = "--hub-dir or BANGBAN_HUB_DIR; BANGBAN_COUCHDB_URL, BANGBAN_DB_PREFIX"
 
     @classmethod
     def from_settings(cls, settings: Settings, *,
@@ -136,6 +146,8 @@ class HubStores:
         stores = cls(open_server(settings, timeout=timeout), settings.db_prefix)
         url = str(settings.couchdb_url or "")  # named in errors, never with its password
         stores.where = ("CouchDB at " + url.split("@")[-1]) if url else f"{settings.hub_dir}/db"
+        stores.named_by = "; ".join(settings.origin(k) for k in (
+            "hub_dir", "couchdb_url", "db_prefix"))  # no URL: perhaps one was meant
         return stores
 
     # -- names -----------------------------------------------------------------
@@ -167,9 +179,8 @@ class HubStores:
                       else self.server.db(name))
             except NotFound as exc:  # a typo in --hub-dir, another prefix, or a new hub
                 raise NotInitialized(
-                    f"no hub database {name} in {self.where or 'the store'} (--hub-dir or "
-                    "BANGBAN_HUB_DIR; BANGBAN_COUCHDB_URL, BANGBAN_DB_PREFIX); `bangban hub "
-                    "init` only to start a new hub") from exc
+                    f"no hub database {name} in {self.where or 'the store'} "
+                    f"({self.named_by}); `bangban hub init` only to start a new hub") from exc
             with self._lock:
                 self._open[name] = db
             return db

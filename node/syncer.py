@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import logging
-import random
 import sqlite3
 import threading
 import time
@@ -23,12 +21,13 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from node.errors import NodeError, NotEnrolled, SyncFailed, Wiped
 from node.indexer import PullIndexer, index_pulled
+from node.syncloop import SyncLoop
+from node.syncloop import wait_for as wait_for  # where tests have always found it
 from node.syncstate import (
     SyncState,
     explain_refusals,
     laptop_full,
     offline_words,
-    unexpected_words,
     written_since,
 )
 
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
 #: node-private (never replicated): the last good round and the store's seq at its end, so
 #: the count of what waits for upload and the last sync survive a restart
 STATE_DOC = "_local/bangban-sync-state"
-log = logging.getLogger("bangban.node")
 
 
 def _now() -> str:
@@ -76,7 +74,7 @@ def hub_url(enr: dict[str, Any]) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-class Syncer:
+class Syncer(SyncLoop):
     """One per node; thread-safe (one round at a time)."""
 
     def __init__(self, node: Node):
@@ -181,8 +179,15 @@ class Syncer:
             return False
 
     # -- one round -------------------------------------------------------------------
-    def sync_once(self) -> dict[str, Any]:
-        """Push then pull. Raises SyncFailed (hub unreachable / refused) or Wiped."""
+    def sync_once(self, *, rewrap_round: bool = False) -> dict[str, Any]:
+        """Push then pull. Raises SyncFailed (hub unreachable / refused) or Wiped.
+
+        A pull that brings the institution's new key re-wraps the open cases for it
+        (:func:`node.rewrap.after_sync`) after the pull: those keyrings are pushed at once,
+        by a second push and pull of the same call (``rewrap_round``, its summary under
+        ``"rewrap"``). They waited for the next round, up to ``sync_interval`` later or the
+        clerk's next click, and the page showed thousands "waiting" after a round that had
+        just said "ok"."""
         from node.indexer import _case_of
         from node.pull import VerifyingTarget
         from node.repush import push_again, remember
@@ -267,7 +272,7 @@ class Syncer:
             self._remember()
             self.check_clock()
         try:
-            self.after_pull()
+            rewrap = self.after_pull()
             if complete:
                 # a store restored from a backup has now every number the hub holds of this
                 # device, indexed by after_pull: new cases may be opened again (node.restore)
@@ -283,6 +288,9 @@ class Syncer:
                 raise
             st.status, st.last_error = "error", offline_words(exc, str(self.node.dir))
             raise SyncFailed(st.last_error) from exc
+        if rewrap and rewrap.get("rewrapped") and not rewrap_round:
+            again = self.sync_once(rewrap_round=True)
+            summary["rewrap"] = {"cases": len(rewrap["rewrapped"]), **again}
         return summary
 
     def _retrying(self, exc: BaseException, attempt: int, wait: float) -> None:
@@ -314,87 +322,15 @@ class Syncer:
         total = getattr(p, "pending", None)
         self.state.docs_total = (self.state.docs_done + int(total)) if total is not None else None
 
-    def after_pull(self) -> None:
+    def after_pull(self) -> dict[str, Any] | None:
         """Index what the pull brought (cases handed to us, hub events, other devices); the
-        search tokens are made while unlocked, else at the unlock (node.tokenmaker)."""
+        search tokens are made while unlocked, else at the unlock (node.tokenmaker). What
+        a re-wrap after a key rotation did (:func:`node.rewrap.after_sync`), if one ran."""
         index_pulled(self.node)
         from node.rewrap import after_sync  # after a key rotation (design.md §5): re-wrap
 
-        after_sync(self.node)  # open cases once the new key is active
+        rewrap = after_sync(self.node)  # open cases once the new key is active
         # replaced revisions keep bodies until compacted: a town's boards (docs/operations.md)
         if (hours := float(self.node.settings.compact_hours)) > 0:
             self.node.store.compact_if_due(hours * 3600)
-
-    # -- the background loop ------------------------------------------------------------
-    def start_background(self) -> None:
-        interval = float(self.node.settings.sync_interval)
-        if interval <= 0 or self._thread is not None or not self.node.enrollment:
-            return
-        self._thread = threading.Thread(target=self._loop, args=(interval,), daemon=True,
-                                        name="bangban-node-sync")
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    @property
-    def in_background(self) -> bool:
-        """Whether rounds run in the background loop (``node serve`` once unlocked)."""
-        return self._thread is not None and self._thread.is_alive()
-
-    def _loop(self, interval: float) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sync_once()
-            except (SyncFailed, NotEnrolled):
-                pass
-            except Wiped:
-                return
-            except Exception as exc:  # keep the loop alive; the page says it, the log has it
-                log.error("sync round failed", exc_info=exc)
-                self.state.status = "error"
-                self.state.last_error = unexpected_words(exc, str(self.node.dir))
-            self._pause(interval)
-            self._wake.clear()
-
-    def _pause(self, interval: float) -> None:
-        """Wait for the next round; while offline, look for the link coming back every few
-        seconds instead of waiting out the whole interval (design.md §4: sync by itself
-        when the network returns): before, the clerk's work waited up to ``sync_interval``
-        plus a timeout after the link was back. Offline is read at each look, so a round
-        the clerk started (API ``POST /api/sync``) that found the hub gone counts too. The
-        jitter keeps a thousand stations that lost the hub together from all starting a
-        round in the same second when it returns. A hub that answered the round no (full,
-        507; no database here, 404) answers a probe all the same: that round waits the
-        interval, or it went up the link every few seconds."""
-        probe = float(self.node.settings.sync_probe_interval)
-        end = time.monotonic() + interval
-        while not self._stop.is_set():
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            if probe <= 0:
-                self._wake.wait(left)
-                return
-            if self._wake.wait(min(left, probe * random.uniform(0.5, 1.5))):
-                return
-            if self.state.status == "offline" and not self.state.hub_said_no() and \
-                    self.hub_answers(min(5.0, float(self.node.settings.sync_timeout))):
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._cancel.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-
-def wait_for(pred: Any, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
+        return rewrap

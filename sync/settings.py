@@ -82,8 +82,16 @@ class Setting:
 class Settings(Mapping[str, Any]):
     """Resolved settings; read as attributes (``settings.hub_dir``) or as a mapping."""
 
-    def __init__(self, values: Mapping[str, Any]):
+    def __init__(self, values: Mapping[str, Any], origins: Mapping[str, str] | None = None):
         self._values = dict(values)
+        self._origins = dict(origins or {})
+
+    def origin(self, name: str) -> str:
+        """Where setting ``name`` came from, in the words an operator edits it by (see
+        :func:`resolve`): an error naming ``BANGBAN_COUCHDB_URL`` for a URL that was in
+        settings.json sent the operator to a variable that was not set."""
+        return self._origins.get(name) or (f"{name} left at its default "
+                                           f"({ENV_PREFIX}{name.upper()} not set)")
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -103,12 +111,15 @@ class Settings(Mapping[str, Any]):
 
 def resolve(declared: Sequence[Setting], *, dir_setting: str, what: str,
             config: Mapping[str, Any] | None = None,
-            environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+            environ: Mapping[str, str] | None = None,
+            origins: dict[str, str] | None = None) -> dict[str, Any]:
     """Every declared setting's value: defaults < DIR/settings.json < environment < config.
 
     ``dir_setting`` names the setting holding the folder whose ``settings.json`` is read;
-    ``what`` ("hub", "node") goes into error messages.
+    ``what`` ("hub", "node") goes into error messages. ``origins``, when given, gets where
+    each setting not left at its default came from (:meth:`Settings.origin`).
     """
+    origins = {} if origins is None else origins
     env = os.environ if environ is None else environ
     by_name = {s.name: s for s in declared}
     config = dict(config or {})
@@ -126,12 +137,16 @@ def resolve(declared: Sequence[Setting], *, dir_setting: str, what: str,
         if not isinstance(saved, dict):
             raise SettingError(f"{stored}: must hold a JSON object, not {type(saved).__name__}")
         values.update({k: v for k, v in saved.items() if k in by_name})
+        origins.update({k: f"{k} in {stored}" for k in saved if k in by_name})
         for key in sorted(set(saved) - set(by_name)):
             _warn_once(stored, key, by_name, what)
     for s in declared:
         if s.env in env:
             values[s.name] = env[s.env]
+            origins[s.name] = f"{s.env} in the environment"
     values.update(config)
+    origins.update({k: f"{k} given to the {what} (--{k.replace('_', '-')})"
+                    for k in config})
     values[dir_setting] = str(folder)
     return {s.name: s.coerce(values[s.name]) for s in declared}
 

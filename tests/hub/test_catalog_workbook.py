@@ -102,14 +102,14 @@ def test_a_formula_a_program_wrote_is_refused_by_its_cell(hub_dir: str, tmp_path
     with pytest.raises(BadInput) as err:
         read_catalog(_saved(book, tmp_path / "list.xlsx"))
     reason = err.value.reason
-    assert reason.startswith("事项清单 第 2 行“事项名称”: 公式没有计算结果：请在 Excel 或 WPS "
+    assert reason.startswith("事项清单 第 2 行“事项名称”（B 列）: 公式没有计算结果：请在 Excel 或 WPS "
                              "中打开并保存后再导入"), reason
     assert "has no calculated value" in reason and '="残疾人证"&"办理"' in reason
 
     book = _book([HEAD, _item("MS-1")[:9] + ["=I2-2"]], [MATERIALS])
     path = _saved(book, tmp_path / "optional.xlsx")
     err_line = _err(capsys, "hub", "--hub-dir", hub_dir, "catalog", "import", str(path))
-    assert "事项清单 第 2 行“承诺时限（工作日）”: 公式没有计算结果" in err_line, err_line
+    assert "事项清单 第 2 行“承诺时限（工作日）”（J 列）: 公式没有计算结果" in err_line, err_line
     assert _stored(hub_dir) == {}
 
 
@@ -138,7 +138,7 @@ def test_formulas_read_by_the_results_excel_stored(tmp_path: Path) -> None:
     path = _saved(book, tmp_path / "list.xlsx")
     _with_results(path, "xl/worksheets/sheet1.xml", {"B2": ("str", "残疾人证办理"),
                                                      "J2": ("str", ""), "C3": ("e", "#N/A")})
-    with pytest.raises(BadInput, match="事项清单 第 3 行“审批部门”: 单元格是错误值 #N/A"):
+    with pytest.raises(BadInput, match="事项清单 第 3 行“审批部门”（C 列）: 单元格是错误值 #N/A"):
         read_catalog(path)
     book["事项清单"]["C3"] = "民政局"
     path = _saved(book, path)

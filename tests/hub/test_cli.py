@@ -164,7 +164,7 @@ def test_backup_and_restore_refusals(hub_dir, tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
     h = ["hub", "--hub-dir", hub_dir]
-    assert "backup is incomplete" in _err(capsys, *h, "backup", str(blocker / "bk"))
+    assert "no backup was written" in _err(capsys, *h, "backup", str(blocker / "bk"))
     assert main([*h, "backup", str(tmp_path / "bk")]) == 0
     with gzip.open(tmp_path / "bk" / "main.jsonl.gz", "wt", encoding="utf-8") as out:
         out.write('{"_id": "cut in the mid')  # a copy damaged on its way

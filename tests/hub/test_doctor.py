@@ -136,7 +136,8 @@ def test_an_unreachable_couchdb_is_the_store_that_fails(tmp_path: Path) -> None:
     assert res.returncode == 2, res.stderr
     first = res.stdout.splitlines()[0]
     assert first.startswith("FAIL  store") and "CouchDB at 127.0.0.1:9" in first
-    assert "s3cret" not in res.stdout and "BANGBAN_COUCHDB_URL" in res.stdout
+    assert "s3cret" not in res.stdout and "BANGBAN_COUCHDB_URL" not in res.stdout  # set in
+    assert f"couchdb_url in {tmp_path / 'settings.json'}" in res.stdout  # settings.json
 
 
 def test_a_couchdb_url_without_credentials_is_named_once(tmp_path: Path) -> None:
@@ -148,7 +149,12 @@ def test_a_couchdb_url_without_credentials_is_named_once(tmp_path: Path) -> None
     assert res.returncode == 2, res.stderr
     first = res.stdout.splitlines()[0]
     assert first.startswith("FAIL  store") and first.count("127.0.0.1:9") == 1, first
-    assert "CouchDB at 127.0.0.1:9 (BANGBAN_COUCHDB_URL): connection refused" in first
+    # the URL is in settings.json: named there, not as a variable that was never set
+    assert (f"CouchDB at 127.0.0.1:9 (couchdb_url in {tmp_path / 'settings.json'}): "
+            "connection refused") in first, first
+    assert "BANGBAN_COUCHDB_URL" not in first
+    hint = res.stdout.splitlines()[1]  # what to do names that place too
+    assert "→" in hint and f"couchdb_url in {tmp_path / 'settings.json'} right" in hint, hint
 
 
 def test_a_wrong_key_passphrase_says_which_one(world: World,

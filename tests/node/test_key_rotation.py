@@ -257,3 +257,41 @@ def test_import_refuses_an_older_export(station: Station, tmp_path: Path,
                  "--passphrase-file", str(station.pwfile)]) == 1
     assert "retired here" in capsys.readouterr().err
     assert (station.folder / "keychain.json").read_bytes() == before
+
+
+def test_the_round_that_rewraps_pushes_what_it_rewrapped(
+        station: Station, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The re-wrap runs at a round's end, after the pull that brought the new key: its
+    keyrings waited for the next round (`sync_interval` later), the page saying them
+    "waiting" after a round that said ok. The round that re-wraps pushes them too."""
+    from sync.crypto import key_entry
+    from sync.crypto.keyring import KEYRING_PREFIX
+    from sync.sqlite import SQLiteStore
+
+    class Hub(SQLiteStore):  # the hub's device view, in this process (tests/node/test_disk_full)
+        def close(self) -> None:
+            pass
+
+    hub = Hub(str(tmp_path / "hub.sqlite"))
+    monkeypatch.setattr("sync.open.open_db", lambda url, **kw: hub)
+    station.publish([key_entry(keys_of(station.folder).institution_key)])
+    case = _consult(station.client())
+    station.close()
+    try:
+        with station.opened() as node:
+            node.unlock(PASSPHRASE)
+            node.syncer.sync_once()
+            assert node.syncer.state.pending == 0
+        _k1, k2, _directory = rotated(station, capsys)
+        with station.opened() as node:
+            node.unlock(PASSPHRASE)
+            summary = node.syncer.sync_once()
+            ring = node.store.get(KEYRING_PREFIX + case)
+            assert institution_wraps(ring)[ring["data_keys"][-1]["kid"]] == {k2.key_id}
+            assert hub.get(KEYRING_PREFIX + case)["_rev"] == ring["_rev"]  # up already
+            assert node.syncer.state.pending == 0 and node.index.pending_ids() == set()
+            assert summary["rewrap"]["cases"] == 1 and "push" in summary["rewrap"]
+            assert node.syncer.sync_once().get("rewrap") is None  # once per new key
+    finally:
+        SQLiteStore.close(hub)
