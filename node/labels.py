@@ -227,11 +227,11 @@ def _read_label(name: str) -> str:
     "form:A" to the clerk."""
     from flask_babel import gettext as _
 
-    forms = {"A": _("受理单（附录A）"), "B": _("办结（终止）单（附录B）"),
-             "C": _("委托书（附录C）"), "D": _("中止单（附录D）"), "E": _("续办委托书（附录E）"),
-             "N": _("一次性告知单"), "R": _("不予受理告知单")}
-    if name.startswith("form:") and name[5:] in forms:
-        return f"{_('打印')} {forms[name[5:]]}" if _en() else f"{_('打印')}{forms[name[5:]]}"
+    from node.steps import FORM_TITLES
+
+    if name.startswith("form:") and name[5:] in FORM_TITLES:
+        title = FORM_TITLES[name[5:]]
+        return f"{_('打印')} {title}" if _en() else f"{_('打印')}{title}"
     if name == "signature.png":
         return field_label("applicant_signature")
     return field_label(name)

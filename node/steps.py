@@ -38,6 +38,10 @@ STEP_ORDER = (
 )
 #: steps that print a form of the standard's appendices (R: the notice of refusal, 10.1.3:
 #: "tell the applicant with reasons", on paper as every other outcome)
+#: the standard's papers by letter, as the case page's print buttons and its record name them
+FORM_TITLES = {"A": _l("受理单（附录A）"), "B": _l("办结（终止）单（附录B）"), "C": _l("委托书（附录C）"),
+               "D": _l("中止单（附录D）"), "E": _l("续办委托书（附录E）"), "N": _l("一次性告知单"),
+               "R": _l("不予受理告知单")}
 FORM_OF_STEP = {"acceptance": "A", "completion": "B", "termination": "B", "entrustment": "C",
                 "conversion": "C", "suspension": "D", "resumption": "E", "refusal": "R"}
 

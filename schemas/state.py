@@ -235,6 +235,8 @@ _STATE_FIELDS = tuple(f.name for f in dataclasses.fields(CaseState)
 def _settled(s: CaseState, ev: Mapping[str, Any]) -> tuple[set[str], set[str]]:
     """A 冲突复核's steps, and those of them settled already (see :func:`resettles`)."""
     ids = set(ev.get("events") or ()) if ev.get("event_type") == "review_resolved" else set()
+    if not ids:  # every other event of a fold asks too: nothing to build for it
+        return ids, ids
     resolved = {r.event_id for r in s.resolved_reviews}
     return ids, {i for i in ids if i in resolved or f"event:{s.case_id}:{i}" in s.applied_ids}
 

@@ -240,9 +240,12 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     # following up the bad rating or archiving the file after the leaver's completion; and
     # the cases a leaver opened left their 新立 count for the colleague who finished them
     counted, first = counted_ids(state), str(h.get("staff") or "")  # 撤销办结 aside
-    f.staff = handlers(evs, f.institution, counted)[1] or first
+    at_holder = handlers(evs, f.institution, counted)
+    f.staff = at_holder[1] or first
     # its 新立 counters: the first clerk at the station that registered it (contributions)
-    f.opener = handlers(evs, f.origin or f.institution, counted)[0] or first
+    origin = f.origin or f.institution
+    f.opener = (at_holder if origin == f.institution else handlers(evs, origin, counted))[0] \
+        or first
     f.accepted_on, f.due, f.on_time = state.accepted_on, state.due, state.on_time
     f.completed_on, f.refused_on = state.completed_on, state.refused_on
     f.terminated_on, f.termination_reason = state.terminated_on, state.termination_reason

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from node.errors import NotFound
 from node.state import allowed_steps
-from node.steps import FORM_OF_STEP, STEP_ORDER, STEP_TITLES
+from node.steps import FORM_OF_STEP, FORM_TITLES, STEP_ORDER, STEP_TITLES
 from node.views.common import item_by_code, item_names, load_case, node, soon, today
 from schemas.ids import CASE_NO_RE
 from schemas.state import STATUSES
@@ -183,6 +183,7 @@ def detail(case_id: str) -> Any:
 
     staff_of = _staff_labels(case)
     return render_template("case.html", case=case, steps=allowed, staff_of=staff_of,
+                           form_titles=FORM_TITLES,
                            reviews=review_rows(case, staff_of),
                            unapplied=not_applied(case.get("state") or {}),
                            withdrawn={str(w.get("completion")) for w in  # 撤销办结
