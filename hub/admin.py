@@ -100,7 +100,8 @@ def init(hub: Hub, *, city: str, name: str,
         raise BadInput(f"--city {city}: a city code is 6 digits ending in 00 (4.3)")
     if hub.stores.exists() and hub.initialised():
         raise AlreadyExists(f"the hub in {hub.settings.hub_dir} is already initialised")
-    hub_keys.refuse_existing(hub.settings.hub_dir)  # never replace a root key nodes pin
+    # never replace a root key nodes pin; name where the store's settings were set
+    hub_keys.refuse_existing(hub.settings.hub_dir, hub.stores.named_by)
     hub_device = device_id(city, HUB_SHORT)
     if offline_root is None:
         chain, escrow = hub_keys.create(hub.settings.hub_dir, hub_device)

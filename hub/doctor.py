@@ -94,14 +94,15 @@ HINTS = {
 
 
 def _no_hub(hub: Hub, name: str, detail: str) -> Check:
-    """The store holds no hub: a new folder, or keys whose store is lost or not the one named."""
+    """The store holds no hub: a new folder, or keys whose store is lost or not the one named
+    (where each setting naming it was set: :attr:`hub.storage.HubStores.named_by`)."""
     from hub.keys import KEYCHAIN
 
     keys = Path(hub.settings.hub_dir) / "keys" / KEYCHAIN
     if keys.exists():
         return Check(name, "fail", f"{detail}, yet {keys} exists",
-                     "check BANGBAN_COUCHDB_URL and BANGBAN_DB_PREFIX, else load the last "
-                     "backup (`bangban hub restore DIR`); not `hub init`: stations pin "
+                     f"check {hub.stores.named_by}, else load the last backup"
+                     " (`bangban hub restore DIR`); not `hub init`: stations pin "
                      "this hub's root key")
     return Check(name, "fail", f"{detail}: the hub is not initialised",
                  "run `bangban hub init --city CODE`")

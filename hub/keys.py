@@ -117,19 +117,21 @@ def own_key_id(hub: Hub) -> str:
     return str(kid)
 
 
-def refuse_existing(hub_dir: str | Path) -> None:
+def refuse_existing(hub_dir: str | Path, named_by: str) -> None:
     """Refuse to make keys over those of a hub whose store looks empty.
 
     Every node pins the root key and every case keyring wraps for the escrow key
     (design.md §5): new ones would make every station refuse the hub's directories.
     A folder with keys and no identity is a store gone missing or pointed elsewhere
-    (``BANGBAN_COUCHDB_URL``, ``BANGBAN_DB_PREFIX``) or a restore being prepared."""
+    or a restore being prepared. ``named_by`` (:attr:`hub.storage.HubStores.named_by`):
+    the settings that chose the store and where each was set, the places to check; the
+    message named BANGBAN_COUCHDB_URL even for a URL set in settings.json."""
     folder = _folder(hub_dir)
     found = sorted(name for name in (KEYCHAIN, ESCROW, BUNDLE) if (folder / name).exists())
     if found:
         raise AlreadyExists(
             f"{folder} already holds a hub's keys ({', '.join(found)}) but its store has no "
-            "hub: check BANGBAN_COUCHDB_URL and BANGBAN_DB_PREFIX, or load a backup with "
+            f"hub: check {named_by}, or load a backup with "
             "`bangban hub restore DIR`; to start a new hub, use a new --hub-dir (stations "
             "pin the old root key)")
 

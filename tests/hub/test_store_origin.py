@@ -74,3 +74,44 @@ def test_no_hub_in_the_store_names_where_each_setting_came_from(tmp_path: Path) 
         stores.server.close()
     assert (f"BANGBAN_HUB_DIR in the environment; couchdb_url left at its default (BANGBAN_COUCHDB_URL not set); db_prefix in {folder / 'settings.json'}"
             in err.value.reason), err.value
+
+
+def _keys_without_their_store(hub_dir: str) -> Path:
+    """A hub's folder whose settings.json now names another database prefix: the keys are
+    there, the store named holds no hub (the mistake of an edited settings.json)."""
+    folder = Path(hub_dir)
+    (folder / "settings.json").write_text(json.dumps({"db_prefix": "elsewhere"}),
+                                          encoding="utf-8")
+    return folder / "settings.json"
+
+
+def test_init_over_keys_names_where_the_store_settings_were_set(
+        hub_dir: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """hub.keys.refuse_existing said BANGBAN_COUCHDB_URL and BANGBAN_DB_PREFIX whatever
+    their source: here neither variable is set, the prefix is in settings.json."""
+    from ops.cli import main
+
+    stored = _keys_without_their_store(hub_dir)
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "init"]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a hub's keys" in err
+    assert f"db_prefix in {stored}" in err, err
+    assert "couchdb_url left at its default (BANGBAN_COUCHDB_URL not set)" in err
+    assert "BANGBAN_DB_PREFIX" not in err
+
+
+def test_doctor_over_keys_names_where_the_store_settings_were_set(hub_dir: str) -> None:
+    """hub.doctor._no_hub: the same mistake, the same places named in its hint."""
+    from hub import doctor
+    from hub.core import Hub
+
+    stored = _keys_without_their_store(hub_dir)
+    hub = Hub(Settings.load({"hub_dir": hub_dir}, environ={}))
+    try:
+        store = doctor.run(hub)[0]
+    finally:
+        hub.close()
+    assert store.name == "store" and store.status == "fail"
+    assert f"db_prefix in {stored}" in store.hint, store.hint
+    assert "BANGBAN_DB_PREFIX" not in store.hint and "not `hub init`" in store.hint
