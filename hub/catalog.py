@@ -1,7 +1,8 @@
 """The catalog (清单) of items that may be assisted or proxied (6.2.4), imported whole.
 
 Every item is checked before any is stored (the schema, one code once, the promised limit
-within the statutory one), and the items that changed are written in one ``_bulk_docs``:
+within the statutory one; a refusal names every refused item, as the reading of the file
+names every bad cell, :class:`hub.catalog_sheet.Problems`), and the items that changed are written in one ``_bulk_docs``:
 on the embedded store one transaction, so a failure of the store (a full disk, the store
 gone) leaves the published list exactly as it was. Written one ``put`` at a time, a failure
 half-way published half the new list: stations pulled a list that was neither the old one
@@ -54,27 +55,37 @@ def _prepared(hub: Hub, items: Iterable[Mapping[str, Any]], where: Sequence[str]
     """Every item checked (refused as :func:`import_catalog` says), the stored documents
     of their codes, and the items that differ from what is stored."""
     from hub.admin import _checked
+    from hub.catalog_sheet import Problems
 
     docs = []
     seen: dict[str, int] = {}
+    # every refused item named, as the file's reading names every bad cell: the first
+    # alone took one import per item to find a column of promises over their limits
+    problems = Problems(("个事项被拒绝", "items refused"))
     for n, item in enumerate(items):
         at = where[n] if n < len(where) else f"items[{n}]"
         if not isinstance(item, Mapping):
-            raise BadInput(f"{at}: a service item is a JSON object, not "
-                           f"{type(item).__name__}")
+            problems.add(BadInput(f"{at}: a service item is a JSON object, not "
+                                  f"{type(item).__name__}"))
+            continue
         code = str(item.get("code"))
         if code in seen:  # stored one after the other, the first was lost without a word
-            raise BadInput(f"{at} ({code}): code: the same as items[{seen[code]}]'s; each "
-                           f"item once (unique, 6.2.4) / 事项编码与第 {seen[code] + 1} 项重复")
+            problems.add(BadInput(
+                f"{at} ({code}): code: the same as items[{seen[code]}]'s; each item once "
+                f"(unique, 6.2.4) / 事项编码与第 {seen[code] + 1} 项重复"))
+            continue
         seen[code] = n
         # what every item is: the officer's file names the item, not the document's shape
         doc = {"type": "service_item", "schema_version": SCHEMA_VERSION, **item,
                "_id": f"service_item:{code}"}
         try:
-            docs.append(_checked({k: v for k, v in doc.items() if k not in ("_rev", "sig")}))
-            _promise_within_statutory(docs[-1])
+            checked = _checked({k: v for k, v in doc.items() if k not in ("_rev", "sig")})
+            _promise_within_statutory(checked)
         except BadInput as exc:
-            raise BadInput(f"{at} ({code}): {exc.reason}") from exc
+            problems.add(BadInput(f"{at} ({code}): {exc.reason}"))
+            continue
+        docs.append(checked)
+    problems.check()  # all or none, before the store is read
     stored = _stored(hub, [str(d["_id"]) for d in docs])
     # an item as stored is not written again: its ``written`` clock dates the last change
     # of the list, from which the hub judges what stations state (hub.transitions.

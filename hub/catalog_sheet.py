@@ -60,9 +60,13 @@ SHOWN = 50
 
 
 class Problems:
-    """The bad cells of one import, collected so that one refusal names them all."""
+    """The bad cells (or refused items) of one import, collected so that one refusal names
+    them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, what: tuple[str, str] = ("处错误", "bad cells")) -> None:
+        #: what is counted, in Chinese and English: the cells of a sheet, or the items
+        #: :mod:`hub.catalog` refuses once the file is read
+        self.what = what
         self.lines: list[str] = []
         #: the text of item code cells found bad: their materials are not "no such item"
         self.bad_codes: set[str] = set()
@@ -78,7 +82,8 @@ class Problems:
             raise BadInput(self.lines[0])
         if n:
             more = [f"……另有 {n - SHOWN} 处 / and {n - SHOWN} more"] if n > SHOWN else []
-            raise BadInput(f"{n} 处错误，未导入任何事项 / {n} bad cells, nothing imported:\n"
+            zh, en = self.what
+            raise BadInput(f"{n} {zh}，未导入任何事项 / {n} {en}, nothing imported:\n"
                            + "\n".join(f"  {line}" for line in [*self.lines[:SHOWN], *more]))
 
 
@@ -387,5 +392,5 @@ def tables_from_items(items: Iterable[Mapping[str, Any]]) -> tuple[list[list[str
 
 
 __all__ = ["ITEMS_SHEET", "ITEM_COLUMNS", "MATERIALS_SHEET", "MATERIAL_COLUMNS", "Catalog",
-           "ErrorValue", "HiddenRow", "Spread", "Uncalculated", "items_from_tables",
+           "ErrorValue", "HiddenRow", "Problems", "Spread", "Uncalculated", "items_from_tables",
            "left_out_note", "read_tables", "tables_from_items"]

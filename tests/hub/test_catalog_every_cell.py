@@ -78,3 +78,39 @@ def test_the_import_of_a_broken_workbook_names_every_cell_and_stores_nothing(
     sheet["E2"], sheet["I3"] = was  # put right, the same file goes in
     book.save(path)
     assert main(["hub", "--hub-dir", hub_dir, "catalog", "import", str(path)]) == 0
+
+
+def test_every_item_the_import_refuses_is_named(hub_dir: str, tmp_path: Path,
+                                                capsys: Any) -> None:
+    """hub.catalog's checks after the file is read (the schema, one code once, the promise
+    within the statutory limit) stopped at the first refused item: a list whose promises
+    were all a day over took one import per item. A JSON list and a workbook alike."""
+    import json
+
+    from hub.catalog_files import write_catalog
+
+    items = [_officer(i) for i in sample.catalog()]
+    bad = [{**items[0], "time_limit_days": 0}, {**items[1], "promised_days": 99},
+           {k: v for k, v in items[2].items() if k != "department"}, "QY-009", items[0]]
+    f = tmp_path / "list.json"
+    f.write_text(json.dumps(bad, ensure_ascii=False), "utf-8")
+    for dry in ([], ["--dry-run"]):
+        capsys.readouterr()
+        assert main(["hub", "--hub-dir", hub_dir, "catalog", "import", str(f), *dry]) == 2
+        err = capsys.readouterr().err
+        assert "5 items refused, nothing imported" in err and "5 个事项被拒绝" in err, err
+        for at, why in ((f"items[0] ({items[0]['code']})", "promised_days"),
+                        (f"items[1] ({items[1]['code']})", "promised_days: 99 is over"),
+                        (f"items[2] ({items[2]['code']})", "department"),
+                        ("items[3]", "not str"),
+                        (f"items[4] ({items[0]['code']})", "the same as items[0]'s")):
+            assert any(at in line and why in line for line in err.splitlines()), (at, err)
+    assert _stored(hub_dir) == {}
+    over = [{**i, "promised_days": i["time_limit_days"] + 1} for i in items]
+    path = write_catalog(over, tmp_path / "list.xlsx")
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub_dir, "catalog", "import", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{len(items)} items refused" in err, err
+    assert all(f"事项清单 第 {n} 行" in err for n in range(2, len(items) + 2)), err
+    assert _stored(hub_dir) == {}
