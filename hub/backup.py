@@ -21,6 +21,7 @@ import datetime as dt
 import gzip
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 BATCH = 200
 FILES = {"main": "main.jsonl.gz", "private": "private.jsonl.gz", "receipts": "receipts.jsonl.gz"}
+#: written last: a folder without it is no backup (hub.backup_partial)
+MANIFEST = "manifest.json"
 
 
 def _private(path: Path) -> IO[bytes]:
@@ -73,16 +76,22 @@ def _dump(db: DocumentStore, path: Path) -> dict[str, int]:
                 return counts
 
 
-def backup(hub: Hub, folder: str | Path) -> dict[str, dict[str, int]]:
+def backup(hub: Hub, folder: str | Path,
+           tell: Callable[[str], None] = lambda line: None) -> dict[str, dict[str, int]]:
     """Write the backup into ``folder``; per database, the documents, leaf revisions and
-    attachments written."""
+    attachments written. ``tell``: a line for the operator (a partial backup of ours in
+    ``folder`` cleared, :mod:`hub.backup_partial`)."""
+    from hub import backup_partial
+
     out = Path(folder)
     made, empty = _missing(out), False  # empty: what is in ``out`` is this backup's
+    lock = None  # held from before the first file until the manifest (hub.backup_partial)
     try:
         out.mkdir(mode=0o700, parents=True, exist_ok=True)
         if any(out.iterdir()):
-            raise AlreadyExists(f"{out} is not empty")
+            tell(backup_partial.clear_or_refuse(out, frozenset((*FILES.values(), MANIFEST))))
         empty = True
+        lock = backup_partial.begin(hub.settings.hub_dir, out)
         _check_files(hub)
         # What the hub wrote after this moment may be missing: said to the operator at the
         # restore ("redo what the hub did after the backup").
@@ -100,14 +109,16 @@ def backup(hub: Hub, folder: str | Path) -> dict[str, dict[str, int]]:
                     "hub_uuid": hub.identity["uuid"],
                     "revisions": {name: c["revisions"] for name, c in counts.items()},
                     "taken_at": taken_at}
-        with _private(out / "manifest.json") as fh:
+        with _private(out / MANIFEST) as fh:
             fh.write(json.dumps(manifest, indent=1).encode("utf-8"))
-    except OSError as exc:  # not writable, a full disk
+        backup_partial.end(hub.settings.hub_dir, out, lock)
+    except BaseException as exc:  # not writable, a full disk; the store failing, Ctrl-C
+        if lock is not None:
+            backup_partial.end(hub.settings.hub_dir, out, lock)
         _undo(out, made, wrote=empty)
-        raise BadInput(f"DIR {out}: {exc.strerror or exc}; no backup was written (what it "
-                       "had begun is removed): free space or choose another DIR") from exc
-    except BaseException:  # the store failing, Ctrl-C
-        _undo(out, made, wrote=empty)
+        if isinstance(exc, OSError):
+            raise BadInput(f"DIR {out}: {exc.strerror or exc}; no backup was written (what "
+                           "it had begun is removed): free space or choose another DIR") from exc
         raise
     return counts
 
@@ -128,7 +139,7 @@ def _undo(out: Path, made: list[Path], *, wrote: bool) -> None:
     when ``wrote`` (``out`` was found empty: never an earlier backup's), then the folders it
     made, each only when empty. A folder that was there before stays, and so does anything
     else put into one meanwhile, with its folder."""
-    for name in (*FILES.values(), "manifest.json") if wrote else ():
+    for name in (*FILES.values(), MANIFEST) if wrote else ():
         try:
             (out / name).unlink(missing_ok=True)
         except OSError:
@@ -187,7 +198,7 @@ def restore(hub: Hub, folder: str | Path) -> dict[str, Any]:
     ``taken_at`` and ``db_prefix``, and ``prefix``, the one restored into."""
     src = Path(folder)
     try:
-        manifest = json.loads((src / "manifest.json").read_text("utf-8"))
+        manifest = json.loads((src / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise BadInput(f"{src}: no readable manifest.json ({exc})") from exc
     if manifest.get("format") != "bangban-hub-backup/1":

@@ -64,11 +64,17 @@ def restore_next(summary: dict[str, Any], note: str | None) -> list[str]:
 
 @_run
 def cmd_backup(args: argparse.Namespace) -> int:
-    from hub import backup
+    from hub import backup, backup_partial
 
-    databases = backup.backup(_hub(args), args.dir)
-    steps = backup_next()
-    _print(args, {"folder": args.dir, "databases": databases, "next": steps}, "\n".join([
+    hub = _hub(args)
+    databases = backup.backup(hub, args.dir, tell=lambda line: print(
+        f"bangban hub: {line}", file=sys.stderr))
+    # others killed before they finished (hub.backup_partial): told at each backup, as
+    # the doctor tells them, until the operator deletes them
+    partial = [p.note() for p in backup_partial.found(hub.settings.hub_dir)]
+    steps = backup_next() + [f"delete the backup that did not finish: {p}" for p in partial]
+    _print(args, {"folder": args.dir, "databases": databases, "next": steps,
+                  "partial_backups": partial}, "\n".join([
         f"backup written to {args.dir} (manifest.json last: the backup is complete)",
         *_lines(databases), "next:", *(f"  - {s}" for s in steps)]))
     return 0

@@ -26,6 +26,7 @@ from hub.doctor_checks import (
     GATEWAY_TIMEOUT,
     SILENT_DAYS,
     Check,
+    check_backups,
     check_calendar,
     check_devices,
     check_gateway,
@@ -255,7 +256,8 @@ def check_disk(hub: Hub) -> Check:
 
 CHECKS: tuple[Callable[[Hub], Check | list[Check]], ...] = (
     check_store, check_restore, check_identity, check_keys, check_bundle_key, check_escrow_offline,
-    check_directory, check_gateway, check_lags, check_devices, check_calendar, check_disk)
+    check_directory, check_gateway, check_lags, check_devices, check_calendar, check_disk,
+    check_backups)
 
 
 def run(hub: Hub) -> list[Check]:

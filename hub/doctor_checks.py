@@ -24,8 +24,8 @@ from sync.errors import NotFound
 if TYPE_CHECKING:
     from hub.core import Hub
 
-__all__ = ["CALENDAR_WARN_MONTH", "GATEWAY_TIMEOUT", "SILENT_DAYS", "Check", "check_calendar",
-           "check_devices", "check_gateway"]
+__all__ = ["CALENDAR_WARN_MONTH", "GATEWAY_TIMEOUT", "SILENT_DAYS", "Check", "check_backups",
+           "check_calendar", "check_devices", "check_gateway"]
 
 #: A device that has not moved documents for this many days is listed.
 SILENT_DAYS = 7
@@ -162,6 +162,16 @@ def check_restore(hub: Hub) -> list[Check]:
     note = unfinished_note(hub.settings.hub_dir)
     return [Check("restore", "fail", note, "`hub serve` refuses to start on this store "
                   "until the restore has finished")] if note else []
+
+
+def check_backups(hub: Hub) -> list[Check]:
+    """Each `hub backup` killed before it finished (hub.backup_partial): a folder without a
+    manifest that no restore takes and that looked like a backup on the medium."""
+    from hub.backup_partial import found
+
+    return [Check("backup", "warn", p.note(), "take a new backup (`bangban hub backup DIR`) "
+                  f"if none since, and delete that folder (rm -r {p.folder})")
+            for p in found(hub.settings.hub_dir)]
 
 
 def check_calendar(hub: Hub, today: dt.date | None = None) -> Check:

@@ -72,6 +72,19 @@ def holder(folder: Path, name: str) -> tuple[str, str]:
     return pid, words[1] if len(words) > 1 and words[1].isalpha() else ""
 
 
+def held(folder: Path, name: str) -> bool:
+    """Whether a process holds the lock of ``folder``'s file ``name`` (its own too: locks
+    belong to the open file, not the process). The file is neither created nor written."""
+    try:
+        fd = os.open(folder / name, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return False
+    try:
+        return not _try_lock(fd)
+    finally:
+        os.close(fd)  # drops the lock this probe may have taken
+
+
 def try_hold(folder: Path, name: str, *, doing: str) -> FolderLock | None:
     """Take the lock of ``folder``'s file ``name`` for this process and write our pid and
     ``doing`` there, or None when another process holds it (:func:`holder` says which).
@@ -87,4 +100,4 @@ def try_hold(folder: Path, name: str, *, doing: str) -> FolderLock | None:
     return FolderLock(folder, fd)
 
 
-__all__ = ["FolderLock", "holder", "try_hold"]
+__all__ = ["FolderLock", "held", "holder", "try_hold"]
