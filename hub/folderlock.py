@@ -12,6 +12,10 @@ workers' process forked by `hub serve` share it.
 
 from __future__ import annotations
 
+import os
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hub.errors import ConfigError
@@ -20,21 +24,59 @@ from sync.folderlock import FolderLock, holder, try_hold
 #: The file in HUB_DIR whose lock `hub serve` (or `hub restore`) holds while it runs.
 SERVE_LOCK = "serve.lock"
 _WHAT = {"serve": "serves", "restore": "is restoring a backup into"}
+#: Seconds to wait for the lock when the process that took it is gone: `hub serve` killed
+#: outright (SIGKILL), its gateways and workers' process get SIGTERM (hub.serve._die_with)
+#: and hold the lock while they stop, each within about 5 s (waitress's task dispatcher's
+#: shutdown). Started again at once, by an operator typing fast (systemd waits 5 s), it
+#: refused the folder to a hub that was already gone.
+DYING_WAIT, _POLL = 10.0, 0.1
 
 
-def hold_folder(folder: Path, *, doing: str) -> FolderLock:
+def _gone(pid: str) -> bool:
+    """Whether no process has the pid the lock file names (the one that took the lock)."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process: there
+        return False
+    return False
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def hold_folder(folder: Path, *, doing: str, say: Callable[[str], None] = _say) -> FolderLock:
     """Take ``folder``'s lock for `hub serve` or `hub restore` (``doing``), or refuse by
-    name, saying which command holds it and its pid."""
+    name, saying which command holds it and its pid. When the process that took it has
+    ended and its children still hold it, wait for them up to :data:`DYING_WAIT` seconds,
+    saying so."""
     folder.mkdir(parents=True, exist_ok=True)  # a restore into a fresh HUB_DIR
     lock = try_hold(folder, SERVE_LOCK, doing=doing)
-    if lock is None:
-        pid, other = holder(folder, SERVE_LOCK)
-        other = other if other in _WHAT else "serve"
-        stop = ("stop it first (`systemctl stop bangban-hub`, or `kill` its pid)"
-                if other == "serve" else "let it finish first")
-        more = "; --processes N serves on more cores" if doing == other == "serve" else ""
+    if lock is not None:
+        return lock
+    pid, other = holder(folder, SERVE_LOCK)
+    other = other if other in _WHAT else "serve"
+    verb = "serving" if doing == "serve" else "restoring"
+    if _gone(pid):
+        say(f"hub: {folder / SERVE_LOCK} is still held by the processes of a `hub {other}` "
+            f"that ended (pid {pid}): waiting up to {DYING_WAIT:g} s for them to stop")
+        deadline = time.monotonic() + DYING_WAIT
+        while lock is None and time.monotonic() < deadline:
+            time.sleep(_POLL)
+            lock = try_hold(folder, SERVE_LOCK, doing=doing)
+        if lock is not None:
+            return lock
         raise ConfigError(
-            f"not {'serving' if doing == 'serve' else 'restoring'}: `bangban hub {other}` "
-            f"(pid {pid}) {_WHAT[other]} {folder} (it holds {folder / SERVE_LOCK}): one "
-            f"at a time in a hub folder: {stop}{more}")
-    return lock
+            f"not {verb}: the processes of a `hub {other}` that ended (pid {pid}) still hold "
+            f"{folder / SERVE_LOCK} after {DYING_WAIT:g} s: `fuser -v {folder / SERVE_LOCK}` "
+            "lists them; stop them (`kill` their pids), then start again")
+    stop = ("stop it first (`systemctl stop bangban-hub`, or `kill` its pid)"
+            if other == "serve" else "let it finish first")
+    more = "; --processes N serves on more cores" if doing == other == "serve" else ""
+    raise ConfigError(
+        f"not {verb}: `bangban hub {other}` (pid {pid}) {_WHAT[other]} {folder} (it holds "
+        f"{folder / SERVE_LOCK}): one at a time in a hub folder: {stop}{more}")

@@ -1,0 +1,96 @@
+"""`hub serve` started again right after a SIGKILL (hub.folderlock.DYING_WAIT).
+
+The killed hub's gateways and workers' process get SIGTERM from the kernel
+(hub.serve._die_with) and hold HUB_DIR/serve.lock while they stop: a `hub serve` typed at
+once met the lock and refused ("`bangban hub serve` (pid N) serves …", of a pid that was
+gone). It now waits for them a bounded time, saying so; a live hub is refused at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hub import folderlock
+from hub.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+#: a `hub serve` as the lock sees it: the parent takes it, a forked child shares it and
+#: stops ``argv[3]`` seconds after it started (a gateway finishing its requests)
+_SERVE = """
+import os, sys, time
+from pathlib import Path
+from hub.folderlock import hold_folder
+lock = hold_folder(Path(sys.argv[1]), doing="serve")
+child = os.fork()
+if child == 0:
+    time.sleep(float(sys.argv[3]))
+    os._exit(0)
+Path(sys.argv[2] + ".child").write_text(str(child))
+Path(sys.argv[2]).write_text("serving")
+time.sleep(120)
+"""
+
+
+def _killed_serve(tmp_path: Path, child_stops_after: float) -> tuple[Path, int]:
+    """A `hub serve` whose parent was SIGKILLed (and reaped, as systemd or the shell does)
+    while its child still holds the lock; the folder and the dead parent's pid."""
+    folder, ready = tmp_path / "hub", tmp_path / "ready"
+    folder.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", _SERVE, str(folder), str(ready),
+                             str(child_stops_after)], cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        for _ in range(600):
+            if ready.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert ready.exists(), "the serve never took its lock"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    return folder, proc.pid
+
+
+def test_a_serve_typed_right_after_a_kill_waits_for_the_dying_children(
+        tmp_path: Path) -> None:
+    folder, dead = _killed_serve(tmp_path, child_stops_after=1.5)
+    said: list[str] = []
+    lock = folderlock.hold_folder(folder, doing="serve", say=said.append)
+    try:
+        assert len(said) == 1 and f"a `hub serve` that ended (pid {dead})" in said[0], said
+        assert f"waiting up to {folderlock.DYING_WAIT:g} s" in said[0]
+    finally:
+        lock.release()
+
+
+def test_the_wait_is_bounded_and_the_refusal_says_why(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(folderlock, "DYING_WAIT", 0.3)
+    folder, dead = _killed_serve(tmp_path, child_stops_after=20)
+    try:
+        with pytest.raises(ConfigError) as err:
+            folderlock.hold_folder(folder, doing="serve", say=lambda line: None)
+        reason = err.value.reason
+        assert f"a `hub serve` that ended (pid {dead}) still hold" in reason, reason
+        assert "after 0.3 s" in reason and "fuser -v" in reason
+    finally:  # the child that would not stop: this test's, ended by its pid
+        os.kill(int((tmp_path / "ready.child").read_text()), signal.SIGKILL)
+
+
+def test_a_live_hub_is_refused_without_waiting(tmp_path: Path) -> None:
+    folder = tmp_path / "hub"
+    held = folderlock.hold_folder(folder, doing="serve")
+    said: list[str] = []
+    try:
+        with pytest.raises(ConfigError) as err:
+            folderlock.hold_folder(folder, doing="serve", say=said.append)
+    finally:
+        held.release()
+    assert said == [] and f"(pid {os.getpid()}) serves" in err.value.reason
