@@ -138,3 +138,28 @@ def serving_hub(tmp_path: Path, env: dict[str, str]) -> Any:
     proc = HubProcess(tmp_path / "hub", env=env)
     proc.start()
     return proc
+
+
+def kill_when_ready(script: str, *args: str, ready: Path) -> int:
+    """Run ``python -c script *args`` from this tree until it writes the file ``ready``,
+    then SIGKILL it (the power cut, the OOM killer) and reap it; its pid."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", script, *args], cwd=root,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        for _ in range(600):
+            if ready.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert ready.exists(), f"{ready.name} never written: {proc.poll()=}"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    return proc.pid

@@ -6,10 +6,6 @@ folder again clears it; nothing else of the operator's is deleted."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,8 +16,8 @@ from hub.core import Hub
 from hub.errors import AlreadyExists
 from hub.settings import Settings
 from ops.cli import main
+from tests.hub.conftest import kill_when_ready
 
-ROOT = Path(__file__).resolve().parents[2]
 #: a backup that stops, for good, once its first dump is written: then it is killed
 _STOPS = """
 import sys, time
@@ -42,18 +38,7 @@ backup.backup(Hub(Settings.load({"hub_dir": sys.argv[1]})), sys.argv[2])
 def _killed_backup(hub_dir: str, out: Path, tmp_path: Path) -> None:
     """Run `hub backup` in a process of its own and SIGKILL it half-way."""
     ready = tmp_path / "dumped"
-    proc = subprocess.Popen([sys.executable, "-c", _STOPS, hub_dir, str(out), str(ready)],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        for _ in range(600):
-            if ready.exists() or proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert ready.exists(), "the backup never reached its first dump"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.kill()
-        proc.wait()
+    kill_when_ready(_STOPS, hub_dir, str(out), str(ready), ready=ready)
     assert (out / FILES["private"]).exists() and not (out / MANIFEST).exists()
 
 

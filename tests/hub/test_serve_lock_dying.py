@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from hub import folderlock
 from hub.errors import ConfigError
+from tests.hub.conftest import kill_when_ready
 
-ROOT = Path(__file__).resolve().parents[2]
 #: a `hub serve` as the lock sees it: the parent takes it, a forked child shares it and
 #: stops ``argv[3]`` seconds after it started (a gateway finishing its requests)
 _SERVE = """
@@ -42,20 +39,8 @@ def _killed_serve(tmp_path: Path, child_stops_after: float) -> tuple[Path, int]:
     while its child still holds the lock; the folder and the dead parent's pid."""
     folder, ready = tmp_path / "hub", tmp_path / "ready"
     folder.mkdir()
-    proc = subprocess.Popen([sys.executable, "-c", _SERVE, str(folder), str(ready),
-                             str(child_stops_after)], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        for _ in range(600):
-            if ready.exists() or proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert ready.exists(), "the serve never took its lock"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.kill()
-        proc.wait()
-    return folder, proc.pid
+    dead = kill_when_ready(_SERVE, str(folder), str(ready), str(child_stops_after), ready=ready)
+    return folder, dead
 
 
 def test_a_serve_typed_right_after_a_kill_waits_for_the_dying_children(
