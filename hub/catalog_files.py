@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from hub.catalog_header import rows_named
 from hub.catalog_sheet import (
     ITEMS_SHEET,
     MATERIALS_SHEET,
@@ -114,12 +115,14 @@ def _extent(sheet: Any, formulas: dict[tuple[int, int], str]) -> tuple[int, int]
     return rows, cols
 
 
-def _sheet_table(sheet: Any, formulas: dict[tuple[int, int], str]) -> Table:
+def _sheet_table(sheet: Any, formulas: dict[tuple[int, int], str], *,
+                 placeholders: bool = False) -> Table:
     """A sheet's rows as Excel shows them, its cells and rows marked for
     :func:`hub.catalog_sheet.read_tables`. Made from the cells the file holds, each row as
     long as its last value: openpyxl's row reader makes a cell at every place up to the
     sheet's last column, so one stray value far to the right (a key pressed after Ctrl+→)
-    made every row of the list that wide."""
+    made every row of the list that wide. ``placeholders``: the stored results of formulas
+    are not results (:func:`_uncalculated_book`), every formula is read as uncalculated."""
     rows, cols = _extent(sheet, formulas)
     table: list[list[Any]] = [[] for _ in range(rows)]
 
@@ -131,12 +134,13 @@ def _sheet_table(sheet: Any, formulas: dict[tuple[int, int], str]) -> Table:
 
     for (r, c), cell in sheet._cells.items():
         value = cell.value
-        if cell.data_type == "e":
-            value = ErrorValue(str(value))
         # Excel stores a result with every formula; a formula whose result is the
         # empty text (=IF(A2="","",…)) is stored as t="str" with an empty value
-        elif value is None and (r, c) in formulas and cell.data_type != "str":
+        if (r, c) in formulas and (placeholders or value is None
+                                   and cell.data_type != "str"):
             value = Uncalculated(f"={formulas[r, c].lstrip('=')}")
+        elif cell.data_type == "e":
+            value = ErrorValue(str(value))
         if value is not None and r <= rows:
             put(r, c, value)
     # a merged range's part past the last value is left out: rows and columns there are
@@ -153,7 +157,52 @@ def _sheet_table(sheet: Any, formulas: dict[tuple[int, int], str]) -> Table:
     for r, dimension in sheet.row_dimensions.items():
         if dimension.hidden and r <= len(table):
             table[r - 1] = HiddenRow(table[r - 1])
+    _refuse_filtered(sheet, table)
     return table
+
+
+def _refuse_filtered(sheet: Any, table: Table) -> None:
+    """Refuse rows an AutoFilter hides (Excel stores them as hidden rows, ECMA-376
+    §18.3.1.2 autoFilter): a filter is a view (the items of one department looked at),
+    not rows taken out of the list, and the rows it hid were left out of the import, their
+    changes and their materials with them. A row hidden by hand inside the filter's range
+    cannot be told from them: the filter is cleared first."""
+    ref, criteria = sheet.auto_filter.ref, sheet.auto_filter.filterColumn
+    if not ref or not criteria:  # the filter's buttons alone hide nothing
+        return
+    first, last = _filter_rows(ref)
+    hidden = [r for r in range(first + 1, min(last, len(table)) + 1)
+              if isinstance(table[r - 1], HiddenRow)]
+    if hidden:
+        raise BadInput(f"{rows_named(sheet.title, hidden)}被筛选隐藏：请清除筛选（数据 → 清除）"
+                       f"后再导入 / an AutoFilter hides {len(hidden)} row(s) of {sheet.title}: "
+                       "clear the filter (Data, Clear; WPS: 全部显示) and import again")
+
+
+def _filter_rows(ref: str) -> tuple[int, int]:
+    """The first and last row numbers of a range such as ``A1:J200`` (or ``A1``)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    _c1, first, _c2, last = range_boundaries(ref)
+    return int(first or 1), int(last or first or 1)
+
+
+#: the workbook's calcPr asking for a full calculation on load (true or 1, any prefix)
+_CALC_ON_LOAD = re.compile(rb"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad=[\"'](?:1|true)[\"']")
+
+
+def _uncalculated_book(path: Path) -> bool:
+    """Whether the workbook asks to be calculated when opened (``fullCalcOnLoad``,
+    ECMA-376 §18.2.2 calcPr): what a program that calculates nothing writes (XlsxWriter
+    stores 0 as every formula's result, openpyxl none), and Excel clears once it has
+    calculated and saved. Those 0s were imported: a 法定时限 of 0 days (即办) from a
+    formula the officer saw give 20. Read from the file: openpyxl reads a calcPr without
+    the attribute as asking it (its default)."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            return bool(_CALC_ON_LOAD.search(book.read("xl/workbook.xml")))
+    except (OSError, zipfile.BadZipFile, KeyError) as exc:  # opened once already
+        raise BadInput(f"FILE: cannot read {path}: {exc}") from exc
 
 
 def _workbook_tables(path: Path) -> tuple[Table, Table]:
@@ -173,10 +222,10 @@ def _workbook_tables(path: Path) -> tuple[Table, Table]:
     if not _any_formula(path):
         return tuple(  # type: ignore[return-value]
             _sheet_table(book[name], {}) for name in (ITEMS_SHEET, MATERIALS_SHEET))
-    texts = _open(path, formulas=True)
+    texts, placeholders = _open(path, formulas=True), _uncalculated_book(path)
     try:
         return tuple(  # type: ignore[return-value]
-            _sheet_table(book[name], _formulas(texts[name]))
+            _sheet_table(book[name], _formulas(texts[name]), placeholders=placeholders)
             for name in (ITEMS_SHEET, MATERIALS_SHEET))
     finally:
         texts.close()

@@ -17,15 +17,18 @@ the first only, and a list with a column of wrong dates took one import per cell
 A sheet is read as the officer sees it in Excel or WPS:
 
 - a merged range's value (its top-left cell) counts for every cell of the range: a 审批部门
-  merged over the rows of its items, an item's code over its materials, a header of two
-  rows (a group's name merged across its columns above the leaves' names);
+  merged over the rows of its items, an item's code over its materials, a header of up to
+  five rows (groups merged across their columns above the leaves' names, a row of units
+  under them: :mod:`hub.catalog_header`; a longer one is refused by its rows);
 - a formula counts by the result Excel or WPS stored with it; a formula with no result (a
-  workbook written by a program and never saved by Excel/WPS) or an error (#N/A) in a
-  column read is refused by its row and column, never read as blank or as "#N/A";
+  workbook written by a program and never saved by Excel/WPS: none stored, or XlsxWriter's
+  placeholder 0 in a workbook flagged to be calculated on opening) or an error (#N/A) in a
+  column read is refused by its row and column, never read as blank, 0 or "#N/A";
 - hidden rows are not imported (an item no longer offered, a row being drafted), nor the
   materials of an item whose row is hidden; the import names how many and which rows were
   left out. Hiding a row does not withdraw a published item: 启用 否 does. Rows an
-  AutoFilter hides are hidden rows as well (Excel stores them so);
+  applied AutoFilter hides are refused by name (clear the filter): a filter is a view, and
+  its hidden rows went out of the import with their changes and materials;
 - hidden columns are read (hiding a column is a view, a narrow screen), and a header over
   two columns is refused (an old column kept hidden beside its copy was read unseen);
 - a hidden 事项清单 or 申请材料 sheet is refused (:mod:`hub.catalog_files`): left out, all
@@ -38,8 +41,6 @@ openpyxl and csv are used only in :mod:`hub.catalog_files`, which marks the cell
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,9 +52,19 @@ from hub.catalog_columns import (
     MATERIALS_SHEET,
     Column,
 )
+from hub.catalog_header import (
+    ErrorValue,
+    HiddenRow,
+    Spread,
+    Table,
+    Uncalculated,
+    cell_text,
+    find_header,
+    letter,
+    rows_named,
+)
 from hub.errors import BadInput
 
-Table = Sequence[Sequence[Any]]
 #: bad cells a refusal lists one by one; the rest are counted (a column of 2000 wrong
 #: values listed in full is a message no one reads to the end)
 SHOWN = 50
@@ -87,30 +98,6 @@ class Problems:
                            + "\n".join(f"  {line}" for line in [*self.lines[:SHOWN], *more]))
 
 
-@dataclass(frozen=True)
-class Spread:
-    """A cell of a merged range other than its top-left, with the range's value: lists
-    merge a column over the rows of a group (the 审批部门 of several items, an item's code
-    over its materials), and the spreadsheet shows that value in each of those rows."""
-    value: Any
-
-
-@dataclass(frozen=True)
-class Uncalculated:
-    """A formula cell with no calculated value stored (written by a program)."""
-    formula: str
-
-
-@dataclass(frozen=True)
-class ErrorValue:
-    """A cell holding an error (#N/A, #REF!, #DIV/0!)."""
-    code: str
-
-
-class HiddenRow(list[Any]):
-    """A row the sheet hides: not imported (module docstring)."""
-
-
 @dataclass
 class Catalog:
     """What a list's tables hold: the items, where each is (``"事项清单 第 3 行"``), and the
@@ -119,19 +106,6 @@ class Catalog:
     items: list[dict[str, Any]]
     where: list[str]
     left_out: list[tuple[str, int, str]]
-
-
-def _cell(value: Any) -> str:
-    """A cell as text: openpyxl gives numbers as int or float, a blank as None; a merged
-    range's copy reads as its value; a formula without a result or an error reads blank
-    (a data cell with either is refused by :func:`_checked_cell`)."""
-    if isinstance(value, Spread):
-        value = value.value
-    if value is None or isinstance(value, Uncalculated | ErrorValue):
-        return ""
-    if isinstance(value, float) and value == int(value):
-        return str(int(value))
-    return str(value).strip()
 
 
 def _checked_cell(value: Any, where: str) -> str:
@@ -148,73 +122,7 @@ def _checked_cell(value: Any, where: str) -> str:
     if isinstance(base, ErrorValue):
         raise BadInput(f"{where}: 单元格是错误值 {base.code}，请改正公式或填入值 / the cell "
                        f"is the error {base.code}: correct its formula or type the value")
-    return _cell(base)
-
-
-#: rows a sheet may have above its header row (a title, a date or an issuing office)
-TITLE_ROWS = 5
-#: rows a header may take: a group's name merged over its columns (办理时限 over 法定 and
-#: 承诺), and the leaves' names under it
-HEADER_ROWS = 3
-
-
-def _header(text: str) -> str:
-    """A header as compared: NFKC (the half-width parentheses typed on an English keyboard
-    read as the full-width ones) and without spaces or line breaks (a header cell wrapped
-    with Alt+Enter, 法定时限 over （工作日）)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
-def _header_rows(table: Table, columns: Sequence[Column]
-                 ) -> tuple[int, int, list[set[str]], list[set[str]]]:
-    """Where the header is (its first row's index, the index of the row after it) and the
-    names each column carries in it. A header of two rows, as lists are printed: a group's
-    name merged across its columns above the leaves' names, a leaf merged down both rows
-    (the reader gives a merged range's value to every cell of it); the rows below the first
-    that hold a known header are the header's too. Last, the names typed in each column
-    (not a merged range's copies), to find a header typed over two columns."""
-    first = {_header(columns[0].header), columns[0].key}
-    top = next((i for i, row in enumerate(table[:TITLE_ROWS + 1])
-                if first & {_header(_cell(v)) for v in row}), 0)
-    known = {_header(c.header) for c in columns} | {c.key for c in columns}
-    end = top + 1
-    # a row is the header's when a known name is typed in it: a header cell merged down
-    # over the first item's row by mistake put that row in the header, its item left out
-    # without a word (its cells are then read as data, the copy refused by its column)
-    while end < min(len(table), top + HEADER_ROWS) and \
-            known & {_header(_cell(v)) for v in table[end] if not isinstance(v, Spread)}:
-        end += 1
-    width = max(len(row) for row in table[top:end])
-    names: list[set[str]] = []
-    for i in range(width):
-        stacked = [_header(_cell(row[i])) for row in table[top:end] if i < len(row)]
-        # one cell's header typed over two cells (法定时限 above （工作日）), not merged
-        joined = "".join(t for k, t in enumerate(stacked) if t and t not in stacked[:k])
-        names.append({t for t in stacked if t} | {joined})
-    own = [{_header(_cell(row[i])) for row in table[top:end]
-            if i < len(row) and not isinstance(row[i], Spread)} for i in range(width)]
-    return top, end, names, own
-
-
-def _letter(i: int) -> str:
-    """The spreadsheet's name of column ``i`` (from 0): A, …, Z, AA, …"""
-    name, i = "", i + 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        name = chr(ord("A") + r) + name
-    return name
-
-
-def _rows(sheet: str, numbers: Sequence[int]) -> str:
-    """``"事项清单 第 7、9–12 行"``: row numbers, runs of them as ranges."""
-    runs: list[list[int]] = []
-    for n in sorted(numbers):
-        if runs and n == runs[-1][-1] + 1:
-            runs[-1].append(n)
-        else:
-            runs.append([n])
-    shown = "、".join(f"{r[0]}" if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
-    return f"{sheet} 第 {shown} 行"
+    return cell_text(base)
 
 
 def _records(table: Table, columns: Sequence[Column], sheet: str, problems: Problems
@@ -227,47 +135,20 @@ def _records(table: Table, columns: Sequence[Column], sheet: str, problems: Prob
                        "holds the column headers")
     # the header row: the first with the first column's header, below a title row or two
     # (a merged 某市帮办代办事项清单 above the table, as such lists are printed)
-    top, end, names, own = _header_rows(table, columns)
-    where = _columns_at(columns, names, own, _rows(sheet, [*range(top + 1, end + 1)]))
+    end, where = find_header(table, columns, sheet)
     out, hidden = [], []
     for n, row in enumerate(table[end:], start=end + 1):
         # a blank line between groups of items; a merged range's value alone (a 所属部门
         # merged down over a spare row) does not fill a row the officer sees empty
-        if not any(_cell(v) or isinstance(v, Uncalculated | ErrorValue)
+        if not any(cell_text(v) or isinstance(v, Uncalculated | ErrorValue)
                    for v in row if not isinstance(v, Spread)):
             continue
         if isinstance(row, HiddenRow):
             i = where.get(columns[0].key)
-            hidden.append((n, _cell(row[i]) if i is not None and i < len(row) else ""))
+            hidden.append((n, cell_text(row[i]) if i is not None and i < len(row) else ""))
             continue
         out.append((n, _values(row, n, columns, where, sheet, problems)))
     return out, hidden
-
-
-def _columns_at(columns: Sequence[Column], names: Sequence[set[str]],
-                own: Sequence[set[str]], rows: str) -> dict[str, int]:
-    """Each column's index under the header (``names``, ``own``: :func:`_header_rows`);
-    :class:`BadInput` for a required one missing or one headed twice (``rows``: where the
-    header is, as the refusal says it)."""
-    where: dict[str, int] = {}
-    for col in columns:
-        at = next((i for h in (_header(col.header), col.key)
-                   for i, named in enumerate(names) if h in named), None)
-        # two columns of one header: an old one kept hidden beside its copy, one read
-        # and the other not, which is which unseen
-        twice = [_letter(i) for i, typed in enumerate(own)
-                 if {_header(col.header), col.key} & typed]
-        if len(twice) > 1:
-            raise BadInput(f"{rows}表头“{col.header}”有 {len(twice)} 列（{'、'.join(twice)} "
-                           f"列，隐藏的列也算），只能有一列 / {col.header!r} ({col.key}) "
-                           f"heads columns {', '.join(twice)} (hidden ones too): keep one")
-        if at is None:
-            if col.required:
-                raise BadInput(f"{rows}表头缺少“{col.header}”列 / column {col.header!r} "
-                               f"({col.key}) is missing from the header row(s)")
-            continue
-        where[col.key] = at
-    return where
 
 
 def _values(row: Sequence[Any], n: int, columns: Sequence[Column], where: Mapping[str, int],
@@ -277,7 +158,7 @@ def _values(row: Sequence[Any], n: int, columns: Sequence[Column], where: Mappin
     values: dict[str, Any] = {}
     for col in columns:
         i = where.get(col.key)
-        named = f"{sheet} 第 {n} 行“{col.header}”" + (f"（{_letter(i)} 列）" if i is not None
+        named = f"{sheet} 第 {n} 行“{col.header}”" + (f"（{letter(i)} 列）" if i is not None
                                                      else "")
         try:
             raw = _checked_cell(row[i], named) if i is not None and i < len(row) else ""
@@ -293,7 +174,7 @@ def _values(row: Sequence[Any], n: int, columns: Sequence[Column], where: Mappin
         except BadInput as exc:
             problems.add(exc)
             if col.key == "code":  # what its materials name it by (:func:`read_tables`)
-                problems.bad_codes.add(_cell(row[i]) if i is not None and i < len(row) else "")
+                problems.bad_codes.add(cell_text(row[i]) if i is not None and i < len(row) else "")
     return values
 
 
@@ -362,7 +243,7 @@ def left_out_note(left_out: Sequence[tuple[str, int, str]]) -> str:
     if not left_out:
         return ""
     sheets = dict.fromkeys(s for s, _n, _c in left_out)
-    rows = "; ".join(_rows(s, [n for t, n, _c in left_out if t == s]) for s in sheets)
+    rows = "; ".join(rows_named(s, [n for t, n, _c in left_out if t == s]) for s in sheets)
     return (f"{len(left_out)} hidden row(s) not imported (hidden, or the materials of a "
             f"hidden item) / 未导入 {len(left_out)} 个隐藏的行（隐藏的行及隐藏事项的材料）: {rows}")
 

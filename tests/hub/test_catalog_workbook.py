@@ -115,7 +115,9 @@ def test_a_formula_a_program_wrote_is_refused_by_its_cell(hub_dir: str, tmp_path
 
 def _with_results(path: Path, sheet_part: str, results: dict[str, tuple[str, str]]) -> None:
     """Store results with formulas as Excel does when it saves (``<c t=…><f>…</f>
-    <v>RESULT</v></c>``): ``results`` maps a cell to its type attribute and its value."""
+    <v>RESULT</v></c>``): ``results`` maps a cell to its type attribute and its value.
+    Excel, having calculated, also drops the ``fullCalcOnLoad`` openpyxl writes
+    (hub.catalog_files._uncalculated_book)."""
     with zipfile.ZipFile(path) as book:
         parts = {name: book.read(name) for name in book.namelist()}
     xml = parts[sheet_part].decode()
@@ -124,6 +126,7 @@ def _with_results(path: Path, sheet_part: str, results: dict[str, tuple[str, str
                          rf'<c r="{ref}"\1 t="{kind}"><f>\2</f><v>{value}</v></c>', xml)
         assert n == 1, ref
     parts[sheet_part] = xml.encode()
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b' fullCalcOnLoad="1"', b"")
     with zipfile.ZipFile(path, "w") as book:
         for name, data in parts.items():
             book.writestr(name, data)
