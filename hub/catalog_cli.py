@@ -6,7 +6,8 @@ them, :mod:`hub.catalog_sheet` reads and lays them out).
 A workbook is read as Excel shows it: merged cells count in every row they cover; a formula
 by its stored result (none stored, or an error such as #N/A: refused by its row and column);
 hidden rows are left out, and the import says how many and which, and which of their items
-stay published (hiding a row does not withdraw an item; 启用 否 does). ``--dry-run`` checks
+stay published (hiding a row does not withdraw an item; 启用 否 does); rows an applied
+AutoFilter hides are refused by name (clear the filter). ``--dry-run`` checks
 the whole file and says what an import would write, storing nothing.
 
 Kept out of :mod:`hub.cli` (one command group per module, as :mod:`hub.escrow_cli`).
@@ -97,7 +98,8 @@ def register(sub: Any) -> None:
                    "every row it covers, formulas by their saved results (a workbook a "
                    "program wrote: open and save it in Excel/WPS first); hidden rows (and "
                    "the materials of a hidden item) are not imported and are listed, and a "
-                   "hidden row does not withdraw a published item (启用 否 does)")
+                   "hidden row does not withdraw a published item (启用 否 does); rows an "
+                   "AutoFilter hides are refused: clear the filter first")
     p.add_argument("--materials", help="with a .csv FILE: the CSV of its materials")
     p.add_argument("--sample", action="store_true", help="import the sample catalog")
     p.add_argument("--dry-run", action="store_true", help="check the whole file and say "
