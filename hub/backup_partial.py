@@ -112,13 +112,12 @@ def clear_or_refuse(out: Path, ours: frozenset[str]) -> str:
     if MARK in names and held(out, MARK):
         pid, _doing = holder(out, MARK)
         raise AlreadyExists(f"{out}: another `hub backup` (pid {pid}) is writing into it")
-    partial = MANIFEST not in names and bool(names & ours)
-    if partial and MARK in names and names <= ours | {MARK} and not held(out, MARK):
+    if MANIFEST not in names and MARK in names and names <= ours | {MARK}:  # killed
         for name in names:
             os.unlink(out / name)
         return (f"{out} held a `hub backup` that did not finish (no {MANIFEST}): its files "
                 "were removed, the backup is written anew")
-    if partial:
+    if MANIFEST not in names and names & ours:
         raise AlreadyExists(
             f"{out} holds backup files but no {MANIFEST}: a backup that did not finish "
             "(killed, or the power cut), which no restore takes; delete it if so "

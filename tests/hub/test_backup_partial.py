@@ -115,3 +115,12 @@ def test_a_backup_still_running_is_not_reported(hub_dir: str, tmp_path: Path) ->
     finally:
         backup_partial.end(hub_dir, out, lock)
     assert list(out.iterdir()) == [out / FILES["private"]]
+
+
+def test_a_backup_killed_before_its_first_dump_is_cleared_too(tmp_path: Path) -> None:
+    """Its unheld marker alone: certainly ours, nothing in it to keep."""
+    out = tmp_path / "bk"
+    out.mkdir()
+    (out / backup_partial.MARK).write_text("4242 backup\n")
+    note = backup_partial.clear_or_refuse(out, frozenset((*FILES.values(), MANIFEST)))
+    assert "did not finish" in note and list(out.iterdir()) == []
