@@ -77,6 +77,10 @@ def welcome() -> Response:
 
 
 @blueprint.route("/<db>", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
+# ``/db/`` is the database too (CouchDB answers it so): PouchDB asks its info there, at
+# ``new PouchDB(url)``'s setup and ``since: 'now'``; a 404 made it PUT the database and
+# fail, so replicating from a device's plain URL did not start.
+@blueprint.route("/<db>/", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
 @blueprint.route("/<db>/<path:rest>", methods=["GET", "HEAD", "POST", "PUT", "DELETE",
                                                 "COPY", "OPTIONS"])
 def database(db: str, rest: str = "") -> Response:

@@ -1,0 +1,24 @@
+"""What another CouchDB client meets at a device's endpoint (issue 6: "a PouchDB URL can
+replicate from and to"), found by trying PouchDB 9 and ibmcloudant against the demo."""
+
+from __future__ import annotations
+
+from tests.hub.conftest import World, device_client
+
+
+def test_the_database_url_with_a_trailing_slash_is_the_database(world: World) -> None:
+    """PouchDB asks ``GET /db/`` for the database's info (``new PouchDB(url)`` without
+    ``skip_setup``, ``db.info()``, ``since: 'now'``); it was a 404, so PouchDB tried to
+    create the database, and a replication from the device's plain URL failed."""
+    client, auth = device_client(world)
+    db = world.hub.stores.prefix
+    plain = client.get(f"/{db}", headers=auth)
+    slash = client.get(f"/{db}/", headers=auth)
+    assert slash.status_code == 200, slash.get_data(as_text=True)
+    assert slash.get_json()["db_name"] == db
+    assert slash.get_json()["update_seq"] == plain.get_json()["update_seq"]
+    # what PouchDB's setup would do next had the GET failed: CouchDB's 412, not a 404
+    made = client.put(f"/{db}/", headers=auth)
+    assert made.status_code == 412 and made.get_json()["error"] == "file_exists"
+    # still a device's view: no credentials, no database
+    assert client.get(f"/{db}/").status_code == 401
