@@ -89,14 +89,27 @@ def download(rows: list[list[Any]], fmt: str, stem: str, title: str) -> Response
     return None
 
 
+def _csv_cell(value: Any) -> Any:
+    """``value`` as a CSV cell a spreadsheet program reads as the type the XLSX stores."""
+    if value is None:
+        return ""
+    if _is_formula_text(value):
+        # CSV has no cell types: a leading apostrophe makes such text read as text (the
+        # spreadsheet shows the rest unchanged)
+        return "'" + value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        # Text of digits (institution codes, GB/T 2260 plus town and village digits) is a
+        # number to Excel and WPS: a village's 12-digit code showed as 4.10602E+11, was
+        # saved back so, and matched no code of another list. ="…" is a text cell to both.
+        return f'="{value}"'
+    return value
+
+
 def to_csv(rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     for row in rows:
-        # CSV has no cell types: a leading apostrophe makes such text read as text (the
-        # spreadsheet shows the rest unchanged)
-        writer.writerow(["" if v is None else "'" + v if _is_formula_text(v) else v
-                         for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
