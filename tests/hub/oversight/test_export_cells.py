@@ -30,7 +30,7 @@ def test_csv_codes_of_digits_stay_text_in_a_spreadsheet() -> None:
     """Excel and WPS read "410621101201" in a CSV as a number (shown 4.10621E+11, saved
     back so); the XLSX stores it as text, and the CSV now says text too. Counts stay
     numbers, and text with a letter or a dash (case numbers, staff ids) is left alone."""
-    table = [["机构代码", "机构", "办件编号", "办结"],
+    table: list[list[object]] = [["机构代码", "机构", "办件编号", "办结"],
              ["410621101201", "某村", "410621101201-2026-A1-00001", 5],
              ["410621", "某县", "０１２", 0]]
     rows = list(csv.reader(io.StringIO(exports.to_csv(table).decode("utf-8-sig"))))
