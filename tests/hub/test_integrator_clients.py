@@ -22,3 +22,13 @@ def test_the_database_url_with_a_trailing_slash_is_the_database(world: World) ->
     assert made.status_code == 412 and made.get_json()["error"] == "file_exists"
     # still a device's view: no credentials, no database
     assert client.get(f"/{db}/").status_code == 401
+
+
+def test_changes_with_limit_0_answers_one_change_as_couchdb(world: World) -> None:
+    """CouchDB: a ``limit`` of 0 "has the same effect as 1" (API docs, /db/_changes); a
+    client asking it for the feed's position got a whole page of changes."""
+    client, auth = device_client(world)
+    db = world.hub.stores.prefix
+    one = client.get(f"/{db}/_changes?limit=0", headers=auth).get_json()
+    assert len(one["results"]) == 1 and one["pending"] > 0
+    assert one == client.get(f"/{db}/_changes?limit=1", headers=auth).get_json()
