@@ -32,3 +32,22 @@ def test_changes_with_limit_0_answers_one_change_as_couchdb(world: World) -> Non
     one = client.get(f"/{db}/_changes?limit=0", headers=auth).get_json()
     assert len(one["results"]) == 1 and one["pending"] > 0
     assert one == client.get(f"/{db}/_changes?limit=1", headers=auth).get_json()
+
+
+def test_other_addresses_under_hub_are_404_and_wrong_methods_405(world: World) -> None:
+    """``/_hub/`` is the hub's own (health, keys), no database: a probe's typo or a wrong
+    method was the replication endpoint's 401 asking for a device's login."""
+    from hub.app import create_app
+
+    client = create_app(hub=world.hub).test_client()
+    for path in ("/_hub/healthz", "/_hub", "/_hub/", "/_hub/health/x"):
+        answer = client.get(path)
+        assert answer.status_code == 404, (path, answer.get_json())
+        assert "GET /_hub/health" in answer.get_json()["reason"]
+    wrong = client.post("/_hub/health")
+    assert wrong.status_code == 405 and wrong.get_json()["error"] == "method_not_allowed"
+    assert "GET" in wrong.headers["Allow"] and "POST" not in wrong.headers["Allow"]
+    assert "POST" in client.get("/_hub/keys").headers["Allow"]
+    assert client.get("/_hub/health").status_code == 200
+    _, auth = device_client(world)  # what a device sends: the same answers
+    assert client.get("/_hub/healthz", headers=auth).status_code == 404
