@@ -5,12 +5,14 @@ writing OOXML by hand would be a second, untested spreadsheet writer)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub.oversight.facts import RATING_LEVELS
 from hub.oversight.indicators import CLAUSE9_COLUMNS, Row
+from schemas.state import LOCAL_TZ
 
 if TYPE_CHECKING:
     from flask import Response
@@ -89,10 +91,25 @@ def download(rows: list[list[Any]], fmt: str, stem: str, title: str) -> Response
     return None
 
 
+def local_datetime(ms: int | None) -> dt.datetime | None:
+    """A time in ms as Beijing's wall clock, the zone left off (XLSX has no zones; the
+    page shows Beijing time too: clocks.local_time), or None."""
+    if ms is None:
+        return None
+    return dt.datetime.fromtimestamp(ms // 1000, LOCAL_TZ).replace(tzinfo=None)
+
+
+#: How dates and times read, in CSV text and as XLSX number formats (the page's own).
+DATE_TEXT, TIME_TEXT = "%Y-%m-%d", "%Y-%m-%d %H:%M"
+DATE_FORMAT, TIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
+
+
 def _csv_cell(value: Any) -> Any:
     """``value`` as a CSV cell a spreadsheet program reads as the type the XLSX stores."""
     if value is None:
         return ""
+    if isinstance(value, dt.date):
+        return value.strftime(TIME_TEXT if isinstance(value, dt.datetime) else DATE_TEXT)
     if _is_formula_text(value):
         # CSV has no cell types: a leading apostrophe makes such text read as text (the
         # spreadsheet shows the rest unchanged)
@@ -134,7 +151,13 @@ def to_xlsx(rows: list[list[Any]], *, title: str = "oversight") -> bytes:
     for row in rows[1:]:
         out: list[Any] = []
         for j, value in enumerate(row):
-            if j in rate_cols and value is not None:
+            if isinstance(value, dt.date):
+                # a date cell, not text: sorted, filtered by month and subtracted as dates
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = (TIME_FORMAT if isinstance(value, dt.datetime)
+                                      else DATE_FORMAT)
+                out.append(cell)
+            elif j in rate_cols and value is not None:
                 cell = WriteOnlyCell(ws, value=value)
                 cell.number_format = "0.0%"
                 out.append(cell)
