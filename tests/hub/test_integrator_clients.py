@@ -3,7 +3,22 @@ replicate from and to"), found by trying PouchDB 9 and ibmcloudant against the d
 
 from __future__ import annotations
 
-from tests.hub.conftest import World, device_client
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.hub.conftest import World, device_client, open_world
+
+#: The web platform's origin allowed to replicate from a browser (``cors_origins``).
+PLATFORM = "https://zwfw.example.gov.cn"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with open_world(Path(tmp_path_factory.mktemp("integrator")),
+                    extra={"cors_origins": f"{PLATFORM}, https://other.example"}) as w:
+        yield w
 
 
 def test_the_database_url_with_a_trailing_slash_is_the_database(world: World) -> None:
@@ -51,3 +66,29 @@ def test_other_addresses_under_hub_are_404_and_wrong_methods_405(world: World) -
     assert client.get("/_hub/health").status_code == 200
     _, auth = device_client(world)  # what a device sends: the same answers
     assert client.get("/_hub/healthz", headers=auth).status_code == 404
+
+
+def test_a_web_page_of_an_allowed_origin_may_replicate_a_device_s_view(world: World) -> None:
+    """PouchDB in a web page (the platform's) needs CORS, as from CouchDB's [cors]: the
+    preflight carries no credentials and was the endpoint's 401, so no browser could
+    replicate. ``cors_origins`` names the pages allowed; others get no CORS headers."""
+    client, auth = device_client(world)
+    db = world.hub.stores.prefix
+    asked = {"Origin": PLATFORM, "Access-Control-Request-Method": "POST",
+             "Access-Control-Request-Headers": "authorization, content-type"}
+    pre = client.options(f"/{db}/_bulk_get", headers=asked)
+    assert pre.status_code == 204, pre.get_data(as_text=True)
+    assert pre.headers["Access-Control-Allow-Origin"] == PLATFORM
+    assert "authorization" in pre.headers["Access-Control-Allow-Headers"]
+    info = client.get(f"/{db}/", headers={**auth, "Origin": PLATFORM})
+    assert info.status_code == 200 and info.headers["Access-Control-Allow-Origin"] == PLATFORM
+    assert info.headers["Access-Control-Allow-Credentials"] == "true"
+    # the page reads its 401 too (a wrong secret, a revoked device's wipe instruction)
+    wrong = client.get(f"/{db}", headers={"Origin": PLATFORM,
+                                          "Authorization": "Basic eDp5"})
+    assert wrong.status_code == 401 and wrong.headers["Access-Control-Allow-Origin"] == PLATFORM
+    # another origin: no CORS headers, and no data without a device's login
+    other = client.options(f"/{db}/_bulk_get", headers={**asked, "Origin": "https://evil.test"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    assert "Access-Control-Allow-Methods" not in other.headers
+    assert client.get(f"/{db}", headers={"Origin": PLATFORM}).status_code == 401
