@@ -106,19 +106,24 @@ DATE_FORMAT, TIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
 
 def _csv_cell(value: Any) -> Any:
     """``value`` as a CSV cell a spreadsheet program reads as the type the XLSX stores."""
+    kind = type(value)
+    if kind is int or kind is float:  # most cells: first, a whole city per staff is 140k
+        return value
     if value is None:
         return ""
+    if kind is str:
+        if value.startswith(FORMULA_START):
+            # CSV has no cell types: a leading apostrophe makes such text read as text (the
+            # spreadsheet shows the rest unchanged)
+            return "'" + value
+        if value.isascii() and value.isdigit():
+            # Text of digits (institution codes, GB/T 2260 plus town and village digits) is
+            # a number to Excel and WPS: a village's 12-digit code showed as 4.10602E+11,
+            # was saved back so, and matched no code of another list. ="…" is text to both.
+            return f'="{value}"'
+        return value
     if isinstance(value, dt.date):
         return value.strftime(TIME_TEXT if isinstance(value, dt.datetime) else DATE_TEXT)
-    if _is_formula_text(value):
-        # CSV has no cell types: a leading apostrophe makes such text read as text (the
-        # spreadsheet shows the rest unchanged)
-        return "'" + value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        # Text of digits (institution codes, GB/T 2260 plus town and village digits) is a
-        # number to Excel and WPS: a village's 12-digit code showed as 4.10602E+11, was
-        # saved back so, and matched no code of another list. ="…" is a text cell to both.
-        return f'="{value}"'
     return value
 
 
