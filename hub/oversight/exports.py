@@ -135,16 +135,31 @@ def to_csv(rows: list[list[Any]]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
+def _date_widths(rows: list[list[Any]]) -> dict[int, float]:
+    """The columns holding dates or times, each with a width that shows them: Excel and WPS
+    show "########" for a date cell wider than its column (8.43 characters by default)."""
+    widths: dict[int, float] = {}
+    for row in rows[1:]:
+        for j, value in enumerate(row):
+            if isinstance(value, dt.date):
+                wide = 17.0 if isinstance(value, dt.datetime) else 11.0
+                widths[j] = max(widths.get(j, 0.0), wide)
+    return widths
+
+
 def to_xlsx(rows: list[list[Any]], *, title: str = "oversight") -> bytes:
     """A write-only (streaming) workbook: rates as percentages, bold header, frozen panes."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
     ws.freeze_panes = "C2"
     head = rows[0]
+    for j, width in _date_widths(rows).items():
+        ws.column_dimensions[get_column_letter(j + 1)].width = width
     bold = Font(bold=True)
     cells = []
     for label in head:
