@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from hub.core import Hub
 
 blueprint = Blueprint("hub_api", __name__, url_prefix="/_hub")
+#: Every method the replication endpoint's routes take (hub.replication.blueprint).
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "DELETE", "COPY", "OPTIONS"]
 
 
 def _hub() -> Hub:
@@ -76,3 +78,23 @@ def register_keys() -> Response:
         return _json(201, admin.register_keys(hub, device.device_id, body))
     except HubError as exc:
         return _json(exc.status, exc.as_json())
+
+
+@blueprint.route("/", defaults={"rest": ""}, methods=ANY_METHOD, strict_slashes=False)
+@blueprint.route("/<path:rest>", methods=ANY_METHOD)
+def elsewhere(rest: str) -> Response:
+    """Any other address under ``/_hub/``: 404, or 405 naming the methods of a resource
+    asked with another one. ``_hub`` is no database, but the replication endpoint's routes
+    took these and answered 401 "HTTP Basic with device id and secret": an uptime probe at
+    ``/_hub/healthz`` or a ``POST /_hub/health`` read as "the health probe needs a login"."""
+    path = f"/_hub/{rest}"
+    allowed = sorted({m for r in current_app.url_map.iter_rules()
+                      if r.rule == path and r.endpoint != request.endpoint
+                      for m in r.methods or ()})
+    if allowed:
+        answer = _json(405, {"error": "method_not_allowed",
+                             "reason": f"{path} answers {', '.join(allowed)} only"})
+        answer.headers["Allow"] = ", ".join(allowed)
+        return answer
+    return _json(404, {"error": "not_found", "reason": f"{path}: the hub's own resources are "
+                       "GET /_hub/health and POST /_hub/keys"})

@@ -154,7 +154,7 @@ class Hub:
                            longpoll_timeout=self.settings.longpoll_timeout, via=via,
                            name=self.endpoint)
 
-    def _http_settings(self) -> Any:
+    def http_settings(self) -> Any:
         from sync.http.settings import HTTPSettings
 
         # A device's feed holds one of the gateway's few request threads while it waits: a
@@ -162,8 +162,10 @@ class Hub:
         # so one device's credentials and `hub_threads` such requests stopped the gateway for
         # every station. Every wait of a device's feed ends at longpoll_timeout.
         wait = self.settings.longpoll_timeout
+        origins = tuple(o.strip() for o in self.settings.cors_origins.split(",") if o.strip())
         return HTTPSettings(max_http_request_size=self.settings.max_request_bytes,
-                            changes_timeout=wait, changes_timeout_max=wait)
+                            changes_timeout=wait, changes_timeout_max=wait,
+                            cors_origins=origins)
 
     def device_app(self, device: Device, *,
                    on_error: Callable[[Request, SyncError], SyncError] | None = None) -> CouchApp:
@@ -172,12 +174,12 @@ class Hub:
         from sync.http.routing import CouchApp
 
         server = DeviceServer(self.view(device), uuid=self.identity["uuid"])
-        return CouchApp(server, self._http_settings(), on_error=on_error)
+        return CouchApp(server, self.http_settings(), on_error=on_error)
 
     def anonymous_app(self) -> CouchApp:
         from sync.http.routing import CouchApp
 
-        return CouchApp(AnonymousServer(uuid=self.identity["uuid"]), self._http_settings())
+        return CouchApp(AnonymousServer(uuid=self.identity["uuid"]), self.http_settings())
 
     def stats(self) -> dict[str, Any]:
         """Counters for health checks and the demo summary."""

@@ -49,6 +49,9 @@ SETTINGS: tuple[Setting, ...] = (
             "device holds at once in a gateway process; more are answered at once as normal "
             "feeds. Each holds one of `hub_threads` while it waits, and a replicator runs "
             "one: without a bound one device's credentials held every thread.", 1),
+    Setting("cors_origins", "", "Web origins (comma-separated; '*' for any) whose pages may "
+            "replicate a device's view from a browser (PouchDB in a web page; CouchDB's "
+            "[cors]): answered CORS preflights and headers. Empty = none, no CORS headers."),
     Setting("workers", True, "Run the workers (indexer, conflict resolver, router, deadline "
             "watcher, oversight facts, boards) in a process of their own under `hub serve`."),
     Setting("worker_interval", 2.0, "Seconds between worker passes when the feed is idle.", 0),

@@ -5,12 +5,14 @@ writing OOXML by hand would be a second, untested spreadsheet writer)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub.oversight.facts import RATING_LEVELS
 from hub.oversight.indicators import CLAUSE9_COLUMNS, Row
+from schemas.state import LOCAL_TZ
 
 if TYPE_CHECKING:
     from flask import Response
@@ -89,15 +91,60 @@ def download(rows: list[list[Any]], fmt: str, stem: str, title: str) -> Response
     return None
 
 
+def local_datetime(ms: int | None) -> dt.datetime | None:
+    """A time in ms as Beijing's wall clock, the zone left off (XLSX has no zones; the
+    page shows Beijing time too: clocks.local_time), or None."""
+    if ms is None:
+        return None
+    return dt.datetime.fromtimestamp(ms // 1000, LOCAL_TZ).replace(tzinfo=None)
+
+
+#: How dates and times read, in CSV text and as XLSX number formats (the page's own).
+DATE_TEXT, TIME_TEXT = "%Y-%m-%d", "%Y-%m-%d %H:%M"
+DATE_FORMAT, TIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
+
+
+def _csv_cell(value: Any) -> Any:
+    """``value`` as a CSV cell a spreadsheet program reads as the type the XLSX stores."""
+    kind = type(value)
+    if kind is int or kind is float:  # most cells: first, a whole city per staff is 140k
+        return value
+    if value is None:
+        return ""
+    if kind is str:
+        if value.startswith(FORMULA_START):
+            # CSV has no cell types: a leading apostrophe makes such text read as text (the
+            # spreadsheet shows the rest unchanged)
+            return "'" + value
+        if value.isascii() and value.isdigit():
+            # Text of digits (institution codes, GB/T 2260 plus town and village digits) is
+            # a number to Excel and WPS: a village's 12-digit code showed as 4.10602E+11,
+            # was saved back so, and matched no code of another list. ="…" is text to both.
+            return f'="{value}"'
+        return value
+    if isinstance(value, dt.date):
+        return value.strftime(TIME_TEXT if isinstance(value, dt.datetime) else DATE_TEXT)
+    return value
+
+
 def to_csv(rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     for row in rows:
-        # CSV has no cell types: a leading apostrophe makes such text read as text (the
-        # spreadsheet shows the rest unchanged)
-        writer.writerow(["" if v is None else "'" + v if _is_formula_text(v) else v
-                         for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _date_widths(rows: list[list[Any]]) -> dict[int, float]:
+    """The columns holding dates or times, each with a width that shows them: Excel and WPS
+    show "########" for a date cell wider than its column (8.43 characters by default)."""
+    widths: dict[int, float] = {}
+    for row in rows[1:]:
+        for j, value in enumerate(row):
+            if isinstance(value, dt.date):
+                wide = 17.0 if isinstance(value, dt.datetime) else 11.0
+                widths[j] = max(widths.get(j, 0.0), wide)
+    return widths
 
 
 def to_xlsx(rows: list[list[Any]], *, title: str = "oversight") -> bytes:
@@ -105,11 +152,14 @@ def to_xlsx(rows: list[list[Any]], *, title: str = "oversight") -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
     ws.freeze_panes = "C2"
     head = rows[0]
+    for j, width in _date_widths(rows).items():
+        ws.column_dimensions[get_column_letter(j + 1)].width = width
     bold = Font(bold=True)
     cells = []
     for label in head:
@@ -121,7 +171,13 @@ def to_xlsx(rows: list[list[Any]], *, title: str = "oversight") -> bytes:
     for row in rows[1:]:
         out: list[Any] = []
         for j, value in enumerate(row):
-            if j in rate_cols and value is not None:
+            if isinstance(value, dt.date):
+                # a date cell, not text: sorted, filtered by month and subtracted as dates
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = (TIME_FORMAT if isinstance(value, dt.datetime)
+                                      else DATE_FORMAT)
+                out.append(cell)
+            elif j in rate_cols and value is not None:
                 cell = WriteOnlyCell(ws, value=value)
                 cell.number_format = "0.0%"
                 out.append(cell)

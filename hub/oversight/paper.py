@@ -173,16 +173,25 @@ def step_rows(db: sqlite3.Connection, prefix: str, first: str, last: str, late_d
 
 def export_table(rows: Iterable[Mapping[str, Any]], name: Any, staff: Any,
                  local_time: Any) -> list[list[Any]]:
-    """The header row and one row per step, for :mod:`hub.oversight.exports`."""
+    """The header row and one row per step, for :mod:`hub.oversight.exports`; dates and
+    times as values (``local_time``: ms to a datetime), so the XLSX holds date cells."""
     out: list[list[Any]] = [list(STEP_HEAD)]
     for r in rows:
         live = (f"{r['live']} 步，首次 {r['live_first']}" if r["live"] else "无")
         out.append([r["institution"], name(r["institution"]), r["case_no"] or r["case_id"],
-                    r["service_item"] or "", r["event_type"], r["paper_on"],
+                    r["service_item"] or "", r["event_type"], _date(r["paper_on"]),
                     local_time(r["typed_ms"]), local_time(r["received_ms"]), r["device"],
                     staff(r["institution"], r["staff"]) if r["staff"] else "", live,
                     local_time(r["first_sync"]), "是" if r["late"] else ""])
     return out
+
+
+def _date(text: str) -> dt.date | str:
+    """The paper date (schemas.paper: ``YYYY-MM-DD``) as a date; other text as it is."""
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return text
 
 
 __all__ = ["BY_DEVICE", "SCHEMA", "STEP_HEAD", "export_table", "paper_steps", "period_params",

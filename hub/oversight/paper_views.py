@@ -65,7 +65,7 @@ def paper_export(fmt: str) -> Response:
         raise _no_page("fmt: csv or xlsx", "导出格式只有 xlsx 和 csv，请用补录核对页下方的导出链接")
     _ov().catch_up()
     table = pp.export_table(_steps(p), lambda c: _name(p["names"], c), _staff_label,
-                            clk.local_time)
+                            exports.local_datetime)
     sent = exports.download(table, fmt, f"paper-{p['scope']}-{p['first']}-{p['last']}",
                             f"补录 {period}")
     assert sent is not None  # the format was checked above

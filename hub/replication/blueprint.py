@@ -77,18 +77,27 @@ def welcome() -> Response:
 
 
 @blueprint.route("/<db>", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
+# ``/db/`` is the database too (CouchDB answers it so): PouchDB asks its info there, at
+# ``new PouchDB(url)``'s setup and ``since: 'now'``; a 404 made it PUT the database and
+# fail, so replicating from a device's plain URL did not start.
+@blueprint.route("/<db>/", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
 @blueprint.route("/<db>/<path:rest>", methods=["GET", "HEAD", "POST", "PUT", "DELETE",
                                                 "COPY", "OPTIONS"])
 def database(db: str, rest: str = "") -> Response:
     h = hub()
+    if request.method == "OPTIONS" and h.settings.cors_origins:
+        # a browser's CORS preflight carries no credentials (Fetch standard, "CORS-preflight
+        # request"): answered as CouchDB's [cors] does, before any login
+        return to_flask_response(h.anonymous_app().handle(to_couch_request()))
     try:
         length = request.content_length
         if length is not None and length > h.settings.max_request_bytes:
-            return Response('{"error":"too_large","reason":"the request entity is too large"}\n',
-                            status=413, content_type="application/json")
+            return _with_cors(Response(
+                '{"error":"too_large","reason":"the request entity is too large"}\n',
+                status=413, content_type="application/json"))
         device = h.auth.authenticate(request.headers.get("Authorization"))
     except HubError as exc:
-        return error_response(exc)
+        return _with_cors(error_response(exc))
     couch = to_couch_request()
     waits = waiting_feed(couch)
     if waits and not h.feed_slots.take(device.device_id):
@@ -107,6 +116,18 @@ def database(db: str, rest: str = "") -> Response:
     elif waits:
         h.feed_slots.give(device.device_id)
     return to_flask_response(answer)
+
+
+def _with_cors(answer: Response) -> Response:
+    """``answer``, made before the CouchDB core, with the CORS headers the core adds to its
+    own: a web page must be able to read its 401 (a wrong secret, a revoked device's wipe)."""
+    if hub().settings.cors_origins:
+        from sync.http import cors
+
+        told = CouchResponse(answer.status_code)
+        cors.add_headers(to_couch_request(), told, hub().http_settings())
+        answer.headers.update(told.headers.items())
+    return answer
 
 
 def _said_to_devices(settings: Settings, req: CouchRequest, exc: SyncError) -> SyncError:

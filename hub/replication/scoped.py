@@ -285,9 +285,9 @@ class ScopedStore(DocumentStore):
                 return {"results": [], "last_seq": join_seq(own_seq, ref_seq), "pending": 0}
         else:
             own_seq, ref_seq = split_seq(since)
-        limit = min(limit or self.changes_limit, self.changes_limit)
-        wait = min(timeout if timeout is not None else self.longpoll_timeout,
-                   self.longpoll_timeout)
+        # limit=0 "has the same effect as 1" (CouchDB API, /db/_changes): it read a full page
+        limit = min(self.changes_limit if limit is None else max(limit, 1), self.changes_limit)
+        wait = min(self.longpoll_timeout if timeout is None else timeout, self.longpoll_timeout)
         deadline = time.monotonic() + wait
         while True:
             version = self.signal.version

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // PouchDB 9's own replicator, run by tests and benchmarks as the peer implementation.
 //
-//   node ops/pouchdb/replicate.js SOURCE TARGET [--batch-size N] [--load FILE] [--dump]
+//   node ops/pouchdb/replicate.js SOURCE TARGET [--batch-size N] [--load FILE] [--dump] [--setup]
 //
 // SOURCE and TARGET are an http(s) database URL (credentials in the URL) or
 // "memory:NAME" (pouchdb-adapter-memory) or "leveldb:DIR" (PouchDB's default
@@ -18,16 +18,17 @@ PouchDB.plugin(require('pouchdb-adapter-memory'));
 const fs = require('fs');
 
 function parseArgs(argv) {
-  const out = { positional: [], batchSize: 100, load: null, dump: false, batchesLimit: 10 };
+  const out = { positional: [], batchSize: 100, load: null, dump: false, batchesLimit: 10, setup: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--batch-size') out.batchSize = parseInt(argv[++i], 10);
     else if (a === '--load') out.load = argv[++i];
     else if (a === '--dump') out.dump = true;
+    else if (a === '--setup') out.setup = true;
     else out.positional.push(a);
   }
   if (out.positional.length !== 2) {
-    console.error('usage: replicate.js SOURCE TARGET [--batch-size N] [--load FILE] [--dump]');
+    console.error('usage: replicate.js SOURCE TARGET [--batch-size N] [--load FILE] [--dump] [--setup]');
     process.exit(2);
   }
   return out;
@@ -35,14 +36,14 @@ function parseArgs(argv) {
 
 const counter = { requests: 0 };
 
-function open(location) {
+function open(location, setup) {
   if (/^https?:\/\//.test(location)) {
     const url = new URL(location);
     const auth = url.username ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined;
     url.username = ''; url.password = '';
     return new PouchDB(url.toString().replace(/\/$/, ''), {
       auth,
-      skip_setup: true,
+      skip_setup: !setup,  // --setup: as `new PouchDB(url)` does (GET /db/, PUT if missing)
       fetch: (u, opts) => { counter.requests++; return PouchDB.fetch(u, opts); },
     });
   }
@@ -70,8 +71,8 @@ async function dumpTrees(db) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const [srcLoc, tgtLoc] = args.positional;
-  const source = open(srcLoc);
-  const target = open(tgtLoc);
+  const source = open(srcLoc, args.setup);
+  const target = open(tgtLoc, args.setup);
   if (args.load) {
     const docs = JSON.parse(fs.readFileSync(args.load, 'utf8'));
     for (let i = 0; i < docs.length; i += 500) {

@@ -318,8 +318,11 @@ def test_pouchdb_replicator_receives_exactly_the_devices_view(net: DemoNetwork) 
     b = net.nodes[VILLAGE_B]
     b.new_case()
     net.round()
+    # --setup: PouchDB's own start on a plain URL (GET /db/ first), as an integrator's
+    # `new PouchDB(url)`: that GET was a 404, and the replication never started
     out = subprocess.run(
-        ["node", str(ROOT / "ops/pouchdb/replicate.js"), b.db_url, "memory:view", "--dump"],
+        ["node", str(ROOT / "ops/pouchdb/replicate.js"), b.db_url, "memory:view", "--dump",
+         "--setup"],
         capture_output=True, text=True, timeout=120, cwd=ROOT / "ops/pouchdb")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])

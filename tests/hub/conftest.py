@@ -107,6 +107,18 @@ def open_world(folder: Path, **kw: Any) -> Iterator[World]:
         w.hub.close()
 
 
+def device_client(world: World, code: str = VILLAGE_A) -> tuple[Any, dict[str, str]]:
+    """A test client of the hub app and station ``code``'s HTTP Basic header: what another
+    CouchDB client sends with a device's id and secret (issue 6)."""
+    import base64
+
+    from hub.app import create_app
+
+    node = world.node(code)
+    token = base64.b64encode(f"{node.device_id}:{node.secret}".encode()).decode()
+    return create_app(hub=world.hub).test_client(), {"Authorization": f"Basic {token}"}
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One world per test module (each test opens its own cases, so they do not meet)."""

@@ -4,7 +4,6 @@ never a 5xx, and nothing is stored; a device holds no more of the gateway than i
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import threading
@@ -15,7 +14,7 @@ from wsgiref.util import is_hop_by_hop
 
 import pytest
 
-from tests.hub.conftest import VILLAGE_A, VILLAGE_B, World, open_world
+from tests.hub.conftest import VILLAGE_A, VILLAGE_B, World, device_client, open_world
 
 #: The longest wait of a device's feed in these tests (seconds), the largest request body.
 WAIT, MAX_REQUEST = 0.3, 100_000
@@ -34,11 +33,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 @pytest.fixture(scope="module")
 def device(world: World) -> Any:
     """A test client and the village device's Basic header."""
-    from hub.app import create_app
-
-    node = world.node(VILLAGE_A)
-    token = base64.b64encode(f"{node.device_id}:{node.secret}".encode()).decode()
-    return create_app(hub=world.hub).test_client(), {"Authorization": f"Basic {token}"}
+    return device_client(world)
 
 
 def _get(world: World, device: Any, path: str) -> Any:

@@ -144,7 +144,8 @@ def test_oversight_lists_and_exports_name_the_staff(tmp_path: Any) -> None:
     rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
     col = rows[0].index("姓名")
     assert rows[0][col - 1] == "工作人员"
-    assert {r[col - 1]: r[col] for r in rows[1:-1] if r[0] == V1}["s1"] == "蒋一鸣"
+    # the code as a text cell to a spreadsheet program (hub.oversight.exports._csv_cell)
+    assert {r[col - 1]: r[col] for r in rows[1:-1] if r[0] == f'="{V1}"'}["s1"] == "蒋一鸣"
     assert "曾二丫（s9）" in cases
     pdf = tmp_path / "report.pdf"  # the monthly report's overdue list, too
     pdf.write_bytes(report)

@@ -26,6 +26,18 @@ def test_csv_cells_from_stations_never_start_a_formula() -> None:
     assert rows[3][2] == "s1" and rows[1][3] == "0.5"  # plain text and numbers unchanged
 
 
+def test_csv_codes_of_digits_stay_text_in_a_spreadsheet() -> None:
+    """Excel and WPS read "410621101201" in a CSV as a number (shown 4.10621E+11, saved
+    back so); the XLSX stores it as text, and the CSV now says text too. Counts stay
+    numbers, and text with a letter or a dash (case numbers, staff ids) is left alone."""
+    table: list[list[object]] = [["机构代码", "机构", "办件编号", "办结"],
+             ["410621101201", "某村", "410621101201-2026-A1-00001", 5],
+             ["410621", "某县", "０１２", 0]]
+    rows = list(csv.reader(io.StringIO(exports.to_csv(table).decode("utf-8-sig"))))
+    assert rows[1] == ['="410621101201"', "某村", "410621101201-2026-A1-00001", "5"]
+    assert rows[2] == ['="410621"', "某县", "０１２", "0"]
+
+
 def test_xlsx_keeps_formula_like_text_as_text() -> None:
     from openpyxl import load_workbook
 

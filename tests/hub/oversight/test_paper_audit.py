@@ -177,6 +177,15 @@ def test_the_list_exports_as_csv_and_xlsx(world: Any) -> None:
     book = load_workbook(io.BytesIO(client.get(f"/oversight/paper.xlsx?{Q}").data))
     sheet = book.worksheets[0]
     assert sheet.title == "补录 2026-03" and sheet.max_row == 6
+    # dates and times are date cells (sorted, filtered by month, subtracted), not text
+    head = [c.value for c in sheet[1]]
+    for column, shown in (("纸质表单日期", "yyyy-mm-dd"), ("设备录入时间", "yyyy-mm-dd hh:mm")):
+        cells = [r[head.index(column)] for r in sheet.iter_rows(min_row=2)]
+        assert all(c.is_date and c.number_format == shown for c in cells), column
+        # wide enough to show it: a narrower date cell is "########" in Excel and WPS
+        width = sheet.column_dimensions[cells[0].column_letter].width
+        assert width >= len(shown) + 1, (column, width)
+    assert {c.value.date().isoformat() for c in sheet["F"][1:]} >= {"2026-03-01"}
     assert client.get(f"/oversight/paper.pdf?{Q}").status_code == 404
 
 
