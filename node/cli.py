@@ -11,6 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+#: The hub's database for devices under its default names (hub/settings.py ``db_prefix``;
+#: hub.core.Hub.db_url): what a laptop enrolled by hand without --db-url replicates with.
+#: It was HUB/db/DEVICE, an address no hub serves (400 illegal_database_name at every sync).
+DEFAULT_DB = "bangban"
+
 
 def register(subparsers: Any) -> None:
     from node.settings import describe
@@ -24,7 +29,9 @@ def register(subparsers: Any) -> None:
     init.add_argument("--device-id", help="device id (INSTITUTION-SHORT)")
     init.add_argument("--secret", help="device secret (HTTP Basic password); a secret that "
                       "starts with '-' is given as --secret=VALUE")
-    init.add_argument("--db-url", default="", help="the device's database URL (default HUB/db/DEVICE)")
+    init.add_argument("--db-url", default="",
+                      help="the device's database URL (the \"database URL\" `hub device enroll` "
+                      f"printed; default HUB/{DEFAULT_DB})")
     init.add_argument("--institution-name", default="", help="shown on screens and printed forms")
     init.add_argument("--root-key", action="append", default=[],
                       help="municipal root public key (base64) that signs the key directory")
@@ -180,7 +187,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         "hub_url": hub, "device_id": device, "secret": secret,
         "institution": institution,
         "db_url": args.db_url or extra.get("db_url") or extra.get("database_url")
-        or f"{hub}/db/{device}",
+        or f"{hub}/{DEFAULT_DB}",
         "institution_name": args.institution_name or extra.get("institution_name", ""),
         "root_keys": list(args.root_key) + list(extra.get("root_keys") or []),
     }
