@@ -255,8 +255,11 @@ class NotSyncedSinceRestore(NodeError):
     error = "restored_not_synced"
 
     def __init__(self, created_at: str = ""):
-        when = f"（备份时间 {created_at}）" if created_at else ""
-        since = f" (backup of {created_at})" if created_at else ""
+        from node.labels import local_time
+
+        at = local_time(created_at)  # the stamp is UTC ISO: the clerk reads Beijing time
+        when = f"（备份时间 {at}）" if created_at else ""
+        since = f" (backup of {at}, Beijing time)" if created_at else ""
         super().__init__(
             f"本机数据是从备份恢复的{when}，恢复后尚未与平台同步完成：同步前不能新建办件（备份之后"
             "本机发出的编号尚未取回，可能重复）。请联网后在“同步”页点“立即同步”，或运行 "

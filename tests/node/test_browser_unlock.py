@@ -1,0 +1,71 @@
+"""The unlock page and the refusals met before any work, in a real browser (Playwright,
+Debian's chromium) on the Chinese page a clerk sees: the node's app served in this process
+on loopback, no hub."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_node_browser import CHROMIUM_ARGS
+from tests.node.conftest import PASSPHRASE
+
+pytestmark = [pytest.mark.browser]
+
+#: An English word of a refusal's English half ("too many wrong passphrases")
+ENGLISH = re.compile(r"[A-Za-z]{4,}")
+
+
+@pytest.fixture
+def page(base: str) -> Iterator[Any]:
+    """A Chinese browser page, still locked (``base``: the app served on loopback)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield chromium.new_context(locale="zh-CN").new_page()
+        finally:
+            chromium.close()
+
+
+def _unlock(page: Any, passphrase: str) -> None:
+    page.fill("#passphrase", passphrase)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+@pytest.mark.timeout(180)
+def test_too_many_wrong_passphrases_are_said_in_the_pages_language(page: Any, base: str) -> None:
+    """After the 6th wrong passphrase the page said "口令错误次数过多，请 1 分钟后再试 / too
+    many wrong passphrases: try again in 1 min": the English half of the 429 on the clerk's
+    Chinese page (the other refusals were cut to one language, node.labels.one_language)."""
+    page.goto(base + "/")
+    for n in range(6):
+        _unlock(page, f"wrong passphrase {n}")
+        assert page.inner_text("#passphrase-err") == "口令不正确，请重新输入。"
+    _unlock(page, PASSPHRASE)  # the right one waits too, now
+    said = page.inner_text("#passphrase-err")
+    assert "分钟后再试" in said and not ENGLISH.search(said), said
+
+
+@pytest.mark.timeout(180)
+def test_a_restored_laptops_new_case_page_says_why_in_the_pages_language(
+        app: Any, page: Any, base: str) -> None:
+    """A laptop put back from its backup opens no new case before a sync (node.restore):
+    the new-case page said so in Chinese, then again in English on the same line."""
+    from node.restore import stamp
+
+    node = app.extensions["bangban_node"]
+    stamp(node.store, node.device_id, "2026-11-20T08:00:00+00:00")
+    page.goto(base + "/")
+    _unlock(page, PASSPHRASE)
+    page.goto(base + "/consultations/new")
+    said = page.inner_text("#restored-not-synced")
+    assert "从备份恢复" in said and "与平台同步" in said
+    assert "restored" not in said and "backup" not in said, said
+    assert "备份时间 2026-11-20 16:00" in said  # Beijing time, not the stamp's UTC ISO
+    assert page.is_disabled("#save")
