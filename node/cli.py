@@ -243,9 +243,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # one server per folder, and no `node restore` under it (node.folderlock)
         lock = hold(folder, doing="serve")
     except OSError as exc:
-        from node.errors import ConfigError
-
-        raise ConfigError(f"--dir: {folder}: {exc.strerror or exc}") from exc
+        raise _unwritable(folder, exc) from exc
     with lock:
         app = create_app(dict(s))
         node = app.extensions["bangban_node"]
@@ -290,6 +288,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unwritable(folder: Path, exc: OSError) -> Any:
+    """The refusal of a node folder this process cannot write (a read-only disk or mount, a
+    folder of another user): every command writes its store there."""
+    from node.errors import ConfigError
+
+    return ConfigError(f"--dir: {folder}: 无法写入 / cannot write here ({exc.strerror or exc})")
+
+
 @_one_line
 def cmd_sync(args: argparse.Namespace) -> int:
     from node.core import Node
@@ -314,7 +320,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         lock = hold(Path(s.node_dir), doing="sync")
     except NodeError as exc:
         return failed(exc)
-    except OSError:  # no folder (or not writable): Node says so in its own words below
+    except OSError as exc:  # no folder: Node says so in its own words below ("node init")
+        if Path(s.node_dir).is_dir():  # a read-only one: SQLite said only "unable to open
+            return failed(_unwritable(Path(s.node_dir), exc))  # database file"
         lock = None
     try:
         node = Node(s)

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -195,3 +196,22 @@ def test_a_laptop_enrolled_from_the_printed_enrollment_reaches_the_hub(
                  "--passphrase-file", str(pwfile)]) == 0
     by_hand = json.loads((tmp_path / "by-hand" / "enrollment.json").read_text("utf-8"))
     assert by_hand["db_url"] == "http://hub.example:8840/bangban"
+
+
+def test_sync_on_a_read_only_folder_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A node folder on a read-only mount (a write-protected stick, a disk remounted read-only
+    after errors): `node sync` said only "sqlite: unable to open database file", naming
+    neither the folder nor why (`node serve` named both)."""
+    import errno
+
+    folder = make_node_dir(tmp_path / "node")
+
+    def read_only(path: Path, *, doing: str) -> Any:
+        raise OSError(errno.EROFS, "Read-only file system", str(path / "serve.lock"))
+
+    monkeypatch.setattr("node.folderlock.hold", read_only)  # as os.open answers on such a mount
+    err = refused(capsys, "sync", "--dir", str(folder))
+    assert f"--dir: {folder}" in err and "无法写入" in err and "Read-only file system" in err
+    err = refused(capsys, "serve", "--dir", str(folder))
+    assert f"--dir: {folder}" in err and "Read-only file system" in err
