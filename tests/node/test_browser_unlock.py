@@ -42,11 +42,17 @@ def _unlock(page: Any, passphrase: str) -> None:
 def test_too_many_wrong_passphrases_are_said_in_the_pages_language(page: Any, base: str) -> None:
     """After the 6th wrong passphrase the page said "口令错误次数过多，请 1 分钟后再试 / too
     many wrong passphrases: try again in 1 min": the English half of the 429 on the clerk's
-    Chinese page (the other refusals were cut to one language, node.labels.one_language)."""
+    Chinese page (the other refusals were cut to one language, node.labels.one_language);
+    and nothing told the clerk who forgot the passphrase not to delete or reinstall."""
     page.goto(base + "/")
+    assert page.locator("#forgot").count() == 0  # a clerk who typed nothing wrong yet
     for n in range(6):
         _unlock(page, f"wrong passphrase {n}")
         assert page.inner_text("#passphrase-err") == "口令不正确，请重新输入。"
+    # the clerk who forgot it is told what loses work and what does not (there was no word)
+    assert page.locator("#forgot").count() == 1
+    forgot = page.inner_text("#forgot")
+    assert "无法找回" in forgot and "不要删除" in forgot and "自动" in forgot and "上传" in forgot
     _unlock(page, PASSPHRASE)  # the right one waits too, now
     said = page.inner_text("#passphrase-err")
     assert "分钟后再试" in said and not ENGLISH.search(said), said
