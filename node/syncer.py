@@ -21,9 +21,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from node.errors import NodeError, NotEnrolled, SyncFailed, Wiped
 from node.indexer import PullIndexer, index_pulled
-from node.syncloop import SyncLoop
+from node.syncloop import SyncLoop, log
 from node.syncloop import wait_for as wait_for  # where tests have always found it
 from node.syncstate import (
+    TWIN_WORDS,
     SyncState,
     explain_refusals,
     laptop_full,
@@ -191,6 +192,7 @@ class Syncer(SyncLoop):
         from node.indexer import _case_of
         from node.pull import VerifyingTarget
         from node.repush import push_again, remember
+        from node.restore import from_backup
         from sync.errors import SyncError, Unauthorized
         from sync.open import open_db
         from sync.replicate import ReplicationOptions, replicate
@@ -212,7 +214,9 @@ class Syncer(SyncLoop):
                 # hub holds no device key, so it must not be able to forge a device's event).
                 # The pinned root keys come from the enrollment: a locked node syncs too.
                 roots = self.node.require_enrollment().get("root_keys") or []
-                checked = VerifyingTarget(local, remote, roots)
+                checked = VerifyingTarget(local, remote, roots, own_device=self.node.device_id)
+                # a store put back from a backup pulls its own later documents back
+                restored = from_backup(local) is not None
                 summary: dict[str, Any] = {}
                 complete = True  # neither phase cancelled (node.restore.synced)
                 refused_line: str | None = None
@@ -268,6 +272,10 @@ class Syncer(SyncLoop):
                 if remote is not None:
                     remote.close()
             st.status, st.last_ok, st.last_error, st.phase = "ok", _now(), refused_line, ""
+            if checked.own_arrived and not restored:  # another laptop signs as this one
+                st.note_twin(self.node.device_id, checked.own_arrived, _now())
+                log.warning("node: %s", TWIN_WORDS.format(device=self.node.device_id,
+                                                          n=len(checked.own_arrived)))
             st.rounds += 1
             self._remember()
             self.check_clock()
