@@ -299,7 +299,7 @@ def _unwritable(folder: Path, exc: OSError) -> Any:
 @_one_line
 def cmd_sync(args: argparse.Namespace) -> int:
     from node.core import Node
-    from node.errors import NodeError
+    from node.errors import NodeError, Wiped
 
     s = _settings(args)
     from node.backup import backup_state
@@ -312,6 +312,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     def failed(exc: NodeError, state: Any = None) -> int:
         since = f"；{state.since_words()}" if state is not None else ""
+        if isinstance(exc, Wiped):  # what waited for upload went with the store
+            since = ("；未上传的记录已一并清除 / what had not been pushed was wiped with it"
+                     if state is not None and state.pending else "")
         print(json.dumps(exc.as_json(), ensure_ascii=False) if args.json else str(exc) + since,
               file=sys.stderr)
         return 1

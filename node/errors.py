@@ -231,6 +231,10 @@ class Wiped(NodeError):
     status = 410
     error = "wiped"
 
+    def __init__(self, reason: str = "", **kwargs: Any):
+        super().__init__(reason or "本机已被平台停用，密钥和本机数据已清除 / the hub revoked this "
+                         "device: its keys and local data were wiped", **kwargs)
+
 
 class PrintError(NodeError):
     """A printable form could not be made."""
