@@ -1,4 +1,4 @@
-"""The unlock page and the refusals met before any work, in a real browser (Playwright,
+"""The unlock page, the refusals met before any work and the sync page, in a real browser (Playwright,
 Debian's chromium) on the Chinese page a clerk sees: the node's app served in this process
 on loopback, no hub."""
 
@@ -75,3 +75,18 @@ def test_a_restored_laptops_new_case_page_says_why_in_the_pages_language(
     assert "restored" not in said and "backup" not in said, said
     assert "备份时间 2026-11-20 16:00" in said  # Beijing time, not the stamp's UTC ISO
     assert page.is_disabled("#save")
+
+
+@pytest.mark.timeout(180)
+def test_the_sync_page_of_a_laptop_offline_shows_no_round_in_progress(
+        page: Any, base: str) -> None:
+    """The hub out of reach (a week without network): the page said 状态 离线，自动重试 and,
+    below it, 进度 连接平台 0, the phase the failed round stopped in, as if it connected now."""
+    page.goto(base + "/")
+    _unlock(page, PASSPHRASE)
+    page.goto(base + "/sync")
+    with page.expect_navigation():
+        page.click("#sync-now")  # the enrollment's hub, 127.0.0.1:9, answers nothing
+    assert page.inner_text("#sync-status").startswith("离线")
+    progress = page.locator("xpath=//dt[text()='进度']/following-sibling::dd[1]")
+    assert progress.inner_text().strip() == "—"
