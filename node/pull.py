@@ -49,7 +49,7 @@ class VerifyingTarget(DocumentStore):
         self.own_device = own_device
         #: Documents this pull stored that ``own_device`` signed: revisions this store lacked
         #: (the replicator sends only what ``revs_diff`` says is missing), so signed by this
-        #: device elsewhere: its folder copied to another laptop (node.syncstate.TWIN)
+        #: device elsewhere: its folder copied to another laptop (node.syncstate.TWIN_WORDS)
         self.own_arrived: list[str] = []
         self.name = store.name
         self.thread_safe = getattr(store, "thread_safe", True)

@@ -107,6 +107,12 @@ class Syncer(SyncLoop):
         self.state.last_ok = doc.get("last_ok")
         self.state.pending = max(0, seq - int(doc.get("seq") or 0)) + int(doc.get("waiting") or 0)
 
+    def _twin(self, ids: list[str]) -> None:
+        """Another laptop signs as this one (node.syncstate.TWIN_WORDS): said on every page."""
+        device = self.node.device_id
+        self.state.note_twin(device, ids, _now())
+        log.warning("node: %s", TWIN_WORDS.format(device=device, n=len(ids)))
+
     def _remember(self) -> None:
         from sync.errors import NotFound as StoreNotFound
 
@@ -207,6 +213,9 @@ class Syncer(SyncLoop):
             st.docs_done, st.docs_total = 0, None
             local = self.node.store
             remote = None
+            checked: VerifyingTarget | None = None
+            # a store put back from a backup pulls its own later documents back (node.restore)
+            restored = from_backup(local) is not None
             try:
                 remote = open_db(self.hub_url(), timeout=self.node.settings.sync_timeout)
                 st.status = "running"  # the hub answered
@@ -215,8 +224,6 @@ class Syncer(SyncLoop):
                 # The pinned root keys come from the enrollment: a locked node syncs too.
                 roots = self.node.require_enrollment().get("root_keys") or []
                 checked = VerifyingTarget(local, remote, roots, own_device=self.node.device_id)
-                # a store put back from a backup pulls its own later documents back
-                restored = from_backup(local) is not None
                 summary: dict[str, Any] = {}
                 complete = True  # neither phase cancelled (node.restore.synced)
                 refused_line: str | None = None
@@ -271,11 +278,10 @@ class Syncer(SyncLoop):
             finally:
                 if remote is not None:
                     remote.close()
+                # stored now, even by a round cut later: never offered again (revs_diff)
+                if checked is not None and checked.own_arrived and not restored:
+                    self._twin(checked.own_arrived)
             st.status, st.last_ok, st.last_error, st.phase = "ok", _now(), refused_line, ""
-            if checked.own_arrived and not restored:  # another laptop signs as this one
-                st.note_twin(self.node.device_id, checked.own_arrived, _now())
-                log.warning("node: %s", TWIN_WORDS.format(device=self.node.device_id,
-                                                          n=len(checked.own_arrived)))
             st.rounds += 1
             self._remember()
             self.check_clock()
