@@ -25,10 +25,19 @@ def cmd_device_enroll(args: argparse.Namespace) -> int:
     hub = _hub(args)
     enr = admin.enroll_device(hub, institution_code=args.institution, short=args.short,
                               label=args.label, staff=args.staff)
+    roots = [f"root key:     {key}" for key in enr["root_keys"]]
+    # what a laptop without the JSON file types: without the root key its `node init` was
+    # refused, and without --db-url it guessed an address no hub serves (node/cli.py)
+    init = " ".join(["bangban node init", f"--hub {enr['hub_url']}",
+                     f"--device-id {enr['device_id']}", f"--secret={enr['secret']}",
+                     f"--db-url {enr['db_url']}",
+                     *(f"--root-key {key}" for key in enr["root_keys"])])
     _print(args, enr, "\n".join([
         f"hub URL:      {enr['hub_url']}", f"database URL: {enr['db_url']}",
-        f"device id:    {enr['device_id']}", f"secret:       {enr['secret']}",
-        "(the secret is shown once; the hub keeps only its hash)"]))
+        f"device id:    {enr['device_id']}", f"secret:       {enr['secret']}", *roots,
+        "(the secret is shown once; the hub keeps only its hash)",
+        "on the laptop (or `--json > enrollment.json` and `node init --enrollment-json`):",
+        f"  {init}"]))
     if note := hub.settings.loopback_note():  # stderr: `--json > enrollment.json` stays JSON
         print(f"bangban hub: {note}", file=sys.stderr)
     return 0

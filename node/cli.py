@@ -11,6 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+#: The hub's database for devices under its default names (hub/settings.py ``db_prefix``;
+#: hub.core.Hub.db_url): what a laptop enrolled by hand without --db-url replicates with.
+#: It was HUB/db/DEVICE, an address no hub serves (400 illegal_database_name at every sync).
+DEFAULT_DB = "bangban"
+
 
 def register(subparsers: Any) -> None:
     from node.settings import describe
@@ -24,7 +29,9 @@ def register(subparsers: Any) -> None:
     init.add_argument("--device-id", help="device id (INSTITUTION-SHORT)")
     init.add_argument("--secret", help="device secret (HTTP Basic password); a secret that "
                       "starts with '-' is given as --secret=VALUE")
-    init.add_argument("--db-url", default="", help="the device's database URL (default HUB/db/DEVICE)")
+    init.add_argument("--db-url", default="",
+                      help="the device's database URL (the \"database URL\" `hub device enroll` "
+                      f"printed; default HUB/{DEFAULT_DB})")
     init.add_argument("--institution-name", default="", help="shown on screens and printed forms")
     init.add_argument("--root-key", action="append", default=[],
                       help="municipal root public key (base64) that signs the key directory")
@@ -180,7 +187,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         "hub_url": hub, "device_id": device, "secret": secret,
         "institution": institution,
         "db_url": args.db_url or extra.get("db_url") or extra.get("database_url")
-        or f"{hub}/db/{device}",
+        or f"{hub}/{DEFAULT_DB}",
         "institution_name": args.institution_name or extra.get("institution_name", ""),
         "root_keys": list(args.root_key) + list(extra.get("root_keys") or []),
     }
@@ -236,9 +243,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # one server per folder, and no `node restore` under it (node.folderlock)
         lock = hold(folder, doing="serve")
     except OSError as exc:
-        from node.errors import ConfigError
-
-        raise ConfigError(f"--dir: {folder}: {exc.strerror or exc}") from exc
+        raise _unwritable(folder, exc) from exc
     with lock:
         app = create_app(dict(s))
         node = app.extensions["bangban_node"]
@@ -283,10 +288,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unwritable(folder: Path, exc: OSError) -> Any:
+    """The refusal of a node folder this process cannot write (a read-only disk or mount, a
+    folder of another user): every command writes its store there."""
+    from node.errors import ConfigError
+
+    return ConfigError(f"--dir: {folder}: 无法写入 / cannot write here ({exc.strerror or exc})")
+
+
 @_one_line
 def cmd_sync(args: argparse.Namespace) -> int:
     from node.core import Node
-    from node.errors import NodeError
+    from node.errors import NodeError, Wiped
 
     s = _settings(args)
     from node.backup import backup_state
@@ -299,6 +312,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     def failed(exc: NodeError, state: Any = None) -> int:
         since = f"；{state.since_words()}" if state is not None else ""
+        if isinstance(exc, Wiped):  # what waited for upload went with the store
+            since = ("；未上传的记录已一并清除 / what had not been pushed was wiped with it"
+                     if state is not None and state.pending else "")
         print(json.dumps(exc.as_json(), ensure_ascii=False) if args.json else str(exc) + since,
               file=sys.stderr)
         return 1
@@ -307,7 +323,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         lock = hold(Path(s.node_dir), doing="sync")
     except NodeError as exc:
         return failed(exc)
-    except OSError:  # no folder (or not writable): Node says so in its own words below
+    except OSError as exc:  # no folder: Node says so in its own words below ("node init")
+        if Path(s.node_dir).is_dir():  # a read-only one: SQLite said only "unable to open
+            return failed(_unwritable(Path(s.node_dir), exc))  # database file"
         lock = None
     try:
         node = Node(s)

@@ -231,6 +231,10 @@ class Wiped(NodeError):
     status = 410
     error = "wiped"
 
+    def __init__(self, reason: str = "", **kwargs: Any):
+        super().__init__(reason or "本机已被平台停用，密钥和本机数据已清除 / the hub revoked this "
+                         "device: its keys and local data were wiped", **kwargs)
+
 
 class PrintError(NodeError):
     """A printable form could not be made."""
@@ -255,8 +259,11 @@ class NotSyncedSinceRestore(NodeError):
     error = "restored_not_synced"
 
     def __init__(self, created_at: str = ""):
-        when = f"（备份时间 {created_at}）" if created_at else ""
-        since = f" (backup of {created_at})" if created_at else ""
+        from node.labels import local_time
+
+        at = local_time(created_at)  # the stamp is UTC ISO: the clerk reads Beijing time
+        when = f"（备份时间 {at}）" if created_at else ""
+        since = f" (backup of {at}, Beijing time)" if created_at else ""
         super().__init__(
             f"本机数据是从备份恢复的{when}，恢复后尚未与平台同步完成：同步前不能新建办件（备份之后"
             "本机发出的编号尚未取回，可能重复）。请联网后在“同步”页点“立即同步”，或运行 "

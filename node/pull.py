@@ -41,10 +41,16 @@ class NoRootKeys(SyncError):
 class VerifyingTarget(DocumentStore):
     """``store`` for the replicator, refusing what does not verify (see the module doc)."""
 
-    def __init__(self, store: DocumentStore, source: DocumentStore, root_keys: Sequence[str]):
+    def __init__(self, store: DocumentStore, source: DocumentStore, root_keys: Sequence[str],
+                 own_device: str = ""):
         self.store = store
         self.source = source
         self.root_keys = list(root_keys)
+        self.own_device = own_device
+        #: Documents this pull stored that ``own_device`` signed: revisions this store lacked
+        #: (the replicator sends only what ``revs_diff`` says is missing), so signed by this
+        #: device elsewhere: its folder copied to another laptop (node.syncstate.TWIN_WORDS)
+        self.own_arrived: list[str] = []
         self.name = store.name
         self.thread_safe = getattr(store, "thread_safe", True)
         #: The node's own directory, verified once per revision (the same rev for many batches).
@@ -106,6 +112,9 @@ class VerifyingTarget(DocumentStore):
         accepted, refused = check_documents(docs, held, self.root_keys, newer=self.hub_directory)
         kept = keep_history(self.store, accepted, refused)
         written = self.store.bulk_docs(kept, new_edits=False) if kept else []
+        if self.own_device:
+            self.own_arrived += [str(d.get("_id")) for d in kept
+                                 if (d.get("sig") or {}).get("device") == self.own_device]
         return list(written) + refused
 
     # -- everything else: the wrapped store ----------------------------------------------

@@ -21,9 +21,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from node.errors import NodeError, NotEnrolled, SyncFailed, Wiped
 from node.indexer import PullIndexer, index_pulled
-from node.syncloop import SyncLoop
+from node.syncloop import SyncLoop, log
 from node.syncloop import wait_for as wait_for  # where tests have always found it
 from node.syncstate import (
+    TWIN_WORDS,
     SyncState,
     explain_refusals,
     laptop_full,
@@ -105,6 +106,12 @@ class Syncer(SyncLoop):
             return
         self.state.last_ok = doc.get("last_ok")
         self.state.pending = max(0, seq - int(doc.get("seq") or 0)) + int(doc.get("waiting") or 0)
+
+    def _twin(self, ids: list[str]) -> None:
+        """Another laptop signs as this one (node.syncstate.TWIN_WORDS): said on every page."""
+        device = self.node.device_id
+        self.state.note_twin(device, ids, _now())
+        log.warning("node: %s", TWIN_WORDS.format(device=device, n=len(ids)))
 
     def _remember(self) -> None:
         from sync.errors import NotFound as StoreNotFound
@@ -191,6 +198,7 @@ class Syncer(SyncLoop):
         from node.indexer import _case_of
         from node.pull import VerifyingTarget
         from node.repush import push_again, remember
+        from node.restore import from_backup
         from sync.errors import SyncError, Unauthorized
         from sync.open import open_db
         from sync.replicate import ReplicationOptions, replicate
@@ -205,6 +213,9 @@ class Syncer(SyncLoop):
             st.docs_done, st.docs_total = 0, None
             local = self.node.store
             remote = None
+            checked: VerifyingTarget | None = None
+            # a store put back from a backup pulls its own later documents back (node.restore)
+            restored = from_backup(local) is not None
             try:
                 remote = open_db(self.hub_url(), timeout=self.node.settings.sync_timeout)
                 st.status = "running"  # the hub answered
@@ -212,7 +223,7 @@ class Syncer(SyncLoop):
                 # hub holds no device key, so it must not be able to forge a device's event).
                 # The pinned root keys come from the enrollment: a locked node syncs too.
                 roots = self.node.require_enrollment().get("root_keys") or []
-                checked = VerifyingTarget(local, remote, roots)
+                checked = VerifyingTarget(local, remote, roots, own_device=self.node.device_id)
                 summary: dict[str, Any] = {}
                 complete = True  # neither phase cancelled (node.restore.synced)
                 refused_line: str | None = None
@@ -267,6 +278,9 @@ class Syncer(SyncLoop):
             finally:
                 if remote is not None:
                     remote.close()
+                # stored now, even by a round cut later: never offered again (revs_diff)
+                if checked is not None and checked.own_arrived and not restored:
+                    self._twin(checked.own_arrived)
             st.status, st.last_ok, st.last_error, st.phase = "ok", _now(), refused_line, ""
             st.rounds += 1
             self._remember()

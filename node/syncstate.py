@@ -44,6 +44,17 @@ HUB_ERROR = ("平台有应答，但本轮同步出错（HTTP {status}），请�
              "round is tried again by itself")
 
 
+#: What a pull brought that this laptop's device signed and its store never held: the node
+#: folder (keychain, enrollment) copied onto another laptop that works as this one. Both give
+#: out the same case numbers (the device's serial) to different cases, and the hub cannot
+#: tell their signatures apart ("Never copy keychain.json", docs/operations.md).
+TWIN_WORDS = ("平台发来了 {n} 条本机未写过、却以本设备（{device}）名义签名的记录：本机的节点文件夹多半"
+              "被复制到了另一台电脑，两台会给出相同的办件编号。请立即停用其中一台，并联系管理员 / "
+              "the hub sent {n} documents signed as this device ({device}) that this laptop never "
+              "wrote: its node folder was most likely copied onto another laptop, and both give "
+              "out the same case numbers. Stop using one of them now and call the operator")
+
+
 #: The round was cancelled: ``node serve`` is stopping (the laptop shutting down).
 STOPPED = ("本轮同步已停止（程序正在退出）。本机数据都已保存，下次启动后自动继续 / the round was stopped "
            "(node serve is shutting down). Everything is saved on this laptop; it goes on by "
@@ -199,6 +210,23 @@ class SyncState:
     clock_offset: float | None = None
     clock_checked: str | None = None
     clock_checked_at: float = field(default=0.0, repr=False)
+    #: Another laptop signing as this device (:meth:`note_twin`): when, how many, a few ids.
+    twin: dict[str, Any] | None = None
+
+    def note_twin(self, device: str, ids: list[str], at: str) -> None:
+        """Another laptop signs as ``device``, this one (:data:`TWIN_WORDS`): ``ids`` it wrote."""
+        count = int((self.twin or {}).get("count", 0)) + len(ids)
+        self.twin = {"at": at, "device": device, "count": count, "ids": ids[:3]}
+
+    def twin_warning(self) -> str | None:
+        """The warning every page shows once another laptop signed as this one."""
+        from flask_babel import gettext as _
+
+        if not self.twin:
+            return None
+        return _("平台发来了 %(n)s 条本机未写过、却以本设备名义签名的记录：本机的节点文件夹多半被复制到"
+                 "了另一台电脑，两台会给出相同的办件编号。请立即停用其中一台，并联系管理员。",
+                 n=self.twin["count"])
 
     def note_local_write(self, n: int) -> None:
         self.pending += n
@@ -230,7 +258,9 @@ class SyncState:
         return (f"已同步 / synced: 上传 pushed {self.pushed}，下载 pulled {self.pulled}，"
                 f"被拒 refused {len(self.refused)}，下载被拒 refused on pull "
                 f"{len(self.pull_refused)}；{self.since_words()}"
-                + (f"\n{older}" if older else ""))
+                + (f"\n{older}" if older else "")
+                + (f"\n{TWIN_WORDS.format(n=self.twin['count'], device=self.twin['device'])}"
+                   if self.twin else ""))
 
     def unreachable(self) -> bool:
         """Whether the last error says the hub was out of reach (or could not take it)."""

@@ -245,6 +245,8 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 一次性告知单可以打印。	The one-time notification is ready to print.
 已保存：	Saved:
 口令不正确，请重新输入。	Wrong passphrase, please try again.
+平台发来了 %(n)s 条本机未写过、却以本设备名义签名的记录：本机的节点文件夹多半被复制到了另一台电脑，两台会给出相同的办件编号。请立即停用其中一台，并联系管理员。	The hub sent %(n)s documents signed as this device that this laptop never wrote: its node folder was most likely copied onto another laptop, and both give out the same case numbers. Stop using one of them now and call the operator.
+忘记口令？口令无法找回或重置。请不要删除本机文件或重装程序：锁定时本机仍会自动把已登记的办件上传到平台。请联系管理员。	Forgot the passphrase? It cannot be recovered or reset. Do not delete this laptop's files or reinstall the program: while locked, the laptop still uploads the recorded cases to the hub by itself. Call the operator.
 已锁定。	Locked.
 同步完成。	Sync done.
 同步失败，稍后自动重试：	Sync failed, will retry:

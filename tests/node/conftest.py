@@ -86,6 +86,15 @@ def serving(server: Any) -> Iterator[str]:
         server.server_close()
 
 
+@pytest.fixture
+def base(app: Any) -> Iterator[str]:
+    """The ``app`` served on loopback in this process (threaded), for a real browser: its URL."""
+    from werkzeug.serving import make_server
+
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
+        yield url
+
+
 def answering(status: int, body: dict[str, Any]) -> Any:
     """An HTTP handler class that answers every request with ``status`` and JSON ``body``
     (a hub that refuses or revokes the device)."""

@@ -9,18 +9,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.e2e.test_node_browser import CHROMIUM_ARGS, sign
-from tests.node.conftest import PASSPHRASE, serving
+from tests.node.conftest import PASSPHRASE
 
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture
-def base(app: Any) -> Iterator[str]:
-    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as url:
-        yield url
 
 
 @pytest.fixture

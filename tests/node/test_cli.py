@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,3 +158,60 @@ def test_sync_says_the_last_good_sync_and_what_waits(
         TimeoutError("timed out")))
     err = refused(capsys, *sync)
     assert any(day in err for day in days), err
+
+
+def test_a_laptop_enrolled_from_the_printed_enrollment_reaches_the_hub(
+        tmp_path: Path, pwfile: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """What `hub device enroll` prints without --json (the operator's paper) lacked the root
+    key, so `node init` from it was refused, and `node init` without --db-url wrote
+    HUB/db/DEVICE, which no hub serves: every sync failed with 400 illegal_database_name.
+    The paper now carries the whole `node init` line; typed as printed it gives the
+    enrollment `--json` would have."""
+    monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
+    monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
+    hub = str(tmp_path / "hub")
+    assert main(["hub", "--hub-dir", hub, "init", "--public-url", "http://hub.example:8840"]) == 0
+    assert main(["hub", "--hub-dir", hub, "institution", "add", "--code", "410602",
+                 "--name", "鹤山区"]) == 0
+    capsys.readouterr()
+    assert main(["hub", "--hub-dir", hub, "device", "enroll", "--institution", "410602"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1].split()
+    assert line[:3] == ["bangban", "node", "init"]
+    folder = tmp_path / "node"
+    assert main(["node", *line[2:], "--dir", str(folder), "--passphrase-file", str(pwfile)]) == 0
+    enrolled = json.loads((folder / "enrollment.json").read_text("utf-8"))
+    from hub.core import Hub
+    from hub.settings import Settings
+
+    served = Hub(Settings.load({"hub_dir": hub}))
+    try:
+        assert enrolled["db_url"] == served.db_url == "http://hub.example:8840/bangban"
+        assert enrolled["root_keys"] == served.identity["root_keys"]
+    finally:
+        served.close()
+    # typed by hand from the first lines, without --db-url: the hub's database, not /db/DEVICE
+    assert main(["node", "init", "--hub", "http://hub.example:8840", "--device-id", DEVICE,
+                 "--secret=s3cret", "--root-key", ROOT, "--dir", str(tmp_path / "by-hand"),
+                 "--passphrase-file", str(pwfile)]) == 0
+    by_hand = json.loads((tmp_path / "by-hand" / "enrollment.json").read_text("utf-8"))
+    assert by_hand["db_url"] == "http://hub.example:8840/bangban"
+
+
+def test_sync_on_a_read_only_folder_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A node folder on a read-only mount (a write-protected stick, a disk remounted read-only
+    after errors): `node sync` said only "sqlite: unable to open database file", naming
+    neither the folder nor why (`node serve` named both)."""
+    import errno
+
+    folder = make_node_dir(tmp_path / "node")
+
+    def read_only(path: Path, *, doing: str) -> Any:
+        raise OSError(errno.EROFS, "Read-only file system", str(path / "serve.lock"))
+
+    monkeypatch.setattr("node.folderlock.hold", read_only)  # as os.open answers on such a mount
+    err = refused(capsys, "sync", "--dir", str(folder))
+    assert f"--dir: {folder}" in err and "无法写入" in err and "Read-only file system" in err
+    err = refused(capsys, "serve", "--dir", str(folder))
+    assert f"--dir: {folder}" in err and "Read-only file system" in err

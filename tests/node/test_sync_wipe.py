@@ -144,3 +144,30 @@ def test_a_passphrase_checked_while_the_round_wipes_unlocks_nothing(
     assert sorted(p.name for p in folder.iterdir() if p.name != "serve.lock") == [
         "enrollment.json"]
     node.close()
+
+
+def test_node_sync_on_a_revoked_device_says_what_the_wipe_took(
+        tmp_path: Path, revoked_hub: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broken laptop's folder, copied off its disk and synced after the operator revoked
+    it, is wiped with what it had not pushed (docs/operations.md). `node sync` said it in
+    English only and then "待上传 1 项 / 1 changes wait for upload", which the wipe had
+    destroyed."""
+    from ops.cli import main
+
+    for name in ("BANGBAN_NODE_DIR", "BANGBAN_PASSPHRASE", "BANGBAN_PASSPHRASE_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    folder = make_node_dir(tmp_path / "n", hub_url=revoked_hub, db_url=f"{revoked_hub}/bangban")
+    node = Node(load({"node_dir": str(folder)}))
+    node.unlock(PASSPHRASE)
+    from node.casework import Casework
+
+    Casework(node).open_case(service_type="assist", mode="nearby", focus_area="livelihood",
+                             applicant_kind="person", private={"applicant_name": "测试"})
+    node.close()
+    capsys.readouterr()
+    assert main(["node", "sync", "--dir", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "已被平台停用" in err and "清除" in err, err
+    assert "待上传" not in err and "wait for upload" not in err, err
+    assert "未上传的记录已一并清除" in err  # the store went with the keys

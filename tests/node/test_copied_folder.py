@@ -1,0 +1,99 @@
+"""A station laptop's node folder copied onto another laptop (a USB stick, a cloned disk) and
+worked on there as well, against an in-process hub (tests/node/test_restore.py's). Both
+give out the same case numbers to different cases, and the hub cannot tell their signatures
+apart: before, nothing said so on either laptop."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from node.app import create_app
+from node.core import Node
+from tests.node.conftest import PASSPHRASE, csrf
+from tests.node.test_restore import _backup, _node, _open, hub, no_scripted_passphrase, station
+
+__all__ = ["hub", "no_scripted_passphrase", "station"]  # the fixtures, shared
+
+
+@pytest.fixture
+def twins(station: Node, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
+    """``station`` and a second laptop opened on a copy of its folder."""
+    folder = station.dir
+    station.close()
+    shutil.copytree(folder, tmp_path / "usb-copy")
+    first, second = _node(folder), _node(tmp_path / "usb-copy")
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_copied_folder_working_as_a_second_laptop_is_said_on_both(
+        twins: tuple[Node, Node]) -> None:
+    first, second = twins
+    mine, theirs = _open(first), _open(second)
+    assert mine[1] == theirs[1] == 1  # one number, two cases: what the warning is about
+    first.syncer.sync_once()
+    assert first.syncer.state.twin is None  # nothing of the other laptop at the hub yet
+    second.syncer.sync_once()  # pushes its case, pulls the first's
+    first.syncer.sync_once()
+    for node, other_case in ((second, mine[0]), (first, theirs[0])):
+        twin = node.syncer.state.twin
+        assert twin is not None and twin["device"] == node.device_id and twin["count"] >= 2
+        assert f"case:{other_case}" in twin["ids"]
+        assert "复制到了另一台电脑" in node.syncer.state.round_words()
+    first.syncer.sync_once()  # a round bringing nothing new keeps the warning
+    assert first.syncer.state.twin is not None
+
+
+def test_every_page_says_it(twins: tuple[Node, Node]) -> None:
+    first, second = twins
+    _open(second)
+    second.syncer.sync_once()
+    folder = first.dir
+    first.close()
+    app = create_app({"node_dir": str(folder), "sync_interval": 0, "secret_key": "test",
+                      "TESTING": True})
+    node = app.extensions["bangban_node"]
+    try:
+        client = app.test_client()
+        assert client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                            "csrf": csrf(client)}).status_code == 302
+        assert 'id="twin-warning"' not in client.get("/sync").text
+        node.syncer.sync_once()
+        page = client.get("/").text
+        assert 'id="twin-warning"' in page and "请立即停用其中一台" in page
+    finally:
+        node.close()
+
+
+def test_a_laptop_restored_from_its_backup_pulling_its_own_cases_is_not_a_copy(
+        station: Node, tmp_path: Path) -> None:
+    """What a restored laptop pulls back (the cases it opened after the backup) is signed by
+    itself and new to its store too, and expected (node.restore): no warning."""
+    _open(station)
+    station.syncer.sync_once()
+    _backup(station, tmp_path / "backup")
+    _open(station)
+    station.syncer.sync_once()
+    folder = station.dir
+    station.close()
+    from ops.cli import main
+
+    assert main(["node", "restore", str(tmp_path / "backup"), "--dir", str(folder)]) == 0
+    restored = _node(folder)
+    try:
+        restored.syncer.sync_once()
+        assert restored.syncer.state.pulled >= 1 and restored.syncer.state.twin is None
+        _open(restored)
+        restored.syncer.sync_once()
+        assert restored.syncer.state.twin is None
+    finally:
+        restored.close()
+
+
