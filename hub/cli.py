@@ -329,7 +329,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--year", type=int, required=True, help="the year (chinesecalendar ends 2026)")
     p.add_argument("--holidays", default="", help="comma-separated ISO dates")
     p.add_argument("--workdays", default="", help="comma-separated ISO dates (weekends)")
-    p.add_argument("--source", help="where the dates come from (e.g. the State Council notice)")
+    p.add_argument("--source", help="where the dates come from (e.g. the State Council notice; "
+                   "one starting with 'provisional' keeps the year's deadlines marked estimated)")
     p.set_defaults(func=cmd_calendar_set)
 
     p = sub.add_parser("serve", help="serve the replication endpoint and run the workers")

@@ -178,21 +178,30 @@ def check_calendar(hub: Hub, today: dt.date | None = None) -> Check:
     """This year's working-day calendar and, from November, next year's: a year with no hub
     ``calendar`` document beyond chinesecalendar's data counts Monday–Friday only, and every
     deadline in it is flagged estimated (schemas/workdays.py)."""
-    from schemas.workdays import CHINESECALENDAR_YEARS
+    from schemas.workdays import CHINESECALENDAR_YEARS, PROVISIONAL
 
     today = today or local_today()
     years = [today.year] + ([today.year + 1] if today.month >= CALENDAR_WARN_MONTH else [])
-    missing = []
+    missing, provisional = [], []
     for year in years:
         try:
-            hub.stores.main.get(f"calendar:{year}")
+            doc = hub.stores.main.get(f"calendar:{year}")
         except NotFound:
             if year not in CHINESECALENDAR_YEARS:
                 missing.append(year)
-    if missing:
-        return Check("calendar", "warn", "no working-day calendar for "
-                     f"{', '.join(map(str, missing))} (chinesecalendar's data ends in "
-                     f"{max(CHINESECALENDAR_YEARS)}): its deadlines count Monday–Friday, "
-                     "marked estimated", f"`bangban hub calendar set --year {missing[0]} "
+            continue
+        if str(doc.get("source") or "").startswith(PROVISIONAL):
+            # `hub init --sample-reference`'s: 元旦, 劳动节, 国庆节 alone (schemas.sample),
+            # no Spring Festival; it was "known" here while the forms counted 春节 as work
+            provisional.append(year)
+    if missing or provisional:
+        detail = "; ".join(
+            ([f"no working-day calendar for {', '.join(map(str, missing))} (chinesecalendar's "
+              f"data ends in {max(CHINESECALENDAR_YEARS)}): its deadlines count "
+              "Monday–Friday"] if missing else [])
+            + ([f"the calendar of {', '.join(map(str, provisional))} is provisional "
+                "(fixed-date holidays only, no Spring Festival)"] if provisional else []))
+        return Check("calendar", "warn", f"{detail}, marked estimated",
+                     f"`bangban hub calendar set --year {(missing + provisional)[0]} "
                      "--holidays … --workdays …` from the State Council's holiday notice")
     return Check("calendar", "ok", f"working days known for {', '.join(map(str, years))}")

@@ -164,6 +164,7 @@ class Casework:
         paper date of a case brought in from the ledger (schemas.paper), its opening too."""
         from schemas.hlc import unpack
         from schemas.ids import case_no, new_case_id, split_device_id
+        from schemas.state import event_date
         from schemas.vocab import SCHEMA_VERSION
         from sync.crypto import new_keyring, sign_document
 
@@ -171,7 +172,9 @@ class Casework:
         hlc = next_hlc(node.device_id)
         case_id = new_case_id(unpack(hlc))
         _, short = split_device_id(node.device_id)
-        year = today().year
+        # 年度编号: the year the case opened, a paper case's own (a December case of the
+        # ledger typed in after New Year is last year's, on its forms and in the hub's lists)
+        year = event_date({"at": at}).year if at else today().year
         serial = node.next_serial(year)
         header: dict[str, Any] = {
             "_id": f"case:{case_id}", "type": "case", "schema_version": SCHEMA_VERSION,

@@ -105,6 +105,8 @@ class Syncer(SyncLoop):
         except (SyncError, TypeError, ValueError):
             return
         self.state.last_ok = doc.get("last_ok")
+        offset = doc.get("last_ok_offset")
+        self.state.last_ok_offset = float(offset) if isinstance(offset, int | float) else None
         self.state.pending = max(0, seq - int(doc.get("seq") or 0)) + int(doc.get("waiting") or 0)
 
     def _twin(self, ids: list[str]) -> None:
@@ -121,7 +123,8 @@ class Syncer(SyncLoop):
             doc = dict(store.get_local(STATE_DOC))  # its _rev: a _local doc is updated in place
         except StoreNotFound:
             doc = {"_id": STATE_DOC}
-        doc.update(last_ok=self.state.last_ok, seq=int(store.info()["update_seq"]),
+        doc.update(last_ok=self.state.last_ok, last_ok_offset=self.state.last_ok_offset,
+                   seq=int(store.info()["update_seq"]),
                    waiting=self.state.pending)  # saved during the round: not pushed yet
         store.put_local(doc)
 
@@ -144,13 +147,17 @@ class Syncer(SyncLoop):
         from node.clockcheck import CHECK_EVERY, measure_offset
 
         st = self.state
-        if not force and time.monotonic() - st.clock_checked_at < CHECK_EVERY \
+        # the wall clock set since the last check (the clerk put it right after the
+        # warning): the offset measured then is stale, asked again at once
+        wall = time.time() - time.monotonic()
+        reset = abs(wall - st.clock_checked_wall) > self.node.settings.clock_warn_seconds
+        if not force and not reset and time.monotonic() - st.clock_checked_at < CHECK_EVERY \
                 and st.clock_checked_at:
             return st.clock_offset
         offset = measure_offset(self._hub_request(), timeout=self.node.settings.sync_timeout)
         if offset is not None:
             st.clock_offset, st.clock_checked = offset, _now()
-            st.clock_checked_at = time.monotonic()
+            st.clock_checked_at, st.clock_checked_wall = time.monotonic(), wall
         return offset
 
     def _ask_hub(self, timeout: float) -> tuple[int | None, bytes]:
@@ -285,6 +292,9 @@ class Syncer(SyncLoop):
             st.rounds += 1
             self._remember()
             self.check_clock()
+            if st.clock_offset != st.last_ok_offset:  # last_ok read in the hub's time
+                st.last_ok_offset = st.clock_offset
+                self._remember()
         try:
             rewrap = self.after_pull()
             if complete:

@@ -212,6 +212,13 @@ class SyncState:
     clock_checked_at: float = field(default=0.0, repr=False)
     #: Another laptop signing as this device (:meth:`note_twin`): when, how many, a few ids.
     twin: dict[str, Any] | None = None
+    #: ``time.time() - time.monotonic()`` at that check: when it moves, the wall clock was
+    #: set (by the clerk, after the warning) and the offset measured before is stale
+    clock_checked_wall: float = field(default=0.0, repr=False)
+    #: The clock offset known when ``last_ok`` was stamped (kept with it across restarts):
+    #: ``last_ok`` is this laptop's time, so the hub's time of that sync is ``last_ok``
+    #: minus it (:meth:`_clock_went_back`)
+    last_ok_offset: float | None = None
 
     def note_twin(self, device: str, ids: list[str], at: str) -> None:
         """Another laptop signs as ``device``, this one (:data:`TWIN_WORDS`): ``ids`` it wrote."""
@@ -320,17 +327,23 @@ class SyncState:
         from node.labels import local_time
 
         try:
-            last = dt.datetime.fromisoformat(str(self.last_ok))
-        except ValueError:
+            # the hub's time of the last good sync: a laptop a year ahead then, its clock
+            # put right by the clerk after the warning and restarted offline, was told its
+            # now right clock "may have been reset", until the network came back
+            last = dt.datetime.fromisoformat(str(self.last_ok)) \
+                - dt.timedelta(seconds=self.last_ok_offset or 0.0)
+        except (ValueError, OverflowError):
             return None
         if dt.datetime.now(dt.UTC) >= last - dt.timedelta(seconds=limit):
             return None
         return _("本机时钟早于上次成功同步的时间（%(at)s）：电脑的日期或时间可能被重置，办理时间"
-                 "将记错。请校准电脑的日期和时间。", at=local_time(self.last_ok)[:16])
+                 "将记错。请校准电脑的日期和时间。", at=local_time(last.isoformat())[:16])
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("clock_checked_at", None)
+        out.pop("clock_checked_wall", None)
+        out.pop("last_ok_offset", None)
         try:
             out["label"] = self.label()
         except RuntimeError:  # outside a request: no locale

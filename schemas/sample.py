@@ -27,6 +27,7 @@ from schemas.sample_data import (
     SURNAMES,
 )
 from schemas.vocab import SCHEMA_VERSION
+from schemas.workdays import PROVISIONAL
 
 ENROLLED_AT = "2026-01-05T09:00:00+08:00"
 
@@ -122,7 +123,9 @@ def calendar_doc(year: int) -> dict[str, Any]:
                 workdays.append(day.isoformat())
             day += dt.timedelta(days=1)
     except NotImplementedError:
-        source = "provisional (fixed-date holidays only; edit at the hub)"
+        # an estimate (schemas.workdays.PROVISIONAL): its deadlines say so until the hub
+        # sets the State Council's notice
+        source = f"{PROVISIONAL} (fixed-date holidays only; edit at the hub)"
         fixed = [dt.date(year, 1, 1)] + [dt.date(year, 5, d) for d in range(1, 6)] + \
             [dt.date(year, 10, d) for d in range(1, 8)]
         holidays = [d.isoformat() for d in fixed if d.weekday() < 5]

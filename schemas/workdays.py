@@ -8,13 +8,20 @@ Where a day's status comes from, in order:
 3. Monday–Friday, flagged ``estimated`` so the UI can show a warning: no one knows
    next year's 调休 until the State Council publishes it.
 
+A ``calendar`` document whose ``source`` starts with :data:`PROVISIONAL` (the sample
+reference's years the package does not know: 元旦, 劳动节 and 国庆节 alone, no Spring
+Festival) counts its days but is an estimate all the same (source ``"provisional"``): it
+made 2027 "known", so a case accepted before 春节 was due on a day the office was closed,
+on form A and the boards without the 估算 mark, and ``hub doctor`` said 2027 was known.
+
 Conventions: ``add_working_days(d, n)`` is the n-th working day *after* ``d`` (the day of
 acceptance is not counted, as in 《行政许可法》's counting of periods); ``n == 0`` is ``d``.
 ``working_days_between(a, b)`` counts working days in ``(a, b]``. Suspended periods
 (10.2.5) are excluded from a time limit: the clock stops while the case is suspended.
 
 Public API: :class:`Workdays`, :class:`Deadline`, :func:`add_working_days`,
-:func:`working_days_between`, :data:`CHINESECALENDAR_YEARS`.
+:func:`working_days_between`, :data:`CHINESECALENDAR_YEARS`, :data:`PROVISIONAL`,
+:data:`ESTIMATED_SOURCES`.
 """
 
 from __future__ import annotations
@@ -41,6 +48,10 @@ def _last_package_year() -> int:
 #: then counted with no holidays at all, the Spring Festival as working days and not even
 #: flagged estimated.
 CHINESECALENDAR_YEARS = range(2004, min(2027, _last_package_year() + 1))
+#: how a ``calendar`` document's ``source`` starts when its dates are not the notice's
+PROVISIONAL = "provisional"
+#: the sources of working days that are an estimate (design.md §6: a visible warning)
+ESTIMATED_SOURCES = frozenset({"weekdays", PROVISIONAL})
 MAX_SPAN_DAYS = 3 * 366  # a time limit is at most a year of working days; guard against loops
 
 Period = tuple[dt.date, dt.date]  # inclusive
@@ -76,7 +87,7 @@ class Workdays:
 
     def __init__(self, calendars: Iterable[Mapping[str, Any]] = (), *,
                  use_chinesecalendar: bool = True):
-        self._docs: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = {}
+        self._docs: dict[int, tuple[frozenset[dt.date], frozenset[dt.date], str]] = {}
         for doc in calendars:
             try:
                 year = int(doc["year"])
@@ -84,7 +95,8 @@ class Workdays:
                 work = frozenset(dt.date.fromisoformat(x) for x in doc.get("workdays", ()))
             except (KeyError, TypeError, ValueError) as exc:
                 raise CalendarError(f"malformed calendar document: {exc}") from exc
-            self._docs[year] = (hol, work)
+            provisional = str(doc.get("source") or "").startswith(PROVISIONAL)
+            self._docs[year] = (hol, work, PROVISIONAL if provisional else "calendar")
         self._cc = use_chinesecalendar
         self._tables: dict[int, tuple[frozenset[dt.date], frozenset[dt.date], str]] = {}
 
@@ -93,7 +105,7 @@ class Workdays:
         table = self._tables.get(year)
         if table is None:
             if year in self._docs:
-                table = (*self._docs[year], "calendar")
+                table = self._docs[year]
             elif self._cc and year in CHINESECALENDAR_YEARS:
                 table = (_cc_year(year)[0], _cc_year(year)[1], "chinesecalendar")
             else:
@@ -103,11 +115,12 @@ class Workdays:
 
     # -- one day ----------------------------------------------------------------------------
     def source(self, day: dt.date | str) -> str:
-        """``"calendar"``, ``"chinesecalendar"`` or ``"weekdays"`` (estimated)."""
+        """``"calendar"``, ``"chinesecalendar"``, ``"provisional"`` or ``"weekdays"`` (the
+        last two estimated)."""
         return self._table(_as_date(day).year)[2]
 
     def known(self, day: dt.date | str) -> bool:
-        return self.source(day) != "weekdays"
+        return self.source(day) not in ESTIMATED_SOURCES
 
     def is_workday(self, day: dt.date | str) -> bool:
         d = _as_date(day)
@@ -146,7 +159,7 @@ class Workdays:
         d = _as_date(start)
         year = d.year
         hol, work, src = self._table(year)
-        estimated = src == "weekdays"
+        estimated = src in ESTIMATED_SOURCES
         counted = 0
         limit = MAX_SPAN_DAYS + sum((b - a).days + 1 for a, b in excluded)
         one = dt.timedelta(days=1)
@@ -159,7 +172,7 @@ class Workdays:
                 # that day, and the old year's holidays were then used for the whole new one
                 year = d.year
                 hol, work, src = self._table(year)
-                estimated = estimated or src == "weekdays"
+                estimated = estimated or src in ESTIMATED_SOURCES
             if excluded and any(a <= d <= b for a, b in excluded):
                 continue
             if d in work or (d.weekday() < 5 and d not in hol):

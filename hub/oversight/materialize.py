@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hub.oversight.calendars import CalendarCache
 from hub.oversight.facts import COUNTERS, CaseFact, case_fact, contributions
 from hub.oversight.paper import write_rows as write_paper
 from hub.oversight.tables import (
@@ -317,17 +318,13 @@ class Materializer:
         self.facts = facts
         self.complaint_days = complaint_days  # the hub setting complaint_working_days (5 c)
         self.hub_devices = set(hub_devices)
-        self._workdays: Workdays | None = None
+        self._calendars = CalendarCache(stores.main)
         self._lock = threading.Lock()
         self.folded = 0
         self.behind = False  # the last catch-up stopped before the end of the feed
 
     def workdays(self) -> Workdays:
-        if self._workdays is None:
-            res = self.stores.main.all_docs(startkey="calendar:", endkey="calendar:\ufff0",
-                                            include_docs=True, offset=False)
-            self._workdays = Workdays([r["doc"] for r in res["rows"] if r.get("doc")])
-        return self._workdays
+        return self._calendars.workdays()
 
     def headers(self, case_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The case headers of a batch in one ``_all_docs?keys=`` request."""
@@ -353,8 +350,11 @@ class Materializer:
             # mark, so a catch-up stopped half way resumes where it stopped).
             while stale := self.facts.refolds(BATCH):
                 self.behind = True
+                # checked after the marks are read: marked, the calendar was written before
+                self._calendars.check()
                 yield stale, since
             feed = self.stores.main.changes(since=since, limit=BATCH)
+            self._calendars.check()  # set since, its row read by another process's catch-up
             rows = feed["results"]
             ids: list[str] = []
             calendar = False
@@ -362,7 +362,7 @@ class Materializer:
             for row in rows:
                 docid = row["id"]
                 if docid.startswith("calendar:"):
-                    self._workdays = None  # later folds use the new calendar
+                    self._calendars.drop()  # later folds use the new calendar
                     calendar = True
                     year = docid.split(":", 1)[1]
                     years.add(int(year) if year.isdigit() else 0)

@@ -182,6 +182,24 @@ def test_next_years_calendar_is_due_in_november(world: World) -> None:
     assert doctor.check_calendar(world.hub, dt.date(2027, 12, 1)).status == "warn"  # 2028
 
 
+def test_a_provisional_calendar_is_no_calendar_to_the_doctor(world: World) -> None:
+    """`hub init --sample-reference` stores 2027's provisional calendar (元旦, 劳动节,
+    国庆节 alone): the doctor said "working days known for 2026, 2027", and the operator
+    never set the Spring Festival the State Council published in November."""
+    from hub import admin
+    from schemas import sample
+
+    provisional = sample.calendar_doc(2027)
+    admin.set_calendar(world.hub, year=2027, holidays=provisional["holidays"],
+                       workdays=provisional["workdays"], source=provisional["source"])
+    check = doctor.check_calendar(world.hub, dt.date(2026, 11, 26))
+    assert check.status == "warn" and "2027" in check.detail and "provisional" in check.detail
+    assert "calendar set --year 2027" in check.hint
+    admin.set_calendar(world.hub, year=2027, holidays=[*provisional["holidays"], "2027-02-08"],
+                       workdays=[], source="国务院办公厅关于2027年部分节假日安排的通知")
+    assert doctor.check_calendar(world.hub, dt.date(2026, 11, 26)).status == "ok"
+
+
 def test_a_store_that_fails_on_a_full_disk_shows_the_disk(world: World,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from sync.errors import ServiceUnavailable

@@ -152,3 +152,80 @@ def test_offline_a_clock_earlier_than_the_last_good_sync_is_warned_of(
     state.last_ok = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
     page = unlocked.get("/").text
     assert 'id="clock-warning"' in page and "本机时钟早于上次成功同步的时间" in page
+
+
+def _node(serve: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, hub_off: float) -> Any:
+    """A node syncing with a hub whose clock is ``hub_off`` seconds off ours."""
+    from node.core import Node
+    from node.settings import load
+    from sync.sqlite import SQLiteStore
+    from tests.node.conftest import make_node_dir
+
+    url = serve(_hub(hub_off)).full_url
+    folder = tmp_path / "node"
+    if not folder.exists():
+        make_node_dir(folder, db_url=url)
+    monkeypatch.setattr("sync.open.open_db",
+                        lambda url, **kw: SQLiteStore(str(tmp_path / "hub.sqlite")))
+    return Node(load({"node_dir": str(folder), "sync_timeout": 5.0, "sync_interval": 0}))
+
+
+def test_a_clock_put_right_after_the_warning_is_not_said_to_be_reset(
+        serve: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A village laptop a year ahead synced (its last good sync stamped a year ahead, and
+    warned "快 365 天"); the clerk put its clock right and the laptop restarted offline.
+    Every page then said her right clock was earlier than the last sync, "may have been
+    reset", until the network came back: the last sync is read in the hub's time."""
+    import datetime as dt
+    import functools
+
+    import node.clockcheck
+    from tests.node.conftest import PASSPHRASE
+
+    year = 365 * DAY
+    ahead = functools.partial(node.clockcheck.measure_offset, now=lambda: time.time() + year)
+    monkeypatch.setattr("node.clockcheck.measure_offset", ahead)
+    monkeypatch.setattr("node.syncer._now", lambda: (dt.datetime.now(dt.UTC) + dt.timedelta(
+        seconds=year)).isoformat(timespec="seconds"))
+    first = _node(serve, tmp_path, monkeypatch, 1e-3)  # (0: no Date header at all)
+    try:
+        first.unlock(PASSPHRASE)
+        first.syncer.sync_once()
+        assert "快 365 天" in str(first.syncer.state.clock_warning(120))
+    finally:
+        first.close()
+    monkeypatch.undo()  # the clock put right; restarted with the hub out of reach
+    again = _node(serve, tmp_path, monkeypatch, 1e-3)
+    try:
+        again.unlock(PASSPHRASE)
+        st = again.syncer.state
+        assert st.last_ok and st.last_ok[:4] == str(dt.date.today().year + 1)
+        assert st.clock_offset is None and st.clock_warning(120) is None
+        # a clock set back behind the hub's time of that sync is still warned of
+        st.last_ok_offset = (st.last_ok_offset or 0.0) - 2 * DAY
+        assert "本机时钟早于上次成功同步的时间" in str(st.clock_warning(120))
+    finally:
+        again.close()
+
+
+def test_a_clock_set_since_the_last_check_is_checked_again_at_once(
+        serve: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The offset is measured once in ``CHECK_EVERY``: a clock the clerk put right after
+    the warning kept it on every page for ten more minutes (and the last sync was stamped
+    with the stale offset). The wall clock moved against the monotonic one: asked again."""
+    from tests.node.conftest import PASSPHRASE
+
+    n = _node(serve, tmp_path, monkeypatch, -DAY)
+    try:
+        n.unlock(PASSPHRASE)
+        n.syncer.sync_once()
+        st = n.syncer.state
+        assert st.clock_offset is not None and abs(st.clock_offset - DAY) < 3
+        st.clock_offset = 0.0
+        n.syncer.sync_once()  # within CHECK_EVERY, the clock unchanged: not asked again
+        assert st.clock_offset == 0.0
+        st.clock_checked_wall -= 3600  # as if the wall clock was set an hour on since
+        n.syncer.sync_once()
+        assert abs(st.clock_offset - DAY) < 3
+    finally:
+        n.close()

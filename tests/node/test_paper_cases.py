@@ -166,3 +166,27 @@ def test_a_live_step_typed_at_noon_on_a_clock_behind_its_case_is_no_paper_step(
     monkeypatch.setattr(casework, "now_iso", lambda: (noon + dt.timedelta(seconds=5)).isoformat())
     assert casework.Casework(node)._base("case-1", "completion", "s", after=ahead)["at"] == \
         (noon + dt.timedelta(seconds=5)).isoformat()
+
+
+def test_a_paper_case_of_last_year_is_numbered_in_its_own_year(client: Any) -> None:
+    """A case accepted on paper in December and typed in after New Year (a station going
+    live in January brings its ledger's open cases in) was numbered in the year it was
+    typed: the 2026 case of the paper ledger was 2027-… on its forms and in the hub's
+    lists, and the year's numbering (年度编号) of the new year began with last year's
+    cases. The number's year is the year of the case's own opening date."""
+    from schemas.ids import parse_case_no
+
+    _unlock(client)
+    last_year = dt.date(local_today().year - 1, 12, 30)
+    case_id, _ev = _paper_case(client, last_year)
+    header = client.get(f"/api/cases/{case_id}").json["header"]
+    assert header["opened_at"][:10] == last_year.isoformat()
+    assert parse_case_no(header["case_no"]).year == last_year.year
+    # a live case opened after it is numbered in this year, from its first serial
+    r = client.post("/api/consultations", json={
+        "applicant_name": "王小红", "phone": "13600002222", "question": "如何办理？",
+        "answered": True})
+    assert r.status_code == 201, r.json
+    live = client.get(f"/api/cases/{r.json['case_id']}").json["header"]["case_no"]
+    assert parse_case_no(live).year == local_today().year
+    assert parse_case_no(live).serial == 1

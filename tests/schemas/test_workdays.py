@@ -115,7 +115,7 @@ def test_beyond_known_data_mon_fri_with_warning() -> None:
 
 
 def test_calendar_documents_cover_later_years() -> None:
-    doc = calendar_doc(2027)  # provisional: fixed-date holidays
+    doc = dict(calendar_doc(2027), source="hub")  # fixed-date holidays, set at the hub
     validate(doc)
     wd = Workdays([doc])
     assert wd.source(D(2027, 1, 1)) == "calendar" and not wd.is_workday(D(2027, 1, 1))
@@ -147,3 +147,44 @@ def test_bad_arguments() -> None:
         WD.add_working_days("not a date", 1)
     with pytest.raises(CalendarError):
         Workdays([{"year": "x"}])
+
+
+def test_a_provisional_calendar_is_an_estimate_all_the_same() -> None:
+    """``hub init --sample-reference`` (and the demo) store 2027's provisional calendar:
+    元旦, 劳动节, 国庆节 alone. It made 2027 "known", so a case accepted on the last working
+    day before 春节 was due inside the Spring Festival on form A, the boards and the
+    oversight, with no 估算 mark (design.md §6: beyond known data, a visible warning)."""
+    doc = calendar_doc(2027)
+    validate(doc)
+    wd = Workdays([doc])
+    assert wd.source(D(2027, 2, 4)) == "provisional" and not wd.known(D(2027, 2, 8))
+    assert not wd.is_workday(D(2027, 1, 1))  # its fixed-date holidays still count
+    assert wd.deadline(D(2027, 2, 4), 3) == (D(2027, 2, 9), True)
+    assert wd.deadline(D(2026, 12, 30), 2) == (D(2027, 1, 4), True)
+    # the State Council's notice set at the hub (any other source, or none): known
+    spring = ["2027-02-05", *(f"2027-02-{d:02d}" for d in range(8, 13))]
+    notice = dict(doc, holidays=[*doc["holidays"], *spring], source="国务院办公厅通知")
+    assert Workdays([notice]).deadline(D(2027, 2, 4), 3) == (D(2027, 2, 17), False)
+    assert Workdays([{k: v for k, v in notice.items() if k != "source"}]).known("2027-02-08")
+
+
+PROVISIONAL_2027 = Workdays([calendar_doc(2027)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(dt.date(2026, 9, 1), dt.date(2027, 12, 31)), st.integers(0, 30),
+       st.lists(st.tuples(st.dates(dt.date(2026, 9, 1), dt.date(2027, 12, 31)),
+                          st.integers(0, 40)), max_size=2))
+def test_a_deadline_over_a_provisional_year_is_estimated(start: dt.date, n: int,
+                                                         spans: list[tuple[dt.date, int]]
+                                                         ) -> None:
+    """Over 2026 (chinesecalendar) and a provisional 2027: a deadline is estimated exactly
+    when the days it counts reach into 2027, suspensions (10.2.5) excluded or not, and it
+    falls where the provisional calendar's days put it (its fixed-date holidays count)."""
+    excluded = [(a, a + dt.timedelta(days=k)) for a, k in spans]
+    d = PROVISIONAL_2027.deadline(start, n, excluded)
+    assert d.estimated == (d.due.year == 2027 or start.year == 2027)
+    counted = [start + dt.timedelta(days=i) for i in range(1, (d.due - start).days + 1)]
+    counted = [x for x in counted if PROVISIONAL_2027.is_workday(x)
+               and not any(a <= x <= b for a, b in excluded)]
+    assert len(counted) == n and (n == 0 or counted[-1] == d.due)

@@ -151,3 +151,35 @@ def test_a_completion_judged_on_a_provisional_calendar_is_judged_again(
     fact = m.facts.get(done.case_id)
     assert fact is not None and fact.due == "2027-02-17" and fact.on_time is True
     assert on_time("2027-02") == 1
+
+
+def test_a_calendar_another_process_folded_first_is_used_here_too(hub: Any,
+                                                                   tmp_path: Path) -> None:
+    """``hub serve`` folds in its workers' process and in every gateway (a page read) over
+    one fact store and checkpoint. The process that read the calendar's row in the feed
+    dropped its cached working days and marked the open cases; the other never saw that
+    row, kept the old calendar for good and folded the marked cases (and every case that
+    changed later) with it: the Spring Festival set by the operator left the dashboard's
+    due dates, its "2027 not published" banner and the on-time rates as they were."""
+    from hub import admin
+    from schemas import sample
+    from tests.hub.oversight.cases import CaseBuilder
+
+    b = CaseBuilder("410602101201", "s1", "2027-02-04").accepted("2027-02-04", 3)
+    hub.stores.main.bulk_docs([stored(d) for d in b.history()])
+    facts = FactStore(tmp_path / "f.sqlite")
+    workers = Materializer(hub.stores, facts, complaint_days=5)
+    gateway = Materializer(hub.stores, facts, complaint_days=5)
+    workers.catch_up()
+    gateway.catch_up()
+    assert facts.get(b.case_id).due == "2027-02-09"  # type: ignore[union-attr]
+    assert gateway.workdays().is_workday("2027-02-08")  # 2027's fixed-date holidays only
+    provisional = sample.calendar_doc(2027)
+    spring = ["2027-02-05", *(f"2027-02-{d:02d}" for d in range(8, 13))]
+    admin.set_calendar(hub, year=2027, holidays=provisional["holidays"] + spring,
+                       workdays=[], source="国务院办公厅通知")
+    gateway.catch_up(max_batches=1)  # a page read takes the calendar's row and marks
+    workers.catch_up()  # the workers' pass folds the marked cases
+    assert facts.get(b.case_id).due == "2027-02-17"  # type: ignore[union-attr]
+    assert not workers.workdays().is_workday("2027-02-08")
+    assert not gateway.workdays().is_workday("2027-02-08")  # its pages' banner too
