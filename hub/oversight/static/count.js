@@ -4,7 +4,7 @@
 // the text lost. The box has no maxlength now; this says how many characters are left,
 // and plainly when there are too many, and keeps a form too long from being sent. Without
 // this script the server refuses the text by its name (投诉内容：不超过…字, 处理情况：…) and gives it
-// back whole (the public form up to its byte limit, public_views.MAX_BODY).
+// back whole (the public form as far as it reads a body too long, public_views.GIVEN_BACK).
 (function () {
   "use strict";
   Array.prototype.forEach.call(document.querySelectorAll("textarea[data-max]"), function (box) {
