@@ -280,7 +280,9 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
         # day the hub's terminate worker goes by: the list of passed ones shows what it ends
         f.resumption_deadline = resume_by(state.suspension)
     f.needs_review, f.reviews, f.handovers = state.needs_review, len(state.reviews), state.handovers
-    submitted = [e for e in evs if e["event_type"] == "submitted"]
+    # the submission the fold applied (10.2.4): one refused (not handling yet), withdrawn
+    # with its completion or held for review was counted to its department all the same
+    submitted = [e for e in applied if e["event_type"] == "submitted"]
     if submitted:
         f.department, f.submitted_on = str(submitted[0]["department"]), _day(submitted[0]["at"])
         f.submitted_by = str(submitted[0].get("institution") or "")
