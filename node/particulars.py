@@ -15,10 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 from schemas.ids import GB32100_CHARS, gb32100_check_char, is_valid_id_number, uscc_org_code_ok
 
-__all__ = ["clean_name", "id_number_problem", "resident_id_problem", "uscc_problem"]
+__all__ = ["clean_name", "id_number_problem", "resident_id_problem", "stored_id_problem",
+           "uscc_problem"]
 
 #: any run of whitespace: newlines and tabs of a pasted cell, the ideographic space U+3000
 _SPACES = re.compile(r"\s+")
@@ -92,3 +95,11 @@ def id_number_problem(id_type: str, value: str, today: dt.date) -> str | None:
     if id_type == "uscc":
         return uscc_problem(value)
     return None
+
+
+def stored_id_problem(private: Mapping[str, Any], today: dt.date) -> str | None:
+    """Why the ID number a case holds fails its check (a case registered before the check,
+    or synced from a station without it), for the case page and the correction form to
+    flag; None when it passes or there is none."""
+    return id_number_problem(str(private.get("id_type") or "resident_id"),
+                             str(private.get("id_number") or ""), today)
