@@ -361,4 +361,6 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 已存的证件号码未通过校验：	The ID number on file fails its check:
 其他信息可照常更正；改动证件号码时须改为通过校验的号码。	The other particulars can be corrected as usual; an ID number changed must be changed to one that passes the check.
 未通过校验，请核对后更正	fails its check: verify it and correct it
+已移交到该机构，该机构尚无人记录办理步骤	Handed over to this institution; nobody there has recorded a step yet
+待接办	Not yet taken up
 """.strip("\n").splitlines()))
