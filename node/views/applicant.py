@@ -88,12 +88,16 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
     from schemas.merge import unit_value
     from sync.crypto import sign_document
 
+    errors = form_checks({**{k: data.get(k) for k in FIELDS}, "question": "-"}, None)
     n = node()
     cw = n.casework
     stored = cw.header(case_id)
-    old = n.reading.open_case(case_id, [stored]).get(stored["_id"], {})
-    errors = form_checks({**{k: data.get(k) for k in FIELDS}, "question": "-"}, None)
-    if errors.get("id_number") and number_kept(data, old):
+
+    def opened() -> dict[str, Any]:  # decrypted (an access event) only when needed
+        return dict(n.reading.open_case(case_id, [stored]).get(stored["_id"], {}))
+
+    old = opened() if errors.get("id_number") else None
+    if old is not None and number_kept(data, old):
         # The check (GB 11643, GB 32100) is of what is typed in (node.particulars): a number
         # stored before it, left as it is, is not typed in now. Refusing every save until it
         # is fixed kept the case's other particulars wrong too (a phone or address to reach
@@ -101,6 +105,7 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
         del errors["id_number"]
     if errors:
         raise refusal(errors)
+    old = opened() if old is None else old
     id_number = id_number_of(data) or None
     typed = {"applicant_name": clean_name(data.get("applicant_name")) or None,
              "phone": phone_of(data) or None, "id_number": id_number,
