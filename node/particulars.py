@@ -1,6 +1,6 @@
 """An applicant's particulars as the clerk types or pastes them: a name's whitespace, a
 resident ID card number's check (GB 11643-1999), a firm's unified social credit code's
-(GB 32100-2015). Used by the consultation and the
+(GB 32100-2015, and GB 11714-1997's over the organisation code inside it). Used by the consultation and the
 correction (更正) forms and their API (node.views.consultations, node.views.applicant).
 
 The ID number goes onto forms A–E and to the department (10.1.3, 10.2.2): a digit mistyped
@@ -15,10 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
-from schemas.ids import GB32100_CHARS, is_valid_id_number, is_valid_uscc
+from schemas.ids import GB32100_CHARS, gb32100_check_char, is_valid_id_number, uscc_org_code_ok
 
-__all__ = ["clean_name", "id_number_problem", "resident_id_problem", "uscc_problem"]
+__all__ = ["clean_name", "id_number_problem", "resident_id_problem", "stored_id_problem",
+           "uscc_problem"]
 
 #: any run of whitespace: newlines and tabs of a pasted cell, the ideographic space U+3000
 _SPACES = re.compile(r"\s+")
@@ -70,10 +73,15 @@ def uscc_problem(value: str) -> str | None:
         return ("统一社会信用代码应为 18 位，由数字和大写字母组成（不含 I、O、S、V、Z），请对照营业执照"
                 "核对（GB 32100） / a unified social credit code has 18 characters, digits and capital "
                 "letters without I, O, S, V, Z: check it against the business licence")
-    if not is_valid_uscc(value):
+    if gb32100_check_char(value[:17]) != value[17]:
         return ("统一社会信用代码校验位不符，可能有字符输错，请对照营业执照逐位核对（GB 32100） / the "
                 "unified social credit code's check character does not match: a character "
                 "may be mistyped, check it against the business licence")
+    if not uscc_org_code_ok(value):  # GB 32100: 9–17 are a GB 11714 code
+        return ("统一社会信用代码第 9 至 17 位（组织机构代码）校验位不符，可能有字符输错，请对照营业执照逐位"
+                "核对（GB 11714） / the organisation code in the unified social credit code "
+                "(characters 9–17) fails its check character (17th): a character may be "
+                "mistyped, check it against the business licence")
     return None
 
 
@@ -87,3 +95,11 @@ def id_number_problem(id_type: str, value: str, today: dt.date) -> str | None:
     if id_type == "uscc":
         return uscc_problem(value)
     return None
+
+
+def stored_id_problem(private: Mapping[str, Any], today: dt.date) -> str | None:
+    """Why the ID number a case holds fails its check (a case registered before the check,
+    or synced from a station without it), for the case page and the correction form to
+    flag; None when it passes or there is none."""
+    return id_number_problem(str(private.get("id_type") or "resident_id"),
+                             str(private.get("id_number") or ""), today)

@@ -28,7 +28,8 @@ Public API: :func:`device_id`, :func:`split_device_id`, :func:`institution_tier`
 :func:`parse_doc_id`, :func:`case_no`, :func:`parse_case_no`, the ``*_RE`` patterns;
 a resident ID card number's GB 11643 check: :func:`gb11643_check_digit`,
 :func:`is_valid_id_number`; a firm's unified social credit code's GB 32100-2015 check:
-:func:`gb32100_check_char`, :func:`is_valid_uscc`.
+:func:`gb32100_check_char`, :func:`is_valid_uscc`; the organisation code inside it (GB
+11714-1997): :func:`gb11714_check_char`, :func:`uscc_org_code_ok`.
 """
 
 from __future__ import annotations
@@ -191,6 +192,27 @@ def gb32100_check_char(first17: str) -> str:
     return GB32100_CHARS[(31 - total % 31) % 31]
 
 
+#: GB 11714-1997 (组织机构代码) weights of the code's 8 body characters
+GB11714_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def gb11714_check_char(body8: str) -> str:
+    """GB 11714-1997 check character of an organisation code's 8 body characters (digits
+    worth 0–9, capitals A–Z worth 10–35): 11 - Σ value·weight mod 11, 10 written X and
+    11 written 0."""
+    total = sum(int(c, 36) * w for c, w in zip(body8, GB11714_WEIGHTS, strict=True))
+    return "0123456789X0"[11 - total % 11]
+
+
+def uscc_org_code_ok(s: str) -> bool:
+    """GB 32100-2015: a code's characters 9–17 are the body's 组织机构代码, whose 17th
+    is GB 11714's check over characters 9–16: a second check beside the code's own 18th,
+    which a code made up with only its 18th computed passes."""
+    return len(s) == 18 and gb11714_check_char(s[8:16]) == s[16]
+
+
 def is_valid_uscc(s: str) -> bool:
-    """18 characters of the code set whose last is the check character of the others."""
-    return bool(USCC_RE.fullmatch(s)) and gb32100_check_char(s[:17]) == s[17]
+    """18 characters of the code set whose last is the check character of the others
+    (GB 32100) and whose 9th–17th are an organisation code that checks (GB 11714)."""
+    return (bool(USCC_RE.fullmatch(s)) and gb32100_check_char(s[:17]) == s[17]
+            and uscc_org_code_ok(s))

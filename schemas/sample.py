@@ -14,7 +14,14 @@ from typing import Any
 
 import chinese_calendar
 
-from schemas.ids import GB32100_CHARS, device_id, doc_id, gb11643_check_digit, gb32100_check_char
+from schemas.ids import (
+    GB32100_CHARS,
+    device_id,
+    doc_id,
+    gb11643_check_digit,
+    gb11714_check_char,
+    gb32100_check_char,
+)
 from schemas.registry import validate_open
 from schemas.sample_data import (
     CATALOG,
@@ -178,6 +185,7 @@ def enterprise(rng: random.Random, *, region: str = "鹤壁市") -> dict[str, An
     agent = person(rng)
     # ten draws as before (the rest of a seeded sample stays as it was), the last replaced
     uscc = "91" + "410600" + "".join(rng.choice(GB32100_CHARS) for _ in range(10))
+    uscc = uscc[:16] + gb11714_check_char(uscc[8:16])  # its organisation code's (GB 11714)
     uscc = uscc[:17] + gb32100_check_char(uscc[:17])
     return {"applicant_name": agent["applicant_name"],
             "enterprise_name": f"{region}{rng.choice(ENTERPRISE_WORDS)}"

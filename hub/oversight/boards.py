@@ -49,7 +49,10 @@ VOLATILE = ("_rev", "as_of", "sig", WRITTEN)
 def board_row(f: Any) -> dict[str, Any]:
     """One open case (a :class:`hub.oversight.facts.CaseFact`) as a board row."""
     row: dict[str, Any] = {"case": f.case_id, "no": f.case_no, "item": f.service_item,
-                           "kind": f.service_type, "status": f.status, "staff": f.staff,
+                           "kind": f.service_type, "status": f.status,
+                           # nobody at the holder yet (a hand-down, a hand-up): no one named,
+                           # the registering clerk elsewhere was shown; the node says 待接办
+                           "staff": "" if f.unclaimed else f.staff,
                            "opened": f.opened_on, "due": f.due, "reply_due": f.reply_due,
                            "resume_by": f.resumption_deadline, "since": f.suspended_since,
                            "review": bool(f.needs_review),

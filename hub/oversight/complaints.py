@@ -23,7 +23,7 @@ from hub.errors import BadInput
 from hub.sealing import next_clock, store_hub_event
 from schemas import build
 from schemas.errors import SchemaError, ValidationFailed
-from schemas.events_oversight import ComplaintPrivate
+from schemas.events_oversight import ComplaintHandledPrivate, ComplaintPrivate
 from schemas.fields import Str
 from schemas.hlc import HLC
 from schemas.vocab import COMPLAINT_CATEGORIES, COMPLAINT_RESULTS
@@ -46,9 +46,12 @@ INTAKE_ZH = {**{k: zh for k, (zh, _c) in INTAKE.items()}, PUBLIC: "网上自助�
 #: labels): a refusal named "private.contact" after "400 bad_request:", words no
 #: supervisor typed into.
 FIELD_ZH = {"text": "投诉内容", "complainant": "投诉人", "contact": "联系方式"}
+HANDLED_ZH = {"text": "处理情况"}
 #: The intake box's limit, the schema's (static/count.js counts to it: no maxlength cuts a
 #: paste silently; beyond it the schema refuses the text by name, the form given back)
 MAX_TEXT: int = cast(Str, ComplaintPrivate._declared_fields["text"]).max_len
+#: The handling's box (处理情况), counted and refused alike (a supervisor's report pasted in)
+MAX_HANDLED: int = cast(Str, ComplaintHandledPrivate._declared_fields["text"]).max_len
 
 
 def _refusal(exc: SchemaError, labels: dict[str, str]) -> BadInput:
@@ -166,7 +169,7 @@ def handle_complaint(hub: Hub, case_id: str, complaint: str, *, result: str, tex
                                  complaint=complaint, result=result,
                                  private={"text": text.strip()})
     except SchemaError as exc:
-        raise _refusal(exc, {"text": "处理情况"}) from exc
+        raise _refusal(exc, HANDLED_ZH) from exc
     return _store_for_case(hub, case_id, event)
 
 

@@ -73,6 +73,7 @@ class CaseFact:
     institution: str = ""  # the holder (4.3): who answers for the case now
     origin: str = ""
     staff: str = ""  # who did the work at the holder (facts.handlers), counted for the case
+    unclaimed: bool = False  # handed over, no step at the holder yet: on boards, 待接办
     opener: str = ""  # who first handled it there: its 新立 counters are theirs (11.2.2)
     service_item: str = ""
     service_type: str = ""
@@ -246,6 +247,7 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     origin = f.origin or f.institution
     f.opener = (at_holder if origin == f.institution else handlers(evs, origin, counted))[0] \
         or first
+    f.unclaimed = origin != f.institution and not at_holder[1]  # staff: still the opener's
     f.accepted_on, f.due, f.on_time = state.accepted_on, state.due, state.on_time
     f.completed_on, f.refused_on = state.completed_on, state.refused_on
     f.terminated_on, f.termination_reason = state.terminated_on, state.termination_reason
@@ -280,7 +282,8 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
         # day the hub's terminate worker goes by: the list of passed ones shows what it ends
         f.resumption_deadline = resume_by(state.suspension)
     f.needs_review, f.reviews, f.handovers = state.needs_review, len(state.reviews), state.handovers
-    submitted = [e for e in evs if e["event_type"] == "submitted"]
+    # the applied submission (10.2.4): a refused, withdrawn or held one was counted too
+    submitted = [e for e in applied if e["event_type"] == "submitted"]
     if submitted:
         f.department, f.submitted_on = str(submitted[0]["department"]), _day(submitted[0]["at"])
         f.submitted_by = str(submitted[0].get("institution") or "")
@@ -378,12 +381,8 @@ def contributions(f: CaseFact | None) -> dict[Key, dict[str, int]]:
                 add(c.received_on, f"complaint_{c.category}_handled")
         if c.result in ("upheld", "partly_upheld"):
             add(c.received_on, "complaints_upheld")
-        if c.handled_on is None:
-            add(c.received_on, "complaints_open")
-        elif c.handled_on <= c.due:
-            add(c.received_on, "complaints_in_time")
-        else:
-            add(c.received_on, "complaints_late")
+        add(c.received_on, "complaints_open" if c.handled_on is None else
+            "complaints_in_time" if c.handled_on <= c.due else "complaints_late")
     if f.rating:
         add(f.rated_on, f"rating_{f.rating}")
         if f.rating in BAD_RATINGS:

@@ -253,12 +253,15 @@ def case_list(db: sqlite3.Connection, name: str, prefix: str, today: dt.date,
     where, params = _list_query(name, prefix, today)
     # accepted_on beside opened_on: the time limit runs from acceptance (10.1.3), and a
     # case may be opened (a consultation, an application) days before it is accepted
-    sql = (f"SELECT case_id, case_no, institution, staff, status, opened_on, "
-           f"json_extract(data, '$.accepted_on'), due, resumption_deadline, reply_due "
+    # a case handed on that nobody at its holder has taken (facts.CaseFact.unclaimed): its
+    # staff is the registering clerk at another station, no one to name here (待接办)
+    sql = (f"SELECT case_id, case_no, institution, iif(json_extract(data, '$.unclaimed'), "
+           f"'', staff), status, opened_on, json_extract(data, '$.accepted_on'), due, "
+           f"resumption_deadline, reply_due, json_extract(data, '$.unclaimed') IS NOT NULL "
            f"FROM facts WHERE {where} "
            f"ORDER BY {CASE_LISTS[name][2]}, case_no LIMIT :limit OFFSET :offset")
     cols = ("case_id", "case_no", "institution", "staff", "status", "opened_on", "accepted_on",
-            "due", "resumption_deadline", "reply_due")
+            "due", "resumption_deadline", "reply_due", "unclaimed")
     return [dict(zip(cols, r, strict=True))
             for r in db.execute(sql, {**params, "limit": limit, "offset": offset})]
 

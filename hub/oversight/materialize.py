@@ -95,7 +95,8 @@ BATCH = 500
 #: .unsettled); a repeated 撤销办结, held and released or not, is the same act; a 补录 step held
 #: by a withdrawn completion that made the case live is paper history (schemas.withdraw).
 #: 21: a submission (11.1 d) counts at the station that recorded it, not at a later holder.
-FOLD_VERSION = 21
+#: 22: 11.1 d) counts the applied submission; a case handed on, untouched there, unclaimed.
+FOLD_VERSION = 22
 
 
 class FactStore:

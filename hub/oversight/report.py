@@ -147,6 +147,7 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
         story.append(Table(
             [["办件编号", "机构", "工作人员", "办理时限"],
              *[[o["case_no"] or o["case_id"], name(o["institution"]),
+                "待接办" if o.get("unclaimed") else  # handed on, nobody there yet
                 (staff(o["institution"], o["staff"]) if staff else o["staff"]) or "",
                 zh_date(o["due"])] for o in overdue]], repeatRows=1, style=style))
     story += _ratings_and_complaints(total, complaints, last, name, h2, body, style)

@@ -331,6 +331,7 @@ def complaints() -> Any:
                            sent=request.form if error else {},
                            categories=COMPLAINT_CATEGORIES, results=COMPLAINT_RESULTS,
                            complaint_days=ov.complaint_days, max_text=cmp.MAX_TEXT,
+                           max_handled=cmp.MAX_HANDLED,
                            name=lambda c: _name(p["names"], c)), 400 if error else 200
 
 

@@ -360,4 +360,9 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 撤销办结只用于误点办结：撤销后本件恢复为“办理中”，办理时限照常计算；办结和撤销都留在办理记录中，撤销原因监督部门可见。确定撤销？	Withdraw a completion only when it was recorded by mistake: the case is then in handling again and its time limit keeps running; the completion and its withdrawal both stay in the record, and supervisors see the reason. Withdraw it?
 我确认撤销该办结	I confirm the withdrawal of this completion
 已撤销	Withdrawn
+已存的证件号码未通过校验：	The ID number on file fails its check:
+其他信息可照常更正；改动证件号码时须改为通过校验的号码。	The other particulars can be corrected as usual; an ID number changed must be changed to one that passes the check.
+未通过校验，请核对后更正	fails its check: verify it and correct it
+已移交到该机构，该机构尚无人记录办理步骤	Handed over to this institution; nobody there has recorded a step yet
+待接办	Not yet taken up
 """.strip("\n").splitlines()))

@@ -20,8 +20,8 @@ from werkzeug.wrappers import Response
 from node.casework import next_clock
 from node.drafts import refusal, validate_draft
 from node.errors import InvalidInput, NodeError
-from node.particulars import clean_name
-from node.views.common import load_case, node
+from node.particulars import clean_name, stored_id_problem
+from node.views.common import load_case, node, today
 from node.views.consultations import form_checks, id_number_of, phone_of
 
 bp = Blueprint("applicant", __name__, url_prefix="/cases/<case_id>/applicant")
@@ -65,6 +65,16 @@ def special_groups_of(data: Any) -> list[str] | None:
     return [str(v) for v in value] if isinstance(value, list) else None
 
 
+def number_kept(data: Any, old: dict[str, Any]) -> bool:
+    """Whether the form leaves the ID number (and its type) as stored, or as the page
+    showed it (its ``was_*``: another tab may have corrected it since)."""
+    typed = (data.get("id_type") or "resident_id", id_number_of(data))
+    shown = [(str(old.get("id_type") or "resident_id"), str(old.get("id_number") or ""))]
+    if "was_id_number" in data:
+        shown.append((data.get("was_id_type") or "resident_id", data.get("was_id_number") or ""))
+    return bool(typed[1]) and typed in shown
+
+
 def _id_types() -> dict[str, Any]:
     from schemas import vocab
 
@@ -79,12 +89,23 @@ def correct_applicant(case_id: str, data: Any) -> dict[str, Any]:
     from sync.crypto import sign_document
 
     errors = form_checks({**{k: data.get(k) for k in FIELDS}, "question": "-"}, None)
-    if errors:
-        raise refusal(errors)
     n = node()
     cw = n.casework
     stored = cw.header(case_id)
-    old = n.reading.open_case(case_id, [stored]).get(stored["_id"], {})
+
+    def opened() -> dict[str, Any]:  # decrypted (an access event) only when needed
+        return dict(n.reading.open_case(case_id, [stored]).get(stored["_id"], {}))
+
+    old = opened() if errors.get("id_number") else None
+    if old is not None and number_kept(data, old):
+        # The check (GB 11643, GB 32100) is of what is typed in (node.particulars): a number
+        # stored before it, left as it is, is not typed in now. Refusing every save until it
+        # is fixed kept the case's other particulars wrong too (a phone or address to reach
+        # the applicant by, 10.1.1's record); the form and the case page flag it instead.
+        del errors["id_number"]
+    if errors:
+        raise refusal(errors)
+    old = opened() if old is None else old
     id_number = id_number_of(data) or None
     typed = {"applicant_name": clean_name(data.get("applicant_name")) or None,
              "phone": phone_of(data) or None, "id_number": id_number,
@@ -140,6 +161,7 @@ def form(case_id: str) -> str:
     case = load_case(case_id)
     return render_template("applicant.html", case=case, values=case["private"], errors={},
                            id_types=_id_types(), was=case["private"], was_fields=FIELDS,
+                           stored_problem=stored_id_problem(case["private"], today()),
                            **_groups(case["header"].get("special_groups") or []))
 
 
@@ -154,6 +176,7 @@ def save(case_id: str) -> str | Response:
         return render_template("applicant.html", case=case, values=request.form,  # type: ignore[return-value]
                                errors=exc.fields, error=exc.reason, id_types=_id_types(),
                                was=was, was_fields=FIELDS,
+                               stored_problem=stored_id_problem(case["private"], today()),
                                **_groups(request.form.getlist("special_groups"))), exc.status
     flash(_("服务对象信息已更正。"), "ok")
     return redirect(url_for("cases.detail", case_id=case_id))

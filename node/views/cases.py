@@ -12,6 +12,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from node.errors import NotFound
+from node.particulars import stored_id_problem
 from node.state import allowed_steps
 from node.steps import FORM_OF_STEP, FORM_TITLES, STEP_ORDER, STEP_TITLES
 from node.views.common import item_by_code, item_names, load_case, node, soon, today
@@ -193,4 +194,6 @@ def detail(case_id: str) -> Any:
                            refs=item_words(case), follow_up=follow_up_due(case["events"]),
                            related=applicant_cases(n, case_id, case["private"], item_by_code,
                                                    case.get("state")),
-                           print_now=printed if printed in FORM_OF_STEP.values() else None)
+                           print_now=printed if printed in FORM_OF_STEP.values() else None,
+                           # a number stored before the check: flagged (node.views.applicant)
+                           id_problem=stored_id_problem(case["private"], today()))

@@ -160,7 +160,7 @@ def index() -> str:
     from schemas.notices import NOTICE_REASONS
 
     return render_template("town.html", per=view["per_institution"], names=names, page=page,
-                           staff_names=staff_names,
+                           staff_names=staff_names, unclaimed=unclaimed(rows_here),
                            # a county's list mixes its towns and their villages (4.3)
                            below_towns=n.tier in ("county", "city"),
                            board_rows=rows_here, totals=totals, rows_total=len(rows),
@@ -194,11 +194,9 @@ def page_number(raw: str | None, rows: int) -> tuple[int, int]:
 def board_staff_names(rows: list[dict[str, Any]]) -> dict[str, str]:
     """Case id -> the name of its board row's staff (8.1.2). The row carries the staff id
     (cleartext), named from the roster of the institution holding the case, else of the one
-    that opened it (a case handed up keeps its opener until the holder records a step,
-    hub/oversight/facts.py). Only the direct children's rosters were read: a county's page
+    that opened it (an older hub's row of a case handed on kept its opener until the holder
+    recorded a step; a newer one names nobody then: :func:`unclaimed`). Only the direct children's rosters were read: a county's page
     showed its villages' staff, and a town's the staff of a case handed up, as bare ids."""
-    from schemas.hlc import unpack
-    from schemas.ids import split_device_id
     from schemas.reference import staff_names
     from sync.errors import NotFound
     from sync.reference import read_latest
@@ -218,14 +216,32 @@ def board_staff_names(rows: list[dict[str, Any]]) -> dict[str, str]:
         sid = str(r.get("staff") or "")
         if not sid:
             continue
-        try:  # the case id is the opening device's clock (schemas/ids.py)
-            origin = split_device_id(unpack(str(r["case"])).node)[0]
-        except (SchemaError, ValueError):
-            origin = ""
+        origin = case_origin(str(r["case"]))
         name = roster(str(r["institution"])).get(sid) or (origin and roster(origin).get(sid))
         if name:
             out[str(r["case"])] = name
     return out
+
+
+def case_origin(case_id: str) -> str:
+    """The institution that registered a case: its id is the opening device's clock
+    (schemas/ids.py); "" for an id that is not one."""
+    from schemas.hlc import unpack
+    from schemas.ids import split_device_id
+
+    try:
+        return split_device_id(unpack(case_id).node)[0]
+    except (SchemaError, ValueError):
+        return ""
+
+
+def unclaimed(rows: list[dict[str, Any]]) -> set[str]:
+    """The cases on a board that nobody at their holder has taken yet: handed down (or up)
+    and no step recorded there, the hub's row naming no one (hub.oversight.boards: it named
+    the registering clerk at the other station). What the coordinator needs is the holder,
+    in the row, and that it waits there: 待接办, not a person."""
+    return {str(r["case"]) for r in rows if not r.get("staff")
+            and case_origin(str(r["case"])) not in ("", str(r["institution"]))}
 
 
 @bp.post("/notice")

@@ -225,13 +225,13 @@ def test_a_refused_complaint_comes_back_as_it_was_typed(hub_url: str, browser: A
     row = page.locator("#complaints tbody tr:has(form)").first
     complaint = row.locator("input[name=complaint]").input_value()
     row.locator("select[name=result]").select_option("partly_upheld")
-    row.locator("input[name=text]").fill("已电话回访")
+    row.locator("textarea[name=text]").fill("已电话回访")
     row.locator("button").click()
     page.wait_for_load_state()
     refusal = page.inner_text("[role=alert]")  # in words: not the internal case id
     assert "同步后再试" in refusal and not re.search(r"[0-9a-f]{12}-0000-", refusal)
     row = page.locator(f"#complaints tr:has(input[name=complaint][value='{complaint}'])")
-    assert row.locator("input[name=text]").input_value() == "已电话回访"
+    assert row.locator("textarea[name=text]").input_value() == "已电话回访"
     assert row.locator("select[name=result]").input_value() == "partly_upheld"
     assert page.input_value("#intake textarea[name=text]") == ""
     context.close()

@@ -15,7 +15,7 @@ from node.applicant_cases import waiting_on
 from schemas.state import local_today
 from tests.node.test_clerk_day import SIG, _case_id, _consult, _step
 
-USCC = "91410600MA44XXXX1F"
+USCC = "91410600MA44XXXX85"
 FIRM = {"applicant_name": "鹤壁市某某商贸有限公司", "agent_name": "张三",
         "applicant_kind": "enterprise", "id_type": "uscc", "id_number": USCC}
 
@@ -54,7 +54,7 @@ def test_a_firms_other_cases_are_listed_with_whom_each_waits_on(unlocked: Any) -
                  signer_name="张三").status_code == 302
     # another firm, and a person, are not listed
     other = _case_id(_consult(unlocked, **{**FIRM, "applicant_name": "另一家公司",
-                                          "id_number": "91410600MA44YYYY28"}))
+                                          "id_number": "91410600MA44YYYY02"}))
     page = unlocked.get(f"/cases/{pension}").data.decode()
     assert _rows(page) == {shop: "审批部门（市场监督管理局）", tobacco: "服务对象（缴纳费用）"}
     assert other not in page.split('id="applicant-cases"', 1)[1].split("</section>", 1)[0]

@@ -49,7 +49,7 @@ def test_an_agent_acting_for_the_applicant_is_named_and_signs_as_such(
     had nowhere to write him (schemas.case has ``agent_name``), so forms named only the
     applicant and the line he signed read 服务对象（签字）, as if the applicant had signed."""
     case_id = _applied(unlocked, applicant_name="鹤壁市某某商贸有限公司", agent_name="张三",
-                       id_type="uscc", id_number="91410600MA44XXXX1F")
+                       id_type="uscc", id_number="91410600MA44XXXX85")
     assert 'id="agent">张三<' in unlocked.get(f"/cases/{case_id}").data.decode()
     for letter, signs in (("N", "代理人（签收）"), ("A", "代理人（签字）")):
         text = _text(unlocked, case_id, letter, tmp_path)

@@ -76,3 +76,15 @@ def test_a_case_stored_with_a_bad_credit_code_still_opens_and_prints(
     assert TYPO in unlocked.get(f"/cases/{case_id}").data.decode()
     pdf = unlocked.get(f"/cases/{case_id}/forms/N.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_a_credit_code_whose_organisation_code_fails_is_refused_by_that_rule(
+        unlocked: Any) -> None:
+    """Characters 9–17 are the firm's 组织机构代码, the 17th its GB 11714 check: a code with
+    that character wrong but its 18th computed over it (made up, or copied from a generator)
+    passed GB 32100's check and was taken."""
+    made_up = "91110000600037342P"  # GOOD with its 17th changed, its 18th recomputed
+    r = _consult(unlocked, **FIRM, id_number=made_up)
+    page = r.data.decode()
+    assert r.status_code == 400 and 'id="id_number-err"' in page
+    assert "组织机构代码）校验位不符" in page and "GB 11714" in page

@@ -101,7 +101,7 @@ def test_a_firms_new_contact_is_not_printed_as_the_signer_of_the_old_form(
 
     case_id = _case_id(_consult(unlocked, applicant_name="鹤壁市某某机械制造有限公司",
                                 agent_name="张三", applicant_kind="enterprise", id_type="uscc",
-                                id_number="91410600MA44XXXX1F"))
+                                id_number="91410600MA44XXXX85"))
     period = (local_today() + dt.timedelta(days=60)).isoformat()
     assert _step(unlocked, case_id, "entrustment", channel="offline",
                  service_item=catalog()[0]["code"], mode="nearby", ledger_no="DB-10",
@@ -110,12 +110,12 @@ def test_a_firms_new_contact_is_not_printed_as_the_signer_of_the_old_form(
     resp = unlocked.post(f"/cases/{case_id}/applicant/", data={
         "csrf": _csrf(unlocked), "applicant_name": "鹤壁市某某机械制造有限公司",
         "agent_name": "李四", "phone": "13900000000", "id_type": "uscc",
-        "id_number": "91410600MA44XXXX1F"})
+        "id_number": "91410600MA44XXXX85"})
     assert resp.status_code == 302
     text = _text(unlocked, case_id, "C", tmp_path)
     assert "签字人 张三（委托代理人）" in text and "委托代理人（签字）" in text
     # a firm's contact is its 委托代理人, and the firm (本单位) entrusts, not "本人"
-    assert "委托代理人 李四" in text and "统一社会信用代码 91410600MA44XXXX1F" in text
+    assert "委托代理人 李四" in text and "统一社会信用代码 91410600MA44XXXX85" in text
     assert "本单位自愿委托上述服务机构代为办理上述事项（10.2.2）" in text
     # the form the firm's new contact is asked to sign offers him, not the old one
     page = unlocked.get(f"/cases/{case_id}/steps/completion").data.decode()
@@ -129,7 +129,7 @@ def test_a_firms_legal_representative_signs_as_such(unlocked: Any, tmp_path: Pat
 
     case_id = _case_id(_consult(unlocked, applicant_name="鹤壁市某某机械制造有限公司",
                                 applicant_kind="enterprise", id_type="uscc",
-                                id_number="91410600MA44XXXX1F"))
+                                id_number="91410600MA44XXXX85"))
     page = unlocked.get(f"/cases/{case_id}/steps/entrustment").data.decode()
     assert '<option value="self" selected' not in page  # a firm is not "本人"
     period = (local_today() + dt.timedelta(days=60)).isoformat()

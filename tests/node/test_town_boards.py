@@ -347,6 +347,26 @@ def test_the_board_names_the_staff_from_the_station_s_roster(town: Any) -> None:
     assert "s-9" in row("DC-2026-0002")
 
 
+def test_a_case_handed_down_and_not_yet_taken_up_says_so(town: Any) -> None:
+    """A case 东村 registered, handed up and down to 西村, where nobody has recorded a step:
+    the hub's row named 东村's clerk (its opener) under 西村 until someone there did. It
+    names no one now, and the town reads 待接办 beside 西村; a row of a case 西村 registered
+    itself with no staff is not called so (nothing was handed)."""
+    from schemas.hlc import HLC, pack
+    from schemas.ids import device_id
+
+    handed = pack(HLC(1_780_000_000_000, 0, device_id(VILLAGE_1, "A1")))
+    own = pack(HLC(1_780_000_000_000, 0, device_id(VILLAGE_2, "A1")))
+    n = town.extensions["bangban_node"]
+    n.store.bulk_docs([_board(VILLAGE_2, [
+        {"case": handed, "no": "DC-2026-0003", "status": "handling"},
+        {"case": own, "no": "XC-2026-0004", "status": "handling"}])])
+    page = _client(town).get("/town/").get_data(as_text=True)
+    row = lambda no: page[page.index(no):page.index("</tr>", page.index(no))]  # noqa: E731
+    assert "待接办" in row("DC-2026-0003") and "西村" in page
+    assert "待接办" not in row("XC-2026-0004")
+
+
 def test_the_town_page_names_needs_review_as_the_other_pages_do(town: Any) -> None:
     """The town page said 待复核 for what the node's home page, its lists and the city's
     dashboard call 需复核 (concurrent offline steps, design §3): one count, two names."""

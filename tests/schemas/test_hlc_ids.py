@@ -12,11 +12,13 @@ from schemas import ValidationFailed
 from schemas.errors import ClockError
 from schemas.hlc import HLC, compare, pack, receive, skew_ms, tick, unpack
 from schemas.ids import (
+    GB32100_CHARS,
     case_no,
     device_id,
     doc_id,
     event_doc_id,
     gb11643_check_digit,
+    gb11714_check_char,
     gb32100_check_char,
     institution_tier,
     is_valid_id_number,
@@ -24,6 +26,7 @@ from schemas.ids import (
     parse_case_no,
     parse_doc_id,
     split_device_id,
+    uscc_org_code_ok,
 )
 from schemas.sample import enterprise, id_number, mobile, person
 
@@ -123,6 +126,35 @@ def test_gb32100_check_character() -> None:
     assert not is_valid_uscc("91110000600037341l")  # lower case: upper-cased at the window
     rng = random.Random(5)
     assert all(is_valid_uscc(enterprise(rng)["id_number"]) for _ in range(200))
+
+
+_CODE = st.text(alphabet=GB32100_CHARS, min_size=8, max_size=8)
+
+
+@given(head=_CODE, body=_CODE, at=st.integers(8, 16), digit=st.integers(0, 9))
+def test_the_organisation_code_in_a_credit_code_is_checked(head: str, body: str, at: int,
+                                                           digit: int) -> None:
+    """GB 32100: characters 9–17 of a 统一社会信用代码 are an organisation code, whose 17th
+    is GB 11714's check (weights 3 7 9 10 5 8 4 2, mod 11, 10 as X): a code built so is
+    valid, and one digit there changed fails it even with the 18th computed again (GB
+    11714's weights are prime to 11, so no one digit's change is lost; a letter's may be)."""
+    first17 = head + body + gb11714_check_char(body)
+    code = first17 + gb32100_check_char(first17)
+    assert is_valid_uscc(code) and uscc_org_code_ok(code)
+    if code[at].isdigit() and int(code[at]) != digit:
+        changed = code[:at] + str(digit) + code[at + 1:17]
+        changed += gb32100_check_char(changed)
+        assert not uscc_org_code_ok(changed) and not is_valid_uscc(changed)
+
+
+def test_gb11714_check_character() -> None:
+    """The organisation codes inside real firms' codes, and the check's 10 and 11."""
+    for real in ("91110000600037341L", "914403001922038216", "91110108551385082Q"):
+        assert gb11714_check_char(real[8:16]) == real[16]
+    assert gb11714_check_char("00000000") == "0"  # 11 - 0 = 11: written 0
+    assert gb11714_check_char("00000006") == "X"  # 11 - 12 mod 11 = 10: written X
+    assert gb11714_check_char("00000001") == "9"
+    assert not uscc_org_code_ok("91410600MA44XXXX1F")
 
 
 def test_sample_people_are_deterministic() -> None:

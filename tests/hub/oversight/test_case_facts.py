@@ -160,3 +160,18 @@ def test_a_firms_parallel_items_each_keep_their_own_time_limit() -> None:
     month = [contributions(f)[(V, "s1", "2026-03")] for f in facts.values()]
     assert sum(c.get("completed", 0) for c in month) == 2
     assert sum(c.get("on_time", 0) for c in month) == 1
+
+
+def test_a_refused_submission_is_not_counted_to_its_department() -> None:
+    """11.1 d) counted a case at the department of its first ``submitted`` event even when
+    the fold refused it (10.2.4: a submission is made while the case is handled, not before
+    its acceptance): 浚县住建局 got a case never sent there, in the month of the refusal."""
+    b = CaseBuilder(V, "s1", "2026-03-02")
+    b.ev("submitted", "2026-03-02", department="浚县住建局", channel="online")  # too soon
+    f = case_fact(b.header, b.events, WD, complaint_days=5)
+    assert (f.department, f.submitted_on, f.submitted_by) == ("", None, "")
+    b.accepted("2026-03-03", 10)
+    b.ev("submitted", "2026-03-05", department="浚县民政局", channel="online")
+    f = case_fact(b.header, b.events, WD, complaint_days=5)
+    assert (f.department, f.submitted_on, f.submitted_by) == ("浚县民政局", "2026-03-05", V)
+    assert f.needs_review  # the refused one is still there, for review

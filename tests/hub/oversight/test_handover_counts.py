@@ -97,3 +97,42 @@ def test_a_submission_stays_counted_where_it_was_made(tmp_path: Path) -> None:
     assert ind.departments(ov.facts.reader(), TOWN, "2026-03", "2026-03")[0]["submitted"] == 1
     ov.facts.close()
     hub.close()
+
+
+def test_a_case_handed_down_names_nobody_on_the_board_until_taken_up(tmp_path: Path) -> None:
+    """The town hands 鹤壁集村's case down to 东头村, where nobody has recorded a step: the
+    board row named 鹤壁集村's clerk as its 经办人 at 东头村, a person who does not work
+    there. It names nobody (the node says 待接办) until 东头村's clerk records a step; the
+    staff counters keep the case where they were (facts.staff, 11.2.2). The oversight's case
+    lists named that clerk too."""
+    from hub.oversight.boards import board_row
+
+    hub = make_hub(tmp_path)
+    ov = Oversight(hub, tmp_path / "facts.sqlite")
+    b = CaseBuilder(V1, "s-village", "2026-03-02").accepted("2026-03-02", 20)
+    town = device_id(TOWN, "A1")
+    b.ev("hand_up", "2026-03-04", **handover_fields(V1, TOWN, "needs_coordination"))
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    fact = ov.facts.get(b.case_id)
+    assert fact is not None and fact.unclaimed and "staff" not in board_row(fact)
+    b.ev("hand_down", "2026-03-05", device=town, institution=TOWN, staff="s-town",
+         **handover_fields(TOWN, V2, "door_service"))
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    fact = ov.facts.get(b.case_id)
+    assert fact is not None and fact.institution == V2 and fact.staff == "s-village"
+    assert fact.unclaimed and "staff" not in board_row(fact)
+    late = dt.date(2026, 4, 30)  # past its time limit: on the oversight's overdue list too
+    (row,) = ind.case_list(ov.facts.reader(), "overdue", TOWN, late)
+    assert (row["institution"], row["staff"], row["unclaimed"]) == (V2, "", 1)
+    b.ev("work_log", "2026-03-06", device=device_id(V2, "A1"), institution=V2,
+         staff="s-east", kind="contact", private={"text": "已联系"})
+    put_cases(hub, [b.history()])
+    ov.catch_up(force=True)
+    fact = ov.facts.get(b.case_id)
+    assert fact is not None and not fact.unclaimed and board_row(fact)["staff"] == "s-east"
+    (row,) = ind.case_list(ov.facts.reader(), "overdue", TOWN, late)
+    assert (row["staff"], row["unclaimed"]) == ("s-east", 0)
+    ov.facts.close()
+    hub.close()

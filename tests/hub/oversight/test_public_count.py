@@ -57,6 +57,18 @@ def test_a_long_paste_is_counted_not_cut(app: Any) -> None:
             browser.close()
 
 
+def _complaints_page(browser: Any, base: str, login: str, script: bool) -> Any:
+    """The complaints page of a supervisor logged in, with or without the page's script."""
+    page = browser.new_context(locale="zh-CN", java_script_enabled=script).new_page()
+    page.goto(f"{base}/oversight/login")
+    page.fill("#login", login)
+    page.fill("#password", f"{login}-pass-1")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.goto(f"{base}/oversight/complaints")
+    return page
+
+
 @pytest.mark.timeout(180)
 def test_the_intake_box_counts_a_long_paste_too(app: Any) -> None:
     """A supervisor's intake of a complaint taken by phone or letter (投诉内容, 8000
@@ -76,13 +88,7 @@ def test_the_intake_box_counts_a_long_paste_too(app: Any) -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             for script in (True, False):
-                page = browser.new_context(locale="zh-CN", java_script_enabled=script).new_page()
-                page.goto(f"{base}/oversight/login")
-                page.fill("#login", "town")
-                page.fill("#password", "town-pass-1")
-                with page.expect_navigation():
-                    page.click("button[type=submit]")
-                page.goto(f"{base}/oversight/complaints")
+                page = _complaints_page(browser, base, "town", script)
                 page.fill("#intake input[name=case]", no)
                 page.fill("#f-text", text)
                 assert page.input_value("#f-text") == text
@@ -95,5 +101,42 @@ def test_the_intake_box_counts_a_long_paste_too(app: Any) -> None:
                     page.click("#intake button[type=submit]")
                 assert "投诉内容" in page.inner_text("[role=alert]")
                 assert page.input_value("#f-text") == text
+        finally:
+            browser.close()
+
+
+@pytest.mark.timeout(180)
+def test_the_handling_box_counts_a_long_paste_too(app: Any) -> None:
+    """Each open complaint's 处理情况 (8000 characters in the schema) was an input with
+    maxlength: a supervisor's report pasted in was cut at 8000 without a word and recorded
+    so. It is counted as the complaint boxes are, and kept from being sent; without the
+    script the schema refuses it by its name and the row's box gives it back whole."""
+    from playwright.sync_api import sync_playwright
+
+    from hub.oversight.complaints import MAX_HANDLED
+
+    text = "处" * (MAX_HANDLED + 7)
+    box = "#complaints textarea[name=text]"
+    with serving(make_server("127.0.0.1", 0, app, threaded=True)) as base, \
+            sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            for script in (True, False):
+                page = _complaints_page(browser, base, "city", script)
+                page.fill(box, text)
+                assert page.input_value(box) == text  # nothing cut
+                row = page.locator("#complaints form").first
+                if script:
+                    said = row.locator("[role=status]").inner_text()
+                    assert "已超出 7 字" in said and "处理情况" in said, said
+                    row.locator("button").click()  # kept on the page, the box to cut down
+                    assert page.evaluate("document.activeElement.name") == "text"
+                    assert page.input_value(box) == text
+                    continue
+                with page.expect_navigation():
+                    row.locator("button").click()
+                refused = page.inner_text("[role=alert]")
+                assert "处理情况" in refused and str(MAX_HANDLED) in refused, refused
+                assert page.input_value(box) == text
         finally:
             browser.close()
