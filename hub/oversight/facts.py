@@ -255,7 +255,10 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     f.consultations, f.consult_late = state.consultations, state.replies_late
     f.consult_pending = len(state.pending_replies)
     f.reply_due = min(state.pending_replies.values()) if state.pending_replies else None
-    consults = [e for e in evs if e["event_type"] == "consultation"]
+    # 11.1 counts only the steps the fold applied: a refused, withdrawn or held one stays
+    # for review (needs_review), not in the figures (the 11.1 d) submission the same way)
+    applied = [e for e in evs if str(e.get("_id")) in state.applied_ids]
+    consults = [e for e in applied if e["event_type"] == "consultation"]
     f.consulted_on = _day(consults[0]["at"]) if consults else None
     if state.status == "consulted":
         answers = [e for e in evs if e["event_type"] in ("consultation", "reply")
@@ -265,15 +268,14 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
     f.consults = [[_day(e["at"]), "pending", state.pending_replies[e["hlc"]]]
                   if e["hlc"] in state.pending_replies else
                   [_day(e["at"]), "late" if e["hlc"] in late else "in_time"]
-                  for e in consults if str(e.get("_id")) in state.applied_ids]
+                  for e in consults]
     f.rating = state.rating
-    ratings = [e for e in evs if e["event_type"] == "rating"]
+    ratings = [e for e in applied if e["event_type"] == "rating"]
     if ratings:
         last = ratings[-1]
         f.rated_on = _day(last["at"])
         if f.rating in BAD_RATINGS:
             f.rating_followed = followed_up(evs, last)
-    applied = [e for e in evs if str(e.get("_id")) in state.applied_ids]
     f.missing = record_gaps(state.status, applied,
                             proxy=state.service_type == "proxy" or state.entrusted)
     if state.suspension:
@@ -282,12 +284,11 @@ def case_fact(header: Mapping[str, Any] | None, events: Iterable[Mapping[str, An
         # day the hub's terminate worker goes by: the list of passed ones shows what it ends
         f.resumption_deadline = resume_by(state.suspension)
     f.needs_review, f.reviews, f.handovers = state.needs_review, len(state.reviews), state.handovers
-    # the applied submission (10.2.4): a refused, withdrawn or held one was counted too
     submitted = [e for e in applied if e["event_type"] == "submitted"]
     if submitted:
         f.department, f.submitted_on = str(submitted[0]["department"]), _day(submitted[0]["at"])
         f.submitted_by = str(submitted[0].get("institution") or "")
-    f.corrections = sum(1 for e in evs if e["event_type"] == "correction_requested")
+    f.corrections = sum(1 for e in applied if e["event_type"] == "correction_requested")
     f.decision = state.last_decision
     f.paper, f.paper_live, f.paper_live_first = paper_steps(evs)  # 补录 (hub.oversight.paper)
     f.withdrawals = withdrawal_rows(state)  # 撤销办结: no completion, but listed for 11.1 b

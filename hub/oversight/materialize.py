@@ -94,9 +94,9 @@ BATCH = 500
 #: 19, 20: a 冲突复核 of a released step and a refused one resolves the latter (schemas.state
 #: .unsettled); a repeated 撤销办结, held and released or not, is the same act; a 补录 step held
 #: by a withdrawn completion that made the case live is paper history (schemas.withdraw).
-#: 21: a submission (11.1 d) counts at the station that recorded it, not at a later holder.
-#: 22: 11.1 d) counts the applied submission; a case handed on, untouched there, unclaimed.
-FOLD_VERSION = 22
+#: 21, 22, 23: a submission (11.1 d) counts at the station that recorded it, and only if
+#: applied, as corrections, consultations and ratings; a case handed on, untouched, unclaimed.
+FOLD_VERSION = 23
 
 
 class FactStore:

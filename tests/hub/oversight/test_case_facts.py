@@ -175,3 +175,18 @@ def test_a_refused_submission_is_not_counted_to_its_department() -> None:
     f = case_fact(b.header, b.events, WD, complaint_days=5)
     assert (f.department, f.submitted_on, f.submitted_by) == ("浚县民政局", "2026-03-05", V)
     assert f.needs_review  # the refused one is still there, for review
+
+
+def test_a_refused_correction_or_consultation_is_not_counted() -> None:
+    """11.1 d) counted every 补正通知 of a case and 11.1's consultations took the first
+    consultation event, applied or not: a 补正通知 typed before the acceptance (10.2.4: the
+    department asks while the case is handled) went to the department's correction count."""
+    b = CaseBuilder(V, "s1", "2026-03-02")
+    b.ev("correction_requested", "2026-03-02", department="浚县民政局", materials=["M1"])
+    f = case_fact(b.header, b.events, WD, complaint_days=5)
+    assert f.corrections == 0 and f.needs_review
+    b.accepted("2026-03-03", 10)
+    b.ev("submitted", "2026-03-04", department="浚县民政局", channel="online")
+    b.ev("correction_requested", "2026-03-05", department="浚县民政局", materials=["M1"])
+    f = case_fact(b.header, b.events, WD, complaint_days=5)
+    assert f.corrections == 1
