@@ -38,11 +38,16 @@ def preflight(request: Request, settings: HTTPSettings) -> Response:
 
 
 def add_headers(request: Request, response: Response, settings: HTTPSettings) -> None:
+    # Vary: Origin on every answer, not only an allowed origin's: the answer to another
+    # origin (or none) lacks the headers, and a cache keeping it without Vary gave it to
+    # the allowed page, whose replication then failed (Fetch standard, "CORS protocol and
+    # HTTP caches")
+    vary = response.headers.get("Vary")
+    if "origin" not in (vary or "").lower():
+        response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
     origin = _allowed_origin(request, settings)
     if origin is None:
         return
     response.headers["Access-Control-Allow-Origin"] = origin
     response.headers["Access-Control-Allow-Credentials"] = "true"
     response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-    vary = response.headers.get("Vary")
-    response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"

@@ -80,6 +80,14 @@ def test_cors_only_for_configured_origins(store_server: SQLiteServer) -> None:
     assert ok.headers["Access-Control-Allow-Origin"] == "http://station.local"
     other = app.handle(Request.build("GET", "/", headers={"Origin": "http://evil.example"}))
     assert "Access-Control-Allow-Origin" not in other.headers
+    # the answer depends on the Origin whichever it is: a cache must not give the one made
+    # for another origin (no CORS headers) to the allowed page (Fetch, CORS and HTTP caches)
+    assert ok.headers["Vary"] == "Origin" and other.headers["Vary"] == "Origin"
+    bare = app.handle(Request.build("GET", "/"))
+    assert bare.headers["Vary"] == "Origin"
+    refused = app.handle(Request.build("OPTIONS", "/db", headers={"Origin": "http://evil.example"}))
+    assert refused.headers["Vary"] == "Origin"
+    assert "Access-Control-Allow-Methods" not in refused.headers
     pre = app.handle(Request.build("OPTIONS", "/db", headers={"Origin": "http://station.local"}))
     assert pre.status == 204 and "PUT" in pre.headers["Access-Control-Allow-Methods"]
     plain = CouchApp(store_server).handle(Request.build("GET", "/", headers={"Origin": "http://station.local"}))
