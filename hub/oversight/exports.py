@@ -111,6 +111,11 @@ def _csv_cell(value: Any) -> Any:
         return value
     if value is None:
         return ""
+    # isinstance, not only ``kind is str``: text of a str subclass (a label made Markup, an
+    # enum's value) skipped the check below and went out as a formula; made plain text
+    # first, as Markup would escape the apostrophe put before it
+    if kind is not str and isinstance(value, str):
+        value, kind = str.__str__(value), str
     if kind is str:
         if value.startswith(FORMULA_START):
             # CSV has no cell types: a leading apostrophe makes such text read as text (the

@@ -26,6 +26,18 @@ def test_csv_cells_from_stations_never_start_a_formula() -> None:
     assert rows[3][2] == "s1" and rows[1][3] == "0.5"  # plain text and numbers unchanged
 
 
+def test_csv_text_of_a_str_subclass_never_starts_a_formula() -> None:
+    """The CSV's fast path checked ``type(v) is str``: text of a subclass of str (Markup,
+    an enum's value, a name a library hands back) went out unchanged, a formula."""
+    from markupsafe import Markup
+
+    table: list[list[object]] = [["机构", "工作人员"], [Markup(EVIL), Markup("@SUM(A1)")],
+                                 [Markup("410621101201"), Markup("某村")]]
+    rows = list(csv.reader(io.StringIO(exports.to_csv(table).decode("utf-8-sig"))))
+    assert rows[1] == ["'" + EVIL, "'@SUM(A1)"]
+    assert rows[2] == ['="410621101201"', "某村"]
+
+
 def test_csv_codes_of_digits_stay_text_in_a_spreadsheet() -> None:
     """Excel and WPS read "410621101201" in a CSV as a number (shown 4.10621E+11, saved
     back so); the XLSX stores it as text, and the CSV now says text too. Counts stay
