@@ -92,3 +92,25 @@ def test_a_web_page_of_an_allowed_origin_may_replicate_a_device_s_view(world: Wo
     assert "Access-Control-Allow-Origin" not in other.headers
     assert "Access-Control-Allow-Methods" not in other.headers
     assert client.get(f"/{db}", headers={"Origin": PLATFORM}).status_code == 401
+
+
+def test_all_docs_total_rows_is_the_view_s_count_whatever_was_asked(world: World) -> None:
+    """CouchDB's ``total_rows`` is the database's count, whatever ``keys`` or range was asked
+    (a client shows "rows of total_rows"); with ``keys`` it was the count of the asked keys
+    that are visible, with a range the range's. It is the view's ``doc_count``: never the
+    store's, which counts documents this device may not see."""
+    client, auth = device_client(world)
+    db = world.hub.stores.prefix
+    world.hub.stores.main.put({"_id": "zz-not-in-any-scope"})  # the store's, no device's
+    count = client.get(f"/{db}", headers=auth).get_json()["doc_count"]
+    assert count < world.hub.stores.main.info()["doc_count"]
+    first = client.get(f"/{db}/_all_docs?limit=1", headers=auth).get_json()
+    seen = first["rows"][0]["id"]
+    assert first["total_rows"] == count
+    keyed = client.post(f"/{db}/_all_docs", headers=auth,
+                        json={"keys": [seen, "zz-not-in-any-scope"]}).get_json()
+    assert [r.get("error") for r in keyed["rows"]] == [None, "not_found"]
+    assert keyed["total_rows"] == count
+    ranged = client.get(f'/{db}/_all_docs?startkey="{seen}"&endkey="{seen}"',
+                        headers=auth).get_json()
+    assert [r["id"] for r in ranged["rows"]] == [seen] and ranged["total_rows"] == count
