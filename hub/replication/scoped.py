@@ -65,6 +65,8 @@ def dependency_key(docid: str) -> tuple[str, int, str]:
 class ScopedStore(DocumentStore):
     """The hub's main database as one device is allowed to see and write it."""
 
+    changes_filters = ("_doc_ids",)  # the feed is already the device's: no selector
+
     def __init__(self, stores: HubStores, indexer: ScopeIndexer, validator: WriteValidator,
                  device: Device, *, signal: FeedSignal | None = None,
                  changes_limit: int = 1000, longpoll_timeout: float = 30.0,

@@ -114,3 +114,19 @@ def test_all_docs_total_rows_is_the_view_s_count_whatever_was_asked(world: World
     ranged = client.get(f'/{db}/_all_docs?startkey="{seen}"&endkey="{seen}"',
                         headers=auth).get_json()
     assert [r["id"] for r in ranged["rows"]] == [seen] and ranged["total_rows"] == count
+
+
+def test_a_refused_changes_filter_names_what_the_device_view_takes(world: World) -> None:
+    """``filter=app/f`` was told "only _doc_ids and _selector", and ``_selector`` is then
+    refused too (the feed is already the device's): the message names ``_doc_ids`` alone."""
+    client, auth = device_client(world)
+    db = world.hub.stores.prefix
+    for name in ("app/f", "_design"):
+        answer = client.get(f"/{db}/_changes?filter={name}", headers=auth)
+        assert answer.status_code == 400 and answer.get_json()["error"] == "bad_request"
+        reason = answer.get_json()["reason"]
+        assert "only _doc_ids " in reason and "_selector" not in reason, reason
+    selector = client.get(f"/{db}/_changes?filter=_selector&selector={{}}", headers=auth)
+    assert selector.status_code == 400 and "selector" in selector.get_json()["reason"]
+    ids = client.get(f'/{db}/_changes?filter=_doc_ids&doc_ids=["x"]', headers=auth)
+    assert ids.status_code == 200 and ids.get_json()["results"] == []
