@@ -130,3 +130,17 @@ def test_a_refused_changes_filter_names_what_the_device_view_takes(world: World)
     assert selector.status_code == 400 and "selector" in selector.get_json()["reason"]
     ids = client.get(f'/{db}/_changes?filter=_doc_ids&doc_ids=["x"]', headers=auth)
     assert ids.status_code == 200 and ids.get_json()["results"] == []
+
+
+def test_up_answers_a_probe_without_credentials_as_couchdb(world: World) -> None:
+    """CouchDB's ``/_up`` is for load balancers, which send no credentials: it was a
+    device's 401 (the outage's 503 is in test_store_outage)."""
+    from hub.app import create_app
+
+    client = create_app(hub=world.hub).test_client()
+    up = client.get("/_up")
+    assert up.status_code == 200 and up.get_json() == {"status": "ok", "seeds": {}}
+    assert client.head("/_up").status_code == 200
+    assert client.post("/_up").status_code == 405
+    _, auth = device_client(world)  # with a device's login, the same
+    assert client.get("/_up", headers=auth).get_json()["status"] == "ok"
