@@ -17,8 +17,8 @@ from hub.auth import Device, DeviceAuth
 from hub.errors import NotInitialized
 from hub.index import ScopeIndexer
 from hub.index_cursor import FileCursor
-from hub.replication.feeds import FeedSlots
-from hub.replication.scoped import FeedSignal, ScopedStore
+from hub.replication.feeds import FeedSignal, FeedSlots
+from hub.replication.scoped import ScopedStore
 from hub.replication.view import AnonymousServer, DeviceServer
 from hub.settings import Settings
 from hub.storage import HubStores

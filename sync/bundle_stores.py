@@ -125,6 +125,8 @@ class CollectingTarget(_BundleEnd):
 class BundleSource(_BundleEnd):
     """The read-only end of an import, over the documents of an opened bundle."""
 
+    changes_filters = ("_doc_ids",)
+
     def __init__(self, docs: Sequence[Mapping[str, Any]], name: str = "bangban-bundle"):
         super().__init__(name)
         self._revs: dict[tuple[str, str], JSON] = {}

@@ -49,6 +49,10 @@ class DocumentStore(ABC):
     #: The database name (``db_name`` in :meth:`info`).
     name: str
 
+    #: The built-in ``_changes`` filters :meth:`changes` takes (``doc_ids``, ``selector``):
+    #: what the HTTP layer names when refusing another ``filter`` (a view may take fewer).
+    changes_filters: tuple[str, ...] = ("_doc_ids", "_selector")
+
     # -- database ---------------------------------------------------------
     @abstractmethod
     def info(self) -> JSON:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -195,6 +196,50 @@ def to_xlsx(rows: list[list[Any]], *, title: str = "oversight") -> bytes:
             else:
                 out.append(value)
         ws.append(out)
+    return _saved(wb)
+
+
+#: The zip entries' time: the earliest a zip can say (its DOS date starts in 1980), as
+#: reproducible builds write it (reproducible-builds.org, "Timestamps"; SOURCE_DATE_EPOCH).
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: docProps/core.xml's times of making, as openpyxl writes them.
+UNDATED = re.compile(r"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>")
+
+
+def _saved(wb: Any) -> bytes:
+    """``wb``'s bytes, equal for equal content: openpyxl's ``save`` stamps docProps'
+    ``created`` and ``modified`` with now and each zip entry with its time of writing, so
+    two downloads of one query differed (a supervisor comparing files, an archive's
+    checksum). They are left out, not set to another time (none would be true of every
+    download): both are optional (ECMA-376 Part 2, Core Properties: every one is); the figures'
+    own date is the query's (``as_of``, the report's 统计截至), and a browser dates the file
+    it saves."""
+    import os
+    import shutil
+    import zipfile
+
+    from openpyxl.writer.excel import ARC_CORE, ExcelWriter
+
+    class SteadyZip(zipfile.ZipFile):
+        def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kw: Any) -> None:
+            if zinfo_or_arcname == ARC_CORE:  # openpyxl writes no core.xml without times
+                data = UNDATED.sub("", data if isinstance(data, str) else data.decode())
+            if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+                zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, ZIP_TIME)
+                zinfo_or_arcname.compress_type = self.compression
+                zinfo_or_arcname.external_attr = 0o600 << 16
+            super().writestr(zinfo_or_arcname, data, *args, **kw)
+
+        def write(self, filename: Any, arcname: Any = None, *args: Any, **kw: Any) -> None:
+            # a write-only sheet is streamed from its temporary file (its own mtime)
+            zinfo = zipfile.ZipInfo(arcname or str(filename), ZIP_TIME)
+            zinfo.compress_type, zinfo.external_attr = self.compression, 0o600 << 16
+            zinfo.file_size = os.path.getsize(filename)  # zip64 only when it needs it
+            with open(filename, "rb") as src, self.open(zinfo, "w") as dst:
+                shutil.copyfileobj(src, dst, 1 << 16)
+
+    if not wb.worksheets:
+        wb.create_sheet()
     buf = io.BytesIO()
-    wb.save(buf)
+    ExcelWriter(wb, SteadyZip(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
     return buf.getvalue()

@@ -76,6 +76,18 @@ def welcome() -> Response:
     return to_flask_response(hub().anonymous_app().handle(to_couch_request()))
 
 
+@blueprint.route("/_up", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
+def up() -> Response:
+    """``GET /_up``, CouchDB's "is the node up" for load balancers: without credentials (a
+    probe has none; it was a device's 401) and only 200 when the hub's store answers (the
+    device's login read it; now the probe does). Down, the outage's 503, Retry-After (hub.app's
+    SyncError handler) naming no cause: ``/_hub/health`` names its kind. Other methods are
+    the core's 405, as CouchDB's."""
+    if request.method in ("GET", "HEAD"):
+        hub().stores.main.info()
+    return to_flask_response(hub().anonymous_app().handle(to_couch_request()))
+
+
 @blueprint.route("/<db>", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"])
 # ``/db/`` is the database too (CouchDB answers it so): PouchDB asks its info there, at
 # ``new PouchDB(url)``'s setup and ``since: 'now'``; a 404 made it PUT the database and

@@ -65,3 +65,25 @@ class Tally:
 
 #: The waiting feeds of each device: ``FeedSlots(feeds_per_device)``.
 FeedSlots = Tally
+
+
+class FeedSignal:
+    """Wakes longpolling feeds when the indexer wrote to their scope."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._version = 0
+
+    def notify(self, _scopes: set[str] | None = None) -> None:
+        with self._cond:
+            self._version += 1
+            self._cond.notify_all()
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def wait(self, version: int, timeout: float) -> None:
+        with self._cond:
+            if self._version == version:
+                self._cond.wait(timeout)

@@ -16,7 +16,6 @@ model: one database, each client replicating its own view through a filter).
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from hub import scope as scopes
 from hub.index import Written, winning_docs
 from hub.receipts import record_receipt
+from hub.replication.feeds import FeedSignal
 from hub.replication.local import LocalDocs
 from hub.replication.seqs import join_seq, split_seq
 from hub.transitions import RETRY
@@ -62,30 +62,10 @@ def dependency_key(docid: str) -> tuple[str, int, str]:
     return (scopes.case_id_of(docid) or "", kind, docid)
 
 
-class FeedSignal:
-    """Wakes longpolling feeds when the indexer wrote to their scope."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._version = 0
-
-    def notify(self, _scopes: set[str] | None = None) -> None:
-        with self._cond:
-            self._version += 1
-            self._cond.notify_all()
-
-    @property
-    def version(self) -> int:
-        return self._version
-
-    def wait(self, version: int, timeout: float) -> None:
-        with self._cond:
-            if self._version == version:
-                self._cond.wait(timeout)
-
-
 class ScopedStore(DocumentStore):
     """The hub's main database as one device is allowed to see and write it."""
+
+    changes_filters = ("_doc_ids",)  # the feed is already the device's: no selector
 
     def __init__(self, stores: HubStores, indexer: ScopeIndexer, validator: WriteValidator,
                  device: Device, *, signal: FeedSignal | None = None,
@@ -127,6 +107,11 @@ class ScopedStore(DocumentStore):
     def _update_seqs(self) -> tuple[Seq, Seq]:
         own, ref = self._scopes
         return own.info()["update_seq"], ref.info()["update_seq"]
+
+    def _doc_count(self) -> int:
+        # total_rows is the database's count whatever keys or range were asked (CouchDB's
+        # _all_docs): the view's, as doc_count; never the store's (what the device may not see)
+        return sum(db.info().get("doc_count", 0) for db in self._scopes)
 
     def info(self) -> JSON:
         self._index_written(wait=False)
@@ -252,7 +237,7 @@ class ScopedStore(DocumentStore):
             by_key = {r.get("key"): r for r in res["rows"]}
             rows = [by_key[k] if k in vis and k in by_key else {"key": k, "error": "not_found"}
                     for k in keys]
-            return {"total_rows": len(vis), "offset": 0, "rows": rows}
+            return {"total_rows": self._doc_count(), "offset": 0, "rows": rows}
         ids: set[str] = set()
         for db in self._scopes:
             res = db.all_docs(startkey=startkey, endkey=endkey, inclusive_end=inclusive_end,
@@ -263,7 +248,7 @@ class ScopedStore(DocumentStore):
         res = self.stores.main.all_docs(keys=page, include_docs=include_docs,
                                         conflicts=conflicts) if page else {"rows": []}
         rows = [r for r in res["rows"] if "error" not in r and not r.get("value", {}).get("deleted")]
-        return {"total_rows": len(ordered), "offset": skip, "rows": rows}
+        return {"total_rows": self._doc_count(), "offset": skip, "rows": rows}
 
     # -- replication ------------------------------------------------------------------
     def changes(self, *, since: Seq = 0, limit: int | None = None, descending: bool = False,

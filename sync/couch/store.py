@@ -186,7 +186,9 @@ class CouchStore(DocumentStore):
             attachments=attachments, seq_interval=seq_interval,
         )
         if limit is not None:
-            params["limit"] = limit
+            # 0 "has the same effect as 1" (CouchDB API, /{db}/_changes), but CouchDB 3.5
+            # answers none (apache/couchdb#6088): ask 1, so the backends agree
+            params["limit"] = max(limit, 1) if isinstance(limit, int) else limit
         if style != "main_only":
             params["style"] = style
         params["since"] = since if isinstance(since, str) else str(since)

@@ -45,7 +45,8 @@ def _heartbeat(value: str | None) -> float | None:
     return number / 1000
 
 
-def _filter_args(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+def _filter_args(request: Request, body: dict[str, Any],
+                 accepted: tuple[str, ...]) -> dict[str, Any]:
     name = request.query.get("filter")
     if name is None:
         return {}
@@ -61,12 +62,14 @@ def _filter_args(request: Request, body: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(selector, dict):
             raise BadRequest("Selector error: expected a JSON object")
         return {"selector": selector}
-    raise BadRequest(f"filter `{name}` is not supported: only _doc_ids and _selector "
+    raise BadRequest(f"filter `{name}` is not supported: only {' and '.join(accepted)} "
                      "(this server runs no JavaScript filter functions)")
 
 
-def parse(request: Request, body: dict[str, Any], settings: HTTPSettings) -> dict[str, Any]:
-    """Store keyword arguments plus ``feed``, ``timeout`` and ``heartbeat``."""
+def parse(request: Request, body: dict[str, Any], settings: HTTPSettings,
+          accepted: tuple[str, ...] = DocumentStore.changes_filters) -> dict[str, Any]:
+    """Store keyword arguments plus ``feed``, ``timeout`` and ``heartbeat``; ``accepted``:
+    the store's ``changes_filters``, named when another filter is refused."""
     q = request.query
     feed = q.get("feed", "normal")
     feed = "continuous" if feed == "live" else feed
@@ -98,7 +101,7 @@ def parse(request: Request, body: dict[str, Any], settings: HTTPSettings) -> dic
         "feed": feed,
         "timeout": timeout,
         "heartbeat": heartbeat,
-        **_filter_args(request, body),
+        **_filter_args(request, body, accepted),
     }
 
 
@@ -110,7 +113,7 @@ def changes(app: CouchApp, request: Request, db: DocumentStore) -> Response:
         body = json_body_obj(request, allow_empty=True)
     else:
         raise method_not_allowed("GET", "POST", "HEAD")
-    args = parse(request, body, app.settings)
+    args = parse(request, body, app.settings, db.changes_filters)
     feed, heartbeat = args.pop("feed"), args.pop("heartbeat")
     timeout = args.pop("timeout")
     if feed == "normal":

@@ -86,6 +86,9 @@ class ChangesMixin:
             raise BadRequest("Supported `feed` types: normal, continuous, longpoll, eventsource")
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise BadRequest("limit must be a positive integer")
+        if limit == 0:
+            # "using 0 here has the same effect as 1" (CouchDB API, /{db}/_changes, limit)
+            limit = 1
         compiled = mango.compile_selector(selector) if selector is not None else None
         if doc_ids is not None and (
             isinstance(doc_ids, str) or not all(isinstance(i, str) for i in doc_ids)

@@ -92,3 +92,55 @@ def test_a_web_page_of_an_allowed_origin_may_replicate_a_device_s_view(world: Wo
     assert "Access-Control-Allow-Origin" not in other.headers
     assert "Access-Control-Allow-Methods" not in other.headers
     assert client.get(f"/{db}", headers={"Origin": PLATFORM}).status_code == 401
+
+
+def test_all_docs_total_rows_is_the_view_s_count_whatever_was_asked(world: World) -> None:
+    """CouchDB's ``total_rows`` is the database's count, whatever ``keys`` or range was asked
+    (a client shows "rows of total_rows"); with ``keys`` it was the count of the asked keys
+    that are visible, with a range the range's. It is the view's ``doc_count``: never the
+    store's, which counts documents this device may not see."""
+    client, auth = device_client(world)
+    db = world.hub.stores.prefix
+    world.hub.stores.main.put({"_id": "zz-not-in-any-scope"})  # the store's, no device's
+    count = client.get(f"/{db}", headers=auth).get_json()["doc_count"]
+    assert count < world.hub.stores.main.info()["doc_count"]
+    first = client.get(f"/{db}/_all_docs?limit=1", headers=auth).get_json()
+    seen = first["rows"][0]["id"]
+    assert first["total_rows"] == count
+    keyed = client.post(f"/{db}/_all_docs", headers=auth,
+                        json={"keys": [seen, "zz-not-in-any-scope"]}).get_json()
+    assert [r.get("error") for r in keyed["rows"]] == [None, "not_found"]
+    assert keyed["total_rows"] == count
+    ranged = client.get(f'/{db}/_all_docs?startkey="{seen}"&endkey="{seen}"',
+                        headers=auth).get_json()
+    assert [r["id"] for r in ranged["rows"]] == [seen] and ranged["total_rows"] == count
+
+
+def test_a_refused_changes_filter_names_what_the_device_view_takes(world: World) -> None:
+    """``filter=app/f`` was told "only _doc_ids and _selector", and ``_selector`` is then
+    refused too (the feed is already the device's): the message names ``_doc_ids`` alone."""
+    client, auth = device_client(world)
+    db = world.hub.stores.prefix
+    for name in ("app/f", "_design"):
+        answer = client.get(f"/{db}/_changes?filter={name}", headers=auth)
+        assert answer.status_code == 400 and answer.get_json()["error"] == "bad_request"
+        reason = answer.get_json()["reason"]
+        assert "only _doc_ids " in reason and "_selector" not in reason, reason
+    selector = client.get(f"/{db}/_changes?filter=_selector&selector={{}}", headers=auth)
+    assert selector.status_code == 400 and "selector" in selector.get_json()["reason"]
+    ids = client.get(f'/{db}/_changes?filter=_doc_ids&doc_ids=["x"]', headers=auth)
+    assert ids.status_code == 200 and ids.get_json()["results"] == []
+
+
+def test_up_answers_a_probe_without_credentials_as_couchdb(world: World) -> None:
+    """CouchDB's ``/_up`` is for load balancers, which send no credentials: it was a
+    device's 401 (the outage's 503 is in test_store_outage)."""
+    from hub.app import create_app
+
+    client = create_app(hub=world.hub).test_client()
+    up = client.get("/_up")
+    assert up.status_code == 200 and up.get_json() == {"status": "ok", "seeds": {}}
+    assert client.head("/_up").status_code == 200
+    assert client.post("/_up").status_code == 405
+    _, auth = device_client(world)  # with a device's login, the same
+    assert client.get("/_up", headers=auth).get_json()["status"] == "ok"

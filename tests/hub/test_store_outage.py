@@ -80,7 +80,12 @@ def test_with_couchdb_down_devices_and_probes_get_a_503_to_retry(
         assert health.status_code == 503 and health.get_json()["ok"] is False
         sync = client.get(f"/{hub.stores.prefix}", headers=_login())
         assert sync.status_code == 503 and sync.get_json()["error"] == "service_unavailable"
-        for answer in (health, sync):  # nothing about the store's address for anyone
+        # CouchDB's /_up, a load balancer's probe without credentials: not "ok" (it was,
+        # with a device's login), the outage's 503
+        up = client.get("/_up")
+        assert up.status_code == 503 and up.get_json()["error"] == "service_unavailable"
+        assert up.headers["Retry-After"] and client.head("/_up").status_code == 503
+        for answer in (health, sync, up):  # nothing about the store's address for anyone
             assert "127.0.0.1" not in answer.get_data(as_text=True)
         _assert_said_once_without_traceback(caplog, "connection refused",
                                             "couchdb_url given to the hub", "127.0.0.1")

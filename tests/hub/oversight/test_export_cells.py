@@ -7,6 +7,8 @@ import csv
 import io
 import zipfile
 
+import pytest
+
 from hub.oversight import exports
 
 #: A staff id is free text a station's device writes (schemas.case: up to 64 characters).
@@ -80,3 +82,21 @@ def test_the_monthly_report_prints_any_institution_name() -> None:
         f.flush()
         text = subprocess.run(["pdftotext", f.name, "-"], capture_output=True, text=True).stdout
     assert name in text
+
+
+def test_xlsx_of_equal_content_is_equal_byte_for_byte(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two downloads of the same query differed (docProps' created and modified, the zip
+    entries' times): a supervisor comparing files, or an archive's checksum, saw a change
+    where there was none. The workbook claims no time of making it would get wrong."""
+    import time
+
+    first = exports.to_xlsx(_table(), title="2026-11")
+    later = time.time() + 3 * 3600 + 7  # another download, hours later
+    monkeypatch.setattr(time, "time", lambda: later)
+    again = exports.to_xlsx(_table(), title="2026-11")
+    assert first == again
+    assert exports.to_xlsx(_table(), title="2026-10") != first  # other content, other bytes
+    with zipfile.ZipFile(io.BytesIO(first)) as z:
+        core = z.read("docProps/core.xml").decode()
+        assert "created" not in core and "modified" not in core, core
+        assert z.testzip() is None

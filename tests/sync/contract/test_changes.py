@@ -62,6 +62,17 @@ def test_limit_and_paging(store: DocumentStore) -> None:
     assert doc_ids_in_changes(store.changes(since=page["last_seq"], limit=3)) == ["d"]
 
 
+def test_limit_0_has_the_effect_of_1(store: DocumentStore) -> None:
+    """CouchDB API, /{db}/_changes: "using 0 here has the same effect as 1" (the store
+    answered none, the device view and PouchDB Server one)."""
+    _fill(store)
+    one = store.changes(limit=0)
+    assert doc_ids_in_changes(one) == ["a"]
+    assert one == store.changes(limit=1)
+    assert doc_ids_in_changes(store.changes(since=one["last_seq"], limit=0)) == ["b"]
+    assert doc_ids_in_changes(store.changes(descending=True, limit=0)) == ["d"]
+
+
 def test_descending(store: DocumentStore) -> None:
     _fill(store)
     assert doc_ids_in_changes(store.changes(descending=True)) == ["d", "c", "b", "a"]
