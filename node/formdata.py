@@ -146,6 +146,9 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
     state = case.get("state") or {}
     at_step = step_state or state  # the fold once the form's step was recorded
     rows = _common(case, institution_name)
+    if letter in "CDE":  # proxy forms (10.2.2, 10.2.5; C also converts, 10.1.4.3): a blank
+        # one printed for an assisted case read 服务类型 帮办 on a 代办服务委托书
+        rows = [(k, "代办" if k == "服务类型" else v) for k, v in rows]
     # 8.1.2, 4.2: the applicant takes the paper home and must know whom to call about it
     reach = [("机构地址及电话", contact)] if contact else []
     reach += [("现办理机构", handled_by)] if handled_by else []

@@ -109,3 +109,13 @@ def test_form_b_of_the_hubs_termination_lists_what_the_station_holds() -> None:
     form = build("B", _case(b))
     assert dict(form.rows)["交还材料"] == "申请人身份证明、户口簿"
     assert "以上所列材料及审批结果文件已移交服务对象（10.2.6）" in form.note
+
+
+def test_the_proxy_forms_of_an_assisted_case_say_proxy() -> None:
+    """10.1.4.3: form C printed blank for an assisted case is the paper of its conversion to
+    proxy handling (D and E exist only for proxy handling, 10.2.5): it read 服务类型 帮办 under
+    the title 代办服务委托书, the paper the applicant signs to hand the case over."""
+    b = CaseBuilder(VILLAGE, "s10", "2026-03-02").accepted("2026-03-02", 10)
+    for letter in "CDE":
+        assert dict(build(letter, _case(b)).rows)["服务类型"] == "代办", letter
+    assert dict(build("A", _case(b)).rows)["服务类型"] == "帮办"
