@@ -47,7 +47,8 @@ class ConsultationSchema(Schema):
     mode = fields.String(metadata={"enum": ["door", "online", "nearby"]})
     question = fields.String(required=True)
     answered = fields.Boolean()
-    outcome = fields.String()
+    outcome = fields.String(metadata={"description": "处理结果: required when answered on the "
+                                      "spot (10.1.1.2)"})
     have = fields.List(fields.String(), metadata={"description": "material codes brought"})
     paper_date = fields.String(metadata={"description": "补录: the date on the paper ledger's "
                                         "signed form (YYYY-MM-DD, before today) of a case "

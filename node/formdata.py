@@ -59,6 +59,17 @@ def _member(ev: dict[str, Any] | None, name: str) -> list[str]:
     return list(member(ev, name) or []) if ev else []
 
 
+def held_materials(case: Mapping[str, Any], events: list[dict[str, Any]]) -> list[str]:
+    """What the station holds of the applicant's (10.2.6: handed back at the end): form C's
+    已收材料 and the item's materials form A prints as 已收 (not listed as missing)."""
+    names = [str(n) for e in events if e.get("event_type") == "entrustment"
+             for n in _member(e, "materials_received")]
+    missing = set((case.get("state") or {}).get("materials_missing") or [])
+    names += [str(m.get("name", "")) for m in (case.get("item") or {}).get("materials", [])
+              if m.get("code") not in missing]
+    return list(dict.fromkeys(n for n in names if n))
+
+
 def _common(case: Mapping[str, Any], institution_name: str) -> list[tuple[str, str]]:
     from schemas import vocab
 
@@ -135,6 +146,9 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
     state = case.get("state") or {}
     at_step = step_state or state  # the fold once the form's step was recorded
     rows = _common(case, institution_name)
+    if letter in "CDE":  # proxy forms (10.2.2, 10.2.5; C also converts, 10.1.4.3): a blank
+        # one printed for an assisted case read 服务类型 帮办 on a 代办服务委托书
+        rows = [(k, "代办" if k == "服务类型" else v) for k, v in rows]
     # 8.1.2, 4.2: the applicant takes the paper home and must know whom to call about it
     reach = [("机构地址及电话", contact)] if contact else []
     reach += [("现办理机构", handled_by)] if handled_by else []
@@ -190,6 +204,13 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
                                                       AFTER_TERMINATION["other"])))
         # sealed since schema_version 2, in clear in a version 1 written by an older node
         returned, documents = _member(ev, "materials_returned"), _member(ev, "documents")
+        if kind == "termination" and not returned \
+                and (ev or {}).get("reason") == "resumption_deadline_passed":
+            # 10.2.6 "因其他原因终止的…移交全部资料": the hub writes 10.2.5.2 with no list
+            # (it cannot read what the station holds); its form B said 交还材料 无 and
+            # "没有需要交还的材料" while form C had the ID and 户口簿 received. Reading: what
+            # the station holds is what form C and form A say it received.
+            returned = held_materials(case, events)
         # a blank form B (printed before the case ended) is filled in by hand: its 无 said
         # nothing was to be handed back, above a note that everything listed was
         none = "无" if ev else ""

@@ -75,6 +75,10 @@ def id_number_of(data: Any) -> str:
     return "".join(value.split()).upper()
 
 
+def _answered(data: Any) -> bool:
+    return str(data.get("answered", "")).lower() in ("1", "on", "true", "yes")
+
+
 def form_checks(data: Any, item: dict[str, Any] | None) -> dict[str, str]:
     """What the form itself requires (10.1.1: name, contact, question), each message naming
     the field and the rule, Chinese then English."""
@@ -94,6 +98,12 @@ def form_checks(data: Any, item: dict[str, Any] | None) -> dict[str, str]:
         errors["id_number"] = problem
     if not (data.get("question") or "").strip():
         errors["question"] = "请填写咨询问题 / question: required"
+    # 10.1.1.2 / 10.2.1.1: the record of a question answered on the spot holds its 处理结果
+    # (one awaiting a reply gets it from the reply, 10.1.1.3); saved without, the record
+    # said what was asked and nothing of what the applicant was told
+    if _answered(data) and not (data.get("outcome") or "").strip():
+        errors["outcome"] = ("已当场答复的，请填写答复结果（10.1.1.2）/ outcome: required when "
+                             "answered on the spot (10.1.1.2)")
     if data.get("service_item") and item is None:
         errors["service_item"] = "服务事项不在清单中 / service item: not in the catalog (6.2.4)"
     return errors
@@ -107,7 +117,7 @@ def record_consultation(data: Any, getlist: Any) -> tuple[str, list[dict[str, An
     cw = n.casework
     item = listed_item(data.get("service_item") or None)
     errors = form_checks(data, item)
-    answered = str(data.get("answered", "")).lower() in ("1", "on", "true", "yes")
+    answered = _answered(data)
     clear = {"channel": data.get("channel") or "window", "answered": answered,
              "referred_to": (data.get("referred_to") or "").strip() or None,
              "service_item": item["code"] if item else None}

@@ -99,7 +99,7 @@ class LinkNet(NodeNet):
         self.at_window()
         r = self.http.post(self.url + "/api/consultations", timeout=60, json={
             "applicant_name": name, "phone": "13800000000", "question": "怎么办理？",
-            "service_item": item["code"], "service_type": "assist", "answered": True})
+            "service_item": item["code"], "service_type": "assist", "answered": True, "outcome": "已当场答复"})
         assert r.status_code == 201, r.text
         return str(r.json()["case_id"])
 

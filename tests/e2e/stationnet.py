@@ -108,7 +108,7 @@ class StationNet(NodeNet):
         self.at_window(name)
         r = self.http[name].post(self.urls[name] + "/api/consultations", timeout=60, json={
             "applicant_name": who, "phone": "13800000000", "question": "怎么办理？",
-            "service_item": item["code"], "service_type": "assist", "answered": True})
+            "service_item": item["code"], "service_type": "assist", "answered": True, "outcome": "已当场答复"})
         assert r.status_code == 201, r.text
         case_id = str(r.json()["case_id"])
         self.step(name, case_id, "application", channel="offline", mode="nearby",

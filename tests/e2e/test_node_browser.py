@@ -100,6 +100,7 @@ def consult(page: Any, base: str, name: str, phone: str, *, answered: bool = Tru
     page.select_option("#service_item", index=1)
     page.locator("[data-item-checklist]:not([hidden]) input[name=have]").first.check()
     page.fill("#question", "老人行动不便，想请村里代办。")
+    page.fill("#outcome", "已当场答复")
     if not answered:  # 10.1.1.3: referred to the department, a reply due in 1 working day
         page.locator("input[name=answered]").uncheck()
         page.fill("#referred_to", "县民政局")

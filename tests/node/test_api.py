@@ -28,7 +28,7 @@ def test_assisted_case_by_api(client: Any) -> None:
     item = catalog()[0]
     r = client.post("/api/consultations", json={
         "applicant_name": "刘德明", "phone": "13600001111", "question": "如何办理？",
-        "service_item": item["code"], "service_type": "assist", "answered": True,
+        "service_item": item["code"], "service_type": "assist", "answered": True, "outcome": "已当场答复",
         "have": [m["code"] for m in item["materials"]]})
     assert r.status_code == 201, r.json
     case_id = r.json["case_id"]

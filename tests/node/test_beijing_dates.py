@@ -28,7 +28,7 @@ def _suspended_case(client: Any) -> str:
     item = catalog()[0]["code"]
     r = _post(client, "/consultations/", applicant_name="王小明", phone="13800000000",
               question="怎么办理？", service_item=item, service_type="proxy", mode="nearby",
-              channel="window", answered="1")
+              channel="window", answered="1", outcome="已当场答复")
     assert r.status_code == 302, r.data.decode()[:2000]
     case_id = str(r.headers["Location"].rstrip("/").split("/")[-1])
     later = (local_today() + dt.timedelta(days=60)).isoformat()

@@ -53,6 +53,7 @@ def test_a_signature_survives_a_refusal_of_another_input(page: Any, base: str) -
     page.select_option("#service_type", "proxy")
     page.select_option("#service_item", index=1)
     page.fill("#question", "请村里代办")
+    page.fill("#outcome", "已当场答复")
     page.click("#save")
     page.wait_for_url("**/cases/*")
     page.click("#step-entrustment")
@@ -111,6 +112,7 @@ def test_a_double_click_on_save_records_one_consultation(page: Any, base: str) -
     page.goto(base + "/consultations/new")
     page.fill("#applicant_name", "双击测试")
     page.fill("#question", "高龄津贴怎么申请")
+    page.fill("#outcome", "已当场答复")
     box = page.locator("#save").bounding_box()
     page.mouse.click(box["x"] + 10, box["y"] + 10)
     page.wait_for_timeout(250)  # the second click of a slow double-click
@@ -130,6 +132,7 @@ def test_a_lock_while_typing_says_the_entry_was_not_saved(page: Any, base: str, 
     page.goto(base + "/consultations/new")
     page.fill("#applicant_name", "孙桂芝")
     page.fill("#question", "低保怎么申请，要带什么材料")
+    page.fill("#outcome", "已当场答复")
     app.extensions["bangban_node"].lock()
     page.wait_for_url("**/unlock?next=%2Fconsultations%2Fnew&unsaved=1", timeout=30_000)
     assert "刚才填写的内容没有保存" in page.locator("#unsaved").inner_text()
@@ -148,6 +151,7 @@ def test_a_pasted_web_address_does_not_widen_the_case_page(page: Any, base: str)
     page.goto(base + "/consultations/new")
     page.fill("#applicant_name", "Aisha" + "x" * 60)
     page.fill("#question", "网上怎么办？" + address)
+    page.fill("#outcome", "已当场答复")
     with page.expect_navigation():
         page.click("#save")
     assert "/cases/" in page.url
@@ -167,6 +171,7 @@ def test_back_after_saving_then_save_again_records_one_case(page: Any, base: str
     page.goto(base + "/consultations/new")
     page.fill("#applicant_name", "回退测试")
     page.fill("#question", "养老保险怎么交")
+    page.fill("#outcome", "已当场答复")
     with page.expect_navigation():
         page.click("#save")
     first = page.url
@@ -174,6 +179,7 @@ def test_back_after_saving_then_save_again_records_one_case(page: Any, base: str
     assert page.input_value("#applicant_name") == ""  # not kept by the browser
     page.fill("#applicant_name", "回退测试")
     page.fill("#question", "养老保险怎么交")
+    page.fill("#outcome", "已当场答复")
     with page.expect_navigation():
         page.click("#save")
     assert page.url == first
@@ -186,6 +192,7 @@ def test_back_after_saving_then_save_again_records_one_case(page: Any, base: str
     page.go_back()
     page.fill("#applicant_name", "回退测试的丈夫")
     page.fill("#question", "养老保险怎么交")
+    page.fill("#outcome", "已当场答复")
     with page.expect_navigation():
         page.click("#save")
     assert "/cases/" in page.url and page.url != first
@@ -207,6 +214,7 @@ def test_choosing_the_staff_after_a_refusal_keeps_the_typed_consultation(
     page.goto(base + "/consultations/new")
     page.fill("#applicant_name", "孙桂芝")
     page.fill("#question", "低保怎么申请")
+    page.fill("#outcome", "已当场答复")
     with page.expect_navigation():
         page.click("#save")
     refusal = page.locator(".error-box").inner_text()
@@ -238,6 +246,7 @@ def test_materials_ticked_for_another_item_are_not_taken_as_brought(page: Any, b
     page.goto(base + "/consultations/new")
     page.fill("#applicant_name", "孙桂芝")
     page.fill("#question", "想开个小卖部")
+    page.fill("#outcome", "已当场答复")
     page.select_option("#service_item", first["code"])
     shown = page.locator(f"[data-item-checklist='{first['code']}'] input[name=have]")
     shown.nth(0).check()
@@ -255,6 +264,7 @@ def test_materials_ticked_for_another_item_are_not_taken_as_brought(page: Any, b
     page.fill("#applicant_name", "孙桂芝")
     page.fill("#phone", "电话")
     page.fill("#question", "想开个小卖部")
+    page.fill("#outcome", "已当场答复")
     page.select_option("#service_item", chosen["code"])
     page.check(f"#have-{chosen['code']}-M03")
     with page.expect_navigation():

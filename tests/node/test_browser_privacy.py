@@ -57,6 +57,7 @@ def test_the_browser_keeps_no_applicant_data_typed_into_the_forms(app: Any,
             page.select_option("#service_type", "proxy")
             page.select_option("#service_item", index=1)
             page.fill("#question", "请村里代办")
+            page.fill("#outcome", "已当场答复")
             page.click("#save")
             page.wait_for_url(base + "/cases/*")
             page.go_back()  # the form again: its state went to the profile's Sessions files

@@ -22,7 +22,7 @@ def _consult(client: Any) -> str:
     resp = client.post("/consultations/", data={
         "csrf": csrf(client), "applicant_name": "王小明", "phone": "13800000000",
         "question": "怎么办理？", "service_item": item["code"], "service_type": "proxy",
-        "mode": "nearby", "channel": "window", "answered": "1"})
+        "mode": "nearby", "channel": "window", "answered": "1", "outcome": "已当场答复"})
     assert resp.status_code == 302, resp.data.decode()[:2000]
     return resp.headers["Location"].rstrip("/").split("/")[-1]
 

@@ -28,7 +28,7 @@ def _consult(client: Any, **extra: str | None) -> Any:
 
     data = {"csrf": csrf(client), "applicant_name": "王小明", "phone": "13800000000",
             "question": "怎么办理？", "service_item": catalog()[0]["code"],
-            "service_type": "proxy", "mode": "nearby", "channel": "window", "answered": "1"}
+            "service_type": "proxy", "mode": "nearby", "channel": "window", "answered": "1", "outcome": "已当场答复"}
     data.update(extra)
     return client.post("/consultations/", data={k: v for k, v in data.items() if v is not None})
 

@@ -117,3 +117,21 @@ def test_the_api_refuses_an_unknown_status_naming_the_field(unlocked: Any) -> No
     resp = unlocked.get("/api/cases", query_string={"status": "consultation"})
     assert resp.status_code == 400
     assert "status" in resp.json["fields"] and "consulted" in resp.json["reason"]
+
+
+def test_a_consultation_answered_on_the_spot_records_its_outcome(client: Any) -> None:
+    """10.1.1.2 / 10.2.1.1: the consultation record holds name, contact, question and
+    处理结果. One answered on the spot was saved with an empty 答复结果: the record said what
+    was asked and nothing of what the applicant was told. One awaiting its reply (10.1.1.3)
+    gets its outcome from the reply, and is saved without."""
+    assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
+    body = {"applicant_name": "钱七", "question": "办理需要哪些材料？", "answered": True}
+    for outcome in ("", "   "):
+        resp = client.post("/api/consultations", json={**body, "outcome": outcome})
+        assert resp.status_code == 400, resp.json
+        assert "10.1.1.2" in resp.json["fields"]["outcome"]
+    assert client.get("/api/cases").json["rows"] == []  # refused input wrote nothing
+    assert client.post("/api/consultations", json={**body, "outcome": "已一次性告知"}) \
+        .status_code in (200, 201)
+    assert client.post("/api/consultations", json={**body, "answered": False}) \
+        .status_code in (200, 201)

@@ -66,7 +66,7 @@ def test_a_consultation_on_a_full_disk_writes_nothing_and_keeps_the_form(
     item = catalog()[0]
     form = {"csrf": csrf(c), "applicant_name": "王小明", "phone": "13800000000",
             "question": "我输入的咨询问题" + "很长" * 1900, "service_item": item["code"],
-            "service_type": "proxy", "mode": "nearby", "channel": "window", "answered": "1"}
+            "service_type": "proxy", "mode": "nearby", "channel": "window", "answered": "1", "outcome": "已当场答复"}
     before = node.store.info()["doc_count"]
     with full_disk(node.store):
         r = c.post("/consultations/", data=form)

@@ -57,7 +57,7 @@ def test_the_api_refuses_a_mistyped_credit_code_naming_the_field(client: Any) ->
     _unlock(client)
     body = {"applicant_name": FIRM["applicant_name"], "applicant_kind": "enterprise",
             "phone": "13600001111", "question": "如何办理？", "service_item": catalog()[0]["code"],
-            "service_type": "assist", "answered": True, "id_type": "uscc", "id_number": TYPO}
+            "service_type": "assist", "answered": True, "outcome": "已当场答复", "id_type": "uscc", "id_number": TYPO}
     r = client.post("/api/consultations", json=body)
     assert r.status_code == 400, r.json
     assert "GB 32100" in r.json["fields"]["id_number"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from node.formdata import build
 from node.state import fold
-from tests.hub.oversight.cases import CaseBuilder
+from tests.hub.oversight.cases import HUB_DEVICE, CaseBuilder
 
 VILLAGE = "410621100201"
 
@@ -88,3 +88,34 @@ def test_form_n_reprinted_after_the_materials_came_is_the_paper_signed() -> None
     b.ev("material_received", "2026-03-04", materials=["M1"])
     rows = dict(build("N", _case(b), step_state=at_step).rows)
     assert rows["材料提交期限"] == "2026-03-15（遇休息日、节假日顺延至 2026-03-16）"
+
+
+def test_form_b_of_the_hubs_termination_lists_what_the_station_holds() -> None:
+    """10.2.6: a case terminated for any reason hands all materials back. The hub writes the
+    10.2.5.2 termination without a list (it cannot read what the station holds): its form B
+    said 交还材料 无 and "本次没有需要交还的材料" while form C of the same case listed the ID
+    and the 户口簿 received (the demo network's terminated case)."""
+    b = CaseBuilder(VILLAGE, "s9", "2026-03-02", service_type="proxy")
+    b.ev("entrustment", "2026-03-02", channel="offline", service_item="MS-001", mode="nearby",
+         ledger_no="DB-9", period_end="2026-12-31",
+         private={"scope": "代办", "applicant_signature": "s.png",
+                  "materials_received": ["申请人身份证明", "户口簿"]})
+    b.ev("acceptance", "2026-03-02", zone="assisted_zone", time_limit_days=20)
+    b.ev("suspension", "2026-03-05", reason="c", resumption_deadline="2026-03-13",
+         private={"details": "申请人要求暂停", "applicant_signature": "d.png"})
+    b.ev("termination", "2026-03-17", device=HUB_DEVICE, institution="410600",
+         reason="resumption_deadline_passed",
+         private={"reasons": "超过续办期限，视为终止（10.2.5.2） / resumption deadline passed"})
+    form = build("B", _case(b))
+    assert dict(form.rows)["交还材料"] == "申请人身份证明、户口簿"
+    assert "以上所列材料及审批结果文件已移交服务对象（10.2.6）" in form.note
+
+
+def test_the_proxy_forms_of_an_assisted_case_say_proxy() -> None:
+    """10.1.4.3: form C printed blank for an assisted case is the paper of its conversion to
+    proxy handling (D and E exist only for proxy handling, 10.2.5): it read 服务类型 帮办 under
+    the title 代办服务委托书, the paper the applicant signs to hand the case over."""
+    b = CaseBuilder(VILLAGE, "s10", "2026-03-02").accepted("2026-03-02", 10)
+    for letter in "CDE":
+        assert dict(build(letter, _case(b)).rows)["服务类型"] == "代办", letter
+    assert dict(build("A", _case(b)).rows)["服务类型"] == "帮办"

@@ -14,7 +14,7 @@ from tests.node.test_key_rotation import Station, cheap_scrypt, station  # noqa:
 from tests.node.test_keys_transfer import keys_of
 
 CONSULTATION = {"applicant_name": "赵二", "question": "如何办理？", "service_type": "assist",
-                "answered": True}
+                "answered": True, "outcome": "已当场答复"}
 
 
 def _cases(at: Station) -> set[str]:

@@ -33,7 +33,7 @@ def _paper_case(client: Any, accepted: dt.date, proxy: bool = False) -> tuple[st
     r = client.post("/api/consultations", json={
         "applicant_name": "刘德明", "phone": "13600001111", "question": "如何办理？",
         "service_item": item["code"], "service_type": "proxy" if proxy else "assist",
-        "answered": True, "have": [m["code"] for m in item["materials"]],
+        "answered": True, "outcome": "已当场答复", "have": [m["code"] for m in item["materials"]],
         "paper_date": accepted.isoformat()})
     assert r.status_code == 201, r.json
     case_id = r.json["case_id"]
@@ -185,7 +185,7 @@ def test_a_paper_case_of_last_year_is_numbered_in_its_own_year(client: Any) -> N
     # a live case opened after it is numbered in this year, from its first serial
     r = client.post("/api/consultations", json={
         "applicant_name": "王小红", "phone": "13600002222", "question": "如何办理？",
-        "answered": True})
+        "answered": True, "outcome": "已当场答复"})
     assert r.status_code == 201, r.json
     live = client.get(f"/api/cases/{r.json['case_id']}").json["header"]["case_no"]
     assert parse_case_no(live).year == local_today().year

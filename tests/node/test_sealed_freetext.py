@@ -31,7 +31,8 @@ def _accepted_case(client: Any) -> str:
     item = catalog()[0]
     r = _post(client, "/consultations/", applicant_name="赵铁柱", phone="13800000000",
               question="怎么办理？", service_item=item["code"], service_type="assist",
-              mode="nearby", channel="window", answered="1")
+              mode="nearby", channel="window", answered="1",
+              outcome="已当场答复")
     assert r.status_code == 302, r.data.decode()[:2000]
     case_id = r.headers["Location"].rstrip("/").split("/")[-1]
     for step, data in (("application", {"channel": "offline", "service_item": item["code"],

@@ -18,7 +18,7 @@ def test_consultation_round(unlocked: Any, app: Any) -> None:
     resp = unlocked.post("/consultations/", data={
         "csrf": token, "applicant_name": "王小明", "phone": "13800000000", "question": "怎么办理？",
         "service_item": item["code"], "service_type": "proxy", "mode": "nearby", "channel": "window",
-        "answered": "1"})
+        "answered": "1", "outcome": "已当场答复"})
     assert resp.status_code == 302, resp.data.decode()[:3000]
     page = unlocked.get(resp.headers["Location"])
     assert "王小明" in page.data.decode()

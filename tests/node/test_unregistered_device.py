@@ -43,7 +43,8 @@ def test_an_unregistered_laptop_opens_no_case(tmp_path: Path) -> None:
         client: Any = station.client()
         resp = client.post("/api/consultations", json={
             "applicant_name": "赵二", "phone": "13600001111", "question": "如何办理？",
-            "service_item": catalog()[0]["code"], "service_type": "assist", "answered": True})
+            "service_item": catalog()[0]["code"], "service_type": "assist", "answered": True,
+            "outcome": "已当场答复"})
         assert resp.status_code == 403, resp.json
         assert resp.json["error"] == "device_not_registered"
         assert "bangban hub device keys" in resp.json["reason"] and DEVICE in resp.json["reason"]
@@ -64,7 +65,8 @@ def test_a_registered_laptop_still_opens_cases(tmp_path: Path) -> None:
         client: Any = station.client()
         resp = client.post("/api/consultations", json={
             "applicant_name": "赵二", "question": "如何办理？",
-            "service_item": catalog()[0]["code"], "service_type": "assist", "answered": True})
+            "service_item": catalog()[0]["code"], "service_type": "assist", "answered": True,
+            "outcome": "已当场答复"})
         assert resp.status_code == 201, resp.json
         assert len(_cases(station)) == 1
     finally:

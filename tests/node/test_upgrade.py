@@ -119,7 +119,7 @@ def test_the_refold_after_an_upgrade_runs_once_and_says_so(
         item = catalog()[0]
         r = unlock(app).post("/api/consultations", json={
             "applicant_name": "刘德明", "phone": "13600001111", "question": "如何办理？",
-            "service_item": item["code"], "service_type": "assist", "answered": True})
+            "service_item": item["code"], "service_type": "assist", "answered": True, "outcome": "已当场答复"})
         assert r.status_code == 201, r.json
     db = sqlite3.connect(node_dir / INDEX, isolation_level=None)
     db.execute("UPDATE meta SET v = '2' WHERE k = 'fold'")
@@ -179,7 +179,7 @@ def test_a_laptop_folder_written_by_538c776_opens_with_nothing_lost(
         assert r.status_code == 201, r.json
         assert c.get(f"/api/cases/{done}").json["state"]["status"] == "archived"
         r = c.post("/api/consultations", json={"applicant_name": "升级丁", "question": "？",
-                                               "answered": True})
+                                               "answered": True, "outcome": "已当场答复"})
         assert r.status_code == 201, r.json
         new_no = c.get(f"/api/cases/{r.json['case_id']}").json["header"]["case_no"]
         assert new_no not in {old["case_no"] for old in expected.values()}

@@ -103,7 +103,7 @@ def test_the_api_takes_staff_and_refuses_one_not_on_duty(app: Any, client: Any) 
     _roster(app, ROSTER)
     assert client.post("/api/unlock", json={"passphrase": PASSPHRASE}).status_code == 200
     body = {"applicant_name": "王小明", "phone": "13800000000", "question": "怎么办理？",
-            "service_item": catalog()[0]["code"], "service_type": "proxy", "answered": True}
+            "service_item": catalog()[0]["code"], "service_type": "proxy", "answered": True, "outcome": "已当场答复"}
     for bad, rule in (("S9", "不在本机构人员名册中"), ("S3", "不在岗"), (7, "在岗人员的编号")):
         r = client.post("/api/consultations", json={**body, "staff": bad})
         assert r.status_code == 400 and "staff" in r.json["fields"], r.json

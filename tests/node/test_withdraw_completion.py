@@ -100,7 +100,8 @@ def test_the_api_withdraws_a_completion_only_when_confirmed(client: Any) -> None
     item = catalog()[0]
     r = client.post("/api/consultations", json={
         "applicant_name": "刘德明", "phone": "13600001111", "question": "如何办理？",
-        "service_item": item["code"], "service_type": "assist", "answered": True})
+        "service_item": item["code"], "service_type": "assist", "answered": True,
+            "outcome": "已当场答复"})
     case_id = r.json["case_id"]
 
     def ev(t: str, **body: Any) -> Any:
