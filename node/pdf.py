@@ -20,7 +20,7 @@ from typing import Any
 
 from node.errors import PrintError
 from node.pdffonts import coverage, markup, missing_note, register_font
-from schemas.forms import zh_date
+from schemas.state import zh_date
 
 #: the least height (pt) of a table row's part split onto a page: three lines of text.
 #: reportlab reads splitInRow as that height; at 1 a row of one line was split into an
@@ -216,7 +216,7 @@ def _signature_block(form: FormContent, style: Any, width: float, Image: Any, Ta
         date = "     年    月    日"
         if i == 0 and form.signature_png and len(form.signed_on) == 10:
             # signed on the pad at that step: the date is the step's, not left blank
-            # written as the form's other dates are (2026年3月5日, schemas.forms.zh_date)
+            # written as the form's other dates are (2026年3月5日, schemas.state.zh_date)
             date = zh_date(form.signed_on)
         rows.append([_paragraph(who + "：", style), mark, _paragraph(date, style)])
     # the label column fits the longest label (受托代办员（签字）：) on one line

@@ -10,7 +10,7 @@ Public API (see schemas/README.md for the document shapes):
   :class:`IllegalTransition`, :class:`CalendarError`, :class:`ClockError` (:mod:`schemas.errors`)
 * ids and clocks: :mod:`schemas.ids`, :mod:`schemas.hlc`
 * case rules: :mod:`schemas.fold` (``fold``, ``check_transition``, ``check_received``),
-  :mod:`schemas.workdays`, :mod:`schemas.merge`, :mod:`schemas.forms`
+  :mod:`schemas.workdays`, :mod:`schemas.merge`
 * sample data: :mod:`schemas.sample`
 """
 

@@ -72,6 +72,18 @@ def local_timestamp(value: str) -> str:
     return when.isoformat(timespec="seconds")[:19]
 
 
+def zh_date(value: str | None) -> str:
+    """A date or date-time as the printed forms and reports write it, ``2026年3月5日`` (a
+    date-time: its Beijing date); "" for none."""
+    if not value:
+        return ""
+    if len(value) > 10:
+        d = dt.datetime.fromisoformat(value).astimezone(LOCAL_TZ).date()
+    else:
+        d = dt.date.fromisoformat(value)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
 def event_date(event: Mapping[str, Any]) -> dt.date:
     """The date of an event in Beijing time."""
     return dt.datetime.fromisoformat(event["at"]).astimezone(LOCAL_TZ).date()

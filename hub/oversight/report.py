@@ -15,7 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from hub.oversight.indicators import Row, month_end, rate_legend
-from schemas.forms import zh_date
+from schemas.state import zh_date
 
 FONTS: tuple[tuple[str, int], ...] = (
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
@@ -101,7 +101,7 @@ def monthly_report(*, scope_name: str, first: str, last: str, today: dt.date,
     h1 = ParagraphStyle("h1", fontName=f, fontSize=16, leading=22)
     h2 = ParagraphStyle("h2", fontName=f, fontSize=12, leading=18, spaceBefore=8)
     body = ParagraphStyle("body", fontName=f, fontSize=9, leading=13)
-    # a printed report writes its dates as the printed forms do (schemas.forms.zh_date)
+    # a printed report writes its dates as the printed forms do (schemas.state.zh_date)
     period = _month(first) if first == last else f"{_month(first)}至{_month(last)}"
     # A Paragraph reads its text as markup: "<b" in a name failed the whole report (a
     # 500), "<x>" vanished from it; the tables take plain text and need nothing.

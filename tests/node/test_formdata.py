@@ -119,3 +119,14 @@ def test_the_proxy_forms_of_an_assisted_case_say_proxy() -> None:
     for letter in "CDE":
         assert dict(build(letter, _case(b)).rows)["服务类型"] == "代办", letter
     assert dict(build("A", _case(b)).rows)["服务类型"] == "帮办"
+
+
+def test_form_a_says_its_due_date_is_an_estimate_over_an_unpublished_year() -> None:
+    """design.md §6: a due date counted over a year whose holidays are not published is an
+    estimate (Monday to Friday), and the paper the applicant keeps must say so."""
+    def due(day: str) -> str:
+        b = CaseBuilder(VILLAGE, "s8", day).accepted(day, 10)
+        return str(dict(build("A", _case(b)).rows)["预计办结日期"])
+
+    assert due("2026-03-02") == "2026-03-16"  # 2026: chinesecalendar knows it
+    assert due("2026-12-28") == "2027-01-11（预计，节假日安排公布后可能调整）"

@@ -14,8 +14,6 @@ import pytest
 
 from schemas.build import make_event
 from schemas.errors import ValidationFailed
-from schemas.fold import fold
-from schemas.forms import form_b
 from schemas.hlc import HLC, pack
 from schemas.registry import member, validate, validate_open, validate_sealed, writing_version
 from schemas.sample_cases import case_histories
@@ -150,20 +148,3 @@ def test_sealed_and_signed_with_no_special_case(version: int) -> None:
         verify_document(relabelled, world.directory())
     with pytest.raises(DecryptionFailed):
         key._open(relabelled)
-
-
-@pytest.mark.parametrize("version", [1, 2])
-def test_form_b_lists_what_was_handed_over_in_either_version(version: int) -> None:
-    c = CaseBuilder()
-    c.consult("2026-02-02T09:00")
-    c.ev("application", "2026-02-02T09:10", channel="offline", service_item="MS-001",
-         mode="nearby")
-    c.ev("acceptance", "2026-02-02T09:20", zone="assisted_zone", time_limit_days=5)
-    done = c.ev("completion", "2026-02-03T09:00", private={**SIGNATURE, **MOVED["completion"]})
-    if version == 1:
-        done = {**done, "schema_version": 1, **MOVED["completion"], "private": SIGNATURE}
-        validate_open(done)
-    header = {"case_no": "410621100201-2026-A1-00001", "institution": VILLAGE_A}
-    form = form_b(fold(c.events), header, done)
-    lists = {x["key"]: x["items"] for x in form["lists"]}
-    assert lists == {"materials_returned": ["张三身份证原件"], "documents": ["张三营业执照"]}
