@@ -74,9 +74,12 @@ def holder(folder: Path, name: str) -> tuple[str, str]:
 
 def held(folder: Path, name: str) -> bool:
     """Whether a process holds the lock of ``folder``'s file ``name`` (its own too: locks
-    belong to the open file, not the process). The file is neither created nor written."""
+    belong to the open file, not the process). The file is neither created nor written:
+    opened for reading only (``flock`` takes any descriptor), so a marker on a medium
+    mounted read-only now, or left by another user's process, is probed too (O_RDWR was an
+    OSError there: `hub doctor` failed and `hub backup` stopped after writing its backup)."""
     try:
-        fd = os.open(folder / name, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(folder / name, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         return False
     try:

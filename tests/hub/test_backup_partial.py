@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,3 +125,29 @@ def test_a_backup_killed_before_its_first_dump_is_cleared_too(tmp_path: Path) ->
     (out / backup_partial.MARK).write_text("4242 backup\n")
     note = backup_partial.clear_or_refuse(out, frozenset((*FILES.values(), MANIFEST)))
     assert "did not finish" in note and list(out.iterdir()) == []
+
+
+def test_a_killed_backup_on_a_medium_mounted_read_only_is_told_too(
+        hub_dir: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The USB disk of a killed backup, mounted read-only now (its write-protect switch, a
+    filesystem the kernel remounted after an error): probing its marker's lock opened it
+    for writing, an OSError, so the doctor's backup check failed with "Read-only file
+    system" and `hub backup` into another DIR stopped after writing its backup."""
+    import errno
+
+    out = tmp_path / "usb" / "bk"
+    out.mkdir(parents=True)
+    lock = backup_partial.begin(hub_dir, out)
+    (out / FILES["private"]).write_bytes(b"half a dump")
+    lock.release()  # the process gone without its cleanup (SIGKILL)
+    real_open = os.open
+
+    def read_only(path: Any, flags: int, *args: Any, **kw: Any) -> int:
+        if str(path).startswith(str(out)) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, flags, *args, **kw)
+
+    monkeypatch.setattr(os, "open", read_only)
+    [warned] = _doctor(hub_dir)
+    assert warned.status == "warn" and str(out) in warned.detail, warned
+    assert [p.folder for p in backup_partial.found(hub_dir)] == [out]
