@@ -18,7 +18,8 @@ from hub.errors import ConfigError
 from tests.hub.conftest import kill_when_ready
 
 #: a `hub serve` as the lock sees it: the parent takes it, a forked child shares it and
-#: stops ``argv[3]`` seconds after it started (a gateway finishing its requests)
+#: stops once the file ``argv[3]`` exists (a gateway finishing its requests): told by the
+#: test when the new serve has begun to wait, not after a time a loaded machine may exceed
 _SERVE = """
 import os, sys, time
 from pathlib import Path
@@ -26,7 +27,8 @@ from hub.folderlock import hold_folder
 lock = hold_folder(Path(sys.argv[1]), doing="serve")
 child = os.fork()
 if child == 0:
-    time.sleep(float(sys.argv[3]))
+    while not Path(sys.argv[3]).exists():
+        time.sleep(0.02)
     os._exit(0)
 Path(sys.argv[2] + ".child").write_text(str(child))
 Path(sys.argv[2]).write_text("serving")
@@ -34,20 +36,26 @@ time.sleep(120)
 """
 
 
-def _killed_serve(tmp_path: Path, child_stops_after: float) -> tuple[Path, int]:
+def _killed_serve(tmp_path: Path) -> tuple[Path, int]:
     """A `hub serve` whose parent was SIGKILLed (and reaped, as systemd or the shell does)
-    while its child still holds the lock; the folder and the dead parent's pid."""
+    while its child still holds the lock, until ``tmp_path / "stop"`` is made; the folder
+    and the dead parent's pid."""
     folder, ready = tmp_path / "hub", tmp_path / "ready"
     folder.mkdir()
-    dead = kill_when_ready(_SERVE, str(folder), str(ready), str(child_stops_after), ready=ready)
+    dead = kill_when_ready(_SERVE, str(folder), str(ready), str(tmp_path / "stop"), ready=ready)
     return folder, dead
 
 
 def test_a_serve_typed_right_after_a_kill_waits_for_the_dying_children(
         tmp_path: Path) -> None:
-    folder, dead = _killed_serve(tmp_path, child_stops_after=1.5)
+    folder, dead = _killed_serve(tmp_path)
     said: list[str] = []
-    lock = folderlock.hold_folder(folder, doing="serve", say=said.append)
+
+    def say(line: str) -> None:  # the wait begun: the child stops now
+        said.append(line)
+        (tmp_path / "stop").touch()
+
+    lock = folderlock.hold_folder(folder, doing="serve", say=say)
     try:
         assert len(said) == 1 and f"a `hub serve` that ended (pid {dead})" in said[0], said
         assert f"waiting up to {folderlock.DYING_WAIT:g} s" in said[0]
@@ -58,7 +66,7 @@ def test_a_serve_typed_right_after_a_kill_waits_for_the_dying_children(
 def test_the_wait_is_bounded_and_the_refusal_says_why(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(folderlock, "DYING_WAIT", 0.3)
-    folder, dead = _killed_serve(tmp_path, child_stops_after=20)
+    folder, dead = _killed_serve(tmp_path)
     try:
         with pytest.raises(ConfigError) as err:
             folderlock.hold_folder(folder, doing="serve", say=lambda line: None)
