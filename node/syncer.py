@@ -24,6 +24,7 @@ from node.indexer import PullIndexer, index_pulled
 from node.syncloop import SyncLoop, log
 from node.syncloop import wait_for as wait_for  # where tests have always found it
 from node.syncstate import (
+    REFUSED_DEVICE,
     TWIN_WORDS,
     SyncState,
     explain_refusals,
@@ -266,9 +267,7 @@ class Syncer(SyncLoop):
                     st.status, st.last_error = "wiped", ("本机已被平台停用，密钥和本机数据已清除 / "
                                                          "device revoked: keys and local data wiped")
                     raise Wiped() from exc
-                st.status, st.last_error = "error", (
-                    f"平台拒绝了本设备（设备编号或密钥不符），请联系管理员 / the hub refused the "
-                    f"device: {exc.reason}")
+                st.status, st.last_error = "error", REFUSED_DEVICE.format(reason=exc.reason)
                 raise SyncFailed(st.last_error) from exc
             except (SyncError, OSError) as exc:
                 st.status, st.last_error = "offline", offline_words(exc, str(self.node.dir))

@@ -262,6 +262,11 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 不予受理告知单	Notice of refusal
 服务对象评价为不满意：请回访服务对象，了解原因并改进，回访情况记入工作日志，类型选“联系服务对象”（11.2.1）。	The applicant rated the service as unsatisfactory: call them back, learn why and improve, and record the call in the work log as "contact with applicant" (11.2.1).
 离线，自动重试	Offline, retrying by itself
+平台拒绝本设备，请联系管理员	The hub refused this device: call the operator
+平台出错：本机的节点文件夹可能被复制，请停用其中一台并联系管理员	Hub error: this node folder may have been copied onto another laptop; stop using one of them and call the operator
+平台出错，请告知平台管理员，自动重试	The hub answered with an error: tell the hub's operator; retrying by itself
+本机磁盘已满，请清理磁盘空间	This laptop's disk is full: free some space
+同步出错，自动重试	Sync failed, retrying by itself
 （请选择）	(choose)
 连接平台	Connecting to the hub
 上传	Upload
