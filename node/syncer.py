@@ -106,6 +106,9 @@ class Syncer(SyncLoop):
         except (SyncError, TypeError, ValueError):
             return
         self.state.last_ok = doc.get("last_ok")
+        # kept until dealt with (twin_resolved): a restart cleared it, and the laptop
+        # said nothing until the other copy's next document arrived
+        self.state.twin = doc.get("twin") or None
         self.state.pending = max(0, seq - int(doc.get("seq") or 0)) + int(doc.get("waiting") or 0)
 
     def _twin(self, ids: list[str]) -> None:
@@ -113,6 +116,26 @@ class Syncer(SyncLoop):
         device = self.node.device_id
         self.state.note_twin(device, ids, _now())
         log.warning("node: %s", TWIN_WORDS.format(device=device, n=len(ids)))
+        self._keep_twin()
+
+    def twin_resolved(self) -> None:
+        """The operator has dealt with the copied folder (one laptop stopped, the other
+        enrolled as a new device; docs/operations.md): the warning goes, from the folder
+        too. What the other copy wrote stays stored and is not offered again."""
+        self.state.twin = None
+        self._keep_twin()
+
+    def _keep_twin(self) -> None:
+        """The twin warning in ``STATE_DOC``, so that a restart keeps it."""
+        from sync.errors import NotFound as StoreNotFound
+
+        store = self.node.store
+        try:
+            doc = dict(store.get_local(STATE_DOC))
+        except StoreNotFound:
+            doc = {"_id": STATE_DOC}
+        doc["twin"] = self.state.twin
+        store.put_local(doc)
 
     def _remember(self) -> None:
         from sync.errors import NotFound as StoreNotFound
