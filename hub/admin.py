@@ -251,12 +251,13 @@ def enroll_device(hub: Hub, *, institution_code: str, short: str | None = None,
     return enrollment
 
 
-def revoke_device(hub: Hub, dev: str) -> dict[str, Any]:
+def revoke_device(hub: Hub, dev: str, *, in_hand: bool = False) -> dict[str, Any]:
     """Refuse the device from its next contact (401 + wipe) and revoke its keys.
 
     The institution's key, shared by the station's laptops, is not rotated here: the hub
     cannot make the new key (design.md §5). The result's ``hint`` says what to run
-    (:mod:`hub.rotation`)."""
+    (:mod:`hub.rotation`): rotate, unless the laptop is ``in_hand`` (broken or retired,
+    never out of the operator's control)."""
     private = hub.stores.private
     try:
         cred = private.get(CRED_PREFIX + dev)
@@ -273,7 +274,7 @@ def revoke_device(hub: Hub, dev: str) -> dict[str, Any]:
         key.setdefault("revoked_at", cred["revoked_at"])
     put_reference(hub, doc)
     publish_directory(hub)
-    return {**cred, "hint": rotation_hint(str(doc["institution"]))}
+    return {**cred, "hint": rotation_hint(str(doc["institution"]), in_hand=in_hand)}
 
 
 def register_keys(hub: Hub, dev: str, entries: Mapping[str, Any], *,

@@ -56,16 +56,18 @@ def _folder_exists(args: argparse.Namespace) -> None:
     init` instead of naming the wrong folder (docs/operations.md, "First look")."""
     from hub.errors import ConfigError
     from hub.settings import Settings
+    from sync.settings import absent_folder
 
     try:
         folder = Settings.load({"hub_dir": args.hub_dir} if args.hub_dir else {}).path
     except ConfigError:  # the command says why
         return
-    if not folder.is_dir():
-        raise ConfigError(f"no hub folder at {folder} (--hub-dir or BANGBAN_HUB_DIR): give "
-                          "the hub's folder (the service's is BANGBAN_HUB_DIR in "
-                          "ops/systemd/bangban-hub.service), or `bangban hub init` to start "
-                          "a new hub; nothing was made")
+    refusal = absent_folder(folder, "hub folder", "--hub-dir or BANGBAN_HUB_DIR",
+                            "give the hub's folder (the service's is BANGBAN_HUB_DIR in "
+                            "ops/systemd/bangban-hub.service), or `bangban hub init` to "
+                            "start a new hub")
+    if refusal:
+        raise ConfigError(refusal)
 
 
 def _run(func: Any, *, new_folder: bool = False) -> Any:

@@ -47,7 +47,7 @@ def cmd_device_enroll(args: argparse.Namespace) -> int:
 def cmd_device_revoke(args: argparse.Namespace) -> int:
     from hub import admin
 
-    result = admin.revoke_device(_hub(args), args.device_id)
+    result = admin.revoke_device(_hub(args), args.device_id, in_hand=args.in_hand)
     print(f"device {args.device_id} revoked: it is refused (and told to wipe) at next contact")
     print(result["hint"])  # the institution key is not rotated automatically (hub.rotation)
     return 0
@@ -86,7 +86,15 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_device_enroll)
     p = dev.add_parser("revoke", help="revoke a device (401 + wipe at next contact)")
     p.add_argument("device_id", help="the device id (INSTITUTION-SHORT), as enrolled")
-    p.set_defaults(func=cmd_device_revoke)
+    # which laptop: its advice on the institution key differs (hub.rotation.rotation_hint);
+    # unsaid is lost, the worst case, so a stolen laptop is always told to rotate
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--lost", dest="in_hand", action="store_false",
+                       help="lost or stolen (the default): rotate the institution key next")
+    which.add_argument("--in-hand", dest="in_hand", action="store_true",
+                       help="broken or retired and in your hands, never out of your control: "
+                       "its institution key was not exposed, no rotation")
+    p.set_defaults(func=cmd_device_revoke, in_hand=False)
     p = dev.add_parser("keys", help="register a device's public keys (the JSON `node init` "
                        "printed)")
     p.add_argument("file", help="the JSON `bangban node init` (or `node keys rotate`) printed")

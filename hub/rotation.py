@@ -33,11 +33,23 @@ if TYPE_CHECKING:
 ROTATION_PREFIX = "key_rotation:"
 
 
-def rotation_hint(institution: str) -> str:
-    """What to do after revoking a device of ``institution`` (printed by ``device revoke``)."""
+def rotation_hint(institution: str, *, in_hand: bool = False) -> str:
+    """What to do after revoking a device of ``institution`` (printed by ``device revoke``).
+
+    A laptop lost or stolen (the default: what the operator did not say is taken at its
+    worst) carries the institution key to whoever holds it: rotate (design.md §5). A laptop
+    broken or retired but in the operator's hands exposed nothing: rotating would only
+    re-wrap every open case of the station, so it is not advised; its disk is wiped."""
+    if in_hand:
+        return (f"电脑在管理员手中，机构 {institution} 的机构密钥未外泄，无需轮换；请清除该电脑的硬盘"
+                f"（或锁存）。如果它曾离开管理员的控制，请按丢失处理 / the laptop is in hand: the "
+                f"institution key of {institution} was not exposed and need not be rotated. Wipe "
+                "its disk (or keep it locked away); if it was ever out of your control, treat it "
+                f"as lost: `bangban hub institution rotate-key {institution}`")
     return (f"机构 {institution} 的机构密钥仍在丢失的电脑上，请轮换 / the institution key of "
             f"{institution} is still on the lost laptop: run `bangban hub institution rotate-key "
-            f"{institution}`, then `bangban node keys rotate` on a remaining laptop of the station")
+            f"{institution}`, then `bangban node keys rotate` on a remaining laptop of the "
+            "station (a broken laptop in your hands: `hub device revoke --in-hand`, no rotation)")
 
 
 def pending(hub: Hub, code: str) -> dict[str, Any] | None:

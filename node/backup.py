@@ -215,4 +215,5 @@ def register(sub: Any, common: Any) -> None:
         p.add_argument(dest, metavar=metavar, help=arg_help)
         p.add_argument("--json", action="store_true", help="print the summary as JSON")
         common(p)
-        p.set_defaults(func=_one_line(func))
+        # restore makes the folder it puts the backup in (a new disk); backup needs its own
+        p.set_defaults(func=_one_line(func), new_folder=name == "restore")

@@ -42,7 +42,7 @@ def register(subparsers: Any) -> None:
                       "key and the institution's keys from the file (asks the transfer passphrase)")
     _common(init)
     _transfer(init)
-    init.set_defaults(func=cmd_init)
+    init.set_defaults(func=cmd_init, new_folder=True)
 
     serve = sub.add_parser("serve", help="run the web UI on 127.0.0.1 with background sync")
     _common(serve)
@@ -102,7 +102,26 @@ def _settings(args: argparse.Namespace) -> Any:
                          f"belongs to {owner}: run this as that user (`sudo -u {owner} bangban "
                          "node …`): files made there as root (0600) cannot be opened by "
                          "`node serve` running as its owner")
+    if not getattr(args, "new_folder", False):
+        _folder_exists(loaded.node_dir)
     return loaded
+
+
+def _folder_exists(folder: str) -> None:
+    """Refuse a node folder that does not exist (every command but `node init` and `node
+    restore`, which make theirs): opening the store made it, so a mistyped ``--dir`` was a
+    new empty folder and `node sync` said "not enrolled: run node init" of it."""
+    from sync.settings import absent_folder
+
+    refusal = absent_folder(folder, "node folder", "--dir or BANGBAN_NODE_DIR",
+                            "give this laptop's node folder (the one `node serve` runs with), "
+                            "or `bangban node init` to enroll a new laptop")
+    if refusal:
+        from node.errors import ConfigError
+
+        raise ConfigError(f"没有节点文件夹 {folder}（--dir 或 BANGBAN_NODE_DIR）："
+                         "请检查文件夹名称；新电脑请先运行 `bangban node init`。未创建任何文件 / "
+                         + refusal)
 
 
 def _passphrase(s: Any, *, confirm: bool) -> str:

@@ -149,6 +149,7 @@ def cmd_keys_import(args: argparse.Namespace) -> int:
     return 0
 
 
+@_one_line
 def cmd_keys_rewrap(args: argparse.Namespace) -> int:
     from node.core import Node
     from node.errors import NodeError

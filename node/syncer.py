@@ -24,6 +24,7 @@ from node.indexer import PullIndexer, index_pulled
 from node.syncloop import SyncLoop, log
 from node.syncloop import wait_for as wait_for  # where tests have always found it
 from node.syncstate import (
+    REFUSED_DEVICE,
     TWIN_WORDS,
     SyncState,
     explain_refusals,
@@ -107,6 +108,9 @@ class Syncer(SyncLoop):
         self.state.last_ok = doc.get("last_ok")
         offset = doc.get("last_ok_offset")
         self.state.last_ok_offset = float(offset) if isinstance(offset, int | float) else None
+        # kept until dealt with (twin_resolved): a restart cleared it, and the laptop
+        # said nothing until the other copy's next document arrived
+        self.state.twin = doc.get("twin") or None
         self.state.pending = max(0, seq - int(doc.get("seq") or 0)) + int(doc.get("waiting") or 0)
 
     def _twin(self, ids: list[str]) -> None:
@@ -114,6 +118,26 @@ class Syncer(SyncLoop):
         device = self.node.device_id
         self.state.note_twin(device, ids, _now())
         log.warning("node: %s", TWIN_WORDS.format(device=device, n=len(ids)))
+        self._keep_twin()
+
+    def twin_resolved(self) -> None:
+        """The operator has dealt with the copied folder (one laptop stopped, the other
+        enrolled as a new device; docs/operations.md): the warning goes, from the folder
+        too. What the other copy wrote stays stored and is not offered again."""
+        self.state.twin = None
+        self._keep_twin()
+
+    def _keep_twin(self) -> None:
+        """The twin warning in ``STATE_DOC``, so that a restart keeps it."""
+        from sync.errors import NotFound as StoreNotFound
+
+        store = self.node.store
+        try:
+            doc = dict(store.get_local(STATE_DOC))
+        except StoreNotFound:
+            doc = {"_id": STATE_DOC}
+        doc["twin"] = self.state.twin
+        store.put_local(doc)
 
     def _remember(self) -> None:
         from sync.errors import NotFound as StoreNotFound
@@ -273,9 +297,7 @@ class Syncer(SyncLoop):
                     st.status, st.last_error = "wiped", ("本机已被平台停用，密钥和本机数据已清除 / "
                                                          "device revoked: keys and local data wiped")
                     raise Wiped() from exc
-                st.status, st.last_error = "error", (
-                    f"平台拒绝了本设备（设备编号或密钥不符），请联系管理员 / the hub refused the "
-                    f"device: {exc.reason}")
+                st.status, st.last_error = "error", REFUSED_DEVICE.format(reason=exc.reason)
                 raise SyncFailed(st.last_error) from exc
             except (SyncError, OSError) as exc:
                 st.status, st.last_error = "offline", offline_words(exc, str(self.node.dir))

@@ -55,6 +55,21 @@ TWIN_WORDS = ("平台发来了 {n} 条本机未写过、却以本设备（{devic
               "out the same case numbers. Stop using one of them now and call the operator")
 
 
+#: The hub refused this device (401: unknown device or a key that does not match).
+REFUSED_DEVICE = ("平台拒绝了本设备（设备编号或密钥不符），请联系管理员 / the hub refused the "
+                  "device: {reason}")
+
+
+#: The replication checkpoint (``_local/<repid>``, the same id for one device on every
+#: laptop) kept changing under this round's writes: another laptop replicates as this device
+#: at the same time, its node folder copied (:data:`TWIN_WORDS`). Not a fault of the hub's.
+TWIN_CHECKPOINT = ("平台上本设备的同步进度被另一台电脑同时改写：本机的节点文件夹多半被复制到了另一台电脑，"
+                   "两台会给出相同的办件编号。请立即停用其中一台，并联系管理员 / this device's "
+                   "replication checkpoint on the hub was changed by another laptop at the same "
+                   "time: its node folder was most likely copied onto another laptop, and both "
+                   "give out the same case numbers. Stop using one of them now and call the operator")
+
+
 #: The round was cancelled: ``node serve`` is stopping (the laptop shutting down).
 STOPPED = ("本轮同步已停止（程序正在退出）。本机数据都已保存，下次启动后自动继续 / the round was stopped "
            "(node serve is shutting down). Everything is saved on this laptop; it goes on by "
@@ -66,7 +81,7 @@ def offline_words(exc: BaseException, here: str = "") -> str:
     or the hub answering 503, 404, 507 or another error; or a full disk ``here`` (the node's folder); the
     error's code in brackets."""
     from node.errors import LAPTOP_DISK_FULL
-    from sync.errors import SyncError, TransportError
+    from sync.errors import CheckpointConflict, SyncError, TransportError
 
     code = getattr(exc, "error", None) or type(exc).__name__
     if laptop_full(exc, here):  # this laptop's store (or a file here) had no room
@@ -81,6 +96,8 @@ def offline_words(exc: BaseException, here: str = "") -> str:
             return f"{exc.reason}（{code}）"
         if isinstance(exc, Cancelled):  # node serve is stopping
             return f"{STOPPED}（{code}）"
+        if isinstance(exc, CheckpointConflict):
+            return f"{TWIN_CHECKPOINT}（{code}）"
         words = {503: HUB_STORE_DOWN, 404: HUB_NO_DB, 507: HUB_FULL}.get(
             exc.status, HUB_ERROR.format(status=exc.status))
     return f"{words or OFFLINE}（{code}）"
@@ -288,19 +305,40 @@ class SyncState:
         # offline round is still offline to the clerk, with what is waiting to go (the badge
         # said "同步中" most of the time, and never how much was not uploaded yet).
         if self.status == "running" and self.unreachable():
-            return _("离线，自动重试") + waiting
+            return self.trouble_label() + waiting
         if self.status == "running":
             return _("同步中") + (f" {self.docs_done}" if self.docs_done else "") + waiting
         if self.status == "wiped":
             return _("本机已停用")
         if self.status in ("offline", "error"):
-            return _("离线，自动重试") + waiting
+            return self.trouble_label() + waiting
         if self.last_ok:
             from node.labels import local_time
 
             return _("已同步") + f" {local_time(self.last_ok)[11:16]}" + (
                 f"（{_('待上传')} {self.pending}）" if self.pending else "")
         return _("未同步") + (f"（{_('待上传')} {self.pending}）" if self.pending else "")
+
+    def trouble_label(self) -> str:
+        """The badge of a round that failed, by who said no: 离线 only when nothing answered
+        (the badge said 离线 for a hub's 409, 507 or refusal too, and the clerk checked a
+        network that worked while the page's line below said the hub had answered)."""
+        from flask_babel import gettext as _
+
+        from node.errors import LAPTOP_DISK_FULL
+
+        said = str(self.last_error or "")
+        if said.startswith(OFFLINE):
+            return _("离线，自动重试")
+        if said.startswith(REFUSED_DEVICE[:8]):  # 401: retrying does not help
+            return _("平台拒绝本设备，请联系管理员")
+        if said.startswith(TWIN_CHECKPOINT[:8]):
+            return _("平台出错：本机的节点文件夹可能被复制，请停用其中一台并联系管理员")
+        if said.startswith((HUB_STORE_DOWN, HUB_NO_DB, HUB_FULL, HUB_ERROR.split("（")[0])):
+            return _("平台出错，请告知平台管理员，自动重试")
+        if said.startswith(LAPTOP_DISK_FULL[:6]):
+            return _("本机磁盘已满，请清理磁盘空间")
+        return _("同步出错，自动重试")
 
     def clock_warning(self, limit: float) -> str | None:
         """The warning every page shows while this laptop's clock is off by more than

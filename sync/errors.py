@@ -75,6 +75,12 @@ class Conflict(SyncError):
     error = "conflict"
 
 
+class CheckpointConflict(Conflict):
+    """409 again and again on a replication checkpoint (``_local/<repid>``) re-read between
+    tries: another replicator of the same id writes it at the same time (a node folder
+    copied onto a second laptop), not a lost answer of our own write."""
+
+
 class PreconditionFailed(SyncError):
     """412: e.g. the database already exists (``file_exists``)."""
 

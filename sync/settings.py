@@ -234,3 +234,16 @@ def foreign_owner(folder: str | os.PathLike[str]) -> str | None:
         return pwd.getpwuid(owner).pw_name
     except KeyError:  # no such user here (a volume mounted into a container): no service
         return None   # of this machine runs as it
+
+
+def absent_folder(folder: str | os.PathLike[str], what: str, flags: str,
+                  advice: str) -> str | None:
+    """The refusal, in English, of a command given a ``what`` folder (``"hub folder"``)
+    that does not exist, or None when it does: opening the store there made it, so a
+    mistyped ``flags`` (``--dir or BANGBAN_NODE_DIR``) was a new empty folder and the
+    command then spoke of that one (not initialised, not enrolled). ``advice``: where the
+    right folder is, or the command that starts a new one. Each CLI raises it as its own
+    package's refusal (hub.cli, node.cli); the commands that make their folder skip it."""
+    if Path(folder).is_dir():
+        return None
+    return f"no {what} at {folder} ({flags}): {advice}; nothing was made"

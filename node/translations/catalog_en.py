@@ -262,6 +262,15 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 不予受理告知单	Notice of refusal
 服务对象评价为不满意：请回访服务对象，了解原因并改进，回访情况记入工作日志，类型选“联系服务对象”（11.2.1）。	The applicant rated the service as unsatisfactory: call them back, learn why and improve, and record the call in the work log as "contact with applicant" (11.2.1).
 离线，自动重试	Offline, retrying by itself
+平台拒绝本设备，请联系管理员	The hub refused this device: call the operator
+平台出错：本机的节点文件夹可能被复制，请停用其中一台并联系管理员	Hub error: this node folder may have been copied onto another laptop; stop using one of them and call the operator
+平台出错，请告知平台管理员，自动重试	The hub answered with an error: tell the hub's operator; retrying by itself
+本机磁盘已满，请清理磁盘空间	This laptop's disk is full: free some space
+同步出错，自动重试	Sync failed, retrying by itself
+节点文件夹被复制	Node folder copied
+请立即停用其中一台电脑，并联系管理员：管理员在平台停用本设备，继续使用的电脑重新登记为新设备；两台给出的相同办件编号由管理员核对。处理完毕后点击下面的按钮清除本提示，重启本程序不会清除它。	Stop using one of the two laptops now and call the operator: the operator stops this device at the hub and the laptop that goes on is enrolled again as a new device; the case numbers both gave out are checked by the operator. Once that is done, clear this warning with the button below; restarting the program does not clear it.
+已处理，清除提示	Dealt with: clear the warning
+已清除节点文件夹被复制的提示。	The warning of a copied node folder is cleared.
 （请选择）	(choose)
 连接平台	Connecting to the hub
 上传	Upload

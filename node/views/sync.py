@@ -45,3 +45,12 @@ def now() -> Response:
     except SyncFailed as exc:
         flash(_("同步失败，稍后自动重试：") + exc.reason, "error")
     return redirect(url_for("sync.index"))
+
+
+@bp.post("/twin-resolved")
+def twin_resolved() -> Response:
+    """The copied folder dealt with (docs/operations.md, "A node folder copied onto another
+    laptop"): the warning every page showed, kept across restarts, is cleared."""
+    node().syncer.twin_resolved()
+    flash(_("已清除节点文件夹被复制的提示。"), "ok")
+    return redirect(url_for("sync.index"))

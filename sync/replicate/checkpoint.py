@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any
 
-from sync.errors import Conflict, NotFound, SyncError
+from sync.errors import CheckpointConflict, Conflict, NotFound, SyncError
 from sync.store import JSON, DocumentStore, Seq
 
 from .repid import REPLICATION_ID_VERSION
@@ -147,7 +147,7 @@ class Checkpointer:
                 # its answer: re-read the rev and write again (the log is ours).
                 current = _read_log(store, self.doc_id)
                 self._revs[side] = (current or {}).get("_rev")
-        raise Conflict(f"checkpoint {self.doc_id} keeps conflicting on the {side}")
+        raise CheckpointConflict(f"checkpoint {self.doc_id} keeps conflicting on the {side}")
 
     def record(self, seq: Seq, stats: Mapping[str, int]) -> None:
         """Write the checkpoint for ``seq`` to the target, then the source."""

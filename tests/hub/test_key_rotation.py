@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ops.cli import main
+from sync.crypto import EncryptionKeyPair
 
 CITY, COUNTY, TOWN, VILLAGE = "410600", "410602", "410602101", "410602101201"
 
@@ -108,27 +109,62 @@ def test_new_key_without_rotate_key_is_refused(
     assert directory(hub).encryption_key(VILLAGE).key_id == k1.key_id
 
 
-def test_cli_revoke_hint_and_rotate_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def _cli_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A hub folder with the village and its county and town: ``hub --hub-dir DIR``."""
     monkeypatch.setenv("BANGBAN_SCRYPT_N", "1024")
     monkeypatch.delenv("BANGBAN_COUCHDB_URL", raising=False)
-    hub_dir = str(tmp_path / "hub")
-    hub_cmd = ["hub", "--hub-dir", hub_dir]
+    hub_cmd = ["hub", "--hub-dir", str(tmp_path / "hub")]
     assert main([*hub_cmd, "init"]) == 0
     for code, name in ((COUNTY, "鹤山区"), (TOWN, "鹤壁集镇"), (VILLAGE, "村")):
         assert main([*hub_cmd, "institution", "add", "--code", code, "--name", name]) == 0
-    assert main([*hub_cmd, "institution", "rotate-key", VILLAGE]) == 2  # no key yet
-    assert "no active key" in capsys.readouterr().err
+    return hub_cmd
+
+
+def _cli_device(hub_cmd: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                inst_key: Any) -> str:
+    """A laptop of the village enrolled and its keys registered (``inst_key``, the
+    institution's, one for the station's laptops): its device id."""
+    capsys.readouterr()
     assert main([*hub_cmd, "device", "enroll", "--institution", VILLAGE, "--json"]) == 0
     dev = json.loads(capsys.readouterr().out)["device_id"]
-    from sync.crypto import EncryptionKeyPair
-
-    keyfile = tmp_path / "keys.json"
-    keyfile.write_text(json.dumps(entries(dev, EncryptionKeyPair.generate())), encoding="utf-8")
+    keyfile = tmp_path / f"keys-{dev}.json"
+    keyfile.write_text(json.dumps(entries(dev, inst_key)), encoding="utf-8")
     assert main([*hub_cmd, "device", "keys", str(keyfile)]) == 0
     capsys.readouterr()
+    return dev
+
+
+def test_cli_revoke_hint_and_rotate_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    hub_cmd = _cli_hub(tmp_path, monkeypatch)
+    assert main([*hub_cmd, "institution", "rotate-key", VILLAGE]) == 2  # no key yet
+    assert "no active key" in capsys.readouterr().err
+    dev = _cli_device(hub_cmd, tmp_path, capsys, EncryptionKeyPair.generate())
     assert main([*hub_cmd, "device", "revoke", dev]) == 0
     assert f"bangban hub institution rotate-key {VILLAGE}" in capsys.readouterr().out
     assert main([*hub_cmd, "institution", "rotate-key", VILLAGE, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["institution"] == VILLAGE and out["awaiting_new_key"] and len(out["retired"]) == 1
+
+
+def test_a_laptop_in_hand_is_not_told_to_rotate_a_lost_one_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`device revoke` advised rotating the institution key for every laptop, a broken one
+    on the operator's desk too (its key never left the office): rotating re-wraps every open
+    case of the station for nothing. The operator says which; unsaid is lost."""
+    hub_cmd = _cli_hub(tmp_path, monkeypatch)
+    key = EncryptionKeyPair.generate()
+    broken, stolen, unsaid = (_cli_device(hub_cmd, tmp_path, capsys, key) for _ in range(3))
+    assert main([*hub_cmd, "device", "revoke", broken, "--in-hand"]) == 0
+    said = capsys.readouterr().out
+    assert "无需轮换" in said and "need not be rotated" in said and "Wipe its disk" in said
+    assert "node keys rotate" not in said
+    assert main([*hub_cmd, "device", "revoke", stolen, "--lost"]) == 0
+    said = capsys.readouterr().out
+    assert f"run `bangban hub institution rotate-key {VILLAGE}`" in said, said
+    assert "无需轮换" not in said
+    assert main([*hub_cmd, "device", "revoke", unsaid]) == 0  # a stolen laptop, unsaid
+    assert f"run `bangban hub institution rotate-key {VILLAGE}`" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # argparse: not both
+        main([*hub_cmd, "device", "revoke", unsaid, "--lost", "--in-hand"])

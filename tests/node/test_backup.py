@@ -70,5 +70,5 @@ def test_a_folder_without_a_node_is_named(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["node", "backup", str(tmp_path / "out"), "--dir", str(tmp_path / "none")]) == 1
     err = capsys.readouterr().err
-    assert "no enrolled node here" in err and "--dir" in err
+    assert f"no node folder at {tmp_path / 'none'}" in err and "--dir" in err
     assert not (tmp_path / "none").exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,16 @@ pytestmark = [pytest.mark.browser]
 
 #: An English word of a refusal's English half ("too many wrong passphrases")
 ENGLISH = re.compile(r"[A-Za-z]{4,}")
+
+
+@pytest.fixture
+def node_dir(tmp_path: Path) -> Path:
+    """conftest's node folder, with a database address the hub could serve (its default
+    ``db/DEVICE`` is no legal database name: a sync was refused here, never offline)."""
+    from tests.node.conftest import TOWN, VILLAGE, make_node_dir
+
+    return make_node_dir(tmp_path / "node", institution_path=["410600", "410621", TOWN, VILLAGE],
+                         db_url="http://127.0.0.1:9/bangban")
 
 
 @pytest.fixture

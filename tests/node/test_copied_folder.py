@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,16 @@ def twins(station: Node, tmp_path: Path) -> Iterator[tuple[Node, Node]]:
     finally:
         first.close()
         second.close()
+
+
+def _served(folder: Path) -> tuple[Node, Any]:
+    """``node serve`` started on ``folder`` (its app), and a browser that unlocked it."""
+    app = create_app({"node_dir": str(folder), "sync_interval": 0, "secret_key": "test",
+                      "TESTING": True})
+    client = app.test_client()
+    assert client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                        "csrf": csrf(client)}).status_code == 302
+    return app.extensions["bangban_node"], client
 
 
 def test_a_copied_folder_working_as_a_second_laptop_is_said_on_both(
@@ -57,13 +68,8 @@ def test_every_page_says_it(twins: tuple[Node, Node]) -> None:
     second.syncer.sync_once()
     folder = first.dir
     first.close()
-    app = create_app({"node_dir": str(folder), "sync_interval": 0, "secret_key": "test",
-                      "TESTING": True})
-    node = app.extensions["bangban_node"]
+    node, client = _served(folder)
     try:
-        client = app.test_client()
-        assert client.post("/unlock", data={"passphrase": PASSPHRASE,
-                                            "csrf": csrf(client)}).status_code == 302
         assert 'id="twin-warning"' not in client.get("/sync").text
         node.syncer.sync_once()
         page = client.get("/").text
@@ -95,5 +101,43 @@ def test_a_laptop_restored_from_its_backup_pulling_its_own_cases_is_not_a_copy(
         assert restored.syncer.state.twin is None
     finally:
         restored.close()
+    again = _node(folder)  # restarted: nothing kept in the folder either
+    try:
+        assert again.syncer.state.twin is None
+    finally:
+        again.close()
 
+
+
+
+def test_the_warning_outlives_a_restart_until_it_is_dealt_with(
+        twins: tuple[Node, Node]) -> None:
+    """The warning was kept in memory only: `node serve` restarted (the laptop switched off
+    for the night) said nothing more until the other copy's next document arrived. It is kept
+    in the node folder now, and the sync page says how to deal with it and clears it."""
+    first, second = twins
+    _open(second)
+    second.syncer.sync_once()
+    first.syncer.sync_once()
+    assert first.syncer.state.twin is not None
+    folder = first.dir
+    first.close()
+    node, client = _served(folder)
+    try:
+        assert node.syncer.state.twin is not None  # no round since the restart
+        page = client.get("/sync/").text
+        assert 'id="twin-warning"' in page and 'id="twin-how"' in page
+        assert "重新登记为新设备" in page and "重启本程序不会清除" in page
+        assert client.post("/sync/twin-resolved",
+                           data={"csrf": csrf(client)}).status_code == 302
+        assert 'id="twin-warning"' not in client.get("/").text
+    finally:
+        node.close()
+    again = _node(folder)  # and the folder says so too
+    try:
+        assert again.syncer.state.twin is None
+        again.syncer.sync_once()  # nothing new of the other copy: no warning again
+        assert again.syncer.state.twin is None
+    finally:
+        again.close()
 

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_port_0_takes_a_free_port_and_says_it(tmp_path: Path) -> None:
+    (tmp_path / "node").mkdir()  # a missing folder is refused (node.cli._folder_exists)
     proc = subprocess.Popen([sys.executable, "-m", "ops.cli", "node", "serve", "--dir",
                              str(tmp_path / "node"), "--port", "0"], cwd=ROOT, env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

@@ -158,7 +158,7 @@ def test_a_hub_whose_database_is_down_is_not_said_unreachable(tmp_path: Path) ->
     assert st.status == "offline" and st.last_error, st
     assert "数据库暂不可用" in st.last_error and "operator" in st.last_error
     assert "网络中断" not in st.last_error and "自动上传" in st.last_error
-    assert "离线" in _label(node)
+    assert _label(node).startswith("平台出错") and "离线" not in _label(node)
     node.close()
 
 
@@ -460,7 +460,7 @@ def test_an_unexpected_error_in_the_loop_is_said_in_words_and_logged(
         assert "ProgrammingError(" not in err
         assert wait_for(lambda: any(r.exc_info and "closed database" in str(r.exc_info[1])
                                     for r in caplog.records if r.name == "bangban.node"), 5)
-        assert _label(node).startswith("离线，自动重试")
+        assert _label(node).startswith("同步出错，自动重试")
     finally:
         node.syncer.stop()
         node.store.close()
