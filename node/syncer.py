@@ -83,6 +83,7 @@ class Syncer(SyncLoop):
         self.node = node
         self.state = SyncState()
         self._round = threading.Lock()
+        self._state_doc = threading.Lock()  # STATE_DOC's read and write (_write_state)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -129,28 +130,28 @@ class Syncer(SyncLoop):
 
     def _keep_twin(self) -> None:
         """The twin warning in ``STATE_DOC``, so that a restart keeps it."""
-        from sync.errors import NotFound as StoreNotFound
-
-        store = self.node.store
-        try:
-            doc = dict(store.get_local(STATE_DOC))
-        except StoreNotFound:
-            doc = {"_id": STATE_DOC}
-        doc["twin"] = self.state.twin
-        store.put_local(doc)
+        self._write_state(twin=self.state.twin)
 
     def _remember(self) -> None:
+        self._write_state(last_ok=self.state.last_ok, last_ok_offset=self.state.last_ok_offset,
+                          seq=int(self.node.store.info()["update_seq"]),
+                          waiting=self.state.pending)  # saved during the round: not pushed yet
+
+    def _write_state(self, **fields: Any) -> None:
+        """``fields`` into ``STATE_DOC``, read and written under one lock: the sync page's
+        已处理 (a request's thread) and a round (the sync thread) both write it, and one's
+        write over the _rev the other had just replaced was a 409 (the round failing after
+        its work, or the click a 500)."""
         from sync.errors import NotFound as StoreNotFound
 
         store = self.node.store
-        try:
-            doc = dict(store.get_local(STATE_DOC))  # its _rev: a _local doc is updated in place
-        except StoreNotFound:
-            doc = {"_id": STATE_DOC}
-        doc.update(last_ok=self.state.last_ok, last_ok_offset=self.state.last_ok_offset,
-                   seq=int(store.info()["update_seq"]),
-                   waiting=self.state.pending)  # saved during the round: not pushed yet
-        store.put_local(doc)
+        with self._state_doc:
+            try:
+                doc = dict(store.get_local(STATE_DOC))  # its _rev: updated in place
+            except StoreNotFound:
+                doc = {"_id": STATE_DOC}
+            doc.update(fields)
+            store.put_local(doc)
 
     # -- the hub endpoint ----------------------------------------------------------
     def hub_url(self) -> str:

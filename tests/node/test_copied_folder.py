@@ -141,3 +141,37 @@ def test_the_warning_outlives_a_restart_until_it_is_dealt_with(
     finally:
         again.close()
 
+
+
+def test_the_warning_cleared_while_a_round_saves_its_state_is_cleared(
+        twins: tuple[Node, Node], monkeypatch: pytest.MonkeyPatch) -> None:
+    """已处理 is a request's thread, a round's end the sync thread: both read, change and
+    write the folder's sync state (a _local document, written over its _rev). The click
+    landing between the round's read and write made one of the two a 409 (the round
+    failed after its work, or the click a 500 page); they now take turns."""
+    import threading
+
+    from node import syncer as syncer_mod
+
+    first, second = twins
+    _open(second)
+    second.syncer.sync_once()
+    first.syncer.sync_once()
+    assert first.syncer.state.twin is not None
+    store, real_get = first.store, first.store.get_local
+    clicked: list[threading.Thread] = []
+
+    def get_local(docid: str) -> Any:
+        doc = real_get(docid)
+        if docid == syncer_mod.STATE_DOC and not clicked:  # the round's read: the click
+            clicked.append(threading.Thread(target=first.syncer.twin_resolved))
+            clicked[0].start()
+            clicked[0].join(0.5)  # done, unless it waits for the round's write
+        return doc
+
+    monkeypatch.setattr(store, "get_local", get_local)
+    first.syncer._remember()  # the round's end
+    clicked[0].join(10)
+    monkeypatch.undo()
+    assert first.syncer.state.twin is None
+    assert real_get(syncer_mod.STATE_DOC).get("twin") is None
