@@ -177,7 +177,9 @@ def test_a_paper_case_of_last_year_is_numbered_in_its_own_year(client: Any) -> N
     from schemas.ids import parse_case_no
 
     _unlock(client)
-    last_year = dt.date(local_today().year - 1, 12, 30)
+    # 31 December: within MAX_PAPER_DAYS (366) of every day of this year; the 30th was
+    # 367 days before 31 December of a leap year (2028), refused as too old that day
+    last_year = dt.date(local_today().year - 1, 12, 31)
     case_id, _ev = _paper_case(client, last_year)
     header = client.get(f"/api/cases/{case_id}").json["header"]
     assert header["opened_at"][:10] == last_year.isoformat()
