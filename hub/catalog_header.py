@@ -133,12 +133,14 @@ def find_header(table: Table, columns: Sequence[Column], sheet: str
     known = {_header(c.header) for c in columns} | {c.key for c in columns}
     # the first column's header is merged down the header or has blanks under it: a value
     # typed under it is an item's (its code), and the header ended above
-    code = next(i for i, v in enumerate(table[top]) if _header(cell_text(v)) in first)
+    # (none when the first column's header is missing: :func:`_columns_at` refuses it by
+    # name; a bare StopIteration was raised here)
+    code = next((i for i, v in enumerate(table[top]) if _header(cell_text(v)) in first), -1)
     last = top
     # bounded: a list whose codes are all missing is not read through once per row here
     for r in range(top + 1, min(len(table), top + 2 * HEADER_ROWS)):
         row = table[r]
-        if code < len(row) and not isinstance(row[code], Spread) and cell_text(row[code]):
+        if 0 <= code < len(row) and not isinstance(row[code], Spread) and cell_text(row[code]):
             break
         if _names_a_column(table, top, r, known):
             last = r

@@ -291,3 +291,18 @@ def test_a_workbook_that_is_not_there_is_named_as_missing(hub_dir: str, tmp_path
     junk = tmp_path / "清单.xlsx"
     junk.write_text("not a workbook", "utf-8")  # a real non-workbook keeps its advice
     assert "save" in _err(capsys, "hub", "--hub-dir", hub_dir, "catalog", "import", str(junk))
+
+
+@pytest.mark.parametrize("sheet", ["事项清单", "申请材料"])
+def test_a_header_without_the_code_column_is_refused_by_that_column(
+        tmp_path: Path, sheet: str) -> None:
+    """The first column's header renamed (编码) or deleted: the header finder looked for it
+    to tell the header from the first item and raised a bare StopIteration (a traceback at
+    `hub catalog import`), not the refusal naming the column that every other missing
+    header gets."""
+    items = [list(HEAD), _item("MS-1")]  # copies: the headers are shared
+    materials = [list(MATERIALS), ["MS-1", "M1", "残疾人证", "自备", "是", "1"]]
+    ((items if sheet == "事项清单" else materials)[0])[0] = "编码"
+    book = _book(items, materials)
+    with pytest.raises(BadInput, match=f"{sheet} 第 1 行表头缺少“事项编码”列"):
+        read_catalog(_saved(book, tmp_path / "list.xlsx"))
