@@ -127,6 +127,9 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column("resumption_period_days", "中止恢复期限（工作日）", _days, required=False),
     Column("fees", "涉及行政事业性收费", _bool, required=False, show=_yes_no),
     Column("active", "启用", _bool, required=False, show=_yes_no),
+    # told with the materials in the one-time notification (一次性告知, 3 and 10.1.4)
+    Column("conditions", "办理条件", _text, required=False),
+    Column("procedure", "办理流程", _text, required=False),
 )
 MATERIAL_COLUMNS: tuple[Column, ...] = (
     Column("item", "事项编码", _text),

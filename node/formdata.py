@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from node.notice_rows import notice_terms, refusal_rows
 from node.pdf import FormContent
 from schemas.state import local_timestamp
 
@@ -281,13 +282,14 @@ def build(letter: str, case: Mapping[str, Any], *, institution_name: str = "",
         days = item.get("time_limit_days")
         # no item chosen yet (暂不确定): " 个工作日", a blank with its unit, read as a promise
         rows += [("法定办理时限", f"{days} 个工作日" if days is not None else "待确定服务事项后告知"),
+                 *notice_terms(item),
                  ("材料提交期限", _last_day((note_ev or {}).get("materials_due") or "",
                                           at_step.get("materials_due"),
                                           at_step.get("materials_by")))]
-        form.note = "以上为一次性告知的全部材料及获取方式；材料齐全后即可办理。"
+        form.note = "以上为一次性告知的办理条件、办理流程、全部材料及获取方式；材料齐全后即可办理。"
         form.signatures = ["服务对象（签收）", "告知人（签字）"]
     elif letter == "R":
-        rows += _refusal_rows(ev, case, at)
+        rows += refusal_rows(ev, case, at)
         form.note = "对不予受理有异议的，可以向本机构或设立本机构的部门反映、投诉（11.1）。"
         form.signatures = ["服务对象（签收）", "告知人（签字）"]
     # every form names its 经办人 (8.1.2), by the roster's name alone: the paper printed
@@ -367,29 +369,3 @@ def hub_step_text(ev: Mapping[str, Any]) -> str:
     why = {"resumption_deadline_passed": "（续办期限已过，10.2.5.2）"}.get(str(ev.get("reason")), "")
     return HUB_STEPS.get(kind, "平台自动记录") + why
 
-
-#: 10.1.3 / 10.2.3: refused "with reasons"; and what the applicant can do next
-AFTER_REFUSAL = {
-    "not_in_catalog": "该事项不在帮办代办服务清单内，请直接到审批部门办理。",
-    "not_eligible": "目前不符合受理条件。条件具备后，可以重新申请。",
-    "not_voluntary": "帮办代办须本人自愿。本人同意后，可以重新申请。",
-    "materials_insufficient": "请按一次性告知单补齐材料后，再来申请。",
-    "other": "如有疑问，请联系本机构。",
-}
-
-
-def _refusal_rows(ev: dict[str, Any] | None, case: Mapping[str, Any],
-                  at: str) -> list[tuple[str, str]]:
-    """10.1.3 / 10.2.3: not accepted → the applicant is told the reasons, on paper like
-    every other outcome (before: a refused applicant was given nothing to take home)."""
-    from schemas import vocab
-
-    codes = [str(c) for c in (ev or {}).get("reason_codes") or []]
-    reasons = "、".join(_label(vocab.REFUSAL_REASONS, c) for c in codes)
-    said = str(((ev or {}).get("private") or {}).get("reasons") or "")
-    nxt = [AFTER_REFUSAL.get(c, AFTER_REFUSAL["other"]) for c in codes]
-    dept = (case.get("item") or {}).get("department")
-    if "not_in_catalog" in codes and dept:
-        nxt[codes.index("not_in_catalog")] = f"该事项不在帮办代办服务清单内，请直接到{dept}办理。"
-    return [("不予受理日期", at), ("不予受理原因", reasons + (f"：{said}" if said else "")),
-            ("后续办理", "".join(dict.fromkeys(nxt)))]

@@ -199,6 +199,8 @@ class Material(Part):
     copies = Int(validate=validate.Range(min=0, max=20))
 
 
+#: the longest 办理条件 or 办理流程 text, in characters: a page of form N at most
+CONDITIONS_MAX_LEN = 1000
 DEFAULT_MATERIALS_PERIOD_DAYS = 5  # working days to bring missing materials (10.2.5.1 a)
 DEFAULT_RESUMPTION_PERIOD_DAYS = 20  # working days before 10.2.5.2 termination
 
@@ -225,6 +227,12 @@ class ServiceItemSchema(ReferenceBase):
     resumption_period_days = Int(validate=validate.Range(min=1, max=365))
     fees = Bool()  # administrative fees exist (10.2.5.1 b); the service is free (4.1)
     active = Bool()
+    # 办理条件 and 办理流程: what the one-time notification (一次性告知, 3 and 10.1.4) tells
+    # besides the materials and the time limit. Optional: a catalog without them stays valid,
+    # and a node never schema-checks a pulled reference document (node.verify checks its
+    # signature only), so an older node stores and ignores them: no new schema_version.
+    conditions = Str(max_len=CONDITIONS_MAX_LEN)
+    procedure = Str(max_len=CONDITIONS_MAX_LEN)
 
     def expected_id(self, data: dict[str, Any]) -> str | None:
         return doc_id("service_item", data["code"]) if "code" in data else None

@@ -33,6 +33,7 @@ from schemas.sample_data import (
     MOBILE_PREFIXES,
     SURNAMES,
 )
+from schemas.sample_terms import TERMS
 from schemas.vocab import SCHEMA_VERSION
 from schemas.workdays import PROVISIONAL
 
@@ -97,6 +98,12 @@ def devices(insts: list[dict[str, Any]], per_institution: int = 1) -> list[dict[
     return out
 
 
+def _terms(code: str) -> dict[str, str]:
+    """办理条件 and 办理流程 of the item (一次性告知, 3), when the sample lists them."""
+    conditions, procedure = TERMS.get(code, ("", ""))
+    return {k: v for k, v in (("conditions", conditions), ("procedure", procedure)) if v}
+
+
 def catalog() -> list[dict[str, Any]]:
     """~30 service items (6.2.4 清单), both focus areas (9.1, 9.2)."""
     out = []
@@ -110,7 +117,7 @@ def catalog() -> list[dict[str, Any]]:
             "modes": ["door", "online", "nearby"], "materials": mats, "time_limit_days": limit,
             "promised_days": max(1, limit * 2 // 3) if limit else 0,
             "materials_period_days": 5, "resumption_period_days": 20, "fees": fees,
-            "active": True}))
+            "active": True, **_terms(code)}))
     return out
 
 

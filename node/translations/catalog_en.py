@@ -160,6 +160,9 @@ EN = dict((k, v + " " if v.endswith(":") else v) for k, v in (
 个工作日	working days
 原件	original
 获取方式	How to obtain
+办理条件	Conditions
+办理流程	Procedure
+服务事项清单未列明，请向审批部门咨询	The service catalog does not say; ask the approval department
 已当场答复（否则须在 1 个工作日内答复，10.1.1.3）	Answered on the spot (otherwise reply within 1 working day, 10.1.1.3)
 答复结果	Outcome
 保存	Save
