@@ -99,7 +99,11 @@ def found(hub_dir: str | Path) -> list[Partial]:
             if folder.parent.exists():  # finished, or deleted: nothing to tell
                 _drop(path)
             continue
-        if not held(folder, MARK):  # held: that backup is still running
+        try:
+            running = held(folder, MARK)  # held: that backup is still running
+        except OSError:  # a marker this user may not open (a backup run by root, 0600):
+            continue  # whether it runs is unknown, so not said to be over (and no crash)
+        if not running:
             out.append(Partial(folder, str(body.get("started") or "at an unknown time")))
     return out
 

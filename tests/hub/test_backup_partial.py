@@ -151,3 +151,27 @@ def test_a_killed_backup_on_a_medium_mounted_read_only_is_told_too(
     [warned] = _doctor(hub_dir)
     assert warned.status == "warn" and str(out) in warned.detail, warned
     assert [p.folder for p in backup_partial.found(hub_dir)] == [out]
+
+
+def test_a_marker_this_user_cannot_open_is_not_a_failure(
+        hub_dir: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backup run by root (its marker 0600) killed, then `hub doctor` or the next `hub
+    backup` run as the service's user: the probe's EACCES failed the doctor's backup check
+    and stopped that backup after it was written. Whether the other one still runs cannot
+    be told: it is not said to be over."""
+    import errno
+
+    out = tmp_path / "usb" / "bk"
+    out.mkdir(parents=True)
+    lock = backup_partial.begin(hub_dir, out)
+    lock.release()
+    real_open = os.open
+
+    def refused(path: Any, flags: int, *args: Any, **kw: Any) -> int:
+        if str(path) == str(out / backup_partial.MARK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, flags, *args, **kw)
+
+    monkeypatch.setattr(os, "open", refused)
+    assert _doctor(hub_dir) == []
+    assert backup_partial.found(hub_dir) == []
