@@ -334,7 +334,7 @@ class SyncState:
             return _("平台拒绝本设备，请联系管理员")
         if said.startswith(TWIN_CHECKPOINT[:8]):
             return _("平台出错：本机的节点文件夹可能被复制，请停用其中一台并联系管理员")
-        if said.startswith((HUB_STORE_DOWN, HUB_NO_DB, HUB_FULL, HUB_ERROR.split("（")[0])):
+        if self.unreachable():  # the hub answered (offline was said above): it erred
             return _("平台出错，请告知平台管理员，自动重试")
         if said.startswith(LAPTOP_DISK_FULL[:6]):
             return _("本机磁盘已满，请清理磁盘空间")
